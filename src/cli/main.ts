@@ -1,0 +1,24 @@
+/**
+ * The `stepwise` command line: a thin layer over the library. Each command lives in
+ * src/cli/commands/<name>.ts and exports `register(program)`.
+ */
+import {Command} from "commander";
+import {StepwiseError} from "../engines/types.ts";
+import {commands} from "./commands/index.ts";
+
+const program = new Command();
+program
+    .name("stepwise")
+    .description("Process reward models end to end: sample with confidences, split steps, label, train and score PRMs, evaluate and decode.")
+    .showHelpAfterError()
+    .configureHelp({sortSubcommands: false});
+for (const register of commands) register(program);
+
+try {
+    await program.parseAsync(process.argv);
+} catch (e) {
+    if (e instanceof StepwiseError) {
+        console.error(`stepwise: ${e.message}`);
+        process.exitCode = 1;
+    } else throw e;
+}
