@@ -1,0 +1,86 @@
+/**
+ * Token sampling from a raw next-token distribution, shared by engines that see logits.
+ *
+ * Order of operations (as vLLM and HF transformers do): temperature, then top-k, then top-p.
+ * The recorded confidence is never affected: it is the raw softmax probability (see types.ts).
+ */
+
+/** A deterministic 32-bit PRNG (mulberry32); `next()` is uniform in [0, 1). */
+export class Mulberry32 {
+    private state: number;
+    constructor(seed: number) {
+        this.state = seed >>> 0;
+    }
+    next(): number {
+        let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    }
+}
+
+/** Mix a base seed with an index into a new 32-bit seed (so sample i of a request has its own stream). */
+export function deriveSeed(seed: number, index: number): number {
+    let h = (seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** A raw distribution as parallel arrays sorted by logit, highest first. */
+export interface RawDistribution {
+    ids: Int32Array | number[];
+    logits: Float32Array | number[];
+    /** Σ exp(logit − maxLogit) over the WHOLE vocabulary (may exceed the sum over the listed ids). */
+    totalWeight: number;
+}
+
+/** Raw probability of the i-th listed token. */
+export function rawProb(dist: RawDistribution, i: number): number {
+    return Math.exp(dist.logits[i] - dist.logits[0]) / dist.totalWeight;
+}
+
+export interface SampleParams {
+    temperature: number;
+    topK: number;
+    topP: number;
+}
+
+/**
+ * Pick an index into `dist` (sorted, highest first). Temperature 0 is greedy. The listed ids must
+ * cover the candidates that top-k keeps (all of the vocabulary when topK is 0).
+ */
+export function sampleIndex(dist: RawDistribution, params: SampleParams, rng: Mulberry32): number {
+    const n = dist.ids.length;
+    if (params.temperature <= 0 || n === 1) return 0;
+    const k = params.topK > 0 ? Math.min(params.topK, n) : n;
+    const max = dist.logits[0];
+    const weights = new Float64Array(k);
+    let sum = 0;
+    for (let i = 0; i < k; i++) {
+        const w = Math.exp((dist.logits[i] - max) / params.temperature);
+        weights[i] = w;
+        sum += w;
+    }
+    let keep = k;
+    if (params.topP > 0 && params.topP < 1) {
+        let cum = 0;
+        for (let i = 0; i < k; i++) {
+            cum += weights[i] / sum;
+            if (cum >= params.topP) {
+                keep = i + 1;
+                break;
+            }
+        }
+        if (keep < k) {
+            sum = 0;
+            for (let i = 0; i < keep; i++) sum += weights[i];
+        }
+    }
+    let r = rng.next() * sum;
+    for (let i = 0; i < keep; i++) {
+        r -= weights[i];
+        if (r < 0) return i;
+    }
+    return keep - 1;
+}
