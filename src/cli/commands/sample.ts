@@ -1,0 +1,79 @@
+/** `stepwise sample`: n solutions per question with per-token confidences. */
+import type {Command} from "commander";
+import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
+import {sampleDataset} from "../../pipeline/sample.ts";
+import {createProgress} from "../progress.ts";
+import {collect, floatOption, intOption, unescape} from "../options.ts";
+
+export function register(program: Command): void {
+    program
+        .command("sample")
+        .description("sample n solutions per question, recording every token's confidence and top alternatives")
+        .requiredOption("--engine <spec>", `model to sample from: ${ENGINE_SPEC_FORMS}`)
+        .requiredOption("--data <file>", "questions: JSONL, JSON array or Parquet (GSM8K, MATH500, ProcessBench and lab shapes work as they are)")
+        .requiredOption("--out <file>", "output JSONL, one record per sample; re-running the same command resumes it")
+        .option("--n <k>", "samples per question", intOption(1, 10_000), 4)
+        .option("--temperature <t>", "sampling temperature (0 = greedy)", floatOption(0, 10), 1)
+        .option("--top-p <p>", "nucleus sampling mass", floatOption(0, 1), 1)
+        .option("--top-k <k>", "sample among the k most likely tokens (0 = all)", intOption(0), 0)
+        .option("--max-tokens <m>", "most tokens per sample", intOption(1), 256)
+        .option("--stop <s>", "stop string (repeatable; \\n escapes allowed)", collect, [])
+        .option("--top-logprobs <k>", "alternatives recorded per token (0-20)", intOption(0, 20), 5)
+        .option("--seed <s>", "base seed; each question derives its own from it and its id", intOption(0), 0)
+        .option("--template <t>", "prompt template; {question} is replaced (\\n escapes allowed)", "{question}\\n")
+        .option("--chat", "wrap the prompt as a user message in the model's chat template")
+        .option("--system <text>", "system message (with --chat)")
+        .option("--question-field <f>", "question field (default: question, problem, prompt or query)")
+        .option("--id-field <f>", "id field (default: id, unique_id, task_id or idx; else the row number)")
+        .option("--answer-field <f>", "gold answer field, copied into records (default: answer, final_answer or gold)")
+        .option("--limit <n>", "only the first n questions", intOption(1))
+        .option("--concurrency <c>", "questions in flight at once", intOption(1, 1024), 4)
+        .option("--quiet", "no progress output")
+        .addHelpText(
+            "after",
+            `
+Examples:
+  stepwise sample --engine llama:models/lab-policy.gguf --data problems.jsonl --n 16 --out samples.jsonl
+  stepwise sample --engine "openai:http://127.0.0.1:8000/v1?model=Qwen/Qwen2.5-Math-7B-Instruct" \\
+      --data ../shared/data/math500/test.jsonl --chat --system "Please reason step by step, and put your final answer within \\\\boxed{}." \\
+      --n 8 --max-tokens 1024 --out math500-samples.jsonl
+
+Each output record: {id: "<question id>#<sample index>", question_id, sample_index, question, prompt,
+text, tokens: [{text, id, confidence, top: [{text, id, prob}]}], finish_reason, gold, engine, seed, temperature}.
+confidence is the raw model probability of the chosen token, before temperature/top-k/top-p.`,
+        )
+        .action(async (o) => {
+            const engine = await createEngine(o.engine);
+            const progress = createProgress("sample", {quiet: o.quiet});
+            try {
+                const summary = await sampleDataset({
+                    engine,
+                    engineSpec: o.engine,
+                    data: o.data,
+                    out: o.out,
+                    n: o.n,
+                    fields: {question: o.questionField, id: o.idField, answer: o.answerField},
+                    template: unescape(o.template),
+                    chat: o.chat,
+                    system: o.system,
+                    temperature: o.temperature,
+                    topP: o.topP,
+                    topK: o.topK,
+                    maxTokens: o.maxTokens,
+                    stop: o.stop.map(unescape),
+                    topLogprobs: o.topLogprobs,
+                    seed: o.seed,
+                    limit: o.limit,
+                    concurrency: o.concurrency,
+                    onProgress: (d, t) => progress.update(d, t),
+                });
+                progress.stop();
+                console.error(
+                    `sample: ${summary.written} samples written, ${summary.skipped} already in ${o.out}, ${summary.generatedTokens} tokens generated, ${summary.questions} questions`,
+                );
+            } finally {
+                progress.stop();
+                await engine.close();
+            }
+        });
+}

@@ -1,0 +1,71 @@
+/** `stepwise serve`: an OpenAI/vLLM-compatible HTTP server over a GGUF model. */
+import type {Command} from "commander";
+import {LlamaEngine} from "../../engines/llama/engine.ts";
+import {startServer} from "../../serve/server.ts";
+import {StepwiseError} from "../../engines/types.ts";
+import {intOption} from "../options.ts";
+
+export function register(program: Command): void {
+    program
+        .command("serve")
+        .description("serve a GGUF model over the OpenAI-compatible API (vLLM dialect: logprobs, n, seed, echo, prompt_logprobs, /tokenize, STEP pooling)")
+        .argument("[model]", "GGUF file (or use --model / --prm)")
+        .option("--model <file>", "GGUF model to serve")
+        .option("--prm <file>", "serve a tag PRM: enables /pooling and /v1/embeddings (STEP pooling)")
+        .option("--step-tag <text>", "step tag text for --prm (default: the file's stepwise.step_tag)")
+        .option("--returned-tokens <a,b>", "label tokens returned at each tag, positive first (default: the file's stepwise good/bad tokens)")
+        .option("--host <host>", "address to bind (only loopback unless you say otherwise)", "127.0.0.1")
+        .option("--port <port>", "port (0 = any free port)", intOption(0, 65535), 8000)
+        .option("--name <name>", "model name reported in /v1/models (default: file name)")
+        .option("--sequences <n>", "parallel sequences (samples decoded in one batch)", intOption(1, 256), 8)
+        .option("--context-size <n>", "context size per sequence", intOption(16))
+        .option("--threads <n>", "CPU threads", intOption(1), 1)
+        .option("--log", "log one line per request")
+        .addHelpText(
+            "after",
+            `
+Examples:
+  stepwise serve models/lab-policy.gguf --port 8000
+  curl -s 127.0.0.1:8000/v1/completions -d '{"prompt":"Compute 3 + 4.\\n","max_tokens":40,"logprobs":5,"n":4,"seed":1}'
+  stepwise serve --prm models/lab-prm.gguf --port 8001     # then POST /pooling {"input": "...<|step|>..."}
+  stepwise sample --engine "openai:http://127.0.0.1:8000/v1" --data q.jsonl --out s.jsonl`,
+        )
+        .action(async (positional: string | undefined, o) => {
+            const file = o.prm ?? o.model ?? positional;
+            if (!file) throw new StepwiseError("serve: name a GGUF model (stepwise serve MODEL.gguf, --model or --prm)");
+            const engine = await LlamaEngine.load(file, {sequences: o.sequences, contextSize: o.contextSize, threads: o.threads});
+            let pooling;
+            if (o.prm) pooling = await resolvePooling(engine, o.stepTag, o.returnedTokens);
+            const server = await startServer({
+                engine,
+                host: o.host,
+                port: o.port,
+                modelName: o.name,
+                pooling,
+                onRequest: o.log ? (line) => console.error(line) : undefined,
+            });
+            console.error(`stepwise serve: ${file} at ${server.url}/v1 (Ctrl-C to stop)`);
+            const stop = async () => {
+                await server.close();
+                await engine.close();
+                process.exit(0);
+            };
+            process.once("SIGINT", stop);
+            process.once("SIGTERM", stop);
+        });
+}
+
+async function resolvePooling(engine: LlamaEngine, stepTag?: string, returned?: string) {
+    const meta = engine.model.fileInfo.metadata as unknown as Record<string, Record<string, unknown>>;
+    const own = (meta.stepwise ?? {}) as Record<string, unknown>;
+    const tag = stepTag ?? (own.step_tag as string | undefined);
+    const labels = returned ? returned.split(",") : [own.good_token, own.bad_token].filter((x): x is string => typeof x === "string");
+    if (!tag || labels.length !== 2)
+        throw new StepwiseError(`${engine.modelPath}: not a stepwise PRM file; give --step-tag and --returned-tokens "good,bad"`);
+    const single = async (text: string, what: string) => {
+        const ids = await engine.tokenize(text, {addBos: false});
+        if (ids.length !== 1) throw new StepwiseError(`${what} "${text}" is ${ids.length} tokens in this model's vocabulary; it must be exactly one`);
+        return ids[0];
+    };
+    return {stepTagId: await single(tag, "step tag"), returnedTokenIds: [await single(labels[0], "label token"), await single(labels[1], "label token")]};
+}

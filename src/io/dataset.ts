@@ -1,0 +1,99 @@
+/**
+ * Reading question rows from the files users bring: JSONL, a JSON array (or `{data: [...]}`),
+ * or Parquet. Field names are configurable; the shapes of GSM8K (`question`, `answer`),
+ * MATH500 (`problem`, `answer`, `unique_id`), ProcessBench (`id`, `problem`, `steps`) and
+ * stepwise's lab (`id`, `question`, `answer`) work with no flags.
+ */
+import {existsSync, readFileSync} from "node:fs";
+import {StepwiseError} from "../engines/types.ts";
+import {readJsonl} from "./jsonl.ts";
+
+export interface QuestionRow {
+    /** Stable id: the id field when present, else `<file stem>-<row number>`. */
+    id: string;
+    question: string;
+    /** Gold answer text when the row has one (GSM8K's is the whole solution ending in `#### N`). */
+    answer?: string;
+    /** The original row, for fields later stages need. */
+    row: Record<string, unknown>;
+    /** Where it came from, for error messages: `file:line` or `file#index`. */
+    where: string;
+}
+
+export interface DatasetFields {
+    /** Question field; default: the first of question, problem, prompt, query present in the row. */
+    question?: string;
+    /** Id field; default: the first of id, unique_id, task_id, idx present in the row. */
+    id?: string;
+    /** Answer field; default: answer, final_answer, gold (first present). */
+    answer?: string;
+}
+
+const QUESTION_FIELDS = ["question", "problem", "prompt", "query"];
+const ID_FIELDS = ["id", "unique_id", "task_id", "idx"];
+const ANSWER_FIELDS = ["answer", "final_answer", "gold"];
+
+async function* rawRows(file: string): AsyncGenerator<{row: Record<string, unknown>; where: string}> {
+    if (!existsSync(file)) throw new StepwiseError(`${file}: no such file`);
+    const lower = file.toLowerCase();
+    if (lower.endsWith(".parquet")) {
+        const {parquetReadObjects} = await import("hyparquet");
+        const buf = readFileSync(file);
+        const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+        let rows: Record<string, unknown>[];
+        try {
+            rows = (await parquetReadObjects({file: ab})) as Record<string, unknown>[];
+        } catch (e) {
+            throw new StepwiseError(`${file}: cannot read Parquet (${(e as Error).message})`);
+        }
+        for (let i = 0; i < rows.length; i++) yield {row: rows[i], where: `${file}#${i}`};
+        return;
+    }
+    if (lower.endsWith(".json")) {
+        let value: unknown;
+        try {
+            value = JSON.parse(readFileSync(file, "utf8"));
+        } catch (e) {
+            throw new StepwiseError(`${file}: malformed JSON (${(e as Error).message.split("\n")[0]})`);
+        }
+        const list = Array.isArray(value) ? value : (value as {data?: unknown})?.data;
+        if (!Array.isArray(list)) throw new StepwiseError(`${file}: expected a JSON array of rows (or an object with a "data" array)`);
+        for (let i = 0; i < list.length; i++) {
+            const row = list[i];
+            if (!row || typeof row !== "object" || Array.isArray(row)) throw new StepwiseError(`${file}#${i}: expected an object row`);
+            yield {row: row as Record<string, unknown>, where: `${file}#${i}`};
+        }
+        return;
+    }
+    for await (const {record, line} of readJsonl(file)) yield {row: record, where: `${file}:${line}`};
+}
+
+function pick(row: Record<string, unknown>, explicit: string | undefined, candidates: string[]): string | undefined {
+    if (explicit) return explicit in row ? explicit : undefined;
+    return candidates.find((f) => f in row);
+}
+
+/** Stream question rows with ids, questions and answers resolved; errors name file:line and field. */
+export async function* readQuestions(file: string, fields: DatasetFields = {}): AsyncGenerator<QuestionRow> {
+    const stem = file.split("/").pop()!.replace(/\.(jsonl|json|parquet)$/i, "");
+    let index = 0;
+    const seen = new Set<string>();
+    for await (const {row, where} of rawRows(file)) {
+        const qField = pick(row, fields.question, QUESTION_FIELDS);
+        if (!qField)
+            throw new StepwiseError(
+                `${where}: missing field "${fields.question ?? QUESTION_FIELDS.join('" / "')}" (use --question-field to name the question field)`,
+            );
+        const question = row[qField];
+        if (typeof question !== "string" || question.length === 0) throw new StepwiseError(`${where}: field "${qField}" must be a non-empty string`);
+        const idField = pick(row, fields.id, ID_FIELDS);
+        if (fields.id && !idField) throw new StepwiseError(`${where}: missing id field "${fields.id}"`);
+        const id = idField ? String(row[idField]) : `${stem}-${index}`;
+        if (seen.has(id)) throw new StepwiseError(`${where}: duplicate id "${id}" (ids must be unique so records can be joined and resumed)`);
+        seen.add(id);
+        const aField = pick(row, fields.answer, ANSWER_FIELDS);
+        const answer = aField && row[aField] != null ? String(row[aField]) : undefined;
+        yield {id, question, answer, row, where};
+        index++;
+    }
+}
