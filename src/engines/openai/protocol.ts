@@ -1,0 +1,183 @@
+/**
+ * Wire shapes of the OpenAI-compatible routes the engine uses (as vLLM serves them), and the
+ * pure functions that turn them into stepwise's types. Kept apart from the engine so they can be
+ * tested on literal responses.
+ */
+import {StepwiseError, type FinishReason, type GeneratedToken, type TokenAlternative} from "../types.ts";
+
+/** Legacy `/v1/completions` log-probabilities: parallel arrays, one entry per token. */
+export interface CompletionLogprobs {
+    tokens: string[];
+    token_logprobs: (number | null)[];
+    /** Per token, a map from token text to log-probability (the top-k, plus the chosen token); null where absent. */
+    top_logprobs: (Record<string, number> | null)[] | null;
+    text_offset?: number[];
+}
+
+export interface CompletionChoice {
+    index?: number;
+    text: string;
+    logprobs: CompletionLogprobs | null;
+    finish_reason: string | null;
+    /** vLLM: the stop string or stop token id that ended generation; null at EOS or length. */
+    stop_reason?: string | number | null;
+}
+
+export interface Usage {
+    prompt_tokens?: number;
+    completion_tokens?: number;
+}
+
+export interface CompletionResponse {
+    choices: CompletionChoice[];
+    usage?: Usage;
+}
+
+/** Chat log-probability of one token. */
+export interface ChatTokenLogprob {
+    token: string;
+    logprob: number;
+    top_logprobs?: {token: string; logprob: number}[];
+}
+
+export interface ChatChoice {
+    index?: number;
+    message: {role: string; content: string | null};
+    logprobs?: {content: ChatTokenLogprob[] | null} | null;
+    finish_reason: string | null;
+    stop_reason?: string | number | null;
+}
+
+export interface ChatResponse {
+    choices: ChatChoice[];
+    usage?: Usage;
+}
+
+export interface ModelsResponse {
+    data: {id: string}[];
+}
+
+export interface TokenizeResponse {
+    tokens: number[];
+}
+
+export interface DetokenizeResponse {
+    prompt: string;
+}
+
+/** vLLM `/pooling`: one entry per input; `data` is per-token rows (STEP/ALL pooling) or one vector. */
+export interface PoolingResponse {
+    data: {index?: number; data: number[][] | number[] | string}[];
+}
+
+/** `/v1/embeddings`: one flattened vector per input. */
+export interface EmbeddingsResponse {
+    data: {index?: number; embedding: number[] | string}[];
+}
+
+/** The token-id form vLLM uses with `return_tokens_as_token_ids`: "token_id:123". */
+const TOKEN_ID_KEY = /^token_id:(\d+)$/;
+
+/** Parse a "token_id:N" key; undefined for a plain token text. */
+export function tokenIdFromKey(key: string): number | undefined {
+    const m = TOKEN_ID_KEY.exec(key);
+    return m ? Number(m[1]) : undefined;
+}
+
+/** A token key as an alternative: a "token_id:N" key sets `id`, and is kept as the text. */
+function alternative(key: string, logprob: number): TokenAlternative {
+    const id = tokenIdFromKey(key);
+    return id === undefined ? {text: key, prob: Math.exp(logprob)} : {text: key, id, prob: Math.exp(logprob)};
+}
+
+/** A top-logprobs map as alternatives, most likely first, at most k. */
+export function topFromMap(map: Record<string, number> | null | undefined, k: number): TokenAlternative[] {
+    if (!map || k <= 0) return [];
+    return Object.entries(map)
+        .filter(([, lp]) => typeof lp === "number" && !Number.isNaN(lp))
+        .map(([key, lp]) => alternative(key, lp))
+        .sort((a, b) => b.prob - a.prob)
+        .slice(0, k);
+}
+
+/**
+ * Map legacy completions log-probabilities to generated tokens: confidence = exp(token_logprob),
+ * `top` sorted most likely first and cut to k. `where` names the URL for errors.
+ */
+export function completionTokens(lp: CompletionLogprobs | null, k: number, where: string): GeneratedToken[] {
+    if (!lp || !Array.isArray(lp.tokens) || !Array.isArray(lp.token_logprobs))
+        throw new StepwiseError(`${where}: the server returned no token log-probabilities (it must support "logprobs" on /v1/completions)`);
+    if (lp.token_logprobs.length !== lp.tokens.length)
+        throw new StepwiseError(`${where}: malformed logprobs (${lp.tokens.length} tokens, ${lp.token_logprobs.length} logprobs)`);
+    return lp.tokens.map((text, j) => {
+        const logprob = lp.token_logprobs[j];
+        if (typeof logprob !== "number") throw new StepwiseError(`${where}: missing logprob for generated token ${j} (${JSON.stringify(text)})`);
+        const id = tokenIdFromKey(text);
+        const token: GeneratedToken = {text, confidence: Math.exp(logprob), top: topFromMap(lp.top_logprobs?.[j], k)};
+        if (id !== undefined) token.id = id;
+        return token;
+    });
+}
+
+/** Map chat-completions log-probabilities to generated tokens. */
+export function chatTokens(content: ChatTokenLogprob[] | null | undefined, k: number, where: string): GeneratedToken[] {
+    if (!Array.isArray(content))
+        throw new StepwiseError(`${where}: the server returned no token log-probabilities (it must support "logprobs" on /v1/chat/completions)`);
+    return content.map((t, j) => {
+        if (typeof t.logprob !== "number") throw new StepwiseError(`${where}: missing logprob for generated token ${j}`);
+        const top = (t.top_logprobs ?? [])
+            .map((a) => alternative(a.token, a.logprob))
+            .sort((a, b) => b.prob - a.prob)
+            .slice(0, Math.max(0, k));
+        const token: GeneratedToken = {text: t.token, confidence: Math.exp(t.logprob), top};
+        const id = tokenIdFromKey(t.token);
+        if (id !== undefined) token.id = id;
+        return token;
+    });
+}
+
+/**
+ * Map OpenAI's finish_reason (+ vLLM's stop_reason) to ours: "length" stays; "stop" is "stop"
+ * when a stop string ended it (vLLM reports it in stop_reason) and "eos" otherwise. Servers
+ * without stop_reason: "stop" if the request had stop strings, else "eos".
+ */
+export function finishReason(choice: {finish_reason: string | null; stop_reason?: string | number | null}, hadStopStrings: boolean): FinishReason {
+    if (choice.finish_reason === "length") return "length";
+    if ("stop_reason" in choice && choice.stop_reason !== undefined) return typeof choice.stop_reason === "string" ? "stop" : "eos";
+    return hadStopStrings ? "stop" : "eos";
+}
+
+/**
+ * Check that a response holds exactly `count` choices with distinct indices 0..count-1 and
+ * return them ordered by index. Anything else is an error: a sample must never be dropped or
+ * duplicated silently.
+ */
+export function orderedChoices<C extends {index?: number}>(choices: C[] | undefined, count: number, where: string): C[] {
+    if (!Array.isArray(choices)) throw new StepwiseError(`${where}: response has no "choices" array`);
+    if (choices.length !== count) throw new StepwiseError(`${where}: asked for ${count} choices, the server returned ${choices.length}`);
+    const out: C[] = new Array(count);
+    choices.forEach((c, pos) => {
+        const i = c.index ?? pos;
+        if (!Number.isInteger(i) || i < 0 || i >= count) throw new StepwiseError(`${where}: choice index ${i} is outside 0..${count - 1}`);
+        if (out[i] !== undefined) throw new StepwiseError(`${where}: choice index ${i} returned twice`);
+        out[i] = c;
+    });
+    return out;
+}
+
+/**
+ * Rows of step rewards from a pooling or embeddings answer: per-token rows are returned as
+ * they are; a flat vector is cut into rows of `width` numbers (its length must divide).
+ */
+export function poolRows(data: number[][] | number[] | string, width: number, where: string): number[][] {
+    if (typeof data === "string") throw new StepwiseError(`${where}: got a base64 vector; ask the server for "float" encoding`);
+    if (!Array.isArray(data)) throw new StepwiseError(`${where}: unexpected pooling data ${JSON.stringify(data).slice(0, 100)}`);
+    if (data.length === 0) return [];
+    if (Array.isArray(data[0])) return data as number[][];
+    const flat = data as number[];
+    if (!Number.isInteger(width) || width < 1) throw new StepwiseError(`stepWidth must be a positive integer, got ${width}`);
+    if (flat.length % width !== 0) throw new StepwiseError(`${where}: a vector of ${flat.length} numbers does not split into rows of ${width}`);
+    const rows: number[][] = [];
+    for (let i = 0; i < flat.length; i += width) rows.push(flat.slice(i, i + width));
+    return rows;
+}

@@ -1,0 +1,154 @@
+/**
+ * Engine specs: one string that says which model to run and where.
+ *
+ * ```text
+ * llama:PATH[?threads=N&contextSize=N&sequences=N&batchSize=N]
+ * openai:URL[,URL...][?model=NAME&concurrency=N&timeout=SECONDS&retries=N&key=KEY&balance=least-in-flight|round-robin&maxN=N&probeMissing=error|bound]
+ * ```
+ *
+ * - `llama:./models/tiny.gguf` — a GGUF file run in-process by node-llama-cpp.
+ *   `threads` (default 1), `contextSize` (tokens per sequence), `sequences` (parallel
+ *   sequences, default 8), `batchSize`.
+ * - `openai:http://127.0.0.1:8000/v1?model=Qwen/Qwen2.5-Math-7B-Instruct` — an OpenAI-compatible
+ *   server (vLLM, SGLang, llama.cpp server, `stepwise serve`). Several comma-separated URLs
+ *   serving the same model are load-balanced (`openai:http://a:8000/v1,http://b:8000/v1?...`).
+ *   The `/v1` suffix is optional. Parameters:
+ *   - `model`: model name; default the first one the server lists at `/v1/models`;
+ *   - `concurrency`: requests in flight over all servers (default 16);
+ *   - `timeout`: seconds per attempt (default 60);
+ *   - `retries`: retries on 429/5xx/timeouts/connection faults (default 6);
+ *   - `key`: API key sent as a Bearer token (default: the `OPENAI_API_KEY` environment variable);
+ *   - `balance`: `least-in-flight` (default) or `round-robin`;
+ *   - `maxN`: most samples per request; a larger n is split (default 16);
+ *   - `probeMissing`: `error` (default) or `bound`, see OpenAIEngine.probeTokens.
+ *
+ * Values are URL-encoded like any query string (`model=org%2Fname` or `model=org/name` both work).
+ * The llama engine module is imported only for `llama:` specs, so OpenAI-only use never loads
+ * node-llama-cpp.
+ */
+import {StepwiseError, type Engine} from "./types.ts";
+import type {OpenAIEngineOptions} from "./openai/engine.ts";
+import type {LlamaEngineOptions} from "./llama/engine.ts";
+
+/** The valid forms, for error messages. */
+export const ENGINE_SPEC_FORMS = "llama:PATH[?threads=N&contextSize=N&sequences=N] or openai:URL[,URL...][?model=NAME&concurrency=N&timeout=S&retries=N&key=KEY]";
+
+export type EngineSpec =
+    | {kind: "llama"; path: string; options: Pick<LlamaEngineOptions, "threads" | "contextSize" | "sequences" | "batchSize">}
+    | {kind: "openai"; urls: string[]; options: Omit<OpenAIEngineOptions, "baseUrls">};
+
+/** Per-kind defaults merged under the spec's own parameters (the spec wins). */
+export interface CreateEngineOptions {
+    llama?: LlamaEngineOptions;
+    openai?: Partial<OpenAIEngineOptions>;
+}
+
+const LLAMA_PARAMS = ["threads", "contextSize", "sequences", "batchSize"] as const;
+const OPENAI_PARAMS = ["model", "concurrency", "timeout", "retries", "key", "balance", "maxN", "probeMissing"] as const;
+
+function positiveInt(spec: string, name: string, value: string, min = 1): number {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min)
+        throw new StepwiseError(`engine spec "${spec}": ${name} must be an integer ≥ ${min}, got "${value}"`);
+    return n;
+}
+
+/** Split "BODY?QUERY" and decode the query, rejecting unknown or repeated parameters. */
+function splitQuery(spec: string, rest: string, known: readonly string[]): {body: string; params: Map<string, string>} {
+    const q = rest.indexOf("?");
+    const body = q < 0 ? rest : rest.slice(0, q);
+    const params = new Map<string, string>();
+    if (q >= 0) {
+        for (const [key, value] of new URLSearchParams(rest.slice(q + 1))) {
+            if (!known.includes(key))
+                throw new StepwiseError(`engine spec "${spec}": unknown parameter "${key}" (known: ${known.join(", ")})`);
+            if (params.has(key)) throw new StepwiseError(`engine spec "${spec}": parameter "${key}" given twice`);
+            params.set(key, value);
+        }
+    }
+    return {body, params};
+}
+
+/** Parse an engine spec (see the module docs); throws a StepwiseError listing the valid forms. */
+export function parseEngineSpec(spec: string): EngineSpec {
+    const colon = spec.indexOf(":");
+    const scheme = colon < 0 ? "" : spec.slice(0, colon);
+    const rest = colon < 0 ? "" : spec.slice(colon + 1);
+    if (scheme === "llama") {
+        const {body, params} = splitQuery(spec, rest, LLAMA_PARAMS);
+        if (body === "") throw new StepwiseError(`engine spec "${spec}": no model path (expected ${ENGINE_SPEC_FORMS})`);
+        const options: Extract<EngineSpec, {kind: "llama"}>["options"] = {};
+        for (const [key, value] of params) options[key as (typeof LLAMA_PARAMS)[number]] = positiveInt(spec, key, value);
+        return {kind: "llama", path: body, options};
+    }
+    if (scheme === "openai") {
+        const {body, params} = splitQuery(spec, rest, OPENAI_PARAMS);
+        const urls = body.split(",").map((u) => u.trim()).filter((u) => u !== "");
+        if (urls.length === 0) throw new StepwiseError(`engine spec "${spec}": no server URL (expected ${ENGINE_SPEC_FORMS})`);
+        for (const u of urls) {
+            let url: URL | undefined;
+            try {
+                url = new URL(u);
+            } catch {
+                url = undefined;
+            }
+            if (!url || (url.protocol !== "http:" && url.protocol !== "https:"))
+                throw new StepwiseError(`engine spec "${spec}": "${u}" is not an http(s) URL`);
+        }
+        const options: Extract<EngineSpec, {kind: "openai"}>["options"] = {};
+        for (const [key, value] of params) {
+            switch (key) {
+                case "model":
+                    if (value === "") throw new StepwiseError(`engine spec "${spec}": empty model name`);
+                    options.model = value;
+                    break;
+                case "concurrency":
+                    options.concurrency = positiveInt(spec, key, value);
+                    break;
+                case "timeout": {
+                    const s = Number(value);
+                    if (!(s > 0) || !Number.isFinite(s)) throw new StepwiseError(`engine spec "${spec}": timeout must be a positive number of seconds, got "${value}"`);
+                    options.timeoutMs = s * 1000;
+                    break;
+                }
+                case "retries":
+                    options.retries = positiveInt(spec, key, value, 0);
+                    break;
+                case "key":
+                    options.apiKey = value;
+                    break;
+                case "balance":
+                    if (value !== "least-in-flight" && value !== "round-robin")
+                        throw new StepwiseError(`engine spec "${spec}": balance must be least-in-flight or round-robin, got "${value}"`);
+                    options.balance = value;
+                    break;
+                case "maxN":
+                    options.maxNPerRequest = positiveInt(spec, key, value);
+                    break;
+                case "probeMissing":
+                    if (value !== "error" && value !== "bound")
+                        throw new StepwiseError(`engine spec "${spec}": probeMissing must be error or bound, got "${value}"`);
+                    options.probeMissing = value;
+                    break;
+            }
+        }
+        return {kind: "openai", urls, options};
+    }
+    throw new StepwiseError(`unknown engine spec "${spec}": expected ${ENGINE_SPEC_FORMS}`);
+}
+
+/**
+ * Create an engine from a spec. `openai:` specs connect first (every server must answer
+ * `/v1/models`), so a server that is down fails here with a one-line error naming its URL. The
+ * API key comes from the spec's `key`, else `options.openai.apiKey`, else `OPENAI_API_KEY`.
+ */
+export async function createEngine(spec: string, options: CreateEngineOptions = {}): Promise<Engine> {
+    const parsed = parseEngineSpec(spec);
+    if (parsed.kind === "llama") {
+        const {LlamaEngine} = await import("./llama/engine.ts");
+        return LlamaEngine.load(parsed.path, {...options.llama, ...parsed.options});
+    }
+    const {OpenAIEngine} = await import("./openai/engine.ts");
+    const apiKey = parsed.options.apiKey ?? options.openai?.apiKey ?? (process.env.OPENAI_API_KEY || undefined);
+    return OpenAIEngine.connect({...options.openai, ...parsed.options, apiKey, baseUrls: parsed.urls});
+}

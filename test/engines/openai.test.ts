@@ -1,0 +1,543 @@
+/**
+ * Unit tests of the OpenAI engine's HTTP client, wire-format mapping, engine spec parsing and
+ * fault proxy, against tiny scripted loopback HTTP servers (no model involved).
+ */
+import {test, describe} from "node:test";
+import assert from "node:assert/strict";
+import {createServer, type IncomingMessage, type ServerResponse} from "node:http";
+import type {Socket} from "node:net";
+import {HttpClient, bodyExcerpt, parseRetryAfter, serverRoot, backoffDelay} from "../../src/engines/openai/http.ts";
+import {OpenAIEngine, chunkSeed} from "../../src/engines/openai/engine.ts";
+import {completionTokens, chatTokens, finishReason, orderedChoices, poolRows} from "../../src/engines/openai/protocol.ts";
+import {startFaultProxy, seededRandom} from "../../src/engines/openai/fault-proxy.ts";
+import {parseEngineSpec, createEngine} from "../../src/engines/spec.ts";
+import {StepwiseError} from "../../src/engines/types.ts";
+
+interface Hit {
+    method: string;
+    path: string;
+    body: Record<string, unknown>;
+    headers: IncomingMessage["headers"];
+}
+
+type Handler = (hit: Hit, res: ServerResponse, n: number) => void | Promise<void>;
+
+/** A scripted loopback server: `handler` gets each request (parsed JSON body) and its 0-based number. */
+async function scripted(handler: Handler) {
+    const hits: Hit[] = [];
+    let active = 0;
+    let maxActive = 0;
+    const sockets = new Set<Socket>();
+    const server = createServer(async (req, res) => {
+        active++;
+        maxActive = Math.max(maxActive, active);
+        res.on("close", () => active--);
+        const chunks: Buffer[] = [];
+        for await (const c of req) chunks.push(c as Buffer);
+        const text = Buffer.concat(chunks).toString("utf8");
+        const hit: Hit = {method: req.method ?? "", path: req.url ?? "", body: text ? JSON.parse(text) : {}, headers: req.headers};
+        hits.push(hit);
+        try {
+            await handler(hit, res, hits.length - 1);
+        } catch {
+            req.socket.destroy();
+        }
+    });
+    server.on("connection", (s) => {
+        sockets.add(s);
+        s.on("close", () => sockets.delete(s));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const port = (server.address() as {port: number}).port;
+    return {
+        url: `http://127.0.0.1:${port}`,
+        hits,
+        maxActive: () => maxActive,
+        close: () =>
+            new Promise<void>((r) => {
+                for (const s of sockets) s.destroy();
+                server.close(() => r());
+            }),
+    };
+}
+
+const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    res.writeHead(status, {"content-type": "application/json", ...headers});
+    res.end(JSON.stringify(body));
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Fast client defaults for tests: tiny backoff, seeded jitter. */
+const fast = {backoffBaseMs: 2, backoffMaxMs: 10, random: seededRandom(7)};
+
+/** A completion choice in vLLM's legacy logprobs format, with `tokens` one-char tokens. */
+function fakeChoice(index: number, tokens: string[]) {
+    return {
+        index,
+        text: tokens.join(""),
+        logprobs: {
+            tokens,
+            token_logprobs: tokens.map(() => Math.log(0.5)),
+            top_logprobs: tokens.map((t) => ({[t]: Math.log(0.5), z: Math.log(0.3), y: Math.log(0.2)})),
+            text_offset: tokens.map((_, i) => i),
+        },
+        finish_reason: "length",
+        stop_reason: null,
+    };
+}
+
+/** A scripted completions endpoint: answers n choices whose text encodes the request's seed and index. */
+const completionsHandler: Handler = (hit, res) => {
+    if (hit.path === "/v1/models") return json(res, 200, {object: "list", data: [{id: "m"}]});
+    const n = Number(hit.body.n ?? 1);
+    const seed = String(hit.body.seed ?? "none");
+    json(res, 200, {
+        choices: Array.from({length: n}, (_, i) => fakeChoice(i, [`s${seed}`, `i${i}`])).reverse(),
+        usage: {prompt_tokens: 3, completion_tokens: 2 * n},
+    });
+};
+
+describe("http client", () => {
+    test("helpers: server roots, excerpts, Retry-After, backoff bounds", () => {
+        assert.equal(serverRoot("http://h:8000/v1"), "http://h:8000");
+        assert.equal(serverRoot("http://h:8000/v1/"), "http://h:8000");
+        assert.equal(serverRoot("http://h:8000"), "http://h:8000");
+        assert.equal(serverRoot("https://h/prefix/v1"), "https://h/prefix");
+        assert.throws(() => serverRoot("ftp://h"), StepwiseError);
+        assert.throws(() => serverRoot("not a url"), /invalid server URL/);
+        const long = bodyExcerpt("x".repeat(1000));
+        assert.equal(long.length, 300);
+        assert.equal(bodyExcerpt("a\n  b"), "a b");
+        assert.equal(parseRetryAfter("2"), 2000);
+        assert.equal(parseRetryAfter(null), undefined);
+        assert.equal(parseRetryAfter(new Date(10_000).toUTCString(), 4_000), 6000);
+        for (let a = 0; a < 10; a++) {
+            const d = backoffDelay(a, 100, 1000, Math.random);
+            assert.ok(d >= 0 && d <= Math.min(1000, 100 * 2 ** a));
+        }
+    });
+
+    test("retries 500 and 503, then succeeds; counts retries", async () => {
+        const s = await scripted((_h, res, n) => (n < 2 ? json(res, n === 0 ? 500 : 503, {error: "busy"}) : json(res, 200, {ok: true})));
+        try {
+            const client = new HttpClient({baseUrls: [s.url + "/v1"], ...fast});
+            const r = await client.postJson<{ok: boolean}>("/v1/completions", {a: 1});
+            assert.deepEqual(r.data, {ok: true});
+            assert.equal(r.url, s.url + "/v1/completions");
+            assert.equal(s.hits.length, 3);
+            assert.deepEqual(s.hits[2].body, {a: 1});
+            const st = client.stats();
+            assert.equal(st.requests, 3);
+            assert.equal(st.retries, 2);
+            assert.equal(st.failures, 0);
+        } finally {
+            await s.close();
+        }
+    });
+
+    test("honours Retry-After on 429", async () => {
+        const s = await scripted((_h, res, n) => (n === 0 ? json(res, 429, {error: "slow down"}, {"retry-after": "0.25"}) : json(res, 200, {ok: 1})));
+        try {
+            const client = new HttpClient({baseUrls: [s.url], ...fast});
+            const t0 = performance.now();
+            await client.getJson("/v1/models");
+            assert.ok(performance.now() - t0 >= 240, "waited for Retry-After");
+            assert.equal(client.stats().retries, 1);
+        } finally {
+            await s.close();
+        }
+    });
+
+    test("4xx fails at once with URL, status and a ≤300-char body excerpt", async () => {
+        const s = await scripted((_h, res) => json(res, 400, {error: {message: "bad field max_tokens " + "y".repeat(600)}}));
+        try {
+            const client = new HttpClient({baseUrls: [s.url + "/v1"], ...fast});
+            await assert.rejects(client.postJson("/v1/completions", {}), (e: Error) => {
+                assert.ok(e instanceof StepwiseError);
+                assert.match(e.message, new RegExp(`^POST ${s.url}/v1/completions: HTTP 400 Bad Request: .*bad field max_tokens`));
+                assert.ok(!e.message.includes("\n"));
+                const excerpt = e.message.split("Bad Request: ")[1];
+                assert.ok(excerpt.length <= 300, `excerpt length ${excerpt.length}`);
+                return true;
+            });
+            assert.equal(s.hits.length, 1, "no retry on 400");
+            assert.equal(client.stats().failures, 1);
+        } finally {
+            await s.close();
+        }
+    });
+
+    test("after the last retry: error names URL, status, body and attempts", async () => {
+        const s = await scripted((_h, res) => json(res, 503, {error: "overloaded right now"}));
+        try {
+            const client = new HttpClient({baseUrls: [s.url], retries: 2, ...fast});
+            await assert.rejects(
+                client.postJson("/v1/completions", {}),
+                new RegExp(`^StepwiseError: POST ${s.url}/v1/completions: HTTP 503 Service Unavailable: \\{"error":"overloaded right now"\\} \\(gave up after 3 attempts\\)$`),
+            );
+            assert.equal(s.hits.length, 3);
+            assert.equal(client.stats().retries, 2);
+        } finally {
+            await s.close();
+        }
+    });
+
+    test("a stalled response times out and is retried", async () => {
+        const s = await scripted(async (_h, res, n) => {
+            if (n === 0) return; // never answers
+            json(res, 200, {ok: true});
+        });
+        try {
+            const client = new HttpClient({baseUrls: [s.url], timeoutMs: 150, ...fast});
+            const r = await client.getJson<{ok: boolean}>("/x");
+            assert.equal(r.data.ok, true);
+            assert.equal(client.stats().retries, 1);
+            const s2 = await scripted(() => undefined);
+            try {
+                await assert.rejects(new HttpClient({baseUrls: [s2.url], timeoutMs: 100, retries: 1, ...fast}).getJson("/y"), /^StepwiseError: GET .*\/y: timed out after 100 ms \(gave up after 2 attempts\)$/);
+            } finally {
+                await s2.close();
+            }
+        } finally {
+            await s.close();
+        }
+    });
+
+    test("dropped connections, a body cut mid-way and garbled JSON are retried", async () => {
+        const s = await scripted((_h, res, n) => {
+            if (n === 0) return res.socket!.destroy();
+            if (n === 1) {
+                res.writeHead(200, {"content-type": "application/json", "content-length": "100"});
+                res.write('{"partial":');
+                setTimeout(() => res.socket!.destroy(), 10);
+                return;
+            }
+            if (n === 2) {
+                res.writeHead(200, {"content-type": "application/json"});
+                return res.end("<html>oops</html>");
+            }
+            json(res, 200, {ok: true});
+        });
+        try {
+            const client = new HttpClient({baseUrls: [s.url], ...fast});
+            const r = await client.postJson<{ok: boolean}>("/v1/completions", {});
+            assert.equal(r.data.ok, true);
+            assert.equal(client.stats().retries, 3);
+        } finally {
+            await s.close();
+        }
+    });
+
+    test("connection refused: one-line error naming the URL", async () => {
+        const s = await scripted(() => undefined);
+        const url = s.url;
+        await s.close(); // now nothing listens there
+        const client = new HttpClient({baseUrls: [url + "/v1"], retries: 1, ...fast});
+        await assert.rejects(client.postJson("/v1/completions", {}), (e: Error) => {
+            assert.match(e.message, new RegExp(`^POST ${url}/v1/completions: connection refused \\(ECONNREFUSED\\); is the server running\\? \\(gave up after 2 attempts\\)$`));
+            return true;
+        });
+    });
+
+    test("round-robin balances evenly over 2 servers", async () => {
+        const a = await scripted((_h, res) => json(res, 200, {from: "a"}));
+        const b = await scripted((_h, res) => json(res, 200, {from: "b"}));
+        try {
+            const client = new HttpClient({baseUrls: [a.url, b.url], balance: "round-robin", concurrency: 4, ...fast});
+            await Promise.all(Array.from({length: 20}, () => client.getJson("/v1/models")));
+            assert.equal(a.hits.length, 10);
+            assert.equal(b.hits.length, 10);
+        } finally {
+            await a.close();
+            await b.close();
+        }
+    });
+
+    test("least-in-flight sends more work to the faster server", async () => {
+        const slow = await scripted(async (_h, res) => {
+            await sleep(60);
+            json(res, 200, {});
+        });
+        const quick = await scripted(async (_h, res) => {
+            await sleep(5);
+            json(res, 200, {});
+        });
+        try {
+            const client = new HttpClient({baseUrls: [slow.url, quick.url], concurrency: 4, ...fast});
+            await Promise.all(Array.from({length: 40}, () => client.getJson("/v1/models")));
+            assert.equal(slow.hits.length + quick.hits.length, 40);
+            assert.ok(quick.hits.length > 2 * slow.hits.length, `quick ${quick.hits.length} vs slow ${slow.hits.length}`);
+            assert.ok(slow.hits.length > 0);
+        } finally {
+            await slow.close();
+            await quick.close();
+        }
+    });
+
+    test("a retry moves to the other server", async () => {
+        const bad = await scripted((_h, res) => json(res, 500, {error: "down"}));
+        const good = await scripted((_h, res) => json(res, 200, {ok: true}));
+        try {
+            const client = new HttpClient({baseUrls: [bad.url, good.url], retries: 1, ...fast});
+            const results = await Promise.all(Array.from({length: 10}, () => client.getJson<{ok: boolean}>("/v1/models")));
+            assert.ok(results.every((r) => r.data.ok && r.url.startsWith(good.url)));
+            assert.ok(bad.hits.length > 0);
+        } finally {
+            await bad.close();
+            await good.close();
+        }
+    });
+
+    test("the global concurrency limit holds over all servers", async () => {
+        const mk = () =>
+            scripted(async (_h, res) => {
+                await sleep(20);
+                json(res, 200, {});
+            });
+        const a = await mk();
+        const b = await mk();
+        try {
+            const client = new HttpClient({baseUrls: [a.url, b.url], concurrency: 3, ...fast});
+            await Promise.all(Array.from({length: 24}, () => client.postJson("/v1/completions", {})));
+            assert.equal(client.stats().maxInFlight, 3);
+            assert.ok(a.maxActive() + b.maxActive() <= 3 + 1);
+            assert.equal(a.hits.length + b.hits.length, 24);
+        } finally {
+            await a.close();
+            await b.close();
+        }
+    });
+
+    test("API key goes in the Authorization header; a caller abort is not retried", async () => {
+        const s = await scripted(async (_h, res) => {
+            await sleep(200);
+            json(res, 200, {});
+        });
+        try {
+            const client = new HttpClient({baseUrls: [s.url], apiKey: "sk-test", ...fast});
+            await client.getJson("/v1/models");
+            assert.equal(s.hits[0].headers.authorization, "Bearer sk-test");
+            const ac = new AbortController();
+            setTimeout(() => ac.abort(new Error("caller gave up")), 30);
+            await assert.rejects(client.getJson("/v1/models", {signal: ac.signal}), /caller gave up/);
+            assert.equal(client.stats().retries, 0);
+        } finally {
+            await s.close();
+        }
+    });
+});
+
+describe("wire format", () => {
+    test("legacy completions logprobs map to confidences and sorted top-k", () => {
+        const tokens = completionTokens(
+            {tokens: ["a", "token_id:7"], token_logprobs: [Math.log(0.6), Math.log(0.25)], top_logprobs: [{b: Math.log(0.3), a: Math.log(0.6), c: Math.log(0.1)}, null]},
+            2,
+            "here",
+        );
+        assert.equal(tokens.length, 2);
+        assert.ok(Math.abs(tokens[0].confidence - 0.6) < 1e-12);
+        assert.deepEqual(tokens[0].top.map((t) => t.text), ["a", "b"]);
+        assert.equal(tokens[1].id, 7);
+        assert.deepEqual(tokens[1].top, []);
+        assert.throws(() => completionTokens(null, 2, "POST u"), /POST u: the server returned no token log-probabilities/);
+        assert.throws(() => completionTokens({tokens: ["a"], token_logprobs: [null], top_logprobs: null}, 1, "w"), /missing logprob/);
+    });
+
+    test("chat logprobs map the same way", () => {
+        const t = chatTokens([{token: "x", logprob: Math.log(0.9), top_logprobs: [{token: "y", logprob: Math.log(0.05)}, {token: "x", logprob: Math.log(0.9)}]}], 5, "w");
+        assert.ok(Math.abs(t[0].confidence - 0.9) < 1e-12);
+        assert.deepEqual(t[0].top.map((a) => a.text), ["x", "y"]);
+        assert.throws(() => chatTokens(null, 1, "w"), /no token log-probabilities/);
+    });
+
+    test("finish reasons, choice ordering and pooling rows", () => {
+        assert.equal(finishReason({finish_reason: "length"}, true), "length");
+        assert.equal(finishReason({finish_reason: "stop", stop_reason: "\n\n"}, true), "stop");
+        assert.equal(finishReason({finish_reason: "stop", stop_reason: null}, true), "eos");
+        assert.equal(finishReason({finish_reason: "stop"}, false), "eos");
+        assert.equal(finishReason({finish_reason: "stop"}, true), "stop");
+        assert.deepEqual(orderedChoices([{index: 1}, {index: 0}], 2, "w").map((c) => c.index), [0, 1]);
+        assert.throws(() => orderedChoices([{index: 0}, {index: 0}], 2, "w"), /returned twice/);
+        assert.throws(() => orderedChoices([{index: 0}], 2, "w"), /asked for 2 choices, the server returned 1/);
+        assert.throws(() => orderedChoices([{index: 5}], 1, "w"), /outside/);
+        assert.deepEqual(poolRows([[0.9, 0.1]], 2, "w"), [[0.9, 0.1]]);
+        assert.deepEqual(poolRows([0.9, 0.1, 0.2, 0.8], 2, "w"), [[0.9, 0.1], [0.2, 0.8]]);
+        assert.throws(() => poolRows([1, 2, 3], 2, "w"), /does not split/);
+        assert.throws(() => poolRows("AAAA", 2, "w"), /base64/);
+    });
+});
+
+describe("engine over scripted responses", () => {
+    test("generate splits n, keeps indices 0..n-1 and derives per-chunk seeds", async () => {
+        const s = await scripted(completionsHandler);
+        try {
+            const engine = await OpenAIEngine.connect({baseUrls: [s.url + "/v1"], maxNPerRequest: 4, ...fast});
+            assert.equal(engine.info.model, "m");
+            const samples = await engine.generate({prompt: "hi", n: 10, seed: 42, temperature: 0.7, topK: 5, topLogprobs: 2, maxTokens: 2});
+            assert.deepEqual(samples.map((x) => x.index), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+            const posts = s.hits.filter((h) => h.path === "/v1/completions");
+            assert.deepEqual(posts.map((h) => h.body.n), [4, 4, 2]);
+            assert.deepEqual(posts.map((h) => h.body.seed), [42, chunkSeed(42, 1), chunkSeed(42, 2)]);
+            assert.equal(new Set(posts.map((h) => h.body.seed)).size, 3);
+            assert.equal(posts[0].body.top_k, 5);
+            assert.equal(posts[0].body.logprobs, 2);
+            assert.equal(posts[0].body.model, "m");
+            assert.ok(!("top_p" in posts[0].body), "top_p only when set");
+            // Sample i of chunk c carries the chunk's seed and its own in-chunk index.
+            assert.equal(samples[5].text, `s${chunkSeed(42, 1)}i1`);
+            assert.equal(samples[9].text, `s${chunkSeed(42, 2)}i1`);
+            assert.equal(samples[0].tokens[0].confidence, 0.5);
+            assert.deepEqual(samples[0].tokens[0].top.map((t) => t.text), ["s42", "z"]);
+            assert.equal(samples[0].finishReason, "length");
+            const st = engine.stats();
+            assert.equal(st.prefixEvaluations, 3);
+            assert.equal(st.generatedTokens, 20);
+            assert.equal(st.promptTokens, 9);
+            assert.ok(chunkSeed(42, 0) === 42 && chunkSeed(42, 1) !== chunkSeed(43, 1));
+        } finally {
+            await s.close();
+        }
+    });
+
+    test("a response with a missing sample is an error, not a short result", async () => {
+        const s = await scripted((hit, res) => {
+            const n = Number(hit.body.n ?? 1);
+            json(res, 200, {choices: Array.from({length: n - 1}, (_, i) => fakeChoice(i, ["a"]))});
+        });
+        try {
+            const engine = new OpenAIEngine({baseUrls: [s.url], model: "m", ...fast});
+            await assert.rejects(engine.generate({prompt: "x", n: 3}), new RegExp(`POST ${s.url}/v1/completions: asked for 3 choices, the server returned 2`));
+        } finally {
+            await s.close();
+        }
+    });
+
+    test("probeTokens: echo request shape, token-id keys, missing candidates error or bound", async () => {
+        // Prompt logprobs as vLLM returns them with return_tokens_as_token_ids: entry 0 null.
+        const s = await scripted((hit, res) => {
+            if (hit.path === "/tokenize") return json(res, 200, {tokens: [1, 5, 6, 9, 3]});
+            const prompt = hit.body.prompt as number[];
+            const entries = [null, ...prompt.slice(1).map(() => ({"token_id:5": Math.log(0.7), "token_id:6": Math.log(0.2)})), {"token_id:5": Math.log(0.5), "token_id:6": Math.log(0.4)}];
+            json(res, 200, {
+                choices: [{index: 0, text: "", finish_reason: "length", logprobs: {tokens: [...prompt, 5].map((t) => `token_id:${t}`), token_logprobs: entries.map(() => -1), top_logprobs: entries}}],
+            });
+        });
+        try {
+            const engine = new OpenAIEngine({baseUrls: [s.url], model: "m", probeTopK: 2, ...fast});
+            const r = await engine.probeTokens({input: "abcd", positions: [0, 2], candidates: [6, 5]});
+            const body = s.hits[1].body;
+            assert.deepEqual(body.prompt, [1, 5, 6], "token prompt cut after the last position read");
+            assert.equal(body.echo, true);
+            assert.equal(body.logprobs, 2);
+            assert.equal(body.max_tokens, 1);
+            assert.deepEqual(r.probs.map((row) => row.map((p) => +p.toFixed(6))), [[0.2, 0.7], [0.4, 0.5]]);
+            // position 3 reads the generated token's distribution (prompt cut after token 3).
+            const last = await engine.probeTokens({input: [1, 5, 6, 9], positions: [3], candidates: [5]});
+            assert.ok(Math.abs(last.probs[0][0] - 0.5) < 1e-12);
+            await assert.rejects(engine.probeTokens({input: [1, 5, 6], positions: [1], candidates: [8]}), /candidate token 8 is not among the top 2 tokens .* at position 1.*pooling API/);
+            await assert.rejects(engine.probeTokens({input: [1, 5], positions: [2], candidates: [5]}), /position 2 is outside the 2 input tokens/);
+            const bounded = new OpenAIEngine({baseUrls: [s.url], model: "m", probeTopK: 2, probeMissing: "bound", ...fast});
+            const b = await bounded.probeTokensDetailed({input: [1, 5, 6], positions: [1], candidates: [8, 5]});
+            assert.deepEqual(b.missing, [[true, false]]);
+            assert.ok(Math.abs(b.probs[0][0] - 0.1) < 1e-9, "bound = min(k-th prob 0.2, 1 - 0.9)");
+        } finally {
+            await s.close();
+        }
+    });
+
+    test("pool reads /pooling rows and cuts flat /v1/embeddings vectors", async () => {
+        const s = await scripted((hit, res) => {
+            if (hit.path === "/pooling") return json(res, 200, {data: [{index: 0, object: "pooling", data: [[0.8, 0.2], [0.3, 0.7]]}]});
+            return json(res, 200, {data: [{index: 0, object: "embedding", embedding: [0.8, 0.2, 0.3, 0.7]}]});
+        });
+        try {
+            const engine = new OpenAIEngine({baseUrls: [s.url], model: "prm", ...fast});
+            assert.deepEqual(await engine.pool("a ки b ки"), [[0.8, 0.2], [0.3, 0.7]]);
+            assert.deepEqual(s.hits[0].body, {model: "prm", input: "a ки b ки"});
+            assert.deepEqual(await engine.pool([1, 2, 3], {endpoint: "embeddings"}), [[0.8, 0.2], [0.3, 0.7]]);
+            assert.equal(s.hits[1].path, "/v1/embeddings");
+        } finally {
+            await s.close();
+        }
+    });
+});
+
+describe("engine specs", () => {
+    test("parses llama and openai specs", () => {
+        assert.deepEqual(parseEngineSpec("llama:./m.gguf"), {kind: "llama", path: "./m.gguf", options: {}});
+        assert.deepEqual(parseEngineSpec("llama:/a/b.gguf?threads=2&contextSize=1024&sequences=4"), {
+            kind: "llama",
+            path: "/a/b.gguf",
+            options: {threads: 2, contextSize: 1024, sequences: 4},
+        });
+        assert.deepEqual(parseEngineSpec("openai:http://127.0.0.1:8000/v1,http://127.0.0.1:8001/v1?model=org/name&concurrency=8&timeout=2.5&retries=0&key=sk&balance=round-robin&maxN=4"), {
+            kind: "openai",
+            urls: ["http://127.0.0.1:8000/v1", "http://127.0.0.1:8001/v1"],
+            options: {model: "org/name", concurrency: 8, timeoutMs: 2500, retries: 0, apiKey: "sk", balance: "round-robin", maxNPerRequest: 4},
+        });
+        assert.equal((parseEngineSpec("openai:http://h/v1?model=a%2Fb") as {options: {model: string}}).options.model, "a/b");
+    });
+
+    test("bad specs give one-line errors listing the valid forms", () => {
+        assert.throws(() => parseEngineSpec("gpt4"), /^StepwiseError: unknown engine spec "gpt4": expected llama:PATH.* or openai:URL/);
+        assert.throws(() => parseEngineSpec("vllm:http://h"), /unknown engine spec/);
+        assert.throws(() => parseEngineSpec("llama:"), /no model path/);
+        assert.throws(() => parseEngineSpec("llama:m.gguf?threads=0"), /threads must be an integer ≥ 1/);
+        assert.throws(() => parseEngineSpec("llama:m.gguf?gpu=1"), /unknown parameter "gpu" \(known: threads/);
+        assert.throws(() => parseEngineSpec("openai:"), /no server URL/);
+        assert.throws(() => parseEngineSpec("openai:ftp://h"), /not an http\(s\) URL/);
+        assert.throws(() => parseEngineSpec("openai:http://h?timeout=-1"), /timeout must be a positive number/);
+        assert.throws(() => parseEngineSpec("openai:http://h?model=a&model=b"), /given twice/);
+    });
+
+    test("createEngine: server down fails fast with the URL; a live server connects", async () => {
+        const dead = await scripted(() => undefined);
+        const deadUrl = dead.url;
+        await dead.close();
+        const t0 = performance.now();
+        await assert.rejects(createEngine(`openai:${deadUrl}/v1`), (e: Error) => {
+            assert.ok(e instanceof StepwiseError);
+            assert.match(e.message, new RegExp(`^GET ${deadUrl}/v1/models: connection refused`));
+            return true;
+        });
+        assert.ok(performance.now() - t0 < 5000);
+        const live = await scripted(completionsHandler);
+        try {
+            const engine = await createEngine(`openai:${live.url}/v1?key=abc`);
+            assert.equal(engine.info.kind, "openai");
+            assert.equal(engine.info.model, "m");
+            assert.equal(live.hits[0].headers.authorization, "Bearer abc");
+        } finally {
+            await live.close();
+        }
+    });
+});
+
+describe("fault proxy", () => {
+    test("injects drops, 500s and stalls; every sample still arrives exactly once", async () => {
+        const upstream = await scripted(completionsHandler);
+        const proxy = await startFaultProxy({upstream: upstream.url, seed: 3, dropRate: 0.15, errorRate: 0.15, stallRate: 0.1, stallMs: 5_000});
+        try {
+            const engine = new OpenAIEngine({baseUrls: [proxy.url + "/v1"], model: "m", timeoutMs: 300, retries: 12, concurrency: 8, maxNPerRequest: 3, ...fast});
+            const results = await Promise.all(Array.from({length: 30}, (_, r) => engine.generate({prompt: `p${r}`, n: 7, seed: r})));
+            for (const [r, samples] of results.entries()) {
+                assert.deepEqual(samples.map((x) => x.index), [0, 1, 2, 3, 4, 5, 6]);
+                // every sample is the one its own chunk produced, none duplicated
+                assert.equal(new Set(samples.map((x) => x.text)).size, 7);
+                assert.equal(samples[0].text, `s${r}i0`);
+            }
+            const st = proxy.stats();
+            assert.ok(st.droppedBefore + st.droppedAfter > 0 && st.errors > 0 && st.stalls > 0, JSON.stringify(st));
+            // Every injected fault cost one retry (a stale keep-alive socket may add one more).
+            assert.ok(engine.stats().retries >= st.droppedBefore + st.droppedAfter + st.errors + st.stalls);
+            assert.equal(st.forwarded, 30 * 3);
+        } finally {
+            await proxy.close();
+            await upstream.close();
+        }
+    });
+
+    test("rejects non-loopback upstreams and bad shares", async () => {
+        await assert.rejects(startFaultProxy({upstream: "http://10.0.0.1:80"}), /loopback/);
+        await assert.rejects(startFaultProxy({upstream: "http://127.0.0.1:1", dropRate: 0.8, errorRate: 0.5}), /more than 1/);
+    });
+});
