@@ -257,6 +257,15 @@ test("segments: first wrong segment holds the character where the error is decid
     assert.equal(rs.steps[0].decidedAt, "First, 12 + 7 = 19, so 19 * 3 - 45 / ".length);
     const wa = verifyProcess(Q, "The answer is 49.");
     assert.equal(wa.steps[0].decidedAt, "The answer is 4".length);
+    // A strict prefix of the exact number is decided by the character that ends it.
+    const pre = "First, 12 + 7 = 1, so 1 * 3 - 45 / 5.";
+    assert.equal(verifyProcess(Q, pre).steps[0].decidedAt, pre.indexOf(",", 7));
+    assert.equal(verifyProcess(Q, "First, 12 + 7 = 1").steps[0].decidedAt, "First, 12 + 7 = 1".length - 1);
+    assert.equal(verifyProcess(Q, "First, 12 + 7 = 190").steps[0].decidedAt, "First, 12 + 7 = 19".length);
+    assert.equal(verifyProcess(Q, "First, 12 + 7 = - 19").steps[0].decidedAt, "First, 12 + 7 = ".length);
+    assert.equal(verifyProcess(Q, "The answer is 4.").steps[0].decidedAt, "The answer is 4".length);
+    const rs2 = "First, 12 + 7 = 19, so 19 * 3 - 4 / 5.";
+    assert.equal(verifyProcess(Q, rs2).steps[0].decidedAt, rs2.indexOf("4 /") + 1);
 });
 
 test("answer check and step splitting", () => {

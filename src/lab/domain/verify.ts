@@ -40,12 +40,14 @@
  *
  * ## Where an error is decided (for mapping to other step boundaries)
  * Each wrong step records `decidedAt`, the text offset of the character at which its error
- * becomes certain: for `wrong-arithmetic` and `wrong-answer`, the first character of the written
- * number that differs from the exact one (its last character if it is a prefix of the exact
- * number); for `invalid-reduction`, the last character of the left side; for
- * `wrong-restatement`, the first character of the first token that departs from every correct
- * restatement (the line's last character if the restatement stops short); for `after-answer`,
- * the line's first character; for `malformed`, the line's last character.
+ * becomes certain:
+ * - `wrong-arithmetic`, `wrong-answer`: the first character of the written number that differs
+ *   from the exact one; if the written digits are a strict prefix of the exact ones (`5` for
+ *   `57`), the character that ends the number (the line's last character if the line ends there);
+ * - `invalid-reduction`: the last character of the left side;
+ * - `wrong-restatement`: the first character of the first token that departs from every correct
+ *   restatement (within a number, as above); the line's last character if it stops short;
+ * - `after-answer`: the line's first character; `malformed`: the line's last character.
  * {@link labelSegments} maps the verdict to arbitrary segments with that anchor (or the end of the
  * first wrong line).
  *
@@ -180,14 +182,24 @@ export function problemAnswer(problem: LabProblemLike | string): number {
     return v;
 }
 
-/** Offset where a written number departs from the exact one (see module docs). */
-function divergence(written: string, writtenStart: number, exact: string): number {
-    let i = 0;
-    while (i < written.length && i < exact.length && written[i] === exact[i]) i++;
-    return writtenStart + Math.min(i, written.length - 1);
+/**
+ * Offset where a written number departs from the exact one (see module docs): the number spans
+ * [from, to) of the text, `span` is its line. Spaces and parentheses inside it are skipped. If
+ * the written digits are a strict prefix of the exact number, the error is decided by the
+ * character that ends the number (`to`), or the line's last character if the line ends there.
+ */
+function divergence(span: StepSpan, from: number, to: number, exact: string): number {
+    let k = 0;
+    for (let at = from; at < to; at++) {
+        const c = span.text[at - span.start];
+        if (c === undefined || /[\s()]/.test(c)) continue;
+        if (k >= exact.length || c !== exact[k]) return at;
+        k++;
+    }
+    return Math.min(to, span.end - 1);
 }
 
-type AnswerRead = {ok: true; value: number; numStart: number; numText: string} | {ok: false};
+type AnswerRead = {ok: true; value: number; numStart: number; numEnd: number} | {ok: false};
 
 /** Whether tokens form an answer line (contain the word "answer"). */
 function isAnswerLine(tokens: readonly Token[]): boolean {
@@ -195,7 +207,7 @@ function isAnswerLine(tokens: readonly Token[]): boolean {
 }
 
 /** Read `... answer [words] [:|=] <integer> [.]` from an answer line's tokens. */
-function readAnswer(tokens: readonly Token[], lineText: string, lineStart: number): AnswerRead {
+function readAnswer(tokens: readonly Token[]): AnswerRead {
     let i = tokens.findIndex((t) => t.kind === "word" && t.text.toLowerCase() === "answer");
     if (i < 0) return {ok: false};
     for (let k = 0; k < i; k++) if (tokens[k].kind !== "word" && tokens[k].kind !== "punct") return {ok: false};
@@ -205,9 +217,7 @@ function readAnswer(tokens: readonly Token[], lineText: string, lineStart: numbe
     if (!n) return {ok: false};
     for (let k = n.next; k < tokens.length; k++) if (!(tokens[k].kind === "punct" && tokens[k].text === ".")) return {ok: false};
     if (!Number.isSafeInteger(n.value)) return {ok: false};
-    const numStart = tokens[n.first].start;
-    const numText = lineText.slice(numStart - lineStart, tokens[n.last].end - lineStart).replace(/[\s()]/g, "");
-    return {ok: true, value: n.value, numStart, numText};
+    return {ok: true, value: n.value, numStart: tokens[n.first].start, numEnd: tokens[n.last].end};
 }
 
 /**
@@ -218,7 +228,7 @@ export function extractAnswer(text: string): string | null {
     for (const s of splitSteps(String(text ?? ""))) {
         const tokens = tokenize(s.text).map((t) => ({...t, start: t.start + s.start, end: t.end + s.start}));
         if (!isAnswerLine(tokens)) continue;
-        const r = readAnswer(tokens, s.text, s.start);
+        const r = readAnswer(tokens);
         return r.ok ? String(r.value) : null;
     }
     return null;
@@ -302,7 +312,7 @@ function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonl
             verdict: {
                 kind: "equation", correct: false, reason: "wrong-arithmetic",
                 detail: `${eqText} = ${exact ?? "(no integer value)"}, not ${written}`,
-                decidedAt: divergence(written, numStart, String(exact ?? "")),
+                decidedAt: divergence(span, numStart, tokens[result.last].end, String(exact ?? "")),
             },
         };
     }
@@ -320,7 +330,7 @@ function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonl
                 verdict: {
                     kind: "equation", correct: false, reason: "wrong-restatement",
                     detail: `${said ? "the remaining expression is" : "unreadable restatement; the remaining expression is"} ${next.map((s) => formatExpr(s)).join(" or ")}`,
-                    decidedAt: restatementDivergence(restatement, next, last),
+                    decidedAt: restatementDivergence(restatement, next, span),
                 },
             };
         }
@@ -330,7 +340,7 @@ function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonl
 }
 
 /** Where a wrong restatement departs from every correct one (see module docs). */
-function restatementDivergence(said: readonly Token[], correct: readonly Expr[], lineLast: number): number {
+function restatementDivergence(said: readonly Token[], correct: readonly Expr[], span: StepSpan): number {
     const norm = (t: Token): string => (t.kind === "op" ? tokenOp(t) : t.text);
     let best = -1;
     let bestCand: Token[] = [];
@@ -343,10 +353,10 @@ function restatementDivergence(said: readonly Token[], correct: readonly Expr[],
             bestCand = cand;
         }
     }
-    if (best >= said.length) return lineLast; // stops short (or equal text, which cannot happen here)
+    if (best >= said.length) return span.end - 1; // stops short (or equal text, which cannot happen here)
     const t = said[best];
     const other = bestCand[best];
-    if (t.kind === "num" && other?.kind === "num") return divergence(t.text, t.start, other.text);
+    if (t.kind === "num" && other?.kind === "num") return divergence(span, t.start, t.end, other.text);
     return t.start;
 }
 
@@ -376,10 +386,10 @@ export function verifyProcess(problem: LabProblemLike | string, text: string): P
             v = {kind: answerLine ? "answer" : "other", correct: false, reason: "after-answer", detail: "text after the answer line", decidedAt: span.start};
         } else if (answerLine) {
             answered = true;
-            const r = readAnswer(tokens, span.text, span.start);
+            const r = readAnswer(tokens);
             if (!r.ok) v = {kind: "answer", correct: false, reason: "malformed", detail: "unreadable answer line (`The answer is <integer>.`)", decidedAt: span.end - 1};
             else if (r.value === expectedValue) v = {kind: "answer", correct: true, reason: "ok"};
-            else v = {kind: "answer", correct: false, reason: "wrong-answer", detail: `the answer is ${expected}, not ${r.value}`, decidedAt: divergence(r.numText, r.numStart, expected)};
+            else v = {kind: "answer", correct: false, reason: "wrong-answer", detail: `the answer is ${expected}, not ${r.value}`, decidedAt: divergence(span, r.numStart, r.numEnd, expected)};
         } else {
             const j = judgeEquation(tokens, span, states);
             v = j.verdict;
