@@ -1,6 +1,15 @@
 /** The list of CLI commands, in the order `stepwise --help` shows them. */
 import type {Command} from "commander";
+import {register as demo} from "./demo.ts";
 import {register as sample} from "./sample.ts";
 import {register as serve} from "./serve.ts";
+import {labCommand} from "./lab.ts";
+import {evalPolicyCommand} from "./lab-eval.ts";
 
-export const commands: Array<(program: Command) => void> = [sample, serve];
+function lab(program: Command): void {
+    const group = labCommand();
+    group.addCommand(evalPolicyCommand());
+    program.addCommand(group);
+}
+
+export const commands: Array<(program: Command) => void> = [demo, sample, serve, lab];

@@ -1,0 +1,66 @@
+/**
+ * Plots for reports: Vega-Lite specs rendered headless to SVG (vega's own renderer, no browser)
+ * and to PNG (resvg). Every chart is written as both `<base>.svg` and `<base>.png`.
+ */
+import {writeFileSync} from "node:fs";
+
+export type VegaLiteSpec = Record<string, unknown>;
+
+export async function renderChart(spec: VegaLiteSpec, basePath: string): Promise<{svg: string; png: string}> {
+    const vega = await import("vega");
+    const {compile} = await import("vega-lite");
+    const {Resvg} = await import("@resvg/resvg-js");
+    const full = {$schema: "https://vega.github.io/schema/vega-lite/v5.json", background: "white", ...spec};
+    const view = new vega.View(vega.parse(compile(full as never).spec), {renderer: "none"});
+    const svg = await view.toSVG();
+    view.finalize();
+    const svgPath = `${basePath}.svg`;
+    const pngPath = `${basePath}.png`;
+    writeFileSync(svgPath, svg);
+    writeFileSync(pngPath, new Resvg(svg, {background: "white", fitTo: {mode: "zoom", value: 2}, font: {loadSystemFonts: true}}).render().asPng());
+    return {svg: svgPath, png: pngPath};
+}
+
+export interface HistogramBin {
+    /** Lower edge (inclusive). */
+    start: number;
+    /** Upper edge (exclusive, except the last bin). */
+    end: number;
+    count: number;
+}
+
+/** Equal-width histogram of values in [lo, hi]. */
+export function histogram(values: Iterable<number>, bins = 20, lo = 0, hi = 1): HistogramBin[] {
+    const out: HistogramBin[] = Array.from({length: bins}, (_, i) => ({start: lo + ((hi - lo) * i) / bins, end: lo + ((hi - lo) * (i + 1)) / bins, count: 0}));
+    for (const v of values) {
+        if (!(v >= lo && v <= hi)) continue;
+        const i = Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo)) * bins));
+        out[i].count++;
+    }
+    return out;
+}
+
+/** A bar chart of a histogram, with optional vertical rule(s) (e.g. a threshold τ). */
+export function histogramSpec(bins: HistogramBin[], options: {title: string; xTitle: string; rules?: Array<{x: number; label: string}>; logY?: boolean}): VegaLiteSpec {
+    const layers: unknown[] = [
+        {
+            data: {values: bins.map((b) => ({start: b.start, end: b.end, count: b.count}))},
+            mark: {type: "bar", color: "#4c78a8"},
+            encoding: {
+                x: {field: "start", type: "quantitative", bin: {binned: true, step: bins[0] ? bins[0].end - bins[0].start : 0.05}, title: options.xTitle},
+                x2: {field: "end"},
+                y: {field: "count", type: "quantitative", title: "tokens", ...(options.logY ? {scale: {type: "symlog"}} : {})},
+            },
+        },
+    ];
+    if (options.rules?.length) {
+        layers.push({
+            data: {values: options.rules},
+            layer: [
+                {mark: {type: "rule", color: "#e45756", strokeWidth: 2}, encoding: {x: {field: "x", type: "quantitative"}}},
+                {mark: {type: "text", color: "#e45756", align: "left", dx: 4, fontWeight: "bold"}, encoding: {x: {field: "x", type: "quantitative"}, y: {value: 8}, text: {field: "label"}}},
+            ],
+        });
+    }
+    return {title: options.title, width: 480, height: 220, layer: layers};
+}
