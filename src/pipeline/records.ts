@@ -28,3 +28,47 @@ export interface SampleRecord {
 export function sampleId(questionId: string, index: number): string {
     return `${questionId}#${index}`;
 }
+
+/** One step of a split solution. Offsets let a step be re-tagged for any PRM format. */
+export interface Step {
+    /** The step's text (exactly text.slice(start, end)). */
+    text: string;
+    /** Character offsets into the sample text, end exclusive. */
+    start: number;
+    end: number;
+    /** Token span into the sample's tokens, end exclusive. */
+    token_start: number;
+    token_end: number;
+}
+
+/** A sample cut into steps (`stepwise split`). Same id as its SampleRecord. */
+export interface StepsRecord {
+    id: string;
+    question_id: string;
+    sample_index: number;
+    question: string;
+    prompt: string;
+    text: string;
+    gold?: string;
+    /** Split strategy, e.g. "adaptive", "newline", "fixed:16". */
+    strategy: string;
+    /** Threshold τ used by the adaptive strategy. */
+    tau?: number;
+    steps: Step[];
+}
+
+/** Monte-Carlo labels of the steps of one sample (`stepwise label`). Same id as its StepsRecord. */
+export interface LabelRecord extends StepsRecord {
+    /** Hard label per step: 1 positive, 0 negative, null not labelled (after the first negative). */
+    hard: Array<0 | 1 | null>;
+    /** Soft label per step: fraction of rollouts that reached the gold answer; null if not estimated. */
+    soft: Array<number | null>;
+    /** Rollouts run and how many were correct, per step (0/0 when the step was not estimated). */
+    rollouts: Array<{n: number; correct: number}>;
+    /** Index of the first negative step, −1 when none. */
+    first_negative: number;
+    /** Cost of labelling this sample. */
+    cost: {rollouts: number; generated_tokens: number; prefix_evaluations: number};
+    /** The labelling settings, so files of different settings are never mixed on resume. */
+    method: string;
+}
