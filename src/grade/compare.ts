@@ -1,0 +1,141 @@
+/**
+ * Equivalence of two extracted answers: normalise, compare as strings, then parse and compare
+ * structurally (numbers, fractions, expressions, tuples, intervals, sets, matrices, relations);
+ * answers the fast path cannot read go to the symbolic path (compute engine).
+ */
+import type {Node} from "./ast.ts";
+import {UnsupportedAnswer} from "./ast.ts";
+import {collectionsEqual, hasPm, isCollection} from "./collections.ts";
+import {normalizeAnswer, type NormalizedAnswer} from "./normalize.ts";
+import {scalarEqual, valuesEqual, type CompareContext} from "./numeric.ts";
+import {evaluate, freeSymbols, hasFloat} from "./evaluate.ts";
+import {parseAnswer} from "./parse.ts";
+import type {ResolvedOptions} from "./policy.ts";
+import {relationsEqual, unwrapMembership} from "./relations.ts";
+import {symbolicEqual} from "./symbolic.ts";
+
+/** Longest normalised answer the parser is given; longer ones are compared as strings only. */
+export const MAX_PARSE_LENGTH = 2000;
+
+/** An answer ready for comparison. */
+export interface PreparedAnswer {
+    norm: NormalizedAnswer;
+    /** Normalised text without spaces: the string-equality key. */
+    key: string;
+    /** A textual answer (`\text{Evelyn}`, `east`): compared as case-insensitive text. */
+    text: boolean;
+    tree: Node | null;
+    /** Why `tree` is null. */
+    parseError?: string;
+}
+
+/** How a verdict was reached. */
+export type ComparePath = "string" | "structural" | "symbolic" | "none";
+
+export interface CompareOutcome {
+    equal: boolean;
+    path: ComparePath;
+    /** Set when the fast path had to sample expressions at random points. */
+    sampled: boolean;
+    reason?: string;
+}
+
+/** Normalise and parse one answer. */
+export function prepareAnswer(answer: string, opts: ResolvedOptions): PreparedAnswer {
+    const norm = normalizeAnswer(answer, {decimalComma: opts.policy === "lenient"});
+    const key = norm.text.replace(/\s+/g, "");
+    const text = isTextual(norm);
+    if (text) return {norm, key, text, tree: null, parseError: "textual answer"};
+    if (norm.text.length > MAX_PARSE_LENGTH) return {norm, key, text, tree: null, parseError: "answer too long to parse"};
+    try {
+        return {norm, key, text, tree: parseAnswer(norm.text)};
+    } catch (e) {
+        if (e instanceof UnsupportedAnswer) return {norm, key, text, tree: null, parseError: e.message};
+        if (e instanceof RangeError) return {norm, key, text, tree: null, parseError: "answer too deeply nested"};
+        throw e;
+    }
+}
+
+function isTextual(norm: NormalizedAnswer): boolean {
+    const t = norm.text;
+    if (norm.wrappedText && /[a-zA-Z]{2,}/.test(t) && !/[\\^_{}=<>+*/\d]/.test(t)) return true;
+    return /^[A-Za-z]+(?:[ '-][A-Za-z]+)*$/.test(t) && /[A-Za-z]{3,}/.test(t) && !/^(?:pi|inf|infty|sqrt)$/i.test(t);
+}
+
+/** Compare two prepared answers (gold first: relation unwrapping is asymmetric, as in Math-Verify). */
+export function compareAnswers(gold: PreparedAnswer, pred: PreparedAnswer, opts: ResolvedOptions, deadline: number): CompareOutcome {
+    const strict = opts.policy === "strict";
+    if (gold.key.length > 0 && gold.key === pred.key) return {equal: true, path: "string", sampled: false};
+    if (gold.key.length === 0 || pred.key.length === 0) return {equal: false, path: "none", sampled: false, reason: "empty answer"};
+    if (gold.text || pred.text || (strict && gold.key.toLowerCase() === pred.key.toLowerCase())) {
+        const equal = textKey(gold.key) === textKey(pred.key);
+        if (equal || gold.text || pred.text) return {equal, path: "string", sampled: false};
+    }
+    let fastError: string | undefined;
+    if (gold.tree && pred.tree) {
+        const ctx = makeContext(opts, deadline);
+        try {
+            const equal = topEqual(gold, pred, ctx);
+            return {equal, path: "structural", sampled: ctx.sampled};
+        } catch (e) {
+            if (!(e instanceof UnsupportedAnswer) && !(e instanceof RangeError)) throw e;
+            fastError = e instanceof UnsupportedAnswer ? e.message : "answer too deeply nested";
+            if (fastError === "time limit") return {equal: false, path: "none", sampled: ctx.sampled, reason: "time limit reached"};
+        }
+    } else fastError = gold.tree ? pred.parseError : gold.parseError;
+    if (opts.symbolic && performance.now() < deadline) {
+        const v = symbolicEqual(gold.norm.text, pred.norm.text, Math.max(opts.tolerance, 1e-7), deadline);
+        if (v.equal !== undefined) return {equal: v.equal, path: "symbolic", sampled: false};
+        return {equal: false, path: "none", sampled: false, reason: `not comparable: ${fastError ?? "unparsed"}; ${v.reason ?? "symbolic path undecided"}`};
+    }
+    return {equal: false, path: "none", sampled: false, reason: `not comparable: ${fastError ?? "unparsed"}`};
+}
+
+function textKey(k: string): string {
+    return k.toLowerCase().replace(/^\((.)\)$/, "$1");
+}
+
+function makeContext(opts: ResolvedOptions, deadline: number): CompareContext {
+    const ctx: CompareContext = {opts, deadline, sampled: false, eq: (g, p) => nodesEqual(g, p, ctx)};
+    return ctx;
+}
+
+/** Top level: the lenient policy lets a percentage match its fraction (`50\%` = `0.5`). */
+function topEqual(gold: PreparedAnswer, pred: PreparedAnswer, ctx: CompareContext): boolean {
+    const g = gold.tree!;
+    const p = pred.tree!;
+    if (nodesEqual(g, p, ctx)) return true;
+    if (ctx.opts.policy === "lenient" && gold.norm.percent !== pred.norm.percent) {
+        const hundred: Node = {k: "num", text: "100", value: 100, int: true, float: false};
+        const scaled = (n: Node): Node => ({k: "div", a: n, b: hundred});
+        try {
+            return gold.norm.percent ? nodesEqual(scaled(g), p, ctx) : nodesEqual(g, scaled(p), ctx);
+        } catch (e) {
+            if (e instanceof UnsupportedAnswer) return false;
+            throw e;
+        }
+    }
+    return false;
+}
+
+/** Structural equality of two parsed answers (gold first). */
+export function nodesEqual(gIn: Node, pIn: Node, ctx: CompareContext): boolean {
+    const g = unwrapMembership(gIn);
+    const p = unwrapMembership(pIn);
+    if (g.k === "rel" || p.k === "rel") return relationsEqual(g, p, ctx);
+    if (isCollection(g) || isCollection(p) || hasPm(g) || hasPm(p)) return collectionsEqual(g, p, ctx);
+    if (g.k === "text" || p.k === "text") return g.k === "text" && p.k === "text" && g.text.toLowerCase() === p.text.toLowerCase();
+    if (g.k === "matrix" || p.k === "matrix") return matricesEqual(g, p, ctx);
+    return scalarEqual(g, p, ctx);
+}
+
+function matricesEqual(g: Node, p: Node, ctx: CompareContext): boolean {
+    const vars = new Set([...freeSymbols(g), ...freeSymbols(p)]);
+    if (vars.size) {
+        if (g.k !== "matrix" || p.k !== "matrix") return scalarEqual(g, p, ctx);
+        if (g.rows.length !== p.rows.length || g.rows[0].length !== p.rows[0].length) return false;
+        return g.rows.every((row, i) => row.every((cell, j) => nodesEqual(cell, p.rows[i][j], ctx)));
+    }
+    const floats = ctx.opts.policy === "lenient" && (hasFloat(g) || hasFloat(p));
+    return valuesEqual(evaluate(g, new Map()), evaluate(p, new Map()), floats, ctx.opts);
+}

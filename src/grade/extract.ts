@@ -1,0 +1,175 @@
+/**
+ * Final-answer extraction from a whole model output (or a gold solution).
+ *
+ * Strong markers are tried first and the one that occurs last in the text wins:
+ * - `boxed`: the last `\boxed{…}` / `\fbox{…}` (nested braces; adjacent boxes such as
+ *   `\boxed{-2} \text{ and } \boxed{1}` are joined into one list);
+ * - `final-answer`: "Final Answer: The final answer is $…$" (and "Final Answer: …");
+ * - `answer-is`: "The answer is: …", "The answer is …" (the lab's answer line), "Answer: …";
+ * - `gsm8k`: `#### N`.
+ * Without a marker: `whole` when the text itself is a bare answer (`\frac{1}{2}`, `x \geq 5`,
+ * `Evelyn`), otherwise whichever comes last of `math-end` (the last `$…$`, `\(…\)`, `\[…\]`) and
+ * `last-number` (the last number, with thousands separators, decimals, a simple fraction or `%`).
+ */
+import {findBoxes, findMathSpans, type MathSpan} from "./latex.ts";
+import {parseAnswer} from "./parse.ts";
+import {normalizeAnswer} from "./normalize.ts";
+
+/** Names of the extractors, reported with every extracted answer. */
+export type ExtractorName = "boxed" | "final-answer" | "answer-is" | "gsm8k" | "whole" | "math-end" | "last-number";
+
+/** An extracted answer and the extractor that found it. */
+export interface Extraction {
+    answer: string;
+    extractor: ExtractorName;
+}
+
+/** Texts longer than this are searched only in their last part (answers sit at the end). */
+const MAX_SCAN = 60_000;
+
+interface Candidate extends Extraction {
+    /** Position of the marker in the text: the latest strong marker wins. */
+    at: number;
+}
+
+/**
+ * Extract the final answer of a model output or solution; null when there is none.
+ * Linear in the input; never throws on malformed LaTeX.
+ */
+export function extractAnswer(input: string): Extraction | null {
+    const text = input.length > MAX_SCAN ? input.slice(-MAX_SCAN) : input;
+    if (text.trim() === "") return null;
+    const strong = [boxedCandidate(text), phraseCandidate(text, FINAL_ANSWER, "final-answer"), phraseCandidate(text, ANSWER_IS, "answer-is"), gsm8kCandidate(text)]
+        .filter((c): c is Candidate => c !== null && c.answer.trim() !== "")
+        .sort((a, b) => b.at - a.at);
+    if (strong.length) return {answer: strong[0].answer.trim(), extractor: strong[0].extractor};
+    const spans = findMathSpans(text);
+    if (spans.length === 0 && isBareAnswer(text)) return {answer: text.trim(), extractor: "whole"};
+    return weakCandidate(text, spans);
+}
+
+function boxedCandidate(text: string): Candidate | null {
+    const boxes = findBoxes(text);
+    if (!boxes.length) return null;
+    let first = boxes.length - 1;
+    while (first > 0 && isConnector(text.slice(boxes[first - 1].end, boxes[first].start))) first--;
+    const group = boxes.slice(first);
+    const answer = group.map((b) => stripInnerDollars(b.content)).join(", ");
+    return {answer, extractor: "boxed", at: group[0].start};
+}
+
+/** Text between two boxes that only joins them ("and", commas, spacing, math delimiters). */
+function isConnector(gap: string): boolean {
+    const rest = gap
+        .replace(/\\(?:text|mbox|textnormal|mathrm)\s*\{\s*(?:and|or|,)?\s*\}/g, " ")
+        .replace(/\\(?:quad|qquad|[,;: ]|\[|\]|\(|\))|\$|\\\\/g, " ")
+        .replace(/\b(?:and|or)\b|[,;.&\s]/g, "");
+    return rest === "" && gap.length < 200;
+}
+
+function stripInnerDollars(s: string): string {
+    return s.replace(/(?<!\\)\$/g, " ").trim();
+}
+
+const FINAL_ANSWER = /final answer(?:\s*:)?(?:\s*is)?\s*:?/gi;
+const ANSWER_IS = /(?<!final\s*)\banswer(?:\s+is\s*:?|\s*:)/gi;
+
+/** The answer after the last occurrence of a phrase, up to the end of its sentence. */
+function phraseCandidate(text: string, re: RegExp, extractor: ExtractorName): Candidate | null {
+    let last: RegExpExecArray | null = null;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) last = m;
+    if (!last) return null;
+    const segment = sentenceAfter(text, last.index + last[0].length);
+    const answer = answerFromSegment(segment);
+    return answer === null ? null : {answer, extractor, at: last.index};
+}
+
+/** The text from `from` to the end of the sentence (a period followed by space or end, or a line break). */
+function sentenceAfter(text: string, from: number): string {
+    let i = from;
+    while (i < text.length && /[\s*"'`]/.test(text[i])) i++;
+    const start = i;
+    // a display-math answer may span lines
+    if (text.startsWith("$$", i) || text.startsWith("\\[", i)) {
+        const spans = findMathSpans(text.slice(i, i + 4000));
+        if (spans.length && spans[0].start === 0) return text.slice(i, i + spans[0].end);
+    }
+    let inMath = false;
+    for (; i < text.length && i < start + 2000; i++) {
+        const c = text[i];
+        if (c === "\\" && text[i + 1] === "$") {
+            i++;
+            continue;
+        }
+        if (c === "$") inMath = !inMath;
+        if (c === "\n") break;
+        if (!inMath && c === "." && (i + 1 >= text.length || /\s/.test(text[i + 1]))) break;
+    }
+    return text.slice(start, i);
+}
+
+/** Reduce a sentence fragment after an answer phrase to the answer itself. */
+function answerFromSegment(segment: string): string | null {
+    let s = segment.trim().replace(/^\\?["']+|\\?["']+$/g, "").replace(/\\"/g, "").trim();
+    if (s === "") return null;
+    const boxes = findBoxes(s);
+    if (boxes.length) return boxes[boxes.length - 1].content;
+    const spans = findMathSpans(s);
+    if (spans.length) {
+        let between = s.slice(0, spans[0].start);
+        for (let k = 1; k < spans.length; k++) between += s.slice(spans[k - 1].end, spans[k].start);
+        between += s.slice(spans[spans.length - 1].end);
+        if (isConnector(between)) return spans.map((sp) => sp.content.trim()).join(", ");
+        return weakCandidate(s, spans)?.answer ?? null;
+    }
+    s = s.replace(/[.\s]+$/, "");
+    if (isBareAnswer(s)) return s;
+    return weakCandidate(s, [])?.answer ?? (s.length <= 40 ? s : null);
+}
+
+function gsm8kCandidate(text: string): Candidate | null {
+    const at = text.lastIndexOf("####");
+    if (at < 0) return null;
+    const line = text.slice(at + 4).split("\n")[0].trim();
+    return line ? {answer: line.replace(/\.$/, ""), extractor: "gsm8k", at} : null;
+}
+
+const NUMBER = /(?<![\w.])[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.,]\d+)?(?:\s*\/\s*\d+(?![.,]\d))?(?:\s*%)?/g;
+
+/** The later of the last math span and the last number outside math spans. */
+function weakCandidate(text: string, spans: MathSpan[]): Extraction | null {
+    const span = spans.length ? spans[spans.length - 1] : null;
+    let best: {answer: string; end: number} | null = null;
+    NUMBER.lastIndex = 0;
+    let spanIdx = 0;
+    for (let m = NUMBER.exec(text); m; m = NUMBER.exec(text)) {
+        const start = m.index;
+        while (spanIdx < spans.length && spans[spanIdx].end <= start) spanIdx++;
+        if (spanIdx < spans.length && spans[spanIdx].start <= start) continue; // inside a math span
+        best = {answer: m[0], end: start + m[0].length};
+    }
+    if (span && (!best || span.end >= best.end) && span.content.trim() !== "") return {answer: span.content.trim(), extractor: "math-end"};
+    return best ? {answer: best.answer.replace(/\s+/g, ""), extractor: "last-number"} : null;
+}
+
+/**
+ * Whether a whole text is itself an answer: a short math expression without prose (it parses and
+ * has no word of three letters outside commands), or a short plain text of a few words.
+ */
+function isBareAnswer(text: string): boolean {
+    const t = text.trim();
+    if (t.length === 0 || t.length > 300) return false;
+    if (/^[\p{L}\d][\p{L}\d .:'-]*$/u.test(t) && t.split(/\s+/).length <= 4) return true;
+    const prose = t.replace(/\\[a-zA-Z]+\s*(?:\{[^{}]*\})?/g, " ").replace(/\b(?:and|or|percent|percentage|pct)\b/g, " ");
+    const words = prose.match(/[a-zA-Z]{3,}/g) ?? [];
+    if (words.length > 2) return false;
+    try {
+        const norm = normalizeAnswer(t, {decimalComma: true});
+        if (norm.wrappedText) return true;
+        parseAnswer(norm.text);
+        return words.length === 0 || /^\s*-?[\d.,]+\s*[a-zA-Z ]+$/.test(prose);
+    } catch {
+        return false;
+    }
+}

@@ -1,0 +1,81 @@
+/**
+ * The slow symbolic path: answers the fast path could not parse or evaluate are handed to the
+ * Cortex Compute Engine (`@cortex-js/compute-engine`), which parses far more LaTeX. Its
+ * `isEqual` decides many pairs; when it returns `undefined` (identities such as
+ * `x^2+2x+1` vs `(x+1)^2`) both sides are evaluated at a few random points instead.
+ *
+ * Inputs are bounded in length and the caller passes a deadline, so this path cannot run away.
+ */
+import {ComputeEngine} from "@cortex-js/compute-engine";
+import {SeededRandom} from "./random.ts";
+
+type Boxed = ReturnType<ComputeEngine["parse"]>;
+
+/** Longest answer (characters) the symbolic path accepts. */
+export const MAX_SYMBOLIC_LENGTH = 400;
+
+let engine: ComputeEngine | null = null;
+
+function ce(): ComputeEngine {
+    engine ??= new ComputeEngine();
+    return engine;
+}
+
+/** Outcome of {@link symbolicEqual}: a verdict, or undefined when the engine could not decide. */
+export interface SymbolicVerdict {
+    equal: boolean | undefined;
+    reason?: string;
+}
+
+/**
+ * Compare two normalised LaTeX answers with the compute engine.
+ * @param tolerance relative tolerance of the random-point comparison
+ * @param deadline `performance.now()` value after which no more work is started
+ */
+export function symbolicEqual(a: string, b: string, tolerance: number, deadline: number): SymbolicVerdict {
+    if (a.length > MAX_SYMBOLIC_LENGTH || b.length > MAX_SYMBOLIC_LENGTH) return {equal: undefined, reason: "answer too long for the symbolic path"};
+    let A: Boxed;
+    let B: Boxed;
+    try {
+        A = ce().parse(a);
+        B = ce().parse(b);
+    } catch (e) {
+        return {equal: undefined, reason: `symbolic parser failed: ${(e as Error).message}`};
+    }
+    if (!A.isValid || !B.isValid) return {equal: undefined, reason: "symbolic parser could not read the answer"};
+    if (performance.now() > deadline) return {equal: undefined, reason: "time limit"};
+    try {
+        const direct = A.isEqual(B);
+        if (direct !== undefined) return {equal: direct};
+    } catch {
+        // fall through to numeric sampling
+    }
+    return sampleEqual(A, B, tolerance, deadline);
+}
+
+function sampleEqual(A: Boxed, B: Boxed, tolerance: number, deadline: number): SymbolicVerdict {
+    const vars = [...new Set([...A.unknowns, ...B.unknowns])];
+    if (vars.length > 8) return {equal: undefined, reason: "too many variables"};
+    const rng = new SeededRandom(12345);
+    let agreed = 0;
+    for (let k = 0; k < 6; k++) {
+        if (performance.now() > deadline) return {equal: undefined, reason: "time limit"};
+        const sub: Record<string, number> = {};
+        for (const v of vars) sub[v] = rng.sample();
+        let x: number;
+        let y: number;
+        try {
+            x = A.subs(sub).N().re;
+            y = B.subs(sub).N().re;
+        } catch {
+            return {equal: undefined, reason: "symbolic evaluation failed"};
+        }
+        if (!Number.isFinite(x) || !Number.isFinite(y)) {
+            if (Number.isNaN(x) !== Number.isNaN(y)) return {equal: false};
+            continue;
+        }
+        if (Math.abs(x - y) > tolerance * Math.max(1, Math.abs(x), Math.abs(y))) return {equal: false};
+        agreed++;
+    }
+    return agreed >= 2 ? {equal: true} : {equal: undefined, reason: "no point where both sides evaluate"};
+}
