@@ -204,7 +204,10 @@ describe("http client", () => {
 
     test("dropped connections, a body cut mid-way and garbled JSON are retried", async () => {
         const s = await scripted((_h, res, n) => {
-            if (n === 0) return res.socket!.destroy();
+            if (n === 0) {
+                res.socket!.destroy();
+                return;
+            }
             if (n === 1) {
                 res.writeHead(200, {"content-type": "application/json", "content-length": "100"});
                 res.write('{"partial":');
@@ -213,7 +216,8 @@ describe("http client", () => {
             }
             if (n === 2) {
                 res.writeHead(200, {"content-type": "application/json"});
-                return res.end("<html>oops</html>");
+                res.end("<html>oops</html>");
+                return;
             }
             json(res, 200, {ok: true});
         });
@@ -288,9 +292,13 @@ describe("http client", () => {
     });
 
     test("the global concurrency limit holds over all servers", async () => {
+        let active = 0;
+        let peak = 0;
         const mk = () =>
             scripted(async (_h, res) => {
+                peak = Math.max(peak, ++active);
                 await sleep(20);
+                active--;
                 json(res, 200, {});
             });
         const a = await mk();
@@ -299,8 +307,9 @@ describe("http client", () => {
             const client = new HttpClient({baseUrls: [a.url, b.url], concurrency: 3, ...fast});
             await Promise.all(Array.from({length: 24}, () => client.postJson("/v1/completions", {})));
             assert.equal(client.stats().maxInFlight, 3);
-            assert.ok(a.maxActive() + b.maxActive() <= 3 + 1);
+            assert.equal(peak, 3, "the servers never saw more than 3 requests at once");
             assert.equal(a.hits.length + b.hits.length, 24);
+            assert.ok(a.hits.length >= 8 && b.hits.length >= 8, `${a.hits.length}/${b.hits.length}`);
         } finally {
             await a.close();
             await b.close();
@@ -411,34 +420,46 @@ describe("engine over scripted responses", () => {
         }
     });
 
-    test("probeTokens: echo request shape, token-id keys, missing candidates error or bound", async () => {
-        // Prompt logprobs as vLLM returns them with return_tokens_as_token_ids: entry 0 null.
+    test("probeTokens: request shape, position mapping, id/text keys, missing candidates error or bound", async () => {
+        // Entry j of the prompt log-probabilities (j ≥ 1): P(5) = 0.1·j, P(6) = 0.05, as token-id keys
+        // ("echo" with return_tokens_as_token_ids), vLLM's prompt_logprobs, or plain texts.
+        const mode = {value: "echo-ids" as "echo-ids" | "prompt" | "echo-text"};
+        const text = (id: number) => ({5: "five", 6: "six", 7: "\uFFFD", 8: "\uFFFD"})[id] ?? `t${id}`;
         const s = await scripted((hit, res) => {
             if (hit.path === "/tokenize") return json(res, 200, {tokens: [1, 5, 6, 9, 3]});
+            if (hit.path === "/detokenize") return json(res, 200, {prompt: (hit.body.tokens as number[]).map(text).join("")});
             const prompt = hit.body.prompt as number[];
-            const entries = [null, ...prompt.slice(1).map(() => ({"token_id:5": Math.log(0.7), "token_id:6": Math.log(0.2)})), {"token_id:5": Math.log(0.5), "token_id:6": Math.log(0.4)}];
-            json(res, 200, {
-                choices: [{index: 0, text: "", finish_reason: "length", logprobs: {tokens: [...prompt, 5].map((t) => `token_id:${t}`), token_logprobs: entries.map(() => -1), top_logprobs: entries}}],
-            });
+            const entries = prompt.map((_, j) => (j === 0 ? null : {5: Math.log(0.1 * j), 6: Math.log(0.05)}));
+            const keyed = (key: (id: number) => string) => entries.map((e) => (e ? Object.fromEntries(Object.entries(e).map(([id, lp]) => [key(+id), lp])) : null));
+            const choice: Record<string, unknown> = {index: 0, text: "", finish_reason: "length"};
+            if (mode.value === "prompt") choice.prompt_logprobs = entries.map((e) => (e ? Object.fromEntries(Object.entries(e).map(([id, lp]) => [id, {logprob: lp, rank: 1}])) : null));
+            const tops = mode.value === "echo-text" ? keyed(text) : keyed((id) => `token_id:${id}`);
+            choice.logprobs = {tokens: [...prompt, 5].map((t) => `token_id:${t}`), token_logprobs: [...entries, {}].map(() => -1), top_logprobs: [...tops, {"token_id:5": 0}]};
+            json(res, 200, {choices: [choice]});
         });
         try {
             const engine = new OpenAIEngine({baseUrls: [s.url], model: "m", probeTopK: 2, ...fast});
-            const r = await engine.probeTokens({input: "abcd", positions: [0, 2], candidates: [6, 5]});
-            const body = s.hits[1].body;
-            assert.deepEqual(body.prompt, [1, 5, 6], "token prompt cut after the last position read");
-            assert.equal(body.echo, true);
-            assert.equal(body.logprobs, 2);
-            assert.equal(body.max_tokens, 1);
-            assert.deepEqual(r.probs.map((row) => row.map((p) => +p.toFixed(6))), [[0.2, 0.7], [0.4, 0.5]]);
-            // position 3 reads the generated token's distribution (prompt cut after token 3).
-            const last = await engine.probeTokens({input: [1, 5, 6, 9], positions: [3], candidates: [5]});
-            assert.ok(Math.abs(last.probs[0][0] - 0.5) < 1e-12);
-            await assert.rejects(engine.probeTokens({input: [1, 5, 6], positions: [1], candidates: [8]}), /candidate token 8 is not among the top 2 tokens .* at position 1.*pooling API/);
+            for (const m of ["echo-ids", "prompt", "echo-text"] as const) {
+                mode.value = m;
+                const r = await engine.probeTokens({input: "abcd", positions: [0, 2], candidates: [6, 5]});
+                const body = s.hits.filter((h) => h.path === "/v1/completions").at(-1)!.body;
+                assert.deepEqual(body.prompt, [1, 5, 6, 9], "token prompt cut after the token following the last position");
+                assert.equal(body.echo, true);
+                assert.equal(body.logprobs, 2);
+                assert.equal(body.prompt_logprobs, 2);
+                assert.deepEqual(r.probs.map((row) => row.map((p) => +p.toFixed(6))), [[0.05, 0.1], [0.05, 0.3]], m);
+                // The last input token: its distribution is read from a filler token appended after it.
+                const last = await engine.probeTokens({input: [1, 5, 6, 9], positions: [3], candidates: [5]});
+                assert.deepEqual(s.hits.at(-1)!.body.prompt, [1, 5, 6, 9, 9]);
+                assert.ok(Math.abs(last.probs[0][0] - 0.4) < 1e-12);
+                await assert.rejects(engine.probeTokens({input: [1, 5, 6], positions: [1], candidates: [4]}), /candidate token 4 is not among the top 2 tokens .* at position 1.*pooling API/);
+            }
+            await assert.rejects(engine.probeTokens({input: [1, 5, 6], positions: [1], candidates: [7]}), /decodes to "\uFFFD", which this server's text-keyed/);
             await assert.rejects(engine.probeTokens({input: [1, 5], positions: [2], candidates: [5]}), /position 2 is outside the 2 input tokens/);
             const bounded = new OpenAIEngine({baseUrls: [s.url], model: "m", probeTopK: 2, probeMissing: "bound", ...fast});
-            const b = await bounded.probeTokensDetailed({input: [1, 5, 6], positions: [1], candidates: [8, 5]});
+            const b = await bounded.probeTokensDetailed({input: [1, 5, 6, 9, 3], positions: [3], candidates: [4, 5]});
             assert.deepEqual(b.missing, [[true, false]]);
-            assert.ok(Math.abs(b.probs[0][0] - 0.1) < 1e-9, "bound = min(k-th prob 0.2, 1 - 0.9)");
+            assert.ok(Math.abs(b.probs[0][0] - 0.05) < 1e-9, "bound = min(k-th prob 0.05, 1 - 0.45)");
         } finally {
             await s.close();
         }

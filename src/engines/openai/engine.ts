@@ -6,7 +6,7 @@
  * | --- | --- | --- |
  * | generate | `POST /v1/completions` | `logprobs` (≥ 1), `n` split into chunks, `seed`, vLLM's `top_k` |
  * | nextToken | `POST /v1/completions` | `max_tokens: 1`, `temperature: 0`, `logprobs: k` |
- * | probeTokens | `POST /v1/completions` | `echo: true` + `logprobs: 20` over token ids (prompt log-probabilities) |
+ * | probeTokens | `POST /v1/completions` | token-id prompt, `prompt_logprobs: 20` (vLLM, id-keyed), else `echo` + `logprobs` |
  * | tokenize / detokenize | `POST /tokenize`, `POST /detokenize` | vLLM, at the server root (not under /v1) |
  * | formatChat | `POST /tokenize` with `messages`, then `/detokenize` | vLLM renders its chat template |
  * | chat (extra) | `POST /v1/chat/completions` | `logprobs: true`, `top_logprobs: k` |
@@ -253,9 +253,12 @@ export class OpenAIEngine implements Engine {
 
     /**
      * Probabilities of candidate tokens at given positions, from the prompt log-probabilities
-     * of one `/v1/completions` request (`echo: true`, `logprobs: probeTopK`, `max_tokens: 1`,
-     * token-id prompt cut after the last position read). A text input is first tokenized with
-     * `/tokenize` so that positions index the same tokens as {@link tokenize}.
+     * of one `/v1/completions` request over the input's token ids, cut just after the last
+     * position read. A text input is first tokenized with `/tokenize`, so positions index the
+     * same tokens as {@link tokenize}. vLLM's `prompt_logprobs` (keyed by token id) is used when
+     * the server returns it; otherwise the `echo` + `logprobs` top-logprobs maps, keyed by
+     * "token_id:N" or, failing that, by token text (candidates are then matched by their
+     * `/detokenize` text, and ones that decode to "" or "\uFFFD" are refused as ambiguous).
      *
      * A server only reports the top-k (k ≤ 20) tokens per position (plus the input token that
      * follows). A candidate outside them has no exact probability: by default this throws a
@@ -277,30 +280,48 @@ export class OpenAIEngine implements Engine {
         for (const p of positions)
             if (!Number.isInteger(p) || p < 0 || p >= ids.length) throw new StepwiseError(`probeTokens: position ${p} is outside the ${ids.length} input tokens`);
         const k = this.probeTopK;
+        // Prompt entry j holds the distribution after tokens 0..j-1, so position p is entry p+1.
+        // The prompt is cut after token maxPos+1; when the input ends at maxPos, any token will do
+        // as the last one (it is never read, only what precedes it).
+        const prompt = ids.slice(0, maxPos + 1).concat([ids[maxPos + 1] ?? ids[maxPos]]);
         const body = {
             model: this.model,
-            prompt: ids.slice(0, maxPos + 1),
+            prompt,
             max_tokens: 1,
             temperature: 0,
             n: 1,
             echo: true,
             logprobs: k,
+            prompt_logprobs: k,
             return_tokens_as_token_ids: true,
         };
         const {data, url} = await this.http.postJson<CompletionResponse>("/v1/completions", body);
         const where = `POST ${url}`;
         const [choice] = orderedChoices<CompletionChoice>(data.choices, 1, where);
         this.account(data.usage, 1);
-        const tops = choice.logprobs?.top_logprobs;
-        // Entry j of the echoed arrays is the distribution after tokens 0..j-1; position p is entry p+1.
-        if (!tops || tops.length < maxPos + 2)
-            throw new StepwiseError(`${where}: expected prompt log-probabilities for ${maxPos + 2} tokens, got ${tops?.length ?? 0} (the server must support "echo" with "logprobs")`);
-        const byId = Object.keys(tops[maxPos + 1] ?? {}).some((key) => tokenIdFromKey(key) !== undefined);
-        const keys = byId ? candidates.map((c) => `token_id:${c}`) : await this.candidateTexts(candidates);
+        const need = maxPos + 2;
+        let maps: (Record<string, number> | null)[];
+        let keys: string[];
+        if (Array.isArray(choice.prompt_logprobs) && choice.prompt_logprobs.length >= need) {
+            // vLLM's own format, keyed by token id: exact whatever the token texts.
+            maps = choice.prompt_logprobs.map((entry) =>
+                entry ? Object.fromEntries(Object.entries(entry).map(([id, v]) => [id, typeof v === "number" ? v : v.logprob])) : null,
+            );
+            keys = candidates.map(String);
+        } else {
+            const tops = choice.logprobs?.top_logprobs;
+            if (!tops || tops.length < need)
+                throw new StepwiseError(
+                    `${where}: expected prompt log-probabilities for ${need} tokens, got ${tops?.length ?? 0} (the server must support "prompt_logprobs", or "echo" with "logprobs")`,
+                );
+            maps = tops;
+            const byId = Object.keys(tops[need - 1] ?? {}).some((key) => tokenIdFromKey(key) !== undefined);
+            keys = byId ? candidates.map((c) => `token_id:${c}`) : await this.candidateTexts(candidates);
+        }
         const probs: number[][] = [];
         const missing: boolean[][] = [];
         for (const p of positions) {
-            const map = tops[p + 1] ?? {};
+            const map = maps[p + 1] ?? {};
             const rowProbs: number[] = [];
             const rowMissing: boolean[] = [];
             candidates.forEach((cand, c) => {
@@ -315,9 +336,11 @@ export class OpenAIEngine implements Engine {
                         `probeTokens: candidate token ${cand} is not among the top ${k} tokens ${url} returned at position ${p}, so its probability is unknown; ` +
                             `serve tag PRMs with vLLM's pooling API (pool()), or use probeMissing: "bound" for an upper bound`,
                     );
+                // Absent from a map that holds the true top k: at most the k-th largest probability,
+                // and at most the mass the map leaves over.
                 const sorted = Object.values(map).map(Math.exp).sort((a, b) => b - a);
                 const kth = sorted[Math.min(k, sorted.length) - 1] ?? 1;
-                const rest = Math.max(0, 1 - sorted.reduce((s, x) => s + x, 0));
+                const rest = Math.max(0, 1 - sorted.reduce((sum, x) => sum + x, 0));
                 rowProbs.push(Math.min(kth, rest));
                 rowMissing.push(true);
             });
@@ -342,6 +365,10 @@ export class OpenAIEngine implements Engine {
         );
         const seen = new Map<string, number>();
         texts.forEach((t, c) => {
+            if (t === "" || t.includes("\uFFFD"))
+                throw new StepwiseError(
+                    `probeTokens: candidate ${candidates[c]} decodes to ${JSON.stringify(t)}, which this server's text-keyed log-probabilities cannot identify (use vLLM, which reports prompt_logprobs by token id)`,
+                );
             const other = seen.get(t);
             if (other !== undefined)
                 throw new StepwiseError(

@@ -21,6 +21,8 @@ export interface CompletionChoice {
     finish_reason: string | null;
     /** vLLM: the stop string or stop token id that ended generation; null at EOS or length. */
     stop_reason?: string | number | null;
+    /** vLLM, with `prompt_logprobs: k`: per prompt token (null first), token id → log-probability. */
+    prompt_logprobs?: (Record<string, {logprob: number} | number> | null)[] | null;
 }
 
 export interface Usage {

@@ -1,0 +1,179 @@
+/**
+ * End to end: the OpenAI engine against `stepwise serve` over a tiny random GGUF model, directly
+ * and through the fault-injecting proxy, compared with the llama engine on the same model.
+ */
+import {test, before, after} from "node:test";
+import assert from "node:assert/strict";
+import {tinyModel, type TinyModel} from "../helpers/tiny-model.ts";
+import {LlamaEngine} from "../../src/engines/llama/engine.ts";
+import {startServer, type RunningServer} from "../../src/serve/server.ts";
+import {OpenAIEngine} from "../../src/engines/openai/engine.ts";
+import {startFaultProxy, seededRandom} from "../../src/engines/openai/fault-proxy.ts";
+import {createEngine} from "../../src/engines/spec.ts";
+import type {Sample, TokenAlternative} from "../../src/engines/types.ts";
+
+let m: TinyModel;
+let llama: LlamaEngine;
+let server: RunningServer;
+let openai: OpenAIEngine;
+const prompt = "Compute 12 + 7.\n";
+const TOL = 1e-5;
+
+before(async () => {
+    m = tinyModel(1, 40);
+    llama = await LlamaEngine.load(m.path, {sequences: 4, contextSize: 256});
+    server = await startServer({
+        engine: llama,
+        port: 0,
+        modelName: "tiny",
+        pooling: {stepTagId: m.vocab.stepTagId, returnedTokenIds: [m.vocab.goodId, m.vocab.badId]},
+    });
+    openai = await OpenAIEngine.connect({baseUrls: [server.url + "/v1"]});
+});
+after(async () => {
+    await server.close();
+    await llama.close();
+});
+
+/**
+ * A top list as it survives the wire: OpenAI top-logprobs maps are keyed by token text, so tokens
+ * with the same text (byte-fallback pieces all decode to "\uFFFD") share one entry, the last
+ * written winning, as in vLLM.
+ */
+function asServed(top: TokenAlternative[]): {text: string; prob: number}[] {
+    return Object.entries(Object.fromEntries(top.map((a) => [a.text, a.prob])))
+        .map(([text, prob]) => ({text, prob}))
+        .sort((a, b) => b.prob - a.prob);
+}
+
+function assertTopsAgree(got: TokenAlternative[], want: TokenAlternative[], where: string): void {
+    const w = asServed(want);
+    assert.deepEqual(got.map((a) => a.text), w.map((a) => a.text), where);
+    got.forEach((a, r) => assert.ok(Math.abs(a.prob - w[r].prob) < TOL, `${where}: ${a.prob} vs ${w[r].prob}`));
+}
+
+function assertSamplesAgree(got: Sample[], want: Sample[]): void {
+    assert.equal(got.length, want.length);
+    got.forEach((s, i) => {
+        assert.equal(s.index, i);
+        assert.equal(s.text, want[i].text);
+        assert.equal(s.tokens.length, want[i].tokens.length);
+        s.tokens.forEach((t, j) => {
+            const w = want[i].tokens[j];
+            assert.equal(t.text, w.text);
+            assert.ok(Math.abs(t.confidence - w.confidence) < TOL, `sample ${i} token ${j}: ${t.confidence} vs ${w.confidence}`);
+            assertTopsAgree(t.top, w.top, `sample ${i} token ${j}`);
+        });
+    });
+}
+
+test("connects and finds the model name", async () => {
+    assert.deepEqual(openai.info, {kind: "openai", model: "tiny"});
+    const viaSpec = await createEngine(`openai:${server.url}/v1?model=tiny&concurrency=2`);
+    assert.equal(viaSpec.info.model, "tiny");
+});
+
+test("greedy generate: texts and confidences equal the llama engine's to 1e-5", async () => {
+    const req = {prompt, temperature: 0, seed: 1, maxTokens: 16, topLogprobs: 3};
+    assertSamplesAgree(await openai.generate(req), await llama.generate(req));
+});
+
+test("seeded sampling with n: the same samples, in index order", async () => {
+    const req = {prompt, n: 5, temperature: 1, seed: 9, maxTokens: 10, topLogprobs: 2};
+    assertSamplesAgree(await openai.generate(req), await llama.generate(req));
+});
+
+test("nextToken, tokenize, detokenize and formatChat agree with the llama engine", async () => {
+    const a = await openai.nextToken(prompt, {topK: 5});
+    const b = await llama.nextToken(prompt, {topK: 5});
+    assertTopsAgree(a.top, b.top, "nextToken");
+    const ids = await openai.tokenize("12 + 7 = 19");
+    assert.deepEqual(ids, await llama.tokenize("12 + 7 = 19"));
+    assert.equal(await openai.detokenize(ids), await llama.detokenize(ids));
+    const messages = [{role: "user" as const, content: "What is 2+2?"}];
+    const viaServer = await openai.formatChat(messages);
+    const local = await llama.formatChat(messages);
+    assert.deepEqual(await llama.tokenize(viaServer, {addBos: false}), await llama.tokenize(local, {addBos: false}));
+});
+
+test("chat(): greedy chat samples carry confidences", async () => {
+    const samples = await openai.chat([{role: "user", content: "hi"}], {temperature: 0, maxTokens: 6, topLogprobs: 2, n: 2});
+    assert.deepEqual(samples.map((s) => s.index), [0, 1]);
+    assert.equal(samples[0].text, samples[1].text);
+    assert.equal(samples[0].tokens.map((t) => t.text).join(""), samples[0].text);
+    for (const t of samples[0].tokens) assert.ok(t.confidence > 0 && t.confidence <= 1);
+});
+
+test("probeTokens reads top-k candidates exactly; absent ones error, or bound with a flag", async () => {
+    const input = "12 + 7 = 19<|step|>19 * 3 = 57<|step|>";
+    const ids = await llama.tokenize(input);
+    const positions = ids.flatMap((t, i) => (t === m.vocab.stepTagId ? [i] : []));
+    // The second tag is the input's last token: its distribution is read past the input's end.
+    assert.equal(positions[1], ids.length - 1);
+    // Candidates: for each position, its own top 4 (inside the server's top 20).
+    for (const p of positions) {
+        const candidates = (await llama.nextToken(ids.slice(0, p + 1), {topK: 4})).top.map((a) => a.id!);
+        const want = await llama.probeTokens({input: ids, positions: [p], candidates});
+        for (const got of [await openai.probeTokens({input: ids, positions: [p], candidates}), await openai.probeTokens({input, positions: [p], candidates})])
+            got.probs[0].forEach((q, c) => assert.ok(Math.abs(q - want.probs[0][c]) < TOL, `pos ${p} cand ${candidates[c]}: ${q} vs ${want.probs[0][c]}`));
+    }
+    // Several positions in one request, with candidates in the top 20 at all of them (full
+    // distributions from the llama engine's probe over the whole vocabulary).
+    const vocab = Array.from({length: m.vocab.tokens.length}, (_, i) => i);
+    const tags = positions.slice(0, 2);
+    const fullDist = (await llama.probeTokens({input: ids, positions: tags, candidates: vocab})).probs;
+    const top20 = fullDist.map((row) => new Set(vocab.slice().sort((a, b) => row[b] - row[a]).slice(0, 20)));
+    const common = [...top20[0]].filter((id) => top20[1].has(id));
+    assert.ok(common.length >= 2, "common candidates");
+    const want = await llama.probeTokens({input: ids, positions: tags, candidates: common});
+    const got = await openai.probeTokens({input: ids, positions: tags, candidates: common});
+    got.probs.forEach((row, j) => row.forEach((q, c) => assert.ok(Math.abs(q - want.probs[j][c]) < TOL)));
+
+    // The least likely token at the first tag is far outside the top 20.
+    const rare = vocab.reduce((best, id) => (fullDist[0][id] < fullDist[0][best] ? id : best), 0);
+    await assert.rejects(openai.probeTokens({input: ids, positions: [positions[0]], candidates: [rare]}), /not among the top 20 tokens .*pooling API/);
+    const bounded = new OpenAIEngine({baseUrls: [server.url], model: "tiny", probeMissing: "bound"});
+    const b = await bounded.probeTokensDetailed({input: ids, positions: [positions[0]], candidates: [rare, common[0]]});
+    assert.deepEqual(b.missing, [[true, false]]);
+    assert.ok(b.probs[0][0] >= fullDist[0][rare] - TOL, "an upper bound");
+    assert.ok(b.probs[0][0] <= Math.min(...common.map((id) => fullDist[0][id])) + TOL, "no more than the top-20 tokens");
+});
+
+test("pool(): STEP pooling rows over /pooling and /v1/embeddings", async () => {
+    const input = "12 + 7 = 19<|step|>19 * 3 = 57<|step|>";
+    const rows = await openai.pool(input);
+    assert.equal(rows.length, 2);
+    for (const r of rows) assert.ok(Math.abs(r[0] + r[1] - 1) < 1e-9);
+    assert.deepEqual(await openai.pool(input, {endpoint: "embeddings"}), rows);
+});
+
+test("through the fault proxy every sample arrives exactly once, identical to a direct run", async () => {
+    const proxy = await startFaultProxy({upstream: server.url, seed: 11, dropRate: 0.1, errorRate: 0.1, stallRate: 0.08, stallMs: 10_000});
+    try {
+        const faulty = new OpenAIEngine({
+            baseUrls: [proxy.url + "/v1"],
+            model: "tiny",
+            timeoutMs: 1500,
+            retries: 10,
+            concurrency: 6,
+            maxNPerRequest: 2,
+            backoffBaseMs: 5,
+            backoffMaxMs: 50,
+            random: seededRandom(5),
+        });
+        const direct = new OpenAIEngine({baseUrls: [server.url + "/v1"], model: "tiny", maxNPerRequest: 2});
+        const requests = Array.from({length: 12}, (_, r) => ({prompt: `${r} + ${r} =`, n: 5, seed: 100 + r, temperature: 1, maxTokens: 6, topLogprobs: 1}));
+        const got = await Promise.all(requests.map((q) => faulty.generate(q)));
+        const want = await Promise.all(requests.map((q) => direct.generate(q)));
+        got.forEach((samples, r) => {
+            assert.deepEqual(samples.map((s) => s.index), [0, 1, 2, 3, 4]);
+            assertSamplesAgree(samples, want[r]);
+        });
+        const st = proxy.stats();
+        assert.ok(st.droppedBefore + st.droppedAfter + st.errors + st.stalls > 0, JSON.stringify(st));
+        assert.equal(st.forwarded, 12 * 3, "one successful answer per chunk");
+        assert.ok(faulty.stats().retries >= st.droppedBefore + st.droppedAfter + st.errors + st.stalls);
+    } finally {
+        await proxy.close();
+    }
+});
