@@ -74,6 +74,13 @@ export interface GenerateRequest extends SamplingOptions {
     n?: number;
     /** Whether to add the model's BOS token before a text prompt (llama engine). Default: the model's own setting. */
     addBos?: boolean;
+    /**
+     * Index of the first sample (default 0): samples get indices firstIndex..firstIndex+n−1. On the
+     * llama engine sample i's random stream depends only on (seed, i), so asking for samples 0–3
+     * and then 4–7 gives exactly the samples of one request for 0–7 (used by early stopping).
+     * OpenAI-compatible servers seed per request, so there only the indices are offset.
+     */
+    firstIndex?: number;
 }
 
 /** Next-token distribution after a prefix. */

@@ -3,6 +3,7 @@ import type {Command} from "commander";
 import {register as demo} from "./demo.ts";
 import {register as sample} from "./sample.ts";
 import {register as serve} from "./serve.ts";
+import {register as label} from "./label.ts";
 import {labCommand} from "./lab.ts";
 import {evalPolicyCommand} from "./lab-eval.ts";
 
@@ -12,4 +13,4 @@ function lab(program: Command): void {
     program.addCommand(group);
 }
 
-export const commands: Array<(program: Command) => void> = [demo, sample, serve, lab];
+export const commands: Array<(program: Command) => void> = [demo, sample, label, serve, lab];

@@ -153,14 +153,15 @@ export class LlamaEngine implements Engine {
             const firstDist = await this.evaluatePrefix(first, prompt, params);
             for (const seq of rest) await this.copyPrefix(seq, first, prompt, params);
             const samples: Sample[] = new Array(n);
+            const firstIndex = request.firstIndex ?? 0;
             let nextIndex = 0;
             const worker = async (seq: LlamaContextSequence) => {
                 while (nextIndex < n) {
                     const index = nextIndex++;
                     if (seq.nextTokenIndex > prompt.length) await seq.eraseContextTokenRanges([{start: prompt.length, end: seq.nextTokenIndex}]);
-                    samples[index] = await this.decode(seq, prompt, firstDist, index, {
+                    samples[index] = await this.decode(seq, prompt, firstDist, firstIndex + index, {
                         params,
-                        rng: new Mulberry32(deriveSeed(baseSeed, index)),
+                        rng: new Mulberry32(deriveSeed(baseSeed, firstIndex + index)),
                         maxTokens,
                         topLogprobs,
                         stop: request.stop ?? [],

@@ -1,0 +1,83 @@
+/** `stepwise label`: Monte-Carlo step labels with cost savers. */
+import type {Command} from "commander";
+import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
+import {StepwiseError} from "../../engines/types.ts";
+import {labelFile, type VerifierName} from "../../pipeline/label/index.ts";
+import {createProgress} from "../progress.ts";
+import {floatOption, intOption} from "../options.ts";
+
+export function register(program: Command): void {
+    program
+        .command("label")
+        .description("label every step by Monte-Carlo rollouts from its prefix (hard and soft labels), with cost savers; resumable")
+        .requiredOption("--engine <spec>", `policy that writes the rollouts: ${ENGINE_SPEC_FORMS}`)
+        .requiredOption("--in <file>", "split samples (output of `stepwise split`)")
+        .requiredOption("--out <file>", "labelled JSONL; re-running the same command resumes it")
+        .option("--verifier <name>", "checks a rollout's final answer: lab (exact) or math (answer grader vs the record's gold)", "lab")
+        .option("--k <K>", "rollouts per step", intOption(1, 1024), 8)
+        .option("--min-correct <k>", "hard label positive when at least k of K rollouts are correct", intOption(1), 1)
+        .option("--no-stop-after-negative", "keep labelling after a sample's first negative step (the Qwen recipe stops there)")
+        .option("--early-stop", "stop sampling a step as soon as min-correct rollouts succeeded (hard labels; soft labels of such steps are null)")
+        .option("--chunk <n>", "rollouts per request when early stopping", intOption(1), 2)
+        .option("--search <mode>", "linear (every step in order) or binary (first negative by binary search, OmegaPRM)", "linear")
+        .option("--savers", "all cost savers: --early-stop --search binary (stop-after-negative is on by default)")
+        .option("--temperature <t>", "rollout temperature", floatOption(0, 10), 1)
+        .option("--max-tokens <n>", "most tokens per rollout", intOption(1), 256)
+        .option("--seed <s>", "seed; each step's rollouts derive theirs from it, the sample id and the step", intOption(0), 0)
+        .option("--concurrency <n>", "samples labelled at once", intOption(1, 1024), 2)
+        .option("--limit <n>", "only the first n samples", intOption(1))
+        .option("--lab-truth", "attach the lab's exact step truth and report how MC labels compare with it")
+        .option("--json", "print the summary as one JSON object")
+        .addHelpText(
+            "after",
+            `
+Examples:
+  stepwise label --engine llama:models/lab-policy.gguf --in steps.jsonl --out labels.jsonl --lab-truth
+  stepwise label --engine "openai:http://gpu1:8000/v1,http://gpu2:8000/v1?model=Qwen/Qwen2.5-Math-7B-Instruct" \\
+      --verifier math --in gsm8k-steps.jsonl --out gsm8k-labels.jsonl --k 8 --savers --max-tokens 1024 --concurrency 64
+
+Each record adds: hard (1/0/null per step), soft (fraction correct or null), rollouts [{n, correct}],
+first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluations}, method.`,
+        )
+        .action(async (o) => {
+            if (o.search !== "linear" && o.search !== "binary") throw new StepwiseError(`--search: expected linear or binary, got "${o.search}"`);
+            if (o.minCorrect > o.k) throw new StepwiseError(`--min-correct (${o.minCorrect}) cannot exceed --k (${o.k})`);
+            const engine = await createEngine(o.engine);
+            const progress = createProgress("label");
+            try {
+                const summary = await labelFile({
+                    engine,
+                    verifier: o.verifier as VerifierName,
+                    input: o.in,
+                    out: o.out,
+                    k: o.k,
+                    minCorrect: o.minCorrect,
+                    stopAfterNegative: o.stopAfterNegative,
+                    earlyStop: o.earlyStop || o.savers,
+                    chunk: o.chunk,
+                    search: o.savers ? "binary" : o.search,
+                    temperature: o.temperature,
+                    maxTokens: o.maxTokens,
+                    seed: o.seed,
+                    concurrency: o.concurrency,
+                    limit: o.limit,
+                    labTruth: o.labTruth,
+                    onProgress: (d, t) => progress.update(d, t),
+                });
+                progress.stop();
+                if (o.json) console.log(JSON.stringify(summary));
+                else {
+                    console.error(
+                        `label: ${summary.written} samples labelled (${summary.skipped} already done); ${summary.positive_steps} positive, ${summary.negative_steps} negative, ${summary.unlabelled_steps} unlabelled steps; ${summary.rollouts_per_sample.toFixed(1)} rollouts and ${summary.generated_tokens_per_sample.toFixed(0)} tokens per sample`,
+                    );
+                    if (summary.truth)
+                        console.error(
+                            `vs lab truth: first negative = first error in ${(100 * summary.truth.first_negative_match).toFixed(1)}% of samples; false negatives ${(100 * summary.truth.false_negative_rate).toFixed(1)}%, false positives ${(100 * summary.truth.false_positive_rate).toFixed(1)}% of steps`,
+                        );
+                }
+            } finally {
+                progress.stop();
+                await engine.close();
+            }
+        });
+}

@@ -1,0 +1,221 @@
+/**
+ * `stepwise label`: Monte-Carlo step labels (Math-Shepherd / Qwen recipe, AdaptiveStep's labels)
+ * with the cost savers, each recorded in the output:
+ * - stop after the first negative step (Qwen recipe);
+ * - early stop for hard labels (stop sampling a step once `minCorrect` rollouts succeeded);
+ * - binary search for the first negative step (OmegaPRM);
+ * - prefix reuse: the llama engine evaluates a step prefix once for its K rollouts (and reuses
+ *   the previous step's prefix); the OpenAI engine sends the K rollouts as one request with n = K.
+ *
+ * Resumable and deterministic: every step's rollouts are seeded from (seed, sample id, step);
+ * records are written in input order, so an interrupted file is always a prefix of the full
+ * output and re-running the same command completes it into the file an uninterrupted run
+ * writes.
+ */
+import pLimit from "p-limit";
+import type {Engine} from "../../engines/types.ts";
+import {StepwiseError} from "../../engines/types.ts";
+import {deriveSeed} from "../../engines/sampling.ts";
+import {JsonlWriter, readJsonl, readJsonlTolerant} from "../../io/jsonl.ts";
+import {hashString} from "../sample.ts";
+import type {LabelRecord, StepsRecord} from "../records.ts";
+import {estimateStep, type RolloutSettings, type StepEstimate} from "./estimate.ts";
+import {binarySearch, linearSearch, type SearchMode} from "./strategies.ts";
+import {makeVerifier, type Verifier, type VerifierName} from "./verifiers.ts";
+import {compareWithTruth, labTruth, type StepTruth, type TruthAgreement} from "./truth.ts";
+
+export {compareWithTruth, labTruth, type StepTruth, type TruthAgreement} from "./truth.ts";
+export type {VerifierName} from "./verifiers.ts";
+
+export interface LabelSettings {
+    /** Rollouts per step (K). Default 8. */
+    k?: number;
+    /** Hard label positive when ≥ minCorrect of K rollouts succeed. Default 1. */
+    minCorrect?: number;
+    /** Qwen recipe: stop labelling a sample after its first negative step. Default true. */
+    stopAfterNegative?: boolean;
+    /** Stop sampling a step once minCorrect rollouts succeeded (hard labels). Default false. */
+    earlyStop?: boolean;
+    /** Rollouts per request when early stopping. Default 2. */
+    chunk?: number;
+    search?: SearchMode;
+    temperature?: number;
+    maxTokens?: number;
+    seed?: number;
+}
+
+export type LabelledRecord = LabelRecord & {truth?: StepTruth};
+
+export interface LabelOptions extends LabelSettings {
+    engine: Engine;
+    verifier: VerifierName | Verifier;
+    /** Attach the lab's exact step truth to each record (lab data only). */
+    labTruth?: boolean;
+}
+
+function resolved(s: LabelSettings): Required<Omit<LabelSettings, "chunk">> & {chunk: number} {
+    return {
+        k: s.k ?? 8,
+        minCorrect: s.minCorrect ?? 1,
+        stopAfterNegative: s.stopAfterNegative ?? true,
+        earlyStop: s.earlyStop ?? false,
+        chunk: s.chunk ?? 2,
+        search: s.search ?? "linear",
+        temperature: s.temperature ?? 1,
+        maxTokens: s.maxTokens ?? 256,
+        seed: s.seed ?? 0,
+    };
+}
+
+/** A short description of the settings that change labels; stored in each record. */
+export function methodString(s: LabelSettings): string {
+    const r = resolved(s);
+    return [
+        `K=${r.k}`,
+        `k=${r.minCorrect}`,
+        `T=${r.temperature}`,
+        `max=${r.maxTokens}`,
+        `seed=${r.seed}`,
+        r.search,
+        ...(r.search === "linear" && r.stopAfterNegative ? ["stop-after-negative"] : []),
+        ...(r.earlyStop ? [`early-stop/${r.chunk}`] : []),
+    ].join(",");
+}
+
+/** Label one split sample. */
+export async function labelSample(record: StepsRecord, o: LabelOptions & {verify: Verifier}): Promise<LabelledRecord> {
+    const s = resolved(o);
+    const settings: RolloutSettings = {k: s.k, minCorrect: s.minCorrect, earlyStop: s.earlyStop, chunk: s.chunk, temperature: s.temperature, maxTokens: s.maxTokens};
+    const base = deriveSeed(s.seed, hashString(record.id));
+    const cost = {rollouts: 0, generated_tokens: 0, prefix_evaluations: 0};
+    const cache = new Map<number, StepEstimate>();
+    const estimate = async (i: number) => {
+        const hit = cache.get(i);
+        if (hit) return hit;
+        const e = await estimateStep(
+            o.engine,
+            o.verify,
+            {prompt: record.prompt, prefix: record.text.slice(0, record.steps[i].end), question: record.question, gold: record.gold, seed: deriveSeed(base, i)},
+            settings,
+        );
+        cost.rollouts += e.n;
+        cost.generated_tokens += e.generatedTokens;
+        cost.prefix_evaluations += e.requests;
+        cache.set(i, e);
+        return e;
+    };
+    const ctx = {
+        steps: record.steps.length,
+        k: s.k,
+        minCorrect: s.minCorrect,
+        estimate,
+        sampleCorrect: () => o.verify({question: record.question, gold: record.gold, solution: record.text}),
+    };
+    const labels = s.search === "binary" ? await binarySearch(ctx) : await linearSearch(ctx, s.stopAfterNegative);
+    const out: LabelledRecord = {
+        ...record,
+        hard: labels.hard,
+        soft: labels.soft,
+        rollouts: labels.rollouts,
+        first_negative: labels.firstNegative,
+        cost,
+        method: methodString(o),
+    };
+    if (o.labTruth) out.truth = labTruth(record);
+    return out;
+}
+
+export interface LabelFileOptions extends LabelOptions {
+    input: string;
+    out: string;
+    /** Samples labelled at once. Default 2. */
+    concurrency?: number;
+    limit?: number;
+    onProgress?: (done: number, total: number) => void;
+}
+
+export interface LabelSummary {
+    samples: number;
+    written: number;
+    skipped: number;
+    steps: number;
+    rollouts: number;
+    generated_tokens: number;
+    prefix_evaluations: number;
+    rollouts_per_sample: number;
+    generated_tokens_per_sample: number;
+    positive_steps: number;
+    negative_steps: number;
+    unlabelled_steps: number;
+    truth?: TruthAgreement;
+}
+
+export function summarizeLabels(records: LabelledRecord[], written = records.length, skipped = 0): LabelSummary {
+    const sum = (f: (r: LabelledRecord) => number) => records.reduce((a, r) => a + f(r), 0);
+    const n = records.length || 1;
+    const summary: LabelSummary = {
+        samples: records.length,
+        written,
+        skipped,
+        steps: sum((r) => r.steps.length),
+        rollouts: sum((r) => r.cost.rollouts),
+        generated_tokens: sum((r) => r.cost.generated_tokens),
+        prefix_evaluations: sum((r) => r.cost.prefix_evaluations),
+        rollouts_per_sample: sum((r) => r.cost.rollouts) / n,
+        generated_tokens_per_sample: sum((r) => r.cost.generated_tokens) / n,
+        positive_steps: sum((r) => r.hard.filter((h) => h === 1).length),
+        negative_steps: sum((r) => r.hard.filter((h) => h === 0).length),
+        unlabelled_steps: sum((r) => r.hard.filter((h) => h === null).length),
+    };
+    if (records.some((r) => r.truth)) summary.truth = compareWithTruth(records);
+    return summary;
+}
+
+/** Label every record of a StepsRecord JSONL file into `out`, resuming what is already there. */
+export async function labelFile(o: LabelFileOptions): Promise<LabelSummary> {
+    const verify = typeof o.verifier === "function" ? o.verifier : await makeVerifier(o.verifier);
+    const method = methodString(o);
+    const {records: existing, droppedTornLine} = readJsonlTolerant<LabelledRecord>(o.out);
+    if (droppedTornLine) process.stderr.write(`[stepwise] ${o.out}: dropped a torn last line left by an interrupted run\n`);
+    const bad = existing.find((r) => r.method !== method);
+    if (bad)
+        throw new StepwiseError(
+            `${o.out}: holds labels made with different settings (${bad.method}, now ${method}); use another --out or the same settings`,
+        );
+    const done = new Set(existing.map((r) => r.id));
+    const inputs: StepsRecord[] = [];
+    for await (const {record, line} of readJsonl(o.input)) {
+        if (o.limit !== undefined && inputs.length >= o.limit) break;
+        for (const f of ["id", "question", "prompt", "text", "steps"] as const)
+            if (!(f in record)) throw new StepwiseError(`${o.input}:${line}: missing field "${f}" (label reads the output of \`stepwise split\`)`);
+        inputs.push(record as unknown as StepsRecord);
+    }
+    const todo = inputs.filter((r) => !done.has(r.id));
+    const writer = new JsonlWriter(o.out);
+    const limit = pLimit(o.concurrency ?? 2);
+    const results: Array<LabelledRecord | undefined> = new Array(todo.length);
+    let flushed = 0;
+    let finished = 0;
+    const fresh: LabelledRecord[] = [];
+    o.onProgress?.(inputs.length - todo.length, inputs.length);
+    try {
+        await Promise.all(
+            todo.map((r, i) =>
+                limit(async () => {
+                    results[i] = await labelSample(r, {...o, verify});
+                    // write in input order: the file is always a prefix of the complete output
+                    while (flushed < todo.length && results[flushed]) {
+                        writer.write(results[flushed]);
+                        fresh.push(results[flushed]!);
+                        results[flushed] = undefined;
+                        flushed++;
+                    }
+                    o.onProgress?.(inputs.length - todo.length + ++finished, inputs.length);
+                }),
+            ),
+        );
+    } finally {
+        writer.close();
+    }
+    return summarizeLabels([...existing, ...fresh], fresh.length, existing.length);
+}

@@ -1,0 +1,82 @@
+/**
+ * The lab's ground truth for split steps, and how MC labels compare with it: the share of
+ * samples whose MC first-negative step is the true first wrong step, and per-step false
+ * positive / false negative rates (the Qwen paper's "MC labels are noisy", measured exactly).
+ */
+import {labelSegments, verifyProcess} from "../../lab/domain/index.ts";
+import type {LabelRecord, StepsRecord} from "../records.ts";
+
+export interface StepTruth {
+    /** Index of the first wrong step (−1: none). */
+    first_error: number;
+    /** Per step: true correct, false the first wrong step, null after it. */
+    correct: Array<boolean | null>;
+}
+
+export function labTruth(record: Pick<StepsRecord, "question" | "text" | "steps">): StepTruth {
+    const verdict = verifyProcess(record.question, record.text);
+    const seg = labelSegments(verdict, record.steps.map((s) => s.end));
+    return {first_error: seg.firstErrorSegment, correct: seg.labels};
+}
+
+export interface TruthAgreement {
+    samples: number;
+    /** Share of samples whose MC first negative equals the true first error (−1 = −1 counts). */
+    first_negative_match: number;
+    /** Among labelled steps that are truly correct: share labelled negative. */
+    false_negative_rate: number;
+    /** Among labelled steps that are truly wrong (the first error): share labelled positive. */
+    false_positive_rate: number;
+    /** Soft labels: mean over truly correct steps and over truly wrong steps. */
+    soft_mean_correct: number;
+    soft_mean_wrong: number;
+    steps_compared: number;
+}
+
+export function compareWithTruth(records: Array<LabelRecord & {truth?: StepTruth}>): TruthAgreement {
+    let match = 0;
+    let n = 0;
+    let fn = 0;
+    let trulyCorrect = 0;
+    let fp = 0;
+    let trulyWrong = 0;
+    let softC = 0;
+    let softCn = 0;
+    let softW = 0;
+    let softWn = 0;
+    for (const r of records) {
+        if (!r.truth) continue;
+        n++;
+        if (r.first_negative === r.truth.first_error) match++;
+        r.hard.forEach((h, i) => {
+            const t = r.truth!.correct[i];
+            if (h === null || t === null || t === undefined) return;
+            if (t) {
+                trulyCorrect++;
+                if (h === 0) fn++;
+            } else {
+                trulyWrong++;
+                if (h === 1) fp++;
+            }
+            const s = r.soft[i];
+            if (s !== null && s !== undefined) {
+                if (t) {
+                    softC += s;
+                    softCn++;
+                } else {
+                    softW += s;
+                    softWn++;
+                }
+            }
+        });
+    }
+    return {
+        samples: n,
+        first_negative_match: n ? match / n : NaN,
+        false_negative_rate: trulyCorrect ? fn / trulyCorrect : NaN,
+        false_positive_rate: trulyWrong ? fp / trulyWrong : NaN,
+        soft_mean_correct: softCn ? softC / softCn : NaN,
+        soft_mean_wrong: softWn ? softW / softWn : NaN,
+        steps_compared: trulyCorrect + trulyWrong,
+    };
+}
