@@ -149,6 +149,5 @@ export async function createEngine(spec: string, options: CreateEngineOptions = 
         return LlamaEngine.load(parsed.path, {...options.llama, ...parsed.options});
     }
     const {OpenAIEngine} = await import("./openai/engine.ts");
-    const apiKey = parsed.options.apiKey ?? options.openai?.apiKey ?? (process.env.OPENAI_API_KEY || undefined);
-    return OpenAIEngine.connect({...options.openai, ...parsed.options, apiKey, baseUrls: parsed.urls});
+    return OpenAIEngine.connect({...options.openai, ...parsed.options, baseUrls: parsed.urls});
 }

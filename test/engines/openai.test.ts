@@ -242,6 +242,12 @@ describe("http client", () => {
         });
     });
 
+    test("a port fetch refuses to use fails at once, without retries", async () => {
+        const client = new HttpClient({baseUrls: ["http://127.0.0.1:9/v1"], ...fast});
+        await assert.rejects(client.getJson("/v1/models"), /^StepwiseError: GET http:\/\/127\.0\.0\.1:9\/v1\/models: fetch refuses this port/);
+        assert.equal(client.stats().retries, 0);
+    });
+
     test("round-robin balances evenly over 2 servers", async () => {
         const a = await scripted((_h, res) => json(res, 200, {from: "a"}));
         const b = await scripted((_h, res) => json(res, 200, {from: "b"}));

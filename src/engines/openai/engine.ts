@@ -58,6 +58,7 @@ import {
 /** Most log-probabilities per position that OpenAI-compatible servers return (vLLM's default max_logprobs). */
 export const MAX_LOGPROBS = 20;
 
+/** Options of {@link OpenAIEngine}; `apiKey` defaults to the OPENAI_API_KEY environment variable. */
 export interface OpenAIEngineOptions extends HttpClientOptions {
     /** Model name sent with every request. {@link OpenAIEngine.connect} fills it from `/v1/models` when unset. */
     model?: string;
@@ -104,6 +105,11 @@ export function chunkSeed(seed: number, chunk: number): number {
     return (h ^ (h >>> 16)) & 0x7fffffff;
 }
 
+/** The API key from the environment (OPENAI_API_KEY), if set. */
+function defaultApiKey(): string | undefined {
+    return process.env.OPENAI_API_KEY || undefined;
+}
+
 function checkTopK(value: number, name: string): number {
     if (!Number.isInteger(value) || value < 0 || value > MAX_LOGPROBS)
         throw new StepwiseError(`${name} must be an integer in 0..${MAX_LOGPROBS} on OpenAI-compatible servers, got ${value}`);
@@ -129,7 +135,7 @@ export class OpenAIEngine implements Engine {
     /** Build without touching the network; `options.model` is required here. */
     constructor(options: OpenAIEngineOptions) {
         if (!options.model) throw new StepwiseError("OpenAI engine: no model name (add ?model=NAME to the engine spec)");
-        this.http = new HttpClient(options);
+        this.http = new HttpClient({...options, apiKey: options.apiKey ?? defaultApiKey()});
         this.model = options.model;
         this.maxN = options.maxNPerRequest ?? 16;
         if (!Number.isInteger(this.maxN) || this.maxN < 1) throw new StepwiseError(`maxNPerRequest must be a positive integer, got ${this.maxN}`);
@@ -145,7 +151,7 @@ export class OpenAIEngine implements Engine {
      * `options.model` is unset.
      */
     static async connect(options: OpenAIEngineOptions): Promise<OpenAIEngine> {
-        const probe = new HttpClient({...options, retries: Math.min(options.retries ?? 6, 2), backoffMaxMs: Math.min(options.backoffMaxMs ?? 1000, 1000)});
+        const probe = new HttpClient({...options, apiKey: options.apiKey ?? defaultApiKey(), retries: Math.min(options.retries ?? 6, 2), backoffMaxMs: Math.min(options.backoffMaxMs ?? 1000, 1000)});
         const answers = await Promise.all(probe.roots.map((root) => probe.getJsonFrom<ModelsResponse>(root, "/v1/models")));
         let model = options.model;
         if (!model) {

@@ -159,6 +159,11 @@ function classifyThrown(error: unknown, timedOut: boolean, timeoutMs: number): A
     }
     const messages = chain.map((e) => (e instanceof Error ? e.message : String(e)));
     const joined = messages.join(": ");
+    const code = chain.map((e) => (e as {code?: unknown}).code).find((c): c is string => typeof c === "string");
+    if (code === "ENOTFOUND") return {retryable: false, message: `host not found (${messages.at(-1)})`, cause: error};
+    if (code !== undefined) return {retryable: false, message: `request failed (${code}: ${messages.at(-1)})`, cause: error};
+    if (messages.includes("bad port"))
+        return {retryable: false, message: "fetch refuses this port (one of the ports browsers block); serve on another port", cause: error};
     // undici reports a dropped connection as "fetch failed" / "other side closed" / "terminated".
     if (/fetch failed|other side closed|socket hang up|terminated|ECONNRESET/i.test(joined))
         return {retryable: true, message: `connection failed (${joined})`, cause: error};
