@@ -169,7 +169,9 @@ export class OpenAIEngine implements Engine {
      * Sample n continuations via `/v1/completions`. n is split into requests of at most
      * `maxNPerRequest` samples; sample indices stay 0..n-1 whatever the split and retries, and a
      * response with missing or repeated choices is an error. With a seed, chunk c uses
-     * {@link chunkSeed}(seed, c), so results are reproducible for a fixed split.
+     * {@link chunkSeed}(seed, c), so results are reproducible for a fixed split. A text prompt
+     * is tokenized by the server (`addBos` → vLLM's `add_special_tokens`); token ids are sent as
+     * they are.
      */
     async generate(request: GenerateRequest): Promise<Sample[]> {
         const n = request.n ?? 1;
