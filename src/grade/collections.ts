@@ -118,8 +118,10 @@ export function collectionsEqual(g: Node, p: Node, ctx: CompareContext): boolean
     if (a.kind === "scalar" || b.kind === "scalar") {
         if (strict) return false;
         const other = a.kind === "scalar" ? b : a;
-        if (other.kind === "bracket" || other.items.length !== 1) return false;
-        return ctx.eq(a.items[0], b.items[0]);
+        if (other.kind === "bracket") return false;
+        const items = dedupe(other.items, ctx);
+        if (items.length !== 1) return false;
+        return a.kind === "scalar" ? ctx.eq(a.items[0], items[0]) : ctx.eq(items[0], b.items[0]);
     }
     if (a.kind === "bracket" && b.kind === "bracket") return a.open === b.open && a.close === b.close && ordered(a.items, b.items, ctx);
     if (a.kind === "bracket" || b.kind === "bracket") {
@@ -128,8 +130,31 @@ export function collectionsEqual(g: Node, p: Node, ctx: CompareContext): boolean
         if (strict || br.open !== "(" || br.close !== ")") return false;
         return ordered(a.items, b.items, ctx);
     }
-    if (a.kind === "set" || b.kind === "set" || !strict) return unordered(a.items, b.items, ctx);
+    if (a.kind === "set" || b.kind === "set" || !strict) {
+        // sets: {1, 1, 2} = {1, 2}; also `\boxed{15\frac{39}{40}}, or \boxed{\frac{639}{40}}` is one value
+        const ua = dedupe(a.items, ctx);
+        const ub = dedupe(b.items, ctx);
+        return unordered(ua, ub, ctx);
+    }
     return ordered(a.items, b.items, ctx);
+}
+
+function dedupe(items: Node[], ctx: CompareContext): Node[] {
+    if (items.length > 64) return items;
+    const out: Node[] = [];
+    for (const x of items) {
+        let dup = false;
+        for (const y of out) {
+            try {
+                dup = ctx.eq(y, x);
+            } catch (e) {
+                if (!(e instanceof UnsupportedAnswer)) throw e;
+            }
+            if (dup) break;
+        }
+        if (!dup) out.push(x);
+    }
+    return out;
 }
 
 function ordered(a: Node[], b: Node[], ctx: CompareContext): boolean {

@@ -37,6 +37,8 @@ export interface CompareOutcome {
     path: ComparePath;
     /** Set when the fast path had to sample expressions at random points. */
     sampled: boolean;
+    /** Set when the slow symbolic path (compute engine) was tried. */
+    symbolic?: boolean;
     reason?: string;
 }
 
@@ -85,8 +87,8 @@ export function compareAnswers(gold: PreparedAnswer, pred: PreparedAnswer, opts:
     } else fastError = gold.tree ? pred.parseError : gold.parseError;
     if (opts.symbolic && performance.now() < deadline) {
         const v = symbolicEqual(gold.norm.text, pred.norm.text, Math.max(opts.tolerance, 1e-7), deadline);
-        if (v.equal !== undefined) return {equal: v.equal, path: "symbolic", sampled: false};
-        return {equal: false, path: "none", sampled: false, reason: `not comparable: ${fastError ?? "unparsed"}; ${v.reason ?? "symbolic path undecided"}`};
+        if (v.equal !== undefined) return {equal: v.equal, path: "symbolic", sampled: false, symbolic: true};
+        return {equal: false, path: "none", sampled: false, symbolic: true, reason: `not comparable: ${fastError ?? "unparsed"}; ${v.reason ?? "symbolic path undecided"}`};
     }
     return {equal: false, path: "none", sampled: false, reason: `not comparable: ${fastError ?? "unparsed"}`};
 }

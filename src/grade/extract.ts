@@ -42,10 +42,17 @@ export function extractAnswer(input: string): Extraction | null {
     const strong = [boxedCandidate(text), phraseCandidate(text, FINAL_ANSWER, "final-answer"), phraseCandidate(text, ANSWER_IS, "answer-is"), gsm8kCandidate(text)]
         .filter((c): c is Candidate => c !== null && c.answer.trim() !== "")
         .sort((a, b) => b.at - a.at);
-    if (strong.length) return {answer: strong[0].answer.trim(), extractor: strong[0].extractor};
+    // "…so our answer is correct." must not beat an earlier \boxed{44}: prose loses to math.
+    const best = strong.find((c) => !isProse(c.answer)) ?? strong[0];
+    if (best) return {answer: best.answer.trim(), extractor: best.extractor};
     const spans = findMathSpans(text);
     if (spans.length === 0 && isBareAnswer(text)) return {answer: text.trim(), extractor: "whole"};
     return weakCandidate(text, spans);
+}
+
+/** A few plain words with no digit or LaTeX: a textual answer, or prose caught by an answer phrase. */
+function isProse(answer: string): boolean {
+    return /^[A-Za-z\s.,!']+$/.test(answer.trim());
 }
 
 function boxedCandidate(text: string): Candidate | null {
@@ -160,7 +167,7 @@ function weakCandidate(text: string, spans: MathSpan[]): Extraction | null {
 function isBareAnswer(text: string): boolean {
     const t = text.trim();
     if (t.length === 0 || t.length > 300) return false;
-    if (/^[\p{L}\d][\p{L}\d .:'-]*$/u.test(t) && t.split(/\s+/).length <= 4) return true;
+    if (/^[\p{L}\d](?:[\p{L}\d .'-]|(?<=\d):(?=\d))*$/u.test(t) && t.split(/\s+/).length <= 4) return true;
     const prose = t.replace(/\\[a-zA-Z]+\s*(?:\{[^{}]*\})?/g, " ").replace(/\b(?:and|or|percent|percentage|pct)\b/g, " ");
     const words = prose.match(/[a-zA-Z]{3,}/g) ?? [];
     if (words.length > 2) return false;

@@ -12,7 +12,7 @@
  * as strings, and the time budget (`timeoutMs`) stops sampling and the symbolic path. Malformed
  * input never throws: it yields `equal: false` with a `reason`.
  */
-import {compareAnswers, prepareAnswer, type ComparePath} from "./compare.ts";
+import {compareAnswers, prepareAnswer, type CompareOutcome, type ComparePath} from "./compare.ts";
 import {extractAnswer, type ExtractorName} from "./extract.ts";
 import {resolveOptions, type GradeOptions} from "./policy.ts";
 
@@ -33,6 +33,8 @@ export interface GradeResult {
     path: ComparePath;
     /** The fast path sampled expressions with variables at random points. */
     sampled: boolean;
+    /** The slow symbolic path (compute engine) was tried. */
+    symbolic: boolean;
 }
 
 /**
@@ -47,10 +49,10 @@ export function grade(gold: string, pred: string, options: GradeOptions = {}): G
     const p = extractAnswer(String(pred ?? ""));
     const goldInfo: GradedAnswer = {answer: g?.answer ?? null, extractor: g?.extractor ?? null};
     const predInfo: GradedAnswer = {answer: p?.answer ?? null, extractor: p?.extractor ?? null};
-    if (!g) return {equal: false, gold: goldInfo, pred: predInfo, reason: "no answer found in gold", path: "none", sampled: false};
-    if (!p) return {equal: false, gold: goldInfo, pred: predInfo, reason: "no answer found in prediction", path: "none", sampled: false};
+    if (!g) return {equal: false, gold: goldInfo, pred: predInfo, reason: "no answer found in gold", path: "none", sampled: false, symbolic: false};
+    if (!p) return {equal: false, gold: goldInfo, pred: predInfo, reason: "no answer found in prediction", path: "none", sampled: false, symbolic: false};
     const outcome = safeCompare(g.answer, p.answer, options, deadline);
-    return {equal: outcome.equal, gold: goldInfo, pred: predInfo, path: outcome.path, sampled: outcome.sampled, ...(outcome.reason ? {reason: outcome.reason} : {})};
+    return {equal: outcome.equal, gold: goldInfo, pred: predInfo, path: outcome.path, sampled: outcome.sampled, symbolic: outcome.symbolic ?? false, ...(outcome.reason ? {reason: outcome.reason} : {})};
 }
 
 /**
@@ -62,7 +64,7 @@ export function answersEqual(a: string, b: string, options: GradeOptions = {}): 
     return safeCompare(a, b, options, performance.now() + opts.timeoutMs).equal;
 }
 
-function safeCompare(a: string, b: string, options: GradeOptions, deadline: number): {equal: boolean; path: ComparePath; sampled: boolean; reason?: string} {
+function safeCompare(a: string, b: string, options: GradeOptions, deadline: number): CompareOutcome {
     const opts = resolveOptions(options);
     try {
         const ga = prepareAnswer(a, opts);

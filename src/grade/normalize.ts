@@ -80,7 +80,9 @@ export function normalizeAnswer(input: string, options: {decimalComma?: boolean}
         percent = true;
         s = s.replace(/\\?%/g, " ");
     }
-    // Degrees
+    // Degrees: inside a trigonometric function they are converted to radians, elsewhere dropped.
+    if (/\\(?:sin|cos|tan|sec|csc|cot)(?![a-zA-Z])/.test(s))
+        s = s.replace(/(\d+(?:\.\d+)?)\s*(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ(?![a-zA-Z]))/g, "(\\frac{$1\\pi}{180})");
     s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ(?![a-zA-Z])|\\circ(?![a-zA-Z])|\\degree(?![a-zA-Z])/g, " ");
     // Text wrappers: a whole-answer wrapper marks a textual answer; "and"/"or" separate items.
     const whole = unwrapWhole(s.trim());
@@ -98,7 +100,7 @@ export function normalizeAnswer(input: string, options: {decimalComma?: boolean}
     s = s.replace(/\s+/g, " ").trim();
     // Trailing punctuation left over from sentences.
     for (let k = 0; k < 4; k++) {
-        const t = s.replace(/(?:\\\.|[.,;:!?\s])+$/, "").replace(/^[:,;\s]+/, "");
+        const t = s.replace(/(?:\\\.|[.,;:?\s])+$/, "").replace(/^[:,;\s]+/, "");
         if (t === s) break;
         s = t;
     }

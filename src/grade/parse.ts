@@ -487,6 +487,11 @@ class Parser {
 }
 
 function num(text: string): NumNode {
+    if (/[eE]/.test(text)) {
+        const value = Number(text);
+        const int = Number.isInteger(value) && Math.abs(value) < 1e21;
+        return {k: "num", text: int ? BigInt(value).toString() : String(value), value, int, float: true};
+    }
     let t = text.endsWith(".") ? text.slice(0, -1) : text;
     const float = t.includes(".");
     if (float) {

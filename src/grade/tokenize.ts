@@ -40,6 +40,8 @@ export function tokenize(s: string): Token[] {
             } else if (s[j] === "." && (j + 1 === n || !isLetter(s.charCodeAt(j + 1)))) {
                 j++; // "5." as in "5.\,"
             }
+            const exp = /^[eE][+-]?\d+/.exec(s.slice(j, j + 8));
+            if (exp) j += exp[0].length; // scientific notation: 1.5e3
             out.push({t: "num", v: s.slice(i, j), sp});
             i = j;
         } else if (isLetter(c)) {
