@@ -16,6 +16,8 @@ import {symbolicEqual} from "./symbolic.ts";
 
 /** Longest normalised answer the parser is given; longer ones are compared as strings only. */
 export const MAX_PARSE_LENGTH = 2000;
+/** Longest extracted answer that is normalised; longer ones only have their white space collapsed. */
+export const MAX_NORMALIZE_LENGTH = 5000;
 
 /** An answer ready for comparison. */
 export interface PreparedAnswer {
@@ -44,6 +46,11 @@ export interface CompareOutcome {
 
 /** Normalise and parse one answer. */
 export function prepareAnswer(answer: string, opts: ResolvedOptions): PreparedAnswer {
+    if (answer.length > MAX_NORMALIZE_LENGTH) {
+        const text = answer.replace(/\s+/g, " ").trim();
+        const norm: NormalizedAnswer = {text, percent: false, wrappedText: false};
+        return {norm, key: text.replace(/ /g, ""), text: false, tree: null, parseError: "answer too long to parse"};
+    }
     const norm = normalizeAnswer(answer, {decimalComma: opts.policy === "lenient"});
     const key = norm.text.replace(/\s+/g, "");
     const text = isTextual(norm);

@@ -59,6 +59,25 @@ export function isDigit(c: number): boolean {
     return c >= 48 && c <= 57;
 }
 
+/**
+ * For every `{` that is closed, the index just past its `}` (one linear pass, so that scanning many
+ * unclosed groups in a huge output stays linear).
+ */
+export function braceMatches(s: string): Map<number, number> {
+    const out = new Map<number, number>();
+    const stack: number[] = [];
+    for (let i = 0; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c === 92 /* \ */) {
+            i++;
+            continue;
+        }
+        if (c === 123) stack.push(i);
+        else if (c === 125 && stack.length) out.set(stack.pop()!, i + 1);
+    }
+    return out;
+}
+
 /** A `\boxed{…}` / `\fbox{…}` occurrence: its content and where the command starts and ends. */
 export interface BoxMatch {
     content: string;
@@ -74,17 +93,21 @@ const BOX_COMMANDS = ["\\boxed", "\\fbox"];
  */
 export function findBoxes(s: string): BoxMatch[] {
     const out: BoxMatch[] = [];
+    const closing = braceMatches(s);
     let from = 0;
+    // next occurrence of each command at or after `from` (-1: none left), kept to stay linear
+    const nextAt = BOX_COMMANDS.map(() => -2);
     for (;;) {
         let best = -1;
         let cmd = "";
-        for (const c of BOX_COMMANDS) {
-            const k = s.indexOf(c, from);
-            if (k >= 0 && (best < 0 || k < best)) {
-                best = k;
+        BOX_COMMANDS.forEach((c, k) => {
+            if (nextAt[k] !== -1 && nextAt[k] < from) nextAt[k] = s.indexOf(c, from);
+            const at = nextAt[k];
+            if (at >= 0 && (best < 0 || at < best)) {
+                best = at;
                 cmd = c;
             }
-        }
+        });
         if (best < 0) break;
         let i = best + cmd.length;
         if (i < s.length && isLetter(s.charCodeAt(i))) {
@@ -93,7 +116,7 @@ export function findBoxes(s: string): BoxMatch[] {
         }
         while (i < s.length && s[i] === " ") i++;
         if (s[i] === "{") {
-            const end = matchBrace(s, i);
+            const end = closing.get(i) ?? -1;
             if (end < 0) {
                 from = i + 1;
                 continue;
@@ -127,13 +150,16 @@ export function findMathSpans(s: string): MathSpan[] {
     const out: MathSpan[] = [];
     let i = 0;
     const n = s.length;
+    // once a closing delimiter is known to be absent, later openers are not searched again
+    const absent = {"(": false, "[": false};
     while (i < n) {
         const c = s[i];
         if (c === "\\" && i + 1 < n) {
             const d = s[i + 1];
-            if (d === "(" || d === "[") {
+            if ((d === "(" || d === "[") && !absent[d]) {
                 const close = d === "(" ? "\\)" : "\\]";
                 const j = s.indexOf(close, i + 2);
+                if (j < 0) absent[d] = true;
                 if (j >= 0 && (d === "[" || s.lastIndexOf("\n", j) < i)) {
                     out.push({content: s.slice(i + 2, j), start: i, end: j + 2});
                     i = j + 2;
