@@ -48,6 +48,8 @@ export interface Sample {
     text: string;
     tokens: GeneratedToken[];
     finishReason: FinishReason;
+    /** The stop string that ended the sample, when finishReason is "stop" and the engine knows it. */
+    stopString?: string;
 }
 
 export interface SamplingOptions {

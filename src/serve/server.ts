@@ -122,7 +122,7 @@ export function createApp(options: ServerOptions): Hono {
                     text: promptText + s.text,
                     logprobs: req.logprobs === undefined ? null : await completionLogprobs(s, req.logprobs, req.echo ? ids : undefined, promptLp),
                     finish_reason: s.finishReason === "length" ? "length" : "stop",
-                    stop_reason: null,
+                    stop_reason: s.stopString ?? null,
                     ...(req.promptLogprobs !== undefined ? {prompt_logprobs: await vllmPromptLogprobs(ids, promptLp!, req.promptLogprobs)} : {}),
                 });
             }

@@ -179,7 +179,7 @@ export class LlamaEngine implements Engine {
         const tokens = this.promptTokens(prefix, options.addBos);
         const [seq] = await this.pool.acquire(1, tokens);
         try {
-            const dist = await this.evaluatePrefix(seq, tokens, {temperature: 0, topK: Math.max(1, options.topK ?? 10), topP: 1});
+            const dist = await this.evaluatePrefix(seq, tokens, {temperature: 0, topK: 0, topP: 1}, Math.max(1, options.topK ?? 10));
             return {top: this.alternatives(dist, options.topK ?? 10)};
         } finally {
             this.pool.release([seq]);
@@ -392,6 +392,6 @@ export class LlamaEngine implements Engine {
             dist = this.toDist(out[0]?.next);
         }
         if (finishReason === "stop") stop.trim(tokens);
-        return {index, text: tokens.map((t) => t.text).join(""), tokens, finishReason};
+        return {index, text: tokens.map((t) => t.text).join(""), tokens, finishReason, ...(stop.matched !== undefined ? {stopString: stop.matched} : {})};
     }
 }

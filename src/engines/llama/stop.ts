@@ -7,6 +7,8 @@
 export class StopMatcher {
     private text = "";
     private cut = -1;
+    /** The stop string that ended generation, once one has. */
+    matched: string | undefined;
 
     constructor(private readonly stops: string[]) {}
 
@@ -19,7 +21,10 @@ export class StopMatcher {
         for (const s of this.stops) {
             if (!s) continue;
             const at = this.text.indexOf(s, from);
-            if (at >= 0 && (best < 0 || at < best)) best = at;
+            if (at >= 0 && (best < 0 || at < best)) {
+                best = at;
+                this.matched = s;
+            }
         }
         if (best >= 0) this.cut = best;
         return best >= 0;
