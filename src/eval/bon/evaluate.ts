@@ -1,0 +1,243 @@
+/**
+ * Best-of-N evaluation over many random candidate subsets per question.
+ *
+ * For every subset size N and every question, `subsets` random N-subsets of the question's
+ * candidates are drawn (seeded by the seed, the question id and N, so a question's numbers do not
+ * depend on the other questions, on file order or on which methods are evaluated; ties are broken
+ * by a separate seeded stream per method). Each method picks one answer per subset; a
+ * question's score for a method is the fraction of its subsets where the pick is correct, and the
+ * reported accuracy is the mean of these per-question scores.
+ *
+ * Confidence intervals: 95% normal approximation over the per-question means,
+ * mean ± 1.96·sd/√Q (sd: sample standard deviation over the Q questions), clipped to [0, 1].
+ * Averaging many subsets removes the subset-drawing noise, so the interval measures how much the
+ * accuracy would move on another draw of questions from the same distribution. It is null for
+ * fewer than two questions.
+ *
+ * Methods (ids in results):
+ * - `first`: the first candidate of the subset (a random single sample; flat in N);
+ * - `pass`: pass@N, any candidate of the subset is correct;
+ * - `maj`: maj@N, the largest answer class (random among ties); no answer → wrong;
+ * - `bon-<agg>`: PRM Best-of-N, the candidate with the highest aggregated step score;
+ * - `vote-<agg>`: PRM-weighted majority vote, the class with the largest sum of aggregated scores.
+ *
+ * Memory is O(questions × methods × sizes) for the per-question means, independent of `subsets`.
+ */
+import {AGGREGATIONS, type Aggregation, aggregate} from "./aggregate.ts";
+import type {AnswerClasses} from "./classes.ts";
+import {bestOfN} from "./bon.ts";
+import {VoteScratch, majorityVote} from "./majority.ts";
+import {FastRng} from "./random.ts";
+import {SubsetSampler, defaultSizes} from "./subsets.ts";
+
+/** One question ready for evaluation: integer classes and aggregated scores, no text. */
+export interface BonQuestion {
+    id: string;
+    /** Number of candidates. */
+    n: number;
+    /** Correctness per candidate (0/1). */
+    correct: Uint8Array;
+    /** Answer classes (see {@link AnswerClasses}). */
+    classes: AnswerClasses;
+    /** Aggregated PRM score per candidate, for each aggregation computed. */
+    scores: Partial<Record<Aggregation, Float64Array>>;
+}
+
+/**
+ * Build a {@link BonQuestion} from per-candidate verdicts, classes and step scores.
+ * Scores are aggregated once here, under every rule in `aggregations` (default: all).
+ */
+export function prepareQuestion(input: {id: string; correct: ArrayLike<boolean | number>; classes: AnswerClasses; stepScores: ReadonlyArray<ArrayLike<number>> | null; aggregations?: readonly Aggregation[]}): BonQuestion {
+    const n = input.correct.length;
+    if (input.classes.classOf.length !== n) throw new RangeError(`question ${input.id}: ${n} verdicts but ${input.classes.classOf.length} classes`);
+    const correct = new Uint8Array(n);
+    for (let i = 0; i < n; i++) correct[i] = input.correct[i] ? 1 : 0;
+    const scores: Partial<Record<Aggregation, Float64Array>> = {};
+    if (input.stepScores) {
+        if (input.stepScores.length !== n) throw new RangeError(`question ${input.id}: ${n} verdicts but ${input.stepScores.length} score lists`);
+        for (const agg of input.aggregations ?? AGGREGATIONS) {
+            const a = new Float64Array(n);
+            for (let i = 0; i < n; i++) a[i] = aggregate(input.stepScores[i], agg);
+            scores[agg] = a;
+        }
+    }
+    return {id: input.id, n, correct, classes: input.classes, scores};
+}
+
+/** A method of choosing one answer from N candidates. */
+export type BonMethod = {kind: "first"} | {kind: "pass"} | {kind: "maj"} | {kind: "bon"; agg: Aggregation} | {kind: "vote"; agg: Aggregation};
+
+/** The stable id of a method (`first`, `pass`, `maj`, `bon-min`, `vote-product`, …). */
+export function methodId(m: BonMethod): string {
+    return m.kind === "bon" || m.kind === "vote" ? `${m.kind}-${m.agg}` : m.kind;
+}
+
+/** A human-readable name of a method, for tables and plot legends. */
+export function methodLabel(m: BonMethod): string {
+    switch (m.kind) {
+        case "first":
+            return "first sample";
+        case "pass":
+            return "pass@N";
+        case "maj":
+            return "maj@N";
+        case "bon":
+            return `PRM BoN (${m.agg})`;
+        case "vote":
+            return `PRM-weighted vote (${m.agg})`;
+    }
+}
+
+export interface BonOptions {
+    /** Subset sizes; default 1, 2, 4, … up to the smallest candidate count (and that count). */
+    sizes?: number[];
+    /** Random subsets per question and size. Default 200. */
+    subsets?: number;
+    /** Base seed. Default 0. */
+    seed?: number;
+    /** Aggregations for Best-of-N. Default: all that the questions carry. */
+    bonAggregations?: readonly Aggregation[];
+    /** Aggregations for the PRM-weighted vote. Default ["product"]. */
+    voteAggregations?: readonly Aggregation[];
+    /** Called after each question. */
+    onProgress?: (done: number, total: number) => void;
+}
+
+/** Accuracy of one method at one size. */
+export interface BonPoint {
+    n: number;
+    /** Mean over questions of the per-question fraction correct (0..1). */
+    accuracy: number;
+    /** 95% confidence interval (see the module docs); null with fewer than two questions. */
+    ci: [number, number] | null;
+}
+
+export interface BonMethodResult {
+    id: string;
+    label: string;
+    method: BonMethod;
+    points: BonPoint[];
+}
+
+export interface BonResult {
+    questions: number;
+    /** Smallest and largest candidate count per question. */
+    candidates: {min: number; max: number};
+    sizes: number[];
+    subsets: number;
+    seed: number;
+    methods: BonMethodResult[];
+}
+
+/** The methods evaluated for the given options and questions. */
+export function bonMethods(questions: readonly BonQuestion[], options: BonOptions = {}): BonMethod[] {
+    const carried = AGGREGATIONS.filter((a) => questions.length > 0 && questions.every((q) => q.scores[a]));
+    const pick = (asked: readonly Aggregation[] | undefined, fallback: readonly Aggregation[], what: string): Aggregation[] => {
+        const list = [...(asked ?? fallback)];
+        for (const a of list) if (!carried.includes(a)) throw new RangeError(`${what} aggregation "${a}" is not available: the questions carry scores for ${carried.length ? carried.join(", ") : "no aggregation (no step scores)"}`);
+        return list;
+    };
+    const bon = pick(options.bonAggregations, carried, "Best-of-N");
+    const vote = pick(options.voteAggregations, carried.includes("product") ? ["product"] : [], "weighted-vote");
+    return [{kind: "first"}, {kind: "pass"}, {kind: "maj"}, ...bon.map((agg) => ({kind: "bon", agg}) as const), ...vote.map((agg) => ({kind: "vote", agg}) as const)];
+}
+
+/** Run the Best-of-N evaluation (see the module docs). */
+export function evaluateBon(questions: readonly BonQuestion[], options: BonOptions = {}): BonResult {
+    if (questions.length === 0) throw new RangeError("Best-of-N: no questions");
+    const subsets = options.subsets ?? 200;
+    if (!Number.isInteger(subsets) || subsets < 1) throw new RangeError(`subsets must be a positive integer, got ${subsets}`);
+    const seed = options.seed ?? 0;
+    let minN = Infinity;
+    let maxN = 0;
+    for (const q of questions) {
+        minN = Math.min(minN, q.n);
+        maxN = Math.max(maxN, q.n);
+    }
+    if (minN < 1) throw new RangeError(`question ${questions.find((q) => q.n < 1)!.id} has no candidates`);
+    const sizes = options.sizes ?? defaultSizes(minN);
+    for (const s of sizes)
+        if (!Number.isInteger(s) || s < 1 || s > minN)
+            throw new RangeError(`subset size ${s} is not in 1..${minN} (the smallest number of candidates of a question${minN < maxN ? `, e.g. ${questions.find((q) => q.n === minN)!.id}` : ""})`);
+    const methods = bonMethods(questions, options);
+    const M = methods.length;
+    const Q = questions.length;
+    // means[s][m][q]: per-question fraction correct.
+    const means = sizes.map(() => methods.map(() => new Float64Array(Q)));
+    const hits = new Float64Array(M);
+    for (let qi = 0; qi < Q; qi++) {
+        const q = questions[qi];
+        const {classOf, classCorrect, count} = q.classes;
+        const scratch = new VoteScratch(count);
+        const methodScores = methods.map((m) => (m.kind === "bon" || m.kind === "vote" ? q.scores[m.agg]! : null));
+        for (let si = 0; si < sizes.length; si++) {
+            const size = sizes[si];
+            // Separate streams: the subsets drawn, and each method's tie-breaks, do not depend on
+            // which other methods are evaluated.
+            const sampler = new SubsetSampler(q.n, new FastRng(seed, q.id, size, "subsets"));
+            const ties = methods.map((m) => new FastRng(seed, q.id, size, methodId(m)));
+            hits.fill(0);
+            for (let r = 0; r < subsets; r++) {
+                const sub = sampler.draw(size);
+                for (let mi = 0; mi < M; mi++) {
+                    const m = methods[mi];
+                    let ok = 0;
+                    switch (m.kind) {
+                        case "first":
+                            ok = q.correct[sub[0]];
+                            break;
+                        case "pass":
+                            for (let k = 0; k < size; k++)
+                                if (q.correct[sub[k]]) {
+                                    ok = 1;
+                                    break;
+                                }
+                            break;
+                        case "maj": {
+                            const c = majorityVote(sub, size, classOf, null, scratch, ties[mi]);
+                            ok = c >= 0 ? classCorrect[c] : 0;
+                            break;
+                        }
+                        case "bon":
+                            ok = q.correct[bestOfN(sub, size, methodScores[mi]!, ties[mi])];
+                            break;
+                        case "vote": {
+                            const c = majorityVote(sub, size, classOf, methodScores[mi]!, scratch, ties[mi]);
+                            ok = c >= 0 ? classCorrect[c] : 0;
+                            break;
+                        }
+                    }
+                    hits[mi] += ok;
+                }
+            }
+            for (let mi = 0; mi < M; mi++) means[si][mi][qi] = hits[mi] / subsets;
+        }
+        options.onProgress?.(qi + 1, Q);
+    }
+    return {
+        questions: Q,
+        candidates: {min: minN, max: maxN},
+        sizes,
+        subsets,
+        seed,
+        methods: methods.map((method, mi) => ({
+            id: methodId(method),
+            label: methodLabel(method),
+            method,
+            points: sizes.map((n, si) => ({n, ...meanWithCi(means[si][mi])})),
+        })),
+    };
+}
+
+/** Mean of per-question values with a 95% normal-approximation interval (null for < 2 values). */
+export function meanWithCi(values: ArrayLike<number>): {accuracy: number; ci: [number, number] | null} {
+    const Q = values.length;
+    let sum = 0;
+    for (let i = 0; i < Q; i++) sum += values[i];
+    const mean = sum / Q;
+    if (Q < 2) return {accuracy: mean, ci: null};
+    let ss = 0;
+    for (let i = 0; i < Q; i++) ss += (values[i] - mean) ** 2;
+    const half = 1.96 * Math.sqrt(ss / (Q - 1) / Q);
+    return {accuracy: mean, ci: [Math.max(0, mean - half), Math.min(1, mean + half)]};
+}
