@@ -1,0 +1,73 @@
+/**
+ * `stepwise grade`: is a predicted final answer the same as the gold one?
+ *
+ *   stepwise grade --gold '\frac12' --pred 'so the answer is $0.5$' [--policy strict]
+ *   stepwise grade --file pairs.jsonl [--policy strict] [--out results.jsonl] [--json]
+ */
+import type {Command} from "commander";
+import {StepwiseError} from "../../engines/types.ts";
+import {JsonlWriter} from "../../io/jsonl.ts";
+import {grade} from "../../grade/grade.ts";
+import {gradeJsonlFile, type GradedRecord} from "../../grade/file.ts";
+import type {GradeOptions, Policy} from "../../grade/policy.ts";
+import {floatOption, intOption} from "../options.ts";
+
+interface GradeCliOptions {
+    gold?: string;
+    pred?: string;
+    file?: string;
+    out?: string;
+    policy: string;
+    precision?: number;
+    tolerance?: number;
+    json?: boolean;
+}
+
+export function register(program: Command): void {
+    program
+        .command("grade")
+        .description("extract final answers and decide whether a prediction equals the gold answer (lenient: Math-Verify-like; strict: PRM800K-like)")
+        .option("--gold <text>", "gold answer or solution")
+        .option("--pred <text>", "predicted answer or whole model output")
+        .option("--file <pairs.jsonl>", "grade {gold, pred} records (extra fields are kept); writes one JSONL result per record")
+        .option("--out <file>", "with --file: write the results here instead of stdout")
+        .option("--policy <name>", "lenient or strict", "lenient")
+        .option("--precision <n>", "lenient: decimal places compared when a side has a decimal point (default 6)", intOption(0, 15))
+        .option("--tolerance <x>", "relative tolerance of numeric comparisons (default 1e-9)", floatOption(0, 0.5))
+        .option("--json", "print JSON (with --file: a final summary object)")
+        .action(async (o: GradeCliOptions) => {
+            if (o.policy !== "lenient" && o.policy !== "strict") throw new StepwiseError(`--policy must be lenient or strict, got "${o.policy}"`);
+            const options: GradeOptions = {policy: o.policy as Policy};
+            if (o.precision !== undefined) options.precision = o.precision;
+            if (o.tolerance !== undefined) options.tolerance = o.tolerance;
+            if (o.file !== undefined) {
+                if (o.gold !== undefined || o.pred !== undefined) throw new StepwiseError("use either --file or --gold/--pred, not both");
+                await gradeFile(o.file, o.out, options, o.json ?? false);
+                return;
+            }
+            if (o.gold === undefined || o.pred === undefined) throw new StepwiseError("give --gold and --pred, or --file pairs.jsonl");
+            if (o.out !== undefined) throw new StepwiseError("--out only applies with --file");
+            const r = grade(o.gold, o.pred, options);
+            if (o.json) {
+                console.log(JSON.stringify(r));
+                return;
+            }
+            console.log(r.equal ? "equal" : "not equal");
+            console.log(`gold: ${r.gold.answer ?? "(none)"}${r.gold.extractor ? `   [${r.gold.extractor}]` : ""}`);
+            console.log(`pred: ${r.pred.answer ?? "(none)"}${r.pred.extractor ? `   [${r.pred.extractor}]` : ""}`);
+            if (r.reason) console.log(`reason: ${r.reason}`);
+        });
+}
+
+async function gradeFile(file: string, out: string | undefined, options: GradeOptions, json: boolean): Promise<void> {
+    const writer = out ? new JsonlWriter(out, {truncate: true}) : null;
+    const emit = (r: GradedRecord) => (writer ? writer.write(r) : process.stdout.write(JSON.stringify(r) + "\n"));
+    try {
+        const s = await gradeJsonlFile(file, options, emit);
+        if (json) console.log(JSON.stringify(s));
+        const agreement = s.agreement === null ? "" : `, agreement with expected ${s.agree}/${s.with_expected} (${(100 * s.agreement).toFixed(1)}%)`;
+        console.error(`graded ${s.n} records (${s.policy}): ${s.equal} equal, ${s.not_equal} not equal (${s.undecided} undecided)${agreement}`);
+    } finally {
+        writer?.close();
+    }
+}
