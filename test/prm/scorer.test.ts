@@ -65,3 +65,28 @@ test("a tag that merges with its neighbours or is not one token fails loudly wit
     await assert.rejects(wrongTag.scoreSteps(question, steps), /returned 0 step scores for 3 steps/);
     await client.close();
 });
+
+test("score file: step_scores for every record, in order, resumable; bad records name file:line", async () => {
+    const {mkdtempSync, writeFileSync, readFileSync} = await import("node:fs");
+    const {join} = await import("node:path");
+    const {tmpdir} = await import("node:os");
+    const {scoreFile} = await import("../../src/pipeline/score.ts");
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-score-"));
+    const input = join(dir, "steps.jsonl");
+    const rows = [
+        {id: "a", question, steps: steps.map((text) => ({text}))},
+        {id: "b", problem: question, steps: steps.slice(0, 2)},
+    ];
+    writeFileSync(input, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const scorer = new TagPrmScorer(engine, resolveFormat("stepwise-lab"));
+    const out = join(dir, "scored.jsonl");
+    await scoreFile({scorer, input, out, limit: 1});
+    const r = await scoreFile({scorer, input, out});
+    assert.equal(r.skipped, 1);
+    const lines = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.id), ["a", "b"]);
+    assert.equal(lines[0].step_scores.length, 3);
+    assert.equal(lines[1].step_scores.length, 2);
+    writeFileSync(input, JSON.stringify({id: "c", question, steps: [1, 2]}) + "\n");
+    await assert.rejects(scoreFile({scorer, input, out: join(dir, "x.jsonl")}), /steps\.jsonl:1: steps\[0\] must be a string/);
+});

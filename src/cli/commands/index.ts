@@ -4,6 +4,7 @@ import {register as demo} from "./demo.ts";
 import {register as sample} from "./sample.ts";
 import {register as serve} from "./serve.ts";
 import {register as label} from "./label.ts";
+import {register as score} from "./score.ts";
 import {labCommand} from "./lab.ts";
 import {evalPolicyCommand} from "./lab-eval.ts";
 
@@ -13,4 +14,4 @@ function lab(program: Command): void {
     program.addCommand(group);
 }
 
-export const commands: Array<(program: Command) => void> = [demo, sample, label, serve, lab];
+export const commands: Array<(program: Command) => void> = [demo, sample, label, score, serve, lab];

@@ -1,0 +1,49 @@
+/** `stepwise score`: PRM step scores for a steps file. */
+import type {Command} from "commander";
+import {createScorer} from "../../prm/index.ts";
+import {scoreFile} from "../../pipeline/score.ts";
+import {createProgress} from "../progress.ts";
+import {intOption} from "../options.ts";
+
+export const PRM_SPEC_HELP = `PRM spec: an engine spec with format=stepwise-lab|math-shepherd|asprm|qwen-prm (and tag=, good=, bad=, positive=, endpoint=pooling|embeddings):
+  llama:models/lab-prm.gguf                                   a stepwise lab PRM, in-process
+  llama:ms.gguf?format=math-shepherd                          a tag PRM GGUF, in-process
+  openai:http://127.0.0.1:8001/v1?model=prm&format=stepwise-lab      stepwise serve --prm, or vLLM STEP pooling
+  openai:http://gpu:8000/v1?model=Qwen/Qwen2.5-Math-PRM-7B&format=qwen-prm  a classifier PRM served by vLLM`;
+
+export function register(program: Command): void {
+    program
+        .command("score")
+        .description("score every step of every record with a PRM (probability the step is correct); resumable")
+        .requiredOption("--prm <spec>", "the PRM (see below)")
+        .requiredOption("--in <file>", "JSONL with question and steps (output of split or label, or your own)")
+        .requiredOption("--out <file>", "the records with step_scores added")
+        .option("--id-field <f>", "id field", "id")
+        .option("--question-field <f>", "question field (default: question, else problem)")
+        .option("--steps-field <f>", "steps field (strings or {text} objects)", "steps")
+        .option("--concurrency <n>", "records in flight", intOption(1, 1024), 4)
+        .option("--limit <n>", "only the first n records", intOption(1))
+        .addHelpText("after", `\n${PRM_SPEC_HELP}`)
+        .action(async (o) => {
+            const scorer = await createScorer(o.prm);
+            const progress = createProgress("score");
+            try {
+                const r = await scoreFile({
+                    scorer,
+                    input: o.in,
+                    out: o.out,
+                    idField: o.idField,
+                    questionField: o.questionField,
+                    stepsField: o.stepsField,
+                    concurrency: o.concurrency,
+                    limit: o.limit,
+                    onProgress: (d, t) => progress.update(d, t),
+                });
+                progress.stop();
+                console.error(`score: ${r.scored} records scored (${r.steps} steps), ${r.skipped} already in ${o.out}`);
+            } finally {
+                progress.stop();
+                await scorer.close();
+            }
+        });
+}
