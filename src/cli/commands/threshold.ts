@@ -1,0 +1,59 @@
+/** `stepwise threshold`: τ at a low quantile of the pooled token confidences (AdaptiveStep). */
+import {writeFileSync} from "node:fs";
+import {Option, type Command} from "commander";
+import {renderChart, histogramSpec} from "../../report/plot.ts";
+import {DOMAIN_QUANTILES, thresholdFromFile, type ThresholdSummary} from "../../pipeline/threshold.ts";
+import {floatOption, intOption} from "../options.ts";
+
+/** The confidence histogram with τ marked (`<base>.svg` and `<base>.png`). */
+export async function plotThreshold(summary: ThresholdSummary, base: string): Promise<{svg: string; png: string}> {
+    return renderChart(
+        histogramSpec(summary.histogram, {
+            title: `Token confidence: ${summary.tokens.toLocaleString("en-US")} tokens, τ = ${summary.tau.toPrecision(4)} (${(100 * summary.share_below_tau).toFixed(2)}% below)`,
+            xTitle: "confidence p(token | prefix)",
+            rules: [{x: summary.tau, label: `τ = ${summary.tau.toPrecision(3)}`}],
+            logY: true,
+        }),
+        base,
+    );
+}
+
+export function register(program: Command): void {
+    program
+        .command("threshold")
+        .description("pool the token confidences of a samples file and pick the AdaptiveStep threshold τ at a low quantile")
+        .requiredOption("--samples <file>", "samples JSONL written by `stepwise sample`")
+        .requiredOption("--out <file>", "threshold JSON to write (tau, quantile, distribution summary); `stepwise split --threshold` reads it")
+        .addOption(new Option("--domain <d>", "quantile preset: math = 2% (the paper's); code = 2% (unverified: the paper's code ratio is not published)").choices(["math", "code"]).default("math"))
+        .option("--quantile <q>", "share of tokens that should fall below τ, overrides the preset (e.g. 0.02)", floatOption(0, 1))
+        .option("--bins <n>", "histogram bins over [0, 1]", intOption(2, 1000), 50)
+        .option("--plot <base>", "histogram with τ marked, written as <base>.svg and <base>.png (default: --out without .json)")
+        .option("--no-plot", "do not draw the histogram")
+        .addHelpText(
+            "after",
+            `
+Examples:
+  stepwise threshold --samples samples.jsonl --out threshold.json
+  stepwise threshold --samples code-samples.jsonl --domain code --quantile 0.03 --out code-threshold.json
+
+Tokens with confidence < τ are decision tokens: \`stepwise split --strategy adaptive --threshold threshold.json\`
+ends a step right after each of them. τ is the smallest edge of a fine log-scale histogram (0.05% wide
+buckets, constant memory: any number of tokens in one streaming pass) with at least the quantile's share
+of tokens below it; "share_below_tau" in the output is the exact share.
+Presets: ${Object.entries(DOMAIN_QUANTILES).map(([d, q]) => `${d} ${q}`).join(", ")}.`,
+        )
+        .action(async (o) => {
+            const summary = await thresholdFromFile(o.samples, {quantile: o.quantile, domain: o.domain, bins: o.bins});
+            writeFileSync(o.out, JSON.stringify(summary, null, 2) + "\n");
+            let plotted = "";
+            if (o.plot !== false) {
+                const base = typeof o.plot === "string" ? o.plot : o.out.replace(/\.json$/i, "");
+                const {svg, png} = await plotThreshold(summary, base);
+                plotted = `, histogram ${svg} and ${png}`;
+            }
+            console.error(
+                `threshold: τ = ${summary.tau} (quantile ${summary.quantile}): ${summary.below_tau} of ${summary.tokens} tokens below ` +
+                    `(${(100 * summary.share_below_tau).toFixed(3)}%), ${summary.samples} samples, mean confidence ${summary.mean.toFixed(4)}; wrote ${o.out}${plotted}`,
+            );
+        });
+}
