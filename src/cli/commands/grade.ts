@@ -61,7 +61,7 @@ export function register(program: Command): void {
 
 async function gradeFile(file: string, out: string | undefined, options: GradeOptions, json: boolean): Promise<void> {
     const writer = out ? new JsonlWriter(out, {truncate: true}) : null;
-    const emit = (r: GradedRecord) => (writer ? writer.write(r) : process.stdout.write(JSON.stringify(r) + "\n"));
+    const emit = (r: GradedRecord) => (writer ? writer.write(r) : console.log(JSON.stringify(r)));
     try {
         const s = await gradeJsonlFile(file, options, emit);
         if (json) console.log(JSON.stringify(s));
