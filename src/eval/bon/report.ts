@@ -1,0 +1,103 @@
+/**
+ * Best-of-N reports: a JSON summary (percentages, two decimals), a Markdown report, and an
+ * accuracy-vs-N chart (log2 x axis, one line per method, 95% CI bands) as SVG and PNG, all
+ * written into one folder by {@link writeBonReport}.
+ */
+import {mkdirSync, writeFileSync} from "node:fs";
+import {join} from "node:path";
+import {renderChart, type VegaLiteSpec} from "../../report/plot.ts";
+import {markdownTable, pctCell, percent} from "../format.ts";
+import type {BonResult} from "./evaluate.ts";
+import type {GradingStats} from "./load.ts";
+
+/** The machine-readable summary: per method, accuracy and CI (percent) at each N. */
+export interface BonSummary {
+    questions: number;
+    candidates: {min: number; max: number};
+    sizes: number[];
+    subsets: number;
+    seed: number;
+    ci: "normal-95";
+    methods: Array<{id: string; label: string; points: Array<{n: number; accuracy: number; ci_low: number | null; ci_high: number | null}>}>;
+    grading?: GradingStats;
+    inputs?: Record<string, unknown>;
+}
+
+/** Build the JSON summary of a result. */
+export function bonSummary(result: BonResult, extra: {grading?: GradingStats; inputs?: Record<string, unknown>} = {}): BonSummary {
+    return {
+        questions: result.questions,
+        candidates: result.candidates,
+        sizes: result.sizes,
+        subsets: result.subsets,
+        seed: result.seed,
+        ci: "normal-95",
+        methods: result.methods.map((m) => ({
+            id: m.id,
+            label: m.label,
+            points: m.points.map((p) => ({n: p.n, accuracy: percent(p.accuracy)!, ci_low: p.ci ? percent(p.ci[0]) : null, ci_high: p.ci ? percent(p.ci[1]) : null})),
+        })),
+        ...(extra.grading ? {grading: extra.grading} : {}),
+        ...(extra.inputs ? {inputs: extra.inputs} : {}),
+    };
+}
+
+/** A Markdown report: one row per method, one column per N (accuracy ± CI half-width). */
+export function bonMarkdown(summary: BonSummary, chartBase?: string): string {
+    const header = ["method", ...summary.sizes.map((n) => `N=${n}`)];
+    const rows = summary.methods.map((m) => [
+        m.label,
+        ...m.points.map((p) => (p.ci_low !== null && p.ci_high !== null ? `${pctCell(p.accuracy)} ± ${((p.ci_high - p.ci_low) / 2).toFixed(2)}` : pctCell(p.accuracy))),
+    ]);
+    const g = summary.grading;
+    return [
+        "# Best-of-N evaluation",
+        "",
+        `${summary.questions} questions, ${summary.candidates.min === summary.candidates.max ? summary.candidates.min : `${summary.candidates.min}–${summary.candidates.max}`} candidates per question; ` +
+            `each N averages ${summary.subsets} random subsets per question (seed ${summary.seed}).`,
+        "",
+        "Accuracy in percent. ± is the half-width of a 95% confidence interval (normal approximation over per-question means).",
+        "",
+        markdownTable(header, rows),
+        "",
+        ...(g
+            ? [
+                  `Grading: ${g.precomputed} precomputed verdicts, ${g.graded} graded against gold; ${g.noAnswer} candidates without an answer; ` +
+                      `${g.meanClasses.toFixed(2)} answer classes per question on average${g.scored ? "" : "; no step scores, so no PRM methods"}.`,
+                  "",
+              ]
+            : []),
+        "Methods: *first sample* = one random candidate; *pass@N* = any of N correct; *maj@N* = most frequent answer class (ties at random); " +
+            "*PRM BoN (agg)* = candidate with the highest aggregated step score; *PRM-weighted vote (agg)* = answer class with the largest sum of aggregated scores.",
+        "",
+        ...(chartBase ? [`![accuracy vs N](${chartBase}.svg)`, ""] : []),
+    ].join("\n");
+}
+
+/** Vega-Lite spec of accuracy vs N: log2 x axis, a line per method, CI bands. */
+export function bonChartSpec(summary: BonSummary): VegaLiteSpec {
+    const values = summary.methods.flatMap((m) => m.points.map((p) => ({method: m.label, n: p.n, accuracy: p.accuracy, lo: p.ci_low ?? p.accuracy, hi: p.ci_high ?? p.accuracy})));
+    const x = {field: "n", type: "quantitative", scale: {type: "log", base: 2}, axis: {values: summary.sizes, title: "N (candidates per question)"}};
+    const color = {field: "method", type: "nominal", title: "method", sort: summary.methods.map((m) => m.label)};
+    return {
+        title: `Best-of-N accuracy (${summary.questions} questions, ${summary.subsets} subsets per N)`,
+        width: 520,
+        height: 320,
+        data: {values},
+        layer: [
+            {mark: {type: "area", opacity: 0.15}, encoding: {x, y: {field: "lo", type: "quantitative", title: "accuracy (%)", scale: {zero: false}}, y2: {field: "hi"}, color}},
+            {mark: {type: "line", point: true}, encoding: {x, y: {field: "accuracy", type: "quantitative"}, color}},
+        ],
+    };
+}
+
+/** Write summary.json, report.md and accuracy-vs-n.{svg,png} into `outDir` (created if needed). */
+export async function writeBonReport(summary: BonSummary, outDir: string): Promise<{json: string; markdown: string; svg: string; png: string}> {
+    mkdirSync(outDir, {recursive: true});
+    const json = join(outDir, "summary.json");
+    writeFileSync(json, JSON.stringify(summary, null, 2) + "\n");
+    const chart = await renderChart(bonChartSpec(summary), join(outDir, "accuracy-vs-n"));
+    const markdown = join(outDir, "report.md");
+    writeFileSync(markdown, bonMarkdown(summary, "accuracy-vs-n"));
+    return {json, markdown, ...chart};
+}

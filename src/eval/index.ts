@@ -1,0 +1,25 @@
+/**
+ * Evaluation of PRMs: Best-of-N (bon/) and ProcessBench (processbench/).
+ * The CLI (`stepwise eval ...`) is a thin layer over these functions.
+ */
+export {AGGREGATIONS, type Aggregation, aggregate, isAggregation} from "./bon/aggregate.ts";
+export {type AnswerClasses, answerClasses} from "./bon/classes.ts";
+export {bestOfN} from "./bon/bon.ts";
+export {VoteScratch, majorityVote} from "./bon/majority.ts";
+export {SubsetSampler, defaultSizes} from "./bon/subsets.ts";
+export {FastRng} from "./bon/random.ts";
+export {
+    type BonMethod, type BonMethodResult, type BonOptions, type BonPoint, type BonQuestion, type BonResult,
+    bonMethods, evaluateBon, meanWithCi, methodId, methodLabel, prepareQuestion,
+} from "./bon/evaluate.ts";
+export {type Candidate, type CandidateFields, DEFAULT_CANDIDATE_FIELDS, type GradingStats, buildQuestions, readCandidates, readStepScores} from "./bon/load.ts";
+export {type BonSummary, bonChartSpec, bonMarkdown, bonSummary, writeBonReport} from "./bon/report.ts";
+export {type AnswerGrader, defaultGrader} from "./grader.ts";
+export {type ProcessSample, type ProcessSplit, readProcessSplit, readProcessSplits} from "./processbench/load.ts";
+export {type ProcessMetrics, averageF1, harmonicF1, processMetrics} from "./processbench/metrics.ts";
+export {type Calibration, calibrateThreshold, firstBelow} from "./processbench/threshold.ts";
+export {
+    DEFAULT_THRESHOLD, type ProcessBenchResult, type ProcessBenchSource, type SplitResult,
+    evaluateProcessBench, readPredictionsFile, readScoresFile,
+} from "./processbench/evaluate.ts";
+export {type ProcessBenchJson, processBenchJson, processBenchMarkdown, processBenchSummary, writeProcessBenchReport} from "./processbench/report.ts";

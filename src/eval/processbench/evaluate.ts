@@ -1,0 +1,128 @@
+/**
+ * ProcessBench evaluation of first-error predictions: from PRM step scores (first step below a
+ * threshold, fixed or calibrated on one split) or from direct predictions (a first-error index
+ * or −1, e.g. from an LLM judge).
+ *
+ * Scores and predictions are matched to samples by id. When ids repeat across splits, records may
+ * carry a `split` field (the split name = file stem); a split-qualified entry wins over a plain one.
+ */
+import {StepwiseError} from "../../engines/types.ts";
+import {readJsonl} from "../../io/jsonl.ts";
+import {parseStepScores} from "../bon/load.ts";
+import type {ProcessSplit} from "./load.ts";
+import {type ProcessMetrics, averageF1, processMetrics} from "./metrics.ts";
+import {calibrateThreshold, firstBelow} from "./threshold.ts";
+
+/** A value read from a file, with where it came from. */
+export interface Located<T> {
+    value: T;
+    where: string;
+}
+
+/** Per-sample inputs keyed by id or by `split\u0000id`. */
+export type SampleInputs<T> = Map<string, Located<T>>;
+
+function key(split: string | null, id: string): string {
+    return split === null ? id : `${split}\u0000${id}`;
+}
+
+async function readKeyed<T>(file: string, parse: (record: Record<string, unknown>, where: string) => T): Promise<SampleInputs<T>> {
+    const out: SampleInputs<T> = new Map();
+    for await (const {record, line} of readJsonl(file)) {
+        const where = `${file}:${line}`;
+        const id = record.id;
+        if (typeof id !== "string" && typeof id !== "number") throw new StepwiseError(`${where}: missing "id"`);
+        const split = record.split;
+        if (split !== undefined && typeof split !== "string") throw new StepwiseError(`${where}: "split" must be a string`);
+        const k = key(typeof split === "string" ? split : null, String(id));
+        const prev = out.get(k);
+        if (prev) throw new StepwiseError(`${where}: duplicate id ${JSON.stringify(String(id))}${typeof split === "string" ? ` in split ${split}` : ""} (also at ${prev.where})`);
+        out.set(k, {value: parse(record, where), where});
+    }
+    return out;
+}
+
+/** Read `--scores`: JSONL `{id, step_scores: number[], split?}`. */
+export function readScoresFile(file: string): Promise<SampleInputs<number[]>> {
+    return readKeyed(file, (r, where) => parseStepScores(r.step_scores, where, "step_scores"));
+}
+
+/** Read `--predictions`: JSONL `{id, prediction: integer ≥ −1, split?}`. */
+export function readPredictionsFile(file: string): Promise<SampleInputs<number>> {
+    return readKeyed(file, (r, where) => {
+        const p = r.prediction;
+        if (typeof p !== "number" || !Number.isInteger(p) || p < -1) throw new StepwiseError(`${where}: "prediction" must be −1 or a step index, got ${JSON.stringify(p)}`);
+        return p;
+    });
+}
+
+function lookup<T>(inputs: SampleInputs<T>, split: string, id: string): Located<T> | undefined {
+    return inputs.get(key(split, id)) ?? inputs.get(id);
+}
+
+export type ProcessBenchSource = {kind: "scores"; scores: SampleInputs<number[]>; threshold?: number; calibrate?: string} | {kind: "predictions"; predictions: SampleInputs<number>};
+
+export interface SplitResult extends ProcessMetrics {
+    name: string;
+    file: string;
+    /** Predicted first-error index per sample, in sample order. */
+    predictions: Int32Array;
+    /** F1 against the threshold (scores only), for plots. */
+    curve?: Array<{threshold: number; f1: number | null; accError: number | null; accCorrect: number | null}>;
+}
+
+export interface ProcessBenchResult {
+    splits: SplitResult[];
+    averageF1: number | null;
+    /** The threshold used (scores only). */
+    threshold?: number;
+    /** The split the threshold was calibrated on, if any. */
+    calibratedOn?: string;
+}
+
+/** Default threshold on step scores (probabilities that a step is correct). */
+export const DEFAULT_THRESHOLD = 0.5;
+
+/** Evaluate first-error predictions on every split (see the module docs). */
+export function evaluateProcessBench(splits: readonly ProcessSplit[], source: ProcessBenchSource, options: {curves?: boolean} = {}): ProcessBenchResult {
+    if (splits.length === 0) throw new StepwiseError("ProcessBench: no splits");
+    if (source.kind === "predictions") {
+        const results = splits.map((split) => {
+            const predictions = Int32Array.from(split.samples, (s) => {
+                const p = lookup(source.predictions, split.name, s.id);
+                if (!p) throw new StepwiseError(`${s.where}: no prediction for id ${JSON.stringify(s.id)} (split ${split.name})`);
+                if (p.value >= s.steps.length) throw new StepwiseError(`${p.where}: prediction ${p.value} is past the last step of ${s.id} (${s.steps.length} steps)`);
+                return p.value;
+            });
+            return {name: split.name, file: split.file, predictions, ...processMetrics(split.samples.map((s) => s.label), predictions)};
+        });
+        return {splits: results, averageF1: averageF1(results.map((r) => r.f1))};
+    }
+    // Scores: attach and check them, then pick the threshold.
+    const scored = splits.map((split) => ({
+        split,
+        samples: split.samples.map((s) => {
+            const sc = lookup(source.scores, split.name, s.id);
+            if (!sc) throw new StepwiseError(`${s.where}: no step scores for id ${JSON.stringify(s.id)} (split ${split.name})`);
+            if (sc.value.length !== s.steps.length) throw new StepwiseError(`${sc.where}: ${sc.value.length} step scores for ${s.id}, which has ${s.steps.length} steps`);
+            return {scores: sc.value, label: s.label};
+        }),
+    }));
+    let threshold = source.threshold ?? DEFAULT_THRESHOLD;
+    if (source.calibrate !== undefined) {
+        const on = scored.find((x) => x.split.name === source.calibrate);
+        if (!on) throw new StepwiseError(`--calibrate ${source.calibrate}: no split named "${source.calibrate}" (splits: ${splits.map((s) => s.name).join(", ")})`);
+        try {
+            threshold = calibrateThreshold(on.samples).threshold;
+        } catch (e) {
+            throw new StepwiseError(`--calibrate ${source.calibrate}: ${(e as Error).message}`);
+        }
+    }
+    const results: SplitResult[] = scored.map(({split, samples}) => {
+        const predictions = Int32Array.from(samples, (s) => firstBelow(s.scores, threshold));
+        const metrics = processMetrics(samples.map((s) => s.label), predictions);
+        const curve = options.curves && metrics.nError > 0 && metrics.nCorrect > 0 ? calibrateThreshold(samples, {curve: true}).curve : undefined;
+        return {name: split.name, file: split.file, predictions, ...metrics, ...(curve ? {curve} : {})};
+    });
+    return {splits: results, averageF1: averageF1(results.map((r) => r.f1)), threshold, ...(source.calibrate !== undefined ? {calibratedOn: source.calibrate} : {})};
+}
