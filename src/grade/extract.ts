@@ -156,7 +156,17 @@ function weakCandidate(text: string, spans: MathSpan[]): Extraction | null {
         if (spanIdx < spans.length && spans[spanIdx].start <= start) continue; // inside a math span
         best = {answer: m[0], end: start + m[0].length};
     }
-    if (span && (!best || span.end >= best.end) && span.content.trim() !== "") return {answer: span.content.trim(), extractor: "math-end"};
+    if (span && (!best || span.end >= best.end) && span.content.trim() !== "") {
+        // "$1$ and $2$ and $3$": trailing spans joined only by connectors form one list
+        let first = spans.length - 1;
+        while (first > 0 && isConnector(text.slice(spans[first - 1].end, spans[first].start)) && /\S/.test(text.slice(spans[first - 1].end, spans[first].start))) first--;
+        const answer = spans
+            .slice(first)
+            .map((sp) => sp.content.trim())
+            .filter((c) => c !== "")
+            .join(", ");
+        return {answer, extractor: "math-end"};
+    }
     return best ? {answer: best.answer.replace(/\s+/g, ""), extractor: "last-number"} : null;
 }
 

@@ -142,7 +142,8 @@ class Parser {
             if ((t.t === "op" && t.v === "*") || (t.t === "cmd" && (t.v === "cdot" || t.v === "times"))) {
                 this.next();
                 acc = mul(acc, this.parseUnary());
-            } else if ((t.t === "op" && t.v === "/") || (t.t === "cmd" && t.v === "div")) {
+            } else if ((t.t === "op" && (t.v === "/" || t.v === ":")) || (t.t === "cmd" && t.v === "div")) {
+                // a ratio 7:32 is the quotient 7/32
                 this.next();
                 acc = {k: "div", a: acc, b: this.parseUnary()};
             } else if (this.startsFactor()) {

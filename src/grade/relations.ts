@@ -13,11 +13,23 @@ import {evaluate, freeSymbols} from "./evaluate.ts";
 import type {CompareContext} from "./numeric.ts";
 import {SeededRandom} from "./random.ts";
 
-/** Whether an expression consists of symbols only (`x`, `xy`, `x_1`): the left side of an assignment. */
+/**
+ * Whether an expression is made of symbols only (`x`, `xy`, `x_1`, `(p,q)`, `\frac{NO}{BO}`, `P(x)`):
+ * the left side of an assignment, naming what the right side gives.
+ */
 function onlySymbols(n: Node): boolean {
-    if (n.k === "sym") return true;
-    if (n.k === "mul") return n.fs.every((f) => f.k === "sym");
-    return false;
+    switch (n.k) {
+        case "sym":
+            return true;
+        case "mul":
+            return n.fs.every(onlySymbols);
+        case "div":
+            return onlySymbols(n.a) && onlySymbols(n.b);
+        case "list":
+            return n.open !== "{" && n.items.length > 0 && n.items.every(onlySymbols);
+        default:
+            return false;
+    }
 }
 
 const isEqualityOp = (op: RelOp): boolean => op === "=" || op === "~";
@@ -142,10 +154,10 @@ function proportional(d1: Node, d2: Node, positive: boolean, ctx: CompareContext
 
 /** The set a one-variable relation describes (`-2 \le x \le 7` → `[-2, 7]`), or null. */
 export function relationToSet(r: RelNode): Node | null {
-    const vars = freeSymbols(r);
-    if (vars.size !== 1) return null;
-    const v = [...vars][0];
-    const isVar = (n: Node) => n.k === "sym" && n.name === v;
+    // the described quantity is the one non-constant operand (x, or f(x) in 0 < f(x) < 1)
+    const varying = r.xs.filter((x) => freeSymbols(x).size > 0);
+    if (varying.length !== 1) return null;
+    const isVar = (n: Node) => n === varying[0];
     const inf: Node = {k: "const", name: "inf"};
     const minusInf: Node = {k: "neg", x: inf};
     const norm = pairs(r).length && r.ops.every((o) => o !== "in");

@@ -16,6 +16,18 @@ export const MAX_SYMBOLIC_LENGTH = 400;
 
 let engine: ComputeEngine | null = null;
 
+/** Run a compute-engine call with console output silenced (it reports some parse errors on stderr). */
+function quiet<T>(f: () => T): T {
+    const saved = [console.error, console.warn, console.log, console.info];
+    const mute = () => {};
+    console.error = console.warn = console.log = console.info = mute;
+    try {
+        return f();
+    } finally {
+        [console.error, console.warn, console.log, console.info] = saved;
+    }
+}
+
 function ce(): ComputeEngine {
     engine ??= new ComputeEngine();
     return engine;
@@ -37,15 +49,15 @@ export function symbolicEqual(a: string, b: string, tolerance: number, deadline:
     let A: Boxed;
     let B: Boxed;
     try {
-        A = ce().parse(a);
-        B = ce().parse(b);
+        A = quiet(() => ce().parse(a));
+        B = quiet(() => ce().parse(b));
     } catch (e) {
         return {equal: undefined, reason: `symbolic parser failed: ${(e as Error).message}`};
     }
     if (!A.isValid || !B.isValid) return {equal: undefined, reason: "symbolic parser could not read the answer"};
     if (performance.now() > deadline) return {equal: undefined, reason: "time limit"};
     try {
-        const direct = A.isEqual(B);
+        const direct = quiet(() => A.isEqual(B));
         if (direct !== undefined) return {equal: direct};
     } catch {
         // fall through to numeric sampling
@@ -65,8 +77,8 @@ function sampleEqual(A: Boxed, B: Boxed, tolerance: number, deadline: number): S
         let x: number;
         let y: number;
         try {
-            x = A.subs(sub).N().re;
-            y = B.subs(sub).N().re;
+            x = quiet(() => A.subs(sub).N().re);
+            y = quiet(() => B.subs(sub).N().re);
         } catch {
             return {equal: undefined, reason: "symbolic evaluation failed"};
         }
