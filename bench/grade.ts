@@ -4,7 +4,8 @@
  * `\left( \right)`, `\text{}`, answers inside sentences and boxes). Prints one JSON line:
  * grades per second on one core, the share of grades that fell through to the slow symbolic path,
  * the share that sampled expressions at random points, and how many reformatted copies were
- * (wrongly) judged different.
+ * (wrongly) judged different; then whole MATH500 solutions graded against their answers
+ * (extraction from long texts included).
  */
 import {existsSync, readFileSync} from "node:fs";
 import {grade} from "../src/grade/index.ts";
@@ -22,10 +23,11 @@ export default async function bench(flags: string[]): Promise<void> {
         console.log(JSON.stringify({name: "grade", skipped: "../shared/data/math500 absent"}));
         return;
     }
-    const golds = readFileSync(DATA, "utf8")
+    const records = readFileSync(DATA, "utf8")
         .split("\n")
         .filter((l) => l.trim())
-        .map((l) => (JSON.parse(l) as {answer: string}).answer);
+        .map((l) => JSON.parse(l) as {answer: string; solution: string});
+    const golds = records.map((r) => r.answer);
     const pairs: Array<[string, string]> = [];
     for (const g of golds) for (const v of answerVariants(g)) pairs.push([g, v.text]);
     // warm-up (JIT, lazy compute-engine construction)
@@ -46,6 +48,12 @@ export default async function bench(flags: string[]): Promise<void> {
             }
         }
     const seconds = (performance.now() - t0) / 1000;
+    // Whole gold solutions against their answers: extraction from long texts included.
+    const solutions = records.map((r) => [r.answer, r.solution] as const);
+    const t1 = performance.now();
+    let solutionsEqual = 0;
+    for (const [a, s] of solutions) if (grade(a, s, {policy}).equal) solutionsEqual++;
+    const solutionSeconds = (performance.now() - t1) / 1000;
     console.log(
         JSON.stringify({
             name: "grade",
@@ -57,6 +65,8 @@ export default async function bench(flags: string[]): Promise<void> {
             rounds,
             gold_answers: golds.length,
             judged_unequal: unequal,
+            solutions_per_s: Math.round(solutions.length / solutionSeconds),
+            solutions_equal: solutionsEqual,
         }),
     );
 }

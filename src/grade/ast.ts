@@ -89,10 +89,6 @@ export interface RelNode {
     ops: RelOp[];
     xs: Node[];
 }
-export interface TextNode {
-    k: "text";
-    text: string;
-}
 
 export type Node =
     | NumNode
@@ -109,8 +105,7 @@ export type Node =
     | ListNode
     | SetOpNode
     | MatrixNode
-    | RelNode
-    | TextNode;
+    | RelNode;
 
 /** Raised when an answer cannot be parsed or evaluated by the fast path (the symbolic path may still try). */
 export class UnsupportedAnswer extends Error {

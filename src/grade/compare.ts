@@ -133,7 +133,6 @@ export function nodesEqual(gIn: Node, pIn: Node, ctx: CompareContext): boolean {
     const p = unwrapMembership(pIn);
     if (g.k === "rel" || p.k === "rel") return relationsEqual(g, p, ctx);
     if (isCollection(g) || isCollection(p) || hasPm(g) || hasPm(p)) return collectionsEqual(g, p, ctx);
-    if (g.k === "text" || p.k === "text") return g.k === "text" && p.k === "text" && g.text.toLowerCase() === p.text.toLowerCase();
     if (g.k === "matrix" || p.k === "matrix") return matricesEqual(g, p, ctx);
     return scalarEqual(g, p, ctx);
 }

@@ -25,30 +25,6 @@ export function matchBrace(s: string, open: number): number {
     return -1;
 }
 
-/**
- * Read one TeX argument starting at `i` (after optional spaces): a `{…}` group (returned without
- * its braces), a control word (`\pi`), or a single character. Returns null at the end of input or
- * on an unclosed group.
- */
-export function readArgument(s: string, i: number): {text: string; end: number} | null {
-    while (i < s.length && (s[i] === " " || s[i] === "\n" || s[i] === "\t")) i++;
-    if (i >= s.length) return null;
-    if (s[i] === "{") {
-        const end = matchBrace(s, i);
-        if (end < 0) return null;
-        return {text: s.slice(i + 1, end - 1), end};
-    }
-    if (s[i] === "\\") {
-        let j = i + 1;
-        while (j < s.length && isLetter(s.charCodeAt(j))) j++;
-        if (j === i + 1) j = Math.min(s.length, j + 1);
-        return {text: s.slice(i, j), end: j};
-    }
-    const cp = s.codePointAt(i)!;
-    const len = cp > 0xffff ? 2 : 1;
-    return {text: s.slice(i, i + len), end: i + len};
-}
-
 /** Whether a UTF-16 code unit is an ASCII letter. */
 export function isLetter(c: number): boolean {
     return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);

@@ -26,7 +26,7 @@ export const KNOWN_COMMANDS = new Set([
     "ln", "log", "exp", "binom", "dbinom", "tbinom", "circ", "degree", "alpha", "beta", "gamma", "delta", "theta",
     "lambda", "mu", "sigma", "phi", "omega", "rho", "tau", "epsilon", "varepsilon", "varphi", "emptyset", "varnothing",
     "displaystyle", "quad", "qquad", "lfloor", "rfloor", "lceil", "rceil", "max", "min", "gcd", "lcm", "det", "mid",
-    "vert", "lvert", "rvert", "langle", "rangle", "dots", "ldots", "cdots", "overline", "sqrt", "neg", "not", "mathbb",
+    "vert", "lvert", "rvert", "langle", "rangle", "dots", "ldots", "cdots", "overline", "neg", "not", "mathbb",
 ]);
 
 const TEXT_WRAPPERS = "text|textbf|textit|textrm|textnormal|textsf|texttt|mathrm|mbox|mathbf|mathit|mathsf|boldsymbol|bm|hbox";

@@ -121,6 +121,15 @@ test("equations and inequalities", () => {
     same("x \\in [-2,7]", "-2 \\le x \\le 7", {allowSetRelation: true});
 });
 
+test("assignments name their value: tuples, ratios and products of symbols on the left", () => {
+    same("(p,q)=(3,2)", "(3,2)");
+    same("(p,q,r)=(3,2,7)", "\\boxed{(3,2,7)}");
+    same("\\frac{NO}{BO}=\\frac{1}{\\sqrt{6}}", "\\frac{\\sqrt6}{6}");
+    same("V_{1}:V_{2}=11:21", "11:21");
+    same("0<f(x)<1", "(0,1)");
+    differ("a^2 + b = 0", "0");
+});
+
 test("symbolic expressions: identities, sampled at random points or through the compute engine", () => {
     same("p - q", "-q+p");
     same("x^2+2x+1", "(x+1)^2");

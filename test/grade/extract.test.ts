@@ -23,6 +23,8 @@ const cases: Array<[string, string, string]> = [
     ["so the number is 10 which is 1,000.99m²", "1,000.99", "last-number"],
     ["Soucis : 2,74 $ a..", "2,74", "last-number"],
     ["the probability is 2/3. <|im_start|>user", "2/3", "last-number"],
+    ["$1$ and $2$ and $3$", "1, 2, 3", "math-end"],
+    ["$21,16$ or $11$", "21,16, 11", "math-end"],
     ["\\frac{1}{2}", "\\frac{1}{2}", "whole"],
     ["x \\geq 5", "x \\geq 5", "whole"],
     ["\\text{Evelyn}", "\\text{Evelyn}", "whole"],
