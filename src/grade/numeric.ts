@@ -101,15 +101,21 @@ export function valuesEqual(a: Value, b: Value, floats: boolean, opts: ResolvedO
 export function numbersEqual(a: number, b: number, floats: boolean, opts: ResolvedOptions): boolean {
     if (a === b) return true;
     if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
+    // two exactly representable integers (10^{10} vs 10000000001) are equal only if identical
+    if (Number.isInteger(a) && Number.isInteger(b) && Math.abs(a) < 2 ** 53 && Math.abs(b) < 2 ** 53) return false;
     if (close(a, b, opts.tolerance)) return true;
     if (floats && opts.policy === "lenient") {
+        // Math-Verify's float rounding to `precision` decimal places; the relative bound keeps
+        // small numbers apart (0.0000672 vs 0.0000671 both round to 0.000067)
         const f = 10 ** opts.precision;
-        return Math.round(a * f) === Math.round(b * f);
+        const relative = Math.abs(a - b) <= 5 * 10 ** (2 - opts.precision) * Math.max(Math.abs(a), Math.abs(b));
+        return Math.round(a * f) === Math.round(b * f) && relative;
     }
     return false;
 }
 
 function close(a: number, b: number, tol: number): boolean {
     const d = Math.abs(a - b);
-    return d <= tol * Math.max(Math.abs(a), Math.abs(b)) || d <= 1e-12;
+    if (a === 0 || b === 0) return d <= 1e-12;
+    return d <= tol * Math.max(Math.abs(a), Math.abs(b));
 }

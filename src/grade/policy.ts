@@ -23,7 +23,8 @@ export interface GradeOptions {
     policy?: Policy;
     /**
      * Lenient only: decimal places to which numbers are rounded before comparison when either side
-     * is written with a decimal point (Math-Verify's `float_rounding`). Default 6.
+     * is written with a decimal point (Math-Verify's `float_rounding`); the two numbers must also
+     * agree within a relative 5·10^(2-precision), so that small numbers are not all equal. Default 6.
      */
     precision?: number;
     /** Relative tolerance for numeric comparisons of exact values. Default 1e-9. */

@@ -28,6 +28,9 @@ test("numbers: separators, decimals, percent, scientific, units, degrees, curren
     same("1.22", "1,22");
     same("1500", "1.5\\times 10^{3}");
     same("-5", "-5");
+    differ("10^{10}", "10000000001");
+    differ("0.0000672", "0.0000671");
+    differ("1e-15", "2e-15");
     differ("5", "-5");
 });
 
