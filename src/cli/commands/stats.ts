@@ -1,0 +1,40 @@
+/** `stepwise stats`: step-length distributions and decision-token categories, strategies side by side. */
+import {mkdirSync, writeFileSync} from "node:fs";
+import {join} from "node:path";
+import {Option, type Command} from "commander";
+import {computeStats, statsMarkdown} from "../../pipeline/stats/index.ts";
+import {writeStatsPlots} from "../../pipeline/stats/plots.ts";
+import {collect} from "../options.ts";
+
+export function register(program: Command): void {
+    program
+        .command("stats")
+        .description("steps per sample, tokens per step and what kinds of tokens end steps, for one or more steps files side by side")
+        .requiredOption("--steps <file>", "steps JSONL from `stepwise split` (repeat to compare strategies)", collect, [])
+        .option("--samples <file>", "the samples JSONL the steps were split from: adds the token-category table (decision tokens vs all tokens)")
+        .requiredOption("--out <dir>", "folder for stats.json, stats.md and the plots (SVG and PNG)")
+        .addOption(new Option("--domain <d>", "token categories: math (line breaks, numbers, formulas, connectives, words, ...) or code (comments, keywords, identifiers, ...)").choices(["math", "code"]).default("math"))
+        .addOption(new Option("--language <l>", "code comment syntax: python (#) or c-like (// and /* */)").choices(["python", "c-like"]).default("python"))
+        .option("--no-plot", "do not draw the plots")
+        .addHelpText(
+            "after",
+            `
+Examples:
+  stepwise stats --steps steps-adaptive.jsonl --steps steps-newline.jsonl --samples samples.jsonl --out stats/
+  stepwise stats --steps code-steps.jsonl --samples code-samples.jsonl --domain code --out code-stats/
+
+Writes <out>/stats.json, <out>/stats.md (also printed) and, unless --no-plot, <out>/steps-per-sample,
+tokens-per-step, tokens-per-sample and categories (.svg and .png). Decision tokens are the tokens with
+confidence < τ for adaptive files, and the last token of every step but the last for other strategies.`,
+        )
+        .action(async (o) => {
+            const {report, series} = await computeStats({steps: o.steps, samples: o.samples, domain: o.domain, language: o.language});
+            mkdirSync(o.out, {recursive: true});
+            writeFileSync(join(o.out, "stats.json"), JSON.stringify(report, null, 2) + "\n");
+            const md = statsMarkdown(report);
+            writeFileSync(join(o.out, "stats.md"), md);
+            process.stdout.write(md);
+            const plots = o.plot === false ? [] : await writeStatsPlots(report, series, o.out);
+            console.error(`stats: wrote ${join(o.out, "stats.json")}, ${join(o.out, "stats.md")}${plots.length ? ` and ${plots.length} plots (.svg, .png)` : ""}`);
+        });
+}

@@ -1,0 +1,148 @@
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {Command} from "commander";
+import type {SampleRecord} from "../../src/pipeline/records.ts";
+import {codeCategories, codeContext, computeStats, distribution, mathCategory, statsMarkdown} from "../../src/pipeline/stats/index.ts";
+import {parseStrategy, toStepsRecord, tokenOffsets} from "../../src/pipeline/split/index.ts";
+import {computeThreshold} from "../../src/pipeline/threshold.ts";
+import {register} from "../../src/cli/commands/stats.ts";
+import {generateProblems} from "../../src/lab/domain/index.ts";
+import {Rng} from "../../src/lab/rng.ts";
+
+function sampleFrom(id: string, pieces: Array<[string, number]>): SampleRecord {
+    return {
+        id, question_id: id.split("#")[0], sample_index: 0, question: "Q", prompt: "Q\n", text: pieces.map((p) => p[0]).join(""),
+        tokens: pieces.map(([text, confidence]) => ({text, confidence, top: []})), finish_reason: "stop", engine: "test", seed: 0, temperature: 1,
+    };
+}
+
+/** Word/number/space/newline/symbol pieces with made-up confidences: digits and operators uncertain, line breaks certain. */
+function pieces(text: string, rng: Rng): Array<[string, number]> {
+    return (text.match(/\n|[ ]?[A-Za-z]+|[ ]?\d|[ ]+|[^\sA-Za-z\d]/g) ?? []).map((p) => [
+        p,
+        p === "\n" ? 0.97 + 0.03 * rng.next() : /\d|[=+\-*/<>]/.test(p) ? 0.05 + 0.9 * rng.next() : /^ ?(so|then|first|next|now)$/i.test(p) ? 0.2 + 0.7 * rng.next() : 0.5 + 0.5 * rng.next(),
+    ]);
+}
+
+test("math token categories", () => {
+    const cases: Record<string, string> = {
+        "\n": "line-break", ".\n": "line-break", " ": "whitespace", " 48": "number", "1,000": "number", "3.5": "number",
+        " =": "formula", "+": "formula", "\\frac": "formula", "$": "formula", "x2": "formula", "(": "formula", "48/2": "formula",
+        " So": "connective", "then": "connective", "First,": "connective", " clips": "word", "May.": "word",
+        ".": "punctuation", ",": "punctuation", "?": "punctuation", "#": "punctuation",
+    };
+    for (const [tok, cat] of Object.entries(cases)) assert.equal(mathCategory(tok), cat, JSON.stringify(tok));
+});
+
+test("code token categories: comments, strings, keywords, identifiers", () => {
+    const py = "def f(x):\n    # add one\n    s = 'a # b'\n    return x + 1  # done\n";
+    const ctx = codeContext(py, "python");
+    assert.equal(ctx[py.indexOf("add")], 1);
+    assert.equal(ctx[py.indexOf("a # b") + 2], 2, "a # inside a string is not a comment");
+    assert.equal(ctx[py.indexOf("return")], 0);
+    const toks = ["def", " f", "(", "x", "):", "\n", "   ", " #", " add", " one", "\n", "   ", " s", " =", " 'a", " #", " b'", "\n", "   ", " return", " x", " +", " 1", "  ", "#", " done", "\n"];
+    assert.equal(toks.join(""), py);
+    const cats = codeCategories(py, tokenOffsets(toks.map((text) => ({text}))), "python");
+    assert.deepEqual(cats, [
+        "keyword", "identifier", "punctuation", "identifier", "punctuation", "line-break", "whitespace", "comment", "comment", "comment", "line-break",
+        "whitespace", "identifier", "punctuation", "string", "string", "string", "line-break", "whitespace", "keyword", "identifier", "punctuation", "number",
+        "whitespace", "comment", "comment", "line-break",
+    ]);
+    const c = "int x = 1; // one\n/* two\nlines */ return x;";
+    const cc = codeContext(c, "c-like");
+    assert.equal(cc[c.indexOf("one")], 1);
+    assert.equal(cc[c.indexOf("lines")], 1);
+    assert.equal(cc[c.indexOf("return")], 0);
+});
+
+test("distribution summary", () => {
+    assert.deepEqual(distribution([3, 1, 2, 4]), {count: 4, mean: 2.5, median: 2, p10: 1, p90: 4, min: 1, max: 4});
+    assert.equal(distribution([]).count, 0);
+});
+
+/** Samples: lab solutions and (when ../shared/data has it) real GSM8K solutions, with made-up confidences. */
+function buildSamples(): {samples: SampleRecord[]; gsm8k: number} {
+    const rng = new Rng(11);
+    const samples = generateProblems(40, {seed: 2}).map((p) => sampleFrom(`${p.id}#0`, pieces(p.solution, rng)));
+    const gsmFile = new URL("../../../shared/data/gsm8k/test.jsonl", import.meta.url).pathname;
+    let gsm8k = 0;
+    if (existsSync(gsmFile)) {
+        const rows = readFileSync(gsmFile, "utf8").trim().split("\n").slice(0, 200).map((l) => JSON.parse(l) as {answer: string});
+        rows.forEach((r, i) => samples.push(sampleFrom(`gsm8k-${i}#0`, pieces(r.answer + "\n", rng))));
+        gsm8k = rows.length;
+    } else {
+        console.log("# stats test: ../shared/data/gsm8k absent, using the built-in GSM8K-like sample only");
+        samples.push(sampleFrom("gsm-like#0", pieces("Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nNatalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.\n#### 72\n", rng)));
+    }
+    return {samples, gsm8k};
+}
+
+test("adaptive vs newline on lab + GSM8K solutions: lengths, categories, CLI files and plots", async (t) => {
+    const {samples, gsm8k} = buildSamples();
+    const dir = mkdtempSync(join(tmpdir(), "stats-"));
+    const err = console.error;
+    const write = process.stdout.write.bind(process.stdout);
+    let printed = "";
+    try {
+        const {tau} = computeThreshold(samples, {quantile: 0.02});
+        const files: Record<string, string> = {};
+        for (const spec of ["adaptive", "newline"]) {
+            const strategy = parseStrategy(spec, {tau});
+            files[spec] = join(dir, `steps-${spec}.jsonl`);
+            writeFileSync(files[spec], samples.map((s) => JSON.stringify(toStepsRecord(s, strategy))).join("\n") + "\n");
+        }
+        const samplesFile = join(dir, "samples.jsonl");
+        writeFileSync(samplesFile, samples.map((s) => JSON.stringify(s)).join("\n") + "\n");
+        const {report} = await computeStats({steps: [files.adaptive, files.newline], samples: samplesFile});
+        const [ad, nl] = report.strategies;
+        assert.equal(ad.label, "adaptive");
+        assert.equal(ad.tau, tau);
+        assert.equal(ad.samples, samples.length);
+        assert.equal(ad.tokens, samples.reduce((a, s) => a + s.tokens.length, 0));
+        assert.equal(ad.tokens_per_sample.mean, nl.tokens_per_sample.mean, "same samples, same lengths");
+        const below = samples.reduce((a, s) => a + s.tokens.filter((x) => x.confidence < tau).length, 0);
+        assert.equal(ad.categories!.decision, below, "adaptive decision tokens are the tokens below τ");
+        assert.equal(ad.categories!.tokens, ad.tokens);
+        const share = (s: typeof ad, c: string): number => s.categories!.rows.find((r) => r.category === c)!.decision_share;
+        const base = (s: typeof ad, c: string): number => s.categories!.rows.find((r) => r.category === c)!.token_share;
+        assert.equal(share(ad, "line-break"), 0, "line breaks are near-certain: never decision tokens here");
+        assert.ok(share(nl, "line-break") > 0.99, "newline steps end at line breaks");
+        assert.ok(share(ad, "number") + share(ad, "formula") > base(ad, "number") + base(ad, "formula"), "numbers and formulas over-represented among decision tokens");
+        assert.ok(Math.abs(ad.categories!.rows.reduce((a, r) => a + r.decision_share, 0) - 1) < 1e-9);
+        const md = statsMarkdown(report);
+        assert.match(md, /\| category \| all tokens \| adaptive \| newline \|/);
+        t.diagnostic(`${samples.length} samples (${gsm8k} GSM8K answers), τ=${tau.toPrecision(4)}\n${md}`);
+
+        // CLI: files and plots
+        console.error = () => {};
+        process.stdout.write = ((s: string) => ((printed += s), true)) as typeof process.stdout.write;
+        const p = new Command().exitOverride();
+        register(p);
+        const out = join(dir, "stats");
+        await p.parseAsync(["node", "stepwise", "stats", "--steps", files.adaptive, "--steps", files.newline, "--samples", samplesFile, "--out", out]);
+        process.stdout.write = write;
+        assert.equal(printed, md);
+        assert.deepEqual(JSON.parse(readFileSync(join(out, "stats.json"), "utf8")), JSON.parse(JSON.stringify(report)));
+        for (const name of ["steps-per-sample", "tokens-per-step", "tokens-per-sample", "categories"]) {
+            assert.ok(readFileSync(join(out, `${name}.svg`), "utf8").includes("<svg"), name);
+            assert.equal(readFileSync(join(out, `${name}.png`)).subarray(1, 4).toString(), "PNG");
+        }
+        // a steps file that does not match the samples names the record
+        const wrong = join(dir, "wrong.jsonl");
+        const rec = toStepsRecord(samples[0], parseStrategy("fixed:3"));
+        rec.steps = rec.steps.slice(0, 1);
+        writeFileSync(wrong, JSON.stringify(rec) + "\n");
+        await assert.rejects(computeStats({steps: [wrong], samples: samplesFile}), /wrong\.jsonl:1: record .* covers 3 tokens/);
+        // without samples: lengths only; same strategy twice gets file names in labels
+        const {report: r2} = await computeStats({steps: [files.newline, files.newline]});
+        assert.equal(r2.strategies[0].categories, undefined);
+        assert.match(r2.strategies[0].label, /newline \(steps-newline\.jsonl\)/);
+    } finally {
+        console.error = err;
+        process.stdout.write = write;
+        rmSync(dir, {recursive: true, force: true});
+    }
+});
