@@ -5,6 +5,7 @@ import {register as sample} from "./sample.ts";
 import {register as serve} from "./serve.ts";
 import {register as label} from "./label.ts";
 import {register as score} from "./score.ts";
+import {register as grade} from "./grade.ts";
 import {labCommand} from "./lab.ts";
 import {evalPolicyCommand} from "./lab-eval.ts";
 
@@ -14,4 +15,4 @@ function lab(program: Command): void {
     program.addCommand(group);
 }
 
-export const commands: Array<(program: Command) => void> = [demo, sample, label, score, serve, lab];
+export const commands: Array<(program: Command) => void> = [demo, sample, label, score, grade, serve, lab];
