@@ -78,7 +78,7 @@ export function bonMarkdown(summary: BonSummary, chartBase?: string): string {
 export function bonChartSpec(summary: BonSummary): VegaLiteSpec {
     const values = summary.methods.flatMap((m) => m.points.map((p) => ({method: m.label, n: p.n, accuracy: p.accuracy, lo: p.ci_low ?? p.accuracy, hi: p.ci_high ?? p.accuracy})));
     const x = {field: "n", type: "quantitative", scale: {type: "log", base: 2}, axis: {values: summary.sizes, title: "N (candidates per question)"}};
-    const color = {field: "method", type: "nominal", title: "method", sort: summary.methods.map((m) => m.label)};
+    const color = {field: "method", type: "nominal", title: "method", sort: summary.methods.map((m) => m.label), legend: {labelLimit: 320}};
     return {
         title: `Best-of-N accuracy (${summary.questions} questions, ${summary.subsets} subsets per N)`,
         width: 520,

@@ -102,7 +102,7 @@ export function thresholdChartSpec(result: ProcessBenchResult, maxPoints = 300):
         width: 480,
         height: 260,
         layer: [
-            {data: {values}, mark: {type: "line", interpolate: "step-after"}, encoding: {x: {field: "threshold", type: "quantitative"}, y: {field: "f1", type: "quantitative", title: "F1 (%)"}, color: {field: "split", type: "nominal"}}},
+            {data: {values}, mark: {type: "line", interpolate: "step-after"}, encoding: {x: {field: "threshold", type: "quantitative", title: "threshold"}, y: {field: "f1", type: "quantitative", title: "F1 (%)"}, color: {field: "split", type: "nominal"}}},
             {data: {values: [{t: result.threshold}]}, mark: {type: "rule", strokeDash: [4, 3], color: "#555"}, encoding: {x: {field: "t", type: "quantitative"}}},
         ],
     };

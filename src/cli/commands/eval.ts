@@ -1,0 +1,201 @@
+/**
+ * `stepwise eval ...`: evaluating PRMs.
+ *
+ *   stepwise eval bon --data candidates.jsonl [--scores FILE] [--out DIR] [--json]
+ *   stepwise eval processbench --data PATH... (--scores FILE | --predictions FILE) [--calibrate gsm8k] [--out DIR] [--json]
+ *
+ * The group is built by {@link evalCommand} from {@link EVAL_SUBCOMMANDS}: to add a subcommand
+ * (e.g. `analyze`), write a factory returning a commander `Command` and append it there.
+ */
+import {Command, InvalidArgumentError, Option} from "commander";
+import {StepwiseError} from "../../engines/types.ts";
+import {AGGREGATIONS, type Aggregation, isAggregation} from "../../eval/bon/aggregate.ts";
+import {evaluateBon} from "../../eval/bon/evaluate.ts";
+import {DEFAULT_CANDIDATE_FIELDS, buildQuestions, readCandidates, readStepScores} from "../../eval/bon/load.ts";
+import {bonMarkdown, bonSummary, writeBonReport} from "../../eval/bon/report.ts";
+import {defaultGrader} from "../../eval/grader.ts";
+import {DEFAULT_THRESHOLD, type ProcessBenchSource, evaluateProcessBench, readPredictionsFile, readScoresFile} from "../../eval/processbench/evaluate.ts";
+import {readProcessSplits} from "../../eval/processbench/load.ts";
+import {processBenchJson, processBenchMarkdown, writeProcessBenchReport} from "../../eval/processbench/report.ts";
+import {createProgress} from "../progress.ts";
+import {floatOption, intOption} from "../options.ts";
+
+/** Parse a comma-separated list of aggregations. */
+function aggregationList(value: string): Aggregation[] {
+    const list = value.split(",").map((s) => s.trim()).filter(Boolean);
+    for (const a of list) if (!isAggregation(a)) throw new InvalidArgumentError(`unknown aggregation "${a}" (choose from ${AGGREGATIONS.join(", ")})`);
+    if (list.length === 0) throw new InvalidArgumentError("expected at least one aggregation");
+    return list as Aggregation[];
+}
+
+/** Parse a comma-separated list of positive integers. */
+function sizeList(value: string): number[] {
+    const list = value.split(",").map((s) => Number(s.trim()));
+    for (const n of list) if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected positive integers separated by commas, got "${value}"`);
+    return list;
+}
+
+/** Run a library call, turning its argument errors (RangeError) into CLI errors. */
+function cliErrors<T>(f: () => T): T {
+    try {
+        return f();
+    } catch (e) {
+        if (e instanceof RangeError) throw new StepwiseError(e.message);
+        throw e;
+    }
+}
+
+interface BonOpts {
+    data: string;
+    scores?: string;
+    out?: string;
+    json?: boolean;
+    subsets: number;
+    seed: number;
+    n?: number[];
+    bonAgg?: Aggregation[];
+    voteAgg?: Aggregation[];
+    policy: "lenient" | "strict";
+    questionIdField: string;
+    textField: string;
+    stepScoresField: string;
+    goldField: string;
+    correctField: string;
+    answerField: string;
+    idField: string;
+    quiet?: boolean;
+}
+
+/** `eval bon`: Best-of-N, majority voting and pass@N against N. */
+export function bonCommand(): Command {
+    const f = DEFAULT_CANDIDATE_FIELDS;
+    return new Command("bon")
+        .description("Best-of-N evaluation: first-sample accuracy, pass@N, maj@N, PRM Best-of-N per aggregation and PRM-weighted voting, for N = 1, 2, 4, ...")
+        .requiredOption("--data <file>", "candidates JSONL, one record per candidate solution")
+        .option("--scores <file>", "step scores JSONL {id, step_scores} joined on the candidate id (instead of scores in --data)")
+        .option("--out <dir>", "write summary.json, report.md and accuracy-vs-n.svg/.png into this folder")
+        .option("--json", "print the summary as one JSON object on stdout")
+        .option("--subsets <k>", "random subsets per question and N", intOption(1, 1_000_000), 200)
+        .option("--seed <s>", "seed of the subsets and tie-breaks", intOption(0), 0)
+        .option("--n <list>", "subset sizes, e.g. 1,2,4,8 (default: powers of 2 up to the smallest candidate count)", sizeList)
+        .option("--bon-agg <list>", `step-score aggregations for Best-of-N (default: all of ${AGGREGATIONS.join(",")})`, aggregationList)
+        .option("--vote-agg <list>", "aggregations for PRM-weighted majority voting", aggregationList, ["product"] as Aggregation[])
+        .addOption(new Option("--policy <policy>", "answer grading policy (lenient: Math-Verify-like; strict: PRM800K-like)").choices(["lenient", "strict"]).default("lenient"))
+        .option("--question-id-field <f>", "question id field", f.questionId)
+        .option("--text-field <f>", "candidate text field (its final answer is extracted)", f.text)
+        .option("--step-scores-field <f>", "step scores field (number[])", f.stepScores)
+        .option("--gold-field <f>", "gold answer (or gold solution) field", f.gold)
+        .option("--correct-field <f>", "precomputed verdict field (boolean); when present, no grading against gold", f.correct)
+        .option("--answer-field <f>", "precomputed extracted answer field; when present, used instead of extracting from the text", f.answer)
+        .option("--id-field <f>", "candidate id field (to join --scores; default id <question_id>#<index>)", f.id)
+        .option("--quiet", "no progress output")
+        .addHelpText(
+            "after",
+            `
+Examples:
+  stepwise eval bon --data candidates.jsonl --out bon-report
+  stepwise eval bon --data samples.jsonl --scores prm-scores.jsonl --question-id-field question_id --n 1,4,16,64 --json
+  stepwise eval bon --data graded.jsonl --correct-field is_correct --bon-agg min,product,last --vote-agg product,min
+
+A candidate record: {question_id, text, step_scores: [0.9, 0.8, ...], gold} (or correct: true/false instead
+of gold). Answers are grouped into classes by the grader's equivalence (not by string), once per question.
+Each N averages --subsets random subsets per question; ± is a 95% normal-approximation interval over
+per-question means. Candidates without step scores: only first/pass/maj are reported.`,
+        )
+        .action(async (o: BonOpts) => {
+            const fields = {questionId: o.questionIdField, text: o.textField, stepScores: o.stepScoresField, gold: o.goldField, correct: o.correctField, answer: o.answerField, id: o.idField};
+            const scores = o.scores ? await readStepScores(o.scores, {id: "id", stepScores: "step_scores"}) : undefined;
+            const candidates = await readCandidates(o.data, fields, scores);
+            if (candidates.length === 0) throw new StepwiseError(`${o.data}: no candidates`);
+            const grading = createProgress("grade", {quiet: o.quiet});
+            const {questions, stats} = buildQuestions(candidates, defaultGrader({policy: o.policy}), {onProgress: (d, t) => grading.update(d, t)});
+            grading.stop();
+            const progress = createProgress("bon", {quiet: o.quiet});
+            const result = cliErrors(() =>
+                evaluateBon(questions, {
+                    sizes: o.n,
+                    subsets: o.subsets,
+                    seed: o.seed,
+                    bonAggregations: stats.scored ? o.bonAgg : [],
+                    voteAggregations: stats.scored ? o.voteAgg : [],
+                    onProgress: (d, t) => progress.update(d, t),
+                }),
+            );
+            progress.stop();
+            const summary = bonSummary(result, {grading: stats, inputs: {data: o.data, ...(o.scores ? {scores: o.scores} : {}), policy: o.policy}});
+            if (o.out) {
+                const files = await writeBonReport(summary, o.out);
+                console.error(`eval bon: report in ${o.out} (${[files.json, files.markdown, files.svg, files.png].join(", ")})`);
+            }
+            if (o.json) console.log(JSON.stringify(summary));
+            else if (!o.out || !o.quiet) console.log(bonMarkdown(summary));
+        });
+}
+
+interface ProcessBenchOpts {
+    data: string[];
+    scores?: string;
+    predictions?: string;
+    threshold: number;
+    calibrate?: string;
+    out?: string;
+    json?: boolean;
+}
+
+/** `eval processbench`: first-error identification (ProcessBench metrics). */
+export function processBenchCommand(): Command {
+    return new Command("processbench")
+        .description("ProcessBench: acc on erroneous samples, acc on correct samples and their F1 per split, and the average F1")
+        .requiredOption("--data <paths...>", "split files (ProcessBench JSON arrays or JSONL of the same shape) or folders of them; split name = file stem")
+        .option("--scores <file>", "PRM step scores JSONL {id, step_scores: number[]}; the prediction is the first step below the threshold")
+        .option("--predictions <file>", "predictions JSONL {id, prediction}: a first-error step index, or -1 for none")
+        .option("--threshold <t>", "step-score threshold (with --scores)", floatOption(), DEFAULT_THRESHOLD)
+        .option("--calibrate <split>", "use the threshold that maximises F1 on this split (e.g. gsm8k) for every split (with --scores)")
+        .option("--out <dir>", "write summary.json, report.md, predictions.jsonl and charts (SVG + PNG) into this folder")
+        .option("--json", "print exactly one JSON object: {splits: {NAME: {acc_error, acc_correct, f1, n}}, average_f1} (percent)")
+        .addHelpText(
+            "after",
+            `
+Examples:
+  stepwise eval processbench --data ../shared/data/processbench --scores prm-scores.jsonl --calibrate gsm8k --out pb-report
+  stepwise eval processbench --data gsm8k.json math.json --predictions judge.jsonl --json
+  stepwise eval processbench --data lab-solutions.jsonl --scores lab-scores.jsonl --threshold 0.4
+
+Records: {id, problem|question, steps: string[], label, final_answer_correct?}; label is the index of the
+first wrong step, -1 when all steps are correct. Scores/predictions are matched by id (add "split": NAME
+to a record when ids repeat across splits). F1 = 2·acc_err·acc_cor/(acc_err + acc_cor); a split with no
+erroneous (or no correct) samples has that accuracy and its F1 null, and is left out of the average.`,
+        )
+        .action(async (o: ProcessBenchOpts) => {
+            const given = [o.scores, o.predictions].filter((x) => x !== undefined).length;
+            if (given !== 1) throw new StepwiseError("give exactly one of --scores FILE or --predictions FILE");
+            if (o.predictions && o.calibrate !== undefined) throw new StepwiseError("--calibrate needs --scores (predictions have no threshold)");
+            const splits = readProcessSplits(o.data);
+            const source: ProcessBenchSource = o.scores
+                ? {kind: "scores", scores: await readScoresFile(o.scores), threshold: o.threshold, calibrate: o.calibrate}
+                : {kind: "predictions", predictions: await readPredictionsFile(o.predictions!)};
+            const result = evaluateProcessBench(splits, source, {curves: o.out !== undefined});
+            if (result.threshold !== undefined && !o.json) console.error(`eval processbench: threshold ${result.threshold}${result.calibratedOn ? ` (calibrated on ${result.calibratedOn})` : ""}`);
+            if (o.out) {
+                await writeProcessBenchReport(result, splits, o.out, {data: o.data, ...(o.scores ? {scores: o.scores} : {predictions: o.predictions})});
+                console.error(`eval processbench: report in ${o.out}`);
+            }
+            if (o.json) console.log(JSON.stringify(processBenchJson(result)));
+            else console.log(processBenchMarkdown(result));
+        });
+}
+
+/** Factories of the `eval` subcommands, in `--help` order. Append new ones (e.g. `analyze`) here. */
+export const EVAL_SUBCOMMANDS: Array<() => Command> = [bonCommand, processBenchCommand];
+
+/** The `eval` command group. */
+export function evalCommand(): Command {
+    const group = new Command("eval").description("Evaluate PRMs: Best-of-N with voting baselines, ProcessBench first-error identification");
+    for (const make of EVAL_SUBCOMMANDS) group.addCommand(make());
+    return group;
+}
+
+/** Add the `eval` group to the program. */
+export function register(program: Command): void {
+    program.addCommand(evalCommand());
+}
