@@ -31,7 +31,7 @@ async function post(path: string, body: unknown): Promise<{status: number; json:
 
 test("binds loopback and lists the model", async () => {
     assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-    const r = await (await fetch(server.url + "/v1/models")).json();
+    const r = (await (await fetch(server.url + "/v1/models")).json()) as {data: Array<{id: string}>};
     assert.equal(r.data[0].id, "tiny");
 });
 
