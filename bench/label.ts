@@ -36,7 +36,7 @@ export default async function run(flags: string[]): Promise<void> {
     }
     const nProblems = flag(flags, "problems", 40);
     const K = flag(flags, "k", 8);
-    const engine = await LlamaEngine.load(model, {sequences: K, contextSize: 512});
+    const engine = await LlamaEngine.load(model, {sequences: K, contextSize: 1024});
     const verify = await makeVerifier("lab");
     try {
         const problems = generateProblems(nProblems, {seed: 4242, split: "heldout"});

@@ -3,16 +3,23 @@
  * lab policy: generate held-out problems, sample solutions with per-token confidences, check
  * them with the exact verifiers, and write a report (Markdown + HTML + JSON + plots).
  */
-import {mkdirSync, writeFileSync, existsSync} from "node:fs";
+import {mkdirSync, writeFileSync, existsSync, rmSync} from "node:fs";
 import {join, resolve} from "node:path";
 import {LlamaEngine} from "../engines/llama/engine.ts";
 import {StepwiseError} from "../engines/types.ts";
 import {generateProblems} from "../lab/domain/index.ts";
-import {evaluatePolicy, labPrompt, quantile, type PolicyEval} from "../lab/eval/policy.ts";
+import {evaluatePolicy, labPrompt, LAB_MAX_TOKENS, quantile, type PolicyEval} from "../lab/eval/policy.ts";
 import {JsonlWriter} from "../io/jsonl.ts";
 import {renderChart, histogramSpec} from "../report/plot.ts";
 import {escapeHtml, htmlPage, tokensHtml} from "../report/html.ts";
-import {sampleId, type SampleRecord} from "../pipeline/records.ts";
+import {sampleId, type SampleRecord, type StepsRecord} from "../pipeline/records.ts";
+import {plotThreshold, thresholdFromFile} from "../pipeline/threshold.ts";
+import {parseStrategy, splitFile} from "../pipeline/split/index.ts";
+import {computeStats, statsMarkdown} from "../pipeline/stats/index.ts";
+import {writeStatsPlots} from "../pipeline/stats/plots.ts";
+import {labelSample, summarizeLabels, type LabelledRecord, type LabelSummary} from "../pipeline/label/index.ts";
+import {makeVerifier} from "../pipeline/label/verifiers.ts";
+import {readJsonlAll} from "../io/jsonl.ts";
 
 export interface DemoOptions {
     /** Output folder. Default `stepwise-out/demo-<timestamp>`. */
@@ -24,8 +31,12 @@ export interface DemoOptions {
     /** Samples per problem. Default 8. */
     k?: number;
     seed?: number;
-    /** Quantile for the decision-token threshold τ shown in the report. Default 0.02. */
+    /** Quantile for the decision-token threshold τ. Default 0.02. */
     quantile?: number;
+    /** Samples labelled by Monte-Carlo rollouts (one per problem, at most this many). Default 40. */
+    labelSamples?: number;
+    /** Rollouts per step when labelling. Default 4. */
+    rollouts?: number;
     onProgress?: (stage: string, done: number, total: number) => void;
     log?: (line: string) => void;
 }
@@ -56,16 +67,30 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     for (const p of problems) pw.write(p);
     pw.close();
 
-    const engine = await LlamaEngine.load(policy, {sequences: Math.min(16, k), contextSize: 512});
-    let ev: PolicyEval;
+    const engine = await LlamaEngine.load(policy, {sequences: Math.min(16, k), contextSize: 1024});
     try {
-        ev = await evaluatePolicy({engine, problems, k, seed, onProgress: (d, t) => o.onProgress?.("sample", d, t)});
+        return await demoWithEngine(engine, policy, problems, out, k, seed, q, o, log);
     } finally {
         await engine.close();
     }
+}
+
+async function demoWithEngine(
+    engine: LlamaEngine,
+    policy: string,
+    problems: ReturnType<typeof generateProblems>,
+    out: string,
+    k: number,
+    seed: number,
+    q: number,
+    o: DemoOptions,
+    log: (line: string) => void,
+): Promise<DemoResult> {
+    const ev: PolicyEval = await evaluatePolicy({engine, problems, k, seed, onProgress: (d, t) => o.onProgress?.("sample", d, t)});
 
     // Samples as pipeline records (the input of `stepwise threshold / split / label`).
-    const sw = new JsonlWriter(join(out, "samples.jsonl"), {truncate: true});
+    const samplesPath = join(out, "samples.jsonl");
+    const sw = new JsonlWriter(samplesPath, {truncate: true});
     for (const r of ev.results)
         r.samples.forEach((s, i) => {
             const rec: SampleRecord & {correct: boolean; first_error_step: number} = {
@@ -100,6 +125,39 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
         join(out, "confidence-histogram"),
     );
 
+    // AdaptiveStep data: τ from the confidences, adaptive vs newline steps, their statistics.
+    const th = await thresholdFromFile(samplesPath, {quantile: q});
+    writeFileSync(join(out, "threshold.json"), JSON.stringify(th, null, 2) + "\n");
+    await plotThreshold(th, join(out, "threshold"));
+    const stepFiles: Record<string, string> = {};
+    for (const name of ["adaptive", "newline"]) {
+        stepFiles[name] = join(out, `steps-${name}.jsonl`);
+        rmSync(stepFiles[name], {force: true}); // the demo rewrites its folder; split would resume an old file
+        await splitFile({input: samplesPath, out: stepFiles[name], strategy: parseStrategy(name, {tau: th.tau})});
+    }
+    const stats = await computeStats({steps: [stepFiles.adaptive, stepFiles.newline], samples: samplesPath});
+    writeFileSync(join(out, "stats.json"), JSON.stringify(stats.report, null, 2) + "\n");
+    await writeStatsPlots(stats.report, stats.series, out);
+
+    // Monte-Carlo labels (all savers) for one sample per problem, both splits, against the exact truth.
+    const verify = await makeVerifier("lab");
+    const labelCost: Record<string, LabelSummary> = {};
+    const nLabel = o.labelSamples ?? 40;
+    for (const name of ["adaptive", "newline"]) {
+        const records = (await readJsonlAll<StepsRecord>(stepFiles[name])).filter((r) => r.sample_index === 0).slice(0, nLabel);
+        const lw = new JsonlWriter(join(out, `labels-${name}.jsonl`), {truncate: true});
+        const labelled: LabelledRecord[] = [];
+        let done = 0;
+        for (const r of records) {
+            const rec = await labelSample(r, {engine, verifier: "lab", verify, k: o.rollouts ?? 4, earlyStop: true, search: "binary", maxTokens: LAB_MAX_TOKENS, labTruth: true, seed});
+            lw.write(rec);
+            labelled.push(rec);
+            o.onProgress?.(`label ${name}`, ++done, records.length);
+        }
+        lw.close();
+        labelCost[name] = summarizeLabels(labelled);
+    }
+
     const summary = {
         policy,
         problems: ev.n,
@@ -110,12 +168,14 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
         accuracy_by_ops: ev.accuracy_by_ops,
         right_answer_wrong_process: ev.right_answer_wrong_process,
         confidence: {tokens: ev.confidence.tokens, mean: ev.confidence.mean, quantiles: ev.confidence.quantiles, tau, tau_quantile: q},
+        steps: Object.fromEntries(stats.report.strategies.map((st) => [st.label, {steps_per_sample: st.steps_per_sample.mean, tokens_per_step: st.tokens_per_step.mean}])),
+        labelling: labelCost,
     };
     writeFileSync(join(out, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
 
     // A few samples, their lowest-confidence tokens marked: some right, some wrong.
     const shown = pickExamples(ev, 6);
-    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "–");
     const opsRows = Object.entries(ev.accuracy_by_ops).map(([ops, v]) => `| ${ops} | ${v.n} | ${pct(v.greedy_accuracy)} | ${pct(v.pass_at_k)} |`);
     const md = [
         `# stepwise demo: the lab policy`,
@@ -139,6 +199,21 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
         `## Token confidences`,
         ``,
         `![confidence histogram](confidence-histogram.png)`,
+        ``,
+        `## Steps: adaptive (τ = ${th.tau.toPrecision(3)}) vs newline`,
+        ``,
+        `![threshold](threshold.png)`,
+        ``,
+        statsMarkdown(stats.report),
+        ``,
+        `## Monte-Carlo labelling (${o.rollouts ?? 4} rollouts per step, early stop + binary search), against the lab's exact step truth`,
+        ``,
+        `| split | samples | rollouts / sample | tokens / sample | first negative = true first error | false negatives | false positives |`,
+        `|---|---|---|---|---|---|---|`,
+        ...Object.entries(labelCost).map(
+            ([name, c]) =>
+                `| ${name} | ${c.samples} | ${c.rollouts_per_sample.toFixed(1)} | ${c.generated_tokens_per_sample.toFixed(0)} | ${c.truth ? pct(c.truth.first_negative_match) : "-"} | ${c.truth ? pct(c.truth.false_negative_rate) : "-"} | ${c.truth ? pct(c.truth.false_positive_rate) : "-"} |`,
+        ),
         ``,
         `## Samples (tokens with confidence < τ shown as [token|confidence])`,
         ``,

@@ -22,6 +22,7 @@ import {StepwiseError} from "../engines/types.ts";
 import type {HistogramBin} from "../report/plot.ts";
 import type {SampleRecord} from "./records.ts";
 import {readSamples} from "./split/io.ts";
+import {renderChart, histogramSpec} from "../report/plot.ts";
 
 /** Quantile presets per domain. Math: the paper's 2%. Code: the paper's ratio is unverified; 2% too. */
 export const DOMAIN_QUANTILES: Readonly<Record<"math" | "code", number>> = {math: 0.02, code: 0.02};
@@ -224,4 +225,17 @@ export function readThresholdFile(file: string): number {
     if (typeof tau !== "number" || !Number.isFinite(tau) || tau < 0 || tau > 2)
         throw new StepwiseError(`${file}: field "tau": expected a number in [0, 1] (a file written by \`stepwise threshold\`), got ${JSON.stringify(tau)}`);
     return tau;
+}
+
+/** The confidence histogram with τ marked (`<base>.svg` and `<base>.png`). */
+export async function plotThreshold(summary: ThresholdSummary, base: string): Promise<{svg: string; png: string}> {
+    return renderChart(
+        histogramSpec(summary.histogram, {
+            title: `Token confidence: ${summary.tokens.toLocaleString("en-US")} tokens, τ = ${summary.tau.toPrecision(4)} (${(100 * summary.share_below_tau).toFixed(2)}% below)`,
+            xTitle: "confidence p(token | prefix)",
+            rules: [{x: summary.tau, label: `τ = ${summary.tau.toPrecision(3)}`}],
+            logY: true,
+        }),
+        base,
+    );
 }

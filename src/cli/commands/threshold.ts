@@ -1,22 +1,8 @@
 /** `stepwise threshold`: τ at a low quantile of the pooled token confidences (AdaptiveStep). */
 import {writeFileSync} from "node:fs";
 import {Option, type Command} from "commander";
-import {renderChart, histogramSpec} from "../../report/plot.ts";
-import {DOMAIN_QUANTILES, thresholdFromFile, type ThresholdSummary} from "../../pipeline/threshold.ts";
+import {DOMAIN_QUANTILES, plotThreshold, thresholdFromFile} from "../../pipeline/threshold.ts";
 import {floatOption, intOption} from "../options.ts";
-
-/** The confidence histogram with τ marked (`<base>.svg` and `<base>.png`). */
-export async function plotThreshold(summary: ThresholdSummary, base: string): Promise<{svg: string; png: string}> {
-    return renderChart(
-        histogramSpec(summary.histogram, {
-            title: `Token confidence: ${summary.tokens.toLocaleString("en-US")} tokens, τ = ${summary.tau.toPrecision(4)} (${(100 * summary.share_below_tau).toFixed(2)}% below)`,
-            xTitle: "confidence p(token | prefix)",
-            rules: [{x: summary.tau, label: `τ = ${summary.tau.toPrecision(3)}`}],
-            logY: true,
-        }),
-        base,
-    );
-}
 
 export function register(program: Command): void {
     program

@@ -136,11 +136,10 @@ export class LlamaEngine implements Engine {
         if (!Number.isInteger(n) || n < 1) throw new StepwiseError(`generate: n must be a positive integer, got ${request.n}`);
         const prompt = this.promptTokens(request.prompt, request.addBos);
         if (prompt.length === 0) throw new StepwiseError("generate: empty prompt (no tokens and no BOS)");
-        const maxTokens = request.maxTokens ?? DEFAULT_MAX_TOKENS;
-        if (prompt.length + maxTokens > this.context.contextSize / this.context.totalSequences)
-            throw new StepwiseError(
-                `generate: prompt (${prompt.length} tokens) + maxTokens (${maxTokens}) exceeds the per-sequence context size ${this.context.contextSize / this.context.totalSequences}`,
-            );
+        const room = this.context.contextSize / this.context.totalSequences - prompt.length;
+        if (room < 1) throw new StepwiseError(`generate: the prompt (${prompt.length} tokens) fills the per-sequence context (${prompt.length + room} tokens)`);
+        // Samples that would run past the context end there, with finishReason "length".
+        const maxTokens = Math.min(request.maxTokens ?? DEFAULT_MAX_TOKENS, room);
         const params: SampleParams = {temperature: request.temperature ?? 1, topK: request.topK ?? 0, topP: request.topP ?? 1};
         const topLogprobs = Math.max(0, Math.min(20, request.topLogprobs ?? DEFAULT_TOP_LOGPROBS));
         const baseSeed = request.seed ?? randomInt(2 ** 31);
