@@ -5,11 +5,15 @@
  *
  * Prints one JSON line per subset count, `name: "eval"`, with the wall time of the evaluation,
  * the peak heap sampled after every question, and the process's max RSS so far. Both subset
- * counts run in one process; memory use must not grow with the number of subsets.
+ * counts run in one process, each after a full garbage collection; memory use must not grow with
+ * the number of subsets (the peak heap includes garbage not yet collected, whose amount depends on
+ * questions × sizes × methods, not on subsets).
  *
  * Flags: --questions=N (default 1000), --candidates=K (default 64), --subsets=A,B (default 200,1000),
  * --steps=S (mean steps per candidate, default 8).
  */
+import {setFlagsFromString} from "node:v8";
+import {runInNewContext} from "node:vm";
 import {Rng} from "../src/lab/rng.ts";
 import {type BonQuestion, evaluateBon, prepareQuestion} from "../src/eval/bon/evaluate.ts";
 
@@ -44,6 +48,12 @@ function synthesize(questions: number, candidates: number, meanSteps: number): B
     return out;
 }
 
+/** A full garbage collection, so that each run starts from the same heap. */
+function collectGarbage(): void {
+    setFlagsFromString("--expose-gc");
+    (runInNewContext("gc") as () => void)();
+}
+
 export default async function run(flags: string[]): Promise<void> {
     const Q = Number(flag(flags, "questions", "1000"));
     const K = Number(flag(flags, "candidates", "64"));
@@ -54,6 +64,7 @@ export default async function run(flags: string[]): Promise<void> {
     const prepareSeconds = (performance.now() - t0) / 1000;
     console.error(`[eval] ${Q} questions × ${K} candidates prepared in ${prepareSeconds.toFixed(2)} s`);
     for (const subsets of counts) {
+        collectGarbage();
         let heapPeak = process.memoryUsage().heapUsed;
         const heapBefore = heapPeak;
         const t1 = performance.now();
