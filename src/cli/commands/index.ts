@@ -6,6 +6,7 @@ import {register as serve} from "./serve.ts";
 import {register as label} from "./label.ts";
 import {register as score} from "./score.ts";
 import {register as grade} from "./grade.ts";
+import {register as evalCmd} from "./eval.ts";
 import {register as threshold} from "./threshold.ts";
 import {register as split} from "./split.ts";
 import {register as stats} from "./stats.ts";
@@ -19,4 +20,4 @@ function lab(program: Command): void {
     program.addCommand(group);
 }
 
-export const commands: Array<(program: Command) => void> = [demo, sample, threshold, split, stats, label, exportCmd, score, grade, serve, lab];
+export const commands: Array<(program: Command) => void> = [demo, sample, threshold, split, stats, label, exportCmd, score, evalCmd, grade, serve, lab];
