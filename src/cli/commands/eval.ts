@@ -17,6 +17,8 @@ import {defaultGrader} from "../../eval/grader.ts";
 import {DEFAULT_THRESHOLD, type ProcessBenchSource, evaluateProcessBench, readPredictionsFile, readScoresFile} from "../../eval/processbench/evaluate.ts";
 import {readProcessSplits} from "../../eval/processbench/load.ts";
 import {processBenchJson, processBenchMarkdown, writeProcessBenchReport} from "../../eval/processbench/report.ts";
+import {scoreProcessSplits} from "../../eval/processbench/score.ts";
+import {createScorer} from "../../prm/index.ts";
 import {createProgress} from "../progress.ts";
 import {floatOption, intOption} from "../options.ts";
 
@@ -134,6 +136,9 @@ per-question means. Candidates without step scores: only first/pass/maj are repo
 
 interface ProcessBenchOpts {
     data: string[];
+    prm?: string;
+    scoresOut?: string;
+    concurrency: number;
     scores?: string;
     predictions?: string;
     threshold: number;
@@ -147,6 +152,9 @@ export function processBenchCommand(): Command {
     return new Command("processbench")
         .description("ProcessBench: acc on erroneous samples, acc on correct samples and their F1 per split, and the average F1")
         .requiredOption("--data <paths...>", "split files (ProcessBench JSON arrays or JSONL of the same shape) or folders of them; split name = file stem")
+        .option("--prm <spec>", "score the steps with this PRM (see `stepwise score --help` for PRM specs)")
+        .option("--scores-out <file>", "with --prm: keep the scores in this JSONL (resumes an interrupted run; reuse with --scores)")
+        .option("--concurrency <n>", "with --prm: samples scored at once", intOption(1, 1024), 4)
         .option("--scores <file>", "PRM step scores JSONL {id, step_scores: number[]}; the prediction is the first step below the threshold")
         .option("--predictions <file>", "predictions JSONL {id, prediction}: a first-error step index, or -1 for none")
         .option("--threshold <t>", "step-score threshold (with --scores)", floatOption(), DEFAULT_THRESHOLD)
@@ -159,6 +167,7 @@ export function processBenchCommand(): Command {
 Examples:
   stepwise eval processbench --data ../shared/data/processbench --scores prm-scores.jsonl --calibrate gsm8k --out pb-report
   stepwise eval processbench --data gsm8k.json math.json --predictions judge.jsonl --json
+  stepwise eval processbench --data lab-pb.jsonl --prm llama:models/lab-prm.gguf --scores-out lab-pb-scores.jsonl
   stepwise eval processbench --data lab-solutions.jsonl --scores lab-scores.jsonl --threshold 0.4
 
 Records: {id, problem|question, steps: string[], label, final_answer_correct?}; label is the index of the
@@ -167,17 +176,29 @@ to a record when ids repeat across splits). F1 = 2·acc_err·acc_cor/(acc_err + 
 erroneous (or no correct) samples has that accuracy and its F1 null, and is left out of the average.`,
         )
         .action(async (o: ProcessBenchOpts) => {
-            const given = [o.scores, o.predictions].filter((x) => x !== undefined).length;
-            if (given !== 1) throw new StepwiseError("give exactly one of --scores FILE or --predictions FILE");
+            const given = [o.scores, o.predictions, o.prm].filter((x) => x !== undefined).length;
+            if (given !== 1) throw new StepwiseError("give exactly one of --prm SPEC, --scores FILE or --predictions FILE");
             if (o.predictions && o.calibrate !== undefined) throw new StepwiseError("--calibrate needs --scores (predictions have no threshold)");
             const splits = readProcessSplits(o.data);
-            const source: ProcessBenchSource = o.scores
-                ? {kind: "scores", scores: await readScoresFile(o.scores), threshold: o.threshold, calibrate: o.calibrate}
-                : {kind: "predictions", predictions: await readPredictionsFile(o.predictions!)};
+            let source: ProcessBenchSource;
+            if (o.prm) {
+                const scorer = await createScorer(o.prm);
+                const progress = createProgress("eval processbench: scoring", {quiet: o.json});
+                try {
+                    const scores = await scoreProcessSplits(splits, scorer, {cacheFile: o.scoresOut, concurrency: o.concurrency, onProgress: (d, t) => progress.update(d, t)});
+                    source = {kind: "scores", scores, threshold: o.threshold, calibrate: o.calibrate};
+                } finally {
+                    progress.stop();
+                    await scorer.close();
+                }
+            } else
+                source = o.scores
+                    ? {kind: "scores", scores: await readScoresFile(o.scores), threshold: o.threshold, calibrate: o.calibrate}
+                    : {kind: "predictions", predictions: await readPredictionsFile(o.predictions!)};
             const result = evaluateProcessBench(splits, source, {curves: o.out !== undefined});
             if (result.threshold !== undefined && !o.json) console.error(`eval processbench: threshold ${result.threshold}${result.calibratedOn ? ` (calibrated on ${result.calibratedOn})` : ""}`);
             if (o.out) {
-                await writeProcessBenchReport(result, splits, o.out, {data: o.data, ...(o.scores ? {scores: o.scores} : {predictions: o.predictions})});
+                await writeProcessBenchReport(result, splits, o.out, {data: o.data, ...(o.prm ? {prm: o.prm} : o.scores ? {scores: o.scores} : {predictions: o.predictions})});
                 console.error(`eval processbench: report in ${o.out}`);
             }
             if (o.json) console.log(JSON.stringify(processBenchJson(result)));
