@@ -5,6 +5,7 @@ import {register as sample} from "./sample.ts";
 import {register as serve} from "./serve.ts";
 import {register as label} from "./label.ts";
 import {register as score} from "./score.ts";
+import {register as trainPrm} from "./train-prm.ts";
 import {register as grade} from "./grade.ts";
 import {register as evalCmd} from "./eval.ts";
 import {register as threshold} from "./threshold.ts";
@@ -20,4 +21,4 @@ function lab(program: Command): void {
     program.addCommand(group);
 }
 
-export const commands: Array<(program: Command) => void> = [demo, sample, threshold, split, stats, label, exportCmd, score, evalCmd, grade, serve, lab];
+export const commands: Array<(program: Command) => void> = [demo, sample, threshold, split, stats, label, exportCmd, trainPrm, score, evalCmd, grade, serve, lab];
