@@ -1,0 +1,77 @@
+/**
+ * `stepwise lab train-policy`: train the lab policy (a tiny character-level llama model) on fresh
+ * train-split lab problems and write it as GGUF (at every checkpoint and at the end).
+ *
+ *   stepwise lab train-policy --out models/lab-policy.gguf --minutes 35 \
+ *       --checkpoint-dir .stepwise-cache/lab-policy [--resume] [--d-model 96 --layers 3 --heads 3]
+ *
+ * Training uses one thread (one core). With --checkpoint-dir, a killed run continues from its
+ * last checkpoint when started again with --resume.
+ */
+import {Command} from "commander";
+import {StepwiseError} from "../../engines/types.ts";
+import {trainPolicy} from "../../lab/policy/train.ts";
+
+function intArg(name: string, min = 1): (v: string) => number {
+    return (v: string): number => {
+        const n = Number(v);
+        if (!Number.isSafeInteger(n) || n < min) throw new StepwiseError(`--${name} must be an integer ≥ ${min}, got "${v}"`);
+        return n;
+    };
+}
+
+function positiveArg(name: string): (v: string) => number {
+    return (v: string): number => {
+        const n = Number(v);
+        if (!(Number.isFinite(n) && n > 0)) throw new StepwiseError(`--${name} must be a positive number, got "${v}"`);
+        return n;
+    };
+}
+
+/** The `train-policy` subcommand (a factory, for groups that collect subcommands). */
+export function trainPolicyCommand(): Command {
+    return new Command("train-policy")
+        .description("train the lab policy (tiny char-level llama) on fresh lab problems and write it as GGUF")
+        .option("--out <path>", "output GGUF file", "models/lab-policy.gguf")
+        .option("--minutes <m>", "wall-clock budget (the schedule length is estimated from the first steps unless --steps is given)", positiveArg("minutes"))
+        .option("--steps <n>", "schedule length in steps", intArg("steps"))
+        .option("--d-model <d>", "model width", intArg("d-model"), 96)
+        .option("--layers <n>", "transformer blocks", intArg("layers"), 3)
+        .option("--heads <n>", "attention heads", intArg("heads"), 3)
+        .option("--batch <n>", "problems per step", intArg("batch"), 32)
+        .option("--lr <x>", "peak learning rate (warmup + cosine)", positiveArg("lr"), 2e-3)
+        .option("--seed <n>", "seed of the initialization and of the problem stream", intArg("seed", 0), 0)
+        .option("--preset <name>", "lab preset", "policy")
+        .option("--checkpoint-dir <dir>", "checkpoints and train.log", ".stepwise-cache/lab-policy")
+        .option("--checkpoint-every <n>", "checkpoint (and GGUF export) every n steps", intArg("checkpoint-every"), 100)
+        .option("--resume", "continue from the checkpoint in --checkpoint-dir (default: start fresh)", false)
+        .action(async (o: {out: string; minutes?: number; steps?: number; dModel: number; layers: number; heads: number; batch: number; lr: number; seed: number; preset: string; checkpointDir: string; checkpointEvery: number; resume: boolean}) => {
+            if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
+            if (o.dModel % o.heads !== 0) throw new StepwiseError(`--d-model ${o.dModel} must be divisible by --heads ${o.heads}`);
+            if (!o.resume) {
+                const {rmSync} = await import("node:fs");
+                rmSync(`${o.checkpointDir}/checkpoint.bin`, {force: true});
+            }
+            const r = await trainPolicy({
+                out: o.out,
+                minutes: o.minutes,
+                steps: o.steps,
+                dModel: o.dModel,
+                nLayers: o.layers,
+                nHeads: o.heads,
+                batchSize: o.batch,
+                lr: o.lr,
+                seed: o.seed,
+                preset: o.preset,
+                checkpointDir: o.checkpointDir,
+                resume: o.resume,
+                checkpointEverySteps: o.checkpointEvery,
+            });
+            process.stderr.write(`${r.completed ? "done" : "stopped"}: ${r.steps}/${r.totalSteps} steps, final loss ${r.losses.at(-1)?.toFixed(4) ?? "?"}, model ${o.out}\n`);
+        });
+}
+
+/** Add `train-policy` to the `lab` command group. */
+export function registerLabTraining(lab: Command): void {
+    lab.addCommand(trainPolicyCommand());
+}
