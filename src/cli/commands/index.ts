@@ -14,9 +14,11 @@ import {register as stats} from "./stats.ts";
 import {register as exportCmd} from "./export.ts";
 import {labCommand} from "./lab.ts";
 import {evalPolicyCommand} from "./lab-eval.ts";
+import {registerLabTraining} from "./lab-train.ts";
 
 function lab(program: Command): void {
     const group = labCommand();
+    registerLabTraining(group);
     group.addCommand(evalPolicyCommand());
     program.addCommand(group);
 }
