@@ -71,7 +71,31 @@ export function trainPolicyCommand(): Command {
         });
 }
 
-/** Add `train-policy` to the `lab` command group. */
+/**
+ * The `check-policy` subcommand: greedy accuracy of a policy GGUF on held-out problems with the
+ * plain JS forward pass (no llama.cpp), by number of operations. A quick training monitor.
+ */
+export function checkPolicyCommand(): Command {
+    return new Command("check-policy")
+        .description("quick greedy accuracy of a policy GGUF on held-out lab problems (JS forward pass)")
+        .option("--model <path>", "policy GGUF", "models/lab-policy.gguf")
+        .option("--n <k>", "held-out problems", intArg("n"), 50)
+        .option("--seed <n>", "held-out stream seed", intArg("seed", 0), 12345)
+        .option("--preset <name>", "lab preset", "policy")
+        .option("--show <k>", "print the first k outputs", intArg("show", 0), 0)
+        .action(async (o: {model: string; n: number; seed: number; preset: string; show: number}) => {
+            const {readLlamaGguf} = await import("../../gguf/llama.ts");
+            const {quickGreedyEval} = await import("../../lab/policy/eval.ts");
+            const m = await readLlamaGguf(o.model);
+            const r = quickGreedyEval(m.config, m.weights, m.vocab, {n: o.n, seed: o.seed, preset: o.preset});
+            for (const e of r.examples.slice(0, o.show)) process.stdout.write(`--- ${e.correct ? "correct" : "wrong"}: ${e.question}\n${e.output}\n`);
+            const byOps = Object.entries(r.byOps).map(([ops, b]) => `${ops} ops ${(100 * b.accuracy).toFixed(0)}% (n=${b.n})`).join(", ");
+            process.stdout.write(`${o.model} (step ${String(m.metadata["stepwise.train_steps"] ?? "?")}): greedy ${(100 * r.greedyAccuracy).toFixed(1)}% on ${r.n} held-out problems; ${byOps}\n`);
+        });
+}
+
+/** Add `train-policy` and `check-policy` to the `lab` command group. */
 export function registerLabTraining(lab: Command): void {
     lab.addCommand(trainPolicyCommand());
+    lab.addCommand(checkPolicyCommand());
 }
