@@ -3,11 +3,16 @@
  *
  * Why TensorFlow.js on the WebAssembly backend: it is the one autodiff stack measured to install
  * and run here (`@tensorflow/tfjs-node` does not install), it is deterministic on one thread
- * (same seed → bit-identical weights, which makes checkpoints resume exactly), and with two
- * workarounds (one-hot matmul embedding for the missing `gather` gradient, custom matmul
- * gradients with explicit transposes, which halved the step time) it trains a 2-layer d=64
- * model at ~0.3 s per 32×96-token step on one core: enough for the lab models. The model math
- * is checked against a plain JS forward pass and llama.cpp (test/model/parity.test.ts).
+ * (same seed → bit-identical weights, which makes checkpoints resume exactly; see the tests), and
+ * its XNNPACK 2-D matmuls are fast (~6 GMAC/s on one core). Its weak spots, and the workarounds:
+ * no `gather` gradient (the embedding gradient is a custom one-hot matmul), slow transposed
+ * matmuls in built-in gradients (custom gradients transpose explicitly), and slow batched matmuls
+ * (~1 GMAC/s), which makes attention dominate at long sequences, so batches are split into
+ * length-sorted groups each padded only to its own longest example (`groupSize`).
+ * Measured on one core: d=64, 2 layers, batch 32 × 96 tokens ≈ 0.37 s/step; the lab policy
+ * (d=96, 3 layers, batch 16 lab problems of ~150 tokens, groups of 4) ≈ 1.0 s/step.
+ * The model math is checked against a plain JS forward pass and llama.cpp
+ * (test/model/parity.test.ts).
  *
  * Entry point: {@link trainLanguageModel}.
  */
