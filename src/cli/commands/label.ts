@@ -70,9 +70,10 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                     console.error(
                         `label: ${summary.written} samples labelled (${summary.skipped} already done); ${summary.positive_steps} positive, ${summary.negative_steps} negative, ${summary.unlabelled_steps} unlabelled steps; ${summary.rollouts_per_sample.toFixed(1)} rollouts and ${summary.generated_tokens_per_sample.toFixed(0)} tokens per sample`,
                     );
+                    const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "–");
                     if (summary.truth)
                         console.error(
-                            `vs lab truth: first negative = first error in ${(100 * summary.truth.first_negative_match).toFixed(1)}% of samples; false negatives ${(100 * summary.truth.false_negative_rate).toFixed(1)}%, false positives ${(100 * summary.truth.false_positive_rate).toFixed(1)}% of steps`,
+                            `vs lab truth: first negative = first error in ${pct(summary.truth.first_negative_match)} of samples; false negatives ${pct(summary.truth.false_negative_rate)} of truly correct steps, false positives ${pct(summary.truth.false_positive_rate)} of truly wrong steps`,
                         );
                 }
             } finally {

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Rebuilds models/lab-prm.gguf from the shipped lab policy with the stepwise CLI alone:
+# sample → threshold → split (adaptive) → label (MC hard labels, all savers) → train-prm.
+# Every stage resumes, so a killed run continues when started again.
+#   scripts/make-lab-prm.sh [WORKDIR] [SPLIT=adaptive] [LABELS=hard] [MINUTES=15] [OUT=models/lab-prm.gguf]
+# Environment: PROBLEMS (1200), SAMPLES per problem (4), POLICY (models/lab-policy.gguf).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=${1:-.stepwise-cache/lab-prm}
+split=${2:-adaptive}
+labels=${3:-hard}
+minutes=${4:-15}
+out=${5:-models/lab-prm.gguf}
+problems=${PROBLEMS:-1200}
+n=${SAMPLES:-4}
+policy=${POLICY:-models/lab-policy.gguf}
+sw="node bin/stepwise.mjs"
+mkdir -p "$work"
+
+[ -s "$work/problems.jsonl" ] || $sw lab generate --n "$problems" --split train --seed 11 --out "$work/problems.jsonl"
+$sw sample --engine llama:$policy --data "$work/problems.jsonl" --n "$n" --max-tokens 200 \
+    --top-logprobs 0 --seed 11 --out "$work/samples.jsonl"
+[ -s "$work/threshold.json" ] || $sw threshold --samples "$work/samples.jsonl" --out "$work/threshold.json"
+tau=()
+[ "$split" = adaptive ] && tau=(--threshold "$work/threshold.json")
+$sw split --samples "$work/samples.jsonl" --strategy "$split" "${tau[@]}" --out "$work/steps-$split.jsonl"
+$sw label --engine llama:$policy --in "$work/steps-$split.jsonl" --out "$work/labels-$split.jsonl" \
+    --k 8 --savers --max-tokens 200 --lab-truth --concurrency 2
+$sw train-prm --data "$work/labels-$split.jsonl" --labels "$labels" --init "$policy" --out "$out" \
+    --minutes "$minutes" --checkpoint-dir "$work/train-$split-$labels"
