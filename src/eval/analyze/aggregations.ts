@@ -1,0 +1,62 @@
+/**
+ * (c) Best-of-N by step-score aggregation, side by side (min, max, mean, product, last), with the
+ * first-sample, maj@N and pass@N references. A thin layer over {@link evaluateBon}: the full curve
+ * (every N) is kept for the plot, and the table is read at the largest N.
+ *
+ * The Qwen paper: product and min suit PRMs trained on judge or human labels, last suits PRMs
+ * trained on Monte-Carlo value labels; a PRM whose ranking hardly depends on the aggregation (or
+ * that wins only with `last`) behaves like an outcome model.
+ */
+import {AGGREGATIONS, type Aggregation} from "../bon/aggregate.ts";
+import {type BonQuestion, type BonResult, evaluateBon} from "../bon/evaluate.ts";
+
+export interface AggregationOptions {
+    /** Aggregations compared (default: all five). */
+    aggregations?: readonly Aggregation[];
+    /** Subset sizes (default 1, 2, 4, … up to the smallest candidate count). */
+    sizes?: number[];
+    /** Random subsets per question and size (default 200). */
+    subsets?: number;
+    seed?: number;
+}
+
+/** One row of the table at the largest N. Accuracies are fractions. */
+export interface AggregationRow {
+    /** A method id of {@link evaluateBon} (`bon-min`, `maj`, …). */
+    id: string;
+    label: string;
+    accuracy: number;
+    ci: [number, number] | null;
+}
+
+export interface AggregationComparison {
+    /** The largest N, where the table is read. */
+    n: number;
+    questions: number;
+    /** PRM Best-of-N per aggregation, in the order asked. */
+    rows: AggregationRow[];
+    /** first sample, pass@N and maj@N at the same N. */
+    baselines: AggregationRow[];
+    /** The full evaluation (every N), for the plot. */
+    bon: BonResult;
+}
+
+/** Compare Best-of-N aggregations on prepared questions (which must carry every aggregation asked). Pure. */
+export function compareAggregations(questions: readonly BonQuestion[], options: AggregationOptions = {}): AggregationComparison {
+    const aggregations = options.aggregations ?? AGGREGATIONS;
+    const bon = evaluateBon(questions, {sizes: options.sizes, subsets: options.subsets, seed: options.seed, bonAggregations: aggregations, voteAggregations: []});
+    const last = bon.sizes.length - 1;
+    let at = 0;
+    for (let i = 1; i <= last; i++) if (bon.sizes[i] > bon.sizes[at]) at = i;
+    const row = (id: string): AggregationRow => {
+        const m = bon.methods.find((x) => x.id === id)!;
+        return {id, label: m.label, accuracy: m.points[at].accuracy, ci: m.points[at].ci};
+    };
+    return {
+        n: bon.sizes[at],
+        questions: bon.questions,
+        rows: aggregations.map((a) => row(`bon-${a}`)),
+        baselines: ["first", "pass", "maj"].map(row),
+        bon,
+    };
+}

@@ -1,0 +1,184 @@
+/**
+ * (d) AdaptiveStep's rating-position test (paper Table 3): the same PRM rates the same sampled
+ * solutions at three kinds of positions, and Best-of-N at N = all candidates is compared:
+ * - `adaptive`: step ends after decision tokens (confidence < τ), the AdaptiveStep positions;
+ * - `random`: K random token boundaries, seeded by the sample id (K = the sample's adaptive step
+ *   count − 1, so both schemes give it the same number of steps; or a fixed K);
+ * - `newline`: step ends after each token holding a line break.
+ * The paper finds the three close (BoN@64 e.g. 90.45 vs 90.22): where the PRM is asked matters
+ * little once it is trained.
+ *
+ * {@link positionSteps} (pure) cuts one sample, {@link scorePositions} scores every cut with an
+ * injected {@link StepScorer}, and {@link comparePositions} (pure) grades the candidates once and
+ * runs Best-of-N per scheme with the min, last and product aggregations.
+ */
+import pLimit from "p-limit";
+import {StepwiseError} from "../../engines/types.ts";
+import type {SampleRecord} from "../../pipeline/records.ts";
+import {splitSample} from "../../pipeline/split/index.ts";
+import type {StepScorer} from "../../prm/scorer.ts";
+import type {Aggregation} from "../bon/aggregate.ts";
+import {type BonQuestion, type BonResult, evaluateBon, prepareQuestion} from "../bon/evaluate.ts";
+import {type Candidate, type GradingStats, buildQuestions} from "../bon/load.ts";
+import type {AnswerGrader} from "../grader.ts";
+import {type LowestStepStats, lowestStepStats} from "./lowest-step.ts";
+
+/** The position schemes, in report order. */
+export const POSITION_SCHEMES = ["adaptive", "random", "newline"] as const;
+export type PositionScheme = (typeof POSITION_SCHEMES)[number];
+
+/** The aggregations of the paper's comparison. */
+export const POSITION_AGGREGATIONS: readonly Aggregation[] = ["min", "last", "product"];
+
+export interface PositionSplitOptions {
+    /** The adaptive confidence threshold τ. */
+    tau: number;
+    /** Random positions per sample; default: the sample's adaptive step count − 1. */
+    randomK?: number;
+    /** Seed of the random positions (with the sample id). Default 0. */
+    seed?: number;
+}
+
+/** The sample fields the position test reads. */
+export type PositionSample = Pick<SampleRecord, "id" | "text" | "tokens"> & Partial<Pick<SampleRecord, "question_id" | "question" | "gold">> & {correct?: boolean};
+
+/** Cut one sample under every scheme; returns the step texts per scheme. Pure. */
+export function positionSteps(sample: PositionSample, o: PositionSplitOptions): Record<PositionScheme, string[]> {
+    const adaptive = splitSample(sample, {kind: "adaptive", tau: o.tau});
+    const k = o.randomK ?? Math.max(0, adaptive.length - 1);
+    const random = splitSample(sample, {kind: "random", positions: k, seed: o.seed ?? 0});
+    const newline = splitSample(sample, {kind: "newline"});
+    const texts = (steps: Array<{text: string}>) => steps.map((s) => s.text);
+    return {adaptive: texts(adaptive), random: texts(random), newline: texts(newline)};
+}
+
+/** A candidate solution with its PRM step scores under each scheme. */
+export interface PositionCandidate {
+    questionId: string;
+    id: string;
+    text: string;
+    gold: string | null;
+    /** A precomputed verdict (e.g. lab records); null: graded against `gold`. */
+    correct: boolean | null;
+    scores: Record<PositionScheme, number[]>;
+}
+
+/** The question id of a sample: `question_id`, else the part of the id before `#`. */
+function questionIdOf(s: PositionSample): string {
+    return s.question_id ?? s.id.split("#")[0];
+}
+
+/**
+ * Cut every sample under every scheme and score each cut with `scorer` (`concurrency` solutions at
+ * a time; progress counts scored cuts). The scorer's scores must be one per step.
+ */
+export async function scorePositions(
+    samples: readonly PositionSample[],
+    scorer: Pick<StepScorer, "scoreSteps">,
+    o: PositionSplitOptions & {concurrency?: number; onProgress?: (done: number, total: number) => void},
+): Promise<PositionCandidate[]> {
+    const limit = pLimit(o.concurrency ?? 4);
+    const total = samples.length * POSITION_SCHEMES.length;
+    let done = 0;
+    return Promise.all(
+        samples.map(async (s) => {
+            const steps = positionSteps(s, o);
+            const entries = await Promise.all(
+                POSITION_SCHEMES.map((scheme) =>
+                    limit(async () => {
+                        const scores = await scorer.scoreSteps(s.question ?? "", steps[scheme]);
+                        if (scores.length !== steps[scheme].length)
+                            throw new StepwiseError(`sample ${JSON.stringify(s.id)}: the PRM returned ${scores.length} scores for ${steps[scheme].length} ${scheme} steps`);
+                        o.onProgress?.(++done, total);
+                        return [scheme, scores] as const;
+                    }),
+                ),
+            );
+            return {
+                questionId: questionIdOf(s),
+                id: s.id,
+                text: s.text,
+                gold: s.gold ?? null,
+                correct: typeof s.correct === "boolean" ? s.correct : null,
+                scores: Object.fromEntries(entries) as Record<PositionScheme, number[]>,
+            };
+        }),
+    );
+}
+
+/** Best-of-N of one scheme. Accuracies are fractions. */
+export interface SchemeResult {
+    scheme: PositionScheme;
+    /** Mean number of steps per candidate. */
+    meanSteps: number;
+    /** Where each candidate's lowest step score falls under this scheme (analysis (b)). */
+    lowestStep: LowestStepStats;
+    /** Accuracy (and 95% CI) per aggregation at N. */
+    accuracy: Partial<Record<Aggregation, {accuracy: number; ci: [number, number] | null}>>;
+    /** Prepared questions (scores under every aggregation), e.g. for the aggregation comparison. */
+    questions: BonQuestion[];
+    bon: BonResult;
+}
+
+export interface PositionComparison {
+    /** Candidates per question used (all: the smallest candidate count, or the N asked). */
+    n: number;
+    questions: number;
+    candidates: number;
+    aggregations: Aggregation[];
+    schemes: SchemeResult[];
+    /** pass@N and maj@N at the same N (they do not depend on the scheme). */
+    baselines: {pass: number; maj: number; first: number};
+    grading: GradingStats;
+}
+
+export interface PositionCompareOptions {
+    aggregations?: readonly Aggregation[];
+    /** N (default: all candidates, i.e. the smallest candidate count over questions). */
+    n?: number;
+    /** Random subsets per question (default 200; at N = all they only average tie-breaks). */
+    subsets?: number;
+    seed?: number;
+}
+
+/** Grade the candidates once and run Best-of-N per scheme (see the module docs). Pure. */
+export function comparePositions(candidates: readonly PositionCandidate[], grader: AnswerGrader, o: PositionCompareOptions = {}): PositionComparison {
+    if (candidates.length === 0) throw new StepwiseError("rating-position test: no candidates");
+    const aggregations = [...(o.aggregations ?? POSITION_AGGREGATIONS)];
+    const asCandidate = (c: PositionCandidate, scheme: PositionScheme): Candidate => {
+        const scores = c.scores[scheme];
+        if (!Array.isArray(scores)) throw new StepwiseError(`candidate ${JSON.stringify(c.id)}: no ${scheme} step scores`);
+        return {questionId: c.questionId, id: c.id, text: c.text, answer: null, gold: c.gold, correct: c.correct, stepScores: scores, where: `candidate ${c.id}`};
+    };
+    // Grade once (on the first scheme); the other schemes reuse the verdicts and classes.
+    const {questions: first, stats} = buildQuestions(
+        candidates.map((c) => asCandidate(c, POSITION_SCHEMES[0])),
+        grader,
+    );
+    const groups = new Map<string, PositionCandidate[]>();
+    for (const c of candidates) {
+        const g = groups.get(c.questionId);
+        if (g) g.push(c);
+        else groups.set(c.questionId, [c]);
+    }
+    const minN = Math.min(...first.map((q) => q.n));
+    const n = o.n ?? minN;
+    if (!Number.isInteger(n) || n < 1 || n > minN) throw new StepwiseError(`rating-position test: N = ${n} is not in 1..${minN} (the smallest number of candidates of a question)`);
+    const schemes: SchemeResult[] = POSITION_SCHEMES.map((scheme, si) => {
+        const questions =
+            si === 0
+                ? first
+                : first.map((q) => prepareQuestion({id: q.id, correct: q.correct, classes: q.classes, stepScores: groups.get(q.id)!.map((c) => asCandidate(c, scheme).stepScores!)}));
+        const bon = evaluateBon(questions, {sizes: [n], subsets: o.subsets, seed: o.seed, bonAggregations: aggregations, voteAggregations: []});
+        const accuracy: SchemeResult["accuracy"] = {};
+        for (const a of aggregations) {
+            const p = bon.methods.find((m) => m.id === `bon-${a}`)!.points[0];
+            accuracy[a] = {accuracy: p.accuracy, ci: p.ci};
+        }
+        const meanSteps = candidates.reduce((t, c) => t + c.scores[scheme].length, 0) / candidates.length;
+        const lowestStep = lowestStepStats(candidates.map((c) => c.scores[scheme]));
+        return {scheme, meanSteps, lowestStep, accuracy, questions, bon};
+    });
+    const ref = (id: string) => schemes[0].bon.methods.find((m) => m.id === id)!.points[0].accuracy;
+    return {n, questions: first.length, candidates: candidates.length, aggregations, schemes, baselines: {pass: ref("pass"), maj: ref("maj"), first: ref("first")}, grading: stats};
+}

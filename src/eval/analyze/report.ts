@@ -1,0 +1,268 @@
+/**
+ * Reports of `stepwise eval analyze`: a JSON summary (percentages with two decimals), a Markdown
+ * report and bar/line charts (SVG + PNG), written into one folder by {@link writeAnalyzeReport}.
+ */
+import {mkdirSync, writeFileSync} from "node:fs";
+import {join} from "node:path";
+import {renderChart, type VegaLiteSpec} from "../../report/plot.ts";
+import {bonChartSpec, bonSummary} from "../bon/report.ts";
+import {markdownTable, pctCell, percent} from "../format.ts";
+import {FP_GROUPS, FP_GROUP_LABELS, type FalsePositiveStats, type FlagStats} from "./false-positive.ts";
+import type {AnalyzeResult} from "./index.ts";
+import type {LowestStepResult, LowestStepStats} from "./lowest-step.ts";
+
+function flagJson(c: FlagStats) {
+    return {n: c.n, flagged: c.flagged, flagged_pct: percent(c.flaggedShare), located: c.located, exact: c.exact, exact_pct: percent(c.exactShare), early: c.early, late: c.late};
+}
+
+function fpJson(s: FalsePositiveStats) {
+    return {groups: Object.fromEntries(FP_GROUPS.map((g) => [g, flagJson(s.groups[g])])), unknown: s.unknown};
+}
+
+function lowJson(s: LowestStepStats) {
+    return {n: s.n, multi_step: s.multiStep, at_last: s.atLast, tied_last: s.tiedLast, single_step: s.singleStep, empty: s.empty, at_last_pct: percent(s.share)};
+}
+
+function lowResultJson(r: LowestStepResult) {
+    return {correctness: r.correctness, all: lowJson(r.all), correct: lowJson(r.correct), incorrect: lowJson(r.incorrect), unknown: r.unknown};
+}
+
+const ci = (c: [number, number] | null) => ({ci_low: c ? percent(c[0]) : null, ci_high: c ? percent(c[1]) : null});
+
+/** The machine-readable summary (percent values, counts as integers). */
+export function analyzeJson(result: AnalyzeResult, inputs: Record<string, unknown> = {}): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const fp = result.falsePositive;
+    if (fp) out.false_positive = {threshold: fp.threshold, ...(fp.calibratedOn ? {calibrated_on: fp.calibratedOn} : {}), overall: fpJson(fp.overall), splits: Object.fromEntries(fp.splits.map((s) => [s.name, fpJson(s)]))};
+    const low: Record<string, unknown> = {};
+    const pb = result.lowestStep.processBench;
+    if (pb) low.process_bench = {overall: lowResultJson(pb.overall), splits: Object.fromEntries(pb.splits.map((s) => [s.name, lowResultJson(s)]))};
+    const cand = result.lowestStep.candidates;
+    if (cand) low.candidates = {source: cand.source, ...lowResultJson(cand)};
+    if (pb || cand) out.lowest_step = low;
+    const ag = result.aggregations;
+    if (ag)
+        out.aggregations = {
+            source: ag.source,
+            n: ag.n,
+            questions: ag.questions,
+            rows: ag.rows.map((r) => ({id: r.id, label: r.label, accuracy: percent(r.accuracy), ...ci(r.ci)})),
+            baselines: ag.baselines.map((r) => ({id: r.id, label: r.label, accuracy: percent(r.accuracy), ...ci(r.ci)})),
+            curve: bonSummary(ag.bon).methods,
+        };
+    const po = result.positions;
+    if (po)
+        out.positions = {
+            n: po.n,
+            questions: po.questions,
+            candidates: po.candidates,
+            aggregations: po.aggregations,
+            schemes: Object.fromEntries(
+                po.schemes.map((s) => [
+                    s.scheme,
+                    {
+                        mean_steps: Math.round(s.meanSteps * 100) / 100,
+                        lowest_at_last_pct: percent(s.lowestStep.share),
+                        accuracy: Object.fromEntries(po.aggregations.map((a) => [a, {accuracy: percent(s.accuracy[a]!.accuracy), ...ci(s.accuracy[a]!.ci)}])),
+                    },
+                ]),
+            ),
+            baselines: {first: percent(po.baselines.first), pass: percent(po.baselines.pass), maj: percent(po.baselines.maj)},
+            grading: po.grading,
+        };
+    if (Object.keys(inputs).length) out.inputs = inputs;
+    return out;
+}
+
+const share = (k: number, n: number, pct: number | null) => (n === 0 ? "—" : `${pctCell(percent(pct))} (${k}/${n})`);
+
+function fpSection(result: AnalyzeResult): string[] {
+    const fp = result.falsePositive;
+    if (!fp) return [];
+    const row = (name: string, s: FalsePositiveStats) =>
+        FP_GROUPS.map((g) => {
+            const c = s.groups[g];
+            return [name, FP_GROUP_LABELS[g], String(c.n), share(c.flagged, c.n, c.flaggedShare), g === "fully-correct" ? "—" : share(c.exact, c.located, c.exactShare), c.located ? `${c.early} / ${c.late}` : "—"];
+        });
+    const rows = [...fp.splits.flatMap((s) => row(s.name, s)), ...(fp.splits.length > 1 ? row("**all**", fp.overall) : [])];
+    return [
+        "## (a) Right answer, wrong process: does the PRM flag the error?",
+        "",
+        `Flagged: some step scores below ${fp.threshold.toPrecision(6)}${fp.calibratedOn ? ` (the threshold maximising ProcessBench F1 on ${fp.calibratedOn})` : ""}. ` +
+            "Exact: the first flagged step is the labelled first error. A PRM that behaves like an outcome model flags few right-answer-wrong-process solutions.",
+        "",
+        markdownTable(["split", "group", "n", "flagged %", "flagged at the error %", "flagged early / late"], rows),
+        "",
+        ...(fp.overall.unknown ? [`${fp.overall.unknown} samples with an error but no \`final_answer_correct\` are in no group.`, ""] : []),
+    ];
+}
+
+function lowSection(result: AnalyzeResult): string[] {
+    const {processBench: pb, candidates: cand} = result.lowestStep;
+    if (!pb && !cand) return [];
+    const rows: string[][] = [];
+    const add = (name: string, r: LowestStepResult) => {
+        for (const [what, s] of [["all", r.all], ["correct", r.correct], ["incorrect", r.incorrect]] as const)
+            rows.push([name, what, String(s.n), share(s.atLast, s.multiStep, s.share), String(s.tiedLast), String(s.singleStep)]);
+    };
+    if (pb) {
+        for (const s of pb.splits) add(s.name, s);
+        if (pb.splits.length > 1) add("**ProcessBench, all**", pb.overall);
+    }
+    if (cand) add(`candidates (${cand.source})`, cand);
+    return [
+        "## (b) Where the lowest step score falls",
+        "",
+        "Share of solutions with ≥ 2 steps whose lowest score is at the last step (strictly lower than every earlier step; ties are counted apart). " +
+            "The Qwen paper finds > 40% for PRMs tuned for Best-of-N.",
+        ...(pb ? [`ProcessBench: correct = ${pb.overall.correctness}.`] : []),
+        ...(cand ? [`Candidates: correct = ${cand.correctness}.`] : []),
+        "",
+        markdownTable(["solutions", "subset", "n", "lowest at last %", "last ties the min", "single-step"], rows),
+        "",
+    ];
+}
+
+function aggSection(result: AnalyzeResult, chart: string | null): string[] {
+    const ag = result.aggregations;
+    if (!ag) return [];
+    const cell = (r: {accuracy: number; ci: [number, number] | null}) => (r.ci ? `${pctCell(percent(r.accuracy))} ± ${((r.ci[1] - r.ci[0]) * 50).toFixed(2)}` : pctCell(percent(r.accuracy)));
+    return [
+        "## (c) Best-of-N by step-score aggregation",
+        "",
+        `${ag.questions} questions (${ag.source}); accuracy in percent at N = ${ag.n}, ± a 95% interval over questions.`,
+        "",
+        markdownTable(["method", `N=${ag.n}`], [...ag.rows, ...ag.baselines].map((r) => [r.label, cell(r)])),
+        "",
+        ...(chart ? [`![Best-of-N by aggregation](${chart}.svg)`, ""] : []),
+    ];
+}
+
+function posSection(result: AnalyzeResult, chart: string | null): string[] {
+    const po = result.positions;
+    if (!po) return [];
+    const rows = po.schemes.map((s) => [s.scheme, s.meanSteps.toFixed(2), ...po.aggregations.map((a) => pctCell(percent(s.accuracy[a]!.accuracy))), pctCell(percent(s.lowestStep.share))]);
+    return [
+        "## (d) Rating position: confidence vs random vs line-break positions",
+        "",
+        `The same PRM scores the same ${po.candidates} candidates of ${po.questions} questions cut at decision tokens (adaptive), at random token boundaries ` +
+            `(seeded per sample) and after line breaks; Best-of-N at N = ${po.n}. References at that N: pass@N ${pctCell(percent(po.baselines.pass))}, ` +
+            `maj@N ${pctCell(percent(po.baselines.maj))}, a single sample ${pctCell(percent(po.baselines.first))}. AdaptiveStep reports the schemes close (BoN@64 90.45 vs 90.22).`,
+        "",
+        markdownTable(["positions", "steps / solution", ...po.aggregations.map((a) => `BoN (${a}) %`), "lowest at last %"], rows),
+        "",
+        ...(chart ? [`![rating positions](${chart}.svg)`, ""] : []),
+    ];
+}
+
+/** The Markdown report; `charts` names chart files (without extension) already written next to it. */
+export function analyzeMarkdown(result: AnalyzeResult, charts: Partial<Record<"falsePositive" | "lowestStep" | "aggregations" | "positions", string>> = {}): string {
+    const fig = (k: "falsePositive" | "lowestStep") => (charts[k] ? [`![${k}](${charts[k]}.svg)`, ""] : []);
+    const body = [...fpSection(result), ...fig("falsePositive"), ...lowSection(result), ...fig("lowestStep"), ...aggSection(result, charts.aggregations ?? null), ...posSection(result, charts.positions ?? null)];
+    return ["# PRM analysis", "", ...(body.length ? body : ["No analysis ran: give ProcessBench data with scores, a candidates file, or samples with a PRM.", ""])].join("\n");
+}
+
+/** Grouped bars of (a): share flagged and share flagged at the error, per group (all splits). */
+export function falsePositiveChartSpec(result: AnalyzeResult): VegaLiteSpec | null {
+    const fp = result.falsePositive;
+    if (!fp) return null;
+    const values = FP_GROUPS.flatMap((g) => {
+        const c = fp.overall.groups[g];
+        return [
+            {group: FP_GROUP_LABELS[g], measure: "flagged", value: percent(c.flaggedShare)},
+            {group: FP_GROUP_LABELS[g], measure: "flagged at the error", value: percent(c.exactShare)},
+        ].filter((v) => v.value !== null);
+    });
+    return {
+        title: `Does the PRM flag an error? (threshold ${fp.threshold.toPrecision(3)})`,
+        data: {values},
+        mark: "bar",
+        width: {step: 22},
+        height: 220,
+        encoding: {
+            column: {field: "group", type: "nominal", title: null, sort: FP_GROUPS.map((g) => FP_GROUP_LABELS[g])},
+            x: {field: "measure", type: "nominal", axis: null},
+            y: {field: "value", type: "quantitative", title: "percent of solutions", scale: {domain: [0, 100]}},
+            color: {field: "measure", type: "nominal", title: null},
+        },
+    };
+}
+
+/** Bars of (b): share with the lowest score at the last step, all / correct / incorrect. */
+export function lowestStepChartSpec(result: AnalyzeResult): VegaLiteSpec | null {
+    const sets: Array<[string, LowestStepResult]> = [];
+    if (result.lowestStep.processBench) sets.push(["ProcessBench", result.lowestStep.processBench.overall]);
+    if (result.lowestStep.candidates) sets.push(["candidates", result.lowestStep.candidates]);
+    if (sets.length === 0) return null;
+    const values = sets.flatMap(([name, r]) =>
+        (
+            [
+                ["all", r.all],
+                ["correct", r.correct],
+                ["incorrect", r.incorrect],
+            ] as const
+        )
+            .filter(([, s]) => s.share !== null)
+            .map(([what, s]) => ({set: name, subset: what, value: percent(s.share)})),
+    );
+    return {
+        title: "Lowest step score at the last step",
+        width: 520,
+        height: 240,
+        layer: [
+            {
+                data: {values},
+                mark: "bar",
+                encoding: {
+                    x: {field: "set", type: "nominal", title: null},
+                    xOffset: {field: "subset", sort: ["all", "correct", "incorrect"]},
+                    y: {field: "value", type: "quantitative", title: "percent of solutions (≥ 2 steps)", scale: {domain: [0, 100]}},
+                    color: {field: "subset", type: "nominal", sort: ["all", "correct", "incorrect"], title: null},
+                },
+            },
+            {data: {values: [{y: 40}]}, mark: {type: "rule", strokeDash: [4, 3], color: "#555"}, encoding: {y: {field: "y", type: "quantitative"}}},
+        ],
+    };
+}
+
+/** Grouped bars of (d): Best-of-N accuracy per position scheme and aggregation. */
+export function positionsChartSpec(result: AnalyzeResult): VegaLiteSpec | null {
+    const po = result.positions;
+    if (!po) return null;
+    const values = po.schemes.flatMap((s) => po.aggregations.map((a) => ({positions: s.scheme, aggregation: a, accuracy: percent(s.accuracy[a]!.accuracy)})));
+    return {
+        title: `Best-of-${po.n} by rating position (${po.questions} questions)`,
+        width: 480,
+        height: 260,
+        data: {values},
+        mark: "bar",
+        encoding: {
+            x: {field: "aggregation", type: "nominal", title: "aggregation", sort: po.aggregations},
+            xOffset: {field: "positions", sort: po.schemes.map((s) => s.scheme)},
+            y: {field: "accuracy", type: "quantitative", title: "accuracy (%)", scale: {domain: [0, 100]}},
+            color: {field: "positions", type: "nominal", sort: po.schemes.map((s) => s.scheme), title: "positions"},
+        },
+    };
+}
+
+/** Write summary.json, report.md and the charts (SVG + PNG) into `outDir`; returns the files written. */
+export async function writeAnalyzeReport(result: AnalyzeResult, outDir: string, inputs: Record<string, unknown> = {}): Promise<string[]> {
+    mkdirSync(outDir, {recursive: true});
+    const written: string[] = [];
+    const charts: Partial<Record<"falsePositive" | "lowestStep" | "aggregations" | "positions", string>> = {};
+    const draw = async (key: keyof typeof charts, spec: VegaLiteSpec | null, base: string) => {
+        if (!spec) return;
+        const f = await renderChart(spec, join(outDir, base));
+        written.push(f.svg, f.png);
+        charts[key] = base;
+    };
+    await draw("falsePositive", falsePositiveChartSpec(result), "false-positive");
+    await draw("lowestStep", lowestStepChartSpec(result), "lowest-step");
+    await draw("aggregations", result.aggregations ? bonChartSpec(bonSummary(result.aggregations.bon)) : null, "bon-aggregations");
+    await draw("positions", positionsChartSpec(result), "rating-positions");
+    const json = join(outDir, "summary.json");
+    writeFileSync(json, JSON.stringify(analyzeJson(result, inputs), null, 2) + "\n");
+    const md = join(outDir, "report.md");
+    writeFileSync(md, analyzeMarkdown(result, charts));
+    return [json, md, ...written];
+}
