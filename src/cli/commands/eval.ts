@@ -19,6 +19,7 @@ import {readProcessSplits} from "../../eval/processbench/load.ts";
 import {processBenchJson, processBenchMarkdown, writeProcessBenchReport} from "../../eval/processbench/report.ts";
 import {scoreProcessSplits} from "../../eval/processbench/score.ts";
 import {createScorer} from "../../prm/index.ts";
+import {analyzeCommand} from "../../eval/analyze/command.ts";
 import {createProgress} from "../progress.ts";
 import {floatOption, intOption} from "../options.ts";
 
@@ -207,7 +208,7 @@ erroneous (or no correct) samples has that accuracy and its F1 null, and is left
 }
 
 /** Factories of the `eval` subcommands, in `--help` order. Append new ones (e.g. `analyze`) here. */
-export const EVAL_SUBCOMMANDS: Array<() => Command> = [bonCommand, processBenchCommand];
+export const EVAL_SUBCOMMANDS: Array<() => Command> = [bonCommand, processBenchCommand, analyzeCommand];
 
 /** The `eval` command group. */
 export function evalCommand(): Command {
