@@ -173,17 +173,18 @@ export function falsePositiveChartSpec(result: AnalyzeResult): VegaLiteSpec | nu
             {group: FP_GROUP_LABELS[g], measure: "flagged at the error", value: percent(c.exactShare)},
         ].filter((v) => v.value !== null);
     });
+    const groups = FP_GROUPS.map((g) => FP_GROUP_LABELS[g]);
     return {
-        title: `Does the PRM flag an error? (threshold ${fp.threshold.toPrecision(3)})`,
+        title: `Does the PRM flag an error? (threshold ${fp.threshold.toPrecision(3)}, all splits)`,
+        width: 420,
+        height: 240,
         data: {values},
         mark: "bar",
-        width: {step: 22},
-        height: 220,
         encoding: {
-            column: {field: "group", type: "nominal", title: null, sort: FP_GROUPS.map((g) => FP_GROUP_LABELS[g])},
-            x: {field: "measure", type: "nominal", axis: null},
+            x: {field: "group", type: "nominal", title: null, sort: groups, axis: {labelAngle: 0, labelLimit: 300}},
+            xOffset: {field: "measure", sort: ["flagged", "flagged at the error"]},
             y: {field: "value", type: "quantitative", title: "percent of solutions", scale: {domain: [0, 100]}},
-            color: {field: "measure", type: "nominal", title: null},
+            color: {field: "measure", type: "nominal", sort: ["flagged", "flagged at the error"], title: null, legend: {labelLimit: 240}},
         },
     };
 }
@@ -191,7 +192,11 @@ export function falsePositiveChartSpec(result: AnalyzeResult): VegaLiteSpec | nu
 /** Bars of (b): share with the lowest score at the last step, all / correct / incorrect. */
 export function lowestStepChartSpec(result: AnalyzeResult): VegaLiteSpec | null {
     const sets: Array<[string, LowestStepResult]> = [];
-    if (result.lowestStep.processBench) sets.push(["ProcessBench", result.lowestStep.processBench.overall]);
+    const pb = result.lowestStep.processBench;
+    if (pb) {
+        for (const sp of pb.splits) sets.push([sp.name, sp]);
+        if (pb.splits.length > 1) sets.push(["all splits", pb.overall]);
+    }
     if (result.lowestStep.candidates) sets.push(["candidates", result.lowestStep.candidates]);
     if (sets.length === 0) return null;
     const values = sets.flatMap(([name, r]) =>
@@ -214,7 +219,7 @@ export function lowestStepChartSpec(result: AnalyzeResult): VegaLiteSpec | null 
                 data: {values},
                 mark: "bar",
                 encoding: {
-                    x: {field: "set", type: "nominal", title: null},
+                    x: {field: "set", type: "nominal", title: null, sort: sets.map(([name]) => name), axis: {labelAngle: 0}},
                     xOffset: {field: "subset", sort: ["all", "correct", "incorrect"]},
                     y: {field: "value", type: "quantitative", title: "percent of solutions (≥ 2 steps)", scale: {domain: [0, 100]}},
                     color: {field: "subset", type: "nominal", sort: ["all", "correct", "incorrect"], title: null},
