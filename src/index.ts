@@ -1,0 +1,27 @@
+/**
+ * stepwise's library entry point: everything the CLI does is available here.
+ */
+export * from "./engines/types.ts";
+export {createEngine, parseEngineSpec, ENGINE_SPEC_FORMS} from "./engines/spec.ts";
+export {LlamaEngine, type LlamaEngineOptions} from "./engines/llama/engine.ts";
+export {OpenAIEngine, type OpenAIEngineOptions} from "./engines/openai/engine.ts";
+export {startServer, createApp, type ServerOptions, type RunningServer} from "./serve/server.ts";
+
+export * from "./pipeline/records.ts";
+export {sampleDataset, type SampleOptions} from "./pipeline/sample.ts";
+export {computeThreshold, thresholdFromFile, plotThreshold, type ThresholdSummary} from "./pipeline/threshold.ts";
+export {parseStrategy, splitSample, splitFile, toStepsRecord, type SplitStrategy} from "./pipeline/split/index.ts";
+export {computeStats, statsMarkdown} from "./pipeline/stats/index.ts";
+export {labelFile, labelSample, summarizeLabels, labTruth, compareWithTruth, methodString, type LabelSettings} from "./pipeline/label/index.ts";
+export {exportFile, exportRecord} from "./pipeline/export/index.ts";
+export {scoreFile} from "./pipeline/score.ts";
+
+export {createScorer, TagPrmScorer, PoolingPrmScorer, resolveFormat, PRM_FORMATS, type StepScorer, type PrmFormat} from "./prm/index.ts";
+export {trainPrm, type TrainPrmOptions} from "./prm/train.ts";
+export {rocAuc} from "./prm/metrics.ts";
+
+export {grade, answersEqual, extractAnswer} from "./grade/index.ts";
+export * as evaluation from "./eval/index.ts";
+export * as lab from "./lab/domain/index.ts";
+export {evaluatePolicy} from "./lab/eval/policy.ts";
+export {readQuestions, type QuestionRow} from "./io/dataset.ts";
