@@ -242,7 +242,7 @@ export function positionsChartSpec(result: AnalyzeResult): VegaLiteSpec | null {
         data: {values},
         mark: "bar",
         encoding: {
-            x: {field: "aggregation", type: "nominal", title: "aggregation", sort: po.aggregations},
+            x: {field: "aggregation", type: "nominal", title: "aggregation", sort: po.aggregations, axis: {labelAngle: 0}},
             xOffset: {field: "positions", sort: po.schemes.map((s) => s.scheme)},
             y: {field: "accuracy", type: "quantitative", title: "accuracy (%)", scale: {domain: [0, 100]}},
             color: {field: "positions", type: "nominal", sort: po.schemes.map((s) => s.scheme), title: "positions"},
