@@ -14,7 +14,7 @@
  */
 import {setFlagsFromString} from "node:v8";
 import {runInNewContext} from "node:vm";
-import {Rng} from "../src/lab/rng.ts";
+import {Rng} from "../src/util/rng.ts";
 import {type BonQuestion, evaluateBon, prepareQuestion} from "../src/eval/bon/evaluate.ts";
 
 function flag(flags: string[], name: string, fallback: string): string {

@@ -3,29 +3,9 @@
  *
  * Order of operations (as vLLM and HF transformers do): temperature, then top-k, then top-p.
  * The recorded confidence is never affected: it is the raw softmax probability (see types.ts).
+ * Randomness comes from a seeded generator (src/util/rng.ts): sample i of a request draws from
+ * `new Rng(deriveSeed(seed, i))`.
  */
-
-/** A deterministic 32-bit PRNG (mulberry32); `next()` is uniform in [0, 1). */
-export class Mulberry32 {
-    private state: number;
-    constructor(seed: number) {
-        this.state = seed >>> 0;
-    }
-    next(): number {
-        let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    }
-}
-
-/** Mix a base seed with an index into a new 32-bit seed (so sample i of a request has its own stream). */
-export function deriveSeed(seed: number, index: number): number {
-    let h = (seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0;
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    return (h ^ (h >>> 16)) >>> 0;
-}
 
 /** A raw distribution as parallel arrays sorted by logit, highest first. */
 export interface RawDistribution {
@@ -50,7 +30,7 @@ export interface SampleParams {
  * Pick an index into `dist` (sorted, highest first). Temperature 0 is greedy. The listed ids must
  * cover the candidates that top-k keeps (all of the vocabulary when topK is 0).
  */
-export function sampleIndex(dist: RawDistribution, params: SampleParams, rng: Mulberry32): number {
+export function sampleIndex(dist: RawDistribution, params: SampleParams, rng: {next(): number}): number {
     const n = dist.ids.length;
     if (params.temperature <= 0 || n === 1) return 0;
     const k = params.topK > 0 ? Math.min(params.topK, n) : n;

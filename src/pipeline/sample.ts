@@ -6,7 +6,7 @@
  */
 import pLimit from "p-limit";
 import type {Engine} from "../engines/types.ts";
-import {deriveSeed} from "../engines/sampling.ts";
+import {deriveSeed, hashString} from "../util/rng.ts";
 import {readQuestions, type DatasetFields, type QuestionRow} from "../io/dataset.ts";
 import {JsonlWriter, readJsonlTolerant} from "../io/jsonl.ts";
 import {sampleId, type SampleRecord} from "./records.ts";
@@ -44,16 +44,6 @@ export interface SampleSummary {
     written: number;
     skipped: number;
     generatedTokens: number;
-}
-
-/** A stable 32-bit hash of a string (FNV-1a). */
-export function hashString(s: string): number {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < s.length; i++) {
-        h ^= s.charCodeAt(i);
-        h = Math.imul(h, 0x01000193);
-    }
-    return h >>> 0;
 }
 
 export function renderPrompt(template: string, question: string): string {

@@ -19,7 +19,7 @@ import {buildCharVocab, CharTokenizer, type CharVocab} from "../model/vocab.ts";
 import {randomLlamaWeights, type LlamaWeights} from "../model/weights.ts";
 import {nextTokenProbs} from "../model/forward.ts";
 import {trainLanguageModel, type TrainExample, type TrainLogEntry} from "../train/index.ts";
-import {hashString} from "../pipeline/sample.ts";
+import {hashString} from "../util/rng.ts";
 import type {LabelRecord} from "../pipeline/records.ts";
 import {renderChart} from "../report/plot.ts";
 import {PRM_FORMATS} from "./formats.ts";

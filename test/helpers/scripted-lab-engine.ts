@@ -5,7 +5,7 @@
  * probability `pLucky` (a wrong step can still lead to the right answer, as in real MC data).
  */
 import {emptyStats, type Engine, type EngineStats, type GenerateRequest, type Sample} from "../../src/engines/types.ts";
-import {deriveSeed, Mulberry32} from "../../src/engines/sampling.ts";
+import {deriveSeed, Rng} from "../../src/util/rng.ts";
 import {problemAnswer, verifyProcess} from "../../src/lab/domain/index.ts";
 
 export class ScriptedLabEngine implements Engine {
@@ -26,7 +26,7 @@ export class ScriptedLabEngine implements Engine {
         const out: Sample[] = [];
         for (let j = 0; j < (r.n ?? 1); j++) {
             const index = (r.firstIndex ?? 0) + j;
-            const u = new Mulberry32(deriveSeed(r.seed ?? 0, index)).next();
+            const u = new Rng(deriveSeed(r.seed ?? 0, index)).next();
             const right = u < (partialOk ? this.pGood : this.pLucky);
             const text = `\nThe answer is ${right ? answer : answer + 1}.`;
             this.counters.generatedTokens += text.length;

@@ -1,6 +1,6 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {Rng, deriveSeed, hashString} from "../../src/lab/rng.ts";
+import {Rng, deriveSeed, hashString} from "../../src/util/rng.ts";
 import {
     type LabProblem, PRESETS, checkAnswer, countOps, evaluate, exprEquals, extractAnswer, formatExpr, generateProblems,
     isHeldout, labStream, labelSegments, parseExpr, presetNames, problemExpr, resolveKnobs, segmentEndsFromTexts, solve,

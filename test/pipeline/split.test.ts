@@ -12,7 +12,7 @@ import {register as registerThreshold} from "../../src/cli/commands/threshold.ts
 import {LlamaEngine} from "../../src/engines/llama/engine.ts";
 import {tinyModel} from "../helpers/tiny-model.ts";
 import {generateProblems} from "../../src/lab/domain/index.ts";
-import {Rng} from "../../src/lab/rng.ts";
+import {Rng} from "../../src/util/rng.ts";
 import {StepwiseError} from "../../src/engines/types.ts";
 
 /** A SampleRecord from (text, confidence) pieces, one piece per token. */

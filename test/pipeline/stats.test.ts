@@ -10,7 +10,7 @@ import {parseStrategy, toStepsRecord, tokenOffsets} from "../../src/pipeline/spl
 import {computeThreshold} from "../../src/pipeline/threshold.ts";
 import {register} from "../../src/cli/commands/stats.ts";
 import {generateProblems} from "../../src/lab/domain/index.ts";
-import {Rng} from "../../src/lab/rng.ts";
+import {Rng} from "../../src/util/rng.ts";
 
 function sampleFrom(id: string, pieces: Array<[string, number]>): SampleRecord {
     return {

@@ -4,7 +4,7 @@ import {mkdtempSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {computeThreshold, ConfidenceSketch, DOMAIN_QUANTILES, readThresholdFile, thresholdFromFile} from "../../src/pipeline/threshold.ts";
-import {Rng} from "../../src/lab/rng.ts";
+import {Rng} from "../../src/util/rng.ts";
 
 /** Confidences shaped like a policy's: most near 1, a tail of low ones. */
 function policyLike(n: number, seed: number): Float64Array {

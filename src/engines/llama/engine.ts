@@ -30,7 +30,8 @@ import {
     type TokenProbeRequest,
     type TokenProbeResult,
 } from "../types.ts";
-import {deriveSeed, Mulberry32, rawProb, sampleIndex, type RawDistribution, type SampleParams} from "../sampling.ts";
+import {rawProb, sampleIndex, type RawDistribution, type SampleParams} from "../sampling.ts";
+import {deriveSeed, Rng} from "../../util/rng.ts";
 import {SequencePool} from "./pool.ts";
 import {StopMatcher} from "./stop.ts";
 
@@ -160,7 +161,7 @@ export class LlamaEngine implements Engine {
                     if (seq.nextTokenIndex > prompt.length) await seq.eraseContextTokenRanges([{start: prompt.length, end: seq.nextTokenIndex}]);
                     samples[index] = await this.decode(seq, prompt, firstDist, firstIndex + index, {
                         params,
-                        rng: new Mulberry32(deriveSeed(baseSeed, firstIndex + index)),
+                        rng: new Rng(deriveSeed(baseSeed, firstIndex + index)),
                         maxTokens,
                         topLogprobs,
                         stop: request.stop ?? [],
@@ -363,7 +364,7 @@ export class LlamaEngine implements Engine {
         prompt: number[],
         firstDist: RawDistribution,
         index: number,
-        o: {params: SampleParams; rng: Mulberry32; maxTokens: number; topLogprobs: number; stop: string[]},
+        o: {params: SampleParams; rng: Rng; maxTokens: number; topLogprobs: number; stop: string[]},
     ): Promise<Sample> {
         const tokens: GeneratedToken[] = [];
         const ids: number[] = [];

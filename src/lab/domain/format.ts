@@ -22,7 +22,7 @@
  * spaces around operators and `=` (`First, 12+7=19, so 19*3-45/5.`). The whole alphabet is digits,
  * `+ - * / ( ) = , .`, space, newline and the letters of the fixed words.
  */
-import type {Rng} from "../rng.ts";
+import type {Rng} from "../../util/rng.ts";
 import {type Expr, type ExprStyle, type NodePath, type Op, formatExpr, formatNumber, reduceAt, reduciblePaths} from "./expr.ts";
 
 /** Connectives of the first step. */

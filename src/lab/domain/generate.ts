@@ -16,7 +16,7 @@
  *   absolute value ≤ `maxValue`, non-negative unless `allowNegative`.
  */
 import {StepwiseError} from "../../engines/types.ts";
-import {Rng, deriveSeed, hashString} from "../rng.ts";
+import {Rng, deriveSeed, hashString} from "../../util/rng.ts";
 import {type Expr, type Op, applyOp, bin, countOps, countParens, evaluate, formatExpr, needsParens, num} from "./expr.ts";
 import {questionText, solve} from "./format.ts";
 import {type LabKnobs, DEFAULT_PRESET, resolveKnobs, validateKnobs} from "./presets.ts";

@@ -15,9 +15,8 @@
 import pLimit from "p-limit";
 import type {Engine} from "../../engines/types.ts";
 import {StepwiseError} from "../../engines/types.ts";
-import {deriveSeed} from "../../engines/sampling.ts";
 import {JsonlWriter, readJsonl, readJsonlTolerant} from "../../io/jsonl.ts";
-import {hashString} from "../sample.ts";
+import {deriveSeed, hashString} from "../../util/rng.ts";
 import type {LabelRecord, StepsRecord} from "../records.ts";
 import {estimateStep, type RolloutSettings, type StepEstimate} from "./estimate.ts";
 import {binarySearch, linearSearch, type SearchMode} from "./strategies.ts";

@@ -4,7 +4,7 @@
  * The draw is seeded by the sample id (and an optional seed), so the same sample is always cut
  * at the same places, whatever else is in the file.
  */
-import {Rng, deriveSeed} from "../../lab/rng.ts";
+import {Rng, deriveSeed} from "../../util/rng.ts";
 
 /** k distinct token ends in 1..tokenCount-1 (all of them when there are fewer), ascending. */
 export function randomCuts(tokenCount: number, k: number, sampleId: string, seed = 0): number[] {
