@@ -33,6 +33,11 @@ const sampling = {
     stop,
 };
 
+/** The sampling fields shared by completions and chat completions, as engine options. */
+function samplingOptions(r: {n: number; temperature: number; top_p: number; top_k: number; seed?: number | null; stop: string[]}) {
+    return {n: r.n, temperature: r.temperature, topP: r.top_p, topK: r.top_k > 0 ? r.top_k : 0, seed: r.seed ?? undefined, stop: r.stop};
+}
+
 const completionSchema = z.object({
     ...sampling,
     prompt: z.union([z.string(), tokenIds, z.array(z.string()).min(1), z.array(tokenIds).min(1)]),
@@ -52,12 +57,7 @@ export function parseCompletionRequest(body: unknown) {
     return {
         model: r.model,
         prompts,
-        n: r.n,
-        temperature: r.temperature,
-        topP: r.top_p,
-        topK: r.top_k > 0 ? r.top_k : 0,
-        seed: r.seed ?? undefined,
-        stop: r.stop,
+        sampling: samplingOptions(r),
         maxTokens: r.max_tokens,
         logprobs: r.logprobs ?? undefined,
         echo: r.echo,
@@ -81,12 +81,7 @@ export function parseChatRequest(body: unknown) {
     return {
         model: r.model,
         messages: r.messages as ChatMessage[],
-        n: r.n,
-        temperature: r.temperature,
-        topP: r.top_p,
-        topK: r.top_k > 0 ? r.top_k : 0,
-        seed: r.seed ?? undefined,
-        stop: r.stop,
+        sampling: samplingOptions(r),
         maxTokens: r.max_completion_tokens ?? r.max_tokens ?? 256,
         logprobs: r.logprobs,
         topLogprobs: r.logprobs ? Math.max(1, r.top_logprobs) : 0,

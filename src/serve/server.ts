@@ -101,24 +101,14 @@ export function createApp(options: ServerOptions): Hono {
             const prompt = req.prompts[p];
             const ids = typeof prompt === "string" ? await engine.tokenize(prompt) : prompt;
             promptTokens += ids.length;
-            const samples = await engine.generate({
-                prompt: ids,
-                n: req.n,
-                temperature: req.temperature,
-                topP: req.topP,
-                topK: req.topK,
-                seed: req.seed,
-                stop: req.stop,
-                maxTokens: req.maxTokens,
-                topLogprobs: req.logprobs ?? 0,
-            });
+            const samples = await engine.generate({prompt: ids, ...req.sampling, maxTokens: req.maxTokens, topLogprobs: req.logprobs ?? 0});
             const needPrompt = req.echo || req.promptLogprobs !== undefined;
             const promptLp = needPrompt ? await engine.promptLogprobs(ids, Math.max(req.logprobs ?? 0, req.promptLogprobs ?? 0, 1)) : undefined;
             const promptText = req.echo ? await engine.detokenize(ids) : "";
             for (const s of samples) {
                 completionTokens += s.tokens.length;
                 choices.push({
-                    index: p * req.n + s.index,
+                    index: p * req.sampling.n + s.index,
                     text: promptText + s.text,
                     logprobs: req.logprobs === undefined ? null : await completionLogprobs(s, req.logprobs, req.echo ? ids : undefined, promptLp),
                     finish_reason: s.finishReason === "length" ? "length" : "stop",
@@ -142,17 +132,7 @@ export function createApp(options: ServerOptions): Hono {
         checkModel(req.model);
         const prompt = await engine.formatChat(req.messages, {addGenerationPrompt: true});
         const ids = await engine.tokenize(prompt);
-        const samples = await engine.generate({
-            prompt: ids,
-            n: req.n,
-            temperature: req.temperature,
-            topP: req.topP,
-            topK: req.topK,
-            seed: req.seed,
-            stop: req.stop,
-            maxTokens: req.maxTokens,
-            topLogprobs: req.topLogprobs,
-        });
+        const samples = await engine.generate({prompt: ids, ...req.sampling, maxTokens: req.maxTokens, topLogprobs: req.topLogprobs});
         const completionTokens = samples.reduce((a, s) => a + s.tokens.length, 0);
         return c.json({
             id: newId("chatcmpl"),
