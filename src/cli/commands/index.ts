@@ -13,13 +13,14 @@ import {register as split} from "./split.ts";
 import {register as stats} from "./stats.ts";
 import {register as exportCmd} from "./export.ts";
 import {labCommand} from "./lab.ts";
-import {evalPolicyCommand} from "./lab-eval.ts";
+import {evalPolicyCommand, evalPrmCommand} from "./lab-eval.ts";
 import {registerLabTraining} from "./lab-train.ts";
 
 function lab(program: Command): void {
     const group = labCommand();
     registerLabTraining(group);
     group.addCommand(evalPolicyCommand());
+    group.addCommand(evalPrmCommand());
     program.addCommand(group);
 }
 

@@ -42,3 +42,60 @@ export function evalPolicyCommand(): Command {
             }
         });
 }
+
+export function evalPrmCommand(): Command {
+    return new Command("eval-prm")
+        .description("measure a PRM on held-out lab problems against exact step truth: step ROC-AUC, lab-ProcessBench F1, Best-of-N vs maj@N vs greedy, the Qwen analyses, rating positions")
+        .requiredOption("--prm <spec>", "the PRM (e.g. llama:models/lab-prm.gguf)")
+        .option("--policy <file>", "policy GGUF that writes the candidates (default: models/lab-policy.gguf)")
+        .option("--problems <n>", "held-out problems", intOption(1), 200)
+        .option("--k <n>", "candidates per problem", intOption(1, 256), 16)
+        .option("--seed <s>", "seed", intOption(0), 0)
+        .option("--out <dir>", "report folder; candidates.jsonl there is reused by later runs", "stepwise-out/lab-eval-prm")
+        .option("--json", "print the summary as one JSON object")
+        .action(async (o) => {
+            const {mkdirSync, writeFileSync} = await import("node:fs");
+            const {join} = await import("node:path");
+            const {labCandidates} = await import("../../lab/eval/candidates.ts");
+            const {evaluateLabPrm} = await import("../../lab/eval/prm.ts");
+            const {computeThreshold} = await import("../../pipeline/threshold.ts");
+            const {createScorer} = await import("../../prm/index.ts");
+            const {writeBonReport} = await import("../../eval/bon/report.ts");
+            const {writeAnalyzeReport} = await import("../../eval/analyze/report.ts");
+            mkdirSync(o.out, {recursive: true});
+            const policy = o.policy ?? defaultPolicyPath();
+            const engine = await LlamaEngine.load(policy, {sequences: Math.min(16, o.k), contextSize: 1024});
+            const progress = createProgress("eval-prm: candidates");
+            let cands;
+            try {
+                cands = await labCandidates({engine, engineSpec: `llama:${policy}`, dir: o.out, problems: o.problems, k: o.k, seed: o.seed, onProgress: (d, t) => progress.update(d, t)});
+            } finally {
+                progress.stop();
+                await engine.close();
+            }
+            const tau = computeThreshold(cands.samples, {quantile: 0.02}).tau;
+            const scorer = await createScorer(o.prm);
+            const sp = createProgress("eval-prm: scoring");
+            try {
+                const ev = await evaluateLabPrm({samples: cands.samples, scorer, tau, greedyAccuracy: cands.greedyAccuracy, seed: o.seed, onProgress: (d, t) => sp.update(d, t)});
+                sp.stop();
+                await writeBonReport(ev.bon, join(o.out, "bon"));
+                await writeAnalyzeReport(ev.analyses, join(o.out, "analyze"), {prm: o.prm});
+                const top = Math.max(...ev.bon.sizes);
+                const atTop = Object.fromEntries(ev.bon.methods.map((m) => [m.id, m.points.find((p) => p.n === top)]));
+                const summary = {prm: o.prm, policy, tau, samples: ev.samples, questions: ev.questions, k: ev.candidates_per_question, step_auc: ev.step_auc, steps: ev.steps, greedy_accuracy: ev.greedy_accuracy, processbench: ev.processbench, bon_at_max_n: {n: top, ...atTop}};
+                writeFileSync(join(o.out, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+                if (o.json) console.log(JSON.stringify(summary));
+                else {
+                    const pct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : `${(100 * x).toFixed(1)}%`);
+                    console.log(`step ROC-AUC ${ev.step_auc.toFixed(3)} over ${ev.steps} steps (adaptive, τ=${tau.toPrecision(3)})`);
+                    for (const [name, m] of Object.entries(ev.processbench)) console.log(`lab-ProcessBench (${name}, threshold ${m.threshold.toFixed(3)}): acc_error ${pct(m.accError)} acc_correct ${pct(m.accCorrect)} F1 ${pct(m.f1)}`);
+                    console.log(`greedy ${pct(ev.greedy_accuracy)}; at N=${top}: ${ev.bon.methods.map((m) => `${m.label} ${m.points.find((p) => p.n === top)?.accuracy.toFixed(1)}%`).join(", ")}`);
+                    console.log(`report: ${o.out}`);
+                }
+            } finally {
+                sp.stop();
+                await scorer.close();
+            }
+        });
+}
