@@ -8,10 +8,11 @@ import pLimit from "p-limit";
 import type {Engine, Sample} from "../../engines/types.ts";
 import {checkAnswer, verifyProcess, type LabProblem} from "../domain/index.ts";
 import {histogram, type HistogramBin} from "../../report/plot.ts";
+import {policyPrompt} from "../policy/train.ts";
 
 /** Prompt of a lab problem for a stepwise lab policy (the format it was trained on). */
 export function labPrompt(problem: Pick<LabProblem, "question">): string {
-    return `${problem.question}\n`;
+    return policyPrompt(problem.question);
 }
 
 /** Sampling settings that fit lab solutions. */
