@@ -81,8 +81,12 @@ export default async function run(flags: string[]): Promise<void> {
     await engine.generate({prompt: prompts[0] + "First, 12 + 0 = 12, so", seed: 2, ...settings});
     const prefixEvaluations = engine.stats().prefixEvaluations - before;
 
-    // 4. The same through `stepwise serve` and the OpenAI engine (server in this process).
-    const server = await startServer({engine, port: 0, modelName: "bench"});
+    await engine.close();
+
+    // 4. The same through `stepwise serve` and the OpenAI engine (server in this process, fresh
+    //    engine so no prompt is already cached).
+    const served = await LlamaEngine.load(modelPath, {sequences: K, contextSize: 512});
+    const server = await startServer({engine: served, port: 0, modelName: "bench"});
     const client = await OpenAIEngine.connect({baseUrls: [server.url + "/v1"], model: "bench"});
     let httpTokens = 0;
     const t2 = performance.now();
@@ -94,7 +98,7 @@ export default async function run(flags: string[]): Promise<void> {
     const httpRate = httpTokens / httpSeconds;
     await client.close();
     await server.close();
-    await engine.close();
+    await served.close();
 
     const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
     console.log(
