@@ -20,6 +20,11 @@ import {writeStatsPlots} from "../pipeline/stats/plots.ts";
 import {labelSample, summarizeLabels, type LabelledRecord, type LabelSummary} from "../pipeline/label/index.ts";
 import {makeVerifier} from "../pipeline/label/verifiers.ts";
 import {readJsonlAll} from "../io/jsonl.ts";
+import {trainPrm} from "../prm/train.ts";
+import {createScorer} from "../prm/index.ts";
+import {evaluateLabPrm, type LabPrmEval} from "../lab/eval/prm.ts";
+import {bonMarkdown, writeBonReport} from "../eval/bon/report.ts";
+import {writeAnalyzeReport} from "../eval/analyze/report.ts";
 
 export interface DemoOptions {
     /** Output folder. Default `stepwise-out/demo-<timestamp>`. */
@@ -37,6 +42,10 @@ export interface DemoOptions {
     labelSamples?: number;
     /** Rollouts per step when labelling. Default 4. */
     rollouts?: number;
+    /** PRM GGUF to evaluate. Default models/lab-prm.gguf (skipped when absent and trainPrmMinutes is not set). */
+    prm?: string;
+    /** Train a PRM from the demo's own labels for this many minutes instead of using the shipped one. */
+    trainPrmMinutes?: number;
     onProgress?: (stage: string, done: number, total: number) => void;
     log?: (line: string) => void;
 }
@@ -48,6 +57,10 @@ export interface DemoResult {
 
 export function defaultPolicyPath(): string {
     return resolve(new URL("../../models/lab-policy.gguf", import.meta.url).pathname);
+}
+
+export function defaultPrmPath(): string {
+    return resolve(new URL("../../models/lab-prm.gguf", import.meta.url).pathname);
 }
 
 export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
@@ -158,6 +171,26 @@ async function demoWithEngine(
         labelCost[name] = summarizeLabels(labelled);
     }
 
+    // The PRM: the shipped one, or one trained here on the adaptive labels; its quality against the truth.
+    let prmPath = o.prm ?? defaultPrmPath();
+    if (o.trainPrmMinutes) {
+        prmPath = join(out, "demo-prm.gguf");
+        log(`demo: training a PRM for ${o.trainPrmMinutes} min on the adaptive labels`);
+        await trainPrm({data: [join(out, "labels-adaptive.jsonl")], out: prmPath, init: policy, minutes: o.trainPrmMinutes, quiet: true});
+    }
+    let prmEval: LabPrmEval | undefined;
+    if (existsSync(prmPath)) {
+        const scorer = await createScorer(`llama:${prmPath}`);
+        try {
+            const samples = await readJsonlAll<SampleRecord>(samplesPath);
+            prmEval = await evaluateLabPrm({samples, scorer, tau: th.tau, greedyAccuracy: ev.greedy_accuracy, seed, onProgress: (d, t) => o.onProgress?.("score", d, t)});
+        } finally {
+            await scorer.close();
+        }
+        await writeBonReport(prmEval.bon, join(out, "bon"));
+        await writeAnalyzeReport(prmEval.analyses, join(out, "analyze"), {prm: prmPath});
+    } else log(`demo: no PRM at ${prmPath}; skipping the PRM section`);
+
     const summary = {
         policy,
         problems: ev.n,
@@ -170,6 +203,16 @@ async function demoWithEngine(
         confidence: {tokens: ev.confidence.tokens, mean: ev.confidence.mean, quantiles: ev.confidence.quantiles, tau, tau_quantile: q},
         steps: Object.fromEntries(stats.report.strategies.map((st) => [st.label, {steps_per_sample: st.steps_per_sample.mean, tokens_per_step: st.tokens_per_step.mean}])),
         labelling: labelCost,
+        ...(prmEval
+            ? {
+                  prm: {
+                      path: prmPath,
+                      step_auc: prmEval.step_auc,
+                      processbench: prmEval.processbench,
+                      bon_at_max_n: Object.fromEntries(prmEval.bon.methods.map((m) => [m.id, m.points.at(-1)])),
+                  },
+              }
+            : {}),
     };
     writeFileSync(join(out, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
 
@@ -225,7 +268,8 @@ async function demoWithEngine(
             "```",
             ``,
         ]),
-        `Files: problems.jsonl, samples.jsonl (every token with its confidence), summary.json, confidence-histogram.svg/png, report.html.`,
+        ...(prmEval ? prmSection(prmEval, prmPath, pct) : []),
+        `Files: problems.jsonl, samples.jsonl (every token with its confidence), threshold.json, steps-*.jsonl, labels-*.jsonl, stats.json, summary.json, plots (.svg/.png), bon/ and analyze/ reports, report.html.`,
         ``,
     ].join("\n");
     writeFileSync(join(out, "report.md"), md);
@@ -247,6 +291,25 @@ async function demoWithEngine(
     writeFileSync(join(out, "report.html"), html);
     log(`demo: report in ${out} (chart ${chart.png})`);
     return {out, summary};
+}
+
+function prmSection(ev: LabPrmEval, path: string, pct: (x: number) => string): string[] {
+    const f = (m: {accError: number | null; accCorrect: number | null; f1: number | null; threshold: number}) =>
+        `acc on erroneous ${m.accError === null ? "–" : pct(m.accError)}, acc on correct ${m.accCorrect === null ? "–" : pct(m.accCorrect)}, F1 ${m.f1 === null ? "–" : pct(m.f1)} (threshold ${m.threshold.toFixed(3)})`;
+    return [
+        `## The PRM (\`${path.split("/").pop()}\`) against the lab's exact step truth`,
+        ``,
+        `- step-level ROC-AUC: ${ev.step_auc.toFixed(3)} over ${ev.steps} adaptive steps`,
+        `- lab-ProcessBench at 0.5: ${f(ev.processbench.at_half)}`,
+        ...(ev.processbench.best ? [`- lab-ProcessBench at the F1-best threshold: ${f(ev.processbench.best)}`] : []),
+        ``,
+        `### Best-of-N (accuracy %, ${ev.bon.subsets} random subsets per N, 95% intervals in bon/summary.json)`,
+        ``,
+        bonMarkdown(ev.bon, "bon/accuracy-vs-n").replace(/^# .*\n+/, ""),
+        ``,
+        `The Qwen paper's analyses and AdaptiveStep's rating-position test: [analyze/report.md](analyze/report.md).`,
+        ``,
+    ];
 }
 
 function pickExamples(ev: PolicyEval, count: number): Array<{r: PolicyEval["results"][number]; i: number}> {

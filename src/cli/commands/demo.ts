@@ -2,7 +2,7 @@
 import type {Command} from "commander";
 import {runDemo} from "../../demo/run.ts";
 import {createProgress} from "../progress.ts";
-import {intOption} from "../options.ts";
+import {floatOption, intOption} from "../options.ts";
 
 export function register(program: Command): void {
     program
@@ -13,15 +13,19 @@ export function register(program: Command): void {
         .option("--problems <n>", "held-out lab problems", intOption(1), 40)
         .option("--k <n>", "samples per problem", intOption(1, 64), 8)
         .option("--seed <s>", "seed", intOption(0), 0)
+        .option("--prm <file>", "PRM GGUF to evaluate (default: models/lab-prm.gguf)")
+        .option("--train-prm <minutes>", "train a PRM on the demo's own adaptive labels for this long instead of using the shipped one", floatOption(0.1))
         .action(async (o) => {
-            const progress = createProgress("demo: sampling");
+            const progress = createProgress("demo");
             const {out, summary} = await runDemo({
                 out: o.out,
                 policy: o.policy,
                 problems: o.problems,
                 k: o.k,
                 seed: o.seed,
-                onProgress: (_s, d, t) => progress.update(d, t),
+                prm: o.prm,
+                trainPrmMinutes: o.trainPrm,
+                onProgress: (_stage, d, t) => progress.update(d, t),
                 log: (l) => console.error(l),
             });
             progress.stop();
