@@ -26,6 +26,7 @@ export function register(program: Command): void {
         .option("--seed <s>", "seed; each step's rollouts derive theirs from it, the sample id and the step", intOption(0), 0)
         .option("--concurrency <n>", "samples labelled at once", intOption(1, 1024), 2)
         .option("--limit <n>", "only the first n samples", intOption(1))
+        .option("--shard <i/n>", "only records i, i+n, i+2n, … (0-based): run n processes side by side, each with its own --out")
         .option("--lab-truth", "attach the lab's exact step truth and report how MC labels compare with it")
         .option("--json", "print the summary as one JSON object")
         .addHelpText(
@@ -41,6 +42,12 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
         )
         .action(async (o) => {
             if (o.search !== "linear" && o.search !== "binary") throw new StepwiseError(`--search: expected linear or binary, got "${o.search}"`);
+            let shard: {index: number; count: number} | undefined;
+            if (o.shard !== undefined) {
+                const m = /^(\d+)\/(\d+)$/.exec(o.shard);
+                if (!m || Number(m[1]) >= Number(m[2])) throw new StepwiseError(`--shard: expected I/N with 0 ≤ I < N, got "${o.shard}"`);
+                shard = {index: Number(m[1]), count: Number(m[2])};
+            }
             if (o.minCorrect > o.k) throw new StepwiseError(`--min-correct (${o.minCorrect}) cannot exceed --k (${o.k})`);
             const engine = await createEngine(o.engine);
             const progress = createProgress("label");
@@ -61,6 +68,7 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                     seed: o.seed,
                     concurrency: o.concurrency,
                     limit: o.limit,
+                    shard,
                     labTruth: o.labTruth,
                     onProgress: (d, t) => progress.update(d, t),
                 });

@@ -130,6 +130,8 @@ export interface LabelFileOptions extends LabelOptions {
     /** Samples labelled at once. Default 2. */
     concurrency?: number;
     limit?: number;
+    /** Label only the records whose index i has i % count === index (run shards in parallel processes). */
+    shard?: {index: number; count: number};
     onProgress?: (done: number, total: number) => void;
 }
 
@@ -183,7 +185,10 @@ export async function labelFile(o: LabelFileOptions): Promise<LabelSummary> {
         );
     const done = new Set(existing.map((r) => r.id));
     const inputs: StepsRecord[] = [];
+    let index = -1;
     for await (const {record, line} of readJsonl(o.input)) {
+        index++;
+        if (o.shard && index % o.shard.count !== o.shard.index) continue;
         if (o.limit !== undefined && inputs.length >= o.limit) break;
         for (const f of ["id", "question", "prompt", "text", "steps"] as const)
             if (!(f in record)) throw new StepwiseError(`${o.input}:${line}: missing field "${f}" (label reads the output of \`stepwise split\`)`);
