@@ -3,7 +3,8 @@
 # sample → threshold → split (adaptive) → label (MC hard labels, all savers) → train-prm.
 # Every stage resumes, so a killed run continues when started again.
 #   scripts/make-lab-prm.sh [WORKDIR] [SPLIT=adaptive] [LABELS=hard] [MINUTES=15] [OUT=models/lab-prm.gguf]
-# Environment: PROBLEMS (1200), SAMPLES per problem (4), POLICY (models/lab-policy.gguf).
+# Environment: PROBLEMS (1200), SAMPLES per problem (4), POLICY (models/lab-policy.gguf),
+# SHARDS (2: labelling processes side by side, one per core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-.stepwise-cache/lab-prm}
@@ -24,7 +25,13 @@ $sw sample --engine llama:$policy --data "$work/problems.jsonl" --n "$n" --max-t
 tau=()
 [ "$split" = adaptive ] && tau=(--threshold "$work/threshold.json")
 $sw split --samples "$work/samples.jsonl" --strategy "$split" "${tau[@]}" --out "$work/steps-$split.jsonl"
-$sw label --engine llama:$policy --in "$work/steps-$split.jsonl" --out "$work/labels-$split.jsonl" \
-    --k 8 --savers --max-tokens 200 --lab-truth --concurrency 2
-$sw train-prm --data "$work/labels-$split.jsonl" --labels "$labels" --init "$policy" --out "$out" \
+shards=${SHARDS:-2}
+data=()
+for ((i = 0; i < shards; i++)); do
+    $sw label --engine llama:$policy --in "$work/steps-$split.jsonl" --out "$work/labels-$split-$i.jsonl" \
+        --k 8 --savers --max-tokens 200 --lab-truth --concurrency 4 --shard "$i/$shards" &
+    data+=(--data "$work/labels-$split-$i.jsonl")
+done
+wait
+$sw train-prm "${data[@]}" --labels "$labels" --init "$policy" --out "$out" \
     --minutes "$minutes" --checkpoint-dir "$work/train-$split-$labels"
