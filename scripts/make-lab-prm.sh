@@ -27,11 +27,13 @@ tau=()
 $sw split --samples "$work/samples.jsonl" --strategy "$split" "${tau[@]}" --out "$work/steps-$split.jsonl"
 shards=${SHARDS:-2}
 data=()
+pids=()
 for ((i = 0; i < shards; i++)); do
     $sw label --engine llama:$policy --in "$work/steps-$split.jsonl" --out "$work/labels-$split-$i.jsonl" \
         --k 8 --savers --max-tokens 200 --lab-truth --concurrency 4 --shard "$i/$shards" &
+    pids+=($!)
     data+=(--data "$work/labels-$split-$i.jsonl")
 done
-wait
+for pid in "${pids[@]}"; do wait "$pid"; done # a failed shard stops the script (set -e)
 $sw train-prm "${data[@]}" --labels "$labels" --init "$policy" --out "$out" \
     --minutes "$minutes" --checkpoint-dir "$work/train-$split-$labels"
