@@ -42,14 +42,7 @@ export interface Step {
 }
 
 /** A sample cut into steps (`stepwise split`). Same id as its SampleRecord. */
-export interface StepsRecord {
-    id: string;
-    question_id: string;
-    sample_index: number;
-    question: string;
-    prompt: string;
-    text: string;
-    gold?: string;
+export interface StepsRecord extends Pick<SampleRecord, "id" | "question_id" | "sample_index" | "question" | "prompt" | "text" | "gold"> {
     /** Split strategy, e.g. "adaptive", "newline", "fixed:16". */
     strategy: string;
     /** Threshold τ used by the adaptive strategy. */
