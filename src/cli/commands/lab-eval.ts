@@ -16,6 +16,7 @@ export function evalPolicyCommand(): Command {
         .option("--seed <s>", "problem and sampling seed", intOption(0), 0)
         .option("--preset <name>", "lab preset of the problems", "policy")
         .option("--json", "print one JSON object (greedy_accuracy, pass_at_16, accuracy_by_ops, n, ...)")
+        .option("--out <dir>", "also write summary.json and the confidence histogram (SVG and PNG) here")
         .action(async (o) => {
             const model = o.model ?? defaultPolicyPath();
             const problems = generateProblems(o.n, {seed: 2000 + o.seed, split: "heldout", preset: o.preset});
@@ -26,6 +27,17 @@ export function evalPolicyCommand(): Command {
                 progress.stop();
                 const {results, ...figures} = ev;
                 void results;
+                if (o.out) {
+                    const {mkdirSync, writeFileSync} = await import("node:fs");
+                    const {join} = await import("node:path");
+                    const {renderChart, histogramSpec} = await import("../../report/plot.ts");
+                    mkdirSync(o.out, {recursive: true});
+                    writeFileSync(join(o.out, "summary.json"), JSON.stringify({model, ...figures}, null, 2) + "\n");
+                    await renderChart(
+                        histogramSpec(ev.confidence.histogram, {title: `Token confidences of ${model.split("/").pop()} (${ev.confidence.tokens} tokens, T=1 samples)`, xTitle: "confidence p(token | prefix)", logY: true}),
+                        join(o.out, "confidence-histogram"),
+                    );
+                }
                 if (o.json) console.log(JSON.stringify({model, ...figures}));
                 else {
                     const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
