@@ -5,7 +5,7 @@
  * (so the same samples come back) and only the missing ones are written.
  */
 import pLimit from "p-limit";
-import type {Engine} from "../engines/types.ts";
+import {StepwiseError, type Engine} from "../engines/types.ts";
 import {deriveSeed, hashString} from "../util/rng.ts";
 import {readQuestions, type DatasetFields, type QuestionRow} from "../io/dataset.ts";
 import {JsonlWriter, readJsonlTolerant} from "../io/jsonl.ts";
@@ -53,6 +53,9 @@ export function renderPrompt(template: string, question: string): string {
 export async function sampleDataset(o: SampleOptions): Promise<SampleSummary> {
     const {records: existing, droppedTornLine} = readJsonlTolerant<SampleRecord>(o.out);
     if (droppedTornLine) process.stderr.write(`[stepwise] ${o.out}: dropped a torn last line left by an interrupted run\n`);
+    const temperature = o.temperature ?? 1;
+    const mixed = existing.find((r) => r.temperature !== temperature);
+    if (mixed) throw new StepwiseError(`${o.out}: holds samples at temperature ${mixed.temperature}, not ${temperature}; use another --out`);
     const done = new Set(existing.map((r) => r.id));
     const rows: QuestionRow[] = [];
     for await (const row of readQuestions(o.data, o.fields)) {
@@ -62,7 +65,6 @@ export async function sampleDataset(o: SampleOptions): Promise<SampleSummary> {
     const writer = new JsonlWriter(o.out);
     const template = o.template ?? "{question}\n";
     const baseSeed = o.seed ?? 0;
-    const temperature = o.temperature ?? 1;
     const limit = pLimit(o.concurrency ?? 4);
     let finished = 0;
     let written = 0;

@@ -5,7 +5,7 @@ import {generateProblems} from "../../lab/domain/index.ts";
 import {evaluatePolicy} from "../../lab/eval/policy.ts";
 import {defaultPolicyPath} from "../../demo/run.ts";
 import {createProgress} from "../progress.ts";
-import {intOption} from "../options.ts";
+import {floatOption, intOption} from "../options.ts";
 
 export function evalPolicyCommand(): Command {
     return new Command("eval-policy")
@@ -62,8 +62,9 @@ export function evalPrmCommand(): Command {
         .option("--policy <file>", "policy GGUF that writes the candidates (default: models/lab-policy.gguf)")
         .option("--problems <n>", "held-out problems", intOption(1), 200)
         .option("--k <n>", "candidates per problem", intOption(1, 256), 16)
+        .option("--temperature <t>", "sampling temperature of the candidates", floatOption(0, 10), 1)
         .option("--seed <s>", "seed", intOption(0), 0)
-        .option("--out <dir>", "report folder; candidates.jsonl there is reused by later runs", "stepwise-out/lab-eval-prm")
+        .option("--out <dir>", "report folder; candidates.jsonl there is reused by later runs with the same settings", "stepwise-out/lab-eval-prm")
         .option("--json", "print the summary as one JSON object")
         .action(async (o) => {
             const {mkdirSync, writeFileSync} = await import("node:fs");
@@ -80,7 +81,7 @@ export function evalPrmCommand(): Command {
             const progress = createProgress("eval-prm: candidates");
             let cands;
             try {
-                cands = await labCandidates({engine, engineSpec: `llama:${policy}`, dir: o.out, problems: o.problems, k: o.k, seed: o.seed, onProgress: (d, t) => progress.update(d, t)});
+                cands = await labCandidates({engine, engineSpec: `llama:${policy}`, dir: o.out, problems: o.problems, k: o.k, seed: o.seed, temperature: o.temperature, onProgress: (d, t) => progress.update(d, t)});
             } finally {
                 progress.stop();
                 await engine.close();
@@ -95,7 +96,7 @@ export function evalPrmCommand(): Command {
                 await writeAnalyzeReport(ev.analyses, join(o.out, "analyze"), {prm: o.prm});
                 const top = Math.max(...ev.bon.sizes);
                 const atTop = Object.fromEntries(ev.bon.methods.map((m) => [m.id, m.points.find((p) => p.n === top)]));
-                const summary = {prm: o.prm, policy, tau, samples: ev.samples, questions: ev.questions, k: ev.candidates_per_question, step_auc: ev.step_auc, steps: ev.steps, greedy_accuracy: ev.greedy_accuracy, processbench: ev.processbench, bon_at_max_n: {n: top, ...atTop}};
+                const summary = {prm: o.prm, policy, temperature: o.temperature, tau, samples: ev.samples, questions: ev.questions, k: ev.candidates_per_question, step_auc: ev.step_auc, steps: ev.steps, greedy_accuracy: ev.greedy_accuracy, processbench: ev.processbench, bon_at_max_n: {n: top, ...atTop}};
                 writeFileSync(join(o.out, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
                 if (o.json) console.log(JSON.stringify(summary));
                 else {

@@ -1,5 +1,5 @@
 /**
- * Policy candidates for lab evaluations: k samples (temperature 1) and one greedy solution per
+ * Policy candidates for lab evaluations: k samples (temperature 1 unless told) and one greedy solution per
  * held-out problem, written as SampleRecords (resumable) so PRM evaluations can reuse them.
  */
 import {writeFileSync, existsSync} from "node:fs";
@@ -17,12 +17,12 @@ export interface LabCandidates {
     greedyAccuracy: number;
 }
 
-export async function labCandidates(o: {engine: Engine; engineSpec: string; dir: string; problems: number; k: number; seed?: number; onProgress?: (d: number, t: number) => void}): Promise<LabCandidates> {
+export async function labCandidates(o: {engine: Engine; engineSpec: string; dir: string; problems: number; k: number; seed?: number; temperature?: number; onProgress?: (d: number, t: number) => void}): Promise<LabCandidates> {
     const problems = generateProblems(o.problems, {seed: 3000 + (o.seed ?? 0), split: "heldout"});
     const data = join(o.dir, "problems.jsonl");
     if (!existsSync(data)) writeFileSync(data, problems.map((p) => JSON.stringify(p)).join("\n") + "\n");
     const out = join(o.dir, "candidates.jsonl");
-    await sampleDataset({engine: o.engine, engineSpec: o.engineSpec, data, out, n: o.k, temperature: 1, maxTokens: LAB_MAX_TOKENS, topLogprobs: 0, seed: o.seed ?? 0, concurrency: 2, onProgress: o.onProgress});
+    await sampleDataset({engine: o.engine, engineSpec: o.engineSpec, data, out, n: o.k, temperature: o.temperature ?? 1, maxTokens: LAB_MAX_TOKENS, topLogprobs: 0, seed: o.seed ?? 0, concurrency: 2, onProgress: o.onProgress});
     const samples = await readJsonlAll<SampleRecord>(out);
     let greedyRight = 0;
     for (const p of problems) {
