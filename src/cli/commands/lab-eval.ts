@@ -1,5 +1,6 @@
 /** `stepwise lab eval-policy`: is a policy useful for PRM work? */
 import {Command} from "commander";
+import {StepwiseError} from "../../engines/types.ts";
 import {LlamaEngine} from "../../engines/llama/engine.ts";
 import {generateProblems} from "../../lab/domain/index.ts";
 import {evaluatePolicy} from "../../lab/eval/policy.ts";
@@ -63,6 +64,7 @@ export function evalPrmCommand(): Command {
         .option("--problems <n>", "held-out problems", intOption(1), 200)
         .option("--k <n>", "candidates per problem", intOption(1, 256), 16)
         .option("--temperature <t>", "sampling temperature of the candidates", floatOption(0, 10), 1)
+        .option("--positions <scheme>", "where scores are read for AUC, ProcessBench and Best-of-N: adaptive or newline (e.g. for a PRM trained on line-break steps)", "adaptive")
         .option("--seed <s>", "seed", intOption(0), 0)
         .option("--out <dir>", "report folder; candidates.jsonl there is reused by later runs with the same settings", "stepwise-out/lab-eval-prm")
         .option("--json", "print the summary as one JSON object")
@@ -90,18 +92,19 @@ export function evalPrmCommand(): Command {
             const scorer = await createScorer(o.prm);
             const sp = createProgress("eval-prm: scoring");
             try {
-                const ev = await evaluateLabPrm({samples: cands.samples, scorer, tau, greedyAccuracy: cands.greedyAccuracy, seed: o.seed, onProgress: (d, t) => sp.update(d, t)});
+                if (o.positions !== "adaptive" && o.positions !== "newline") throw new StepwiseError(`--positions: expected adaptive or newline, got "${o.positions}"`);
+                const ev = await evaluateLabPrm({samples: cands.samples, scorer, tau, scheme: o.positions, greedyAccuracy: cands.greedyAccuracy, seed: o.seed, onProgress: (d, t) => sp.update(d, t)});
                 sp.stop();
                 await writeBonReport(ev.bon, join(o.out, "bon"));
                 await writeAnalyzeReport(ev.analyses, join(o.out, "analyze"), {prm: o.prm});
                 const top = Math.max(...ev.bon.sizes);
                 const atTop = Object.fromEntries(ev.bon.methods.map((m) => [m.id, m.points.find((p) => p.n === top)]));
-                const summary = {prm: o.prm, policy, temperature: o.temperature, tau, samples: ev.samples, questions: ev.questions, k: ev.candidates_per_question, step_auc: ev.step_auc, steps: ev.steps, greedy_accuracy: ev.greedy_accuracy, processbench: ev.processbench, bon_at_max_n: {n: top, ...atTop}};
+                const summary = {prm: o.prm, policy, temperature: o.temperature, positions: ev.scheme, tau, samples: ev.samples, questions: ev.questions, k: ev.candidates_per_question, step_auc: ev.step_auc, steps: ev.steps, greedy_accuracy: ev.greedy_accuracy, processbench: ev.processbench, bon_at_max_n: {n: top, ...atTop}};
                 writeFileSync(join(o.out, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
                 if (o.json) console.log(JSON.stringify(summary));
                 else {
                     const pct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : `${(100 * x).toFixed(1)}%`);
-                    console.log(`step ROC-AUC ${ev.step_auc.toFixed(3)} over ${ev.steps} steps (adaptive, τ=${tau.toPrecision(3)})`);
+                    console.log(`step ROC-AUC ${ev.step_auc.toFixed(3)} over ${ev.steps} steps (${ev.scheme}, τ=${tau.toPrecision(3)})`);
                     for (const [name, m] of Object.entries(ev.processbench)) console.log(`lab-ProcessBench (${name}, threshold ${m.threshold.toFixed(3)}): acc_error ${pct(m.accError)} acc_correct ${pct(m.accCorrect)} F1 ${pct(m.f1)}`);
                     console.log(`greedy ${pct(ev.greedy_accuracy)}; at N=${top}: ${ev.bon.methods.map((m) => `${m.label} ${m.points.find((p) => p.n === top)?.accuracy.toFixed(1)}%`).join(", ")}`);
                     console.log(`report: ${o.out}`);

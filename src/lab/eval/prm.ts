@@ -1,8 +1,9 @@
 /**
  * How good a PRM is on the lab, against exact ground truth. From policy samples of held-out
  * problems (several per problem) and a PRM:
- * - step-level ROC-AUC of the PRM score against true step correctness (adaptive steps up to and
- *   including the first wrong one: after it, "correct" is undefined);
+ * - step-level ROC-AUC of the PRM score against true step correctness (adaptive steps, or line
+ *   breaks with `scheme: "newline"`, up to and including the first wrong one: after it, "correct"
+ *   is undefined);
  * - lab-ProcessBench: first step below the threshold vs the true first wrong step (acc on erroneous,
  *   acc on correct, F1), at 0.5 and at the F1-best threshold;
  * - Best-of-N with every aggregation, maj@N and pass@N, against the policy's greedy accuracy;
@@ -34,6 +35,8 @@ export interface LabPrmEvalOptions {
     scorer: Pick<StepScorer, "scoreSteps">;
     /** τ of the adaptive split. */
     tau: number;
+    /** Where the PRM's scores are read for the AUC, ProcessBench and Best-of-N: adaptive steps (default) or line breaks. */
+    scheme?: "adaptive" | "newline";
     /** The policy's greedy accuracy on the same problems, shown beside Best-of-N. */
     greedyAccuracy?: number;
     subsets?: number;
@@ -44,6 +47,7 @@ export interface LabPrmEvalOptions {
 
 export interface LabPrmEval {
     samples: number;
+    scheme: "adaptive" | "newline";
     questions: number;
     candidates_per_question: number;
     /** Steps compared for the AUC, and the AUC. */
@@ -70,11 +74,12 @@ export async function evaluateLabPrm(o: LabPrmEvalOptions): Promise<LabPrmEval> 
     const truths: number[] = [];
     const pb: Array<{scores: number[]; label: number}> = [];
     const splits = {name: "lab", samples: [] as Array<{id: string; where: string; label: number; scores: number[]; finalAnswerCorrect: boolean}>};
+    const scheme = o.scheme ?? "adaptive";
     for (const c of positioned) {
         const s = byId.get(c.id)!;
-        const steps = splitSample(s, {kind: "adaptive", tau: o.tau});
+        const steps = splitSample(s, scheme === "adaptive" ? {kind: "adaptive", tau: o.tau} : {kind: "newline"});
         const truth = labTruth({question: s.question, text: s.text, steps});
-        const sc = c.scores.adaptive;
+        const sc = c.scores[scheme];
         truth.correct.forEach((t, i) => {
             if (t === null) return;
             scores.push(sc[i]);
@@ -105,7 +110,7 @@ export async function evaluateLabPrm(o: LabPrmEvalOptions): Promise<LabPrmEval> 
         answer: null,
         gold: c.gold,
         correct: c.correct,
-        stepScores: c.scores.adaptive,
+        stepScores: c.scores[scheme],
         where: c.id,
     }));
     const {questions, stats} = buildQuestions(candidates, labGrader);
@@ -117,6 +122,7 @@ export async function evaluateLabPrm(o: LabPrmEvalOptions): Promise<LabPrmEval> 
     });
     return {
         samples: o.samples.length,
+        scheme,
         questions: questions.length,
         candidates_per_question: perQuestion,
         steps: scores.length,
