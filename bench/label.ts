@@ -25,7 +25,9 @@ const CONFIGS: Array<{name: string; settings: LabelSettings}> = [
     {name: "stop-after-negative", settings: {stopAfterNegative: true}},
     {name: "early-stop", settings: {stopAfterNegative: false, earlyStop: true}},
     {name: "binary-search", settings: {search: "binary"}},
-    {name: "all-savers", settings: {stopAfterNegative: true, earlyStop: true, search: "binary"}},
+    {name: "binary-search+early-stop", settings: {stopAfterNegative: true, earlyStop: true, search: "binary"}},
+    // what `stepwise label --savers` runs
+    {name: "all-savers", settings: {stopAfterNegative: true, earlyStop: true, chunk: 1, search: "hybrid"}},
 ];
 
 export default async function run(flags: string[]): Promise<void> {

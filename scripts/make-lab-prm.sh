@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds models/lab-prm.gguf from the shipped lab policy with the stepwise CLI alone:
-# sample → threshold → split (adaptive) → label (MC hard labels, all savers) → train-prm.
+# sample → threshold → split (adaptive) → label (MC hard labels; early stop + binary search, as the
+# shipped model's labels were made) → train-prm.
 # Every stage resumes, so a killed run continues when started again.
 #   scripts/make-lab-prm.sh [WORKDIR] [SPLIT=adaptive] [LABELS=hard] [MINUTES=15] [OUT=models/lab-prm.gguf]
 # Environment: PROBLEMS (1200), SAMPLES per problem (4), POLICY (models/lab-policy.gguf),
@@ -30,7 +31,7 @@ data=()
 pids=()
 for ((i = 0; i < shards; i++)); do
     $sw label --engine llama:$policy --in "$work/steps-$split.jsonl" --out "$work/labels-$split-$i.jsonl" \
-        --k 8 --savers --max-tokens 200 --lab-truth --concurrency 4 --shard "$i/$shards" &
+        --k 8 --early-stop --search binary --max-tokens 200 --lab-truth --concurrency 4 --shard "$i/$shards" &
     pids+=($!)
     data+=(--data "$work/labels-$split-$i.jsonl")
 done

@@ -55,6 +55,9 @@ test("savers: early stop, stop-after-negative and binary search cut rollouts and
         const a = await labelSample(rec, {engine, verifier: "lab", verify, k: 8, stopAfterNegative: false});
         const b = await labelSample(rec, {engine, verifier: "lab", verify, k: 8, earlyStop: true, search: "binary"});
         const c = await labelSample(rec, {engine, verifier: "lab", verify, k: 8, earlyStop: true});
+        const h = await labelSample(rec, {engine, verifier: "lab", verify, k: 8, earlyStop: true, chunk: 1, search: "hybrid"});
+        assert.equal(h.first_negative, a.first_negative, "hybrid search finds naive's first negative");
+        assert.ok(h.cost.rollouts <= a.cost.rollouts);
         naive += a.cost.rollouts;
         saved += b.cost.rollouts;
         if (a.first_negative === b.first_negative) agree++;

@@ -19,8 +19,8 @@ export function register(program: Command): void {
         .option("--no-stop-after-negative", "keep labelling after a sample's first negative step (the Qwen recipe stops there)")
         .option("--early-stop", "stop sampling a step as soon as min-correct rollouts succeeded (hard labels; soft labels of such steps are null)")
         .option("--chunk <n>", "rollouts per request when early stopping", intOption(1), 2)
-        .option("--search <mode>", "linear (every step in order) or binary (first negative by binary search, OmegaPRM)", "linear")
-        .option("--savers", "all cost savers: --early-stop --search binary (stop-after-negative is on by default)")
+        .option("--search <mode>", "linear (every step in order), binary (first negative by binary search, OmegaPRM), or hybrid (binary search on wrong-answer samples, linear on right-answer ones)", "linear")
+        .option("--savers", "all cost savers: --early-stop --chunk 1 --search hybrid (stop-after-negative is on by default)")
         .option("--temperature <t>", "rollout temperature", floatOption(0, 10), 1)
         .option("--max-tokens <n>", "most tokens per rollout", intOption(1), 256)
         .option("--seed <s>", "seed; each step's rollouts derive theirs from it, the sample id and the step", intOption(0), 0)
@@ -41,7 +41,7 @@ Each record adds: hard (1/0/null per step), soft (fraction correct or null), rol
 first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluations}, method.`,
         )
         .action(async (o) => {
-            if (o.search !== "linear" && o.search !== "binary") throw new StepwiseError(`--search: expected linear or binary, got "${o.search}"`);
+            if (!["linear", "binary", "hybrid"].includes(o.search)) throw new StepwiseError(`--search: expected linear, binary or hybrid, got "${o.search}"`);
             let shard: {index: number; count: number} | undefined;
             if (o.shard !== undefined) {
                 const m = /^(\d+)\/(\d+)$/.exec(o.shard);
@@ -61,8 +61,8 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                     minCorrect: o.minCorrect,
                     stopAfterNegative: o.stopAfterNegative,
                     earlyStop: o.earlyStop || o.savers,
-                    chunk: o.chunk,
-                    search: o.savers ? "binary" : o.search,
+                    chunk: o.savers ? 1 : o.chunk,
+                    search: o.savers ? "hybrid" : o.search,
                     temperature: o.temperature,
                     maxTokens: o.maxTokens,
                     seed: o.seed,

@@ -19,7 +19,7 @@ import {JsonlWriter, readJsonl, readJsonlTolerant} from "../../io/jsonl.ts";
 import {deriveSeed, hashString} from "../../util/rng.ts";
 import type {LabelRecord, StepsRecord} from "../records.ts";
 import {estimateStep, type RolloutSettings, type StepEstimate} from "./estimate.ts";
-import {binarySearch, linearSearch, type SearchMode} from "./strategies.ts";
+import {binarySearch, hybridSearch, linearSearch, type SearchMode} from "./strategies.ts";
 import {makeVerifier, type Verifier, type VerifierName} from "./verifiers.ts";
 import {compareWithTruth, labTruth, type StepTruth, type TruthAgreement} from "./truth.ts";
 
@@ -110,7 +110,7 @@ export async function labelSample(record: StepsRecord, o: LabelOptions & {verify
         estimate,
         sampleCorrect: () => o.verify({question: record.question, gold: record.gold, solution: record.text}),
     };
-    const labels = s.search === "binary" ? await binarySearch(ctx) : await linearSearch(ctx, s.stopAfterNegative);
+    const labels = s.search === "binary" ? await binarySearch(ctx) : s.search === "hybrid" ? await hybridSearch(ctx) : await linearSearch(ctx, s.stopAfterNegative);
     const out: LabelledRecord = {
         ...record,
         hard: labels.hard,

@@ -6,11 +6,15 @@
  *   prefix only falls once, at the first error: a sample whose own final answer is right is all
  *   positive, one whose answer is wrong has a negative last step, and the search halves the
  *   interval between the last known positive and the first known negative. O(log M) estimates
- *   instead of O(M).
+ *   instead of O(M);
+ * - `hybrid`: binary search on samples whose own final answer is wrong, and a linear scan (stopping
+ *   after the first negative) on samples whose answer is right, so that value dips inside right
+ *   solutions — which binary search assumes away — are still found. With early stopping the scan of
+ *   a right solution costs about one rollout per step.
  */
 import type {StepEstimate} from "./estimate.ts";
 
-export type SearchMode = "linear" | "binary";
+export type SearchMode = "linear" | "binary" | "hybrid";
 
 export interface StepLabels {
     hard: Array<0 | 1 | null>;
@@ -76,4 +80,8 @@ export async function binarySearch(c: SearchContext): Promise<StepLabels> {
     }
     labels.firstNegative = lo;
     return labels;
+}
+
+export async function hybridSearch(c: SearchContext): Promise<StepLabels> {
+    return c.sampleCorrect() ? linearSearch(c, true) : binarySearch(c);
 }
