@@ -162,7 +162,7 @@ async function demoWithEngine(
         const labelled: LabelledRecord[] = [];
         let done = 0;
         for (const r of records) {
-            const rec = await labelSample(r, {engine, verifier: "lab", verify, k: o.rollouts ?? 4, earlyStop: true, search: "binary", maxTokens: LAB_MAX_TOKENS, labTruth: true, seed});
+            const rec = await labelSample(r, {engine, verifier: "lab", verify, k: o.rollouts ?? 4, earlyStop: true, chunk: 1, search: "hybrid", maxTokens: LAB_MAX_TOKENS, labTruth: true, seed});
             lw.write(rec);
             labelled.push(rec);
             o.onProgress?.(`label ${name}`, ++done, records.length);
@@ -249,7 +249,7 @@ async function demoWithEngine(
         ``,
         statsMarkdown(stats.report),
         ``,
-        `## Monte-Carlo labelling (${o.rollouts ?? 4} rollouts per step, early stop + binary search), against the lab's exact step truth`,
+        `## Monte-Carlo labelling (${o.rollouts ?? 4} rollouts per step, all savers: hybrid search + early stop), against the lab's exact step truth`,
         ``,
         `| split | samples | rollouts / sample | tokens / sample | first negative = true first error | false negatives | false positives |`,
         `|---|---|---|---|---|---|---|`,
