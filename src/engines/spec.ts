@@ -2,13 +2,14 @@
  * Engine specs: one string that says which model to run and where.
  *
  * ```text
- * llama:PATH[?threads=N&contextSize=N&sequences=N&batchSize=N]
+ * llama:PATH[?threads=N&contextSize=N&sequences=N&batchSize=N&kv=F32|F16]
  * openai:URL[,URL...][?model=NAME&concurrency=N&timeout=SECONDS&retries=N&key=KEY&balance=least-in-flight|round-robin&maxN=N&probeMissing=error|bound]
  * ```
  *
  * - `llama:./models/tiny.gguf` — a GGUF file run in-process by node-llama-cpp.
  *   `threads` (default 1), `contextSize` (tokens per sequence), `sequences` (parallel
- *   sequences, default 8), `batchSize`.
+ *   sequences, default 8), `batchSize`, `kv` (KV cache type: F32 for exact probabilities, the
+ *   default for models under 2 GB; F16 halves the memory of large models).
  * - `openai:http://127.0.0.1:8000/v1?model=Qwen/Qwen2.5-Math-7B-Instruct` — an OpenAI-compatible
  *   server (vLLM, SGLang, llama.cpp server, `stepwise serve`). Several comma-separated URLs
  *   serving the same model are load-balanced (`openai:http://a:8000/v1,http://b:8000/v1?...`).
@@ -34,7 +35,7 @@ import type {LlamaEngineOptions} from "./llama/engine.ts";
 export const ENGINE_SPEC_FORMS = "llama:PATH[?threads=N&contextSize=N&sequences=N] or openai:URL[,URL...][?model=NAME&concurrency=N&timeout=S&retries=N&key=KEY]";
 
 export type EngineSpec =
-    | {kind: "llama"; path: string; options: Pick<LlamaEngineOptions, "threads" | "contextSize" | "sequences" | "batchSize">}
+    | {kind: "llama"; path: string; options: Pick<LlamaEngineOptions, "threads" | "contextSize" | "sequences" | "batchSize" | "kvCacheType">}
     | {kind: "openai"; urls: string[]; options: Omit<OpenAIEngineOptions, "baseUrls">};
 
 /** Per-kind defaults merged under the spec's own parameters (the spec wins). */
@@ -43,7 +44,7 @@ export interface CreateEngineOptions {
     openai?: Partial<OpenAIEngineOptions>;
 }
 
-const LLAMA_PARAMS = ["threads", "contextSize", "sequences", "batchSize"] as const;
+const LLAMA_PARAMS = ["threads", "contextSize", "sequences", "batchSize", "kv"] as const;
 const OPENAI_PARAMS = ["model", "concurrency", "timeout", "retries", "key", "balance", "maxN", "probeMissing"] as const;
 
 function positiveInt(spec: string, name: string, value: string, min = 1): number {
@@ -78,7 +79,12 @@ export function parseEngineSpec(spec: string): EngineSpec {
         const {body, params} = splitQuery(spec, rest, LLAMA_PARAMS);
         if (body === "") throw new StepwiseError(`engine spec "${spec}": no model path (expected ${ENGINE_SPEC_FORMS})`);
         const options: Extract<EngineSpec, {kind: "llama"}>["options"] = {};
-        for (const [key, value] of params) options[key as (typeof LLAMA_PARAMS)[number]] = positiveInt(spec, key, value);
+        for (const [key, value] of params) {
+            if (key === "kv") {
+                if (value !== "F32" && value !== "F16") throw new StepwiseError(`engine spec "${spec}": kv must be F32 or F16, got "${value}"`);
+                options.kvCacheType = value;
+            } else options[key as "threads" | "contextSize" | "sequences" | "batchSize"] = positiveInt(spec, key, value);
+        }
         return {kind: "llama", path: body, options};
     }
     if (scheme === "openai") {

@@ -2,8 +2,8 @@
  * The llama engine: any GGUF model run in-process by node-llama-cpp.
  *
  * - Defaults are tuned for small CPUs: one thread per context (the default thread count made
- *   generation ~500× slower on 2-core machines), flash attention off and an F32 KV cache so
- *   probabilities match the model exactly.
+ *   generation ~500× slower on 2-core machines), flash attention off and, for models under 2 GB,
+ *   an F32 KV cache so probabilities match the model exactly (F16 above, to halve the memory).
  * - Sampling is done here, from the raw logits llama.cpp returns, with a seeded PRNG: the same
  *   request and seed give the same samples, and the recorded confidence is the raw probability
  *   of the chosen token whatever temperature / top-k / top-p do (see ../types.ts).
@@ -44,6 +44,8 @@ export interface LlamaEngineOptions {
     threads?: number;
     /** Batch size in tokens. Default: context size × sequences, capped at 2048. */
     batchSize?: number;
+    /** KV cache type. Default F32 (exact probabilities) for models under 2 GB, else F16 (half the memory). */
+    kvCacheType?: "F32" | "F16";
     /** Existing node-llama-cpp instance to share between engines. */
     llama?: Llama;
 }
@@ -96,14 +98,15 @@ export class LlamaEngine implements Engine {
         const trainContext = model.trainContextSize || 4096;
         const sequences = Math.max(1, options.sequences ?? 8);
         const contextSize = Math.min(options.contextSize ?? Math.min(trainContext, 4096), trainContext);
+        const kv = options.kvCacheType ?? (model.size < 2 * 1024 ** 3 ? "F32" : "F16");
         const context = await model.createContext({
             contextSize: contextSize * sequences,
             sequences,
             threads: options.threads ?? 1,
             batchSize: options.batchSize ?? Math.min(2048, contextSize * sequences),
             flashAttention: false,
-            experimentalKvCacheKeyType: "F32",
-            experimentalKvCacheValueType: "F32",
+            experimentalKvCacheKeyType: kv,
+            experimentalKvCacheValueType: kv,
         });
         return new LlamaEngine(model, context, modelPath);
     }
