@@ -17,6 +17,7 @@
 import {Hono, type Context} from "hono";
 import {serve as serveNode} from "@hono/node-server";
 import type {AddressInfo} from "node:net";
+import type {Token} from "node-llama-cpp";
 import type {LlamaEngine} from "../engines/llama/engine.ts";
 import type {Sample, TokenAlternative} from "../engines/types.ts";
 import {HttpError, parseChatRequest, parseCompletionRequest, parsePoolingRequest, parseTokenizeRequest} from "./requests.ts";
@@ -105,12 +106,14 @@ export function createApp(options: ServerOptions): Hono {
             const needPrompt = req.echo || req.promptLogprobs !== undefined;
             const promptLp = needPrompt ? await engine.promptLogprobs(ids, Math.max(req.logprobs ?? 0, req.promptLogprobs ?? 0, 1)) : undefined;
             const promptText = req.echo ? await engine.detokenize(ids) : "";
+            // The prompt's token texts, once per prompt (each piece decoded after the tokens before it).
+            const echo = req.echo && promptLp ? {pieces: ids.map((id, i) => engine.model.detokenize([id as Token], false, ids.slice(Math.max(0, i - 8), i) as Token[])), logprobs: promptLp} : undefined;
             for (const s of samples) {
                 completionTokens += s.tokens.length;
                 choices.push({
                     index: p * req.sampling.n + s.index,
                     text: promptText + s.text,
-                    logprobs: req.logprobs === undefined ? null : await completionLogprobs(s, req.logprobs, req.echo ? ids : undefined, promptLp),
+                    logprobs: req.logprobs === undefined ? null : await completionLogprobs(s, req.logprobs, echo),
                     finish_reason: s.finishReason === "length" ? "length" : "stop",
                     stop_reason: s.stopString ?? null,
                     ...(req.promptLogprobs !== undefined ? {prompt_logprobs: await vllmPromptLogprobs(ids, promptLp!, req.promptLogprobs)} : {}),
@@ -212,8 +215,7 @@ export function createApp(options: ServerOptions): Hono {
     async function completionLogprobs(
         s: Sample,
         k: number,
-        echoIds: number[] | undefined,
-        promptLp: Awaited<ReturnType<LlamaEngine["promptLogprobs"]>> | undefined,
+        echo: {pieces: string[]; logprobs: Awaited<ReturnType<LlamaEngine["promptLogprobs"]>>} | undefined,
     ) {
         const tokens: string[] = [];
         const tokenLogprobs: Array<number | null> = [];
@@ -221,14 +223,12 @@ export function createApp(options: ServerOptions): Hono {
         const offsets: number[] = [];
         let offset = 0;
         const topDict = (alts: TokenAlternative[]) => Object.fromEntries(alts.slice(0, k).map((a) => [a.text, toLogprob(a.prob)]));
-        if (echoIds && promptLp) {
-            for (let i = 0; i < echoIds.length; i++) {
-                const text = await engine.detokenize(echoIds.slice(0, i + 1));
-                const piece = text.slice(offset);
-                tokens.push(piece);
+        if (echo) {
+            for (let i = 0; i < echo.pieces.length; i++) {
+                tokens.push(echo.pieces[i]);
                 offsets.push(offset);
-                offset = text.length;
-                const lp = promptLp[i];
+                offset += echo.pieces[i].length;
+                const lp = echo.logprobs[i];
                 tokenLogprobs.push(lp ? toLogprob(lp.prob) : null);
                 top.push(lp ? topDict(lp.top) : null);
             }

@@ -1,13 +1,8 @@
 /** Test helper: next-token probabilities from node-llama-cpp for a stepwise GGUF. */
-import {getLlama, type Llama} from "node-llama-cpp";
+import {getSharedLlama} from "../../src/engines/llama/engine.ts";
 
-let llamaPromise: Promise<Llama> | undefined;
-
-/** The shared CPU-only llama.cpp instance (no build, quiet). */
-export function cpuLlama(): Promise<Llama> {
-    llamaPromise ??= getLlama({gpu: false, build: "never", logLevel: "error" as never});
-    return llamaPromise;
-}
+/** The shared CPU-only llama.cpp instance (the one the llama engine uses). */
+export const cpuLlama = getSharedLlama;
 
 /**
  * Evaluate `tokens` once and return, for each position in `positions`, the full next-token

@@ -382,7 +382,8 @@ export class LlamaEngine implements Engine {
                 finishReason = "eos";
                 break;
             }
-            const text = this.model.detokenize([id as Token], false, [...prompt, ...ids].slice(-8) as Token[]);
+            const last = ids.length >= 8 ? ids.slice(-8) : [...prompt.slice(-(8 - ids.length)), ...ids];
+            const text = this.model.detokenize([id as Token], false, last as Token[]);
             tokens.push({text, id, confidence: rawProb(dist, i), top: this.alternatives(dist, o.topLogprobs)});
             ids.push(id);
             this.counters.generatedTokens++;
