@@ -8,7 +8,7 @@ import {join, resolve} from "node:path";
 import {LlamaEngine} from "../engines/llama/engine.ts";
 import {StepwiseError} from "../engines/types.ts";
 import {generateProblems} from "../lab/domain/index.ts";
-import {evaluatePolicy, labPrompt, LAB_MAX_TOKENS, quantile, type PolicyEval} from "../lab/eval/policy.ts";
+import {evaluatePolicy, labPrompt, LAB_MAX_TOKENS, type PolicyEval} from "../lab/eval/policy.ts";
 import {JsonlWriter} from "../io/jsonl.ts";
 import {renderChart, histogramSpec} from "../report/plot.ts";
 import {escapeHtml, htmlPage, tokensHtml} from "../report/html.ts";
@@ -126,11 +126,13 @@ async function demoWithEngine(
         });
     sw.close();
 
-    const confidences = Float64Array.from(ev.results.flatMap((r) => r.samples.flatMap((s) => s.tokens.map((t) => t.confidence)))).sort();
-    const tau = quantile(confidences, q);
+    // AdaptiveStep data: τ from the confidences (one computation for the whole report), adaptive
+    // vs newline steps, their statistics.
+    const th = await thresholdFromFile(samplesPath, {quantile: q});
+    const tau = th.tau;
     const chart = await renderChart(
         histogramSpec(ev.confidence.histogram, {
-            title: `Token confidences of the lab policy (${confidences.length} tokens)`,
+            title: `Token confidences of the lab policy (${th.tokens} tokens)`,
             xTitle: "confidence p(token | prefix)",
             rules: [{x: tau, label: `τ = ${tau.toFixed(3)} (${(q * 100).toFixed(0)}% quantile)`}],
             logY: true,
@@ -138,8 +140,6 @@ async function demoWithEngine(
         join(out, "confidence-histogram"),
     );
 
-    // AdaptiveStep data: τ from the confidences, adaptive vs newline steps, their statistics.
-    const th = await thresholdFromFile(samplesPath, {quantile: q});
     writeFileSync(join(out, "threshold.json"), JSON.stringify(th, null, 2) + "\n");
     await plotThreshold(th, join(out, "threshold"));
     const stepFiles: Record<string, string> = {};
