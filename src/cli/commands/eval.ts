@@ -142,6 +142,11 @@ interface ProcessBenchOpts {
     concurrency: number;
     scores?: string;
     predictions?: string;
+    judge?: string;
+    judgeN: number;
+    judgeTemperature: number;
+    judgeMaxTokens: number;
+    verdictsOut?: string;
     threshold: number;
     calibrate?: string;
     out?: string;
@@ -155,9 +160,14 @@ export function processBenchCommand(): Command {
         .requiredOption("--data <paths...>", "split files (ProcessBench JSON arrays or JSONL of the same shape) or folders of them; split name = file stem")
         .option("--prm <spec>", "score the steps with this PRM (see `stepwise score --help` for PRM specs)")
         .option("--scores-out <file>", "with --prm: keep the scores in this JSONL (resumes an interrupted run; reuse with --scores)")
-        .option("--concurrency <n>", "with --prm: samples scored at once", intOption(1, 1024), 4)
+        .option("--concurrency <n>", "with --prm or --judge: samples scored or judged at once", intOption(1, 1024), 4)
         .option("--scores <file>", "PRM step scores JSONL {id, step_scores: number[]}; the prediction is the first step below the threshold")
         .option("--predictions <file>", "predictions JSONL {id, prediction}: a first-error step index, or -1 for none")
+        .option("--judge <spec>", "ask this judge (a chat engine spec, as for `stepwise judge`) for each sample's first wrong step; no verdict counts as wrong")
+        .option("--judge-n <n>", "with --judge: answers per sample (majority vote)", intOption(1, 64), 5)
+        .option("--judge-temperature <t>", "with --judge: sampling temperature", floatOption(0, 10), 1)
+        .option("--judge-max-tokens <n>", "with --judge: most tokens per answer", intOption(1), 1024)
+        .option("--verdicts-out <file>", "with --judge: keep the verdicts in this JSONL (resumes an interrupted run)")
         .option("--threshold <t>", "step-score threshold (with --scores)", floatOption(), DEFAULT_THRESHOLD)
         .option("--calibrate <split>", "use the threshold that maximises F1 on this split (e.g. gsm8k) for every split (with --scores)")
         .option("--out <dir>", "write summary.json, report.md, predictions.jsonl and charts (SVG + PNG) into this folder")
@@ -170,6 +180,7 @@ Examples:
   stepwise eval processbench --data gsm8k.json math.json --predictions judge.jsonl --json
   stepwise eval processbench --data lab-pb.jsonl --prm llama:models/lab-prm.gguf --scores-out lab-pb-scores.jsonl
   stepwise eval processbench --data lab-solutions.jsonl --scores lab-scores.jsonl --threshold 0.4
+  stepwise eval processbench --data lab-pb.jsonl --judge llama:models/lab-judge.gguf --verdicts-out lab-pb-verdicts.jsonl
 
 Records: {id, problem|question, steps: string[], label, final_answer_correct?}; label is the index of the
 first wrong step, -1 when all steps are correct. Scores/predictions are matched by id (add "split": NAME
@@ -177,12 +188,27 @@ to a record when ids repeat across splits). F1 = 2·acc_err·acc_cor/(acc_err + 
 erroneous (or no correct) samples has that accuracy and its F1 null, and is left out of the average.`,
         )
         .action(async (o: ProcessBenchOpts) => {
-            const given = [o.scores, o.predictions, o.prm].filter((x) => x !== undefined).length;
-            if (given !== 1) throw new StepwiseError("give exactly one of --prm SPEC, --scores FILE or --predictions FILE");
+            const given = [o.scores, o.predictions, o.prm, o.judge].filter((x) => x !== undefined).length;
+            if (given !== 1) throw new StepwiseError("give exactly one of --prm SPEC, --judge SPEC, --scores FILE or --predictions FILE");
+            if (o.judge && o.calibrate !== undefined) throw new StepwiseError("--calibrate needs --scores or --prm (a judge's predictions have no threshold)");
             if (o.predictions && o.calibrate !== undefined) throw new StepwiseError("--calibrate needs --scores (predictions have no threshold)");
             const splits = readProcessSplits(o.data);
             let source: ProcessBenchSource;
-            if (o.prm) {
+            if (o.judge) {
+                const {judgeProcessSplits} = await import("../../eval/processbench/judge.ts");
+                const {createEngine} = await import("../../engines/spec.ts");
+                const engine = await createEngine(o.judge);
+                const progress = createProgress("eval processbench: judging", {quiet: o.json});
+                try {
+                    const {predictions, summary} = await judgeProcessSplits(splits, engine, {engineSpec: o.judge, n: o.judgeN, temperature: o.judgeTemperature, maxTokens: o.judgeMaxTokens, cacheFile: o.verdictsOut, concurrency: o.concurrency, onProgress: (d, t) => progress.update(d, t)});
+                    progress.stop();
+                    if (!o.json) console.error(`eval processbench: ${summary.no_verdict} of ${summary.solutions} samples without a verdict; ${summary.unparsable_answers} of ${summary.answers} answers unparsable`);
+                    source = {kind: "predictions", predictions};
+                } finally {
+                    progress.stop();
+                    await engine.close();
+                }
+            } else if (o.prm) {
                 const scorer = await createScorer(o.prm);
                 const progress = createProgress("eval processbench: scoring", {quiet: o.json});
                 try {
@@ -199,7 +225,7 @@ erroneous (or no correct) samples has that accuracy and its F1 null, and is left
             const result = evaluateProcessBench(splits, source, {curves: o.out !== undefined});
             if (result.threshold !== undefined && !o.json) console.error(`eval processbench: threshold ${result.threshold}${result.calibratedOn ? ` (calibrated on ${result.calibratedOn})` : ""}`);
             if (o.out) {
-                await writeProcessBenchReport(result, splits, o.out, {data: o.data, ...(o.prm ? {prm: o.prm} : o.scores ? {scores: o.scores} : {predictions: o.predictions})});
+                await writeProcessBenchReport(result, splits, o.out, {data: o.data, ...(o.judge ? {judge: o.judge} : o.prm ? {prm: o.prm} : o.scores ? {scores: o.scores} : {predictions: o.predictions})});
                 console.error(`eval processbench: report in ${o.out}`);
             }
             if (o.json) console.log(JSON.stringify(processBenchJson(result)));

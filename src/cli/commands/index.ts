@@ -13,15 +13,19 @@ import {register as split} from "./split.ts";
 import {register as stats} from "./stats.ts";
 import {register as exportCmd} from "./export.ts";
 import {labCommand} from "./lab.ts";
+import {register as judge} from "./judge.ts";
+import {register as filter} from "./filter.ts";
 import {evalPolicyCommand, evalPrmCommand} from "./lab-eval.ts";
 import {registerLabTraining} from "./lab-train.ts";
+import {trainJudgeCommand} from "./lab-judge.ts";
 
 function lab(program: Command): void {
     const group = labCommand();
     registerLabTraining(group);
     group.addCommand(evalPolicyCommand());
     group.addCommand(evalPrmCommand());
+    group.addCommand(trainJudgeCommand());
     program.addCommand(group);
 }
 
-export const commands: Array<(program: Command) => void> = [demo, sample, threshold, split, stats, label, exportCmd, trainPrm, score, evalCmd, grade, serve, lab];
+export const commands: Array<(program: Command) => void> = [demo, sample, threshold, split, stats, label, exportCmd, trainPrm, score, evalCmd, grade, serve, lab, judge, filter];

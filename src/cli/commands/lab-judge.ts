@@ -1,0 +1,51 @@
+/**
+ * `stepwise lab train-judge`: train the lab judge (a tiny char-level llama critic) on lab
+ * solutions with exact first-error labels, and write it as GGUF with its chat template.
+ *
+ *   stepwise lab train-judge --data steps-newline.jsonl --data steps-adaptive.jsonl \
+ *       --init models/lab-policy.gguf --out models/lab-judge.gguf --minutes 25 \
+ *       --checkpoint-dir .stepwise-cache/lab-judge/train [--resume]
+ */
+import {Command} from "commander";
+import {StepwiseError} from "../../engines/types.ts";
+import {collect, floatOption, intOption} from "../options.ts";
+
+export function trainJudgeCommand(): Command {
+    return new Command("train-judge")
+        .description("train the lab judge (reads a numbered lab solution, writes the first wrong step in \\boxed{}) on exact first-error labels; writes GGUF with a chat template")
+        .requiredOption("--data <file>", "steps JSONL of lab samples: the output of `stepwise split` or `label` (repeatable; mix split strategies)", collect, [])
+        .option("--out <file>", "output GGUF (written at every checkpoint and at the end)", "models/lab-judge.gguf")
+        .option("--init <file>", "start from this GGUF (e.g. models/lab-policy.gguf); default a fresh d=96 3-layer model")
+        .option("--minutes <m>", "wall-clock budget (the schedule is sized from the first steps' speed unless --steps is given)", floatOption(0.1))
+        .option("--steps <n>", "schedule length in optimizer steps", intOption(1))
+        .option("--lr <lr>", "peak learning rate (warmup + cosine)", floatOption(0), 1e-3)
+        .option("--batch <n>", "examples per step", intOption(1), 16)
+        .option("--error-share <f>", "share of erroneous solutions per batch", floatOption(0, 1), 0.5)
+        .option("--seed <s>", "seed of the initialization and the batches", intOption(0), 0)
+        .option("--checkpoint-dir <dir>", "checkpoints and train.log", ".stepwise-cache/lab-judge/train")
+        .option("--checkpoint-every <n>", "checkpoint (and GGUF export) every n steps", intOption(1), 100)
+        .option("--resume", "continue from the checkpoint in --checkpoint-dir (default: start fresh)", false)
+        .action(async (o) => {
+            if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
+            if (!o.resume) {
+                const {rmSync} = await import("node:fs");
+                rmSync(`${o.checkpointDir}/checkpoint.bin`, {force: true});
+            }
+            const {trainLabJudge} = await import("../../lab/judge/train.ts");
+            const r = await trainLabJudge({
+                data: o.data,
+                out: o.out,
+                init: o.init,
+                minutes: o.minutes,
+                steps: o.steps,
+                lr: o.lr,
+                batchSize: o.batch,
+                errorShare: o.errorShare,
+                seed: o.seed,
+                checkpointDir: o.checkpointDir,
+                resume: o.resume,
+                checkpointEverySteps: o.checkpointEvery,
+            });
+            process.stderr.write(`train-judge: ${r.completed ? "done" : "stopped"} at ${r.steps}/${r.totalSteps} steps on ${r.items} items (${r.erroneous} erroneous), final loss ${r.losses.at(-1)?.toFixed(4) ?? "?"}; model ${o.out}\n`);
+        });
+}
