@@ -4,7 +4,8 @@
  * Robust and never guessing — anything but one clear integer in range is unparsable, kept with
  * the raw text and a reason:
  * - `no-box`: no `\boxed{…}` in the text;
- * - `unclosed-box`: a `\boxed{` whose braces never close (e.g. the answer was cut by max tokens);
+ * - `unclosed-box`: a `\boxed{` whose braces never close (e.g. the answer was cut by max tokens),
+ *   even after a closed box (the cut answer might have differed);
  * - `several-boxes`: more than one box with different contents (several boxes that all hold the
  *   same integer are one answer written twice);
  * - `not-an-integer`: the box holds something else ("2.5", "step 3", "", "x");
@@ -53,16 +54,18 @@ export function boxInteger(content: string): number | null {
         if (wrapped) s = wrapped[1].trim();
         if (s === before) break;
     }
-    s = s.replace(/^[\u2212\u2013]/, "-").replace(/\s+/g, "");
-    if (!/^[+-]?\d{1,9}$/.test(s)) return null;
-    const n = Number(s);
+    s = s.replace(/^[\u2212\u2013]/, "-");
+    const m = /^([+-]?)\s*(\d{1,9})$/.exec(s);
+    if (!m) return null;
+    const n = Number(m[1] + m[2]);
     return Object.is(n, -0) ? 0 : n;
 }
 
 /** Parse one judge answer for a solution of `steps` steps. */
 export function parseVerdict(text: string, steps: number): ParsedVerdict {
     const {boxes, unclosed} = extractBoxes(text);
-    if (boxes.length === 0) return {first_error: null, reason: unclosed ? "unclosed-box" : "no-box"};
+    if (unclosed) return {first_error: null, reason: "unclosed-box"};
+    if (boxes.length === 0) return {first_error: null, reason: "no-box"};
     const distinct = new Set(boxes.map((b) => b.trim()));
     if (distinct.size > 1) return {first_error: null, reason: "several-boxes"};
     const n = boxInteger(boxes[0]);
