@@ -1,7 +1,6 @@
 /** `stepwise serve`: an OpenAI/vLLM-compatible HTTP server over a GGUF model. */
 import type {Command} from "commander";
-import {LlamaEngine} from "../../engines/llama/engine.ts";
-import {startServer} from "../../serve/server.ts";
+import type {LlamaEngine} from "../../engines/llama/engine.ts";
 import {StepwiseError} from "../../engines/types.ts";
 import {intOption} from "../options.ts";
 
@@ -33,6 +32,8 @@ Examples:
         .action(async (positional: string | undefined, o) => {
             const file = o.prm ?? o.model ?? positional;
             if (!file) throw new StepwiseError("serve: name a GGUF model (stepwise serve MODEL.gguf, --model or --prm)");
+            const {LlamaEngine} = await import("../../engines/llama/engine.ts");
+            const {startServer} = await import("../../serve/server.ts");
             const engine = await LlamaEngine.load(file, {sequences: o.sequences, contextSize: o.contextSize, threads: o.threads});
             let pooling;
             if (o.prm) pooling = await resolvePooling(engine, o.stepTag, o.returnedTokens);
