@@ -7,3 +7,6 @@ if (!existsSync(new URL("../node_modules/node-llama-cpp/package.json", import.me
     console.error("[stepwise] installing dependencies (first run) ...");
     execSync("npm install --no-audit --no-fund", {stdio: "inherit", cwd: new URL("..", import.meta.url)});
 }
+
+// System packages the tests use (installed only when missing, as root, with apt-get).
+execSync(`node ${new URL("./ensure-browser.mjs", import.meta.url).pathname}`, {stdio: "inherit"});
