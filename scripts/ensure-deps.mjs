@@ -11,3 +11,6 @@ if (missing.length) {
     console.error(`[stepwise] installing dependencies (missing: ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", …" : ""}) ...`);
     execSync("npm install --no-audit --no-fund", {stdio: "inherit", cwd: root});
 }
+
+// System packages the tests use (installed only when missing, as root, with apt-get).
+execSync(`node ${new URL("./ensure-browser.mjs", import.meta.url).pathname}`, {stdio: "inherit"});
