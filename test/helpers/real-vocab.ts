@@ -62,10 +62,34 @@ async function mistralVocab(): Promise<RealVocab> {
     };
 }
 
+async function llama3Vocab(): Promise<RealVocab> {
+    const tok = (await import("llama3-tokenizer-js")).default;
+    const tokens = tok.vocabById.slice();
+    const merges = [...tok.merges.entries()].sort((a, b) => a[1] - b[1]).map(([pair]) => pair);
+    const types = tokens.map((_, i) => (i >= 128000 ? TokenType.CONTROL : TokenType.NORMAL));
+    return {
+        name: "llama3",
+        tokens,
+        encode: (t) => tok.encode(t, {bos: false, eos: false}),
+        metadata: {
+            "tokenizer.ggml.model": gv.str("gpt2"),
+            "tokenizer.ggml.pre": gv.str("llama-bpe"),
+            "tokenizer.ggml.tokens": gv.arr("string", tokens),
+            "tokenizer.ggml.token_type": gv.arr("int32", types),
+            "tokenizer.ggml.merges": gv.arr("string", merges),
+            "tokenizer.ggml.bos_token_id": gv.u32(128000),
+            "tokenizer.ggml.eos_token_id": gv.u32(128001),
+            "tokenizer.ggml.add_bos_token": gv.bool(true),
+        },
+    };
+}
+
 export async function realVocab(name: RealVocabName): Promise<RealVocab> {
     switch (name) {
         case "mistral":
             return mistralVocab();
+        case "llama3":
+            return llama3Vocab();
         default:
             throw new Error(`real vocab ${name}: not built yet`);
     }
@@ -85,7 +109,7 @@ export async function realVocabModel(name: RealVocabName, seed = 1): Promise<Rea
     const weights = randomLlamaWeights(config, seed);
     const out = weights["output.weight"];
     for (let i = 0; i < out.length; i++) out[i] *= 8;
-    const path = join(CACHE, `${name}-${seed}.gguf`);
+    const path = join(CACHE, `${name}-${seed}-v1.gguf`);
     if (!existsSync(path)) {
         mkdirSync(CACHE, {recursive: true});
         const c = config;
