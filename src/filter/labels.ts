@@ -7,7 +7,7 @@
  * `soft` equals `hard` (a verdict has no graded confidence); `rollouts` are 0/0 and `cost` 0.
  */
 import type {LabelRecord} from "../pipeline/records.ts";
-import {labTruth} from "../pipeline/label/truth.ts";
+import {labTruth} from "../lab/verifier.ts";
 
 function fromFirstError(record: LabelRecord, firstError: number, method: string): LabelRecord {
     const hard: Array<0 | 1 | null> = record.steps.map((_, i) => (firstError < 0 || i < firstError ? 1 : i === firstError ? 0 : null));

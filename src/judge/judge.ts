@@ -74,10 +74,15 @@ export function judgeMethod(engineSpec: string, s: JudgeSettings): string {
     return `${engineSpec},n=${r.n},T=${r.temperature},max=${r.maxTokens},seed=${r.seed},prompt=${prompt}`;
 }
 
-/** Sample a chat answer n times: the engine's chat template renders the messages. */
+/**
+ * Sample a chat answer n times: through `chat()` where the engine has it (capabilities.chat: the
+ * llama engine renders the GGUF's chat template, servers their own), else formatChat + generate.
+ */
 async function chatSamples(engine: Engine, messages: ChatMessage[], o: {n: number; temperature: number; maxTokens: number; seed: number}) {
+    const sampling = {n: o.n, temperature: o.temperature, maxTokens: o.maxTokens, seed: o.seed, topLogprobs: 0};
+    if (engine.capabilities.chat) return engine.chat({messages, ...sampling});
     const prompt = await engine.formatChat(messages, {addGenerationPrompt: true});
-    return engine.generate({prompt, n: o.n, temperature: o.temperature, maxTokens: o.maxTokens, seed: o.seed, topLogprobs: 0});
+    return engine.generate({prompt, ...sampling});
 }
 
 /** Judge one solution. */

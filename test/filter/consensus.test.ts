@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import {mkdtempSync, readFileSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {spawnSync} from "node:child_process";
+import {runCli} from "../helpers/cli.ts";
 import {consensusDecision, consensusFilter} from "../../src/filter/consensus.ts";
 import {judgeLabels, labTruthLabels} from "../../src/filter/labels.ts";
 import {prmExample} from "../../src/prm/train.ts";
@@ -98,7 +98,7 @@ test("stepwise filter --consensus --json prints {total, kept, kept_share, disagr
     const dir = tmp();
     writeFileSync(join(dir, "l.jsonl"), [labelRecord("a#0", 1), labelRecord("b#0", 0)].map((r) => JSON.stringify(r)).join("\n") + "\n");
     writeFileSync(join(dir, "v.jsonl"), JSON.stringify(verdict("a#0", 1)) + "\n");
-    const run = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "bin/stepwise.mjs", "filter", ...args], {encoding: "utf8"});
+    const run = (...args: string[]) => runCli(["filter", ...args]);
     const r = run("--consensus", "--labels", join(dir, "l.jsonl"), "--verdicts", join(dir, "v.jsonl"), "--out", join(dir, "o.jsonl"), "--json");
     assert.equal(r.status, 0, r.stderr);
     const s = JSON.parse(r.stdout);

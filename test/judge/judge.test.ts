@@ -88,6 +88,16 @@ test("judge inputs: split/label records and ProcessBench rows; bad rows name the
     assert.throws(() => judgeInputFromRow({id: "a", question: "Q", steps: [3]}, "data.jsonl:6"), /data\.jsonl:6: steps\[0\]/);
 });
 
+test("engines without chat() are judged through formatChat + generate, with the same verdicts", async () => {
+    const dir = tmp();
+    const input = stepsFile(dir, 4);
+    await judgeFile({engine: new ScriptedJudge(noisy), engineSpec: "s", input, out: join(dir, "a.jsonl"), n: 3});
+    const plain = new ScriptedJudge(noisy, {chat: false});
+    await judgeFile({engine: plain, engineSpec: "s", input, out: join(dir, "b.jsonl"), n: 3});
+    assert.equal(readFileSync(join(dir, "a.jsonl"), "utf8"), readFileSync(join(dir, "b.jsonl"), "utf8"));
+    assert.equal(plain.prompts.length, 4);
+});
+
 test("a judge that never boxes gives null verdicts with the raw text kept", async () => {
     const engine = new ScriptedJudge(() => "The second step looks wrong to me");
     const v = await judgeSolution(engine, {id: "a", question: "Q", steps: ["s0", "s1"]}, {engineSpec: "x", n: 2});

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import {mkdtempSync, readFileSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {spawnSync} from "node:child_process";
+import {runCli} from "../helpers/cli.ts";
 import {writeLlamaGguf} from "../../src/gguf/index.ts";
 import {LlamaEngine} from "../../src/engines/llama/engine.ts";
 import {judgeMessages} from "../../src/judge/prompt.ts";
@@ -77,7 +77,7 @@ test("train-judge runs, checkpoints a GGUF with the chat template, and `stepwise
     const r = await trainLabJudge({data: [steps], out, init: tinyJudge(dir), steps: 2, batchSize: 2, quiet: true, checkpointDir: join(dir, "ckpt")});
     assert.equal(r.steps, 2);
     assert.equal(r.items, 2);
-    const cli = spawnSync(process.execPath, ["--import", "tsx", "bin/stepwise.mjs", "judge", "--engine", `llama:${out}?sequences=2`, "--in", steps, "--out", join(dir, "v.jsonl"), "--n", "2", "--max-tokens", "12", "--json", "--quiet"], {encoding: "utf8"});
+    const cli = runCli(["judge", "--engine", `llama:${out}?sequences=2`, "--in", steps, "--out", join(dir, "v.jsonl"), "--n", "2", "--max-tokens", "12", "--json", "--quiet"]);
     assert.equal(cli.status, 0, cli.stderr);
     const summary = JSON.parse(cli.stdout);
     assert.equal(summary.solutions, 2);

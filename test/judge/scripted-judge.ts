@@ -1,29 +1,51 @@
-import {emptyStats, type ChatMessage, type Engine, type EngineStats, type GenerateRequest, type Sample} from "../../src/engines/types.ts";
-import {deriveSeed, Rng} from "../../src/util/rng.ts";
-
 /**
- * A chat "judge" for tests: reads the numbered steps back from the rendered prompt and answers
- * with a scripted function of (step count, sample index, seed) — so the prompt must number steps.
+ * A chat "judge" for tests: reads the numbered steps back from the chat messages and answers with
+ * a scripted function of (step count, a uniform draw seeded by (seed, sample index)) — so the
+ * prompt must number the steps. Chat through `chat()` (capabilities.chat) or, with
+ * `chat: false`, through formatChat + generate.
  */
+import {emptyStats, type ChatMessage, type ChatRequest, type Engine, type EngineStats, type GenerateRequest, type Sample} from "../../src/engines/types.ts";
+import {sampleRng} from "../../src/engines/sampling.ts";
+
 export class ScriptedJudge implements Engine {
     readonly info = {kind: "scripted", model: "scripted-judge"};
+    readonly capabilities;
     private counters: EngineStats = emptyStats();
     prompts: string[] = [];
-    constructor(private readonly answer: (steps: number, u: number) => string) {}
+    constructor(private readonly answer: (steps: number, u: number) => string, options: {chat?: boolean} = {}) {
+        this.capabilities = {tokenIds: false, maxTopLogprobs: 0, promptLogprobs: false, exactProbes: false, pooling: false, chat: options.chat ?? true, seeded: true, stopBelowConfidence: "emulated" as const};
+    }
     async formatChat(messages: ChatMessage[]): Promise<string> {
         return messages.map((m) => `<${m.role}>${m.content}`).join("") + "<assistant>";
     }
+    async chat(r: ChatRequest): Promise<Sample[]> {
+        if (!this.capabilities.chat) throw new Error("chat is off");
+        const {messages, ...rest} = r;
+        return this.answerPrompt(await this.formatChat(messages), rest);
+    }
     async generate(r: GenerateRequest): Promise<Sample[]> {
-        const prompt = r.prompt as string;
+        return this.answerPrompt(r.prompt as string, r);
+    }
+    private answerPrompt(prompt: string, r: {n?: number; seed?: number; firstIndex?: number}): Sample[] {
         this.prompts.push(prompt);
         const steps = [...prompt.matchAll(/^Step (\d+): /gm)].length;
         this.counters.requests++;
         this.counters.promptTokens += prompt.length;
-        return Array.from({length: r.n ?? 1}, (_, index) => {
-            const text = this.answer(steps, new Rng(deriveSeed(r.seed ?? 0, index)).next());
+        return Array.from({length: r.n ?? 1}, (_, j) => {
+            const index = (r.firstIndex ?? 0) + j;
+            const text = this.answer(steps, sampleRng(r.seed ?? 0, index).next());
             this.counters.generatedTokens += text.length;
             return {index, text, tokens: [...text].map((c) => ({text: c, confidence: 1, top: []})), finishReason: "eos" as const};
         });
+    }
+    async promptLogprobs(): Promise<never> {
+        throw new Error("not used");
+    }
+    async pool(): Promise<never> {
+        throw new Error("not used");
+    }
+    samplingRecord() {
+        return {};
     }
     async nextToken(): Promise<never> {
         throw new Error("not used");
@@ -42,4 +64,3 @@ export class ScriptedJudge implements Engine {
     }
     async close() {}
 }
-

@@ -10,7 +10,7 @@ import {StepwiseError} from "../../engines/types.ts";
 import {readJsonl} from "../../io/jsonl.ts";
 import type {CharTokenizer} from "../../model/vocab.ts";
 import type {StepsRecord} from "../../pipeline/records.ts";
-import {labTruth} from "../../pipeline/label/truth.ts";
+import {labTruth} from "../verifier.ts";
 import type {TrainExample} from "../../train/index.ts";
 import {judgeMessages} from "../../judge/prompt.ts";
 import {critiqueText, renderLabJudgeChat} from "./template.ts";
