@@ -11,6 +11,7 @@ import {StepwiseError} from "../engines/types.ts";
 import {JsonlWriter, readJsonl} from "../io/jsonl.ts";
 import type {LabelRecord} from "../pipeline/records.ts";
 import type {VerdictRecord} from "../judge/judge.ts";
+import {compareWithTruth, type StepTruth, type TruthAgreement} from "../pipeline/label/truth.ts";
 
 /** Why a sample was dropped. */
 export type DisagreementKind =
@@ -46,6 +47,11 @@ export interface ConsensusSummary {
     kept: number;
     kept_share: number;
     disagreements_by_kind: Record<DisagreementKind, number>;
+    /**
+     * With exact step truth on the records (`label --lab-truth`): how the MC labels of all samples
+     * and of the kept ones agree with it — does consensus filtering keep cleaner labels?
+     */
+    truth?: {all: TruthAgreement; kept: TruthAgreement};
 }
 
 /** Read verdict files into a map by id; a repeated id with a different verdict is an error. */
@@ -84,6 +90,7 @@ export async function consensusFilter(o: {labels: string[]; verdicts: string[]; 
     const kinds = Object.fromEntries(DISAGREEMENT_KINDS.map((k) => [k, 0])) as Record<DisagreementKind, number>;
     let total = 0;
     let kept = 0;
+    const withTruth: {all: Array<LabelRecord & {truth?: StepTruth}>; kept: Array<LabelRecord & {truth?: StepTruth}>} = {all: [], kept: []};
     const writer = new JsonlWriter(o.out, {truncate: true});
     try {
         for await (const {record, where} of readLabels(o.labels)) {
@@ -91,13 +98,22 @@ export async function consensusFilter(o: {labels: string[]; verdicts: string[]; 
             const v = verdicts.get(record.id);
             checkJoin(record, v, where);
             const d = consensusDecision(record, v);
+            const truthful = (record as {truth?: StepTruth}).truth ? record : undefined;
+            if (truthful) withTruth.all.push(truthful);
             if (d.keep) {
                 kept++;
+                if (truthful) withTruth.kept.push(truthful);
                 writer.write({...record, judge_first_error: v!.first_error});
             } else kinds[d.kind]++;
         }
     } finally {
         writer.close();
     }
-    return {total, kept, kept_share: total ? kept / total : 0, disagreements_by_kind: kinds};
+    return {
+        total,
+        kept,
+        kept_share: total ? kept / total : 0,
+        disagreements_by_kind: kinds,
+        ...(withTruth.all.length ? {truth: {all: compareWithTruth(withTruth.all), kept: compareWithTruth(withTruth.kept)}} : {}),
+    };
 }

@@ -74,6 +74,21 @@ test("consensusFilter joins by id, writes the kept label records unchanged (+ ju
     assert.deepEqual(ex?.tags.map((t) => t.target), [0.75, 0]);
 });
 
+test("with lab truth on the records, the summary compares the MC labels of all and of the kept samples with it", async () => {
+    const dir = tmp();
+    // Line 1 (6 + 4 = 11) is truly the first wrong line: MC agrees on a and c, not on b.
+    const truth = {first_error: 1, correct: [true, false, null]};
+    const labels = [{...labelRecord("a#0", 1), truth}, {...labelRecord("b#0", -1), truth}, {...labelRecord("c#0", 1), truth}];
+    writeFileSync(join(dir, "l.jsonl"), labels.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    writeFileSync(join(dir, "v.jsonl"), [verdict("a#0", 1), verdict("b#0", -1), verdict("c#0", 0)].map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const s = await consensusFilter({labels: [join(dir, "l.jsonl")], verdicts: [join(dir, "v.jsonl")], out: join(dir, "o.jsonl")});
+    assert.equal(s.kept, 2);
+    assert.equal(s.truth?.all.samples, 3);
+    assert.equal(s.truth?.all.first_negative_match, 2 / 3);
+    assert.equal(s.truth?.kept.first_negative_match, 0.5);
+    assert.equal(s.truth?.kept.false_positive_rate, 0.5);
+});
+
 test("a verdict on another split of the sample is an error, not a silent mismatch", async () => {
     const dir = tmp();
     writeFileSync(join(dir, "l.jsonl"), JSON.stringify(labelRecord("a#0", 1)) + "\n");

@@ -5,6 +5,8 @@ import {JsonlWriter} from "../../io/jsonl.ts";
 import {consensusFilter, readLabels, readVerdicts, checkJoin} from "../../filter/consensus.ts";
 import {judgeLabels, labTruthLabels} from "../../filter/labels.ts";
 import {collect} from "../options.ts";
+import {compareWithTruth, type TruthAgreement} from "../../pipeline/label/truth.ts";
+import type {LabelRecord} from "../../pipeline/records.ts";
 
 export function register(program: Command): void {
     program
@@ -34,13 +36,14 @@ Examples:
             if (modes !== 1) throw new StepwiseError("give exactly one of --consensus, --judge-only, --lab-truth");
             if (o.labels.length === 0) throw new StepwiseError("--labels is required");
             if ((o.consensus || o.judgeOnly) && o.verdicts.length === 0) throw new StepwiseError("--verdicts is required with --consensus and --judge-only");
-            let summary: {total: number; kept: number; kept_share: number; disagreements_by_kind?: Record<string, number>};
+            let summary: {total: number; kept: number; kept_share: number; disagreements_by_kind?: Record<string, number>; truth?: unknown};
             if (o.consensus) summary = await consensusFilter({labels: o.labels, verdicts: o.verdicts, out: o.out});
             else {
                 const verdicts = o.judgeOnly ? await readVerdicts(o.verdicts) : undefined;
                 let total = 0;
                 let kept = 0;
                 const dropped: Record<string, number> = {missing_verdict: 0, no_verdict: 0};
+                const truthful: LabelRecord[] = [];
                 const writer = new JsonlWriter(o.out, {truncate: true});
                 try {
                     for await (const {record, where} of readLabels(o.labels)) {
@@ -54,6 +57,7 @@ Examples:
                             else {
                                 writer.write(r);
                                 kept++;
+                                if ("truth" in r) truthful.push(r);
                             }
                         } else {
                             writer.write(labTruthLabels(record));
@@ -63,7 +67,9 @@ Examples:
                 } finally {
                     writer.close();
                 }
-                summary = {total, kept, kept_share: total ? kept / total : 0, ...(verdicts ? {disagreements_by_kind: dropped} : {})};
+                // judge labels of records with lab truth (`label --lab-truth`): how the judge's first errors agree with it
+                const truth: TruthAgreement | undefined = truthful.length ? compareWithTruth(truthful) : undefined;
+                summary = {total, kept, kept_share: total ? kept / total : 0, ...(verdicts ? {disagreements_by_kind: dropped} : {}), ...(truth ? {truth} : {})};
             }
             if (o.json) console.log(JSON.stringify(summary));
             else

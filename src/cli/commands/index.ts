@@ -18,7 +18,7 @@ import {register as judge} from "./judge.ts";
 import {register as filter} from "./filter.ts";
 import {evalPolicyCommand, evalPrmCommand} from "./lab-eval.ts";
 import {registerLabTraining} from "./lab-train.ts";
-import {trainJudgeCommand} from "./lab-judge.ts";
+import {trainJudgeCommand, labProcessBenchCommand} from "./lab-judge.ts";
 
 function lab(program: Command): void {
     const group = labCommand();
@@ -26,6 +26,7 @@ function lab(program: Command): void {
     group.addCommand(evalPolicyCommand());
     group.addCommand(evalPrmCommand());
     group.addCommand(trainJudgeCommand());
+    group.addCommand(labProcessBenchCommand());
     program.addCommand(group);
 }
 

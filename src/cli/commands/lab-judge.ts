@@ -49,3 +49,30 @@ export function trainJudgeCommand(): Command {
             process.stderr.write(`train-judge: ${r.completed ? "done" : "stopped"} at ${r.steps}/${r.totalSteps} steps on ${r.items} items (${r.erroneous} erroneous), final loss ${r.losses.at(-1)?.toFixed(4) ?? "?"}; model ${o.out}\n`);
         });
 }
+
+/** `stepwise lab processbench`: a ProcessBench-shaped file of lab solutions with exact first-error labels. */
+export function labProcessBenchCommand(): Command {
+    return new Command("processbench")
+        .description("write lab solutions (a steps file) as ProcessBench records with exact first-error labels, for `stepwise eval processbench --prm/--judge`")
+        .requiredOption("--steps <file>", "steps JSONL of lab samples: the output of `stepwise split` (use held-out problems)")
+        .requiredOption("--out <file>", "output JSONL {id, generator, problem, steps, final_answer_correct, label}")
+        .option("--generator <name>", "the generator field", "lab-policy")
+        .addHelpText(
+            "after",
+            `
+Example (held-out problems, newline steps):
+  stepwise lab generate --n 100 --split heldout --seed 5 --out pb-problems.jsonl
+  stepwise sample --engine llama:models/lab-policy.gguf --data pb-problems.jsonl --n 2 --max-tokens 200 --out pb-samples.jsonl
+  stepwise split --samples pb-samples.jsonl --strategy newline --out pb-steps.jsonl
+  stepwise lab processbench --steps pb-steps.jsonl --out lab-pb.jsonl
+  stepwise eval processbench --data lab-pb.jsonl --judge llama:models/lab-judge.gguf`,
+        )
+        .action(async (o) => {
+            const {writeFileSync} = await import("node:fs");
+            const {labProcessBench} = await import("../../lab/judge/processbench.ts");
+            const rows = await labProcessBench(o.steps, o.generator);
+            writeFileSync(o.out, rows.map((r) => JSON.stringify(r)).join("\n") + (rows.length ? "\n" : ""));
+            const wrong = rows.filter((r) => r.label >= 0).length;
+            process.stderr.write(`lab processbench: ${rows.length} solutions (${wrong} with a wrong step, ${rows.length - wrong} all correct) -> ${o.out}\n`);
+        });
+}
