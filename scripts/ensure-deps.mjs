@@ -7,3 +7,4 @@ if (!existsSync(new URL("../node_modules/node-llama-cpp/package.json", import.me
     console.error("[stepwise] installing dependencies (first run) ...");
     execSync("npm install --no-audit --no-fund", {stdio: "inherit", cwd: new URL("..", import.meta.url)});
 }
+await import("./install-sandbox.mjs");

@@ -15,6 +15,7 @@ import {register as exportCmd} from "./export.ts";
 import {labCommand} from "./lab.ts";
 import {evalPolicyCommand, evalPrmCommand} from "./lab-eval.ts";
 import {registerLabTraining} from "./lab-train.ts";
+import {register as code} from "./code.ts";
 
 function lab(program: Command): void {
     const group = labCommand();
@@ -24,4 +25,4 @@ function lab(program: Command): void {
     program.addCommand(group);
 }
 
-export const commands: Array<(program: Command) => void> = [demo, sample, threshold, split, stats, label, exportCmd, trainPrm, score, evalCmd, grade, serve, lab];
+export const commands: Array<(program: Command) => void> = [demo, sample, threshold, split, stats, label, exportCmd, trainPrm, score, evalCmd, grade, serve, lab, code];
