@@ -3,6 +3,7 @@
  *
  *   stepwise code generate --n 200 --seed 1 [--split heldout] --out tasks.jsonl
  *   stepwise code run --problems problems.jsonl[.gz] --candidates candidates.jsonl --out verdicts.jsonl
+ *   stepwise code grade --data samples.jsonl --out graded.jsonl [--problems problems.jsonl]
  *   stepwise code train-policy --out models/lab-code-policy.gguf --minutes 28 --checkpoint-dir DIR [--resume]
  */
 import {Command} from "commander";
@@ -111,10 +112,31 @@ bubblewrap the command refuses unless --unsafe. Install it with: node scripts/in
         });
 }
 
+function gradeCommand(): Command {
+    return new Command("grade")
+        .description("run the program in each sample's text against its problem's unit tests (sandboxed); add correct, code_status and code_detail")
+        .requiredOption("--data <file>", "samples-like JSONL with id, question, text (and gold = task_id when --problems is given)")
+        .requiredOption("--out <file>", "output JSONL (the input records plus correct, code_status, code_detail); re-running resumes it")
+        .option("--problems <file>", "problems in the LeetCodeDataset shape; default: code-lab questions (tests rebuilt from the question)")
+        .option("--text-field <f>", "field holding the solution text", "text")
+        .option("--concurrency <n>", "programs run at once", intOption(1, 256), 2)
+        .option("--timeout <s>", "wall-clock limit per program, seconds", floatOption(0.1), 10)
+        .option("--unsafe", "run WITHOUT a sandbox when bubblewrap is unavailable (only for code you trust)")
+        .addHelpText("after", `
+Then Best-of-N by the tests' verdicts:
+  stepwise eval bon --data graded.jsonl --out bon/      (the \`correct\` field is the verdict)`)
+        .action(async (o: {data: string; out: string; problems?: string; textField: string; concurrency: number; timeout: number; unsafe?: boolean}) => {
+            const {gradeCodeFile} = await import("../../code/pipeline.ts");
+            const r = await gradeCodeFile({input: o.data, out: o.out, problems: o.problems, textField: o.textField, concurrency: o.concurrency, unsafe: o.unsafe, limits: {wallMs: Math.round(o.timeout * 1000)}});
+            process.stderr.write(`code grade: ${r.written} graded (${r.skipped} already done), ${r.correct} pass → ${o.out}\n`);
+        });
+}
+
 /** The `code` command group. */
 export function codeCommand(): Command {
     const group = new Command("code").description("the code domain: sandboxed test runs of Python candidates, the code lab and its policy");
     group.addCommand(runCommand());
+    group.addCommand(gradeCommand());
     group.addCommand(generateCommand());
     group.addCommand(trainPolicyCommand());
     return group;

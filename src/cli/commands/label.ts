@@ -13,7 +13,7 @@ export function register(program: Command): void {
         .requiredOption("--engine <spec>", `policy that writes the rollouts: ${ENGINE_SPEC_FORMS}`)
         .requiredOption("--in <file>", "split samples (output of `stepwise split`)")
         .requiredOption("--out <file>", "labelled JSONL; re-running the same command resumes it")
-        .option("--verifier <name>", "checks a rollout's final answer: lab (exact) or math (answer grader vs the record's gold)", "lab")
+        .option("--verifier <name>", "checks a rollout's final answer: lab (exact), math (answer grader vs the record's gold), code (code-lab tests, sandboxed) or code:PROBLEMS.jsonl (the problem's unit tests; the record's gold is its task_id)", "lab")
         .option("--k <K>", "rollouts per step", intOption(1, 1024), 8)
         .option("--min-correct <k>", "hard label positive when at least k of K rollouts are correct", intOption(1), 1)
         .option("--no-stop-after-negative", "keep labelling after a sample's first negative step (the Qwen recipe stops there)")
