@@ -1,7 +1,7 @@
 // The code lab's tasks and the `stepwise code` commands (run, generate, grade) through the real CLI.
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {spawnSync} from "node:child_process";
+import {runCli} from "../helpers/cli.ts";
 import {mkdtempSync, readFileSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
@@ -10,15 +10,11 @@ import {detectSandbox} from "../../src/code/sandbox.ts";
 import {verifyCandidates} from "../../src/code/verifier.ts";
 import {makeCodeVerifier} from "../../src/code/pipeline.ts";
 
-const root = new URL("../..", import.meta.url).pathname;
 const info = detectSandbox();
 const skip = info.kind !== "bwrap" && process.getuid?.() !== 0 ? `no sandbox here: ${info.reason}` : false;
 if (skip) console.log(`# skipping sandboxed code-lab tests: ${skip}`);
 
-function cli(...args: string[]): {status: number | null; stdout: string; stderr: string} {
-    const r = spawnSync(process.execPath, [join(root, "bin/stepwise.mjs"), ...args], {encoding: "utf8", cwd: root});
-    return {status: r.status, stdout: r.stdout, stderr: r.stderr};
-}
+const cli = (...args: string[]) => runCli(args);
 
 test("code lab: seeded tasks, disjoint splits, question round trip", () => {
     const a = generateCodeProblems(50, {seed: 3});
