@@ -22,7 +22,7 @@
  * case the program runs as a plain child process (clean environment and rlimits only).
  */
 import {spawn, spawnSync} from "node:child_process";
-import {chownSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync} from "node:fs";
+import {chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync} from "node:fs";
 import {lstatSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {delimiter, join} from "node:path";
@@ -99,6 +99,20 @@ export function findPython(): {python: string; prefix: string} | undefined {
 }
 
 const SANDBOX_UID = 65534;
+
+/**
+ * Where working directories are made. As root the sandbox user must reach them, and $TMPDIR may be
+ * private (mode 700): use /tmp/stepwise-sandbox (root-owned, mode 711: enterable, not listable).
+ */
+function workBase(info: SandboxInfo): string {
+    if (info.dropToUid === undefined) return tmpdir();
+    const base = "/tmp/stepwise-sandbox";
+    mkdirSync(base, {recursive: true, mode: 0o711});
+    const st = lstatSync(base);
+    if (!st.isDirectory() || st.uid !== 0) throw new StepwiseError(`${base} is not a directory owned by root: remove it`);
+    chmodSync(base, 0o711);
+    return base;
+}
 let cached: SandboxInfo | undefined;
 
 /**
@@ -129,7 +143,7 @@ export function detectSandbox(options: {refresh?: boolean} = {}): SandboxInfo {
         info.setpriv = setpriv;
         info.dropToUid = SANDBOX_UID;
     }
-    const probe = mkdtempSync(join(tmpdir(), "stepwise-probe-"));
+    const probe = mkdtempSync(join(workBase(info), "probe-"));
     try {
         if (info.dropToUid !== undefined) chownSync(probe, info.dropToUid, info.dropToUid);
         const argv = sandboxArgv({...info, kind: "bwrap"}, probe, ["-I", "-c", "import os; print(os.getpid())"]);
@@ -242,7 +256,7 @@ export async function runSandboxed(files: Record<string, string>, entry: string,
     const info = options.sandbox ?? detectSandbox();
     if (info.kind !== "bwrap" && !options.unsafe)
         throw new StepwiseError(`refusing to run untrusted code without a sandbox: ${info.reason ?? "bwrap unavailable"}; pass --unsafe (unsafe: true) to run it anyway`);
-    const work = mkdtempSync(join(tmpdir(), "stepwise-run-"));
+    const work = mkdtempSync(join(info.kind === "bwrap" ? workBase(info) : tmpdir(), "run-"));
     try {
         for (const [name, text] of Object.entries(files)) writeFileSync(join(work, name), text);
         const sandboxed = info.kind === "bwrap";
