@@ -4,12 +4,15 @@
  * `stepwise serve --prm`), with the per-problem cost counters ({@link Meter}) that
  * `stepwise decode` reports.
  *
- * Batching: the candidates of one TVD decision share every step but the last; on the llama
- * engine their PRM inputs run concurrently on the engine's sequences (node-llama-cpp decodes them
- * in one batch) and each sequence reuses the KV cache of the shared prefix it already holds, so
- * only the new tokens are evaluated. Over HTTP each candidate is one pooling request (sent
- * concurrently): the Engine's pool() takes one input.
+ * Sharing the prefix: the candidates of one TVD decision (and the children of one beam) share
+ * every step but the last. With `concurrency` 1 (the default, for in-process PRMs) they are scored
+ * one after the other, so the llama engine hands each call the sequence whose KV cache already
+ * holds the shared prefix and evaluates only the candidate and its tag (the first candidate pays
+ * for the new part of the prefix once). With a larger `concurrency` (served PRMs: vLLM caches
+ * prefixes itself) up to that many inputs are in flight at once. Over HTTP each input is one
+ * pooling request: the Engine's pool() takes one input.
  */
+import pLimit from "p-limit";
 import type {StepScorer} from "../prm/scorer.ts";
 
 /** Cost counters of one problem (see DecodeResult). */
@@ -22,8 +25,19 @@ export class Meter {
     requests = 0;
 }
 
+export interface SearchPrmOptions {
+    /** PRM inputs in flight at once. Default 1 (see the module docs); 8 suits a PRM server. */
+    concurrency?: number;
+}
+
 export class SearchPrm {
-    constructor(readonly scorer: StepScorer) {}
+    private readonly limit: ReturnType<typeof pLimit>;
+    constructor(
+        readonly scorer: StepScorer,
+        options: SearchPrmOptions = {},
+    ) {
+        this.limit = pLimit(Math.max(1, options.concurrency ?? 1));
+    }
 
     /** Score of every step of one solution (one PRM input). */
     async scoreSteps(question: string, steps: string[], meter: Meter): Promise<number[]> {
@@ -33,9 +47,9 @@ export class SearchPrm {
         return this.scorer.scoreSteps(question, steps);
     }
 
-    /** Scores of every step of several solutions of one question, scored concurrently. */
+    /** Scores of every step of several solutions of one question, in order (`concurrency` at a time). */
     async scoreMany(question: string, solutions: string[][], meter: Meter): Promise<number[][]> {
-        return Promise.all(solutions.map((steps) => this.scoreSteps(question, steps, meter)));
+        return Promise.all(solutions.map((steps) => this.limit(() => this.scoreSteps(question, steps, meter))));
     }
 
     /**

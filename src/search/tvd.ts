@@ -19,7 +19,9 @@
  * as is. The k candidates of a decision are scored concurrently (see ./prm.ts).
  *
  * `codeBlocksOnly` restricts interventions to fenced code blocks (the decision tokens outside
- * them are still step ends and are traced as "tvd-skip"). End-of-sequence is never a candidate.
+ * them are still step ends and are traced as "tvd-skip"). End-of-sequence, special tokens and
+ * partial-character (byte) tokens are never candidates ({@link usableCandidate}); the greedy token
+ * always is.
  */
 import type {GeneratedToken, GenerateRequest} from "../engines/types.ts";
 import {isFinishedSolution, requirePrm, result} from "./common.ts";
@@ -32,6 +34,15 @@ export function insideCodeBlock(text: string): boolean {
     let fences = 0;
     for (let at = text.indexOf("```"); at >= 0; at = text.indexOf("```", at + 3)) fences++;
     return fences % 2 === 1;
+}
+
+/**
+ * Whether a candidate token can be appended as text: not end-of-sequence or another special token
+ * (empty text) and not a piece of a multi-byte character (U+FFFD: byte-fallback tokens decode to
+ * it alone, and a text prompt cannot carry the byte).
+ */
+export function usableCandidate(text: string): boolean {
+    return text !== "" && !text.includes("\uFFFD");
 }
 
 /** Whether the engine stops at a decision token itself (new Engine contract), so one call may run to the budget. */
@@ -83,7 +94,7 @@ export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<D
             const j = pos + rel;
             for (const t of s.tokens.slice(pos, j)) push(t);
             const t = s.tokens[j];
-            const candidates = t.top.slice(0, config.topK).filter((c, k) => c.text !== "" && (k === 0 || c.prob >= config.minCandidateProb));
+            const candidates = t.top.slice(0, config.topK).filter((c, k) => k === 0 || (usableCandidate(c.text) && c.prob >= config.minCandidateProb));
             let chosen = 0;
             let chosenToken: Pick<GeneratedToken, "text" | "confidence"> = {text: t.text, confidence: t.confidence};
             if (config.codeBlocksOnly && !insideCodeBlock(text)) {

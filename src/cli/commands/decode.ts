@@ -48,6 +48,7 @@ export function register(program: Command): void {
         .option("--answer-field <f>", "gold answer field (default: answer, final_answer or gold)")
         .option("--limit <n>", "only the first n questions", intOption(1))
         .option("--concurrency <c>", "questions in flight at once", intOption(1, 1024), 2)
+        .option("--prm-concurrency <c>", "PRM inputs of one question in flight at once (default 1 in-process, 8 for openai: PRMs)", intOption(1, 1024))
         .option("--quiet", "no progress output")
         .addHelpText(
             "after",
@@ -103,7 +104,8 @@ ${PRM_SPEC_HELP}`,
                 seed: o.seed,
             };
             const policy = await createEngine(o.policy);
-            const prm = o.prm && strategy !== "greedy" ? new SearchPrm(await createScorer(o.prm)) : undefined;
+            // In-process PRMs score shared-prefix inputs one after the other (KV reuse); servers get them in parallel.
+            const prm = o.prm && strategy !== "greedy" ? new SearchPrm(await createScorer(o.prm), {concurrency: o.prmConcurrency ?? (String(o.prm).startsWith("openai:") ? 8 : 1)}) : undefined;
             const progress = createProgress(`decode ${strategy}`, {quiet: o.quiet});
             try {
                 const summary = await decodeFile({
