@@ -283,3 +283,7 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
         model.dispose();
     }
 }
+
+// The two models stepwise trains with this trainer (the `stepwise/train` entry point).
+export {trainPrm, type TrainPrmOptions} from "../prm/train.ts";
+export {trainPolicy, type PolicyTrainOptions} from "../lab/policy/train.ts";
