@@ -29,3 +29,4 @@ export * as evaluation from "./eval/index.ts";
 export * as lab from "./lab/domain/index.ts";
 export {evaluatePolicy} from "./lab/eval/policy.ts";
 export {readQuestions, type QuestionRow} from "./io/dataset.ts";
+export {greedy, tvd, bestOfN, weightedVoteDecode, beamSearch, dvts, decodeFile, SearchPrm, STRATEGY_FUNCTIONS, DEFAULT_SEARCH_CONFIG, TVD_DOMAIN_TAU, pairedDifference, summarizeDecode, type DecodeResult, type DecodeRecord, type DecodeSummary, type SearchConfig, type SearchContext, type SearchProblem, type TraceEvent, type StrategyName} from "./search/index.ts";
