@@ -16,7 +16,6 @@ import {register as view} from "./view.ts";
 import {labCommand} from "./lab.ts";
 import {evalPolicyCommand, evalPrmCommand} from "./lab-eval.ts";
 import {registerLabTraining} from "./lab-train.ts";
-import {register as code} from "./code.ts";
 
 function lab(program: Command): void {
     const group = labCommand();
@@ -26,4 +25,8 @@ function lab(program: Command): void {
     program.addCommand(group);
 }
 
-export const commands: Array<(program: Command) => void> = [demo, sample, threshold, split, stats, label, exportCmd, trainPrm, score, evalCmd, grade, serve, view, lab, code];
+export const commands: Array<(program: Command) => void> = [demo, sample, threshold, split, stats, label, exportCmd, trainPrm, score, evalCmd, grade, serve, view, lab];
+import {register as decode} from "./decode.ts";
+commands.push(decode);
+import {register as code} from "./code.ts";
+commands.push(code);
