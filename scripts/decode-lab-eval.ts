@@ -4,7 +4,7 @@
  * killed run continues where it stopped), then accuracy with 95% intervals and the paired
  * difference to greedy.
  *
- *   node --import tsx scripts/decode-lab-eval.ts [--n 200] [--dir .stepwise-cache/decode-eval] [--only greedy,tvd,...]
+ *   node --import tsx scripts/decode-lab-eval.ts [--n 200] [--dir .stepwise-cache/decode-eval] [--only "greedy|tvd|TVD, k 3|..." (strategies or row names)]
  *
  * Prints the markdown table on stdout; progress on stderr.
  */
@@ -39,7 +39,7 @@ const RUNS: Array<{name: string; strategy: StrategyName; config: Partial<SearchC
     {name: "beam search (N 8, M 4)", strategy: "beam", config: {n: 8, beamWidth: 4}},
     {name: "DVTS (N 8, M 4)", strategy: "dvts", config: {n: 8, beamWidth: 4}},
 ];
-const only = values.only?.split(",");
+const only = values.only?.split("|");
 const runs = RUNS.filter((r) => !only || only.includes(r.strategy) || only.includes(r.name));
 
 const policy = await LlamaEngine.load("models/lab-policy.gguf", {sequences: 4});
@@ -93,8 +93,8 @@ await policy.close();
 
 const pct = (x: number) => (100 * x).toFixed(1);
 const greedyRecords = existsSync(files[0]) ? await readJsonlAll<DecodeRecord>(files[0]) : [];
-console.log("| decoder | accuracy (95% CI) | − greedy, paired (95% CI) | won / lost vs greedy | policy tokens / q | PRM calls / q | requests / q | TVD interventions / q | s / q |");
-console.log("|---|---|---|---|---|---|---|---|---|");
+console.log("| decoder | n | accuracy (95% CI) | − greedy, paired (95% CI) | won / lost vs greedy | policy tokens / q | PRM calls / q | requests / q | TVD interventions / q | s / q |");
+console.log("|---|---|---|---|---|---|---|---|---|---|");
 for (const [i, r] of RUNS.entries()) {
     if (!existsSync(files[i])) continue;
     const records = await readJsonlAll<DecodeRecord>(files[i]);
@@ -104,6 +104,6 @@ for (const [i, r] of RUNS.entries()) {
     const interventions = records.reduce((a, x) => a + x.trace.filter((t) => t.type === "tvd").length, 0) / records.length;
     const wall = records.reduce((a, x) => a + x.wall_s, 0) / records.length;
     console.log(
-        `| ${r.name} | ${pct(s.accuracy!)} (${pct(s.ci95![0])}–${pct(s.ci95![1])}) | ${d ? `${d.diff >= 0 ? "+" : ""}${pct(d.diff)} (${pct(d.ci95[0])} to ${pct(d.ci95[1])})` : "–"} | ${d ? `${d.b_only} / ${d.a_only}` : "–"} | ${s.policy_tokens_per_question.toFixed(0)} | ${s.prm_calls_per_question.toFixed(1)} | ${s.requests_per_question.toFixed(1)} | ${r.strategy === "tvd" ? interventions.toFixed(2) : "–"} | ${wall.toFixed(2)} |`,
+        `| ${r.name} | ${s.n} | ${pct(s.accuracy!)} (${pct(s.ci95![0])}–${pct(s.ci95![1])}) | ${d ? `${d.diff >= 0 ? "+" : ""}${pct(d.diff)} (${pct(d.ci95[0])} to ${pct(d.ci95[1])})` : "–"} | ${d ? `${d.b_only} / ${d.a_only}` : "–"} | ${s.policy_tokens_per_question.toFixed(0)} | ${s.prm_calls_per_question.toFixed(1)} | ${s.requests_per_question.toFixed(1)} | ${r.strategy === "tvd" ? interventions.toFixed(2) : "–"} | ${wall.toFixed(2)} |`,
     );
 }
