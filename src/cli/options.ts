@@ -26,3 +26,9 @@ export function collect(value: string, previous: string[] = []): string[] {
 export function unescape(s: string): string {
     return s.replace(/\\n/g, "\n").replace(/\\t/g, "\t");
 }
+
+/** List records skipped by `--skip-too-long` (at most 10 lines, then a count). */
+export function reportTooLong(stage: string, tooLong: ReadonlyArray<{where: string; message: string}>): void {
+    for (const t of tooLong.slice(0, 10)) console.error(`${stage}: skipped ${t.message.startsWith(t.where) ? t.message : `${t.where}: ${t.message}`}`);
+    if (tooLong.length > 10) console.error(`${stage}: … and ${tooLong.length - 10} more skipped`);
+}

@@ -8,7 +8,8 @@
  * - `openai:http://gpu:8000/v1?model=Qwen/Qwen2.5-Math-PRM-7B&format=qwen-prm` — classifier PRM
  * Overrides: `tag=`, `good=`, `bad=`, `positive=` (index), `endpoint=pooling|embeddings`, `task=`.
  */
-import {createEngine} from "../engines/spec.ts";
+import {createEngine, parseEngineSpec} from "../engines/spec.ts";
+import {checkGgufHeader} from "../gguf/reader.ts";
 import {StepwiseError} from "../engines/types.ts";
 import {OpenAIEngine} from "../engines/openai/engine.ts";
 import {resolveFormat} from "./formats.ts";
@@ -33,9 +34,29 @@ export function splitPrmSpec(spec: string): {engineSpec: string; params: Record<
     return {engineSpec: spec.slice(0, q) + (rest.length ? "?" + rest.join("&") : ""), params};
 }
 
+/**
+ * What a local PRM GGUF says about itself, read from its header without loading it: refuses a
+ * stepwise policy (metadata `stepwise.kind` = "policy") given as a PRM, and returns the longest
+ * input it reads whole: its context per sequence, by the llama engine's rule (the spec's
+ * contextSize, else the training context capped at 4096, never above the training context).
+ */
+export function checkPrmFile(engineSpec: string): {maxInputTokens?: number} {
+    const p = parseEngineSpec(engineSpec);
+    if (p.kind !== "llama") return {};
+    const h = checkGgufHeader(p.path);
+    const kind = h.strings["stepwise.kind"];
+    if (kind !== undefined && kind !== "prm")
+        throw new StepwiseError(`${p.path}: is a stepwise ${kind} model (GGUF metadata stepwise.kind = "${kind}"), not a PRM; its scores would mean nothing. Give a PRM GGUF (e.g. models/lab-prm.gguf)`);
+    const arch = h.strings["general.architecture"];
+    const train = arch ? h.numbers[`${arch}.context_length`] : undefined;
+    if (train === undefined) return {};
+    return {maxInputTokens: Math.min(p.options.contextSize ?? Math.min(train, 4096), train)};
+}
+
 export async function createScorer(spec: string): Promise<StepScorer> {
     const {engineSpec, params} = splitPrmSpec(spec);
     const isLlama = engineSpec.startsWith("llama:");
+    const file = checkPrmFile(engineSpec);
     const format = resolveFormat(params.format ?? (isLlama ? "stepwise-lab" : "math-shepherd"), {
         stepTag: params.tag,
         goodToken: params.good,
@@ -48,5 +69,5 @@ export async function createScorer(spec: string): Promise<StepScorer> {
         await engine.close();
         throw new StepwiseError(`PRM format ${format.name} is a classifier: serve it with vLLM and use an openai: spec`);
     }
-    return new TagPrmScorer(engine, format);
+    return new TagPrmScorer(engine, format, file.maxInputTokens);
 }

@@ -21,7 +21,8 @@ import {scoreProcessSplits} from "../../eval/processbench/score.ts";
 import {createScorer} from "../../prm/index.ts";
 import {analyzeCommand} from "../../eval/analyze/command.ts";
 import {createProgress} from "../progress.ts";
-import {floatOption, intOption} from "../options.ts";
+import {floatOption, intOption, reportTooLong} from "../options.ts";
+import {prepareOutput} from "../../io/output.ts";
 
 /** Parse a comma-separated list of aggregations. */
 function aggregationList(value: string): Aggregation[] {
@@ -139,6 +140,7 @@ interface ProcessBenchOpts {
     data: string[];
     prm?: string;
     scoresOut?: string;
+    skipTooLong?: boolean;
     concurrency: number;
     scores?: string;
     predictions?: string;
@@ -156,6 +158,7 @@ export function processBenchCommand(): Command {
         .option("--prm <spec>", "score the steps with this PRM (see `stepwise score --help` for PRM specs)")
         .option("--scores-out <file>", "with --prm: keep the scores in this JSONL (resumes an interrupted run; reuse with --scores)")
         .option("--concurrency <n>", "with --prm: samples scored at once", intOption(1, 1024), 4)
+        .option("--skip-too-long", "with --prm: leave out samples longer than the PRM's context (counted and listed) instead of stopping")
         .option("--scores <file>", "PRM step scores JSONL {id, step_scores: number[]}; the prediction is the first step below the threshold")
         .option("--predictions <file>", "predictions JSONL {id, prediction}: a first-error step index, or -1 for none")
         .option("--threshold <t>", "step-score threshold (with --scores)", floatOption(), DEFAULT_THRESHOLD)
@@ -180,17 +183,28 @@ erroneous (or no correct) samples has that accuracy and its F1 null, and is left
             const given = [o.scores, o.predictions, o.prm].filter((x) => x !== undefined).length;
             if (given !== 1) throw new StepwiseError("give exactly one of --prm SPEC, --scores FILE or --predictions FILE");
             if (o.predictions && o.calibrate !== undefined) throw new StepwiseError("--calibrate needs --scores (predictions have no threshold)");
-            const splits = readProcessSplits(o.data);
+            if (o.out) prepareOutput(o.out, {folder: true, inputs: o.data});
+            let splits = readProcessSplits(o.data);
             let source: ProcessBenchSource;
             if (o.prm) {
-                const scorer = await createScorer(o.prm);
                 const progress = createProgress("eval processbench: scoring", {quiet: o.json});
                 try {
-                    const scores = await scoreProcessSplits(splits, scorer, {cacheFile: o.scoresOut, concurrency: o.concurrency, onProgress: (d, t) => progress.update(d, t)});
+                    const scores = await scoreProcessSplits(splits, () => createScorer(o.prm!), {
+                        cacheFile: o.scoresOut,
+                        prmSpec: o.prm,
+                        concurrency: o.concurrency,
+                        skipTooLong: o.skipTooLong,
+                        onProgress: (d, t) => progress.update(d, t),
+                    });
+                    if (scores.tooLong?.length) {
+                        progress.stop();
+                        reportTooLong("eval processbench", scores.tooLong);
+                        console.error(`eval processbench: ${scores.tooLong.length} samples left out: longer than the PRM's context`);
+                        splits = splits.map((s) => ({...s, samples: s.samples.filter((x) => scores.has(`${s.name}\u0000${x.id}`))}));
+                    }
                     source = {kind: "scores", scores, threshold: o.threshold, calibrate: o.calibrate};
                 } finally {
                     progress.stop();
-                    await scorer.close();
                 }
             } else
                 source = o.scores

@@ -4,7 +4,7 @@ import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
 import {StepwiseError} from "../../engines/types.ts";
 import {labelFile, type VerifierName} from "../../pipeline/label/index.ts";
 import {createProgress} from "../progress.ts";
-import {floatOption, intOption} from "../options.ts";
+import {floatOption, intOption, reportTooLong} from "../options.ts";
 
 export function register(program: Command): void {
     program
@@ -27,6 +27,7 @@ export function register(program: Command): void {
         .option("--concurrency <n>", "samples labelled at once", intOption(1, 1024), 2)
         .option("--limit <n>", "only the first n samples", intOption(1))
         .option("--shard <i/n>", "only records i, i+n, i+2n, … (0-based): run n processes side by side, each with its own --out")
+        .option("--skip-too-long", "skip samples whose rollout prompts do not fit the policy's context (counted and listed) instead of stopping")
         .option("--lab-truth", "attach the lab's exact step truth and report how MC labels compare with it")
         .option("--json", "print the summary as one JSON object")
         .addHelpText(
@@ -49,11 +50,11 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                 shard = {index: Number(m[1]), count: Number(m[2])};
             }
             if (o.minCorrect > o.k) throw new StepwiseError(`--min-correct (${o.minCorrect}) cannot exceed --k (${o.k})`);
-            const engine = await createEngine(o.engine);
             const progress = createProgress("label");
             try {
                 const summary = await labelFile({
-                    engine,
+                    engine: () => createEngine(o.engine),
+                    engineSpec: o.engine,
                     verifier: o.verifier as VerifierName,
                     input: o.in,
                     out: o.out,
@@ -69,6 +70,7 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                     concurrency: o.concurrency,
                     limit: o.limit,
                     shard,
+                    skipTooLong: o.skipTooLong,
                     labTruth: o.labTruth,
                     onProgress: (d, t) => progress.update(d, t),
                 });
@@ -84,9 +86,9 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                             `vs lab truth: first negative = first error in ${pct(summary.truth.first_negative_match)} of samples; false negatives ${pct(summary.truth.false_negative_rate)} of truly correct steps, false positives ${pct(summary.truth.false_positive_rate)} of truly wrong steps`,
                         );
                 }
+                reportTooLong("label", summary.too_long ?? []);
             } finally {
                 progress.stop();
-                await engine.close();
             }
         });
 }
