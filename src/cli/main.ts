@@ -35,7 +35,7 @@ program
     .name("stepwise")
     .description("Process reward models end to end: sample with confidences, split steps, label, train and score PRMs, evaluate and decode.")
     .version((JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {version: string}).version)
-    .showHelpAfterError()
+    .showHelpAfterError("(run the command with --help for its options)")
     .configureHelp({sortSubcommands: false});
 for (const register of commands) register(program);
 

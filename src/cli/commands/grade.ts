@@ -7,6 +7,8 @@
 import type {Command} from "commander";
 import {StepwiseError} from "../../engines/types.ts";
 import {JsonlWriter} from "../../io/jsonl.ts";
+import {prepareOutput} from "../../io/output.ts";
+import {checkInputFile} from "../../io/text.ts";
 import {grade} from "../../grade/grade.ts";
 import {gradeJsonlFile, type GradedRecord} from "../../grade/file.ts";
 import type {GradeOptions, Policy} from "../../grade/policy.ts";
@@ -60,6 +62,8 @@ export function register(program: Command): void {
 }
 
 async function gradeFile(file: string, out: string | undefined, options: GradeOptions, json: boolean): Promise<void> {
+    checkInputFile(file, "--file");
+    if (out) prepareOutput(out, {inputs: [file]});
     const writer = out ? new JsonlWriter(out, {truncate: true}) : null;
     const emit = (r: GradedRecord) => (writer ? writer.write(r) : console.log(JSON.stringify(r)));
     try {

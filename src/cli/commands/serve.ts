@@ -3,7 +3,9 @@ import type {Command} from "commander";
 import {LlamaEngine} from "../../engines/llama/engine.ts";
 import {startServer} from "../../serve/server.ts";
 import {StepwiseError} from "../../engines/types.ts";
-import {intOption} from "../options.ts";
+import {hostOption, intOption} from "../options.ts";
+import {checkCanListen} from "../../io/listen.ts";
+import {checkGgufHeader} from "../../gguf/reader.ts";
 
 export function register(program: Command): void {
     program
@@ -14,7 +16,7 @@ export function register(program: Command): void {
         .option("--prm <file>", "serve a tag PRM: enables /pooling and /v1/embeddings (STEP pooling)")
         .option("--step-tag <text>", "step tag text for --prm (default: the file's stepwise.step_tag)")
         .option("--returned-tokens <a,b>", "label tokens returned at each tag, positive first (default: the file's stepwise good/bad tokens)")
-        .option("--host <host>", "address to bind (only loopback unless you say otherwise)", "127.0.0.1")
+        .option("--host <host>", "address to bind (only loopback unless you say otherwise)", hostOption, "127.0.0.1")
         .option("--port <port>", "port (0 = any free port)", intOption(0, 65535), 8000)
         .option("--name <name>", "model name reported in /v1/models (default: file name)")
         .option("--sequences <n>", "parallel sequences (samples decoded in one batch)", intOption(1, 256), 8)
@@ -33,6 +35,8 @@ Examples:
         .action(async (positional: string | undefined, o) => {
             const file = o.prm ?? o.model ?? positional;
             if (!file) throw new StepwiseError("serve: name a GGUF model (stepwise serve MODEL.gguf, --model or --prm)");
+            checkGgufHeader(file);
+            await checkCanListen(o.host, o.port);
             const engine = await LlamaEngine.load(file, {sequences: o.sequences, contextSize: o.contextSize, threads: o.threads});
             let pooling;
             if (o.prm) pooling = await resolvePooling(engine, o.stepTag, o.returnedTokens);
