@@ -114,3 +114,15 @@ export class UnsupportedAnswer extends Error {
         this.name = "UnsupportedAnswer";
     }
 }
+
+/**
+ * Raised when an answer has no value to compare (a division by zero, a number too large for the
+ * arbitrary-precision path): the verdict is final ("not equal", with this reason), the symbolic
+ * path is not tried.
+ */
+export class NoValue extends UnsupportedAnswer {
+    constructor(message: string) {
+        super(message);
+        this.name = "NoValue";
+    }
+}

@@ -5,7 +5,7 @@
  * {@link UnsupportedAnswer}.
  */
 import type {Node} from "./ast.ts";
-import {UnsupportedAnswer} from "./ast.ts";
+import {NoValue, UnsupportedAnswer} from "./ast.ts";
 
 /** A dense matrix value. */
 export interface Matrix {
@@ -63,6 +63,28 @@ export function freeSymbols(node: Node, out = new Set<string>()): Set<string> {
     return out;
 }
 
+/** Whether a tree contains the constant ∞ (a genuine infinity, not an overflow). */
+export function hasInfinity(node: Node): boolean {
+    switch (node.k) {
+        case "const":
+            return node.name === "inf";
+        case "add":
+            return node.terms.some(hasInfinity);
+        case "mul":
+            return node.fs.some(hasInfinity);
+        case "neg":
+            return hasInfinity(node.x);
+        case "div":
+        case "pow":
+        case "pm":
+            return hasInfinity(node.a) || hasInfinity(node.b);
+        case "fn":
+            return node.args.some(hasInfinity);
+        default:
+            return false;
+    }
+}
+
 /** Whether a tree contains a decimal literal (an approximate number under the lenient policy). */
 export function hasFloat(node: Node): boolean {
     switch (node.k) {
@@ -115,6 +137,8 @@ export function evaluate(node: Node, env: ReadonlyMap<string, number>): Value {
         case "div": {
             const b = evaluate(node.b, env);
             if (typeof b !== "number") throw new UnsupportedAnswer("division by a matrix");
+            // a division by zero is never a value (12:00 is not 12/0; 1/0 is not ∞)
+            if (b === 0) throw new NoValue("division by zero");
             return scale(evaluate(node.a, env), 1 / b);
         }
         case "pow":

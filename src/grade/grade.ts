@@ -45,8 +45,8 @@ export interface GradeResult {
 export function grade(gold: string, pred: string, options: GradeOptions = {}): GradeResult {
     const opts = resolveOptions(options);
     const deadline = performance.now() + opts.timeoutMs;
-    const g = extractAnswer(String(gold ?? ""));
-    const p = extractAnswer(String(pred ?? ""));
+    const g = extractAnswer(String(gold ?? ""), {policy: opts.policy});
+    const p = extractAnswer(String(pred ?? ""), {policy: opts.policy});
     const goldInfo: GradedAnswer = {answer: g?.answer ?? null, extractor: g?.extractor ?? null};
     const predInfo: GradedAnswer = {answer: p?.answer ?? null, extractor: p?.extractor ?? null};
     if (!g) return {equal: false, gold: goldInfo, pred: predInfo, reason: "no answer found in gold", path: "none", sampled: false, symbolic: false};

@@ -15,6 +15,21 @@ export interface NormalizedAnswer {
     percent: boolean;
     /** Whether the whole answer was a `\text{…}` (or similar) wrapper: a textual answer. */
     wrappedText: boolean;
+    /** Whether a comma was read as a decimal comma (`1,22` → 1.22); the list reading is the alternative. */
+    decimalComma?: boolean;
+}
+
+/**
+ * Whether `a,b` (digits, no space) reads as a decimal comma: a leading `0` or single digit, or four
+ * or more digits, followed by two or more decimals (`0,111`, `1,22`, `1000,99`, as Math-Verify's
+ * tests read them). Two- and three-digit leading parts and single decimals (`19,22`, `27,93`,
+ * `0,1`) are two-element lists, as MATH answers write them (lm-evaluation-harness reports);
+ * grouped thousands (`1,000`) are neither.
+ */
+function isDecimalComma(s: string): boolean {
+    const m = /^-?(\d+),(\d+)$/.exec(s);
+    if (!m || m[2].length < 2 || /^-?[1-9]\d{0,2},\d{3}$/.test(s)) return false;
+    return m[1].length === 1 || m[1].length >= 4;
 }
 
 /** Control words that the tokenizer understands; used to repair JSON-doubled backslashes. */
@@ -106,13 +121,17 @@ export function normalizeAnswer(input: string, options: {decimalComma?: boolean}
     }
     s = s.replace(/(?<![\\a-zA-Z])pi(?![a-zA-Z])/g, "\\pi").replace(/(?<![\\a-zA-Z])(?:infinity|inf)(?![a-zA-Z])/gi, "\\infty");
     s = joinThousands(s);
-    if (options.decimalComma && (/^-?\d+,\d{2,}$/.test(s) || /^-?0,\d+$/.test(s)) && !/^-?[1-9]\d{0,2},\d{3}$/.test(s)) s = s.replace(",", ".");
+    let decimalComma = false;
+    if (options.decimalComma && isDecimalComma(s)) {
+        s = s.replace(",", ".");
+        decimalComma = true;
+    }
     const spaced = /^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$/.test(s);
     if (spaced) s = s.replace(/ /g, "");
     const choice = /^\(([A-Z])\)$/.exec(s);
     if (choice) s = choice[1];
     if (s.length > 1 && s.startsWith("{") && matchBrace(s, 0) === s.length && !s.includes(",")) s = s.slice(1, -1).trim();
-    return {text: s, percent, wrappedText};
+    return {text: s, percent, wrappedText, ...(decimalComma ? {decimalComma} : {})};
 }
 
 /** `\\frac` (a JSON-doubled backslash) becomes `\frac` when the letters form a known command. */
@@ -151,6 +170,9 @@ function stripUnits(s: string): string {
         if (t === s || !/\d|\\pi|\}/.test(t)) break;
         s = t;
     }
+    // One-letter SI units after a space: 448 m, 3.5 s, 12 kg is above (two letters); never x or n
+    const one = /^(.*?\d)\s+(?:\\,\s*)?[mgshLKNJWV](?:\s*\^\s*\{?\d\}?)?$/.exec(s);
+    if (one && /^-?[\d.,\s]+$/.test(one[1])) return one[1].trim();
     // Plain unit words: the rest must be numeric (digits, separators, \frac{..}{..}, \sqrt, \pi).
     const m = /^(.*?[\d}])\s*((?:[a-zA-Z]{2,}\.?|[a-zA-Z]\.)(?:\s+[a-zA-Z]+\.?)*)(?:\s*\^\s*\{?\d\}?)?$/.exec(s);
     if (m && /^[-+\d.,\s/{}()]*(?:\\(?:frac|sqrt|pi|cdot|times)[-+\d.,\s/{}()]*)*$/.test(m[1]) && /\d/.test(m[1])) {

@@ -1,13 +1,17 @@
 /**
  * Numeric and expression equality of scalar answers: exact integer and fraction literals,
- * rounding/tolerance comparison of numbers, and random-point comparison of expressions with
- * free variables (`x^2+2x+1` vs `(x+1)^2`).
+ * exact rational values (BigInt fractions: `171!` ≠ `172!`), float64 values and, when float64
+ * overflows or underflows, arbitrary-precision decimals; rounding/tolerance comparison of numbers
+ * written with a decimal point, and comparison of expressions with free variables
+ * (`x^2+2x+1` vs `(x+1)^2`) at deterministic points that include negative and large values.
  */
 import type {Node, NumNode} from "./ast.ts";
-import {UnsupportedAnswer} from "./ast.ts";
-import {evaluate, freeSymbols, hasFloat, type Value} from "./evaluate.ts";
+import {NoValue, UnsupportedAnswer} from "./ast.ts";
+import {bigNumbersEqual, bigValue} from "./bignum.ts";
+import {evaluate, freeSymbols, hasFloat, hasInfinity, type Value} from "./evaluate.ts";
+import {absR, cmp, exactOrWhy, floorDiv, fromNumber, mul, sub, type Rational} from "./exact.ts";
 import type {ResolvedOptions} from "./policy.ts";
-import {SeededRandom} from "./random.ts";
+import {samplePoints} from "./random.ts";
 
 /** Comparison state shared by the comparison modules. */
 export interface CompareContext {
@@ -20,8 +24,8 @@ export interface CompareContext {
     eq(gold: Node, pred: Node): boolean;
 }
 
-const SAMPLE_POINTS = 6;
 const SAMPLE_TOLERANCE = 1e-7;
+const NO_VARS: ReadonlyMap<string, number> = new Map();
 
 /** An integer literal (possibly negated) as a BigInt, or null. */
 export function intLiteral(n: Node): bigint | null {
@@ -59,34 +63,122 @@ export function scalarEqual(g: Node, p: Node, ctx: CompareContext): boolean {
     const floats = !strict && (hasFloat(g) || hasFloat(p));
     const vg = freeSymbols(g);
     const vp = freeSymbols(p);
-    if (vg.size === 0 && vp.size === 0) return valuesEqual(evaluate(g, new Map()), evaluate(p, new Map()), floats, ctx.opts);
-    if (vg.size !== vp.size || [...vg].some((v) => !vp.has(v))) return false;
-    return sampledEqual(g, p, [...vg], ctx);
+    if (vg.size === 0 && vp.size === 0) return constantsEqual(g, p, floats, ctx.opts);
+    // an expression may not depend on a variable the other has: sin^2 x + cos^2 x = 1
+    return sampledEqual(g, p, [...new Set([...vg, ...vp])], ctx);
 }
 
-/** Compare two expressions with the same free variables at deterministic random points. */
+/**
+ * Equality of two constant expressions: exactly when both values are rational (decimal literals
+ * are compared with the policy's tolerance/rounding, everything else exactly), in float64 when
+ * that is safe, and in arbitrary precision when float64 overflowed, underflowed or hit zero.
+ * Throws {@link NoValue} for a division by zero (never a value).
+ */
+export function constantsEqual(g: Node, p: Node, floats: boolean, opts: ResolvedOptions): boolean {
+    const eg = exactOrWhy(g);
+    const ep = exactOrWhy(p);
+    const decimals = hasFloat(g) || hasFloat(p);
+    if (typeof eg !== "string" && typeof ep !== "string") return rationalsEqual(eg, ep, decimals, floats, opts);
+    if (!decimals && eg !== "irrational" && ep !== "irrational") {
+        // rational values too large to compute exactly (10^{10^{10}}): 40 digits can only tell them apart
+        if (bigNumbersEqual(bigValue(g), bigValue(p), false, {...opts, tolerance: 1e-30})) throw new NoValue("too large to compare exactly");
+        return false;
+    }
+    let a: Value;
+    let b: Value;
+    try {
+        a = evaluate(g, NO_VARS);
+        b = evaluate(p, NO_VARS);
+    } catch (e) {
+        // a float64 zero divisor may be an underflow (1/e^{-1000}): decide in arbitrary precision
+        if (!(e instanceof NoValue)) throw e;
+        return bigNumbersEqual(bigValue(g), bigValue(p), floats, opts);
+    }
+    if (typeof a === "number" && typeof b === "number" && !(safeDouble(a) && safeDouble(b)) && !hasInfinity(g) && !hasInfinity(p))
+        return bigNumbersEqual(bigValue(g), bigValue(p), floats, opts);
+    return valuesEqual(a, b, floats, opts);
+}
+
+/** A float64 value far from overflow and underflow (zero may be an underflow). */
+function safeDouble(x: number): boolean {
+    const m = Math.abs(x);
+    return m > 1e-280 && m < 1e280;
+}
+
+const toleranceCache = new Map<number, Rational>();
+function rationalTolerance(t: number): Rational {
+    let r = toleranceCache.get(t);
+    if (!r) toleranceCache.set(t, (r = fromNumber(t)));
+    return r;
+}
+
+/** |a − b| ≤ t·max(|a|, |b|) in exact arithmetic (an absolute 1e-12 next to zero, as {@link close}). */
+function rationalClose(a: Rational, b: Rational, t: Rational): boolean {
+    const diff = absR(sub(a, b));
+    if (a.n === 0n || b.n === 0n) return cmp(diff, {n: 1n, d: 10n ** 12n}) <= 0;
+    const m = cmp(absR(a), absR(b)) >= 0 ? absR(a) : absR(b);
+    return cmp(diff, mul(t, m)) <= 0;
+}
+
+/** Round half up to an integer (Math.round's rule). */
+function roundHalfUp(a: Rational): bigint {
+    return floorDiv(2n * a.n + a.d, 2n * a.d);
+}
+
+/**
+ * Equality of two exact values. Without decimal literals they must be identical; with one, the
+ * relative tolerance applies and, when `floats` (lenient), Math-Verify's rounding to `precision`
+ * places with the relative bound of {@link numbersEqual}.
+ */
+export function rationalsEqual(a: Rational, b: Rational, decimals: boolean, floats: boolean, opts: ResolvedOptions): boolean {
+    if (a.n === b.n && a.d === b.d) return true;
+    if (!decimals) return false;
+    if (rationalClose(a, b, rationalTolerance(opts.tolerance))) return true;
+    if (floats && opts.policy === "lenient") {
+        const f = {n: 10n ** BigInt(opts.precision), d: 1n};
+        if (roundHalfUp(mul(a, f)) !== roundHalfUp(mul(b, f))) return false;
+        const bound = opts.precision <= 2 ? {n: 5n * 10n ** BigInt(2 - opts.precision), d: 1n} : {n: 5n, d: 10n ** BigInt(opts.precision - 2)};
+        return rationalClose(a, b, bound);
+    }
+    return false;
+}
+
+/**
+ * Compare two expressions at deterministic points (see random.ts samplePoints). A point where a
+ * side has no real value (outside its domain: `\sqrt{x}` at x < 0) is skipped; every other point
+ * must agree, and at least 3 must. Expressions that have no value at any non-integer point
+ * (`n!`) are compared at positive integers instead.
+ */
 function sampledEqual(g: Node, p: Node, vars: string[], ctx: CompareContext): boolean {
     ctx.sampled = true;
-    const rng = new SeededRandom(987654321);
-    let agreed = 0;
-    for (let k = 0; k < SAMPLE_POINTS; k++) {
-        if (performance.now() > ctx.deadline) throw new UnsupportedAnswer("time limit");
-        const env = new Map<string, number>();
-        for (const v of vars) env.set(v, rng.sample());
-        const a = evaluate(g, env);
-        const b = evaluate(p, env);
-        if (typeof a === "number" && typeof b === "number") {
-            const fa = Number.isFinite(a);
-            const fb = Number.isFinite(b);
-            if (!fa || !fb) {
-                if (fa !== fb && !(Number.isNaN(a) || Number.isNaN(b))) return false;
-                continue;
+    const tolerance = Math.max(SAMPLE_TOLERANCE, ctx.opts.tolerance);
+    for (const integers of [false, true]) {
+        let agreed = 0;
+        for (const env of samplePoints(vars, 987654321, integers)) {
+            if (performance.now() > ctx.deadline) throw new UnsupportedAnswer("time limit");
+            let a: Value;
+            let b: Value;
+            try {
+                a = evaluate(g, env);
+                b = evaluate(p, env);
+            } catch (e) {
+                if (e instanceof NoValue) continue; // a pole: no value at this point
+                throw e;
             }
-            if (!close(a, b, Math.max(SAMPLE_TOLERANCE, ctx.opts.tolerance))) return false;
-        } else if (!valuesEqual(a, b, false, {...ctx.opts, tolerance: Math.max(SAMPLE_TOLERANCE, ctx.opts.tolerance)})) return false;
-        agreed++;
+            if (typeof a === "number" && typeof b === "number") {
+                const fa = Number.isFinite(a);
+                const fb = Number.isFinite(b);
+                if (!fa || !fb) {
+                    if (fa !== fb && !(Number.isNaN(a) || Number.isNaN(b))) return false;
+                    continue;
+                }
+                if (!close(a, b, tolerance)) return false;
+            } else if (!valuesEqual(a, b, false, {...ctx.opts, tolerance})) return false;
+            agreed++;
+        }
+        if (agreed >= 3) return true;
     }
-    return agreed >= 3;
+    return false;
 }
 
 /** Equality of two evaluated values (numbers or matrices). */

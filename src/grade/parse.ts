@@ -10,6 +10,7 @@ import {tokenize, type Token} from "./tokenize.ts";
 
 const FUNCTIONS = new Set([
     "sin", "cos", "tan", "sec", "csc", "cot", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "ln", "log", "exp",
+    "abs", "floor", "ceil",
 ]);
 const MULTI_ARG = new Set(["max", "min", "gcd", "lcm"]);
 const GREEK = new Set([
@@ -65,17 +66,26 @@ class Parser {
         if (++this.depth > MAX_DEPTH) throw new UnsupportedAnswer("nesting too deep");
     }
 
-    /** list := rel (("," | ";") rel)* — a bare list when there is more than one item. */
+    /**
+     * list := rel (("," | ";") rel)* — a bare list when there is more than one item. When both
+     * separators occur, `;` separates groups and `,` items within a group:
+     * `p=5,q=2;p=7,q=2` is the list of the two groups `p=5,q=2` and `p=7,q=2`.
+     */
     parseList(): Node {
         this.enter();
-        const items = [this.parseRel()];
+        const groups: Node[][] = [[this.parseRel()]];
+        let commas = false;
         while (this.isOp(",") || this.isOp(";")) {
-            this.next();
+            const sep = this.next().v;
             if (this.atListEnd()) break; // trailing comma
-            items.push(this.parseRel());
+            if (sep === ";") groups.push([]);
+            else commas = true;
+            groups[groups.length - 1].push(this.parseRel());
         }
         this.depth--;
-        return items.length === 1 ? items[0] : {k: "list", open: "", close: "", items};
+        const bare = (items: Node[]): Node => (items.length === 1 ? items[0] : {k: "list", open: "", close: "", items});
+        if (groups.length > 1 && commas) return {k: "list", open: "", close: "", items: groups.map(bare)};
+        return bare(groups.flat());
     }
 
     private atListEnd(): boolean {
@@ -177,7 +187,7 @@ class Parser {
         if (t.t === "op") return t.v === "(" || (t.v === "|" && this.absDepth === 0);
         if (t.t === "cmd")
             return (
-                t.v === "frac" || t.v === "sqrt" || t.v === "pi" || t.v === "infty" || t.v === "binom" || t.v === "lfloor" ||
+                t.v === "frac" || t.v === "sqrt" || t.v === "cbrt" || t.v === "pi" || t.v === "infty" || t.v === "binom" || t.v === "lfloor" ||
                 t.v === "lceil" || t.v === "begin" || t.v === "operatorname" || t.v === "boxed" || t.v === "mathbb" ||
                 GREEK.has(t.v) || FUNCTIONS.has(t.v) || MULTI_ARG.has(t.v)
             );
@@ -190,7 +200,7 @@ class Parser {
         let base = this.parsePostfix();
         if (this.isOp("^")) {
             this.next();
-            const exp = this.parseScript();
+            const exp = this.parseExponent();
             base = {k: "pow", a: base, b: exp};
             while (this.isOp("!")) {
                 this.next();
@@ -220,6 +230,23 @@ class Parser {
             } else break;
         }
         return x;
+    }
+
+    /**
+     * An exponent: like a TeX argument, except that an unbraced number is read whole, as sympy's
+     * LaTeX grammar and PRM800K's normaliser do: `2^10` is 2^{10}, `10^-12` is 10^{-12}.
+     */
+    private parseExponent(): Node {
+        const t = this.peek();
+        if (t.t === "num") {
+            this.next();
+            return num(t.v);
+        }
+        if (t.t === "op" && t.v === "-" && this.peek(1).t === "num") {
+            this.next();
+            return {k: "neg", x: num(this.next().v)};
+        }
+        return this.parseScript();
     }
 
     /** The text of a subscript (`_5`, `_{10}`, `_n`), used to name based numerals and indexed symbols. */
@@ -372,7 +399,14 @@ class Parser {
             const b = this.parseScript();
             return {k: "div", a, b};
         }
-        if (name === "sqrt") {
+        if (name === "sqrt" || name === "cbrt") {
+            const plain = this.tokens[this.i - 1].plain === true;
+            if (this.isOp("(") || (plain && this.peek().t === "num")) {
+                // sqrt(2), \sqrt(2), sqrt 2: a parenthesised argument or a whole number
+                const x = this.isOp("(") ? this.parseParenArg() : num(this.next().v);
+                return name === "cbrt" ? {k: "fn", name: "root", args: [x, num("3")]} : {k: "fn", name: "sqrt", args: [x]};
+            }
+            if (name === "cbrt") throw new UnsupportedAnswer("cbrt without argument");
             let index: Node | null = null;
             if (this.isOp("[")) {
                 this.next();
@@ -420,6 +454,14 @@ class Parser {
         // An unknown macro without arguments is an opaque symbol; one with arguments is not understood.
         if (/^[a-zA-Z]+$/.test(name) && !this.isOp("{")) return sym("\\" + name);
         throw new UnsupportedAnswer(`\\${name}`);
+    }
+
+    /** `( … )` read as one argument. */
+    private parseParenArg(): Node {
+        this.expectOp("(");
+        const x = this.parseList();
+        this.expectOp(")");
+        return x;
     }
 
     /** `\sin x`, `\sin^2(x)`, `\log_2 8`, `\max(a, b)`. */

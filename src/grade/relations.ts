@@ -7,11 +7,11 @@
  * inequality stands for the interval it describes when compared with a set.
  */
 import type {Node, RelNode, RelOp} from "./ast.ts";
-import {UnsupportedAnswer} from "./ast.ts";
+import {NoValue, UnsupportedAnswer} from "./ast.ts";
 import {interval, isCollection, collectionsEqual} from "./collections.ts";
 import {evaluate, freeSymbols} from "./evaluate.ts";
 import type {CompareContext} from "./numeric.ts";
-import {SeededRandom} from "./random.ts";
+import {samplePoints} from "./random.ts";
 
 /**
  * Whether an expression is made of symbols only (`x`, `xy`, `x_1`, `(p,q)`, `\frac{NO}{BO}`, `P(x)`):
@@ -27,6 +27,9 @@ function onlySymbols(n: Node): boolean {
             return onlySymbols(n.a) && onlySymbols(n.b);
         case "list":
             return n.open !== "{" && n.items.length > 0 && n.items.every(onlySymbols);
+        case "fn":
+            // a length or a named segment: |AB| = 1
+            return n.name === "abs" && n.args.length === 1 && onlySymbols(n.args[0]);
         default:
             return false;
     }
@@ -124,17 +127,21 @@ function chainsEqual(g: RelNode, p: RelNode, ctx: CompareContext): boolean {
 /** Whether d1 = c·d2 for one constant c (non-zero; positive when `positive`). */
 function proportional(d1: Node, d2: Node, positive: boolean, ctx: CompareContext): boolean {
     const vars = [...new Set([...freeSymbols(d1), ...freeSymbols(d2)])];
-    const rng = new SeededRandom(424242);
-    const points = vars.length ? 6 : 1;
+    const points = vars.length ? samplePoints(vars, 424242) : [new Map<string, number>()];
     if (vars.length) ctx.sampled = true;
     let ratio: number | null = null;
     let bothZero = 0;
-    for (let k = 0; k < points; k++) {
+    for (const env of points) {
         if (performance.now() > ctx.deadline) throw new UnsupportedAnswer("time limit");
-        const env = new Map<string, number>();
-        for (const v of vars) env.set(v, rng.sample());
-        const x = evaluate(d1, env);
-        const y = evaluate(d2, env);
+        let x: ReturnType<typeof evaluate>;
+        let y: ReturnType<typeof evaluate>;
+        try {
+            x = evaluate(d1, env);
+            y = evaluate(d2, env);
+        } catch (e) {
+            if (vars.length && e instanceof NoValue) continue; // a pole of one side
+            throw e;
+        }
         if (typeof x !== "number" || typeof y !== "number") throw new UnsupportedAnswer("relation between matrices");
         if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
         const zx = Math.abs(x) < 1e-12;

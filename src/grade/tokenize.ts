@@ -13,10 +13,33 @@ export interface Token {
     v: string;
     /** White space before this token. */
     sp: boolean;
+    /** A function name written as plain text (`sqrt(2)`, `exp(16)`), read as the command of that name. */
+    plain?: boolean;
 }
+
+/**
+ * Function names models write as plain text, with the command they stand for: `sqrt(2)` is
+ * `\sqrt{2}`, `asin(x)` is `\arcsin x`. Only read as a function when followed by `(` (or, for
+ * `sqrt`, by a number: `sqrt 2`).
+ */
+export const PLAIN_FUNCTIONS: ReadonlyMap<string, string> = new Map([
+    ...["sqrt", "abs", "exp", "log", "ln", "sin", "cos", "tan", "sec", "csc", "cot", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "floor", "ceil", "max", "min", "gcd", "lcm"].map((n) => [n, n] as const),
+    ["asin", "arcsin"],
+    ["acos", "arccos"],
+    ["atan", "arctan"],
+    ["cbrt", "cbrt"],
+]);
 
 const TWO_CHAR_OPS = new Set(["<=", ">=", "!=", "=<", "=>"]);
 const ONE_CHAR_OPS = new Set(["+", "-", "*", "/", "^", "_", "=", "<", ">", "!", ",", ";", "&", "|", "(", ")", "[", "]", "{", "}", ":", "'"]);
+
+/** Whether the letters ending at `j` are a plain-text call: `(` follows (or a number after `sqrt`). */
+function plainCall(s: string, j: number, name: string): boolean {
+    let k = j;
+    while (s[k] === " ") k++;
+    if (s[k] === "(") return true;
+    return name === "sqrt" && k < s.length && isDigit(s.charCodeAt(k));
+}
 
 /** Split a normalised answer into tokens; throws {@link UnsupportedAnswer} on characters it does not know. */
 export function tokenize(s: string): Token[] {
@@ -45,8 +68,16 @@ export function tokenize(s: string): Token[] {
             out.push({t: "num", v: s.slice(i, j), sp});
             i = j;
         } else if (isLetter(c)) {
-            out.push({t: "id", v: s[i], sp});
-            i++;
+            let j = i;
+            while (j < n && isLetter(s.charCodeAt(j))) j++;
+            const name = j - i > 1 ? PLAIN_FUNCTIONS.get(s.slice(i, j)) : undefined;
+            if (name && plainCall(s, j, name)) {
+                out.push({t: "cmd", v: name, sp, plain: true});
+                i = j;
+            } else {
+                out.push({t: "id", v: s[i], sp});
+                i++;
+            }
         } else if (c === 92 /* \ */) {
             let j = i + 1;
             while (j < n && isLetter(s.charCodeAt(j))) j++;

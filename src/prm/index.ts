@@ -6,7 +6,9 @@
  * - `llama:math-shepherd.gguf?format=math-shepherd` — a tag PRM run in-process
  * - `openai:http://127.0.0.1:8001/v1?model=prm&format=math-shepherd` — served with vLLM's STEP pooling
  * - `openai:http://gpu:8000/v1?model=Qwen/Qwen2.5-Math-PRM-7B&format=qwen-prm` — classifier PRM
- * Overrides: `tag=`, `good=`, `bad=`, `positive=` (index), `endpoint=pooling|embeddings`, `task=`.
+ * - `llama:math-shepherd.gguf?format=math-shepherd&tag_id=12902&good_id=648&bad_id=387` — explicit ids
+ * Overrides: `tag=`, `good=`, `bad=` (texts, ids resolved in context), `tag_id=`, `good_id=`,
+ * `bad_id=` (token ids, used as given), `positive=` (index), `endpoint=pooling|embeddings`, `task=`.
  */
 import {createEngine, parseEngineSpec} from "../engines/spec.ts";
 import {checkGgufHeader} from "../gguf/reader.ts";
@@ -18,7 +20,16 @@ import {PoolingPrmScorer, TagPrmScorer, type StepScorer} from "./scorer.ts";
 export * from "./formats.ts";
 export * from "./scorer.ts";
 
-const PRM_KEYS = ["format", "tag", "good", "bad", "positive", "endpoint", "task"];
+const PRM_KEYS = ["format", "tag", "good", "bad", "tag_id", "good_id", "bad_id", "positive", "endpoint", "task"];
+
+/** A token id from the spec (`tag_id=12902`), or undefined; anything else than a non-negative integer is an error. */
+function idParam(params: Record<string, string>, key: string): number | undefined {
+    const v = params[key];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (v === "" || !Number.isInteger(n) || n < 0) throw new StepwiseError(`PRM spec: ${key}=${v}: expected a token id (a non-negative integer)`);
+    return n;
+}
 
 /** Split PRM-only parameters off an engine spec. */
 export function splitPrmSpec(spec: string): {engineSpec: string; params: Record<string, string>} {
@@ -63,6 +74,8 @@ export async function createScorer(spec: string): Promise<StepScorer> {
         badToken: params.bad,
         positiveIndex: params.positive !== undefined ? Number(params.positive) : undefined,
     });
+    const ids = {tag: idParam(params, "tag_id"), good: idParam(params, "good_id"), bad: idParam(params, "bad_id")};
+    if (Object.values(ids).some((v) => v !== undefined)) format.ids = {...format.ids, ...ids};
     const engine = await createEngine(engineSpec);
     if (engine instanceof OpenAIEngine) return new PoolingPrmScorer(engine, format, {endpoint: params.endpoint as "pooling" | "embeddings" | undefined, task: params.task});
     if (!format.goodToken) {

@@ -14,7 +14,7 @@ import pLimit from "p-limit";
 import {StepwiseError, type ChatMessage, type Engine} from "../engines/types.ts";
 import {ContextOverflowError} from "../util/errors.ts";
 import type {OpenAIEngine} from "../engines/openai/engine.ts";
-import {plainInput, taggedSteps, type PrmFormat} from "./formats.ts";
+import {labelledTag, plainInput, taggedSteps, type PrmFormat} from "./formats.ts";
 
 export interface StepScorer {
     readonly format: PrmFormat;
@@ -54,12 +54,48 @@ async function buildInput(engine: Engine, format: PrmFormat, question: string, s
     return engine.formatChat(messages, {addGenerationPrompt: false});
 }
 
-/** Token id of a text that must be exactly one token. */
-async function singleToken(engine: Engine, text: string, what: string): Promise<number> {
-    const ids = await engine.tokenize(text, {addBos: false});
-    if (ids.length !== 1)
-        throw new StepwiseError(`${what} ${JSON.stringify(text)} is ${ids.length} tokens (${ids.join(", ")}) in this model's vocabulary; it must be exactly one token`);
-    return ids[0];
+/** The question and steps {@link resolveTagIds} lays out to read ids in context. */
+const PROBE_QUESTION = "What is 12 + 30?";
+const PROBE_STEPS = ["12 + 30 = 42.", "The answer is 42."];
+
+/**
+ * The single token `addition` becomes right after `prefix` (tokenized as scoring tokenizes:
+ * BOS and special tokens as the model does). Fails, naming the text and the spec key that takes
+ * an explicit id, when it is not exactly one token there or merges with the text before it.
+ */
+async function tokenInContext(engine: Engine, prefix: string, addition: string, what: string, key: string): Promise<number> {
+    const a = await engine.tokenize(prefix);
+    const b = await engine.tokenize(prefix + addition);
+    const samePrefix = a.every((t, i) => b[i] === t);
+    if (samePrefix && b.length === a.length + 1) return b[a.length];
+    const tail = JSON.stringify(prefix.slice(-24));
+    const got = samePrefix ? `${b.length - a.length} tokens (${b.slice(a.length).join(", ")})` : `merged with the text before it (…${a.slice(-3).join(", ")} → …${b.slice(-4).join(", ")})`;
+    throw new StepwiseError(`${what} ${JSON.stringify(addition)} after …${tail} is ${got} in this model's vocabulary; it must be exactly one token there (give its id with ${key}=ID in the PRM spec)`);
+}
+
+/**
+ * Token ids of the step tag and the label tokens, read IN CONTEXT the way the reference code
+ * does (Math-Shepherd card: `tokenizer.encode("+ -")[1:]` → 648, 387; `encode("ки")[-1]` →
+ * 12902): a probe solution is laid out in the format itself; the tag id is the one token the
+ * tag (without trailing whitespace) adds after the first step's text, a label id the one token
+ * the labelled tag (" +" for " ки") adds there. Explicit ids in `format.ids` are used as given.
+ * Looked up out of context, " ки" is two tokens with SPM's space prefix and "+" is 28806 instead
+ * of 648 on Mistral-7B; here they are 12902 and 648.
+ */
+export async function resolveTagIds(engine: Engine, format: PrmFormat): Promise<{tag: number; good: number; bad: number}> {
+    const given = format.ids ?? {};
+    const full = await buildInput(engine, format, PROBE_QUESTION, PROBE_STEPS);
+    const mark = format.stepTag.trimEnd();
+    const firstStep = full.indexOf(PROBE_STEPS[0]);
+    const at = full.indexOf(mark, firstStep < 0 ? 0 : firstStep);
+    if (at < 0) throw new StepwiseError(`PRM format ${format.name}: cannot find the step tag ${JSON.stringify(format.stepTag)} in its own layout`);
+    const prefix = full.slice(0, at);
+    const id = async (given: number | undefined, addition: string, what: string, key: string): Promise<number> => given ?? (await tokenInContext(engine, prefix, addition, what, key));
+    return {
+        tag: await id(given.tag, mark, "step tag", "tag_id"),
+        good: await id(given.good, labelledTag(format.stepTag, format.goodToken).trimEnd(), "good label token", "good_id"),
+        bad: await id(given.bad, labelledTag(format.stepTag, format.badToken).trimEnd(), "bad label token", "bad_id"),
+    };
 }
 
 /** Find the tag positions; fail loudly when a tag merged with its neighbours. */
@@ -86,12 +122,9 @@ export class TagPrmScorer extends BaseScorer {
         if (!format.goodToken || !format.badToken) throw new StepwiseError(`PRM format ${format.name} has no label tokens: it needs a pooling (classifier) scorer`);
     }
 
-    private tokenIds() {
-        this.ids ??= (async () => ({
-            tag: await singleToken(this.engine, this.format.stepTag, "step tag"),
-            good: await singleToken(this.engine, this.format.goodToken, "good label token"),
-            bad: await singleToken(this.engine, this.format.badToken, "bad label token"),
-        }))();
+    /** The tag and label token ids this scorer reads (resolved in context once, see resolveTagIds). */
+    tokenIds(): Promise<{tag: number; good: number; bad: number}> {
+        this.ids ??= resolveTagIds(this.engine, this.format);
         return this.ids;
     }
 

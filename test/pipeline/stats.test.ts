@@ -5,7 +5,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {Command} from "commander";
 import type {SampleRecord} from "../../src/pipeline/records.ts";
-import {codeCategories, codeContext, computeStats, distribution, mathCategory, statsMarkdown} from "../../src/pipeline/stats/index.ts";
+import {CODE_C_LIKE_SCHEME, CODE_SCHEME, MATH_SCHEME, categoryScheme, classifyTokens, codeContext, computeStats, distribution, registerCategoryScheme, statsMarkdown, type CategoryScheme} from "../../src/pipeline/stats/index.ts";
 import {parseStrategy, toStepsRecord, tokenOffsets} from "../../src/pipeline/split/index.ts";
 import {computeThreshold} from "../../src/pipeline/threshold.ts";
 import {register} from "../../src/cli/commands/stats.ts";
@@ -27,14 +27,39 @@ function pieces(text: string, rng: Rng): Array<[string, number]> {
     ]);
 }
 
-test("math token categories", () => {
-    const cases: Record<string, string> = {
-        "\n": "line-break", ".\n": "line-break", " ": "whitespace", " 48": "number", "1,000": "number", "3.5": "number",
-        " =": "formula", "+": "formula", "\\frac": "formula", "$": "formula", "x2": "formula", "(": "formula", "48/2": "formula",
-        " So": "connective", "then": "connective", "First,": "connective", " clips": "word", "May.": "word",
-        ".": "punctuation", ",": "punctuation", "?": "punctuation", "#": "punctuation",
+/** Categories of the pieces of a text cut into the given tokens. */
+function cats(scheme: CategoryScheme, toks: string[]): string[] {
+    return classifyTokens(scheme, toks.join(""), tokenOffsets(toks.map((text) => ({text}))));
+}
+
+test("math categories come from the containing span: words, formulas, split words (sub-word and character tokens)", () => {
+    // a BPE-like cut of a GSM8K step
+    const toks = ["Natalia", " sold", " 48", "/", "2", " =", " 24", " clips", " in", " May", ".", "\n", "Then", " she", " sold", " half", " as", " many", ".", "\n\n",
+        "So", " the", " answer", " is", " $", "\\frac", "{1}{2}", "$", " <<48+24=72>>", "72", " Th", "en", " calcul", "ate", " the", " total", " of", " 5", " apples"];
+    assert.deepEqual(cats(MATH_SCHEME, toks), [
+        "noun", "verb", "math formula", "math formula", "math formula", "math formula", "math formula", "noun", "preposition", "noun", "punctuation", "line break",
+        "conjunction", "pronoun", "verb", "noun", "conjunction", "adjective", "punctuation", "line break",
+        "conjunction", "determiner", "noun", "verb", "math formula", "math formula", "math formula", "math formula", "math formula", "number", "conjunction", "split word", "verb", "split word", "determiner", "adjective", "preposition", "number", "noun",
+    ]);
+    // character tokens: the word's first letter takes the word's category, the rest are split words
+    const chars = cats(MATH_SCHEME, "Then 3 + 4 = 7.\nNext, we".split(""));
+    assert.deepEqual(chars, [
+        "conjunction", "split word", "split word", "split word", "whitespace", ...Array(9).fill("math formula"), "punctuation", "line break",
+        "conjunction", "split word", "split word", "split word", "punctuation", "whitespace", "pronoun", "split word",
+    ]);
+    for (const c of chars) assert.ok(MATH_SCHEME.categories.includes(c), c);
+});
+
+test("a domain plugs in its own category table", async () => {
+    const shouty: CategoryScheme = {
+        name: "test-shouty", categories: ["loud", "quiet", "split word", "other"],
+        spans: (text) => [...text.matchAll(/[A-Za-z]+/g)].map((m) => ({start: m.index!, end: m.index! + m[0].length, category: m[0] === m[0].toUpperCase() ? "loud" : "quiet", word: true})),
     };
-    for (const [tok, cat] of Object.entries(cases)) assert.equal(mathCategory(tok), cat, JSON.stringify(tok));
+    registerCategoryScheme(shouty);
+    assert.equal(categoryScheme("test-shouty"), shouty);
+    assert.deepEqual(cats(shouty, ["HEL", "LO", " there", "!"]), ["loud", "split word", "quiet", "other"]);
+    assert.throws(() => registerCategoryScheme({...shouty, name: "bad", categories: ["loud"]}), /must include "split word"/);
+    assert.throws(() => categoryScheme("nope"), /unknown category table "nope" \(known: math, code, code-c-like, test-shouty\)/);
 });
 
 test("code token categories: comments, strings, keywords, identifiers", () => {
@@ -45,17 +70,18 @@ test("code token categories: comments, strings, keywords, identifiers", () => {
     assert.equal(ctx[py.indexOf("return")], 0);
     const toks = ["def", " f", "(", "x", "):", "\n", "   ", " #", " add", " one", "\n", "   ", " s", " =", " 'a", " #", " b'", "\n", "   ", " return", " x", " +", " 1", "  ", "#", " done", "\n"];
     assert.equal(toks.join(""), py);
-    const cats = codeCategories(py, tokenOffsets(toks.map((text) => ({text}))), "python");
-    assert.deepEqual(cats, [
-        "keyword", "identifier", "punctuation", "identifier", "punctuation", "line-break", "whitespace", "comment", "comment", "comment", "line-break",
-        "whitespace", "identifier", "punctuation", "string", "string", "string", "line-break", "whitespace", "keyword", "identifier", "punctuation", "number",
-        "whitespace", "comment", "comment", "line-break",
+    assert.deepEqual(cats(CODE_SCHEME, toks), [
+        "keyword", "identifier", "punctuation", "identifier", "punctuation", "line break", "whitespace", "comment", "comment", "comment", "line break",
+        "whitespace", "identifier", "punctuation", "string", "string", "string", "line break", "whitespace", "keyword", "identifier", "punctuation", "number",
+        "whitespace", "comment", "comment", "line break",
     ]);
+    assert.deepEqual(cats(CODE_SCHEME, ["re", "turn", " my", "_var"]), ["keyword", "split word", "identifier", "split word"]);
     const c = "int x = 1; // one\n/* two\nlines */ return x;";
     const cc = codeContext(c, "c-like");
     assert.equal(cc[c.indexOf("one")], 1);
     assert.equal(cc[c.indexOf("lines")], 1);
     assert.equal(cc[c.indexOf("return")], 0);
+    assert.deepEqual(cats(CODE_C_LIKE_SCHEME, ["int", " x", " =", " 1", ";", " // one"]), ["keyword", "identifier", "punctuation", "number", "punctuation", "comment"]);
 });
 
 test("distribution summary", () => {
@@ -108,9 +134,9 @@ test("adaptive vs newline on lab + GSM8K solutions: lengths, categories, CLI fil
         assert.equal(ad.categories!.tokens, ad.tokens);
         const share = (s: typeof ad, c: string): number => s.categories!.rows.find((r) => r.category === c)!.decision_share;
         const base = (s: typeof ad, c: string): number => s.categories!.rows.find((r) => r.category === c)!.token_share;
-        assert.equal(share(ad, "line-break"), 0, "line breaks are near-certain: never decision tokens here");
-        assert.ok(share(nl, "line-break") > 0.99, "newline steps end at line breaks");
-        assert.ok(share(ad, "number") + share(ad, "formula") > base(ad, "number") + base(ad, "formula"), "numbers and formulas over-represented among decision tokens");
+        assert.equal(share(ad, "line break"), 0, "line breaks are near-certain: never decision tokens here");
+        assert.ok(share(nl, "line break") > 0.99, "newline steps end at line breaks");
+        assert.ok(share(ad, "number") + share(ad, "math formula") > base(ad, "number") + base(ad, "math formula"), "numbers and formulas over-represented among decision tokens");
         assert.ok(Math.abs(ad.categories!.rows.reduce((a, r) => a + r.decision_share, 0) - 1) < 1e-9);
         const md = statsMarkdown(report);
         assert.match(md, /\| category \| all tokens \| adaptive \| newline \|/);

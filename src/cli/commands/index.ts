@@ -12,6 +12,7 @@ import {register as threshold} from "./threshold.ts";
 import {register as split} from "./split.ts";
 import {register as stats} from "./stats.ts";
 import {register as exportCmd} from "./export.ts";
+import {register as view} from "./view.ts";
 import {labCommand} from "./lab.ts";
 import {evalPolicyCommand, evalPrmCommand} from "./lab-eval.ts";
 import {registerLabTraining} from "./lab-train.ts";
@@ -24,4 +25,4 @@ function lab(program: Command): void {
     program.addCommand(group);
 }
 
-export const commands: Array<(program: Command) => void> = [demo, sample, threshold, split, stats, label, exportCmd, trainPrm, score, evalCmd, grade, serve, lab];
+export const commands: Array<(program: Command) => void> = [demo, sample, threshold, split, stats, label, exportCmd, trainPrm, score, evalCmd, grade, serve, view, lab];

@@ -2,7 +2,7 @@
 import {mkdirSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {Option, type Command} from "commander";
-import {computeStats, statsMarkdown} from "../../pipeline/stats/index.ts";
+import {categorySchemeNames, computeStats, statsMarkdown} from "../../pipeline/stats/index.ts";
 import {writeStatsPlots} from "../../pipeline/stats/plots.ts";
 import {collect} from "../options.ts";
 
@@ -13,7 +13,7 @@ export function register(program: Command): void {
         .requiredOption("--steps <file>", "steps JSONL from `stepwise split` (repeat to compare strategies)", collect, [])
         .option("--samples <file>", "the samples JSONL the steps were split from: adds the token-category table (decision tokens vs all tokens)")
         .requiredOption("--out <dir>", "folder for stats.json, stats.md and the plots (SVG and PNG)")
-        .addOption(new Option("--domain <d>", "token categories: math (line breaks, numbers, formulas, connectives, words, ...) or code (comments, keywords, identifiers, ...)").choices(["math", "code"]).default("math"))
+        .option("--domain <name>", `category table: math (line break, math formula, conjunction, noun, verb, split word, ...), code (comment, string, keyword, identifier, ...) or another registered table (known: ${categorySchemeNames().join(", ")})`, "math")
         .addOption(new Option("--language <l>", "code comment syntax: python (#) or c-like (// and /* */)").choices(["python", "c-like"]).default("python"))
         .option("--no-plot", "do not draw the plots")
         .addHelpText(

@@ -13,7 +13,7 @@ export function register(program: Command): void {
         .description("pool the token confidences of a samples file and pick the AdaptiveStep threshold τ at a low quantile")
         .requiredOption("--samples <file>", "samples JSONL written by `stepwise sample`")
         .requiredOption("--out <file>", "threshold JSON to write (tau, quantile, distribution summary); `stepwise split --threshold` reads it")
-        .addOption(new Option("--domain <d>", "quantile preset: math = 2% (the paper's); code = 2% (unverified: the paper's code ratio is not published)").choices(["math", "code"]).default("math"))
+        .addOption(new Option("--domain <d>", "quantile preset: math = 2% (1,517k decision tokens of 78M), code = 1.4% (Table 10: 234k of 17M); AdaptiveStep").choices(["math", "code"]).default("math"))
         .option("--quantile <q>", "share of tokens that should fall below τ, overrides the preset (e.g. 0.02)", floatOption(0, 1))
         .option("--bins <n>", "histogram bins over [0, 1]", intOption(2, 1000), 50)
         .option("--plot <base>", "histogram with τ marked, written as <base>.svg and <base>.png (default: --out without .json)")

@@ -74,20 +74,54 @@ export function bonMarkdown(summary: BonSummary, chartBase?: string): string {
     ].join("\n");
 }
 
-/** Vega-Lite spec of accuracy vs N: log2 x axis, a line per method, CI bands. */
+/** Methods that use no PRM (drawn dashed, in greys). */
+const BASELINES = ["first sample", "pass@N", "maj@N"];
+const BASELINE_COLORS = ["#9a9a9a", "#222222", "#6b6b6b"];
+const PRM_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
+
+/**
+ * Vega-Lite spec answering "does picking by the PRM beat voting, and by how much?": on the left,
+ * accuracy vs N (log2 x axis), one line per method, no bands (nine overlapping bands hid the
+ * lines); baselines dashed in greys, PRM methods solid in colours, the legend drawn with the lines'
+ * own colours. On the right, every method at the largest N with its 95% interval, one row each and
+ * sorted, so methods whose lines coincide (e.g. product and weighted vote) are still told apart.
+ */
 export function bonChartSpec(summary: BonSummary): VegaLiteSpec {
-    const values = summary.methods.flatMap((m) => m.points.map((p) => ({method: m.label, n: p.n, accuracy: p.accuracy, lo: p.ci_low ?? p.accuracy, hi: p.ci_high ?? p.accuracy})));
+    const values = summary.methods.flatMap((m) =>
+        m.points.map((p) => ({method: m.label, baseline: BASELINES.includes(m.label) ? "baseline (no PRM)" : "PRM", n: p.n, accuracy: p.accuracy, lo: p.ci_low ?? p.accuracy, hi: p.ci_high ?? p.accuracy})),
+    );
+    const labels = summary.methods.map((m) => m.label);
+    let prm = 0;
+    const range = labels.map((l) => (BASELINES.includes(l) ? BASELINE_COLORS[BASELINES.indexOf(l)] : PRM_COLORS[prm++ % PRM_COLORS.length]));
+    const color = {field: "method", type: "nominal", title: null, scale: {domain: labels, range}, legend: {symbolType: "stroke", symbolStrokeWidth: 3, labelLimit: 320, orient: "bottom", columns: 3}};
+    const maxN = Math.max(...summary.sizes);
     const x = {field: "n", type: "quantitative", scale: {type: "log", base: 2}, axis: {values: summary.sizes, title: "N (candidates per question)"}};
-    const color = {field: "method", type: "nominal", title: "method", sort: summary.methods.map((m) => m.label), legend: {labelLimit: 320}};
+    const y = {field: "accuracy", type: "quantitative", title: "accuracy (%)", scale: {zero: false}};
+    const bySort = {field: "accuracy", op: "max", order: "descending"};
+    const dash = {field: "baseline", type: "nominal", scale: {domain: ["PRM", "baseline (no PRM)"], range: [[1, 0], [5, 3]]}, legend: null};
     return {
-        title: `Best-of-N accuracy (${summary.questions} questions, ${summary.subsets} subsets per N)`,
-        width: 520,
-        height: 320,
+        title: {text: `Best-of-N: accuracy vs N (${summary.questions} questions, ${summary.subsets} random subsets per N)`, subtitle: "dashed grey: no PRM (first sample, pass@N, maj@N); solid colour: picked or weighted by the PRM"},
         data: {values},
-        layer: [
-            {mark: {type: "area", opacity: 0.15}, encoding: {x, y: {field: "lo", type: "quantitative", title: "accuracy (%)", scale: {zero: false}}, y2: {field: "hi"}, color}},
-            {mark: {type: "line", point: true}, encoding: {x, y: {field: "accuracy", type: "quantitative"}, color}},
+        hconcat: [
+            {
+                width: 420,
+                height: 300,
+                mark: {type: "line", point: {size: 40}, strokeWidth: 2.2},
+                encoding: {x, y, color, strokeDash: dash, tooltip: [{field: "method"}, {field: "n"}, {field: "accuracy"}]},
+            },
+            {
+                width: 260,
+                height: 300,
+                title: {text: `at N = ${maxN}, with 95% intervals`, fontSize: 12},
+                transform: [{filter: `datum.n == ${maxN}`}],
+                layer: [
+                    {mark: {type: "rule", strokeWidth: 2}, encoding: {y: {field: "method", type: "nominal", sort: bySort, title: null, axis: {labelLimit: 240}}, x: {field: "lo", type: "quantitative", title: "accuracy (%)", scale: {zero: false}}, x2: {field: "hi"}, color}},
+                    {mark: {type: "point", filled: true, size: 70}, encoding: {y: {field: "method", type: "nominal", sort: bySort}, x: {field: "accuracy", type: "quantitative"}, color}},
+                    {mark: {type: "text", dx: 0, dy: -9, fontSize: 10}, encoding: {y: {field: "method", type: "nominal", sort: bySort}, x: {field: "accuracy", type: "quantitative"}, text: {field: "accuracy", type: "quantitative", format: ".1f"}}},
+                ],
+            },
         ],
+        resolve: {scale: {color: "shared"}},
     };
 }
 

@@ -5,8 +5,9 @@
  * - `adaptive` (AdaptiveStep): a step ends right after each token with confidence < τ;
  * - `newline`: after each token holding a "\n"; `double-newline`: after each "\n\n";
  * - `fixed:N`: every N tokens; `random:K[:SEED]`: K random boundaries, seeded by the sample id.
- * Every strategy cuts on token boundaries; blank steps are merged (see steps.ts), so steps are
- * never empty and their texts concatenate to the sample text.
+ * Every strategy cuts on token boundaries; steps are never empty and their texts concatenate to
+ * the sample text. Whitespace-only steps (a lone "\n" decision token) are kept for the
+ * token-position strategies (adaptive, fixed, random) and merged for the line-break ones (see steps.ts).
  *
  * {@link splitFile} reads SampleRecords and appends StepsRecords, resumable by id like the
  * sample stage: ids already in the output are skipped, and an output written with another
@@ -110,7 +111,7 @@ export function splitSample(sample: Pick<SampleRecord, "id" | "text" | "tokens">
             cuts = randomCuts(T, strategy.positions, sample.id, strategy.seed);
             break;
     }
-    return stepsFromCuts(sample.text, offsets, cuts);
+    return stepsFromCuts(sample.text, offsets, cuts, {mergeBlank: strategy.kind === "newline" || strategy.kind === "double-newline"});
 }
 
 /** A StepsRecord for a sample (same id and question fields). */

@@ -3,9 +3,12 @@
  *
  * A cut `e` (1 ≤ e ≤ T) ends a step after token e-1: the step's `token_end` is e. The end of the
  * text is always a cut, so a cut after the last token never creates an empty step. Then:
- * - a step whose text is only whitespace (or empty, e.g. a special token with no text) is merged
- *   into the previous step; a leading one is merged into the step after it; a text that is only
- *   whitespace is one step;
+ * - a step with no text at all (e.g. a special token that decodes to "") is merged into the
+ *   previous step (a leading one into the next);
+ * - a step whose text is only whitespace is KEPT by default: a lone "\n" decision token is a step
+ *   of its own, and ASPRM's released data puts a tag after it. With `mergeBlank` (the line-break
+ *   strategies, whose references drop blank lines) such steps are merged like empty ones, and a
+ *   text that is only whitespace is one step;
  * - a sample with no tokens has no steps.
  * The steps' texts concatenate to the sample text, and their token spans tile [0, T).
  */
@@ -17,7 +20,8 @@ const isBlank = (s: string): boolean => s.trim() === "";
  * Steps of `text` (tokenized with boundaries `offsets`, see tokenOffsets) cut after the given
  * token ends. Cuts outside 1..T are ignored; duplicates and order do not matter.
  */
-export function stepsFromCuts(text: string, offsets: readonly number[], cuts: Iterable<number>): Step[] {
+export function stepsFromCuts(text: string, offsets: readonly number[], cuts: Iterable<number>, options: {mergeBlank?: boolean} = {}): Step[] {
+    const merge = options.mergeBlank ? isBlank : (s: string): boolean => s === "";
     const T = offsets.length - 1;
     if (T <= 0) return [];
     const ends = new Set<number>();
@@ -30,12 +34,12 @@ export function stepsFromCuts(text: string, offsets: readonly number[], cuts: It
         raw.push({token_start: start, token_end: e});
         start = e;
     }
-    // Merge blank steps: into the previous one, or (leading) into the next one.
+    // Merge empty (or, with mergeBlank, blank) steps: into the previous one, or (leading) into the next one.
     const merged: Array<{token_start: number; token_end: number}> = [];
     let pendingStart: number | null = null;
     for (const r of raw) {
         const s = text.slice(offsets[r.token_start], offsets[r.token_end]);
-        if (isBlank(s)) {
+        if (merge(s)) {
             if (merged.length > 0) merged[merged.length - 1].token_end = r.token_end;
             else pendingStart ??= r.token_start;
             continue;

@@ -17,11 +17,12 @@ import {StepwiseError} from "../../engines/types.ts";
 import {readJsonl} from "../../io/jsonl.ts";
 import type {StepsRecord} from "../records.ts";
 import {readSamples, tokenOffsets} from "../split/io.ts";
-import {CODE_CATEGORIES, MATH_CATEGORIES, codeCategories, mathCategory, type CodeLanguage} from "./categories.ts";
+import {categoryScheme, classifyTokens, type CodeLanguage} from "./categories.ts";
 
 export * from "./categories.ts";
 
-export type StatsDomain = "math" | "code";
+/** A category table name: "math", "code", "code-c-like", or one added with registerCategoryScheme. */
+export type StatsDomain = string;
 
 /** Summary of a list of counts. */
 export interface Distribution {
@@ -88,9 +89,9 @@ export interface StatsOptions {
     steps: string[];
     /** The samples file they were split from: enables the token-category table. */
     samples?: string;
-    /** Category set. Default math. */
+    /** Category table (see categories.ts). Default math. */
     domain?: StatsDomain;
-    /** Comment syntax for code. Default python. */
+    /** Comment syntax for the built-in code table: python (default) or c-like (same as domain "code-c-like"). */
     language?: CodeLanguage;
 }
 
@@ -169,7 +170,14 @@ async function readStepsFile(file: string): Promise<FileState> {
 /** Compute the statistics of one or more steps files (see the module docs). */
 export async function computeStats(o: StatsOptions): Promise<{report: StatsReport; series: StatsSeries[]}> {
     if (o.steps.length === 0) throw new StepwiseError("stats: give at least one steps file");
-    const domain = o.domain ?? "math";
+    const domain = o.domain === "code" && o.language === "c-like" ? "code-c-like" : (o.domain ?? "math");
+    const scheme = (() => {
+        try {
+            return categoryScheme(domain);
+        } catch (e) {
+            throw new StepwiseError(`stats: ${(e as Error).message}`);
+        }
+    })();
     const files: FileState[] = [];
     for (const f of o.steps) files.push(await readStepsFile(f));
     // Unique column labels.
@@ -178,15 +186,14 @@ export async function computeStats(o: StatsOptions): Promise<{report: StatsRepor
         f.series.label = f.stats.label;
     }
     if (o.samples) {
-        const cats: readonly string[] = domain === "math" ? MATH_CATEGORIES : CODE_CATEGORIES;
+        const cats: readonly string[] = scheme.categories;
         const index = new Map(cats.map((c, i) => [c, i]));
         for (const f of files) f.counts = {all: new Float64Array(cats.length), decision: new Float64Array(cats.length), matched: 0};
         for await (const {record: s, line} of readSamples(o.samples)) {
             const users = files.filter((f) => f.records.has(s.id));
             if (users.length === 0) continue;
             const offsets = tokenOffsets(s.tokens);
-            const categories: string[] = domain === "math" ? s.tokens.map((t) => mathCategory(t.text)) : codeCategories(s.text, offsets, o.language);
-            const catIdx = categories.map((c) => index.get(c)!);
+            const catIdx = classifyTokens(scheme, s.text, offsets).map((c) => index.get(c) ?? index.get("other")!);
             for (const f of users) {
                 const {ends, where} = f.records.get(s.id)!;
                 const T = ends.length ? ends[ends.length - 1] : 0;

@@ -1,0 +1,381 @@
+/// <reference lib="dom" />
+/**
+ * The viewer page's script. It runs in the browser: {@link viewerClient} is serialised with
+ * `Function.prototype.toString` into the page, so it must not use anything from its module
+ * scope (no imports, no outer variables). Types are for checking only.
+ *
+ * Every model output is untrusted text: the page builds its DOM with text nodes only
+ * (`textContent`, `createTextNode`), never `innerHTML`, so `<script>` or `<img onerror>` in a
+ * sample is shown as text and never runs.
+ */
+
+/** Where the page gets its data: the `stepwise view` server, or files of a static export. */
+export type ViewerMode = "server" | "static";
+
+export function viewerClient(mode: ViewerMode): void {
+    type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const AGG = ["min", "max", "mean", "product", "last"];
+    const PAGE = 50;
+    const state = {offset: 0, q: "", filter: "all", low: 0.5, total: 0, key: "", tau: NaN, boundaries: "live"};
+    const W = window as Json;
+
+    // ---- data sources -------------------------------------------------------------------
+    const staticData = (): Json => W.STEPWISE_VIEW;
+    const loadScript = (src: string) =>
+        new Promise<void>((resolve, reject) => {
+            const s = document.createElement("script");
+            s.src = src;
+            s.onload = () => resolve();
+            s.onerror = () => reject(new Error(`cannot load ${src}`));
+            document.head.appendChild(s);
+        });
+    const api = async (path: string, params: Record<string, string | number>): Promise<Json> => {
+        const qs = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
+        const res = await fetch(`${path}?${qs}`);
+        const body = await res.json();
+        if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
+        return body;
+    };
+    const source = {
+        async meta(): Promise<Json> {
+            if (mode === "server") return api("api/meta", {});
+            return staticData().meta;
+        },
+        async list(): Promise<Json> {
+            if (mode === "server") return api("api/list", {offset: state.offset, limit: PAGE, q: state.q, filter: state.filter, low: state.low});
+            const q = state.q.trim().toLowerCase();
+            const all: Json[] = staticData().summaries;
+            const keep = (s: Json) => {
+                if (q && !String(s.haystack).includes(q)) return false;
+                if (state.filter === "wrong") return s.correct === false;
+                if (state.filter === "low") return s.min_score !== undefined && s.min_score < state.low;
+                if (state.filter === "disagree") return s.mc_first_negative !== undefined && s.judge_first_error !== undefined && s.mc_first_negative !== s.judge_first_error;
+                if (state.filter === "intervened") return (s.interventions ?? 0) > 0;
+                return true;
+            };
+            const matched = all.filter(keep);
+            return {total: matched.length, rows: matched.slice(state.offset, state.offset + PAGE)};
+        },
+        async entry(key: string): Promise<Json> {
+            if (mode === "server") return api("api/entry", {key});
+            const data = staticData();
+            const chunk = data.chunkOf[key];
+            if (chunk === undefined) throw new Error(`no entry ${key}`);
+            if (!data.chunks[chunk]) await loadScript(`data/entries-${chunk}.js`);
+            return data.chunks[chunk][key];
+        },
+        async question(qid: string): Promise<Json> {
+            if (mode === "server") return api("api/question", {qid});
+            return staticData().questions[qid];
+        },
+    };
+
+    // ---- DOM helpers (text nodes only) ---------------------------------------------------
+    type Child = Node | string | number | null | undefined | false;
+    function h(tag: string, attrs: Record<string, Json> = {}, ...children: Child[]): HTMLElement {
+        const el = document.createElement(tag);
+        for (const [k, v] of Object.entries(attrs)) {
+            if (v === undefined || v === null || v === false) continue;
+            if (k === "class") el.className = String(v);
+            else if (k === "style") el.setAttribute("style", String(v));
+            else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+            else el.setAttribute(k, String(v));
+        }
+        for (const c of children) if (c !== null && c !== undefined && c !== false) el.appendChild(typeof c === "object" ? c : document.createTextNode(String(c)));
+        return el;
+    }
+    const $ = (id: string) => document.getElementById(id)!;
+    const clear = (el: HTMLElement) => {
+        while (el.firstChild) el.removeChild(el.firstChild);
+        return el;
+    };
+    const fmt = (x: Json, d = 3) => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(d) : "–");
+    const visible = (s: string) => s.replace(/\n/g, "↵\n");
+    const badge = (text: string, cls: string, title?: string) => h("span", {class: `badge ${cls}`, title}, text);
+    const confColor = (p: number) => {
+        if (!Number.isFinite(p)) return "transparent";
+        const l = 52 + 48 * Math.pow(Math.max(0, Math.min(1, p)), 0.6);
+        return `hsl(${Math.round(10 + 40 * p)}, 95%, ${l.toFixed(0)}%)`;
+    };
+    const scoreColor = (s: number) => (Number.isFinite(s) ? `hsl(${Math.round(120 * s)}, 70%, 85%)` : "transparent");
+
+    // ---- list ------------------------------------------------------------------------------
+    async function renderList(): Promise<void> {
+        const list = clear($("list"));
+        let res: Json;
+        try {
+            res = await source.list();
+        } catch (e) {
+            list.appendChild(h("p", {class: "error"}, String((e as Error).message)));
+            return;
+        }
+        state.total = res.total;
+        $("count").textContent = `${res.total} entr${res.total === 1 ? "y" : "ies"}`;
+        $("page").textContent = res.total ? `${state.offset + 1}–${Math.min(state.offset + PAGE, res.total)}` : "0";
+        for (const s of res.rows) {
+            const badges: Child[] = [];
+            if (s.correct === true) badges.push(badge("✓", "ok", "final answer right"));
+            if (s.correct === false) badges.push(badge("✗", "bad", "final answer wrong"));
+            if (s.min_score !== undefined) badges.push(badge(`min ${fmt(s.min_score, 2)}`, s.min_score < state.low ? "bad" : "neutral", "lowest PRM step score"));
+            if (s.mc_first_negative !== undefined) badges.push(badge(`MC ${s.mc_first_negative}`, "neutral", "MC first negative step (−1 none)"));
+            if (s.judge_first_error !== undefined) badges.push(badge(`judge ${s.judge_first_error ?? "?"}`, "neutral", "judge's first wrong step"));
+            if (s.gold_first_error !== undefined) badges.push(badge(`gold ${s.gold_first_error}`, "neutral", "true first wrong step"));
+            if (s.interventions) badges.push(badge(`${s.interventions} interventions`, "neutral"));
+            const row = h(
+                "li",
+                {class: s.key === state.key ? "row selected" : "row", "data-key": s.key, onclick: () => select(s.key)},
+                h("div", {class: "key"}, s.key, " ", ...badges),
+                h("div", {class: "q"}, s.question || "(no question)"),
+            );
+            list.appendChild(row);
+        }
+    }
+
+    async function select(key: string): Promise<void> {
+        state.key = key;
+        if (decodeURIComponent(location.hash.slice(1)) !== key) history.replaceState(null, "", `#${encodeURIComponent(key)}`);
+        for (const li of Array.from(document.querySelectorAll("#list li"))) li.classList.toggle("selected", (li as HTMLElement).dataset.key === key);
+        const detail = clear($("detail"));
+        detail.appendChild(h("p", {}, "loading…"));
+        let e: Json;
+        try {
+            e = await source.entry(key);
+        } catch (err) {
+            clear(detail).appendChild(h("p", {class: "error"}, String((err as Error).message)));
+            return;
+        }
+        state.tau = Number.isFinite(e.tau) ? e.tau : Number.isFinite(state.tau) ? state.tau : defaultTau;
+        await renderEntry(e);
+    }
+
+    // ---- one entry ---------------------------------------------------------------------------
+    async function renderEntry(e: Json): Promise<void> {
+        const detail = clear($("detail"));
+        detail.appendChild(h("h2", {}, e.key));
+        if (e.question) detail.appendChild(h("div", {class: "question"}, e.question));
+        const facts: Child[] = [];
+        if (e.gold !== undefined) facts.push(h("span", {}, "gold answer ", h("code", {}, String(e.gold))));
+        if (e.summary.correct !== undefined) facts.push(e.summary.correct ? badge("answer right", "ok") : badge("answer wrong", "bad"));
+        if (e.gold_first_error !== undefined) facts.push(h("span", {}, `true first wrong step: ${e.gold_first_error}`));
+        if (facts.length) detail.appendChild(h("p", {class: "facts"}, ...facts.flatMap((f) => [f, " "])));
+        if (e.tokens) detail.appendChild(tokensPanel(e));
+        else if (e.text) detail.appendChild(h("pre", {class: "text"}, e.text));
+        for (const sp of e.splits) detail.appendChild(stepsTable(e, sp));
+        for (const j of e.judges) detail.appendChild(judgePanel(j, e));
+        for (const d of e.decodes) detail.appendChild(decodePanel(d));
+        if (e.summary.question_id) {
+            const qv = await source.question(e.summary.question_id);
+            if (qv && qv.candidates.length > 1) detail.appendChild(bonPanel(qv, e.key));
+        }
+        const raw = h("details", {class: "raw"}, h("summary", {}, `records (${e.parts.length})`));
+        for (const p of e.parts) raw.appendChild(h("div", {}, h("b", {}, `${p.file} (${p.kinds.join(", ")})`), h("pre", {}, JSON.stringify(p.record, null, 2))));
+        detail.appendChild(raw);
+    }
+
+    /** Tokens coloured by confidence, with step ends after every token below τ (live) or of a file's split. */
+    function tokensPanel(e: Json): HTMLElement {
+        const panel = h("section", {id: "tokens-panel"});
+        const tauLabel = h("span", {id: "tau-value"});
+        const stepsCount = h("span", {id: "steps-count"});
+        const slider = h("input", {id: "tau", type: "range", min: "0", max: "1", step: "0.001", value: String(state.tau)}) as HTMLInputElement;
+        const choose = h("select", {id: "boundaries"}, h("option", {value: "live"}, "steps at live τ")) as HTMLSelectElement;
+        for (const sp of e.splits) choose.appendChild(h("option", {value: sp.strategy}, `steps of ${sp.strategy}`));
+        choose.value = e.splits.some((s: Json) => s.strategy === state.boundaries) ? state.boundaries : "live";
+        const box = h("div", {class: "tokens", id: "tokens"});
+        const draw = () => {
+            const tau = Number(slider.value);
+            state.tau = tau;
+            state.boundaries = choose.value;
+            tauLabel.textContent = `τ = ${tau.toFixed(3)}`;
+            const ends = new Set<number>();
+            if (choose.value === "live") e.tokens.forEach((t: Json, i: number) => t.p < tau && ends.add(i));
+            else {
+                const sp = e.splits.find((s: Json) => s.strategy === choose.value);
+                for (const s of sp?.steps ?? []) if (s.token_end !== undefined) ends.add(s.token_end - 1);
+            }
+            const n = ends.size + (ends.has(e.tokens.length - 1) ? 0 : 1);
+            stepsCount.textContent = `${n} step${n === 1 ? "" : "s"}`;
+            clear(box);
+            let step = 0;
+            let stepEl = h("span", {class: "step", "data-step": step});
+            box.appendChild(stepEl);
+            e.tokens.forEach((t: Json, i: number) => {
+                const top = (t.top ?? []).map((a: Json) => `${JSON.stringify(a[0])} ${fmt(a[1])}`).join(", ");
+                const decision = choose.value === "live" ? t.p < tau : ends.has(i);
+                const tok = h("span", {class: decision ? "tok decision" : "tok", style: `background:${confColor(t.p)}`, title: `p = ${fmt(t.p, 4)}${top ? ` | top: ${top}` : ""}`}, visible(t.t));
+                stepEl.appendChild(tok);
+                if (ends.has(i) && i < e.tokens.length - 1) {
+                    stepEl.appendChild(h("span", {class: "boundary", title: `end of step ${step}`}, "⏐"));
+                    stepEl = h("span", {class: "step", "data-step": ++step});
+                    box.appendChild(stepEl);
+                }
+            });
+        };
+        slider.addEventListener("input", draw);
+        choose.addEventListener("change", draw);
+        panel.append(h("h3", {}, "Tokens by confidence"), h("div", {class: "controls"}, slider, " ", tauLabel, " ", choose, " ", stepsCount, h("span", {class: "legend"}, " low ", h("span", {class: "sw", style: `background:${confColor(0.05)}`}), h("span", {class: "sw", style: `background:${confColor(0.5)}`}), h("span", {class: "sw", style: `background:${confColor(1)}`}), " high confidence; ⏐ step end")), box);
+        draw();
+        return panel;
+    }
+
+    function stepsTable(e: Json, sp: Json): HTMLElement {
+        const hasLabels = sp.steps.some((s: Json) => s.hard !== undefined);
+        const hasScores = sp.steps.some((s: Json) => s.score !== undefined);
+        const hasTruth = sp.steps.some((s: Json) => s.truth !== undefined);
+        const judge = e.judges[0];
+        const head = h("tr", {}, h("th", {}, "#"), h("th", {class: "left"}, "step"), hasLabels && h("th", {}, "MC hard"), hasLabels && h("th", {}, "MC soft"), hasLabels && h("th", {}, "rollouts"), hasScores && h("th", {}, "PRM score"), hasTruth && h("th", {}, "truth"), h("th", {}, "marks"));
+        const table = h("table", {class: "steps", "data-strategy": sp.strategy}, head);
+        sp.steps.forEach((s: Json, i: number) => {
+            const marks: Child[] = [];
+            if (sp.first_negative === i) marks.push(badge("MC first −", "bad"));
+            if (judge && judge.first_error === i) marks.push(badge("judge first error", "bad"));
+            if (e.gold_first_error === i) marks.push(badge("true first error", "bad"));
+            const row = h(
+                "tr",
+                {class: "step-row", "data-index": i},
+                h("td", {}, i),
+                h("td", {class: "left steptext"}, visible(s.text)),
+                hasLabels && h("td", {class: s.hard === 0 ? "neg" : s.hard === 1 ? "pos" : ""}, s.hard === null || s.hard === undefined ? "–" : s.hard),
+                hasLabels && h("td", {}, fmt(s.soft, 2)),
+                hasLabels && h("td", {}, s.rollouts ? `${s.rollouts.correct}/${s.rollouts.n}` : "–"),
+                hasScores && h("td", {style: `background:${scoreColor(s.score)}`}, fmt(s.score)),
+                hasTruth && h("td", {class: s.truth === false ? "neg" : s.truth ? "pos" : ""}, s.truth === undefined ? "–" : s.truth ? "right" : "wrong"),
+                h("td", {class: "left"}, ...marks),
+            );
+            row.addEventListener("click", () => toggleStepDetail(row, e, sp, s, i, hasLabels || hasScores || hasTruth));
+            table.appendChild(row);
+        });
+        const title = `Steps: ${sp.strategy}${Number.isFinite(sp.tau) ? ` (τ = ${fmt(sp.tau, 4)})` : ""} — ${sp.steps.length} steps, from ${sp.files.join(", ")}`;
+        return h("section", {}, h("h3", {}, title), sp.method ? h("p", {class: "small"}, `labels: ${sp.method}`) : null, table, h("p", {class: "small"}, "Click a step for its rollouts and its decision token."));
+    }
+
+    function toggleStepDetail(row: HTMLElement, e: Json, sp: Json, s: Json, i: number, wide: boolean): void {
+        const next = row.nextElementSibling as HTMLElement | null;
+        if (next && next.classList.contains("step-detail")) {
+            next.remove();
+            return;
+        }
+        const lines: Child[] = [];
+        if (s.rollouts) {
+            const ok = s.rollouts.correct;
+            lines.push(h("div", {class: "rollouts"}, `Rollouts from the prefix ending with step ${i}: ${s.rollouts.n} run, ${ok} reached the gold answer, ${s.rollouts.n - ok} did not.`, " ", ...Array.from({length: Math.min(64, s.rollouts.n)}, (_, k) => h("span", {class: k < ok ? "dot pos" : "dot neg"}, k < ok ? "●" : "○"))));
+            lines.push(h("div", {}, `Hard label ${s.hard ?? "– (not labelled: after the first negative)"}; soft label ${fmt(s.soft, 3)}.`));
+        } else lines.push(h("div", {}, "No Monte-Carlo rollouts for this step in the given files."));
+        if (e.tokens && s.token_end !== undefined) {
+            const t = e.tokens[s.token_end - 1];
+            if (t) lines.push(h("div", {}, "Last token ", h("code", {}, JSON.stringify(t.t)), ` confidence ${fmt(t.p, 4)}`, t.top ? ` — alternatives: ${t.top.map((a: Json) => `${JSON.stringify(a[0])} ${fmt(a[1])}`).join(", ")}` : ""));
+        }
+        if (s.score !== undefined) lines.push(h("div", {}, `PRM score ${fmt(s.score, 4)}.`));
+        if (s.start !== undefined) lines.push(h("div", {class: "small"}, `characters ${s.start}–${s.end}${s.token_start !== undefined ? `, tokens ${s.token_start}–${s.token_end}` : ""}`));
+        const cols = row.children.length;
+        const detail = h("tr", {class: "step-detail"}, h("td", {colspan: cols}, ...lines));
+        row.after(detail);
+        void wide;
+        void sp;
+    }
+
+    function judgePanel(j: Json, e: Json): HTMLElement {
+        const agree = e.splits.find((s: Json) => s.first_negative !== undefined);
+        return h(
+            "section",
+            {class: "judge"},
+            h("h3", {}, `Judge (${j.file})`),
+            h("p", {}, `first wrong step: ${j.first_error === null ? "unparsable" : j.first_error}`, agree ? ` — MC first negative ${agree.first_negative}: ${agree.first_negative === j.first_error ? "agree (kept by consensus filtering)" : "disagree"}` : ""),
+            j.votes !== undefined ? h("p", {class: "small"}, `votes: ${JSON.stringify(j.votes)}`) : null,
+            h("details", {}, h("summary", {}, `raw judge outputs (${j.raw.length})`), ...j.raw.map((r: string) => h("pre", {}, r))),
+        );
+    }
+
+    function decodePanel(d: Json): HTMLElement {
+        const panel = h("section", {class: "decode"}, h("h3", {}, `Decoding: ${d.strategy} (${d.file})`));
+        const facts = [`answer ${JSON.stringify(d.answer ?? null)}`, d.correct !== undefined ? `correct ${d.correct}` : "", d.tokens !== undefined ? `${d.tokens} policy tokens` : "", d.prm_calls !== undefined ? `${d.prm_calls} PRM calls` : "", d.requests !== undefined ? `${d.requests} requests` : ""].filter(Boolean);
+        panel.appendChild(h("p", {}, facts.join(" · ")));
+        panel.appendChild(h("pre", {class: "text"}, d.text));
+        const interventions = d.trace.filter((t: Json) => t && Array.isArray(t.candidates));
+        if (interventions.length) {
+            panel.appendChild(h("h4", {}, `${interventions.length} intervention${interventions.length === 1 ? "" : "s"} (the PRM chose among the policy's top candidates where it hesitated)`));
+            for (const t of interventions) {
+                const table = h("table", {class: "cands"}, h("tr", {}, h("th", {class: "left"}, "candidate"), h("th", {}, "policy p"), h("th", {}, "PRM score")));
+                for (const c of t.candidates) {
+                    const text = c.text ?? c.token ?? "";
+                    const chosen = (t.chosen !== undefined && (t.chosen === text || t.chosen === c.id || t.chosen === t.candidates.indexOf(c))) || c.chosen === true;
+                    table.appendChild(h("tr", {class: chosen ? "chosen" : ""}, h("td", {class: "left"}, h("code", {}, JSON.stringify(text)), chosen ? " ← chosen" : ""), h("td", {}, fmt(c.prob ?? c.p ?? c.confidence)), h("td", {style: `background:${scoreColor(c.score ?? c.prm)}`}, fmt(c.score ?? c.prm))));
+                }
+                const where = t.position !== undefined ? `at token ${t.position}` : t.token_index !== undefined ? `at token ${t.token_index}` : "";
+                panel.appendChild(h("div", {class: "intervention"}, h("div", {class: "small"}, where, t.prefix !== undefined ? ` after …${JSON.stringify(String(t.prefix).slice(-40))}` : ""), table));
+            }
+        } else if (d.trace.length) panel.appendChild(h("details", {}, h("summary", {}, `trace (${d.trace.length})`), h("pre", {}, JSON.stringify(d.trace, null, 2))));
+        return panel;
+    }
+
+    function bonPanel(qv: Json, current: string): HTMLElement {
+        const scored = qv.candidates.filter((c: Json) => c.scores);
+        const table = h("table", {class: "bon"}, h("tr", {}, h("th", {class: "left"}, "candidate"), h("th", {}, "answer"), h("th", {}, "right"), ...AGG.map((a) => h("th", {title: `rank by ${a} of step scores`}, a))));
+        const rank: Record<string, Map<string, number>> = {};
+        for (const a of AGG) {
+            const sorted = [...scored].sort((x: Json, y: Json) => y.scores[a] - x.scores[a]);
+            rank[a] = new Map(sorted.map((c: Json, i: number) => [c.key, i + 1]));
+        }
+        const order = [...qv.candidates].sort((x: Json, y: Json) => (y.scores?.product ?? -1) - (x.scores?.product ?? -1));
+        for (const c of order) {
+            const cells = AGG.map((a) => {
+                const picked = qv.picks[a] === c.key;
+                return h("td", {class: picked ? "picked" : "", title: c.scores ? `${a} = ${fmt(c.scores[a], 4)}` : "no step scores"}, c.scores ? `#${rank[a].get(c.key)} ${fmt(c.scores[a], 3)}${picked ? " ★" : ""}` : "–");
+            });
+            const link = h("a", {href: `#${encodeURIComponent(c.key)}`}, c.key);
+            table.appendChild(h("tr", {class: c.key === current ? "current" : ""}, h("td", {class: "left"}, link), h("td", {}, c.answer ?? "(no answer)"), h("td", {class: c.correct === true ? "pos" : c.correct === false ? "neg" : ""}, c.correct === undefined ? "–" : c.correct ? "✓" : "✗"), ...cells));
+        }
+        const maj = qv.majority ? `majority vote: ${qv.majority.answer} (${qv.majority.votes} of ${qv.candidates.length})${qv.majority.correct === undefined ? "" : qv.majority.correct ? ", right" : ", wrong"}` : "";
+        return h("section", {class: "bon"}, h("h3", {}, `Best-of-${qv.candidates.length} for ${qv.question_id}`), h("p", {class: "small"}, "★ = the candidate each aggregation of step scores picks (candidates without a final answer are never picked). ", maj), table);
+    }
+
+    // ---- start -------------------------------------------------------------------------------
+    let defaultTau = 0.5;
+    async function start(): Promise<void> {
+        const meta = await source.meta();
+        if (Number.isFinite(meta.tau)) defaultTau = meta.tau;
+        state.tau = defaultTau;
+        $("files").textContent = meta.files.map((f: Json) => `${f.name} (${f.records} records: ${Object.entries(f.kinds).map(([k, v]) => `${v} ${k}`).join(", ")})`).join(" · ");
+        const q = $("q") as HTMLInputElement;
+        const filter = $("filter") as HTMLSelectElement;
+        const low = $("low") as HTMLInputElement;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        q.addEventListener("input", () => {
+            clearTimeout(timer);
+            timer = setTimeout(() => {
+                state.q = q.value;
+                state.offset = 0;
+                void renderList();
+            }, 200);
+        });
+        filter.addEventListener("change", () => {
+            state.filter = filter.value;
+            state.offset = 0;
+            void renderList();
+        });
+        low.addEventListener("change", () => {
+            state.low = Number(low.value);
+            state.offset = 0;
+            void renderList();
+        });
+        $("prev").addEventListener("click", () => {
+            state.offset = Math.max(0, state.offset - PAGE);
+            void renderList();
+        });
+        $("next").addEventListener("click", () => {
+            if (state.offset + PAGE < state.total) state.offset += PAGE;
+            void renderList();
+        });
+        window.addEventListener("hashchange", () => {
+            const key = decodeURIComponent(location.hash.slice(1));
+            if (key && key !== state.key) void select(key);
+        });
+        await renderList();
+        const first = decodeURIComponent(location.hash.slice(1)) || (document.querySelector("#list li") as HTMLElement | null)?.dataset.key;
+        if (first) await select(first);
+        document.body.dataset.ready = "1";
+    }
+    start().catch((e) => {
+        document.body.appendChild(h("p", {class: "error"}, `viewer: ${(e as Error).message}`));
+    });
+}

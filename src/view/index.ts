@@ -1,0 +1,10 @@
+/**
+ * The viewer: `stepwise view FILE…` serves a local page over any stepwise JSONL (samples, steps,
+ * labels, scores, decode traces, judge verdicts, ProcessBench rows) joined by id; `--export DIR`
+ * writes the same page as static files.
+ */
+export {ViewStore, recordKinds, recordKey, type ViewKind, type ViewFile, type ViewSummary} from "./store.ts";
+export {entryView, questionView, type EntryView, type QuestionView, type ViewCandidate, type ViewSplit, type ViewStep, type ViewToken} from "./entry.ts";
+export {createViewerApp, startViewer, viewerMeta, type RunningViewer} from "./server.ts";
+export {exportViewer, ENTRIES_PER_CHUNK} from "./export.ts";
+export {viewerPage} from "./page.ts";

@@ -1,0 +1,335 @@
+/**
+ * The viewer's index over stepwise files: every record of every file, found by kind, joined by
+ * its stable `id`, summarised for the list and read back in full on demand.
+ *
+ * Files are read once, streaming, line by line; only a small summary and the record's byte range
+ * are kept in memory, so 100k records of `samples.jsonl` (tens of kB each, with every token) stay
+ * cheap. A full record is re-read from its byte ranges when the page asks for it.
+ *
+ * Kinds (recognised by their fields, several per record where the fields overlap, e.g. a scored
+ * labels file gives both `labels` and `scores`):
+ * - `sample`   `stepwise sample` / demo samples: `text` and `tokens[]` (confidence per token)
+ * - `steps`    `stepwise split`: `steps[]` with offsets and `strategy`
+ * - `labels`   `stepwise label`: `hard[]`, `soft[]`, `rollouts[]`, `first_negative`
+ * - `scores`   `stepwise score`: `step_scores[]`
+ * - `judge`    `stepwise judge`: `first_error` and `votes`
+ * - `decode`   `stepwise decode`: `strategy` and `trace`
+ * - `gold`     ProcessBench-shaped rows: `steps[]` and an integer `label` (first wrong step, −1)
+ * - `record`   anything else with an `id`, shown as JSON
+ */
+import {createReadStream, openSync, readSync, closeSync, statSync, readFileSync} from "node:fs";
+import {basename} from "node:path";
+import {StepwiseError} from "../engines/types.ts";
+
+export type ViewKind = "sample" | "steps" | "labels" | "scores" | "judge" | "decode" | "gold" | "record";
+
+/** One file given to the viewer. */
+export interface ViewFile {
+    /** Index in the order given (the page names files by index, never by path). */
+    index: number;
+    /** File name as shown on the page (base name; the full path stays on the server). */
+    name: string;
+    path: string;
+    records: number;
+    kinds: Partial<Record<ViewKind, number>>;
+}
+
+/** What the list shows for one entry (one joined id). */
+export interface ViewSummary {
+    /** Join key: the record id (decode records: `<id>@<strategy>`). */
+    key: string;
+    question_id?: string;
+    /** Question, cut to 200 characters. */
+    question: string;
+    kinds: ViewKind[];
+    /** Whether the final answer is right, where a file says so. */
+    correct?: boolean;
+    /** Lowest PRM step score, where scored. */
+    min_score?: number;
+    /** First MC-negative step (−1: none). */
+    mc_first_negative?: number;
+    /** The judge's first wrong step (−1: none; null: unparsable). */
+    judge_first_error?: number | null;
+    /** The exact / annotated first wrong step (−1: none). */
+    gold_first_error?: number;
+    /** Decode interventions (TVD) recorded in the trace. */
+    interventions?: number;
+    /** Lower-cased text searched by `q`. */
+    haystack: string;
+}
+
+interface Location {
+    file: number;
+    offset: number;
+    length: number;
+    kinds: ViewKind[];
+}
+
+/** Kinds of one record, by its fields (see the module docs). */
+export function recordKinds(r: Record<string, unknown>): ViewKind[] {
+    const kinds: ViewKind[] = [];
+    const arr = (k: string) => Array.isArray(r[k]);
+    if (typeof r.text === "string" && arr("tokens")) kinds.push("sample");
+    if ("trace" in r && typeof r.strategy === "string") kinds.push("decode");
+    if (arr("hard") && arr("rollouts")) kinds.push("labels");
+    if (arr("step_scores")) kinds.push("scores");
+    if ("first_error" in r && "votes" in r) kinds.push("judge");
+    if (arr("steps") && typeof r.label === "number") kinds.push("gold");
+    if (arr("steps") && typeof r.strategy === "string" && !kinds.includes("labels") && !kinds.includes("decode")) kinds.push("steps");
+    if (kinds.length === 0) kinds.push("record");
+    return kinds;
+}
+
+/** The id a record joins on. */
+export function recordKey(r: Record<string, unknown>, kinds: ViewKind[]): string | undefined {
+    const id = r.id;
+    if (typeof id !== "string" && typeof id !== "number") return undefined;
+    return kinds.includes("decode") ? `${id}@${String(r.strategy)}` : String(id);
+}
+
+const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+
+/**
+ * The index over the viewer's files. Build it with {@link ViewStore.open}; every lookup is by
+ * join key or list position, so nothing but the given files can ever be read.
+ */
+export class ViewStore {
+    readonly files: ViewFile[] = [];
+    private readonly summaries = new Map<string, ViewSummary>();
+    private readonly locations = new Map<string, Location[]>();
+    private readonly questions = new Map<string, string[]>();
+    private order: string[] = [];
+
+    /**
+     * Index files (JSONL, or a JSON array such as ProcessBench's split files).
+     * @throws StepwiseError naming the file and line of a malformed record, or a missing file.
+     */
+    static async open(paths: string[], options: {onProgress?: (file: string, records: number) => void} = {}): Promise<ViewStore> {
+        if (paths.length === 0) throw new StepwiseError("view: name at least one file");
+        const store = new ViewStore();
+        for (const path of paths) await store.add(path, options.onProgress);
+        store.order = [...store.summaries.keys()];
+        return store;
+    }
+
+    private async add(path: string, onProgress?: (file: string, records: number) => void): Promise<void> {
+        let st;
+        try {
+            st = statSync(path);
+        } catch {
+            throw new StepwiseError(`${path}: no such file`);
+        }
+        if (st.isDirectory()) throw new StepwiseError(`${path}: is a folder; name the JSONL files in it`);
+        const file: ViewFile = {index: this.files.length, name: basename(path), path, records: 0, kinds: {}};
+        this.files.push(file);
+        const take = (record: Record<string, unknown>, offset: number, length: number, line: number) => {
+            const kinds = recordKinds(record);
+            const key = recordKey(record, kinds) ?? `${file.name}:${line}`;
+            for (const k of kinds) file.kinds[k] = (file.kinds[k] ?? 0) + 1;
+            file.records++;
+            const locs = this.locations.get(key) ?? [];
+            locs.push({file: file.index, offset, length, kinds});
+            this.locations.set(key, locs);
+            this.summarize(key, record, kinds);
+            if (file.records % 5000 === 0) onProgress?.(file.name, file.records);
+        };
+        if (path.endsWith(".json")) {
+            let rows: unknown;
+            try {
+                rows = JSON.parse(readFileSync(path, "utf8"));
+            } catch (e) {
+                throw new StepwiseError(`${path}: malformed JSON (${(e as Error).message.split("\n")[0]})`);
+            }
+            if (!Array.isArray(rows)) throw new StepwiseError(`${path}: expected a JSON array of records`);
+            rows.forEach((r, i) => {
+                if (r && typeof r === "object" && !Array.isArray(r)) take(r as Record<string, unknown>, i, -1, i + 1);
+                else throw new StepwiseError(`${path}: element ${i} is not a JSON object`);
+            });
+        } else {
+            await scanLines(path, (line, offset, length, lineNo) => {
+                let record: unknown;
+                try {
+                    record = JSON.parse(line);
+                } catch (e) {
+                    throw new StepwiseError(`${path}:${lineNo}: malformed JSON (${(e as Error).message.split("\n")[0]})`);
+                }
+                if (!record || typeof record !== "object" || Array.isArray(record)) throw new StepwiseError(`${path}:${lineNo}: expected a JSON object`);
+                take(record as Record<string, unknown>, offset, length, lineNo);
+            });
+        }
+        onProgress?.(file.name, file.records);
+    }
+
+    private summarize(key: string, r: Record<string, unknown>, kinds: ViewKind[]): void {
+        let s = this.summaries.get(key);
+        if (!s) {
+            s = {key, question: "", kinds: [], haystack: key.toLowerCase()};
+            this.summaries.set(key, s);
+        }
+        for (const k of kinds) if (!s.kinds.includes(k)) s.kinds.push(k);
+        const question = typeof r.question === "string" ? r.question : typeof r.problem === "string" ? r.problem : undefined;
+        if (question && !s.question) {
+            s.question = question.slice(0, 200);
+            s.haystack += "\n" + question.toLowerCase();
+        }
+        if (typeof r.text === "string") s.haystack += "\n" + r.text.slice(0, 2000).toLowerCase();
+        if (typeof r.question_id === "string" && !s.question_id) {
+            s.question_id = r.question_id;
+            const list = this.questions.get(r.question_id) ?? [];
+            list.push(key);
+            this.questions.set(r.question_id, list);
+        }
+        if (typeof r.correct === "boolean") s.correct = r.correct;
+        if (kinds.includes("gold") && typeof r.final_answer_correct === "boolean") s.correct ??= r.final_answer_correct;
+        if (kinds.includes("scores")) {
+            const scores = (r.step_scores as unknown[]).map(num).filter((x): x is number => x !== undefined);
+            if (scores.length) s.min_score = Math.min(...scores);
+        }
+        if (kinds.includes("labels") && num(r.first_negative) !== undefined) s.mc_first_negative = num(r.first_negative);
+        if (kinds.includes("judge")) s.judge_first_error = num(r.first_error) ?? null;
+        if (kinds.includes("gold")) s.gold_first_error = num(r.label);
+        const truth = r.truth as {first_error?: unknown} | undefined;
+        if (truth && num(truth.first_error) !== undefined) s.gold_first_error = num(truth.first_error);
+        if (num(r.first_error_step) !== undefined) s.gold_first_error ??= num(r.first_error_step);
+        if (kinds.includes("decode")) {
+            if (Array.isArray(r.trace)) s.interventions = r.trace.length;
+            if (!s.question_id && typeof r.id === "string") s.question_id = r.id;
+        }
+    }
+
+    /** Number of joined entries. */
+    get size(): number {
+        return this.order.length;
+    }
+
+    /**
+     * One page of the list, after search and filters.
+     * @param q       case-insensitive substring of id, question or text
+     * @param filter  `wrong` (final answer wrong), `low` (a step score below `low`, default 0.5),
+     *                `disagree` (MC first negative ≠ judge first error), `intervened` (TVD traces)
+     */
+    list(o: {offset?: number; limit?: number; q?: string; filter?: string; low?: number} = {}): {total: number; rows: Array<Omit<ViewSummary, "haystack">>} {
+        const q = (o.q ?? "").trim().toLowerCase();
+        const low = o.low ?? 0.5;
+        const keep = (s: ViewSummary): boolean => {
+            if (q && !s.haystack.includes(q)) return false;
+            switch (o.filter ?? "") {
+                case "":
+                case "all":
+                    return true;
+                case "wrong":
+                    return s.correct === false;
+                case "low":
+                    return s.min_score !== undefined && s.min_score < low;
+                case "disagree":
+                    return s.mc_first_negative !== undefined && s.judge_first_error !== undefined && s.mc_first_negative !== s.judge_first_error;
+                case "intervened":
+                    return (s.interventions ?? 0) > 0;
+                default:
+                    throw new StepwiseError(`view: unknown filter "${o.filter}" (all, wrong, low, disagree, intervened)`);
+            }
+        };
+        const matched = q || (o.filter && o.filter !== "all") ? this.order.filter((k) => keep(this.summaries.get(k)!)) : this.order;
+        const offset = Math.max(0, o.offset ?? 0);
+        const limit = Math.min(500, Math.max(1, o.limit ?? 50));
+        return {total: matched.length, rows: matched.slice(offset, offset + limit).map((k) => publicSummary(this.summaries.get(k)!))};
+    }
+
+    /** Every key, in list order (for the static export). */
+    keys(): string[] {
+        return [...this.order];
+    }
+
+    summary(key: string): Omit<ViewSummary, "haystack"> | undefined {
+        const s = this.summaries.get(key);
+        return s && publicSummary(s);
+    }
+
+    /** The lower-cased text `list({q})` searches for one entry (id, question, start of each text). */
+    searchText(key: string): string {
+        return this.summaries.get(key)?.haystack ?? "";
+    }
+
+    /** Keys of the entries of one question (Best-of-N candidates), in file order. */
+    questionKeys(questionId: string): string[] {
+        return this.questions.get(questionId) ?? [];
+    }
+
+    /**
+     * The full parts of one entry: each file's record for this key with the kinds it gave.
+     * Unknown keys give undefined (the server answers 404).
+     */
+    parts(key: string): Array<{file: string; kinds: ViewKind[]; record: Record<string, unknown>}> | undefined {
+        const locs = this.locations.get(key);
+        if (!locs) return undefined;
+        return locs.map((loc) => ({file: this.files[loc.file].name, kinds: loc.kinds, record: this.readAt(loc)}));
+    }
+
+    private jsonCache = new Map<number, unknown[]>();
+
+    private readAt(loc: Location): Record<string, unknown> {
+        const file = this.files[loc.file];
+        if (loc.length < 0) {
+            let rows = this.jsonCache.get(loc.file);
+            if (!rows) {
+                rows = JSON.parse(readFileSync(file.path, "utf8")) as unknown[];
+                this.jsonCache.set(loc.file, rows);
+            }
+            return rows[loc.offset] as Record<string, unknown>;
+        }
+        const fd = openSync(file.path, "r");
+        try {
+            const buf = Buffer.alloc(loc.length);
+            readSync(fd, buf, 0, loc.length, loc.offset);
+            return JSON.parse(buf.toString("utf8")) as Record<string, unknown>;
+        } finally {
+            closeSync(fd);
+        }
+    }
+}
+
+function publicSummary(s: ViewSummary): Omit<ViewSummary, "haystack"> {
+    const {haystack: _, ...rest} = s;
+    return rest;
+}
+
+/** Stream a file's non-blank lines with their byte offsets and lengths (UTF-8; a UTF-8 BOM is skipped). */
+async function scanLines(path: string, onLine: (line: string, offset: number, length: number, lineNo: number) => void): Promise<void> {
+    let pending: Buffer[] = [];
+    let pendingLength = 0;
+    let lineStart = 0;
+    let position = 0;
+    let lineNo = 0;
+    const emit = (buf: Buffer, start: number) => {
+        lineNo++;
+        let b = buf;
+        let s = start;
+        if (lineNo === 1 && b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) {
+            b = b.subarray(3);
+            s += 3;
+        }
+        if (b.length && b[b.length - 1] === 0x0d) b = b.subarray(0, b.length - 1);
+        const text = b.toString("utf8");
+        if (text.trim() !== "") onLine(text, s, b.length, lineNo);
+    };
+    for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+        let from = 0;
+        for (;;) {
+            const nl = chunk.indexOf(0x0a, from);
+            if (nl < 0) break;
+            const piece = chunk.subarray(from, nl);
+            const line = pending.length ? Buffer.concat([...pending, piece]) : piece;
+            emit(line, lineStart);
+            pending = [];
+            pendingLength = 0;
+            lineStart = position + nl + 1;
+            from = nl + 1;
+        }
+        if (from < chunk.length) {
+            pending.push(chunk.subarray(from));
+            pendingLength += chunk.length - from;
+        }
+        position += chunk.length;
+    }
+    if (pendingLength) emit(Buffer.concat(pending), lineStart);
+}
