@@ -107,6 +107,7 @@ Each N averages --subsets random subsets per question; ± is a 95% normal-approx
 per-question means. Candidates without step scores: only first/pass/maj are reported.`,
         )
         .action(async (o: BonOpts) => {
+            if (o.out) prepareOutput(o.out, {folder: true, inputs: [o.data, o.scores]});
             const fields = {questionId: o.questionIdField, text: o.textField, stepScores: o.stepScoresField, gold: o.goldField, correct: o.correctField, answer: o.answerField, id: o.idField};
             const scores = o.scores ? await readStepScores(o.scores, {id: "id", stepScores: "step_scores"}) : undefined;
             const candidates = await readCandidates(o.data, fields, scores);
