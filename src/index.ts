@@ -1,6 +1,7 @@
 /**
  * stepwise's library entry point: everything the CLI does is available here.
  */
+import "./domains.ts";
 export * from "./engines/types.ts";
 export {createEngine, parseEngineSpec, ENGINE_SPEC_FORMS} from "./engines/spec.ts";
 export {LlamaEngine, type LlamaEngineOptions} from "./engines/llama/engine.ts";
@@ -12,7 +13,9 @@ export {sampleDataset, type SampleOptions} from "./pipeline/sample.ts";
 export {computeThreshold, thresholdFromFile, plotThreshold, type ThresholdSummary} from "./pipeline/threshold.ts";
 export {parseStrategy, splitSample, splitFile, toStepsRecord, type SplitStrategy} from "./pipeline/split/index.ts";
 export {computeStats, statsMarkdown} from "./pipeline/stats/index.ts";
-export {labelFile, labelSample, summarizeLabels, labTruth, compareWithTruth, methodString, type LabelSettings} from "./pipeline/label/index.ts";
+export {labelFile, labelSample, summarizeLabels, compareWithTruth, methodString, type LabelSettings} from "./pipeline/label/index.ts";
+export {DEFAULT_VERIFIER, getVerifier, makeVerifier, registerVerifier, verifierNames, type StepTruthFn, type Verifier, type VerifierDefinition, type VerifierInput, type VerifierName} from "./pipeline/label/verifiers.ts";
+export {labTruth, labVerifier} from "./lab/verifier.ts";
 export {exportFile, exportRecord} from "./pipeline/export/index.ts";
 export {scoreFile} from "./pipeline/score.ts";
 
@@ -25,3 +28,4 @@ export * as evaluation from "./eval/index.ts";
 export * as lab from "./lab/domain/index.ts";
 export {evaluatePolicy} from "./lab/eval/policy.ts";
 export {readQuestions, type QuestionRow} from "./io/dataset.ts";
+export {greedy, tvd, bestOfN, weightedVoteDecode, beamSearch, dvts, decodeFile, SearchPrm, STRATEGY_FUNCTIONS, DEFAULT_SEARCH_CONFIG, TVD_DOMAIN_TAU, pairedDifference, summarizeDecode, type DecodeResult, type DecodeRecord, type DecodeSummary, type SearchConfig, type SearchContext, type SearchProblem, type TraceEvent, type StrategyName} from "./search/index.ts";

@@ -4,8 +4,20 @@
  * Order of operations (as vLLM and HF transformers do): temperature, then top-k, then top-p.
  * The recorded confidence is never affected: it is the raw softmax probability (see types.ts).
  * Randomness comes from a seeded generator (src/util/rng.ts): sample i of a request draws from
- * `new Rng(deriveSeed(seed, i))`.
+ * {@link sampleRng}(seed, i).
  */
+import {Rng} from "../util/rng.ts";
+
+/**
+ * The random stream of sample i of a request seeded `seed`: a function of `seed + i` only, the
+ * rule of vLLM's parallel sampling (vllm/v1/engine/parallel_sampling.py seeds child j of a
+ * request with n > 1 by `seed + j`). So a request for n samples with seed s, n requests for one
+ * sample with seeds s, s+1, …, and chunks with `firstIndex` all give the same samples, in-process
+ * and through an OpenAI-compatible server.
+ */
+export function sampleRng(seed: number, index: number): Rng {
+    return new Rng(seed + index);
+}
 
 /** A raw distribution as parallel arrays sorted by logit, highest first. */
 export interface RawDistribution {

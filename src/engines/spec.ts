@@ -2,14 +2,16 @@
  * Engine specs: one string that says which model to run and where.
  *
  * ```text
- * llama:PATH[?threads=N&contextSize=N&sequences=N&batchSize=N&kv=F32|F16]
- * openai:URL[,URL...][?model=NAME&concurrency=N&timeout=SECONDS&retries=N&key=KEY&balance=least-in-flight|round-robin&maxN=N&probeMissing=error|bound]
+ * llama:PATH[?threads=N&contextSize=N&sequences=N&batchSize=N&kv=F32|F16&gpu=false|auto|cuda|vulkan|metal]
+ * openai:URL[,URL...][?model=NAME&concurrency=N&timeout=SECONDS&retries=N&key=KEY&balance=least-in-flight|round-robin&maxN=N&probeMissing=error|bound&dialect=vllm|llama.cpp|openai]
  * ```
  *
  * - `llama:./models/tiny.gguf` — a GGUF file run in-process by node-llama-cpp.
  *   `threads` (default 1), `contextSize` (tokens per sequence), `sequences` (parallel
  *   sequences, default 8), `batchSize`, `kv` (KV cache type: F32 for exact probabilities, the
- *   default for models under 2 GB; F16 halves the memory of large models).
+ *   default for models under 2 GB; F16 halves the memory of large models), `gpu` (default
+ *   false = CPU with exact probabilities; auto|cuda|vulkan|metal offload every layer, faster but
+ *   confidences differ in the last digits, see LlamaEngine).
  * - `openai:http://127.0.0.1:8000/v1?model=Qwen/Qwen2.5-Math-7B-Instruct` — an OpenAI-compatible
  *   server (vLLM, SGLang, llama.cpp server, `stepwise serve`). Several comma-separated URLs
  *   serving the same model are load-balanced (`openai:http://a:8000/v1,http://b:8000/v1?...`).
@@ -21,7 +23,10 @@
  *   - `key`: API key sent as a Bearer token (default: the `OPENAI_API_KEY` environment variable);
  *   - `balance`: `least-in-flight` (default) or `round-robin`;
  *   - `maxN`: most samples per request; a larger n is split (default 16);
- *   - `probeMissing`: `error` (default) or `bound`, see OpenAIEngine.probeTokens.
+ *   - `probeMissing`: `error` (default) or `bound`, see OpenAIEngine.probeTokens;
+ *   - `dialect`: the sampling fields the server understands, `vllm` (default; also SGLang and
+ *     `stepwise serve`), `llama.cpp` (llama.cpp server, llama-cpp-python) or `openai`; every
+ *     field of the dialect is sent with neutral values when unset (see OpenAIEngine).
  *
  * Values are URL-encoded like any query string (`model=org%2Fname` or `model=org/name` both work).
  * The llama engine module is imported only for `llama:` specs, so OpenAI-only use never loads
@@ -32,10 +37,10 @@ import type {OpenAIEngineOptions} from "./openai/engine.ts";
 import type {LlamaEngineOptions} from "./llama/engine.ts";
 
 /** The valid forms, for error messages. */
-export const ENGINE_SPEC_FORMS = "llama:PATH[?threads=N&contextSize=N&sequences=N] or openai:URL[,URL...][?model=NAME&concurrency=N&timeout=S&retries=N&key=KEY]";
+export const ENGINE_SPEC_FORMS = "llama:PATH[?threads=N&contextSize=N&sequences=N&kv=F32|F16&gpu=false|auto|cuda|vulkan|metal] or openai:URL[,URL...][?model=NAME&concurrency=N&timeout=S&retries=N&key=KEY&maxN=N&dialect=vllm|llama.cpp|openai]";
 
 export type EngineSpec =
-    | {kind: "llama"; path: string; options: Pick<LlamaEngineOptions, "threads" | "contextSize" | "sequences" | "batchSize" | "kvCacheType">}
+    | {kind: "llama"; path: string; options: Pick<LlamaEngineOptions, "threads" | "contextSize" | "sequences" | "batchSize" | "kvCacheType" | "gpu">}
     | {kind: "openai"; urls: string[]; options: Omit<OpenAIEngineOptions, "baseUrls">};
 
 /** Per-kind defaults merged under the spec's own parameters (the spec wins). */
@@ -44,8 +49,9 @@ export interface CreateEngineOptions {
     openai?: Partial<OpenAIEngineOptions>;
 }
 
-const LLAMA_PARAMS = ["threads", "contextSize", "sequences", "batchSize", "kv"] as const;
-const OPENAI_PARAMS = ["model", "concurrency", "timeout", "retries", "key", "balance", "maxN", "probeMissing"] as const;
+const LLAMA_PARAMS = ["threads", "contextSize", "sequences", "batchSize", "kv", "gpu"] as const;
+const OPENAI_PARAMS = ["model", "concurrency", "timeout", "retries", "key", "balance", "maxN", "probeMissing", "dialect"] as const;
+const GPU_VALUES = ["false", "auto", "cuda", "vulkan", "metal"] as const;
 
 function positiveInt(spec: string, name: string, value: string, min = 1): number {
     const n = Number(value);
@@ -83,6 +89,10 @@ export function parseEngineSpec(spec: string): EngineSpec {
             if (key === "kv") {
                 if (value !== "F32" && value !== "F16") throw new StepwiseError(`engine spec "${spec}": kv must be F32 or F16, got "${value}"`);
                 options.kvCacheType = value;
+            } else if (key === "gpu") {
+                if (!(GPU_VALUES as readonly string[]).includes(value))
+                    throw new StepwiseError(`engine spec "${spec}": gpu must be one of ${GPU_VALUES.join(", ")}, got "${value}"`);
+                options.gpu = value === "false" ? false : (value as "auto" | "cuda" | "vulkan" | "metal");
             } else options[key as "threads" | "contextSize" | "sequences" | "batchSize"] = positiveInt(spec, key, value);
         }
         return {kind: "llama", path: body, options};
@@ -135,6 +145,11 @@ export function parseEngineSpec(spec: string): EngineSpec {
                     if (value !== "error" && value !== "bound")
                         throw new StepwiseError(`engine spec "${spec}": probeMissing must be error or bound, got "${value}"`);
                     options.probeMissing = value;
+                    break;
+                case "dialect":
+                    if (value !== "vllm" && value !== "llama.cpp" && value !== "openai")
+                        throw new StepwiseError(`engine spec "${spec}": dialect must be vllm, llama.cpp or openai, got "${value}"`);
+                    options.dialect = value;
                     break;
             }
         }

@@ -38,7 +38,12 @@ export interface GeneratedToken {
     top: TokenAlternative[];
 }
 
-export type FinishReason = "stop" | "length" | "eos";
+/**
+ * Why a sample ended: a stop string ("stop"), the token budget or the context end ("length"),
+ * the model's end-of-generation token ("eos"), or the first generated token whose confidence is
+ * below {@link GenerateRequest.stopBelowConfidence} ("low-confidence"; that token is included).
+ */
+export type FinishReason = "stop" | "length" | "eos" | "low-confidence";
 
 /** One sampled continuation. */
 export interface Sample {
@@ -65,8 +70,18 @@ export interface SamplingOptions {
     stop?: string[];
     /** Maximum number of generated tokens. Default 256. */
     maxTokens?: number;
-    /** How many alternatives to record per token (0..20). Default 5. */
+    /** How many alternatives to record per token (0..capabilities.maxTopLogprobs). Default 5. */
     topLogprobs?: number;
+    /**
+     * End the generation right AFTER the first generated token whose confidence (raw probability,
+     * see the module docs) is below this value; that token is included and the sample's
+     * finishReason is "low-confidence". This is AdaptiveStep's step end (a step ends at a token
+     * the policy is unsure of; arXiv 2502.13943 §3.1), used by token-level value-guided decoding
+     * and step-level search. Unset: no confidence stop. A stop string, EOS or the token budget
+     * that comes first still ends the sample as usual. How an engine does it:
+     * {@link EngineCapabilities.stopBelowConfidence}.
+     */
+    stopBelowConfidence?: number;
 }
 
 export interface GenerateRequest extends SamplingOptions {
@@ -77,12 +92,63 @@ export interface GenerateRequest extends SamplingOptions {
     /** Whether to add the model's BOS token before a text prompt (llama engine). Default: the model's own setting. */
     addBos?: boolean;
     /**
-     * Index of the first sample (default 0): samples get indices firstIndex..firstIndex+n−1. On the
-     * llama engine sample i's random stream depends only on (seed, i), so asking for samples 0–3
+     * Index of the first sample (default 0): samples get indices firstIndex..firstIndex+n−1, and
+     * sample i's randomness depends only on (seed, i) on every engine, so asking for samples 0–3
      * and then 4–7 gives exactly the samples of one request for 0–7 (used by early stopping).
-     * OpenAI-compatible servers seed per request, so there only the indices are offset.
+     * The rule is vLLM's parallel sampling (vllm/v1/engine/parallel_sampling.py: child j of a
+     * seeded request with n > 1 is seeded `seed + j`): sample i is drawn with seed `seed + i`.
+     * The llama engine does this itself; the OpenAI engine sends `seed + firstIndex` with n.
      */
     firstIndex?: number;
+    /** Aborting it stops the generation (in-process decoding or the HTTP requests); the call rejects with the abort reason. */
+    signal?: AbortSignal;
+}
+
+/** Chat sampling: messages rendered with the model's chat template (on the engine or the server). */
+export interface ChatRequest extends SamplingOptions {
+    messages: ChatMessage[];
+    /** Number of samples. Default 1. */
+    n?: number;
+    /** As {@link GenerateRequest.firstIndex}. */
+    firstIndex?: number;
+    signal?: AbortSignal;
+}
+
+/**
+ * Pooling: one row of numbers per step-tag token of the input (vLLM's STEP pooling, how
+ * tag PRMs such as math-shepherd are served: `--override-pooler-config
+ * '{"pooling_type":"STEP","step_tag_id":…,"returned_token_ids":[…]}'`), or a classifier's per-step rows.
+ */
+export interface PoolRequest {
+    /** Text, or token ids. */
+    input: string | number[];
+    /**
+     * STEP pooling done by the engine itself (llama engine; required there): at every position
+     * holding `tagId`, the softmax over `returnedTokenIds` of the next-token distribution
+     * (renormalised over those ids, in that order). On an OpenAI-compatible server this is
+     * configured on the server, and only checked against what it returns (the row width).
+     */
+    step?: {tagId: number; returnedTokenIds: number[]};
+    /** OpenAI engine: "pooling" (vLLM's `POST /pooling`, default) or "embeddings" (`POST /v1/embeddings`). */
+    endpoint?: "pooling" | "embeddings";
+    /** OpenAI engine: row width used to cut a flat embeddings vector into rows. Default: step.returnedTokenIds.length, else 2. */
+    stepWidth?: number;
+    /** OpenAI engine: vLLM pooling task (e.g. "token_classify"), sent only when set. */
+    task?: string;
+    signal?: AbortSignal;
+}
+
+/** Log-probability of one input token given the tokens before it (vLLM `prompt_logprobs`). */
+export interface PromptTokenLogprob {
+    /** The input token. */
+    id: number;
+    text: string;
+    /** Raw probability of this token given the prefix. */
+    prob: number;
+    /** Its 1-based rank in the whole vocabulary (1 = most likely), as vLLM reports it. */
+    rank: number;
+    /** The k most likely tokens at this position, most likely first. */
+    top: TokenAlternative[];
 }
 
 /** Next-token distribution after a prefix. */
@@ -103,6 +169,7 @@ export interface TokenProbeRequest {
     /** Candidate token ids whose probabilities are returned at every position. */
     candidates: number[];
     addBos?: boolean;
+    signal?: AbortSignal;
 }
 
 export interface TokenProbeResult {
@@ -110,8 +177,9 @@ export interface TokenProbeResult {
     probs: number[][];
 }
 
+/** A chat message. "developer" is OpenAI's newer name for a system message (rendered as system). */
 export interface ChatMessage {
-    role: "system" | "user" | "assistant";
+    role: "system" | "developer" | "user" | "assistant";
     content: string;
 }
 
@@ -122,18 +190,64 @@ export interface EngineInfo {
     model: string;
     /** Vocabulary size where known. */
     vocabSize?: number;
+    /** Tokens per sequence (prompt + generation) where known. */
+    contextSize?: number;
+}
+
+/**
+ * What an engine can do, so callers choose a path by capability, never by engine class.
+ * Check a flag before calling the optional methods it names; calling one that is off throws a
+ * StepwiseError.
+ */
+export interface EngineCapabilities {
+    /** Generated tokens and alternatives carry token ids (`id`). llama: always; OpenAI: when the server returns `token_id:N` (vLLM's `return_tokens_as_token_ids`). */
+    tokenIds: boolean;
+    /** Largest `topLogprobs` / nextToken `topK` accepted (llama: the vocabulary; OpenAI: 20, vLLM's default max_logprobs). */
+    maxTopLogprobs: number;
+    /** {@link Engine.promptLogprobs} works. */
+    promptLogprobs: boolean;
+    /** probeTokens returns exact probabilities for any candidate (llama); false where only the server's top-k is visible. */
+    exactProbes: boolean;
+    /** {@link Engine.pool} works (llama: STEP pooling with `step` ids; OpenAI: a pooling model on the server). */
+    pooling: boolean;
+    /** {@link Engine.chat} works. */
+    chat: boolean;
+    /** The same seed gives the same samples (llama: always; OpenAI: as far as the server honours `seed`). */
+    seeded: boolean;
+    /**
+     * How stopBelowConfidence is done: "native" stops decoding at the token (no waste);
+     * "emulated" asks the server for a chunk with logprobs and cuts it at the token, so the
+     * tokens after it are generated and paid for, then dropped (at most `maxTokens` per sample).
+     */
+    stopBelowConfidence: "native" | "emulated";
 }
 
 export interface Engine {
     readonly info: EngineInfo;
+    readonly capabilities: EngineCapabilities;
     /** Sample n continuations of a prompt, recording every token's confidence and top alternatives. */
     generate(request: GenerateRequest): Promise<Sample[]>;
+    /** Sample replies to chat messages (capabilities.chat). Same seeding, indices and stops as generate. */
+    chat(request: ChatRequest): Promise<Sample[]>;
     /** Top-k next-token distribution after a text or token prefix. */
-    nextToken(prefix: string | number[], options?: {topK?: number; addBos?: boolean}): Promise<NextTokenDistribution>;
+    nextToken(prefix: string | number[], options?: {topK?: number; addBos?: boolean; signal?: AbortSignal}): Promise<NextTokenDistribution>;
     /** Probabilities of candidate tokens at given positions of one input, in one forward pass. */
     probeTokens(request: TokenProbeRequest): Promise<TokenProbeResult>;
+    /**
+     * Log-probabilities of the input's own tokens (capabilities.promptLogprobs): entry i describes
+     * token i given tokens 0..i−1; entry 0 is null (nothing predicts it). `topK` alternatives per position.
+     */
+    promptLogprobs(input: string | number[], options?: {topK?: number; addBos?: boolean; signal?: AbortSignal}): Promise<Array<PromptTokenLogprob | null>>;
+    /** Per-step rows of a pooling PRM (capabilities.pooling), see {@link PoolRequest}. */
+    pool(request: PoolRequest): Promise<number[][]>;
     tokenize(text: string, options?: {addBos?: boolean; special?: boolean}): Promise<number[]>;
     detokenize(tokens: number[]): Promise<string>;
+    /**
+     * The sampling parameters this engine applies for these options, as sent to the server or
+     * used in-process, every filter explicit (neutral values where the caller set none). Store it
+     * in records as what the samples were drawn with.
+     */
+    samplingRecord(options: SamplingOptions): Record<string, unknown>;
     /** Render chat messages with the model's chat template into a prompt ready for generate(). */
     formatChat(messages: ChatMessage[], options?: {addGenerationPrompt?: boolean}): Promise<string>;
     /** Counters for benchmarks and cost reports. */

@@ -13,7 +13,6 @@
 import {createEngine, parseEngineSpec} from "../engines/spec.ts";
 import {checkGgufHeader} from "../gguf/reader.ts";
 import {StepwiseError} from "../engines/types.ts";
-import {OpenAIEngine} from "../engines/openai/engine.ts";
 import {resolveFormat} from "./formats.ts";
 import {PoolingPrmScorer, TagPrmScorer, type StepScorer} from "./scorer.ts";
 
@@ -77,10 +76,16 @@ export async function createScorer(spec: string): Promise<StepScorer> {
     const ids = {tag: idParam(params, "tag_id"), good: idParam(params, "good_id"), bad: idParam(params, "bad_id")};
     if (Object.values(ids).some((v) => v !== undefined)) format.ids = {...format.ids, ...ids};
     const engine = await createEngine(engineSpec);
-    if (engine instanceof OpenAIEngine) return new PoolingPrmScorer(engine, format, {endpoint: params.endpoint as "pooling" | "embeddings" | undefined, task: params.task});
-    if (!format.goodToken) {
+    // Exact probes (in-process) read the label tokens at the tags; otherwise the server pools.
+    if (!engine.capabilities.exactProbes && engine.capabilities.pooling)
+        return new PoolingPrmScorer(engine, format, {endpoint: params.endpoint as "pooling" | "embeddings" | undefined, task: params.task});
+    if (!format.goodToken || !engine.capabilities.exactProbes) {
         await engine.close();
-        throw new StepwiseError(`PRM format ${format.name} is a classifier: serve it with vLLM and use an openai: spec`);
+        throw new StepwiseError(
+            !format.goodToken
+                ? `PRM format ${format.name} is a classifier: serve it with vLLM and use an openai: spec`
+                : `PRM spec ${spec}: this engine neither pools nor reads exact token probabilities; serve the PRM with vLLM's pooling API (dialect=vllm)`,
+        );
     }
     return new TagPrmScorer(engine, format, file.maxInputTokens);
 }

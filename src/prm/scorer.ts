@@ -13,7 +13,6 @@
 import pLimit from "p-limit";
 import {StepwiseError, type ChatMessage, type Engine} from "../engines/types.ts";
 import {ContextOverflowError} from "../util/errors.ts";
-import type {OpenAIEngine} from "../engines/openai/engine.ts";
 import {labelledTag, plainInput, taggedSteps, type PrmFormat} from "./formats.ts";
 
 export interface StepScorer {
@@ -151,7 +150,7 @@ export class TagPrmScorer extends BaseScorer {
 
 export class PoolingPrmScorer extends BaseScorer {
     constructor(
-        readonly engine: OpenAIEngine,
+        readonly engine: Engine,
         readonly format: PrmFormat,
         readonly options: {endpoint?: "pooling" | "embeddings"; task?: string} = {},
     ) {
@@ -161,7 +160,7 @@ export class PoolingPrmScorer extends BaseScorer {
     async scoreSteps(question: string, steps: string[]): Promise<number[]> {
         if (steps.length === 0) return [];
         const text = await buildInput(this.engine, this.format, question, steps);
-        const rows = await this.engine.pool(text, {endpoint: this.options.endpoint, task: this.options.task});
+        const rows = await this.engine.pool({input: text, endpoint: this.options.endpoint, task: this.options.task});
         if (rows.length !== steps.length)
             throw new StepwiseError(
                 `PRM server returned ${rows.length} step scores for ${steps.length} steps: the tag merged with the text around it in the tokenizer, or the server's step tag id differs from ${JSON.stringify(this.format.stepTag)}. Input: ${JSON.stringify(text.slice(0, 400))}`,

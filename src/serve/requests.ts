@@ -65,7 +65,15 @@ export function parseCompletionRequest(body: unknown) {
     };
 }
 
-const message = z.object({role: z.enum(["system", "user", "assistant"]), content: z.string()});
+/**
+ * A chat message as vLLM accepts it: roles system, developer (OpenAI's newer system), user and
+ * assistant; content a string or an array of text parts (`[{type: "text", text}]`, joined with
+ * "\n" as vLLM does). Other part types (images, audio) are refused: this server is text-only.
+ */
+const textPart = z.object({type: z.literal("text"), text: z.string()});
+const message = z
+    .object({role: z.enum(["system", "developer", "user", "assistant"]), content: z.union([z.string(), z.array(textPart).min(1)])})
+    .transform((m) => ({role: m.role, content: typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join("\n")}));
 const chatSchema = z.object({
     ...sampling,
     messages: z.array(message).min(1),

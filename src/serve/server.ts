@@ -17,9 +17,7 @@
 import {Hono, type Context} from "hono";
 import {serve as serveNode} from "@hono/node-server";
 import type {AddressInfo} from "node:net";
-import type {Token} from "node-llama-cpp";
-import type {LlamaEngine} from "../engines/llama/engine.ts";
-import type {Sample, TokenAlternative} from "../engines/types.ts";
+import type {Engine, PromptTokenLogprob, Sample, TokenAlternative} from "../engines/types.ts";
 import {HttpError, parseChatRequest, parseCompletionRequest, parsePoolingRequest, parseTokenizeRequest} from "./requests.ts";
 
 export interface StepPoolingConfig {
@@ -30,7 +28,8 @@ export interface StepPoolingConfig {
 }
 
 export interface ServerOptions {
-    engine: LlamaEngine;
+    /** Any engine with prompt log-probabilities (echo, prompt_logprobs) and, for --prm, pooling: in practice the llama engine. */
+    engine: Engine;
     /** Address to bind. Default 127.0.0.1 (loopback only). */
     host?: string;
     /** Port; 0 picks a free one. Default 8000. */
@@ -52,8 +51,8 @@ const toLogprob = (p: number) => (p > 0 ? Math.log(p) : -9999);
 
 export function createApp(options: ServerOptions): Hono {
     const {engine} = options;
-    const modelName = options.modelName ?? engine.modelPath.split("/").pop()!.replace(/\.gguf$/, "");
-    const maxModelLen = engine.context.contextSize / engine.context.totalSequences;
+    const modelName = options.modelName ?? engine.info.model.split("/").pop()!.replace(/\.gguf$/, "");
+    const maxModelLen = engine.info.contextSize ?? 4096;
     const app = new Hono();
     let counter = 0;
     const newId = (prefix: string) => `${prefix}-${Date.now().toString(36)}${(counter++).toString(36)}`;
@@ -104,10 +103,10 @@ export function createApp(options: ServerOptions): Hono {
             promptTokens += ids.length;
             const samples = await engine.generate({prompt: ids, ...req.sampling, maxTokens: req.maxTokens, topLogprobs: req.logprobs ?? 0});
             const needPrompt = req.echo || req.promptLogprobs !== undefined;
-            const promptLp = needPrompt ? await engine.promptLogprobs(ids, Math.max(req.logprobs ?? 0, req.promptLogprobs ?? 0, 1)) : undefined;
+            const promptLp = needPrompt ? await engine.promptLogprobs(ids, {topK: Math.max(req.logprobs ?? 0, req.promptLogprobs ?? 0, 1)}) : undefined;
             const promptText = req.echo ? await engine.detokenize(ids) : "";
             // The prompt's token texts, once per prompt (each piece decoded after the tokens before it).
-            const echo = req.echo && promptLp ? {pieces: ids.map((id, i) => engine.model.detokenize([id as Token], false, ids.slice(Math.max(0, i - 8), i) as Token[])), logprobs: promptLp} : undefined;
+            const echo = req.echo && promptLp ? {pieces: [await engine.detokenize(ids.slice(0, 1)), ...promptLp.slice(1).map((e) => e!.text)], logprobs: promptLp} : undefined;
             for (const s of samples) {
                 completionTokens += s.tokens.length;
                 choices.push({
@@ -192,12 +191,7 @@ export function createApp(options: ServerOptions): Hono {
             const input = req.inputs[i];
             const ids = typeof input === "string" ? await engine.tokenize(input) : input;
             promptTokens += ids.length;
-            const positions = ids.flatMap((t, j) => (t === stepTagId ? [j] : []));
-            const {probs} = await engine.probeTokens({input: ids, positions, candidates: returnedTokenIds});
-            const rows = probs.map((row) => {
-                const sum = row.reduce((a, b) => a + b, 0);
-                return row.map((p) => (sum > 0 ? p / sum : 1 / row.length));
-            });
+            const rows = await engine.pool({input: ids, step: {tagId: stepTagId, returnedTokenIds}});
             data.push(shape === "pooling" ? {index: i, object: "pooling", data: rows} : {index: i, object: "embedding", embedding: rows.flat()});
         }
         return c.json({
@@ -215,14 +209,19 @@ export function createApp(options: ServerOptions): Hono {
     async function completionLogprobs(
         s: Sample,
         k: number,
-        echo: {pieces: string[]; logprobs: Awaited<ReturnType<LlamaEngine["promptLogprobs"]>>} | undefined,
+        echo: {pieces: string[]; logprobs: Array<PromptTokenLogprob | null>} | undefined,
     ) {
         const tokens: string[] = [];
         const tokenLogprobs: Array<number | null> = [];
         const top: Array<Record<string, number> | null> = [];
         const offsets: number[] = [];
         let offset = 0;
-        const topDict = (alts: TokenAlternative[]) => Object.fromEntries(alts.slice(0, k).map((a) => [a.text, toLogprob(a.prob)]));
+        // vLLM always includes the chosen token in its top_logprobs entry (k + 1 entries when it is outside the top k).
+        const topDict = (alts: TokenAlternative[], chosen: string, logprob: number) => {
+            const out: Record<string, number> = {[chosen]: logprob};
+            for (const a of alts.slice(0, k)) out[a.text] = toLogprob(a.prob);
+            return out;
+        };
         if (echo) {
             for (let i = 0; i < echo.pieces.length; i++) {
                 tokens.push(echo.pieces[i]);
@@ -230,7 +229,7 @@ export function createApp(options: ServerOptions): Hono {
                 offset += echo.pieces[i].length;
                 const lp = echo.logprobs[i];
                 tokenLogprobs.push(lp ? toLogprob(lp.prob) : null);
-                top.push(lp ? topDict(lp.top) : null);
+                top.push(lp ? topDict(lp.top, echo.pieces[i], toLogprob(lp.prob)) : null);
             }
         }
         for (const t of s.tokens) {
@@ -238,21 +237,21 @@ export function createApp(options: ServerOptions): Hono {
             offsets.push(offset);
             offset += t.text.length;
             tokenLogprobs.push(toLogprob(t.confidence));
-            top.push(topDict(t.top));
+            top.push(topDict(t.top, t.text, toLogprob(t.confidence)));
         }
         return {tokens, token_logprobs: tokenLogprobs, top_logprobs: top, text_offset: offsets};
     }
 
-    async function vllmPromptLogprobs(ids: number[], lp: Awaited<ReturnType<LlamaEngine["promptLogprobs"]>>, k: number) {
+    /** vLLM's prompt_logprobs: per token (null first) token id → {logprob, rank (true vocabulary rank), decoded_token}; the prompt token always included. */
+    async function vllmPromptLogprobs(ids: number[], lp: Array<PromptTokenLogprob | null>, k: number) {
         return ids.map((id, i) => {
             const entry = lp[i];
             if (!entry) return null;
             const out: Record<string, {logprob: number; rank: number; decoded_token: string}> = {};
-            entry.top.slice(0, k).forEach((a, r) => (out[String(a.id)] = {logprob: toLogprob(a.prob), rank: r + 1, decoded_token: a.text}));
-            if (!(String(id) in out)) {
-                const rank = entry.top.findIndex((a) => a.id === id);
-                out[String(id)] = {logprob: toLogprob(entry.prob), rank: rank >= 0 ? rank + 1 : k + 1, decoded_token: ""};
-            }
+            out[String(id)] = {logprob: toLogprob(entry.prob), rank: entry.rank, decoded_token: entry.text};
+            entry.top.slice(0, k).forEach((a, r) => {
+                if (a.id !== id) out[String(a.id)] = {logprob: toLogprob(a.prob), rank: r + 1, decoded_token: a.text};
+            });
             return out;
         });
     }

@@ -79,9 +79,19 @@ test("nextToken and promptLogprobs agree with the forward pass", async () => {
     const {top} = await engine.nextToken(ids, {topK: 5});
     assert.equal(top.length, 5);
     assert.ok(Math.abs(top[0].prob - Math.max(...ref[ids.length - 1])) < 1e-5);
-    const lp = await engine.promptLogprobs(ids, 3);
+    const lp = await engine.promptLogprobs(ids, {topK: 3});
     assert.equal(lp[0], null);
-    for (let i = 1; i < ids.length; i++) assert.ok(Math.abs(lp[i]!.prob - ref[i - 1][ids[i]]) < 1e-5);
+    for (let i = 1; i < ids.length; i++) {
+        assert.ok(Math.abs(lp[i]!.prob - ref[i - 1][ids[i]]) < 1e-5);
+        // the true vocabulary rank: 1 + the number of tokens strictly more likely
+        // (bounds: near-ties in float32 logits may order either way)
+        const p0 = ref[i - 1][ids[i]];
+        const lo = 1 + ref[i - 1].filter((p) => p > p0 * (1 + 1e-4)).length;
+        const hi = 1 + ref[i - 1].filter((p) => p > p0 * (1 - 1e-4)).length;
+        assert.ok(lp[i]!.rank >= lo && lp[i]!.rank <= hi, `rank at ${i}: ${lp[i]!.rank} not in [${lo}, ${hi}]`);
+        assert.equal(lp[i]!.id, ids[i]);
+        assert.equal(lp[i]!.top.length, 3);
+    }
 });
 
 test("bad requests fail with clear errors", async () => {
@@ -89,4 +99,27 @@ test("bad requests fail with clear errors", async () => {
     await assert.rejects(engine.generate({prompt: [1, 99999]}), /outside the vocabulary/);
     await assert.rejects(engine.probeTokens({input: "ab", positions: [50], candidates: [3]}), /outside the input/);
     await assert.rejects(LlamaEngine.load("/nonexistent/model.gguf"), /model file not found/);
+});
+
+test("node-llama-cpp internal used for prefix copies is still there (exact version pin)", async () => {
+    // LlamaEngine copies a prompt's KV cache with the undocumented
+    // LlamaContextSequence._copyStateFromOtherSequence; package.json pins node-llama-cpp exactly.
+    // If an upgrade drops or renames it, this fails (the engine would silently fall back to one
+    // prefix evaluation per sequence).
+    const pkg = JSON.parse(await import("node:fs").then((fs) => fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")));
+    assert.match(pkg.dependencies["node-llama-cpp"], /^\d+\.\d+\.\d+$/, "node-llama-cpp must be pinned to an exact version");
+    const proto = Object.getPrototypeOf((engine as unknown as {sequencePool: {free: object[]}}).sequencePool.free[0]);
+    assert.equal(typeof proto._copyStateFromOtherSequence, "function");
+    const before = engine.stats().prefixEvaluations;
+    await engine.generate({prompt: "Compute 9 + 9.\n", n: 4, seed: 1, maxTokens: 3});
+    assert.equal(engine.stats().prefixEvaluations - before, 1, "4 sequences from one prefix evaluation");
+});
+
+test("capabilities and stopBelowConfidence (native)", async () => {
+    assert.equal(engine.capabilities.stopBelowConfidence, "native");
+    assert.ok(engine.capabilities.tokenIds && engine.capabilities.pooling && engine.capabilities.promptLogprobs && engine.capabilities.chat);
+    const [s] = await engine.generate({prompt, seed: 2, temperature: 1, maxTokens: 40, stopBelowConfidence: 1});
+    assert.equal(s.finishReason, "low-confidence");
+    assert.equal(s.tokens.length, 1, "every token is below τ = 1: the first one ends the sample");
+    await assert.rejects(engine.generate({prompt, stopBelowConfidence: 2}), /stopBelowConfidence must be in \[0, 1\]/);
 });

@@ -8,7 +8,7 @@ import {tinyModel, type TinyModel} from "../helpers/tiny-model.ts";
 import {LlamaEngine} from "../../src/engines/llama/engine.ts";
 import {startServer, type RunningServer} from "../../src/serve/server.ts";
 import {OpenAIEngine} from "../../src/engines/openai/engine.ts";
-import {startFaultProxy, seededRandom} from "../../src/engines/openai/fault-proxy.ts";
+import {startFaultProxy, seededRandom} from "../helpers/fault-proxy.ts";
 import {createEngine} from "../../src/engines/spec.ts";
 import type {Sample, TokenAlternative} from "../../src/engines/types.ts";
 
@@ -97,7 +97,7 @@ test("nextToken, tokenize, detokenize and formatChat agree with the llama engine
 });
 
 test("chat(): greedy chat samples carry confidences", async () => {
-    const samples = await openai.chat([{role: "user", content: "hi"}], {temperature: 0, maxTokens: 6, topLogprobs: 2, n: 2});
+    const samples = await openai.chat({messages: [{role: "user", content: "hi"}], temperature: 0, maxTokens: 6, topLogprobs: 2, n: 2});
     assert.deepEqual(samples.map((s) => s.index), [0, 1]);
     assert.equal(samples[0].text, samples[1].text);
     assert.equal(samples[0].tokens.map((t) => t.text).join(""), samples[0].text);
@@ -141,10 +141,10 @@ test("probeTokens reads top-k candidates exactly; absent ones error, or bound wi
 
 test("pool(): STEP pooling rows over /pooling and /v1/embeddings", async () => {
     const input = "12 + 7 = 19<|step|>19 * 3 = 57<|step|>";
-    const rows = await openai.pool(input);
+    const rows = await openai.pool({input});
     assert.equal(rows.length, 2);
     for (const r of rows) assert.ok(Math.abs(r[0] + r[1] - 1) < 1e-9);
-    assert.deepEqual(await openai.pool(input, {endpoint: "embeddings"}), rows);
+    assert.deepEqual(await openai.pool({input, endpoint: "embeddings"}), rows);
 });
 
 test("through the fault proxy every sample arrives exactly once, identical to a direct run", async () => {

@@ -5,11 +5,21 @@
  * probability `pLucky` (a wrong step can still lead to the right answer, as in real MC data).
  */
 import {emptyStats, type Engine, type EngineStats, type GenerateRequest, type Sample} from "../../src/engines/types.ts";
-import {deriveSeed, Rng} from "../../src/util/rng.ts";
+import {sampleRng} from "../../src/engines/sampling.ts";
 import {problemAnswer, verifyProcess} from "../../src/lab/domain/index.ts";
 
 export class ScriptedLabEngine implements Engine {
     readonly info = {kind: "scripted", model: "scripted-lab"};
+    readonly capabilities = {
+        tokenIds: false,
+        maxTopLogprobs: 0,
+        promptLogprobs: false,
+        exactProbes: false,
+        pooling: false,
+        chat: false,
+        seeded: true,
+        stopBelowConfidence: "emulated" as const,
+    };
     private counters: EngineStats = emptyStats();
     constructor(private readonly pGood = 0.7, private readonly pLucky = 0.1) {}
 
@@ -26,13 +36,25 @@ export class ScriptedLabEngine implements Engine {
         const out: Sample[] = [];
         for (let j = 0; j < (r.n ?? 1); j++) {
             const index = (r.firstIndex ?? 0) + j;
-            const u = new Rng(deriveSeed(r.seed ?? 0, index)).next();
+            const u = sampleRng(r.seed ?? 0, index).next();
             const right = u < (partialOk ? this.pGood : this.pLucky);
             const text = `\nThe answer is ${right ? answer : answer + 1}.`;
             this.counters.generatedTokens += text.length;
             out.push({index, text, tokens: [...text].map((c) => ({text: c, confidence: 1, top: []})), finishReason: "eos"});
         }
         return out;
+    }
+    async chat(): Promise<never> {
+        throw new Error("not used");
+    }
+    async promptLogprobs(): Promise<never> {
+        throw new Error("not used");
+    }
+    async pool(): Promise<never> {
+        throw new Error("not used");
+    }
+    samplingRecord() {
+        return {};
     }
     async nextToken(): Promise<never> {
         throw new Error("not used");

@@ -56,7 +56,7 @@ test("echo and prompt_logprobs score the prompt itself", async () => {
     assert.ok(c.text.startsWith(prompt));
     assert.equal(c.logprobs.token_logprobs[0], null);
     const ids = await engine.tokenize(prompt);
-    const lp = await engine.promptLogprobs(ids, 2);
+    const lp = await engine.promptLogprobs(ids, {topK: 2});
     assert.equal(c.prompt_logprobs.length, ids.length);
     for (let i = 1; i < ids.length; i++) assert.ok(Math.abs(c.prompt_logprobs[i][String(ids[i])].logprob - Math.log(lp[i]!.prob)) < 1e-9);
 });

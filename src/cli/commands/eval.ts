@@ -8,21 +8,12 @@
  * (e.g. `analyze`), write a factory returning a commander `Command` and append it there.
  */
 import {Command, InvalidArgumentError, Option} from "commander";
-import {StepwiseError} from "../../engines/types.ts";
 import {AGGREGATIONS, type Aggregation, isAggregation} from "../../eval/bon/aggregate.ts";
-import {evaluateBon} from "../../eval/bon/evaluate.ts";
-import {DEFAULT_CANDIDATE_FIELDS, buildQuestions, readCandidates, readStepScores} from "../../eval/bon/load.ts";
-import {bonMarkdown, bonSummary, writeBonReport} from "../../eval/bon/report.ts";
-import {defaultGrader} from "../../eval/grader.ts";
-import {DEFAULT_THRESHOLD, type ProcessBenchSource, evaluateProcessBench, readPredictionsFile, readScoresFile} from "../../eval/processbench/evaluate.ts";
-import {readProcessSplits} from "../../eval/processbench/load.ts";
-import {processBenchJson, processBenchMarkdown, writeProcessBenchReport} from "../../eval/processbench/report.ts";
-import {scoreProcessSplits} from "../../eval/processbench/score.ts";
-import {createScorer} from "../../prm/index.ts";
-import {analyzeCommand} from "../../eval/analyze/command.ts";
-import {createProgress} from "../progress.ts";
+import {DEFAULT_CANDIDATE_FIELDS} from "../../eval/bon/load.ts";
+import {DEFAULT_THRESHOLD} from "../../eval/processbench/evaluate.ts";
+import {analyzeCommand} from "./eval-analyze.ts";
+import {createStagedProgress} from "../progress.ts";
 import {floatOption, intOption, reportTooLong} from "../options.ts";
-import {prepareOutput} from "../../io/output.ts";
 
 /** Parse a comma-separated list of aggregations. */
 function aggregationList(value: string): Aggregation[] {
@@ -37,16 +28,6 @@ function sizeList(value: string): number[] {
     const list = value.split(",").map((s) => Number(s.trim()));
     for (const n of list) if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected positive integers separated by commas, got "${value}"`);
     return list;
-}
-
-/** Run a library call, turning its argument errors (RangeError) into CLI errors. */
-function cliErrors<T>(f: () => T): T {
-    try {
-        return f();
-    } catch (e) {
-        if (e instanceof RangeError) throw new StepwiseError(e.message);
-        throw e;
-    }
 }
 
 interface BonOpts {
@@ -107,33 +88,31 @@ Each N averages --subsets random subsets per question; ± is a 95% normal-approx
 per-question means. Candidates without step scores: only first/pass/maj are reported.`,
         )
         .action(async (o: BonOpts) => {
-            if (o.out) prepareOutput(o.out, {folder: true, inputs: [o.data, o.scores]});
+            const {evaluateBonFile} = await import("../../eval/bon/run.ts");
+            const {bonMarkdown} = await import("../../eval/bon/report.ts");
             const fields = {questionId: o.questionIdField, text: o.textField, stepScores: o.stepScoresField, gold: o.goldField, correct: o.correctField, answer: o.answerField, id: o.idField};
-            const scores = o.scores ? await readStepScores(o.scores, {id: "id", stepScores: "step_scores"}) : undefined;
-            const candidates = await readCandidates(o.data, fields, scores);
-            if (candidates.length === 0) throw new StepwiseError(`${o.data}: no candidates`);
-            const grading = createProgress("grade", {quiet: o.quiet});
-            const {questions, stats} = buildQuestions(candidates, defaultGrader({policy: o.policy}), {onProgress: (d, t) => grading.update(d, t)});
-            grading.stop();
-            const progress = createProgress("bon", {quiet: o.quiet});
-            const result = cliErrors(() =>
-                evaluateBon(questions, {
+            const progress = createStagedProgress("eval bon", {quiet: o.quiet});
+            let run;
+            try {
+                run = await evaluateBonFile({
+                    data: o.data,
+                    scores: o.scores,
+                    fields,
+                    policy: o.policy,
                     sizes: o.n,
                     subsets: o.subsets,
                     seed: o.seed,
-                    bonAggregations: stats.scored ? o.bonAgg : [],
-                    voteAggregations: stats.scored ? o.voteAgg : [],
-                    onProgress: (d, t) => progress.update(d, t),
-                }),
-            );
-            progress.stop();
-            const summary = bonSummary(result, {grading: stats, inputs: {data: o.data, ...(o.scores ? {scores: o.scores} : {}), policy: o.policy}});
-            if (o.out) {
-                const files = await writeBonReport(summary, o.out);
-                console.error(`eval bon: report in ${o.out} (${[files.json, files.markdown, files.svg, files.png].join(", ")})`);
+                    bonAggregations: o.bonAgg,
+                    voteAggregations: o.voteAgg,
+                    out: o.out,
+                    onProgress: (s, d, t) => progress.update(s, d, t),
+                });
+            } finally {
+                progress.stop();
             }
-            if (o.json) console.log(JSON.stringify(summary));
-            else if (!o.out || !o.quiet) console.log(bonMarkdown(summary));
+            if (run.files) console.error(`eval bon: report in ${o.out} (${[run.files.json, run.files.markdown, run.files.svg, run.files.png].join(", ")})`);
+            if (o.json) console.log(JSON.stringify(run.summary));
+            else if (!o.out || !o.quiet) console.log(bonMarkdown(run.summary));
         });
 }
 
@@ -181,42 +160,22 @@ to a record when ids repeat across splits). F1 = 2·acc_err·acc_cor/(acc_err + 
 erroneous (or no correct) samples has that accuracy and its F1 null, and is left out of the average.`,
         )
         .action(async (o: ProcessBenchOpts) => {
-            const given = [o.scores, o.predictions, o.prm].filter((x) => x !== undefined).length;
-            if (given !== 1) throw new StepwiseError("give exactly one of --prm SPEC, --scores FILE or --predictions FILE");
-            if (o.predictions && o.calibrate !== undefined) throw new StepwiseError("--calibrate needs --scores (predictions have no threshold)");
-            if (o.out) prepareOutput(o.out, {folder: true, inputs: o.data});
-            let splits = readProcessSplits(o.data);
-            let source: ProcessBenchSource;
-            if (o.prm) {
-                const progress = createProgress("eval processbench: scoring", {quiet: o.json});
-                try {
-                    const scores = await scoreProcessSplits(splits, () => createScorer(o.prm!), {
-                        cacheFile: o.scoresOut,
-                        prmSpec: o.prm,
-                        concurrency: o.concurrency,
-                        skipTooLong: o.skipTooLong,
-                        onProgress: (d, t) => progress.update(d, t),
-                    });
-                    if (scores.tooLong?.length) {
-                        progress.stop();
-                        reportTooLong("eval processbench", scores.tooLong);
-                        console.error(`eval processbench: ${scores.tooLong.length} samples left out: longer than the PRM's context`);
-                        splits = splits.map((s) => ({...s, samples: s.samples.filter((x) => scores.has(`${s.name}\u0000${x.id}`))}));
-                    }
-                    source = {kind: "scores", scores, threshold: o.threshold, calibrate: o.calibrate};
-                } finally {
-                    progress.stop();
-                }
-            } else
-                source = o.scores
-                    ? {kind: "scores", scores: await readScoresFile(o.scores), threshold: o.threshold, calibrate: o.calibrate}
-                    : {kind: "predictions", predictions: await readPredictionsFile(o.predictions!)};
-            const result = evaluateProcessBench(splits, source, {curves: o.out !== undefined});
-            if (result.threshold !== undefined && !o.json) console.error(`eval processbench: threshold ${result.threshold}${result.calibratedOn ? ` (calibrated on ${result.calibratedOn})` : ""}`);
-            if (o.out) {
-                await writeProcessBenchReport(result, splits, o.out, {data: o.data, ...(o.prm ? {prm: o.prm} : o.scores ? {scores: o.scores} : {predictions: o.predictions})});
-                console.error(`eval processbench: report in ${o.out}`);
+            const {evaluateProcessBenchFiles} = await import("../../eval/processbench/run.ts");
+            const {processBenchJson, processBenchMarkdown} = await import("../../eval/processbench/report.ts");
+            const progress = createStagedProgress("eval processbench", {quiet: o.json});
+            let run;
+            try {
+                run = await evaluateProcessBenchFiles({...o, onProgress: (s, d, t) => progress.update(s, d, t)});
+            } finally {
+                progress.stop();
             }
+            const {result} = run;
+            if (result.threshold !== undefined && !o.json) console.error(`eval processbench: threshold ${result.threshold}${result.calibratedOn ? ` (calibrated on ${result.calibratedOn})` : ""}`);
+            if (run.tooLong?.length) {
+                reportTooLong("eval processbench", run.tooLong);
+                console.error(`eval processbench: ${run.tooLong.length} samples left out: longer than the PRM's context`);
+            }
+            if (o.out) console.error(`eval processbench: report in ${o.out}`);
             if (o.json) console.log(JSON.stringify(processBenchJson(result)));
             else console.log(processBenchMarkdown(result));
         });

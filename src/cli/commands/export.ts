@@ -6,19 +6,19 @@ import {unescape} from "../options.ts";
 export function register(program: Command): void {
     program
         .command("export")
-        .description("write labelled steps (from `stepwise label`) as PRM training data for TRL, OpenRLHF or in Math-Shepherd's format")
+        .description("write labelled steps (from `stepwise label`) as PRM training data for TRL, OpenRLHF, ASPRM or in Math-Shepherd's format")
         .addOption(new Option("--format <f>", "output format").choices([...EXPORT_FORMATS]).makeOptionMandatory())
         .requiredOption("--in <file>", "labels JSONL written by `stepwise label`")
         .requiredOption("--out <file>", "output JSONL (overwritten)")
-        .addOption(new Option("--labels <kind>", "hard: +/- (true/false for trl); soft: fraction of successful rollouts (openrlhf only)").choices(["hard", "soft"]).default("hard"))
-        .option("--tag <t>", "step tag after each step (openrlhf, math-shepherd; \\n escapes allowed)", " ки")
-        .option("--join <s>", "text between a tag and the next step (\\n escapes allowed)", "\\n")
+        .addOption(new Option("--labels <kind>", "hard: +/- (true/false for trl); soft: fraction of successful rollouts (openrlhf, asprm)").choices(["hard", "soft"]).default("hard"))
+        .option("--tag <t>", 'step tag (default " ки"; asprm " ки "; \\n escapes allowed)')
+        .addOption(new Option("--placement <p>", "where a tag goes: end (after the step, asprm's default) or before-space (before the step's trailing whitespace: \"May. ки\\n\", the others' default)").choices(["end", "before-space"]))
         .option("--positive <s>", "label of a positive step (openrlhf hard, math-shepherd)", "+")
         .option("--negative <s>", "label of a negative step (openrlhf hard, math-shepherd)", "-")
-        .option("--input-key <k>", "field of the tagged text (openrlhf, math-shepherd); OpenRLHF's --input_key", "input")
-        .option("--label-key <k>", "field of the labels (openrlhf, math-shepherd); OpenRLHF's --label_key", "label")
-        .addOption(new Option("--prompt-field <f>", "question part: the record's question, or the exact prompt sent to the policy").choices(["question", "prompt"]).default("question"))
-        .option("--no-trim", "keep each step's surrounding whitespace (default: trimmed, each format adds its own separator)")
+        .option("--input-key <k>", "field of the tagged text; OpenRLHF's --input_key (default input; asprm query)")
+        .option("--label-key <k>", "field of the labels; OpenRLHF's --label_key (default label; asprm response)")
+        .addOption(new Option("--prompt-field <f>", "question part: the record's question, or the exact prompt sent to the policy (default: prompt for trl, question otherwise)").choices(["question", "prompt"]))
+        .option("--no-numbered", "math-shepherd: do not number the steps \"Step N: \"")
         .option("--no-id", "do not copy the record id into the rows")
         .addHelpText(
             "after",
@@ -27,34 +27,38 @@ Examples:
   stepwise export --format trl --in labels.jsonl --out prm-trl.jsonl
   stepwise export --format openrlhf --in labels.jsonl --out prm-openrlhf.jsonl
   stepwise export --format openrlhf --labels soft --in labels.jsonl --out prm-openrlhf-soft.jsonl
+  stepwise export --format asprm --in labels.jsonl --out asprm.jsonl
   stepwise export --format math-shepherd --in labels.jsonl --out math-shepherd.jsonl
 
-Rows:
-  trl            {id, prompt, completions: [step, ...], labels: [true, false]}
+Rows (the sampled text is kept exactly; only tags, and math-shepherd's step numbers, are added):
+  trl            {id, prompt, completions: [step, ...], labels: [true, false]}   train with PRMConfig(step_separator="")
   openrlhf       {id, input: "<question> step1 ки\\nstep2 ки", label: ["+", "-"]}   (--labels soft: [1, 0.25])
-  math-shepherd  {id, input: "<question> step1 ки\\nstep2 ки", label: "<question> step1 +\\nstep2 -"}
+  asprm          {id, query: "<question> No ки w 3 / 3 ки ", response: ["+", "-"]}
+  math-shepherd  {id, input: "<question> Step 1: step1 ки\\nStep 2: step2 ки", label: "<question> Step 1: step1 +\\nStep 2: step2 -"}
 Steps after the first negative step have no hard label and are dropped (the Qwen recipe); samples
-with no labelled step, or whose text contains the tag, are skipped and counted.
+with no labelled step, or whose text contains the tag (every row is checked to hold one tag per
+label), are skipped and counted.
 Training and serving at scale: docs/training-at-scale.md.`,
         )
         .action(async (o) => {
             const s = await exportFile(o.in, o.out, {
                 format: o.format,
                 labels: o.labels,
-                tag: unescape(o.tag),
-                join: unescape(o.join),
+                tag: o.tag === undefined ? undefined : unescape(o.tag),
+                placement: o.placement,
                 positive: o.positive,
                 negative: o.negative,
                 inputKey: o.inputKey,
                 labelKey: o.labelKey,
                 promptField: o.promptField,
-                trim: o.trim,
+                numbered: o.numbered,
                 id: o.id,
             });
             const skipped = Object.entries(s.skipped).filter(([, n]) => n > 0).map(([why, n]) => `${n} ${why}`);
             console.error(
                 `export: ${s.written} of ${s.records} samples written to ${o.out} (${o.format}), ${s.steps} steps: ${s.positive} positive, ${s.negative} negative` +
-                    (skipped.length ? `; skipped: ${skipped.join(", ")}` : ""),
+                    (skipped.length ? `; skipped: ${skipped.join(", ")}` : "") +
+                    (o.format === "trl" ? `; train with TRL's PRMConfig(step_separator="") so prompt + completions rebuild the sampled text` : ""),
             );
         });
 }

@@ -1,8 +1,7 @@
 /** `stepwise serve`: an OpenAI/vLLM-compatible HTTP server over a GGUF model. */
 import type {Command} from "commander";
-import {LlamaEngine} from "../../engines/llama/engine.ts";
-import {startServer} from "../../serve/server.ts";
-import {StepwiseError} from "../../engines/types.ts";
+import {createEngine} from "../../engines/spec.ts";
+import {StepwiseError, type Engine} from "../../engines/types.ts";
 import {hostOption, intOption} from "../options.ts";
 import {checkCanListen} from "../../io/listen.ts";
 import {checkGgufHeader} from "../../gguf/reader.ts";
@@ -22,6 +21,7 @@ export function register(program: Command): void {
         .option("--sequences <n>", "parallel sequences (samples decoded in one batch)", intOption(1, 256), 8)
         .option("--context-size <n>", "context size per sequence", intOption(16))
         .option("--threads <n>", "CPU threads", intOption(1), 1)
+        .option("--gpu <backend>", "GPU offload: false (CPU, exact probabilities), auto, cuda, vulkan or metal", "false")
         .option("--log", "log one line per request")
         .addHelpText(
             "after",
@@ -37,9 +37,12 @@ Examples:
             if (!file) throw new StepwiseError("serve: name a GGUF model (stepwise serve MODEL.gguf, --model or --prm)");
             checkGgufHeader(file);
             await checkCanListen(o.host, o.port);
-            const engine = await LlamaEngine.load(file, {sequences: o.sequences, contextSize: o.contextSize, threads: o.threads});
+            const {startServer} = await import("../../serve/server.ts");
+            const params = new URLSearchParams({sequences: String(o.sequences), threads: String(o.threads), gpu: String(o.gpu)});
+            if (o.contextSize !== undefined) params.set("contextSize", String(o.contextSize));
+            const engine = await createEngine(`llama:${file}?${params}`);
             let pooling;
-            if (o.prm) pooling = await resolvePooling(engine, o.stepTag, o.returnedTokens);
+            if (o.prm) pooling = await resolvePooling(engine, file, o.stepTag, o.returnedTokens);
             const server = await startServer({
                 engine,
                 host: o.host,
@@ -59,13 +62,13 @@ Examples:
         });
 }
 
-async function resolvePooling(engine: LlamaEngine, stepTag?: string, returned?: string) {
-    const meta = engine.model.fileInfo.metadata as unknown as Record<string, Record<string, unknown>>;
-    const own = (meta.stepwise ?? {}) as Record<string, unknown>;
-    const tag = stepTag ?? (own.step_tag as string | undefined);
-    const labels = returned ? returned.split(",") : [own.good_token, own.bad_token].filter((x): x is string => typeof x === "string");
+async function resolvePooling(engine: Engine, file: string, stepTag?: string, returned?: string) {
+    const {readGgufInfo} = await import("../../gguf/reader.ts");
+    const meta = stepTag && returned ? {} : (await readGgufInfo(file)).metadata;
+    const tag = stepTag ?? (meta["stepwise.step_tag"] as string | undefined);
+    const labels = returned ? returned.split(",") : [meta["stepwise.good_token"], meta["stepwise.bad_token"]].filter((x): x is string => typeof x === "string");
     if (!tag || labels.length !== 2)
-        throw new StepwiseError(`${engine.modelPath}: not a stepwise PRM file; give --step-tag and --returned-tokens "good,bad"`);
+        throw new StepwiseError(`${file}: not a stepwise PRM file; give --step-tag and --returned-tokens "good,bad"`);
     const single = async (text: string, what: string) => {
         const ids = await engine.tokenize(text, {addBos: false});
         if (ids.length !== 1) throw new StepwiseError(`${what} "${text}" is ${ids.length} tokens in this model's vocabulary; it must be exactly one`);

@@ -3,7 +3,6 @@ import type {Command} from "commander";
 import {prepareOutput} from "../../io/output.ts";
 import {checkInputFile} from "../../io/text.ts";
 import {StepwiseError} from "../../engines/types.ts";
-import {trainPrm} from "../../prm/train.ts";
 import {collect, floatOption, intOption} from "../options.ts";
 
 export function register(program: Command): void {
@@ -39,6 +38,7 @@ Writes the model, <out>.train.json (validation ROC-AUC, accuracy, loss log) and 
             // Output locations before any training: a full run must not fail at its last write.
             for (const d of o.data as string[]) checkInputFile(d, "--data");
             prepareOutput(o.out, {inputs: [...(o.data as string[]), o.init]});
+            const {trainPrm} = await import("../../prm/train.ts");
             const r = await trainPrm({
                 data: o.data,
                 out: o.out,

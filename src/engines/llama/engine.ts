@@ -7,6 +7,17 @@
  * - Sampling is done here, from the raw logits llama.cpp returns, with a seeded PRNG: the same
  *   request and seed give the same samples, and the recorded confidence is the raw probability
  *   of the chosen token whatever temperature / top-k / top-p do (see ../types.ts).
+ * - `stopBelowConfidence` is native: the sampling loop ends a sample right after the first token
+ *   whose raw probability is below the threshold.
+ * - `gpu` (spec `gpu=auto|cuda|vulkan|metal|false`, default false): GPU offload of all layers.
+ *   The CPU path with an F32 KV cache and no flash attention gives the model's exact
+ *   probabilities; GPU kernels sum in other orders (and may use reduced precision), so
+ *   confidences then differ in the last digits and a token near a threshold may flip. Use GPU for
+ *   throughput, CPU when labels must reproduce bit for bit.
+ * - The prompt's KV cache is copied between sequences with node-llama-cpp's
+ *   `_copyStateFromOtherSequence` (an internal method, hence the exact version pin in
+ *   package.json and the test in test/engines/llama.test.ts that fails when it disappears);
+ *   without it the engine falls back to evaluating the prompt on each sequence.
  * - `generate({n})` evaluates the prompt once: the prompt's KV cache is copied into up to
  *   `sequences` parallel sequences, which then decode in one batch; a sequence that finished a
  *   sample rewinds to the prompt and takes the next one. A sequence also keeps its tokens
@@ -19,21 +30,26 @@ import {
     emptyStats,
     StepwiseError,
     type ChatMessage,
+    type ChatRequest,
     type Engine,
+    type EngineCapabilities,
     type EngineInfo,
     type EngineStats,
     type GeneratedToken,
     type GenerateRequest,
     type NextTokenDistribution,
+    type PoolRequest,
+    type PromptTokenLogprob,
     type Sample,
+    type SamplingOptions,
     type TokenAlternative,
     type TokenProbeRequest,
     type TokenProbeResult,
 } from "../types.ts";
-import {rawProb, sampleIndex, type RawDistribution, type SampleParams} from "../sampling.ts";
-import {deriveSeed, Rng} from "../../util/rng.ts";
+import {rawProb, sampleIndex, sampleRng, type RawDistribution, type SampleParams} from "../sampling.ts";
+import type {Rng} from "../../util/rng.ts";
 import {SequencePool} from "./pool.ts";
-import {StopMatcher} from "./stop.ts";
+import {StopMatcher} from "../stop.ts";
 
 export interface LlamaEngineOptions {
     /** Context size per sequence, in tokens. Default: the model's training context, at most 4096. */
@@ -48,28 +64,49 @@ export interface LlamaEngineOptions {
     kvCacheType?: "F32" | "F16";
     /** Existing node-llama-cpp instance to share between engines. */
     llama?: Llama;
+    /** GPU backend: false (default, CPU, exact probabilities), "auto", "cuda", "vulkan" or "metal". See the module docs. */
+    gpu?: LlamaGpu;
 }
 
-let sharedLlama: Promise<Llama> | undefined;
+/** GPU choices of the llama engine (node-llama-cpp's, prebuilt binaries only). */
+export type LlamaGpu = false | "auto" | "cuda" | "vulkan" | "metal";
 
-/** The process-wide node-llama-cpp instance (CPU only, prebuilt binary, quiet logs). */
-export async function getSharedLlama(): Promise<Llama> {
-    if (!sharedLlama) {
-        sharedLlama = (async () => {
+const sharedLlamas = new Map<string, Promise<Llama>>();
+
+/** The process-wide node-llama-cpp instance for a GPU choice (default CPU only; prebuilt binary, quiet logs). */
+export async function getSharedLlama(gpu: LlamaGpu = false): Promise<Llama> {
+    const key = String(gpu);
+    let llama = sharedLlamas.get(key);
+    if (!llama) {
+        llama = (async () => {
             const {getLlama, LlamaLogLevel} = await import("node-llama-cpp");
-            return getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error, progressLogs: false});
+            try {
+                return await getLlama({gpu, build: "never", logLevel: LlamaLogLevel.error, progressLogs: false});
+            } catch (e) {
+                throw new StepwiseError(`llama engine: cannot start node-llama-cpp with gpu=${key} (${(e as Error).message.split("\n")[0]}); use gpu=false for the CPU`, {cause: e});
+            }
         })();
+        llama.catch(() => sharedLlamas.delete(key));
+        sharedLlamas.set(key, llama);
     }
-    return sharedLlama;
+    return llama;
+}
+
+/** Throw the signal's reason when it is aborted. */
+function checkAborted(signal: AbortSignal | undefined): void {
+    if (signal?.aborted) throw signal.reason ?? new Error("aborted");
 }
 
 const DEFAULT_MAX_TOKENS = 256;
+/** Positions per evaluation window in promptLogprobs (each reads a full-vocabulary distribution). */
+const PROMPT_LOGPROB_WINDOW = 16;
 const DEFAULT_TOP_LOGPROBS = 5;
 
 export class LlamaEngine implements Engine {
     readonly info: EngineInfo;
+    readonly capabilities: EngineCapabilities;
     private readonly counters: EngineStats = emptyStats();
-    private readonly pool: SequencePool;
+    private readonly sequencePool: SequencePool;
     private readonly vocabSize: number;
 
     private constructor(
@@ -78,20 +115,31 @@ export class LlamaEngine implements Engine {
         readonly modelPath: string,
     ) {
         this.vocabSize = model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
-        this.info = {kind: "llama", model: modelPath, vocabSize: this.vocabSize || undefined};
+        this.info = {kind: "llama", model: modelPath, vocabSize: this.vocabSize || undefined, contextSize: context.contextSize / context.totalSequences};
+        this.capabilities = {
+            tokenIds: true,
+            maxTopLogprobs: this.vocabSize || 20,
+            promptLogprobs: true,
+            exactProbes: true,
+            pooling: true,
+            chat: true,
+            seeded: true,
+            stopBelowConfidence: "native",
+        };
         const sequences: LlamaContextSequence[] = [];
         for (let i = 0; i < context.totalSequences; i++) sequences.push(context.getSequence());
-        this.pool = new SequencePool(sequences);
+        this.sequencePool = new SequencePool(sequences);
     }
 
     /** Load a GGUF file. Errors name the file. */
     static async load(modelPath: string, options: LlamaEngineOptions = {}): Promise<LlamaEngine> {
         const {existsSync} = await import("node:fs");
         if (!existsSync(modelPath)) throw new StepwiseError(`${modelPath}: model file not found`);
-        const llama = options.llama ?? (await getSharedLlama());
+        const gpu = options.gpu ?? false;
+        const llama = options.llama ?? (await getSharedLlama(gpu));
         let model: LlamaModel;
         try {
-            model = await llama.loadModel({modelPath, gpuLayers: 0});
+            model = await llama.loadModel({modelPath, gpuLayers: gpu === false ? 0 : "auto"});
         } catch (e) {
             throw new StepwiseError(`${modelPath}: cannot load model (${(e as Error).message.split("\n")[0]})`, {cause: e});
         }
@@ -127,7 +175,7 @@ export class LlamaEngine implements Engine {
         const {resolveChatWrapper} = await import("node-llama-cpp");
         const wrapper = resolveChatWrapper(this.model);
         const history = messages.map((m) =>
-            m.role === "assistant" ? {type: "model" as const, response: [m.content]} : {type: m.role, text: m.content},
+            m.role === "assistant" ? {type: "model" as const, response: [m.content]} : {type: m.role === "developer" ? "system" : m.role, text: m.content},
         );
         if (options.addGenerationPrompt !== false && messages.at(-1)?.role !== "assistant")
             history.push({type: "model", response: []});
@@ -135,7 +183,31 @@ export class LlamaEngine implements Engine {
         return contextText.toString();
     }
 
+    /** In-process sampling uses temperature, top-k and top-p only (no min-p, no penalties): all listed, neutral when unset. */
+    samplingRecord(o: SamplingOptions): Record<string, unknown> {
+        return {
+            temperature: o.temperature ?? 1,
+            max_tokens: o.maxTokens ?? DEFAULT_MAX_TOKENS,
+            top_p: o.topP ?? 1,
+            top_k: o.topK !== undefined && o.topK > 0 ? o.topK : -1,
+            min_p: 0,
+            repetition_penalty: 1,
+            frequency_penalty: 0,
+            presence_penalty: 0,
+            stop: o.stop ?? [],
+        };
+    }
+
+    /** Chat sampling: the messages rendered with the model's chat template (see formatChat), then {@link generate}. */
+    async chat(request: ChatRequest): Promise<Sample[]> {
+        const {messages, ...rest} = request;
+        if (!Array.isArray(messages) || messages.length === 0) throw new StepwiseError("chat: no messages");
+        const prompt = await this.formatChat(messages, {addGenerationPrompt: true});
+        return this.generate({...rest, prompt: this.tokenizeSync(prompt, undefined, true)});
+    }
+
     async generate(request: GenerateRequest): Promise<Sample[]> {
+        checkAborted(request.signal);
         const n = request.n ?? 1;
         if (!Number.isInteger(n) || n < 1) throw new StepwiseError(`generate: n must be a positive integer, got ${request.n}`);
         const prompt = this.promptTokens(request.prompt, request.addBos);
@@ -145,59 +217,69 @@ export class LlamaEngine implements Engine {
         // Samples that would run past the context end there, with finishReason "length".
         const maxTokens = Math.min(request.maxTokens ?? DEFAULT_MAX_TOKENS, room);
         const params: SampleParams = {temperature: request.temperature ?? 1, topK: request.topK ?? 0, topP: request.topP ?? 1};
-        const topLogprobs = Math.max(0, Math.min(20, request.topLogprobs ?? DEFAULT_TOP_LOGPROBS));
+        const topLogprobs = Math.max(0, Math.min(this.capabilities.maxTopLogprobs, request.topLogprobs ?? DEFAULT_TOP_LOGPROBS));
         const baseSeed = request.seed ?? randomInt(2 ** 31);
+        const tau = request.stopBelowConfidence;
+        if (tau !== undefined && !(tau >= 0 && tau <= 1)) throw new StepwiseError(`generate: stopBelowConfidence must be in [0, 1], got ${tau}`);
         this.counters.requests++;
 
-        const sequences = await this.pool.acquire(Math.min(n, this.pool.size), prompt);
+        const sequences = await this.sequencePool.acquire(Math.min(n, this.sequencePool.size), prompt, request.signal);
         try {
             // One prefix evaluation, copied into the other sequences.
             const [first, ...rest] = sequences;
-            const firstDist = await this.evaluatePrefix(first, prompt, params);
+            const firstDist = await this.evaluatePrefix(first, prompt, params, topLogprobs);
             for (const seq of rest) await this.copyPrefix(seq, first, prompt, params);
             const samples: Sample[] = new Array(n);
             const firstIndex = request.firstIndex ?? 0;
             let nextIndex = 0;
             const worker = async (seq: LlamaContextSequence) => {
                 while (nextIndex < n) {
+                    checkAborted(request.signal);
                     const index = nextIndex++;
                     if (seq.nextTokenIndex > prompt.length) await seq.eraseContextTokenRanges([{start: prompt.length, end: seq.nextTokenIndex}]);
                     samples[index] = await this.decode(seq, prompt, firstDist, firstIndex + index, {
                         params,
-                        rng: new Rng(deriveSeed(baseSeed, firstIndex + index)),
+                        rng: sampleRng(baseSeed, firstIndex + index),
                         maxTokens,
                         topLogprobs,
                         stop: request.stop ?? [],
+                        stopBelowConfidence: tau,
+                        signal: request.signal,
                     });
                 }
             };
             await Promise.all(sequences.map(worker));
             return samples;
         } finally {
-            this.pool.release(sequences);
+            this.sequencePool.release(sequences);
         }
     }
 
-    async nextToken(prefix: string | number[], options: {topK?: number; addBos?: boolean} = {}): Promise<NextTokenDistribution> {
+    async nextToken(prefix: string | number[], options: {topK?: number; addBos?: boolean; signal?: AbortSignal} = {}): Promise<NextTokenDistribution> {
+        checkAborted(options.signal);
         const tokens = this.promptTokens(prefix, options.addBos);
-        const [seq] = await this.pool.acquire(1, tokens);
+        const [seq] = await this.sequencePool.acquire(1, tokens, options.signal);
         try {
             const dist = await this.evaluatePrefix(seq, tokens, {temperature: 0, topK: 0, topP: 1}, Math.max(1, options.topK ?? 10));
             return {top: this.alternatives(dist, options.topK ?? 10)};
         } finally {
-            this.pool.release([seq]);
+            this.sequencePool.release([seq]);
         }
     }
 
     async probeTokens(request: TokenProbeRequest): Promise<TokenProbeResult> {
+        checkAborted(request.signal);
         const tokens = this.promptTokens(request.input, request.addBos);
+        for (const c of request.candidates)
+            if (!Number.isInteger(c) || c < 0 || (this.vocabSize && c >= this.vocabSize))
+                throw new StepwiseError(`probeTokens: candidate token id ${c} is outside the vocabulary (size ${this.vocabSize})`);
         for (const p of request.positions)
             if (!Number.isInteger(p) || p < 0 || p >= tokens.length)
                 throw new StepwiseError(`probeTokens: position ${p} is outside the input (${tokens.length} tokens)`);
         if (request.positions.length === 0) return {probs: []};
         const wanted = new Set(request.positions);
         const start = Math.min(...request.positions);
-        const [seq] = await this.pool.acquire(1, tokens);
+        const [seq] = await this.sequencePool.acquire(1, tokens, request.signal);
         try {
             this.counters.requests++;
             const reuse = Math.min(seq.compareContextTokens(tokens as Token[]).firstDifferentIndex, start);
@@ -228,46 +310,77 @@ export class LlamaEngine implements Engine {
             }
             return {probs: request.positions.map((p) => byPos.get(p)!)};
         } finally {
-            this.pool.release([seq]);
+            this.sequencePool.release([seq]);
         }
     }
 
     /**
-     * Logprobs of a token sequence itself (OpenAI `echo`, vLLM `prompt_logprobs`), in one pass:
-     * entry i describes token i given tokens 0..i-1; entry 0 is null (nothing predicts it).
+     * Logprobs of the input's own tokens (OpenAI `echo`, vLLM `prompt_logprobs`): entry i
+     * describes token i given tokens 0..i−1 with its true vocabulary rank; entry 0 is null.
+     * Evaluated in windows of {@link PROMPT_LOGPROB_WINDOW} positions on one sequence, each
+     * position reading the full distribution (for the rank), so memory stays bounded.
      */
-    async promptLogprobs(tokens: number[], topK: number): Promise<Array<null | {prob: number; top: TokenAlternative[]}>> {
-        if (tokens.length < 2) return tokens.map(() => null);
-        const [seq] = await this.pool.acquire(1, tokens);
+    async promptLogprobs(input: string | number[], options: {topK?: number; addBos?: boolean; signal?: AbortSignal} = {}): Promise<Array<PromptTokenLogprob | null>> {
+        checkAborted(options.signal);
+        const tokens = this.promptTokens(input, options.addBos);
+        const topK = Math.max(0, Math.min(this.capabilities.maxTopLogprobs, options.topK ?? DEFAULT_TOP_LOGPROBS));
+        const result: Array<PromptTokenLogprob | null> = tokens.length > 0 ? [null] : [];
+        if (tokens.length < 2) return result;
+        const [seq] = await this.sequencePool.acquire(1, tokens, options.signal);
         try {
             this.counters.requests++;
-            if (seq.nextTokenIndex > 0) await seq.eraseContextTokenRanges([{start: 0, end: seq.nextTokenIndex}]);
-            const input = tokens.slice(0, -1).map(
-                (t, j) =>
-                    [
-                        t as Token,
-                        {
-                            generateNext: {
-                                logits: {filter: {tokens: [tokens[j + 1] as Token], includeTop: Math.max(1, topK)}},
-                                totalLogitWeight: true,
-                                options: {temperature: 0},
-                            },
-                        },
-                    ] as const,
-            );
-            this.counters.promptTokens += input.length;
             this.counters.prefixEvaluations++;
-            const out = await seq.controlledEvaluate(input as never);
-            const result: Array<null | {prob: number; top: TokenAlternative[]}> = [null];
-            for (let j = 0; j < input.length; j++) {
-                const dist = this.toDist(out[j]?.next);
-                const actual = Array.from(dist.ids).indexOf(tokens[j + 1]);
-                result.push({prob: rawProb(dist, actual), top: this.alternatives(dist, topK)});
+            if (seq.nextTokenIndex > 0) await seq.eraseContextTokenRanges([{start: 0, end: seq.nextTokenIndex}]);
+            const full = {generateNext: {logits: true, totalLogitWeight: true, options: {temperature: 0}}};
+            for (let from = 0; from < tokens.length - 1; from += PROMPT_LOGPROB_WINDOW) {
+                checkAborted(options.signal);
+                const window = tokens.slice(from, Math.min(tokens.length - 1, from + PROMPT_LOGPROB_WINDOW));
+                this.counters.promptTokens += window.length;
+                const out = await seq.controlledEvaluate(window.map((t) => [t as Token, full]) as never);
+                for (let j = 0; j < window.length; j++) {
+                    const next = out[j]?.next as {logits?: Map<Token, number>; totalLogitWeight?: number} | undefined;
+                    const dist = this.toDist(next);
+                    const id = tokens[from + j + 1];
+                    const at = Array.from(dist.ids).indexOf(id);
+                    if (at < 0) throw new StepwiseError(`promptLogprobs: token ${id} missing from the model's distribution`);
+                    // Rank as vLLM reports it: 1 + the number of tokens strictly more likely.
+                    let rank = 1;
+                    while (rank - 1 < at && dist.logits[rank - 1] > dist.logits[at]) rank++;
+                    const prev = tokens.slice(Math.max(0, from + j - 7), from + j + 1);
+                    result.push({id, text: this.model.detokenize([id as Token], false, prev as Token[]), prob: rawProb(dist, at), rank, top: this.alternatives(dist, topK)});
+                }
             }
             return result;
         } finally {
-            this.pool.release([seq]);
+            this.sequencePool.release([seq]);
         }
+    }
+
+    /**
+     * STEP pooling in-process (what `vllm serve --override-pooler-config '{"pooling_type":"STEP",…}'`
+     * does for tag PRMs): one row per `step.tagId` token of the input, the next-token
+     * probabilities of `step.returnedTokenIds` renormalised to sum to 1 (uniform when all are 0).
+     */
+    async pool(request: PoolRequest): Promise<number[][]> {
+        checkAborted(request.signal);
+        if (!request.step)
+            throw new StepwiseError("pool: the llama engine needs the step tag and returned token ids (PoolRequest.step)");
+        const {tagId, returnedTokenIds} = request.step;
+        if (returnedTokenIds.length === 0) throw new StepwiseError("pool: no returned token ids");
+        const tokens = this.promptTokens(request.input);
+        if (tokens.length > (this.info.contextSize ?? Infinity))
+            throw new StepwiseError(`pool: the input (${tokens.length} tokens) is longer than the context (${this.info.contextSize} tokens)`);
+        const positions = tokens.flatMap((t, j) => (t === tagId ? [j] : []));
+        const {probs} = await this.probeTokens({input: tokens, positions, candidates: returnedTokenIds, signal: request.signal});
+        return probs.map((row) => {
+            const sum = row.reduce((a, b) => a + b, 0);
+            return row.map((p) => (sum > 0 ? p / sum : 1 / row.length));
+        });
+    }
+
+    /** Text of each token of `tokens`, decoded with the tokens before it (as generation decodes them). */
+    tokenPieces(tokens: number[]): string[] {
+        return tokens.map((id, i) => this.model.detokenize([id as Token], false, tokens.slice(Math.max(0, i - 8), i) as Token[]));
     }
 
     async close(): Promise<void> {
@@ -367,7 +480,7 @@ export class LlamaEngine implements Engine {
         prompt: number[],
         firstDist: RawDistribution,
         index: number,
-        o: {params: SampleParams; rng: Rng; maxTokens: number; topLogprobs: number; stop: string[]},
+        o: {params: SampleParams; rng: Rng; maxTokens: number; topLogprobs: number; stop: string[]; stopBelowConfidence?: number; signal?: AbortSignal},
     ): Promise<Sample> {
         const tokens: GeneratedToken[] = [];
         const ids: number[] = [];
@@ -376,6 +489,7 @@ export class LlamaEngine implements Engine {
         let finishReason: Sample["finishReason"] = "length";
         const nextOpts = this.nextOptions(o.params, o.topLogprobs);
         while (tokens.length < o.maxTokens) {
+            checkAborted(o.signal);
             const i = sampleIndex(dist, o.params, o.rng);
             const id = dist.ids[i];
             if (this.model.isEogToken(id as Token)) {
@@ -384,11 +498,16 @@ export class LlamaEngine implements Engine {
             }
             const last = ids.length >= 8 ? ids.slice(-8) : [...prompt.slice(-(8 - ids.length)), ...ids];
             const text = this.model.detokenize([id as Token], false, last as Token[]);
-            tokens.push({text, id, confidence: rawProb(dist, i), top: this.alternatives(dist, o.topLogprobs)});
+            const confidence = rawProb(dist, i);
+            tokens.push({text, id, confidence, top: this.alternatives(dist, o.topLogprobs)});
             ids.push(id);
             this.counters.generatedTokens++;
             if (stop.push(text)) {
                 finishReason = "stop";
+                break;
+            }
+            if (o.stopBelowConfidence !== undefined && confidence < o.stopBelowConfidence) {
+                finishReason = "low-confidence";
                 break;
             }
             if (tokens.length >= o.maxTokens) break;

@@ -17,8 +17,24 @@ export class SequencePool {
     readonly size: number;
 
     /** Resolve with between 1 and `count` sequences, best prefix match first. */
-    async acquire(count: number, prompt: number[]): Promise<LlamaContextSequence[]> {
-        while (this.free.length === 0) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    async acquire(count: number, prompt: number[], signal?: AbortSignal): Promise<LlamaContextSequence[]> {
+        while (this.free.length === 0) {
+            if (signal?.aborted) throw signal.reason;
+            await new Promise<void>((resolve) => {
+                const wake = () => {
+                    signal?.removeEventListener("abort", onAbort);
+                    resolve();
+                };
+                const onAbort = () => {
+                    const at = this.waiters.indexOf(wake);
+                    if (at >= 0) this.waiters.splice(at, 1);
+                    resolve();
+                };
+                this.waiters.push(wake);
+                signal?.addEventListener("abort", onAbort, {once: true});
+            });
+        }
+        if (signal?.aborted) throw signal.reason;
         const scored = this.free
             .map((seq) => ({seq, common: seq.compareContextTokens(prompt as Token[]).firstDifferentIndex}))
             .sort((a, b) => b.common - a.common);

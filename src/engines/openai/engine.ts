@@ -9,8 +9,31 @@
  * | probeTokens | `POST /v1/completions` | token-id prompt, `prompt_logprobs: 20` (vLLM, id-keyed), else `echo` + `logprobs` |
  * | tokenize / detokenize | `POST /tokenize`, `POST /detokenize` | vLLM, at the server root (not under /v1) |
  * | formatChat | `POST /tokenize` with `messages`, then `/detokenize` | vLLM renders its chat template |
- * | chat (extra) | `POST /v1/chat/completions` | `logprobs: true`, `top_logprobs: k` |
- * | pool (extra) | `POST /pooling` or `POST /v1/embeddings` | vLLM pooling models (step-reward PRMs) |
+ * | chat | `POST /v1/chat/completions` | `logprobs: true`, `top_logprobs: k` |
+ * | promptLogprobs | `POST /v1/completions` | token-id prompt, `prompt_logprobs: k` (vLLM: rank and decoded_token) |
+ * | pool | `POST /pooling` or `POST /v1/embeddings` | vLLM pooling models (step-reward PRMs) |
+ *
+ * Sampling is fully specified on every request: every parameter the dialect knows is sent, with
+ * neutral values for the ones the caller did not set (top_p 1, top_k off, min_p 0, penalties
+ * neutral), so a server's own defaults (llama-cpp-python: top_p 0.95, top_k 40, min_p 0.05,
+ * repeat penalty 1.1; vLLM: the model's generation_config.json) never leak into the samples.
+ * {@link OpenAIEngine.samplingRecord} returns exactly what is sent, for the records.
+ *
+ * Seeds follow vLLM's parallel sampling (child j of a seeded request with n > 1 is seeded
+ * `seed + j`): a chunk of samples starting at index a is sent with `seed + a`, so sample i
+ * depends only on (seed, i) however n is split and whatever `firstIndex` is.
+ *
+ * Tokens join to text: every sample's token texts concatenate to its text. Servers that leave
+ * the stop string's tokens in the log-probabilities are reconciled on receipt (the tokens are cut
+ * where the text ends, as the llama engine cuts them); anything else is an error naming the URL.
+ *
+ * `stopBelowConfidence` is emulated: the server generates up to `maxTokens` tokens with
+ * logprobs (stop strings are then applied here, token by token, so a low-confidence token inside
+ * a would-be stop string is seen as on the llama engine) and the sample is cut right after the
+ * first token below the threshold. The tokens after the cut are generated, paid for and
+ * dropped: the over-generation is up to `maxTokens − (cut + 1)` tokens per sample (counted in
+ * stats().generatedTokens); keep `maxTokens` near the longest step you expect.
+ *
  *
  * Every request goes through {@link HttpClient}: several servers, a concurrency limit, retries
  * with backoff; errors are one-line {@link StepwiseError}s naming the URL.
@@ -22,6 +45,7 @@
  * top-logprobs map, so `top` may then list fewer than k alternatives.
  */
 import {HttpClient, type HttpClientOptions, type HttpStats} from "./http.ts";
+import {StopMatcher} from "../stop.ts";
 import {
     chatTokens,
     completionTokens,
@@ -44,7 +68,12 @@ import {
     emptyStats,
     StepwiseError,
     type ChatMessage,
+    type ChatRequest,
     type Engine,
+    type EngineCapabilities,
+    type GeneratedToken,
+    type PoolRequest,
+    type PromptTokenLogprob,
     type EngineInfo,
     type EngineStats,
     type GenerateRequest,
@@ -74,7 +103,25 @@ export interface OpenAIEngineOptions extends HttpClientOptions {
     probeMissing?: "error" | "bound";
     /** How many log-probabilities probeTokens asks for per position (1..20). Default 20. */
     probeTopK?: number;
+    /** Which sampling fields the server understands (see {@link SAMPLING_DIALECTS}). Default "vllm". */
+    dialect?: SamplingDialect;
 }
+
+/**
+ * Sampling-field dialects, each with the neutral value sent when the caller set nothing:
+ * - "vllm" (vLLM, SGLang, `stepwise serve`): top_p, top_k (-1 = off), min_p, repetition_penalty,
+ *   frequency_penalty, presence_penalty (vLLM's SamplingParams);
+ * - "llama.cpp" (llama.cpp server, llama-cpp-python): top_p, top_k (0 = off), min_p,
+ *   repeat_penalty, frequency_penalty, presence_penalty, typical_p, tfs_z, mirostat;
+ * - "openai" (servers that accept only OpenAI's own fields): top_p, frequency_penalty, presence_penalty.
+ */
+export type SamplingDialect = "vllm" | "llama.cpp" | "openai";
+
+export const SAMPLING_DIALECTS: Record<SamplingDialect, {topKOff?: number; neutral: Record<string, number>}> = {
+    vllm: {topKOff: -1, neutral: {min_p: 0, repetition_penalty: 1, frequency_penalty: 0, presence_penalty: 0}},
+    "llama.cpp": {topKOff: 0, neutral: {min_p: 0, repeat_penalty: 1, frequency_penalty: 0, presence_penalty: 0, typical_p: 1, tfs_z: 1, mirostat: 0}},
+    openai: {neutral: {frequency_penalty: 0, presence_penalty: 0}},
+};
 
 /** probeTokens' answer with, per value, whether it is an upper bound for a candidate outside the top-k. */
 export interface ProbeResultDetailed extends TokenProbeResult {
@@ -82,32 +129,78 @@ export interface ProbeResultDetailed extends TokenProbeResult {
     missing: boolean[][];
 }
 
-export interface ChatOptions extends SamplingOptions {
-    /** Number of samples. Default 1. */
-    n?: number;
+/**
+ * Make a sample's tokens join to its text. Servers differ in what the logprobs of a sample that
+ * ended on a stop string hold: vLLM cuts them with the text; others leave the stop string's
+ * tokens in. Tokens past the end of the text are cut (a token straddling the end keeps its part
+ * inside the text, as the llama engine's stop matcher does). Tokens that do not spell the text
+ * are an error naming `where`: records must never disagree silently.
+ */
+export function reconcileTokens(text: string, tokens: GeneratedToken[], where: string): GeneratedToken[] {
+    const joined = tokens.map((t) => t.text).join("");
+    if (joined === text) return tokens;
+    if (joined.startsWith(text)) {
+        const out: GeneratedToken[] = [];
+        let offset = 0;
+        for (const t of tokens) {
+            if (offset >= text.length) break;
+            if (offset + t.text.length > text.length) {
+                out.push({...t, text: t.text.slice(0, text.length - offset)});
+                break;
+            }
+            out.push(t);
+            offset += t.text.length;
+        }
+        return out;
+    }
+    const at = [...joined].findIndex((c, i) => c !== [...text][i]);
+    throw new StepwiseError(
+        `${where}: the returned tokens do not join to the returned text (they differ at character ${at}: tokens ${JSON.stringify(joined.slice(Math.max(0, at - 10), at + 20))}, text ${JSON.stringify(text.slice(Math.max(0, at - 10), at + 20))}); token ids or byte-level tokens the server cannot print?`,
+    );
 }
 
-export interface PoolOptions {
-    /** "pooling" (vLLM's `POST /pooling`, default) or "embeddings" (`POST /v1/embeddings`). */
-    endpoint?: "pooling" | "embeddings";
-    /** Row width used to cut a flat vector into rows (embeddings route). Default 2. */
-    stepWidth?: number;
-    /** vLLM pooling task (e.g. "token_classify", "encode"), sent only when set. */
-    task?: string;
-}
-
-/** A seed for chunk c of a split request: chunk 0 keeps the seed, others get a fixed mix of it. */
-export function chunkSeed(seed: number, chunk: number): number {
-    if (chunk === 0) return seed;
-    let h = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(chunk, 0x85ebca6b)) >>> 0;
-    h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
-    h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
-    return (h ^ (h >>> 16)) & 0x7fffffff;
+/**
+ * Emulated stopBelowConfidence: walk the tokens as the llama engine's sampling loop does, the
+ * stop strings first, then the confidence, so whichever comes first ends the sample (a stop
+ * string is cut from the text; a low-confidence token is kept as the last one). The server was
+ * sent no stop strings in this mode, or a stop string would hide the tokens after a
+ * low-confidence token inside it.
+ */
+export function cutAtLowConfidence<S extends {text: string; tokens: GeneratedToken[]; finishReason: Sample["finishReason"]; stopString?: string}>(
+    sample: S,
+    tau: number | undefined,
+    stops: string[] = [],
+): S {
+    if (tau === undefined) return sample;
+    const matcher = new StopMatcher(stops);
+    for (let i = 0; i < sample.tokens.length; i++) {
+        const t = sample.tokens[i];
+        if (matcher.push(t.text)) {
+            const tokens = sample.tokens.slice(0, i + 1).map((x) => ({...x}));
+            matcher.trim(tokens);
+            return {...sample, tokens, text: tokens.map((x) => x.text).join(""), finishReason: "stop", stopString: matcher.matched};
+        }
+        if (t.confidence < tau) {
+            const tokens = sample.tokens.slice(0, i + 1);
+            const {stopString: _dropped, ...rest} = sample;
+            return {...rest, tokens, text: tokens.map((x) => x.text).join(""), finishReason: "low-confidence"} as S;
+        }
+    }
+    return sample;
 }
 
 /** The API key from the environment (OPENAI_API_KEY), if set. */
 function defaultApiKey(): string | undefined {
     return process.env.OPENAI_API_KEY || undefined;
+}
+
+function checkTau(tau: number | undefined): void {
+    if (tau !== undefined && !(tau >= 0 && tau <= 1)) throw new StepwiseError(`stopBelowConfidence must be in [0, 1], got ${tau}`);
+}
+
+/** vLLM's stop_reason when it is the stop string. */
+function stopStringOf(c: {stop_reason?: string | number | null}): {stopString?: string} {
+    return typeof c.stop_reason === "string" ? {stopString: c.stop_reason} : {};
 }
 
 function checkTopK(value: number, name: string): number {
@@ -123,7 +216,9 @@ function checkTopK(value: number, name: string): number {
  */
 export class OpenAIEngine implements Engine {
     readonly info: EngineInfo;
+    readonly capabilities: EngineCapabilities;
     readonly http: HttpClient;
+    readonly dialect: SamplingDialect;
     private readonly model: string;
     private readonly maxN: number;
     private readonly probeMissing: "error" | "bound";
@@ -142,7 +237,28 @@ export class OpenAIEngine implements Engine {
         this.probeMissing = options.probeMissing ?? "error";
         this.probeTopK = checkTopK(options.probeTopK ?? MAX_LOGPROBS, "probeTopK");
         if (this.probeTopK < 1) throw new StepwiseError("probeTopK must be at least 1");
+        this.dialect = options.dialect ?? "vllm";
+        if (!(this.dialect in SAMPLING_DIALECTS)) throw new StepwiseError(`unknown sampling dialect "${this.dialect}" (vllm, llama.cpp or openai)`);
         this.info = {kind: "openai", model: this.model};
+        const vllm = this.dialect === "vllm";
+        this.capabilities = {
+            tokenIds: false,
+            maxTopLogprobs: MAX_LOGPROBS,
+            promptLogprobs: vllm,
+            exactProbes: false,
+            pooling: vllm,
+            chat: true,
+            seeded: true,
+            stopBelowConfidence: "emulated",
+        };
+    }
+
+    /**
+     * The sampling fields sent for these options, exactly as they go on the wire (without
+     * `seed`, `n` and `logprobs`): what records should store as "sampled with".
+     */
+    samplingRecord(o: SamplingOptions): Record<string, unknown> {
+        return this.samplingBody(o);
     }
 
     /**
@@ -167,75 +283,106 @@ export class OpenAIEngine implements Engine {
 
     /**
      * Sample n continuations via `/v1/completions`. n is split into requests of at most
-     * `maxNPerRequest` samples; sample indices stay 0..n-1 whatever the split and retries, and a
-     * response with missing or repeated choices is an error. With a seed, chunk c uses
-     * {@link chunkSeed}(seed, c), so results are reproducible for a fixed split. A text prompt
-     * is tokenized by the server (`addBos` → vLLM's `add_special_tokens`); token ids are sent as
-     * they are.
+     * `maxNPerRequest` samples; sample indices are firstIndex..firstIndex+n−1 whatever the split
+     * and retries, and a response with missing or repeated choices is an error. Seeds: see the
+     * module docs (sample i is drawn with `seed + i`). A text prompt is tokenized by the server
+     * (`addBos` → vLLM's `add_special_tokens`); token ids are sent as they are.
      */
     async generate(request: GenerateRequest): Promise<Sample[]> {
         const n = request.n ?? 1;
         if (!Number.isInteger(n) || n < 1) throw new StepwiseError(`n must be a positive integer, got ${n}`);
         const k = checkTopK(request.topLogprobs ?? 5, "topLogprobs");
-        const base = this.samplingBody(request);
-        const body: Record<string, unknown> = {model: this.model, prompt: request.prompt, ...base, logprobs: Math.max(1, k)};
+        checkTau(request.stopBelowConfidence);
+        const body: Record<string, unknown> = {model: this.model, prompt: request.prompt, ...this.samplingBody(request), logprobs: Math.max(1, k)};
+        // With a confidence stop the stop strings are applied here, in token order (see cutAtLowConfidence).
+        if (request.stopBelowConfidence !== undefined) body.stop = [];
         if (typeof request.prompt === "string" && request.addBos !== undefined) body.add_special_tokens = request.addBos;
         const hadStop = (request.stop?.length ?? 0) > 0;
-        return this.chunked(n, request.seed, async (count, seed) => {
-            const {data, url} = await this.http.postJson<CompletionResponse>("/v1/completions", {...body, n: count, ...(seed !== undefined ? {seed} : {})});
+        return this.chunked(n, request, async (count, seed, signal) => {
+            const {data, url} = await this.http.postJson<CompletionResponse>("/v1/completions", {...body, n: count, ...(seed !== undefined ? {seed} : {})}, {signal});
             const where = `POST ${url}`;
             const choices = orderedChoices(data.choices, count, where);
             this.account(data.usage, choices.reduce((s, c) => s + (c.logprobs?.tokens?.length ?? 0), 0));
-            return choices.map((c) => ({text: c.text ?? "", tokens: completionTokens(c.logprobs, k, where), finishReason: finishReason(c, hadStop)}));
+            return choices.map((c) => {
+                const text = c.text ?? "";
+                const sample = {text, tokens: reconcileTokens(text, completionTokens(c.logprobs, k, where), where), finishReason: finishReason(c, hadStop), ...stopStringOf(c)};
+                return cutAtLowConfidence(sample, request.stopBelowConfidence, request.stop);
+            });
         });
     }
 
     /**
      * Chat-completions sampling (`/v1/chat/completions`), the server applying the model's chat
-     * template. Same splitting, seeding and index guarantees as {@link generate}.
+     * template. Same splitting, seeding, index and token guarantees as {@link generate}.
      */
-    async chat(messages: ChatMessage[], options: ChatOptions = {}): Promise<Sample[]> {
-        const n = options.n ?? 1;
+    async chat(request: ChatRequest): Promise<Sample[]> {
+        const n = request.n ?? 1;
         if (!Number.isInteger(n) || n < 1) throw new StepwiseError(`n must be a positive integer, got ${n}`);
-        const k = checkTopK(options.topLogprobs ?? 5, "topLogprobs");
-        const body: Record<string, unknown> = {model: this.model, messages, ...this.samplingBody(options), logprobs: true, top_logprobs: k};
-        const hadStop = (options.stop?.length ?? 0) > 0;
-        return this.chunked(n, options.seed, async (count, seed) => {
-            const {data, url} = await this.http.postJson<ChatResponse>("/v1/chat/completions", {...body, n: count, ...(seed !== undefined ? {seed} : {})});
+        const k = checkTopK(request.topLogprobs ?? 5, "topLogprobs");
+        checkTau(request.stopBelowConfidence);
+        const body: Record<string, unknown> = {model: this.model, messages: request.messages, ...this.samplingBody(request), logprobs: true, top_logprobs: k};
+        if (request.stopBelowConfidence !== undefined) body.stop = [];
+        const hadStop = (request.stop?.length ?? 0) > 0;
+        return this.chunked(n, request, async (count, seed, signal) => {
+            const {data, url} = await this.http.postJson<ChatResponse>("/v1/chat/completions", {...body, n: count, ...(seed !== undefined ? {seed} : {})}, {signal});
             const where = `POST ${url}`;
             const choices = orderedChoices(data.choices, count, where);
             this.account(data.usage, choices.reduce((s, c) => s + (c.logprobs?.content?.length ?? 0), 0));
-            return choices.map((c) => ({
-                text: c.message?.content ?? "",
-                tokens: chatTokens(c.logprobs?.content, k, where),
-                finishReason: finishReason(c, hadStop),
-            }));
+            return choices.map((c) => {
+                const text = c.message?.content ?? "";
+                const sample = {text, tokens: reconcileTokens(text, chatTokens(c.logprobs?.content, k, where), where), finishReason: finishReason(c, hadStop), ...stopStringOf(c)};
+                return cutAtLowConfidence(sample, request.stopBelowConfidence, request.stop);
+            });
         });
     }
 
-    /** Sampling fields shared by completions and chat; optional ones only when set. */
+    /** Sampling fields shared by completions and chat: every field of the dialect, neutral when unset. */
     private samplingBody(o: SamplingOptions): Record<string, unknown> {
-        const body: Record<string, unknown> = {temperature: o.temperature ?? 1, max_tokens: o.maxTokens ?? 256};
-        if (o.topP !== undefined && o.topP < 1) body.top_p = o.topP;
-        if (o.topK !== undefined && o.topK > 0) body.top_k = o.topK;
-        if (o.stop && o.stop.length > 0) body.stop = o.stop;
+        const d = SAMPLING_DIALECTS[this.dialect];
+        const body: Record<string, unknown> = {temperature: o.temperature ?? 1, max_tokens: o.maxTokens ?? 256, top_p: o.topP ?? 1};
+        if (d.topKOff !== undefined) body.top_k = o.topK !== undefined && o.topK > 0 ? o.topK : d.topKOff;
+        else if (o.topK !== undefined && o.topK > 0) throw new StepwiseError(`top-k sampling is not part of the "${this.dialect}" dialect; use dialect=vllm or dialect=llama.cpp`);
+        Object.assign(body, d.neutral);
+        body.stop = o.stop ?? [];
         return body;
     }
 
-    /** Run n samples as chunks of at most maxN, in parallel, and number them 0..n-1. */
+    /**
+     * Run n samples as chunks of at most maxN, in parallel, numbered firstIndex.. and seeded
+     * `seed + index of the chunk's first sample`. When one chunk fails for good the others are
+     * aborted at once (no request keeps running after the call rejected).
+     */
     private async chunked(
         n: number,
-        seed: number | undefined,
-        run: (count: number, seed: number | undefined) => Promise<Omit<Sample, "index">[]>,
+        request: {seed?: number; firstIndex?: number; signal?: AbortSignal},
+        run: (count: number, seed: number | undefined, signal: AbortSignal) => Promise<Omit<Sample, "index">[]>,
     ): Promise<Sample[]> {
-        const jobs: Promise<Sample[]>[] = [];
-        for (let start = 0, chunk = 0; start < n; start += this.maxN, chunk++) {
-            const count = Math.min(this.maxN, n - start);
-            const s = seed === undefined ? undefined : chunkSeed(seed, chunk);
-            const first = start;
-            jobs.push(run(count, s).then((samples) => samples.map((sample, i) => ({index: first + i, ...sample}))));
+        const firstIndex = request.firstIndex ?? 0;
+        if (!Number.isInteger(firstIndex) || firstIndex < 0) throw new StepwiseError(`firstIndex must be a non-negative integer, got ${firstIndex}`);
+        request.signal?.throwIfAborted();
+        const controller = new AbortController();
+        const onAbort = () => controller.abort(request.signal!.reason);
+        request.signal?.addEventListener("abort", onAbort, {once: true});
+        try {
+            const jobs: Promise<Sample[]>[] = [];
+            for (let start = 0; start < n; start += this.maxN) {
+                const count = Math.min(this.maxN, n - start);
+                const first = firstIndex + start;
+                const seed = request.seed === undefined ? undefined : request.seed + first;
+                jobs.push(
+                    run(count, seed, controller.signal).then(
+                        (samples) => samples.map((sample, i) => ({index: first + i, ...sample})),
+                        (e) => {
+                            controller.abort(e);
+                            throw e;
+                        },
+                    ),
+                );
+            }
+            return (await Promise.all(jobs)).flat();
+        } finally {
+            request.signal?.removeEventListener("abort", onAbort);
         }
-        return (await Promise.all(jobs)).flat();
     }
 
     private account(usage: Usage | undefined, generatedFallback: number): void {
@@ -247,11 +394,11 @@ export class OpenAIEngine implements Engine {
     // ---------------------------------------------------------------- next token / probes
 
     /** Top-k (default 10 as on the llama engine, at most 20) next-token distribution: one greedy token with `logprobs: k`. */
-    async nextToken(prefix: string | number[], options: {topK?: number; addBos?: boolean} = {}): Promise<NextTokenDistribution> {
+    async nextToken(prefix: string | number[], options: {topK?: number; addBos?: boolean; signal?: AbortSignal} = {}): Promise<NextTokenDistribution> {
         const k = checkTopK(options.topK ?? 10, "topK");
         const body: Record<string, unknown> = {model: this.model, prompt: prefix, max_tokens: 1, temperature: 0, n: 1, logprobs: Math.max(1, k)};
         if (typeof prefix === "string" && options.addBos !== undefined) body.add_special_tokens = options.addBos;
-        const {data, url} = await this.http.postJson<CompletionResponse>("/v1/completions", body);
+        const {data, url} = await this.http.postJson<CompletionResponse>("/v1/completions", body, {signal: options.signal});
         const [choice] = orderedChoices(data.choices, 1, `POST ${url}`);
         this.account(data.usage, 1);
         const top = choice.logprobs?.top_logprobs?.[0];
@@ -303,7 +450,7 @@ export class OpenAIEngine implements Engine {
             prompt_logprobs: k,
             return_tokens_as_token_ids: true,
         };
-        const {data, url} = await this.http.postJson<CompletionResponse>("/v1/completions", body);
+        const {data, url} = await this.http.postJson<CompletionResponse>("/v1/completions", body, {signal: request.signal});
         const where = `POST ${url}`;
         const [choice] = orderedChoices<CompletionChoice>(data.choices, 1, where);
         this.account(data.usage, 1);
@@ -435,30 +582,69 @@ export class OpenAIEngine implements Engine {
     // ---------------------------------------------------------------- pooling
 
     /**
+     * vLLM `prompt_logprobs` for the input's tokens (a text input is tokenized with `/tokenize`
+     * first): per token its probability, true vocabulary rank and decoded text, and the top-k.
+     * Needs vLLM's `prompt_logprobs` (capabilities.promptLogprobs, dialect vllm).
+     */
+    async promptLogprobs(input: string | number[], options: {topK?: number; addBos?: boolean; signal?: AbortSignal} = {}): Promise<Array<PromptTokenLogprob | null>> {
+        if (!this.capabilities.promptLogprobs) throw new StepwiseError(`promptLogprobs needs vLLM's prompt_logprobs (dialect ${this.dialect} has none)`);
+        const k = checkTopK(options.topK ?? 5, "topK");
+        const ids = typeof input === "string" ? await this.tokenize(input, {addBos: options.addBos}) : input;
+        if (ids.length === 0) return [];
+        const body = {model: this.model, prompt: ids, max_tokens: 1, temperature: 0, n: 1, prompt_logprobs: k};
+        const {data, url} = await this.http.postJson<CompletionResponse>("/v1/completions", body, {signal: options.signal});
+        const where = `POST ${url}`;
+        const [choice] = orderedChoices<CompletionChoice>(data.choices, 1, where);
+        this.account(data.usage, 1);
+        const entries = choice.prompt_logprobs;
+        if (!Array.isArray(entries) || entries.length !== ids.length)
+            throw new StepwiseError(`${where}: expected prompt_logprobs for ${ids.length} tokens, got ${Array.isArray(entries) ? entries.length : "none"}`);
+        return ids.map((id, i) => {
+            const entry = entries[i];
+            if (i === 0 || !entry) return null;
+            const own = entry[String(id)];
+            if (own === undefined || typeof own === "number") throw new StepwiseError(`${where}: prompt_logprobs entry ${i} lacks token ${id} with its rank`);
+            const top = Object.entries(entry)
+                .flatMap(([key, v]) => (typeof v === "number" ? [] : [{id: Number(key), text: v.decoded_token ?? "", prob: Math.exp(v.logprob), rank: v.rank ?? Infinity}]))
+                .filter((a) => a.rank <= k)
+                .sort((a, b) => a.rank - b.rank)
+                .map(({id, text, prob}) => ({id, text, prob}));
+            return {id, text: own.decoded_token ?? "", prob: Math.exp(own.logprob), rank: own.rank ?? NaN, top};
+        });
+    }
+
+    /**
      * Step rewards from a pooling model (a PRM served with `vllm serve ... --runner pooling`).
      * Returns the rows as the server computes them: with STEP pooling, one row per step-tag token
      * holding the softmax over the configured `returned_token_ids` or the classifier's classes,
      * in that order (math-shepherd's `[+, -]` puts the positive column first; Qwen2.5-Math-PRM's
      * two-class head puts it second). The "pooling" route (`POST /pooling {model, input}`)
-     * answers `{data: [{data: number[][]}]}`; the "embeddings" route
-     * (`POST /v1/embeddings`) answers one flat vector, cut into rows of `stepWidth` (default 2).
+     * answers `{data: [{data: number[][]}]}`; the "embeddings" route (`POST /v1/embeddings`,
+     * `encoding_format: "float"`) answers one flat vector, cut into rows of `stepWidth` (default
+     * the number of `step.returnedTokenIds`, else 2). `step` is configured on the server; when
+     * given, rows of another width are an error.
      */
-    async pool(input: string | number[], options: PoolOptions = {}): Promise<number[][]> {
-        const width = options.stepWidth ?? 2;
-        const body: Record<string, unknown> = {model: this.model, input};
-        if (options.task !== undefined) body.task = options.task;
-        if ((options.endpoint ?? "pooling") === "pooling") {
-            const {data, url} = await this.http.postJson<PoolingResponse>("/pooling", body);
+    async pool(request: PoolRequest): Promise<number[][]> {
+        const width = request.stepWidth ?? request.step?.returnedTokenIds.length ?? 2;
+        const body: Record<string, unknown> = {model: this.model, input: request.input};
+        if (request.task !== undefined) body.task = request.task;
+        let rows: number[][];
+        if ((request.endpoint ?? "pooling") === "pooling") {
+            const {data, url} = await this.http.postJson<PoolingResponse>("/pooling", body, {signal: request.signal});
             const entry = data.data?.[0];
             if (!entry) throw new StepwiseError(`POST ${url}: response has no "data" entry`);
             this.counters.prefixEvaluations++;
-            return poolRows(entry.data, width, `POST ${url}`);
+            rows = poolRows(entry.data, width, `POST ${url}`);
+        } else {
+            const {data, url} = await this.http.postJson<EmbeddingsResponse>("/v1/embeddings", {...body, encoding_format: "float"}, {signal: request.signal});
+            const entry = data.data?.[0];
+            if (!entry) throw new StepwiseError(`POST ${url}: response has no "data" entry`);
+            this.counters.prefixEvaluations++;
+            rows = poolRows(entry.embedding, width, `POST ${url}`);
         }
-        const {data, url} = await this.http.postJson<EmbeddingsResponse>("/v1/embeddings", body);
-        const entry = data.data?.[0];
-        if (!entry) throw new StepwiseError(`POST ${url}: response has no "data" entry`);
-        this.counters.prefixEvaluations++;
-        return poolRows(entry.embedding, width, `POST ${url}`);
+        if (request.step && rows.some((r) => r.length !== request.step!.returnedTokenIds.length))
+            throw new StepwiseError(`pool: the server returned rows of ${rows[0]?.length} numbers, expected ${request.step.returnedTokenIds.length} (one per returned token id)`);
+        return rows;
     }
 
     // ---------------------------------------------------------------- bookkeeping

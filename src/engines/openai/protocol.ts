@@ -22,7 +22,7 @@ export interface CompletionChoice {
     /** vLLM: the stop string or stop token id that ended generation; null at EOS or length. */
     stop_reason?: string | number | null;
     /** vLLM, with `prompt_logprobs: k`: per prompt token (null first), token id → log-probability. */
-    prompt_logprobs?: (Record<string, {logprob: number} | number> | null)[] | null;
+    prompt_logprobs?: (Record<string, {logprob: number; rank?: number; decoded_token?: string} | number> | null)[] | null;
 }
 
 export interface Usage {
@@ -156,7 +156,11 @@ export function finishReason(choice: {finish_reason: string | null; stop_reason?
  */
 export function orderedChoices<C extends {index?: number}>(choices: C[] | undefined, count: number, where: string): C[] {
     if (!Array.isArray(choices)) throw new StepwiseError(`${where}: response has no "choices" array`);
-    if (choices.length !== count) throw new StepwiseError(`${where}: asked for ${count} choices, the server returned ${choices.length}`);
+    if (choices.length !== count)
+        throw new StepwiseError(
+            `${where}: asked for ${count} choices, the server returned ${choices.length}` +
+                (count > 1 && choices.length === 1 ? " (a server that cannot return n > 1: add maxN=1 to the engine spec, e.g. openai:URL?maxN=1)" : ""),
+        );
     const out: C[] = new Array(count);
     choices.forEach((c, pos) => {
         const i = c.index ?? pos;

@@ -1,48 +1,67 @@
 /**
  * Export stage: LabelRecords (`stepwise label`) to the training-data formats of PRM trainers.
  *
- * - `trl`: TRL stepwise supervision, `{prompt, completions: string[], labels: bool[]}`. TRL
- *   appends its `step_separator` after every step itself, so steps are written without it.
- *   Boolean labels only (TRL casts labels to int).
- * - `openrlhf`: OpenRLHF PRM data, `{input, label}` (keys configurable): `input` is the question,
- *   a space, then the steps, each followed by the tag (default " ки") and `join` between them;
- *   `label` has one entry per tag: "+"/"-" (hard) or the fraction of successful rollouts (soft).
- * - `math-shepherd`: the Math-Shepherd text pair, `{input, label}`: the same tagged text, and a
- *   copy with the tag's mark replaced by "+" or "-" (" ки" → " +").
+ * Every format reproduces the sampled text EXACTLY apart from the tags it adds (and, for
+ * math-shepherd, the "Step N: " numbers): whatever the split strategy — adaptive steps that end
+ * inside a word ("No" | "w 3 / 3"), whitespace-only steps, newline steps — removing the tags
+ * gives back the question part and the text of the kept steps ({@link recoverText}).
+ *
+ * - `trl`: TRL stepwise supervision, `{prompt, completions: string[], labels: bool[]}`. The
+ *   completions are the steps' exact texts and `prompt` is the exact prompt the policy saw, so
+ *   TRL's own concatenation `prompt + Σ (completion + step_separator)` rebuilds the sampled
+ *   sequence when `PRMConfig(step_separator="")`; the label then sits on each step's last token
+ *   (the decision token, or the "\n" of a newline step). Boolean labels only (TRL casts to int).
+ * - `openrlhf`: OpenRLHF PRM data, `{input, label}` (keys configurable): the question, a space,
+ *   then the text with the tag (default " ки") placed at the end of each step's content, before
+ *   its trailing whitespace ("May.\n" → "May. ки\n", Math-Shepherd's layout); `label` has one
+ *   entry per tag: "+"/"-" (hard) or the fraction of successful rollouts (soft).
+ * - `asprm`: ASPRM's released data (Lux0926/ASPRM; trained with OpenRLHF `--input_key query
+ *   --label_key response --placeholder_token " ки"`): `{query, response}`, the text intact with
+ *   " ки " right after every step (after a lone "\n" decision token too).
+ * - `math-shepherd`: the Math-Shepherd dataset pair `{input, label}`: "question Step 1: … ки\nStep
+ *   2: … ки", and a copy with each tag's mark replaced by "+" or "-" (" ки" → " +"), so the label
+ *   characters sit where TRL's Math-Shepherd converter looks for them. Steps are numbered
+ *   "Step N: " (at the start of each step's content) unless the text already has "Step N:"
+ *   markers (Math-Shepherd's policies write them) or `numbered: false`.
  *
  * Which steps are written (the Qwen recipe): steps up to and including the first negative step;
  * the steps after it have no hard label and are dropped. A step without a label (null) ends the
- * sample too. A sample with no labelled step is skipped. With `trim` (default) each step is
- * trimmed of surrounding whitespace, since every format puts its own separator between steps.
+ * sample too. Skipped, and counted: samples with no labelled step, and samples whose text holds
+ * the tag (a whitespace tag such as "\n\n" inside a step would write more tags than labels):
+ * every row written is checked to hold exactly one tag per label.
  */
 import {StepwiseError} from "../../engines/types.ts";
 import {JsonlWriter, readJsonl} from "../../io/jsonl.ts";
 import {acquireLock} from "../../io/lock.ts";
 import {prepareOutput} from "../../io/output.ts";
 import {checkInputFile} from "../../io/text.ts";
+import {labelledTag} from "../../prm/formats.ts";
 import type {LabelRecord} from "../records.ts";
 
-export const EXPORT_FORMATS = ["trl", "openrlhf", "math-shepherd"] as const;
+export const EXPORT_FORMATS = ["trl", "openrlhf", "asprm", "math-shepherd"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** Where a tag goes in a step: at the very end (ASPRM), or before the step's trailing whitespace (Math-Shepherd). */
+export type TagPlacement = "end" | "before-space";
 
 export interface ExportOptions {
     format: ExportFormat;
-    /** hard: 1/0 labels; soft: fraction of successful rollouts (openrlhf only). Default hard. */
+    /** hard: 1/0 labels; soft: fraction of successful rollouts (openrlhf, asprm). Default hard. */
     labels?: "hard" | "soft";
-    /** Step tag written after each step (openrlhf, math-shepherd). Default " ки". */
+    /** Step tag (openrlhf, math-shepherd: " ки"; asprm: " ки "). */
     tag?: string;
-    /** Text between a tag and the next step. Default "\n". */
-    join?: string;
-    /** Labels for positive / negative steps (openrlhf hard, math-shepherd). Default "+" / "-". */
+    /** Tag placement (asprm: end; openrlhf, math-shepherd: before-space). */
+    placement?: TagPlacement;
+    /** Labels for positive / negative steps (openrlhf/asprm hard, math-shepherd). Default "+" / "-". */
     positive?: string;
     negative?: string;
-    /** Field names of the openrlhf / math-shepherd output. Default "input" / "label". */
+    /** Field names of the tagged text and the labels. Default "input" / "label" (asprm: "query" / "response"). */
     inputKey?: string;
     labelKey?: string;
-    /** What the prompt / question part is: the record's question (default) or its exact prompt. */
+    /** The prompt / question part: the record's question, or the exact prompt the policy saw. Default: prompt for trl, question otherwise. */
     promptField?: "question" | "prompt";
-    /** Trim each step's surrounding whitespace. Default true. */
-    trim?: boolean;
+    /** math-shepherd: number the steps "Step N: " (unless the text already has such markers). Default true. */
+    numbered?: boolean;
     /** Copy the record id into each row. Default true. */
     id?: boolean;
 }
@@ -52,7 +71,26 @@ export type SkipReason = "no-labelled-step" | "tag-in-text";
 
 export type ExportRow = Record<string, unknown>;
 
-const DEFAULTS = {labels: "hard", tag: " ки", join: "\n", positive: "+", negative: "-", inputKey: "input", labelKey: "label", promptField: "question", trim: true, id: true} as const;
+type Resolved = Required<Omit<ExportOptions, "format">> & {format: ExportFormat};
+
+/** The options with each format's defaults filled in. */
+export function resolveExportOptions(options: ExportOptions): Resolved {
+    const f = options.format;
+    const asprm = f === "asprm";
+    return {
+        labels: "hard",
+        tag: asprm ? " ки " : " ки",
+        placement: asprm ? "end" : "before-space",
+        positive: "+",
+        negative: "-",
+        inputKey: asprm ? "query" : "input",
+        labelKey: asprm ? "response" : "label",
+        promptField: f === "trl" ? "prompt" : "question",
+        numbered: true,
+        id: true,
+        ...stripUndefined(options),
+    } as Resolved;
+}
 
 /** The steps kept for training: through the first negative, stopping at the first unlabelled one. */
 export function labelledSteps(rec: Pick<LabelRecord, "steps" | "hard" | "soft">, labels: "hard" | "soft"): Array<{text: string; hard: 0 | 1; soft: number | null}> {
@@ -68,33 +106,84 @@ export function labelledSteps(rec: Pick<LabelRecord, "steps" | "hard" | "soft">,
     return out;
 }
 
-/** The tag with its mark replaced by a label: " ки" + "+" → " +". Leading whitespace of the tag is kept. */
-function labelTag(tag: string, label: string): string {
-    const lead = /^\s*/.exec(tag)![0];
-    return lead + label;
+const STEP_MARKER = /Step \d+:/;
+
+/** The question part and the separator put before the steps ("" when the prompt already ends in whitespace). */
+function head(prompt: string): string {
+    return prompt === "" || /\s$/.test(prompt) ? prompt : prompt + " ";
+}
+
+/**
+ * The steps with a tag after each: `tagOf(i)` is step i's tag. Placement "end" appends it;
+ * "before-space" puts it after the step's content, before its trailing whitespace. `number`
+ * prefixes each step's content (after its leading whitespace) with "Step N: ".
+ */
+function interleave(steps: string[], tagOf: (i: number) => string, placement: TagPlacement, number: boolean): string {
+    return steps
+        .map((s, i) => {
+            const lead = number ? /^\s*/.exec(s)![0] : "";
+            const body = s.slice(lead.length);
+            const numbered = number ? `${lead}Step ${i + 1}: ${body}` : s;
+            if (placement === "end") return numbered + tagOf(i);
+            const trail = /\s*$/.exec(numbered)![0];
+            return numbered.slice(0, numbered.length - trail.length) + tagOf(i) + trail;
+        })
+        .join("");
+}
+
+/** Non-overlapping occurrences of `needle` in `hay`. */
+function count(hay: string, needle: string): number {
+    if (needle === "") return 0;
+    let n = 0;
+    for (let at = hay.indexOf(needle); at >= 0; at = hay.indexOf(needle, at + needle.length)) n++;
+    return n;
 }
 
 /** One output row for a record, or the reason it has none. Throws a StepwiseError for impossible settings. */
 export function exportRecord(rec: LabelRecord, options: ExportOptions): ExportRow | SkipReason {
-    const o = {...DEFAULTS, ...stripUndefined(options)};
-    if (o.labels === "soft" && o.format !== "openrlhf")
-        throw new StepwiseError(`export: soft labels are only written for --format openrlhf (${o.format} takes hard labels)`);
+    const o = resolveExportOptions(options);
+    if (o.labels === "soft" && o.format !== "openrlhf" && o.format !== "asprm")
+        throw new StepwiseError(`export: soft labels are only written for --format openrlhf or asprm (${o.format} takes hard labels)`);
+    if (o.tag === "") throw new StepwiseError("export: the step tag must not be empty");
     const kept = labelledSteps(rec, o.labels);
-    const texts = kept.map((s) => (o.trim ? s.text.trim() : s.text));
-    if (kept.length === 0 || texts.some((t) => t === "")) return "no-labelled-step";
+    if (kept.length === 0) return "no-labelled-step";
+    const texts = kept.map((s) => s.text);
     const prompt = o.promptField === "prompt" ? rec.prompt : rec.question;
-    const head = o.id ? {id: rec.id} : {};
-    if (o.format === "trl") return {...head, prompt, completions: texts, labels: kept.map((s) => s.hard === 1)};
-    const mark = o.tag.trim();
-    if (mark && (prompt.includes(mark) || texts.some((t) => t.includes(mark)))) return "tag-in-text";
-    const tagged = (tagOf: (i: number) => string): string => `${prompt} ` + texts.map((t, i) => t + tagOf(i)).join(o.join);
-    const input = tagged(() => o.tag);
-    if (o.format === "openrlhf") {
-        const label = o.labels === "soft" ? kept.map((s) => s.soft!) : kept.map((s) => (s.hard === 1 ? o.positive : o.negative));
-        return {...head, [o.inputKey]: input, [o.labelKey]: label};
+    const id = o.id ? {id: rec.id} : {};
+    if (o.format === "trl") return {...id, prompt, completions: texts, labels: kept.map((s) => s.hard === 1)};
+    const number = o.format === "math-shepherd" && o.numbered && !texts.some((t) => STEP_MARKER.test(t));
+    const input = head(prompt) + interleave(texts, () => o.tag, o.placement, number);
+    // Every row: exactly one tag per label (a tag inside the question or a step would shift them).
+    if (count(input, o.tag) !== kept.length) return "tag-in-text";
+    if (o.format === "math-shepherd") {
+        const label = head(prompt) + interleave(texts, (i) => labelledTag(o.tag, kept[i].hard === 1 ? o.positive : o.negative), o.placement, number);
+        return {...id, [o.inputKey]: input, [o.labelKey]: label};
     }
-    const labelled = tagged((i) => labelTag(o.tag, kept[i].hard === 1 ? o.positive : o.negative));
-    return {...head, [o.inputKey]: input, [o.labelKey]: labelled};
+    const label = o.labels === "soft" ? kept.map((s) => s.soft!) : kept.map((s) => (s.hard === 1 ? o.positive : o.negative));
+    return {...id, [o.inputKey]: input, [o.labelKey]: label};
+}
+
+/**
+ * The inverse of an export: the question part + the kept steps' exact text, from a row written
+ * with the same options (tags, and math-shepherd's "Step N: " numbers, removed). Used by the
+ * round-trip tests; useful to audit an exported file. `numbered`: whether the exporter numbered
+ * this row's steps (math-shepherd numbers them unless the text already had "Step N:" markers;
+ * default: numbered when options.numbered is not false).
+ */
+export function recoverText(row: ExportRow, options: ExportOptions, numbered?: boolean): string {
+    const o = resolveExportOptions(options);
+    if (o.format === "trl") return (row.prompt as string) + (row.completions as string[]).join("");
+    let text = (row[o.inputKey] as string).split(o.tag).join("");
+    if (o.format === "math-shepherd" && (numbered ?? o.numbered)) {
+        for (let n = 1, at = 0; ; n++) {
+            const marker = `Step ${n}: `;
+            const i = text.indexOf(marker, at);
+            if (i < 0) break;
+            text = text.slice(0, i) + text.slice(i + marker.length);
+            at = i;
+        }
+    }
+    return text;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
