@@ -7,7 +7,7 @@
 import {basename} from "node:path";
 import {z} from "zod";
 import {readJsonl} from "../io/jsonl.ts";
-import {splitPrmSpec, type StepScorer} from "../prm/index.ts";
+import {checkPrmFile, splitPrmSpec, type StepScorer} from "../prm/index.ts";
 import {parseRecord, RecordId, ScoreStepsSchema, Text} from "./schemas.ts";
 import {engineFingerprint, openStage, resolveLazy, type Lazy, type Settings} from "./stage.ts";
 import {StepwiseError} from "../util/errors.ts";
@@ -39,6 +39,7 @@ export function stepTexts(value: unknown, where: string, field: string): string[
 /** Settings of a PRM spec for a fingerprint: its engine's identity plus the PRM parameters. */
 export function prmSettings(spec: string): Settings {
     const {engineSpec, params} = splitPrmSpec(spec);
+    if (engineSpec.startsWith("llama:")) checkPrmFile(engineSpec); // a policy given as a PRM fails here, before any work
     let engine: Settings;
     try {
         engine = engineFingerprint(engineSpec);
