@@ -48,6 +48,7 @@ interface BonOpts {
     correctField: string;
     answerField: string;
     idField: string;
+    allowUnfinished?: boolean;
     quiet?: boolean;
 }
 
@@ -73,6 +74,7 @@ export function bonCommand(): Command {
         .option("--correct-field <f>", "precomputed verdict field (boolean); when present, no grading against gold", f.correct)
         .option("--answer-field <f>", "precomputed extracted answer field; when present, used instead of extracting from the text", f.answer)
         .option("--id-field <f>", "candidate id field (to join --scores; default id <question_id>#<index>)", f.id)
+        .option("--allow-unfinished", "let Best-of-N pick (and votes count) candidates without a final answer or cut off (finish_reason length) before one; default: never, as PRM800K")
         .option("--quiet", "no progress output")
         .addHelpText(
             "after",
@@ -83,7 +85,10 @@ Examples:
   stepwise eval bon --data graded.jsonl --correct-field is_correct --bon-agg min,product,last --vote-agg product,min
 
 A candidate record: {question_id, text, step_scores: [0.9, 0.8, ...], gold} (or correct: true/false instead
-of gold). Answers are grouped into classes by the grader's equivalence (not by string), once per question.
+of gold; optional finish_reason as \`stepwise sample\` writes it). Answers are grouped into classes by the
+grader's equivalence (not by string), once per question. A candidate without a final answer, or cut off
+(finish_reason "length") before declaring one, is unfinished: never picked and never voting unless
+--allow-unfinished.
 Each N averages --subsets random subsets per question; ± is a 95% normal-approximation interval over
 per-question means. Candidates without step scores: only first/pass/maj are reported.`,
         )
@@ -104,6 +109,7 @@ per-question means. Candidates without step scores: only first/pass/maj are repo
                     seed: o.seed,
                     bonAggregations: o.bonAgg,
                     voteAggregations: o.voteAgg,
+                    allowUnfinished: o.allowUnfinished ?? false,
                     out: o.out,
                     onProgress: (s, d, t) => progress.update(s, d, t),
                 });

@@ -22,6 +22,7 @@ export function register(program: Command): void {
         .option("--context-size <n>", "context size per sequence", intOption(16))
         .option("--threads <n>", "CPU threads", intOption(1), 1)
         .option("--gpu <backend>", "GPU offload: false (CPU, exact probabilities), auto, cuda, vulkan or metal", "false")
+        .option("--default-sampling <k=v,...>", "sampling defaults for fields a request leaves out, as vLLM's generation config (e.g. top_p=0.95,top_k=40); default: neutral")
         .option("--log", "log one line per request")
         .addHelpText(
             "after",
@@ -49,6 +50,7 @@ Examples:
                 port: o.port,
                 modelName: o.name,
                 pooling,
+                samplingDefaults: o.defaultSampling ? parseDefaults(o.defaultSampling) : undefined,
                 onRequest: o.log ? (line) => console.error(line) : undefined,
             });
             console.error(`stepwise serve: ${file} at ${server.url}/v1 (Ctrl-C to stop)`);
@@ -75,4 +77,16 @@ async function resolvePooling(engine: Engine, file: string, stepTag?: string, re
         return ids[0];
     };
     return {stepTagId: await single(tag, "step tag"), returnedTokenIds: [await single(labels[0], "label token"), await single(labels[1], "label token")]};
+}
+
+/** "top_p=0.95,top_k=40" → {top_p: 0.95, top_k: 40}. */
+function parseDefaults(text: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const part of text.split(",")) {
+        const [key, value] = part.split("=");
+        const v = Number(value);
+        if (!key || value === undefined || !Number.isFinite(v)) throw new StepwiseError(`--default-sampling: "${part}" is not FIELD=NUMBER`);
+        out[key.trim()] = v;
+    }
+    return out;
 }

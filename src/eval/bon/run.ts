@@ -33,6 +33,8 @@ export interface BonFileOptions {
     bonAggregations?: Aggregation[];
     /** Aggregations for PRM-weighted voting. Default ["product"]. */
     voteAggregations?: Aggregation[];
+    /** Let Best-of-N pick (and votes count) unfinished candidates (no final answer). Default false. */
+    allowUnfinished?: boolean;
     /** Write the report here. */
     out?: string;
     /** Progress per stage ("grade", "bon"). */
@@ -60,6 +62,7 @@ export async function evaluateBonFile(o: BonFileOptions): Promise<BonFileResult>
             seed: o.seed ?? 0,
             bonAggregations: stats.scored ? o.bonAggregations : [],
             voteAggregations: stats.scored ? (o.voteAggregations ?? ["product"]) : [],
+            allowUnfinished: o.allowUnfinished ?? false,
             onProgress: (d, t) => o.onProgress?.("bon", d, t),
         });
     } catch (e) {
