@@ -27,6 +27,8 @@ function newest(dir) {
     return t;
 }
 
+const {vendorGradients} = await import("./vendor-gradients.mjs");
+await vendorGradients();
 const stamp = join(root, "dist/.build-stamp");
 const built = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
 if (built < Math.max(newest(join(root, "src")), statSync(join(root, "tsconfig.json")).mtimeMs)) {
@@ -37,3 +39,4 @@ if (built < Math.max(newest(join(root, "src")), statSync(join(root, "tsconfig.js
 
 if (process.argv.includes("--build-only")) process.exit(0);
 execSync(`node ${join(root, "scripts/ensure-browser.mjs")}`, {stdio: "inherit"});
+execSync(`node ${join(root, "scripts/install-sandbox.mjs")}`, {stdio: "inherit"});

@@ -13,6 +13,7 @@ import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from "node:fs"
 import {tmpdir} from "node:os";
 import {join, relative} from "node:path";
 import {spawnSync} from "node:child_process";
+import {vendorGradients} from "./vendor-gradients.mjs";
 
 const TIERS = ["fast", "model", "pack"];
 const MODEL_HINTS = /tinyModel|LlamaEngine|models\/lab-|createScorer|llama:|trainPrm|trainLanguageModel|TfLlama|initTf|startServer|spawn|\.gguf/;
@@ -59,6 +60,7 @@ if (chosen.length === 0) {
     console.error("no test files matched");
     process.exit(1);
 }
+await vendorGradients(); // the training tests need vendor/tfjs-gradients.js (built once)
 const tmp = mkdtempSync(join(tmpdir(), "stepwise-test-"));
 let status = 1;
 try {

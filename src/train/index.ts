@@ -16,7 +16,7 @@
  *
  * Entry point: {@link trainLanguageModel}.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import {appendFileSync, mkdirSync} from "node:fs";
 import {dirname, join} from "node:path";
 import {initTf} from "./backend.ts";

@@ -30,4 +30,9 @@ function lab(program: Command): void {
     program.addCommand(group);
 }
 
-export const commands: Array<(program: Command) => void> = [demo, sample, threshold, split, stats, label, exportCmd, trainPrm, score, evalCmd, grade, serve, view, lab, judge, filter];
+export const commands: Array<(program: Command) => void> = [demo, sample, threshold, split, stats, label, exportCmd, trainPrm, score, evalCmd, grade, serve, view, lab];
+import {register as decode} from "./decode.ts";
+commands.push(decode);
+import {register as code} from "./code.ts";
+commands.push(code);
+commands.push(judge, filter);
