@@ -25,3 +25,6 @@ export * as evaluation from "./eval/index.ts";
 export * as lab from "./lab/domain/index.ts";
 export {evaluatePolicy} from "./lab/eval/policy.ts";
 export {readQuestions, type QuestionRow} from "./io/dataset.ts";
+export {resolveTagIds, chatmlInput, labelledTag, plainInput, taggedSteps} from "./prm/index.ts";
+export {recoverText, EXPORT_FORMATS, type ExportOptions, type ExportFormat} from "./pipeline/export/index.ts";
+export {classifyTokens, registerCategoryScheme, categoryScheme, MATH_SCHEME, CODE_SCHEME, type CategoryScheme, type CategorySpan} from "./pipeline/stats/index.ts";
