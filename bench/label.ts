@@ -11,7 +11,7 @@ import {LlamaEngine} from "../src/engines/llama/engine.ts";
 import {generateProblems} from "../src/lab/domain/index.ts";
 import {labPrompt, LAB_MAX_TOKENS, quantile} from "../src/lab/eval/policy.ts";
 import {labelSample, summarizeLabels, type LabelledRecord, type LabelSettings} from "../src/pipeline/label/index.ts";
-import {makeVerifier} from "../src/pipeline/label/verifiers.ts";
+import {labTruth, labVerifier} from "../src/lab/verifier.ts";
 import {parseStrategy, toStepsRecord} from "../src/pipeline/split/index.ts";
 import {sampleId, type SampleRecord} from "../src/pipeline/records.ts";
 
@@ -39,7 +39,7 @@ export default async function run(flags: string[]): Promise<void> {
     const nProblems = flag(flags, "problems", 40);
     const K = flag(flags, "k", 8);
     const engine = await LlamaEngine.load(model, {sequences: K, contextSize: 1024});
-    const verify = await makeVerifier("lab");
+    const verify = await labVerifier.create();
     try {
         const problems = generateProblems(nProblems, {seed: 4242, split: "heldout"});
         const samples: SampleRecord[] = [];
@@ -71,7 +71,7 @@ export default async function run(flags: string[]): Promise<void> {
             for (const c of CONFIGS) {
                 const t0 = performance.now();
                 const out: LabelledRecord[] = [];
-                for (const r of records) out.push(await labelSample(r, {engine, verifier: "lab", verify, k: K, maxTokens: LAB_MAX_TOKENS, labTruth: true, ...c.settings}));
+                for (const r of records) out.push(await labelSample(r, {engine, verifier: "lab", verify, k: K, maxTokens: LAB_MAX_TOKENS, truth: labTruth, ...c.settings}));
                 const seconds = (performance.now() - t0) / 1000;
                 if (c.name === "naive") naive = out;
                 const s = summarizeLabels(out);

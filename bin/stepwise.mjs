@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// The stepwise CLI: runs the TypeScript sources through tsx (a dependency), so a clone needs no build step.
-import {fileURLToPath, pathToFileURL} from "node:url";
-import {dirname, join} from "node:path";
+// The stepwise CLI: runs the built JavaScript in dist/ (`npm run build`; in a clone `npm run demo`,
+// `npm test` and `npm run stepwise -- ...` build it when missing or stale).
+import {existsSync} from "node:fs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const {register} = await import("tsx/esm/api");
-register();
-await import(pathToFileURL(join(root, "src", "cli", "main.ts")).href);
+const main = new URL("../dist/cli/main.js", import.meta.url);
+if (!existsSync(main)) {
+    console.error("stepwise: dist/ is not built; run `npm run build` (or `npm run stepwise -- ARGS`, which builds it)");
+    process.exit(1);
+}
+await import(main.href);

@@ -16,6 +16,7 @@ out=${5:-models/lab-prm.gguf}
 problems=${PROBLEMS:-1200}
 n=${SAMPLES:-4}
 policy=${POLICY:-models/lab-policy.gguf}
+node scripts/ensure-deps.mjs
 sw="node bin/stepwise.mjs"
 mkdir -p "$work"
 

@@ -1,10 +1,47 @@
 // Finds test/**/*.test.ts and runs them with node's test runner through tsx.
-// Usage: node scripts/test.mjs [substring ...]   (only files whose path contains a substring)
-import {readdirSync, statSync} from "node:fs";
+//
+// Usage: node scripts/test.mjs [--tier fast|model|pack] [--list] [substring ...]
+//   substrings: only files whose path contains one of them;
+//   --tier fast:  pure functions and small files (seconds);
+//   --tier model: tests that load or train models, spawn the CLI or serve HTTP;
+//   --tier pack:  the npm pack + install smoke test (test/pack/);
+//   no --tier: every tier (what `npm test` and CI run).
+// A file's tier: the marker `// @tier NAME` in its first lines, else `model` when it uses a model,
+// trains, serves or spawns processes (see MODEL_HINTS), else `fast`.
+// Tests run with TMPDIR set to a fresh folder that is removed afterwards, so no temporary file outlives the run.
+import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from "node:fs";
+import {tmpdir} from "node:os";
 import {join, relative} from "node:path";
 import {spawnSync} from "node:child_process";
+import {vendorGradients} from "./vendor-gradients.mjs";
+
+const TIERS = ["fast", "model", "pack"];
+const MODEL_HINTS = /tinyModel|LlamaEngine|models\/lab-|createScorer|llama:|trainPrm|trainLanguageModel|TfLlama|initTf|startServer|spawn|\.gguf/;
 
 const root = new URL("..", import.meta.url).pathname;
+const args = process.argv.slice(2);
+let tier;
+let list = false;
+const filters = [];
+for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--tier") tier = args[++i];
+    else if (args[i].startsWith("--tier=")) tier = args[i].slice(7);
+    else if (args[i] === "--list") list = true;
+    else filters.push(args[i]);
+}
+if (tier !== undefined && !TIERS.includes(tier)) {
+    console.error(`--tier: expected one of ${TIERS.join(", ")}, got "${tier}"`);
+    process.exit(1);
+}
+
+/** The tier of a test file (see the header). */
+function tierOf(file) {
+    const text = readFileSync(join(root, file), "utf8");
+    const marker = /^\s*\/\/\s*@tier\s+(\w+)/m.exec(text.split("\n").slice(0, 10).join("\n"));
+    if (marker) return marker[1];
+    return MODEL_HINTS.test(text) ? "model" : "fast";
+}
+
 const files = [];
 const walk = (dir) => {
     for (const name of readdirSync(dir).sort()) {
@@ -14,11 +51,22 @@ const walk = (dir) => {
     }
 };
 walk(join(root, "test"));
-const filters = process.argv.slice(2);
-const chosen = filters.length ? files.filter((f) => filters.some((s) => f.includes(s))) : files;
+const chosen = files.filter((f) => (!filters.length || filters.some((s) => f.includes(s))) && (tier === undefined || tierOf(f) === tier));
+if (list) {
+    for (const f of chosen) console.log(`${tierOf(f).padEnd(6)}${f}`);
+    process.exit(0);
+}
 if (chosen.length === 0) {
     console.error("no test files matched");
     process.exit(1);
 }
-const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...chosen], {stdio: "inherit", cwd: root});
-process.exit(r.status ?? 1);
+await vendorGradients(); // the training tests need vendor/tfjs-gradients.js (built once)
+const tmp = mkdtempSync(join(tmpdir(), "stepwise-test-"));
+let status = 1;
+try {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...chosen], {stdio: "inherit", cwd: root, env: {...process.env, TMPDIR: tmp}});
+    status = r.status ?? 1;
+} finally {
+    rmSync(tmp, {recursive: true, force: true});
+}
+process.exit(status);

@@ -1,6 +1,7 @@
 /**
  * stepwise's library entry point: everything the CLI does is available here.
  */
+import "./domains.ts";
 export * from "./engines/types.ts";
 export {createEngine, parseEngineSpec, ENGINE_SPEC_FORMS} from "./engines/spec.ts";
 export {LlamaEngine, type LlamaEngineOptions} from "./engines/llama/engine.ts";
@@ -12,7 +13,9 @@ export {sampleDataset, type SampleOptions} from "./pipeline/sample.ts";
 export {computeThreshold, thresholdFromFile, plotThreshold, type ThresholdSummary} from "./pipeline/threshold.ts";
 export {parseStrategy, splitSample, splitFile, toStepsRecord, type SplitStrategy} from "./pipeline/split/index.ts";
 export {computeStats, statsMarkdown} from "./pipeline/stats/index.ts";
-export {labelFile, labelSample, summarizeLabels, labTruth, compareWithTruth, methodString, type LabelSettings} from "./pipeline/label/index.ts";
+export {labelFile, labelSample, summarizeLabels, compareWithTruth, methodString, type LabelSettings} from "./pipeline/label/index.ts";
+export {DEFAULT_VERIFIER, getVerifier, makeVerifier, registerVerifier, verifierNames, type StepTruthFn, type Verifier, type VerifierDefinition, type VerifierInput, type VerifierName} from "./pipeline/label/verifiers.ts";
+export {labTruth, labVerifier} from "./lab/verifier.ts";
 export {exportFile, exportRecord} from "./pipeline/export/index.ts";
 export {scoreFile} from "./pipeline/score.ts";
 
@@ -21,6 +24,7 @@ export {trainPrm, type TrainPrmOptions} from "./prm/train.ts";
 export {rocAuc} from "./prm/metrics.ts";
 
 export {grade, answersEqual, extractAnswer} from "./grade/index.ts";
+export {hasFinalAnswer, isFinished, type FinishableCandidate} from "./grade/index.ts";
 export * as evaluation from "./eval/index.ts";
 export * as lab from "./lab/domain/index.ts";
 export {evaluatePolicy} from "./lab/eval/policy.ts";
@@ -28,3 +32,4 @@ export {readQuestions, type QuestionRow} from "./io/dataset.ts";
 export {resolveTagIds, chatmlInput, labelledTag, plainInput, taggedSteps} from "./prm/index.ts";
 export {recoverText, EXPORT_FORMATS, type ExportOptions, type ExportFormat} from "./pipeline/export/index.ts";
 export {classifyTokens, registerCategoryScheme, categoryScheme, MATH_SCHEME, CODE_SCHEME, type CategoryScheme, type CategorySpan} from "./pipeline/stats/index.ts";
+export {greedy, tvd, bestOfN, weightedVoteDecode, beamSearch, dvts, decodeFile, SearchPrm, STRATEGY_FUNCTIONS, DEFAULT_SEARCH_CONFIG, TVD_DOMAIN_TAU, pairedDifference, summarizeDecode, type DecodeResult, type DecodeRecord, type DecodeSummary, type SearchConfig, type SearchContext, type SearchProblem, type TraceEvent, type StrategyName} from "./search/index.ts";

@@ -5,6 +5,7 @@
 import {readFileSync} from "node:fs";
 import {Command} from "commander";
 import {StepwiseError} from "../engines/types.ts";
+import "../domains.ts";
 import {commands} from "./commands/index.ts";
 
 const program = new Command();

@@ -51,3 +51,20 @@ export function createProgress(label: string, options: {quiet?: boolean} = {}): 
         stop() {},
     };
 }
+
+/** Progress of a workflow with named stages (`onProgress(stage, done, total)`): one bar per stage, labelled `<label>: <stage>`. */
+export function createStagedProgress(label: string, options: {quiet?: boolean} = {}): {update(stage: string, done: number, total: number): void; stop(): void} {
+    let current: {stage: string; progress: Progress} | undefined;
+    return {
+        update(stage, done, total) {
+            if (current?.stage !== stage) {
+                current?.progress.stop();
+                current = {stage, progress: createProgress(`${label}: ${stage}`, options)};
+            }
+            current.progress.update(done, total);
+        },
+        stop() {
+            current?.progress.stop();
+        },
+    };
+}

@@ -18,7 +18,7 @@ import {parseStrategy, splitFile} from "../pipeline/split/index.ts";
 import {computeStats, statsMarkdown} from "../pipeline/stats/index.ts";
 import {writeStatsPlots} from "../pipeline/stats/plots.ts";
 import {labelSample, summarizeLabels, type LabelledRecord, type LabelSummary} from "../pipeline/label/index.ts";
-import {makeVerifier} from "../pipeline/label/verifiers.ts";
+import {labTruth, labVerifier} from "../lab/verifier.ts";
 import {readJsonlAll} from "../io/jsonl.ts";
 import {trainPrm} from "../prm/train.ts";
 import {createScorer} from "../prm/index.ts";
@@ -153,7 +153,7 @@ async function demoWithEngine(
     await writeStatsPlots(stats.report, stats.series, out);
 
     // Monte-Carlo labels (all savers) for one sample per problem, both splits, against the exact truth.
-    const verify = await makeVerifier("lab");
+    const verify = await labVerifier.create();
     const labelCost: Record<string, LabelSummary> = {};
     const nLabel = o.labelSamples ?? 40;
     for (const name of ["adaptive", "newline"]) {
@@ -162,7 +162,7 @@ async function demoWithEngine(
         const labelled: LabelledRecord[] = [];
         let done = 0;
         for (const r of records) {
-            const rec = await labelSample(r, {engine, verifier: "lab", verify, k: o.rollouts ?? 4, earlyStop: true, chunk: 1, search: "hybrid", maxTokens: LAB_MAX_TOKENS, labTruth: true, seed});
+            const rec = await labelSample(r, {engine, verifier: "lab", verify, k: o.rollouts ?? 4, earlyStop: true, chunk: 1, search: "hybrid", maxTokens: LAB_MAX_TOKENS, truth: labTruth, seed});
             lw.write(rec);
             labelled.push(rec);
             o.onProgress?.(`label ${name}`, ++done, records.length);

@@ -23,3 +23,7 @@ export {
     evaluateProcessBench, readPredictionsFile, readScoresFile,
 } from "./processbench/evaluate.ts";
 export {type ProcessBenchJson, processBenchJson, processBenchMarkdown, processBenchSummary, writeProcessBenchReport} from "./processbench/report.ts";
+export {type BonFileOptions, type BonFileResult, evaluateBonFile} from "./bon/run.ts";
+export {type ProcessBenchFilesOptions, type ProcessBenchFilesResult, evaluateProcessBenchFiles} from "./processbench/run.ts";
+export {type AnalyzeFilesOptions, type AnalyzeFilesResult, analyzeFiles} from "./analyze/run.ts";
+export * as analyze from "./analyze/index.ts";

@@ -2,7 +2,7 @@
  * Adam(W) on tfjs variables, with its state (moments, step count) exposed as plain arrays so a
  * checkpoint can save and restore it exactly.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 
 export interface AdamOptions {
     beta1?: number;

@@ -1,5 +1,14 @@
-/** One-time setup of TensorFlow.js on the single-threaded WebAssembly backend. */
-import * as tf from "@tensorflow/tfjs";
+/**
+ * One-time setup of TensorFlow.js on the single-threaded WebAssembly backend.
+ *
+ * stepwise depends on @tensorflow/tfjs-core and @tensorflow/tfjs-backend-wasm only (not the
+ * @tensorflow/tfjs umbrella, which adds layers, converter, data and webgl: 286 MB installed vs
+ * 65 MB). tfjs-core's Node build registers no gradients; the umbrella does it by importing
+ * `register_all_gradients`; stepwise bundles that module at build time into
+ * vendor/tfjs-gradients.js (scripts/vendor-gradients.mjs) and imports it here.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "../../vendor/tfjs-gradients.js";
 import {setThreadsCount} from "@tensorflow/tfjs-backend-wasm";
 
 let ready: Promise<typeof tf> | undefined;

@@ -16,7 +16,7 @@
  *
  * Entry point: {@link trainLanguageModel}.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import {appendFileSync, mkdirSync} from "node:fs";
 import {dirname, join} from "node:path";
 import {initTf} from "./backend.ts";
@@ -283,3 +283,7 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
         model.dispose();
     }
 }
+
+// The two models stepwise trains with this trainer (the `stepwise/train` entry point).
+export {trainPrm, type TrainPrmOptions} from "../prm/train.ts";
+export {trainPolicy, type PolicyTrainOptions} from "../lab/policy/train.ts";

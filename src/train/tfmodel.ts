@@ -8,7 +8,7 @@
  * the embedding's gradient is a one-hot matmul (custom gradient); and its built-in matmul gradients use transposed matmuls,
  * which are slow, so {@link mm} and {@link bmm} have custom gradients that transpose explicitly.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import {headDim, type LlamaConfig} from "../model/config.ts";
 import {llamaTensorDims, type LlamaWeights} from "../model/weights.ts";
 import type {RowGroup} from "./batch.ts";

@@ -1,7 +1,7 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {generateProblems} from "../../src/lab/domain/index.ts";
-import {labTruth} from "../../src/pipeline/label/truth.ts";
+import {labTruth} from "../../src/lab/verifier.ts";
 import {evaluateLabPrm} from "../../src/lab/eval/prm.ts";
 import type {SampleRecord} from "../../src/pipeline/records.ts";
 

@@ -4,8 +4,9 @@ import {mkdtempSync, readFileSync, writeFileSync, truncateSync, statSync} from "
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {generateProblems} from "../../src/lab/domain/index.ts";
-import {labelFile, labelSample, labTruth} from "../../src/pipeline/label/index.ts";
-import {makeVerifier} from "../../src/pipeline/label/verifiers.ts";
+import {labelFile, labelSample, makeVerifier} from "../../src/pipeline/label/index.ts";
+import {labTruth} from "../../src/lab/verifier.ts";
+import "../../src/domains.ts";
 import type {StepsRecord} from "../../src/pipeline/records.ts";
 import {ScriptedLabEngine} from "../helpers/scripted-lab-engine.ts";
 import {LlamaEngine} from "../../src/engines/llama/engine.ts";
@@ -36,7 +37,7 @@ test("naive labels: K rollouts on every step; labels agree with the lab truth wh
     const engine = new ScriptedLabEngine(1, 0);
     const verify = await makeVerifier("lab");
     for (const rec of fixtures(6)) {
-        const r = await labelSample(rec, {engine, verifier: "lab", verify, k: 4, stopAfterNegative: false, labTruth: true});
+        const r = await labelSample(rec, {engine, verifier: "lab", verify, k: 4, stopAfterNegative: false, truth: labTruth});
         assert.equal(r.cost.rollouts, 4 * rec.steps.length);
         assert.equal(r.first_negative, r.truth!.first_error, rec.text);
         r.hard.forEach((h, i) => assert.equal(h, r.truth!.correct[i] === true ? 1 : 0)); // after the first error every prefix is wrong

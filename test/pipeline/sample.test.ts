@@ -5,8 +5,7 @@ import {existsSync, mkdtempSync, readFileSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {tinyModel} from "../helpers/tiny-model.ts";
-
-const bin = new URL("../../bin/stepwise.mjs", import.meta.url).pathname;
+import {cliArgs} from "../helpers/cli.ts";
 
 function lines(file: string): string[] {
     return readFileSync(file, "utf8").split("\n").filter((l) => l.trim());
@@ -17,7 +16,7 @@ test("stepwise sample killed mid-run resumes to the records of an uninterrupted 
     const data = join(dir, "q.jsonl");
     writeFileSync(data, Array.from({length: 24}, (_, i) => JSON.stringify({id: `q${i}`, question: `Compute ${i} + ${2 * i}.`})).join("\n") + "\n");
     const model = tinyModel(1, 40).path;
-    const args = (out: string) => [bin, "sample", "--engine", `llama:${model}`, "--data", data, "--out", out, "--n", "3", "--max-tokens", "60", "--concurrency", "1", "--quiet"];
+    const args = (out: string) => cliArgs("sample", "--engine", `llama:${model}`, "--data", data, "--out", out, "--n", "3", "--max-tokens", "60", "--concurrency", "1", "--quiet");
     const full = join(dir, "full.jsonl");
     assert.equal(spawnSync(process.execPath, args(full)).status, 0);
 
@@ -49,10 +48,10 @@ test("stepwise sample: bad engine spec and unreachable server give one-line erro
     const dir = mkdtempSync(join(tmpdir(), "stepwise-sample-"));
     const data = join(dir, "q.jsonl");
     writeFileSync(data, JSON.stringify({question: "Compute 1 + 1."}) + "\n");
-    const r1 = spawnSync(process.execPath, [bin, "sample", "--engine", "gpt4", "--data", data, "--out", join(dir, "o.jsonl")], {encoding: "utf8"});
+    const r1 = spawnSync(process.execPath, cliArgs("sample", "--engine", "gpt4", "--data", data, "--out", join(dir, "o.jsonl")), {encoding: "utf8"});
     assert.equal(r1.status, 1);
     assert.match(r1.stderr, /^stepwise: .*llama:PATH/m);
-    const r2 = spawnSync(process.execPath, [bin, "sample", "--engine", "openai:http://127.0.0.1:9?retries=1&timeout=2", "--data", data, "--out", join(dir, "o.jsonl")], {encoding: "utf8"});
+    const r2 = spawnSync(process.execPath, cliArgs("sample", "--engine", "openai:http://127.0.0.1:9?retries=1&timeout=2", "--data", data, "--out", join(dir, "o.jsonl")), {encoding: "utf8"});
     assert.equal(r2.status, 1);
     assert.match(r2.stderr, /127\.0\.0\.1:9/);
 });

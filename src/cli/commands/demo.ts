@@ -1,6 +1,5 @@
 /** `stepwise demo`: the lab pipeline end to end on the shipped models. */
 import type {Command} from "commander";
-import {runDemo} from "../../demo/run.ts";
 import {createProgress} from "../progress.ts";
 import {floatOption, intOption} from "../options.ts";
 
@@ -16,6 +15,7 @@ export function register(program: Command): void {
         .option("--prm <file>", "PRM GGUF to evaluate (default: models/lab-prm.gguf)")
         .option("--train-prm <minutes>", "train a PRM on the demo's own adaptive labels for this long instead of using the shipped one", floatOption(0.1))
         .action(async (o) => {
+            const {runDemo} = await import("../../demo/run.ts");
             const progress = createProgress("demo");
             const {out, summary} = await runDemo({
                 out: o.out,

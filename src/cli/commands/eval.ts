@@ -8,19 +8,11 @@
  * (e.g. `analyze`), write a factory returning a commander `Command` and append it there.
  */
 import {Command, InvalidArgumentError, Option} from "commander";
-import {StepwiseError} from "../../engines/types.ts";
 import {AGGREGATIONS, type Aggregation, isAggregation} from "../../eval/bon/aggregate.ts";
-import {evaluateBon} from "../../eval/bon/evaluate.ts";
-import {DEFAULT_CANDIDATE_FIELDS, buildQuestions, readCandidates, readStepScores} from "../../eval/bon/load.ts";
-import {bonMarkdown, bonSummary, writeBonReport} from "../../eval/bon/report.ts";
-import {defaultGrader} from "../../eval/grader.ts";
-import {DEFAULT_THRESHOLD, type ProcessBenchSource, evaluateProcessBench, readPredictionsFile, readScoresFile} from "../../eval/processbench/evaluate.ts";
-import {readProcessSplits} from "../../eval/processbench/load.ts";
-import {processBenchJson, processBenchMarkdown, writeProcessBenchReport} from "../../eval/processbench/report.ts";
-import {scoreProcessSplits} from "../../eval/processbench/score.ts";
-import {createScorer} from "../../prm/index.ts";
-import {analyzeCommand} from "../../eval/analyze/command.ts";
-import {createProgress} from "../progress.ts";
+import {DEFAULT_CANDIDATE_FIELDS} from "../../eval/bon/load.ts";
+import {DEFAULT_THRESHOLD} from "../../eval/processbench/evaluate.ts";
+import {analyzeCommand} from "./eval-analyze.ts";
+import {createStagedProgress} from "../progress.ts";
 import {floatOption, intOption} from "../options.ts";
 
 /** Parse a comma-separated list of aggregations. */
@@ -36,16 +28,6 @@ function sizeList(value: string): number[] {
     const list = value.split(",").map((s) => Number(s.trim()));
     for (const n of list) if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected positive integers separated by commas, got "${value}"`);
     return list;
-}
-
-/** Run a library call, turning its argument errors (RangeError) into CLI errors. */
-function cliErrors<T>(f: () => T): T {
-    try {
-        return f();
-    } catch (e) {
-        if (e instanceof RangeError) throw new StepwiseError(e.message);
-        throw e;
-    }
 }
 
 interface BonOpts {
@@ -66,6 +48,7 @@ interface BonOpts {
     correctField: string;
     answerField: string;
     idField: string;
+    allowUnfinished?: boolean;
     quiet?: boolean;
 }
 
@@ -91,6 +74,7 @@ export function bonCommand(): Command {
         .option("--correct-field <f>", "precomputed verdict field (boolean); when present, no grading against gold", f.correct)
         .option("--answer-field <f>", "precomputed extracted answer field; when present, used instead of extracting from the text", f.answer)
         .option("--id-field <f>", "candidate id field (to join --scores; default id <question_id>#<index>)", f.id)
+        .option("--allow-unfinished", "let Best-of-N pick (and votes count) candidates without a final answer or cut off (finish_reason length) before one; default: never, as PRM800K")
         .option("--quiet", "no progress output")
         .addHelpText(
             "after",
@@ -101,37 +85,40 @@ Examples:
   stepwise eval bon --data graded.jsonl --correct-field is_correct --bon-agg min,product,last --vote-agg product,min
 
 A candidate record: {question_id, text, step_scores: [0.9, 0.8, ...], gold} (or correct: true/false instead
-of gold). Answers are grouped into classes by the grader's equivalence (not by string), once per question.
+of gold; optional finish_reason as \`stepwise sample\` writes it). Answers are grouped into classes by the
+grader's equivalence (not by string), once per question. A candidate without a final answer, or cut off
+(finish_reason "length") before declaring one, is unfinished: never picked and never voting unless
+--allow-unfinished.
 Each N averages --subsets random subsets per question; ± is a 95% normal-approximation interval over
 per-question means. Candidates without step scores: only first/pass/maj are reported.`,
         )
         .action(async (o: BonOpts) => {
+            const {evaluateBonFile} = await import("../../eval/bon/run.ts");
+            const {bonMarkdown} = await import("../../eval/bon/report.ts");
             const fields = {questionId: o.questionIdField, text: o.textField, stepScores: o.stepScoresField, gold: o.goldField, correct: o.correctField, answer: o.answerField, id: o.idField};
-            const scores = o.scores ? await readStepScores(o.scores, {id: "id", stepScores: "step_scores"}) : undefined;
-            const candidates = await readCandidates(o.data, fields, scores);
-            if (candidates.length === 0) throw new StepwiseError(`${o.data}: no candidates`);
-            const grading = createProgress("grade", {quiet: o.quiet});
-            const {questions, stats} = buildQuestions(candidates, defaultGrader({policy: o.policy}), {onProgress: (d, t) => grading.update(d, t)});
-            grading.stop();
-            const progress = createProgress("bon", {quiet: o.quiet});
-            const result = cliErrors(() =>
-                evaluateBon(questions, {
+            const progress = createStagedProgress("eval bon", {quiet: o.quiet});
+            let run;
+            try {
+                run = await evaluateBonFile({
+                    data: o.data,
+                    scores: o.scores,
+                    fields,
+                    policy: o.policy,
                     sizes: o.n,
                     subsets: o.subsets,
                     seed: o.seed,
-                    bonAggregations: stats.scored ? o.bonAgg : [],
-                    voteAggregations: stats.scored ? o.voteAgg : [],
-                    onProgress: (d, t) => progress.update(d, t),
-                }),
-            );
-            progress.stop();
-            const summary = bonSummary(result, {grading: stats, inputs: {data: o.data, ...(o.scores ? {scores: o.scores} : {}), policy: o.policy}});
-            if (o.out) {
-                const files = await writeBonReport(summary, o.out);
-                console.error(`eval bon: report in ${o.out} (${[files.json, files.markdown, files.svg, files.png].join(", ")})`);
+                    bonAggregations: o.bonAgg,
+                    voteAggregations: o.voteAgg,
+                    allowUnfinished: o.allowUnfinished ?? false,
+                    out: o.out,
+                    onProgress: (s, d, t) => progress.update(s, d, t),
+                });
+            } finally {
+                progress.stop();
             }
-            if (o.json) console.log(JSON.stringify(summary));
-            else if (!o.out || !o.quiet) console.log(bonMarkdown(summary));
+            if (run.files) console.error(`eval bon: report in ${o.out} (${[run.files.json, run.files.markdown, run.files.svg, run.files.png].join(", ")})`);
+            if (o.json) console.log(JSON.stringify(run.summary));
+            else if (!o.out || !o.quiet) console.log(bonMarkdown(run.summary));
         });
 }
 
@@ -177,31 +164,18 @@ to a record when ids repeat across splits). F1 = 2·acc_err·acc_cor/(acc_err + 
 erroneous (or no correct) samples has that accuracy and its F1 null, and is left out of the average.`,
         )
         .action(async (o: ProcessBenchOpts) => {
-            const given = [o.scores, o.predictions, o.prm].filter((x) => x !== undefined).length;
-            if (given !== 1) throw new StepwiseError("give exactly one of --prm SPEC, --scores FILE or --predictions FILE");
-            if (o.predictions && o.calibrate !== undefined) throw new StepwiseError("--calibrate needs --scores (predictions have no threshold)");
-            const splits = readProcessSplits(o.data);
-            let source: ProcessBenchSource;
-            if (o.prm) {
-                const scorer = await createScorer(o.prm);
-                const progress = createProgress("eval processbench: scoring", {quiet: o.json});
-                try {
-                    const scores = await scoreProcessSplits(splits, scorer, {cacheFile: o.scoresOut, concurrency: o.concurrency, onProgress: (d, t) => progress.update(d, t)});
-                    source = {kind: "scores", scores, threshold: o.threshold, calibrate: o.calibrate};
-                } finally {
-                    progress.stop();
-                    await scorer.close();
-                }
-            } else
-                source = o.scores
-                    ? {kind: "scores", scores: await readScoresFile(o.scores), threshold: o.threshold, calibrate: o.calibrate}
-                    : {kind: "predictions", predictions: await readPredictionsFile(o.predictions!)};
-            const result = evaluateProcessBench(splits, source, {curves: o.out !== undefined});
-            if (result.threshold !== undefined && !o.json) console.error(`eval processbench: threshold ${result.threshold}${result.calibratedOn ? ` (calibrated on ${result.calibratedOn})` : ""}`);
-            if (o.out) {
-                await writeProcessBenchReport(result, splits, o.out, {data: o.data, ...(o.prm ? {prm: o.prm} : o.scores ? {scores: o.scores} : {predictions: o.predictions})});
-                console.error(`eval processbench: report in ${o.out}`);
+            const {evaluateProcessBenchFiles} = await import("../../eval/processbench/run.ts");
+            const {processBenchJson, processBenchMarkdown} = await import("../../eval/processbench/report.ts");
+            const progress = createStagedProgress("eval processbench", {quiet: o.json});
+            let run;
+            try {
+                run = await evaluateProcessBenchFiles({...o, onProgress: (s, d, t) => progress.update(s, d, t)});
+            } finally {
+                progress.stop();
             }
+            const {result} = run;
+            if (result.threshold !== undefined && !o.json) console.error(`eval processbench: threshold ${result.threshold}${result.calibratedOn ? ` (calibrated on ${result.calibratedOn})` : ""}`);
+            if (o.out) console.error(`eval processbench: report in ${o.out}`);
             if (o.json) console.log(JSON.stringify(processBenchJson(result)));
             else console.log(processBenchMarkdown(result));
         });

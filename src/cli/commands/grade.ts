@@ -6,9 +6,7 @@
  */
 import type {Command} from "commander";
 import {StepwiseError} from "../../engines/types.ts";
-import {JsonlWriter} from "../../io/jsonl.ts";
-import {grade} from "../../grade/grade.ts";
-import {gradeJsonlFile, type GradedRecord} from "../../grade/file.ts";
+import type {GradedRecord} from "../../grade/file.ts";
 import type {GradeOptions, Policy} from "../../grade/policy.ts";
 import {floatOption, intOption} from "../options.ts";
 
@@ -47,6 +45,7 @@ export function register(program: Command): void {
             }
             if (o.gold === undefined || o.pred === undefined) throw new StepwiseError("give --gold and --pred, or --file pairs.jsonl");
             if (o.out !== undefined) throw new StepwiseError("--out only applies with --file");
+            const {grade} = await import("../../grade/grade.ts");
             const r = grade(o.gold, o.pred, options);
             if (o.json) {
                 console.log(JSON.stringify(r));
@@ -60,6 +59,8 @@ export function register(program: Command): void {
 }
 
 async function gradeFile(file: string, out: string | undefined, options: GradeOptions, json: boolean): Promise<void> {
+    const {JsonlWriter} = await import("../../io/jsonl.ts");
+    const {gradeJsonlFile} = await import("../../grade/file.ts");
     const writer = out ? new JsonlWriter(out, {truncate: true}) : null;
     const emit = (r: GradedRecord) => (writer ? writer.write(r) : console.log(JSON.stringify(r)));
     try {

@@ -1,10 +1,6 @@
 /** `stepwise lab eval-policy`: is a policy useful for PRM work? */
 import {Command} from "commander";
 import {StepwiseError} from "../../engines/types.ts";
-import {LlamaEngine} from "../../engines/llama/engine.ts";
-import {generateProblems} from "../../lab/domain/index.ts";
-import {evaluatePolicy} from "../../lab/eval/policy.ts";
-import {defaultPolicyPath} from "../../demo/run.ts";
 import {createProgress} from "../progress.ts";
 import {floatOption, intOption} from "../options.ts";
 
@@ -19,6 +15,10 @@ export function evalPolicyCommand(): Command {
         .option("--json", "print one JSON object (greedy_accuracy, pass_at_16, accuracy_by_ops, n, ...)")
         .option("--out <dir>", "also write summary.json and the confidence histogram (SVG and PNG) here")
         .action(async (o) => {
+            const {LlamaEngine} = await import("../../engines/llama/engine.ts");
+            const {generateProblems} = await import("../../lab/domain/index.ts");
+            const {evaluatePolicy} = await import("../../lab/eval/policy.ts");
+            const {defaultPolicyPath} = await import("../../demo/run.ts");
             const model = o.model ?? defaultPolicyPath();
             const problems = generateProblems(o.n, {seed: 2000 + o.seed, split: "heldout", preset: o.preset});
             const engine = await LlamaEngine.load(model, {sequences: Math.max(1, Math.min(16, o.k)), contextSize: 512});
@@ -71,6 +71,8 @@ export function evalPrmCommand(): Command {
         .action(async (o) => {
             const {mkdirSync, writeFileSync} = await import("node:fs");
             const {join} = await import("node:path");
+            const {LlamaEngine} = await import("../../engines/llama/engine.ts");
+            const {defaultPolicyPath} = await import("../../demo/run.ts");
             const {labCandidates} = await import("../../lab/eval/candidates.ts");
             const {evaluateLabPrm} = await import("../../lab/eval/prm.ts");
             const {computeThreshold} = await import("../../pipeline/threshold.ts");

@@ -10,7 +10,6 @@
  */
 import {Command} from "commander";
 import {StepwiseError} from "../../engines/types.ts";
-import {trainPolicy} from "../../lab/policy/train.ts";
 
 function intArg(name: string, min = 1): (v: string) => number {
     return (v: string): number => {
@@ -52,6 +51,7 @@ export function trainPolicyCommand(): Command {
                 const {rmSync} = await import("node:fs");
                 rmSync(`${o.checkpointDir}/checkpoint.bin`, {force: true});
             }
+            const {trainPolicy} = await import("../../lab/policy/train.ts");
             const r = await trainPolicy({
                 out: o.out,
                 minutes: o.minutes,

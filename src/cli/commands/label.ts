@@ -2,7 +2,7 @@
 import type {Command} from "commander";
 import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
 import {StepwiseError} from "../../engines/types.ts";
-import {labelFile, type VerifierName} from "../../pipeline/label/index.ts";
+import {DEFAULT_VERIFIER, getVerifier, labelFile, verifierNames} from "../../pipeline/label/index.ts";
 import {createProgress} from "../progress.ts";
 import {floatOption, intOption} from "../options.ts";
 
@@ -13,7 +13,7 @@ export function register(program: Command): void {
         .requiredOption("--engine <spec>", `policy that writes the rollouts: ${ENGINE_SPEC_FORMS}`)
         .requiredOption("--in <file>", "split samples (output of `stepwise split`)")
         .requiredOption("--out <file>", "labelled JSONL; re-running the same command resumes it")
-        .option("--verifier <name>", "checks a rollout's final answer: lab (exact) or math (answer grader vs the record's gold)", "lab")
+        .option("--verifier <name>", `checks a rollout's final answer: ${verifierNames().map((n) => `${n} (${getVerifier(n).description})`).join("; ")}`, DEFAULT_VERIFIER)
         .option("--k <K>", "rollouts per step", intOption(1, 1024), 8)
         .option("--min-correct <k>", "hard label positive when at least k of K rollouts are correct", intOption(1), 1)
         .option("--no-stop-after-negative", "keep labelling after a sample's first negative step (the Qwen recipe stops there)")
@@ -27,13 +27,14 @@ export function register(program: Command): void {
         .option("--concurrency <n>", "samples labelled at once", intOption(1, 1024), 2)
         .option("--limit <n>", "only the first n samples", intOption(1))
         .option("--shard <i/n>", "only records i, i+n, i+2n, … (0-based): run n processes side by side, each with its own --out")
-        .option("--lab-truth", "attach the lab's exact step truth and report how MC labels compare with it")
+        .option("--truth", "attach the verifier's exact step truth (lab) and report how MC labels compare with it")
+        .option("--lab-truth", "same as --verifier lab --truth")
         .option("--json", "print the summary as one JSON object")
         .addHelpText(
             "after",
             `
 Examples:
-  stepwise label --engine llama:models/lab-policy.gguf --in steps.jsonl --out labels.jsonl --lab-truth
+  stepwise label --engine llama:models/lab-policy.gguf --verifier lab --truth --in steps.jsonl --out labels.jsonl
   stepwise label --engine "openai:http://gpu1:8000/v1,http://gpu2:8000/v1?model=Qwen/Qwen2.5-Math-7B-Instruct" \\
       --verifier math --in gsm8k-steps.jsonl --out gsm8k-labels.jsonl --k 8 --savers --max-tokens 1024 --concurrency 64
 
@@ -49,12 +50,18 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                 shard = {index: Number(m[1]), count: Number(m[2])};
             }
             if (o.minCorrect > o.k) throw new StepwiseError(`--min-correct (${o.minCorrect}) cannot exceed --k (${o.k})`);
+            if (o.labTruth) {
+                o.verifier = "lab";
+                o.truth = true;
+            }
+            const verifier = getVerifier(o.verifier);
+            if (o.truth && !verifier.truth) throw new StepwiseError(`--truth: verifier "${verifier.name}" knows no exact step truth`);
             const engine = await createEngine(o.engine);
             const progress = createProgress("label");
             try {
                 const summary = await labelFile({
                     engine,
-                    verifier: o.verifier as VerifierName,
+                    verifier: verifier.name,
                     input: o.in,
                     out: o.out,
                     k: o.k,
@@ -69,7 +76,7 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                     concurrency: o.concurrency,
                     limit: o.limit,
                     shard,
-                    labTruth: o.labTruth,
+                    truth: o.truth ? verifier.truth : undefined,
                     onProgress: (d, t) => progress.update(d, t),
                 });
                 progress.stop();
@@ -81,7 +88,7 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                     const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "–");
                     if (summary.truth)
                         console.error(
-                            `vs lab truth: first negative = first error in ${pct(summary.truth.first_negative_match)} of samples; false negatives ${pct(summary.truth.false_negative_rate)} of truly correct steps, false positives ${pct(summary.truth.false_positive_rate)} of truly wrong steps`,
+                            `vs exact truth: first negative = first error in ${pct(summary.truth.first_negative_match)} of samples; false negatives ${pct(summary.truth.false_negative_rate)} of truly correct steps, false positives ${pct(summary.truth.false_positive_rate)} of truly wrong steps`,
                         );
                 }
             } finally {

@@ -1,8 +1,6 @@
 /** `stepwise serve`: an OpenAI/vLLM-compatible HTTP server over a GGUF model. */
 import type {Command} from "commander";
 import {createEngine} from "../../engines/spec.ts";
-import {readGgufInfo} from "../../gguf/reader.ts";
-import {startServer} from "../../serve/server.ts";
 import {StepwiseError, type Engine} from "../../engines/types.ts";
 import {intOption} from "../options.ts";
 
@@ -35,6 +33,7 @@ Examples:
         .action(async (positional: string | undefined, o) => {
             const file = o.prm ?? o.model ?? positional;
             if (!file) throw new StepwiseError("serve: name a GGUF model (stepwise serve MODEL.gguf, --model or --prm)");
+            const {startServer} = await import("../../serve/server.ts");
             const params = new URLSearchParams({sequences: String(o.sequences), threads: String(o.threads), gpu: String(o.gpu)});
             if (o.contextSize !== undefined) params.set("contextSize", String(o.contextSize));
             const engine = await createEngine(`llama:${file}?${params}`);
@@ -60,6 +59,7 @@ Examples:
 }
 
 async function resolvePooling(engine: Engine, file: string, stepTag?: string, returned?: string) {
+    const {readGgufInfo} = await import("../../gguf/reader.ts");
     const meta = stepTag && returned ? {} : (await readGgufInfo(file)).metadata;
     const tag = stepTag ?? (meta["stepwise.step_tag"] as string | undefined);
     const labels = returned ? returned.split(",") : [meta["stepwise.good_token"], meta["stepwise.bad_token"]].filter((x): x is string => typeof x === "string");

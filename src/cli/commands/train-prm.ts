@@ -1,7 +1,6 @@
 /** `stepwise train-prm`: fine-tune a tiny llama model into a tag PRM on labelled steps. */
 import type {Command} from "commander";
 import {StepwiseError} from "../../engines/types.ts";
-import {trainPrm} from "../../prm/train.ts";
 import {collect, floatOption, intOption} from "../options.ts";
 
 export function register(program: Command): void {
@@ -34,6 +33,7 @@ Writes the model, <out>.train.json (validation ROC-AUC, accuracy, loss log) and 
         .action(async (o) => {
             if (o.labels !== "hard" && o.labels !== "soft") throw new StepwiseError(`--labels: expected hard or soft, got "${o.labels}"`);
             if (o.steps === undefined && o.minutes === undefined) throw new StepwiseError("give --steps or --minutes");
+            const {trainPrm} = await import("../../prm/train.ts");
             const r = await trainPrm({
                 data: o.data,
                 out: o.out,

@@ -227,7 +227,7 @@ export class LlamaEngine implements Engine {
         try {
             // One prefix evaluation, copied into the other sequences.
             const [first, ...rest] = sequences;
-            const firstDist = await this.evaluatePrefix(first, prompt, params);
+            const firstDist = await this.evaluatePrefix(first, prompt, params, topLogprobs);
             for (const seq of rest) await this.copyPrefix(seq, first, prompt, params);
             const samples: Sample[] = new Array(n);
             const firstIndex = request.firstIndex ?? 0;

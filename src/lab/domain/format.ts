@@ -117,3 +117,8 @@ export function solve(expr: Expr, rng: Rng, options: FormatOptions = {}): Soluti
     lines.push(answerLine(cur.value));
     return {steps, answer: cur.value, lines};
 }
+
+/** Text after which the lab policy writes its solution (BOS is added as a token, not as text). */
+export function policyPrompt(question: string): string {
+    return `${question}\n`;
+}

@@ -6,9 +6,8 @@
  */
 import pLimit from "p-limit";
 import type {Engine, Sample} from "../../engines/types.ts";
-import {checkAnswer, verifyProcess, type LabProblem} from "../domain/index.ts";
+import {checkAnswer, policyPrompt, verifyProcess, type LabProblem} from "../domain/index.ts";
 import {histogram, type HistogramBin} from "../../report/plot.ts";
-import {policyPrompt} from "../policy/train.ts";
 
 /** Prompt of a lab problem for a stepwise lab policy (the format it was trained on). */
 export function labPrompt(problem: Pick<LabProblem, "question">): string {

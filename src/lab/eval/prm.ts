@@ -13,7 +13,7 @@ import {checkAnswer, extractAnswer} from "../domain/index.ts";
 import type {SampleRecord} from "../../pipeline/records.ts";
 import type {StepScorer} from "../../prm/scorer.ts";
 import {rocAuc} from "../../prm/metrics.ts";
-import {labTruth} from "../../pipeline/label/truth.ts";
+import {labTruth} from "../verifier.ts";
 import {splitSample} from "../../pipeline/split/index.ts";
 import {scorePositions, runAnalyses, type AnalyzeResult, type PositionCandidate} from "../../eval/analyze/index.ts";
 import {processMetrics, type ProcessMetrics} from "../../eval/processbench/metrics.ts";

@@ -9,7 +9,7 @@ import {LlamaRunner, softmax} from "../../model/forward.ts";
 import {Rng} from "../../model/rng.ts";
 import type {LlamaConfig} from "../../model/config.ts";
 import type {LlamaWeights} from "../../model/weights.ts";
-import {policyPrompt} from "./train.ts";
+import {policyPrompt} from "../domain/format.ts";
 
 /** Generate a solution for `question`: greedy at temperature 0, else sampled with `rng`. */
 export function generateSolution(runner: LlamaRunner, tokenizer: CharTokenizer, question: string, options: {temperature?: number; rng?: Rng; maxTokens?: number} = {}): string {

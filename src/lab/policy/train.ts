@@ -6,7 +6,7 @@
  * Example format (the prompt every consumer must use): BOS + question + "\n", then the model
  * writes the solution and EOS. The loss covers the solution and EOS only, not the question.
  */
-import {generateProblems, type LabProblem} from "../domain/index.ts";
+import {generateProblems, policyPrompt, type LabProblem} from "../domain/index.ts";
 import {buildCharVocab, CharTokenizer, type CharVocab} from "../../model/vocab.ts";
 import {makeLlamaConfig, type LlamaConfig} from "../../model/config.ts";
 import {countParameters} from "../../model/weights.ts";
@@ -14,10 +14,7 @@ import {writeLlamaGguf} from "../../gguf/llama.ts";
 import {trainLanguageModel, type BatchSource, type TrainExample, type TrainResult, type TrainLogEntry} from "../../train/index.ts";
 import type {LabKnobs} from "../domain/presets.ts";
 
-/** Text after which the policy writes its solution (BOS is added as a token, not as text). */
-export function policyPrompt(question: string): string {
-    return `${question}\n`;
-}
+export {policyPrompt} from "../domain/format.ts";
 
 /** A training example: BOS + prompt + solution + EOS, loss on solution + EOS. */
 export function policyExample(problem: Pick<LabProblem, "question" | "solution">, tokenizer: CharTokenizer): TrainExample {

@@ -20,11 +20,11 @@ import {deriveSeed, hashString} from "../../util/rng.ts";
 import type {LabelRecord, StepsRecord} from "../records.ts";
 import {estimateStep, type RolloutSettings, type StepEstimate} from "./estimate.ts";
 import {binarySearch, hybridSearch, linearSearch, type SearchMode} from "./strategies.ts";
-import {makeVerifier, type Verifier, type VerifierName} from "./verifiers.ts";
-import {compareWithTruth, labTruth, type StepTruth, type TruthAgreement} from "./truth.ts";
+import {makeVerifier, type StepTruthFn, type Verifier, type VerifierName} from "./verifiers.ts";
+import {compareWithTruth, type StepTruth, type TruthAgreement} from "./truth.ts";
 
-export {compareWithTruth, labTruth, type StepTruth, type TruthAgreement} from "./truth.ts";
-export type {VerifierName} from "./verifiers.ts";
+export {compareWithTruth, type StepTruth, type TruthAgreement} from "./truth.ts";
+export {DEFAULT_VERIFIER, getVerifier, makeVerifier, registerVerifier, verifierNames, type StepTruthFn, type Verifier, type VerifierDefinition, type VerifierInput, type VerifierName} from "./verifiers.ts";
 
 export interface LabelSettings {
     /** Rollouts per step (K). Default 8. */
@@ -47,9 +47,10 @@ export type LabelledRecord = LabelRecord & {truth?: StepTruth};
 
 export interface LabelOptions extends LabelSettings {
     engine: Engine;
+    /** A registered verifier's name (src/pipeline/label/verifiers.ts) or a verifier function. */
     verifier: VerifierName | Verifier;
-    /** Attach the lab's exact step truth to each record (lab data only). */
-    labTruth?: boolean;
+    /** Attach this exact step truth to each record (e.g. the lab's, `getVerifier("lab").truth`) and compare MC labels with it in the summary. */
+    truth?: StepTruthFn;
 }
 
 function resolved(s: LabelSettings): Required<Omit<LabelSettings, "chunk">> & {chunk: number} {
@@ -120,7 +121,7 @@ export async function labelSample(record: StepsRecord, o: LabelOptions & {verify
         cost,
         method: methodString(o),
     };
-    if (o.labTruth) out.truth = labTruth(record);
+    if (o.truth) out.truth = o.truth(record);
     return out;
 }
 

@@ -1,22 +1,16 @@
 /**
- * The lab's ground truth for split steps, and how MC labels compare with it: the share of
+ * How MC labels compare with a domain's exact step truth (the lab's: src/lab/verifier.ts): the share of
  * samples whose MC first-negative step is the true first wrong step, and per-step false
  * positive / false negative rates (the Qwen paper's "MC labels are noisy", measured exactly).
  */
-import {labelSegments, verifyProcess} from "../../lab/domain/index.ts";
-import type {LabelRecord, StepsRecord} from "../records.ts";
+import type {LabelRecord} from "../records.ts";
 
+/** Exact per-step truth of a sample (from a domain that knows it, e.g. src/lab/verifier.ts). */
 export interface StepTruth {
     /** Index of the first wrong step (−1: none). */
     first_error: number;
     /** Per step: true correct, false the first wrong step, null after it. */
     correct: Array<boolean | null>;
-}
-
-export function labTruth(record: Pick<StepsRecord, "question" | "text" | "steps">): StepTruth {
-    const verdict = verifyProcess(record.question, record.text);
-    const seg = labelSegments(verdict, record.steps.map((s) => s.end));
-    return {first_error: seg.firstErrorSegment, correct: seg.labels};
 }
 
 export interface TruthAgreement {

@@ -1,0 +1,11 @@
+/**
+ * The built-in domains' verifiers, registered with the label stage's registry
+ * (src/pipeline/label/verifiers.ts). `math` is registered there as the default; this module adds
+ * the domains that live outside the pipeline. The CLI and the library entry (src/index.ts) import
+ * it; a library user who imports only `stepwise/pipeline` registers domains themselves.
+ * A new domain appends one `registerVerifier(...)` line here.
+ */
+import {registerVerifier} from "./pipeline/label/verifiers.ts";
+import {labVerifier} from "./lab/verifier.ts";
+
+registerVerifier(labVerifier);

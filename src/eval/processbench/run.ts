@@ -1,0 +1,67 @@
+/**
+ * `evaluateProcessBenchFiles`: ProcessBench from files — what `stepwise eval processbench` runs.
+ * The split files are read ({@link readProcessSplits}); the first-error predictions come from
+ * exactly one of: a PRM that scores the steps now (`prm`, resumable through `scoresOut`), step
+ * scores (`scores`: the prediction is the first step below the threshold, optionally calibrated
+ * on one split), or predictions (`predictions`). With `out`, writes summary.json, report.md,
+ * predictions.jsonl and charts. Metrics: ProcessBench (Zheng et al. 2024) acc_error, acc_correct, F1.
+ * Errors: StepwiseError for conflicting sources and bad records.
+ */
+import {StepwiseError} from "../../engines/types.ts";
+import {createScorer} from "../../prm/index.ts";
+import {DEFAULT_THRESHOLD, type ProcessBenchResult, type ProcessBenchSource, evaluateProcessBench, readPredictionsFile, readScoresFile} from "./evaluate.ts";
+import {type ProcessSplit, readProcessSplits} from "./load.ts";
+import {writeProcessBenchReport} from "./report.ts";
+import {scoreProcessSplits} from "./score.ts";
+
+export interface ProcessBenchFilesOptions {
+    /** Split files (ProcessBench JSON arrays or JSONL of the same shape) or folders; split name = file stem. */
+    data: string[];
+    /** Score the steps with this PRM spec (see createScorer). */
+    prm?: string;
+    /** With `prm`: keep the scores in this JSONL (resumes an interrupted run). */
+    scoresOut?: string;
+    /** With `prm`: samples scored at once. Default 4. */
+    concurrency?: number;
+    /** Step scores JSONL {id, step_scores}. */
+    scores?: string;
+    /** Predictions JSONL {id, prediction}: first-error step index, −1 for none. */
+    predictions?: string;
+    /** Step-score threshold (with scores or prm). Default {@link DEFAULT_THRESHOLD}. */
+    threshold?: number;
+    /** Use the threshold that maximises F1 on this split for every split. */
+    calibrate?: string;
+    /** Write the report here (and compute the threshold curves for it). */
+    out?: string;
+    /** Progress of PRM scoring ("scoring"). */
+    onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+export interface ProcessBenchFilesResult {
+    result: ProcessBenchResult;
+    splits: ProcessSplit[];
+}
+
+export async function evaluateProcessBenchFiles(o: ProcessBenchFilesOptions): Promise<ProcessBenchFilesResult> {
+    const given = [o.scores, o.predictions, o.prm].filter((x) => x !== undefined).length;
+    if (given !== 1) throw new StepwiseError("give exactly one of --prm SPEC, --scores FILE or --predictions FILE");
+    if (o.predictions && o.calibrate !== undefined) throw new StepwiseError("--calibrate needs --scores (predictions have no threshold)");
+    const threshold = o.threshold ?? DEFAULT_THRESHOLD;
+    const splits = readProcessSplits(o.data);
+    let source: ProcessBenchSource;
+    if (o.prm) {
+        const scorer = await createScorer(o.prm);
+        try {
+            const scores = await scoreProcessSplits(splits, scorer, {cacheFile: o.scoresOut, concurrency: o.concurrency ?? 4, onProgress: (d, t) => o.onProgress?.("scoring", d, t)});
+            source = {kind: "scores", scores, threshold, calibrate: o.calibrate};
+        } finally {
+            await scorer.close();
+        }
+    } else
+        source = o.scores
+            ? {kind: "scores", scores: await readScoresFile(o.scores), threshold, calibrate: o.calibrate}
+            : {kind: "predictions", predictions: await readPredictionsFile(o.predictions!)};
+    const result = evaluateProcessBench(splits, source, {curves: o.out !== undefined});
+    if (o.out) await writeProcessBenchReport(result, splits, o.out, {data: o.data, ...(o.prm ? {prm: o.prm} : o.scores ? {scores: o.scores} : {predictions: o.predictions})});
+    return {result, splits};
+}

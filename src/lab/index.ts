@@ -1,0 +1,12 @@
+/**
+ * `stepwise/lab`: the synthetic arithmetic lab — problems with exact per-step truth (./domain),
+ * its verifier and step truth for the label stage (./verifier.ts), policy and PRM evaluations on
+ * held-out problems (./eval) and training of the lab policy (./policy).
+ */
+export * from "./domain/index.ts";
+export {labTruth, labVerifier} from "./verifier.ts";
+export {evaluatePolicy, labPrompt, LAB_MAX_TOKENS, passAtK, type PolicyEval, type PolicyEvalOptions, type ProblemResult} from "./eval/policy.ts";
+export {evaluateLabPrm, labGrader, type LabPrmEval, type LabPrmEvalOptions} from "./eval/prm.ts";
+export {labCandidates, type LabCandidates} from "./eval/candidates.ts";
+export {trainPolicy, policyConfig, policyExample, policyBatchSource, type PolicyTrainOptions} from "./policy/train.ts";
+export {quickGreedyEval, generateSolution, type QuickEval} from "./policy/eval.ts";

@@ -1,0 +1,6 @@
+/**
+ * `stepwise/serve`: the OpenAI/vLLM-compatible HTTP server over a llama engine
+ * (`stepwise serve`): {@link startServer} binds it, {@link createApp} gives the Hono app.
+ */
+export {createApp, startServer, type RunningServer, type ServerOptions, type StepPoolingConfig} from "./server.ts";
+export {HttpError} from "./requests.ts";
