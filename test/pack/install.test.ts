@@ -5,15 +5,15 @@
  * then `stepwise --help`, `stepwise --version`, `stepwise demo` and `import("stepwise")` plus
  * every subpath export, from that folder only.
  *
- * Optional dependencies are omitted except node-llama-cpp's CPU binary for this platform: the
- * CUDA / Vulkan binaries (610 MB, for `gpu=` users) would triple the install time and are not
- * exercised on a CPU-only machine. Slow (about a minute of CPU: pack, install, a two-problem demo),
+ * Optional dependencies are omitted except the native binaries for this platform that the demo
+ * needs (node-llama-cpp's CPU build, resvg's): node-llama-cpp's CUDA / Vulkan binaries (610 MB,
+ * for `gpu=` users) would triple the install time and are not exercised on a CPU-only machine. Slow (about a minute of CPU: pack, install, a two-problem demo),
  * so it is its own tier: `node scripts/test.mjs --tier pack`; `npm test` runs it.
  */
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {spawnSync, type SpawnSyncOptions} from "node:child_process";
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from "node:fs";
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 
@@ -21,6 +21,12 @@ const root = new URL("../..", import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {version: string; exports: Record<string, string | {types: string}>};
 const binary = `@node-llama-cpp/${process.platform}-${process.arch}`;
 const binaryPkg = join(root, "node_modules", binary, "package.json");
+
+/** The platform binary packages of this machine that the demo loads, as NAME@VERSION from the project's node_modules. */
+function platformBinaries(): string[] {
+    const resvg = existsSync(join(root, "node_modules/@resvg")) ? readdirSync(join(root, "node_modules/@resvg")).filter((n) => n.startsWith(`resvg-js-${process.platform}-${process.arch}`)).map((n) => `@resvg/${n}`) : [];
+    return [binary, ...resvg].map((name) => `${name}@${(JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")) as {version: string}).version}`);
+}
 
 function run(cmd: string, args: string[], options: SpawnSyncOptions = {}) {
     const r = spawnSync(cmd, args, {encoding: "utf8", timeout: 300_000, ...options});
@@ -41,8 +47,7 @@ test("npm pack → install in an empty folder → stepwise --help, demo and impo
     const app = join(dir, "app");
     mkdirSync(app);
     writeFileSync(join(app, "package.json"), JSON.stringify({name: "app", version: "1.0.0", private: true, type: "module"}));
-    const binaryVersion = (JSON.parse(readFileSync(binaryPkg, "utf8")) as {version: string}).version;
-    run(npm, ["install", join(dir, info[0].filename), `${binary}@${binaryVersion}`, "--omit=optional", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], {cwd: app});
+    run(npm, ["install", join(dir, info[0].filename), ...platformBinaries(), "--omit=optional", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], {cwd: app});
     const installed = join(app, "node_modules");
     for (const dev of ["tsx", "typescript", "esbuild", "@tensorflow/tfjs"]) assert.ok(!existsSync(join(installed, dev)), `${dev} is not installed for users`);
 
