@@ -24,7 +24,9 @@ export {trainPrm, type TrainPrmOptions} from "./prm/train.ts";
 export {rocAuc} from "./prm/metrics.ts";
 
 export {grade, answersEqual, extractAnswer} from "./grade/index.ts";
+export {hasFinalAnswer, isFinished, type FinishableCandidate} from "./grade/index.ts";
 export * as evaluation from "./eval/index.ts";
 export * as lab from "./lab/domain/index.ts";
 export {evaluatePolicy} from "./lab/eval/policy.ts";
 export {readQuestions, type QuestionRow} from "./io/dataset.ts";
+export {greedy, tvd, bestOfN, weightedVoteDecode, beamSearch, dvts, decodeFile, SearchPrm, STRATEGY_FUNCTIONS, DEFAULT_SEARCH_CONFIG, TVD_DOMAIN_TAU, pairedDifference, summarizeDecode, type DecodeResult, type DecodeRecord, type DecodeSummary, type SearchConfig, type SearchContext, type SearchProblem, type TraceEvent, type StrategyName} from "./search/index.ts";

@@ -13,7 +13,7 @@ import {DEFAULT_CANDIDATE_FIELDS} from "../../eval/bon/load.ts";
 import {DEFAULT_THRESHOLD} from "../../eval/processbench/evaluate.ts";
 import {analyzeCommand} from "./eval-analyze.ts";
 import {createStagedProgress} from "../progress.ts";
-import {floatOption, intOption} from "../options.ts";
+import {floatOption, intOption, reportTooLong} from "../options.ts";
 
 /** Parse a comma-separated list of aggregations. */
 function aggregationList(value: string): Aggregation[] {
@@ -48,6 +48,7 @@ interface BonOpts {
     correctField: string;
     answerField: string;
     idField: string;
+    allowUnfinished?: boolean;
     quiet?: boolean;
 }
 
@@ -73,6 +74,7 @@ export function bonCommand(): Command {
         .option("--correct-field <f>", "precomputed verdict field (boolean); when present, no grading against gold", f.correct)
         .option("--answer-field <f>", "precomputed extracted answer field; when present, used instead of extracting from the text", f.answer)
         .option("--id-field <f>", "candidate id field (to join --scores; default id <question_id>#<index>)", f.id)
+        .option("--allow-unfinished", "let Best-of-N pick (and votes count) candidates without a final answer or cut off (finish_reason length) before one; default: never, as PRM800K")
         .option("--quiet", "no progress output")
         .addHelpText(
             "after",
@@ -83,7 +85,10 @@ Examples:
   stepwise eval bon --data graded.jsonl --correct-field is_correct --bon-agg min,product,last --vote-agg product,min
 
 A candidate record: {question_id, text, step_scores: [0.9, 0.8, ...], gold} (or correct: true/false instead
-of gold). Answers are grouped into classes by the grader's equivalence (not by string), once per question.
+of gold; optional finish_reason as \`stepwise sample\` writes it). Answers are grouped into classes by the
+grader's equivalence (not by string), once per question. A candidate without a final answer, or cut off
+(finish_reason "length") before declaring one, is unfinished: never picked and never voting unless
+--allow-unfinished.
 Each N averages --subsets random subsets per question; ± is a 95% normal-approximation interval over
 per-question means. Candidates without step scores: only first/pass/maj are reported.`,
         )
@@ -104,6 +109,7 @@ per-question means. Candidates without step scores: only first/pass/maj are repo
                     seed: o.seed,
                     bonAggregations: o.bonAgg,
                     voteAggregations: o.voteAgg,
+                    allowUnfinished: o.allowUnfinished ?? false,
                     out: o.out,
                     onProgress: (s, d, t) => progress.update(s, d, t),
                 });
@@ -120,6 +126,7 @@ interface ProcessBenchOpts {
     data: string[];
     prm?: string;
     scoresOut?: string;
+    skipTooLong?: boolean;
     concurrency: number;
     scores?: string;
     predictions?: string;
@@ -137,6 +144,7 @@ export function processBenchCommand(): Command {
         .option("--prm <spec>", "score the steps with this PRM (see `stepwise score --help` for PRM specs)")
         .option("--scores-out <file>", "with --prm: keep the scores in this JSONL (resumes an interrupted run; reuse with --scores)")
         .option("--concurrency <n>", "with --prm: samples scored at once", intOption(1, 1024), 4)
+        .option("--skip-too-long", "with --prm: leave out samples longer than the PRM's context (counted and listed) instead of stopping")
         .option("--scores <file>", "PRM step scores JSONL {id, step_scores: number[]}; the prediction is the first step below the threshold")
         .option("--predictions <file>", "predictions JSONL {id, prediction}: a first-error step index, or -1 for none")
         .option("--threshold <t>", "step-score threshold (with --scores)", floatOption(), DEFAULT_THRESHOLD)
@@ -169,6 +177,10 @@ erroneous (or no correct) samples has that accuracy and its F1 null, and is left
             }
             const {result} = run;
             if (result.threshold !== undefined && !o.json) console.error(`eval processbench: threshold ${result.threshold}${result.calibratedOn ? ` (calibrated on ${result.calibratedOn})` : ""}`);
+            if (run.tooLong?.length) {
+                reportTooLong("eval processbench", run.tooLong);
+                console.error(`eval processbench: ${run.tooLong.length} samples left out: longer than the PRM's context`);
+            }
             if (o.out) console.error(`eval processbench: report in ${o.out}`);
             if (o.json) console.log(JSON.stringify(processBenchJson(result)));
             else console.log(processBenchMarkdown(result));

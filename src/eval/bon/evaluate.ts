@@ -21,6 +21,11 @@
  * - `bon-<agg>`: PRM Best-of-N, the candidate with the highest aggregated step score;
  * - `vote-<agg>`: PRM-weighted majority vote, the class with the largest sum of aggregated scores.
  *
+ * Unfinished candidates (no final answer, or cut off without one: src/grade/finished.ts) are never
+ * picked by `bon`, and do not vote in `maj`/`vote`, unless `allowUnfinished` is set; a subset
+ * without a finished candidate then counts as wrong (PRM800K's evaluation never picks a solution
+ * without an answer). `first` and `pass` are unchanged.
+ *
  * Memory is O(questions × methods × sizes) for the per-question means, independent of `subsets`.
  */
 import {AGGREGATIONS, type Aggregation, aggregate} from "./aggregate.ts";
@@ -41,13 +46,23 @@ export interface BonQuestion {
     classes: AnswerClasses;
     /** Aggregated PRM score per candidate, for each aggregation computed. */
     scores: Partial<Record<Aggregation, Float64Array>>;
+    /** 1 when the candidate is finished (has a final answer), per candidate; absent: all finished. */
+    finished?: Uint8Array;
 }
 
 /**
  * Build a {@link BonQuestion} from per-candidate verdicts, classes and step scores.
  * Scores are aggregated once here, under every rule in `aggregations` (default: all).
  */
-export function prepareQuestion(input: {id: string; correct: ArrayLike<boolean | number>; classes: AnswerClasses; stepScores: ReadonlyArray<ArrayLike<number>> | null; aggregations?: readonly Aggregation[]}): BonQuestion {
+export function prepareQuestion(input: {
+    id: string;
+    correct: ArrayLike<boolean | number>;
+    classes: AnswerClasses;
+    stepScores: ReadonlyArray<ArrayLike<number>> | null;
+    aggregations?: readonly Aggregation[];
+    /** Whether each candidate is finished (src/grade/finished.ts isFinished); default: all are. */
+    finished?: ArrayLike<boolean | number>;
+}): BonQuestion {
     const n = input.correct.length;
     if (input.classes.classOf.length !== n) throw new RangeError(`question ${input.id}: ${n} verdicts but ${input.classes.classOf.length} classes`);
     const correct = new Uint8Array(n);
@@ -61,7 +76,13 @@ export function prepareQuestion(input: {id: string; correct: ArrayLike<boolean |
             scores[agg] = a;
         }
     }
-    return {id: input.id, n, correct, classes: input.classes, scores};
+    let finished: Uint8Array | undefined;
+    if (input.finished) {
+        if (input.finished.length !== n) throw new RangeError(`question ${input.id}: ${n} verdicts but ${input.finished.length} finished flags`);
+        finished = new Uint8Array(n);
+        for (let i = 0; i < n; i++) finished[i] = input.finished[i] ? 1 : 0;
+    }
+    return {id: input.id, n, correct, classes: input.classes, scores, ...(finished ? {finished} : {})};
 }
 
 /** A method of choosing one answer from N candidates. */
@@ -99,6 +120,11 @@ export interface BonOptions {
     bonAggregations?: readonly Aggregation[];
     /** Aggregations for the PRM-weighted vote. Default ["product"]. */
     voteAggregations?: readonly Aggregation[];
+    /**
+     * Let Best-of-N pick, and votes count, unfinished candidates (no final answer). Default false:
+     * they are never picked (PRM800K's rule).
+     */
+    allowUnfinished?: boolean;
     /** Called after each question. */
     onProgress?: (done: number, total: number) => void;
 }
@@ -126,6 +152,8 @@ export interface BonResult {
     sizes: number[];
     subsets: number;
     seed: number;
+    /** Whether unfinished candidates could be picked (option `allowUnfinished`). */
+    allowUnfinished: boolean;
     methods: BonMethodResult[];
 }
 
@@ -167,7 +195,10 @@ export function evaluateBon(questions: readonly BonQuestion[], options: BonOptio
     const hits = new Float64Array(M);
     for (let qi = 0; qi < Q; qi++) {
         const q = questions[qi];
-        const {classOf, classCorrect, count} = q.classes;
+        const {classCorrect, count} = q.classes;
+        const mask = !options.allowUnfinished && q.finished && q.finished.includes(0) ? q.finished : null;
+        // unfinished candidates do not vote either
+        const classOf = mask ? q.classes.classOf.map((c, i) => (mask[i] ? c : -1)) : q.classes.classOf;
         const scratch = new VoteScratch(count);
         const methodScores = methods.map((m) => (m.kind === "bon" || m.kind === "vote" ? q.scores[m.agg]! : null));
         for (let si = 0; si < sizes.length; si++) {
@@ -198,9 +229,11 @@ export function evaluateBon(questions: readonly BonQuestion[], options: BonOptio
                             ok = c >= 0 ? classCorrect[c] : 0;
                             break;
                         }
-                        case "bon":
-                            ok = q.correct[bestOfN(sub, size, methodScores[mi]!, ties[mi])];
+                        case "bon": {
+                            const pick = bestOfN(sub, size, methodScores[mi]!, ties[mi], mask);
+                            ok = pick >= 0 ? q.correct[pick] : 0;
                             break;
+                        }
                         case "vote": {
                             const c = majorityVote(sub, size, classOf, methodScores[mi]!, scratch, ties[mi]);
                             ok = c >= 0 ? classCorrect[c] : 0;
@@ -220,6 +253,7 @@ export function evaluateBon(questions: readonly BonQuestion[], options: BonOptio
         sizes,
         subsets,
         seed,
+        allowUnfinished: options.allowUnfinished ?? false,
         methods: methods.map((method, mi) => ({
             id: methodId(method),
             label: methodLabel(method),

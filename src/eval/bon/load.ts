@@ -7,6 +7,9 @@
  * gold solution, whose answer is extracted). Its answer is the `answer` field when present (an
  * already extracted answer), else extracted from `text`. Step scores come from the record or from
  * a separate scores file joined on the candidate id (default `<question_id>#<index in question>`).
+ * An optional `finish_reason` (as `stepwise sample` writes it) marks cut-off outputs: a candidate
+ * is finished when it has an answer, and a cut-off one only when its text declares a final answer
+ * (src/grade/finished.ts isFinished); Best-of-N never picks unfinished candidates by default.
  *
  * Grading is the slow part and happens once here: one verdict per distinct answer string and one
  * set of equivalence classes per question; the evaluation then works on integer arrays.
@@ -14,6 +17,7 @@
 import {StepwiseError} from "../../engines/types.ts";
 import {readJsonl} from "../../io/jsonl.ts";
 import type {AnswerGrader} from "../grader.ts";
+import {isFinished} from "../../grade/finished.ts";
 import {AGGREGATIONS, type Aggregation} from "./aggregate.ts";
 import {answerClasses} from "./classes.ts";
 import {type BonQuestion, prepareQuestion} from "./evaluate.ts";
@@ -27,6 +31,8 @@ export interface CandidateFields {
     correct: string;
     answer: string;
     id: string;
+    /** The engine's finish reason (`length`: cut off); optional in records. */
+    finishReason?: string;
 }
 
 export const DEFAULT_CANDIDATE_FIELDS: CandidateFields = {
@@ -37,6 +43,7 @@ export const DEFAULT_CANDIDATE_FIELDS: CandidateFields = {
     correct: "correct",
     answer: "answer",
     id: "id",
+    finishReason: "finish_reason",
 };
 
 /** One candidate as read, before grading. */
@@ -49,6 +56,8 @@ export interface Candidate {
     gold: string | null;
     correct: boolean | null;
     stepScores: number[] | null;
+    /** The engine's finish reason, when the record has one (`length`: the output was cut off). */
+    finishReason?: string | null;
     /** `file:line`, for error messages. */
     where: string;
 }
@@ -116,6 +125,7 @@ export async function readCandidates(file: string, fields: Partial<CandidateFiel
             gold: optionalString(record, f.gold, where),
             correct: typeof c === "boolean" ? c : null,
             stepScores,
+            finishReason: optionalString(record, f.finishReason ?? "finish_reason", where),
             where,
         });
     }
@@ -132,6 +142,11 @@ export interface GradingStats {
     graded: number;
     /** Candidates with no extractable answer (they never vote). */
     noAnswer: number;
+    /**
+     * Candidates that are not finished: no answer, or cut off (`finish_reason: "length"`) without
+     * a declared final answer. Best-of-N never picks them unless unfinished candidates are allowed.
+     */
+    unfinished: number;
     /** Whether step scores were present (false: only first/pass/maj can be evaluated). */
     scored: boolean;
     /** Mean number of answer classes per question. */
@@ -158,7 +173,7 @@ export function buildQuestions(
         const missing = candidates.find((c) => c.stepScores === null)!;
         throw new StepwiseError(`${missing.where}: candidate has no step scores while ${scored.length} of ${candidates.length} others do`);
     }
-    const stats: GradingStats = {questions: groups.size, candidates: candidates.length, precomputed: 0, graded: 0, noAnswer: 0, scored: scored.length > 0, meanClasses: 0};
+    const stats: GradingStats = {questions: groups.size, candidates: candidates.length, precomputed: 0, graded: 0, noAnswer: 0, unfinished: 0, scored: scored.length > 0, meanClasses: 0};
     const questions: BonQuestion[] = [];
     let done = 0;
     for (const [qid, group] of groups) {
@@ -189,9 +204,11 @@ export function buildQuestions(
             return v;
         });
         stats.noAnswer += answers.filter((a) => a === null).length;
+        const finished = group.map((c, i) => isFinished({text: c.text, answer: answers[i], finishReason: c.finishReason}));
+        stats.unfinished += finished.filter((f) => !f).length;
         const classes = answerClasses(answers, correct, grader.equal);
         stats.meanClasses += classes.count;
-        questions.push(prepareQuestion({id: qid, correct, classes, stepScores: stats.scored ? group.map((c) => c.stepScores!) : null, aggregations: options.aggregations ?? AGGREGATIONS}));
+        questions.push(prepareQuestion({id: qid, correct, classes, stepScores: stats.scored ? group.map((c) => c.stepScores!) : null, aggregations: options.aggregations ?? AGGREGATIONS, finished}));
         options.onProgress?.(++done, groups.size);
     }
     stats.meanClasses /= Math.max(1, groups.size);

@@ -18,6 +18,8 @@ export interface BonSummary {
     subsets: number;
     seed: number;
     ci: "normal-95";
+    /** Whether Best-of-N could pick unfinished candidates (no final answer); default false. */
+    allow_unfinished: boolean;
     methods: Array<{id: string; label: string; points: Array<{n: number; accuracy: number; ci_low: number | null; ci_high: number | null}>}>;
     grading?: GradingStats;
     inputs?: Record<string, unknown>;
@@ -32,6 +34,7 @@ export function bonSummary(result: BonResult, extra: {grading?: GradingStats; in
         subsets: result.subsets,
         seed: result.seed,
         ci: "normal-95",
+        allow_unfinished: result.allowUnfinished,
         methods: result.methods.map((m) => ({
             id: m.id,
             label: m.label,
@@ -63,6 +66,7 @@ export function bonMarkdown(summary: BonSummary, chartBase?: string): string {
         ...(g
             ? [
                   `Grading: ${g.precomputed} precomputed verdicts, ${g.graded} graded against gold; ${g.noAnswer} candidates without an answer; ` +
+                      `${g.unfinished ?? 0} unfinished (no final answer${summary.allow_unfinished ? "; allowed to be picked" : "; never picked by Best-of-N, never voting"}); ` +
                       `${g.meanClasses.toFixed(2)} answer classes per question on average${g.scored ? "" : "; no step scores, so no PRM methods"}.`,
                   "",
               ]

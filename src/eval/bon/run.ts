@@ -12,6 +12,7 @@ import {evaluateBon} from "./evaluate.ts";
 import {type CandidateFields, buildQuestions, readCandidates, readStepScores} from "./load.ts";
 import {type BonSummary, bonSummary, writeBonReport} from "./report.ts";
 import {defaultGrader} from "../grader.ts";
+import {prepareOutput} from "../../io/output.ts";
 
 export interface BonFileOptions {
     /** Candidates JSONL, one record per candidate solution. */
@@ -32,6 +33,8 @@ export interface BonFileOptions {
     bonAggregations?: Aggregation[];
     /** Aggregations for PRM-weighted voting. Default ["product"]. */
     voteAggregations?: Aggregation[];
+    /** Let Best-of-N pick (and votes count) unfinished candidates (no final answer). Default false. */
+    allowUnfinished?: boolean;
     /** Write the report here. */
     out?: string;
     /** Progress per stage ("grade", "bon"). */
@@ -46,6 +49,7 @@ export interface BonFileResult {
 
 export async function evaluateBonFile(o: BonFileOptions): Promise<BonFileResult> {
     const policy = o.policy ?? "lenient";
+    if (o.out) prepareOutput(o.out, {folder: true, inputs: [o.data, o.scores]});
     const scores = o.scores ? await readStepScores(o.scores, {id: "id", stepScores: "step_scores"}) : undefined;
     const candidates = await readCandidates(o.data, o.fields ?? {}, scores);
     if (candidates.length === 0) throw new StepwiseError(`${o.data}: no candidates`);
@@ -58,6 +62,7 @@ export async function evaluateBonFile(o: BonFileOptions): Promise<BonFileResult>
             seed: o.seed ?? 0,
             bonAggregations: stats.scored ? o.bonAggregations : [],
             voteAggregations: stats.scored ? (o.voteAggregations ?? ["product"]) : [],
+            allowUnfinished: o.allowUnfinished ?? false,
             onProgress: (d, t) => o.onProgress?.("bon", d, t),
         });
     } catch (e) {

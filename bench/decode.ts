@@ -1,0 +1,104 @@
+/**
+ * `npm run bench -- decode`: the cost of Token-level Value-guided Decoding.
+ *
+ * 1. Wall time of TVD relative to greedy decoding on the same held-out lab problems, through the
+ *    llama engine (shipped policy and PRM), problems interleaved (greedy then TVD on each) so
+ *    both see the same machine load. Target ≤ 2×.
+ * 2. HTTP requests per solution when the policy and the PRM are served by `stepwise serve`
+ *    (OpenAI engine + STEP pooling), relative to one request per generated token (the released
+ *    TVD code's policy traffic; it also sends one PRM request per candidate). Target ≤ 1/5.
+ *
+ * Flags: --problems=N (default 30).
+ */
+import {LlamaEngine} from "../src/engines/llama/engine.ts";
+import {OpenAIEngine} from "../src/engines/openai/engine.ts";
+import {startServer} from "../src/serve/server.ts";
+import {generateProblems} from "../src/lab/domain/index.ts";
+import {PoolingPrmScorer, TagPrmScorer, resolveFormat} from "../src/prm/index.ts";
+import {buildCharVocab} from "../src/model/vocab.ts";
+import {LAB_MAX_TOKENS, labPrompt} from "../src/lab/eval/policy.ts";
+import {greedy, tvd, SearchPrm, type SearchProblem, type TvdIntervention} from "../src/search/index.ts";
+
+export default async function run(flags: string[]): Promise<void> {
+    const n = Number(flags.find((f) => f.startsWith("--problems="))?.split("=")[1] ?? 30);
+    const policyPath = new URL("../models/lab-policy.gguf", import.meta.url).pathname;
+    const prmPath = new URL("../models/lab-prm.gguf", import.meta.url).pathname;
+    const problems: SearchProblem[] = generateProblems(n, {seed: 5000, split: "heldout"}).map((p) => ({id: p.id, question: p.question, prompt: labPrompt(p), gold: p.answer}));
+    const config = {maxTokens: LAB_MAX_TOKENS};
+    const format = resolveFormat("stepwise-lab");
+
+    // 1. llama engine, in-process
+    const policy = await LlamaEngine.load(policyPath, {sequences: 4});
+    const prmEngine = await LlamaEngine.load(prmPath, {sequences: 8});
+    const prm = new SearchPrm(new TagPrmScorer(prmEngine, format));
+    await greedy(problems[0], {policy, config}); // warm-up
+    await tvd(problems[0], {policy, prm, config});
+    let greedyMs = 0;
+    let tvdMs = 0;
+    let greedyTokens = 0;
+    let tvdTokens = 0;
+    let interventions = 0;
+    let changed = 0;
+    for (const p of problems) {
+        let t0 = performance.now();
+        const g = await greedy(p, {policy, config});
+        greedyMs += performance.now() - t0;
+        t0 = performance.now();
+        const t = await tvd(p, {policy, prm, config});
+        tvdMs += performance.now() - t0;
+        greedyTokens += g.tokens;
+        tvdTokens += t.tokens;
+        const ivs = t.trace.filter((x): x is TvdIntervention => x.type === "tvd");
+        interventions += ivs.length;
+        changed += ivs.filter((x) => x.chosen !== 0).length;
+    }
+
+    // 2. through stepwise serve: policy server + PRM server, OpenAI engine clients
+    const vocab = buildCharVocab();
+    const policyServer = await startServer({engine: policy, port: 0, modelName: "policy"});
+    const prmServer = await startServer({engine: prmEngine, port: 0, modelName: "prm", pooling: {stepTagId: vocab.stepTagId, returnedTokenIds: [vocab.goodId, vocab.badId]}});
+    const policyClient = await OpenAIEngine.connect({baseUrls: [policyServer.url + "/v1"], model: "policy"});
+    const prmClient = await OpenAIEngine.connect({baseUrls: [prmServer.url + "/v1"], model: "prm"});
+    const remotePrm = new SearchPrm(new PoolingPrmScorer(prmClient, format), {concurrency: 8});
+    let responseTokens = 0;
+    let candidates = 0;
+    let sameAsLlama = 0;
+    for (const p of problems) {
+        const t = await tvd(p, {policy: policyClient, prm: remotePrm, config});
+        responseTokens += t.response_tokens?.length ?? 0;
+        candidates += t.trace.reduce((a, x) => a + (x.type === "tvd" ? x.candidates.length : 0), 0);
+        const local = await tvd(p, {policy, prm, config});
+        if (local.text === t.text) sameAsLlama++;
+    }
+    const policyRequests = policyClient.stats().requests;
+    const prmRequests = prmClient.stats().requests;
+    await policyClient.close();
+    await prmClient.close();
+    await policyServer.close();
+    await prmServer.close();
+    await policy.close();
+    await prmEngine.close();
+
+    const r = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+    console.log(
+        JSON.stringify({
+            name: "decode",
+            problems: n,
+            llama_greedy_s_per_problem: r(greedyMs / 1000 / n),
+            llama_tvd_s_per_problem: r(tvdMs / 1000 / n),
+            llama_tvd_over_greedy_wall: r(tvdMs / greedyMs),
+            wall_ratio_target: 2,
+            greedy_policy_tokens_per_problem: r(greedyTokens / n, 1),
+            tvd_policy_tokens_per_problem: r(tvdTokens / n, 1),
+            tvd_interventions_per_problem: r(interventions / n, 2),
+            tvd_changed_tokens_per_problem: r(changed / n, 2),
+            serve_response_tokens_per_solution: r(responseTokens / n, 1),
+            serve_policy_requests_per_solution: r(policyRequests / n, 2),
+            serve_prm_requests_per_solution: r(prmRequests / n, 2),
+            serve_requests_per_generated_token: r((policyRequests + prmRequests) / responseTokens, 4),
+            requests_ratio_target: 0.2,
+            released_code_requests_per_solution: r((responseTokens + candidates) / n, 1),
+            serve_same_text_as_llama: `${sameAsLlama}/${n}`,
+        }),
+    );
+}

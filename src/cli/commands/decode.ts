@@ -1,0 +1,139 @@
+/** `stepwise decode`: answer every question of a data set with a PRM-guided decoding strategy. */
+import {Option, type Command} from "commander";
+import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
+import {StepwiseError} from "../../engines/types.ts";
+import {createScorer} from "../../prm/index.ts";
+import {readThresholdFile} from "../../pipeline/threshold.ts";
+import {AGGREGATIONS, type Aggregation} from "../../eval/bon/aggregate.ts";
+import {decodeFile, SearchPrm, STRATEGIES, TVD_DOMAIN_TAU, DEFAULT_SEARCH_CONFIG as D, type SearchConfig, type StrategyName} from "../../search/index.ts";
+import {createProgress} from "../progress.ts";
+import {collect, floatOption, intOption, unescape} from "../options.ts";
+import {PRM_SPEC_HELP} from "./score.ts";
+
+export function register(program: Command): void {
+    program
+        .command("decode")
+        .description("answer every question with a decoding strategy: greedy, TVD (token-level value-guided), Best-of-N, PRM-weighted vote, step-level beam search or DVTS; resumable")
+        .addOption(new Option("--strategy <name>", "decoding strategy").choices([...STRATEGIES]).makeOptionMandatory())
+        .requiredOption("--policy <spec>", `the policy model: ${ENGINE_SPEC_FORMS}`)
+        .option("--prm <spec>", "the PRM (all strategies but greedy; see below)")
+        .requiredOption("--data <file>", "questions: JSONL, JSON array or Parquet (lab problems from `stepwise lab generate`, GSM8K, MATH500 shapes work as they are)")
+        .requiredOption("--out <file>", "output JSONL, one record per question; re-running the same command resumes it")
+        .option("--json", "print one summary object on stdout when done")
+        .option("--max-tokens <n>", "most policy tokens per solution", intOption(1), D.maxTokens)
+        .option("--stop <s>", "stop string ending a solution (repeatable; \\n escapes allowed)", collect, [])
+        .option("--tau <p>", `decision threshold τ on a token's probability (default ${D.tau}, the released TVD math value)`, floatOption(0, 1))
+        .option("--threshold <file>", "read τ from a `stepwise threshold` output file")
+        .addOption(new Option("--domain <d>", `released TVD thresholds: math ${TVD_DOMAIN_TAU.math}, code ${TVD_DOMAIN_TAU.code}`).choices(["math", "code"]))
+        .option("--exact-tau", "compare p < τ exactly (default: round(100·p) < round(100·τ), as the released TVD code)")
+        .option("--top-k <k>", "TVD: candidate tokens scored at a decision token (at most 20 on OpenAI servers)", intOption(1, 1000), D.topK)
+        .option("--min-prob <p>", "TVD: skip candidates less likely than this (the greedy token is always scored)", floatOption(0, 1), D.minCandidateProb)
+        .option("--margin <m>", "TVD: keep the greedy token unless a candidate scores more than this above it", floatOption(0, 1), D.scoreMargin)
+        .option("--code-blocks-only", "TVD: intervene only inside fenced ``` code blocks (the released code domain)")
+        .option("--n <n>", "Best-of-N / weighted vote: samples; beam / DVTS: beams (N)", intOption(1, 4096), D.n)
+        .option("--beam-width <m>", "beam search / DVTS: beam width M", intOption(1, 1024), D.beamWidth)
+        .option("--max-steps <n>", "beam search / DVTS: most step iterations", intOption(1, 10_000), D.maxSteps)
+        .option("--step <end>", 'where a step ends for beam / DVTS / scoring samples: "adaptive" (after a decision token) or a delimiter such as "\\n\\n"', "adaptive")
+        .option("--temperature <t>", "sampling temperature of the sampling strategies", floatOption(0, 10), D.temperature)
+        .option("--top-p <p>", "nucleus mass of the sampling strategies", floatOption(0, 1), D.topP)
+        .addOption(new Option("--aggregation <a>", "Best-of-N ranking / final pick of beam and DVTS").choices([...AGGREGATIONS]).default(D.aggregation))
+        .addOption(new Option("--vote-aggregation <a>", "weighted vote: weight of a candidate").choices([...AGGREGATIONS]).default(D.voteAggregation))
+        .option("--allow-unfinished", "let Best-of-N / vote / beam / DVTS pick a candidate without a final answer")
+        .option("--seed <s>", "base seed; each question derives its own from it and its id", intOption(0), D.seed)
+        .option("--template <t>", "prompt template; {question} is replaced (\\n escapes allowed)", "{question}\\n")
+        .option("--chat", "wrap the prompt as a user message in the policy's chat template")
+        .option("--system <text>", "system message (with --chat)")
+        .option("--question-field <f>", "question field (default: question, problem, prompt or query)")
+        .option("--id-field <f>", "id field (default: id, unique_id, task_id or idx; else the row number)")
+        .option("--answer-field <f>", "gold answer field (default: answer, final_answer or gold)")
+        .option("--limit <n>", "only the first n questions", intOption(1))
+        .option("--concurrency <c>", "questions in flight at once", intOption(1, 1024), 2)
+        .option("--prm-concurrency <c>", "PRM inputs of one question in flight at once (default 1 in-process, 8 for openai: PRMs)", intOption(1, 1024))
+        .option("--quiet", "no progress output")
+        .addHelpText(
+            "after",
+            `
+Examples:
+  stepwise lab generate --n 200 --split heldout --seed 3000 --out problems.jsonl
+  stepwise decode --strategy greedy --policy llama:models/lab-policy.gguf --data problems.jsonl --out greedy.jsonl --json
+  stepwise decode --strategy tvd --policy llama:models/lab-policy.gguf --prm llama:models/lab-prm.gguf \\
+      --data problems.jsonl --out tvd.jsonl --json
+  stepwise decode --strategy beam --n 8 --beam-width 4 --policy "openai:http://127.0.0.1:8000/v1" \\
+      --prm "openai:http://127.0.0.1:8001/v1?model=prm&format=stepwise-lab" --data problems.jsonl --out beam.jsonl
+
+Strategies (docs/decoding.md):
+  greedy          temperature 0, no PRM (the baseline)
+  tvd             greedy; at each token whose top-1 probability is below τ, the PRM scores the top-k candidates
+                  as "response so far + candidate + step tag" and the best is kept (AdaptiveStep TVD)
+  best-of-n       N samples scored by the PRM, the best aggregated one is returned
+  weighted-vote   N samples; equal answers pool their PRM weights; the heaviest answer wins
+  beam            step-level beam search: N beams, the best N/M kept after every step, each expanded M times
+  dvts            N/M independent subtrees, each keeping the best of M sampled steps (search-and-learn)
+
+Each record: {id, question, strategy, text, answer, finished, tokens, prm_calls, requests, trace, gold, correct,
+method, wall_s}; --json prints {strategy, n, accuracy, ci95, policy_tokens_per_question, prm_calls_per_question,
+requests_per_question, wall_s, decoded, skipped}.
+
+${PRM_SPEC_HELP}`,
+        )
+        .action(async (o) => {
+            const strategy = o.strategy as StrategyName;
+            if (strategy !== "greedy" && !o.prm) throw new StepwiseError(`decode --strategy ${strategy} needs --prm SPEC`);
+            if ([o.tau !== undefined, o.threshold !== undefined, o.domain !== undefined].filter(Boolean).length > 1)
+                throw new StepwiseError("decode: give at most one of --tau, --threshold and --domain");
+            const tau: number = o.tau ?? (o.threshold ? readThresholdFile(o.threshold) : o.domain ? TVD_DOMAIN_TAU[o.domain as "math" | "code"] : D.tau);
+            const step = unescape(o.step);
+            const config: Partial<SearchConfig> = {
+                maxTokens: o.maxTokens,
+                stop: (o.stop as string[]).map(unescape),
+                tau,
+                roundPercent: !o.exactTau,
+                topK: o.topK,
+                minCandidateProb: o.minProb,
+                scoreMargin: o.margin,
+                codeBlocksOnly: !!o.codeBlocksOnly,
+                n: o.n,
+                beamWidth: o.beamWidth,
+                maxSteps: o.maxSteps,
+                stepEnd: step === "adaptive" ? {kind: "adaptive"} : {kind: "delimiter", text: step},
+                temperature: o.temperature,
+                topP: o.topP,
+                aggregation: o.aggregation as Aggregation,
+                voteAggregation: o.voteAggregation as Aggregation,
+                allowUnfinished: !!o.allowUnfinished,
+                seed: o.seed,
+            };
+            const policy = await createEngine(o.policy);
+            // In-process PRMs score shared-prefix inputs one after the other (KV reuse); servers get them in parallel.
+            const prm = o.prm && strategy !== "greedy" ? new SearchPrm(await createScorer(o.prm), {concurrency: o.prmConcurrency ?? (String(o.prm).startsWith("openai:") ? 8 : 1)}) : undefined;
+            const progress = createProgress(`decode ${strategy}`, {quiet: o.quiet});
+            try {
+                const summary = await decodeFile({
+                    strategy,
+                    policy,
+                    prm,
+                    config,
+                    data: o.data,
+                    out: o.out,
+                    fields: {question: o.questionField, id: o.idField, answer: o.answerField},
+                    template: unescape(o.template),
+                    chat: o.chat,
+                    system: o.system,
+                    limit: o.limit,
+                    concurrency: o.concurrency,
+                    onProgress: (d, t) => progress.update(d, t),
+                });
+                progress.stop();
+                const acc = summary.accuracy === null ? "no gold answers" : `accuracy ${(100 * summary.accuracy).toFixed(1)}% (95% CI ${summary.ci95!.map((x) => (100 * x).toFixed(1)).join("–")})`;
+                console.error(
+                    `decode ${strategy}: ${summary.decoded} questions decoded, ${summary.skipped} already in ${o.out}; ${acc}; ` +
+                        `${summary.policy_tokens_per_question.toFixed(1)} policy tokens, ${summary.prm_calls_per_question.toFixed(1)} PRM calls, ${summary.requests_per_question.toFixed(1)} requests per question`,
+                );
+                if (o.json) console.log(JSON.stringify(summary));
+            } finally {
+                progress.stop();
+                await prm?.close();
+                await policy.close();
+            }
+        });
+}

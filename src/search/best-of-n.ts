@@ -1,0 +1,70 @@
+/**
+ * PRM Best-of-N as a decoder: sample N solutions, score every step with the PRM, aggregate each
+ * solution's step scores (config.aggregation: min, max, mean, product or last; the Qwen PRM paper
+ * §3 / AdaptiveStep's BoN evaluation) and return the best one.
+ *
+ * Unfinished candidates (no final answer, or out of tokens) are never picked unless
+ * config.allowUnfinished, or unless no candidate finished (the result then says finished: false).
+ * Samples are split into steps where the PRM reads them: after decision tokens (adaptive) or at a
+ * delimiter (config.stepEnd).
+ */
+import {aggregate} from "../eval/bon/aggregate.ts";
+import {isFinishedSolution, problemSeed, requirePrm, result, splitSample} from "./common.ts";
+import {Meter} from "./prm.ts";
+import {resolveConfig, type CandidateTrace, type DecodeResult, type SearchConfig, type SearchContext, type SearchProblem} from "./types.ts";
+import {graderOf} from "./common.ts";
+
+/** One sampled and scored candidate. */
+export interface ScoredCandidate {
+    text: string;
+    answer: string | null;
+    finished: boolean;
+    stepScores: number[];
+}
+
+/** Sample config.n solutions at config.temperature and score their steps (shared by Best-of-N and the weighted vote). */
+export async function sampleAndScore(problem: SearchProblem, ctx: SearchContext, config: SearchConfig, meter: Meter, purpose: string): Promise<ScoredCandidate[]> {
+    const prm = requirePrm(ctx, purpose);
+    const samples = await ctx.policy.generate({
+        prompt: problem.prompt,
+        n: config.n,
+        temperature: config.temperature,
+        topP: config.topP,
+        seed: problemSeed(config, problem, "sample"),
+        maxTokens: config.maxTokens,
+        stop: config.stop,
+        topLogprobs: 0,
+    });
+    meter.requests++;
+    for (const s of samples) meter.tokens += s.tokens.length;
+    const grader = graderOf(ctx);
+    const scores = await prm.scoreMany(
+        problem.question,
+        samples.map((s) => splitSample(s.text, s.tokens, config)),
+        meter,
+    );
+    return samples.map((s, i) => ({text: s.text, answer: grader.extract(s.text), finished: isFinishedSolution(s.text, s.finishReason === "length"), stepScores: scores[i]}));
+}
+
+/** Indices of the candidates a decoder may pick: the finished ones (all when allowed or when none finished). */
+export function eligible(candidates: ReadonlyArray<Pick<ScoredCandidate, "finished">>, allowUnfinished: boolean): number[] {
+    const all = candidates.map((_, i) => i);
+    if (allowUnfinished) return all;
+    const done = all.filter((i) => candidates[i].finished);
+    return done.length ? done : all;
+}
+
+export function candidateTrace(candidates: ScoredCandidate[], scores: number[], chosen: number): CandidateTrace[] {
+    return candidates.map((c, i) => ({type: "candidate", index: i, answer: c.answer, finished: c.finished, step_scores: c.stepScores, score: scores[i], chosen: i === chosen}));
+}
+
+export async function bestOfN(problem: SearchProblem, ctx: SearchContext): Promise<DecodeResult> {
+    const config = resolveConfig(ctx.config);
+    const meter = new Meter();
+    const candidates = await sampleAndScore(problem, ctx, config, meter, "best-of-n");
+    const scores = candidates.map((c) => aggregate(c.stepScores, config.aggregation));
+    let best = -1;
+    for (const i of eligible(candidates, config.allowUnfinished)) if (best < 0 || scores[i] > scores[best]) best = i;
+    const c = candidates[best];
+    return result("best-of-n", c.text, c.finished, meter, candidateTrace(candidates, scores, best), ctx);
+}

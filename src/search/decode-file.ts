@@ -1,0 +1,219 @@
+/**
+ * The `stepwise decode` stage: run one strategy on every question of a data set and write one
+ * {@link DecodeRecord} per question, in input order, resuming what the output already holds.
+ *
+ * Records carry a `method` string (strategy and every setting that changes the result), and a
+ * run refuses to resume a file written with another method, so records of different settings are
+ * never mixed. A question whose decoding failed (e.g. a PRM server that kept failing after the
+ * engine's retries) stops the run with its id; everything before it stays written.
+ */
+import pLimit from "p-limit";
+import {StepwiseError, type Engine} from "../engines/types.ts";
+import {readQuestions, type DatasetFields} from "../io/dataset.ts";
+import {JsonlWriter, readJsonlTolerant} from "../io/jsonl.ts";
+import {renderPrompt} from "../pipeline/sample.ts";
+import {defaultGrader, type AnswerGrader} from "../eval/grader.ts";
+import type {SearchPrm} from "./prm.ts";
+import {STRATEGY_FUNCTIONS} from "./strategies.ts";
+import {resolveConfig, STRATEGIES, type DecodeResult, type SearchConfig, type SearchProblem, type StrategyName, type Strategy} from "./types.ts";
+
+/** One line of a `stepwise decode` output file. */
+export interface DecodeRecord extends DecodeResult {
+    /** The question id. */
+    id: string;
+    question: string;
+    /** Gold answer (as extracted from the data set's answer field), when known. */
+    gold?: string;
+    /** Whether `answer` equals `gold` under the grader; present only when gold is known. */
+    correct?: boolean;
+    /** Strategy and settings (see {@link methodOf}); a file holds one method. */
+    method: string;
+    /** Wall time of this question, seconds. */
+    wall_s: number;
+}
+
+/** The settings that change a strategy's result, as one string. */
+export function methodOf(strategy: StrategyName, c: SearchConfig): string {
+    const step = c.stepEnd.kind === "adaptive" ? "adaptive" : JSON.stringify(c.stepEnd.text);
+    const common = `max_tokens=${c.maxTokens}${c.stop.length ? ` stop=${JSON.stringify(c.stop)}` : ""}`;
+    switch (strategy) {
+        case "greedy":
+            return `greedy ${common}`;
+        case "tvd":
+            return `tvd tau=${c.tau}${c.roundPercent ? " (percent)" : ""} k=${c.topK}${c.minCandidateProb ? ` min_prob=${c.minCandidateProb}` : ""}${c.scoreMargin ? ` margin=${c.scoreMargin}` : ""}${c.codeBlocksOnly ? " code-blocks-only" : ""} ${common}`;
+        case "best-of-n":
+        case "weighted-vote":
+            return `${strategy} n=${c.n} T=${c.temperature} top_p=${c.topP} agg=${strategy === "best-of-n" ? c.aggregation : c.voteAggregation} steps=${step} tau=${c.tau}${c.allowUnfinished ? " allow-unfinished" : ""} seed=${c.seed} ${common}`;
+        case "beam":
+        case "dvts":
+            return `${strategy} n=${c.n} M=${c.beamWidth} T=${c.temperature} top_p=${c.topP} steps=${step} tau=${c.tau} max_steps=${c.maxSteps} agg=${c.aggregation}${c.allowUnfinished ? " allow-unfinished" : ""} seed=${c.seed} ${common}`;
+    }
+}
+
+export interface DecodeFileOptions {
+    strategy: StrategyName;
+    /** The strategy function (default: the one named; tests and viewers may pass their own). */
+    run?: Strategy;
+    policy: Engine;
+    prm?: SearchPrm;
+    config?: Partial<SearchConfig>;
+    grader?: AnswerGrader;
+    data: string;
+    out: string;
+    fields?: DatasetFields;
+    /** Prompt template; `{question}` is replaced. Default "{question}\n" (the lab policy's prompt). */
+    template?: string;
+    /** Wrap the templated question as a user message in the policy's chat template. */
+    chat?: boolean;
+    system?: string;
+    limit?: number;
+    /** Questions in flight at once. Default 2. */
+    concurrency?: number;
+    onProgress?: (done: number, total: number) => void;
+}
+
+export interface DecodeSummary {
+    strategy: string;
+    /** Records in the output file. */
+    n: number;
+    /** Share correct among records with a known gold answer (null when none has one). */
+    accuracy: number | null;
+    /** Normal-approximation 95% interval of the accuracy, clipped to [0, 1]. */
+    ci95: [number, number] | null;
+    policy_tokens_per_question: number;
+    prm_calls_per_question: number;
+    requests_per_question: number;
+    /** Wall time of this run (resumed records are not timed again), seconds. */
+    wall_s: number;
+    /** Records written by this run and found already written. */
+    decoded: number;
+    skipped: number;
+}
+
+/** Mean and 95% interval (mean ± 1.96·sd/√n) of 0/1 outcomes, clipped to [0, 1]. */
+export function meanCi(values: ReadonlyArray<number>): {mean: number; ci95: [number, number]} {
+    const n = values.length;
+    const mean = values.reduce((a, b) => a + b, 0) / n;
+    const sd = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
+    const half = (1.96 * sd) / Math.sqrt(n);
+    return {mean, ci95: [Math.max(0, mean - half), Math.min(1, mean + half)]};
+}
+
+/**
+ * Paired difference of accuracy, B − A, over the questions both files answered with a known gold
+ * answer: mean of per-question differences ± 1.96·sd/√n (not clipped: it may be negative).
+ */
+export function pairedDifference(a: ReadonlyArray<Pick<DecodeRecord, "id" | "correct">>, b: ReadonlyArray<Pick<DecodeRecord, "id" | "correct">>): {n: number; a: number; b: number; diff: number; ci95: [number, number]; b_only: number; a_only: number} {
+    const byId = new Map(a.filter((r) => r.correct !== undefined).map((r) => [r.id, r.correct ? 1 : 0]));
+    const d: number[] = [];
+    let sa = 0;
+    let sb = 0;
+    let bOnly = 0;
+    let aOnly = 0;
+    for (const r of b) {
+        const x = byId.get(r.id);
+        if (x === undefined || r.correct === undefined) continue;
+        const y = r.correct ? 1 : 0;
+        sa += x;
+        sb += y;
+        if (y > x) bOnly++;
+        if (x > y) aOnly++;
+        d.push(y - x);
+    }
+    const n = d.length;
+    if (n === 0) throw new StepwiseError("pairedDifference: the two files share no question with a gold answer");
+    const mean = d.reduce((s, v) => s + v, 0) / n;
+    const sd = n > 1 ? Math.sqrt(d.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
+    const half = (1.96 * sd) / Math.sqrt(n);
+    return {n, a: sa / n, b: sb / n, diff: mean, ci95: [mean - half, mean + half], b_only: bOnly, a_only: aOnly};
+}
+
+/** Summary of decode records (the `--json` object). */
+export function summarizeDecode(strategy: string, records: ReadonlyArray<DecodeRecord>, wallS: number, decoded = records.length): DecodeSummary {
+    const n = records.length;
+    const graded = records.filter((r) => r.correct !== undefined).map((r) => (r.correct ? 1 : 0));
+    const acc = graded.length ? meanCi(graded) : null;
+    const per = (f: (r: DecodeRecord) => number) => (n ? records.reduce((s, r) => s + f(r), 0) / n : 0);
+    return {
+        strategy,
+        n,
+        accuracy: acc ? acc.mean : null,
+        ci95: acc ? acc.ci95 : null,
+        policy_tokens_per_question: per((r) => r.tokens),
+        prm_calls_per_question: per((r) => r.prm_calls),
+        requests_per_question: per((r) => r.requests),
+        wall_s: wallS,
+        decoded,
+        skipped: n - decoded,
+    };
+}
+
+/** Decode every question of `data` into `out` (see the module docs). */
+export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
+    if (!STRATEGIES.includes(o.strategy)) throw new StepwiseError(`unknown strategy "${o.strategy}" (known: ${STRATEGIES.join(", ")})`);
+    const run = o.run ?? STRATEGY_FUNCTIONS[o.strategy];
+    const config = resolveConfig(o.config);
+    const method = methodOf(o.strategy, config);
+    const grader = o.grader ?? defaultGrader();
+    const t0 = Date.now();
+    const {records: existing, droppedTornLine} = readJsonlTolerant<DecodeRecord>(o.out);
+    if (droppedTornLine) process.stderr.write(`[stepwise] ${o.out}: dropped a torn last line left by an interrupted run\n`);
+    const other = existing.find((r) => r.method !== method);
+    if (other) throw new StepwiseError(`${o.out}: holds records decoded as "${other.method}", not "${method}"; use another --out`);
+    const done = new Map(existing.map((r) => [r.id, r]));
+    const problems: Array<SearchProblem & {where: string}> = [];
+    const template = o.template ?? "{question}\n";
+    for await (const row of readQuestions(o.data, o.fields)) {
+        if (o.limit !== undefined && problems.length >= o.limit) break;
+        const text = renderPrompt(template, row.question);
+        const prompt = done.has(row.id)
+            ? ""
+            : o.chat
+              ? await o.policy.formatChat([...(o.system ? [{role: "system" as const, content: o.system}] : []), {role: "user", content: text}])
+              : text;
+        problems.push({id: row.id, question: row.question, prompt, gold: row.answer, where: row.where});
+    }
+    const todo = problems.filter((p) => !done.has(p.id));
+    const writer = new JsonlWriter(o.out);
+    const limit = pLimit(o.concurrency ?? 2);
+    const results: Array<DecodeRecord | undefined> = new Array(todo.length);
+    let flushed = 0;
+    let finished = problems.length - todo.length;
+    o.onProgress?.(finished, problems.length);
+    try {
+        await Promise.all(
+            todo.map((p, i) =>
+                limit(async () => {
+                    const start = Date.now();
+                    let r: DecodeResult;
+                    try {
+                        r = await run(p, {policy: o.policy, prm: o.prm, config, grader});
+                    } catch (e) {
+                        if (e instanceof StepwiseError) throw new StepwiseError(`${p.where} (id ${p.id}): ${e.message}`, {cause: e});
+                        throw e;
+                    }
+                    const goldAnswer = p.gold !== undefined ? grader.extract(p.gold) : null;
+                    const record: DecodeRecord = {
+                        id: p.id,
+                        question: p.question,
+                        ...r,
+                        ...(goldAnswer !== null ? {gold: goldAnswer, correct: r.answer !== null && grader.equal(goldAnswer, r.answer)} : {}),
+                        method,
+                        wall_s: (Date.now() - start) / 1000,
+                    };
+                    results[i] = record;
+                    while (flushed < todo.length && results[flushed]) {
+                        writer.write(results[flushed]);
+                        done.set(results[flushed]!.id, results[flushed]!);
+                        results[flushed++] = undefined;
+                    }
+                    o.onProgress?.(++finished, problems.length);
+                }),
+            ),
+        );
+    } finally {
+        writer.close();
+    }
+    const records = problems.map((p) => done.get(p.id)).filter((r): r is DecodeRecord => r !== undefined);
+    return summarizeDecode(o.strategy, records, (Date.now() - t0) / 1000, todo.length);
+}

@@ -1,0 +1,72 @@
+/**
+ * The one score interface every decoder uses: {@link SearchPrm} over any stepwise
+ * {@link StepScorer} (src/prm: a tag PRM in-process, a tag or classifier PRM served by vLLM or
+ * `stepwise serve --prm`), with the per-problem cost counters ({@link Meter}) that
+ * `stepwise decode` reports.
+ *
+ * Sharing the prefix: the candidates of one TVD decision (and the children of one beam) share
+ * every step but the last. With `concurrency` 1 (the default, for in-process PRMs) they are scored
+ * one after the other, so the llama engine hands each call the sequence whose KV cache already
+ * holds the shared prefix and evaluates only the candidate and its tag (the first candidate pays
+ * for the new part of the prefix once). With a larger `concurrency` (served PRMs: vLLM caches
+ * prefixes itself) up to that many inputs are in flight at once. Over HTTP each input is one
+ * pooling request: the Engine's pool() takes one input.
+ */
+import pLimit from "p-limit";
+import type {StepScorer} from "../prm/scorer.ts";
+
+/** Cost counters of one problem (see DecodeResult). */
+export class Meter {
+    /** Policy tokens generated. */
+    tokens = 0;
+    /** PRM inputs scored. */
+    prmCalls = 0;
+    /** Policy generate calls plus PRM requests. */
+    requests = 0;
+}
+
+export interface SearchPrmOptions {
+    /** PRM inputs in flight at once. Default 1 (see the module docs); 8 suits a PRM server. */
+    concurrency?: number;
+}
+
+export class SearchPrm {
+    private readonly limit: ReturnType<typeof pLimit>;
+    constructor(
+        readonly scorer: StepScorer,
+        options: SearchPrmOptions = {},
+    ) {
+        this.limit = pLimit(Math.max(1, options.concurrency ?? 1));
+    }
+
+    /** Score of every step of one solution (one PRM input). */
+    async scoreSteps(question: string, steps: string[], meter: Meter): Promise<number[]> {
+        if (steps.length === 0) return [];
+        meter.prmCalls++;
+        meter.requests++;
+        return this.scorer.scoreSteps(question, steps);
+    }
+
+    /** Scores of every step of several solutions of one question, in order (`concurrency` at a time). */
+    async scoreMany(question: string, solutions: string[][], meter: Meter): Promise<number[][]> {
+        return Promise.all(solutions.map((steps) => this.limit(() => this.scoreSteps(question, steps, meter))));
+    }
+
+    /**
+     * The last-step score of each continuation of a shared step prefix: input j is
+     * `question + tagged(prefix…, lasts[j])`, the score read at the last tag. This is TVD's
+     * "response so far + candidate + step tag" (AdaptiveStep §3.3), one PRM input per candidate.
+     */
+    async scoreLast(question: string, prefix: string[], lasts: string[], meter: Meter): Promise<number[]> {
+        const rows = await this.scoreMany(
+            question,
+            lasts.map((last) => [...prefix, last]),
+            meter,
+        );
+        return rows.map((r) => r[r.length - 1]);
+    }
+
+    async close(): Promise<void> {
+        await this.scorer.close();
+    }
+}

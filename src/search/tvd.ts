@@ -1,0 +1,133 @@
+/**
+ * Token-level Value-guided Decoding (TVD; AdaptiveStep, arXiv 2502.13943 §3.3, released code
+ * Lux0926/ASPRM evaluation/{math,code}/TVD).
+ *
+ * Decode greedily. At a decision token — the greedy token's raw probability is below τ (released
+ * code: round(100·p) < 55 for math, < 28 for code; {@link SearchConfig.roundPercent}) — take the
+ * top-k tokens of that position's distribution (k = 8), score each as "response so far +
+ * candidate + step tag" with the PRM, keep the candidate with the highest score, and continue
+ * greedily from it.
+ *
+ * The PRM input is the question and the response cut into steps at every earlier decision token
+ * (the decision token ends its step, as AdaptiveStep's training data does), the candidate ending
+ * the last step; the candidate's score is the one read at the last tag.
+ *
+ * Round trips: the released code sends one policy request per generated token and one PRM request
+ * per candidate. Here one generate call runs up to the next decision token
+ * (`stopBelowConfidence`: native on the llama engine, chunk-and-cut on OpenAI servers); when the
+ * PRM keeps the greedy token, the rest of an engine's chunk is the greedy continuation and is used
+ * as is. The k candidates of a decision are scored concurrently (see ./prm.ts).
+ *
+ * `codeBlocksOnly` restricts interventions to fenced code blocks (the decision tokens outside
+ * them are still step ends and are traced as "tvd-skip"). End-of-sequence, special tokens and
+ * partial-character (byte) tokens are never candidates ({@link usableCandidate}); the greedy token
+ * always is.
+ */
+import type {GeneratedToken, GenerateRequest} from "../engines/types.ts";
+import {isFinishedSolution, requirePrm, result} from "./common.ts";
+import {Meter} from "./prm.ts";
+import {firstDecision} from "./step.ts";
+import {decisionCutoff, resolveConfig, type DecodeResult, type SearchContext, type SearchProblem, type TraceEvent} from "./types.ts";
+
+/** Whether the end of `text` lies inside a fenced code block (an odd number of ``` fences before it). */
+export function insideCodeBlock(text: string): boolean {
+    let fences = 0;
+    for (let at = text.indexOf("```"); at >= 0; at = text.indexOf("```", at + 3)) fences++;
+    return fences % 2 === 1;
+}
+
+/**
+ * Whether a candidate token can be appended as text: not end-of-sequence or another special token
+ * (empty text) and not a piece of a multi-byte character (U+FFFD: byte-fallback tokens decode to
+ * it alone, and a text prompt cannot carry the byte).
+ */
+export function usableCandidate(text: string): boolean {
+    return text !== "" && !text.includes("\uFFFD");
+}
+
+/**
+ * Whether one generate call may run to the token budget: engines stop at a decision token
+ * themselves (llama: natively; OpenAI: the engine cuts its chunk). An engine without it (a
+ * third-party Engine implementation) gets chunks of config.chunkTokens, cut here.
+ */
+function stopsBelowConfidence(ctx: SearchContext): boolean {
+    const how = (ctx.policy.capabilities as {stopBelowConfidence?: string} | undefined)?.stopBelowConfidence;
+    return how === "native" || how === "emulated";
+}
+
+export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<DecodeResult> {
+    const config = resolveConfig(ctx.config);
+    const prm = requirePrm(ctx, "tvd");
+    const meter = new Meter();
+    const cutoff = decisionCutoff(config);
+    const trace: TraceEvent[] = [];
+    const tokens: Array<Pick<GeneratedToken, "text" | "confidence">> = [];
+    const steps: string[] = [];
+    let text = "";
+    let cur = "";
+    let final = false;
+    const push = (t: Pick<GeneratedToken, "text" | "confidence">) => {
+        tokens.push(t);
+        text += t.text;
+        cur += t.text;
+    };
+    const nativeStop = stopsBelowConfidence(ctx);
+    outer: while (!final && tokens.length < config.maxTokens) {
+        const budget = config.maxTokens - tokens.length;
+        const request: GenerateRequest = {
+            prompt: problem.prompt + text,
+            n: 1,
+            temperature: 0,
+            maxTokens: nativeStop ? budget : Math.min(budget, config.chunkTokens),
+            stop: config.stop,
+            topLogprobs: config.topK,
+            stopBelowConfidence: cutoff,
+        };
+        const [s] = await ctx.policy.generate(request);
+        meter.requests++;
+        meter.tokens += s.tokens.length;
+        const ended = s.finishReason === "eos" || s.finishReason === "stop";
+        let pos = 0;
+        for (;;) {
+            const rel = firstDecision(s.tokens.slice(pos), cutoff);
+            if (rel < 0) {
+                for (const t of s.tokens.slice(pos)) push(t);
+                final = ended;
+                continue outer;
+            }
+            const j = pos + rel;
+            for (const t of s.tokens.slice(pos, j)) push(t);
+            const t = s.tokens[j];
+            const candidates = t.top.slice(0, config.topK).filter((c, k) => k === 0 || (usableCandidate(c.text) && c.prob >= config.minCandidateProb));
+            let chosen = 0;
+            let chosenToken: Pick<GeneratedToken, "text" | "confidence"> = {text: t.text, confidence: t.confidence};
+            if (config.codeBlocksOnly && !insideCodeBlock(text)) {
+                trace.push({type: "tvd-skip", position: tokens.length, greedy_prob: t.confidence});
+            } else if (candidates.length > 1) {
+                const scores = await prm.scoreLast(problem.question, steps, candidates.map((c) => cur + c.text), meter);
+                for (let c = 1; c < candidates.length; c++) if (scores[c] > scores[chosen] && scores[c] > scores[0] + config.scoreMargin) chosen = c;
+                trace.push({
+                    type: "tvd",
+                    position: tokens.length,
+                    offset: text.length,
+                    greedy_prob: t.confidence,
+                    candidates: candidates.map((c, k) => ({text: c.text, prob: c.prob, score: scores[k]})),
+                    chosen,
+                });
+                chosenToken = {text: candidates[chosen].text, confidence: candidates[chosen].prob};
+                // A greedy token missing from the top list (ties) is replaced by the best candidate.
+                if (candidates[chosen].text !== t.text) chosen = -1;
+            }
+            push(chosenToken);
+            steps.push(cur);
+            cur = "";
+            if (chosen === -1) continue outer; // the engine's continuation no longer applies
+            pos = j + 1;
+            if (pos >= s.tokens.length) {
+                final = ended;
+                continue outer;
+            }
+        }
+    }
+    return result("tvd", text, isFinishedSolution(text, !final), meter, trace, ctx, {response_tokens: tokens.map((t) => ({text: t.text, confidence: t.confidence}))});
+}

@@ -1,0 +1,213 @@
+/**
+ * Decoding with a PRM: the shared types and defaults of every search strategy.
+ *
+ * A strategy is a function `(problem, {policy, prm, config}) → DecodeResult`:
+ * - `policy`: an {@link Engine} that generates (llama in-process or an OpenAI-compatible server);
+ * - `prm`: a {@link SearchPrm}, the one score interface every PRM sits behind (./prm.ts);
+ * - `config`: {@link SearchConfig}, the strategy's knobs with defaults from the papers
+ *   ({@link DEFAULT_SEARCH_CONFIG}).
+ *
+ * Every strategy returns the same {@link DecodeResult} (one `stepwise decode` record) and a trace
+ * of what it did, so results of different strategies join on `id` and compare.
+ */
+import type {Engine, GeneratedToken} from "../engines/types.ts";
+import type {AnswerGrader} from "../eval/grader.ts";
+import type {Aggregation} from "../eval/bon/aggregate.ts";
+import type {SearchPrm} from "./prm.ts";
+
+/** One question to decode. */
+export interface SearchProblem {
+    /** Stable id (the data set's id). */
+    id: string;
+    /** The question, as the PRM sees it. */
+    question: string;
+    /** The exact policy prompt (question rendered through the template / chat template). */
+    prompt: string;
+    /** Gold answer text when known (a bare answer, or a whole solution such as GSM8K's `… #### N`). */
+    gold?: string;
+}
+
+/** Where a step ends: after a decision token (confidence < τ, AdaptiveStep) or at a delimiter string. */
+export type StepEnd = {kind: "adaptive"} | {kind: "delimiter"; text: string};
+
+export interface SearchConfig {
+    /** Most policy tokens per solution (the whole response). Default 256. */
+    maxTokens: number;
+    /** Stop strings that end a whole solution (not a step). Default none. */
+    stop: string[];
+    /**
+     * Decision threshold τ on the top-1 (greedy) or sampled token's raw probability. Default 0.55
+     * (the released TVD value for math; 0.28 for code), or τ from `stepwise threshold`.
+     */
+    tau: number;
+    /**
+     * Compare as the released TVD code does: round(100·p) < round(100·τ) (integer percents, so
+     * τ = 0.55 means p < 0.545). Default true; false compares p < τ exactly.
+     */
+    roundPercent: boolean;
+    /** TVD: candidate tokens scored at each decision token (top-k of the raw distribution). Default 8. */
+    topK: number;
+    /**
+     * TVD: candidates less likely than this are not scored (the greedy token always is). Default 0:
+     * all top-k, as the released code does.
+     */
+    minCandidateProb: number;
+    /**
+     * TVD: keep the greedy token unless another candidate's PRM score beats it by more than this
+     * margin. Default 0 (the released code takes the argmax).
+     */
+    scoreMargin: number;
+    /** TVD: only intervene inside fenced code blocks (```…```), as the released code domain does. Default false. */
+    codeBlocksOnly: boolean;
+    /** TVD with an engine without native `stopBelowConfidence`: tokens per generate call. Default 64. */
+    chunkTokens: number;
+    /** Samples (Best-of-N, weighted vote) or beams/expansions budget (beam search, DVTS). Default 8. */
+    n: number;
+    /** Beam search and DVTS: beam width M (search-and-learn's default 4). */
+    beamWidth: number;
+    /** Beam search and DVTS: most step iterations (search-and-learn's num_iterations, 40). */
+    maxSteps: number;
+    /** Where a step ends for beam search, DVTS and for splitting Best-of-N candidates into steps. Default adaptive. */
+    stepEnd: StepEnd;
+    /** Sampling temperature of the sampling strategies (search-and-learn's 0.8). */
+    temperature: number;
+    /** Nucleus mass of the sampling strategies. Default 1. */
+    topP: number;
+    /** Best-of-N ranking rule. Default mean (best on the lab, docs/lab-results.md). */
+    aggregation: Aggregation;
+    /** PRM-weighted vote weight rule. Default product (the Qwen paper's default). */
+    voteAggregation: Aggregation;
+    /** Let Best-of-N / vote / beam pick an unfinished candidate (no final answer). Default false. */
+    allowUnfinished: boolean;
+    /** Base seed; each problem derives its own from it and its id. Default 0. */
+    seed: number;
+}
+
+/** Defaults: TVD's released settings, search-and-learn's beam settings (see each field). */
+export const DEFAULT_SEARCH_CONFIG: Readonly<SearchConfig> = {
+    maxTokens: 256,
+    stop: [],
+    tau: 0.55,
+    roundPercent: true,
+    topK: 8,
+    minCandidateProb: 0,
+    scoreMargin: 0,
+    codeBlocksOnly: false,
+    chunkTokens: 64,
+    n: 8,
+    beamWidth: 4,
+    maxSteps: 40,
+    stepEnd: {kind: "adaptive"},
+    temperature: 0.8,
+    topP: 1,
+    aggregation: "mean",
+    voteAggregation: "product",
+    allowUnfinished: false,
+    seed: 0,
+};
+
+/** The released TVD thresholds per domain (AdaptiveStep code: 55 for math, 28 for code, in percent). */
+export const TVD_DOMAIN_TAU: Readonly<Record<"math" | "code", number>> = {math: 0.55, code: 0.28};
+
+/** What a strategy needs besides the problem. */
+export interface SearchContext {
+    policy: Engine;
+    /** Required by every strategy except greedy. */
+    prm?: SearchPrm;
+    config?: Partial<SearchConfig>;
+    /** Final-answer extraction and equivalence (default: the project's grader, src/grade). */
+    grader?: AnswerGrader;
+}
+
+/** One TVD intervention: a decision token and what the PRM made of its candidates. */
+export interface TvdIntervention {
+    type: "tvd";
+    /** Index in the final response's tokens where the chosen token sits. */
+    position: number;
+    /** Character offset of that token in the final text. */
+    offset: number;
+    /** Probability of the greedy (top-1) token. */
+    greedy_prob: number;
+    candidates: Array<{text: string; prob: number; score: number}>;
+    /** Index into candidates of the chosen one (0 = the greedy token). */
+    chosen: number;
+}
+
+/** One decision token TVD did not intervene at (codeBlocksOnly and outside a code block). */
+export interface TvdSkip {
+    type: "tvd-skip";
+    position: number;
+    greedy_prob: number;
+}
+
+/** One iteration of beam search / DVTS: the candidates scored and which survived. */
+export interface BeamIteration {
+    type: "beam";
+    iteration: number;
+    /** Subtree index (DVTS) or 0 (beam search). */
+    tree: number;
+    candidates: Array<{parent: number; step: string; score: number; done: boolean; kept: boolean}>;
+}
+
+/** Best-of-N / weighted vote: every sampled candidate with its score and answer. */
+export interface CandidateTrace {
+    type: "candidate";
+    index: number;
+    answer: string | null;
+    finished: boolean;
+    step_scores: number[];
+    score: number;
+    chosen: boolean;
+}
+
+export type TraceEvent = TvdIntervention | TvdSkip | BeamIteration | CandidateTrace;
+
+/** The result of one strategy on one problem (a `stepwise decode` record without id/correct). */
+export interface DecodeResult {
+    strategy: string;
+    /** The chosen response. */
+    text: string;
+    /** Its final answer (grader extraction), or null. */
+    answer: string | null;
+    /** Whether it has a final answer and did not run out of tokens. */
+    finished: boolean;
+    /** Policy tokens generated for this problem (all candidates, all beams, cut-off chunks included). */
+    tokens: number;
+    /** PRM inputs scored (one per candidate, solution or beam scored). */
+    prm_calls: number;
+    /** Engine calls: policy generate calls plus PRM scoring batches. */
+    requests: number;
+    trace: TraceEvent[];
+    /** Tokens of the chosen response (greedy and TVD only), for viewers. */
+    response_tokens?: Array<Pick<GeneratedToken, "text" | "confidence">>;
+}
+
+/** The strategies by name. */
+export const STRATEGIES = ["greedy", "tvd", "best-of-n", "weighted-vote", "beam", "dvts"] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+
+export type Strategy = (problem: SearchProblem, context: SearchContext) => Promise<DecodeResult>;
+
+/** Resolve a partial config against the defaults, validating ranges (StepwiseError-free: RangeError names the field). */
+export function resolveConfig(config: Partial<SearchConfig> = {}): SearchConfig {
+    const c: SearchConfig = {...DEFAULT_SEARCH_CONFIG, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined))};
+    const int = (name: keyof SearchConfig, min: number) => {
+        const v = c[name] as number;
+        if (!Number.isInteger(v) || v < min) throw new RangeError(`search config ${name} must be an integer ≥ ${min}, got ${v}`);
+    };
+    int("maxTokens", 1);
+    int("topK", 1);
+    int("chunkTokens", 1);
+    int("n", 1);
+    int("beamWidth", 1);
+    int("maxSteps", 1);
+    if (!(c.tau >= 0 && c.tau <= 1)) throw new RangeError(`search config tau must be in [0, 1], got ${c.tau}`);
+    if (!(c.temperature >= 0)) throw new RangeError(`search config temperature must be ≥ 0, got ${c.temperature}`);
+    if (c.stepEnd.kind === "delimiter" && c.stepEnd.text === "") throw new RangeError("search config stepEnd delimiter must not be empty");
+    return c;
+}
+
+/** The probability below which a token is a decision token, after the released code's percent rounding. */
+export function decisionCutoff(c: Pick<SearchConfig, "tau" | "roundPercent">): number {
+    return c.roundPercent ? (Math.round(100 * c.tau) - 0.5) / 100 : c.tau;
+}
