@@ -183,7 +183,7 @@ export function verifyCommand(): Command {
                 for (const r of await readJsonlAll(opts.data))
                     if (typeof r.id === "string" && typeof r.question === "string")
                         problems.set(r.id, {question: r.question, answer: typeof r.answer === "string" || typeof r.answer === "number" ? String(r.answer) : undefined, ops: typeof r.ops === "number" ? r.ops : undefined});
-            const writer = opts.out ? new JsonlWriter(opts.out, {truncate: true}) : null;
+            const writer = opts.out ? new JsonlWriter(opts.out, {truncate: true, inputs: [opts.samples, opts.data]}) : null;
             const byOps = new Map<number | "?", {n: number; correct: number; answer: number}>();
             const firstReasons = new Map<string, number>();
             let total = 0;
