@@ -33,3 +33,9 @@ export {resolveTagIds, chatmlInput, labelledTag, plainInput, taggedSteps} from "
 export {recoverText, EXPORT_FORMATS, type ExportOptions, type ExportFormat} from "./pipeline/export/index.ts";
 export {classifyTokens, registerCategoryScheme, categoryScheme, MATH_SCHEME, CODE_SCHEME, type CategoryScheme, type CategorySpan} from "./pipeline/stats/index.ts";
 export {greedy, tvd, bestOfN, weightedVoteDecode, beamSearch, dvts, decodeFile, SearchPrm, STRATEGY_FUNCTIONS, DEFAULT_SEARCH_CONFIG, TVD_DOMAIN_TAU, pairedDifference, summarizeDecode, type DecodeResult, type DecodeRecord, type DecodeSummary, type SearchConfig, type SearchContext, type SearchProblem, type TraceEvent, type StrategyName} from "./search/index.ts";
+export {judgeSolution, judgeSolutions, judgeFile, judgeInputFromRow, judgeMethod, summarizeVerdicts, judgeMessages, judgeUserMessage, parseVerdict, extractBoxes, majorityVote, type VerdictRecord, type JudgeInput, type JudgeSettings, type JudgeSummary, type ParsedVerdict, type ParseFailure, type Vote} from "./judge/index.ts";
+export {consensusFilter, consensusDecision, readVerdicts, judgeLabels, labTruthLabels, DISAGREEMENT_KINDS, type ConsensusSummary, type DisagreementKind} from "./filter/index.ts";
+export {judgeProcessSplits, NO_VERDICT} from "./eval/processbench/judge.ts";
+export {trainLabJudge, type LabJudgeTrainOptions} from "./lab/judge/train.ts";
+export {LAB_JUDGE_CHAT_TEMPLATE, renderLabJudgeChat, critiqueText} from "./lab/judge/template.ts";
+export {labProcessBench, labProcessBenchRow} from "./lab/judge/processbench.ts";
