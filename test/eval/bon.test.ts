@@ -7,7 +7,7 @@ import {aggregate} from "../../src/eval/bon/aggregate.ts";
 import {answerClasses} from "../../src/eval/bon/classes.ts";
 import {bestOfN} from "../../src/eval/bon/bon.ts";
 import {VoteScratch, majorityVote} from "../../src/eval/bon/majority.ts";
-import {FastRng} from "../../src/eval/bon/random.ts";
+import {FastRng} from "../../src/util/rng.ts";
 import {SubsetSampler, defaultSizes} from "../../src/eval/bon/subsets.ts";
 import {type BonQuestion, evaluateBon, meanWithCi, prepareQuestion} from "../../src/eval/bon/evaluate.ts";
 import {buildQuestions, readCandidates} from "../../src/eval/bon/load.ts";
