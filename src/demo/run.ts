@@ -12,7 +12,7 @@ import {evaluatePolicy, labPrompt, LAB_MAX_TOKENS, type PolicyEval} from "../lab
 import {JsonlWriter} from "../io/jsonl.ts";
 import {renderChart, histogramSpec} from "../report/plot.ts";
 import {escapeHtml, htmlPage, tokensHtml} from "../report/html.ts";
-import {sampleId, type SampleRecord, type StepsRecord} from "../pipeline/records.ts";
+import {recordTokens, sampleId, type SampleRecord, type StepsRecord} from "../pipeline/records.ts";
 import {plotThreshold, thresholdFromFile} from "../pipeline/threshold.ts";
 import {parseStrategy, splitFile} from "../pipeline/split/index.ts";
 import {computeStats, statsMarkdown} from "../pipeline/stats/index.ts";
@@ -106,7 +106,7 @@ async function demoWithEngine(
                 question: r.problem.question,
                 prompt: labPrompt(r.problem),
                 text: s.text,
-                tokens: s.tokens,
+                tokens: recordTokens(s.tokens),
                 finish_reason: s.finishReason,
                 gold: r.problem.answer,
                 engine: `llama:${policy}`,
