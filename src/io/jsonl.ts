@@ -5,7 +5,7 @@
  * writes it in parts) so that a killed run leaves only whole lines behind, except possibly a torn
  * last line (kill -9, full disk), which {@link readJsonlTolerant} drops and reports.
  */
-import {createReadStream, existsSync, openSync, closeSync, writeSync, fsyncSync, readFileSync, truncateSync, statSync} from "node:fs";
+import {createReadStream, existsSync, openSync, closeSync, writeSync, fsyncSync, readFileSync, truncateSync} from "node:fs";
 import {StepwiseError, fsError} from "../util/errors.ts";
 import {checkInputFile, decodeUtf8, stripBom} from "./text.ts";
 
@@ -168,8 +168,4 @@ export class JsonlWriter {
             this.fd = -1;
         }
     }
-}
-
-export function fileSize(file: string): number {
-    return existsSync(file) ? statSync(file).size : 0;
 }
