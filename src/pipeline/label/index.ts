@@ -218,7 +218,8 @@ export async function labelFile(o: LabelFileOptions): Promise<LabelSummary> {
         const eng = engine;
         const fresh: LabelledRecord[] = [];
         const before = inputs.length - todo.length;
-        const run = await stage.runOrdered(todo, (r) => labelSample(r.record, {...o, engine: eng, verify}), {
+        const rolloutEngine = o.engineSpec ?? `${eng.info.kind}:${eng.info.model}`;
+        const run = await stage.runOrdered(todo, async (r) => ({...(await labelSample(r.record, {...o, engine: eng, verify})), rollout_engine: rolloutEngine}), {
             concurrency: o.concurrency ?? 2,
             where: (r) => `${o.input}:${r.line} id ${JSON.stringify(r.record.id)}`,
             skipTooLong: o.skipTooLong,
