@@ -26,9 +26,8 @@ import {labelSample, summarizeLabels, type LabelledRecord, type LabelSummary} fr
 import {labTruth, labVerifier} from "../lab/verifier.ts";
 import {trainPrm} from "../prm/train.ts";
 import {createScorer} from "../prm/index.ts";
-import {evaluateLabPrm, type LabPrmEval} from "../lab/eval/prm.ts";
-import {writeBonReport} from "../eval/bon/report.ts";
-import {writeAnalyzeReport} from "../eval/analyze/report.ts";
+import type {LabPrmEval} from "../lab/eval/prm.ts";
+import {defaultPolicyPath, defaultPrmPath, reportLabPrm} from "../lab/eval/run.ts";
 import {decodeFile, pairedDifference, SearchPrm, type DecodeRecord, type DecodeSummary, type StrategyName} from "../search/index.ts";
 import {ViewStore, exportViewer} from "../view/index.ts";
 import {writeDemoReports, type DemoReport, type DemoFigures} from "./report.ts";
@@ -74,13 +73,7 @@ export interface DemoResult {
     report: DemoReport;
 }
 
-export function defaultPolicyPath(): string {
-    return resolve(new URL("../../models/lab-policy.gguf", import.meta.url).pathname);
-}
-
-export function defaultPrmPath(): string {
-    return resolve(new URL("../../models/lab-prm.gguf", import.meta.url).pathname);
-}
+export {defaultPolicyPath, defaultPrmPath} from "../lab/eval/run.ts";
 
 /** The demo's stages, in order (the names progress lines and `report.stages` use). */
 export const DEMO_STAGES = ["problems", "sample", "threshold", "split", "label", "prm", "decode", "report"] as const;
@@ -224,16 +217,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
                     prmPath = join(out, "demo-prm.gguf");
                     await trainPrm({data: [join(out, "labels-adaptive.jsonl")], out: prmPath, init: policy, minutes: o.trainPrmMinutes, quiet: true});
                 }
-                const scorer = await createScorer(`llama:${prmPath}`);
-                let prmEval: LabPrmEval;
-                try {
-                    const samples = await readJsonlAll<SampleRecord>(samplesPath);
-                    prmEval = await evaluateLabPrm({samples, scorer, tau: th.tau, greedyAccuracy: ev.greedy_accuracy, seed, onProgress: progress("prm scoring")});
-                } finally {
-                    await scorer.close();
-                }
-                await writeBonReport(prmEval.bon, join(out, "bon"));
-                await writeAnalyzeReport(prmEval.analyses, join(out, "analyze"), {prm: prmPath});
+                const samples = await readJsonlAll<SampleRecord>(samplesPath);
+                const prmEval = await reportLabPrm({samples, prm: `llama:${prmPath}`, tau: th.tau, greedyAccuracy: ev.greedy_accuracy, seed, out, onProgress: progress("prm scoring")});
                 await writeScored(stepFiles.adaptive, prmEval, join(out, "scored-adaptive.jsonl"));
                 return {path: prmPath, eval: prmEval};
             });
