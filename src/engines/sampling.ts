@@ -36,6 +36,8 @@ export interface SampleParams {
     temperature: number;
     topK: number;
     topP: number;
+    /** Min-p (0 = off), applied after temperature and before top-p, as vLLM's sampler does. */
+    minP?: number;
 }
 
 /**
@@ -45,7 +47,7 @@ export interface SampleParams {
 export function sampleIndex(dist: RawDistribution, params: SampleParams, rng: {next(): number}): number {
     const n = dist.ids.length;
     if (params.temperature <= 0 || n === 1) return 0;
-    const k = params.topK > 0 ? Math.min(params.topK, n) : n;
+    let k = params.topK > 0 ? Math.min(params.topK, n) : n;
     const max = dist.logits[0];
     const weights = new Float64Array(k);
     let sum = 0;
@@ -55,6 +57,17 @@ export function sampleIndex(dist: RawDistribution, params: SampleParams, rng: {n
         sum += w;
     }
     let keep = k;
+    if (params.minP !== undefined && params.minP > 0) {
+        // weights[0] is the largest: keep the sorted prefix with weight ≥ minP · max.
+        let m = 1;
+        while (m < k && weights[m] >= params.minP * weights[0]) m++;
+        if (m < k) {
+            keep = m;
+            sum = 0;
+            for (let i = 0; i < keep; i++) sum += weights[i];
+            k = keep;
+        }
+    }
     if (params.topP > 0 && params.topP < 1) {
         let cum = 0;
         for (let i = 0; i < k; i++) {

@@ -64,6 +64,8 @@ export interface SamplingOptions {
     topK?: number;
     /** Nucleus sampling mass; 1 or undefined = no limit. */
     topP?: number;
+    /** Min-p: keep tokens whose (temperature-scaled) probability is at least minP × the top one's; 0 or undefined = off (vLLM's min_p). */
+    minP?: number;
     /** Seed: the same prompt, options and seed give the same samples on the llama engine. */
     seed?: number;
     /** Stop strings: generation ends before the first occurrence of any of them. */

@@ -286,25 +286,55 @@ export function viewerClient(mode: ViewerMode): void {
         );
     }
 
+    /** A decode record (src/search): the response, TVD interventions, beam iterations or scored candidates. */
     function decodePanel(d: Json): HTMLElement {
         const panel = h("section", {class: "decode"}, h("h3", {}, `Decoding: ${d.strategy} (${d.file})`));
-        const facts = [`answer ${JSON.stringify(d.answer ?? null)}`, d.correct !== undefined ? `correct ${d.correct}` : "", d.tokens !== undefined ? `${d.tokens} policy tokens` : "", d.prm_calls !== undefined ? `${d.prm_calls} PRM calls` : "", d.requests !== undefined ? `${d.requests} requests` : ""].filter(Boolean);
+        const facts = [`answer ${JSON.stringify(d.answer ?? null)}`, d.correct !== undefined ? (d.correct ? "right" : "wrong") : "", d.tokens !== undefined ? `${d.tokens} policy tokens` : "", d.prm_calls !== undefined ? `${d.prm_calls} PRM calls` : "", d.requests !== undefined ? `${d.requests} requests` : ""].filter(Boolean);
         panel.appendChild(h("p", {}, facts.join(" · ")));
-        panel.appendChild(h("pre", {class: "text"}, d.text));
-        const interventions = d.trace.filter((t: Json) => t && Array.isArray(t.candidates));
-        if (interventions.length) {
-            panel.appendChild(h("h4", {}, `${interventions.length} intervention${interventions.length === 1 ? "" : "s"} (the PRM chose among the policy's top candidates where it hesitated)`));
-            for (const t of interventions) {
+        const tvd = d.trace.filter((t: Json) => t && Array.isArray(t.candidates) && (t.type === "tvd" || t.type === undefined));
+        const at = new Map<number, Json>(tvd.map((t: Json) => [t.position, t]));
+        if (Array.isArray(d.response_tokens) && d.response_tokens.length) {
+            const box = h("div", {class: "tokens"});
+            d.response_tokens.forEach((t: Json, i: number) => {
+                const iv = at.get(i);
+                const title = iv ? `PRM chose this among ${iv.candidates.length} candidates (greedy p = ${fmt(iv.greedy_prob)})` : `p = ${fmt(t.confidence, 4)}`;
+                box.appendChild(h("span", {class: iv ? "tok intervened" : "tok", style: `background:${confColor(t.confidence)}`, title}, visible(t.text)));
+            });
+            panel.appendChild(box);
+            panel.appendChild(h("p", {class: "small"}, "Boxed tokens: where the PRM chose among the policy's candidates."));
+        } else panel.appendChild(h("pre", {class: "text"}, d.text));
+        if (tvd.length) {
+            panel.appendChild(h("h4", {}, `${tvd.length} intervention${tvd.length === 1 ? "" : "s"}: the PRM scored the policy's top candidates where the greedy token's probability was below τ`));
+            for (const t of tvd) {
                 const table = h("table", {class: "cands"}, h("tr", {}, h("th", {class: "left"}, "candidate"), h("th", {}, "policy p"), h("th", {}, "PRM score")));
-                for (const c of t.candidates) {
+                t.candidates.forEach((c: Json, ci: number) => {
                     const text = c.text ?? c.token ?? "";
-                    const chosen = (t.chosen !== undefined && (t.chosen === text || t.chosen === c.id || t.chosen === t.candidates.indexOf(c))) || c.chosen === true;
-                    table.appendChild(h("tr", {class: chosen ? "chosen" : ""}, h("td", {class: "left"}, h("code", {}, JSON.stringify(text)), chosen ? " ← chosen" : ""), h("td", {}, fmt(c.prob ?? c.p ?? c.confidence)), h("td", {style: `background:${scoreColor(c.score ?? c.prm)}`}, fmt(c.score ?? c.prm))));
-                }
-                const where = t.position !== undefined ? `at token ${t.position}` : t.token_index !== undefined ? `at token ${t.token_index}` : "";
-                panel.appendChild(h("div", {class: "intervention"}, h("div", {class: "small"}, where, t.prefix !== undefined ? ` after …${JSON.stringify(String(t.prefix).slice(-40))}` : ""), table));
+                    const chosen = t.chosen === ci || t.chosen === text || c.chosen === true;
+                    table.appendChild(h("tr", {class: chosen ? "chosen" : ""}, h("td", {class: "left"}, h("code", {}, JSON.stringify(text)), chosen ? " ← chosen" : ci === 0 ? " (greedy)" : ""), h("td", {}, fmt(c.prob ?? c.p)), h("td", {style: `background:${scoreColor(c.score)}`}, fmt(c.score))));
+                });
+                const where = t.position !== undefined ? `token ${t.position}` : "";
+                const context = Array.isArray(d.response_tokens) && t.position !== undefined ? d.response_tokens.slice(Math.max(0, t.position - 12), t.position).map((x: Json) => x.text).join("") : "";
+                panel.appendChild(h("div", {class: "intervention"}, h("div", {class: "small"}, where, context ? ` after …${JSON.stringify(context)}` : ""), table));
             }
-        } else if (d.trace.length) panel.appendChild(h("details", {}, h("summary", {}, `trace (${d.trace.length})`), h("pre", {}, JSON.stringify(d.trace, null, 2))));
+        }
+        const beams = d.trace.filter((t: Json) => t && t.type === "beam");
+        if (beams.length) {
+            const det = h("details", {}, h("summary", {}, `${beams.length} search iterations (steps scored, kept ones marked)`));
+            for (const b of beams) {
+                const table = h("table", {class: "cands"}, h("tr", {}, h("th", {}, "parent"), h("th", {class: "left"}, "step"), h("th", {}, "score"), h("th", {}, "kept")));
+                for (const c of b.candidates) table.appendChild(h("tr", {class: c.kept ? "chosen" : ""}, h("td", {}, c.parent), h("td", {class: "left steptext"}, visible(String(c.step))), h("td", {style: `background:${scoreColor(c.score)}`}, fmt(c.score)), h("td", {}, c.kept ? "✓" : c.done ? "done" : "")));
+                det.appendChild(h("div", {}, h("div", {class: "small"}, `iteration ${b.iteration}${b.tree ? `, subtree ${b.tree}` : ""}`), table));
+            }
+            panel.appendChild(det);
+        }
+        const cands = d.trace.filter((t: Json) => t && t.type === "candidate");
+        if (cands.length) {
+            const table = h("table", {class: "cands"}, h("tr", {}, h("th", {}, "#"), h("th", {}, "answer"), h("th", {}, "finished"), h("th", {}, "score"), h("th", {class: "left"}, "step scores")));
+            for (const c of cands) table.appendChild(h("tr", {class: c.chosen ? "chosen" : ""}, h("td", {}, c.index), h("td", {}, c.answer ?? "(none)"), h("td", {}, c.finished ? "yes" : "no"), h("td", {style: `background:${scoreColor(c.score)}`}, fmt(c.score)), h("td", {class: "left"}, (c.step_scores ?? []).map((x: number) => fmt(x, 2)).join(" "))));
+            panel.appendChild(h("h4", {}, `${cands.length} candidates (chosen highlighted)`));
+            panel.appendChild(table);
+        }
+        if (!tvd.length && !beams.length && !cands.length && d.trace.length) panel.appendChild(h("details", {}, h("summary", {}, `trace (${d.trace.length})`), h("pre", {}, JSON.stringify(d.trace, null, 2))));
         return panel;
     }
 

@@ -57,6 +57,7 @@ export interface ViewDecode {
     prm_calls?: unknown;
     requests?: unknown;
     trace: unknown[];
+    response_tokens?: unknown;
 }
 
 export interface EntryView {
@@ -169,6 +170,7 @@ export function entryView(store: ViewStore, key: string): EntryView | undefined 
                 prm_calls: r.prm_calls,
                 requests: r.requests,
                 trace: Array.isArray(r.trace) ? r.trace : [],
+                response_tokens: r.response_tokens,
             });
         const shown = {...r};
         if (Array.isArray(shown.tokens) && kinds.includes("sample")) shown.tokens = `(${(r.tokens as unknown[]).length} tokens, shown above)`;

@@ -25,7 +25,7 @@ aside{border-right:1px solid #ddd;display:flex;flex-direction:column;min-height:
 .badge.ok{background:#d9f2dc;border-color:#8ccf95}.badge.bad{background:#fbdcd8;border-color:#e59a91}
 .question{white-space:pre-wrap;background:#fff;border:1px solid #e3e3e3;padding:.5em;border-radius:4px}
 .tokens{font-family:ui-monospace,monospace;white-space:pre-wrap;line-height:1.8;background:#fff;border:1px solid #e3e3e3;padding:.5em;border-radius:4px}
-.tok{border-radius:2px}.tok.decision{outline:2px solid #c0392b;outline-offset:-1px}
+.tok{border-radius:2px}.tok.decision{outline:2px solid #c0392b;outline-offset:-1px}.tok.intervened{outline:2px solid #1f5fbf;outline-offset:0}
 .boundary{color:#c0392b;font-weight:bold;margin:0 .1em}
 .controls{margin:.3em 0;font-size:.9em;display:flex;gap:.4em;align-items:center;flex-wrap:wrap}
 .controls input[type=range]{width:260px}

@@ -192,7 +192,7 @@ export class ViewStore {
         if (truth && num(truth.first_error) !== undefined) s.gold_first_error = num(truth.first_error);
         if (num(r.first_error_step) !== undefined) s.gold_first_error ??= num(r.first_error_step);
         if (kinds.includes("decode")) {
-            if (Array.isArray(r.trace)) s.interventions = r.trace.length;
+            if (Array.isArray(r.trace)) s.interventions = (r.trace as Array<{type?: unknown; candidates?: unknown}>).filter((t) => t && (t.type === "tvd" || (t.type === undefined && Array.isArray(t.candidates)))).length;
             if (!s.question_id && typeof r.id === "string") s.question_id = r.id;
         }
     }

@@ -97,3 +97,94 @@ test("bad requests get 4xx with the field named", async () => {
     const c = await fetch(server.url + "/v1/completions", {method: "POST", body: "{not json"});
     assert.equal(c.status, 400);
 });
+
+test("hardening: bad ids, empty prompts, oversized batches and inputs get OpenAI error objects, and the server lives on", async () => {
+    const vocab = engine.info.vocabSize!;
+    for (const tokens of [[vocab], [-1], [1e20], [1.5]]) {
+        const r = await post("/detokenize", {tokens});
+        assert.equal(r.status, 400, JSON.stringify(tokens));
+        assert.equal(typeof r.json.error.message, "string");
+        assert.ok("param" in r.json.error);
+    }
+    for (const p of ["", [], [[]], [""]]) {
+        const r = await post("/v1/completions", {prompt: p, max_tokens: 2});
+        assert.equal(r.status, 400, JSON.stringify(p));
+        assert.equal(r.json.error.param?.split(".")[0], "prompt");
+    }
+    const r1 = await post("/v1/completions", {prompt: [prompt, prompt, prompt], n: 100, max_tokens: 1});
+    assert.equal(r1.status, 400);
+    assert.match(r1.json.error.message, /300 choices; at most 256/);
+    assert.equal((await post("/v1/completions", {prompt: [99999], max_tokens: 1})).status, 400);
+    // A pooling input longer than the context is refused before any work.
+    const long = "1+1=2<|step|>".repeat(2000);
+    const t0 = Date.now();
+    const r2 = await post("/pooling", {input: long});
+    assert.equal(r2.status, 400);
+    assert.match(r2.json.error.message, /maximum context length/);
+    assert.ok(Date.now() - t0 < 30_000);
+    const r3 = await fetch(server.url + "/pooling", {method: "POST", headers: {"content-type": "application/json"}, body: JSON.stringify({input: "x".repeat(9 * 1024 * 1024)})});
+    assert.equal(r3.status, 413);
+    assert.equal(((await r3.json()) as any).error.code, 413);
+    const r4 = await fetch(server.url + "/v2/nothing");
+    assert.equal(r4.status, 404);
+    assert.equal(((await r4.json()) as any).error.code, 404);
+    for (const [field, value] of [["repetition_penalty", 1.1], ["presence_penalty", 0.5], ["logit_bias", {"5": 10}], ["min_tokens", 3], ["ignore_eos", true]] as const) {
+        const r = await post("/v1/completions", {prompt, max_tokens: 2, [field]: value});
+        assert.equal(r.status, 400, field);
+        assert.equal(r.json.error.param, field);
+    }
+    // neutral values are accepted (clients that send every field explicitly)
+    assert.equal((await post("/v1/completions", {prompt, max_tokens: 2, repetition_penalty: 1, frequency_penalty: 0, presence_penalty: 0, min_p: 0, top_k: -1, logit_bias: {}, min_tokens: 0, ignore_eos: false})).status, 200);
+    assert.equal((await fetch(server.url + "/health")).status, 200);
+});
+
+test("a client that hangs up stops its generation", async () => {
+    const before = engine.stats().generatedTokens;
+    const controller = new AbortController();
+    const pending = fetch(server.url + "/v1/completions", {
+        method: "POST",
+        headers: {"content-type": "application/json"},
+        body: JSON.stringify({prompt, n: 8, max_tokens: 230, temperature: 1, seed: 1}),
+        signal: controller.signal,
+    }).catch(() => "aborted");
+    while (engine.stats().generatedTokens === before) await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    assert.equal(await pending, "aborted");
+    // The next request is served, and the abandoned one stopped well short of its 8 × 230 tokens.
+    assert.equal((await post("/v1/completions", {prompt, max_tokens: 2})).status, 200);
+    const spent = engine.stats().generatedTokens - before;
+    assert.ok(spent < 8 * 230, `${spent} tokens generated for a request whose client left`);
+});
+
+test("load: 300 concurrent requests on loopback, none fails", async () => {
+    const results = await Promise.all(
+        Array.from({length: 300}, (_, i) =>
+            fetch(server.url + (i % 3 === 2 ? "/tokenize" : "/v1/completions"), {
+                method: "POST",
+                headers: {"content-type": "application/json"},
+                body: JSON.stringify(i % 3 === 2 ? {prompt: `${i} + ${i}`} : {prompt: `${i} + 1 =`, max_tokens: 2, seed: i, logprobs: 1}),
+            }).then((r) => r.status),
+        ),
+    );
+    assert.deepEqual([...new Set(results)], [200]);
+});
+
+test("non-neutral server defaults leak into requests that omit fields, never into the OpenAI engine's", async () => {
+    const {OpenAIEngine} = await import("../../src/engines/openai/engine.ts");
+    const skewed = await startServer({engine, port: 0, modelName: "tiny", samplingDefaults: {top_k: 1, top_p: 0.5, min_p: 0.3}});
+    try {
+        // A bare request gets the server's defaults: top_k 1 makes T=5 greedy.
+        const bare = await fetch(skewed.url + "/v1/completions", {method: "POST", headers: {"content-type": "application/json"}, body: JSON.stringify({prompt, max_tokens: 12, temperature: 5, seed: 3, logprobs: 1})});
+        const c = ((await bare.json()) as any).choices[0].logprobs;
+        c.tokens.forEach((t: string, j: number) => assert.equal(Object.entries(c.top_logprobs[j] as Record<string, number>).sort((a, b) => b[1] - a[1])[0][0], t));
+        // The OpenAI engine sends every field: its samples are the in-process ones.
+        const openai = new OpenAIEngine({baseUrls: [skewed.url + "/v1"], model: "tiny"});
+        const req = {prompt, n: 3, seed: 5, temperature: 1.5, maxTokens: 12, topLogprobs: 1};
+        const got = await openai.generate(req);
+        const want = await engine.generate(req);
+        assert.deepEqual(got.map((s) => s.text), want.map((s) => s.text));
+        assert.ok(got.some((s) => s.tokens.some((t) => t.text !== t.top[0].text)), "unrestricted sampling leaves the top token");
+    } finally {
+        await skewed.close();
+    }
+});

@@ -2,7 +2,9 @@
 import type {Command} from "commander";
 import {createEngine} from "../../engines/spec.ts";
 import {StepwiseError, type Engine} from "../../engines/types.ts";
-import {intOption} from "../options.ts";
+import {hostOption, intOption} from "../options.ts";
+import {checkCanListen} from "../../io/listen.ts";
+import {checkGgufHeader} from "../../gguf/reader.ts";
 
 export function register(program: Command): void {
     program
@@ -13,13 +15,14 @@ export function register(program: Command): void {
         .option("--prm <file>", "serve a tag PRM: enables /pooling and /v1/embeddings (STEP pooling)")
         .option("--step-tag <text>", "step tag text for --prm (default: the file's stepwise.step_tag)")
         .option("--returned-tokens <a,b>", "label tokens returned at each tag, positive first (default: the file's stepwise good/bad tokens)")
-        .option("--host <host>", "address to bind (only loopback unless you say otherwise)", "127.0.0.1")
+        .option("--host <host>", "address to bind (only loopback unless you say otherwise)", hostOption, "127.0.0.1")
         .option("--port <port>", "port (0 = any free port)", intOption(0, 65535), 8000)
         .option("--name <name>", "model name reported in /v1/models (default: file name)")
         .option("--sequences <n>", "parallel sequences (samples decoded in one batch)", intOption(1, 256), 8)
         .option("--context-size <n>", "context size per sequence", intOption(16))
         .option("--threads <n>", "CPU threads", intOption(1), 1)
         .option("--gpu <backend>", "GPU offload: false (CPU, exact probabilities), auto, cuda, vulkan or metal", "false")
+        .option("--default-sampling <k=v,...>", "sampling defaults for fields a request leaves out, as vLLM's generation config (e.g. top_p=0.95,top_k=40); default: neutral")
         .option("--log", "log one line per request")
         .addHelpText(
             "after",
@@ -33,6 +36,8 @@ Examples:
         .action(async (positional: string | undefined, o) => {
             const file = o.prm ?? o.model ?? positional;
             if (!file) throw new StepwiseError("serve: name a GGUF model (stepwise serve MODEL.gguf, --model or --prm)");
+            checkGgufHeader(file);
+            await checkCanListen(o.host, o.port);
             const {startServer} = await import("../../serve/server.ts");
             const params = new URLSearchParams({sequences: String(o.sequences), threads: String(o.threads), gpu: String(o.gpu)});
             if (o.contextSize !== undefined) params.set("contextSize", String(o.contextSize));
@@ -45,6 +50,7 @@ Examples:
                 port: o.port,
                 modelName: o.name,
                 pooling,
+                samplingDefaults: o.defaultSampling ? parseDefaults(o.defaultSampling) : undefined,
                 onRequest: o.log ? (line) => console.error(line) : undefined,
             });
             console.error(`stepwise serve: ${file} at ${server.url}/v1 (Ctrl-C to stop)`);
@@ -71,4 +77,16 @@ async function resolvePooling(engine: Engine, file: string, stepTag?: string, re
         return ids[0];
     };
     return {stepTagId: await single(tag, "step tag"), returnedTokenIds: [await single(labels[0], "label token"), await single(labels[1], "label token")]};
+}
+
+/** "top_p=0.95,top_k=40" → {top_p: 0.95, top_k: 40}. */
+function parseDefaults(text: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const part of text.split(",")) {
+        const [key, value] = part.split("=");
+        const v = Number(value);
+        if (!key || value === undefined || !Number.isFinite(v)) throw new StepwiseError(`--default-sampling: "${part}" is not FIELD=NUMBER`);
+        out[key.trim()] = v;
+    }
+    return out;
 }

@@ -183,14 +183,14 @@ export class LlamaEngine implements Engine {
         return contextText.toString();
     }
 
-    /** In-process sampling uses temperature, top-k and top-p only (no min-p, no penalties): all listed, neutral when unset. */
+    /** In-process sampling uses temperature, top-k, top-p and min-p (no penalties): all listed, neutral when unset. */
     samplingRecord(o: SamplingOptions): Record<string, unknown> {
         return {
             temperature: o.temperature ?? 1,
             max_tokens: o.maxTokens ?? DEFAULT_MAX_TOKENS,
             top_p: o.topP ?? 1,
             top_k: o.topK !== undefined && o.topK > 0 ? o.topK : -1,
-            min_p: 0,
+            min_p: o.minP ?? 0,
             repetition_penalty: 1,
             frequency_penalty: 0,
             presence_penalty: 0,
@@ -216,7 +216,8 @@ export class LlamaEngine implements Engine {
         if (room < 1) throw new StepwiseError(`generate: the prompt (${prompt.length} tokens) fills the per-sequence context (${prompt.length + room} tokens)`);
         // Samples that would run past the context end there, with finishReason "length".
         const maxTokens = Math.min(request.maxTokens ?? DEFAULT_MAX_TOKENS, room);
-        const params: SampleParams = {temperature: request.temperature ?? 1, topK: request.topK ?? 0, topP: request.topP ?? 1};
+        const params: SampleParams = {temperature: request.temperature ?? 1, topK: request.topK ?? 0, topP: request.topP ?? 1, minP: request.minP ?? 0};
+        if (!(params.minP! >= 0 && params.minP! <= 1)) throw new StepwiseError(`generate: minP must be in [0, 1], got ${request.minP}`);
         const topLogprobs = Math.max(0, Math.min(this.capabilities.maxTopLogprobs, request.topLogprobs ?? DEFAULT_TOP_LOGPROBS));
         const baseSeed = request.seed ?? randomInt(2 ** 31);
         const tau = request.stopBelowConfidence;

@@ -343,6 +343,10 @@ export class OpenAIEngine implements Engine {
         if (d.topKOff !== undefined) body.top_k = o.topK !== undefined && o.topK > 0 ? o.topK : d.topKOff;
         else if (o.topK !== undefined && o.topK > 0) throw new StepwiseError(`top-k sampling is not part of the "${this.dialect}" dialect; use dialect=vllm or dialect=llama.cpp`);
         Object.assign(body, d.neutral);
+        if (o.minP !== undefined && o.minP > 0) {
+            if (!("min_p" in d.neutral)) throw new StepwiseError(`min-p sampling is not part of the "${this.dialect}" dialect`);
+            body.min_p = o.minP;
+        }
         body.stop = o.stop ?? [];
         return body;
     }

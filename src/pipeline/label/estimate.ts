@@ -50,7 +50,7 @@ export async function estimateStep(
         for (const r of samples) {
             out.n++;
             out.generatedTokens += r.tokens.length;
-            if (verify({question: input.question, gold: input.gold, solution: input.prefix + r.text})) out.correct++;
+            if (await verify({question: input.question, gold: input.gold, solution: input.prefix + r.text})) out.correct++;
         }
         if (s.earlyStop && out.correct >= s.minCorrect) break;
     }
