@@ -18,7 +18,7 @@ import {StepwiseError} from "../../engines/types.ts";
 import {JsonlWriter, readJsonl, readJsonlTolerant} from "../../io/jsonl.ts";
 import {deriveSeed, hashString} from "../../util/rng.ts";
 import type {LabelRecord, StepsRecord} from "../records.ts";
-import {estimateStep, type RolloutSettings, type StepEstimate} from "./estimate.ts";
+import {estimateStep, type RolloutSettings, type StepEstimate, type TruncatedPolicy} from "./estimate.ts";
 import {binarySearch, hybridSearch, linearSearch, type SearchMode} from "./strategies.ts";
 import {makeVerifier, type StepTruthFn, type Verifier, type VerifierName} from "./verifiers.ts";
 import {compareWithTruth, type StepTruth, type TruthAgreement} from "./truth.ts";
@@ -41,6 +41,11 @@ export interface LabelSettings {
     temperature?: number;
     maxTokens?: number;
     seed?: number;
+    /**
+     * How rollouts that hit maxTokens before an answer count: "fail" (default, as in the
+     * Math-Shepherd / Qwen recipes) or "skip" (left out of the estimate). See estimate.ts.
+     */
+    truncated?: TruncatedPolicy;
 }
 
 export type LabelledRecord = LabelRecord & {truth?: StepTruth};
@@ -64,6 +69,7 @@ function resolved(s: LabelSettings): Required<Omit<LabelSettings, "chunk">> & {c
         temperature: s.temperature ?? 1,
         maxTokens: s.maxTokens ?? 256,
         seed: s.seed ?? 0,
+        truncated: s.truncated ?? "fail",
     };
 }
 
@@ -79,13 +85,14 @@ export function methodString(s: LabelSettings): string {
         r.search,
         ...(r.search === "linear" && r.stopAfterNegative ? ["stop-after-negative"] : []),
         ...(r.earlyStop ? [`early-stop/${r.chunk}`] : []),
+        ...(r.truncated === "skip" ? ["truncated=skip"] : []),
     ].join(",");
 }
 
 /** Label one split sample. */
-export async function labelSample(record: StepsRecord, o: LabelOptions & {verify: Verifier}): Promise<LabelledRecord> {
+export async function labelSample(record: StepsRecord, o: LabelOptions & {verify: Verifier; signal?: AbortSignal}): Promise<LabelledRecord> {
     const s = resolved(o);
-    const settings: RolloutSettings = {k: s.k, minCorrect: s.minCorrect, earlyStop: s.earlyStop, chunk: s.chunk, temperature: s.temperature, maxTokens: s.maxTokens};
+    const settings: RolloutSettings = {k: s.k, minCorrect: s.minCorrect, earlyStop: s.earlyStop, chunk: s.chunk, temperature: s.temperature, maxTokens: s.maxTokens, truncated: s.truncated};
     const base = deriveSeed(s.seed, hashString(record.id));
     const cost = {rollouts: 0, generated_tokens: 0, prefix_evaluations: 0};
     const cache = new Map<number, StepEstimate>();
@@ -95,10 +102,10 @@ export async function labelSample(record: StepsRecord, o: LabelOptions & {verify
         const e = await estimateStep(
             o.engine,
             o.verify,
-            {prompt: record.prompt, prefix: record.text.slice(0, record.steps[i].end), question: record.question, gold: record.gold, seed: deriveSeed(base, i)},
+            {prompt: record.prompt, prefix: record.text.slice(0, record.steps[i].end), question: record.question, gold: record.gold, seed: deriveSeed(base, i), signal: o.signal},
             settings,
         );
-        cost.rollouts += e.n;
+        cost.rollouts += e.drawn;
         cost.generated_tokens += e.generatedTokens;
         cost.prefix_evaluations += e.requests;
         cache.set(i, e);
@@ -149,8 +156,14 @@ export interface LabelSummary {
     positive_steps: number;
     negative_steps: number;
     unlabelled_steps: number;
+    /** Rollouts that hit max tokens before an answer, and their share of all rollouts drawn. */
+    truncated_rollouts: number;
+    truncated_share: number;
     truth?: TruthAgreement;
 }
+
+/** Share of truncated rollouts above which `stepwise label` warns. */
+export const TRUNCATED_WARN_SHARE = 0.02;
 
 export function summarizeLabels(records: LabelledRecord[], written = records.length, skipped = 0): LabelSummary {
     const sum = (f: (r: LabelledRecord) => number) => records.reduce((a, r) => a + f(r), 0);
@@ -168,7 +181,10 @@ export function summarizeLabels(records: LabelledRecord[], written = records.len
         positive_steps: sum((r) => r.hard.filter((h) => h === 1).length),
         negative_steps: sum((r) => r.hard.filter((h) => h === 0).length),
         unlabelled_steps: sum((r) => r.hard.filter((h) => h === null).length),
+        truncated_rollouts: sum((r) => r.rollouts.reduce((a, x) => a + (x.truncated ?? 0), 0)),
+        truncated_share: 0,
     };
+    summary.truncated_share = summary.rollouts > 0 ? summary.truncated_rollouts / summary.rollouts : 0;
     if (records.some((r) => r.truth)) summary.truth = compareWithTruth(records);
     return summary;
 }
@@ -203,11 +219,21 @@ export async function labelFile(o: LabelFileOptions): Promise<LabelSummary> {
     let finished = 0;
     const fresh: LabelledRecord[] = [];
     o.onProgress?.(inputs.length - todo.length, inputs.length);
+    // A sample that fails for good stops the run at once: queued samples never start, in-flight
+    // ones are aborted (their engine requests cancelled), and every finished record is kept.
+    const controller = new AbortController();
+    let tasks: Promise<void>[] = [];
     try {
-        await Promise.all(
-            todo.map((r, i) =>
+        tasks = todo.map((r, i) =>
                 limit(async () => {
-                    results[i] = await labelSample(r, {...o, verify});
+                    if (controller.signal.aborted) return;
+                    try {
+                        results[i] = await labelSample(r, {...o, verify, signal: controller.signal});
+                    } catch (e) {
+                        if (!controller.signal.aborted) controller.abort(e);
+                        throw e;
+                    }
+                    if (controller.signal.aborted) return; // written by the failure path below
                     // write in input order: the file is always a prefix of the complete output
                     while (flushed < todo.length && results[flushed]) {
                         writer.write(results[flushed]);
@@ -217,8 +243,19 @@ export async function labelFile(o: LabelFileOptions): Promise<LabelSummary> {
                     }
                     o.onProgress?.(inputs.length - todo.length + ++finished, inputs.length);
                 }),
-            ),
         );
+        await Promise.all(tasks);
+    } catch (e) {
+        // Let the aborted samples settle (promptly: their requests are cancelled, queued ones never
+        // start), then keep what finished after a gap too (resume skips records by id; these few
+        // are then out of input order).
+        await Promise.allSettled(tasks);
+        for (const r of results)
+            if (r) {
+                writer.write(r);
+                fresh.push(r);
+            }
+        throw controller.signal.aborted && controller.signal.reason !== undefined ? controller.signal.reason : e;
     } finally {
         writer.close();
     }
