@@ -4,7 +4,7 @@
  * killed run continues where it stopped), then accuracy with 95% intervals and the paired
  * difference to greedy.
  *
- *   node --import tsx scripts/decode-lab-eval.ts [--n 200] [--dir .stepwise-cache/decode-eval] [--only greedy,tvd,...]
+ *   node --import tsx scripts/decode-lab-eval.ts [--n 200] [--dir .stepwise-cache/decode-eval] [--only "greedy|tvd|TVD, k 3|..." (strategies or row names)]
  *
  * Prints the markdown table on stdout; progress on stderr.
  */
@@ -12,8 +12,8 @@ import {existsSync, mkdirSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {parseArgs} from "node:util";
 import {LlamaEngine} from "../src/engines/llama/engine.ts";
-import {createScorer} from "../src/prm/index.ts";
-import {generateProblems} from "../src/lab/domain/index.ts";
+import {createScorer, resolveFormat, type StepScorer} from "../src/prm/index.ts";
+import {checkAnswer, generateProblems} from "../src/lab/domain/index.ts";
 import {readJsonlAll} from "../src/io/jsonl.ts";
 import {decodeFile, pairedDifference, SearchPrm, summarizeDecode, type DecodeRecord, type SearchConfig, type StrategyName} from "../src/search/index.ts";
 import {LAB_MAX_TOKENS} from "../src/lab/eval/policy.ts";
@@ -25,23 +25,48 @@ mkdirSync(dir, {recursive: true});
 const data = join(dir, `problems-${n}.jsonl`);
 if (!existsSync(data)) writeFileSync(data, generateProblems(n, {seed: 3000, split: "heldout"}).map((p) => JSON.stringify(p)).join("\n") + "\n");
 
-/** The rows of the table: name, strategy, settings. */
-const RUNS: Array<{name: string; strategy: StrategyName; config: Partial<SearchConfig>}> = [
+/** The rows of the table: name, strategy, settings (oracle: the rollout-value scorer below instead of the PRM). */
+const RUNS: Array<{name: string; strategy: StrategyName; config: Partial<SearchConfig>; oracle?: boolean}> = [
     {name: "greedy", strategy: "greedy", config: {}},
     {name: "TVD (released: τ 0.55, k 8)", strategy: "tvd", config: {}},
     {name: "TVD, k 3", strategy: "tvd", config: {topK: 3}},
     {name: "TVD, τ 0.30", strategy: "tvd", config: {tau: 0.3}},
     {name: "TVD, margin 0.02", strategy: "tvd", config: {scoreMargin: 0.02}},
+    {name: "TVD, min-prob 0.05", strategy: "tvd", config: {minCandidateProb: 0.05}},
+    {name: "TVD with a rollout-value oracle instead of the PRM (min-prob 0.01)", strategy: "tvd", config: {minCandidateProb: 0.01}, oracle: true},
     {name: "Best-of-8 (mean)", strategy: "best-of-n", config: {n: 8}},
     {name: "PRM-weighted vote, 8 (product)", strategy: "weighted-vote", config: {n: 8}},
     {name: "beam search (N 8, M 4)", strategy: "beam", config: {n: 8, beamWidth: 4}},
     {name: "DVTS (N 8, M 4)", strategy: "dvts", config: {n: 8, beamWidth: 4}},
 ];
-const only = values.only?.split(",");
+const only = values.only?.split("|");
 const runs = RUNS.filter((r) => !only || only.includes(r.strategy) || only.includes(r.name));
 
 const policy = await LlamaEngine.load("models/lab-policy.gguf", {sequences: 4});
 const prm = new SearchPrm(await createScorer("llama:models/lab-prm.gguf"));
+
+/**
+ * What an ideal value PRM would say: 1 when the policy's greedy completion of "question + steps"
+ * reaches the right answer, else 0 (only the last step is scored; TVD reads only that one). The
+ * shipped PRM was trained to imitate this kind of target (MC rollouts), so this bounds what TVD can
+ * gain with a PRM that learned it perfectly.
+ */
+class RolloutValueScorer implements StepScorer {
+    readonly format = resolveFormat("stepwise-lab");
+    async scoreSteps(question: string, steps: string[]): Promise<number[]> {
+        const prefix = steps.join("");
+        const [s] = await policy.generate({prompt: question + "\n" + prefix, temperature: 0, maxTokens: LAB_MAX_TOKENS, topLogprobs: 0});
+        const ok = checkAnswer(question, prefix + s.text).correct;
+        return steps.map((_, i) => (i < steps.length - 1 ? 1 : ok ? 1 : 0));
+    }
+    async scoreMany(items: Array<{question: string; steps: string[]}>): Promise<number[][]> {
+        const out: number[][] = [];
+        for (const it of items) out.push(await this.scoreSteps(it.question, it.steps));
+        return out;
+    }
+    async close() {}
+}
+const oracle = new SearchPrm(new RolloutValueScorer());
 const files = RUNS.map((r, i) => join(dir, `${i}-${r.strategy}.jsonl`));
 for (const r of runs) {
     const i = RUNS.indexOf(r);
@@ -50,7 +75,7 @@ for (const r of runs) {
     await decodeFile({
         strategy: r.strategy,
         policy,
-        prm,
+        prm: r.oracle ? oracle : prm,
         config: {maxTokens: LAB_MAX_TOKENS, ...r.config},
         data,
         out: files[i],
@@ -68,8 +93,8 @@ await policy.close();
 
 const pct = (x: number) => (100 * x).toFixed(1);
 const greedyRecords = existsSync(files[0]) ? await readJsonlAll<DecodeRecord>(files[0]) : [];
-console.log("| decoder | accuracy (95% CI) | − greedy, paired (95% CI) | won / lost vs greedy | policy tokens / q | PRM calls / q | requests / q | TVD interventions / q | s / q |");
-console.log("|---|---|---|---|---|---|---|---|---|");
+console.log("| decoder | n | accuracy (95% CI) | − greedy, paired (95% CI) | won / lost vs greedy | policy tokens / q | PRM calls / q | requests / q | TVD interventions / q | s / q |");
+console.log("|---|---|---|---|---|---|---|---|---|---|");
 for (const [i, r] of RUNS.entries()) {
     if (!existsSync(files[i])) continue;
     const records = await readJsonlAll<DecodeRecord>(files[i]);
@@ -79,6 +104,6 @@ for (const [i, r] of RUNS.entries()) {
     const interventions = records.reduce((a, x) => a + x.trace.filter((t) => t.type === "tvd").length, 0) / records.length;
     const wall = records.reduce((a, x) => a + x.wall_s, 0) / records.length;
     console.log(
-        `| ${r.name} | ${pct(s.accuracy!)} (${pct(s.ci95![0])}–${pct(s.ci95![1])}) | ${d ? `${d.diff >= 0 ? "+" : ""}${pct(d.diff)} (${pct(d.ci95[0])} to ${pct(d.ci95[1])})` : "–"} | ${d ? `${d.b_only} / ${d.a_only}` : "–"} | ${s.policy_tokens_per_question.toFixed(0)} | ${s.prm_calls_per_question.toFixed(1)} | ${s.requests_per_question.toFixed(1)} | ${r.strategy === "tvd" ? interventions.toFixed(2) : "–"} | ${wall.toFixed(2)} |`,
+        `| ${r.name} | ${s.n} | ${pct(s.accuracy!)} (${pct(s.ci95![0])}–${pct(s.ci95![1])}) | ${d ? `${d.diff >= 0 ? "+" : ""}${pct(d.diff)} (${pct(d.ci95[0])} to ${pct(d.ci95[1])})` : "–"} | ${d ? `${d.b_only} / ${d.a_only}` : "–"} | ${s.policy_tokens_per_question.toFixed(0)} | ${s.prm_calls_per_question.toFixed(1)} | ${s.requests_per_question.toFixed(1)} | ${r.strategy === "tvd" ? interventions.toFixed(2) : "–"} | ${wall.toFixed(2)} |`,
     );
 }

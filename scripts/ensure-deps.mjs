@@ -39,3 +39,4 @@ if (built < Math.max(newest(join(root, "src")), statSync(join(root, "tsconfig.js
 
 if (process.argv.includes("--build-only")) process.exit(0);
 execSync(`node ${join(root, "scripts/ensure-browser.mjs")}`, {stdio: "inherit"});
+execSync(`node ${join(root, "scripts/install-sandbox.mjs")}`, {stdio: "inherit"});

@@ -7,5 +7,7 @@
  */
 import {registerVerifier} from "./pipeline/label/verifiers.ts";
 import {labVerifier} from "./lab/verifier.ts";
+import {codeVerifier} from "./code/verifier-definition.ts";
 
 registerVerifier(labVerifier);
+registerVerifier(codeVerifier);

@@ -4,24 +4,44 @@
  */
 import {readFileSync} from "node:fs";
 import {Command} from "commander";
-import {StepwiseError} from "../engines/types.ts";
+import {describeError} from "../util/errors.ts";
 import "../domains.ts";
 import {commands} from "./commands/index.ts";
+
+/**
+ * The error boundary: every failure ends in one line on stderr (`stepwise: <message>`, naming the
+ * file, line, field or address) and exit code 1. Errors that are not StepwiseErrors or system
+ * errors are stepwise bugs: one line too, and the stack trace with STEPWISE_DEBUG=1.
+ */
+function fail(e: unknown): void {
+    const {message, internal} = describeError(e);
+    console.error(`stepwise: ${message}`);
+    if (internal) {
+        if (process.env.STEPWISE_DEBUG) console.error(e instanceof Error ? e.stack : e);
+        else console.error("stepwise: this is a bug in stepwise; re-run with STEPWISE_DEBUG=1 for the stack trace and report it");
+    }
+    process.exitCode = 1;
+}
+process.on("uncaughtException", (e) => {
+    fail(e);
+    process.exit(1);
+});
+process.on("unhandledRejection", (e) => {
+    fail(e);
+    process.exit(1);
+});
 
 const program = new Command();
 program
     .name("stepwise")
     .description("Process reward models end to end: sample with confidences, split steps, label, train and score PRMs, evaluate and decode.")
     .version((JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {version: string}).version)
-    .showHelpAfterError()
+    .showHelpAfterError("(run the command with --help for its options)")
     .configureHelp({sortSubcommands: false});
 for (const register of commands) register(program);
 
 try {
     await program.parseAsync(process.argv);
 } catch (e) {
-    if (e instanceof StepwiseError) {
-        console.error(`stepwise: ${e.message}`);
-        process.exitCode = 1;
-    } else throw e;
+    fail(e);
 }

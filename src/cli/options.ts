@@ -1,4 +1,5 @@
 /** Shared option parsers for the CLI: numbers that name the flag when they are wrong. */
+import {isIP} from "node:net";
 import {InvalidArgumentError} from "commander";
 
 export function intOption(min = 0, max = Number.MAX_SAFE_INTEGER) {
@@ -25,4 +26,25 @@ export function collect(value: string, previous: string[] = []): string[] {
 /** Interpret backslash escapes typed on a command line (`\n`, `\t`). */
 export function unescape(s: string): string {
     return s.replace(/\\n/g, "\n").replace(/\\t/g, "\t");
+}
+
+/** List records skipped by `--skip-too-long` (at most 10 lines, then a count). */
+export function reportTooLong(stage: string, tooLong: ReadonlyArray<{where: string; message: string}>): void {
+    for (const t of tooLong.slice(0, 10)) console.error(`${stage}: skipped ${t.message.startsWith(t.where) ? t.message : `${t.where}: ${t.message}`}`);
+    if (tooLong.length > 10) console.error(`${stage}: … and ${tooLong.length - 10} more skipped`);
+}
+
+/**
+ * `--host` values: an IPv4 or IPv6 address or a host name (no scheme, no port), so that a URL or
+ * `host:port` given by mistake is named at once.
+ */
+export function hostOption(value: string): string {
+    const v = value.trim();
+    if (/^[a-z]+:\/\//i.test(v)) throw new InvalidArgumentError(`expected an address or host name, not a URL: "${value}" (e.g. 127.0.0.1 or 0.0.0.0)`);
+    if (isIP(v)) return v;
+    if (/^\[.*\]$/.test(v) && isIP(v.slice(1, -1))) return v.slice(1, -1);
+    if (/:\d+$/.test(v)) throw new InvalidArgumentError(`expected an address without a port: "${value}" (give the port with --port)`);
+    if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(v))
+        throw new InvalidArgumentError(`expected an IP address or host name, got "${value}"`);
+    return v;
 }

@@ -2,10 +2,10 @@
  * Reading GGUF files back: metadata and tensor infos through `@huggingface/gguf`, F32 tensor data
  * straight from the file.
  */
-import {gguf, type GGUFTensorInfo} from "@huggingface/gguf";
-import {openSync, readSync, closeSync, existsSync} from "node:fs";
+import type {GGUFTensorInfo} from "@huggingface/gguf";
+import {openSync, readSync, closeSync, existsSync, fstatSync} from "node:fs";
 import {resolve} from "node:path";
-import {StepwiseError} from "../engines/types.ts";
+import {StepwiseError, fsError} from "../util/errors.ts";
 
 export interface GgufInfo {
     /** Metadata values as @huggingface/gguf parses them (numbers, strings, booleans, arrays; uint64 as bigint). */
@@ -15,9 +15,155 @@ export interface GgufInfo {
     tensorDataOffset: number;
 }
 
-/** Parse the header (metadata + tensor infos) of a local GGUF file. */
+/** Smallest encoded sizes (bytes) of GGUF metadata values, by type id (gguf.md). */
+const VALUE_SIZE = [1, 1, 2, 2, 4, 4, 4, 1, 8, 12, 8, 8, 8];
+
+/** What {@link checkGgufHeader} found. */
+export interface GgufHeaderSummary {
+    version: number;
+    tensors: number;
+    kvs: number;
+    fileBytes: number;
+    /** String metadata values (e.g. general.architecture, stepwise.kind), arrays left out. */
+    strings: Record<string, string>;
+    /** Integer metadata values (e.g. llama.context_length), arrays left out. */
+    numbers: Record<string, number>;
+}
+
+/**
+ * Validate a GGUF header against the file size before any parser allocates for it: the magic,
+ * the version, and every count in it (tensor count, metadata count, string and array lengths,
+ * tensor dimensions) walked with bounds checks, reading at most the header's bytes. A corrupt or
+ * hostile header (e.g. 2^40 tensors in a 2 MB file) is rejected in milliseconds with a one-line
+ * error instead of a parser allocating gigabytes. Layout: ggml/docs/gguf.md (versions 2 and 3:
+ * u64 counts and lengths; version 1: u32).
+ */
+export function checkGgufHeader(path: string): GgufHeaderSummary {
+    let fd: number;
+    try {
+        fd = openSync(path, "r");
+    } catch (e) {
+        throw fsError(e, path);
+    }
+    try {
+        const st = fstatSync(fd);
+        if (st.isDirectory()) throw new StepwiseError(`${path}: is a folder, not a GGUF file`);
+        const size = st.size;
+        const bad = (why: string): never => {
+            throw new StepwiseError(`${path}: not a valid GGUF file: ${why}`);
+        };
+        // A small buffered reader over the file.
+        const CHUNK = 1 << 20;
+        let buf = Buffer.alloc(0);
+        let bufStart = 0;
+        let pos = 0;
+        const need = (n: number, what: string) => {
+            if (pos + n > size) bad(`${what} at byte ${pos} runs past the end of the file (${size} bytes)`);
+            if (pos >= bufStart && pos + n <= bufStart + buf.length) return;
+            const len = Math.max(n, Math.min(CHUNK, size - pos));
+            buf = Buffer.alloc(len);
+            readSync(fd, buf, 0, len, pos);
+            bufStart = pos;
+        };
+        const u32 = (what: string) => {
+            need(4, what);
+            const v = buf.readUInt32LE(pos - bufStart);
+            pos += 4;
+            return v;
+        };
+        const v1 = {on: false};
+        const count = (what: string): number => {
+            if (v1.on) return u32(what);
+            need(8, what);
+            const v = buf.readBigUInt64LE(pos - bufStart);
+            pos += 8;
+            if (v > BigInt(size)) bad(`${what} is ${v}, more than the file's ${size} bytes could hold`);
+            return Number(v);
+        };
+        const skip = (n: number, what: string) => {
+            if (pos + n > size) bad(`${what} at byte ${pos} (${n} bytes) runs past the end of the file (${size} bytes)`);
+            pos += n;
+        };
+        const str = (what: string, keep = false): string | undefined => {
+            const n = count(`length of ${what}`);
+            if (!keep || n > 4096) {
+                skip(n, what);
+                return undefined;
+            }
+            need(n, what);
+            const s = buf.toString("utf8", pos - bufStart, pos - bufStart + n);
+            pos += n;
+            return s;
+        };
+        need(4, "magic");
+        if (buf.toString("latin1", 0, 4) !== "GGUF") bad(`no "GGUF" magic at the start (found ${JSON.stringify(buf.toString("latin1", 0, 4))})`);
+        pos = 4;
+        const version = u32("version");
+        if (version < 1 || version > 3) bad(`unsupported version ${version}`);
+        v1.on = version === 1;
+        const tensors = count("tensor count");
+        const kvs = count("metadata count");
+        // Cheapest possible encodings: a KV is ≥ 13 bytes, a tensor info ≥ 29 bytes.
+        if (24 + kvs * 13 + tensors * 29 > size)
+            bad(`the header claims ${tensors} tensors and ${kvs} metadata entries, more than the file's ${size} bytes could hold`);
+        const strings: Record<string, string> = {};
+        const numbers: Record<string, number> = {};
+        const INT_READERS: Record<number, (b: Buffer, at: number) => number> = {
+            0: (b, at) => b.readUInt8(at),
+            1: (b, at) => b.readInt8(at),
+            2: (b, at) => b.readUInt16LE(at),
+            3: (b, at) => b.readInt16LE(at),
+            4: (b, at) => b.readUInt32LE(at),
+            5: (b, at) => b.readInt32LE(at),
+            10: (b, at) => Number(b.readBigUInt64LE(at)),
+            11: (b, at) => Number(b.readBigInt64LE(at)),
+        };
+        const value = (type: number, what: string, key?: string) => {
+            if (type === 8) {
+                const s = str(what, key !== undefined);
+                if (key !== undefined && s !== undefined) strings[key] = s;
+            } else if (type === 9) {
+                const itemType = u32(`item type of ${what}`);
+                if (itemType > 12 || itemType === 9) bad(`${what}: unsupported array item type ${itemType}`);
+                const n = count(`length of ${what}`);
+                if (n * VALUE_SIZE[itemType] > size - pos) bad(`${what}: an array of ${n} items cannot fit in the rest of the file`);
+                if (itemType === 8) for (let i = 0; i < n; i++) str(`${what}[${i}]`);
+                else skip(n * VALUE_SIZE[itemType], what);
+            } else if (type <= 12) {
+                const read = INT_READERS[type];
+                if (read && key !== undefined) {
+                    need(VALUE_SIZE[type], what);
+                    numbers[key] = read(buf, pos - bufStart);
+                }
+                skip(VALUE_SIZE[type], what);
+            }
+            else bad(`${what}: unknown value type ${type}`);
+        };
+        for (let i = 0; i < kvs; i++) {
+            const key = str(`metadata key ${i}`, true) ?? `#${i}`;
+            value(u32(`type of ${key}`), `metadata "${key}"`, key);
+        }
+        for (let i = 0; i < tensors; i++) {
+            str(`name of tensor ${i}`);
+            const dims = u32(`dimension count of tensor ${i}`);
+            if (dims < 1 || dims > 8) bad(`tensor ${i} has ${dims} dimensions`);
+            for (let d = 0; d < dims; d++) count(`dimension ${d} of tensor ${i}`);
+            u32(`type of tensor ${i}`);
+            const offset = v1.on ? u32("offset") : Number((need(8, `offset of tensor ${i}`), buf.readBigUInt64LE(pos - bufStart)));
+            if (!v1.on) pos += 8;
+            if (offset > size) bad(`tensor ${i} starts at data offset ${offset}, past the end of the file (${size} bytes)`);
+        }
+        return {version, tensors, kvs, fileBytes: size, strings, numbers};
+    } finally {
+        closeSync(fd);
+    }
+}
+
+/** Parse the header (metadata + tensor infos) of a local GGUF file (checked first, see {@link checkGgufHeader}). */
 export async function readGgufInfo(path: string): Promise<GgufInfo> {
     if (!existsSync(path)) throw new StepwiseError(`${path}: no such file`);
+    checkGgufHeader(path);
+    const {gguf} = await import("@huggingface/gguf");
     let parsed;
     try {
         parsed = await gguf(resolve(path), {allowLocalFile: true});

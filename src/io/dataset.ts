@@ -4,9 +4,10 @@
  * MATH500 (`problem`, `answer`, `unique_id`), ProcessBench (`id`, `problem`, `steps`) and
  * stepwise's lab (`id`, `question`, `answer`) work with no flags.
  */
-import {existsSync, readFileSync} from "node:fs";
-import {StepwiseError} from "../engines/types.ts";
+import {readFileSync} from "node:fs";
+import {StepwiseError, fsError} from "../util/errors.ts";
 import {readJsonl} from "./jsonl.ts";
+import {checkInputFile, readTextFile} from "./text.ts";
 
 export interface QuestionRow {
     /** Stable id: the id field when present, else `<file stem>-<row number>`. */
@@ -34,12 +35,17 @@ const ID_FIELDS = ["id", "unique_id", "task_id", "idx"];
 const ANSWER_FIELDS = ["answer", "final_answer", "gold"];
 
 async function* rawRows(file: string): AsyncGenerator<{row: Record<string, unknown>; where: string}> {
-    if (!existsSync(file)) throw new StepwiseError(`${file}: no such file`);
+    checkInputFile(file);
     const lower = file.toLowerCase();
     if (lower.endsWith(".parquet")) {
         const {parquetReadObjects} = await import("hyparquet");
-        const buf = readFileSync(file);
-        const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+        let buf: Buffer;
+        try {
+            buf = readFileSync(file);
+        } catch (e) {
+            throw fsError(e, file);
+        }
+        const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
         let rows: Record<string, unknown>[];
         try {
             rows = (await parquetReadObjects({file: ab})) as Record<string, unknown>[];
@@ -52,8 +58,9 @@ async function* rawRows(file: string): AsyncGenerator<{row: Record<string, unkno
     if (lower.endsWith(".json")) {
         let value: unknown;
         try {
-            value = JSON.parse(readFileSync(file, "utf8"));
+            value = JSON.parse(readTextFile(file));
         } catch (e) {
+            if (e instanceof StepwiseError) throw e;
             throw new StepwiseError(`${file}: malformed JSON (${(e as Error).message.split("\n")[0]})`);
         }
         const list = Array.isArray(value) ? value : (value as {data?: unknown})?.data;
@@ -85,10 +92,20 @@ export async function* readQuestions(file: string, fields: DatasetFields = {}): 
                 `${where}: missing field "${fields.question ?? QUESTION_FIELDS.join('" / "')}" (use --question-field to name the question field)`,
             );
         const question = row[qField];
-        if (typeof question !== "string" || question.length === 0) throw new StepwiseError(`${where}: field "${qField}" must be a non-empty string`);
+        if (typeof question !== "string" || question.length === 0)
+            throw new StepwiseError(`${where}: field "${qField}": expected a non-empty string, got ${question === null ? "null" : typeof question === "string" ? "an empty string" : typeof question === "object" ? "an object" : JSON.stringify(question)}`);
         const idField = pick(row, fields.id, ID_FIELDS);
         if (fields.id && !idField) throw new StepwiseError(`${where}: missing id field "${fields.id}"`);
-        const id = idField ? String(row[idField]) : `${stem}-${index}`;
+        let id = `${stem}-${index}`;
+        if (idField) {
+            const v = row[idField];
+            if (typeof v === "string" && v !== "") id = v;
+            else if (typeof v === "number" && Number.isFinite(v)) id = String(v);
+            else
+                throw new StepwiseError(
+                    `${where}: field "${idField}": expected a non-empty string or a number id, got ${v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : JSON.stringify(v)}`,
+                );
+        }
         if (seen.has(id)) throw new StepwiseError(`${where}: duplicate id "${id}" (ids must be unique so records can be joined and resumed)`);
         seen.add(id);
         const aField = pick(row, fields.answer, ANSWER_FIELDS);

@@ -1,11 +1,13 @@
 /**
- * JSONL reading and appending. Every record error names the file and line; appends are
- * line-atomic (one write per record) so that a killed run leaves only whole lines behind,
- * except possibly a torn last line, which {@link readJsonlTolerant} drops and reports.
+ * JSONL reading and appending. Every record error names the file and line; text is strict UTF-8
+ * (an invalid byte is an error naming file, line and byte) and a UTF-8 byte order mark on the
+ * first line is dropped. Appends are line-atomic (one write per record, completed if the kernel
+ * writes it in parts) so that a killed run leaves only whole lines behind, except possibly a torn
+ * last line (kill -9, full disk), which {@link readJsonlTolerant} drops and reports.
  */
 import {createReadStream, existsSync, openSync, closeSync, writeSync, fsyncSync, readFileSync, truncateSync, statSync} from "node:fs";
-import {createInterface} from "node:readline";
-import {StepwiseError} from "../engines/types.ts";
+import {StepwiseError, fsError} from "../util/errors.ts";
+import {checkInputFile, decodeUtf8, stripBom} from "./text.ts";
 
 /** Parse one line; throw a StepwiseError naming file:line on bad JSON or a non-object. */
 export function parseJsonlLine(line: string, file: string, lineNo: number): Record<string, unknown> {
@@ -16,19 +18,50 @@ export function parseJsonlLine(line: string, file: string, lineNo: number): Reco
         throw new StepwiseError(`${file}:${lineNo}: malformed JSON (${(e as Error).message.split("\n")[0]})`);
     }
     if (value === null || typeof value !== "object" || Array.isArray(value))
-        throw new StepwiseError(`${file}:${lineNo}: expected a JSON object, got ${Array.isArray(value) ? "an array" : typeof value}`);
+        throw new StepwiseError(`${file}:${lineNo}: expected a JSON object, got ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}`);
     return value as Record<string, unknown>;
+}
+
+/**
+ * Stream the lines of a text file as strict UTF-8 with their 1-based numbers (BOM dropped, a
+ * trailing "\r" kept for JSON.parse to ignore). The file must exist and not be a folder.
+ */
+export async function* readLines(file: string): AsyncGenerator<{text: string; line: number}> {
+    checkInputFile(file);
+    let pending: Buffer[] = [];
+    let lineNo = 0;
+    let offset = 0;
+    const decode = (bytes: Buffer) => {
+        lineNo++;
+        const text = decodeUtf8(bytes, `${file}:${lineNo}`, offset);
+        offset += bytes.length + 1;
+        return lineNo === 1 ? stripBom(text) : text;
+    };
+    try {
+        for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+            let start = 0;
+            for (;;) {
+                const nl = chunk.indexOf(10, start);
+                if (nl < 0) break;
+                const part = chunk.subarray(start, nl);
+                const bytes = pending.length ? Buffer.concat([...pending, part]) : part;
+                pending = [];
+                yield {text: decode(bytes), line: lineNo};
+                start = nl + 1;
+            }
+            if (start < chunk.length) pending.push(chunk.subarray(start));
+        }
+    } catch (e) {
+        throw fsError(e, file);
+    }
+    if (pending.length) yield {text: decode(Buffer.concat(pending)), line: lineNo};
 }
 
 /** Stream the records of a JSONL file with their 1-based line numbers. Blank lines are skipped. */
 export async function* readJsonl(file: string): AsyncGenerator<{record: Record<string, unknown>; line: number}> {
-    if (!existsSync(file)) throw new StepwiseError(`${file}: no such file`);
-    const rl = createInterface({input: createReadStream(file, {encoding: "utf8"}), crlfDelay: Infinity});
-    let lineNo = 0;
-    for await (const line of rl) {
-        lineNo++;
-        if (line.trim() === "") continue;
-        yield {record: parseJsonlLine(line, file, lineNo), line: lineNo};
+    for await (const {text, line} of readLines(file)) {
+        if (text.trim() === "") continue;
+        yield {record: parseJsonlLine(text, file, line), line};
     }
 }
 
@@ -41,57 +74,99 @@ export async function readJsonlAll<T = Record<string, unknown>>(file: string): P
 
 /**
  * Read an output file that a killed run may have left with a torn last line: whole records are
- * returned, a torn final line (no trailing newline and not parseable) is cut off the file so
- * appends continue cleanly. A malformed line anywhere else is an error.
+ * returned (with their line numbers in `lines`), a torn final line (no trailing newline and not
+ * parseable, or not valid UTF-8) is cut off the file so appends continue cleanly. A malformed
+ * line anywhere else is an error.
  */
-export function readJsonlTolerant<T = Record<string, unknown>>(file: string): {records: T[]; droppedTornLine: boolean} {
-    if (!existsSync(file)) return {records: [], droppedTornLine: false};
-    const text = readFileSync(file, "utf8");
-    const lines = text.split("\n");
+export function readJsonlTolerant<T = Record<string, unknown>>(file: string): {records: T[]; lines: number[]; droppedTornLine: boolean} {
+    if (!existsSync(file)) return {records: [], lines: [], droppedTornLine: false};
+    checkInputFile(file);
+    let bytes: Buffer;
+    try {
+        bytes = readFileSync(file);
+    } catch (e) {
+        throw fsError(e, file);
+    }
     const records: T[] = [];
+    const lines: number[] = [];
     let dropped = false;
-    let offset = 0;
-    for (let i = 0; i < lines.length; i++) {
-        const line = lines[i];
-        const isLast = i === lines.length - 1;
-        if (line.trim() !== "") {
-            try {
-                records.push(parseJsonlLine(line, file, i + 1) as T);
-            } catch (e) {
-                if (isLast) {
-                    truncateSync(file, Buffer.byteLength(text.slice(0, offset)));
-                    dropped = true;
-                    break;
-                }
-                throw e;
+    let start = 0;
+    let lineNo = 0;
+    while (start < bytes.length) {
+        const nl = bytes.indexOf(10, start);
+        const end = nl < 0 ? bytes.length : nl;
+        const isLast = nl < 0;
+        lineNo++;
+        try {
+            let text = decodeUtf8(bytes.subarray(start, end), `${file}:${lineNo}`, start);
+            if (lineNo === 1) text = stripBom(text);
+            if (text.trim() !== "") {
+                records.push(parseJsonlLine(text, file, lineNo) as T);
+                lines.push(lineNo);
             }
+        } catch (e) {
+            if (!isLast) throw e;
+            try {
+                truncateSync(file, start);
+            } catch (err) {
+                throw fsError(err, file, "cannot cut off a torn last line");
+            }
+            dropped = true;
+            break;
         }
-        offset += line.length + 1;
+        start = end + 1;
     }
-    if (!dropped && text.length > 0 && !text.endsWith("\n")) {
+    if (!dropped && bytes.length > 0 && bytes[bytes.length - 1] !== 10) {
         // A whole record without its newline: add it so the next append starts on a new line.
-        const fd = openSync(file, "a");
-        writeSync(fd, "\n");
-        closeSync(fd);
+        try {
+            const fd = openSync(file, "a");
+            writeAll(fd, Buffer.from("\n"), file);
+            closeSync(fd);
+        } catch (e) {
+            throw fsError(e, file, "cannot write");
+        }
     }
-    return {records, droppedTornLine: dropped};
+    return {records, lines, droppedTornLine: dropped};
 }
 
-/** Appends records to a JSONL file, one write(2) per record. */
+/** Write a whole buffer (write(2) may write less than asked; retry the rest). Errors name `file`. */
+function writeAll(fd: number, buf: Buffer, file: string): void {
+    let off = 0;
+    try {
+        while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    } catch (e) {
+        throw fsError(e, file, "cannot write");
+    }
+}
+
+/** Appends records to a JSONL file, one write(2) per record. Errors name the file. */
 export class JsonlWriter {
     private fd: number;
     constructor(readonly file: string, options: {truncate?: boolean} = {}) {
-        this.fd = openSync(file, options.truncate ? "w" : "a");
+        try {
+            this.fd = openSync(file, options.truncate ? "w" : "a");
+        } catch (e) {
+            throw fsError(e, file, "cannot write");
+        }
     }
     write(record: unknown): void {
-        writeSync(this.fd, JSON.stringify(record) + "\n");
+        writeAll(this.fd, Buffer.from(JSON.stringify(record) + "\n"), this.file);
     }
     /** Flush to disk (call at checkpoints; not needed per record). */
     sync(): void {
-        fsyncSync(this.fd);
+        try {
+            fsyncSync(this.fd);
+        } catch (e) {
+            throw fsError(e, this.file, "cannot write");
+        }
     }
     close(): void {
-        closeSync(this.fd);
+        if (this.fd < 0) return;
+        try {
+            closeSync(this.fd);
+        } finally {
+            this.fd = -1;
+        }
     }
 }
 

@@ -1,18 +1,31 @@
 /**
  * Sampling stage: for every question of a data set, n solutions from an engine, each token with
- * its confidence. Appends SampleRecords to a JSONL file and resumes: records already in the file
- * are kept, and a question whose samples are partly written is sampled again with the same seed
- * (so the same samples come back) and only the missing ones are written.
+ * its confidence. Appends SampleRecords to a JSONL file through the stage helper (stage.ts:
+ * output checks, lock, settings fingerprint) and resumes: records already in the file are kept,
+ * and a question whose samples are partly written is sampled again with the same seed (so the
+ * same samples come back) and only the missing ones are written. Records are written in
+ * question order. Raising --n extends a finished file (sample i depends only on the seed and i).
  */
-import pLimit from "p-limit";
-import {StepwiseError, type Engine} from "../engines/types.ts";
+import {basename} from "node:path";
+import type {Engine} from "../engines/types.ts";
 import {deriveSeed, hashString} from "../util/rng.ts";
 import {readQuestions, type DatasetFields, type QuestionRow} from "../io/dataset.ts";
-import {JsonlWriter, readJsonlTolerant} from "../io/jsonl.ts";
 import {sampleId, type SampleRecord} from "./records.ts";
+import {engineFingerprint, openStage, resolveLazy, type Lazy, type Settings} from "./stage.ts";
+
+/** Settings of an engine for a fingerprint: from its spec, else (a spec-less test engine) from its info. */
+export function engineSettings(spec: string, engine?: Lazy<Engine>): Settings {
+    if (typeof engine === "function" || engine === undefined) return engineFingerprint(spec);
+    try {
+        return engineFingerprint(spec);
+    } catch {
+        return {kind: engine.info.kind, model: engine.info.model, spec};
+    }
+}
 
 export interface SampleOptions {
-    engine: Engine;
+    /** The engine, or a function that creates it (called after the output checks; closed at the end). */
+    engine: Lazy<Engine>;
     /** Engine spec, recorded in each record. */
     engineSpec: string;
     data: string;
@@ -36,6 +49,8 @@ export interface SampleOptions {
     limit?: number;
     /** Questions in flight at once. Default 4. */
     concurrency?: number;
+    /** Skip (and count) questions whose prompt does not fit the model's context, instead of stopping. */
+    skipTooLong?: boolean;
     onProgress?: (done: number, total: number) => void;
 }
 
@@ -44,6 +59,8 @@ export interface SampleSummary {
     written: number;
     skipped: number;
     generatedTokens: number;
+    /** Questions skipped because their prompt does not fit the context (with skipTooLong). */
+    tooLong: Array<{where: string; message: string}>;
 }
 
 export function renderPrompt(template: string, question: string): string {
@@ -51,76 +68,97 @@ export function renderPrompt(template: string, question: string): string {
 }
 
 export async function sampleDataset(o: SampleOptions): Promise<SampleSummary> {
-    const {records: existing, droppedTornLine} = readJsonlTolerant<SampleRecord>(o.out);
-    if (droppedTornLine) process.stderr.write(`[stepwise] ${o.out}: dropped a torn last line left by an interrupted run\n`);
     const temperature = o.temperature ?? 1;
-    const mixed = existing.find((r) => r.temperature !== temperature);
-    if (mixed) throw new StepwiseError(`${o.out}: holds samples at temperature ${mixed.temperature}, not ${temperature}; use another --out`);
-    const done = new Set(existing.map((r) => r.id));
-    const rows: QuestionRow[] = [];
-    for await (const row of readQuestions(o.data, o.fields)) {
-        if (o.limit !== undefined && rows.length >= o.limit) break;
-        rows.push(row);
-    }
-    const writer = new JsonlWriter(o.out);
     const template = o.template ?? "{question}\n";
     const baseSeed = o.seed ?? 0;
-    const limit = pLimit(o.concurrency ?? 4);
-    let finished = 0;
-    let written = 0;
-    let skipped = 0;
-    let tokens = 0;
-    o.onProgress?.(0, rows.length);
+    const engineInfo = engineSettings(o.engineSpec, o.engine);
+    const stage = openStage<SampleRecord>({
+        name: "sample",
+        out: o.out,
+        inputs: [o.data],
+        settings: {
+            engine: engineInfo,
+            data: basename(o.data),
+            fields: {question: o.fields?.question ?? null, id: o.fields?.id ?? null, answer: o.fields?.answer ?? null},
+            template,
+            chat: o.chat ?? false,
+            system: o.system ?? null,
+            temperature,
+            top_p: o.topP ?? 1,
+            top_k: o.topK ?? 0,
+            max_tokens: o.maxTokens ?? 256,
+            stop: o.stop ?? [],
+            top_logprobs: o.topLogprobs ?? 5,
+            seed: baseSeed,
+        },
+        checkExisting: (r) =>
+            r.temperature !== temperature ? `temperature ${r.temperature}, now ${temperature}` : r.engine !== o.engineSpec ? `engine ${r.engine}, now ${o.engineSpec}` : undefined,
+    });
+    let engine: Engine | undefined;
+    let created = false;
     try {
-        await Promise.all(
-            rows.map((row) =>
-                limit(async () => {
-                    const missing = Array.from({length: o.n}, (_, i) => i).filter((i) => !done.has(sampleId(row.id, i)));
-                    skipped += o.n - missing.length;
-                    if (missing.length > 0) {
-                        const text = renderPrompt(template, row.question);
-                        const prompt = o.chat
-                            ? await o.engine.formatChat([...(o.system ? [{role: "system" as const, content: o.system}] : []), {role: "user", content: text}])
-                            : text;
-                        const seed = deriveSeed(baseSeed, hashString(row.id));
-                        const samples = await o.engine.generate({
-                            prompt,
-                            n: Math.max(...missing) + 1,
-                            seed,
-                            temperature,
-                            topP: o.topP,
-                            topK: o.topK,
-                            maxTokens: o.maxTokens,
-                            stop: o.stop,
-                            topLogprobs: o.topLogprobs,
-                        });
-                        for (const i of missing) {
-                            const s = samples[i];
-                            const record: SampleRecord = {
-                                id: sampleId(row.id, i),
-                                question_id: row.id,
-                                sample_index: i,
-                                question: row.question,
-                                prompt,
-                                text: s.text,
-                                tokens: s.tokens,
-                                finish_reason: s.finishReason,
-                                ...(row.answer !== undefined ? {gold: row.answer} : {}),
-                                engine: o.engineSpec,
-                                seed,
-                                temperature,
-                            };
-                            writer.write(record);
-                            written++;
-                            tokens += s.tokens.length;
-                        }
-                    }
-                    o.onProgress?.(++finished, rows.length);
-                }),
-            ),
+        const rows: QuestionRow[] = [];
+        for await (const row of readQuestions(o.data, o.fields)) {
+            if (o.limit !== undefined && rows.length >= o.limit) break;
+            rows.push(row);
+        }
+        ({value: engine, created} = await resolveLazy(o.engine));
+        const eng = engine;
+        let skipped = 0;
+        let tokens = 0;
+        const todo = rows.filter((row) => {
+            const have = Array.from({length: o.n}, (_, i) => i).filter((i) => stage.done.has(sampleId(row.id, i))).length;
+            skipped += have;
+            return have < o.n;
+        });
+        const before = rows.length - todo.length;
+        const run = await stage.runOrdered(
+            todo,
+            async (row) => {
+                const missing = Array.from({length: o.n}, (_, i) => i).filter((i) => !stage.done.has(sampleId(row.id, i)));
+                const text = renderPrompt(template, row.question);
+                const prompt = o.chat ? await eng.formatChat([...(o.system ? [{role: "system" as const, content: o.system}] : []), {role: "user", content: text}]) : text;
+                const seed = deriveSeed(baseSeed, hashString(row.id));
+                const samples = await eng.generate({
+                    prompt,
+                    n: Math.max(...missing) + 1,
+                    seed,
+                    temperature,
+                    topP: o.topP,
+                    topK: o.topK,
+                    maxTokens: o.maxTokens,
+                    stop: o.stop,
+                    topLogprobs: o.topLogprobs,
+                });
+                return missing.map((i): SampleRecord => {
+                    const s = samples[i];
+                    tokens += s.tokens.length;
+                    return {
+                        id: sampleId(row.id, i),
+                        question_id: row.id,
+                        sample_index: i,
+                        question: row.question,
+                        prompt,
+                        text: s.text,
+                        tokens: s.tokens,
+                        finish_reason: s.finishReason,
+                        ...(row.answer !== undefined ? {gold: row.answer} : {}),
+                        engine: o.engineSpec,
+                        seed,
+                        temperature,
+                    };
+                });
+            },
+            {
+                concurrency: o.concurrency ?? 4,
+                where: (row) => `${row.where} id ${JSON.stringify(row.id)}`,
+                skipTooLong: o.skipTooLong,
+                onProgress: (d) => o.onProgress?.(before + d, rows.length),
+            },
         );
+        return {questions: rows.length, written: run.written, skipped, generatedTokens: tokens, tooLong: run.tooLong};
     } finally {
-        writer.close();
+        stage.close();
+        if (created) await engine?.close();
     }
-    return {questions: rows.length, written, skipped, generatedTokens: tokens};
 }

@@ -1,15 +1,22 @@
 /**
  * Scoring stage: PRM step scores for every record of a steps file (output of `stepwise split`
  * or `stepwise label`, or any JSONL with `question` and `steps` as strings or {text} objects).
- * Writes each record with `step_scores` added, in input order, resuming what is already there.
+ * Writes each record with `step_scores` and `prm` (the PRM spec) added, in input order, resuming
+ * what is already there through the stage helper (stage.ts: output checks, lock, settings).
  */
-import pLimit from "p-limit";
-import {StepwiseError} from "../engines/types.ts";
-import {JsonlWriter, readJsonl, readJsonlTolerant} from "../io/jsonl.ts";
-import type {StepScorer} from "../prm/scorer.ts";
+import {basename} from "node:path";
+import {z} from "zod";
+import {readJsonl} from "../io/jsonl.ts";
+import {checkPrmFile, splitPrmSpec, type StepScorer} from "../prm/index.ts";
+import {parseRecord, RecordId, ScoreStepsSchema, Text} from "./schemas.ts";
+import {engineFingerprint, openStage, resolveLazy, type Lazy, type Settings} from "./stage.ts";
+import {StepwiseError} from "../util/errors.ts";
 
 export interface ScoreFileOptions {
-    scorer: StepScorer;
+    /** The PRM, or a function that loads it (called after the output checks; closed at the end). */
+    scorer: Lazy<StepScorer>;
+    /** PRM spec, recorded in each record and in the settings fingerprint. Default: the format name. */
+    prmSpec?: string;
     input: string;
     out: string;
     /** Field names. Defaults: id, question (or problem), steps. */
@@ -18,61 +25,92 @@ export interface ScoreFileOptions {
     stepsField?: string;
     concurrency?: number;
     limit?: number;
+    /** Skip (and count) records longer than the PRM's context instead of stopping. */
+    skipTooLong?: boolean;
     onProgress?: (done: number, total: number) => void;
 }
 
 /** Step texts of a record: strings, or objects with a `text` field. */
 export function stepTexts(value: unknown, where: string, field: string): string[] {
-    if (!Array.isArray(value)) throw new StepwiseError(`${where}: field "${field}" must be an array of steps`);
-    return value.map((s, i) => {
-        if (typeof s === "string") return s;
-        if (s && typeof s === "object" && typeof (s as {text?: unknown}).text === "string") return (s as {text: string}).text;
-        throw new StepwiseError(`${where}: ${field}[${i}] must be a string or an object with a "text" string`);
-    });
+    const parsed = parseRecord(z.object({[field]: ScoreStepsSchema}), {[field]: value}, where)[field] as Array<string | {text: string}>;
+    return parsed.map((s) => (typeof s === "string" ? s : s.text));
 }
 
-export async function scoreFile(o: ScoreFileOptions): Promise<{scored: number; skipped: number; steps: number}> {
+/** Settings of a PRM spec for a fingerprint: its engine's identity plus the PRM parameters. */
+export function prmSettings(spec: string): Settings {
+    const {engineSpec, params} = splitPrmSpec(spec);
+    if (engineSpec.startsWith("llama:")) checkPrmFile(engineSpec); // a policy given as a PRM fails here, before any work
+    let engine: Settings;
+    try {
+        engine = engineFingerprint(engineSpec);
+    } catch (e) {
+        if (e instanceof StepwiseError && /model file not found|is a folder|not a valid GGUF/.test(e.message)) throw e;
+        engine = {spec: engineSpec};
+    }
+    return {...engine, ...params};
+}
+
+export interface ScoreSummary {
+    scored: number;
+    skipped: number;
+    steps: number;
+    /** Records not scored because they are longer than the PRM's context (with skipTooLong). */
+    tooLong: Array<{where: string; message: string}>;
+}
+
+export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
     const idField = o.idField ?? "id";
     const stepsField = o.stepsField ?? "steps";
-    const {records: existing} = readJsonlTolerant(o.out);
-    const done = new Set(existing.map((r) => String(r[idField])));
-    const todo: Array<{record: Record<string, unknown>; question: string; steps: string[]}> = [];
-    let total = 0;
-    for await (const {record, line} of readJsonl(o.input)) {
-        if (o.limit !== undefined && total >= o.limit) break;
-        total++;
-        const where = `${o.input}:${line}`;
-        if (!(idField in record)) throw new StepwiseError(`${where}: missing field "${idField}"`);
-        if (done.has(String(record[idField]))) continue;
-        const qField = o.questionField ?? ("question" in record ? "question" : "problem");
-        const question = record[qField];
-        if (typeof question !== "string") throw new StepwiseError(`${where}: missing string field "${qField}"`);
-        todo.push({record, question, steps: stepTexts(record[stepsField], where, stepsField)});
-    }
-    const writer = new JsonlWriter(o.out);
-    const limit = pLimit(o.concurrency ?? 4);
-    const results: Array<Record<string, unknown> | undefined> = new Array(todo.length);
-    let flushed = 0;
-    let finished = 0;
-    let steps = 0;
-    o.onProgress?.(total - todo.length, total);
+    const prm = o.prmSpec ?? (typeof o.scorer === "function" ? "unknown" : o.scorer.format.name);
+    const stage = openStage({
+        name: "score",
+        out: o.out,
+        idOf: (r) => String(r[idField]),
+        inputs: [o.input],
+        settings: {
+            prm: o.prmSpec ? prmSettings(o.prmSpec) : {format: prm},
+            in: basename(o.input),
+            fields: {id: idField, question: o.questionField ?? null, steps: stepsField},
+        },
+        checkExisting: (r) => (r.prm !== prm ? (r.prm === undefined ? "the records do not name their PRM" : `PRM ${r.prm}, now ${prm}`) : undefined),
+    });
+    let scorer: StepScorer | undefined;
+    let created = false;
     try {
-        await Promise.all(
-            todo.map((t, i) =>
-                limit(async () => {
-                    const scores = await o.scorer.scoreSteps(t.question, t.steps);
-                    steps += scores.length;
-                    results[i] = {...t.record, step_scores: scores};
-                    while (flushed < todo.length && results[flushed]) {
-                        writer.write(results[flushed]);
-                        results[flushed++] = undefined;
-                    }
-                    o.onProgress?.(total - todo.length + ++finished, total);
-                }),
-            ),
+        const todo: Array<{record: Record<string, unknown>; question: string; steps: string[]; where: string; id: string}> = [];
+        let total = 0;
+        for await (const {record, line} of readJsonl(o.input)) {
+            if (o.limit !== undefined && total >= o.limit) break;
+            total++;
+            const where = `${o.input}:${line}`;
+            if (!(idField in record)) throw new StepwiseError(`${where}: field "${idField}": missing`);
+            const id = parseRecord(z.object({[idField]: RecordId}), record, where)[idField] as string;
+            if (stage.done.has(id)) continue;
+            const qField = o.questionField ?? ("question" in record ? "question" : "problem");
+            const question = parseRecord(z.object({[qField]: Text}), record, where)[qField] as string;
+            todo.push({record, question, steps: stepTexts(record[stepsField], where, stepsField), where, id});
+        }
+        ({value: scorer, created} = await resolveLazy(o.scorer));
+        const sc = scorer;
+        let steps = 0;
+        const before = total - todo.length;
+        const run = await stage.runOrdered(
+            todo,
+            async (t) => {
+                const scores = await sc.scoreSteps(t.question, t.steps);
+                steps += scores.length;
+                return {...t.record, step_scores: scores, prm};
+            },
+            {
+                concurrency: o.concurrency ?? 4,
+                where: (t) => `${t.where} id ${JSON.stringify(t.id)}`,
+                skipTooLong: o.skipTooLong,
+                onProgress: (d) => o.onProgress?.(before + d, total),
+            },
         );
+        return {scored: run.written, skipped: before, steps, tooLong: run.tooLong};
     } finally {
-        writer.close();
+        stage.close();
+        if (created) await scorer?.close();
     }
-    return {scored: todo.length, skipped: total - todo.length, steps};
 }

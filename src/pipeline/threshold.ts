@@ -17,11 +17,11 @@
  * are ≥ the requested quantile by at most one bucket's tokens. τ is within 0.05% (relative) of
  * the exact order statistic. Other reported quantiles are bucket midpoints (same precision).
  */
-import {readFileSync} from "node:fs";
 import {StepwiseError} from "../engines/types.ts";
 import type {HistogramBin} from "../report/plot.ts";
 import type {SampleRecord} from "./records.ts";
 import {readSamples} from "./split/io.ts";
+import {readTextFile} from "../io/text.ts";
 import {renderChart, histogramSpec} from "../report/plot.ts";
 
 /** Quantile presets per domain (AdaptiveStep): math 2% (1,517k decision tokens of 78M); code 1.4% (Table 10: 234k of 17M). */
@@ -205,7 +205,11 @@ export function computeThreshold(input: Iterable<Pick<SampleRecord, "tokens"> | 
 export async function thresholdFromFile(file: string, o: ThresholdOptions & {onProgress?: (samples: number) => void} = {}): Promise<ThresholdSummary> {
     const q = resolveQuantile(o);
     const sketch = new ConfidenceSketch(o.bins);
-    for await (const {record} of readSamples(file, {checkText: false})) {
+    const seen = new Map<string, number>();
+    for await (const {record, line} of readSamples(file, {checkText: false})) {
+        const prev = seen.get(record.id);
+        if (prev !== undefined) throw new StepwiseError(`${file}:${line}: field "id": duplicate sample id "${record.id}" (also on line ${prev}); its tokens would be counted twice`);
+        seen.set(record.id, line);
         sketch.addSample(record);
         if (sketch.samples % 1000 === 0) o.onProgress?.(sketch.samples);
     }
@@ -217,7 +221,7 @@ export async function thresholdFromFile(file: string, o: ThresholdOptions & {onP
 export function readThresholdFile(file: string): number {
     let value: unknown;
     try {
-        value = JSON.parse(readFileSync(file, "utf8"));
+        value = JSON.parse(readTextFile(file));
     } catch (e) {
         throw new StepwiseError(`${file}: cannot read a threshold file (${(e as Error).message.split("\n")[0]})`);
     }

@@ -10,7 +10,8 @@
  * Overrides: `tag=`, `good=`, `bad=` (texts, ids resolved in context), `tag_id=`, `good_id=`,
  * `bad_id=` (token ids, used as given), `positive=` (index), `endpoint=pooling|embeddings`, `task=`.
  */
-import {createEngine} from "../engines/spec.ts";
+import {createEngine, parseEngineSpec} from "../engines/spec.ts";
+import {checkGgufHeader} from "../gguf/reader.ts";
 import {StepwiseError} from "../engines/types.ts";
 import {resolveFormat} from "./formats.ts";
 import {PoolingPrmScorer, TagPrmScorer, type StepScorer} from "./scorer.ts";
@@ -43,9 +44,29 @@ export function splitPrmSpec(spec: string): {engineSpec: string; params: Record<
     return {engineSpec: spec.slice(0, q) + (rest.length ? "?" + rest.join("&") : ""), params};
 }
 
+/**
+ * What a local PRM GGUF says about itself, read from its header without loading it: refuses a
+ * stepwise policy (metadata `stepwise.kind` = "policy") given as a PRM, and returns the longest
+ * input it reads whole: its context per sequence, by the llama engine's rule (the spec's
+ * contextSize, else the training context capped at 4096, never above the training context).
+ */
+export function checkPrmFile(engineSpec: string): {maxInputTokens?: number} {
+    const p = parseEngineSpec(engineSpec);
+    if (p.kind !== "llama") return {};
+    const h = checkGgufHeader(p.path);
+    const kind = h.strings["stepwise.kind"];
+    if (kind !== undefined && kind !== "prm")
+        throw new StepwiseError(`${p.path}: is a stepwise ${kind} model (GGUF metadata stepwise.kind = "${kind}"), not a PRM; its scores would mean nothing. Give a PRM GGUF (e.g. models/lab-prm.gguf)`);
+    const arch = h.strings["general.architecture"];
+    const train = arch ? h.numbers[`${arch}.context_length`] : undefined;
+    if (train === undefined) return {};
+    return {maxInputTokens: Math.min(p.options.contextSize ?? Math.min(train, 4096), train)};
+}
+
 export async function createScorer(spec: string): Promise<StepScorer> {
     const {engineSpec, params} = splitPrmSpec(spec);
     const isLlama = engineSpec.startsWith("llama:");
+    const file = checkPrmFile(engineSpec);
     const format = resolveFormat(params.format ?? (isLlama ? "stepwise-lab" : "math-shepherd"), {
         stepTag: params.tag,
         goodToken: params.good,
@@ -66,5 +87,5 @@ export async function createScorer(spec: string): Promise<StepScorer> {
                 : `PRM spec ${spec}: this engine neither pools nor reads exact token probabilities; serve the PRM with vLLM's pooling API (dialect=vllm)`,
         );
     }
-    return new TagPrmScorer(engine, format);
+    return new TagPrmScorer(engine, format, file.maxInputTokens);
 }

@@ -12,6 +12,7 @@
  */
 import pLimit from "p-limit";
 import {StepwiseError, type ChatMessage, type Engine} from "../engines/types.ts";
+import {ContextOverflowError} from "../util/errors.ts";
 import {labelledTag, plainInput, taggedSteps, type PrmFormat} from "./formats.ts";
 
 export interface StepScorer {
@@ -113,6 +114,8 @@ export class TagPrmScorer extends BaseScorer {
     constructor(
         readonly engine: Engine,
         readonly format: PrmFormat,
+        /** Longest input the PRM reads whole (its context per sequence); longer inputs are a ContextOverflowError. */
+        readonly maxInputTokens?: number,
     ) {
         super();
         if (!format.goodToken || !format.badToken) throw new StepwiseError(`PRM format ${format.name} has no label tokens: it needs a pooling (classifier) scorer`);
@@ -129,6 +132,12 @@ export class TagPrmScorer extends BaseScorer {
         const ids = await this.tokenIds();
         const text = await buildInput(this.engine, this.format, question, steps);
         const tokens = await this.engine.tokenize(text);
+        if (this.maxInputTokens !== undefined && tokens.length > this.maxInputTokens)
+            throw new ContextOverflowError(
+                `PRM input is ${tokens.length} tokens (${steps.length} steps), longer than the PRM's context (${this.maxInputTokens} tokens): its last steps would be scored without the start of the solution`,
+                tokens.length,
+                this.maxInputTokens,
+            );
         const positions = tagPositions(tokens, ids.tag, steps, text);
         const {probs} = await this.engine.probeTokens({input: tokens, positions, candidates: [ids.good, ids.bad]});
         return probs.map(([g, b]) => (g + b > 0 ? g / (g + b) : 0.5));

@@ -4,7 +4,7 @@
  */
 import {StepwiseError, type GeneratedToken} from "../engines/types.ts";
 import {defaultGrader, type AnswerGrader} from "../eval/grader.ts";
-import {extractAnswer} from "../grade/index.ts";
+import {isFinished} from "../grade/index.ts";
 import {deriveSeed, hashString} from "../util/rng.ts";
 import type {Meter, SearchPrm} from "./prm.ts";
 import {decisionCutoff, type DecodeResult, type SearchConfig, type SearchContext, type SearchProblem, type TraceEvent} from "./types.ts";
@@ -24,15 +24,12 @@ export function requirePrm(ctx: SearchContext, strategy: string): SearchPrm {
 }
 
 /**
- * A finished solution: it did not run out of tokens, and it states a final answer with an
- * explicit marker (`\boxed{}`, "The answer is …", "Final Answer: …", `#### N`), not merely a
- * number somewhere at its end (the grader's last-number fallback would give every truncated
- * solution an "answer").
+ * A finished solution (src/grade `isFinished`, shared with Best-of-N evaluation): it states a
+ * final answer, and one cut off by the token budget counts only when it declares that answer
+ * explicitly (a truncated chain of thought's last number is not an answer).
  */
 export function isFinishedSolution(text: string, endedByLength: boolean): boolean {
-    if (endedByLength) return false;
-    const e = extractAnswer(text);
-    return e !== null && e.extractor !== "last-number" && e.extractor !== "whole" && e.extractor !== "math-end";
+    return isFinished({text, finishReason: endedByLength ? "length" : "stop"});
 }
 
 /**

@@ -68,7 +68,7 @@ export async function generateSteps(
         maxTokens: Math.max(1, o.budget),
         stop: delimiter ? [...config.stop, delimiter] : config.stop,
         topLogprobs: o.topLogprobs ?? 0,
-        ...(delimiter ? {} : {stopBelowConfidence: cutoff}),
+        stopBelowConfidence: delimiter ? undefined : cutoff,
     };
     const samples = await ctx.policy.generate(request);
     meter.requests++;

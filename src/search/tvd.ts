@@ -45,10 +45,14 @@ export function usableCandidate(text: string): boolean {
     return text !== "" && !text.includes("\uFFFD");
 }
 
-/** Whether the engine stops at a decision token itself (new Engine contract), so one call may run to the budget. */
+/**
+ * Whether one generate call may run to the token budget: engines stop at a decision token
+ * themselves (llama: natively; OpenAI: the engine cuts its chunk). An engine without it (a
+ * third-party Engine implementation) gets chunks of config.chunkTokens, cut here.
+ */
 function stopsBelowConfidence(ctx: SearchContext): boolean {
-    const caps = (ctx.policy as {capabilities?: {stopBelowConfidence?: string}}).capabilities;
-    return caps?.stopBelowConfidence === "native" || caps?.stopBelowConfidence === "emulated";
+    const how = (ctx.policy.capabilities as {stopBelowConfidence?: string} | undefined)?.stopBelowConfidence;
+    return how === "native" || how === "emulated";
 }
 
 export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<DecodeResult> {
@@ -77,7 +81,7 @@ export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<D
             maxTokens: nativeStop ? budget : Math.min(budget, config.chunkTokens),
             stop: config.stop,
             topLogprobs: config.topK,
-            ...{stopBelowConfidence: cutoff},
+            stopBelowConfidence: cutoff,
         };
         const [s] = await ctx.policy.generate(request);
         meter.requests++;

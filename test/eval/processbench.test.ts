@@ -106,7 +106,7 @@ test("loading: JSON arrays, JSONL, folders, split names, errors naming file and 
     assert.throws(() => readProcessSplit(badl), /bad2\.jsonl:2: malformed JSON/);
     const sub = join(dir, "sub");
     mkdirSync(sub);
-    writeFileSync(join(sub, "alpha.jsonl"), "");
+    writeFileSync(join(sub, "alpha.jsonl"), JSON.stringify({id: "z", problem: "p", steps: ["s"], label: -1}) + "\n");
     assert.throws(() => readProcessSplits([a, join(sub, "alpha.jsonl")]), /split name "alpha" is used by both/);
     void b;
 });

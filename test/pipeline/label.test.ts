@@ -85,7 +85,7 @@ test("label file: resumes after a kill into the same file as an uninterrupted ru
     const s = await labelFile({...opts, input, out: part});
     assert.equal(s.skipped, 4);
     assert.equal(readFileSync(part, "utf8"), readFileSync(full, "utf8"));
-    await assert.rejects(labelFile({...opts, k: 2, input, out: part}), /different settings/);
+    await assert.rejects(labelFile({...opts, k: 2, input, out: part}), /other settings \(method: "K=4,.*" → "K=2,/);
 });
 
 test("llama engine: one prefix evaluation per step estimate, rollouts from the real model", async () => {

@@ -88,5 +88,5 @@ test("score file: step_scores for every record, in order, resumable; bad records
     assert.equal(lines[0].step_scores.length, 3);
     assert.equal(lines[1].step_scores.length, 2);
     writeFileSync(input, JSON.stringify({id: "c", question, steps: [1, 2]}) + "\n");
-    await assert.rejects(scoreFile({scorer, input, out: join(dir, "x.jsonl")}), /steps\.jsonl:1: steps\[0\] must be a string/);
+    await assert.rejects(scoreFile({scorer, input, out: join(dir, "x.jsonl")}), /steps\.jsonl:1: field "steps\[0\]": expected a string or an object with a "text" string, got number 1/);
 });

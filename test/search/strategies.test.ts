@@ -17,14 +17,14 @@ function arithmeticScript(digits: Array<[string, number]> = [["6", 0.45], ["5", 
         if (response.length < head.length) return [[head[response.length], 1]];
         if (response.length === head.length) return digits;
         const d = response[head.length];
-        if (d === "7") return [["7", 1]]; // never finishes
+        if (d === "7") return [[(head + "7" + ", and then we carry on".repeat(40))[response.length] ?? "", 1]]; // never states an answer
         const target = `${head}${d}.\nThe answer is ${d}.`;
         return response.length < target.length ? [[target[response.length], 1]] : [["", 1]];
     };
 }
 
 /** A PRM that likes steps ending in the right result. */
-const likesFive = () => new FunctionScorer((s) => (/7/.test(s) ? 0.99 : /= 5|is 5|^5/.test(s) ? 0.9 : 0.3));
+const likesFive = () => new FunctionScorer((s) => (/7|carry/.test(s) ? 0.99 : /= 5|is 5|^5/.test(s) ? 0.9 : 0.3));
 
 test("greedy follows the top-1 token: the wrong answer here", async () => {
     const policy = new ScriptedPolicy(arithmeticScript());
@@ -94,7 +94,7 @@ test("TVD: threshold as the released code compares it (integer percents), top-k,
     assert.equal(k2.scorer.inputs.length, 2);
     // the 7 (score .95) beats the 5 (.9) with all candidates, not when min-prob drops it
     const all = (await run([["6", 0.45], ["5", 0.35], ["7", 0.2]])).r;
-    assert.match(all.text, /^So 2 \+ 3 = 77/);
+    assert.match(all.text, /^So 2 \+ 3 = 7, and then/);
     assert.equal(all.finished, false);
     assert.equal((await run([["6", 0.45], ["5", 0.35], ["7", 0.2]], {minCandidateProb: 0.25})).r.answer, "5");
     // a margin larger than the gain keeps the greedy token
@@ -141,7 +141,7 @@ test("Best-of-N never picks an unfinished candidate unless allowed", async () =>
     assert.equal(r.prm_calls, 16);
     const loose = await bestOfN(problem, {policy: policy.engine, prm: new SearchPrm(likesFive()), config: {...config, allowUnfinished: true}});
     assert.equal(loose.finished, false);
-    assert.match(loose.text, /= 77/);
+    assert.match(loose.text, /= 7, and then/);
 });
 
 test("samples are split into steps at decision tokens or at a delimiter", () => {

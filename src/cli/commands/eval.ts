@@ -13,7 +13,7 @@ import {DEFAULT_CANDIDATE_FIELDS} from "../../eval/bon/load.ts";
 import {DEFAULT_THRESHOLD} from "../../eval/processbench/evaluate.ts";
 import {analyzeCommand} from "./eval-analyze.ts";
 import {createStagedProgress} from "../progress.ts";
-import {floatOption, intOption} from "../options.ts";
+import {floatOption, intOption, reportTooLong} from "../options.ts";
 
 /** Parse a comma-separated list of aggregations. */
 function aggregationList(value: string): Aggregation[] {
@@ -126,6 +126,7 @@ interface ProcessBenchOpts {
     data: string[];
     prm?: string;
     scoresOut?: string;
+    skipTooLong?: boolean;
     concurrency: number;
     scores?: string;
     predictions?: string;
@@ -143,6 +144,7 @@ export function processBenchCommand(): Command {
         .option("--prm <spec>", "score the steps with this PRM (see `stepwise score --help` for PRM specs)")
         .option("--scores-out <file>", "with --prm: keep the scores in this JSONL (resumes an interrupted run; reuse with --scores)")
         .option("--concurrency <n>", "with --prm: samples scored at once", intOption(1, 1024), 4)
+        .option("--skip-too-long", "with --prm: leave out samples longer than the PRM's context (counted and listed) instead of stopping")
         .option("--scores <file>", "PRM step scores JSONL {id, step_scores: number[]}; the prediction is the first step below the threshold")
         .option("--predictions <file>", "predictions JSONL {id, prediction}: a first-error step index, or -1 for none")
         .option("--threshold <t>", "step-score threshold (with --scores)", floatOption(), DEFAULT_THRESHOLD)
@@ -175,6 +177,10 @@ erroneous (or no correct) samples has that accuracy and its F1 null, and is left
             }
             const {result} = run;
             if (result.threshold !== undefined && !o.json) console.error(`eval processbench: threshold ${result.threshold}${result.calibratedOn ? ` (calibrated on ${result.calibratedOn})` : ""}`);
+            if (run.tooLong?.length) {
+                reportTooLong("eval processbench", run.tooLong);
+                console.error(`eval processbench: ${run.tooLong.length} samples left out: longer than the PRM's context`);
+            }
             if (o.out) console.error(`eval processbench: report in ${o.out}`);
             if (o.json) console.log(JSON.stringify(processBenchJson(result)));
             else console.log(processBenchMarkdown(result));

@@ -7,6 +7,8 @@
 import type {Command} from "commander";
 import {StepwiseError} from "../../engines/types.ts";
 import type {GradedRecord} from "../../grade/file.ts";
+import {prepareOutput} from "../../io/output.ts";
+import {checkInputFile} from "../../io/text.ts";
 import type {GradeOptions, Policy} from "../../grade/policy.ts";
 import {floatOption, intOption} from "../options.ts";
 
@@ -59,6 +61,8 @@ export function register(program: Command): void {
 }
 
 async function gradeFile(file: string, out: string | undefined, options: GradeOptions, json: boolean): Promise<void> {
+    checkInputFile(file, "--file");
+    if (out) prepareOutput(out, {inputs: [file]});
     const {JsonlWriter} = await import("../../io/jsonl.ts");
     const {gradeJsonlFile} = await import("../../grade/file.ts");
     const writer = out ? new JsonlWriter(out, {truncate: true}) : null;

@@ -28,3 +28,5 @@ function lab(program: Command): void {
 export const commands: Array<(program: Command) => void> = [demo, sample, threshold, split, stats, label, exportCmd, trainPrm, score, evalCmd, grade, serve, view, lab];
 import {register as decode} from "./decode.ts";
 commands.push(decode);
+import {register as code} from "./code.ts";
+commands.push(code);

@@ -4,7 +4,7 @@ import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
 import {StepwiseError} from "../../engines/types.ts";
 import {DEFAULT_VERIFIER, getVerifier, labelFile, TRUNCATED_WARN_SHARE, verifierNames} from "../../pipeline/label/index.ts";
 import {createProgress} from "../progress.ts";
-import {floatOption, intOption} from "../options.ts";
+import {floatOption, intOption, reportTooLong} from "../options.ts";
 
 export function register(program: Command): void {
     program
@@ -28,6 +28,7 @@ export function register(program: Command): void {
         .option("--concurrency <n>", "samples labelled at once", intOption(1, 1024), 2)
         .option("--limit <n>", "only the first n samples", intOption(1))
         .option("--shard <i/n>", "only records i, i+n, i+2n, … (0-based): run n processes side by side, each with its own --out")
+        .option("--skip-too-long", "skip samples whose rollout prompts do not fit the policy's context (counted and listed) instead of stopping")
         .option("--truth", "attach the verifier's exact step truth (lab) and report how MC labels compare with it")
         .option("--lab-truth", "same as --verifier lab --truth")
         .option("--json", "print the summary as one JSON object")
@@ -58,11 +59,11 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
             }
             const verifier = getVerifier(o.verifier);
             if (o.truth && !verifier.truth) throw new StepwiseError(`--truth: verifier "${verifier.name}" knows no exact step truth`);
-            const engine = await createEngine(o.engine);
             const progress = createProgress("label");
             try {
                 const summary = await labelFile({
-                    engine,
+                    engine: () => createEngine(o.engine),
+                    engineSpec: o.engine,
                     verifier: verifier.name,
                     input: o.in,
                     out: o.out,
@@ -79,6 +80,7 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                     concurrency: o.concurrency,
                     limit: o.limit,
                     shard,
+                    skipTooLong: o.skipTooLong,
                     truth: o.truth ? verifier.truth : undefined,
                     onProgress: (d, t) => progress.update(d, t),
                 });
@@ -98,9 +100,9 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                             `vs exact truth: first negative = first error in ${pct(summary.truth.first_negative_match)} of samples; false negatives ${pct(summary.truth.false_negative_rate)} of truly correct steps, false positives ${pct(summary.truth.false_positive_rate)} of truly wrong steps`,
                         );
                 }
+                reportTooLong("label", summary.too_long ?? []);
             } finally {
                 progress.stop();
-                await engine.close();
             }
         });
 }

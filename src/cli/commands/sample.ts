@@ -3,7 +3,7 @@ import type {Command} from "commander";
 import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
 import {sampleDataset} from "../../pipeline/sample.ts";
 import {createProgress} from "../progress.ts";
-import {collect, floatOption, intOption, unescape} from "../options.ts";
+import {collect, floatOption, intOption, reportTooLong, unescape} from "../options.ts";
 
 export function register(program: Command): void {
     program
@@ -28,6 +28,7 @@ export function register(program: Command): void {
         .option("--answer-field <f>", "gold answer field, copied into records (default: answer, final_answer or gold)")
         .option("--limit <n>", "only the first n questions", intOption(1))
         .option("--concurrency <c>", "questions in flight at once", intOption(1, 1024), 4)
+        .option("--skip-too-long", "skip questions whose prompt does not fit the model's context (counted and listed) instead of stopping")
         .option("--quiet", "no progress output")
         .addHelpText(
             "after",
@@ -43,11 +44,10 @@ text, tokens: [{text, id, confidence, top: [{text, id, prob}]}], finish_reason, 
 confidence is the raw model probability of the chosen token, before temperature/top-k/top-p.`,
         )
         .action(async (o) => {
-            const engine = await createEngine(o.engine);
             const progress = createProgress("sample", {quiet: o.quiet});
             try {
                 const summary = await sampleDataset({
-                    engine,
+                    engine: () => createEngine(o.engine),
                     engineSpec: o.engine,
                     data: o.data,
                     out: o.out,
@@ -65,15 +65,17 @@ confidence is the raw model probability of the chosen token, before temperature/
                     seed: o.seed,
                     limit: o.limit,
                     concurrency: o.concurrency,
+                    skipTooLong: o.skipTooLong,
                     onProgress: (d, t) => progress.update(d, t),
                 });
                 progress.stop();
                 console.error(
-                    `sample: ${summary.written} samples written, ${summary.skipped} already in ${o.out}, ${summary.generatedTokens} tokens generated, ${summary.questions} questions`,
+                    `sample: ${summary.written} samples written, ${summary.skipped} already in ${o.out}, ${summary.generatedTokens} tokens generated, ${summary.questions} questions` +
+                        (summary.tooLong.length ? `; ${summary.tooLong.length} questions skipped: prompt longer than the context` : ""),
                 );
+                reportTooLong("sample", summary.tooLong);
             } finally {
                 progress.stop();
-                await engine.close();
             }
         });
 }

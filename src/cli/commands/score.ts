@@ -3,7 +3,7 @@ import type {Command} from "commander";
 import {createScorer} from "../../prm/index.ts";
 import {scoreFile} from "../../pipeline/score.ts";
 import {createProgress} from "../progress.ts";
-import {intOption} from "../options.ts";
+import {intOption, reportTooLong} from "../options.ts";
 
 export const PRM_SPEC_HELP = `PRM spec: an engine spec with format=stepwise-lab|math-shepherd|asprm|qwen-prm (and tag=, good=, bad=, positive=, endpoint=pooling|embeddings):
   llama:models/lab-prm.gguf                                   a stepwise lab PRM, in-process
@@ -23,13 +23,14 @@ export function register(program: Command): void {
         .option("--steps-field <f>", "steps field (strings or {text} objects)", "steps")
         .option("--concurrency <n>", "records in flight", intOption(1, 1024), 4)
         .option("--limit <n>", "only the first n records", intOption(1))
+        .option("--skip-too-long", "skip records longer than the PRM's context (counted and listed) instead of stopping")
         .addHelpText("after", `\n${PRM_SPEC_HELP}`)
         .action(async (o) => {
-            const scorer = await createScorer(o.prm);
             const progress = createProgress("score");
             try {
                 const r = await scoreFile({
-                    scorer,
+                    scorer: () => createScorer(o.prm),
+                    prmSpec: o.prm,
                     input: o.in,
                     out: o.out,
                     idField: o.idField,
@@ -37,13 +38,17 @@ export function register(program: Command): void {
                     stepsField: o.stepsField,
                     concurrency: o.concurrency,
                     limit: o.limit,
+                    skipTooLong: o.skipTooLong,
                     onProgress: (d, t) => progress.update(d, t),
                 });
                 progress.stop();
-                console.error(`score: ${r.scored} records scored (${r.steps} steps), ${r.skipped} already in ${o.out}`);
+                console.error(
+                    `score: ${r.scored} records scored (${r.steps} steps), ${r.skipped} already in ${o.out}` +
+                        (r.tooLong.length ? `; ${r.tooLong.length} records skipped: longer than the PRM's context` : ""),
+                );
+                reportTooLong("score", r.tooLong);
             } finally {
                 progress.stop();
-                await scorer.close();
             }
         });
 }

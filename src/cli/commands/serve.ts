@@ -2,7 +2,9 @@
 import type {Command} from "commander";
 import {createEngine} from "../../engines/spec.ts";
 import {StepwiseError, type Engine} from "../../engines/types.ts";
-import {intOption} from "../options.ts";
+import {hostOption, intOption} from "../options.ts";
+import {checkCanListen} from "../../io/listen.ts";
+import {checkGgufHeader} from "../../gguf/reader.ts";
 
 export function register(program: Command): void {
     program
@@ -13,7 +15,7 @@ export function register(program: Command): void {
         .option("--prm <file>", "serve a tag PRM: enables /pooling and /v1/embeddings (STEP pooling)")
         .option("--step-tag <text>", "step tag text for --prm (default: the file's stepwise.step_tag)")
         .option("--returned-tokens <a,b>", "label tokens returned at each tag, positive first (default: the file's stepwise good/bad tokens)")
-        .option("--host <host>", "address to bind (only loopback unless you say otherwise)", "127.0.0.1")
+        .option("--host <host>", "address to bind (only loopback unless you say otherwise)", hostOption, "127.0.0.1")
         .option("--port <port>", "port (0 = any free port)", intOption(0, 65535), 8000)
         .option("--name <name>", "model name reported in /v1/models (default: file name)")
         .option("--sequences <n>", "parallel sequences (samples decoded in one batch)", intOption(1, 256), 8)
@@ -34,6 +36,8 @@ Examples:
         .action(async (positional: string | undefined, o) => {
             const file = o.prm ?? o.model ?? positional;
             if (!file) throw new StepwiseError("serve: name a GGUF model (stepwise serve MODEL.gguf, --model or --prm)");
+            checkGgufHeader(file);
+            await checkCanListen(o.host, o.port);
             const {startServer} = await import("../../serve/server.ts");
             const params = new URLSearchParams({sequences: String(o.sequences), threads: String(o.threads), gpu: String(o.gpu)});
             if (o.contextSize !== undefined) params.set("contextSize", String(o.contextSize));

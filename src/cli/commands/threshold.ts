@@ -3,6 +3,9 @@ import {writeFileSync} from "node:fs";
 import {Option, type Command} from "commander";
 import {DOMAIN_QUANTILES, plotThreshold, thresholdFromFile} from "../../pipeline/threshold.ts";
 import {floatOption, intOption} from "../options.ts";
+import {prepareOutput} from "../../io/output.ts";
+import {checkInputFile} from "../../io/text.ts";
+import {fsError} from "../../util/errors.ts";
 
 export function register(program: Command): void {
     program
@@ -29,11 +32,18 @@ of tokens below it; "share_below_tau" in the output is the exact share.
 Presets: ${Object.entries(DOMAIN_QUANTILES).map(([d, q]) => `${d} ${q}`).join(", ")}.`,
         )
         .action(async (o) => {
+            checkInputFile(o.samples, "--samples");
+            prepareOutput(o.out, {inputs: [o.samples]});
+            const base = typeof o.plot === "string" ? o.plot : o.out.replace(/\.json$/i, "");
+            if (o.plot !== false) for (const ext of [".svg", ".png"]) prepareOutput(base + ext, {inputs: [o.samples], flag: "--plot"});
             const summary = await thresholdFromFile(o.samples, {quantile: o.quantile, domain: o.domain, bins: o.bins});
-            writeFileSync(o.out, JSON.stringify(summary, null, 2) + "\n");
+            try {
+                writeFileSync(o.out, JSON.stringify(summary, null, 2) + "\n");
+            } catch (e) {
+                throw fsError(e, o.out, "cannot write");
+            }
             let plotted = "";
             if (o.plot !== false) {
-                const base = typeof o.plot === "string" ? o.plot : o.out.replace(/\.json$/i, "");
                 const {svg, png} = await plotThreshold(summary, base);
                 plotted = `, histogram ${svg} and ${png}`;
             }

@@ -1,5 +1,7 @@
 /** `stepwise train-prm`: fine-tune a tiny llama model into a tag PRM on labelled steps. */
 import type {Command} from "commander";
+import {prepareOutput} from "../../io/output.ts";
+import {checkInputFile} from "../../io/text.ts";
 import {StepwiseError} from "../../engines/types.ts";
 import {collect, floatOption, intOption} from "../options.ts";
 
@@ -33,6 +35,9 @@ Writes the model, <out>.train.json (validation ROC-AUC, accuracy, loss log) and 
         .action(async (o) => {
             if (o.labels !== "hard" && o.labels !== "soft") throw new StepwiseError(`--labels: expected hard or soft, got "${o.labels}"`);
             if (o.steps === undefined && o.minutes === undefined) throw new StepwiseError("give --steps or --minutes");
+            // Output locations before any training: a full run must not fail at its last write.
+            for (const d of o.data as string[]) checkInputFile(d, "--data");
+            prepareOutput(o.out, {inputs: [...(o.data as string[]), o.init]});
             const {trainPrm} = await import("../../prm/train.ts");
             const r = await trainPrm({
                 data: o.data,

@@ -12,6 +12,7 @@ import {evaluateBon} from "./evaluate.ts";
 import {type CandidateFields, buildQuestions, readCandidates, readStepScores} from "./load.ts";
 import {type BonSummary, bonSummary, writeBonReport} from "./report.ts";
 import {defaultGrader} from "../grader.ts";
+import {prepareOutput} from "../../io/output.ts";
 
 export interface BonFileOptions {
     /** Candidates JSONL, one record per candidate solution. */
@@ -48,6 +49,7 @@ export interface BonFileResult {
 
 export async function evaluateBonFile(o: BonFileOptions): Promise<BonFileResult> {
     const policy = o.policy ?? "lenient";
+    if (o.out) prepareOutput(o.out, {folder: true, inputs: [o.data, o.scores]});
     const scores = o.scores ? await readStepScores(o.scores, {id: "id", stepScores: "step_scores"}) : undefined;
     const candidates = await readCandidates(o.data, o.fields ?? {}, scores);
     if (candidates.length === 0) throw new StepwiseError(`${o.data}: no candidates`);

@@ -6,10 +6,11 @@
  * A path may be a file (split name = file stem) or a folder (every *.json and *.jsonl in it,
  * sorted by name). `label` is the index of the first wrong step, −1 when every step is correct.
  */
-import {existsSync, readFileSync, readdirSync, statSync} from "node:fs";
+import {existsSync, readdirSync, statSync} from "node:fs";
 import {basename, extname, join} from "node:path";
 import {StepwiseError} from "../../engines/types.ts";
 import {parseJsonlLine} from "../../io/jsonl.ts";
+import {readTextFile} from "../../io/text.ts";
 
 /** One labelled solution. */
 export interface ProcessSample {
@@ -32,7 +33,8 @@ export interface ProcessSplit {
 /** Validate one record. */
 export function parseProcessSample(r: Record<string, unknown>, where: string): ProcessSample {
     const id = r.id;
-    if (typeof id !== "string" && typeof id !== "number") throw new StepwiseError(`${where}: missing "id" (string)`);
+    if ((typeof id !== "string" || id === "") && !(typeof id === "number" && Number.isFinite(id)))
+        throw new StepwiseError(`${where}: field "id": expected a non-empty string or a number, got ${id === undefined ? "nothing" : id === null ? "null" : typeof id === "object" ? "an object" : JSON.stringify(id)}`);
     const problem = r.problem ?? r.question;
     if (typeof problem !== "string") throw new StepwiseError(`${where}: missing "problem" or "question" (string)`);
     const steps = r.steps;
@@ -47,8 +49,7 @@ export function parseProcessSample(r: Record<string, unknown>, where: string): P
 
 /** Read one split file (JSON array, `{data: [...]}`, or JSONL). */
 export function readProcessSplit(file: string): ProcessSplit {
-    if (!existsSync(file)) throw new StepwiseError(`${file}: no such file`);
-    const text = readFileSync(file, "utf8");
+    const text = readTextFile(file);
     const samples: ProcessSample[] = [];
     const trimmed = text.trimStart();
     if (trimmed.startsWith("[") || (extname(file).toLowerCase() === ".json" && trimmed.startsWith("{"))) {
@@ -71,6 +72,7 @@ export function readProcessSplit(file: string): ProcessSplit {
             samples.push(parseProcessSample(parseJsonlLine(line, file, i + 1), `${file}:${i + 1}`));
         });
     }
+    if (samples.length === 0) throw new StepwiseError(`${file}: no samples (an empty split would be scored as n = 0)`);
     const seen = new Map<string, string>();
     for (const s of samples) {
         const prev = seen.get(s.id);

@@ -9,6 +9,7 @@
  */
 import {StepwiseError} from "../../engines/types.ts";
 import {createScorer} from "../../prm/index.ts";
+import {prepareOutput} from "../../io/output.ts";
 import {DEFAULT_THRESHOLD, type ProcessBenchResult, type ProcessBenchSource, evaluateProcessBench, readPredictionsFile, readScoresFile} from "./evaluate.ts";
 import {type ProcessSplit, readProcessSplits} from "./load.ts";
 import {writeProcessBenchReport} from "./report.ts";
@@ -23,6 +24,8 @@ export interface ProcessBenchFilesOptions {
     scoresOut?: string;
     /** With `prm`: samples scored at once. Default 4. */
     concurrency?: number;
+    /** With `prm`: leave out (and list in `tooLong`) samples longer than the PRM's context instead of stopping. */
+    skipTooLong?: boolean;
     /** Step scores JSONL {id, step_scores}. */
     scores?: string;
     /** Predictions JSONL {id, prediction}: first-error step index, −1 for none. */
@@ -40,6 +43,8 @@ export interface ProcessBenchFilesOptions {
 export interface ProcessBenchFilesResult {
     result: ProcessBenchResult;
     splits: ProcessSplit[];
+    /** With `prm` and `skipTooLong`: samples left out because they are longer than the PRM's context. */
+    tooLong?: Array<{where: string; message: string}>;
 }
 
 export async function evaluateProcessBenchFiles(o: ProcessBenchFilesOptions): Promise<ProcessBenchFilesResult> {
@@ -47,21 +52,29 @@ export async function evaluateProcessBenchFiles(o: ProcessBenchFilesOptions): Pr
     if (given !== 1) throw new StepwiseError("give exactly one of --prm SPEC, --scores FILE or --predictions FILE");
     if (o.predictions && o.calibrate !== undefined) throw new StepwiseError("--calibrate needs --scores (predictions have no threshold)");
     const threshold = o.threshold ?? DEFAULT_THRESHOLD;
-    const splits = readProcessSplits(o.data);
+    if (o.out) prepareOutput(o.out, {folder: true, inputs: o.data});
+    let splits = readProcessSplits(o.data);
     let source: ProcessBenchSource;
+    let tooLong: ProcessBenchFilesResult["tooLong"];
     if (o.prm) {
-        const scorer = await createScorer(o.prm);
-        try {
-            const scores = await scoreProcessSplits(splits, scorer, {cacheFile: o.scoresOut, concurrency: o.concurrency ?? 4, onProgress: (d, t) => o.onProgress?.("scoring", d, t)});
-            source = {kind: "scores", scores, threshold, calibrate: o.calibrate};
-        } finally {
-            await scorer.close();
+        // The PRM loads only after the cache's checks (stage helper), in scoreProcessSplits.
+        const scores = await scoreProcessSplits(splits, () => createScorer(o.prm!), {
+            cacheFile: o.scoresOut,
+            prmSpec: o.prm,
+            concurrency: o.concurrency ?? 4,
+            skipTooLong: o.skipTooLong,
+            onProgress: (d, t) => o.onProgress?.("scoring", d, t),
+        });
+        if (scores.tooLong?.length) {
+            tooLong = scores.tooLong;
+            splits = splits.map((s) => ({...s, samples: s.samples.filter((x) => scores.has(`${s.name}\u0000${x.id}`))}));
         }
+        source = {kind: "scores", scores, threshold, calibrate: o.calibrate};
     } else
         source = o.scores
             ? {kind: "scores", scores: await readScoresFile(o.scores), threshold, calibrate: o.calibrate}
             : {kind: "predictions", predictions: await readPredictionsFile(o.predictions!)};
     const result = evaluateProcessBench(splits, source, {curves: o.out !== undefined});
     if (o.out) await writeProcessBenchReport(result, splits, o.out, {data: o.data, ...(o.prm ? {prm: o.prm} : o.scores ? {scores: o.scores} : {predictions: o.predictions})});
-    return {result, splits};
+    return {result, splits, ...(tooLong ? {tooLong} : {})};
 }

@@ -32,6 +32,9 @@
  */
 import {StepwiseError} from "../../engines/types.ts";
 import {JsonlWriter, readJsonl} from "../../io/jsonl.ts";
+import {acquireLock} from "../../io/lock.ts";
+import {prepareOutput} from "../../io/output.ts";
+import {checkInputFile} from "../../io/text.ts";
 import {labelledTag} from "../../prm/formats.ts";
 import type {LabelRecord} from "../records.ts";
 
@@ -224,11 +227,15 @@ export interface ExportSummary {
 export async function exportFile(input: string, out: string, options: ExportOptions): Promise<ExportSummary> {
     if (!EXPORT_FORMATS.includes(options.format)) throw new StepwiseError(`export: unknown format "${options.format}" (expected ${EXPORT_FORMATS.join(", ")})`);
     const summary: ExportSummary = {records: 0, written: 0, skipped: {"no-labelled-step": 0, "tag-in-text": 0}, steps: 0, positive: 0, negative: 0};
+    checkInputFile(input);
+    prepareOutput(out, {inputs: [input]});
     // Read the first record before creating the output, so a wrong input leaves no empty file.
     const it = readJsonl(input)[Symbol.asyncIterator]();
     let next = await it.next();
-    const writer = new JsonlWriter(out, {truncate: true});
+    const lock = acquireLock(out, "export");
+    let writer: JsonlWriter | undefined;
     try {
+        writer = new JsonlWriter(out, {truncate: true});
         for (; !next.done; next = await it.next()) {
             const {record, line} = next.value;
             const rec = checkLabelRecord(record, `${input}:${line}`);
@@ -246,7 +253,8 @@ export async function exportFile(input: string, out: string, options: ExportOpti
             summary.negative += kept.filter((s) => s.hard === 0).length;
         }
     } finally {
-        writer.close();
+        writer?.close();
+        lock.release();
     }
     return summary;
 }

@@ -74,7 +74,7 @@ export async function estimateStep(
                 continue;
             }
             out.n++;
-            if (verify({question: input.question, gold: input.gold, solution: input.prefix + r.text})) out.correct++;
+            if (await verify({question: input.question, gold: input.gold, solution: input.prefix + r.text})) out.correct++;
         }
         if (s.earlyStop && out.correct >= s.minCorrect) break;
     }

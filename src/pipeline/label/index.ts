@@ -12,10 +12,12 @@
  * output and re-running the same command completes it into the file an uninterrupted run
  * writes.
  */
-import pLimit from "p-limit";
+import {basename} from "node:path";
 import type {Engine} from "../../engines/types.ts";
-import {StepwiseError} from "../../engines/types.ts";
-import {JsonlWriter, readJsonl, readJsonlTolerant} from "../../io/jsonl.ts";
+import {readJsonl} from "../../io/jsonl.ts";
+import {parseRecord, StepsRecordSchema} from "../schemas.ts";
+import {engineSettings} from "../sample.ts";
+import {openStage, resolveLazy, type Lazy} from "../stage.ts";
 import {deriveSeed, hashString} from "../../util/rng.ts";
 import type {LabelRecord, StepsRecord} from "../records.ts";
 import {estimateStep, type RolloutSettings, type StepEstimate, type TruncatedPolicy} from "./estimate.ts";
@@ -132,7 +134,11 @@ export async function labelSample(record: StepsRecord, o: LabelOptions & {verify
     return out;
 }
 
-export interface LabelFileOptions extends LabelOptions {
+export interface LabelFileOptions extends Omit<LabelOptions, "engine"> {
+    /** The policy, or a function that loads it (called after the output checks; closed at the end). */
+    engine: Lazy<Engine>;
+    /** Engine spec, for the settings fingerprint (default: the engine's kind and model). */
+    engineSpec?: string;
     input: string;
     out: string;
     /** Samples labelled at once. Default 2. */
@@ -140,6 +146,8 @@ export interface LabelFileOptions extends LabelOptions {
     limit?: number;
     /** Label only the records whose index i has i % count === index (run shards in parallel processes). */
     shard?: {index: number; count: number};
+    /** Skip (and count) samples whose rollout prompts do not fit the context, instead of stopping. */
+    skipTooLong?: boolean;
     onProgress?: (done: number, total: number) => void;
 }
 
@@ -160,6 +168,8 @@ export interface LabelSummary {
     truncated_rollouts: number;
     truncated_share: number;
     truth?: TruthAgreement;
+    /** Samples skipped because a prompt did not fit the context (with skipTooLong). */
+    too_long?: Array<{where: string; message: string}>;
 }
 
 /** Share of truncated rollouts above which `stepwise label` warns. */
@@ -189,75 +199,53 @@ export function summarizeLabels(records: LabelledRecord[], written = records.len
     return summary;
 }
 
-/** Label every record of a StepsRecord JSONL file into `out`, resuming what is already there. */
+/** Label every record of a StepsRecord JSONL file into `out`, resuming what is already there (stage.ts). */
 export async function labelFile(o: LabelFileOptions): Promise<LabelSummary> {
-    const verify = typeof o.verifier === "function" ? o.verifier : await makeVerifier(o.verifier);
     const method = methodString(o);
-    const {records: existing, droppedTornLine} = readJsonlTolerant<LabelledRecord>(o.out);
-    if (droppedTornLine) process.stderr.write(`[stepwise] ${o.out}: dropped a torn last line left by an interrupted run\n`);
-    const bad = existing.find((r) => r.method !== method);
-    if (bad)
-        throw new StepwiseError(
-            `${o.out}: holds labels made with different settings (${bad.method}, now ${method}); use another --out or the same settings`,
-        );
-    const done = new Set(existing.map((r) => r.id));
-    const inputs: StepsRecord[] = [];
-    let index = -1;
-    for await (const {record, line} of readJsonl(o.input)) {
-        index++;
-        if (o.shard && index % o.shard.count !== o.shard.index) continue;
-        if (o.limit !== undefined && inputs.length >= o.limit) break;
-        for (const f of ["id", "question", "prompt", "text", "steps"] as const)
-            if (!(f in record)) throw new StepwiseError(`${o.input}:${line}: missing field "${f}" (label reads the output of \`stepwise split\`)`);
-        inputs.push(record as unknown as StepsRecord);
-    }
-    const todo = inputs.filter((r) => !done.has(r.id));
-    const writer = new JsonlWriter(o.out);
-    const limit = pLimit(o.concurrency ?? 2);
-    const results: Array<LabelledRecord | undefined> = new Array(todo.length);
-    let flushed = 0;
-    let finished = 0;
-    const fresh: LabelledRecord[] = [];
-    o.onProgress?.(inputs.length - todo.length, inputs.length);
-    // A sample that fails for good stops the run at once: queued samples never start, in-flight
-    // ones are aborted (their engine requests cancelled), and every finished record is kept.
-    const controller = new AbortController();
-    let tasks: Promise<void>[] = [];
+    const verifierName = typeof o.verifier === "function" ? o.verifier.name || "custom" : o.verifier;
+    const stage = openStage<LabelledRecord>({
+        name: "label",
+        out: o.out,
+        inputs: [o.input],
+        settings: {
+            engine: engineSettings(o.engineSpec ?? "", o.engine),
+            in: basename(o.input),
+            method,
+            verifier: verifierName,
+            truth: o.truth !== undefined,
+            shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
+        },
+        checkExisting: (r) => (r.method !== method ? `${r.method}, now ${method}` : undefined),
+    });
+    let engine: Engine | undefined;
+    let created = false;
     try {
-        tasks = todo.map((r, i) =>
-                limit(async () => {
-                    if (controller.signal.aborted) return;
-                    try {
-                        results[i] = await labelSample(r, {...o, verify, signal: controller.signal});
-                    } catch (e) {
-                        if (!controller.signal.aborted) controller.abort(e);
-                        throw e;
-                    }
-                    if (controller.signal.aborted) return; // written by the failure path below
-                    // write in input order: the file is always a prefix of the complete output
-                    while (flushed < todo.length && results[flushed]) {
-                        writer.write(results[flushed]);
-                        fresh.push(results[flushed]!);
-                        results[flushed] = undefined;
-                        flushed++;
-                    }
-                    o.onProgress?.(inputs.length - todo.length + ++finished, inputs.length);
-                }),
-        );
-        await Promise.all(tasks);
-    } catch (e) {
-        // Let the aborted samples settle (promptly: their requests are cancelled, queued ones never
-        // start), then keep what finished after a gap too (resume skips records by id; these few
-        // are then out of input order).
-        await Promise.allSettled(tasks);
-        for (const r of results)
-            if (r) {
-                writer.write(r);
-                fresh.push(r);
-            }
-        throw controller.signal.aborted && controller.signal.reason !== undefined ? controller.signal.reason : e;
+        const verify = typeof o.verifier === "function" ? o.verifier : await makeVerifier(o.verifier);
+        const inputs: Array<{record: StepsRecord; line: number}> = [];
+        let index = -1;
+        for await (const {record, line} of readJsonl(o.input)) {
+            index++;
+            if (o.shard && index % o.shard.count !== o.shard.index) continue;
+            if (o.limit !== undefined && inputs.length >= o.limit) break;
+            inputs.push({record: parseRecord(StepsRecordSchema, record, `${o.input}:${line}`) as unknown as StepsRecord, line});
+        }
+        const todo = inputs.filter((r) => !stage.done.has(r.record.id));
+        ({value: engine, created} = await resolveLazy(o.engine));
+        const eng = engine;
+        const fresh: LabelledRecord[] = [];
+        const before = inputs.length - todo.length;
+        const run = await stage.runOrdered(todo, (r, _i, signal) => labelSample(r.record, {...o, engine: eng, verify, signal}), {
+            concurrency: o.concurrency ?? 2,
+            where: (r) => `${o.input}:${r.line} id ${JSON.stringify(r.record.id)}`,
+            skipTooLong: o.skipTooLong,
+            onWritten: (r) => fresh.push(r as LabelledRecord),
+            onProgress: (d) => o.onProgress?.(before + d, inputs.length),
+        });
+        const summary = summarizeLabels([...stage.existing, ...fresh], fresh.length, stage.existing.length);
+        if (run.tooLong.length) summary.too_long = run.tooLong;
+        return summary;
     } finally {
-        writer.close();
+        stage.close();
+        if (created) await engine?.close();
     }
-    return summarizeLabels([...existing, ...fresh], fresh.length, existing.length);
 }

@@ -32,7 +32,7 @@ export interface SearchContext {
     /** Estimate step i (memoised by the caller if needed). */
     estimate: (i: number) => Promise<StepEstimate>;
     /** Whether the sample's own final answer is correct (binary search only). */
-    sampleCorrect: () => boolean;
+    sampleCorrect: () => boolean | Promise<boolean>;
 }
 
 function empty(m: number): StepLabels {
@@ -73,7 +73,7 @@ export async function linearSearch(c: SearchContext, stopAfterNegative: boolean)
 export async function binarySearch(c: SearchContext): Promise<StepLabels> {
     const labels = empty(c.steps);
     if (c.steps === 0) return labels;
-    if (c.sampleCorrect()) {
+    if (await c.sampleCorrect()) {
         labels.hard.fill(1);
         return labels;
     }
@@ -95,5 +95,5 @@ export async function binarySearch(c: SearchContext): Promise<StepLabels> {
 }
 
 export async function hybridSearch(c: SearchContext): Promise<StepLabels> {
-    return c.sampleCorrect() ? linearSearch(c, true) : binarySearch(c);
+    return (await c.sampleCorrect()) ? linearSearch(c, true) : binarySearch(c);
 }

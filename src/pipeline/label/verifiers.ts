@@ -21,8 +21,8 @@ export interface VerifierInput {
     solution: string;
 }
 
-/** Returns true when `solution` reaches the gold answer. Throws a StepwiseError when the record cannot be checked. */
-export type Verifier = (input: VerifierInput) => boolean;
+/** Returns true when `solution` reaches the gold answer (a promise for verifiers that run something, e.g. code tests). Throws a StepwiseError when the record cannot be checked. */
+export type Verifier = (input: VerifierInput) => boolean | Promise<boolean>;
 
 /** Exact per-step truth of a record, for domains that know it (the lab does). */
 export type StepTruthFn = (record: Pick<StepsRecord, "question" | "text" | "steps">) => StepTruth;

@@ -13,8 +13,9 @@
  * sample stage: ids already in the output are skipped, and an output written with another
  * strategy or τ is refused rather than mixed.
  */
+import {basename} from "node:path";
 import {StepwiseError} from "../../engines/types.ts";
-import {JsonlWriter, readJsonlTolerant} from "../../io/jsonl.ts";
+import {openStage} from "../stage.ts";
 import type {SampleRecord, Step, StepsRecord} from "../records.ts";
 import {adaptiveCuts} from "./adaptive.ts";
 import {fixedCuts} from "./fixed.ts";
@@ -154,35 +155,33 @@ export interface SplitSummary {
     empty: number;
 }
 
-/** Split every sample of a file (streaming; memory holds only the ids already written). */
+/** Split every sample of a file (streaming; memory holds only the ids already written). Output through stage.ts. */
 export async function splitFile(o: SplitOptions): Promise<SplitSummary> {
-    const {records: existing, droppedTornLine} = readJsonlTolerant<StepsRecord>(o.out);
-    if (droppedTornLine) process.stderr.write(`[stepwise] ${o.out}: dropped a torn last line left by an interrupted run\n`);
     const label = strategyLabel(o.strategy);
     const tau = o.strategy.kind === "adaptive" ? o.strategy.tau : undefined;
-    const done = new Set<string>();
-    for (const r of existing) {
-        if (r.strategy !== label || r.tau !== tau)
-            throw new StepwiseError(
-                `${o.out}: record "${r.id}" was split with strategy "${r.strategy}"${r.tau !== undefined ? ` (τ = ${r.tau})` : ""}, ` +
-                    `not "${label}"${tau !== undefined ? ` (τ = ${tau})` : ""}; write to another --out`,
-            );
-        done.add(r.id);
-    }
+    const stage = openStage<StepsRecord>({
+        name: "split",
+        out: o.out,
+        inputs: [o.input],
+        settings: {strategy: label, tau: tau ?? null, samples: basename(o.input)},
+        checkExisting: (r) =>
+            r.strategy !== label || r.tau !== tau
+                ? `strategy "${r.strategy}"${r.tau !== undefined ? ` (τ = ${r.tau})` : ""}, now "${label}"${tau !== undefined ? ` (τ = ${tau})` : ""}`
+                : undefined,
+    });
     const summary: SplitSummary = {samples: 0, written: 0, skipped: 0, steps: 0, tokens: 0, empty: 0};
     const seen = new Set<string>();
-    const writer = new JsonlWriter(o.out);
     try {
         for await (const {record, line} of readSamples(o.input)) {
             if (o.limit !== undefined && summary.samples >= o.limit) break;
             summary.samples++;
             if (seen.has(record.id)) throw new StepwiseError(`${o.input}:${line}: field "id": duplicate sample id "${record.id}"`);
             seen.add(record.id);
-            if (done.has(record.id)) {
+            if (stage.done.has(record.id)) {
                 summary.skipped++;
             } else {
                 const rec = toStepsRecord(record, o.strategy);
-                writer.write(rec);
+                stage.write(rec);
                 summary.written++;
                 summary.steps += rec.steps.length;
                 summary.tokens += record.tokens.length;
@@ -191,7 +190,7 @@ export async function splitFile(o: SplitOptions): Promise<SplitSummary> {
             if (summary.samples % 1000 === 0) o.onProgress?.(summary.samples);
         }
     } finally {
-        writer.close();
+        stage.close();
     }
     o.onProgress?.(summary.samples);
     return summary;

@@ -1,0 +1,147 @@
+/**
+ * `stepwise code ...`: the code domain.
+ *
+ *   stepwise code generate --n 200 --seed 1 [--split heldout] --out tasks.jsonl
+ *   stepwise code run --problems problems.jsonl[.gz] --candidates candidates.jsonl --out verdicts.jsonl
+ *   stepwise code grade --data samples.jsonl --out graded.jsonl [--problems problems.jsonl]
+ *   stepwise code train-policy --out models/lab-code-policy.gguf --minutes 28 --checkpoint-dir DIR [--resume]
+ */
+import {Command} from "commander";
+import {StepwiseError} from "../../engines/types.ts";
+import {floatOption, intOption} from "../options.ts";
+
+function generateCommand(): Command {
+    return new Command("generate")
+        .description("write code-lab tasks (LeetCodeDataset shape plus `question`) as JSONL")
+        .requiredOption("--n <k>", "number of tasks", intOption(1))
+        .option("--seed <n>", "stream seed", intOption(0), 0)
+        .option("--split <s>", "train or heldout", "train")
+        .option("--min-ops <n>", "expression tasks: fewest operations", intOption(1), 2)
+        .option("--max-ops <n>", "expression tasks: most operations", intOption(1), 4)
+        .option("--loop-share <p>", "share of loop tasks", floatOption(0, 1), 0.4)
+        .option("--out <file>", "output JSONL (default: stdout)")
+        .action(async (o: {n: number; seed: number; split: string; minOps: number; maxOps: number; loopShare: number; out?: string}) => {
+            if (o.split !== "train" && o.split !== "heldout") throw new StepwiseError(`--split must be train or heldout, got "${o.split}"`);
+            const {generateCodeProblems} = await import("../../code/lab/tasks.ts");
+            const rows = generateCodeProblems(o.n, {seed: o.seed, split: o.split, minOps: o.minOps, maxOps: o.maxOps, loopShare: o.loopShare});
+            const text = rows.map((r) => JSON.stringify({id: r.task_id, ...r})).join("\n") + "\n";
+            if (o.out) (await import("node:fs")).writeFileSync(o.out, text);
+            else process.stdout.write(text);
+        });
+}
+
+function trainPolicyCommand(): Command {
+    return new Command("train-policy")
+        .description("train the code-lab policy (tiny char-level llama) on fresh code-lab tasks and write it as GGUF")
+        .option("--out <path>", "output GGUF file", "models/lab-code-policy.gguf")
+        .option("--minutes <m>", "wall-clock budget (schedule length estimated from the first steps unless --steps)", floatOption(0.01))
+        .option("--steps <n>", "schedule length in steps", intOption(1))
+        .option("--d-model <d>", "model width", intOption(8), 96)
+        .option("--layers <n>", "transformer blocks", intOption(1), 3)
+        .option("--heads <n>", "attention heads", intOption(1), 3)
+        .option("--batch <n>", "tasks per step", intOption(1), 16)
+        .option("--lr <x>", "peak learning rate (warmup + cosine)", floatOption(0), 2e-3)
+        .option("--seed <n>", "seed of the initialization and of the task stream", intOption(0), 0)
+        .option("--checkpoint-dir <dir>", "checkpoints and train.log", ".stepwise-cache/lab-code-policy")
+        .option("--checkpoint-every <n>", "checkpoint (and GGUF export) every n steps", intOption(1), 100)
+        .option("--resume", "continue from the checkpoint in --checkpoint-dir (default: start fresh)", false)
+        .action(async (o: {out: string; minutes?: number; steps?: number; dModel: number; layers: number; heads: number; batch: number; lr: number; seed: number; checkpointDir: string; checkpointEvery: number; resume: boolean}) => {
+            if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
+            if (o.dModel % o.heads !== 0) throw new StepwiseError(`--d-model ${o.dModel} must be divisible by --heads ${o.heads}`);
+            if (!o.resume) (await import("node:fs")).rmSync(`${o.checkpointDir}/checkpoint.bin`, {force: true});
+            const {trainCodePolicy} = await import("../../code/lab/policy.ts");
+            const r = await trainCodePolicy({
+                out: o.out, minutes: o.minutes, steps: o.steps, dModel: o.dModel, nLayers: o.layers, nHeads: o.heads, batchSize: o.batch,
+                lr: o.lr, seed: o.seed, checkpointDir: o.checkpointDir, resume: o.resume, checkpointEverySteps: o.checkpointEvery,
+            });
+            process.stderr.write(`${r.completed ? "done" : "stopped"}: ${r.steps}/${r.totalSteps} steps, final loss ${r.losses.at(-1)?.toFixed(4) ?? "?"}, model ${o.out}\n`);
+        });
+}
+
+function runCommand(): Command {
+    return new Command("run")
+        .description("run candidate programs against their problems' unit tests in the sandbox; write one verdict per candidate")
+        .requiredOption("--problems <file>", "problems in the LeetCodeDataset shape (JSONL or JSONL.gz): task_id, prompt, test, entry_point[, completion]")
+        .option("--candidates <file>", "candidates JSONL {id, task_id, completion}; default: each problem's reference completion")
+        .requiredOption("--out <file>", "verdicts JSONL {id, task_id, status, detail, wall_ms}; re-running the same command resumes it")
+        .option("--concurrency <n>", "candidates run at once (default: cores, at most 4)", intOption(1, 256))
+        .option("--timeout <s>", "wall-clock limit per candidate, seconds", floatOption(0.1), 10)
+        .option("--cpu <s>", "CPU-time limit per candidate, seconds", intOption(1), 5)
+        .option("--memory <mb>", "address-space limit per candidate, MiB", intOption(16), 512)
+        .option("--processes <n>", "process limit inside the sandbox", intOption(1), 32)
+        .option("--output <kb>", "stdout + stderr limit per candidate, KiB", intOption(1), 1024)
+        .option("--limit <n>", "only the first n candidates", intOption(1))
+        .option("--unsafe", "run WITHOUT a sandbox when bubblewrap is unavailable (only for code you trust)")
+        .option("--json", "print the summary as one JSON object")
+        .option("--quiet", "no progress output")
+        .addHelpText(
+            "after",
+            `
+Examples:
+  stepwise code run --problems LeetCodeDataset-v0.3.1-test.jsonl.gz --out references.jsonl
+  stepwise code run --problems problems.jsonl --candidates candidates.jsonl --out verdicts.jsonl --concurrency 2
+
+Status: pass (check(candidate) returned), fail (an assert failed: detail is the assert line and the
+value got), timeout (wall or CPU limit), memory (MemoryError at the memory limit), error (any other
+exception, a syntax error, the output limit, an exit without a result). Each candidate runs in a
+fresh bubblewrap sandbox (no network, host read-only, clean environment, resource limits); without
+bubblewrap the command refuses unless --unsafe. Install it with: node scripts/install-sandbox.mjs`,
+        )
+        .action(async (o: {problems: string; candidates?: string; out: string; concurrency?: number; timeout: number; cpu: number; memory: number; processes: number; output: number; limit?: number; unsafe?: boolean; json?: boolean; quiet?: boolean}) => {
+            const {runCodeFile} = await import("../../code/run.ts");
+            const {detectSandbox} = await import("../../code/sandbox.ts");
+            const {createProgress} = await import("../progress.ts");
+            const sb = detectSandbox();
+            if (sb.kind !== "bwrap" && o.unsafe) process.stderr.write(`code run: WARNING: no sandbox (${sb.reason}); running candidates unsandboxed because of --unsafe\n`);
+            const progress = createProgress("code run", {quiet: o.quiet});
+            try {
+                const s = await runCodeFile({
+                    problems: o.problems, candidates: o.candidates, out: o.out, concurrency: o.concurrency, limit: o.limit, unsafe: o.unsafe,
+                    limits: {wallMs: Math.round(o.timeout * 1000), cpuSeconds: o.cpu, memoryBytes: o.memory * 1024 * 1024, processes: o.processes, outputBytes: o.output * 1024},
+                    onProgress: (d, t) => progress.update(d, t),
+                });
+                progress.stop();
+                if (o.json) console.log(JSON.stringify(s));
+                else {
+                    const c = Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join(", ");
+                    process.stderr.write(`code run: ${s.written} verified (${s.skipped} already done), ${s.per_second.toFixed(2)}/s; ${c}; pass rate ${(100 * s.pass_rate).toFixed(1)}% → ${o.out}\n`);
+                }
+            } finally {
+                progress.stop();
+            }
+        });
+}
+
+function gradeCommand(): Command {
+    return new Command("grade")
+        .description("run the program in each sample's text against its problem's unit tests (sandboxed); add correct, code_status and code_detail")
+        .requiredOption("--data <file>", "samples-like JSONL with id, question, text (and gold = task_id when --problems is given)")
+        .requiredOption("--out <file>", "output JSONL (the input records plus correct, code_status, code_detail); re-running resumes it")
+        .option("--problems <file>", "problems in the LeetCodeDataset shape; default: code-lab questions (tests rebuilt from the question)")
+        .option("--text-field <f>", "field holding the solution text", "text")
+        .option("--concurrency <n>", "programs run at once", intOption(1, 256), 2)
+        .option("--timeout <s>", "wall-clock limit per program, seconds", floatOption(0.1), 10)
+        .option("--unsafe", "run WITHOUT a sandbox when bubblewrap is unavailable (only for code you trust)")
+        .addHelpText("after", `
+Then Best-of-N by the tests' verdicts:
+  stepwise eval bon --data graded.jsonl --out bon/      (the \`correct\` field is the verdict)`)
+        .action(async (o: {data: string; out: string; problems?: string; textField: string; concurrency: number; timeout: number; unsafe?: boolean}) => {
+            const {gradeCodeFile} = await import("../../code/pipeline.ts");
+            const r = await gradeCodeFile({input: o.data, out: o.out, problems: o.problems, textField: o.textField, concurrency: o.concurrency, unsafe: o.unsafe, limits: {wallMs: Math.round(o.timeout * 1000)}});
+            process.stderr.write(`code grade: ${r.written} graded (${r.skipped} already done), ${r.correct} pass → ${o.out}\n`);
+        });
+}
+
+/** The `code` command group. */
+export function codeCommand(): Command {
+    const group = new Command("code").description("the code domain: sandboxed test runs of Python candidates, the code lab and its policy");
+    group.addCommand(runCommand());
+    group.addCommand(gradeCommand());
+    group.addCommand(generateCommand());
+    group.addCommand(trainPolicyCommand());
+    return group;
+}
+
+export function register(program: Command): void {
+    program.addCommand(codeCommand());
+}

@@ -1,0 +1,117 @@
+/**
+ * The code verifier in the pipeline: does a solution's program pass its problem's unit tests?
+ *
+ * - The program is the code block of the solution text ({@link extractCode}); no code → incorrect.
+ * - The problem is found from the record: with a problems file (LeetCodeDataset shape), by the
+ *   record's gold (copy the task_id into it: `sample --answer-field task_id`) or else by its
+ *   question text (the problem's `question`, `query` or `problem_description`); without one, the
+ *   question must be a code-lab task, whose tests are rebuilt from it ({@link parseCodeQuestion}).
+ * - Runs are sandboxed (see sandbox.ts); verdicts are cached per (problem, program), since Monte-
+ *   Carlo rollouts often write the same program.
+ */
+import {StepwiseError} from "../engines/types.ts";
+import {JsonlWriter, readJsonl, readJsonlTolerant} from "../io/jsonl.ts";
+import {extractCode} from "./extract.ts";
+import {isCodeLabQuestion, parseCodeQuestion} from "./lab/tasks.ts";
+import {readCodeProblems} from "./problems.ts";
+import {verifyProgram, type CodeStatus, type CodeTestProblem, type VerifyOptions} from "./verifier.ts";
+import pLimit from "p-limit";
+
+export interface CodeVerifierOptions extends VerifyOptions {
+    /** Problems file (JSONL / JSONL.gz, LeetCodeDataset shape); default: code-lab questions only. */
+    problems?: string;
+}
+
+/** Verdict of one solution text. */
+export interface SolutionVerdict {
+    status: CodeStatus | "no-code";
+    detail: string;
+    task_id: string;
+}
+
+/** A function from a record (question, gold, solution text) to its verdict. */
+export type CodeJudge = (input: {question: string; gold: string | undefined; solution: string}) => Promise<SolutionVerdict>;
+
+/** Build a judge (see the module doc). Throws a StepwiseError on an unreadable problems file. */
+export function makeCodeJudge(options: CodeVerifierOptions = {}): CodeJudge {
+    const byId = options.problems ? readCodeProblems(options.problems) : undefined;
+    const byQuestion = new Map<string, CodeTestProblem>();
+    for (const p of byId?.values() ?? []) for (const f of ["question", "query", "problem_description"]) if (typeof p[f] === "string") byQuestion.set((p[f] as string).trim(), p);
+    const cache = new Map<string, Promise<SolutionVerdict>>();
+    const resolve = (question: string, gold: string | undefined): CodeTestProblem => {
+        if (byId) {
+            const p = (gold !== undefined ? byId.get(gold.trim()) : undefined) ?? byQuestion.get(question.trim());
+            if (!p) throw new StepwiseError(`code verifier: no problem in ${options.problems} for ${gold !== undefined ? `task_id "${gold}" or ` : ""}question "${question.slice(0, 80)}"`);
+            return p;
+        }
+        if (!isCodeLabQuestion(question))
+            throw new StepwiseError(`code verifier: "${question.slice(0, 80)}" is not a code-lab task; give the problems file (--verifier code:PROBLEMS.jsonl)`);
+        return parseCodeQuestion(question);
+    };
+    return ({question, gold, solution}) => {
+        const problem = resolve(question, gold);
+        const program = extractCode(solution);
+        if (program === undefined) return Promise.resolve({status: "no-code", detail: "no code block in the solution", task_id: problem.task_id});
+        const key = `${problem.task_id}\u0000${problem.test}\u0000${program}`;
+        let v = cache.get(key);
+        if (!v) {
+            v = verifyProgram(problem, program, options).then((r) => ({status: r.status, detail: r.detail, task_id: problem.task_id}));
+            cache.set(key, v);
+            if (cache.size > 100_000) cache.delete(cache.keys().next().value!);
+        }
+        return v;
+    };
+}
+
+/** A pipeline verifier (label, Best-of-N): true when the program passes. */
+export function makeCodeVerifier(options: CodeVerifierOptions = {}): (input: {question: string; gold: string | undefined; solution: string}) => Promise<boolean> {
+    const judge = makeCodeJudge(options);
+    return async (input) => (await judge(input)).status === "pass";
+}
+
+export interface GradeFileOptions extends CodeVerifierOptions {
+    /** Samples-like JSONL: records with `id`, `question`, `text` (and `gold`). */
+    input: string;
+    out: string;
+    /** Text field. Default "text". */
+    textField?: string;
+    concurrency?: number;
+    onProgress?: (done: number) => void;
+}
+
+/**
+ * Add `correct` (boolean), `code_status` and `code_detail` to every record of a samples-like file
+ * (so `eval bon --data OUT` grades by the tests). Resumable: ids already in `out` are skipped.
+ */
+export async function gradeCodeFile(o: GradeFileOptions): Promise<{written: number; skipped: number; correct: number}> {
+    const judge = makeCodeJudge(o);
+    const done = new Set(readJsonlTolerant<{id: string}>(o.out).records.map((r) => r.id));
+    const writer = new JsonlWriter(o.out);
+    const limit = pLimit(o.concurrency ?? 2);
+    const field = o.textField ?? "text";
+    let written = 0;
+    let correct = 0;
+    const jobs: Promise<void>[] = [];
+    try {
+        for await (const {record, line} of readJsonl(o.input)) {
+            const where = `${o.input}:${line}`;
+            if (typeof record.id !== "string") throw new StepwiseError(`${where}: field \`id\` must be a string`);
+            if (done.has(record.id)) continue;
+            if (typeof record.question !== "string") throw new StepwiseError(`${where}: field \`question\` must be a string`);
+            if (typeof record[field] !== "string") throw new StepwiseError(`${where}: field \`${field}\` must be a string`);
+            jobs.push(
+                limit(async () => {
+                    const v = await judge({question: record.question as string, gold: typeof record.gold === "string" ? record.gold : undefined, solution: record[field] as string});
+                    writer.write({...record, correct: v.status === "pass", code_status: v.status, code_detail: v.detail});
+                    written++;
+                    if (v.status === "pass") correct++;
+                    o.onProgress?.(written);
+                }),
+            );
+        }
+        await Promise.all(jobs);
+    } finally {
+        writer.close();
+    }
+    return {written, skipped: done.size, correct};
+}

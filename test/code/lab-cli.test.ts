@@ -1,0 +1,92 @@
+// The code lab's tasks and the `stepwise code` commands (run, generate, grade) through the real CLI.
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {runCli} from "../helpers/cli.ts";
+import {mkdtempSync, readFileSync, writeFileSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {generateCodeProblems, isCodeLabQuestion, parseCodeQuestion} from "../../src/code/lab/tasks.ts";
+import {detectSandbox} from "../../src/code/sandbox.ts";
+import {verifyCandidates} from "../../src/code/verifier.ts";
+import {makeCodeVerifier} from "../../src/code/pipeline.ts";
+
+const info = detectSandbox();
+const skip = info.kind !== "bwrap" && process.getuid?.() !== 0 ? `no sandbox here: ${info.reason}` : false;
+if (skip) console.log(`# skipping sandboxed code-lab tests: ${skip}`);
+
+const cli = (...args: string[]) => runCli(args);
+
+test("code lab: seeded tasks, disjoint splits, question round trip", () => {
+    const a = generateCodeProblems(50, {seed: 3});
+    assert.deepEqual(a, generateCodeProblems(50, {seed: 3}));
+    const h = generateCodeProblems(30, {seed: 3, split: "heldout"});
+    const train = new Set(generateCodeProblems(400, {seed: 9}).map((p) => p.question));
+    assert.ok(h.every((p) => !train.has(p.question) && p.split === "heldout"));
+    for (const p of a) {
+        assert.ok(isCodeLabQuestion(p.question));
+        const q = parseCodeQuestion(p.question, p.task_id);
+        assert.equal(q.completion, p.completion);
+        assert.equal(q.test, p.test);
+        assert.equal(p.steps.join(""), p.completion);
+        assert.match(p.test, /^def check\(candidate\):\n( {4}assert candidate\(.*\) == -?\d+\n){5}$/);
+        // every step is a comment line and its code
+        for (const s of p.steps.slice(0, -1)) assert.match(s, /# .+\n.+\n$/);
+    }
+    assert.ok(a.some((p) => p.family === "loop") && a.some((p) => p.family === "expr"));
+    assert.throws(() => parseCodeQuestion("Compute 2 + 3."), /not a lab task/);
+});
+
+test("code lab: reference solutions pass and wrong programs fail in the sandbox", {skip}, async () => {
+    const tasks = generateCodeProblems(12, {seed: 5});
+    const problems = new Map(tasks.map((t) => [t.task_id, t]));
+    const good = tasks.map((t) => ({id: `${t.task_id}#ref`, task_id: t.task_id, completion: t.completion}));
+    // A wrong step: the last assignment/accumulation uses "-" instead of "+" (or vice versa).
+    const bad = tasks.map((t) => ({id: `${t.task_id}#bad`, task_id: t.task_id, completion: t.completion.replace(/return (\w+)\n$/, "return $1 + 1\n")}));
+    const verdicts = await verifyCandidates(problems, [...good, ...bad], {concurrency: 2, limits: {wallMs: 60_000}});
+    assert.deepEqual(verdicts.filter((v) => v.id.endsWith("#ref") && v.status !== "pass"), []);
+    assert.ok(verdicts.filter((v) => v.id.endsWith("#bad")).every((v) => v.status === "fail" && v.detail.startsWith("assert candidate(")));
+    const verify = makeCodeVerifier({limits: {wallMs: 60_000}});
+    assert.equal(await verify({question: tasks[0].question, gold: undefined, solution: tasks[0].completion}), true);
+    assert.equal(await verify({question: tasks[0].question, gold: undefined, solution: "```python\n" + tasks[0].completion + "```\n"}), true);
+    assert.equal(await verify({question: tasks[0].question, gold: undefined, solution: "I do not know."}), false);
+});
+
+test("code run: verdicts per candidate, resumable, clear errors", {skip}, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-code-cli-"));
+    const problems = join(dir, "problems.jsonl");
+    const candidates = join(dir, "candidates.jsonl");
+    const out = join(dir, "verdicts.jsonl");
+    const r = cli("code", "generate", "--n", "3", "--seed", "2", "--out", problems);
+    assert.equal(r.status, 0, r.stderr);
+    const tasks = readFileSync(problems, "utf8").trim().split("\n").map((l) => JSON.parse(l) as {task_id: string; completion: string});
+    const rows = [
+        {id: "a", task_id: tasks[0].task_id, completion: tasks[0].completion},
+        {id: "b", task_id: tasks[1].task_id, completion: "def f(*args):\n    return 10**6\n"},
+        {id: "c", task_id: tasks[2].task_id, completion: "def f(:\n"},
+        {id: "d", task_id: tasks[2].task_id, completion: "def f(*a):\n    while True:\n        pass\n"},
+    ];
+    writeFileSync(candidates, rows.slice(0, 2).map((x) => JSON.stringify(x)).join("\n") + "\n");
+    let run = cli("code", "run", "--problems", problems, "--candidates", candidates, "--out", out, "--timeout", "60", "--cpu", "2", "--quiet");
+    assert.equal(run.status, 0, run.stderr);
+    writeFileSync(candidates, rows.map((x) => JSON.stringify(x)).join("\n") + "\n");
+    run = cli("code", "run", "--problems", problems, "--candidates", candidates, "--out", out, "--timeout", "60", "--cpu", "2", "--quiet", "--json");
+    assert.equal(run.status, 0, run.stderr);
+    const summary = JSON.parse(run.stdout) as {written: number; skipped: number; counts: Record<string, number>};
+    assert.equal(summary.written, 2);
+    assert.equal(summary.skipped, 2);
+    const verdicts = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as {id: string; status: string; detail: string; wall_ms: number; task_id: string});
+    assert.deepEqual(verdicts.map((v) => v.id).sort(), ["a", "b", "c", "d"]);
+    const by = Object.fromEntries(verdicts.map((v) => [v.id, v]));
+    assert.equal(by.a.status, "pass");
+    assert.equal(by.b.status, "fail");
+    assert.match(by.b.detail, /^assert candidate\(.*\) == -?\d+ \(got 1000000\)$/);
+    assert.equal(by.c.status, "error");
+    assert.match(by.c.detail, /SyntaxError/);
+    assert.equal(by.d.status, "timeout");
+    assert.ok(verdicts.every((v) => typeof v.wall_ms === "number" && Object.keys(v).sort().join() === "detail,id,status,task_id,wall_ms"));
+    // Bad input: the error names the file, line and field.
+    writeFileSync(candidates, JSON.stringify({id: "x", task_id: tasks[0].task_id}) + "\n");
+    const bad = cli("code", "run", "--problems", problems, "--candidates", candidates, "--out", join(dir, "x.jsonl"));
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /candidates\.jsonl:1: field `completion` must be a string/);
+});
