@@ -30,3 +30,4 @@ export * as lab from "./lab/domain/index.ts";
 export {evaluatePolicy} from "./lab/eval/policy.ts";
 export {readQuestions, type QuestionRow} from "./io/dataset.ts";
 export {greedy, tvd, bestOfN, weightedVoteDecode, beamSearch, dvts, decodeFile, SearchPrm, STRATEGY_FUNCTIONS, DEFAULT_SEARCH_CONFIG, TVD_DOMAIN_TAU, pairedDifference, summarizeDecode, type DecodeResult, type DecodeRecord, type DecodeSummary, type SearchConfig, type SearchContext, type SearchProblem, type TraceEvent, type StrategyName} from "./search/index.ts";
+export * from "./code/index.ts";

@@ -16,7 +16,7 @@
  *   bracket depth 0), `expression` (anything else, e.g. a call).
  */
 import {classifyTokens, codeContext, type CategoryScheme, type CategorySpan} from "../pipeline/stats/categories.ts";
-import {codeSpans} from "./extract.ts";
+import {codeBlockSpans} from "./extract.ts";
 
 export const CODE_STATEMENT_CATEGORIES = ["comment", "control flow", "definition", "import", "return", "assignment", "expression", "whitespace", "line break", "text", "split word", "other"] as const;
 export type CodeStatementCategory = (typeof CODE_STATEMENT_CATEGORIES)[number];
@@ -75,7 +75,7 @@ function statementMap(code: string): CodeStatementCategory[] {
 /** Per-character category of `text` (before whitespace and word handling). */
 function charCategories(text: string): CodeStatementCategory[] {
     const perChar = new Array<CodeStatementCategory>(text.length);
-    const spans = codeSpans(text);
+    const spans = codeBlockSpans(text);
     if (spans.length === 0) statementMap(text).forEach((k, i) => (perChar[i] = k));
     else {
         perChar.fill("text");

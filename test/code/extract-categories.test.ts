@@ -1,6 +1,6 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {codeSpans, extractCode, insideCode} from "../../src/code/extract.ts";
+import {codeBlockSpans, extractCode, insideCode} from "../../src/code/extract.ts";
 import {codeStatementCategories, codeCategoryTable} from "../../src/code/categories.ts";
 import {mutateFlipComparison, mutateOffByOne} from "../../src/code/mutate.ts";
 
@@ -20,7 +20,7 @@ test("extract: the last Python or unnamed fenced block; raw code; none", () => {
 });
 
 test("extract: code spans and insideCode for decoders", () => {
-    const spans = codeSpans(ANSWER);
+    const spans = codeBlockSpans(ANSWER);
     assert.equal(spans.length, 2);
     assert.equal(ANSWER.slice(spans[0].start, spans[0].end), "class Solution:\n    def f(self, xs):\n        return sorted(xs)\n");
     assert.equal(spans[0].language, "python");
