@@ -21,10 +21,9 @@ import {labelSample, summarizeLabels, type LabelledRecord, type LabelSummary} fr
 import {labTruth, labVerifier} from "../lab/verifier.ts";
 import {readJsonlAll} from "../io/jsonl.ts";
 import {trainPrm} from "../prm/train.ts";
-import {createScorer} from "../prm/index.ts";
-import {evaluateLabPrm, type LabPrmEval} from "../lab/eval/prm.ts";
-import {bonMarkdown, writeBonReport} from "../eval/bon/report.ts";
-import {writeAnalyzeReport} from "../eval/analyze/report.ts";
+import type {LabPrmEval} from "../lab/eval/prm.ts";
+import {bonAtMaxN, defaultPolicyPath, defaultPrmPath, reportLabPrm} from "../lab/eval/run.ts";
+import {bonMarkdown} from "../eval/bon/report.ts";
 
 export interface DemoOptions {
     /** Output folder. Default `stepwise-out/demo-<timestamp>`. */
@@ -55,13 +54,7 @@ export interface DemoResult {
     summary: Record<string, unknown>;
 }
 
-export function defaultPolicyPath(): string {
-    return resolve(new URL("../../models/lab-policy.gguf", import.meta.url).pathname);
-}
-
-export function defaultPrmPath(): string {
-    return resolve(new URL("../../models/lab-prm.gguf", import.meta.url).pathname);
-}
+export {defaultPolicyPath, defaultPrmPath} from "../lab/eval/run.ts";
 
 export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     const log = o.log ?? (() => {});
@@ -180,15 +173,8 @@ async function demoWithEngine(
     }
     let prmEval: LabPrmEval | undefined;
     if (existsSync(prmPath)) {
-        const scorer = await createScorer(`llama:${prmPath}`);
-        try {
-            const samples = await readJsonlAll<SampleRecord>(samplesPath);
-            prmEval = await evaluateLabPrm({samples, scorer, tau: th.tau, greedyAccuracy: ev.greedy_accuracy, seed, onProgress: (d, t) => o.onProgress?.("score", d, t)});
-        } finally {
-            await scorer.close();
-        }
-        await writeBonReport(prmEval.bon, join(out, "bon"));
-        await writeAnalyzeReport(prmEval.analyses, join(out, "analyze"), {prm: prmPath});
+        const samples = await readJsonlAll<SampleRecord>(samplesPath);
+        prmEval = await reportLabPrm({samples, prm: `llama:${prmPath}`, tau: th.tau, greedyAccuracy: ev.greedy_accuracy, seed, out, onProgress: (d, t) => o.onProgress?.("score", d, t)});
     } else log(`demo: no PRM at ${prmPath}; skipping the PRM section`);
 
     const summary = {
@@ -209,7 +195,7 @@ async function demoWithEngine(
                       path: prmPath,
                       step_auc: prmEval.step_auc,
                       processbench: prmEval.processbench,
-                      bon_at_max_n: Object.fromEntries(prmEval.bon.methods.map((m) => [m.id, m.points.at(-1)])),
+                      bon_at_max_n: bonAtMaxN(prmEval),
                   },
               }
             : {}),
