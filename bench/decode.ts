@@ -8,6 +8,8 @@
  *    (OpenAI engine + STEP pooling), relative to one request per generated token (the released
  *    TVD code's policy traffic; it also sends one PRM request per candidate). Target ≤ 1/5.
  *
+ * Also reported: the same through serve with --min-prob 0.01 (candidates below p = 0.01 unscored).
+ *
  * Flags: --problems=N (default 30).
  */
 import {LlamaEngine} from "../src/engines/llama/engine.ts";
@@ -72,6 +74,15 @@ export default async function run(flags: string[]): Promise<void> {
     }
     const policyRequests = policyClient.stats().requests;
     const prmRequests = prmClient.stats().requests;
+    // the same through serve with candidates below p = 0.01 left unscored (--min-prob 0.01)
+    let lean = 0;
+    let leanTokens = 0;
+    for (const p of problems) {
+        const before = policyClient.stats().requests + prmClient.stats().requests;
+        const t = await tvd(p, {policy: policyClient, prm: remotePrm, config: {...config, minCandidateProb: 0.01}});
+        lean += policyClient.stats().requests + prmClient.stats().requests - before;
+        leanTokens += t.response_tokens?.length ?? 0;
+    }
     await policyClient.close();
     await prmClient.close();
     await policyServer.close();
@@ -97,6 +108,7 @@ export default async function run(flags: string[]): Promise<void> {
             serve_prm_requests_per_solution: r(prmRequests / n, 2),
             serve_requests_per_generated_token: r((policyRequests + prmRequests) / responseTokens, 4),
             requests_ratio_target: 0.2,
+            serve_min_prob_001_requests_per_generated_token: r(lean / leanTokens, 4),
             released_code_requests_per_solution: r((responseTokens + candidates) / n, 1),
             serve_same_text_as_llama: `${sameAsLlama}/${n}`,
         }),

@@ -53,6 +53,15 @@ export function ensureFolder(folder: string): void {
     try {
         mkdirSync(folder, {recursive: true});
     } catch (e) {
+        // A recursive mkdir reports ENOENT on a read-only file system: name the real cause, found
+        // on the nearest folder that exists.
+        let up = dirname(resolve(folder));
+        while (up !== dirname(up) && !statOrUndefined(up)) up = dirname(up);
+        try {
+            accessSync(up, constants.W_OK);
+        } catch (cause) {
+            throw fsError(cause, folder, "cannot create the folder");
+        }
         throw fsError(e, folder, "cannot create the folder");
     }
 }

@@ -2,15 +2,19 @@
  * The `stepwise decode` stage: run one strategy on every question of a data set and write one
  * {@link DecodeRecord} per question, in input order, resuming what the output already holds.
  *
- * Records carry a `method` string (strategy and every setting that changes the result), and a
- * run refuses to resume a file written with another method, so records of different settings are
- * never mixed. A question whose decoding failed (e.g. a PRM server that kept failing after the
- * engine's retries) stops the run with its id; everything before it stays written.
+ * Built on the resumable-stage helper (src/pipeline/stage.ts): the output is locked while a run
+ * writes it, a torn last line is cut, and `<out>.settings.json` fingerprints every setting that
+ * changes the result (the strategy `method`, the policy and PRM models, the data file, template,
+ * fields), so resuming with any of them changed is refused, naming the difference. Records also
+ * carry `method`. A question whose decoding failed (e.g. a PRM server that kept failing after the
+ * engine's retries) stops the run naming its file:line and id; everything before it stays written.
  */
-import pLimit from "p-limit";
+import {basename} from "node:path";
 import {StepwiseError, type Engine} from "../engines/types.ts";
 import {readQuestions, type DatasetFields} from "../io/dataset.ts";
-import {JsonlWriter, readJsonlTolerant} from "../io/jsonl.ts";
+import {readJsonlTolerant} from "../io/jsonl.ts";
+import {engineFingerprint, openStage} from "../pipeline/stage.ts";
+import {prmSettings} from "../pipeline/score.ts";
 import {renderPrompt} from "../pipeline/sample.ts";
 import {defaultGrader, type AnswerGrader} from "../eval/grader.ts";
 import type {SearchPrm} from "./prm.ts";
@@ -60,6 +64,9 @@ export interface DecodeFileOptions {
     grader?: AnswerGrader;
     data: string;
     out: string;
+    /** Engine specs, fingerprinted into the output's settings file (resuming with another model is refused). */
+    policySpec?: string;
+    prmSpec?: string;
     fields?: DatasetFields;
     /** Prompt template; `{question}` is replaced. Default "{question}\n" (the lab policy's prompt). */
     template?: string;
@@ -156,64 +163,57 @@ export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
     const method = methodOf(o.strategy, config);
     const grader = o.grader ?? defaultGrader();
     const t0 = Date.now();
-    const {records: existing, droppedTornLine} = readJsonlTolerant<DecodeRecord>(o.out);
-    if (droppedTornLine) process.stderr.write(`[stepwise] ${o.out}: dropped a torn last line left by an interrupted run\n`);
-    const other = existing.find((r) => r.method !== method);
-    if (other) throw new StepwiseError(`${o.out}: holds records decoded as "${other.method}", not "${method}"; use another --out`);
-    const done = new Map(existing.map((r) => [r.id, r]));
-    const problems: Array<SearchProblem & {where: string}> = [];
     const template = o.template ?? "{question}\n";
-    for await (const row of readQuestions(o.data, o.fields)) {
-        if (o.limit !== undefined && problems.length >= o.limit) break;
-        const text = renderPrompt(template, row.question);
-        const prompt = done.has(row.id)
-            ? ""
-            : o.chat
-              ? await o.policy.formatChat([...(o.system ? [{role: "system" as const, content: o.system}] : []), {role: "user", content: text}])
-              : text;
-        problems.push({id: row.id, question: row.question, prompt, gold: row.answer, where: row.where});
-    }
-    const todo = problems.filter((p) => !done.has(p.id));
-    const writer = new JsonlWriter(o.out);
-    const limit = pLimit(o.concurrency ?? 2);
-    const results: Array<DecodeRecord | undefined> = new Array(todo.length);
-    let flushed = 0;
-    let finished = problems.length - todo.length;
-    o.onProgress?.(finished, problems.length);
+    const stage = openStage<DecodeRecord>({
+        name: "decode",
+        out: o.out,
+        inputs: [o.data],
+        settings: {
+            method,
+            policy: o.policySpec ? engineFingerprint(o.policySpec) : null,
+            prm: o.strategy !== "greedy" && o.prmSpec ? prmSettings(o.prmSpec) : null,
+            in: basename(o.data),
+            template,
+            chat: o.chat ? (o.system ?? "") : null,
+            fields: {question: o.fields?.question ?? null, id: o.fields?.id ?? null, answer: o.fields?.answer ?? null},
+        },
+        checkExisting: (r) => (r.method !== method ? `decoded as "${r.method}", now "${method}"` : undefined),
+    });
     try {
-        await Promise.all(
-            todo.map((p, i) =>
-                limit(async () => {
-                    const start = Date.now();
-                    let r: DecodeResult;
-                    try {
-                        r = await run(p, {policy: o.policy, prm: o.prm, config, grader});
-                    } catch (e) {
-                        if (e instanceof StepwiseError) throw new StepwiseError(`${p.where} (id ${p.id}): ${e.message}`, {cause: e});
-                        throw e;
-                    }
-                    const goldAnswer = p.gold !== undefined ? grader.extract(p.gold) : null;
-                    const record: DecodeRecord = {
-                        id: p.id,
-                        question: p.question,
-                        ...r,
-                        ...(goldAnswer !== null ? {gold: goldAnswer, correct: r.answer !== null && grader.equal(goldAnswer, r.answer)} : {}),
-                        method,
-                        wall_s: (Date.now() - start) / 1000,
-                    };
-                    results[i] = record;
-                    while (flushed < todo.length && results[flushed]) {
-                        writer.write(results[flushed]);
-                        done.set(results[flushed]!.id, results[flushed]!);
-                        results[flushed++] = undefined;
-                    }
-                    o.onProgress?.(++finished, problems.length);
-                }),
-            ),
+        const problems: Array<SearchProblem & {where: string; text: string}> = [];
+        for await (const row of readQuestions(o.data, o.fields)) {
+            if (o.limit !== undefined && problems.length >= o.limit) break;
+            problems.push({id: row.id, question: row.question, prompt: "", text: renderPrompt(template, row.question), gold: row.answer, where: row.where});
+        }
+        const todo = problems.filter((p) => !stage.done.has(p.id));
+        const before = problems.length - todo.length;
+        o.onProgress?.(before, problems.length);
+        await stage.runOrdered(
+            todo,
+            async (p) => {
+                const start = Date.now();
+                const prompt = o.chat ? await o.policy.formatChat([...(o.system ? [{role: "system" as const, content: o.system}] : []), {role: "user", content: p.text}]) : p.text;
+                const r = await run({id: p.id, question: p.question, prompt, gold: p.gold}, {policy: o.policy, prm: o.prm, config, grader});
+                const goldAnswer = p.gold !== undefined ? grader.extract(p.gold) : null;
+                return {
+                    id: p.id,
+                    question: p.question,
+                    ...r,
+                    ...(goldAnswer !== null ? {gold: goldAnswer, correct: r.answer !== null && grader.equal(goldAnswer, r.answer)} : {}),
+                    method,
+                    wall_s: (Date.now() - start) / 1000,
+                };
+            },
+            {
+                concurrency: o.concurrency ?? 2,
+                where: (p) => `${p.where} id ${JSON.stringify(p.id)}`,
+                onProgress: (d) => o.onProgress?.(before + d, problems.length),
+            },
         );
+        const byId = new Map(readJsonlTolerant<DecodeRecord>(o.out).records.map((r) => [r.id, r]));
+        const records = problems.map((p) => byId.get(p.id)).filter((r): r is DecodeRecord => r !== undefined);
+        return summarizeDecode(o.strategy, records, (Date.now() - t0) / 1000, todo.length);
     } finally {
-        writer.close();
+        stage.close();
     }
-    const records = problems.map((p) => done.get(p.id)).filter((r): r is DecodeRecord => r !== undefined);
-    return summarizeDecode(o.strategy, records, (Date.now() - t0) / 1000, todo.length);
 }

@@ -62,7 +62,7 @@ test("decode on lab problems: greedy and TVD records, --json summary, resume, cl
     assert.match(noPrm.stderr, /decode --strategy beam needs --prm SPEC/);
     const changed = await cli([...args.slice(0, -2), "--max-tokens", "100"]);
     assert.equal(changed.code, 1);
-    assert.match(changed.stderr, /holds records decoded as "tvd tau=0.55 .*max_tokens=200", not ".*max_tokens=100"/);
+    assert.match(changed.stderr, /method: "tvd tau=0.55 .*max_tokens=200" → ".*max_tokens=100"/);
 });
 
 let policyServer: RunningServer | undefined;

@@ -68,13 +68,13 @@ test("decode file: one record per question in input order, graded where gold is 
     assert.deepEqual(lines.map((r) => r.id), ["a", "b", "c", "d"]);
     assert.equal("correct" in lines[3], false);
     // other settings never mix into the same file
-    await assert.rejects(decodeFile({strategy: "greedy", policy: policy.engine, data, out, config: {maxTokens: 7}}), /holds records decoded as "greedy max_tokens=256", not "greedy max_tokens=7"/);
+    await assert.rejects(decodeFile({strategy: "greedy", policy: policy.engine, data, out, config: {maxTokens: 7}}), /made with other settings \(method: "greedy max_tokens=256" → "greedy max_tokens=7"\)/);
 });
 
 test("decode file: a strategy that needs a PRM says so with the question's file, line and id", async () => {
     const dir = mkdtempSync(join(tmpdir(), "stepwise-decode-"));
     const data = dataset(dir);
-    await assert.rejects(decodeFile({strategy: "tvd", policy: new ScriptedPolicy(script).engine, data, out: join(dir, "o.jsonl")}), /q\.jsonl:1 \(id a\): decode --strategy tvd needs a PRM/);
+    await assert.rejects(decodeFile({strategy: "tvd", policy: new ScriptedPolicy(script).engine, data, out: join(dir, "o.jsonl")}), /q\.jsonl:1 id "a": decode --strategy tvd needs a PRM/);
     await assert.rejects(decodeFile({strategy: "nope" as never, policy: new ScriptedPolicy(script).engine, data, out: join(dir, "o.jsonl")}), /unknown strategy "nope"/);
 });
 
