@@ -1,11 +1,33 @@
 #!/usr/bin/env node
-// The stepwise CLI: runs the built JavaScript in dist/ (`npm run build`; in a clone `npm run demo`,
-// `npm test` and `npm run stepwise -- ...` build it when missing or stale).
-import {existsSync} from "node:fs";
+// The stepwise CLI: runs the built JavaScript in dist/ (the npm package ships it; in a clone
+// `npm install`, `npm run build`, `npm run demo` and `npm test` build it).
+// In a clone whose dist/ is missing or older than a file under src/, it runs the sources through
+// tsx (a dev dependency) instead, so a developer never runs stale code.
+import {existsSync, readdirSync, statSync} from "node:fs";
 
-const main = new URL("../dist/cli/main.js", import.meta.url);
-if (!existsSync(main)) {
-    console.error("stepwise: dist/ is not built; run `npm run build` (or `npm run stepwise -- ARGS`, which builds it)");
-    process.exit(1);
+const root = new URL("..", import.meta.url);
+const main = new URL("dist/cli/main.js", root);
+const src = new URL("src/", root);
+
+/** True when dist/ lacks a build of the current sources (only in a clone: the package has no src/). */
+function stale() {
+    if (!existsSync(src)) return false;
+    const stamp = new URL("dist/.build-stamp", root);
+    if (!existsSync(stamp)) return true;
+    const built = statSync(stamp).mtimeMs;
+    for (const f of readdirSync(src, {recursive: true})) if (statSync(new URL(f, src)).mtimeMs > built) return true;
+    return false;
 }
-await import(main.href);
+
+if (stale()) {
+    let register;
+    try {
+        ({register} = await import("tsx/esm/api"));
+    } catch {
+        console.error("stepwise: dist/ is not built for these sources and tsx is not installed; run `npm install` (it builds dist/)");
+        process.exit(1);
+    }
+    if (!process.env.STEPWISE_QUIET_STALE) console.error("[stepwise] dist/ is older than src/: running the sources through tsx (`npm run build` makes startup fast again)");
+    register();
+    await import(new URL("src/cli/main.ts", root).href);
+} else await import(main.href);

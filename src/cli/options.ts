@@ -1,4 +1,4 @@
-/** Shared option parsers for the CLI: numbers that name the flag when they are wrong. */
+/** The CLI's one set of option parsers (commander argParsers): values that name the flag when they are wrong. */
 import {isIP} from "node:net";
 import {InvalidArgumentError} from "commander";
 
@@ -26,6 +26,15 @@ export function collect(value: string, previous: string[] = []): string[] {
 /** Interpret backslash escapes typed on a command line (`\n`, `\t`). */
 export function unescape(s: string): string {
     return s.replace(/\\n/g, "\n").replace(/\\t/g, "\t");
+}
+
+/** A number > 0 (durations, learning rates). */
+export function positiveOption() {
+    return (value: string): number => {
+        const n = Number(value);
+        if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, got "${value}"`);
+        return n;
+    };
 }
 
 /** List records skipped by `--skip-too-long` (at most 10 lines, then a count). */

@@ -1,7 +1,6 @@
 /** `stepwise lab eval-policy`: is a policy useful for PRM work? */
 import {Command} from "commander";
-import {StepwiseError} from "../../engines/types.ts";
-import {createProgress} from "../progress.ts";
+import {createProgress, createStagedProgress} from "../progress.ts";
 import {floatOption, intOption} from "../options.ts";
 
 export function evalPolicyCommand(): Command {
@@ -15,43 +14,26 @@ export function evalPolicyCommand(): Command {
         .option("--json", "print one JSON object (greedy_accuracy, pass_at_16, accuracy_by_ops, n, ...)")
         .option("--out <dir>", "also write summary.json and the confidence histogram (SVG and PNG) here")
         .action(async (o) => {
-            const {LlamaEngine} = await import("../../engines/llama/engine.ts");
-            const {generateProblems} = await import("../../lab/domain/index.ts");
-            const {evaluatePolicy} = await import("../../lab/eval/policy.ts");
-            const {defaultPolicyPath} = await import("../../demo/run.ts");
-            const model = o.model ?? defaultPolicyPath();
-            const problems = generateProblems(o.n, {seed: 2000 + o.seed, split: "heldout", preset: o.preset});
-            const engine = await LlamaEngine.load(model, {sequences: Math.max(1, Math.min(16, o.k)), contextSize: 512});
+            const {runPolicyEval} = await import("../../lab/eval/run.ts");
             const progress = createProgress("eval-policy");
+            let run;
             try {
-                const ev = await evaluatePolicy({engine, problems, k: o.k, seed: o.seed, onProgress: (d, t) => progress.update(d, t)});
-                progress.stop();
-                const {results, ...figures} = ev;
-                void results;
-                if (o.out) {
-                    const {mkdirSync, writeFileSync} = await import("node:fs");
-                    const {join} = await import("node:path");
-                    const {renderChart, histogramSpec} = await import("../../report/plot.ts");
-                    mkdirSync(o.out, {recursive: true});
-                    writeFileSync(join(o.out, "summary.json"), JSON.stringify({model, ...figures}, null, 2) + "\n");
-                    await renderChart(
-                        histogramSpec(ev.confidence.histogram, {title: `Token confidences of ${model.split("/").pop()} (${ev.confidence.tokens} tokens, T=1 samples)`, xTitle: "confidence p(token | prefix)", logY: true}),
-                        join(o.out, "confidence-histogram"),
-                    );
-                }
-                if (o.json) console.log(JSON.stringify({model, ...figures}));
-                else {
-                    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-                    console.log(`${model} on ${ev.n} held-out problems`);
-                    console.log(`greedy accuracy ${pct(ev.greedy_accuracy)}; sample accuracy ${pct(ev.sample_accuracy)}; ${Object.entries(ev.pass_at_k).map(([k, v]) => `pass@${k} ${pct(v)}`).join(", ")}`);
-                    for (const [ops, v] of Object.entries(ev.accuracy_by_ops)) console.log(`  ${ops} ops: n=${v.n} greedy ${pct(v.greedy_accuracy)} pass@${ev.k} ${pct(v.pass_at_k)}`);
-                    console.log(`confidence quantiles: ${Object.entries(ev.confidence.quantiles).map(([q, v]) => `${q}:${v.toFixed(3)}`).join(" ")}`);
-                    const max = Math.max(...ev.confidence.histogram.map((b) => b.count));
-                    for (const b of ev.confidence.histogram) console.log(`  ${b.start.toFixed(2)}-${b.end.toFixed(2)} ${"#".repeat(Math.round((50 * b.count) / max))} ${b.count}`);
-                }
+                run = await runPolicyEval({...o, onProgress: (d, t) => progress.update(d, t)});
             } finally {
                 progress.stop();
-                await engine.close();
+            }
+            const {model, eval: ev} = run;
+            const {results, ...figures} = ev;
+            void results;
+            if (o.json) console.log(JSON.stringify({model, ...figures}));
+            else {
+                const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+                console.log(`${model} on ${ev.n} held-out problems`);
+                console.log(`greedy accuracy ${pct(ev.greedy_accuracy)}; sample accuracy ${pct(ev.sample_accuracy)}; ${Object.entries(ev.pass_at_k).map(([k, v]) => `pass@${k} ${pct(v)}`).join(", ")}`);
+                for (const [ops, v] of Object.entries(ev.accuracy_by_ops)) console.log(`  ${ops} ops: n=${v.n} greedy ${pct(v.greedy_accuracy)} pass@${ev.k} ${pct(v.pass_at_k)}`);
+                console.log(`confidence quantiles: ${Object.entries(ev.confidence.quantiles).map(([q, v]) => `${q}:${v.toFixed(3)}`).join(" ")}`);
+                const max = Math.max(...ev.confidence.histogram.map((b) => b.count));
+                for (const b of ev.confidence.histogram) console.log(`  ${b.start.toFixed(2)}-${b.end.toFixed(2)} ${"#".repeat(Math.round((50 * b.count) / max))} ${b.count}`);
             }
         });
 }
@@ -69,51 +51,23 @@ export function evalPrmCommand(): Command {
         .option("--out <dir>", "report folder; candidates.jsonl there is reused by later runs with the same settings", "stepwise-out/lab-eval-prm")
         .option("--json", "print the summary as one JSON object")
         .action(async (o) => {
-            const {mkdirSync, writeFileSync} = await import("node:fs");
-            const {join} = await import("node:path");
-            const {LlamaEngine} = await import("../../engines/llama/engine.ts");
-            const {defaultPolicyPath} = await import("../../demo/run.ts");
-            const {labCandidates} = await import("../../lab/eval/candidates.ts");
-            const {evaluateLabPrm} = await import("../../lab/eval/prm.ts");
-            const {computeThreshold} = await import("../../pipeline/threshold.ts");
-            const {createScorer} = await import("../../prm/index.ts");
-            const {writeBonReport} = await import("../../eval/bon/report.ts");
-            const {writeAnalyzeReport} = await import("../../eval/analyze/report.ts");
-            mkdirSync(o.out, {recursive: true});
-            const policy = o.policy ?? defaultPolicyPath();
-            const engine = await LlamaEngine.load(policy, {sequences: Math.min(16, o.k), contextSize: 1024});
-            const progress = createProgress("eval-prm: candidates");
-            let cands;
+            const {runPrmEval} = await import("../../lab/eval/run.ts");
+            const progress = createStagedProgress("eval-prm");
+            let run;
             try {
-                cands = await labCandidates({engine, engineSpec: `llama:${policy}`, dir: o.out, problems: o.problems, k: o.k, seed: o.seed, temperature: o.temperature, onProgress: (d, t) => progress.update(d, t)});
+                run = await runPrmEval({...o, onProgress: (stage, d, t) => progress.update(stage, d, t)});
             } finally {
                 progress.stop();
-                await engine.close();
             }
-            const tau = computeThreshold(cands.samples, {quantile: 0.02}).tau;
-            const scorer = await createScorer(o.prm);
-            const sp = createProgress("eval-prm: scoring");
-            try {
-                if (o.positions !== "adaptive" && o.positions !== "newline") throw new StepwiseError(`--positions: expected adaptive or newline, got "${o.positions}"`);
-                const ev = await evaluateLabPrm({samples: cands.samples, scorer, tau, scheme: o.positions, greedyAccuracy: cands.greedyAccuracy, seed: o.seed, onProgress: (d, t) => sp.update(d, t)});
-                sp.stop();
-                await writeBonReport(ev.bon, join(o.out, "bon"));
-                await writeAnalyzeReport(ev.analyses, join(o.out, "analyze"), {prm: o.prm});
+            const {summary, eval: ev} = run;
+            if (o.json) console.log(JSON.stringify(summary));
+            else {
+                const pct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : `${(100 * x).toFixed(1)}%`);
                 const top = Math.max(...ev.bon.sizes);
-                const atTop = Object.fromEntries(ev.bon.methods.map((m) => [m.id, m.points.find((p) => p.n === top)]));
-                const summary = {prm: o.prm, policy, temperature: o.temperature, positions: ev.scheme, tau, samples: ev.samples, questions: ev.questions, k: ev.candidates_per_question, step_auc: ev.step_auc, steps: ev.steps, greedy_accuracy: ev.greedy_accuracy, processbench: ev.processbench, bon_at_max_n: {n: top, ...atTop}};
-                writeFileSync(join(o.out, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
-                if (o.json) console.log(JSON.stringify(summary));
-                else {
-                    const pct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : `${(100 * x).toFixed(1)}%`);
-                    console.log(`step ROC-AUC ${ev.step_auc.toFixed(3)} over ${ev.steps} steps (${ev.scheme}, τ=${tau.toPrecision(3)})`);
-                    for (const [name, m] of Object.entries(ev.processbench)) console.log(`lab-ProcessBench (${name}, threshold ${m.threshold.toFixed(3)}): acc_error ${pct(m.accError)} acc_correct ${pct(m.accCorrect)} F1 ${pct(m.f1)}`);
-                    console.log(`greedy ${pct(ev.greedy_accuracy)}; at N=${top}: ${ev.bon.methods.map((m) => `${m.label} ${m.points.find((p) => p.n === top)?.accuracy.toFixed(1)}%`).join(", ")}`);
-                    console.log(`report: ${o.out}`);
-                }
-            } finally {
-                sp.stop();
-                await scorer.close();
+                console.log(`step ROC-AUC ${ev.step_auc.toFixed(3)} over ${ev.steps} steps (${ev.scheme}, τ=${(summary.tau as number).toPrecision(3)})`);
+                for (const [name, m] of Object.entries(ev.processbench)) console.log(`lab-ProcessBench (${name}, threshold ${m.threshold.toFixed(3)}): acc_error ${pct(m.accError)} acc_correct ${pct(m.accCorrect)} F1 ${pct(m.f1)}`);
+                console.log(`greedy ${pct(ev.greedy_accuracy)}; at N=${top}: ${ev.bon.methods.map((m) => `${m.label} ${m.points.find((p) => p.n === top)?.accuracy.toFixed(1)}%`).join(", ")}`);
+                console.log(`report: ${o.out}`);
             }
         });
 }

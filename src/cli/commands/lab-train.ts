@@ -10,39 +10,24 @@
  */
 import {Command} from "commander";
 import {StepwiseError} from "../../engines/types.ts";
-
-function intArg(name: string, min = 1): (v: string) => number {
-    return (v: string): number => {
-        const n = Number(v);
-        if (!Number.isSafeInteger(n) || n < min) throw new StepwiseError(`--${name} must be an integer ≥ ${min}, got "${v}"`);
-        return n;
-    };
-}
-
-function positiveArg(name: string): (v: string) => number {
-    return (v: string): number => {
-        const n = Number(v);
-        if (!(Number.isFinite(n) && n > 0)) throw new StepwiseError(`--${name} must be a positive number, got "${v}"`);
-        return n;
-    };
-}
+import {intOption, positiveOption} from "../options.ts";
 
 /** The `train-policy` subcommand (a factory, for groups that collect subcommands). */
 export function trainPolicyCommand(): Command {
     return new Command("train-policy")
         .description("train the lab policy (tiny char-level llama) on fresh lab problems and write it as GGUF")
         .option("--out <path>", "output GGUF file", "models/lab-policy.gguf")
-        .option("--minutes <m>", "wall-clock budget (the schedule length is estimated from the first steps unless --steps is given)", positiveArg("minutes"))
-        .option("--steps <n>", "schedule length in steps", intArg("steps"))
-        .option("--d-model <d>", "model width", intArg("d-model"), 96)
-        .option("--layers <n>", "transformer blocks", intArg("layers"), 3)
-        .option("--heads <n>", "attention heads", intArg("heads"), 3)
-        .option("--batch <n>", "problems per step", intArg("batch"), 32)
-        .option("--lr <x>", "peak learning rate (warmup + cosine)", positiveArg("lr"), 2e-3)
-        .option("--seed <n>", "seed of the initialization and of the problem stream", intArg("seed", 0), 0)
+        .option("--minutes <m>", "wall-clock budget (the schedule length is estimated from the first steps unless --steps is given)", positiveOption())
+        .option("--steps <n>", "schedule length in steps", intOption(1))
+        .option("--d-model <d>", "model width", intOption(1), 96)
+        .option("--layers <n>", "transformer blocks", intOption(1), 3)
+        .option("--heads <n>", "attention heads", intOption(1), 3)
+        .option("--batch <n>", "problems per step", intOption(1), 32)
+        .option("--lr <x>", "peak learning rate (warmup + cosine)", positiveOption(), 2e-3)
+        .option("--seed <n>", "seed of the initialization and of the problem stream", intOption(0), 0)
         .option("--preset <name>", "lab preset", "policy")
         .option("--checkpoint-dir <dir>", "checkpoints and train.log", ".stepwise-cache/lab-policy")
-        .option("--checkpoint-every <n>", "checkpoint (and GGUF export) every n steps", intArg("checkpoint-every"), 100)
+        .option("--checkpoint-every <n>", "checkpoint (and GGUF export) every n steps", intOption(1), 100)
         .option("--resume", "continue from the checkpoint in --checkpoint-dir (default: start fresh)", false)
         .action(async (o: {out: string; minutes?: number; steps?: number; dModel: number; layers: number; heads: number; batch: number; lr: number; seed: number; preset: string; checkpointDir: string; checkpointEvery: number; resume: boolean}) => {
             if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
@@ -79,10 +64,10 @@ export function checkPolicyCommand(): Command {
     return new Command("check-policy")
         .description("quick greedy accuracy of a policy GGUF on held-out lab problems (JS forward pass)")
         .option("--model <path>", "policy GGUF", "models/lab-policy.gguf")
-        .option("--n <k>", "held-out problems", intArg("n"), 50)
-        .option("--seed <n>", "held-out stream seed", intArg("seed", 0), 12345)
+        .option("--n <k>", "held-out problems", intOption(1), 50)
+        .option("--seed <n>", "held-out stream seed", intOption(0), 12345)
         .option("--preset <name>", "lab preset", "policy")
-        .option("--show <k>", "print the first k outputs", intArg("show", 0), 0)
+        .option("--show <k>", "print the first k outputs", intOption(0), 0)
         .action(async (o: {model: string; n: number; seed: number; preset: string; show: number}) => {
             const {readLlamaGguf} = await import("../../gguf/llama.ts");
             const {quickGreedyEval} = await import("../../lab/policy/eval.ts");

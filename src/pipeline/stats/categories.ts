@@ -99,7 +99,9 @@ const POS_TO_CATEGORY: Record<string, MathCategory> = {
     JJ: "adjective", JJR: "adjective", JJS: "adjective", RB: "adverb", RBR: "adverb", RBS: "adverb", WRB: "adverb", IN: "preposition", TO: "preposition",
 };
 
-const tagger = new posModule.Tagger();
+// Built on first use: constructing the tagger loads its lexicon (~0.2 s CPU), which `stepwise --help` must not pay.
+let taggerInstance: InstanceType<typeof posModule.Tagger> | undefined;
+const tagger = {tag: (words: string[]) => (taggerInstance ??= new posModule.Tagger()).tag(words)};
 const wordCache = new Map<string, MathCategory>();
 
 /** Category of one word (letters only) of a math solution: conjunction list first, then its part of speech. */
