@@ -148,7 +148,7 @@ function writeAll(fd: number, buf: Buffer, file: string): void {
 export class JsonlWriter {
     private fd: number;
     constructor(readonly file: string, options: {truncate?: boolean; inputs?: ReadonlyArray<string | undefined>} = {}) {
-        prepareOutput(file, {inputs: options.inputs});
+        prepareOutput(file, {inputs: options.inputs, allowDevice: options.truncate});
         try {
             this.fd = openSync(file, options.truncate ? "w" : "a");
         } catch (e) {

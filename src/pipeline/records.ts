@@ -68,4 +68,6 @@ export interface LabelRecord extends StepsRecord {
     cost: {rollouts: number; generated_tokens: number; prefix_evaluations: number};
     /** The labelling settings, so files of different settings are never mixed on resume. */
     method: string;
+    /** The engine spec that wrote the rollouts (`stepwise label --engine`), when known. */
+    rollout_engine?: string;
 }
