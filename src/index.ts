@@ -29,4 +29,8 @@ export * as evaluation from "./eval/index.ts";
 export * as lab from "./lab/domain/index.ts";
 export {evaluatePolicy} from "./lab/eval/policy.ts";
 export {readQuestions, type QuestionRow} from "./io/dataset.ts";
+export {resolveTagIds, chatmlInput, labelledTag, plainInput, taggedSteps} from "./prm/index.ts";
+export {recoverText, EXPORT_FORMATS, type ExportOptions, type ExportFormat} from "./pipeline/export/index.ts";
+export {classifyTokens, registerCategoryScheme, categoryScheme, MATH_SCHEME, CODE_SCHEME, type CategoryScheme, type CategorySpan} from "./pipeline/stats/index.ts";
 export {greedy, tvd, bestOfN, weightedVoteDecode, beamSearch, dvts, decodeFile, SearchPrm, STRATEGY_FUNCTIONS, DEFAULT_SEARCH_CONFIG, TVD_DOMAIN_TAU, pairedDifference, summarizeDecode, type DecodeResult, type DecodeRecord, type DecodeSummary, type SearchConfig, type SearchContext, type SearchProblem, type TraceEvent, type StrategyName} from "./search/index.ts";
+export * from "./code/index.ts";

@@ -8,6 +8,7 @@
 import {createReadStream, existsSync, openSync, closeSync, writeSync, fsyncSync, readFileSync, truncateSync} from "node:fs";
 import {StepwiseError, fsError} from "../util/errors.ts";
 import {checkInputFile, decodeUtf8, stripBom} from "./text.ts";
+import {prepareOutput} from "./output.ts";
 
 /** Parse one line; throw a StepwiseError naming file:line on bad JSON or a non-object. */
 export function parseJsonlLine(line: string, file: string, lineNo: number): Record<string, unknown> {
@@ -139,10 +140,15 @@ function writeAll(fd: number, buf: Buffer, file: string): void {
     }
 }
 
-/** Appends records to a JSONL file, one write(2) per record. Errors name the file. */
+/**
+ * Appends records to a JSONL file, one write(2) per record. The output location is checked first
+ * (missing parent folders created; a folder, a read-only file system or an input given as the
+ * output — `options.inputs` — refused in one line). Errors name the file.
+ */
 export class JsonlWriter {
     private fd: number;
-    constructor(readonly file: string, options: {truncate?: boolean} = {}) {
+    constructor(readonly file: string, options: {truncate?: boolean; inputs?: ReadonlyArray<string | undefined>} = {}) {
+        prepareOutput(file, {inputs: options.inputs, allowDevice: options.truncate});
         try {
             this.fd = openSync(file, options.truncate ? "w" : "a");
         } catch (e) {

@@ -14,7 +14,7 @@ export async function checkCanListen(host: string, port: number): Promise<void> 
             const shown = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
             if (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN" || e.code === "EAI_NONAME")
                 reject(new StepwiseError(`--host ${host}: unknown host name (give an address of this machine, e.g. 127.0.0.1 or 0.0.0.0)`));
-            else reject(new StepwiseError(systemErrorMessage(e, shown)!.replace(/^[^:]*:\d+: /, `${shown}: `), {cause: e}));
+            else reject(new StepwiseError(systemErrorMessage(Object.assign(e, {address: host.includes(":") ? `[${host}]` : host, port}), shown)!, {cause: e}));
         });
         server.listen({host, port, exclusive: true}, () => server.close(() => resolve()));
     });

@@ -140,7 +140,7 @@ export async function verifyLabFile(o: VerifyLabOptions): Promise<VerifyLabSumma
         for (const r of await readJsonlAll(o.data))
             if (typeof r.id === "string" && typeof r.question === "string")
                 problems.set(r.id, {question: r.question, answer: typeof r.answer === "string" || typeof r.answer === "number" ? String(r.answer) : undefined, ops: typeof r.ops === "number" ? r.ops : undefined});
-    const writer = o.out ? new JsonlWriter(o.out, {truncate: true}) : null;
+    const writer = o.out ? new JsonlWriter(o.out, {truncate: true, inputs: [o.samples, o.data]}) : null;
     const byOps = new Map<number | "?", {n: number; correct: number; answer: number}>();
     const firstReasons = new Map<string, number>();
     let total = 0;

@@ -74,12 +74,18 @@ export interface LabelRecord extends StepsRecord {
     hard: Array<0 | 1 | null>;
     /** Soft label per step: fraction of rollouts that reached the gold answer; null if not estimated. */
     soft: Array<number | null>;
-    /** Rollouts run and how many were correct, per step (0/0 when the step was not estimated). */
-    rollouts: Array<{n: number; correct: number}>;
+    /**
+     * Rollouts that count and how many were correct, per step (0/0 when the step was not
+     * estimated), and how many hit the token limit before an answer (`truncated`; absent in files
+     * written before it was recorded). With `--truncated skip` those are not in n.
+     */
+    rollouts: Array<{n: number; correct: number; truncated?: number}>;
     /** Index of the first negative step, −1 when none. */
     first_negative: number;
     /** Cost of labelling this sample. */
     cost: {rollouts: number; generated_tokens: number; prefix_evaluations: number};
     /** The labelling settings, so files of different settings are never mixed on resume. */
     method: string;
+    /** The engine spec that wrote the rollouts (`stepwise label --engine`), when known. */
+    rollout_engine?: string;
 }

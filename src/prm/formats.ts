@@ -42,8 +42,13 @@ export interface PrmFormat {
     stepText: "strip" | "intact";
     /** Classifier PRMs behind a pooling API: which of the returned numbers is "correct". Default 0. */
     positiveIndex?: number;
-    /** Wrap question and steps in the model's chat template (system prompt + user question + assistant steps). */
-    chat?: {system: string};
+    /**
+     * Wrap question and steps in a chat layout: system prompt + user question + assistant steps.
+     * `chatml` is rendered here, as the reference renders it (Qwen card:
+     * `apply_chat_template(messages, tokenize=False, add_generation_prompt=False)`, then encode);
+     * `model` asks the engine for the model's own chat template.
+     */
+    chat?: {system: string; layout: "chatml" | "model"};
     /** Explicit token ids (spec `tag_id=`, `good_id=`, `bad_id=`); the others are resolved in context. */
     ids?: {tag?: number; good?: number; bad?: number};
     /** The reference's ids on known vocabularies (documentation and tests; never used to score). */
@@ -85,7 +90,7 @@ export const PRM_FORMATS: Readonly<Record<string, PrmFormat>> = {
         stepSeparator: "",
         stepText: "strip",
         positiveIndex: 1,
-        chat: {system: "Please reason step by step, and put your final answer within \\boxed{}."},
+        chat: {system: "Please reason step by step, and put your final answer within \\boxed{}.", layout: "chatml"},
         referenceIds: {"qwen2.5": {tag: 151651}},
     },
 };
@@ -109,6 +114,15 @@ export function taggedSteps(format: PrmFormat, steps: string[]): string {
 /** The whole plain-text PRM input (no chat template). */
 export function plainInput(format: PrmFormat, question: string, steps: string[]): string {
     return question + format.questionSeparator + taggedSteps(format, steps);
+}
+
+/**
+ * ChatML (Qwen2.5's chat template for plain messages, no generation prompt):
+ * `<|im_start|>{role}\n{content}<|im_end|>\n` per message.
+ */
+export function chatmlInput(system: string, question: string, assistant: string): string {
+    const turn = (role: string, content: string): string => `<|im_start|>${role}\n${content}<|im_end|>\n`;
+    return turn("system", system) + turn("user", question) + turn("assistant", assistant);
 }
 
 /** The tag with its mark replaced by a label: " ки" + "+" → " +", " ки " + "к" → " к " (surrounding whitespace kept). */

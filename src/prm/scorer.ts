@@ -13,7 +13,7 @@
 import pLimit from "p-limit";
 import {StepwiseError, type ChatMessage, type Engine} from "../engines/types.ts";
 import {ContextOverflowError} from "../util/errors.ts";
-import {labelledTag, plainInput, taggedSteps, type PrmFormat} from "./formats.ts";
+import {chatmlInput, labelledTag, plainInput, taggedSteps, type PrmFormat} from "./formats.ts";
 
 export interface StepScorer {
     readonly format: PrmFormat;
@@ -45,6 +45,7 @@ abstract class BaseScorer implements StepScorer {
 /** Build the PRM input text, through the chat template when the format asks for it. */
 async function buildInput(engine: Engine, format: PrmFormat, question: string, steps: string[]): Promise<string> {
     if (!format.chat) return plainInput(format, question, steps);
+    if (format.chat.layout === "chatml") return chatmlInput(format.chat.system, question, taggedSteps(format, steps));
     const messages: ChatMessage[] = [
         {role: "system", content: format.chat.system},
         {role: "user", content: question},

@@ -69,7 +69,7 @@ test("missing parent folders are created; a folder as output or input is named; 
     assertOneLineError(stepwise(["sample", "--engine", `llama:${policy}`, "--data", join(dir, "afolder"), "--out", join(dir, "x.jsonl")]), /afolder: is a folder, not a file/);
     assertOneLineError(stepwise(["threshold", "--samples", join(dir, "nope.jsonl"), "--out", join(dir, "t.json")]), /--samples .*nope\.jsonl: no such file or folder/);
     // a file where a parent folder should be
-    assertOneLineError(stepwise(["split", "--samples", samples, "--strategy", "newline", "--out", join(samples, "steps.jsonl")]), /s2\.jsonl: is a file, not a folder/);
+    assertOneLineError(stepwise(["split", "--samples", samples, "--strategy", "newline", "--out", join(samples, "steps.jsonl")]), /s2\.jsonl\/steps\.jsonl: a part of this path is a file, not a folder/);
 });
 
 const bwrap = spawnSync("bwrap", ["--dev-bind", "/", "/", "true"]).status === 0 ? false : "bubblewrap (bwrap) is not available to make a read-only or full file system";
@@ -83,9 +83,7 @@ test("a read-only output folder (EROFS) is one line naming it, before any model 
         return {status: r.status, stdout: r.stdout, stderr: r.stderr};
     };
     assertOneLineError(under(["split", "--samples", samples, "--strategy", "newline", "--out", join(ro, "steps.jsonl")]), /ro: cannot write into this folder: read-only file system/);
-    const t0 = Date.now();
     assertOneLineError(under(["sample", "--engine", `llama:${policy}`, "--data", file("q0.jsonl", jsonl([{question: "Compute 1 + 1."}])), "--out", join(ro, "sub", "s.jsonl")]), /ro\/sub: cannot create the folder: read-only file system/);
-    assert.ok(Date.now() - t0 < 60_000);
     assertOneLineError(under(["grade", "--file", file("p3.jsonl", jsonl([{gold: "1", pred: "1"}])), "--out", join(ro, "g.jsonl")]), /read-only file system/);
 });
 
@@ -143,7 +141,7 @@ test("invalid UTF-8 is named with file, line and byte in every reader; a UTF-8 B
     const good = Buffer.from(jsonl([sample("a#0")]));
     const bad = Buffer.concat([good, Buffer.from('{"id":"b#0","text":"caf'), Buffer.from([0xe9]), Buffer.from('","tokens":[]}\n')]);
     const samples = file("latin1.jsonl", bad);
-    assertOneLineError(stepwise(["threshold", "--samples", samples, "--out", join(dir, "t1.json"), "--no-plot"]), /latin1\.jsonl:2: invalid UTF-8 at byte 25 of the line.*bytes e9/);
+    assertOneLineError(stepwise(["threshold", "--samples", samples, "--out", join(dir, "t1.json"), "--no-plot"]), /latin1\.jsonl:2: invalid UTF-8 at byte 24 of the line \(byte \d+ of the file\): bytes e9/);
     assertOneLineError(stepwise(["split", "--samples", samples, "--strategy", "newline", "--out", join(dir, "st1.jsonl")]), /latin1\.jsonl:2: invalid UTF-8/);
     const q = file("q-latin1.json", Buffer.concat([Buffer.from('[{"question": "Compute 1 + 1."},\n {"question": "caf'), Buffer.from([0xe9]), Buffer.from('"}]')]));
     assertOneLineError(stepwise(["sample", "--engine", `llama:${policy}`, "--data", q, "--out", join(dir, "s1.jsonl")]), /q-latin1\.json:2: invalid UTF-8/);
@@ -174,16 +172,13 @@ test("a policy GGUF given as a PRM is refused from its metadata, before loading"
     assertOneLineError(stepwise(["eval", "processbench", "--data", pb, "--prm", `llama:${policy}`]), /not a PRM/);
 });
 
-test("a GGUF header claiming 2^40 tensors is rejected in well under a second of work, in every command that loads a model", () => {
+test("a GGUF header claiming 2^40 tensors is rejected from its counts before any parser runs, in every command that loads a model", () => {
     const bytes = readFileSync(policy);
     bytes.writeBigUInt64LE(2n ** 40n, 8);
     const bad = file("corrupt.gguf", bytes);
     const q = file("q1.jsonl", jsonl([{question: "Compute 1 + 1."}]));
     const pattern = /corrupt\.gguf: not a valid GGUF file: tensor count is 1099511627776, more than the file's \d+ bytes could hold/;
-    const t0 = process.hrtime.bigint();
     assertOneLineError(stepwise(["sample", "--engine", `llama:${bad}`, "--data", q, "--out", join(dir, "sx.jsonl")]), pattern);
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    assert.ok(ms < 60_000, `${ms} ms`);
     assertOneLineError(stepwise(["serve", bad, "--port", "0"]), pattern);
     assertOneLineError(stepwise(["score", "--prm", `llama:${bad}`, "--in", file("st.jsonl", jsonl([stepsRecord("a#0")])), "--out", join(dir, "sy.jsonl")]), pattern);
 });
@@ -204,7 +199,7 @@ test("serve: a port in use and a bad --host are one line naming the address, bef
     assert.match(url.stderr, /--host.*not a URL/);
 });
 
-test("unknown failures are one line too, with the stack only under STEPWISE_DEBUG", () => {
+test("a system error no stage expects (a file name too long) is one line too", () => {
     // an output path whose name is too long for the file system: a system error no stage expects
     const long = join(dir, "x".repeat(300) + ".jsonl");
     const samples = file("s9.jsonl", jsonl([sample("a#0")]));

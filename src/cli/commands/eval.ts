@@ -130,6 +130,11 @@ interface ProcessBenchOpts {
     concurrency: number;
     scores?: string;
     predictions?: string;
+    judge?: string;
+    judgeN: number;
+    judgeTemperature: number;
+    judgeMaxTokens: number;
+    verdictsOut?: string;
     threshold: number;
     calibrate?: string;
     out?: string;
@@ -143,10 +148,15 @@ export function processBenchCommand(): Command {
         .requiredOption("--data <paths...>", "split files (ProcessBench JSON arrays or JSONL of the same shape) or folders of them; split name = file stem")
         .option("--prm <spec>", "score the steps with this PRM (see `stepwise score --help` for PRM specs)")
         .option("--scores-out <file>", "with --prm: keep the scores in this JSONL (resumes an interrupted run; reuse with --scores)")
-        .option("--concurrency <n>", "with --prm: samples scored at once", intOption(1, 1024), 4)
+        .option("--concurrency <n>", "with --prm or --judge: samples scored or judged at once", intOption(1, 1024), 4)
         .option("--skip-too-long", "with --prm: leave out samples longer than the PRM's context (counted and listed) instead of stopping")
         .option("--scores <file>", "PRM step scores JSONL {id, step_scores: number[]}; the prediction is the first step below the threshold")
         .option("--predictions <file>", "predictions JSONL {id, prediction}: a first-error step index, or -1 for none")
+        .option("--judge <spec>", "ask this judge (a chat engine spec, as for `stepwise judge`) for each sample's first wrong step; no verdict counts as wrong")
+        .option("--judge-n <n>", "with --judge: answers per sample (majority vote)", intOption(1, 64), 5)
+        .option("--judge-temperature <t>", "with --judge: sampling temperature", floatOption(0, 10), 1)
+        .option("--judge-max-tokens <n>", "with --judge: most tokens per answer", intOption(1), 1024)
+        .option("--verdicts-out <file>", "with --judge: keep the verdicts in this JSONL (resumes an interrupted run)")
         .option("--threshold <t>", "step-score threshold (with --scores)", floatOption(), DEFAULT_THRESHOLD)
         .option("--calibrate <split>", "use the threshold that maximises F1 on this split (e.g. gsm8k) for every split (with --scores)")
         .option("--out <dir>", "write summary.json, report.md, predictions.jsonl and charts (SVG + PNG) into this folder")
@@ -159,6 +169,7 @@ Examples:
   stepwise eval processbench --data gsm8k.json math.json --predictions judge.jsonl --json
   stepwise eval processbench --data lab-pb.jsonl --prm llama:models/lab-prm.gguf --scores-out lab-pb-scores.jsonl
   stepwise eval processbench --data lab-solutions.jsonl --scores lab-scores.jsonl --threshold 0.4
+  stepwise eval processbench --data lab-pb.jsonl --judge llama:models/lab-judge.gguf --verdicts-out lab-pb-verdicts.jsonl
 
 Records: {id, problem|question, steps: string[], label, final_answer_correct?}; label is the index of the
 first wrong step, -1 when all steps are correct. Scores/predictions are matched by id (add "split": NAME

@@ -14,14 +14,19 @@ import {register as stats} from "./stats.ts";
 import {register as exportCmd} from "./export.ts";
 import {register as view} from "./view.ts";
 import {labCommand} from "./lab.ts";
+import {register as judge} from "./judge.ts";
+import {register as filter} from "./filter.ts";
 import {evalPolicyCommand, evalPrmCommand} from "./lab-eval.ts";
 import {registerLabTraining} from "./lab-train.ts";
+import {trainJudgeCommand, labProcessBenchCommand} from "./lab-judge.ts";
 
 function lab(program: Command): void {
     const group = labCommand();
     registerLabTraining(group);
     group.addCommand(evalPolicyCommand());
     group.addCommand(evalPrmCommand());
+    group.addCommand(trainJudgeCommand());
+    group.addCommand(labProcessBenchCommand());
     program.addCommand(group);
 }
 
@@ -30,3 +35,4 @@ import {register as decode} from "./decode.ts";
 commands.push(decode);
 import {register as code} from "./code.ts";
 commands.push(code);
+commands.push(judge, filter);

@@ -5,7 +5,7 @@ import {scoreFile} from "../../pipeline/score.ts";
 import {createProgress} from "../progress.ts";
 import {intOption, reportTooLong} from "../options.ts";
 
-export const PRM_SPEC_HELP = `PRM spec: an engine spec with format=stepwise-lab|math-shepherd|asprm|qwen-prm (and tag=, good=, bad=, positive=, endpoint=pooling|embeddings):
+export const PRM_SPEC_HELP = `PRM spec: an engine spec with format=stepwise-lab|math-shepherd|asprm|qwen-prm (and tag=, good=, bad= texts whose ids are read in context, or explicit tag_id=, good_id=, bad_id=; positive=, endpoint=pooling|embeddings):
   llama:models/lab-prm.gguf                                   a stepwise lab PRM, in-process
   llama:ms.gguf?format=math-shepherd                          a tag PRM GGUF, in-process
   openai:http://127.0.0.1:8001/v1?model=prm&format=stepwise-lab      stepwise serve --prm, or vLLM STEP pooling

@@ -22,7 +22,8 @@ export interface Located<T> {
 /** Per-sample inputs keyed by id or by `split\u0000id`. */
 export type SampleInputs<T> = Map<string, Located<T>>;
 
-function key(split: string | null, id: string): string {
+/** The key of a sample's entry in {@link SampleInputs}: its id, or split and id. */
+export function sampleKey(split: string | null, id: string): string {
     return split === null ? id : `${split}\u0000${id}`;
 }
 
@@ -34,7 +35,7 @@ async function readKeyed<T>(file: string, parse: (record: Record<string, unknown
         if (typeof id !== "string" && typeof id !== "number") throw new StepwiseError(`${where}: missing "id"`);
         const split = record.split;
         if (split !== undefined && typeof split !== "string") throw new StepwiseError(`${where}: "split" must be a string`);
-        const k = key(typeof split === "string" ? split : null, String(id));
+        const k = sampleKey(typeof split === "string" ? split : null, String(id));
         const prev = out.get(k);
         if (prev) throw new StepwiseError(`${where}: duplicate id ${JSON.stringify(String(id))}${typeof split === "string" ? ` in split ${split}` : ""} (also at ${prev.where})`);
         out.set(k, {value: parse(record, where), where});
@@ -57,7 +58,7 @@ export function readPredictionsFile(file: string): Promise<SampleInputs<number>>
 }
 
 function lookup<T>(inputs: SampleInputs<T>, split: string, id: string): Located<T> | undefined {
-    return inputs.get(key(split, id)) ?? inputs.get(id);
+    return inputs.get(sampleKey(split, id)) ?? inputs.get(id);
 }
 
 export type ProcessBenchSource = {kind: "scores"; scores: SampleInputs<number[]>; threshold?: number; calibrate?: string} | {kind: "predictions"; predictions: SampleInputs<number>};

@@ -30,6 +30,14 @@ export interface ProcessBenchFilesOptions {
     scores?: string;
     /** Predictions JSONL {id, prediction}: first-error step index, −1 for none. */
     predictions?: string;
+    /** Ask this judge (chat engine spec) for each sample's first wrong step (src/eval/processbench/judge.ts); no verdict counts as wrong. */
+    judge?: string;
+    /** With `judge`: answers per sample (default 5), temperature (default 1), most tokens per answer (default 1024). */
+    judgeN?: number;
+    judgeTemperature?: number;
+    judgeMaxTokens?: number;
+    /** With `judge`: keep the verdicts in this JSONL (resumes an interrupted run). */
+    verdictsOut?: string;
     /** Step-score threshold (with scores or prm). Default {@link DEFAULT_THRESHOLD}. */
     threshold?: number;
     /** Use the threshold that maximises F1 on this split for every split. */
@@ -48,15 +56,26 @@ export interface ProcessBenchFilesResult {
 }
 
 export async function evaluateProcessBenchFiles(o: ProcessBenchFilesOptions): Promise<ProcessBenchFilesResult> {
-    const given = [o.scores, o.predictions, o.prm].filter((x) => x !== undefined).length;
-    if (given !== 1) throw new StepwiseError("give exactly one of --prm SPEC, --scores FILE or --predictions FILE");
+    const given = [o.scores, o.predictions, o.prm, o.judge].filter((x) => x !== undefined).length;
+    if (given !== 1) throw new StepwiseError("give exactly one of --prm SPEC, --judge SPEC, --scores FILE or --predictions FILE");
+    if (o.judge && o.calibrate !== undefined) throw new StepwiseError("--calibrate needs --scores or --prm (a judge's predictions have no threshold)");
     if (o.predictions && o.calibrate !== undefined) throw new StepwiseError("--calibrate needs --scores (predictions have no threshold)");
     const threshold = o.threshold ?? DEFAULT_THRESHOLD;
     if (o.out) prepareOutput(o.out, {folder: true, inputs: o.data});
     let splits = readProcessSplits(o.data);
     let source: ProcessBenchSource;
     let tooLong: ProcessBenchFilesResult["tooLong"];
-    if (o.prm) {
+    if (o.judge) {
+        const {judgeProcessSplits} = await import("./judge.ts");
+        const {createEngine} = await import("../../engines/spec.ts");
+        const engine = await createEngine(o.judge);
+        try {
+            const {predictions} = await judgeProcessSplits(splits, engine, {engineSpec: o.judge, n: o.judgeN, temperature: o.judgeTemperature, maxTokens: o.judgeMaxTokens, cacheFile: o.verdictsOut, concurrency: o.concurrency ?? 4, onProgress: (d, t) => o.onProgress?.("judging", d, t)});
+            source = {kind: "predictions", predictions};
+        } finally {
+            await engine.close();
+        }
+    } else if (o.prm) {
         // The PRM loads only after the cache's checks (stage helper), in scoreProcessSplits.
         const scores = await scoreProcessSplits(splits, () => createScorer(o.prm!), {
             cacheFile: o.scoresOut,
@@ -75,6 +94,6 @@ export async function evaluateProcessBenchFiles(o: ProcessBenchFilesOptions): Pr
             ? {kind: "scores", scores: await readScoresFile(o.scores), threshold, calibrate: o.calibrate}
             : {kind: "predictions", predictions: await readPredictionsFile(o.predictions!)};
     const result = evaluateProcessBench(splits, source, {curves: o.out !== undefined});
-    if (o.out) await writeProcessBenchReport(result, splits, o.out, {data: o.data, ...(o.prm ? {prm: o.prm} : o.scores ? {scores: o.scores} : {predictions: o.predictions})});
+    if (o.out) await writeProcessBenchReport(result, splits, o.out, {data: o.data, ...(o.judge ? {judge: o.judge} : o.prm ? {prm: o.prm} : o.scores ? {scores: o.scores} : {predictions: o.predictions})});
     return {result, splits, ...(tooLong ? {tooLong} : {})};
 }

@@ -1,0 +1,42 @@
+// Prints the Qwen experiment's table (markdown) from the files scripts/qwen-experiment.sh writes:
+// label quality against exact truth (consensus.json, judge-labels.json) and, per PRM,
+// eval-<name>/summary.json from `stepwise lab eval-prm` (step ROC-AUC, lab-ProcessBench F1,
+// Best-of-N with 95% intervals beside maj@N).
+//   node scripts/qwen-experiment-table.mjs WORKDIR
+import {existsSync, readFileSync} from "node:fs";
+import {join} from "node:path";
+
+const work = process.argv[2] ?? ".stepwise-cache/qwen-experiment";
+const read = (f) => (existsSync(join(work, f)) ? JSON.parse(readFileSync(join(work, f), "utf8")) : null);
+const pct = (x) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : `${(100 * x).toFixed(1)}%`);
+
+const consensus = read("consensus.json");
+const judge = read("judge-labels.json");
+if (consensus) {
+    console.log(`## Labels against exact truth\n`);
+    console.log(`| labels | samples | first error = truth | truly wrong steps labelled positive | truly correct steps labelled negative |`);
+    console.log(`|---|---|---|---|---|`);
+    const row = (name, t) => t && console.log(`| ${name} | ${t.samples} | ${pct(t.first_negative_match)} | ${pct(t.false_positive_rate)} | ${pct(t.false_negative_rate)} |`);
+    row("MC (all samples)", consensus.truth?.all);
+    row("MC, consensus-kept", consensus.truth?.kept);
+    row("judge only", judge?.truth);
+    console.log(`\nconsensus kept ${consensus.kept} of ${consensus.total} (${pct(consensus.kept_share)}); dropped: ${Object.entries(consensus.disagreements_by_kind).map(([k, v]) => `${k} ${v}`).join(", ")}\n`);
+}
+const runs = ["mc-hard", "mc-soft", "consensus-hard", "consensus-soft", "judge-only", "gold"];
+const rows = runs.map((name) => [name, read(`eval-${name}/summary.json`), read(`prm-${name}.train.json`)]).filter(([, s]) => s);
+if (rows.length) {
+    console.log(`## PRMs trained with the same budget\n`);
+    const n = rows[0][1].bon_at_max_n.n;
+    console.log(`| PRM labels | train samples | step ROC-AUC | lab-PB F1 @0.5 | lab-PB F1 (best threshold) | BoN@${n} (min) | BoN@${n} (product) | BoN@${n} (last) | maj@${n} |`);
+    console.log(`|---|---|---|---|---|---|---|---|---|`);
+    const bon = (s, id) => {
+        const p = s.bon_at_max_n[id];
+        return p ? `${p.accuracy.toFixed(1)}${p.ci_low !== null ? ` [${p.ci_low.toFixed(1)}, ${p.ci_high.toFixed(1)}]` : ""}` : "–";
+    };
+    for (const [name, s, t] of rows) {
+        const ids = Object.keys(s.bon_at_max_n);
+        const find = (re) => ids.find((i) => re.test(i)) ?? "";
+        console.log(`| ${name} | ${t?.train_examples ?? "?"} | ${s.step_auc.toFixed(3)} | ${pct(s.processbench.at_half?.f1)} | ${pct(s.processbench.best?.f1)} | ${bon(s, 'bon-min')} | ${bon(s, 'bon-product')} | ${bon(s, 'bon-last')} | ${bon(s, find(/^maj/))} |`);
+    }
+    console.log(`\nBest-of-N intervals: normal 95% over questions; greedy accuracy ${pct(rows[0][1].greedy_accuracy)}.`);
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The Qwen experiment in the lab (docs/judge.md): PRMs trained with the same budget on MC-hard,
+# MC-soft, consensus-filtered MC-hard, consensus-filtered MC-soft, judge-only and gold (exact lab
+# truth) labels, each measured against exact step truth with `stepwise lab eval-prm` (step ROC-AUC,
+# lab-ProcessBench F1, Best-of-16 with intervals).
+# Every stage resumes, so a killed run continues when started again.
+#   scripts/qwen-experiment.sh [WORKDIR] [STAGE=all|data|judge|train|eval]
+# Environment: PROBLEMS (100 train problems), SAMPLES per problem (4), K rollouts per step (8),
+# JUDGE (llama:models/lab-judge.gguf), VOTES (5), PRM_STEPS (optimizer steps per PRM, 150),
+# EVAL_PROBLEMS (held-out problems, 100), EVAL_K (candidates per problem, 16),
+# POLICY (models/lab-policy.gguf).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=${1:-.stepwise-cache/qwen-experiment}
+stage=${2:-all}
+problems=${PROBLEMS:-100}
+n=${SAMPLES:-4}
+k=${K:-8}
+judge=${JUDGE:-llama:models/lab-judge.gguf}
+votes=${VOTES:-5}
+prm_steps=${PRM_STEPS:-150}
+eval_problems=${EVAL_PROBLEMS:-100}
+eval_k=${EVAL_K:-16}
+policy=${POLICY:-models/lab-policy.gguf}
+sw="node bin/stepwise.mjs"
+mkdir -p "$work"
+
+if [[ $stage == all || $stage == data ]]; then
+    # Policy samples of train problems (another seed than the lab judge's training data), adaptive
+    # steps, MC labels with K rollouts per step and no early stop (soft labels need all K).
+    [ -s "$work/problems.jsonl" ] || $sw lab generate --n "$problems" --split train --seed 31 --out "$work/problems.jsonl"
+    $sw sample --engine llama:$policy --data "$work/problems.jsonl" --n "$n" --max-tokens 200 --top-logprobs 0 --seed 31 --out "$work/samples.jsonl"
+    [ -s "$work/threshold.json" ] || $sw threshold --samples "$work/samples.jsonl" --out "$work/threshold.json"
+    $sw split --samples "$work/samples.jsonl" --strategy adaptive --threshold "$work/threshold.json" --out "$work/steps.jsonl"
+    $sw label --engine llama:$policy --in "$work/steps.jsonl" --out "$work/labels.jsonl" --k "$k" --max-tokens 200 --lab-truth --concurrency 2
+fi
+
+if [[ $stage == all || $stage == judge ]]; then
+    $sw judge --engine "$judge" --in "$work/labels.jsonl" --out "$work/verdicts.jsonl" --n "$votes"
+    $sw filter --consensus --labels "$work/labels.jsonl" --verdicts "$work/verdicts.jsonl" --out "$work/consensus.jsonl" --json > "$work/consensus.json"
+    $sw filter --judge-only --labels "$work/labels.jsonl" --verdicts "$work/verdicts.jsonl" --out "$work/judge-labels.jsonl" --json > "$work/judge-labels.json"
+    $sw filter --lab-truth --labels "$work/labels.jsonl" --out "$work/gold-labels.jsonl" --json > "$work/gold-labels.json"
+fi
+
+# name  data  label-kind
+runs=(
+    "mc-hard labels.jsonl hard"
+    "mc-soft labels.jsonl soft"
+    "consensus-hard consensus.jsonl hard"
+    "consensus-soft consensus.jsonl soft"
+    "judge-only judge-labels.jsonl hard"
+    "gold gold-labels.jsonl hard"
+)
+if [[ $stage == all || $stage == train ]]; then
+    for run in "${runs[@]}"; do
+        read -r name data kind <<< "$run"
+        [ -s "$work/prm-$name.gguf" ] && continue
+        $sw train-prm --data "$work/$data" --labels "$kind" --init "$policy" --out "$work/prm-$name.gguf" \
+            --steps "$prm_steps" --checkpoint-dir "$work/train-$name"
+    done
+fi
+
+if [[ $stage == all || $stage == eval ]]; then
+    for run in "${runs[@]}"; do
+        read -r name _ _ <<< "$run"
+        out="$work/eval-$name"
+        [ -s "$out/summary.json" ] && continue
+        mkdir -p "$out"
+        # the same held-out candidates for every PRM
+        [ -s "$work/eval-candidates/candidates.jsonl" ] && cp -n "$work/eval-candidates/candidates.jsonl" "$work/eval-candidates/problems.jsonl" "$out/" 2> /dev/null || true
+        $sw lab eval-prm --prm "llama:$work/prm-$name.gguf" --policy "$policy" --problems "$eval_problems" --k "$eval_k" --out "$out" --json > "$out/summary.line.json"
+        [ -s "$work/eval-candidates/candidates.jsonl" ] || { mkdir -p "$work/eval-candidates"; cp "$out/candidates.jsonl" "$out/problems.jsonl" "$work/eval-candidates/"; }
+    done
+    node scripts/qwen-experiment-table.mjs "$work"
+fi

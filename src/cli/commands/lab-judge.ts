@@ -1,0 +1,78 @@
+/**
+ * `stepwise lab train-judge`: train the lab judge (a tiny char-level llama critic) on lab
+ * solutions with exact first-error labels, and write it as GGUF with its chat template.
+ *
+ *   stepwise lab train-judge --data steps-newline.jsonl --data steps-adaptive.jsonl \
+ *       --init models/lab-policy.gguf --out models/lab-judge.gguf --minutes 25 \
+ *       --checkpoint-dir .stepwise-cache/lab-judge/train [--resume]
+ */
+import {Command} from "commander";
+import {StepwiseError} from "../../engines/types.ts";
+import {collect, floatOption, intOption} from "../options.ts";
+
+export function trainJudgeCommand(): Command {
+    return new Command("train-judge")
+        .description("train the lab judge (reads a numbered lab solution, writes the first wrong step in \\boxed{}) on exact first-error labels; writes GGUF with a chat template")
+        .requiredOption("--data <file>", "steps JSONL of lab samples: the output of `stepwise split` or `label` (repeatable; mix split strategies)", collect, [])
+        .option("--out <file>", "output GGUF (written at every checkpoint and at the end)", "models/lab-judge.gguf")
+        .option("--init <file>", "start from this GGUF (e.g. models/lab-policy.gguf); default a fresh d=96 3-layer model")
+        .option("--minutes <m>", "wall-clock budget (the schedule is sized from the first steps' speed unless --steps is given)", floatOption(0.1))
+        .option("--steps <n>", "schedule length in optimizer steps", intOption(1))
+        .option("--lr <lr>", "peak learning rate (warmup + cosine)", floatOption(0), 1e-3)
+        .option("--batch <n>", "examples per step", intOption(1), 16)
+        .option("--error-share <f>", "share of erroneous solutions per batch", floatOption(0, 1), 0.5)
+        .option("--seed <s>", "seed of the initialization and the batches", intOption(0), 0)
+        .option("--checkpoint-dir <dir>", "checkpoints and train.log", ".stepwise-cache/lab-judge/train")
+        .option("--checkpoint-every <n>", "checkpoint (and GGUF export) every n steps", intOption(1), 100)
+        .option("--resume", "continue from the checkpoint in --checkpoint-dir (default: start fresh)", false)
+        .action(async (o) => {
+            if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
+            if (!o.resume) {
+                const {rmSync} = await import("node:fs");
+                rmSync(`${o.checkpointDir}/checkpoint.bin`, {force: true});
+            }
+            const {trainLabJudge} = await import("../../lab/judge/train.ts");
+            const r = await trainLabJudge({
+                data: o.data,
+                out: o.out,
+                init: o.init,
+                minutes: o.minutes,
+                steps: o.steps,
+                lr: o.lr,
+                batchSize: o.batch,
+                errorShare: o.errorShare,
+                seed: o.seed,
+                checkpointDir: o.checkpointDir,
+                resume: o.resume,
+                checkpointEverySteps: o.checkpointEvery,
+            });
+            process.stderr.write(`train-judge: ${r.completed ? "done" : "stopped"} at ${r.steps}/${r.totalSteps} steps on ${r.items} items (${r.erroneous} erroneous), final loss ${r.losses.at(-1)?.toFixed(4) ?? "?"}; model ${o.out}\n`);
+        });
+}
+
+/** `stepwise lab processbench`: a ProcessBench-shaped file of lab solutions with exact first-error labels. */
+export function labProcessBenchCommand(): Command {
+    return new Command("processbench")
+        .description("write lab solutions (a steps file) as ProcessBench records with exact first-error labels, for `stepwise eval processbench --prm/--judge`")
+        .requiredOption("--steps <file>", "steps JSONL of lab samples: the output of `stepwise split` (use held-out problems)")
+        .requiredOption("--out <file>", "output JSONL {id, generator, problem, steps, final_answer_correct, label}")
+        .option("--generator <name>", "the generator field", "lab-policy")
+        .addHelpText(
+            "after",
+            `
+Example (held-out problems, newline steps):
+  stepwise lab generate --n 100 --split heldout --seed 5 --out pb-problems.jsonl
+  stepwise sample --engine llama:models/lab-policy.gguf --data pb-problems.jsonl --n 2 --max-tokens 200 --out pb-samples.jsonl
+  stepwise split --samples pb-samples.jsonl --strategy newline --out pb-steps.jsonl
+  stepwise lab processbench --steps pb-steps.jsonl --out lab-pb.jsonl
+  stepwise eval processbench --data lab-pb.jsonl --judge llama:models/lab-judge.gguf`,
+        )
+        .action(async (o) => {
+            const {writeFileSync} = await import("node:fs");
+            const {labProcessBench} = await import("../../lab/judge/processbench.ts");
+            const rows = await labProcessBench(o.steps, o.generator);
+            writeFileSync(o.out, rows.map((r) => JSON.stringify(r)).join("\n") + (rows.length ? "\n" : ""));
+            const wrong = rows.filter((r) => r.label >= 0).length;
+            process.stderr.write(`lab processbench: ${rows.length} solutions (${wrong} with a wrong step, ${rows.length - wrong} all correct) -> ${o.out}\n`);
+        });
+}

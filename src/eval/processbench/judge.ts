@@ -1,0 +1,29 @@
+/**
+ * ProcessBench with a judge (LLM-as-a-judge or a generative critic such as the lab judge): the
+ * judge's voted first wrong step is the prediction, scored exactly as a PRM's (acc_error,
+ * acc_correct, F1 per split). A solution without a verdict (a tie or no parsable answer) is
+ * predicted {@link NO_VERDICT}, which never equals a label: it counts as wrong.
+ */
+import type {Engine} from "../../engines/types.ts";
+import {judgeSolutions, type JudgeSettings, type JudgeSummary} from "../../judge/judge.ts";
+import type {ProcessSplit} from "./load.ts";
+import {sampleKey, type SampleInputs} from "./evaluate.ts";
+
+/** The prediction recorded for a solution the judge gave no verdict on. */
+export const NO_VERDICT = -2;
+
+/**
+ * Judge every sample of every split; verdicts are cached in `cacheFile` (ids `<split>/<id>`), so
+ * an interrupted run resumes. Returns predictions keyed like `--predictions` input.
+ */
+export async function judgeProcessSplits(
+    splits: readonly ProcessSplit[],
+    engine: Engine,
+    o: JudgeSettings & {engineSpec: string; cacheFile?: string; concurrency?: number; onProgress?: (done: number, total: number) => void},
+): Promise<{predictions: SampleInputs<number>; summary: JudgeSummary}> {
+    const inputs = splits.flatMap((split) => split.samples.map((s) => ({id: `${split.name}/${s.id}`, question: s.problem, steps: s.steps, split: split.name, sampleId: s.id, where: s.where})));
+    const {verdicts, summary} = await judgeSolutions(inputs, {...o, engine, out: o.cacheFile});
+    const predictions: SampleInputs<number> = new Map();
+    verdicts.forEach((v, i) => predictions.set(sampleKey(inputs[i].split, inputs[i].sampleId), {value: v.first_error ?? NO_VERDICT, where: inputs[i].where}));
+    return {predictions, summary};
+}

@@ -1,0 +1,66 @@
+/**
+ * A chat "judge" for tests: reads the numbered steps back from the chat messages and answers with
+ * a scripted function of (step count, a uniform draw seeded by (seed, sample index)) — so the
+ * prompt must number the steps. Chat through `chat()` (capabilities.chat) or, with
+ * `chat: false`, through formatChat + generate.
+ */
+import {emptyStats, type ChatMessage, type ChatRequest, type Engine, type EngineStats, type GenerateRequest, type Sample} from "../../src/engines/types.ts";
+import {sampleRng} from "../../src/engines/sampling.ts";
+
+export class ScriptedJudge implements Engine {
+    readonly info = {kind: "scripted", model: "scripted-judge"};
+    readonly capabilities;
+    private counters: EngineStats = emptyStats();
+    prompts: string[] = [];
+    constructor(private readonly answer: (steps: number, u: number) => string, options: {chat?: boolean} = {}) {
+        this.capabilities = {tokenIds: false, maxTopLogprobs: 0, promptLogprobs: false, exactProbes: false, pooling: false, chat: options.chat ?? true, seeded: true, stopBelowConfidence: "emulated" as const};
+    }
+    async formatChat(messages: ChatMessage[]): Promise<string> {
+        return messages.map((m) => `<${m.role}>${m.content}`).join("") + "<assistant>";
+    }
+    async chat(r: ChatRequest): Promise<Sample[]> {
+        if (!this.capabilities.chat) throw new Error("chat is off");
+        const {messages, ...rest} = r;
+        return this.answerPrompt(await this.formatChat(messages), rest);
+    }
+    async generate(r: GenerateRequest): Promise<Sample[]> {
+        return this.answerPrompt(r.prompt as string, r);
+    }
+    private answerPrompt(prompt: string, r: {n?: number; seed?: number; firstIndex?: number}): Sample[] {
+        this.prompts.push(prompt);
+        const steps = [...prompt.matchAll(/^Step (\d+): /gm)].length;
+        this.counters.requests++;
+        this.counters.promptTokens += prompt.length;
+        return Array.from({length: r.n ?? 1}, (_, j) => {
+            const index = (r.firstIndex ?? 0) + j;
+            const text = this.answer(steps, sampleRng(r.seed ?? 0, index).next());
+            this.counters.generatedTokens += text.length;
+            return {index, text, tokens: [...text].map((c) => ({text: c, confidence: 1, top: []})), finishReason: "eos" as const};
+        });
+    }
+    async promptLogprobs(): Promise<never> {
+        throw new Error("not used");
+    }
+    async pool(): Promise<never> {
+        throw new Error("not used");
+    }
+    samplingRecord() {
+        return {};
+    }
+    async nextToken(): Promise<never> {
+        throw new Error("not used");
+    }
+    async probeTokens(): Promise<never> {
+        throw new Error("not used");
+    }
+    async tokenize(text: string) {
+        return [...text].map((c) => c.charCodeAt(0));
+    }
+    async detokenize(t: number[]) {
+        return String.fromCharCode(...t);
+    }
+    stats() {
+        return {...this.counters};
+    }
+    async close() {}
+}
