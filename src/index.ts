@@ -26,7 +26,7 @@ export {rocAuc} from "./prm/metrics.ts";
 export {grade, answersEqual, extractAnswer} from "./grade/index.ts";
 export {hasFinalAnswer, isFinished, type FinishableCandidate} from "./grade/index.ts";
 export * as evaluation from "./eval/index.ts";
-export * as lab from "./lab/domain/index.ts";
+export * as lab from "./lab/index.ts";
 export {evaluatePolicy} from "./lab/eval/policy.ts";
 export {readQuestions, type QuestionRow} from "./io/dataset.ts";
 export {resolveTagIds, chatmlInput, labelledTag, plainInput, taggedSteps} from "./prm/index.ts";
@@ -34,3 +34,17 @@ export {recoverText, EXPORT_FORMATS, type ExportOptions, type ExportFormat} from
 export {classifyTokens, registerCategoryScheme, categoryScheme, MATH_SCHEME, CODE_SCHEME, type CategoryScheme, type CategorySpan} from "./pipeline/stats/index.ts";
 export {greedy, tvd, bestOfN, weightedVoteDecode, beamSearch, dvts, decodeFile, SearchPrm, STRATEGY_FUNCTIONS, DEFAULT_SEARCH_CONFIG, TVD_DOMAIN_TAU, pairedDifference, summarizeDecode, type DecodeResult, type DecodeRecord, type DecodeSummary, type SearchConfig, type SearchContext, type SearchProblem, type TraceEvent, type StrategyName} from "./search/index.ts";
 export * from "./code/index.ts";
+
+// Everything else the CLI runs (item 4 of issue 11: the library equals the CLI).
+export {runDemo, DEMO_STAGES, type DemoOptions, type DemoResult} from "./demo/run.ts";
+export {JsonlWriter, readJsonl, readJsonlAll} from "./io/jsonl.ts";
+export {gradeJsonlFile, type GradedRecord} from "./grade/file.ts";
+export {readThresholdFile, DOMAIN_QUANTILES} from "./pipeline/threshold.ts";
+export {STRATEGY_FORMS} from "./pipeline/split/index.ts";
+export {categorySchemeNames} from "./pipeline/stats/index.ts";
+export {writeStatsPlots} from "./pipeline/stats/plots.ts";
+export {readGgufInfo} from "./gguf/reader.ts";
+export {readLlamaGguf, writeLlamaGguf} from "./gguf/llama.ts";
+export {startViewer, exportViewer, ViewStore} from "./view/index.ts";
+export * as judge from "./judge/index.ts";
+export * as filter from "./filter/index.ts";

@@ -58,8 +58,8 @@ export interface DemoFigures {
     labels?: Record<string, LabelSummary>;
     prm?: {path: string; eval: LabPrmEval};
     decode?: {summaries: Record<string, DecodeSummary>; records: Record<string, DecodeRecord[]>; tvdVsGreedy: {n: number; a: number; b: number; diff: number; ci95: [number, number]; b_only: number; a_only: number}};
-    /** Extra sections (judge, code lab) as Markdown, in order. */
-    extra?: string[];
+    judge?: {path: string; solutions: number; metrics: {accError: number | null; accCorrect: number | null; f1: number | null}; no_verdict: number; consensus?: {total: number; kept: number; kept_share: number; disagreements_by_kind: Record<string, number>; truth?: {all: {first_negative_match: number; false_positive_rate: number; false_negative_rate: number}; kept: {first_negative_match: number; false_positive_rate: number; false_negative_rate: number}}}};
+    code?: {n: number; k: number; pass_at_1_greedy: number; sample_pass_rate: number; pass_at_k: Record<string, number>; statuses: Record<string, number>; by_family: Record<string, {n: number; pass_at_1_greedy: number}>; examples: Array<{task_id: string; question: string; greedy: string; verdict: {status: string}}>};
 }
 
 const pct = (x: number | null | undefined, d = 1) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : `${(100 * x).toFixed(d)}%`);
@@ -143,8 +143,27 @@ export function demoMarkdown(report: DemoReport, f: DemoFigures): string {
             }
         }
     }
-    for (const section of f.extra ?? []) L.push(section, "");
-    L.push("## Files", "", "problems.jsonl, samples.jsonl (every token with its confidence), threshold.json, steps-*.jsonl, labels-*.jsonl, scored-adaptive.jsonl, decode-*.jsonl, stats.json, report.json, plots (.svg/.png), bon/ and analyze/ reports, viewer/ (open viewer/index.html).", "");
+    if (f.judge) {
+        const j = f.judge;
+        L.push(`## LLM-as-a-judge and consensus filtering (\`${j.path.split("/").pop()}\`)`, "");
+        L.push(`The lab judge read ${j.solutions} numbered solutions and named the first wrong step (or none), majority of its answers; ${j.no_verdict} got no verdict.`, "");
+        L.push(`- lab-ProcessBench of the judge against the exact first error: acc on erroneous ${pct(j.metrics.accError)}, acc on correct ${pct(j.metrics.accCorrect)}, F1 ${pct(j.metrics.f1)}`);
+        if (j.consensus) {
+            const c = j.consensus;
+            L.push(`- consensus filtering of the adaptive MC labels: ${c.kept} of ${c.total} samples kept (${pct(c.kept_share)}; the Qwen paper kept about 40%); disagreements: ${Object.entries(c.disagreements_by_kind).filter(([, v]) => v > 0).map(([k, v]) => `${k.replace(/_/g, " ")} ${v}`).join(", ") || "none"}`);
+            if (c.truth) L.push(`- MC first negative = true first error: ${pct(c.truth.all.first_negative_match)} of all samples, ${pct(c.truth.kept.first_negative_match)} of the kept ones; truly wrong steps labelled positive: ${pct(c.truth.all.false_positive_rate)} → ${pct(c.truth.kept.false_positive_rate)}`);
+        }
+        L.push("");
+    }
+    if (f.code) {
+        const c = f.code;
+        L.push(`## The code lab`, "");
+        L.push(`A tiny code policy wrote Python functions for ${c.n} held-out code-lab tasks (greedy and ${c.k} samples at T=1); each program ran against the task's unit tests in the bubblewrap sandbox (no network, read-only host, time, memory and process limits).`, "");
+        L.push("| figure | value |", "|---|---|", `| greedy pass@1 | ${pct(c.pass_at_1_greedy)} |`, ...Object.entries(c.pass_at_k).map(([k, v]) => `| pass@${k} (T=1) | ${pct(v)} |`), `| verdicts | ${Object.entries(c.statuses).map(([k, v]) => `${k} ${v}`).join(", ")} |`, "");
+        const ex = c.examples[0];
+        if (ex) L.push(`Example (${ex.verdict.status}): ${ex.question.split("\n")[0]}`, "", "```python", ex.greedy, "```", "");
+    }
+    L.push("## Files", "", "problems.jsonl, samples.jsonl (every token with its confidence), threshold.json, steps-*.jsonl, labels-*.jsonl, scored-adaptive.jsonl, decode-*.jsonl, verdicts.jsonl, consensus-adaptive.jsonl, stats.json, report.json, plots (.svg/.png), bon/ and analyze/ reports, viewer/ (open viewer/index.html).", "");
     return L.join("\n");
 }
 

@@ -17,7 +17,7 @@ import {generateProblems, type LabProblem} from "../lab/domain/index.ts";
 import {evaluatePolicy, labPrompt, LAB_MAX_TOKENS, type PolicyEval} from "../lab/eval/policy.ts";
 import {JsonlWriter, readJsonlAll} from "../io/jsonl.ts";
 import {renderChart, histogramSpec} from "../report/plot.ts";
-import {sampleId, type SampleRecord, type StepsRecord} from "../pipeline/records.ts";
+import {recordTokens, sampleId, type SampleRecord, type StepsRecord} from "../pipeline/records.ts";
 import {plotThreshold, thresholdFromFile, type ThresholdSummary} from "../pipeline/threshold.ts";
 import {parseStrategy, splitFile} from "../pipeline/split/index.ts";
 import {computeStats, type StatsReport} from "../pipeline/stats/index.ts";
@@ -58,7 +58,17 @@ export interface DemoOptions {
     decodeProblems?: number;
     /** Candidates of the Best-of-N and beam decoders. Default 4. */
     decodeN?: number;
-    /** Stages to leave out: any of "label", "prm", "decode". */
+    /** Lab judge GGUF. Default models/lab-judge.gguf (the judge stage is skipped, with the reason, when absent). */
+    judge?: string;
+    /** Solutions the judge reads for its lab-ProcessBench F1 (the first samples of each problem). Default 160. */
+    judgeSamples?: number;
+    /** Answers per solution, majority-voted. Default 5. */
+    judgeN?: number;
+    /** Code-lab policy GGUF. Default models/lab-code-policy.gguf (the code stage is skipped, with the reason, when absent). */
+    codePolicy?: string;
+    /** Held-out code-lab tasks. Default 20. */
+    codeTasks?: number;
+    /** Stages to leave out: any of "label", "prm", "decode", "judge", "code". */
     skip?: string[];
     /** Write the static viewer into `viewer/`. Default true. */
     viewer?: boolean;
@@ -76,7 +86,17 @@ export interface DemoResult {
 export {defaultPolicyPath, defaultPrmPath} from "../lab/eval/run.ts";
 
 /** The demo's stages, in order (the names progress lines and `report.stages` use). */
-export const DEMO_STAGES = ["problems", "sample", "threshold", "split", "label", "prm", "decode", "report"] as const;
+export const DEMO_STAGES = ["problems", "sample", "threshold", "split", "label", "prm", "decode", "judge", "code", "report"] as const;
+
+/** The shipped lab judge (models/lab-judge.gguf). */
+export function defaultJudgePath(): string {
+    return resolve(new URL("../../models/lab-judge.gguf", import.meta.url).pathname);
+}
+
+/** The shipped code-lab policy (models/lab-code-policy.gguf). */
+export function defaultCodePolicyPath(): string {
+    return resolve(new URL("../../models/lab-code-policy.gguf", import.meta.url).pathname);
+}
 
 /**
  * Run the demo (see the module docs).
@@ -120,6 +140,11 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
         const value = await fn();
         report.stages.push({name, seconds: +((Date.now() - start) / 1000).toFixed(1)});
         return value;
+    };
+    const skipStage = (name: (typeof DEMO_STAGES)[number], why: string) => {
+        index++;
+        report.skipped[name] = why;
+        log(`demo [${index}/${DEMO_STAGES.length}] ${name}: not run (${why})`);
     };
     const progress = (name: string) => (done: number, total: number) => o.onProgress?.(name, done, total);
     const figures: DemoFigures = {};
@@ -181,7 +206,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
         });
 
         // Monte-Carlo labels (all savers) for one sample per problem, both splits, against the exact truth.
-        if (skip.has("label")) report.skipped.label = "skipped by the caller";
+        if (skip.has("label")) skipStage("label", "skipped by the caller");
         else {
             const nLabel = report.settings.label_samples;
             const rollouts = report.settings.rollouts;
@@ -208,8 +233,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
 
         // The PRM: the shipped one, or one trained here on the adaptive labels; its quality against the truth.
         let prmPath = o.prm ?? defaultPrmPath();
-        if (skip.has("prm")) report.skipped.prm = "skipped by the caller";
-        else if (!o.trainPrmMinutes && !existsSync(prmPath)) report.skipped.prm = `no PRM at ${prmPath}`;
+        if (skip.has("prm")) skipStage("prm", "skipped by the caller");
+        else if (!o.trainPrmMinutes && !existsSync(prmPath)) skipStage("prm", `no PRM at ${prmPath}`);
         else {
             figures.prm = await stage("prm", o.trainPrmMinutes ? `train a PRM for ${o.trainPrmMinutes} min on the adaptive labels, then score every sample` : `score every sample with ${prmPath.split("/").pop()}: step AUC, lab-ProcessBench, Best-of-${k}`, async () => {
                 if (o.trainPrmMinutes) {
@@ -234,8 +259,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
 
         // Decoding with the PRM on the first problems: greedy, TVD, Best-of-N, beam search.
         const nDecode = Math.min(report.settings.decode_problems, nProblems);
-        if (skip.has("decode") || nDecode === 0) report.skipped.decode = "skipped by the caller";
-        else if (!figures.prm) report.skipped.decode = "needs the PRM stage";
+        if (skip.has("decode") || nDecode === 0) skipStage("decode", "skipped by the caller");
+        else if (!figures.prm) skipStage("decode", "needs the PRM stage");
         else {
             const prmFile = figures.prm.path;
             figures.decode = await stage("decode", `greedy, TVD, Best-of-${report.settings.decode_n} and beam search on ${nDecode} problems with the PRM`, async () => {
@@ -275,14 +300,73 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
             report.tvd_accuracy = figures.decode.summaries.tvd.accuracy;
             report.beam_accuracy = figures.decode.summaries.beam.accuracy;
         }
-        report.skipped.judge ??= "the judge stage is not part of this demo yet";
-        report.skipped.code ??= "the code lab is not part of this demo yet";
+        // LLM-as-a-judge with the lab judge, and consensus filtering of the MC labels (Qwen).
+        const judgePath = o.judge ?? defaultJudgePath();
+        if (skip.has("judge")) skipStage("judge", "skipped by the caller");
+        else if (!existsSync(judgePath)) skipStage("judge", `no lab judge at ${judgePath} (make one with scripts/make-lab-judge.sh)`);
+        else {
+            const nJudge = o.judgeSamples ?? 160;
+            const perProblem = Math.max(1, Math.ceil(nJudge / nProblems));
+            figures.judge = await stage("judge", `the lab judge names the first wrong step of ${nJudge} solutions; consensus filtering of the MC labels`, async () => {
+                const {createEngine} = await import("../engines/spec.ts");
+                const {judgeSolutions, judgeInputFromRow} = await import("../judge/index.ts");
+                const {consensusFilter} = await import("../filter/index.ts");
+                const {processMetrics} = await import("../eval/processbench/metrics.ts");
+                const rows = (await readJsonlAll<StepsRecord>(stepFiles.adaptive)).filter((r) => r.sample_index < perProblem || (figures.labels && r.sample_index === 0)).slice(0, Math.max(nJudge, nProblems));
+                const spec = `llama:${judgePath}`;
+                const judge = await createEngine(spec);
+                let verdicts;
+                try {
+                    const file = join(out, "verdicts.jsonl");
+                    rmSync(file, {force: true});
+                    ({verdicts} = await judgeSolutions(
+                        rows.map((r, i) => judgeInputFromRow(r as unknown as Record<string, unknown>, `${stepFiles.adaptive}:${i + 1}`)),
+                        {engine: judge, engineSpec: spec, n: o.judgeN ?? 5, out: file, seed, onProgress: progress("judge")},
+                    ));
+                } finally {
+                    await judge.close();
+                }
+                // lab-ProcessBench for the judge: its first wrong step vs the exact one; no verdict counts as a wrong prediction.
+                const truth = rows.map((r) => labTruth(r).first_error);
+                const predictions = verdicts.map((v) => v.first_error ?? -2);
+                const metrics = processMetrics(truth, predictions);
+                const consensus = figures.labels ? await consensusFilter({labels: [join(out, "labels-adaptive.jsonl")], verdicts: [join(out, "verdicts.jsonl")], out: join(out, "consensus-adaptive.jsonl")}) : undefined;
+                return {path: judgePath, solutions: verdicts.length, metrics, no_verdict: verdicts.filter((v) => v.first_error === null).length, consensus};
+            });
+            report.judge_f1 = figures.judge.metrics.f1;
+            if (figures.judge.consensus) report.consensus_kept_share = figures.judge.consensus.kept_share;
+            else report.skipped.consensus = "needs the label stage";
+        }
+
+        // The code lab: a tiny code policy's programs run against their unit tests in the sandbox.
+        const codePolicy = o.codePolicy ?? defaultCodePolicyPath();
+        if (skip.has("code")) skipStage("code", "skipped by the caller");
+        else if (!existsSync(codePolicy)) skipStage("code", `no code-lab policy at ${codePolicy}`);
+        else {
+            const nTasks = o.codeTasks ?? 20;
+            const code = await stage("code", `the code-lab policy writes programs for ${nTasks} held-out tasks; each runs against its unit tests in the sandbox`, async () => {
+                const {detectSandbox, evaluateCodePolicy} = await import("../code/index.ts");
+                const sandbox = detectSandbox();
+                if (sandbox.kind === "none") return {skipped: `no sandbox for untrusted code: ${sandbox.reason ?? "bubblewrap missing"}`};
+                const engine = await LlamaEngine.load(codePolicy, {sequences: 4, contextSize: 1024});
+                try {
+                    return {eval: await evaluateCodePolicy({engine, n: nTasks, k: 4, seed, onProgress: progress("code")})};
+                } finally {
+                    await engine.close();
+                }
+            });
+            if ("skipped" in code) report.skipped.code = code.skipped!;
+            else {
+                figures.code = code.eval;
+                report.code_pass_at_1 = code.eval.pass_at_k["1"] ?? code.eval.sample_pass_rate;
+            }
+        }
 
         await stage("report", "report.md, report.html, report.json, the static viewer", async () => {
             report.seconds = +((Date.now() - t0) / 1000).toFixed(1);
             await writeDemoReports(out, report, figures);
             if (o.viewer !== false) {
-                const files = ["samples.jsonl", "steps-adaptive.jsonl", "steps-newline.jsonl", "labels-adaptive.jsonl", "labels-newline.jsonl", "scored-adaptive.jsonl", ...Object.keys(figures.decode?.summaries ?? {}).map((s) => `decode-${s}.jsonl`)]
+                const files = ["samples.jsonl", "steps-adaptive.jsonl", "steps-newline.jsonl", "labels-adaptive.jsonl", "labels-newline.jsonl", "scored-adaptive.jsonl", "verdicts.jsonl", ...Object.keys(figures.decode?.summaries ?? {}).map((s) => `decode-${s}.jsonl`)]
                     .map((f) => join(out, f))
                     .filter((f) => existsSync(f));
                 const store = await ViewStore.open(files);
@@ -310,7 +394,7 @@ function writeSamples(path: string, ev: PolicyEval, policy: string, seed: number
                 question: r.problem.question,
                 prompt: labPrompt(r.problem as LabProblem),
                 text: s.text,
-                tokens: s.tokens,
+                tokens: recordTokens(s.tokens),
                 finish_reason: s.finishReason,
                 gold: r.problem.answer,
                 engine: `llama:${policy}`,

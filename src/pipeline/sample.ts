@@ -10,7 +10,7 @@ import {basename} from "node:path";
 import type {Engine} from "../engines/types.ts";
 import {deriveSeed, hashString} from "../util/rng.ts";
 import {readQuestions, type DatasetFields, type QuestionRow} from "../io/dataset.ts";
-import {sampleId, type SampleRecord} from "./records.ts";
+import {recordTokens, sampleId, type SampleRecord} from "./records.ts";
 import {engineFingerprint, openStage, resolveLazy, type Lazy, type Settings} from "./stage.ts";
 
 /** Settings of an engine for a fingerprint: from its spec, else (a spec-less test engine) from its info. */
@@ -42,6 +42,7 @@ export interface SampleOptions {
     topK?: number;
     maxTokens?: number;
     stop?: string[];
+    /** Top alternatives recorded per token. Default 0 (opt-in: see RecordedToken). */
     topLogprobs?: number;
     /** Base seed; each question gets its own seed derived from it and the question id. Default 0. */
     seed?: number;
@@ -88,7 +89,7 @@ export async function sampleDataset(o: SampleOptions): Promise<SampleSummary> {
             top_k: o.topK ?? 0,
             max_tokens: o.maxTokens ?? 256,
             stop: o.stop ?? [],
-            top_logprobs: o.topLogprobs ?? 5,
+            top_logprobs: o.topLogprobs ?? 0,
             seed: baseSeed,
         },
         checkExisting: (r) =>
@@ -132,7 +133,7 @@ export async function sampleDataset(o: SampleOptions): Promise<SampleSummary> {
                     topK: o.topK,
                     maxTokens: o.maxTokens,
                     stop: o.stop,
-                    topLogprobs: o.topLogprobs,
+                    topLogprobs: o.topLogprobs ?? 0,
                 });
                 return missing.map((i): SampleRecord => {
                     const s = samples[i - first];
@@ -144,7 +145,7 @@ export async function sampleDataset(o: SampleOptions): Promise<SampleSummary> {
                         question: row.question,
                         prompt,
                         text: s.text,
-                        tokens: s.tokens,
+                        tokens: recordTokens(s.tokens),
                         finish_reason: s.finishReason,
                         ...(row.answer !== undefined ? {gold: row.answer} : {}),
                         engine: o.engineSpec,

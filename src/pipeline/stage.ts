@@ -213,7 +213,8 @@ export async function runOrdered<T, R>(
                         let err = where ? locate(e, where) : e;
                         if (isContextOverflow(err) && err instanceof Error)
                             err = new ContextOverflowError(`${err.message} (${o.skipFlag ?? "--skip-too-long"} skips such records and counts them)`);
-                        if (controller.signal.aborted && e === controller.signal.reason) return; // stopped by another item's failure
+                        // Aborted after another item's failure: whatever this item threw is a consequence of it.
+                        if (controller.signal.aborted) return;
                         const prev = state.failure as {index: number} | undefined;
                         if (!prev || i < prev.index) state.failure = {index: i, error: err};
                         if (!controller.signal.aborted) controller.abort(e);

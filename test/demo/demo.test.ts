@@ -11,7 +11,7 @@ test("demo: stages named in progress, report.json with the headline figures, rep
     try {
         const r = runCli(["demo", "--out", out, "--problems", "3", "--k", "4", "--label-samples", "2", "--rollouts", "2", "--decode-problems", "2", "--decode-n", "2"]);
         assert.equal(r.status, 0, r.stderr);
-        for (const stage of ["problems", "sample", "threshold", "split", "label", "prm", "decode", "report"]) assert.match(r.stderr, new RegExp(`demo \\[\\d+/\\d+\\] ${stage}: `), stage);
+        for (const stage of ["problems", "sample", "threshold", "split", "label", "prm", "decode", "judge", "code", "report"]) assert.match(r.stderr, new RegExp(`demo \\[\\d+/\\d+\\] ${stage}: `), stage);
         const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8"));
         for (const key of ["greedy_accuracy", "maj_at_16", "bon_at_16", "tvd_accuracy", "beam_accuracy", "lab_processbench_f1", "judge_f1", "consensus_kept_share", "label_tokens_per_sample", "threshold", "code_pass_at_1"]) assert.ok(key in report, key);
         assert.ok(report.greedy_accuracy >= 0 && report.greedy_accuracy <= 1);

@@ -67,7 +67,7 @@ console.log(JSON.stringify(out));`,
     );
     const check = JSON.parse(run(process.execPath, ["check.mjs"], {cwd: app}).stdout) as Record<string, unknown>;
     assert.equal(check.gradeWorks, true);
-    assert.deepEqual(check.verifiers, ["math", "lab"]);
+    for (const v of ["math", "lab"]) assert.ok((check.verifiers as string[]).includes(v), `verifier ${v} registered by the package entry`);
     for (const [key, value] of Object.entries(pkg.exports)) {
         if (typeof value === "string") continue;
         assert.ok(existsSync(join(installed, "stepwise", value.types)), `types of "${key}" installed (${value.types})`);

@@ -18,7 +18,11 @@ export function register(program: Command): void {
         .option("--train-prm <minutes>", "train a PRM on the demo's own adaptive labels for this long instead of using the shipped one", floatOption(0.1))
         .option("--decode-problems <n>", "problems decoded by each strategy (greedy, TVD, Best-of-N, beam); 0 skips decoding", intOption(0), 40)
         .option("--decode-n <n>", "candidates of the Best-of-N and beam decoders", intOption(1, 64), 4)
-        .option("--skip <stages>", "comma-separated stages to leave out: label, prm, decode", (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean))
+        .option("--judge <file>", "lab judge GGUF (default: models/lab-judge.gguf)")
+        .option("--judge-samples <n>", "solutions the judge reads (its lab-ProcessBench F1; the labelled ones feed consensus filtering)", intOption(1), 160)
+        .option("--code-policy <file>", "code-lab policy GGUF (default: models/lab-code-policy.gguf)")
+        .option("--code-tasks <n>", "held-out code-lab tasks", intOption(1), 20)
+        .option("--skip <stages>", "comma-separated stages to leave out: label, prm, decode, judge, code", (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean))
         .option("--no-viewer", "do not write the static viewer (viewer/)")
         .addHelpText(
             "after",
@@ -26,10 +30,13 @@ export function register(program: Command): void {
 Stages (each named in the progress output):
   problems → sample (greedy + k samples, every token's confidence) → threshold (τ) → split
   (adaptive and newline steps, statistics) → label (MC rollouts vs the exact truth) → prm (step
-  AUC, lab-ProcessBench, Best-of-N, analyses) → decode (greedy, TVD, Best-of-N, beam) → report
+  AUC, lab-ProcessBench, Best-of-N, analyses) → decode (greedy, TVD, Best-of-N, beam) → judge
+  (the lab judge's first wrong step, consensus filtering of the MC labels) → code (the code lab:
+  programs run against unit tests in the bubblewrap sandbox) → report
 
 Writes into --out: report.md, report.html, report.json (greedy_accuracy, maj_at_16, bon_at_16,
-tvd_accuracy, beam_accuracy, lab_processbench_f1, label_tokens_per_sample, threshold, …), the
+tvd_accuracy, beam_accuracy, lab_processbench_f1, judge_f1, consensus_kept_share,
+label_tokens_per_sample, threshold, code_pass_at_1), the
 plots (.svg/.png), every intermediate JSONL file, and viewer/index.html (opens with no server).
 
 Examples:
@@ -52,6 +59,10 @@ Examples:
                 trainPrmMinutes: o.trainPrm,
                 decodeProblems: o.decodeProblems,
                 decodeN: o.decodeN,
+                judge: o.judge,
+                judgeSamples: o.judgeSamples,
+                codePolicy: o.codePolicy,
+                codeTasks: o.codeTasks,
                 skip: o.skip,
                 viewer: o.viewer,
                 onProgress: (stage, d, t) => progress.update(stage, d, t),
@@ -65,6 +76,8 @@ Examples:
             const bon = report.bon_at_16 ? Object.entries(report.bon_at_16).map(([a, v]) => `${a} ${pct(v)}`).join(", ") : "–";
             console.log(`greedy ${pct(report.greedy_accuracy)}, maj@16 ${pct(report.maj_at_16)}, PRM Best-of-16 ${bon}`);
             console.log(`TVD ${pct(report.tvd_accuracy)}, beam ${pct(report.beam_accuracy)}, PRM lab-ProcessBench F1 ${pct(report.lab_processbench_f1)}, τ ${report.threshold?.toFixed(4) ?? "–"}`);
+            console.log(`judge F1 ${pct(report.judge_f1)}, consensus kept ${pct(report.consensus_kept_share)}, code lab pass@1 ${pct(report.code_pass_at_1)}`);
+            for (const [stage, why] of Object.entries(report.skipped)) console.log(`not run: ${stage}: ${why}`);
             console.log(`report: ${out}/report.html (also report.md, report.json, viewer/index.html)`);
         });
 }

@@ -2,7 +2,7 @@
 import type {Command} from "commander";
 import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
 import {StepwiseError} from "../../engines/types.ts";
-import {DEFAULT_VERIFIER, getVerifier, labelFile, TRUNCATED_WARN_SHARE, verifierNames} from "../../pipeline/label/index.ts";
+import {DEFAULT_VERIFIER, getVerifier, verifierNames} from "../../pipeline/label/verifiers.ts";
 import {createProgress} from "../progress.ts";
 import {floatOption, intOption, reportTooLong} from "../options.ts";
 
@@ -59,6 +59,7 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
             }
             const verifier = getVerifier(o.verifier);
             if (o.truth && !verifier.truth) throw new StepwiseError(`--truth: verifier "${verifier.name}" knows no exact step truth`);
+            const {labelFile, TRUNCATED_WARN_SHARE} = await import("../../pipeline/label/index.ts");
             const progress = createProgress("label");
             try {
                 const summary = await labelFile({

@@ -234,7 +234,8 @@ export async function labelFile(o: LabelFileOptions): Promise<LabelSummary> {
         const eng = engine;
         const fresh: LabelledRecord[] = [];
         const before = inputs.length - todo.length;
-        const run = await stage.runOrdered(todo, (r, _i, signal) => labelSample(r.record, {...o, engine: eng, verify, signal}), {
+        const rolloutEngine = o.engineSpec ?? `${eng.info.kind}:${eng.info.model}`;
+        const run = await stage.runOrdered(todo, async (r, _i, signal) => ({...(await labelSample(r.record, {...o, engine: eng, verify, signal})), rollout_engine: rolloutEngine}), {
             concurrency: o.concurrency ?? 2,
             where: (r) => `${o.input}:${r.line} id ${JSON.stringify(r.record.id)}`,
             skipTooLong: o.skipTooLong,
