@@ -117,14 +117,14 @@ test("stepwise serve: the OpenAI client talks to it; SIGTERM stops it cleanly", 
     }
 });
 
-test("stepwise demo: a two-problem run writes the report, the summary and every intermediate file", () => {
+test("stepwise demo: a two-problem run writes the reports and every intermediate file", () => {
     const out = join(dir, "demo");
-    const r = runCli(["demo", "--problems", "2", "--k", "2", "--out", out]);
+    const r = runCli(["demo", "--problems", "2", "--k", "2", "--label-samples", "2", "--decode-problems", "1", "--decode-n", "2", "--code-tasks", "1", "--out", out]);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /greedy accuracy \d+\.\d%/);
-    const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8")) as {problems: number; samples_per_problem: number; prm?: unknown};
-    assert.deepEqual([summary.problems, summary.samples_per_problem], [2, 2]);
-    assert.ok(summary.prm, "the shipped PRM is evaluated");
+    assert.match(r.stdout, /^greedy \d+\.\d%/m);
+    const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8")) as {settings: {problems: number; k: number}; greedy_accuracy: number | null};
+    assert.deepEqual([report.settings.problems, report.settings.k], [2, 2]);
+    assert.equal(typeof report.greedy_accuracy, "number");
     for (const f of ["report.md", "report.html", "samples.jsonl", "threshold.json", "steps-adaptive.jsonl", "labels-adaptive.jsonl", "bon/summary.json", "analyze/summary.json"]) assert.ok(existsSync(join(out, f)), f);
     const sample = lines(join(out, "samples.jsonl"))[0] as {tokens: Array<Record<string, unknown>>};
     assert.ok(sample.tokens.every((t) => !("top" in t)), "no empty top lists recorded");

@@ -76,8 +76,8 @@ console.log(JSON.stringify(out));`,
 
     // the demo on the shipped models, from the installed package
     const demoOut = join(app, "demo");
-    run(bin, ["demo", "--problems", "2", "--k", "2", "--out", demoOut], {cwd: app, timeout: 600_000});
-    const summary = JSON.parse(readFileSync(join(demoOut, "summary.json"), "utf8")) as Record<string, unknown>;
-    assert.equal(typeof summary.greedy_accuracy, "number");
+    run(bin, ["demo", "--problems", "2", "--k", "2", "--label-samples", "2", "--decode-problems", "1", "--decode-n", "2", "--code-tasks", "1", "--out", demoOut], {cwd: app, timeout: 600_000});
+    const report = JSON.parse(readFileSync(join(demoOut, "report.json"), "utf8")) as Record<string, unknown>;
+    assert.equal(typeof report.greedy_accuracy, "number");
     assert.ok(existsSync(join(demoOut, "report.md")) && existsSync(join(demoOut, "report.html")));
 });
