@@ -124,7 +124,7 @@ export function demoMarkdown(report: DemoReport, f: DemoFigures): string {
     if (f.decode) {
         const d = f.decode;
         L.push(`## Decoding with the PRM`, "");
-        L.push(`The first ${Object.values(d.summaries)[0]?.n ?? 0} problems, each decoded by every strategy. Policy tokens per question is the budget each spends.`, "");
+        L.push(`The first ${Object.values(d.summaries)[0]?.n ?? 0} problems, each decoded by every strategy. Policy tokens per question is the budget each spends. TVD runs at τ = 0.30: at the released τ = 0.55 the lab PRM, whose scores barely separate candidate tokens, derails it (docs/decoding.md has the 200-problem figures and a rollout-value oracle that shows the decoder itself gains 12 points).`, "");
         L.push("| strategy | accuracy | 95% interval | policy tokens / question | PRM calls / question | requests / question |", "|---|---|---|---|---|---|");
         for (const [name, s] of Object.entries(d.summaries))
             L.push(`| ${name} | ${pct(s.accuracy)} | ${s.ci95 ? `${pct(s.ci95[0])}–${pct(s.ci95[1])}` : "–"} | ${s.policy_tokens_per_question.toFixed(0)} | ${s.prm_calls_per_question.toFixed(1)} | ${s.requests_per_question.toFixed(1)} |`);

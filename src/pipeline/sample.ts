@@ -115,14 +115,18 @@ export async function sampleDataset(o: SampleOptions): Promise<SampleSummary> {
         const before = rows.length - todo.length;
         const run = await stage.runOrdered(
             todo,
-            async (row) => {
+            async (row, _index, signal) => {
                 const missing = Array.from({length: o.n}, (_, i) => i).filter((i) => !stage.done.has(sampleId(row.id, i)));
+                // Sample i depends only on (seed, i) on every engine, so only the missing range is drawn.
+                const first = Math.min(...missing);
                 const text = renderPrompt(template, row.question);
                 const prompt = o.chat ? await eng.formatChat([...(o.system ? [{role: "system" as const, content: o.system}] : []), {role: "user", content: text}]) : text;
                 const seed = deriveSeed(baseSeed, hashString(row.id));
                 const samples = await eng.generate({
                     prompt,
-                    n: Math.max(...missing) + 1,
+                    n: Math.max(...missing) - first + 1,
+                    firstIndex: first,
+                    signal,
                     seed,
                     temperature,
                     topP: o.topP,
@@ -132,7 +136,7 @@ export async function sampleDataset(o: SampleOptions): Promise<SampleSummary> {
                     topLogprobs: o.topLogprobs ?? 0,
                 });
                 return missing.map((i): SampleRecord => {
-                    const s = samples[i];
+                    const s = samples[i - first];
                     tokens += s.tokens.length;
                     return {
                         id: sampleId(row.id, i),
