@@ -62,6 +62,11 @@ if (chosen.length === 0) {
 }
 await vendorGradients(); // the training tests need vendor/tfjs-gradients.js (built once)
 const tmp = mkdtempSync(join(tmpdir(), "stepwise-test-"));
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"])
+    process.once(signal, () => {
+        rmSync(tmp, {recursive: true, force: true});
+        process.exit(130);
+    });
 let status = 1;
 try {
     const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...chosen], {stdio: "inherit", cwd: root, env: {...process.env, TMPDIR: tmp}});

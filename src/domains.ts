@@ -11,3 +11,7 @@ import {codeVerifier} from "./code/verifier-definition.ts";
 
 registerVerifier(labVerifier);
 registerVerifier(codeVerifier);
+import {registerCategoryScheme, CODE_SCHEME} from "./pipeline/stats/categories.ts";
+import {CODE_STATEMENT_SCHEME} from "./code/categories.ts";
+registerCategoryScheme({...CODE_SCHEME, name: "code-tokens"});
+registerCategoryScheme(CODE_STATEMENT_SCHEME);

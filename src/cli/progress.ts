@@ -65,6 +65,7 @@ export function createStagedProgress(label: string, options: {quiet?: boolean} =
         },
         stop() {
             current?.progress.stop();
+            current = undefined;
         },
     };
 }

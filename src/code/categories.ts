@@ -4,21 +4,21 @@
  * time, and in control flow more than in whitespace).
  *
  * Each token of a Python program (or of a model answer holding one) gets one category:
- * - `comment`: most of its non-blank characters are in a `#` comment or a docstring (a statement
- *   made of a string literal alone);
- * - `line-break` (contains "\n") and `whitespace` (other blanks only);
+ * - `comment`: in a `#` comment or a docstring (a statement made of a string literal alone);
+ * - `line break` (a token whose first character is a newline) and `whitespace` (other blanks);
+ * - `split word`: a token that starts inside an identifier, keyword or number;
  * - `text`: prose outside the code blocks of an answer with Markdown fences (fence lines included);
  * - otherwise the kind of the statement its first non-blank character belongs to (continuation
  *   lines inside brackets belong to the statement that opened them):
- *   `import` (import, from), `definition` (def, class, async def, decorators), `control-flow`
+ *   `import` (import, from), `definition` (def, class, async def, decorators), `control flow`
  *   (if, elif, else, for, while, try, except, finally, with, match, case, break, continue, pass,
  *   raise, assert), `return` (return, yield), `assignment` (`=` or an augmented assignment at
  *   bracket depth 0), `expression` (anything else, e.g. a call).
  */
-import {codeContext} from "../pipeline/stats/categories.ts";
-import {codeSpans} from "./extract.ts";
+import {classifyTokens, codeContext, type CategoryScheme, type CategorySpan} from "../pipeline/stats/categories.ts";
+import {codeBlockSpans} from "./extract.ts";
 
-export const CODE_STATEMENT_CATEGORIES = ["comment", "control-flow", "definition", "import", "return", "assignment", "expression", "whitespace", "line-break", "text"] as const;
+export const CODE_STATEMENT_CATEGORIES = ["comment", "control flow", "definition", "import", "return", "assignment", "expression", "whitespace", "line break", "text", "split word", "other"] as const;
 export type CodeStatementCategory = (typeof CODE_STATEMENT_CATEGORIES)[number];
 
 const CONTROL = new Set(["if", "elif", "else", "for", "while", "try", "except", "finally", "with", "match", "case", "break", "continue", "pass", "raise", "assert", "async"]);
@@ -30,7 +30,7 @@ function statementKind(code: string): CodeStatementCategory {
     if (word === "import" || word === "from") return "import";
     if (word === "def" || word === "class" || t.startsWith("@") || /^async\s+def\b/.test(t)) return "definition";
     if (word === "return" || word === "yield") return "return";
-    if (CONTROL.has(word)) return "control-flow";
+    if (CONTROL.has(word)) return "control flow";
     let depth = 0;
     for (let i = 0; i < t.length; i++) {
         const c = t[i];
@@ -72,38 +72,63 @@ function statementMap(code: string): CodeStatementCategory[] {
     return kinds;
 }
 
-/**
- * Categories of the tokens of `text`; `offsets` are the token boundaries (length = tokens + 1,
- * `offsets[0] = 0`, as from the split stage's tokenOffsets). A text with Markdown fences is an
- * answer: only the fenced blocks are code and the rest is `text`; a text without fences is code.
- */
-export function codeStatementCategories(text: string, offsets: readonly number[]): CodeStatementCategory[] {
+/** Per-character category of `text` (before whitespace and word handling). */
+function charCategories(text: string): CodeStatementCategory[] {
     const perChar = new Array<CodeStatementCategory>(text.length);
-    const spans = codeSpans(text);
+    const spans = codeBlockSpans(text);
     if (spans.length === 0) statementMap(text).forEach((k, i) => (perChar[i] = k));
     else {
         perChar.fill("text");
         for (const s of spans) statementMap(text.slice(s.start, s.end)).forEach((k, i) => (perChar[s.start + i] = k));
     }
-    const out: CodeStatementCategory[] = [];
-    for (let k = 0; k + 1 < offsets.length; k++) {
-        const tok = text.slice(offsets[k], offsets[k + 1]);
-        if (tok.trim() === "") {
-            out.push(tok.includes("\n") ? "line-break" : "whitespace");
-            continue;
+    return perChar;
+}
+
+/**
+ * The spans of `text` for the category table (see {@link classifyTokens}): blank runs are
+ * `line break` (when they hold a newline) or `whitespace`; identifiers, keywords and numbers in
+ * code are word spans (a token starting inside one is a `split word`); other characters form
+ * runs of their statement's category.
+ */
+export function codeStatementSpans(text: string): CategorySpan[] {
+    const perChar = charCategories(text);
+    const out: CategorySpan[] = [];
+    let i = 0;
+    while (i < text.length) {
+        const c = text[i];
+        let j = i + 1;
+        if (c === "\n") {
+            while (j < text.length && text[j] === "\n") j++;
+            out.push({start: i, end: j, category: "line break"});
+        } else if (/\s/.test(c)) {
+            while (j < text.length && /\s/.test(text[j]) && text[j] !== "\n") j++;
+            out.push({start: i, end: j, category: "whitespace"});
+        } else if (/\w/.test(c) && perChar[i] !== "comment" && perChar[i] !== "text") {
+            while (j < text.length && /\w/.test(text[j]) && perChar[j] === perChar[i]) j++;
+            out.push({start: i, end: j, category: perChar[i], word: true});
+        } else {
+            while (j < text.length && !/\s/.test(text[j]) && perChar[j] === perChar[i] && (perChar[i] === "comment" || perChar[i] === "text" || !/\w/.test(text[j]))) j++;
+            out.push({start: i, end: j, category: perChar[i]});
         }
-        let comment = 0;
-        let blank = 0;
-        let first: CodeStatementCategory | undefined;
-        for (let p = offsets[k]; p < offsets[k + 1]; p++) {
-            if (/\s/.test(text[p])) continue;
-            blank++;
-            if (perChar[p] === "comment") comment++;
-            first ??= perChar[p];
-        }
-        out.push(comment * 2 > blank ? "comment" : first === "comment" ? "expression" : first!);
+        i = j;
     }
     return out;
+}
+
+/**
+ * The code category table (AdaptiveStep Tables 9–10 style), registered by src/domains.ts as the
+ * `code` table of `stepwise stats --domain code` (the token-level table stays as `code-tokens`).
+ */
+export const CODE_STATEMENT_SCHEME: CategoryScheme = {name: "code", categories: CODE_STATEMENT_CATEGORIES, spans: codeStatementSpans};
+
+/**
+ * Categories of the tokens of `text`; `offsets` are the token boundaries (length = tokens + 1,
+ * `offsets[0] = 0`, as from the split stage's tokenOffsets). A text with Markdown fences is an
+ * answer: only the fenced blocks are code and the rest is `text`; a text without fences is code.
+ * A token takes the category of the span holding its first non-blank character.
+ */
+export function codeStatementCategories(text: string, offsets: readonly number[]): CodeStatementCategory[] {
+    return classifyTokens(CODE_STATEMENT_SCHEME, text, offsets) as CodeStatementCategory[];
 }
 
 /** Token and decision-token counts per category (a Table 10–style row set). */

@@ -1,7 +1,7 @@
 /**
  * Finding the code in a model answer.
  *
- * - {@link codeSpans}: the character spans of the code blocks of a text: the contents of Markdown
+ * - {@link codeBlockSpans}: the character spans of the code blocks of a text: the contents of Markdown
  *   fences (```` ``` ```` or `~~~`, any info string, the closing fence optional at the end of the
  *   text — a model that stopped mid-block is still inside it).
  * - {@link extractCode}: the program to run: the last fenced block whose language is Python (or
@@ -23,7 +23,7 @@ export interface CodeSpan {
 const FENCE = /^( {0,3})(`{3,}|~{3,})[ \t]*([^\n`]*)$/;
 
 /** The fenced code blocks of `text`, in order. */
-export function codeSpans(text: string): CodeSpan[] {
+export function codeBlockSpans(text: string): CodeSpan[] {
     const spans: CodeSpan[] = [];
     let open: {fence: string; language: string; start: number} | undefined;
     let pos = 0;
@@ -50,7 +50,7 @@ const CODE_START = /^\s*(def |class |import |from |@|#|async def )/;
 
 /** The program in a model answer, or undefined when there is none (see the module doc). */
 export function extractCode(text: string): string | undefined {
-    const spans = codeSpans(text);
+    const spans = codeBlockSpans(text);
     const python = spans.filter((s) => PYTHON.has(s.language));
     const pick = python.at(-1) ?? spans.at(-1);
     if (pick) return text.slice(pick.start, pick.end);
@@ -64,7 +64,7 @@ export function extractCode(text: string): string | undefined {
  * code lab's) are covered too.
  */
 export function insideCode(text: string, options: {rawCode?: boolean} = {}): boolean {
-    const spans = codeSpans(text);
+    const spans = codeBlockSpans(text);
     if (spans.length === 0) {
         if (options.rawCode === false) return false;
         const first = text.split("\n").find((l) => l.trim() !== "");

@@ -10,12 +10,14 @@
  *   Carlo rollouts often write the same program.
  */
 import {StepwiseError} from "../engines/types.ts";
-import {JsonlWriter, readJsonl, readJsonlTolerant} from "../io/jsonl.ts";
+import {basename} from "node:path";
+import {readJsonl} from "../io/jsonl.ts";
+import {openStage} from "../pipeline/stage.ts";
+import {DEFAULT_LIMITS} from "./sandbox.ts";
 import {extractCode} from "./extract.ts";
 import {isCodeLabQuestion, parseCodeQuestion} from "./lab/tasks.ts";
 import {readCodeProblems} from "./problems.ts";
 import {verifyProgram, type CodeStatus, type CodeTestProblem, type VerifyOptions} from "./verifier.ts";
-import pLimit from "p-limit";
 
 export interface CodeVerifierOptions extends VerifyOptions {
     /** Problems file (JSONL / JSONL.gz, LeetCodeDataset shape); default: code-lab questions only. */
@@ -81,37 +83,39 @@ export interface GradeFileOptions extends CodeVerifierOptions {
 
 /**
  * Add `correct` (boolean), `code_status` and `code_detail` to every record of a samples-like file
- * (so `eval bon --data OUT` grades by the tests). Resumable: ids already in `out` are skipped.
+ * (so `eval bon --data OUT` grades by the tests), in input order. A stage (src/pipeline/stage.ts):
+ * ids already in `out` are skipped; resuming with other inputs or settings is refused.
  */
 export async function gradeCodeFile(o: GradeFileOptions): Promise<{written: number; skipped: number; correct: number}> {
-    const judge = makeCodeJudge(o);
-    const done = new Set(readJsonlTolerant<{id: string}>(o.out).records.map((r) => r.id));
-    const writer = new JsonlWriter(o.out);
-    const limit = pLimit(o.concurrency ?? 2);
     const field = o.textField ?? "text";
-    let written = 0;
-    let correct = 0;
-    const jobs: Promise<void>[] = [];
+    const stage = openStage<Record<string, unknown>>({
+        name: "code-grade",
+        out: o.out,
+        inputs: [o.input, o.problems],
+        settings: {in: basename(o.input), problems: o.problems ? basename(o.problems) : "code-lab", text_field: field, limits: JSON.stringify({...DEFAULT_LIMITS, ...o.limits}), unsafe: !!o.unsafe},
+    });
     try {
+        const judge = makeCodeJudge(o);
+        const rows: Array<{record: Record<string, unknown>; where: string}> = [];
         for await (const {record, line} of readJsonl(o.input)) {
             const where = `${o.input}:${line}`;
             if (typeof record.id !== "string") throw new StepwiseError(`${where}: field \`id\` must be a string`);
-            if (done.has(record.id)) continue;
             if (typeof record.question !== "string") throw new StepwiseError(`${where}: field \`question\` must be a string`);
             if (typeof record[field] !== "string") throw new StepwiseError(`${where}: field \`${field}\` must be a string`);
-            jobs.push(
-                limit(async () => {
-                    const v = await judge({question: record.question as string, gold: typeof record.gold === "string" ? record.gold : undefined, solution: record[field] as string});
-                    writer.write({...record, correct: v.status === "pass", code_status: v.status, code_detail: v.detail});
-                    written++;
-                    if (v.status === "pass") correct++;
-                    o.onProgress?.(written);
-                }),
-            );
+            if (!stage.done.has(record.id)) rows.push({record, where});
         }
-        await Promise.all(jobs);
+        let correct = 0;
+        const r = await stage.runOrdered(
+            rows,
+            async ({record}) => {
+                const v = await judge({question: record.question as string, gold: typeof record.gold === "string" ? record.gold : undefined, solution: record[field] as string});
+                if (v.status === "pass") correct++;
+                return {...record, correct: v.status === "pass", code_status: v.status, code_detail: v.detail};
+            },
+            {concurrency: o.concurrency ?? 2, where: (x) => x.where, onProgress: (d) => o.onProgress?.(d)},
+        );
+        return {written: r.written, skipped: stage.existing.length, correct};
     } finally {
-        writer.close();
+        stage.close();
     }
-    return {written, skipped: done.size, correct};
 }

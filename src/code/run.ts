@@ -1,12 +1,16 @@
 /**
  * `code run` as a library function: verify a candidates file against a problems file and append
- * verdicts `{id, task_id, status, detail, wall_ms}` to an output JSONL. Resumable: candidates whose
- * id is already in the output are skipped (a torn last line left by a killed run is dropped).
+ * verdicts `{id, task_id, status, detail, wall_ms}` to an output JSONL, in candidate order. A stage
+ * (src/pipeline/stage.ts): candidates whose id is already in the output are skipped, a torn last
+ * line is dropped, and resuming with other inputs or limits is refused.
  */
-import {JsonlWriter, readJsonlTolerant} from "../io/jsonl.ts";
+import {basename} from "node:path";
 import {StepwiseError} from "../engines/types.ts";
+import {openStage} from "../pipeline/stage.ts";
 import {readCodeCandidates, readCodeProblems} from "./problems.ts";
-import {CODE_STATUSES, verifyCandidates, type CodeCandidate, type CodeStatus, type CodeVerdict, type VerifyOptions} from "./verifier.ts";
+import {defaultConcurrency} from "./verifier.ts";
+import {CODE_STATUSES, verifyProgram, type CodeCandidate, type CodeStatus, type CodeVerdict, type VerifyOptions} from "./verifier.ts";
+import {DEFAULT_LIMITS} from "./sandbox.ts";
 
 export interface CodeRunOptions extends VerifyOptions {
     problems: string;
@@ -41,31 +45,35 @@ export function referenceCandidates(problems: ReadonlyMap<string, {task_id: stri
 }
 
 export async function runCodeFile(o: CodeRunOptions): Promise<CodeRunSummary> {
-    const problems = readCodeProblems(o.problems);
-    let candidates = o.candidates ? readCodeCandidates(o.candidates) : referenceCandidates(problems);
-    if (o.limit !== undefined) candidates = candidates.slice(0, o.limit);
-    const done = readJsonlTolerant<CodeVerdict>(o.out).records;
-    const doneIds = new Set(done.map((v) => v.id));
-    const todo = candidates.filter((c) => !doneIds.has(c.id));
-    const writer = new JsonlWriter(o.out);
-    const verdicts = [...done];
-    const t0 = performance.now();
-    let n = 0;
-    o.onProgress?.(candidates.length - todo.length, candidates.length);
+    const limits = {...DEFAULT_LIMITS, ...o.limits};
+    const stage = openStage<CodeVerdict>({
+        name: "code-run",
+        out: o.out,
+        inputs: [o.problems, o.candidates],
+        settings: {problems: basename(o.problems), candidates: o.candidates ? basename(o.candidates) : "references", limits: JSON.stringify(limits), unsafe: !!o.unsafe},
+    });
     try {
-        await verifyCandidates(problems, todo, {
-            ...o,
-            onVerdict: (v) => {
-                writer.write(v);
-                verdicts.push(v);
-                o.onProgress?.(candidates.length - todo.length + ++n, candidates.length);
+        const problems = readCodeProblems(o.problems);
+        let candidates = o.candidates ? readCodeCandidates(o.candidates) : referenceCandidates(problems);
+        if (o.limit !== undefined) candidates = candidates.slice(0, o.limit);
+        const todo = candidates.filter((c) => !stage.done.has(c.id));
+        const skipped = candidates.length - todo.length;
+        const t0 = performance.now();
+        const verdicts = [...stage.existing];
+        const r = await stage.runOrdered(
+            todo,
+            async (c): Promise<CodeVerdict> => {
+                const problem = problems.get(c.task_id);
+                if (!problem) return {id: c.id, task_id: c.task_id, status: "error", detail: `unknown task_id "${c.task_id}"`, wall_ms: 0};
+                return {id: c.id, task_id: c.task_id, ...(await verifyProgram(problem, c.completion, {...o, limits}))};
             },
-        });
+            {concurrency: o.concurrency ?? defaultConcurrency(), where: (c) => `candidate ${JSON.stringify(c.id)}`, onProgress: (d) => o.onProgress?.(skipped + d, candidates.length), onWritten: (v) => verdicts.push(v as CodeVerdict)},
+        );
+        const seconds = (performance.now() - t0) / 1000;
+        const counts = Object.fromEntries(CODE_STATUSES.map((s) => [s, 0])) as Record<CodeStatus, number>;
+        for (const v of verdicts) counts[v.status]++;
+        return {written: r.written, skipped, counts, pass_rate: verdicts.length ? counts.pass / verdicts.length : NaN, per_second: seconds > 0 ? r.written / seconds : NaN};
     } finally {
-        writer.close();
+        stage.close();
     }
-    const seconds = (performance.now() - t0) / 1000;
-    const counts = Object.fromEntries(CODE_STATUSES.map((s) => [s, 0])) as Record<CodeStatus, number>;
-    for (const v of verdicts) counts[v.status]++;
-    return {written: n, skipped: candidates.length - todo.length, counts, pass_rate: verdicts.length ? counts.pass / verdicts.length : NaN, per_second: seconds > 0 ? n / seconds : NaN};
 }

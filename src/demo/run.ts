@@ -1,29 +1,38 @@
 /**
- * `stepwise demo`: the whole lab pipeline on a laptop CPU in a few minutes, with the shipped
- * lab policy: generate held-out problems, sample solutions with per-token confidences, check
- * them with the exact verifiers, and write a report (Markdown + HTML + JSON + plots).
+ * `stepwise demo`: the whole lab pipeline on a laptop CPU, with the shipped lab models, in named
+ * stages: held-out problems → samples with per-token confidences → τ → adaptive and newline steps
+ * (with statistics) → Monte-Carlo labels against the exact truth → the PRM (AUC, lab-ProcessBench,
+ * Best-of-N, analyses) → decoding with the PRM (greedy, TVD, Best-of-N, beam) → report
+ * (`report.md`, `report.html`, `report.json`, plots, every intermediate JSONL file, and the static
+ * viewer in `viewer/`).
+ *
+ * Each stage's figures land in {@link DemoReport}; a stage whose model is missing is skipped with
+ * the reason recorded in `report.skipped`, never silently.
  */
 import {mkdirSync, writeFileSync, existsSync, rmSync} from "node:fs";
 import {join, resolve} from "node:path";
 import {LlamaEngine} from "../engines/llama/engine.ts";
 import {StepwiseError} from "../engines/types.ts";
-import {generateProblems} from "../lab/domain/index.ts";
+import {generateProblems, type LabProblem} from "../lab/domain/index.ts";
 import {evaluatePolicy, labPrompt, LAB_MAX_TOKENS, type PolicyEval} from "../lab/eval/policy.ts";
-import {JsonlWriter} from "../io/jsonl.ts";
+import {JsonlWriter, readJsonlAll} from "../io/jsonl.ts";
 import {renderChart, histogramSpec} from "../report/plot.ts";
-import {escapeHtml, htmlPage, tokensHtml} from "../report/html.ts";
-import {sampleId, type SampleRecord, type StepsRecord} from "../pipeline/records.ts";
-import {plotThreshold, thresholdFromFile} from "../pipeline/threshold.ts";
+import {recordTokens, sampleId, type SampleRecord, type StepsRecord} from "../pipeline/records.ts";
+import {plotThreshold, thresholdFromFile, type ThresholdSummary} from "../pipeline/threshold.ts";
 import {parseStrategy, splitFile} from "../pipeline/split/index.ts";
-import {computeStats, statsMarkdown} from "../pipeline/stats/index.ts";
+import {computeStats, type StatsReport} from "../pipeline/stats/index.ts";
 import {writeStatsPlots} from "../pipeline/stats/plots.ts";
 import {labelSample, summarizeLabels, type LabelledRecord, type LabelSummary} from "../pipeline/label/index.ts";
 import {labTruth, labVerifier} from "../lab/verifier.ts";
-import {readJsonlAll} from "../io/jsonl.ts";
 import {trainPrm} from "../prm/train.ts";
+import {createScorer} from "../prm/index.ts";
 import type {LabPrmEval} from "../lab/eval/prm.ts";
-import {bonAtMaxN, defaultPolicyPath, defaultPrmPath, reportLabPrm} from "../lab/eval/run.ts";
-import {bonMarkdown} from "../eval/bon/report.ts";
+import {defaultPolicyPath, defaultPrmPath, reportLabPrm} from "../lab/eval/run.ts";
+import {decodeFile, pairedDifference, SearchPrm, type DecodeRecord, type DecodeSummary, type StrategyName} from "../search/index.ts";
+import {ViewStore, exportViewer} from "../view/index.ts";
+import {writeDemoReports, type DemoReport, type DemoFigures} from "./report.ts";
+
+export type {DemoReport} from "./report.ts";
 
 export interface DemoOptions {
     /** Output folder. Default `stepwise-out/demo-<timestamp>`. */
@@ -32,10 +41,10 @@ export interface DemoOptions {
     policy?: string;
     /** Held-out problems. Default 40. */
     problems?: number;
-    /** Samples per problem. Default 8. */
+    /** Samples per problem (Best-of-N and maj@N are reported at this N). Default 16. */
     k?: number;
     seed?: number;
-    /** Quantile for the decision-token threshold τ. Default 0.02. */
+    /** Quantile for the decision-token threshold τ. Default 0.02 (AdaptiveStep, math). */
     quantile?: number;
     /** Samples labelled by Monte-Carlo rollouts (one per problem, at most this many). Default 40. */
     labelSamples?: number;
@@ -45,58 +54,339 @@ export interface DemoOptions {
     prm?: string;
     /** Train a PRM from the demo's own labels for this many minutes instead of using the shipped one. */
     trainPrmMinutes?: number;
+    /** Problems decoded by each decoding strategy (greedy, TVD, Best-of-N, beam). Default 40; 0 skips decoding. */
+    decodeProblems?: number;
+    /** Candidates of the Best-of-N and beam decoders. Default 4. */
+    decodeN?: number;
+    /** Lab judge GGUF. Default models/lab-judge.gguf (the judge stage is skipped, with the reason, when absent). */
+    judge?: string;
+    /** Solutions the judge reads for its lab-ProcessBench F1 (the first samples of each problem). Default 160. */
+    judgeSamples?: number;
+    /** Answers per solution, majority-voted. Default 5. */
+    judgeN?: number;
+    /** Code-lab policy GGUF. Default models/lab-code-policy.gguf (the code stage is skipped, with the reason, when absent). */
+    codePolicy?: string;
+    /** Held-out code-lab tasks. Default 20. */
+    codeTasks?: number;
+    /** Stages to leave out: any of "label", "prm", "decode", "judge", "code". */
+    skip?: string[];
+    /** Write the static viewer into `viewer/`. Default true. */
+    viewer?: boolean;
+    /** Progress of the current stage (its name, items done, items in all). */
     onProgress?: (stage: string, done: number, total: number) => void;
+    /** One line per stage start and per notable event. */
     log?: (line: string) => void;
 }
 
 export interface DemoResult {
     out: string;
-    summary: Record<string, unknown>;
+    report: DemoReport;
 }
 
 export {defaultPolicyPath, defaultPrmPath} from "../lab/eval/run.ts";
 
+/** The demo's stages, in order (the names progress lines and `report.stages` use). */
+export const DEMO_STAGES = ["problems", "sample", "threshold", "split", "label", "prm", "decode", "judge", "code", "report"] as const;
+
+/** The shipped lab judge (models/lab-judge.gguf). */
+export function defaultJudgePath(): string {
+    return resolve(new URL("../../models/lab-judge.gguf", import.meta.url).pathname);
+}
+
+/** The shipped code-lab policy (models/lab-code-policy.gguf). */
+export function defaultCodePolicyPath(): string {
+    return resolve(new URL("../../models/lab-code-policy.gguf", import.meta.url).pathname);
+}
+
+/**
+ * Run the demo (see the module docs).
+ * @throws StepwiseError when the policy file is missing or the output folder cannot be written.
+ */
 export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     const log = o.log ?? (() => {});
     const out = resolve(o.out ?? join("stepwise-out", `demo-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`));
     const policy = o.policy ?? defaultPolicyPath();
     if (!existsSync(policy)) throw new StepwiseError(`${policy}: lab policy not found (train one with \`stepwise lab train-policy\`)`);
-    mkdirSync(out, {recursive: true});
-    const nProblems = o.problems ?? 40;
-    const k = o.k ?? 8;
-    const seed = o.seed ?? 0;
-    const q = o.quantile ?? 0.02;
+    try {
+        mkdirSync(out, {recursive: true});
+    } catch (e) {
+        throw new StepwiseError(`${out}: cannot create the output folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    const skip = new Set(o.skip ?? []);
+    const report: DemoReport = {
+        out,
+        policy,
+        settings: {problems: o.problems ?? 40, k: o.k ?? 16, seed: o.seed ?? 0, quantile: o.quantile ?? 0.02, label_samples: o.labelSamples ?? 40, rollouts: o.rollouts ?? 4, decode_problems: o.decodeProblems ?? 40, decode_n: o.decodeN ?? 4},
+        stages: [],
+        skipped: {},
+        greedy_accuracy: null,
+        maj_at_16: null,
+        bon_at_16: null,
+        tvd_accuracy: null,
+        beam_accuracy: null,
+        lab_processbench_f1: null,
+        judge_f1: null,
+        consensus_kept_share: null,
+        label_tokens_per_sample: null,
+        threshold: null,
+        code_pass_at_1: null,
+    };
+    const t0 = Date.now();
+    let index = 0;
+    const stage = async <T>(name: (typeof DEMO_STAGES)[number], what: string, fn: () => Promise<T>): Promise<T> => {
+        index++;
+        log(`demo [${index}/${DEMO_STAGES.length}] ${name}: ${what}`);
+        const start = Date.now();
+        const value = await fn();
+        report.stages.push({name, seconds: +((Date.now() - start) / 1000).toFixed(1)});
+        return value;
+    };
+    const skipStage = (name: (typeof DEMO_STAGES)[number], why: string) => {
+        index++;
+        report.skipped[name] = why;
+        log(`demo [${index}/${DEMO_STAGES.length}] ${name}: not run (${why})`);
+    };
+    const progress = (name: string) => (done: number, total: number) => o.onProgress?.(name, done, total);
+    const figures: DemoFigures = {};
 
-    log(`demo: ${nProblems} held-out lab problems, ${k} samples each, policy ${policy}`);
-    const problems = generateProblems(nProblems, {seed: 1000 + seed, split: "heldout"});
-    const pw = new JsonlWriter(join(out, "problems.jsonl"), {truncate: true});
-    for (const p of problems) pw.write(p);
-    pw.close();
+    const nProblems = report.settings.problems;
+    const k = report.settings.k;
+    const seed = report.settings.seed;
+    const q = report.settings.quantile;
+    const problems = await stage("problems", `${nProblems} held-out lab problems`, async () => {
+        const problems = generateProblems(nProblems, {seed: 1000 + seed, split: "heldout"});
+        const pw = new JsonlWriter(join(out, "problems.jsonl"), {truncate: true});
+        for (const p of problems) pw.write(p);
+        pw.close();
+        return problems;
+    });
 
     const engine = await LlamaEngine.load(policy, {sequences: Math.min(16, k), contextSize: 1024});
     try {
-        return await demoWithEngine(engine, policy, problems, out, k, seed, q, o, log);
+        // Samples, with every token's confidence, checked by the lab's exact verifier.
+        const samplesPath = join(out, "samples.jsonl");
+        const ev = await stage("sample", `greedy and ${k} samples per problem (T=1), every token with its confidence`, async () => {
+            const ev = await evaluatePolicy({engine, problems, k, seed, onProgress: progress("sample")});
+            writeSamples(samplesPath, ev, policy, seed);
+            return ev;
+        });
+        figures.policy = ev;
+        report.greedy_accuracy = ev.greedy_accuracy;
+
+        // τ from the confidences (one computation for the whole report).
+        const th = await stage("threshold", `τ at the ${(q * 100).toFixed(0)}% quantile of the confidences`, async () => {
+            const th = await thresholdFromFile(samplesPath, {quantile: q});
+            writeFileSync(join(out, "threshold.json"), JSON.stringify(th, null, 2) + "\n");
+            await plotThreshold(th, join(out, "threshold"));
+            await renderChart(
+                histogramSpec(ev.confidence.histogram, {
+                    title: `Token confidences of the lab policy (${th.tokens} tokens)`,
+                    xTitle: "confidence p(token | prefix)",
+                    rules: [{x: th.tau, label: `τ = ${th.tau.toFixed(3)} (${(q * 100).toFixed(0)}% quantile)`}],
+                    logY: true,
+                }),
+                join(out, "confidence-histogram"),
+            );
+            return th;
+        });
+        figures.threshold = th;
+        report.threshold = th.tau;
+
+        // Adaptive vs newline steps and their statistics.
+        const stepFiles = {adaptive: join(out, "steps-adaptive.jsonl"), newline: join(out, "steps-newline.jsonl")};
+        figures.stats = await stage("split", "adaptive steps (after every token below τ) and newline steps, with statistics", async () => {
+            for (const [name, file] of Object.entries(stepFiles)) {
+                rmSync(file, {force: true}); // the demo rewrites its folder; split would resume an old file
+                await splitFile({input: samplesPath, out: file, strategy: parseStrategy(name, {tau: th.tau})});
+            }
+            const stats = await computeStats({steps: [stepFiles.adaptive, stepFiles.newline], samples: samplesPath});
+            writeFileSync(join(out, "stats.json"), JSON.stringify(stats.report, null, 2) + "\n");
+            await writeStatsPlots(stats.report, stats.series, out);
+            return stats.report;
+        });
+
+        // Monte-Carlo labels (all savers) for one sample per problem, both splits, against the exact truth.
+        if (skip.has("label")) skipStage("label", "skipped by the caller");
+        else {
+            const nLabel = report.settings.label_samples;
+            const rollouts = report.settings.rollouts;
+            figures.labels = await stage("label", `Monte-Carlo labels, ${rollouts} rollouts per step, all savers, ${nLabel} samples per split`, async () => {
+                const verify = await labVerifier.create();
+                const cost: Record<string, LabelSummary> = {};
+                for (const [name, file] of Object.entries(stepFiles)) {
+                    const records = (await readJsonlAll<StepsRecord>(file)).filter((r) => r.sample_index === 0).slice(0, nLabel);
+                    const lw = new JsonlWriter(join(out, `labels-${name}.jsonl`), {truncate: true});
+                    const labelled: LabelledRecord[] = [];
+                    for (const r of records) {
+                        const rec = await labelSample(r, {engine, verifier: "lab", verify, k: rollouts, earlyStop: true, chunk: 1, search: "hybrid", maxTokens: LAB_MAX_TOKENS, truth: labTruth, seed});
+                        lw.write(rec);
+                        labelled.push(rec);
+                        o.onProgress?.(`label (${name} steps)`, labelled.length, records.length);
+                    }
+                    lw.close();
+                    cost[name] = summarizeLabels(labelled);
+                }
+                return cost;
+            });
+            report.label_tokens_per_sample = Object.fromEntries(Object.entries(figures.labels).map(([name, c]) => [name, +c.generated_tokens_per_sample.toFixed(1)]));
+        }
+
+        // The PRM: the shipped one, or one trained here on the adaptive labels; its quality against the truth.
+        let prmPath = o.prm ?? defaultPrmPath();
+        if (skip.has("prm")) skipStage("prm", "skipped by the caller");
+        else if (!o.trainPrmMinutes && !existsSync(prmPath)) skipStage("prm", `no PRM at ${prmPath}`);
+        else {
+            figures.prm = await stage("prm", o.trainPrmMinutes ? `train a PRM for ${o.trainPrmMinutes} min on the adaptive labels, then score every sample` : `score every sample with ${prmPath.split("/").pop()}: step AUC, lab-ProcessBench, Best-of-${k}`, async () => {
+                if (o.trainPrmMinutes) {
+                    if (!figures.labels) throw new StepwiseError("demo: --train-prm needs the label stage");
+                    prmPath = join(out, "demo-prm.gguf");
+                    await trainPrm({data: [join(out, "labels-adaptive.jsonl")], out: prmPath, init: policy, minutes: o.trainPrmMinutes, quiet: true});
+                }
+                const samples = await readJsonlAll<SampleRecord>(samplesPath);
+                const prmEval = await reportLabPrm({samples, prm: `llama:${prmPath}`, tau: th.tau, greedyAccuracy: ev.greedy_accuracy, seed, out, onProgress: progress("prm scoring")});
+                await writeScored(stepFiles.adaptive, prmEval, join(out, "scored-adaptive.jsonl"));
+                return {path: prmPath, eval: prmEval};
+            });
+            const bon = figures.prm.eval.bon;
+            const at = (id: string) => bon.methods.find((m) => m.id === id)?.points.find((p) => p.n === 16)?.accuracy;
+            const maj = at("maj");
+            report.maj_at_16 = maj === undefined ? null : maj / 100;
+            const aggs = ["min", "max", "mean", "product", "last"];
+            report.bon_at_16 = maj === undefined ? null : Object.fromEntries(aggs.map((a) => [a, (at(`bon-${a}`) ?? NaN) / 100]));
+            if (maj === undefined) report.skipped.bon_at_16 = `Best-of-N is reported at N = ${k} (run with --k 16 for maj@16 and BoN@16)`;
+            report.lab_processbench_f1 = figures.prm.eval.processbench.at_half.f1;
+        }
+
+        // Decoding with the PRM on the first problems: greedy, TVD, Best-of-N, beam search.
+        const nDecode = Math.min(report.settings.decode_problems, nProblems);
+        if (skip.has("decode") || nDecode === 0) skipStage("decode", "skipped by the caller");
+        else if (!figures.prm) skipStage("decode", "needs the PRM stage");
+        else {
+            const prmFile = figures.prm.path;
+            figures.decode = await stage("decode", `greedy, TVD, Best-of-${report.settings.decode_n} and beam search on ${nDecode} problems with the PRM`, async () => {
+                const scorer = await createScorer(`llama:${prmFile}`);
+                try {
+                    const prm = new SearchPrm(scorer);
+                    const runs: Array<{strategy: StrategyName; config: Record<string, unknown>}> = [
+                        {strategy: "greedy", config: {}},
+                        // τ 0.30: at the released 0.55 the lab PRM, which barely separates candidate tokens, derails
+                        // TVD (−41 points on 200 problems); 0.30 is its best measured setting (docs/decoding.md).
+                        {strategy: "tvd", config: {tau: 0.3}},
+                        {strategy: "best-of-n", config: {n: report.settings.decode_n, temperature: 1}},
+                        {strategy: "beam", config: {n: report.settings.decode_n, beamWidth: 2, temperature: 1, tau: th.tau}},
+                    ];
+                    const summaries: Record<string, DecodeSummary> = {};
+                    const records: Record<string, DecodeRecord[]> = {};
+                    for (const r of runs) {
+                        const file = join(out, `decode-${r.strategy}.jsonl`);
+                        rmSync(file, {force: true});
+                        summaries[r.strategy] = await decodeFile({
+                            strategy: r.strategy,
+                            policy: engine,
+                            prm,
+                            config: {maxTokens: LAB_MAX_TOKENS, seed, ...r.config},
+                            data: join(out, "problems.jsonl"),
+                            out: file,
+                            limit: nDecode,
+                            concurrency: 1,
+                            onProgress: progress(`decode ${r.strategy}`),
+                        });
+                        records[r.strategy] = await readJsonlAll<DecodeRecord>(file);
+                    }
+                    const tvdVsGreedy = pairedDifference(records.greedy, records.tvd);
+                    return {summaries, records, tvdVsGreedy};
+                } finally {
+                    await scorer.close();
+                }
+            });
+            report.tvd_accuracy = figures.decode.summaries.tvd.accuracy;
+            report.beam_accuracy = figures.decode.summaries.beam.accuracy;
+        }
+        // LLM-as-a-judge with the lab judge, and consensus filtering of the MC labels (Qwen).
+        const judgePath = o.judge ?? defaultJudgePath();
+        if (skip.has("judge")) skipStage("judge", "skipped by the caller");
+        else if (!existsSync(judgePath)) skipStage("judge", `no lab judge at ${judgePath} (make one with scripts/make-lab-judge.sh)`);
+        else {
+            const nJudge = o.judgeSamples ?? 160;
+            const perProblem = Math.max(1, Math.ceil(nJudge / nProblems));
+            figures.judge = await stage("judge", `the lab judge names the first wrong step of ${nJudge} solutions; consensus filtering of the MC labels`, async () => {
+                const {createEngine} = await import("../engines/spec.ts");
+                const {judgeSolutions, judgeInputFromRow} = await import("../judge/index.ts");
+                const {consensusFilter} = await import("../filter/index.ts");
+                const {processMetrics} = await import("../eval/processbench/metrics.ts");
+                const rows = (await readJsonlAll<StepsRecord>(stepFiles.adaptive)).filter((r) => r.sample_index < perProblem || (figures.labels && r.sample_index === 0)).slice(0, Math.max(nJudge, nProblems));
+                const spec = `llama:${judgePath}`;
+                const judge = await createEngine(spec);
+                let verdicts;
+                try {
+                    const file = join(out, "verdicts.jsonl");
+                    rmSync(file, {force: true});
+                    ({verdicts} = await judgeSolutions(
+                        rows.map((r, i) => judgeInputFromRow(r as unknown as Record<string, unknown>, `${stepFiles.adaptive}:${i + 1}`)),
+                        {engine: judge, engineSpec: spec, n: o.judgeN ?? 5, out: file, seed, onProgress: progress("judge")},
+                    ));
+                } finally {
+                    await judge.close();
+                }
+                // lab-ProcessBench for the judge: its first wrong step vs the exact one; no verdict counts as a wrong prediction.
+                const truth = rows.map((r) => labTruth(r).first_error);
+                const predictions = verdicts.map((v) => v.first_error ?? -2);
+                const metrics = processMetrics(truth, predictions);
+                const consensus = figures.labels ? await consensusFilter({labels: [join(out, "labels-adaptive.jsonl")], verdicts: [join(out, "verdicts.jsonl")], out: join(out, "consensus-adaptive.jsonl")}) : undefined;
+                return {path: judgePath, solutions: verdicts.length, metrics, no_verdict: verdicts.filter((v) => v.first_error === null).length, consensus};
+            });
+            report.judge_f1 = figures.judge.metrics.f1;
+            if (figures.judge.consensus) report.consensus_kept_share = figures.judge.consensus.kept_share;
+            else report.skipped.consensus = "needs the label stage";
+        }
+
+        // The code lab: a tiny code policy's programs run against their unit tests in the sandbox.
+        const codePolicy = o.codePolicy ?? defaultCodePolicyPath();
+        if (skip.has("code")) skipStage("code", "skipped by the caller");
+        else if (!existsSync(codePolicy)) skipStage("code", `no code-lab policy at ${codePolicy}`);
+        else {
+            const nTasks = o.codeTasks ?? 20;
+            const code = await stage("code", `the code-lab policy writes programs for ${nTasks} held-out tasks; each runs against its unit tests in the sandbox`, async () => {
+                const {detectSandbox, evaluateCodePolicy} = await import("../code/index.ts");
+                const sandbox = detectSandbox();
+                if (sandbox.kind === "none") return {skipped: `no sandbox for untrusted code: ${sandbox.reason ?? "bubblewrap missing"}`};
+                const engine = await LlamaEngine.load(codePolicy, {sequences: 4, contextSize: 1024});
+                try {
+                    return {eval: await evaluateCodePolicy({engine, n: nTasks, k: 4, seed, onProgress: progress("code")})};
+                } finally {
+                    await engine.close();
+                }
+            });
+            if ("skipped" in code) report.skipped.code = code.skipped!;
+            else {
+                figures.code = code.eval;
+                report.code_pass_at_1 = code.eval.pass_at_k["1"] ?? code.eval.sample_pass_rate;
+            }
+        }
+
+        await stage("report", "report.md, report.html, report.json, the static viewer", async () => {
+            report.seconds = +((Date.now() - t0) / 1000).toFixed(1);
+            await writeDemoReports(out, report, figures);
+            if (o.viewer !== false) {
+                const files = ["samples.jsonl", "steps-adaptive.jsonl", "steps-newline.jsonl", "labels-adaptive.jsonl", "labels-newline.jsonl", "scored-adaptive.jsonl", "verdicts.jsonl", ...Object.keys(figures.decode?.summaries ?? {}).map((s) => `decode-${s}.jsonl`)]
+                    .map((f) => join(out, f))
+                    .filter((f) => existsSync(f));
+                const store = await ViewStore.open(files);
+                exportViewer(store, join(out, "viewer"), {tau: th.tau});
+            }
+        });
+        report.seconds = +((Date.now() - t0) / 1000).toFixed(1);
+        writeFileSync(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
+        log(`demo: done in ${report.seconds} s; report in ${out}`);
+        return {out, report};
     } finally {
         await engine.close();
     }
 }
 
-async function demoWithEngine(
-    engine: LlamaEngine,
-    policy: string,
-    problems: ReturnType<typeof generateProblems>,
-    out: string,
-    k: number,
-    seed: number,
-    q: number,
-    o: DemoOptions,
-    log: (line: string) => void,
-): Promise<DemoResult> {
-    const ev: PolicyEval = await evaluatePolicy({engine, problems, k, seed, onProgress: (d, t) => o.onProgress?.("sample", d, t)});
-
-    // Samples as pipeline records (the input of `stepwise threshold / split / label`).
-    const samplesPath = join(out, "samples.jsonl");
-    const sw = new JsonlWriter(samplesPath, {truncate: true});
+/** Samples as pipeline records (the input of `stepwise threshold / split / label`), with the lab's exact verdicts. */
+function writeSamples(path: string, ev: PolicyEval, policy: string, seed: number): void {
+    const sw = new JsonlWriter(path, {truncate: true});
     for (const r of ev.results)
         r.samples.forEach((s, i) => {
             const rec: SampleRecord & {correct: boolean; first_error_step: number} = {
@@ -104,13 +394,13 @@ async function demoWithEngine(
                 question_id: r.problem.id,
                 sample_index: i,
                 question: r.problem.question,
-                prompt: labPrompt(r.problem),
+                prompt: labPrompt(r.problem as LabProblem),
                 text: s.text,
-                tokens: s.tokens,
+                tokens: recordTokens(s.tokens),
                 finish_reason: s.finishReason,
                 gold: r.problem.answer,
                 engine: `llama:${policy}`,
-                seed: seed,
+                seed,
                 temperature: 1,
                 correct: r.sampleCorrect[i],
                 first_error_step: r.sampleFirstError[i],
@@ -118,198 +408,17 @@ async function demoWithEngine(
             sw.write(rec);
         });
     sw.close();
+}
 
-    // AdaptiveStep data: τ from the confidences (one computation for the whole report), adaptive
-    // vs newline steps, their statistics.
-    const th = await thresholdFromFile(samplesPath, {quantile: q});
-    const tau = th.tau;
-    const chart = await renderChart(
-        histogramSpec(ev.confidence.histogram, {
-            title: `Token confidences of the lab policy (${th.tokens} tokens)`,
-            xTitle: "confidence p(token | prefix)",
-            rules: [{x: tau, label: `τ = ${tau.toFixed(3)} (${(q * 100).toFixed(0)}% quantile)`}],
-            logY: true,
-        }),
-        join(out, "confidence-histogram"),
-    );
-
-    writeFileSync(join(out, "threshold.json"), JSON.stringify(th, null, 2) + "\n");
-    await plotThreshold(th, join(out, "threshold"));
-    const stepFiles: Record<string, string> = {};
-    for (const name of ["adaptive", "newline"]) {
-        stepFiles[name] = join(out, `steps-${name}.jsonl`);
-        rmSync(stepFiles[name], {force: true}); // the demo rewrites its folder; split would resume an old file
-        await splitFile({input: samplesPath, out: stepFiles[name], strategy: parseStrategy(name, {tau: th.tau})});
+/** The adaptive steps file with the PRM's step scores added (what `stepwise score` writes), for the viewer. */
+async function writeScored(stepsFile: string, prmEval: LabPrmEval, out: string): Promise<void> {
+    const scores = new Map(prmEval.sample_scores.map((s) => [s.id, s.step_scores]));
+    const w = new JsonlWriter(out, {truncate: true});
+    for (const r of await readJsonlAll<StepsRecord>(stepsFile)) {
+        const s = scores.get(r.id);
+        if (s && s.length === r.steps.length) w.write({...r, step_scores: s});
     }
-    const stats = await computeStats({steps: [stepFiles.adaptive, stepFiles.newline], samples: samplesPath});
-    writeFileSync(join(out, "stats.json"), JSON.stringify(stats.report, null, 2) + "\n");
-    await writeStatsPlots(stats.report, stats.series, out);
-
-    // Monte-Carlo labels (all savers) for one sample per problem, both splits, against the exact truth.
-    const verify = await labVerifier.create();
-    const labelCost: Record<string, LabelSummary> = {};
-    const nLabel = o.labelSamples ?? 40;
-    for (const name of ["adaptive", "newline"]) {
-        const records = (await readJsonlAll<StepsRecord>(stepFiles[name])).filter((r) => r.sample_index === 0).slice(0, nLabel);
-        const lw = new JsonlWriter(join(out, `labels-${name}.jsonl`), {truncate: true});
-        const labelled: LabelledRecord[] = [];
-        let done = 0;
-        for (const r of records) {
-            const rec = await labelSample(r, {engine, verifier: "lab", verify, k: o.rollouts ?? 4, earlyStop: true, chunk: 1, search: "hybrid", maxTokens: LAB_MAX_TOKENS, truth: labTruth, seed});
-            lw.write(rec);
-            labelled.push(rec);
-            o.onProgress?.(`label ${name}`, ++done, records.length);
-        }
-        lw.close();
-        labelCost[name] = summarizeLabels(labelled);
-    }
-
-    // The PRM: the shipped one, or one trained here on the adaptive labels; its quality against the truth.
-    let prmPath = o.prm ?? defaultPrmPath();
-    if (o.trainPrmMinutes) {
-        prmPath = join(out, "demo-prm.gguf");
-        log(`demo: training a PRM for ${o.trainPrmMinutes} min on the adaptive labels`);
-        await trainPrm({data: [join(out, "labels-adaptive.jsonl")], out: prmPath, init: policy, minutes: o.trainPrmMinutes, quiet: true});
-    }
-    let prmEval: LabPrmEval | undefined;
-    if (existsSync(prmPath)) {
-        const samples = await readJsonlAll<SampleRecord>(samplesPath);
-        prmEval = await reportLabPrm({samples, prm: `llama:${prmPath}`, tau: th.tau, greedyAccuracy: ev.greedy_accuracy, seed, out, onProgress: (d, t) => o.onProgress?.("score", d, t)});
-    } else log(`demo: no PRM at ${prmPath}; skipping the PRM section`);
-
-    const summary = {
-        policy,
-        problems: ev.n,
-        samples_per_problem: k,
-        greedy_accuracy: ev.greedy_accuracy,
-        sample_accuracy: ev.sample_accuracy,
-        pass_at_k: ev.pass_at_k,
-        accuracy_by_ops: ev.accuracy_by_ops,
-        right_answer_wrong_process: ev.right_answer_wrong_process,
-        confidence: {tokens: ev.confidence.tokens, mean: ev.confidence.mean, quantiles: ev.confidence.quantiles, tau, tau_quantile: q},
-        steps: Object.fromEntries(stats.report.strategies.map((st) => [st.label, {steps_per_sample: st.steps_per_sample.mean, tokens_per_step: st.tokens_per_step.mean}])),
-        labelling: labelCost,
-        ...(prmEval
-            ? {
-                  prm: {
-                      path: prmPath,
-                      step_auc: prmEval.step_auc,
-                      processbench: prmEval.processbench,
-                      bon_at_max_n: bonAtMaxN(prmEval),
-                  },
-              }
-            : {}),
-    };
-    writeFileSync(join(out, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
-
-    // A few samples, their lowest-confidence tokens marked: some right, some wrong.
-    const shown = pickExamples(ev, 6);
-    const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "–");
-    const opsRows = Object.entries(ev.accuracy_by_ops).map(([ops, v]) => `| ${ops} | ${v.n} | ${pct(v.greedy_accuracy)} | ${pct(v.pass_at_k)} |`);
-    const md = [
-        `# stepwise demo: the lab policy`,
-        ``,
-        `Policy \`${policy.split("/").pop()}\` on ${ev.n} held-out lab problems, ${k} samples each at temperature 1.`,
-        ``,
-        `| metric | value |`,
-        `|---|---|`,
-        `| greedy accuracy | ${pct(ev.greedy_accuracy)} |`,
-        `| sample accuracy (T=1) | ${pct(ev.sample_accuracy)} |`,
-        ...Object.entries(ev.pass_at_k).map(([kk, v]) => `| pass@${kk} | ${pct(v)} |`),
-        `| right answer, wrong process (of correct samples) | ${pct(ev.right_answer_wrong_process)} |`,
-        `| τ (${(q * 100).toFixed(0)}% quantile of confidences) | ${tau.toFixed(4)} |`,
-        ``,
-        `## Accuracy by number of operations`,
-        ``,
-        `| ops | problems | greedy | pass@${k} |`,
-        `|---|---|---|---|`,
-        ...opsRows,
-        ``,
-        `## Token confidences`,
-        ``,
-        `![confidence histogram](confidence-histogram.png)`,
-        ``,
-        `## Steps: adaptive (τ = ${th.tau.toPrecision(3)}) vs newline`,
-        ``,
-        `![threshold](threshold.png)`,
-        ``,
-        statsMarkdown(stats.report),
-        ``,
-        `## Monte-Carlo labelling (${o.rollouts ?? 4} rollouts per step, all savers: hybrid search + early stop), against the lab's exact step truth`,
-        ``,
-        `| split | samples | rollouts / sample | tokens / sample | first negative = true first error | false negatives | false positives |`,
-        `|---|---|---|---|---|---|---|`,
-        ...Object.entries(labelCost).map(
-            ([name, c]) =>
-                `| ${name} | ${c.samples} | ${c.rollouts_per_sample.toFixed(1)} | ${c.generated_tokens_per_sample.toFixed(0)} | ${c.truth ? pct(c.truth.first_negative_match) : "-"} | ${c.truth ? pct(c.truth.false_negative_rate) : "-"} | ${c.truth ? pct(c.truth.false_positive_rate) : "-"} |`,
-        ),
-        ``,
-        `## Samples (tokens with confidence < τ shown as [token|confidence])`,
-        ``,
-        ...shown.flatMap(({r, i}) => [
-            `**${r.problem.question}** (answer ${r.problem.answer}; sample ${i}: ${r.sampleCorrect[i] ? "correct" : "wrong"}, first wrong step ${r.sampleFirstError[i]})`,
-            ``,
-            "```",
-            markLow(r.samples[i].tokens, tau),
-            "```",
-            ``,
-        ]),
-        ...(prmEval ? prmSection(prmEval, prmPath, pct) : []),
-        `Files: problems.jsonl, samples.jsonl (every token with its confidence), threshold.json, steps-*.jsonl, labels-*.jsonl, stats.json, summary.json, plots (.svg/.png), bon/ and analyze/ reports, report.html.`,
-        ``,
-    ].join("\n");
-    writeFileSync(join(out, "report.md"), md);
-    const html = htmlPage(
-        "stepwise demo",
-        [
-            `<h1>stepwise demo: the lab policy</h1>`,
-            `<p>${ev.n} held-out problems, ${k} samples each. Greedy ${pct(ev.greedy_accuracy)}, ${Object.entries(ev.pass_at_k)
-                .map(([kk, v]) => `pass@${kk} ${pct(v)}`)
-                .join(", ")}.</p>`,
-            `<img src="confidence-histogram.svg" alt="confidence histogram">`,
-            `<h2>Samples (confidence &lt; τ = ${tau.toFixed(4)} highlighted; hover for p)</h2>`,
-            ...shown.map(
-                ({r, i}) =>
-                    `<p><b>${escapeHtml(r.problem.question)}</b> — ${r.sampleCorrect[i] ? "correct" : "wrong"}</p><div class="sample">${tokensHtml(r.samples[i].tokens, tau)}</div>`,
-            ),
-        ].join("\n"),
-    );
-    writeFileSync(join(out, "report.html"), html);
-    log(`demo: report in ${out} (chart ${chart.png})`);
-    return {out, summary};
+    w.close();
 }
 
-function prmSection(ev: LabPrmEval, path: string, pct: (x: number) => string): string[] {
-    const f = (m: {accError: number | null; accCorrect: number | null; f1: number | null; threshold: number}) =>
-        `acc on erroneous ${m.accError === null ? "–" : pct(m.accError)}, acc on correct ${m.accCorrect === null ? "–" : pct(m.accCorrect)}, F1 ${m.f1 === null ? "–" : pct(m.f1)} (threshold ${m.threshold.toFixed(3)})`;
-    return [
-        `## The PRM (\`${path.split("/").pop()}\`) against the lab's exact step truth`,
-        ``,
-        `- step-level ROC-AUC: ${ev.step_auc.toFixed(3)} over ${ev.steps} adaptive steps`,
-        `- lab-ProcessBench at 0.5: ${f(ev.processbench.at_half)}`,
-        ...(ev.processbench.best ? [`- lab-ProcessBench at the F1-best threshold: ${f(ev.processbench.best)}`] : []),
-        ``,
-        `### Best-of-N (accuracy %, ${ev.bon.subsets} random subsets per N, 95% intervals in bon/summary.json)`,
-        ``,
-        bonMarkdown(ev.bon, "bon/accuracy-vs-n").replace(/^# .*\n+/, ""),
-        ``,
-        `The Qwen paper's analyses and AdaptiveStep's rating-position test: [analyze/report.md](analyze/report.md).`,
-        ``,
-    ];
-}
-
-function pickExamples(ev: PolicyEval, count: number): Array<{r: PolicyEval["results"][number]; i: number}> {
-    const right: Array<{r: PolicyEval["results"][number]; i: number}> = [];
-    const wrong: typeof right = [];
-    for (const r of ev.results)
-        r.samples.forEach((_, i) => {
-            if (r.sampleCorrect[i]) right.push({r, i});
-            else wrong.push({r, i});
-        });
-    const half = Math.ceil(count / 2);
-    return [...right.slice(0, half), ...wrong.slice(0, count - Math.min(half, right.length))].slice(0, count);
-}
-
-function markLow(tokens: Array<{text: string; confidence: number}>, tau: number): string {
-    return tokens.map((t) => (t.confidence < tau && t.text.trim() ? `[${t.text}|${t.confidence.toFixed(2)}]` : t.text)).join("");
-}
+export type {ThresholdSummary, StatsReport};

@@ -26,7 +26,8 @@
  *   - `probeMissing`: `error` (default) or `bound`, see OpenAIEngine.probeTokens;
  *   - `dialect`: the sampling fields the server understands, `vllm` (default; also SGLang and
  *     `stepwise serve`), `llama.cpp` (llama.cpp server, llama-cpp-python) or `openai`; every
- *     field of the dialect is sent with neutral values when unset (see OpenAIEngine).
+ *     field of the dialect is sent with neutral values when unset (see OpenAIEngine);
+ *   - `tokenIds`: `true` asks for token ids (vLLM's `return_tokens_as_token_ids`), see OpenAIEngineOptions.
  *
  * Values are URL-encoded like any query string (`model=org%2Fname` or `model=org/name` both work).
  * The llama engine module is imported only for `llama:` specs, so OpenAI-only use never loads
@@ -37,7 +38,7 @@ import type {OpenAIEngineOptions} from "./openai/engine.ts";
 import type {LlamaEngineOptions} from "./llama/engine.ts";
 
 /** The valid forms, for error messages. */
-export const ENGINE_SPEC_FORMS = "llama:PATH[?threads=N&contextSize=N&sequences=N&kv=F32|F16&gpu=false|auto|cuda|vulkan|metal] or openai:URL[,URL...][?model=NAME&concurrency=N&timeout=S&retries=N&key=KEY&maxN=N&dialect=vllm|llama.cpp|openai]";
+export const ENGINE_SPEC_FORMS = "llama:PATH[?threads=N&contextSize=N&sequences=N&kv=F32|F16&gpu=false|auto|cuda|vulkan|metal] or openai:URL[,URL...][?model=NAME&concurrency=N&timeout=S&retries=N&key=KEY&maxN=N&dialect=vllm|llama.cpp|openai&tokenIds=true]";
 
 export type EngineSpec =
     | {kind: "llama"; path: string; options: Pick<LlamaEngineOptions, "threads" | "contextSize" | "sequences" | "batchSize" | "kvCacheType" | "gpu">}
@@ -50,7 +51,7 @@ export interface CreateEngineOptions {
 }
 
 const LLAMA_PARAMS = ["threads", "contextSize", "sequences", "batchSize", "kv", "gpu"] as const;
-const OPENAI_PARAMS = ["model", "concurrency", "timeout", "retries", "key", "balance", "maxN", "probeMissing", "dialect"] as const;
+const OPENAI_PARAMS = ["model", "concurrency", "timeout", "retries", "key", "balance", "maxN", "probeMissing", "dialect", "tokenIds"] as const;
 const GPU_VALUES = ["false", "auto", "cuda", "vulkan", "metal"] as const;
 
 function positiveInt(spec: string, name: string, value: string, min = 1): number {
@@ -150,6 +151,10 @@ export function parseEngineSpec(spec: string): EngineSpec {
                     if (value !== "vllm" && value !== "llama.cpp" && value !== "openai")
                         throw new StepwiseError(`engine spec "${spec}": dialect must be vllm, llama.cpp or openai, got "${value}"`);
                     options.dialect = value;
+                    break;
+                case "tokenIds":
+                    if (value !== "true" && value !== "false") throw new StepwiseError(`engine spec "${spec}": tokenIds must be true or false, got "${value}"`);
+                    options.tokenIds = value === "true";
                     break;
             }
         }

@@ -15,7 +15,7 @@ export interface AnswerGrader {
 /** The project's grader (src/grade) under the given options (default: lenient policy). */
 export function defaultGrader(options: GradeOptions = {}): AnswerGrader {
     return {
-        extract: (text) => extractAnswer(text)?.answer ?? null,
+        extract: (text) => extractAnswer(text, {policy: options.policy})?.answer ?? null,
         equal: (a, b) => answersEqual(a, b, options),
     };
 }

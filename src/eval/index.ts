@@ -7,7 +7,7 @@ export {type AnswerClasses, answerClasses} from "./bon/classes.ts";
 export {bestOfN} from "./bon/bon.ts";
 export {VoteScratch, majorityVote} from "./bon/majority.ts";
 export {SubsetSampler, defaultSizes} from "./bon/subsets.ts";
-export {FastRng} from "./bon/random.ts";
+export {FastRng, Rng, Sfc32Rng, deriveSeed, hashString} from "../util/rng.ts";
 export {
     type BonMethod, type BonMethodResult, type BonOptions, type BonPoint, type BonQuestion, type BonResult,
     bonMethods, evaluateBon, meanWithCi, methodId, methodLabel, prepareQuestion,

@@ -29,14 +29,29 @@ function expBig(y: Big): Big {
 }
 const isE = (n: Node): boolean => (n.k === "sym" && n.name === "e") || (n.k === "const" && n.name === "e");
 
-/** The value of a constant scalar expression in arbitrary precision. */
-export function bigValue(node: Node): Big {
-    const v = ev(node);
+/** Trigonometric arguments above this are not reduced (that would need as many digits as the argument has). */
+const MAX_TRIG_ARGUMENT = 1e30;
+let deadline = Infinity;
+
+/**
+ * The value of a constant scalar expression in arbitrary precision.
+ * @param until `performance.now()` after which evaluation stops ({@link UnsupportedAnswer} "time limit")
+ */
+export function bigValue(node: Node, until = Infinity): Big {
+    deadline = until;
+    let v: Big;
+    try {
+        v = ev(node);
+    } catch (e) {
+        if (e instanceof Error && e.message.startsWith("[DecimalError]")) throw new NoValue("beyond the arbitrary-precision range");
+        throw e;
+    }
     if (!v.isFinite()) throw new NoValue(v.isNaN() ? "no real value" : "value beyond the arbitrary-precision range");
     return v;
 }
 
 function ev(node: Node): Big {
+    if (performance.now() > deadline) throw new UnsupportedAnswer("time limit");
     switch (node.k) {
         case "num":
             return new D(node.text);
@@ -96,6 +111,7 @@ function call(node: Extract<Node, {k: "fn"}>): Big {
     }
     const args = node.args.map(ev);
     const [x, y] = args;
+    if (/^(?:sin|cos|tan|sec|csc|cot)$/.test(name) && x.abs().gt(MAX_TRIG_ARGUMENT)) throw new NoValue("trigonometric argument too large");
     switch (name) {
         case "sqrt":
             return x.sqrt();

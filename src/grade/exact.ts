@@ -12,7 +12,7 @@
 import type {Node} from "./ast.ts";
 import {NoValue} from "./ast.ts";
 
-/** A reduced fraction: `d > 0`, `gcd(|n|, d) = 1`. */
+/** A fraction with `d > 0`, reduced (`gcd(|n|, d) = 1`) unless both parts are huge (see {@link rational}). */
 export interface Rational {
     n: bigint;
     d: bigint;
@@ -65,7 +65,14 @@ function check(x: bigint): bigint {
     return x;
 }
 
-/** Build a reduced fraction; a zero denominator is a division by zero. */
+/** Above this size on both sides a fraction is left unreduced (Euclid's gcd would cost more than it saves). */
+const REDUCE_LIMIT = 1n << 8192n;
+
+/**
+ * Build a fraction, reduced unless numerator and denominator are both huge; a zero denominator
+ * is a division by zero. Equality is tested by cross-multiplication ({@link cmp}), so an
+ * unreduced fraction is still compared correctly.
+ */
 export function rational(n: bigint, d: bigint): Rational {
     if (d === 0n) throw new NoValue("division by zero");
     if (d < 0n) {
@@ -73,12 +80,16 @@ export function rational(n: bigint, d: bigint): Rational {
         d = -d;
     }
     if (d === 1n) return {n: check(n), d};
+    if (d > REDUCE_LIMIT && (n > REDUCE_LIMIT || n < -REDUCE_LIMIT)) return {n: check(n), d: check(d)};
     const g = gcd(n, d);
     return g === 1n ? {n: check(n), d: check(d)} : {n: check(n / g), d: check(d / g)};
 }
 
 export function add(a: Rational, b: Rational): Rational {
     if (a.d === 1n && b.d === 1n) return {n: check(a.n + b.n), d: 1n};
+    // adding an integer keeps a fraction reduced: (n + k·d)/d
+    if (b.d === 1n) return {n: check(a.n + b.n * a.d), d: a.d};
+    if (a.d === 1n) return {n: check(b.n + a.n * b.d), d: b.d};
     return rational(a.n * b.d + b.n * a.d, a.d * b.d);
 }
 
@@ -179,9 +190,11 @@ export function pow(a: Rational, e: Rational): Rational | null {
     if (a.d === 1n && (a.n === 1n || a.n === -1n)) return a.n === 1n || k % 2n === 0n ? ONE : a;
     const m = abs(k);
     if (m > BigInt(MAX_EXACT_BITS) || (bits(a.n) + bits(a.d)) * Number(m) > MAX_EXACT_BITS + 64) throw new TooLarge();
-    const n = a.n ** m;
-    const d = a.d ** m;
-    return k > 0n ? rational(n, d) : rational(d, n);
+    // powers of coprime numbers stay coprime: no gcd needed
+    const n = check(a.n ** m);
+    const d = check(a.d ** m);
+    if (k > 0n) return {n, d};
+    return n < 0n ? {n: -d, d: -n} : {n: d, d: n};
 }
 
 /** n! for a non-negative integer n ≤ {@link MAX_EXACT_FACTORIAL}; throws TooLarge beyond. */
@@ -278,10 +291,21 @@ function callExact(name: string, argNodes: Node[]): Rational | null {
         case "binom": {
             const k = asSmallInt(y);
             if (k === null || k < 0) return null;
-            if (k > 20_000) throw new TooLarge();
-            let r = ONE;
-            for (let i = 1; i <= k; i++) r = mul(r, div(add(sub(x, {n: BigInt(k), d: 1n}), {n: BigInt(i), d: 1n}), {n: BigInt(i), d: 1n}));
-            return r;
+            if (!isInt(x)) return null;
+            const n = x.n;
+            if (n >= 0n && BigInt(k) > n) return ZERO;
+            // C(n, k) = C(n, n-k) for 0 ≤ k ≤ n: the shorter product
+            const kk = n >= 0n && n - BigInt(k) < BigInt(k) ? Number(n - BigInt(k)) : k;
+            if (kk > 20_000) throw new TooLarge();
+            // log2 C(n, kk) first: never start a product that would exceed the bound
+            let log2 = 0;
+            const nn = Number(n);
+            for (let i = 1; i <= kk; i++) log2 += Math.log2(Math.abs(nn - kk + i) / i);
+            if (!(log2 < MAX_EXACT_BITS)) throw new TooLarge();
+            // r·(n−kk+i)/i stays an integer at every step: no fractions, no gcd
+            let r = 1n;
+            for (let i = 1; i <= kk; i++) r = check((r * (n - BigInt(kk) + BigInt(i))) / BigInt(i));
+            return {n: r, d: 1n};
         }
         case "gcd":
         case "lcm": {

@@ -240,6 +240,17 @@ function weakCandidate(text: string, spans: MathSpan[]): Extraction | null {
     return best ? {answer: best.answer.replace(/\s+/g, ""), extractor: "last-number"} : null;
 }
 
+/** Whether every `{` of a text is closed (a truncated output is not one answer). */
+function balancedBraces(t: string): boolean {
+    let depth = 0;
+    for (let i = 0; i < t.length; i++) {
+        if (t[i] === "\\") i++;
+        else if (t[i] === "{") depth++;
+        else if (t[i] === "}" && --depth < 0) return false;
+    }
+    return depth === 0;
+}
+
 /**
  * Whether a whole text is itself an answer: a short math expression without prose (it parses and
  * has no word of three letters outside commands), or a short plain text of a few words.
@@ -260,6 +271,8 @@ function isBareAnswer(text: string): boolean {
         parseAnswer(norm.text);
         return words.length === 0 || /^\s*-?[\d.,]+\s*[a-zA-Z ]+$/.test(prose);
     } catch {
-        return false;
+        // LaTeX the fast parser does not read (`\sum_{k=1}^{3} k`) with no prose word is still one
+        // expression: taking its last number out of it would be wrong; the symbolic path reads it
+        return words.length === 0 && /\\[a-zA-Z]{2,}/.test(t) && !/\$|\\[([]|\\boxed/.test(t) && balancedBraces(t);
     }
 }

@@ -122,7 +122,7 @@ export function normalizeAnswer(input: string, options: {decimalComma?: boolean}
     s = s.replace(/(?<![\\a-zA-Z])pi(?![a-zA-Z])/g, "\\pi").replace(/(?<![\\a-zA-Z])(?:infinity|inf)(?![a-zA-Z])/gi, "\\infty");
     s = joinThousands(s);
     let decimalComma = false;
-    if (options.decimalComma && isDecimalComma(s)) {
+    if (options.decimalComma && s.includes(",") && isDecimalComma(s)) {
         s = s.replace(",", ".");
         decimalComma = true;
     }

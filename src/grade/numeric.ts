@@ -63,7 +63,7 @@ export function scalarEqual(g: Node, p: Node, ctx: CompareContext): boolean {
     const floats = !strict && (hasFloat(g) || hasFloat(p));
     const vg = freeSymbols(g);
     const vp = freeSymbols(p);
-    if (vg.size === 0 && vp.size === 0) return constantsEqual(g, p, floats, ctx.opts);
+    if (vg.size === 0 && vp.size === 0) return constantsEqual(g, p, floats, ctx.opts, ctx.deadline);
     // an expression may not depend on a variable the other has: sin^2 x + cos^2 x = 1
     return sampledEqual(g, p, [...new Set([...vg, ...vp])], ctx);
 }
@@ -74,14 +74,14 @@ export function scalarEqual(g: Node, p: Node, ctx: CompareContext): boolean {
  * that is safe, and in arbitrary precision when float64 overflowed, underflowed or hit zero.
  * Throws {@link NoValue} for a division by zero (never a value).
  */
-export function constantsEqual(g: Node, p: Node, floats: boolean, opts: ResolvedOptions): boolean {
+export function constantsEqual(g: Node, p: Node, floats: boolean, opts: ResolvedOptions, deadline = Infinity): boolean {
     const eg = exactOrWhy(g);
     const ep = exactOrWhy(p);
     const decimals = hasFloat(g) || hasFloat(p);
     if (typeof eg !== "string" && typeof ep !== "string") return rationalsEqual(eg, ep, decimals, floats, opts);
     if (!decimals && eg !== "irrational" && ep !== "irrational") {
         // rational values too large to compute exactly (10^{10^{10}}): 40 digits can only tell them apart
-        if (bigNumbersEqual(bigValue(g), bigValue(p), false, {...opts, tolerance: 1e-30})) throw new NoValue("too large to compare exactly");
+        if (bigNumbersEqual(bigValue(g, deadline), bigValue(p, deadline), false, {...opts, tolerance: 1e-30})) throw new NoValue("too large to compare exactly");
         return false;
     }
     let a: Value;
@@ -92,10 +92,10 @@ export function constantsEqual(g: Node, p: Node, floats: boolean, opts: Resolved
     } catch (e) {
         // a float64 zero divisor may be an underflow (1/e^{-1000}): decide in arbitrary precision
         if (!(e instanceof NoValue)) throw e;
-        return bigNumbersEqual(bigValue(g), bigValue(p), floats, opts);
+        return bigNumbersEqual(bigValue(g, deadline), bigValue(p, deadline), floats, opts);
     }
     if (typeof a === "number" && typeof b === "number" && !(safeDouble(a) && safeDouble(b)) && !hasInfinity(g) && !hasInfinity(p))
-        return bigNumbersEqual(bigValue(g), bigValue(p), floats, opts);
+        return bigNumbersEqual(bigValue(g, deadline), bigValue(p, deadline), floats, opts);
     return valuesEqual(a, b, floats, opts);
 }
 
@@ -131,7 +131,7 @@ function roundHalfUp(a: Rational): bigint {
  * places with the relative bound of {@link numbersEqual}.
  */
 export function rationalsEqual(a: Rational, b: Rational, decimals: boolean, floats: boolean, opts: ResolvedOptions): boolean {
-    if (a.n === b.n && a.d === b.d) return true;
+    if (cmp(a, b) === 0) return true;
     if (!decimals) return false;
     if (rationalClose(a, b, rationalTolerance(opts.tolerance))) return true;
     if (floats && opts.policy === "lenient") {

@@ -451,6 +451,8 @@ class Parser {
         }
         if (FUNCTIONS.has(name) || MULTI_ARG.has(name)) return this.parseFunction(name);
         if (name === "begin") return this.parseEnvironment();
+        // Big operators and limits are not symbols: the symbolic path evaluates them.
+        if (/^(?:sum|prod|int|iint|iiint|oint|lim|limsup|liminf|coprod|bigcup|bigcap)$/.test(name)) throw new UnsupportedAnswer(`\\${name}`);
         // An unknown macro without arguments is an opaque symbol; one with arguments is not understood.
         if (/^[a-zA-Z]+$/.test(name) && !this.isOp("{")) return sym("\\" + name);
         throw new UnsupportedAnswer(`\\${name}`);

@@ -11,8 +11,14 @@
  *   (`\frac{2}{4}` ≠ `\frac{1}{2}`), bare lists and tuples are ordered (`6, 10, 12` ≠ `12, 10, 6`),
  *   no decimal comma, no percent rescaling, and numbers compare with a tight relative tolerance.
  *
- * Both policies strip presentation (`\left`, `\dfrac`, `\text{}` units, degrees, currency,
- * thousands separators) and accept `x = 4` for `4`.
+ * Both policies strip presentation (`\left`, `\dfrac`, `\text{}` units, one-letter units after a
+ * space such as `448 m`, degrees, currency, thousands separators) and accept `x = 4` or `|AB| = 1`
+ * for the value. Under both, constants are compared exactly when rational (`171!` ≠ `172!`) and in
+ * arbitrary precision otherwise, a division by zero is never a value, times of day (`12:00`,
+ * `4:30 p.m.`) are their own kind, plain-text calls (`sqrt(2)`) are functions and `2^10` is 2^{10}.
+ * Boxes: `strict` takes the last `\boxed{}` (PRM800K); `lenient` joins the final group (boxes
+ * joined by connectors or a short "and" phrase). `lenient` reads `19,22` as a two-element list and
+ * a decimal comma only where a list is implausible (`1,22`, `0,111`, `1000,99`).
  */
 
 export type Policy = "lenient" | "strict";

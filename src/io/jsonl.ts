@@ -5,7 +5,7 @@
  * writes it in parts) so that a killed run leaves only whole lines behind, except possibly a torn
  * last line (kill -9, full disk), which {@link readJsonlTolerant} drops and reports.
  */
-import {createReadStream, existsSync, openSync, closeSync, writeSync, fsyncSync, readFileSync, truncateSync, statSync} from "node:fs";
+import {createReadStream, existsSync, openSync, closeSync, writeSync, fsyncSync, readFileSync, truncateSync} from "node:fs";
 import {StepwiseError, fsError} from "../util/errors.ts";
 import {checkInputFile, decodeUtf8, stripBom} from "./text.ts";
 import {prepareOutput} from "./output.ts";
@@ -25,37 +25,52 @@ export function parseJsonlLine(line: string, file: string, lineNo: number): Reco
 
 /**
  * Stream the lines of a text file as strict UTF-8 with their 1-based numbers (BOM dropped, a
- * trailing "\r" kept for JSON.parse to ignore). The file must exist and not be a folder.
+ * trailing "\r" kept for JSON.parse to ignore), and where each line's text sits in the file
+ * (`offset`, `bytes`: its byte range without the newline and BOM, for reading it back later). The
+ * file must exist and not be a folder.
  */
-export async function* readLines(file: string): AsyncGenerator<{text: string; line: number}> {
+export async function* readLines(file: string): AsyncGenerator<{text: string; line: number; offset: number; bytes: number}> {
     checkInputFile(file);
     let pending: Buffer[] = [];
     let lineNo = 0;
     let offset = 0;
+    let start = 0;
+    let length = 0;
     const decode = (bytes: Buffer) => {
         lineNo++;
         const text = decodeUtf8(bytes, `${file}:${lineNo}`, offset);
+        start = offset;
+        length = bytes.length;
         offset += bytes.length + 1;
-        return lineNo === 1 ? stripBom(text) : text;
+        if (lineNo !== 1) return text;
+        if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+            start += 3;
+            length -= 3;
+        }
+        return stripBom(text);
     };
     try {
         for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
-            let start = 0;
+            let from = 0;
             for (;;) {
-                const nl = chunk.indexOf(10, start);
+                const nl = chunk.indexOf(10, from);
                 if (nl < 0) break;
-                const part = chunk.subarray(start, nl);
+                const part = chunk.subarray(from, nl);
                 const bytes = pending.length ? Buffer.concat([...pending, part]) : part;
                 pending = [];
-                yield {text: decode(bytes), line: lineNo};
-                start = nl + 1;
+                const text = decode(bytes);
+                yield {text, line: lineNo, offset: start, bytes: length};
+                from = nl + 1;
             }
-            if (start < chunk.length) pending.push(chunk.subarray(start));
+            if (from < chunk.length) pending.push(chunk.subarray(from));
         }
     } catch (e) {
         throw fsError(e, file);
     }
-    if (pending.length) yield {text: decode(Buffer.concat(pending)), line: lineNo};
+    if (pending.length) {
+        const text = decode(Buffer.concat(pending));
+        yield {text, line: lineNo, offset: start, bytes: length};
+    }
 }
 
 /** Stream the records of a JSONL file with their 1-based line numbers. Blank lines are skipped. */
@@ -148,7 +163,7 @@ function writeAll(fd: number, buf: Buffer, file: string): void {
 export class JsonlWriter {
     private fd: number;
     constructor(readonly file: string, options: {truncate?: boolean; inputs?: ReadonlyArray<string | undefined>} = {}) {
-        prepareOutput(file, {inputs: options.inputs});
+        prepareOutput(file, {inputs: options.inputs, allowDevice: options.truncate});
         try {
             this.fd = openSync(file, options.truncate ? "w" : "a");
         } catch (e) {
@@ -174,8 +189,4 @@ export class JsonlWriter {
             this.fd = -1;
         }
     }
-}
-
-export function fileSize(file: string): number {
-    return existsSync(file) ? statSync(file).size : 0;
 }

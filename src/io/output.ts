@@ -18,6 +18,8 @@ export interface OutputCheck {
     flag?: string;
     /** The output is a folder (a report folder) rather than a file. */
     folder?: boolean;
+    /** Accept a character device (/dev/null, /dev/stdout) as the output: for outputs written once, never read back. */
+    allowDevice?: boolean;
 }
 
 function statOrUndefined(path: string): Stats | undefined {
@@ -89,7 +91,8 @@ export function prepareOutput(out: string, o: OutputCheck = {}): void {
     }
     const st = statOrUndefined(out);
     if (st?.isDirectory()) throw new StepwiseError(`${flag} ${out}: is a folder; give a file name (e.g. ${out.replace(/\/+$/, "")}/out.jsonl)`);
-    if (st && !st.isFile()) throw new StepwiseError(`${flag} ${out}: is not a regular file`);
+    if (st?.isCharacterDevice() && o.allowDevice) return;
+    if (st && !st.isFile()) throw new StepwiseError(`${flag} ${out}: is not a regular file${o.allowDevice ? "" : " (a resumable output is read back)"}`);
     const parent = dirname(out);
     ensureFolder(parent);
     checkWritable(parent, "into this folder");

@@ -4,7 +4,7 @@
  * exactly GGUF's layout for dims [in, out] (ne[0] innermost), so no transposition is ever needed.
  */
 import {headDim, type LlamaConfig} from "./config.ts";
-import {Rng} from "./rng.ts";
+import {Sfc32Rng as Rng} from "../util/rng.ts";
 import {StepwiseError} from "../engines/types.ts";
 
 /** Weights by GGUF tensor name. */

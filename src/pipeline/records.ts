@@ -4,6 +4,24 @@
  */
 import type {GeneratedToken} from "../engines/types.ts";
 
+/**
+ * A generated token as sample files record it: text, id, confidence, and the top alternatives only
+ * when they were asked for (`stepwise sample --top-logprobs K`; opt-in because nothing in the
+ * pipeline reads them from files — they were 82% of samples.jsonl — while the viewer shows them
+ * when present and TVD reads them from the engine at decode time).
+ */
+export type RecordedToken = Omit<GeneratedToken, "top"> & Partial<Pick<GeneratedToken, "top">>;
+
+/** Tokens as recorded: an empty `top` list is left out. */
+export function recordTokens(tokens: readonly GeneratedToken[]): RecordedToken[] {
+    return tokens.map((t) => {
+        if (t.top.length) return t;
+        const {top, ...rest} = t;
+        void top;
+        return rest;
+    });
+}
+
 /** One sampled solution (`stepwise sample`). id = `<question_id>#<sample_index>`. */
 export interface SampleRecord {
     id: string;
@@ -14,8 +32,8 @@ export interface SampleRecord {
     prompt: string;
     /** The generated text. */
     text: string;
-    /** Every generated token with its confidence and top alternatives (concatenated texts = text). */
-    tokens: GeneratedToken[];
+    /** Every generated token with its confidence (and top alternatives when recorded; concatenated texts = text). */
+    tokens: RecordedToken[];
     finish_reason: string;
     /** Gold answer from the input row, when it had one. */
     gold?: string;
@@ -56,12 +74,18 @@ export interface LabelRecord extends StepsRecord {
     hard: Array<0 | 1 | null>;
     /** Soft label per step: fraction of rollouts that reached the gold answer; null if not estimated. */
     soft: Array<number | null>;
-    /** Rollouts run and how many were correct, per step (0/0 when the step was not estimated). */
-    rollouts: Array<{n: number; correct: number}>;
+    /**
+     * Rollouts that count and how many were correct, per step (0/0 when the step was not
+     * estimated), and how many hit the token limit before an answer (`truncated`; absent in files
+     * written before it was recorded). With `--truncated skip` those are not in n.
+     */
+    rollouts: Array<{n: number; correct: number; truncated?: number}>;
     /** Index of the first negative step, −1 when none. */
     first_negative: number;
     /** Cost of labelling this sample. */
     cost: {rollouts: number; generated_tokens: number; prefix_evaluations: number};
     /** The labelling settings, so files of different settings are never mixed on resume. */
     method: string;
+    /** The engine spec that wrote the rollouts (`stepwise label --engine`), when known. */
+    rollout_engine?: string;
 }

@@ -10,7 +10,7 @@ import {basename} from "node:path";
 import type {Engine} from "../engines/types.ts";
 import {deriveSeed, hashString} from "../util/rng.ts";
 import {readQuestions, type DatasetFields, type QuestionRow} from "../io/dataset.ts";
-import {sampleId, type SampleRecord} from "./records.ts";
+import {recordTokens, sampleId, type SampleRecord} from "./records.ts";
 import {engineFingerprint, openStage, resolveLazy, type Lazy, type Settings} from "./stage.ts";
 
 /** Settings of an engine for a fingerprint: from its spec, else (a spec-less test engine) from its info. */
@@ -42,6 +42,7 @@ export interface SampleOptions {
     topK?: number;
     maxTokens?: number;
     stop?: string[];
+    /** Top alternatives recorded per token. Default 0 (opt-in: see RecordedToken). */
     topLogprobs?: number;
     /** Base seed; each question gets its own seed derived from it and the question id. Default 0. */
     seed?: number;
@@ -88,7 +89,7 @@ export async function sampleDataset(o: SampleOptions): Promise<SampleSummary> {
             top_k: o.topK ?? 0,
             max_tokens: o.maxTokens ?? 256,
             stop: o.stop ?? [],
-            top_logprobs: o.topLogprobs ?? 5,
+            top_logprobs: o.topLogprobs ?? 0,
             seed: baseSeed,
         },
         checkExisting: (r) =>
@@ -114,24 +115,28 @@ export async function sampleDataset(o: SampleOptions): Promise<SampleSummary> {
         const before = rows.length - todo.length;
         const run = await stage.runOrdered(
             todo,
-            async (row) => {
+            async (row, _index, signal) => {
                 const missing = Array.from({length: o.n}, (_, i) => i).filter((i) => !stage.done.has(sampleId(row.id, i)));
+                // Sample i depends only on (seed, i) on every engine, so only the missing range is drawn.
+                const first = Math.min(...missing);
                 const text = renderPrompt(template, row.question);
                 const prompt = o.chat ? await eng.formatChat([...(o.system ? [{role: "system" as const, content: o.system}] : []), {role: "user", content: text}]) : text;
                 const seed = deriveSeed(baseSeed, hashString(row.id));
                 const samples = await eng.generate({
                     prompt,
-                    n: Math.max(...missing) + 1,
+                    n: Math.max(...missing) - first + 1,
+                    firstIndex: first,
+                    signal,
                     seed,
                     temperature,
                     topP: o.topP,
                     topK: o.topK,
                     maxTokens: o.maxTokens,
                     stop: o.stop,
-                    topLogprobs: o.topLogprobs,
+                    topLogprobs: o.topLogprobs ?? 0,
                 });
                 return missing.map((i): SampleRecord => {
-                    const s = samples[i];
+                    const s = samples[i - first];
                     tokens += s.tokens.length;
                     return {
                         id: sampleId(row.id, i),
@@ -140,7 +145,7 @@ export async function sampleDataset(o: SampleOptions): Promise<SampleSummary> {
                         question: row.question,
                         prompt,
                         text: s.text,
-                        tokens: s.tokens,
+                        tokens: recordTokens(s.tokens),
                         finish_reason: s.finishReason,
                         ...(row.answer !== undefined ? {gold: row.answer} : {}),
                         engine: o.engineSpec,

@@ -150,7 +150,7 @@ export class Stage<R = Record<string, unknown>> {
      * records, or nothing) in item order. Throws the first failure, located, after waiting for the
      * items in flight and writing every record before the failing item.
      */
-    runOrdered<T>(items: readonly T[], work: (item: T, index: number) => Promise<R | R[] | undefined>, o: RunOptions<T> = {}): Promise<RunResult> {
+    runOrdered<T>(items: readonly T[], work: (item: T, index: number, signal: AbortSignal) => Promise<R | R[] | undefined>, o: RunOptions<T> = {}): Promise<RunResult> {
         return runOrdered(items, work, (r) => this.write(r), o);
     }
 
@@ -174,11 +174,13 @@ export class Stage<R = Record<string, unknown>> {
  */
 export async function runOrdered<T, R>(
     items: readonly T[],
-    work: (item: T, index: number) => Promise<R | R[] | undefined>,
+    work: (item: T, index: number, signal: AbortSignal) => Promise<R | R[] | undefined>,
     emit: (record: R) => void,
     o: RunOptions<T> = {},
 ): Promise<RunResult> {
     const limit = pLimit(o.concurrency ?? 4);
+    // Aborted at the first failure, so items in flight stop promptly (engines cancel their requests).
+    const controller = new AbortController();
     const results: Array<R[] | undefined> = new Array(items.length);
     const result: RunResult = {written: 0, tooLong: []};
     let next = 0;
@@ -200,7 +202,7 @@ export async function runOrdered<T, R>(
             limit(async () => {
                 if (state.failure) return;
                 try {
-                    const r = await work(item, i);
+                    const r = await work(item, i, controller.signal);
                     results[i] = r === undefined ? [] : Array.isArray(r) ? r : [r];
                 } catch (e) {
                     const where = o.where?.(item, i);
@@ -211,8 +213,11 @@ export async function runOrdered<T, R>(
                         let err = where ? locate(e, where) : e;
                         if (isContextOverflow(err) && err instanceof Error)
                             err = new ContextOverflowError(`${err.message} (${o.skipFlag ?? "--skip-too-long"} skips such records and counts them)`);
+                        // Aborted after another item's failure: whatever this item threw is a consequence of it.
+                        if (controller.signal.aborted) return;
                         const prev = state.failure as {index: number} | undefined;
                         if (!prev || i < prev.index) state.failure = {index: i, error: err};
+                        if (!controller.signal.aborted) controller.abort(e);
                         return;
                     }
                 }

@@ -11,7 +11,7 @@
  * The loss is the mean cross-entropy over all supervised positions of the batch.
  */
 import {StepwiseError} from "../engines/types.ts";
-import type {Rng} from "../model/rng.ts";
+import type {Sfc32Rng as Rng} from "../util/rng.ts";
 
 /** A per-position target distribution over a small token subset. */
 export interface PositionTarget {

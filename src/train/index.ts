@@ -24,7 +24,7 @@ import {TfLlama} from "./tfmodel.ts";
 import {Adam} from "./adam.ts";
 import {packBatch, type BatchSource, type PackedBatch} from "./batch.ts";
 import {readCheckpoint, writeCheckpoint} from "./checkpoint.ts";
-import {Rng, type RngState} from "../model/rng.ts";
+import {Sfc32Rng as Rng, type RngState} from "../util/rng.ts";
 import {validateLlamaConfig, type LlamaConfig} from "../model/config.ts";
 import {randomLlamaWeights, type LlamaWeights} from "../model/weights.ts";
 import {StepwiseError} from "../engines/types.ts";

@@ -4,6 +4,7 @@
  * only draws.
  */
 import {extractAnswer} from "../grade/index.ts";
+import {isFinished} from "../grade/finished.ts";
 import {AGGREGATIONS, aggregate, type Aggregation} from "../eval/bon/aggregate.ts";
 import type {ViewKind, ViewStore, ViewSummary} from "./store.ts";
 
@@ -210,15 +211,16 @@ export function questionView(store: ViewStore, questionId: string): QuestionView
         let text: string | undefined;
         let correct: boolean | undefined;
         let stepScores: number[] | undefined;
-        let truncated = false;
+        let finishReason: string | undefined;
         for (const {kinds, record: r} of parts) {
             text ??= str(r.text);
-            if (r.finish_reason === "length") truncated = true;
+            finishReason ??= str(r.finish_reason);
             if (typeof r.correct === "boolean") correct = r.correct;
             if (kinds.includes("scores")) stepScores = (r.step_scores as unknown[]).map((v) => num(v) ?? 0);
         }
-        // A candidate cut off by the token limit has no final answer, whatever its last words are.
-        const answer = text === undefined || truncated ? null : (extractAnswer(text)?.answer ?? null);
+        // Unfinished candidates (no final answer, or cut off before declaring one) count as having none,
+        // as in Best-of-N evaluation and the decoders (src/grade/finished.ts).
+        const answer = text === undefined || !isFinished({text, finishReason}) ? null : (extractAnswer(text)?.answer ?? null);
         const c: ViewCandidate = {key, answer, correct, steps: stepScores?.length ?? 0};
         if (stepScores) c.scores = Object.fromEntries(AGGREGATIONS.map((a) => [a, aggregate(stepScores!, a)])) as Record<Aggregation, number>;
         candidates.push(c);

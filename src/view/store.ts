@@ -17,7 +17,8 @@
  * - `gold`     ProcessBench-shaped rows: `steps[]` and an integer `label` (first wrong step, −1)
  * - `record`   anything else with an `id`, shown as JSON
  */
-import {createReadStream, openSync, readSync, closeSync, statSync, readFileSync} from "node:fs";
+import {openSync, readSync, closeSync, statSync, readFileSync} from "node:fs";
+import {readLines, parseJsonlLine} from "../io/jsonl.ts";
 import {basename} from "node:path";
 import {StepwiseError} from "../engines/types.ts";
 
@@ -146,16 +147,11 @@ export class ViewStore {
                 else throw new StepwiseError(`${path}: element ${i} is not a JSON object`);
             });
         } else {
-            await scanLines(path, (line, offset, length, lineNo) => {
-                let record: unknown;
-                try {
-                    record = JSON.parse(line);
-                } catch (e) {
-                    throw new StepwiseError(`${path}:${lineNo}: malformed JSON (${(e as Error).message.split("\n")[0]})`);
-                }
-                if (!record || typeof record !== "object" || Array.isArray(record)) throw new StepwiseError(`${path}:${lineNo}: expected a JSON object`);
-                take(record as Record<string, unknown>, offset, length, lineNo);
-            });
+            for await (const {text, line, offset, bytes} of readLines(path)) {
+                if (text.trim() === "") continue;
+                const trimmed = text.endsWith("\r") ? bytes - 1 : bytes;
+                take(parseJsonlLine(text, path, line), offset, trimmed, line);
+            }
         }
         onProgress?.(file.name, file.records);
     }
@@ -291,45 +287,4 @@ export class ViewStore {
 function publicSummary(s: ViewSummary): Omit<ViewSummary, "haystack"> {
     const {haystack: _, ...rest} = s;
     return rest;
-}
-
-/** Stream a file's non-blank lines with their byte offsets and lengths (UTF-8; a UTF-8 BOM is skipped). */
-async function scanLines(path: string, onLine: (line: string, offset: number, length: number, lineNo: number) => void): Promise<void> {
-    let pending: Buffer[] = [];
-    let pendingLength = 0;
-    let lineStart = 0;
-    let position = 0;
-    let lineNo = 0;
-    const emit = (buf: Buffer, start: number) => {
-        lineNo++;
-        let b = buf;
-        let s = start;
-        if (lineNo === 1 && b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) {
-            b = b.subarray(3);
-            s += 3;
-        }
-        if (b.length && b[b.length - 1] === 0x0d) b = b.subarray(0, b.length - 1);
-        const text = b.toString("utf8");
-        if (text.trim() !== "") onLine(text, s, b.length, lineNo);
-    };
-    for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-        let from = 0;
-        for (;;) {
-            const nl = chunk.indexOf(0x0a, from);
-            if (nl < 0) break;
-            const piece = chunk.subarray(from, nl);
-            const line = pending.length ? Buffer.concat([...pending, piece]) : piece;
-            emit(line, lineStart);
-            pending = [];
-            pendingLength = 0;
-            lineStart = position + nl + 1;
-            from = nl + 1;
-        }
-        if (from < chunk.length) {
-            pending.push(chunk.subarray(from));
-            pendingLength += chunk.length - from;
-        }
-        position += chunk.length;
-    }
-    if (pendingLength) emit(Buffer.concat(pending), lineStart);
 }

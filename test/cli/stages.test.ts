@@ -100,6 +100,7 @@ test("label: a sample whose rollout prompt does not fit is skipped and counted; 
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /label: skipped .*label-in\.jsonl:2 id "b#0"/);
     assert.deepEqual(records(out).map((x) => x.id), ["a#0"]);
+    assert.equal(records(out)[0].rollout_engine, `llama:${policy}`, "the records name the engine that labelled them");
     const other = join(dir, "policy-copy.gguf");
     copyFileSync(policy, other);
     assertOneLineError(stepwise(["label", "--engine", `llama:${other}`, ...args.slice(3), "--skip-too-long"]), /other settings \(engine: .*lab-policy\.gguf.*→ .*policy-copy\.gguf/);

@@ -1,6 +1,6 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {codeSpans, extractCode, insideCode} from "../../src/code/extract.ts";
+import {codeBlockSpans, extractCode, insideCode} from "../../src/code/extract.ts";
 import {codeStatementCategories, codeCategoryTable} from "../../src/code/categories.ts";
 import {mutateFlipComparison, mutateOffByOne} from "../../src/code/mutate.ts";
 
@@ -20,7 +20,7 @@ test("extract: the last Python or unnamed fenced block; raw code; none", () => {
 });
 
 test("extract: code spans and insideCode for decoders", () => {
-    const spans = codeSpans(ANSWER);
+    const spans = codeBlockSpans(ANSWER);
     assert.equal(spans.length, 2);
     assert.equal(ANSWER.slice(spans[0].start, spans[0].end), "class Solution:\n    def f(self, xs):\n        return sorted(xs)\n");
     assert.equal(spans[0].language, "python");
@@ -55,10 +55,10 @@ test("categories: statement kinds of code tokens (AdaptiveStep Tables 9-10)", ()
     assert.equal(by(" 3 to a"), "comment");
     assert.equal(by(" = a + 3"), "assignment");
     assert.equal(by("2)"), "assignment", "a continuation line belongs to its statement");
-    assert.equal(by(" v1 > 0:"), "control-flow");
+    assert.equal(by(" v1 > 0:"), "control flow");
     assert.equal(by("print(v1)"), "expression");
     assert.equal(by("return"), "return");
-    assert.equal(by("\n"), "line-break");
+    assert.equal(by("\n"), "line break");
     assert.equal(by("    "), "whitespace");
 });
 
@@ -68,10 +68,10 @@ test("categories: prose around fenced code is text; the table counts decision to
     const cats = codeStatementCategories(text, offsets);
     assert.equal(cats[0], "text");
     const forTok = offsets.findIndex((o) => o === text.indexOf("for"));
-    assert.equal(cats[forTok], "control-flow");
+    assert.equal(cats[forTok], "control flow");
     const tokens = offsets.slice(0, -1).map((o, i) => ({text: text.slice(o, offsets[i + 1]), confidence: o === text.indexOf("for") ? 0.1 : 0.9}));
     const rows = codeCategoryTable([{tokens}], 0.5);
-    const control = rows.find((r) => r.category === "control-flow")!;
+    const control = rows.find((r) => r.category === "control flow")!;
     assert.equal(control.decision, 1);
     assert.equal(control.decision_share, 1);
     assert.ok(Math.abs(rows.reduce((a, r) => a + r.token_share, 0) - 1) < 1e-9);

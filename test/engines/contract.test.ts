@@ -16,11 +16,13 @@ const prompt = "Compute (12 + 7) * 3 - 5.\n";
 let llama: LlamaEngine;
 let server: RunningServer;
 let openai: OpenAIEngine;
+let openaiIds: OpenAIEngine;
 
 before(async () => {
     llama = await LlamaEngine.load(MODEL, {sequences: 4, contextSize: 256});
     server = await startServer({engine: llama, port: 0, modelName: "lab-policy"});
     openai = await OpenAIEngine.connect({baseUrls: [server.url + "/v1"], maxNPerRequest: 3});
+    openaiIds = await OpenAIEngine.connect({baseUrls: [server.url + "/v1"], maxNPerRequest: 3, tokenIds: true});
 });
 after(async () => {
     await server?.close();
@@ -42,6 +44,7 @@ function assertSame(got: Sample[], want: Sample[]): void {
 const ENGINES: Array<[string, () => Engine]> = [
     ["llama engine", () => llama],
     ["OpenAI engine via stepwise serve", () => openai],
+    ["OpenAI engine via stepwise serve, token ids (return_tokens_as_token_ids)", () => openaiIds],
 ];
 
 for (const [name, get] of ENGINES) {
@@ -142,5 +145,9 @@ for (const [name, get] of ENGINES) {
 
 test("both engines give the same samples for the same seed (cross-engine)", async () => {
     const req = {prompt, seed: 21, n: 5, temperature: 1.2, maxTokens: 40, topLogprobs: 1, stop: ["\nThen"], stopBelowConfidence: 0.5};
-    assertSame(await openai.generate(req), await llama.generate(req));
+    const want = await llama.generate(req);
+    assertSame(await openai.generate(req), want);
+    const withIds = await openaiIds.generate(req);
+    assertSame(withIds, want);
+    withIds.forEach((s, i) => assert.deepEqual(s.tokens.map((t) => t.id), want[i].tokens.map((t) => t.id), "token ids over HTTP"));
 });

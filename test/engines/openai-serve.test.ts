@@ -153,7 +153,7 @@ test("through the fault proxy every sample arrives exactly once, identical to a 
         const faulty = new OpenAIEngine({
             baseUrls: [proxy.url + "/v1"],
             model: "tiny",
-            timeoutMs: 1500,
+            timeoutMs: 5000, // only has to cut the injected 10 s stalls; generous so a loaded machine adds no faults of its own
             retries: 10,
             concurrency: 6,
             maxNPerRequest: 2,
@@ -171,7 +171,7 @@ test("through the fault proxy every sample arrives exactly once, identical to a 
         });
         const st = proxy.stats();
         assert.ok(st.droppedBefore + st.droppedAfter + st.errors + st.stalls > 0, JSON.stringify(st));
-        assert.equal(st.forwarded, 12 * 3, "one successful answer per chunk");
+        assert.ok(st.forwarded >= 12 * 3, "at least one answer per chunk (a slow relay that hit the timeout adds one)");
         assert.ok(faulty.stats().retries >= st.droppedBefore + st.droppedAfter + st.errors + st.stalls);
     } finally {
         await proxy.close();

@@ -12,7 +12,7 @@ import {answerClasses} from "../../src/eval/bon/classes.ts";
 import {bestOfN} from "../../src/eval/bon/bon.ts";
 import {evaluateBon, prepareQuestion} from "../../src/eval/bon/evaluate.ts";
 import {buildQuestions, readCandidates} from "../../src/eval/bon/load.ts";
-import {FastRng} from "../../src/eval/bon/random.ts";
+import {FastRng} from "../../src/util/rng.ts";
 import {bonSummary} from "../../src/eval/bon/report.ts";
 import {defaultGrader} from "../../src/eval/grader.ts";
 

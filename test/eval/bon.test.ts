@@ -7,7 +7,7 @@ import {aggregate} from "../../src/eval/bon/aggregate.ts";
 import {answerClasses} from "../../src/eval/bon/classes.ts";
 import {bestOfN} from "../../src/eval/bon/bon.ts";
 import {VoteScratch, majorityVote} from "../../src/eval/bon/majority.ts";
-import {FastRng} from "../../src/eval/bon/random.ts";
+import {FastRng} from "../../src/util/rng.ts";
 import {SubsetSampler, defaultSizes} from "../../src/eval/bon/subsets.ts";
 import {type BonQuestion, evaluateBon, meanWithCi, prepareQuestion} from "../../src/eval/bon/evaluate.ts";
 import {buildQuestions, readCandidates} from "../../src/eval/bon/load.ts";
@@ -65,8 +65,15 @@ test("majorityVote and bestOfN: winners, no-answer never votes, ties uniform", (
     assert.equal(majorityVote([3], 1, classOf, null, scratch, rng), -1);
     // Weighted: class 0 has 0.9, class 1 has 0.2 + 0.3.
     assert.equal(majorityVote([0, 1, 2], 3, classOf, [0.9, 0.2, 0.3, 0, 0], scratch, rng), 0);
-    // Scratch is reset between votes.
-    assert.equal(majorityVote([0, 4, 1], 3, classOf, null, scratch, rng) >= 0, true);
+    // Scratch is reset between votes: counts and weights of the previous vote never leak into the next.
+    const winners = new Set<number>();
+    for (let r = 0; r < 300; r++) {
+        assert.equal(majorityVote([1, 2], 2, classOf, null, scratch, rng), 1); // class 1: two votes
+        winners.add(majorityVote([0, 4, 1], 3, classOf, null, scratch, rng)); // a fair three-way tie; a leak makes class 1 win every time
+    }
+    assert.deepEqual([...winners].sort(), [0, 1, 2]);
+    assert.equal(majorityVote([0, 1, 2], 3, classOf, [5, 0.1, 0.1, 0, 0], scratch, rng), 0); // class 0: weight 5
+    assert.equal(majorityVote([0, 1], 2, classOf, [0.1, 0.2, 0, 0, 0], scratch, rng), 1); // a leaked 5 would make it class 0
     const wins = [0, 0, 0];
     for (let r = 0; r < 9000; r++) wins[majorityVote([0, 1, 4], 3, classOf, null, scratch, rng)]++;
     for (const w of wins) assert.ok(Math.abs(w / 9000 - 1 / 3) < 0.03, `${wins}`);

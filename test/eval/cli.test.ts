@@ -38,7 +38,7 @@ test("eval processbench --json prints exactly one object; --out writes the repor
 
     const both = stepwise("eval", "processbench", "--data", join(dir, "tiny.json"), "--scores", join(dir, "scores.jsonl"), "--predictions", join(dir, "scores.jsonl"));
     assert.equal(both.status, 1);
-    assert.match(both.stderr, /exactly one of --prm SPEC, --scores FILE or --predictions FILE/);
+    assert.match(both.stderr, /exactly one of --prm SPEC, --judge SPEC, --scores FILE or --predictions FILE/);
     const help = stepwise("eval", "processbench", "--help");
     assert.match(help.stdout, /Examples:/);
 });

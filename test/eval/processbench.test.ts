@@ -8,7 +8,7 @@ import {calibrateThreshold, firstBelow} from "../../src/eval/processbench/thresh
 import {readProcessSplit, readProcessSplits} from "../../src/eval/processbench/load.ts";
 import {type SampleInputs, evaluateProcessBench} from "../../src/eval/processbench/evaluate.ts";
 import {processBenchJson} from "../../src/eval/processbench/report.ts";
-import {FastRng} from "../../src/eval/bon/random.ts";
+import {FastRng} from "../../src/util/rng.ts";
 
 const DATA = new URL("../../../shared/data/processbench/", import.meta.url).pathname;
 

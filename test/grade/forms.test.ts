@@ -109,6 +109,10 @@ test("plain-text function calls are functions; the fallback never takes a number
     differ("3", "We get 2 sqrt(3) in the end");
     differ("16", "so it is -1 + exp(16)");
     assert.deepEqual(extractAnswer("The value is sqrt(2)."), {answer: "sqrt(2)", extractor: "last-call"});
+    // nor out of LaTeX the fast parser leaves to the symbolic path
+    differ("3", "\\sum_{k=1}^{3} k");
+    same("\\prod_{k=1}^{4} k", "24");
+    assert.equal(extractAnswer("\\sum_{k=1}^{3} k")?.extractor, "whole");
     // Math-Verify#48: a decimal approximation of a root
     same("\\sqrt{17}", "4.123105625617661");
 });

@@ -30,6 +30,18 @@ const malformed = [
     "0/0",
     "\\int_0^1 x\\,dx",
     "\ud800\udfff\ufffe",
+    // values beyond float64 (issue 15): exact and arbitrary-precision paths stay bounded
+    "\\binom{100000}{19999}",
+    "(\\frac{3}{7})^{20000}",
+    "5900!",
+    "\\frac{1}{2004!}+\\frac{1}{2005!}",
+    "\\sin(10^{10^{5}})",
+    "e^{10^{16}}",
+    "\\sqrt{2}^{10^{9}}",
+    "12345678901234567890123456789!",
+    "\\gcd(2^{60000},3^{30000})",
+    "sqrt(" .repeat(3000) + "2" + ")".repeat(3000),
+    "12:00:00 p.m.",
 ];
 
 test("malformed and huge inputs never throw and stay fast", () => {

@@ -15,6 +15,7 @@
  * The same seed and the same order of arriving requests give the same faults. Only loopback
  * upstreams are accepted: this is a test tool, not a general proxy.
  */
+import {mulberry32} from "../../src/util/rng.ts";
 import {createServer, request as httpRequest, type IncomingMessage, type ServerResponse} from "node:http";
 import type {Socket} from "node:net";
 import {StepwiseError} from "../../src/engines/types.ts";
@@ -54,17 +55,8 @@ export interface FaultProxy {
     close(): Promise<void>;
 }
 
-/** A small seeded uniform [0,1) generator (mulberry32). */
-export function seededRandom(seed: number): () => number {
-    let state = seed >>> 0;
-    return () => {
-        state = (state + 0x6d2b79f5) >>> 0;
-        let t = state;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
+/** A small seeded uniform [0,1) generator (mulberry32, src/util/rng.ts). */
+export const seededRandom = mulberry32;
 
 type Fault = "dropBefore" | "dropAfter" | "error" | "stall" | "forward";
 

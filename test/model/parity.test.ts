@@ -8,7 +8,7 @@ import {makeLlamaConfig} from "../../src/model/config.ts";
 import {buildCharVocab, CharTokenizer} from "../../src/model/vocab.ts";
 import {nextTokenProbs, LlamaRunner, softmax} from "../../src/model/forward.ts";
 import {trainLanguageModel, TfLlama, initTf} from "../../src/train/index.ts";
-import type {Rng} from "../../src/model/rng.ts";
+import type {Sfc32Rng as Rng} from "../../src/util/rng.ts";
 import {llamaCppNextTokenProbs} from "../gguf/llamacpp.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "stepwise-parity-"));

@@ -107,3 +107,78 @@ test("llama engine: one prefix evaluation per step estimate, rollouts from the r
         await engine.close();
     }
 });
+
+/** The scripted policy, except that odd rollouts hit the token limit before an answer. */
+class TruncatingEngine extends ScriptedLabEngine {
+    override async generate(r: Parameters<ScriptedLabEngine["generate"]>[0]) {
+        const out = await super.generate(r);
+        return out.map((s) => (s.index % 2 === 1 ? {...s, text: "\nThe answ", tokens: s.tokens.slice(0, 9), finishReason: "length" as const} : s));
+    }
+}
+
+test("truncated rollouts are recorded per step, reported, and count as chosen (--truncated fail|skip)", async () => {
+    const verify = await makeVerifier("lab");
+    const [rec] = fixtures(1);
+    const failed = await labelSample(rec, {engine: new TruncatingEngine(1, 0), verifier: "lab", verify, k: 4, stopAfterNegative: false});
+    for (const r of failed.rollouts) assert.deepEqual(r, {n: 4, correct: 2, truncated: 2});
+    assert.ok(failed.soft.every((s) => s === 0.5), "fail: a truncated rollout is a wrong one");
+    const skipped = await labelSample(rec, {engine: new TruncatingEngine(1, 0), verifier: "lab", verify, k: 4, stopAfterNegative: false, truncated: "skip"});
+    for (const r of skipped.rollouts) assert.deepEqual(r, {n: 2, correct: 2, truncated: 2});
+    assert.ok(skipped.soft.every((s) => s === 1), "skip: the estimate is over the finished rollouts");
+    assert.match(skipped.method, /truncated=skip/);
+    assert.doesNotMatch(failed.method, /truncated/);
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-label-trunc-"));
+    writeFileSync(join(dir, "in.jsonl"), fixtures(3).map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const summary = await labelFile({engine: new TruncatingEngine(1, 0), verifier: "lab", k: 4, input: join(dir, "in.jsonl"), out: join(dir, "out.jsonl")});
+    assert.equal(summary.truncated_share, 0.5);
+    assert.equal(summary.truncated_rollouts, summary.rollouts / 2);
+});
+
+test("a fatal engine error stops the run promptly and keeps every finished record", async () => {
+    const recs = fixtures(8);
+    const failId = recs[2].id;
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-label-fatal-"));
+    const out = join(dir, "out.jsonl");
+    const lines = () => {
+        try {
+            return readFileSync(out, "utf8").split("\n").filter(Boolean).length;
+        } catch {
+            return 0;
+        }
+    };
+    let aborted = 0;
+    let started = 0;
+    class FailingEngine extends ScriptedLabEngine {
+        override async generate(r: Parameters<ScriptedLabEngine["generate"]>[0]) {
+            started++;
+            if ((r.prompt as string).startsWith(recs[2].question)) {
+                // fail once records 0 and 1 are written (others are then in flight)
+                for (let t = 0; t < 2000 && lines() < 2; t++) await new Promise((res) => setTimeout(res, 5));
+                throw new Error(`server down for ${failId}`);
+            }
+            // slow samples, so some are in flight when the error comes; they must see the abort
+            for (let i = 0; i < 20; i++) {
+                if (r.signal?.aborted) {
+                    aborted++;
+                    throw r.signal.reason;
+                }
+                await new Promise((res) => setTimeout(res, 2));
+            }
+            return super.generate(r);
+        }
+    }
+    writeFileSync(join(dir, "in.jsonl"), recs.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    await assert.rejects(labelFile({engine: new FailingEngine(1, 0), verifier: "lab", k: 2, concurrency: 3, input: join(dir, "in.jsonl"), out}), /server down/);
+    const written = readFileSync(out, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l).id);
+    assert.ok(written.includes(recs[0].id) && written.includes(recs[1].id), `finished records kept: ${written}`);
+    assert.ok(!written.includes(failId));
+    assert.ok(written.length < recs.length);
+    const before = started;
+    await new Promise((res) => setTimeout(res, 100));
+    assert.equal(started, before, "no request starts after the failure");
+    // resuming labels only what is missing
+    const summary = await labelFile({engine: new ScriptedLabEngine(1, 0), verifier: "lab", k: 2, input: join(dir, "in.jsonl"), out});
+    assert.equal(summary.skipped, written.length);
+    assert.equal(summary.samples, recs.length);
+    void aborted;
+});

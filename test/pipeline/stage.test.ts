@@ -116,3 +116,11 @@ test("runOrdered: a failure names its item, records before it are kept; too-long
     assert.deepEqual(kept, [0, 2]);
     assert.deepEqual(r.tooLong.map((t) => t.where), ["q.jsonl:2", "q.jsonl:4"]);
 });
+
+test("outputs that are devices: refused for a resumable stage (it is read back), accepted for a file written once", async () => {
+    assert.throws(() => openStage({name: "sample", out: "/dev/null", settings: {}}), /--out \/dev\/null: is not a regular file \(a resumable output is read back\)/);
+    const {JsonlWriter} = await import("../../src/io/jsonl.ts");
+    const w = new JsonlWriter("/dev/null", {truncate: true});
+    w.write({a: 1});
+    w.close();
+});

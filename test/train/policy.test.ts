@@ -2,7 +2,7 @@ import {test} from "node:test";
 import assert from "node:assert/strict";
 import {policyExample, policyBatchSource, policyPrompt, policyConfig} from "../../src/lab/policy/train.ts";
 import {buildCharVocab, CharTokenizer} from "../../src/model/vocab.ts";
-import {Rng} from "../../src/model/rng.ts";
+import {Sfc32Rng as Rng} from "../../src/util/rng.ts";
 import {isHeldout} from "../../src/lab/domain/index.ts";
 
 const vocab = buildCharVocab();

@@ -7,7 +7,7 @@ import {trainLanguageModel, packBatch, learningRate, type TrainExample} from "..
 import {readCheckpoint, writeCheckpoint} from "../../src/train/checkpoint.ts";
 import {makeLlamaConfig} from "../../src/model/config.ts";
 import {buildCharVocab, CharTokenizer} from "../../src/model/vocab.ts";
-import {Rng} from "../../src/model/rng.ts";
+import {Sfc32Rng as Rng} from "../../src/util/rng.ts";
 import {nextTokenProbs} from "../../src/model/forward.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "stepwise-train-"));

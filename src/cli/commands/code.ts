@@ -132,6 +132,40 @@ Then Best-of-N by the tests' verdicts:
         });
 }
 
+function evalPolicyCommand(): Command {
+    return new Command("eval-policy")
+        .description("pass@1 (greedy), sample pass rate and pass@k of a code policy on held-out code-lab tasks, tests run in the sandbox")
+        .option("--engine <spec>", "the policy (engine spec)", "llama:models/lab-code-policy.gguf")
+        .option("--n <k>", "held-out tasks", intOption(1), 50)
+        .option("--k <k>", "samples per task at temperature 1", intOption(0, 64), 8)
+        .option("--seed <n>", "held-out stream seed", intOption(0), 12345)
+        .option("--concurrency <n>", "tasks in flight", intOption(1, 64), 2)
+        .option("--show <k>", "print the first k greedy programs and verdicts", intOption(0, 10), 0)
+        .option("--json", "print the summary as one JSON object")
+        .action(async (o: {engine: string; n: number; k: number; seed: number; concurrency: number; show: number; json?: boolean}) => {
+            const {createEngine} = await import("../../engines/spec.ts");
+            const {evaluateCodePolicy} = await import("../../code/lab/eval.ts");
+            const {generateCodeProblems} = await import("../../code/lab/tasks.ts");
+            const {createProgress} = await import("../progress.ts");
+            const engine = await createEngine(o.engine);
+            const progress = createProgress("code eval-policy");
+            try {
+                const r = await evaluateCodePolicy({engine, problems: generateCodeProblems(o.n, {seed: o.seed, split: "heldout"}), k: o.k, concurrency: o.concurrency, onProgress: (d, t) => progress.update(d, t)});
+                progress.stop();
+                for (const e of r.examples.slice(0, o.show)) process.stderr.write(`--- ${e.verdict.status} ${e.verdict.detail}\n${e.question}\n${e.greedy}\n`);
+                if (o.json) console.log(JSON.stringify({...r, examples: undefined}));
+                else {
+                    const fam = Object.entries(r.by_family).map(([f, b]) => `${f} ${(100 * b.pass_at_1_greedy).toFixed(0)}% (n=${b.n})`).join(", ");
+                    const pk = Object.entries(r.pass_at_k).map(([kk, v]) => `pass@${kk} ${(100 * v).toFixed(1)}%`).join(", ");
+                    process.stdout.write(`${o.engine}: greedy pass@1 ${(100 * r.pass_at_1_greedy).toFixed(1)}% on ${r.n} held-out tasks (${fam}); samples at T=1: ${(100 * r.sample_pass_rate).toFixed(1)}% pass, ${pk}; verdicts ${JSON.stringify(r.statuses)}\n`);
+                }
+            } finally {
+                progress.stop();
+                await engine.close();
+            }
+        });
+}
+
 /** The `code` command group. */
 export function codeCommand(): Command {
     const group = new Command("code").description("the code domain: sandboxed test runs of Python candidates, the code lab and its policy");
@@ -139,6 +173,7 @@ export function codeCommand(): Command {
     group.addCommand(gradeCommand());
     group.addCommand(generateCommand());
     group.addCommand(trainPolicyCommand());
+    group.addCommand(evalPolicyCommand());
     return group;
 }
 

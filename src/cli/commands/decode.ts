@@ -2,10 +2,9 @@
 import {Option, type Command} from "commander";
 import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
 import {StepwiseError} from "../../engines/types.ts";
-import {createScorer} from "../../prm/index.ts";
 import {readThresholdFile} from "../../pipeline/threshold.ts";
 import {AGGREGATIONS, type Aggregation} from "../../eval/bon/aggregate.ts";
-import {decodeFile, SearchPrm, STRATEGIES, TVD_DOMAIN_TAU, DEFAULT_SEARCH_CONFIG as D, type SearchConfig, type StrategyName} from "../../search/index.ts";
+import {STRATEGIES, TVD_DOMAIN_TAU, DEFAULT_SEARCH_CONFIG as D, type SearchConfig, type StrategyName} from "../../search/types.ts";
 import {createProgress} from "../progress.ts";
 import {collect, floatOption, intOption, unescape} from "../options.ts";
 import {PRM_SPEC_HELP} from "./score.ts";
@@ -103,6 +102,8 @@ ${PRM_SPEC_HELP}`,
                 allowUnfinished: !!o.allowUnfinished,
                 seed: o.seed,
             };
+            const {createScorer} = await import("../../prm/index.ts");
+            const {decodeFile, SearchPrm} = await import("../../search/index.ts");
             const policy = await createEngine(o.policy);
             // In-process PRMs score shared-prefix inputs one after the other (KV reuse); servers get them in parallel.
             const prm = o.prm && strategy !== "greedy" ? new SearchPrm(await createScorer(o.prm), {concurrency: o.prmConcurrency ?? (String(o.prm).startsWith("openai:") ? 8 : 1)}) : undefined;

@@ -1,37 +1,83 @@
 /** `stepwise demo`: the lab pipeline end to end on the shipped models. */
 import type {Command} from "commander";
-import {createProgress} from "../progress.ts";
+import {createStagedProgress} from "../progress.ts";
 import {floatOption, intOption} from "../options.ts";
 
 export function register(program: Command): void {
     program
         .command("demo")
-        .description("run the lab pipeline on the shipped lab policy and write a report (a few minutes on a laptop CPU)")
+        .description("run the whole lab pipeline on the shipped lab models and write a report folder (report.md/html/json, plots, the static viewer)")
         .option("--out <dir>", "output folder (default: stepwise-out/demo-<time>)")
         .option("--policy <file>", "policy GGUF (default: models/lab-policy.gguf)")
         .option("--problems <n>", "held-out lab problems", intOption(1), 40)
-        .option("--k <n>", "samples per problem", intOption(1, 64), 8)
+        .option("--k <n>", "samples per problem (maj@N and Best-of-N are reported up to this N)", intOption(1, 64), 16)
         .option("--seed <s>", "seed", intOption(0), 0)
-        .option("--prm <file>", "PRM GGUF to evaluate (default: models/lab-prm.gguf)")
+        .option("--label-samples <n>", "samples labelled by Monte-Carlo rollouts per split strategy", intOption(1), 40)
+        .option("--rollouts <n>", "rollouts per step when labelling", intOption(1), 4)
+        .option("--prm <file>", "PRM GGUF to evaluate and decode with (default: models/lab-prm.gguf)")
         .option("--train-prm <minutes>", "train a PRM on the demo's own adaptive labels for this long instead of using the shipped one", floatOption(0.1))
+        .option("--decode-problems <n>", "problems decoded by each strategy (greedy, TVD, Best-of-N, beam); 0 skips decoding", intOption(0), 40)
+        .option("--decode-n <n>", "candidates of the Best-of-N and beam decoders", intOption(1, 64), 4)
+        .option("--judge <file>", "lab judge GGUF (default: models/lab-judge.gguf)")
+        .option("--judge-samples <n>", "solutions the judge reads (its lab-ProcessBench F1; the labelled ones feed consensus filtering)", intOption(1), 160)
+        .option("--code-policy <file>", "code-lab policy GGUF (default: models/lab-code-policy.gguf)")
+        .option("--code-tasks <n>", "held-out code-lab tasks", intOption(1), 20)
+        .option("--skip <stages>", "comma-separated stages to leave out: label, prm, decode, judge, code", (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean))
+        .option("--no-viewer", "do not write the static viewer (viewer/)")
+        .addHelpText(
+            "after",
+            `
+Stages (each named in the progress output):
+  problems → sample (greedy + k samples, every token's confidence) → threshold (τ) → split
+  (adaptive and newline steps, statistics) → label (MC rollouts vs the exact truth) → prm (step
+  AUC, lab-ProcessBench, Best-of-N, analyses) → decode (greedy, TVD, Best-of-N, beam) → judge
+  (the lab judge's first wrong step, consensus filtering of the MC labels) → code (the code lab:
+  programs run against unit tests in the bubblewrap sandbox) → report
+
+Writes into --out: report.md, report.html, report.json (greedy_accuracy, maj_at_16, bon_at_16,
+tvd_accuracy, beam_accuracy, lab_processbench_f1, judge_f1, consensus_kept_share,
+label_tokens_per_sample, threshold, code_pass_at_1), the
+plots (.svg/.png), every intermediate JSONL file, and viewer/index.html (opens with no server).
+
+Examples:
+  stepwise demo
+  stepwise demo --out my-demo --problems 100 --decode-problems 0
+  stepwise demo --train-prm 5          # train the PRM here instead of using the shipped one`,
+        )
         .action(async (o) => {
             const {runDemo} = await import("../../demo/run.ts");
-            const progress = createProgress("demo");
-            const {out, summary} = await runDemo({
+            const progress = createStagedProgress("demo");
+            const {out, report} = await runDemo({
                 out: o.out,
                 policy: o.policy,
                 problems: o.problems,
                 k: o.k,
                 seed: o.seed,
+                labelSamples: o.labelSamples,
+                rollouts: o.rollouts,
                 prm: o.prm,
                 trainPrmMinutes: o.trainPrm,
-                onProgress: (_stage, d, t) => progress.update(d, t),
-                log: (l) => console.error(l),
+                decodeProblems: o.decodeProblems,
+                decodeN: o.decodeN,
+                judge: o.judge,
+                judgeSamples: o.judgeSamples,
+                codePolicy: o.codePolicy,
+                codeTasks: o.codeTasks,
+                skip: o.skip,
+                viewer: o.viewer,
+                onProgress: (stage, d, t) => progress.update(stage, d, t),
+                log: (l) => {
+                    progress.stop();
+                    console.error(l);
+                },
             });
             progress.stop();
-            const pct = (x: unknown) => `${(100 * (x as number)).toFixed(1)}%`;
-            const passAt = summary.pass_at_k as Record<string, number>;
-            console.log(`greedy accuracy ${pct(summary.greedy_accuracy)}, ${Object.entries(passAt).map(([k, v]) => `pass@${k} ${pct(v)}`).join(", ")}`);
-            console.log(`report: ${out}/report.md (also report.html, summary.json, samples.jsonl, confidence-histogram.png)`);
+            const pct = (x: number | null) => (x === null ? "–" : `${(100 * x).toFixed(1)}%`);
+            const bon = report.bon_at_16 ? Object.entries(report.bon_at_16).map(([a, v]) => `${a} ${pct(v)}`).join(", ") : "–";
+            console.log(`greedy ${pct(report.greedy_accuracy)}, maj@16 ${pct(report.maj_at_16)}, PRM Best-of-16 ${bon}`);
+            console.log(`TVD ${pct(report.tvd_accuracy)}, beam ${pct(report.beam_accuracy)}, PRM lab-ProcessBench F1 ${pct(report.lab_processbench_f1)}, τ ${report.threshold?.toFixed(4) ?? "–"}`);
+            console.log(`judge F1 ${pct(report.judge_f1)}, consensus kept ${pct(report.consensus_kept_share)}, code lab pass@1 ${pct(report.code_pass_at_1)}`);
+            for (const [stage, why] of Object.entries(report.skipped)) console.log(`not run: ${stage}: ${why}`);
+            console.log(`report: ${out}/report.html (also report.md, report.json, viewer/index.html)`);
         });
 }

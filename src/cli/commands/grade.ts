@@ -35,6 +35,18 @@ export function register(program: Command): void {
         .option("--precision <n>", "lenient: decimal places compared when a side has a decimal point (default 6)", intOption(0, 15))
         .option("--tolerance <x>", "relative tolerance of numeric comparisons (default 1e-9)", floatOption(0, 0.5))
         .option("--json", "print JSON (with --file: a final summary object)")
+        .addHelpText(
+            "after",
+            `
+Examples:
+  stepwise grade --gold '\\frac{1}{2004!}' --pred '\\frac{1}{2006!}'     not equal (exact rationals, not float64)
+  stepwise grade --gold 2 --pred 'The value is sqrt(2).'                not equal (sqrt(2) is read as a function)
+  stepwise grade --gold 5 --pred 'It is \\boxed{5} or \\boxed{5}.' --policy strict   equal (strict: the last box)
+  stepwise grade --gold 19,22 --pred 19.22                              not equal (19,22 is a two-element list)
+  stepwise grade --file pairs.jsonl --json > graded.jsonl
+
+A division by zero (12:00 read as 12/0) is never a value; times of day (4:30 p.m.) are compared as times.`,
+        )
         .action(async (o: GradeCliOptions) => {
             if (o.policy !== "lenient" && o.policy !== "strict") throw new StepwiseError(`--policy must be lenient or strict, got "${o.policy}"`);
             const options: GradeOptions = {policy: o.policy as Policy};

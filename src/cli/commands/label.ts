@@ -2,7 +2,7 @@
 import type {Command} from "commander";
 import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
 import {StepwiseError} from "../../engines/types.ts";
-import {DEFAULT_VERIFIER, getVerifier, labelFile, verifierNames} from "../../pipeline/label/index.ts";
+import {DEFAULT_VERIFIER, getVerifier, verifierNames} from "../../pipeline/label/verifiers.ts";
 import {createProgress} from "../progress.ts";
 import {floatOption, intOption, reportTooLong} from "../options.ts";
 
@@ -23,6 +23,7 @@ export function register(program: Command): void {
         .option("--savers", "all cost savers: --early-stop --chunk 1 --search hybrid (stop-after-negative is on by default)")
         .option("--temperature <t>", "rollout temperature", floatOption(0, 10), 1)
         .option("--max-tokens <n>", "most tokens per rollout", intOption(1), 256)
+        .option("--truncated <how>", "rollouts that hit --max-tokens before an answer: fail (count as wrong, the Math-Shepherd/Qwen estimate) or skip (leave out of the estimate; a step with only truncated rollouts gets no label)", "fail")
         .option("--seed <s>", "seed; each step's rollouts derive theirs from it, the sample id and the step", intOption(0), 0)
         .option("--concurrency <n>", "samples labelled at once", intOption(1, 1024), 2)
         .option("--limit <n>", "only the first n samples", intOption(1))
@@ -39,7 +40,7 @@ Examples:
   stepwise label --engine "openai:http://gpu1:8000/v1,http://gpu2:8000/v1?model=Qwen/Qwen2.5-Math-7B-Instruct" \\
       --verifier math --in gsm8k-steps.jsonl --out gsm8k-labels.jsonl --k 8 --savers --max-tokens 1024 --concurrency 64
 
-Each record adds: hard (1/0/null per step), soft (fraction correct or null), rollouts [{n, correct}],
+Each record adds: hard (1/0/null per step), soft (fraction correct or null), rollouts [{n, correct, truncated}],
 first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluations}, method.`,
         )
         .action(async (o) => {
@@ -50,6 +51,7 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                 if (!m || Number(m[1]) >= Number(m[2])) throw new StepwiseError(`--shard: expected I/N with 0 ≤ I < N, got "${o.shard}"`);
                 shard = {index: Number(m[1]), count: Number(m[2])};
             }
+            if (o.truncated !== "fail" && o.truncated !== "skip") throw new StepwiseError(`--truncated: expected fail or skip, got "${o.truncated}"`);
             if (o.minCorrect > o.k) throw new StepwiseError(`--min-correct (${o.minCorrect}) cannot exceed --k (${o.k})`);
             if (o.labTruth) {
                 o.verifier = "lab";
@@ -57,6 +59,7 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
             }
             const verifier = getVerifier(o.verifier);
             if (o.truth && !verifier.truth) throw new StepwiseError(`--truth: verifier "${verifier.name}" knows no exact step truth`);
+            const {labelFile, TRUNCATED_WARN_SHARE} = await import("../../pipeline/label/index.ts");
             const progress = createProgress("label");
             try {
                 const summary = await labelFile({
@@ -73,6 +76,7 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                     search: o.savers ? "hybrid" : o.search,
                     temperature: o.temperature,
                     maxTokens: o.maxTokens,
+                    truncated: o.truncated,
                     seed: o.seed,
                     concurrency: o.concurrency,
                     limit: o.limit,
@@ -82,6 +86,10 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                     onProgress: (d, t) => progress.update(d, t),
                 });
                 progress.stop();
+                if (summary.truncated_share > TRUNCATED_WARN_SHARE)
+                    console.error(
+                        `label: warning: ${(100 * summary.truncated_share).toFixed(1)}% of rollouts (${summary.truncated_rollouts}) hit --max-tokens ${o.maxTokens} before an answer and ${o.truncated === "skip" ? "were left out of the estimates" : "counted as wrong (--truncated fail)"}; raise --max-tokens${o.truncated === "skip" ? "" : " or use --truncated skip"}`,
+                    );
                 if (o.json) console.log(JSON.stringify(summary));
                 else {
                     console.error(

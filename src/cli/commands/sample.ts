@@ -18,7 +18,7 @@ export function register(program: Command): void {
         .option("--top-k <k>", "sample among the k most likely tokens (0 = all)", intOption(0), 0)
         .option("--max-tokens <m>", "most tokens per sample", intOption(1), 256)
         .option("--stop <s>", "stop string (repeatable; \\n escapes allowed)", collect, [])
-        .option("--top-logprobs <k>", "alternatives recorded per token (0-20)", intOption(0, 20), 5)
+        .option("--top-logprobs <k>", "top alternatives recorded per token (0-20; default 0: none — the viewer shows them when present, nothing else reads them from files)", intOption(0, 20), 0)
         .option("--seed <s>", "base seed; each question derives its own from it and its id", intOption(0), 0)
         .option("--template <t>", "prompt template; {question} is replaced (\\n escapes allowed)", "{question}\\n")
         .option("--chat", "wrap the prompt as a user message in the model's chat template")

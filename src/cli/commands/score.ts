@@ -1,7 +1,5 @@
 /** `stepwise score`: PRM step scores for a steps file. */
 import type {Command} from "commander";
-import {createScorer} from "../../prm/index.ts";
-import {scoreFile} from "../../pipeline/score.ts";
 import {createProgress} from "../progress.ts";
 import {intOption, reportTooLong} from "../options.ts";
 
@@ -26,6 +24,8 @@ export function register(program: Command): void {
         .option("--skip-too-long", "skip records longer than the PRM's context (counted and listed) instead of stopping")
         .addHelpText("after", `\n${PRM_SPEC_HELP}`)
         .action(async (o) => {
+            const {createScorer} = await import("../../prm/index.ts");
+            const {scoreFile} = await import("../../pipeline/score.ts");
             const progress = createProgress("score");
             try {
                 const r = await scoreFile({

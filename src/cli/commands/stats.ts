@@ -13,7 +13,7 @@ export function register(program: Command): void {
         .requiredOption("--steps <file>", "steps JSONL from `stepwise split` (repeat to compare strategies)", collect, [])
         .option("--samples <file>", "the samples JSONL the steps were split from: adds the token-category table (decision tokens vs all tokens)")
         .requiredOption("--out <dir>", "folder for stats.json, stats.md and the plots (SVG and PNG)")
-        .option("--domain <name>", `category table: math (line break, math formula, conjunction, noun, verb, split word, ...), code (comment, string, keyword, identifier, ...) or another registered table (known: ${categorySchemeNames().join(", ")})`, "math")
+        .option("--domain <name>", `category table: math (line break, math formula, conjunction, noun, verb, split word, ...), code (statements, AdaptiveStep Tables 9-10: comment, control flow, definition, import, return, assignment, ...), code-tokens (comment, string, keyword, identifier, ...) or another registered table (known: ${categorySchemeNames().join(", ")})`, "math")
         .addOption(new Option("--language <l>", "code comment syntax: python (#) or c-like (// and /* */)").choices(["python", "c-like"]).default("python"))
         .option("--no-plot", "do not draw the plots")
         .addHelpText(

@@ -13,10 +13,8 @@ import {writeLlamaGguf} from "../../gguf/llama.ts";
 import {trainLanguageModel, type BatchSource, type TrainExample, type TrainResult} from "../../train/index.ts";
 import {generateCodeProblems, type CodeLabOptions, type CodeProblem} from "./tasks.ts";
 
-/** Text after which the code policy writes its program (BOS is added as a token, not as text). */
-export function codePolicyPrompt(question: string): string {
-    return `${question}\n`;
-}
+import {codePolicyPrompt} from "./policy-prompt.ts";
+export {codePolicyPrompt};
 
 /** A training example: BOS + prompt + program + EOS, loss on program + EOS. */
 export function codePolicyExample(problem: Pick<CodeProblem, "question" | "completion">, tokenizer: CharTokenizer): TrainExample {

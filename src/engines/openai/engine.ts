@@ -105,6 +105,12 @@ export interface OpenAIEngineOptions extends HttpClientOptions {
     probeTopK?: number;
     /** Which sampling fields the server understands (see {@link SAMPLING_DIALECTS}). Default "vllm". */
     dialect?: SamplingDialect;
+    /**
+     * Ask for token ids (vLLM's `return_tokens_as_token_ids`, also `stepwise serve`): every
+     * generated token and alternative then carries its `id`, and its text is the id's piece from
+     * `/detokenize` (cached per id), checked against the returned text. Default false.
+     */
+    tokenIds?: boolean;
 }
 
 /**
@@ -219,6 +225,7 @@ export class OpenAIEngine implements Engine {
     readonly capabilities: EngineCapabilities;
     readonly http: HttpClient;
     readonly dialect: SamplingDialect;
+    private readonly tokenIds: boolean;
     private readonly model: string;
     private readonly maxN: number;
     private readonly probeMissing: "error" | "bound";
@@ -241,8 +248,9 @@ export class OpenAIEngine implements Engine {
         if (!(this.dialect in SAMPLING_DIALECTS)) throw new StepwiseError(`unknown sampling dialect "${this.dialect}" (vllm, llama.cpp or openai)`);
         this.info = {kind: "openai", model: this.model};
         const vllm = this.dialect === "vllm";
+        this.tokenIds = options.tokenIds ?? false;
         this.capabilities = {
-            tokenIds: false,
+            tokenIds: this.tokenIds,
             maxTopLogprobs: MAX_LOGPROBS,
             promptLogprobs: vllm,
             exactProbes: false,
@@ -294,6 +302,7 @@ export class OpenAIEngine implements Engine {
         const k = checkTopK(request.topLogprobs ?? 5, "topLogprobs");
         checkTau(request.stopBelowConfidence);
         const body: Record<string, unknown> = {model: this.model, prompt: request.prompt, ...this.samplingBody(request), logprobs: Math.max(1, k)};
+        if (this.tokenIds) body.return_tokens_as_token_ids = true;
         // With a confidence stop the stop strings are applied here, in token order (see cutAtLowConfidence).
         if (request.stopBelowConfidence !== undefined) body.stop = [];
         if (typeof request.prompt === "string" && request.addBos !== undefined) body.add_special_tokens = request.addBos;
@@ -303,11 +312,14 @@ export class OpenAIEngine implements Engine {
             const where = `POST ${url}`;
             const choices = orderedChoices(data.choices, count, where);
             this.account(data.usage, choices.reduce((s, c) => s + (c.logprobs?.tokens?.length ?? 0), 0));
-            return choices.map((c) => {
+            const out = [];
+            for (const c of choices) {
                 const text = c.text ?? "";
-                const sample = {text, tokens: reconcileTokens(text, completionTokens(c.logprobs, k, where), where), finishReason: finishReason(c, hadStop), ...stopStringOf(c)};
-                return cutAtLowConfidence(sample, request.stopBelowConfidence, request.stop);
-            });
+                const tokens = await this.withTexts(completionTokens(c.logprobs, k, where));
+                const sample = {text, tokens: reconcileTokens(text, tokens, where), finishReason: finishReason(c, hadStop), ...stopStringOf(c)};
+                out.push(cutAtLowConfidence(sample, request.stopBelowConfidence, request.stop));
+            }
+            return out;
         });
     }
 
@@ -321,6 +333,7 @@ export class OpenAIEngine implements Engine {
         const k = checkTopK(request.topLogprobs ?? 5, "topLogprobs");
         checkTau(request.stopBelowConfidence);
         const body: Record<string, unknown> = {model: this.model, messages: request.messages, ...this.samplingBody(request), logprobs: true, top_logprobs: k};
+        if (this.tokenIds) body.return_tokens_as_token_ids = true;
         if (request.stopBelowConfidence !== undefined) body.stop = [];
         const hadStop = (request.stop?.length ?? 0) > 0;
         return this.chunked(n, request, async (count, seed, signal) => {
@@ -328,11 +341,14 @@ export class OpenAIEngine implements Engine {
             const where = `POST ${url}`;
             const choices = orderedChoices(data.choices, count, where);
             this.account(data.usage, choices.reduce((s, c) => s + (c.logprobs?.content?.length ?? 0), 0));
-            return choices.map((c) => {
+            const out = [];
+            for (const c of choices) {
                 const text = c.message?.content ?? "";
-                const sample = {text, tokens: reconcileTokens(text, chatTokens(c.logprobs?.content, k, where), where), finishReason: finishReason(c, hadStop), ...stopStringOf(c)};
-                return cutAtLowConfidence(sample, request.stopBelowConfidence, request.stop);
-            });
+                const tokens = await this.withTexts(chatTokens(c.logprobs?.content, k, where));
+                const sample = {text, tokens: reconcileTokens(text, tokens, where), finishReason: finishReason(c, hadStop), ...stopStringOf(c)};
+                out.push(cutAtLowConfidence(sample, request.stopBelowConfidence, request.stop));
+            }
+            return out;
         });
     }
 
@@ -402,12 +418,18 @@ export class OpenAIEngine implements Engine {
         const k = checkTopK(options.topK ?? 10, "topK");
         const body: Record<string, unknown> = {model: this.model, prompt: prefix, max_tokens: 1, temperature: 0, n: 1, logprobs: Math.max(1, k)};
         if (typeof prefix === "string" && options.addBos !== undefined) body.add_special_tokens = options.addBos;
+        if (this.tokenIds) body.return_tokens_as_token_ids = true;
         const {data, url} = await this.http.postJson<CompletionResponse>("/v1/completions", body, {signal: options.signal});
         const [choice] = orderedChoices(data.choices, 1, `POST ${url}`);
         this.account(data.usage, 1);
         const top = choice.logprobs?.top_logprobs?.[0];
         if (!top) throw new StepwiseError(`POST ${url}: the server returned no top log-probabilities`);
-        return {top: topFromMap(top, k)};
+        const alts = topFromMap(top, k);
+        if (this.tokenIds) {
+            const texts = await Promise.all(alts.map((a) => (a.id === undefined ? a.text : this.piece(a.id))));
+            alts.forEach((a, i) => (a.text = texts[i]));
+        }
+        return {top: alts};
     }
 
     /**
@@ -509,18 +531,30 @@ export class OpenAIEngine implements Engine {
         return {probs, missing};
     }
 
+    /** A token id's text, from `/detokenize` (cached). */
+    private piece(id: number): Promise<string> {
+        let piece = this.pieceCache.get(id);
+        if (!piece) {
+            piece = this.detokenize([id]);
+            piece.catch(() => this.pieceCache.delete(id));
+            this.pieceCache.set(id, piece);
+        }
+        return piece;
+    }
+
+    /** With token ids, replace "token_id:N" texts of tokens and alternatives by the ids' pieces. */
+    private async withTexts(tokens: GeneratedToken[]): Promise<GeneratedToken[]> {
+        if (!this.tokenIds) return tokens;
+        const text = (t: {text: string; id?: number}) => (t.id === undefined ? Promise.resolve(t.text) : this.piece(t.id));
+        return Promise.all(
+            tokens.map(async (t) => ({...t, text: await text(t), top: await Promise.all(t.top.map(async (a) => ({...a, text: await text(a)})))})),
+        );
+    }
+
     /** Texts of candidate ids (cached), for servers that key top-logprobs by token text. */
     private async candidateTexts(candidates: number[]): Promise<string[]> {
         const texts = await Promise.all(
-            candidates.map((id) => {
-                let piece = this.pieceCache.get(id);
-                if (!piece) {
-                    piece = this.detokenize([id]);
-                    piece.catch(() => this.pieceCache.delete(id));
-                    this.pieceCache.set(id, piece);
-                }
-                return piece;
-            }),
+            candidates.map((id) => this.piece(id)),
         );
         const seen = new Map<string, number>();
         texts.forEach((t, c) => {

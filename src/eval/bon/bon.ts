@@ -3,7 +3,7 @@
  * Unfinished candidates (no final answer; see src/grade/finished.ts) are never picked when a
  * `finished` mask is given, as PRM800K's evaluation never picks a solution without an answer.
  */
-import type {FastRng} from "./random.ts";
+import type {FastRng} from "../../util/rng.ts";
 
 /**
  * Index of the best-scored candidate among the first `size` entries of `subset`; with `finished`,

@@ -32,7 +32,7 @@ import {AGGREGATIONS, type Aggregation, aggregate} from "./aggregate.ts";
 import type {AnswerClasses} from "./classes.ts";
 import {bestOfN} from "./bon.ts";
 import {VoteScratch, majorityVote} from "./majority.ts";
-import {FastRng} from "./random.ts";
+import {FastRng} from "../../util/rng.ts";
 import {SubsetSampler, defaultSizes} from "./subsets.ts";
 
 /** One question ready for evaluation: integer classes and aggregated scores, no text. */

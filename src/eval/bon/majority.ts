@@ -3,7 +3,7 @@
  * (each candidate votes with its aggregated PRM score). Ties are broken uniformly at random
  * with the caller's seeded generator.
  */
-import type {FastRng} from "./random.ts";
+import type {FastRng} from "../../util/rng.ts";
 
 /** Reusable scratch space for {@link majorityVote}, sized to a question's class count. */
 export class VoteScratch {

@@ -3,7 +3,7 @@
  * Fisher–Yates shuffle of one reusable index array: each draw costs O(N) time and no memory,
  * so the number of subsets drawn never changes memory use.
  */
-import type {FastRng} from "./random.ts";
+import type {FastRng} from "../../util/rng.ts";
 
 /** Draws random N-subsets of 0..n-1 into a reused buffer. */
 export class SubsetSampler {

@@ -58,6 +58,8 @@ export interface LabPrmEval {
     greedy_accuracy?: number;
     bon: BonSummary;
     analyses: AnalyzeResult;
+    /** Every sample's step scores at the positions read (`scheme`), in input order. */
+    sample_scores: Array<{id: string; step_scores: number[]}>;
 }
 
 export async function evaluateLabPrm(o: LabPrmEvalOptions): Promise<LabPrmEval> {
@@ -131,5 +133,6 @@ export async function evaluateLabPrm(o: LabPrmEvalOptions): Promise<LabPrmEval> 
         ...(o.greedyAccuracy !== undefined ? {greedy_accuracy: o.greedyAccuracy} : {}),
         bon: bonSummary(bon, {grading: stats}),
         analyses,
+        sample_scores: positioned.map((c) => ({id: c.id, step_scores: c.scores[scheme]})),
     };
 }

@@ -6,7 +6,7 @@
 import {generateProblems, checkAnswer, type LabProblem} from "../domain/index.ts";
 import {CharTokenizer, type CharVocab} from "../../model/vocab.ts";
 import {LlamaRunner, softmax} from "../../model/forward.ts";
-import {Rng} from "../../model/rng.ts";
+import {Sfc32Rng as Rng} from "../../util/rng.ts";
 import type {LlamaConfig} from "../../model/config.ts";
 import type {LlamaWeights} from "../../model/weights.ts";
 import {policyPrompt} from "../domain/format.ts";

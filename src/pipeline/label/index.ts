@@ -20,7 +20,7 @@ import {engineSettings} from "../sample.ts";
 import {openStage, resolveLazy, type Lazy} from "../stage.ts";
 import {deriveSeed, hashString} from "../../util/rng.ts";
 import type {LabelRecord, StepsRecord} from "../records.ts";
-import {estimateStep, type RolloutSettings, type StepEstimate} from "./estimate.ts";
+import {estimateStep, type RolloutSettings, type StepEstimate, type TruncatedPolicy} from "./estimate.ts";
 import {binarySearch, hybridSearch, linearSearch, type SearchMode} from "./strategies.ts";
 import {makeVerifier, type StepTruthFn, type Verifier, type VerifierName} from "./verifiers.ts";
 import {compareWithTruth, type StepTruth, type TruthAgreement} from "./truth.ts";
@@ -43,6 +43,11 @@ export interface LabelSettings {
     temperature?: number;
     maxTokens?: number;
     seed?: number;
+    /**
+     * How rollouts that hit maxTokens before an answer count: "fail" (default, as in the
+     * Math-Shepherd / Qwen recipes) or "skip" (left out of the estimate). See estimate.ts.
+     */
+    truncated?: TruncatedPolicy;
 }
 
 export type LabelledRecord = LabelRecord & {truth?: StepTruth};
@@ -66,6 +71,7 @@ function resolved(s: LabelSettings): Required<Omit<LabelSettings, "chunk">> & {c
         temperature: s.temperature ?? 1,
         maxTokens: s.maxTokens ?? 256,
         seed: s.seed ?? 0,
+        truncated: s.truncated ?? "fail",
     };
 }
 
@@ -81,13 +87,14 @@ export function methodString(s: LabelSettings): string {
         r.search,
         ...(r.search === "linear" && r.stopAfterNegative ? ["stop-after-negative"] : []),
         ...(r.earlyStop ? [`early-stop/${r.chunk}`] : []),
+        ...(r.truncated === "skip" ? ["truncated=skip"] : []),
     ].join(",");
 }
 
 /** Label one split sample. */
-export async function labelSample(record: StepsRecord, o: LabelOptions & {verify: Verifier}): Promise<LabelledRecord> {
+export async function labelSample(record: StepsRecord, o: LabelOptions & {verify: Verifier; signal?: AbortSignal}): Promise<LabelledRecord> {
     const s = resolved(o);
-    const settings: RolloutSettings = {k: s.k, minCorrect: s.minCorrect, earlyStop: s.earlyStop, chunk: s.chunk, temperature: s.temperature, maxTokens: s.maxTokens};
+    const settings: RolloutSettings = {k: s.k, minCorrect: s.minCorrect, earlyStop: s.earlyStop, chunk: s.chunk, temperature: s.temperature, maxTokens: s.maxTokens, truncated: s.truncated};
     const base = deriveSeed(s.seed, hashString(record.id));
     const cost = {rollouts: 0, generated_tokens: 0, prefix_evaluations: 0};
     const cache = new Map<number, StepEstimate>();
@@ -97,10 +104,10 @@ export async function labelSample(record: StepsRecord, o: LabelOptions & {verify
         const e = await estimateStep(
             o.engine,
             o.verify,
-            {prompt: record.prompt, prefix: record.text.slice(0, record.steps[i].end), question: record.question, gold: record.gold, seed: deriveSeed(base, i)},
+            {prompt: record.prompt, prefix: record.text.slice(0, record.steps[i].end), question: record.question, gold: record.gold, seed: deriveSeed(base, i), signal: o.signal},
             settings,
         );
-        cost.rollouts += e.n;
+        cost.rollouts += e.drawn;
         cost.generated_tokens += e.generatedTokens;
         cost.prefix_evaluations += e.requests;
         cache.set(i, e);
@@ -157,10 +164,16 @@ export interface LabelSummary {
     positive_steps: number;
     negative_steps: number;
     unlabelled_steps: number;
+    /** Rollouts that hit max tokens before an answer, and their share of all rollouts drawn. */
+    truncated_rollouts: number;
+    truncated_share: number;
     truth?: TruthAgreement;
     /** Samples skipped because a prompt did not fit the context (with skipTooLong). */
     too_long?: Array<{where: string; message: string}>;
 }
+
+/** Share of truncated rollouts above which `stepwise label` warns. */
+export const TRUNCATED_WARN_SHARE = 0.02;
 
 export function summarizeLabels(records: LabelledRecord[], written = records.length, skipped = 0): LabelSummary {
     const sum = (f: (r: LabelledRecord) => number) => records.reduce((a, r) => a + f(r), 0);
@@ -178,7 +191,10 @@ export function summarizeLabels(records: LabelledRecord[], written = records.len
         positive_steps: sum((r) => r.hard.filter((h) => h === 1).length),
         negative_steps: sum((r) => r.hard.filter((h) => h === 0).length),
         unlabelled_steps: sum((r) => r.hard.filter((h) => h === null).length),
+        truncated_rollouts: sum((r) => r.rollouts.reduce((a, x) => a + (x.truncated ?? 0), 0)),
+        truncated_share: 0,
     };
+    summary.truncated_share = summary.rollouts > 0 ? summary.truncated_rollouts / summary.rollouts : 0;
     if (records.some((r) => r.truth)) summary.truth = compareWithTruth(records);
     return summary;
 }
@@ -218,7 +234,8 @@ export async function labelFile(o: LabelFileOptions): Promise<LabelSummary> {
         const eng = engine;
         const fresh: LabelledRecord[] = [];
         const before = inputs.length - todo.length;
-        const run = await stage.runOrdered(todo, (r) => labelSample(r.record, {...o, engine: eng, verify}), {
+        const rolloutEngine = o.engineSpec ?? `${eng.info.kind}:${eng.info.model}`;
+        const run = await stage.runOrdered(todo, async (r, _i, signal) => ({...(await labelSample(r.record, {...o, engine: eng, verify, signal})), rollout_engine: rolloutEngine}), {
             concurrency: o.concurrency ?? 2,
             where: (r) => `${o.input}:${r.line} id ${JSON.stringify(r.record.id)}`,
             skipTooLong: o.skipTooLong,

@@ -19,7 +19,8 @@ export type SearchMode = "linear" | "binary" | "hybrid";
 export interface StepLabels {
     hard: Array<0 | 1 | null>;
     soft: Array<number | null>;
-    rollouts: Array<{n: number; correct: number}>;
+    /** Per step: rollouts that count, correct ones, and how many hit max tokens (see estimate.ts). */
+    rollouts: Array<{n: number; correct: number; truncated: number}>;
     firstNegative: number;
 }
 
@@ -35,14 +36,25 @@ export interface SearchContext {
 }
 
 function empty(m: number): StepLabels {
-    return {hard: new Array(m).fill(null), soft: new Array(m).fill(null), rollouts: Array.from({length: m}, () => ({n: 0, correct: 0})), firstNegative: -1};
+    return {hard: new Array(m).fill(null), soft: new Array(m).fill(null), rollouts: Array.from({length: m}, () => ({n: 0, correct: 0, truncated: 0})), firstNegative: -1};
 }
 
+/**
+ * Store step i's estimate; returns the hard label the search follows. A step with no rollout
+ * that counts (all truncated, `--truncated skip`) gets no label (null) and does not end the
+ * search (treated as not negative).
+ */
 function record(labels: StepLabels, i: number, e: StepEstimate, c: SearchContext): 0 | 1 {
+    labels.rollouts[i] = {n: e.n, correct: e.correct, truncated: e.truncated ?? 0};
+    if (e.n === 0 && (e.truncated ?? 0) > 0) {
+        labels.hard[i] = null;
+        labels.soft[i] = null;
+        return 1;
+    }
     const hard = e.correct >= c.minCorrect ? 1 : 0;
     labels.hard[i] = hard;
-    labels.soft[i] = e.n === c.k ? e.correct / e.n : null; // an early-stopped estimate is not a fraction of K
-    labels.rollouts[i] = {n: e.n, correct: e.correct};
+    // An early-stopped estimate is not a fraction of the K drawn; with skipped truncated rollouts it is a fraction of those that finished.
+    labels.soft[i] = (e.drawn ?? e.n) === c.k ? e.correct / e.n : null;
     return hard;
 }
 
