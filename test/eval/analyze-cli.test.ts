@@ -30,7 +30,7 @@ test("eval analyze --candidates --prm: rating positions end to end, report folde
     const samples = join(dir, "samples.jsonl");
     writeFileSync(samples, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
     const out = join(dir, "report");
-    const prm = `llama:${tinyModel(3, 20).path}?sequences=2&contextSize=512`;
+    const prm = `llama:${tinyModel(3, 20, "prm").path}?sequences=2&contextSize=512`;
     const r = spawnSync(process.execPath, ["--import", "tsx", driver, "eval", "analyze", "--candidates", samples, "--prm", prm, "--tau", "0.5", "--subsets", "4", "--concurrency", "2", "--json", "--out", out, "--quiet"], {cwd: root, encoding: "utf8"});
     assert.equal(r.status, 0, r.stderr);
     const j = JSON.parse(r.stdout.trim());

@@ -19,9 +19,10 @@ const cache = new Map<string, TinyModel>();
 /**
  * Write (once per process and seed) a d=32, 2-layer model. `sharpen` multiplies the output
  * matrix so distributions are peaked rather than nearly uniform, as a trained model's are.
+ * `kind` is its `stepwise.kind` metadata: "prm" for a model used as a PRM (PRM loaders refuse a policy).
  */
-export function tinyModel(seed = 1, sharpen = 8): TinyModel {
-    const key = `${seed}:${sharpen}`;
+export function tinyModel(seed = 1, sharpen = 8, kind: "policy" | "prm" = "policy"): TinyModel {
+    const key = `${seed}:${sharpen}:${kind}`;
     const hit = cache.get(key);
     if (hit) return hit;
     const vocab = buildCharVocab();
@@ -30,7 +31,7 @@ export function tinyModel(seed = 1, sharpen = 8): TinyModel {
     const out = weights["output.weight"];
     for (let i = 0; i < out.length; i++) out[i] *= sharpen;
     const path = join(mkdtempSync(join(tmpdir(), "stepwise-tiny-")), `tiny-${seed}.gguf`);
-    writeLlamaGguf(path, {config, weights, vocab, name: "tiny-test"});
+    writeLlamaGguf(path, {config, weights, vocab, name: "tiny-test", kind});
     const model = {path, config, weights, vocab};
     cache.set(key, model);
     return model;
