@@ -159,7 +159,7 @@ export function viewerClient(mode: ViewerMode): void {
         if (e.gold_first_error !== undefined) facts.push(h("span", {}, `true first wrong step: ${e.gold_first_error}`));
         if (facts.length) detail.appendChild(h("p", {class: "facts"}, ...facts.flatMap((f) => [f, " "])));
         if (e.tokens) detail.appendChild(tokensPanel(e));
-        else if (e.text) detail.appendChild(h("pre", {class: "text"}, e.text));
+        else if (e.text && !e.decodes.length) detail.appendChild(h("pre", {class: "text"}, e.text));
         for (const sp of e.splits) detail.appendChild(stepsTable(e, sp));
         for (const j of e.judges) detail.appendChild(judgePanel(j, e));
         for (const d of e.decodes) detail.appendChild(decodePanel(d));

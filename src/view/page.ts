@@ -34,7 +34,7 @@ aside{border-right:1px solid #ddd;display:flex;flex-direction:column;min-height:
 table{border-collapse:collapse;margin:.3em 0;font-size:.88em;background:#fff}
 td,th{border:1px solid #ddd;padding:.2em .5em;text-align:right;vertical-align:top}
 .left{text-align:left}.steptext{font-family:ui-monospace,monospace;white-space:pre-wrap;max-width:48em}
-tr.step-row{cursor:pointer}tr.step-row:hover{background:#f3f7fb}
+tr.step-row{cursor:pointer}tr.step-detail td{text-align:left;background:#f8fafc}tr.step-row:hover{background:#f3f7fb}
 td.pos{background:#e3f5e5}td.neg{background:#fbe3e0}
 td.picked{font-weight:bold;background:#fff5c2}tr.current td{border-top:2px solid #1d2b3a;border-bottom:2px solid #1d2b3a}
 tr.chosen{background:#fff5c2}
