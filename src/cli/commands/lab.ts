@@ -10,36 +10,17 @@
  */
 import {Command, Option} from "commander";
 import {StepwiseError} from "../../engines/types.ts";
-import {type LabKnobs, type LabSplit, type ProcessVerdict, DEFAULT_HELDOUT_FRACTION, DEFAULT_PRESET, presetNames, verifyProcess} from "../../lab/domain/index.ts";
+import {type ProcessVerdict, DEFAULT_HELDOUT_FRACTION, DEFAULT_PRESET, presetNames, verifyProcess} from "../../lab/domain/index.ts";
 import {floatOption, intOption} from "../options.ts";
+import type {GenerateLabOptions} from "../../lab/files.ts";
 
 /** Write one line to stdout, waiting when the pipe is full. */
 async function writeStdout(line: string): Promise<void> {
     if (!process.stdout.write(line)) await new Promise<void>((resolve) => process.stdout.once("drain", () => resolve()));
 }
 
-interface GenerateOpts {
-    n: number;
-    seed: number;
-    preset: string;
-    split: LabSplit;
-    heldoutFraction: number;
-    ops?: number;
-    minOps?: number;
-    maxOps?: number;
-    minOperand?: number;
-    maxOperand?: number;
-    operators?: string;
-    parenProb?: number;
-    maxValue?: number;
-    allowNegative?: boolean;
-    order?: LabKnobs["order"];
-    style?: LabKnobs["style"];
-    unique?: boolean;
-    meta: boolean;
-    out?: string;
-    quiet?: boolean;
-}
+/** The options commander hands the action: the library's (defaults filled in), plus --quiet. */
+type GenerateOpts = Omit<GenerateLabOptions, "write"> & Required<Pick<GenerateLabOptions, "seed" | "preset" | "split">> & {quiet?: boolean};
 
 /** `lab generate`: write problems with canonical solutions as JSONL. */
 export function generateCommand(): Command {
