@@ -53,15 +53,11 @@ function toGgufValue(key: string, v: string | number | boolean | GgufValue): Ggu
     throw new StepwiseError(`gguf: metadata ${key}: unsupported value ${JSON.stringify(v)}`);
 }
 
-/** Write a stepwise llama model (F32) as GGUF at `path` (atomically). */
-export function writeLlamaGguf(path: string, options: WriteLlamaGgufOptions): void {
-    const {config: c, weights, vocab} = options;
-    validateLlamaConfig(c);
-    checkLlamaWeights(c, weights);
-    if (vocab.tokens.length !== c.vocabSize) throw new StepwiseError(`gguf: vocabulary has ${vocab.tokens.length} tokens but config.vocabSize is ${c.vocabSize}`);
-    const metadata: Record<string, GgufValue> = {
+/** The `general.*` and `llama.*` metadata of an F32 llama model with this config (llama.cpp's keys). */
+export function llamaArchMetadata(c: LlamaConfig, name: string): Record<string, GgufValue> {
+    return {
         "general.architecture": gv.str("llama"),
-        "general.name": gv.str(options.name ?? "stepwise-tiny-llama"),
+        "general.name": gv.str(name),
         "general.file_type": gv.u32(0), // ALL_F32
         "llama.context_length": gv.u32(c.contextLength),
         "llama.embedding_length": gv.u32(c.dModel),
@@ -73,6 +69,17 @@ export function writeLlamaGguf(path: string, options: WriteLlamaGgufOptions): vo
         "llama.rope.freq_base": gv.f32(c.ropeTheta),
         "llama.attention.layer_norm_rms_epsilon": gv.f32(c.rmsEps),
         "llama.vocab_size": gv.u32(c.vocabSize),
+    };
+}
+
+/** Write a stepwise llama model (F32) as GGUF at `path` (atomically). */
+export function writeLlamaGguf(path: string, options: WriteLlamaGgufOptions): void {
+    const {config: c, weights, vocab} = options;
+    validateLlamaConfig(c);
+    checkLlamaWeights(c, weights);
+    if (vocab.tokens.length !== c.vocabSize) throw new StepwiseError(`gguf: vocabulary has ${vocab.tokens.length} tokens but config.vocabSize is ${c.vocabSize}`);
+    const metadata: Record<string, GgufValue> = {
+        ...llamaArchMetadata(c, options.name ?? "stepwise-tiny-llama"),
         ...vocabMetadata(vocab),
         "stepwise.kind": gv.str(options.kind ?? "policy"),
         "stepwise.step_tag": gv.str(vocab.stepTag),

@@ -17,8 +17,9 @@
 import {existsSync, mkdirSync} from "node:fs";
 import {join} from "node:path";
 import {writeGguf, gv, type GgufValue} from "../../src/gguf/index.ts";
+import {llamaArchMetadata} from "../../src/gguf/llama.ts";
 import {randomLlamaWeights, llamaTensorDims, type LlamaWeights} from "../../src/model/weights.ts";
-import {headDim, makeLlamaConfig, type LlamaConfig} from "../../src/model/config.ts";
+import {makeLlamaConfig, type LlamaConfig} from "../../src/model/config.ts";
 import {TokenType} from "../../src/model/vocab.ts";
 
 export type RealVocabName = "mistral" | "llama3" | "qwen";
@@ -159,23 +160,10 @@ export async function realVocabModel(name: RealVocabName, seed = 1): Promise<Rea
     const path = join(CACHE, `${name}-${seed}-v1.gguf`);
     if (!existsSync(path)) {
         mkdirSync(CACHE, {recursive: true});
-        const c = config;
         writeGguf(path, {
-            "general.architecture": gv.str("llama"),
-            "general.name": gv.str(`test-${name}-vocab`),
-            "general.file_type": gv.u32(0),
-            "llama.context_length": gv.u32(c.contextLength),
-            "llama.embedding_length": gv.u32(c.dModel),
-            "llama.block_count": gv.u32(c.nLayers),
-            "llama.feed_forward_length": gv.u32(c.dFF),
-            "llama.attention.head_count": gv.u32(c.nHeads),
-            "llama.attention.head_count_kv": gv.u32(c.nKvHeads),
-            "llama.rope.dimension_count": gv.u32(headDim(c)),
-            "llama.rope.freq_base": gv.f32(c.ropeTheta),
-            "llama.attention.layer_norm_rms_epsilon": gv.f32(c.rmsEps),
-            "llama.vocab_size": gv.u32(c.vocabSize),
+            ...llamaArchMetadata(config, `test-${name}-vocab`),
             ...vocab.metadata,
-        }, llamaTensorDims(c).map(({name: n, dims}) => ({name: n, dims, data: weights[n]})));
+        }, llamaTensorDims(config).map(({name: n, dims}) => ({name: n, dims, data: weights[n]})));
     }
     return {path, vocab, config, weights};
 }
