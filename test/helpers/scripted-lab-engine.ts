@@ -4,11 +4,12 @@
  * reaches the right answer with probability `pGood`; from a prefix with an error, with
  * probability `pLucky` (a wrong step can still lead to the right answer, as in real MC data).
  */
-import {emptyStats, type Engine, type EngineStats, type GenerateRequest, type Sample} from "../../src/engines/types.ts";
+import type {GenerateRequest, Sample} from "../../src/engines/types.ts";
+import {ScriptedEngineBase} from "./scripted-engine.ts";
 import {sampleRng} from "../../src/engines/sampling.ts";
 import {problemAnswer, verifyProcess} from "../../src/lab/domain/index.ts";
 
-export class ScriptedLabEngine implements Engine {
+export class ScriptedLabEngine extends ScriptedEngineBase {
     readonly info = {kind: "scripted", model: "scripted-lab"};
     readonly capabilities = {
         tokenIds: false,
@@ -20,8 +21,12 @@ export class ScriptedLabEngine implements Engine {
         seeded: true,
         stopBelowConfidence: "emulated" as const,
     };
-    private counters: EngineStats = emptyStats();
-    constructor(private readonly pGood = 0.7, private readonly pLucky = 0.1) {}
+    constructor(
+        private readonly pGood = 0.7,
+        private readonly pLucky = 0.1,
+    ) {
+        super();
+    }
 
     async generate(r: GenerateRequest): Promise<Sample[]> {
         const prompt = r.prompt as string;
@@ -44,35 +49,4 @@ export class ScriptedLabEngine implements Engine {
         }
         return out;
     }
-    async chat(): Promise<never> {
-        throw new Error("not used");
-    }
-    async promptLogprobs(): Promise<never> {
-        throw new Error("not used");
-    }
-    async pool(): Promise<never> {
-        throw new Error("not used");
-    }
-    samplingRecord() {
-        return {};
-    }
-    async nextToken(): Promise<never> {
-        throw new Error("not used");
-    }
-    async probeTokens(): Promise<never> {
-        throw new Error("not used");
-    }
-    async tokenize(text: string) {
-        return [...text].map((c) => c.charCodeAt(0));
-    }
-    async detokenize(tokens: number[]) {
-        return String.fromCharCode(...tokens);
-    }
-    async formatChat(): Promise<string> {
-        throw new Error("not used");
-    }
-    stats() {
-        return {...this.counters};
-    }
-    async close() {}
 }

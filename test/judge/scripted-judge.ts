@@ -4,21 +4,22 @@
  * prompt must number the steps. Chat through `chat()` (capabilities.chat) or, with
  * `chat: false`, through formatChat + generate.
  */
-import {emptyStats, type ChatMessage, type ChatRequest, type Engine, type EngineStats, type GenerateRequest, type Sample} from "../../src/engines/types.ts";
+import type {ChatMessage, ChatRequest, GenerateRequest, Sample} from "../../src/engines/types.ts";
+import {ScriptedEngineBase} from "../helpers/scripted-engine.ts";
 import {sampleRng} from "../../src/engines/sampling.ts";
 
-export class ScriptedJudge implements Engine {
+export class ScriptedJudge extends ScriptedEngineBase {
     readonly info = {kind: "scripted", model: "scripted-judge"};
     readonly capabilities;
-    private counters: EngineStats = emptyStats();
     prompts: string[] = [];
     constructor(private readonly answer: (steps: number, u: number) => string, options: {chat?: boolean} = {}) {
+        super();
         this.capabilities = {tokenIds: false, maxTopLogprobs: 0, promptLogprobs: false, exactProbes: false, pooling: false, chat: options.chat ?? true, seeded: true, stopBelowConfidence: "emulated" as const};
     }
-    async formatChat(messages: ChatMessage[]): Promise<string> {
+    override async formatChat(messages: ChatMessage[]): Promise<string> {
         return messages.map((m) => `<${m.role}>${m.content}`).join("") + "<assistant>";
     }
-    async chat(r: ChatRequest): Promise<Sample[]> {
+    override async chat(r: ChatRequest): Promise<Sample[]> {
         if (!this.capabilities.chat) throw new Error("chat is off");
         const {messages, ...rest} = r;
         return this.answerPrompt(await this.formatChat(messages), rest);
@@ -38,29 +39,4 @@ export class ScriptedJudge implements Engine {
             return {index, text, tokens: [...text].map((c) => ({text: c, confidence: 1, top: []})), finishReason: "eos" as const};
         });
     }
-    async promptLogprobs(): Promise<never> {
-        throw new Error("not used");
-    }
-    async pool(): Promise<never> {
-        throw new Error("not used");
-    }
-    samplingRecord() {
-        return {};
-    }
-    async nextToken(): Promise<never> {
-        throw new Error("not used");
-    }
-    async probeTokens(): Promise<never> {
-        throw new Error("not used");
-    }
-    async tokenize(text: string) {
-        return [...text].map((c) => c.charCodeAt(0));
-    }
-    async detokenize(t: number[]) {
-        return String.fromCharCode(...t);
-    }
-    stats() {
-        return {...this.counters};
-    }
-    async close() {}
 }

@@ -3,7 +3,8 @@
  * function of the text so far (so tests know every probability exactly), and a step scorer whose
  * score is a function of the step text.
  */
-import {emptyStats, type Engine, type EngineStats, type GenerateRequest, type GeneratedToken, type Sample} from "../../src/engines/types.ts";
+import type {Engine, EngineCapabilities, GenerateRequest, GeneratedToken, Sample} from "../../src/engines/types.ts";
+import {ScriptedEngineBase} from "../helpers/scripted-engine.ts";
 import type {StepScorer} from "../../src/prm/scorer.ts";
 import {resolveFormat} from "../../src/prm/formats.ts";
 import {deriveSeed, Rng} from "../../src/util/rng.ts";
@@ -20,17 +21,18 @@ export function scriptFrom(follow: (context: string) => string | null, branches:
     };
 }
 
-export class ScriptedPolicy {
+export class ScriptedPolicy extends ScriptedEngineBase {
     readonly info = {kind: "scripted", model: "scripted-policy"};
-    readonly capabilities;
-    private counters: EngineStats = emptyStats();
+    readonly capabilities: EngineCapabilities;
     readonly prompts: string[] = [];
     constructor(
         private readonly script: Script,
         /** Whether the engine ends a sample at a token below stopBelowConfidence itself. */
         readonly nativeStop = true,
     ) {
-        this.capabilities = {stopBelowConfidence: nativeStop ? ("native" as const) : undefined};
+        super();
+        // Only what the decoders read: a third-party engine without stopBelowConfidence when nativeStop is false.
+        this.capabilities = {stopBelowConfidence: nativeStop ? ("native" as const) : undefined} as unknown as EngineCapabilities;
     }
 
     async generate(r: GenerateRequest): Promise<Sample[]> {
@@ -78,28 +80,9 @@ export class ScriptedPolicy {
         }
         return out;
     }
-    async nextToken(): Promise<never> {
-        throw new Error("not used");
-    }
-    async probeTokens(): Promise<never> {
-        throw new Error("not used");
-    }
-    async tokenize(text: string) {
-        return [...text].map((c) => c.charCodeAt(0));
-    }
-    async detokenize(tokens: number[]) {
-        return String.fromCharCode(...tokens);
-    }
-    async formatChat(): Promise<string> {
-        throw new Error("not used");
-    }
-    stats() {
-        return {...this.counters};
-    }
-    async close() {}
-    /** This double as an Engine (it implements what the decoders call). */
+    /** This double as an Engine. */
     get engine(): Engine {
-        return this as unknown as Engine;
+        return this;
     }
 }
 
