@@ -7,7 +7,8 @@
  * (`def f(...):` and its commented steps, no markdown fence) and EOS. The loss covers the program and EOS.
  */
 import {buildCharVocab, CharTokenizer} from "../../model/vocab.ts";
-import {makeLlamaConfig, type LlamaConfig} from "../../model/config.ts";
+import type {LlamaConfig} from "../../model/config.ts";
+import {policyConfig} from "../../lab/policy/train.ts";
 import {countParameters} from "../../model/weights.ts";
 import {writeLlamaGguf} from "../../gguf/llama.ts";
 import {trainLanguageModel, type BatchSource, type TrainExample, type TrainResult} from "../../train/index.ts";
@@ -54,9 +55,9 @@ export interface CodePolicyTrainOptions {
     quiet?: boolean;
 }
 
-/** Model shape of a code policy (character vocabulary, 512-token context). */
+/** Model shape of a code policy: the lab policy's (character vocabulary, 512-token context). */
 export function codePolicyConfig(options: Pick<CodePolicyTrainOptions, "dModel" | "nLayers" | "nHeads">): LlamaConfig {
-    return makeLlamaConfig({vocabSize: buildCharVocab().tokens.length, dModel: options.dModel ?? 96, nLayers: options.nLayers ?? 3, nHeads: options.nHeads ?? 3, contextLength: 512});
+    return policyConfig(options);
 }
 
 /** Train a code-lab policy and write it as GGUF. */
