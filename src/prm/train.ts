@@ -9,14 +9,15 @@
  * steps after the first negative). Questions are split into train and validation by a hash of
  * the question id, so no question is on both sides.
  */
-import {existsSync, mkdirSync, writeFileSync} from "node:fs";
+import {mkdirSync, writeFileSync} from "node:fs";
 import {dirname, join} from "node:path";
 import {StepwiseError} from "../engines/types.ts";
 import {readJsonlAll} from "../io/jsonl.ts";
-import {readLlamaGguf, writeLlamaGguf} from "../gguf/llama.ts";
-import {makeLlamaConfig, type LlamaConfig} from "../model/config.ts";
-import {buildCharVocab, CharTokenizer, type CharVocab} from "../model/vocab.ts";
-import {randomLlamaWeights, type LlamaWeights} from "../model/weights.ts";
+import {writeLlamaGguf} from "../gguf/llama.ts";
+import {startingModel} from "../train/start.ts";
+import type {LlamaConfig} from "../model/config.ts";
+import {CharTokenizer, type CharVocab} from "../model/vocab.ts";
+import type {LlamaWeights} from "../model/weights.ts";
 import {nextTokenProbs} from "../model/forward.ts";
 import {trainLanguageModel, type TrainExample, type TrainLogEntry} from "../train/index.ts";
 import {hashString} from "../util/rng.ts";
@@ -127,20 +128,7 @@ export function validate(config: LlamaConfig, weights: LlamaWeights, vocab: Char
 
 export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     const labels = o.labels ?? "hard";
-    let config: LlamaConfig;
-    let init: LlamaWeights;
-    let vocab: CharVocab;
-    if (o.init) {
-        if (!existsSync(o.init)) throw new StepwiseError(`${o.init}: init model not found`);
-        const m = await readLlamaGguf(o.init);
-        config = m.config;
-        init = m.weights;
-        vocab = m.vocab;
-    } else {
-        vocab = buildCharVocab();
-        config = makeLlamaConfig({vocabSize: vocab.tokens.length, dModel: o.dModel ?? 96, nLayers: o.nLayers ?? 3, nHeads: o.nHeads ?? 3, contextLength: 512});
-        init = randomLlamaWeights(config, o.seed ?? 0);
-    }
+    const {config, init, vocab} = await startingModel({init: o.init, dModel: o.dModel, nLayers: o.nLayers, nHeads: o.nHeads, seed: o.seed});
     const tokenizer = new CharTokenizer(vocab);
     const examples: PrmExample[] = [];
     for (const file of o.data) {

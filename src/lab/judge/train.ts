@@ -9,12 +9,11 @@
  * 0.5), so the judge sees both verdicts equally often whatever the policy's accuracy. Items whose
  * example exceeds the model's context are left out (counted in the result).
  */
-import {existsSync} from "node:fs";
 import {StepwiseError} from "../../engines/types.ts";
-import {readLlamaGguf, writeLlamaGguf} from "../../gguf/llama.ts";
-import {makeLlamaConfig, type LlamaConfig} from "../../model/config.ts";
-import {buildCharVocab, CharTokenizer, type CharVocab} from "../../model/vocab.ts";
-import {randomLlamaWeights, type LlamaWeights} from "../../model/weights.ts";
+import {writeLlamaGguf} from "../../gguf/llama.ts";
+import {startingModel} from "../../train/start.ts";
+import {CharTokenizer} from "../../model/vocab.ts";
+import type {LlamaWeights} from "../../model/weights.ts";
 import {trainLanguageModel, type TrainExample, type TrainLogEntry, type TrainResult} from "../../train/index.ts";
 import {readJudgeItems, labJudgeExample} from "./data.ts";
 import {LAB_JUDGE_CHAT_TEMPLATE} from "./template.ts";
@@ -47,19 +46,7 @@ export interface LabJudgeTrainResult extends TrainResult {
 }
 
 export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTrainResult> {
-    let config: LlamaConfig;
-    let init: LlamaWeights;
-    let vocab: CharVocab;
-    if (o.init) {
-        if (!existsSync(o.init)) throw new StepwiseError(`${o.init}: init model not found`);
-        const m = await readLlamaGguf(o.init);
-        ({config, vocab} = m);
-        init = m.weights;
-    } else {
-        vocab = buildCharVocab();
-        config = makeLlamaConfig({vocabSize: vocab.tokens.length, dModel: 96, nLayers: 3, nHeads: 3, contextLength: 512});
-        init = randomLlamaWeights(config, o.seed ?? 0);
-    }
+    const {config, init, vocab} = await startingModel({init: o.init, seed: o.seed});
     const tokenizer = new CharTokenizer(vocab);
     const items = await readJudgeItems(o.data);
     const examples: Array<{ex: TrainExample; error: boolean}> = [];
