@@ -5,9 +5,9 @@
  * writes it in parts) so that a killed run leaves only whole lines behind, except possibly a torn
  * last line (kill -9, full disk), which {@link readJsonlTolerant} drops and reports.
  */
-import {createReadStream, existsSync, openSync, closeSync, writeSync, fsyncSync, readFileSync, truncateSync} from "node:fs";
+import {createReadStream, existsSync, openSync, closeSync, writeSync, fsyncSync, truncateSync} from "node:fs";
 import {StepwiseError, fsError} from "../util/errors.ts";
-import {checkInputFile, decodeUtf8, stripBom} from "./text.ts";
+import {checkInputFile, decodeUtf8, readFileBytes, stripBom} from "./text.ts";
 import {prepareOutput} from "./output.ts";
 
 /** Parse one line; throw a StepwiseError naming file:line on bad JSON or a non-object. */
@@ -96,13 +96,7 @@ export async function readJsonlAll<T = Record<string, unknown>>(file: string): P
  */
 export function readJsonlTolerant<T = Record<string, unknown>>(file: string): {records: T[]; lines: number[]; droppedTornLine: boolean} {
     if (!existsSync(file)) return {records: [], lines: [], droppedTornLine: false};
-    checkInputFile(file);
-    let bytes: Buffer;
-    try {
-        bytes = readFileSync(file);
-    } catch (e) {
-        throw fsError(e, file);
-    }
+    const bytes = readFileBytes(file);
     const records: T[] = [];
     const lines: number[] = [];
     let dropped = false;

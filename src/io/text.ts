@@ -71,15 +71,19 @@ export function checkInputFile(file: string, flag?: string): void {
     if (st.isDirectory()) throw new StepwiseError(`${name}: is a folder, not a file (give a file inside it)`);
 }
 
-/** Read a whole text file: strict UTF-8, BOM dropped; errors name the file (and line of a bad byte). */
-export function readTextFile(file: string): string {
+/** Read a whole input file's bytes; a missing file, a folder or a read error is one line naming the file. */
+export function readFileBytes(file: string): Buffer {
     checkInputFile(file);
-    let bytes: Buffer;
     try {
-        bytes = readFileSync(file);
+        return readFileSync(file);
     } catch (e) {
         throw fsError(e, file);
     }
+}
+
+/** Read a whole text file: strict UTF-8, BOM dropped; errors name the file (and line of a bad byte). */
+export function readTextFile(file: string): string {
+    const bytes = readFileBytes(file);
     try {
         return stripBom(decoder.decode(bytes));
     } catch {
