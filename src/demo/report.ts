@@ -191,5 +191,4 @@ export async function writeDemoReports(out: string, report: DemoReport, figures:
     const md = demoMarkdown(report, figures);
     writeFileSync(join(out, "report.md"), md);
     writeFileSync(join(out, "report.html"), demoHtml(md, "stepwise demo"));
-    writeFileSync(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
 }
