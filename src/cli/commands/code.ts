@@ -34,6 +34,7 @@ function trainPolicyCommand(): Command {
     return new Command("train-policy")
         .description("train the code-lab policy (tiny char-level llama) on fresh code-lab tasks and write it as GGUF")
         .option("--out <path>", "output GGUF file", "models/lab-code-policy.gguf")
+        .option("--init <gguf>", "start from this stepwise GGUF (same character vocabulary, e.g. models/lab-policy.gguf); its shape overrides --d-model/--layers/--heads (default: fresh weights)")
         .option("--minutes <m>", "wall-clock budget (schedule length estimated from the first steps unless --steps)", floatOption(0.01))
         .option("--steps <n>", "schedule length in steps", intOption(1))
         .option("--d-model <d>", "model width", intOption(8), 96)
@@ -45,13 +46,13 @@ function trainPolicyCommand(): Command {
         .option("--checkpoint-dir <dir>", "checkpoints and train.log", ".stepwise-cache/lab-code-policy")
         .option("--checkpoint-every <n>", "checkpoint (and GGUF export) every n steps", intOption(1), 100)
         .option("--resume", "continue from the checkpoint in --checkpoint-dir (default: start fresh)", false)
-        .action(async (o: {out: string; minutes?: number; steps?: number; dModel: number; layers: number; heads: number; batch: number; lr: number; seed: number; checkpointDir: string; checkpointEvery: number; resume: boolean}) => {
+        .action(async (o: {out: string; init?: string; minutes?: number; steps?: number; dModel: number; layers: number; heads: number; batch: number; lr: number; seed: number; checkpointDir: string; checkpointEvery: number; resume: boolean}) => {
             if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
             if (o.dModel % o.heads !== 0) throw new StepwiseError(`--d-model ${o.dModel} must be divisible by --heads ${o.heads}`);
             if (!o.resume) (await import("node:fs")).rmSync(`${o.checkpointDir}/checkpoint.bin`, {force: true});
             const {trainCodePolicy} = await import("../../code/lab/policy.ts");
             const r = await trainCodePolicy({
-                out: o.out, minutes: o.minutes, steps: o.steps, dModel: o.dModel, nLayers: o.layers, nHeads: o.heads, batchSize: o.batch,
+                out: o.out, init: o.init, minutes: o.minutes, steps: o.steps, dModel: o.dModel, nLayers: o.layers, nHeads: o.heads, batchSize: o.batch,
                 lr: o.lr, seed: o.seed, checkpointDir: o.checkpointDir, resume: o.resume, checkpointEverySteps: o.checkpointEvery,
             });
             process.stderr.write(`${r.completed ? "done" : "stopped"}: ${r.steps}/${r.totalSteps} steps, final loss ${r.losses.at(-1)?.toFixed(4) ?? "?"}, model ${o.out}\n`);

@@ -1,7 +1,10 @@
 /**
  * Training the code-lab policy: a tiny character-level llama model (the same model, vocabulary and
  * trainer as the math lab policy, src/lab/policy/train.ts) that writes step-by-step Python
- * solutions of code-lab tasks, trained from scratch on fresh train-split tasks and exported as GGUF.
+ * solutions of code-lab tasks, trained on fresh train-split tasks and exported as GGUF. It starts
+ * from fresh weights or, with `init`, from a stepwise GGUF of the same vocabulary: the math lab
+ * policy already evaluates nested expressions in the right order, which is most of what a code-lab
+ * program is (a 2-layer model trained from scratch wrote the same program for every question).
  *
  * Prompt format (every consumer must use it): BOS + question + "\n"; the model writes the program
  * (`def f(...):` and its commented steps, no markdown fence) and EOS. The loss covers the program and EOS.
@@ -9,6 +12,7 @@
 import {buildCharVocab, CharTokenizer} from "../../model/vocab.ts";
 import type {LlamaConfig} from "../../model/config.ts";
 import {policyConfig} from "../../lab/policy/train.ts";
+import {startingModel} from "../../train/start.ts";
 import {countParameters} from "../../model/weights.ts";
 import {writeLlamaGguf} from "../../gguf/llama.ts";
 import {trainLanguageModel, type BatchSource, type TrainExample, type TrainResult} from "../../train/index.ts";
@@ -33,6 +37,8 @@ export function codePolicyBatchSource(tokenizer: CharTokenizer, lab: CodeLabOpti
 export interface CodePolicyTrainOptions {
     /** Output GGUF (written at every checkpoint and at the end). */
     out: string;
+    /** A stepwise GGUF to start from (its shape wins over dModel/nLayers/nHeads); default: fresh weights. */
+    init?: string;
     minutes?: number;
     steps?: number;
     /** Default 96. */
@@ -62,13 +68,15 @@ export function codePolicyConfig(options: Pick<CodePolicyTrainOptions, "dModel" 
 
 /** Train a code-lab policy and write it as GGUF. */
 export async function trainCodePolicy(options: CodePolicyTrainOptions): Promise<TrainResult & {config: LlamaConfig}> {
-    const vocab = buildCharVocab();
-    const tokenizer = new CharTokenizer(vocab);
-    const config = codePolicyConfig(options);
     const seed = options.seed ?? 0;
-    if (!options.quiet) process.stderr.write(`code policy: d=${config.dModel} layers=${config.nLayers} heads=${config.nHeads} (${countParameters(config).toLocaleString("en-US")} parameters)\n`);
+    const start = options.init ? await startingModel({init: options.init}) : undefined;
+    const vocab = start?.vocab ?? buildCharVocab();
+    const tokenizer = new CharTokenizer(vocab);
+    const config = start?.config ?? codePolicyConfig(options);
+    if (!options.quiet) process.stderr.write(`code policy: d=${config.dModel} layers=${config.nLayers} heads=${config.nHeads} (${countParameters(config).toLocaleString("en-US")} parameters)${options.init ? `, from ${options.init}` : ", fresh weights"}\n`);
     const result = await trainLanguageModel({
         config,
+        initWeights: start?.init,
         batchSource: codePolicyBatchSource(tokenizer),
         steps: options.steps,
         minutes: options.minutes,
@@ -95,6 +103,7 @@ export async function trainCodePolicy(options: CodePolicyTrainOptions): Promise<
                     "stepwise.train_total_steps": totalSteps,
                     "stepwise.train_complete": final,
                     "stepwise.train_seed": seed,
+                    ...(options.init ? {"stepwise.train_init": options.init} : {}),
                 },
             }),
     });
