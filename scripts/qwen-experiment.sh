@@ -8,7 +8,9 @@
 # Environment: PROBLEMS (100 train problems), SAMPLES per problem (4), K rollouts per step (8),
 # JUDGE (llama:models/lab-judge.gguf), VOTES (5), PRM_STEPS (optimizer steps per PRM, 150),
 # EVAL_PROBLEMS (held-out problems, 100), EVAL_K (candidates per problem, 16),
-# POLICY (models/lab-policy.gguf).
+# POLICY (models/lab-policy.gguf), RUNS (the PRMs to train/evaluate, default all six: mc-hard
+# mc-soft consensus-hard consensus-soft judge-only gold; the judge-free ones can train while the
+# judge is still being trained).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-.stepwise-cache/qwen-experiment}
@@ -33,13 +35,13 @@ if [[ $stage == all || $stage == data ]]; then
     [ -s "$work/threshold.json" ] || $sw threshold --samples "$work/samples.jsonl" --out "$work/threshold.json"
     $sw split --samples "$work/samples.jsonl" --strategy adaptive --threshold "$work/threshold.json" --out "$work/steps.jsonl"
     $sw label --engine llama:$policy --in "$work/steps.jsonl" --out "$work/labels.jsonl" --k "$k" --max-tokens 200 --lab-truth --concurrency 2
+    $sw filter --lab-truth --labels "$work/labels.jsonl" --out "$work/gold-labels.jsonl" --json > "$work/gold-labels.json"
 fi
 
 if [[ $stage == all || $stage == judge ]]; then
     $sw judge --engine "$judge" --in "$work/labels.jsonl" --out "$work/verdicts.jsonl" --n "$votes"
     $sw filter --consensus --labels "$work/labels.jsonl" --verdicts "$work/verdicts.jsonl" --out "$work/consensus.jsonl" --json > "$work/consensus.json"
     $sw filter --judge-only --labels "$work/labels.jsonl" --verdicts "$work/verdicts.jsonl" --out "$work/judge-labels.jsonl" --json > "$work/judge-labels.json"
-    $sw filter --lab-truth --labels "$work/labels.jsonl" --out "$work/gold-labels.jsonl" --json > "$work/gold-labels.json"
 fi
 
 # name  data  label-kind
@@ -51,9 +53,11 @@ runs=(
     "judge-only judge-labels.jsonl hard"
     "gold gold-labels.jsonl hard"
 )
+wanted=" ${RUNS:-mc-hard mc-soft consensus-hard consensus-soft judge-only gold} "
 if [[ $stage == all || $stage == train ]]; then
     for run in "${runs[@]}"; do
         read -r name data kind <<< "$run"
+        [[ $wanted == *" $name "* ]] || continue
         [ -s "$work/prm-$name.gguf" ] && continue
         $sw train-prm --data "$work/$data" --labels "$kind" --init "$policy" --out "$work/prm-$name.gguf" \
             --steps "$prm_steps" --checkpoint-dir "$work/train-$name"
@@ -63,6 +67,7 @@ fi
 if [[ $stage == all || $stage == eval ]]; then
     for run in "${runs[@]}"; do
         read -r name _ _ <<< "$run"
+        [[ $wanted == *" $name "* ]] || continue
         out="$work/eval-$name"
         [ -s "$out/summary.json" ] && continue
         mkdir -p "$out"

@@ -59,11 +59,35 @@ export function extractCode(text: string): string | undefined {
 }
 
 /**
- * Whether position `text.length` is inside a code block. A text with no fence counts as inside
- * code when it reads as code from its start (see {@link extractCode}), so raw-code policies (the
- * code lab's) are covered too.
+ * The part of `prompt` an answer continues inside a code block: from the fence line of its last
+ * block when that block is still open at the end of the prompt, else undefined.
  */
-export function insideCode(text: string, options: {rawCode?: boolean} = {}): boolean {
+function openBlockOf(prompt: string): string | undefined {
+    const last = codeBlockSpans(prompt).at(-1);
+    if (!last || last.closed) return undefined;
+    // the fence line starts after the newline before the content (or the fence ends the prompt)
+    const fenceEnd = last.start > 0 && prompt[last.start - 1] === "\n" ? last.start - 1 : last.start;
+    return prompt.slice(prompt.lastIndexOf("\n", fenceEnd - 1) + 1);
+}
+
+/**
+ * Whether position `text.length` is inside a code block: the last fenced block of `text` is still
+ * open there. Fences follow CommonMark: a line of 3+ backticks or tildes indented by at most 3
+ * spaces, with an optional info string (```` ```python ````); a block is closed by a fence of the
+ * same character at least as long with no info string; a ``` inside a prose line is no fence.
+ *
+ * - A text with no fence counts as inside code when it reads as code from its start (see
+ *   {@link extractCode}), so raw-code answers (the code lab policy's) are covered; `rawCode: false`
+ *   turns that off. An empty text is not inside code.
+ * - `prompt`: the text the answer continues (a decoding prompt). When the prompt ends inside an
+ *   open block (e.g. it ends with "```python\n"), the answer starts inside that block.
+ *
+ * Used by the decoders' "intervene only inside code" option (TVD `codeBlocksOnly`,
+ * `stepwise decode --code-blocks-only`).
+ */
+export function insideCode(text: string, options: {rawCode?: boolean; prompt?: string} = {}): boolean {
+    const open = options.prompt === undefined ? undefined : openBlockOf(options.prompt);
+    if (open !== undefined) return insideCode(open + text, {rawCode: false});
     const spans = codeBlockSpans(text);
     if (spans.length === 0) {
         if (options.rawCode === false) return false;

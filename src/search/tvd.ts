@@ -18,23 +18,20 @@
  * PRM keeps the greedy token, the rest of an engine's chunk is the greedy continuation and is used
  * as is. The k candidates of a decision are scored concurrently (see ./prm.ts).
  *
- * `codeBlocksOnly` restricts interventions to fenced code blocks (the decision tokens outside
- * them are still step ends and are traced as "tvd-skip"). End-of-sequence, special tokens and
+ * `codeBlocksOnly` restricts interventions to code: a decision token is intervened at only when
+ * the response before it is inside code by {@link insideCode} (src/code/extract.ts: an open
+ * CommonMark fence, ``` or ~~~ at a line start; a prompt that ends inside an open block; or an
+ * answer that reads as raw code from its first line). The decision tokens outside are still step
+ * ends and are traced as "tvd-skip". End-of-sequence, special tokens and
  * partial-character (byte) tokens are never candidates ({@link usableCandidate}); the greedy token
  * always is.
  */
 import type {GeneratedToken, GenerateRequest} from "../engines/types.ts";
+import {insideCode} from "../code/extract.ts";
 import {isFinishedSolution, requirePrm, result} from "./common.ts";
 import {Meter} from "./prm.ts";
 import {firstDecision} from "./step.ts";
 import {decisionCutoff, resolveConfig, type DecodeResult, type SearchContext, type SearchProblem, type TraceEvent} from "./types.ts";
-
-/** Whether the end of `text` lies inside a fenced code block (an odd number of ``` fences before it). */
-export function insideCodeBlock(text: string): boolean {
-    let fences = 0;
-    for (let at = text.indexOf("```"); at >= 0; at = text.indexOf("```", at + 3)) fences++;
-    return fences % 2 === 1;
-}
 
 /**
  * Whether a candidate token can be appended as text: not end-of-sequence or another special token
@@ -101,7 +98,7 @@ export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<D
             const candidates = t.top.slice(0, config.topK).filter((c, k) => k === 0 || (usableCandidate(c.text) && c.prob >= config.minCandidateProb));
             let chosen = 0;
             let chosenToken: Pick<GeneratedToken, "text" | "confidence"> = {text: t.text, confidence: t.confidence};
-            if (config.codeBlocksOnly && !insideCodeBlock(text)) {
+            if (config.codeBlocksOnly && !insideCode(text, {prompt: problem.prompt})) {
                 trace.push({type: "tvd-skip", position: tokens.length, greedy_prob: t.confidence});
             } else if (candidates.length > 1) {
                 const scores = await prm.scoreLast(problem.question, steps, candidates.map((c) => cur + c.text), meter);

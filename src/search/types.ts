@@ -57,7 +57,10 @@ export interface SearchConfig {
      * margin. Default 0 (the released code takes the argmax).
      */
     scoreMargin: number;
-    /** TVD: only intervene inside fenced code blocks (```…```), as the released code domain does. Default false. */
+    /**
+     * TVD: only intervene inside code (`insideCode` of src/code/extract.ts: an open ``` or ~~~ fence
+     * at a line start, or an answer that reads as raw code), as the released code domain does. Default false.
+     */
     codeBlocksOnly: boolean;
     /** TVD with an engine without native `stopBelowConfidence`: tokens per generate call. Default 64. */
     chunkTokens: number;

@@ -30,6 +30,26 @@ test("extract: code spans and insideCode for decoders", () => {
     assert.equal(insideCode("To solve:\n```python\ndef f(): pass\n```\nDone"), false);
     assert.equal(insideCode("def f(a):\n    # add"), true);
     assert.equal(insideCode("def f(a):\n    # add", {rawCode: false}), false);
+    // CommonMark fences only: a ``` inside a prose line is no fence; ~~~; indent ≤ 3; info strings; unclosed
+    assert.equal(insideCode("Wrap it in ``` like this: x = "), false);
+    assert.equal(insideCode("text ```python\nx = "), false);
+    assert.equal(insideCode("```a```\nprose"), false);
+    assert.equal(insideCode("Steps:\n~~~\nx = "), true);
+    assert.equal(insideCode("Steps:\n~~~\nx = 1\n~~~\nDone"), false);
+    assert.equal(insideCode("Steps:\n~~~\nx = '```'\n```\ny"), true);
+    assert.equal(insideCode("Steps:\n   ```python\nx"), true);
+    assert.equal(insideCode("Steps:\n    ```python\nx"), false);
+    assert.equal(insideCode("Steps:\n```python3 title=a.py\nx"), true);
+    assert.equal(insideCode("Steps:\n```python"), true);
+    assert.equal(insideCode("Steps:\n```python\nx\n  ```\n"), false);
+    assert.equal(insideCode("Steps:\n```python\nx\n```js\n"), true, "a fence with an info string does not close");
+    assert.equal(insideCode(""), false);
+    // the prompt opened the block
+    assert.equal(insideCode("", {prompt: "Solve.\n```python\n"}), true);
+    assert.equal(insideCode("x = 1\n```\nThat is all", {prompt: "Solve.\n```python\n"}), false);
+    assert.equal(insideCode("def f(", {prompt: "Solve.\n~~~\nimport os\n"}), true);
+    assert.equal(insideCode("So x = ", {prompt: "Example:\n```\nx\n```\nSolve.\n"}), false);
+    assert.equal(insideCode("x = ", {prompt: "Solve: ```python\n"}), false);
 });
 
 function charTokens(text: string, size = 3): number[] {

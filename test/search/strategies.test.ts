@@ -1,7 +1,7 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {ScriptedPolicy, FunctionScorer, type Script} from "./scripted-policy.ts";
-import {beamSearch, bestOfN, dvts, greedy, insideCodeBlock, SearchPrm, splitSample, tvd, weightedVote, weightedVoteDecode, resolveConfig, decisionCutoff, type SearchProblem, type TvdIntervention} from "../../src/search/index.ts";
+import {beamSearch, bestOfN, dvts, greedy, SearchPrm, splitSample, tvd, weightedVote, weightedVoteDecode, resolveConfig, decisionCutoff, type SearchProblem, type TvdIntervention} from "../../src/search/index.ts";
 import {defaultGrader} from "../../src/eval/grader.ts";
 
 const problem: SearchProblem = {id: "q1", question: "Compute 2 + 3.", prompt: "Compute 2 + 3.\n", gold: "5"};
@@ -120,8 +120,40 @@ test("TVD: earlier decision tokens end the steps of the PRM input; code-blocks-o
     const skipped = await tvd(problem, {policy: new ScriptedPolicy(script).engine, prm: new SearchPrm(scorer), config: {codeBlocksOnly: true}});
     assert.equal(skipped.text, "So 2 + 3 = 6.\nThe answer is 6.");
     assert.deepEqual(skipped.trace.map((t) => t.type), ["tvd-skip", "tvd-skip"]);
-    assert.equal(insideCodeBlock("text ```python\nx = "), true);
-    assert.equal(insideCodeBlock("```a```\nprose"), false);
+});
+
+test("TVD code-blocks-only: intervenes inside CommonMark fences only (``` or ~~~ at a line start, indented ≤ 3, info strings, unclosed, opened by the prompt)", async () => {
+    /** `head`, then a decision at the digit (6 greedy, 5 preferred by the PRM), then the answer line. */
+    const decide = async (head: string, prompt = problem.prompt) => {
+        const p = {...problem, prompt};
+        const script: Script = (context) => {
+            const response = context.slice(prompt.length);
+            if (response.length < head.length) return [[head[response.length], 1]];
+            if (response.length === head.length) return [["6", 0.45], ["5", 0.35]];
+            const target = `${head}${response[head.length]}\nThe answer is ${response[head.length]}.`;
+            return response.length < target.length ? [[target[response.length], 1]] : [["", 1]];
+        };
+        const scorer = new FunctionScorer((s) => (s.endsWith("5") ? 0.9 : 0.2));
+        const r = await tvd(p, {policy: new ScriptedPolicy(script).engine, prm: new SearchPrm(scorer), config: {codeBlocksOnly: true}});
+        assert.equal(r.trace.length, 1, head);
+        return r.trace[0].type;
+    };
+    // a ``` inside a prose line is no fence (counting ``` anywhere said "inside" here)
+    assert.equal(await decide("Type ``` then x = "), "tvd-skip");
+    assert.equal(await decide("Inline ```python x = "), "tvd-skip");
+    assert.equal(await decide("Use ```x = 1``` and\n```py\nx = 1``` and y = "), "tvd", "the second line's fence opens a block");
+    // fences at a line start: backticks with an info string, tildes, indented up to 3 spaces, unclosed
+    assert.equal(await decide("Code:\n```python\nx = "), "tvd");
+    assert.equal(await decide("Code:\n~~~\nx = "), "tvd");
+    assert.equal(await decide("Code:\n~~~python\nx = '```'\ny = "), "tvd", "``` does not close a ~~~ block");
+    assert.equal(await decide("Code:\n   ```\nx = "), "tvd");
+    assert.equal(await decide("Code:\n    ```\nx = "), "tvd-skip", "4 spaces: an indented code line, not a fence");
+    assert.equal(await decide("Code:\n```python\nx = 1\n```\nSo y = "), "tvd-skip", "after the closing fence");
+    assert.equal(await decide("Code:\n````\n```\nx = "), "tvd", "a shorter fence does not close a longer one");
+    // a raw-code answer, and an answer the prompt opened a block for
+    assert.equal(await decide("def f():\n    return "), "tvd");
+    assert.equal(await decide("x = ", "Write x.\n```python\n"), "tvd");
+    assert.equal(await decide("x = ", "Write x.\n```python\ny = 1\n```\n"), "tvd-skip");
 });
 
 test("TVD needs a PRM; the error says so", async () => {
