@@ -18,6 +18,37 @@ export interface GgufInfo {
 /** Smallest encoded sizes (bytes) of GGUF metadata values, by type id (gguf.md). */
 const VALUE_SIZE = [1, 1, 2, 2, 4, 4, 4, 1, 8, 12, 8, 8, 8];
 
+/**
+ * Block size (elements) and bytes per block of the ggml tensor types, by type id: ggml's
+ * `type_traits` (ggml/src/ggml.c) and the block structs of ggml-common.h. Types not listed are
+ * only checked to start inside the file.
+ */
+const GGML_BLOCKS: Record<number, readonly [number, number]> = {
+    0: [1, 4], // F32
+    1: [1, 2], // F16
+    2: [32, 18], // Q4_0
+    3: [32, 20], // Q4_1
+    6: [32, 22], // Q5_0
+    7: [32, 24], // Q5_1
+    8: [32, 34], // Q8_0
+    10: [256, 84], // Q2_K
+    11: [256, 110], // Q3_K
+    12: [256, 144], // Q4_K
+    13: [256, 176], // Q5_K
+    14: [256, 210], // Q6_K
+    15: [256, 292], // Q8_K
+    20: [32, 18], // IQ4_NL
+    24: [1, 1], // I8
+    25: [1, 2], // I16
+    26: [1, 4], // I32
+    27: [1, 8], // I64
+    28: [1, 8], // F64
+    30: [1, 2], // BF16
+};
+
+/** Default alignment of the tensor data section (gguf.md `general.alignment`). */
+const GGUF_DEFAULT_ALIGNMENT = 32;
+
 /** What {@link checkGgufHeader} found. */
 export interface GgufHeaderSummary {
     version: number;
@@ -35,7 +66,9 @@ export interface GgufHeaderSummary {
  * the version, and every count in it (tensor count, metadata count, string and array lengths,
  * tensor dimensions) walked with bounds checks, reading at most the header's bytes. A corrupt or
  * hostile header (e.g. 2^40 tensors in a 2 MB file) is rejected in milliseconds with a one-line
- * error instead of a parser allocating gigabytes. Layout: ggml/docs/gguf.md (versions 2 and 3:
+ * error instead of a parser allocating gigabytes. Then every tensor's data must lie inside the
+ * file (start, and for the ggml types in {@link GGML_BLOCKS} its end): a truncated copy (an
+ * interrupted download) is named as such instead of failing inside llama.cpp. Layout: ggml/docs/gguf.md (versions 2 and 3:
  * u64 counts and lengths; version 1: u32).
  */
 export function checkGgufHeader(path: string): GgufHeaderSummary {
@@ -143,15 +176,27 @@ export function checkGgufHeader(path: string): GgufHeaderSummary {
             const key = str(`metadata key ${i}`, true) ?? `#${i}`;
             value(u32(`type of ${key}`), `metadata "${key}"`, key);
         }
+        const infos: Array<{name: string; elements: number; type: number; offset: number}> = [];
         for (let i = 0; i < tensors; i++) {
-            str(`name of tensor ${i}`);
+            const name = str(`name of tensor ${i}`, true) ?? `#${i}`;
             const dims = u32(`dimension count of tensor ${i}`);
             if (dims < 1 || dims > 8) bad(`tensor ${i} has ${dims} dimensions`);
-            for (let d = 0; d < dims; d++) count(`dimension ${d} of tensor ${i}`);
-            u32(`type of tensor ${i}`);
+            let elements = 1;
+            for (let d = 0; d < dims; d++) elements *= count(`dimension ${d} of tensor ${i}`);
+            const type = u32(`type of tensor ${i}`);
             const offset = v1.on ? u32("offset") : Number((need(8, `offset of tensor ${i}`), buf.readBigUInt64LE(pos - bufStart)));
             if (!v1.on) pos += 8;
             if (offset > size) bad(`tensor ${i} starts at data offset ${offset}, past the end of the file (${size} bytes)`);
+            infos.push({name, elements, type, offset});
+        }
+        const alignment = numbers["general.alignment"] || GGUF_DEFAULT_ALIGNMENT;
+        const dataStart = Math.ceil(pos / alignment) * alignment;
+        for (const t of infos) {
+            const block = GGML_BLOCKS[t.type];
+            const bytes = block ? Math.ceil(t.elements / block[0]) * block[1] : 0;
+            const end = dataStart + t.offset + bytes;
+            if (end > size)
+                bad(`tensor "${t.name}" needs bytes ${dataStart + t.offset}–${end} but the file ends at ${size}: the file is truncated (an interrupted copy or download?)`);
         }
         return {version, tensors, kvs, fileBytes: size, strings, numbers};
     } finally {

@@ -6,13 +6,17 @@
  * (llama engine, e.g. the lab judge), vLLM and `stepwise serve` (OpenAI engine).
  *
  * Output: one {@link VerdictRecord} per solution, same `id` as its input record, written in input
- * order, so an interrupted file is a prefix of the complete one and re-running the same command
- * completes it. A file made with other settings is refused (the `method` field).
+ * order through the stage helper (src/pipeline/stage.ts), so an interrupted file is a prefix of
+ * the complete one and re-running the same command completes it (a torn last line is cut). A file
+ * made with other settings is refused naming each difference (`<out>.settings.json`; the
+ * `method` field of older files), and a second writer is refused by a lock.
  */
-import pLimit from "p-limit";
+import {basename} from "node:path";
 import type {ChatMessage, Engine} from "../engines/types.ts";
 import {StepwiseError} from "../engines/types.ts";
-import {JsonlWriter, readJsonl, readJsonlTolerant} from "../io/jsonl.ts";
+import {readJsonl} from "../io/jsonl.ts";
+import {engineSettings} from "../pipeline/sample.ts";
+import {openStage, resolveLazy, runOrdered, type Lazy, type Settings, type Stage} from "../pipeline/stage.ts";
 import {deriveSeed, hashString} from "../util/rng.ts";
 import {judgeMessages, JUDGE_INSTRUCTION} from "./prompt.ts";
 import {parseVerdict, type ParseFailure} from "./parse.ts";
@@ -70,8 +74,12 @@ function resolved(s: JudgeSettings): Required<Omit<JudgeSettings, "system">> & {
 /** The settings that change verdicts, as stored in each record. */
 export function judgeMethod(engineSpec: string, s: JudgeSettings): string {
     const r = resolved(s);
-    const prompt = (hashString(JUDGE_INSTRUCTION + (r.system ?? "")) >>> 0).toString(16);
-    return `${engineSpec},n=${r.n},T=${r.temperature},max=${r.maxTokens},seed=${r.seed},prompt=${prompt}`;
+    return `${engineSpec},n=${r.n},T=${r.temperature},max=${r.maxTokens},seed=${r.seed},prompt=${promptHash(r.system)}`;
+}
+
+/** Hash of the judge instruction and system message: a changed prompt changes verdicts. */
+function promptHash(system: string | undefined): string {
+    return (hashString(JUDGE_INSTRUCTION + (system ?? "")) >>> 0).toString(16);
 }
 
 /**
@@ -132,7 +140,8 @@ export function judgeInputFromRow(row: Record<string, unknown>, where: string): 
 }
 
 export interface JudgeRunOptions extends JudgeSettings {
-    engine: Engine;
+    /** The judge, or a function that makes it after the output checks (then closed at the end). */
+    engine: Lazy<Engine>;
     /** Engine spec as given (recorded in `method`). */
     engineSpec: string;
     /** Verdicts JSONL: records already there (same settings) are reused, new ones appended in input order. Without it, nothing is written. */
@@ -185,75 +194,108 @@ export function summarizeVerdicts(records: VerdictRecord[]): Omit<JudgeSummary, 
     };
 }
 
-/**
- * Judge solutions, resuming from `out` when given. Returns the verdicts in input order (resumed
- * and new) and the summary. Ids must be unique.
- */
-export async function judgeSolutions(inputs: readonly JudgeInput[], o: JudgeRunOptions): Promise<{verdicts: VerdictRecord[]; summary: JudgeSummary}> {
-    const method = judgeMethod(o.engineSpec, o);
-    const seen = new Set<string>();
-    for (const r of inputs) {
-        if (seen.has(r.id)) throw new StepwiseError(`judge: duplicate solution id ${JSON.stringify(r.id)}`);
-        seen.add(r.id);
-    }
-    const existing: VerdictRecord[] = [];
-    if (o.out) {
-        const {records, droppedTornLine} = readJsonlTolerant<VerdictRecord>(o.out);
-        if (droppedTornLine) process.stderr.write(`[stepwise] ${o.out}: dropped a torn last line left by an interrupted run\n`);
-        const bad = records.find((r) => r.method !== method);
-        if (bad) throw new StepwiseError(`${o.out}: holds verdicts made with different settings (${bad.method}, now ${method}); use another --out or the same settings`);
-        existing.push(...records);
-    }
-    const done = new Map(existing.map((r) => [r.id, r]));
-    const todo = inputs.filter((r) => !done.has(r.id));
-    const before = o.engine.stats();
-    const writer = o.out ? new JsonlWriter(o.out) : undefined;
-    const limit = pLimit(o.concurrency ?? 2);
-    const results: Array<VerdictRecord | undefined> = new Array(todo.length);
-    const fresh: VerdictRecord[] = [];
-    let flushed = 0;
-    let finished = 0;
-    o.onProgress?.(inputs.length - todo.length, inputs.length);
-    try {
-        await Promise.all(
-            todo.map((r, i) =>
-                limit(async () => {
-                    results[i] = await judgeSolution(o.engine, r, o);
-                    // write in input order: the file is always a prefix of the complete output
-                    while (flushed < todo.length && results[flushed]) {
-                        writer?.write(results[flushed]);
-                        fresh.push(results[flushed]!);
-                        flushed++;
-                    }
-                    o.onProgress?.(inputs.length - todo.length + ++finished, inputs.length);
-                }),
-            ),
-        );
-    } finally {
-        writer?.close();
-    }
-    const after = o.engine.stats();
-    const byId = new Map([...existing, ...fresh].map((r) => [r.id, r]));
-    const verdicts = inputs.map((r) => byId.get(r.id)!);
+/** The settings of a verdicts file (stage.ts `<out>.settings.json`): everything that changes a verdict. */
+export function judgeSettings(engineSpec: string, engine: Lazy<Engine>, s: JudgeSettings, input?: string): Settings {
+    const r = resolved(s);
     return {
-        verdicts,
-        summary: {
-            ...summarizeVerdicts(verdicts),
-            written: fresh.length,
-            skipped: inputs.length - todo.length,
-            prompt_tokens: after.promptTokens - before.promptTokens,
-            generated_tokens: after.generatedTokens - before.generatedTokens,
-            requests: after.requests - before.requests,
-        },
+        engine: engineSettings(engineSpec, engine),
+        ...(input !== undefined ? {in: basename(input)} : {}),
+        n: r.n,
+        temperature: r.temperature,
+        max_tokens: r.maxTokens,
+        seed: r.seed,
+        prompt: promptHash(r.system),
     };
 }
 
-/** Judge every solution of a steps JSONL file into `out`, resuming what is already there. */
-export async function judgeFile(o: JudgeFileOptions): Promise<JudgeSummary> {
-    const inputs: JudgeInput[] = [];
-    for await (const {record, line} of readJsonl(o.input)) {
-        if (o.limit !== undefined && inputs.length >= o.limit) break;
-        inputs.push(judgeInputFromRow(record, `${o.input}:${line}`));
+/**
+ * Open a verdicts file through the stage helper (src/pipeline/stage.ts): output checks, lock,
+ * torn last line cut, settings fingerprint (files of older versions without a settings file are
+ * checked by each record's `method`). Call before loading the judge model.
+ */
+function openJudgeStage(o: JudgeRunOptions & {out: string}, input?: string): Stage<VerdictRecord> {
+    const method = judgeMethod(o.engineSpec, o);
+    return openStage<VerdictRecord>({
+        name: "judge",
+        out: o.out,
+        inputs: input !== undefined ? [input] : [],
+        settings: judgeSettings(o.engineSpec, o.engine, o, input),
+        checkExisting: (r) => (r.method !== method ? `${r.method}, now ${method}` : undefined),
+    });
+}
+
+/** A solution to judge and where it comes from (for error messages). */
+type Located = JudgeInput & {where?: string};
+
+/** Judge `inputs` not yet in `stage` (all of them without one), in input order; see {@link judgeSolutions}. */
+async function runJudge(inputs: readonly Located[], o: JudgeRunOptions, stage: Stage<VerdictRecord> | undefined): Promise<{verdicts: VerdictRecord[]; summary: JudgeSummary}> {
+    const seen = new Set<string>();
+    for (const r of inputs) {
+        if (seen.has(r.id)) throw new StepwiseError(`judge: duplicate solution id ${JSON.stringify(r.id)}${r.where ? ` (${r.where})` : ""}`);
+        seen.add(r.id);
     }
-    return (await judgeSolutions(inputs, o)).summary;
+    const todo = stage ? inputs.filter((r) => !stage.done.has(r.id)) : inputs;
+    const skipped = inputs.length - todo.length;
+    const {value: engine, created} = await resolveLazy(o.engine);
+    try {
+        const before = engine.stats();
+        const fresh: VerdictRecord[] = [];
+        const work = (r: Located) => judgeSolution(engine, r, o);
+        const opts = {
+            concurrency: o.concurrency ?? 2,
+            where: (r: Located) => r.where ?? `solution ${JSON.stringify(r.id)}`,
+            onProgress: (d: number) => o.onProgress?.(skipped + d, inputs.length),
+        };
+        // Written in input order: an interrupted file is a prefix of the complete one.
+        if (stage) await stage.runOrdered(todo, work, {...opts, onWritten: (r) => fresh.push(r as VerdictRecord)});
+        else await runOrdered(todo, work, (r) => fresh.push(r), opts);
+        const after = engine.stats();
+        const byId = new Map([...(stage?.existing ?? []), ...fresh].map((r) => [r.id, r]));
+        const verdicts = inputs.map((r) => byId.get(r.id)!);
+        return {
+            verdicts,
+            summary: {
+                ...summarizeVerdicts(verdicts),
+                written: fresh.length,
+                skipped,
+                prompt_tokens: after.promptTokens - before.promptTokens,
+                generated_tokens: after.generatedTokens - before.generatedTokens,
+                requests: after.requests - before.requests,
+            },
+        };
+    } finally {
+        if (created) await engine.close();
+    }
+}
+
+/**
+ * Judge solutions, resuming from `out` when given (a resumable stage: src/pipeline/stage.ts —
+ * locked, torn last line cut, other settings refused naming each difference). Returns the
+ * verdicts in input order (resumed and new) and the summary. Ids must be unique. The engine may
+ * be given lazily (`() => createEngine(spec)`): it is then made after the output checks and
+ * closed at the end.
+ */
+export async function judgeSolutions(inputs: readonly JudgeInput[], o: JudgeRunOptions): Promise<{verdicts: VerdictRecord[]; summary: JudgeSummary}> {
+    const stage = o.out !== undefined ? openJudgeStage({...o, out: o.out}) : undefined;
+    try {
+        return await runJudge(inputs, o, stage);
+    } finally {
+        stage?.close();
+    }
+}
+
+/** Judge every solution of a steps JSONL file into `out`, resuming what is already there (see {@link judgeSolutions}). */
+export async function judgeFile(o: JudgeFileOptions): Promise<JudgeSummary> {
+    const stage = openJudgeStage(o, o.input);
+    try {
+        const inputs: Located[] = [];
+        for await (const {record, line} of readJsonl(o.input)) {
+            if (o.limit !== undefined && inputs.length >= o.limit) break;
+            const where = `${o.input}:${line}`;
+            inputs.push({...judgeInputFromRow(record, where), where: `${where} id ${JSON.stringify(String(record.id))}`});
+        }
+        return (await runJudge(inputs, o, stage)).summary;
+    } finally {
+        stage.close();
+    }
 }

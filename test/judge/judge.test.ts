@@ -1,9 +1,9 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {mkdtempSync, readFileSync, writeFileSync} from "node:fs";
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {judgeFile, judgeSolution, judgeInputFromRow, type VerdictRecord} from "../../src/judge/judge.ts";
+import {judgeFile, judgeSolution, judgeSolutions, judgeInputFromRow, type VerdictRecord} from "../../src/judge/judge.ts";
 import {judgeUserMessage} from "../../src/judge/prompt.ts";
 import {ScriptedJudge} from "./scripted-judge.ts";
 
@@ -77,7 +77,60 @@ test("an interrupted judge run resumes into the file an uninterrupted run writes
     assert.equal(s.written, 4);
     assert.equal(engine.stats().requests, 4);
     assert.equal(readFileSync(part, "utf8"), readFileSync(full, "utf8"));
-    await assert.rejects(judgeFile({engine, engineSpec: "scripted", input, out: part, n: 5}), /different settings.*n=3.*n=5/);
+    await assert.rejects(judgeFile({engine, engineSpec: "scripted", input, out: part, n: 5}), /other settings \(n: 3 → 5\)/);
+});
+
+test("judge is a resumable stage: a run killed mid-way resumes byte-identical; other --n is refused naming the file and setting before the judge loads", async () => {
+    const dir = tmp();
+    const input = stepsFile(dir, 9);
+    const full = join(dir, "full.jsonl");
+    const part = join(dir, "part.jsonl");
+    // a spec whose identity (the model name) is known without loading anything, as the CLI passes it
+    const settings = {engineSpec: "openai:http://127.0.0.1:9/v1?model=judge-7b", input, n: 3, seed: 4, concurrency: 3};
+    await judgeFile({...settings, engine: new ScriptedJudge(noisy), out: full});
+    await judgeFile({...settings, engine: new ScriptedJudge(noisy), out: part});
+    // kill -9 after k = 4 records, in the middle of the 5th line
+    const lines = readFileSync(part, "utf8").split("\n");
+    const k = 4;
+    writeFileSync(part, lines.slice(0, k).join("\n") + "\n" + lines[k].slice(0, Math.floor(lines[k].length / 2)));
+    assert.ok(existsSync(`${part}.settings.json`), "the stage records its settings next to the output");
+    const engine = new ScriptedJudge(noisy);
+    const s = await judgeFile({...settings, engine, out: part, concurrency: 2});
+    assert.deepEqual([s.skipped, s.written, engine.stats().requests], [k, 9 - k, 9 - k]);
+    assert.equal(readFileSync(part, "utf8"), readFileSync(full, "utf8"));
+    assert.ok(!existsSync(`${part}.lock`), "the lock is released");
+    // a rerun with other settings is refused, naming the file and each setting, and the judge is never made
+    let made = false;
+    const lazy = async () => {
+        made = true;
+        return new ScriptedJudge(noisy);
+    };
+    await assert.rejects(judgeFile({...settings, engine: lazy, out: part, n: 5}), (e: Error) => {
+        assert.match(e.message, /^--out \S*part\.jsonl: its 9 records were made with other settings \(n: 3 → 5\); resuming would mix them/);
+        return true;
+    });
+    await assert.rejects(judgeFile({...settings, engine: lazy, out: part, temperature: 0.5, maxTokens: 9}), /other settings \(max_tokens: 1024 → 9; temperature: 1 → 0\.5\)/);
+    assert.equal(made, false);
+    assert.equal(readFileSync(part, "utf8"), readFileSync(full, "utf8"), "a refused run changes nothing");
+    // the same settings resume (nothing left to do) and the in-memory path gives the same verdicts
+    assert.equal((await judgeFile({...settings, engine: lazy, out: part})).written, 0);
+    const mem = await judgeSolutions(
+        readFileSync(input, "utf8").trim().split("\n").map((l, i) => judgeInputFromRow(JSON.parse(l), `steps:${i + 1}`)),
+        {...settings, engine: new ScriptedJudge(noisy)},
+    );
+    assert.equal(mem.verdicts.map((v) => JSON.stringify(v) + "\n").join(""), readFileSync(full, "utf8"));
+});
+
+test("judge: a file of an older stepwise (no settings file) is checked by each record's method", async () => {
+    const dir = tmp();
+    const input = stepsFile(dir, 3);
+    const out = join(dir, "old.jsonl");
+    await judgeFile({engine: new ScriptedJudge(noisy), engineSpec: "scripted", input, out, n: 3, limit: 2});
+    rmSync(`${out}.settings.json`);
+    await assert.rejects(judgeFile({engine: new ScriptedJudge(noisy), engineSpec: "scripted", input, out, n: 5}), /old\.jsonl:1: this record was made with other settings \(scripted,n=3,.*now scripted,n=5,/);
+    const s = await judgeFile({engine: new ScriptedJudge(noisy), engineSpec: "scripted", input, out, n: 3});
+    assert.deepEqual([s.skipped, s.written], [2, 1]);
+    assert.ok(existsSync(`${out}.settings.json`), "adopted: settings recorded");
 });
 
 test("judge inputs: split/label records and ProcessBench rows; bad rows name the file and line", () => {

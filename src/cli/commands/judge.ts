@@ -11,7 +11,7 @@ export function register(program: Command): void {
         .description("ask a judge model for each solution's earliest wrong step (n answers in \\boxed{}, majority vote); one verdict per solution")
         .requiredOption("--engine <spec>", "the judge: a chat model (openai:URL?model=NAME for vLLM / stepwise serve, or llama:FILE.gguf with a chat template, e.g. llama:models/lab-judge.gguf)")
         .requiredOption("--in <file>", "solutions cut into steps: the output of `stepwise split` or `label` (question, steps[].text), or ProcessBench rows (problem, steps[])")
-        .requiredOption("--out <file>", "verdicts JSONL; re-running the same command resumes it")
+        .requiredOption("--out <file>", "verdicts JSONL; re-running the same command resumes it (other settings are refused: see <out>.settings.json)")
         .option("--n <n>", "answers per solution (majority vote)", intOption(1, 64), 5)
         .option("--temperature <t>", "sampling temperature of the answers", floatOption(0, 10), 1)
         .option("--max-tokens <n>", "most tokens per answer (reasoning models need more)", intOption(1), 1024)
@@ -40,11 +40,11 @@ Each record: {id, steps, first_error (index, −1, or null), votes, raw, parse_f
 no_verdict?, generated_tokens, method}.`,
         )
         .action(async (o) => {
-            const engine = await createEngine(o.engine);
             const progress = createProgress("judge", {quiet: o.quiet});
             try {
+                // The judge loads only after the output checks (lock, settings) passed.
                 const s = await judgeFile({
-                    engine,
+                    engine: () => createEngine(o.engine),
                     engineSpec: o.engine,
                     input: o.in,
                     out: o.out,
@@ -65,7 +65,6 @@ no_verdict?, generated_tokens, method}.`,
                     );
             } finally {
                 progress.stop();
-                await engine.close();
             }
         });
 }

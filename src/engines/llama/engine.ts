@@ -46,6 +46,7 @@ import {
     type TokenProbeRequest,
     type TokenProbeResult,
 } from "../types.ts";
+import {checkGgufHeader} from "../../gguf/reader.ts";
 import {rawProb, sampleIndex, sampleRng, type RawDistribution, type SampleParams} from "../sampling.ts";
 import type {Rng} from "../../util/rng.ts";
 import {SequencePool} from "./pool.ts";
@@ -131,10 +132,15 @@ export class LlamaEngine implements Engine {
         this.sequencePool = new SequencePool(sequences);
     }
 
-    /** Load a GGUF file. Errors name the file. */
+    /**
+     * Load a GGUF file. Errors name the file: missing, not a GGUF file, or truncated (the header
+     * and tensor data bounds are checked first, src/gguf/reader.ts `checkGgufHeader`).
+     */
     static async load(modelPath: string, options: LlamaEngineOptions = {}): Promise<LlamaEngine> {
         const {existsSync} = await import("node:fs");
         if (!existsSync(modelPath)) throw new StepwiseError(`${modelPath}: model file not found`);
+        // A truncated or non-GGUF file fails here in one line, before llama.cpp's parser sees it.
+        checkGgufHeader(modelPath);
         const gpu = options.gpu ?? false;
         const llama = options.llama ?? (await getSharedLlama(gpu));
         let model: LlamaModel;

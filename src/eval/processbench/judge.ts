@@ -5,6 +5,7 @@
  * predicted {@link NO_VERDICT}, which never equals a label: it counts as wrong.
  */
 import type {Engine} from "../../engines/types.ts";
+import type {Lazy} from "../../pipeline/stage.ts";
 import {judgeSolutions, type JudgeSettings, type JudgeSummary} from "../../judge/judge.ts";
 import type {ProcessSplit} from "./load.ts";
 import {sampleKey, type SampleInputs} from "./evaluate.ts";
@@ -14,11 +15,12 @@ export const NO_VERDICT = -2;
 
 /**
  * Judge every sample of every split; verdicts are cached in `cacheFile` (ids `<split>/<id>`), so
- * an interrupted run resumes. Returns predictions keyed like `--predictions` input.
+ * an interrupted run resumes (a resumable stage: other settings refused). A lazy `engine` is made
+ * after the cache's checks and closed at the end. Returns predictions keyed like `--predictions` input.
  */
 export async function judgeProcessSplits(
     splits: readonly ProcessSplit[],
-    engine: Engine,
+    engine: Lazy<Engine>,
     o: JudgeSettings & {engineSpec: string; cacheFile?: string; concurrency?: number; onProgress?: (done: number, total: number) => void},
 ): Promise<{predictions: SampleInputs<number>; summary: JudgeSummary}> {
     const inputs = splits.flatMap((split) => split.samples.map((s) => ({id: `${split.name}/${s.id}`, question: s.problem, steps: s.steps, split: split.name, sampleId: s.id, where: s.where})));

@@ -68,13 +68,10 @@ export async function evaluateProcessBenchFiles(o: ProcessBenchFilesOptions): Pr
     if (o.judge) {
         const {judgeProcessSplits} = await import("./judge.ts");
         const {createEngine} = await import("../../engines/spec.ts");
-        const engine = await createEngine(o.judge);
-        try {
-            const {predictions} = await judgeProcessSplits(splits, engine, {engineSpec: o.judge, n: o.judgeN, temperature: o.judgeTemperature, maxTokens: o.judgeMaxTokens, cacheFile: o.verdictsOut, concurrency: o.concurrency ?? 4, onProgress: (d, t) => o.onProgress?.("judging", d, t)});
-            source = {kind: "predictions", predictions};
-        } finally {
-            await engine.close();
-        }
+        // The judge loads only after the verdicts cache's checks (stage helper), in judgeSolutions.
+        const judge = o.judge;
+        const {predictions} = await judgeProcessSplits(splits, () => createEngine(judge), {engineSpec: judge, n: o.judgeN, temperature: o.judgeTemperature, maxTokens: o.judgeMaxTokens, cacheFile: o.verdictsOut, concurrency: o.concurrency ?? 4, onProgress: (d, t) => o.onProgress?.("judging", d, t)});
+        source = {kind: "predictions", predictions};
     } else if (o.prm) {
         // The PRM loads only after the cache's checks (stage helper), in scoreProcessSplits.
         const scores = await scoreProcessSplits(splits, () => createScorer(o.prm!), {
