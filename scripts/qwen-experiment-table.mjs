@@ -40,3 +40,40 @@ if (rows.length) {
     }
     console.log(`\nBest-of-N intervals: normal 95% over questions; greedy accuracy ${pct(rows[0][1].greedy_accuracy)}.`);
 }
+
+// Paired comparison on the shared candidates (eval-<name>/scores.jsonl): per question, does the
+// candidate with the highest minimum step score have the right answer? The difference to MC-hard
+// with a 95% percentile bootstrap over questions (2,000 resamples, fixed seed); ties of the
+// minimum go to the earlier candidate.
+const readScores = (name) => {
+    const f = join(work, `eval-${name}`, "scores.jsonl");
+    if (!existsSync(f)) return null;
+    const byQuestion = new Map();
+    for (const line of readFileSync(f, "utf8").split("\n")) {
+        if (!line.trim()) continue;
+        const r = JSON.parse(line);
+        const min = r.step_scores.length ? Math.min(...r.step_scores) : -Infinity;
+        const best = byQuestion.get(r.question_id);
+        if (!best || min > best.min) byQuestion.set(r.question_id, {min, correct: r.correct ? 1 : 0});
+    }
+    return byQuestion;
+};
+const base = readScores("mc-hard");
+if (base) {
+    let state = 12345;
+    const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const questions = [...base.keys()];
+    console.log(`\n## Best-of-N (min) paired against MC-hard, same candidates\n`);
+    console.log(`| PRM labels | BoN (min) | minus MC-hard | 95% bootstrap interval | questions won / lost |`);
+    console.log(`|---|---|---|---|---|`);
+    for (const name of runs) {
+        const other = readScores(name);
+        if (!other) continue;
+        const d = questions.map((q) => (other.get(q)?.correct ?? 0) - base.get(q).correct);
+        const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+        const boot = Array.from({length: 2000}, () => mean(Array.from({length: d.length}, () => d[Math.floor(rand() * d.length)]))).sort((a, b) => a - b);
+        const acc = mean(questions.map((q) => other.get(q)?.correct ?? 0));
+        const f = (x) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}`;
+        console.log(`| ${name} | ${(100 * acc).toFixed(1)} | ${f(mean(d))} | [${f(boot[49])}, ${f(boot[1949])}] | ${d.filter((x) => x > 0).length} / ${d.filter((x) => x < 0).length} |`);
+    }
+}

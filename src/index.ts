@@ -14,7 +14,7 @@ export {computeThreshold, thresholdFromFile, plotThreshold, type ThresholdSummar
 export {parseStrategy, splitSample, splitFile, toStepsRecord, type SplitStrategy} from "./pipeline/split/index.ts";
 export {computeStats, statsMarkdown} from "./pipeline/stats/index.ts";
 export {labelFile, labelSample, summarizeLabels, compareWithTruth, methodString, type LabelSettings} from "./pipeline/label/index.ts";
-export {DEFAULT_VERIFIER, getVerifier, makeVerifier, registerVerifier, verifierNames, type StepTruthFn, type Verifier, type VerifierDefinition, type VerifierInput, type VerifierName} from "./pipeline/label/verifiers.ts";
+export {DEFAULT_VERIFIER, checkVerifierArgs, getVerifier, makeVerifier, parseVerifierArgs, registerVerifier, verifierArgsHelp, verifierNames, type StepTruthFn, type Verifier, type VerifierArgs, type VerifierArgument, type VerifierDefinition, type VerifierInput, type VerifierName} from "./pipeline/label/verifiers.ts";
 export {labTruth, labVerifier} from "./lab/verifier.ts";
 export {exportFile, exportRecord} from "./pipeline/export/index.ts";
 export {scoreFile} from "./pipeline/score.ts";

@@ -3,9 +3,11 @@
  *
  * - The program is the code block of the solution text ({@link extractCode}); no code → incorrect.
  * - The problem is found from the record: with a problems file (LeetCodeDataset shape), by the
- *   record's gold (copy the task_id into it: `sample --answer-field task_id`) or else by its
- *   question text (the problem's `question`, `query` or `problem_description`); without one, the
- *   question must be a code-lab task, whose tests are rebuilt from it ({@link parseCodeQuestion}).
+ *   record's gold, which is the task_id (copy it there: `sample --answer-field task_id`); a
+ *   record without gold by its question text (the problem's `question`, `query` or
+ *   `problem_description`). A task_id the file lacks, or an unmatched question, is a StepwiseError
+ *   naming the file and the id. Without a problems file the question must be a code-lab task,
+ *   whose tests are rebuilt from it ({@link parseCodeQuestion}).
  * - Runs are sandboxed (see sandbox.ts); verdicts are cached per (problem, program), since Monte-
  *   Carlo rollouts often write the same program.
  */
@@ -42,12 +44,19 @@ export function makeCodeJudge(options: CodeVerifierOptions = {}): CodeJudge {
     const cache = new Map<string, Promise<SolutionVerdict>>();
     const resolve = (question: string, gold: string | undefined): CodeTestProblem => {
         if (byId) {
-            const p = (gold !== undefined ? byId.get(gold.trim()) : undefined) ?? byQuestion.get(question.trim());
-            if (!p) throw new StepwiseError(`code verifier: no problem in ${options.problems} for ${gold !== undefined ? `task_id "${gold}" or ` : ""}question "${question.slice(0, 80)}"`);
+            if (gold !== undefined && gold.trim() !== "") {
+                const p = byId.get(gold.trim());
+                if (!p) throw new StepwiseError(`code verifier: ${options.problems} has no problem with task_id ${JSON.stringify(gold.trim())} (the record's gold must be its problem's task_id: \`sample --answer-field task_id\`)`);
+                return p;
+            }
+            const p = byQuestion.get(question.trim());
+            if (!p) throw new StepwiseError(`code verifier: the record has no gold (its problem's task_id) and ${options.problems} has no problem with its question ${JSON.stringify(question.slice(0, 80))}`);
             return p;
         }
         if (!isCodeLabQuestion(question))
-            throw new StepwiseError(`code verifier: "${question.slice(0, 80)}" is not a code-lab task; give the problems file (--verifier code:PROBLEMS.jsonl)`);
+            throw new StepwiseError(
+                `code verifier: ${JSON.stringify(question.slice(0, 80))} is not a code-lab task; give the problems file (label: --verifier-arg problems=FILE; code grade: --problems FILE)`,
+            );
         return parseCodeQuestion(question);
     };
     return ({question, gold, solution}) => {

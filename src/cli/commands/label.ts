@@ -2,7 +2,7 @@
 import type {Command} from "commander";
 import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
 import {StepwiseError} from "../../engines/types.ts";
-import {DEFAULT_VERIFIER, getVerifier, verifierNames} from "../../pipeline/label/verifiers.ts";
+import {DEFAULT_VERIFIER, checkVerifierArgs, getVerifier, parseVerifierArgs, verifierArgsHelp, verifierNames} from "../../pipeline/label/verifiers.ts";
 import {createProgress} from "../progress.ts";
 import {floatOption, intOption, reportTooLong} from "../options.ts";
 
@@ -14,6 +14,7 @@ export function register(program: Command): void {
         .requiredOption("--in <file>", "split samples (output of `stepwise split`)")
         .requiredOption("--out <file>", "labelled JSONL; re-running the same command resumes it")
         .option("--verifier <name>", `checks a rollout's final answer: ${verifierNames().map((n) => `${n} (${getVerifier(n).description})`).join("; ")}`, DEFAULT_VERIFIER)
+        .option("--verifier-arg <key=value>", "an argument of the --verifier (listed below), repeatable", (v: string, all: string[] | undefined) => [...(all ?? []), v])
         .option("--k <K>", "rollouts per step", intOption(1, 1024), 8)
         .option("--min-correct <k>", "hard label positive when at least k of K rollouts are correct", intOption(1), 1)
         .option("--no-stop-after-negative", "keep labelling after a sample's first negative step (the Qwen recipe stops there)")
@@ -39,6 +40,11 @@ Examples:
   stepwise label --engine llama:models/lab-policy.gguf --verifier lab --truth --in steps.jsonl --out labels.jsonl
   stepwise label --engine "openai:http://gpu1:8000/v1,http://gpu2:8000/v1?model=Qwen/Qwen2.5-Math-7B-Instruct" \\
       --verifier math --in gsm8k-steps.jsonl --out gsm8k-labels.jsonl --k 8 --savers --max-tokens 1024 --concurrency 64
+  stepwise label --engine openai:http://localhost:8000/v1 --verifier code --in code-steps.jsonl --out code-labels.jsonl \\
+      --verifier-arg problems=LeetCodeDataset-v0.3.1-test.jsonl.gz --verifier-arg timeout=30
+
+Verifier arguments (--verifier-arg KEY=VALUE):
+${verifierArgsHelp().join("\n") || "  (no registered verifier takes any)"}
 
 Each record adds: hard (1/0/null per step), soft (fraction correct or null), rollouts [{n, correct, truncated}],
 first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluations}, method.`,
@@ -59,6 +65,8 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
             }
             const verifier = getVerifier(o.verifier);
             if (o.truth && !verifier.truth) throw new StepwiseError(`--truth: verifier "${verifier.name}" knows no exact step truth`);
+            const verifierArgs = parseVerifierArgs(o.verifierArg ?? []);
+            checkVerifierArgs(verifier.name, verifierArgs);
             const {labelFile, TRUNCATED_WARN_SHARE} = await import("../../pipeline/label/index.ts");
             const progress = createProgress("label");
             try {
@@ -66,6 +74,7 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                     engine: () => createEngine(o.engine),
                     engineSpec: o.engine,
                     verifier: verifier.name,
+                    verifierArgs,
                     input: o.in,
                     out: o.out,
                     k: o.k,

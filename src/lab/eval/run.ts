@@ -10,7 +10,7 @@ import {computeThreshold} from "../../pipeline/threshold.ts";
 import {createScorer} from "../../prm/index.ts";
 import {writeBonReport} from "../../eval/bon/report.ts";
 import {writeAnalyzeReport} from "../../eval/analyze/report.ts";
-import {generateProblems} from "../domain/index.ts";
+import {checkAnswer, generateProblems} from "../domain/index.ts";
 import {labCandidates} from "./candidates.ts";
 import {evaluatePolicy, type PolicyEval} from "./policy.ts";
 import {evaluateLabPrm, type LabPrmEval} from "./prm.ts";
@@ -137,7 +137,8 @@ export interface PrmEvalRunOptions {
 
 /**
  * `stepwise lab eval-prm`: candidates from the policy on held-out problems (cached in `out`), τ at
- * the 2% quantile of their confidences, then {@link reportLabPrm}; writes summary.json.
+ * the 2% quantile of their confidences, then {@link reportLabPrm}; writes summary.json and
+ * scores.jsonl (`{id, question_id, correct, step_scores}` per candidate, in candidate order).
  * Errors: StepwiseError for a bad `positions`.
  */
 export async function runPrmEval(o: PrmEvalRunOptions): Promise<{summary: Record<string, unknown>; eval: LabPrmEval}> {
@@ -159,5 +160,15 @@ export async function runPrmEval(o: PrmEvalRunOptions): Promise<{summary: Record
     const ev = await reportLabPrm({samples: cands.samples, prm: o.prm, tau, scheme: positions, greedyAccuracy: cands.greedyAccuracy, seed, out: o.out, onProgress: (d, t) => o.onProgress?.("scoring", d, t)});
     const summary = {prm: o.prm, policy, temperature, positions: ev.scheme, tau, samples: ev.samples, questions: ev.questions, k: ev.candidates_per_question, step_auc: ev.step_auc, steps: ev.steps, greedy_accuracy: ev.greedy_accuracy, processbench: ev.processbench, bon_at_max_n: bonAtMaxN(ev)};
     writeFileSync(join(o.out, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+    // Per-candidate scores, so PRMs evaluated on the same candidates can be compared question by
+    // question (paired), e.g. by scripts/qwen-experiment-table.mjs.
+    const byId = new Map(cands.samples.map((c) => [c.id, c]));
+    writeFileSync(
+        join(o.out, "scores.jsonl"),
+        ev.sample_scores.map((x) => {
+            const c = byId.get(x.id)!;
+            return JSON.stringify({id: x.id, question_id: c.question_id, correct: checkAnswer(c.question, c.text).correct, step_scores: x.step_scores});
+        }).join("\n") + "\n",
+    );
     return {summary, eval: ev};
 }

@@ -12,8 +12,9 @@
  * output and re-running the same command completes it into the file an uninterrupted run
  * writes.
  */
+import {existsSync} from "node:fs";
 import {basename} from "node:path";
-import type {Engine} from "../../engines/types.ts";
+import {StepwiseError, type Engine} from "../../engines/types.ts";
 import {readJsonl} from "../../io/jsonl.ts";
 import {parseRecord, StepsRecordSchema} from "../schemas.ts";
 import {engineSettings} from "../sample.ts";
@@ -22,11 +23,11 @@ import {deriveSeed, hashString} from "../../util/rng.ts";
 import type {LabelRecord, StepsRecord} from "../records.ts";
 import {estimateStep, type RolloutSettings, type StepEstimate, type TruncatedPolicy} from "./estimate.ts";
 import {binarySearch, hybridSearch, linearSearch, type SearchMode} from "./strategies.ts";
-import {makeVerifier, type StepTruthFn, type Verifier, type VerifierName} from "./verifiers.ts";
+import {checkVerifierArgs, getVerifier, makeVerifier, type StepTruthFn, type Verifier, type VerifierArgs, type VerifierName} from "./verifiers.ts";
 import {compareWithTruth, type StepTruth, type TruthAgreement} from "./truth.ts";
 
 export {compareWithTruth, type StepTruth, type TruthAgreement} from "./truth.ts";
-export {DEFAULT_VERIFIER, getVerifier, makeVerifier, registerVerifier, verifierNames, type StepTruthFn, type Verifier, type VerifierDefinition, type VerifierInput, type VerifierName} from "./verifiers.ts";
+export {DEFAULT_VERIFIER, checkVerifierArgs, getVerifier, makeVerifier, parseVerifierArgs, registerVerifier, verifierArgsHelp, verifierNames, type StepTruthFn, type Verifier, type VerifierArgs, type VerifierArgument, type VerifierDefinition, type VerifierInput, type VerifierName} from "./verifiers.ts";
 
 export interface LabelSettings {
     /** Rollouts per step (K). Default 8. */
@@ -139,6 +140,12 @@ export interface LabelFileOptions extends Omit<LabelOptions, "engine"> {
     engine: Lazy<Engine>;
     /** Engine spec, for the settings fingerprint (default: the engine's kind and model). */
     engineSpec?: string;
+    /**
+     * Arguments of the named verifier (its `args`, e.g. `{problems: "problems.jsonl"}` for `code`);
+     * checked before any work; file arguments are checked like the input, and all are part of the
+     * settings a resume must match. Ignored with a verifier function.
+     */
+    verifierArgs?: VerifierArgs;
     input: string;
     out: string;
     /** Samples labelled at once. Default 2. */
@@ -203,15 +210,22 @@ export function summarizeLabels(records: LabelledRecord[], written = records.len
 export async function labelFile(o: LabelFileOptions): Promise<LabelSummary> {
     const method = methodString(o);
     const verifierName = typeof o.verifier === "function" ? o.verifier.name || "custom" : o.verifier;
+    const args = typeof o.verifier === "function" ? {} : (o.verifierArgs ?? {});
+    const declared = typeof o.verifier === "function" ? {} : (getVerifier(o.verifier).args ?? {});
+    if (typeof o.verifier !== "function") checkVerifierArgs(o.verifier, args);
+    const argFiles = Object.entries(args).filter(([k]) => declared[k]?.file);
+    for (const [key, f] of argFiles) if (!existsSync(f)) throw new StepwiseError(`verifier "${verifierName}": argument ${key}=${f}: no such file`);
     const stage = openStage<LabelledRecord>({
         name: "label",
         out: o.out,
-        inputs: [o.input],
+        inputs: [o.input, ...argFiles.map(([, file]) => file)],
         settings: {
             engine: engineSettings(o.engineSpec ?? "", o.engine),
             in: basename(o.input),
             method,
             verifier: verifierName,
+            // only when given, so outputs of verifiers without arguments resume as before
+            ...(Object.keys(args).length ? {verifier_args: Object.fromEntries(Object.entries(args).map(([k, v]) => [k, declared[k]?.file ? basename(v) : v]))} : {}),
             truth: o.truth !== undefined,
             shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
         },
@@ -220,7 +234,7 @@ export async function labelFile(o: LabelFileOptions): Promise<LabelSummary> {
     let engine: Engine | undefined;
     let created = false;
     try {
-        const verify = typeof o.verifier === "function" ? o.verifier : await makeVerifier(o.verifier);
+        const verify = typeof o.verifier === "function" ? o.verifier : await makeVerifier(o.verifier, args);
         const inputs: Array<{record: StepsRecord; line: number}> = [];
         let index = -1;
         for await (const {record, line} of readJsonl(o.input)) {

@@ -3,8 +3,10 @@
  *
  * Verifiers live in a registry so the label stage knows no domain: a domain registers its
  * verifier once ({@link registerVerifier}) and `stepwise label --verifier NAME` / `labelFile({verifier:
- * NAME})` look it up by name. Built in here: `math` (the default) — the answer grader (extraction +
- * equivalence, src/grade) against the record's `gold`, for GSM8K/MATH-style data. The lab's exact
+ * NAME})` look it up by name. A verifier may declare arguments (`--verifier-arg KEY=VALUE`,
+ * `labelFile({verifierArgs})`), e.g. the code verifier's problems file. Built in here: `math`
+ * (the default) — the answer grader (extraction + equivalence, src/grade) against the record's
+ * `gold`, for GSM8K/MATH-style data. The lab's exact
  * check (`lab`) is registered by src/domains.ts, which the CLI and the library entry import.
  */
 import {StepwiseError} from "../../engines/types.ts";
@@ -27,14 +29,33 @@ export type Verifier = (input: VerifierInput) => boolean | Promise<boolean>;
 /** Exact per-step truth of a record, for domains that know it (the lab does). */
 export type StepTruthFn = (record: Pick<StepsRecord, "question" | "text" | "steps">) => StepTruth;
 
+/** A setting a verifier takes (`stepwise label --verifier-arg KEY=VALUE`). */
+export interface VerifierArgument {
+    /** Placeholder of the value in `--help`, e.g. "FILE" or "S". */
+    value: string;
+    /** One line for `--help`: what it sets and its default. */
+    description: string;
+    /** The value names an input file: it must exist, and the label stage checks it like its other inputs. */
+    file?: boolean;
+}
+
+/** Values of a verifier's arguments, by key (strings as given; the verifier parses them). */
+export type VerifierArgs = Readonly<Record<string, string>>;
+
 /** One registered verifier. */
 export interface VerifierDefinition {
     /** Registry key, used by `--verifier NAME`: lowercase letters, digits and dashes. */
     name: string;
     /** One line for `--help`: what counts as correct. */
     description: string;
-    /** Builds the verifier (may load heavy modules lazily). */
-    create: () => Verifier | Promise<Verifier>;
+    /** The arguments it takes, by key (lowercase letters, digits and dashes). Default: none. */
+    args?: Readonly<Record<string, VerifierArgument>>;
+    /**
+     * Builds the verifier (may load heavy modules lazily) from its arguments (none: `{}` or
+     * undefined), checked against `args` by {@link makeVerifier}. Throws a StepwiseError naming
+     * the key for a bad value.
+     */
+    create: (args?: VerifierArgs) => Verifier | Promise<Verifier>;
     /** Exact per-step truth (optional): `stepwise label --truth` attaches it and compares MC labels with it. */
     truth?: StepTruthFn;
 }
@@ -50,6 +71,8 @@ const registry = new Map<string, VerifierDefinition>();
  */
 export function registerVerifier(definition: VerifierDefinition): void {
     if (!/^[a-z][a-z0-9-]*$/.test(definition.name)) throw new StepwiseError(`verifier name "${definition.name}": use lowercase letters, digits and dashes`);
+    for (const key of Object.keys(definition.args ?? {}))
+        if (!/^[a-z][a-z0-9-]*$/.test(key)) throw new StepwiseError(`verifier "${definition.name}": argument name "${key}": use lowercase letters, digits and dashes`);
     const known = registry.get(definition.name);
     if (known && known !== definition) throw new StepwiseError(`verifier "${definition.name}" is already registered`);
     registry.set(definition.name, definition);
@@ -67,9 +90,51 @@ export function getVerifier(name: VerifierName): VerifierDefinition {
     return d;
 }
 
-/** Build the verifier registered as `name`. */
-export async function makeVerifier(name: VerifierName): Promise<Verifier> {
-    return getVerifier(name).create();
+/**
+ * Check `args` against the arguments verifier `name` declares: a StepwiseError names an unknown
+ * key and lists the known ones (or says the verifier takes none), and an empty value.
+ */
+export function checkVerifierArgs(name: VerifierName, args: VerifierArgs = {}): void {
+    const known = getVerifier(name).args ?? {};
+    for (const [key, value] of Object.entries(args)) {
+        if (!Object.hasOwn(known, key)) {
+            const keys = Object.keys(known);
+            throw new StepwiseError(`verifier "${name}" takes ${keys.length ? `no argument "${key}" (its arguments: ${keys.join(", ")})` : `no arguments (got "${key}")`}`);
+        }
+        if (value === "") throw new StepwiseError(`verifier "${name}": argument "${key}" needs a value (${key}=${known[key].value})`);
+    }
+}
+
+/**
+ * Parse `KEY=VALUE` strings (the CLI's repeated `--verifier-arg`) into verifier arguments. A
+ * string without "=" or a key given twice is a StepwiseError naming it.
+ */
+export function parseVerifierArgs(items: readonly string[]): Record<string, string> {
+    const args: Record<string, string> = {};
+    for (const item of items) {
+        const eq = item.indexOf("=");
+        if (eq <= 0) throw new StepwiseError(`--verifier-arg: expected KEY=VALUE, got "${item}"`);
+        const key = item.slice(0, eq).trim();
+        if (Object.hasOwn(args, key)) throw new StepwiseError(`--verifier-arg: "${key}" given twice`);
+        args[key] = item.slice(eq + 1);
+    }
+    return args;
+}
+
+/**
+ * The registered verifiers' arguments as `--help` lines, one per argument:
+ * "  code  problems=FILE  what it sets", or [] when no verifier takes any.
+ */
+export function verifierArgsHelp(): string[] {
+    const rows = [...registry.values()].flatMap((d) => Object.entries(d.args ?? {}).map(([k, a], i) => [i === 0 ? d.name : "", `${k}=${a.value}`, a.description]));
+    const width = (c: number) => Math.max(...rows.map((r) => r[c].length));
+    return rows.map((r) => `  ${r[0].padEnd(width(0))}  ${r[1].padEnd(width(1))}  ${r[2]}`);
+}
+
+/** Build the verifier registered as `name` with its arguments (checked by {@link checkVerifierArgs}). */
+export async function makeVerifier(name: VerifierName, args: VerifierArgs = {}): Promise<Verifier> {
+    checkVerifierArgs(name, args);
+    return getVerifier(name).create(args);
 }
 
 registerVerifier({
