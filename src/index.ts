@@ -24,7 +24,7 @@ export {trainPrm, type TrainPrmOptions} from "./prm/train.ts";
 export {rocAuc} from "./prm/metrics.ts";
 
 export {grade, answersEqual, extractAnswer} from "./grade/index.ts";
-export {hasFinalAnswer, isFinished, type FinishableCandidate} from "./grade/index.ts";
+export {hasFinalAnswer, isCutOff, isFinished, type FinishableCandidate} from "./grade/index.ts";
 export * as evaluation from "./eval/index.ts";
 export * as lab from "./lab/index.ts";
 export {evaluatePolicy} from "./lab/eval/policy.ts";

@@ -4,6 +4,6 @@
  */
 export {grade, answersEqual, type GradeResult, type GradedAnswer} from "./grade.ts";
 export {extractAnswer, type Extraction, type ExtractorName, type ExtractOptions} from "./extract.ts";
-export {hasFinalAnswer, isFinished, FINAL_ANSWER_EXTRACTORS, type FinishableCandidate} from "./finished.ts";
+export {hasFinalAnswer, isCutOff, isFinished, FINAL_ANSWER_EXTRACTORS, type FinishableCandidate} from "./finished.ts";
 export {type GradeOptions, type Policy} from "./policy.ts";
 export {type ComparePath} from "./compare.ts";

@@ -9,6 +9,7 @@
  * delimiter (config.stepEnd).
  */
 import {aggregate} from "../eval/bon/aggregate.ts";
+import {isCutOff} from "../grade/finished.ts";
 import {isFinishedSolution, problemSeed, requirePrm, result, splitSample} from "./common.ts";
 import {Meter} from "./prm.ts";
 import {resolveConfig, type CandidateTrace, type DecodeResult, type SearchConfig, type SearchContext, type SearchProblem} from "./types.ts";
@@ -43,7 +44,11 @@ export async function sampleAndScore(problem: SearchProblem, ctx: SearchContext,
         samples.map((s) => splitSample(s.text, s.tokens, config)),
         meter,
     );
-    return samples.map((s, i) => ({text: s.text, answer: grader.extract(s.text), finished: isFinishedSolution(s.text, s.finishReason === "length"), stepScores: scores[i]}));
+    // A cut-off sample has no answer: it neither votes nor is graded (src/grade/finished.ts).
+    return samples.map((s, i) => {
+        const cut = isCutOff(s.finishReason);
+        return {text: s.text, answer: cut ? null : grader.extract(s.text), finished: isFinishedSolution(s.text, cut), stepScores: scores[i]};
+    });
 }
 
 /** Indices of the candidates a decoder may pick: the finished ones (all when allowed or when none finished). */

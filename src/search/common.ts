@@ -25,8 +25,8 @@ export function requirePrm(ctx: SearchContext, strategy: string): SearchPrm {
 
 /**
  * A finished solution (src/grade `isFinished`, shared with Best-of-N evaluation): it states a
- * final answer, and one cut off by the token budget counts only when it declares that answer
- * explicitly (a truncated chain of thought's last number is not an answer).
+ * final answer and was not cut off by the token budget (a truncated output is never finished,
+ * whatever its last words look like).
  */
 export function isFinishedSolution(text: string, endedByLength: boolean): boolean {
     return isFinished({text, finishReason: endedByLength ? "length" : "stop"});
@@ -73,7 +73,8 @@ export function result(strategy: string, text: string, finished: boolean, meter:
     return {
         strategy,
         text,
-        answer: graderOf(ctx).extract(text),
+        // An unfinished solution (cut off by the token budget, or without any answer) is never graded as an answer.
+        answer: finished ? graderOf(ctx).extract(text) : null,
         finished,
         tokens: meter.tokens,
         prm_calls: meter.prmCalls,

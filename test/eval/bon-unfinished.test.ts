@@ -52,7 +52,7 @@ test("evaluateBon: a high-scored candidate without an answer never beats a finis
     assert.equal(bonSummary(def).allow_unfinished, false);
 });
 
-test("buildQuestions marks candidates cut off without a final answer as unfinished", async () => {
+test("buildQuestions: cut-off candidates are unfinished and have no answer (graded wrong, never vote)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "stepwise-bon-unfinished-"));
     const file = join(dir, "c.jsonl");
     const rows = [
@@ -65,14 +65,20 @@ test("buildQuestions marks candidates cut off without a final answer as unfinish
     const cands = await readCandidates(file);
     assert.equal(cands[1].finishReason, "length");
     const {questions, stats} = buildQuestions(cands, defaultGrader());
-    assert.equal(stats.unfinished, 2);
-    assert.deepEqual([...questions[0].finished!], [1, 0, 0, 1]);
+    // candidate 2 has no answer; 1 and 3 are cut off (3 even after a \boxed{8}): unfinished and without an answer
+    assert.equal(stats.unfinished, 3);
+    assert.equal(stats.noAnswer, 3);
+    assert.deepEqual([...questions[0].finished!], [1, 0, 0, 0]);
+    assert.deepEqual([...questions[0].correct], [1, 0, 0, 0], "the cut-off stray 7 is not graded as an answer");
     const r = evaluateBon(questions, {sizes: [4], subsets: 10});
     assert.equal(r.methods.find((m) => m.id === "bon-last")!.points[0].accuracy, 1);
     const loose = evaluateBon(questions, {sizes: [4], subsets: 10, allowUnfinished: true});
-    // the cut-off candidate's stray 7 has the top score: allowed, it is picked (and graded correct by luck)
-    assert.equal(loose.methods.find((m) => m.id === "bon-last")!.points[0].accuracy, 1);
-    // the finished wrong \boxed{8} is picked over the cut-off stray number when it scores higher
+    // the cut-off candidate's stray 7 has the top score: allowed, it is picked, and it is wrong (no answer)
+    assert.equal(loose.methods.find((m) => m.id === "bon-last")!.points[0].accuracy, 0);
+    // a cut-off \boxed{8} is not a finished answer either: the finished 7 is picked even when the box scores higher
     const boxedFirst = buildQuestions(cands.map((c, i) => (i === 3 ? {...c, stepScores: [0.6]} : c)), defaultGrader()).questions;
-    assert.equal(evaluateBon(boxedFirst, {sizes: [4], subsets: 10}).methods.find((m) => m.id === "bon-last")!.points[0].accuracy, 0);
+    assert.equal(evaluateBon(boxedFirst, {sizes: [4], subsets: 10}).methods.find((m) => m.id === "bon-last")!.points[0].accuracy, 1);
+    // a precomputed verdict is the record's own: kept
+    const given = buildQuestions([{...cands[1], correct: true}], defaultGrader()).questions;
+    assert.deepEqual([[...given[0].correct], [...given[0].finished!]], [[1], [0]]);
 });

@@ -221,14 +221,22 @@ test("where Math-Verify was right: units, relations against values, several boxe
     assert.equal(answersEqual("x = 5", "x = 5"), true);
 });
 
-test("finished candidates: a declared final answer; cut-off outputs need one", () => {
+test("finished candidates: an answer, and never a cut-off output", () => {
     assert.equal(hasFinalAnswer("So the answer is \\boxed{7}."), true);
     assert.equal(hasFinalAnswer("Let me compute 3 + 4 = 7 and then"), false);
     assert.equal(hasFinalAnswer("#### 72"), true);
     assert.equal(isFinished({text: "Let me compute 3 + 4 = 7 and then", finishReason: "length"}), false);
     assert.equal(isFinished({text: "Let me compute 3 + 4 = 7 and then"}), true);
     assert.equal(isFinished({text: "no numbers at all here, just words and more words"}), false);
-    assert.equal(isFinished({text: "… so \\boxed{7} and some rambling that was cut", finishReason: "length"}), true);
+    // truncation is never a finished answer, whatever the cut text ends with
+    assert.equal(isFinished({text: "… so \\boxed{7} and some rambling that was cut", finishReason: "length"}), false);
+    assert.equal(isFinished({text: "3 + 4 is", finishReason: "length"}), false, "a cut short expression is not a 'whole' answer");
+    assert.equal(isFinished({text: "3 + 4 is"}), true, "the same text ended by the model reads as a whole answer");
+    for (const text of ["7", "The answer is 1", "#### 1", "Final Answer: The final answer is $7$", "\\boxed{12}"])
+        assert.equal(isFinished({text, finishReason: "length"}), false, text);
+    assert.equal(isFinished({answer: "7", finishReason: "length"}), false, "an answer extracted from a cut-off output does not count either");
+    assert.equal(isFinished({text: "The answer is 12", finishReason: "eos"}), true);
+    assert.equal(isFinished({text: "The answer is 12", finishReason: "stop"}), true);
     assert.equal(isFinished({answer: "7"}), true);
     assert.equal(isFinished({answer: null, text: null}), false);
 });

@@ -238,3 +238,18 @@ test("beam search with delimiter steps keeps the delimiter in the step text", as
     assert.equal(r.text, "Add.\n\nSo 2 + 3 = 5.\n\nThe answer is 5.");
     assert.deepEqual(scorer.inputs.at(-1), ["Add.\n\n", "So 2 + 3 = 5.\n\n", "The answer is 5."]);
 });
+
+test("a decode cut off by the token budget is unfinished and has no answer, whatever its last words", async () => {
+    // "So 2 + 3 = 5.\nThe answer is 5" is 29 characters: the budget ends right after the digit, before "." and EOS
+    const text = "So 2 + 3 = 5.\nThe answer is 5";
+    const policy = new ScriptedPolicy(arithmeticScript([["5", 0.9], ["6", 0.1]]));
+    const cut = await greedy(problem, {policy: policy.engine, config: {maxTokens: text.length}});
+    assert.equal(cut.text, text);
+    assert.deepEqual([cut.finished, cut.answer], [false, null], "the answer may have gone on (\"… is 51\"): not graded");
+    const whole = await greedy(problem, {policy: new ScriptedPolicy(arithmeticScript([["5", 0.9], ["6", 0.1]])).engine, config: {maxTokens: 64}});
+    assert.deepEqual([whole.finished, whole.answer], [true, "5"]);
+    // Best-of-N allowed to pick a cut-off sample: picked, but still without an answer
+    const bon = await bestOfN(problem, {policy: new ScriptedPolicy(arithmeticScript([["5", 0.9], ["6", 0.1]])).engine, prm: new SearchPrm(likesFive()), config: {n: 2, maxTokens: text.length, allowUnfinished: true, seed: 1}});
+    assert.deepEqual([bon.finished, bon.answer], [false, null]);
+    for (const c of bon.trace) if (c.type === "candidate") assert.deepEqual([c.finished, c.answer], [false, null]);
+});

@@ -74,7 +74,7 @@ export function bonCommand(): Command {
         .option("--correct-field <f>", "precomputed verdict field (boolean); when present, no grading against gold", f.correct)
         .option("--answer-field <f>", "precomputed extracted answer field; when present, used instead of extracting from the text", f.answer)
         .option("--id-field <f>", "candidate id field (to join --scores; default id <question_id>#<index>)", f.id)
-        .option("--allow-unfinished", "let Best-of-N pick (and votes count) candidates without a final answer or cut off (finish_reason length) before one; default: never, as PRM800K")
+        .option("--allow-unfinished", "let Best-of-N pick (and votes count) candidates without a final answer or cut off (finish_reason length; such a candidate has no answer and is graded wrong); default: never, as PRM800K")
         .option("--quiet", "no progress output")
         .addHelpText(
             "after",
@@ -86,9 +86,10 @@ Examples:
 
 A candidate record: {question_id, text, step_scores: [0.9, 0.8, ...], gold} (or correct: true/false instead
 of gold; optional finish_reason as \`stepwise sample\` writes it). Answers are grouped into classes by the
-grader's equivalence (not by string), once per question. A candidate without a final answer, or cut off
-(finish_reason "length") before declaring one, is unfinished: never picked and never voting unless
---allow-unfinished.
+grader's equivalence (not by string), once per question. A candidate without a final answer is
+unfinished: never picked and never voting unless --allow-unfinished. A candidate cut off by the token
+budget (finish_reason "length") is unfinished and has no answer at all, whatever its last words: it is
+graded wrong (unless the record carries its own correct field) even when --allow-unfinished picks it.
 Each N averages --subsets random subsets per question; ± is a 95% normal-approximation interval over
 per-question means. Candidates without step scores: only first/pass/maj are reported.`,
         )

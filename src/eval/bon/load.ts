@@ -8,8 +8,10 @@
  * already extracted answer), else extracted from `text`. Step scores come from the record or from
  * a separate scores file joined on the candidate id (default `<question_id>#<index in question>`).
  * An optional `finish_reason` (as `stepwise sample` writes it) marks cut-off outputs: a candidate
- * is finished when it has an answer, and a cut-off one only when its text declares a final answer
- * (src/grade/finished.ts isFinished); Best-of-N never picks unfinished candidates by default.
+ * is finished when it has an answer and was not cut off (src/grade/finished.ts isFinished); a
+ * cut-off candidate (`finish_reason: "length"`) has no answer, so it is graded wrong (unless the
+ * record carries its own `correct` verdict) and never votes. Best-of-N never picks unfinished
+ * candidates by default.
  *
  * Grading is the slow part and happens once here: one verdict per distinct answer string and one
  * set of equivalence classes per question; the evaluation then works on integer arrays.
@@ -17,7 +19,7 @@
 import {StepwiseError} from "../../engines/types.ts";
 import {readJsonl} from "../../io/jsonl.ts";
 import type {AnswerGrader} from "../grader.ts";
-import {isFinished} from "../../grade/finished.ts";
+import {isCutOff, isFinished} from "../../grade/finished.ts";
 import {AGGREGATIONS, type Aggregation} from "./aggregate.ts";
 import {answerClasses} from "./classes.ts";
 import {type BonQuestion, prepareQuestion} from "./evaluate.ts";
@@ -143,8 +145,8 @@ export interface GradingStats {
     /** Candidates with no extractable answer (they never vote). */
     noAnswer: number;
     /**
-     * Candidates that are not finished: no answer, or cut off (`finish_reason: "length"`) without
-     * a declared final answer. Best-of-N never picks them unless unfinished candidates are allowed.
+     * Candidates that are not finished: no answer, or cut off (`finish_reason: "length"`).
+     * Best-of-N never picks them unless unfinished candidates are allowed.
      */
     unfinished: number;
     /** Whether step scores were present (false: only first/pass/maj can be evaluated). */
@@ -177,7 +179,8 @@ export function buildQuestions(
     const questions: BonQuestion[] = [];
     let done = 0;
     for (const [qid, group] of groups) {
-        const answers = group.map((c) => c.answer ?? (c.text !== null ? grader.extract(c.text) : null));
+        // A cut-off candidate has no answer (src/grade/finished.ts): it is graded wrong and never votes.
+        const answers = group.map((c) => (isCutOff(c.finishReason) ? null : (c.answer ?? (c.text !== null ? grader.extract(c.text) : null))));
         // The gold answer: the same on every candidate that carries one.
         let goldRaw: string | null = null;
         for (const c of group) {
