@@ -30,6 +30,18 @@ export class StopMatcher {
         return best >= 0;
     }
 
+    /**
+     * How many characters of the text pushed so far are final: no stop string can cut them any
+     * more (a match found so far cuts at its start; a later match must end in text not yet pushed,
+     * so it starts at most `longest stop − 1` characters before the current end). What a
+     * streaming caller may send; the rest is held back. Infinity without stop strings.
+     */
+    finalLength(): number {
+        if (this.cut >= 0) return this.cut;
+        if (this.stops.length === 0) return Infinity;
+        return Math.max(0, this.text.length - Math.max(...this.stops.map((s) => s.length)) + 1);
+    }
+
     /** Remove the stop string (and what follows it) from the token list. */
     trim<T extends {text: string}>(tokens: T[]): void {
         if (this.cut < 0) return;

@@ -104,6 +104,23 @@ export interface GenerateRequest extends SamplingOptions {
     firstIndex?: number;
     /** Aborting it stops the generation (in-process decoding or the HTTP requests); the call rejects with the abort reason. */
     signal?: AbortSignal;
+    /**
+     * Streaming hook, called only by engines with {@link EngineCapabilities.streaming} (others
+     * ignore it): `token(index, token)` for each token of sample `index` as soon as it is final,
+     * in order, then `end(sample)` when that sample is complete (before generate() resolves).
+     * The tokens passed to `token` are exactly the sample's `tokens`: a token that could still
+     * turn out to start a stop string is held back until it cannot (as vLLM holds back streamed
+     * text), and the part of a token past a stop string is never passed. Callbacks must not throw.
+     */
+    stream?: StreamHandler;
+}
+
+/** Receives a generation's tokens as they are produced ({@link GenerateRequest.stream}). */
+export interface StreamHandler {
+    /** A final token of sample `index` (its number among the n samples, firstIndex included). */
+    token(index: number, token: GeneratedToken): void;
+    /** Sample `sample.index` is complete (its tokens were all passed to `token` before). */
+    end?(sample: Sample): void;
 }
 
 /** Chat sampling: messages rendered with the model's chat template (on the engine or the server). */
@@ -114,6 +131,8 @@ export interface ChatRequest extends SamplingOptions {
     /** As {@link GenerateRequest.firstIndex}. */
     firstIndex?: number;
     signal?: AbortSignal;
+    /** As {@link GenerateRequest.stream}. */
+    stream?: StreamHandler;
 }
 
 /**
@@ -222,6 +241,11 @@ export interface EngineCapabilities {
      * tokens after it are generated and paid for, then dropped (at most `maxTokens` per sample).
      */
     stopBelowConfidence: "native" | "emulated";
+    /**
+     * generate() calls {@link GenerateRequest.stream} as tokens are generated (llama: from its
+     * sampling loop). Absent or false: the hook is ignored and callers stream the finished samples.
+     */
+    streaming?: boolean;
 }
 
 export interface Engine {

@@ -70,10 +70,21 @@ const sampling = {
         .nullish()
         .refine((v) => v == null || Object.keys(v).length === 0, {message: "not supported by this server (it would change sampling)"}),
     stream: z.boolean().nullish().transform((v) => v ?? false),
-    stream_options: z.object({include_usage: z.boolean().nullish()}).nullish(),
+    stream_options: z.object({include_usage: z.boolean().nullish(), continuous_usage_stats: z.boolean().nullish()}).nullish(),
     return_tokens_as_token_ids: z.boolean().nullish().transform((v) => v ?? false),
     user: z.string().nullish(),
 };
+
+/**
+ * vLLM's stream_options: only with `stream: true` (else 400); `include_usage` adds a last chunk
+ * with the usage and no choices; `continuous_usage_stats` (with include_usage) puts the usage so
+ * far of the chunk's choice in every chunk.
+ */
+function streamOptions(r: {stream: boolean; stream_options?: {include_usage?: boolean | null; continuous_usage_stats?: boolean | null} | null}) {
+    if (r.stream_options != null && !r.stream) throw new HttpError(400, "stream_options: can only be given with stream: true", "stream_options");
+    const includeUsage = r.stream_options?.include_usage ?? false;
+    return {stream: r.stream, includeUsage, continuousUsage: includeUsage && (r.stream_options?.continuous_usage_stats ?? false)};
+}
 
 /** Sampling fields as engine options. */
 function samplingOptions(r: {n: number; temperature: number; top_p: number; top_k: number; min_p: number; seed?: number | null; stop: string[]}) {
@@ -118,8 +129,7 @@ export function parseCompletionRequest(body: unknown, limits: RequestLimits = DE
         logprobs: r.logprobs ?? undefined,
         echo: r.echo,
         promptLogprobs: r.prompt_logprobs ?? undefined,
-        stream: r.stream,
-        includeUsage: r.stream_options?.include_usage ?? false,
+        ...streamOptions(r),
         tokenIds: r.return_tokens_as_token_ids,
     };
 }
@@ -154,10 +164,11 @@ export function parseChatRequest(body: unknown, limits: RequestLimits = DEFAULT_
         sampling: samplingOptions(r),
         /** null: as many as the context holds. */
         maxTokens: r.max_completion_tokens ?? r.max_tokens ?? null,
+        /** The field that set maxTokens (named in errors). */
+        maxTokensParam: r.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens",
         logprobs: r.logprobs,
         topLogprobs: r.logprobs ? (r.top_logprobs ?? 0) : 0,
-        stream: r.stream,
-        includeUsage: r.stream_options?.include_usage ?? false,
+        ...streamOptions(r),
         tokenIds: r.return_tokens_as_token_ids,
     };
 }

@@ -8,11 +8,22 @@
  * - `POST /v1/completions`: prompt (text, token ids, or a list of either), n, temperature,
  *   top_p, top_k, min_p, seed, stop, max_tokens (default 16; null = the rest of the context),
  *   logprobs (≤ 20; the sampled token is always in its top_logprobs entry, as in vLLM), echo,
- *   prompt_logprobs (vLLM: true vocabulary rank and decoded token), stream (SSE, logprobs in
- *   the chunks, `data: [DONE]`), return_tokens_as_token_ids
+ *   prompt_logprobs (vLLM: true vocabulary rank and decoded token), stream,
+ *   return_tokens_as_token_ids
  * - `POST /v1/chat/completions`: messages (system, developer, user, assistant; content a string
  *   or text parts), the same sampling fields, max_tokens / max_completion_tokens (default: the
  *   rest of the context), logprobs, top_logprobs (default none; needs logprobs), stream
+ * - Context (vLLM's input validation): a prompt longer than the context, or prompt + max_tokens
+ *   beyond it, is a 400 naming the field, the context length and the total asked for; nothing
+ *   is shortened silently. max_tokens null (chat: absent) takes the rest of the context.
+ * - `stream: true` (SSE): chunks are sent as the tokens are generated (engines with
+ *   capabilities.streaming; others after the generation): per choice an echo chunk (completions,
+ *   with echo) or a role chunk (chat), one chunk per token with its logprobs, the last with
+ *   finish_reason; text that may still begin a stop string is held back until it cannot.
+ *   `stream_options.include_usage` adds a last chunk with the usage and no choices (and
+ *   `continuous_usage_stats` the usage so far in every chunk); then `data: [DONE]`. An error
+ *   after the stream began is sent as an error event before `[DONE]`; a client that hangs up
+ *   mid-stream stops the generation.
  * - `POST /tokenize`, `POST /detokenize` (vLLM's; ids checked against the vocabulary)
  * - `POST /pooling` and `POST /v1/embeddings`: vLLM's STEP pooling for tag PRMs (for every
  *   step-tag token, the softmax over the returned label tokens, positive first);
@@ -30,7 +41,7 @@ import {Hono, type Context} from "hono";
 import {bodyLimit} from "hono/body-limit";
 import {serve as serveNode} from "@hono/node-server";
 import type {AddressInfo} from "node:net";
-import type {ChatMessage, Engine, GeneratedToken, PromptTokenLogprob, Sample, TokenAlternative} from "../engines/types.ts";
+import type {ChatMessage, Engine, GeneratedToken, GenerateRequest, PromptTokenLogprob, Sample, StreamHandler, TokenAlternative} from "../engines/types.ts";
 import {
     DEFAULT_LIMITS,
     HttpError,
@@ -87,6 +98,38 @@ export function float32Base64(values: number[]): string {
     const buf = Buffer.alloc(values.length * 4);
     values.forEach((v, i) => buf.writeFloatLE(v, i * 4));
     return buf.toString("base64");
+}
+
+type Usage = {prompt_tokens: number; completion_tokens: number; total_tokens: number};
+const usageInfo = (prompt: number, completion: number): Usage => ({prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion});
+
+/**
+ * A stream handler that holds each sample's newest token back until the next one or the end
+ * arrives, so the last token's chunk carries finish_reason (as vLLM's last chunk does):
+ * `emit(index, token, end)` with `end` on the sample's last chunk (`token` undefined when the
+ * sample has no token left to send, e.g. it ended on EOS).
+ */
+function lastHeldBack(emit: (index: number, token: GeneratedToken | undefined, end?: Sample) => void): StreamHandler {
+    const held = new Map<number, GeneratedToken>();
+    return {
+        token(index, token) {
+            const previous = held.get(index);
+            if (previous) emit(index, previous);
+            held.set(index, token);
+        },
+        end(sample) {
+            const last = held.get(sample.index);
+            held.delete(sample.index);
+            emit(sample.index, last, sample);
+        },
+    };
+}
+
+/** n empty samples (max_tokens 0: echo / prompt_logprobs only), reported to the stream too. */
+function emptySamples(n: number, stream?: StreamHandler): Sample[] {
+    const samples = Array.from({length: n}, (_, index): Sample => ({index, text: "", tokens: [], finishReason: "length"}));
+    for (const s of samples) stream?.end?.(s);
+    return samples;
 }
 
 /** An OpenAI error object. */
@@ -153,15 +196,91 @@ export function createApp(options: ServerOptions): Hono {
             ids.forEach((t, i) => {
                 if (t >= engine.info.vocabSize!) throw new HttpError(400, `${param}: token id ${t} at position ${i} is outside the vocabulary (size ${engine.info.vocabSize})`, param);
             });
-        if (ids.length >= maxModelLen)
-            throw new HttpError(400, `${param}: this model's maximum context length is ${maxModelLen} tokens; the prompt has ${ids.length}`, param);
+        if (ids.length > maxModelLen)
+            throw new HttpError(400, `${param}: this model's maximum context length is ${maxModelLen} tokens, but the input has ${ids.length} tokens; shorten the input`, param);
         return ids;
+    };
+    /**
+     * engine.generate with a streaming hook: passed through on engines that stream
+     * (capabilities.streaming), else replayed from the finished samples.
+     */
+    const generateStreaming = async (request: GenerateRequest): Promise<Sample[]> => {
+        const hook = request.stream;
+        if (!hook || engine.capabilities.streaming) return engine.generate(request);
+        const samples = await engine.generate({...request, stream: undefined});
+        for (const s of samples) {
+            for (const t of s.tokens) hook.token(s.index, t);
+            hook.end?.(s);
+        }
+        return samples;
     };
     /** A token as the client sees it: its text, or "token_id:N" with return_tokens_as_token_ids. */
     const shown = (t: {text: string; id?: number}, asIds: boolean) => (asIds && t.id !== undefined ? `token_id:${t.id}` : t.text);
-    const sse = (c: Context, events: unknown[]) => {
-        const text = events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join("") + "data: [DONE]\n\n";
-        return c.body(text, 200, {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"});
+    /**
+     * An SSE response whose events are sent as `run` produces them, then `data: [DONE]`. The
+     * signal given to `run` aborts when the client hangs up (the request's signal or the stream's
+     * cancellation): the generation stops. An error after the stream began is sent as an error
+     * event (an OpenAI error object) before `[DONE]`, as vLLM does.
+     */
+    const sseStream = (c: Context, run: (send: (event: unknown) => void, signal: AbortSignal) => Promise<void>): Response => {
+        const controller = new AbortController();
+        const requestSignal = c.req.raw.signal;
+        const onAbort = () => controller.abort(requestSignal.reason ?? new Error("client disconnected"));
+        if (requestSignal.aborted) onAbort();
+        else requestSignal.addEventListener("abort", onAbort, {once: true});
+        const encoder = new TextEncoder();
+        const stream = new ReadableStream<Uint8Array>({
+            start(out) {
+                const write = (text: string) => {
+                    if (!controller.signal.aborted) out.enqueue(encoder.encode(text));
+                };
+                const send = (event: unknown) => write(`data: ${JSON.stringify(event)}\n\n`);
+                run(send, controller.signal)
+                    .catch((err: unknown) => {
+                        if (controller.signal.aborted) return;
+                        const status = err instanceof HttpError ? err.status : err instanceof Error && err.name === "StepwiseError" ? 400 : 500;
+                        send(errorBody(err instanceof Error ? err.message : String(err), status, err instanceof HttpError ? err.param : null));
+                    })
+                    .finally(() => {
+                        requestSignal.removeEventListener("abort", onAbort);
+                        if (controller.signal.aborted) return;
+                        write("data: [DONE]\n\n");
+                        out.close();
+                    });
+            },
+            cancel(reason) {
+                controller.abort(reason ?? new Error("client disconnected"));
+            },
+        });
+        return new Response(stream, {status: 200, headers: {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}});
+    };
+
+    /**
+     * Tokens allowed for one prompt, by vLLM's rules (serving_engine.py input validation): a
+     * prompt longer than the context is refused; `max_tokens` null (chat: absent) means the rest
+     * of the context, which must hold at least one token; an explicit `max_tokens` with
+     * prompt + max_tokens beyond the context is refused (never silently shortened). `echoOnly`:
+     * max_tokens 0 with echo / prompt_logprobs, where a prompt filling the context is fine.
+     */
+    const tokenBudget = (promptLength: number, maxTokens: number | null, maxParam: string, promptParam: string, echoOnly: boolean): number => {
+        const room = maxModelLen - promptLength;
+        if (room < 0 || (room === 0 && !echoOnly && maxTokens === null))
+            throw new HttpError(
+                400,
+                `${promptParam}: this model's maximum context length is ${maxModelLen} tokens, but the input has ${promptLength} tokens` +
+                    (room === 0 ? ", which leaves no room to generate" : "") +
+                    "; shorten the input",
+                promptParam,
+            );
+        if (maxTokens === null) return room;
+        if (maxTokens > room)
+            throw new HttpError(
+                400,
+                `${maxParam}: ${maxTokens} is too large: this model's maximum context length is ${maxModelLen} tokens and the input has ${promptLength}, ` +
+                    `so the request needs ${promptLength} + ${maxTokens} = ${promptLength + maxTokens} tokens; at most ${room} can be generated (lower ${maxParam} or shorten the input)`,
+                maxParam,
+            );
+        return maxTokens;
     };
 
     app.get("/health", (c) => c.text("", 200));
@@ -172,78 +291,97 @@ export function createApp(options: ServerOptions): Hono {
     app.post("/v1/completions", async (c) => {
         const req = parseCompletionRequest(withDefaults(await body(c)), limits);
         checkModel(req.model);
-        const signal = c.req.raw.signal;
         const id = newId("cmpl");
         const created = Math.floor(Date.now() / 1000);
-        const choices: Array<{index: number; sample: Sample; promptText: string; echo?: Echo; promptLp?: Array<PromptTokenLogprob | null>; ids: number[]}> = [];
-        let promptTokens = 0;
-        let completionTokens = 0;
-        for (let p = 0; p < req.prompts.length; p++) {
-            const ids = await promptIds(req.prompts[p], "prompt");
-            promptTokens += ids.length;
-            const maxTokens = Math.min(req.maxTokens ?? maxModelLen - ids.length, maxModelLen - ids.length);
-            const samples = await engine.generate({prompt: ids, ...req.sampling, maxTokens, topLogprobs: req.logprobs ?? 0, signal});
+        // Every prompt is checked against the context before any work (vLLM answers 400, never truncates).
+        const prompts: Array<{ids: number[]; maxTokens: number}> = [];
+        for (const p of req.prompts) {
+            const ids = await promptIds(p, "prompt");
+            prompts.push({ids, maxTokens: tokenBudget(ids.length, req.maxTokens, "max_tokens", "prompt", req.maxTokens === 0)});
+        }
+        const n = req.sampling.n;
+        /** Echo text and prompt logprobs of one prompt (echo, prompt_logprobs). */
+        const promptSide = async (ids: number[], signal: AbortSignal) => {
             const needPrompt = req.echo || req.promptLogprobs !== undefined;
             const promptLp = needPrompt ? await engine.promptLogprobs(ids, {topK: Math.max(req.logprobs ?? 0, req.promptLogprobs ?? 0, 1), signal}) : undefined;
             const promptText = req.echo ? await engine.detokenize(ids) : "";
             const first = ids.length ? await engine.detokenize(ids.slice(0, 1)) : "";
-            const echo = req.echo && promptLp ? {tokens: ids.map((tid, i) => ({id: tid, text: i === 0 ? first : promptLp[i]!.text})), logprobs: promptLp} : undefined;
-            for (const s of samples) {
-                completionTokens += s.tokens.length;
-                choices.push({index: p * req.sampling.n + s.index, sample: s, promptText, echo, promptLp, ids});
+            const echo: Echo | undefined = req.echo && promptLp ? {tokens: ids.map((tid, i) => ({id: tid, text: i === 0 ? first : promptLp[i]!.text})), logprobs: promptLp} : undefined;
+            return {promptLp, promptText, echo};
+        };
+        const generate = (ids: number[], maxTokens: number, signal: AbortSignal, stream?: StreamHandler): Promise<Sample[]> =>
+            maxTokens === 0 ? Promise.resolve(emptySamples(n, stream)) : generateStreaming({prompt: ids, ...req.sampling, maxTokens, topLogprobs: req.logprobs ?? 0, signal, stream});
+        const promptTokens = prompts.reduce((a, p) => a + p.ids.length, 0);
+
+        if (!req.stream) {
+            const signal = c.req.raw.signal;
+            const choices = [];
+            let completionTokens = 0;
+            for (let p = 0; p < prompts.length; p++) {
+                const {ids, maxTokens} = prompts[p];
+                const samples = await generate(ids, maxTokens, signal);
+                const {promptLp, promptText, echo} = await promptSide(ids, signal);
+                for (const s of samples) {
+                    completionTokens += s.tokens.length;
+                    choices.push({
+                        index: p * n + s.index,
+                        text: promptText + s.text,
+                        logprobs: req.logprobs === undefined ? null : completionLogprobs(s.tokens, req.logprobs, echo, req.tokenIds, 0),
+                        finish_reason: finish(s),
+                        stop_reason: s.stopString ?? null,
+                        ...(req.promptLogprobs !== undefined ? {prompt_logprobs: vllmPromptLogprobs(ids, promptLp!, req.promptLogprobs)} : {}),
+                    });
+                }
             }
+            const usage = {prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens};
+            return c.json({id, object: "text_completion", created, model: modelName, choices, usage});
         }
-        const usage = {prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens};
-        const full = (ch: (typeof choices)[number]) => ({
-            index: ch.index,
-            text: ch.promptText + ch.sample.text,
-            logprobs: req.logprobs === undefined ? null : completionLogprobs(ch.sample.tokens, req.logprobs, ch.echo, req.tokenIds, 0),
-            finish_reason: finish(ch.sample),
-            stop_reason: ch.sample.stopString ?? null,
-            ...(req.promptLogprobs !== undefined ? {prompt_logprobs: vllmPromptLogprobs(ch.ids, ch.promptLp!, req.promptLogprobs)} : {}),
+        // SSE, sent as the tokens are generated: per choice an echo chunk (when asked), one chunk
+        // per token with its logprobs, the last one carrying finish_reason; then usage; then [DONE].
+        return sseStream(c, async (send, signal) => {
+            const chunk = (choice: unknown, usage: Usage | null) => ({id, object: "text_completion", created, model: modelName, choices: [choice], usage});
+            let completionTokens = 0;
+            for (let p = 0; p < prompts.length; p++) {
+                const {ids, maxTokens} = prompts[p];
+                const {echo, promptText} = await promptSide(ids, signal);
+                const offsets = new Array<number>(n).fill(0);
+                const counts = new Array<number>(n).fill(0);
+                const usageOf = (i: number) => (req.continuousUsage ? usageInfo(ids.length, counts[i]) : null);
+                if (echo)
+                    for (let i = 0; i < n; i++) {
+                        send(chunk({index: p * n + i, text: promptText, logprobs: req.logprobs === undefined ? null : completionLogprobs([], req.logprobs, echo, req.tokenIds, 0), finish_reason: null, stop_reason: null}, usageOf(i)));
+                        offsets[i] = promptText.length;
+                    }
+                const tokenChoice = (i: number, t: GeneratedToken | undefined, end?: Sample) => {
+                    const choice = {
+                        index: p * n + i,
+                        text: t?.text ?? "",
+                        logprobs: req.logprobs === undefined || !t ? null : completionLogprobs([t], req.logprobs, undefined, req.tokenIds, offsets[i]),
+                        finish_reason: end ? finish(end) : null,
+                        stop_reason: end ? (end.stopString ?? null) : null,
+                    };
+                    if (t) offsets[i] += t.text.length;
+                    return choice;
+                };
+                const samples = await generate(ids, maxTokens, signal, lastHeldBack((i, t, end) => {
+                    if (t) counts[i]++;
+                    send(chunk(tokenChoice(i, t, end), usageOf(i)));
+                }));
+                completionTokens += samples.reduce((a, s) => a + s.tokens.length, 0);
+            }
+            if (req.includeUsage) send({id, object: "text_completion", created, model: modelName, choices: [], usage: usageInfo(promptTokens, completionTokens)});
         });
-        if (!req.stream) return c.json({id, object: "text_completion", created, model: modelName, choices: choices.map(full), usage});
-        // SSE: per choice, an echo chunk (when asked), one chunk per token with its logprobs, the last carrying finish_reason.
-        const events: unknown[] = [];
-        const chunk = (choice: unknown) => ({id, object: "text_completion", created, model: modelName, choices: [choice], usage: null});
-        for (const ch of choices) {
-            let offset = 0;
-            if (ch.echo) {
-                events.push(chunk({index: ch.index, text: ch.promptText, logprobs: req.logprobs === undefined ? null : completionLogprobs([], req.logprobs, ch.echo, req.tokenIds, 0), finish_reason: null, stop_reason: null}));
-                offset = ch.promptText.length;
-            }
-            const toks = ch.sample.tokens;
-            if (toks.length === 0) events.push(chunk({index: ch.index, text: "", logprobs: null, finish_reason: finish(ch.sample), stop_reason: ch.sample.stopString ?? null}));
-            toks.forEach((t, j) => {
-                const last = j === toks.length - 1;
-                events.push(
-                    chunk({
-                        index: ch.index,
-                        text: t.text,
-                        logprobs: req.logprobs === undefined ? null : completionLogprobs([t], req.logprobs, undefined, req.tokenIds, offset),
-                        finish_reason: last ? finish(ch.sample) : null,
-                        stop_reason: last ? (ch.sample.stopString ?? null) : null,
-                    }),
-                );
-                offset += t.text.length;
-            });
-        }
-        if (req.includeUsage) events.push({id, object: "text_completion", created, model: modelName, choices: [], usage});
-        return sse(c, events);
     });
 
     app.post("/v1/chat/completions", async (c) => {
         const req = parseChatRequest(withDefaults(await body(c)), limits);
         checkModel(req.model);
-        const signal = c.req.raw.signal;
         const prompt = await engine.formatChat(req.messages as ChatMessage[], {addGenerationPrompt: true});
         const ids = await promptIds(await engine.tokenize(prompt), "messages");
-        const maxTokens = Math.min(req.maxTokens ?? maxModelLen - ids.length, maxModelLen - ids.length);
-        const samples = await engine.generate({prompt: ids, ...req.sampling, maxTokens, topLogprobs: req.topLogprobs, signal});
-        const completionTokens = samples.reduce((a, s) => a + s.tokens.length, 0);
-        const usage = {prompt_tokens: ids.length, completion_tokens: completionTokens, total_tokens: ids.length + completionTokens};
+        const maxTokens = tokenBudget(ids.length, req.maxTokens, req.maxTokensParam, "messages", false);
         const id = newId("chatcmpl");
         const created = Math.floor(Date.now() / 1000);
+        const generate = (signal: AbortSignal, stream?: StreamHandler) => generateStreaming({prompt: ids, ...req.sampling, maxTokens, topLogprobs: req.topLogprobs, signal, stream});
         const tokenLogprob = (t: GeneratedToken) => {
             const token = shown(t, req.tokenIds);
             return {
@@ -253,7 +391,9 @@ export function createApp(options: ServerOptions): Hono {
                 top_logprobs: t.top.slice(0, req.topLogprobs).map((a) => ({token: shown(a, req.tokenIds), logprob: toLogprob(a.prob), bytes: bytes(a.text)})),
             };
         };
-        if (!req.stream)
+        if (!req.stream) {
+            const samples = await generate(c.req.raw.signal);
+            const completionTokens = samples.reduce((a, s) => a + s.tokens.length, 0);
             return c.json({
                 id,
                 object: "chat.completion",
@@ -266,20 +406,22 @@ export function createApp(options: ServerOptions): Hono {
                     finish_reason: finish(s),
                     stop_reason: s.stopString ?? null,
                 })),
-                usage,
+                usage: usageInfo(ids.length, completionTokens),
             });
-        const events: unknown[] = [];
-        const chunk = (choice: unknown) => ({id, object: "chat.completion.chunk", created, model: modelName, choices: [choice], usage: null});
-        for (const s of samples) {
-            events.push(chunk({index: s.index, delta: {role: "assistant", content: ""}, logprobs: null, finish_reason: null}));
-            s.tokens.forEach((t, j) => {
-                const last = j === s.tokens.length - 1;
-                events.push(chunk({index: s.index, delta: {content: t.text}, logprobs: req.logprobs ? {content: [tokenLogprob(t)]} : null, finish_reason: last ? finish(s) : null}));
-            });
-            if (s.tokens.length === 0) events.push(chunk({index: s.index, delta: {}, logprobs: null, finish_reason: finish(s)}));
         }
-        if (req.includeUsage) events.push({id, object: "chat.completion.chunk", created, model: modelName, choices: [], usage});
-        return sse(c, events);
+        // SSE as generated: per choice a role chunk first (vLLM's order), one chunk per token, the last with finish_reason.
+        return sseStream(c, async (send, signal) => {
+            const n = req.sampling.n;
+            const counts = new Array<number>(n).fill(0);
+            const chunk = (choice: unknown, i: number) => ({id, object: "chat.completion.chunk", created, model: modelName, choices: [choice], usage: req.continuousUsage ? usageInfo(ids.length, counts[i]) : null});
+            for (let i = 0; i < n; i++) send(chunk({index: i, delta: {role: "assistant", content: ""}, logprobs: null, finish_reason: null}, i));
+            const samples = await generate(signal, lastHeldBack((i, t, end) => {
+                if (t) counts[i]++;
+                send(chunk({index: i, delta: t ? {content: t.text} : {}, logprobs: req.logprobs && t ? {content: [tokenLogprob(t)]} : null, finish_reason: end ? finish(end) : null}, i));
+            }));
+            const completionTokens = samples.reduce((a, s) => a + s.tokens.length, 0);
+            if (req.includeUsage) send({id, object: "chat.completion.chunk", created, model: modelName, choices: [], usage: usageInfo(ids.length, completionTokens)});
+        });
     });
 
     app.post("/tokenize", async (c) => {

@@ -177,3 +177,28 @@ test("through the fault proxy every sample arrives exactly once, identical to a 
         await proxy.close();
     }
 });
+
+test("a prompt + maxTokens beyond the server's context: a 400 quoting the server, not retried, naming the endpoint", async () => {
+    // vLLM refuses such requests (HTTP 400) instead of shortening them; so does `stepwise serve`.
+    const engine = new OpenAIEngine({baseUrls: [server.url + "/v1"], model: "tiny", retries: 3, backoffBaseMs: 1});
+    const promptTokens = (await llama.tokenize(prompt)).length;
+    const maxTokens = 256 - promptTokens + 1;
+    const before = llama.stats().generatedTokens;
+    await assert.rejects(engine.generate({prompt, maxTokens, n: 3}), (e: Error) => {
+        assert.equal(e.name, "StepwiseError");
+        const url = server.url.replace(/[.[\]]/g, "\\$&");
+        assert.match(e.message, new RegExp(`^POST ${url}/v1/completions: HTTP 400 Bad Request: max_tokens: ${maxTokens} is too large`));
+        assert.match(e.message, new RegExp(`maximum context length is 256 tokens .* ${promptTokens} \\+ ${maxTokens} = ${promptTokens + maxTokens} tokens`));
+        assert.ok(!e.message.includes("\n") && !e.message.includes("gave up"), e.message);
+        return true;
+    });
+    assert.equal(engine.stats().retries, 0, "a 400 is not retried");
+    assert.equal(engine.stats().requests, 1);
+    assert.equal(llama.stats().generatedTokens, before, "nothing generated");
+    // Chat: the budget left by the rendered messages; a message longer than the context is named too.
+    await assert.rejects(engine.chat({messages: [{role: "user", content: "hi"}], maxTokens: 256}), /v1\/chat\/completions: HTTP 400 Bad Request: max_tokens: 256 is too large/);
+    await assert.rejects(engine.chat({messages: [{role: "user", content: "1 + ".repeat(100)}], maxTokens: 4}), /v1\/chat\/completions: HTTP 400 Bad Request: messages: this model's maximum context length is 256 tokens, but the input has \d+ tokens/);
+    // Exactly the room left is fine.
+    const [s] = await engine.generate({prompt, maxTokens: maxTokens - 1, temperature: 0, stop: ["\n"]});
+    assert.ok(s.finishReason === "stop" || s.finishReason === "length" || s.finishReason === "eos");
+});

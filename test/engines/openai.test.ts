@@ -6,7 +6,7 @@ import {test, describe} from "node:test";
 import assert from "node:assert/strict";
 import {createServer, type IncomingMessage, type ServerResponse} from "node:http";
 import type {Socket} from "node:net";
-import {HttpClient, bodyExcerpt, parseRetryAfter, serverRoot, backoffDelay} from "../../src/engines/openai/http.ts";
+import {HttpClient, bodyExcerpt, errorText, parseRetryAfter, serverRoot, backoffDelay} from "../../src/engines/openai/http.ts";
 import {OpenAIEngine} from "../../src/engines/openai/engine.ts";
 import {completionTokens, chatTokens, finishReason, orderedChoices, poolRows} from "../../src/engines/openai/protocol.ts";
 import {startFaultProxy, seededRandom} from "../helpers/fault-proxy.ts";
@@ -116,6 +116,21 @@ describe("http client", () => {
         }
     });
 
+    test("errorText: the server's message from vLLM's error shapes, the field at fault, else an excerpt", () => {
+        const msg = "'max_tokens' or 'max_completion_tokens' is too large: 300. This model's maximum context length is 256 tokens and your request has 27 input tokens (300 > 256 - 27).";
+        // vLLM today: an OpenAI error object.
+        assert.equal(errorText(JSON.stringify({error: {message: msg, type: "BadRequestError", param: "max_tokens", code: 400}})), `${msg} (param max_tokens)`);
+        // older vLLM: the flat ErrorResponse; param null is left out.
+        assert.equal(errorText(JSON.stringify({object: "error", message: msg, type: "BadRequestError", param: null, code: 400})), msg);
+        // a message that already names its field is not told twice.
+        assert.equal(errorText(JSON.stringify({error: {message: "n: must be ≥ 1", param: "n"}})), "n: must be ≥ 1");
+        assert.equal(errorText(JSON.stringify({detail: "Not Found"})), "Not Found");
+        assert.equal(errorText(JSON.stringify({error: "busy"})), "busy");
+        assert.equal(errorText("<html>502 Bad Gateway</html>"), "<html>502 Bad Gateway</html>");
+        assert.equal(errorText(JSON.stringify({unexpected: 1})), '{"unexpected":1}');
+        assert.equal(errorText(JSON.stringify({error: {message: "z".repeat(1000)}})).length, 300);
+    });
+
     test("retries 500 and 503, then succeeds; counts retries", async () => {
         const s = await scripted((_h, res, n) => (n < 2 ? json(res, n === 0 ? 500 : 503, {error: "busy"}) : json(res, 200, {ok: true})));
         try {
@@ -172,7 +187,7 @@ describe("http client", () => {
             const client = new HttpClient({baseUrls: [s.url], retries: 2, ...fast});
             await assert.rejects(
                 client.postJson("/v1/completions", {}),
-                new RegExp(`^StepwiseError: POST ${s.url}/v1/completions: HTTP 503 Service Unavailable: \\{"error":"overloaded right now"\\} \\(gave up after 3 attempts\\)$`),
+                new RegExp(`^StepwiseError: POST ${s.url}/v1/completions: HTTP 503 Service Unavailable: overloaded right now \\(gave up after 3 attempts\\)$`),
             );
             assert.equal(s.hits.length, 3);
             assert.equal(client.stats().retries, 2);

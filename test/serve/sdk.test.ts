@@ -9,6 +9,7 @@ import OpenAI from "openai";
 import {tinyModel, type TinyModel} from "../helpers/tiny-model.ts";
 import {LlamaEngine} from "../../src/engines/llama/engine.ts";
 import {startServer, type RunningServer} from "../../src/serve/server.ts";
+import type {Engine, GenerateRequest, Sample} from "../../src/engines/types.ts";
 
 const POLICY = new URL("../../models/lab-policy.gguf", import.meta.url).pathname;
 const prompt = "Compute (12 + 7) * 3 - 5.\n";
@@ -19,6 +20,9 @@ let m: TinyModel;
 let server: RunningServer;
 let prmServer: RunningServer;
 let client: OpenAI;
+/** The policy behind a proxy that keeps the promise of its latest generate() (to see when an aborted one settles). */
+let spied: RunningServer;
+let lastGenerate: Promise<Sample[]> | undefined;
 
 before(async () => {
     policy = await LlamaEngine.load(POLICY, {sequences: 4, contextSize: 256});
@@ -27,10 +31,19 @@ before(async () => {
     prmEngine = await LlamaEngine.load(m.path, {sequences: 2, contextSize: 256});
     prmServer = await startServer({engine: prmEngine, port: 0, modelName: "tiny-prm", pooling: {stepTagId: m.vocab.stepTagId, returnedTokenIds: [m.vocab.goodId, m.vocab.badId]}});
     client = new OpenAI({baseURL: server.url + "/v1", apiKey: "unused", maxRetries: 0});
+    const proxy = new Proxy(policy, {
+        get(target, key) {
+            if (key === "generate") return (r: GenerateRequest) => (lastGenerate = target.generate(r));
+            const v = Reflect.get(target, key);
+            return typeof v === "function" ? v.bind(target) : v;
+        },
+    }) as Engine;
+    spied = await startServer({engine: proxy, port: 0, modelName: "lab-policy"});
 });
 after(async () => {
     await server?.close();
     await prmServer?.close();
+    await spied?.close();
     await policy?.close();
     await prmEngine?.close();
 });
@@ -162,4 +175,117 @@ test("SDK error classes: 400 with param, 404 model, 404 route", async () => {
     });
     await assert.rejects(client.completions.create({model: "gpt-4", prompt}), (e: unknown) => e instanceof OpenAI.NotFoundError && e.param === "model");
     await assert.rejects(client.get("/no/such/route"), (e: unknown) => e instanceof OpenAI.NotFoundError);
+});
+
+test("SDK: prompt + max_tokens beyond the context is a 400 with the context and the total; a prompt alone too long is a 400; no silent clamping", async () => {
+    const n = (await policy.tokenize(prompt)).length;
+    const tooMany = 256 - n + 1;
+    const before = policy.stats().generatedTokens;
+    const isContextError = (param: string, ...patterns: RegExp[]) => (e: unknown) => {
+        assert.ok(e instanceof OpenAI.BadRequestError, String(e));
+        assert.equal(e.status, 400);
+        assert.equal(e.param, param);
+        for (const p of patterns) assert.match(e.message, p);
+        return true;
+    };
+    await assert.rejects(
+        client.completions.create({model: "lab-policy", prompt, max_tokens: tooMany}),
+        isContextError("max_tokens", /maximum context length is 256 tokens/, new RegExp(`${n} \\+ ${tooMany} = 257 tokens`), new RegExp(`at most ${256 - n} can be generated`)),
+    );
+    // Every prompt of a batch is checked before any work: the long second one fails the request at once.
+    await assert.rejects(
+        client.completions.create({model: "lab-policy", prompt: [prompt, "1 + ".repeat(100)], max_tokens: 4}),
+        isContextError("prompt", /maximum context length is 256 tokens, but the input has \d+ tokens/),
+    );
+    // Token-id prompts: exactly the context with max_tokens null (the rest of the context) leaves nothing to generate.
+    const full = Array.from({length: 256}, (_, i) => (i % 10) + 20);
+    await assert.rejects(client.completions.create({model: "lab-policy", prompt: full, max_tokens: null}), isContextError("prompt", /no room to generate/));
+    await assert.rejects(client.completions.create({model: "lab-policy", prompt: [...full, 20], max_tokens: 1}), isContextError("prompt", /the input has 257 tokens/));
+    // Chat: max_completion_tokens is named when it is the field sent; a message longer than the context → messages.
+    const messages = [{role: "user" as const, content: "Compute 2 + 3."}];
+    await assert.rejects(client.chat.completions.create({model: "lab-policy", messages, max_completion_tokens: 256}), isContextError("max_completion_tokens", /max_completion_tokens: 256 is too large/, /maximum context length is 256 tokens/));
+    await assert.rejects(client.chat.completions.create({model: "lab-policy", messages, max_tokens: 300}), isContextError("max_tokens", /max_tokens: 300 is too large/));
+    await assert.rejects(client.chat.completions.create({model: "lab-policy", messages: [{role: "user", content: "1 + ".repeat(100)}]}), isContextError("messages", /maximum context length is 256 tokens/));
+    assert.equal(policy.stats().generatedTokens, before, "no refused request generated anything");
+    // Exactly the room left is accepted; absent max_tokens on chat is the rest of the context (vLLM), not an error.
+    const ok = await client.completions.create({model: "lab-policy", prompt, max_tokens: 256 - n, temperature: 0, stop: ["\n"]});
+    assert.equal(ok.choices[0].finish_reason, "stop");
+    const open = await client.chat.completions.create({model: "lab-policy", messages, temperature: 0, stop: ["\n"]});
+    assert.ok(["stop", "length"].includes(open.choices[0].finish_reason));
+});
+
+test("SDK streaming is incremental: chunks arrive while the tokens are generated, and join to the greedy answer", async () => {
+    // Greedy, this prompt runs past 60 tokens, so the generation ends at max_tokens.
+    const req = {model: "lab-policy", prompt, max_tokens: 60, temperature: 0, logprobs: 1};
+    const whole = await client.completions.create(req);
+    assert.equal(whole.usage!.completion_tokens, 60);
+    assert.equal(whole.choices[0].finish_reason, "length");
+    const before = policy.stats().generatedTokens;
+    let atFirst: number | undefined;
+    let text = "";
+    let chunks = 0;
+    let usage: number | undefined;
+    const tokens: string[] = [];
+    for await (const chunk of await client.completions.create({...req, stream: true, stream_options: {include_usage: true}})) {
+        if (chunk.usage) usage = chunk.usage.completion_tokens;
+        for (const c of chunk.choices) {
+            atFirst ??= policy.stats().generatedTokens - before;
+            chunks++;
+            text += c.text;
+            tokens.push(...(c.logprobs?.tokens ?? []));
+        }
+    }
+    const total = policy.stats().generatedTokens - before;
+    assert.equal(total, 60);
+    assert.ok(atFirst !== undefined && atFirst < total, `first chunk received after ${atFirst} of ${total} tokens were generated`);
+    assert.equal(chunks, 60, "one chunk per token");
+    assert.equal(text, whole.choices[0].text);
+    assert.deepEqual(tokens, whole.choices[0].logprobs!.tokens);
+    assert.equal(usage, 60, "usage in the last chunk (include_usage)");
+
+    // Chat, and a stop string held back while it may still match: streamed text = the whole answer.
+    const chatReq = {model: "lab-policy", messages: [{role: "user" as const, content: prompt}], max_tokens: 60, temperature: 0, stop: ["zzz", " + 5)"]};
+    const chatWhole = await client.chat.completions.create(chatReq);
+    const chatBefore = policy.stats().generatedTokens;
+    let chatFirst: number | undefined;
+    let chatText = "";
+    let finish: string | null = null;
+    for await (const chunk of await client.chat.completions.create({...chatReq, stream: true})) {
+        for (const c of chunk.choices) {
+            if (c.delta.content) chatFirst ??= policy.stats().generatedTokens - chatBefore;
+            chatText += c.delta.content ?? "";
+            finish = c.finish_reason ?? finish;
+        }
+    }
+    const chatTotal = policy.stats().generatedTokens - chatBefore;
+    assert.ok(chatFirst !== undefined && chatFirst < chatTotal, `first content after ${chatFirst} of ${chatTotal} tokens`);
+    assert.equal(chatText, chatWhole.choices[0].message.content);
+    assert.equal(finish, "stop", "the stop string ended the reply");
+    assert.equal(chatWhole.choices[0].finish_reason, "stop");
+});
+
+test("SDK streaming: aborting the stream stops the generation", async () => {
+    const req = {model: "lab-policy", prompt, max_tokens: 100, temperature: 0};
+    // Without the abort this request generates all 100 tokens (greedy runs past them).
+    const whole = await new OpenAI({baseURL: spied.url + "/v1", apiKey: "unused", maxRetries: 0}).completions.create(req);
+    assert.equal(whole.usage!.completion_tokens, 100);
+    const sdk = new OpenAI({baseURL: spied.url + "/v1", apiKey: "unused", maxRetries: 0});
+    const before = policy.stats().generatedTokens;
+    const stream = await sdk.completions.create({...req, stream: true});
+    let received = "";
+    for await (const chunk of stream) {
+        received += chunk.choices[0]?.text ?? "";
+        if (received.length > 0) {
+            stream.controller.abort();
+            break;
+        }
+    }
+    // The server's generate() rejects (aborted) rather than running to its 100 tokens.
+    await assert.rejects(lastGenerate!);
+    const spent = policy.stats().generatedTokens - before;
+    assert.ok(spent < 100, `${spent} tokens generated for an aborted stream`);
+    assert.ok(whole.choices[0].text.startsWith(received));
+    // The server lives on.
+    const next = await sdk.completions.create({...req, max_tokens: 3});
+    assert.equal(next.usage!.completion_tokens, 3);
 });

@@ -9,6 +9,9 @@
  *   of the chosen token whatever temperature / top-k / top-p do (see ../types.ts).
  * - `stopBelowConfidence` is native: the sampling loop ends a sample right after the first token
  *   whose raw probability is below the threshold.
+ * - Streaming (capabilities.streaming): `stream.token` is called from the sampling loop as each
+ *   token becomes final (tokens that may still begin a stop string are held back, see
+ *   StopMatcher.finalLength), before the next token is evaluated; `stream.end` per sample.
  * - `gpu` (spec `gpu=auto|cuda|vulkan|metal|false`, default false): GPU offload of all layers.
  *   The CPU path with an F32 KV cache and no flash attention gives the model's exact
  *   probabilities; GPU kernels sum in other orders (and may use reduced precision), so
@@ -42,6 +45,7 @@ import {
     type PromptTokenLogprob,
     type Sample,
     type SamplingOptions,
+    type StreamHandler,
     type TokenAlternative,
     type TokenProbeRequest,
     type TokenProbeResult,
@@ -126,6 +130,7 @@ export class LlamaEngine implements Engine {
             chat: true,
             seeded: true,
             stopBelowConfidence: "native",
+            streaming: true,
         };
         const sequences: LlamaContextSequence[] = [];
         for (let i = 0; i < context.totalSequences; i++) sequences.push(context.getSequence());
@@ -252,7 +257,9 @@ export class LlamaEngine implements Engine {
                         stop: request.stop ?? [],
                         stopBelowConfidence: tau,
                         signal: request.signal,
+                        stream: request.stream,
                     });
+                    request.stream?.end?.(samples[index]);
                 }
             };
             await Promise.all(sequences.map(worker));
@@ -487,11 +494,20 @@ export class LlamaEngine implements Engine {
         prompt: number[],
         firstDist: RawDistribution,
         index: number,
-        o: {params: SampleParams; rng: Rng; maxTokens: number; topLogprobs: number; stop: string[]; stopBelowConfidence?: number; signal?: AbortSignal},
+        o: {params: SampleParams; rng: Rng; maxTokens: number; topLogprobs: number; stop: string[]; stopBelowConfidence?: number; signal?: AbortSignal; stream?: StreamHandler},
     ): Promise<Sample> {
         const tokens: GeneratedToken[] = [];
         const ids: number[] = [];
         const stop = new StopMatcher(o.stop);
+        // Streaming: tokens[0..sent) went to the hook; a token is sent once no stop string can cut it.
+        let sent = 0;
+        let sentChars = 0;
+        const flush = (upTo: number) => {
+            while (sent < tokens.length && sentChars + tokens[sent].text.length <= upTo) {
+                sentChars += tokens[sent].text.length;
+                o.stream!.token(index, tokens[sent++]);
+            }
+        };
         let dist = firstDist;
         let finishReason: Sample["finishReason"] = "length";
         const nextOpts = this.nextOptions(o.params, o.topLogprobs);
@@ -518,10 +534,12 @@ export class LlamaEngine implements Engine {
                 break;
             }
             if (tokens.length >= o.maxTokens) break;
+            if (o.stream) flush(stop.finalLength());
             const out = await seq.controlledEvaluate([[id as Token, nextOpts] as never]);
             dist = this.toDist(out[0]?.next);
         }
         if (finishReason === "stop") stop.trim(tokens);
+        if (o.stream) flush(Infinity);
         return {index, text: tokens.map((t) => t.text).join(""), tokens, finishReason, ...(stop.matched !== undefined ? {stopString: stop.matched} : {})};
     }
 }

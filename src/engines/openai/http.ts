@@ -13,7 +13,8 @@
  *   (ECONNRESET, ECONNREFUSED, socket hang-up, ...). After the last one, a {@link StepwiseError}
  *   naming the URL, the status and an excerpt of the body.
  * - **Other 4xx fail at once** with the same kind of one-line error: retrying a bad request
- *   cannot help.
+ *   cannot help (e.g. vLLM's 400 for a prompt + max_tokens beyond the model's context). The
+ *   error quotes the server's own message from its error object ({@link errorText}).
  *
  * Base URLs may be given with or without the `/v1` suffix: `http://host:8000/v1` and
  * `http://host:8000` both name the server root `http://host:8000`, and request paths are given
@@ -127,6 +128,27 @@ export function bodyExcerpt(body: string): string {
     const flat = body.replace(/\s+/g, " ").trim();
     if (flat.length === 0) return "(empty body)";
     return flat.length > BODY_EXCERPT_CHARS ? `${flat.slice(0, BODY_EXCERPT_CHARS - 1)}…` : flat;
+}
+
+/**
+ * The server's own words from an error body: the message of an OpenAI error object
+ * (`{error: {message, param}}`, vLLM today), of vLLM's older flat ErrorResponse
+ * (`{object: "error", message, param}`), FastAPI's `{detail}` or `{error: "text"}`, with the
+ * field at fault when the server names it; otherwise an excerpt of the body.
+ */
+export function errorText(body: string): string {
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(body);
+    } catch {
+        return bodyExcerpt(body);
+    }
+    const o = (parsed && typeof parsed === "object" ? parsed : {}) as Record<string, unknown>;
+    const inner = o.error && typeof o.error === "object" ? (o.error as Record<string, unknown>) : o;
+    const message = typeof inner.message === "string" ? inner.message : typeof o.error === "string" ? o.error : typeof o.detail === "string" ? o.detail : undefined;
+    if (message === undefined) return bodyExcerpt(body);
+    const param = typeof inner.param === "string" && inner.param && !message.startsWith(`${inner.param}:`) ? ` (param ${inner.param})` : "";
+    return bodyExcerpt(message + param);
 }
 
 /** Parse a Retry-After header (delta-seconds or an HTTP date) into milliseconds. */
@@ -340,7 +362,7 @@ export class HttpClient {
                 }
             }
             const retryable = status === 429 || status === 408 || status >= 500;
-            return {retryable, message: `${head}: ${bodyExcerpt(text)}`, retryAfterMs: parseRetryAfter(retryAfter)};
+            return {retryable, message: `${head}: ${errorText(text)}`, retryAfterMs: parseRetryAfter(retryAfter)};
         } finally {
             clearTimeout(timer);
             signal?.removeEventListener("abort", onAbort);
