@@ -2,7 +2,7 @@
 export {detectSandbox, runSandboxed, findPython, sandboxArgv, DEFAULT_LIMITS as DEFAULT_SANDBOX_LIMITS, SANDBOX_ENV, type SandboxInfo, type SandboxLimits, type RunOutcome, type RunOptions as SandboxRunOptions} from "./sandbox.ts";
 export {verifyProgram, verifyCandidates, defaultConcurrency, asCodeProblem, asCodeCandidate, CODE_STATUSES, type CodeTestProblem, type CodeCandidate, type CodeStatus, type CodeVerdict, type VerifyOptions} from "./verifier.ts";
 export {readCodeProblems, readCodeCandidates, readJsonlMaybeGz} from "./problems.ts";
-export {runCodeFile, referenceCandidates, type CodeRunOptions, type CodeRunSummary} from "./run.ts";
+export {runCodeFile, referenceCandidates, formatStatusCounts, type CodeRunOptions, type CodeRunSummary} from "./run.ts";
 export {extractCode, codeBlockSpans, insideCode, type CodeSpan} from "./extract.ts";
 export {codeStatementCategories, codeStatementSpans, codeCategoryTable, CODE_STATEMENT_CATEGORIES, CODE_STATEMENT_SCHEME, type CodeStatementCategory, type CategoryRow} from "./categories.ts";
 export {makeCodeVerifier, makeCodeJudge, gradeCodeFile, type CodeVerifierOptions, type SolutionVerdict, type CodeJudge, type GradeFileOptions} from "./pipeline.ts";

@@ -2,7 +2,9 @@
  * `code run` as a library function: verify a candidates file against a problems file and append
  * verdicts `{id, task_id, status, detail, wall_ms}` to an output JSONL, in candidate order. A stage
  * (src/pipeline/stage.ts): candidates whose id is already in the output are skipped, a torn last
- * line is dropped, and resuming with other inputs or limits is refused.
+ * line is dropped, and resuming with other inputs or limits is refused. A candidate whose task_id
+ * the problems file lacks is an error naming both files before anything runs. The summary counts
+ * statuses of this run and of the whole output, with this run's candidates per second.
  */
 import {basename} from "node:path";
 import {StepwiseError} from "../engines/types.ts";
@@ -23,15 +25,33 @@ export interface CodeRunOptions extends VerifyOptions {
 }
 
 export interface CodeRunSummary {
+    /** The verdicts file (`out`). */
+    out: string;
     /** Verdicts written by this run. */
     written: number;
     /** Candidates skipped because the output already had them. */
     skipped: number;
-    /** Counts over the whole output file (earlier runs included). */
+    /** Verdicts per status written by this run. */
+    run_counts: Record<CodeStatus, number>;
+    /** Verdicts per status in the whole output file (earlier runs included). */
     counts: Record<CodeStatus, number>;
+    /** counts.pass over all verdicts in the output (NaN when there are none). */
     pass_rate: number;
-    /** Candidates verified per second in this run. */
+    /** Wall-clock seconds this run spent verifying. */
+    seconds: number;
+    /** Candidates verified per second in this run (NaN when none ran). */
     per_second: number;
+}
+
+function countStatuses(verdicts: readonly CodeVerdict[]): Record<CodeStatus, number> {
+    const counts = Object.fromEntries(CODE_STATUSES.map((s) => [s, 0])) as Record<CodeStatus, number>;
+    for (const v of verdicts) counts[v.status]++;
+    return counts;
+}
+
+/** "pass 3, fail 1, timeout 0, memory 0, error 2": every status, in CODE_STATUSES order. */
+export function formatStatusCounts(counts: Record<CodeStatus, number>): string {
+    return CODE_STATUSES.map((s) => `${s} ${counts[s]}`).join(", ");
 }
 
 /** Candidates made of the problems' reference solutions (id = task_id). */
@@ -57,22 +77,33 @@ export async function runCodeFile(o: CodeRunOptions): Promise<CodeRunSummary> {
         let candidates = o.candidates ? readCodeCandidates(o.candidates) : referenceCandidates(problems);
         if (o.limit !== undefined) candidates = candidates.slice(0, o.limit);
         const todo = candidates.filter((c) => !stage.done.has(c.id));
+        // A task_id the problems file lacks is bad input, not a failing program: refuse before running anything.
+        const orphans = todo.filter((c) => !problems.has(c.task_id));
+        if (orphans.length)
+            throw new StepwiseError(
+                `${o.candidates}: candidate ${JSON.stringify(orphans[0].id)} has task_id ${JSON.stringify(orphans[0].task_id)}, which ${o.problems} does not have${orphans.length > 1 ? ` (${orphans.length} candidates have unknown task_ids)` : ""}`,
+            );
         const skipped = candidates.length - todo.length;
         const t0 = performance.now();
-        const verdicts = [...stage.existing];
+        const fresh: CodeVerdict[] = [];
         const r = await stage.runOrdered(
             todo,
-            async (c): Promise<CodeVerdict> => {
-                const problem = problems.get(c.task_id);
-                if (!problem) return {id: c.id, task_id: c.task_id, status: "error", detail: `unknown task_id "${c.task_id}"`, wall_ms: 0};
-                return {id: c.id, task_id: c.task_id, ...(await verifyProgram(problem, c.completion, {...o, limits}))};
-            },
-            {concurrency: o.concurrency ?? defaultConcurrency(), where: (c) => `candidate ${JSON.stringify(c.id)}`, onProgress: (d) => o.onProgress?.(skipped + d, candidates.length), onWritten: (v) => verdicts.push(v as CodeVerdict)},
+            async (c): Promise<CodeVerdict> => ({id: c.id, task_id: c.task_id, ...(await verifyProgram(problems.get(c.task_id)!, c.completion, {...o, limits}))}),
+            {concurrency: o.concurrency ?? defaultConcurrency(), where: (c) => `candidate ${JSON.stringify(c.id)}`, onProgress: (d) => o.onProgress?.(skipped + d, candidates.length), onWritten: (v) => fresh.push(v as CodeVerdict)},
         );
         const seconds = (performance.now() - t0) / 1000;
-        const counts = Object.fromEntries(CODE_STATUSES.map((s) => [s, 0])) as Record<CodeStatus, number>;
-        for (const v of verdicts) counts[v.status]++;
-        return {written: r.written, skipped, counts, pass_rate: verdicts.length ? counts.pass / verdicts.length : NaN, per_second: seconds > 0 ? r.written / seconds : NaN};
+        const all = [...stage.existing, ...fresh];
+        const counts = countStatuses(all);
+        return {
+            out: o.out,
+            written: r.written,
+            skipped,
+            run_counts: countStatuses(fresh),
+            counts,
+            pass_rate: all.length ? counts.pass / all.length : NaN,
+            seconds,
+            per_second: r.written > 0 && seconds > 0 ? r.written / seconds : NaN,
+        };
     } finally {
         stage.close();
     }

@@ -68,12 +68,24 @@ test("code run: verdicts per candidate, resumable, clear errors", {skip}, async 
     writeFileSync(candidates, rows.slice(0, 2).map((x) => JSON.stringify(x)).join("\n") + "\n");
     let run = cli("code", "run", "--problems", problems, "--candidates", candidates, "--out", out, "--timeout", "60", "--cpu", "2", "--quiet");
     assert.equal(run.status, 0, run.stderr);
+    // the summary teaches: this run's counts per status and speed, then where the verdicts are and their totals
+    assert.match(run.stderr, /^code run: verified 2 candidates in [\d.]+ s \([\d.]+ candidates\/s\): pass 1, fail 1, timeout 0, memory 0, error 0$/m);
+    assert.match(run.stderr, /^verdicts: .*verdicts\.jsonl, 2 in all: pass 1, fail 1, timeout 0, memory 0, error 0; pass rate 50\.0%\. Each line is \{id, task_id, status, detail, wall_ms\}/m);
     writeFileSync(candidates, rows.map((x) => JSON.stringify(x)).join("\n") + "\n");
     run = cli("code", "run", "--problems", problems, "--candidates", candidates, "--out", out, "--timeout", "60", "--cpu", "2", "--quiet", "--json");
     assert.equal(run.status, 0, run.stderr);
-    const summary = JSON.parse(run.stdout) as {written: number; skipped: number; counts: Record<string, number>};
+    const summary = JSON.parse(run.stdout) as {out: string; written: number; skipped: number; counts: Record<string, number>; run_counts: Record<string, number>; pass_rate: number; seconds: number; per_second: number};
     assert.equal(summary.written, 2);
     assert.equal(summary.skipped, 2);
+    assert.equal(summary.out, out);
+    assert.deepEqual(summary.run_counts, {pass: 0, fail: 0, timeout: 1, memory: 0, error: 1});
+    assert.deepEqual(summary.counts, {pass: 1, fail: 1, timeout: 1, memory: 0, error: 1});
+    assert.equal(summary.pass_rate, 0.25);
+    assert.ok(summary.seconds > 0 && summary.per_second > 0 && Math.abs(summary.per_second - 2 / summary.seconds) < 1e-9);
+    const again = cli("code", "run", "--problems", problems, "--candidates", candidates, "--out", out, "--timeout", "60", "--cpu", "2", "--quiet");
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /^code run: nothing to run: all 4 candidates are already in .*verdicts\.jsonl$/m);
+    assert.match(again.stderr, /^verdicts: .*, 4 in all \(4 from earlier runs\): pass 1, fail 1, timeout 1, memory 0, error 1; pass rate 25\.0%/m);
     const verdicts = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as {id: string; status: string; detail: string; wall_ms: number; task_id: string});
     assert.deepEqual(verdicts.map((v) => v.id).sort(), ["a", "b", "c", "d"]);
     const by = Object.fromEntries(verdicts.map((v) => [v.id, v]));
@@ -89,4 +101,10 @@ test("code run: verdicts per candidate, resumable, clear errors", {skip}, async 
     const bad = cli("code", "run", "--problems", problems, "--candidates", candidates, "--out", join(dir, "x.jsonl"));
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /candidates\.jsonl:1: field `completion` must be a string/);
+    // A task_id the problems file lacks is bad input (not an "error" verdict): refused before anything runs.
+    writeFileSync(candidates, [{id: "y", task_id: tasks[0].task_id, completion: "x = 1\n"}, {id: "z", task_id: "no-such-task", completion: "x = 1\n"}, {id: "w", task_id: "nor-this", completion: ""}].map((x) => JSON.stringify(x)).join("\n") + "\n");
+    const orphan = cli("code", "run", "--problems", problems, "--candidates", candidates, "--out", join(dir, "y.jsonl"));
+    assert.equal(orphan.status, 1);
+    assert.match(orphan.stderr, /candidates\.jsonl: candidate "z" has task_id "no-such-task", which .*problems\.jsonl does not have \(2 candidates have unknown task_ids\)/);
+    assert.equal(readFileSync(join(dir, "y.jsonl"), "utf8"), "", "nothing ran");
 });

@@ -88,10 +88,14 @@ Status: pass (check(candidate) returned), fail (an assert failed: detail is the 
 value got), timeout (wall or CPU limit), memory (MemoryError at the memory limit), error (any other
 exception, a syntax error, the output limit, an exit without a result). Each candidate runs in a
 fresh bubblewrap sandbox (no network, host read-only, clean environment, resource limits); without
-bubblewrap the command refuses unless --unsafe. Install it with: node scripts/install-sandbox.mjs`,
+bubblewrap the command refuses unless --unsafe. Install it with: node scripts/install-sandbox.mjs
+
+At the end it prints the counts per status of this run with its candidates/s, and the counts of the
+whole --out file (earlier runs included) with the pass rate; --json prints them as one object
+{out, written, skipped, run_counts, counts, pass_rate, seconds, per_second}.`,
         )
         .action(async (o: {problems: string; candidates?: string; out: string; concurrency?: number; timeout: number; cpu: number; memory: number; processes: number; output: number; limit?: number; unsafe?: boolean; json?: boolean; quiet?: boolean}) => {
-            const {runCodeFile} = await import("../../code/run.ts");
+            const {runCodeFile, formatStatusCounts} = await import("../../code/run.ts");
             const {detectSandbox} = await import("../../code/sandbox.ts");
             const {createProgress} = await import("../progress.ts");
             const sb = detectSandbox();
@@ -106,8 +110,17 @@ bubblewrap the command refuses unless --unsafe. Install it with: node scripts/in
                 progress.stop();
                 if (o.json) console.log(JSON.stringify(s));
                 else {
-                    const c = Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join(", ");
-                    process.stderr.write(`code run: ${s.written} verified (${s.skipped} already done), ${s.per_second.toFixed(2)}/s; ${c}; pass rate ${(100 * s.pass_rate).toFixed(1)}% → ${o.out}\n`);
+                    const done = s.skipped ? `; ${s.skipped} already done` : "";
+                    process.stderr.write(
+                        s.written === 0
+                            ? `code run: nothing to run: all ${s.skipped} candidates are already in ${o.out}\n`
+                            : `code run: verified ${s.written} candidates in ${s.seconds.toFixed(1)} s (${s.per_second.toFixed(2)} candidates/s${done}): ${formatStatusCounts(s.run_counts)}\n`,
+                    );
+                    const total = Object.values(s.counts).reduce((a, b) => a + b, 0);
+                    const pct = Number.isFinite(s.pass_rate) ? `pass rate ${(100 * s.pass_rate).toFixed(1)}%` : "no verdicts";
+                    process.stderr.write(
+                        `verdicts: ${o.out}, ${total} in all${total > s.written ? ` (${total - s.written} from earlier runs)` : ""}: ${formatStatusCounts(s.counts)}; ${pct}. Each line is {id, task_id, status, detail, wall_ms}; detail says why a candidate did not pass\n`,
+                    );
                 }
             } finally {
                 progress.stop();
