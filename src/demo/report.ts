@@ -3,7 +3,7 @@
  * and `report.html` (the same Markdown rendered by `marked`, with every raw HTML fragment escaped:
  * model outputs are untrusted text) with the plots inline and a link to the static viewer.
  */
-import {writeFileSync} from "node:fs";
+import {writeFileAtomic} from "../io/atomic.ts";
 import {join} from "node:path";
 import {Marked} from "marked";
 import {escapeHtml} from "../report/html.ts";
@@ -189,6 +189,6 @@ ${body}
 /** Write report.md and report.html (report.json is written by the demo itself once the report stage is timed). */
 export async function writeDemoReports(out: string, report: DemoReport, figures: DemoFigures): Promise<void> {
     const md = demoMarkdown(report, figures);
-    writeFileSync(join(out, "report.md"), md);
-    writeFileSync(join(out, "report.html"), demoHtml(md, "stepwise demo"));
+    writeFileAtomic(join(out, "report.md"), md);
+    writeFileAtomic(join(out, "report.html"), demoHtml(md, "stepwise demo"));
 }

@@ -9,7 +9,8 @@
  * Each stage's figures land in {@link DemoReport}; a stage whose model is missing is skipped with
  * the reason recorded in `report.skipped`, never silently.
  */
-import {mkdirSync, writeFileSync, existsSync, rmSync} from "node:fs";
+import {mkdirSync, existsSync, rmSync} from "node:fs";
+import {writeFileAtomic} from "../io/atomic.ts";
 import {join, resolve} from "node:path";
 import {LlamaEngine} from "../engines/llama/engine.ts";
 import {StepwiseError} from "../engines/types.ts";
@@ -155,9 +156,9 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     const q = report.settings.quantile;
     const problems = await stage("problems", `${nProblems} held-out lab problems`, async () => {
         const problems = generateProblems(nProblems, {seed: 1000 + seed, split: "heldout"});
-        const pw = new JsonlWriter(join(out, "problems.jsonl"), {truncate: true});
+        const pw = new JsonlWriter(join(out, "problems.jsonl"), {atomic: true});
         for (const p of problems) pw.write(p);
-        pw.close();
+        pw.commit();
         return problems;
     });
 
@@ -176,7 +177,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
         // τ from the confidences (one computation for the whole report).
         const th = await stage("threshold", `τ at the ${(q * 100).toFixed(0)}% quantile of the confidences`, async () => {
             const th = await thresholdFromFile(samplesPath, {quantile: q});
-            writeFileSync(join(out, "threshold.json"), JSON.stringify(th, null, 2) + "\n");
+            writeFileAtomic(join(out, "threshold.json"), JSON.stringify(th, null, 2) + "\n");
             await plotThreshold(th, join(out, "threshold"));
             await renderChart(
                 histogramSpec(ev.confidence.histogram, {
@@ -200,7 +201,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
                 await splitFile({input: samplesPath, out: file, strategy: parseStrategy(name, {tau: th.tau})});
             }
             const stats = await computeStats({steps: [stepFiles.adaptive, stepFiles.newline], samples: samplesPath});
-            writeFileSync(join(out, "stats.json"), JSON.stringify(stats.report, null, 2) + "\n");
+            writeFileAtomic(join(out, "stats.json"), JSON.stringify(stats.report, null, 2) + "\n");
             await writeStatsPlots(stats.report, stats.series, out);
             return stats.report;
         });
@@ -215,7 +216,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
                 const cost: Record<string, LabelSummary> = {};
                 for (const [name, file] of Object.entries(stepFiles)) {
                     const records = (await readJsonlAll<StepsRecord>(file)).filter((r) => r.sample_index === 0).slice(0, nLabel);
-                    const lw = new JsonlWriter(join(out, `labels-${name}.jsonl`), {truncate: true});
+                    const lw = new JsonlWriter(join(out, `labels-${name}.jsonl`), {atomic: true});
                     const labelled: LabelledRecord[] = [];
                     for (const r of records) {
                         const rec = await labelSample(r, {engine, verifier: "lab", verify, k: rollouts, earlyStop: true, chunk: 1, search: "hybrid", maxTokens: LAB_MAX_TOKENS, truth: labTruth, seed});
@@ -223,7 +224,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
                         labelled.push(rec);
                         o.onProgress?.(`label (${name} steps)`, labelled.length, records.length);
                     }
-                    lw.close();
+                    lw.commit();
                     cost[name] = summarizeLabels(labelled);
                 }
                 return cost;
@@ -376,7 +377,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
             }
         });
         report.seconds = +((Date.now() - t0) / 1000).toFixed(1);
-        writeFileSync(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
+        writeFileAtomic(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
         log(`demo: done in ${report.seconds} s; report in ${out}`);
         return {out, report};
     } finally {
@@ -386,7 +387,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
 
 /** Samples as pipeline records (the input of `stepwise threshold / split / label`), with the lab's exact verdicts. */
 function writeSamples(path: string, ev: PolicyEval, policy: string, seed: number): void {
-    const sw = new JsonlWriter(path, {truncate: true});
+    const sw = new JsonlWriter(path, {atomic: true});
     for (const r of ev.results)
         r.samples.forEach((s, i) => {
             const rec: SampleRecord & {correct: boolean; first_error_step: number} = {
@@ -407,18 +408,18 @@ function writeSamples(path: string, ev: PolicyEval, policy: string, seed: number
             };
             sw.write(rec);
         });
-    sw.close();
+    sw.commit();
 }
 
 /** The adaptive steps file with the PRM's step scores added (what `stepwise score` writes), for the viewer. */
 async function writeScored(stepsFile: string, prmEval: LabPrmEval, out: string): Promise<void> {
     const scores = new Map(prmEval.sample_scores.map((s) => [s.id, s.step_scores]));
-    const w = new JsonlWriter(out, {truncate: true});
+    const w = new JsonlWriter(out, {atomic: true});
     for (const r of await readJsonlAll<StepsRecord>(stepsFile)) {
         const s = scores.get(r.id);
         if (s && s.length === r.steps.length) w.write({...r, step_scores: s});
     }
-    w.close();
+    w.commit();
 }
 
 export type {ThresholdSummary, StatsReport};

@@ -91,7 +91,8 @@ export async function consensusFilter(o: {labels: string[]; verdicts: string[]; 
     let total = 0;
     let kept = 0;
     const withTruth: {all: Array<LabelRecord & {truth?: StepTruth}>; kept: Array<LabelRecord & {truth?: StepTruth}>} = {all: [], kept: []};
-    const writer = new JsonlWriter(o.out, {truncate: true});
+    // Atomic (the output appears whole or not at all); never over one of the inputs.
+    const writer = new JsonlWriter(o.out, {atomic: true, inputs: [...o.labels, ...o.verdicts]});
     try {
         for await (const {record, where} of readLabels(o.labels)) {
             total++;
@@ -106,6 +107,7 @@ export async function consensusFilter(o: {labels: string[]; verdicts: string[]; 
                 writer.write({...record, judge_first_error: v!.first_error});
             } else kinds[d.kind]++;
         }
+        writer.commit();
     } finally {
         writer.close();
     }

@@ -6,9 +6,10 @@
  * padding to the alignment, then the tensor data, each tensor starting at an aligned offset
  * (offsets in the tensor infos are relative to the start of the data section).
  */
-import {closeSync, openSync, renameSync, writeSync, fsyncSync, mkdirSync} from "node:fs";
+import {mkdirSync} from "node:fs";
 import {dirname} from "node:path";
 import {StepwiseError} from "../engines/types.ts";
+import {AtomicFile} from "../io/atomic.ts";
 
 /** GGUF metadata value types. */
 export const GgufType = {
@@ -87,8 +88,8 @@ function writeScalar(sink: ByteSink, kind: GgufScalarKind, v: number | boolean |
 }
 
 /**
- * Write a GGUF v3 file with F32 tensors. The file is written to `path + ".tmp"` and renamed, so
- * a reader never sees a half-written model.
+ * Write a GGUF v3 file with F32 tensors. The file is written to a temporary file next to `path`
+ * and renamed (io/atomic.ts), so a reader never sees a half-written model.
  */
 export function writeGguf(path: string, metadata: Record<string, GgufValue>, tensors: GgufTensor[]): void {
     const head = new ByteSink();
@@ -128,20 +129,19 @@ export function writeGguf(path: string, metadata: Record<string, GgufValue>, ten
     head.pad(GGUF_ALIGNMENT);
 
     mkdirSync(dirname(path), {recursive: true});
-    const tmp = `${path}.tmp`;
-    const fd = openSync(tmp, "w");
+    // Atomic (io/atomic.ts): a model being rewritten (a checkpoint export) is never read half-written.
+    const f = new AtomicFile(path);
     try {
-        writeSync(fd, head.bytes());
+        f.write(head.bytes());
         const zeros = Buffer.alloc(GGUF_ALIGNMENT);
         tensors.forEach((t) => {
             const bytes = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-            writeSync(fd, bytes);
+            f.write(bytes);
             const padding = (GGUF_ALIGNMENT - (bytes.length % GGUF_ALIGNMENT)) % GGUF_ALIGNMENT;
-            if (padding) writeSync(fd, zeros, 0, padding);
+            if (padding) f.write(zeros.subarray(0, padding));
         });
-        fsyncSync(fd);
+        f.commit();
     } finally {
-        closeSync(fd);
+        f.close();
     }
-    renameSync(tmp, path);
 }

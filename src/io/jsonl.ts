@@ -9,6 +9,7 @@ import {createReadStream, existsSync, openSync, closeSync, writeSync, fsyncSync,
 import {StepwiseError, fsError} from "../util/errors.ts";
 import {checkInputFile, decodeUtf8, readFileBytes, stripBom} from "./text.ts";
 import {prepareOutput} from "./output.ts";
+import {AtomicFile} from "./atomic.ts";
 
 /** Parse one line; throw a StepwiseError naming file:line on bad JSON or a non-object. */
 export function parseJsonlLine(line: string, file: string, lineNo: number): Record<string, unknown> {
@@ -150,14 +151,26 @@ function writeAll(fd: number, buf: Buffer, file: string): void {
 }
 
 /**
- * Appends records to a JSONL file, one write(2) per record. The output location is checked first
+ * Writes records to a JSONL file, one write(2) per record. The output location is checked first
  * (missing parent folders created; a folder, a read-only file system or an input given as the
  * output — `options.inputs` — refused in one line). Errors name the file.
+ *
+ * Modes: append (default; resumable stages, see pipeline/stage.ts); `atomic` for a final output
+ * written as a whole (export, grade, filter, …): records go to a temporary file that
+ * {@link commit} renames over the output (io/atomic.ts), and {@link close} without a commit drops
+ * it, so a failed or killed run never leaves a partial file that looks complete; `truncate`
+ * overwrites in place (prefer `atomic` for anything a later stage reads).
  */
 export class JsonlWriter {
     private fd: number;
-    constructor(readonly file: string, options: {truncate?: boolean; inputs?: ReadonlyArray<string | undefined>} = {}) {
-        prepareOutput(file, {inputs: options.inputs, allowDevice: options.truncate});
+    private readonly atomic: AtomicFile | undefined;
+    constructor(readonly file: string, options: {truncate?: boolean; atomic?: boolean; inputs?: ReadonlyArray<string | undefined>} = {}) {
+        prepareOutput(file, {inputs: options.inputs, allowDevice: options.truncate || options.atomic});
+        if (options.atomic) {
+            this.atomic = new AtomicFile(file);
+            this.fd = -1;
+            return;
+        }
         try {
             this.fd = openSync(file, options.truncate ? "w" : "a");
         } catch (e) {
@@ -165,17 +178,29 @@ export class JsonlWriter {
         }
     }
     write(record: unknown): void {
-        writeAll(this.fd, Buffer.from(JSON.stringify(record) + "\n"), this.file);
+        const line = Buffer.from(JSON.stringify(record) + "\n");
+        if (this.atomic) this.atomic.write(line);
+        else writeAll(this.fd, line, this.file);
     }
     /** Flush to disk (call at checkpoints; not needed per record). */
     sync(): void {
+        if (this.atomic) return;
         try {
             fsyncSync(this.fd);
         } catch (e) {
             throw fsError(e, this.file, "cannot write");
         }
     }
+    /** `atomic`: the output is complete; put it in place. Other modes: nothing to do (records are in the file). */
+    commit(): void {
+        this.atomic?.commit();
+    }
+    /** Close the file; an `atomic` output that was not committed is dropped (the previous file stays). */
     close(): void {
+        if (this.atomic) {
+            this.atomic.close();
+            return;
+        }
         if (this.fd < 0) return;
         try {
             closeSync(this.fd);

@@ -37,7 +37,7 @@ export interface GenerateLabOptions {
     unique?: boolean;
     /** Keep the meta field. Default true. */
     meta?: boolean;
-    /** Output JSONL file (truncated); without it every line goes to `write`. */
+    /** Output JSONL file (replaced atomically at the end); without it every line goes to `write`. */
     out?: string;
     /** Line sink when there is no `out` (e.g. stdout, honouring back-pressure). */
     write?: (line: string) => void | Promise<void>;
@@ -70,7 +70,7 @@ export async function generateLabFile(o: GenerateLabOptions): Promise<GenerateLa
     if (knobs.minOps !== undefined && knobs.maxOps === undefined) knobs.maxOps = Math.max(knobs.minOps, base.maxOps);
     if (knobs.maxOps !== undefined && knobs.minOps === undefined) knobs.minOps = Math.min(knobs.maxOps, base.minOps);
     const stream = labStream({seed: seed, preset: preset, knobs, split: split, heldoutFraction: o.heldoutFraction ?? DEFAULT_HELDOUT_FRACTION, unique: o.unique});
-    const writer = o.out ? new JsonlWriter(o.out, {truncate: true}) : null;
+    const writer = o.out ? new JsonlWriter(o.out, {atomic: true}) : null;
     const byOps = new Map<number, {count: number; chars: number}>();
     let written = 0;
     try {
@@ -85,6 +85,7 @@ export async function generateLabFile(o: GenerateLabOptions): Promise<GenerateLa
                 byOps.set(p.ops, s);
                 if (++written >= o.n) break;
             }
+        writer?.commit();
     } finally {
         writer?.close();
     }
@@ -116,7 +117,7 @@ export interface VerifyLabOptions {
     data?: string;
     /** Samples JSONL: a problem id (problemId|problem_id|questionId|question_id|id) or a question, and a text field or a samples array. */
     samples: string;
-    /** Write one verdict per sample text here (truncated); without it every line goes to `write`. */
+    /** Write one verdict per sample text here (replaced atomically at the end); without it every line goes to `write`. */
     out?: string;
     /** Include per-step verdicts. */
     steps?: boolean;
@@ -140,7 +141,7 @@ export async function verifyLabFile(o: VerifyLabOptions): Promise<VerifyLabSumma
         for (const r of await readJsonlAll(o.data))
             if (typeof r.id === "string" && typeof r.question === "string")
                 problems.set(r.id, {question: r.question, answer: typeof r.answer === "string" || typeof r.answer === "number" ? String(r.answer) : undefined, ops: typeof r.ops === "number" ? r.ops : undefined});
-    const writer = o.out ? new JsonlWriter(o.out, {truncate: true, inputs: [o.samples, o.data]}) : null;
+    const writer = o.out ? new JsonlWriter(o.out, {atomic: true, inputs: [o.samples, o.data]}) : null;
     const byOps = new Map<number | "?", {n: number; correct: number; answer: number}>();
     const firstReasons = new Map<string, number>();
     let total = 0;
@@ -181,6 +182,7 @@ export async function verifyLabFile(o: VerifyLabOptions): Promise<VerifyLabSumma
                 firstReasons.set(reason, (firstReasons.get(reason) ?? 0) + 1);
             }
         }
+        writer?.commit();
     } finally {
         writer?.close();
     }

@@ -39,12 +39,13 @@
  * `skipTooLong`, are skipped, counted and listed.
  */
 import pLimit from "p-limit";
-import {existsSync, readFileSync, renameSync, writeFileSync} from "node:fs";
+import {existsSync, readFileSync} from "node:fs";
+import {writeFileAtomic} from "../io/atomic.ts";
 import {acquireLock, type Lock} from "../io/lock.ts";
 import {JsonlWriter, readJsonlTolerant} from "../io/jsonl.ts";
 import {prepareOutput} from "../io/output.ts";
 import {checkInputFile} from "../io/text.ts";
-import {ContextOverflowError, StepwiseError, fsError, isContextOverflow, locate} from "../util/errors.ts";
+import {ContextOverflowError, StepwiseError, isContextOverflow, locate} from "../util/errors.ts";
 import {diffSettings, fingerprintOf, type Settings} from "./fingerprint.ts";
 
 export {engineFingerprint, diffSettings, fingerprintOf, type Settings, type SettingValue} from "./fingerprint.ts";
@@ -244,13 +245,7 @@ function readSettingsFile(path: string): SettingsFile | undefined {
 }
 
 function writeSettingsFile(path: string, s: SettingsFile): void {
-    const tmp = `${path}.tmp-${process.pid}`;
-    try {
-        writeFileSync(tmp, JSON.stringify(s, null, 2) + "\n");
-        renameSync(tmp, path);
-    } catch (e) {
-        throw fsError(e, path, "cannot write");
-    }
+    writeFileAtomic(path, JSON.stringify(s, null, 2) + "\n");
 }
 
 /** Open a stage's output: checks, lock, torn line, settings (see the module docs). */

@@ -9,7 +9,8 @@
  * steps after the first negative). Questions are split into train and validation by a hash of
  * the question id, so no question is on both sides.
  */
-import {mkdirSync, writeFileSync} from "node:fs";
+import {mkdirSync} from "node:fs";
+import {writeFileAtomic} from "../io/atomic.ts";
 import {dirname, join} from "node:path";
 import {StepwiseError} from "../engines/types.ts";
 import {readJsonlAll} from "../io/jsonl.ts";
@@ -172,7 +173,7 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     const validation = validate(config, result.weights, vocab, val);
     const reportDir = o.reportDir ?? dirname(o.out);
     const base = join(reportDir, o.out.split("/").pop()!.replace(/\.gguf$/, ""));
-    writeFileSync(`${base}.train.json`, JSON.stringify({data: o.data, labels, init: o.init ?? null, train_examples: train.length, val_examples: val.length, steps: result.steps, validation, log}, null, 2) + "\n");
+    writeFileAtomic(`${base}.train.json`, JSON.stringify({data: o.data, labels, init: o.init ?? null, train_examples: train.length, val_examples: val.length, steps: result.steps, validation, log}, null, 2) + "\n");
     if (log.length > 1)
         await renderChart(
             {

@@ -2,7 +2,7 @@
  * Plots for reports: Vega-Lite specs rendered headless to SVG (vega's own renderer, no browser)
  * and to PNG (resvg). Every chart is written as both `<base>.svg` and `<base>.png`.
  */
-import {writeFileSync} from "node:fs";
+import {writeFileAtomic} from "../io/atomic.ts";
 
 export type VegaLiteSpec = Record<string, unknown>;
 
@@ -16,8 +16,8 @@ export async function renderChart(spec: VegaLiteSpec, basePath: string): Promise
     view.finalize();
     const svgPath = `${basePath}.svg`;
     const pngPath = `${basePath}.png`;
-    writeFileSync(svgPath, svg);
-    writeFileSync(pngPath, new Resvg(svg, {background: "white", fitTo: {mode: "zoom", value: 2}, font: {loadSystemFonts: true}}).render().asPng());
+    writeFileAtomic(svgPath, svg);
+    writeFileAtomic(pngPath, new Resvg(svg, {background: "white", fitTo: {mode: "zoom", value: 2}, font: {loadSystemFonts: true}}).render().asPng());
     return {svg: svgPath, png: pngPath};
 }
 

@@ -6,9 +6,10 @@
  *
  * Format: "SWCK" | u32 header byte length | header JSON | zero padding to 4 bytes | tensor data.
  */
-import {closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync} from "node:fs";
+import {existsSync, mkdirSync, readFileSync} from "node:fs";
 import {dirname} from "node:path";
 import {StepwiseError} from "../engines/types.ts";
+import {AtomicFile} from "../io/atomic.ts";
 
 export interface CheckpointTensor {
     name: string;
@@ -30,17 +31,15 @@ export function writeCheckpoint(path: string, header: Record<string, unknown>, t
     pre.write("SWCK", 0, "ascii");
     pre.writeUInt32LE(json.length, 4);
     mkdirSync(dirname(path), {recursive: true});
-    const tmp = `${path}.tmp`;
-    const fd = openSync(tmp, "w");
+    const f = new AtomicFile(path);
     try {
-        writeSync(fd, pre);
-        writeSync(fd, json);
-        for (const t of tensors) writeSync(fd, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-        fsyncSync(fd);
+        f.write(pre);
+        f.write(json);
+        for (const t of tensors) f.write(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+        f.commit();
     } finally {
-        closeSync(fd);
+        f.close();
     }
-    renameSync(tmp, path);
 }
 
 /** Read a checkpoint: its header and tensors by name; null if the file does not exist. */

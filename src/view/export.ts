@@ -5,7 +5,8 @@
  * demand). Data files are JavaScript (`STEPWISE_VIEW.…= JSON`) because browsers refuse `fetch`
  * from `file://`.
  */
-import {mkdirSync, writeFileSync, rmSync, existsSync} from "node:fs";
+import {mkdirSync, rmSync, existsSync} from "node:fs";
+import {writeFileAtomic} from "../io/atomic.ts";
 import {join} from "node:path";
 import {entryView, questionView, type QuestionView} from "./entry.ts";
 import {viewerPage} from "./page.ts";
@@ -38,12 +39,12 @@ export function exportViewer(store: ViewStore, dir: string, options: {tau?: numb
             const qid = store.summary(key)?.question_id;
             if (qid && !questions[qid] && store.questionKeys(qid).length > 1) questions[qid] = questionView(store, qid);
         }
-        writeFileSync(join(dataDir, `entries-${c}.js`), `STEPWISE_VIEW.chunks[${c}] = ${js(part)};\n`);
+        writeFileAtomic(join(dataDir, `entries-${c}.js`), `STEPWISE_VIEW.chunks[${c}] = ${js(part)};\n`);
         options.onProgress?.(Math.min(keys.length, (c + 1) * ENTRIES_PER_CHUNK), keys.length);
     }
     const index = {meta: viewerMeta(store, options.tau), summaries, chunkOf, questions, chunks: {}};
-    writeFileSync(join(dataDir, "index.js"), `window.STEPWISE_VIEW = ${js(index)};\n`);
+    writeFileAtomic(join(dataDir, "index.js"), `window.STEPWISE_VIEW = ${js(index)};\n`);
     const page = join(dir, "index.html");
-    writeFileSync(page, viewerPage("static"));
+    writeFileAtomic(page, viewerPage("static"));
     return page;
 }

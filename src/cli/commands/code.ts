@@ -22,10 +22,12 @@ function generateCommand(): Command {
         .option("--out <file>", "output JSONL (default: stdout)")
         .action(async (o: {n: number; seed: number; split: string; minOps: number; maxOps: number; loopShare: number; out?: string}) => {
             if (o.split !== "train" && o.split !== "heldout") throw new StepwiseError(`--split must be train or heldout, got "${o.split}"`);
+            if (o.out) (await import("../../io/output.ts")).prepareOutput(o.out, {allowDevice: true});
             const {generateCodeProblems} = await import("../../code/lab/tasks.ts");
             const rows = generateCodeProblems(o.n, {seed: o.seed, split: o.split, minOps: o.minOps, maxOps: o.maxOps, loopShare: o.loopShare});
             const text = rows.map((r) => JSON.stringify({id: r.task_id, ...r})).join("\n") + "\n";
-            if (o.out) (await import("node:fs")).writeFileSync(o.out, text);
+            // Atomic: `code run` never reads a half-written task file.
+            if (o.out) (await import("../../io/atomic.ts")).writeFileAtomic(o.out, text);
             else process.stdout.write(text);
         });
 }

@@ -44,7 +44,8 @@ Examples:
                 let kept = 0;
                 const dropped: Record<string, number> = {missing_verdict: 0, no_verdict: 0};
                 const truthful: LabelRecord[] = [];
-                const writer = new JsonlWriter(o.out, {truncate: true});
+                // Atomic (the output appears whole or not at all); never over one of the inputs.
+                const writer = new JsonlWriter(o.out, {atomic: true, inputs: [...o.labels, ...o.verdicts]});
                 try {
                     for await (const {record, where} of readLabels(o.labels)) {
                         total++;
@@ -64,6 +65,7 @@ Examples:
                             kept++;
                         }
                     }
+                    writer.commit();
                 } finally {
                     writer.close();
                 }

@@ -77,10 +77,12 @@ async function gradeFile(file: string, out: string | undefined, options: GradeOp
     if (out) prepareOutput(out, {inputs: [file]});
     const {JsonlWriter} = await import("../../io/jsonl.ts");
     const {gradeJsonlFile} = await import("../../grade/file.ts");
-    const writer = out ? new JsonlWriter(out, {truncate: true}) : null;
+    // Atomic: graded records appear at --out only when every record is graded.
+    const writer = out ? new JsonlWriter(out, {atomic: true}) : null;
     const emit = (r: GradedRecord) => (writer ? writer.write(r) : console.log(JSON.stringify(r)));
     try {
         const s = await gradeJsonlFile(file, options, emit);
+        writer?.commit();
         if (json) console.log(JSON.stringify(s));
         const agreement = s.agreement === null ? "" : `, agreement with expected ${s.agree}/${s.with_expected} (${(100 * s.agreement).toFixed(1)}%)`;
         console.error(`graded ${s.n} records (${s.policy}): ${s.equal} equal, ${s.not_equal} not equal (${s.undecided} undecided)${agreement}`);

@@ -68,10 +68,13 @@ Example (held-out problems, newline steps):
   stepwise eval processbench --data lab-pb.jsonl --judge llama:models/lab-judge.gguf`,
         )
         .action(async (o) => {
-            const {writeFileSync} = await import("node:fs");
+            const {prepareOutput} = await import("../../io/output.ts");
+            const {writeFileAtomic} = await import("../../io/atomic.ts");
+            prepareOutput(o.out, {inputs: [o.steps]});
             const {labProcessBench} = await import("../../lab/judge/processbench.ts");
             const rows = await labProcessBench(o.steps, o.generator);
-            writeFileSync(o.out, rows.map((r) => JSON.stringify(r)).join("\n") + (rows.length ? "\n" : ""));
+            // Atomic: `eval processbench` never reads a half-written file.
+            writeFileAtomic(o.out, rows.map((r) => JSON.stringify(r)).join("\n") + (rows.length ? "\n" : ""));
             const wrong = rows.filter((r) => r.label >= 0).length;
             process.stderr.write(`lab processbench: ${rows.length} solutions (${wrong} with a wrong step, ${rows.length - wrong} all correct) -> ${o.out}\n`);
         });

@@ -1,5 +1,6 @@
 /** `stepwise stats`: step-length distributions and decision-token categories, strategies side by side. */
-import {mkdirSync, writeFileSync} from "node:fs";
+import {mkdirSync} from "node:fs";
+import {writeFileAtomic} from "../../io/atomic.ts";
 import {join} from "node:path";
 import {Option, type Command} from "commander";
 import {categorySchemeNames, computeStats, statsMarkdown} from "../../pipeline/stats/index.ts";
@@ -30,9 +31,9 @@ confidence < τ for adaptive files, and the last token of every step but the las
         .action(async (o) => {
             const {report, series} = await computeStats({steps: o.steps, samples: o.samples, domain: o.domain, language: o.language});
             mkdirSync(o.out, {recursive: true});
-            writeFileSync(join(o.out, "stats.json"), JSON.stringify(report, null, 2) + "\n");
+            writeFileAtomic(join(o.out, "stats.json"), JSON.stringify(report, null, 2) + "\n");
             const md = statsMarkdown(report);
-            writeFileSync(join(o.out, "stats.md"), md);
+            writeFileAtomic(join(o.out, "stats.md"), md);
             process.stdout.write(md);
             const plots = o.plot === false ? [] : await writeStatsPlots(report, series, o.out);
             console.error(`stats: wrote ${join(o.out, "stats.json")}, ${join(o.out, "stats.md")}${plots.length ? ` and ${plots.length} plots (.svg, .png)` : ""}`);

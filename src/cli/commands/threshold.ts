@@ -1,5 +1,5 @@
 /** `stepwise threshold`: τ at a low quantile of the pooled token confidences (AdaptiveStep). */
-import {writeFileSync} from "node:fs";
+import {writeFileAtomic} from "../../io/atomic.ts";
 import {Option, type Command} from "commander";
 import {DOMAIN_QUANTILES, plotThreshold, thresholdFromFile} from "../../pipeline/threshold.ts";
 import {floatOption, intOption} from "../options.ts";
@@ -38,7 +38,7 @@ Presets: ${Object.entries(DOMAIN_QUANTILES).map(([d, q]) => `${d} ${q}`).join(",
             if (o.plot !== false) for (const ext of [".svg", ".png"]) prepareOutput(base + ext, {inputs: [o.samples], flag: "--plot"});
             const summary = await thresholdFromFile(o.samples, {quantile: o.quantile, domain: o.domain, bins: o.bins});
             try {
-                writeFileSync(o.out, JSON.stringify(summary, null, 2) + "\n");
+                writeFileAtomic(o.out, JSON.stringify(summary, null, 2) + "\n");
             } catch (e) {
                 throw fsError(e, o.out, "cannot write");
             }

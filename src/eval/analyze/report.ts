@@ -2,7 +2,8 @@
  * Reports of `stepwise eval analyze`: a JSON summary (percentages with two decimals), a Markdown
  * report and bar/line charts (SVG + PNG), written into one folder by {@link writeAnalyzeReport}.
  */
-import {mkdirSync, writeFileSync} from "node:fs";
+import {mkdirSync} from "node:fs";
+import {writeFileAtomic} from "../../io/atomic.ts";
 import {join} from "node:path";
 import {renderChart, type VegaLiteSpec} from "../../report/plot.ts";
 import {bonChartSpec, bonSummary} from "../bon/report.ts";
@@ -266,8 +267,8 @@ export async function writeAnalyzeReport(result: AnalyzeResult, outDir: string, 
     await draw("aggregations", result.aggregations ? bonChartSpec(bonSummary(result.aggregations.bon)) : null, "bon-aggregations");
     await draw("positions", positionsChartSpec(result), "rating-positions");
     const json = join(outDir, "summary.json");
-    writeFileSync(json, JSON.stringify(analyzeJson(result, inputs), null, 2) + "\n");
+    writeFileAtomic(json, JSON.stringify(analyzeJson(result, inputs), null, 2) + "\n");
     const md = join(outDir, "report.md");
-    writeFileSync(md, analyzeMarkdown(result, charts));
+    writeFileAtomic(md, analyzeMarkdown(result, charts));
     return [json, md, ...written];
 }

@@ -8,7 +8,8 @@
  * (d) rating positions (adaptive vs random vs newline) from `candidates` (SampleRecords) with `prm` and `tau`.
  * Errors: StepwiseError for missing or conflicting inputs and bad records (file:line: field).
  */
-import {writeFileSync, mkdirSync} from "node:fs";
+import {mkdirSync} from "node:fs";
+import {writeFileAtomic} from "../../io/atomic.ts";
 import {join} from "node:path";
 import {StepwiseError} from "../../engines/types.ts";
 import {readSamples} from "../../pipeline/split/io.ts";
@@ -125,7 +126,7 @@ export async function analyzeFiles(o: AnalyzeFilesOptions): Promise<AnalyzeFiles
             if (o.out) {
                 mkdirSync(o.out, {recursive: true});
                 const lines = candidates.map((c) => JSON.stringify({id: c.id, question_id: c.questionId, ...Object.fromEntries(POSITION_SCHEMES.map((s) => [`${s}_scores`, c.scores[s]]))}));
-                writeFileSync(join(o.out, "position-scores.jsonl"), lines.join("\n") + "\n");
+                writeFileAtomic(join(o.out, "position-scores.jsonl"), lines.join("\n") + "\n");
             }
         }
     } finally {

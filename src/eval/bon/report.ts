@@ -3,7 +3,8 @@
  * accuracy-vs-N chart (log2 x axis, one line per method, 95% CI bands) as SVG and PNG, all
  * written into one folder by {@link writeBonReport}.
  */
-import {mkdirSync, writeFileSync} from "node:fs";
+import {mkdirSync} from "node:fs";
+import {writeFileAtomic} from "../../io/atomic.ts";
 import {join} from "node:path";
 import {renderChart, type VegaLiteSpec} from "../../report/plot.ts";
 import {markdownTable, pctCell, percent} from "../format.ts";
@@ -133,9 +134,9 @@ export function bonChartSpec(summary: BonSummary): VegaLiteSpec {
 export async function writeBonReport(summary: BonSummary, outDir: string): Promise<{json: string; markdown: string; svg: string; png: string}> {
     mkdirSync(outDir, {recursive: true});
     const json = join(outDir, "summary.json");
-    writeFileSync(json, JSON.stringify(summary, null, 2) + "\n");
+    writeFileAtomic(json, JSON.stringify(summary, null, 2) + "\n");
     const chart = await renderChart(bonChartSpec(summary), join(outDir, "accuracy-vs-n"));
     const markdown = join(outDir, "report.md");
-    writeFileSync(markdown, bonMarkdown(summary, "accuracy-vs-n"));
+    writeFileAtomic(markdown, bonMarkdown(summary, "accuracy-vs-n"));
     return {json, markdown, ...chart};
 }

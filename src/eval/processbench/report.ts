@@ -3,7 +3,8 @@
  * per-sample predictions, and charts (metrics per split; F1 against the threshold when step
  * scores were given), all written into one folder by {@link writeProcessBenchReport}.
  */
-import {mkdirSync, writeFileSync} from "node:fs";
+import {mkdirSync} from "node:fs";
+import {writeFileAtomic} from "../../io/atomic.ts";
 import {join} from "node:path";
 import {renderChart, type VegaLiteSpec} from "../../report/plot.ts";
 import {markdownTable, pctCell, percent} from "../format.ts";
@@ -113,7 +114,7 @@ export async function writeProcessBenchReport(result: ProcessBenchResult, splits
     mkdirSync(outDir, {recursive: true});
     const written: string[] = [];
     const file = (name: string, text: string): void => {
-        writeFileSync(join(outDir, name), text);
+        writeFileAtomic(join(outDir, name), text);
         written.push(join(outDir, name));
     };
     file("summary.json", JSON.stringify(processBenchSummary(result, inputs), null, 2) + "\n");

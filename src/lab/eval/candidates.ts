@@ -2,7 +2,8 @@
  * Policy candidates for lab evaluations: k samples (temperature 1 unless told) and one greedy solution per
  * held-out problem, written as SampleRecords (resumable) so PRM evaluations can reuse them.
  */
-import {writeFileSync, existsSync} from "node:fs";
+import {existsSync} from "node:fs";
+import {writeFileAtomic} from "../../io/atomic.ts";
 import {join} from "node:path";
 import type {Engine} from "../../engines/types.ts";
 import {generateProblems, checkAnswer, type LabProblem} from "../domain/index.ts";
@@ -20,7 +21,7 @@ export interface LabCandidates {
 export async function labCandidates(o: {engine: Engine; engineSpec: string; dir: string; problems: number; k: number; seed?: number; temperature?: number; onProgress?: (d: number, t: number) => void}): Promise<LabCandidates> {
     const problems = generateProblems(o.problems, {seed: 3000 + (o.seed ?? 0), split: "heldout"});
     const data = join(o.dir, "problems.jsonl");
-    if (!existsSync(data)) writeFileSync(data, problems.map((p) => JSON.stringify(p)).join("\n") + "\n");
+    if (!existsSync(data)) writeFileAtomic(data, problems.map((p) => JSON.stringify(p)).join("\n") + "\n");
     const out = join(o.dir, "candidates.jsonl");
     await sampleDataset({engine: o.engine, engineSpec: o.engineSpec, data, out, n: o.k, temperature: o.temperature ?? 1, maxTokens: LAB_MAX_TOKENS, topLogprobs: 0, seed: o.seed ?? 0, concurrency: 2, onProgress: o.onProgress});
     const samples = await readJsonlAll<SampleRecord>(out);

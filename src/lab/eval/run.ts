@@ -2,7 +2,8 @@
  * The lab evaluations as the CLI runs them (`stepwise lab eval-policy`, `stepwise lab eval-prm`)
  * and as the demo reuses them: each loads the models, runs the measurement and writes its files.
  */
-import {mkdirSync, writeFileSync} from "node:fs";
+import {mkdirSync} from "node:fs";
+import {writeFileAtomic} from "../../io/atomic.ts";
 import {join, resolve} from "node:path";
 import {StepwiseError} from "../../engines/types.ts";
 import type {SampleRecord} from "../../pipeline/records.ts";
@@ -67,7 +68,7 @@ export async function runPolicyEval(o: PolicyEvalRunOptions = {}): Promise<{mode
         const {results, ...figures} = ev;
         void results;
         mkdirSync(o.out, {recursive: true});
-        writeFileSync(join(o.out, "summary.json"), JSON.stringify({model, ...figures}, null, 2) + "\n");
+        writeFileAtomic(join(o.out, "summary.json"), JSON.stringify({model, ...figures}, null, 2) + "\n");
         await renderChart(
             histogramSpec(ev.confidence.histogram, {title: `Token confidences of ${model.split("/").pop()} (${ev.confidence.tokens} tokens, T=1 samples)`, xTitle: "confidence p(token | prefix)", logY: true}),
             join(o.out, "confidence-histogram"),
@@ -159,11 +160,11 @@ export async function runPrmEval(o: PrmEvalRunOptions): Promise<{summary: Record
     const tau = computeThreshold(cands.samples, {quantile: 0.02}).tau;
     const ev = await reportLabPrm({samples: cands.samples, prm: o.prm, tau, scheme: positions, greedyAccuracy: cands.greedyAccuracy, seed, out: o.out, onProgress: (d, t) => o.onProgress?.("scoring", d, t)});
     const summary = {prm: o.prm, policy, temperature, positions: ev.scheme, tau, samples: ev.samples, questions: ev.questions, k: ev.candidates_per_question, step_auc: ev.step_auc, steps: ev.steps, greedy_accuracy: ev.greedy_accuracy, processbench: ev.processbench, bon_at_max_n: bonAtMaxN(ev)};
-    writeFileSync(join(o.out, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+    writeFileAtomic(join(o.out, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
     // Per-candidate scores, so PRMs evaluated on the same candidates can be compared question by
     // question (paired), e.g. by scripts/qwen-experiment-table.mjs.
     const byId = new Map(cands.samples.map((c) => [c.id, c]));
-    writeFileSync(
+    writeFileAtomic(
         join(o.out, "scores.jsonl"),
         ev.sample_scores.map((x) => {
             const c = byId.get(x.id)!;

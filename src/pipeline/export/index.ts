@@ -223,7 +223,7 @@ export interface ExportSummary {
     negative: number;
 }
 
-/** Export a LabelRecord JSONL file to `out` (overwritten), streaming. Errors name file:line and field. */
+/** Export a LabelRecord JSONL file to `out` (replaced atomically at the end: io/atomic.ts), streaming. Errors name file:line and field. */
 export async function exportFile(input: string, out: string, options: ExportOptions): Promise<ExportSummary> {
     if (!EXPORT_FORMATS.includes(options.format)) throw new StepwiseError(`export: unknown format "${options.format}" (expected ${EXPORT_FORMATS.join(", ")})`);
     const summary: ExportSummary = {records: 0, written: 0, skipped: {"no-labelled-step": 0, "tag-in-text": 0}, steps: 0, positive: 0, negative: 0};
@@ -235,7 +235,8 @@ export async function exportFile(input: string, out: string, options: ExportOpti
     const lock = acquireLock(out, "export");
     let writer: JsonlWriter | undefined;
     try {
-        writer = new JsonlWriter(out, {truncate: true});
+        // Written to a temporary file and renamed at the end: a failed or killed export never leaves a partial file.
+        writer = new JsonlWriter(out, {atomic: true});
         for (; !next.done; next = await it.next()) {
             const {record, line} = next.value;
             const rec = checkLabelRecord(record, `${input}:${line}`);
@@ -252,6 +253,7 @@ export async function exportFile(input: string, out: string, options: ExportOpti
             summary.positive += kept.filter((s) => s.hard === 1).length;
             summary.negative += kept.filter((s) => s.hard === 0).length;
         }
+        writer.commit();
     } finally {
         writer?.close();
         lock.release();
