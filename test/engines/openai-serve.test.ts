@@ -202,3 +202,49 @@ test("a prompt + maxTokens beyond the server's context: a 400 quoting the server
     const [s] = await engine.generate({prompt, maxTokens: maxTokens - 1, temperature: 0, stop: ["\n"]});
     assert.ok(s.finishReason === "stop" || s.finishReason === "length" || s.finishReason === "eos");
 });
+
+test("tokenIds=true on a SentencePiece vocabulary (Mistral-7B's): token texts keep their leading spaces, ids and texts equal the llama engine's", async () => {
+    const {realVocabModel} = await import("../helpers/real-vocab.ts");
+    const mistral = await realVocabModel("mistral");
+    const engine = await LlamaEngine.load(mistral.path, {sequences: 2, contextSize: 256});
+    const spm = await startServer({engine, port: 0, modelName: "mistral-vocab"});
+    try {
+        // The trap: /detokenize of "▁the" (id 272) alone drops its space, as SentencePiece decoding does.
+        assert.equal(await engine.detokenize([272]), "the");
+        const viaIds = new OpenAIEngine({baseUrls: [spm.url + "/v1"], model: "mistral-vocab", tokenIds: true});
+        assert.equal(viaIds.capabilities.tokenIds, true);
+        const req = {prompt: "Hello the world", n: 3, seed: 1, temperature: 1, maxTokens: 24, topLogprobs: 2};
+        const got = await viaIds.generate(req);
+        const want = await engine.generate(req);
+        let spaced = 0;
+        got.forEach((s, i) => {
+            assert.equal(s.text, want[i].text);
+            assert.deepEqual(s.tokens.map((t) => t.id), want[i].tokens.map((t) => t.id));
+            assert.deepEqual(s.tokens.map((t) => t.text), want[i].tokens.map((t) => t.text));
+            spaced += s.tokens.filter((t) => t.text.startsWith(" ")).length;
+            s.tokens.forEach((t, j) => {
+                assert.deepEqual(t.top.map((a) => a.id), want[i].tokens[j].top.map((a) => a.id));
+                assert.deepEqual(t.top.map((a) => a.text), want[i].tokens[j].top.map((a) => a.text));
+            });
+        });
+        assert.ok(spaced > 0, "some tokens begin with a space");
+        // On both engines an alternative's text is the text it would add, as the sampled token's is
+        // (decoded alone, "▁the" would read "the" and glue to the word before it when chosen).
+        const greedy = {prompt: "Hello the world", temperature: 0, maxTokens: 16, topLogprobs: 3};
+        let listed = 0;
+        for (const samples of [got, want, await viaIds.generate(greedy), await engine.generate(greedy)])
+            for (const t of samples.flatMap((s) => s.tokens)) {
+                const self = t.top.find((a) => a.id === t.id);
+                if (self) {
+                    listed++;
+                    assert.equal(self.text, t.text);
+                }
+            }
+        assert.ok(listed >= 32, `${listed}`);
+        const next = await engine.nextToken("Hello the", {topK: 5});
+        for (const a of next.top) assert.equal(a.text, (await engine.detokenize([...(await engine.tokenize("Hello the", {addBos: false})), a.id!])).slice("Hello the".length));
+    } finally {
+        await spm.close();
+        await engine.close();
+    }
+});

@@ -275,7 +275,7 @@ export class LlamaEngine implements Engine {
         const [seq] = await this.sequencePool.acquire(1, tokens, options.signal);
         try {
             const dist = await this.evaluatePrefix(seq, tokens, {temperature: 0, topK: 0, topP: 1}, Math.max(1, options.topK ?? 10));
-            return {top: this.alternatives(dist, options.topK ?? 10)};
+            return {top: this.alternatives(dist, options.topK ?? 10, tokens.slice(-8))};
         } finally {
             this.sequencePool.release([seq]);
         }
@@ -361,7 +361,7 @@ export class LlamaEngine implements Engine {
                     let rank = 1;
                     while (rank - 1 < at && dist.logits[rank - 1] > dist.logits[at]) rank++;
                     const prev = tokens.slice(Math.max(0, from + j - 7), from + j + 1);
-                    result.push({id, text: this.model.detokenize([id as Token], false, prev as Token[]), prob: rawProb(dist, at), rank, top: this.alternatives(dist, topK)});
+                    result.push({id, text: this.model.detokenize([id as Token], false, prev as Token[]), prob: rawProb(dist, at), rank, top: this.alternatives(dist, topK, prev)});
                 }
             }
             return result;
@@ -480,11 +480,17 @@ export class LlamaEngine implements Engine {
         await this.evaluatePrefix(target, prompt, params);
     }
 
-    private alternatives(dist: RawDistribution, k: number): TokenAlternative[] {
+    /**
+     * The k most likely tokens of a distribution. Each text is decoded after `context` (the
+     * tokens before this position), as the sampled token's is: decoded alone, a SentencePiece
+     * piece loses its leading space ("▁the" → "the"), which would glue a chosen alternative to
+     * the word before it.
+     */
+    private alternatives(dist: RawDistribution, k: number, context: number[] = []): TokenAlternative[] {
         const out: TokenAlternative[] = [];
         for (let i = 0; i < Math.min(k, dist.ids.length); i++) {
             const id = dist.ids[i];
-            out.push({text: this.model.detokenize([id as Token], false), id, prob: rawProb(dist, i)});
+            out.push({text: this.model.detokenize([id as Token], false, context as Token[]), id, prob: rawProb(dist, i)});
         }
         return out;
     }
@@ -522,7 +528,7 @@ export class LlamaEngine implements Engine {
             const last = ids.length >= 8 ? ids.slice(-8) : [...prompt.slice(-(8 - ids.length)), ...ids];
             const text = this.model.detokenize([id as Token], false, last as Token[]);
             const confidence = rawProb(dist, i);
-            tokens.push({text, id, confidence, top: this.alternatives(dist, o.topLogprobs)});
+            tokens.push({text, id, confidence, top: this.alternatives(dist, o.topLogprobs, last)});
             ids.push(id);
             this.counters.generatedTokens++;
             if (stop.push(text)) {

@@ -108,7 +108,9 @@ export interface OpenAIEngineOptions extends HttpClientOptions {
     /**
      * Ask for token ids (vLLM's `return_tokens_as_token_ids`, also `stepwise serve`): every
      * generated token and alternative then carries its `id`, and its text is the id's piece from
-     * `/detokenize` (cached per id), checked against the returned text. Default false.
+     * `/detokenize`, decoded after an anchor token so SentencePiece pieces keep their leading
+     * space (cached per id), checked against the returned text. Default false; when to set it:
+     * docs/real-models.md, "Token ids".
      */
     tokenIds?: boolean;
 }
@@ -542,10 +544,50 @@ export class OpenAIEngine implements Engine {
         return piece;
     }
 
+    /**
+     * A generated token's text from its id: the text it adds after other text. `/detokenize` of
+     * the id alone is not that on SentencePiece vocabularies (Llama 2, Mistral): decoding drops
+     * the leading space of a sequence's first piece, so "▁the" alone decodes to "the"
+     * (google/sentencepiece#1043). So the id is decoded after an anchor token (the last token of
+     * "a") and the anchor's own text is cut off: `detokenize([a, id]) − detokenize([a])`, which
+     * is " the". Falls back to the id alone when the anchor's text is not a prefix. Cached per id.
+     */
+    private tokenPiece(id: number): Promise<string> {
+        let piece = this.tokenPieceCache.get(id);
+        if (!piece) {
+            piece = (async () => {
+                const anchor = await this.anchor();
+                if (!anchor) return this.piece(id);
+                const both = await this.detokenize([anchor.id, id]);
+                return both.startsWith(anchor.text) ? both.slice(anchor.text.length) : this.piece(id);
+            })();
+            piece.catch(() => this.tokenPieceCache.delete(id));
+            this.tokenPieceCache.set(id, piece);
+        }
+        return piece;
+    }
+    private readonly tokenPieceCache = new Map<number, Promise<string>>();
+    private anchorToken: Promise<{id: number; text: string} | undefined> | undefined;
+
+    /** The anchor of {@link tokenPiece}: the last token of "a" and its text (none when "a" does not tokenize to a non-empty text). */
+    private anchor(): Promise<{id: number; text: string} | undefined> {
+        if (!this.anchorToken) {
+            this.anchorToken = (async () => {
+                const ids = await this.tokenize("a", {addBos: false});
+                const id = ids.at(-1);
+                if (id === undefined) return undefined;
+                const text = await this.detokenize([id]);
+                return text ? {id, text} : undefined;
+            })();
+            this.anchorToken.catch(() => (this.anchorToken = undefined));
+        }
+        return this.anchorToken;
+    }
+
     /** With token ids, replace "token_id:N" texts of tokens and alternatives by the ids' pieces. */
     private async withTexts(tokens: GeneratedToken[]): Promise<GeneratedToken[]> {
         if (!this.tokenIds) return tokens;
-        const text = (t: {text: string; id?: number}) => (t.id === undefined ? Promise.resolve(t.text) : this.piece(t.id));
+        const text = (t: {text: string; id?: number}) => (t.id === undefined ? Promise.resolve(t.text) : this.tokenPiece(t.id));
         return Promise.all(
             tokens.map(async (t) => ({...t, text: await text(t), top: await Promise.all(t.top.map(async (a) => ({...a, text: await text(a)})))})),
         );
