@@ -188,3 +188,72 @@ test("non-neutral server defaults leak into requests that omit fields, never int
         await skewed.close();
     }
 });
+
+test("SSE: an error after the stream began is an error event, then [DONE]; engines without streaming are replayed; stream_options needs stream", async () => {
+    const {StepwiseError} = await import("../../src/engines/types.ts");
+    // An engine that sends one token, then fails (a model error in the middle of a generation).
+    const failing = new Proxy(engine, {
+        get(target, key) {
+            if (key === "generate")
+                return async (r: Parameters<LlamaEngine["generate"]>[0]) => {
+                    r.stream?.token(0, {text: "x", confidence: 0.5, top: []});
+                    throw new StepwiseError("generate: the model broke");
+                };
+            const v = Reflect.get(target, key);
+            return typeof v === "function" ? v.bind(target) : v;
+        },
+    });
+    // An engine that does not declare streaming: the server streams its finished samples.
+    const plain = new Proxy(engine, {
+        get(target, key) {
+            if (key === "capabilities") return {...target.capabilities, streaming: false};
+            if (key === "generate")
+                return (r: Parameters<LlamaEngine["generate"]>[0]) => {
+                    assert.equal(r.stream, undefined, "no hook for an engine without streaming");
+                    return target.generate(r);
+                };
+            const v = Reflect.get(target, key);
+            return typeof v === "function" ? v.bind(target) : v;
+        },
+    });
+    const a = await startServer({engine: failing, port: 0, modelName: "tiny"});
+    const b = await startServer({engine: plain, port: 0, modelName: "tiny"});
+    try {
+        const sse = async (url: string, body: unknown) => {
+            const r = await fetch(url + "/v1/completions", {method: "POST", headers: {"content-type": "application/json"}, body: JSON.stringify(body)});
+            assert.equal(r.status, 200);
+            assert.match(r.headers.get("content-type")!, /^text\/event-stream/);
+            return (await r.text()).split("\n\n").filter(Boolean).map((e) => e.replace(/^data: /, ""));
+        };
+        const events = await sse(a.url, {prompt, max_tokens: 8, stream: true});
+        assert.equal(events.at(-1), "[DONE]");
+        const error = JSON.parse(events.at(-2)!);
+        assert.deepEqual(error, {error: {message: "generate: the model broke", type: "BadRequestError", param: null, code: 400}});
+        // The held-back token was never sent: the token before a failure has no finish_reason to carry.
+        assert.equal(events.length, 2);
+
+        const req = {prompt, max_tokens: 8, n: 2, seed: 3, temperature: 1, stream: true, stream_options: {include_usage: true}};
+        const replayed = await sse(b.url, req);
+        const direct = await sse(server.url, req);
+        // Per choice the same chunks in the same order (live, the two choices' chunks interleave).
+        const byChoice = (events: string[]) => {
+            const out: Record<string, string[]> = {};
+            for (const e of events) {
+                const key = e === "[DONE]" ? "done" : JSON.parse(e).choices.length ? String(JSON.parse(e).choices[0].index) : "usage";
+                (out[key] ??= []).push(e === "[DONE]" ? e : JSON.stringify({...JSON.parse(e), id: "", created: 0}));
+            }
+            return out;
+        };
+        assert.deepEqual(byChoice(replayed), byChoice(direct));
+        assert.deepEqual(Object.keys(byChoice(direct)).sort(), ["0", "1", "done", "usage"]);
+        assert.equal(direct.at(-1), "[DONE]");
+        assert.equal(JSON.parse(direct.at(-2)!).usage.completion_tokens, 16);
+
+        const bad = await post("/v1/completions", {prompt, max_tokens: 2, stream_options: {include_usage: true}});
+        assert.equal(bad.status, 400);
+        assert.equal(bad.json.error.param, "stream_options");
+    } finally {
+        await a.close();
+        await b.close();
+    }
+});
