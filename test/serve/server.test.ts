@@ -249,6 +249,17 @@ test("SSE: an error after the stream began is an error event, then [DONE]; engin
         assert.equal(direct.at(-1), "[DONE]");
         assert.equal(JSON.parse(direct.at(-2)!).usage.completion_tokens, 16);
 
+        // continuous_usage_stats: every chunk carries its choice's usage so far (vLLM).
+        const continuous = await sse(server.url, {...req, stream_options: {include_usage: true, continuous_usage_stats: true}});
+        const seen: Record<number, number[]> = {};
+        for (const e of continuous.slice(0, -2)) {
+            const chunk = JSON.parse(e);
+            assert.equal(chunk.usage.prompt_tokens, 16);
+            (seen[chunk.choices[0].index] ??= []).push(chunk.usage.completion_tokens);
+        }
+        assert.deepEqual(seen, {0: [1, 2, 3, 4, 5, 6, 7, 8], 1: [1, 2, 3, 4, 5, 6, 7, 8]});
+        assert.deepEqual(JSON.parse(continuous.at(-2)!).usage, {prompt_tokens: 16, completion_tokens: 16, total_tokens: 32});
+
         const bad = await post("/v1/completions", {prompt, max_tokens: 2, stream_options: {include_usage: true}});
         assert.equal(bad.status, 400);
         assert.equal(bad.json.error.param, "stream_options");
