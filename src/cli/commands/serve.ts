@@ -9,7 +9,7 @@ import {checkGgufHeader} from "../../gguf/reader.ts";
 export function register(program: Command): void {
     program
         .command("serve")
-        .description("serve a GGUF model over the OpenAI-compatible API (vLLM dialect: logprobs, n, seed, echo, prompt_logprobs, /tokenize, STEP pooling)")
+        .description("serve a GGUF model over the OpenAI-compatible API (vLLM dialect: logprobs, n, seed, echo, prompt_logprobs, token-by-token streaming, /tokenize, STEP pooling)")
         .argument("[model]", "GGUF file (or use --model / --prm)")
         .option("--model <file>", "GGUF model to serve")
         .option("--prm <file>", "serve a tag PRM: enables /pooling and /v1/embeddings (STEP pooling)")
@@ -19,7 +19,7 @@ export function register(program: Command): void {
         .option("--port <port>", "port (0 = any free port)", intOption(0, 65535), 8000)
         .option("--name <name>", "model name reported in /v1/models (default: file name)")
         .option("--sequences <n>", "parallel sequences (samples decoded in one batch)", intOption(1, 256), 8)
-        .option("--context-size <n>", "context size per sequence", intOption(16))
+        .option("--context-size <n>", "context size per sequence (vLLM's max_model_len: a prompt + max_tokens beyond it is refused with HTTP 400, never shortened; default: the model's training context, at most 4096)", intOption(16))
         .option("--threads <n>", "CPU threads", intOption(1), 1)
         .option("--gpu <backend>", "GPU offload: false (CPU, exact probabilities), auto, cuda, vulkan or metal", "false")
         .option("--default-sampling <k=v,...>", "sampling defaults for fields a request leaves out, as vLLM's generation config (e.g. top_p=0.95,top_k=40); default: neutral")
@@ -30,6 +30,7 @@ export function register(program: Command): void {
 Examples:
   stepwise serve models/lab-policy.gguf --port 8000
   curl -s 127.0.0.1:8000/v1/completions -d '{"prompt":"Compute 3 + 4.\\n","max_tokens":40,"logprobs":5,"n":4,"seed":1}'
+  curl -sN 127.0.0.1:8000/v1/chat/completions -d '{"messages":[{"role":"user","content":"Compute 3 + 4."}],"stream":true}'   # SSE, token by token
   stepwise serve --prm models/lab-prm.gguf --port 8001     # then POST /pooling {"input": "...<|step|>..."}
   stepwise sample --engine "openai:http://127.0.0.1:8000/v1" --data q.jsonl --out s.jsonl`,
         )
