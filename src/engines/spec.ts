@@ -3,7 +3,7 @@
  *
  * ```text
  * llama:PATH[?threads=N&contextSize=N&sequences=N&batchSize=N&kv=F32|F16&gpu=false|auto|cuda|vulkan|metal]
- * openai:URL[,URL...][?model=NAME&concurrency=N&timeout=SECONDS&retries=N&key=KEY&balance=least-in-flight|round-robin&maxN=N&probeMissing=error|bound&dialect=vllm|llama.cpp|openai]
+ * openai:URL[,URL...][?model=NAME&concurrency=N&timeout=SECONDS&retries=N&key=KEY&balance=least-in-flight|round-robin&maxN=N&probeMissing=error|bound&dialect=vllm|llama.cpp|openai&tokenIds=true&maxModelLen=N]
  * ```
  *
  * - `llama:./models/tiny.gguf` — a GGUF file run in-process by node-llama-cpp.
@@ -27,7 +27,11 @@
  *   - `dialect`: the sampling fields the server understands, `vllm` (default; also SGLang and
  *     `stepwise serve`), `llama.cpp` (llama.cpp server, llama-cpp-python) or `openai`; every
  *     field of the dialect is sent with neutral values when unset (see OpenAIEngine);
- *   - `tokenIds`: `true` asks for token ids (vLLM's `return_tokens_as_token_ids`), see OpenAIEngineOptions.
+ *   - `tokenIds`: `true` asks for token ids (vLLM's `return_tokens_as_token_ids`), see OpenAIEngineOptions;
+ *   - `maxModelLen`: the server's context length in tokens (vLLM's `--max-model-len`), for servers
+ *     that do not report it (default: read from `max_model_len` at `/v1/models`, or llama.cpp
+ *     server's `/props`). Known, it lets samples that reach the context end there with finish
+ *     reason "length" (as on the llama engine) instead of the server's 400; see OpenAIEngine.generate.
  *
  * Values are URL-encoded like any query string (`model=org%2Fname` or `model=org/name` both work).
  * The llama engine module is imported only for `llama:` specs, so OpenAI-only use never loads
@@ -38,7 +42,7 @@ import type {OpenAIEngineOptions} from "./openai/engine.ts";
 import type {LlamaEngineOptions} from "./llama/engine.ts";
 
 /** The valid forms, for error messages. */
-export const ENGINE_SPEC_FORMS = "llama:PATH[?threads=N&contextSize=N&sequences=N&kv=F32|F16&gpu=false|auto|cuda|vulkan|metal] or openai:URL[,URL...][?model=NAME&concurrency=N&timeout=S&retries=N&key=KEY&maxN=N&dialect=vllm|llama.cpp|openai&tokenIds=true]";
+export const ENGINE_SPEC_FORMS = "llama:PATH[?threads=N&contextSize=N&sequences=N&kv=F32|F16&gpu=false|auto|cuda|vulkan|metal] or openai:URL[,URL...][?model=NAME&concurrency=N&timeout=S&retries=N&key=KEY&maxN=N&dialect=vllm|llama.cpp|openai&tokenIds=true&maxModelLen=N]";
 
 export type EngineSpec =
     | {kind: "llama"; path: string; options: Pick<LlamaEngineOptions, "threads" | "contextSize" | "sequences" | "batchSize" | "kvCacheType" | "gpu">}
@@ -51,7 +55,7 @@ export interface CreateEngineOptions {
 }
 
 const LLAMA_PARAMS = ["threads", "contextSize", "sequences", "batchSize", "kv", "gpu"] as const;
-const OPENAI_PARAMS = ["model", "concurrency", "timeout", "retries", "key", "balance", "maxN", "probeMissing", "dialect", "tokenIds"] as const;
+const OPENAI_PARAMS = ["model", "concurrency", "timeout", "retries", "key", "balance", "maxN", "probeMissing", "dialect", "tokenIds", "maxModelLen"] as const;
 const GPU_VALUES = ["false", "auto", "cuda", "vulkan", "metal"] as const;
 
 function positiveInt(spec: string, name: string, value: string, min = 1): number {
@@ -155,6 +159,9 @@ export function parseEngineSpec(spec: string): EngineSpec {
                 case "tokenIds":
                     if (value !== "true" && value !== "false") throw new StepwiseError(`engine spec "${spec}": tokenIds must be true or false, got "${value}"`);
                     options.tokenIds = value === "true";
+                    break;
+                case "maxModelLen":
+                    options.maxModelLen = positiveInt(spec, key, value);
                     break;
             }
         }

@@ -11,6 +11,7 @@ import {OpenAIEngine} from "../../src/engines/openai/engine.ts";
 import {startFaultProxy, seededRandom} from "../helpers/fault-proxy.ts";
 import {createEngine} from "../../src/engines/spec.ts";
 import type {Sample, TokenAlternative} from "../../src/engines/types.ts";
+import {estimateStep} from "../../src/pipeline/label/estimate.ts";
 
 let m: TinyModel;
 let llama: LlamaEngine;
@@ -68,7 +69,9 @@ function assertSamplesAgree(got: Sample[], want: Sample[]): void {
 }
 
 test("connects and finds the model name", async () => {
-    assert.deepEqual(openai.info, {kind: "openai", model: "tiny"});
+    // The context length comes from the model card, as vLLM serves it (ModelCard.max_model_len).
+    assert.deepEqual(openai.info, {kind: "openai", model: "tiny", contextSize: 256});
+    assert.deepEqual(openai.context, {tokens: 256, source: `max_model_len at GET ${server.url}/v1/models`});
     const viaSpec = await createEngine(`openai:${server.url}/v1?model=tiny&concurrency=2`);
     assert.equal(viaSpec.info.model, "tiny");
 });
@@ -178,8 +181,40 @@ test("through the fault proxy every sample arrives exactly once, identical to a 
     }
 });
 
-test("a prompt + maxTokens beyond the server's context: a 400 quoting the server, not retried, naming the endpoint", async () => {
+test("label-like rollouts from a prefix near the context end: the OpenAI engine ends them at the context as in-process (finish length, same tokens, same estimate), no 400", async () => {
+    // `stepwise serve` (like vLLM) answers 400 to prompt + max_tokens beyond the context; the engine
+    // knows the context (max_model_len at /v1/models), counts the prompt (/tokenize) and asks for
+    // the room left, so samples end where the llama engine ends them.
+    assert.equal(openai.context?.tokens, 256);
+    const question = "Compute 12 + 7.\n";
+    const prefix = "12 + 7 = 19\n".repeat(18);
+    const promptTokens = (await llama.tokenize(question + prefix)).length;
+    const maxTokens = 64;
+    assert.ok(promptTokens + maxTokens > 256 && promptTokens < 240, `prompt of ${promptTokens} tokens`);
+    const req = {prompt: question + prefix, n: 4, seed: 3, temperature: 1, maxTokens, topLogprobs: 0};
+    const want = await llama.generate(req);
+    const got = await openai.generate(req);
+    assertSamplesAgree(got, want);
+    assert.deepEqual(got.map((x) => x.finishReason), want.map((x) => x.finishReason));
+    assert.ok(got.some((x) => x.finishReason === "length" && x.tokens.length === 256 - promptTokens), JSON.stringify(got.map((x) => [x.finishReason, x.tokens.length])));
+    // The MC estimate of that step (label's estimateStep): same rollouts, same truncated count.
+    const verify = ({solution}: {solution: string}) => /= 19\n$/.test(solution);
+    const input = {prompt: question, prefix, question, gold: "19", seed: 5};
+    for (const truncated of ["fail", "skip"] as const) {
+        const settings = {k: 6, minCorrect: 1, earlyStop: true, chunk: 2, temperature: 1, maxTokens, truncated};
+        const inProcess = await estimateStep(llama, verify, input, settings);
+        const overHttp = await estimateStep(openai, verify, input, settings);
+        assert.deepEqual(overHttp, inProcess, truncated);
+        assert.ok(inProcess.truncated > 0, JSON.stringify(inProcess));
+    }
+    // Token-id prompts are counted without /tokenize and end the same way.
+    const ids = await llama.tokenize(question + prefix);
+    assertSamplesAgree(await openai.generate({...req, prompt: ids}), await llama.generate({...req, prompt: ids}));
+});
+
+test("a prompt + maxTokens beyond the server's context, context unknown to the engine: a 400 quoting the server with a hint, not retried, naming the endpoint", async () => {
     // vLLM refuses such requests (HTTP 400) instead of shortening them; so does `stepwise serve`.
+    // An engine built without connect() (or on a server that does not tell) does not know the context.
     const engine = new OpenAIEngine({baseUrls: [server.url + "/v1"], model: "tiny", retries: 3, backoffBaseMs: 1});
     const promptTokens = (await llama.tokenize(prompt)).length;
     const maxTokens = 256 - promptTokens + 1;
@@ -189,6 +224,7 @@ test("a prompt + maxTokens beyond the server's context: a 400 quoting the server
         const url = server.url.replace(/[.[\]]/g, "\\$&");
         assert.match(e.message, new RegExp(`^POST ${url}/v1/completions: HTTP 400 Bad Request: max_tokens: ${maxTokens} is too large`));
         assert.match(e.message, new RegExp(`maximum context length is 256 tokens .* ${promptTokens} \\+ ${maxTokens} = ${promptTokens + maxTokens} tokens`));
+        assert.match(e.message, /\(stepwise does not know this server's context length .*add maxModelLen=N.* or lower max_tokens \(--max-tokens\)\)$/);
         assert.ok(!e.message.includes("\n") && !e.message.includes("gave up"), e.message);
         return true;
     });
@@ -198,6 +234,9 @@ test("a prompt + maxTokens beyond the server's context: a 400 quoting the server
     // Chat: the budget left by the rendered messages; a message longer than the context is named too.
     await assert.rejects(engine.chat({messages: [{role: "user", content: "hi"}], maxTokens: 256}), /v1\/chat\/completions: HTTP 400 Bad Request: max_tokens: 256 is too large/);
     await assert.rejects(engine.chat({messages: [{role: "user", content: "1 + ".repeat(100)}], maxTokens: 4}), /v1\/chat\/completions: HTTP 400 Bad Request: messages: this model's maximum context length is 256 tokens, but the input has \d+ tokens/);
+    // Told a context larger than the server's: what stepwise counted is in the error.
+    const wrong = new OpenAIEngine({baseUrls: [server.url + "/v1"], model: "tiny", maxModelLen: 1024, retries: 0});
+    await assert.rejects(wrong.generate({prompt: "1 + ".repeat(50), maxTokens: 100}), /is too large: .*\(stepwise counted \d+ prompt tokens and sent max_tokens 100 to fit a context of 1024 tokens/);
     // Exactly the room left is fine.
     const [s] = await engine.generate({prompt, maxTokens: maxTokens - 1, temperature: 0, stop: ["\n"]});
     assert.ok(s.finishReason === "stop" || s.finishReason === "length" || s.finishReason === "eos");

@@ -544,6 +544,9 @@ describe("engine specs", () => {
         assert.throws(() => parseEngineSpec("openai:ftp://h"), /not an http\(s\) URL/);
         assert.throws(() => parseEngineSpec("openai:http://h?timeout=-1"), /timeout must be a positive number/);
         assert.throws(() => parseEngineSpec("openai:http://h?model=a&model=b"), /given twice/);
+        assert.equal((parseEngineSpec("openai:http://h?maxModelLen=4096") as any).options.maxModelLen, 4096);
+        assert.throws(() => parseEngineSpec("openai:http://h?maxModelLen=0"), /maxModelLen must be an integer ≥ 1, got "0"/);
+        assert.throws(() => parseEngineSpec("openai:http://h?maxModelLen=4k"), /maxModelLen must be an integer/);
     });
 
     test("createEngine: server down fails fast with the URL; a live server connects", async () => {
@@ -565,6 +568,144 @@ describe("engine specs", () => {
             assert.equal(live.hits[0].headers.authorization, "Bearer abc");
         } finally {
             await live.close();
+        }
+    });
+});
+
+describe("the context length (vLLM's max_model_len)", () => {
+    /**
+     * A scripted server with a context of `ctx` tokens that, like vLLM, answers 400 when prompt +
+     * max_tokens exceeds it, else max_tokens one-character tokens ending with "length". Its
+     * tokenizer makes `perChar` tokens per character (a token-id prompt counts its ids). It reports
+     * the context at /v1/models (`card`), /tokenize (`tokenize`, else 404) or /props (`props`, else 404).
+     */
+    function contextServer(o: {ctx: number; card?: boolean; tokenize?: boolean; props?: boolean; perChar?: number}): Handler {
+        const perChar = o.perChar ?? 1;
+        const count = (p: unknown) => (Array.isArray(p) ? p.length : String(p).length * perChar);
+        return (hit, res) => {
+            if (hit.path === "/v1/models") return json(res, 200, {object: "list", data: [{id: "m", object: "model", ...(o.card ? {max_model_len: o.ctx} : {})}]});
+            if (hit.path === "/props") return o.props ? json(res, 200, {default_generation_settings: {n_ctx: o.ctx}, total_slots: 1}) : json(res, 404, {detail: "Not Found"});
+            if (hit.path === "/tokenize") {
+                if (!o.tokenize) return json(res, 404, {detail: "Not Found"});
+                const n = count(hit.body.prompt ?? hit.body.content);
+                return json(res, 200, {tokens: Array(n).fill(7), count: n, max_model_len: o.ctx});
+            }
+            const p = count(hit.body.prompt);
+            const m = Number(hit.body.max_tokens);
+            if (p + m > o.ctx)
+                return json(res, 400, {
+                    error: {
+                        message: `This model's maximum context length is ${o.ctx} tokens. However, you requested ${p + m} tokens (${p} in the messages, ${m} in the completion). Please reduce the length of the messages or completion.`,
+                        type: "BadRequestError",
+                        param: null,
+                        code: 400,
+                    },
+                });
+            const n = Number(hit.body.n ?? 1);
+            json(res, 200, {choices: Array.from({length: n}, (_, i) => fakeChoice(i, Array(m).fill("x"))), usage: {prompt_tokens: p, completion_tokens: n * m}});
+        };
+    }
+    const posts = (s: {hits: Hit[]}, path = "/v1/completions") => s.hits.filter((h) => h.path === path);
+
+    test("no max_model_len anywhere: the request goes as asked and the 400 quotes the server with a hint", async () => {
+        const s = await scripted(contextServer({ctx: 100}));
+        try {
+            const engine = await OpenAIEngine.connect({baseUrls: [s.url + "/v1"], retries: 3, ...fast});
+            assert.equal(engine.context, undefined);
+            assert.equal(engine.info.contextSize, undefined);
+            await assert.rejects(engine.generate({prompt: "x".repeat(90), maxTokens: 20, n: 2}), (e: Error) => {
+                assert.ok(e instanceof StepwiseError);
+                assert.match(e.message, new RegExp(`^POST ${s.url}/v1/completions: HTTP 400 Bad Request: This model's maximum context length is 100 tokens\\. However, you requested 110 tokens`));
+                assert.match(e.message, /stepwise does not know this server's context length .* add maxModelLen=N, the server's context length, to the engine spec, or lower max_tokens \(--max-tokens\)\)$/);
+                assert.ok(!e.message.includes("\n"));
+                return true;
+            });
+            assert.equal(posts(s).length, 1, "a 400 is not retried");
+            assert.deepEqual(posts(s)[0].body.max_tokens, 20);
+            // Told the context (spec maxModelLen=N) but with no /tokenize: a text prompt cannot be counted...
+            const told = (await createEngine(`openai:${s.url}/v1?maxModelLen=100&retries=0`)) as OpenAIEngine;
+            assert.deepEqual(told.context, {tokens: 100, source: "maxModelLen=100 given to the engine"});
+            await assert.rejects(told.generate({prompt: "x".repeat(90), maxTokens: 20}), /maximum context length is 100 tokens.*\(this server has no \/tokenize to count the prompt's tokens, so max_tokens was not fitted/);
+            // ...a token-id prompt can: cut to the room left, finish "length".
+            const [sample] = await told.generate({prompt: Array(90).fill(3), maxTokens: 20});
+            assert.equal(posts(s).at(-1)!.body.max_tokens, 10);
+            assert.equal(sample.tokens.length, 10);
+            assert.equal(sample.finishReason, "length");
+        } finally {
+            await s.close();
+        }
+    });
+
+    test("max_model_len from the model card: max_tokens cut to the room the prompt leaves, finish length; counts cached; short prompts not counted", async () => {
+        const s = await scripted(contextServer({ctx: 100, card: true, tokenize: true}));
+        try {
+            const engine = await OpenAIEngine.connect({baseUrls: [s.url + "/v1"], ...fast});
+            assert.deepEqual(engine.context, {tokens: 100, source: `max_model_len at GET ${s.url}/v1/models`});
+            assert.equal(engine.info.contextSize, 100);
+            const samples = await engine.generate({prompt: "x".repeat(90), maxTokens: 20, n: 3, seed: 1});
+            assert.deepEqual(samples.map((x) => [x.tokens.length, x.finishReason]), [[10, "length"], [10, "length"], [10, "length"]]);
+            assert.equal(posts(s).at(-1)!.body.max_tokens, 10);
+            assert.equal(posts(s, "/tokenize").length, 1);
+            await engine.generate({prompt: "x".repeat(90), maxTokens: 20, n: 2, firstIndex: 3, seed: 1});
+            assert.equal(posts(s, "/tokenize").length, 1, "the prompt's count is remembered");
+            // A prompt whose UTF-8 bytes + slack + max_tokens fit is sent as asked, uncounted.
+            const [short] = await engine.generate({prompt: "hi", maxTokens: 20});
+            assert.equal(short.tokens.length, 20);
+            assert.equal(posts(s, "/tokenize").length, 1);
+            assert.equal(engine.samplingRecord({maxTokens: 20}).max_tokens, 20, "records keep the max_tokens asked for");
+            // A prompt that fills the context alone is an error before any generation, as on the llama engine.
+            const before = posts(s).length;
+            await assert.rejects(engine.generate({prompt: "x".repeat(100), maxTokens: 5}), /generate: the prompt \(100 tokens\) fills the server's context \(100 tokens, max_model_len at GET .*\/v1\/models\)/);
+            assert.equal(posts(s).length, before);
+        } finally {
+            await s.close();
+        }
+    });
+
+    test("a tokenizer with more tokens than bytes: the 400 of a request sent on the byte bound is retried once, counted", async () => {
+        const s = await scripted(contextServer({ctx: 100, card: true, tokenize: true, perChar: 3}));
+        try {
+            const engine = await OpenAIEngine.connect({baseUrls: [s.url + "/v1"], ...fast});
+            const [sample] = await engine.generate({prompt: "x".repeat(30), maxTokens: 20});
+            assert.deepEqual(posts(s).map((h) => h.body.max_tokens), [20, 10]);
+            assert.equal(sample.tokens.length, 10);
+        } finally {
+            await s.close();
+        }
+    });
+
+    test("a context larger than the server's (wrong maxModelLen): the server's 400 with what stepwise counted", async () => {
+        const s = await scripted(contextServer({ctx: 100, card: true, tokenize: true}));
+        try {
+            const engine = new OpenAIEngine({baseUrls: [s.url], model: "m", maxModelLen: 200, ...fast});
+            await assert.rejects(
+                engine.generate({prompt: "x".repeat(90), maxTokens: 20}),
+                /HTTP 400 Bad Request: This model's maximum context length is 100 tokens.*\(stepwise counted 90 prompt tokens and sent max_tokens 20 to fit a context of 200 tokens \(maxModelLen=200 given to the engine\), which the server refused.*Correct maxModelLen=N/,
+            );
+            assert.equal(posts(s).length, 1, "sent on the byte bound; counting then leaves max_tokens as it was, so not sent again");
+            assert.equal(posts(s, "/tokenize").length, 1);
+        } finally {
+            await s.close();
+        }
+    });
+
+    test("llama.cpp server: n_ctx from /props, prompts counted with its /tokenize shape; SGLang: max_model_len from /tokenize", async () => {
+        const cpp = await scripted(contextServer({ctx: 100, props: true, tokenize: true}));
+        const sgl = await scripted(contextServer({ctx: 64, tokenize: true}));
+        try {
+            const engine = await OpenAIEngine.connect({baseUrls: [cpp.url + "/v1"], dialect: "llama.cpp", ...fast});
+            assert.deepEqual(engine.context, {tokens: 100, source: `n_ctx at GET ${cpp.url}/props`});
+            const [sample] = await engine.generate({prompt: "x".repeat(90), maxTokens: 20});
+            assert.equal(sample.tokens.length, 10);
+            assert.deepEqual(posts(cpp, "/tokenize")[0].body, {content: "x".repeat(90), add_special: true});
+            const other = await OpenAIEngine.connect({baseUrls: [sgl.url + "/v1"], ...fast});
+            assert.deepEqual(other.context, {tokens: 64, source: `max_model_len at POST ${sgl.url}/tokenize`});
+            // Two servers: the smallest context any of them tells.
+            const both = await OpenAIEngine.connect({baseUrls: [cpp.url, sgl.url], model: "m", ...fast});
+            assert.equal(both.context?.tokens, 64);
+        } finally {
+            await cpp.close();
+            await sgl.close();
         }
     });
 });

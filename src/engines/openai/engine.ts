@@ -7,7 +7,8 @@
  * | generate | `POST /v1/completions` | `logprobs` (≥ 1), `n` split into chunks, `seed`, vLLM's `top_k` |
  * | nextToken | `POST /v1/completions` | `max_tokens: 1`, `temperature: 0`, `logprobs: k` |
  * | probeTokens | `POST /v1/completions` | token-id prompt, `prompt_logprobs: 20` (vLLM, id-keyed), else `echo` + `logprobs` |
- * | tokenize / detokenize | `POST /tokenize`, `POST /detokenize` | vLLM, at the server root (not under /v1) |
+ * | tokenize / detokenize | `POST /tokenize`, `POST /detokenize` | vLLM, at the server root (not under /v1); llama.cpp's `content` on that dialect |
+ * | (connect) | `GET /v1/models` | the model name and the context length (`max_model_len`), see {@link OpenAIEngine.connect} |
  * | formatChat | `POST /tokenize` with `messages`, then `/detokenize` | vLLM renders its chat template |
  * | chat | `POST /v1/chat/completions` | `logprobs: true`, `top_logprobs: k` |
  * | promptLogprobs | `POST /v1/completions` | token-id prompt, `prompt_logprobs: k` (vLLM: rank and decoded_token) |
@@ -44,7 +45,7 @@
  * Two distinct tokens with the same text (e.g. byte-fallback pieces) share one entry of a
  * top-logprobs map, so `top` may then list fewer than k alternatives.
  */
-import {HttpClient, type HttpClientOptions, type HttpStats} from "./http.ts";
+import {HttpClient, HttpRequestError, type HttpClientOptions, type HttpResponse, type HttpStats} from "./http.ts";
 import {StopMatcher} from "../stop.ts";
 import {
     chatTokens,
@@ -61,6 +62,7 @@ import {
     type EmbeddingsResponse,
     type ModelsResponse,
     type PoolingResponse,
+    type PropsResponse,
     type TokenizeResponse,
     type Usage,
 } from "./protocol.ts";
@@ -113,6 +115,79 @@ export interface OpenAIEngineOptions extends HttpClientOptions {
      * docs/real-models.md, "Token ids".
      */
     tokenIds?: boolean;
+    /**
+     * The server's context length in tokens, prompt + generation (vLLM's `max_model_len`).
+     * When unset, {@link OpenAIEngine.connect} learns it from the server (see
+     * {@link OpenAIEngine.context}); set it (spec `maxModelLen=N`) for a server that does not
+     * tell. Known, it lets generate() end a sample at the context end, as the llama engine does.
+     */
+    maxModelLen?: number;
+    /** Where `maxModelLen` came from, for messages. Default "maxModelLen=N given to the engine". */
+    maxModelLenSource?: string;
+}
+
+/** The context length an engine fits requests to, and where it was read. */
+export interface ServerContext {
+    tokens: number;
+    /** e.g. "max_model_len at GET http://host:8000/v1/models". */
+    source: string;
+}
+
+/**
+ * A text prompt has at most as many tokens as UTF-8 bytes (every token of a byte-level BPE or
+ * byte-fallback SentencePiece vocabulary spells at least one byte), plus the special tokens the
+ * server adds (BOS, EOS) and SentencePiece's dummy-prefix space: this many are allowed for them.
+ * A prompt whose bound fits the context with max_tokens is sent without counting its tokens.
+ */
+export const PROMPT_BYTES_SLACK = 8;
+
+/** Prompts whose token counts are remembered (a step's rollouts are often drawn in several requests). */
+const PROMPT_COUNT_CACHE = 1024;
+
+/** A server's 400 for a request that does not fit its context (vLLM, SGLang, llama.cpp server, `stepwise serve` wordings). */
+export function isContextOverflow(e: unknown): e is HttpRequestError {
+    return e instanceof HttpRequestError && e.status === 400 && /context length|context size|model length|max_model_len|context window/i.test(e.serverMessage ?? "");
+}
+
+/** max_tokens as sent, and how it was fitted to the context. */
+interface Fit {
+    maxTokens: number;
+    /** The prompt's token count when known (token ids, or /tokenize). */
+    promptTokens?: number;
+    /** Sent unfitted because the prompt's byte bound showed it fits (see PROMPT_BYTES_SLACK). */
+    bounded?: boolean;
+    /** Why it was not fitted, when it was not: "context" (unknown), "count" (no /tokenize), "chat". */
+    unfitted?: "context" | "count" | "chat";
+}
+
+function isContextLength(n: unknown): n is number {
+    return typeof n === "number" && Number.isSafeInteger(n) && n > 0;
+}
+
+/**
+ * A server's context length, as far as it tells: vLLM's model card (`max_model_len` of the
+ * model's entry in `GET /v1/models`); else, on the llama.cpp dialect, `GET /props`
+ * (`default_generation_settings.n_ctx`, one slot's context); else, on the vllm dialect,
+ * `max_model_len` of a `POST /tokenize` answer (SGLang, vLLM). Undefined when none of these
+ * answers (the probes are not retried; a failing probe only means "unknown").
+ */
+async function learnContext(probe: HttpClient, root: string, models: HttpResponse<ModelsResponse>, model: string, dialect: SamplingDialect): Promise<ServerContext | undefined> {
+    const cards = Array.isArray(models.data?.data) ? models.data.data : [];
+    const card = cards.find((c) => c?.id === model);
+    if (isContextLength(card?.max_model_len)) return {tokens: card.max_model_len, source: `max_model_len at GET ${models.url}`};
+    try {
+        if (dialect === "llama.cpp") {
+            const {data, url} = await probe.getJsonFrom<PropsResponse>(root, "/props", {retries: 0});
+            const n = data?.default_generation_settings?.n_ctx;
+            if (isContextLength(n)) return {tokens: n, source: `n_ctx at GET ${url}`};
+        } else if (dialect === "vllm") {
+            const {data, url} = await probe.postJsonFrom<TokenizeResponse>(root, "/tokenize", {model, prompt: "a"}, {retries: 0});
+            if (isContextLength(data?.max_model_len)) return {tokens: data.max_model_len, source: `max_model_len at POST ${url}`};
+        }
+    } catch (e) {
+        if (!(e instanceof StepwiseError)) throw e;
+    }
+    return undefined;
 }
 
 /**
@@ -227,6 +302,11 @@ export class OpenAIEngine implements Engine {
     readonly capabilities: EngineCapabilities;
     readonly http: HttpClient;
     readonly dialect: SamplingDialect;
+    /**
+     * The context length generate() fits max_tokens to (from {@link OpenAIEngineOptions.maxModelLen},
+     * or learned by {@link connect}); undefined when unknown.
+     */
+    readonly context: ServerContext | undefined;
     private readonly tokenIds: boolean;
     private readonly model: string;
     private readonly maxN: number;
@@ -248,7 +328,11 @@ export class OpenAIEngine implements Engine {
         if (this.probeTopK < 1) throw new StepwiseError("probeTopK must be at least 1");
         this.dialect = options.dialect ?? "vllm";
         if (!(this.dialect in SAMPLING_DIALECTS)) throw new StepwiseError(`unknown sampling dialect "${this.dialect}" (vllm, llama.cpp or openai)`);
-        this.info = {kind: "openai", model: this.model};
+        if (options.maxModelLen !== undefined) {
+            if (!isContextLength(options.maxModelLen)) throw new StepwiseError(`maxModelLen must be a positive integer, got ${options.maxModelLen}`);
+            this.context = {tokens: options.maxModelLen, source: options.maxModelLenSource ?? `maxModelLen=${options.maxModelLen} given to the engine`};
+        }
+        this.info = {kind: "openai", model: this.model, ...(this.context ? {contextSize: this.context.tokens} : {})};
         const vllm = this.dialect === "vllm";
         this.tokenIds = options.tokenIds ?? false;
         this.capabilities = {
@@ -274,7 +358,10 @@ export class OpenAIEngine implements Engine {
     /**
      * Check that every server answers `GET /v1/models` (a down server fails fast with a one-line
      * error naming its URL, after at most 2 quick retries) and take the first listed model when
-     * `options.model` is unset.
+     * `options.model` is unset. Unless `options.maxModelLen` is given, learn the context length:
+     * the model card's `max_model_len` (vLLM), else llama.cpp server's `/props` n_ctx (dialect
+     * llama.cpp) or `/tokenize`'s max_model_len (dialect vllm: SGLang); with several servers the
+     * smallest any of them tells. Unknown when none tells ({@link context} undefined).
      */
     static async connect(options: OpenAIEngineOptions): Promise<OpenAIEngine> {
         const probe = new HttpClient({...options, apiKey: options.apiKey ?? defaultApiKey(), retries: Math.min(options.retries ?? 6, 2), backoffMaxMs: Math.min(options.backoffMaxMs ?? 1000, 1000)});
@@ -286,7 +373,11 @@ export class OpenAIEngine implements Engine {
             if (typeof id !== "string") throw new StepwiseError(`GET ${first.url}: no model listed; add ?model=NAME to the engine spec`);
             model = id;
         }
-        return new OpenAIEngine({...options, model});
+        if (options.maxModelLen !== undefined) return new OpenAIEngine({...options, model});
+        const dialect = options.dialect ?? "vllm";
+        const learned = await Promise.all(probe.roots.map((root, i) => learnContext(probe, root, answers[i], model, dialect)));
+        const smallest = learned.reduce<ServerContext | undefined>((a, c) => (c && (!a || c.tokens < a.tokens) ? c : a), undefined);
+        return new OpenAIEngine({...options, model, maxModelLen: smallest?.tokens, maxModelLenSource: smallest?.source});
     }
 
     // ---------------------------------------------------------------- generate
@@ -297,6 +388,16 @@ export class OpenAIEngine implements Engine {
      * and retries, and a response with missing or repeated choices is an error. Seeds: see the
      * module docs (sample i is drawn with `seed + i`). A text prompt is tokenized by the server
      * (`addBos` → vLLM's `add_special_tokens`); token ids are sent as they are.
+     *
+     * The context, as on the llama engine: when the context length is known ({@link context})
+     * and prompt + maxTokens would exceed it, max_tokens is cut to the room the prompt leaves, so
+     * samples that reach the context end there with finishReason "length" instead of the
+     * server's 400. The prompt's tokens are counted from token ids, or with `/tokenize` (cached
+     * per prompt) when its UTF-8 bytes + {@link PROMPT_BYTES_SLACK} + maxTokens could exceed the
+     * context. A prompt that fills the context alone is an error (as on the llama engine). When
+     * the context or the count is unknown, the request goes as asked, and a server's
+     * context-overflow 400 is an error quoting the server with a hint (maxModelLen=N,
+     * --max-tokens). {@link samplingRecord} keeps the max_tokens asked for.
      */
     async generate(request: GenerateRequest): Promise<Sample[]> {
         const n = request.n ?? 1;
@@ -309,8 +410,11 @@ export class OpenAIEngine implements Engine {
         if (request.stopBelowConfidence !== undefined) body.stop = [];
         if (typeof request.prompt === "string" && request.addBos !== undefined) body.add_special_tokens = request.addBos;
         const hadStop = (request.stop?.length ?? 0) > 0;
+        const asked = body.max_tokens as number;
+        const refit = (exact: boolean) => this.fit(request.prompt, asked, request.addBos, request.signal, exact);
+        const fit = await refit(false);
         return this.chunked(n, request, async (count, seed, signal) => {
-            const {data, url} = await this.http.postJson<CompletionResponse>("/v1/completions", {...body, n: count, ...(seed !== undefined ? {seed} : {})}, {signal});
+            const {data, url} = await this.postFitted<CompletionResponse>("/v1/completions", {...body, n: count, ...(seed !== undefined ? {seed} : {})}, fit, () => refit(true), signal);
             const where = `POST ${url}`;
             const choices = orderedChoices(data.choices, count, where);
             this.account(data.usage, choices.reduce((s, c) => s + (c.logprobs?.tokens?.length ?? 0), 0));
@@ -338,8 +442,9 @@ export class OpenAIEngine implements Engine {
         if (this.tokenIds) body.return_tokens_as_token_ids = true;
         if (request.stopBelowConfidence !== undefined) body.stop = [];
         const hadStop = (request.stop?.length ?? 0) > 0;
+        const fit: Fit = {maxTokens: body.max_tokens as number, unfitted: "chat"};
         return this.chunked(n, request, async (count, seed, signal) => {
-            const {data, url} = await this.http.postJson<ChatResponse>("/v1/chat/completions", {...body, n: count, ...(seed !== undefined ? {seed} : {})}, {signal});
+            const {data, url} = await this.postFitted<ChatResponse>("/v1/chat/completions", {...body, n: count, ...(seed !== undefined ? {seed} : {})}, fit, undefined, signal);
             const where = `POST ${url}`;
             const choices = orderedChoices(data.choices, count, where);
             this.account(data.usage, choices.reduce((s, c) => s + (c.logprobs?.content?.length ?? 0), 0));
@@ -352,6 +457,89 @@ export class OpenAIEngine implements Engine {
             }
             return out;
         });
+    }
+
+    // ---------------------------------------------------------------- the context
+
+    /**
+     * max_tokens for this prompt: `asked`, cut to the room the prompt leaves in the known context
+     * (see {@link generate}). `exact` counts a text prompt's tokens even when its byte bound fits.
+     */
+    private async fit(prompt: string | number[], asked: number, addBos: boolean | undefined, signal: AbortSignal | undefined, exact: boolean): Promise<Fit> {
+        const context = this.context;
+        if (!context) return {maxTokens: asked, unfitted: "context"};
+        let promptTokens: number | undefined;
+        if (typeof prompt !== "string") promptTokens = prompt.length;
+        else {
+            if (!exact && Buffer.byteLength(prompt, "utf8") + PROMPT_BYTES_SLACK + asked <= context.tokens) return {maxTokens: asked, bounded: true};
+            promptTokens = await this.promptTokens(prompt, addBos, signal);
+            if (promptTokens === undefined) return {maxTokens: asked, unfitted: "count"};
+        }
+        if (promptTokens >= context.tokens)
+            throw new StepwiseError(
+                `generate: the prompt (${promptTokens} tokens) fills the server's context (${context.tokens} tokens, ${context.source}), leaving no room to generate; shorten the prompt`,
+            );
+        return {maxTokens: Math.min(asked, context.tokens - promptTokens), promptTokens};
+    }
+
+    /** A text prompt's token count from `/tokenize` (cached); undefined when the server has no usable /tokenize. */
+    private promptTokens(prompt: string, addBos: boolean | undefined, signal: AbortSignal | undefined): Promise<number | undefined> {
+        if (this.noTokenize) return Promise.resolve(undefined);
+        const key = `${addBos ?? ""}\u0000${prompt}`;
+        let count = this.promptCounts.get(key);
+        if (!count) {
+            count = this.tokenizeRequest(prompt, addBos, signal).then(
+                (ids) => ids.length,
+                (e) => {
+                    this.promptCounts.delete(key);
+                    // A 4xx (no such route, another request shape) or an answer without tokens: no tokenizer here.
+                    if ((e instanceof HttpRequestError && e.status !== undefined && e.status >= 400 && e.status < 500) || (e instanceof StepwiseError && !(e instanceof HttpRequestError))) {
+                        this.noTokenize = true;
+                        return undefined;
+                    }
+                    throw e;
+                },
+            );
+            this.promptCounts.set(key, count);
+            if (this.promptCounts.size > PROMPT_COUNT_CACHE) this.promptCounts.delete(this.promptCounts.keys().next().value!);
+        }
+        return count;
+    }
+    private readonly promptCounts = new Map<string, Promise<number | undefined>>();
+    private noTokenize = false;
+
+    /**
+     * POST a generation request with max_tokens from `fit`. A context-overflow 400 on a request
+     * sent on the byte bound alone is retried once with the prompt's tokens counted (`refit`); any
+     * other context-overflow 400 is an error quoting the server, with a hint.
+     */
+    private async postFitted<T>(path: string, body: Record<string, unknown>, fit: Fit, refit: (() => Promise<Fit>) | undefined, signal: AbortSignal): Promise<HttpResponse<T>> {
+        try {
+            return await this.http.postJson<T>(path, {...body, max_tokens: fit.maxTokens}, {signal});
+        } catch (e) {
+            if (!isContextOverflow(e)) throw e;
+            if (fit.bounded && refit) {
+                const exact = await refit();
+                if (!exact.bounded && exact.maxTokens < fit.maxTokens) return this.postFitted<T>(path, body, exact, undefined, signal);
+                fit = exact;
+            }
+            throw new StepwiseError(`${e.message} (${this.contextHint(fit)})`, {cause: e});
+        }
+    }
+
+    /** What to do about a server's context-overflow 400, given how the request was fitted. */
+    private contextHint(fit: Fit): string {
+        const lower = "or lower max_tokens (--max-tokens)";
+        const c = this.context;
+        if (!c || fit.unfitted === "context")
+            return (
+                `stepwise does not know this server's context length (it reads max_model_len from GET /v1/models${this.dialect === "llama.cpp" ? ", or n_ctx from GET /props," : ""} when connecting), ` +
+                `so it cannot end samples at the context end as the in-process llama engine does: add maxModelLen=N, the server's context length, to the engine spec, ${lower}`
+            );
+        if (fit.unfitted === "chat") return `chat requests are not fitted to the context (${c.tokens} tokens, ${c.source}): lower max_tokens (--max-tokens)`;
+        if (fit.unfitted === "count")
+            return `this server has no /tokenize to count the prompt's tokens, so max_tokens was not fitted to the context (${c.tokens} tokens, ${c.source}): send token-id prompts, ${lower}`;
+        return `stepwise counted ${fit.promptTokens ?? "?"} prompt tokens and sent max_tokens ${fit.maxTokens} to fit a context of ${c.tokens} tokens (${c.source}), which the server refused: is that context larger than the server's? Correct maxModelLen=N in the engine spec, ${lower}`;
     }
 
     /** Sampling fields shared by completions and chat: every field of the dialect, neutral when unset. */
@@ -617,12 +805,22 @@ export class OpenAIEngine implements Engine {
     // ---------------------------------------------------------------- tokenizer and chat template
 
     /**
-     * vLLM `POST /tokenize` with `add_special_tokens = addBos ?? true`. `special` is ignored:
-     * vLLM always parses special-token text.
+     * `POST /tokenize` with `add_special_tokens = addBos ?? true` (vLLM, SGLang, `stepwise
+     * serve`), or on the llama.cpp dialect llama.cpp server's `{content, add_special}`. `special`
+     * is ignored: these servers always parse special-token text.
      */
     async tokenize(text: string, options: {addBos?: boolean; special?: boolean} = {}): Promise<number[]> {
-        const {data, url} = await this.http.postJson<TokenizeResponse>("/tokenize", {model: this.model, prompt: text, add_special_tokens: options.addBos ?? true});
-        if (!Array.isArray(data.tokens)) throw new StepwiseError(`POST ${url}: response has no "tokens" array`);
+        return this.tokenizeRequest(text, options.addBos, undefined);
+    }
+
+    /** `POST /tokenize`: vLLM's `{model, prompt, add_special_tokens}`, or llama.cpp server's `{content, add_special}` on that dialect. */
+    private async tokenizeRequest(text: string, addBos: boolean | undefined, signal: AbortSignal | undefined): Promise<number[]> {
+        const body =
+            this.dialect === "llama.cpp"
+                ? {content: text, add_special: addBos ?? true}
+                : {model: this.model, prompt: text, add_special_tokens: addBos ?? true};
+        const {data, url} = await this.http.postJson<TokenizeResponse>("/tokenize", body, {signal});
+        if (!Array.isArray(data.tokens) || !data.tokens.every((t) => Number.isInteger(t))) throw new StepwiseError(`POST ${url}: response has no "tokens" array of ids`);
         return data.tokens;
     }
 

@@ -54,6 +54,21 @@ export interface HttpClientOptions {
     onRetry?: (info: {url: string; attempt: number; message: string}) => void;
 }
 
+/**
+ * A request that failed for good. `status` is the HTTP status of the last answer (absent for
+ * connection faults and timeouts); `serverMessage` the server's own words ({@link errorText}).
+ */
+export class HttpRequestError extends StepwiseError {
+    constructor(
+        message: string,
+        readonly status: number | undefined,
+        readonly serverMessage: string | undefined,
+        options?: {cause?: unknown},
+    ) {
+        super(message, options);
+    }
+}
+
 /** Counters of one client. */
 export interface HttpStats {
     /** Attempts sent (first tries and retries). */
@@ -95,6 +110,9 @@ interface AttemptFailure {
     message: string;
     /** Server-requested delay (Retry-After) in ms. */
     retryAfterMs?: number;
+    /** HTTP status and the server's message, when the server answered. */
+    status?: number;
+    serverMessage?: string;
     cause?: unknown;
 }
 
@@ -250,9 +268,18 @@ export class HttpClient {
      * Retries like any other request, but only on that server.
      */
     getJsonFrom<T>(root: string, path: string, options: RequestOptions & {retries?: number} = {}): Promise<HttpResponse<T>> {
+        return this.request<T>("GET", path, undefined, options, this.server(root));
+    }
+
+    /** POST to one given server root (no balancing), like {@link getJsonFrom}. */
+    postJsonFrom<T>(root: string, path: string, body: unknown, options: RequestOptions & {retries?: number} = {}): Promise<HttpResponse<T>> {
+        return this.request<T>("POST", path, JSON.stringify(body), options, this.server(root));
+    }
+
+    private server(root: string): Server {
         const server = this.servers.find((s) => s.root === serverRoot(root));
         if (!server) throw new StepwiseError(`${root} is not one of this client's servers`);
-        return this.request<T>("GET", path, undefined, options, server);
+        return server;
     }
 
     stats(): HttpStats {
@@ -307,7 +334,7 @@ export class HttpClient {
         const {server, failure} = last!;
         const url = server.root + path;
         const tries = failure.retryable ? ` (gave up after ${retries + 1} attempt${retries === 0 ? "" : "s"})` : "";
-        throw new StepwiseError(`${method} ${url}: ${failure.message}${tries}`, {cause: failure.cause});
+        throw new HttpRequestError(`${method} ${url}: ${failure.message}${tries}`, failure.status, failure.serverMessage, {cause: failure.cause});
     }
 
     /** One attempt on one server: a parsed response, or a classified failure. */
@@ -362,7 +389,8 @@ export class HttpClient {
                 }
             }
             const retryable = status === 429 || status === 408 || status >= 500;
-            return {retryable, message: `${head}: ${errorText(text)}`, retryAfterMs: parseRetryAfter(retryAfter)};
+            const serverMessage = errorText(text);
+            return {retryable, message: `${head}: ${serverMessage}`, retryAfterMs: parseRetryAfter(retryAfter), status, serverMessage};
         } finally {
             clearTimeout(timer);
             signal?.removeEventListener("abort", onAbort);

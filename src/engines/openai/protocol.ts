@@ -55,12 +55,21 @@ export interface ChatResponse {
     usage?: Usage;
 }
 
+/** `GET /v1/models`; vLLM's ModelCard adds `max_model_len`, the context length in tokens (prompt + generation). */
 export interface ModelsResponse {
-    data: {id: string}[];
+    data: {id: string; max_model_len?: number | null}[];
 }
 
+/** `POST /tokenize`: vLLM and SGLang also return `count` and `max_model_len`; llama.cpp server only `tokens`. */
 export interface TokenizeResponse {
     tokens: number[];
+    count?: number;
+    max_model_len?: number;
+}
+
+/** llama.cpp server `GET /props`: `default_generation_settings.n_ctx` is the context of one slot (what one request gets). */
+export interface PropsResponse {
+    default_generation_settings?: {n_ctx?: number};
 }
 
 export interface DetokenizeResponse {
