@@ -5,7 +5,7 @@ import "./domains.ts";
 export * from "./engines/types.ts";
 export {createEngine, parseEngineSpec, ENGINE_SPEC_FORMS} from "./engines/spec.ts";
 export {LlamaEngine, type LlamaEngineOptions} from "./engines/llama/engine.ts";
-export {OpenAIEngine, type OpenAIEngineOptions} from "./engines/openai/engine.ts";
+export {OpenAIEngine, type OpenAIEngineOptions, type ServerContext} from "./engines/openai/engine.ts";
 export {startServer, createApp, type ServerOptions, type RunningServer} from "./serve/server.ts";
 
 export * from "./pipeline/records.ts";

@@ -12,6 +12,7 @@ import {completionTokens, chatTokens, finishReason, orderedChoices, poolRows} fr
 import {startFaultProxy, seededRandom} from "../helpers/fault-proxy.ts";
 import {parseEngineSpec, createEngine} from "../../src/engines/spec.ts";
 import {StepwiseError} from "../../src/engines/types.ts";
+import {ContextOverflowError, isContextOverflow} from "../../src/util/errors.ts";
 
 interface Hit {
     method: string;
@@ -618,6 +619,7 @@ describe("the context length (vLLM's max_model_len)", () => {
                 assert.match(e.message, new RegExp(`^POST ${s.url}/v1/completions: HTTP 400 Bad Request: This model's maximum context length is 100 tokens\\. However, you requested 110 tokens`));
                 assert.match(e.message, /stepwise does not know this server's context length .* add maxModelLen=N, the server's context length, to the engine spec, or lower max_tokens \(--max-tokens\)\)$/);
                 assert.ok(!e.message.includes("\n"));
+                assert.ok(isContextOverflow(e), "stages see a context overflow (--skip-too-long)");
                 return true;
             });
             assert.equal(posts(s).length, 1, "a 400 is not retried");
@@ -655,7 +657,11 @@ describe("the context length (vLLM's max_model_len)", () => {
             assert.equal(engine.samplingRecord({maxTokens: 20}).max_tokens, 20, "records keep the max_tokens asked for");
             // A prompt that fills the context alone is an error before any generation, as on the llama engine.
             const before = posts(s).length;
-            await assert.rejects(engine.generate({prompt: "x".repeat(100), maxTokens: 5}), /generate: the prompt \(100 tokens\) fills the server's context \(100 tokens, max_model_len at GET .*\/v1\/models\)/);
+            await assert.rejects(engine.generate({prompt: "x".repeat(100), maxTokens: 5}), (e: Error) => {
+                assert.match(e.message, /^generate: the prompt \(100 tokens\) fills the server's context \(100 tokens, max_model_len at GET .*\/v1\/models\)/);
+                assert.ok(e instanceof ContextOverflowError && e.tokens === 100 && e.limit === 100 && isContextOverflow(e));
+                return true;
+            });
             assert.equal(posts(s).length, before);
         } finally {
             await s.close();

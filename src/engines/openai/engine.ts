@@ -47,6 +47,7 @@
  */
 import {HttpClient, HttpRequestError, type HttpClientOptions, type HttpResponse, type HttpStats} from "./http.ts";
 import {StopMatcher} from "../stop.ts";
+import {ContextOverflowError} from "../../util/errors.ts";
 import {
     chatTokens,
     completionTokens,
@@ -145,7 +146,7 @@ export const PROMPT_BYTES_SLACK = 8;
 const PROMPT_COUNT_CACHE = 1024;
 
 /** A server's 400 for a request that does not fit its context (vLLM, SGLang, llama.cpp server, `stepwise serve` wordings). */
-export function isContextOverflow(e: unknown): e is HttpRequestError {
+export function isContextOverflowResponse(e: unknown): e is HttpRequestError {
     return e instanceof HttpRequestError && e.status === 400 && /context length|context size|model length|max_model_len|context window/i.test(e.serverMessage ?? "");
 }
 
@@ -476,8 +477,10 @@ export class OpenAIEngine implements Engine {
             if (promptTokens === undefined) return {maxTokens: asked, unfitted: "count"};
         }
         if (promptTokens >= context.tokens)
-            throw new StepwiseError(
+            throw new ContextOverflowError(
                 `generate: the prompt (${promptTokens} tokens) fills the server's context (${context.tokens} tokens, ${context.source}), leaving no room to generate; shorten the prompt`,
+                promptTokens,
+                context.tokens,
             );
         return {maxTokens: Math.min(asked, context.tokens - promptTokens), promptTokens};
     }
@@ -517,7 +520,7 @@ export class OpenAIEngine implements Engine {
         try {
             return await this.http.postJson<T>(path, {...body, max_tokens: fit.maxTokens}, {signal});
         } catch (e) {
-            if (!isContextOverflow(e)) throw e;
+            if (!isContextOverflowResponse(e)) throw e;
             if (fit.bounded && refit) {
                 const exact = await refit();
                 if (!exact.bounded && exact.maxTokens < fit.maxTokens) return this.postFitted<T>(path, body, exact, undefined, signal);
