@@ -24,7 +24,7 @@ export function register(program: Command): void {
         .option("--savers", "all cost savers: --early-stop --chunk 1 --search hybrid (stop-after-negative is on by default)")
         .option("--temperature <t>", "rollout temperature", floatOption(0, 10), 1)
         .option("--max-tokens <n>", "most tokens per rollout", intOption(1), 256)
-        .option("--truncated <how>", "rollouts that hit --max-tokens before an answer: fail (count as wrong, the Math-Shepherd/Qwen estimate) or skip (leave out of the estimate; a step with only truncated rollouts gets no label)", "fail")
+        .option("--truncated <how>", "rollouts that hit --max-tokens (or the model's context end) before an answer: fail (count as wrong, the Math-Shepherd/Qwen estimate) or skip (leave out of the estimate; a step with only truncated rollouts gets no label)", "fail")
         .option("--seed <s>", "seed; each step's rollouts derive theirs from it, the sample id and the step", intOption(0), 0)
         .option("--concurrency <n>", "samples labelled at once", intOption(1, 1024), 2)
         .option("--limit <n>", "only the first n samples", intOption(1))
@@ -97,7 +97,7 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                 progress.stop();
                 if (summary.truncated_share > TRUNCATED_WARN_SHARE)
                     console.error(
-                        `label: warning: ${(100 * summary.truncated_share).toFixed(1)}% of rollouts (${summary.truncated_rollouts}) hit --max-tokens ${o.maxTokens} before an answer and ${o.truncated === "skip" ? "were left out of the estimates" : "counted as wrong (--truncated fail)"}; raise --max-tokens${o.truncated === "skip" ? "" : " or use --truncated skip"}`,
+                        `label: warning: ${(100 * summary.truncated_share).toFixed(1)}% of rollouts (${summary.truncated_rollouts}) hit --max-tokens ${o.maxTokens} or the context end before an answer and ${o.truncated === "skip" ? "were left out of the estimates" : "counted as wrong (--truncated fail)"}; raise --max-tokens${o.truncated === "skip" ? "" : " or use --truncated skip"}`,
                     );
                 if (o.json) console.log(JSON.stringify(summary));
                 else {
