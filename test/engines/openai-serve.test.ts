@@ -207,6 +207,13 @@ test("label-like rollouts from a prefix near the context end: the OpenAI engine 
         assert.deepEqual(overHttp, inProcess, truncated);
         assert.ok(inProcess.truncated > 0, JSON.stringify(inProcess));
     }
+    // Chat (judge-like): the rendered prompt is counted with /tokenize {messages}; replies end at the context too.
+    const chatReq = {messages: [{role: "user" as const, content: question + prefix}], n: 3, seed: 4, temperature: 1, maxTokens, topLogprobs: 0};
+    const chatWant = await llama.chat(chatReq);
+    const chatGot = await openai.chat(chatReq);
+    assertSamplesAgree(chatGot, chatWant);
+    assert.deepEqual(chatGot.map((x) => x.finishReason), chatWant.map((x) => x.finishReason));
+    assert.ok(chatGot.some((x) => x.finishReason === "length"), JSON.stringify(chatGot.map((x) => [x.finishReason, x.tokens.length])));
     // Token-id prompts are counted without /tokenize and end the same way.
     const ids = await llama.tokenize(question + prefix);
     assertSamplesAgree(await openai.generate({...req, prompt: ids}), await llama.generate({...req, prompt: ids}));

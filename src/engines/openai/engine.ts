@@ -157,8 +157,10 @@ interface Fit {
     promptTokens?: number;
     /** Sent unfitted because the prompt's byte bound showed it fits (see PROMPT_BYTES_SLACK). */
     bounded?: boolean;
-    /** Why it was not fitted, when it was not: "context" (unknown), "count" (no /tokenize), "chat". */
-    unfitted?: "context" | "count" | "chat";
+    /** Why it was not fitted, when it was not: "context" (unknown) or "count" (no /tokenize to count the prompt). */
+    unfitted?: "context" | "count";
+    /** A chat request (its rendered prompt is counted with /tokenize {messages}). */
+    chat?: boolean;
 }
 
 function isContextLength(n: unknown): n is number {
@@ -432,7 +434,10 @@ export class OpenAIEngine implements Engine {
 
     /**
      * Chat-completions sampling (`/v1/chat/completions`), the server applying the model's chat
-     * template. Same splitting, seeding, index and token guarantees as {@link generate}.
+     * template. Same splitting, seeding, index and token guarantees as {@link generate}, and the
+     * same context rule: with the context known and dialect vllm, the rendered prompt is counted
+     * with `POST /tokenize {messages}` (cached per message list) and max_tokens cut to the room
+     * left, so replies that reach the context end there with finishReason "length".
      */
     async chat(request: ChatRequest): Promise<Sample[]> {
         const n = request.n ?? 1;
@@ -443,7 +448,7 @@ export class OpenAIEngine implements Engine {
         if (this.tokenIds) body.return_tokens_as_token_ids = true;
         if (request.stopBelowConfidence !== undefined) body.stop = [];
         const hadStop = (request.stop?.length ?? 0) > 0;
-        const fit: Fit = {maxTokens: body.max_tokens as number, unfitted: "chat"};
+        const fit = await this.fitChat(request.messages, body.max_tokens as number, request.signal);
         return this.chunked(n, request, async (count, seed, signal) => {
             const {data, url} = await this.postFitted<ChatResponse>("/v1/chat/completions", {...body, n: count, ...(seed !== undefined ? {seed} : {})}, fit, undefined, signal);
             const where = `POST ${url}`;
@@ -463,53 +468,81 @@ export class OpenAIEngine implements Engine {
     // ---------------------------------------------------------------- the context
 
     /**
-     * max_tokens for this prompt: `asked`, cut to the room the prompt leaves in the known context
-     * (see {@link generate}). `exact` counts a text prompt's tokens even when its byte bound fits.
+     * max_tokens for a completion prompt: `asked`, cut to the room the prompt leaves in the known
+     * context (see {@link generate}). `exact` counts a text prompt's tokens even when its byte
+     * bound fits.
      */
-    private async fit(prompt: string | number[], asked: number, addBos: boolean | undefined, signal: AbortSignal | undefined, exact: boolean): Promise<Fit> {
+    private fit(prompt: string | number[], asked: number, addBos: boolean | undefined, signal: AbortSignal | undefined, exact: boolean): Promise<Fit> {
+        if (typeof prompt !== "string") return this.fitTo("generate", asked, prompt.length, undefined, async () => undefined);
+        const bound = exact ? undefined : Buffer.byteLength(prompt, "utf8") + PROMPT_BYTES_SLACK;
+        return this.fitTo("generate", asked, undefined, bound, () => this.countTokens("text", `${addBos ?? ""}\u0000${prompt}`, () => this.tokenizeRequest(prompt, addBos, signal)));
+    }
+
+    /**
+     * max_tokens for a chat request: the rendered prompt is counted with vLLM's
+     * `POST /tokenize {messages}` (add_generation_prompt true; add_special_tokens left to the
+     * server, whose default for messages is its chat route's: false on vLLM, where the template
+     * writes BOS; `stepwise serve` adds BOS on both), dialect vllm only.
+     */
+    private fitChat(messages: ChatMessage[], asked: number, signal: AbortSignal | undefined): Promise<Fit> {
+        const count =
+            this.dialect === "vllm"
+                ? () =>
+                      this.countTokens("chat", JSON.stringify(messages), async () => {
+                          // add_special_tokens is left to the server: its default for messages is its chat route's.
+                          const body = {model: this.model, messages, add_generation_prompt: true};
+                          const {data, url} = await this.http.postJson<TokenizeResponse>("/tokenize", body, {signal});
+                          if (!Array.isArray(data.tokens)) throw new StepwiseError(`POST ${url}: response has no "tokens" array`);
+                          return data.tokens;
+                      })
+                : async () => undefined;
+        return this.fitTo("chat", asked, undefined, undefined, count);
+    }
+
+    /** The fitting rule shared by generate and chat; `known` / `bound`: the prompt's token count, or an upper bound of it. */
+    private async fitTo(what: "generate" | "chat", asked: number, known: number | undefined, bound: number | undefined, count: () => Promise<number | undefined>): Promise<Fit> {
         const context = this.context;
-        if (!context) return {maxTokens: asked, unfitted: "context"};
-        let promptTokens: number | undefined;
-        if (typeof prompt !== "string") promptTokens = prompt.length;
-        else {
-            if (!exact && Buffer.byteLength(prompt, "utf8") + PROMPT_BYTES_SLACK + asked <= context.tokens) return {maxTokens: asked, bounded: true};
-            promptTokens = await this.promptTokens(prompt, addBos, signal);
-            if (promptTokens === undefined) return {maxTokens: asked, unfitted: "count"};
-        }
+        const chat = what === "chat";
+        if (!context) return {maxTokens: asked, unfitted: "context", chat};
+        if (known === undefined && bound !== undefined && bound + asked <= context.tokens) return {maxTokens: asked, bounded: true, chat};
+        const promptTokens = known ?? (await count());
+        if (promptTokens === undefined) return {maxTokens: asked, unfitted: "count", chat};
         if (promptTokens >= context.tokens)
             throw new ContextOverflowError(
-                `generate: the prompt (${promptTokens} tokens) fills the server's context (${context.tokens} tokens, ${context.source}), leaving no room to generate; shorten the prompt`,
+                `${what}: the prompt (${promptTokens} tokens) fills the server's context (${context.tokens} tokens, ${context.source}), leaving no room to generate; shorten the prompt`,
                 promptTokens,
                 context.tokens,
             );
-        return {maxTokens: Math.min(asked, context.tokens - promptTokens), promptTokens};
+        return {maxTokens: Math.min(asked, context.tokens - promptTokens), promptTokens, chat};
     }
 
-    /** A text prompt's token count from `/tokenize` (cached); undefined when the server has no usable /tokenize. */
-    private promptTokens(prompt: string, addBos: boolean | undefined, signal: AbortSignal | undefined): Promise<number | undefined> {
-        if (this.noTokenize) return Promise.resolve(undefined);
-        const key = `${addBos ?? ""}\u0000${prompt}`;
-        let count = this.promptCounts.get(key);
+    /**
+     * A prompt's token count from `tokenize` (cached per kind and key); undefined when the server
+     * has no usable /tokenize for that kind (a 4xx, or an answer without token ids), remembered.
+     */
+    private countTokens(kind: "text" | "chat", key: string, tokenize: () => Promise<number[]>): Promise<number | undefined> {
+        if (this.noTokenize.has(kind)) return Promise.resolve(undefined);
+        const cacheKey = `${kind}\u0000${key}`;
+        let count = this.promptCounts.get(cacheKey);
         if (!count) {
-            count = this.tokenizeRequest(prompt, addBos, signal).then(
+            count = tokenize().then(
                 (ids) => ids.length,
                 (e) => {
-                    this.promptCounts.delete(key);
-                    // A 4xx (no such route, another request shape) or an answer without tokens: no tokenizer here.
+                    this.promptCounts.delete(cacheKey);
                     if ((e instanceof HttpRequestError && e.status !== undefined && e.status >= 400 && e.status < 500) || (e instanceof StepwiseError && !(e instanceof HttpRequestError))) {
-                        this.noTokenize = true;
+                        this.noTokenize.add(kind);
                         return undefined;
                     }
                     throw e;
                 },
             );
-            this.promptCounts.set(key, count);
+            this.promptCounts.set(cacheKey, count);
             if (this.promptCounts.size > PROMPT_COUNT_CACHE) this.promptCounts.delete(this.promptCounts.keys().next().value!);
         }
         return count;
     }
     private readonly promptCounts = new Map<string, Promise<number | undefined>>();
-    private noTokenize = false;
+    private readonly noTokenize = new Set<"text" | "chat">();
 
     /**
      * POST a generation request with max_tokens from `fit`. A context-overflow 400 on a request
@@ -539,9 +572,10 @@ export class OpenAIEngine implements Engine {
                 `stepwise does not know this server's context length (it reads max_model_len from GET /v1/models${this.dialect === "llama.cpp" ? ", or n_ctx from GET /props," : ""} when connecting), ` +
                 `so it cannot end samples at the context end as the in-process llama engine does: add maxModelLen=N, the server's context length, to the engine spec, ${lower}`
             );
-        if (fit.unfitted === "chat") return `chat requests are not fitted to the context (${c.tokens} tokens, ${c.source}): lower max_tokens (--max-tokens)`;
         if (fit.unfitted === "count")
-            return `this server has no /tokenize to count the prompt's tokens, so max_tokens was not fitted to the context (${c.tokens} tokens, ${c.source}): send token-id prompts, ${lower}`;
+            return fit.chat
+                ? `the rendered chat prompt's tokens could not be counted (that needs vLLM's /tokenize with messages, dialect vllm), so max_tokens was not fitted to the context (${c.tokens} tokens, ${c.source}): lower max_tokens (--max-tokens)`
+                : `this server has no /tokenize to count the prompt's tokens, so max_tokens was not fitted to the context (${c.tokens} tokens, ${c.source}): send token-id prompts, ${lower}`;
         return `stepwise counted ${fit.promptTokens ?? "?"} prompt tokens and sent max_tokens ${fit.maxTokens} to fit a context of ${c.tokens} tokens (${c.source}), which the server refused: is that context larger than the server's? Correct maxModelLen=N in the engine spec, ${lower}`;
     }
 
