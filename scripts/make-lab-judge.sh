@@ -3,15 +3,14 @@
 # lab generate (train split) → sample → threshold → split (newline and adaptive) → lab train-judge
 # (the policy fine-tuned on exact first-error labels to write "0 ok / 1 bad / \boxed{1}").
 # Every stage resumes: a killed run continues when started again (training from its checkpoint).
-#   scripts/make-lab-judge.sh [WORKDIR] [STEPS=70] [OUT=models/lab-judge.gguf]
+#   scripts/make-lab-judge.sh [WORKDIR] [STEPS=400] [OUT=models/lab-judge.gguf]
 # Environment: PROBLEMS (659), SAMPLES per problem (4), POLICY (models/lab-policy.gguf),
-# BATCH (8), SEED (0). The shipped model: these 2,636 samples; its first 25 steps ran on a 300-step
-# schedule (warmup 30), then resumed at step 25 with a 45-step schedule and at step 30 with a 70-step schedule (see docs/judge.md): a fresh
-# run with STEPS=70 follows the same recipe but warms up in 5 steps, so it is not bit-identical.
+# BATCH (8), SEED (0). The shipped model is this script's defaults run once from scratch
+# (2,636 samples, 400 steps of 8 items, ~50 min at about one core; models/lab-judge.train.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-.stepwise-cache/lab-judge}
-steps=${2:-70}
+steps=${2:-400}
 out=${3:-models/lab-judge.gguf}
 problems=${PROBLEMS:-659}
 n=${SAMPLES:-4}

@@ -63,7 +63,7 @@ export interface DemoOptions {
     judge?: string;
     /** Solutions the judge reads for its lab-ProcessBench F1 (the first samples of each problem). Default 160. */
     judgeSamples?: number;
-    /** Answers per solution: 1 is greedy (the default: the tiny lab judge is at its best greedy); more are sampled at T=1 and majority-voted. */
+    /** Answers per solution, sampled at T=1 and majority-voted (1 = one greedy answer). Default 5: the lab judge's lab-ProcessBench F1 is 33% with 5 votes vs 20% greedy (docs/judge.md). */
     judgeN?: number;
     /** Code-lab policy GGUF. Default models/lab-code-policy.gguf (the code stage is skipped, with the reason, when absent). */
     codePolicy?: string;
@@ -324,7 +324,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
                     rmSync(file, {force: true});
                     ({verdicts} = await judgeSolutions(
                         rows.map((r, i) => judgeInputFromRow(r as unknown as Record<string, unknown>, `${stepFiles.adaptive}:${i + 1}`)),
-                        {engine: judge, engineSpec: spec, n: o.judgeN ?? 1, temperature: (o.judgeN ?? 1) > 1 ? 1 : 0, maxTokens: 80, out: file, seed, onProgress: progress("judge")},
+                        {engine: judge, engineSpec: spec, n: o.judgeN ?? 5, temperature: (o.judgeN ?? 5) > 1 ? 1 : 0, maxTokens: 80, out: file, seed, onProgress: progress("judge")},
                     ));
                 } finally {
                     await judge.close();
