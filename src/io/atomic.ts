@@ -16,9 +16,9 @@
 import {closeSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync} from "node:fs";
 import {basename, dirname, join} from "node:path";
 import {fsError} from "../util/errors.ts";
+import {onProcessEnd, pidExists} from "./process-end.ts";
 
 const live = new Set<string>();
-let hooked = false;
 
 function removeQuietly(path: string): void {
     try {
@@ -31,27 +31,6 @@ function removeQuietly(path: string): void {
 function removeAll(): void {
     for (const p of live) removeQuietly(p);
     live.clear();
-}
-
-function hook(): void {
-    if (hooked) return;
-    hooked = true;
-    process.once("exit", removeAll);
-    for (const sig of ["SIGINT", "SIGTERM"] as const)
-        process.once(sig, () => {
-            removeAll();
-            // Default action after cleanup (unless someone else handles the signal).
-            if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-        });
-}
-
-function running(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (e) {
-        return (e as NodeJS.ErrnoException).code !== "ESRCH";
-    }
 }
 
 /** The file a write of `path` replaces: the target of a symbolic link, else `path`. */
@@ -83,7 +62,7 @@ function removeStaleTemps(file: string): void {
     for (const name of names) {
         if (!name.startsWith(prefix)) continue;
         const pid = Number(name.slice(prefix.length));
-        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !running(pid)) removeQuietly(join(dirname(file), name));
+        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !pidExists(pid)) removeQuietly(join(dirname(file), name));
     }
 }
 
@@ -111,7 +90,7 @@ export class AtomicFile {
         }
         removeStaleTemps(this.final);
         this.tmp = `${this.final}.tmp-${process.pid}`;
-        hook();
+        onProcessEnd(removeAll);
         try {
             this.fd = openSync(this.tmp, "w");
         } catch (e) {

@@ -15,6 +15,7 @@
 import {closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync} from "node:fs";
 import {hostname} from "node:os";
 import {StepwiseError, fsError} from "../util/errors.ts";
+import {onProcessEnd, pidExists} from "./process-end.ts";
 
 export interface LockOwner {
     pid: number;
@@ -40,11 +41,7 @@ function procStart(pid: number): string | undefined {
 }
 
 function alive(owner: LockOwner): boolean {
-    try {
-        process.kill(owner.pid, 0);
-    } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ESRCH") return false;
-    }
+    if (!pidExists(owner.pid)) return false;
     if (owner.proc_start !== undefined) {
         const now = procStart(owner.pid);
         if (now !== undefined && now !== owner.proc_start) return false;
@@ -62,7 +59,6 @@ function readOwner(path: string): LockOwner | undefined {
 }
 
 const held = new Set<string>();
-let exitHook = false;
 
 /**
  * Take the lock of `file` (the lock file is `<file>.lock`). `what` describes the writer for
@@ -120,16 +116,7 @@ export function acquireLock(file: string, what = "stepwise"): Lock {
         break;
     }
     held.add(path);
-    if (!exitHook) {
-        exitHook = true;
-        process.once("exit", releaseAll);
-        for (const sig of ["SIGINT", "SIGTERM"] as const)
-            process.once(sig, () => {
-                releaseAll();
-                // Default action after cleanup (unless someone else handles the signal).
-                if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-            });
-    }
+    onProcessEnd(releaseAll);
     return {
         path,
         release() {
