@@ -22,7 +22,7 @@ if (consensus) {
     row("judge only", judge?.truth);
     console.log(`\nconsensus kept ${consensus.kept} of ${consensus.total} (${pct(consensus.kept_share)}); dropped: ${Object.entries(consensus.disagreements_by_kind).map(([k, v]) => `${k} ${v}`).join(", ")}\n`);
 }
-const runs = ["mc-hard", "mc-soft", "consensus-hard", "consensus-soft", "judge-only", "gold"];
+const runs = ["mc-hard", "mc-soft", "consensus-hard", "consensus-soft", "judge-only", "gold", "shipped"]; // shipped: models/lab-prm.gguf on the same candidates, for reference
 const rows = runs.map((name) => [name, read(`eval-${name}/summary.json`), read(`prm-${name}.train.json`)]).filter(([, s]) => s);
 if (rows.length) {
     console.log(`## PRMs trained with the same budget\n`);
