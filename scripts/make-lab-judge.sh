@@ -6,7 +6,7 @@
 #   scripts/make-lab-judge.sh [WORKDIR] [STEPS=400] [OUT=models/lab-judge.gguf]
 # Environment: PROBLEMS (659), SAMPLES per problem (4), POLICY (models/lab-policy.gguf),
 # BATCH (8), SEED (0). The shipped model is this script's defaults run once from scratch
-# (2,636 samples, 400 steps of 8 items, ~50 min at about one core; models/lab-judge.train.json).
+# (2,636 samples, 400 steps of 8 items, ~50 min on a shared 2-core machine; models/lab-judge.train.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-.stepwise-cache/lab-judge}
