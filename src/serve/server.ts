@@ -333,8 +333,7 @@ export function createApp(options: ServerOptions): Hono {
                     });
                 }
             }
-            const usage = {prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens};
-            return c.json({id, object: "text_completion", created, model: modelName, choices, usage});
+            return c.json({id, object: "text_completion", created, model: modelName, choices, usage: usageInfo(promptTokens, completionTokens)});
         }
         // SSE, sent as the tokens are generated: per choice an echo chunk (when asked), one chunk
         // per token with its logprobs, the last one carrying finish_reason; then usage; then [DONE].

@@ -58,8 +58,8 @@ export interface LabPrmEval {
     greedy_accuracy?: number;
     bon: BonSummary;
     analyses: AnalyzeResult;
-    /** Every sample's step scores at the positions read (`scheme`), in input order. */
-    sample_scores: Array<{id: string; step_scores: number[]}>;
+    /** Every sample's step scores at the positions read (`scheme`), its question and whether its answer is right, in input order. */
+    sample_scores: Array<{id: string; question_id: string; correct: boolean; step_scores: number[]}>;
 }
 
 export async function evaluateLabPrm(o: LabPrmEvalOptions): Promise<LabPrmEval> {
@@ -133,6 +133,6 @@ export async function evaluateLabPrm(o: LabPrmEvalOptions): Promise<LabPrmEval> 
         ...(o.greedyAccuracy !== undefined ? {greedy_accuracy: o.greedyAccuracy} : {}),
         bon: bonSummary(bon, {grading: stats}),
         analyses,
-        sample_scores: positioned.map((c) => ({id: c.id, step_scores: c.scores[scheme]})),
+        sample_scores: positioned.map((c) => ({id: c.id, question_id: c.questionId, correct: correct.get(c.id) ?? false, step_scores: c.scores[scheme]})),
     };
 }

@@ -11,7 +11,7 @@ import {computeThreshold} from "../../pipeline/threshold.ts";
 import {createScorer} from "../../prm/index.ts";
 import {writeBonReport} from "../../eval/bon/report.ts";
 import {writeAnalyzeReport} from "../../eval/analyze/report.ts";
-import {checkAnswer, generateProblems} from "../domain/index.ts";
+import {generateProblems} from "../domain/index.ts";
 import {labCandidates} from "./candidates.ts";
 import {evaluatePolicy, type PolicyEval} from "./policy.ts";
 import {evaluateLabPrm, type LabPrmEval} from "./prm.ts";
@@ -163,13 +163,6 @@ export async function runPrmEval(o: PrmEvalRunOptions): Promise<{summary: Record
     writeFileAtomic(join(o.out, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
     // Per-candidate scores, so PRMs evaluated on the same candidates can be compared question by
     // question (paired), e.g. by scripts/qwen-experiment-table.mjs.
-    const byId = new Map(cands.samples.map((c) => [c.id, c]));
-    writeFileAtomic(
-        join(o.out, "scores.jsonl"),
-        ev.sample_scores.map((x) => {
-            const c = byId.get(x.id)!;
-            return JSON.stringify({id: x.id, question_id: c.question_id, correct: checkAnswer(c.question, c.text).correct, step_scores: x.step_scores});
-        }).join("\n") + "\n",
-    );
+    writeFileAtomic(join(o.out, "scores.jsonl"), ev.sample_scores.map((x) => JSON.stringify(x)).join("\n") + "\n");
     return {summary, eval: ev};
 }
