@@ -9,9 +9,8 @@
  * Prompt format (every consumer must use it): BOS + question + "\n"; the model writes the program
  * (`def f(...):` and its commented steps, no markdown fence) and EOS. The loss covers the program and EOS.
  */
-import {buildCharVocab, CharTokenizer} from "../../model/vocab.ts";
+import {CharTokenizer} from "../../model/vocab.ts";
 import type {LlamaConfig} from "../../model/config.ts";
-import {policyConfig} from "../../lab/policy/train.ts";
 import {startingModel} from "../../train/start.ts";
 import {countParameters} from "../../model/weights.ts";
 import {writeLlamaGguf} from "../../gguf/llama.ts";
@@ -61,22 +60,15 @@ export interface CodePolicyTrainOptions {
     quiet?: boolean;
 }
 
-/** Model shape of a code policy: the lab policy's (character vocabulary, 512-token context). */
-export function codePolicyConfig(options: Pick<CodePolicyTrainOptions, "dModel" | "nLayers" | "nHeads">): LlamaConfig {
-    return policyConfig(options);
-}
-
 /** Train a code-lab policy and write it as GGUF. */
 export async function trainCodePolicy(options: CodePolicyTrainOptions): Promise<TrainResult & {config: LlamaConfig}> {
     const seed = options.seed ?? 0;
-    const start = options.init ? await startingModel({init: options.init}) : undefined;
-    const vocab = start?.vocab ?? buildCharVocab();
+    const {config, init, vocab} = await startingModel({init: options.init, dModel: options.dModel, nLayers: options.nLayers, nHeads: options.nHeads, seed});
     const tokenizer = new CharTokenizer(vocab);
-    const config = start?.config ?? codePolicyConfig(options);
     if (!options.quiet) process.stderr.write(`code policy: d=${config.dModel} layers=${config.nLayers} heads=${config.nHeads} (${countParameters(config).toLocaleString("en-US")} parameters)${options.init ? `, from ${options.init}` : ", fresh weights"}\n`);
     const result = await trainLanguageModel({
         config,
-        initWeights: start?.init,
+        initWeights: init,
         batchSource: codePolicyBatchSource(tokenizer),
         steps: options.steps,
         minutes: options.minutes,
