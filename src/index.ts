@@ -22,6 +22,9 @@ export {scoreFile} from "./pipeline/score.ts";
 export {createScorer, TagPrmScorer, PoolingPrmScorer, resolveFormat, PRM_FORMATS, type StepScorer, type PrmFormat} from "./prm/index.ts";
 export {trainPrm, type TrainPrmOptions} from "./prm/train.ts";
 export {rocAuc} from "./prm/metrics.ts";
+// One selector, one vote of each kind, one statistics module (used by eval bon, the decoders and the judge).
+export * from "./select/index.ts";
+export * from "./stats/index.ts";
 
 export {grade, answersEqual, extractAnswer} from "./grade/index.ts";
 export {hasFinalAnswer, isCutOff, isFinished, type FinishableCandidate} from "./grade/index.ts";
@@ -32,7 +35,7 @@ export {readQuestions, type QuestionRow} from "./io/dataset.ts";
 export {resolveTagIds, chatmlInput, labelledTag, plainInput, taggedSteps} from "./prm/index.ts";
 export {recoverText, EXPORT_FORMATS, type ExportOptions, type ExportFormat} from "./pipeline/export/index.ts";
 export {classifyTokens, registerCategoryScheme, categoryScheme, MATH_SCHEME, CODE_SCHEME, type CategoryScheme, type CategorySpan} from "./pipeline/stats/index.ts";
-export {greedy, tvd, bestOfN, weightedVoteDecode, beamSearch, dvts, decodeFile, SearchPrm, STRATEGY_FUNCTIONS, DEFAULT_SEARCH_CONFIG, TVD_DOMAIN_TAU, pairedDifference, summarizeDecode, type DecodeResult, type DecodeRecord, type DecodeSummary, type SearchConfig, type SearchContext, type SearchProblem, type TraceEvent, type StrategyName} from "./search/index.ts";
+export {greedy, tvd, bestOfNDecode, weightedVoteDecode, beamSearch, dvts, decodeFile, SearchPrm, STRATEGY_FUNCTIONS, DEFAULT_SEARCH_CONFIG, TVD_DOMAIN_TAU, pairedDifference, summarizeDecode, type PairedDifference, type DecodeResult, type DecodeRecord, type DecodeSummary, type SearchConfig, type SearchContext, type SearchProblem, type TraceEvent, type StrategyName} from "./search/index.ts";
 export * from "./code/index.ts";
 
 // Everything else the CLI runs (item 4 of issue 11: the library equals the CLI).
@@ -48,7 +51,7 @@ export {readLlamaGguf, writeLlamaGguf} from "./gguf/llama.ts";
 export {startViewer, exportViewer, ViewStore} from "./view/index.ts";
 export * as judge from "./judge/index.ts";
 export * as filter from "./filter/index.ts";
-export {judgeSolution, judgeSolutions, judgeFile, judgeInputFromRow, judgeMethod, summarizeVerdicts, judgeMessages, judgeUserMessage, parseVerdict, extractBoxes, majorityVote, type VerdictRecord, type JudgeInput, type JudgeSettings, type JudgeSummary, type ParsedVerdict, type ParseFailure, type Vote} from "./judge/index.ts";
+export {judgeSolution, judgeSolutions, judgeFile, judgeInputFromRow, judgeMethod, summarizeVerdicts, judgeMessages, judgeUserMessage, parseVerdict, extractBoxes, judgeVote, type VerdictRecord, type JudgeInput, type JudgeSettings, type JudgeSummary, type ParsedVerdict, type ParseFailure, type Vote} from "./judge/index.ts";
 export {consensusFilter, consensusDecision, readVerdicts, judgeLabels, labTruthLabels, DISAGREEMENT_KINDS, type ConsensusSummary, type DisagreementKind} from "./filter/index.ts";
 export {judgeProcessSplits, NO_VERDICT} from "./eval/processbench/judge.ts";
 export {trainLabJudge, type LabJudgeTrainOptions} from "./lab/judge/train.ts";

@@ -13,7 +13,7 @@ import type {LabelSummary} from "../pipeline/label/index.ts";
 import type {LabPrmEval} from "../lab/eval/prm.ts";
 import type {PolicyEval} from "../lab/eval/policy.ts";
 import type {ThresholdSummary} from "../pipeline/threshold.ts";
-import type {DecodeRecord, DecodeSummary, TvdIntervention} from "../search/index.ts";
+import type {DecodeRecord, DecodeSummary, PairedDifference, TvdIntervention} from "../search/index.ts";
 
 /**
  * `report.json`. Accuracies and F1 are fractions (0..1); null when the stage did not run, with the
@@ -57,7 +57,7 @@ export interface DemoFigures {
     stats?: StatsReport;
     labels?: Record<string, LabelSummary>;
     prm?: {path: string; eval: LabPrmEval};
-    decode?: {summaries: Record<string, DecodeSummary>; records: Record<string, DecodeRecord[]>; tvdVsGreedy: {n: number; a: number; b: number; diff: number; ci95: [number, number]; b_only: number; a_only: number}};
+    decode?: {summaries: Record<string, DecodeSummary>; records: Record<string, DecodeRecord[]>; tvdVsGreedy: PairedDifference};
     judge?: {path: string; solutions: number; metrics: {accError: number | null; accCorrect: number | null; f1: number | null}; no_verdict: number; consensus?: {total: number; kept: number; kept_share: number; disagreements_by_kind: Record<string, number>; truth?: {all: {first_negative_match: number; false_positive_rate: number; false_negative_rate: number}; kept: {first_negative_match: number; false_positive_rate: number; false_negative_rate: number}}}};
     code?: {n: number; k: number; pass_at_1_greedy: number; sample_pass_rate: number; pass_at_k: Record<string, number>; statuses: Record<string, number>; by_family: Record<string, {n: number; pass_at_1_greedy: number}>; examples: Array<{task_id: string; question: string; greedy: string; verdict: {status: string}}>};
 }
@@ -129,7 +129,7 @@ export function demoMarkdown(report: DemoReport, f: DemoFigures): string {
         for (const [name, s] of Object.entries(d.summaries))
             L.push(`| ${name} | ${pct(s.accuracy)} | ${s.ci95 ? `${pct(s.ci95[0])}–${pct(s.ci95[1])}` : "–"} | ${s.policy_tokens_per_question.toFixed(0)} | ${s.prm_calls_per_question.toFixed(1)} | ${s.requests_per_question.toFixed(1)} |`);
         const t = d.tvdVsGreedy;
-        L.push("", `TVD − greedy, paired over ${t.n} problems: ${(100 * t.diff).toFixed(1)} points (95% interval ${(100 * t.ci95[0]).toFixed(1)} to ${(100 * t.ci95[1]).toFixed(1)}); TVD alone right on ${t.b_only}, greedy alone on ${t.a_only}.`, "");
+        L.push("", `TVD − greedy, paired over ${t.n} problems: ${(100 * t.diff).toFixed(1)} points (95% paired bootstrap interval ${(100 * t.ci95[0]).toFixed(1)} to ${(100 * t.ci95[1]).toFixed(1)}); TVD alone right on ${t.b_only}, greedy alone on ${t.a_only} (exact McNemar p = ${t.mcnemar_p.toPrecision(2)}).`, "");
         const traces = (d.records.tvd ?? []).filter((r) => r.trace.some((x) => x.type === "tvd")).slice(0, 3);
         if (traces.length) {
             L.push("### TVD interventions", "", "Where the greedy token's probability fell below τ, the PRM scored the policy's top candidates (each followed by the step tag) and the best one was kept.", "");

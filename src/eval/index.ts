@@ -2,15 +2,14 @@
  * Evaluation of PRMs: Best-of-N (bon/) and ProcessBench (processbench/).
  * The CLI (`stepwise eval ...`) is a thin layer over these functions.
  */
-export {AGGREGATIONS, type Aggregation, aggregate, isAggregation} from "./bon/aggregate.ts";
-export {type AnswerClasses, answerClasses} from "./bon/classes.ts";
-export {bestOfN} from "./bon/bon.ts";
-export {VoteScratch, majorityVote} from "./bon/majority.ts";
+// The selectors Best-of-N evaluation runs (src/select/), the same functions as the root's.
+export * from "../select/index.ts";
+export * from "../stats/index.ts";
 export {SubsetSampler, defaultSizes} from "./bon/subsets.ts";
 export {FastRng, Rng, Sfc32Rng, deriveSeed, hashString} from "../util/rng.ts";
 export {
     type BonMethod, type BonMethodResult, type BonOptions, type BonPoint, type BonQuestion, type BonResult,
-    bonMethods, evaluateBon, meanWithCi, methodId, methodLabel, prepareQuestion,
+    bonMethods, evaluateBon, methodId, methodLabel, prepareQuestion,
 } from "./bon/evaluate.ts";
 export {type Candidate, type CandidateFields, DEFAULT_CANDIDATE_FIELDS, type GradingStats, buildQuestions, readCandidates, readStepScores} from "./bon/load.ts";
 export {type BonSummary, bonChartSpec, bonMarkdown, bonSummary, writeBonReport} from "./bon/report.ts";

@@ -20,7 +20,7 @@ import {openStage, resolveLazy, runOrdered, type Lazy, type Settings, type Stage
 import {deriveSeed, hashString} from "../util/rng.ts";
 import {judgeMessages, JUDGE_INSTRUCTION} from "./prompt.ts";
 import {parseVerdict, type ParseFailure} from "./parse.ts";
-import {majorityVote} from "./vote.ts";
+import {judgeVote} from "./vote.ts";
 
 /** One verdict: the voted first wrong step of one solution, with every answer kept. */
 export interface VerdictRecord {
@@ -105,7 +105,7 @@ export async function judgeSolution(engine: Engine, input: JudgeInput, settings:
     });
     const parsed = samples.map((x) => parseVerdict(x.text, input.steps.length));
     const votes = parsed.map((p) => p.first_error);
-    const vote = majorityVote(votes);
+    const vote = judgeVote(votes);
     return {
         id: input.id,
         ...(input.question_id !== undefined ? {question_id: input.question_id} : {}),

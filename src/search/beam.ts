@@ -11,11 +11,11 @@
  * iteration generates to the end. The answer is the completed beam with the best aggregated step
  * scores (config.aggregation), finished beams first (see Best-of-N).
  */
-import {aggregate} from "../eval/bon/aggregate.ts";
+import {aggregate} from "../select/aggregate.ts";
 import {isFinishedSolution, problemSeed, requirePrm, result} from "./common.ts";
 import {Meter, type SearchPrm} from "./prm.ts";
 import {generateSteps, isFinal, type Piece} from "./step.ts";
-import {eligible} from "./best-of-n.ts";
+import {selectBestOfN} from "../select/best-of-n.ts";
 import {resolveConfig, type BeamIteration, type DecodeResult, type SearchConfig, type SearchContext, type SearchProblem, type TraceEvent} from "./types.ts";
 
 /** A partial or complete solution in a search. */
@@ -87,9 +87,8 @@ export const lastScore = (b: Beam): number => (b.scores.length ? b.scores[b.scor
 /** Pick the final beam among completed ones: finished first (unless allowed), then the best aggregated score. */
 export function pickFinal(beams: Beam[], config: SearchConfig): {beam: Beam; finished: boolean} {
     const finished = beams.map((b) => isFinishedSolution(b.text, b.truncated));
-    const pool = eligible(finished.map((f) => ({finished: f})), config.allowUnfinished);
-    let best = pool[0];
-    for (const i of pool) if (aggregate(beams[i].scores, config.aggregation) > aggregate(beams[best].scores, config.aggregation)) best = i;
+    const scores = beams.map((b) => aggregate(b.scores, config.aggregation));
+    const best = selectBestOfN(scores, {ties: "first", finished, unfinished: config.allowUnfinished ? "allow" : "fallback"});
     return {beam: beams[best], finished: finished[best]};
 }
 

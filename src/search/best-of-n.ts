@@ -3,12 +3,15 @@
  * solution's step scores (config.aggregation: min, max, mean, product or last; the Qwen PRM paper
  * §3 / AdaptiveStep's BoN evaluation) and return the best one.
  *
- * Unfinished candidates (no final answer, or out of tokens) are never picked unless
- * config.allowUnfinished, or unless no candidate finished (the result then says finished: false).
+ * The pick is the one Best-of-N selector's (src/select/best-of-n.ts, as `eval bon` uses): ties go
+ * to the first sampled candidate; unfinished candidates (no final answer, or out of tokens) are
+ * never picked unless config.allowUnfinished, or unless no candidate finished (rule "fallback";
+ * the result then says finished: false and has no answer).
  * Samples are split into steps where the PRM reads them: after decision tokens (adaptive) or at a
  * delimiter (config.stepEnd).
  */
-import {aggregate} from "../eval/bon/aggregate.ts";
+import {aggregate} from "../select/aggregate.ts";
+import {eligibleCandidates, selectBestOfN} from "../select/best-of-n.ts";
 import {isCutOff} from "../grade/finished.ts";
 import {isFinishedSolution, problemSeed, requirePrm, result, splitSample} from "./common.ts";
 import {Meter} from "./prm.ts";
@@ -51,25 +54,25 @@ export async function sampleAndScore(problem: SearchProblem, ctx: SearchContext,
     });
 }
 
-/** Indices of the candidates a decoder may pick: the finished ones (all when allowed or when none finished). */
+/** Indices of the candidates a decoder may pick: the finished ones (all when allowed or when none finished; src/select rule "fallback"). */
 export function eligible(candidates: ReadonlyArray<Pick<ScoredCandidate, "finished">>, allowUnfinished: boolean): number[] {
-    const all = candidates.map((_, i) => i);
-    if (allowUnfinished) return all;
-    const done = all.filter((i) => candidates[i].finished);
-    return done.length ? done : all;
+    return eligibleCandidates(
+        candidates.map((c) => c.finished),
+        allowUnfinished ? "allow" : "fallback",
+    );
 }
 
 export function candidateTrace(candidates: ScoredCandidate[], scores: number[], chosen: number): CandidateTrace[] {
     return candidates.map((c, i) => ({type: "candidate", index: i, answer: c.answer, finished: c.finished, step_scores: c.stepScores, score: scores[i], chosen: i === chosen}));
 }
 
-export async function bestOfN(problem: SearchProblem, ctx: SearchContext): Promise<DecodeResult> {
+/** The best-of-n decoder (strategy "best-of-n"; see the module docs). */
+export async function bestOfNDecode(problem: SearchProblem, ctx: SearchContext): Promise<DecodeResult> {
     const config = resolveConfig(ctx.config);
     const meter = new Meter();
     const candidates = await sampleAndScore(problem, ctx, config, meter, "best-of-n");
     const scores = candidates.map((c) => aggregate(c.stepScores, config.aggregation));
-    let best = -1;
-    for (const i of eligible(candidates, config.allowUnfinished)) if (best < 0 || scores[i] > scores[best]) best = i;
+    const best = selectBestOfN(scores, {ties: "first", finished: candidates.map((c) => c.finished), unfinished: config.allowUnfinished ? "allow" : "fallback"});
     const c = candidates[best];
     return result("best-of-n", c.text, c.finished, meter, candidateTrace(candidates, scores, best), ctx);
 }

@@ -19,6 +19,7 @@ import {renderPrompt} from "../pipeline/sample.ts";
 import {defaultGrader, type AnswerGrader} from "../eval/grader.ts";
 import type {SearchPrm} from "./prm.ts";
 import {STRATEGY_FUNCTIONS} from "./strategies.ts";
+import {mcnemarExact, pairedBootstrap, wilsonInterval} from "../stats/intervals.ts";
 import {resolveConfig, STRATEGIES, type DecodeResult, type SearchConfig, type SearchProblem, type StrategyName, type Strategy} from "./types.ts";
 
 /** One line of a `stepwise decode` output file. */
@@ -85,7 +86,7 @@ export interface DecodeSummary {
     n: number;
     /** Share correct among records with a known gold answer (null when none has one). */
     accuracy: number | null;
-    /** Normal-approximation 95% interval of the accuracy, clipped to [0, 1]. */
+    /** 95% Wilson interval of the accuracy (src/stats), null when no record has a gold answer. */
     ci95: [number, number] | null;
     policy_tokens_per_question: number;
     prm_calls_per_question: number;
@@ -97,55 +98,59 @@ export interface DecodeSummary {
     skipped: number;
 }
 
-/** Mean and 95% interval (mean ± 1.96·sd/√n) of 0/1 outcomes, clipped to [0, 1]. */
-export function meanCi(values: ReadonlyArray<number>): {mean: number; ci95: [number, number]} {
-    const n = values.length;
-    const mean = values.reduce((a, b) => a + b, 0) / n;
-    const sd = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
-    const half = (1.96 * sd) / Math.sqrt(n);
-    return {mean, ci95: [Math.max(0, mean - half), Math.min(1, mean + half)]};
+/** The paired comparison of two decode record files ({@link pairedDifference}). */
+export interface PairedDifference {
+    /** Questions both files answered with a known gold answer. */
+    n: number;
+    /** Accuracy of A and of B on those questions (0..1). */
+    a: number;
+    b: number;
+    /** B − A (accuracy points as a fraction, may be negative). */
+    diff: number;
+    /** 95% paired percentile bootstrap interval of `diff` (src/stats; 2,000 resamples of the questions, seed 0). */
+    ci95: [number, number];
+    ci_method: "paired-bootstrap-percentile";
+    /** Questions only B / only A got right. */
+    b_only: number;
+    a_only: number;
+    /** Exact two-sided McNemar p-value of the two files' outcomes. */
+    mcnemar_p: number;
 }
 
 /**
  * Paired difference of accuracy, B − A, over the questions both files answered with a known gold
- * answer: mean of per-question differences ± 1.96·sd/√n (not clipped: it may be negative).
+ * answer (matched by id), with src/stats' paired bootstrap interval and exact McNemar test.
+ * Errors: StepwiseError when the files share no such question.
  */
-export function pairedDifference(a: ReadonlyArray<Pick<DecodeRecord, "id" | "correct">>, b: ReadonlyArray<Pick<DecodeRecord, "id" | "correct">>): {n: number; a: number; b: number; diff: number; ci95: [number, number]; b_only: number; a_only: number} {
+export function pairedDifference(a: ReadonlyArray<Pick<DecodeRecord, "id" | "correct">>, b: ReadonlyArray<Pick<DecodeRecord, "id" | "correct">>): PairedDifference {
     const byId = new Map(a.filter((r) => r.correct !== undefined).map((r) => [r.id, r.correct ? 1 : 0]));
-    const d: number[] = [];
-    let sa = 0;
-    let sb = 0;
-    let bOnly = 0;
-    let aOnly = 0;
+    const xs: number[] = [];
+    const ys: number[] = [];
     for (const r of b) {
         const x = byId.get(r.id);
         if (x === undefined || r.correct === undefined) continue;
-        const y = r.correct ? 1 : 0;
-        sa += x;
-        sb += y;
-        if (y > x) bOnly++;
-        if (x > y) aOnly++;
-        d.push(y - x);
+        xs.push(x);
+        ys.push(r.correct ? 1 : 0);
     }
-    const n = d.length;
+    const n = xs.length;
     if (n === 0) throw new StepwiseError("pairedDifference: the two files share no question with a gold answer");
-    const mean = d.reduce((s, v) => s + v, 0) / n;
-    const sd = n > 1 ? Math.sqrt(d.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
-    const half = (1.96 * sd) / Math.sqrt(n);
-    return {n, a: sa / n, b: sb / n, diff: mean, ci95: [mean - half, mean + half], b_only: bOnly, a_only: aOnly};
+    const d = pairedBootstrap(xs, ys);
+    const t = mcnemarExact(xs, ys);
+    const mean = (v: number[]): number => v.reduce((s, x) => s + x, 0) / n;
+    return {n, a: mean(xs), b: mean(ys), diff: d.value, ci95: [d.low, d.high], ci_method: "paired-bootstrap-percentile", b_only: t.b_only, a_only: t.a_only, mcnemar_p: t.value};
 }
 
 /** Summary of decode records (the `--json` object). */
 export function summarizeDecode(strategy: string, records: ReadonlyArray<DecodeRecord>, wallS: number, decoded = records.length): DecodeSummary {
     const n = records.length;
-    const graded = records.filter((r) => r.correct !== undefined).map((r) => (r.correct ? 1 : 0));
-    const acc = graded.length ? meanCi(graded) : null;
+    const graded = records.filter((r) => r.correct !== undefined);
+    const acc = graded.length ? wilsonInterval(graded.filter((r) => r.correct).length, graded.length) : null;
     const per = (f: (r: DecodeRecord) => number) => (n ? records.reduce((s, r) => s + f(r), 0) / n : 0);
     return {
         strategy,
         n,
-        accuracy: acc ? acc.mean : null,
-        ci95: acc ? acc.ci95 : null,
+        accuracy: acc ? acc.value : null,
+        ci95: acc ? [acc.low, acc.high] : null,
         policy_tokens_per_question: per((r) => r.tokens),
         prm_calls_per_question: per((r) => r.prm_calls),
         requests_per_question: per((r) => r.requests),

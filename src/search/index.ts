@@ -6,7 +6,7 @@
  * |---|---|---|
  * | greedy | {@link greedy} | none (baseline) |
  * | tvd | {@link tvd} | top-k candidates at each decision token (AdaptiveStep TVD) |
- * | best-of-n | {@link bestOfN} | rank N samples |
+ * | best-of-n | {@link bestOfNDecode} | rank N samples |
  * | weighted-vote | {@link weightedVoteDecode} | weight N samples' answers |
  * | beam | {@link beamSearch} | prune beams after every step (search-and-learn) |
  * | dvts | {@link dvts} | pick the best of M steps in each of N/M subtrees (search-and-learn) |
@@ -17,8 +17,8 @@ export * from "./step.ts";
 export * from "./common.ts";
 export {greedy} from "./greedy.ts";
 export {tvd, usableCandidate} from "./tvd.ts";
-export {bestOfN, sampleAndScore, eligible, type ScoredCandidate} from "./best-of-n.ts";
-export {weightedVote, weightedVoteDecode} from "./weighted-vote.ts";
+export {bestOfNDecode, sampleAndScore, eligible, type ScoredCandidate} from "./best-of-n.ts";
+export {weightedVoteWinner, weightedVoteDecode} from "./weighted-vote.ts";
 export {beamSearch, extend, expandAndScore, pickFinal, lastScore, emptyBeam, type Beam} from "./beam.ts";
 export {dvts} from "./dvts.ts";
 export * from "./decode-file.ts";

@@ -1,7 +1,7 @@
 /** Every strategy by its CLI name. */
 import {greedy} from "./greedy.ts";
 import {tvd} from "./tvd.ts";
-import {bestOfN} from "./best-of-n.ts";
+import {bestOfNDecode} from "./best-of-n.ts";
 import {weightedVoteDecode} from "./weighted-vote.ts";
 import {beamSearch} from "./beam.ts";
 import {dvts} from "./dvts.ts";
@@ -10,7 +10,7 @@ import type {Strategy, StrategyName} from "./types.ts";
 export const STRATEGY_FUNCTIONS: Readonly<Record<StrategyName, Strategy>> = {
     greedy,
     tvd,
-    "best-of-n": bestOfN,
+    "best-of-n": bestOfNDecode,
     "weighted-vote": weightedVoteDecode,
     beam: beamSearch,
     dvts,

@@ -12,7 +12,7 @@
  */
 import type {Engine, GeneratedToken} from "../engines/types.ts";
 import type {AnswerGrader} from "../eval/grader.ts";
-import type {Aggregation} from "../eval/bon/aggregate.ts";
+import type {Aggregation} from "../select/aggregate.ts";
 import type {SearchPrm} from "./prm.ts";
 
 /** One question to decode. */

@@ -2,48 +2,48 @@
  * PRM-weighted majority vote as a decoder (search-and-learn's "weighted best-of-N"; Qwen PRM
  * paper §3): sample N solutions, weight each by its aggregated step scores
  * (config.voteAggregation, default product), sum the weights of equal final answers (the
- * grader's equivalence) and return the highest-weighted solution of the winning answer.
+ * grader's equivalence, answer classes as `eval bon` forms them) and return the highest-weighted
+ * solution of the winning answer. The vote is src/select's {@link weightedMajorityVote} with ties
+ * to the answer seen first, the solution its {@link selectBestOfN} with ties to the first sampled.
  * Candidates without a final answer never vote; unfinished ones are left out as in Best-of-N.
  */
-import {aggregate} from "../eval/bon/aggregate.ts";
+import {aggregate} from "../select/aggregate.ts";
+import {selectBestOfN} from "../select/best-of-n.ts";
+import {answerClasses} from "../select/classes.ts";
+import {weightedMajorityVote} from "../select/vote.ts";
 import {graderOf, result} from "./common.ts";
 import {candidateTrace, eligible, sampleAndScore} from "./best-of-n.ts";
 import {Meter} from "./prm.ts";
 import {resolveConfig, type DecodeResult, type SearchContext, type SearchProblem} from "./types.ts";
 
 /**
- * The winning candidate of a weighted vote: answer groups (first member is the representative,
- * compared with `equal`), the group with the largest weight sum, and in it the best-weighted
- * candidate. Ties go to the earlier group / candidate. −1 when no candidate has an answer.
+ * The winning candidate of a weighted vote among `indices`: answers grouped into classes by
+ * `equal` (connected components, src/select/classes.ts), the class with the largest weight sum
+ * (ties: the answer seen first), and in it the best-weighted candidate (ties: the first).
+ * −1 when no candidate in `indices` has an answer.
  */
-export function weightedVote(answers: ReadonlyArray<string | null>, weights: ReadonlyArray<number>, indices: ReadonlyArray<number>, equal: (a: string, b: string) => boolean): number {
-    const groups: Array<{answer: string; sum: number; best: number}> = [];
-    for (const i of indices) {
-        const a = answers[i];
-        if (a === null) continue;
-        let g = groups.find((x) => x.answer.trim() === a.trim() || equal(x.answer, a));
-        if (!g) groups.push((g = {answer: a, sum: 0, best: i}));
-        g.sum += weights[i];
-        if (weights[i] > weights[g.best]) g.best = i;
-    }
-    let win = -1;
-    for (let k = 0; k < groups.length; k++) if (win < 0 || groups[k].sum > groups[win].sum) win = k;
-    return win < 0 ? -1 : groups[win].best;
+export function weightedVoteWinner(answers: ReadonlyArray<string | null>, weights: ReadonlyArray<number>, indices: ReadonlyArray<number>, equal: (a: string, b: string) => boolean): number {
+    const {classOf} = answerClasses(answers, null, equal);
+    const win = weightedMajorityVote(classOf, weights, {ties: "first-seen"}, indices);
+    if (win < 0) return -1;
+    return selectBestOfN(weights, {ties: "first"}, indices.filter((i) => classOf[i] === win));
 }
 
+/** The weighted-vote decoder (strategy "weighted-vote"; see the module docs). */
 export async function weightedVoteDecode(problem: SearchProblem, ctx: SearchContext): Promise<DecodeResult> {
     const config = resolveConfig(ctx.config);
     const meter = new Meter();
     const candidates = await sampleAndScore(problem, ctx, config, meter, "weighted-vote");
     const weights = candidates.map((c) => aggregate(c.stepScores, config.voteAggregation));
     const pool = eligible(candidates, config.allowUnfinished);
-    let chosen = weightedVote(
+    let chosen = weightedVoteWinner(
         candidates.map((c) => c.answer),
         weights,
         pool,
         graderOf(ctx).equal,
     );
-    if (chosen < 0) chosen = pool.reduce((b, i) => (weights[i] > weights[b] ? i : b), pool[0]);
+    // nobody answered: the best-weighted eligible sample
+    if (chosen < 0) chosen = selectBestOfN(weights, {ties: "first"}, pool);
     const c = candidates[chosen];
     return result("weighted-vote", c.text, c.finished, meter, candidateTrace(candidates, weights, chosen), ctx);
 }

@@ -5,7 +5,7 @@
  */
 import {extractAnswer} from "../grade/index.ts";
 import {isFinished} from "../grade/finished.ts";
-import {AGGREGATIONS, aggregate, type Aggregation} from "../eval/bon/aggregate.ts";
+import {AGGREGATIONS, aggregate, type Aggregation} from "../select/aggregate.ts";
 import type {ViewKind, ViewStore, ViewSummary} from "./store.ts";
 
 /** One token: text, confidence, and the top alternatives as [text, probability] pairs. */
@@ -201,7 +201,7 @@ export interface QuestionView {
 
 /**
  * The Best-of-N view of a question: its candidates' aggregated step scores (the aggregation rules
- * of `eval bon`, src/eval/bon/aggregate.ts) and what each rule picks. A candidate without a final
+ * of `eval bon`, src/select/aggregate.ts) and what each rule picks. A candidate without a final
  * answer is never picked, as in PRM800K's evaluation.
  */
 export function questionView(store: ViewStore, questionId: string): QuestionView {

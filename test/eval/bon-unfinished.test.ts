@@ -8,22 +8,23 @@ import assert from "node:assert/strict";
 import {mkdtempSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {answerClasses} from "../../src/eval/bon/classes.ts";
-import {bestOfN} from "../../src/eval/bon/bon.ts";
+import {answerClasses} from "../../src/select/classes.ts";
+import {selectBestOfN} from "../../src/select/best-of-n.ts";
 import {evaluateBon, prepareQuestion} from "../../src/eval/bon/evaluate.ts";
 import {buildQuestions, readCandidates} from "../../src/eval/bon/load.ts";
 import {FastRng} from "../../src/util/rng.ts";
 import {bonSummary} from "../../src/eval/bon/report.ts";
 import {defaultGrader} from "../../src/eval/grader.ts";
 
-test("bestOfN with a finished mask skips unfinished candidates, and picks none when all are", () => {
+test("selectBestOfN with a finished mask (rule never) skips unfinished candidates, and picks none when all are", () => {
     const rng = new FastRng(1);
-    assert.equal(bestOfN([0, 1, 2], 3, [0.2, 0.99, 0.5], rng), 1);
-    assert.equal(bestOfN([0, 1, 2], 3, [0.2, 0.99, 0.5], rng, [1, 0, 1]), 2);
-    assert.equal(bestOfN([1], 1, [0.2, 0.99, 0.5], rng, [1, 0, 1]), -1);
+    const bestOfN = (sub: number[], size: number, scores: number[], finished: number[] | null = null) => selectBestOfN(scores, {ties: "random", rng, finished, unfinished: "never"}, sub, size);
+    assert.equal(bestOfN([0, 1, 2], 3, [0.2, 0.99, 0.5]), 1);
+    assert.equal(bestOfN([0, 1, 2], 3, [0.2, 0.99, 0.5], [1, 0, 1]), 2);
+    assert.equal(bestOfN([1], 1, [0.2, 0.99, 0.5], [1, 0, 1]), -1);
     // ties stay uniform among finished candidates
     const picks = [0, 0, 0, 0];
-    for (let r = 0; r < 6000; r++) picks[bestOfN([0, 1, 2, 3], 4, [0.5, 0.9, 0.5, 0.5], rng, [1, 0, 1, 1])]++;
+    for (let r = 0; r < 6000; r++) picks[bestOfN([0, 1, 2, 3], 4, [0.5, 0.9, 0.5, 0.5], [1, 0, 1, 1])]++;
     assert.equal(picks[1], 0);
     for (const k of [0, 2, 3]) assert.ok(Math.abs(picks[k] / 6000 - 1 / 3) < 0.03, `${picks}`);
 });

@@ -3,13 +3,14 @@ import assert from "node:assert/strict";
 import {mkdtempSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {aggregate} from "../../src/eval/bon/aggregate.ts";
-import {answerClasses} from "../../src/eval/bon/classes.ts";
-import {bestOfN} from "../../src/eval/bon/bon.ts";
-import {VoteScratch, majorityVote} from "../../src/eval/bon/majority.ts";
+import {aggregate} from "../../src/select/aggregate.ts";
+import {answerClasses} from "../../src/select/classes.ts";
+import {selectBestOfN} from "../../src/select/best-of-n.ts";
+import {VOTE_NONE, VoteScratch, majorityVote, weightedMajorityVote} from "../../src/select/vote.ts";
+import {bonMarkdown, bonSummary} from "../../src/eval/bon/report.ts";
 import {FastRng} from "../../src/util/rng.ts";
 import {SubsetSampler, defaultSizes} from "../../src/eval/bon/subsets.ts";
-import {type BonQuestion, evaluateBon, meanWithCi, prepareQuestion} from "../../src/eval/bon/evaluate.ts";
+import {type BonQuestion, evaluateBon, prepareQuestion} from "../../src/eval/bon/evaluate.ts";
 import {buildQuestions, readCandidates} from "../../src/eval/bon/load.ts";
 import {defaultGrader} from "../../src/eval/grader.ts";
 
@@ -57,40 +58,48 @@ test("subsets: draws are permutations' prefixes, uniform, seeded", () => {
     assert.deepEqual([...new SubsetSampler(8, new FastRng("a")).draw(8)], [...new SubsetSampler(8, new FastRng("a")).draw(8)]);
 });
 
-test("majorityVote and bestOfN: winners, no-answer never votes, ties uniform", () => {
+test("majorityVote, weightedMajorityVote and selectBestOfN (random ties, as eval bon runs them): winners, no-answer never votes, ties uniform", () => {
     const classOf = Int32Array.from([0, 1, 1, -1, 2]);
-    const scratch = new VoteScratch(3);
     const rng = new FastRng(3);
-    assert.equal(majorityVote([0, 1, 2, 3, 4], 5, classOf, null, scratch, rng), 1);
-    assert.equal(majorityVote([3], 1, classOf, null, scratch, rng), -1);
+    const rules = {ties: "random", rng, scratch: new VoteScratch(3)} as const;
+    assert.equal(majorityVote(classOf, rules, [0, 1, 2, 3, 4], 5), 1);
+    assert.equal(majorityVote(classOf, rules, [3], 1), VOTE_NONE);
     // Weighted: class 0 has 0.9, class 1 has 0.2 + 0.3.
-    assert.equal(majorityVote([0, 1, 2], 3, classOf, [0.9, 0.2, 0.3, 0, 0], scratch, rng), 0);
+    assert.equal(weightedMajorityVote(classOf, [0.9, 0.2, 0.3, 0, 0], rules, [0, 1, 2], 3), 0);
     // Scratch is reset between votes: counts and weights of the previous vote never leak into the next.
     const winners = new Set<number>();
     for (let r = 0; r < 300; r++) {
-        assert.equal(majorityVote([1, 2], 2, classOf, null, scratch, rng), 1); // class 1: two votes
-        winners.add(majorityVote([0, 4, 1], 3, classOf, null, scratch, rng)); // a fair three-way tie; a leak makes class 1 win every time
+        assert.equal(majorityVote(classOf, rules, [1, 2], 2), 1); // class 1: two votes
+        winners.add(majorityVote(classOf, rules, [0, 4, 1], 3)); // a fair three-way tie; a leak makes class 1 win every time
     }
     assert.deepEqual([...winners].sort(), [0, 1, 2]);
-    assert.equal(majorityVote([0, 1, 2], 3, classOf, [5, 0.1, 0.1, 0, 0], scratch, rng), 0); // class 0: weight 5
-    assert.equal(majorityVote([0, 1], 2, classOf, [0.1, 0.2, 0, 0, 0], scratch, rng), 1); // a leaked 5 would make it class 0
+    assert.equal(weightedMajorityVote(classOf, [5, 0.1, 0.1, 0, 0], rules, [0, 1, 2], 3), 0); // class 0: weight 5
+    assert.equal(weightedMajorityVote(classOf, [0.1, 0.2, 0, 0, 0], rules, [0, 1], 2), 1); // a leaked 5 would make it class 0
     const wins = [0, 0, 0];
-    for (let r = 0; r < 9000; r++) wins[majorityVote([0, 1, 4], 3, classOf, null, scratch, rng)]++;
+    for (let r = 0; r < 9000; r++) wins[majorityVote(classOf, rules, [0, 1, 4], 3)]++;
     for (const w of wins) assert.ok(Math.abs(w / 9000 - 1 / 3) < 0.03, `${wins}`);
-    assert.equal(bestOfN([0, 1, 2], 3, [0.1, 0.7, 0.3], rng), 1);
+    assert.equal(selectBestOfN([0.1, 0.7, 0.3], {ties: "random", rng}, [0, 1, 2], 3), 1);
     const picks = [0, 0, 0];
-    for (let r = 0; r < 9000; r++) picks[bestOfN([0, 1, 2], 3, [0.5, 0.5, 0.5], rng)]++;
+    for (let r = 0; r < 9000; r++) picks[selectBestOfN([0.5, 0.5, 0.5], {ties: "random", rng}, [0, 1, 2], 3)]++;
     for (const p of picks) assert.ok(Math.abs(p / 9000 - 1 / 3) < 0.03, `${picks}`);
 });
 
-test("meanWithCi: normal approximation over per-question means", () => {
-    const r = meanWithCi([0.4, 0.6, 0.4, 0.6]);
-    assert.ok(Math.abs(r.accuracy - 0.5) < 1e-12);
-    const half = 1.96 * Math.sqrt((4 * 0.01) / 3 / 4);
-    assert.ok(Math.abs(r.ci![0] - (0.5 - half)) < 1e-12 && Math.abs(r.ci![1] - 0.5 - half) < 1e-12);
-    assert.equal(meanWithCi([0.3]).ci, null);
-    assert.deepEqual(meanWithCi([1, 1, 1]).ci, [1, 1]);
-    assert.deepEqual(meanWithCi([0, 1, 0, 1]).ci![0], 0); // clipped to [0, 1]
+test("evaluateBon intervals are 95% Wilson over the questions: never 0 ± 0 when every question is wrong", () => {
+    const wrong = Array.from({length: 20}, (_, k) => question(`w${k}`, ["1", "2"], "3", [[0.5], [0.4]]));
+    const right = Array.from({length: 20}, (_, k) => question(`r${k}`, ["3", "3"], "3", [[0.5], [0.4]]));
+    const half = [...wrong.slice(0, 10), ...right.slice(0, 10)];
+    const at = (qs: BonQuestion[], id: string) => evaluateBon(qs, {sizes: [2], subsets: 20}).methods.find((m) => m.id === id)!.points[0];
+    const close = (got: [number, number] | null, want: [number, number]) => assert.ok(got && Math.abs(got[0] - want[0]) < 1e-4 && Math.abs(got[1] - want[1]) < 1e-4, `${got} vs ${want}`);
+    for (const id of ["first", "pass", "maj", "bon-min", "vote-product"]) {
+        assert.equal(at(wrong, id).accuracy, 0);
+        close(at(wrong, id).ci, [0, 0.1611]);
+        close(at(right, id).ci, [0.8389, 1]);
+        close(at(half, id).ci, [0.2993, 0.7007]);
+    }
+    const md = bonMarkdown(bonSummary(evaluateBon(wrong, {sizes: [1, 2], subsets: 5})));
+    assert.match(md, /\| maj@N \| 0\.00 \(0\.00–16\.11\) \| 0\.00 \(0\.00–16\.11\) \|/);
+    assert.doesNotMatch(md, /±/);
+    assert.equal(bonSummary(evaluateBon(wrong, {sizes: [1], subsets: 5})).ci, "wilson-95");
 });
 
 /** A question with candidates given by answer and score. */

@@ -4,7 +4,7 @@ import {appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync} fr
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {ScriptedPolicy, FunctionScorer, type Script} from "./scripted-policy.ts";
-import {decodeFile, meanCi, pairedDifference, SearchPrm, type DecodeRecord} from "../../src/search/index.ts";
+import {decodeFile, pairedDifference, SearchPrm, summarizeDecode, type DecodeRecord} from "../../src/search/index.ts";
 
 /** Answers "The answer is <a+b>." for "Compute a + b." except that it says 13 for 6 + 6; the PRM is not used by greedy. */
 const script: Script = (context) => {
@@ -91,6 +91,15 @@ test("decode file with Best-of-N: candidates in the trace, PRM calls counted", a
     assert.ok(existsSync(out));
 });
 
+test("summarizeDecode: a 95% Wilson interval, not 0.0–0.0 at 0/20 (issue: one statistics module)", () => {
+    const records = (k: number) => Array.from({length: 20}, (_, i) => ({id: String(i), correct: i < k, tokens: 1, prm_calls: 0, requests: 1}) as unknown as DecodeRecord);
+    const near = (got: [number, number] | null, want: [number, number]) => assert.ok(got && Math.abs(got[0] - want[0]) < 1e-4 && Math.abs(got[1] - want[1]) < 1e-4, `${got} vs ${want}`);
+    near(summarizeDecode("greedy", records(0), 0).ci95, [0, 0.1611]);
+    near(summarizeDecode("greedy", records(10), 0).ci95, [0.2993, 0.7007]);
+    near(summarizeDecode("greedy", records(20), 0).ci95, [0.8389, 1]);
+    assert.equal(summarizeDecode("greedy", records(0), 0).accuracy, 0);
+});
+
 test("paired difference and intervals", () => {
     const a = [
         {id: "1", correct: true},
@@ -111,10 +120,16 @@ test("paired difference and intervals", () => {
     assert.equal(d.diff, 0);
     assert.equal(d.b_only, 1);
     assert.equal(d.a_only, 1);
-    // differences +1, −1, 0, 0: sd = sqrt(2/3)
-    const half = (1.96 * Math.sqrt(2 / 3)) / 2;
-    assert.ok(Math.abs(d.ci95[1] - half) < 1e-12);
-    const m = meanCi([1, 1, 1, 1]);
-    assert.deepEqual(m.ci95, [1, 1]);
+    // src/stats: a seeded paired bootstrap (the same interval on every run) and an exact McNemar test
+    assert.equal(d.ci_method, "paired-bootstrap-percentile");
+    assert.deepEqual(pairedDifference(a, b).ci95, d.ci95);
+    assert.ok(d.ci95[0] < 0 && d.ci95[1] > 0 && d.ci95[0] >= -1 && d.ci95[1] <= 1, `${d.ci95}`);
+    assert.equal(d.mcnemar_p, 1); // one discordant pair each way
+    const allB = pairedDifference(
+        a.slice(0, 4).map((r) => ({...r, correct: false})),
+        b.slice(0, 4).map((r) => ({...r, correct: true})),
+    );
+    assert.deepEqual([allB.diff, ...allB.ci95], [1, 1, 1]);
+    assert.equal(allB.mcnemar_p, 0.125); // 2 · (1/2)^4
     assert.throws(() => pairedDifference(a, [{id: "9", correct: true}]), /share no question/);
 });

@@ -9,7 +9,7 @@ import {LlamaEngine} from "../../src/engines/llama/engine.ts";
 import {OpenAIEngine} from "../../src/engines/openai/engine.ts";
 import {startServer, type RunningServer} from "../../src/serve/server.ts";
 import {PoolingPrmScorer, TagPrmScorer, resolveFormat} from "../../src/prm/index.ts";
-import {usableCandidate, beamSearch, bestOfN, decisionCutoff, DEFAULT_SEARCH_CONFIG, greedy, SearchPrm, tvd, type SearchProblem, type TvdIntervention} from "../../src/search/index.ts";
+import {usableCandidate, beamSearch, bestOfNDecode, decisionCutoff, DEFAULT_SEARCH_CONFIG, greedy, SearchPrm, tvd, type SearchProblem, type TvdIntervention} from "../../src/search/index.ts";
 
 let policy: LlamaEngine;
 let prmEngine: LlamaEngine;
@@ -98,14 +98,14 @@ test("through stepwise serve (OpenAI engine + STEP pooling) TVD makes the same c
 test("Best-of-N and beam search run on both engines with the same PRM scores", async () => {
     const cfg = {...config, n: 4, beamWidth: 2, temperature: 1, maxSteps: 4, seed: 5};
     const local = new SearchPrm(new TagPrmScorer(prmEngine, format));
-    const b = await bestOfN(problem, {policy, prm: local, config: cfg});
+    const b = await bestOfNDecode(problem, {policy, prm: local, config: cfg});
     assert.equal(b.trace.length, 4);
     assert.equal(b.prm_calls, 4);
     const beam = await beamSearch(problem, {policy, prm: local, config: cfg});
     assert.ok(beam.trace.length >= 1);
     assert.ok(beam.tokens > 0);
     const prmClient = await OpenAIEngine.connect({baseUrls: [prmServer.url + "/v1"], model: "prm"});
-    const remote = await bestOfN(problem, {policy, prm: new SearchPrm(new PoolingPrmScorer(prmClient, format)), config: cfg});
+    const remote = await bestOfNDecode(problem, {policy, prm: new SearchPrm(new PoolingPrmScorer(prmClient, format)), config: cfg});
     assert.equal(remote.text, b.text);
 });
 

@@ -1,7 +1,7 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {ScriptedPolicy, FunctionScorer, type Script} from "./scripted-policy.ts";
-import {beamSearch, bestOfN, dvts, greedy, SearchPrm, splitSample, tvd, weightedVote, weightedVoteDecode, resolveConfig, decisionCutoff, type SearchProblem, type TvdIntervention} from "../../src/search/index.ts";
+import {beamSearch, bestOfNDecode, dvts, greedy, SearchPrm, splitSample, tvd, weightedVoteWinner, weightedVoteDecode, resolveConfig, decisionCutoff, type SearchProblem, type TvdIntervention} from "../../src/search/index.ts";
 import {defaultGrader} from "../../src/eval/grader.ts";
 
 const problem: SearchProblem = {id: "q1", question: "Compute 2 + 3.", prompt: "Compute 2 + 3.\n", gold: "5"};
@@ -163,7 +163,7 @@ test("TVD needs a PRM; the error says so", async () => {
 test("Best-of-N never picks an unfinished candidate unless allowed", async () => {
     const policy = new ScriptedPolicy(arithmeticScript());
     const config = {n: 16, temperature: 1, maxTokens: 40, seed: 3};
-    const r = await bestOfN(problem, {policy: policy.engine, prm: new SearchPrm(likesFive()), config});
+    const r = await bestOfNDecode(problem, {policy: policy.engine, prm: new SearchPrm(likesFive()), config});
     const cands = r.trace.filter((t) => t.type === "candidate");
     assert.equal(cands.length, 16);
     assert.ok(cands.some((c) => !c.finished), "the seed gives unfinished candidates");
@@ -171,7 +171,7 @@ test("Best-of-N never picks an unfinished candidate unless allowed", async () =>
     assert.equal(r.finished, true);
     assert.equal(r.requests, 1 + 16);
     assert.equal(r.prm_calls, 16);
-    const loose = await bestOfN(problem, {policy: policy.engine, prm: new SearchPrm(likesFive()), config: {...config, allowUnfinished: true}});
+    const loose = await bestOfNDecode(problem, {policy: policy.engine, prm: new SearchPrm(likesFive()), config: {...config, allowUnfinished: true}});
     assert.equal(loose.finished, false);
     assert.match(loose.text, /= 7, and then/);
 });
@@ -191,9 +191,9 @@ test("weighted vote: equal answers pool their weights; the best member of the wi
     const g = defaultGrader();
     // answers 6, 6, 5, 5.0 (= 5), none
     const answers = ["6", "6", "5", "5.0", null];
-    assert.equal(weightedVote(answers, [0.5, 0.5, 0.4, 0.7, 0.99], [0, 1, 2, 3, 4], g.equal), 3);
-    assert.equal(weightedVote(answers, [0.9, 0.9, 0.4, 0.7, 0.99], [0, 1, 2, 3, 4], g.equal), 0);
-    assert.equal(weightedVote([null, null], [1, 1], [0, 1], g.equal), -1);
+    assert.equal(weightedVoteWinner(answers, [0.5, 0.5, 0.4, 0.7, 0.99], [0, 1, 2, 3, 4], g.equal), 3);
+    assert.equal(weightedVoteWinner(answers, [0.9, 0.9, 0.4, 0.7, 0.99], [0, 1, 2, 3, 4], g.equal), 0);
+    assert.equal(weightedVoteWinner([null, null], [1, 1], [0, 1], g.equal), -1);
 });
 
 test("weighted-vote decoder picks the heaviest answer among finished samples", async () => {
@@ -249,7 +249,7 @@ test("a decode cut off by the token budget is unfinished and has no answer, what
     const whole = await greedy(problem, {policy: new ScriptedPolicy(arithmeticScript([["5", 0.9], ["6", 0.1]])).engine, config: {maxTokens: 64}});
     assert.deepEqual([whole.finished, whole.answer], [true, "5"]);
     // Best-of-N allowed to pick a cut-off sample: picked, but still without an answer
-    const bon = await bestOfN(problem, {policy: new ScriptedPolicy(arithmeticScript([["5", 0.9], ["6", 0.1]])).engine, prm: new SearchPrm(likesFive()), config: {n: 2, maxTokens: text.length, allowUnfinished: true, seed: 1}});
+    const bon = await bestOfNDecode(problem, {policy: new ScriptedPolicy(arithmeticScript([["5", 0.9], ["6", 0.1]])).engine, prm: new SearchPrm(likesFive()), config: {n: 2, maxTokens: text.length, allowUnfinished: true, seed: 1}});
     assert.deepEqual([bon.finished, bon.answer], [false, null]);
     for (const c of bon.trace) if (c.type === "candidate") assert.deepEqual([c.finished, c.answer], [false, null]);
 });

@@ -3,7 +3,7 @@ import {Option, type Command} from "commander";
 import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
 import {StepwiseError} from "../../engines/types.ts";
 import {readThresholdFile} from "../../pipeline/threshold.ts";
-import {AGGREGATIONS, type Aggregation} from "../../eval/bon/aggregate.ts";
+import {AGGREGATIONS, type Aggregation} from "../../select/aggregate.ts";
 import {STRATEGIES, TVD_DOMAIN_TAU, DEFAULT_SEARCH_CONFIG as D, type SearchConfig, type StrategyName} from "../../search/types.ts";
 import {createProgress} from "../progress.ts";
 import {collect, floatOption, intOption, unescape} from "../options.ts";

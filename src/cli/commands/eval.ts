@@ -8,7 +8,7 @@
  * (e.g. `analyze`), write a factory returning a commander `Command` and append it there.
  */
 import {Command, InvalidArgumentError, Option} from "commander";
-import {AGGREGATIONS, type Aggregation, isAggregation} from "../../eval/bon/aggregate.ts";
+import {AGGREGATIONS, type Aggregation, isAggregation} from "../../select/aggregate.ts";
 import {DEFAULT_CANDIDATE_FIELDS} from "../../eval/bon/load.ts";
 import {DEFAULT_THRESHOLD} from "../../eval/processbench/evaluate.ts";
 import {analyzeCommand} from "./eval-analyze.ts";

@@ -7,7 +7,7 @@
  * trained on Monte-Carlo value labels; a PRM whose ranking hardly depends on the aggregation (or
  * that wins only with `last`) behaves like an outcome model.
  */
-import {AGGREGATIONS, type Aggregation} from "../bon/aggregate.ts";
+import {AGGREGATIONS, type Aggregation} from "../../select/aggregate.ts";
 import {type BonQuestion, type BonResult, evaluateBon} from "../bon/evaluate.ts";
 
 export interface AggregationOptions {

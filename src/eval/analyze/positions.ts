@@ -17,7 +17,7 @@ import {StepwiseError} from "../../engines/types.ts";
 import type {SampleRecord} from "../../pipeline/records.ts";
 import {splitSample} from "../../pipeline/split/index.ts";
 import type {StepScorer} from "../../prm/scorer.ts";
-import type {Aggregation} from "../bon/aggregate.ts";
+import type {Aggregation} from "../../select/aggregate.ts";
 import {type BonQuestion, type BonResult, evaluateBon, prepareQuestion} from "../bon/evaluate.ts";
 import {type Candidate, type GradingStats, buildQuestions} from "../bon/load.ts";
 import type {AnswerGrader} from "../grader.ts";

@@ -8,30 +8,35 @@
  * question's score for a method is the fraction of its subsets where the pick is correct, and the
  * reported accuracy is the mean of these per-question scores.
  *
- * Confidence intervals: 95% normal approximation over the per-question means,
- * mean ± 1.96·sd/√Q (sd: sample standard deviation over the Q questions), clipped to [0, 1].
- * Averaging many subsets removes the subset-drawing noise, so the interval measures how much the
- * accuracy would move on another draw of questions from the same distribution. It is null for
- * fewer than two questions.
+ * Confidence intervals: 95% Wilson score intervals (src/stats) on the accuracy with n = Q
+ * questions. Averaging many subsets removes the subset-drawing noise, so the interval measures how
+ * much the accuracy would move on another draw of questions from the same distribution; per-question
+ * fractions in [0, 1] vary at most as much as 0/1 outcomes, so for N > 1 it is conservative. Unlike
+ * the normal approximation used before, it is not [0, 0] when every question is wrong.
  *
  * Methods (ids in results):
  * - `first`: the first candidate of the subset (a random single sample; flat in N);
  * - `pass`: pass@N, any candidate of the subset is correct;
- * - `maj`: maj@N, the largest answer class (random among ties); no answer → wrong;
- * - `bon-<agg>`: PRM Best-of-N, the candidate with the highest aggregated step score;
- * - `vote-<agg>`: PRM-weighted majority vote, the class with the largest sum of aggregated scores.
+ * - `maj`: maj@N, the largest answer class ({@link majorityVote}); no answer → wrong;
+ * - `bon-<agg>`: PRM Best-of-N, the candidate with the highest aggregated step score ({@link selectBestOfN});
+ * - `vote-<agg>`: PRM-weighted majority vote, the class with the largest sum of aggregated scores
+ *   ({@link weightedMajorityVote}).
+ * The selectors are the decoders' (src/select/); ties are broken at random (option `ties`, default
+ * "random"), or, with `ties: "first"`, as the decoders do: the lowest candidate index (Best-of-N)
+ * and the answer seen first in candidate order (votes).
  *
  * Unfinished candidates (no final answer, or cut off without one: src/grade/finished.ts) are never
  * picked by `bon`, and do not vote in `maj`/`vote`, unless `allowUnfinished` is set; a subset
- * without a finished candidate then counts as wrong (PRM800K's evaluation never picks a solution
- * without an answer). `first` and `pass` are unchanged.
+ * without a finished candidate then counts as wrong (unfinished rule "never": PRM800K's evaluation
+ * never picks a solution without an answer). `first` and `pass` are unchanged.
  *
  * Memory is O(questions × methods × sizes) for the per-question means, independent of `subsets`.
  */
-import {AGGREGATIONS, type Aggregation, aggregate} from "./aggregate.ts";
-import type {AnswerClasses} from "./classes.ts";
-import {bestOfN} from "./bon.ts";
-import {VoteScratch, majorityVote} from "./majority.ts";
+import {AGGREGATIONS, type Aggregation, aggregate} from "../../select/aggregate.ts";
+import type {AnswerClasses} from "../../select/classes.ts";
+import {type BestOfNRules, type TieRule, selectBestOfN} from "../../select/best-of-n.ts";
+import {VoteScratch, type VoteRules, majorityVote, weightedMajorityVote} from "../../select/vote.ts";
+import {wilsonInterval} from "../../stats/intervals.ts";
 import {FastRng} from "../../util/rng.ts";
 import {SubsetSampler, defaultSizes} from "./subsets.ts";
 
@@ -125,6 +130,11 @@ export interface BonOptions {
      * they are never picked (PRM800K's rule).
      */
     allowUnfinished?: boolean;
+    /**
+     * Tie rule of `maj`, `bon` and `vote`: "random" (default; seeded per method) or "first", the
+     * decoders' rule (lowest candidate index; the answer seen first).
+     */
+    ties?: TieRule;
     /** Called after each question. */
     onProgress?: (done: number, total: number) => void;
 }
@@ -134,7 +144,7 @@ export interface BonPoint {
     n: number;
     /** Mean over questions of the per-question fraction correct (0..1). */
     accuracy: number;
-    /** 95% confidence interval (see the module docs); null with fewer than two questions. */
+    /** 95% Wilson interval over the questions (see the module docs); always set now (the type stays nullable for existing readers). */
     ci: [number, number] | null;
 }
 
@@ -154,6 +164,8 @@ export interface BonResult {
     seed: number;
     /** Whether unfinished candidates could be picked (option `allowUnfinished`). */
     allowUnfinished: boolean;
+    /** Tie rule used (option `ties`). */
+    ties: TieRule;
     methods: BonMethodResult[];
 }
 
@@ -176,6 +188,8 @@ export function evaluateBon(questions: readonly BonQuestion[], options: BonOptio
     const subsets = options.subsets ?? 200;
     if (!Number.isInteger(subsets) || subsets < 1) throw new RangeError(`subsets must be a positive integer, got ${subsets}`);
     const seed = options.seed ?? 0;
+    const tieRule = options.ties ?? "random";
+    if (tieRule !== "random" && tieRule !== "first") throw new RangeError(`ties must be "random" or "first", got "${tieRule}"`);
     let minN = Infinity;
     let maxN = 0;
     for (const q of questions) {
@@ -207,6 +221,8 @@ export function evaluateBon(questions: readonly BonQuestion[], options: BonOptio
             // which other methods are evaluated.
             const sampler = new SubsetSampler(q.n, new FastRng(seed, q.id, size, "subsets"));
             const ties = methods.map((m) => new FastRng(seed, q.id, size, methodId(m)));
+            const bonRules: BestOfNRules[] = ties.map((rng) => ({ties: tieRule, rng, finished: mask, unfinished: "never"}));
+            const voteRules: VoteRules[] = ties.map((rng) => ({ties: tieRule === "first" ? "first-seen" : "random", rng, scratch}));
             hits.fill(0);
             for (let r = 0; r < subsets; r++) {
                 const sub = sampler.draw(size);
@@ -225,17 +241,17 @@ export function evaluateBon(questions: readonly BonQuestion[], options: BonOptio
                                 }
                             break;
                         case "maj": {
-                            const c = majorityVote(sub, size, classOf, null, scratch, ties[mi]);
+                            const c = majorityVote(classOf, voteRules[mi], sub, size);
                             ok = c >= 0 ? classCorrect[c] : 0;
                             break;
                         }
                         case "bon": {
-                            const pick = bestOfN(sub, size, methodScores[mi]!, ties[mi], mask);
+                            const pick = selectBestOfN(methodScores[mi]!, bonRules[mi], sub, size);
                             ok = pick >= 0 ? q.correct[pick] : 0;
                             break;
                         }
                         case "vote": {
-                            const c = majorityVote(sub, size, classOf, methodScores[mi]!, scratch, ties[mi]);
+                            const c = weightedMajorityVote(classOf, methodScores[mi]!, voteRules[mi], sub, size);
                             ok = c >= 0 ? classCorrect[c] : 0;
                             break;
                         }
@@ -254,24 +270,21 @@ export function evaluateBon(questions: readonly BonQuestion[], options: BonOptio
         subsets,
         seed,
         allowUnfinished: options.allowUnfinished ?? false,
+        ties: tieRule,
         methods: methods.map((method, mi) => ({
             id: methodId(method),
             label: methodLabel(method),
             method,
-            points: sizes.map((n, si) => ({n, ...meanWithCi(means[si][mi])})),
+            points: sizes.map((n, si) => accuracyPoint(n, means[si][mi])),
         })),
     };
 }
 
-/** Mean of per-question values with a 95% normal-approximation interval (null for < 2 values). */
-export function meanWithCi(values: ArrayLike<number>): {accuracy: number; ci: [number, number] | null} {
-    const Q = values.length;
+/** Accuracy at one size: the mean of per-question fractions, with its 95% Wilson interval over the questions. */
+function accuracyPoint(n: number, values: Float64Array): BonPoint {
     let sum = 0;
-    for (let i = 0; i < Q; i++) sum += values[i];
-    const mean = sum / Q;
-    if (Q < 2) return {accuracy: mean, ci: null};
-    let ss = 0;
-    for (let i = 0; i < Q; i++) ss += (values[i] - mean) ** 2;
-    const half = 1.96 * Math.sqrt(ss / (Q - 1) / Q);
-    return {accuracy: mean, ci: [Math.max(0, mean - half), Math.min(1, mean + half)]};
+    for (let i = 0; i < values.length; i++) sum += values[i];
+    // the clamp guards float sums of fractions that overshoot Q by an ulp
+    const w = wilsonInterval(Math.min(sum, values.length), values.length);
+    return {n, accuracy: w.value, ci: [w.low, w.high]};
 }

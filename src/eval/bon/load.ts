@@ -20,8 +20,8 @@ import {StepwiseError} from "../../engines/types.ts";
 import {readJsonl} from "../../io/jsonl.ts";
 import type {AnswerGrader} from "../grader.ts";
 import {isCutOff, isFinished} from "../../grade/finished.ts";
-import {AGGREGATIONS, type Aggregation} from "./aggregate.ts";
-import {answerClasses} from "./classes.ts";
+import {AGGREGATIONS, type Aggregation} from "../../select/aggregate.ts";
+import {answerClasses} from "../../select/classes.ts";
 import {type BonQuestion, prepareQuestion} from "./evaluate.ts";
 
 /** Field names of a candidate record. */

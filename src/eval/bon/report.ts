@@ -18,7 +18,10 @@ export interface BonSummary {
     sizes: number[];
     subsets: number;
     seed: number;
-    ci: "normal-95";
+    /** The interval method: 95% Wilson intervals over the questions (src/stats). */
+    ci: "wilson-95";
+    /** Tie rule of maj, Best-of-N and the weighted vote ("random" or "first"). */
+    ties: "random" | "first";
     /** Whether Best-of-N could pick unfinished candidates (no final answer); default false. */
     allow_unfinished: boolean;
     methods: Array<{id: string; label: string; points: Array<{n: number; accuracy: number; ci_low: number | null; ci_high: number | null}>}>;
@@ -34,7 +37,8 @@ export function bonSummary(result: BonResult, extra: {grading?: GradingStats; in
         sizes: result.sizes,
         subsets: result.subsets,
         seed: result.seed,
-        ci: "normal-95",
+        ci: "wilson-95",
+        ties: result.ties,
         allow_unfinished: result.allowUnfinished,
         methods: result.methods.map((m) => ({
             id: m.id,
@@ -46,12 +50,12 @@ export function bonSummary(result: BonResult, extra: {grading?: GradingStats; in
     };
 }
 
-/** A Markdown report: one row per method, one column per N (accuracy ± CI half-width). */
+/** A Markdown report: one row per method, one column per N (accuracy and its 95% interval, low–high). */
 export function bonMarkdown(summary: BonSummary, chartBase?: string): string {
     const header = ["method", ...summary.sizes.map((n) => `N=${n}`)];
     const rows = summary.methods.map((m) => [
         m.label,
-        ...m.points.map((p) => (p.ci_low !== null && p.ci_high !== null ? `${pctCell(p.accuracy)} ± ${((p.ci_high - p.ci_low) / 2).toFixed(2)}` : pctCell(p.accuracy))),
+        ...m.points.map((p) => (p.ci_low !== null && p.ci_high !== null ? `${pctCell(p.accuracy)} (${p.ci_low.toFixed(2)}–${p.ci_high.toFixed(2)})` : pctCell(p.accuracy))),
     ]);
     const g = summary.grading;
     return [
@@ -60,7 +64,7 @@ export function bonMarkdown(summary: BonSummary, chartBase?: string): string {
         `${summary.questions} questions, ${summary.candidates.min === summary.candidates.max ? summary.candidates.min : `${summary.candidates.min}–${summary.candidates.max}`} candidates per question; ` +
             `each N averages ${summary.subsets} random subsets per question (seed ${summary.seed}).`,
         "",
-        "Accuracy in percent. ± is the half-width of a 95% confidence interval (normal approximation over per-question means).",
+        "Accuracy in percent, with a 95% Wilson interval over the questions in parentheses (low–high).",
         "",
         markdownTable(header, rows),
         "",
@@ -72,7 +76,7 @@ export function bonMarkdown(summary: BonSummary, chartBase?: string): string {
                   "",
               ]
             : []),
-        "Methods: *first sample* = one random candidate; *pass@N* = any of N correct; *maj@N* = most frequent answer class (ties at random); " +
+        `Methods: *first sample* = one random candidate; *pass@N* = any of N correct; *maj@N* = most frequent answer class (ties ${summary.ties === "first" ? "to the answer seen first" : "at random"}); ` +
             "*PRM BoN (agg)* = candidate with the highest aggregated step score; *PRM-weighted vote (agg)* = answer class with the largest sum of aggregated scores.",
         "",
         ...(chartBase ? [`![accuracy vs N](${chartBase}.svg)`, ""] : []),

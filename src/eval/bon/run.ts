@@ -6,8 +6,8 @@
  * writes summary.json, report.md and accuracy-vs-n.svg/.png.
  * Errors: StepwiseError for an empty file, bad records (file:line: field) and impossible sizes.
  */
-import {StepwiseError} from "../../engines/types.ts";
-import type {Aggregation} from "./aggregate.ts";
+import {StepwiseError} from "../../util/errors.ts";
+import type {Aggregation} from "../../select/aggregate.ts";
 import {evaluateBon} from "./evaluate.ts";
 import {type CandidateFields, buildQuestions, readCandidates, readStepScores} from "./load.ts";
 import {type BonSummary, bonSummary, writeBonReport} from "./report.ts";
@@ -35,6 +35,8 @@ export interface BonFileOptions {
     voteAggregations?: Aggregation[];
     /** Let Best-of-N pick (and votes count) unfinished candidates (no final answer). Default false. */
     allowUnfinished?: boolean;
+    /** Tie rule of maj, Best-of-N and the vote: "random" (default) or "first" (the decoders' rule). */
+    ties?: "random" | "first";
     /** Write the report here. */
     out?: string;
     /** Progress per stage ("grade", "bon"). */
@@ -63,6 +65,7 @@ export async function evaluateBonFile(o: BonFileOptions): Promise<BonFileResult>
             bonAggregations: stats.scored ? o.bonAggregations : [],
             voteAggregations: stats.scored ? (o.voteAggregations ?? ["product"]) : [],
             allowUnfinished: o.allowUnfinished ?? false,
+            ties: o.ties,
             onProgress: (d, t) => o.onProgress?.("bon", d, t),
         });
     } catch (e) {

@@ -8,15 +8,18 @@
  * Identical answer strings (after trimming) are compared once. A candidate without an answer
  * gets class −1: it never votes.
  *
- * Classes are then split by correctness, so every candidate of a class has the same verdict even
- * when the grader's chains or precomputed `correct` flags disagree with the components.
+ * With verdicts (`correct`), classes are then split by correctness, so every candidate of a class
+ * has the same verdict even when the grader's chains or precomputed `correct` flags disagree with
+ * the components (Best-of-N evaluation). Without them (a decoder, which knows no gold answer),
+ * classes are the components. Classes are numbered in candidate order (class 0 holds candidate
+ * 0's answer, …), so a vote's "first-seen" tie rule can compare class numbers.
  */
 
 /** The answer structure of one question: per-candidate class and correctness. */
 export interface AnswerClasses {
     /** Class of each candidate, 0..count-1, or −1 when the candidate has no answer. */
     classOf: Int32Array;
-    /** Whether each class is a correct answer. */
+    /** Whether each class is a correct answer (all 0 when no verdicts were given). */
     classCorrect: Uint8Array;
     /** Number of classes. */
     count: number;
@@ -52,12 +55,12 @@ class UnionFind {
  * Group answers into equivalence classes.
  *
  * @param answers one extracted answer per candidate (null: no answer).
- * @param correct one verdict per candidate.
+ * @param correct one verdict per candidate, or null (no verdicts: classes are not split).
  * @param equal the grader's equivalence of two answers (called on distinct trimmed strings only,
  *   at most once per pair, and never on a pair already linked by earlier calls).
  */
-export function answerClasses(answers: ReadonlyArray<string | null>, correct: ArrayLike<boolean | number>, equal: (a: string, b: string) => boolean): AnswerClasses {
-    if (correct.length !== answers.length) throw new RangeError(`answerClasses: ${answers.length} answers but ${correct.length} verdicts`);
+export function answerClasses(answers: ReadonlyArray<string | null>, correct: ArrayLike<boolean | number> | null, equal: (a: string, b: string) => boolean): AnswerClasses {
+    if (correct !== null && correct.length !== answers.length) throw new RangeError(`answerClasses: ${answers.length} answers but ${correct.length} verdicts`);
     // Distinct answer strings.
     const distinct: string[] = [];
     const indexOf = new Map<string, number>();
@@ -82,7 +85,7 @@ export function answerClasses(answers: ReadonlyArray<string | null>, correct: Ar
     const verdicts: number[] = [];
     for (let i = 0; i < answers.length; i++) {
         if (distinctOf[i] < 0) continue;
-        const ok = correct[i] ? 1 : 0;
+        const ok = correct !== null && correct[i] ? 1 : 0;
         const key = uf.find(distinctOf[i]) * 2 + ok;
         let c = ids.get(key);
         if (c === undefined) {
