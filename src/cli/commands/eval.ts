@@ -90,8 +90,8 @@ grader's equivalence (not by string), once per question. A candidate without a f
 unfinished: never picked and never voting unless --allow-unfinished. A candidate cut off by the token
 budget (finish_reason "length") is unfinished and has no answer at all, whatever its last words: it is
 graded wrong (unless the record carries its own correct field) even when --allow-unfinished picks it.
-Each N averages --subsets random subsets per question; ± is a 95% normal-approximation interval over
-per-question means. Candidates without step scores: only first/pass/maj are reported.`,
+Each N averages --subsets random subsets per question; in parentheses, a 95% Wilson interval over
+the questions (low–high). Ties in maj@N, Best-of-N and the vote are broken at random (seeded). Candidates without step scores: only first/pass/maj are reported.`,
         )
         .action(async (o: BonOpts) => {
             const {evaluateBonFile} = await import("../../eval/bon/run.ts");
