@@ -6,6 +6,8 @@
 import {extractAnswer} from "../grade/index.ts";
 import {isFinished} from "../grade/finished.ts";
 import {AGGREGATIONS, aggregate, type Aggregation} from "../select/aggregate.ts";
+import {selectBestOfN} from "../select/best-of-n.ts";
+import {majorityVote} from "../select/vote.ts";
 import type {ViewKind, ViewStore, ViewSummary} from "./store.ts";
 
 /** One token: text, confidence, and the top alternatives as [text, probability] pairs. */
@@ -226,19 +228,23 @@ export function questionView(store: ViewStore, questionId: string): QuestionView
         candidates.push(c);
     }
     const picks: Partial<Record<Aggregation, string>> = {};
+    const scored = candidates.filter((c) => c.scores);
     for (const a of AGGREGATIONS) {
-        let best: ViewCandidate | undefined;
-        for (const c of candidates) if (c.scores && c.answer !== null && (!best || c.scores[a] > best.scores![a])) best = c;
-        if (best) picks[a] = best.key;
+        // eval bon's selector and rule: never an unfinished (answerless) candidate; ties to the first
+        const best = selectBestOfN(
+            scored.map((c) => c.scores![a]),
+            {ties: "first", finished: scored.map((c) => c.answer !== null), unfinished: "never"},
+        );
+        if (best >= 0) picks[a] = scored[best].key;
     }
-    const counts = new Map<string, {votes: number; correct?: boolean}>();
-    for (const c of candidates) {
-        if (c.answer === null) continue;
-        const e = counts.get(c.answer) ?? {votes: 0, correct: c.correct};
-        e.votes++;
-        counts.set(c.answer, e);
-    }
+    // one vote per candidate over identical answer strings, ties to the answer seen first
+    const ids = new Map<string, number>();
+    const classOf = candidates.map((c) => (c.answer === null ? -1 : (ids.get(c.answer) ?? ids.set(c.answer, ids.size).get(c.answer)!)));
+    const win = majorityVote(classOf, {ties: "first-seen"});
     let majority: QuestionView["majority"];
-    for (const [answer, e] of counts) if (!majority || e.votes > majority.votes) majority = {answer, ...e};
+    if (win >= 0) {
+        const first = candidates[classOf.indexOf(win)];
+        majority = {answer: first.answer!, votes: classOf.filter((c) => c === win).length, correct: first.correct};
+    }
     return {question_id: questionId, candidates, picks, majority};
 }
