@@ -38,7 +38,7 @@ if (rows.length) {
         const find = (re) => ids.find((i) => re.test(i)) ?? "";
         console.log(`| ${name} | ${t?.train_examples ?? "?"} | ${s.step_auc.toFixed(3)} | ${pct(s.processbench.at_half?.f1)} | ${pct(s.processbench.best?.f1)} | ${bon(s, 'bon-min')} | ${bon(s, 'bon-product')} | ${bon(s, 'bon-last')} | ${bon(s, find(/^maj/))} |`);
     }
-    console.log(`\nBest-of-N intervals: normal 95% over questions; greedy accuracy ${pct(rows[0][1].greedy_accuracy)}.`);
+    console.log(`\nBest-of-N intervals: 95% over questions (Wilson since src/stats; summaries written earlier used the normal approximation); greedy accuracy ${pct(rows[0][1].greedy_accuracy)}.`);
 }
 
 // Paired comparison on the shared candidates (eval-<name>/scores.jsonl): per question, does the
