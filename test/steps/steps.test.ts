@@ -14,6 +14,8 @@ import type {SampleRecord, StepsRecord} from "../../src/pipeline/records.ts";
 import {beamSearch, bestOfN, SearchPrm, splitSample, tvd, resolveConfig, type SearchConfig, type SearchProblem, type TvdIntervention} from "../../src/search/index.ts";
 import {ScriptedPolicy, FunctionScorer, type Script} from "../search/scripted-policy.ts";
 import {Rng} from "../../src/util/rng.ts";
+import {decodeCutoff} from "../../src/cli/commands/decode.ts";
+import {methodOf} from "../../src/search/decode-file.ts";
 
 test('cutoff "percent2" is the released TVD test np.round(p*100, 2) < 100·τ, halves to even', () => {
     // Values checked with numpy 2.4: np.round(p*100, 2) → 54.99, 55.0, 55.0, 54.6, 27.99, 12.34
@@ -128,3 +130,13 @@ test("delimiter steps: Best-of-N reads `stepwise split --strategy double-newline
     assert.deepEqual(splitSample(text, tokens, config), expected);
 });
 
+
+test("decode: percent2 by default, raw for τ from a threshold file (as split compares), named in the method", () => {
+    assert.equal(decodeCutoff({}), "percent2");
+    assert.equal(decodeCutoff({threshold: "threshold.json"}), "raw");
+    assert.equal(decodeCutoff({threshold: "threshold.json", cutoff: "percent2"}), "percent2");
+    assert.equal(decodeCutoff({exactTau: true}), "raw");
+    assert.throws(() => decodeCutoff({exactTau: true, cutoff: "percent2"}), /--exact-tau contradicts --cutoff percent2/);
+    assert.match(methodOf("tvd", resolveConfig()), /^tvd tau=0\.55 \(percent2\) k=8 /);
+    assert.match(methodOf("best-of-n", resolveConfig({cutoff: "raw"})), / steps=adaptive tau=0\.55 seed=0 /);
+});

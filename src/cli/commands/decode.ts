@@ -10,6 +10,16 @@ import {createProgress} from "../progress.ts";
 import {collect, floatOption, intOption, unescape} from "../options.ts";
 import {PRM_SPEC_HELP} from "./score.ts";
 
+/**
+ * How decode compares p with τ: --cutoff, or --exact-tau (raw); by default "raw" when τ comes from
+ * --threshold (compared as `stepwise split` compares it, so TVD reads the PRM where it was trained),
+ * else "percent2" (the released TVD code). StepwiseError when --exact-tau contradicts --cutoff.
+ */
+export function decodeCutoff(o: {cutoff?: Cutoff; exactTau?: boolean; threshold?: string}): Cutoff {
+    if (o.exactTau && o.cutoff !== undefined && o.cutoff !== "raw") throw new StepwiseError(`decode: --exact-tau contradicts --cutoff ${o.cutoff}`);
+    return o.exactTau ? "raw" : (o.cutoff ?? (o.threshold !== undefined ? "raw" : "percent2"));
+}
+
 export function register(program: Command): void {
     program
         .command("decode")
@@ -83,9 +93,7 @@ ${PRM_SPEC_HELP}`,
             if ([o.tau !== undefined, o.threshold !== undefined, o.domain !== undefined].filter(Boolean).length > 1)
                 throw new StepwiseError("decode: give at most one of --tau, --threshold and --domain");
             const tau: number = o.tau ?? (o.threshold ? readThresholdFile(o.threshold) : o.domain ? TVD_DOMAIN_TAU[o.domain as "math" | "code"] : D.tau);
-            if (o.exactTau && o.cutoff !== undefined && o.cutoff !== "raw") throw new StepwiseError(`decode: --exact-tau contradicts --cutoff ${o.cutoff}`);
-            // τ from a threshold file is compared as `stepwise split` compares it, so TVD reads the PRM where it was trained.
-            const cutoff: Cutoff = o.exactTau ? "raw" : (o.cutoff ?? (o.threshold ? "raw" : "percent2"));
+            const cutoff = decodeCutoff(o);
             const step = unescape(o.step);
             const config: Partial<SearchConfig> = {
                 maxTokens: o.maxTokens,
