@@ -12,6 +12,7 @@ export * from "./pipeline/records.ts";
 export {sampleDataset, type SampleOptions} from "./pipeline/sample.ts";
 export {computeThreshold, thresholdFromFile, plotThreshold, type ThresholdSummary} from "./pipeline/threshold.ts";
 export {parseStrategy, splitSample, splitFile, toStepsRecord, type SplitStrategy} from "./pipeline/split/index.ts";
+export {splitSteps, splitStepTexts, isDecision, decisionBound, CUTOFFS, type StepRule, type StepSpan, type Cutoff, type BlankSteps} from "./steps/index.ts";
 export {computeStats, statsMarkdown} from "./pipeline/stats/index.ts";
 export {labelFile, labelSample, summarizeLabels, compareWithTruth, methodString, type LabelSettings} from "./pipeline/label/index.ts";
 export {DEFAULT_VERIFIER, checkVerifierArgs, getVerifier, makeVerifier, parseVerifierArgs, registerVerifier, verifierArgsHelp, verifierNames, type StepTruthFn, type Verifier, type VerifierArgs, type VerifierArgument, type VerifierDefinition, type VerifierInput, type VerifierName} from "./pipeline/label/verifiers.ts";

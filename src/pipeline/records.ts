@@ -3,6 +3,7 @@
  * can resume (skip ids already written) and records of different stages can be joined.
  */
 import type {GeneratedToken} from "../engines/types.ts";
+import type {StepSpan} from "../steps/index.ts";
 
 /**
  * A generated token as sample files record it: text, id, confidence, and the top alternatives only
@@ -47,17 +48,8 @@ export function sampleId(questionId: string, index: number): string {
     return `${questionId}#${index}`;
 }
 
-/** One step of a split solution. Offsets let a step be re-tagged for any PRM format. */
-export interface Step {
-    /** The step's text (exactly text.slice(start, end)). */
-    text: string;
-    /** Character offsets into the sample text, end exclusive. */
-    start: number;
-    end: number;
-    /** Token span into the sample's tokens, end exclusive. */
-    token_start: number;
-    token_end: number;
-}
+/** One step of a split solution (src/steps {@link StepSpan}: text, character and token spans). Offsets let a step be re-tagged for any PRM format. */
+export type Step = StepSpan;
 
 /** A sample cut into steps (`stepwise split`). Same id as its SampleRecord. */
 export interface StepsRecord extends Pick<SampleRecord, "id" | "question_id" | "sample_index" | "question" | "prompt" | "text" | "gold"> {

@@ -16,7 +16,8 @@ import {isFinishedSolution, problemSeed, requirePrm, result} from "./common.ts";
 import {Meter, type SearchPrm} from "./prm.ts";
 import {generateSteps, isFinal, type Piece} from "./step.ts";
 import {selectBestOfN} from "../select/best-of-n.ts";
-import {resolveConfig, type BeamIteration, type DecodeResult, type SearchConfig, type SearchContext, type SearchProblem, type TraceEvent} from "./types.ts";
+import {blankRule, splitStepTexts} from "../steps/index.ts";
+import {resolveConfig, stepRuleOf, type BeamIteration, type DecodeResult, type SearchConfig, type SearchContext, type SearchProblem, type TraceEvent} from "./types.ts";
 
 /** A partial or complete solution in a search. */
 export interface Beam {
@@ -31,13 +32,26 @@ export interface Beam {
 
 export const emptyBeam = (): Beam => ({steps: [], text: "", tokens: 0, scores: [], done: false, truncated: false});
 
-/** Grow a beam by one generated piece (a beam that gets an empty piece is done). */
+/**
+ * Grow a beam by one generated piece (a beam that gets an empty piece is done). The piece is cut
+ * by src/steps with the decoders' rule ({@link stepRuleOf}), as `stepwise split` would cut it: a
+ * step piece is one step, a piece generated to the end (the last iteration) is as many steps as
+ * it holds, and under a delimiter a blank piece joins the step before it.
+ */
 export function extend(beam: Beam, piece: Piece, config: SearchConfig): Beam {
     const tokens = beam.tokens + piece.tokens.length;
     const empty = piece.text === "";
     const truncated = piece.end === "length" || (!isFinal(piece.end) && tokens >= config.maxTokens);
+    const rule = stepRuleOf(config);
+    // A piece cut by a stop string holds the delimiter without its tokens: it is one step as it is.
+    const parts = piece.tokens.map((t) => t.text).join("") === piece.text ? splitStepTexts(piece, rule) : [piece.text];
+    const steps = [...beam.steps];
+    for (const part of parts) {
+        if (steps.length && blankRule(rule) === "merge" && part.trim() === "") steps[steps.length - 1] += part;
+        else steps.push(part);
+    }
     return {
-        steps: empty ? beam.steps : [...beam.steps, piece.text],
+        steps: empty ? beam.steps : steps,
         text: beam.text + piece.text,
         tokens,
         scores: beam.scores,

@@ -1,13 +1,14 @@
 /**
  * Small helpers shared by the strategies: seeds, answers, "finished", step splitting of whole
- * samples, and assembling a {@link DecodeResult}.
+ * samples (through src/steps, the one splitter), and assembling a {@link DecodeResult}.
  */
 import {StepwiseError, type GeneratedToken} from "../engines/types.ts";
 import {defaultGrader, type AnswerGrader} from "../eval/grader.ts";
 import {isFinished} from "../grade/index.ts";
 import {deriveSeed, hashString} from "../util/rng.ts";
 import type {Meter, SearchPrm} from "./prm.ts";
-import {decisionCutoff, type DecodeResult, type SearchConfig, type SearchContext, type SearchProblem, type TraceEvent} from "./types.ts";
+import {splitStepTexts} from "../steps/index.ts";
+import {stepRuleOf, type DecodeResult, type SearchConfig, type SearchContext, type SearchProblem, type TraceEvent} from "./types.ts";
 
 /** The seed of one problem's random draws for one purpose (strategy, iteration, subtree…). */
 export function problemSeed(config: Pick<SearchConfig, "seed">, problem: Pick<SearchProblem, "id">, ...parts: Array<string | number>): number {
@@ -33,39 +34,14 @@ export function isFinishedSolution(text: string, endedByLength: boolean): boolea
 }
 
 /**
- * Steps of a whole sample for PRM scoring: cut after every decision token (adaptive) or after
- * every delimiter (kept in its step). A sample without a cut is one step; a blank step joins its neighbour.
+ * Steps of a whole sample for PRM scoring: src/steps with the decoders' rule ({@link stepRuleOf}),
+ * the very steps `stepwise split` gives the same tokens (adaptive: after every decision token, a
+ * whitespace decision token being a step of its own; delimiter: after the token holding the
+ * delimiter's last character, blank steps merged). A sample without a cut is one step.
+ * Throws a StepwiseError when the token texts do not concatenate to `text`.
  */
 export function splitSample(text: string, tokens: ReadonlyArray<Pick<GeneratedToken, "text" | "confidence">>, config: SearchConfig): string[] {
-    const steps: string[] = [];
-    if (config.stepEnd.kind === "delimiter") {
-        const d = config.stepEnd.text;
-        let start = 0;
-        for (let at = text.indexOf(d); at >= 0; at = text.indexOf(d, at + d.length)) {
-            steps.push(text.slice(start, at + d.length));
-            start = at + d.length;
-        }
-        if (start < text.length) steps.push(text.slice(start));
-    } else {
-        const cutoff = decisionCutoff(config);
-        let cur = "";
-        for (const t of tokens) {
-            cur += t.text;
-            if (t.confidence < cutoff) {
-                steps.push(cur);
-                cur = "";
-            }
-        }
-        if (cur) steps.push(cur);
-    }
-    // A blank step (a decision token that is only whitespace) joins the step before it.
-    const merged: string[] = [];
-    for (const s of steps) {
-        if (s.trim() === "" && merged.length) merged[merged.length - 1] += s;
-        else if (merged.length && merged[merged.length - 1].trim() === "") merged[merged.length - 1] += s;
-        else merged.push(s);
-    }
-    return merged;
+    return splitStepTexts({text, tokens}, stepRuleOf(config));
 }
 
 /** Build the result record of a strategy. */

@@ -40,18 +40,20 @@ export interface DecodeRecord extends DecodeResult {
 /** The settings that change a strategy's result, as one string. */
 export function methodOf(strategy: StrategyName, c: SearchConfig): string {
     const step = c.stepEnd.kind === "adaptive" ? "adaptive" : JSON.stringify(c.stepEnd.text);
+    // τ and how p is compared with it ("percent2": the released TVD code's two-decimal percents).
+    const tau = `tau=${c.tau}${c.cutoff === "percent2" ? " (percent2)" : ""}`;
     const common = `max_tokens=${c.maxTokens}${c.stop.length ? ` stop=${JSON.stringify(c.stop)}` : ""}`;
     switch (strategy) {
         case "greedy":
             return `greedy ${common}`;
         case "tvd":
-            return `tvd tau=${c.tau}${c.roundPercent ? " (percent)" : ""} k=${c.topK}${c.minCandidateProb ? ` min_prob=${c.minCandidateProb}` : ""}${c.scoreMargin ? ` margin=${c.scoreMargin}` : ""}${c.codeBlocksOnly ? " code-blocks-only" : ""} ${common}`;
+            return `tvd ${tau} k=${c.topK}${c.minCandidateProb ? ` min_prob=${c.minCandidateProb}` : ""}${c.scoreMargin ? ` margin=${c.scoreMargin}` : ""}${c.codeBlocksOnly ? " code-blocks-only" : ""} ${common}`;
         case "best-of-n":
         case "weighted-vote":
-            return `${strategy} n=${c.n} T=${c.temperature} top_p=${c.topP} agg=${strategy === "best-of-n" ? c.aggregation : c.voteAggregation} steps=${step} tau=${c.tau}${c.allowUnfinished ? " allow-unfinished" : ""} seed=${c.seed} ${common}`;
+            return `${strategy} n=${c.n} T=${c.temperature} top_p=${c.topP} agg=${strategy === "best-of-n" ? c.aggregation : c.voteAggregation} steps=${step} ${tau}${c.allowUnfinished ? " allow-unfinished" : ""} seed=${c.seed} ${common}`;
         case "beam":
         case "dvts":
-            return `${strategy} n=${c.n} M=${c.beamWidth} T=${c.temperature} top_p=${c.topP} steps=${step} tau=${c.tau} max_steps=${c.maxSteps} agg=${c.aggregation}${c.allowUnfinished ? " allow-unfinished" : ""} seed=${c.seed} ${common}`;
+            return `${strategy} n=${c.n} M=${c.beamWidth} T=${c.temperature} top_p=${c.topP} steps=${step} ${tau} max_steps=${c.maxSteps} agg=${c.aggregation}${c.allowUnfinished ? " allow-unfinished" : ""} seed=${c.seed} ${common}`;
     }
 }
 

@@ -2,10 +2,11 @@
  * Generating one step: the primitive under TVD, step-level beam search and DVTS.
  *
  * A step ends (config.stepEnd)
- * - `adaptive`: right after the first generated token whose raw probability is below the decision
- *   cutoff (AdaptiveStep's decision token, arXiv 2502.13943 §3.1); asked of the engine as
- *   `stopBelowConfidence` (native on the llama engine, chunk-and-cut on OpenAI-compatible
- *   servers), and cut here again so an engine that generated past it is still exact;
+ * - `adaptive`: right after the first decision token (AdaptiveStep, arXiv 2502.13943 §3.1; τ
+ *   compared under config.cutoff by src/steps, the splitter `stepwise split` uses); asked of the
+ *   engine as `stopBelowConfidence` (the equivalent raw bound; native on the llama engine,
+ *   chunk-and-cut on OpenAI-compatible servers), and cut here again so an engine that generated
+ *   past it is still exact;
  * - `delimiter`: at a delimiter string such as "\n\n" (search-and-learn's step delimiter),
  *   which stays part of the step text.
  * A solution ends at EOS, at one of config.stop, or when its token budget runs out ("length").
@@ -15,6 +16,7 @@
  */
 import type {GenerateRequest, GeneratedToken, Sample} from "../engines/types.ts";
 import type {Meter} from "./prm.ts";
+import {firstDecision} from "../steps/index.ts";
 import type {SearchConfig, SearchContext} from "./types.ts";
 import {decisionCutoff} from "./types.ts";
 
@@ -27,12 +29,6 @@ export interface Piece {
     /** Its tokens (the delimiter's tokens are not listed when a stop string cut them). */
     tokens: GeneratedToken[];
     end: PieceEnd;
-}
-
-/** Index of the first token below the cutoff, or −1. */
-export function firstDecision(tokens: ReadonlyArray<Pick<GeneratedToken, "confidence">>, cutoff: number): number {
-    for (let i = 0; i < tokens.length; i++) if (tokens[i].confidence < cutoff) return i;
-    return -1;
 }
 
 /** Whether a solution piece ended the whole response. */
@@ -73,13 +69,13 @@ export async function generateSteps(
     const samples = await ctx.policy.generate(request);
     meter.requests++;
     for (const s of samples) meter.tokens += s.tokens.length;
-    return samples.map((s) => toPiece(s, cutoff, delimiter, config.stop));
+    return samples.map((s) => toPiece(s, config, delimiter, config.stop));
 }
 
 /** Cut a sample into one piece: at the first decision token (adaptive) or keep the delimiter that stopped it. */
-export function toPiece(s: Sample, cutoff: number, delimiter: string | undefined, stops: string[]): Piece {
+export function toPiece(s: Sample, config: Pick<SearchConfig, "tau" | "cutoff">, delimiter: string | undefined, stops: string[]): Piece {
     if (delimiter === undefined) {
-        const i = firstDecision(s.tokens, cutoff);
+        const i = firstDecision(s.tokens, config.tau, config.cutoff);
         if (i >= 0) {
             const tokens = s.tokens.slice(0, i + 1);
             // The decision token is also the last token when the engine stopped there itself.

@@ -2,15 +2,16 @@
  * Token-level Value-guided Decoding (TVD; AdaptiveStep, arXiv 2502.13943 §3.3, released code
  * Lux0926/ASPRM evaluation/{math,code}/TVD).
  *
- * Decode greedily. At a decision token — the greedy token's raw probability is below τ (released
- * code: round(100·p) < 55 for math, < 28 for code; {@link SearchConfig.roundPercent}) — take the
- * top-k tokens of that position's distribution (k = 8), score each as "response so far +
+ * Decode greedily. At a decision token — the greedy token's probability is below τ (released
+ * code: `np.round(100·p, 2) < 55` for math, `< 28` for code; {@link SearchConfig.cutoff}) — take
+ * the top-k tokens of that position's distribution (k = 8), score each as "response so far +
  * candidate + step tag" with the PRM, keep the candidate with the highest score, and continue
  * greedily from it.
  *
- * The PRM input is the question and the response cut into steps at every earlier decision token
- * (the decision token ends its step, as AdaptiveStep's training data does), the candidate ending
- * the last step; the candidate's score is the one read at the last tag.
+ * The PRM input is the question and the response cut into steps by src/steps at every earlier
+ * decision token (the decision token ends its step; a whitespace decision token is a step of its
+ * own), the candidate ending the last step: the steps `stepwise split --strategy adaptive` gives
+ * the response's tokens at the same τ and cutoff. The candidate's score is the one read at the last tag.
  *
  * Round trips: the released code sends one policy request per generated token and one PRM request
  * per candidate. Here one generate call runs up to the next decision token
@@ -30,8 +31,8 @@ import type {GeneratedToken, GenerateRequest} from "../engines/types.ts";
 import {insideCode} from "../code/extract.ts";
 import {isFinishedSolution, requirePrm, result} from "./common.ts";
 import {Meter} from "./prm.ts";
-import {firstDecision} from "./step.ts";
-import {decisionCutoff, resolveConfig, type DecodeResult, type SearchContext, type SearchProblem, type TraceEvent} from "./types.ts";
+import {blankRule, cutSpans, firstDecision} from "../steps/index.ts";
+import {decisionCutoff, resolveConfig, stepRuleOf, type DecodeResult, type SearchContext, type SearchProblem, type TraceEvent} from "./types.ts";
 
 /**
  * Whether a candidate token can be appended as text: not end-of-sequence or another special token
@@ -59,14 +60,18 @@ export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<D
     const cutoff = decisionCutoff(config);
     const trace: TraceEvent[] = [];
     const tokens: Array<Pick<GeneratedToken, "text" | "confidence">> = [];
-    const steps: string[] = [];
+    // Token ends of the decisions so far: the step ends, cut by src/steps (stepwise split's rule).
+    const cuts: number[] = [];
+    const blank = blankRule(stepRuleOf(config, {adaptive: true}));
+    const stepsWith = (candidate: string): string[] => {
+        const texts = [...tokens.map((t) => t.text), candidate];
+        return cutSpans(texts, cuts, blank).map(([a, b]) => texts.slice(a, b).join(""));
+    };
     let text = "";
-    let cur = "";
     let final = false;
     const push = (t: Pick<GeneratedToken, "text" | "confidence">) => {
         tokens.push(t);
         text += t.text;
-        cur += t.text;
     };
     const nativeStop = stopsBelowConfidence(ctx);
     outer: while (!final && tokens.length < config.maxTokens) {
@@ -86,7 +91,7 @@ export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<D
         const ended = s.finishReason === "eos" || s.finishReason === "stop";
         let pos = 0;
         for (;;) {
-            const rel = firstDecision(s.tokens.slice(pos), cutoff);
+            const rel = firstDecision(s.tokens.slice(pos), config.tau, config.cutoff);
             if (rel < 0) {
                 for (const t of s.tokens.slice(pos)) push(t);
                 final = ended;
@@ -101,7 +106,7 @@ export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<D
             if (config.codeBlocksOnly && !insideCode(text, {prompt: problem.prompt})) {
                 trace.push({type: "tvd-skip", position: tokens.length, greedy_prob: t.confidence});
             } else if (candidates.length > 1) {
-                const scores = await prm.scoreLast(problem.question, steps, candidates.map((c) => cur + c.text), meter);
+                const scores = (await prm.scoreMany(problem.question, candidates.map((c) => stepsWith(c.text)), meter)).map((r) => r[r.length - 1]);
                 for (let c = 1; c < candidates.length; c++) if (scores[c] > scores[chosen] && scores[c] > scores[0] + config.scoreMargin) chosen = c;
                 trace.push({
                     type: "tvd",
@@ -116,8 +121,7 @@ export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<D
                 if (candidates[chosen].text !== t.text) chosen = -1;
             }
             push(chosenToken);
-            steps.push(cur);
-            cur = "";
+            cuts.push(tokens.length);
             if (chosen === -1) continue outer; // the engine's continuation no longer applies
             pos = j + 1;
             if (pos >= s.tokens.length) {

@@ -14,6 +14,7 @@ import type {Engine, GeneratedToken} from "../engines/types.ts";
 import type {AnswerGrader} from "../eval/grader.ts";
 import type {Aggregation} from "../select/aggregate.ts";
 import type {SearchPrm} from "./prm.ts";
+import {decisionBound, type Cutoff, type StepRule} from "../steps/index.ts";
 
 /** One question to decode. */
 export interface SearchProblem {
@@ -41,10 +42,12 @@ export interface SearchConfig {
      */
     tau: number;
     /**
-     * Compare as the released TVD code does: round(100·p) < round(100·τ) (integer percents, so
-     * τ = 0.55 means p < 0.545). Default true; false compares p < τ exactly.
+     * How p is compared with τ (src/steps/cutoff.ts): `"percent2"` as the released TVD code,
+     * `np.round(100·p, 2) < 100·τ` (two-decimal percents, halves to even: at τ = 0.55, p = 0.5499
+     * is a decision and p = 0.54995 is not); `"raw"` p < τ, as `stepwise split` compares. Default
+     * "percent2" (the released settings); `stepwise decode --threshold FILE` uses "raw".
      */
-    roundPercent: boolean;
+    cutoff: Cutoff;
     /** TVD: candidate tokens scored at each decision token (top-k of the raw distribution). Default 8. */
     topK: number;
     /**
@@ -91,7 +94,7 @@ export const DEFAULT_SEARCH_CONFIG: Readonly<SearchConfig> = {
     maxTokens: 256,
     stop: [],
     tau: 0.55,
-    roundPercent: true,
+    cutoff: "percent2",
     topK: 8,
     minCandidateProb: 0,
     scoreMargin: 0,
@@ -206,11 +209,26 @@ export function resolveConfig(config: Partial<SearchConfig> = {}): SearchConfig 
     int("maxSteps", 1);
     if (!(c.tau >= 0 && c.tau <= 1)) throw new RangeError(`search config tau must be in [0, 1], got ${c.tau}`);
     if (!(c.temperature >= 0)) throw new RangeError(`search config temperature must be ≥ 0, got ${c.temperature}`);
+    if (c.cutoff !== "raw" && c.cutoff !== "percent2") throw new RangeError(`search config cutoff must be "raw" or "percent2", got ${JSON.stringify(c.cutoff)}`);
     if (c.stepEnd.kind === "delimiter" && c.stepEnd.text === "") throw new RangeError("search config stepEnd delimiter must not be empty");
     return c;
 }
 
-/** The probability below which a token is a decision token, after the released code's percent rounding. */
-export function decisionCutoff(c: Pick<SearchConfig, "tau" | "roundPercent">): number {
-    return c.roundPercent ? (Math.round(100 * c.tau) - 0.5) / 100 : c.tau;
+/**
+ * The probability below which a token is a decision token: τ compared under config.cutoff,
+ * as one raw bound b (p is a decision ⇔ p < b; src/steps decisionBound). What engines get as
+ * `stopBelowConfidence`.
+ */
+export function decisionCutoff(c: Pick<SearchConfig, "tau" | "cutoff">): number {
+    return decisionBound(c.tau, c.cutoff);
+}
+
+/**
+ * Where the decoders cut a response into steps, as a src/steps rule: adaptive (after each decision
+ * token under τ and config.cutoff) or a delimiter, with src/steps' whitespace rule (a whitespace
+ * decision token is kept as a step, blank delimiter steps merge), the rule `stepwise split` applies.
+ * TVD always cuts adaptively.
+ */
+export function stepRuleOf(c: Pick<SearchConfig, "tau" | "cutoff" | "stepEnd">, options: {adaptive?: boolean} = {}): StepRule {
+    return c.stepEnd.kind === "delimiter" && !options.adaptive ? {kind: "delimiter", text: c.stepEnd.text} : {kind: "adaptive", tau: c.tau, cutoff: c.cutoff};
 }

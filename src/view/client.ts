@@ -8,11 +8,16 @@
  * (`textContent`, `createTextNode`), never `innerHTML`, so `<script>` or `<img onerror>` in a
  * sample is shown as text and never runs.
  */
+import type {cutSpans as CutSpans} from "../steps/spans.ts";
 
 /** Where the page gets its data: the `stepwise view` server, or files of a static export. */
 export type ViewerMode = "server" | "static";
 
-export function viewerClient(mode: ViewerMode): void {
+/**
+ * The page script. `cutSpans` is src/steps' step rule (serialised into the page with it), so the
+ * live τ splits tokens exactly as `stepwise split --strategy adaptive` does.
+ */
+export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void {
     type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
     const AGG = ["min", "max", "mean", "product", "last"];
     const PAGE = 50;
@@ -188,8 +193,12 @@ export function viewerClient(mode: ViewerMode): void {
             state.boundaries = choose.value;
             tauLabel.textContent = `τ = ${tau.toFixed(3)}`;
             const ends = new Set<number>();
-            if (choose.value === "live") e.tokens.forEach((t: Json, i: number) => t.p < tau && ends.add(i));
-            else {
+            if (choose.value === "live") {
+                // Decision tokens end steps, cut by src/steps' rule (the whitespace rule of adaptive splits included).
+                const cuts: number[] = [];
+                e.tokens.forEach((t: Json, i: number) => t.p < tau && cuts.push(i + 1));
+                for (const [, end] of cutSpans(e.tokens.map((t: Json) => String(t.t)), cuts, "keep")) ends.add(end - 1);
+            } else {
                 const sp = e.splits.find((s: Json) => s.strategy === choose.value);
                 for (const s of sp?.steps ?? []) if (s.token_end !== undefined) ends.add(s.token_end - 1);
             }

@@ -4,6 +4,7 @@
  * export's data files, and inserts every model output as text.
  */
 import {viewerClient, type ViewerMode} from "./client.ts";
+import {cutSpans} from "../steps/spans.ts";
 
 const CSS = `
 *{box-sizing:border-box}
@@ -73,7 +74,8 @@ const SHELL = `
 export function viewerPage(mode: ViewerMode): string {
     // `__name` is a helper some TypeScript transpilers insert into functions; the page defines it
     // as the identity so the serialised script runs however it was compiled.
-    const script = `var __name = function (f) { return f; };\n(${viewerClient.toString()})(${JSON.stringify(mode)});`;
+    // The step splitter goes in as an argument: live re-splitting uses src/steps' own rule.
+    const script = `var __name = function (f) { return f; };\n(${viewerClient.toString()})(${JSON.stringify(mode)}, ${cutSpans.toString()});`;
     return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>stepwise view</title>

@@ -77,18 +77,22 @@ test("TVD: when the PRM keeps the greedy token, an engine's chunk past the decis
     assert.equal(native.stats().requests, 2);
 });
 
-test("TVD: threshold as the released code compares it (integer percents), top-k, min-prob, margin", async () => {
-    assert.equal(decisionCutoff({tau: 0.55, roundPercent: true}), 0.545);
-    assert.equal(decisionCutoff({tau: 0.55, roundPercent: false}), 0.55);
+test("TVD: threshold as the released code compares it (two-decimal percents), top-k, min-prob, margin", async () => {
+    // np.round(100·p, 2) < 55: p < 0.54995 (0.54995 itself rounds half to even, up to 55.00)
+    const b = decisionCutoff({tau: 0.55, cutoff: "percent2"});
+    assert.ok(b > 0.549949 && b <= 0.54995, `bound ${b}`);
+    assert.equal(decisionCutoff({tau: 0.55, cutoff: "raw"}), 0.55);
     const run = async (digits: Array<[string, number]>, config = {}) => {
         const scorer = new FunctionScorer((s) => (s.endsWith("5") ? 0.9 : s.endsWith("7") ? 0.95 : 0.3));
         const r = await tvd(problem, {policy: new ScriptedPolicy(arithmeticScript(digits)).engine, prm: new SearchPrm(scorer), config});
         return {r, scorer};
     };
-    // p = 0.546 rounds to 55%: not below 55 → no intervention; exact comparison intervenes
-    const near: Array<[string, number]> = [["6", 0.546], ["5", 0.454]];
+    // p = 0.54996 rounds to 55.00%: not below 55 → no intervention; the raw comparison intervenes
+    const near: Array<[string, number]> = [["6", 0.54996], ["5", 0.45004]];
     assert.equal((await run(near)).r.trace.length, 0);
-    assert.equal((await run(near, {roundPercent: false})).r.trace.length, 1);
+    assert.equal((await run(near, {cutoff: "raw"})).r.trace.length, 1);
+    // p = 0.546 is 54.6%: a decision (the old integer-percent rule read it as 55 and skipped it)
+    assert.equal((await run([["6", 0.546], ["5", 0.454]])).r.trace.length, 1);
     // top-k = 2 scores only the two most likely
     const k2 = await run([["6", 0.45], ["5", 0.35], ["7", 0.2]], {topK: 2});
     assert.equal(k2.scorer.inputs.length, 2);
@@ -182,9 +186,14 @@ test("samples are split into steps at decision tokens or at a delimiter", () => 
     const text = tokens.map((t) => t.text).join("");
     assert.deepEqual(splitSample(text, tokens, config), ["So 2 + 3 = 5", ".\n\nThe answer is 5", "."]);
     assert.deepEqual(splitSample(text, tokens, {...config, stepEnd: {kind: "delimiter", text: "\n\n"}}), ["So 2 + 3 = 5.\n\n", "The answer is 5."]);
-    // a whitespace-only step joins its neighbour: no text is lost
     const ws = [{text: "a", confidence: 1}, {text: "\n", confidence: 0.1}, {text: "b", confidence: 1}];
     assert.deepEqual(splitSample("a\nb", ws, config), ["a\n", "b"]);
+    // a whitespace decision token is a step of its own, as `stepwise split` keeps it (was merged into "x\n")
+    const lone = [{text: "x", confidence: 0.1}, {text: "\n", confidence: 0.1}, {text: "y", confidence: 0.9}];
+    assert.deepEqual(splitSample("x\ny", lone, {...config, tau: 0.5}), ["x", "\n", "y"]);
+    // with a delimiter, blank steps merge (as `stepwise split --strategy double-newline`)
+    const blank = [..."a\n\n\n\nb"].map((c) => ({text: c, confidence: 1}));
+    assert.deepEqual(splitSample("a\n\n\n\nb", blank, {...config, stepEnd: {kind: "delimiter", text: "\n\n"}}), ["a\n\n\n\n", "b"]);
 });
 
 test("weighted vote: equal answers pool their weights; the best member of the winning answer is returned", () => {

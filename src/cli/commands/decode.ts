@@ -5,9 +5,20 @@ import {StepwiseError} from "../../engines/types.ts";
 import {readThresholdFile} from "../../pipeline/threshold.ts";
 import {AGGREGATIONS, type Aggregation} from "../../select/aggregate.ts";
 import {STRATEGIES, TVD_DOMAIN_TAU, DEFAULT_SEARCH_CONFIG as D, type SearchConfig, type StrategyName} from "../../search/types.ts";
+import {CUTOFFS, type Cutoff} from "../../steps/index.ts";
 import {createProgress} from "../progress.ts";
 import {collect, floatOption, intOption, unescape} from "../options.ts";
 import {PRM_SPEC_HELP} from "./score.ts";
+
+/**
+ * How decode compares p with τ: --cutoff, or --exact-tau (raw); by default "raw" when τ comes from
+ * --threshold (compared as `stepwise split` compares it, so TVD reads the PRM where it was trained),
+ * else "percent2" (the released TVD code). StepwiseError when --exact-tau contradicts --cutoff.
+ */
+export function decodeCutoff(o: {cutoff?: Cutoff; exactTau?: boolean; threshold?: string}): Cutoff {
+    if (o.exactTau && o.cutoff !== undefined && o.cutoff !== "raw") throw new StepwiseError(`decode: --exact-tau contradicts --cutoff ${o.cutoff}`);
+    return o.exactTau ? "raw" : (o.cutoff ?? (o.threshold !== undefined ? "raw" : "percent2"));
+}
 
 export function register(program: Command): void {
     program
@@ -24,7 +35,8 @@ export function register(program: Command): void {
         .option("--tau <p>", `decision threshold τ on a token's probability (default ${D.tau}, the released TVD math value)`, floatOption(0, 1))
         .option("--threshold <file>", "read τ from a `stepwise threshold` output file")
         .addOption(new Option("--domain <d>", `released TVD thresholds: math ${TVD_DOMAIN_TAU.math}, code ${TVD_DOMAIN_TAU.code}`).choices(["math", "code"]))
-        .option("--exact-tau", "compare p < τ exactly (default: round(100·p) < round(100·τ), as the released TVD code)")
+        .addOption(new Option("--cutoff <how>", 'how p is compared with τ: "percent2" np.round(100·p, 2) < 100·τ as the released TVD code (default with --tau, --domain or the default τ), "raw" p < τ as `stepwise split` (default with --threshold)').choices([...CUTOFFS]))
+        .option("--exact-tau", "same as --cutoff raw")
         .option("--top-k <k>", "TVD: candidate tokens scored at a decision token (at most 20 on OpenAI servers)", intOption(1, 1000), D.topK)
         .option("--min-prob <p>", "TVD: skip candidates less likely than this (the greedy token is always scored)", floatOption(0, 1), D.minCandidateProb)
         .option("--margin <m>", "TVD: keep the greedy token unless a candidate scores more than this above it", floatOption(0, 1), D.scoreMargin)
@@ -81,12 +93,13 @@ ${PRM_SPEC_HELP}`,
             if ([o.tau !== undefined, o.threshold !== undefined, o.domain !== undefined].filter(Boolean).length > 1)
                 throw new StepwiseError("decode: give at most one of --tau, --threshold and --domain");
             const tau: number = o.tau ?? (o.threshold ? readThresholdFile(o.threshold) : o.domain ? TVD_DOMAIN_TAU[o.domain as "math" | "code"] : D.tau);
+            const cutoff = decodeCutoff(o);
             const step = unescape(o.step);
             const config: Partial<SearchConfig> = {
                 maxTokens: o.maxTokens,
                 stop: (o.stop as string[]).map(unescape),
                 tau,
-                roundPercent: !o.exactTau,
+                cutoff,
                 topK: o.topK,
                 minCandidateProb: o.minProb,
                 scoreMargin: o.margin,

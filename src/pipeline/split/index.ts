@@ -5,9 +5,10 @@
  * - `adaptive` (AdaptiveStep): a step ends right after each token with confidence < τ;
  * - `newline`: after each token holding a "\n"; `double-newline`: after each "\n\n";
  * - `fixed:N`: every N tokens; `random:K[:SEED]`: K random boundaries, seeded by the sample id.
- * Every strategy cuts on token boundaries; steps are never empty and their texts concatenate to
- * the sample text. Whitespace-only steps (a lone "\n" decision token) are kept for the
- * token-position strategies (adaptive, fixed, random) and merged for the line-break ones (see steps.ts).
+ * The cutting itself is src/steps (the one splitter the decoders and the viewer use too): every
+ * strategy cuts on token boundaries; steps are never empty and their texts concatenate to the
+ * sample text. Whitespace-only steps (a lone "\n" decision token) are kept for the
+ * token-position strategies (adaptive, fixed, random) and merged for the line-break ones.
  *
  * {@link splitFile} reads SampleRecords and appends StepsRecords, resumable by id like the
  * sample stage: ids already in the output are skipped, and an output written with another
@@ -17,15 +18,11 @@ import {basename} from "node:path";
 import {StepwiseError} from "../../engines/types.ts";
 import {openStage} from "../stage.ts";
 import type {SampleRecord, Step, StepsRecord} from "../records.ts";
-import {adaptiveCuts} from "./adaptive.ts";
-import {fixedCuts} from "./fixed.ts";
-import {readSamples, tokenOffsets} from "./io.ts";
-import {doubleNewlineCuts, newlineCuts} from "./newline.ts";
-import {randomCuts} from "./random.ts";
-import {stepsFromCuts} from "./steps.ts";
+import {splitSteps, type StepRule} from "../../steps/index.ts";
+import {readSamples} from "./io.ts";
 
-export {readSamples, checkSampleRecord, tokenOffsets} from "./io.ts";
-export {stepsFromCuts} from "./steps.ts";
+export {readSamples, checkSampleRecord} from "./io.ts";
+export {stepsFromCuts, tokenOffsets} from "../../steps/index.ts";
 
 export type SplitStrategy =
     | {kind: "adaptive"; tau: number}
@@ -87,31 +84,21 @@ export function strategyLabel(s: SplitStrategy): string {
     }
 }
 
-/** Cut one sample into steps (see the module docs). Pure; the sample's tokens must concatenate to its text. */
-export function splitSample(sample: Pick<SampleRecord, "id" | "text" | "tokens">, strategy: SplitStrategy): Step[] {
-    const offsets = tokenOffsets(sample.tokens);
-    if (offsets[offsets.length - 1] !== sample.text.length)
-        throw new StepwiseError(`splitSample: tokens of sample "${sample.id}" do not concatenate to its text`);
-    const T = sample.tokens.length;
-    let cuts: number[];
+/** The src/steps rule of a split strategy: newline and double-newline are the delimiters "\n" and "\n\n". */
+export function stepRule(strategy: SplitStrategy): StepRule {
     switch (strategy.kind) {
-        case "adaptive":
-            cuts = adaptiveCuts(sample.tokens, strategy.tau);
-            break;
         case "newline":
-            cuts = newlineCuts(sample.tokens);
-            break;
+            return {kind: "delimiter", text: "\n"};
         case "double-newline":
-            cuts = doubleNewlineCuts(sample.text, offsets);
-            break;
-        case "fixed":
-            cuts = fixedCuts(T, strategy.tokens);
-            break;
-        case "random":
-            cuts = randomCuts(T, strategy.positions, sample.id, strategy.seed);
-            break;
+            return {kind: "delimiter", text: "\n\n"};
+        default:
+            return strategy;
     }
-    return stepsFromCuts(sample.text, offsets, cuts, {mergeBlank: strategy.kind === "newline" || strategy.kind === "double-newline"});
+}
+
+/** Cut one sample into steps (see the module docs and src/steps). Pure; the sample's tokens must concatenate to its text. */
+export function splitSample(sample: Pick<SampleRecord, "id" | "text" | "tokens">, strategy: SplitStrategy): Step[] {
+    return splitSteps(sample, stepRule(strategy));
 }
 
 /** A StepsRecord for a sample (same id and question fields). */

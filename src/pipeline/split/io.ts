@@ -47,10 +47,4 @@ export async function* readSamples(file: string, options: {checkText?: boolean} 
     for await (const {record, line} of readJsonl(file)) yield {record: checkSampleRecord(record, `${file}:${line}`, options), line};
 }
 
-/** Character offsets of token boundaries: offsets[i] is where token i starts, offsets[T] = text length. */
-export function tokenOffsets(tokens: ReadonlyArray<{text: string}>): number[] {
-    const out = new Array<number>(tokens.length + 1);
-    out[0] = 0;
-    for (let i = 0; i < tokens.length; i++) out[i + 1] = out[i] + tokens[i].text.length;
-    return out;
-}
+export {tokenOffsets} from "../../steps/index.ts";

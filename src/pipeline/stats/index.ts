@@ -16,7 +16,8 @@ import {basename} from "node:path";
 import {StepwiseError} from "../../engines/types.ts";
 import {readJsonl} from "../../io/jsonl.ts";
 import type {StepsRecord} from "../records.ts";
-import {readSamples, tokenOffsets} from "../split/io.ts";
+import {readSamples} from "../split/io.ts";
+import {decisionCuts, tokenOffsets} from "../../steps/index.ts";
 import {categoryScheme, classifyTokens, type CodeLanguage} from "./categories.ts";
 
 export * from "./categories.ts";
@@ -203,10 +204,8 @@ export async function computeStats(o: StatsOptions): Promise<{report: StatsRepor
                 c.matched++;
                 for (const k of catIdx) c.all[k]++;
                 if (f.stats.tau !== undefined) {
-                    const tau = f.stats.tau;
-                    s.tokens.forEach((t, i) => {
-                        if (t.confidence < tau) c.decision[catIdx[i]]++;
-                    });
+                    // The decision tokens by the splitter's own rule (src/steps), as `stepwise split` found them.
+                    for (const e of decisionCuts(s.tokens, f.stats.tau)) c.decision[catIdx[e - 1]]++;
                 } else {
                     for (let i = 0; i + 1 < ends.length; i++) c.decision[catIdx[ends[i] - 1]]++;
                 }
