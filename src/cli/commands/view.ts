@@ -28,7 +28,9 @@ Examples:
   stepwise view samples.jsonl scored.jsonl --export viewer/      # then open viewer/index.html`,
         )
         .action(async (files: string[], o: {port: number; host: string; tau?: number; export?: string}) => {
-            const {ViewStore, startViewer, exportViewer} = await import("../../view/index.ts");
+            const {ViewStore, startViewer, exportViewer, prepareExport} = await import("../../view/index.ts");
+            // The export folder is checked before the (possibly long) indexing.
+            if (o.export) prepareExport(resolve(o.export), files);
             const tty = process.stderr.isTTY;
             const store = await ViewStore.open(files, {onProgress: (file, n) => tty && process.stderr.write(`view: indexing ${file}: ${n} records\x1b[K\r`)});
             process.stderr.write(`view: ${store.size} entries from ${files.length} file${files.length === 1 ? "" : "s"}\n`);
