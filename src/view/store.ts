@@ -101,15 +101,22 @@ interface Source {
     data?: Buffer;
 }
 
-/** Read a pipe (or any unseekable file) to its end, refusing more than `limit` bytes. */
-async function readWhole(path: string, limit: number): Promise<Buffer> {
+const STDIN = new Set(["/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"]);
+
+/**
+ * Read a pipe (or any unseekable file) to its end, refusing more than `limit` bytes. Standard
+ * input that is a socket (as Node's child processes get it), which cannot be opened by name, is
+ * read from the process's stdin.
+ */
+async function readWhole(path: string, st: Stats, limit: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
     try {
-        for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+        const stream = st.isSocket() && STDIN.has(path) ? process.stdin : createReadStream(path);
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
             size += chunk.length;
             if (size > limit)
-                throw new StepwiseError(`${path}: a pipe (not a regular file) is read into memory, and this one holds more than ${Math.round(limit / 1024 / 1024)} MiB; save it to a file and view the file`);
+                throw new StepwiseError(`${path}: a pipe (not a regular file) is read into memory, and this one holds more than ${limit >= 1 << 20 ? `${Math.round(limit / (1 << 20))} MiB` : `${limit} bytes`}; save it to a file and view the file`);
             chunks.push(chunk);
         }
     } catch (e) {
@@ -218,7 +225,7 @@ export class ViewStore {
             }
             if (st.isDirectory()) throw new StepwiseError(`${path}: is a folder; name the JSONL files in it`);
             // The signature is taken before reading: a change during the indexing shows at the next refresh.
-            if (!st.isFile()) data = await readWhole(path, pipeLimit);
+            if (!st.isFile()) data = await readWhole(path, st, pipeLimit);
         }
         this.sources.push({path, data, signature: data ? undefined : signature(st!)});
         const file: ViewFile = {index: this.files.length, name: basename(path), path, records: 0, kinds: {}};
