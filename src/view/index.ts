@@ -8,3 +8,4 @@ export {entryView, questionView, type EntryView, type QuestionView, type ViewCan
 export {createViewerApp, startViewer, viewerMeta, type RunningViewer} from "./server.ts";
 export {exportViewer, prepareExport, ENTRIES_PER_CHUNK, EXPORT_MARKER} from "./export.ts";
 export {viewerPage} from "./page.ts";
+export {TOKENS_SHOWN, ROWS_SHOWN, RAW_CHARS} from "./client.ts";
