@@ -149,6 +149,16 @@ export function exportViewer(store: ViewStore, dir: string, options: {tau?: numb
     const keys = store.keys();
     const chunks = Math.ceil(keys.length / ENTRIES_PER_CHUNK);
     const planned = ["index.html", "data/index.js", ...Array.from({length: chunks}, (_, c) => `data/entries-${c}.js`)];
+    // A write follows a link: a link among the export's own names would write outside DIR.
+    for (const rel of [EXPORT_MARKER, ...planned]) {
+        let st;
+        try {
+            st = lstatSync(join(dir, rel));
+        } catch {
+            continue;
+        }
+        if (!st.isFile()) throw new StepwiseError(`view --export ${dir}: ${rel} is not a regular file (a link or a folder); choose another folder`);
+    }
     const writeMarker = (files: string[]) => writeFileAtomic(join(dir, EXPORT_MARKER), JSON.stringify({tool: "stepwise view --export", files}, null, 1) + "\n");
     // Everything this run may leave behind is listed before it is written, so an interrupted export
     // is still recognised (and cleaned) by the next one.

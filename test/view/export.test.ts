@@ -67,6 +67,13 @@ test("a new or empty folder takes the export; a previous export loses only the f
     assert.deepEqual(readdirSync(join(out, "data")).sort(), ["entries-0.js", "index.js", "mine.txt"]);
     assert.ok(existsSync(join(out, "keep.txt")) && existsSync(fx.files.samples) && existsSync(fx.files.steps));
     assert.deepEqual(JSON.parse(readFileSync(join(out, EXPORT_MARKER), "utf8")).files, ["index.html", "data/index.js", "data/entries-0.js"]);
+    // A link among the export's names is refused (a write would follow it out of the folder).
+    const {symlinkSync, unlinkSync} = await import("node:fs");
+    unlinkSync(join(out, "index.html"));
+    symlinkSync(fx.files.steps, join(out, "index.html"));
+    const before = readFileSync(fx.files.steps, "utf8");
+    assert.throws(() => exportViewer(store, out), /out: index\.html is not a regular file \(a link or a folder\)/);
+    assert.equal(readFileSync(fx.files.steps, "utf8"), before);
     // A new nested folder is created.
     assert.ok(existsSync(exportViewer(store, join(fx.dir, "new", "deeper"))));
 });
