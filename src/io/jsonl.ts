@@ -28,10 +28,11 @@ export function parseJsonlLine(line: string, file: string, lineNo: number): Reco
  * Stream the lines of a text file as strict UTF-8 with their 1-based numbers (BOM dropped, a
  * trailing "\r" kept for JSON.parse to ignore), and where each line's text sits in the file
  * (`offset`, `bytes`: its byte range without the newline and BOM, for reading it back later). The
- * file must exist and not be a folder.
+ * file must exist and not be a folder. `from`: the file's bytes already read (e.g. a pipe read
+ * into memory), split the same way; `file` then only names it in errors.
  */
-export async function* readLines(file: string): AsyncGenerator<{text: string; line: number; offset: number; bytes: number}> {
-    checkInputFile(file);
+export async function* readLines(file: string, from?: Iterable<Buffer> | AsyncIterable<Buffer>): AsyncGenerator<{text: string; line: number; offset: number; bytes: number}> {
+    if (!from) checkInputFile(file);
     let pending: Buffer[] = [];
     let lineNo = 0;
     let offset = 0;
@@ -51,7 +52,7 @@ export async function* readLines(file: string): AsyncGenerator<{text: string; li
         return stripBom(text);
     };
     try {
-        for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+        for await (const chunk of (from ?? createReadStream(file)) as AsyncIterable<Buffer>) {
             let from = 0;
             for (;;) {
                 const nl = chunk.indexOf(10, from);

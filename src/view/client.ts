@@ -7,8 +7,20 @@
  * Every model output is untrusted text: the page builds its DOM with text nodes only
  * (`textContent`, `createTextNode`), never `innerHTML`, so `<script>` or `<img onerror>` in a
  * sample is shown as text and never runs.
+ *
+ * Long entries stay responsive: tokens are drawn {@link TOKENS_SHOWN} at a time and step rows
+ * {@link ROWS_SHOWN} at a time, each batch behind a "show more" button (counts over the whole
+ * entry, such as the number of steps at τ, are computed on the data, not on the DOM); the raw
+ * records are serialised only when their section is opened, and cut at {@link RAW_CHARS}.
  */
 import type {cutSpans as CutSpans} from "../steps/spans.ts";
+
+/** Tokens drawn per batch (the first batch at once, then one batch per "show more"). */
+export const TOKENS_SHOWN = 2000;
+/** Rows of a steps table drawn per batch. */
+export const ROWS_SHOWN = 300;
+/** Characters of one raw record shown (the rest is cut, with a note). */
+export const RAW_CHARS = 200_000;
 
 /** Where the page gets its data: the `stepwise view` server, or files of a static export. */
 export type ViewerMode = "server" | "static";
@@ -21,6 +33,10 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
     type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
     const AGG = ["min", "max", "mean", "product", "last"];
     const PAGE = 50;
+    // Mirrors of TOKENS_SHOWN, ROWS_SHOWN and RAW_CHARS (this function is serialised alone).
+    const TOKENS = 2000;
+    const ROWS = 300;
+    const RAW = 200_000;
     const state = {offset: 0, q: "", filter: "all", low: 0.5, total: 0, key: "", tau: NaN, boundaries: "live"};
     const W = window as Json;
 
@@ -104,6 +120,32 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
     };
     const scoreColor = (s: number) => (Number.isFinite(s) ? `hsl(${Math.round(120 * s)}, 70%, 85%)` : "transparent");
 
+    /**
+     * Draw items [0, total) with `drawRange(from, to)`, `first` of them at once (default `batch`),
+     * then, while some are left, a "show more" button appended to `buttonParent()` draws the next
+     * `batch`; `onShown` hears how many are drawn. To draw again from 0, the caller clears what
+     * was drawn and calls it again.
+     */
+    function batched(total: number, batch: number, what: string, drawRange: (from: number, to: number) => void, buttonParent: () => HTMLElement, o: {first?: number; onShown?: (n: number) => void} = {}): void {
+        let shown = 0;
+        const next = (count: number) => {
+            const to = Math.min(total, shown + count);
+            drawRange(shown, to);
+            shown = to;
+            o.onShown?.(shown);
+            if (shown >= total) return;
+            const left = total - shown;
+            const button = h("button", {type: "button", class: "more"}, `show ${Math.min(batch, left)} more ${what} (${shown} of ${total} shown)`);
+            const holder = h("span", {class: "more-holder"}, " ", button);
+            button.addEventListener("click", () => {
+                holder.remove();
+                next(batch);
+            });
+            buttonParent().appendChild(holder);
+        };
+        next(o.first ?? batch);
+    }
+
     // ---- list ------------------------------------------------------------------------------
     async function renderList(): Promise<void> {
         const list = clear($("list"));
@@ -173,7 +215,16 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
             if (qv && qv.candidates.length > 1) detail.appendChild(bonPanel(qv, e.key));
         }
         const raw = h("details", {class: "raw"}, h("summary", {}, `records (${e.parts.length})`));
-        for (const p of e.parts) raw.appendChild(h("div", {}, h("b", {}, `${p.file} (${p.kinds.join(", ")})`), h("pre", {}, JSON.stringify(p.record, null, 2))));
+        // Serialised when opened: a long sample's record is megabytes of JSON.
+        raw.addEventListener("toggle", () => {
+            if (!(raw as HTMLDetailsElement).open || raw.dataset.filled) return;
+            raw.dataset.filled = "1";
+            for (const p of e.parts) {
+                const json = JSON.stringify(p.record, null, 2);
+                const cut = json.length > RAW ? `${json.slice(0, RAW)}\n… (cut: ${RAW} of ${json.length} characters shown)` : json;
+                raw.appendChild(h("div", {}, h("b", {}, `${p.file} (${p.kinds.join(", ")})`), h("pre", {}, cut)));
+            }
+        });
         detail.appendChild(raw);
     }
 
@@ -187,6 +238,8 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
         for (const sp of e.splits) choose.appendChild(h("option", {value: sp.strategy}, `steps of ${sp.strategy}`));
         choose.value = e.splits.some((s: Json) => s.strategy === state.boundaries) ? state.boundaries : "live";
         const box = h("div", {class: "tokens", id: "tokens"});
+        // Tokens drawn so far: moving τ redraws as many as were shown, not more.
+        let shownTokens = TOKENS;
         const draw = () => {
             const tau = Number(slider.value);
             state.tau = tau;
@@ -208,17 +261,21 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
             let step = 0;
             let stepEl = h("span", {class: "step", "data-step": step});
             box.appendChild(stepEl);
-            e.tokens.forEach((t: Json, i: number) => {
-                const top = (t.top ?? []).map((a: Json) => `${JSON.stringify(a[0])} ${fmt(a[1])}`).join(", ");
-                const decision = choose.value === "live" ? t.p < tau : ends.has(i);
-                const tok = h("span", {class: decision ? "tok decision" : "tok", style: `background:${confColor(t.p)}`, title: `p = ${fmt(t.p, 4)}${top ? ` | top: ${top}` : ""}`}, visible(t.t));
-                stepEl.appendChild(tok);
-                if (ends.has(i) && i < e.tokens.length - 1) {
-                    stepEl.appendChild(h("span", {class: "boundary", title: `end of step ${step}`}, "⏐"));
-                    stepEl = h("span", {class: "step", "data-step": ++step});
-                    box.appendChild(stepEl);
+            const live = choose.value === "live";
+            batched(e.tokens.length, TOKENS, "tokens", (from, to) => {
+                for (let i = from; i < to; i++) {
+                    const t = e.tokens[i];
+                    const top = (t.top ?? []).map((a: Json) => `${JSON.stringify(a[0])} ${fmt(a[1])}`).join(", ");
+                    const decision = live ? t.p < tau : ends.has(i);
+                    const tok = h("span", {class: decision ? "tok decision" : "tok", style: `background:${confColor(t.p)}`, title: `p = ${fmt(t.p, 4)}${top ? ` | top: ${top}` : ""}`}, visible(t.t));
+                    stepEl.appendChild(tok);
+                    if (ends.has(i) && i < e.tokens.length - 1) {
+                        stepEl.appendChild(h("span", {class: "boundary", title: `end of step ${step}`}, "⏐"));
+                        stepEl = h("span", {class: "step", "data-step": ++step});
+                        box.appendChild(stepEl);
+                    }
                 }
-            });
+            }, () => box, {first: shownTokens, onShown: (n) => (shownTokens = n)});
         };
         slider.addEventListener("input", draw);
         choose.addEventListener("change", draw);
@@ -234,7 +291,8 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
         const judge = e.judges[0];
         const head = h("tr", {}, h("th", {}, "#"), h("th", {class: "left"}, "step"), hasLabels && h("th", {}, "MC hard"), hasLabels && h("th", {}, "MC soft"), hasLabels && h("th", {}, "rollouts"), hasScores && h("th", {}, "PRM score"), hasTruth && h("th", {}, "truth"), h("th", {}, "marks"));
         const table = h("table", {class: "steps", "data-strategy": sp.strategy}, head);
-        sp.steps.forEach((s: Json, i: number) => {
+        const below = h("div", {class: "more-rows"});
+        const addRow = (s: Json, i: number) => {
             const marks: Child[] = [];
             if (sp.first_negative === i) marks.push(badge("MC first −", "bad"));
             if (judge && judge.first_error === i) marks.push(badge("judge first error", "bad"));
@@ -253,9 +311,12 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
             );
             row.addEventListener("click", () => toggleStepDetail(row, e, sp, s, i, hasLabels || hasScores || hasTruth));
             table.appendChild(row);
-        });
+        };
+        batched(sp.steps.length, ROWS, "steps", (from, to) => {
+            for (let i = from; i < to; i++) addRow(sp.steps[i], i);
+        }, () => below);
         const title = `Steps: ${sp.strategy}${Number.isFinite(sp.tau) ? ` (τ = ${fmt(sp.tau, 4)})` : ""} — ${sp.steps.length} steps, from ${sp.files.join(", ")}`;
-        return h("section", {}, h("h3", {}, title), sp.method ? h("p", {class: "small"}, `labels: ${sp.method}`) : null, table, h("p", {class: "small"}, "Click a step for its rollouts and its decision token."));
+        return h("section", {}, h("h3", {}, title), sp.method ? h("p", {class: "small"}, `labels: ${sp.method}`) : null, table, below, h("p", {class: "small"}, "Click a step for its rollouts and its decision token."));
     }
 
     function toggleStepDetail(row: HTMLElement, e: Json, sp: Json, s: Json, i: number, wide: boolean): void {
@@ -304,11 +365,14 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
         const at = new Map<number, Json>(tvd.map((t: Json) => [t.position, t]));
         if (Array.isArray(d.response_tokens) && d.response_tokens.length) {
             const box = h("div", {class: "tokens"});
-            d.response_tokens.forEach((t: Json, i: number) => {
-                const iv = at.get(i);
-                const title = iv ? `PRM chose this among ${iv.candidates.length} candidates (greedy p = ${fmt(iv.greedy_prob)})` : `p = ${fmt(t.confidence, 4)}`;
-                box.appendChild(h("span", {class: iv ? "tok intervened" : "tok", style: `background:${confColor(t.confidence)}`, title}, visible(t.text)));
-            });
+            batched(d.response_tokens.length, TOKENS, "tokens", (from, to) => {
+                for (let i = from; i < to; i++) {
+                    const t = d.response_tokens[i];
+                    const iv = at.get(i);
+                    const title = iv ? `PRM chose this among ${iv.candidates.length} candidates (greedy p = ${fmt(iv.greedy_prob)})` : `p = ${fmt(t.confidence, 4)}`;
+                    box.appendChild(h("span", {class: iv ? "tok intervened" : "tok", style: `background:${confColor(t.confidence)}`, title}, visible(t.text)));
+                }
+            }, () => box);
             panel.appendChild(box);
             panel.appendChild(h("p", {class: "small"}, "Boxed tokens: where the PRM chose among the policy's candidates."));
         } else panel.appendChild(h("pre", {class: "text"}, d.text));

@@ -42,6 +42,7 @@ tr.chosen{background:#fff5c2}
 .dot{font-size:.9em;margin-right:1px}.dot.pos{color:#2e8b3d}.dot.neg{color:#c0392b}
 pre{white-space:pre-wrap;background:#fff;border:1px solid #eee;padding:.4em;font-size:.85em}
 .small{font-size:.8em;color:#555}.error{color:#b00020}
+button.more{margin:.3em 0;font-size:.85em}
 h2{font-size:1.1em;font-family:ui-monospace,monospace}h3{font-size:1em;margin-top:1.4em}
 `;
 

@@ -6,6 +6,16 @@
  * are kept in memory, so 100k records of `samples.jsonl` (tens of kB each, with every token) stay
  * cheap. A full record is re-read from its byte ranges when the page asks for it.
  *
+ * Files that change under the viewer: {@link ViewStore.refresh} (the server calls it before each
+ * API request) re-indexes every file when one changed (size, mtime, ctime, inode or device), and
+ * a read checks, on the open file, that it is still the file indexed and that the bytes at the
+ * offset are the record of the key asked for; otherwise it is an error naming the file, never
+ * another record.
+ *
+ * Pipes and other files that cannot be read at an offset (`<(cat x.jsonl)`, `/dev/stdin` fed by a
+ * pipe) are read whole into memory, up to {@link PIPE_LIMIT_BYTES} (a larger one is refused,
+ * naming it: save it to a file).
+ *
  * Kinds (recognised by their fields, several per record where the fields overlap, e.g. a scored
  * labels file gives both `labels` and `scores`):
  * - `sample`   `stepwise sample` / demo samples: `text` and `tokens[]` (confidence per token)
@@ -17,10 +27,13 @@
  * - `gold`     ProcessBench-shaped rows: `steps[]` and an integer `label` (first wrong step, −1)
  * - `record`   anything else with an `id`, shown as JSON
  */
-import {openSync, readSync, closeSync, statSync, readFileSync} from "node:fs";
+import {openSync, readSync, closeSync, statSync, fstatSync, readFileSync, createReadStream, type Stats} from "node:fs";
 import {readLines, parseJsonlLine} from "../io/jsonl.ts";
 import {basename} from "node:path";
-import {StepwiseError} from "../engines/types.ts";
+import {StepwiseError, fsError} from "../util/errors.ts";
+
+/** Largest pipe (or other unseekable input) read into memory: 512 MiB. */
+export const PIPE_LIMIT_BYTES = 512 * 1024 * 1024;
 
 export type ViewKind = "sample" | "steps" | "labels" | "scores" | "judge" | "decode" | "gold" | "record";
 
@@ -61,9 +74,59 @@ export interface ViewSummary {
 
 interface Location {
     file: number;
+    /** Byte offset of the line (JSONL), or index in the array (`.json`, with `length` −1). */
     offset: number;
     length: number;
+    /** 1-based line (element) number: the key of a record without an id. */
+    line: number;
     kinds: ViewKind[];
+}
+
+/** What identifies a file's content on disk: any change means it must be indexed again. */
+interface Signature {
+    dev: number;
+    ino: number;
+    size: number;
+    mtimeMs: number;
+    ctimeMs: number;
+}
+
+const signature = (st: Stats): Signature => ({dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs});
+const sameSignature = (a: Signature, b: Signature) => a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+
+/** A file as indexed: its signature (files on disk) or its bytes (pipes, read whole). */
+interface Source {
+    path: string;
+    signature?: Signature;
+    data?: Buffer;
+}
+
+const STDIN = new Set(["/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"]);
+
+/**
+ * Read a pipe (or any unseekable file) to its end, refusing more than `limit` bytes. Standard
+ * input that is a socket (as Node's child processes get it), which cannot be opened by name, is
+ * read from the process's stdin.
+ */
+async function readWhole(path: string, st: Stats, limit: number): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+        const stream = st.isSocket() && STDIN.has(path) ? process.stdin : createReadStream(path);
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+            size += chunk.length;
+            if (size > limit)
+                throw new StepwiseError(`${path}: a pipe (not a regular file) is read into memory, and this one holds more than ${limit >= 1 << 20 ? `${Math.round(limit / (1 << 20))} MiB` : `${limit} bytes`}; save it to a file and view the file`);
+            chunks.push(chunk);
+        }
+    } catch (e) {
+        throw fsError(e, path);
+    }
+    return Buffer.concat(chunks);
+}
+
+function changed(path: string): StepwiseError {
+    return new StepwiseError(`${path}: changed on disk since the viewer indexed it (reload the page to index it again)`);
 }
 
 /** Kinds of one record, by its fields (see the module docs). */
@@ -96,31 +159,75 @@ const num = (v: unknown): number | undefined => (typeof v === "number" && Number
  */
 export class ViewStore {
     readonly files: ViewFile[] = [];
-    private readonly summaries = new Map<string, ViewSummary>();
-    private readonly locations = new Map<string, Location[]>();
-    private readonly questions = new Map<string, string[]>();
+    private summaries = new Map<string, ViewSummary>();
+    private locations = new Map<string, Location[]>();
+    private questions = new Map<string, string[]>();
     private order: string[] = [];
+    private sources: Source[] = [];
+    private refreshing: Promise<boolean> | undefined;
 
     /**
-     * Index files (JSONL, or a JSON array such as ProcessBench's split files).
-     * @throws StepwiseError naming the file and line of a malformed record, or a missing file.
+     * Index files (JSONL, or a JSON array such as ProcessBench's split files; pipes are read whole,
+     * up to `pipeLimit` bytes, default {@link PIPE_LIMIT_BYTES}).
+     * @throws StepwiseError naming the file and line of a malformed record, a missing file, or a
+     *   pipe over the limit.
      */
-    static async open(paths: string[], options: {onProgress?: (file: string, records: number) => void} = {}): Promise<ViewStore> {
+    static async open(paths: string[], options: {onProgress?: (file: string, records: number) => void; pipeLimit?: number} = {}): Promise<ViewStore> {
         if (paths.length === 0) throw new StepwiseError("view: name at least one file");
         const store = new ViewStore();
-        for (const path of paths) await store.add(path, options.onProgress);
+        for (const path of paths) await store.add(path, options.onProgress, undefined, options.pipeLimit ?? PIPE_LIMIT_BYTES);
         store.order = [...store.summaries.keys()];
         return store;
     }
 
-    private async add(path: string, onProgress?: (file: string, records: number) => void): Promise<void> {
-        let st;
-        try {
-            st = statSync(path);
-        } catch {
-            throw new StepwiseError(`${path}: no such file`);
+    /**
+     * Index the files again when one changed on disk since it was indexed (see the module docs);
+     * concurrent calls share one re-indexing. Resolves true when it re-indexed. On an error (a file
+     * removed, now malformed) the old index stays, its reads refuse the changed file, and the next
+     * call tries again.
+     * @throws StepwiseError naming the file.
+     */
+    refresh(): Promise<boolean> {
+        this.refreshing ??= this.reindexIfChanged().finally(() => (this.refreshing = undefined));
+        return this.refreshing;
+    }
+
+    private async reindexIfChanged(): Promise<boolean> {
+        const stale = this.sources.some((src) => {
+            if (!src.signature) return false;
+            try {
+                return !sameSignature(src.signature, signature(statSync(src.path)));
+            } catch (e) {
+                throw fsError(e, src.path);
+            }
+        });
+        if (!stale) return false;
+        const fresh = new ViewStore();
+        for (const src of this.sources) await fresh.add(src.path, undefined, src.data, Infinity);
+        fresh.order = [...fresh.summaries.keys()];
+        this.files.splice(0, this.files.length, ...fresh.files);
+        this.summaries = fresh.summaries;
+        this.locations = fresh.locations;
+        this.questions = fresh.questions;
+        this.order = fresh.order;
+        this.sources = fresh.sources;
+        this.jsonCache = new Map();
+        return true;
+    }
+
+    private async add(path: string, onProgress: ((file: string, records: number) => void) | undefined, data: Buffer | undefined, pipeLimit: number): Promise<void> {
+        let st: Stats | undefined;
+        if (!data) {
+            try {
+                st = statSync(path);
+            } catch (e) {
+                throw (e as NodeJS.ErrnoException).code === "ENOENT" ? new StepwiseError(`${path}: no such file`) : fsError(e, path);
+            }
+            if (st.isDirectory()) throw new StepwiseError(`${path}: is a folder; name the JSONL files in it`);
+            // The signature is taken before reading: a change during the indexing shows at the next refresh.
+            if (!st.isFile()) data = await readWhole(path, st, pipeLimit);
         }
-        if (st.isDirectory()) throw new StepwiseError(`${path}: is a folder; name the JSONL files in it`);
+        this.sources.push({path, data, signature: data ? undefined : signature(st!)});
         const file: ViewFile = {index: this.files.length, name: basename(path), path, records: 0, kinds: {}};
         this.files.push(file);
         const take = (record: Record<string, unknown>, offset: number, length: number, line: number) => {
@@ -129,7 +236,7 @@ export class ViewStore {
             for (const k of kinds) file.kinds[k] = (file.kinds[k] ?? 0) + 1;
             file.records++;
             const locs = this.locations.get(key) ?? [];
-            locs.push({file: file.index, offset, length, kinds});
+            locs.push({file: file.index, offset, length, line, kinds});
             this.locations.set(key, locs);
             this.summarize(key, record, kinds);
             if (file.records % 5000 === 0) onProgress?.(file.name, file.records);
@@ -137,8 +244,9 @@ export class ViewStore {
         if (path.endsWith(".json")) {
             let rows: unknown;
             try {
-                rows = JSON.parse(readFileSync(path, "utf8"));
+                rows = JSON.parse((data ?? readFileSync(path)).toString("utf8"));
             } catch (e) {
+                if (!(e instanceof SyntaxError)) throw fsError(e, path);
                 throw new StepwiseError(`${path}: malformed JSON (${(e as Error).message.split("\n")[0]})`);
             }
             if (!Array.isArray(rows)) throw new StepwiseError(`${path}: expected a JSON array of records`);
@@ -147,7 +255,7 @@ export class ViewStore {
                 else throw new StepwiseError(`${path}: element ${i} is not a JSON object`);
             });
         } else {
-            for await (const {text, line, offset, bytes} of readLines(path)) {
+            for await (const {text, line, offset, bytes} of readLines(path, data && [data])) {
                 if (text.trim() === "") continue;
                 const trimmed = text.endsWith("\r") ? bytes - 1 : bytes;
                 take(parseJsonlLine(text, path, line), offset, trimmed, line);
@@ -258,29 +366,65 @@ export class ViewStore {
     parts(key: string): Array<{file: string; kinds: ViewKind[]; record: Record<string, unknown>}> | undefined {
         const locs = this.locations.get(key);
         if (!locs) return undefined;
-        return locs.map((loc) => ({file: this.files[loc.file].name, kinds: loc.kinds, record: this.readAt(loc)}));
+        return locs.map((loc) => ({file: this.files[loc.file].name, kinds: loc.kinds, record: this.readAt(loc, key)}));
     }
 
     private jsonCache = new Map<number, unknown[]>();
 
-    private readAt(loc: Location): Record<string, unknown> {
+    /**
+     * The record at `loc`, checked to be the record of `key` in the file as indexed.
+     * @throws StepwiseError naming the file when it changed since it was indexed.
+     */
+    private readAt(loc: Location, key: string): Record<string, unknown> {
+        const src = this.sources[loc.file];
         const file = this.files[loc.file];
+        let record: unknown;
         if (loc.length < 0) {
             let rows = this.jsonCache.get(loc.file);
             if (!rows) {
-                rows = JSON.parse(readFileSync(file.path, "utf8")) as unknown[];
+                if (src.signature) this.checkUnchanged(src, () => statSync(src.path));
+                rows = JSON.parse((src.data ?? readFileSync(src.path)).toString("utf8")) as unknown[];
                 this.jsonCache.set(loc.file, rows);
             }
-            return rows[loc.offset] as Record<string, unknown>;
+            record = rows[loc.offset];
+        } else if (src.data) {
+            record = JSON.parse(src.data.subarray(loc.offset, loc.offset + loc.length).toString("utf8"));
+        } else {
+            let fd: number;
+            try {
+                fd = openSync(src.path, "r");
+            } catch (e) {
+                throw fsError(e, src.path);
+            }
+            try {
+                this.checkUnchanged(src, () => fstatSync(fd));
+                const buf = Buffer.alloc(loc.length);
+                const n = readSync(fd, buf, 0, loc.length, loc.offset);
+                if (n !== loc.length) throw changed(src.path);
+                try {
+                    record = JSON.parse(buf.toString("utf8"));
+                } catch {
+                    throw changed(src.path);
+                }
+            } finally {
+                closeSync(fd);
+            }
         }
-        const fd = openSync(file.path, "r");
+        // The bytes must still be the record of this key (a rewrite keeping size and times).
+        const r = record as Record<string, unknown>;
+        const ok = r !== null && typeof r === "object" && !Array.isArray(r) && (recordKey(r, recordKinds(r)) ?? `${file.name}:${loc.line}`) === key;
+        if (!ok) throw changed(src.path);
+        return r;
+    }
+
+    private checkUnchanged(src: Source, stat: () => Stats): void {
+        let now: Stats;
         try {
-            const buf = Buffer.alloc(loc.length);
-            readSync(fd, buf, 0, loc.length, loc.offset);
-            return JSON.parse(buf.toString("utf8")) as Record<string, unknown>;
-        } finally {
-            closeSync(fd);
+            now = stat();
+        } catch (e) {
+            throw fsError(e, src.path);
         }
+        if (!sameSignature(src.signature!, signature(now))) throw changed(src.path);
     }
 }
 

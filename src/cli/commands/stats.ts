@@ -1,6 +1,6 @@
 /** `stepwise stats`: step-length distributions and decision-token categories, strategies side by side. */
-import {mkdirSync} from "node:fs";
 import {writeFileAtomic} from "../../io/atomic.ts";
+import {prepareOutput} from "../../io/output.ts";
 import {join} from "node:path";
 import {Option, type Command} from "commander";
 import {categorySchemeNames, computeStats, statsMarkdown} from "../../pipeline/stats/index.ts";
@@ -29,8 +29,9 @@ tokens-per-step, tokens-per-sample and categories (.svg and .png). Decision toke
 confidence < τ for adaptive files, and the last token of every step but the last for other strategies.`,
         )
         .action(async (o) => {
+            // The output folder first: a read-only or unwritable folder is named before any work.
+            prepareOutput(o.out, {folder: true, inputs: [...o.steps, o.samples]});
             const {report, series} = await computeStats({steps: o.steps, samples: o.samples, domain: o.domain, language: o.language});
-            mkdirSync(o.out, {recursive: true});
             writeFileAtomic(join(o.out, "stats.json"), JSON.stringify(report, null, 2) + "\n");
             const md = statsMarkdown(report);
             writeFileAtomic(join(o.out, "stats.md"), md);
