@@ -11,7 +11,7 @@ import {join} from "node:path";
 import {decisionBound, isDecision, splitStepTexts, cutSpans, delimiterCuts, tokenOffsets} from "../../src/steps/index.ts";
 import {splitFile} from "../../src/pipeline/split/index.ts";
 import type {SampleRecord, StepsRecord} from "../../src/pipeline/records.ts";
-import {beamSearch, bestOfN, SearchPrm, splitSample, tvd, resolveConfig, type SearchConfig, type SearchProblem, type TvdIntervention} from "../../src/search/index.ts";
+import {beamSearch, bestOfNDecode, SearchPrm, splitSample, tvd, resolveConfig, type SearchConfig, type SearchProblem, type TvdIntervention} from "../../src/search/index.ts";
 import {ScriptedPolicy, FunctionScorer, type Script} from "../search/scripted-policy.ts";
 import {Rng} from "../../src/util/rng.ts";
 import {decodeCutoff} from "../../src/cli/commands/decode.ts";
@@ -100,7 +100,7 @@ test("the steps every decoder reads equal `stepwise split`'s on the same tokens"
         const config: Partial<SearchConfig> = {tau: 0.5, cutoff, n: 2, temperature: 0, maxTokens: 64, allowUnfinished: true};
         // Best-of-N / weighted vote: the steps of a whole sample
         const bon = new FunctionScorer(() => 0.5);
-        await bestOfN(problem, {policy: new ScriptedPolicy(script).engine, prm: new SearchPrm(bon), config});
+        await bestOfNDecode(problem, {policy: new ScriptedPolicy(script).engine, prm: new SearchPrm(bon), config});
         assert.deepEqual(bon.inputs[0], split, `best-of-n, ${cutoff}`);
         assert.deepEqual(splitSample(RESPONSE.map((p) => p[0]).join(""), RESPONSE.map(([text, confidence]) => ({text, confidence})), resolveConfig(config)), split);
         // TVD: at each decision the PRM reads the steps of the response so far + the candidate
