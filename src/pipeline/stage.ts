@@ -23,7 +23,8 @@
  * What {@link openStage} guarantees, in this order, before any work starts:
  * 1. inputs exist and are files; the output is not an input, not a folder; its parent folders
  *    are created; read-only file systems and permissions are reported (one-line errors);
- * 2. an exclusive lock on the output (`<out>.lock`, see io/lock.ts): a second writer is refused,
+ * 2. an exclusive lock on the output (`<out>.lock` next to the real file, so a writer reaching it
+ *    through a symbolic link is locked out too; see io/lock.ts): a second writer is refused,
  *    naming the running one; a lock left by a killed run is taken over at once;
  * 3. a torn last line (kill -9, full disk) is cut off and reported; duplicate ids are an error;
  * 4. the settings fingerprint: `<out>.settings.json` holds the stage name and every
@@ -43,7 +44,7 @@ import {existsSync, readFileSync} from "node:fs";
 import {writeFileAtomic} from "../io/atomic.ts";
 import {acquireLock, type Lock} from "../io/lock.ts";
 import {JsonlWriter, readJsonlTolerant} from "../io/jsonl.ts";
-import {prepareOutput} from "../io/output.ts";
+import {prepareOutput, realPathOf} from "../io/output.ts";
 import {checkInputFile} from "../io/text.ts";
 import {ContextOverflowError, StepwiseError, isContextOverflow, locate} from "../util/errors.ts";
 import {diffSettings, fingerprintOf, type Settings} from "./fingerprint.ts";
@@ -269,7 +270,8 @@ export function openStage<R = Record<string, unknown>>(o: StageOptions<R>): Stag
                 );
             seen.set(id, lines[i]);
         });
-        const sPath = settingsPath(o.out);
+        // Next to the real file, like the lock: an output reached through a symbolic link has one settings file.
+        const sPath = settingsPath(realPathOf(o.out));
         const now: SettingsFile = {stage: o.name, fingerprint: fingerprintOf(o.settings), settings: o.settings, created: new Date().toISOString()};
         const before = readSettingsFile(sPath);
         if (records.length > 0) {
