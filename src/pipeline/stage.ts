@@ -29,8 +29,13 @@
  * 3. a torn last line (kill -9, full disk) is cut off and reported; duplicate ids are an error;
  * 4. the settings fingerprint: `<out>.settings.json` holds the stage name and every
  *    result-changing setting. Resuming with any of them changed is refused, naming each
- *    difference ("seed: 0 → 1"). Outputs written before settings files existed are checked
- *    record by record with the stage's `checkExisting`.
+ *    difference ("seed: 0 → 1"). Models are identified by the SHA-256 of their bytes
+ *    (fingerprint.ts `modelSha256`), so a retrained checkpoint of the same name and size is
+ *    refused. A settings file written before model hashes (engine with `model_bytes`, no
+ *    `sha256`) resumes when everything else matches: the model is then checked by name and size
+ *    only (said in a note) and its hash is written into the settings file, so later resumes check
+ *    the content. Outputs written before settings files existed are checked record by record
+ *    with the stage's `checkExisting`.
  *
  * {@link Stage.runOrdered} runs a worker over items with bounded concurrency and writes the
  * results in input order, so an interrupted output is always a prefix of the complete one and a
@@ -47,7 +52,7 @@ import {JsonlWriter, readJsonlTolerant} from "../io/jsonl.ts";
 import {prepareOutput, realPathOf} from "../io/output.ts";
 import {checkInputFile} from "../io/text.ts";
 import {ContextOverflowError, StepwiseError, isContextOverflow, locate} from "../util/errors.ts";
-import {diffSettings, fingerprintOf, type Settings} from "./fingerprint.ts";
+import {diffSettings, fingerprintOf, withoutNewModelHashes, type Settings} from "./fingerprint.ts";
 
 export {engineFingerprint, diffSettings, fingerprintOf, type Settings, type SettingValue} from "./fingerprint.ts";
 
@@ -278,11 +283,19 @@ export function openStage<R = Record<string, unknown>>(o: StageOptions<R>): Stag
             if (before) {
                 if (before.stage !== o.name)
                     throw new StepwiseError(`${flag} ${o.out}: holds the output of \`${before.stage}\`, not \`${o.name}\`; choose another ${flag}`);
-                const diff = diffSettings(before.settings, o.settings);
+                // Settings from before model hashes: compare the rest, then record the hash (see the module docs).
+                const legacy = withoutNewModelHashes(before.settings, o.settings);
+                const diff = diffSettings(before.settings, legacy.settings);
                 if (diff.length)
                     throw new StepwiseError(
                         `${flag} ${o.out}: its ${records.length} records were made with other settings (${diff.join("; ")}); resuming would mix them. Re-run with the same settings, or choose another ${flag}`,
                     );
+                if (legacy.dropped.length) {
+                    log(
+                        `${o.out}: ${sPath} predates model content hashes: the model (${legacy.dropped.join(", ")}) was checked by file name and size only; its sha256 is recorded now, so later resumes check the content`,
+                    );
+                    writeSettingsFile(sPath, {...now, created: before.created});
+                }
             } else {
                 if (!o.checkExisting)
                     throw new StepwiseError(`${flag} ${o.out}: has ${records.length} records but no ${sPath} saying how they were made; choose another ${flag}`);
