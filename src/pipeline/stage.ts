@@ -35,7 +35,8 @@
  *    `sha256`) resumes when everything else matches: the model is then checked by name and size
  *    only (said in a note) and its hash is written into the settings file, so later resumes check
  *    the content. Outputs written before settings files existed are checked record by record
- *    with the stage's `checkExisting`.
+ *    with the stage's `checkExisting`; when the records cannot show some settings (`unprovable`,
+ *    e.g. sample's max tokens), such an output is refused, naming them, unless adopted (`adopt`).
  *
  * {@link Stage.runOrdered} runs a worker over items with bounded concurrency and writes the
  * results in input order, so an interrupted output is always a prefix of the complete one and a
@@ -82,6 +83,21 @@ export interface StageOptions<R> {
      * record differs from the current settings, or return undefined when it matches.
      */
     checkExisting?: (record: R) => string | undefined;
+    /**
+     * For outputs without a settings file: the settings (keys of `settings`) that the records
+     * cannot show, so `checkExisting` cannot check them (e.g. sample's max_tokens). When there is
+     * any, such an output is refused, naming what the records show and what they do not, unless
+     * `adopt` is set. Default: none (the records prove every setting).
+     */
+    unprovable?: readonly string[];
+    /**
+     * Resume an output without a settings file even though its records cannot show every
+     * setting (the caller vouches that the current settings made them): records are still
+     * checked with `checkExisting`, then the settings file is written. Default false.
+     */
+    adopt?: boolean;
+    /** The flag that sets `adopt`, named in the refusal. Default "--adopt". */
+    adoptFlag?: string;
     /** Where notes go (torn line dropped, stale lock). Default: stderr. */
     log?: (line: string) => void;
 }
@@ -299,6 +315,13 @@ export function openStage<R = Record<string, unknown>>(o: StageOptions<R>): Stag
             } else {
                 if (!o.checkExisting)
                     throw new StepwiseError(`${flag} ${o.out}: has ${records.length} records but no ${sPath} saying how they were made; choose another ${flag}`);
+                const unprovable = (o.unprovable ?? []).filter((k) => k in o.settings);
+                if (unprovable.length && !o.adopt) {
+                    const shown = Object.keys(o.settings).filter((k) => !unprovable.includes(k));
+                    throw new StepwiseError(
+                        `${flag} ${o.out}: has ${records.length} records but no ${sPath} saying how they were made, and the records do not show ${unprovable.join(", ")}${shown.length ? ` (they show ${shown.join(", ")})` : ""}; resuming could mix settings. Choose another ${flag}, or, if these records were made with exactly this command's settings, re-run it with ${o.adoptFlag ?? "--adopt"} to keep them and record the settings`,
+                    );
+                }
                 records.forEach((r, i) => {
                     const why = o.checkExisting!(r);
                     if (why !== undefined)
