@@ -114,7 +114,7 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                 }
                 reportTooLong("label", summary.too_long ?? []);
                 const noGold = summary.no_gold ?? [];
-                if (noGold.length) console.error(`label: ${noGold.length} record${noGold.length === 1 ? "" : "s"} without a gold answer skipped (--skip-no-gold), first ${noGold[0].where} (gold ${noGold[0].message})`);
+                if (noGold.length) console.error(`label: ${noGold.length} record${noGold.length === 1 ? "" : "s"} without a gold answer skipped (--skip-no-gold), first ${noGold[0].where} (gold is ${noGold[0].message})`);
             } finally {
                 progress.stop();
             }
