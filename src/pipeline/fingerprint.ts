@@ -8,7 +8,7 @@
  * the model is named) are left out so that a run can be resumed with them changed.
  */
 import {createHash} from "node:crypto";
-import {closeSync, openSync, readFileSync, readSync, statSync} from "node:fs";
+import {closeSync, existsSync, openSync, readFileSync, readSync, statSync} from "node:fs";
 import {homedir} from "node:os";
 import {basename, join} from "node:path";
 import {parseEngineSpec} from "../engines/spec.ts";
@@ -81,7 +81,8 @@ function readHashCache(): Record<string, HashCacheEntry> {
  * retrained checkpoint of the same name and size is another model). Cached in
  * {@link modelHashCachePath} by real path, keyed by size, mtime, ctime, inode and device, so a
  * large GGUF is hashed once, not on every resume; any write to the file (or a new file in its
- * place) changes the key and it is hashed again. A cache that cannot be read or written is
+ * place) changes the key and it is hashed again; entries of files that no longer exist are
+ * dropped when the cache is rewritten. A cache that cannot be read or written is
  * ignored (the file is then hashed each time). Read errors name the file.
  */
 export function modelSha256(path: string): string {
@@ -118,7 +119,8 @@ export function modelSha256(path: string): string {
     }
     const sha256 = hash.digest("hex");
     try {
-        const cache = readHashCache();
+        // Entries of files that are gone (temporary models) are dropped as the cache is rewritten.
+        const cache = Object.fromEntries(Object.entries(readHashCache()).filter(([k]) => existsSync(k)));
         cache[key] = {...stamp, sha256};
         ensureFolder(cacheDir());
         writeFileAtomic(modelHashCachePath(), JSON.stringify(cache, null, 1) + "\n");

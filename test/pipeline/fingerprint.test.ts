@@ -6,7 +6,7 @@
  */
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, statSync, utimesSync, writeFileSync, writeSync, closeSync} from "node:fs";
+import {copyFileSync, existsSync, rmSync, mkdtempSync, openSync, readFileSync, statSync, utimesSync, writeFileSync, writeSync, closeSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {createHash} from "node:crypto";
@@ -60,6 +60,14 @@ test("model hashes are cached by real path and stat: reused while the file is un
     const t = new Date(Date.now() + 5000);
     utimesSync(model, t, t);
     assert.equal(modelSha256(model), real);
+    // Entries of deleted files are dropped when the cache is rewritten.
+    const gone = join(dir, "gone.gguf");
+    copyFileSync(source, gone);
+    modelSha256(gone);
+    rmSync(gone);
+    utimesSync(model, new Date(Date.now() + 9000), new Date(Date.now() + 9000));
+    modelSha256(model);
+    assert.deepEqual(Object.keys(JSON.parse(readFileSync(modelHashCachePath(), "utf8"))).sort(), [key, realPathOf(join(dir, "policy.gguf"))].filter((k) => existsSync(k)).sort());
     // An unreadable cache is ignored.
     writeFileSync(modelHashCachePath(), "{not json");
     assert.equal(modelSha256(model), real);
