@@ -69,7 +69,7 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"])
     });
 let status = 1;
 try {
-    const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...chosen], {stdio: "inherit", cwd: root, env: {...process.env, TMPDIR: tmp}});
+    const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...chosen], {stdio: "inherit", cwd: root, env: {...process.env, TMPDIR: tmp, STEPWISE_CACHE_DIR: join(tmp, "cache")}});
     status = r.status ?? 1;
 } finally {
     rmSync(tmp, {recursive: true, force: true});

@@ -8,7 +8,7 @@
  *
  * - `llama:./models/tiny.gguf` — a GGUF file run in-process by node-llama-cpp.
  *   `threads` (default 1), `contextSize` (tokens per sequence), `sequences` (parallel
- *   sequences, default 8), `batchSize`, `kv` (KV cache type: F32 for exact probabilities, the
+ *   sequences, default 8; `1` for bit-for-bit repeatable runs, see LlamaEngine), `batchSize`, `kv` (KV cache type: F32 for exact probabilities, the
  *   default for models under 2 GB; F16 halves the memory of large models), `gpu` (default
  *   false = CPU with exact probabilities; auto|cuda|vulkan|metal offload every layer, faster but
  *   confidences differ in the last digits, see LlamaEngine).

@@ -66,7 +66,7 @@ export interface SamplingOptions {
     topP?: number;
     /** Min-p: keep tokens whose (temperature-scaled) probability is at least minP × the top one's; 0 or undefined = off (vLLM's min_p). */
     minP?: number;
-    /** Seed: the same prompt, options and seed give the same samples on the llama engine. */
+    /** Seed: the same prompt, options and seed give the same samples on the llama engine (bit for bit with `sequences=1`; with parallel sequences confidences may differ in the last digits between runs, see LlamaEngine). */
     seed?: number;
     /** Stop strings: generation ends before the first occurrence of any of them. */
     stop?: string[];

@@ -3,6 +3,7 @@
  * input record and a summary, with agreement figures when records carry an `expected` verdict.
  */
 import {StepwiseError} from "../engines/types.ts";
+import {requireGold} from "../io/dataset.ts";
 import {readJsonl} from "../io/jsonl.ts";
 import {grade} from "./grade.ts";
 import type {GradeOptions} from "./policy.ts";
@@ -38,7 +39,8 @@ export interface GradeSummary {
 }
 
 /**
- * Grade every record of a JSONL file. Each record needs string fields `gold` and `pred`; a numeric
+ * Grade every record of a JSONL file. Each record needs string fields `gold` (not empty: see
+ * io/dataset.ts `requireGold`) and `pred`; a numeric
  * `precision` overrides the option for that record. Throws a {@link StepwiseError} naming file:line
  * and field on a bad record.
  */
@@ -58,7 +60,8 @@ export async function gradeJsonlFile(file: string, options: GradeOptions, onReco
         seconds: 0,
     };
     for await (const {record, line} of readJsonl(file)) {
-        for (const field of ["gold", "pred"]) {
+        requireGold(record.gold, `${file}:${line}`, "gold");
+        for (const field of ["pred"]) {
             const v = record[field];
             if (typeof v !== "string" && typeof v !== "number")
                 throw new StepwiseError(`${file}:${line}: field "${field}" must be a string (got ${v === undefined ? "nothing" : typeof v})`);

@@ -15,6 +15,8 @@ export interface QuestionRow {
     question: string;
     /** Gold answer text when the row has one (GSM8K's is the whole solution ending in `#### N`). */
     answer?: string;
+    /** The field the answer was looked up in, when the row has it (its value may be null or empty: see {@link goldProblem}). */
+    answerField?: string;
     /** The original row, for fields later stages need. */
     row: Record<string, unknown>;
     /** Where it came from, for error messages: `file:line` or `file#index`. */
@@ -28,6 +30,45 @@ export interface DatasetFields {
     id?: string;
     /** Answer field; default: answer, final_answer, gold (first present). */
     answer?: string;
+}
+
+/**
+ * Why a gold answer value cannot be graded against, or undefined when it can: missing
+ * (`undefined`), null, an empty or white-space-only string, or not a string or finite number.
+ * Grading against an empty gold answer counts every answer as wrong, silently; so every place
+ * that grades against gold (label's math verifier, grade --file, eval bon, decode, eval analyze)
+ * checks it with this and {@link requireGold}.
+ */
+export function goldProblem(value: unknown): string | undefined {
+    if (value === undefined) return "missing";
+    if (value === null) return "null";
+    if (typeof value === "number") return Number.isFinite(value) ? undefined : `not a finite number (${value})`;
+    if (typeof value !== "string") return `not a string (${Array.isArray(value) ? "an array" : typeof value === "object" ? "an object" : typeof value})`;
+    if (value === "") return "an empty string";
+    if (value.trim() === "") return "only white space";
+    return undefined;
+}
+
+/** A record without a usable gold answer (see {@link requireGold}); commands may skip such records. */
+export class NoGoldError extends StepwiseError {
+    constructor(message: string) {
+        super(message);
+        this.name = "NoGoldError";
+    }
+}
+
+/**
+ * The gold answer `value` of the record at `where` (`file:line`) as a string (numbers made
+ * strings). Throws a one-line {@link NoGoldError} naming `where` and `field` when it is missing,
+ * null or empty ({@link goldProblem}); `skipFlag`, when the command has one (`--skip-no-gold`),
+ * is named in the message.
+ */
+export function requireGold(value: unknown, where: string, field = "gold", skipFlag?: string): string {
+    const why = goldProblem(value);
+    if (why === undefined) return String(value);
+    throw new NoGoldError(
+        `${where}: field "${field}": ${why === "missing" ? "missing" : `is ${why}`}, so there is no gold answer to grade against (every answer would count as wrong); fix the data${skipFlag ? `, or ${skipFlag} skips such records and counts them` : ""}`,
+    );
 }
 
 const QUESTION_FIELDS = ["question", "problem", "prompt", "query"];
@@ -110,7 +151,7 @@ export async function* readQuestions(file: string, fields: DatasetFields = {}): 
         seen.add(id);
         const aField = pick(row, fields.answer, ANSWER_FIELDS);
         const answer = aField && row[aField] != null ? String(row[aField]) : undefined;
-        yield {id, question, answer, row, where};
+        yield {id, question, answer, ...(aField ? {answerField: aField} : {}), row, where};
         index++;
     }
 }

@@ -24,15 +24,47 @@ export function parseJsonlLine(line: string, file: string, lineNo: number): Reco
     return value as Record<string, unknown>;
 }
 
+/** Default longest line {@link readLines} accepts: 64 MiB. */
+export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+/** The line-length cap in bytes: the environment's `STEPWISE_MAX_LINE_BYTES` (a positive integer), else {@link DEFAULT_MAX_LINE_BYTES}. */
+export function maxLineBytes(): number {
+    const v = process.env.STEPWISE_MAX_LINE_BYTES;
+    if (v === undefined || v === "") return DEFAULT_MAX_LINE_BYTES;
+    if (!/^\d+$/.test(v.trim()) || Number(v) < 1) throw new StepwiseError(`STEPWISE_MAX_LINE_BYTES: expected a positive number of bytes, got "${v}"`);
+    return Number(v);
+}
+
+function showBytes(n: number): string {
+    return n % 1024 ** 2 === 0 ? `${n / 1024 ** 2} MiB` : n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`;
+}
+
+export interface ReadLinesOptions {
+    /** Longest line accepted, in bytes (without its newline). Default {@link maxLineBytes}: `STEPWISE_MAX_LINE_BYTES`, else 64 MiB. */
+    maxLineBytes?: number;
+    /** The file's bytes already read (a pipe read into memory); `file` then only names it in errors. */
+    from?: Iterable<Buffer> | AsyncIterable<Buffer>;
+}
+
 /**
  * Stream the lines of a text file as strict UTF-8 with their 1-based numbers (BOM dropped, a
  * trailing "\r" kept for JSON.parse to ignore), and where each line's text sits in the file
  * (`offset`, `bytes`: its byte range without the newline and BOM, for reading it back later). The
- * file must exist and not be a folder. `from`: the file's bytes already read (e.g. a pipe read
- * into memory), split the same way; `file` then only names it in errors.
+ * file must exist and not be a folder. A line longer than `maxLineBytes` (default 64 MiB, or
+ * `STEPWISE_MAX_LINE_BYTES`) is a StepwiseError naming file, line and the cap, raised as soon as
+ * that many bytes arrived without a line break (so an endless input without newlines is not
+ * buffered without bound). `options.from`: the file's bytes already read (e.g. a pipe read into
+ * memory), split the same way; `file` then only names it in errors.
  */
-export async function* readLines(file: string, from?: Iterable<Buffer> | AsyncIterable<Buffer>): AsyncGenerator<{text: string; line: number; offset: number; bytes: number}> {
+export async function* readLines(file: string, options: ReadLinesOptions = {}): AsyncGenerator<{text: string; line: number; offset: number; bytes: number}> {
+    const from = options.from;
     if (!from) checkInputFile(file);
+    const cap = options.maxLineBytes ?? maxLineBytes();
+    const tooLong = () =>
+        new StepwiseError(
+            `${file}:${lineNo + 1}: line longer than ${showBytes(cap)} (the line-length cap) without a line break; is this a JSONL file? Raise the cap with STEPWISE_MAX_LINE_BYTES=<bytes>`,
+        );
+    let pendingBytes = 0;
     let pending: Buffer[] = [];
     let lineNo = 0;
     let offset = 0;
@@ -53,18 +85,24 @@ export async function* readLines(file: string, from?: Iterable<Buffer> | AsyncIt
     };
     try {
         for await (const chunk of (from ?? createReadStream(file)) as AsyncIterable<Buffer>) {
-            let from = 0;
+            let pos = 0;
             for (;;) {
-                const nl = chunk.indexOf(10, from);
+                const nl = chunk.indexOf(10, pos);
                 if (nl < 0) break;
-                const part = chunk.subarray(from, nl);
+                const part = chunk.subarray(pos, nl);
+                if (pendingBytes + part.length > cap) throw tooLong();
                 const bytes = pending.length ? Buffer.concat([...pending, part]) : part;
                 pending = [];
+                pendingBytes = 0;
                 const text = decode(bytes);
                 yield {text, line: lineNo, offset: start, bytes: length};
-                from = nl + 1;
+                pos = nl + 1;
             }
-            if (from < chunk.length) pending.push(chunk.subarray(from));
+            if (pos < chunk.length) {
+                pending.push(chunk.subarray(pos));
+                pendingBytes += chunk.length - pos;
+                if (pendingBytes > cap) throw tooLong();
+            }
         }
     } catch (e) {
         throw fsError(e, file);
@@ -76,17 +114,17 @@ export async function* readLines(file: string, from?: Iterable<Buffer> | AsyncIt
 }
 
 /** Stream the records of a JSONL file with their 1-based line numbers. Blank lines are skipped. */
-export async function* readJsonl(file: string): AsyncGenerator<{record: Record<string, unknown>; line: number}> {
-    for await (const {text, line} of readLines(file)) {
+export async function* readJsonl(file: string, options: ReadLinesOptions = {}): AsyncGenerator<{record: Record<string, unknown>; line: number}> {
+    for await (const {text, line} of readLines(file, options)) {
         if (text.trim() === "") continue;
         yield {record: parseJsonlLine(text, file, line), line};
     }
 }
 
 /** Read all records of a JSONL file into memory. */
-export async function readJsonlAll<T = Record<string, unknown>>(file: string): Promise<T[]> {
+export async function readJsonlAll<T = Record<string, unknown>>(file: string, options: ReadLinesOptions = {}): Promise<T[]> {
     const out: T[] = [];
-    for await (const {record} of readJsonl(file)) out.push(record as T);
+    for await (const {record} of readJsonl(file, options)) out.push(record as T);
     return out;
 }
 

@@ -1,7 +1,8 @@
 /**
  * An exclusive lock on an output file, so two runs never append to one file at once.
  *
- * The lock is a file `<out>.lock` created with O_EXCL (atomic on local file systems) holding the
+ * The lock is a file `<out>.lock` next to the real file (symbolic links to the output resolved,
+ * so every name of one file takes one lock) created with O_EXCL (atomic on local file systems) holding the
  * owner's pid, host, start time and command. A second writer is refused with a message naming
  * the owner. A lock left behind by a process that no longer runs (kill -9, a crash, a reboot) is
  * stale: on the same host the owner's pid is checked (and its start time from /proc, so a reused
@@ -16,6 +17,7 @@ import {closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync} fr
 import {hostname} from "node:os";
 import {StepwiseError, fsError} from "../util/errors.ts";
 import {onProcessEnd, pidExists} from "./process-end.ts";
+import {realPathOf} from "./output.ts";
 
 export interface LockOwner {
     pid: number;
@@ -61,12 +63,13 @@ function readOwner(path: string): LockOwner | undefined {
 const held = new Set<string>();
 
 /**
- * Take the lock of `file` (the lock file is `<file>.lock`). `what` describes the writer for
+ * Take the lock of `file` (the lock file is `<real path of file>.lock`). `what` describes the writer for
  * messages (e.g. "sample"). Throws a StepwiseError naming the owner when another live process
  * holds it. The lock is released by `release()`, and on process exit or SIGINT/SIGTERM.
  */
 export function acquireLock(file: string, what = "stepwise"): Lock {
-    const path = `${file}.lock`;
+    // Keyed by the real path: a writer reaching the file through a symbolic link takes the same lock.
+    const path = `${realPathOf(file)}.lock`;
     const me: LockOwner = {
         pid: process.pid,
         host: hostname(),

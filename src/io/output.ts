@@ -7,8 +7,8 @@
  *   are reported at once;
  * - it is not the same file as any input (same path, hard link or symbolic link to it).
  */
-import {accessSync, constants, mkdirSync, statSync, type Stats} from "node:fs";
-import {dirname, resolve} from "node:path";
+import {accessSync, constants, lstatSync, mkdirSync, readlinkSync, realpathSync, statSync, type Stats} from "node:fs";
+import {basename, dirname, join, resolve} from "node:path";
 import {StepwiseError, fsError} from "../util/errors.ts";
 
 export interface OutputCheck {
@@ -30,6 +30,39 @@ function statOrUndefined(path: string): Stats | undefined {
         if (code === "ENOENT") return undefined;
         throw fsError(e, path);
     }
+}
+
+/**
+ * The real path of a file that may not exist yet: symbolic links resolved (also a link to a file
+ * not yet created, and links in its folders), so every name of one file gives one path. Used to
+ * key locks and settings files by the file, not by the name it was reached through.
+ */
+export function realPathOf(file: string): string {
+    let p = resolve(file);
+    for (let hops = 0; hops < 40; hops++) {
+        try {
+            return realpathSync(p);
+        } catch {
+            /* missing: resolve what exists below */
+        }
+        let target: string | undefined;
+        try {
+            if (lstatSync(p).isSymbolicLink()) target = readlinkSync(p);
+        } catch {
+            /* p itself does not exist */
+        }
+        if (target === undefined) {
+            let dir: string;
+            try {
+                dir = realpathSync(dirname(p));
+            } catch {
+                return p;
+            }
+            return join(dir, basename(p));
+        }
+        p = resolve(dirname(p), target);
+    }
+    return p;
 }
 
 /** Same file: same device and inode (hard links, symbolic links), or the same resolved path. */

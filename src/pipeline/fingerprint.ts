@@ -8,11 +8,14 @@
  * the model is named) are left out so that a run can be resumed with them changed.
  */
 import {createHash} from "node:crypto";
-import {statSync} from "node:fs";
-import {basename} from "node:path";
+import {closeSync, existsSync, openSync, readFileSync, readSync, statSync} from "node:fs";
+import {homedir} from "node:os";
+import {basename, join} from "node:path";
 import {parseEngineSpec} from "../engines/spec.ts";
 import {checkGgufHeader} from "../gguf/reader.ts";
-import {StepwiseError} from "../util/errors.ts";
+import {writeFileAtomic} from "../io/atomic.ts";
+import {ensureFolder, realPathOf} from "../io/output.ts";
+import {StepwiseError, fsError} from "../util/errors.ts";
 
 /** A settings value: JSON scalars and arrays of them. */
 export type SettingValue = string | number | boolean | null | SettingValue[] | {[k: string]: SettingValue};
@@ -43,9 +46,119 @@ export function diffSettings(before: Settings, now: Settings): string[] {
 }
 
 /**
+ * The folder of stepwise's machine-wide caches: `STEPWISE_CACHE_DIR`, else
+ * `$XDG_CACHE_HOME/stepwise`, else `~/.cache/stepwise`.
+ */
+export function cacheDir(): string {
+    return process.env.STEPWISE_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "stepwise");
+}
+
+/** The model hash cache: `<cacheDir>/model-sha256.json`. */
+export function modelHashCachePath(): string {
+    return join(cacheDir(), "model-sha256.json");
+}
+
+interface HashCacheEntry {
+    size: number;
+    mtime_ms: number;
+    ctime_ms: number;
+    ino: number;
+    dev: number;
+    sha256: string;
+}
+
+function readHashCache(): Record<string, HashCacheEntry> {
+    try {
+        const v = JSON.parse(readFileSync(modelHashCachePath(), "utf8")) as unknown;
+        return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, HashCacheEntry>) : {};
+    } catch {
+        return {};
+    }
+}
+
+/**
+ * SHA-256 (hex) of a model file's bytes: what identifies a model in settings fingerprints (a
+ * retrained checkpoint of the same name and size is another model). Cached in
+ * {@link modelHashCachePath} by real path, keyed by size, mtime, ctime, inode and device, so a
+ * large GGUF is hashed once, not on every resume; any write to the file (or a new file in its
+ * place) changes the key and it is hashed again; entries of files that no longer exist are
+ * dropped when the cache is rewritten. A cache that cannot be read or written is
+ * ignored (the file is then hashed each time). Read errors name the file.
+ */
+export function modelSha256(path: string): string {
+    let st;
+    try {
+        st = statSync(path);
+    } catch (e) {
+        throw fsError(e, path);
+    }
+    const key = realPathOf(path);
+    const stamp = {size: st.size, mtime_ms: st.mtimeMs, ctime_ms: st.ctimeMs, ino: st.ino, dev: st.dev};
+    const hit = readHashCache()[key];
+    if (hit && hit.size === stamp.size && hit.mtime_ms === stamp.mtime_ms && hit.ctime_ms === stamp.ctime_ms && hit.ino === stamp.ino && hit.dev === stamp.dev && /^[0-9a-f]{64}$/.test(hit.sha256))
+        return hit.sha256;
+    if (st.size > 1024 ** 3) process.stderr.write(`[stepwise] ${path}: hashing the model (${(st.size / 1024 ** 3).toFixed(1)} GiB) for the settings fingerprint, once (cached in ${modelHashCachePath()})\n`);
+    const hash = createHash("sha256");
+    const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+    let fd: number;
+    try {
+        fd = openSync(path, "r");
+    } catch (e) {
+        throw fsError(e, path);
+    }
+    try {
+        for (;;) {
+            const n = readSync(fd, buf, 0, buf.length, null);
+            if (n === 0) break;
+            hash.update(buf.subarray(0, n));
+        }
+    } catch (e) {
+        throw fsError(e, path, "cannot read");
+    } finally {
+        closeSync(fd);
+    }
+    const sha256 = hash.digest("hex");
+    try {
+        // Entries of files that are gone (temporary models) are dropped as the cache is rewritten.
+        const cache = Object.fromEntries(Object.entries(readHashCache()).filter(([k]) => existsSync(k)));
+        cache[key] = {...stamp, sha256};
+        ensureFolder(cacheDir());
+        writeFileAtomic(modelHashCachePath(), JSON.stringify(cache, null, 1) + "\n");
+    } catch {
+        /* no cache: hashed again next time */
+    }
+    return sha256;
+}
+
+/**
+ * Settings written before models were identified by content hash have `model_bytes` but no
+ * `sha256` in their engine objects. For such a `before`, returns `now` with `sha256` left out of
+ * the matching objects (so the rest is compared: name, size, KV type, …) and the paths of the
+ * objects it was left out of; `dropped` is empty when `before` has hashes (or no models).
+ */
+export function withoutNewModelHashes(before: Settings, now: Settings): {settings: Settings; dropped: string[]} {
+    const dropped: string[] = [];
+    const walk = (b: SettingValue | undefined, n: SettingValue, path: string): SettingValue => {
+        if (!n || typeof n !== "object" || Array.isArray(n) || !b || typeof b !== "object" || Array.isArray(b)) return n;
+        const out: {[k: string]: SettingValue} = {};
+        for (const [k, v] of Object.entries(n)) {
+            if (k === "sha256" && typeof v === "string" && "model_bytes" in b && !("sha256" in b)) {
+                dropped.push(path || "(top level)");
+                continue;
+            }
+            out[k] = walk(b[k], v, path ? `${path}.${k}` : k);
+        }
+        return out;
+    };
+    const settings = walk(before, now, "") as Settings;
+    return {settings, dropped};
+}
+
+/**
  * The result-changing identity of an engine spec, read without loading the model:
- * - `llama:PATH`: the model file's name and size (its GGUF header is validated on the way, so
- *   a corrupt model fails here in milliseconds), and the KV cache type and context size;
+ * - `llama:PATH`: the model file's name, size and SHA-256 of its bytes ({@link modelSha256},
+ *   cached), its GGUF header validated on the way (a corrupt model fails here in milliseconds),
+ *   and the KV cache type and context size;
  * - `openai:URL`: the model name when the spec gives one (servers are interchangeable), else the
  *   server URLs.
  * Throws the spec parser's one-line errors for a bad spec.
@@ -67,6 +180,7 @@ export function engineFingerprint(spec: string): Settings {
             kind: "llama",
             model: basename(p.path),
             model_bytes: bytes,
+            sha256: modelSha256(p.path),
             ...(p.options.kvCacheType ? {kv: p.options.kvCacheType} : {}),
             ...(p.options.contextSize ? {context_size: p.options.contextSize} : {}),
         };

@@ -52,6 +52,13 @@ export interface SampleOptions {
     concurrency?: number;
     /** Skip (and count) questions whose prompt does not fit the model's context, instead of stopping. */
     skipTooLong?: boolean;
+    /**
+     * Resume an output that has no `<out>.settings.json` (copied, or written by an older stepwise),
+     * vouching that these settings made it: its records show the engine spec, temperature, seed and
+     * (without chat) the prompt, and are checked for those; the rest (max tokens, top-p, top-k,
+     * stop, …) cannot be checked. Without it such an output is refused. Default false.
+     */
+    adopt?: boolean;
     onProgress?: (done: number, total: number) => void;
 }
 
@@ -92,8 +99,18 @@ export async function sampleDataset(o: SampleOptions): Promise<SampleSummary> {
             top_logprobs: o.topLogprobs ?? 0,
             seed: baseSeed,
         },
-        checkExisting: (r) =>
-            r.temperature !== temperature ? `temperature ${r.temperature}, now ${temperature}` : r.engine !== o.engineSpec ? `engine ${r.engine}, now ${o.engineSpec}` : undefined,
+        checkExisting: (r) => {
+            if (r.temperature !== temperature) return `temperature ${r.temperature}, now ${temperature}`;
+            if (r.engine !== o.engineSpec) return `engine ${r.engine}, now ${o.engineSpec}`;
+            const seed = typeof r.question_id === "string" ? deriveSeed(baseSeed, hashString(r.question_id)) : undefined;
+            if (r.seed !== seed) return `question seed ${r.seed}, while --seed ${baseSeed} gives ${seed}`;
+            if (!o.chat && r.prompt !== renderPrompt(template, r.question)) return `prompt ${JSON.stringify(r.prompt.slice(0, 60))} is not this template's`;
+            return undefined;
+        },
+        // What a sample record cannot show: checked only through the settings file.
+        unprovable: ["data", "fields", "top_p", "top_k", "max_tokens", "stop", "top_logprobs", ...(o.chat ? ["template", "chat", "system"] : ["system"])],
+        adopt: o.adopt,
+        adoptFlag: "--adopt",
     });
     let engine: Engine | undefined;
     let created = false;

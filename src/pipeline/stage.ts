@@ -23,13 +23,20 @@
  * What {@link openStage} guarantees, in this order, before any work starts:
  * 1. inputs exist and are files; the output is not an input, not a folder; its parent folders
  *    are created; read-only file systems and permissions are reported (one-line errors);
- * 2. an exclusive lock on the output (`<out>.lock`, see io/lock.ts): a second writer is refused,
+ * 2. an exclusive lock on the output (`<out>.lock` next to the real file, so a writer reaching it
+ *    through a symbolic link is locked out too; see io/lock.ts): a second writer is refused,
  *    naming the running one; a lock left by a killed run is taken over at once;
  * 3. a torn last line (kill -9, full disk) is cut off and reported; duplicate ids are an error;
  * 4. the settings fingerprint: `<out>.settings.json` holds the stage name and every
  *    result-changing setting. Resuming with any of them changed is refused, naming each
- *    difference ("seed: 0 → 1"). Outputs written before settings files existed are checked
- *    record by record with the stage's `checkExisting`.
+ *    difference ("seed: 0 → 1"). Models are identified by the SHA-256 of their bytes
+ *    (fingerprint.ts `modelSha256`), so a retrained checkpoint of the same name and size is
+ *    refused. A settings file written before model hashes (engine with `model_bytes`, no
+ *    `sha256`) resumes when everything else matches: the model is then checked by name and size
+ *    only (said in a note) and its hash is written into the settings file, so later resumes check
+ *    the content. Outputs written before settings files existed are checked record by record
+ *    with the stage's `checkExisting`; when the records cannot show some settings (`unprovable`,
+ *    e.g. sample's max tokens), such an output is refused, naming them, unless adopted (`adopt`).
  *
  * {@link Stage.runOrdered} runs a worker over items with bounded concurrency and writes the
  * results in input order, so an interrupted output is always a prefix of the complete one and a
@@ -43,10 +50,10 @@ import {existsSync, readFileSync} from "node:fs";
 import {writeFileAtomic} from "../io/atomic.ts";
 import {acquireLock, type Lock} from "../io/lock.ts";
 import {JsonlWriter, readJsonlTolerant} from "../io/jsonl.ts";
-import {prepareOutput} from "../io/output.ts";
+import {prepareOutput, realPathOf} from "../io/output.ts";
 import {checkInputFile} from "../io/text.ts";
 import {ContextOverflowError, StepwiseError, isContextOverflow, locate} from "../util/errors.ts";
-import {diffSettings, fingerprintOf, type Settings} from "./fingerprint.ts";
+import {diffSettings, fingerprintOf, withoutNewModelHashes, type Settings} from "./fingerprint.ts";
 
 export {engineFingerprint, diffSettings, fingerprintOf, type Settings, type SettingValue} from "./fingerprint.ts";
 
@@ -76,6 +83,21 @@ export interface StageOptions<R> {
      * record differs from the current settings, or return undefined when it matches.
      */
     checkExisting?: (record: R) => string | undefined;
+    /**
+     * For outputs without a settings file: the settings (keys of `settings`) that the records
+     * cannot show, so `checkExisting` cannot check them (e.g. sample's max_tokens). When there is
+     * any, such an output is refused, naming what the records show and what they do not, unless
+     * `adopt` is set. Default: none (the records prove every setting).
+     */
+    unprovable?: readonly string[];
+    /**
+     * Resume an output without a settings file even though its records cannot show every
+     * setting (the caller vouches that the current settings made them): records are still
+     * checked with `checkExisting`, then the settings file is written. Default false.
+     */
+    adopt?: boolean;
+    /** The flag that sets `adopt`, named in the refusal. Default "--adopt". */
+    adoptFlag?: string;
     /** Where notes go (torn line dropped, stale lock). Default: stderr. */
     log?: (line: string) => void;
 }
@@ -269,21 +291,37 @@ export function openStage<R = Record<string, unknown>>(o: StageOptions<R>): Stag
                 );
             seen.set(id, lines[i]);
         });
-        const sPath = settingsPath(o.out);
+        // Next to the real file, like the lock: an output reached through a symbolic link has one settings file.
+        const sPath = settingsPath(realPathOf(o.out));
         const now: SettingsFile = {stage: o.name, fingerprint: fingerprintOf(o.settings), settings: o.settings, created: new Date().toISOString()};
         const before = readSettingsFile(sPath);
         if (records.length > 0) {
             if (before) {
                 if (before.stage !== o.name)
                     throw new StepwiseError(`${flag} ${o.out}: holds the output of \`${before.stage}\`, not \`${o.name}\`; choose another ${flag}`);
-                const diff = diffSettings(before.settings, o.settings);
+                // Settings from before model hashes: compare the rest, then record the hash (see the module docs).
+                const legacy = withoutNewModelHashes(before.settings, o.settings);
+                const diff = diffSettings(before.settings, legacy.settings);
                 if (diff.length)
                     throw new StepwiseError(
                         `${flag} ${o.out}: its ${records.length} records were made with other settings (${diff.join("; ")}); resuming would mix them. Re-run with the same settings, or choose another ${flag}`,
                     );
+                if (legacy.dropped.length) {
+                    log(
+                        `${o.out}: ${sPath} predates model content hashes: the model (${legacy.dropped.join(", ")}) was checked by file name and size only; its sha256 is recorded now, so later resumes check the content`,
+                    );
+                    writeSettingsFile(sPath, {...now, created: before.created});
+                }
             } else {
                 if (!o.checkExisting)
                     throw new StepwiseError(`${flag} ${o.out}: has ${records.length} records but no ${sPath} saying how they were made; choose another ${flag}`);
+                const unprovable = (o.unprovable ?? []).filter((k) => k in o.settings);
+                if (unprovable.length && !o.adopt) {
+                    const shown = Object.keys(o.settings).filter((k) => !unprovable.includes(k));
+                    throw new StepwiseError(
+                        `${flag} ${o.out}: has ${records.length} records but no ${sPath} saying how they were made, and the records do not show ${unprovable.join(", ")}${shown.length ? ` (they show ${shown.join(", ")})` : ""}; resuming could mix settings. Choose another ${flag}, or, if these records were made with exactly this command's settings, re-run it with ${o.adoptFlag ?? "--adopt"} to keep them and record the settings`,
+                    );
+                }
                 records.forEach((r, i) => {
                     const why = o.checkExisting!(r);
                     if (why !== undefined)

@@ -11,7 +11,7 @@
  */
 import {basename} from "node:path";
 import {StepwiseError, type Engine} from "../engines/types.ts";
-import {readQuestions, type DatasetFields} from "../io/dataset.ts";
+import {readQuestions, requireGold, type DatasetFields} from "../io/dataset.ts";
 import {readJsonlTolerant} from "../io/jsonl.ts";
 import {engineFingerprint, openStage} from "../pipeline/stage.ts";
 import {prmSettings} from "../pipeline/score.ts";
@@ -190,6 +190,8 @@ export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
         const problems: Array<SearchProblem & {where: string; text: string}> = [];
         for await (const row of readQuestions(o.data, o.fields)) {
             if (o.limit !== undefined && problems.length >= o.limit) break;
+            // An answer field that is present but null or empty is a data fault, not "no gold" (which is the field's absence).
+            if (row.answerField !== undefined) requireGold(row.row[row.answerField], row.where, row.answerField);
             problems.push({id: row.id, question: row.question, prompt: "", text: renderPrompt(template, row.question), gold: row.answer, where: row.where});
         }
         const todo = problems.filter((p) => !stage.done.has(p.id));

@@ -255,7 +255,7 @@ export class ViewStore {
                 else throw new StepwiseError(`${path}: element ${i} is not a JSON object`);
             });
         } else {
-            for await (const {text, line, offset, bytes} of readLines(path, data && [data])) {
+            for await (const {text, line, offset, bytes} of readLines(path, {from: data && [data]})) {
                 if (text.trim() === "") continue;
                 const trimmed = text.endsWith("\r") ? bytes - 1 : bytes;
                 take(parseJsonlLine(text, path, line), offset, trimmed, line);

@@ -182,6 +182,25 @@ describe("http client", () => {
         }
     });
 
+    test("a redirect is not followed: one request, an error naming the URL and the Location, nothing sent to the target", async () => {
+        const target = await scripted((_h, res) => json(res, 200, {choices: []}));
+        const s = await scripted((_h, res) => json(res, 307, {}, {location: `${target.url}/v1/completions`}));
+        try {
+            const client = new HttpClient({baseUrls: [s.url], retries: 2, ...fast});
+            await assert.rejects(client.postJson("/v1/completions", {prompt: "secret"}), (e: Error) => {
+                assert.ok(e instanceof StepwiseError);
+                assert.equal(e.message.split("\n").length, 1);
+                assert.match(e.message, new RegExp(`^POST ${s.url}/v1/completions: HTTP 307 Temporary Redirect: redirects to ${target.url}/v1/completions; stepwise does not follow redirects`));
+                return true;
+            });
+            assert.equal(s.hits.length, 1, "not retried");
+            assert.equal(target.hits.length, 0, "the body never reached the redirect target");
+        } finally {
+            await s.close();
+            await target.close();
+        }
+    });
+
     test("after the last retry: error names URL, status, body and attempts", async () => {
         const s = await scripted((_h, res) => json(res, 503, {error: "overloaded right now"}));
         try {

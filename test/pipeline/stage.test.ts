@@ -1,7 +1,7 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {spawn} from "node:child_process";
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
+import {existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from "node:fs";
 import {hostname, tmpdir} from "node:os";
 import {join} from "node:path";
 import {openStage, runOrdered, settingsPath} from "../../src/pipeline/stage.ts";
@@ -74,6 +74,25 @@ test("stage: a second writer is refused while the first runs; a lock left by a d
     const t = openStage({name: "sample", out, settings: {}, log: (l) => notes.push(l)});
     t.close();
     assert.ok(!existsSync(`${out}.lock`));
+});
+
+test("stage: a second writer reaching the output through a symbolic link is refused too (one lock per real file)", () => {
+    const out = join(dir, "real.jsonl");
+    const link = join(dir, "link.jsonl");
+    const dangling = join(dir, "dangling-link.jsonl");
+    symlinkSync(out, link); // the output does not exist yet: a link to a file not yet created
+    symlinkSync("real.jsonl", dangling);
+    const s = openStage({name: "sample", out, settings: {a: 1}});
+    try {
+        assert.throws(() => openStage({name: "sample", out: link, settings: {a: 1}}), /link\.jsonl: already being written by this process/);
+        assert.throws(() => openStage({name: "sample", out: dangling, settings: {a: 1}}), /already being written/);
+        s.write({id: "x"});
+    } finally {
+        s.close();
+    }
+    const t = openStage({name: "sample", out: link, settings: {a: 1}});
+    assert.equal(t.done.size, 1, "the same file, resumed through the link with its settings file");
+    t.close();
 });
 
 test("stage: input = output, an output folder and duplicate ids are refused; missing parent folders are created", () => {

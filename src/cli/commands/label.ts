@@ -30,6 +30,7 @@ export function register(program: Command): void {
         .option("--limit <n>", "only the first n samples", intOption(1))
         .option("--shard <i/n>", "only records i, i+n, i+2n, … (0-based): run n processes side by side, each with its own --out")
         .option("--skip-too-long", "skip samples whose rollout prompts do not fit the policy's context (counted and listed) instead of stopping")
+        .option("--skip-no-gold", "with a verifier that grades against gold (math): skip records whose gold is missing, null or empty (counted) instead of stopping at the first")
         .option("--truth", "attach the verifier's exact step truth (lab) and report how MC labels compare with it")
         .option("--lab-truth", "same as --verifier lab --truth")
         .option("--json", "print the summary as one JSON object")
@@ -91,6 +92,7 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                     limit: o.limit,
                     shard,
                     skipTooLong: o.skipTooLong,
+                    skipNoGold: o.skipNoGold,
                     truth: o.truth ? verifier.truth : undefined,
                     onProgress: (d, t) => progress.update(d, t),
                 });
@@ -111,6 +113,8 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                         );
                 }
                 reportTooLong("label", summary.too_long ?? []);
+                const noGold = summary.no_gold ?? [];
+                if (noGold.length) console.error(`label: ${noGold.length} record${noGold.length === 1 ? "" : "s"} without a gold answer skipped (--skip-no-gold), first ${noGold[0].where} (gold is ${noGold[0].message})`);
             } finally {
                 progress.stop();
             }

@@ -29,6 +29,7 @@ export function register(program: Command): void {
         .option("--limit <n>", "only the first n questions", intOption(1))
         .option("--concurrency <c>", "questions in flight at once", intOption(1, 1024), 4)
         .option("--skip-too-long", "skip questions whose prompt does not fit the model's context (counted and listed) instead of stopping")
+        .option("--adopt", "resume an --out that has no <out>.settings.json (copied or older outputs), vouching that this command's settings made it (its records are checked for engine, temperature, seed and prompt; max tokens, top-p/k and stop cannot be checked)")
         .option("--quiet", "no progress output")
         .addHelpText(
             "after",
@@ -66,6 +67,7 @@ confidence is the raw model probability of the chosen token, before temperature/
                     limit: o.limit,
                     concurrency: o.concurrency,
                     skipTooLong: o.skipTooLong,
+                    adopt: o.adopt,
                     onProgress: (d, t) => progress.update(d, t),
                 });
                 progress.stop();

@@ -15,8 +15,11 @@
  * - `gpu` (spec `gpu=auto|cuda|vulkan|metal|false`, default false): GPU offload of all layers.
  *   The CPU path with an F32 KV cache and no flash attention gives the model's exact
  *   probabilities; GPU kernels sum in other orders (and may use reduced precision), so
- *   confidences then differ in the last digits and a token near a threshold may flip. Use GPU for
- *   throughput, CPU when labels must reproduce bit for bit.
+ *   confidences then differ in the last digits and a token near a threshold may flip. On the CPU,
+ *   parallel sequences are decoded in batches whose grouping depends on timing, and a token's
+ *   probabilities depend in the last digits on its batch: two identical runs differ in the last
+ *   digits of confidences (up to 4e-6 measured on lab-policy, README). `sequences: 1` on the CPU is bit
+ *   for bit; use it when outputs must reproduce exactly.
  * - The prompt's KV cache is copied between sequences with node-llama-cpp's
  *   `_copyStateFromOtherSequence` (an internal method, hence the exact version pin in
  *   package.json and the test in test/engines/llama.test.ts that fails when it disappears);

@@ -15,6 +15,8 @@
  * - **Other 4xx fail at once** with the same kind of one-line error: retrying a bad request
  *   cannot help (e.g. vLLM's 400 for a prompt + max_tokens beyond the model's context). The
  *   error quotes the server's own message from its error object ({@link errorText}).
+ * - **Redirects are not followed**: a 3xx fails at once naming the URL and its `Location`
+ *   (following it would resend the request body and API key to another address).
  *
  * Base URLs may be given with or without the `/v1` suffix: `http://host:8000/v1` and
  * `http://host:8000` both name the server root `http://host:8000`, and request paths are given
@@ -369,11 +371,15 @@ export class HttpClient {
             let statusText: string;
             let text: string;
             let retryAfter: string | null;
+            let location: string | null;
             try {
-                const response = await fetch(url, {method, headers, body, signal: controller.signal});
+                // Redirects are not followed: fetch would resend the body (and the API key) to
+                // wherever the Location points. A 3xx is reported below instead.
+                const response = await fetch(url, {method, headers, body, signal: controller.signal, redirect: "manual"});
                 status = response.status;
                 statusText = response.statusText;
                 retryAfter = response.headers.get("retry-after");
+                location = response.headers.get("location");
                 text = await response.text();
             } catch (e) {
                 if (signal?.aborted) throw signal.reason ?? e;
@@ -388,6 +394,12 @@ export class HttpClient {
                     return {retryable: true, message: `${head} with a body that is not JSON: ${bodyExcerpt(text)}`};
                 }
             }
+            if (status >= 300 && status < 400)
+                return {
+                    retryable: false,
+                    message: `${head}: redirects to ${location ?? "(no Location header)"}; stepwise does not follow redirects (they would resend the request body and key to another address): give the final URL in the engine spec`,
+                    status,
+                };
             const retryable = status === 429 || status === 408 || status >= 500;
             const serverMessage = errorText(text);
             return {retryable, message: `${head}: ${serverMessage}`, retryAfterMs: parseRetryAfter(retryAfter), status, serverMessage};

@@ -8,6 +8,7 @@
  * (d) rating positions (adaptive vs random vs newline) from `candidates` (SampleRecords) with `prm` and `tau`.
  * Errors: StepwiseError for missing or conflicting inputs and bad records (file:line: field).
  */
+import {requireGold} from "../../io/dataset.ts";
 import {mkdirSync} from "node:fs";
 import {writeFileAtomic} from "../../io/atomic.ts";
 import {join} from "node:path";
@@ -115,7 +116,7 @@ export async function analyzeFiles(o: AnalyzeFilesOptions): Promise<AnalyzeFiles
                 seen.set(record.id, line);
                 const c = (record as unknown as Record<string, unknown>).correct;
                 if (c !== undefined && typeof c !== "boolean") throw new StepwiseError(`${o.candidates}:${line}: field "correct": expected true or false, got ${JSON.stringify(c)}`);
-                if (record.gold === undefined && c === undefined) throw new StepwiseError(`${o.candidates}:${line}: field "gold": missing (and no "correct" verdict), so the sample cannot be graded`);
+                if (c === undefined) requireGold(record.gold, `${o.candidates}:${line}`, "gold"); // no "correct" verdict: graded against gold
                 samples.push(record);
             }
             if (samples.length === 0) throw new StepwiseError(`${o.candidates}: no samples`);

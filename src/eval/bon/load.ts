@@ -16,6 +16,7 @@
  * Grading is the slow part and happens once here: one verdict per distinct answer string and one
  * set of equivalence classes per question; the evaluation then works on integer arrays.
  */
+import {requireGold} from "../../io/dataset.ts";
 import {StepwiseError} from "../../engines/types.ts";
 import {readJsonl} from "../../io/jsonl.ts";
 import type {AnswerGrader} from "../grader.ts";
@@ -124,7 +125,8 @@ export async function readCandidates(file: string, fields: Partial<CandidateFiel
             id,
             text: optionalString(record, f.text, where),
             answer: optionalString(record, f.answer, where),
-            gold: optionalString(record, f.gold, where),
+            // null: no gold on this candidate (another of its question may carry it); "" is never a gold answer
+            gold: record[f.gold] === undefined || record[f.gold] === null ? null : requireGold(record[f.gold], where, f.gold),
             correct: typeof c === "boolean" ? c : null,
             stepScores,
             finishReason: optionalString(record, f.finishReason ?? "finish_reason", where),

@@ -16,6 +16,7 @@ import {existsSync} from "node:fs";
 import {basename} from "node:path";
 import {StepwiseError, type Engine} from "../../engines/types.ts";
 import {readJsonl} from "../../io/jsonl.ts";
+import {goldProblem, requireGold} from "../../io/dataset.ts";
 import {parseRecord, StepsRecordSchema} from "../schemas.ts";
 import {engineSettings} from "../sample.ts";
 import {openStage, resolveLazy, type Lazy} from "../stage.ts";
@@ -155,6 +156,12 @@ export interface LabelFileOptions extends Omit<LabelOptions, "engine"> {
     shard?: {index: number; count: number};
     /** Skip (and count) samples whose rollout prompts do not fit the context, instead of stopping. */
     skipTooLong?: boolean;
+    /**
+     * With a verifier that grades against `gold` (math): skip (and count, in `no_gold`) records
+     * whose gold is missing, null or empty, instead of stopping with an error naming the first
+     * one (file:line, field). Default false.
+     */
+    skipNoGold?: boolean;
     onProgress?: (done: number, total: number) => void;
 }
 
@@ -177,6 +184,8 @@ export interface LabelSummary {
     truth?: TruthAgreement;
     /** Samples skipped because a prompt did not fit the context (with skipTooLong). */
     too_long?: Array<{where: string; message: string}>;
+    /** Records skipped because their gold answer is missing, null or empty (with skipNoGold): where (`file:line`), and why. */
+    no_gold?: Array<{where: string; message: string}>;
 }
 
 /** Share of truncated rollouts above which `stepwise label` warns. */
@@ -236,12 +245,22 @@ export async function labelFile(o: LabelFileOptions): Promise<LabelSummary> {
     try {
         const verify = typeof o.verifier === "function" ? o.verifier : await makeVerifier(o.verifier, args);
         const inputs: Array<{record: StepsRecord; line: number}> = [];
+        const needsGold = typeof o.verifier !== "function" && getVerifier(o.verifier).gold === true;
+        const noGold: Array<{where: string; message: string}> = [];
         let index = -1;
         for await (const {record, line} of readJsonl(o.input)) {
             index++;
             if (o.shard && index % o.shard.count !== o.shard.index) continue;
             if (o.limit !== undefined && inputs.length >= o.limit) break;
-            inputs.push({record: parseRecord(StepsRecordSchema, record, `${o.input}:${line}`) as unknown as StepsRecord, line});
+            const where = `${o.input}:${line}`;
+            const parsed = parseRecord(StepsRecordSchema, record, where) as unknown as StepsRecord;
+            // Checked before any rollout: an empty gold would label every step negative.
+            if (needsGold && goldProblem(parsed.gold) !== undefined) {
+                if (!o.skipNoGold) requireGold(parsed.gold, where, "gold", "--skip-no-gold");
+                noGold.push({where, message: goldProblem(parsed.gold)!});
+                continue;
+            }
+            inputs.push({record: parsed, line});
         }
         const todo = inputs.filter((r) => !stage.done.has(r.record.id));
         ({value: engine, created} = await resolveLazy(o.engine));
@@ -258,6 +277,7 @@ export async function labelFile(o: LabelFileOptions): Promise<LabelSummary> {
         });
         const summary = summarizeLabels([...stage.existing, ...fresh], fresh.length, stage.existing.length);
         if (run.tooLong.length) summary.too_long = run.tooLong;
+        if (noGold.length) summary.no_gold = noGold;
         return summary;
     } finally {
         stage.close();

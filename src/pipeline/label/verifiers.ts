@@ -10,6 +10,7 @@
  * check (`lab`) is registered by src/domains.ts, which the CLI and the library entry import.
  */
 import {StepwiseError} from "../../engines/types.ts";
+import {goldProblem, NoGoldError} from "../../io/dataset.ts";
 import type {StepsRecord} from "../records.ts";
 import type {StepTruth} from "./truth.ts";
 
@@ -58,6 +59,12 @@ export interface VerifierDefinition {
     create: (args?: VerifierArgs) => Verifier | Promise<Verifier>;
     /** Exact per-step truth (optional): `stepwise label --truth` attaches it and compares MC labels with it. */
     truth?: StepTruthFn;
+    /**
+     * It grades against the record's `gold` answer: the label stage then refuses (or, with
+     * `skipNoGold`, skips and counts) records whose gold is missing, null or empty before any
+     * rollout (io/dataset.ts `requireGold`). Default false.
+     */
+    gold?: boolean;
 }
 
 /** The verifier `stepwise label` uses when none is named. */
@@ -140,11 +147,13 @@ export async function makeVerifier(name: VerifierName, args: VerifierArgs = {}):
 registerVerifier({
     name: "math",
     description: "answer grader (src/grade: extraction + equivalence) against the record's gold answer",
+    gold: true,
     create: async () => {
         const {grade} = await import("../../grade/grade.ts");
         return ({gold, solution}) => {
-            if (gold === undefined) throw new StepwiseError("math verifier: record has no gold answer (field `gold`)");
-            return grade(gold, solution).equal;
+            const why = goldProblem(gold);
+            if (why !== undefined) throw new NoGoldError(`math verifier: record has no gold answer (field \`gold\`: ${why})`);
+            return grade(String(gold), solution).equal;
         };
     },
 });
