@@ -6,7 +6,7 @@
  * reads its configuration (`{prompt, candidate, test, entry_point, limits, nonce}`) as JSON from
  * stdin, sets its resource limits (soft = hard, so the candidate cannot raise them), and reports
  * exactly one verdict line `<nonce> {"status", "detail"}\n` on fd 3, the result channel whose
- * read end only the host holds (src/code/sandbox.ts), then exits with `os._exit(0)`:
+ * other end only the host holds (src/code/sandbox.ts), then exits with `os._exit(0)`:
  *   pass   — check returned;
  *   fail   — an AssertionError in the test code: detail is the failing `assert` line, with the
  *            candidate's value (`got ...`) when the line is `assert <call> == <expected>`;

@@ -11,7 +11,7 @@
  * - a working directory `/work` and a private `/tmp`, both fresh tmpfs mounts of at most
  *   `tmpfsBytes` each (`bwrap --size`; writing more fails inside with ENOSPC). A tmpfs is host
  *   **memory**, not disk: a run can hold up to 2 × `tmpfsBytes` of RAM on top of `memoryBytes`.
- *   The program's files are copied into `/work` by bwrap from pipes (`--file FD`): there is no
+ *   The program's files are copied into `/work` by bwrap from fds (`--file FD`): there is no
  *   host directory behind `/work`, so nothing the program leaves there is ever seen by the host,
  *   and everything vanishes with the sandbox's mount namespace;
  * - a clean environment (`PATH`, `HOME`, `LANG`, `PYTHONHASHSEED`, `PYTHONDONTWRITEBYTECODE` only);
@@ -24,8 +24,9 @@
  *   exceed the limit.
  *
  * How results come back (the host never opens a path the program controls): the program's fd 3
- * is the write end of a pipe (`channel: true`) whose read end only this process holds; bwrap and
- * setpriv pass it through. The host reads it asynchronously, at most `channelBytes` (more kills
+ * (`channel: true`) is one end of a Unix socket pair (what Node gives a child for a `"pipe"`
+ * stdio entry) whose other end only this process holds; bwrap and setpriv pass it through, and
+ * the host reads it with plain reads (file descriptors sent over it are dropped by the kernel). The host reads it asynchronously, at most `channelBytes` (more kills
  * the run), like stdout and stderr. A symlink, FIFO, device or huge file named like a result in
  * `/work` is therefore nothing to the host. Input goes the other way: `stdin` is written to the
  * program's stdin and closed. Nothing is read synchronously from the sandbox, so a hostile
@@ -35,7 +36,7 @@
  * Known limits: a run can use CPU up to its limits and RAM up to `memoryBytes` + 2 × `tmpfsBytes`.
  * Without bwrap, {@link runSandboxed} refuses unless `unsafe` is set, in which case the program
  * runs as a plain child process in a host temporary directory (clean environment, rlimits and the
- * result pipe only; no tmpfs limit, and a process that leaves the process group is not killed).
+ * result channel only; no tmpfs limit, and a process that leaves the process group is not killed).
  */
 import {spawn, spawnSync} from "node:child_process";
 import {chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync} from "node:fs";
@@ -216,7 +217,7 @@ export interface SandboxArgvOptions {
 /**
  * The full command line of a sandboxed Python run: `/work` and `/tmp` are tmpfs mounts of
  * `tmpfsBytes` each, `/work` holding `files` copied from fds 4, 5, … (the caller must pass those
- * fds, each a pipe it writes the file's bytes into and closes). Throws a StepwiseError when `info`
+ * fds, each a stdio pipe it writes the file's bytes into and closes). Throws a StepwiseError when `info`
  * is not a working bwrap sandbox.
  */
 export function sandboxArgv(info: SandboxInfo, pythonArgs: string[], options: SandboxArgvOptions = {}): string[] {
@@ -284,7 +285,7 @@ export interface RunOptions {
     /** Text written to the program's stdin, which is then closed. Default: empty stdin. */
     stdin?: string;
     /**
-     * Give the program a result channel: its fd 3 is the write end of a pipe whose read end only
+     * Give the program a result channel: its fd 3 is one end of a socket pair whose other end only
      * this process holds; what it writes comes back as {@link RunOutcome.channel}. Default false.
      */
     channel?: boolean;

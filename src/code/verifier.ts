@@ -8,8 +8,8 @@
  * reference solution. Candidates are `{id, task_id, completion}`; a verdict is
  * `{id, task_id, status, detail, wall_ms}` with status one of pass, fail, timeout, memory, error.
  *
- * The verdict comes from the harness (./harness.ts) over the sandbox's result channel, a pipe only
- * the host reads (./sandbox.ts), never from a file of the candidate's working directory. It counts
+ * The verdict comes from the harness (./harness.ts) over the sandbox's result channel, fd 3, which
+ * only the host reads (./sandbox.ts), never from a file of the candidate's working directory. It counts
  * only when the channel holds exactly one line with this run's nonce and the sandbox exited 0; a
  * run without one is classified from how it ended (timeout, memory, error), never as a pass.
  */
