@@ -317,15 +317,23 @@ export async function runSandboxed(files: Record<string, string>, entry: string,
     }
     // Unsafe: a plain child process in a host temporary directory, removed afterwards (and if this process ends first).
     const work = mkdtempSync(join(tmpdir(), "stepwise-run-"));
-    const cleanup = (): void => removeTree(work);
-    onProcessEnd(cleanup);
+    liveDirs.add(work);
+    onProcessEnd(removeLiveDirs);
     try {
         for (const name of names) writeFileSync(join(work, name), files[name]);
         const outcome = await spawnLimited([info.python, "-I", entry], work, {...SANDBOX_ENV, HOME: work}, limits, {...io, files: []});
         return {...outcome, isolation: "unsafe"};
     } finally {
-        cleanup();
+        liveDirs.delete(work);
+        removeTree(work);
     }
+}
+
+/** Working directories of unsafe runs still alive: removed when this process ends. */
+const liveDirs = new Set<string>();
+function removeLiveDirs(): void {
+    for (const dir of liveDirs) rmSync(dir, {recursive: true, force: true});
+    liveDirs.clear();
 }
 
 /**
@@ -453,6 +461,13 @@ function spawnLimited(argv: string[], cwd: string, env: Record<string, string>, 
         child.on("error", (e) => {
             done();
             reject(new StepwiseError(`cannot start ${argv[0]}: ${e.message}`));
+        });
+        // A straggler outside the process group (unsafe runs) may hold stdout or fd 3 open after the
+        // program exited: stop waiting for it a second later.
+        child.on("exit", () => {
+            setTimeout(() => {
+                for (const stream of child.stdio) stream?.destroy();
+            }, 1000).unref();
         });
         child.on("close", (code, signal) => {
             done();

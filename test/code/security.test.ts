@@ -410,3 +410,22 @@ function runningWith(marker: string): boolean {
     }
     return false;
 }
+
+test("sandbox (unsafe, no bwrap): a daemon that escapes the process group holding stdout and fd 3 does not hold the run", {skip}, async () => {
+    const none = {kind: "none" as const, python: info.python, reason: "bwrap not found (test)"};
+    const marker = `stepwise-daemon-${randomBytes(6).toString("hex")}`;
+    const code = `import subprocess\nsubprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", ${JSON.stringify(marker)}], start_new_session=True, pass_fds=(3,))\ndef f():\n    return 1\n`;
+    try {
+        const v = await verifyProgram(problem("def check(candidate):\n    assert candidate() == 1\n"), code, {limits: LIMITS, sandbox: none, unsafe: true});
+        assert.equal(v.status, "pass", v.detail);
+        assert.ok(v.wall_ms < 10_000, `the run waited ${v.wall_ms} ms for the daemon`);
+    } finally {
+        for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+            try {
+                if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(marker)) process.kill(Number(pid), "SIGKILL");
+            } catch {
+                // ended while we looked
+            }
+        }
+    }
+});
