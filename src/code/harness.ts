@@ -3,22 +3,36 @@
  *
  * Evaluation follows LeetCodeDataset / HumanEval: the preamble (`prompt`), the candidate program
  * and the `test` code run in one namespace, then `check(<entry_point>)` is called. The harness
- * first sets its resource limits (soft = hard, so the candidate cannot raise them), then writes
- * `{"status", "detail"}` to `result.json`:
+ * reads its configuration (`{prompt, candidate, test, entry_point, limits, nonce}`) as JSON from
+ * stdin, sets its resource limits (soft = hard, so the candidate cannot raise them), and reports
+ * exactly one verdict line `<nonce> {"status", "detail"}\n` on fd 3, the result channel whose
+ * other end only the host holds (src/code/sandbox.ts), then exits with `os._exit(0)`:
  *   pass   — check returned;
  *   fail   — an AssertionError in the test code: detail is the failing `assert` line, with the
  *            candidate's value (`got ...`) when the line is `assert <call> == <expected>`;
  *   memory — MemoryError;
  *   error  — any other exception (its type and message, and where), including SystemExit.
- * Timeouts, kills and output overflows leave no result and are classified by the caller.
+ * Timeouts, kills and output overflows leave no verdict and are classified by the caller.
+ *
+ * What the host accepts (src/code/verifier.ts): the channel holds exactly that one line with this
+ * run's nonce and the sandbox exited 0. So an exit before the harness reported (`os._exit(0)`,
+ * `sys.exit`, a signal, a crash) is never a pass; text printed to stdout/stderr is never read as a
+ * verdict; anything else written to fd 3 (a forged line, or bytes before the real verdict) makes
+ * the verdict an error. The nonce never touches the file system: it arrives on stdin, which is at
+ * its end before the candidate's code runs.
+ *
+ * What this cannot stop: the candidate runs in the harness's own Python process, so code written
+ * to cheat can still forge a pass — find the nonce in the harness's memory (`gc`, stack frames,
+ * `sys.modules["__main__"]`) and write a verdict line itself, or patch `check`, `report`,
+ * builtins, or return an object whose `__eq__` is always true. The sandbox protects the machine;
+ * against a candidate that attacks its own grading, the label is only as good as the candidate.
  */
 
 /** Source of the harness (Python 3.8+, standard library only). */
 export const HARNESS_PY = String.raw`
 import ast, json, os, resource, signal, sys, traceback
 
-with open("config.json") as _f:
-    CONFIG = json.load(_f)
+CONFIG = json.loads(sys.stdin.buffer.read())
 
 def _limit(kind, value):
     try:
@@ -40,22 +54,29 @@ _limit(resource.RLIMIT_FSIZE, int(L["fileBytes"]))
 _limit(resource.RLIMIT_NOFILE, int(L["openFiles"]))
 _limit(resource.RLIMIT_CORE, 0)
 
-RESULT = os.path.abspath("result.json")
 MAIN_PID = os.getpid()
-_write, _dumps, _replace, _getpid, _exit = open, json.dumps, os.replace, os.getpid, os._exit
+CHANNEL = 3
+# Not inherited by programs the candidate execs (a fork still has it: only MAIN_PID reports).
+os.set_inheritable(CHANNEL, False)
 
-def report(status, detail=""):
-    # Only the harness process reports (a forked copy of it must not race it), atomically.
-    if _getpid() == MAIN_PID:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except BaseException:
-            pass
-        with _write(RESULT + ".tmp", "w") as f:
-            f.write(_dumps({"status": status, "detail": detail[:2000]}))
-        _replace(RESULT + ".tmp", RESULT)
-    _exit(0)
+def _reporter(nonce, write=os.write, dumps=json.dumps, getpid=os.getpid, exit=os._exit):
+    reported = []
+    def report(status, detail=""):
+        # Once, and only from the harness process (a forked copy of it must not race it).
+        if getpid() == MAIN_PID and not reported:
+            reported.append(True)
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            except BaseException:
+                pass
+            line = (nonce + " " + dumps({"status": status, "detail": detail[:2000]}) + "\n").encode()
+            while line:
+                line = line[write(CHANNEL, line):]
+        exit(0)
+    return report
+
+report = _reporter(CONFIG.pop("nonce"))
 
 signal.signal(signal.SIGXCPU, lambda *_: report("timeout", "cpu time limit (%s s)" % L["cpuSeconds"]))
 

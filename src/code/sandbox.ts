@@ -8,25 +8,43 @@
  * - a minimal read-only view of the host: `/usr` (and the `/bin`, `/lib*`, `/sbin` links or
  *   directories), plus the Python installation's prefix when it lives elsewhere. No `/home`,
  *   `/root`, `/etc`, `/work`, `/tmp` of the host: files outside the working directory are not there;
- * - a fresh temporary working directory (`/work` inside, removed afterwards) and a private `/tmp`;
+ * - a working directory `/work` and a private `/tmp`, both fresh tmpfs mounts of at most
+ *   `tmpfsBytes` each (`bwrap --size`; writing more fails inside with ENOSPC). A tmpfs is host
+ *   **memory**, not disk: a run can hold up to 2 × `tmpfsBytes` of RAM on top of `memoryBytes`.
+ *   The program's files are copied into `/work` by bwrap from fds (`--file FD`): there is no
+ *   host directory behind `/work`, so nothing the program leaves there is ever seen by the host,
+ *   and everything vanishes with the sandbox's mount namespace;
  * - a clean environment (`PATH`, `HOME`, `LANG`, `PYTHONHASHSEED`, `PYTHONDONTWRITEBYTECODE` only);
  * - when stepwise runs as root, the sandbox runs as an unprivileged host user (`setpriv`, uid
  *   65534 by default) because the kernel exempts root from RLIMIT_NPROC;
- * - resource limits: wall time (the run is killed), and inside the sandbox (set by the harness with
- *   Python's `resource` module, soft = hard, so code cannot raise them) CPU seconds, address space,
- *   processes (counted inside the sandbox's user namespace), file size and open files; output is
- *   capped by the parent, which kills the run when stdout + stderr exceed the limit.
+ * - resource limits: wall time (the sandbox's process group is killed), and inside the sandbox
+ *   (set by the harness with Python's `resource` module, soft = hard, so code cannot raise them)
+ *   CPU seconds, address space, processes (counted inside the sandbox's user namespace), file size
+ *   and open files; output is capped by the parent, which kills the run when stdout + stderr
+ *   exceed the limit.
  *
- * Known limits: disk use is bounded per file (RLIMIT_FSIZE) but not in total; a run can use CPU
- * up to its limits. Without bwrap, {@link runSandboxed} refuses unless `unsafe` is set, in which
- * case the program runs as a plain child process (clean environment and rlimits only).
+ * How results come back (the host never opens a path the program controls): the program's fd 3
+ * (`channel: true`) is one end of a Unix socket pair (what Node gives a child for a `"pipe"`
+ * stdio entry) whose other end only this process holds; bwrap and setpriv pass it through, and
+ * the host reads it with plain reads (file descriptors sent over it are dropped by the kernel). The host reads it asynchronously, at most `channelBytes` (more kills
+ * the run), like stdout and stderr. A symlink, FIFO, device or huge file named like a result in
+ * `/work` is therefore nothing to the host. Input goes the other way: `stdin` is written to the
+ * program's stdin and closed. Nothing is read synchronously from the sandbox, so a hostile
+ * program cannot block the event loop (SIGTERM still ends the process) and every run ends by the
+ * wall-clock limit. While a run is alive its process group is killed if this process ends.
+ *
+ * Known limits: a run can use CPU up to its limits and RAM up to `memoryBytes` + 2 × `tmpfsBytes`.
+ * Without bwrap, {@link runSandboxed} refuses unless `unsafe` is set, in which case the program
+ * runs as a plain child process in a host temporary directory (clean environment, rlimits and the
+ * result channel only; no tmpfs limit, and a process that leaves the process group is not killed).
  */
 import {spawn, spawnSync} from "node:child_process";
-import {chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync} from "node:fs";
-import {lstatSync} from "node:fs";
+import {chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {delimiter, join} from "node:path";
-import {StepwiseError} from "../engines/types.ts";
+import type {Writable} from "node:stream";
+import {onProcessEnd} from "../io/process-end.ts";
+import {StepwiseError} from "../util/errors.ts";
 
 /** Resource limits of one run. */
 export interface SandboxLimits {
@@ -44,6 +62,13 @@ export interface SandboxLimits {
     fileBytes: number;
     /** Open files (RLIMIT_NOFILE). Default 64. */
     openFiles: number;
+    /**
+     * Size in bytes of each of the sandbox's two tmpfs mounts, `/work` (which also holds the
+     * program's files) and `/tmp`; writing more fails inside with ENOSPC. Host memory, not disk:
+     * a run may hold up to twice this in RAM besides `memoryBytes`. Default 32 MiB. (Without
+     * bwrap, `unsafe` runs, it is not enforced.)
+     */
+    tmpfsBytes: number;
 }
 
 export const DEFAULT_LIMITS: SandboxLimits = {
@@ -54,7 +79,15 @@ export const DEFAULT_LIMITS: SandboxLimits = {
     outputBytes: 1024 * 1024,
     fileBytes: 16 * 1024 * 1024,
     openFiles: 64,
+    tmpfsBytes: 32 * 1024 * 1024,
 };
+
+/** The program's fd that is the write end of the result channel ({@link RunOptions.channel}). */
+export const CHANNEL_FD = 3;
+/** Default cap of the result channel in bytes. */
+const CHANNEL_BYTES = 64 * 1024;
+/** The first fd bwrap copies a program file from (`--file FD /work/NAME`); one per file. */
+const FIRST_FILE_FD = 4;
 
 /** What {@link detectSandbox} found. */
 export interface SandboxInfo {
@@ -100,19 +133,6 @@ export function findPython(): {python: string; prefix: string} | undefined {
 
 const SANDBOX_UID = 65534;
 
-/**
- * Where working directories are made. As root the sandbox user must reach them, and $TMPDIR may be
- * private (mode 700): use /tmp/stepwise-sandbox (root-owned, mode 711: enterable, not listable).
- */
-function workBase(info: SandboxInfo): string {
-    if (info.dropToUid === undefined) return tmpdir();
-    const base = "/tmp/stepwise-sandbox";
-    mkdirSync(base, {recursive: true, mode: 0o711});
-    const st = lstatSync(base);
-    if (!st.isDirectory() || st.uid !== 0) throw new StepwiseError(`${base} is not a directory owned by root: remove it`);
-    chmodSync(base, 0o711);
-    return base;
-}
 let cached: SandboxInfo | undefined;
 
 /**
@@ -143,16 +163,10 @@ export function detectSandbox(options: {refresh?: boolean} = {}): SandboxInfo {
         info.setpriv = setpriv;
         info.dropToUid = SANDBOX_UID;
     }
-    const probe = mkdtempSync(join(workBase(info), "probe-"));
-    try {
-        if (info.dropToUid !== undefined) chownSync(probe, info.dropToUid, info.dropToUid);
-        const argv = sandboxArgv({...info, kind: "bwrap"}, probe, ["-I", "-c", "import os; print(os.getpid())"]);
-        const r = spawnSync(argv[0], argv.slice(1), {encoding: "utf8", timeout: 20_000, env: {}});
-        if (r.status !== 0) info.reason = `bwrap does not work here: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim().split("\n").at(-1)}`;
-        else info.kind = "bwrap";
-    } finally {
-        rmSync(probe, {recursive: true, force: true});
-    }
+    const argv = sandboxArgv({...info, kind: "bwrap"}, ["-I", "-c", "import os; print(os.getpid())"]);
+    const r = spawnSync(argv[0], argv.slice(1), {encoding: "utf8", timeout: 20_000, env: {}, stdio: ["ignore", "pipe", "pipe"]});
+    if (r.status !== 0) info.reason = `bwrap does not work here: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim().split("\n").at(-1)}`;
+    else info.kind = "bwrap";
     return (cached = info);
 }
 
@@ -192,10 +206,25 @@ export const SANDBOX_ENV: Readonly<Record<string, string>> = {
     PYTHONDONTWRITEBYTECODE: "1",
 };
 
-/** The full command line of a sandboxed Python run with `workDir` as /work. */
-export function sandboxArgv(info: SandboxInfo, workDir: string, pythonArgs: string[]): string[] {
+/** Where a program's files come from: `files[i]` is copied into `/work` from fd {@link FIRST_FILE_FD} + i. */
+export interface SandboxArgvOptions {
+    /** Size of each of the `/work` and `/tmp` tmpfs mounts in bytes. Default {@link DEFAULT_LIMITS}.tmpfsBytes. */
+    tmpfsBytes?: number;
+    /** File names (plain names, no `/`) bwrap creates in `/work`, read from fds 4, 5, … in order. */
+    files?: readonly string[];
+}
+
+/**
+ * The full command line of a sandboxed Python run: `/work` and `/tmp` are tmpfs mounts of
+ * `tmpfsBytes` each, `/work` holding `files` copied from fds 4, 5, … (the caller must pass those
+ * fds, each a stdio pipe it writes the file's bytes into and closes). Throws a StepwiseError when `info`
+ * is not a working bwrap sandbox.
+ */
+export function sandboxArgv(info: SandboxInfo, pythonArgs: string[], options: SandboxArgvOptions = {}): string[] {
     if (info.kind !== "bwrap" || !info.bwrap) throw new StepwiseError(`no sandbox: ${info.reason ?? "bwrap unavailable"}`);
     const env = Object.entries(SANDBOX_ENV).flatMap(([k, v]) => ["--setenv", k, v]);
+    const size = String(Math.floor(options.tmpfsBytes ?? DEFAULT_LIMITS.tmpfsBytes));
+    const files = (options.files ?? []).flatMap((name, i) => ["--file", String(FIRST_FILE_FD + i), `/work/${checkFileName(name)}`]);
     const bwrap = [
         info.bwrap,
         "--unshare-all",
@@ -205,8 +234,9 @@ export function sandboxArgv(info: SandboxInfo, workDir: string, pythonArgs: stri
         ...hostViewArgs(info),
         "--proc", "/proc",
         "--dev", "/dev",
-        "--tmpfs", "/tmp",
-        "--bind", workDir, "/work",
+        "--size", size, "--tmpfs", "/tmp",
+        "--size", size, "--tmpfs", "/work",
+        ...files,
         "--chdir", "/work",
         "--clearenv",
         ...env,
@@ -217,6 +247,12 @@ export function sandboxArgv(info: SandboxInfo, workDir: string, pythonArgs: stri
     if (info.dropToUid === undefined) return bwrap;
     const id = String(info.dropToUid);
     return [info.setpriv!, "--reuid", id, "--regid", id, "--clear-groups", "--", ...bwrap];
+}
+
+/** A program file name: a plain name in the working directory. */
+function checkFileName(name: string): string {
+    if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(name)) throw new StepwiseError(`sandbox file name ${JSON.stringify(name)}: expected a plain file name (letters, digits, ._-; no /)`);
+    return name;
 }
 
 /** The outcome of one run. */
@@ -230,9 +266,14 @@ export interface RunOutcome {
     outputExceeded: boolean;
     stdout: string;
     stderr: string;
+    /**
+     * What the program wrote to fd 3 when `channel` was set (UTF-8, at most `channelBytes`),
+     * `undefined` without a channel. It is only as trustworthy as the program: see the harness.
+     */
+    channel?: string;
+    /** Killed because more than `channelBytes` were written to the channel. */
+    channelExceeded: boolean;
     wallMs: number;
-    /** Files the program left in its working directory that the caller asked to read back. */
-    files: Record<string, string | undefined>;
     /** `bwrap` or `unsafe` (no sandbox). */
     isolation: "bwrap" | "unsafe";
 }
@@ -241,60 +282,132 @@ export interface RunOptions {
     limits?: Partial<SandboxLimits>;
     /** Run without a sandbox when none is available (dangerous: for trusted code only). Default false. */
     unsafe?: boolean;
-    /** Working-directory files to read back after the run (e.g. a result file). */
-    readBack?: string[];
+    /** Text written to the program's stdin, which is then closed. Default: empty stdin. */
+    stdin?: string;
+    /**
+     * Give the program a result channel: its fd 3 is one end of a socket pair whose other end only
+     * this process holds; what it writes comes back as {@link RunOutcome.channel}. Default false.
+     */
+    channel?: boolean;
+    /** Most bytes kept from the channel; the run is killed when more are written. Default 64 KiB. */
+    channelBytes?: number;
     /** Sandbox to use (default: {@link detectSandbox}). */
     sandbox?: SandboxInfo;
 }
 
 /**
- * Run `python <entry>` with `files` written into a fresh working directory, sandboxed (see the
- * module doc). Throws a StepwiseError when no sandbox is available and `unsafe` is not set.
+ * Run `python -I <entry>` with `files` (name → text; plain names) in a fresh working directory,
+ * sandboxed (see the module doc). Resolves when the sandbox has ended; never reads a file of the
+ * working directory. Throws a StepwiseError when no sandbox is available and `unsafe` is not set,
+ * when a file name is not a plain name, or when the files do not fit `tmpfsBytes`.
  */
 export async function runSandboxed(files: Record<string, string>, entry: string, options: RunOptions = {}): Promise<RunOutcome> {
     const limits = {...DEFAULT_LIMITS, ...options.limits};
     const info = options.sandbox ?? detectSandbox();
     if (info.kind !== "bwrap" && !options.unsafe)
         throw new StepwiseError(`refusing to run untrusted code without a sandbox: ${info.reason ?? "bwrap unavailable"}; pass --unsafe (unsafe: true) to run it anyway`);
-    const work = mkdtempSync(join(info.kind === "bwrap" ? workBase(info) : tmpdir(), "run-"));
+    const names = Object.keys(files).map(checkFileName);
+    const io = {stdin: options.stdin ?? "", channel: !!options.channel, channelBytes: options.channelBytes ?? CHANNEL_BYTES};
+    if (info.kind === "bwrap") {
+        const bytes = names.reduce((n, name) => n + Buffer.byteLength(files[name]), 0);
+        if (bytes > limits.tmpfsBytes) throw new StepwiseError(`the program's files (${bytes} bytes) do not fit the sandbox's /work (limits.tmpfsBytes = ${limits.tmpfsBytes})`);
+        const argv = sandboxArgv(info, ["-I", entry], {tmpfsBytes: limits.tmpfsBytes, files: names});
+        const outcome = await spawnLimited(argv, "/", {}, limits, {...io, files: names.map((n) => files[n])});
+        return {...outcome, isolation: "bwrap"};
+    }
+    // Unsafe: a plain child process in a host temporary directory, removed afterwards (and if this process ends first).
+    const work = mkdtempSync(join(tmpdir(), "stepwise-run-"));
+    liveDirs.add(work);
+    onProcessEnd(removeLiveDirs);
     try {
-        for (const [name, text] of Object.entries(files)) writeFileSync(join(work, name), text);
-        const sandboxed = info.kind === "bwrap";
-        if (sandboxed && info.dropToUid !== undefined) {
-            chownSync(work, info.dropToUid, info.dropToUid);
-            for (const name of Object.keys(files)) chownSync(join(work, name), info.dropToUid, info.dropToUid);
-        }
-        const argv = sandboxed ? sandboxArgv(info, work, ["-I", entry]) : [info.python, "-I", entry];
-        const outcome = await spawnLimited(argv, sandboxed ? work : work, sandboxed ? {} : {...SANDBOX_ENV, HOME: work}, limits);
-        const filesBack: Record<string, string | undefined> = {};
-        for (const name of options.readBack ?? []) {
-            try {
-                filesBack[name] = readFileSync(join(work, name), "utf8");
-            } catch {
-                filesBack[name] = undefined;
-            }
-        }
-        return {...outcome, files: filesBack, isolation: sandboxed ? "bwrap" : "unsafe"};
+        for (const name of names) writeFileSync(join(work, name), files[name]);
+        const outcome = await spawnLimited([info.python, "-I", entry], work, {...SANDBOX_ENV, HOME: work}, limits, {...io, files: []});
+        return {...outcome, isolation: "unsafe"};
     } finally {
-        rmSync(work, {recursive: true, force: true});
+        liveDirs.delete(work);
+        removeTree(work);
     }
 }
 
-function spawnLimited(argv: string[], cwd: string, env: Record<string, string>, limits: SandboxLimits): Promise<Omit<RunOutcome, "files" | "isolation">> {
+/** Working directories of unsafe runs still alive: removed when this process ends. */
+const liveDirs = new Set<string>();
+function removeLiveDirs(): void {
+    for (const dir of liveDirs) rmSync(dir, {recursive: true, force: true});
+    liveDirs.clear();
+}
+
+/**
+ * Remove a directory tree a program wrote, without following its symlinks; directories the
+ * program made unreadable (chmod 000) are made accessible first. Throws a StepwiseError naming
+ * the directory when it cannot be removed.
+ */
+function removeTree(dir: string): void {
+    try {
+        rmSync(dir, {recursive: true, force: true});
+        return;
+    } catch {
+        // fall through: open up the directories, then try again
+    }
+    const openUp = (d: string): void => {
+        try {
+            chmodSync(d, 0o700);
+            for (const name of readdirSync(d)) {
+                const p = join(d, name);
+                if (lstatSync(p).isDirectory()) openUp(p);
+            }
+        } catch {
+            // best effort; rmSync below reports what is left
+        }
+    };
+    openUp(dir);
+    try {
+        rmSync(dir, {recursive: true, force: true});
+    } catch (e) {
+        throw new StepwiseError(`cannot remove the sandbox's working directory ${dir}: ${(e as Error).message.split("\n")[0]}`);
+    }
+}
+
+/** Process groups of runs still alive: killed when this process ends (SIGTERM, SIGINT, exit). */
+const liveGroups = new Set<number>();
+function killGroup(pid: number): void {
+    try {
+        process.kill(-pid, "SIGKILL");
+    } catch {
+        // already gone
+    }
+}
+
+interface SpawnIo {
+    stdin: string;
+    channel: boolean;
+    channelBytes: number;
+    /** Contents written to fds 4, 5, … (bwrap's `--file`). */
+    files: string[];
+}
+
+function spawnLimited(argv: string[], cwd: string, env: Record<string, string>, limits: SandboxLimits, io: SpawnIo): Promise<Omit<RunOutcome, "isolation">> {
     return new Promise((resolve, reject) => {
         const started = performance.now();
-        const child = spawn(argv[0], argv.slice(1), {cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true});
+        // fd 3 exists only with a channel; bwrap's file fds start at 4 either way.
+        const stdio: ("pipe" | "ignore")[] = ["pipe", "pipe", "pipe", io.channel ? "pipe" : "ignore", ...io.files.map(() => "pipe" as const)];
+        const child = spawn(argv[0], argv.slice(1), {cwd, env, stdio, detached: true});
+        const pid = child.pid;
+        if (pid !== undefined) {
+            liveGroups.add(pid);
+            onProcessEnd(killAllLive);
+        }
         const out: Buffer[] = [];
         const err: Buffer[] = [];
+        const chan: Buffer[] = [];
         let bytes = 0;
+        let chanBytes = 0;
         let timedOut = false;
         let outputExceeded = false;
+        let channelExceeded = false;
+        // The whole process group: setpriv/bwrap, and with --die-with-parent everything inside.
         const killAll = (): void => {
-            try {
-                if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-            } catch {
-                child.kill("SIGKILL");
-            }
+            if (pid !== undefined) killGroup(pid);
+            else child.kill("SIGKILL");
         };
         const take = (into: Buffer[]) => (chunk: Buffer) => {
             if (outputExceeded) return;
@@ -309,18 +422,55 @@ function spawnLimited(argv: string[], cwd: string, env: Record<string, string>, 
             into.push(chunk);
             bytes += chunk.length;
         };
-        child.stdout.on("data", take(out));
-        child.stderr.on("data", take(err));
+        child.stdout!.on("data", take(out));
+        child.stderr!.on("data", take(err));
+        if (io.channel) {
+            const readable = child.stdio[3] as unknown as NodeJS.ReadableStream;
+            readable.on("data", (chunk: Buffer) => {
+                if (channelExceeded) return;
+                if (chanBytes + chunk.length > io.channelBytes) {
+                    channelExceeded = true;
+                    killAll();
+                    return;
+                }
+                chan.push(chunk);
+                chanBytes += chunk.length;
+            });
+            readable.on("error", () => {});
+        }
+        // Input: stdin and bwrap's file pipes. A program that exits without reading them is not an error here.
+        const feed = (stream: Writable | null | undefined, text: string): void => {
+            if (!stream) return;
+            stream.on("error", () => {});
+            stream.end(text);
+        };
+        feed(child.stdin, io.stdin);
+        io.files.forEach((text, i) => feed(child.stdio[FIRST_FILE_FD + i] as Writable, text));
         const timer = setTimeout(() => {
             timedOut = true;
             killAll();
         }, limits.wallMs);
-        child.on("error", (e) => {
+        const done = (): void => {
             clearTimeout(timer);
+            if (pid !== undefined) {
+                // Whatever is left of the group (the sandbox is gone, but a stray process may remain).
+                killGroup(pid);
+                liveGroups.delete(pid);
+            }
+        };
+        child.on("error", (e) => {
+            done();
             reject(new StepwiseError(`cannot start ${argv[0]}: ${e.message}`));
         });
+        // A straggler outside the process group (unsafe runs) may hold stdout or fd 3 open after the
+        // program exited: stop waiting for it a second later.
+        child.on("exit", () => {
+            setTimeout(() => {
+                for (const stream of child.stdio) stream?.destroy();
+            }, 1000).unref();
+        });
         child.on("close", (code, signal) => {
-            clearTimeout(timer);
+            done();
             resolve({
                 exitCode: code,
                 signal,
@@ -328,8 +478,15 @@ function spawnLimited(argv: string[], cwd: string, env: Record<string, string>, 
                 outputExceeded,
                 stdout: Buffer.concat(out).toString("utf8"),
                 stderr: Buffer.concat(err).toString("utf8"),
+                channel: io.channel ? Buffer.concat(chan).toString("utf8") : undefined,
+                channelExceeded,
                 wallMs: performance.now() - started,
             });
         });
     });
+}
+
+function killAllLive(): void {
+    for (const pid of liveGroups) killGroup(pid);
+    liveGroups.clear();
 }

@@ -7,8 +7,14 @@
  * expression naming the function under test (e.g. `Solution().twoSum`) and `completion` is a
  * reference solution. Candidates are `{id, task_id, completion}`; a verdict is
  * `{id, task_id, status, detail, wall_ms}` with status one of pass, fail, timeout, memory, error.
+ *
+ * The verdict comes from the harness (./harness.ts) over the sandbox's result channel, fd 3, which
+ * only the host reads (./sandbox.ts), never from a file of the candidate's working directory. It counts
+ * only when the channel holds exactly one line with this run's nonce and the sandbox exited 0; a
+ * run without one is classified from how it ended (timeout, memory, error), never as a pass.
  */
 import pLimit from "p-limit";
+import {randomBytes} from "node:crypto";
 import {availableParallelism} from "node:os";
 import {StepwiseError} from "../engines/types.ts";
 import {HARNESS_PY} from "./harness.ts";
@@ -53,35 +59,52 @@ export interface VerifyOptions extends Pick<RunOptions, "unsafe" | "sandbox"> {
     limits?: Partial<SandboxLimits>;
 }
 
+type Verdict = Pick<CodeVerdict, "status" | "detail">;
+
+/**
+ * The harness's verdict from the result channel: `undefined` when the channel is empty, `"forged"`
+ * when it holds anything but exactly one line `<nonce> {"status", "detail"}`.
+ */
+function channelVerdict(channel: string, nonce: string): Verdict | "forged" | undefined {
+    if (channel === "") return undefined;
+    const prefix = `${nonce} `;
+    if (!channel.startsWith(prefix) || !channel.endsWith("\n") || channel.indexOf("\n") !== channel.length - 1) return "forged";
+    try {
+        const r = JSON.parse(channel.slice(prefix.length)) as {status?: unknown; detail?: unknown};
+        if (typeof r === "object" && r !== null && CODE_STATUSES.includes(r.status as CodeStatus) && typeof r.detail === "string") return {status: r.status as CodeStatus, detail: r.detail};
+    } catch {
+        // not JSON: forged
+    }
+    return "forged";
+}
+
 /** Run one program against one problem's tests. */
 export async function verifyProgram(problem: CodeTestProblem, program: string, options: VerifyOptions = {}): Promise<Omit<CodeVerdict, "id" | "task_id">> {
     const limits = {...DEFAULT_LIMITS, ...options.limits};
-    const config = {prompt: problem.prompt ?? "", candidate: program, test: problem.test, entry_point: problem.entry_point, limits};
-    const run = await runSandboxed({"harness.py": HARNESS_PY, "config.json": JSON.stringify(config)}, "harness.py", {
+    const nonce = randomBytes(16).toString("hex");
+    const config = {prompt: problem.prompt ?? "", candidate: program, test: problem.test, entry_point: problem.entry_point, limits, nonce};
+    const run = await runSandboxed({"harness.py": HARNESS_PY}, "harness.py", {
         limits,
         unsafe: options.unsafe,
         sandbox: options.sandbox,
-        readBack: ["result.json"],
+        stdin: JSON.stringify(config),
+        channel: true,
     });
     const wall_ms = Math.round(run.wallMs);
     if (run.outputExceeded) return {status: "error", detail: `output limit: more than ${limits.outputBytes} bytes written to stdout/stderr`, wall_ms};
     if (run.timedOut) return {status: "timeout", detail: `wall time limit (${limits.wallMs} ms)`, wall_ms};
-    const result = run.files["result.json"];
-    if (result !== undefined) {
-        try {
-            const r = JSON.parse(result) as {status: CodeStatus; detail: string};
-            if (CODE_STATUSES.includes(r.status)) return {status: r.status, detail: r.detail ?? "", wall_ms};
-        } catch {
-            // a program that overwrote result.json with garbage: fall through to the exit status
-        }
-    }
+    if (run.channelExceeded) return {status: "error", detail: "the result channel (fd 3) got more than a verdict: the program wrote to it", wall_ms};
+    const verdict = channelVerdict(run.channel ?? "", nonce);
+    if (verdict === "forged") return {status: "error", detail: "the result channel (fd 3) held something other than the harness's verdict: the program wrote to it", wall_ms};
+    if (verdict && run.exitCode === 0) return {...verdict, wall_ms};
     const tail = run.stderr.trim().split("\n").slice(-1)[0] ?? "";
     // RLIMIT_CPU: SIGXCPU at the soft limit (exit 128 + 24 through bwrap) or SIGKILL at the hard one.
     if (run.signal === "SIGXCPU" || run.exitCode === 128 + 24 || run.exitCode === -24) return {status: "timeout", detail: `cpu time limit (${limits.cpuSeconds} s)`, wall_ms};
     if (/MemoryError|Cannot allocate memory|std::bad_alloc/.test(run.stderr)) return {status: "memory", detail: tail.slice(0, 500), wall_ms};
     // Inside the sandbox only the kernel sends SIGKILL: RLIMIT_CPU's hard limit (one second after the soft one).
     if (run.exitCode === 128 + 9 || run.signal === "SIGKILL") return {status: "timeout", detail: `cpu time limit (${limits.cpuSeconds} s, killed)`, wall_ms};
-    return {status: "error", detail: `exited (code ${run.exitCode ?? run.signal}) without a result${tail ? `: ${tail.slice(0, 300)}` : ""}`, wall_ms};
+    const how = verdict ? `exited (code ${run.exitCode ?? run.signal}) after the harness's verdict` : `exited (code ${run.exitCode ?? run.signal}) without a verdict`;
+    return {status: "error", detail: `${how}${tail ? `: ${tail.slice(0, 300)}` : ""}`, wall_ms};
 }
 
 /** Default number of candidates run at once: the cores, at most 4. */
