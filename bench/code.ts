@@ -8,10 +8,10 @@
  * of a trivial program in each mode.
  */
 import {existsSync} from "node:fs";
-import {readCodeProblems} from "../src/code/problems.ts";
-import {referenceCandidates} from "../src/code/run.ts";
-import {detectSandbox} from "../src/code/sandbox.ts";
-import {verifyCandidates, verifyProgram, type CodeCandidate, type CodeVerdict} from "../src/code/verifier.ts";
+import {readCodeProblems} from "../src/domains/code/problems.ts";
+import {referenceCandidates} from "../src/domains/code/run.ts";
+import {detectSandbox} from "../src/domains/code/sandbox.ts";
+import {verifyCandidates, verifyProgram, type CodeCandidate, type CodeVerdict} from "../src/domains/code/verifier.ts";
 
 const DATA = new URL("../../shared/data/leetcode/LeetCodeDataset-v0.3.1-test.jsonl.gz", import.meta.url).pathname;
 // References whose tests take minutes of CPU (see test/code/leetcode.test.ts).

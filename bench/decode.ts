@@ -14,11 +14,11 @@
  */
 import {LlamaEngine} from "../src/engines/llama/engine.ts";
 import {OpenAIEngine} from "../src/engines/openai/engine.ts";
-import {startServer} from "../src/serve/server.ts";
-import {generateProblems} from "../src/lab/domain/index.ts";
+import {startServer} from "../src/apps/serve/server.ts";
+import {generateProblems} from "../src/domains/lab/index.ts";
 import {PoolingPrmScorer, TagPrmScorer, resolveFormat} from "../src/prm/index.ts";
 import {buildCharVocab} from "../src/model/vocab.ts";
-import {LAB_MAX_TOKENS, labPrompt} from "../src/lab/eval/policy.ts";
+import {LAB_MAX_TOKENS, labPrompt} from "../src/apps/lab/eval/policy.ts";
 import {greedy, tvd, SearchPrm, type SearchProblem, type TvdIntervention} from "../src/search/index.ts";
 
 export default async function run(flags: string[]): Promise<void> {

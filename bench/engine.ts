@@ -12,7 +12,7 @@ import {join} from "node:path";
 import type {Token} from "node-llama-cpp";
 import {LlamaEngine, getSharedLlama} from "../src/engines/llama/engine.ts";
 import {OpenAIEngine} from "../src/engines/openai/engine.ts";
-import {startServer} from "../src/serve/server.ts";
+import {startServer} from "../src/apps/serve/server.ts";
 import {writeLlamaGguf} from "../src/gguf/index.ts";
 import {randomLlamaWeights} from "../src/model/weights.ts";
 import {makeLlamaConfig} from "../src/model/config.ts";

@@ -8,12 +8,12 @@
  */
 import {existsSync} from "node:fs";
 import {LlamaEngine} from "../src/engines/llama/engine.ts";
-import {generateProblems} from "../src/lab/domain/index.ts";
-import {labPrompt, LAB_MAX_TOKENS, quantile} from "../src/lab/eval/policy.ts";
+import {generateProblems} from "../src/domains/lab/index.ts";
+import {labPrompt, LAB_MAX_TOKENS, quantile} from "../src/apps/lab/eval/policy.ts";
 import {labelSample, summarizeLabels, type LabelledRecord, type LabelSettings} from "../src/pipeline/label/index.ts";
-import {labTruth, labVerifier} from "../src/lab/verifier.ts";
+import {labTruth, labVerifier} from "../src/domains/lab/verifier.ts";
 import {parseStrategy, toStepsRecord} from "../src/pipeline/split/index.ts";
-import {sampleId, type SampleRecord} from "../src/pipeline/records.ts";
+import {sampleId, type SampleRecord} from "../src/core/records.ts";
 
 function flag(flags: string[], name: string, fallback: number): number {
     const f = flags.find((x) => x.startsWith(`--${name}=`));

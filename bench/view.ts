@@ -8,7 +8,7 @@ import {mkdtempSync, createWriteStream, rmSync} from "node:fs";
 import {join} from "node:path";
 import {tmpdir} from "node:os";
 import {once} from "node:events";
-import {ViewStore, createViewerApp} from "../src/view/index.ts";
+import {ViewStore, createViewerApp} from "../src/apps/view/index.ts";
 
 async function writeFiles(dir: string, n: number): Promise<string[]> {
     const files = ["samples.jsonl", "steps.jsonl", "scored.jsonl"].map((f) => join(dir, f));

@@ -13,10 +13,10 @@ import {join} from "node:path";
 import {parseArgs} from "node:util";
 import {LlamaEngine} from "../src/engines/llama/engine.ts";
 import {createScorer, resolveFormat, type StepScorer} from "../src/prm/index.ts";
-import {checkAnswer, generateProblems} from "../src/lab/domain/index.ts";
+import {checkAnswer, generateProblems} from "../src/domains/lab/index.ts";
 import {readJsonlAll} from "../src/io/jsonl.ts";
 import {decodeFile, pairedDifference, SearchPrm, summarizeDecode, type DecodeRecord, type SearchConfig, type StrategyName} from "../src/search/index.ts";
-import {LAB_MAX_TOKENS} from "../src/lab/eval/policy.ts";
+import {LAB_MAX_TOKENS} from "../src/apps/lab/eval/policy.ts";
 
 const {values} = parseArgs({options: {n: {type: "string", default: "200"}, dir: {type: "string", default: ".stepwise-cache/decode-eval"}, only: {type: "string"}}});
 const n = Number(values.n);

@@ -10,9 +10,9 @@
  */
 import {LlamaEngine} from "../src/engines/llama/engine.ts";
 import {createScorer} from "../src/prm/index.ts";
-import {generateProblems, checkAnswer} from "../src/lab/domain/index.ts";
+import {generateProblems, checkAnswer} from "../src/domains/lab/index.ts";
 import {SearchPrm, Meter, decisionCutoff, DEFAULT_SEARCH_CONFIG} from "../src/search/index.ts";
-import {LAB_MAX_TOKENS} from "../src/lab/eval/policy.ts";
+import {LAB_MAX_TOKENS} from "../src/apps/lab/eval/policy.ts";
 
 const N = Number(process.argv[2] ?? 60);
 const policy = await LlamaEngine.load("models/lab-policy.gguf", {sequences: 4});

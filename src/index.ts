@@ -1,14 +1,14 @@
 /**
  * stepwise's library entry point: everything the CLI does is available here.
  */
-import "./domains.ts";
+import "./apps/domains.ts";
 export * from "./engines/types.ts";
 export {createEngine, parseEngineSpec, ENGINE_SPEC_FORMS} from "./engines/spec.ts";
 export {LlamaEngine, type LlamaEngineOptions} from "./engines/llama/engine.ts";
 export {OpenAIEngine, type OpenAIEngineOptions, type ServerContext} from "./engines/openai/engine.ts";
-export {startServer, createApp, type ServerOptions, type RunningServer} from "./serve/server.ts";
+export {startServer, createApp, type ServerOptions, type RunningServer} from "./apps/serve/server.ts";
 
-export * from "./pipeline/records.ts";
+export * from "./core/records.ts";
 export {sampleDataset, type SampleOptions} from "./pipeline/sample.ts";
 export {computeThreshold, thresholdFromFile, plotThreshold, type ThresholdSummary} from "./pipeline/threshold.ts";
 export {parseStrategy, splitSample, splitFile, toStepsRecord, type SplitStrategy} from "./pipeline/split/index.ts";
@@ -16,12 +16,12 @@ export {splitSteps, splitStepTexts, isDecision, decisionBound, CUTOFFS, type Ste
 export {computeStats, statsMarkdown} from "./pipeline/stats/index.ts";
 export {labelFile, labelSample, summarizeLabels, compareWithTruth, methodString, type LabelSettings} from "./pipeline/label/index.ts";
 export {DEFAULT_VERIFIER, checkVerifierArgs, getVerifier, makeVerifier, parseVerifierArgs, registerVerifier, verifierArgsHelp, verifierNames, type StepTruthFn, type Verifier, type VerifierArgs, type VerifierArgument, type VerifierDefinition, type VerifierInput, type VerifierName} from "./pipeline/label/verifiers.ts";
-export {labTruth, labVerifier} from "./lab/verifier.ts";
+export {labTruth, labVerifier} from "./domains/lab/verifier.ts";
 export {exportFile, exportRecord} from "./pipeline/export/index.ts";
 export {scoreFile} from "./pipeline/score.ts";
 
 export {createScorer, TagPrmScorer, PoolingPrmScorer, resolveFormat, PRM_FORMATS, type StepScorer, type PrmFormat} from "./prm/index.ts";
-export {trainPrm, type TrainPrmOptions} from "./prm/train.ts";
+export {trainPrm, type TrainPrmOptions} from "./pipeline/train-prm.ts";
 export {rocAuc} from "./prm/metrics.ts";
 // One selector, one vote of each kind, one statistics module (used by eval bon, the decoders and the judge).
 export * from "./select/index.ts";
@@ -30,17 +30,17 @@ export * from "./stats/index.ts";
 export {grade, answersEqual, extractAnswer} from "./grade/index.ts";
 export {hasFinalAnswer, isCutOff, isFinished, type FinishableCandidate} from "./grade/index.ts";
 export * as evaluation from "./eval/index.ts";
-export * as lab from "./lab/index.ts";
-export {evaluatePolicy} from "./lab/eval/policy.ts";
+export * as lab from "./apps/lab/index.ts";
+export {evaluatePolicy} from "./apps/lab/eval/policy.ts";
 export {readQuestions, type QuestionRow} from "./io/dataset.ts";
 export {resolveTagIds, chatmlInput, labelledTag, plainInput, taggedSteps} from "./prm/index.ts";
 export {recoverText, EXPORT_FORMATS, type ExportOptions, type ExportFormat} from "./pipeline/export/index.ts";
 export {classifyTokens, registerCategoryScheme, categoryScheme, MATH_SCHEME, CODE_SCHEME, type CategoryScheme, type CategorySpan} from "./pipeline/stats/index.ts";
 export {greedy, tvd, bestOfNDecode, weightedVoteDecode, beamSearch, dvts, decodeFile, SearchPrm, STRATEGY_FUNCTIONS, DEFAULT_SEARCH_CONFIG, TVD_DOMAIN_TAU, pairedDifference, summarizeDecode, type PairedDifference, type DecodeResult, type DecodeRecord, type DecodeSummary, type SearchConfig, type SearchContext, type SearchProblem, type TraceEvent, type StrategyName} from "./search/index.ts";
-export * from "./code/index.ts";
+export * from "./apps/code/index.ts";
 
 // Everything else the CLI runs (item 4 of issue 11: the library equals the CLI).
-export {runDemo, DEMO_STAGES, type DemoOptions, type DemoResult} from "./demo/run.ts";
+export {runDemo, DEMO_STAGES, type DemoOptions, type DemoResult} from "./apps/demo/run.ts";
 export {JsonlWriter, readJsonl, readJsonlAll} from "./io/jsonl.ts";
 export {gradeJsonlFile, type GradedRecord} from "./grade/file.ts";
 export {readThresholdFile, DOMAIN_QUANTILES} from "./pipeline/threshold.ts";
@@ -49,12 +49,12 @@ export {categorySchemeNames} from "./pipeline/stats/index.ts";
 export {writeStatsPlots} from "./pipeline/stats/plots.ts";
 export {readGgufInfo} from "./gguf/reader.ts";
 export {readLlamaGguf, writeLlamaGguf} from "./gguf/llama.ts";
-export {startViewer, exportViewer, ViewStore} from "./view/index.ts";
+export {startViewer, exportViewer, ViewStore} from "./apps/view/index.ts";
 export * as judge from "./judge/index.ts";
 export * as filter from "./filter/index.ts";
 export {judgeSolution, judgeSolutions, judgeFile, judgeInputFromRow, judgeMethod, summarizeVerdicts, judgeMessages, judgeUserMessage, parseVerdict, extractBoxes, judgeVote, type VerdictRecord, type JudgeInput, type JudgeSettings, type JudgeSummary, type ParsedVerdict, type ParseFailure, type Vote} from "./judge/index.ts";
 export {consensusFilter, consensusDecision, readVerdicts, judgeLabels, labTruthLabels, DISAGREEMENT_KINDS, type ConsensusSummary, type DisagreementKind} from "./filter/index.ts";
 export {judgeProcessSplits, NO_VERDICT} from "./eval/processbench/judge.ts";
-export {trainLabJudge, type LabJudgeTrainOptions} from "./lab/judge/train.ts";
-export {LAB_JUDGE_CHAT_TEMPLATE, renderLabJudgeChat, critiqueText} from "./lab/judge/template.ts";
-export {labProcessBench, labProcessBenchRow} from "./lab/judge/processbench.ts";
+export {trainLabJudge, type LabJudgeTrainOptions} from "./apps/lab/judge/train.ts";
+export {LAB_JUDGE_CHAT_TEMPLATE, renderLabJudgeChat, critiqueText} from "./apps/lab/judge/template.ts";
+export {labProcessBench, labProcessBenchRow} from "./apps/lab/judge/processbench.ts";

@@ -5,7 +5,7 @@
 import {readFileSync} from "node:fs";
 import {Command} from "commander";
 import {describeError} from "../util/errors.ts";
-import "../domains.ts";
+import "../apps/domains.ts";
 import {commands} from "./commands/index.ts";
 
 /**

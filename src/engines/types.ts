@@ -298,10 +298,5 @@ export function emptyStats(): EngineStats {
     return {promptTokens: 0, generatedTokens: 0, prefixEvaluations: 0, requests: 0, retries: 0};
 }
 
-/** An error with a one-line, user-facing message that names the file/line/field/URL at fault. */
-export class StepwiseError extends Error {
-    constructor(message: string, options?: {cause?: unknown}) {
-        super(message, options);
-        this.name = "StepwiseError";
-    }
-}
+/** Re-exported from util/errors.ts, where it is defined (engines sit above util). */
+export {StepwiseError} from "../util/errors.ts";

@@ -13,7 +13,7 @@ export {
 } from "./bon/evaluate.ts";
 export {type Candidate, type CandidateFields, DEFAULT_CANDIDATE_FIELDS, type GradingStats, buildQuestions, readCandidates, readStepScores} from "./bon/load.ts";
 export {type BonSummary, bonChartSpec, bonMarkdown, bonSummary, writeBonReport} from "./bon/report.ts";
-export {type AnswerGrader, defaultGrader} from "./grader.ts";
+export {type AnswerGrader, defaultGrader} from "../grade/grader.ts";
 export {type ProcessSample, type ProcessSplit, readProcessSplit, readProcessSplits} from "./processbench/load.ts";
 export {type ProcessMetrics, averageF1, harmonicF1, processMetrics} from "./processbench/metrics.ts";
 export {type Calibration, calibrateThreshold, firstBelow} from "./processbench/threshold.ts";

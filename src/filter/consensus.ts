@@ -7,9 +7,9 @@
  * records are the label records unchanged plus `judge_first_error`, so `stepwise train-prm` and
  * `export` read them as they are.
  */
-import {StepwiseError} from "../engines/types.ts";
+import {StepwiseError} from "../util/errors.ts";
 import {JsonlWriter, readJsonl} from "../io/jsonl.ts";
-import type {LabelRecord} from "../pipeline/records.ts";
+import type {LabelRecord} from "../core/records.ts";
 import type {VerdictRecord} from "../judge/judge.ts";
 import {compareWithTruth, type StepTruth, type TruthAgreement} from "../pipeline/label/truth.ts";
 

@@ -6,8 +6,8 @@
  * - {@link labTruthLabels}: the lab's exact step truth ("gold" labels; lab problems only).
  * `soft` equals `hard` (a verdict has no graded confidence); `rollouts` are 0/0 and `cost` 0.
  */
-import type {LabelRecord} from "../pipeline/records.ts";
-import {labTruth} from "../lab/verifier.ts";
+import type {LabelRecord} from "../core/records.ts";
+import {labTruth} from "../domains/lab/verifier.ts";
 
 function fromFirstError(record: LabelRecord, firstError: number, method: string): LabelRecord {
     const hard: Array<0 | 1 | null> = record.steps.map((_, i) => (firstError < 0 || i < firstError ? 1 : i === firstError ? 0 : null));
@@ -28,7 +28,7 @@ export function judgeLabels(record: LabelRecord, verdict: {first_error: number |
     return fromFirstError(record, verdict.first_error, `judge:${verdict.method ?? "?"}`);
 }
 
-/** The lab's exact labels of a split lab sample (src/lab/domain/verify.ts via labTruth). */
+/** The lab's exact labels of a split lab sample (src/domains/lab/verify.ts via labTruth). */
 export function labTruthLabels(record: LabelRecord): LabelRecord {
     return fromFirstError(record, labTruth(record).first_error, "lab-truth");
 }

@@ -8,7 +8,7 @@ import {readGgufInfo, readGgufF32Tensors} from "./reader.ts";
 import {headDim, validateLlamaConfig, type LlamaConfig} from "../model/config.ts";
 import {checkLlamaWeights, llamaTensorDims, type LlamaWeights} from "../model/weights.ts";
 import {TokenType, type CharVocab} from "../model/vocab.ts";
-import {StepwiseError} from "../engines/types.ts";
+import {StepwiseError} from "../util/errors.ts";
 
 /** What a stepwise model file is for. */
 export type StepwiseModelKind = "policy" | "prm";

@@ -8,7 +8,7 @@
  */
 import {mkdirSync} from "node:fs";
 import {dirname} from "node:path";
-import {StepwiseError} from "../engines/types.ts";
+import {StepwiseError} from "../util/errors.ts";
 import {AtomicFile} from "../io/atomic.ts";
 
 /** GGUF metadata value types. */

@@ -2,7 +2,7 @@
  * Grading a JSONL file of `{gold, pred}` records (other fields are kept): one result record per
  * input record and a summary, with agreement figures when records carry an `expected` verdict.
  */
-import {StepwiseError} from "../engines/types.ts";
+import {StepwiseError} from "../util/errors.ts";
 import {requireGold} from "../io/dataset.ts";
 import {readJsonl} from "../io/jsonl.ts";
 import {grade} from "./grade.ts";

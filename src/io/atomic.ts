@@ -6,7 +6,7 @@
  * therefore only ever reads whole outputs.
  *
  * For outputs that are overwritten as a whole (export, grade, threshold, filter, reports).
- * Resumable stages append to their output instead (src/pipeline/stage.ts).
+ * Resumable stages append to their output instead (src/core/stage.ts).
  *
  * - `<out>` given as a symbolic link: the file it points to is replaced (the link is kept);
  * - a character device (`/dev/stdout`, `/dev/null`) is written directly;

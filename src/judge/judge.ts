@@ -6,17 +6,17 @@
  * (llama engine, e.g. the lab judge), vLLM and `stepwise serve` (OpenAI engine).
  *
  * Output: one {@link VerdictRecord} per solution, same `id` as its input record, written in input
- * order through the stage helper (src/pipeline/stage.ts), so an interrupted file is a prefix of
+ * order through the stage helper (src/core/stage.ts), so an interrupted file is a prefix of
  * the complete one and re-running the same command completes it (a torn last line is cut). A file
  * made with other settings is refused naming each difference (`<out>.settings.json`; the
  * `method` field of older files), and a second writer is refused by a lock.
  */
 import {basename} from "node:path";
 import type {ChatMessage, Engine} from "../engines/types.ts";
-import {StepwiseError} from "../engines/types.ts";
+import {StepwiseError} from "../util/errors.ts";
 import {readJsonl} from "../io/jsonl.ts";
 import {engineSettings} from "../pipeline/sample.ts";
-import {openStage, resolveLazy, runOrdered, type Lazy, type Settings, type Stage} from "../pipeline/stage.ts";
+import {openStage, resolveLazy, runOrdered, type Lazy, type Settings, type Stage} from "../core/stage.ts";
 import {deriveSeed, hashString} from "../util/rng.ts";
 import {judgeMessages, JUDGE_INSTRUCTION} from "./prompt.ts";
 import {parseVerdict, type ParseFailure} from "./parse.ts";
@@ -209,7 +209,7 @@ export function judgeSettings(engineSpec: string, engine: Lazy<Engine>, s: Judge
 }
 
 /**
- * Open a verdicts file through the stage helper (src/pipeline/stage.ts): output checks, lock,
+ * Open a verdicts file through the stage helper (src/core/stage.ts): output checks, lock,
  * torn last line cut, settings fingerprint (files of older versions without a settings file are
  * checked by each record's `method`). Call before loading the judge model.
  */
@@ -269,7 +269,7 @@ async function runJudge(inputs: readonly Located[], o: JudgeRunOptions, stage: S
 }
 
 /**
- * Judge solutions, resuming from `out` when given (a resumable stage: src/pipeline/stage.ts —
+ * Judge solutions, resuming from `out` when given (a resumable stage: src/core/stage.ts —
  * locked, torn last line cut, other settings refused naming each difference). Returns the
  * verdicts in input order (resumed and new) and the summary. Ids must be unique. The engine may
  * be given lazily (`() => createEngine(spec)`): it is then made after the output checks and

@@ -1,7 +1,7 @@
 /**
  * Hyper-parameters of the tiny llama-architecture models stepwise trains and writes as GGUF.
  */
-import {StepwiseError} from "../engines/types.ts";
+import {StepwiseError} from "../util/errors.ts";
 
 /** Shape of a llama model (the subset llama.cpp's `llama` architecture needs). */
 export interface LlamaConfig {

@@ -8,7 +8,7 @@
  */
 import {headDim, type LlamaConfig} from "./config.ts";
 import {checkLlamaWeights, type LlamaWeights} from "./weights.ts";
-import {StepwiseError} from "../engines/types.ts";
+import {StepwiseError} from "../util/errors.ts";
 
 /** y[o] = Σ_i W[o][i]·x[i] for a row-major W of `out` rows of x.length values. */
 function matVec(w: Float32Array, x: Float32Array, out: number): Float32Array {

@@ -5,7 +5,7 @@
  */
 import {headDim, type LlamaConfig} from "./config.ts";
 import {Sfc32Rng as Rng} from "../util/rng.ts";
-import {StepwiseError} from "../engines/types.ts";
+import {StepwiseError} from "../util/errors.ts";
 
 /** Weights by GGUF tensor name. */
 export type LlamaWeights = Record<string, Float32Array>;

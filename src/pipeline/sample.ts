@@ -10,8 +10,8 @@ import {basename} from "node:path";
 import type {Engine} from "../engines/types.ts";
 import {deriveSeed, hashString} from "../util/rng.ts";
 import {readQuestions, type DatasetFields, type QuestionRow} from "../io/dataset.ts";
-import {recordTokens, sampleId, type SampleRecord} from "./records.ts";
-import {engineFingerprint, openStage, resolveLazy, type Lazy, type Settings} from "./stage.ts";
+import {recordTokens, sampleId, type SampleRecord} from "../core/records.ts";
+import {engineFingerprint, openStage, resolveLazy, type Lazy, type Settings} from "../core/stage.ts";
 
 /** Settings of an engine for a fingerprint: from its spec, else (a spec-less test engine) from its info. */
 export function engineSettings(spec: string, engine?: Lazy<Engine>): Settings {

@@ -8,8 +8,8 @@ import {basename} from "node:path";
 import {z} from "zod";
 import {readJsonl} from "../io/jsonl.ts";
 import {checkPrmFile, splitPrmSpec, type StepScorer} from "../prm/index.ts";
-import {parseRecord, RecordId, ScoreStepsSchema, Text} from "./schemas.ts";
-import {engineFingerprint, openStage, resolveLazy, type Lazy, type Settings} from "./stage.ts";
+import {parseRecord, RecordId, ScoreStepsSchema, Text} from "../core/schemas.ts";
+import {engineFingerprint, openStage, resolveLazy, type Lazy, type Settings} from "../core/stage.ts";
 import {StepwiseError} from "../util/errors.ts";
 
 export interface ScoreFileOptions {

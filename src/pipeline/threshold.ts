@@ -17,9 +17,9 @@
  * are ≥ the requested quantile by at most one bucket's tokens. τ is within 0.05% (relative) of
  * the exact order statistic. Other reported quantiles are bucket midpoints (same precision).
  */
-import {StepwiseError} from "../engines/types.ts";
+import {StepwiseError} from "../util/errors.ts";
 import type {HistogramBin} from "../report/plot.ts";
-import type {SampleRecord} from "./records.ts";
+import type {SampleRecord} from "../core/records.ts";
 import {readSamples} from "./split/io.ts";
 import {readTextFile} from "../io/text.ts";
 import {renderChart, histogramSpec} from "../report/plot.ts";

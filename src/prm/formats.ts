@@ -22,7 +22,7 @@
  * Token ids are never looked up from the tag or label text alone (SPM's space prefix and BPE
  * merges change them); see {@link resolveTagIds} in scorer.ts, or give them explicitly.
  */
-import {StepwiseError} from "../engines/types.ts";
+import {StepwiseError} from "../util/errors.ts";
 
 export interface PrmFormat {
     name: string;

@@ -11,7 +11,8 @@
  * would be missing. That is an error naming the step, never a silent short list.
  */
 import pLimit from "p-limit";
-import {StepwiseError, type ChatMessage, type Engine} from "../engines/types.ts";
+import {type ChatMessage, type Engine} from "../engines/types.ts";
+import {StepwiseError} from "../util/errors.ts";
 import {ContextOverflowError} from "../util/errors.ts";
 import {chatmlInput, labelledTag, plainInput, taggedSteps, type PrmFormat} from "./formats.ts";
 

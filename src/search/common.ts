@@ -2,8 +2,9 @@
  * Small helpers shared by the strategies: seeds, answers, "finished", step splitting of whole
  * samples (through src/steps, the one splitter), and assembling a {@link DecodeResult}.
  */
-import {StepwiseError, type GeneratedToken} from "../engines/types.ts";
-import {defaultGrader, type AnswerGrader} from "../eval/grader.ts";
+import {type GeneratedToken} from "../engines/types.ts";
+import {StepwiseError} from "../util/errors.ts";
+import {defaultGrader, type AnswerGrader} from "../grade/grader.ts";
 import {isFinished} from "../grade/index.ts";
 import {deriveSeed, hashString} from "../util/rng.ts";
 import type {Meter, SearchPrm} from "./prm.ts";

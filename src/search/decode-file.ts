@@ -2,7 +2,7 @@
  * The `stepwise decode` stage: run one strategy on every question of a data set and write one
  * {@link DecodeRecord} per question, in input order, resuming what the output already holds.
  *
- * Built on the resumable-stage helper (src/pipeline/stage.ts): the output is locked while a run
+ * Built on the resumable-stage helper (src/core/stage.ts): the output is locked while a run
  * writes it, a torn last line is cut, and `<out>.settings.json` fingerprints every setting that
  * changes the result (the strategy `method`, the policy and PRM models, the data file, template,
  * fields), so resuming with any of them changed is refused, naming the difference. Records also
@@ -10,13 +10,14 @@
  * engine's retries) stops the run naming its file:line and id; everything before it stays written.
  */
 import {basename} from "node:path";
-import {StepwiseError, type Engine} from "../engines/types.ts";
+import {type Engine} from "../engines/types.ts";
+import {StepwiseError} from "../util/errors.ts";
 import {readQuestions, requireGold, type DatasetFields} from "../io/dataset.ts";
 import {readJsonlTolerant} from "../io/jsonl.ts";
-import {engineFingerprint, openStage} from "../pipeline/stage.ts";
+import {engineFingerprint, openStage} from "../core/stage.ts";
 import {prmSettings} from "../pipeline/score.ts";
 import {renderPrompt} from "../pipeline/sample.ts";
-import {defaultGrader, type AnswerGrader} from "../eval/grader.ts";
+import {defaultGrader, type AnswerGrader} from "../grade/grader.ts";
 import type {SearchPrm} from "./prm.ts";
 import {STRATEGY_FUNCTIONS} from "./strategies.ts";
 import {mcnemarExact, pairedBootstrap, wilsonInterval} from "../stats/intervals.ts";

@@ -20,7 +20,7 @@
  * as is. The k candidates of a decision are scored concurrently (see ./prm.ts).
  *
  * `codeBlocksOnly` restricts interventions to code: a decision token is intervened at only when
- * the response before it is inside code by {@link insideCode} (src/code/extract.ts: an open
+ * the response before it is inside code by {@link insideCode} (src/domains/code/extract.ts: an open
  * CommonMark fence, ``` or ~~~ at a line start; a prompt that ends inside an open block; or an
  * answer that reads as raw code from its first line). The decision tokens outside are still step
  * ends and are traced as "tvd-skip". End-of-sequence, special tokens and
@@ -28,7 +28,7 @@
  * always is.
  */
 import type {GeneratedToken, GenerateRequest} from "../engines/types.ts";
-import {insideCode} from "../code/extract.ts";
+import {insideCode} from "../domains/code/extract.ts";
 import {isFinishedSolution, requirePrm, result} from "./common.ts";
 import {Meter} from "./prm.ts";
 import {blankRule, cutSpans, firstDecision} from "../steps/index.ts";

@@ -11,7 +11,7 @@
  * of what it did, so results of different strategies join on `id` and compare.
  */
 import type {Engine, GeneratedToken} from "../engines/types.ts";
-import type {AnswerGrader} from "../eval/grader.ts";
+import type {AnswerGrader} from "../grade/grader.ts";
 import type {Aggregation} from "../select/aggregate.ts";
 import type {SearchPrm} from "./prm.ts";
 import {decisionBound, type Cutoff, type StepRule} from "../steps/index.ts";
@@ -61,7 +61,7 @@ export interface SearchConfig {
      */
     scoreMargin: number;
     /**
-     * TVD: only intervene inside code (`insideCode` of src/code/extract.ts: an open ``` or ~~~ fence
+     * TVD: only intervene inside code (`insideCode` of src/domains/code/extract.ts: an open ``` or ~~~ fence
      * at a line start, or an answer that reads as raw code), as the released code domain does. Default false.
      */
     codeBlocksOnly: boolean;

@@ -10,7 +10,7 @@
  *   (`[1, 0]`) or soft (`[p, 1-p]`) labels.
  * The loss is the mean cross-entropy over all supervised positions of the batch.
  */
-import {StepwiseError} from "../engines/types.ts";
+import {StepwiseError} from "../util/errors.ts";
 import type {Sfc32Rng as Rng} from "../util/rng.ts";
 
 /** A per-position target distribution over a small token subset. */

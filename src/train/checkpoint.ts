@@ -8,7 +8,7 @@
  */
 import {existsSync, mkdirSync, readFileSync} from "node:fs";
 import {dirname} from "node:path";
-import {StepwiseError} from "../engines/types.ts";
+import {StepwiseError} from "../util/errors.ts";
 import {AtomicFile} from "../io/atomic.ts";
 
 export interface CheckpointTensor {

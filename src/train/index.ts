@@ -27,7 +27,7 @@ import {readCheckpoint, writeCheckpoint} from "./checkpoint.ts";
 import {Sfc32Rng as Rng, type RngState} from "../util/rng.ts";
 import {validateLlamaConfig, type LlamaConfig} from "../model/config.ts";
 import {randomLlamaWeights, type LlamaWeights} from "../model/weights.ts";
-import {StepwiseError} from "../engines/types.ts";
+import {StepwiseError} from "../util/errors.ts";
 
 export {packBatch, type BatchSource, type TrainExample, type PositionTarget, type PackedBatch, type PackOptions, type RowGroup} from "./batch.ts";
 export {TfLlama} from "./tfmodel.ts";
@@ -283,7 +283,3 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
         model.dispose();
     }
 }
-
-// The two models stepwise trains with this trainer (the `stepwise/train` entry point).
-export {trainPrm, type TrainPrmOptions} from "../prm/train.ts";
-export {trainPolicy, type PolicyTrainOptions} from "../lab/policy/train.ts";

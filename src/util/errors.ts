@@ -16,9 +16,13 @@
  * Anything else reaching the CLI boundary is a bug in stepwise: one line plus a hint to re-run
  * with `STEPWISE_DEBUG=1` for the stack trace.
  */
-import {StepwiseError} from "../engines/types.ts";
-
-export {StepwiseError};
+/** An error with a one-line, user-facing message that names the file/line/field/URL at fault. */
+export class StepwiseError extends Error {
+    constructor(message: string, options?: {cause?: unknown}) {
+        super(message, options);
+        this.name = "StepwiseError";
+    }
+}
 
 /** An input (prompt, PRM input) longer than the model's context. `tokens`/`limit` when known. */
 export class ContextOverflowError extends StepwiseError {

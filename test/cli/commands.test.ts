@@ -9,9 +9,9 @@ import {existsSync, mkdtempSync, readFileSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import OpenAI from "openai";
-import {generateProblems} from "../../src/lab/domain/index.ts";
-import {labPrompt} from "../../src/lab/eval/policy.ts";
-import type {StepsRecord} from "../../src/pipeline/records.ts";
+import {generateProblems} from "../../src/domains/lab/index.ts";
+import {labPrompt} from "../../src/apps/lab/eval/policy.ts";
+import type {StepsRecord} from "../../src/core/records.ts";
 import {cliArgs, runCli} from "../helpers/cli.ts";
 
 const policy = new URL("../../models/lab-policy.gguf", import.meta.url).pathname;

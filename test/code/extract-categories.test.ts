@@ -1,8 +1,8 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {codeBlockSpans, extractCode, insideCode} from "../../src/code/extract.ts";
-import {codeStatementCategories, codeCategoryTable} from "../../src/code/categories.ts";
-import {mutateFlipComparison, mutateOffByOne} from "../../src/code/mutate.ts";
+import {codeBlockSpans, extractCode, insideCode} from "../../src/domains/code/extract.ts";
+import {codeStatementCategories, codeCategoryTable} from "../../src/domains/code/categories.ts";
+import {mutateFlipComparison, mutateOffByOne} from "../../src/domains/code/mutate.ts";
 
 const ANSWER = "To solve this we sort.\n\n```python\nclass Solution:\n    def f(self, xs):\n        return sorted(xs)\n```\n\nAn example:\n```\nprint(1)\n```\n";
 

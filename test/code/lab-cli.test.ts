@@ -5,10 +5,10 @@ import {runCli} from "../helpers/cli.ts";
 import {mkdtempSync, readFileSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {generateCodeProblems, isCodeLabQuestion, parseCodeQuestion} from "../../src/code/lab/tasks.ts";
-import {detectSandbox} from "../../src/code/sandbox.ts";
-import {verifyCandidates} from "../../src/code/verifier.ts";
-import {makeCodeVerifier} from "../../src/code/pipeline.ts";
+import {generateCodeProblems, isCodeLabQuestion, parseCodeQuestion} from "../../src/domains/code/lab/tasks.ts";
+import {detectSandbox} from "../../src/domains/code/sandbox.ts";
+import {verifyCandidates} from "../../src/domains/code/verifier.ts";
+import {makeCodeVerifier} from "../../src/domains/code/pipeline.ts";
 
 const info = detectSandbox();
 const skip = info.kind !== "bwrap" && process.getuid?.() !== 0 ? `no sandbox here: ${info.reason}` : false;

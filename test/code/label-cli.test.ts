@@ -12,7 +12,7 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {cliArgs} from "../helpers/cli.ts";
-import {detectSandbox} from "../../src/code/sandbox.ts";
+import {detectSandbox} from "../../src/domains/code/sandbox.ts";
 
 const info = detectSandbox();
 const skip = info.kind !== "bwrap" && process.getuid?.() !== 0 ? `no sandbox here: ${info.reason}` : false;

@@ -4,11 +4,11 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {existsSync} from "node:fs";
-import {readCodeProblems} from "../../src/code/problems.ts";
-import {detectSandbox} from "../../src/code/sandbox.ts";
-import {verifyCandidates, type CodeCandidate} from "../../src/code/verifier.ts";
-import {referenceCandidates} from "../../src/code/run.ts";
-import {mutateFlipComparison, mutateOffByOne} from "../../src/code/mutate.ts";
+import {readCodeProblems} from "../../src/domains/code/problems.ts";
+import {detectSandbox} from "../../src/domains/code/sandbox.ts";
+import {verifyCandidates, type CodeCandidate} from "../../src/domains/code/verifier.ts";
+import {referenceCandidates} from "../../src/domains/code/run.ts";
+import {mutateFlipComparison, mutateOffByOne} from "../../src/domains/code/mutate.ts";
 
 const FILE = new URL("../../../shared/data/leetcode/LeetCodeDataset-v0.3.1-test.jsonl.gz", import.meta.url).pathname;
 const info = detectSandbox();

@@ -10,8 +10,8 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {randomBytes} from "node:crypto";
 import {cliArgs} from "../helpers/cli.ts";
-import {detectSandbox, runSandboxed} from "../../src/code/sandbox.ts";
-import {verifyProgram, type CodeTestProblem} from "../../src/code/verifier.ts";
+import {detectSandbox, runSandboxed} from "../../src/domains/code/sandbox.ts";
+import {verifyProgram, type CodeTestProblem} from "../../src/domains/code/verifier.ts";
 
 const info = detectSandbox();
 // Where the sandbox cannot exist (not root, so it cannot be installed), say why and skip; as root

@@ -7,7 +7,7 @@ import {test, before, after, describe} from "node:test";
 import assert from "node:assert/strict";
 import {LlamaEngine} from "../../src/engines/llama/engine.ts";
 import {OpenAIEngine} from "../../src/engines/openai/engine.ts";
-import {startServer, type RunningServer} from "../../src/serve/server.ts";
+import {startServer, type RunningServer} from "../../src/apps/serve/server.ts";
 import type {Engine, Sample} from "../../src/engines/types.ts";
 
 const MODEL = new URL("../../models/lab-policy.gguf", import.meta.url).pathname;

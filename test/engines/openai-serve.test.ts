@@ -6,7 +6,7 @@ import {test, before, after} from "node:test";
 import assert from "node:assert/strict";
 import {tinyModel, type TinyModel} from "../helpers/tiny-model.ts";
 import {LlamaEngine} from "../../src/engines/llama/engine.ts";
-import {startServer, type RunningServer} from "../../src/serve/server.ts";
+import {startServer, type RunningServer} from "../../src/apps/serve/server.ts";
 import {OpenAIEngine} from "../../src/engines/openai/engine.ts";
 import {startFaultProxy, seededRandom} from "../helpers/fault-proxy.ts";
 import {createEngine} from "../../src/engines/spec.ts";

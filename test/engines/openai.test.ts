@@ -11,7 +11,7 @@ import {OpenAIEngine} from "../../src/engines/openai/engine.ts";
 import {completionTokens, chatTokens, finishReason, orderedChoices, poolRows} from "../../src/engines/openai/protocol.ts";
 import {startFaultProxy, seededRandom} from "../helpers/fault-proxy.ts";
 import {parseEngineSpec, createEngine} from "../../src/engines/spec.ts";
-import {StepwiseError} from "../../src/engines/types.ts";
+import {StepwiseError} from "../../src/util/errors.ts";
 import {ContextOverflowError, isContextOverflow} from "../../src/util/errors.ts";
 
 interface Hit {

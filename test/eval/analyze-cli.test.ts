@@ -9,7 +9,7 @@ import {existsSync, mkdtempSync, readFileSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {tinyModel} from "../helpers/tiny-model.ts";
-import {generateProblems} from "../../src/lab/domain/index.ts";
+import {generateProblems} from "../../src/domains/lab/index.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 const driver = join(root, "test/eval/cli-driver.ts");

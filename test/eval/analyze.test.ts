@@ -1,6 +1,6 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {defaultGrader} from "../../src/eval/grader.ts";
+import {defaultGrader} from "../../src/grade/grader.ts";
 import type {Candidate} from "../../src/eval/bon/load.ts";
 import {
     type LabelledScores, type PositionSample, bonInputFromCandidates, comparePositions, compareAggregations, falsePositiveStats,

@@ -14,7 +14,7 @@ import {evaluateBon, prepareQuestion} from "../../src/eval/bon/evaluate.ts";
 import {buildQuestions, readCandidates} from "../../src/eval/bon/load.ts";
 import {FastRng} from "../../src/util/rng.ts";
 import {bonSummary} from "../../src/eval/bon/report.ts";
-import {defaultGrader} from "../../src/eval/grader.ts";
+import {defaultGrader} from "../../src/grade/grader.ts";
 
 test("selectBestOfN with a finished mask (rule never) skips unfinished candidates, and picks none when all are", () => {
     const rng = new FastRng(1);

@@ -12,7 +12,7 @@ import {FastRng} from "../../src/util/rng.ts";
 import {SubsetSampler, defaultSizes} from "../../src/eval/bon/subsets.ts";
 import {type BonQuestion, evaluateBon, prepareQuestion} from "../../src/eval/bon/evaluate.ts";
 import {buildQuestions, readCandidates} from "../../src/eval/bon/load.ts";
-import {defaultGrader} from "../../src/eval/grader.ts";
+import {defaultGrader} from "../../src/grade/grader.ts";
 
 const numericEqual = (a: string, b: string): boolean => Number(a) === Number(b);
 

@@ -4,7 +4,7 @@
  */
 import {Command} from "commander";
 import {register} from "../../src/cli/commands/eval.ts";
-import {StepwiseError} from "../../src/engines/types.ts";
+import {StepwiseError} from "../../src/util/errors.ts";
 
 const program = new Command().name("stepwise").exitOverride((e) => {
     throw e;

@@ -9,7 +9,7 @@ import {TagPrmScorer, resolveFormat} from "../../src/prm/index.ts";
 import {readProcessSplits} from "../../src/eval/processbench/load.ts";
 import {scoreProcessSplits} from "../../src/eval/processbench/score.ts";
 import {evaluateProcessBench} from "../../src/eval/processbench/evaluate.ts";
-import {generateProblems} from "../../src/lab/domain/index.ts";
+import {generateProblems} from "../../src/domains/lab/index.ts";
 
 test("ProcessBench with a PRM: every step scored once, cached and resumed, metrics computed", async () => {
     const dir = mkdtempSync(join(tmpdir(), "stepwise-pb-"));

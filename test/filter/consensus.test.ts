@@ -6,9 +6,9 @@ import {join} from "node:path";
 import {runCli} from "../helpers/cli.ts";
 import {consensusDecision, consensusFilter} from "../../src/filter/consensus.ts";
 import {judgeLabels, labTruthLabels} from "../../src/filter/labels.ts";
-import {prmExample} from "../../src/prm/train.ts";
+import {prmExample} from "../../src/pipeline/train-prm.ts";
 import {buildCharVocab, CharTokenizer} from "../../src/model/vocab.ts";
-import type {LabelRecord} from "../../src/pipeline/records.ts";
+import type {LabelRecord} from "../../src/core/records.ts";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "stepwise-filter-"));
 

@@ -5,7 +5,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {Command} from "commander";
 import {register} from "../../src/cli/commands/grade.ts";
-import {StepwiseError} from "../../src/engines/types.ts";
+import {StepwiseError} from "../../src/util/errors.ts";
 
 /** Run `stepwise grade …` in-process and capture stdout/stderr. */
 async function run(args: string[]): Promise<{out: string; err: string}> {

@@ -18,7 +18,7 @@
 import {mulberry32} from "../../src/util/rng.ts";
 import {createServer, request as httpRequest, type IncomingMessage, type ServerResponse} from "node:http";
 import type {Socket} from "node:net";
-import {StepwiseError} from "../../src/engines/types.ts";
+import {StepwiseError} from "../../src/util/errors.ts";
 
 export interface FaultProxyOptions {
     /** Upstream server root, e.g. "http://127.0.0.1:8000" (a path prefix is kept; "/v1" is not stripped). */

@@ -7,7 +7,7 @@
 import type {GenerateRequest, Sample} from "../../src/engines/types.ts";
 import {ScriptedEngineBase} from "./scripted-engine.ts";
 import {sampleRng} from "../../src/engines/sampling.ts";
-import {problemAnswer, verifyProcess} from "../../src/lab/domain/index.ts";
+import {problemAnswer, verifyProcess} from "../../src/domains/lab/index.ts";
 
 export class ScriptedLabEngine extends ScriptedEngineBase {
     readonly info = {kind: "scripted", model: "scripted-lab"};

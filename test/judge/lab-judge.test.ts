@@ -7,9 +7,9 @@ import {runCli} from "../helpers/cli.ts";
 import {writeLlamaGguf} from "../../src/gguf/index.ts";
 import {LlamaEngine} from "../../src/engines/llama/engine.ts";
 import {judgeMessages} from "../../src/judge/prompt.ts";
-import {LAB_JUDGE_CHAT_TEMPLATE, critiqueText, renderLabJudgeChat} from "../../src/lab/judge/template.ts";
-import {judgeItem, labJudgeExample, labJudgePrompt, readJudgeItems} from "../../src/lab/judge/data.ts";
-import {trainLabJudge} from "../../src/lab/judge/train.ts";
+import {LAB_JUDGE_CHAT_TEMPLATE, critiqueText, renderLabJudgeChat} from "../../src/apps/lab/judge/template.ts";
+import {judgeItem, labJudgeExample, labJudgePrompt, readJudgeItems} from "../../src/apps/lab/judge/data.ts";
+import {trainLabJudge} from "../../src/apps/lab/judge/train.ts";
 import {CharTokenizer} from "../../src/model/vocab.ts";
 import {tinyModel} from "../helpers/tiny-model.ts";
 

@@ -4,7 +4,7 @@ import {mkdtempSync, readFileSync, writeFileSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {labCommand} from "../../src/cli/commands/lab.ts";
-import {generateProblems} from "../../src/lab/domain/index.ts";
+import {generateProblems} from "../../src/domains/lab/index.ts";
 
 const run = (...args: string[]): Promise<unknown> => labCommand().exitOverride().parseAsync(["node", "lab", ...args]);
 const readLines = (file: string): Array<Record<string, unknown>> => readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));

@@ -5,7 +5,7 @@ import {
     type LabProblem, PRESETS, checkAnswer, countOps, evaluate, exprEquals, extractAnswer, formatExpr, generateProblems,
     isHeldout, labStream, labelSegments, parseExpr, presetNames, problemExpr, resolveKnobs, segmentEndsFromTexts, solve,
     splitSteps, verifyProcess,
-} from "../../src/lab/domain/index.ts";
+} from "../../src/domains/lab/index.ts";
 
 const Q = {question: "Compute (12 + 7) * 3 - 45 / 5.", answer: "48"};
 const GOOD = [

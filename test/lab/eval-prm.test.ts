@@ -1,9 +1,9 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {generateProblems} from "../../src/lab/domain/index.ts";
-import {labTruth} from "../../src/lab/verifier.ts";
-import {evaluateLabPrm} from "../../src/lab/eval/prm.ts";
-import type {SampleRecord} from "../../src/pipeline/records.ts";
+import {generateProblems} from "../../src/domains/lab/index.ts";
+import {labTruth} from "../../src/domains/lab/verifier.ts";
+import {evaluateLabPrm} from "../../src/apps/lab/eval/prm.ts";
+import type {SampleRecord} from "../../src/core/records.ts";
 
 /** Samples with one token per character; digits are "decisions" (low confidence). */
 function samples(): SampleRecord[] {

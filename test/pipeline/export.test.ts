@@ -4,11 +4,11 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync} from "node
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {Command} from "commander";
-import type {LabelRecord} from "../../src/pipeline/records.ts";
+import type {LabelRecord} from "../../src/core/records.ts";
 import {EXPORT_FORMATS, exportRecord, labelledSteps, recoverText} from "../../src/pipeline/export/index.ts";
-import type {SampleRecord} from "../../src/pipeline/records.ts";
+import type {SampleRecord} from "../../src/core/records.ts";
 import {parseStrategy, strategyLabel, toStepsRecord} from "../../src/pipeline/split/index.ts";
-import {generateProblems} from "../../src/lab/domain/index.ts";
+import {generateProblems} from "../../src/domains/lab/index.ts";
 import {Rng} from "../../src/util/rng.ts";
 import {register} from "../../src/cli/commands/export.ts";
 

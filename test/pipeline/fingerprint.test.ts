@@ -10,8 +10,8 @@ import {copyFileSync, existsSync, rmSync, mkdtempSync, openSync, readFileSync, s
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {createHash} from "node:crypto";
-import {engineFingerprint, modelHashCachePath, modelSha256} from "../../src/pipeline/fingerprint.ts";
-import {openStage, settingsPath} from "../../src/pipeline/stage.ts";
+import {engineFingerprint, modelHashCachePath, modelSha256} from "../../src/core/fingerprint.ts";
+import {openStage, settingsPath} from "../../src/core/stage.ts";
 import {realPathOf} from "../../src/io/output.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "stepwise-fingerprint-"));

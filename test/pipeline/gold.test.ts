@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import {existsSync, mkdtempSync, readFileSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {generateProblems} from "../../src/lab/domain/index.ts";
+import {generateProblems} from "../../src/domains/lab/index.ts";
 import {labelFile, makeVerifier} from "../../src/pipeline/label/index.ts";
 import {goldProblem, requireGold, NoGoldError} from "../../src/io/dataset.ts";
 import {gradeJsonlFile} from "../../src/grade/file.ts";
@@ -17,7 +17,7 @@ import {readCandidates} from "../../src/eval/bon/load.ts";
 import {decodeFile} from "../../src/search/index.ts";
 import {ScriptedLabEngine} from "../helpers/scripted-lab-engine.ts";
 import {ScriptedPolicy} from "../search/scripted-policy.ts";
-import "../../src/domains.ts";
+import "../../src/apps/domains.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "stepwise-gold-"));
 const jsonl = (name: string, rows: unknown[]) => {

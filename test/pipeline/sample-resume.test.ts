@@ -10,7 +10,7 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {sampleDataset} from "../../src/pipeline/sample.ts";
-import {settingsPath} from "../../src/pipeline/stage.ts";
+import {settingsPath} from "../../src/core/stage.ts";
 import {StepwiseError} from "../../src/util/errors.ts";
 import {ScriptedLabEngine} from "../helpers/scripted-lab-engine.ts";
 

@@ -4,16 +4,16 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync} from "
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {Command} from "commander";
-import type {SampleRecord, Step, StepsRecord} from "../../src/pipeline/records.ts";
+import type {SampleRecord, Step, StepsRecord} from "../../src/core/records.ts";
 import {parseStrategy, splitFile, splitSample, strategyLabel, type SplitStrategy} from "../../src/pipeline/split/index.ts";
 import {computeThreshold} from "../../src/pipeline/threshold.ts";
 import {register as registerSplit} from "../../src/cli/commands/split.ts";
 import {register as registerThreshold} from "../../src/cli/commands/threshold.ts";
 import {LlamaEngine} from "../../src/engines/llama/engine.ts";
 import {tinyModel} from "../helpers/tiny-model.ts";
-import {generateProblems} from "../../src/lab/domain/index.ts";
+import {generateProblems} from "../../src/domains/lab/index.ts";
 import {Rng} from "../../src/util/rng.ts";
-import {StepwiseError} from "../../src/engines/types.ts";
+import {StepwiseError} from "../../src/util/errors.ts";
 
 /** A SampleRecord from (text, confidence) pieces, one piece per token. */
 export function sampleFrom(id: string, pieces: Array<[string, number]>, extra: Partial<SampleRecord> = {}): SampleRecord {

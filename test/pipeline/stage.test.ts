@@ -4,7 +4,7 @@ import {spawn} from "node:child_process";
 import {existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from "node:fs";
 import {hostname, tmpdir} from "node:os";
 import {join} from "node:path";
-import {openStage, runOrdered, settingsPath} from "../../src/pipeline/stage.ts";
+import {openStage, runOrdered, settingsPath} from "../../src/core/stage.ts";
 import {ContextOverflowError, StepwiseError} from "../../src/util/errors.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "stepwise-stage-"));

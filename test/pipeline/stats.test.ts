@@ -4,12 +4,12 @@ import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {Command} from "commander";
-import type {SampleRecord} from "../../src/pipeline/records.ts";
+import type {SampleRecord} from "../../src/core/records.ts";
 import {CODE_C_LIKE_SCHEME, CODE_SCHEME, MATH_SCHEME, categoryScheme, classifyTokens, codeContext, computeStats, distribution, registerCategoryScheme, statsMarkdown, type CategoryScheme} from "../../src/pipeline/stats/index.ts";
 import {parseStrategy, toStepsRecord, tokenOffsets} from "../../src/pipeline/split/index.ts";
 import {computeThreshold} from "../../src/pipeline/threshold.ts";
 import {register} from "../../src/cli/commands/stats.ts";
-import {generateProblems} from "../../src/lab/domain/index.ts";
+import {generateProblems} from "../../src/domains/lab/index.ts";
 import {Rng} from "../../src/util/rng.ts";
 
 function sampleFrom(id: string, pieces: Array<[string, number]>): SampleRecord {

@@ -1,9 +1,9 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {DEFAULT_VERIFIER, checkVerifierArgs, getVerifier, makeVerifier, parseVerifierArgs, registerVerifier, verifierArgsHelp, verifierNames} from "../../src/pipeline/label/verifiers.ts";
-import "../../src/domains.ts";
+import "../../src/apps/domains.ts";
 
-test("verifier registry: math is the default, lab is registered by src/domains.ts, unknown names list the known ones", async () => {
+test("verifier registry: math is the default, lab is registered by src/apps/domains.ts, unknown names list the known ones", async () => {
     assert.equal(DEFAULT_VERIFIER, "math");
     assert.ok(verifierNames().includes("math") && verifierNames().includes("lab"));
     const math = await makeVerifier("math");

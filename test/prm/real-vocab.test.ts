@@ -15,7 +15,7 @@ import {test, before, after} from "node:test";
 import assert from "node:assert/strict";
 import {QWEN_EXTRA_0, realVocabModel, type RealVocabModel} from "../helpers/real-vocab.ts";
 import {OpenAIEngine} from "../../src/engines/openai/engine.ts";
-import {startServer} from "../../src/serve/server.ts";
+import {startServer} from "../../src/apps/serve/server.ts";
 import {cpuLlama, llamaCppNextTokenProbs} from "../gguf/llamacpp.ts";
 import {LlamaEngine} from "../../src/engines/llama/engine.ts";
 import {PoolingPrmScorer, TagPrmScorer, chatmlInput, createScorer, plainInput, resolveFormat, resolveTagIds, taggedSteps} from "../../src/prm/index.ts";

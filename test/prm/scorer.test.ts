@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import {tinyModel, type TinyModel} from "../helpers/tiny-model.ts";
 import {LlamaEngine} from "../../src/engines/llama/engine.ts";
 import {OpenAIEngine} from "../../src/engines/openai/engine.ts";
-import {startServer, type RunningServer} from "../../src/serve/server.ts";
+import {startServer, type RunningServer} from "../../src/apps/serve/server.ts";
 import {createScorer, PoolingPrmScorer, resolveFormat, TagPrmScorer, plainInput} from "../../src/prm/index.ts";
 import {nextTokenProbs} from "../../src/model/forward.ts";
 

@@ -10,7 +10,7 @@ import {existsSync, mkdtempSync, readFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {LlamaEngine} from "../../src/engines/llama/engine.ts";
-import {startServer, type RunningServer} from "../../src/serve/server.ts";
+import {startServer, type RunningServer} from "../../src/apps/serve/server.ts";
 import {buildCharVocab} from "../../src/model/vocab.ts";
 
 const root = new URL("../../", import.meta.url).pathname;

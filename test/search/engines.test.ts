@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import {buildCharVocab} from "../../src/model/vocab.ts";
 import {LlamaEngine} from "../../src/engines/llama/engine.ts";
 import {OpenAIEngine} from "../../src/engines/openai/engine.ts";
-import {startServer, type RunningServer} from "../../src/serve/server.ts";
+import {startServer, type RunningServer} from "../../src/apps/serve/server.ts";
 import {PoolingPrmScorer, TagPrmScorer, resolveFormat} from "../../src/prm/index.ts";
 import {usableCandidate, beamSearch, bestOfNDecode, decisionCutoff, DEFAULT_SEARCH_CONFIG, greedy, SearchPrm, tvd, type SearchProblem, type TvdIntervention} from "../../src/search/index.ts";
 

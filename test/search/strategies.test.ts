@@ -2,7 +2,7 @@ import {test} from "node:test";
 import assert from "node:assert/strict";
 import {ScriptedPolicy, FunctionScorer, type Script} from "./scripted-policy.ts";
 import {beamSearch, bestOfNDecode, dvts, greedy, SearchPrm, splitSample, tvd, weightedVoteWinner, weightedVoteDecode, resolveConfig, decisionCutoff, type SearchProblem, type TvdIntervention} from "../../src/search/index.ts";
-import {defaultGrader} from "../../src/eval/grader.ts";
+import {defaultGrader} from "../../src/grade/grader.ts";
 
 const problem: SearchProblem = {id: "q1", question: "Compute 2 + 3.", prompt: "Compute 2 + 3.\n", gold: "5"};
 

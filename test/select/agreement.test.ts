@@ -15,7 +15,7 @@ import {join} from "node:path";
 import {ScriptedPolicy, FunctionScorer, type Script} from "../search/scripted-policy.ts";
 import {bestOfNDecode, weightedVoteDecode, SearchPrm, type CandidateTrace, type SearchProblem} from "../../src/search/index.ts";
 import {evaluateBonFile} from "../../src/eval/bon/run.ts";
-import {defaultGrader} from "../../src/eval/grader.ts";
+import {defaultGrader} from "../../src/grade/grader.ts";
 import type {Engine, GenerateRequest, Sample} from "../../src/engines/types.ts";
 
 const problem: SearchProblem = {id: "q", question: "Compute 2 + 3.", prompt: "Compute 2 + 3.\n", gold: "5"};

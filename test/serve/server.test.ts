@@ -2,7 +2,7 @@ import {test, before, after} from "node:test";
 import assert from "node:assert/strict";
 import {tinyModel, type TinyModel} from "../helpers/tiny-model.ts";
 import {LlamaEngine} from "../../src/engines/llama/engine.ts";
-import {startServer, type RunningServer} from "../../src/serve/server.ts";
+import {startServer, type RunningServer} from "../../src/apps/serve/server.ts";
 
 let m: TinyModel;
 let engine: LlamaEngine;

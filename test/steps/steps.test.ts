@@ -10,7 +10,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {decisionBound, isDecision, splitStepTexts, cutSpans, delimiterCuts, tokenOffsets} from "../../src/steps/index.ts";
 import {splitFile} from "../../src/pipeline/split/index.ts";
-import type {SampleRecord, StepsRecord} from "../../src/pipeline/records.ts";
+import type {SampleRecord, StepsRecord} from "../../src/core/records.ts";
 import {beamSearch, bestOfNDecode, SearchPrm, splitSample, tvd, resolveConfig, type SearchConfig, type SearchProblem, type TvdIntervention} from "../../src/search/index.ts";
 import {ScriptedPolicy, FunctionScorer, type Script} from "../search/scripted-policy.ts";
 import {Rng} from "../../src/util/rng.ts";

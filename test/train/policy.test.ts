@@ -1,9 +1,9 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {policyExample, policyBatchSource, policyPrompt, policyConfig} from "../../src/lab/policy/train.ts";
+import {policyExample, policyBatchSource, policyPrompt, policyConfig} from "../../src/apps/lab/policy/train.ts";
 import {buildCharVocab, CharTokenizer} from "../../src/model/vocab.ts";
 import {Sfc32Rng as Rng} from "../../src/util/rng.ts";
-import {isHeldout} from "../../src/lab/domain/index.ts";
+import {isHeldout} from "../../src/domains/lab/index.ts";
 
 const vocab = buildCharVocab();
 const tok = new CharTokenizer(vocab);

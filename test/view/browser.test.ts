@@ -6,7 +6,7 @@ import {test, before, after} from "node:test";
 import assert from "node:assert/strict";
 import {join} from "node:path";
 import {pathToFileURL} from "node:url";
-import {ViewStore, startViewer, exportViewer, type RunningViewer} from "../../src/view/index.ts";
+import {ViewStore, startViewer, exportViewer, type RunningViewer} from "../../src/apps/view/index.ts";
 import {writeFixture, XSS_TEXT} from "./fixture.ts";
 // @ts-expect-error: a plain .mjs script without types
 import {findChromium} from "../../scripts/ensure-browser.mjs";

@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import {mkdtempSync, renameSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {ViewStore, entryView, createViewerApp} from "../../src/view/index.ts";
-import {StepwiseError} from "../../src/engines/types.ts";
+import {ViewStore, entryView, createViewerApp} from "../../src/apps/view/index.ts";
+import {StepwiseError} from "../../src/util/errors.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "stepwise-view-changes-"));
 after(() => rmSync(dir, {recursive: true, force: true}));

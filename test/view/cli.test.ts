@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import {spawn, spawnSync} from "node:child_process";
 import {copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
-import {ViewStore, entryView} from "../../src/view/index.ts";
+import {ViewStore, entryView} from "../../src/apps/view/index.ts";
 import {assertOneLineError, bin, stepwise} from "../cli/run.ts";
 import {writeFixture} from "./fixture.ts";
 

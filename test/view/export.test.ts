@@ -8,8 +8,8 @@ import {test, after} from "node:test";
 import assert from "node:assert/strict";
 import {existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, copyFileSync} from "node:fs";
 import {join} from "node:path";
-import {ViewStore, exportViewer, EXPORT_MARKER} from "../../src/view/index.ts";
-import {StepwiseError} from "../../src/engines/types.ts";
+import {ViewStore, exportViewer, EXPORT_MARKER} from "../../src/apps/view/index.ts";
+import {StepwiseError} from "../../src/util/errors.ts";
 import {writeFixture} from "./fixture.ts";
 
 const fx = writeFixture();

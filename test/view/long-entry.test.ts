@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import {mkdtempSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {ViewStore, startViewer, TOKENS_SHOWN, ROWS_SHOWN, type RunningViewer} from "../../src/view/index.ts";
+import {ViewStore, startViewer, TOKENS_SHOWN, ROWS_SHOWN, type RunningViewer} from "../../src/apps/view/index.ts";
 // @ts-expect-error: a plain .mjs script without types
 import {findChromium} from "../../scripts/ensure-browser.mjs";
 

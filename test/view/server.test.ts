@@ -3,7 +3,7 @@
 import {test, after} from "node:test";
 import assert from "node:assert/strict";
 import {request} from "node:http";
-import {ViewStore, startViewer} from "../../src/view/index.ts";
+import {ViewStore, startViewer} from "../../src/apps/view/index.ts";
 import {writeFixture} from "./fixture.ts";
 
 const fx = writeFixture();

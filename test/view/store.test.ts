@@ -2,8 +2,8 @@ import {test, after} from "node:test";
 import assert from "node:assert/strict";
 import {writeFileSync} from "node:fs";
 import {join} from "node:path";
-import {ViewStore, entryView, questionView, createViewerApp, exportViewer, recordKinds} from "../../src/view/index.ts";
-import {StepwiseError} from "../../src/engines/types.ts";
+import {ViewStore, entryView, questionView, createViewerApp, exportViewer, recordKinds} from "../../src/apps/view/index.ts";
+import {StepwiseError} from "../../src/util/errors.ts";
 import {writeFixture} from "./fixture.ts";
 
 const fx = writeFixture();

@@ -7,7 +7,7 @@
  *   stepwise code train-policy --out models/lab-code-policy.gguf --minutes 28 --checkpoint-dir DIR [--resume]
  */
 import {Command} from "commander";
-import {StepwiseError} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import {floatOption, intOption} from "../options.ts";
 
 function generateCommand(): Command {
@@ -23,7 +23,7 @@ function generateCommand(): Command {
         .action(async (o: {n: number; seed: number; split: string; minOps: number; maxOps: number; loopShare: number; out?: string}) => {
             if (o.split !== "train" && o.split !== "heldout") throw new StepwiseError(`--split must be train or heldout, got "${o.split}"`);
             if (o.out) (await import("../../io/output.ts")).prepareOutput(o.out, {allowDevice: true});
-            const {generateCodeProblems} = await import("../../code/lab/tasks.ts");
+            const {generateCodeProblems} = await import("../../domains/code/lab/tasks.ts");
             const rows = generateCodeProblems(o.n, {seed: o.seed, split: o.split, minOps: o.minOps, maxOps: o.maxOps, loopShare: o.loopShare});
             const text = rows.map((r) => JSON.stringify({id: r.task_id, ...r})).join("\n") + "\n";
             // Atomic: `code run` never reads a half-written task file.
@@ -52,7 +52,7 @@ function trainPolicyCommand(): Command {
             if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
             if (o.dModel % o.heads !== 0) throw new StepwiseError(`--d-model ${o.dModel} must be divisible by --heads ${o.heads}`);
             if (!o.resume) (await import("node:fs")).rmSync(`${o.checkpointDir}/checkpoint.bin`, {force: true});
-            const {trainCodePolicy} = await import("../../code/lab/policy.ts");
+            const {trainCodePolicy} = await import("../../apps/code/policy.ts");
             const r = await trainCodePolicy({
                 out: o.out, init: o.init, minutes: o.minutes, steps: o.steps, dModel: o.dModel, nLayers: o.layers, nHeads: o.heads, batchSize: o.batch,
                 lr: o.lr, seed: o.seed, checkpointDir: o.checkpointDir, resume: o.resume, checkpointEverySteps: o.checkpointEvery,
@@ -95,8 +95,8 @@ whole --out file (earlier runs included) with the pass rate; --json prints them 
 {out, written, skipped, run_counts, counts, pass_rate, seconds, per_second}.`,
         )
         .action(async (o: {problems: string; candidates?: string; out: string; concurrency?: number; timeout: number; cpu: number; memory: number; processes: number; output: number; limit?: number; unsafe?: boolean; json?: boolean; quiet?: boolean}) => {
-            const {runCodeFile, formatStatusCounts} = await import("../../code/run.ts");
-            const {detectSandbox} = await import("../../code/sandbox.ts");
+            const {runCodeFile, formatStatusCounts} = await import("../../domains/code/run.ts");
+            const {detectSandbox} = await import("../../domains/code/sandbox.ts");
             const {createProgress} = await import("../progress.ts");
             const sb = detectSandbox();
             if (sb.kind !== "bwrap" && o.unsafe) process.stderr.write(`code run: WARNING: no sandbox (${sb.reason}); running candidates unsandboxed because of --unsafe\n`);
@@ -142,7 +142,7 @@ function gradeCommand(): Command {
 Then Best-of-N by the tests' verdicts:
   stepwise eval bon --data graded.jsonl --out bon/      (the \`correct\` field is the verdict)`)
         .action(async (o: {data: string; out: string; problems?: string; textField: string; concurrency: number; timeout: number; unsafe?: boolean}) => {
-            const {gradeCodeFile} = await import("../../code/pipeline.ts");
+            const {gradeCodeFile} = await import("../../domains/code/pipeline.ts");
             const r = await gradeCodeFile({input: o.data, out: o.out, problems: o.problems, textField: o.textField, concurrency: o.concurrency, unsafe: o.unsafe, limits: {wallMs: Math.round(o.timeout * 1000)}});
             process.stderr.write(`code grade: ${r.written} graded (${r.skipped} already done), ${r.correct} pass → ${o.out}\n`);
         });
@@ -160,8 +160,8 @@ function evalPolicyCommand(): Command {
         .option("--json", "print the summary as one JSON object")
         .action(async (o: {engine: string; n: number; k: number; seed: number; concurrency: number; show: number; json?: boolean}) => {
             const {createEngine} = await import("../../engines/spec.ts");
-            const {evaluateCodePolicy} = await import("../../code/lab/eval.ts");
-            const {generateCodeProblems} = await import("../../code/lab/tasks.ts");
+            const {evaluateCodePolicy} = await import("../../apps/code/eval.ts");
+            const {generateCodeProblems} = await import("../../domains/code/lab/tasks.ts");
             const {createProgress} = await import("../progress.ts");
             const engine = await createEngine(o.engine);
             const progress = createProgress("code eval-policy");

@@ -45,7 +45,7 @@ Examples:
   stepwise demo --train-prm 5          # train the PRM here instead of using the shipped one`,
         )
         .action(async (o) => {
-            const {runDemo} = await import("../../demo/run.ts");
+            const {runDemo} = await import("../../apps/demo/run.ts");
             const progress = createStagedProgress("demo");
             const {out, report} = await runDemo({
                 out: o.out,

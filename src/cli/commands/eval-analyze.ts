@@ -1,6 +1,6 @@
 /** `stepwise eval analyze`: the CLI over {@link analyzeFiles} (src/eval/analyze/run.ts). */
 import {Command, InvalidArgumentError, Option} from "commander";
-import {StepwiseError} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import {DEFAULT_THRESHOLD} from "../../eval/processbench/evaluate.ts";
 import {createStagedProgress} from "../progress.ts";
 import {floatOption, intOption} from "../options.ts";

@@ -1,12 +1,12 @@
 /** `stepwise filter`: consensus filtering of MC labels by judge verdicts, and judge / lab-truth labels. */
 import type {Command} from "commander";
-import {StepwiseError} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import {JsonlWriter} from "../../io/jsonl.ts";
 import {consensusFilter, readLabels, readVerdicts, checkJoin} from "../../filter/consensus.ts";
 import {judgeLabels, labTruthLabels} from "../../filter/labels.ts";
 import {collect} from "../options.ts";
 import {compareWithTruth, type TruthAgreement} from "../../pipeline/label/truth.ts";
-import type {LabelRecord} from "../../pipeline/records.ts";
+import type {LabelRecord} from "../../core/records.ts";
 
 export function register(program: Command): void {
     program

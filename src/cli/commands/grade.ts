@@ -5,7 +5,7 @@
  *   stepwise grade --file pairs.jsonl [--policy strict] [--out results.jsonl] [--json]
  */
 import type {Command} from "commander";
-import {StepwiseError} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import type {GradedRecord} from "../../grade/file.ts";
 import {prepareOutput} from "../../io/output.ts";
 import {checkInputFile} from "../../io/text.ts";

@@ -14,7 +14,7 @@ export function evalPolicyCommand(): Command {
         .option("--json", "print one JSON object (greedy_accuracy, pass_at_16, accuracy_by_ops, n, ...)")
         .option("--out <dir>", "also write summary.json and the confidence histogram (SVG and PNG) here")
         .action(async (o) => {
-            const {runPolicyEval} = await import("../../lab/eval/run.ts");
+            const {runPolicyEval} = await import("../../apps/lab/eval/run.ts");
             const progress = createProgress("eval-policy");
             let run;
             try {
@@ -51,7 +51,7 @@ export function evalPrmCommand(): Command {
         .option("--out <dir>", "report folder; candidates.jsonl there is reused by later runs with the same settings", "stepwise-out/lab-eval-prm")
         .option("--json", "print the summary as one JSON object")
         .action(async (o) => {
-            const {runPrmEval} = await import("../../lab/eval/run.ts");
+            const {runPrmEval} = await import("../../apps/lab/eval/run.ts");
             const progress = createStagedProgress("eval-prm");
             let run;
             try {

@@ -7,7 +7,7 @@
  *       --checkpoint-dir .stepwise-cache/lab-judge/train [--resume]
  */
 import {Command} from "commander";
-import {StepwiseError} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import {collect, floatOption, intOption} from "../options.ts";
 
 export function trainJudgeCommand(): Command {
@@ -31,7 +31,7 @@ export function trainJudgeCommand(): Command {
                 const {rmSync} = await import("node:fs");
                 rmSync(`${o.checkpointDir}/checkpoint.bin`, {force: true});
             }
-            const {trainLabJudge} = await import("../../lab/judge/train.ts");
+            const {trainLabJudge} = await import("../../apps/lab/judge/train.ts");
             const r = await trainLabJudge({
                 data: o.data,
                 out: o.out,
@@ -71,7 +71,7 @@ Example (held-out problems, newline steps):
             const {prepareOutput} = await import("../../io/output.ts");
             const {writeFileAtomic} = await import("../../io/atomic.ts");
             prepareOutput(o.out, {inputs: [o.steps]});
-            const {labProcessBench} = await import("../../lab/judge/processbench.ts");
+            const {labProcessBench} = await import("../../apps/lab/judge/processbench.ts");
             const rows = await labProcessBench(o.steps, o.generator);
             // Atomic: `eval processbench` never reads a half-written file.
             writeFileAtomic(o.out, rows.map((r) => JSON.stringify(r)).join("\n") + (rows.length ? "\n" : ""));

@@ -9,7 +9,7 @@
  * last checkpoint when started again with --resume.
  */
 import {Command} from "commander";
-import {StepwiseError} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import {intOption, positiveOption} from "../options.ts";
 
 /** The `train-policy` subcommand (a factory, for groups that collect subcommands). */
@@ -36,7 +36,7 @@ export function trainPolicyCommand(): Command {
                 const {rmSync} = await import("node:fs");
                 rmSync(`${o.checkpointDir}/checkpoint.bin`, {force: true});
             }
-            const {trainPolicy} = await import("../../lab/policy/train.ts");
+            const {trainPolicy} = await import("../../apps/lab/policy/train.ts");
             const r = await trainPolicy({
                 out: o.out,
                 minutes: o.minutes,
@@ -70,7 +70,7 @@ export function checkPolicyCommand(): Command {
         .option("--show <k>", "print the first k outputs", intOption(0), 0)
         .action(async (o: {model: string; n: number; seed: number; preset: string; show: number}) => {
             const {readLlamaGguf} = await import("../../gguf/llama.ts");
-            const {quickGreedyEval} = await import("../../lab/policy/eval.ts");
+            const {quickGreedyEval} = await import("../../apps/lab/policy/eval.ts");
             const m = await readLlamaGguf(o.model);
             const r = quickGreedyEval(m.config, m.weights, m.vocab, {n: o.n, seed: o.seed, preset: o.preset});
             for (const e of r.examples.slice(0, o.show)) process.stdout.write(`--- ${e.correct ? "correct" : "wrong"}: ${e.question}\n${e.output}\n`);

@@ -9,10 +9,10 @@
  * (e.g. `train-policy`), write a factory returning a commander `Command` and append it there.
  */
 import {Command, Option} from "commander";
-import {StepwiseError} from "../../engines/types.ts";
-import {type ProcessVerdict, DEFAULT_HELDOUT_FRACTION, DEFAULT_PRESET, presetNames, verifyProcess} from "../../lab/domain/index.ts";
+import {StepwiseError} from "../../util/errors.ts";
+import {type ProcessVerdict, DEFAULT_HELDOUT_FRACTION, DEFAULT_PRESET, presetNames, verifyProcess} from "../../domains/lab/index.ts";
 import {floatOption, intOption} from "../options.ts";
-import type {GenerateLabOptions} from "../../lab/files.ts";
+import type {GenerateLabOptions} from "../../domains/lab/files.ts";
 
 /** Write one line to stdout, waiting when the pipe is full. */
 async function writeStdout(line: string): Promise<void> {
@@ -47,7 +47,7 @@ export function generateCommand(): Command {
         .option("--out <file>", "output JSONL file (default: stdout)")
         .option("--quiet", "no summary on stderr")
         .action(async (opts: GenerateOpts) => {
-            const {generateLabFile} = await import("../../lab/files.ts");
+            const {generateLabFile} = await import("../../domains/lab/files.ts");
             const {written, byOps} = await generateLabFile({...opts, write: writeStdout});
             if (!opts.quiet) {
                 const parts = [...byOps.entries()].sort((a, b) => a[0] - b[0]).map(([k, s]) => `${k} ops: ${s.count} (solution ${Math.round(s.chars / s.count)} chars)`);
@@ -91,7 +91,7 @@ export function verifyCommand(): Command {
                 return;
             }
             if (!opts.samples) throw new StepwiseError("give --samples FILE (with --data FILE) or --question and --text");
-            const {verifyLabFile} = await import("../../lab/files.ts");
+            const {verifyLabFile} = await import("../../domains/lab/files.ts");
             const {total, byOps, firstReasons} = await verifyLabFile({...opts, samples: opts.samples, write: writeStdout});
             const pct = (a: number, b: number): string => `${b ? ((100 * a) / b).toFixed(1) : "0.0"}%`;
             const rows = [...byOps.entries()].sort((a, b) => String(a[0]).localeCompare(String(b[0]), undefined, {numeric: true}));

@@ -1,7 +1,7 @@
 /** `stepwise label`: Monte-Carlo step labels with cost savers. */
 import type {Command} from "commander";
 import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
-import {StepwiseError} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import {DEFAULT_VERIFIER, checkVerifierArgs, getVerifier, parseVerifierArgs, verifierArgsHelp, verifierNames} from "../../pipeline/label/verifiers.ts";
 import {createProgress} from "../progress.ts";
 import {floatOption, intOption, reportTooLong} from "../options.ts";

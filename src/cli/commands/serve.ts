@@ -1,7 +1,8 @@
 /** `stepwise serve`: an OpenAI/vLLM-compatible HTTP server over a GGUF model. */
 import type {Command} from "commander";
 import {createEngine} from "../../engines/spec.ts";
-import {StepwiseError, type Engine} from "../../engines/types.ts";
+import {type Engine} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import {hostOption, intOption} from "../options.ts";
 import {checkCanListen} from "../../io/listen.ts";
 import {checkGgufHeader} from "../../gguf/reader.ts";
@@ -39,7 +40,7 @@ Examples:
             if (!file) throw new StepwiseError("serve: name a GGUF model (stepwise serve MODEL.gguf, --model or --prm)");
             checkGgufHeader(file);
             await checkCanListen(o.host, o.port);
-            const {startServer} = await import("../../serve/server.ts");
+            const {startServer} = await import("../../apps/serve/server.ts");
             const params = new URLSearchParams({sequences: String(o.sequences), threads: String(o.threads), gpu: String(o.gpu)});
             if (o.contextSize !== undefined) params.set("contextSize", String(o.contextSize));
             const engine = await createEngine(`llama:${file}?${params}`);

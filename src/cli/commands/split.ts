@@ -1,6 +1,6 @@
 /** `stepwise split`: cut sampled solutions into steps (adaptive, newline, double-newline, fixed, random). */
 import type {Command} from "commander";
-import {StepwiseError} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import {parseStrategy, splitFile, STRATEGY_FORMS} from "../../pipeline/split/index.ts";
 import {readThresholdFile} from "../../pipeline/threshold.ts";
 import {floatOption, intOption} from "../options.ts";

@@ -2,7 +2,7 @@
 import type {Command} from "commander";
 import {prepareOutput} from "../../io/output.ts";
 import {checkInputFile} from "../../io/text.ts";
-import {StepwiseError} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import {collect, floatOption, intOption} from "../options.ts";
 
 export function register(program: Command): void {
@@ -38,7 +38,7 @@ Writes the model, <out>.train.json (validation ROC-AUC, accuracy, loss log) and 
             // Output locations before any training: a full run must not fail at its last write.
             for (const d of o.data as string[]) checkInputFile(d, "--data");
             prepareOutput(o.out, {inputs: [...(o.data as string[]), o.init]});
-            const {trainPrm} = await import("../../prm/train.ts");
+            const {trainPrm} = await import("../../pipeline/train-prm.ts");
             const r = await trainPrm({
                 data: o.data,
                 out: o.out,

@@ -30,7 +30,7 @@ Examples:
   stepwise view samples.jsonl scored.jsonl --export viewer/      # then open viewer/index.html`,
         )
         .action(async (files: string[], o: {port: number; host: string; tau?: number; export?: string}) => {
-            const {ViewStore, startViewer, exportViewer, prepareExport} = await import("../../view/index.ts");
+            const {ViewStore, startViewer, exportViewer, prepareExport} = await import("../../apps/view/index.ts");
             // The export folder is checked before the (possibly long) indexing.
             if (o.export) prepareExport(resolve(o.export), files);
             const tty = process.stderr.isTTY;

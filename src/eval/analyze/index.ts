@@ -9,10 +9,10 @@
  *
  * {@link runAnalyses} runs every analysis whose inputs are given; report.ts renders the result.
  */
-import {StepwiseError} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import {type BonQuestion} from "../bon/evaluate.ts";
 import {type Candidate, type GradingStats, buildQuestions} from "../bon/load.ts";
-import type {AnswerGrader} from "../grader.ts";
+import type {AnswerGrader} from "../../grade/grader.ts";
 import {DEFAULT_THRESHOLD, type SampleInputs} from "../processbench/evaluate.ts";
 import type {ProcessSplit} from "../processbench/load.ts";
 import {calibrateThreshold} from "../processbench/threshold.ts";

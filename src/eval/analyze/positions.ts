@@ -13,14 +13,14 @@
  * runs Best-of-N per scheme with the min, last and product aggregations.
  */
 import pLimit from "p-limit";
-import {StepwiseError} from "../../engines/types.ts";
-import type {SampleRecord} from "../../pipeline/records.ts";
+import {StepwiseError} from "../../util/errors.ts";
+import type {SampleRecord} from "../../core/records.ts";
 import {splitSample} from "../../pipeline/split/index.ts";
 import type {StepScorer} from "../../prm/scorer.ts";
 import type {Aggregation} from "../../select/aggregate.ts";
 import {type BonQuestion, type BonResult, evaluateBon, prepareQuestion} from "../bon/evaluate.ts";
 import {type Candidate, type GradingStats, buildQuestions} from "../bon/load.ts";
-import type {AnswerGrader} from "../grader.ts";
+import type {AnswerGrader} from "../../grade/grader.ts";
 import {type LowestStepStats, lowestStepStats} from "./lowest-step.ts";
 
 /** The position schemes, in report order. */

@@ -17,9 +17,9 @@
  * set of equivalence classes per question; the evaluation then works on integer arrays.
  */
 import {requireGold} from "../../io/dataset.ts";
-import {StepwiseError} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import {readJsonl} from "../../io/jsonl.ts";
-import type {AnswerGrader} from "../grader.ts";
+import type {AnswerGrader} from "../../grade/grader.ts";
 import {isCutOff, isFinished} from "../../grade/finished.ts";
 import {AGGREGATIONS, type Aggregation} from "../../select/aggregate.ts";
 import {answerClasses} from "../../select/classes.ts";

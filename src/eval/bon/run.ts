@@ -11,7 +11,7 @@ import type {Aggregation} from "../../select/aggregate.ts";
 import {evaluateBon} from "./evaluate.ts";
 import {type CandidateFields, buildQuestions, readCandidates, readStepScores} from "./load.ts";
 import {type BonSummary, bonSummary, writeBonReport} from "./report.ts";
-import {defaultGrader} from "../grader.ts";
+import {defaultGrader} from "../../grade/grader.ts";
 import {prepareOutput} from "../../io/output.ts";
 
 export interface BonFileOptions {

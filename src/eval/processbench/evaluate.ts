@@ -6,7 +6,7 @@
  * Scores and predictions are matched to samples by id. When ids repeat across splits, records may
  * carry a `split` field (the split name = file stem); a split-qualified entry wins over a plain one.
  */
-import {StepwiseError} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import {readJsonl} from "../../io/jsonl.ts";
 import {parseStepScores} from "../bon/load.ts";
 import type {ProcessSplit} from "./load.ts";

@@ -5,7 +5,7 @@
  * predicted {@link NO_VERDICT}, which never equals a label: it counts as wrong.
  */
 import type {Engine} from "../../engines/types.ts";
-import type {Lazy} from "../../pipeline/stage.ts";
+import type {Lazy} from "../../core/stage.ts";
 import {judgeSolutions, type JudgeSettings, type JudgeSummary} from "../../judge/judge.ts";
 import type {ProcessSplit} from "./load.ts";
 import {sampleKey, type SampleInputs} from "./evaluate.ts";

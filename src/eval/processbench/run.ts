@@ -7,7 +7,7 @@
  * predictions.jsonl and charts. Metrics: ProcessBench (Zheng et al. 2024) acc_error, acc_correct, F1.
  * Errors: StepwiseError for conflicting sources and bad records.
  */
-import {StepwiseError} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import {createScorer} from "../../prm/index.ts";
 import {prepareOutput} from "../../io/output.ts";
 import {DEFAULT_THRESHOLD, type ProcessBenchResult, type ProcessBenchSource, evaluateProcessBench, readPredictionsFile, readScoresFile} from "./evaluate.ts";

@@ -7,7 +7,7 @@
 import {basename} from "node:path";
 import type {StepScorer} from "../../prm/scorer.ts";
 import {prmSettings} from "../../pipeline/score.ts";
-import {openStage, resolveLazy, runOrdered, type Lazy} from "../../pipeline/stage.ts";
+import {openStage, resolveLazy, runOrdered, type Lazy} from "../../core/stage.ts";
 import type {Located, SampleInputs} from "./evaluate.ts";
 import type {ProcessSplit} from "./load.ts";
 

@@ -30,13 +30,13 @@
  * the tag (a whitespace tag such as "\n\n" inside a step would write more tags than labels):
  * every row written is checked to hold exactly one tag per label.
  */
-import {StepwiseError} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import {JsonlWriter, readJsonl} from "../../io/jsonl.ts";
 import {acquireLock} from "../../io/lock.ts";
 import {prepareOutput} from "../../io/output.ts";
 import {checkInputFile} from "../../io/text.ts";
 import {labelledTag} from "../../prm/formats.ts";
-import type {LabelRecord} from "../records.ts";
+import type {LabelRecord} from "../../core/records.ts";
 
 export const EXPORT_FORMATS = ["trl", "openrlhf", "asprm", "math-shepherd"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

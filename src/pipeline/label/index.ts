@@ -14,14 +14,15 @@
  */
 import {existsSync} from "node:fs";
 import {basename} from "node:path";
-import {StepwiseError, type Engine} from "../../engines/types.ts";
+import {type Engine} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import {readJsonl} from "../../io/jsonl.ts";
 import {goldProblem, requireGold} from "../../io/dataset.ts";
-import {parseRecord, StepsRecordSchema} from "../schemas.ts";
+import {parseRecord, StepsRecordSchema} from "../../core/schemas.ts";
 import {engineSettings} from "../sample.ts";
-import {openStage, resolveLazy, type Lazy} from "../stage.ts";
+import {openStage, resolveLazy, type Lazy} from "../../core/stage.ts";
 import {deriveSeed, hashString} from "../../util/rng.ts";
-import type {LabelRecord, StepsRecord} from "../records.ts";
+import type {LabelRecord, StepsRecord} from "../../core/records.ts";
 import {estimateStep, type RolloutSettings, type StepEstimate, type TruncatedPolicy} from "./estimate.ts";
 import {binarySearch, hybridSearch, linearSearch, type SearchMode} from "./strategies.ts";
 import {checkVerifierArgs, getVerifier, makeVerifier, type StepTruthFn, type Verifier, type VerifierArgs, type VerifierName} from "./verifiers.ts";

@@ -1,17 +1,12 @@
 /**
- * How MC labels compare with a domain's exact step truth (the lab's: src/lab/verifier.ts): the share of
+ * How MC labels compare with a domain's exact step truth (the lab's: src/domains/lab/verifier.ts): the share of
  * samples whose MC first-negative step is the true first wrong step, and per-step false
  * positive / false negative rates (the Qwen paper's "MC labels are noisy", measured exactly).
  */
-import type {LabelRecord} from "../records.ts";
+import type {LabelRecord} from "../../core/records.ts";
 
-/** Exact per-step truth of a sample (from a domain that knows it, e.g. src/lab/verifier.ts). */
-export interface StepTruth {
-    /** Index of the first wrong step (−1: none). */
-    first_error: number;
-    /** Per step: true correct, false the first wrong step, null after it. */
-    correct: Array<boolean | null>;
-}
+export type {StepTruth} from "../../domains/verifier.ts";
+import type {StepTruth} from "../../domains/verifier.ts";
 
 export interface TruthAgreement {
     samples: number;

@@ -15,9 +15,9 @@
  * strategy or τ is refused rather than mixed.
  */
 import {basename} from "node:path";
-import {StepwiseError} from "../../engines/types.ts";
-import {openStage} from "../stage.ts";
-import type {SampleRecord, Step, StepsRecord} from "../records.ts";
+import {StepwiseError} from "../../util/errors.ts";
+import {openStage} from "../../core/stage.ts";
+import type {SampleRecord, Step, StepsRecord} from "../../core/records.ts";
 import {splitSteps, type StepRule} from "../../steps/index.ts";
 import {readSamples} from "./io.ts";
 

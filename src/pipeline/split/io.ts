@@ -2,9 +2,9 @@
  * Reading SampleRecords for the split and threshold stages, with checks that name the file,
  * line and field of the first problem (a stage fed a wrong file fails at once, not halfway).
  */
-import {StepwiseError} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import {readJsonl} from "../../io/jsonl.ts";
-import type {SampleRecord} from "../records.ts";
+import type {SampleRecord} from "../../core/records.ts";
 
 /** Confidences may exceed 1 by rounding (exp of a logprob ≈ 0); anything beyond this is an error. */
 const CONFIDENCE_SLACK = 1e-6;

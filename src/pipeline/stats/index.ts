@@ -13,14 +13,14 @@
  * step for the distributions; the samples file is streamed.
  */
 import {basename} from "node:path";
-import {StepwiseError} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import {readJsonl} from "../../io/jsonl.ts";
-import type {StepsRecord} from "../records.ts";
+import type {StepsRecord} from "../../core/records.ts";
 import {readSamples} from "../split/io.ts";
 import {decisionCuts, tokenOffsets} from "../../steps/index.ts";
-import {categoryScheme, classifyTokens, type CodeLanguage} from "./categories.ts";
+import {categoryScheme, classifyTokens, type CodeLanguage} from "../../domains/categories.ts";
 
-export * from "./categories.ts";
+export * from "../../domains/categories.ts";
 
 /** A category table name: "math", "code", "code-c-like", or one added with registerCategoryScheme. */
 export type StatsDomain = string;

@@ -1,0 +1,425 @@
+/**
+ * `stepwise demo`: the whole lab pipeline on a laptop CPU, with the shipped lab models, in named
+ * stages: held-out problems → samples with per-token confidences → τ → adaptive and newline steps
+ * (with statistics) → Monte-Carlo labels against the exact truth → the PRM (AUC, lab-ProcessBench,
+ * Best-of-N, analyses) → decoding with the PRM (greedy, TVD, Best-of-N, beam) → report
+ * (`report.md`, `report.html`, `report.json`, plots, every intermediate JSONL file, and the static
+ * viewer in `viewer/`).
+ *
+ * Each stage's figures land in {@link DemoReport}; a stage whose model is missing is skipped with
+ * the reason recorded in `report.skipped`, never silently.
+ */
+import {mkdirSync, existsSync, rmSync} from "node:fs";
+import {writeFileAtomic} from "../../io/atomic.ts";
+import {join, resolve} from "node:path";
+import {LlamaEngine} from "../../engines/llama/engine.ts";
+import {StepwiseError} from "../../util/errors.ts";
+import {generateProblems, type LabProblem} from "../../domains/lab/index.ts";
+import {evaluatePolicy, labPrompt, LAB_MAX_TOKENS, type PolicyEval} from "../lab/eval/policy.ts";
+import {JsonlWriter, readJsonlAll} from "../../io/jsonl.ts";
+import {renderChart, histogramSpec} from "../../report/plot.ts";
+import {recordTokens, sampleId, type SampleRecord, type StepsRecord} from "../../core/records.ts";
+import {plotThreshold, thresholdFromFile, type ThresholdSummary} from "../../pipeline/threshold.ts";
+import {parseStrategy, splitFile} from "../../pipeline/split/index.ts";
+import {computeStats, type StatsReport} from "../../pipeline/stats/index.ts";
+import {writeStatsPlots} from "../../pipeline/stats/plots.ts";
+import {labelSample, summarizeLabels, type LabelledRecord, type LabelSummary} from "../../pipeline/label/index.ts";
+import {labTruth, labVerifier} from "../../domains/lab/verifier.ts";
+import {trainPrm} from "../../pipeline/train-prm.ts";
+import {createScorer} from "../../prm/index.ts";
+import type {LabPrmEval} from "../lab/eval/prm.ts";
+import {defaultPolicyPath, defaultPrmPath, reportLabPrm} from "../lab/eval/run.ts";
+import {decodeFile, pairedDifference, SearchPrm, type DecodeRecord, type DecodeSummary, type StrategyName} from "../../search/index.ts";
+import {ViewStore, exportViewer} from "../view/index.ts";
+import {writeDemoReports, type DemoReport, type DemoFigures} from "./report.ts";
+
+export type {DemoReport} from "./report.ts";
+
+export interface DemoOptions {
+    /** Output folder. Default `stepwise-out/demo-<timestamp>`. */
+    out?: string;
+    /** Policy GGUF. Default models/lab-policy.gguf of this package. */
+    policy?: string;
+    /** Held-out problems. Default 40. */
+    problems?: number;
+    /** Samples per problem (Best-of-N and maj@N are reported at this N). Default 16. */
+    k?: number;
+    seed?: number;
+    /** Quantile for the decision-token threshold τ. Default 0.02 (AdaptiveStep, math). */
+    quantile?: number;
+    /** Samples labelled by Monte-Carlo rollouts (one per problem, at most this many). Default 40. */
+    labelSamples?: number;
+    /** Rollouts per step when labelling. Default 4. */
+    rollouts?: number;
+    /** PRM GGUF to evaluate. Default models/lab-prm.gguf (skipped when absent and trainPrmMinutes is not set). */
+    prm?: string;
+    /** Train a PRM from the demo's own labels for this many minutes instead of using the shipped one. */
+    trainPrmMinutes?: number;
+    /** Problems decoded by each decoding strategy (greedy, TVD, Best-of-N, beam). Default 40; 0 skips decoding. */
+    decodeProblems?: number;
+    /** Candidates of the Best-of-N and beam decoders. Default 4. */
+    decodeN?: number;
+    /** Lab judge GGUF. Default models/lab-judge.gguf (the judge stage is skipped, with the reason, when absent). */
+    judge?: string;
+    /** Solutions the judge reads for its lab-ProcessBench F1 (the first samples of each problem). Default 160. */
+    judgeSamples?: number;
+    /** Answers per solution, sampled at T=1 and majority-voted (1 = one greedy answer). Default 5: the lab judge's lab-ProcessBench F1 is 33% with 5 votes vs 20% greedy (docs/judge.md). */
+    judgeN?: number;
+    /** Code-lab policy GGUF. Default models/lab-code-policy.gguf (the code stage is skipped, with the reason, when absent). */
+    codePolicy?: string;
+    /** Held-out code-lab tasks. Default 20. */
+    codeTasks?: number;
+    /** Stages to leave out: any of "label", "prm", "decode", "judge", "code". */
+    skip?: string[];
+    /** Write the static viewer into `viewer/`. Default true. */
+    viewer?: boolean;
+    /** Progress of the current stage (its name, items done, items in all). */
+    onProgress?: (stage: string, done: number, total: number) => void;
+    /** One line per stage start and per notable event. */
+    log?: (line: string) => void;
+}
+
+export interface DemoResult {
+    out: string;
+    report: DemoReport;
+}
+
+export {defaultPolicyPath, defaultPrmPath} from "../lab/eval/run.ts";
+
+/** The demo's stages, in order (the names progress lines and `report.stages` use). */
+export const DEMO_STAGES = ["problems", "sample", "threshold", "split", "label", "prm", "decode", "judge", "code", "report"] as const;
+
+/** The shipped lab judge (models/lab-judge.gguf). */
+export function defaultJudgePath(): string {
+    return resolve(new URL("../../../models/lab-judge.gguf", import.meta.url).pathname);
+}
+
+/** The shipped code-lab policy (models/lab-code-policy.gguf). */
+export function defaultCodePolicyPath(): string {
+    return resolve(new URL("../../../models/lab-code-policy.gguf", import.meta.url).pathname);
+}
+
+/**
+ * Run the demo (see the module docs).
+ * @throws StepwiseError when the policy file is missing or the output folder cannot be written.
+ */
+export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
+    const log = o.log ?? (() => {});
+    const out = resolve(o.out ?? join("stepwise-out", `demo-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`));
+    const policy = o.policy ?? defaultPolicyPath();
+    if (!existsSync(policy)) throw new StepwiseError(`${policy}: lab policy not found (train one with \`stepwise lab train-policy\`)`);
+    try {
+        mkdirSync(out, {recursive: true});
+    } catch (e) {
+        throw new StepwiseError(`${out}: cannot create the output folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    const skip = new Set(o.skip ?? []);
+    const report: DemoReport = {
+        out,
+        policy,
+        settings: {problems: o.problems ?? 40, k: o.k ?? 16, seed: o.seed ?? 0, quantile: o.quantile ?? 0.02, label_samples: o.labelSamples ?? 40, rollouts: o.rollouts ?? 4, decode_problems: o.decodeProblems ?? 40, decode_n: o.decodeN ?? 4},
+        stages: [],
+        skipped: {},
+        greedy_accuracy: null,
+        maj_at_16: null,
+        bon_at_16: null,
+        tvd_accuracy: null,
+        beam_accuracy: null,
+        lab_processbench_f1: null,
+        judge_f1: null,
+        consensus_kept_share: null,
+        label_tokens_per_sample: null,
+        threshold: null,
+        code_pass_at_1: null,
+    };
+    const t0 = Date.now();
+    let index = 0;
+    const stage = async <T>(name: (typeof DEMO_STAGES)[number], what: string, fn: () => Promise<T>): Promise<T> => {
+        index++;
+        log(`demo [${index}/${DEMO_STAGES.length}] ${name}: ${what}`);
+        const start = Date.now();
+        const value = await fn();
+        report.stages.push({name, seconds: +((Date.now() - start) / 1000).toFixed(1)});
+        return value;
+    };
+    const skipStage = (name: (typeof DEMO_STAGES)[number], why: string) => {
+        index++;
+        report.skipped[name] = why;
+        log(`demo [${index}/${DEMO_STAGES.length}] ${name}: not run (${why})`);
+    };
+    const progress = (name: string) => (done: number, total: number) => o.onProgress?.(name, done, total);
+    const figures: DemoFigures = {};
+
+    const nProblems = report.settings.problems;
+    const k = report.settings.k;
+    const seed = report.settings.seed;
+    const q = report.settings.quantile;
+    const problems = await stage("problems", `${nProblems} held-out lab problems`, async () => {
+        const problems = generateProblems(nProblems, {seed: 1000 + seed, split: "heldout"});
+        const pw = new JsonlWriter(join(out, "problems.jsonl"), {atomic: true});
+        for (const p of problems) pw.write(p);
+        pw.commit();
+        return problems;
+    });
+
+    const engine = await LlamaEngine.load(policy, {sequences: Math.min(16, k), contextSize: 1024});
+    try {
+        // Samples, with every token's confidence, checked by the lab's exact verifier.
+        const samplesPath = join(out, "samples.jsonl");
+        const ev = await stage("sample", `greedy and ${k} samples per problem (T=1), every token with its confidence`, async () => {
+            const ev = await evaluatePolicy({engine, problems, k, seed, onProgress: progress("sample")});
+            writeSamples(samplesPath, ev, policy, seed);
+            return ev;
+        });
+        figures.policy = ev;
+        report.greedy_accuracy = ev.greedy_accuracy;
+
+        // τ from the confidences (one computation for the whole report).
+        const th = await stage("threshold", `τ at the ${(q * 100).toFixed(0)}% quantile of the confidences`, async () => {
+            const th = await thresholdFromFile(samplesPath, {quantile: q});
+            writeFileAtomic(join(out, "threshold.json"), JSON.stringify(th, null, 2) + "\n");
+            await plotThreshold(th, join(out, "threshold"));
+            await renderChart(
+                histogramSpec(ev.confidence.histogram, {
+                    title: `Token confidences of the lab policy (${th.tokens} tokens)`,
+                    xTitle: "confidence p(token | prefix)",
+                    rules: [{x: th.tau, label: `τ = ${th.tau.toFixed(3)} (${(q * 100).toFixed(0)}% quantile)`}],
+                    logY: true,
+                }),
+                join(out, "confidence-histogram"),
+            );
+            return th;
+        });
+        figures.threshold = th;
+        report.threshold = th.tau;
+
+        // Adaptive vs newline steps and their statistics.
+        const stepFiles = {adaptive: join(out, "steps-adaptive.jsonl"), newline: join(out, "steps-newline.jsonl")};
+        figures.stats = await stage("split", "adaptive steps (after every token below τ) and newline steps, with statistics", async () => {
+            for (const [name, file] of Object.entries(stepFiles)) {
+                rmSync(file, {force: true}); // the demo rewrites its folder; split would resume an old file
+                await splitFile({input: samplesPath, out: file, strategy: parseStrategy(name, {tau: th.tau})});
+            }
+            const stats = await computeStats({steps: [stepFiles.adaptive, stepFiles.newline], samples: samplesPath});
+            writeFileAtomic(join(out, "stats.json"), JSON.stringify(stats.report, null, 2) + "\n");
+            await writeStatsPlots(stats.report, stats.series, out);
+            return stats.report;
+        });
+
+        // Monte-Carlo labels (all savers) for one sample per problem, both splits, against the exact truth.
+        if (skip.has("label")) skipStage("label", "skipped by the caller");
+        else {
+            const nLabel = report.settings.label_samples;
+            const rollouts = report.settings.rollouts;
+            figures.labels = await stage("label", `Monte-Carlo labels, ${rollouts} rollouts per step, all savers, ${nLabel} samples per split`, async () => {
+                const verify = await labVerifier.create();
+                const cost: Record<string, LabelSummary> = {};
+                for (const [name, file] of Object.entries(stepFiles)) {
+                    const records = (await readJsonlAll<StepsRecord>(file)).filter((r) => r.sample_index === 0).slice(0, nLabel);
+                    const lw = new JsonlWriter(join(out, `labels-${name}.jsonl`), {atomic: true});
+                    const labelled: LabelledRecord[] = [];
+                    for (const r of records) {
+                        const rec = await labelSample(r, {engine, verifier: "lab", verify, k: rollouts, earlyStop: true, chunk: 1, search: "hybrid", maxTokens: LAB_MAX_TOKENS, truth: labTruth, seed});
+                        lw.write(rec);
+                        labelled.push(rec);
+                        o.onProgress?.(`label (${name} steps)`, labelled.length, records.length);
+                    }
+                    lw.commit();
+                    cost[name] = summarizeLabels(labelled);
+                }
+                return cost;
+            });
+            report.label_tokens_per_sample = Object.fromEntries(Object.entries(figures.labels).map(([name, c]) => [name, +c.generated_tokens_per_sample.toFixed(1)]));
+        }
+
+        // The PRM: the shipped one, or one trained here on the adaptive labels; its quality against the truth.
+        let prmPath = o.prm ?? defaultPrmPath();
+        if (skip.has("prm")) skipStage("prm", "skipped by the caller");
+        else if (!o.trainPrmMinutes && !existsSync(prmPath)) skipStage("prm", `no PRM at ${prmPath}`);
+        else {
+            figures.prm = await stage("prm", o.trainPrmMinutes ? `train a PRM for ${o.trainPrmMinutes} min on the adaptive labels, then score every sample` : `score every sample with ${prmPath.split("/").pop()}: step AUC, lab-ProcessBench, Best-of-${k}`, async () => {
+                if (o.trainPrmMinutes) {
+                    if (!figures.labels) throw new StepwiseError("demo: --train-prm needs the label stage");
+                    prmPath = join(out, "demo-prm.gguf");
+                    await trainPrm({data: [join(out, "labels-adaptive.jsonl")], out: prmPath, init: policy, minutes: o.trainPrmMinutes, quiet: true});
+                }
+                const samples = await readJsonlAll<SampleRecord>(samplesPath);
+                const prmEval = await reportLabPrm({samples, prm: `llama:${prmPath}`, tau: th.tau, greedyAccuracy: ev.greedy_accuracy, seed, out, onProgress: progress("prm scoring")});
+                await writeScored(stepFiles.adaptive, prmEval, join(out, "scored-adaptive.jsonl"));
+                return {path: prmPath, eval: prmEval};
+            });
+            const bon = figures.prm.eval.bon;
+            const at = (id: string) => bon.methods.find((m) => m.id === id)?.points.find((p) => p.n === 16)?.accuracy;
+            const maj = at("maj");
+            report.maj_at_16 = maj === undefined ? null : maj / 100;
+            const aggs = ["min", "max", "mean", "product", "last"];
+            report.bon_at_16 = maj === undefined ? null : Object.fromEntries(aggs.map((a) => [a, (at(`bon-${a}`) ?? NaN) / 100]));
+            if (maj === undefined) report.skipped.bon_at_16 = `Best-of-N is reported at N = ${k} (run with --k 16 for maj@16 and BoN@16)`;
+            report.lab_processbench_f1 = figures.prm.eval.processbench.at_half.f1;
+        }
+
+        // Decoding with the PRM on the first problems: greedy, TVD, Best-of-N, beam search.
+        const nDecode = Math.min(report.settings.decode_problems, nProblems);
+        if (skip.has("decode") || nDecode === 0) skipStage("decode", "skipped by the caller");
+        else if (!figures.prm) skipStage("decode", "needs the PRM stage");
+        else {
+            const prmFile = figures.prm.path;
+            figures.decode = await stage("decode", `greedy, TVD, Best-of-${report.settings.decode_n} and beam search on ${nDecode} problems with the PRM`, async () => {
+                const scorer = await createScorer(`llama:${prmFile}`);
+                try {
+                    const prm = new SearchPrm(scorer);
+                    const runs: Array<{strategy: StrategyName; config: Record<string, unknown>}> = [
+                        {strategy: "greedy", config: {}},
+                        // τ 0.30: at the released 0.55 the lab PRM, which barely separates candidate tokens, derails
+                        // TVD (−41 points on 200 problems); 0.30 is its best measured setting (docs/decoding.md).
+                        {strategy: "tvd", config: {tau: 0.3}},
+                        {strategy: "best-of-n", config: {n: report.settings.decode_n, temperature: 1}},
+                        {strategy: "beam", config: {n: report.settings.decode_n, beamWidth: 2, temperature: 1, tau: th.tau}},
+                    ];
+                    const summaries: Record<string, DecodeSummary> = {};
+                    const records: Record<string, DecodeRecord[]> = {};
+                    for (const r of runs) {
+                        const file = join(out, `decode-${r.strategy}.jsonl`);
+                        rmSync(file, {force: true});
+                        summaries[r.strategy] = await decodeFile({
+                            strategy: r.strategy,
+                            policy: engine,
+                            prm,
+                            config: {maxTokens: LAB_MAX_TOKENS, seed, ...r.config},
+                            data: join(out, "problems.jsonl"),
+                            out: file,
+                            limit: nDecode,
+                            concurrency: 1,
+                            onProgress: progress(`decode ${r.strategy}`),
+                        });
+                        records[r.strategy] = await readJsonlAll<DecodeRecord>(file);
+                    }
+                    const tvdVsGreedy = pairedDifference(records.greedy, records.tvd);
+                    return {summaries, records, tvdVsGreedy};
+                } finally {
+                    await scorer.close();
+                }
+            });
+            report.tvd_accuracy = figures.decode.summaries.tvd.accuracy;
+            report.beam_accuracy = figures.decode.summaries.beam.accuracy;
+        }
+        // LLM-as-a-judge with the lab judge, and consensus filtering of the MC labels (Qwen).
+        const judgePath = o.judge ?? defaultJudgePath();
+        if (skip.has("judge")) skipStage("judge", "skipped by the caller");
+        else if (!existsSync(judgePath)) skipStage("judge", `no lab judge at ${judgePath} (make one with scripts/make-lab-judge.sh)`);
+        else {
+            const nJudge = o.judgeSamples ?? 160;
+            const perProblem = Math.max(1, Math.ceil(nJudge / nProblems));
+            figures.judge = await stage("judge", `the lab judge names the first wrong step of ${nJudge} solutions; consensus filtering of the MC labels`, async () => {
+                const {createEngine} = await import("../../engines/spec.ts");
+                const {judgeSolutions, judgeInputFromRow} = await import("../../judge/index.ts");
+                const {consensusFilter} = await import("../../filter/index.ts");
+                const {processMetrics} = await import("../../eval/processbench/metrics.ts");
+                const rows = (await readJsonlAll<StepsRecord>(stepFiles.adaptive)).filter((r) => r.sample_index < perProblem || (figures.labels && r.sample_index === 0)).slice(0, Math.max(nJudge, nProblems));
+                const spec = `llama:${judgePath}`;
+                const judge = await createEngine(spec);
+                let verdicts;
+                try {
+                    const file = join(out, "verdicts.jsonl");
+                    rmSync(file, {force: true});
+                    ({verdicts} = await judgeSolutions(
+                        rows.map((r, i) => judgeInputFromRow(r as unknown as Record<string, unknown>, `${stepFiles.adaptive}:${i + 1}`)),
+                        {engine: judge, engineSpec: spec, n: o.judgeN ?? 5, temperature: (o.judgeN ?? 5) > 1 ? 1 : 0, maxTokens: 80, out: file, seed, onProgress: progress("judge")},
+                    ));
+                } finally {
+                    await judge.close();
+                }
+                // lab-ProcessBench for the judge: its first wrong step vs the exact one; no verdict counts as a wrong prediction.
+                const truth = rows.map((r) => labTruth(r).first_error);
+                const predictions = verdicts.map((v) => v.first_error ?? -2);
+                const metrics = processMetrics(truth, predictions);
+                const consensus = figures.labels ? await consensusFilter({labels: [join(out, "labels-adaptive.jsonl")], verdicts: [join(out, "verdicts.jsonl")], out: join(out, "consensus-adaptive.jsonl")}) : undefined;
+                return {path: judgePath, solutions: verdicts.length, metrics, no_verdict: verdicts.filter((v) => v.first_error === null).length, consensus};
+            });
+            report.judge_f1 = figures.judge.metrics.f1;
+            if (figures.judge.consensus) report.consensus_kept_share = figures.judge.consensus.kept_share;
+            else report.skipped.consensus = "needs the label stage";
+        }
+
+        // The code lab: a tiny code policy's programs run against their unit tests in the sandbox.
+        const codePolicy = o.codePolicy ?? defaultCodePolicyPath();
+        if (skip.has("code")) skipStage("code", "skipped by the caller");
+        else if (!existsSync(codePolicy)) skipStage("code", `no code-lab policy at ${codePolicy}`);
+        else {
+            const nTasks = o.codeTasks ?? 20;
+            const code = await stage("code", `the code-lab policy writes programs for ${nTasks} held-out tasks; each runs against its unit tests in the sandbox`, async () => {
+                const {detectSandbox, evaluateCodePolicy} = await import("../code/index.ts");
+                const sandbox = detectSandbox();
+                if (sandbox.kind === "none") return {skipped: `no sandbox for untrusted code: ${sandbox.reason ?? "bubblewrap missing"}`};
+                const engine = await LlamaEngine.load(codePolicy, {sequences: 4, contextSize: 1024});
+                try {
+                    return {eval: await evaluateCodePolicy({engine, n: nTasks, k: 4, seed, onProgress: progress("code")})};
+                } finally {
+                    await engine.close();
+                }
+            });
+            if ("skipped" in code) report.skipped.code = code.skipped!;
+            else {
+                figures.code = code.eval;
+                report.code_pass_at_1 = code.eval.pass_at_k["1"] ?? code.eval.sample_pass_rate;
+            }
+        }
+
+        await stage("report", "report.md, report.html, report.json, the static viewer", async () => {
+            report.seconds = +((Date.now() - t0) / 1000).toFixed(1);
+            await writeDemoReports(out, report, figures);
+            if (o.viewer !== false) {
+                const files = ["samples.jsonl", "steps-adaptive.jsonl", "steps-newline.jsonl", "labels-adaptive.jsonl", "labels-newline.jsonl", "scored-adaptive.jsonl", "verdicts.jsonl", ...Object.keys(figures.decode?.summaries ?? {}).map((s) => `decode-${s}.jsonl`)]
+                    .map((f) => join(out, f))
+                    .filter((f) => existsSync(f));
+                const store = await ViewStore.open(files);
+                exportViewer(store, join(out, "viewer"), {tau: th.tau});
+            }
+        });
+        report.seconds = +((Date.now() - t0) / 1000).toFixed(1);
+        writeFileAtomic(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
+        log(`demo: done in ${report.seconds} s; report in ${out}`);
+        return {out, report};
+    } finally {
+        await engine.close();
+    }
+}
+
+/** Samples as pipeline records (the input of `stepwise threshold / split / label`), with the lab's exact verdicts. */
+function writeSamples(path: string, ev: PolicyEval, policy: string, seed: number): void {
+    const sw = new JsonlWriter(path, {atomic: true});
+    for (const r of ev.results)
+        r.samples.forEach((s, i) => {
+            const rec: SampleRecord & {correct: boolean; first_error_step: number} = {
+                id: sampleId(r.problem.id, i),
+                question_id: r.problem.id,
+                sample_index: i,
+                question: r.problem.question,
+                prompt: labPrompt(r.problem as LabProblem),
+                text: s.text,
+                tokens: recordTokens(s.tokens),
+                finish_reason: s.finishReason,
+                gold: r.problem.answer,
+                engine: `llama:${policy}`,
+                seed,
+                temperature: 1,
+                correct: r.sampleCorrect[i],
+                first_error_step: r.sampleFirstError[i],
+            };
+            sw.write(rec);
+        });
+    sw.commit();
+}
+
+/** The adaptive steps file with the PRM's step scores added (what `stepwise score` writes), for the viewer. */
+async function writeScored(stepsFile: string, prmEval: LabPrmEval, out: string): Promise<void> {
+    const scores = new Map(prmEval.sample_scores.map((s) => [s.id, s.step_scores]));
+    const w = new JsonlWriter(out, {atomic: true});
+    for (const r of await readJsonlAll<StepsRecord>(stepsFile)) {
+        const s = scores.get(r.id);
+        if (s && s.length === r.steps.length) w.write({...r, step_scores: s});
+    }
+    w.commit();
+}
+
+export type {ThresholdSummary, StatsReport};

@@ -1,0 +1,144 @@
+/**
+ * How useful a policy is for PRM work, on lab problems with exact answers: greedy accuracy,
+ * pass@k at temperature 1, accuracy by number of operations, and the spread of token
+ * confidences (a policy that is always right, always wrong, or always certain teaches a PRM
+ * nothing).
+ */
+import pLimit from "p-limit";
+import type {Engine, Sample} from "../../../engines/types.ts";
+import {checkAnswer, policyPrompt, verifyProcess, type LabProblem} from "../../../domains/lab/index.ts";
+import {histogram, type HistogramBin} from "../../../report/plot.ts";
+
+/** Prompt of a lab problem for a stepwise lab policy (the format it was trained on). */
+export function labPrompt(problem: Pick<LabProblem, "question">): string {
+    return policyPrompt(problem.question);
+}
+
+/** Sampling settings that fit lab solutions. */
+export const LAB_MAX_TOKENS = 200;
+
+export interface PolicyEvalOptions {
+    engine: Engine;
+    problems: LabProblem[];
+    /** Samples per problem at temperature 1 for pass@k. Default 16. */
+    k?: number;
+    seed?: number;
+    concurrency?: number;
+    onProgress?: (done: number, total: number) => void;
+}
+
+export interface ProblemResult {
+    problem: LabProblem;
+    greedy: Sample;
+    greedyCorrect: boolean;
+    samples: Sample[];
+    sampleCorrect: boolean[];
+    /** Index of the first wrong step of each sample (−1: none), from the process verifier. */
+    sampleFirstError: number[];
+}
+
+export interface PolicyEval {
+    n: number;
+    k: number;
+    greedy_accuracy: number;
+    /** Accuracy of single samples at temperature 1. */
+    sample_accuracy: number;
+    pass_at_k: Record<string, number>;
+    pass_at_16?: number;
+    /** Greedy accuracy by number of operations. */
+    accuracy_by_ops: Record<string, {n: number; greedy_accuracy: number; pass_at_k: number}>;
+    /** Share of correct-answer samples whose process has a wrong step. */
+    right_answer_wrong_process: number;
+    confidence: {tokens: number; mean: number; quantiles: Record<string, number>; histogram: HistogramBin[]};
+    results: ProblemResult[];
+}
+
+/** Unbiased pass@k from n samples with c correct (Chen et al. 2021). */
+export function passAtK(n: number, c: number, k: number): number {
+    if (n - c < k) return 1;
+    let prod = 1;
+    for (let i = n - c + 1; i <= n; i++) prod *= 1 - k / i;
+    return 1 - prod;
+}
+
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+    if (sorted.length === 0) return NaN;
+    const pos = (sorted.length - 1) * q;
+    const lo = Math.floor(pos);
+    const hi = Math.ceil(pos);
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+export async function evaluatePolicy(o: PolicyEvalOptions): Promise<PolicyEval> {
+    const k = o.k ?? 16;
+    const limit = pLimit(o.concurrency ?? 2);
+    let done = 0;
+    o.onProgress?.(0, o.problems.length);
+    const results = await Promise.all(
+        o.problems.map((problem, i) =>
+            limit(async (): Promise<ProblemResult> => {
+                const prompt = labPrompt(problem);
+                const [greedy] = await o.engine.generate({prompt, n: 1, temperature: 0, maxTokens: LAB_MAX_TOKENS, topLogprobs: 0});
+                const samples = k > 0 ? await o.engine.generate({prompt, n: k, temperature: 1, seed: (o.seed ?? 0) + i, maxTokens: LAB_MAX_TOKENS, topLogprobs: 0}) : [];
+                o.onProgress?.(++done, o.problems.length);
+                const verdicts = samples.map((s) => verifyProcess(problem, s.text));
+                return {
+                    problem,
+                    greedy,
+                    greedyCorrect: checkAnswer(problem, greedy.text).correct,
+                    samples,
+                    sampleCorrect: verdicts.map((v) => v.finalAnswerCorrect),
+                    sampleFirstError: verdicts.map((v) => v.firstErrorStep),
+                };
+            }),
+        ),
+    );
+    return summarize(results, k);
+}
+
+export function summarize(results: ProblemResult[], k: number): PolicyEval {
+    const n = results.length;
+    const ks = [1, 2, 4, 8, 16, 32, 64].filter((x) => x <= k);
+    const passAt: Record<string, number> = {};
+    for (const kk of ks) passAt[String(kk)] = results.reduce((a, r) => a + passAtK(r.samples.length, r.sampleCorrect.filter(Boolean).length, kk), 0) / n;
+    const byOps: PolicyEval["accuracy_by_ops"] = {};
+    const groups = new Map<number, ProblemResult[]>();
+    for (const r of results) groups.set(r.problem.ops, [...(groups.get(r.problem.ops) ?? []), r]);
+    for (const ops of [...groups.keys()].sort((a, b) => a - b)) {
+        const g = groups.get(ops)!;
+        byOps[String(ops)] = {
+            n: g.length,
+            greedy_accuracy: g.filter((r) => r.greedyCorrect).length / g.length,
+            pass_at_k: k > 0 ? g.reduce((a, r) => a + passAtK(r.samples.length, r.sampleCorrect.filter(Boolean).length, k), 0) / g.length : NaN,
+        };
+    }
+    const confidences: number[] = [];
+    for (const r of results) for (const s of r.samples.length ? r.samples : [r.greedy]) for (const t of s.tokens) confidences.push(t.confidence);
+    const sorted = Float64Array.from(confidences).sort();
+    let rightWrong = 0;
+    let right = 0;
+    for (const r of results)
+        r.sampleCorrect.forEach((c, j) => {
+            if (!c) return;
+            right++;
+            if (r.sampleFirstError[j] !== -1) rightWrong++;
+        });
+    const sampleTotal = results.reduce((a, r) => a + r.samples.length, 0);
+    return {
+        n,
+        k,
+        greedy_accuracy: results.filter((r) => r.greedyCorrect).length / n,
+        sample_accuracy: sampleTotal ? results.reduce((a, r) => a + r.sampleCorrect.filter(Boolean).length, 0) / sampleTotal : NaN,
+        pass_at_k: passAt,
+        ...(k >= 16 ? {pass_at_16: passAt["16"]} : {}),
+        accuracy_by_ops: byOps,
+        right_answer_wrong_process: right ? rightWrong / right : 0,
+        confidence: {
+            tokens: sorted.length,
+            mean: confidences.reduce((a, b) => a + b, 0) / Math.max(1, confidences.length),
+            quantiles: Object.fromEntries([0.01, 0.02, 0.05, 0.1, 0.25, 0.5].map((q) => [String(q), quantile(sorted, q)])),
+            histogram: histogram(confidences, 20),
+        },
+        results,
+    };
+}

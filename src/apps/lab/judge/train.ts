@@ -1,0 +1,101 @@
+/**
+ * Training the lab judge: the lab policy (or a fresh tiny llama) fine-tuned to read a lab
+ * problem and its numbered steps (the judge prompt of src/judge/prompt.ts) and write the first
+ * wrong step's index in `\boxed{}` (a generative critic trained on exact labels, the lab's
+ * stand-in for a judge trained on human annotations). Imperfect by design: it is as good as a
+ * tiny model gets in its budget, and `stepwise eval processbench --judge` measures it.
+ *
+ * Batches draw items with replacement, an erroneous one with probability `errorShare` (default
+ * 0.5), so the judge sees both verdicts equally often whatever the policy's accuracy. Items whose
+ * example exceeds the model's context are left out (counted in the result).
+ */
+import {StepwiseError} from "../../../util/errors.ts";
+import {writeLlamaGguf} from "../../../gguf/llama.ts";
+import {startingModel} from "../../../train/start.ts";
+import {CharTokenizer} from "../../../model/vocab.ts";
+import type {LlamaWeights} from "../../../model/weights.ts";
+import {trainLanguageModel, type TrainExample, type TrainLogEntry, type TrainResult} from "../../../train/index.ts";
+import {readJudgeItems, labJudgeExample} from "./data.ts";
+import {LAB_JUDGE_CHAT_TEMPLATE} from "./template.ts";
+
+export interface LabJudgeTrainOptions {
+    /** Steps files (split/label output) of lab samples. */
+    data: string[];
+    out: string;
+    /** GGUF to start from (e.g. models/lab-policy.gguf); default a fresh model. */
+    init?: string;
+    minutes?: number;
+    steps?: number;
+    lr?: number;
+    /** Default 16. */
+    batchSize?: number;
+    /** Share of erroneous items per batch. Default 0.5. */
+    errorShare?: number;
+    seed?: number;
+    checkpointDir?: string;
+    resume?: boolean;
+    checkpointEverySteps?: number;
+    quiet?: boolean;
+    onLog?: (e: TrainLogEntry) => void;
+}
+
+export interface LabJudgeTrainResult extends TrainResult {
+    items: number;
+    erroneous: number;
+    tooLong: number;
+}
+
+export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTrainResult> {
+    const {config, init, vocab} = await startingModel({init: o.init, seed: o.seed});
+    const tokenizer = new CharTokenizer(vocab);
+    const items = await readJudgeItems(o.data);
+    const examples: Array<{ex: TrainExample; error: boolean}> = [];
+    let tooLong = 0;
+    for (const item of items) {
+        const ex = labJudgeExample(item, tokenizer);
+        if (ex.tokens.length > config.contextLength) tooLong++;
+        else examples.push({ex, error: item.first_error >= 0});
+    }
+    const wrong = examples.filter((e) => e.error).map((e) => e.ex);
+    const right = examples.filter((e) => !e.error).map((e) => e.ex);
+    if (wrong.length === 0 || right.length === 0) throw new StepwiseError(`lab judge: needs both erroneous and correct solutions (got ${wrong.length} and ${right.length}) in ${o.data.join(", ")}`);
+    const errorShare = o.errorShare ?? 0.5;
+    const seqLen = Math.max(...examples.map((e) => e.ex.tokens.length));
+    if (!o.quiet) process.stderr.write(`lab judge: ${examples.length} items (${wrong.length} erroneous, ${right.length} correct; ${tooLong} longer than the context left out), longest ${seqLen} tokens\n`);
+    const seed = o.seed ?? 0;
+    const exportGguf = (weights: LlamaWeights, step: number, totalSteps: number, final: boolean): void =>
+        writeLlamaGguf(o.out, {
+            config,
+            weights,
+            vocab,
+            name: "stepwise-lab-judge",
+            extraMetadata: {
+                "stepwise.kind": "judge",
+                "tokenizer.chat_template": LAB_JUDGE_CHAT_TEMPLATE,
+                "stepwise.prompt_format": "chat template (tokenizer.chat_template) over the judge prompt of src/judge/prompt.ts; writes one line per step then \\boxed{index}",
+                "stepwise.train_steps": step,
+                "stepwise.train_total_steps": totalSteps,
+                "stepwise.train_complete": final,
+                "stepwise.train_seed": seed,
+            },
+        });
+    const result = await trainLanguageModel({
+        config,
+        initWeights: init,
+        batchSource: (rng, n) => Array.from({length: n}, () => (rng.next() < errorShare ? wrong[rng.int(wrong.length)] : right[rng.int(right.length)])),
+        steps: o.steps,
+        minutes: o.minutes,
+        lr: o.lr ?? 1e-3,
+        batchSize: o.batchSize ?? 16,
+        seqLen,
+        groupSize: 4,
+        seed,
+        checkpointDir: o.checkpointDir,
+        resume: o.resume,
+        checkpointEverySteps: o.checkpointEverySteps ?? 100,
+        quiet: o.quiet,
+        onLog: o.onLog,
+        onCheckpoint: ({step, totalSteps, weights, final}) => exportGguf(weights, step, totalSteps, final),
+    });
+    return {...result, items: examples.length, erroneous: wrong.length, tooLong};
+}
