@@ -129,13 +129,14 @@ export function prmBenchChartSpec(result: PrmBenchResult): VegaLiteSpec {
         .filter((c) => c.prmscore !== null)
         .map((c) => ({category: c.name, group: groupOf(c.name), prmscore: c.prmscore! * 100, low: (c.prmscoreInterval?.low ?? c.prmscore!) * 100, high: (c.prmscoreInterval?.high ?? c.prmscore!) * 100}));
     const order = values.map((v) => v.category);
+    const groups = [...new Set(values.map((v) => v.group))];
     const x = {field: "category", type: "nominal", sort: order, title: null, axis: {labelAngle: -40}};
     return {
         title: `PRMBench: PRMScore per category (total ${pct(result.total.prmscore)})`,
         width: {step: 36},
         height: 240,
         layer: [
-            {data: {values}, mark: "bar", encoding: {x, y: {field: "prmscore", type: "quantitative", title: "PRMScore (%)", scale: {domain: [0, 100]}}, color: {field: "group", type: "nominal", title: null}}},
+            {data: {values}, mark: "bar", encoding: {x, y: {field: "prmscore", type: "quantitative", title: "PRMScore (%)", scale: {domain: [0, 100]}}, color: {field: "group", type: "nominal", title: null, scale: {domain: groups}}}},
             {data: {values}, mark: {type: "rule", color: "#333"}, encoding: {x, y: {field: "low", type: "quantitative"}, y2: {field: "high"}}},
             {data: {values: [{t: (result.total.prmscore ?? 0) * 100}]}, mark: {type: "rule", strokeDash: [4, 3], color: "#555"}, encoding: {y: {field: "t", type: "quantitative"}}},
         ],

@@ -14,7 +14,8 @@
  * step-count mismatches, each naming the file and line.
  */
 import {basename, extname} from "node:path";
-import {StepwiseError} from "../../engines/types.ts";
+import {type Engine, StepwiseError} from "../../engines/types.ts";
+import type {Lazy} from "../../pipeline/stage.ts";
 import {prepareOutput} from "../../io/output.ts";
 import {readJsonl} from "../../io/jsonl.ts";
 import {parseStepScores} from "../bon/load.ts";
@@ -41,6 +42,8 @@ export interface PrmBenchFilesOptions {
     predictions?: string;
     /** Ask this judge (chat engine spec) for each item's first wrong step. */
     judge?: string;
+    /** With `judge`: the engine to use instead of making one from the spec (tests; the spec still names it in the verdicts). */
+    judgeEngine?: Lazy<Engine>;
     judgeN?: number;
     judgeTemperature?: number;
     judgeMaxTokens?: number;
@@ -135,7 +138,7 @@ export async function evaluatePrmBenchFiles(o: PrmBenchFilesOptions): Promise<Pr
         const {judgeProcessSplits, NO_VERDICT} = await import("../processbench/judge.ts");
         const {createEngine} = await import("../../engines/spec.ts");
         const judge = o.judge;
-        const {predictions} = await judgeProcessSplits(asSplits(items, data.files), () => createEngine(judge), {
+        const {predictions} = await judgeProcessSplits(asSplits(items, data.files), o.judgeEngine ?? (() => createEngine(judge)), {
             engineSpec: judge,
             n: o.judgeN,
             temperature: o.judgeTemperature,
