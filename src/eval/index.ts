@@ -1,5 +1,5 @@
 /**
- * Evaluation of PRMs: Best-of-N (bon/) and ProcessBench (processbench/).
+ * Evaluation of PRMs: Best-of-N (bon/), ProcessBench (processbench/) and PRMBench (prmbench/).
  * The CLI (`stepwise eval ...`) is a thin layer over these functions.
  */
 // The selectors Best-of-N evaluation runs (src/select/), the same functions as the root's.
@@ -26,3 +26,10 @@ export {type BonFileOptions, type BonFileResult, evaluateBonFile} from "./bon/ru
 export {type ProcessBenchFilesOptions, type ProcessBenchFilesResult, evaluateProcessBenchFiles} from "./processbench/run.ts";
 export {type AnalyzeFilesOptions, type AnalyzeFilesResult, analyzeFiles} from "./analyze/run.ts";
 export * as analyze from "./analyze/index.ts";
+export {type PrmBenchData, type PrmBenchItem, CORRECT, CORRECT_SOURCE, limitPerClassification, readPrmBench} from "./prmbench/load.ts";
+export {
+    CATEGORY_GROUPS, type ItemOutcome, type PrmBenchMetrics, type PrmBenchResult,
+    aggregatePrmBench, evaluateItem, prmScoreOf, validFromFirstError, validFromScores,
+} from "./prmbench/metrics.ts";
+export {type PrmBenchJson, prmBenchChartSpec, prmBenchJson, prmBenchMarkdown, writePrmBenchReport} from "./prmbench/report.ts";
+export {DEFAULT_PRMBENCH_THRESHOLD, type PrmBenchFilesOptions, type PrmBenchFilesResult, evaluatePrmBenchFiles, readPrmBenchPredictions} from "./prmbench/run.ts";

@@ -3,6 +3,7 @@
  *
  *   stepwise eval bon --data candidates.jsonl [--scores FILE] [--out DIR] [--json]
  *   stepwise eval processbench --data PATH... (--scores FILE | --predictions FILE) [--calibrate gsm8k] [--out DIR] [--json]
+ *   stepwise eval prmbench --data FILE (--prm SPEC | --judge SPEC | --predictions FILE) [--out DIR] [--json]
  *
  * The group is built by {@link evalCommand} from {@link EVAL_SUBCOMMANDS}: to add a subcommand
  * (e.g. `analyze`), write a factory returning a commander `Command` and append it there.
@@ -12,6 +13,7 @@ import {AGGREGATIONS, type Aggregation, isAggregation} from "../../select/aggreg
 import {DEFAULT_CANDIDATE_FIELDS} from "../../eval/bon/load.ts";
 import {DEFAULT_THRESHOLD} from "../../eval/processbench/evaluate.ts";
 import {analyzeCommand} from "./eval-analyze.ts";
+import {prmBenchCommand} from "./eval-prmbench.ts";
 import {createStagedProgress} from "../progress.ts";
 import {floatOption, intOption, reportTooLong} from "../options.ts";
 
@@ -200,11 +202,11 @@ erroneous (or no correct) samples has that accuracy and its F1 null, and is left
 }
 
 /** Factories of the `eval` subcommands, in `--help` order. Append new ones (e.g. `analyze`) here. */
-export const EVAL_SUBCOMMANDS: Array<() => Command> = [bonCommand, processBenchCommand, analyzeCommand];
+export const EVAL_SUBCOMMANDS: Array<() => Command> = [bonCommand, processBenchCommand, prmBenchCommand, analyzeCommand];
 
 /** The `eval` command group. */
 export function evalCommand(): Command {
-    const group = new Command("eval").description("Evaluate PRMs: Best-of-N with voting baselines, ProcessBench first-error identification");
+    const group = new Command("eval").description("Evaluate PRMs: Best-of-N with voting baselines, ProcessBench first-error identification, PRMBench step classification");
     for (const make of EVAL_SUBCOMMANDS) group.addCommand(make());
     return group;
 }
