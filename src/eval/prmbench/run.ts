@@ -15,7 +15,7 @@
  */
 import {basename, extname} from "node:path";
 import {type Engine, StepwiseError} from "../../engines/types.ts";
-import type {Lazy} from "../../pipeline/stage.ts";
+import type {Lazy} from "../../core/stage.ts";
 import {prepareOutput} from "../../io/output.ts";
 import {readJsonl} from "../../io/jsonl.ts";
 import {parseStepScores} from "../bon/load.ts";
