@@ -86,8 +86,11 @@ test("compact protocol by default for a lab judge GGUF: Step lines, n 5 / no top
     const [v] = read(join(dir, "v.jsonl"));
     assert.deepEqual([v.first_error, v.no_verdict, v.boxes], [null, "tie", undefined]);
     // The template can be chosen either way; explicit settings win over the template's defaults.
-    const pb = await judgeFile({engine: new ScriptedJudge(() => "\\boxed{0}"), engineSpec: spec, input, out: join(dir, "pb.jsonl"), template: "processbench", n: 2, topP: 0.95});
-    assert.deepEqual(pb.protocol, {template: "processbench", n: 2, temperature: 1, top_p: 0.95, top_k: 0, max_tokens: 8192, ties: "first-seen"});
+    const pbEngine = new ScriptedJudge(() => "\\boxed{0}");
+    const pb = await judgeFile({engine: pbEngine, engineSpec: spec, input, out: join(dir, "pb.jsonl"), template: "processbench", n: 2, topP: 0.95, topK: 20});
+    assert.deepEqual(pb.protocol, {template: "processbench", n: 2, temperature: 1, top_p: 0.95, top_k: 20, max_tokens: 8192, ties: "first-seen"});
+    assert.deepEqual([pbEngine.requests[0].n, pbEngine.requests[0].topP, pbEngine.requests[0].topK], [2, 0.95, 20]);
+    assert.match(pbEngine.prompts[0], /<paragraph_2>/);
     await assert.rejects(judgeFile({engine, engineSpec: spec, input, out: join(dir, "bad.jsonl"), topP: 0}), /judge: top-p must be in \(0, 1\], got 0/);
 });
 
