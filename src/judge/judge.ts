@@ -125,10 +125,11 @@ export function defaultJudgeTemplate(engineSpec: string): JudgeTemplate {
     return checkGgufHeader(spec.path).strings["stepwise.kind"] === "judge" ? "compact" : "processbench";
 }
 
-type Resolved = {template: JudgeTemplate; n: number; temperature: number; topP: number; topK: number; maxTokens: number; seed: number; system?: string; ties: "none" | "first-seen"};
+/** Judge settings with every default filled in. */
+export type ResolvedJudgeSettings = {template: JudgeTemplate; n: number; temperature: number; topP: number; topK: number; maxTokens: number; seed: number; system?: string; ties: "none" | "first-seen"};
 
 /** Every setting with its default filled in (the template's, see {@link JUDGE_PROTOCOLS}). */
-export function resolveJudgeSettings(engineSpec: string, s: JudgeSettings): Resolved {
+export function resolveJudgeSettings(engineSpec: string, s: JudgeSettings): ResolvedJudgeSettings {
     const template = s.template ?? defaultJudgeTemplate(engineSpec);
     if (!(JUDGE_TEMPLATES as readonly string[]).includes(template)) throw new StepwiseError(`judge: unknown template "${template}" (known: ${JUDGE_TEMPLATES.join(", ")})`);
     const d = JUDGE_PROTOCOLS[template];
@@ -138,7 +139,7 @@ export function resolveJudgeSettings(engineSpec: string, s: JudgeSettings): Reso
 }
 
 /** The protocol as recorded in each verdict. */
-function protocolRecord(r: Resolved): JudgeProtocolRecord {
+function protocolRecord(r: ResolvedJudgeSettings): JudgeProtocolRecord {
     return {template: r.template, n: r.n, temperature: r.temperature, top_p: r.topP, top_k: r.topK, max_tokens: r.maxTokens, ties: r.ties};
 }
 
@@ -147,7 +148,7 @@ export function judgeMethod(engineSpec: string, s: JudgeSettings): string {
     return methodOf(engineSpec, resolveJudgeSettings(engineSpec, s));
 }
 
-function methodOf(engineSpec: string, r: Resolved): string {
+function methodOf(engineSpec: string, r: ResolvedJudgeSettings): string {
     return `${engineSpec},template=${r.template},n=${r.n},T=${r.temperature},top_p=${r.topP},top_k=${r.topK},max=${r.maxTokens},seed=${r.seed},prompt=${promptHash(r.template, r.system)}`;
 }
 
@@ -172,7 +173,7 @@ export async function judgeSolution(engine: Engine, input: JudgeInput, settings:
     return judgeResolved(engine, input, settings.engineSpec, resolveJudgeSettings(settings.engineSpec, settings));
 }
 
-async function judgeResolved(engine: Engine, input: JudgeInput, engineSpec: string, s: Resolved): Promise<VerdictRecord> {
+async function judgeResolved(engine: Engine, input: JudgeInput, engineSpec: string, s: ResolvedJudgeSettings): Promise<VerdictRecord> {
     if (input.steps.length === 0) throw new StepwiseError(`judge: ${input.id} has no steps`);
     const samples = await chatSamples(engine, judgeMessages(input.question, input.steps, {system: s.system, template: s.template}), {
         n: s.n,
