@@ -52,7 +52,7 @@ export {readLlamaGguf, writeLlamaGguf} from "./gguf/llama.ts";
 export {startViewer, exportViewer, ViewStore} from "./apps/view/index.ts";
 export * as judge from "./judge/index.ts";
 export * as filter from "./filter/index.ts";
-export {judgeSolution, judgeSolutions, judgeFile, judgeInputFromRow, judgeMethod, summarizeVerdicts, judgeMessages, judgeUserMessage, parseVerdict, extractBoxes, judgeVote, type VerdictRecord, type JudgeInput, type JudgeSettings, type JudgeSummary, type ParsedVerdict, type ParseFailure, type Vote} from "./judge/index.ts";
+export {judgeSolution, judgeSolutions, judgeFile, judgeInputFromRow, judgeMethod, summarizeVerdicts, judgeMessages, judgeUserMessage, parseVerdict, extractBoxes, judgeVote, JUDGE_TEMPLATES, JUDGE_PROTOCOLS, defaultJudgeTemplate, processBenchCritiquePrompt, parseVerdictProcessBench, processBenchVote, type JudgeTemplate, type JudgeProtocolRecord, type VerdictRecord, type JudgeInput, type JudgeSettings, type JudgeSummary, type ParsedVerdict, type ParseFailure, type Vote} from "./judge/index.ts";
 export {consensusFilter, consensusDecision, readVerdicts, judgeLabels, labTruthLabels, DISAGREEMENT_KINDS, type ConsensusSummary, type DisagreementKind} from "./filter/index.ts";
 export {judgeProcessSplits, NO_VERDICT} from "./eval/processbench/judge.ts";
 export {trainLabJudge, type LabJudgeTrainOptions} from "./apps/lab/judge/train.ts";

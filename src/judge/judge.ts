@@ -1,9 +1,16 @@
 /**
  * `stepwise judge`: LLM-as-a-judge for step-by-step solutions (Qwen arXiv 2501.07301 §3). For
- * each solution the judge reads the problem and the numbered steps (src/judge/prompt.ts), is
+ * each solution the judge reads the problem and the indexed steps (src/judge/prompt.ts), is
  * sampled n times, each answer is parsed (src/judge/parse.ts) and the answers are majority-voted
  * (src/judge/vote.ts). Works with any engine that renders chats: a GGUF with a chat template
  * (llama engine, e.g. the lab judge), vLLM and `stepwise serve` (OpenAI engine).
+ *
+ * Two protocols ({@link JUDGE_PROTOCOLS}), chosen by `template` (default: {@link defaultJudgeTemplate}):
+ * - "processbench": ProcessBench's critique prompt with `<paragraph_i>` blocks, the last box of
+ *   each answer, ProcessBench's vote (first most common box text), n 8, T 1, top-p 0.9, 8192
+ *   tokens per answer (QwenLM/ProcessBench `code/run_eval.py` with `--use_voting`);
+ * - "compact": stepwise's short prompt, one clear box per answer, ties give no verdict, n 5,
+ *   T 1, no top-p, 1024 tokens (the lab judge's protocol).
  *
  * Output: one {@link VerdictRecord} per solution, same `id` as its input record, written in input
  * order through the stage helper (src/core/stage.ts), so an interrupted file is a prefix of
@@ -18,9 +25,11 @@ import {readJsonl} from "../io/jsonl.ts";
 import {engineSettings} from "../pipeline/sample.ts";
 import {openStage, resolveLazy, runOrdered, type Lazy, type Settings, type Stage} from "../core/stage.ts";
 import {deriveSeed, hashString} from "../util/rng.ts";
-import {judgeMessages, JUDGE_INSTRUCTION} from "./prompt.ts";
-import {parseVerdict, type ParseFailure} from "./parse.ts";
-import {judgeVote} from "./vote.ts";
+import {parseEngineSpec} from "../engines/spec.ts";
+import {checkGgufHeader} from "../gguf/reader.ts";
+import {JUDGE_TEMPLATES, judgeMessages, judgeTemplateText, type JudgeTemplate} from "./prompt.ts";
+import {parseVerdict, parseVerdictProcessBench, type ParseFailure} from "./parse.ts";
+import {judgeVote, processBenchVote} from "./vote.ts";
 
 /** One verdict: the voted first wrong step of one solution, with every answer kept. */
 export interface VerdictRecord {
@@ -33,18 +42,36 @@ export interface VerdictRecord {
     first_error: number | null;
     /** Each answer's parsed index (null: unparsable), in sample order. */
     votes: Array<number | null>;
+    /** Template "processbench": each answer's last box text (null: no box), what the vote counts. */
+    boxes?: Array<string | null>;
     /** Each answer's raw text. */
     raw: string[];
     /** Why each answer is unparsable (null: parsed). */
     parse_failures: Array<ParseFailure | null>;
     /** Share of the n answers that voted for the winner (0 when first_error is null). */
     agreement: number;
-    /** Why first_error is null. */
-    no_verdict?: "tie" | "all-unparsable";
+    /** Why first_error is null (see {@link Vote.reason}). */
+    no_verdict?: "tie" | "all-unparsable" | "winner-unparsable";
     /** Tokens the judge generated for this solution (all n answers). */
     generated_tokens: number;
+    /** How the verdict was made: template, sampling and vote. */
+    protocol: JudgeProtocolRecord;
     /** The judging settings, so files of different settings are never mixed on resume. */
     method: string;
+}
+
+/** The protocol a verdict was made with (in every {@link VerdictRecord}). */
+export interface JudgeProtocolRecord {
+    template: JudgeTemplate;
+    n: number;
+    temperature: number;
+    /** Nucleus mass; 1 = off. */
+    top_p: number;
+    /** 0 = off. */
+    top_k: number;
+    max_tokens: number;
+    /** The vote's tie rule. */
+    ties: "none" | "first-seen";
 }
 
 /** What the judge needs of a solution. */
@@ -56,68 +83,131 @@ export interface JudgeInput {
 }
 
 export interface JudgeSettings {
-    /** Answers per solution (majority vote). Default 5. */
+    /** Prompt, parser and vote (see the module docs). Default: {@link defaultJudgeTemplate} of the engine spec. */
+    template?: JudgeTemplate;
+    /** Answers per solution (majority vote). Default: the template's, 8 (processbench) or 5 (compact). */
     n?: number;
     /** Sampling temperature. Default 1 (0 = greedy; then n > 1 repeats one answer). */
     temperature?: number;
-    /** Most tokens per answer. Default 1024 (the llama engine stops earlier at the context end). */
+    /** Nucleus sampling mass in (0, 1]; 1 = off. Default: the template's, 0.9 (processbench) or 1 (compact). */
+    topP?: number;
+    /** Keep the k most likely tokens; 0 = off. Default 0. */
+    topK?: number;
+    /** Most tokens per answer. Default: the template's, 8192 (processbench) or 1024 (compact); the llama engine stops earlier at the context end. */
     maxTokens?: number;
     seed?: number;
     /** Optional system message. */
     system?: string;
 }
 
-function resolved(s: JudgeSettings): Required<Omit<JudgeSettings, "system">> & {system?: string} {
-    return {n: s.n ?? 5, temperature: s.temperature ?? 1, maxTokens: s.maxTokens ?? 1024, seed: s.seed ?? 0, system: s.system};
+/** Each template's defaults: ProcessBench's voting run (`run_eval.py --use_voting`) and the lab judge's. */
+export const JUDGE_PROTOCOLS: Record<JudgeTemplate, {n: number; temperature: number; topP: number; topK: number; maxTokens: number; ties: "none" | "first-seen"}> = {
+    processbench: {n: 8, temperature: 1, topP: 0.9, topK: 0, maxTokens: 8192, ties: "first-seen"},
+    compact: {n: 5, temperature: 1, topP: 1, topK: 0, maxTokens: 1024, ties: "none"},
+};
+
+/**
+ * The template a judge gets when none is given: "compact" for a stepwise lab judge, i.e. a
+ * `llama:` spec whose GGUF metadata says `stepwise.kind` = "judge" (every GGUF `stepwise lab
+ * train-judge` writes, e.g. models/lab-judge.gguf; read from the header without loading the
+ * model); "processbench" for everything else (OpenAI-compatible servers, other GGUFs, specs that
+ * are not engine specs). Throws a one-line StepwiseError naming the file when a `llama:` model
+ * cannot be read.
+ */
+export function defaultJudgeTemplate(engineSpec: string): JudgeTemplate {
+    let spec;
+    try {
+        spec = parseEngineSpec(engineSpec);
+    } catch {
+        return "processbench"; // not an engine spec (a caller's own engine): the engine's creation reports a bad spec
+    }
+    if (spec.kind !== "llama") return "processbench";
+    return checkGgufHeader(spec.path).strings["stepwise.kind"] === "judge" ? "compact" : "processbench";
+}
+
+/** Judge settings with every default filled in. */
+export type ResolvedJudgeSettings = {template: JudgeTemplate; n: number; temperature: number; topP: number; topK: number; maxTokens: number; seed: number; system?: string; ties: "none" | "first-seen"};
+
+/** Every setting with its default filled in (the template's, see {@link JUDGE_PROTOCOLS}). */
+export function resolveJudgeSettings(engineSpec: string, s: JudgeSettings): ResolvedJudgeSettings {
+    const template = s.template ?? defaultJudgeTemplate(engineSpec);
+    if (!(JUDGE_TEMPLATES as readonly string[]).includes(template)) throw new StepwiseError(`judge: unknown template "${template}" (known: ${JUDGE_TEMPLATES.join(", ")})`);
+    const d = JUDGE_PROTOCOLS[template];
+    const r = {template, n: s.n ?? d.n, temperature: s.temperature ?? d.temperature, topP: s.topP ?? d.topP, topK: s.topK ?? d.topK, maxTokens: s.maxTokens ?? d.maxTokens, seed: s.seed ?? 0, system: s.system, ties: d.ties};
+    if (!(r.topP > 0 && r.topP <= 1)) throw new StepwiseError(`judge: top-p must be in (0, 1], got ${r.topP}`);
+    return r;
+}
+
+/** The protocol as recorded in each verdict. */
+function protocolRecord(r: ResolvedJudgeSettings): JudgeProtocolRecord {
+    return {template: r.template, n: r.n, temperature: r.temperature, top_p: r.topP, top_k: r.topK, max_tokens: r.maxTokens, ties: r.ties};
 }
 
 /** The settings that change verdicts, as stored in each record. */
 export function judgeMethod(engineSpec: string, s: JudgeSettings): string {
-    const r = resolved(s);
-    return `${engineSpec},n=${r.n},T=${r.temperature},max=${r.maxTokens},seed=${r.seed},prompt=${promptHash(r.system)}`;
+    return methodOf(engineSpec, resolveJudgeSettings(engineSpec, s));
 }
 
-/** Hash of the judge instruction and system message: a changed prompt changes verdicts. */
-function promptHash(system: string | undefined): string {
-    return (hashString(JUDGE_INSTRUCTION + (system ?? "")) >>> 0).toString(16);
+function methodOf(engineSpec: string, r: ResolvedJudgeSettings): string {
+    return `${engineSpec},template=${r.template},n=${r.n},T=${r.temperature},top_p=${r.topP},top_k=${r.topK},max=${r.maxTokens},seed=${r.seed},prompt=${promptHash(r.template, r.system)}`;
+}
+
+/** Hash of the template's fixed text and the system message: a changed prompt changes verdicts. */
+function promptHash(template: JudgeTemplate, system: string | undefined): string {
+    return (hashString(judgeTemplateText(template) + (system ?? "")) >>> 0).toString(16);
 }
 
 /**
  * Sample a chat answer n times: through `chat()` where the engine has it (capabilities.chat: the
  * llama engine renders the GGUF's chat template, servers their own), else formatChat + generate.
  */
-async function chatSamples(engine: Engine, messages: ChatMessage[], o: {n: number; temperature: number; maxTokens: number; seed: number}) {
-    const sampling = {n: o.n, temperature: o.temperature, maxTokens: o.maxTokens, seed: o.seed, topLogprobs: 0};
+async function chatSamples(engine: Engine, messages: ChatMessage[], o: {n: number; temperature: number; topP: number; topK: number; maxTokens: number; seed: number}) {
+    const sampling = {n: o.n, temperature: o.temperature, topP: o.topP, topK: o.topK, maxTokens: o.maxTokens, seed: o.seed, topLogprobs: 0};
     if (engine.capabilities.chat) return engine.chat({messages, ...sampling});
     const prompt = await engine.formatChat(messages, {addGenerationPrompt: true});
     return engine.generate({prompt, ...sampling});
 }
 
-/** Judge one solution. */
+/** Judge one solution (settings resolved as {@link resolveJudgeSettings}). */
 export async function judgeSolution(engine: Engine, input: JudgeInput, settings: JudgeSettings & {engineSpec: string}): Promise<VerdictRecord> {
-    const s = resolved(settings);
+    return judgeResolved(engine, input, settings.engineSpec, resolveJudgeSettings(settings.engineSpec, settings));
+}
+
+async function judgeResolved(engine: Engine, input: JudgeInput, engineSpec: string, s: ResolvedJudgeSettings): Promise<VerdictRecord> {
     if (input.steps.length === 0) throw new StepwiseError(`judge: ${input.id} has no steps`);
-    const samples = await chatSamples(engine, judgeMessages(input.question, input.steps, {system: s.system}), {
+    const samples = await chatSamples(engine, judgeMessages(input.question, input.steps, {system: s.system, template: s.template}), {
         n: s.n,
         temperature: s.temperature,
+        topP: s.topP,
+        topK: s.topK,
         maxTokens: s.maxTokens,
         seed: deriveSeed(s.seed, hashString(input.id)),
     });
-    const parsed = samples.map((x) => parseVerdict(x.text, input.steps.length));
-    const votes = parsed.map((p) => p.first_error);
-    const vote = judgeVote(votes);
+    const steps = input.steps.length;
+    let parsed, vote, boxes: Array<string | null> | undefined;
+    if (s.template === "processbench") {
+        const pb = samples.map((x) => parseVerdictProcessBench(x.text, steps));
+        boxes = pb.map((p) => p.box);
+        parsed = pb;
+        vote = processBenchVote(boxes, steps);
+    } else {
+        parsed = samples.map((x) => parseVerdict(x.text, steps));
+        vote = judgeVote(parsed.map((p) => p.first_error), {ties: s.ties});
+    }
     return {
         id: input.id,
         ...(input.question_id !== undefined ? {question_id: input.question_id} : {}),
-        steps: input.steps.length,
+        steps,
         first_error: vote.first_error,
-        votes,
+        votes: parsed.map((p) => p.first_error),
+        ...(boxes ? {boxes} : {}),
         raw: samples.map((x) => x.text),
         parse_failures: parsed.map((p) => p.reason ?? null),
         agreement: vote.agreement,
         ...(vote.reason ? {no_verdict: vote.reason} : {}),
         generated_tokens: samples.reduce((a, x) => a + x.tokens.length, 0),
-        method: judgeMethod(settings.engineSpec, settings),
+        protocol: protocolRecord(s),
+        method: methodOf(engineSpec, s),
     };
 }
 
@@ -148,6 +238,8 @@ export interface JudgeRunOptions extends JudgeSettings {
     out?: string;
     /** Solutions judged at once. Default 2. */
     concurrency?: number;
+    /** Skip (count and list in the summary's `tooLong`) solutions whose prompt does not fit the judge's context, instead of stopping. */
+    skipTooLong?: boolean;
     onProgress?: (done: number, total: number) => void;
 }
 
@@ -172,9 +264,13 @@ export interface JudgeSummary {
     prompt_tokens: number;
     generated_tokens: number;
     requests: number;
+    /** The protocol of this run's settings. */
+    protocol: JudgeProtocolRecord;
+    /** With skipTooLong: solutions left out because their prompt does not fit the judge's context (where, why); they have no verdict and a re-run tries them again. */
+    tooLong: Array<{where: string; message: string}>;
 }
 
-export function summarizeVerdicts(records: VerdictRecord[]): Omit<JudgeSummary, "written" | "skipped" | "prompt_tokens" | "generated_tokens" | "requests"> {
+export function summarizeVerdicts(records: VerdictRecord[]): Omit<JudgeSummary, "written" | "skipped" | "prompt_tokens" | "generated_tokens" | "requests" | "protocol" | "tooLong"> {
     const failures: Partial<Record<ParseFailure, number>> = {};
     let unparsable = 0;
     for (const r of records)
@@ -196,15 +292,18 @@ export function summarizeVerdicts(records: VerdictRecord[]): Omit<JudgeSummary, 
 
 /** The settings of a verdicts file (stage.ts `<out>.settings.json`): everything that changes a verdict. */
 export function judgeSettings(engineSpec: string, engine: Lazy<Engine>, s: JudgeSettings, input?: string): Settings {
-    const r = resolved(s);
+    const r = resolveJudgeSettings(engineSpec, s);
     return {
         engine: engineSettings(engineSpec, engine),
         ...(input !== undefined ? {in: basename(input)} : {}),
+        template: r.template,
         n: r.n,
         temperature: r.temperature,
+        top_p: r.topP,
+        top_k: r.topK,
         max_tokens: r.maxTokens,
         seed: r.seed,
-        prompt: promptHash(r.system),
+        prompt: promptHash(r.template, r.system),
     };
 }
 
@@ -229,6 +328,7 @@ type Located = JudgeInput & {where?: string};
 
 /** Judge `inputs` not yet in `stage` (all of them without one), in input order; see {@link judgeSolutions}. */
 async function runJudge(inputs: readonly Located[], o: JudgeRunOptions, stage: Stage<VerdictRecord> | undefined): Promise<{verdicts: VerdictRecord[]; summary: JudgeSummary}> {
+    const s = resolveJudgeSettings(o.engineSpec, o);
     const seen = new Set<string>();
     for (const r of inputs) {
         if (seen.has(r.id)) throw new StepwiseError(`judge: duplicate solution id ${JSON.stringify(r.id)}${r.where ? ` (${r.where})` : ""}`);
@@ -240,18 +340,19 @@ async function runJudge(inputs: readonly Located[], o: JudgeRunOptions, stage: S
     try {
         const before = engine.stats();
         const fresh: VerdictRecord[] = [];
-        const work = (r: Located) => judgeSolution(engine, r, o);
+        const work = (r: Located) => judgeResolved(engine, r, o.engineSpec, s);
         const opts = {
             concurrency: o.concurrency ?? 2,
+            skipTooLong: o.skipTooLong,
             where: (r: Located) => r.where ?? `solution ${JSON.stringify(r.id)}`,
             onProgress: (d: number) => o.onProgress?.(skipped + d, inputs.length),
         };
         // Written in input order: an interrupted file is a prefix of the complete one.
-        if (stage) await stage.runOrdered(todo, work, {...opts, onWritten: (r) => fresh.push(r as VerdictRecord)});
-        else await runOrdered(todo, work, (r) => fresh.push(r), opts);
+        const run = stage ? await stage.runOrdered(todo, work, {...opts, onWritten: (r) => fresh.push(r as VerdictRecord)}) : await runOrdered(todo, work, (r) => fresh.push(r), opts);
         const after = engine.stats();
         const byId = new Map([...(stage?.existing ?? []), ...fresh].map((r) => [r.id, r]));
-        const verdicts = inputs.map((r) => byId.get(r.id)!);
+        // Solutions skipped as too long have no verdict.
+        const verdicts = inputs.flatMap((r) => byId.get(r.id) ?? []);
         return {
             verdicts,
             summary: {
@@ -261,6 +362,8 @@ async function runJudge(inputs: readonly Located[], o: JudgeRunOptions, stage: S
                 prompt_tokens: after.promptTokens - before.promptTokens,
                 generated_tokens: after.generatedTokens - before.generatedTokens,
                 requests: after.requests - before.requests,
+                protocol: protocolRecord(s),
+                tooLong: run.tooLong,
             },
         };
     } finally {
@@ -271,7 +374,8 @@ async function runJudge(inputs: readonly Located[], o: JudgeRunOptions, stage: S
 /**
  * Judge solutions, resuming from `out` when given (a resumable stage: src/core/stage.ts —
  * locked, torn last line cut, other settings refused naming each difference). Returns the
- * verdicts in input order (resumed and new) and the summary. Ids must be unique. The engine may
+ * verdicts in input order (resumed and new; solutions skipped as too long, with skipTooLong,
+ * have none) and the summary. Ids must be unique. The engine may
  * be given lazily (`() => createEngine(spec)`): it is then made after the output checks and
  * closed at the end.
  */

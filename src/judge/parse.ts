@@ -13,7 +13,11 @@
  * Accepted inside the box: optional spaces, `$…$` around it, a sign (ASCII "-", "+" or the
  * Unicode minus "−"), and `\text{…}`/`\mathrm{…}`/`\textbf{…}` wrapping the integer.
  * Step indices are 0-based, as in ProcessBench's `label` (Qwen arXiv 2501.07301, §3).
+ *
+ * That is the compact template's parser ({@link parseVerdict}). The ProcessBench template reads
+ * answers as ProcessBench's reference does ({@link parseVerdictProcessBench}): the last box wins.
  */
+import {pythonStrip} from "./prompt.ts";
 
 export type ParseFailure = "no-box" | "unclosed-box" | "several-boxes" | "not-an-integer" | "out-of-range";
 
@@ -72,4 +76,63 @@ export function parseVerdict(text: string, steps: number): ParsedVerdict {
     if (n === null) return {first_error: null, reason: "not-an-integer"};
     if (n < -1 || n >= steps) return {first_error: null, reason: "out-of-range"};
     return {first_error: n};
+}
+
+/**
+ * ProcessBench's reading of an answer (QwenLM/ProcessBench `code/run_eval.py`, `extract_answer`):
+ * the content of the LAST `\boxed{…}` that closes, where the content is everything up to the
+ * first `}` (nested braces are not balanced: `\boxed{\text{2}}` holds `\text{2`), stripped as
+ * Python strips; null when no box closes (no box, `\boxed {2}` with a space, or only an unclosed
+ * `\boxed{2`). An unclosed box runs on to the next `}`: in `\boxed{1 and \boxed{2}` the one
+ * box holds `1 and \boxed{2`.
+ */
+export function lastBoxProcessBench(text: string): string | null {
+    let last: string | null = null;
+    for (const m of text.matchAll(/\\boxed\{([^}]*)\}/g)) last = m[1];
+    return last === null ? null : pythonStrip(last);
+}
+
+/**
+ * Python's `int(s)` on a string, or null where it raises (ProcessBench's `int(pred)` in a
+ * `try`): an optional sign `+`/`-` right before the digits, decimal digits of any script
+ * (Unicode Nd: "٣" is 3, "３" is 3), single underscores between digits ("1_0" is 10), leading
+ * zeros allowed ("02" is 2); surrounding whitespace is ignored. Not accepted: "2.5", "- 1",
+ * "−1" (Unicode minus), "$2$", "". Integers past 2^53 come back rounded (never in range anyway).
+ */
+export function pythonInt(s: string): number | null {
+    const m = /^([+-]?)(\p{Nd}(?:_?\p{Nd})*)$/u.exec(pythonStrip(s));
+    if (!m) return null;
+    let digits = "";
+    for (const ch of m[2].replace(/_/g, "")) digits += String(ndValue(ch.codePointAt(0)!));
+    if (digits.length > 4300) return null; // CPython's int() digit limit (ValueError)
+    const n = Number(m[1] + digits);
+    return Object.is(n, -0) ? 0 : n;
+}
+
+/** A Unicode decimal digit's value: Nd digits come in runs of ten that start at zero (0–9, ٠–٩, …). */
+function ndValue(cp: number): number {
+    let start = cp;
+    while (start > 0 && /\p{Nd}/u.test(String.fromCodePoint(start - 1))) start--;
+    return (cp - start) % 10;
+}
+
+/** One answer read by ProcessBench's rules: the last box's text (what the vote counts) and its index. */
+export interface ParsedVerdictProcessBench extends ParsedVerdict {
+    /** The last closed box's content, stripped (null: no box). ProcessBench votes over these strings. */
+    box: string | null;
+}
+
+/**
+ * Parse one judge answer for a solution of `steps` steps by ProcessBench's rules
+ * ({@link lastBoxProcessBench}, then {@link pythonInt}); reasons: `no-box`, `not-an-integer`,
+ * and `out-of-range` for an integer outside −1…steps−1 (the reference keeps it as a prediction
+ * that can never match a label; stepwise records no index).
+ */
+export function parseVerdictProcessBench(text: string, steps: number): ParsedVerdictProcessBench {
+    const box = lastBoxProcessBench(text);
+    if (box === null) return {first_error: null, reason: "no-box", box};
+    const n = pythonInt(box);
+    if (n === null) return {first_error: null, reason: "not-an-integer", box};
+    if (n < -1 || n >= steps) return {first_error: null, reason: "out-of-range", box};
+    return {first_error: n, box};
 }

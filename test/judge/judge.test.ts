@@ -31,11 +31,11 @@ test("the prompt numbers the steps from 0, one per line, with the problem and th
     assert.match(m, /\\boxed\{\}, or \\boxed\{-1\}/);
 });
 
-test("judge writes one voted verdict per solution with every raw answer, and counts tokens", async () => {
+test("judge (compact template) writes one voted verdict per solution with every raw answer, and counts tokens", async () => {
     const dir = tmp();
     const input = stepsFile(dir, 6);
     const engine = new ScriptedJudge(noisy);
-    const summary = await judgeFile({engine, engineSpec: "scripted", input, out: join(dir, "v.jsonl"), n: 5, seed: 3});
+    const summary = await judgeFile({engine, engineSpec: "scripted", input, out: join(dir, "v.jsonl"), n: 5, seed: 3, template: "compact"});
     const records = readFileSync(join(dir, "v.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as VerdictRecord);
     assert.equal(records.length, 6);
     assert.deepEqual(records.map((r) => r.id), Array.from({length: 6}, (_, i) => `q${i}#0`));
@@ -86,7 +86,7 @@ test("judge is a resumable stage: a run killed mid-way resumes byte-identical; o
     const full = join(dir, "full.jsonl");
     const part = join(dir, "part.jsonl");
     // a spec whose identity (the model name) is known without loading anything, as the CLI passes it
-    const settings = {engineSpec: "openai:http://127.0.0.1:9/v1?model=judge-7b", input, n: 3, seed: 4, concurrency: 3};
+    const settings = {engineSpec: "openai:http://127.0.0.1:9/v1?model=judge-7b", input, n: 3, seed: 4, concurrency: 3, template: "compact" as const};
     await judgeFile({...settings, engine: new ScriptedJudge(noisy), out: full});
     await judgeFile({...settings, engine: new ScriptedJudge(noisy), out: part});
     // kill -9 after k = 4 records, in the middle of the 5th line
@@ -127,7 +127,7 @@ test("judge: a file of an older stepwise (no settings file) is checked by each r
     const out = join(dir, "old.jsonl");
     await judgeFile({engine: new ScriptedJudge(noisy), engineSpec: "scripted", input, out, n: 3, limit: 2});
     rmSync(`${out}.settings.json`);
-    await assert.rejects(judgeFile({engine: new ScriptedJudge(noisy), engineSpec: "scripted", input, out, n: 5}), /old\.jsonl:1: this record was made with other settings \(scripted,n=3,.*now scripted,n=5,/);
+    await assert.rejects(judgeFile({engine: new ScriptedJudge(noisy), engineSpec: "scripted", input, out, n: 5}), /old\.jsonl:1: this record was made with other settings \(scripted,template=processbench,n=3,.*now scripted,template=processbench,n=5,/);
     const s = await judgeFile({engine: new ScriptedJudge(noisy), engineSpec: "scripted", input, out, n: 3});
     assert.deepEqual([s.skipped, s.written], [2, 1]);
     assert.ok(existsSync(`${out}.settings.json`), "adopted: settings recorded");

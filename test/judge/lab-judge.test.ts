@@ -85,3 +85,22 @@ test("train-judge runs, checkpoints a GGUF with the chat template, and `stepwise
     const verdicts = readFileSync(join(dir, "v.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     assert.deepEqual(verdicts.map((v) => [v.id, v.steps, v.raw.length]), [["lab-1#0", 4, 2], ["lab-2#0", 1, 2]]);
 });
+
+test("`stepwise judge --skip-too-long` on a lab judge GGUF: compact template by default, a prompt longer than the context skipped and listed", () => {
+    const dir = tmp();
+    const steps = join(dir, "steps.jsonl");
+    const rows = [
+        {id: "a", question: "1+1", steps: ["2"]},
+        {id: "b", question: "1+1", steps: Array(200).fill("1+1=2 ok")}, // ~3,800 tokens: more than the 512-token context
+        {id: "c", question: "2+2", steps: ["4"]},
+    ];
+    writeFileSync(steps, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const out = join(dir, "v.jsonl");
+    const cli = runCli(["judge", "--engine", `llama:${tinyJudge(dir)}?sequences=2`, "--in", steps, "--out", out, "--n", "2", "--max-tokens", "8", "--skip-too-long", "--json", "--quiet"]);
+    assert.equal(cli.status, 0, cli.stderr);
+    const summary = JSON.parse(cli.stdout);
+    assert.deepEqual([summary.written, summary.tooLong.length, summary.protocol.template, summary.protocol.n], [2, 1, "compact", 2]);
+    assert.match(cli.stderr, /judge: skipped \S*steps\.jsonl:2 id "b": .*fills the per-sequence context/);
+    assert.deepEqual(readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l).id), ["a", "c"]);
+    assert.equal(JSON.parse(readFileSync(`${out}.settings.json`, "utf8")).settings.template, "compact");
+});

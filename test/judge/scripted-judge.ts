@@ -1,19 +1,25 @@
 /**
- * A chat "judge" for tests: reads the numbered steps back from the chat messages and answers with
- * a scripted function of (step count, a uniform draw seeded by (seed, sample index)) — so the
- * prompt must number the steps. Chat through `chat()` (capabilities.chat) or, with
- * `chat: false`, through formatChat + generate.
+ * A chat "judge" for tests: reads the indexed steps back from the chat messages (compact
+ * "Step i: " lines or ProcessBench's "<paragraph_i>" blocks) and answers with a scripted function
+ * of (step count, a uniform draw seeded by (seed, sample index), sample index) — so the prompt
+ * must index the steps. Chat through `chat()` (capabilities.chat) or, with `chat: false`, through
+ * formatChat + generate. `requests` keeps each request's sampling options; a prompt longer than
+ * `contextChars` throws a ContextOverflowError.
  */
 import type {ChatMessage, ChatRequest, GenerateRequest, Sample} from "../../src/engines/types.ts";
 import {ScriptedEngineBase} from "../helpers/scripted-engine.ts";
 import {sampleRng} from "../../src/engines/sampling.ts";
+import {ContextOverflowError} from "../../src/util/errors.ts";
 
 export class ScriptedJudge extends ScriptedEngineBase {
     readonly info = {kind: "scripted", model: "scripted-judge"};
     readonly capabilities;
     prompts: string[] = [];
-    constructor(private readonly answer: (steps: number, u: number) => string, options: {chat?: boolean} = {}) {
+    requests: Array<Omit<GenerateRequest, "prompt">> = [];
+    private readonly contextChars: number;
+    constructor(private readonly answer: (steps: number, u: number, index: number) => string, options: {chat?: boolean; contextChars?: number} = {}) {
         super();
+        this.contextChars = options.contextChars ?? Infinity;
         this.capabilities = {tokenIds: false, maxTopLogprobs: 0, promptLogprobs: false, exactProbes: false, pooling: false, chat: options.chat ?? true, seeded: true, stopBelowConfidence: "emulated" as const};
     }
     override async formatChat(messages: ChatMessage[]): Promise<string> {
@@ -27,14 +33,16 @@ export class ScriptedJudge extends ScriptedEngineBase {
     async generate(r: GenerateRequest): Promise<Sample[]> {
         return this.answerPrompt(r.prompt as string, r);
     }
-    private answerPrompt(prompt: string, r: {n?: number; seed?: number; firstIndex?: number}): Sample[] {
+    private answerPrompt(prompt: string, r: Omit<GenerateRequest, "prompt">): Sample[] {
+        if (prompt.length > this.contextChars) throw new ContextOverflowError(`prompt of ${prompt.length} tokens is longer than the model's context (${this.contextChars})`, prompt.length, this.contextChars);
         this.prompts.push(prompt);
-        const steps = [...prompt.matchAll(/^Step (\d+): /gm)].length;
+        this.requests.push({...r});
+        const steps = [...prompt.matchAll(/^Step (\d+): /gm)].length + [...prompt.matchAll(/^<paragraph_(\d+)>$/gm)].length;
         this.counters.requests++;
         this.counters.promptTokens += prompt.length;
         return Array.from({length: r.n ?? 1}, (_, j) => {
             const index = (r.firstIndex ?? 0) + j;
-            const text = this.answer(steps, sampleRng(r.seed ?? 0, index).next());
+            const text = this.answer(steps, sampleRng(r.seed ?? 0, index).next(), index);
             this.counters.generatedTokens += text.length;
             return {index, text, tokens: [...text].map((c) => ({text: c, confidence: 1, top: []})), finishReason: "eos" as const};
         });

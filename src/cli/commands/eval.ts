@@ -12,6 +12,7 @@ import {Command, InvalidArgumentError, Option} from "commander";
 import {AGGREGATIONS, type Aggregation, isAggregation} from "../../select/aggregate.ts";
 import {DEFAULT_CANDIDATE_FIELDS} from "../../eval/bon/load.ts";
 import {DEFAULT_THRESHOLD} from "../../eval/processbench/evaluate.ts";
+import {JUDGE_TEMPLATES, type JudgeTemplate} from "../../judge/prompt.ts";
 import {analyzeCommand} from "./eval-analyze.ts";
 import {prmBenchCommand} from "./eval-prmbench.ts";
 import {createStagedProgress} from "../progress.ts";
@@ -134,9 +135,11 @@ interface ProcessBenchOpts {
     scores?: string;
     predictions?: string;
     judge?: string;
-    judgeN: number;
-    judgeTemperature: number;
-    judgeMaxTokens: number;
+    judgeTemplate?: JudgeTemplate;
+    judgeN?: number;
+    judgeTemperature?: number;
+    judgeTopP?: number;
+    judgeMaxTokens?: number;
     verdictsOut?: string;
     threshold: number;
     calibrate?: string;
@@ -156,9 +159,11 @@ export function processBenchCommand(): Command {
         .option("--scores <file>", "PRM step scores JSONL {id, step_scores: number[]}; the prediction is the first step below the threshold")
         .option("--predictions <file>", "predictions JSONL {id, prediction}: a first-error step index, or -1 for none")
         .option("--judge <spec>", "ask this judge (a chat engine spec, as for `stepwise judge`) for each sample's first wrong step; no verdict counts as wrong")
-        .option("--judge-n <n>", "with --judge: answers per sample (majority vote)", intOption(1, 64), 5)
-        .option("--judge-temperature <t>", "with --judge: sampling temperature", floatOption(0, 10), 1)
-        .option("--judge-max-tokens <n>", "with --judge: most tokens per answer", intOption(1), 1024)
+        .addOption(new Option("--judge-template <name>", "with --judge: prompt, parser and vote, as `stepwise judge --template` (default: compact for a stepwise lab judge GGUF, else processbench)").choices([...JUDGE_TEMPLATES]))
+        .option("--judge-n <n>", "with --judge: answers per sample (majority vote); default the template's: 8 (processbench) or 5 (compact)", intOption(1, 64))
+        .option("--judge-temperature <t>", "with --judge: sampling temperature; default 1", floatOption(0, 10))
+        .option("--judge-top-p <p>", "with --judge: nucleus sampling mass in (0, 1]; default the template's: 0.9 (processbench) or 1 (compact)", floatOption(0, 1))
+        .option("--judge-max-tokens <n>", "with --judge: most tokens per answer; default the template's: 8192 (processbench) or 1024 (compact)", intOption(1))
         .option("--verdicts-out <file>", "with --judge: keep the verdicts in this JSONL (resumes an interrupted run)")
         .option("--threshold <t>", "step-score threshold (with --scores)", floatOption(), DEFAULT_THRESHOLD)
         .option("--calibrate <split>", "use the threshold that maximises F1 on this split (e.g. gsm8k) for every split (with --scores)")

@@ -20,7 +20,7 @@
  */
 import {existsSync, readdirSync, statSync} from "node:fs";
 import {join} from "node:path";
-import {StepwiseError} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import {parseJsonlLine} from "../../io/jsonl.ts";
 import {readTextFile} from "../../io/text.ts";
 

@@ -14,7 +14,8 @@
  * step-count mismatches, each naming the file and line.
  */
 import {basename, extname} from "node:path";
-import {type Engine, StepwiseError} from "../../engines/types.ts";
+import {type Engine} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import type {Lazy} from "../../core/stage.ts";
 import {prepareOutput} from "../../io/output.ts";
 import {readJsonl} from "../../io/jsonl.ts";

@@ -8,6 +8,7 @@
  * Errors: StepwiseError for conflicting sources and bad records.
  */
 import {StepwiseError} from "../../util/errors.ts";
+import type {JudgeTemplate} from "../../judge/prompt.ts";
 import {createScorer} from "../../prm/index.ts";
 import {prepareOutput} from "../../io/output.ts";
 import {DEFAULT_THRESHOLD, type ProcessBenchResult, type ProcessBenchSource, evaluateProcessBench, readPredictionsFile, readScoresFile} from "./evaluate.ts";
@@ -32,9 +33,11 @@ export interface ProcessBenchFilesOptions {
     predictions?: string;
     /** Ask this judge (chat engine spec) for each sample's first wrong step (src/eval/processbench/judge.ts); no verdict counts as wrong. */
     judge?: string;
-    /** With `judge`: answers per sample (default 5), temperature (default 1), most tokens per answer (default 1024). */
+    /** With `judge`: template, answers per sample, temperature, top-p, most tokens per answer (defaults: the template's, see src/judge/judge.ts JUDGE_PROTOCOLS). */
+    judgeTemplate?: JudgeTemplate;
     judgeN?: number;
     judgeTemperature?: number;
+    judgeTopP?: number;
     judgeMaxTokens?: number;
     /** With `judge`: keep the verdicts in this JSONL (resumes an interrupted run). */
     verdictsOut?: string;
@@ -70,7 +73,7 @@ export async function evaluateProcessBenchFiles(o: ProcessBenchFilesOptions): Pr
         const {createEngine} = await import("../../engines/spec.ts");
         // The judge loads only after the verdicts cache's checks (stage helper), in judgeSolutions.
         const judge = o.judge;
-        const {predictions} = await judgeProcessSplits(splits, () => createEngine(judge), {engineSpec: judge, n: o.judgeN, temperature: o.judgeTemperature, maxTokens: o.judgeMaxTokens, cacheFile: o.verdictsOut, concurrency: o.concurrency ?? 4, onProgress: (d, t) => o.onProgress?.("judging", d, t)});
+        const {predictions} = await judgeProcessSplits(splits, () => createEngine(judge), {engineSpec: judge, template: o.judgeTemplate, n: o.judgeN, temperature: o.judgeTemperature, topP: o.judgeTopP, maxTokens: o.judgeMaxTokens, cacheFile: o.verdictsOut, concurrency: o.concurrency ?? 4, onProgress: (d, t) => o.onProgress?.("judging", d, t)});
         source = {kind: "predictions", predictions};
     } else if (o.prm) {
         // The PRM loads only after the cache's checks (stage helper), in scoreProcessSplits.
