@@ -77,9 +77,9 @@ export async function createScorer(spec: string): Promise<StepScorer> {
     if (Object.values(ids).some((v) => v !== undefined)) format.ids = {...format.ids, ...ids};
     const engine = await createEngine(engineSpec);
     // Exact probes (in-process) read the label tokens at the tags; otherwise the server pools.
-    if (!engine.capabilities.exactProbes && engine.capabilities.pooling)
+    if (!engine.capabilities.exactProbes && engine.pool)
         return new PoolingPrmScorer(engine, format, {endpoint: params.endpoint as "pooling" | "embeddings" | undefined, task: params.task});
-    if (!format.goodToken || !engine.capabilities.exactProbes) {
+    if (!format.goodToken || !engine.probeTokens || !engine.capabilities.exactProbes) {
         await engine.close();
         throw new StepwiseError(
             !format.goodToken

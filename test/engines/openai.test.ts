@@ -523,6 +523,7 @@ describe("engine over scripted responses", () => {
         });
         try {
             const engine = new OpenAIEngine({baseUrls: [s.url], model: "prm", ...fast});
+            assert.ok(engine.pool, "dialect vllm (the default) has pool");
             assert.deepEqual(await engine.pool({input: "a ки b ки"}), [[0.8, 0.2], [0.3, 0.7]]);
             assert.deepEqual(s.hits[0].body, {model: "prm", input: "a ки b ки"});
             assert.deepEqual(await engine.pool({input: [1, 2, 3], endpoint: "embeddings"}), [[0.8, 0.2], [0.3, 0.7]]);

@@ -41,7 +41,7 @@ import {Hono, type Context} from "hono";
 import {bodyLimit} from "hono/body-limit";
 import {serve as serveNode} from "@hono/node-server";
 import type {AddressInfo} from "node:net";
-import type {ChatMessage, Engine, GeneratedToken, GenerateRequest, PromptTokenLogprob, Sample, StreamHandler, TokenAlternative} from "../../engines/types.ts";
+import {requireFacet, type ChatMessage, type Engine, type GeneratedToken, type GenerateRequest, type PromptTokenLogprob, type Sample, type StreamHandler, type TokenAlternative} from "../../engines/types.ts";
 import {
     DEFAULT_LIMITS,
     HttpError,
@@ -61,7 +61,11 @@ export interface StepPoolingConfig {
 }
 
 export interface ServerOptions {
-    /** An engine with prompt log-probabilities (echo, prompt_logprobs) and, for --prm, pooling: in practice the llama engine. */
+    /**
+     * The engine served: in practice the llama engine. echo and prompt_logprobs need its
+     * promptLogprobs (a 400 naming the engine otherwise); `pooling` needs its pool (createApp
+     * throws a StepwiseError otherwise).
+     */
     engine: Engine;
     /** Address to bind. Default 127.0.0.1 (loopback only). */
     host?: string;
@@ -140,6 +144,7 @@ function errorBody(message: string, status: number, param: string | null = null)
 
 export function createApp(options: ServerOptions): Hono {
     const {engine} = options;
+    const pooler = options.pooling && requireFacet(engine, "pool", "serving a PRM (ServerOptions.pooling, stepwise serve --prm)");
     const modelName = options.modelName ?? engine.info.model.split("/").pop()!.replace(/\.gguf$/, "");
     const maxModelLen = engine.info.contextSize ?? 4096;
     const limits: RequestLimits = {...DEFAULT_LIMITS, ...options.limits};
@@ -303,7 +308,7 @@ export function createApp(options: ServerOptions): Hono {
         /** Echo text and prompt logprobs of one prompt (echo, prompt_logprobs). */
         const promptSide = async (ids: number[], signal: AbortSignal) => {
             const needPrompt = req.echo || req.promptLogprobs !== undefined;
-            const promptLp = needPrompt ? await engine.promptLogprobs(ids, {topK: Math.max(req.logprobs ?? 0, req.promptLogprobs ?? 0, 1), signal}) : undefined;
+            const promptLp = needPrompt ? await requireFacet(engine, "promptLogprobs", "echo / prompt_logprobs").promptLogprobs(ids, {topK: Math.max(req.logprobs ?? 0, req.promptLogprobs ?? 0, 1), signal}) : undefined;
             const promptText = req.echo ? await engine.detokenize(ids) : "";
             const first = ids.length ? await engine.detokenize(ids.slice(0, 1)) : "";
             const echo: Echo | undefined = req.echo && promptLp ? {tokens: ids.map((tid, i) => ({id: tid, text: i === 0 ? first : promptLp[i]!.text})), logprobs: promptLp} : undefined;
@@ -438,7 +443,7 @@ export function createApp(options: ServerOptions): Hono {
     });
 
     const pool = async (c: Context, shape: "pooling" | "embeddings") => {
-        if (!options.pooling)
+        if (!options.pooling || !pooler)
             throw new HttpError(400, "this server was not started as a PRM (stepwise serve --prm): no STEP pooling configured");
         const req = parsePoolingRequest(await body(c), limits);
         checkModel(req.model);
@@ -449,7 +454,7 @@ export function createApp(options: ServerOptions): Hono {
         for (let i = 0; i < req.inputs.length; i++) {
             const ids = await promptIds(req.inputs[i], "input");
             promptTokens += ids.length;
-            const rows = await engine.pool({input: ids, step: {tagId: stepTagId, returnedTokenIds}, signal});
+            const rows = await pooler.pool({input: ids, step: {tagId: stepTagId, returnedTokenIds}, signal});
             const flat = rows.flat();
             if (shape === "pooling") data.push({index: i, object: "pooling", data: req.encoding === "base64" ? float32Base64(flat) : rows});
             else data.push({index: i, object: "embedding", embedding: req.encoding === "base64" ? float32Base64(flat) : flat});

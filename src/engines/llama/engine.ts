@@ -124,17 +124,7 @@ export class LlamaEngine implements Engine {
     ) {
         this.vocabSize = model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
         this.info = {kind: "llama", model: modelPath, vocabSize: this.vocabSize || undefined, contextSize: context.contextSize / context.totalSequences};
-        this.capabilities = {
-            tokenIds: true,
-            maxTopLogprobs: this.vocabSize || 20,
-            promptLogprobs: true,
-            exactProbes: true,
-            pooling: true,
-            chat: true,
-            seeded: true,
-            stopBelowConfidence: "native",
-            streaming: true,
-        };
+        this.capabilities = {maxTopLogprobs: this.vocabSize || 20, exactProbes: true, stopBelowConfidence: "native", streaming: true};
         const sequences: LlamaContextSequence[] = [];
         for (let i = 0; i < context.totalSequences; i++) sequences.push(context.getSequence());
         this.sequencePool = new SequencePool(sequences);
