@@ -225,7 +225,7 @@ export interface EngineCapabilities {
     /**
      * Largest `topLogprobs` (generate, chat) and `topK` (nextToken, promptLogprobs) accepted, in
      * tokens. llama: the vocabulary size (20 when the file does not tell); OpenAI: 20 (vLLM's
-     * default max_logprobs). Larger values are clamped (llama) or refused (OpenAI).
+     * default max_logprobs). Larger values: llama returns at most this many; OpenAI throws a StepwiseError.
      */
     maxTopLogprobs: number;
     /**
