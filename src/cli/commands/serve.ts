@@ -1,6 +1,6 @@
 /** `stepwise serve`: an OpenAI/vLLM-compatible HTTP server over a GGUF model. */
 import type {Command} from "commander";
-import {createEngine} from "../../engines/spec.ts";
+import {checkModelKind, createEngine} from "../../engines/spec.ts";
 import {StepwiseError, type Engine} from "../../engines/types.ts";
 import {hostOption, intOption} from "../options.ts";
 import {checkCanListen} from "../../io/listen.ts";
@@ -37,7 +37,9 @@ Examples:
         .action(async (positional: string | undefined, o) => {
             const file = o.prm ?? o.model ?? positional;
             if (!file) throw new StepwiseError("serve: name a GGUF model (stepwise serve MODEL.gguf, --model or --prm)");
-            checkGgufHeader(file);
+            // --prm: the model-kind check of `score` (a stepwise policy or judge is refused).
+            if (o.prm) checkModelKind(file, "prm");
+            else checkGgufHeader(file);
             await checkCanListen(o.host, o.port);
             const {startServer} = await import("../../serve/server.ts");
             const params = new URLSearchParams({sequences: String(o.sequences), threads: String(o.threads), gpu: String(o.gpu)});

@@ -51,6 +51,7 @@ import {
     type TokenProbeResult,
 } from "../types.ts";
 import {checkGgufHeader} from "../../gguf/reader.ts";
+import {ModelOutputError} from "../../util/errors.ts";
 import {rawProb, sampleIndex, sampleRng, type RawDistribution, type SampleParams} from "../sampling.ts";
 import type {Rng} from "../../util/rng.ts";
 import {SequencePool} from "./pool.ts";
@@ -158,15 +159,24 @@ export class LlamaEngine implements Engine {
         const sequences = Math.max(1, options.sequences ?? 8);
         const contextSize = Math.min(options.contextSize ?? Math.min(trainContext, 4096), trainContext);
         const kv = options.kvCacheType ?? (model.size < 2 * 1024 ** 3 ? "F32" : "F16");
-        const context = await model.createContext({
-            contextSize: contextSize * sequences,
-            sequences,
-            threads: options.threads ?? 1,
-            batchSize: options.batchSize ?? Math.min(2048, contextSize * sequences),
-            flashAttention: false,
-            experimentalKvCacheKeyType: kv,
-            experimentalKvCacheValueType: kv,
-        });
+        let context: LlamaContext;
+        try {
+            context = await model.createContext({
+                contextSize: contextSize * sequences,
+                sequences,
+                threads: options.threads ?? 1,
+                batchSize: options.batchSize ?? Math.min(2048, contextSize * sequences),
+                flashAttention: false,
+                experimentalKvCacheKeyType: kv,
+                experimentalKvCacheValueType: kv,
+            });
+        } catch (e) {
+            await model.dispose();
+            throw new StepwiseError(
+                `${modelPath}: cannot create a context of ${contextSize} tokens × ${sequences} sequences (${(e as Error).message.split("\n")[0]}); lower contextSize or sequences`,
+                {cause: e},
+            );
+        }
         return new LlamaEngine(model, context, modelPath);
     }
 
@@ -313,6 +323,8 @@ export class LlamaEngine implements Engine {
                 if (!wanted.has(pos)) continue;
                 const next = out[j]?.next;
                 if (!next?.logits || next.totalLogitWeight == null) throw new StepwiseError(`probeTokens: no logits returned at position ${pos}`);
+                this.checkFinite(next.totalLogitWeight);
+                for (const l of next.logits.values()) if (!Number.isFinite(l)) this.checkFinite(l);
                 const max = next.logits.values().next().value as number;
                 byPos.set(
                     pos,
@@ -442,11 +454,13 @@ export class LlamaEngine implements Engine {
 
     private toDist(next: {logits?: Map<Token, number>; totalLogitWeight?: number} | undefined): RawDistribution {
         if (!next?.logits || next.totalLogitWeight == null) throw new StepwiseError("llama engine: the model returned no logits");
+        this.checkFinite(next.totalLogitWeight);
         const size = next.logits.size;
         const ids = new Int32Array(size);
         const logits = new Float32Array(size);
         let i = 0;
         for (const [id, l] of next.logits) {
+            if (!Number.isFinite(l)) this.checkFinite(l);
             ids[i] = id;
             logits[i++] = l;
         }
@@ -457,6 +471,17 @@ export class LlamaEngine implements Engine {
                 return {ids: order.map((o) => ids[o]), logits: order.map((o) => logits[o]), totalWeight: next.totalLogitWeight};
             }
         return {ids, logits, totalWeight: next.totalLogitWeight};
+    }
+
+    /**
+     * Refuse a non-finite model output (a logit, or the softmax normaliser, which is NaN or ∞ when
+     * any logit is): broken weights are an error naming the model file, never data.
+     */
+    private checkFinite(value: number): void {
+        if (Number.isFinite(value) && value >= 0) return;
+        throw new ModelOutputError(
+            `${this.modelPath}: the model computed a non-finite output (${value}); its weights are broken (NaN or infinite values), so no sample, score or logprob from it means anything`,
+        );
     }
 
     /** Evaluate `prompt` on `seq` (reusing whatever prefix it already holds) and return the distribution after it. */
