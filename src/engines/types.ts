@@ -267,6 +267,13 @@ export interface Engine {
     /** Per-step rows of a pooling PRM (capabilities.pooling), see {@link PoolRequest}. */
     pool(request: PoolRequest): Promise<number[][]>;
     tokenize(text: string, options?: {addBos?: boolean; special?: boolean}): Promise<number[]>;
+    /**
+     * A lower bound on the tokens `text` tokenizes to (special tokens parsed, BOS not counted),
+     * found in one linear pass without tokenizing, so that a caller can refuse a text that
+     * certainly exceeds a context before paying for its tokenization. `specialTags`: special
+     * tokens certainly in it; `bytes`: its UTF-8 length. Optional (the llama engine has it).
+     */
+    tokenLowerBound?(text: string): {tokens: number; specialTags: number; bytes: number};
     detokenize(tokens: number[]): Promise<string>;
     /**
      * The sampling parameters this engine applies for these options, as sent to the server or

@@ -29,6 +29,11 @@
  *   step-tag token, the softmax over the returned label tokens, positive first);
  *   `encoding_format` float or base64 (little-endian float32, the npm SDK's default)
  *
+ * - Browser safety: a request whose `Host` header does not name the bound address is a 403
+ *   (DNS rebinding, see src/io/host-check.ts); a POST body is parsed only with
+ *   `Content-Type: application/json` (else 415), so a cross-site page cannot send one as a
+ *   "simple" text/plain request.
+ *
  * Penalties, logit_bias, min_tokens and ignore_eos are refused unless neutral (never ignored).
  * Every error — bad field, unknown model, unknown route, body too large — is an OpenAI error
  * object `{error: {message, type, param, code}}`. Work is bounded: prompts × n per request,
@@ -41,6 +46,8 @@ import {Hono, type Context} from "hono";
 import {bodyLimit} from "hono/body-limit";
 import {serve as serveNode} from "@hono/node-server";
 import type {AddressInfo} from "node:net";
+import type {IncomingMessage} from "node:http";
+import {isAllowedHost} from "../io/host-check.ts";
 import type {ChatMessage, Engine, GeneratedToken, GenerateRequest, PromptTokenLogprob, Sample, StreamHandler, TokenAlternative} from "../engines/types.ts";
 import {
     DEFAULT_LIMITS,
@@ -63,7 +70,7 @@ export interface StepPoolingConfig {
 export interface ServerOptions {
     /** An engine with prompt log-probabilities (echo, prompt_logprobs) and, for --prm, pooling: in practice the llama engine. */
     engine: Engine;
-    /** Address to bind. Default 127.0.0.1 (loopback only). */
+    /** Address to bind. Default 127.0.0.1 (loopback only). Requests must name it in `Host` (see isAllowedHost). */
     host?: string;
     /** Port; 0 picks a free one. Default 8000. */
     port?: number;
@@ -134,7 +141,8 @@ function emptySamples(n: number, stream?: StreamHandler): Sample[] {
 
 /** An OpenAI error object. */
 function errorBody(message: string, status: number, param: string | null = null) {
-    const type = status === 404 ? "NotFoundError" : status === 413 ? "RequestTooLarge" : status >= 500 ? "InternalServerError" : "BadRequestError";
+    const type =
+        status === 403 ? "PermissionDeniedError" : status === 404 ? "NotFoundError" : status === 413 ? "RequestTooLarge" : status === 415 ? "UnsupportedMediaType" : status >= 500 ? "InternalServerError" : "BadRequestError";
     return {error: {message, type, param, code: status}};
 }
 
@@ -163,6 +171,17 @@ export function createApp(options: ServerOptions): Hono {
             log(`${c.req.method} ${c.req.path} ${c.res.status} ${(performance.now() - t0).toFixed(0)}ms`);
         });
     }
+    // DNS rebinding: only requests whose Host names the bound address (src/io/host-check.ts).
+    // The port is the connection's own (the one bound, also with port 0); app.request() without
+    // a socket (tests of the bare app) is not checked.
+    const boundHost = options.host ?? "127.0.0.1";
+    app.use(async (c, next) => {
+        const port = (c.env as {incoming?: IncomingMessage} | undefined)?.incoming?.socket?.localPort;
+        const host = c.req.header("host");
+        if (port !== undefined && !isAllowedHost(host, boundHost, port))
+            return c.json(errorBody(`Host "${host}" is not this server's address (bound to ${boundHost}:${port}); requests must name it (DNS-rebinding protection)`, 403), 403);
+        await next();
+    });
     app.use(
         bodyLimit({
             maxSize: maxBody,
@@ -175,6 +194,11 @@ export function createApp(options: ServerOptions): Hono {
             throw new HttpError(404, `The model \`${model}\` does not exist. This server serves \`${modelName}\`.`, "model");
     };
     const body = async (c: Context): Promise<Record<string, unknown>> => {
+        // JSON only when labelled so: a cross-site page can POST text/plain (or no type) without
+        // a CORS preflight, never application/json.
+        const type = c.req.header("content-type");
+        if (!type || type.split(";")[0].trim().toLowerCase() !== "application/json")
+            throw new HttpError(415, `Content-Type must be application/json, got ${type ? `"${type}"` : "none"}`);
         let value: unknown;
         try {
             value = await c.req.json();

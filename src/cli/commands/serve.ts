@@ -29,8 +29,8 @@ export function register(program: Command): void {
             `
 Examples:
   stepwise serve models/lab-policy.gguf --port 8000
-  curl -s 127.0.0.1:8000/v1/completions -d '{"prompt":"Compute 3 + 4.\\n","max_tokens":40,"logprobs":5,"n":4,"seed":1}'
-  curl -sN 127.0.0.1:8000/v1/chat/completions -d '{"messages":[{"role":"user","content":"Compute 3 + 4."}],"stream":true}'   # SSE, token by token
+  curl -s 127.0.0.1:8000/v1/completions -H 'Content-Type: application/json' -d '{"prompt":"Compute 3 + 4.\\n","max_tokens":40,"logprobs":5,"n":4,"seed":1}'
+  curl -sN 127.0.0.1:8000/v1/chat/completions -H 'Content-Type: application/json' -d '{"messages":[{"role":"user","content":"Compute 3 + 4."}],"stream":true}'   # SSE, token by token
   stepwise serve --prm models/lab-prm.gguf --port 8001     # then POST /pooling {"input": "...<|step|>..."}
   stepwise sample --engine "openai:http://127.0.0.1:8000/v1" --data q.jsonl --out s.jsonl`,
         )

@@ -51,7 +51,8 @@ import {
     type TokenProbeResult,
 } from "../types.ts";
 import {checkGgufHeader} from "../../gguf/reader.ts";
-import {ModelOutputError} from "../../util/errors.ts";
+import {ContextOverflowError, ModelOutputError} from "../../util/errors.ts";
+import {SpecialTokenIndex} from "./tokenize.ts";
 import {rawProb, sampleIndex, sampleRng, type RawDistribution, type SampleParams} from "../sampling.ts";
 import type {Rng} from "../../util/rng.ts";
 import {SequencePool} from "./pool.ts";
@@ -114,6 +115,7 @@ export class LlamaEngine implements Engine {
     private readonly counters: EngineStats = emptyStats();
     private readonly sequencePool: SequencePool;
     private readonly vocabSize: number;
+    private readonly specials: SpecialTokenIndex;
 
     private constructor(
         readonly model: LlamaModel,
@@ -121,6 +123,7 @@ export class LlamaEngine implements Engine {
         readonly modelPath: string,
     ) {
         this.vocabSize = model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
+        this.specials = SpecialTokenIndex.fromModel(model);
         this.info = {kind: "llama", model: modelPath, vocabSize: this.vocabSize || undefined, contextSize: context.contextSize / context.totalSequences};
         this.capabilities = {
             tokenIds: true,
@@ -188,6 +191,12 @@ export class LlamaEngine implements Engine {
         return this.tokenizeSync(text, options.addBos, options.special);
     }
 
+    /** See {@link Engine.tokenLowerBound}: special tokens found by a trie in one pass (./tokenize.ts). */
+    tokenLowerBound(text: string): {tokens: number; specialTags: number; bytes: number} {
+        const s = this.specials.scan(text);
+        return {tokens: s.minTokens, specialTags: s.specialTags, bytes: s.bytes};
+    }
+
     async detokenize(tokens: number[]): Promise<string> {
         return this.model.detokenize(tokens as Token[], false);
     }
@@ -224,7 +233,7 @@ export class LlamaEngine implements Engine {
         const {messages, ...rest} = request;
         if (!Array.isArray(messages) || messages.length === 0) throw new StepwiseError("chat: no messages");
         const prompt = await this.formatChat(messages, {addGenerationPrompt: true});
-        return this.generate({...rest, prompt: this.tokenizeSync(prompt, undefined, true)});
+        return this.generate({...rest, prompt: this.tokenizeSync(prompt, undefined, true, this.info.contextSize)});
     }
 
     async generate(request: GenerateRequest): Promise<Sample[]> {
@@ -416,15 +425,30 @@ export class LlamaEngine implements Engine {
 
     // ---- internals ----
 
-    private tokenizeSync(text: string, addBos?: boolean, special = true): number[] {
-        const tokens = this.model.tokenize(text, special) as number[];
+    /**
+     * llama.cpp's tokenization, in time linear in the text (special tokens found here, see
+     * ./tokenize.ts). With `limit`, a text whose token lower bound exceeds it is refused before
+     * tokenizing (a {@link ContextOverflowError}).
+     */
+    private tokenizeSync(text: string, addBos?: boolean, special = true, limit?: number): number[] {
+        const scan = this.specials.scan(text, special);
         const bos = this.model.tokens.bos;
-        const wantBos = addBos ?? this.model.tokens.shouldPrependBosToken;
-        if (wantBos && bos != null && tokens[0] !== bos) return [bos, ...tokens];
+        const wantBos = (addBos ?? this.model.tokens.shouldPrependBosToken) && bos != null;
+        if (limit !== undefined && scan.minTokens + (wantBos ? 1 : 0) > limit)
+            throw new ContextOverflowError(
+                `the input has at least ${scan.minTokens + (wantBos ? 1 : 0)} tokens (${scan.specialTags} special tags, ${scan.bytes} bytes), so it is longer than the context (${limit} tokens)`,
+                scan.minTokens,
+                limit,
+            );
+        const tokens = this.specials.tokenize(this.model, text, special, scan);
+        if (wantBos && tokens[0] !== bos) return [bos, ...tokens];
         return tokens;
     }
 
-    /** Text prompts are tokenized with special-token parsing (as vLLM does), token prompts pass through. */
+    /**
+     * Text prompts are tokenized with special-token parsing (as vLLM does), token prompts pass
+     * through. A text that certainly exceeds the per-sequence context is refused before tokenizing.
+     */
     private promptTokens(prompt: string | number[], addBos?: boolean): number[] {
         if (typeof prompt !== "string") {
             for (const t of prompt)
@@ -432,7 +456,7 @@ export class LlamaEngine implements Engine {
                     throw new StepwiseError(`token id ${t} is outside the vocabulary (size ${this.vocabSize})`);
             return [...prompt];
         }
-        return this.tokenizeSync(prompt, addBos);
+        return this.tokenizeSync(prompt, addBos, true, this.info.contextSize);
     }
 
     /** How many top tokens to fetch per position: all of them when sampling needs the full vocabulary. */
