@@ -214,7 +214,22 @@ export function createApp(options: ServerOptions): Hono {
         for (const [k, v] of Object.entries(options.samplingDefaults ?? {})) if (out[k] === undefined) out[k] = v;
         return out;
     };
+    /**
+     * A prompt's token ids, checked against the vocabulary and the context. A text is first
+     * checked against the engine's token lower bound (special tags and bytes, one linear pass):
+     * one that certainly exceeds the context is refused before it is tokenized.
+     */
     const promptIds = async (prompt: string | number[], param: string): Promise<number[]> => {
+        if (typeof prompt === "string") {
+            const bound = engine.tokenLowerBound?.(prompt);
+            if (bound && bound.tokens > maxModelLen)
+                throw new HttpError(
+                    400,
+                    `${param}: this model's maximum context length is ${maxModelLen} tokens, but the input has at least ${bound.tokens} tokens ` +
+                        `(${bound.specialTags} special tags in ${bound.bytes} bytes); shorten the input`,
+                    param,
+                );
+        }
         const ids = typeof prompt === "string" ? await engine.tokenize(prompt) : prompt;
         if (engine.info.vocabSize !== undefined)
             ids.forEach((t, i) => {
@@ -400,7 +415,7 @@ export function createApp(options: ServerOptions): Hono {
         const req = parseChatRequest(withDefaults(await body(c)), limits);
         checkModel(req.model);
         const prompt = await engine.formatChat(req.messages as ChatMessage[], {addGenerationPrompt: true});
-        const ids = await promptIds(await engine.tokenize(prompt), "messages");
+        const ids = await promptIds(prompt, "messages");
         const maxTokens = tokenBudget(ids.length, req.maxTokens, req.maxTokensParam, "messages", false);
         const id = newId("chatcmpl");
         const created = Math.floor(Date.now() / 1000);

@@ -23,7 +23,10 @@
  *   without it the engine falls back to evaluating the prompt on each sequence.
  * - `generate({n})` evaluates the prompt once: the prompt's KV cache is copied into up to
  *   `sequences` parallel sequences, which then decode in one batch; a sequence that finished a
- *   sample rewinds to the prompt and takes the next one. A sequence also keeps its tokens
+ *   sample rewinds to the prompt and takes the next one; while another call waits for a
+ *   sequence, a finished sample's sequence is handed to it instead (fair sharing, see
+ *   SequencePool), so one large `n` delays a small request by about one sample, not all of
+ *   them. A sequence also keeps its tokens
  *   between calls, so a request whose prompt extends an earlier one (rollouts from successive
  *   step prefixes) evaluates only the new tokens.
  */
@@ -254,7 +257,10 @@ export class LlamaEngine implements Engine {
         if (tau !== undefined && !(tau >= 0 && tau <= 1)) throw new StepwiseError(`generate: stopBelowConfidence must be in [0, 1], got ${tau}`);
         this.counters.requests++;
 
-        const sequences = await this.sequencePool.acquire(Math.min(n, this.sequencePool.size), prompt, request.signal);
+        // This call's identity in the pool: its workers hand sequences only to other callers.
+        const owner = {};
+        const sequences = await this.sequencePool.acquire(Math.min(n, this.sequencePool.size), prompt, request.signal, owner);
+        const held = new Set(sequences);
         try {
             // One prefix evaluation, copied into the other sequences.
             const [first, ...rest] = sequences;
@@ -263,7 +269,8 @@ export class LlamaEngine implements Engine {
             const samples: Sample[] = new Array(n);
             const firstIndex = request.firstIndex ?? 0;
             let nextIndex = 0;
-            const worker = async (seq: LlamaContextSequence) => {
+            const worker = async (start: LlamaContextSequence) => {
+                let seq = start;
                 while (nextIndex < n) {
                     checkAborted(request.signal);
                     const index = nextIndex++;
@@ -279,12 +286,29 @@ export class LlamaEngine implements Engine {
                         stream: request.stream,
                     });
                     request.stream?.end?.(samples[index]);
+                    // Fair share: between samples, a sequence another call waits for is handed
+                    // over and this worker queues again (then evaluates the prompt on the
+                    // sequence it gets, reusing whatever prefix that one holds).
+                    if (nextIndex < n && this.sequencePool.waitingBesides(owner)) {
+                        held.delete(seq);
+                        this.sequencePool.release([seq]);
+                        [seq] = await this.sequencePool.acquire(1, prompt, request.signal, owner);
+                        if (nextIndex >= n) {
+                            this.sequencePool.release([seq]);
+                            break;
+                        }
+                        held.add(seq);
+                        await this.evaluatePrefix(seq, prompt, params, topLogprobs);
+                    }
                 }
             };
-            await Promise.all(sequences.map(worker));
+            // Every worker settles before the sequences go back to the pool (none is still decoding).
+            const settled = await Promise.allSettled(sequences.map(worker));
+            const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+            if (failed) throw failed.reason;
             return samples;
         } finally {
-            this.sequencePool.release(sequences);
+            this.sequencePool.release([...held]);
         }
     }
 
