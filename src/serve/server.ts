@@ -24,7 +24,10 @@
  *   `continuous_usage_stats` the usage so far in every chunk); then `data: [DONE]`. An error
  *   after the stream began is sent as an error event before `[DONE]`; a client that hangs up
  *   mid-stream stops the generation.
- * - `POST /tokenize`, `POST /detokenize` (vLLM's; ids checked against the vocabulary)
+ * - `POST /tokenize`, `POST /detokenize` (vLLM's; ids checked against the vocabulary). Unlike
+ *   vLLM, /tokenize refuses (400) a text that certainly exceeds the context, as every endpoint
+ *   does: prompts are checked against a token lower bound (special tags, and bytes over the
+ *   longest vocabulary entry) before tokenizing, so no single request stalls the server.
  * - `POST /pooling` and `POST /v1/embeddings`: vLLM's STEP pooling for tag PRMs (for every
  *   step-tag token, the softmax over the returned label tokens, positive first);
  *   `encoding_format` float or base64 (little-endian float32, the npm SDK's default)
@@ -215,21 +218,23 @@ export function createApp(options: ServerOptions): Hono {
         return out;
     };
     /**
-     * A prompt's token ids, checked against the vocabulary and the context. A text is first
-     * checked against the engine's token lower bound (special tags and bytes, one linear pass):
-     * one that certainly exceeds the context is refused before it is tokenized.
+     * Refuse a text that certainly exceeds the context, from the engine's token lower bound
+     * (special tags and bytes, one linear pass), before it is tokenized: tokenizing runs on the
+     * event loop, so a multi-megabyte text would stall every other request.
      */
+    const refuseCertainlyLonger = (text: string, param: string) => {
+        const bound = engine.tokenLowerBound?.(text, maxModelLen);
+        if (bound && bound.tokens > maxModelLen)
+            throw new HttpError(
+                400,
+                `${param}: this model's maximum context length is ${maxModelLen} tokens, but the input has at least ${bound.tokens} tokens ` +
+                    `(${bound.specialTags === undefined ? `${bound.bytes} bytes` : `${bound.specialTags} special tags in ${bound.bytes} bytes`}); shorten the input`,
+                param,
+            );
+    };
+    /** A prompt's token ids, checked against the vocabulary and the context (a text first with {@link refuseCertainlyLonger}). */
     const promptIds = async (prompt: string | number[], param: string): Promise<number[]> => {
-        if (typeof prompt === "string") {
-            const bound = engine.tokenLowerBound?.(prompt);
-            if (bound && bound.tokens > maxModelLen)
-                throw new HttpError(
-                    400,
-                    `${param}: this model's maximum context length is ${maxModelLen} tokens, but the input has at least ${bound.tokens} tokens ` +
-                        `(${bound.specialTags} special tags in ${bound.bytes} bytes); shorten the input`,
-                    param,
-                );
-        }
+        if (typeof prompt === "string") refuseCertainlyLonger(prompt, param);
         const ids = typeof prompt === "string" ? await engine.tokenize(prompt) : prompt;
         if (engine.info.vocabSize !== undefined)
             ids.forEach((t, i) => {
@@ -466,6 +471,8 @@ export function createApp(options: ServerOptions): Hono {
         const req = parseTokenizeRequest(await body(c));
         checkModel(req.model);
         const text = req.messages ? await engine.formatChat(req.messages, {addGenerationPrompt: req.addGenerationPrompt}) : req.prompt!;
+        // Unlike vLLM's, a text that certainly exceeds the context is refused, not counted (see refuseCertainlyLonger).
+        refuseCertainlyLonger(text, req.messages ? "messages" : "prompt");
         const tokens = await engine.tokenize(text, {addBos: req.addSpecialTokens ? undefined : false});
         return c.json({tokens, count: tokens.length, max_model_len: maxModelLen});
     });

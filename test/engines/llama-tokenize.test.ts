@@ -71,8 +71,10 @@ test("80,000 tags tokenize in linear time, and a prompt that cannot fit is refus
         // generate / pool on a text prompt: refused from the bound, in well under the tokenization's time.
         const huge = "<|step|>".repeat(600_000);
         const t1 = performance.now();
-        await assert.rejects(engine.generate({prompt: huge, maxTokens: 1}), (e: unknown) => e instanceof ContextOverflowError && /at least 600001 tokens \(600000 special tags, 4800000 bytes\), so it is longer than the context \(256 tokens\)/.test(e.message));
+        await assert.rejects(engine.generate({prompt: huge, maxTokens: 1}), (e: unknown) => e instanceof ContextOverflowError && /at least 600001 tokens \(4800000 bytes\), so it is longer than the context \(256 tokens\)/.test(e.message));
         await assert.rejects(engine.pool({input: huge, step: {tagId: m.vocab.stepTagId, returnedTokenIds: [m.vocab.goodId, m.vocab.badId]}}), ContextOverflowError);
+        // Under the bytes' bound (1960 bytes, at most 8 per token: 245) the tags are counted: 280 tags, 280 tokens.
+        await assert.rejects(engine.generate({prompt: "<|bad|>".repeat(280), maxTokens: 1}), /at least 281 tokens \(280 special tags in 1960 bytes\)/);
         assert.ok(performance.now() - t1 < 2000, `${(performance.now() - t1).toFixed(0)} ms to refuse 600,000 tags`);
     } finally {
         await engine.close();

@@ -46,12 +46,13 @@ async function slowestHealthWhile(work: Promise<unknown>): Promise<number> {
     return slowest;
 }
 
-test("hostile prompts (600,000 tags, 80,000 tags, 8 MB of text) are refused before tokenizing; /health answers within 1 s meanwhile", async () => {
+test("hostile prompts (600,000 tags, 80,000 tags, 8 MB of text; also /tokenize) are refused before tokenizing; /health answers within 1 s meanwhile", async () => {
     for (const [path, body, pattern] of [
-        ["/pooling", {input: "<|step|>".repeat(600_000)}, /^input: this model's maximum context length is 256 tokens, but the input has at least 600000 tokens \(600000 special tags in 4800000 bytes\)/],
-        ["/v1/completions", {prompt: "1+1=2<|step|>".repeat(80_000), max_tokens: 1}, /^prompt: .*at least \d+ tokens \(80000 special tags in 1040000 bytes\)/],
-        ["/v1/completions", {prompt: "x".repeat(8_000_000), max_tokens: 1}, /^prompt: .*at least 1000000 tokens \(0 special tags in 8000000 bytes\)/],
+        ["/pooling", {input: "<|step|>".repeat(600_000)}, /^input: this model's maximum context length is 256 tokens, but the input has at least 600000 tokens \(4800000 bytes\)/],
+        ["/v1/completions", {prompt: "1+1=2<|step|>".repeat(80_000), max_tokens: 1}, /^prompt: .*at least 130000 tokens \(1040000 bytes\)/],
+        ["/v1/completions", {prompt: "x".repeat(8_000_000), max_tokens: 1}, /^prompt: .*at least 1000000 tokens \(8000000 bytes\)/],
         ["/v1/chat/completions", {messages: [{role: "user", content: "<|step|>".repeat(600_000)}]}, /^messages: .*at least \d+ tokens/],
+        ["/tokenize", {prompt: "x".repeat(8_000_000)}, /^prompt: .*at least 1000000 tokens/],
     ] as const) {
         const t0 = performance.now();
         const reply = post(path, body).then(async (r) => ({status: r.status, json: (await r.json()) as {error: {message: string; param: string; code: number}}}));
@@ -63,10 +64,16 @@ test("hostile prompts (600,000 tags, 80,000 tags, 8 MB of text) are refused befo
         assert.ok(slowest < 1000, `${path}: /health took ${slowest.toFixed(0)} ms`);
         assert.ok(performance.now() - t0 < 5000, `${path}: refused after ${(performance.now() - t0).toFixed(0)} ms`);
     }
+    // Under the bytes' bound (1960 bytes, at most 8 per token: 245) the tags are counted: 280 tags, 280 tokens.
+    const tags = await post("/pooling", {input: "<|bad|>".repeat(280)});
+    assert.match(((await tags.json()) as {error: {message: string}}).error.message, /at least 280 tokens \(280 special tags in 1960 bytes\)/);
     // An input within the bound but over the context is still refused after tokenizing.
     const r = await post("/pooling", {input: "1+1=2<|step|>".repeat(60)});
     assert.equal(r.status, 400);
     assert.match(((await r.json()) as {error: {message: string}}).error.message, /but the input has 361 tokens/);
+    // /tokenize still counts a text over the context when it might fit the bound.
+    const counted = await post("/tokenize", {prompt: "1+1=2<|step|>".repeat(60)});
+    assert.equal(((await counted.json()) as {count: number}).count, 361);
 });
 
 test("a small request is served while an n: 256, max_tokens: null request runs (fair sequence sharing)", async () => {

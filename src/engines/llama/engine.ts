@@ -55,7 +55,7 @@ import {
 } from "../types.ts";
 import {checkGgufHeader} from "../../gguf/reader.ts";
 import {ContextOverflowError, ModelOutputError} from "../../util/errors.ts";
-import {SpecialTokenIndex} from "./tokenize.ts";
+import {describeBound, SpecialTokenIndex} from "./tokenize.ts";
 import {rawProb, sampleIndex, sampleRng, type RawDistribution, type SampleParams} from "../sampling.ts";
 import type {Rng} from "../../util/rng.ts";
 import {SequencePool} from "./pool.ts";
@@ -195,8 +195,8 @@ export class LlamaEngine implements Engine {
     }
 
     /** See {@link Engine.tokenLowerBound}: special tokens found by a trie in one pass (./tokenize.ts). */
-    tokenLowerBound(text: string): {tokens: number; specialTags: number; bytes: number} {
-        const s = this.specials.scan(text);
+    tokenLowerBound(text: string, limit?: number): {tokens: number; specialTags?: number; bytes: number} {
+        const s = this.specials.scan(text, true, limit);
         return {tokens: s.minTokens, specialTags: s.specialTags, bytes: s.bytes};
     }
 
@@ -455,12 +455,12 @@ export class LlamaEngine implements Engine {
      * tokenizing (a {@link ContextOverflowError}).
      */
     private tokenizeSync(text: string, addBos?: boolean, special = true, limit?: number): number[] {
-        const scan = this.specials.scan(text, special);
+        const scan = this.specials.scan(text, special, limit);
         const bos = this.model.tokens.bos;
         const wantBos = (addBos ?? this.model.tokens.shouldPrependBosToken) && bos != null;
         if (limit !== undefined && scan.minTokens + (wantBos ? 1 : 0) > limit)
             throw new ContextOverflowError(
-                `the input has at least ${scan.minTokens + (wantBos ? 1 : 0)} tokens (${scan.specialTags} special tags, ${scan.bytes} bytes), so it is longer than the context (${limit} tokens)`,
+                `the input has at least ${scan.minTokens + (wantBos ? 1 : 0)} tokens (${describeBound(scan)}), so it is longer than the context (${limit} tokens)`,
                 scan.minTokens,
                 limit,
             );

@@ -32,8 +32,8 @@ interface TrieNode {
 
 /** What {@link SpecialTokenIndex.scan} finds in a text. */
 export interface SpecialScan {
-    /** Special tokens certainly matched as one token each. */
-    specialTags: number;
+    /** Special tokens certainly matched as one token each (undefined: not counted, the bytes alone exceeded the limit). */
+    specialTags?: number;
     /** UTF-8 bytes of the text. */
     bytes: number;
     /** A lower bound on the text's tokens (without BOS). */
@@ -48,6 +48,8 @@ export class SpecialTokenIndex {
     private readonly root: TrieNode = {next: new Map()};
     /** Whether any special token strips whitespace next to it (lstrip / rstrip attributes). */
     private readonly strips: boolean;
+    /** 1 at the UTF-16 code units that begin a special token (a fast test before the trie). */
+    private readonly firstChars = new Uint8Array(65536);
 
     private constructor(
         specials: Array<{id: number; text: string; control: boolean; lstrip: boolean; rstrip: boolean}>,
@@ -67,6 +69,7 @@ export class SpecialTokenIndex {
                 node = child;
             }
             node.token = {id: s.id, bytes: Buffer.byteLength(s.text), rstrip: s.rstrip, always: !s.control};
+            this.firstChars[s.text.charCodeAt(0)] = 1;
             strips ||= s.lstrip || s.rstrip;
         }
         this.strips = strips;
@@ -94,16 +97,25 @@ export class SpecialTokenIndex {
         return new SpecialTokenIndex(specials, maxBytes, ggml?.model === "llama" || ggml?.model === "gpt2");
     }
 
-    /** Find the special tokens of `text` (with `special` false, only user-defined ones, as llama.cpp). One pass. */
-    scan(text: string, special = true): SpecialScan {
+    /**
+     * Find the special tokens of `text` (with `special` false, only user-defined ones, as
+     * llama.cpp). One pass. With `limit`, a text whose bytes alone need more than `limit` tokens
+     * is answered at once, without the pass (`specialTags` then undefined, `cuts` empty).
+     */
+    scan(text: string, special = true, limit?: number): SpecialScan {
+        const bytes = Buffer.byteLength(text);
+        if (limit !== undefined && this.byteBound && !this.strips && Math.ceil(bytes / this.maxTokenBytes) > limit)
+            return {bytes, minTokens: Math.ceil(bytes / this.maxTokenBytes), cuts: []};
         const starts: number[] = [];
         const ends: number[] = [];
         const tokens: Array<NonNullable<TrieNode["token"]>> = [];
         const root = this.root.next;
+        const first = this.firstChars;
         let whitespace = 0;
         for (let i = 0; i < text.length; i++) {
             const c = text.charCodeAt(i);
             if (isSpace(c)) whitespace++;
+            if (first[c] === 0) continue;
             let node = root.get(c);
             for (let j = i + 1; node; j++) {
                 if (node.token && (special || node.token.always)) {
@@ -128,7 +140,6 @@ export class SpecialTokenIndex {
             specialBytes += tokens[k].bytes;
             if (!tokens[k].rstrip && ends[k] < text.length) cuts.push(ends[k]);
         }
-        const bytes = Buffer.byteLength(text);
         // Whitespace next to an lstrip/rstrip token can vanish: then it is not counted.
         const rest = bytes - specialBytes - (this.strips ? whitespace : 0);
         const minTokens = specialTags + (this.byteBound && rest > 0 ? Math.ceil(rest / this.maxTokenBytes) : 0);
@@ -151,4 +162,9 @@ export class SpecialTokenIndex {
         }
         return out;
     }
+}
+
+/** "N special tags in B bytes", or "B bytes" when the tags were not counted: how a bound was found, for error messages. */
+export function describeBound(b: {specialTags?: number; bytes: number}): string {
+    return b.specialTags === undefined ? `${b.bytes} bytes` : `${b.specialTags} special tags in ${b.bytes} bytes`;
 }
