@@ -11,18 +11,19 @@
  *   sequences, default 8), `batchSize`, `kv` (KV cache type: F32 for exact probabilities, the
  *   default for models under 2 GB; F16 halves the memory of large models), `gpu` (default
  *   false = CPU with exact probabilities; auto|cuda|vulkan|metal offload every layer, faster but
- *   confidences differ in the last digits, see LlamaEngine).
+ *   confidences differ in the last digits, see LlamaEngine). Integers are range-checked
+ *   ({@link SPEC_RANGES}: sequences 1–256, threads 1–1024, contextSize 16–1048576, batchSize 1–65536).
  * - `openai:http://127.0.0.1:8000/v1?model=Qwen/Qwen2.5-Math-7B-Instruct` — an OpenAI-compatible
  *   server (vLLM, SGLang, llama.cpp server, `stepwise serve`). Several comma-separated URLs
  *   serving the same model are load-balanced (`openai:http://a:8000/v1,http://b:8000/v1?...`).
  *   The `/v1` suffix is optional. Parameters:
  *   - `model`: model name; default the first one the server lists at `/v1/models`;
- *   - `concurrency`: requests in flight over all servers (default 16);
+ *   - `concurrency`: requests in flight over all servers (default 16; 1–4096);
  *   - `timeout`: seconds per attempt (default 60);
- *   - `retries`: retries on 429/5xx/timeouts/connection faults (default 6);
+ *   - `retries`: retries on 429/5xx/timeouts/connection faults (default 6; 0–100);
  *   - `key`: API key sent as a Bearer token (default: the `OPENAI_API_KEY` environment variable);
  *   - `balance`: `least-in-flight` (default) or `round-robin`;
- *   - `maxN`: most samples per request; a larger n is split (default 16);
+ *   - `maxN`: most samples per request; a larger n is split (default 16; 1–4096);
  *   - `probeMissing`: `error` (default) or `bound`, see OpenAIEngine.probeTokens;
  *   - `dialect`: the sampling fields the server understands, `vllm` (default; also SGLang and
  *     `stepwise serve`), `llama.cpp` (llama.cpp server, llama-cpp-python) or `openai`; every
