@@ -260,6 +260,15 @@ export interface EngineCore {
     /** Top-k next-token distribution after a text or token prefix. */
     nextToken(prefix: string | number[], options?: {topK?: number; addBos?: boolean; signal?: AbortSignal}): Promise<NextTokenDistribution>;
     tokenize(text: string, options?: {addBos?: boolean; special?: boolean}): Promise<number[]>;
+    /**
+     * A lower bound on the tokens `text` tokenizes to (special tokens parsed, BOS not counted),
+     * found in one linear pass without tokenizing, so that a caller can refuse a text that
+     * certainly exceeds a context before paying for its tokenization. `bytes`: its UTF-8 length;
+     * `specialTags`: special tokens certainly in it, undefined when not counted (with `limit`, a
+     * text whose bytes alone need more than `limit` tokens is answered without the pass).
+     * Optional (the llama engine has it).
+     */
+    tokenLowerBound?(text: string, limit?: number): {tokens: number; specialTags?: number; bytes: number};
     detokenize(tokens: number[]): Promise<string>;
     /**
      * The sampling parameters this engine applies for these options, as sent to the server or

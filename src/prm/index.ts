@@ -10,8 +10,7 @@
  * Overrides: `tag=`, `good=`, `bad=` (texts, ids resolved in context), `tag_id=`, `good_id=`,
  * `bad_id=` (token ids, used as given), `positive=` (index), `endpoint=pooling|embeddings`, `task=`.
  */
-import {createEngine, parseEngineSpec} from "../engines/spec.ts";
-import {checkGgufHeader} from "../gguf/reader.ts";
+import {checkModelKind, createEngine, parseEngineSpec} from "../engines/spec.ts";
 import {StepwiseError} from "../util/errors.ts";
 import {resolveFormat} from "./formats.ts";
 import {PoolingPrmScorer, TagPrmScorer, type StepScorer} from "./scorer.ts";
@@ -53,10 +52,7 @@ export function splitPrmSpec(spec: string): {engineSpec: string; params: Record<
 export function checkPrmFile(engineSpec: string): {maxInputTokens?: number} {
     const p = parseEngineSpec(engineSpec);
     if (p.kind !== "llama") return {};
-    const h = checkGgufHeader(p.path);
-    const kind = h.strings["stepwise.kind"];
-    if (kind !== undefined && kind !== "prm")
-        throw new StepwiseError(`${p.path}: is a stepwise ${kind} model (GGUF metadata stepwise.kind = "${kind}"), not a PRM; its scores would mean nothing. Give a PRM GGUF (e.g. models/lab-prm.gguf)`);
+    const h = checkModelKind(p.path, "prm");
     const arch = h.strings["general.architecture"];
     const train = arch ? h.numbers[`${arch}.context_length`] : undefined;
     if (train === undefined) return {};

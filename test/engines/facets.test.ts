@@ -9,7 +9,8 @@
  */
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {hasFacet, requireFacet, StepwiseError, type Engine, type EngineWith} from "../../src/engines/types.ts";
+import {hasFacet, requireFacet, type Engine, type EngineWith} from "../../src/engines/types.ts";
+import {StepwiseError} from "../../src/util/errors.ts";
 import {OpenAIEngine} from "../../src/engines/openai/engine.ts";
 import {PoolingPrmScorer, TagPrmScorer, resolveFormat} from "../../src/prm/index.ts";
 import {createApp} from "../../src/apps/serve/server.ts";

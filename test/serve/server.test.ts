@@ -95,7 +95,7 @@ test("bad requests get 4xx with the field named", async () => {
     assert.match(a.json.error.message, /^n:/);
     const b = await post("/v1/completions", {model: "other", prompt});
     assert.equal(b.status, 404);
-    const c = await fetch(server.url + "/v1/completions", {method: "POST", body: "{not json"});
+    const c = await fetch(server.url + "/v1/completions", {method: "POST", headers: {"content-type": "application/json"}, body: "{not json"});
     assert.equal(c.status, 400);
 });
 
