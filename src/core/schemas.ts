@@ -179,6 +179,12 @@ export const SampleRecordSchema = SampleRecordBase.superRefine(tokensMakeText);
  */
 export const SampleInputSchema = SampleRecordBase.partial().required({id: true, text: true, tokens: true}).superRefine(tokensMakeText);
 
+/** A sample as `eval analyze --candidates` reads it: {@link SampleInputSchema} plus an optional verdict `correct` (e.g. from `stepwise code grade`). */
+export const CandidateSampleSchema = SampleRecordBase.partial()
+    .required({id: true, text: true, tokens: true})
+    .extend({correct: z.boolean({error: "expected true or false"}).optional()})
+    .superRefine(tokensMakeText);
+
 /** What `stepwise threshold` needs of a sample: id, text and token confidences (texts not compared). */
 export const SampleConfidencesSchema = SampleRecordBase.pick({id: true, text: true, tokens: true});
 
