@@ -309,8 +309,8 @@ export const FilteredLabelRecordSchema = LabelRecordBase.extend({judge_first_err
 /** A record of `stepwise score`: its input record (any fields) plus the PRM's step scores and spec. */
 export const ScoredRecordSchema = z.looseObject({
     step_scores: z.array(finite("a score"), {error: "expected an array of step scores (from `stepwise score`)"}),
-    /** The PRM spec that scored it. */
-    prm: z.string({error: "expected the PRM spec (from `stepwise score`)"}),
+    /** The PRM spec that scored it (absent in files written before it was recorded). */
+    prm: z.string({error: "expected the PRM spec (from `stepwise score`)"}).optional(),
 });
 
 /** A line of the ProcessBench scoring cache (`eval processbench --scores-out`): a sample's step scores. */

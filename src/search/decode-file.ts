@@ -14,9 +14,8 @@ import type {z} from "zod";
 import {type Engine} from "../engines/types.ts";
 import {StepwiseError} from "../util/errors.ts";
 import {readQuestions, requireGold, type DatasetFields} from "../io/dataset.ts";
-import {readJsonlTolerant} from "../io/jsonl.ts";
 import {engineFingerprint, openStage} from "../core/stage.ts";
-import {DecodeRecordSchema} from "../core/schemas.ts";
+import {DecodeRecordSchema, readRecordsAll} from "../core/schemas.ts";
 import {prmSettings} from "../pipeline/score.ts";
 import {renderPrompt} from "../pipeline/sample.ts";
 import {defaultGrader, type AnswerGrader} from "../grade/grader.ts";
@@ -211,7 +210,7 @@ export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
                 onProgress: (d) => o.onProgress?.(before + d, problems.length),
             },
         );
-        const byId = new Map(readJsonlTolerant<DecodeRecord>(o.out).records.map((r) => [r.id, r]));
+        const byId = new Map((await readRecordsAll(o.out, DecodeRecordSchema)).map((r) => [r.id, r]));
         const records = problems.map((p) => byId.get(p.id)).filter((r): r is DecodeRecord => r !== undefined);
         return summarizeDecode(o.strategy, records, (Date.now() - t0) / 1000, todo.length);
     } finally {
