@@ -14,6 +14,7 @@ import type {
     SampleRecordSchema,
     ScoredRecordSchema,
     StepSchema,
+    StepsInputSchema,
     StepsRecordSchema,
 } from "./schemas.ts";
 
@@ -50,6 +51,9 @@ export type Step = z.output<typeof StepSchema>;
 
 /** A sample cut into steps (`stepwise split`). Same id as its SampleRecord; extra fields are kept. Schema: {@link StepsRecordSchema}. */
 export type StepsRecord = z.output<typeof StepsRecordSchema>;
+
+/** A steps record as `stepwise label` reads it (question_id, sample_index, strategy may be missing). Schema: {@link StepsInputSchema}. */
+export type StepsInput = z.output<typeof StepsInputSchema>;
 
 /** Monte-Carlo labels of the steps of one sample (`stepwise label`). Same id as its StepsRecord. Schema: {@link LabelRecordSchema}. */
 export type LabelRecord = z.output<typeof LabelRecordSchema>;

@@ -240,6 +240,13 @@ function stepsInText(r: {text: string; steps: ReadonlyArray<{text: string; start
 /** A sample cut into steps (`stepwise split`). Same id as its SampleRecord. Extra fields are kept. */
 export const StepsRecordSchema = StepsRecordBase.superRefine(stepsInText);
 
+/**
+ * What `stepwise label` (and so a label record) needs of a steps record: a StepsRecord whose
+ * `question_id`, `sample_index` and `strategy` may be missing (hand-made or converted step files).
+ */
+export const StepsInputBase = StepsRecordBase.partial({question_id: true, sample_index: true, strategy: true});
+export const StepsInputSchema = StepsInputBase.superRefine(stepsInText);
+
 /** What the lab judge and Lab-ProcessBench read of a split (or labelled) sample: id, question, text, steps. */
 export const StepTextsSchema = StepsRecordBase.pick({id: true, question: true, text: true, steps: true, question_id: true}).partial({question_id: true}).superRefine(stepsInText);
 
@@ -287,7 +294,7 @@ export const LabelFields = {
 };
 
 /** A LabelRecord without its cross-field checks. */
-export const LabelRecordBase = StepsRecordBase.extend({
+export const LabelRecordBase = StepsInputBase.extend({
     id: z.string({error: `expected a string id ${isLabels}`}).min(1, "expected a non-empty id"),
     steps: z.array(StepSchema, {error: `expected an array of step objects ${isLabels}`}),
     ...LabelFields,

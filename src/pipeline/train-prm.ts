@@ -50,7 +50,7 @@ export function prmExample(record: Pick<LabelRecord, "id" | "question_id" | "que
         tokens.push(v.stepTagId);
     }
     if (tags.length === 0) return null;
-    return {id: record.id, questionId: record.question_id, tokens, tags};
+    return {id: record.id, questionId: record.question_id ?? record.id.split("#")[0], tokens, tags};
 }
 
 export function isValidation(questionId: string, fraction: number): boolean {

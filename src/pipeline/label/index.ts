@@ -18,11 +18,11 @@ import {type Engine} from "../../engines/types.ts";
 import {StepwiseError} from "../../util/errors.ts";
 import {readJsonl} from "../../io/jsonl.ts";
 import {goldProblem, requireGold} from "../../io/dataset.ts";
-import {LabelRecordSchema, parseRecord, StepsRecordSchema} from "../../core/schemas.ts";
+import {LabelRecordSchema, parseRecord, StepsInputSchema} from "../../core/schemas.ts";
 import {engineSettings} from "../sample.ts";
 import {openStage, resolveLazy, type Lazy} from "../../core/stage.ts";
 import {deriveSeed, hashString} from "../../util/rng.ts";
-import type {LabelRecord, StepsRecord} from "../../core/records.ts";
+import type {LabelRecord, StepsInput} from "../../core/records.ts";
 import {estimateStep, type RolloutSettings, type StepEstimate, type TruncatedPolicy} from "./estimate.ts";
 import {binarySearch, hybridSearch, linearSearch, type SearchMode} from "./strategies.ts";
 import {checkVerifierArgs, getVerifier, makeVerifier, type StepTruthFn, type Verifier, type VerifierArgs, type VerifierName} from "./verifiers.ts";
@@ -96,7 +96,7 @@ export function methodString(s: LabelSettings): string {
 }
 
 /** Label one split sample. */
-export async function labelSample(record: StepsRecord, o: LabelOptions & {verify: Verifier; signal?: AbortSignal}): Promise<LabelledRecord> {
+export async function labelSample(record: StepsInput, o: LabelOptions & {verify: Verifier; signal?: AbortSignal}): Promise<LabelledRecord> {
     const s = resolved(o);
     const settings: RolloutSettings = {k: s.k, minCorrect: s.minCorrect, earlyStop: s.earlyStop, chunk: s.chunk, temperature: s.temperature, maxTokens: s.maxTokens, truncated: s.truncated};
     const base = deriveSeed(s.seed, hashString(record.id));
@@ -249,7 +249,7 @@ export async function labelFile(o: LabelFileOptions): Promise<LabelSummary> {
     let created = false;
     try {
         const verify = typeof o.verifier === "function" ? o.verifier : await makeVerifier(o.verifier, args);
-        const inputs: Array<{record: StepsRecord; line: number}> = [];
+        const inputs: Array<{record: StepsInput; line: number}> = [];
         const needsGold = typeof o.verifier !== "function" && getVerifier(o.verifier).gold === true;
         const noGold: Array<{where: string; message: string}> = [];
         let index = -1;
@@ -258,7 +258,7 @@ export async function labelFile(o: LabelFileOptions): Promise<LabelSummary> {
             if (o.shard && index % o.shard.count !== o.shard.index) continue;
             if (o.limit !== undefined && inputs.length >= o.limit) break;
             const where = `${o.input}:${line}`;
-            const parsed = parseRecord(StepsRecordSchema, record, where);
+            const parsed = parseRecord(StepsInputSchema, record, where);
             // Checked before any rollout: an empty gold would label every step negative.
             if (needsGold && goldProblem(parsed.gold) !== undefined) {
                 if (!o.skipNoGold) requireGold(parsed.gold, where, "gold", "--skip-no-gold");
