@@ -49,6 +49,24 @@ function valueAt(raw: unknown, path: ReadonlyArray<PropertyKey>): unknown {
     return v;
 }
 
+const KINDS: Record<string, string> = {number: "a number", int: "an integer", string: "a string", boolean: "true or false", array: "an array", object: "an object", null: "null"};
+
+/** Messages for checks without one of their own: what was expected, in the words of the other messages ("expected a number"). */
+function expected(issue: z.core.$ZodRawIssue): string | undefined {
+    switch (issue.code) {
+        case "invalid_type":
+            return `expected ${KINDS[issue.expected] ?? issue.expected}`;
+        case "invalid_value":
+            return `expected ${issue.values.map((v) => JSON.stringify(v)).join(" or ")}`;
+        case "too_small":
+            return issue.origin === "array" || issue.origin === "string" ? undefined : `expected a number ≥ ${String(issue.minimum)}`;
+        case "too_big":
+            return issue.origin === "array" || issue.origin === "string" ? undefined : `expected a number ≤ ${String(issue.maximum)}`;
+        default:
+            return undefined;
+    }
+}
+
 /**
  * Parse `raw` with `schema` and return zod's output (a new object in the schema's field order,
  * transforms applied). On failure throw a StepwiseError `<where>: field "<path>": <what was
@@ -56,7 +74,7 @@ function valueAt(raw: unknown, path: ReadonlyArray<PropertyKey>): unknown {
  * field; custom checks give their own detail).
  */
 export function parseRecord<S extends z.ZodType>(schema: S, raw: unknown, where: string): z.output<S> {
-    const r = schema.safeParse(raw);
+    const r = schema.safeParse(raw, {error: expected});
     if (r.success) return r.data;
     const issue = r.error.issues[0];
     const path = fieldPath(issue.path);
