@@ -26,7 +26,7 @@ import type {LabelRecord, StepsInput} from "../../core/records.ts";
 import {estimateStep, type RolloutSettings, type StepEstimate, type TruncatedPolicy} from "./estimate.ts";
 import {binarySearch, hybridSearch, linearSearch, type SearchMode} from "./strategies.ts";
 import {checkVerifierArgs, getVerifier, makeVerifier, type StepTruthFn, type Verifier, type VerifierArgs, type VerifierName} from "./verifiers.ts";
-import {compareWithTruth, type StepTruth, type TruthAgreement} from "./truth.ts";
+import {compareWithTruth, type TruthAgreement} from "./truth.ts";
 
 export {compareWithTruth, type StepTruth, type TruthAgreement} from "./truth.ts";
 export {DEFAULT_VERIFIER, checkVerifierArgs, getVerifier, makeVerifier, parseVerifierArgs, registerVerifier, verifierArgsHelp, verifierNames, type StepTruthFn, type Verifier, type VerifierArgs, type VerifierArgument, type VerifierDefinition, type VerifierInput, type VerifierName} from "./verifiers.ts";
