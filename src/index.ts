@@ -42,6 +42,7 @@ export * from "./apps/code/index.ts";
 // Everything else the CLI runs (item 4 of issue 11: the library equals the CLI).
 export {runDemo, DEMO_STAGES, type DemoOptions, type DemoResult} from "./apps/demo/run.ts";
 export {JsonlWriter, readJsonl, readJsonlAll} from "./io/jsonl.ts";
+export {readRecords, readRecordsAll, checkRecord, parseRecord, SampleRecordSchema, SampleInputSchema, StepsRecordSchema, LabelRecordSchema, FilteredLabelRecordSchema, ScoredRecordSchema, DecodeRecordSchema, VerdictRecordSchema, CodeVerdictSchema, CodeGradedRecordSchema} from "./core/schemas.ts";
 export {gradeJsonlFile, type GradedRecord} from "./grade/file.ts";
 export {readThresholdFile, DOMAIN_QUANTILES} from "./pipeline/threshold.ts";
 export {STRATEGY_FORMS} from "./pipeline/split/index.ts";

@@ -216,7 +216,7 @@ export async function readGgufInfo(path: string): Promise<GgufInfo> {
         throw new StepwiseError(`${path}: not a readable GGUF file (${(e as Error).message})`);
     }
     return {
-        metadata: parsed.metadata as unknown as Record<string, unknown>,
+        metadata: {...parsed.metadata},
         tensorInfos: parsed.tensorInfos,
         tensorDataOffset: Number(parsed.tensorDataOffset),
     };
