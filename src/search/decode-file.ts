@@ -98,7 +98,7 @@ export interface DecodeSummary {
     /** 95% Wilson interval of the accuracy (src/stats), null when no record has a gold answer. */
     ci95: [number, number] | null;
     /** The accuracy as `{value, low, high, n, method: "wilson", level}` (fractions; n = records with gold), null with it. */
-    accuracy_interval: IntervalJson | null;
+    accuracy_ci: IntervalJson | null;
     /** With {@link DecodeFileOptions.pairedWith}: this run − that file, paired by question. */
     paired?: PairedDifference & {against: string};
     policy_tokens_per_question: number;
@@ -197,7 +197,7 @@ export function summarizeDecode(strategy: string, records: ReadonlyArray<DecodeR
         n,
         accuracy: acc ? acc.value : null,
         ci95: acc ? [acc.low, acc.high] : null,
-        accuracy_interval: acc ? intervalJson(acc) : null,
+        accuracy_ci: acc ? intervalJson(acc) : null,
         policy_tokens_per_question: per((r) => r.tokens),
         prm_calls_per_question: per((r) => r.prm_calls),
         requests_per_question: per((r) => r.requests),

@@ -79,7 +79,7 @@ test("eval bon --json and --out on a small candidates file", () => {
     assert.equal(maj.points[2].accuracy, 100); // \frac{1}{2} and 0.5 are one class: 2 votes vs 1 and 1
     assert.equal(summary.methods.find((m: {id: string}) => m.id === "bon-last").points[2].accuracy, 100);
     // every point carries its interval (percent, n = questions); maj@4 is right on all 6 questions: Wilson 6/6.
-    assert.deepEqual(maj.points[2].interval, {value: 100, low: 60.97, high: 100, n: 6, method: "wilson", level: 0.95});
+    assert.deepEqual(maj.points[2].accuracy_ci, {value: 100, low: 60.97, high: 100, n: 6, method: "wilson", level: 0.95});
     // Best-of-N vs maj@N, paired over the same questions, with its sentence.
     const p = summary.paired.find((x: {b: string; size: number}) => x.b === "bon-last" && x.size === 4);
     assert.deepEqual([p.a, p.diff.value, p.diff.low, p.diff.high, p.diff.n, p.diff.method], ["maj", 0, 0, 0, 6, "paired-bootstrap-percentile"]);

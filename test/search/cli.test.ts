@@ -40,11 +40,11 @@ test("decode on lab problems: greedy and TVD records, --json summary, resume, cl
     const greedy = await cli(["decode", "--strategy", "greedy", "--policy", `llama:${POLICY}`, "--data", data, "--out", join(dir, "g.jsonl"), "--json", "--max-tokens", "200"]);
     assert.equal(greedy.code, 0, greedy.stderr);
     const gs = JSON.parse(greedy.stdout);
-    assert.deepEqual(Object.keys(gs).slice(0, 9), ["strategy", "n", "accuracy", "ci95", "accuracy_interval", "policy_tokens_per_question", "prm_calls_per_question", "requests_per_question", "wall_s"]);
+    assert.deepEqual(Object.keys(gs).slice(0, 9), ["strategy", "n", "accuracy", "ci95", "accuracy_ci", "policy_tokens_per_question", "prm_calls_per_question", "requests_per_question", "wall_s"]);
     assert.equal(gs.n, 3);
     assert.match(greedy.stderr, /decode greedy: 3 questions decoded/);
     // the accuracy as an interval: Wilson over the 3 graded questions, quoted with n on stderr
-    assert.deepEqual([gs.accuracy_interval.value, gs.accuracy_interval.low, gs.accuracy_interval.high, gs.accuracy_interval.n, gs.accuracy_interval.method], [gs.accuracy, gs.ci95[0], gs.ci95[1], 3, "wilson"].map((x) => (typeof x === "number" && x < 1 ? Math.round(x * 1e4) / 1e4 : x)));
+    assert.deepEqual([gs.accuracy_ci.value, gs.accuracy_ci.low, gs.accuracy_ci.high, gs.accuracy_ci.n, gs.accuracy_ci.method], [gs.accuracy, gs.ci95[0], gs.ci95[1], 3, "wilson"].map((x) => (typeof x === "number" && x < 1 ? Math.round(x * 1e4) / 1e4 : x)));
     assert.match(greedy.stderr, /accuracy [\d.]+% \(95% CI [\d.]+–[\d.]+, n 3\)/);
     const out = join(dir, "t.jsonl");
     const args = ["decode", "--strategy", "tvd", "--policy", `llama:${POLICY}`, "--prm", `llama:${PRM}`, "--data", data, "--out", out, "--json", "--max-tokens", "200"];

@@ -85,7 +85,7 @@ Strategies (docs/decoding.md):
   dvts            N/M independent subtrees, each keeping the best of M sampled steps (search-and-learn)
 
 Each record: {id, question, strategy, text, answer, finished, tokens, prm_calls, requests, trace, gold, correct,
-method, wall_s}; --json prints {strategy, n, accuracy, ci95, accuracy_interval: {value, low, high, n, method, level},
+method, wall_s}; --json prints {strategy, n, accuracy, ci95, accuracy_ci: {value, low, high, n, method, level},
 policy_tokens_per_question, prm_calls_per_question, requests_per_question, wall_s, decoded, skipped}, and with
 --paired-with FILE also paired: {n, a, b, diff, interval, sentence, a_only, b_only, mcnemar_p, against} (this run − FILE).
 
@@ -145,7 +145,7 @@ ${PRM_SPEC_HELP}`,
                     onProgress: (d, t) => progress.update(d, t),
                 });
                 progress.stop();
-                const acc = summary.accuracy_interval === null ? "no gold answers" : `accuracy ${formatInterval(summary.accuracy_interval)}`;
+                const acc = summary.accuracy_ci === null ? "no gold answers" : `accuracy ${formatInterval(summary.accuracy_ci)}`;
                 console.error(
                     `decode ${strategy}: ${plural(summary.decoded, "question")} decoded, ${summary.skipped} already in ${o.out}; ${acc}; ` +
                         `${summary.policy_tokens_per_question.toFixed(1)} policy tokens, ${summary.prm_calls_per_question.toFixed(1)} PRM calls, ${summary.requests_per_question.toFixed(1)} requests per question`,

@@ -2,6 +2,8 @@
 import {Command} from "commander";
 import {createProgress, createStagedProgress} from "../progress.ts";
 import {floatOption, intOption} from "../options.ts";
+import {formatInterval} from "../../stats/intervals.ts";
+import {plural} from "../../util/plural.ts";
 
 export function evalPolicyCommand(): Command {
     return new Command("eval-policy")
@@ -11,7 +13,7 @@ export function evalPolicyCommand(): Command {
         .option("--k <k>", "samples per problem at temperature 1 (pass@k)", intOption(0, 256), 16)
         .option("--seed <s>", "problem and sampling seed", intOption(0), 0)
         .option("--preset <name>", "lab preset of the problems", "policy")
-        .option("--json", "print one JSON object (greedy_accuracy, pass_at_16, accuracy_by_ops, n, ...)")
+        .option("--json", "print one JSON object (greedy_accuracy, pass_at_16, accuracy_by_ops, n, ...; greedy_accuracy_ci, sample_accuracy_ci, pass_at_k_ci: {value, low, high, n, method, level})")
         .option("--out <dir>", "also write summary.json and the confidence histogram (SVG and PNG) here")
         .action(async (o) => {
             const {runPolicyEval} = await import("../../apps/lab/eval/run.ts");
@@ -28,9 +30,11 @@ export function evalPolicyCommand(): Command {
             if (o.json) console.log(JSON.stringify({model, ...figures}));
             else {
                 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-                console.log(`${model} on ${ev.n} held-out problems`);
-                console.log(`greedy accuracy ${pct(ev.greedy_accuracy)}; sample accuracy ${pct(ev.sample_accuracy)}; ${Object.entries(ev.pass_at_k).map(([k, v]) => `pass@${k} ${pct(v)}`).join(", ")}`);
-                for (const [ops, v] of Object.entries(ev.accuracy_by_ops)) console.log(`  ${ops} ops: n=${v.n} greedy ${pct(v.greedy_accuracy)} pass@${ev.k} ${pct(v.pass_at_k)}`);
+                console.log(`${model} on ${plural(ev.n, "held-out problem")}`);
+                console.log(`greedy accuracy ${formatInterval(ev.greedy_accuracy_ci)}`);
+                if (ev.sample_accuracy_ci) console.log(`sample accuracy ${formatInterval(ev.sample_accuracy_ci)}`);
+                for (const [k, v] of Object.entries(ev.pass_at_k_ci)) console.log(`pass@${k} ${formatInterval(v)}`);
+                for (const [ops, v] of Object.entries(ev.accuracy_by_ops)) console.log(`  ${plural(Number(ops), "op")}: greedy ${formatInterval(v.greedy_accuracy_ci)}; pass@${ev.k} ${pct(v.pass_at_k)}`);
                 console.log(`confidence quantiles: ${Object.entries(ev.confidence.quantiles).map(([q, v]) => `${q}:${v.toFixed(3)}`).join(" ")}`);
                 const max = Math.max(...ev.confidence.histogram.map((b) => b.count));
                 for (const b of ev.confidence.histogram) console.log(`  ${b.start.toFixed(2)}-${b.end.toFixed(2)} ${"#".repeat(Math.round((50 * b.count) / max))} ${b.count}`);

@@ -25,8 +25,8 @@ export interface BonSummary {
     ties: "random" | "first";
     /** Whether Best-of-N could pick unfinished candidates (no final answer); default false. */
     allow_unfinished: boolean;
-    /** Per method and N: accuracy, its 95% Wilson interval (ci_low, ci_high), and the same as `interval` {value, low, high, n = questions, method, level}; percent. */
-    methods: Array<{id: string; label: string; points: Array<{n: number; accuracy: number; ci_low: number | null; ci_high: number | null; interval?: IntervalJson}>}>;
+    /** Per method and N: accuracy, its 95% Wilson interval (ci_low, ci_high), and the same as `accuracy_ci` {value, low, high, n = questions, method, level}; percent. */
+    methods: Array<{id: string; label: string; points: Array<{n: number; accuracy: number; ci_low: number | null; ci_high: number | null; accuracy_ci?: IntervalJson}>}>;
     /**
      * Paired comparisons on the same questions (PRM method `b` − maj@N `a`, at subset size `size`):
      * `diff` in accuracy points with its 95% paired bootstrap interval over the questions, and the
@@ -51,7 +51,7 @@ export function bonSummary(result: BonResult, extra: {grading?: GradingStats; in
         methods: result.methods.map((m) => ({
             id: m.id,
             label: m.label,
-            points: m.points.map((p) => ({n: p.n, accuracy: percent(p.accuracy)!, ci_low: p.ci ? percent(p.ci[0]) : null, ci_high: p.ci ? percent(p.ci[1]) : null, ...(p.interval ? {interval: intervalJson(p.interval, 100, 2)} : {})})),
+            points: m.points.map((p) => ({n: p.n, accuracy: percent(p.accuracy)!, ci_low: p.ci ? percent(p.ci[0]) : null, ci_high: p.ci ? percent(p.ci[1]) : null, ...(p.interval ? {accuracy_ci: intervalJson(p.interval, 100, 2)} : {})})),
         })),
         paired: result.paired.map((c) => {
             const label = (id: string) => result.methods.find((m) => m.id === id)?.label ?? id;
