@@ -53,7 +53,7 @@ export function evalPrmCommand(): Command {
         .option("--positions <scheme>", "where scores are read for AUC, ProcessBench and Best-of-N: adaptive or newline (e.g. for a PRM trained on line-break steps)", "adaptive")
         .option("--seed <s>", "seed", intOption(0), 0)
         .option("--out <dir>", "report folder; candidates.jsonl there is reused by later runs with the same settings", "stepwise-out/lab-eval-prm")
-        .option("--json", "print the summary as one JSON object")
+        .option("--json", "print the summary as one JSON object (step_auc with step_auc_ci, processbench with *_ci, bon_at_max_n with accuracy_ci and paired; intervals {value, low, high, n, method, level})")
         .action(async (o) => {
             const {runPrmEval} = await import("../../apps/lab/eval/run.ts");
             const progress = createStagedProgress("eval-prm");
@@ -68,9 +68,18 @@ export function evalPrmCommand(): Command {
             else {
                 const pct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : `${(100 * x).toFixed(1)}%`);
                 const top = Math.max(...ev.bon.sizes);
-                console.log(`step ROC-AUC ${ev.step_auc.toFixed(3)} over ${ev.steps} steps (${ev.scheme}, τ=${(summary.tau as number).toPrecision(3)})`);
-                for (const [name, m] of Object.entries(ev.processbench)) console.log(`lab-ProcessBench (${name}, threshold ${m.threshold.toFixed(3)}): acc_error ${pct(m.accError)} acc_correct ${pct(m.accCorrect)} F1 ${pct(m.f1)}`);
-                console.log(`greedy ${pct(ev.greedy_accuracy)}; at N=${top}: ${ev.bon.methods.map((m) => `${m.label} ${m.points.find((p) => p.n === top)?.accuracy.toFixed(1)}%`).join(", ")}`);
+                const auc = ev.step_auc_ci ? formatInterval(ev.step_auc_ci, {scale: 1, digits: 3, unit: ""}) : "undefined (one class only)";
+                console.log(`step ROC-AUC ${auc} over ${plural(ev.steps, "step")} of ${plural(ev.samples, "sample")} (${ev.scheme}, τ=${(summary.tau as number).toPrecision(3)}; interval: bootstrap over samples)`);
+                for (const [name, m] of Object.entries(ev.processbench)) {
+                    const f = (v: number | null, iv: Parameters<typeof formatInterval>[0] | null) => (iv ? formatInterval(iv) : pct(v));
+                    console.log(`lab-ProcessBench (${name}, threshold ${m.threshold.toFixed(3)}): acc_error ${f(m.accError, m.acc_error_ci)}; acc_correct ${f(m.accCorrect, m.acc_correct_ci)}; F1 ${f(m.f1, m.f1_ci)}`);
+                }
+                console.log(`greedy ${pct(ev.greedy_accuracy)}; at N=${top} (95% Wilson intervals over ${plural(ev.questions, "question")}):`);
+                for (const m of ev.bon.methods) {
+                    const p = m.points.find((x) => x.n === top);
+                    if (p) console.log(`  ${m.label} ${p.accuracy_ci ? formatInterval(p.accuracy_ci, {scale: 1}) : `${p.accuracy.toFixed(1)}%`}`);
+                }
+                for (const p of (ev.bon.paired ?? []).filter((x) => x.size === top)) console.log(`  ${p.sentence}`);
                 console.log(`report: ${o.out}`);
             }
         });
