@@ -23,6 +23,7 @@ import type {SampleRecord} from "../core/records.ts";
 import {readRecords, SampleConfidencesSchema} from "../core/schemas.ts";
 import {readTextFile} from "../io/text.ts";
 import {renderChart, histogramSpec} from "../report/plot.ts";
+import {plural} from "../util/plural.ts";
 
 /** Quantile presets per domain (AdaptiveStep): math 2% (1,517k decision tokens of 78M); code 1.4% (Table 10: 234k of 17M). */
 export const DOMAIN_QUANTILES: Readonly<Record<"math" | "code", number>> = {math: 0.02, code: 0.014};
@@ -235,7 +236,7 @@ export function readThresholdFile(file: string): number {
 export async function plotThreshold(summary: ThresholdSummary, base: string): Promise<{svg: string; png: string}> {
     return renderChart(
         histogramSpec(summary.histogram, {
-            title: `Token confidence: ${summary.tokens.toLocaleString("en-US")} tokens, τ = ${summary.tau.toPrecision(4)} (${(100 * summary.share_below_tau).toFixed(2)}% below)`,
+            title: `Token confidence: ${plural(summary.tokens, "token")}, τ = ${summary.tau.toPrecision(3)} (${(100 * summary.share_below_tau).toFixed(2)}% below)`,
             xTitle: "confidence p(token | prefix)",
             rules: [{x: summary.tau, label: `τ = ${summary.tau.toPrecision(3)}`}],
             logY: true,

@@ -29,3 +29,21 @@ ${body}
 </body></html>
 `;
 }
+
+/**
+ * A relative file reference for an HTML attribute: each path segment percent-encoded (so `#`, `?`,
+ * spaces and quotes in a file name stay part of it), then HTML-escaped. `a b/x#1.png` → `a%20b/x%231.png`.
+ */
+export function fileHref(path: string): string {
+    return escapeHtml(path.split("/").map(encodeURIComponent).join("/"));
+}
+
+/** `<img>` of a relative file, name encoded ({@link fileHref}) and alt text escaped. */
+export function imgHtml(path: string, alt: string): string {
+    return `<img src="${fileHref(path)}" alt="${escapeHtml(alt)}">`;
+}
+
+/** `<a>` to a relative file, name encoded ({@link fileHref}) and text escaped (default: the file name). */
+export function fileLinkHtml(path: string, text = path): string {
+    return `<a href="${fileHref(path)}">${escapeHtml(text)}</a>`;
+}

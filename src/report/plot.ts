@@ -40,8 +40,21 @@ export function histogram(values: Iterable<number>, bins = 20, lo = 0, hi = 1): 
     return out;
 }
 
-/** A bar chart of a histogram, with optional vertical rule(s) (e.g. a threshold τ). */
-export function histogramSpec(bins: HistogramBin[], options: {title: string; xTitle: string; rules?: Array<{x: number; label: string}>; logY?: boolean}): VegaLiteSpec {
+/** Ticks of a symlog count axis: 0 and the powers of ten up to `max` (so small bins get ticks too). */
+export function symlogTicks(max: number): number[] {
+    const ticks = [0];
+    for (let t = 1; t <= Math.max(1, max); t *= 10) ticks.push(t);
+    return ticks;
+}
+
+/**
+ * A bar chart of a histogram, with optional vertical rule(s) (e.g. a threshold τ). With `logY`
+ * the y axis is symlog (0 stays 0), titled "<yTitle> (symlog scale)", with ticks at 0, 1, 10,
+ * 100, … up to the largest bin. `yTitle` defaults to "tokens".
+ */
+export function histogramSpec(bins: HistogramBin[], options: {title: string; xTitle: string; yTitle?: string; rules?: Array<{x: number; label: string}>; logY?: boolean}): VegaLiteSpec {
+    const yTitle = options.yTitle ?? "tokens";
+    const max = Math.max(0, ...bins.map((b) => b.count));
     const layers: unknown[] = [
         {
             data: {values: bins.map((b) => ({start: b.start, end: b.end, count: b.count}))},
@@ -49,7 +62,12 @@ export function histogramSpec(bins: HistogramBin[], options: {title: string; xTi
             encoding: {
                 x: {field: "start", type: "quantitative", bin: {binned: true, step: bins[0] ? bins[0].end - bins[0].start : 0.05}, title: options.xTitle},
                 x2: {field: "end"},
-                y: {field: "count", type: "quantitative", title: "tokens", ...(options.logY ? {scale: {type: "symlog"}} : {})},
+                y: {
+                    field: "count",
+                    type: "quantitative",
+                    title: options.logY ? `${yTitle} (symlog scale)` : yTitle,
+                    ...(options.logY ? {scale: {type: "symlog"}, axis: {values: symlogTicks(max), format: ",d"}} : {}),
+                },
             },
         },
     ];

@@ -14,6 +14,7 @@ import type {z} from "zod";
 import {type Engine} from "../engines/types.ts";
 import {StepwiseError} from "../util/errors.ts";
 import {readQuestions, requireGold, type DatasetFields} from "../io/dataset.ts";
+import {existsSync} from "node:fs";
 import {engineFingerprint, openStage} from "../core/stage.ts";
 import {DecodeRecordSchema, readRecordsAll} from "../core/schemas.ts";
 import {prmSettings} from "../pipeline/score.ts";
@@ -21,8 +22,8 @@ import {renderPrompt} from "../pipeline/sample.ts";
 import {defaultGrader, type AnswerGrader} from "../grade/grader.ts";
 import type {SearchPrm} from "./prm.ts";
 import {STRATEGY_FUNCTIONS} from "./strategies.ts";
-import {mcnemarExact, pairedBootstrap, wilsonInterval} from "../stats/intervals.ts";
-import {resolveConfig, STRATEGIES, type SearchConfig, type SearchProblem, type StrategyName, type Strategy} from "./types.ts";
+import {differenceSentence, intervalJson, type IntervalJson, mcnemarExact, pairedBootstrap, wilsonInterval} from "../stats/intervals.ts";
+import {resolveConfig, STRATEGIES, type DecodeResult, type SearchConfig, type SearchProblem, type StrategyName, type Strategy} from "./types.ts";
 
 /** One line of a `stepwise decode` output file (schema: core/schemas.ts {@link DecodeRecordSchema}). */
 export type DecodeRecord = z.output<typeof DecodeRecordSchema>;
@@ -67,6 +68,11 @@ export interface DecodeFileOptions {
     chat?: boolean;
     system?: string;
     limit?: number;
+    /**
+     * Another decode output on the same questions (e.g. greedy's, when this run is TVD): the
+     * summary then carries `paired`, this run − that file, paired by question id ({@link pairedDifference}).
+     */
+    pairedWith?: string;
     /** Questions in flight at once. Default 2. */
     concurrency?: number;
     onProgress?: (done: number, total: number) => void;
@@ -80,6 +86,10 @@ export interface DecodeSummary {
     accuracy: number | null;
     /** 95% Wilson interval of the accuracy (src/stats), null when no record has a gold answer. */
     ci95: [number, number] | null;
+    /** The accuracy as `{value, low, high, n, method: "wilson", level}` (fractions; n = records with gold), null with it. */
+    accuracy_ci: IntervalJson | null;
+    /** With {@link DecodeFileOptions.pairedWith}: this run − that file, paired by question. */
+    paired?: PairedDifference & {against: string};
     policy_tokens_per_question: number;
     prm_calls_per_question: number;
     requests_per_question: number;
@@ -107,6 +117,10 @@ export interface PairedDifference {
     a_only: number;
     /** Exact two-sided McNemar p-value of the two files' outcomes. */
     mcnemar_p: number;
+    /** `diff` as `{value, low, high, n, method, level}` (fractions). */
+    interval: IntervalJson;
+    /** "B − A: +5.0 points; the difference is (not) significant at 95%: interval … points, n …" ({@link differenceSentence}). */
+    sentence: string;
 }
 
 /**
@@ -114,7 +128,7 @@ export interface PairedDifference {
  * answer (matched by id), with src/stats' paired bootstrap interval and exact McNemar test.
  * Errors: StepwiseError when the files share no such question.
  */
-export function pairedDifference(a: ReadonlyArray<Pick<DecodeRecord, "id" | "correct">>, b: ReadonlyArray<Pick<DecodeRecord, "id" | "correct">>): PairedDifference {
+export function pairedDifference(a: ReadonlyArray<Pick<DecodeRecord, "id" | "correct">>, b: ReadonlyArray<Pick<DecodeRecord, "id" | "correct">>, names: [string, string] = ["A", "B"]): PairedDifference {
     const byId = new Map(a.filter((r) => r.correct !== undefined).map((r) => [r.id, r.correct ? 1 : 0]));
     const xs: number[] = [];
     const ys: number[] = [];
@@ -129,7 +143,35 @@ export function pairedDifference(a: ReadonlyArray<Pick<DecodeRecord, "id" | "cor
     const d = pairedBootstrap(xs, ys);
     const t = mcnemarExact(xs, ys);
     const mean = (v: number[]): number => v.reduce((s, x) => s + x, 0) / n;
-    return {n, a: mean(xs), b: mean(ys), diff: d.value, ci95: [d.low, d.high], ci_method: "paired-bootstrap-percentile", b_only: t.b_only, a_only: t.a_only, mcnemar_p: t.value};
+    return {
+        n,
+        a: mean(xs),
+        b: mean(ys),
+        diff: d.value,
+        ci95: [d.low, d.high],
+        ci_method: "paired-bootstrap-percentile",
+        b_only: t.b_only,
+        a_only: t.a_only,
+        mcnemar_p: t.value,
+        interval: intervalJson(d),
+        sentence: differenceSentence(`${names[1]} − ${names[0]}`, d),
+    };
+}
+
+/**
+ * The paired difference of `records` (B) against the decode output `file` (A), named by their
+ * strategies. Errors: StepwiseError naming the file when it is missing, a line is not JSON, or
+ * it shares no graded question with `records`.
+ */
+export async function pairedWithFile(file: string, records: ReadonlyArray<DecodeRecord>): Promise<PairedDifference & {against: string}> {
+    if (!existsSync(file)) throw new StepwiseError(`--paired-with ${file}: no such file`);
+    const other = await readRecordsAll(file, DecodeRecordSchema);
+    const nameOf = (rs: ReadonlyArray<DecodeRecord>, fallback: string) => (typeof rs[0]?.strategy === "string" ? rs[0].strategy : fallback);
+    try {
+        return {...pairedDifference(other, records, [nameOf(other, basename(file)), nameOf(records, "this run")]), against: file};
+    } catch (e) {
+        throw e instanceof StepwiseError ? new StepwiseError(`--paired-with ${file}: shares no question with a gold answer with this run's output`) : e;
+    }
 }
 
 /** Summary of decode records (the `--json` object). */
@@ -143,6 +185,7 @@ export function summarizeDecode(strategy: string, records: ReadonlyArray<DecodeR
         n,
         accuracy: acc ? acc.value : null,
         ci95: acc ? [acc.low, acc.high] : null,
+        accuracy_ci: acc ? intervalJson(acc) : null,
         policy_tokens_per_question: per((r) => r.tokens),
         prm_calls_per_question: per((r) => r.prm_calls),
         requests_per_question: per((r) => r.requests),
@@ -156,6 +199,7 @@ export function summarizeDecode(strategy: string, records: ReadonlyArray<DecodeR
 export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
     if (!STRATEGIES.includes(o.strategy)) throw new StepwiseError(`unknown strategy "${o.strategy}" (known: ${STRATEGIES.join(", ")})`);
     const run = o.run ?? STRATEGY_FUNCTIONS[o.strategy];
+    if (o.pairedWith !== undefined && !existsSync(o.pairedWith)) throw new StepwiseError(`--paired-with ${o.pairedWith}: no such file`);
     const config = resolveConfig(o.config);
     const method = methodOf(o.strategy, config);
     const grader = o.grader ?? defaultGrader();
@@ -212,7 +256,8 @@ export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
         );
         const byId = new Map((await readRecordsAll(o.out, DecodeRecordSchema)).map((r) => [r.id, r]));
         const records = problems.map((p) => byId.get(p.id)).filter((r): r is DecodeRecord => r !== undefined);
-        return summarizeDecode(o.strategy, records, (Date.now() - t0) / 1000, todo.length);
+        const summary = summarizeDecode(o.strategy, records, (Date.now() - t0) / 1000, todo.length);
+        return o.pairedWith ? {...summary, paired: await pairedWithFile(o.pairedWith, records)} : summary;
     } finally {
         stage.close();
     }

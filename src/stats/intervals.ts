@@ -41,6 +41,12 @@ export interface BootstrapOptions {
     seed?: number;
     /** Confidence level in (0, 1). Default 0.95. */
     level?: number;
+    /**
+     * Stratum of each item (any integers, length n): a resample then draws, for every position i,
+     * an item of i's own stratum, so each stratum keeps its size (e.g. the splits of a benchmark,
+     * averaged). Default: one stratum.
+     */
+    strata?: ArrayLike<number>;
 }
 
 const checkLevel = (level: number): void => {
@@ -105,7 +111,8 @@ function quantileSorted(sorted: Float64Array, q: number): number {
 /**
  * Percentile bootstrap interval of any statistic of n items: `statistic` receives the item
  * indices of one resample (n indices drawn with replacement; the identity for the estimate
- * itself) and returns a number. Resamples whose statistic is NaN (e.g. ROC-AUC of a resample
+ * itself) and returns a number; with `strata`, each position draws within its item's stratum.
+ * Resamples whose statistic is NaN (e.g. ROC-AUC of a resample
  * with one class only) are left out and `resamples` counts those kept.
  *
  * @returns `{value, low, high, n, method: "bootstrap-percentile", level, resamples, seed}`.
@@ -118,9 +125,11 @@ export function bootstrapInterval(n: number, statistic: (indices: Int32Array) =>
     const rng = new FastRng(seed, "bootstrap");
     const idx = new Int32Array(n);
     const stats = new Float64Array(resamples);
+    const members = stratumMembers(n, options.strata);
     let kept = 0;
     for (let r = 0; r < resamples; r++) {
-        for (let i = 0; i < n; i++) idx[i] = rng.below(n);
+        if (members) for (let i = 0; i < n; i++) idx[i] = members[i][rng.below(members[i].length)];
+        else for (let i = 0; i < n; i++) idx[i] = rng.below(n);
         const s = statistic(idx);
         if (s === s) stats[kept++] = s;
     }
@@ -128,6 +137,20 @@ export function bootstrapInterval(n: number, statistic: (indices: Int32Array) =>
     const sorted = stats.subarray(0, kept).sort();
     const alpha = 1 - level;
     return {value, low: quantileSorted(sorted, alpha / 2), high: quantileSorted(sorted, 1 - alpha / 2), n, method: "bootstrap-percentile", level, resamples: kept, seed};
+}
+
+/** For each item, the items of its stratum (shared arrays), or null for one stratum. */
+function stratumMembers(n: number, strata: ArrayLike<number> | undefined): Int32Array[] | null {
+    if (strata === undefined) return null;
+    if (strata.length !== n) throw new RangeError(`bootstrap: ${strata.length} strata for ${n} items`);
+    const groups = new Map<number, number[]>();
+    for (let i = 0; i < n; i++) {
+        const g = groups.get(strata[i]);
+        if (g) g.push(i);
+        else groups.set(strata[i], [i]);
+    }
+    const arrays = new Map([...groups].map(([k, v]) => [k, Int32Array.from(v)]));
+    return Array.from({length: n}, (_, i) => arrays.get(strata[i])!);
 }
 
 function bootstrapSettings(o: BootstrapOptions): {resamples: number; seed: number; level: number} {
@@ -209,4 +232,71 @@ export function mcnemarExact(a: ArrayLike<number | boolean>, b: ArrayLike<number
         tail += Math.exp(logC - m * Math.LN2);
     }
     return {value: m === 0 ? 1 : Math.min(1, 2 * tail), n: a.length, a_only: aOnly, b_only: bOnly, method: "mcnemar-exact"};
+}
+
+/** An {@link Interval} as quoted in `--json` outputs and summary files: `{value, low, high, n, method, level}`. */
+export interface IntervalJson {
+    value: number;
+    low: number;
+    high: number;
+    n: number;
+    method: Interval["method"];
+    level: number;
+}
+
+/**
+ * An interval for JSON: value and bounds multiplied by `scale` (100 for percent, 1 for fractions
+ * and AUCs) and rounded to `digits` decimals; bootstrap bookkeeping (resamples, seed) left out.
+ */
+export function intervalJson(iv: Interval, scale = 1, digits = 4): IntervalJson {
+    const r = (x: number): number => Math.round(x * scale * 10 ** digits) / 10 ** digits;
+    return {value: r(iv.value), low: r(iv.low), high: r(iv.high), n: iv.n, method: iv.method, level: iv.level};
+}
+
+/** Options of {@link formatInterval} and {@link differenceSentence}. */
+export interface FormatOptions {
+    /** Multiply by this (100: fractions shown as percent / points). Default 100. */
+    scale?: number;
+    /** Decimals. Default 1. */
+    digits?: number;
+    /** Unit after the value: "%" (default for formatInterval), "points" (default for differences) or "" (AUC). */
+    unit?: string;
+}
+
+/** A signed number with a true minus sign; no sign when it rounds to 0. */
+const signed = (x: number, digits: number): string => {
+    const a = Math.abs(x).toFixed(digits);
+    return (Number(a) === 0 ? "" : x > 0 ? "+" : "−") + a;
+};
+
+/**
+ * One quoted figure: `72.5% (95% CI 61.0–82.1, n 40)`; with unit "" (e.g. an AUC, scale 1,
+ * digits 3): `0.812 (95% CI 0.771–0.850, n 1,204)`.
+ */
+export function formatInterval(iv: Interval | IntervalJson, o: FormatOptions = {}): string {
+    const scale = o.scale ?? 100;
+    const digits = o.digits ?? 1;
+    const unit = o.unit ?? "%";
+    const f = (x: number): string => (x * scale).toFixed(digits);
+    const sep = unit === "%" || unit === "" ? "" : " ";
+    return `${f(iv.value)}${sep}${unit} (${Math.round(iv.level * 100)}% CI ${f(iv.low)}–${f(iv.high)}, n ${iv.n.toLocaleString("en-US")})`;
+}
+
+/**
+ * The plain sentence of a paired difference B − A (an interval of a difference, e.g. from
+ * {@link pairedBootstrap}): `Best-of-N − maj@N: +2.5 points; the difference is not significant at
+ * 95%: interval −3.1 to +8.2 points, n 40` — "significant" exactly when the interval excludes 0.
+ * `what` names the difference ("TVD − greedy").
+ */
+export function differenceSentence(what: string, d: Interval | IntervalJson, o: FormatOptions = {}): string {
+    const scale = o.scale ?? 100;
+    const digits = o.digits ?? 1;
+    const unit = o.unit ?? "points";
+    const u = unit ? ` ${unit}` : "";
+    const significant = d.low > 0 || d.high < 0;
+    const level = `${Math.round(d.level * 100)}%`;
+    return (
+        `${what}: ${signed(d.value * scale, digits)}${u}; the difference is ${significant ? "" : "not "}significant at ${level}: ` +
+        `interval ${signed(d.low * scale, digits)} to ${signed(d.high * scale, digits)}${u}, n ${d.n.toLocaleString("en-US")}`
+    );
 }

@@ -111,6 +111,8 @@ test("loading: JSON arrays, JSONL, folders, split names, errors naming file and 
     void b;
 });
 
+const figures = (s: {acc_error: number | null; acc_correct: number | null; f1: number | null; n: number}) => ({acc_error: s.acc_error, acc_correct: s.acc_correct, f1: s.f1, n: s.n});
+
 test("evaluate: scores with the 0.5 threshold and calibration; predictions; a split with no erroneous samples", () => {
     const {a, b} = tinySplits();
     const splits = readProcessSplits([a, b]);
@@ -125,14 +127,20 @@ test("evaluate: scores with the 0.5 threshold and calibration; predictions; a sp
     const r = evaluateProcessBench(splits, {kind: "scores", scores});
     assert.equal(r.threshold, 0.5);
     const j = processBenchJson(r);
-    assert.deepEqual(j.splits.alpha, {acc_error: 50, acc_correct: 50, f1: 50, n: 4});
-    assert.deepEqual(j.splits.beta, {acc_error: null, acc_correct: 50, f1: null, n: 2});
+    assert.deepEqual(figures(j.splits.alpha), {acc_error: 50, acc_correct: 50, f1: 50, n: 4});
+    assert.deepEqual(figures(j.splits.beta), {acc_error: null, acc_correct: 50, f1: null, n: 2});
+    // Intervals: Wilson(1, 2) on both accuracies of alpha; none where the figure is undefined.
+    assert.deepEqual(j.splits.alpha.acc_error_ci, {value: 50, low: 9.45, high: 90.55, n: 2, method: "wilson", level: 0.95});
+    assert.deepEqual([j.splits.beta.acc_error_ci, j.splits.beta.f1_ci], [null, null]);
+    assert.equal(j.average_f1_ci!.n, 4); // only alpha's F1 is defined
     assert.equal(j.average_f1, 50); // beta's undefined F1 is left out
     // Calibrated on alpha, the best interval is (0.3, 0.45]: a0 → 1 hit, a1 → −1 hit, a2 → 1 miss,
     // a3 → −1 hit: acc_err 50, acc_cor 100, F1 66.67 (no threshold gets a2 right without losing a0 or a1).
     const c = evaluateProcessBench(splits, {kind: "scores", scores, calibrate: "alpha"});
     assert.ok(c.threshold! > 0.3 && c.threshold! <= 0.45, String(c.threshold));
     assert.equal(processBenchJson(c).splits.alpha.f1, 66.67);
+    assert.deepEqual([c.calibrationRows, processBenchJson(c).calibration_rows], [4, 4]);
+    assert.match(c.calibrationWarning!, /only 4 samples of alpha \(fewer than 50\)/);
     assert.throws(() => evaluateProcessBench(splits, {kind: "scores", scores, calibrate: "beta"}), /--calibrate beta: cannot calibrate .* no erroneous samples/);
     assert.throws(() => evaluateProcessBench(splits, {kind: "scores", scores, calibrate: "gsm8k"}), /no split named "gsm8k"/);
     const short = new Map(scores);
@@ -142,7 +150,7 @@ test("evaluate: scores with the 0.5 threshold and calibration; predictions; a sp
     assert.throws(() => evaluateProcessBench(splits, {kind: "scores", scores: short}), /alpha\.json#0: no step scores for id "a0"/);
     const preds = inputs<number>([["a0", 1], ["a1", -1], ["a2", 0], ["a3", -1], ["b0", -1], ["b1", -1]]);
     const p = processBenchJson(evaluateProcessBench(splits, {kind: "predictions", predictions: preds}));
-    assert.deepEqual(p.splits.alpha, {acc_error: 100, acc_correct: 100, f1: 100, n: 4});
+    assert.deepEqual(figures(p.splits.alpha), {acc_error: 100, acc_correct: 100, f1: 100, n: 4});
     // Split-qualified entries win over plain ids.
     preds.set("alpha\u0000a0", {value: 2, where: "p:9"});
     assert.equal(processBenchJson(evaluateProcessBench(splits, {kind: "predictions", predictions: preds})).splits.alpha.acc_error, 50);

@@ -129,6 +129,13 @@ test("adaptive vs newline on lab + GSM8K solutions: lengths, categories, CLI fil
         assert.equal(ad.samples, samples.length);
         assert.equal(ad.tokens, samples.reduce((a, s) => a + s.tokens.length, 0));
         assert.equal(ad.tokens_per_sample.mean, nl.tokens_per_sample.mean, "same samples, same lengths");
+        // each mean with its bootstrap interval over samples (n = samples)
+        for (const d of [ad.steps_per_sample, ad.tokens_per_step, ad.tokens_per_sample]) {
+            const ci = d.mean_ci!;
+            assert.deepEqual([ci.n, ci.method, ci.level], [samples.length, "bootstrap-percentile", 0.95]);
+            assert.equal(ci.value, Math.round(d.mean * 1e4) / 1e4);
+            assert.ok(ci.low <= ci.value && ci.value <= ci.high && ci.high > ci.low, JSON.stringify(ci));
+        }
         const below = samples.reduce((a, s) => a + s.tokens.filter((x) => x.confidence < tau).length, 0);
         assert.equal(ad.categories!.decision, below, "adaptive decision tokens are the tokens below τ");
         assert.equal(ad.categories!.tokens, ad.tokens);
@@ -140,6 +147,7 @@ test("adaptive vs newline on lab + GSM8K solutions: lengths, categories, CLI fil
         assert.ok(Math.abs(ad.categories!.rows.reduce((a, r) => a + r.decision_share, 0) - 1) < 1e-9);
         const md = statsMarkdown(report);
         assert.match(md, /\| category \| all tokens \| adaptive \| newline \|/);
+        assert.match(md, /\| steps per sample: mean \[95% CI\] \(median; p10–p90\) \| [\d.]+ \[[\d.]+–[\d.]+\] \(/);
         t.diagnostic(`${samples.length} samples (${gsm8k} GSM8K answers), τ=${tau.toPrecision(4)}\n${md}`);
 
         // CLI: files and plots

@@ -40,13 +40,27 @@ test("decode on lab problems: greedy and TVD records, --json summary, resume, cl
     const greedy = await cli(["decode", "--strategy", "greedy", "--policy", `llama:${POLICY}`, "--data", data, "--out", join(dir, "g.jsonl"), "--json", "--max-tokens", "200"]);
     assert.equal(greedy.code, 0, greedy.stderr);
     const gs = JSON.parse(greedy.stdout);
-    assert.deepEqual(Object.keys(gs).slice(0, 8), ["strategy", "n", "accuracy", "ci95", "policy_tokens_per_question", "prm_calls_per_question", "requests_per_question", "wall_s"]);
+    assert.deepEqual(Object.keys(gs).slice(0, 9), ["strategy", "n", "accuracy", "ci95", "accuracy_ci", "policy_tokens_per_question", "prm_calls_per_question", "requests_per_question", "wall_s"]);
     assert.equal(gs.n, 3);
     assert.match(greedy.stderr, /decode greedy: 3 questions decoded/);
+    // the accuracy as an interval: Wilson over the 3 graded questions, quoted with n on stderr
+    assert.deepEqual([gs.accuracy_ci.value, gs.accuracy_ci.low, gs.accuracy_ci.high, gs.accuracy_ci.n, gs.accuracy_ci.method], [gs.accuracy, gs.ci95[0], gs.ci95[1], 3, "wilson"].map((x) => (typeof x === "number" && x < 1 ? Math.round(x * 1e4) / 1e4 : x)));
+    assert.match(greedy.stderr, /accuracy [\d.]+% \(95% CI [\d.]+–[\d.]+, n 3\)/);
     const out = join(dir, "t.jsonl");
     const args = ["decode", "--strategy", "tvd", "--policy", `llama:${POLICY}`, "--prm", `llama:${PRM}`, "--data", data, "--out", out, "--json", "--max-tokens", "200"];
-    const tvd = await cli(args);
+    const tvd = await cli([...args, "--paired-with", join(dir, "g.jsonl")]);
     assert.equal(tvd.code, 0, tvd.stderr);
+    // TVD − greedy, paired by question: the difference of the two accuracies, its interval and the sentence
+    const ts = JSON.parse(tvd.stdout);
+    assert.equal(ts.paired.n, 3);
+    assert.equal(ts.paired.interval.value, Math.round((ts.accuracy - gs.accuracy) * 1e4) / 1e4);
+    assert.equal(ts.paired.interval.method, "paired-bootstrap-percentile");
+    assert.ok(ts.paired.interval.low <= ts.paired.interval.value && ts.paired.interval.value <= ts.paired.interval.high);
+    assert.match(ts.paired.sentence, /^tvd − greedy: .* points; the difference is (not )?significant at 95%: interval .* points, n 3$/);
+    assert.ok(tvd.stderr.includes(`paired with ${join(dir, "g.jsonl")}: ${ts.paired.sentence}`), tvd.stderr);
+    const missing = await cli([...args, "--paired-with", join(dir, "nope.jsonl")]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /--paired-with .*nope\.jsonl: no such file/);
     const records = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l));
     assert.equal(records.length, 3);
     for (const r of records) {

@@ -1,7 +1,7 @@
 // @tier fast
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {bootstrapInterval, bootstrapMean, mcnemarExact, normalQuantile, pairedBootstrap, wilsonInterval} from "../../src/stats/index.ts";
+import {bootstrapInterval, bootstrapMean, differenceSentence, formatInterval, intervalJson, mcnemarExact, normalQuantile, pairedBootstrap, wilsonInterval} from "../../src/stats/index.ts";
 
 const near = (got: number, want: number, tol = 1e-4) => assert.ok(Math.abs(got - want) <= tol, `${got} vs ${want}`);
 
@@ -73,4 +73,27 @@ test("exact McNemar: known p-values", () => {
     assert.equal(mcnemarExact(...(pairs(10, 0) as [number[], number[]])).value, 2 / 1024);
     near(mcnemarExact(...(pairs(30, 10) as [number[], number[]])).value, 0.0022214, 1e-7); // scipy binomtest(10, 40).pvalue
     near(mcnemarExact(...(pairs(600, 500) as [number[], number[]])).value, 0.0028195, 1e-7); // large n, no overflow
+});
+
+test("stratified bootstrap: every resample keeps each stratum's size; the identity gives the estimate", () => {
+    // items 0..3 in stratum 0 (all 0), items 4..5 in stratum 1 (all 1): any within-stratum resample has mean 2/6.
+    const values = [0, 0, 0, 0, 1, 1];
+    const strata = [0, 0, 0, 0, 1, 1];
+    const iv = bootstrapInterval(6, (idx) => idx.reduce((s, i) => s + values[i], 0) / idx.length, {strata});
+    assert.deepEqual([iv.value, iv.low, iv.high], [2 / 6, 2 / 6, 2 / 6]);
+    // without strata the same data has a wide interval
+    const plain = bootstrapMean(values);
+    assert.ok(plain.high - plain.low > 0.3, `${plain.low} ${plain.high}`);
+    assert.throws(() => bootstrapInterval(6, () => 0, {strata: [0, 1]}), /2 strata for 6 items/);
+});
+
+test("quoting: intervalJson scales and rounds; formatInterval and differenceSentence say n, level and significance", () => {
+    const w = wilsonInterval(10, 20);
+    assert.deepEqual(intervalJson(w, 100, 2), {value: 50, low: 29.93, high: 70.07, n: 20, method: "wilson", level: 0.95});
+    assert.equal(formatInterval(w), "50.0% (95% CI 29.9–70.1, n 20)");
+    assert.equal(formatInterval({...w, value: 0.8123, low: 0.7712, high: 0.8501, n: 1204}, {scale: 1, digits: 3, unit: ""}), "0.812 (95% CI 0.771–0.850, n 1,204)");
+    const d = {value: 0.025, low: -0.031, high: 0.082, n: 40, method: "paired-bootstrap-percentile" as const, level: 0.95};
+    assert.equal(differenceSentence("Best-of-N − maj@N", d), "Best-of-N − maj@N: +2.5 points; the difference is not significant at 95%: interval −3.1 to +8.2 points, n 40");
+    assert.equal(differenceSentence("TVD − greedy", {...d, value: 0.05, low: 0.012}), "TVD − greedy: +5.0 points; the difference is significant at 95%: interval +1.2 to +8.2 points, n 40");
+    assert.match(differenceSentence("x", {...d, value: -0.00001, low: -0.1, high: -0.02}), /^x: 0\.0 points; the difference is significant at 95%: interval −10\.0 to −2\.0 points/);
 });

@@ -6,7 +6,8 @@
  */
 import pLimit from "p-limit";
 import type {Engine} from "../../engines/types.ts";
-import {passAtK} from "../lab/eval/policy.ts";
+import {passAtK, policyIntervals} from "../lab/eval/policy.ts";
+import type {IntervalJson} from "../../stats/intervals.ts";
 import {makeCodeJudge, type SolutionVerdict} from "../../domains/code/pipeline.ts";
 import type {VerifyOptions} from "../../domains/code/verifier.ts";
 import {codePolicyPrompt} from "../../domains/code/lab/policy-prompt.ts";
@@ -36,6 +37,10 @@ export interface CodePolicyEval {
     sample_pass_rate: number;
     /** Unbiased pass@k (Chen et al. 2021) over the temperature-1 samples, k = 1, 2, 4, … ≤ k. */
     pass_at_k: Record<string, number>;
+    /** 95% intervals `{value, low, high, n, method, level}` over the tasks (fractions): Wilson over tasks ({@link policyIntervals}). */
+    pass_at_1_greedy_ci: IntervalJson;
+    sample_pass_rate_ci: IntervalJson | null;
+    pass_at_k_ci: Record<string, IntervalJson>;
     /** Verdicts of all programs (greedy and samples) by status. */
     statuses: Record<string, number>;
     /** Greedy pass rate per task family. */
@@ -72,12 +77,16 @@ export async function evaluateCodePolicy(o: CodePolicyEvalOptions): Promise<Code
         b.n++;
     }
     const sampleTotal = rows.reduce((a, r) => a + r.samples, 0);
+    const cis = policyIntervals(rows.map((r) => ({greedy: r.greedyVerdict.status === "pass", samples: r.samples, right: r.passes})), ks);
     return {
         n,
         k,
         pass_at_1_greedy: rows.filter((r) => r.greedyVerdict.status === "pass").length / n,
         sample_pass_rate: sampleTotal ? rows.reduce((a, r) => a + r.passes, 0) / sampleTotal : NaN,
         pass_at_k: Object.fromEntries(ks.map((kk) => [String(kk), rows.reduce((a, r) => a + passAtK(r.samples, r.passes, kk), 0) / n])),
+        pass_at_1_greedy_ci: cis.greedy,
+        sample_pass_rate_ci: cis.sample,
+        pass_at_k_ci: cis.passAtK,
         statuses,
         by_family: byFamily,
         examples: rows.slice(0, 10).map((r) => ({task_id: r.p.task_id, question: r.p.question, greedy: r.greedy, verdict: r.greedyVerdict})),

@@ -167,7 +167,7 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
             if (s.mc_first_negative !== undefined) badges.push(badge(`MC ${s.mc_first_negative}`, "neutral", "MC first negative step (−1 none)"));
             if (s.judge_first_error !== undefined) badges.push(badge(`judge ${s.judge_first_error ?? "?"}`, "neutral", "judge's first wrong step"));
             if (s.gold_first_error !== undefined) badges.push(badge(`gold ${s.gold_first_error}`, "neutral", "true first wrong step"));
-            if (s.interventions) badges.push(badge(`${s.interventions} interventions`, "neutral"));
+            if (s.interventions) badges.push(badge(`${s.interventions} intervention${s.interventions === 1 ? "" : "s"}`, "neutral"));
             const row = h(
                 "li",
                 {class: s.key === state.key ? "row selected" : "row", "data-key": s.key, onclick: () => select(s.key)},
@@ -203,7 +203,14 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
         const facts: Child[] = [];
         if (e.gold !== undefined) facts.push(h("span", {}, "gold answer ", h("code", {}, String(e.gold))));
         if (e.summary.correct !== undefined) facts.push(e.summary.correct ? badge("answer right", "ok") : badge("answer wrong", "bad"));
-        if (e.gold_first_error !== undefined) facts.push(h("span", {}, `true first wrong step: ${e.gold_first_error}`));
+        if (e.gold_first_error !== undefined) {
+            // The index is of one split: name it, and give the other tables' own index where they differ.
+            const where = e.gold_first_error_split ? `${e.gold_first_error_split} step ${e.gold_first_error}` : `step ${e.gold_first_error}`;
+            const others = e.splits
+                .filter((sp: Json) => sp.strategy !== e.gold_first_error_split && sp.markers?.truth !== undefined && e.gold_first_error >= 0)
+                .map((sp: Json) => `${sp.strategy} step ${sp.markers.truth.index}`);
+            facts.push(h("span", {class: "truth-fact"}, e.gold_first_error < 0 ? "no wrong step (exact truth)" : `true first wrong step: ${where}${others.length ? ` (= ${others.join(", ")})` : ""}`));
+        }
         if (facts.length) detail.appendChild(h("p", {class: "facts"}, ...facts.flatMap((f) => [f, " "])));
         if (e.tokens) detail.appendChild(tokensPanel(e));
         else if (e.text && !e.decodes.length) detail.appendChild(h("pre", {class: "text"}, e.text));
@@ -288,15 +295,17 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
         const hasLabels = sp.steps.some((s: Json) => s.hard !== undefined);
         const hasScores = sp.steps.some((s: Json) => s.score !== undefined);
         const hasTruth = sp.steps.some((s: Json) => s.truth !== undefined);
-        const judge = e.judges[0];
+        const markers = sp.markers ?? {judges: []};
+        const judge = markers.judges[0];
+        const via = (m: Json) => (m.from ? ` (${m.from.split} step ${m.from.index}, mapped by character offsets)` : "");
         const head = h("tr", {}, h("th", {}, "#"), h("th", {class: "left"}, "step"), hasLabels && h("th", {}, "MC hard"), hasLabels && h("th", {}, "MC soft"), hasLabels && h("th", {}, "rollouts"), hasScores && h("th", {}, "PRM score"), hasTruth && h("th", {}, "truth"), h("th", {}, "marks"));
         const table = h("table", {class: "steps", "data-strategy": sp.strategy}, head);
         const below = h("div", {class: "more-rows"});
         const addRow = (s: Json, i: number) => {
             const marks: Child[] = [];
-            if (sp.first_negative === i) marks.push(badge("MC first −", "bad"));
-            if (judge && judge.first_error === i) marks.push(badge("judge first error", "bad"));
-            if (e.gold_first_error === i) marks.push(badge("true first error", "bad"));
+            if (sp.first_negative === i) marks.push(badge("MC first −", "bad", `MC first negative step of the ${sp.strategy} labels`));
+            if (judge && judge.index === i) marks.push(badge("judge first error", "bad", `the judge's first wrong step${via(judge)}`));
+            if (markers.truth && markers.truth.index === i) marks.push(badge("true first error", "bad", `the true first wrong step${via(markers.truth)}`));
             const row = h(
                 "tr",
                 {class: "step-row", "data-index": i},
@@ -345,12 +354,13 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
     }
 
     function judgePanel(j: Json, e: Json): HTMLElement {
-        const agree = e.splits.find((s: Json) => s.first_negative !== undefined);
+        // MC first negative of the split the judge read (same step count), else of the first labelled split.
+        const agree = e.splits.find((s: Json) => s.first_negative !== undefined && j.steps !== undefined && s.steps.length === j.steps) ?? (j.steps === undefined ? e.splits.find((s: Json) => s.first_negative !== undefined) : undefined);
         return h(
             "section",
             {class: "judge"},
             h("h3", {}, `Judge (${j.file})`),
-            h("p", {}, `first wrong step: ${j.first_error === null ? "unparsable" : j.first_error}`, agree ? ` — MC first negative ${agree.first_negative}: ${agree.first_negative === j.first_error ? "agree (kept by consensus filtering)" : "disagree"}` : ""),
+            h("p", {}, `first wrong step: ${j.first_error === null ? "unparsable" : j.first_error}`, agree ? ` (${agree.strategy} steps)` : "", agree ? ` — MC first negative ${agree.first_negative}: ${agree.first_negative === j.first_error ? "agree (kept by consensus filtering)" : "disagree"}` : ""),
             j.votes !== undefined ? h("p", {class: "small"}, `votes: ${JSON.stringify(j.votes)}`) : null,
             h("details", {}, h("summary", {}, `raw judge outputs (${j.raw.length})`), ...j.raw.map((r: string) => h("pre", {}, r))),
         );

@@ -41,11 +41,28 @@ export interface ViewSplit {
     first_negative?: number;
     method?: string;
     cost?: unknown;
+    /** The exact truth's first wrong step in this split's own index, from a labels record of this split (−1: none). */
+    truth_first_error?: number;
+    /**
+     * Every first-error marker in this split's index (see {@link splitMarkers}): the true first wrong
+     * step and each judge's, taken from the split they were made in and mapped by character offsets
+     * when that is another split. Set by {@link entryView}.
+     */
+    markers?: {truth?: SplitMarker; judges: Array<SplitMarker & {file: string}>};
+}
+
+/** A first-error marker placed in one split: `index` in that split (−1: no error), and where it came from when mapped. */
+export interface SplitMarker {
+    index: number;
+    /** Set when mapped: the split and step index it was made in. */
+    from?: {split: string; index: number};
 }
 
 export interface ViewJudge {
     file: string;
     first_error: number | null;
+    /** Number of steps the judge read (its record's `steps`), which tells the split it read. */
+    steps?: number;
     votes: unknown;
     raw: string[];
 }
@@ -76,6 +93,8 @@ export interface EntryView {
     judges: ViewJudge[];
     decodes: ViewDecode[];
     gold_first_error?: number;
+    /** The split whose index gold_first_error is in (absent: not known, e.g. a verifier's line index). */
+    gold_first_error_split?: string;
     /** The records as read, `tokens` replaced by their count. */
     parts: Array<{file: string; kinds: ViewKind[]; record: Record<string, unknown>}>;
 }
@@ -151,16 +170,28 @@ export function entryView(store: ViewStore, key: string): EntryView | undefined 
                             const t = (truth.correct as unknown[])[i];
                             if (typeof t === "boolean") s.truth = t;
                         });
-                    if (truth && num(truth.first_error) !== undefined) view.gold_first_error ??= num(truth.first_error);
+                    if (truth && num(truth.first_error) !== undefined) {
+                        sp.truth_first_error = num(truth.first_error);
+                        if (view.gold_first_error === undefined) {
+                            view.gold_first_error = sp.truth_first_error;
+                            view.gold_first_error_split = strategy;
+                        }
+                    }
                 }
                 if (kinds.includes("scores")) (r.step_scores as unknown[]).forEach((v, i) => (sp.steps[i].score = num(v)));
             }
-            if (kinds.includes("gold")) view.gold_first_error ??= num(r.label);
+            if (kinds.includes("gold") && num(r.label) !== undefined) {
+                sp.truth_first_error ??= num(r.label);
+                if (view.gold_first_error === undefined) {
+                    view.gold_first_error = num(r.label);
+                    view.gold_first_error_split = strategy;
+                }
+            }
         }
         if (num(r.first_error_step) !== undefined) view.gold_first_error ??= num(r.first_error_step);
         if (kinds.includes("judge")) {
             const raw = Array.isArray(r.raw) ? r.raw.map(String) : r.raw === undefined ? [] : [String(r.raw)];
-            view.judges.push({file, first_error: num(r.first_error) ?? null, votes: r.votes, raw});
+            view.judges.push({file, first_error: num(r.first_error) ?? null, votes: r.votes, raw, ...(num(r.steps) !== undefined ? {steps: num(r.steps)} : {})});
         }
         if (kinds.includes("decode"))
             view.decodes.push({
@@ -179,7 +210,52 @@ export function entryView(store: ViewStore, key: string): EntryView | undefined 
         if (Array.isArray(shown.tokens) && kinds.includes("sample")) shown.tokens = `(${(r.tokens as unknown[]).length} tokens, shown above)`;
         view.parts.push({file, kinds, record: shown});
     }
+    splitMarkers(view);
     return view;
+}
+
+/**
+ * The step of `to` where step `index` of `from` begins: the first step of `to` that overlaps the
+ * characters of that step (the earliest step the error can be in). −1 stays −1; undefined when
+ * either split lacks character offsets or nothing overlaps.
+ */
+export function mapStepIndex(from: ViewSplit, index: number, to: ViewSplit): number | undefined {
+    if (index < 0) return index;
+    const src = from.steps[index];
+    if (!src || src.start === undefined || src.end === undefined) return undefined;
+    const start = src.start;
+    const end = Math.max(src.end, start + 1);
+    const k = to.steps.findIndex((t) => t.start !== undefined && t.end !== undefined && t.start < end && t.end > start);
+    return k < 0 ? undefined : k;
+}
+
+/** `marker` made in split `from` (by name), placed in `to`: as is in its own split, else mapped by offsets (undefined when it cannot be). */
+function place(view: EntryView, fromName: string | undefined, index: number, to: ViewSplit): SplitMarker | undefined {
+    if (fromName === to.strategy) return {index};
+    const from = view.splits.find((s) => s.strategy === fromName);
+    if (!from) return undefined;
+    const mapped = mapStepIndex(from, index, to);
+    return mapped === undefined ? undefined : {index: mapped, ...(index >= 0 ? {from: {split: from.strategy, index}} : {})};
+}
+
+/**
+ * Place every first-error marker on every split's table in that split's own index: the truth from
+ * the split's own labels record when it has one, else mapped from the split the truth was given
+ * in; each judge verdict from the split the judge read (the split with as many steps as its
+ * record's `steps`, the first such), mapped to the others by character offsets.
+ */
+function splitMarkers(view: EntryView): void {
+    for (const sp of view.splits) {
+        const truth = sp.truth_first_error !== undefined ? {index: sp.truth_first_error} : view.gold_first_error !== undefined ? place(view, view.gold_first_error_split, view.gold_first_error, sp) : undefined;
+        const judges: Array<SplitMarker & {file: string}> = [];
+        for (const j of view.judges) {
+            if (j.first_error === null) continue;
+            const read = j.steps !== undefined ? view.splits.find((s) => s.steps.length === j.steps) : view.splits.length === 1 ? view.splits[0] : undefined;
+            const m = read ? place(view, read.strategy, j.first_error, sp) : undefined;
+            if (m) judges.push({...m, file: j.file});
+        }
+        sp.markers = {...(truth ? {truth} : {}), judges};
+    }
 }
 
 /** One Best-of-N candidate of a question. */

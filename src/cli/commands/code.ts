@@ -157,7 +157,7 @@ function evalPolicyCommand(): Command {
         .option("--seed <n>", "held-out stream seed", intOption(0), 12345)
         .option("--concurrency <n>", "tasks in flight", intOption(1, 64), 2)
         .option("--show <k>", "print the first k greedy programs and verdicts", intOption(0, 10), 0)
-        .option("--json", "print the summary as one JSON object")
+        .option("--json", "print the summary as one JSON object (pass_at_1_greedy, sample_pass_rate, pass_at_k, each with *_ci {value, low, high, n, method, level}, statuses, by_family)")
         .action(async (o: {engine: string; n: number; k: number; seed: number; concurrency: number; show: number; json?: boolean}) => {
             const {createEngine} = await import("../../engines/spec.ts");
             const {evaluateCodePolicy} = await import("../../apps/code/eval.ts");
@@ -171,9 +171,15 @@ function evalPolicyCommand(): Command {
                 for (const e of r.examples.slice(0, o.show)) process.stderr.write(`--- ${e.verdict.status} ${e.verdict.detail}\n${e.question}\n${e.greedy}\n`);
                 if (o.json) console.log(JSON.stringify({...r, examples: undefined}));
                 else {
+                    const {formatInterval} = await import("../../stats/intervals.ts");
+                    const {plural} = await import("../../util/plural.ts");
                     const fam = Object.entries(r.by_family).map(([f, b]) => `${f} ${(100 * b.pass_at_1_greedy).toFixed(0)}% (n=${b.n})`).join(", ");
-                    const pk = Object.entries(r.pass_at_k).map(([kk, v]) => `pass@${kk} ${(100 * v).toFixed(1)}%`).join(", ");
-                    process.stdout.write(`${o.engine}: greedy pass@1 ${(100 * r.pass_at_1_greedy).toFixed(1)}% on ${r.n} held-out tasks (${fam}); samples at T=1: ${(100 * r.sample_pass_rate).toFixed(1)}% pass, ${pk}; verdicts ${JSON.stringify(r.statuses)}\n`);
+                    const pk = Object.entries(r.pass_at_k_ci).map(([kk, v]) => `pass@${kk} ${formatInterval(v)}`).join("; ");
+                    process.stdout.write(
+                        `${o.engine} on ${plural(r.n, "held-out task")}: greedy pass@1 ${formatInterval(r.pass_at_1_greedy_ci)} (${fam})\n` +
+                            (r.sample_pass_rate_ci ? `samples at T=1: pass rate ${formatInterval(r.sample_pass_rate_ci)}; ${pk}\n` : "") +
+                            `verdicts ${JSON.stringify(r.statuses)}\n`,
+                    );
                 }
             } finally {
                 progress.stop();

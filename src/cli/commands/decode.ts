@@ -9,6 +9,8 @@ import {CUTOFFS, type Cutoff} from "../../steps/index.ts";
 import {createProgress} from "../progress.ts";
 import {collect, floatOption, intOption, unescape} from "../options.ts";
 import {PRM_SPEC_HELP} from "./score.ts";
+import {formatInterval} from "../../stats/intervals.ts";
+import {plural} from "../../util/plural.ts";
 
 /**
  * How decode compares p with τ: --cutoff, or --exact-tau (raw); by default "raw" when τ comes from
@@ -30,6 +32,7 @@ export function register(program: Command): void {
         .requiredOption("--data <file>", "questions: JSONL, JSON array or Parquet (lab problems from `stepwise lab generate`, GSM8K, MATH500 shapes work as they are)")
         .requiredOption("--out <file>", "output JSONL, one record per question; re-running the same command resumes it")
         .option("--json", "print one summary object on stdout when done")
+        .option("--paired-with <file>", "another decode output on the same questions (e.g. greedy's): print this run − that one, paired by question, with its 95% interval")
         .option("--max-tokens <n>", "most policy tokens per solution", intOption(1), D.maxTokens)
         .option("--stop <s>", "stop string ending a solution (repeatable; \\n escapes allowed)", collect, [])
         .option("--tau <p>", `decision threshold τ on a token's probability (default ${D.tau}, the released TVD math value)`, floatOption(0, 1))
@@ -68,7 +71,7 @@ Examples:
   stepwise lab generate --n 200 --split heldout --seed 3000 --out problems.jsonl
   stepwise decode --strategy greedy --policy llama:models/lab-policy.gguf --data problems.jsonl --out greedy.jsonl --json
   stepwise decode --strategy tvd --policy llama:models/lab-policy.gguf --prm llama:models/lab-prm.gguf \\
-      --data problems.jsonl --out tvd.jsonl --json
+      --data problems.jsonl --out tvd.jsonl --paired-with greedy.jsonl --json
   stepwise decode --strategy beam --n 8 --beam-width 4 --policy "openai:http://127.0.0.1:8000/v1" \\
       --prm "openai:http://127.0.0.1:8001/v1?model=prm&format=stepwise-lab" --data problems.jsonl --out beam.jsonl
 
@@ -82,8 +85,9 @@ Strategies (docs/decoding.md):
   dvts            N/M independent subtrees, each keeping the best of M sampled steps (search-and-learn)
 
 Each record: {id, question, strategy, text, answer, finished, tokens, prm_calls, requests, trace, gold, correct,
-method, wall_s}; --json prints {strategy, n, accuracy, ci95, policy_tokens_per_question, prm_calls_per_question,
-requests_per_question, wall_s, decoded, skipped}.
+method, wall_s}; --json prints {strategy, n, accuracy, ci95, accuracy_ci: {value, low, high, n, method, level},
+policy_tokens_per_question, prm_calls_per_question, requests_per_question, wall_s, decoded, skipped}, and with
+--paired-with FILE also paired: {n, a, b, diff, interval, sentence, a_only, b_only, mcnemar_p, against} (this run − FILE).
 
 ${PRM_SPEC_HELP}`,
         )
@@ -136,15 +140,17 @@ ${PRM_SPEC_HELP}`,
                     chat: o.chat,
                     system: o.system,
                     limit: o.limit,
+                    pairedWith: o.pairedWith,
                     concurrency: o.concurrency,
                     onProgress: (d, t) => progress.update(d, t),
                 });
                 progress.stop();
-                const acc = summary.accuracy === null ? "no gold answers" : `accuracy ${(100 * summary.accuracy).toFixed(1)}% (95% CI ${summary.ci95!.map((x) => (100 * x).toFixed(1)).join("–")})`;
+                const acc = summary.accuracy_ci === null ? "no gold answers" : `accuracy ${formatInterval(summary.accuracy_ci)}`;
                 console.error(
-                    `decode ${strategy}: ${summary.decoded} questions decoded, ${summary.skipped} already in ${o.out}; ${acc}; ` +
+                    `decode ${strategy}: ${plural(summary.decoded, "question")} decoded, ${summary.skipped} already in ${o.out}; ${acc}; ` +
                         `${summary.policy_tokens_per_question.toFixed(1)} policy tokens, ${summary.prm_calls_per_question.toFixed(1)} PRM calls, ${summary.requests_per_question.toFixed(1)} requests per question`,
                 );
+                if (summary.paired) console.error(`decode ${strategy}: paired with ${summary.paired.against}: ${summary.paired.sentence}`);
                 if (o.json) console.log(JSON.stringify(summary));
             } finally {
                 progress.stop();

@@ -17,6 +17,7 @@ import {analyzeCommand} from "./eval-analyze.ts";
 import {prmBenchCommand} from "./eval-prmbench.ts";
 import {createStagedProgress} from "../progress.ts";
 import {floatOption, intOption, reportTooLong} from "../options.ts";
+import {plural} from "../../util/plural.ts";
 
 /** Parse a comma-separated list of aggregations. */
 function aggregationList(value: string): Aggregation[] {
@@ -168,7 +169,7 @@ export function processBenchCommand(): Command {
         .option("--threshold <t>", "step-score threshold (with --scores)", floatOption(), DEFAULT_THRESHOLD)
         .option("--calibrate <split>", "use the threshold that maximises F1 on this split (e.g. gsm8k) for every split (with --scores)")
         .option("--out <dir>", "write summary.json, report.md, predictions.jsonl and charts (SVG + PNG) into this folder")
-        .option("--json", "print exactly one JSON object: {splits: {NAME: {acc_error, acc_correct, f1, n}}, average_f1} (percent)")
+        .option("--json", "print exactly one JSON object: {splits: {NAME: {acc_error, acc_correct, f1, n, acc_error_ci, acc_correct_ci, f1_ci}}, average_f1, average_f1_ci} (percent; each *_ci {value, low, high, n, method, level}; with --calibrate also threshold, calibrated_on, calibration_rows, calibration_warning)")
         .addHelpText(
             "after",
             `
@@ -195,10 +196,11 @@ erroneous (or no correct) samples has that accuracy and its F1 null, and is left
                 progress.stop();
             }
             const {result} = run;
-            if (result.threshold !== undefined && !o.json) console.error(`eval processbench: threshold ${result.threshold}${result.calibratedOn ? ` (calibrated on ${result.calibratedOn})` : ""}`);
+            if (result.threshold !== undefined && !o.json) console.error(`eval processbench: threshold ${result.threshold}${result.calibratedOn ? ` (calibrated on ${result.calibratedOn}, ${result.calibrationRows} samples)` : ""}`);
+            if (result.calibrationWarning) console.error(`eval processbench: warning: ${result.calibrationWarning}`);
             if (run.tooLong?.length) {
                 reportTooLong("eval processbench", run.tooLong);
-                console.error(`eval processbench: ${run.tooLong.length} samples left out: longer than the PRM's context`);
+                console.error(`eval processbench: ${plural(run.tooLong.length, "sample")} left out: longer than the PRM's context`);
             }
             if (o.out) console.error(`eval processbench: report in ${o.out}`);
             if (o.json) console.log(JSON.stringify(processBenchJson(result)));

@@ -36,7 +36,7 @@ import {AGGREGATIONS, type Aggregation, aggregate} from "../../select/aggregate.
 import type {AnswerClasses} from "../../select/classes.ts";
 import {type BestOfNRules, type TieRule, selectBestOfN} from "../../select/best-of-n.ts";
 import {VoteScratch, type VoteRules, majorityVote, weightedMajorityVote} from "../../select/vote.ts";
-import {wilsonInterval} from "../../stats/intervals.ts";
+import {type Interval, pairedBootstrap, wilsonInterval} from "../../stats/intervals.ts";
 import {FastRng} from "../../util/rng.ts";
 import {SubsetSampler, defaultSizes} from "./subsets.ts";
 
@@ -146,6 +146,8 @@ export interface BonPoint {
     accuracy: number;
     /** 95% Wilson interval over the questions (see the module docs); always set now (the type stays nullable for existing readers). */
     ci: [number, number] | null;
+    /** The same as an {@link Interval} (n = questions, method "wilson"). */
+    interval: Interval;
 }
 
 export interface BonMethodResult {
@@ -167,6 +169,21 @@ export interface BonResult {
     /** Tie rule used (option `ties`). */
     ties: TieRule;
     methods: BonMethodResult[];
+    /**
+     * Paired comparisons on the same questions: every PRM method (`bon-*`, `vote-*`) against maj@N
+     * at every size, the difference of accuracies B − A (fractions) with a 95% paired percentile
+     * bootstrap interval over the questions (per-question fractions kept in pairs; 2,000
+     * resamples, seed 0). Empty without PRM methods.
+     */
+    paired: BonPaired[];
+}
+
+/** One paired comparison of {@link BonResult}: `b` − `a` at subset size `size`. */
+export interface BonPaired {
+    a: string;
+    b: string;
+    size: number;
+    diff: Interval;
 }
 
 /** The methods evaluated for the given options and questions. */
@@ -277,7 +294,20 @@ export function evaluateBon(questions: readonly BonQuestion[], options: BonOptio
             method,
             points: sizes.map((n, si) => accuracyPoint(n, means[si][mi])),
         })),
+        paired: pairedAgainstMaj(methods, sizes, means),
     };
+}
+
+/** Every PRM method against maj@N at every size, paired over questions. */
+function pairedAgainstMaj(methods: readonly BonMethod[], sizes: readonly number[], means: Float64Array[][]): BonPaired[] {
+    const maj = methods.findIndex((m) => m.kind === "maj");
+    if (maj < 0) return [];
+    const out: BonPaired[] = [];
+    methods.forEach((m, mi) => {
+        if (m.kind !== "bon" && m.kind !== "vote") return;
+        sizes.forEach((size, si) => out.push({a: "maj", b: methodId(m), size, diff: pairedBootstrap(means[si][maj], means[si][mi])}));
+    });
+    return out;
 }
 
 /** Accuracy at one size: the mean of per-question fractions, with its 95% Wilson interval over the questions. */
@@ -286,5 +316,5 @@ function accuracyPoint(n: number, values: Float64Array): BonPoint {
     for (let i = 0; i < values.length; i++) sum += values[i];
     // the clamp guards float sums of fractions that overshoot Q by an ulp
     const w = wilsonInterval(Math.min(sum, values.length), values.length);
-    return {n, accuracy: w.value, ci: [w.low, w.high]};
+    return {n, accuracy: w.value, ci: [w.low, w.high], interval: w};
 }

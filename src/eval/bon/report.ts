@@ -9,6 +9,7 @@ import {join} from "node:path";
 import {renderChart, type VegaLiteSpec} from "../../report/plot.ts";
 import {markdownTable, pctCell, percent} from "../format.ts";
 import type {BonResult} from "./evaluate.ts";
+import {differenceSentence, intervalJson, type IntervalJson} from "../../stats/intervals.ts";
 import type {GradingStats} from "./load.ts";
 
 /** The machine-readable summary: per method, accuracy and CI (percent) at each N. */
@@ -24,7 +25,14 @@ export interface BonSummary {
     ties: "random" | "first";
     /** Whether Best-of-N could pick unfinished candidates (no final answer); default false. */
     allow_unfinished: boolean;
-    methods: Array<{id: string; label: string; points: Array<{n: number; accuracy: number; ci_low: number | null; ci_high: number | null}>}>;
+    /** Per method and N: accuracy, its 95% Wilson interval (ci_low, ci_high), and the same as `accuracy_ci` {value, low, high, n = questions, method, level}; percent. */
+    methods: Array<{id: string; label: string; points: Array<{n: number; accuracy: number; ci_low: number | null; ci_high: number | null; accuracy_ci?: IntervalJson}>}>;
+    /**
+     * Paired comparisons on the same questions (PRM method `b` − maj@N `a`, at subset size `size`):
+     * `diff` in accuracy points with its 95% paired bootstrap interval over the questions, and the
+     * sentence saying whether it is significant.
+     */
+    paired?: Array<{a: string; b: string; size: number; diff: IntervalJson; sentence: string}>;
     grading?: GradingStats;
     inputs?: Record<string, unknown>;
 }
@@ -43,8 +51,12 @@ export function bonSummary(result: BonResult, extra: {grading?: GradingStats; in
         methods: result.methods.map((m) => ({
             id: m.id,
             label: m.label,
-            points: m.points.map((p) => ({n: p.n, accuracy: percent(p.accuracy)!, ci_low: p.ci ? percent(p.ci[0]) : null, ci_high: p.ci ? percent(p.ci[1]) : null})),
+            points: m.points.map((p) => ({n: p.n, accuracy: percent(p.accuracy)!, ci_low: p.ci ? percent(p.ci[0]) : null, ci_high: p.ci ? percent(p.ci[1]) : null, ...(p.interval ? {accuracy_ci: intervalJson(p.interval, 100, 2)} : {})})),
         })),
+        paired: result.paired.map((c) => {
+            const label = (id: string) => result.methods.find((m) => m.id === id)?.label ?? id;
+            return {a: c.a, b: c.b, size: c.size, diff: intervalJson(c.diff, 100, 2), sentence: differenceSentence(`${label(c.b)} − ${label(c.a)} at N = ${c.size}`, c.diff)};
+        }),
         ...(extra.grading ? {grading: extra.grading} : {}),
         ...(extra.inputs ? {inputs: extra.inputs} : {}),
     };
@@ -79,8 +91,17 @@ export function bonMarkdown(summary: BonSummary, chartBase?: string): string {
         `Methods: *first sample* = one random candidate; *pass@N* = any of N correct; *maj@N* = most frequent answer class (ties ${summary.ties === "first" ? "to the answer seen first" : "at random"}); ` +
             "*PRM BoN (agg)* = candidate with the highest aggregated step score; *PRM-weighted vote (agg)* = answer class with the largest sum of aggregated scores.",
         "",
+        ...pairedLines(summary),
         ...(chartBase ? [`![accuracy vs N](${chartBase}.svg)`, ""] : []),
     ].join("\n");
+}
+
+/** The paired comparisons at the largest N, one sentence each. */
+function pairedLines(summary: BonSummary): string[] {
+    const top = Math.max(...summary.sizes);
+    const at = (summary.paired ?? []).filter((p) => p.size === top);
+    if (at.length === 0) return [];
+    return [`Paired against maj@N on the same ${summary.questions} questions (95% paired bootstrap over the questions; every N in summary.json):`, "", ...at.map((p) => `- ${p.sentence}`), ""];
 }
 
 /** Methods that use no PRM (drawn dashed, in greys). */

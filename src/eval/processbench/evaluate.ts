@@ -10,7 +10,9 @@ import {StepwiseError} from "../../util/errors.ts";
 import {readJsonl} from "../../io/jsonl.ts";
 import {parseStepScores} from "../bon/load.ts";
 import type {ProcessSplit} from "./load.ts";
-import {type ProcessMetrics, averageF1, processMetrics} from "./metrics.ts";
+import {type ProcessIntervals, type ProcessMetrics, averageF1, averageF1Interval, processIntervals, processMetrics} from "./metrics.ts";
+import type {Interval} from "../../stats/intervals.ts";
+import {plural} from "../../util/plural.ts";
 import {calibrateThreshold, firstBelow} from "./threshold.ts";
 
 /** A value read from a file, with where it came from. */
@@ -68,6 +70,8 @@ export interface SplitResult extends ProcessMetrics {
     file: string;
     /** Predicted first-error index per sample, in sample order. */
     predictions: Int32Array;
+    /** 95% intervals of accError, accCorrect (Wilson) and f1 (bootstrap over the split's samples). */
+    intervals: ProcessIntervals;
     /** F1 against the threshold (scores only), for plots. */
     curve?: Array<{threshold: number; f1: number | null; accError: number | null; accCorrect: number | null}>;
 }
@@ -75,10 +79,29 @@ export interface SplitResult extends ProcessMetrics {
 export interface ProcessBenchResult {
     splits: SplitResult[];
     averageF1: number | null;
+    /** 95% interval of averageF1 (bootstrap within each split), null with averageF1. */
+    averageF1Interval: Interval | null;
     /** The threshold used (scores only). */
     threshold?: number;
     /** The split the threshold was calibrated on, if any. */
     calibratedOn?: string;
+    /** Samples of the calibration split. */
+    calibrationRows?: number;
+    /** Set when the calibration split has fewer than {@link MIN_CALIBRATION_ROWS} samples: the threshold is then mostly noise. */
+    calibrationWarning?: string;
+}
+
+/** Fewer calibration samples than this get a warning (stdout, report and `calibration_warning` in --json). */
+export const MIN_CALIBRATION_ROWS = 50;
+
+/** The result's splits with intervals, and the average F1's interval. */
+function finish(splits: ReadonlyArray<Omit<SplitResult, "intervals">>, labels: ReadonlyArray<ArrayLike<number>>): {splits: SplitResult[]; averageF1: number | null; averageF1Interval: Interval | null} {
+    const withIntervals = splits.map((s, i) => ({...s, intervals: processIntervals(labels[i], s.predictions)}));
+    return {
+        splits: withIntervals,
+        averageF1: averageF1(splits.map((r) => r.f1)),
+        averageF1Interval: averageF1Interval(splits.map((s, i) => ({labels: labels[i], predictions: s.predictions}))),
+    };
 }
 
 /** Default threshold on step scores (probabilities that a step is correct). */
@@ -97,7 +120,7 @@ export function evaluateProcessBench(splits: readonly ProcessSplit[], source: Pr
             });
             return {name: split.name, file: split.file, predictions, ...processMetrics(split.samples.map((s) => s.label), predictions)};
         });
-        return {splits: results, averageF1: averageF1(results.map((r) => r.f1))};
+        return finish(results, splits.map((s) => s.samples.map((x) => x.label)));
     }
     // Scores: attach and check them, then pick the threshold.
     const scored = splits.map((split) => ({
@@ -110,6 +133,7 @@ export function evaluateProcessBench(splits: readonly ProcessSplit[], source: Pr
         }),
     }));
     let threshold = source.threshold ?? DEFAULT_THRESHOLD;
+    let calibration: Pick<ProcessBenchResult, "calibratedOn" | "calibrationRows" | "calibrationWarning"> = {};
     if (source.calibrate !== undefined) {
         const on = scored.find((x) => x.split.name === source.calibrate);
         if (!on) throw new StepwiseError(`--calibrate ${source.calibrate}: no split named "${source.calibrate}" (splits: ${splits.map((s) => s.name).join(", ")})`);
@@ -118,12 +142,18 @@ export function evaluateProcessBench(splits: readonly ProcessSplit[], source: Pr
         } catch (e) {
             throw new StepwiseError(`--calibrate ${source.calibrate}: ${(e as Error).message}`);
         }
+        const rows = on.samples.length;
+        calibration = {
+            calibratedOn: source.calibrate,
+            calibrationRows: rows,
+            ...(rows < MIN_CALIBRATION_ROWS ? {calibrationWarning: `threshold calibrated on only ${plural(rows, "sample")} of ${source.calibrate} (fewer than ${MIN_CALIBRATION_ROWS}): it is mostly noise, and the figures on ${source.calibrate} itself are in-sample`} : {}),
+        };
     }
-    const results: SplitResult[] = scored.map(({split, samples}) => {
+    const results = scored.map(({split, samples}) => {
         const predictions = Int32Array.from(samples, (s) => firstBelow(s.scores, threshold));
         const metrics = processMetrics(samples.map((s) => s.label), predictions);
         const curve = options.curves && metrics.nError > 0 && metrics.nCorrect > 0 ? calibrateThreshold(samples, {curve: true}).curve : undefined;
         return {name: split.name, file: split.file, predictions, ...metrics, ...(curve ? {curve} : {})};
     });
-    return {splits: results, averageF1: averageF1(results.map((r) => r.f1)), threshold, ...(source.calibrate !== undefined ? {calibratedOn: source.calibrate} : {})};
+    return {...finish(results, scored.map((x) => x.samples.map((s) => s.label))), threshold, ...calibration};
 }

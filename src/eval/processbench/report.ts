@@ -8,20 +8,47 @@ import {writeFileAtomic} from "../../io/atomic.ts";
 import {join} from "node:path";
 import {renderChart, type VegaLiteSpec} from "../../report/plot.ts";
 import {markdownTable, pctCell, percent} from "../format.ts";
+import {intervalJson, type Interval, type IntervalJson} from "../../stats/intervals.ts";
 import type {ProcessBenchResult} from "./evaluate.ts";
 import type {ProcessSplit} from "./load.ts";
 
-/** The `--json` output: exactly `{splits: {NAME: {acc_error, acc_correct, f1, n}}, average_f1}`, in percent (two decimals; null when undefined). */
+/**
+ * The `--json` output, in percent (two decimals; null when undefined): `{splits: {NAME: {acc_error,
+ * acc_correct, f1, n, acc_error_ci, acc_correct_ci, f1_ci}}, average_f1, average_f1_ci}`, each
+ * `*_ci` a 95% interval `{value, low, high, n, method, level}` (Wilson over the split's erroneous /
+ * correct samples; F1: bootstrap over its samples; average: bootstrap within each split); with a
+ * calibrated threshold also `threshold`, `calibrated_on`, `calibration_rows` and
+ * `calibration_warning` (null, or the warning when fewer than 50 rows calibrated it).
+ */
 export interface ProcessBenchJson {
-    splits: Record<string, {acc_error: number | null; acc_correct: number | null; f1: number | null; n: number}>;
+    splits: Record<string, {acc_error: number | null; acc_correct: number | null; f1: number | null; n: number; acc_error_ci: IntervalJson | null; acc_correct_ci: IntervalJson | null; f1_ci: IntervalJson | null}>;
     average_f1: number | null;
+    average_f1_ci: IntervalJson | null;
+    threshold?: number;
+    calibrated_on?: string;
+    calibration_rows?: number;
+    calibration_warning?: string | null;
 }
+
+const pctInterval = (iv: Interval | null): IntervalJson | null => (iv ? intervalJson(iv, 100, 2) : null);
 
 export function processBenchJson(result: ProcessBenchResult): ProcessBenchJson {
     return {
-        splits: Object.fromEntries(result.splits.map((s) => [s.name, {acc_error: percent(s.accError), acc_correct: percent(s.accCorrect), f1: percent(s.f1), n: s.n}])),
+        splits: Object.fromEntries(
+            result.splits.map((s) => [
+                s.name,
+                {acc_error: percent(s.accError), acc_correct: percent(s.accCorrect), f1: percent(s.f1), n: s.n, acc_error_ci: pctInterval(s.intervals.accError), acc_correct_ci: pctInterval(s.intervals.accCorrect), f1_ci: pctInterval(s.intervals.f1)},
+            ]),
+        ),
         average_f1: percent(result.averageF1),
+        average_f1_ci: pctInterval(result.averageF1Interval),
+        ...(result.calibratedOn !== undefined ? {threshold: result.threshold, calibrated_on: result.calibratedOn, calibration_rows: result.calibrationRows, calibration_warning: result.calibrationWarning ?? null} : {}),
     };
+}
+
+/** A Markdown cell: the percentage and its interval, "62.30 (55.10–69.00)". */
+function ciCell(value: number | null, iv: IntervalJson | null): string {
+    return value === null ? "—" : iv ? `${pctCell(value)} (${iv.low.toFixed(2)}–${iv.high.toFixed(2)})` : pctCell(value);
 }
 
 /** summary.json: the `--json` object plus counts, files, threshold and inputs. */
@@ -41,22 +68,24 @@ export function processBenchMarkdown(result: ProcessBenchResult, charts: string[
     const j = processBenchJson(result);
     const rows = result.splits.map((s) => {
         const m = j.splits[s.name];
-        return [s.name, String(s.n), `${s.nError} / ${s.nCorrect}`, pctCell(m.acc_error), pctCell(m.acc_correct), pctCell(m.f1)];
+        return [s.name, String(s.n), `${s.nError} / ${s.nCorrect}`, ciCell(m.acc_error, m.acc_error_ci), ciCell(m.acc_correct, m.acc_correct_ci), ciCell(m.f1, m.f1_ci)];
     });
-    rows.push(["**average**", "", "", "", "", `**${pctCell(j.average_f1)}**`]);
+    rows.push(["**average**", "", "", "", "", `**${ciCell(j.average_f1, j.average_f1_ci)}**`]);
     const how =
         result.threshold !== undefined
-            ? `Prediction: the first step whose score is below ${result.threshold.toPrecision(6)}${result.calibratedOn ? ` (the threshold maximising F1 on ${result.calibratedOn})` : ""}; −1 when none is.`
+            ? `Prediction: the first step whose score is below ${result.threshold.toPrecision(6)}${result.calibratedOn ? ` (the threshold maximising F1 on ${result.calibratedOn}, ${result.calibrationRows} samples)` : ""}; −1 when none is.`
             : "Predictions given directly (first-error index or −1).";
     return [
         "# ProcessBench evaluation",
         "",
         how,
         "",
+        ...(result.calibrationWarning ? [`**Warning:** ${result.calibrationWarning}.`, ""] : []),
         markdownTable(["split", "n", "erroneous / correct", "acc (erroneous)", "acc (correct)", "F1"], rows),
         "",
         "Percent. acc (erroneous): predicted index = label on samples with an error; acc (correct): predicted −1 on samples without one; " +
-            "F1: their harmonic mean; average: mean F1 over splits where it is defined (— when a split lacks erroneous or correct samples).",
+            "F1: their harmonic mean; average: mean F1 over splits where it is defined (— when a split lacks erroneous or correct samples). " +
+            "In parentheses: 95% intervals (accuracies: Wilson over the split's erroneous / correct samples; F1: percentile bootstrap over the split's samples, 2,000 resamples, seed 0; average: the same bootstrap within each split).",
         "",
         ...charts.map((c) => `![${c}](${c}.svg)\n`),
     ].join("\n");

@@ -15,6 +15,7 @@
 import {basename} from "node:path";
 import {StepwiseError} from "../../util/errors.ts";
 import {readRecords, StepsRecordSchema} from "../../core/schemas.ts";
+import {bootstrapInterval, bootstrapMean, intervalJson, type IntervalJson} from "../../stats/intervals.ts";
 import {readSamples} from "../split/io.ts";
 import {decisionCuts, tokenOffsets} from "../../steps/index.ts";
 import {categoryScheme, classifyTokens, type CodeLanguage} from "../../domains/categories.ts";
@@ -33,6 +34,12 @@ export interface Distribution {
     p90: number;
     min: number;
     max: number;
+    /**
+     * 95% interval of the mean, a percentile bootstrap over samples (1,000 resamples, seed 0;
+     * tokens per step: the ratio of all tokens to all steps, a sample's steps kept together);
+     * n = samples. Set on a strategy's three distributions when it has samples.
+     */
+    mean_ci?: IntervalJson;
 }
 
 export interface CategoryRow {
@@ -95,6 +102,11 @@ export interface StatsOptions {
     language?: CodeLanguage;
 }
 
+/** `d` with the interval of its mean (none for an empty distribution). */
+function withMeanCi(d: Distribution, interval: () => Parameters<typeof intervalJson>[0]): Distribution {
+    return d.count === 0 ? d : {...d, mean_ci: intervalJson(interval())};
+}
+
 /** Summary statistics of counts (nearest-rank percentiles). */
 export function distribution(values: readonly number[]): Distribution {
     if (values.length === 0) return {count: 0, mean: 0, median: 0, p10: 0, p90: 0, min: 0, max: 0};
@@ -154,9 +166,23 @@ async function readStepsFile(file: string): Promise<FileState> {
         samples: records.size,
         steps,
         tokens,
-        steps_per_sample: distribution(stepsPerSample),
-        tokens_per_step: distribution(tokensPerStep),
-        tokens_per_sample: distribution(tokensPerSample),
+        steps_per_sample: withMeanCi(distribution(stepsPerSample), () => bootstrapMean(stepsPerSample, {resamples: 1000})),
+        tokens_per_step: withMeanCi(distribution(tokensPerStep), () =>
+            bootstrapInterval(
+                stepsPerSample.length,
+                (idx) => {
+                    let t = 0;
+                    let st = 0;
+                    for (let k = 0; k < idx.length; k++) {
+                        t += tokensPerSample[idx[k]];
+                        st += stepsPerSample[idx[k]];
+                    }
+                    return st ? t / st : NaN;
+                },
+                {resamples: 1000},
+            ),
+        ),
+        tokens_per_sample: withMeanCi(distribution(tokensPerSample), () => bootstrapMean(tokensPerSample, {resamples: 1000})),
         decision_rule: tau !== undefined ? "confidence < tau" : "step ends",
     };
     return {stats, series: {label: strategy, stepsPerSample, tokensPerStep, tokensPerSample}, records};
@@ -229,7 +255,7 @@ export async function computeStats(o: StatsOptions): Promise<{report: StatsRepor
 
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 const num = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(2));
-const dist = (d: Distribution): string => `${num(d.mean)} (${num(d.median)}; ${num(d.p10)}–${num(d.p90)})`;
+const dist = (d: Distribution): string => `${num(d.mean)}${d.mean_ci ? ` [${d.mean_ci.low.toFixed(2)}–${d.mean_ci.high.toFixed(2)}]` : ""} (${num(d.median)}; ${num(d.p10)}–${num(d.p90)})`;
 
 /** The report as Markdown: a length table, and the category table when there is one. */
 export function statsMarkdown(report: StatsReport): string {
@@ -241,9 +267,9 @@ export function statsMarkdown(report: StatsReport): string {
     lines.push(row(["τ", ...S.map((s) => (s.tau !== undefined ? s.tau.toPrecision(4) : "–"))]));
     lines.push(row(["samples", ...S.map((s) => String(s.samples))]));
     lines.push(row(["steps", ...S.map((s) => String(s.steps))]));
-    lines.push(row(["steps per sample: mean (median; p10–p90)", ...S.map((s) => dist(s.steps_per_sample))]));
-    lines.push(row(["tokens per step: mean (median; p10–p90)", ...S.map((s) => dist(s.tokens_per_step))]));
-    lines.push(row(["tokens per sample: mean (median; p10–p90)", ...S.map((s) => dist(s.tokens_per_sample))]));
+    lines.push(row(["steps per sample: mean [95% CI] (median; p10–p90)", ...S.map((s) => dist(s.steps_per_sample))]));
+    lines.push(row(["tokens per step: mean [95% CI] (median; p10–p90)", ...S.map((s) => dist(s.tokens_per_step))]));
+    lines.push(row(["tokens per sample: mean [95% CI] (median; p10–p90)", ...S.map((s) => dist(s.tokens_per_sample))]));
     const withCats = S.filter((s) => s.categories);
     if (withCats.length) {
         const sameBase = withCats.every((s) => s.categories!.rows.every((r, i) => r.tokens === withCats[0].categories!.rows[i].tokens));

@@ -8,6 +8,7 @@ import pLimit from "p-limit";
 import type {Engine, Sample} from "../../../engines/types.ts";
 import {checkAnswer, policyPrompt, verifyProcess, type LabProblem} from "../../../domains/lab/index.ts";
 import {histogram, type HistogramBin} from "../../../report/plot.ts";
+import {intervalJson, type IntervalJson, wilsonInterval} from "../../../stats/intervals.ts";
 
 /** Prompt of a lab problem for a stepwise lab policy (the format it was trained on). */
 export function labPrompt(problem: Pick<LabProblem, "question">): string {
@@ -45,8 +46,15 @@ export interface PolicyEval {
     sample_accuracy: number;
     pass_at_k: Record<string, number>;
     pass_at_16?: number;
-    /** Greedy accuracy by number of operations. */
-    accuracy_by_ops: Record<string, {n: number; greedy_accuracy: number; pass_at_k: number}>;
+    /**
+     * 95% Wilson intervals `{value, low, high, n, method, level}` (fractions) over the problems
+     * ({@link policyIntervals}).
+     */
+    greedy_accuracy_ci: IntervalJson;
+    sample_accuracy_ci: IntervalJson | null;
+    pass_at_k_ci: Record<string, IntervalJson>;
+    /** Greedy accuracy by number of operations (with its Wilson interval over that group's problems). */
+    accuracy_by_ops: Record<string, {n: number; greedy_accuracy: number; greedy_accuracy_ci: IntervalJson; pass_at_k: number}>;
     /** Share of correct-answer samples whose process has a wrong step. */
     right_answer_wrong_process: number;
     confidence: {tokens: number; mean: number; quantiles: Record<string, number>; histogram: HistogramBin[]};
@@ -67,6 +75,27 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
     const lo = Math.floor(pos);
     const hi = Math.ceil(pos);
     return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+/**
+ * The 95% intervals of a policy evaluation (lab and code lab), over problems (fractions, n =
+ * problems, Wilson): the greedy accuracy; the sample accuracy (right / samples) and pass@k for each
+ * k of `ks` (the mean of the per-problem unbiased estimates, {@link passAtK}) as means of
+ * per-problem fractions, passed to Wilson as mean · n — conservative, as in `eval bon`, and never
+ * zero-width at 100% as a bootstrap of six perfect problems would be. One row per problem: whether
+ * greedy was right, its samples and how many were right. `sample` is null without samples.
+ */
+export function policyIntervals(rows: ReadonlyArray<{greedy: boolean; samples: number; right: number}>, ks: readonly number[]): {greedy: IntervalJson; sample: IntervalJson | null; passAtK: Record<string, IntervalJson>} {
+    const n = rows.length;
+    const meanInterval = (sum: number) => intervalJson(wilsonInterval(Math.min(sum, n), n));
+    const passAtKCi: Record<string, IntervalJson> = {};
+    for (const k of ks) passAtKCi[String(k)] = meanInterval(rows.reduce((a, r) => a + passAtK(r.samples, r.right, k), 0));
+    const samples = rows.reduce((a, r) => a + r.samples, 0);
+    return {
+        greedy: intervalJson(wilsonInterval(rows.filter((r) => r.greedy).length, n)),
+        sample: samples > 0 ? meanInterval((rows.reduce((a, r) => a + r.right, 0) / samples) * n) : null,
+        passAtK: passAtKCi,
+    };
 }
 
 export async function evaluatePolicy(o: PolicyEvalOptions): Promise<PolicyEval> {
@@ -109,6 +138,7 @@ export function summarize(results: ProblemResult[], k: number): PolicyEval {
         byOps[String(ops)] = {
             n: g.length,
             greedy_accuracy: g.filter((r) => r.greedyCorrect).length / g.length,
+            greedy_accuracy_ci: intervalJson(wilsonInterval(g.filter((r) => r.greedyCorrect).length, g.length)),
             pass_at_k: k > 0 ? g.reduce((a, r) => a + passAtK(r.samples.length, r.sampleCorrect.filter(Boolean).length, k), 0) / g.length : NaN,
         };
     }
@@ -124,12 +154,16 @@ export function summarize(results: ProblemResult[], k: number): PolicyEval {
             if (r.sampleFirstError[j] !== -1) rightWrong++;
         });
     const sampleTotal = results.reduce((a, r) => a + r.samples.length, 0);
+    const cis = policyIntervals(results.map((r) => ({greedy: r.greedyCorrect, samples: r.samples.length, right: r.sampleCorrect.filter(Boolean).length})), ks);
     return {
         n,
         k,
         greedy_accuracy: results.filter((r) => r.greedyCorrect).length / n,
         sample_accuracy: sampleTotal ? results.reduce((a, r) => a + r.sampleCorrect.filter(Boolean).length, 0) / sampleTotal : NaN,
         pass_at_k: passAt,
+        greedy_accuracy_ci: cis.greedy,
+        sample_accuracy_ci: cis.sample,
+        pass_at_k_ci: cis.passAtK,
         ...(k >= 16 ? {pass_at_16: passAt["16"]} : {}),
         accuracy_by_ops: byOps,
         right_answer_wrong_process: right ? rightWrong / right : 0,

@@ -3,7 +3,7 @@
  * problems (several per problem) and a PRM:
  * - step-level ROC-AUC of the PRM score against true step correctness (adaptive steps, or line
  *   breaks with `scheme: "newline"`, up to and including the first wrong one: after it, "correct"
- *   is undefined);
+ *   is undefined), with a 95% bootstrap interval over samples (1,000 resamples, seed 0);
  * - lab-ProcessBench: first step below the threshold vs the true first wrong step (acc on erroneous,
  *   acc on correct, F1), at 0.5 and at the F1-best threshold;
  * - Best-of-N with every aggregation, maj@N and pass@N, against the policy's greedy accuracy;
@@ -16,7 +16,8 @@ import {rocAuc} from "../../../prm/metrics.ts";
 import {labTruth} from "../../../domains/lab/verifier.ts";
 import {splitSample} from "../../../pipeline/split/index.ts";
 import {scorePositions, runAnalyses, type AnalyzeResult, type PositionCandidate} from "../../../eval/analyze/index.ts";
-import {processMetrics, type ProcessMetrics} from "../../../eval/processbench/metrics.ts";
+import {processIntervals, processMetrics, type ProcessMetrics} from "../../../eval/processbench/metrics.ts";
+import {bootstrapInterval, intervalJson, type IntervalJson} from "../../../stats/intervals.ts";
 import {calibrateThreshold, firstBelow} from "../../../eval/processbench/threshold.ts";
 import {evaluateBon, type BonResult} from "../../../eval/bon/evaluate.ts";
 import {bonSummary, type BonSummary} from "../../../eval/bon/report.ts";
@@ -53,14 +54,19 @@ export interface LabPrmEval {
     /** Steps compared for the AUC, and the AUC. */
     steps: number;
     step_auc: number;
-    /** At threshold 0.5, and at the threshold with the best F1 (absent when F1 is undefined). */
-    processbench: {at_half: ProcessMetrics & {threshold: number}; best?: ProcessMetrics & {threshold: number}};
+    /** 95% interval of step_auc: percentile bootstrap over samples (a sample's steps stay together; 2,000 resamples, seed 0); null when the AUC is undefined. */
+    step_auc_ci: IntervalJson | null;
+    /** At threshold 0.5, and at the threshold with the best F1 (absent when F1 is undefined); each with 95% intervals (Wilson accuracies, bootstrap F1; fractions). */
+    processbench: {at_half: LabProcessBench; best?: LabProcessBench};
     greedy_accuracy?: number;
     bon: BonSummary;
     analyses: AnalyzeResult;
     /** Every sample's step scores at the positions read (`scheme`), its question and whether its answer is right, in input order. */
     sample_scores: Array<{id: string; question_id: string; correct: boolean; step_scores: number[]}>;
 }
+
+/** lab-ProcessBench figures at one threshold, with their intervals. */
+export type LabProcessBench = ProcessMetrics & {threshold: number; acc_error_ci: IntervalJson | null; acc_correct_ci: IntervalJson | null; f1_ci: IntervalJson | null};
 
 export async function evaluateLabPrm(o: LabPrmEvalOptions): Promise<LabPrmEval> {
     const correct = new Map(o.samples.map((s) => [s.id, checkAnswer(s.question, s.text).correct]));
@@ -74,6 +80,8 @@ export async function evaluateLabPrm(o: LabPrmEvalOptions): Promise<LabPrmEval> 
     // Step AUC and lab-ProcessBench on adaptive steps.
     const scores: number[] = [];
     const truths: number[] = [];
+    /** The steps of sample i are scores[stepStart[i] .. stepStart[i + 1]). */
+    const stepStart: number[] = [];
     const pb: Array<{scores: number[]; label: number}> = [];
     const splits = {name: "lab", samples: [] as Array<{id: string; where: string; label: number; scores: number[]; finalAnswerCorrect: boolean}>};
     const scheme = o.scheme ?? "adaptive";
@@ -82,6 +90,7 @@ export async function evaluateLabPrm(o: LabPrmEvalOptions): Promise<LabPrmEval> 
         const steps = splitSample(s, scheme === "adaptive" ? {kind: "adaptive", tau: o.tau} : {kind: "newline"});
         const truth = labTruth({question: s.question, text: s.text, steps});
         const sc = c.scores[scheme];
+        stepStart.push(scores.length);
         truth.correct.forEach((t, i) => {
             if (t === null) return;
             scores.push(sc[i]);
@@ -90,13 +99,30 @@ export async function evaluateLabPrm(o: LabPrmEvalOptions): Promise<LabPrmEval> 
         pb.push({scores: sc, label: truth.first_error});
         splits.samples.push({id: c.id, where: c.id, label: truth.first_error, scores: sc, finalAnswerCorrect: correct.get(c.id) ?? false});
     }
-    const metricsAt = (threshold: number) => ({
-        ...processMetrics(
-            pb.map((p) => p.label),
-            pb.map((p) => firstBelow(p.scores, threshold)),
-        ),
-        threshold,
-    });
+    stepStart.push(scores.length);
+    const metricsAt = (threshold: number): LabProcessBench => {
+        const labels = pb.map((p) => p.label);
+        const predictions = pb.map((p) => firstBelow(p.scores, threshold));
+        const iv = processIntervals(labels, predictions);
+        const j = (x: typeof iv.f1) => (x ? intervalJson(x) : null);
+        return {...processMetrics(labels, predictions), threshold, acc_error_ci: j(iv.accError), acc_correct_ci: j(iv.accCorrect), f1_ci: j(iv.f1)};
+    };
+    const stepAuc = rocAuc(scores, truths);
+    // Resample samples, not steps: the steps of one solution are not independent.
+    const stepAucCi = Number.isFinite(stepAuc)
+        ? intervalJson(
+              bootstrapInterval(stepStart.length - 1, (idx) => {
+                  const s: number[] = [];
+                  const t: number[] = [];
+                  for (let k = 0; k < idx.length; k++)
+                      for (let i = stepStart[idx[k]]; i < stepStart[idx[k] + 1]; i++) {
+                          s.push(scores[i]);
+                          t.push(truths[i]);
+                      }
+                  return rocAuc(s, t);
+              }, {resamples: 1000}),
+          )
+        : null;
     let best: number | null = null;
     try {
         best = calibrateThreshold(pb).threshold;
@@ -128,7 +154,8 @@ export async function evaluateLabPrm(o: LabPrmEvalOptions): Promise<LabPrmEval> 
         questions: questions.length,
         candidates_per_question: perQuestion,
         steps: scores.length,
-        step_auc: rocAuc(scores, truths),
+        step_auc: stepAuc,
+        step_auc_ci: stepAucCi,
         processbench: {at_half: metricsAt(0.5), ...(best !== null ? {best: metricsAt(best)} : {})},
         ...(o.greedyAccuracy !== undefined ? {greedy_accuracy: o.greedyAccuracy} : {}),
         bon: bonSummary(bon, {grading: stats}),

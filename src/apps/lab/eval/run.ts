@@ -93,10 +93,10 @@ export interface LabPrmReportOptions {
     onProgress?: (done: number, total: number) => void;
 }
 
-/** Best-of-N methods at the largest N, for summaries. */
+/** Best-of-N methods at the largest N (accuracy and accuracy_ci, percent), and the PRM methods paired against maj@N there, for summaries. */
 export function bonAtMaxN(ev: LabPrmEval): Record<string, unknown> {
     const top = Math.max(...ev.bon.sizes);
-    return {n: top, ...Object.fromEntries(ev.bon.methods.map((m) => [m.id, m.points.find((p) => p.n === top)]))};
+    return {n: top, ...Object.fromEntries(ev.bon.methods.map((m) => [m.id, m.points.find((p) => p.n === top)])), paired: (ev.bon.paired ?? []).filter((p) => p.size === top)};
 }
 
 /**
@@ -159,7 +159,7 @@ export async function runPrmEval(o: PrmEvalRunOptions): Promise<{summary: Record
     }
     const tau = computeThreshold(cands.samples, {quantile: 0.02}).tau;
     const ev = await reportLabPrm({samples: cands.samples, prm: o.prm, tau, scheme: positions, greedyAccuracy: cands.greedyAccuracy, seed, out: o.out, onProgress: (d, t) => o.onProgress?.("scoring", d, t)});
-    const summary = {prm: o.prm, policy, temperature, positions: ev.scheme, tau, samples: ev.samples, questions: ev.questions, k: ev.candidates_per_question, step_auc: ev.step_auc, steps: ev.steps, greedy_accuracy: ev.greedy_accuracy, processbench: ev.processbench, bon_at_max_n: bonAtMaxN(ev)};
+    const summary = {prm: o.prm, policy, temperature, positions: ev.scheme, tau, samples: ev.samples, questions: ev.questions, k: ev.candidates_per_question, step_auc: ev.step_auc, step_auc_ci: ev.step_auc_ci, steps: ev.steps, greedy_accuracy: ev.greedy_accuracy, processbench: ev.processbench, bon_at_max_n: bonAtMaxN(ev)};
     writeFileAtomic(join(o.out, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
     // Per-candidate scores, so PRMs evaluated on the same candidates can be compared question by
     // question (paired), e.g. by scripts/qwen-experiment-table.mjs.
