@@ -1,5 +1,14 @@
 /**
- * stepwise's library entry point: everything the CLI does is available here.
+ * stepwise's library entry point. With its subpaths it gives everything the CLI does (every
+ * function a command calls is exported here or by a subpath: test/layout/cli-exports.test.ts).
+ *
+ * The root is light (test/layout/light-root.test.ts): importing it loads no training (tfjs),
+ * plotting (vega, vega-lite, resvg), symbolic-math (@cortex-js/compute-engine), Markdown
+ * (marked) or POS-tagger (pos) package. Plots, the grader's symbolic path and the token
+ * categories' tagger load their package on first use; the workflows that train live behind
+ * subpaths: `stepwise/train` (trainPrm, trainPolicy, trainLabJudge, trainCodePolicy and the
+ * trainer), `stepwise/lab` (the lab domain, its evaluations and training), `stepwise/demo`
+ * (runDemo), and `stepwise/grade`, `stepwise/eval`, `stepwise/prm`, `stepwise/serve`.
  */
 import "./apps/domains.ts";
 export * from "./engines/types.ts";
@@ -21,7 +30,6 @@ export {exportFile, exportRecord} from "./pipeline/export/index.ts";
 export {scoreFile} from "./pipeline/score.ts";
 
 export {createScorer, TagPrmScorer, PoolingPrmScorer, resolveFormat, PRM_FORMATS, type StepScorer, type PrmFormat} from "./prm/index.ts";
-export {trainPrm, type TrainPrmOptions} from "./pipeline/train-prm.ts";
 export {rocAuc} from "./prm/metrics.ts";
 // One selector, one vote of each kind, one statistics module (used by eval bon, the decoders and the judge).
 export * from "./select/index.ts";
@@ -30,7 +38,6 @@ export * from "./stats/index.ts";
 export {grade, answersEqual, extractAnswer} from "./grade/index.ts";
 export {hasFinalAnswer, isCutOff, isFinished, type FinishableCandidate} from "./grade/index.ts";
 export * as evaluation from "./eval/index.ts";
-export * as lab from "./apps/lab/index.ts";
 export {evaluatePolicy} from "./apps/lab/eval/policy.ts";
 export {readQuestions, type QuestionRow} from "./io/dataset.ts";
 export {resolveTagIds, chatmlInput, labelledTag, plainInput, taggedSteps} from "./prm/index.ts";
@@ -40,7 +47,6 @@ export {greedy, tvd, bestOfNDecode, weightedVoteDecode, beamSearch, dvts, decode
 export * from "./apps/code/index.ts";
 
 // Everything else the CLI runs (item 4 of issue 11: the library equals the CLI).
-export {runDemo, DEMO_STAGES, type DemoOptions, type DemoResult} from "./apps/demo/run.ts";
 export {JsonlWriter, readJsonl, readJsonlAll} from "./io/jsonl.ts";
 export {gradeJsonlFile, type GradedRecord} from "./grade/file.ts";
 export {readThresholdFile, DOMAIN_QUANTILES} from "./pipeline/threshold.ts";
@@ -55,6 +61,5 @@ export * as filter from "./filter/index.ts";
 export {judgeSolution, judgeSolutions, judgeFile, judgeInputFromRow, judgeMethod, summarizeVerdicts, judgeMessages, judgeUserMessage, parseVerdict, extractBoxes, judgeVote, JUDGE_TEMPLATES, JUDGE_PROTOCOLS, defaultJudgeTemplate, processBenchCritiquePrompt, parseVerdictProcessBench, processBenchVote, type JudgeTemplate, type JudgeProtocolRecord, type VerdictRecord, type JudgeInput, type JudgeSettings, type JudgeSummary, type ParsedVerdict, type ParseFailure, type Vote} from "./judge/index.ts";
 export {consensusFilter, consensusDecision, readVerdicts, judgeLabels, labTruthLabels, DISAGREEMENT_KINDS, type ConsensusSummary, type DisagreementKind} from "./filter/index.ts";
 export {judgeProcessSplits, NO_VERDICT} from "./eval/processbench/judge.ts";
-export {trainLabJudge, type LabJudgeTrainOptions} from "./apps/lab/judge/train.ts";
 export {LAB_JUDGE_CHAT_TEMPLATE, renderLabJudgeChat, critiqueText} from "./apps/lab/judge/template.ts";
 export {labProcessBench, labProcessBenchRow} from "./apps/lab/judge/processbench.ts";
