@@ -8,14 +8,15 @@
  * categories' tagger load their package on first use; the workflows that train live behind
  * subpaths: `stepwise/train` (trainPrm, trainPolicy, trainLabJudge, trainCodePolicy and the
  * trainer), `stepwise/lab` (the lab domain, its evaluations and training), `stepwise/demo`
- * (runDemo), and `stepwise/grade`, `stepwise/eval`, `stepwise/prm`, `stepwise/serve`.
+ * (runDemo); the HTTP servers too (hono): `stepwise/serve` (startServer, createApp) and
+ * `stepwise/view` (startViewer, exportViewer, ViewStore); and `stepwise/grade`, `stepwise/eval`,
+ * `stepwise/prm`.
  */
 import "./apps/domains.ts";
 export * from "./engines/types.ts";
 export {createEngine, parseEngineSpec, ENGINE_SPEC_FORMS} from "./engines/spec.ts";
 export {LlamaEngine, type LlamaEngineOptions} from "./engines/llama/engine.ts";
 export {OpenAIEngine, type OpenAIEngineOptions, type ServerContext} from "./engines/openai/engine.ts";
-export {startServer, createApp, type ServerOptions, type RunningServer} from "./apps/serve/server.ts";
 
 export * from "./core/records.ts";
 export {sampleDataset, type SampleOptions} from "./pipeline/sample.ts";
@@ -61,7 +62,6 @@ export {categorySchemeNames} from "./pipeline/stats/index.ts";
 export {writeStatsPlots} from "./pipeline/stats/plots.ts";
 export {readGgufInfo, checkGgufHeader} from "./gguf/reader.ts";
 export {readLlamaGguf, writeLlamaGguf} from "./gguf/llama.ts";
-export {startViewer, exportViewer, prepareExport, ViewStore} from "./apps/view/index.ts";
 export * as judge from "./judge/index.ts";
 export * as filter from "./filter/index.ts";
 export {judgeSolution, judgeSolutions, judgeFile, judgeInputFromRow, judgeMethod, summarizeVerdicts, judgeMessages, judgeUserMessage, parseVerdict, extractBoxes, judgeVote, JUDGE_TEMPLATES, JUDGE_PROTOCOLS, defaultJudgeTemplate, processBenchCritiquePrompt, parseVerdictProcessBench, processBenchVote, type JudgeTemplate, type JudgeProtocolRecord, type VerdictRecord, type JudgeInput, type JudgeSettings, type JudgeSummary, type ParsedVerdict, type ParseFailure, type Vote} from "./judge/index.ts";

@@ -15,8 +15,8 @@ import {mkdtempSync, readFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 
-/** Packages `import "stepwise"` must not load. */
-export const NOT_AT_ROOT = ["@tensorflow/tfjs-core", "@tensorflow/tfjs-backend-wasm", "vega", "vega-lite", "@resvg/resvg-js", "@cortex-js/compute-engine", "marked", "pos"];
+/** Packages `import "stepwise"` must not load (the HTTP servers too: `stepwise/serve`, `stepwise/view`). */
+export const NOT_AT_ROOT = ["@tensorflow/tfjs-core", "@tensorflow/tfjs-backend-wasm", "vega", "vega-lite", "@resvg/resvg-js", "@cortex-js/compute-engine", "marked", "pos", "hono", "@hono/node-server", "node-llama-cpp"];
 const hook = new URL("../helpers/load-hook.mjs", import.meta.url).pathname;
 const rootUrl = new URL("../../src/index.ts", import.meta.url).href;
 
