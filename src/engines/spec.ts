@@ -11,18 +11,19 @@
  *   sequences, default 8; `1` for bit-for-bit repeatable runs, see LlamaEngine), `batchSize`, `kv` (KV cache type: F32 for exact probabilities, the
  *   default for models under 2 GB; F16 halves the memory of large models), `gpu` (default
  *   false = CPU with exact probabilities; auto|cuda|vulkan|metal offload every layer, faster but
- *   confidences differ in the last digits, see LlamaEngine).
+ *   confidences differ in the last digits, see LlamaEngine). Integers are range-checked
+ *   ({@link SPEC_RANGES}: sequences 1–256, threads 1–1024, contextSize 16–1048576, batchSize 1–65536).
  * - `openai:http://127.0.0.1:8000/v1?model=Qwen/Qwen2.5-Math-7B-Instruct` — an OpenAI-compatible
  *   server (vLLM, SGLang, llama.cpp server, `stepwise serve`). Several comma-separated URLs
  *   serving the same model are load-balanced (`openai:http://a:8000/v1,http://b:8000/v1?...`).
  *   The `/v1` suffix is optional. Parameters:
  *   - `model`: model name; default the first one the server lists at `/v1/models`;
- *   - `concurrency`: requests in flight over all servers (default 16);
+ *   - `concurrency`: requests in flight over all servers (default 16; 1–4096);
  *   - `timeout`: seconds per attempt (default 60);
- *   - `retries`: retries on 429/5xx/timeouts/connection faults (default 6);
+ *   - `retries`: retries on 429/5xx/timeouts/connection faults (default 6; 0–100);
  *   - `key`: API key sent as a Bearer token (default: the `OPENAI_API_KEY` environment variable);
  *   - `balance`: `least-in-flight` (default) or `round-robin`;
- *   - `maxN`: most samples per request; a larger n is split (default 16);
+ *   - `maxN`: most samples per request; a larger n is split (default 16; 1–4096);
  *   - `probeMissing`: `error` (default) or `bound`, see OpenAIEngine.probeTokens;
  *   - `dialect`: the sampling fields the server understands, `vllm` (default; also SGLang and
  *     `stepwise serve`), `llama.cpp` (llama.cpp server, llama-cpp-python) or `openai`; every
@@ -40,6 +41,7 @@
 import {StepwiseError, type Engine} from "./types.ts";
 import type {OpenAIEngineOptions} from "./openai/engine.ts";
 import type {LlamaEngineOptions} from "./llama/engine.ts";
+import {checkGgufHeader, type GgufHeaderSummary} from "../gguf/reader.ts";
 
 /** The valid forms, for error messages. */
 export const ENGINE_SPEC_FORMS = "llama:PATH[?threads=N&contextSize=N&sequences=N&kv=F32|F16&gpu=false|auto|cuda|vulkan|metal] or openai:URL[,URL...][?model=NAME&concurrency=N&timeout=S&retries=N&key=KEY&maxN=N&dialect=vllm|llama.cpp|openai&tokenIds=true&maxModelLen=N]";
@@ -52,16 +54,65 @@ export type EngineSpec =
 export interface CreateEngineOptions {
     llama?: LlamaEngineOptions;
     openai?: Partial<OpenAIEngineOptions>;
+    /**
+     * The role the model is loaded for: a local GGUF whose `stepwise.kind` metadata names another
+     * kind is refused before loading ({@link checkModelKind}). Default: no check.
+     */
+    role?: ModelRole;
+}
+
+/** What a model is used as; `stepwise.kind` values of stepwise's own GGUF files. */
+export type ModelRole = "policy" | "prm" | "judge";
+
+const ROLE_USE: Record<ModelRole, string> = {
+    policy: "its samples would mean nothing. Give a policy GGUF (e.g. models/lab-policy.gguf)",
+    prm: "its scores would mean nothing. Give a PRM GGUF (e.g. models/lab-prm.gguf)",
+    judge: "its verdicts would mean nothing. Give a judge GGUF (e.g. models/lab-judge.gguf)",
+};
+
+/**
+ * The one model-kind check: a GGUF file whose `stepwise.kind` metadata (written by stepwise's
+ * trainers) names another kind than `role` is refused with a one-line StepwiseError naming the
+ * file and its kind. Files without the key (any GGUF from elsewhere) pass. Reads the header only
+ * (src/gguf/reader.ts `checkGgufHeader`, which also refuses a file that is not a valid GGUF) and
+ * returns that summary.
+ */
+export function checkModelKind(path: string, role: ModelRole): GgufHeaderSummary {
+    const h = checkGgufHeader(path);
+    const kind = h.strings["stepwise.kind"];
+    if (kind !== undefined && kind !== role)
+        throw new StepwiseError(
+            `${path}: is a stepwise ${kind} model (GGUF metadata stepwise.kind = "${kind}"), not a ${role === "prm" ? "PRM" : role}; ${ROLE_USE[role]}`,
+        );
+    return h;
 }
 
 const LLAMA_PARAMS = ["threads", "contextSize", "sequences", "batchSize", "kv", "gpu"] as const;
 const OPENAI_PARAMS = ["model", "concurrency", "timeout", "retries", "key", "balance", "maxN", "probeMissing", "dialect", "tokenIds", "maxModelLen"] as const;
 const GPU_VALUES = ["false", "auto", "cuda", "vulkan", "metal"] as const;
 
-function positiveInt(spec: string, name: string, value: string, min = 1): number {
+/**
+ * Allowed ranges of the integer parameters (inclusive). `sequences` is llama.cpp's own limit
+ * (n_seq_max ≤ 256); the others bound what one machine can use, so that a typo (an extra zero)
+ * is a one-line error naming the parameter instead of a failed allocation deep in llama.cpp.
+ */
+export const SPEC_RANGES = {
+    threads: [1, 1024],
+    contextSize: [16, 1 << 20],
+    sequences: [1, 256],
+    batchSize: [1, 1 << 16],
+    concurrency: [1, 4096],
+    retries: [0, 100],
+    maxN: [1, 4096],
+    maxModelLen: [1, 1 << 24],
+} as const satisfies Record<string, readonly [number, number]>;
+
+/** An integer parameter inside its {@link SPEC_RANGES} range, else a StepwiseError naming it and the range. */
+function rangedInt(spec: string, name: keyof typeof SPEC_RANGES, value: string): number {
+    const [min, max] = SPEC_RANGES[name];
     const n = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min)
-        throw new StepwiseError(`engine spec "${spec}": ${name} must be an integer ≥ ${min}, got "${value}"`);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max)
+        throw new StepwiseError(`engine spec "${spec}": ${name} must be an integer from ${min} to ${max}, got "${value}"`);
     return n;
 }
 
@@ -98,7 +149,7 @@ export function parseEngineSpec(spec: string): EngineSpec {
                 if (!(GPU_VALUES as readonly string[]).includes(value))
                     throw new StepwiseError(`engine spec "${spec}": gpu must be one of ${GPU_VALUES.join(", ")}, got "${value}"`);
                 options.gpu = value === "false" ? false : (value as "auto" | "cuda" | "vulkan" | "metal");
-            } else options[key as "threads" | "contextSize" | "sequences" | "batchSize"] = positiveInt(spec, key, value);
+            } else options[key as "threads" | "contextSize" | "sequences" | "batchSize"] = rangedInt(spec, key as "threads" | "contextSize" | "sequences" | "batchSize", value);
         }
         return {kind: "llama", path: body, options};
     }
@@ -124,7 +175,7 @@ export function parseEngineSpec(spec: string): EngineSpec {
                     options.model = value;
                     break;
                 case "concurrency":
-                    options.concurrency = positiveInt(spec, key, value);
+                    options.concurrency = rangedInt(spec, key, value);
                     break;
                 case "timeout": {
                     const s = Number(value);
@@ -133,7 +184,7 @@ export function parseEngineSpec(spec: string): EngineSpec {
                     break;
                 }
                 case "retries":
-                    options.retries = positiveInt(spec, key, value, 0);
+                    options.retries = rangedInt(spec, key, value);
                     break;
                 case "key":
                     options.apiKey = value;
@@ -144,7 +195,7 @@ export function parseEngineSpec(spec: string): EngineSpec {
                     options.balance = value;
                     break;
                 case "maxN":
-                    options.maxNPerRequest = positiveInt(spec, key, value);
+                    options.maxNPerRequest = rangedInt(spec, key, value);
                     break;
                 case "probeMissing":
                     if (value !== "error" && value !== "bound")
@@ -161,7 +212,7 @@ export function parseEngineSpec(spec: string): EngineSpec {
                     options.tokenIds = value === "true";
                     break;
                 case "maxModelLen":
-                    options.maxModelLen = positiveInt(spec, key, value);
+                    options.maxModelLen = rangedInt(spec, key, value);
                     break;
             }
         }
@@ -171,13 +222,15 @@ export function parseEngineSpec(spec: string): EngineSpec {
 }
 
 /**
- * Create an engine from a spec. `openai:` specs connect first (every server must answer
+ * Create an engine from a spec. With `options.role`, a local GGUF of another stepwise kind is
+ * refused first ({@link checkModelKind}). `openai:` specs connect first (every server must answer
  * `/v1/models`), so a server that is down fails here with a one-line error naming its URL. The
  * API key comes from the spec's `key`, else `options.openai.apiKey`, else `OPENAI_API_KEY`.
  */
 export async function createEngine(spec: string, options: CreateEngineOptions = {}): Promise<Engine> {
     const parsed = parseEngineSpec(spec);
     if (parsed.kind === "llama") {
+        if (options.role) checkModelKind(parsed.path, options.role);
         const {LlamaEngine} = await import("./llama/engine.ts");
         return LlamaEngine.load(parsed.path, {...options.llama, ...parsed.options});
     }

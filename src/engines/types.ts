@@ -16,6 +16,7 @@
  * raw-model logprobs by default (`logprobs_mode = raw_logprobs`); a server configured to return
  * processed logprobs would report post-filter values.
  */
+import {StepwiseError} from "../util/errors.ts";
 
 /** One alternative token and its raw probability. */
 export interface TokenAlternative {
@@ -216,57 +217,58 @@ export interface EngineInfo {
 }
 
 /**
- * What an engine can do, so callers choose a path by capability, never by engine class.
- * Check a flag before calling the optional methods it names; calling one that is off throws a
- * StepwiseError.
+ * What an engine's methods do, beyond whether it has them. Whether an engine can do a thing at all
+ * (chat, probe tokens, prompt logprobs, pool) is the presence of the method on {@link Engine}, never
+ * a flag here; these fields describe how the methods it has behave.
  */
 export interface EngineCapabilities {
-    /** Generated tokens and alternatives carry token ids (`id`). llama: always; OpenAI: when the server returns `token_id:N` (vLLM's `return_tokens_as_token_ids`). */
-    tokenIds: boolean;
-    /** Largest `topLogprobs` / nextToken `topK` accepted (llama: the vocabulary; OpenAI: 20, vLLM's default max_logprobs). */
-    maxTopLogprobs: number;
-    /** {@link Engine.promptLogprobs} works. */
-    promptLogprobs: boolean;
-    /** probeTokens returns exact probabilities for any candidate (llama); false where only the server's top-k is visible. */
-    exactProbes: boolean;
-    /** {@link Engine.pool} works (llama: STEP pooling with `step` ids; OpenAI: a pooling model on the server). */
-    pooling: boolean;
-    /** {@link Engine.chat} works. */
-    chat: boolean;
-    /** The same seed gives the same samples (llama: always; OpenAI: as far as the server honours `seed`). */
-    seeded: boolean;
     /**
-     * How stopBelowConfidence is done: "native" stops decoding at the token (no waste);
-     * "emulated" asks the server for a chunk with logprobs and cuts it at the token, so the
-     * tokens after it are generated and paid for, then dropped (at most `maxTokens` per sample).
+     * Largest `topLogprobs` (generate, chat) and `topK` (nextToken, promptLogprobs) accepted, in
+     * tokens. llama: the vocabulary size (20 when the file does not tell); OpenAI: 20 (vLLM's
+     * default max_logprobs). Larger values: llama returns at most this many; OpenAI throws a StepwiseError.
      */
-    stopBelowConfidence: "native" | "emulated";
+    maxTopLogprobs: number;
+    /**
+     * {@link Engine.probeTokens} returns the exact probability of any candidate (llama: true).
+     * False or absent where only the server's top-k tokens per position are visible (OpenAI: a
+     * candidate outside them is a StepwiseError, or an upper bound with `probeMissing: "bound"`).
+     * createScorer reads it: tag PRMs are probed only where it is true, else pooled.
+     */
+    exactProbes?: boolean;
+    /**
+     * How {@link GenerateRequest.stopBelowConfidence} is honoured: "native" stops decoding at the
+     * token (no waste); "emulated" asks the server for a chunk with logprobs and cuts it at the
+     * token, so the tokens after it are generated and paid for, then dropped (at most `maxTokens`
+     * per sample). Absent: the engine ignores the option (a third-party engine); callers cut the
+     * samples themselves (token-level decoding then asks for short chunks).
+     */
+    stopBelowConfidence?: "native" | "emulated";
     /**
      * generate() calls {@link GenerateRequest.stream} as tokens are generated (llama: from its
-     * sampling loop). Absent or false: the hook is ignored and callers stream the finished samples.
+     * sampling loop). Absent or false: the hook is ignored and callers stream the finished samples
+     * (`stepwise serve` replays them).
      */
     streaming?: boolean;
 }
 
-export interface Engine {
+/** The part of the contract every engine has. */
+export interface EngineCore {
     readonly info: EngineInfo;
     readonly capabilities: EngineCapabilities;
     /** Sample n continuations of a prompt, recording every token's confidence and top alternatives. */
     generate(request: GenerateRequest): Promise<Sample[]>;
-    /** Sample replies to chat messages (capabilities.chat). Same seeding, indices and stops as generate. */
-    chat(request: ChatRequest): Promise<Sample[]>;
     /** Top-k next-token distribution after a text or token prefix. */
     nextToken(prefix: string | number[], options?: {topK?: number; addBos?: boolean; signal?: AbortSignal}): Promise<NextTokenDistribution>;
-    /** Probabilities of candidate tokens at given positions of one input, in one forward pass. */
-    probeTokens(request: TokenProbeRequest): Promise<TokenProbeResult>;
-    /**
-     * Log-probabilities of the input's own tokens (capabilities.promptLogprobs): entry i describes
-     * token i given tokens 0..i−1; entry 0 is null (nothing predicts it). `topK` alternatives per position.
-     */
-    promptLogprobs(input: string | number[], options?: {topK?: number; addBos?: boolean; signal?: AbortSignal}): Promise<Array<PromptTokenLogprob | null>>;
-    /** Per-step rows of a pooling PRM (capabilities.pooling), see {@link PoolRequest}. */
-    pool(request: PoolRequest): Promise<number[][]>;
     tokenize(text: string, options?: {addBos?: boolean; special?: boolean}): Promise<number[]>;
+    /**
+     * A lower bound on the tokens `text` tokenizes to (special tokens parsed, BOS not counted),
+     * found in one linear pass without tokenizing, so that a caller can refuse a text that
+     * certainly exceeds a context before paying for its tokenization. `bytes`: its UTF-8 length;
+     * `specialTags`: special tokens certainly in it, undefined when not counted (with `limit`, a
+     * text whose bytes alone need more than `limit` tokens is answered without the pass).
+     * Optional (the llama engine has it).
+     */
+    tokenLowerBound?(text: string, limit?: number): {tokens: number; specialTags?: number; bytes: number};
     detokenize(tokens: number[]): Promise<string>;
     /**
      * The sampling parameters this engine applies for these options, as sent to the server or
@@ -279,6 +281,68 @@ export interface Engine {
     /** Counters for benchmarks and cost reports. */
     stats(): EngineStats;
     close(): Promise<void>;
+}
+
+/**
+ * An engine: {@link EngineCore} plus optional facets. An engine that cannot do a thing does not
+ * have the method at all (never one that throws "unsupported"), so `if (engine.pool)` is the
+ * capability check and narrows the type; {@link requireFacet} is the check that throws a
+ * StepwiseError naming the engine and what needed the facet. Wrappers of an engine must have
+ * exactly the facets of the engine they wrap.
+ *
+ * | facet | llama | OpenAI-compatible |
+ * |---|---|---|
+ * | chat | yes (the model's chat template) | yes (`/v1/chat/completions`) |
+ * | probeTokens | yes, exact | yes, from the server's top-k (`capabilities.exactProbes` false) |
+ * | promptLogprobs | yes | dialect vllm only (vLLM's `prompt_logprobs`) |
+ * | pool | yes (STEP pooling with `step`) | dialect vllm only (a pooling model on the server) |
+ */
+export interface Engine extends EngineCore {
+    /** Sample replies to chat messages. Same seeding, indices and stops as generate. */
+    chat?(request: ChatRequest): Promise<Sample[]>;
+    /** Probabilities of candidate tokens at given positions of one input, in one forward pass (exact or not: capabilities.exactProbes). */
+    probeTokens?(request: TokenProbeRequest): Promise<TokenProbeResult>;
+    /**
+     * Log-probabilities of the input's own tokens: entry i describes token i given tokens
+     * 0..i−1; entry 0 is null (nothing predicts it). `topK` alternatives per position.
+     */
+    promptLogprobs?(input: string | number[], options?: {topK?: number; addBos?: boolean; signal?: AbortSignal}): Promise<Array<PromptTokenLogprob | null>>;
+    /** Per-step rows of a pooling PRM, see {@link PoolRequest}. */
+    pool?(request: PoolRequest): Promise<number[][]>;
+}
+
+/** The optional methods of {@link Engine}. */
+export type EngineFacet = "chat" | "probeTokens" | "promptLogprobs" | "pool";
+
+/** An engine known to have the facets F (what {@link requireFacet} returns). */
+export type EngineWith<F extends EngineFacet> = Engine & Required<Pick<Engine, F>>;
+
+/** What each facet is, for error messages. */
+const FACET_NAMES: Record<EngineFacet, string> = {
+    chat: "chat() (chat sampling)",
+    probeTokens: "probeTokens() (token probabilities at chosen positions)",
+    promptLogprobs: "promptLogprobs() (log-probabilities of the input's own tokens, vLLM's prompt_logprobs)",
+    pool: "pool() (a pooling PRM: vLLM's pooling API, or STEP pooling in-process)",
+};
+
+/** "the openai engine (model NAME)": how errors name an engine. */
+export function describeEngine(engine: EngineCore): string {
+    return `the ${engine.info.kind} engine (model ${engine.info.model})`;
+}
+
+/**
+ * `engine`, typed as having `facet`, or a StepwiseError naming the engine, the facet and `what`
+ * needed it (e.g. "PRM format math-shepherd needs pool() (…); the openai engine (model m) has
+ * none"). `what` is a short noun phrase: the caller, option or route that needs the facet.
+ */
+export function requireFacet<E extends Engine, F extends EngineFacet>(engine: E, facet: F, what: string): E & EngineWith<F> {
+    if (!hasFacet(engine, facet)) throw new StepwiseError(`${what} needs ${FACET_NAMES[facet]}; ${describeEngine(engine)} has none`);
+    return engine;
+}
+
+/** Whether `engine` has `facet`, narrowing the engine itself (`if (engine.pool)` narrows only the method). */
+export function hasFacet<E extends Engine, F extends EngineFacet>(engine: E, facet: F): engine is E & EngineWith<F> {
+    return typeof engine[facet] === "function";
 }
 
 export interface EngineStats {
@@ -299,4 +363,4 @@ export function emptyStats(): EngineStats {
 }
 
 /** Re-exported from util/errors.ts, where it is defined (engines sit above util). */
-export {StepwiseError} from "../util/errors.ts";
+export {StepwiseError};

@@ -158,12 +158,12 @@ function promptHash(template: JudgeTemplate, system: string | undefined): string
 }
 
 /**
- * Sample a chat answer n times: through `chat()` where the engine has it (capabilities.chat: the
+ * Sample a chat answer n times: through `chat()` where the engine has it (the
  * llama engine renders the GGUF's chat template, servers their own), else formatChat + generate.
  */
 async function chatSamples(engine: Engine, messages: ChatMessage[], o: {n: number; temperature: number; topP: number; topK: number; maxTokens: number; seed: number}) {
     const sampling = {n: o.n, temperature: o.temperature, topP: o.topP, topK: o.topK, maxTokens: o.maxTokens, seed: o.seed, topLogprobs: 0};
-    if (engine.capabilities.chat) return engine.chat({messages, ...sampling});
+    if (engine.chat) return engine.chat({messages, ...sampling});
     const prompt = await engine.formatChat(messages, {addGenerationPrompt: true});
     return engine.generate({prompt, ...sampling});
 }

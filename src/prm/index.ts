@@ -10,8 +10,7 @@
  * Overrides: `tag=`, `good=`, `bad=` (texts, ids resolved in context), `tag_id=`, `good_id=`,
  * `bad_id=` (token ids, used as given), `positive=` (index), `endpoint=pooling|embeddings`, `task=`.
  */
-import {createEngine, parseEngineSpec} from "../engines/spec.ts";
-import {checkGgufHeader} from "../gguf/reader.ts";
+import {checkModelKind, createEngine, parseEngineSpec} from "../engines/spec.ts";
 import {StepwiseError} from "../util/errors.ts";
 import {resolveFormat} from "./formats.ts";
 import {PoolingPrmScorer, TagPrmScorer, type StepScorer} from "./scorer.ts";
@@ -53,10 +52,7 @@ export function splitPrmSpec(spec: string): {engineSpec: string; params: Record<
 export function checkPrmFile(engineSpec: string): {maxInputTokens?: number} {
     const p = parseEngineSpec(engineSpec);
     if (p.kind !== "llama") return {};
-    const h = checkGgufHeader(p.path);
-    const kind = h.strings["stepwise.kind"];
-    if (kind !== undefined && kind !== "prm")
-        throw new StepwiseError(`${p.path}: is a stepwise ${kind} model (GGUF metadata stepwise.kind = "${kind}"), not a PRM; its scores would mean nothing. Give a PRM GGUF (e.g. models/lab-prm.gguf)`);
+    const h = checkModelKind(p.path, "prm");
     const arch = h.strings["general.architecture"];
     const train = arch ? h.numbers[`${arch}.context_length`] : undefined;
     if (train === undefined) return {};
@@ -77,9 +73,9 @@ export async function createScorer(spec: string): Promise<StepScorer> {
     if (Object.values(ids).some((v) => v !== undefined)) format.ids = {...format.ids, ...ids};
     const engine = await createEngine(engineSpec);
     // Exact probes (in-process) read the label tokens at the tags; otherwise the server pools.
-    if (!engine.capabilities.exactProbes && engine.capabilities.pooling)
+    if (!engine.capabilities.exactProbes && engine.pool)
         return new PoolingPrmScorer(engine, format, {endpoint: params.endpoint as "pooling" | "embeddings" | undefined, task: params.task});
-    if (!format.goodToken || !engine.capabilities.exactProbes) {
+    if (!format.goodToken || !engine.probeTokens || !engine.capabilities.exactProbes) {
         await engine.close();
         throw new StepwiseError(
             !format.goodToken

@@ -11,7 +11,7 @@
  * would be missing. That is an error naming the step, never a silent short list.
  */
 import pLimit from "p-limit";
-import {type ChatMessage, type Engine} from "../engines/types.ts";
+import {requireFacet, type ChatMessage, type Engine, type EngineWith} from "../engines/types.ts";
 import {StepwiseError} from "../util/errors.ts";
 import {ContextOverflowError} from "../util/errors.ts";
 import {chatmlInput, labelledTag, plainInput, taggedSteps, type PrmFormat} from "./formats.ts";
@@ -112,15 +112,18 @@ export function tagPositions(tokens: number[], tagId: number, steps: string[], t
 }
 
 export class TagPrmScorer extends BaseScorer {
+    /** The PRM's engine; it has probeTokens (a StepwiseError at construction otherwise). */
+    readonly engine: EngineWith<"probeTokens">;
     private ids?: Promise<{tag: number; good: number; bad: number}>;
     constructor(
-        readonly engine: Engine,
+        engine: Engine,
         readonly format: PrmFormat,
         /** Longest input the PRM reads whole (its context per sequence); longer inputs are a ContextOverflowError. */
         readonly maxInputTokens?: number,
     ) {
         super();
         if (!format.goodToken || !format.badToken) throw new StepwiseError(`PRM format ${format.name} has no label tokens: it needs a pooling (classifier) scorer`);
+        this.engine = requireFacet(engine, "probeTokens", `tag PRM scoring (format ${format.name})`);
     }
 
     /** The tag and label token ids this scorer reads (resolved in context once, see resolveTagIds). */
@@ -151,12 +154,15 @@ export class TagPrmScorer extends BaseScorer {
 }
 
 export class PoolingPrmScorer extends BaseScorer {
+    /** The PRM's engine; it has pool (a StepwiseError at construction otherwise). */
+    readonly engine: EngineWith<"pool">;
     constructor(
-        readonly engine: Engine,
+        engine: Engine,
         readonly format: PrmFormat,
         readonly options: {endpoint?: "pooling" | "embeddings"; task?: string} = {},
     ) {
         super();
+        this.engine = requireFacet(engine, "pool", `pooling PRM scoring (format ${format.name})`);
     }
 
     async scoreSteps(question: string, steps: string[]): Promise<number[]> {

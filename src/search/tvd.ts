@@ -45,12 +45,12 @@ export function usableCandidate(text: string): boolean {
 
 /**
  * Whether one generate call may run to the token budget: engines stop at a decision token
- * themselves (llama: natively; OpenAI: the engine cuts its chunk). An engine without it (a
- * third-party Engine implementation) gets chunks of config.chunkTokens, cut here.
+ * themselves (llama: natively; OpenAI: the engine cuts its chunk). An engine without
+ * capabilities.stopBelowConfidence (a third-party Engine implementation) gets chunks of
+ * config.chunkTokens, cut here.
  */
 function stopsBelowConfidence(ctx: SearchContext): boolean {
-    const how = (ctx.policy.capabilities as {stopBelowConfidence?: string} | undefined)?.stopBelowConfidence;
-    return how === "native" || how === "emulated";
+    return ctx.policy.capabilities.stopBelowConfidence !== undefined;
 }
 
 export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<DecodeResult> {

@@ -37,6 +37,18 @@ export class ContextOverflowError extends StepwiseError {
 }
 
 /**
+ * A model whose outputs are not numbers (NaN or infinite logits: broken weights). The message
+ * names the model file. Never data: a sample, score or logprob computed from such outputs would
+ * be meaningless, so engines throw this instead. `stepwise serve` answers it with a 500.
+ */
+export class ModelOutputError extends StepwiseError {
+    constructor(message: string) {
+        super(message);
+        this.name = "ModelOutputError";
+    }
+}
+
+/**
  * Whether an error means "the input does not fit the context": a {@link ContextOverflowError}, or
  * the messages engines give for it (the llama engine's "fills the per-sequence context", vLLM's
  * "maximum context length is N tokens", llama.cpp server's "exceeds the available context size").

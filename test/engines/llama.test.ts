@@ -115,9 +115,9 @@ test("node-llama-cpp internal used for prefix copies is still there (exact versi
     assert.equal(engine.stats().prefixEvaluations - before, 1, "4 sequences from one prefix evaluation");
 });
 
-test("capabilities and stopBelowConfidence (native)", async () => {
-    assert.equal(engine.capabilities.stopBelowConfidence, "native");
-    assert.ok(engine.capabilities.tokenIds && engine.capabilities.pooling && engine.capabilities.promptLogprobs && engine.capabilities.chat);
+test("capabilities, facets and stopBelowConfidence (native)", async () => {
+    assert.deepEqual(engine.capabilities, {maxTopLogprobs: engine.info.vocabSize, exactProbes: true, stopBelowConfidence: "native", streaming: true});
+    for (const facet of ["chat", "probeTokens", "promptLogprobs", "pool"] as const) assert.equal(typeof engine[facet], "function", facet);
     const [s] = await engine.generate({prompt, seed: 2, temperature: 1, maxTokens: 40, stopBelowConfidence: 1});
     assert.equal(s.finishReason, "low-confidence");
     assert.equal(s.tokens.length, 1, "every token is below τ = 1: the first one ends the sample");

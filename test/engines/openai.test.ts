@@ -523,6 +523,7 @@ describe("engine over scripted responses", () => {
         });
         try {
             const engine = new OpenAIEngine({baseUrls: [s.url], model: "prm", ...fast});
+            assert.ok(engine.pool, "dialect vllm (the default) has pool");
             assert.deepEqual(await engine.pool({input: "a ки b ки"}), [[0.8, 0.2], [0.3, 0.7]]);
             assert.deepEqual(s.hits[0].body, {model: "prm", input: "a ки b ки"});
             assert.deepEqual(await engine.pool({input: [1, 2, 3], endpoint: "embeddings"}), [[0.8, 0.2], [0.3, 0.7]]);
@@ -553,7 +554,7 @@ describe("engine specs", () => {
         assert.throws(() => parseEngineSpec("gpt4"), /^StepwiseError: unknown engine spec "gpt4": expected llama:PATH.* or openai:URL/);
         assert.throws(() => parseEngineSpec("vllm:http://h"), /unknown engine spec/);
         assert.throws(() => parseEngineSpec("llama:"), /no model path/);
-        assert.throws(() => parseEngineSpec("llama:m.gguf?threads=0"), /threads must be an integer ≥ 1/);
+        assert.throws(() => parseEngineSpec("llama:m.gguf?threads=0"), /threads must be an integer from 1 to 1024, got "0"/);
         assert.throws(() => parseEngineSpec("llama:m.gguf?gpu=1"), /gpu must be one of false, auto, cuda/);
         assert.deepEqual(parseEngineSpec("llama:m.gguf?gpu=false").options, {gpu: false});
         assert.deepEqual(parseEngineSpec("llama:m.gguf?gpu=vulkan").options, {gpu: "vulkan"});
@@ -565,7 +566,7 @@ describe("engine specs", () => {
         assert.throws(() => parseEngineSpec("openai:http://h?timeout=-1"), /timeout must be a positive number/);
         assert.throws(() => parseEngineSpec("openai:http://h?model=a&model=b"), /given twice/);
         assert.equal((parseEngineSpec("openai:http://h?maxModelLen=4096") as any).options.maxModelLen, 4096);
-        assert.throws(() => parseEngineSpec("openai:http://h?maxModelLen=0"), /maxModelLen must be an integer ≥ 1, got "0"/);
+        assert.throws(() => parseEngineSpec("openai:http://h?maxModelLen=0"), /maxModelLen must be an integer from 1 to 16777216, got "0"/);
         assert.throws(() => parseEngineSpec("openai:http://h?maxModelLen=4k"), /maxModelLen must be an integer/);
     });
 

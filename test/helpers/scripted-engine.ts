@@ -1,34 +1,24 @@
 /**
  * The common part of the tests' scripted engines: one character per token (char codes as ids),
- * counters, and every Engine method a test double does not script throwing "not used".
+ * counters, and the core Engine methods a test double does not script throwing "not used".
  * Subclasses give `info`, `capabilities` and `generate` (and override what else they script).
+ * No facet (chat, probeTokens, promptLogprobs, pool): a subclass that scripts one adds it, and
+ * code under test sees an engine without the others, as it would a real one.
  */
-import {emptyStats, type ChatMessage, type ChatRequest, type Engine, type EngineCapabilities, type EngineInfo, type EngineStats, type GenerateRequest, type Sample} from "../../src/engines/types.ts";
+import {emptyStats, type ChatMessage, type Engine, type EngineCapabilities, type EngineInfo, type EngineStats, type GenerateRequest, type Sample} from "../../src/engines/types.ts";
 
 export abstract class ScriptedEngineBase implements Engine {
     abstract readonly info: EngineInfo;
     abstract readonly capabilities: EngineCapabilities;
     protected counters: EngineStats = emptyStats();
     abstract generate(r: GenerateRequest): Promise<Sample[]>;
-    async chat(_r: ChatRequest): Promise<Sample[]> {
-        throw new Error("not used");
-    }
     async formatChat(_messages: ChatMessage[]): Promise<string> {
-        throw new Error("not used");
-    }
-    async promptLogprobs(): Promise<never> {
-        throw new Error("not used");
-    }
-    async pool(): Promise<never> {
         throw new Error("not used");
     }
     samplingRecord() {
         return {};
     }
     async nextToken(): Promise<never> {
-        throw new Error("not used");
-    }
-    async probeTokens(): Promise<never> {
         throw new Error("not used");
     }
     async tokenize(text: string) {

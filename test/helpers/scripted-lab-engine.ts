@@ -11,16 +11,7 @@ import {problemAnswer, verifyProcess} from "../../src/domains/lab/index.ts";
 
 export class ScriptedLabEngine extends ScriptedEngineBase {
     readonly info = {kind: "scripted", model: "scripted-lab"};
-    readonly capabilities = {
-        tokenIds: false,
-        maxTopLogprobs: 0,
-        promptLogprobs: false,
-        exactProbes: false,
-        pooling: false,
-        chat: false,
-        seeded: true,
-        stopBelowConfidence: "emulated" as const,
-    };
+    readonly capabilities = {maxTopLogprobs: 0};
     constructor(
         private readonly pGood = 0.7,
         private readonly pLucky = 0.1,

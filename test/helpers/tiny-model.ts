@@ -36,3 +36,22 @@ export function tinyModel(seed = 1, sharpen = 8, kind: "policy" | "prm" = "polic
     cache.set(key, model);
     return model;
 }
+
+/**
+ * A tiny model (as {@link tinyModel}) whose output matrix is all NaN: llama.cpp loads it and
+ * computes NaN logits, as a model with broken weights does. Written once per process and kind.
+ */
+export function nanModel(kind: "policy" | "prm" = "policy"): TinyModel {
+    const key = `nan:${kind}`;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const vocab = buildCharVocab();
+    const config = makeLlamaConfig({vocabSize: vocab.tokens.length, dModel: 32, nLayers: 2, nHeads: 2, contextLength: 512});
+    const weights = randomLlamaWeights(config, 1);
+    weights["output.weight"].fill(NaN);
+    const path = join(mkdtempSync(join(tmpdir(), "stepwise-nan-")), `nan-${kind}.gguf`);
+    writeLlamaGguf(path, {config, weights, vocab, name: "nan-test", kind});
+    const model = {path, config, weights, vocab};
+    cache.set(key, model);
+    return model;
+}

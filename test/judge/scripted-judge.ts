@@ -2,33 +2,34 @@
  * A chat "judge" for tests: reads the indexed steps back from the chat messages (compact
  * "Step i: " lines or ProcessBench's "<paragraph_i>" blocks) and answers with a scripted function
  * of (step count, a uniform draw seeded by (seed, sample index), sample index) — so the prompt
- * must index the steps. Chat through `chat()` (capabilities.chat) or, with `chat: false`, through
- * formatChat + generate. `requests` keeps each request's sampling options; a prompt longer than
+ * must index the steps. Chat through `chat()`, or, with `chat: false`, an engine without chat()
+ * (callers use formatChat + generate). `requests` keeps each request's sampling options; a prompt longer than
  * `contextChars` throws a ContextOverflowError.
  */
-import type {ChatMessage, ChatRequest, GenerateRequest, Sample} from "../../src/engines/types.ts";
+import type {ChatMessage, ChatRequest, EngineCapabilities, GenerateRequest, Sample} from "../../src/engines/types.ts";
 import {ScriptedEngineBase} from "../helpers/scripted-engine.ts";
 import {sampleRng} from "../../src/engines/sampling.ts";
 import {ContextOverflowError} from "../../src/util/errors.ts";
 
 export class ScriptedJudge extends ScriptedEngineBase {
     readonly info = {kind: "scripted", model: "scripted-judge"};
-    readonly capabilities;
+    readonly capabilities: EngineCapabilities = {maxTopLogprobs: 0};
+    /** Present unless constructed with `chat: false` (`declare`d: no property otherwise). */
+    declare readonly chat?: (r: ChatRequest) => Promise<Sample[]>;
     prompts: string[] = [];
     requests: Array<Omit<GenerateRequest, "prompt">> = [];
     private readonly contextChars: number;
     constructor(private readonly answer: (steps: number, u: number, index: number) => string, options: {chat?: boolean; contextChars?: number} = {}) {
         super();
         this.contextChars = options.contextChars ?? Infinity;
-        this.capabilities = {tokenIds: false, maxTopLogprobs: 0, promptLogprobs: false, exactProbes: false, pooling: false, chat: options.chat ?? true, seeded: true, stopBelowConfidence: "emulated" as const};
+        if (options.chat ?? true)
+            this.chat = async (r) => {
+                const {messages, ...rest} = r;
+                return this.answerPrompt(await this.formatChat(messages), rest);
+            };
     }
     override async formatChat(messages: ChatMessage[]): Promise<string> {
         return messages.map((m) => `<${m.role}>${m.content}`).join("") + "<assistant>";
-    }
-    override async chat(r: ChatRequest): Promise<Sample[]> {
-        if (!this.capabilities.chat) throw new Error("chat is off");
-        const {messages, ...rest} = r;
-        return this.answerPrompt(await this.formatChat(messages), rest);
     }
     async generate(r: GenerateRequest): Promise<Sample[]> {
         return this.answerPrompt(r.prompt as string, r);

@@ -31,8 +31,8 @@ export class ScriptedPolicy extends ScriptedEngineBase {
         readonly nativeStop = true,
     ) {
         super();
-        // Only what the decoders read: a third-party engine without stopBelowConfidence when nativeStop is false.
-        this.capabilities = {stopBelowConfidence: nativeStop ? ("native" as const) : undefined} as unknown as EngineCapabilities;
+        // nativeStop false: a third-party engine that ignores stopBelowConfidence (no such capability).
+        this.capabilities = nativeStop ? {maxTopLogprobs: 20, stopBelowConfidence: "native"} : {maxTopLogprobs: 20};
     }
 
     async generate(r: GenerateRequest): Promise<Sample[]> {

@@ -17,6 +17,7 @@ import {bestOfNDecode, weightedVoteDecode, SearchPrm, type CandidateTrace, type 
 import {evaluateBonFile} from "../../src/eval/bon/run.ts";
 import {defaultGrader} from "../../src/grade/grader.ts";
 import type {Engine, GenerateRequest, Sample} from "../../src/engines/types.ts";
+import {wrapEngine} from "../helpers/wrap-engine.ts";
 
 const problem: SearchProblem = {id: "q", question: "Compute 2 + 3.", prompt: "Compute 2 + 3.\n", gold: "5"};
 
@@ -44,8 +45,7 @@ const tiedScorer = () => new FunctionScorer((s) => (/7|carry/.test(s) ? 0.99 : 0
 function recordingPolicy(): {engine: Engine; last: () => Sample[]} {
     const policy = new ScriptedPolicy(script);
     let last: Sample[] = [];
-    const engine = Object.create(policy.engine) as Engine;
-    engine.generate = async (r: GenerateRequest) => (last = await policy.generate(r));
+    const engine = wrapEngine(policy.engine, {generate: async (r: GenerateRequest) => (last = await policy.generate(r))});
     return {engine, last: () => last};
 }
 

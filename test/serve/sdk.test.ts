@@ -9,7 +9,8 @@ import OpenAI from "openai";
 import {tinyModel, type TinyModel} from "../helpers/tiny-model.ts";
 import {LlamaEngine} from "../../src/engines/llama/engine.ts";
 import {startServer, type RunningServer} from "../../src/apps/serve/server.ts";
-import type {Engine, GenerateRequest, Sample} from "../../src/engines/types.ts";
+import type {GenerateRequest, Sample} from "../../src/engines/types.ts";
+import {wrapEngine} from "../helpers/wrap-engine.ts";
 
 const POLICY = new URL("../../models/lab-policy.gguf", import.meta.url).pathname;
 const prompt = "Compute (12 + 7) * 3 - 5.\n";
@@ -31,13 +32,7 @@ before(async () => {
     prmEngine = await LlamaEngine.load(m.path, {sequences: 2, contextSize: 256});
     prmServer = await startServer({engine: prmEngine, port: 0, modelName: "tiny-prm", pooling: {stepTagId: m.vocab.stepTagId, returnedTokenIds: [m.vocab.goodId, m.vocab.badId]}});
     client = new OpenAI({baseURL: server.url + "/v1", apiKey: "unused", maxRetries: 0});
-    const proxy = new Proxy(policy, {
-        get(target, key) {
-            if (key === "generate") return (r: GenerateRequest) => (lastGenerate = target.generate(r));
-            const v = Reflect.get(target, key);
-            return typeof v === "function" ? v.bind(target) : v;
-        },
-    }) as Engine;
+    const proxy = wrapEngine(policy, {generate: (r: GenerateRequest) => (lastGenerate = policy.generate(r))});
     spied = await startServer({engine: proxy, port: 0, modelName: "lab-policy"});
 });
 after(async () => {

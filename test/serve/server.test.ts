@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {tinyModel, type TinyModel} from "../helpers/tiny-model.ts";
 import {LlamaEngine} from "../../src/engines/llama/engine.ts";
 import {startServer, type RunningServer} from "../../src/apps/serve/server.ts";
+import {wrapEngine} from "../helpers/wrap-engine.ts";
 
 let m: TinyModel;
 let engine: LlamaEngine;
@@ -94,7 +95,7 @@ test("bad requests get 4xx with the field named", async () => {
     assert.match(a.json.error.message, /^n:/);
     const b = await post("/v1/completions", {model: "other", prompt});
     assert.equal(b.status, 404);
-    const c = await fetch(server.url + "/v1/completions", {method: "POST", body: "{not json"});
+    const c = await fetch(server.url + "/v1/completions", {method: "POST", headers: {"content-type": "application/json"}, body: "{not json"});
     assert.equal(c.status, 400);
 });
 
@@ -192,28 +193,18 @@ test("non-neutral server defaults leak into requests that omit fields, never int
 test("SSE: an error after the stream began is an error event, then [DONE]; engines without streaming are replayed; stream_options needs stream", async () => {
     const {StepwiseError} = await import("../../src/engines/types.ts");
     // An engine that sends one token, then fails (a model error in the middle of a generation).
-    const failing = new Proxy(engine, {
-        get(target, key) {
-            if (key === "generate")
-                return async (r: Parameters<LlamaEngine["generate"]>[0]) => {
-                    r.stream?.token(0, {text: "x", confidence: 0.5, top: []});
-                    throw new StepwiseError("generate: the model broke");
-                };
-            const v = Reflect.get(target, key);
-            return typeof v === "function" ? v.bind(target) : v;
+    const failing = wrapEngine(engine, {
+        generate: async (r) => {
+            r.stream?.token(0, {text: "x", confidence: 0.5, top: []});
+            throw new StepwiseError("generate: the model broke");
         },
     });
     // An engine that does not declare streaming: the server streams its finished samples.
-    const plain = new Proxy(engine, {
-        get(target, key) {
-            if (key === "capabilities") return {...target.capabilities, streaming: false};
-            if (key === "generate")
-                return (r: Parameters<LlamaEngine["generate"]>[0]) => {
-                    assert.equal(r.stream, undefined, "no hook for an engine without streaming");
-                    return target.generate(r);
-                };
-            const v = Reflect.get(target, key);
-            return typeof v === "function" ? v.bind(target) : v;
+    const plain = wrapEngine(engine, {
+        capabilities: {...engine.capabilities, streaming: false},
+        generate: (r) => {
+            assert.equal(r.stream, undefined, "no hook for an engine without streaming");
+            return engine.generate(r);
         },
     });
     const a = await startServer({engine: failing, port: 0, modelName: "tiny"});

@@ -13,7 +13,7 @@ import type {ChatMessage} from "../../engines/types.ts";
 
 export class HttpError extends Error {
     constructor(
-        readonly status: 400 | 404 | 413 | 500 | 503,
+        readonly status: 400 | 403 | 404 | 413 | 415 | 500 | 503,
         message: string,
         /** The request field at fault (OpenAI error objects' `param`). */
         readonly param: string | null = null,

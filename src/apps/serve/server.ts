@@ -24,10 +24,18 @@
  *   `continuous_usage_stats` the usage so far in every chunk); then `data: [DONE]`. An error
  *   after the stream began is sent as an error event before `[DONE]`; a client that hangs up
  *   mid-stream stops the generation.
- * - `POST /tokenize`, `POST /detokenize` (vLLM's; ids checked against the vocabulary)
+ * - `POST /tokenize`, `POST /detokenize` (vLLM's; ids checked against the vocabulary). Unlike
+ *   vLLM, /tokenize refuses (400) a text that certainly exceeds the context, as every endpoint
+ *   does: prompts are checked against a token lower bound (special tags, and bytes over the
+ *   longest vocabulary entry) before tokenizing, so no single request stalls the server.
  * - `POST /pooling` and `POST /v1/embeddings`: vLLM's STEP pooling for tag PRMs (for every
  *   step-tag token, the softmax over the returned label tokens, positive first);
  *   `encoding_format` float or base64 (little-endian float32, the npm SDK's default)
+ *
+ * - Browser safety: a request whose `Host` header does not name the bound address is a 403
+ *   (DNS rebinding, see src/io/host-check.ts); a POST body is parsed only with
+ *   `Content-Type: application/json` (else 415), so a cross-site page cannot send one as a
+ *   "simple" text/plain request.
  *
  * Penalties, logit_bias, min_tokens and ignore_eos are refused unless neutral (never ignored).
  * Every error — bad field, unknown model, unknown route, body too large — is an OpenAI error
@@ -41,7 +49,9 @@ import {Hono, type Context} from "hono";
 import {bodyLimit} from "hono/body-limit";
 import {serve as serveNode} from "@hono/node-server";
 import type {AddressInfo} from "node:net";
-import type {ChatMessage, Engine, GeneratedToken, GenerateRequest, PromptTokenLogprob, Sample, StreamHandler, TokenAlternative} from "../../engines/types.ts";
+import type {IncomingMessage} from "node:http";
+import {isAllowedHost} from "../../io/host-check.ts";
+import {requireFacet, type ChatMessage, type Engine, type GeneratedToken, type GenerateRequest, type PromptTokenLogprob, type Sample, type StreamHandler, type TokenAlternative} from "../../engines/types.ts";
 import {
     DEFAULT_LIMITS,
     HttpError,
@@ -61,9 +71,13 @@ export interface StepPoolingConfig {
 }
 
 export interface ServerOptions {
-    /** An engine with prompt log-probabilities (echo, prompt_logprobs) and, for --prm, pooling: in practice the llama engine. */
+    /**
+     * The engine served: in practice the llama engine. echo and prompt_logprobs need its
+     * promptLogprobs (a 400 naming the engine otherwise); `pooling` needs its pool (createApp
+     * throws a StepwiseError otherwise).
+     */
     engine: Engine;
-    /** Address to bind. Default 127.0.0.1 (loopback only). */
+    /** Address to bind. Default 127.0.0.1 (loopback only). Requests must name it in `Host` (see isAllowedHost). */
     host?: string;
     /** Port; 0 picks a free one. Default 8000. */
     port?: number;
@@ -134,12 +148,14 @@ function emptySamples(n: number, stream?: StreamHandler): Sample[] {
 
 /** An OpenAI error object. */
 function errorBody(message: string, status: number, param: string | null = null) {
-    const type = status === 404 ? "NotFoundError" : status === 413 ? "RequestTooLarge" : status >= 500 ? "InternalServerError" : "BadRequestError";
+    const type =
+        status === 403 ? "PermissionDeniedError" : status === 404 ? "NotFoundError" : status === 413 ? "RequestTooLarge" : status === 415 ? "UnsupportedMediaType" : status >= 500 ? "InternalServerError" : "BadRequestError";
     return {error: {message, type, param, code: status}};
 }
 
 export function createApp(options: ServerOptions): Hono {
     const {engine} = options;
+    const pooler = options.pooling && requireFacet(engine, "pool", "serving a PRM (ServerOptions.pooling, stepwise serve --prm)");
     const modelName = options.modelName ?? engine.info.model.split("/").pop()!.replace(/\.gguf$/, "");
     const maxModelLen = engine.info.contextSize ?? 4096;
     const limits: RequestLimits = {...DEFAULT_LIMITS, ...options.limits};
@@ -163,6 +179,17 @@ export function createApp(options: ServerOptions): Hono {
             log(`${c.req.method} ${c.req.path} ${c.res.status} ${(performance.now() - t0).toFixed(0)}ms`);
         });
     }
+    // DNS rebinding: only requests whose Host names the bound address (src/io/host-check.ts).
+    // The port is the connection's own (the one bound, also with port 0); app.request() without
+    // a socket (tests of the bare app) is not checked.
+    const boundHost = options.host ?? "127.0.0.1";
+    app.use(async (c, next) => {
+        const port = (c.env as {incoming?: IncomingMessage} | undefined)?.incoming?.socket?.localPort;
+        const host = c.req.header("host");
+        if (port !== undefined && !isAllowedHost(host, boundHost, port))
+            return c.json(errorBody(`Host "${host}" is not this server's address (bound to ${boundHost}:${port}); requests must name it (DNS-rebinding protection)`, 403), 403);
+        await next();
+    });
     app.use(
         bodyLimit({
             maxSize: maxBody,
@@ -175,6 +202,11 @@ export function createApp(options: ServerOptions): Hono {
             throw new HttpError(404, `The model \`${model}\` does not exist. This server serves \`${modelName}\`.`, "model");
     };
     const body = async (c: Context): Promise<Record<string, unknown>> => {
+        // JSON only when labelled so: a cross-site page can POST text/plain (or no type) without
+        // a CORS preflight, never application/json.
+        const type = c.req.header("content-type");
+        if (!type || type.split(";")[0].trim().toLowerCase() !== "application/json")
+            throw new HttpError(415, `Content-Type must be application/json, got ${type ? `"${type}"` : "none"}`);
         let value: unknown;
         try {
             value = await c.req.json();
@@ -190,7 +222,24 @@ export function createApp(options: ServerOptions): Hono {
         for (const [k, v] of Object.entries(options.samplingDefaults ?? {})) if (out[k] === undefined) out[k] = v;
         return out;
     };
+    /**
+     * Refuse a text that certainly exceeds the context, from the engine's token lower bound
+     * (special tags and bytes, one linear pass), before it is tokenized: tokenizing runs on the
+     * event loop, so a multi-megabyte text would stall every other request.
+     */
+    const refuseCertainlyLonger = (text: string, param: string) => {
+        const bound = engine.tokenLowerBound?.(text, maxModelLen);
+        if (bound && bound.tokens > maxModelLen)
+            throw new HttpError(
+                400,
+                `${param}: this model's maximum context length is ${maxModelLen} tokens, but the input has at least ${bound.tokens} tokens ` +
+                    `(${bound.specialTags === undefined ? `${bound.bytes} bytes` : `${bound.specialTags} special tags in ${bound.bytes} bytes`}); shorten the input`,
+                param,
+            );
+    };
+    /** A prompt's token ids, checked against the vocabulary and the context (a text first with {@link refuseCertainlyLonger}). */
     const promptIds = async (prompt: string | number[], param: string): Promise<number[]> => {
+        if (typeof prompt === "string") refuseCertainlyLonger(prompt, param);
         const ids = typeof prompt === "string" ? await engine.tokenize(prompt) : prompt;
         if (engine.info.vocabSize !== undefined)
             ids.forEach((t, i) => {
@@ -303,7 +352,7 @@ export function createApp(options: ServerOptions): Hono {
         /** Echo text and prompt logprobs of one prompt (echo, prompt_logprobs). */
         const promptSide = async (ids: number[], signal: AbortSignal) => {
             const needPrompt = req.echo || req.promptLogprobs !== undefined;
-            const promptLp = needPrompt ? await engine.promptLogprobs(ids, {topK: Math.max(req.logprobs ?? 0, req.promptLogprobs ?? 0, 1), signal}) : undefined;
+            const promptLp = needPrompt ? await requireFacet(engine, "promptLogprobs", "echo / prompt_logprobs").promptLogprobs(ids, {topK: Math.max(req.logprobs ?? 0, req.promptLogprobs ?? 0, 1), signal}) : undefined;
             const promptText = req.echo ? await engine.detokenize(ids) : "";
             const first = ids.length ? await engine.detokenize(ids.slice(0, 1)) : "";
             const echo: Echo | undefined = req.echo && promptLp ? {tokens: ids.map((tid, i) => ({id: tid, text: i === 0 ? first : promptLp[i]!.text})), logprobs: promptLp} : undefined;
@@ -376,7 +425,7 @@ export function createApp(options: ServerOptions): Hono {
         const req = parseChatRequest(withDefaults(await body(c)), limits);
         checkModel(req.model);
         const prompt = await engine.formatChat(req.messages as ChatMessage[], {addGenerationPrompt: true});
-        const ids = await promptIds(await engine.tokenize(prompt), "messages");
+        const ids = await promptIds(prompt, "messages");
         const maxTokens = tokenBudget(ids.length, req.maxTokens, req.maxTokensParam, "messages", false);
         const id = newId("chatcmpl");
         const created = Math.floor(Date.now() / 1000);
@@ -427,6 +476,8 @@ export function createApp(options: ServerOptions): Hono {
         const req = parseTokenizeRequest(await body(c));
         checkModel(req.model);
         const text = req.messages ? await engine.formatChat(req.messages, {addGenerationPrompt: req.addGenerationPrompt}) : req.prompt!;
+        // Unlike vLLM's, a text that certainly exceeds the context is refused, not counted (see refuseCertainlyLonger).
+        refuseCertainlyLonger(text, req.messages ? "messages" : "prompt");
         const tokens = await engine.tokenize(text, {addBos: req.addSpecialTokens ? undefined : false});
         return c.json({tokens, count: tokens.length, max_model_len: maxModelLen});
     });
@@ -438,7 +489,7 @@ export function createApp(options: ServerOptions): Hono {
     });
 
     const pool = async (c: Context, shape: "pooling" | "embeddings") => {
-        if (!options.pooling)
+        if (!options.pooling || !pooler)
             throw new HttpError(400, "this server was not started as a PRM (stepwise serve --prm): no STEP pooling configured");
         const req = parsePoolingRequest(await body(c), limits);
         checkModel(req.model);
@@ -449,7 +500,7 @@ export function createApp(options: ServerOptions): Hono {
         for (let i = 0; i < req.inputs.length; i++) {
             const ids = await promptIds(req.inputs[i], "input");
             promptTokens += ids.length;
-            const rows = await engine.pool({input: ids, step: {tagId: stepTagId, returnedTokenIds}, signal});
+            const rows = await pooler.pool({input: ids, step: {tagId: stepTagId, returnedTokenIds}, signal});
             const flat = rows.flat();
             if (shape === "pooling") data.push({index: i, object: "pooling", data: req.encoding === "base64" ? float32Base64(flat) : rows});
             else data.push({index: i, object: "embedding", embedding: req.encoding === "base64" ? float32Base64(flat) : flat});

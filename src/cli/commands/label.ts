@@ -71,7 +71,7 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
             const progress = createProgress("label");
             try {
                 const summary = await labelFile({
-                    engine: () => createEngine(o.engine),
+                    engine: () => createEngine(o.engine, {role: "policy"}),
                     engineSpec: o.engine,
                     verifier: verifier.name,
                     verifierArgs,

@@ -48,7 +48,7 @@ confidence is the raw model probability of the chosen token, before temperature/
             const progress = createProgress("sample", {quiet: o.quiet});
             try {
                 const summary = await sampleDataset({
-                    engine: () => createEngine(o.engine),
+                    engine: () => createEngine(o.engine, {role: "policy"}),
                     engineSpec: o.engine,
                     data: o.data,
                     out: o.out,

@@ -1,6 +1,6 @@
 /** `stepwise serve`: an OpenAI/vLLM-compatible HTTP server over a GGUF model. */
 import type {Command} from "@commander-js/extra-typings";
-import {createEngine} from "../../engines/spec.ts";
+import {checkModelKind, createEngine} from "../../engines/spec.ts";
 import {type Engine} from "../../engines/types.ts";
 import {StepwiseError} from "../../util/errors.ts";
 import {hostOption, intOption} from "../options.ts";
@@ -30,15 +30,17 @@ export function register(program: Command): void {
             `
 Examples:
   stepwise serve models/lab-policy.gguf --port 8000
-  curl -s 127.0.0.1:8000/v1/completions -d '{"prompt":"Compute 3 + 4.\\n","max_tokens":40,"logprobs":5,"n":4,"seed":1}'
-  curl -sN 127.0.0.1:8000/v1/chat/completions -d '{"messages":[{"role":"user","content":"Compute 3 + 4."}],"stream":true}'   # SSE, token by token
+  curl -s 127.0.0.1:8000/v1/completions -H 'Content-Type: application/json' -d '{"prompt":"Compute 3 + 4.\\n","max_tokens":40,"logprobs":5,"n":4,"seed":1}'
+  curl -sN 127.0.0.1:8000/v1/chat/completions -H 'Content-Type: application/json' -d '{"messages":[{"role":"user","content":"Compute 3 + 4."}],"stream":true}'   # SSE, token by token
   stepwise serve --prm models/lab-prm.gguf --port 8001     # then POST /pooling {"input": "...<|step|>..."}
   stepwise sample --engine "openai:http://127.0.0.1:8000/v1" --data q.jsonl --out s.jsonl`,
         )
         .action(async (positional, o) => {
             const file = o.prm ?? o.model ?? positional;
             if (!file) throw new StepwiseError("serve: name a GGUF model (stepwise serve MODEL.gguf, --model or --prm)");
-            checkGgufHeader(file);
+            // --prm: the model-kind check of `score` (a stepwise policy or judge is refused).
+            if (o.prm) checkModelKind(file, "prm");
+            else checkGgufHeader(file);
             await checkCanListen(o.host, o.port);
             const {startServer} = await import("../../apps/serve/server.ts");
             const params = new URLSearchParams({sequences: String(o.sequences), threads: String(o.threads), gpu: String(o.gpu)});

@@ -26,7 +26,10 @@
  *   without it the engine falls back to evaluating the prompt on each sequence.
  * - `generate({n})` evaluates the prompt once: the prompt's KV cache is copied into up to
  *   `sequences` parallel sequences, which then decode in one batch; a sequence that finished a
- *   sample rewinds to the prompt and takes the next one. A sequence also keeps its tokens
+ *   sample rewinds to the prompt and takes the next one; while another call waits for a
+ *   sequence, a finished sample's sequence is handed to it instead (fair sharing, see
+ *   SequencePool), so one large `n` delays a small request by about one sample, not all of
+ *   them. A sequence also keeps its tokens
  *   between calls, so a request whose prompt extends an earlier one (rollouts from successive
  *   step prefixes) evaluates only the new tokens.
  */
@@ -54,6 +57,8 @@ import {
     type TokenProbeResult,
 } from "../types.ts";
 import {checkGgufHeader} from "../../gguf/reader.ts";
+import {ContextOverflowError, ModelOutputError} from "../../util/errors.ts";
+import {describeBound, SpecialTokenIndex} from "./tokenize.ts";
 import {rawProb, sampleIndex, sampleRng, type RawDistribution, type SampleParams} from "../sampling.ts";
 import type {Rng} from "../../util/rng.ts";
 import {SequencePool} from "./pool.ts";
@@ -116,6 +121,7 @@ export class LlamaEngine implements Engine {
     private readonly counters: EngineStats = emptyStats();
     private readonly sequencePool: SequencePool;
     private readonly vocabSize: number;
+    private readonly specials: SpecialTokenIndex;
 
     private constructor(
         readonly model: LlamaModel,
@@ -123,18 +129,9 @@ export class LlamaEngine implements Engine {
         readonly modelPath: string,
     ) {
         this.vocabSize = model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
+        this.specials = SpecialTokenIndex.fromModel(model);
         this.info = {kind: "llama", model: modelPath, vocabSize: this.vocabSize || undefined, contextSize: context.contextSize / context.totalSequences};
-        this.capabilities = {
-            tokenIds: true,
-            maxTopLogprobs: this.vocabSize || 20,
-            promptLogprobs: true,
-            exactProbes: true,
-            pooling: true,
-            chat: true,
-            seeded: true,
-            stopBelowConfidence: "native",
-            streaming: true,
-        };
+        this.capabilities = {maxTopLogprobs: this.vocabSize || 20, exactProbes: true, stopBelowConfidence: "native", streaming: true};
         const sequences: LlamaContextSequence[] = [];
         for (let i = 0; i < context.totalSequences; i++) sequences.push(context.getSequence());
         this.sequencePool = new SequencePool(sequences);
@@ -161,15 +158,24 @@ export class LlamaEngine implements Engine {
         const sequences = Math.max(1, options.sequences ?? 8);
         const contextSize = Math.min(options.contextSize ?? Math.min(trainContext, 4096), trainContext);
         const kv = options.kvCacheType ?? (model.size < 2 * 1024 ** 3 ? "F32" : "F16");
-        const context = await model.createContext({
-            contextSize: contextSize * sequences,
-            sequences,
-            threads: options.threads ?? 1,
-            batchSize: options.batchSize ?? Math.min(2048, contextSize * sequences),
-            flashAttention: false,
-            experimentalKvCacheKeyType: kv,
-            experimentalKvCacheValueType: kv,
-        });
+        let context: LlamaContext;
+        try {
+            context = await model.createContext({
+                contextSize: contextSize * sequences,
+                sequences,
+                threads: options.threads ?? 1,
+                batchSize: options.batchSize ?? Math.min(2048, contextSize * sequences),
+                flashAttention: false,
+                experimentalKvCacheKeyType: kv,
+                experimentalKvCacheValueType: kv,
+            });
+        } catch (e) {
+            await model.dispose();
+            throw new StepwiseError(
+                `${modelPath}: cannot create a context of ${contextSize} tokens × ${sequences} sequences (${(e as Error).message.split("\n")[0]}); lower contextSize or sequences`,
+                {cause: e},
+            );
+        }
         return new LlamaEngine(model, context, modelPath);
     }
 
@@ -179,6 +185,12 @@ export class LlamaEngine implements Engine {
 
     async tokenize(text: string, options: {addBos?: boolean; special?: boolean} = {}): Promise<number[]> {
         return this.tokenizeSync(text, options.addBos, options.special);
+    }
+
+    /** See {@link Engine.tokenLowerBound}: special tokens found by a trie in one pass (./tokenize.ts). */
+    tokenLowerBound(text: string, limit?: number): {tokens: number; specialTags?: number; bytes: number} {
+        const s = this.specials.scan(text, true, limit);
+        return {tokens: s.minTokens, specialTags: s.specialTags, bytes: s.bytes};
     }
 
     async detokenize(tokens: number[]): Promise<string> {
@@ -217,7 +229,7 @@ export class LlamaEngine implements Engine {
         const {messages, ...rest} = request;
         if (!Array.isArray(messages) || messages.length === 0) throw new StepwiseError("chat: no messages");
         const prompt = await this.formatChat(messages, {addGenerationPrompt: true});
-        return this.generate({...rest, prompt: this.tokenizeSync(prompt, undefined, true)});
+        return this.generate({...rest, prompt: this.tokenizeSync(prompt, undefined, true, this.info.contextSize)});
     }
 
     async generate(request: GenerateRequest): Promise<Sample[]> {
@@ -238,7 +250,10 @@ export class LlamaEngine implements Engine {
         if (tau !== undefined && !(tau >= 0 && tau <= 1)) throw new StepwiseError(`generate: stopBelowConfidence must be in [0, 1], got ${tau}`);
         this.counters.requests++;
 
-        const sequences = await this.sequencePool.acquire(Math.min(n, this.sequencePool.size), prompt, request.signal);
+        // This call's identity in the pool: its workers hand sequences only to other callers.
+        const owner = {};
+        const sequences = await this.sequencePool.acquire(Math.min(n, this.sequencePool.size), prompt, request.signal, owner);
+        const held = new Set(sequences);
         try {
             // One prefix evaluation, copied into the other sequences.
             const [first, ...rest] = sequences;
@@ -247,7 +262,8 @@ export class LlamaEngine implements Engine {
             const samples: Sample[] = new Array(n);
             const firstIndex = request.firstIndex ?? 0;
             let nextIndex = 0;
-            const worker = async (seq: LlamaContextSequence) => {
+            const worker = async (start: LlamaContextSequence) => {
+                let seq = start;
                 while (nextIndex < n) {
                     checkAborted(request.signal);
                     const index = nextIndex++;
@@ -263,12 +279,29 @@ export class LlamaEngine implements Engine {
                         stream: request.stream,
                     });
                     request.stream?.end?.(samples[index]);
+                    // Fair share: between samples, a sequence another call waits for is handed
+                    // over and this worker queues again (then evaluates the prompt on the
+                    // sequence it gets, reusing whatever prefix that one holds).
+                    if (nextIndex < n && this.sequencePool.waitingBesides(owner)) {
+                        held.delete(seq);
+                        this.sequencePool.release([seq]);
+                        [seq] = await this.sequencePool.acquire(1, prompt, request.signal, owner);
+                        if (nextIndex >= n) {
+                            this.sequencePool.release([seq]);
+                            break;
+                        }
+                        held.add(seq);
+                        await this.evaluatePrefix(seq, prompt, params, topLogprobs);
+                    }
                 }
             };
-            await Promise.all(sequences.map(worker));
+            // Every worker settles before the sequences go back to the pool (none is still decoding).
+            const settled = await Promise.allSettled(sequences.map(worker));
+            const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+            if (failed) throw failed.reason;
             return samples;
         } finally {
-            this.sequencePool.release(sequences);
+            this.sequencePool.release([...held]);
         }
     }
 
@@ -316,6 +349,8 @@ export class LlamaEngine implements Engine {
                 if (!wanted.has(pos)) continue;
                 const next = out[j]?.next;
                 if (!next?.logits || next.totalLogitWeight == null) throw new StepwiseError(`probeTokens: no logits returned at position ${pos}`);
+                this.checkFinite(next.totalLogitWeight);
+                for (const l of next.logits.values()) if (!Number.isFinite(l)) this.checkFinite(l);
                 const max = next.logits.values().next().value as number;
                 byPos.set(
                     pos,
@@ -407,15 +442,30 @@ export class LlamaEngine implements Engine {
 
     // ---- internals ----
 
-    private tokenizeSync(text: string, addBos?: boolean, special = true): number[] {
-        const tokens = this.model.tokenize(text, special) as number[];
+    /**
+     * llama.cpp's tokenization, in time linear in the text (special tokens found here, see
+     * ./tokenize.ts). With `limit`, a text whose token lower bound exceeds it is refused before
+     * tokenizing (a {@link ContextOverflowError}).
+     */
+    private tokenizeSync(text: string, addBos?: boolean, special = true, limit?: number): number[] {
+        const scan = this.specials.scan(text, special, limit);
         const bos = this.model.tokens.bos;
-        const wantBos = addBos ?? this.model.tokens.shouldPrependBosToken;
-        if (wantBos && bos != null && tokens[0] !== bos) return [bos, ...tokens];
+        const wantBos = (addBos ?? this.model.tokens.shouldPrependBosToken) && bos != null;
+        if (limit !== undefined && scan.minTokens + (wantBos ? 1 : 0) > limit)
+            throw new ContextOverflowError(
+                `the input has at least ${scan.minTokens + (wantBos ? 1 : 0)} tokens (${describeBound(scan)}), so it is longer than the context (${limit} tokens)`,
+                scan.minTokens,
+                limit,
+            );
+        const tokens = this.specials.tokenize(this.model, text, special, scan);
+        if (wantBos && tokens[0] !== bos) return [bos, ...tokens];
         return tokens;
     }
 
-    /** Text prompts are tokenized with special-token parsing (as vLLM does), token prompts pass through. */
+    /**
+     * Text prompts are tokenized with special-token parsing (as vLLM does), token prompts pass
+     * through. A text that certainly exceeds the per-sequence context is refused before tokenizing.
+     */
     private promptTokens(prompt: string | number[], addBos?: boolean): number[] {
         if (typeof prompt !== "string") {
             for (const t of prompt)
@@ -423,7 +473,7 @@ export class LlamaEngine implements Engine {
                     throw new StepwiseError(`token id ${t} is outside the vocabulary (size ${this.vocabSize})`);
             return [...prompt];
         }
-        return this.tokenizeSync(prompt, addBos);
+        return this.tokenizeSync(prompt, addBos, true, this.info.contextSize);
     }
 
     /** How many top tokens to fetch per position: all of them when sampling needs the full vocabulary. */
@@ -445,11 +495,13 @@ export class LlamaEngine implements Engine {
 
     private toDist(next: {logits?: Map<Token, number>; totalLogitWeight?: number} | undefined): RawDistribution {
         if (!next?.logits || next.totalLogitWeight == null) throw new StepwiseError("llama engine: the model returned no logits");
+        this.checkFinite(next.totalLogitWeight);
         const size = next.logits.size;
         const ids = new Int32Array(size);
         const logits = new Float32Array(size);
         let i = 0;
         for (const [id, l] of next.logits) {
+            if (!Number.isFinite(l)) this.checkFinite(l);
             ids[i] = id;
             logits[i++] = l;
         }
@@ -460,6 +512,17 @@ export class LlamaEngine implements Engine {
                 return {ids: order.map((o) => ids[o]), logits: order.map((o) => logits[o]), totalWeight: next.totalLogitWeight};
             }
         return {ids, logits, totalWeight: next.totalLogitWeight};
+    }
+
+    /**
+     * Refuse a non-finite model output (a logit, or the softmax normaliser, which is NaN or ∞ when
+     * any logit is): broken weights are an error naming the model file, never data.
+     */
+    private checkFinite(value: number): void {
+        if (Number.isFinite(value) && value >= 0) return;
+        throw new ModelOutputError(
+            `${this.modelPath}: the model computed a non-finite output (${value}); its weights are broken (NaN or infinite values), so no sample, score or logprob from it means anything`,
+        );
     }
 
     /** Evaluate `prompt` on `seq` (reusing whatever prefix it already holds) and return the distribution after it. */

@@ -11,8 +11,11 @@
  * | (connect) | `GET /v1/models` | the model name and the context length (`max_model_len`), see {@link OpenAIEngine.connect} |
  * | formatChat | `POST /tokenize` with `messages`, then `/detokenize` | vLLM renders its chat template |
  * | chat | `POST /v1/chat/completions` | `logprobs: true`, `top_logprobs: k` |
- * | promptLogprobs | `POST /v1/completions` | token-id prompt, `prompt_logprobs: k` (vLLM: rank and decoded_token) |
- * | pool | `POST /pooling` or `POST /v1/embeddings` | vLLM pooling models (step-reward PRMs) |
+ * | promptLogprobs | `POST /v1/completions` | token-id prompt, `prompt_logprobs: k` (vLLM: rank and decoded_token); dialect vllm only |
+ * | pool | `POST /pooling` or `POST /v1/embeddings` | vLLM pooling models (step-reward PRMs); dialect vllm only |
+ *
+ * On the dialects llama.cpp and openai the engine has no `promptLogprobs` and no `pool` (the
+ * properties are absent, see {@link Engine}).
  *
  * Sampling is fully specified on every request: every parameter the dialect knows is sent, with
  * neutral values for the ones the caller did not set (top_p 1, top_k off, min_p 0, penalties
@@ -303,6 +306,10 @@ function checkTopK(value: number, name: string): number {
 export class OpenAIEngine implements Engine {
     readonly info: EngineInfo;
     readonly capabilities: EngineCapabilities;
+    /** {@link vllmPromptLogprobs} on dialect vllm; absent on the others. */
+    declare readonly promptLogprobs?: (input: string | number[], options?: {topK?: number; addBos?: boolean; signal?: AbortSignal}) => Promise<Array<PromptTokenLogprob | null>>;
+    /** {@link vllmPool} on dialect vllm; absent on the others. */
+    declare readonly pool?: (request: PoolRequest) => Promise<number[][]>;
     readonly http: HttpClient;
     readonly dialect: SamplingDialect;
     /**
@@ -338,16 +345,12 @@ export class OpenAIEngine implements Engine {
         this.info = {kind: "openai", model: this.model, ...(this.context ? {contextSize: this.context.tokens} : {})};
         const vllm = this.dialect === "vllm";
         this.tokenIds = options.tokenIds ?? false;
-        this.capabilities = {
-            tokenIds: this.tokenIds,
-            maxTopLogprobs: MAX_LOGPROBS,
-            promptLogprobs: vllm,
-            exactProbes: false,
-            pooling: vllm,
-            chat: true,
-            seeded: true,
-            stopBelowConfidence: "emulated",
-        };
+        this.capabilities = {maxTopLogprobs: MAX_LOGPROBS, exactProbes: false, stopBelowConfidence: "emulated"};
+        // vLLM-only routes: these facets exist only on that dialect (the fields are `declare`d, so other dialects have no such property).
+        if (vllm) {
+            this.promptLogprobs = (input, o) => this.vllmPromptLogprobs(input, o);
+            this.pool = (request) => this.vllmPool(request);
+        }
     }
 
     /**
@@ -899,10 +902,9 @@ export class OpenAIEngine implements Engine {
     /**
      * vLLM `prompt_logprobs` for the input's tokens (a text input is tokenized with `/tokenize`
      * first): per token its probability, true vocabulary rank and decoded text, and the top-k.
-     * Needs vLLM's `prompt_logprobs` (capabilities.promptLogprobs, dialect vllm).
+     * The engine's `promptLogprobs` on dialect vllm (other dialects have no prompt_logprobs).
      */
-    async promptLogprobs(input: string | number[], options: {topK?: number; addBos?: boolean; signal?: AbortSignal} = {}): Promise<Array<PromptTokenLogprob | null>> {
-        if (!this.capabilities.promptLogprobs) throw new StepwiseError(`promptLogprobs needs vLLM's prompt_logprobs (dialect ${this.dialect} has none)`);
+    private async vllmPromptLogprobs(input: string | number[], options: {topK?: number; addBos?: boolean; signal?: AbortSignal} = {}): Promise<Array<PromptTokenLogprob | null>> {
         const k = checkTopK(options.topK ?? 5, "topK");
         const ids = typeof input === "string" ? await this.tokenize(input, {addBos: options.addBos}) : input;
         if (ids.length === 0) return [];
@@ -937,9 +939,9 @@ export class OpenAIEngine implements Engine {
      * answers `{data: [{data: number[][]}]}`; the "embeddings" route (`POST /v1/embeddings`,
      * `encoding_format: "float"`) answers one flat vector, cut into rows of `stepWidth` (default
      * the number of `step.returnedTokenIds`, else 2). `step` is configured on the server; when
-     * given, rows of another width are an error.
+     * given, rows of another width are an error. The engine's `pool` on dialect vllm.
      */
-    async pool(request: PoolRequest): Promise<number[][]> {
+    private async vllmPool(request: PoolRequest): Promise<number[][]> {
         const width = request.stepWidth ?? request.step?.returnedTokenIds.length ?? 2;
         const body: Record<string, unknown> = {model: this.model, input: request.input};
         if (request.task !== undefined) body.task = request.task;
