@@ -55,6 +55,7 @@ export {prepareOutput, type OutputCheck} from "./io/output.ts";
 export {writeFileAtomic} from "./io/atomic.ts";
 export {checkInputFile} from "./io/text.ts";
 export {checkCanListen} from "./io/listen.ts";
+export {readRecords, readRecordsAll, checkRecord, parseRecord, SampleRecordSchema, SampleInputSchema, StepsRecordSchema, LabelRecordSchema, FilteredLabelRecordSchema, ScoredRecordSchema, DecodeRecordSchema, VerdictRecordSchema, CodeVerdictSchema, CodeGradedRecordSchema} from "./core/schemas.ts";
 export {gradeJsonlFile, type GradedRecord} from "./grade/file.ts";
 export {readThresholdFile, DOMAIN_QUANTILES} from "./pipeline/threshold.ts";
 export {STRATEGY_FORMS} from "./pipeline/split/index.ts";

@@ -1,17 +1,30 @@
 /**
  * The JSONL records that move between pipeline stages. Every record has a stable `id` so a stage
- * can resume (skip ids already written) and records of different stages can be joined.
+ * can resume (skip ids already written) and records of different stages can be joined. Each type
+ * is the `z.output` of its schema in ./schemas.ts (one source of truth; read them with
+ * `readRecords(file, Schema)`).
  */
+import type {z} from "zod";
 import type {GeneratedToken} from "../engines/types.ts";
-import type {StepSpan} from "../steps/index.ts";
+import type {
+    FilteredLabelRecordSchema,
+    LabelRecordSchema,
+    RecordedTokenSchema,
+    SampleInputSchema,
+    SampleRecordSchema,
+    ScoredRecordSchema,
+    StepSchema,
+    StepsInputSchema,
+    StepsRecordSchema,
+} from "./schemas.ts";
 
 /**
  * A generated token as sample files record it: text, id, confidence, and the top alternatives only
  * when they were asked for (`stepwise sample --top-logprobs K`; opt-in because nothing in the
  * pipeline reads them from files — they were 82% of samples.jsonl — while the viewer shows them
- * when present and TVD reads them from the engine at decode time).
+ * when present and TVD reads them from the engine at decode time). Schema: {@link RecordedTokenSchema}.
  */
-export type RecordedToken = Omit<GeneratedToken, "top"> & Partial<Pick<GeneratedToken, "top">>;
+export type RecordedToken = z.output<typeof RecordedTokenSchema>;
 
 /** Tokens as recorded: an empty `top` list is left out. */
 export function recordTokens(tokens: readonly GeneratedToken[]): RecordedToken[] {
@@ -23,61 +36,30 @@ export function recordTokens(tokens: readonly GeneratedToken[]): RecordedToken[]
     });
 }
 
-/** One sampled solution (`stepwise sample`). id = `<question_id>#<sample_index>`. */
-export interface SampleRecord {
-    id: string;
-    question_id: string;
-    sample_index: number;
-    question: string;
-    /** The exact prompt text sent to the engine. */
-    prompt: string;
-    /** The generated text. */
-    text: string;
-    /** Every generated token with its confidence (and top alternatives when recorded; concatenated texts = text). */
-    tokens: RecordedToken[];
-    finish_reason: string;
-    /** Gold answer from the input row, when it had one. */
-    gold?: string;
-    /** Engine spec and sampling settings that produced it. */
-    engine: string;
-    seed: number;
-    temperature: number;
-}
+/** One sampled solution (`stepwise sample`). id = `<question_id>#<sample_index>`. Schema: {@link SampleRecordSchema}. */
+export type SampleRecord = z.output<typeof SampleRecordSchema>;
+
+/** What readers of samples files require of a sample (id, text, tokens; the rest optional). Schema: {@link SampleInputSchema}. */
+export type SampleInput = z.output<typeof SampleInputSchema>;
 
 export function sampleId(questionId: string, index: number): string {
     return `${questionId}#${index}`;
 }
 
-/** One step of a split solution (src/steps {@link StepSpan}: text, character and token spans). Offsets let a step be re-tagged for any PRM format. */
-export type Step = StepSpan;
+/** One step of a split solution: text, character span and (from `split`) token span. Offsets let a step be re-tagged for any PRM format. Schema: {@link StepSchema}. */
+export type Step = z.output<typeof StepSchema>;
 
-/** A sample cut into steps (`stepwise split`). Same id as its SampleRecord. */
-export interface StepsRecord extends Pick<SampleRecord, "id" | "question_id" | "sample_index" | "question" | "prompt" | "text" | "gold"> {
-    /** Split strategy, e.g. "adaptive", "newline", "fixed:16". */
-    strategy: string;
-    /** Threshold τ used by the adaptive strategy. */
-    tau?: number;
-    steps: Step[];
-}
+/** A sample cut into steps (`stepwise split`). Same id as its SampleRecord; extra fields are kept. Schema: {@link StepsRecordSchema}. */
+export type StepsRecord = z.output<typeof StepsRecordSchema>;
 
-/** Monte-Carlo labels of the steps of one sample (`stepwise label`). Same id as its StepsRecord. */
-export interface LabelRecord extends StepsRecord {
-    /** Hard label per step: 1 positive, 0 negative, null not labelled (after the first negative). */
-    hard: Array<0 | 1 | null>;
-    /** Soft label per step: fraction of rollouts that reached the gold answer; null if not estimated. */
-    soft: Array<number | null>;
-    /**
-     * Rollouts that count and how many were correct, per step (0/0 when the step was not
-     * estimated), and how many hit the token limit before an answer (`truncated`; absent in files
-     * written before it was recorded). With `--truncated skip` those are not in n.
-     */
-    rollouts: Array<{n: number; correct: number; truncated?: number}>;
-    /** Index of the first negative step, −1 when none. */
-    first_negative: number;
-    /** Cost of labelling this sample. */
-    cost: {rollouts: number; generated_tokens: number; prefix_evaluations: number};
-    /** The labelling settings, so files of different settings are never mixed on resume. */
-    method: string;
-    /** The engine spec that wrote the rollouts (`stepwise label --engine`), when known. */
-    rollout_engine?: string;
-}
+/** A steps record as `stepwise label` reads it (question_id, sample_index, strategy may be missing). Schema: {@link StepsInputSchema}. */
+export type StepsInput = z.output<typeof StepsInputSchema>;
+
+/** Monte-Carlo labels of the steps of one sample (`stepwise label`). Same id as its StepsRecord. Schema: {@link LabelRecordSchema}. */
+export type LabelRecord = z.output<typeof LabelRecordSchema>;
+
+/** A label record kept by consensus filtering (`stepwise filter --consensus`). Schema: {@link FilteredLabelRecordSchema}. */
+export type FilteredLabelRecord = z.output<typeof FilteredLabelRecordSchema>;
+
+/** A record of `stepwise score`: its input plus `step_scores` and `prm`. Schema: {@link ScoredRecordSchema}. */
+export type ScoredRecord = z.output<typeof ScoredRecordSchema>;

@@ -46,6 +46,7 @@
  * `skipTooLong`, are skipped, counted and listed.
  */
 import pLimit from "p-limit";
+import type {z} from "zod";
 import {existsSync, readFileSync} from "node:fs";
 import {writeFileAtomic} from "../io/atomic.ts";
 import {acquireLock, type Lock} from "../io/lock.ts";
@@ -54,6 +55,7 @@ import {prepareOutput, realPathOf} from "../io/output.ts";
 import {checkInputFile} from "../io/text.ts";
 import {ContextOverflowError, StepwiseError, isContextOverflow, locate} from "../util/errors.ts";
 import {diffSettings, fingerprintOf, withoutNewModelHashes, type Settings} from "./fingerprint.ts";
+import {AnyRecordSchema, checkRecord} from "./schemas.ts";
 
 export {engineFingerprint, diffSettings, fingerprintOf, type Settings, type SettingValue} from "./fingerprint.ts";
 
@@ -76,6 +78,12 @@ export interface StageOptions<R> {
     inputs?: ReadonlyArray<string | undefined>;
     /** Every setting that changes the records (see fingerprint.ts). */
     settings: Settings;
+    /**
+     * The schema of the stage's records (core/schemas.ts): records already in the output are
+     * checked against it on resume (a bad one is an error naming `out:line` and the field), and
+     * it types them. Without it, records are plain objects.
+     */
+    schema?: z.ZodType<R, R>;
     /** Record id. Default: the record's `id` field, as a string. */
     idOf?: (record: R) => string;
     /**
@@ -270,8 +278,10 @@ function writeSettingsFile(path: string, s: SettingsFile): void {
     writeFileAtomic(path, JSON.stringify(s, null, 2) + "\n");
 }
 
-/** Open a stage's output: checks, lock, torn line, settings (see the module docs). */
-export function openStage<R = Record<string, unknown>>(o: StageOptions<R>): Stage<R> {
+/** Open a stage's output: checks, lock, torn line, settings (see the module docs); with `schema`, its records are checked and typed. */
+export function openStage<R>(o: StageOptions<R> & {schema: z.ZodType<R, R>}): Stage<R>;
+export function openStage(o: StageOptions<Record<string, unknown>>): Stage<Record<string, unknown>>;
+export function openStage<R>(o: StageOptions<R>): Stage<R> {
     const flag = o.outFlag ?? "--out";
     for (const input of o.inputs ?? []) if (input !== undefined) checkInputFile(input);
     prepareOutput(o.out, {inputs: o.inputs, flag});
@@ -279,8 +289,12 @@ export function openStage<R = Record<string, unknown>>(o: StageOptions<R>): Stag
     try {
         const log = o.log ?? ((line: string) => process.stderr.write(`[stepwise] ${line}\n`));
         const idOf = o.idOf ?? ((r: R) => String((r as {id?: unknown}).id));
-        const {records, lines, droppedTornLine} = readJsonlTolerant<R>(o.out);
+        const read = readJsonlTolerant(o.out);
+        const {lines, droppedTornLine} = read;
         if (droppedTornLine) log(`${o.out}: dropped a torn last line left by an interrupted run`);
+        // Without a schema the overload makes R = Record<string, unknown>: what AnyRecordSchema checks.
+        const schema = o.schema ?? (AnyRecordSchema as z.ZodType<R, R>);
+        const records = read.records.map((r, i) => checkRecord(schema, r, `${o.out}:${lines[i]}`));
         const seen = new Map<string, number>();
         records.forEach((r, i) => {
             const id = idOf(r);

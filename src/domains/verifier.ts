@@ -3,15 +3,12 @@
  * knows it, exact per-step truth. Domains (src/domains/lab, src/domains/code) implement
  * {@link VerifierDefinition}; the label stage (src/pipeline/label/verifiers.ts) keeps the registry.
  */
+import type {z} from "zod";
 import type {StepsRecord} from "../core/records.ts";
+import type {StepTruthSchema} from "../core/schemas.ts";
 
-/** Exact per-step truth of a sample (from a domain that knows it, e.g. src/domains/lab/verifier.ts). */
-export interface StepTruth {
-    /** Index of the first wrong step (−1: none). */
-    first_error: number;
-    /** Per step: true correct, false the first wrong step, null after it. */
-    correct: Array<boolean | null>;
-}
+/** Exact per-step truth of a sample (from a domain that knows it, e.g. src/domains/lab/verifier.ts); schema: core/schemas.ts {@link StepTruthSchema}. */
+export type StepTruth = z.output<typeof StepTruthSchema>;
 
 /** Name of a registered verifier (`math`, `lab`, or one a domain registered). */
 export type VerifierName = string;

@@ -8,10 +8,11 @@
  * `export` read them as they are.
  */
 import {StepwiseError} from "../util/errors.ts";
-import {JsonlWriter, readJsonl} from "../io/jsonl.ts";
+import {JsonlWriter} from "../io/jsonl.ts";
 import type {LabelRecord} from "../core/records.ts";
+import {LabelRecordSchema, readRecords, VerdictRecordSchema} from "../core/schemas.ts";
 import type {VerdictRecord} from "../judge/judge.ts";
-import {compareWithTruth, type StepTruth, type TruthAgreement} from "../pipeline/label/truth.ts";
+import {compareWithTruth, type TruthAgreement} from "../pipeline/label/truth.ts";
 
 /** Why a sample was dropped. */
 export type DisagreementKind =
@@ -58,9 +59,7 @@ export interface ConsensusSummary {
 export async function readVerdicts(files: readonly string[]): Promise<Map<string, VerdictRecord>> {
     const byId = new Map<string, VerdictRecord>();
     for (const file of files)
-        for await (const {record, line} of readJsonl(file)) {
-            const r = record as unknown as VerdictRecord;
-            if (typeof r.id !== "string" || !("first_error" in r)) throw new StepwiseError(`${file}:${line}: not a verdict record (needs id and first_error; use the output of \`stepwise judge\`)`);
+        for await (const {record: r, line} of readRecords(file, VerdictRecordSchema)) {
             const seen = byId.get(r.id);
             if (seen && seen.first_error !== r.first_error) throw new StepwiseError(`${file}:${line}: id "${r.id}" has two different verdicts (${seen.first_error} and ${r.first_error})`);
             byId.set(r.id, r);
@@ -74,14 +73,9 @@ export function checkJoin(label: LabelRecord, verdict: VerdictRecord | undefined
         throw new StepwiseError(`${where}: sample "${label.id}" has ${label.steps.length} steps but its verdict judged ${verdict.steps}: labels and verdicts come from different splits`);
 }
 
-/** Read label records, checking the fields the filters need. */
+/** Read label records (`stepwise label` output), each checked against the label schema (errors name file:line and the field). */
 export async function* readLabels(files: readonly string[]): AsyncGenerator<{record: LabelRecord; where: string}> {
-    for (const file of files)
-        for await (const {record, line} of readJsonl(file)) {
-            for (const f of ["id", "steps", "hard", "first_negative"] as const)
-                if (!(f in record)) throw new StepwiseError(`${file}:${line}: missing field "${f}" (use the output of \`stepwise label\`)`);
-            yield {record: record as unknown as LabelRecord, where: `${file}:${line}`};
-        }
+    for (const file of files) for await (const {record, where} of readRecords(file, LabelRecordSchema)) yield {record, where};
 }
 
 /** Consensus-filter label files against verdict files into `out`. */
@@ -90,7 +84,7 @@ export async function consensusFilter(o: {labels: string[]; verdicts: string[]; 
     const kinds = Object.fromEntries(DISAGREEMENT_KINDS.map((k) => [k, 0])) as Record<DisagreementKind, number>;
     let total = 0;
     let kept = 0;
-    const withTruth: {all: Array<LabelRecord & {truth?: StepTruth}>; kept: Array<LabelRecord & {truth?: StepTruth}>} = {all: [], kept: []};
+    const withTruth: {all: LabelRecord[]; kept: LabelRecord[]} = {all: [], kept: []};
     // Atomic (the output appears whole or not at all); never over one of the inputs.
     const writer = new JsonlWriter(o.out, {atomic: true, inputs: [...o.labels, ...o.verdicts]});
     try {
@@ -99,7 +93,7 @@ export async function consensusFilter(o: {labels: string[]; verdicts: string[]; 
             const v = verdicts.get(record.id);
             checkJoin(record, v, where);
             const d = consensusDecision(record, v);
-            const truthful = (record as {truth?: StepTruth}).truth ? record : undefined;
+            const truthful = record.truth ? record : undefined;
             if (truthful) withTruth.all.push(truthful);
             if (d.keep) {
                 kept++;

@@ -19,11 +19,13 @@
  * `method` field of older files), and a second writer is refused by a lock.
  */
 import {basename} from "node:path";
+import type {z} from "zod";
 import type {ChatMessage, Engine} from "../engines/types.ts";
 import {StepwiseError} from "../util/errors.ts";
 import {readJsonl} from "../io/jsonl.ts";
 import {engineSettings} from "../pipeline/sample.ts";
 import {openStage, resolveLazy, runOrdered, type Lazy, type Settings, type Stage} from "../core/stage.ts";
+import {VerdictRecordSchema, type JudgeProtocolSchema} from "../core/schemas.ts";
 import {deriveSeed, hashString} from "../util/rng.ts";
 import {parseEngineSpec} from "../engines/spec.ts";
 import {checkGgufHeader} from "../gguf/reader.ts";
@@ -31,48 +33,11 @@ import {JUDGE_TEMPLATES, judgeMessages, judgeTemplateText, type JudgeTemplate} f
 import {parseVerdict, parseVerdictProcessBench, type ParseFailure} from "./parse.ts";
 import {judgeVote, processBenchVote} from "./vote.ts";
 
-/** One verdict: the voted first wrong step of one solution, with every answer kept. */
-export interface VerdictRecord {
-    /** The input record's id (a sample id `<question_id>#<index>` for split/label output). */
-    id: string;
-    question_id?: string;
-    /** Number of steps the judge saw. */
-    steps: number;
-    /** Voted index of the earliest wrong step (0-based), −1 for none, null when there is no majority or nothing parsed. */
-    first_error: number | null;
-    /** Each answer's parsed index (null: unparsable), in sample order. */
-    votes: Array<number | null>;
-    /** Template "processbench": each answer's last box text (null: no box), what the vote counts. */
-    boxes?: Array<string | null>;
-    /** Each answer's raw text. */
-    raw: string[];
-    /** Why each answer is unparsable (null: parsed). */
-    parse_failures: Array<ParseFailure | null>;
-    /** Share of the n answers that voted for the winner (0 when first_error is null). */
-    agreement: number;
-    /** Why first_error is null (see {@link Vote.reason}). */
-    no_verdict?: "tie" | "all-unparsable" | "winner-unparsable";
-    /** Tokens the judge generated for this solution (all n answers). */
-    generated_tokens: number;
-    /** How the verdict was made: template, sampling and vote. */
-    protocol: JudgeProtocolRecord;
-    /** The judging settings, so files of different settings are never mixed on resume. */
-    method: string;
-}
+/** One verdict: the voted first wrong step of one solution, with every answer kept (schema: core/schemas.ts {@link VerdictRecordSchema}). */
+export type VerdictRecord = z.output<typeof VerdictRecordSchema>;
 
 /** The protocol a verdict was made with (in every {@link VerdictRecord}). */
-export interface JudgeProtocolRecord {
-    template: JudgeTemplate;
-    n: number;
-    temperature: number;
-    /** Nucleus mass; 1 = off. */
-    top_p: number;
-    /** 0 = off. */
-    top_k: number;
-    max_tokens: number;
-    /** The vote's tie rule. */
-    ties: "none" | "first-seen";
-}
+export type JudgeProtocolRecord = z.output<typeof JudgeProtocolSchema>;
 
 /** What the judge needs of a solution. */
 export interface JudgeInput {
@@ -314,7 +279,8 @@ export function judgeSettings(engineSpec: string, engine: Lazy<Engine>, s: Judge
  */
 function openJudgeStage(o: JudgeRunOptions & {out: string}, input?: string): Stage<VerdictRecord> {
     const method = judgeMethod(o.engineSpec, o);
-    return openStage<VerdictRecord>({
+    return openStage({
+        schema: VerdictRecordSchema,
         name: "judge",
         out: o.out,
         inputs: input !== undefined ? [input] : [],

@@ -18,8 +18,9 @@
  * answers as ProcessBench's reference does ({@link parseVerdictProcessBench}): the last box wins.
  */
 import {pythonStrip} from "./prompt.ts";
+import type {PARSE_FAILURES} from "../core/schemas.ts";
 
-export type ParseFailure = "no-box" | "unclosed-box" | "several-boxes" | "not-an-integer" | "out-of-range";
+export type ParseFailure = (typeof PARSE_FAILURES)[number];
 
 export interface ParsedVerdict {
     /** Index of the first wrong step, −1 for none, null when unparsable. */

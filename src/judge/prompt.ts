@@ -14,7 +14,10 @@
 import type {ChatMessage} from "../engines/types.ts";
 
 /** The judge's prompt templates; see the module docs. */
-export const JUDGE_TEMPLATES = ["processbench", "compact"] as const;
+import {JUDGE_TEMPLATES} from "../core/schemas.ts";
+
+/** The judge's templates (listed in core/schemas.ts, where verdict records are checked). */
+export {JUDGE_TEMPLATES};
 export type JudgeTemplate = (typeof JUDGE_TEMPLATES)[number];
 
 /** The instruction line after the numbered steps of the compact template (kept short: tiny lab judges read every character of it). */

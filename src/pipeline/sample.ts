@@ -11,6 +11,7 @@ import type {Engine} from "../engines/types.ts";
 import {deriveSeed, hashString} from "../util/rng.ts";
 import {readQuestions, type DatasetFields, type QuestionRow} from "../io/dataset.ts";
 import {recordTokens, sampleId, type SampleRecord} from "../core/records.ts";
+import {SampleRecordSchema} from "../core/schemas.ts";
 import {engineFingerprint, openStage, resolveLazy, type Lazy, type Settings} from "../core/stage.ts";
 
 /** Settings of an engine for a fingerprint: from its spec, else (a spec-less test engine) from its info. */
@@ -80,7 +81,8 @@ export async function sampleDataset(o: SampleOptions): Promise<SampleSummary> {
     const template = o.template ?? "{question}\n";
     const baseSeed = o.seed ?? 0;
     const engineInfo = engineSettings(o.engineSpec, o.engine);
-    const stage = openStage<SampleRecord>({
+    const stage = openStage({
+        schema: SampleRecordSchema,
         name: "sample",
         out: o.out,
         inputs: [o.data],

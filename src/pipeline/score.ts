@@ -8,7 +8,7 @@ import {basename} from "node:path";
 import {z} from "zod";
 import {readJsonl} from "../io/jsonl.ts";
 import {checkPrmFile, splitPrmSpec, type StepScorer} from "../prm/index.ts";
-import {parseRecord, RecordId, ScoreStepsSchema, Text} from "../core/schemas.ts";
+import {parseRecord, RecordId, ScoredRecordSchema, ScoreStepsSchema, Text} from "../core/schemas.ts";
 import {engineFingerprint, openStage, resolveLazy, type Lazy, type Settings} from "../core/stage.ts";
 import {StepwiseError} from "../util/errors.ts";
 
@@ -63,6 +63,7 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
     const stepsField = o.stepsField ?? "steps";
     const prm = o.prmSpec ?? (typeof o.scorer === "function" ? "unknown" : o.scorer.format.name);
     const stage = openStage({
+        schema: ScoredRecordSchema,
         name: "score",
         out: o.out,
         idOf: (r) => String(r[idField]),

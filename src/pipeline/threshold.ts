@@ -20,7 +20,7 @@
 import {StepwiseError} from "../util/errors.ts";
 import type {HistogramBin} from "../report/plot.ts";
 import type {SampleRecord} from "../core/records.ts";
-import {readSamples} from "./split/io.ts";
+import {readRecords, SampleConfidencesSchema} from "../core/schemas.ts";
 import {readTextFile} from "../io/text.ts";
 import {renderChart, histogramSpec} from "../report/plot.ts";
 
@@ -206,7 +206,7 @@ export async function thresholdFromFile(file: string, o: ThresholdOptions & {onP
     const q = resolveQuantile(o);
     const sketch = new ConfidenceSketch(o.bins);
     const seen = new Map<string, number>();
-    for await (const {record, line} of readSamples(file, {checkText: false})) {
+    for await (const {record, line} of readRecords(file, SampleConfidencesSchema)) {
         const prev = seen.get(record.id);
         if (prev !== undefined) throw new StepwiseError(`${file}:${line}: field "id": duplicate sample id "${record.id}" (also on line ${prev}); its tokens would be counted twice`);
         seen.set(record.id, line);

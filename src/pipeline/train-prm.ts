@@ -13,7 +13,7 @@ import {mkdirSync} from "node:fs";
 import {writeFileAtomic} from "../io/atomic.ts";
 import {dirname, join} from "node:path";
 import {StepwiseError} from "../util/errors.ts";
-import {readJsonlAll} from "../io/jsonl.ts";
+import {LabelRecordSchema, readRecordsAll} from "../core/schemas.ts";
 import {writeLlamaGguf} from "../gguf/llama.ts";
 import {startingModel} from "../train/start.ts";
 import type {LlamaConfig} from "../model/config.ts";
@@ -50,7 +50,7 @@ export function prmExample(record: Pick<LabelRecord, "id" | "question_id" | "que
         tokens.push(v.stepTagId);
     }
     if (tags.length === 0) return null;
-    return {id: record.id, questionId: record.question_id, tokens, tags};
+    return {id: record.id, questionId: record.question_id ?? record.id.split("#")[0], tokens, tags};
 }
 
 export function isValidation(questionId: string, fraction: number): boolean {
@@ -133,9 +133,8 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     const tokenizer = new CharTokenizer(vocab);
     const examples: PrmExample[] = [];
     for (const file of o.data) {
-        const records = await readJsonlAll<LabelRecord>(file);
-        records.forEach((r, i) => {
-            if (!Array.isArray(r.steps) || !Array.isArray(r.hard)) throw new StepwiseError(`${file}:${i + 1}: not a labelled record (needs steps and hard; use the output of \`stepwise label\`)`);
+        const records = await readRecordsAll(file, LabelRecordSchema);
+        records.forEach((r) => {
             const ex = prmExample(r, tokenizer, labels);
             if (ex && ex.tokens.length <= config.contextLength) examples.push(ex);
         });

@@ -10,33 +10,22 @@
  * engine's retries) stops the run naming its file:line and id; everything before it stays written.
  */
 import {basename} from "node:path";
+import type {z} from "zod";
 import {type Engine} from "../engines/types.ts";
 import {StepwiseError} from "../util/errors.ts";
 import {readQuestions, requireGold, type DatasetFields} from "../io/dataset.ts";
-import {readJsonlTolerant} from "../io/jsonl.ts";
 import {engineFingerprint, openStage} from "../core/stage.ts";
+import {DecodeRecordSchema, readRecordsAll} from "../core/schemas.ts";
 import {prmSettings} from "../pipeline/score.ts";
 import {renderPrompt} from "../pipeline/sample.ts";
 import {defaultGrader, type AnswerGrader} from "../grade/grader.ts";
 import type {SearchPrm} from "./prm.ts";
 import {STRATEGY_FUNCTIONS} from "./strategies.ts";
 import {mcnemarExact, pairedBootstrap, wilsonInterval} from "../stats/intervals.ts";
-import {resolveConfig, STRATEGIES, type DecodeResult, type SearchConfig, type SearchProblem, type StrategyName, type Strategy} from "./types.ts";
+import {resolveConfig, STRATEGIES, type SearchConfig, type SearchProblem, type StrategyName, type Strategy} from "./types.ts";
 
-/** One line of a `stepwise decode` output file. */
-export interface DecodeRecord extends DecodeResult {
-    /** The question id. */
-    id: string;
-    question: string;
-    /** Gold answer (as extracted from the data set's answer field), when known. */
-    gold?: string;
-    /** Whether `answer` equals `gold` under the grader; present only when gold is known. */
-    correct?: boolean;
-    /** Strategy and settings (see {@link methodOf}); a file holds one method. */
-    method: string;
-    /** Wall time of this question, seconds. */
-    wall_s: number;
-}
+/** One line of a `stepwise decode` output file (schema: core/schemas.ts {@link DecodeRecordSchema}). */
+export type DecodeRecord = z.output<typeof DecodeRecordSchema>;
 
 /** The settings that change a strategy's result, as one string. */
 export function methodOf(strategy: StrategyName, c: SearchConfig): string {
@@ -172,7 +161,8 @@ export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
     const grader = o.grader ?? defaultGrader();
     const t0 = Date.now();
     const template = o.template ?? "{question}\n";
-    const stage = openStage<DecodeRecord>({
+    const stage = openStage({
+        schema: DecodeRecordSchema,
         name: "decode",
         out: o.out,
         inputs: [o.data],
@@ -220,7 +210,7 @@ export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
                 onProgress: (d) => o.onProgress?.(before + d, problems.length),
             },
         );
-        const byId = new Map(readJsonlTolerant<DecodeRecord>(o.out).records.map((r) => [r.id, r]));
+        const byId = new Map((await readRecordsAll(o.out, DecodeRecordSchema)).map((r) => [r.id, r]));
         const records = problems.map((p) => byId.get(p.id)).filter((r): r is DecodeRecord => r !== undefined);
         return summarizeDecode(o.strategy, records, (Date.now() - t0) / 1000, todo.length);
     } finally {

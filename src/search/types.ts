@@ -10,7 +10,9 @@
  * Every strategy returns the same {@link DecodeResult} (one `stepwise decode` record) and a trace
  * of what it did, so results of different strategies join on `id` and compare.
  */
-import type {Engine, GeneratedToken} from "../engines/types.ts";
+import type {z} from "zod";
+import type {Engine} from "../engines/types.ts";
+import type {BeamIterationSchema, CandidateTraceSchema, DecodeResultSchema, TraceEventSchema, TvdInterventionSchema, TvdSkipSchema} from "../core/schemas.ts";
 import type {AnswerGrader} from "../grade/grader.ts";
 import type {Aggregation} from "../select/aggregate.ts";
 import type {SearchPrm} from "./prm.ts";
@@ -125,68 +127,22 @@ export interface SearchContext {
     grader?: AnswerGrader;
 }
 
-/** One TVD intervention: a decision token and what the PRM made of its candidates. */
-export interface TvdIntervention {
-    type: "tvd";
-    /** Index in the final response's tokens where the chosen token sits. */
-    position: number;
-    /** Character offset of that token in the final text. */
-    offset: number;
-    /** Probability of the greedy (top-1) token. */
-    greedy_prob: number;
-    candidates: Array<{text: string; prob: number; score: number}>;
-    /** Index into candidates of the chosen one (0 = the greedy token). */
-    chosen: number;
-}
+/** One TVD intervention: a decision token and what the PRM made of its candidates (schema: core/schemas.ts). */
+export type TvdIntervention = z.output<typeof TvdInterventionSchema>;
 
 /** One decision token TVD did not intervene at (codeBlocksOnly and outside a code block). */
-export interface TvdSkip {
-    type: "tvd-skip";
-    position: number;
-    greedy_prob: number;
-}
+export type TvdSkip = z.output<typeof TvdSkipSchema>;
 
 /** One iteration of beam search / DVTS: the candidates scored and which survived. */
-export interface BeamIteration {
-    type: "beam";
-    iteration: number;
-    /** Subtree index (DVTS) or 0 (beam search). */
-    tree: number;
-    candidates: Array<{parent: number; step: string; score: number; done: boolean; kept: boolean}>;
-}
+export type BeamIteration = z.output<typeof BeamIterationSchema>;
 
 /** Best-of-N / weighted vote: every sampled candidate with its score and answer. */
-export interface CandidateTrace {
-    type: "candidate";
-    index: number;
-    answer: string | null;
-    finished: boolean;
-    step_scores: number[];
-    score: number;
-    chosen: boolean;
-}
+export type CandidateTrace = z.output<typeof CandidateTraceSchema>;
 
-export type TraceEvent = TvdIntervention | TvdSkip | BeamIteration | CandidateTrace;
+export type TraceEvent = z.output<typeof TraceEventSchema>;
 
-/** The result of one strategy on one problem (a `stepwise decode` record without id/correct). */
-export interface DecodeResult {
-    strategy: string;
-    /** The chosen response. */
-    text: string;
-    /** Its final answer (grader extraction), or null. */
-    answer: string | null;
-    /** Whether it has a final answer and did not run out of tokens. */
-    finished: boolean;
-    /** Policy tokens generated for this problem (all candidates, all beams, cut-off chunks included). */
-    tokens: number;
-    /** PRM inputs scored (one per candidate, solution or beam scored). */
-    prm_calls: number;
-    /** Engine calls: policy generate calls plus PRM scoring batches. */
-    requests: number;
-    trace: TraceEvent[];
-    /** Tokens of the chosen response (greedy and TVD only), for viewers. */
-    response_tokens?: Array<Pick<GeneratedToken, "text" | "confidence">>;
-}
+/** The result of one strategy on one problem (a `stepwise decode` record without id/correct; schema: core/schemas.ts). */
+export type DecodeResult = z.output<typeof DecodeResultSchema>;
 
 /** The strategies by name. */
 export const STRATEGIES = ["greedy", "tvd", "best-of-n", "weighted-vote", "beam", "dvts"] as const;

@@ -50,10 +50,21 @@ function transpose(data: Float32Array, rows: number, cols: number): Float32Array
     return out;
 }
 
+function is2D(t: tf.Tensor): t is tf.Tensor2D {
+    return t.rank === 2;
+}
+
 /** A trainable llama model. Call {@link dispose} when done. */
 export class TfLlama {
     /** Variables by GGUF tensor name, in training layout. */
     readonly vars = new Map<string, tf.Variable>();
+    /** The weight matrix `name` (a rank-2 variable); an Error when it is missing or not 2-D. */
+    matrix(name: string): tf.Tensor2D {
+        const v = this.vars.get(name);
+        if (!v || !is2D(v)) throw new Error(`weight ${name}: ${v ? `rank ${v.rank}` : "missing"}, expected a matrix`);
+        return v;
+    }
+
     private readonly rot: tf.Tensor2D;
     private readonly masks = new Map<number, tf.Tensor2D>();
     private ropeCos = new Float32Array(0);
@@ -158,7 +169,7 @@ export class TfLlama {
                 gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.matMul(saved[0] as tf.Tensor2D, dy as tf.Tensor2D),
             };
         }) as (e: tf.Tensor2D) => tf.Tensor2D;
-        return f(this.vars.get("token_embd.weight")! as unknown as tf.Tensor2D);
+        return f(this.matrix("token_embd.weight"));
     }
 
     /**
@@ -173,7 +184,7 @@ export class TfLlama {
         const n = groups.reduce((s, g) => s + g.rows * g.t, 0);
         if (n !== tokens.length) throw new Error(`logits: ${tokens.length} tokens for groups of ${n} positions`);
         const tables = this.ropeTables(groups);
-        const v = (name: string): tf.Tensor2D => this.vars.get(name)! as unknown as tf.Tensor2D;
+        const v = (name: string): tf.Tensor2D => this.matrix(name);
         let x = this.embed(tokens);
         const scale = 1 / Math.sqrt(hd);
         const attend = (q: tf.Tensor2D, k: tf.Tensor2D, vv: tf.Tensor2D, b: number, t: number): tf.Tensor2D => {

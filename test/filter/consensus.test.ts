@@ -123,7 +123,7 @@ test("stepwise filter --consensus --json prints {total, kept, kept_share, disagr
     writeFileSync(join(dir, "bad.jsonl"), JSON.stringify({id: "x", steps: []}) + "\n");
     const bad = run("--consensus", "--labels", join(dir, "bad.jsonl"), "--verdicts", join(dir, "v.jsonl"), "--out", join(dir, "o2.jsonl"));
     assert.notEqual(bad.status, 0);
-    assert.match(bad.stderr, /bad\.jsonl:1: missing field "hard"/);
+    assert.match(bad.stderr, /bad\.jsonl:1: field "question": missing/);
     const none = run("--labels", join(dir, "l.jsonl"), "--out", join(dir, "o3.jsonl"));
     assert.match(none.stderr, /exactly one of --consensus, --judge-only, --lab-truth/);
 });

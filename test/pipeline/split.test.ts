@@ -4,7 +4,8 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync} from "
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {Command} from "@commander-js/extra-typings";
-import type {SampleRecord, Step, StepsRecord} from "../../src/core/records.ts";
+import type {SampleRecord, StepsRecord} from "../../src/core/records.ts";
+import type {StepSpan} from "../../src/steps/index.ts";
 import {parseStrategy, splitFile, splitSample, strategyLabel, type SplitStrategy} from "../../src/pipeline/split/index.ts";
 import {computeThreshold} from "../../src/pipeline/threshold.ts";
 import {register as registerSplit} from "../../src/cli/commands/split.ts";
@@ -41,7 +42,7 @@ const GSM8K_LIKE =
     "So the answer is 72.\n#### 72\n";
 
 /** Invariants every split must satisfy. */
-function checkSteps(sample: SampleRecord, steps: Step[], options: {blankSteps?: boolean} = {}): void {
+function checkSteps(sample: SampleRecord, steps: StepSpan[], options: {blankSteps?: boolean} = {}): void {
     if (sample.tokens.length === 0) return assert.equal(steps.length, 0);
     assert.equal(steps.map((s) => s.text).join(""), sample.text, "step texts concatenate to the sample text");
     let tok = 0;
@@ -61,7 +62,7 @@ function checkSteps(sample: SampleRecord, steps: Step[], options: {blankSteps?: 
 }
 
 /** Adaptive invariants: each decision token ends its step, one step per decision token (whitespace ones too). */
-function checkAdaptive(sample: SampleRecord, steps: Step[], tau: number): void {
+function checkAdaptive(sample: SampleRecord, steps: StepSpan[], tau: number): void {
     checkSteps(sample, steps, {blankSteps: true});
     const decisions = sample.tokens.flatMap((t, i) => (t.confidence < tau ? [i] : []));
     for (const d of decisions) {
@@ -215,7 +216,7 @@ test("stepwise threshold + split CLI: files, plot, resume, refusal to mix strate
         // first run on 10 samples, then resume on all
         await run("split", "--samples", file, "--threshold", thr, "--out", out, "--limit", "10");
         await run("split", "--samples", file, "--threshold", thr, "--out", out);
-        const recs = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as StepsRecord);
+        const recs = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as StepsRecord & {steps: StepSpan[]});
         assert.equal(recs.length, 30);
         assert.deepEqual(recs.map((r) => r.id), samples.map((s) => s.id));
         assert.ok(recs.every((r) => r.strategy === "adaptive" && r.tau === summary.tau));

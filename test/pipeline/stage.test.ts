@@ -4,6 +4,7 @@ import {spawn} from "node:child_process";
 import {existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from "node:fs";
 import {hostname, tmpdir} from "node:os";
 import {join} from "node:path";
+import {z} from "zod";
 import {openStage, runOrdered, settingsPath} from "../../src/core/stage.ts";
 import {ContextOverflowError, StepwiseError} from "../../src/util/errors.ts";
 
@@ -50,10 +51,11 @@ test("stage: resuming with other settings is refused, naming every difference; t
 test("stage: an output without a settings file is checked record by record, then adopted", () => {
     const out = join(dir, "legacy.jsonl");
     writeFileSync(out, JSON.stringify({id: "a", temperature: 1}) + "\n" + JSON.stringify({id: "b", temperature: 0.7}) + "\n");
+    const schema = z.object({id: z.string(), temperature: z.number()});
     const check = (r: {temperature: number}) => (r.temperature !== 1 ? `temperature ${r.temperature}, now 1` : undefined);
-    assert.throws(() => openStage({name: "sample", out, settings: {temperature: 1}, checkExisting: check}), /legacy\.jsonl:2: this record was made with other settings \(temperature 0\.7, now 1\)/);
+    assert.throws(() => openStage({schema, name: "sample", out, settings: {temperature: 1}, checkExisting: check}), /legacy\.jsonl:2: this record was made with other settings \(temperature 0\.7, now 1\)/);
     writeFileSync(out, JSON.stringify({id: "a", temperature: 1}) + "\n");
-    openStage({name: "sample", out, settings: {temperature: 1}, checkExisting: check}).close();
+    openStage({schema, name: "sample", out, settings: {temperature: 1}, checkExisting: check}).close();
     assert.equal(JSON.parse(readFileSync(settingsPath(out), "utf8")).settings.temperature, 1);
 });
 

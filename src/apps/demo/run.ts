@@ -17,6 +17,7 @@ import {StepwiseError} from "../../util/errors.ts";
 import {generateProblems, type LabProblem} from "../../domains/lab/index.ts";
 import {evaluatePolicy, labPrompt, LAB_MAX_TOKENS, type PolicyEval} from "../lab/eval/policy.ts";
 import {JsonlWriter, readJsonlAll} from "../../io/jsonl.ts";
+import {readRecordsAll, StepsRecordSchema} from "../../core/schemas.ts";
 import {renderChart, histogramSpec} from "../../report/plot.ts";
 import {recordTokens, sampleId, type SampleRecord, type StepsRecord} from "../../core/records.ts";
 import {plotThreshold, thresholdFromFile, type ThresholdSummary} from "../../pipeline/threshold.ts";
@@ -315,7 +316,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
                 const {judgeSolutions, judgeInputFromRow} = await import("../../judge/index.ts");
                 const {consensusFilter} = await import("../../filter/index.ts");
                 const {processMetrics} = await import("../../eval/processbench/metrics.ts");
-                const rows = (await readJsonlAll<StepsRecord>(stepFiles.adaptive)).filter((r) => r.sample_index < perProblem || (figures.labels && r.sample_index === 0)).slice(0, Math.max(nJudge, nProblems));
+                const rows = (await readRecordsAll(stepFiles.adaptive, StepsRecordSchema)).filter((r) => r.sample_index < perProblem || (figures.labels && r.sample_index === 0)).slice(0, Math.max(nJudge, nProblems));
                 const spec = `llama:${judgePath}`;
                 const judge = await createEngine(spec);
                 let verdicts;
@@ -323,7 +324,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
                     const file = join(out, "verdicts.jsonl");
                     rmSync(file, {force: true});
                     ({verdicts} = await judgeSolutions(
-                        rows.map((r, i) => judgeInputFromRow(r as unknown as Record<string, unknown>, `${stepFiles.adaptive}:${i + 1}`)),
+                        rows.map((r, i) => judgeInputFromRow(r, `${stepFiles.adaptive}:${i + 1}`)),
                         {engine: judge, engineSpec: spec, n: o.judgeN ?? 5, temperature: (o.judgeN ?? 5) > 1 ? 1 : 0, maxTokens: 80, out: file, seed, onProgress: progress("judge")},
                     ));
                 } finally {

@@ -13,8 +13,12 @@
  */
 import {StepwiseError} from "../../util/errors.ts";
 import {basename} from "node:path";
-import {readJsonl} from "../../io/jsonl.ts";
 import {openStage} from "../../core/stage.ts";
+import {z} from "zod";
+import {CodeGradedRecordSchema, parseRecord, readRecords, Text} from "../../core/schemas.ts";
+
+/** What `code grade` reads of a record: a string id and question (and the text field, checked by name). */
+const CodeGradeInputSchema = z.looseObject({id: z.string({error: "expected a string"}), question: Text});
 import {DEFAULT_LIMITS} from "./sandbox.ts";
 import {extractCode} from "./extract.ts";
 import {isCodeLabQuestion, parseCodeQuestion} from "./lab/tasks.ts";
@@ -97,7 +101,8 @@ export interface GradeFileOptions extends CodeVerifierOptions {
  */
 export async function gradeCodeFile(o: GradeFileOptions): Promise<{written: number; skipped: number; correct: number}> {
     const field = o.textField ?? "text";
-    const stage = openStage<Record<string, unknown>>({
+    const stage = openStage({
+        schema: CodeGradedRecordSchema,
         name: "code-grade",
         out: o.out,
         inputs: [o.input, o.problems],
@@ -105,19 +110,17 @@ export async function gradeCodeFile(o: GradeFileOptions): Promise<{written: numb
     });
     try {
         const judge = makeCodeJudge(o);
-        const rows: Array<{record: Record<string, unknown>; where: string}> = [];
-        for await (const {record, line} of readJsonl(o.input)) {
-            const where = `${o.input}:${line}`;
-            if (typeof record.id !== "string") throw new StepwiseError(`${where}: field \`id\` must be a string`);
-            if (typeof record.question !== "string") throw new StepwiseError(`${where}: field \`question\` must be a string`);
-            if (typeof record[field] !== "string") throw new StepwiseError(`${where}: field \`${field}\` must be a string`);
-            if (!stage.done.has(record.id)) rows.push({record, where});
+        const rows: Array<{record: z.output<typeof CodeGradeInputSchema>; solution: string; where: string}> = [];
+        const solutionSchema = z.object({[field]: Text});
+        for await (const {record, where} of readRecords(o.input, CodeGradeInputSchema)) {
+            const solution = parseRecord(solutionSchema, record, where)[field];
+            if (!stage.done.has(record.id)) rows.push({record, solution, where});
         }
         let correct = 0;
         const r = await stage.runOrdered(
             rows,
-            async ({record}) => {
-                const v = await judge({question: record.question as string, gold: typeof record.gold === "string" ? record.gold : undefined, solution: record[field] as string});
+            async ({record, solution}) => {
+                const v = await judge({question: record.question, gold: typeof record.gold === "string" ? record.gold : undefined, solution});
                 if (v.status === "pass") correct++;
                 return {...record, correct: v.status === "pass", code_status: v.status, code_detail: v.detail};
             },

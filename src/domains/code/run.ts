@@ -9,6 +9,7 @@
 import {basename} from "node:path";
 import {StepwiseError} from "../../util/errors.ts";
 import {openStage} from "../../core/stage.ts";
+import {CodeVerdictSchema} from "../../core/schemas.ts";
 import {readCodeCandidates, readCodeProblems} from "./problems.ts";
 import {defaultConcurrency} from "./verifier.ts";
 import {CODE_STATUSES, verifyProgram, type CodeCandidate, type CodeStatus, type CodeVerdict, type VerifyOptions} from "./verifier.ts";
@@ -66,7 +67,8 @@ export function referenceCandidates(problems: ReadonlyMap<string, {task_id: stri
 
 export async function runCodeFile(o: CodeRunOptions): Promise<CodeRunSummary> {
     const limits = {...DEFAULT_LIMITS, ...o.limits};
-    const stage = openStage<CodeVerdict>({
+    const stage = openStage({
+        schema: CodeVerdictSchema,
         name: "code-run",
         out: o.out,
         inputs: [o.problems, o.candidates],

@@ -42,7 +42,7 @@ import {spawn, spawnSync} from "node:child_process";
 import {chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {delimiter, join} from "node:path";
-import type {Writable} from "node:stream";
+import {Readable, type Writable} from "node:stream";
 import {onProcessEnd} from "../../io/process-end.ts";
 import {StepwiseError} from "../../util/errors.ts";
 
@@ -425,7 +425,8 @@ function spawnLimited(argv: string[], cwd: string, env: Record<string, string>, 
         child.stdout!.on("data", take(out));
         child.stderr!.on("data", take(err));
         if (io.channel) {
-            const readable = child.stdio[3] as unknown as NodeJS.ReadableStream;
+            const readable = child.stdio[3];
+            if (!(readable instanceof Readable)) throw new Error("sandbox: the result channel (fd 3) is not a readable pipe");
             readable.on("data", (chunk: Buffer) => {
                 if (channelExceeded) return;
                 if (chanBytes + chunk.length > io.channelBytes) {

@@ -16,7 +16,9 @@
 import pLimit from "p-limit";
 import {randomBytes} from "node:crypto";
 import {availableParallelism} from "node:os";
+import type {z} from "zod";
 import {StepwiseError} from "../../util/errors.ts";
+import {CODE_STATUSES, type CodeVerdictSchema} from "../../core/schemas.ts";
 import {HARNESS_PY} from "./harness.ts";
 import {DEFAULT_LIMITS, runSandboxed, type RunOptions, type SandboxLimits} from "./sandbox.ts";
 
@@ -41,19 +43,11 @@ export interface CodeCandidate {
     completion: string;
 }
 
-export type CodeStatus = "pass" | "fail" | "timeout" | "memory" | "error";
-export const CODE_STATUSES: readonly CodeStatus[] = ["pass", "fail", "timeout", "memory", "error"];
+export type CodeStatus = (typeof CODE_STATUSES)[number];
+export {CODE_STATUSES};
 
-/** The verdict on one candidate. */
-export interface CodeVerdict {
-    id: string;
-    task_id: string;
-    status: CodeStatus;
-    /** The failing assertion (fail), the exception (error/memory) or the limit hit (timeout). */
-    detail: string;
-    /** Wall time of the sandboxed run in ms. */
-    wall_ms: number;
-}
+/** One verdict of `stepwise code run` (schema: core/schemas.ts {@link CodeVerdictSchema}). */
+export type CodeVerdict = z.output<typeof CodeVerdictSchema>;
 
 export interface VerifyOptions extends Pick<RunOptions, "unsafe" | "sandbox"> {
     limits?: Partial<SandboxLimits>;

@@ -539,8 +539,8 @@ export class LlamaEngine implements Engine {
 
     /** Give `target` the KV state of `source` up to the prompt's end, without re-evaluating it. */
     private async copyPrefix(target: LlamaContextSequence, source: LlamaContextSequence, prompt: number[], params: SampleParams): Promise<void> {
-        const copy = (target as unknown as {_copyStateFromOtherSequence?: (s: LlamaContextSequence, upTo: number) => Promise<boolean>})
-            ._copyStateFromOtherSequence;
+        // A private method of node-llama-cpp (not in its types), probed at run time: (source, upTo) => Promise<boolean>.
+        const copy: unknown = Reflect.get(target, "_copyStateFromOtherSequence");
         if (typeof copy === "function" && (await copy.call(target, source, prompt.length))) return;
         // Fallback (a node-llama-cpp without state copy): evaluate the prefix on this sequence too.
         await this.evaluatePrefix(target, prompt, params);

@@ -13,7 +13,7 @@ import {mkdirSync} from "node:fs";
 import {writeFileAtomic} from "../../io/atomic.ts";
 import {join} from "node:path";
 import {StepwiseError} from "../../util/errors.ts";
-import {readSamples} from "../../pipeline/split/io.ts";
+import {CandidateSampleSchema, readRecords} from "../../core/schemas.ts";
 import {createScorer, type StepScorer} from "../../prm/index.ts";
 import {DEFAULT_CANDIDATE_FIELDS, readCandidates, readStepScores} from "../bon/load.ts";
 import {defaultGrader} from "../../grade/grader.ts";
@@ -110,13 +110,11 @@ export async function analyzeFiles(o: AnalyzeFilesOptions): Promise<AnalyzeFiles
         if (o.candidates) {
             const samples: PositionSample[] = [];
             const seen = new Map<string, number>();
-            for await (const {record, line} of readSamples(o.candidates)) {
+            for await (const {record, line, where} of readRecords(o.candidates, CandidateSampleSchema)) {
                 const prev = seen.get(record.id);
                 if (prev !== undefined) throw new StepwiseError(`${o.candidates}:${line}: field "id": duplicate sample id "${record.id}" (also on line ${prev})`);
                 seen.set(record.id, line);
-                const c = (record as unknown as Record<string, unknown>).correct;
-                if (c !== undefined && typeof c !== "boolean") throw new StepwiseError(`${o.candidates}:${line}: field "correct": expected true or false, got ${JSON.stringify(c)}`);
-                if (c === undefined) requireGold(record.gold, `${o.candidates}:${line}`, "gold"); // no "correct" verdict: graded against gold
+                if (record.correct === undefined) requireGold(record.gold, where, "gold"); // no "correct" verdict: graded against gold
                 samples.push(record);
             }
             if (samples.length === 0) throw new StepwiseError(`${o.candidates}: no samples`);

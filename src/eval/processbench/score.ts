@@ -7,7 +7,9 @@
 import {basename} from "node:path";
 import type {StepScorer} from "../../prm/scorer.ts";
 import {prmSettings} from "../../pipeline/score.ts";
+import type {z} from "zod";
 import {openStage, resolveLazy, runOrdered, type Lazy} from "../../core/stage.ts";
+import {ScoreCacheRecordSchema} from "../../core/schemas.ts";
 import type {Located, SampleInputs} from "./evaluate.ts";
 import type {ProcessSplit} from "./load.ts";
 
@@ -22,12 +24,7 @@ export interface ScoreSplitsOptions {
     onProgress?: (done: number, total: number) => void;
 }
 
-interface CacheRecord {
-    id: string;
-    split: string;
-    step_scores: number[];
-    prm?: string;
-}
+type CacheRecord = z.output<typeof ScoreCacheRecordSchema>;
 
 const key = (split: string, id: string) => `${split}\u0000${id}`;
 
@@ -44,7 +41,8 @@ export async function scoreProcessSplits(
     const out: SampleInputs<number[]> & {tooLong?: Array<{where: string; message: string}>} = new Map();
     const prm = o.prmSpec ?? "unknown";
     const stage = o.cacheFile
-        ? openStage<CacheRecord>({
+        ? openStage({
+              schema: ScoreCacheRecordSchema,
               name: "processbench-score",
               out: o.cacheFile,
               outFlag: "--scores-out",

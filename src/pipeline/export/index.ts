@@ -31,12 +31,13 @@
  * every row written is checked to hold exactly one tag per label.
  */
 import {StepwiseError} from "../../util/errors.ts";
-import {JsonlWriter, readJsonl} from "../../io/jsonl.ts";
+import {JsonlWriter} from "../../io/jsonl.ts";
 import {acquireLock} from "../../io/lock.ts";
 import {prepareOutput} from "../../io/output.ts";
 import {checkInputFile} from "../../io/text.ts";
 import {labelledTag} from "../../prm/formats.ts";
 import type {LabelRecord} from "../../core/records.ts";
+import {LabelRecordSchema, readRecords} from "../../core/schemas.ts";
 
 export const EXPORT_FORMATS = ["trl", "openrlhf", "asprm", "math-shepherd"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -190,29 +191,6 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
     return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function checkLabelRecord(raw: Record<string, unknown>, where: string): LabelRecord {
-    const fail = (field: string, what: string): never => {
-        throw new StepwiseError(`${where}: field "${field}": ${what}`);
-    };
-    if (typeof raw.id !== "string") fail("id", "expected a string (is this a labels file from `stepwise label`?)");
-    if (!Array.isArray(raw.steps)) fail("steps", "expected an array of steps (is this a labels file from `stepwise label`?)");
-    const steps = raw.steps as Array<Record<string, unknown>>;
-    steps.forEach((s, i) => {
-        if (!s || typeof s.text !== "string") fail(`steps[${i}].text`, "expected a string");
-    });
-    if (!Array.isArray(raw.hard) || raw.hard.length !== steps.length) fail("hard", `expected an array with one label per step (${steps.length})`);
-    (raw.hard as unknown[]).forEach((h, i) => {
-        if (h !== 0 && h !== 1 && h !== null) fail(`hard[${i}]`, `expected 0, 1 or null, got ${JSON.stringify(h)}`);
-    });
-    if (!Array.isArray(raw.soft) || raw.soft.length !== steps.length) fail("soft", `expected an array with one value per step (${steps.length})`);
-    (raw.soft as unknown[]).forEach((s, i) => {
-        if (s !== null && (typeof s !== "number" || !(s >= 0 && s <= 1))) fail(`soft[${i}]`, `expected a number in [0, 1] or null, got ${JSON.stringify(s)}`);
-    });
-    if (typeof raw.question !== "string") fail("question", "expected a string");
-    if (typeof raw.prompt !== "string") fail("prompt", "expected a string");
-    return raw as unknown as LabelRecord;
-}
-
 export interface ExportSummary {
     records: number;
     written: number;
@@ -230,7 +208,7 @@ export async function exportFile(input: string, out: string, options: ExportOpti
     checkInputFile(input);
     prepareOutput(out, {inputs: [input]});
     // Read the first record before creating the output, so a wrong input leaves no empty file.
-    const it = readJsonl(input)[Symbol.asyncIterator]();
+    const it = readRecords(input, LabelRecordSchema)[Symbol.asyncIterator]();
     let next = await it.next();
     const lock = acquireLock(out, "export");
     let writer: JsonlWriter | undefined;
@@ -238,8 +216,7 @@ export async function exportFile(input: string, out: string, options: ExportOpti
         // Written to a temporary file and renamed at the end: a failed or killed export never leaves a partial file.
         writer = new JsonlWriter(out, {atomic: true});
         for (; !next.done; next = await it.next()) {
-            const {record, line} = next.value;
-            const rec = checkLabelRecord(record, `${input}:${line}`);
+            const rec = next.value.record;
             summary.records++;
             const row = exportRecord(rec, options);
             if (typeof row === "string") {

@@ -18,15 +18,15 @@ import {type Engine} from "../../engines/types.ts";
 import {StepwiseError} from "../../util/errors.ts";
 import {readJsonl} from "../../io/jsonl.ts";
 import {goldProblem, requireGold} from "../../io/dataset.ts";
-import {parseRecord, StepsRecordSchema} from "../../core/schemas.ts";
+import {LabelRecordSchema, parseRecord, StepsInputSchema} from "../../core/schemas.ts";
 import {engineSettings} from "../sample.ts";
 import {openStage, resolveLazy, type Lazy} from "../../core/stage.ts";
 import {deriveSeed, hashString} from "../../util/rng.ts";
-import type {LabelRecord, StepsRecord} from "../../core/records.ts";
+import type {LabelRecord, StepsInput} from "../../core/records.ts";
 import {estimateStep, type RolloutSettings, type StepEstimate, type TruncatedPolicy} from "./estimate.ts";
 import {binarySearch, hybridSearch, linearSearch, type SearchMode} from "./strategies.ts";
 import {checkVerifierArgs, getVerifier, makeVerifier, type StepTruthFn, type Verifier, type VerifierArgs, type VerifierName} from "./verifiers.ts";
-import {compareWithTruth, type StepTruth, type TruthAgreement} from "./truth.ts";
+import {compareWithTruth, type TruthAgreement} from "./truth.ts";
 
 export {compareWithTruth, type StepTruth, type TruthAgreement} from "./truth.ts";
 export {DEFAULT_VERIFIER, checkVerifierArgs, getVerifier, makeVerifier, parseVerifierArgs, registerVerifier, verifierArgsHelp, verifierNames, type StepTruthFn, type Verifier, type VerifierArgs, type VerifierArgument, type VerifierDefinition, type VerifierInput, type VerifierName} from "./verifiers.ts";
@@ -53,7 +53,8 @@ export interface LabelSettings {
     truncated?: TruncatedPolicy;
 }
 
-export type LabelledRecord = LabelRecord & {truth?: StepTruth};
+/** A label record as `stepwise label` writes it (with `truth` when asked for). */
+export type LabelledRecord = LabelRecord;
 
 export interface LabelOptions extends LabelSettings {
     engine: Engine;
@@ -95,10 +96,12 @@ export function methodString(s: LabelSettings): string {
 }
 
 /** Label one split sample. */
-export async function labelSample(record: StepsRecord, o: LabelOptions & {verify: Verifier; signal?: AbortSignal}): Promise<LabelledRecord> {
+export async function labelSample(record: StepsInput, o: LabelOptions & {verify: Verifier; signal?: AbortSignal}): Promise<LabelledRecord> {
     const s = resolved(o);
     const settings: RolloutSettings = {k: s.k, minCorrect: s.minCorrect, earlyStop: s.earlyStop, chunk: s.chunk, temperature: s.temperature, maxTokens: s.maxTokens, truncated: s.truncated};
     const base = deriveSeed(s.seed, hashString(record.id));
+    // A numeric gold is graded as its text; null (refused before, when the verifier needs gold) as none.
+    const gold = typeof record.gold === "number" ? String(record.gold) : (record.gold ?? undefined);
     const cost = {rollouts: 0, generated_tokens: 0, prefix_evaluations: 0};
     const cache = new Map<number, StepEstimate>();
     const estimate = async (i: number) => {
@@ -107,7 +110,7 @@ export async function labelSample(record: StepsRecord, o: LabelOptions & {verify
         const e = await estimateStep(
             o.engine,
             o.verify,
-            {prompt: record.prompt, prefix: record.text.slice(0, record.steps[i].end), question: record.question, gold: record.gold, seed: deriveSeed(base, i), signal: o.signal},
+            {prompt: record.prompt, prefix: record.text.slice(0, record.steps[i].end), question: record.question, gold, seed: deriveSeed(base, i), signal: o.signal},
             settings,
         );
         cost.rollouts += e.drawn;
@@ -121,7 +124,7 @@ export async function labelSample(record: StepsRecord, o: LabelOptions & {verify
         k: s.k,
         minCorrect: s.minCorrect,
         estimate,
-        sampleCorrect: () => o.verify({question: record.question, gold: record.gold, solution: record.text}),
+        sampleCorrect: () => o.verify({question: record.question, gold, solution: record.text}),
     };
     const labels = s.search === "binary" ? await binarySearch(ctx) : s.search === "hybrid" ? await hybridSearch(ctx) : await linearSearch(ctx, s.stopAfterNegative);
     const out: LabelledRecord = {
@@ -225,7 +228,8 @@ export async function labelFile(o: LabelFileOptions): Promise<LabelSummary> {
     if (typeof o.verifier !== "function") checkVerifierArgs(o.verifier, args);
     const argFiles = Object.entries(args).filter(([k]) => declared[k]?.file);
     for (const [key, f] of argFiles) if (!existsSync(f)) throw new StepwiseError(`verifier "${verifierName}": argument ${key}=${f}: no such file`);
-    const stage = openStage<LabelledRecord>({
+    const stage = openStage({
+        schema: LabelRecordSchema,
         name: "label",
         out: o.out,
         inputs: [o.input, ...argFiles.map(([, file]) => file)],
@@ -245,7 +249,7 @@ export async function labelFile(o: LabelFileOptions): Promise<LabelSummary> {
     let created = false;
     try {
         const verify = typeof o.verifier === "function" ? o.verifier : await makeVerifier(o.verifier, args);
-        const inputs: Array<{record: StepsRecord; line: number}> = [];
+        const inputs: Array<{record: StepsInput; line: number}> = [];
         const needsGold = typeof o.verifier !== "function" && getVerifier(o.verifier).gold === true;
         const noGold: Array<{where: string; message: string}> = [];
         let index = -1;
@@ -254,7 +258,7 @@ export async function labelFile(o: LabelFileOptions): Promise<LabelSummary> {
             if (o.shard && index % o.shard.count !== o.shard.index) continue;
             if (o.limit !== undefined && inputs.length >= o.limit) break;
             const where = `${o.input}:${line}`;
-            const parsed = parseRecord(StepsRecordSchema, record, where) as unknown as StepsRecord;
+            const parsed = parseRecord(StepsInputSchema, record, where);
             // Checked before any rollout: an empty gold would label every step negative.
             if (needsGold && goldProblem(parsed.gold) !== undefined) {
                 if (!o.skipNoGold) requireGold(parsed.gold, where, "gold", "--skip-no-gold");

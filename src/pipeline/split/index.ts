@@ -17,11 +17,12 @@
 import {basename} from "node:path";
 import {StepwiseError} from "../../util/errors.ts";
 import {openStage} from "../../core/stage.ts";
-import type {SampleRecord, Step, StepsRecord} from "../../core/records.ts";
-import {splitSteps, type StepRule} from "../../steps/index.ts";
+import {StepsRecordSchema} from "../../core/schemas.ts";
+import type {SampleInput, Step, StepsRecord} from "../../core/records.ts";
+import {splitSteps, type StepRule, type StepSpan} from "../../steps/index.ts";
 import {readSamples} from "./io.ts";
 
-export {readSamples, checkSampleRecord} from "./io.ts";
+export {readSamples} from "./io.ts";
 export {stepsFromCuts, tokenOffsets} from "../../steps/index.ts";
 
 export type SplitStrategy =
@@ -97,12 +98,12 @@ export function stepRule(strategy: SplitStrategy): StepRule {
 }
 
 /** Cut one sample into steps (see the module docs and src/steps). Pure; the sample's tokens must concatenate to its text. */
-export function splitSample(sample: Pick<SampleRecord, "id" | "text" | "tokens">, strategy: SplitStrategy): Step[] {
+export function splitSample(sample: Pick<SampleInput, "id" | "text" | "tokens">, strategy: SplitStrategy): StepSpan[] {
     return splitSteps(sample, stepRule(strategy));
 }
 
 /** A StepsRecord for a sample (same id and question fields). */
-export function toStepsRecord(sample: SampleRecord, strategy: SplitStrategy, steps: Step[] = splitSample(sample, strategy)): StepsRecord {
+export function toStepsRecord(sample: SampleInput, strategy: SplitStrategy, steps: Step[] = splitSample(sample, strategy)): StepsRecord {
     return {
         id: sample.id,
         question_id: sample.question_id ?? sample.id.split("#")[0],
@@ -146,7 +147,8 @@ export interface SplitSummary {
 export async function splitFile(o: SplitOptions): Promise<SplitSummary> {
     const label = strategyLabel(o.strategy);
     const tau = o.strategy.kind === "adaptive" ? o.strategy.tau : undefined;
-    const stage = openStage<StepsRecord>({
+    const stage = openStage({
+        schema: StepsRecordSchema,
         name: "split",
         out: o.out,
         inputs: [o.input],

@@ -14,8 +14,7 @@
  */
 import {basename} from "node:path";
 import {StepwiseError} from "../../util/errors.ts";
-import {readJsonl} from "../../io/jsonl.ts";
-import type {StepsRecord} from "../../core/records.ts";
+import {readRecords, StepsRecordSchema} from "../../core/schemas.ts";
 import {readSamples} from "../split/io.ts";
 import {decisionCuts, tokenOffsets} from "../../steps/index.ts";
 import {categoryScheme, classifyTokens, type CodeLanguage} from "../../domains/categories.ts";
@@ -123,12 +122,7 @@ async function readStepsFile(file: string): Promise<FileState> {
     let tau: number | undefined;
     let steps = 0;
     let tokens = 0;
-    for await (const {record, line} of readJsonl(file)) {
-        const where = `${file}:${line}`;
-        const r = record as unknown as StepsRecord;
-        if (typeof r.id !== "string") throw new StepwiseError(`${where}: field "id": expected a string (is this a steps file from \`stepwise split\`?)`);
-        if (!Array.isArray(r.steps)) throw new StepwiseError(`${where}: field "steps": expected an array (is this a steps file from \`stepwise split\`?)`);
-        if (typeof r.strategy !== "string") throw new StepwiseError(`${where}: field "strategy": expected a string`);
+    for await (const {record: r, where} of readRecords(file, StepsRecordSchema)) {
         if (strategy === undefined) {
             strategy = r.strategy;
             tau = r.tau;
@@ -138,12 +132,12 @@ async function readStepsFile(file: string): Promise<FileState> {
         if (records.has(r.id)) throw new StepwiseError(`${where}: field "id": duplicate id "${r.id}"`);
         const ends = new Int32Array(r.steps.length);
         let prev = 0;
-        r.steps.forEach((s, i) => {
-            if (!s || !Number.isInteger(s.token_start) || !Number.isInteger(s.token_end) || s.token_start !== prev || s.token_end <= s.token_start)
-                throw new StepwiseError(`${where}: field "steps[${i}]": token spans must tile the tokens (token_start ${s?.token_start}, token_end ${s?.token_end})`);
-            ends[i] = s.token_end;
-            tokensPerStep.push(s.token_end - s.token_start);
-            prev = s.token_end;
+        r.steps.forEach(({token_start: start, token_end: end}, i) => {
+            if (start === undefined || end === undefined || start !== prev || end <= start)
+                throw new StepwiseError(`${where}: field "steps[${i}]": token spans must tile the tokens (token_start ${start}, token_end ${end})`);
+            ends[i] = end;
+            tokensPerStep.push(end - start);
+            prev = end;
         });
         records.set(r.id, {ends, where});
         stepsPerSample.push(r.steps.length);

@@ -8,7 +8,7 @@ import {join} from "node:path";
 import type {Engine} from "../../../engines/types.ts";
 import {generateProblems, checkAnswer, type LabProblem} from "../../../domains/lab/index.ts";
 import {sampleDataset} from "../../../pipeline/sample.ts";
-import {readJsonlAll} from "../../../io/jsonl.ts";
+import {readRecordsAll, SampleRecordSchema} from "../../../core/schemas.ts";
 import type {SampleRecord} from "../../../core/records.ts";
 import {LAB_MAX_TOKENS, labPrompt} from "./policy.ts";
 
@@ -24,7 +24,7 @@ export async function labCandidates(o: {engine: Engine; engineSpec: string; dir:
     if (!existsSync(data)) writeFileAtomic(data, problems.map((p) => JSON.stringify(p)).join("\n") + "\n");
     const out = join(o.dir, "candidates.jsonl");
     await sampleDataset({engine: o.engine, engineSpec: o.engineSpec, data, out, n: o.k, temperature: o.temperature ?? 1, maxTokens: LAB_MAX_TOKENS, topLogprobs: 0, seed: o.seed ?? 0, concurrency: 2, onProgress: o.onProgress});
-    const samples = await readJsonlAll<SampleRecord>(out);
+    const samples = await readRecordsAll(out, SampleRecordSchema);
     let greedyRight = 0;
     for (const p of problems) {
         const [g] = await o.engine.generate({prompt: labPrompt(p), n: 1, temperature: 0, maxTokens: LAB_MAX_TOKENS, topLogprobs: 0});

@@ -6,8 +6,7 @@
  * One example = BOS + the judge chat (src/judge/prompt.ts rendered by the lab judge's template)
  * + the critique ({@link critiqueText}) + EOS; the loss covers the critique and EOS only.
  */
-import {StepwiseError} from "../../../util/errors.ts";
-import {readJsonl} from "../../../io/jsonl.ts";
+import {readRecords, StepTextsSchema} from "../../../core/schemas.ts";
 import type {CharTokenizer} from "../../../model/vocab.ts";
 import type {StepsRecord} from "../../../core/records.ts";
 import {labTruth} from "../../../domains/lab/verifier.ts";
@@ -34,11 +33,8 @@ export function judgeItem(record: Pick<StepsRecord, "id" | "question_id" | "ques
 export async function readJudgeItems(files: readonly string[]): Promise<JudgeItem[]> {
     const items: JudgeItem[] = [];
     for (const [k, file] of files.entries()) {
-        for await (const {record, line} of readJsonl(file)) {
-            for (const f of ["id", "question", "text", "steps"] as const)
-                if (!(f in record)) throw new StepwiseError(`${file}:${line}: missing field "${f}" (lab judge data reads the output of \`stepwise split\` or \`label\`)`);
-            const r = record as unknown as StepsRecord;
-            if (!Array.isArray(r.steps) || r.steps.length === 0) continue;
+        for await (const {record: r} of readRecords(file, StepTextsSchema)) {
+            if (r.steps.length === 0) continue;
             const item = judgeItem({...r, question_id: r.question_id ?? r.id});
             items.push({...item, id: files.length > 1 ? `${k}:${item.id}` : item.id});
         }

@@ -5,9 +5,8 @@
  * `stepwise eval processbench --data FILE` then evaluates PRMs (`--prm`) and judges (`--judge`) on
  * it exactly as on the real benchmark (Qwen arXiv 2501.07301 §3).
  */
-import {StepwiseError} from "../../../util/errors.ts";
-import {readJsonl} from "../../../io/jsonl.ts";
 import type {StepsRecord} from "../../../core/records.ts";
+import {readRecords, StepTextsSchema} from "../../../core/schemas.ts";
 import {checkAnswer} from "../../../domains/lab/index.ts";
 import {labTruth} from "../../../domains/lab/verifier.ts";
 
@@ -35,11 +34,6 @@ export function labProcessBenchRow(record: Pick<StepsRecord, "id" | "question" |
 /** Rows of every sample of a steps file (split/label output of lab samples); samples without steps are skipped. */
 export async function labProcessBench(stepsFile: string, generator?: string): Promise<ProcessBenchRow[]> {
     const rows: ProcessBenchRow[] = [];
-    for await (const {record, line} of readJsonl(stepsFile)) {
-        for (const f of ["id", "question", "text", "steps"] as const)
-            if (!(f in record)) throw new StepwiseError(`${stepsFile}:${line}: missing field "${f}" (use the output of \`stepwise split\` on lab samples)`);
-        const r = record as unknown as StepsRecord;
-        if (r.steps.length > 0) rows.push(labProcessBenchRow(r, generator));
-    }
+    for await (const {record} of readRecords(stepsFile, StepTextsSchema)) if (record.steps.length > 0) rows.push(labProcessBenchRow(record, generator));
     return rows;
 }
