@@ -3,7 +3,7 @@
  * src/cli/commands/<name>.ts and exports `register(program)`.
  */
 import {readFileSync} from "node:fs";
-import {Command} from "commander";
+import {Command} from "@commander-js/extra-typings";
 import {describeError} from "../util/errors.ts";
 import "../apps/domains.ts";
 import {commands} from "./commands/index.ts";

@@ -1,6 +1,6 @@
 /** The CLI's one set of option parsers (commander argParsers): values that name the flag when they are wrong. */
 import {isIP} from "node:net";
-import {InvalidArgumentError} from "commander";
+import {InvalidArgumentError} from "@commander-js/extra-typings";
 
 export function intOption(min = 0, max = Number.MAX_SAFE_INTEGER) {
     return (value: string): number => {

@@ -24,7 +24,8 @@
  * first, therefore, …), determiner, pronoun, noun, verb, adjective, adverb, preposition (parts of
  * speech from the `pos` package's lexicon tagger, Penn tags), other word, punctuation, other.
  */
-import posModule from "pos";
+import type posModule from "pos";
+import {loadPackageSync} from "../util/lazy.ts";
 import {StepwiseError} from "../util/errors.ts";
 
 /** A classified span of a text: [start, end) in UTF-16 code units. */
@@ -101,7 +102,8 @@ const POS_TO_CATEGORY: Record<string, MathCategory> = {
 
 // Built on first use: constructing the tagger loads its lexicon (~0.2 s CPU), which `stepwise --help` must not pay.
 let taggerInstance: InstanceType<typeof posModule.Tagger> | undefined;
-const tagger = {tag: (words: string[]) => (taggerInstance ??= new posModule.Tagger()).tag(words)};
+/** The `pos` tagger, loaded on first use (not by `import "stepwise"`). */
+const tagger = {tag: (words: string[]) => (taggerInstance ??= new (loadPackageSync<typeof posModule>("pos").Tagger)()).tag(words)};
 const wordCache = new Map<string, MathCategory>();
 
 /** Category of one word (letters only) of a math solution: conjunction list first, then its part of speech. */

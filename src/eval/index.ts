@@ -25,6 +25,7 @@ export {type ProcessBenchJson, processBenchJson, processBenchMarkdown, processBe
 export {type BonFileOptions, type BonFileResult, evaluateBonFile} from "./bon/run.ts";
 export {type ProcessBenchFilesOptions, type ProcessBenchFilesResult, evaluateProcessBenchFiles} from "./processbench/run.ts";
 export {type AnalyzeFilesOptions, type AnalyzeFilesResult, analyzeFiles} from "./analyze/run.ts";
+export {analyzeJson, analyzeMarkdown, writeAnalyzeReport} from "./analyze/report.ts";
 export * as analyze from "./analyze/index.ts";
 export {type PrmBenchData, type PrmBenchItem, CORRECT, CORRECT_SOURCE, limitPerClassification, readPrmBench} from "./prmbench/load.ts";
 export {

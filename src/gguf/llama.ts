@@ -4,7 +4,7 @@
  * self-describing, and F32 tensors.
  */
 import {writeGguf, gv, type GgufValue} from "./writer.ts";
-import {readGgufInfo, readGgufF32Tensors} from "./reader.ts";
+import {readGgufInfo, readGgufF32Tensors, type GgufInfo} from "./reader.ts";
 import {headDim, validateLlamaConfig, type LlamaConfig} from "../model/config.ts";
 import {checkLlamaWeights, llamaTensorDims, type LlamaWeights} from "../model/weights.ts";
 import {TokenType, type CharVocab} from "../model/vocab.ts";
@@ -98,7 +98,7 @@ export interface LlamaGgufModel {
     config: LlamaConfig;
     weights: LlamaWeights;
     vocab: CharVocab;
-    /** All metadata (as @huggingface/gguf parses it), including `stepwise.*`. */
+    /** All metadata by full key (see {@link GgufInfo}), including `stepwise.*`. */
     metadata: Record<string, unknown>;
 }
 

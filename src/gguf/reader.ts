@@ -1,16 +1,30 @@
 /**
- * Reading GGUF files back: metadata and tensor infos through `@huggingface/gguf`, F32 tensor data
+ * Reading GGUF files back: the header checked here ({@link checkGgufHeader}), metadata and tensor
+ * infos parsed by node-llama-cpp's `readGgufFileInfo` (loaded on first use), F32 tensor data
  * straight from the file.
  */
-import type {GGUFTensorInfo} from "@huggingface/gguf";
 import {openSync, readSync, closeSync, existsSync, fstatSync} from "node:fs";
 import {resolve} from "node:path";
 import {StepwiseError, fsError} from "../util/errors.ts";
 
+/** One tensor of a GGUF file, as its header describes it. */
+export interface GgufTensorInfo {
+    name: string;
+    /** Dimensions in file order (innermost first: a [rows, cols] matrix is [cols, rows]). */
+    shape: number[];
+    /** ggml type id (0 = F32, 1 = F16, … as in ggml.h). */
+    dtype: number;
+    /** Byte offset of its data from the start of the tensor data section. */
+    offset: number;
+}
+
 export interface GgufInfo {
-    /** Metadata values as @huggingface/gguf parses them (numbers, strings, booleans, arrays; uint64 as bigint). */
+    /**
+     * Metadata by full key ("general.architecture", "stepwise.step_tag", …): numbers, strings,
+     * booleans and arrays; 64-bit integers (uint64, int64) as bigint.
+     */
     metadata: Record<string, unknown>;
-    tensorInfos: GGUFTensorInfo[];
+    tensorInfos: GgufTensorInfo[];
     /** Absolute file offset of the tensor data section. */
     tensorDataOffset: number;
 }
@@ -204,21 +218,36 @@ export function checkGgufHeader(path: string): GgufHeaderSummary {
     }
 }
 
-/** Parse the header (metadata + tensor infos) of a local GGUF file (checked first, see {@link checkGgufHeader}). */
+/** node-llama-cpp's metadata tree ({general: {architecture: …}}) back to full keys ({"general.architecture": …}). */
+function flattenMetadata(tree: object, prefix = "", out: Record<string, unknown> = {}): Record<string, unknown> {
+    for (const [key, value] of Object.entries(tree)) {
+        if (value !== null && typeof value === "object" && !Array.isArray(value)) flattenMetadata(value as object, `${prefix}${key}.`, out);
+        else out[prefix + key] = value;
+    }
+    return out;
+}
+
+/**
+ * Parse the header (metadata + tensor infos) of a local GGUF file: checked first (see
+ * {@link checkGgufHeader}), then read by node-llama-cpp's `readGgufFileInfo` (always as a file
+ * path, never a URL; split files are not spliced).
+ * @throws StepwiseError naming the file when it is missing, not a valid GGUF file, or a GGUF version the reader does not support (1)
+ */
 export async function readGgufInfo(path: string): Promise<GgufInfo> {
     if (!existsSync(path)) throw new StepwiseError(`${path}: no such file`);
     checkGgufHeader(path);
-    const {gguf} = await import("@huggingface/gguf");
+    const {readGgufFileInfo} = await import("node-llama-cpp");
     let parsed;
     try {
-        parsed = await gguf(resolve(path), {allowLocalFile: true});
+        parsed = await readGgufFileInfo(resolve(path), {sourceType: "filesystem", spliceSplitFiles: false, logWarnings: false});
     } catch (e) {
         throw new StepwiseError(`${path}: not a readable GGUF file (${(e as Error).message})`);
     }
+    if (parsed.infoEndOffset === undefined || parsed.tensorInfo === undefined) throw new StepwiseError(`${path}: not a readable GGUF file (no tensor infos)`);
     return {
-        metadata: {...parsed.metadata},
-        tensorInfos: parsed.tensorInfos,
-        tensorDataOffset: Number(parsed.tensorDataOffset),
+        metadata: flattenMetadata(parsed.metadata),
+        tensorInfos: parsed.tensorInfo.map((t) => ({name: t.name, shape: t.dimensions.map(Number), dtype: t.ggmlType, offset: Number(t.offset)})),
+        tensorDataOffset: parsed.infoEndOffset,
     };
 }
 
@@ -228,10 +257,10 @@ export function readGgufF32Tensors(path: string, info: GgufInfo): Record<string,
     const fd = openSync(path, "r");
     try {
         for (const t of info.tensorInfos) {
-            if (Number(t.dtype) !== 0) throw new StepwiseError(`${path}: tensor ${t.name} is not F32 (ggml type ${t.dtype})`);
-            const n = t.shape.reduce((a, b) => a * Number(b), 1);
+            if (t.dtype !== 0) throw new StepwiseError(`${path}: tensor ${t.name} is not F32 (ggml type ${t.dtype})`);
+            const n = t.shape.reduce((a, b) => a * b, 1);
             const buf = Buffer.alloc(n * 4);
-            const got = readSync(fd, buf, 0, buf.length, info.tensorDataOffset + Number(t.offset));
+            const got = readSync(fd, buf, 0, buf.length, info.tensorDataOffset + t.offset);
             if (got !== buf.length) throw new StepwiseError(`${path}: tensor ${t.name} is truncated`);
             out[t.name] = new Float32Array(buf.buffer, buf.byteOffset, n).slice();
         }

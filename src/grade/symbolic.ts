@@ -6,7 +6,8 @@
  *
  * Inputs are bounded in length and the caller passes a deadline, so this path cannot run away.
  */
-import {ComputeEngine} from "@cortex-js/compute-engine";
+import type {ComputeEngine} from "@cortex-js/compute-engine";
+import {loadPackageSync} from "../util/lazy.ts";
 import {SeededRandom} from "./random.ts";
 
 type Boxed = ReturnType<ComputeEngine["parse"]>;
@@ -28,8 +29,9 @@ function quiet<T>(f: () => T): T {
     }
 }
 
+/** The engine, loaded on first use: the package takes a few hundred milliseconds to load. */
 function ce(): ComputeEngine {
-    engine ??= new ComputeEngine();
+    engine ??= new (loadPackageSync<typeof import("@cortex-js/compute-engine")>("@cortex-js/compute-engine").ComputeEngine)();
     return engine;
 }
 
@@ -46,11 +48,16 @@ export interface SymbolicVerdict {
  */
 export function symbolicEqual(a: string, b: string, tolerance: number, deadline: number): SymbolicVerdict {
     if (a.length > MAX_SYMBOLIC_LENGTH || b.length > MAX_SYMBOLIC_LENGTH) return {equal: undefined, reason: "answer too long for the symbolic path"};
+    // Outside the try: a package that cannot load is an error, not an undecided pair. Loading it
+    // on the first call does not count against this comparison's time limit.
+    const loadStart = performance.now();
+    const engine = ce();
+    deadline += performance.now() - loadStart;
     let A: Boxed;
     let B: Boxed;
     try {
-        A = quiet(() => ce().parse(a));
-        B = quiet(() => ce().parse(b));
+        A = quiet(() => engine.parse(a));
+        B = quiet(() => engine.parse(b));
     } catch (e) {
         return {equal: undefined, reason: `symbolic parser failed: ${(e as Error).message}`};
     }

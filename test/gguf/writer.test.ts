@@ -35,7 +35,7 @@ test("vocabulary layout", () => {
     assert.equal(tok.decode(tok.encode("a b\n<|good|>é")), "a b\n<|good|>é");
 });
 
-test("GGUF reads back with @huggingface/gguf", async () => {
+test("GGUF reads back with readGgufInfo (node-llama-cpp's GGUF reader)", async () => {
     const info = await readGgufInfo(modelPath);
     const m = info.metadata;
     assert.equal(m["general.architecture"], "llama");
@@ -73,6 +73,16 @@ test("generic writer: typed metadata and shape checks", async () => {
     assert.equal(statSync(p).size, info.tensorDataOffset + 32);
     assert.throws(() => writeGguf(p, {}, [{name: "t", dims: [4], data: new Float32Array(3)}]), /dims/);
     assert.throws(() => writeGguf(p, {"x": gv.u32(-1)}, []), /not a valid uint32/);
+});
+
+test("readGgufInfo: full metadata keys (also keys that prefix each other), and the file itself when its name reads as a split part", async () => {
+    const p = join(dir, "m-00001-of-00002.gguf"); // node-llama-cpp would splice parts by default (part 2 does not exist)
+    writeGguf(p, {"general.architecture": gv.str("none"), "a.b": gv.str("x"), "a": gv.u32(1), "a.b.c": gv.i32(-2), "z.u64": {type: "uint64", value: 5}}, [{name: "t", dims: [2], data: new Float32Array([1, 2])}]);
+    const info = await readGgufInfo(p);
+    const m = info.metadata;
+    assert.deepEqual([m["general.architecture"], m["a"], m["a.b"], m["a.b.c"], m["z.u64"]], ["none", 1, "x", -2, 5n]);
+    assert.deepEqual(info.tensorInfos, [{name: "t", shape: [2], dtype: 0, offset: 0}]);
+    await assert.rejects(readGgufInfo(join(dir, "missing.gguf")), /missing\.gguf: no such file/);
 });
 
 test("node-llama-cpp loads the model, tokenizes like the JS tokenizer and gives a distribution", async () => {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {Command} from "commander";
+import {Command} from "@commander-js/extra-typings";
 import {register} from "../../src/cli/commands/grade.ts";
 import {StepwiseError} from "../../src/util/errors.ts";
 

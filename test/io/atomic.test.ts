@@ -4,7 +4,7 @@ import {spawnSync} from "node:child_process";
 import {existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {Command} from "commander";
+import {Command} from "@commander-js/extra-typings";
 import {AtomicFile, writeFileAtomic} from "../../src/io/atomic.ts";
 import {JsonlWriter} from "../../src/io/jsonl.ts";
 import {exportFile} from "../../src/pipeline/export/index.ts";

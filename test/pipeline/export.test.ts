@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import {mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {Command} from "commander";
+import {Command} from "@commander-js/extra-typings";
 import type {LabelRecord} from "../../src/core/records.ts";
 import {EXPORT_FORMATS, exportRecord, labelledSteps, recoverText} from "../../src/pipeline/export/index.ts";
 import type {SampleRecord} from "../../src/core/records.ts";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import {mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {Command} from "commander";
+import {Command} from "@commander-js/extra-typings";
 import type {SampleRecord, StepsRecord} from "../../src/core/records.ts";
 import type {StepSpan} from "../../src/steps/index.ts";
 import {parseStrategy, splitFile, splitSample, strategyLabel, type SplitStrategy} from "../../src/pipeline/split/index.ts";

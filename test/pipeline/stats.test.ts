@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {Command} from "commander";
+import {Command} from "@commander-js/extra-typings";
 import type {SampleRecord} from "../../src/core/records.ts";
 import {CODE_C_LIKE_SCHEME, CODE_SCHEME, MATH_SCHEME, categoryScheme, classifyTokens, codeContext, computeStats, distribution, registerCategoryScheme, statsMarkdown, type CategoryScheme} from "../../src/pipeline/stats/index.ts";
 import {parseStrategy, toStepsRecord, tokenOffsets} from "../../src/pipeline/split/index.ts";

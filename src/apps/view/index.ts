@@ -1,7 +1,7 @@
 /**
  * The viewer: `stepwise view FILE…` serves a local page over any stepwise JSONL (samples, steps,
  * labels, scores, decode traces, judge verdicts, ProcessBench rows) joined by id; `--export DIR`
- * writes the same page as static files.
+ * writes the same page as static files. The package's `stepwise/view` subpath.
  */
 export {ViewStore, recordKinds, recordKey, PIPE_LIMIT_BYTES, type ViewKind, type ViewFile, type ViewSummary} from "./store.ts";
 export {entryView, questionView, type EntryView, type QuestionView, type ViewCandidate, type ViewSplit, type ViewStep, type ViewToken} from "./entry.ts";

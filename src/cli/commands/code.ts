@@ -6,7 +6,7 @@
  *   stepwise code grade --data samples.jsonl --out graded.jsonl [--problems problems.jsonl]
  *   stepwise code train-policy --out models/lab-code-policy.gguf --minutes 28 --checkpoint-dir DIR [--resume]
  */
-import {Command} from "commander";
+import {Command} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
 import {floatOption, intOption} from "../options.ts";
 
@@ -20,7 +20,7 @@ function generateCommand(): Command {
         .option("--max-ops <n>", "expression tasks: most operations", intOption(1), 4)
         .option("--loop-share <p>", "share of loop tasks", floatOption(0, 1), 0.4)
         .option("--out <file>", "output JSONL (default: stdout)")
-        .action(async (o: {n: number; seed: number; split: string; minOps: number; maxOps: number; loopShare: number; out?: string}) => {
+        .action(async (o) => {
             if (o.split !== "train" && o.split !== "heldout") throw new StepwiseError(`--split must be train or heldout, got "${o.split}"`);
             if (o.out) (await import("../../io/output.ts")).prepareOutput(o.out, {allowDevice: true});
             const {generateCodeProblems} = await import("../../domains/code/lab/tasks.ts");
@@ -48,7 +48,7 @@ function trainPolicyCommand(): Command {
         .option("--checkpoint-dir <dir>", "checkpoints and train.log", ".stepwise-cache/lab-code-policy")
         .option("--checkpoint-every <n>", "checkpoint (and GGUF export) every n steps", intOption(1), 100)
         .option("--resume", "continue from the checkpoint in --checkpoint-dir (default: start fresh)", false)
-        .action(async (o: {out: string; init?: string; minutes?: number; steps?: number; dModel: number; layers: number; heads: number; batch: number; lr: number; seed: number; checkpointDir: string; checkpointEvery: number; resume: boolean}) => {
+        .action(async (o) => {
             if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
             if (o.dModel % o.heads !== 0) throw new StepwiseError(`--d-model ${o.dModel} must be divisible by --heads ${o.heads}`);
             if (!o.resume) (await import("node:fs")).rmSync(`${o.checkpointDir}/checkpoint.bin`, {force: true});
@@ -94,7 +94,7 @@ At the end it prints the counts per status of this run with its candidates/s, an
 whole --out file (earlier runs included) with the pass rate; --json prints them as one object
 {out, written, skipped, run_counts, counts, pass_rate, seconds, per_second}.`,
         )
-        .action(async (o: {problems: string; candidates?: string; out: string; concurrency?: number; timeout: number; cpu: number; memory: number; processes: number; output: number; limit?: number; unsafe?: boolean; json?: boolean; quiet?: boolean}) => {
+        .action(async (o) => {
             const {runCodeFile, formatStatusCounts} = await import("../../domains/code/run.ts");
             const {detectSandbox} = await import("../../domains/code/sandbox.ts");
             const {createProgress} = await import("../progress.ts");
@@ -141,7 +141,7 @@ function gradeCommand(): Command {
         .addHelpText("after", `
 Then Best-of-N by the tests' verdicts:
   stepwise eval bon --data graded.jsonl --out bon/      (the \`correct\` field is the verdict)`)
-        .action(async (o: {data: string; out: string; problems?: string; textField: string; concurrency: number; timeout: number; unsafe?: boolean}) => {
+        .action(async (o) => {
             const {gradeCodeFile} = await import("../../domains/code/pipeline.ts");
             const r = await gradeCodeFile({input: o.data, out: o.out, problems: o.problems, textField: o.textField, concurrency: o.concurrency, unsafe: o.unsafe, limits: {wallMs: Math.round(o.timeout * 1000)}});
             process.stderr.write(`code grade: ${r.written} graded (${r.skipped} already done), ${r.correct} pass → ${o.out}\n`);
@@ -158,7 +158,7 @@ function evalPolicyCommand(): Command {
         .option("--concurrency <n>", "tasks in flight", intOption(1, 64), 2)
         .option("--show <k>", "print the first k greedy programs and verdicts", intOption(0, 10), 0)
         .option("--json", "print the summary as one JSON object (pass_at_1_greedy, sample_pass_rate, pass_at_k, each with *_ci {value, low, high, n, method, level}, statuses, by_family)")
-        .action(async (o: {engine: string; n: number; k: number; seed: number; concurrency: number; show: number; json?: boolean}) => {
+        .action(async (o) => {
             const {createEngine} = await import("../../engines/spec.ts");
             const {evaluateCodePolicy} = await import("../../apps/code/eval.ts");
             const {generateCodeProblems} = await import("../../domains/code/lab/tasks.ts");

@@ -1,5 +1,5 @@
 /** `stepwise decode`: answer every question of a data set with a PRM-guided decoding strategy. */
-import {Option, type Command} from "commander";
+import {Option, type Command} from "@commander-js/extra-typings";
 import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
 import {StepwiseError} from "../../util/errors.ts";
 import {readThresholdFile} from "../../pipeline/threshold.ts";

@@ -1,5 +1,5 @@
 /** `stepwise demo`: the lab pipeline end to end on the shipped models. */
-import type {Command} from "commander";
+import type {Command} from "@commander-js/extra-typings";
 import {createStagedProgress} from "../progress.ts";
 import {floatOption, intOption} from "../options.ts";
 

@@ -1,33 +1,9 @@
 /** `stepwise eval analyze`: the CLI over {@link analyzeFiles} (src/eval/analyze/run.ts). */
-import {Command, InvalidArgumentError, Option} from "commander";
+import {Command, InvalidArgumentError, Option} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
 import {DEFAULT_THRESHOLD} from "../../eval/processbench/evaluate.ts";
 import {createStagedProgress} from "../progress.ts";
 import {floatOption, intOption} from "../options.ts";
-
-interface AnalyzeOpts {
-    data?: string[];
-    scores?: string;
-    prm?: string;
-    scoresOut?: string;
-    threshold: number;
-    calibrate?: string;
-    bon?: string;
-    bonScores?: string;
-    candidates?: string;
-    tau?: number;
-    thresholdFile?: string;
-    randomK: number | "auto";
-    randomSeed: number;
-    n?: number;
-    subsets: number;
-    seed: number;
-    concurrency: number;
-    policy: "lenient" | "strict";
-    out?: string;
-    json?: boolean;
-    quiet?: boolean;
-}
 
 function randomKOption(value: string): number | "auto" {
     if (value === "auto") return "auto";
@@ -77,7 +53,7 @@ rates the same candidates cut at decision tokens, at random positions and at lin
 N = all candidates with min, last, product. Without --bon, (b) and (c) also run on the (d) candidates'
 adaptive scores.`,
         )
-        .action(async (o: AnalyzeOpts) => {
+        .action(async (o) => {
             if (o.tau !== undefined && o.thresholdFile) throw new StepwiseError("give --tau or --threshold-file, not both");
             const {readThresholdFile} = await import("../../pipeline/threshold.ts");
             const {analyzeFiles} = await import("../../eval/analyze/run.ts");

@@ -1,25 +1,7 @@
 /** `stepwise eval prmbench`: the CLI over {@link evaluatePrmBenchFiles} (src/eval/prmbench/run.ts). */
-import {Command} from "commander";
+import {Command} from "@commander-js/extra-typings";
 import {createStagedProgress} from "../progress.ts";
 import {floatOption, intOption, reportTooLong} from "../options.ts";
-
-interface PrmBenchOpts {
-    data: string[];
-    prm?: string;
-    scoresOut?: string;
-    skipTooLong?: boolean;
-    concurrency: number;
-    predictions?: string;
-    judge?: string;
-    judgeN: number;
-    judgeTemperature: number;
-    judgeMaxTokens: number;
-    verdictsOut?: string;
-    threshold?: number;
-    limit?: number;
-    out?: string;
-    json?: boolean;
-}
 
 /** Factory of the `eval prmbench` subcommand (registered in src/cli/commands/eval.ts). */
 export function prmBenchCommand(): Command {
@@ -54,7 +36,7 @@ steps). Per step: valid predicted valid = TP, invalid predicted invalid = TN. PR
 negative F1)/2) over pooled steps of every item except the correct_ ones; per category likewise
 (multi_solutions: F1 alone). Values are the reference's; where it divides by zero (its -1) they are null.`,
         )
-        .action(async (o: PrmBenchOpts) => {
+        .action(async (o) => {
             const {evaluatePrmBenchFiles} = await import("../../eval/prmbench/run.ts");
             const {prmBenchJson, prmBenchMarkdown} = await import("../../eval/prmbench/report.ts");
             const progress = createStagedProgress("eval prmbench", {quiet: o.json});

@@ -8,11 +8,11 @@
  * The group is built by {@link evalCommand} from {@link EVAL_SUBCOMMANDS}: to add a subcommand
  * (e.g. `analyze`), write a factory returning a commander `Command` and append it there.
  */
-import {Command, InvalidArgumentError, Option} from "commander";
+import {Command, InvalidArgumentError, Option} from "@commander-js/extra-typings";
 import {AGGREGATIONS, type Aggregation, isAggregation} from "../../select/aggregate.ts";
 import {DEFAULT_CANDIDATE_FIELDS} from "../../eval/bon/load.ts";
 import {DEFAULT_THRESHOLD} from "../../eval/processbench/evaluate.ts";
-import {JUDGE_TEMPLATES, type JudgeTemplate} from "../../judge/prompt.ts";
+import {JUDGE_TEMPLATES} from "../../judge/prompt.ts";
 import {analyzeCommand} from "./eval-analyze.ts";
 import {prmBenchCommand} from "./eval-prmbench.ts";
 import {createStagedProgress} from "../progress.ts";
@@ -32,28 +32,6 @@ function sizeList(value: string): number[] {
     const list = value.split(",").map((s) => Number(s.trim()));
     for (const n of list) if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected positive integers separated by commas, got "${value}"`);
     return list;
-}
-
-interface BonOpts {
-    data: string;
-    scores?: string;
-    out?: string;
-    json?: boolean;
-    subsets: number;
-    seed: number;
-    n?: number[];
-    bonAgg?: Aggregation[];
-    voteAgg?: Aggregation[];
-    policy: "lenient" | "strict";
-    questionIdField: string;
-    textField: string;
-    stepScoresField: string;
-    goldField: string;
-    correctField: string;
-    answerField: string;
-    idField: string;
-    allowUnfinished?: boolean;
-    quiet?: boolean;
 }
 
 /** `eval bon`: Best-of-N, majority voting and pass@N against N. */
@@ -97,7 +75,7 @@ graded wrong (unless the record carries its own correct field) even when --allow
 Each N averages --subsets random subsets per question; in parentheses, a 95% Wilson interval over
 the questions (low–high). Ties in maj@N, Best-of-N and the vote are broken at random (seeded). Candidates without step scores: only first/pass/maj are reported.`,
         )
-        .action(async (o: BonOpts) => {
+        .action(async (o) => {
             const {evaluateBonFile} = await import("../../eval/bon/run.ts");
             const {bonMarkdown} = await import("../../eval/bon/report.ts");
             const fields = {questionId: o.questionIdField, text: o.textField, stepScores: o.stepScoresField, gold: o.goldField, correct: o.correctField, answer: o.answerField, id: o.idField};
@@ -125,27 +103,6 @@ the questions (low–high). Ties in maj@N, Best-of-N and the vote are broken at 
             if (o.json) console.log(JSON.stringify(run.summary));
             else if (!o.out || !o.quiet) console.log(bonMarkdown(run.summary));
         });
-}
-
-interface ProcessBenchOpts {
-    data: string[];
-    prm?: string;
-    scoresOut?: string;
-    skipTooLong?: boolean;
-    concurrency: number;
-    scores?: string;
-    predictions?: string;
-    judge?: string;
-    judgeTemplate?: JudgeTemplate;
-    judgeN?: number;
-    judgeTemperature?: number;
-    judgeTopP?: number;
-    judgeMaxTokens?: number;
-    verdictsOut?: string;
-    threshold: number;
-    calibrate?: string;
-    out?: string;
-    json?: boolean;
 }
 
 /** `eval processbench`: first-error identification (ProcessBench metrics). */
@@ -185,7 +142,7 @@ first wrong step, -1 when all steps are correct. Scores/predictions are matched 
 to a record when ids repeat across splits). F1 = 2·acc_err·acc_cor/(acc_err + acc_cor); a split with no
 erroneous (or no correct) samples has that accuracy and its F1 null, and is left out of the average.`,
         )
-        .action(async (o: ProcessBenchOpts) => {
+        .action(async (o) => {
             const {evaluateProcessBenchFiles} = await import("../../eval/processbench/run.ts");
             const {processBenchJson, processBenchMarkdown} = await import("../../eval/processbench/report.ts");
             const progress = createStagedProgress("eval processbench", {quiet: o.json});

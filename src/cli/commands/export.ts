@@ -1,5 +1,5 @@
 /** `stepwise export`: labelled steps to TRL, OpenRLHF or Math-Shepherd training data. */
-import {Option, type Command} from "commander";
+import {Option, type Command} from "@commander-js/extra-typings";
 import {EXPORT_FORMATS, exportFile} from "../../pipeline/export/index.ts";
 import {unescape} from "../options.ts";
 

@@ -1,5 +1,5 @@
 /** `stepwise filter`: consensus filtering of MC labels by judge verdicts, and judge / lab-truth labels. */
-import type {Command} from "commander";
+import type {Command} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
 import {JsonlWriter} from "../../io/jsonl.ts";
 import {consensusFilter, readLabels, readVerdicts, checkJoin} from "../../filter/consensus.ts";

@@ -4,24 +4,13 @@
  *   stepwise grade --gold '\frac12' --pred 'so the answer is $0.5$' [--policy strict]
  *   stepwise grade --file pairs.jsonl [--policy strict] [--out results.jsonl] [--json]
  */
-import type {Command} from "commander";
+import type {Command} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
 import type {GradedRecord} from "../../grade/file.ts";
 import {prepareOutput} from "../../io/output.ts";
 import {checkInputFile} from "../../io/text.ts";
 import type {GradeOptions, Policy} from "../../grade/policy.ts";
 import {floatOption, intOption} from "../options.ts";
-
-interface GradeCliOptions {
-    gold?: string;
-    pred?: string;
-    file?: string;
-    out?: string;
-    policy: string;
-    precision?: number;
-    tolerance?: number;
-    json?: boolean;
-}
 
 export function register(program: Command): void {
     program
@@ -47,7 +36,7 @@ Examples:
 
 A division by zero (12:00 read as 12/0) is never a value; times of day (4:30 p.m.) are compared as times.`,
         )
-        .action(async (o: GradeCliOptions) => {
+        .action(async (o) => {
             if (o.policy !== "lenient" && o.policy !== "strict") throw new StepwiseError(`--policy must be lenient or strict, got "${o.policy}"`);
             const options: GradeOptions = {policy: o.policy as Policy};
             if (o.precision !== undefined) options.precision = o.precision;

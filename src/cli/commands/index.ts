@@ -1,5 +1,5 @@
 /** The list of CLI commands, in the order `stepwise --help` shows them. */
-import type {Command} from "commander";
+import type {Command} from "@commander-js/extra-typings";
 import {register as demo} from "./demo.ts";
 import {register as sample} from "./sample.ts";
 import {register as serve} from "./serve.ts";

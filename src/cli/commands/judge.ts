@@ -1,5 +1,5 @@
 /** `stepwise judge`: LLM-as-a-judge verdicts (earliest wrong step) for step-by-step solutions. */
-import {Option, type Command} from "commander";
+import {Option, type Command} from "@commander-js/extra-typings";
 import {createEngine} from "../../engines/spec.ts";
 import {judgeFile} from "../../judge/judge.ts";
 import {JUDGE_TEMPLATES} from "../../judge/prompt.ts";

@@ -1,5 +1,5 @@
 /** `stepwise lab eval-policy`: is a policy useful for PRM work? */
-import {Command} from "commander";
+import {Command, Option} from "@commander-js/extra-typings";
 import {createProgress, createStagedProgress} from "../progress.ts";
 import {floatOption, intOption} from "../options.ts";
 import {formatInterval} from "../../stats/intervals.ts";
@@ -50,7 +50,7 @@ export function evalPrmCommand(): Command {
         .option("--problems <n>", "held-out problems", intOption(1), 200)
         .option("--k <n>", "candidates per problem", intOption(1, 256), 16)
         .option("--temperature <t>", "sampling temperature of the candidates", floatOption(0, 10), 1)
-        .option("--positions <scheme>", "where scores are read for AUC, ProcessBench and Best-of-N: adaptive or newline (e.g. for a PRM trained on line-break steps)", "adaptive")
+        .addOption(new Option("--positions <scheme>", "where scores are read for AUC, ProcessBench and Best-of-N: adaptive or newline (e.g. for a PRM trained on line-break steps)").choices(["adaptive", "newline"] as const).default("adaptive" as const))
         .option("--seed <s>", "seed", intOption(0), 0)
         .option("--out <dir>", "report folder; candidates.jsonl there is reused by later runs with the same settings", "stepwise-out/lab-eval-prm")
         .option("--json", "print the summary as one JSON object (step_auc with step_auc_ci, processbench with *_ci, bon_at_max_n with accuracy_ci and paired; intervals {value, low, high, n, method, level})")

@@ -6,7 +6,7 @@
  *       --init models/lab-policy.gguf --out models/lab-judge.gguf --minutes 25 \
  *       --checkpoint-dir .stepwise-cache/lab-judge/train [--resume]
  */
-import {Command} from "commander";
+import {Command} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
 import {collect, floatOption, intOption} from "../options.ts";
 

@@ -8,7 +8,7 @@
  * Training uses one thread (one core). With --checkpoint-dir, a killed run continues from its
  * last checkpoint when started again with --resume.
  */
-import {Command} from "commander";
+import {Command} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
 import {intOption, positiveOption} from "../options.ts";
 
@@ -29,7 +29,7 @@ export function trainPolicyCommand(): Command {
         .option("--checkpoint-dir <dir>", "checkpoints and train.log", ".stepwise-cache/lab-policy")
         .option("--checkpoint-every <n>", "checkpoint (and GGUF export) every n steps", intOption(1), 100)
         .option("--resume", "continue from the checkpoint in --checkpoint-dir (default: start fresh)", false)
-        .action(async (o: {out: string; minutes?: number; steps?: number; dModel: number; layers: number; heads: number; batch: number; lr: number; seed: number; preset: string; checkpointDir: string; checkpointEvery: number; resume: boolean}) => {
+        .action(async (o) => {
             if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
             if (o.dModel % o.heads !== 0) throw new StepwiseError(`--d-model ${o.dModel} must be divisible by --heads ${o.heads}`);
             if (!o.resume) {
@@ -68,7 +68,7 @@ export function checkPolicyCommand(): Command {
         .option("--seed <n>", "held-out stream seed", intOption(0), 12345)
         .option("--preset <name>", "lab preset", "policy")
         .option("--show <k>", "print the first k outputs", intOption(0), 0)
-        .action(async (o: {model: string; n: number; seed: number; preset: string; show: number}) => {
+        .action(async (o) => {
             const {readLlamaGguf} = await import("../../gguf/llama.ts");
             const {quickGreedyEval} = await import("../../apps/lab/policy/eval.ts");
             const m = await readLlamaGguf(o.model);

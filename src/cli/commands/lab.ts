@@ -8,19 +8,15 @@
  * The group is built by {@link labCommand} from {@link LAB_SUBCOMMANDS}: to add a subcommand
  * (e.g. `train-policy`), write a factory returning a commander `Command` and append it there.
  */
-import {Command, Option} from "commander";
+import {Command, Option} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
 import {type ProcessVerdict, DEFAULT_HELDOUT_FRACTION, DEFAULT_PRESET, presetNames, verifyProcess} from "../../domains/lab/index.ts";
 import {floatOption, intOption} from "../options.ts";
-import type {GenerateLabOptions} from "../../domains/lab/files.ts";
 
 /** Write one line to stdout, waiting when the pipe is full. */
 async function writeStdout(line: string): Promise<void> {
     if (!process.stdout.write(line)) await new Promise<void>((resolve) => process.stdout.once("drain", () => resolve()));
 }
-
-/** The options commander hands the action: the library's (defaults filled in), plus --quiet. */
-type GenerateOpts = Omit<GenerateLabOptions, "write"> & Required<Pick<GenerateLabOptions, "seed" | "preset" | "split">> & {quiet?: boolean};
 
 /** `lab generate`: write problems with canonical solutions as JSONL. */
 export function generateCommand(): Command {
@@ -46,7 +42,7 @@ export function generateCommand(): Command {
         .option("--no-meta", "leave out the meta field")
         .option("--out <file>", "output JSONL file (default: stdout)")
         .option("--quiet", "no summary on stderr")
-        .action(async (opts: GenerateOpts) => {
+        .action(async (opts) => {
             const {generateLabFile} = await import("../../domains/lab/files.ts");
             const {written, byOps} = await generateLabFile({...opts, write: writeStdout});
             if (!opts.quiet) {
@@ -65,15 +61,6 @@ function printVerdict(v: ProcessVerdict): void {
     console.log(`first error step: ${v.firstErrorStep}; answer ${v.answer ?? "(none)"} (expected ${v.expected}) ${v.finalAnswerCorrect ? "correct" : "wrong"}${v.complete ? "" : "; no answer line"}`);
 }
 
-interface VerifyOpts {
-    data?: string;
-    samples?: string;
-    out?: string;
-    question?: string;
-    text?: string;
-    steps?: boolean;
-}
-
 /** `lab verify`: exact first-error verdicts for model texts. */
 export function verifyCommand(): Command {
     return new Command("verify")
@@ -84,7 +71,7 @@ export function verifyCommand(): Command {
         .option("--steps", "include per-step verdicts in the JSONL output")
         .option("--question <text>", "single-text mode: the problem question")
         .option("--text <text>", 'single-text mode: the solution (a literal "\\n" is read as a line break)')
-        .action(async (opts: VerifyOpts) => {
+        .action(async (opts) => {
             if (opts.question !== undefined || opts.text !== undefined) {
                 if (opts.question === undefined || opts.text === undefined) throw new StepwiseError("single-text mode needs both --question and --text");
                 printVerdict(verifyProcess(opts.question, opts.text.replace(/\\n/g, "\n")));

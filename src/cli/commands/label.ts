@@ -1,5 +1,5 @@
 /** `stepwise label`: Monte-Carlo step labels with cost savers. */
-import type {Command} from "commander";
+import {Option, type Command} from "@commander-js/extra-typings";
 import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
 import {StepwiseError} from "../../util/errors.ts";
 import {DEFAULT_VERIFIER, checkVerifierArgs, getVerifier, parseVerifierArgs, verifierArgsHelp, verifierNames} from "../../pipeline/label/verifiers.ts";
@@ -20,7 +20,7 @@ export function register(program: Command): void {
         .option("--no-stop-after-negative", "keep labelling after a sample's first negative step (the Qwen recipe stops there)")
         .option("--early-stop", "stop sampling a step as soon as min-correct rollouts succeeded (hard labels; soft labels of such steps are null)")
         .option("--chunk <n>", "rollouts per request when early stopping", intOption(1), 2)
-        .option("--search <mode>", "linear (every step in order), binary (first negative by binary search, OmegaPRM), or hybrid (binary search on wrong-answer samples, linear on right-answer ones)", "linear")
+        .addOption(new Option("--search <mode>", "linear (every step in order), binary (first negative by binary search, OmegaPRM), or hybrid (binary search on wrong-answer samples, linear on right-answer ones)").choices(["linear", "binary", "hybrid"] as const).default("linear" as const))
         .option("--savers", "all cost savers: --early-stop --chunk 1 --search hybrid (stop-after-negative is on by default)")
         .option("--temperature <t>", "rollout temperature", floatOption(0, 10), 1)
         .option("--max-tokens <n>", "most tokens per rollout", intOption(1), 256)
@@ -51,7 +51,6 @@ Each record adds: hard (1/0/null per step), soft (fraction correct or null), rol
 first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluations}, method.`,
         )
         .action(async (o) => {
-            if (!["linear", "binary", "hybrid"].includes(o.search)) throw new StepwiseError(`--search: expected linear, binary or hybrid, got "${o.search}"`);
             let shard: {index: number; count: number} | undefined;
             if (o.shard !== undefined) {
                 const m = /^(\d+)\/(\d+)$/.exec(o.shard);

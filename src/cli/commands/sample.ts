@@ -1,5 +1,5 @@
 /** `stepwise sample`: n solutions per question with per-token confidences. */
-import type {Command} from "commander";
+import type {Command} from "@commander-js/extra-typings";
 import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
 import {sampleDataset} from "../../pipeline/sample.ts";
 import {createProgress} from "../progress.ts";

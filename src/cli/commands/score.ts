@@ -1,5 +1,5 @@
 /** `stepwise score`: PRM step scores for a steps file. */
-import type {Command} from "commander";
+import type {Command} from "@commander-js/extra-typings";
 import {createProgress} from "../progress.ts";
 import {intOption, reportTooLong} from "../options.ts";
 

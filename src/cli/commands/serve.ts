@@ -1,5 +1,5 @@
 /** `stepwise serve`: an OpenAI/vLLM-compatible HTTP server over a GGUF model. */
-import type {Command} from "commander";
+import type {Command} from "@commander-js/extra-typings";
 import {checkModelKind, createEngine} from "../../engines/spec.ts";
 import {type Engine} from "../../engines/types.ts";
 import {StepwiseError} from "../../util/errors.ts";
@@ -23,7 +23,7 @@ export function register(program: Command): void {
         .option("--context-size <n>", "context size per sequence (vLLM's max_model_len: a prompt + max_tokens beyond it is refused with HTTP 400, never shortened; default: the model's training context, at most 4096)", intOption(16))
         .option("--threads <n>", "CPU threads", intOption(1), 1)
         .option("--gpu <backend>", "GPU offload: false (CPU, exact probabilities), auto, cuda, vulkan or metal", "false")
-        .option("--default-sampling <k=v,...>", "sampling defaults for fields a request leaves out, as vLLM's generation config (e.g. top_p=0.95,top_k=40); default: neutral")
+        .option("--default-sampling <k=v,k=v>", "sampling defaults for fields a request leaves out, as vLLM's generation config (e.g. top_p=0.95,top_k=40); default: neutral")
         .option("--log", "log one line per request")
         .addHelpText(
             "after",
@@ -35,7 +35,7 @@ Examples:
   stepwise serve --prm models/lab-prm.gguf --port 8001     # then POST /pooling {"input": "...<|step|>..."}
   stepwise sample --engine "openai:http://127.0.0.1:8000/v1" --data q.jsonl --out s.jsonl`,
         )
-        .action(async (positional: string | undefined, o) => {
+        .action(async (positional, o) => {
             const file = o.prm ?? o.model ?? positional;
             if (!file) throw new StepwiseError("serve: name a GGUF model (stepwise serve MODEL.gguf, --model or --prm)");
             // --prm: the model-kind check of `score` (a stepwise policy or judge is refused).

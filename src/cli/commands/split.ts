@@ -1,5 +1,5 @@
 /** `stepwise split`: cut sampled solutions into steps (adaptive, newline, double-newline, fixed, random). */
-import type {Command} from "commander";
+import type {Command} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
 import {parseStrategy, splitFile, STRATEGY_FORMS} from "../../pipeline/split/index.ts";
 import {readThresholdFile} from "../../pipeline/threshold.ts";

@@ -2,7 +2,7 @@
 import {writeFileAtomic} from "../../io/atomic.ts";
 import {prepareOutput} from "../../io/output.ts";
 import {join} from "node:path";
-import {Option, type Command} from "commander";
+import {Option, type Command} from "@commander-js/extra-typings";
 import {categorySchemeNames, computeStats, statsMarkdown} from "../../pipeline/stats/index.ts";
 import {writeStatsPlots} from "../../pipeline/stats/plots.ts";
 import {collect} from "../options.ts";

@@ -1,6 +1,6 @@
 /** `stepwise threshold`: τ at a low quantile of the pooled token confidences (AdaptiveStep). */
 import {writeFileAtomic} from "../../io/atomic.ts";
-import {Option, type Command} from "commander";
+import {Option, type Command} from "@commander-js/extra-typings";
 import {DOMAIN_QUANTILES, plotThreshold, thresholdFromFile} from "../../pipeline/threshold.ts";
 import {floatOption, intOption} from "../options.ts";
 import {prepareOutput} from "../../io/output.ts";

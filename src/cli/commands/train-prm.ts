@@ -1,5 +1,5 @@
 /** `stepwise train-prm`: fine-tune a tiny llama model into a tag PRM on labelled steps. */
-import type {Command} from "commander";
+import type {Command} from "@commander-js/extra-typings";
 import {prepareOutput} from "../../io/output.ts";
 import {checkInputFile} from "../../io/text.ts";
 import {StepwiseError} from "../../util/errors.ts";

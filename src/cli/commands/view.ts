@@ -1,5 +1,5 @@
 /** `stepwise view`: the viewer over stepwise files, served locally or exported as static files. */
-import type {Command} from "commander";
+import type {Command} from "@commander-js/extra-typings";
 import {resolve} from "node:path";
 import {intOption} from "../options.ts";
 
@@ -29,7 +29,7 @@ Examples:
   stepwise view stepwise-out/demo-*/samples.jsonl stepwise-out/demo-*/labels-adaptive.jsonl --port 8080
   stepwise view samples.jsonl scored.jsonl --export viewer/      # then open viewer/index.html`,
         )
-        .action(async (files: string[], o: {port: number; host: string; tau?: number; export?: string}) => {
+        .action(async (files, o) => {
             const {ViewStore, startViewer, exportViewer, prepareExport} = await import("../../apps/view/index.ts");
             // The export folder is checked before the (possibly long) indexing.
             if (o.export) prepareExport(resolve(o.export), files);
