@@ -51,6 +51,7 @@ export * from "./apps/code/index.ts";
 export {JsonlWriter, readJsonl, readJsonlAll} from "./io/jsonl.ts";
 // The checks every command makes before its work: inputs readable, outputs writable (never an input), ports free.
 export {StepwiseError, fsError, describeError} from "./util/errors.ts";
+export {plural} from "./util/plural.ts";
 export {prepareOutput, type OutputCheck} from "./io/output.ts";
 export {writeFileAtomic} from "./io/atomic.ts";
 export {checkInputFile} from "./io/text.ts";
