@@ -8,6 +8,10 @@
  * fields), so resuming with any of them changed is refused, naming the difference. Records also
  * carry `method`. A question whose decoding failed (e.g. a PRM server that kept failing after the
  * engine's retries) stops the run naming its file:line and id; everything before it stays written.
+ * A solution that reaches the policy's or the PRM's context end is not a failure: it ends there,
+ * unfinished (see each strategy and `context_end`). A question whose prompt alone fills the
+ * policy's context is one; with `skipTooLong` it is skipped, listed in `tooLong` and written no
+ * record (a re-run tries it again).
  */
 import {basename} from "node:path";
 import {type Engine} from "../engines/types.ts";
@@ -80,6 +84,8 @@ export interface DecodeFileOptions {
     limit?: number;
     /** Questions in flight at once. Default 2. */
     concurrency?: number;
+    /** Skip (and list in the summary's `tooLong`) questions whose prompt alone fills the policy's context, instead of stopping. */
+    skipTooLong?: boolean;
     onProgress?: (done: number, total: number) => void;
 }
 
@@ -99,6 +105,8 @@ export interface DecodeSummary {
     /** Records written by this run and found already written. */
     decoded: number;
     skipped: number;
+    /** With skipTooLong: questions skipped because their prompt fills the policy's context (no record written). */
+    tooLong?: Array<{where: string; message: string}>;
 }
 
 /** The paired comparison of two decode record files ({@link pairedDifference}). */
@@ -198,7 +206,7 @@ export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
         const todo = problems.filter((p) => !stage.done.has(p.id));
         const before = problems.length - todo.length;
         o.onProgress?.(before, problems.length);
-        await stage.runOrdered(
+        const ran = await stage.runOrdered(
             todo,
             async (p) => {
                 const start = Date.now();
@@ -217,12 +225,14 @@ export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
             {
                 concurrency: o.concurrency ?? 2,
                 where: (p) => `${p.where} id ${JSON.stringify(p.id)}`,
+                skipTooLong: o.skipTooLong,
                 onProgress: (d) => o.onProgress?.(before + d, problems.length),
             },
         );
         const byId = new Map(readJsonlTolerant<DecodeRecord>(o.out).records.map((r) => [r.id, r]));
         const records = problems.map((p) => byId.get(p.id)).filter((r): r is DecodeRecord => r !== undefined);
-        return summarizeDecode(o.strategy, records, (Date.now() - t0) / 1000, todo.length);
+        const summary = summarizeDecode(o.strategy, records, (Date.now() - t0) / 1000, todo.length - ran.tooLong.length);
+        return ran.tooLong.length ? {...summary, tooLong: ran.tooLong} : summary;
     } finally {
         stage.close();
     }

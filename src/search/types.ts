@@ -134,6 +134,7 @@ export interface TvdIntervention {
     offset: number;
     /** Probability of the greedy (top-1) token. */
     greedy_prob: number;
+    /** `score` NaN (null in JSON): this candidate's PRM input was longer than the PRM's context (never chosen). */
     candidates: Array<{text: string; prob: number; score: number}>;
     /** Index into candidates of the chosen one (0 = the greedy token). */
     chosen: number;
@@ -152,6 +153,7 @@ export interface BeamIteration {
     iteration: number;
     /** Subtree index (DVTS) or 0 (beam search). */
     tree: number;
+    /** `score` NaN (null in JSON): the child's PRM input was longer than the PRM's context (it ended there, unfinished). */
     candidates: Array<{parent: number; step: string; score: number; done: boolean; kept: boolean}>;
 }
 
@@ -162,6 +164,7 @@ export interface CandidateTrace {
     answer: string | null;
     finished: boolean;
     step_scores: number[];
+    /** NaN (null in JSON) when the candidate's PRM input was longer than the PRM's context (never chosen over a scored one). */
     score: number;
     chosen: boolean;
 }
@@ -184,6 +187,13 @@ export interface DecodeResult {
     /** Engine calls: policy generate calls plus PRM scoring batches. */
     requests: number;
     trace: TraceEvent[];
+    /**
+     * Why the chosen response stopped before its end, when a context did it: "policy" (prompt plus
+     * response filled the policy's context) or "prm" (TVD: no candidate's PRM input fit the PRM's
+     * context; beam / DVTS: the chosen beam's did not; Best-of-N / vote: no candidate's did).
+     * Such a response is unfinished. Absent otherwise.
+     */
+    context_end?: "policy" | "prm";
     /** Tokens of the chosen response (greedy and TVD only), for viewers. */
     response_tokens?: Array<Pick<GeneratedToken, "text" | "confidence">>;
 }

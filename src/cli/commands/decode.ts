@@ -7,7 +7,7 @@ import {AGGREGATIONS, type Aggregation} from "../../select/aggregate.ts";
 import {STRATEGIES, TVD_DOMAIN_TAU, DEFAULT_SEARCH_CONFIG as D, type SearchConfig, type StrategyName} from "../../search/types.ts";
 import {CUTOFFS, type Cutoff} from "../../steps/index.ts";
 import {createProgress} from "../progress.ts";
-import {collect, floatOption, intOption, unescape} from "../options.ts";
+import {collect, floatOption, intOption, reportTooLong, unescape} from "../options.ts";
 import {PRM_SPEC_HELP} from "./score.ts";
 
 /**
@@ -59,6 +59,7 @@ export function register(program: Command): void {
         .option("--answer-field <f>", "gold answer field (default: answer, final_answer or gold)")
         .option("--limit <n>", "only the first n questions", intOption(1))
         .option("--concurrency <c>", "questions in flight at once", intOption(1, 1024), 2)
+        .option("--skip-too-long", "skip questions whose prompt alone fills the policy's context (counted and listed; no record, a re-run tries them again) instead of stopping")
         .option("--prm-concurrency <c>", "PRM inputs of one question in flight at once (default 1 in-process, 8 for openai: PRMs)", intOption(1, 1024))
         .option("--quiet", "no progress output")
         .addHelpText(
@@ -81,9 +82,15 @@ Strategies (docs/decoding.md):
   beam            step-level beam search: N beams, the best N/M kept after every step, each expanded M times
   dvts            N/M independent subtrees, each keeping the best of M sampled steps (search-and-learn)
 
+At a context end a solution ends there, unfinished (no answer), and the run goes on: when prompt + response
+fills the policy's context (context_end "policy"), or when the PRM input is longer than the PRM's context
+(context_end "prm": TVD ends before that decision token, a beam or DVTS child ends there, a Best-of-N or
+vote candidate is left out; its trace score is null). Only a question whose prompt alone fills the policy's
+context stops the run, or is skipped with --skip-too-long.
+
 Each record: {id, question, strategy, text, answer, finished, tokens, prm_calls, requests, trace, gold, correct,
-method, wall_s}; --json prints {strategy, n, accuracy, ci95, policy_tokens_per_question, prm_calls_per_question,
-requests_per_question, wall_s, decoded, skipped}.
+method, wall_s, context_end?}; --json prints {strategy, n, accuracy, ci95, policy_tokens_per_question, prm_calls_per_question,
+requests_per_question, wall_s, decoded, skipped, tooLong? (with --skip-too-long)}.
 
 ${PRM_SPEC_HELP}`,
         )
@@ -137,12 +144,15 @@ ${PRM_SPEC_HELP}`,
                     system: o.system,
                     limit: o.limit,
                     concurrency: o.concurrency,
+                    skipTooLong: !!o.skipTooLong,
                     onProgress: (d, t) => progress.update(d, t),
                 });
                 progress.stop();
+                reportTooLong(`decode ${strategy}`, summary.tooLong ?? []);
                 const acc = summary.accuracy === null ? "no gold answers" : `accuracy ${(100 * summary.accuracy).toFixed(1)}% (95% CI ${summary.ci95!.map((x) => (100 * x).toFixed(1)).join("–")})`;
                 console.error(
-                    `decode ${strategy}: ${summary.decoded} questions decoded, ${summary.skipped} already in ${o.out}; ${acc}; ` +
+                    `decode ${strategy}: ${summary.decoded} questions decoded, ${summary.skipped} already in ${o.out}` +
+                        `${summary.tooLong ? `, ${summary.tooLong.length} skipped: prompt longer than the policy's context` : ""}; ${acc}; ` +
                         `${summary.policy_tokens_per_question.toFixed(1)} policy tokens, ${summary.prm_calls_per_question.toFixed(1)} PRM calls, ${summary.requests_per_question.toFixed(1)} requests per question`,
                 );
                 if (o.json) console.log(JSON.stringify(summary));
