@@ -20,7 +20,7 @@ import {readQuestions, requireGold, type DatasetFields} from "../io/dataset.ts";
 import {readJsonlTolerant} from "../io/jsonl.ts";
 import {engineFingerprint, openStage} from "../core/stage.ts";
 import {prmSettings} from "../pipeline/score.ts";
-import {renderPrompt} from "../pipeline/sample.ts";
+import {checkTemplate, renderPrompt} from "../pipeline/sample.ts";
 import {defaultGrader, type AnswerGrader} from "../grade/grader.ts";
 import type {SearchPrm} from "./prm.ts";
 import {STRATEGY_FUNCTIONS} from "./strategies.ts";
@@ -180,6 +180,7 @@ export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
     const grader = o.grader ?? defaultGrader();
     const t0 = Date.now();
     const template = o.template ?? "{question}\n";
+    checkTemplate(template);
     const stage = openStage<DecodeRecord>({
         name: "decode",
         out: o.out,
