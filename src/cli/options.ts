@@ -1,6 +1,8 @@
 /** The CLI's one set of option parsers (commander argParsers): values that name the flag when they are wrong. */
 import {isIP} from "node:net";
 import {InvalidArgumentError} from "@commander-js/extra-typings";
+import {rmSync} from "node:fs";
+import {StepwiseError} from "../util/errors.ts";
 
 export function intOption(min = 0, max = Number.MAX_SAFE_INTEGER) {
     return (value: string): number => {
@@ -35,6 +37,17 @@ export function positiveOption() {
         if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, got "${value}"`);
         return n;
     };
+}
+
+/**
+ * A command whose output keeps no row fails (exit 1) unless `--allow-empty`: the empty file is
+ * removed and the StepwiseError says why nothing was kept (`why`), so a pipeline does not carry
+ * on with 0 rows as if it had data.
+ */
+export function refuseEmpty(command: string, o: {kept: number; out: string; allowEmpty?: boolean; why: string}): void {
+    if (o.kept > 0 || o.allowEmpty) return;
+    rmSync(o.out, {force: true});
+    throw new StepwiseError(`${command}: no row kept (${o.why}); nothing written to ${o.out} (--allow-empty writes the empty file and exits 0)`);
 }
 
 /** List records skipped by `--skip-too-long` (at most 10 lines, then a count). */

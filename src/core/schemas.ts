@@ -404,6 +404,13 @@ export const VerdictRecordSchema = z.object({
 
 // ── decode (`stepwise decode`) ─────────────────────────────────────────────────────────────────
 
+/**
+ * A PRM score in a decode trace: a number, or null where JSON wrote NaN (the PRM input did not fit
+ * the PRM's context; in memory a decoder holds NaN). Check with `Number.isFinite` (true for neither
+ * NaN nor null).
+ */
+const NanScore = z.number().nullable();
+
 /** One TVD intervention: a decision token and what the PRM made of its candidates. */
 export const TvdInterventionSchema = z.object({
     type: z.literal("tvd"),
@@ -413,7 +420,8 @@ export const TvdInterventionSchema = z.object({
     offset: z.number().int(),
     /** Probability of the greedy (top-1) token. */
     greedy_prob: z.number(),
-    candidates: z.array(z.object({text: z.string(), prob: z.number(), score: z.number()})),
+    /** `score` NaN in memory, null in JSON: this candidate's PRM input was longer than the PRM's context (never chosen). */
+    candidates: z.array(z.object({text: z.string(), prob: z.number(), score: NanScore})),
     /** Index into candidates of the chosen one (0 = the greedy token). */
     chosen: z.number().int(),
 });
@@ -427,7 +435,8 @@ export const BeamIterationSchema = z.object({
     iteration: z.number().int(),
     /** Subtree index (DVTS) or 0 (beam search). */
     tree: z.number().int(),
-    candidates: z.array(z.object({parent: z.number().int(), step: z.string(), score: z.number(), done: z.boolean(), kept: z.boolean()})),
+    /** `score` NaN in memory, null in JSON: the child's PRM input was longer than the PRM's context (it ended there, unfinished). */
+    candidates: z.array(z.object({parent: z.number().int(), step: z.string(), score: NanScore, done: z.boolean(), kept: z.boolean()})),
 });
 
 /** Best-of-N / weighted vote: every sampled candidate with its score and answer. */
@@ -436,8 +445,9 @@ export const CandidateTraceSchema = z.object({
     index: z.number().int(),
     answer: z.string().nullable(),
     finished: z.boolean(),
-    step_scores: z.array(z.number()),
-    score: z.number(),
+    step_scores: z.array(NanScore),
+    /** NaN in memory, null in JSON, when the candidate's PRM input was longer than the PRM's context (never chosen over a scored one). */
+    score: NanScore,
     chosen: z.boolean(),
 });
 
@@ -462,6 +472,13 @@ export const DecodeResultSchema = z.object({
     /** Engine calls: policy generate calls plus PRM scoring batches. */
     requests: count("a count"),
     trace: z.array(TraceEventSchema, {error: "expected an array of trace events"}),
+    /**
+     * Why the chosen response stopped before its end, when a context did it: "policy" (prompt plus
+     * response filled the policy's context) or "prm" (TVD: no candidate's PRM input fit the PRM's
+     * context; beam / DVTS: the chosen beam's did not; Best-of-N / vote: no candidate's did). Such a
+     * response is unfinished. Absent otherwise.
+     */
+    context_end: z.enum(["policy", "prm"]).optional(),
     /** Tokens of the chosen response (greedy and TVD only), for viewers. */
     response_tokens: z.array(z.object({text: z.string(), confidence: z.number()})).optional(),
 });

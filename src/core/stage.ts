@@ -210,8 +210,17 @@ export async function runOrdered<T, R>(
     o: RunOptions<T> = {},
 ): Promise<RunResult> {
     const limit = pLimit(o.concurrency ?? 4);
-    // Aborted at the first failure, so items in flight stop promptly (engines cancel their requests).
-    const controller = new AbortController();
+    // Each item gets its own signal, all aborted at the first failure so items in flight stop
+    // promptly (engines cancel their requests). One signal per item, not one for the run: every
+    // request in flight adds an abort listener to the signal it is given, and a run-wide signal
+    // shared by `concurrency` items (label --concurrency 64) would collect more listeners than
+    // Node's limit of 10 and print MaxListenersExceededWarning.
+    const live = new Set<AbortController>();
+    let stopped = false;
+    const stopAll = (reason: unknown) => {
+        stopped = true;
+        for (const c of live) c.abort(reason);
+    };
     const results: Array<R[] | undefined> = new Array(items.length);
     const result: RunResult = {written: 0, tooLong: []};
     let next = 0;
@@ -232,6 +241,8 @@ export async function runOrdered<T, R>(
         items.map((item, i) =>
             limit(async () => {
                 if (state.failure) return;
+                const controller = new AbortController();
+                live.add(controller);
                 try {
                     const r = await work(item, i, controller.signal);
                     results[i] = r === undefined ? [] : Array.isArray(r) ? r : [r];
@@ -245,12 +256,14 @@ export async function runOrdered<T, R>(
                         if (isContextOverflow(err) && err instanceof Error)
                             err = new ContextOverflowError(`${err.message} (${o.skipFlag ?? "--skip-too-long"} skips such records and counts them)`);
                         // Aborted after another item's failure: whatever this item threw is a consequence of it.
-                        if (controller.signal.aborted) return;
+                        if (stopped) return;
                         const prev = state.failure as {index: number} | undefined;
                         if (!prev || i < prev.index) state.failure = {index: i, error: err};
-                        if (!controller.signal.aborted) controller.abort(e);
+                        stopAll(e);
                         return;
                     }
+                } finally {
+                    live.delete(controller);
                 }
                 flush();
                 o.onProgress?.(++finished, items.length);

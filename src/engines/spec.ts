@@ -3,6 +3,7 @@
  *
  * ```text
  * llama:PATH[?threads=N&contextSize=N&sequences=N&batchSize=N&kv=F32|F16&gpu=false|auto|cuda|vulkan|metal]
+ * lab:policy|prm|judge|code-policy[?the llama parameters]
  * openai:URL[,URL...][?model=NAME&concurrency=N&timeout=SECONDS&retries=N&key=KEY&balance=least-in-flight|round-robin&maxN=N&probeMissing=error|bound&dialect=vllm|llama.cpp|openai&tokenIds=true&maxModelLen=N]
  * ```
  *
@@ -13,6 +14,11 @@
  *   false = CPU with exact probabilities; auto|cuda|vulkan|metal offload every layer, faster but
  *   confidences differ in the last digits, see LlamaEngine). Integers are range-checked
  *   ({@link SPEC_RANGES}: sequences 1–256, threads 1–1024, contextSize 16–1048576, batchSize 1–65536).
+ * - `lab:policy` — a model shipped in this package's models/ folder (`lab:policy`, `lab:prm`,
+ *   `lab:judge`, `lab:code-policy` = models/lab-policy.gguf, lab-prm.gguf, lab-judge.gguf,
+ *   lab-code-policy.gguf), found from the installed package wherever the command runs (a relative
+ *   `llama:models/…` path is relative to the current folder, so it works only in a checkout of
+ *   stepwise). Parsed as the `llama:` spec of that file ({@link labModelPath}); same parameters.
  * - `openai:http://127.0.0.1:8000/v1?model=Qwen/Qwen2.5-Math-7B-Instruct` — an OpenAI-compatible
  *   server (vLLM, SGLang, llama.cpp server, `stepwise serve`). Several comma-separated URLs
  *   serving the same model are load-balanced (`openai:http://a:8000/v1,http://b:8000/v1?...`).
@@ -38,13 +44,30 @@
  * The llama engine module is imported only for `llama:` specs, so OpenAI-only use never loads
  * node-llama-cpp.
  */
+import {resolve} from "node:path";
+import {fileURLToPath} from "node:url";
 import {StepwiseError, type Engine} from "./types.ts";
 import type {OpenAIEngineOptions} from "./openai/engine.ts";
 import type {LlamaEngineOptions} from "./llama/engine.ts";
 import {checkGgufHeader, type GgufHeaderSummary} from "../gguf/reader.ts";
 
+/** The models this package ships in models/, by their `lab:` name. */
+export const LAB_MODELS = {policy: "lab-policy.gguf", prm: "lab-prm.gguf", judge: "lab-judge.gguf", "code-policy": "lab-code-policy.gguf"} as const;
+export type LabModel = keyof typeof LAB_MODELS;
+
+/**
+ * The absolute path of a shipped model (`lab:NAME`): the package's models/ folder, found from
+ * this module's own location (src/engines/ in a checkout, dist/engines/ when installed), so it
+ * resolves from any working directory. StepwiseError for an unknown name.
+ */
+export function labModelPath(name: string): string {
+    const file = (LAB_MODELS as Record<string, string>)[name];
+    if (!file) throw new StepwiseError(`lab model "${name}": unknown (known: ${Object.keys(LAB_MODELS).map((k) => `lab:${k}`).join(", ")})`);
+    return resolve(fileURLToPath(new URL(`../../models/${file}`, import.meta.url)));
+}
+
 /** The valid forms, for error messages. */
-export const ENGINE_SPEC_FORMS = "llama:PATH[?threads=N&contextSize=N&sequences=N&kv=F32|F16&gpu=false|auto|cuda|vulkan|metal] or openai:URL[,URL...][?model=NAME&concurrency=N&timeout=S&retries=N&key=KEY&maxN=N&dialect=vllm|llama.cpp|openai&tokenIds=true&maxModelLen=N]";
+export const ENGINE_SPEC_FORMS = "llama:PATH[?threads=N&contextSize=N&sequences=N&kv=F32|F16&gpu=false|auto|cuda|vulkan|metal], lab:policy|prm|judge|code-policy[?same parameters] (the models shipped with stepwise) or openai:URL[,URL...][?model=NAME&concurrency=N&timeout=S&retries=N&key=KEY&maxN=N&dialect=vllm|llama.cpp|openai&tokenIds=true&maxModelLen=N]";
 
 export type EngineSpec =
     | {kind: "llama"; path: string; options: Pick<LlamaEngineOptions, "threads" | "contextSize" | "sequences" | "batchSize" | "kvCacheType" | "gpu">}
@@ -137,9 +160,17 @@ export function parseEngineSpec(spec: string): EngineSpec {
     const colon = spec.indexOf(":");
     const scheme = colon < 0 ? "" : spec.slice(0, colon);
     const rest = colon < 0 ? "" : spec.slice(colon + 1);
-    if (scheme === "llama") {
-        const {body, params} = splitQuery(spec, rest, LLAMA_PARAMS);
-        if (body === "") throw new StepwiseError(`engine spec "${spec}": no model path (expected ${ENGINE_SPEC_FORMS})`);
+    if (scheme === "llama" || scheme === "lab") {
+        const {body: name, params} = splitQuery(spec, rest, LLAMA_PARAMS);
+        if (name === "") throw new StepwiseError(`engine spec "${spec}": no model ${scheme === "lab" ? "name" : "path"} (expected ${ENGINE_SPEC_FORMS})`);
+        let body = name;
+        if (scheme === "lab") {
+            try {
+                body = labModelPath(name);
+            } catch (e) {
+                throw new StepwiseError(`engine spec "${spec}": ${(e as Error).message}`);
+            }
+        }
         const options: Extract<EngineSpec, {kind: "llama"}>["options"] = {};
         for (const [key, value] of params) {
             if (key === "kv") {

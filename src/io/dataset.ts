@@ -5,12 +5,13 @@
  * stepwise's lab (`id`, `question`, `answer`) work with no flags.
  */
 import {readFileSync} from "node:fs";
+import {createHash} from "node:crypto";
 import {StepwiseError, fsError} from "../util/errors.ts";
 import {readJsonl} from "./jsonl.ts";
 import {checkInputFile, readTextFile} from "./text.ts";
 
 export interface QuestionRow {
-    /** Stable id: the id field when present, else `<file stem>-<row number>`. */
+    /** Stable id: the id field when present, else {@link questionId} of the question text. */
     id: string;
     question: string;
     /** Gold answer text when the row has one (GSM8K's is the whole solution ending in `#### N`). */
@@ -116,6 +117,16 @@ async function* rawRows(file: string): AsyncGenerator<{row: Record<string, unkno
     for await (const {record, line} of readJsonl(file)) yield {row: record, where: `${file}:${line}`};
 }
 
+/**
+ * The id of a row without an id field: `q-` and the first 12 hex digits of the SHA-256 of its
+ * question text (UTF-8), so one question has one id in every file and subset that holds it
+ * (GSM8K's test set has no ids). The k-th repeat of a question in one file (k ≥ 2) gets `-k`.
+ * Earlier versions used `<file stem>-<row index>`; see docs (data sets without ids).
+ */
+export function questionId(question: string): string {
+    return `q-${createHash("sha256").update(question, "utf8").digest("hex").slice(0, 12)}`;
+}
+
 function pick(row: Record<string, unknown>, explicit: string | undefined, candidates: string[]): string | undefined {
     if (explicit) return explicit in row ? explicit : undefined;
     return candidates.find((f) => f in row);
@@ -123,9 +134,8 @@ function pick(row: Record<string, unknown>, explicit: string | undefined, candid
 
 /** Stream question rows with ids, questions and answers resolved; errors name file:line and field. */
 export async function* readQuestions(file: string, fields: DatasetFields = {}): AsyncGenerator<QuestionRow> {
-    const stem = file.split("/").pop()!.replace(/\.(jsonl|json|parquet)$/i, "");
-    let index = 0;
     const seen = new Set<string>();
+    const repeats = new Map<string, number>();
     for await (const {row, where} of rawRows(file)) {
         const qField = pick(row, fields.question, QUESTION_FIELDS);
         if (!qField)
@@ -137,8 +147,12 @@ export async function* readQuestions(file: string, fields: DatasetFields = {}): 
             throw new StepwiseError(`${where}: field "${qField}": expected a non-empty string, got ${question === null ? "null" : typeof question === "string" ? "an empty string" : typeof question === "object" ? "an object" : JSON.stringify(question)}`);
         const idField = pick(row, fields.id, ID_FIELDS);
         if (fields.id && !idField) throw new StepwiseError(`${where}: missing id field "${fields.id}"`);
-        let id = `${stem}-${index}`;
-        if (idField) {
+        let id = questionId(question);
+        if (!idField) {
+            const k = (repeats.get(id) ?? 0) + 1;
+            repeats.set(id, k);
+            if (k > 1) id = `${id}-${k}`;
+        } else {
             const v = row[idField];
             if (typeof v === "string" && v !== "") id = v;
             else if (typeof v === "number" && Number.isFinite(v)) id = String(v);
@@ -152,6 +166,5 @@ export async function* readQuestions(file: string, fields: DatasetFields = {}): 
         const aField = pick(row, fields.answer, ANSWER_FIELDS);
         const answer = aField && row[aField] != null ? String(row[aField]) : undefined;
         yield {id, question, answer, ...(aField ? {answerField: aField} : {}), row, where};
-        index++;
     }
 }

@@ -9,6 +9,7 @@
 import {basename} from "node:path";
 import type {Engine} from "../engines/types.ts";
 import {deriveSeed, hashString} from "../util/rng.ts";
+import {StepwiseError} from "../util/errors.ts";
 import {readQuestions, type DatasetFields, type QuestionRow} from "../io/dataset.ts";
 import {recordTokens, sampleId, type SampleRecord} from "../core/records.ts";
 import {SampleRecordSchema} from "../core/schemas.ts";
@@ -72,13 +73,29 @@ export interface SampleSummary {
     tooLong: Array<{where: string; message: string}>;
 }
 
+/** A prompt: `template` with every `{question}` replaced by the question. */
 export function renderPrompt(template: string, question: string): string {
     return template.split("{question}").join(question);
+}
+
+/**
+ * Refuse a prompt template without `{question}` (a StepwiseError naming the flag): every prompt
+ * would be the template alone, the same for every question. A template that spells another
+ * placeholder (`{problem}`, the data's field) is told that only `{question}` is replaced.
+ */
+export function checkTemplate(template: string, flag = "--template"): void {
+    if (template.includes("{question}")) return;
+    const other = /\{(\w+)\}/.exec(template)?.[1];
+    const spelled = other ? ` ({${other}} is not replaced: {question} stands for the question, whatever the data's field is called; see --question-field)` : "";
+    throw new StepwiseError(
+        `${flag} ${JSON.stringify(template.length > 80 ? template.slice(0, 80) + "…" : template)}: has no {question} placeholder, so every prompt would be the template alone${spelled}; e.g. ${flag} "Question: {question}\\nAnswer:"`,
+    );
 }
 
 export async function sampleDataset(o: SampleOptions): Promise<SampleSummary> {
     const temperature = o.temperature ?? 1;
     const template = o.template ?? "{question}\n";
+    checkTemplate(template);
     const baseSeed = o.seed ?? 0;
     const engineInfo = engineSettings(o.engineSpec, o.engine);
     const stage = openStage({

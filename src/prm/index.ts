@@ -2,7 +2,8 @@
  * PRMs: formats, scorers and how to make one from a spec.
  *
  * PRM spec = an engine spec plus `format=` (and optional overrides) in its query string:
- * - `llama:models/lab-prm.gguf` — a stepwise lab PRM (format read from the file: stepwise-lab)
+ * - `llama:models/lab-prm.gguf` — a stepwise lab PRM (format read from the file: stepwise-lab);
+ *   `lab:prm` is the one shipped with the package, from any folder
  * - `llama:math-shepherd.gguf?format=math-shepherd` — a tag PRM run in-process
  * - `openai:http://127.0.0.1:8001/v1?model=prm&format=math-shepherd` — served with vLLM's STEP pooling
  * - `openai:http://gpu:8000/v1?model=Qwen/Qwen2.5-Math-PRM-7B&format=qwen-prm` — classifier PRM
@@ -61,7 +62,7 @@ export function checkPrmFile(engineSpec: string): {maxInputTokens?: number} {
 
 export async function createScorer(spec: string): Promise<StepScorer> {
     const {engineSpec, params} = splitPrmSpec(spec);
-    const isLlama = engineSpec.startsWith("llama:");
+    const isLlama = parseEngineSpec(engineSpec).kind === "llama"; // llama: and lab: specs
     const file = checkPrmFile(engineSpec);
     const format = resolveFormat(params.format ?? (isLlama ? "stepwise-lab" : "math-shepherd"), {
         stepTag: params.tag,

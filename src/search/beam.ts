@@ -10,6 +10,11 @@
  * each is expanded M times (one generate call with n = M, the prefix evaluated once). The last
  * iteration generates to the end. The answer is the completed beam with the best aggregated step
  * scores (config.aggregation), finished beams first (see Best-of-N).
+ *
+ * The context ends: a beam whose prompt plus text fills the policy's context ends there
+ * (truncated, unfinished; ./step.ts); a child whose PRM input is longer than the PRM's context
+ * gets no score for its new step ({@link Beam.unscored}: ranked below every scored child, its
+ * trace score null) and ends there, truncated and unfinished, keeping its earlier steps' scores.
  */
 import {aggregate} from "../select/aggregate.ts";
 import {isFinishedSolution, problemSeed, requirePrm, result} from "./common.ts";
@@ -26,8 +31,12 @@ export interface Beam {
     tokens: number;
     scores: number[];
     done: boolean;
-    /** Ended by the token budget rather than EOS / a stop string. */
+    /** Ended by the token budget or a context end rather than EOS / a stop string. */
     truncated: boolean;
+    /** Its last step has no PRM score: the PRM input was longer than the PRM's context (the beam is done, truncated). */
+    unscored?: boolean;
+    /** Why it ended early, when a context did it: "policy" (prompt + text filled it) or "prm" ({@link unscored}). */
+    contextEnd?: "policy" | "prm";
 }
 
 export const emptyBeam = (): Beam => ({steps: [], text: "", tokens: 0, scores: [], done: false, truncated: false});
@@ -57,6 +66,8 @@ export function extend(beam: Beam, piece: Piece, config: SearchConfig): Beam {
         scores: beam.scores,
         done: empty || isFinal(piece.end) || truncated,
         truncated,
+        // Cut short of the token budget: the engine stopped it at the policy's context end.
+        ...(piece.contextEnd || (piece.end === "length" && tokens < config.maxTokens) ? {contextEnd: "policy" as const} : {}),
     };
 }
 
@@ -81,22 +92,27 @@ export async function expandAndScore(
                 seed: problemSeed(config, problem, ...seedParts, pi),
                 budget: config.maxTokens - p.tokens,
                 toEnd: last,
+                response: p.text,
             });
             return pieces.map((piece) => ({parent: pi, beam: extend(p, piece, config)}));
         }),
     );
     const children = grown.flat();
-    const scores = await prm.scoreMany(
+    const scores = await prm.tryScoreMany(
         problem.question,
         children.map((c) => c.beam.steps),
         meter,
     );
-    children.forEach((c, i) => (c.beam.scores = scores[i]));
+    children.forEach((c, i) => {
+        const s = scores[i];
+        if (s) c.beam.scores = s;
+        else c.beam = {...c.beam, scores: parents[c.parent].scores, done: true, truncated: true, unscored: true, contextEnd: "prm"};
+    });
     return children;
 }
 
-/** Last-step score of a beam (0 when it has no step). */
-export const lastScore = (b: Beam): number => (b.scores.length ? b.scores[b.scores.length - 1] : 0);
+/** Last-step score of a beam (0 when it has no step, −∞ when its last step has no score: {@link Beam.unscored}). */
+export const lastScore = (b: Beam): number => (b.unscored ? -Infinity : b.scores.length ? b.scores[b.scores.length - 1] : 0);
 
 /** Pick the final beam among completed ones: finished first (unless allowed), then the best aggregated score. */
 export function pickFinal(beams: Beam[], config: SearchConfig): {beam: Beam; finished: boolean} {
@@ -125,7 +141,7 @@ export async function beamSearch(problem: SearchProblem, ctx: SearchContext): Pr
             type: "beam",
             iteration: it,
             tree: 0,
-            candidates: children.map((c) => ({parent: c.parent, step: c.beam.steps.at(-1) ?? "", score: lastScore(c.beam), done: c.beam.done, kept: c.beam.done || survivors.has(c)})),
+            candidates: children.map((c) => ({parent: c.parent, step: c.beam.steps.at(-1) ?? "", score: c.beam.unscored ? NaN : lastScore(c.beam), done: c.beam.done, kept: c.beam.done || survivors.has(c)})),
         };
         trace.push(event);
         if (completed.length >= config.n) break;
@@ -134,5 +150,5 @@ export async function beamSearch(problem: SearchProblem, ctx: SearchContext): Pr
     }
     const pool = completed.length ? completed : parents;
     const {beam, finished} = pickFinal(pool, config);
-    return result("beam", beam.text, finished, meter, trace, ctx);
+    return result("beam", beam.text, finished, meter, trace, ctx, beam.contextEnd ? {context_end: beam.contextEnd} : {});
 }

@@ -9,6 +9,11 @@
  * the result then says finished: false and has no answer).
  * Samples are split into steps where the PRM reads them: after decision tokens (adaptive) or at a
  * delimiter (config.stepEnd).
+ *
+ * Context ends: a sample the policy's context cut is "length", so unfinished. A sample whose PRM
+ * input is longer than the PRM's context gets no score ({@link ScoredCandidate.unscored}: score
+ * NaN, below every number; null in the JSON trace) and is not eligible; when no sample has a score the
+ * result is the first sample, unfinished (no answer), with `context_end: "prm"`.
  */
 import {aggregate} from "../select/aggregate.ts";
 import {eligibleCandidates, selectBestOfN} from "../select/best-of-n.ts";
@@ -24,6 +29,10 @@ export interface ScoredCandidate {
     answer: string | null;
     finished: boolean;
     stepScores: number[];
+    /** Its PRM input was longer than the PRM's context: no step scores (stepScores empty). */
+    unscored?: boolean;
+    /** Cut short of the token budget: the policy's context ended it. */
+    contextEnd?: boolean;
 }
 
 /** Sample config.n solutions at config.temperature and score their steps (shared by Best-of-N and the weighted vote). */
@@ -42,7 +51,7 @@ export async function sampleAndScore(problem: SearchProblem, ctx: SearchContext,
     meter.requests++;
     for (const s of samples) meter.tokens += s.tokens.length;
     const grader = graderOf(ctx);
-    const scores = await prm.scoreMany(
+    const scores = await prm.tryScoreMany(
         problem.question,
         samples.map((s) => splitSample(s.text, s.tokens, config)),
         meter,
@@ -50,20 +59,34 @@ export async function sampleAndScore(problem: SearchProblem, ctx: SearchContext,
     // A cut-off sample has no answer: it neither votes nor is graded (src/grade/finished.ts).
     return samples.map((s, i) => {
         const cut = isCutOff(s.finishReason);
-        return {text: s.text, answer: cut ? null : grader.extract(s.text), finished: isFinishedSolution(s.text, cut), stepScores: scores[i]};
+        const row = scores[i];
+        return {text: s.text, answer: cut ? null : grader.extract(s.text), finished: isFinishedSolution(s.text, cut), stepScores: row ?? [], ...(row ? {} : {unscored: true}), ...(s.finishReason === "length" && s.tokens.length < config.maxTokens ? {contextEnd: true} : {})};
     });
 }
 
-/** Indices of the candidates a decoder may pick: the finished ones (all when allowed or when none finished; src/select rule "fallback"). */
-export function eligible(candidates: ReadonlyArray<Pick<ScoredCandidate, "finished">>, allowUnfinished: boolean): number[] {
-    return eligibleCandidates(
-        candidates.map((c) => c.finished),
-        allowUnfinished ? "allow" : "fallback",
-    );
+/**
+ * Indices of the candidates a decoder may pick: the finished ones (all when allowed or when none
+ * finished; src/select rule "fallback"), never an unscored one while any candidate has a score.
+ */
+export function eligible(candidates: ReadonlyArray<Pick<ScoredCandidate, "finished" | "unscored">>, allowUnfinished: boolean): number[] {
+    const scored = candidates.map((_, i) => i).filter((i) => !candidates[i].unscored);
+    if (!scored.length) return eligibleCandidates(candidates.map((c) => c.finished), allowUnfinished ? "allow" : "fallback");
+    return eligibleCandidates(scored.map((i) => candidates[i].finished), allowUnfinished ? "allow" : "fallback").map((k) => scored[k]);
+}
+
+/** Aggregated step scores of each candidate (NaN for an unscored one: below every number in src/select). */
+export function candidateScores(candidates: ReadonlyArray<ScoredCandidate>, aggregation: SearchConfig["aggregation"]): number[] {
+    return candidates.map((c) => (c.unscored ? NaN : aggregate(c.stepScores, aggregation)));
 }
 
 export function candidateTrace(candidates: ScoredCandidate[], scores: number[], chosen: number): CandidateTrace[] {
-    return candidates.map((c, i) => ({type: "candidate", index: i, answer: c.answer, finished: c.finished, step_scores: c.stepScores, score: scores[i], chosen: i === chosen}));
+    return candidates.map((c, i) => ({type: "candidate", index: i, answer: c.answer, finished: c.finished, step_scores: c.stepScores, score: c.unscored ? NaN : scores[i], chosen: i === chosen}));
+}
+
+/** The result of a sampling decoder that chose candidate `chosen` (unfinished, context_end "prm" when it has no score). */
+export function candidateResult(strategy: string, candidates: ScoredCandidate[], scores: number[], chosen: number, meter: Meter, ctx: SearchContext): DecodeResult {
+    const c = candidates[chosen];
+    return result(strategy, c.text, c.finished && !c.unscored, meter, candidateTrace(candidates, scores, chosen), ctx, c.unscored ? {context_end: "prm"} : c.contextEnd ? {context_end: "policy"} : {});
 }
 
 /** The best-of-n decoder (strategy "best-of-n"; see the module docs). */
@@ -71,8 +94,7 @@ export async function bestOfNDecode(problem: SearchProblem, ctx: SearchContext):
     const config = resolveConfig(ctx.config);
     const meter = new Meter();
     const candidates = await sampleAndScore(problem, ctx, config, meter, "best-of-n");
-    const scores = candidates.map((c) => aggregate(c.stepScores, config.aggregation));
-    const best = selectBestOfN(scores, {ties: "first", finished: candidates.map((c) => c.finished), unfinished: config.allowUnfinished ? "allow" : "fallback"});
-    const c = candidates[best];
-    return result("best-of-n", c.text, c.finished, meter, candidateTrace(candidates, scores, best), ctx);
+    const scores = candidateScores(candidates, config.aggregation);
+    const best = selectBestOfN(scores, {ties: "first"}, eligible(candidates, config.allowUnfinished));
+    return candidateResult("best-of-n", candidates, scores, best, meter, ctx);
 }

@@ -8,6 +8,10 @@
  * fields), so resuming with any of them changed is refused, naming the difference. Records also
  * carry `method`. A question whose decoding failed (e.g. a PRM server that kept failing after the
  * engine's retries) stops the run naming its file:line and id; everything before it stays written.
+ * A solution that reaches the policy's or the PRM's context end is not a failure: it ends there,
+ * unfinished (see each strategy and `context_end`). A question whose prompt alone fills the
+ * policy's context is one; with `skipTooLong` it is skipped, listed in `tooLong` and written no
+ * record (a re-run tries it again).
  */
 import {basename} from "node:path";
 import type {z} from "zod";
@@ -18,7 +22,7 @@ import {existsSync} from "node:fs";
 import {engineFingerprint, openStage} from "../core/stage.ts";
 import {DecodeRecordSchema, readRecordsAll} from "../core/schemas.ts";
 import {prmSettings} from "../pipeline/score.ts";
-import {renderPrompt} from "../pipeline/sample.ts";
+import {checkTemplate, renderPrompt} from "../pipeline/sample.ts";
 import {defaultGrader, type AnswerGrader} from "../grade/grader.ts";
 import type {SearchPrm} from "./prm.ts";
 import {STRATEGY_FUNCTIONS} from "./strategies.ts";
@@ -75,6 +79,8 @@ export interface DecodeFileOptions {
     pairedWith?: string;
     /** Questions in flight at once. Default 2. */
     concurrency?: number;
+    /** Skip (and list in the summary's `tooLong`) questions whose prompt alone fills the policy's context, instead of stopping. */
+    skipTooLong?: boolean;
     onProgress?: (done: number, total: number) => void;
 }
 
@@ -98,6 +104,8 @@ export interface DecodeSummary {
     /** Records written by this run and found already written. */
     decoded: number;
     skipped: number;
+    /** With skipTooLong: questions skipped because their prompt fills the policy's context (no record written). */
+    tooLong?: Array<{where: string; message: string}>;
 }
 
 /** The paired comparison of two decode record files ({@link pairedDifference}). */
@@ -205,6 +213,7 @@ export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
     const grader = o.grader ?? defaultGrader();
     const t0 = Date.now();
     const template = o.template ?? "{question}\n";
+    checkTemplate(template);
     const stage = openStage({
         schema: DecodeRecordSchema,
         name: "decode",
@@ -232,7 +241,7 @@ export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
         const todo = problems.filter((p) => !stage.done.has(p.id));
         const before = problems.length - todo.length;
         o.onProgress?.(before, problems.length);
-        await stage.runOrdered(
+        const ran = await stage.runOrdered(
             todo,
             async (p) => {
                 const start = Date.now();
@@ -251,13 +260,15 @@ export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
             {
                 concurrency: o.concurrency ?? 2,
                 where: (p) => `${p.where} id ${JSON.stringify(p.id)}`,
+                skipTooLong: o.skipTooLong,
                 onProgress: (d) => o.onProgress?.(before + d, problems.length),
             },
         );
         const byId = new Map((await readRecordsAll(o.out, DecodeRecordSchema)).map((r) => [r.id, r]));
         const records = problems.map((p) => byId.get(p.id)).filter((r): r is DecodeRecord => r !== undefined);
-        const summary = summarizeDecode(o.strategy, records, (Date.now() - t0) / 1000, todo.length);
-        return o.pairedWith ? {...summary, paired: await pairedWithFile(o.pairedWith, records)} : summary;
+        const summary = summarizeDecode(o.strategy, records, (Date.now() - t0) / 1000, todo.length - ran.tooLong.length);
+        const withPaired = o.pairedWith ? {...summary, paired: await pairedWithFile(o.pairedWith, records)} : summary;
+        return ran.tooLong.length ? {...withPaired, tooLong: ran.tooLong} : withPaired;
     } finally {
         stage.close();
     }

@@ -4,7 +4,9 @@
  * M times (one generate call, n = M), the PRM scores the M children, and the one with the best
  * last-step score replaces the beam. A subtree stops when its beam ends (EOS, stop string, out of
  * tokens, empty step); the last iteration generates to the end. The answer is the best subtree
- * result by aggregated step scores (config.aggregation), finished ones first.
+ * result by aggregated step scores (config.aggregation), finished ones first. At a context end
+ * (the policy's, or a child's PRM input longer than the PRM's context) a subtree ends
+ * unfinished as a beam does (./beam.ts); an unscored child is kept only when no child has a score.
  */
 import {result, requirePrm} from "./common.ts";
 import {Meter} from "./prm.ts";
@@ -32,12 +34,12 @@ export async function dvts(problem: SearchProblem, ctx: SearchContext): Promise<
                     type: "beam",
                     iteration: it,
                     tree: t,
-                    candidates: children.map((c, k) => ({parent: 0, step: c.beam.steps.at(-1) ?? "", score: lastScore(c.beam), done: c.beam.done, kept: k === best})),
+                    candidates: children.map((c, k) => ({parent: 0, step: c.beam.steps.at(-1) ?? "", score: c.beam.unscored ? NaN : lastScore(c.beam), done: c.beam.done, kept: k === best})),
                 });
             }),
         );
     }
     trace.sort((a, b) => (a.type === "beam" && b.type === "beam" ? a.iteration - b.iteration || a.tree - b.tree : 0));
     const {beam, finished} = pickFinal(beams, config);
-    return result("dvts", beam.text, finished, meter, trace, ctx);
+    return result("dvts", beam.text, finished, meter, trace, ctx, beam.contextEnd ? {context_end: beam.contextEnd} : {});
 }

@@ -14,6 +14,7 @@
  */
 import pLimit from "p-limit";
 import type {StepScorer} from "../prm/scorer.ts";
+import {isContextOverflow} from "../util/errors.ts";
 
 /** Cost counters of one problem (see DecodeResult). */
 export class Meter {
@@ -50,6 +51,27 @@ export class SearchPrm {
     /** Scores of every step of several solutions of one question, in order (`concurrency` at a time). */
     async scoreMany(question: string, solutions: string[][], meter: Meter): Promise<number[][]> {
         return Promise.all(solutions.map((steps) => this.limit(() => this.scoreSteps(question, steps, meter))));
+    }
+
+    /**
+     * {@link scoreMany}, with `null` for each solution whose PRM input is longer than the PRM's
+     * context (a ContextOverflowError of an in-process PRM, or a server's context-length 400: see
+     * util/errors `isContextOverflow`); such an input still counts as a PRM call. Other errors
+     * propagate. The decoders drop such candidates or end such beams unfinished (docs/decoding.md).
+     */
+    async tryScoreMany(question: string, solutions: string[][], meter: Meter): Promise<Array<number[] | null>> {
+        return Promise.all(
+            solutions.map((steps) =>
+                this.limit(async () => {
+                    try {
+                        return await this.scoreSteps(question, steps, meter);
+                    } catch (e) {
+                        if (isContextOverflow(e)) return null;
+                        throw e;
+                    }
+                }),
+            ),
+        );
     }
 
     /**

@@ -10,11 +10,16 @@
  * - `delimiter`: at a delimiter string such as "\n\n" (search-and-learn's step delimiter),
  *   which stays part of the step text.
  * A solution ends at EOS, at one of config.stop, or when its token budget runs out ("length").
+ * It also ends "length" at the policy's context end: engines cut a sample there, and once the
+ * prompt plus the response so far fills the context, {@link generateSteps} (with `response`
+ * non-empty) returns empty "length" pieces instead of the engine's context error. A question
+ * whose prompt alone fills the context is still that error (`--skip-too-long` skips it).
  *
  * Prompts are text (the prompt plus the response so far), as the released TVD code and
  * search-and-learn send them; the llama engine reuses the KV cache of the longest common prefix.
  */
 import type {GenerateRequest, GeneratedToken, Sample} from "../engines/types.ts";
+import {isContextOverflow} from "../util/errors.ts";
 import type {Meter} from "./prm.ts";
 import {firstDecision} from "../steps/index.ts";
 import type {SearchConfig, SearchContext} from "./types.ts";
@@ -29,6 +34,8 @@ export interface Piece {
     /** Its tokens (the delimiter's tokens are not listed when a stop string cut them). */
     tokens: GeneratedToken[];
     end: PieceEnd;
+    /** The prompt plus the response so far filled the policy's context: nothing was generated. */
+    contextEnd?: boolean;
 }
 
 /** Whether a solution piece ended the whole response. */
@@ -39,8 +46,26 @@ export function isFinal(end: PieceEnd): boolean {
 /**
  * Generate n continuations of `prompt + response`, each up to the end of its next step (or of
  * the solution; `toEnd`: no step end at all). `budget` = tokens the response may still grow by.
+ * With a non-empty `response` (already part of `prompt`), a prompt that fills the policy's
+ * context gives n empty pieces ending "length" (the solution reached the context end, see the
+ * module docs); otherwise the engine's error propagates.
  */
 export async function generateSteps(
+    ctx: SearchContext,
+    config: SearchConfig,
+    meter: Meter,
+    o: {prompt: string; n: number; temperature: number; seed: number; firstIndex?: number; budget: number; topLogprobs?: number; toEnd?: boolean; response?: string},
+): Promise<Piece[]> {
+    try {
+        return await generatePieces(ctx, config, meter, o);
+    } catch (e) {
+        if (!o.response || !isContextOverflow(e)) throw e;
+        meter.requests++;
+        return Array.from({length: o.n}, () => ({text: "", tokens: [], end: "length" as const, contextEnd: true}));
+    }
+}
+
+async function generatePieces(
     ctx: SearchContext,
     config: SearchConfig,
     meter: Meter,

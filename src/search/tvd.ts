@@ -26,10 +26,17 @@
  * ends and are traced as "tvd-skip". End-of-sequence, special tokens and
  * partial-character (byte) tokens are never candidates ({@link usableCandidate}); the greedy token
  * always is.
+ *
+ * Context ends: when the prompt plus the response so far fills the policy's context, the
+ * response ends there, unfinished (`context_end: "policy"`); candidates whose PRM input is longer
+ * than the PRM's context get no score (trace score NaN, null in JSON) and are never chosen, and when no
+ * candidate of a decision has a score the response ends before that decision token, unfinished
+ * (`context_end: "prm"`). A question whose prompt alone fills the context stays an error.
  */
 import type {GeneratedToken, GenerateRequest} from "../engines/types.ts";
 import {insideCode} from "../domains/code/extract.ts";
 import {isFinishedSolution, requirePrm, result} from "./common.ts";
+import {isContextOverflow} from "../util/errors.ts";
 import {Meter} from "./prm.ts";
 import {blankRule, cutSpans, firstDecision} from "../steps/index.ts";
 import {decisionCutoff, resolveConfig, stepRuleOf, type DecodeResult, type SearchContext, type SearchProblem, type TraceEvent} from "./types.ts";
@@ -74,6 +81,7 @@ export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<D
         text += t.text;
     };
     const nativeStop = stopsBelowConfidence(ctx);
+    let contextEnd: "policy" | "prm" | undefined;
     outer: while (!final && tokens.length < config.maxTokens) {
         const budget = config.maxTokens - tokens.length;
         const request: GenerateRequest = {
@@ -85,7 +93,16 @@ export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<D
             topLogprobs: config.topK,
             stopBelowConfidence: cutoff,
         };
-        const [s] = await ctx.policy.generate(request);
+        let s;
+        try {
+            [s] = await ctx.policy.generate(request);
+        } catch (e) {
+            // The response reached the policy's context end: it ends here, unfinished.
+            if (text === "" || !isContextOverflow(e)) throw e;
+            meter.requests++;
+            contextEnd = "policy";
+            break;
+        }
         meter.requests++;
         meter.tokens += s.tokens.length;
         const ended = s.finishReason === "eos" || s.finishReason === "stop";
@@ -106,14 +123,20 @@ export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<D
             if (config.codeBlocksOnly && !insideCode(text, {prompt: problem.prompt})) {
                 trace.push({type: "tvd-skip", position: tokens.length, greedy_prob: t.confidence});
             } else if (candidates.length > 1) {
-                const scores = (await prm.scoreMany(problem.question, candidates.map((c) => stepsWith(c.text)), meter)).map((r) => r[r.length - 1]);
-                for (let c = 1; c < candidates.length; c++) if (scores[c] > scores[chosen] && scores[c] > scores[0] + config.scoreMargin) chosen = c;
+                const scores = (await prm.tryScoreMany(problem.question, candidates.map((c) => stepsWith(c.text)), meter)).map((r) => (r ? r[r.length - 1] : null));
+                // No candidate's PRM input fits the PRM's context: the response ends before this token.
+                if (scores.every((x) => x === null)) {
+                    contextEnd = "prm";
+                    break outer;
+                }
+                const score = (c: number) => scores[c] ?? -Infinity;
+                for (let c = 1; c < candidates.length; c++) if (scores[c] !== null && score(c) > score(chosen) && score(c) > score(0) + config.scoreMargin) chosen = c;
                 trace.push({
                     type: "tvd",
                     position: tokens.length,
                     offset: text.length,
                     greedy_prob: t.confidence,
-                    candidates: candidates.map((c, k) => ({text: c.text, prob: c.prob, score: scores[k]})),
+                    candidates: candidates.map((c, k) => ({text: c.text, prob: c.prob, score: scores[k] ?? NaN})),
                     chosen,
                 });
                 chosenToken = {text: candidates[chosen].text, confidence: candidates[chosen].prob};
@@ -130,5 +153,5 @@ export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<D
             }
         }
     }
-    return result("tvd", text, isFinishedSolution(text, !final), meter, trace, ctx, {response_tokens: tokens.map((t) => ({text: t.text, confidence: t.confidence}))});
+    return result("tvd", text, isFinishedSolution(text, !final), meter, trace, ctx, {...(contextEnd ? {context_end: contextEnd} : {}), response_tokens: tokens.map((t) => ({text: t.text, confidence: t.confidence}))});
 }

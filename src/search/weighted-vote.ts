@@ -5,14 +5,14 @@
  * grader's equivalence, answer classes as `eval bon` forms them) and return the highest-weighted
  * solution of the winning answer. The vote is src/select's {@link weightedMajorityVote} with ties
  * to the answer seen first, the solution its {@link selectBestOfN} with ties to the first sampled.
- * Candidates without a final answer never vote; unfinished ones are left out as in Best-of-N.
+ * Candidates without a final answer never vote; unfinished ones, and ones whose PRM input was
+ * longer than the PRM's context (unscored), are left out as in Best-of-N (./best-of-n.ts).
  */
-import {aggregate} from "../select/aggregate.ts";
 import {selectBestOfN} from "../select/best-of-n.ts";
 import {answerClasses} from "../select/classes.ts";
 import {weightedMajorityVote} from "../select/vote.ts";
-import {graderOf, result} from "./common.ts";
-import {candidateTrace, eligible, sampleAndScore} from "./best-of-n.ts";
+import {graderOf} from "./common.ts";
+import {candidateResult, candidateScores, eligible, sampleAndScore} from "./best-of-n.ts";
 import {Meter} from "./prm.ts";
 import {resolveConfig, type DecodeResult, type SearchContext, type SearchProblem} from "./types.ts";
 
@@ -34,7 +34,7 @@ export async function weightedVoteDecode(problem: SearchProblem, ctx: SearchCont
     const config = resolveConfig(ctx.config);
     const meter = new Meter();
     const candidates = await sampleAndScore(problem, ctx, config, meter, "weighted-vote");
-    const weights = candidates.map((c) => aggregate(c.stepScores, config.voteAggregation));
+    const weights = candidateScores(candidates, config.voteAggregation);
     const pool = eligible(candidates, config.allowUnfinished);
     let chosen = weightedVoteWinner(
         candidates.map((c) => c.answer),
@@ -44,6 +44,5 @@ export async function weightedVoteDecode(problem: SearchProblem, ctx: SearchCont
     );
     // nobody answered: the best-weighted eligible sample
     if (chosen < 0) chosen = selectBestOfN(weights, {ties: "first"}, pool);
-    const c = candidates[chosen];
-    return result("weighted-vote", c.text, c.finished, meter, candidateTrace(candidates, weights, chosen), ctx);
+    return candidateResult("weighted-vote", candidates, weights, chosen, meter, ctx);
 }

@@ -1,6 +1,6 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {mkdtempSync, readFileSync, writeFileSync} from "node:fs";
+import {existsSync, mkdtempSync, readFileSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {runCli} from "../helpers/cli.ts";
@@ -126,4 +126,29 @@ test("stepwise filter --consensus --json prints {total, kept, kept_share, disagr
     assert.match(bad.stderr, /bad\.jsonl:1: field "question": missing/);
     const none = run("--labels", join(dir, "l.jsonl"), "--out", join(dir, "o3.jsonl"));
     assert.match(none.stderr, /exactly one of --consensus, --judge-only, --lab-truth/);
+});
+
+test("a filter or export that keeps 0 rows exits 1 naming why and leaves no empty output; --allow-empty accepts it", () => {
+    const dir = tmp();
+    // MC says step 1, the judge says step 0 for both: consensus keeps nothing
+    writeFileSync(join(dir, "l.jsonl"), [labelRecord("a#0", 1), labelRecord("b#0", 1)].map((r) => JSON.stringify(r)).join("\n") + "\n");
+    writeFileSync(join(dir, "v.jsonl"), [verdict("a#0", 0), verdict("b#0", 0)].map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const out = join(dir, "c.jsonl");
+    const r = runCli(["filter", "--consensus", "--labels", join(dir, "l.jsonl"), "--verdicts", join(dir, "v.jsonl"), "--out", out]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^stepwise: filter: no row kept \(0 of 2 samples; dropped: .*judge_earlier 2.*\); nothing written to .*c\.jsonl \(--allow-empty/m);
+    assert.equal(existsSync(out), false);
+    const ok = runCli(["filter", "--consensus", "--labels", join(dir, "l.jsonl"), "--verdicts", join(dir, "v.jsonl"), "--out", out, "--allow-empty"]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(readFileSync(out, "utf8"), "");
+    // export of an empty file: 0 of 0
+    const e = runCli(["export", "--format", "openrlhf", "--in", out, "--out", join(dir, "e.jsonl")]);
+    assert.equal(e.status, 1);
+    assert.match(e.stderr, /export: no row kept \(0 of 0 samples in .*c\.jsonl\)/);
+    // soft labels of early-stopped (--savers) records are null: nothing to export, and the message says why
+    const savers = {...labelRecord("a#0", 1), soft: [null, null, null]};
+    writeFileSync(join(dir, "s.jsonl"), JSON.stringify(savers) + "\n");
+    const soft = runCli(["export", "--format", "openrlhf", "--labels", "soft", "--in", join(dir, "s.jsonl"), "--out", join(dir, "e2.jsonl")]);
+    assert.equal(soft.status, 1);
+    assert.match(soft.stderr, /0 of 1 samples .*no-labelled-step.*soft labels need `label` without --savers/);
 });

@@ -19,7 +19,8 @@ async function all(file: string, fields = {}): Promise<QuestionRow[]> {
 test("real data shapes work with no flags: GSM8K, MATH500, ProcessBench", {skip: skipNoData}, async () => {
     const gsm = await all(join(DATA, "gsm8k/test.jsonl"));
     assert.equal(gsm.length, 1319);
-    assert.equal(gsm[0].id, "test-0");
+    // GSM8K has no id field: ids are hashes of the question text, the same in every subset
+    assert.match(gsm[0].id, /^q-[0-9a-f]{12}$/);
     assert.match(gsm[0].answer!, /#### /);
     const math = await all(join(DATA, "math500/test.jsonl"));
     assert.equal(math.length, 500);
@@ -29,6 +30,24 @@ test("real data shapes work with no flags: GSM8K, MATH500, ProcessBench", {skip:
     assert.equal(pb.length, 400);
     assert.ok(pb[0].question.length > 0);
     assert.equal(pb[0].where, `${join(DATA, "processbench/gsm8k.json")}#0`);
+});
+
+test("rows without ids: one question has one id in every file and subset (GSM8K rows in two files); repeats get -2; the id field wins when present", {skip: skipNoData}, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-ids-"));
+    const lines = (await import("node:fs")).readFileSync(join(DATA, "gsm8k/test.jsonl"), "utf8").split("\n").filter(Boolean);
+    writeFileSync(join(dir, "gsm8k20.jsonl"), lines.slice(0, 20).join("\n") + "\n");
+    writeFileSync(join(dir, "gsm8k12.jsonl"), lines.slice(8, 20).join("\n") + "\n");
+    const a = await all(join(dir, "gsm8k20.jsonl"));
+    const b = await all(join(dir, "gsm8k12.jsonl"));
+    assert.equal(b[0].question, a[8].question);
+    assert.equal(b[0].id, a[8].id, "the same question, the same id");
+    assert.deepEqual(b.map((r) => r.id), a.slice(8).map((r) => r.id));
+    assert.equal(new Set(a.map((r) => r.id)).size, 20);
+    writeFileSync(join(dir, "rep.jsonl"), [lines[0], lines[1], lines[0]].join("\n") + "\n");
+    const rep = await all(join(dir, "rep.jsonl"));
+    assert.equal(rep[2].id, `${rep[0].id}-2`);
+    writeFileSync(join(dir, "withids.jsonl"), JSON.stringify({id: "janet", ...JSON.parse(lines[0])}) + "\n");
+    assert.equal((await all(join(dir, "withids.jsonl")))[0].id, "janet");
 });
 
 test("Parquet rows, configurable fields, and errors that name file:line and field", async () => {

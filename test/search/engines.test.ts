@@ -60,9 +60,9 @@ test("TVD on the llama engine: every decision token is traced with the engine's 
         // scores = the PRM's last-tag score of "steps so far + candidate", read independently
         for (const c of t.candidates.slice(0, 3)) {
             const ref = await scorer.scoreSteps(problem.question, [...steps, r.text.slice(start, t.offset) + c.text]);
-            assert.ok(Math.abs(c.score - ref.at(-1)!) < 1e-6);
+            assert.ok(Math.abs(c.score! - ref.at(-1)!) < 1e-6);
         }
-        const best = Math.max(...t.candidates.map((c) => c.score));
+        const best = Math.max(...t.candidates.map((c) => c.score ?? NaN));
         assert.equal(t.candidates[t.chosen].score, best);
         assert.equal(r.text.slice(t.offset, t.offset + t.candidates[t.chosen].text.length), t.candidates[t.chosen].text);
         steps.push(r.text.slice(start, t.offset + t.candidates[t.chosen].text.length));
@@ -84,7 +84,7 @@ test("through stepwise serve (OpenAI engine + STEP pooling) TVD makes the same c
     b.forEach((t, i) =>
         t.candidates.forEach((c) => {
             const same = a[i].candidates.find((x) => x.text === c.text);
-            if (same) assert.ok(Math.abs(c.score - same.score) < 1e-5);
+            if (same) assert.ok(Math.abs(c.score! - same.score!) < 1e-5);
         }),
     );
     // HTTP requests: policy calls plus one pooling request per candidate, far fewer than one per token

@@ -222,7 +222,7 @@ test("step-level beam search and DVTS reach the answer the PRM prefers, tracing 
         assert.equal(r.finished, true);
         const its = r.trace.filter((t) => t.type === "beam");
         assert.ok(its.length >= 2, name);
-        for (const it of its) for (const c of it.candidates) assert.ok(c.score >= 0 && c.score <= 1);
+        for (const it of its) for (const c of it.candidates) assert.ok(c.score !== null && c.score >= 0 && c.score <= 1);
         if (name === "beam") {
             // N = 4 first steps from the prompt, then N / M = 2 survivors expanded M = 2 times each
             assert.equal(its[0].candidates.length, 4);

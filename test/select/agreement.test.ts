@@ -73,9 +73,9 @@ test("eval bon (offline, on the decoder's scored candidates) and the decoders (o
             const accuracy = offline.summary.methods.find((m) => m.id === `${kind}-min`)!.points[0].accuracy;
             assert.equal(accuracy, 100 * onlineCorrect, `${kind} seed ${seed}: eval bon ${accuracy}% vs decoder ${online.answer} (${candidates.map((c) => `${c.answer}:${c.score}`).join(" ")})`);
             outcomes[kind].push(onlineCorrect);
-            const finishedScores = candidates.filter((c) => c.finished).map((c) => c.score);
+            const finishedScores = candidates.filter((c) => c.finished).map((c) => c.score ?? NaN);
             if (new Set(candidates.filter((c) => c.finished).map((c) => c.answer)).size > 1 && new Set(finishedScores).size === 1) tiedQuestions++;
-            if (candidates.some((c) => !c.finished && c.score > Math.max(...finishedScores))) unfinishedPicksAvoided++;
+            if (candidates.some((c) => !c.finished && (c.score ?? NaN) > Math.max(...finishedScores))) unfinishedPicksAvoided++;
         }
     }
     // the scenario does exercise both rules, and both answers

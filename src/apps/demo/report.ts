@@ -137,7 +137,7 @@ export function demoMarkdown(report: DemoReport, f: DemoFigures): string {
                 L.push(`**${r.question}** (${r.correct === undefined ? "" : r.correct ? "right" : "wrong"}, answer ${r.answer ?? "none"})`, "");
                 for (const iv of r.trace.filter((x): x is TvdIntervention => x.type === "tvd").slice(0, 3)) {
                     const before = r.text.slice(Math.max(0, iv.offset - 30), iv.offset);
-                    L.push(`- after \`…${before.replace(/`/g, "'").replace(/\n/g, "↵")}\`: ` + iv.candidates.map((c, i) => `${i === iv.chosen ? "**" : ""}\`${JSON.stringify(c.text)}\` p=${c.prob.toFixed(2)} PRM ${c.score.toFixed(2)}${i === iv.chosen ? "**" : ""}`).join(", "));
+                    L.push(`- after \`…${before.replace(/`/g, "'").replace(/\n/g, "↵")}\`: ` + iv.candidates.map((c, i) => `${i === iv.chosen ? "**" : ""}\`${JSON.stringify(c.text)}\` p=${c.prob.toFixed(2)} PRM ${c.score === null ? "n/a" : c.score.toFixed(2)}${i === iv.chosen ? "**" : ""}`).join(", "));
                 }
                 L.push("");
             }

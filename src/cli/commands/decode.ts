@@ -7,7 +7,7 @@ import {AGGREGATIONS, type Aggregation} from "../../select/aggregate.ts";
 import {STRATEGIES, TVD_DOMAIN_TAU, DEFAULT_SEARCH_CONFIG as D, type SearchConfig, type StrategyName} from "../../search/types.ts";
 import {CUTOFFS, type Cutoff} from "../../steps/index.ts";
 import {createProgress} from "../progress.ts";
-import {collect, floatOption, intOption, unescape} from "../options.ts";
+import {collect, floatOption, intOption, reportTooLong, unescape} from "../options.ts";
 import {PRM_SPEC_HELP} from "./score.ts";
 import {formatInterval} from "../../stats/intervals.ts";
 import {plural} from "../../util/plural.ts";
@@ -54,14 +54,15 @@ export function register(program: Command): void {
         .addOption(new Option("--vote-aggregation <a>", "weighted vote: weight of a candidate").choices([...AGGREGATIONS]).default(D.voteAggregation))
         .option("--allow-unfinished", "let Best-of-N / vote / beam / DVTS pick a candidate without a final answer")
         .option("--seed <s>", "base seed; each question derives its own from it and its id", intOption(0), D.seed)
-        .option("--template <t>", "prompt template; {question} is replaced (\\n escapes allowed)", "{question}\\n")
+        .option("--template <t>", "prompt template; must contain {question}, where each question goes (\\n escapes allowed)", "{question}\\n")
         .option("--chat", "wrap the prompt as a user message in the policy's chat template")
         .option("--system <text>", "system message (with --chat)")
         .option("--question-field <f>", "question field (default: question, problem, prompt or query)")
-        .option("--id-field <f>", "id field (default: id, unique_id, task_id or idx; else the row number)")
+        .option("--id-field <f>", "id field (default: id, unique_id, task_id or idx; else q-<first 12 hex of the SHA-256 of the question>, the same in every file)")
         .option("--answer-field <f>", "gold answer field (default: answer, final_answer or gold)")
         .option("--limit <n>", "only the first n questions", intOption(1))
         .option("--concurrency <c>", "questions in flight at once", intOption(1, 1024), 2)
+        .option("--skip-too-long", "skip questions whose prompt alone fills the policy's context (counted and listed; no record, a re-run tries them again) instead of stopping")
         .option("--prm-concurrency <c>", "PRM inputs of one question in flight at once (default 1 in-process, 8 for openai: PRMs)", intOption(1, 1024))
         .option("--quiet", "no progress output")
         .addHelpText(
@@ -84,9 +85,15 @@ Strategies (docs/decoding.md):
   beam            step-level beam search: N beams, the best N/M kept after every step, each expanded M times
   dvts            N/M independent subtrees, each keeping the best of M sampled steps (search-and-learn)
 
+At a context end a solution ends there, unfinished (no answer), and the run goes on: when prompt + response
+fills the policy's context (context_end "policy"), or when the PRM input is longer than the PRM's context
+(context_end "prm": TVD ends before that decision token, a beam or DVTS child ends there, a Best-of-N or
+vote candidate is left out; its trace score is null). Only a question whose prompt alone fills the policy's
+context stops the run, or is skipped with --skip-too-long.
+
 Each record: {id, question, strategy, text, answer, finished, tokens, prm_calls, requests, trace, gold, correct,
-method, wall_s}; --json prints {strategy, n, accuracy, ci95, accuracy_ci: {value, low, high, n, method, level},
-policy_tokens_per_question, prm_calls_per_question, requests_per_question, wall_s, decoded, skipped}, and with
+method, wall_s, context_end?}; --json prints {strategy, n, accuracy, ci95, accuracy_ci: {value, low, high, n, method, level},
+policy_tokens_per_question, prm_calls_per_question, requests_per_question, wall_s, decoded, skipped, tooLong? (with --skip-too-long)}, and with
 --paired-with FILE also paired: {n, a, b, diff, interval, sentence, a_only, b_only, mcnemar_p, against} (this run − FILE).
 
 ${PRM_SPEC_HELP}`,
@@ -142,12 +149,15 @@ ${PRM_SPEC_HELP}`,
                     limit: o.limit,
                     pairedWith: o.pairedWith,
                     concurrency: o.concurrency,
+                    skipTooLong: !!o.skipTooLong,
                     onProgress: (d, t) => progress.update(d, t),
                 });
                 progress.stop();
+                reportTooLong(`decode ${strategy}`, summary.tooLong ?? []);
                 const acc = summary.accuracy_ci === null ? "no gold answers" : `accuracy ${formatInterval(summary.accuracy_ci)}`;
                 console.error(
-                    `decode ${strategy}: ${plural(summary.decoded, "question")} decoded, ${summary.skipped} already in ${o.out}; ${acc}; ` +
+                    `decode ${strategy}: ${plural(summary.decoded, "question")} decoded, ${summary.skipped} already in ${o.out}` +
+                        `${summary.tooLong ? `, ${plural(summary.tooLong.length, "question")} skipped: prompt longer than the policy's context` : ""}; ${acc}; ` +
                         `${summary.policy_tokens_per_question.toFixed(1)} policy tokens, ${summary.prm_calls_per_question.toFixed(1)} PRM calls, ${summary.requests_per_question.toFixed(1)} requests per question`,
                 );
                 if (summary.paired) console.error(`decode ${strategy}: paired with ${summary.paired.against}: ${summary.paired.sentence}`);

@@ -3,7 +3,7 @@ import {Command, InvalidArgumentError, Option} from "@commander-js/extra-typings
 import {StepwiseError} from "../../util/errors.ts";
 import {DEFAULT_THRESHOLD} from "../../eval/processbench/evaluate.ts";
 import {createStagedProgress} from "../progress.ts";
-import {floatOption, intOption} from "../options.ts";
+import {floatOption, intOption, reportTooLong} from "../options.ts";
 
 function randomKOption(value: string): number | "auto" {
     if (value === "auto") return "auto";
@@ -17,9 +17,10 @@ export function analyzeCommand(): Command {
     return new Command("analyze")
         .description("PRM analyses: (a) flags on right-answer-wrong-process solutions, (b) lowest step score at the last step, (c) Best-of-N per aggregation, (d) rating positions (adaptive vs random vs newline)")
         .option("--data <paths...>", "(a)(b) ProcessBench split files or folders (or lab records of the same shape)")
-        .option("--scores <file>", "(a)(b) step scores JSONL {id, step_scores, split?} of the --data samples")
-        .option("--prm <spec>", "PRM spec: scores --data (when no --scores) and every position scheme of --candidates")
-        .option("--scores-out <file>", "with --data and --prm: keep the ProcessBench scores in this JSONL (resumable; reuse with --scores)")
+        .option("--scores <file>", "(a)(b) step scores JSONL {id, step_scores, split?} of the --data samples (e.g. a --scores-out file); samples it lacks are left out and listed, or scored with --prm")
+        .option("--prm <spec>", "PRM spec: scores --data (all samples, or those --scores lacks) and every position scheme of --candidates")
+        .option("--scores-out <file>", "with --data and --prm: keep the ProcessBench scores the PRM computes in this JSONL (resumable; reuse with --scores)")
+        .option("--skip-too-long", "with --prm: leave out ProcessBench samples and --candidates whose PRM input is longer than the PRM's context (counted and listed) instead of stopping")
         .option("--threshold <t>", "(a) a step is flagged when its score is below this", floatOption(), DEFAULT_THRESHOLD)
         .option("--calibrate <split>", "(a) use the threshold that maximises ProcessBench F1 on this split instead")
         .option("--bon <file>", "(b)(c) Best-of-N candidates JSONL {question_id, text, step_scores, gold | correct} (as `eval bon`)")
@@ -65,6 +66,15 @@ adaptive scores.`,
                 run = await analyzeFiles({...o, tau, randomK: o.randomK === "auto" ? undefined : o.randomK, onProgress: (s, d, t) => progress.update(s, d, t)});
             } finally {
                 progress.stop();
+            }
+            if (run.tooLong?.length) {
+                reportTooLong("eval analyze", run.tooLong);
+                console.error(`eval analyze: ${run.tooLong.length} samples left out: longer than the PRM's context`);
+            }
+            if (run.scoredMissing) console.error(`eval analyze: ${run.scoredMissing} samples had no step scores in ${o.scores}: scored with the PRM`);
+            if (run.missing?.length) {
+                reportTooLong("eval analyze", run.missing);
+                console.error(`eval analyze: ${run.missing.length} samples left out: no step scores in ${o.scores} (give --prm SPEC to score them)`);
             }
             if (o.out && !o.quiet) console.error(`eval analyze: report in ${o.out}`);
             if (o.json) console.log(JSON.stringify(analyzeJson(run.result, run.inputs)));

@@ -113,8 +113,8 @@ export function processBenchCommand(): Command {
         .option("--prm <spec>", "score the steps with this PRM (see `stepwise score --help` for PRM specs)")
         .option("--scores-out <file>", "with --prm: keep the scores in this JSONL (resumes an interrupted run; reuse with --scores)")
         .option("--concurrency <n>", "with --prm or --judge: samples scored or judged at once", intOption(1, 1024), 4)
-        .option("--skip-too-long", "with --prm: leave out samples longer than the PRM's context (counted and listed) instead of stopping")
-        .option("--scores <file>", "PRM step scores JSONL {id, step_scores: number[]}; the prediction is the first step below the threshold")
+        .option("--skip-too-long", "with --prm or --judge: leave out samples longer than the PRM's or the judge's context (counted and listed) instead of stopping")
+        .option("--scores <file>", "PRM step scores JSONL {id, step_scores: number[]} (e.g. a --scores-out file); the prediction is the first step below the threshold. Samples it lacks are left out and listed, or scored with --prm SPEC")
         .option("--predictions <file>", "predictions JSONL {id, prediction}: a first-error step index, or -1 for none")
         .option("--judge <spec>", "ask this judge (a chat engine spec, as for `stepwise judge`) for each sample's first wrong step; no verdict counts as wrong")
         .addOption(new Option("--judge-template <name>", "with --judge: prompt, parser and vote, as `stepwise judge --template` (default: compact for a stepwise lab judge GGUF, else processbench)").choices([...JUDGE_TEMPLATES]))
@@ -157,7 +157,12 @@ erroneous (or no correct) samples has that accuracy and its F1 null, and is left
             if (result.calibrationWarning) console.error(`eval processbench: warning: ${result.calibrationWarning}`);
             if (run.tooLong?.length) {
                 reportTooLong("eval processbench", run.tooLong);
-                console.error(`eval processbench: ${plural(run.tooLong.length, "sample")} left out: longer than the PRM's context`);
+                console.error(`eval processbench: ${plural(run.tooLong.length, "sample")} left out: longer than the ${o.judge ? "judge's" : "PRM's"} context`);
+            }
+            if (run.scoredMissing) console.error(`eval processbench: ${plural(run.scoredMissing, "sample")} had no step scores in ${o.scores}: scored with the PRM`);
+            if (run.missing?.length) {
+                reportTooLong("eval processbench", run.missing);
+                console.error(`eval processbench: ${plural(run.missing.length, "sample")} left out: no step scores in ${o.scores} (give --prm SPEC to score them)`);
             }
             if (o.out) console.error(`eval processbench: report in ${o.out}`);
             if (o.json) console.log(JSON.stringify(processBenchJson(result)));

@@ -1,7 +1,7 @@
 /** `stepwise export`: labelled steps to TRL, OpenRLHF or Math-Shepherd training data. */
 import {Option, type Command} from "@commander-js/extra-typings";
 import {EXPORT_FORMATS, exportFile} from "../../pipeline/export/index.ts";
-import {unescape} from "../options.ts";
+import {refuseEmpty, unescape} from "../options.ts";
 
 export function register(program: Command): void {
     program
@@ -10,6 +10,7 @@ export function register(program: Command): void {
         .addOption(new Option("--format <f>", "output format").choices([...EXPORT_FORMATS]).makeOptionMandatory())
         .requiredOption("--in <file>", "labels JSONL written by `stepwise label`")
         .requiredOption("--out <file>", "output JSONL (overwritten)")
+        .option("--allow-empty", "write 0 rows without failing (by default an export that writes nothing removes its empty output and exits 1)")
         .addOption(new Option("--labels <kind>", "hard: +/- (true/false for trl); soft: fraction of successful rollouts (openrlhf, asprm)").choices(["hard", "soft"]).default("hard"))
         .option("--tag <t>", 'step tag (default " ки"; asprm " ки "; \\n escapes allowed)')
         .addOption(new Option("--placement <p>", "where a tag goes: end (after the step, asprm's default) or before-space (before the step's trailing whitespace: \"May. ки\\n\", the others' default)").choices(["end", "before-space"]))
@@ -55,6 +56,7 @@ Training and serving at scale: docs/training-at-scale.md.`,
                 id: o.id,
             });
             const skipped = Object.entries(s.skipped).filter(([, n]) => n > 0).map(([why, n]) => `${n} ${why}`);
+            refuseEmpty("export", {kept: s.written, out: o.out, allowEmpty: o.allowEmpty, why: `0 of ${s.records} samples in ${o.in}${skipped.length ? `; skipped: ${skipped.join(", ")}` : ""}${o.labels === "soft" ? "; soft labels need `label` without --savers, or steps whose rollouts all ran" : ""}`});
             console.error(
                 `export: ${s.written} of ${s.records} samples written to ${o.out} (${o.format}), ${s.steps} steps: ${s.positive} positive, ${s.negative} negative` +
                     (skipped.length ? `; skipped: ${skipped.join(", ")}` : "") +

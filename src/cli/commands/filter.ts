@@ -4,7 +4,7 @@ import {StepwiseError} from "../../util/errors.ts";
 import {JsonlWriter} from "../../io/jsonl.ts";
 import {consensusFilter, readLabels, readVerdicts, checkJoin} from "../../filter/consensus.ts";
 import {judgeLabels, labTruthLabels} from "../../filter/labels.ts";
-import {collect} from "../options.ts";
+import {collect, refuseEmpty} from "../options.ts";
 import {compareWithTruth, type TruthAgreement} from "../../pipeline/label/truth.ts";
 import type {LabelRecord} from "../../core/records.ts";
 
@@ -19,6 +19,7 @@ export function register(program: Command): void {
         .option("--verdicts <file>", "verdicts JSONL from `stepwise judge` (repeatable)", collect, [])
         .requiredOption("--out <file>", "output JSONL of label records, ready for `stepwise train-prm` and `export` (overwritten)")
         .option("--json", "print the summary as one JSON object: {total, kept, kept_share, disagreements_by_kind}")
+        .option("--allow-empty", "keep 0 records without failing (by default a filter that keeps nothing removes its empty output and exits 1)")
         .addHelpText(
             "after",
             `
@@ -73,6 +74,8 @@ Examples:
                 const truth: TruthAgreement | undefined = truthful.length ? compareWithTruth(truthful) : undefined;
                 summary = {total, kept, kept_share: total ? kept / total : 0, ...(verdicts ? {disagreements_by_kind: dropped} : {}), ...(truth ? {truth} : {})};
             }
+            const dropped = summary.disagreements_by_kind ? `; dropped: ${Object.entries(summary.disagreements_by_kind).map(([k, v]) => `${k} ${v}`).join(", ")}` : "";
+            refuseEmpty("filter", {kept: summary.kept, out: o.out, allowEmpty: o.allowEmpty, why: `0 of ${summary.total} samples${dropped}`});
             if (o.json) console.log(JSON.stringify(summary));
             else
                 console.error(

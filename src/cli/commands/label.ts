@@ -21,7 +21,7 @@ export function register(program: Command): void {
         .option("--early-stop", "stop sampling a step as soon as min-correct rollouts succeeded (hard labels; soft labels of such steps are null)")
         .option("--chunk <n>", "rollouts per request when early stopping", intOption(1), 2)
         .addOption(new Option("--search <mode>", "linear (every step in order), binary (first negative by binary search, OmegaPRM), or hybrid (binary search on wrong-answer samples, linear on right-answer ones)").choices(["linear", "binary", "hybrid"] as const).default("linear" as const))
-        .option("--savers", "all cost savers: --early-stop --chunk 1 --search hybrid (stop-after-negative is on by default)")
+        .option("--savers", "all cost savers: --early-stop --chunk 1 --search hybrid (stop-after-negative is on by default); trade-off: soft labels only for steps whose K rollouts all ran (most steps get soft null, so `export --labels soft` skips most samples): for soft labels, label without --savers / --early-stop")
         .option("--temperature <t>", "rollout temperature", floatOption(0, 10), 1)
         .option("--max-tokens <n>", "most tokens per rollout", intOption(1), 256)
         .option("--truncated <how>", "rollouts that hit --max-tokens (or the model's context end) before an answer: fail (count as wrong, the Math-Shepherd/Qwen estimate) or skip (leave out of the estimate; a step with only truncated rollouts gets no label)", "fail")

@@ -13,7 +13,7 @@
  * runs Best-of-N per scheme with the min, last and product aggregations.
  */
 import pLimit from "p-limit";
-import {StepwiseError} from "../../util/errors.ts";
+import {StepwiseError, isContextOverflow} from "../../util/errors.ts";
 import type {SampleRecord} from "../../core/records.ts";
 import {splitSample} from "../../pipeline/split/index.ts";
 import type {StepScorer} from "../../prm/scorer.ts";
@@ -70,20 +70,24 @@ function questionIdOf(s: PositionSample): string {
 
 /**
  * Cut every sample under every scheme and score each cut with `scorer` (`concurrency` solutions at
- * a time; progress counts scored cuts). The scorer's scores must be one per step.
+ * a time; progress counts scored cuts). The scorer's scores must be one per step. With `tooLong`
+ * (an array to fill), a sample whose PRM input under any scheme is longer than the PRM's context
+ * is left out (every scheme rates the same candidates) and listed there, instead of stopping.
  */
 export async function scorePositions(
     samples: readonly PositionSample[],
     scorer: Pick<StepScorer, "scoreSteps">,
-    o: PositionSplitOptions & {concurrency?: number; onProgress?: (done: number, total: number) => void},
+    o: PositionSplitOptions & {concurrency?: number; onProgress?: (done: number, total: number) => void; tooLong?: Array<{where: string; message: string}>},
 ): Promise<PositionCandidate[]> {
     const limit = pLimit(o.concurrency ?? 4);
     const total = samples.length * POSITION_SCHEMES.length;
     let done = 0;
-    return Promise.all(
+    const scored = await Promise.all(
         samples.map(async (s) => {
             const steps = positionSteps(s, o);
-            const entries = await Promise.all(
+            let entries;
+            try {
+                entries = await Promise.all(
                 POSITION_SCHEMES.map((scheme) =>
                     limit(async () => {
                         const scores = await scorer.scoreSteps(s.question ?? "", steps[scheme]);
@@ -93,7 +97,12 @@ export async function scorePositions(
                         return [scheme, scores] as const;
                     }),
                 ),
-            );
+                );
+            } catch (e) {
+                if (!o.tooLong || !isContextOverflow(e)) throw e;
+                o.tooLong.push({where: `sample ${JSON.stringify(s.id)}`, message: e instanceof Error ? e.message : String(e)});
+                return undefined;
+            }
             return {
                 questionId: questionIdOf(s),
                 id: s.id,
@@ -104,6 +113,7 @@ export async function scorePositions(
             };
         }),
     );
+    return scored.filter((c): c is PositionCandidate => c !== undefined);
 }
 
 /** Best-of-N of one scheme. Accuracies are fractions. */

@@ -19,7 +19,7 @@ import {DEFAULT_CANDIDATE_FIELDS, readCandidates, readStepScores} from "../bon/l
 import {defaultGrader} from "../../grade/grader.ts";
 import {DEFAULT_THRESHOLD, readScoresFile} from "../processbench/evaluate.ts";
 import {readProcessSplits} from "../processbench/load.ts";
-import {scoreProcessSplits} from "../processbench/score.ts";
+import {completeScores} from "../processbench/score.ts";
 import {type AnalyzeInput, type AnalyzeResult, attachProcessScores, bonInputFromCandidates, runAnalyses} from "./index.ts";
 import {type PositionSample, POSITION_SCHEMES, scorePositions} from "./positions.ts";
 import {writeAnalyzeReport} from "./report.ts";
@@ -33,6 +33,11 @@ export interface AnalyzeFilesOptions {
     prm?: string;
     /** With `data` and `prm`: keep the ProcessBench scores in this JSONL (resumable). */
     scoresOut?: string;
+    /**
+     * With `prm`: leave out (and list in `tooLong`) ProcessBench samples and candidates whose PRM
+     * input is longer than the PRM's context, instead of stopping.
+     */
+    skipTooLong?: boolean;
     /** (a) a step is flagged when its score is below this. Default {@link DEFAULT_THRESHOLD}. */
     threshold?: number;
     /** (a) use the threshold that maximises ProcessBench F1 on this split instead. */
@@ -69,13 +74,19 @@ export interface AnalyzeFilesResult {
     result: AnalyzeResult;
     /** The inputs as recorded in summary.json. */
     inputs: Record<string, unknown>;
+    /** With skipTooLong: ProcessBench samples and candidates left out because their PRM input is longer than the PRM's context. */
+    tooLong?: Array<{where: string; message: string}>;
+    /** With `scores` and no `prm`: ProcessBench samples left out because the file has no scores for them. */
+    missing?: Array<{where: string; message: string}>;
+    /** With `scores` and `prm`: samples the file lacked that the PRM scored. */
+    scoredMissing?: number;
 }
 
 export async function analyzeFiles(o: AnalyzeFilesOptions): Promise<AnalyzeFilesResult> {
     if (!o.data && !o.bon && !o.candidates) throw new StepwiseError("nothing to analyze: give --data (with --scores or --prm), --bon, or --candidates (with --prm)");
     if (o.data && !o.scores && !o.prm) throw new StepwiseError("--data needs --scores FILE or --prm SPEC");
     if (!o.data && (o.scores || o.scoresOut || o.calibrate)) throw new StepwiseError("--scores, --scores-out and --calibrate apply to --data");
-    if (o.scores && o.scoresOut) throw new StepwiseError("--scores-out applies when --prm scores --data, not with --scores");
+    if (o.scores && o.scoresOut && !o.prm) throw new StepwiseError("--scores-out applies when --prm scores --data (with --scores: the samples it lacks)");
     if (o.bonScores && !o.bon) throw new StepwiseError("--bon-scores needs --bon");
     if (o.candidates && !o.prm) throw new StepwiseError("--candidates needs --prm SPEC (the PRM rates every position scheme)");
     if (o.candidates && o.tau === undefined) throw new StepwiseError("--candidates needs the adaptive threshold: --tau T or --threshold-file F");
@@ -88,16 +99,31 @@ export async function analyzeFiles(o: AnalyzeFilesOptions): Promise<AnalyzeFiles
     const input: AnalyzeInput = {};
     const inputs: Record<string, unknown> = {};
     let scorer: StepScorer | undefined;
+    const tooLong: NonNullable<AnalyzeFilesResult["tooLong"]> = [];
+    const report: Pick<AnalyzeFilesResult, "missing" | "scoredMissing"> = {};
     try {
         if (o.data) {
-            const splits = readProcessSplits(o.data);
-            let scores;
-            if (o.scores) scores = await readScoresFile(o.scores);
-            else {
-                scorer ??= await createScorer(o.prm!);
-                scores = await scoreProcessSplits(splits, scorer, {cacheFile: o.scoresOut, concurrency, onProgress: (d, t) => o.onProgress?.("scoring ProcessBench", d, t)});
-            }
-            input.processBench = {splits: attachProcessScores(splits, scores), threshold, calibrate: o.calibrate};
+            // --scores may lack samples: the PRM (when given) scores only those, else they are left out and listed.
+            const done = await completeScores(readProcessSplits(o.data), {
+                scores: o.scores ? await readScoresFile(o.scores) : undefined,
+                scoresFile: o.scores,
+                prm: o.prm
+                    ? async () => {
+                          scorer ??= await createScorer(o.prm!);
+                          // Kept open for --candidates; closed once at the end.
+                          return Object.assign(Object.create(scorer) as StepScorer, {close: async () => {}});
+                      }
+                    : undefined,
+                cacheFile: o.scoresOut,
+                prmSpec: o.prm,
+                concurrency,
+                skipTooLong: o.skipTooLong,
+                onProgress: (d, t) => o.onProgress?.("scoring ProcessBench", d, t),
+            });
+            tooLong.push(...done.tooLong);
+            if (done.missing.length) report.missing = done.missing;
+            if (o.scores && o.prm) report.scoredMissing = done.scored;
+            input.processBench = {splits: attachProcessScores(done.splits, done.scores), threshold, calibrate: o.calibrate};
             Object.assign(inputs, {data: o.data, ...(o.scores ? {scores: o.scores} : {prm: o.prm}), threshold, ...(o.calibrate ? {calibrate: o.calibrate} : {})});
         }
         if (o.bon) {
@@ -119,7 +145,8 @@ export async function analyzeFiles(o: AnalyzeFilesOptions): Promise<AnalyzeFiles
             }
             if (samples.length === 0) throw new StepwiseError(`${o.candidates}: no samples`);
             scorer ??= await createScorer(o.prm!);
-            const candidates = await scorePositions(samples, scorer, {tau: o.tau!, randomK: o.randomK, seed: o.randomSeed ?? 0, concurrency, onProgress: (d, t) => o.onProgress?.("scoring positions", d, t)});
+            const candidates = await scorePositions(samples, scorer, {tau: o.tau!, randomK: o.randomK, seed: o.randomSeed ?? 0, concurrency, onProgress: (d, t) => o.onProgress?.("scoring positions", d, t), ...(o.skipTooLong ? {tooLong} : {})});
+            if (candidates.length === 0) throw new StepwiseError(`${o.candidates}: every sample is longer than the PRM's context`);
             input.positions = {candidates, grader};
             Object.assign(inputs, {candidates: o.candidates, prm: o.prm, tau: o.tau, random_k: o.randomK ?? "auto", random_seed: o.randomSeed ?? 0});
             if (o.out) {
@@ -139,5 +166,5 @@ export async function analyzeFiles(o: AnalyzeFilesOptions): Promise<AnalyzeFiles
         throw e;
     }
     if (o.out) await writeAnalyzeReport(result, o.out, inputs);
-    return {result, inputs};
+    return {result, inputs, ...(tooLong.length ? {tooLong} : {}), ...report};
 }

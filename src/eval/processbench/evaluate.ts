@@ -59,7 +59,8 @@ export function readPredictionsFile(file: string): Promise<SampleInputs<number>>
     });
 }
 
-function lookup<T>(inputs: SampleInputs<T>, split: string, id: string): Located<T> | undefined {
+/** A sample's entry: by split and id, else by bare id (how every ProcessBench input is matched). */
+export function lookup<T>(inputs: SampleInputs<T>, split: string, id: string): Located<T> | undefined {
     return inputs.get(sampleKey(split, id)) ?? inputs.get(id);
 }
 

@@ -1,9 +1,11 @@
 /**
  * `evaluateProcessBenchFiles`: ProcessBench from files — what `stepwise eval processbench` runs.
  * The split files are read ({@link readProcessSplits}); the first-error predictions come from
- * exactly one of: a PRM that scores the steps now (`prm`, resumable through `scoresOut`), step
+ * one of: a PRM that scores the steps now (`prm`, resumable through `scoresOut`), step
  * scores (`scores`: the prediction is the first step below the threshold, optionally calibrated
- * on one split), or predictions (`predictions`). With `out`, writes summary.json, report.md,
+ * on one split; with `prm` too, the PRM scores only the samples the file lacks), a judge
+ * (`judge`), or predictions (`predictions`). Samples a partial `scores` file lacks (without
+ * `prm`), and with `skipTooLong` samples too long for the PRM or the judge, are left out and listed. With `out`, writes summary.json, report.md,
  * predictions.jsonl and charts. Metrics: ProcessBench (Zheng et al. 2024) acc_error, acc_correct, F1.
  * Errors: StepwiseError for conflicting sources and bad records.
  */
@@ -14,7 +16,7 @@ import {prepareOutput} from "../../io/output.ts";
 import {DEFAULT_THRESHOLD, type ProcessBenchResult, type ProcessBenchSource, evaluateProcessBench, readPredictionsFile, readScoresFile} from "./evaluate.ts";
 import {type ProcessSplit, readProcessSplits} from "./load.ts";
 import {writeProcessBenchReport} from "./report.ts";
-import {scoreProcessSplits} from "./score.ts";
+import {completeScores} from "./score.ts";
 
 export interface ProcessBenchFilesOptions {
     /** Split files (ProcessBench JSON arrays or JSONL of the same shape) or folders; split name = file stem. */
@@ -25,9 +27,9 @@ export interface ProcessBenchFilesOptions {
     scoresOut?: string;
     /** With `prm`: samples scored at once. Default 4. */
     concurrency?: number;
-    /** With `prm`: leave out (and list in `tooLong`) samples longer than the PRM's context instead of stopping. */
+    /** With `prm` or `judge`: leave out (and list in `tooLong`) samples longer than the PRM's / judge's context instead of stopping. */
     skipTooLong?: boolean;
-    /** Step scores JSONL {id, step_scores}. */
+    /** Step scores JSONL {id, step_scores}; may lack samples (see the module docs). */
     scores?: string;
     /** Predictions JSONL {id, prediction}: first-error step index, −1 for none. */
     predictions?: string;
@@ -54,13 +56,17 @@ export interface ProcessBenchFilesOptions {
 export interface ProcessBenchFilesResult {
     result: ProcessBenchResult;
     splits: ProcessSplit[];
-    /** With `prm` and `skipTooLong`: samples left out because they are longer than the PRM's context. */
+    /** With `prm` or `judge` and `skipTooLong`: samples left out because they are longer than the PRM's / judge's context. */
     tooLong?: Array<{where: string; message: string}>;
+    /** With `scores` and no `prm`: samples left out because the file has no scores for them. */
+    missing?: Array<{where: string; message: string}>;
+    /** With `scores` and `prm`: samples the file lacked that the PRM scored. */
+    scoredMissing?: number;
 }
 
 export async function evaluateProcessBenchFiles(o: ProcessBenchFilesOptions): Promise<ProcessBenchFilesResult> {
-    const given = [o.scores, o.predictions, o.prm, o.judge].filter((x) => x !== undefined).length;
-    if (given !== 1) throw new StepwiseError("give exactly one of --prm SPEC, --judge SPEC, --scores FILE or --predictions FILE");
+    const given = [o.scores ?? o.prm, o.predictions, o.judge].filter((x) => x !== undefined).length;
+    if (given !== 1) throw new StepwiseError("give exactly one of --prm SPEC, --judge SPEC, --scores FILE or --predictions FILE (--scores with --prm: the PRM scores the samples the file lacks)");
     if (o.judge && o.calibrate !== undefined) throw new StepwiseError("--calibrate needs --scores or --prm (a judge's predictions have no threshold)");
     if (o.predictions && o.calibrate !== undefined) throw new StepwiseError("--calibrate needs --scores (predictions have no threshold)");
     const threshold = o.threshold ?? DEFAULT_THRESHOLD;
@@ -68,32 +74,38 @@ export async function evaluateProcessBenchFiles(o: ProcessBenchFilesOptions): Pr
     let splits = readProcessSplits(o.data);
     let source: ProcessBenchSource;
     let tooLong: ProcessBenchFilesResult["tooLong"];
+    let missing: ProcessBenchFilesResult["missing"];
+    let scoredMissing: number | undefined;
     if (o.judge) {
         const {judgeProcessSplits} = await import("./judge.ts");
         const {createEngine} = await import("../../engines/spec.ts");
         // The judge loads only after the verdicts cache's checks (stage helper), in judgeSolutions.
         const judge = o.judge;
-        const {predictions} = await judgeProcessSplits(splits, () => createEngine(judge), {engineSpec: judge, template: o.judgeTemplate, n: o.judgeN, temperature: o.judgeTemperature, topP: o.judgeTopP, maxTokens: o.judgeMaxTokens, cacheFile: o.verdictsOut, concurrency: o.concurrency ?? 4, onProgress: (d, t) => o.onProgress?.("judging", d, t)});
+        const {predictions, summary} = await judgeProcessSplits(splits, () => createEngine(judge), {engineSpec: judge, template: o.judgeTemplate, n: o.judgeN, temperature: o.judgeTemperature, topP: o.judgeTopP, maxTokens: o.judgeMaxTokens, cacheFile: o.verdictsOut, concurrency: o.concurrency ?? 4, skipTooLong: o.skipTooLong, onProgress: (d, t) => o.onProgress?.("judging", d, t)});
+        if (summary.tooLong.length) {
+            tooLong = summary.tooLong;
+            splits = splits.map((s) => ({...s, samples: s.samples.filter((x) => predictions.has(`${s.name}\u0000${x.id}`))}));
+        }
         source = {kind: "predictions", predictions};
-    } else if (o.prm) {
-        // The PRM loads only after the cache's checks (stage helper), in scoreProcessSplits.
-        const scores = await scoreProcessSplits(splits, () => createScorer(o.prm!), {
+    } else if (o.prm || o.scores) {
+        // The PRM loads only after the cache's checks (stage helper), in scoreProcessSplits, and only when some sample lacks scores.
+        const done = await completeScores(splits, {
+            scores: o.scores ? await readScoresFile(o.scores) : undefined,
+            scoresFile: o.scores,
+            prm: o.prm ? () => createScorer(o.prm!) : undefined,
             cacheFile: o.scoresOut,
             prmSpec: o.prm,
             concurrency: o.concurrency ?? 4,
             skipTooLong: o.skipTooLong,
             onProgress: (d, t) => o.onProgress?.("scoring", d, t),
         });
-        if (scores.tooLong?.length) {
-            tooLong = scores.tooLong;
-            splits = splits.map((s) => ({...s, samples: s.samples.filter((x) => scores.has(`${s.name}\u0000${x.id}`))}));
-        }
-        source = {kind: "scores", scores, threshold, calibrate: o.calibrate};
-    } else
-        source = o.scores
-            ? {kind: "scores", scores: await readScoresFile(o.scores), threshold, calibrate: o.calibrate}
-            : {kind: "predictions", predictions: await readPredictionsFile(o.predictions!)};
+        splits = done.splits;
+        if (done.tooLong.length) tooLong = done.tooLong;
+        if (done.missing.length) missing = done.missing;
+        if (o.scores && o.prm) scoredMissing = done.scored;
+        source = {kind: "scores", scores: done.scores, threshold, calibrate: o.calibrate};
+    } else source = {kind: "predictions", predictions: await readPredictionsFile(o.predictions!)};
     const result = evaluateProcessBench(splits, source, {curves: o.out !== undefined});
     if (o.out) await writeProcessBenchReport(result, splits, o.out, {data: o.data, ...(o.judge ? {judge: o.judge} : o.prm ? {prm: o.prm} : o.scores ? {scores: o.scores} : {predictions: o.predictions})});
-    return {result, splits, ...(tooLong ? {tooLong} : {})};
+    return {result, splits, ...(tooLong ? {tooLong} : {}), ...(missing ? {missing} : {}), ...(scoredMissing !== undefined ? {scoredMissing} : {})};
 }

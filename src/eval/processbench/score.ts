@@ -10,7 +10,8 @@ import {prmSettings} from "../../pipeline/score.ts";
 import type {z} from "zod";
 import {openStage, resolveLazy, runOrdered, type Lazy} from "../../core/stage.ts";
 import {ScoreCacheRecordSchema} from "../../core/schemas.ts";
-import type {Located, SampleInputs} from "./evaluate.ts";
+import {StepwiseError} from "../../util/errors.ts";
+import {lookup, type Located, type SampleInputs} from "./evaluate.ts";
 import type {ProcessSplit} from "./load.ts";
 
 export interface ScoreSplitsOptions {
@@ -79,4 +80,61 @@ export async function scoreProcessSplits(
         if (created) await sc?.close();
     }
     return out;
+}
+
+export interface CompleteScoresOptions extends ScoreSplitsOptions {
+    /** Scores read from `--scores` (may lack samples: a `--skip-too-long` run's file, an interrupted one, another subset). */
+    scores?: SampleInputs<number[]>;
+    /** `--scores`' path, for messages. */
+    scoresFile?: string;
+    /** A PRM that scores what `scores` lacks (all samples without `scores`); its new scores go to `cacheFile` when given. */
+    prm?: Lazy<StepScorer>;
+}
+
+export interface CompletedScores {
+    scores: SampleInputs<number[]>;
+    /** The splits with only the samples that have scores (each split kept, possibly empty). */
+    splits: ProcessSplit[];
+    /** Samples that had no scores in `scores` and now have the PRM's (scored now, or found in `cacheFile`). */
+    scored: number;
+    /** With skipTooLong: samples left out because they are longer than the PRM's context. */
+    tooLong: Array<{where: string; message: string}>;
+    /** Without a PRM: samples left out because `scores` has none for them. */
+    missing: Array<{where: string; message: string}>;
+}
+
+/**
+ * Step scores for every sample of `splits` from a scores file, a PRM, or both: the PRM scores
+ * only the samples the file lacks (resumable through `cacheFile`). Samples still without scores
+ * (no PRM, or too long with skipTooLong) are left out of the returned splits and listed; when no
+ * sample at all has scores, a StepwiseError names the file.
+ */
+export async function completeScores(splits: readonly ProcessSplit[], o: CompleteScoresOptions): Promise<CompletedScores> {
+    const scores: SampleInputs<number[]> = new Map(o.scores ?? []);
+    const has = (split: ProcessSplit, id: string) => lookup(scores, split.name, id) !== undefined;
+    let scored = 0;
+    let tooLong: CompletedScores["tooLong"] = [];
+    if (o.prm) {
+        // Every split stays (the cache's settings name them all); only samples without scores are scored.
+        const todo = splits.map((split) => ({...split, samples: split.samples.filter((s) => !has(split, s.id))}));
+        const n = todo.reduce((a, s) => a + s.samples.length, 0);
+        if (n > 0) {
+            const fresh = await scoreProcessSplits(todo, o.prm, o);
+            for (const [k, v] of fresh) scores.set(k, v);
+            tooLong = fresh.tooLong ?? [];
+            scored = n - tooLong.length;
+        }
+    }
+    const missing: CompletedScores["missing"] = [];
+    const kept = splits.map((split) => ({
+        ...split,
+        samples: split.samples.filter((s) => {
+            if (has(split, s.id)) return true;
+            if (!o.prm) missing.push({where: `${s.where} id ${JSON.stringify(s.id)}`, message: `no step scores in ${o.scoresFile ?? "the scores"} (split ${split.name})`});
+            return false;
+        }),
+    }));
+    if (kept.every((s) => s.samples.length === 0))
+        throw new StepwiseError(o.prm ? `no sample of ${splits.map((s) => s.file).join(", ")} could be scored (all longer than the PRM's context)` : `${o.scoresFile ?? "--scores"}: has step scores for none of the samples of ${splits.map((s) => s.file).join(", ")} (ids must match; give --prm SPEC to score them)`);
+    return {scores, splits: kept, scored, tooLong, missing};
 }
