@@ -48,7 +48,7 @@ export function methodOf(strategy: StrategyName, c: SearchConfig): string {
             return `${strategy} n=${c.n} T=${c.temperature} top_p=${c.topP} agg=${strategy === "best-of-n" ? c.aggregation : c.voteAggregation} steps=${step} ${tau}${c.allowUnfinished ? " allow-unfinished" : ""} seed=${c.seed} ${common}`;
         case "beam":
         case "dvts":
-            return `${strategy} n=${c.n} M=${c.beamWidth} T=${c.temperature} top_p=${c.topP} steps=${step} ${tau} max_steps=${c.maxSteps} agg=${c.aggregation}${c.allowUnfinished ? " allow-unfinished" : ""} seed=${c.seed} ${common}`;
+            return `${strategy} n=${c.n} M=${c.beamWidth} T=${c.temperature} top_p=${c.topP} steps=${step} ${tau} max_steps=${c.maxSteps} agg=${c.beamAggregation}${strategy === "beam" ? ` beam_stop=${c.beamStop}${c.sortCompleted ? " sort-completed" : ""}` : ` pool=${c.dvtsPool}`}${c.allowUnfinished ? " allow-unfinished" : ""} seed=${c.seed} ${common}`;
     }
 }
 

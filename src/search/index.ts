@@ -19,7 +19,7 @@ export {greedy} from "./greedy.ts";
 export {tvd, usableCandidate} from "./tvd.ts";
 export {bestOfNDecode, sampleAndScore, eligible, type ScoredCandidate} from "./best-of-n.ts";
 export {weightedVoteWinner, weightedVoteDecode} from "./weighted-vote.ts";
-export {beamSearch, extend, expandAndScore, pickFinal, lastScore, emptyBeam, type Beam} from "./beam.ts";
+export {beamSearch, extend, expandAndScore, pickFinal, lastScore, beamScore, refill, emptyBeam, type Beam} from "./beam.ts";
 export {dvts} from "./dvts.ts";
 export * from "./decode-file.ts";
 

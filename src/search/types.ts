@@ -75,13 +75,36 @@ export interface SearchConfig {
     beamWidth: number;
     /** Beam search and DVTS: most step iterations (search-and-learn's num_iterations, 40). */
     maxSteps: number;
+    /**
+     * Beam search and DVTS: how a beam's step scores rank it, for the survivors of each beam
+     * iteration, DVTS's best child, and the final pick. Default "last" (search-and-learn's
+     * agg_strategy: the PRM's value of the prefix).
+     */
+    beamAggregation: Aggregation;
+    /**
+     * Beam search: when it ends. `"all-done"` (default, search-and-learn): when no beam is active
+     * (or after maxSteps iterations). `"n-completed"`: as soon as N beams completed, which picks
+     * the same answer with fewer tokens unless sortCompleted (only the first N completed count).
+     */
+    beamStop: "all-done" | "n-completed";
+    /**
+     * Beam search: the final pool is the first N completed beams in completion order (false,
+     * default: search-and-learn's sort_completed=False) or the N best completed by beamAggregation
+     * (true: sort_completed=True).
+     */
+    sortCompleted: boolean;
+    /**
+     * DVTS: the final pool. `"siblings"` (default, search-and-learn): all M children of each
+     * subtree's last expansion (N candidates); `"best"`: the child each subtree kept (N / M).
+     */
+    dvtsPool: "siblings" | "best";
     /** Where a step ends for beam search, DVTS and for splitting Best-of-N candidates into steps. Default adaptive. */
     stepEnd: StepEnd;
     /** Sampling temperature of the sampling strategies (search-and-learn's 0.8). */
     temperature: number;
     /** Nucleus mass of the sampling strategies. Default 1. */
     topP: number;
-    /** Best-of-N ranking rule. Default mean (best on the lab, docs/lab-results.md). */
+    /** Best-of-N ranking rule (beam search / DVTS: beamAggregation). Default mean (best on the lab, docs/lab-results.md). */
     aggregation: Aggregation;
     /** PRM-weighted vote weight rule. Default product (the Qwen paper's default). */
     voteAggregation: Aggregation;
@@ -105,6 +128,10 @@ export const DEFAULT_SEARCH_CONFIG: Readonly<SearchConfig> = {
     n: 8,
     beamWidth: 4,
     maxSteps: 40,
+    beamAggregation: "last",
+    beamStop: "all-done",
+    sortCompleted: false,
+    dvtsPool: "siblings",
     stepEnd: {kind: "adaptive"},
     temperature: 0.8,
     topP: 1,
@@ -165,6 +192,8 @@ export function resolveConfig(config: Partial<SearchConfig> = {}): SearchConfig 
     int("maxSteps", 1);
     if (!(c.tau >= 0 && c.tau <= 1)) throw new RangeError(`search config tau must be in [0, 1], got ${c.tau}`);
     if (!(c.temperature >= 0)) throw new RangeError(`search config temperature must be ≥ 0, got ${c.temperature}`);
+    if (c.beamStop !== "all-done" && c.beamStop !== "n-completed") throw new RangeError(`search config beamStop must be "all-done" or "n-completed", got ${JSON.stringify(c.beamStop)}`);
+    if (c.dvtsPool !== "siblings" && c.dvtsPool !== "best") throw new RangeError(`search config dvtsPool must be "siblings" or "best", got ${JSON.stringify(c.dvtsPool)}`);
     if (c.cutoff !== "raw" && c.cutoff !== "percent2") throw new RangeError(`search config cutoff must be "raw" or "percent2", got ${JSON.stringify(c.cutoff)}`);
     if (c.stepEnd.kind === "delimiter" && c.stepEnd.text === "") throw new RangeError("search config stepEnd delimiter must not be empty");
     return c;

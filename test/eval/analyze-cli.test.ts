@@ -37,7 +37,7 @@ test("eval analyze --candidates --prm: rating positions end to end, report folde
     assert.equal(j.positions.n, 3);
     assert.equal(j.positions.questions, 3);
     assert.deepEqual(Object.keys(j.positions.schemes), ["adaptive", "random", "newline"]);
-    assert.deepEqual(Object.keys(j.positions.schemes.adaptive.accuracy), ["min", "last", "product"]);
+    assert.deepEqual(Object.keys(j.positions.schemes.adaptive.accuracy), ["min", "mean", "max"]);
     assert.equal(j.positions.baselines.pass, 100);
     // Random positions (K = adaptive steps − 1) give every sample as many steps as the adaptive cut.
     assert.equal(j.positions.schemes.random.mean_steps, j.positions.schemes.adaptive.mean_steps);

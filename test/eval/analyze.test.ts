@@ -120,7 +120,7 @@ test("(d) rating positions: cuts per scheme, random K = adaptive steps − 1, se
     assert.deepEqual(positionSteps(POSITION_SAMPLES[0], {tau: 0.5, randomK: 2, seed: 3}).random, fixed.random, "seeded: the same cuts again");
 });
 
-test("(d) rating positions: BoN at N = all per scheme with min / last / product (hand-computed)", async () => {
+test("(d) rating positions: BoN at N = all per scheme with min / mean / max, as the released eval (hand-computed)", async () => {
     fakeScorer.calls = 0;
     const candidates = await scorePositions(POSITION_SAMPLES, fakeScorer, {tau: 0.5, concurrency: 2});
     assert.equal(fakeScorer.calls, 12, "every sample scored once per scheme");
@@ -129,13 +129,18 @@ test("(d) rating positions: BoN at N = all per scheme with min / last / product 
     assert.equal(r.n, 2);
     assert.equal(r.questions, 2);
     const acc = Object.fromEntries(r.schemes.map((s) => [s.scheme, Object.fromEntries(Object.entries(s.accuracy).map(([k, v]) => [k, v!.accuracy]))]));
-    // q1: adaptive/random A .2 vs B .9 under every aggregation → ✗; newline: min .2 vs .9 ✗, last .95 vs .9 ✓, product .171 vs .729 ✗.
-    // q2: C .9 (or .81) vs D .2 everywhere → ✓.
+    // Lux0926/ASPRM evaluation/math/BON/eval.py: per solution min, mean and max of the step scores, argmax (first on ties).
+    // q1: adaptive/random A .2 vs B .9 under every aggregation → ✗; newline A [.9 .2 .95] vs B [.9 .9 .9]:
+    // min .2 vs .9 ✗, mean .683 vs .9 ✗, max .95 vs .9 ✓. q2: C .9 vs D .2 everywhere → ✓.
+    assert.deepEqual(r.aggregations, ["min", "mean", "max"]);
     assert.deepEqual(acc, {
-        adaptive: {min: 0.5, last: 0.5, product: 0.5},
-        random: {min: 0.5, last: 0.5, product: 0.5},
-        newline: {min: 0.5, last: 1, product: 0.5},
+        adaptive: {min: 0.5, mean: 0.5, max: 0.5},
+        random: {min: 0.5, mean: 0.5, max: 0.5},
+        newline: {min: 0.5, mean: 0.5, max: 1},
     });
+    // the Qwen paper's trio on request: last .95 vs .9 ✓ on newline
+    const qwen = comparePositions(candidates, defaultGrader(), {subsets: 3, aggregations: ["min", "last", "product"]});
+    assert.deepEqual(Object.fromEntries(Object.entries(qwen.schemes[2].accuracy).map(([k, v]) => [k, v!.accuracy])), {min: 0.5, last: 1, product: 0.5});
     assert.deepEqual(r.schemes.map((s) => s.meanSteps), [1.25, 1.25, 2]);
     assert.equal(r.baselines.pass, 1);
     assert.equal(r.grading.graded, 4);
@@ -144,6 +149,6 @@ test("(d) rating positions: BoN at N = all per scheme with min / last / product 
     assert.match(all.aggregations!.source, /adaptive/);
     assert.equal(all.lowestStep.candidates!.all.n, 4);
     const json = analyzeJson(all) as {positions: {schemes: Record<string, {accuracy: Record<string, {accuracy: number}>}>}};
-    assert.equal(json.positions.schemes.newline.accuracy.last.accuracy, 100);
+    assert.equal(json.positions.schemes.newline.accuracy.max.accuracy, 100);
     assert.match(analyzeMarkdown(all), /\(d\) Rating position/);
 });

@@ -76,6 +76,36 @@ test("labelled steps: through the first negative, stop at unlabelled", () => {
     assert.equal(exportRecord(labelRecord("e#0", "q", ["a"], [null], [null]), {format: "trl"}), "no-labelled-step");
 });
 
+test("labels made with --no-stop-after-negative: the labelled steps after the first negative are written (TRL's format labels every step)", async () => {
+    // `stepwise label --no-stop-after-negative` labels every step: a negative step, then a positive one
+    const all = labelRecord("all#0", "q", ["a\n", "b\n", "c\n"], [1, 0, 1], [1, 0, 0.5]);
+    assert.deepEqual(exportRecord(all, {format: "trl"}), {id: "all#0", prompt: "q\n", completions: ["a\n", "b\n", "c\n"], labels: [true, false, true]});
+    assert.deepEqual((exportRecord(all, {format: "openrlhf"}) as {label: string[]}).label, ["+", "-", "+"]);
+    assert.deepEqual((exportRecord(all, {format: "asprm", labels: "soft"}) as {response: number[]}).response, [1, 0, 0.5]);
+    // the Qwen recipe at export time: through the first negative
+    assert.deepEqual((exportRecord(all, {format: "trl", stopAfterNegative: true}) as {labels: boolean[]}).labels, [true, false]);
+    const dir = mkdtempSync(join(tmpdir(), "export-"));
+    try {
+        const input = join(dir, "labels.jsonl");
+        writeFileSync(input, JSON.stringify(all) + "\n");
+        const err = console.error;
+        const logs: string[] = [];
+        console.error = (m: string) => logs.push(m);
+        try {
+            for (const [flags, summary] of [[[], /3 steps: 2 positive, 1 negative/], [["--stop-after-negative"], /2 steps: 1 positive, 1 negative/]] as const) {
+                const p = new Command().exitOverride();
+                register(p);
+                await p.parseAsync(["node", "stepwise", "export", "--format", "trl", "--in", input, "--out", join(dir, "o.jsonl"), ...flags]);
+                assert.match(logs.at(-1)!, summary);
+            }
+        } finally {
+            console.error = err;
+        }
+    } finally {
+        rmSync(dir, {recursive: true, force: true});
+    }
+});
+
 test("trl: the exact prompt and step texts; TRL's concatenation with step_separator \"\" rebuilds the sampled text", () => {
     const row = exportRecord(WRONG, {format: "trl"}) as {prompt: string; completions: string[]; labels: boolean[]};
     assert.deepEqual(row, {id: "gsm-0#1", prompt: `${Q}\n`, completions: ["Natalia sold 48*2 = 96 clips in May.\n", "Natalia sold 48+96 = 144 clips.\n"], labels: [true, false]});

@@ -50,7 +50,11 @@ export function register(program: Command): void {
         .option("--step <end>", 'where a step ends for beam / DVTS / scoring samples: "adaptive" (after a decision token) or a delimiter such as "\\n\\n"', "adaptive")
         .option("--temperature <t>", "sampling temperature of the sampling strategies", floatOption(0, 10), D.temperature)
         .option("--top-p <p>", "nucleus mass of the sampling strategies", floatOption(0, 1), D.topP)
-        .addOption(new Option("--aggregation <a>", "Best-of-N ranking / final pick of beam and DVTS").choices([...AGGREGATIONS]).default(D.aggregation))
+        .addOption(new Option("--aggregation <a>", "Best-of-N ranking (beam / DVTS: --beam-aggregation)").choices([...AGGREGATIONS]).default(D.aggregation))
+        .addOption(new Option("--beam-aggregation <a>", "beam search / DVTS: ranking of beams, DVTS's best child and the final pick (search-and-learn's agg_strategy)").choices([...AGGREGATIONS]).default(D.beamAggregation))
+        .addOption(new Option("--beam-stop <when>", "beam search: stop when no beam is active (all-done, search-and-learn) or once N beams completed (n-completed: the same pick, fewer tokens, unless --sort-completed)").choices(["all-done", "n-completed"]).default(D.beamStop))
+        .option("--sort-completed", "beam search: pick among the N best completed beams, not the first N completed (search-and-learn's sort_completed)")
+        .addOption(new Option("--dvts-pool <p>", "DVTS: pick among all M children of each subtree's last expansion (siblings, search-and-learn) or each subtree's kept child (best)").choices(["siblings", "best"]).default(D.dvtsPool))
         .addOption(new Option("--vote-aggregation <a>", "weighted vote: weight of a candidate").choices([...AGGREGATIONS]).default(D.voteAggregation))
         .option("--allow-unfinished", "let Best-of-N / vote / beam / DVTS pick a candidate without a final answer")
         .option("--seed <s>", "base seed; each question derives its own from it and its id", intOption(0), D.seed)
@@ -82,8 +86,10 @@ Strategies (docs/decoding.md):
                   as "response so far + candidate + step tag" and the best is kept (AdaptiveStep TVD)
   best-of-n       N samples scored by the PRM, the best aggregated one is returned
   weighted-vote   N samples; equal answers pool their PRM weights; the heaviest answer wins
-  beam            step-level beam search: N beams, the best N/M kept after every step, each expanded M times
-  dvts            N/M independent subtrees, each keeping the best of M sampled steps (search-and-learn)
+  beam            step-level beam search: N beams, the best N/M kept after every step and repeated back up to N
+                  (search-and-learn); the best of the first N completed by its last step's score
+  dvts            N/M independent subtrees, each keeping the best of M sampled steps; the best of the M
+                  children of every subtree's last expansion (search-and-learn)
 
 At a context end a solution ends there, unfinished (no answer), and the run goes on: when prompt + response
 fills the policy's context (context_end "policy"), or when the PRM input is longer than the PRM's context
@@ -118,6 +124,10 @@ ${PRM_SPEC_HELP}`,
                 n: o.n,
                 beamWidth: o.beamWidth,
                 maxSteps: o.maxSteps,
+                beamAggregation: o.beamAggregation as Aggregation,
+                beamStop: o.beamStop as SearchConfig["beamStop"],
+                sortCompleted: !!o.sortCompleted,
+                dvtsPool: o.dvtsPool as SearchConfig["dvtsPool"],
                 stepEnd: step === "adaptive" ? {kind: "adaptive"} : {kind: "delimiter", text: step},
                 temperature: o.temperature,
                 topP: o.topP,

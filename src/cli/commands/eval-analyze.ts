@@ -4,6 +4,7 @@ import {StepwiseError} from "../../util/errors.ts";
 import {DEFAULT_THRESHOLD} from "../../eval/processbench/evaluate.ts";
 import {createStagedProgress} from "../progress.ts";
 import {floatOption, intOption, reportTooLong} from "../options.ts";
+import {AGGREGATIONS} from "../../select/aggregate.ts";
 
 function randomKOption(value: string): number | "auto" {
     if (value === "auto") return "auto";
@@ -31,6 +32,7 @@ export function analyzeCommand(): Command {
         .option("--random-k <k>", '(d) random positions per sample: "auto" = its adaptive step count − 1, or a fixed K', randomKOption, "auto")
         .option("--random-seed <s>", "(d) seed of the random positions (with the sample id)", intOption(0), 0)
         .option("--n <n>", "(d) Best-of-N size (default: all candidates of a question)", intOption(1))
+        .addOption(new Option("--position-aggregations <a...>", "(d) Best-of-N aggregations (default min mean max, the released AdaptiveStep evaluation; the Qwen paper's: min last product)").choices([...AGGREGATIONS]))
         .option("--subsets <k>", "(c)(d) random subsets per question and N", intOption(1, 1_000_000), 200)
         .option("--seed <s>", "(c)(d) seed of the subsets and tie-breaks", intOption(0), 0)
         .option("--concurrency <n>", "with --prm: solutions scored at once", intOption(1, 1024), 4)
@@ -51,7 +53,7 @@ Examples:
 correct (label −1); flagged = some step below the threshold. (b) lowest score strictly at the last step,
 over solutions with ≥ 2 steps. (c) PRM Best-of-N under min, max, mean, product, last. (d) the same PRM
 rates the same candidates cut at decision tokens, at random positions and at line breaks; Best-of-N at
-N = all candidates with min, last, product. Without --bon, (b) and (c) also run on the (d) candidates'
+N = all candidates with min, mean, max (the released evaluation's; --position-aggregations min last product for the Qwen paper's). Without --bon, (b) and (c) also run on the (d) candidates'
 adaptive scores.`,
         )
         .action(async (o) => {

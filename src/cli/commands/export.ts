@@ -21,6 +21,7 @@ export function register(program: Command): void {
         .addOption(new Option("--prompt-field <f>", "question part: the record's question, or the exact prompt sent to the policy (default: prompt for trl, question otherwise)").choices(["question", "prompt"]))
         .option("--no-numbered", "math-shepherd: do not number the steps \"Step N: \"")
         .option("--no-id", "do not copy the record id into the rows")
+        .option("--stop-after-negative", "drop the steps after a sample's first negative step even when they are labelled")
         .addHelpText(
             "after",
             `
@@ -36,7 +37,9 @@ Rows (the sampled text is kept exactly; only tags, and math-shepherd's step numb
   openrlhf       {id, input: "<question> step1 ки\\nstep2 ки", label: ["+", "-"]}   (--labels soft: [1, 0.25])
   asprm          {id, query: "<question> No ки w 3 / 3 ки ", response: ["+", "-"]}
   math-shepherd  {id, input: "<question> Step 1: step1 ки\\nStep 2: step2 ки", label: "<question> Step 1: step1 +\\nStep 2: step2 -"}
-Steps after the first negative step have no hard label and are dropped (the Qwen recipe); samples
+Every labelled step is written, up to the first step without a label: with \`stepwise label\`'s default
+(stop after the first negative step, the Qwen recipe) that is through the first negative step; labels
+made with --no-stop-after-negative keep the steps after it (--stop-after-negative drops them). Samples
 with no labelled step, or whose text contains the tag (every row is checked to hold one tag per
 label), are skipped and counted.
 Training and serving at scale: docs/training-at-scale.md.`,
@@ -54,6 +57,7 @@ Training and serving at scale: docs/training-at-scale.md.`,
                 promptField: o.promptField,
                 numbered: o.numbered,
                 id: o.id,
+                stopAfterNegative: !!o.stopAfterNegative,
             });
             const skipped = Object.entries(s.skipped).filter(([, n]) => n > 0).map(([why, n]) => `${n} ${why}`);
             refuseEmpty("export", {kept: s.written, out: o.out, allowEmpty: o.allowEmpty, why: `0 of ${s.records} samples in ${o.in}${skipped.length ? `; skipped: ${skipped.join(", ")}` : ""}${o.labels === "soft" ? "; soft labels need `label` without --savers, or steps whose rollouts all ran" : ""}`});

@@ -10,7 +10,9 @@
  *
  * {@link positionSteps} (pure) cuts one sample, {@link scorePositions} scores every cut with an
  * injected {@link StepScorer}, and {@link comparePositions} (pure) grades the candidates once and
- * runs Best-of-N per scheme with the min, last and product aggregations.
+ * runs Best-of-N per scheme with the aggregations of the released evaluation (Lux0926/ASPRM
+ * `evaluation/math/BON/eval.py`: the min, mean and max of a solution's step scores, the argmax
+ * picked, the first on ties); others (e.g. the Qwen paper's min, last, product) on request.
  */
 import pLimit from "p-limit";
 import {StepwiseError, isContextOverflow} from "../../util/errors.ts";
@@ -27,8 +29,8 @@ import {type LowestStepStats, lowestStepStats} from "./lowest-step.ts";
 export const POSITION_SCHEMES = ["adaptive", "random", "newline"] as const;
 export type PositionScheme = (typeof POSITION_SCHEMES)[number];
 
-/** The aggregations of the paper's comparison. */
-export const POSITION_AGGREGATIONS: readonly Aggregation[] = ["min", "last", "product"];
+/** The aggregations of the paper's comparison, as its released BoN evaluation computes them: min, mean, max. */
+export const POSITION_AGGREGATIONS: readonly Aggregation[] = ["min", "mean", "max"];
 
 export interface PositionSplitOptions {
     /** The adaptive confidence threshold τ. */
@@ -143,6 +145,7 @@ export interface PositionComparison {
 }
 
 export interface PositionCompareOptions {
+    /** Best-of-N aggregations, in report order. Default {@link POSITION_AGGREGATIONS} (min, mean, max). */
     aggregations?: readonly Aggregation[];
     /** N (default: all candidates, i.e. the smallest candidate count over questions). */
     n?: number;

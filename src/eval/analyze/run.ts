@@ -22,6 +22,7 @@ import {readProcessSplits} from "../processbench/load.ts";
 import {completeScores} from "../processbench/score.ts";
 import {type AnalyzeInput, type AnalyzeResult, attachProcessScores, bonInputFromCandidates, runAnalyses} from "./index.ts";
 import {type PositionSample, POSITION_SCHEMES, scorePositions} from "./positions.ts";
+import type {Aggregation} from "../../select/aggregate.ts";
 import {writeAnalyzeReport} from "./report.ts";
 
 export interface AnalyzeFilesOptions {
@@ -56,6 +57,8 @@ export interface AnalyzeFilesOptions {
     randomSeed?: number;
     /** (d) Best-of-N size (default: all candidates of a question). */
     n?: number;
+    /** (d) Best-of-N aggregations. Default min, mean, max (the released AdaptiveStep evaluation). */
+    positionAggregations?: Aggregation[];
     /** (c)(d) random subsets per question and N. Default 200. */
     subsets?: number;
     /** (c)(d) seed of the subsets and tie-breaks. Default 0. */
@@ -160,7 +163,7 @@ export async function analyzeFiles(o: AnalyzeFilesOptions): Promise<AnalyzeFiles
     }
     let result: AnalyzeResult;
     try {
-        result = runAnalyses(input, {aggregations: {subsets, seed}, positions: {n: o.n, subsets, seed}});
+        result = runAnalyses(input, {aggregations: {subsets, seed}, positions: {n: o.n, subsets, seed, aggregations: o.positionAggregations}});
     } catch (e) {
         if (e instanceof RangeError) throw new StepwiseError(e.message);
         throw e;

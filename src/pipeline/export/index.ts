@@ -24,9 +24,10 @@
  *   "Step N: " (at the start of each step's content) unless the text already has "Step N:"
  *   markers (Math-Shepherd's policies write them) or `numbered: false`.
  *
- * Which steps are written (the Qwen recipe): steps up to and including the first negative step;
- * the steps after it have no hard label and are dropped. A step without a label (null) ends the
- * sample too. Skipped, and counted: samples with no labelled step, and samples whose text holds
+ * Which steps are written: every labelled step, up to the first step without a label (null). With
+ * `stepwise label`'s default (stop after the first negative, the Qwen recipe) that is through the
+ * first negative step; labels made with `--no-stop-after-negative` keep the labelled steps after it
+ * (TRL's stepwise format takes a label for every step). `stopAfterNegative` drops them at export. Skipped, and counted: samples with no labelled step, and samples whose text holds
  * the tag (a whitespace tag such as "\n\n" inside a step would write more tags than labels):
  * every row written is checked to hold exactly one tag per label.
  */
@@ -65,6 +66,8 @@ export interface ExportOptions {
     numbered?: boolean;
     /** Copy the record id into each row. Default true. */
     id?: boolean;
+    /** Drop the steps after a sample's first negative step even when they are labelled. Default false. */
+    stopAfterNegative?: boolean;
 }
 
 /** Why a record produced no row. */
@@ -89,12 +92,16 @@ export function resolveExportOptions(options: ExportOptions): Resolved {
         promptField: f === "trl" ? "prompt" : "question",
         numbered: true,
         id: true,
+        stopAfterNegative: false,
         ...stripUndefined(options),
     } as Resolved;
 }
 
-/** The steps kept for training: through the first negative, stopping at the first unlabelled one. */
-export function labelledSteps(rec: Pick<LabelRecord, "steps" | "hard" | "soft">, labels: "hard" | "soft"): Array<{text: string; hard: 0 | 1; soft: number | null}> {
+/**
+ * The steps kept for training: every step up to the first unlabelled one (null hard label, or
+ * null soft label for soft labels); with `stopAfterNegative`, through the first negative step.
+ */
+export function labelledSteps(rec: Pick<LabelRecord, "steps" | "hard" | "soft">, labels: "hard" | "soft", stopAfterNegative = false): Array<{text: string; hard: 0 | 1; soft: number | null}> {
     const out: Array<{text: string; hard: 0 | 1; soft: number | null}> = [];
     for (let i = 0; i < rec.steps.length; i++) {
         const hard = rec.hard[i];
@@ -102,7 +109,7 @@ export function labelledSteps(rec: Pick<LabelRecord, "steps" | "hard" | "soft">,
         if (hard === null || hard === undefined) break;
         if (labels === "soft" && soft === null) break;
         out.push({text: rec.steps[i].text, hard, soft});
-        if (hard === 0) break;
+        if (hard === 0 && stopAfterNegative) break;
     }
     return out;
 }
@@ -146,7 +153,7 @@ export function exportRecord(rec: LabelRecord, options: ExportOptions): ExportRo
     if (o.labels === "soft" && o.format !== "openrlhf" && o.format !== "asprm")
         throw new StepwiseError(`export: soft labels are only written for --format openrlhf or asprm (${o.format} takes hard labels)`);
     if (o.tag === "") throw new StepwiseError("export: the step tag must not be empty");
-    const kept = labelledSteps(rec, o.labels);
+    const kept = labelledSteps(rec, o.labels, o.stopAfterNegative);
     if (kept.length === 0) return "no-labelled-step";
     const texts = kept.map((s) => s.text);
     const prompt = o.promptField === "prompt" ? rec.prompt : rec.question;
@@ -225,7 +232,8 @@ export async function exportFile(input: string, out: string, options: ExportOpti
             }
             writer.write(row);
             summary.written++;
-            const kept = labelledSteps(rec, options.labels ?? "hard");
+            const o = resolveExportOptions(options);
+            const kept = labelledSteps(rec, o.labels, o.stopAfterNegative);
             summary.steps += kept.length;
             summary.positive += kept.filter((s) => s.hard === 1).length;
             summary.negative += kept.filter((s) => s.hard === 0).length;
