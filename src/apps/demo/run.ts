@@ -6,6 +6,14 @@
  * (`report.md`, `report.html`, `report.json`, plots, every intermediate JSONL file, and the static
  * viewer in `viewer/`).
  *
+ * Each stage runs the library function its CLI command runs, on files, so the demo exercises what
+ * users run: `sampleDataset` (sample), `splitFile` (split), `labelFile` (label), `scoreFile`
+ * (score), `decodeFile` (decode), `judgeFile` (judge), `consensusFilter` (filter --consensus),
+ * `evaluateCodePolicy` (code eval). Each model is loaded once and its engine passed to every stage
+ * that uses it (the policy to sample, label and decode; the PRM to score, the lab evaluation and
+ * decode). The demo rewrites its output folder: each stage output is removed first (a stage would
+ * resume it).
+ *
  * Each stage's figures land in {@link DemoReport}; a stage whose model is missing is skipped with
  * the reason recorded in `report.skipped`, never silently.
  */
