@@ -23,12 +23,12 @@ import {join, resolve} from "node:path";
 import "../domains.ts"; // registers the lab verifier that the label stage names
 import {LlamaEngine} from "../../engines/llama/engine.ts";
 import {StepwiseError} from "../../util/errors.ts";
-import {generateProblems, verifyProcess} from "../../domains/lab/index.ts";
-import {evaluatePolicyRecords, LAB_MAX_TOKENS} from "../lab/eval/policy.ts";
+import {generateProblems} from "../../domains/lab/index.ts";
+import {evaluatePolicyRecords, LAB_MAX_TOKENS, type PolicyEval} from "../lab/eval/policy.ts";
 import {JsonlWriter, readJsonl, readJsonlAll} from "../../io/jsonl.ts";
 import {settingsPath} from "../../core/stage.ts";
 import {renderChart, histogramSpec} from "../../report/plot.ts";
-import type {SampleRecord, StepsRecord} from "../../core/records.ts";
+import {sampleId, type SampleRecord, type StepsRecord} from "../../core/records.ts";
 import {sampleDataset} from "../../pipeline/sample.ts";
 import {plotThreshold, thresholdFromFile, type ThresholdSummary} from "../../pipeline/threshold.ts";
 import {parseStrategy, splitFile} from "../../pipeline/split/index.ts";
@@ -186,9 +186,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
             const common = {engine, engineSpec: policySpec, data: problemsPath, maxTokens: LAB_MAX_TOKENS, topLogprobs: 0, seed, concurrency: 2};
             await sampleDataset({...common, out: fresh(greedyPath), n: 1, temperature: 0, onProgress: progress("sample (greedy)")});
             await sampleDataset({...common, out: fresh(samplesPath), n: k, temperature: 1, onProgress: progress("sample")});
-            const samples = await readJsonlAll<SampleRecord>(samplesPath);
-            const ev = evaluatePolicyRecords(problems, await readJsonlAll<SampleRecord>(greedyPath), samples, k);
-            writeTruth(join(out, "truth.jsonl"), samples);
+            const ev = evaluatePolicyRecords(problems, await readJsonlAll<SampleRecord>(greedyPath), await readJsonlAll<SampleRecord>(samplesPath), k);
+            writeTruth(join(out, "truth.jsonl"), ev);
             return ev;
         });
         figures.policy = ev;
@@ -429,13 +428,11 @@ async function selectRecords(input: string, out: string, keep: (r: StepsRecord) 
     return kept;
 }
 
-/** The lab's exact verdict of every sample (`correct`, `first_error_step`), joined to the samples by id in the viewer. */
-function writeTruth(path: string, samples: readonly SampleRecord[]): void {
+/** The lab's exact verdict of every sample (`correct`, `first_error_step`, from the policy evaluation), joined to the samples by id in the viewer. */
+function writeTruth(path: string, ev: PolicyEval): void {
     const w = new JsonlWriter(path, {atomic: true});
-    for (const s of samples) {
-        const v = verifyProcess(s.question, s.text);
-        w.write({id: s.id, question_id: s.question_id, sample_index: s.sample_index, correct: v.finalAnswerCorrect, first_error_step: v.firstErrorStep});
-    }
+    for (const r of ev.results)
+        r.samples.forEach((s, i) => w.write({id: sampleId(r.problem.id, s.index), question_id: r.problem.id, sample_index: s.index, correct: r.sampleCorrect[i], first_error_step: r.sampleFirstError[i]}));
     w.commit();
 }
 
