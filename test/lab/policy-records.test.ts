@@ -7,7 +7,7 @@ import {evaluatePolicy, evaluatePolicyRecords} from "../../src/apps/lab/eval/pol
 import {sampleId, type SampleRecord} from "../../src/core/records.ts";
 import type {GenerateRequest, Sample} from "../../src/engines/types.ts";
 import {StepwiseError} from "../../src/util/errors.ts";
-import {ScriptedEngineBase} from "../helpers/scripted-engine.ts";
+import {ScriptedLabEngine} from "../helpers/scripted-lab-engine.ts";
 
 const problems = generateProblems(5, {seed: 31, split: "heldout"});
 const K = 4;
@@ -24,10 +24,9 @@ function solution(p: LabProblem, i: number, greedy: boolean): string {
 
 const sample = (text: string, index: number): Sample => ({index, text, tokens: [...text].map((c, j) => ({text: c, confidence: ((j * 7 + index) % 10) / 10 + 0.05, top: []})), finishReason: "eos"});
 
-class LabSolutions extends ScriptedEngineBase {
-    readonly info = {kind: "scripted", model: "lab-solutions"};
-    readonly capabilities = {tokenIds: false, maxTopLogprobs: 0, promptLogprobs: false, exactProbes: false, pooling: false, chat: false, seeded: true, stopBelowConfidence: "emulated" as const};
-    async generate(r: GenerateRequest): Promise<Sample[]> {
+/** Whole lab solutions (the scripted lab engine's capabilities, another script). */
+class LabSolutions extends ScriptedLabEngine {
+    override async generate(r: GenerateRequest): Promise<Sample[]> {
         const p = problems.find((x) => `${x.question}\n` === r.prompt)!;
         return Array.from({length: r.n ?? 1}, (_, j) => sample(solution(p, (r.firstIndex ?? 0) + j, r.temperature === 0), (r.firstIndex ?? 0) + j));
     }
