@@ -2,7 +2,6 @@
 import type {Command} from "commander";
 import {checkModelKind, createEngine, parseEngineSpec} from "../../engines/spec.ts";
 import type {RewardConfig, RewardSteps} from "../../apps/serve/reward.ts";
-import {splitPrmSpec} from "../../prm/index.ts";
 import {type Engine} from "../../engines/types.ts";
 import {StepwiseError} from "../../util/errors.ts";
 import {collect, floatOption, hostOption, intOption, unescape} from "../options.ts";
@@ -51,7 +50,7 @@ Examples:
         )
         .action(async (positional: string | undefined, o) => {
             const prmSpec: string | undefined = o.prm;
-            const file = (prmSpec !== undefined ? prmFile(prmSpec) : undefined) ?? o.model ?? positional;
+            const file = (prmSpec !== undefined ? await prmFile(prmSpec) : undefined) ?? o.model ?? positional;
             if (!file) throw new StepwiseError("serve: name a GGUF model (stepwise serve MODEL.gguf, --model or --prm)");
             if (!isAggregation(o.aggregation)) throw new StepwiseError(`serve --aggregation: "${o.aggregation}" is not one of ${AGGREGATIONS.join(", ")}`);
             if (o.tau !== undefined && o.threshold !== undefined) throw new StepwiseError("serve: give at most one of --tau and --threshold");
@@ -94,8 +93,9 @@ Examples:
 }
 
 /** The GGUF file of a --prm value: a file, or the path of a llama: PRM spec (openai: PRMs cannot be served here). */
-function prmFile(spec: string): string {
+async function prmFile(spec: string): Promise<string> {
     if (spec.startsWith("llama:")) {
+        const {splitPrmSpec} = await import("../../prm/index.ts");
         const parsed = parseEngineSpec(splitPrmSpec(spec).engineSpec);
         if (parsed.kind === "llama") return parsed.path;
     }
