@@ -119,3 +119,24 @@ test("stepwise serve --prm FILE --policy SPEC --tau: /get_reward answers; adapti
         await new Promise((r) => child.once("exit", r));
     }
 });
+
+test("the lab policy's own samples: /get_reward's adaptive steps are `stepwise split`'s (from the sampled tokens' confidences) and the scores the PRM's on them", async () => {
+    const {createEngine} = await import("../../src/engines/spec.ts");
+    const {splitStepTexts} = await import("../../src/steps/index.ts");
+    const labPolicy = await createEngine("llama:models/lab-policy.gguf?sequences=4");
+    const labPrm = await createScorer("llama:models/lab-prm.gguf?sequences=2");
+    try {
+        const prompt = "Compute (12 + 7) * 3 - 45 / 5.\n";
+        const lab: RewardConfig = {scorer: labPrm, aggregation: "min", steps: {kind: "adaptive", tau: 0.52, policy: labPolicy}};
+        const samples = await labPolicy.generate({prompt, n: 4, temperature: 1, seed: 3, maxTokens: 200});
+        for (const s of samples) {
+            const steps = splitStepTexts({text: s.text, tokens: s.tokens}, {kind: "adaptive", tau: 0.52});
+            const served = await scoreQuery(lab, prompt + s.text + "</s>", prompt, 0);
+            assert.deepEqual(served.steps, steps);
+            assert.deepEqual(served.stepScores, await labPrm.scoreSteps(prompt.trim(), steps));
+        }
+    } finally {
+        await labPrm.close();
+        await labPolicy.close();
+    }
+});
