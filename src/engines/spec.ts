@@ -37,8 +37,9 @@
  * The llama engine module is imported only for `llama:` specs, so OpenAI-only use never loads
  * node-llama-cpp.
  */
-import {StepwiseError, type Engine} from "./types.ts";
-import type {OpenAIEngineOptions} from "./openai/engine.ts";
+import {StepwiseError, type Engine, type SamplingOptions} from "./types.ts";
+import {dialectSamplingBody, type OpenAIEngineOptions} from "./openai/engine.ts";
+import {inProcessSamplingRecord} from "./sampling.ts";
 import type {LlamaEngineOptions} from "./llama/engine.ts";
 
 /** The valid forms, for error messages. */
@@ -183,4 +184,23 @@ export async function createEngine(spec: string, options: CreateEngineOptions = 
     }
     const {OpenAIEngine} = await import("./openai/engine.ts");
     return OpenAIEngine.connect({...options.openai, ...parsed.options, baseUrls: parsed.urls});
+}
+
+/** How sample i of a request seeded s is drawn, per engine kind (stored with the fields sent). */
+export const SEED_RULES = {
+    llama: "sample i of a request seeded s draws from the generator seeded s + i (in-process)",
+    openai: "sample i of a request seeded s: each request is sent seed = s + the index of its first sample, and the server seeds its choice j with seed + j (vLLM, llama-server)",
+} as const;
+
+/**
+ * What an engine of this spec sends (OpenAI servers: the request's sampling fields, as the
+ * spec's dialect names them) or applies (in-process) for these sampling options, with its seed
+ * rule: what settings files record as "sampled with", known without creating the engine. The
+ * same fields as the engine's samplingRecord. Throws the spec parser's errors, and for an option
+ * the spec's dialect cannot send (top-k on dialect openai).
+ */
+export function samplingSent(spec: string, o: SamplingOptions): Record<string, unknown> {
+    const p = parseEngineSpec(spec);
+    if (p.kind === "llama") return {...inProcessSamplingRecord(o), seed_rule: SEED_RULES.llama};
+    return {...dialectSamplingBody(p.options.dialect ?? "vllm", o), seed_rule: SEED_RULES.openai};
 }

@@ -47,6 +47,7 @@
  */
 import {HttpClient, HttpRequestError, type HttpClientOptions, type HttpResponse, type HttpStats} from "./http.ts";
 import {StopMatcher} from "../stop.ts";
+import {DEFAULT_MAX_TOKENS} from "../sampling.ts";
 import {ContextOverflowError} from "../../util/errors.ts";
 import {
     chatTokens,
@@ -239,6 +240,26 @@ export const SAMPLING_DIALECTS: Record<SamplingDialect, {topKOff?: number; neutr
     "llama.cpp": {topKOff: 0, neutral: {min_p: 0, repeat_penalty: 1, frequency_penalty: 0, presence_penalty: 0, typical_p: 1, tfs_z: 1, mirostat: 0}},
     openai: {neutral: {frequency_penalty: 0, presence_penalty: 0}},
 };
+
+/**
+ * The sampling fields an OpenAI engine of this dialect sends for these options (without `seed`,
+ * `n` and `logprobs`): every field of the dialect, neutral when unset; max_tokens as asked
+ * (default 256; generate may cut it to the context, see OpenAIEngine.generate). Throws for a
+ * top-k or min-p the dialect has no field for. {@link OpenAIEngine.samplingRecord}.
+ */
+export function dialectSamplingBody(dialect: SamplingDialect, o: SamplingOptions): Record<string, unknown> {
+    const d = SAMPLING_DIALECTS[dialect];
+    const body: Record<string, unknown> = {temperature: o.temperature ?? 1, max_tokens: o.maxTokens ?? DEFAULT_MAX_TOKENS, top_p: o.topP ?? 1};
+    if (d.topKOff !== undefined) body.top_k = o.topK !== undefined && o.topK > 0 ? o.topK : d.topKOff;
+    else if (o.topK !== undefined && o.topK > 0) throw new StepwiseError(`top-k sampling is not part of the "${dialect}" dialect; use dialect=vllm or dialect=llama.cpp`);
+    Object.assign(body, d.neutral);
+    if (o.minP !== undefined && o.minP > 0) {
+        if (!("min_p" in d.neutral)) throw new StepwiseError(`min-p sampling is not part of the "${dialect}" dialect`);
+        body.min_p = o.minP;
+    }
+    body.stop = o.stop ?? [];
+    return body;
+}
 
 /** probeTokens' answer with, per value, whether it is an upper bound for a candidate outside the top-k. */
 export interface ProbeResultDetailed extends TokenProbeResult {
@@ -681,17 +702,7 @@ export class OpenAIEngine implements Engine {
 
     /** Sampling fields shared by completions and chat: every field of the dialect, neutral when unset. */
     private samplingBody(o: SamplingOptions): Record<string, unknown> {
-        const d = SAMPLING_DIALECTS[this.dialect];
-        const body: Record<string, unknown> = {temperature: o.temperature ?? 1, max_tokens: o.maxTokens ?? 256, top_p: o.topP ?? 1};
-        if (d.topKOff !== undefined) body.top_k = o.topK !== undefined && o.topK > 0 ? o.topK : d.topKOff;
-        else if (o.topK !== undefined && o.topK > 0) throw new StepwiseError(`top-k sampling is not part of the "${this.dialect}" dialect; use dialect=vllm or dialect=llama.cpp`);
-        Object.assign(body, d.neutral);
-        if (o.minP !== undefined && o.minP > 0) {
-            if (!("min_p" in d.neutral)) throw new StepwiseError(`min-p sampling is not part of the "${this.dialect}" dialect`);
-            body.min_p = o.minP;
-        }
-        body.stop = o.stop ?? [];
-        return body;
+        return dialectSamplingBody(this.dialect, o);
     }
 
     /**
