@@ -25,7 +25,7 @@
  *   - `maxN`: most samples per request; a larger n is split (default 16);
  *   - `probeMissing`: `error` (default) or `bound`, see OpenAIEngine.probeTokens;
  *   - `dialect`: the sampling fields the server understands, `vllm` (default; also SGLang and
- *     `stepwise serve`), `llama.cpp` (llama.cpp server, llama-cpp-python) or `openai`; every
+ *     `stepwise serve`), `llama.cpp` (llama.cpp's llama-server; `maxN` then defaults to its `total_slots`) or `openai`; every
  *     field of the dialect is sent with neutral values when unset (see OpenAIEngine);
  *   - `tokenIds`: `true` asks for token ids (vLLM's `return_tokens_as_token_ids`), see OpenAIEngineOptions;
  *   - `maxModelLen`: the server's context length in tokens (vLLM's `--max-model-len`), for servers

@@ -28,8 +28,12 @@ test("samplingSent: the fields of the spec's dialect, neutral where unset, with 
         frequency_penalty: 0,
         presence_penalty: 0,
         typical_p: 1,
-        tfs_z: 1,
         mirostat: 0,
+        dynatemp_range: 0,
+        xtc_probability: 0,
+        dry_multiplier: 0,
+        top_n_sigma: -1,
+        samplers: ["top_k", "temperature", "min_p", "top_p"],
         stop: ["\n\n"],
         seed_rule: SEED_RULES.openai,
     });

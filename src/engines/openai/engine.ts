@@ -229,15 +229,23 @@ async function learnServer(
  * Sampling-field dialects, each with the neutral value sent when the caller set nothing:
  * - "vllm" (vLLM, SGLang, `stepwise serve`): top_p, top_k (-1 = off), min_p, repetition_penalty,
  *   frequency_penalty, presence_penalty (vLLM's SamplingParams);
- * - "llama.cpp" (llama.cpp server, llama-cpp-python): top_p, top_k (0 = off), min_p,
- *   repeat_penalty, frequency_penalty, presence_penalty, typical_p, tfs_z, mirostat;
+ * - "llama.cpp" (llama.cpp's llama-server): top_p, top_k (0 = off), min_p, repeat_penalty,
+ *   frequency_penalty, presence_penalty, typical_p, mirostat, dynatemp_range, xtc_probability,
+ *   dry_multiplier, top_n_sigma (-1 = off), and `samplers: ["top_k", "temperature", "min_p",
+ *   "top_p"]`: llama-server's own order applies temperature last (after top-p and min-p) and
+ *   runs penalties, DRY, XTC and typical-p first; this order gives stepwise's (temperature, top-k,
+ *   min-p, top-p; top-k commutes with temperature), whatever the server's command line set;
  * - "openai" (servers that accept only OpenAI's own fields): top_p, frequency_penalty, presence_penalty.
  */
 export type SamplingDialect = "vllm" | "llama.cpp" | "openai";
 
-export const SAMPLING_DIALECTS: Record<SamplingDialect, {topKOff?: number; neutral: Record<string, number>}> = {
+export const SAMPLING_DIALECTS: Record<SamplingDialect, {topKOff?: number; neutral: Record<string, number>; fixed?: Record<string, unknown>}> = {
     vllm: {topKOff: -1, neutral: {min_p: 0, repetition_penalty: 1, frequency_penalty: 0, presence_penalty: 0}},
-    "llama.cpp": {topKOff: 0, neutral: {min_p: 0, repeat_penalty: 1, frequency_penalty: 0, presence_penalty: 0, typical_p: 1, tfs_z: 1, mirostat: 0}},
+    "llama.cpp": {
+        topKOff: 0,
+        neutral: {min_p: 0, repeat_penalty: 1, frequency_penalty: 0, presence_penalty: 0, typical_p: 1, mirostat: 0, dynatemp_range: 0, xtc_probability: 0, dry_multiplier: 0, top_n_sigma: -1},
+        fixed: {samplers: ["top_k", "temperature", "min_p", "top_p"]},
+    },
     openai: {neutral: {frequency_penalty: 0, presence_penalty: 0}},
 };
 
@@ -257,6 +265,7 @@ export function dialectSamplingBody(dialect: SamplingDialect, o: SamplingOptions
         if (!("min_p" in d.neutral)) throw new StepwiseError(`min-p sampling is not part of the "${dialect}" dialect`);
         body.min_p = o.minP;
     }
+    if (d.fixed) Object.assign(body, structuredClone(d.fixed));
     body.stop = o.stop ?? [];
     return body;
 }
