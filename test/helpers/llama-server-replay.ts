@@ -62,22 +62,19 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => Pr
     };
 }
 
-/** Keys of llama-server answers that no client reads and that change with every build or run. */
-const BULK = new Set(["timings", "system_fingerprint", "created", "id", "chat_template", "chat_template_caps", "ui_settings", "webui_settings", "bos_token", "eos_token", "build_info"]);
+/** Top-level keys of llama-server answers that no client reads and that change with every build or run. */
+const BULK = new Set(["timings", "system_fingerprint", "created", "id"]);
 
-/** An answer as stored: {@link BULK} keys dropped at any depth; `/props` reduced to what stepwise reads. */
+/** An answer as stored: top-level {@link BULK} keys dropped; `/props` reduced to what stepwise reads; `/v1/models` to its `data`. */
 export function trimAnswer(path: string, answer: unknown): unknown {
-    if (path === "/props" && answer && typeof answer === "object") {
-        const a = answer as Record<string, unknown>;
+    if (!answer || typeof answer !== "object" || Array.isArray(answer)) return answer;
+    const a = answer as Record<string, unknown>;
+    if (path === "/props") {
         const dgs = (a.default_generation_settings ?? {}) as Record<string, unknown>;
         return {default_generation_settings: {n_ctx: dgs.n_ctx}, total_slots: a.total_slots};
     }
-    const walk = (v: unknown): unknown => {
-        if (Array.isArray(v)) return v.map(walk);
-        if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).filter(([k]) => !BULK.has(k)).map(([k, x]) => [k, walk(x)]));
-        return v;
-    };
-    return walk(answer);
+    if (path === "/v1/models") return {object: a.object, data: (a.data as Record<string, unknown>[]).map(({created: _c, ...card}) => card)};
+    return Object.fromEntries(Object.entries(a).filter(([k]) => !BULK.has(k)));
 }
 
 /** A proxy in front of `upstream` that keeps every exchange in `exchanges` (answers trimmed). */
