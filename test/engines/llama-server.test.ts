@@ -177,6 +177,21 @@ test("chat: top_logprobs 0 makes llama-server answer without logprobs, so stepwi
     assert.ok(s.tokens.length > 0 && s.tokens.every((t) => t.top.length === 0));
 });
 
+test("the context: a chat reply that reaches the slot's context ends with finish reason length; a prompt beyond it is an error", async () => {
+    const engine = await connect();
+    // 30 lines fill 501 of the slot's 512 tokens: the reply ends at the context end.
+    const [s] = await engine.chat({messages: [{role: "user", content: "Compute 1 + 2.\n".repeat(30)}], n: 1, seed: 1, maxTokens: 1000, topLogprobs: 1});
+    assert.equal(s.finishReason, "length");
+    assert.equal(s.tokens.length, 11);
+    // A chat prompt beyond the context: the server's 400, quoted with what to do.
+    await assert.rejects(
+        engine.chat({messages: [{role: "user", content: "Compute 1 + 2.\n".repeat(36)}], n: 1, seed: 1, maxTokens: 10, topLogprobs: 1}),
+        /HTTP 400.*request \(591 tokens\) exceeds the available context size \(512 tokens\).*the rendered chat prompt's tokens could not be counted/,
+    );
+    // A completion prompt beyond the context: counted with /tokenize, refused before sending.
+    await assert.rejects(engine.generate({prompt: "Compute 1 + 2.\n".repeat(40), maxTokens: 10, topLogprobs: 1}), /the prompt \(\d+ tokens\) fills the server's context \(512 tokens, n_ctx at GET/);
+});
+
 test("an answer for another prompt (usage.prompt_tokens differs from the prompt's count) is asked again once, then an error", async () => {
     // The recorded answer, with the prompt token count of another prompt.
     const real = fixture.exchanges.length ? fixture.exchanges : recorded!;
