@@ -186,7 +186,7 @@ test("the context: a chat reply that reaches the slot's context ends with finish
     // A chat prompt beyond the context: the server's 400, quoted with what to do.
     await assert.rejects(
         engine.chat({messages: [{role: "user", content: "Compute 1 + 2.\n".repeat(36)}], n: 1, seed: 1, maxTokens: 10, topLogprobs: 1}),
-        /HTTP 400.*request \(591 tokens\) exceeds the available context size \(512 tokens\).*the rendered chat prompt's tokens could not be counted/,
+        /HTTP 400.*request \(591 tokens\) exceeds the available context size \(512 tokens\).*\(llama-server refuses a prompt longer than one slot's context \(512 tokens, n_ctx at GET .*\/props\): shorten the prompt, or serve with a larger -c or fewer --parallel/,
     );
     // A completion prompt beyond the context: counted with /tokenize, refused before sending.
     await assert.rejects(engine.generate({prompt: "Compute 1 + 2.\n".repeat(40), maxTokens: 10, topLogprobs: 1}), /the prompt \(\d+ tokens\) fills the server's context \(512 tokens, n_ctx at GET/);

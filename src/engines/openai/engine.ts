@@ -697,6 +697,9 @@ export class OpenAIEngine implements Engine {
     private contextHint(fit: Fit): string {
         const lower = "or lower max_tokens (--max-tokens)";
         const c = this.context;
+        // llama-server never refuses for max_tokens (a reply ends at the context end, "length"): only a prompt beyond a slot's context.
+        if (this.dialect === "llama.cpp")
+            return `llama-server refuses a prompt longer than one slot's context${c ? ` (${c.tokens} tokens, ${c.source})` : ""}: shorten the prompt, or serve with a larger -c or fewer --parallel (a slot's context is -c / --parallel)`;
         if (!c || fit.unfitted === "context")
             return (
                 `stepwise does not know this server's context length (it reads max_model_len from GET /v1/models${this.dialect === "llama.cpp" ? ", or n_ctx from GET /props," : ""} when connecting), ` +
