@@ -76,13 +76,25 @@ test("connect: the slot context from /props n_ctx, the largest n from total_slot
     const engine = await connect();
     assert.deepEqual(engine.context, {tokens: 512, source: `n_ctx at GET ${url}/props`});
     // n = 3 on a server with 2 slots: one request of 2 and one of 1, sample i seeded seed + i.
-    const samples = await engine.generate({prompt: PROMPT, n: 3, seed: 11, maxTokens: 200, topLogprobs: 2});
+    const samples = await engine.generate({prompt: PROMPT, n: 3, seed: 11, maxTokens: 200, topLogprobs: 1});
     assert.deepEqual(samples.map((s) => s.index), [0, 1, 2]);
     const a = answerTo({n: 2, seed: 11});
     const b = answerTo({n: 1, seed: 13});
     assert.equal(a.choices.length, 2);
     assert.equal(b.choices.length, 1);
     for (const s of samples) assert.equal(joined(s.tokens), s.text);
+});
+
+test("seeds: llama-server seeds choice j of a request seed + j, so sample i depends only on (seed, i) however n is split", async () => {
+    const engine = await connect();
+    // Temperature 1.5 on a bare prefix: samples that differ with the seed.
+    const o = {prompt: "Compute", seed: 11, temperature: 1.5, maxTokens: 20, topLogprobs: 1};
+    const both = await engine.generate({...o, n: 2});
+    const [second] = await engine.generate({...o, n: 1, firstIndex: 1});
+    assert.equal(second.index, 1);
+    assert.notEqual(both[0].text, both[1].text);
+    assert.equal(second.text, both[1].text);
+    assert.deepEqual(second.tokens, both[1].tokens);
 });
 
 test("completions log-probabilities in llama-server's chat shape: confidences, token ids, top alternatives, text", async () => {
@@ -116,7 +128,7 @@ test("a sample that ends at EOS: llama-server's trailing EOS token (text \"\") i
 
 test("usage with n > 1 is the first choice's alone on llama-server: generated tokens are counted per choice", async () => {
     const engine = await connect();
-    await engine.generate({prompt: PROMPT, n: 2, seed: 11, maxTokens: 200, topLogprobs: 2});
+    await engine.generate({prompt: PROMPT, n: 2, seed: 11, maxTokens: 200, topLogprobs: 1});
     const raw = answerTo({n: 2, seed: 11});
     const counts = raw.choices.map((c) => (c.logprobs as ChatStyleLogprobs).content!.length);
     assert.equal(raw.usage?.completion_tokens, counts[0], "the server's usage counts the first choice only");
@@ -126,7 +138,7 @@ test("usage with n > 1 is the first choice's alone on llama-server: generated to
 
 test("n above the slot count: llama-server's 400, with the maxN hint", async () => {
     const engine = await connect({maxNPerRequest: 3});
-    await assert.rejects(engine.generate({prompt: PROMPT, n: 3, seed: 21, maxTokens: 200, topLogprobs: 2}), (e: Error) => {
+    await assert.rejects(engine.generate({prompt: PROMPT, n: 3, seed: 21, maxTokens: 200, topLogprobs: 1}), (e: Error) => {
         assert.ok(e instanceof StepwiseError);
         assert.match(e.message, /HTTP 400.*Field 'n': Value must be between 1 <= value <= 2.*stepwise sent n 3, its most per request \(maxN, maxN=3 given to the engine\); add maxN=N to the engine spec/);
         return true;
@@ -135,15 +147,37 @@ test("n above the slot count: llama-server's 400, with the maxN hint", async () 
 
 test("a stop string: finish reason stop, the stop string's tokens left out by the server, tokens join to the text", async () => {
     const engine = await connect();
-    const [s] = await engine.generate({prompt: PROMPT, n: 1, seed: 3, maxTokens: 200, topLogprobs: 2, stop: ["\n"]});
+    const [s] = await engine.generate({prompt: PROMPT, n: 1, seed: 3, maxTokens: 200, topLogprobs: 1, stop: ["\n"]});
     assert.equal(s.finishReason, "stop");
     assert.ok(!s.text.includes("\n") && s.text.length > 0, s.text);
     assert.equal(joined(s.tokens), s.text);
 });
 
+test("a possible stop-string start: llama-server lists it with \"\" and sends its text with the next token; stepwise restores each token's own text", async () => {
+    const engine = await connect();
+    const [s] = await engine.generate({prompt: PROMPT, n: 1, seed: 3, maxTokens: 200, topLogprobs: 1, stop: ["\n\n"]});
+    const raw = answerTo({n: 1, seed: 3, stop: ["\n\n"]}).choices[0];
+    const listed = (raw.logprobs as ChatStyleLogprobs).content!.map((t) => t.token);
+    assert.ok(listed.slice(0, -1).includes("") && listed.some((t) => t.length > 1 && t.startsWith("\n")), "the server shifts the newline's text");
+    assert.equal(joined(s.tokens), s.text);
+    assert.ok(s.tokens.every((t) => t.text !== ""));
+    const newlines = s.tokens.filter((t) => t.text === "\n");
+    assert.equal(newlines.length, s.text.split("\n").length - 1, "every newline is its own token again");
+    assert.equal(s.finishReason, "eos", "the stop string never came: the sample ended at EOS");
+});
+
+test("a token that ends inside a UTF-8 character is left out of llama-server's log-probabilities: an error, not a record without it", async () => {
+    const engine = await connect();
+    // Temperature 5 on a bare prefix draws byte tokens.
+    await assert.rejects(
+        engine.generate({prompt: "Compute", n: 2, seed: 11, temperature: 5, maxTokens: 20, topLogprobs: 1}),
+        /llama-server's log-probabilities do not cover every generated token \(it leaves out a token that ends inside a UTF-8 character/,
+    );
+});
+
 test("the token budget: finish reason length, exactly max_tokens tokens", async () => {
     const engine = await connect();
-    const [s] = await engine.generate({prompt: PROMPT, n: 1, seed: 3, maxTokens: 5, topLogprobs: 2});
+    const [s] = await engine.generate({prompt: PROMPT, n: 1, seed: 3, maxTokens: 5, topLogprobs: 1});
     assert.equal(s.finishReason, "length");
     assert.equal(s.tokens.length, 5);
 });

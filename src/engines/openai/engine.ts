@@ -530,12 +530,44 @@ export class OpenAIEngine implements Engine {
                 const text = c.text ?? "";
                 let tokens = await this.withTexts(completionTokens(c.logprobs, k, where));
                 let finish = finishReason(c, hadStop);
-                if (cpp) ({tokens, finishReason: finish} = llamaServerEnd(tokens, c, hadStop));
+                if (cpp) ({tokens, finishReason: finish} = llamaServerEnd(await this.llamaServerPieces(tokens, text, where, body.stop as string[]), c, hadStop));
                 const sample = {text, tokens: reconcileTokens(text, tokens, where), finishReason: finish, ...stopStringOf(c)};
                 out.push(cutAtLowConfidence(sample, request.stopBelowConfidence, request.stop));
             }
             return out;
         });
+    }
+
+    /**
+     * llama-server's token texts are the text it sent with each token, not the token's own piece:
+     * a token that may begin a stop string is listed with "" and its text goes out with a later
+     * token ("", "\nT" for "\n", "T"), and so does the text held back at EOS. When the texts show
+     * that (an empty text before the last token, or texts that do not spell the sample's text), each
+     * token's text is replaced by its id's piece from `/detokenize` (cached per id; see tokenPiece).
+     * A token that ends inside a UTF-8 character is left out of llama-server's log-probabilities
+     * altogether (its bytes go out with the next token): then the pieces cannot spell the text
+     * either, and that is an error naming the URL, as no confidence is known for that token.
+     */
+    private async llamaServerPieces(tokens: GeneratedToken[], text: string, where: string, stops: string[]): Promise<GeneratedToken[]> {
+        const joined = tokens.map((t) => t.text).join("");
+        const shifted = tokens.some((t, i) => t.text === "" && i < tokens.length - 1);
+        if (!shifted && (joined === text || joined.startsWith(text))) return tokens;
+        if (tokens.some((t) => t.id === undefined)) return tokens;
+        const pieces = await Promise.all(tokens.map((t) => this.tokenPiece(t.id!)));
+        // The EOS token's piece ("</s>") is no text: a last token listed with "" stays "", and so
+        // does a last token past the text whose piece begins no stop string (the server's EOS, with
+        // text it held back sent along), so that llamaServerEnd sees the EOS.
+        const last = pieces.length - 1;
+        const before = pieces.slice(0, last).join("");
+        if (last >= 0 && (tokens[last].text === "" || (before === text && !stops.some((x) => x.startsWith(pieces[last]))))) pieces[last] = "";
+        const out = tokens.map((t, i) => ({...t, text: pieces[i]}));
+        const spelled = pieces.join("");
+        // The pieces may run past the text by the EOS piece (""), or by a stop string's tokens.
+        if (!spelled.startsWith(text) && !text.startsWith(spelled.replace(/\uFFFD+$/, "")))
+            throw new StepwiseError(
+                `${where}: llama-server's log-probabilities do not cover every generated token (it leaves out a token that ends inside a UTF-8 character and sends its bytes with the next one), so that token's confidence is unknown (tokens ${JSON.stringify(joined.slice(0, 60))}, text ${JSON.stringify(text.slice(0, 60))}); sample such text in-process or on vLLM`,
+            );
+        return out;
     }
 
     /** Called when an answer's usage.prompt_tokens did not match the prompt (tests count retries with it). */
@@ -582,7 +614,7 @@ export class OpenAIEngine implements Engine {
                 const text = c.message?.content ?? "";
                 let tokens = await this.withTexts(chatTokens(c.logprobs?.content, k, where));
                 let finish = finishReason(c, hadStop);
-                if (cpp) ({tokens, finishReason: finish} = llamaServerEnd(tokens, c, hadStop));
+                if (cpp) ({tokens, finishReason: finish} = llamaServerEnd(await this.llamaServerPieces(tokens, text, where, body.stop as string[]), c, hadStop));
                 const sample = {text, tokens: reconcileTokens(text, tokens, where), finishReason: finish, ...stopStringOf(c)};
                 out.push(cutAtLowConfidence(sample, request.stopBelowConfidence, request.stop));
             }
@@ -702,7 +734,7 @@ export class OpenAIEngine implements Engine {
             return `llama-server refuses a prompt longer than one slot's context${c ? ` (${c.tokens} tokens, ${c.source})` : ""}: shorten the prompt, or serve with a larger -c or fewer --parallel (a slot's context is -c / --parallel)`;
         if (!c || fit.unfitted === "context")
             return (
-                `stepwise does not know this server's context length (it reads max_model_len from GET /v1/models${this.dialect === "llama.cpp" ? ", or n_ctx from GET /props," : ""} when connecting), ` +
+                `stepwise does not know this server's context length (it reads max_model_len from GET /v1/models when connecting), ` +
                 `so it cannot end samples at the context end as the in-process llama engine does: add maxModelLen=N, the server's context length, to the engine spec, ${lower}`
             );
         if (fit.unfitted === "count")
