@@ -2,21 +2,21 @@
 //
 // Usage: node scripts/test.mjs [--tier fast|model|pack] [--list] [substring ...]
 //   substrings: only files whose path contains one of them;
-//   --tier fast:  pure functions and small files (seconds);
-//   --tier model: tests that load or train models, spawn the CLI or serve HTTP;
-//   --tier pack:  the npm pack + install smoke test (test/pack/);
+//   --tier fast:  test/fast/<area>/: pure functions, small files, scripted engines (under a minute in all);
+//   --tier model: test/model/<area>/: tests that load or train models, spawn the CLI, serve HTTP,
+//                 run the sandbox or a browser;
+//   --tier pack:  test/pack/: the npm pack + install smoke test;
 //   no --tier: every tier (what `npm test` and CI run).
-// A file's tier: the marker `// @tier NAME` in its first lines, else `model` when it uses a model,
-// trains, serves or spawns processes (see MODEL_HINTS), else `fast`.
+// A file's tier is its folder: test/<tier>/… . A test file anywhere else is an error (so none is
+// silently left out); <area> mirrors the src/ folder under test.
 // Tests run with TMPDIR set to a fresh folder that is removed afterwards, so no temporary file outlives the run.
-import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from "node:fs";
+import {mkdtempSync, readdirSync, rmSync, statSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join, relative} from "node:path";
 import {spawnSync} from "node:child_process";
 import {vendorGradients} from "./vendor-gradients.mjs";
 
 const TIERS = ["fast", "model", "pack"];
-const MODEL_HINTS = /tinyModel|LlamaEngine|models\/lab-|createScorer|llama:|trainPrm|trainLanguageModel|TfLlama|initTf|startServer|spawn|\.gguf/;
 
 const root = new URL("..", import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -34,12 +34,9 @@ if (tier !== undefined && !TIERS.includes(tier)) {
     process.exit(1);
 }
 
-/** The tier of a test file (see the header). */
+/** The tier of a test file: its folder under test/ (see the header). */
 function tierOf(file) {
-    const text = readFileSync(join(root, file), "utf8");
-    const marker = /^\s*\/\/\s*@tier\s+(\w+)/m.exec(text.split("\n").slice(0, 10).join("\n"));
-    if (marker) return marker[1];
-    return MODEL_HINTS.test(text) ? "model" : "fast";
+    return file.split("/")[1];
 }
 
 const files = [];
@@ -51,6 +48,11 @@ const walk = (dir) => {
     }
 };
 walk(join(root, "test"));
+const misplaced = files.filter((f) => !TIERS.includes(tierOf(f)));
+if (misplaced.length) {
+    console.error(`test files outside test/{${TIERS.join(",")}}/ (move each into its tier's folder):\n  ${misplaced.join("\n  ")}`);
+    process.exit(1);
+}
 const chosen = files.filter((f) => (!filters.length || filters.some((s) => f.includes(s))) && (tier === undefined || tierOf(f) === tier));
 if (list) {
     for (const f of chosen) console.log(`${tierOf(f).padEnd(6)}${f}`);

@@ -1,8 +1,8 @@
 /**
  * stepwise's library entry point. With its subpaths it gives everything the CLI does (every
- * function a command calls is exported here or by a subpath: test/layout/cli-exports.test.ts).
+ * function a command calls is exported here or by a subpath: test/fast/layout/cli-exports.test.ts).
  *
- * The root is light (test/layout/light-root.test.ts): importing it loads no training (tfjs),
+ * The root is light (test/model/layout/light-root.test.ts): importing it loads no training (tfjs),
  * plotting (vega, vega-lite, resvg), symbolic-math (@cortex-js/compute-engine), Markdown
  * (marked) or POS-tagger (pos) package. Plots, the grader's symbolic path and the token
  * categories' tagger load their package on first use; the workflows that train live behind

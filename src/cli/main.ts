@@ -4,7 +4,7 @@
  * from light modules (commander, ./options.ts, registries and import-free constant modules such
  * as core/constants.ts, eval/defaults.ts, pipeline/export/formats.ts) and load the library in
  * their actions (`await import(...)`), so `--help` loads no zod, model, server or training
- * package (test/cli/help.test.ts).
+ * package (test/model/cli/help.test.ts).
  */
 import {readFileSync} from "node:fs";
 import {Command} from "@commander-js/extra-typings";

@@ -12,7 +12,7 @@
  * Measured on one core: d=64, 2 layers, batch 32 × 96 tokens ≈ 0.37 s/step; the lab policy
  * (d=96, 3 layers, batch 16 lab problems of ~150 tokens, groups of 4) ≈ 1.0 s/step.
  * The model math is checked against a plain JS forward pass and llama.cpp
- * (test/model/parity.test.ts).
+ * (test/model/model/parity.test.ts).
  *
  * Entry point: {@link trainLanguageModel}.
  */

@@ -1,6 +1,6 @@
 /**
  * Loading a heavy package on first use, synchronously, so that `import "stepwise"` stays light
- * (test/layout/light-root.test.ts) while synchronous functions (the grader's symbolic path, the
+ * (test/model/layout/light-root.test.ts) while synchronous functions (the grader's symbolic path, the
  * POS tagger of the token categories) keep their signatures. Async code should use a plain
  * `await import(...)` instead.
  */

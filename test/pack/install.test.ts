@@ -1,4 +1,3 @@
-// @tier pack
 /**
  * The npm package as a user gets it: `npm pack` (which builds dist/ through `prepare`), then the
  * tarball installed into an empty folder (dependencies from the npm cache, else the registry),

@@ -22,7 +22,7 @@
  *   for bit; use it when outputs must reproduce exactly.
  * - The prompt's KV cache is copied between sequences with node-llama-cpp's
  *   `_copyStateFromOtherSequence` (an internal method, hence the exact version pin in
- *   package.json and the test in test/engines/llama.test.ts that fails when it disappears);
+ *   package.json and the test in test/model/engines/llama.test.ts that fails when it disappears);
  *   without it the engine falls back to evaluating the prompt on each sequence.
  * - `generate({n})` evaluates the prompt once: the prompt's KV cache is copied into up to
  *   `sequences` parallel sequences, which then decode in one batch; a sequence that finished a

@@ -1,7 +1,7 @@
 /**
  * Wire shapes of the OpenAI-compatible routes the engine uses, as vLLM and llama.cpp's
  * llama-server send them, and the pure functions that turn them into stepwise's types. Kept apart
- * from the engine so they can be tested on literal responses (test/engines/llama-server.test.ts
+ * from the engine so they can be tested on literal responses (test/fast/engines/llama-server.test.ts
  * replays recorded llama-server answers; vLLM's shapes are transcribed from its protocol).
  *
  * `/v1/completions` log-probabilities come in two shapes:
