@@ -1,6 +1,10 @@
 /**
  * The `stepwise` command line: a thin layer over the library. Each command lives in
- * src/cli/commands/<name>.ts and exports `register(program)`.
+ * src/cli/commands/<name>.ts and exports `register(program)`. Command files import values only
+ * from light modules (commander, ./options.ts, registries and import-free constant modules such
+ * as core/constants.ts, eval/defaults.ts, pipeline/export/formats.ts) and load the library in
+ * their actions (`await import(...)`), so `--help` loads no zod, model, server or training
+ * package (test/cli/help.test.ts).
  */
 import {readFileSync} from "node:fs";
 import {Command} from "@commander-js/extra-typings";

@@ -29,6 +29,7 @@
 import {z} from "zod";
 import {StepwiseError} from "../util/errors.ts";
 import {readJsonl, type ReadLinesOptions} from "../io/jsonl.ts";
+import {JUDGE_TEMPLATES} from "./constants.ts";
 
 function describe(v: unknown): string {
     if (v === null) return "null";
@@ -350,8 +351,8 @@ export const ScoreCacheRecordSchema = z.object({
 
 // ── verdicts (`stepwise judge`) ────────────────────────────────────────────────────────────────
 
-/** The judge's prompt templates (judge/prompt.ts). */
-export const JUDGE_TEMPLATES = ["processbench", "compact"] as const;
+/** The judge's prompt templates (judge/prompt.ts); listed in ./constants.ts. */
+export {JUDGE_TEMPLATES};
 /** Why a judge answer is unparsable (judge/parse.ts). */
 export const PARSE_FAILURES = ["no-box", "unclosed-box", "several-boxes", "not-an-integer", "out-of-range"] as const;
 

@@ -13,10 +13,9 @@
  */
 import type {ChatMessage} from "../engines/types.ts";
 
-/** The judge's prompt templates; see the module docs. */
-import {JUDGE_TEMPLATES} from "../core/schemas.ts";
+import {JUDGE_TEMPLATES} from "../core/constants.ts";
 
-/** The judge's templates (listed in core/schemas.ts, where verdict records are checked). */
+/** The judge's prompt templates; see the module docs (listed in core/constants.ts, shared with the verdict schema). */
 export {JUDGE_TEMPLATES};
 export type JudgeTemplate = (typeof JUDGE_TEMPLATES)[number];
 

@@ -24,10 +24,10 @@ import {readRecords, SampleConfidencesSchema} from "../core/schemas.ts";
 import {readTextFile} from "../io/text.ts";
 import {renderChart, histogramSpec} from "../report/plot.ts";
 import {plural} from "../util/plural.ts";
+import {DOMAIN_QUANTILES, type ThresholdDomain} from "./threshold-presets.ts";
 
-/** Quantile presets per domain (AdaptiveStep): math 2% (1,517k decision tokens of 78M); code 1.4% (Table 10: 234k of 17M). */
-export const DOMAIN_QUANTILES: Readonly<Record<"math" | "code", number>> = {math: 0.02, code: 0.014};
-export type ThresholdDomain = keyof typeof DOMAIN_QUANTILES;
+/** Quantile presets per domain (AdaptiveStep; defined in ./threshold-presets.ts). */
+export {DOMAIN_QUANTILES, type ThresholdDomain};
 
 /** Quantiles reported in the summary besides τ. */
 export const REPORTED_QUANTILES = [0.001, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99] as const;

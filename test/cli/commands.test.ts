@@ -1,6 +1,7 @@
 /**
- * The commands that had no CLI test: label, score, train-prm, serve and demo, each run as a user
- * runs it (a child process on the sources, test/helpers/cli.ts) on the shipped lab models, small.
+ * The commands that had no CLI test: label, score, train-prm and serve, each run as a user runs
+ * it (a child process on the sources, test/helpers/cli.ts) on the shipped lab models, small.
+ * The demo's end-to-end test is test/demo/demo.test.ts.
  */
 import {test} from "node:test";
 import assert from "node:assert/strict";
@@ -115,17 +116,4 @@ test("stepwise serve: the OpenAI client talks to it; SIGTERM stops it cleanly", 
         child.kill("SIGTERM");
         assert.equal(await exited, 0, stderr);
     }
-});
-
-test("stepwise demo: a two-problem run writes the reports and every intermediate file", () => {
-    const out = join(dir, "demo");
-    const r = runCli(["demo", "--problems", "2", "--k", "2", "--label-samples", "2", "--decode-problems", "1", "--decode-n", "2", "--code-tasks", "1", "--out", out]);
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^greedy \d+\.\d%/m);
-    const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8")) as {settings: {problems: number; k: number}; greedy_accuracy: number | null};
-    assert.deepEqual([report.settings.problems, report.settings.k], [2, 2]);
-    assert.equal(typeof report.greedy_accuracy, "number");
-    for (const f of ["report.md", "report.html", "samples.jsonl", "threshold.json", "steps-adaptive.jsonl", "labels-adaptive.jsonl", "bon/summary.json", "analyze/summary.json"]) assert.ok(existsSync(join(out, f)), f);
-    const sample = lines(join(out, "samples.jsonl"))[0] as {tokens: Array<Record<string, unknown>>};
-    assert.ok(sample.tokens.every((t) => !("top" in t)), "no empty top lists recorded");
 });

@@ -1,4 +1,9 @@
-/** `stepwise demo` end to end on the shipped models, at a tiny size: every stage named, every report file written. */
+/**
+ * `stepwise demo` end to end on the shipped models, at a tiny size: every stage named, every
+ * report file written, and each intermediate file made by the library stage its command runs
+ * (sample, split, label, score, decode, judge), so the demo catches their regressions. The one
+ * test that runs the whole demo (test/pack runs a short one from the installed package).
+ */
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {mkdtempSync, readFileSync, existsSync, rmSync} from "node:fs";
@@ -6,13 +11,19 @@ import {join} from "node:path";
 import {tmpdir} from "node:os";
 import {runCli} from "../helpers/cli.ts";
 
-test("demo: stages named in progress, report.json with the headline figures, report.html with every section, the static viewer", async () => {
+const lines = (file: string) => readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+test("demo: stages named in progress, each file written by its pipeline stage, report.json with the headline figures, report.html with every section, the static viewer", async () => {
     const out = mkdtempSync(join(tmpdir(), "stepwise-demo-"));
     try {
-        const r = runCli(["demo", "--out", out, "--problems", "3", "--k", "4", "--label-samples", "2", "--rollouts", "2", "--decode-problems", "2", "--decode-n", "2"]);
+        const [problems, k, labelSamples, decodeProblems] = [3, 4, 2, 2];
+        const r = runCli(["demo", "--out", out, "--problems", `${problems}`, "--k", `${k}`, "--label-samples", `${labelSamples}`, "--rollouts", "2", "--decode-problems", `${decodeProblems}`, "--decode-n", "2", "--code-tasks", "1"]);
         assert.equal(r.status, 0, r.stderr);
         for (const stage of ["problems", "sample", "threshold", "split", "label", "prm", "decode", "judge", "code", "report"]) assert.match(r.stderr, new RegExp(`demo \\[\\d+/\\d+\\] ${stage}: `), stage);
+        assert.match(r.stdout, /^greedy \d+\.\d%/m);
+
         const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8"));
+        assert.deepEqual([report.settings.problems, report.settings.k], [problems, k]);
         for (const key of ["greedy_accuracy", "maj_at_16", "bon_at_16", "tvd_accuracy", "beam_accuracy", "lab_processbench_f1", "judge_f1", "consensus_kept_share", "label_tokens_per_sample", "threshold", "code_pass_at_1"]) assert.ok(key in report, key);
         assert.ok(report.greedy_accuracy >= 0 && report.greedy_accuracy <= 1);
         assert.ok(report.threshold > 0 && report.threshold < 1);
@@ -21,11 +32,60 @@ test("demo: stages named in progress, report.json with the headline figures, rep
         // k = 4 < 16: maj@16 and BoN@16 are not made up, and the report says why.
         assert.equal(report.maj_at_16, null);
         assert.match(report.skipped.bon_at_16, /--k 16/);
-        for (const [k, v] of Object.entries(report.skipped)) assert.ok(typeof v === "string" && v.length > 0, k);
+        for (const [key, v] of Object.entries(report.skipped)) assert.ok(typeof v === "string" && v.length > 0, key);
+
+        // Each file is the output of the library stage its command runs: the stage helper's settings file names it.
+        const stageOf = (f: string) => (JSON.parse(readFileSync(join(out, `${f}.settings.json`), "utf8")) as {stage: string}).stage;
+        const made: Record<string, string> = {
+            "greedy.jsonl": "sample",
+            "samples.jsonl": "sample",
+            "steps-adaptive.jsonl": "split",
+            "steps-newline.jsonl": "split",
+            "labels-adaptive.jsonl": "label",
+            "labels-newline.jsonl": "label",
+            "scored-adaptive.jsonl": "score",
+            "decode-greedy.jsonl": "decode",
+            "decode-tvd.jsonl": "decode",
+            "decode-best-of-n.jsonl": "decode",
+            "decode-beam.jsonl": "decode",
+            "verdicts.jsonl": "judge",
+        };
+        for (const [f, stage] of Object.entries(made)) assert.equal(stageOf(f), stage, f);
+
+        const samples = lines(join(out, "samples.jsonl")) as Array<{id: string; sample_index: number; temperature: number; tokens: Array<Record<string, unknown>>}>;
+        assert.equal(samples.length, problems * k);
+        for (const s of samples) {
+            assert.equal(s.temperature, 1, s.id);
+            assert.ok(s.tokens.length > 0 && s.tokens.every((t) => typeof t.confidence === "number" && !("top" in t)), `${s.id}: confidences, no empty top lists`);
+        }
+        const greedy = lines(join(out, "greedy.jsonl"));
+        assert.equal(greedy.length, problems);
+        assert.ok(greedy.every((g) => g.temperature === 0));
+        const truth = lines(join(out, "truth.jsonl"));
+        assert.deepEqual(truth.map((t) => t.id), samples.map((s) => s.id), "the lab's verdict of every sample, for the viewer");
+        assert.ok(truth.every((t) => typeof t.correct === "boolean" && typeof t.first_error_step === "number"));
+
+        // Labels: the first sample of each of the first --label-samples problems, per split.
+        for (const name of ["adaptive", "newline"]) {
+            const labels = lines(join(out, `labels-${name}.jsonl`)) as Array<{id: string; sample_index: number; hard: unknown[]; steps: unknown[]; truth?: unknown}>;
+            assert.equal(labels.length, labelSamples, name);
+            assert.deepEqual(labels.map((l) => l.sample_index), [0, 0], name);
+            assert.equal(new Set(labels.map((l) => l.id)).size, labelSamples, name);
+            for (const l of labels) assert.ok(l.hard.length === l.steps.length && l.truth, `${name} ${l.id}: a label per step and the exact truth`);
+        }
+        const scored = lines(join(out, "scored-adaptive.jsonl")) as Array<{id: string; steps: unknown[]; step_scores: number[]; prm: string}>;
+        assert.equal(scored.length, problems * k, "every adaptive sample scored");
+        for (const s of scored) assert.ok(s.step_scores.length === s.steps.length && /lab-prm\.gguf$/.test(s.prm), s.id);
+        for (const strategy of ["greedy", "tvd", "best-of-n", "beam"]) assert.equal(lines(join(out, `decode-${strategy}.jsonl`)).length, decodeProblems, strategy);
+        // --judge-samples 160 > 3 problems × 4 samples: the judge reads every adaptive sample, with the compact template.
+        const verdicts = lines(join(out, "verdicts.jsonl")) as Array<{id: string; method: string}>;
+        assert.equal(verdicts.length, problems * k);
+        assert.ok(verdicts.every((v) => /,template=compact,/.test(v.method)), verdicts[0]?.method);
+
         const html = readFileSync(join(out, "report.html"), "utf8");
-        for (const section of ["Headline figures", "Token confidences", "Steps: adaptive vs newline", "Monte-Carlo labels", "The PRM", "Decoding with the PRM"]) assert.ok(html.includes(section), section);
+        for (const section of ["Headline figures", "Token confidences", "Steps: adaptive vs newline", "Monte-Carlo labels", "The PRM", "Decoding with the PRM", "LLM-as-a-judge"]) assert.ok(html.includes(section), section);
         assert.ok(!/<script/i.test(html), "the report runs no script");
-        for (const f of ["report.md", "samples.jsonl", "steps-adaptive.jsonl", "labels-adaptive.jsonl", "scored-adaptive.jsonl", "decode-tvd.jsonl", "bon/accuracy-vs-n.svg", "viewer/index.html", "viewer/data/index.js"]) assert.ok(existsSync(join(out, f)), f);
+        for (const f of ["report.md", "threshold.json", "stats.json", "consensus-adaptive.jsonl", "bon/summary.json", "bon/accuracy-vs-n.svg", "analyze/summary.json", "viewer/index.html", "viewer/data/index.js"]) assert.ok(existsSync(join(out, f)), f);
     } finally {
         rmSync(out, {recursive: true, force: true});
     }

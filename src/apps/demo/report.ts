@@ -163,7 +163,7 @@ export function demoMarkdown(report: DemoReport, f: DemoFigures): string {
         const ex = c.examples[0];
         if (ex) L.push(`Example (${ex.verdict.status}): ${ex.question.split("\n")[0]}`, "", "```python", ex.greedy, "```", "");
     }
-    L.push("## Files", "", "problems.jsonl, samples.jsonl (every token with its confidence), threshold.json, steps-*.jsonl, labels-*.jsonl, scored-adaptive.jsonl, decode-*.jsonl, verdicts.jsonl, consensus-adaptive.jsonl, stats.json, report.json, plots (.svg/.png), bon/ and analyze/ reports, viewer/ (open viewer/index.html).", "");
+    L.push("## Files", "", "Each JSONL file (with its `.settings.json`) is what the stage's command writes: problems.jsonl, greedy.jsonl and samples.jsonl (`stepwise sample`, every token with its confidence), truth.jsonl (the lab's exact verdict of each sample), threshold.json, steps-*.jsonl (`stepwise split`), label-input-*.jsonl and labels-*.jsonl (`stepwise label`), scored-adaptive.jsonl (`stepwise score`), decode-*.jsonl (`stepwise decode`), judge-input.jsonl and verdicts.jsonl (`stepwise judge`), consensus-adaptive.jsonl (`stepwise filter --consensus`); stats.json, report.json, plots (.svg/.png), bon/ and analyze/ reports, viewer/ (open viewer/index.html).", "");
     return L.join("\n");
 }
 

@@ -6,29 +6,40 @@
  * (`report.md`, `report.html`, `report.json`, plots, every intermediate JSONL file, and the static
  * viewer in `viewer/`).
  *
+ * Each stage runs the library function its CLI command runs, on files, so the demo exercises what
+ * users run: `sampleDataset` (sample), `splitFile` (split), `labelFile` (label), `scoreFile`
+ * (score), `decodeFile` (decode), `judgeFile` (judge), `consensusFilter` (filter --consensus),
+ * `evaluateCodePolicy` (code eval). Each model is loaded once and its engine passed to every stage
+ * that uses it (the policy to sample, label and decode; the PRM to score, the lab evaluation and
+ * decode). The demo rewrites its output folder: each stage output is removed first (a stage would
+ * resume it).
+ *
  * Each stage's figures land in {@link DemoReport}; a stage whose model is missing is skipped with
  * the reason recorded in `report.skipped`, never silently.
  */
 import {mkdirSync, existsSync, rmSync} from "node:fs";
 import {writeFileAtomic} from "../../io/atomic.ts";
 import {join, resolve} from "node:path";
+import "../domains.ts"; // registers the lab verifier that the label stage names
 import {LlamaEngine} from "../../engines/llama/engine.ts";
 import {StepwiseError} from "../../util/errors.ts";
-import {generateProblems, type LabProblem} from "../../domains/lab/index.ts";
-import {evaluatePolicy, labPrompt, LAB_MAX_TOKENS, type PolicyEval} from "../lab/eval/policy.ts";
-import {JsonlWriter, readJsonlAll} from "../../io/jsonl.ts";
-import {readRecordsAll, StepsRecordSchema} from "../../core/schemas.ts";
+import {generateProblems} from "../../domains/lab/index.ts";
+import {evaluatePolicyRecords, LAB_MAX_TOKENS, type PolicyEval} from "../lab/eval/policy.ts";
+import {JsonlWriter} from "../../io/jsonl.ts";
+import {settingsPath} from "../../core/stage.ts";
+import {DecodeRecordSchema, readRecords, readRecordsAll, SampleRecordSchema, StepsRecordSchema, VerdictRecordSchema} from "../../core/schemas.ts";
 import {renderChart, histogramSpec} from "../../report/plot.ts";
-import {recordTokens, sampleId, type SampleRecord, type StepsRecord} from "../../core/records.ts";
+import {sampleId, type StepsRecord} from "../../core/records.ts";
+import {sampleDataset} from "../../pipeline/sample.ts";
 import {plotThreshold, thresholdFromFile, type ThresholdSummary} from "../../pipeline/threshold.ts";
 import {parseStrategy, splitFile} from "../../pipeline/split/index.ts";
 import {computeStats, type StatsReport} from "../../pipeline/stats/index.ts";
 import {writeStatsPlots} from "../../pipeline/stats/plots.ts";
-import {labelSample, summarizeLabels, type LabelledRecord, type LabelSummary} from "../../pipeline/label/index.ts";
-import {labTruth, labVerifier} from "../../domains/lab/verifier.ts";
+import {labelFile, type LabelSummary} from "../../pipeline/label/index.ts";
+import {labTruth} from "../../domains/lab/verifier.ts";
+import {scoreFile} from "../../pipeline/score.ts";
 import {trainPrm} from "../../pipeline/train-prm.ts";
-import {createScorer} from "../../prm/index.ts";
-import type {LabPrmEval} from "../lab/eval/prm.ts";
+import {createScorer, type StepScorer} from "../../prm/index.ts";
 import {defaultPolicyPath, defaultPrmPath, reportLabPrm} from "../lab/eval/run.ts";
 import {decodeFile, pairedDifference, SearchPrm, type DecodeRecord, type DecodeSummary, type StrategyName} from "../../search/index.ts";
 import {ViewStore, exportViewer} from "../view/index.ts";
@@ -163,13 +174,21 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
         return problems;
     });
 
+    // One engine per model, shared by every stage that uses it (the stage functions do not close what they are given).
+    const policySpec = `llama:${policy}`;
+    const problemsPath = join(out, "problems.jsonl");
     const engine = await LlamaEngine.load(policy, {sequences: Math.min(16, k), contextSize: 1024});
+    let scorer: StepScorer | undefined;
     try {
-        // Samples, with every token's confidence, checked by the lab's exact verifier.
+        // Samples, with every token's confidence (`stepwise sample`), checked by the lab's exact verifier.
         const samplesPath = join(out, "samples.jsonl");
+        const greedyPath = join(out, "greedy.jsonl");
         const ev = await stage("sample", `greedy and ${k} samples per problem (T=1), every token with its confidence`, async () => {
-            const ev = await evaluatePolicy({engine, problems, k, seed, onProgress: progress("sample")});
-            writeSamples(samplesPath, ev, policy, seed);
+            const common = {engine, engineSpec: policySpec, data: problemsPath, maxTokens: LAB_MAX_TOKENS, topLogprobs: 0, seed, concurrency: 2};
+            await sampleDataset({...common, out: fresh(greedyPath), n: 1, temperature: 0, onProgress: progress("sample (greedy)")});
+            await sampleDataset({...common, out: fresh(samplesPath), n: k, temperature: 1, onProgress: progress("sample")});
+            const ev = evaluatePolicyRecords(problems, await readRecordsAll(greedyPath, SampleRecordSchema), await readRecordsAll(samplesPath, SampleRecordSchema), k);
+            writeTruth(join(out, "truth.jsonl"), ev);
             return ev;
         });
         figures.policy = ev;
@@ -197,10 +216,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
         // Adaptive vs newline steps and their statistics.
         const stepFiles = {adaptive: join(out, "steps-adaptive.jsonl"), newline: join(out, "steps-newline.jsonl")};
         figures.stats = await stage("split", "adaptive steps (after every token below τ) and newline steps, with statistics", async () => {
-            for (const [name, file] of Object.entries(stepFiles)) {
-                rmSync(file, {force: true}); // the demo rewrites its folder; split would resume an old file
-                await splitFile({input: samplesPath, out: file, strategy: parseStrategy(name, {tau: th.tau})});
-            }
+            for (const [name, file] of Object.entries(stepFiles)) await splitFile({input: samplesPath, out: fresh(file), strategy: parseStrategy(name, {tau: th.tau})});
             const stats = await computeStats({steps: [stepFiles.adaptive, stepFiles.newline], samples: samplesPath});
             writeFileAtomic(join(out, "stats.json"), JSON.stringify(stats.report, null, 2) + "\n");
             await writeStatsPlots(stats.report, stats.series, out);
@@ -213,20 +229,26 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
             const nLabel = report.settings.label_samples;
             const rollouts = report.settings.rollouts;
             figures.labels = await stage("label", `Monte-Carlo labels, ${rollouts} rollouts per step, all savers, ${nLabel} samples per split`, async () => {
-                const verify = await labVerifier.create();
                 const cost: Record<string, LabelSummary> = {};
                 for (const [name, file] of Object.entries(stepFiles)) {
-                    const records = (await readJsonlAll<StepsRecord>(file)).filter((r) => r.sample_index === 0).slice(0, nLabel);
-                    const lw = new JsonlWriter(join(out, `labels-${name}.jsonl`), {atomic: true});
-                    const labelled: LabelledRecord[] = [];
-                    for (const r of records) {
-                        const rec = await labelSample(r, {engine, verifier: "lab", verify, k: rollouts, earlyStop: true, chunk: 1, search: "hybrid", maxTokens: LAB_MAX_TOKENS, truth: labTruth, seed});
-                        lw.write(rec);
-                        labelled.push(rec);
-                        o.onProgress?.(`label (${name} steps)`, labelled.length, records.length);
-                    }
-                    lw.commit();
-                    cost[name] = summarizeLabels(labelled);
+                    // `stepwise label` on the first sample of each of the first nLabel problems.
+                    const input = join(out, `label-input-${name}.jsonl`);
+                    await selectRecords(file, input, (r) => r.sample_index === 0, nLabel);
+                    cost[name] = await labelFile({
+                        engine,
+                        engineSpec: policySpec,
+                        verifier: "lab",
+                        truth: labTruth,
+                        k: rollouts,
+                        earlyStop: true,
+                        chunk: 1,
+                        search: "hybrid",
+                        maxTokens: LAB_MAX_TOKENS,
+                        seed,
+                        input,
+                        out: fresh(join(out, `labels-${name}.jsonl`)),
+                        onProgress: progress(`label (${name} steps)`),
+                    });
                 }
                 return cost;
             });
@@ -244,9 +266,12 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
                     prmPath = join(out, "demo-prm.gguf");
                     await trainPrm({data: [join(out, "labels-adaptive.jsonl")], out: prmPath, init: policy, minutes: o.trainPrmMinutes, quiet: true});
                 }
-                const samples = await readJsonlAll<SampleRecord>(samplesPath);
-                const prmEval = await reportLabPrm({samples, prm: `llama:${prmPath}`, tau: th.tau, greedyAccuracy: ev.greedy_accuracy, seed, out, onProgress: progress("prm scoring")});
-                await writeScored(stepFiles.adaptive, prmEval, join(out, "scored-adaptive.jsonl"));
+                const prmSpec = `llama:${prmPath}`;
+                scorer = await createScorer(prmSpec);
+                // `stepwise score` of the adaptive steps, then the lab evaluation against the exact truth.
+                await scoreFile({scorer, prmSpec, input: stepFiles.adaptive, out: fresh(join(out, "scored-adaptive.jsonl")), onProgress: progress("score")});
+                const samples = await readRecordsAll(samplesPath, SampleRecordSchema);
+                const prmEval = await reportLabPrm({samples, prm: prmSpec, scorer, tau: th.tau, greedyAccuracy: ev.greedy_accuracy, seed, out, onProgress: progress("prm scoring")});
                 return {path: prmPath, eval: prmEval};
             });
             const bon = figures.prm.eval.bon;
@@ -264,42 +289,36 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
         if (skip.has("decode") || nDecode === 0) skipStage("decode", "skipped by the caller");
         else if (!figures.prm) skipStage("decode", "needs the PRM stage");
         else {
-            const prmFile = figures.prm.path;
+            const prmScorer = scorer!;
             figures.decode = await stage("decode", `greedy, TVD, Best-of-${report.settings.decode_n} and beam search on ${nDecode} problems with the PRM`, async () => {
-                const scorer = await createScorer(`llama:${prmFile}`);
-                try {
-                    const prm = new SearchPrm(scorer);
-                    const runs: Array<{strategy: StrategyName; config: Record<string, unknown>}> = [
-                        {strategy: "greedy", config: {}},
-                        // τ 0.30: at the released 0.55 the lab PRM, which barely separates candidate tokens, derails
-                        // TVD (−41 points on 200 problems); 0.30 is its best measured setting (docs/decoding.md).
-                        {strategy: "tvd", config: {tau: 0.3}},
-                        {strategy: "best-of-n", config: {n: report.settings.decode_n, temperature: 1}},
-                        {strategy: "beam", config: {n: report.settings.decode_n, beamWidth: 2, temperature: 1, tau: th.tau}},
-                    ];
-                    const summaries: Record<string, DecodeSummary> = {};
-                    const records: Record<string, DecodeRecord[]> = {};
-                    for (const r of runs) {
-                        const file = join(out, `decode-${r.strategy}.jsonl`);
-                        rmSync(file, {force: true});
-                        summaries[r.strategy] = await decodeFile({
-                            strategy: r.strategy,
-                            policy: engine,
-                            prm,
-                            config: {maxTokens: LAB_MAX_TOKENS, seed, ...r.config},
-                            data: join(out, "problems.jsonl"),
-                            out: file,
-                            limit: nDecode,
-                            concurrency: 1,
-                            onProgress: progress(`decode ${r.strategy}`),
-                        });
-                        records[r.strategy] = await readJsonlAll<DecodeRecord>(file);
-                    }
-                    const tvdVsGreedy = pairedDifference(records.greedy, records.tvd);
-                    return {summaries, records, tvdVsGreedy};
-                } finally {
-                    await scorer.close();
+                const prm = new SearchPrm(prmScorer);
+                const runs: Array<{strategy: StrategyName; config: Record<string, unknown>}> = [
+                    {strategy: "greedy", config: {}},
+                    // τ 0.30: at the released 0.55 the lab PRM, which barely separates candidate tokens, derails
+                    // TVD (−41 points on 200 problems); 0.30 is its best measured setting (docs/decoding.md).
+                    {strategy: "tvd", config: {tau: 0.3}},
+                    {strategy: "best-of-n", config: {n: report.settings.decode_n, temperature: 1}},
+                    {strategy: "beam", config: {n: report.settings.decode_n, beamWidth: 2, temperature: 1, tau: th.tau}},
+                ];
+                const summaries: Record<string, DecodeSummary> = {};
+                const records: Record<string, DecodeRecord[]> = {};
+                for (const r of runs) {
+                    const file = fresh(join(out, `decode-${r.strategy}.jsonl`));
+                    summaries[r.strategy] = await decodeFile({
+                        strategy: r.strategy,
+                        policy: engine,
+                        prm,
+                        config: {maxTokens: LAB_MAX_TOKENS, seed, ...r.config},
+                        data: problemsPath,
+                        out: file,
+                        limit: nDecode,
+                        concurrency: 1,
+                        onProgress: progress(`decode ${r.strategy}`),
+                    });
+                    records[r.strategy] = await readRecordsAll(file, DecodeRecordSchema);
                 }
+                const tvdVsGreedy = pairedDifference(records.greedy, records.tvd);
+                return {summaries, records, tvdVsGreedy};
             });
             report.tvd_accuracy = figures.decode.summaries.tvd.accuracy;
             report.beam_accuracy = figures.decode.summaries.beam.accuracy;
@@ -313,29 +332,29 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
             const perProblem = Math.max(1, Math.ceil(nJudge / nProblems));
             figures.judge = await stage("judge", `the lab judge names the first wrong step of ${nJudge} solutions; consensus filtering of the MC labels`, async () => {
                 const {createEngine} = await import("../../engines/spec.ts");
-                const {judgeSolutions, judgeInputFromRow} = await import("../../judge/index.ts");
+                const {judgeFile} = await import("../../judge/index.ts");
                 const {consensusFilter} = await import("../../filter/index.ts");
                 const {processMetrics} = await import("../../eval/processbench/metrics.ts");
-                const rows = (await readRecordsAll(stepFiles.adaptive, StepsRecordSchema)).filter((r) => r.sample_index < perProblem || (figures.labels && r.sample_index === 0)).slice(0, Math.max(nJudge, nProblems));
+                // `stepwise judge` on the first samples of each problem (and the labelled ones, for consensus filtering).
+                const input = join(out, "judge-input.jsonl");
+                const rows = await selectRecords(stepFiles.adaptive, input, (r) => r.sample_index < perProblem || (figures.labels !== undefined && r.sample_index === 0), Math.max(nJudge, nProblems));
                 const spec = `llama:${judgePath}`;
+                const verdictsPath = join(out, "verdicts.jsonl");
                 const judge = await createEngine(spec);
-                let verdicts;
                 try {
-                    const file = join(out, "verdicts.jsonl");
-                    rmSync(file, {force: true});
-                    ({verdicts} = await judgeSolutions(
-                        rows.map((r, i) => judgeInputFromRow(r, `${stepFiles.adaptive}:${i + 1}`)),
-                        {engine: judge, engineSpec: spec, n: o.judgeN ?? 5, temperature: (o.judgeN ?? 5) > 1 ? 1 : 0, maxTokens: 80, out: file, seed, onProgress: progress("judge")},
-                    ));
+                    // The lab judge's compact template: its answers are short, so 80 tokens each.
+                    await judgeFile({engine: judge, engineSpec: spec, template: "compact", n: o.judgeN ?? 5, temperature: (o.judgeN ?? 5) > 1 ? 1 : 0, maxTokens: 80, seed, input, out: fresh(verdictsPath), onProgress: progress("judge")});
                 } finally {
                     await judge.close();
                 }
+                const verdicts = new Map((await readRecordsAll(verdictsPath, VerdictRecordSchema)).map((v) => [v.id, v.first_error]));
+                if (verdicts.size !== rows.length) throw new StepwiseError(`${verdictsPath}: ${verdicts.size} verdicts for ${rows.length} solutions in ${input}`);
                 // lab-ProcessBench for the judge: its first wrong step vs the exact one; no verdict counts as a wrong prediction.
                 const truth = rows.map((r) => labTruth(r).first_error);
-                const predictions = verdicts.map((v) => v.first_error ?? -2);
+                const predictions = rows.map((r) => verdicts.get(r.id) ?? -2);
                 const metrics = processMetrics(truth, predictions);
-                const consensus = figures.labels ? await consensusFilter({labels: [join(out, "labels-adaptive.jsonl")], verdicts: [join(out, "verdicts.jsonl")], out: join(out, "consensus-adaptive.jsonl")}) : undefined;
-                return {path: judgePath, solutions: verdicts.length, metrics, no_verdict: verdicts.filter((v) => v.first_error === null).length, consensus};
+                const consensus = figures.labels ? await consensusFilter({labels: [join(out, "labels-adaptive.jsonl")], verdicts: [verdictsPath], out: join(out, "consensus-adaptive.jsonl")}) : undefined;
+                return {path: judgePath, solutions: verdicts.size, metrics, no_verdict: [...verdicts.values()].filter((v) => v === null).length, consensus};
             });
             report.judge_f1 = figures.judge.metrics.f1;
             if (figures.judge.consensus) report.consensus_kept_share = figures.judge.consensus.kept_share;
@@ -370,7 +389,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
             report.seconds = +((Date.now() - t0) / 1000).toFixed(1);
             await writeDemoReports(out, report, figures);
             if (o.viewer !== false) {
-                const files = ["samples.jsonl", "steps-adaptive.jsonl", "steps-newline.jsonl", "labels-adaptive.jsonl", "labels-newline.jsonl", "scored-adaptive.jsonl", "verdicts.jsonl", ...Object.keys(figures.decode?.summaries ?? {}).map((s) => `decode-${s}.jsonl`)]
+                const files = ["samples.jsonl", "truth.jsonl", "steps-adaptive.jsonl", "steps-newline.jsonl", "labels-adaptive.jsonl", "labels-newline.jsonl", "scored-adaptive.jsonl", "verdicts.jsonl", ...Object.keys(figures.decode?.summaries ?? {}).map((s) => `decode-${s}.jsonl`)]
                     .map((f) => join(out, f))
                     .filter((f) => existsSync(f));
                 const store = await ViewStore.open(files);
@@ -382,44 +401,39 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
         log(`demo: done in ${report.seconds} s; report in ${out}`);
         return {out, report};
     } finally {
+        await scorer?.close();
         await engine.close();
     }
 }
 
-/** Samples as pipeline records (the input of `stepwise threshold / split / label`), with the lab's exact verdicts. */
-function writeSamples(path: string, ev: PolicyEval, policy: string, seed: number): void {
-    const sw = new JsonlWriter(path, {atomic: true});
-    for (const r of ev.results)
-        r.samples.forEach((s, i) => {
-            const rec: SampleRecord & {correct: boolean; first_error_step: number} = {
-                id: sampleId(r.problem.id, i),
-                question_id: r.problem.id,
-                sample_index: i,
-                question: r.problem.question,
-                prompt: labPrompt(r.problem as LabProblem),
-                text: s.text,
-                tokens: recordTokens(s.tokens),
-                finish_reason: s.finishReason,
-                gold: r.problem.answer,
-                engine: `llama:${policy}`,
-                seed,
-                temperature: 1,
-                correct: r.sampleCorrect[i],
-                first_error_step: r.sampleFirstError[i],
-            };
-            sw.write(rec);
-        });
-    sw.commit();
+/** `file`, removed first with its stage settings: the demo rewrites its folder, and a stage would resume an old file. */
+function fresh(file: string): string {
+    rmSync(file, {force: true});
+    rmSync(settingsPath(file), {force: true});
+    return file;
 }
 
-/** The adaptive steps file with the PRM's step scores added (what `stepwise score` writes), for the viewer. */
-async function writeScored(stepsFile: string, prmEval: LabPrmEval, out: string): Promise<void> {
-    const scores = new Map(prmEval.sample_scores.map((s) => [s.id, s.step_scores]));
-    const w = new JsonlWriter(out, {atomic: true});
-    for (const r of await readJsonlAll<StepsRecord>(stepsFile)) {
-        const s = scores.get(r.id);
-        if (s && s.length === r.steps.length) w.write({...r, step_scores: s});
+/**
+ * The steps records of `input` that `keep` accepts, at most `limit` of them, in file order,
+ * copied unchanged into `out` (the input of a stage that reads a whole file). Returns them.
+ */
+async function selectRecords(input: string, out: string, keep: (r: StepsRecord) => boolean, limit: number): Promise<StepsRecord[]> {
+    const kept: StepsRecord[] = [];
+    for await (const {record} of readRecords(input, StepsRecordSchema)) {
+        if (kept.length >= limit) break;
+        if (keep(record)) kept.push(record);
     }
+    const w = new JsonlWriter(out, {atomic: true});
+    for (const r of kept) w.write(r);
+    w.commit();
+    return kept;
+}
+
+/** The lab's exact verdict of every sample (`correct`, `first_error_step`, from the policy evaluation), joined to the samples by id in the viewer. */
+function writeTruth(path: string, ev: PolicyEval): void {
+    const w = new JsonlWriter(path, {atomic: true});
+    for (const r of ev.results)
+        r.samples.forEach((s, i) => w.write({id: sampleId(r.problem.id, s.index), question_id: r.problem.id, sample_index: s.index, correct: r.sampleCorrect[i], first_error_step: r.sampleFirstError[i]}));
     w.commit();
 }
 

@@ -2,7 +2,6 @@
 import {Option, type Command} from "@commander-js/extra-typings";
 import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
 import {StepwiseError} from "../../util/errors.ts";
-import {readThresholdFile} from "../../pipeline/threshold.ts";
 import {AGGREGATIONS, type Aggregation} from "../../select/aggregate.ts";
 import {STRATEGIES, TVD_DOMAIN_TAU, DEFAULT_SEARCH_CONFIG as D, type SearchConfig, type StrategyName} from "../../search/types.ts";
 import {CUTOFFS, type Cutoff} from "../../steps/index.ts";
@@ -109,6 +108,7 @@ ${PRM_SPEC_HELP}`,
             if (strategy !== "greedy" && !o.prm) throw new StepwiseError(`decode --strategy ${strategy} needs --prm SPEC`);
             if ([o.tau !== undefined, o.threshold !== undefined, o.domain !== undefined].filter(Boolean).length > 1)
                 throw new StepwiseError("decode: give at most one of --tau, --threshold and --domain");
+            const {readThresholdFile} = await import("../../pipeline/threshold.ts");
             const tau: number = o.tau ?? (o.threshold ? readThresholdFile(o.threshold) : o.domain ? TVD_DOMAIN_TAU[o.domain as "math" | "code"] : D.tau);
             const cutoff = decodeCutoff(o);
             const step = unescape(o.step);

@@ -33,11 +33,14 @@ Stages (each named in the progress output):
   AUC, lab-ProcessBench, Best-of-N, analyses) → decode (greedy, TVD, Best-of-N, beam) → judge
   (the lab judge's first wrong step, consensus filtering of the MC labels) → code (the code lab:
   programs run against unit tests in the bubblewrap sandbox) → report
+Each stage runs what its command runs (stepwise sample, split, label, score, decode, judge,
+filter --consensus, code eval), with each model loaded once and shared by its stages.
 
 Writes into --out: report.md, report.html, report.json (greedy_accuracy, maj_at_16, bon_at_16,
 tvd_accuracy, beam_accuracy, lab_processbench_f1, judge_f1, consensus_kept_share,
 label_tokens_per_sample, threshold, code_pass_at_1), the
-plots (.svg/.png), every intermediate JSONL file, and viewer/index.html (opens with no server).
+plots (.svg/.png), every intermediate JSONL file (each with the .settings.json its stage writes),
+and viewer/index.html (opens with no server).
 
 Examples:
   stepwise demo

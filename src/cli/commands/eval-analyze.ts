@@ -1,7 +1,7 @@
 /** `stepwise eval analyze`: the CLI over {@link analyzeFiles} (src/eval/analyze/run.ts). */
 import {Command, InvalidArgumentError, Option} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
-import {DEFAULT_THRESHOLD} from "../../eval/processbench/evaluate.ts";
+import {DEFAULT_THRESHOLD} from "../../eval/defaults.ts";
 import {createStagedProgress} from "../progress.ts";
 import {floatOption, intOption, reportTooLong} from "../options.ts";
 import {AGGREGATIONS} from "../../select/aggregate.ts";

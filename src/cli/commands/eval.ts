@@ -10,9 +10,8 @@
  */
 import {Command, InvalidArgumentError, Option} from "@commander-js/extra-typings";
 import {AGGREGATIONS, type Aggregation, isAggregation} from "../../select/aggregate.ts";
-import {DEFAULT_CANDIDATE_FIELDS} from "../../eval/bon/load.ts";
-import {DEFAULT_THRESHOLD} from "../../eval/processbench/evaluate.ts";
-import {JUDGE_TEMPLATES} from "../../judge/prompt.ts";
+import {DEFAULT_CANDIDATE_FIELDS, DEFAULT_THRESHOLD} from "../../eval/defaults.ts";
+import {JUDGE_TEMPLATES} from "../../core/constants.ts";
 import {analyzeCommand} from "./eval-analyze.ts";
 import {prmBenchCommand} from "./eval-prmbench.ts";
 import {createStagedProgress} from "../progress.ts";

@@ -1,6 +1,6 @@
 /** `stepwise export`: labelled steps to TRL, OpenRLHF or Math-Shepherd training data. */
 import {Option, type Command} from "@commander-js/extra-typings";
-import {EXPORT_FORMATS, exportFile} from "../../pipeline/export/index.ts";
+import {EXPORT_FORMATS} from "../../pipeline/export/formats.ts";
 import {refuseEmpty, unescape} from "../options.ts";
 
 export function register(program: Command): void {
@@ -45,6 +45,7 @@ label), are skipped and counted.
 Training and serving at scale: docs/training-at-scale.md.`,
         )
         .action(async (o) => {
+            const {exportFile} = await import("../../pipeline/export/index.ts");
             const s = await exportFile(o.in, o.out, {
                 format: o.format,
                 labels: o.labels,

@@ -1,11 +1,8 @@
 /** `stepwise filter`: consensus filtering of MC labels by judge verdicts, and judge / lab-truth labels. */
 import type {Command} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
-import {JsonlWriter} from "../../io/jsonl.ts";
-import {consensusFilter, readLabels, readVerdicts, checkJoin} from "../../filter/consensus.ts";
-import {judgeLabels, labTruthLabels} from "../../filter/labels.ts";
 import {collect, refuseEmpty} from "../options.ts";
-import {compareWithTruth, type TruthAgreement} from "../../pipeline/label/truth.ts";
+import type {TruthAgreement} from "../../pipeline/label/truth.ts";
 import type {LabelRecord} from "../../core/records.ts";
 
 export function register(program: Command): void {
@@ -37,6 +34,10 @@ Examples:
             if (modes !== 1) throw new StepwiseError("give exactly one of --consensus, --judge-only, --lab-truth");
             if (o.labels.length === 0) throw new StepwiseError("--labels is required");
             if ((o.consensus || o.judgeOnly) && o.verdicts.length === 0) throw new StepwiseError("--verdicts is required with --consensus and --judge-only");
+            const {JsonlWriter} = await import("../../io/jsonl.ts");
+            const {consensusFilter, readLabels, readVerdicts, checkJoin} = await import("../../filter/consensus.ts");
+            const {judgeLabels, labTruthLabels} = await import("../../filter/labels.ts");
+            const {compareWithTruth} = await import("../../pipeline/label/truth.ts");
             let summary: {total: number; kept: number; kept_share: number; disagreements_by_kind?: Record<string, number>; truth?: unknown};
             if (o.consensus) summary = await consensusFilter({labels: o.labels, verdicts: o.verdicts, out: o.out});
             else {

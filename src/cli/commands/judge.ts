@@ -1,8 +1,7 @@
 /** `stepwise judge`: LLM-as-a-judge verdicts (earliest wrong step) for step-by-step solutions. */
 import {Option, type Command} from "@commander-js/extra-typings";
 import {createEngine} from "../../engines/spec.ts";
-import {judgeFile} from "../../judge/judge.ts";
-import {JUDGE_TEMPLATES} from "../../judge/prompt.ts";
+import {JUDGE_TEMPLATES} from "../../core/constants.ts";
 import {createProgress} from "../progress.ts";
 import {floatOption, intOption, reportTooLong, unescape} from "../options.ts";
 
@@ -59,6 +58,7 @@ Each record: {id, steps, first_error (index, −1, or null), votes, boxes (proce
 parse_failures, agreement, no_verdict?, generated_tokens, protocol, method}.`,
         )
         .action(async (o) => {
+            const {judgeFile} = await import("../../judge/judge.ts");
             const progress = createProgress("judge", {quiet: o.quiet});
             try {
                 // The judge loads only after the output checks (lock, settings) passed.

@@ -1,7 +1,6 @@
 /** `stepwise sample`: n solutions per question with per-token confidences. */
 import type {Command} from "@commander-js/extra-typings";
 import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
-import {sampleDataset} from "../../pipeline/sample.ts";
 import {createProgress} from "../progress.ts";
 import {collect, floatOption, intOption, reportTooLong, unescape} from "../options.ts";
 
@@ -45,6 +44,7 @@ text, tokens: [{text, id, confidence, top: [{text, id, prob}]}], finish_reason, 
 confidence is the raw model probability of the chosen token, before temperature/top-k/top-p.`,
         )
         .action(async (o) => {
+            const {sampleDataset} = await import("../../pipeline/sample.ts");
             const progress = createProgress("sample", {quiet: o.quiet});
             try {
                 const summary = await sampleDataset({

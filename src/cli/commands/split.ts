@@ -1,8 +1,7 @@
 /** `stepwise split`: cut sampled solutions into steps (adaptive, newline, double-newline, fixed, random). */
 import type {Command} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
-import {parseStrategy, splitFile, STRATEGY_FORMS} from "../../pipeline/split/index.ts";
-import {readThresholdFile} from "../../pipeline/threshold.ts";
+import {STRATEGY_FORMS} from "../../pipeline/split/forms.ts";
 import {floatOption, intOption} from "../options.ts";
 
 export function register(program: Command): void {
@@ -37,6 +36,8 @@ question, prompt, text, gold, strategy, tau, steps: [{text, start, end, token_st
         )
         .action(async (o) => {
             if (o.tau !== undefined && o.threshold) throw new StepwiseError("split: give --tau or --threshold, not both");
+            const {parseStrategy, splitFile} = await import("../../pipeline/split/index.ts");
+            const {readThresholdFile} = await import("../../pipeline/threshold.ts");
             const tau = o.tau ?? (o.threshold ? readThresholdFile(o.threshold) : undefined);
             const strategy = parseStrategy(o.strategy, {tau});
             if (strategy.kind !== "adaptive" && tau !== undefined) throw new StepwiseError(`split: --tau/--threshold only apply to the adaptive strategy, not "${o.strategy}"`);

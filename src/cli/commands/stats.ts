@@ -3,8 +3,7 @@ import {writeFileAtomic} from "../../io/atomic.ts";
 import {prepareOutput} from "../../io/output.ts";
 import {join} from "node:path";
 import {Option, type Command} from "@commander-js/extra-typings";
-import {categorySchemeNames, computeStats, statsMarkdown} from "../../pipeline/stats/index.ts";
-import {writeStatsPlots} from "../../pipeline/stats/plots.ts";
+import {categorySchemeNames} from "../../domains/categories.ts";
 import {collect} from "../options.ts";
 
 export function register(program: Command): void {
@@ -31,6 +30,8 @@ confidence < τ for adaptive files, and the last token of every step but the las
         .action(async (o) => {
             // The output folder first: a read-only or unwritable folder is named before any work.
             prepareOutput(o.out, {folder: true, inputs: [...o.steps, o.samples]});
+            const {computeStats, statsMarkdown} = await import("../../pipeline/stats/index.ts");
+            const {writeStatsPlots} = await import("../../pipeline/stats/plots.ts");
             const {report, series} = await computeStats({steps: o.steps, samples: o.samples, domain: o.domain, language: o.language});
             writeFileAtomic(join(o.out, "stats.json"), JSON.stringify(report, null, 2) + "\n");
             const md = statsMarkdown(report);

@@ -1,7 +1,7 @@
 /** `stepwise threshold`: τ at a low quantile of the pooled token confidences (AdaptiveStep). */
 import {writeFileAtomic} from "../../io/atomic.ts";
 import {Option, type Command} from "@commander-js/extra-typings";
-import {DOMAIN_QUANTILES, plotThreshold, thresholdFromFile} from "../../pipeline/threshold.ts";
+import {DOMAIN_QUANTILES} from "../../pipeline/threshold-presets.ts";
 import {floatOption, intOption} from "../options.ts";
 import {prepareOutput} from "../../io/output.ts";
 import {checkInputFile} from "../../io/text.ts";
@@ -32,6 +32,7 @@ of tokens below it; "share_below_tau" in the output is the exact share.
 Presets: ${Object.entries(DOMAIN_QUANTILES).map(([d, q]) => `${d} ${q}`).join(", ")}.`,
         )
         .action(async (o) => {
+            const {plotThreshold, thresholdFromFile} = await import("../../pipeline/threshold.ts");
             checkInputFile(o.samples, "--samples");
             prepareOutput(o.out, {inputs: [o.samples]});
             const base = typeof o.plot === "string" ? o.plot : o.out.replace(/\.json$/i, "");

@@ -24,30 +24,10 @@ import {isCutOff, isFinished} from "../../grade/finished.ts";
 import {AGGREGATIONS, type Aggregation} from "../../select/aggregate.ts";
 import {answerClasses} from "../../select/classes.ts";
 import {type BonQuestion, prepareQuestion} from "./evaluate.ts";
+import {type CandidateFields, DEFAULT_CANDIDATE_FIELDS} from "../defaults.ts";
 
-/** Field names of a candidate record. */
-export interface CandidateFields {
-    questionId: string;
-    text: string;
-    stepScores: string;
-    gold: string;
-    correct: string;
-    answer: string;
-    id: string;
-    /** The engine's finish reason (`length`: cut off); optional in records. */
-    finishReason?: string;
-}
-
-export const DEFAULT_CANDIDATE_FIELDS: CandidateFields = {
-    questionId: "question_id",
-    text: "text",
-    stepScores: "step_scores",
-    gold: "gold",
-    correct: "correct",
-    answer: "answer",
-    id: "id",
-    finishReason: "finish_reason",
-};
+/** Field names of a candidate record, and their defaults (defined in ../defaults.ts, which the CLI's help reads). */
+export {type CandidateFields, DEFAULT_CANDIDATE_FIELDS};
 
 /** One candidate as read, before grading. */
 export interface Candidate {

@@ -14,6 +14,7 @@ import {type ProcessIntervals, type ProcessMetrics, averageF1, averageF1Interval
 import type {Interval} from "../../stats/intervals.ts";
 import {plural} from "../../util/plural.ts";
 import {calibrateThreshold, firstBelow} from "./threshold.ts";
+import {DEFAULT_THRESHOLD} from "../defaults.ts";
 
 /** A value read from a file, with where it came from. */
 export interface Located<T> {
@@ -105,8 +106,8 @@ function finish(splits: ReadonlyArray<Omit<SplitResult, "intervals">>, labels: R
     };
 }
 
-/** Default threshold on step scores (probabilities that a step is correct). */
-export const DEFAULT_THRESHOLD = 0.5;
+/** Default threshold on step scores (probabilities that a step is correct): 0.5 (defined in ../defaults.ts). */
+export {DEFAULT_THRESHOLD};
 
 /** Evaluate first-error predictions on every split (see the module docs). */
 export function evaluateProcessBench(splits: readonly ProcessSplit[], source: ProcessBenchSource, options: {curves?: boolean} = {}): ProcessBenchResult {

@@ -40,8 +40,9 @@ import {labelledTag} from "../../prm/formats.ts";
 import type {LabelRecord} from "../../core/records.ts";
 import {LabelRecordSchema, readRecords} from "../../core/schemas.ts";
 
-export const EXPORT_FORMATS = ["trl", "openrlhf", "asprm", "math-shepherd"] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+import {EXPORT_FORMATS, type ExportFormat} from "./formats.ts";
+
+export {EXPORT_FORMATS, type ExportFormat};
 
 /** Where a tag goes in a step: at the very end (ASPRM), or before the step's trailing whitespace (Math-Shepherd). */
 export type TagPlacement = "end" | "before-space";

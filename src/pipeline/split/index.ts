@@ -21,6 +21,7 @@ import {StepsRecordSchema} from "../../core/schemas.ts";
 import type {SampleInput, Step, StepsRecord} from "../../core/records.ts";
 import {splitSteps, type StepRule, type StepSpan} from "../../steps/index.ts";
 import {readSamples} from "./io.ts";
+import {STRATEGY_FORMS} from "./forms.ts";
 
 export {readSamples} from "./io.ts";
 export {stepsFromCuts, tokenOffsets} from "../../steps/index.ts";
@@ -32,7 +33,7 @@ export type SplitStrategy =
     | {kind: "fixed"; tokens: number}
     | {kind: "random"; positions: number; seed: number};
 
-export const STRATEGY_FORMS = "adaptive | newline | double-newline | fixed:N | random:K[:SEED]";
+export {STRATEGY_FORMS};
 
 /**
  * Parse a strategy spec: `adaptive` (τ from options.tau, or inline `adaptive:0.31`), `newline`,

@@ -5,7 +5,9 @@
  * nothing).
  */
 import pLimit from "p-limit";
-import type {Engine, Sample} from "../../../engines/types.ts";
+import type {Engine, FinishReason, Sample} from "../../../engines/types.ts";
+import type {SampleRecord} from "../../../core/records.ts";
+import {StepwiseError} from "../../../util/errors.ts";
 import {checkAnswer, policyPrompt, verifyProcess, type LabProblem} from "../../../domains/lab/index.ts";
 import {histogram, type HistogramBin} from "../../../report/plot.ts";
 import {intervalJson, type IntervalJson, wilsonInterval} from "../../../stats/intervals.ts";
@@ -110,18 +112,49 @@ export async function evaluatePolicy(o: PolicyEvalOptions): Promise<PolicyEval> 
                 const [greedy] = await o.engine.generate({prompt, n: 1, temperature: 0, maxTokens: LAB_MAX_TOKENS, topLogprobs: 0});
                 const samples = k > 0 ? await o.engine.generate({prompt, n: k, temperature: 1, seed: (o.seed ?? 0) + i, maxTokens: LAB_MAX_TOKENS, topLogprobs: 0}) : [];
                 o.onProgress?.(++done, o.problems.length);
-                const verdicts = samples.map((s) => verifyProcess(problem, s.text));
-                return {
-                    problem,
-                    greedy,
-                    greedyCorrect: checkAnswer(problem, greedy.text).correct,
-                    samples,
-                    sampleCorrect: verdicts.map((v) => v.finalAnswerCorrect),
-                    sampleFirstError: verdicts.map((v) => v.firstErrorStep),
-                };
+                return problemResult(problem, greedy, samples);
             }),
         ),
     );
+    return summarize(results, k);
+}
+
+/** A problem's greedy solution and samples, checked by the lab's exact verifier. */
+function problemResult(problem: LabProblem, greedy: Sample, samples: Sample[]): ProblemResult {
+    const verdicts = samples.map((s) => verifyProcess(problem, s.text));
+    return {
+        problem,
+        greedy,
+        greedyCorrect: checkAnswer(problem, greedy.text).correct,
+        samples,
+        sampleCorrect: verdicts.map((v) => v.finalAnswerCorrect),
+        sampleFirstError: verdicts.map((v) => v.firstErrorStep),
+    };
+}
+
+/** A recorded sample (`stepwise sample` output) as an engine {@link Sample}. */
+function recordSample(r: SampleRecord): Sample {
+    return {index: r.sample_index, text: r.text, tokens: r.tokens.map((t) => ({...t, top: t.top ?? []})), finishReason: r.finish_reason as FinishReason};
+}
+
+/**
+ * {@link evaluatePolicy}'s figures from sample files instead of an engine: `greedy` holds one
+ * temperature-0 record per problem and `samples` k records per problem (SampleRecords as
+ * `sampleDataset` writes them, joined to `problems` by `question_id` and ordered by
+ * `sample_index`). Each sample is checked by the lab's exact verifier.
+ * @throws StepwiseError naming the problem id when a problem has no greedy record or not exactly k samples.
+ */
+export function evaluatePolicyRecords(problems: readonly LabProblem[], greedy: readonly SampleRecord[], samples: readonly SampleRecord[], k: number): PolicyEval {
+    const greedyOf = new Map(greedy.map((r) => [r.question_id, r]));
+    const samplesOf = new Map<string, SampleRecord[]>();
+    for (const r of samples) samplesOf.set(r.question_id, [...(samplesOf.get(r.question_id) ?? []), r]);
+    const results = problems.map((problem): ProblemResult => {
+        const g = greedyOf.get(problem.id);
+        if (!g) throw new StepwiseError(`problem ${JSON.stringify(problem.id)}: no greedy sample`);
+        const own = (samplesOf.get(problem.id) ?? []).sort((a, b) => a.sample_index - b.sample_index);
+        if (own.length !== k) throw new StepwiseError(`problem ${JSON.stringify(problem.id)}: ${own.length} samples, expected ${k}`);
+        return problemResult(problem, recordSample(g), own.map(recordSample));
+    });
     return summarize(results, k);
 }
 

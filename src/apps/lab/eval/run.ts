@@ -8,7 +8,8 @@ import {join, resolve} from "node:path";
 import {StepwiseError} from "../../../util/errors.ts";
 import type {SampleRecord} from "../../../core/records.ts";
 import {computeThreshold} from "../../../pipeline/threshold.ts";
-import {createScorer} from "../../../prm/index.ts";
+import {createScorer, type StepScorer} from "../../../prm/index.ts";
+import {resolveLazy} from "../../../core/stage.ts";
 import {writeBonReport} from "../../../eval/bon/report.ts";
 import {writeAnalyzeReport} from "../../../eval/analyze/report.ts";
 import {generateProblems} from "../../../domains/lab/index.ts";
@@ -80,8 +81,10 @@ export async function runPolicyEval(o: PolicyEvalRunOptions = {}): Promise<{mode
 export interface LabPrmReportOptions {
     /** Policy samples of lab problems (SampleRecords with question and gold). */
     samples: SampleRecord[];
-    /** PRM spec (createScorer), e.g. `llama:models/lab-prm.gguf`. */
+    /** PRM spec (createScorer), e.g. `llama:models/lab-prm.gguf`; named in the analysis report. */
     prm: string;
+    /** The PRM already loaded (e.g. shared with other stages): used, not closed. Default: loaded from `prm`, closed at the end. */
+    scorer?: StepScorer;
     /** τ of the adaptive split. */
     tau: number;
     /** Where scores are read: adaptive steps (default) or line breaks. */
@@ -104,12 +107,12 @@ export function bonAtMaxN(ev: LabPrmEval): Record<string, unknown> {
  * the Best-of-N and analysis reports under `out`. Shared by `lab eval-prm` and the demo.
  */
 export async function reportLabPrm(o: LabPrmReportOptions): Promise<LabPrmEval> {
-    const scorer = await createScorer(o.prm);
+    const {value: scorer, created} = await resolveLazy<StepScorer>(o.scorer ?? (() => createScorer(o.prm)));
     let ev: LabPrmEval;
     try {
         ev = await evaluateLabPrm({samples: o.samples, scorer, tau: o.tau, scheme: o.scheme, greedyAccuracy: o.greedyAccuracy, seed: o.seed ?? 0, onProgress: o.onProgress});
     } finally {
-        await scorer.close();
+        if (created) await scorer.close();
     }
     await writeBonReport(ev.bon, join(o.out, "bon"));
     await writeAnalyzeReport(ev.analyses, join(o.out, "analyze"), {prm: o.prm});
