@@ -8,3 +8,4 @@ export {trainPrm, type TrainPrmOptions} from "../pipeline/train-prm.ts";
 export {trainPolicy, type PolicyTrainOptions} from "./lab/policy/train.ts";
 export {trainLabJudge, type LabJudgeTrainOptions} from "./lab/judge/train.ts";
 export {trainCodePolicy} from "./code/policy.ts";
+export {trainPolicyRl, type RlOptions, type RlReward, type RlLogEntry, type TokenRewardHook} from "./lab/policy/rl.ts";

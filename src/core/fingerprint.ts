@@ -155,6 +155,22 @@ export function withoutNewModelHashes(before: Settings, now: Settings): {setting
 }
 
 /**
+ * Settings keys added after settings files existed whose values follow from the other settings
+ * (`sent`: the sampling fields an engine sends for the stage's options, engines/spec.ts
+ * `samplingSent`). A settings file from before such a key describes the same run without it.
+ */
+export const LATER_DERIVED_KEYS: readonly string[] = ["sent"];
+
+/**
+ * For a `before` written without some {@link LATER_DERIVED_KEYS}, returns `now` without them
+ * (so the rest is compared) and the keys left out; `dropped` is empty when `before` has them all.
+ */
+export function withoutLaterDerivedKeys(before: Settings, now: Settings): {settings: Settings; dropped: string[]} {
+    const dropped = LATER_DERIVED_KEYS.filter((k) => k in now && !(k in before));
+    return {settings: Object.fromEntries(Object.entries(now).filter(([k]) => !dropped.includes(k))), dropped};
+}
+
+/**
  * The result-changing identity of an engine spec, read without loading the model:
  * - `llama:PATH`: the model file's name, size and SHA-256 of its bytes ({@link modelSha256},
  *   cached), its GGUF header validated on the way (a corrupt model fails here in milliseconds),

@@ -55,7 +55,7 @@ import {prepareOutput, realPathOf} from "../io/output.ts";
 import {checkInputFile} from "../io/text.ts";
 import {ContextOverflowError, StepwiseError, isContextOverflow, locate} from "../util/errors.ts";
 import {plural} from "../util/plural.ts";
-import {diffSettings, fingerprintOf, withoutNewModelHashes, type Settings} from "./fingerprint.ts";
+import {diffSettings, fingerprintOf, withoutLaterDerivedKeys, withoutNewModelHashes, type Settings} from "./fingerprint.ts";
 import {AnyRecordSchema, checkRecord} from "./schemas.ts";
 
 export {engineFingerprint, diffSettings, fingerprintOf, type Settings, type SettingValue} from "./fingerprint.ts";
@@ -328,7 +328,8 @@ export function openStage<R>(o: StageOptions<R>): Stage<R> {
                 if (before.stage !== o.name)
                     throw new StepwiseError(`${flag} ${o.out}: holds the output of \`${before.stage}\`, not \`${o.name}\`; choose another ${flag}`);
                 // Settings from before model hashes: compare the rest, then record the hash (see the module docs).
-                const legacy = withoutNewModelHashes(before.settings, o.settings);
+                const derived = withoutLaterDerivedKeys(before.settings, o.settings);
+                const legacy = withoutNewModelHashes(before.settings, derived.settings);
                 const diff = diffSettings(before.settings, legacy.settings);
                 if (diff.length)
                     throw new StepwiseError(
@@ -338,6 +339,10 @@ export function openStage<R>(o: StageOptions<R>): Stage<R> {
                     log(
                         `${o.out}: ${sPath} predates model content hashes: the model (${legacy.dropped.join(", ")}) was checked by file name and size only; its sha256 is recorded now, so later resumes check the content`,
                     );
+                    writeSettingsFile(sPath, {...now, created: before.created});
+                } else if (derived.dropped.length) {
+                    // Keys that follow from the other settings (fingerprint.ts LATER_DERIVED_KEYS): recorded now.
+                    log(`${o.out}: ${sPath} predates ${derived.dropped.join(", ")} (what follows from the other settings); recorded now`);
                     writeSettingsFile(sPath, {...now, created: before.created});
                 }
             } else {

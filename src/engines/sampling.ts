@@ -7,6 +7,29 @@
  * {@link sampleRng}(seed, i).
  */
 import {Rng} from "../util/rng.ts";
+import type {SamplingOptions} from "./types.ts";
+
+/** Tokens generated when a request sets no maxTokens, on every engine. */
+export const DEFAULT_MAX_TOKENS = 256;
+
+/**
+ * The sampling the in-process llama engine applies for these options (temperature, top-k, top-p,
+ * min-p; no penalties), every filter explicit and neutral where unset: its
+ * {@link Engine.samplingRecord}, in vLLM's field names.
+ */
+export function inProcessSamplingRecord(o: SamplingOptions): Record<string, unknown> {
+    return {
+        temperature: o.temperature ?? 1,
+        max_tokens: o.maxTokens ?? DEFAULT_MAX_TOKENS,
+        top_p: o.topP ?? 1,
+        top_k: o.topK !== undefined && o.topK > 0 ? o.topK : -1,
+        min_p: o.minP ?? 0,
+        repetition_penalty: 1,
+        frequency_penalty: 0,
+        presence_penalty: 0,
+        stop: o.stop ?? [],
+    };
+}
 
 /**
  * The random stream of sample i of a request seeded `seed`: a function of `seed + i` only, the

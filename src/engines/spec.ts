@@ -32,7 +32,7 @@
  *   - `maxN`: most samples per request; a larger n is split (default 16; 1–4096);
  *   - `probeMissing`: `error` (default) or `bound`, see OpenAIEngine.probeTokens;
  *   - `dialect`: the sampling fields the server understands, `vllm` (default; also SGLang and
- *     `stepwise serve`), `llama.cpp` (llama.cpp server, llama-cpp-python) or `openai`; every
+ *     `stepwise serve`), `llama.cpp` (llama.cpp's llama-server; `maxN` then defaults to its `total_slots`) or `openai`; every
  *     field of the dialect is sent with neutral values when unset (see OpenAIEngine);
  *   - `tokenIds`: `true` asks for token ids (vLLM's `return_tokens_as_token_ids`), see OpenAIEngineOptions;
  *   - `maxModelLen`: the server's context length in tokens (vLLM's `--max-model-len`), for servers
@@ -46,8 +46,9 @@
  */
 import {resolve} from "node:path";
 import {fileURLToPath} from "node:url";
-import {StepwiseError, type Engine} from "./types.ts";
-import type {OpenAIEngineOptions} from "./openai/engine.ts";
+import {StepwiseError, type Engine, type SamplingOptions} from "./types.ts";
+import {dialectSamplingBody, type OpenAIEngineOptions} from "./openai/engine.ts";
+import {inProcessSamplingRecord} from "./sampling.ts";
 import type {LlamaEngineOptions} from "./llama/engine.ts";
 import {checkGgufHeader, type GgufHeaderSummary} from "../gguf/reader.ts";
 
@@ -267,4 +268,23 @@ export async function createEngine(spec: string, options: CreateEngineOptions = 
     }
     const {OpenAIEngine} = await import("./openai/engine.ts");
     return OpenAIEngine.connect({...options.openai, ...parsed.options, baseUrls: parsed.urls});
+}
+
+/** How sample i of a request seeded s is drawn, per engine kind (stored with the fields sent). */
+export const SEED_RULES = {
+    llama: "sample i of a request seeded s draws from the generator seeded s + i (in-process)",
+    openai: "sample i of a request seeded s: each request is sent seed = s + the index of its first sample, and the server seeds its choice j with seed + j (vLLM, llama-server)",
+} as const;
+
+/**
+ * What an engine of this spec sends (OpenAI servers: the request's sampling fields, as the
+ * spec's dialect names them) or applies (in-process) for these sampling options, with its seed
+ * rule: what settings files record as "sampled with", known without creating the engine. The
+ * same fields as the engine's samplingRecord. Throws the spec parser's errors, and for an option
+ * the spec's dialect cannot send (top-k on dialect openai).
+ */
+export function samplingSent(spec: string, o: SamplingOptions): Record<string, unknown> {
+    const p = parseEngineSpec(spec);
+    if (p.kind === "llama") return {...inProcessSamplingRecord(o), seed_rule: SEED_RULES.llama};
+    return {...dialectSamplingBody(p.options.dialect ?? "vllm", o), seed_rule: SEED_RULES.openai};
 }

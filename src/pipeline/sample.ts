@@ -7,13 +7,14 @@
  * question order. Raising --n extends a finished file (sample i depends only on the seed and i).
  */
 import {basename} from "node:path";
-import type {Engine} from "../engines/types.ts";
+import type {Engine, SamplingOptions} from "../engines/types.ts";
 import {deriveSeed, hashString} from "../util/rng.ts";
 import {StepwiseError} from "../util/errors.ts";
 import {readQuestions, type DatasetFields, type QuestionRow} from "../io/dataset.ts";
 import {recordTokens, sampleId, type SampleRecord} from "../core/records.ts";
 import {SampleRecordSchema} from "../core/schemas.ts";
 import {engineFingerprint, openStage, resolveLazy, type Lazy, type Settings} from "../core/stage.ts";
+import {samplingSent} from "../engines/spec.ts";
 
 /** Settings of an engine for a fingerprint: from its spec, else (a spec-less test engine) from its info. */
 export function engineSettings(spec: string, engine?: Lazy<Engine>): Settings {
@@ -22,6 +23,20 @@ export function engineSettings(spec: string, engine?: Lazy<Engine>): Settings {
         return engineFingerprint(spec);
     } catch {
         return {kind: engine.info.kind, model: engine.info.model, spec};
+    }
+}
+
+/**
+ * The settings entry `sent`: what the engine sends (or applies in-process) for these sampling
+ * options, with its seed rule, from the spec (engines/spec.ts samplingSent); for a spec-less
+ * engine object (tests), its own samplingRecord.
+ */
+export function sentSettings(spec: string, engine: Lazy<Engine> | undefined, o: SamplingOptions): Settings {
+    try {
+        return samplingSent(spec, o) as Settings;
+    } catch (e) {
+        if (typeof engine === "function" || engine === undefined || /^(llama|openai):/.test(spec)) throw e;
+        return engine.samplingRecord(o) as Settings;
     }
 }
 
@@ -117,6 +132,8 @@ export async function sampleDataset(o: SampleOptions): Promise<SampleSummary> {
             stop: o.stop ?? [],
             top_logprobs: o.topLogprobs ?? 0,
             seed: baseSeed,
+            // What the engine sends (or applies in-process) for these options, penalties and seed rule included.
+            sent: sentSettings(o.engineSpec, o.engine, {temperature, topP: o.topP, topK: o.topK, maxTokens: o.maxTokens, stop: o.stop}),
         },
         checkExisting: (r) => {
             if (r.temperature !== temperature) return `temperature ${r.temperature}, now ${temperature}`;
@@ -127,7 +144,7 @@ export async function sampleDataset(o: SampleOptions): Promise<SampleSummary> {
             return undefined;
         },
         // What a sample record cannot show: checked only through the settings file.
-        unprovable: ["data", "fields", "top_p", "top_k", "max_tokens", "stop", "top_logprobs", ...(o.chat ? ["template", "chat", "system"] : ["system"])],
+        unprovable: ["data", "fields", "top_p", "top_k", "max_tokens", "stop", "top_logprobs", "sent", ...(o.chat ? ["template", "chat", "system"] : ["system"])],
         adopt: o.adopt,
         adoptFlag: "--adopt",
     });

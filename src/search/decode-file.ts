@@ -22,7 +22,7 @@ import {existsSync} from "node:fs";
 import {engineFingerprint, openStage} from "../core/stage.ts";
 import {DecodeRecordSchema, readRecordsAll} from "../core/schemas.ts";
 import {prmSettings} from "../pipeline/score.ts";
-import {checkTemplate, renderPrompt} from "../pipeline/sample.ts";
+import {checkTemplate, renderPrompt, sentSettings} from "../pipeline/sample.ts";
 import {defaultGrader, type AnswerGrader} from "../grade/grader.ts";
 import type {SearchPrm} from "./prm.ts";
 import {STRATEGY_FUNCTIONS} from "./strategies.ts";
@@ -203,6 +203,12 @@ export function summarizeDecode(strategy: string, records: ReadonlyArray<DecodeR
     };
 }
 
+/** The policy's sampling of a strategy: greedy and TVD decode at temperature 0, the others sample at the config's temperature and top-p. */
+function policySampling(strategy: StrategyName, config: SearchConfig): {temperature: number; topP?: number; maxTokens: number; stop: string[]} {
+    const greedy = strategy === "greedy" || strategy === "tvd";
+    return {temperature: greedy ? 0 : config.temperature, ...(greedy ? {} : {topP: config.topP}), maxTokens: config.maxTokens, stop: config.stop};
+}
+
 /** Decode every question of `data` into `out` (see the module docs). */
 export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
     if (!STRATEGIES.includes(o.strategy)) throw new StepwiseError(`unknown strategy "${o.strategy}" (known: ${STRATEGIES.join(", ")})`);
@@ -227,6 +233,8 @@ export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
             template,
             chat: o.chat ? (o.system ?? "") : null,
             fields: {question: o.fields?.question ?? null, id: o.fields?.id ?? null, answer: o.fields?.answer ?? null},
+            // What the policy is sent (or applies in-process); max_tokens is the solution's budget, which requests share.
+            sent: sentSettings(o.policySpec ?? "", o.policy, policySampling(o.strategy, config)),
         },
         checkExisting: (r) => (r.method !== method ? `decoded as "${r.method}", now "${method}"` : undefined),
     });

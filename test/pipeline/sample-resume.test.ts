@@ -26,7 +26,7 @@ test("sample: an output without a settings file is refused, naming what its reco
     rmSync(settingsPath(out));
     await assert.rejects(sampleDataset({...base, out, maxTokens: 512}), (e: Error) => {
         assert.ok(e instanceof StepwiseError);
-        assert.match(e.message, new RegExp(`^--out ${out.replace(/[.]/g, "\\.")}: has 4 records but no .*settings\\.json saying how they were made, and the records do not show data, fields, top_p, top_k, max_tokens, stop, top_logprobs, system \\(they show engine, template, chat, temperature, seed\\); resuming could mix settings\\. .*re-run it with --adopt`));
+        assert.match(e.message, new RegExp(`^--out ${out.replace(/[.]/g, "\\.")}: has 4 records but no .*settings\\.json saying how they were made, and the records do not show data, fields, top_p, top_k, max_tokens, stop, top_logprobs, sent, system \\(they show engine, template, chat, temperature, seed\\); resuming could mix settings\\. .*re-run it with --adopt`));
         return true;
     });
     assert.equal(count(out), 4, "nothing appended");

@@ -31,6 +31,8 @@
  * - `POST /pooling` and `POST /v1/embeddings`: vLLM's STEP pooling for tag PRMs (for every
  *   step-tag token, the softmax over the returned label tokens, positive first);
  *   `encoding_format` float or base64 (little-endian float32, the npm SDK's default)
+ * - `POST /get_reward` (with `reward`): OpenRLHF's remote reward-model API, the aggregated
+ *   process score and every step's score per query (./reward.ts)
  *
  * - Browser safety: a request whose `Host` header does not name the bound address is a 403
  *   (DNS rebinding, see src/io/host-check.ts); a POST body is parsed only with
@@ -62,6 +64,7 @@ import {
     parseTokenizeRequest,
     type RequestLimits,
 } from "./requests.ts";
+import {answerRewardRequest, parseRewardRequest, type RewardConfig} from "./reward.ts";
 
 export interface StepPoolingConfig {
     /** Token id of the step tag (e.g. the id of " ки" or `<|step|>`). */
@@ -85,7 +88,9 @@ export interface ServerOptions {
     modelName?: string;
     /** Enables /pooling and /v1/embeddings for a tag PRM. */
     pooling?: StepPoolingConfig;
-    /** Per-request bounds. Default {@link DEFAULT_LIMITS}. */
+    /** Enables `POST /get_reward` (OpenRLHF's remote reward model) with this PRM, step rule and aggregation (./reward.ts). */
+    reward?: RewardConfig;
+    /** Per-request bounds (queries of /get_reward count as prompts). Default {@link DEFAULT_LIMITS}. */
     limits?: Partial<RequestLimits>;
     /** Largest request body in bytes. Default 8 MiB. */
     maxBodyBytes?: number;
@@ -514,6 +519,11 @@ export function createApp(options: ServerOptions): Hono {
             usage: {prompt_tokens: promptTokens, total_tokens: promptTokens, completion_tokens: 0},
         });
     };
+    app.post("/get_reward", async (c) => {
+        if (!options.reward) throw new HttpError(400, "this server was not started as a PRM (stepwise serve --prm): no /get_reward");
+        const req = parseRewardRequest(await body(c), limits);
+        return c.json(await answerRewardRequest(options.reward, req, {checkLength: refuseCertainlyLonger, signal: c.req.raw.signal}));
+    });
     app.post("/pooling", (c) => pool(c, "pooling"));
     app.post("/v1/embeddings", (c) => pool(c, "embeddings"));
 

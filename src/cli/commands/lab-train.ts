@@ -10,7 +10,7 @@
  */
 import {Command} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
-import {intOption, positiveOption} from "../options.ts";
+import {floatOption, intOption, positiveOption} from "../options.ts";
 import {plural} from "../../util/plural.ts";
 
 /** The `train-policy` subcommand (a factory, for groups that collect subcommands). */
@@ -80,8 +80,72 @@ export function checkPolicyCommand(): Command {
         });
 }
 
-/** Add `train-policy` and `check-policy` to the `lab` command group. */
+/** The `train-rl` subcommand: GRPO on the lab policy with outcome or outcome + PRM rewards (src/apps/lab/policy/rl.ts). */
+export function trainRlCommand(): Command {
+    return new Command("train-rl")
+        .description("reinforcement learning of the lab policy: GRPO (G samples per problem, group-normalised advantages, clipped ratio, KL to the starting policy) with outcome or outcome + PRM step rewards; resumable; GGUF out")
+        .option("--init <gguf>", "starting policy (also the KL reference)", "models/lab-policy.gguf")
+        .requiredOption("--out <gguf>", "output GGUF, rewritten after every iteration")
+        .option("--checkpoint-dir <dir>", "rl-checkpoint.bin, rl-log.jsonl (one line per iteration) and the sampler's GGUF", ".stepwise-cache/lab-rl")
+        .requiredOption("--iterations <n>", "iterations in all (a resumed run continues up to this)", intOption(1))
+        .option("--problems <n>", "fresh train-split problems per iteration", intOption(1), 8)
+        .option("--group <g>", "samples per problem (the group)", intOption(2), 8)
+        .option("--max-tokens <n>", "most tokens per sample", intOption(1), 200)
+        .option("--temperature <t>", "sampling temperature", positiveOption(), 1)
+        .option("--lr <x>", "learning rate (constant)", positiveOption(), 1e-5)
+        .option("--clip <eps>", "ratio clip ε", positiveOption(), 0.2)
+        .option("--kl <beta>", "KL coefficient β (0 = none)", floatOption(0), 0.04)
+        .option("--updates <n>", "gradient steps per iteration on its samples", intOption(1), 2)
+        .option("--reward <kind>", "outcome (exact grade) or outcome+prm", "outcome")
+        .option("--prm <spec>", "the PRM for --reward outcome+prm", "llama:models/lab-prm.gguf")
+        .option("--process <how>", "outcome+prm: min (the lowest step score added to the outcome) or steps (every step's score as a process reward)", "min")
+        .option("--process-weight <w>", "weight of the process term", floatOption(0), 0.5)
+        .option("--steps <rule>", "outcome+prm: where steps end: newline, or adaptive (with --tau)", "newline")
+        .option("--tau <p>", "τ for --steps adaptive", floatOption(0, 1))
+        .option("--seed <n>", "seed of the problems and the sampling", intOption(0), 0)
+        .option("--resume", "continue from the checkpoint in --checkpoint-dir (default: start fresh)", false)
+        .addHelpText("after", "\nExample (a smoke run):\n  stepwise lab train-rl --out rl.gguf --iterations 3 --problems 8 --group 4 --reward outcome+prm --checkpoint-dir /tmp/rl\n")
+        .action(async (o) => {
+            if (o.reward !== "outcome" && o.reward !== "outcome+prm") throw new StepwiseError(`train-rl --reward: "${o.reward}" is not outcome or outcome+prm`);
+            if (o.process !== "min" && o.process !== "steps") throw new StepwiseError(`train-rl --process: "${o.process}" is not min or steps`);
+            if (o.steps !== "newline" && o.steps !== "adaptive") throw new StepwiseError(`train-rl --steps: "${o.steps}" is not newline or adaptive`);
+            const tau = o.tau;
+            if (o.steps === "adaptive" && tau === undefined) throw new StepwiseError("train-rl --steps adaptive: give --tau");
+            const stepRule = o.steps === "adaptive" && tau !== undefined ? {kind: "adaptive" as const, tau} : {kind: "delimiter" as const, text: "\n"};
+            if (!o.resume) {
+                const {rmSync} = await import("node:fs");
+                rmSync(`${o.checkpointDir}/rl-checkpoint.bin`, {force: true});
+            }
+            const prm = o.reward === "outcome+prm" ? await (await import("../../prm/index.ts")).createScorer(o.prm) : undefined;
+            try {
+                const {trainPolicyRl} = await import("../../apps/lab/policy/rl.ts");
+                const entries = await trainPolicyRl({
+                    init: o.init,
+                    out: o.out,
+                    dir: o.checkpointDir,
+                    iterations: o.iterations,
+                    problems: o.problems,
+                    group: o.group,
+                    maxTokens: o.maxTokens,
+                    temperature: o.temperature,
+                    lr: o.lr,
+                    clip: o.clip,
+                    klCoef: o.kl,
+                    updates: o.updates,
+                    seed: o.seed,
+                    resume: o.resume,
+                    reward: {kind: o.reward, prm, prmName: o.prm, process: o.process, processWeight: o.processWeight, stepRule},
+                });
+                process.stderr.write(`train-rl: ${plural(entries.length, "iteration")} run; model ${o.out}; log ${o.checkpointDir}/rl-log.jsonl\n`);
+            } finally {
+                await prm?.close();
+            }
+        });
+}
+
+/** Add `train-policy`, `train-rl` and `check-policy` to the `lab` command group. */
 export function registerLabTraining(lab: Command): void {
     lab.addCommand(trainPolicyCommand());
+    lab.addCommand(trainRlCommand());
     lab.addCommand(checkPolicyCommand());
 }

@@ -1,9 +1,11 @@
 /** `stepwise serve`: an OpenAI/vLLM-compatible HTTP server over a GGUF model. */
 import type {Command} from "@commander-js/extra-typings";
-import {checkModelKind, createEngine} from "../../engines/spec.ts";
+import {checkModelKind, createEngine, parseEngineSpec} from "../../engines/spec.ts";
+import type {RewardConfig, RewardSteps} from "../../apps/serve/reward.ts";
 import {type Engine} from "../../engines/types.ts";
 import {StepwiseError} from "../../util/errors.ts";
-import {hostOption, intOption} from "../options.ts";
+import {collect, floatOption, hostOption, intOption, unescape} from "../options.ts";
+import {AGGREGATIONS, isAggregation} from "../../select/aggregate.ts";
 import {checkCanListen} from "../../io/listen.ts";
 import {checkGgufHeader} from "../../gguf/reader.ts";
 
@@ -13,7 +15,7 @@ export function register(program: Command): void {
         .description("serve a GGUF model over the OpenAI-compatible API (vLLM dialect: logprobs, n, seed, echo, prompt_logprobs, token-by-token streaming, /tokenize, STEP pooling)")
         .argument("[model]", "GGUF file (or use --model / --prm)")
         .option("--model <file>", "GGUF model to serve")
-        .option("--prm <file>", "serve a tag PRM: enables /pooling and /v1/embeddings (STEP pooling)")
+        .option("--prm <spec>", "serve a tag PRM (a GGUF file, or a llama: PRM spec such as llama:prm.gguf?format=math-shepherd): enables /pooling, /v1/embeddings (STEP pooling) and /get_reward (OpenRLHF's remote reward model)")
         .option("--step-tag <text>", "step tag text for --prm (default: the file's stepwise.step_tag)")
         .option("--returned-tokens <a,b>", "label tokens returned at each tag, positive first (default: the file's stepwise good/bad tokens)")
         .option("--host <host>", "address to bind (only loopback unless you say otherwise)", hostOption, "127.0.0.1")
@@ -25,6 +27,14 @@ export function register(program: Command): void {
         .option("--gpu <backend>", "GPU offload: false (CPU, exact probabilities), auto, cuda, vulkan or metal", "false")
         .option("--default-sampling <k=v,k=v>", "sampling defaults for fields a request leaves out, as vLLM's generation config (e.g. top_p=0.95,top_k=40); default: neutral")
         .option("--log", "log one line per request")
+        .option("--aggregation <rule>", `/get_reward: how step scores become the reward: ${AGGREGATIONS.join(", ")}`, "min")
+        .option("--steps <rule>", "/get_reward: where a response's steps end: adaptive (after each token the --policy gave probability < τ), newline, double-newline, or any delimiter text (\\n escapes); default: the PRM format's own (math-shepherd newline, qwen-prm double-newline, asprm and stepwise-lab adaptive)")
+        .option("--policy <spec>", "/get_reward with adaptive steps: the policy whose token probabilities cut the steps (e.g. llama:models/lab-policy.gguf)")
+        .option("--tau <p>", "/get_reward with adaptive steps: τ (a token with probability below it ends a step)", floatOption(0, 1))
+        .option("--threshold <file>", "/get_reward with adaptive steps: τ from `stepwise threshold`'s JSON")
+        .option("--prompt-end <text>", "/get_reward: for queries sent without prompts, the prompt ends after the first occurrence of this text (\\n escapes); default \\n for stepwise-lab PRMs, else none")
+        .option("--question <regex>", "/get_reward: the question the PRM reads is this pattern's first group on the prompt (default: the prompt, trimmed)")
+        .option("--eos <text>", "/get_reward: an end-of-sequence text stripped from the end of responses (repeatable; default </s>, <|im_end|>, <|endoftext|>, <|eot_id|>, <|end_of_text|>, <|end|>)", collect)
         .addHelpText(
             "after",
             `
@@ -33,11 +43,17 @@ Examples:
   curl -s 127.0.0.1:8000/v1/completions -H 'Content-Type: application/json' -d '{"prompt":"Compute 3 + 4.\\n","max_tokens":40,"logprobs":5,"n":4,"seed":1}'
   curl -sN 127.0.0.1:8000/v1/chat/completions -H 'Content-Type: application/json' -d '{"messages":[{"role":"user","content":"Compute 3 + 4."}],"stream":true}'   # SSE, token by token
   stepwise serve --prm models/lab-prm.gguf --port 8001     # then POST /pooling {"input": "...<|step|>..."}
+  stepwise serve --prm models/lab-prm.gguf --policy llama:models/lab-policy.gguf --tau 0.8 --aggregation min --port 5000
+      # then POST /get_reward {"query": ["Compute 3 + 4.\\nFirst, 3 + 4 = 7.\\nThe answer is 7.</s>"], "prompts": ["Compute 3 + 4.\\n"]}
+      # → {"rewards": [r], "scores": [r], "extra_logs": {"prm_steps": [n], ...}, "step_scores": [[...]]}; OpenRLHF: --reward.remote_url http://127.0.0.1:5000/get_reward
   stepwise sample --engine "openai:http://127.0.0.1:8000/v1" --data q.jsonl --out s.jsonl`,
         )
         .action(async (positional, o) => {
-            const file = o.prm ?? o.model ?? positional;
+            const prmSpec: string | undefined = o.prm;
+            const file = (prmSpec !== undefined ? await prmFile(prmSpec) : undefined) ?? o.model ?? positional;
             if (!file) throw new StepwiseError("serve: name a GGUF model (stepwise serve MODEL.gguf, --model or --prm)");
+            if (!isAggregation(o.aggregation)) throw new StepwiseError(`serve --aggregation: "${o.aggregation}" is not one of ${AGGREGATIONS.join(", ")}`);
+            if (o.tau !== undefined && o.threshold !== undefined) throw new StepwiseError("serve: give at most one of --tau and --threshold");
             // --prm: the model-kind check of `score` (a stepwise policy or judge is refused).
             if (o.prm) checkModelKind(file, "prm");
             else checkGgufHeader(file);
@@ -47,25 +63,99 @@ Examples:
             if (o.contextSize !== undefined) params.set("contextSize", String(o.contextSize));
             const engine = await createEngine(`llama:${file}?${params}`);
             let pooling;
-            if (o.prm) pooling = await resolvePooling(engine, file, o.stepTag, o.returnedTokens);
+            let reward;
+            const closers: Array<() => Promise<void>> = [];
+            if (prmSpec !== undefined) {
+                pooling = await resolvePooling(engine, file, o.stepTag, o.returnedTokens);
+                reward = await rewardConfig(prmSpec, file, params, o, closers);
+            }
             const server = await startServer({
                 engine,
                 host: o.host,
                 port: o.port,
                 modelName: o.name,
                 pooling,
+                reward,
                 samplingDefaults: o.defaultSampling ? parseDefaults(o.defaultSampling) : undefined,
                 onRequest: o.log ? (line) => console.error(line) : undefined,
             });
             console.error(`stepwise serve: ${file} at ${server.url}/v1 (Ctrl-C to stop)`);
+            if (reward) console.error(`stepwise serve: POST ${server.url}/get_reward: ${reward.scorer.format.name} PRM, ${reward.steps.kind === "adaptive" ? `adaptive steps (τ = ${reward.steps.tau})` : `steps end at ${JSON.stringify(reward.steps.text)}`}, ${reward.aggregation} of the step scores`);
             const stop = async () => {
                 await server.close();
+                for (const close of closers) await close();
                 await engine.close();
                 process.exit(0);
             };
             process.once("SIGINT", stop);
             process.once("SIGTERM", stop);
         });
+}
+
+/** The GGUF file of a --prm value: a file, or the path of a llama: PRM spec (openai: PRMs cannot be served here). */
+async function prmFile(spec: string): Promise<string> {
+    if (spec.startsWith("llama:")) {
+        const {splitPrmSpec} = await import("../../prm/index.ts");
+        const parsed = parseEngineSpec(splitPrmSpec(spec).engineSpec);
+        if (parsed.kind === "llama") return parsed.path;
+    }
+    if (/^[a-z]+:\/\//i.test(spec) || spec.startsWith("openai:"))
+        throw new StepwiseError(`serve --prm ${spec}: serve needs a local GGUF (a file or a llama: spec); a PRM behind a server is scored there`);
+    return spec;
+}
+
+/**
+ * /get_reward's configuration from the flags: the scorer (createScorer on the --prm spec; a bare
+ * file becomes llama:FILE with the served engine's sequences, threads, context and GPU settings,
+ * so the model is loaded a second time for scoring), the step rule (--steps, else the format's
+ * own; adaptive needs --policy and --tau or --threshold) and the prompt and question rules.
+ * Engines opened here are closed by `closers`.
+ */
+async function rewardConfig(
+    prmSpec: string,
+    file: string,
+    params: URLSearchParams,
+    o: {aggregation: string; steps?: string; policy?: string; tau?: number; threshold?: string; promptEnd?: string; question?: string; eos?: string[]},
+    closers: Array<() => Promise<void>>,
+): Promise<RewardConfig> {
+    const {createScorer} = await import("../../prm/index.ts");
+    const {FORMAT_STEPS} = await import("../../apps/serve/reward.ts");
+    let question: RegExp | undefined;
+    if (o.question !== undefined) {
+        try {
+            question = new RegExp(o.question);
+        } catch (e) {
+            throw new StepwiseError(`serve --question: not a regular expression (${(e as Error).message})`);
+        }
+    }
+    const scorer = await createScorer(prmSpec.startsWith("llama:") ? prmSpec : `llama:${file}?${params}`);
+    closers.push(() => scorer.close());
+    const format = scorer.format.name;
+    const own = FORMAT_STEPS[format];
+    const rule = o.steps ?? (own === undefined ? undefined : own === "adaptive" ? "adaptive" : own.delimiter);
+    if (rule === undefined) throw new StepwiseError(`serve --prm: format ${format} has no step rule of its own; give --steps`);
+    let steps: RewardSteps;
+    if (rule === "adaptive") {
+        if (!o.policy) throw new StepwiseError(`serve --prm: ${o.steps ? "--steps adaptive" : `format ${format} cuts steps adaptively`}: give --policy SPEC (its token probabilities cut the steps) and --tau or --threshold, or --steps newline`);
+        const tau = o.tau ?? (o.threshold !== undefined ? (await import("../../pipeline/threshold.ts")).readThresholdFile(o.threshold) : undefined);
+        if (tau === undefined) throw new StepwiseError("serve --steps adaptive: give --tau or --threshold (τ of the policy's token probabilities)");
+        const policy = await createEngine(o.policy, {role: "policy"});
+        closers.push(() => policy.close());
+        if (!policy.promptLogprobs) throw new StepwiseError(`serve --policy ${o.policy}: this engine cannot give the probabilities of a given text's tokens (promptLogprobs); use a llama: spec`);
+        steps = {kind: "adaptive", tau, cutoff: "raw", policy};
+    } else {
+        const text = rule === "newline" ? "\n" : rule === "double-newline" ? "\n\n" : unescape(rule);
+        if (text === "") throw new StepwiseError("serve --steps: the delimiter is empty");
+        steps = {kind: "delimiter", text};
+    }
+    return {
+        scorer,
+        aggregation: o.aggregation as RewardConfig["aggregation"],
+        steps,
+        promptEnd: o.promptEnd !== undefined ? unescape(o.promptEnd) : format === "stepwise-lab" ? "\n" : undefined,
+        question,
+        eos: o.eos,
+    };
 }
 
 async function resolvePooling(engine: Engine, file: string, stepTag?: string, returned?: string) {

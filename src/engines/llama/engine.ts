@@ -59,7 +59,7 @@ import {
 import {checkGgufHeader} from "../../gguf/reader.ts";
 import {ContextOverflowError, ModelOutputError} from "../../util/errors.ts";
 import {describeBound, SpecialTokenIndex} from "./tokenize.ts";
-import {rawProb, sampleIndex, sampleRng, type RawDistribution, type SampleParams} from "../sampling.ts";
+import {DEFAULT_MAX_TOKENS, inProcessSamplingRecord, rawProb, sampleIndex, sampleRng, type RawDistribution, type SampleParams} from "../sampling.ts";
 import type {Rng} from "../../util/rng.ts";
 import {SequencePool} from "./pool.ts";
 import {StopMatcher} from "../stop.ts";
@@ -110,7 +110,6 @@ function checkAborted(signal: AbortSignal | undefined): void {
     if (signal?.aborted) throw signal.reason ?? new Error("aborted");
 }
 
-const DEFAULT_MAX_TOKENS = 256;
 /** Positions per evaluation window in promptLogprobs (each reads a full-vocabulary distribution). */
 const PROMPT_LOGPROB_WINDOW = 16;
 const DEFAULT_TOP_LOGPROBS = 5;
@@ -211,17 +210,7 @@ export class LlamaEngine implements Engine {
 
     /** In-process sampling uses temperature, top-k, top-p and min-p (no penalties): all listed, neutral when unset. */
     samplingRecord(o: SamplingOptions): Record<string, unknown> {
-        return {
-            temperature: o.temperature ?? 1,
-            max_tokens: o.maxTokens ?? DEFAULT_MAX_TOKENS,
-            top_p: o.topP ?? 1,
-            top_k: o.topK !== undefined && o.topK > 0 ? o.topK : -1,
-            min_p: o.minP ?? 0,
-            repetition_penalty: 1,
-            frequency_penalty: 0,
-            presence_penalty: 0,
-            stop: o.stop ?? [],
-        };
+        return inProcessSamplingRecord(o);
     }
 
     /** Chat sampling: the messages rendered with the model's chat template (see formatChat), then {@link generate}. */

@@ -50,11 +50,17 @@
  */
 import {HttpClient, HttpRequestError, type HttpClientOptions, type HttpResponse, type HttpStats} from "./http.ts";
 import {StopMatcher} from "../stop.ts";
+import {DEFAULT_MAX_TOKENS} from "../sampling.ts";
 import {ContextOverflowError} from "../../util/errors.ts";
 import {
     chatTokens,
     completionTokens,
+    detokenizedText,
     finishReason,
+    isChatStyle,
+    isTooManyChoices,
+    llamaServerEnd,
+    loggedTokenCount,
     orderedChoices,
     poolRows,
     tokenIdFromKey,
@@ -86,6 +92,7 @@ import {
     type NextTokenDistribution,
     type Sample,
     type SamplingOptions,
+    type TokenAlternative,
     type TokenProbeRequest,
     type TokenProbeResult,
 } from "../types.ts";
@@ -97,8 +104,13 @@ export const MAX_LOGPROBS = 20;
 export interface OpenAIEngineOptions extends HttpClientOptions {
     /** Model name sent with every request. {@link OpenAIEngine.connect} fills it from `/v1/models` when unset. */
     model?: string;
-    /** Largest `n` sent in one request; a larger n is split into several requests. Default 16. */
+    /**
+     * Largest `n` sent in one request; a larger n is split into several requests. Default 16;
+     * {@link OpenAIEngine.connect} on the llama.cpp dialect: llama-server's `total_slots`.
+     */
     maxNPerRequest?: number;
+    /** Where `maxNPerRequest` came from, for messages. Default "maxN=N given to the engine" (or the default 16). */
+    maxNSource?: string;
     /**
      * What probeTokens does with a candidate that is not among the top-k log-probabilities the
      * server returned at a position (its probability is then unknown):
@@ -170,47 +182,96 @@ function isContextLength(n: unknown): n is number {
     return typeof n === "number" && Number.isSafeInteger(n) && n > 0;
 }
 
+/** What {@link learnServer} found out about one server. */
+interface Learned {
+    context?: ServerContext;
+    /** llama-server's `total_slots` (`--parallel`): the most choices one request may ask for. */
+    slots?: {n: number; source: string};
+}
+
 /**
  * A server's context length, as far as it tells: vLLM's model card (`max_model_len` of the
  * model's entry in `GET /v1/models`); else, on the llama.cpp dialect, `GET /props`
  * (`default_generation_settings.n_ctx`, one slot's context); else, on the vllm dialect,
- * `max_model_len` of a `POST /tokenize` answer (SGLang, vLLM). Undefined when none of these
- * answers (the probes are not retried; a failing probe only means "unknown").
+ * `max_model_len` of a `POST /tokenize` answer (SGLang, vLLM). On the llama.cpp dialect also the
+ * slot count (`total_slots` of `/props`), unless `needSlots` is false. Unknown parts are
+ * undefined (the probes are not retried; a failing probe only means "unknown").
  */
-async function learnContext(probe: HttpClient, root: string, models: HttpResponse<ModelsResponse>, model: string, dialect: SamplingDialect): Promise<ServerContext | undefined> {
+async function learnServer(
+    probe: HttpClient,
+    root: string,
+    models: HttpResponse<ModelsResponse>,
+    model: string,
+    dialect: SamplingDialect,
+    need: {context: boolean; slots: boolean},
+): Promise<Learned> {
+    const out: Learned = {};
     const cards = Array.isArray(models.data?.data) ? models.data.data : [];
     const card = cards.find((c) => c?.id === model);
-    if (isContextLength(card?.max_model_len)) return {tokens: card.max_model_len, source: `max_model_len at GET ${models.url}`};
+    if (need.context && isContextLength(card?.max_model_len)) {
+        out.context = {tokens: card.max_model_len, source: `max_model_len at GET ${models.url}`};
+        need = {...need, context: false};
+    }
     try {
-        if (dialect === "llama.cpp") {
+        if (dialect === "llama.cpp" && (need.context || need.slots)) {
             const {data, url} = await probe.getJsonFrom<PropsResponse>(root, "/props", {retries: 0});
             const n = data?.default_generation_settings?.n_ctx;
-            if (isContextLength(n)) return {tokens: n, source: `n_ctx at GET ${url}`};
-        } else if (dialect === "vllm") {
+            if (need.context && isContextLength(n)) out.context = {tokens: n, source: `n_ctx at GET ${url}`};
+            if (need.slots && isContextLength(data?.total_slots)) out.slots = {n: data.total_slots, source: `total_slots at GET ${url}`};
+        } else if (dialect === "vllm" && need.context) {
             const {data, url} = await probe.postJsonFrom<TokenizeResponse>(root, "/tokenize", {model, prompt: "a"}, {retries: 0});
-            if (isContextLength(data?.max_model_len)) return {tokens: data.max_model_len, source: `max_model_len at POST ${url}`};
+            if (isContextLength(data?.max_model_len)) out.context = {tokens: data.max_model_len, source: `max_model_len at POST ${url}`};
         }
     } catch (e) {
         if (!(e instanceof StepwiseError)) throw e;
     }
-    return undefined;
+    return out;
 }
 
 /**
  * Sampling-field dialects, each with the neutral value sent when the caller set nothing:
  * - "vllm" (vLLM, SGLang, `stepwise serve`): top_p, top_k (-1 = off), min_p, repetition_penalty,
  *   frequency_penalty, presence_penalty (vLLM's SamplingParams);
- * - "llama.cpp" (llama.cpp server, llama-cpp-python): top_p, top_k (0 = off), min_p,
- *   repeat_penalty, frequency_penalty, presence_penalty, typical_p, tfs_z, mirostat;
+ * - "llama.cpp" (llama.cpp's llama-server): top_p, top_k (0 = off), min_p, repeat_penalty,
+ *   frequency_penalty, presence_penalty, typical_p, mirostat, dynatemp_range, xtc_probability,
+ *   dry_multiplier, top_n_sigma (-1 = off), and `samplers: ["top_k", "temperature", "min_p",
+ *   "top_p"]`: llama-server's own order applies temperature last (after top-p and min-p) and
+ *   runs penalties, DRY, XTC and typical-p first; this order gives stepwise's (temperature, top-k,
+ *   min-p, top-p; top-k commutes with temperature), whatever the server's command line set;
  * - "openai" (servers that accept only OpenAI's own fields): top_p, frequency_penalty, presence_penalty.
  */
 export type SamplingDialect = "vllm" | "llama.cpp" | "openai";
 
-export const SAMPLING_DIALECTS: Record<SamplingDialect, {topKOff?: number; neutral: Record<string, number>}> = {
+export const SAMPLING_DIALECTS: Record<SamplingDialect, {topKOff?: number; neutral: Record<string, number>; fixed?: Record<string, unknown>}> = {
     vllm: {topKOff: -1, neutral: {min_p: 0, repetition_penalty: 1, frequency_penalty: 0, presence_penalty: 0}},
-    "llama.cpp": {topKOff: 0, neutral: {min_p: 0, repeat_penalty: 1, frequency_penalty: 0, presence_penalty: 0, typical_p: 1, tfs_z: 1, mirostat: 0}},
+    "llama.cpp": {
+        topKOff: 0,
+        neutral: {min_p: 0, repeat_penalty: 1, frequency_penalty: 0, presence_penalty: 0, typical_p: 1, mirostat: 0, dynatemp_range: 0, xtc_probability: 0, dry_multiplier: 0, top_n_sigma: -1},
+        fixed: {samplers: ["top_k", "temperature", "min_p", "top_p"]},
+    },
     openai: {neutral: {frequency_penalty: 0, presence_penalty: 0}},
 };
+
+/**
+ * The sampling fields an OpenAI engine of this dialect sends for these options (without `seed`,
+ * `n` and `logprobs`): every field of the dialect, neutral when unset; max_tokens as asked
+ * (default 256; generate may cut it to the context, see OpenAIEngine.generate). Throws for a
+ * top-k or min-p the dialect has no field for. {@link OpenAIEngine.samplingRecord}.
+ */
+export function dialectSamplingBody(dialect: SamplingDialect, o: SamplingOptions): Record<string, unknown> {
+    const d = SAMPLING_DIALECTS[dialect];
+    const body: Record<string, unknown> = {temperature: o.temperature ?? 1, max_tokens: o.maxTokens ?? DEFAULT_MAX_TOKENS, top_p: o.topP ?? 1};
+    if (d.topKOff !== undefined) body.top_k = o.topK !== undefined && o.topK > 0 ? o.topK : d.topKOff;
+    else if (o.topK !== undefined && o.topK > 0) throw new StepwiseError(`top-k sampling is not part of the "${dialect}" dialect; use dialect=vllm or dialect=llama.cpp`);
+    Object.assign(body, d.neutral);
+    if (o.minP !== undefined && o.minP > 0) {
+        if (!("min_p" in d.neutral)) throw new StepwiseError(`min-p sampling is not part of the "${dialect}" dialect`);
+        body.min_p = o.minP;
+    }
+    if (d.fixed) Object.assign(body, structuredClone(d.fixed));
+    body.stop = o.stop ?? [];
+    return body;
+}
 
 /** probeTokens' answer with, per value, whether it is an upper bound for a candidate outside the top-k. */
 export interface ProbeResultDetailed extends TokenProbeResult {
@@ -287,6 +348,19 @@ function checkTau(tau: number | undefined): void {
     if (tau !== undefined && !(tau >= 0 && tau <= 1)) throw new StepwiseError(`stopBelowConfidence must be in [0, 1], got ${tau}`);
 }
 
+/**
+ * The prompt token count of an answer that is not for this prompt, or undefined when it is (or
+ * the answer has no usage). llama.cpp's server was seen once answering 16 of 240 requests from
+ * another request's context (four consecutive questions answered as other questions): its
+ * usage.prompt_tokens (the tokens of the prompt it evaluated) is compared with the prompt's own
+ * count. It catches answers given for another prompt of another length; it cannot see a wrong
+ * KV cache behind the right prompt.
+ */
+export function promptMismatch(usage: Usage | undefined, promptTokens: number): number | undefined {
+    const got = usage?.prompt_tokens;
+    return typeof got === "number" && got !== promptTokens ? got : undefined;
+}
+
 /** vLLM's stop_reason when it is the stop string. */
 function stopStringOf(c: {stop_reason?: string | number | null}): {stopString?: string} {
     return typeof c.stop_reason === "string" ? {stopString: c.stop_reason} : {};
@@ -320,6 +394,7 @@ export class OpenAIEngine implements Engine {
     private readonly tokenIds: boolean;
     private readonly model: string;
     private readonly maxN: number;
+    private readonly maxNSource: string;
     private readonly probeMissing: "error" | "bound";
     private readonly probeTopK: number;
     private readonly counters = emptyStats();
@@ -333,6 +408,7 @@ export class OpenAIEngine implements Engine {
         this.model = options.model;
         this.maxN = options.maxNPerRequest ?? 16;
         if (!Number.isInteger(this.maxN) || this.maxN < 1) throw new StepwiseError(`maxNPerRequest must be a positive integer, got ${this.maxN}`);
+        this.maxNSource = options.maxNSource ?? (options.maxNPerRequest === undefined ? "the default" : `maxN=${this.maxN} given to the engine`);
         this.probeMissing = options.probeMissing ?? "error";
         this.probeTopK = checkTopK(options.probeTopK ?? MAX_LOGPROBS, "probeTopK");
         if (this.probeTopK < 1) throw new StepwiseError("probeTopK must be at least 1");
@@ -365,9 +441,11 @@ export class OpenAIEngine implements Engine {
      * Check that every server answers `GET /v1/models` (a down server fails fast with a one-line
      * error naming its URL, after at most 2 quick retries) and take the first listed model when
      * `options.model` is unset. Unless `options.maxModelLen` is given, learn the context length:
-     * the model card's `max_model_len` (vLLM), else llama.cpp server's `/props` n_ctx (dialect
+     * the model card's `max_model_len` (vLLM), else llama-server's `/props` n_ctx (dialect
      * llama.cpp) or `/tokenize`'s max_model_len (dialect vllm: SGLang); with several servers the
-     * smallest any of them tells. Unknown when none tells ({@link context} undefined).
+     * smallest any of them tells. Unknown when none tells ({@link context} undefined). On the
+     * llama.cpp dialect, unless `options.maxNPerRequest` is given, it defaults to the smallest
+     * `total_slots` of the servers' `/props` (llama-server refuses a larger n), else 16.
      */
     static async connect(options: OpenAIEngineOptions): Promise<OpenAIEngine> {
         const probe = new HttpClient({...options, apiKey: options.apiKey ?? defaultApiKey(), retries: Math.min(options.retries ?? 6, 2), backoffMaxMs: Math.min(options.backoffMaxMs ?? 1000, 1000)});
@@ -379,11 +457,18 @@ export class OpenAIEngine implements Engine {
             if (typeof id !== "string") throw new StepwiseError(`GET ${first.url}: no model listed; add ?model=NAME to the engine spec`);
             model = id;
         }
-        if (options.maxModelLen !== undefined) return new OpenAIEngine({...options, model});
         const dialect = options.dialect ?? "vllm";
-        const learned = await Promise.all(probe.roots.map((root, i) => learnContext(probe, root, answers[i], model, dialect)));
-        const smallest = learned.reduce<ServerContext | undefined>((a, c) => (c && (!a || c.tokens < a.tokens) ? c : a), undefined);
-        return new OpenAIEngine({...options, model, maxModelLen: smallest?.tokens, maxModelLenSource: smallest?.source});
+        const need = {context: options.maxModelLen === undefined, slots: dialect === "llama.cpp" && options.maxNPerRequest === undefined};
+        if (!need.context && !need.slots) return new OpenAIEngine({...options, model});
+        const learned = await Promise.all(probe.roots.map((root, i) => learnServer(probe, root, answers[i], model, dialect, need)));
+        const context = learned.reduce<ServerContext | undefined>((a, l) => (l.context && (!a || l.context.tokens < a.tokens) ? l.context : a), undefined);
+        const slots = learned.reduce<Learned["slots"]>((a, l) => (l.slots && (!a || l.slots.n < a.n) ? l.slots : a), undefined);
+        return new OpenAIEngine({
+            ...options,
+            model,
+            ...(need.context ? {maxModelLen: context?.tokens, maxModelLenSource: context?.source} : {}),
+            ...(slots ? {maxNPerRequest: slots.n, maxNSource: slots.source} : {}),
+        });
     }
 
     // ---------------------------------------------------------------- generate
@@ -410,29 +495,96 @@ export class OpenAIEngine implements Engine {
         if (!Number.isInteger(n) || n < 1) throw new StepwiseError(`n must be a positive integer, got ${n}`);
         const k = checkTopK(request.topLogprobs ?? 5, "topLogprobs");
         checkTau(request.stopBelowConfidence);
-        const body: Record<string, unknown> = {model: this.model, prompt: request.prompt, ...this.samplingBody(request), logprobs: Math.max(1, k)};
+        const cpp = this.dialect === "llama.cpp";
+        // llama-server adds the model's BOS to every text prompt (it ignores add_special_tokens):
+        // a prompt that must go without it is sent as token ids.
+        const prompt = cpp && typeof request.prompt === "string" && request.addBos === false ? await this.tokenizeRequest(request.prompt, false, request.signal) : request.prompt;
+        const body: Record<string, unknown> = {model: this.model, prompt, ...this.samplingBody(request), logprobs: Math.max(1, k)};
         if (this.tokenIds) body.return_tokens_as_token_ids = true;
         // With a confidence stop the stop strings are applied here, in token order (see cutAtLowConfidence).
         if (request.stopBelowConfidence !== undefined) body.stop = [];
-        if (typeof request.prompt === "string" && request.addBos !== undefined) body.add_special_tokens = request.addBos;
-        const hadStop = (request.stop?.length ?? 0) > 0;
+        if (!cpp && typeof prompt === "string" && request.addBos !== undefined) body.add_special_tokens = request.addBos;
+        const hadStop = (body.stop as string[]).length > 0;
         const asked = body.max_tokens as number;
-        const refit = (exact: boolean) => this.fit(request.prompt, asked, request.addBos, request.signal, exact);
+        const addBos = cpp ? undefined : request.addBos;
+        const refit = (exact: boolean) => this.fit(prompt, asked, addBos, request.signal, exact);
         const fit = await refit(false);
+        // llama-server: the prompt's token count, to check each answer's usage.prompt_tokens against.
+        const promptTokens = cpp ? await this.promptTokenCount(prompt, request.signal) : undefined;
         return this.chunked(n, request, async (count, seed, signal) => {
-            const {data, url} = await this.postFitted<CompletionResponse>("/v1/completions", {...body, n: count, ...(seed !== undefined ? {seed} : {})}, fit, () => refit(true), signal);
+            const send = {...body, n: count, ...(seed !== undefined ? {seed} : {})};
+            let answer = await this.postFitted<CompletionResponse>("/v1/completions", send, fit, () => refit(true), signal);
+            if (promptTokens !== undefined && promptMismatch(answer.data.usage, promptTokens)) {
+                // An answer for another prompt (llama.cpp server bug, see promptMismatch): asked once more.
+                this.onMismatch?.(answer.url);
+                answer = await this.postFitted<CompletionResponse>("/v1/completions", send, fit, () => refit(true), signal);
+                const got = promptMismatch(answer.data.usage, promptTokens);
+                if (got)
+                    throw new StepwiseError(
+                        `POST ${answer.url}: twice answered for a prompt of ${got} tokens, while this prompt has ${promptTokens} (usage.prompt_tokens); the server mixed up requests (llama.cpp server with parallel slots?): restart it or run it with --parallel 1`,
+                    );
+            }
+            const {data, url} = answer;
             const where = `POST ${url}`;
             const choices = orderedChoices(data.choices, count, where);
-            this.account(data.usage, choices.reduce((s, c) => s + (c.logprobs?.tokens?.length ?? 0), 0));
+            this.account(data.usage, choices.map((c) => loggedTokenCount(c.logprobs)));
             const out = [];
             for (const c of choices) {
                 const text = c.text ?? "";
-                const tokens = await this.withTexts(completionTokens(c.logprobs, k, where));
-                const sample = {text, tokens: reconcileTokens(text, tokens, where), finishReason: finishReason(c, hadStop), ...stopStringOf(c)};
+                let tokens = await this.withTexts(completionTokens(c.logprobs, k, where));
+                let finish = finishReason(c, hadStop);
+                if (cpp) ({tokens, finishReason: finish} = llamaServerEnd(await this.llamaServerPieces(tokens, text, where, body.stop as string[]), c, hadStop));
+                const sample = {text, tokens: reconcileTokens(text, tokens, where), finishReason: finish, ...stopStringOf(c)};
                 out.push(cutAtLowConfidence(sample, request.stopBelowConfidence, request.stop));
             }
             return out;
         });
+    }
+
+    /**
+     * llama-server's token texts are the text it sent with each token, not the token's own piece:
+     * a token that may begin a stop string is listed with "" and its text goes out with a later
+     * token ("", "\nT" for "\n", "T"), and so does the text held back at EOS. When the texts show
+     * that (an empty text before the last token, or texts that do not spell the sample's text), each
+     * token's text is replaced by its id's piece from `/detokenize` (cached per id; see tokenPiece).
+     * A token that ends inside a UTF-8 character is left out of llama-server's log-probabilities
+     * altogether (its bytes go out with the next token): then the pieces cannot spell the text
+     * either, and that is an error naming the URL, as no confidence is known for that token.
+     */
+    private async llamaServerPieces(tokens: GeneratedToken[], text: string, where: string, stops: string[]): Promise<GeneratedToken[]> {
+        const joined = tokens.map((t) => t.text).join("");
+        const shifted = tokens.some((t, i) => t.text === "" && i < tokens.length - 1);
+        if (!shifted && (joined === text || joined.startsWith(text))) return tokens;
+        if (tokens.some((t) => t.id === undefined)) return tokens;
+        const pieces = await Promise.all(tokens.map((t) => this.tokenPiece(t.id!)));
+        // The EOS token's piece ("</s>") is no text: a last token listed with "" stays "", and so
+        // does a last token past the text whose piece begins no stop string (the server's EOS, with
+        // text it held back sent along), so that llamaServerEnd sees the EOS.
+        const last = pieces.length - 1;
+        const before = pieces.slice(0, last).join("");
+        if (last >= 0 && (tokens[last].text === "" || (before === text && !stops.some((x) => x.startsWith(pieces[last]))))) pieces[last] = "";
+        const out = tokens.map((t, i) => ({...t, text: pieces[i]}));
+        const spelled = pieces.join("");
+        // The pieces may run past the text by the EOS piece (""), or by a stop string's tokens.
+        if (!spelled.startsWith(text) && !text.startsWith(spelled.replace(/\uFFFD+$/, "")))
+            throw new StepwiseError(
+                `${where}: llama-server's log-probabilities do not cover every generated token (it leaves out a token that ends inside a UTF-8 character and sends its bytes with the next one), so that token's confidence is unknown (tokens ${JSON.stringify(joined.slice(0, 60))}, text ${JSON.stringify(text.slice(0, 60))}); sample such text in-process or on vLLM`,
+            );
+        return out;
+    }
+
+    /** Called when an answer's usage.prompt_tokens did not match the prompt (tests count retries with it). */
+    onMismatch?: (url: string) => void;
+
+    /**
+     * A prompt's token count as llama-server tokenizes it (text prompts with add_special, which it
+     * always sets), from `/tokenize` (cached per prompt); a token-id prompt's length. Undefined
+     * when the server has no usable `/tokenize`.
+     */
+    private promptTokenCount(prompt: string | number[], signal: AbortSignal | undefined): Promise<number | undefined> {
+        if (typeof prompt !== "string") return Promise.resolve(prompt.length);
+        // The key of fit()'s count with addBos unset: one /tokenize per prompt serves both.
+        return this.countTokens("text", `\u0000${prompt}`, () => this.tokenizeRequest(prompt, undefined, signal));
     }
 
     /**
@@ -447,21 +599,26 @@ export class OpenAIEngine implements Engine {
         if (!Number.isInteger(n) || n < 1) throw new StepwiseError(`n must be a positive integer, got ${n}`);
         const k = checkTopK(request.topLogprobs ?? 5, "topLogprobs");
         checkTau(request.stopBelowConfidence);
-        const body: Record<string, unknown> = {model: this.model, messages: request.messages, ...this.samplingBody(request), logprobs: true, top_logprobs: k};
+        // top_logprobs at least 1: llama-server answers `logprobs: null` to top_logprobs 0 (as it
+        // does to logprobs 0 on completions), and the chosen token's log-probability is wanted anyway.
+        const body: Record<string, unknown> = {model: this.model, messages: request.messages, ...this.samplingBody(request), logprobs: true, top_logprobs: Math.max(1, k)};
         if (this.tokenIds) body.return_tokens_as_token_ids = true;
         if (request.stopBelowConfidence !== undefined) body.stop = [];
-        const hadStop = (request.stop?.length ?? 0) > 0;
+        const hadStop = (body.stop as string[]).length > 0;
+        const cpp = this.dialect === "llama.cpp";
         const fit = await this.fitChat(request.messages, body.max_tokens as number, request.signal);
         return this.chunked(n, request, async (count, seed, signal) => {
             const {data, url} = await this.postFitted<ChatResponse>("/v1/chat/completions", {...body, n: count, ...(seed !== undefined ? {seed} : {})}, fit, undefined, signal);
             const where = `POST ${url}`;
             const choices = orderedChoices(data.choices, count, where);
-            this.account(data.usage, choices.reduce((s, c) => s + (c.logprobs?.content?.length ?? 0), 0));
+            this.account(data.usage, choices.map((c) => loggedTokenCount(c.logprobs)));
             const out = [];
             for (const c of choices) {
                 const text = c.message?.content ?? "";
-                const tokens = await this.withTexts(chatTokens(c.logprobs?.content, k, where));
-                const sample = {text, tokens: reconcileTokens(text, tokens, where), finishReason: finishReason(c, hadStop), ...stopStringOf(c)};
+                let tokens = await this.withTexts(chatTokens(c.logprobs?.content, k, where));
+                let finish = finishReason(c, hadStop);
+                if (cpp) ({tokens, finishReason: finish} = llamaServerEnd(await this.llamaServerPieces(tokens, text, where, body.stop as string[]), c, hadStop));
+                const sample = {text, tokens: reconcileTokens(text, tokens, where), finishReason: finish, ...stopStringOf(c)};
                 out.push(cutAtLowConfidence(sample, request.stopBelowConfidence, request.stop));
             }
             return out;
@@ -556,6 +713,11 @@ export class OpenAIEngine implements Engine {
         try {
             return await this.http.postJson<T>(path, {...body, max_tokens: fit.maxTokens}, {signal});
         } catch (e) {
+            if (e instanceof HttpRequestError && e.status === 400 && isTooManyChoices(e.serverMessage) && typeof body.n === "number" && body.n > 1)
+                throw new StepwiseError(
+                    `${e.message} (stepwise sent n ${body.n}, its most per request (maxN, ${this.maxNSource}); add maxN=N to the engine spec with N at most the server's limit, e.g. llama-server's --parallel)`,
+                    {cause: e},
+                );
             if (!isContextOverflowResponse(e)) throw e;
             if (fit.bounded && refit) {
                 const exact = await refit();
@@ -570,9 +732,12 @@ export class OpenAIEngine implements Engine {
     private contextHint(fit: Fit): string {
         const lower = "or lower max_tokens (--max-tokens)";
         const c = this.context;
+        // llama-server never refuses for max_tokens (a reply ends at the context end, "length"): only a prompt beyond a slot's context.
+        if (this.dialect === "llama.cpp")
+            return `llama-server refuses a prompt longer than one slot's context${c ? ` (${c.tokens} tokens, ${c.source})` : ""}: shorten the prompt, or serve with a larger -c or fewer --parallel (a slot's context is -c / --parallel)`;
         if (!c || fit.unfitted === "context")
             return (
-                `stepwise does not know this server's context length (it reads max_model_len from GET /v1/models${this.dialect === "llama.cpp" ? ", or n_ctx from GET /props," : ""} when connecting), ` +
+                `stepwise does not know this server's context length (it reads max_model_len from GET /v1/models when connecting), ` +
                 `so it cannot end samples at the context end as the in-process llama engine does: add maxModelLen=N, the server's context length, to the engine spec, ${lower}`
             );
         if (fit.unfitted === "count")
@@ -584,17 +749,7 @@ export class OpenAIEngine implements Engine {
 
     /** Sampling fields shared by completions and chat: every field of the dialect, neutral when unset. */
     private samplingBody(o: SamplingOptions): Record<string, unknown> {
-        const d = SAMPLING_DIALECTS[this.dialect];
-        const body: Record<string, unknown> = {temperature: o.temperature ?? 1, max_tokens: o.maxTokens ?? 256, top_p: o.topP ?? 1};
-        if (d.topKOff !== undefined) body.top_k = o.topK !== undefined && o.topK > 0 ? o.topK : d.topKOff;
-        else if (o.topK !== undefined && o.topK > 0) throw new StepwiseError(`top-k sampling is not part of the "${this.dialect}" dialect; use dialect=vllm or dialect=llama.cpp`);
-        Object.assign(body, d.neutral);
-        if (o.minP !== undefined && o.minP > 0) {
-            if (!("min_p" in d.neutral)) throw new StepwiseError(`min-p sampling is not part of the "${this.dialect}" dialect`);
-            body.min_p = o.minP;
-        }
-        body.stop = o.stop ?? [];
-        return body;
+        return dialectSamplingBody(this.dialect, o);
     }
 
     /**
@@ -635,10 +790,19 @@ export class OpenAIEngine implements Engine {
         }
     }
 
-    private account(usage: Usage | undefined, generatedFallback: number): void {
+    /**
+     * Count one answer: its prompt tokens once, and its generated tokens. `perChoice` are the
+     * tokens each choice's log-probabilities list, used when the answer has no usage. llama-server's
+     * usage with n > 1 is the first choice's alone (it merges per-choice answers and keeps the
+     * first one's usage), so on that dialect the other choices add their listed tokens.
+     */
+    private account(usage: Usage | undefined, perChoice: number[]): void {
         this.counters.prefixEvaluations++;
         this.counters.promptTokens += usage?.prompt_tokens ?? 0;
-        this.counters.generatedTokens += usage?.completion_tokens ?? generatedFallback;
+        const listed = perChoice.reduce((a, b) => a + b, 0);
+        if (typeof usage?.completion_tokens !== "number") this.counters.generatedTokens += listed;
+        else if (this.dialect === "llama.cpp") this.counters.generatedTokens += usage.completion_tokens + listed - (perChoice[0] ?? 0);
+        else this.counters.generatedTokens += usage.completion_tokens;
     }
 
     // ---------------------------------------------------------------- next token / probes
@@ -651,10 +815,16 @@ export class OpenAIEngine implements Engine {
         if (this.tokenIds) body.return_tokens_as_token_ids = true;
         const {data, url} = await this.http.postJson<CompletionResponse>("/v1/completions", body, {signal: options.signal});
         const [choice] = orderedChoices(data.choices, 1, `POST ${url}`);
-        this.account(data.usage, 1);
-        const top = choice.logprobs?.top_logprobs?.[0];
-        if (!top) throw new StepwiseError(`POST ${url}: the server returned no top log-probabilities`);
-        const alts = topFromMap(top, k);
+        this.account(data.usage, [1]);
+        const lp = choice.logprobs;
+        let alts: TokenAlternative[];
+        if (isChatStyle(lp)) alts = completionTokens(lp, k, `POST ${url}`)[0]?.top ?? [];
+        else {
+            const top = lp?.top_logprobs?.[0];
+            if (!top) throw new StepwiseError(`POST ${url}: the server returned no top log-probabilities`);
+            alts = topFromMap(top, k);
+        }
+        if (alts.length === 0 && k > 0) throw new StepwiseError(`POST ${url}: the server returned no top log-probabilities`);
         if (this.tokenIds) {
             const texts = await Promise.all(alts.map((a) => (a.id === undefined ? a.text : this.piece(a.id))));
             alts.forEach((a, i) => (a.text = texts[i]));
@@ -709,7 +879,7 @@ export class OpenAIEngine implements Engine {
         const {data, url} = await this.http.postJson<CompletionResponse>("/v1/completions", body, {signal: request.signal});
         const where = `POST ${url}`;
         const [choice] = orderedChoices<CompletionChoice>(data.choices, 1, where);
-        this.account(data.usage, 1);
+        this.account(data.usage, [1]);
         const need = maxPos + 2;
         let maps: (Record<string, number> | null)[];
         let keys: string[];
@@ -720,7 +890,8 @@ export class OpenAIEngine implements Engine {
             );
             keys = candidates.map(String);
         } else {
-            const tops = choice.logprobs?.top_logprobs;
+            const lp = choice.logprobs;
+            const tops = isChatStyle(lp) ? undefined : lp?.top_logprobs;
             if (!tops || tops.length < need)
                 throw new StepwiseError(
                     `${where}: expected prompt log-probabilities for ${need} tokens, got ${tops?.length ?? 0} (the server must support "prompt_logprobs", or "echo" with "logprobs")`,
@@ -864,11 +1035,12 @@ export class OpenAIEngine implements Engine {
         return data.tokens;
     }
 
-    /** vLLM `POST /detokenize`. */
+    /** `POST /detokenize {model, tokens}`: vLLM answers `prompt`, llama-server `content`. */
     async detokenize(tokens: number[]): Promise<string> {
         const {data, url} = await this.http.postJson<DetokenizeResponse>("/detokenize", {model: this.model, tokens});
-        if (typeof data.prompt !== "string") throw new StepwiseError(`POST ${url}: response has no "prompt" string`);
-        return data.prompt;
+        const text = detokenizedText(data);
+        if (text === undefined) throw new StepwiseError(`POST ${url}: response has no "prompt" (vLLM) or "content" (llama-server) string`);
+        return text;
     }
 
     /**
@@ -912,7 +1084,7 @@ export class OpenAIEngine implements Engine {
         const {data, url} = await this.http.postJson<CompletionResponse>("/v1/completions", body, {signal: options.signal});
         const where = `POST ${url}`;
         const [choice] = orderedChoices<CompletionChoice>(data.choices, 1, where);
-        this.account(data.usage, 1);
+        this.account(data.usage, [1]);
         const entries = choice.prompt_logprobs;
         if (!Array.isArray(entries) || entries.length !== ids.length)
             throw new StepwiseError(`${where}: expected prompt_logprobs for ${ids.length} tokens, got ${Array.isArray(entries) ? entries.length : "none"}`);

@@ -1,7 +1,15 @@
 /**
- * Wire shapes of the OpenAI-compatible routes the engine uses (as vLLM serves them), and the
- * pure functions that turn them into stepwise's types. Kept apart from the engine so they can be
- * tested on literal responses.
+ * Wire shapes of the OpenAI-compatible routes the engine uses, as vLLM and llama.cpp's
+ * llama-server send them, and the pure functions that turn them into stepwise's types. Kept apart
+ * from the engine so they can be tested on literal responses (test/engines/llama-server.test.ts
+ * replays recorded llama-server answers; vLLM's shapes are transcribed from its protocol).
+ *
+ * `/v1/completions` log-probabilities come in two shapes:
+ * - legacy (OpenAI, vLLM, SGLang): parallel arrays `tokens`, `token_logprobs`, `top_logprobs`
+ *   (one map per token, text → logprob);
+ * - chat-style (llama-server): `content: [{id, token, logprob, bytes, top_logprobs: [{id, token,
+ *   logprob, bytes}]}]`, the shape of `/v1/chat/completions`. llama-server fills `id` (the token
+ *   id) in both the chosen token and its alternatives.
  */
 import {StepwiseError, type FinishReason, type GeneratedToken, type TokenAlternative} from "../types.ts";
 
@@ -14,10 +22,15 @@ export interface CompletionLogprobs {
     text_offset?: number[];
 }
 
+/** Chat-style log-probabilities (chat completions everywhere; llama-server's completions too). */
+export interface ChatStyleLogprobs {
+    content: ChatTokenLogprob[] | null;
+}
+
 export interface CompletionChoice {
     index?: number;
     text: string;
-    logprobs: CompletionLogprobs | null;
+    logprobs: CompletionLogprobs | ChatStyleLogprobs | null;
     finish_reason: string | null;
     /** vLLM: the stop string or stop token id that ended generation; null at EOS or length. */
     stop_reason?: string | number | null;
@@ -35,17 +48,19 @@ export interface CompletionResponse {
     usage?: Usage;
 }
 
-/** Chat log-probability of one token. */
+/** Chat log-probability of one token; `id` and `bytes` are llama-server's additions. */
 export interface ChatTokenLogprob {
     token: string;
     logprob: number;
-    top_logprobs?: {token: string; logprob: number}[];
+    id?: number;
+    bytes?: number[] | null;
+    top_logprobs?: {token: string; logprob: number; id?: number; bytes?: number[] | null}[];
 }
 
 export interface ChatChoice {
     index?: number;
     message: {role: string; content: string | null};
-    logprobs?: {content: ChatTokenLogprob[] | null} | null;
+    logprobs?: ChatStyleLogprobs | null;
     finish_reason: string | null;
     stop_reason?: string | number | null;
 }
@@ -60,20 +75,35 @@ export interface ModelsResponse {
     data: {id: string; max_model_len?: number | null}[];
 }
 
-/** `POST /tokenize`: vLLM and SGLang also return `count` and `max_model_len`; llama.cpp server only `tokens`. */
+/** `POST /tokenize`: vLLM and SGLang also return `count` and `max_model_len`; llama-server only `tokens`. */
 export interface TokenizeResponse {
     tokens: number[];
     count?: number;
     max_model_len?: number;
 }
 
-/** llama.cpp server `GET /props`: `default_generation_settings.n_ctx` is the context of one slot (what one request gets). */
+/**
+ * llama-server `GET /props`: `default_generation_settings.n_ctx` is the context of one slot (what
+ * one request gets); `total_slots` the number of slots (`--parallel`), also the largest `n` one
+ * request may ask for (a larger n is refused with a 400 "Field 'n': Value must be between 1 <=
+ * value <= SLOTS").
+ */
 export interface PropsResponse {
     default_generation_settings?: {n_ctx?: number};
+    total_slots?: number;
 }
 
+/** `POST /detokenize`: vLLM answers `prompt`, llama-server `content`. */
 export interface DetokenizeResponse {
-    prompt: string;
+    prompt?: string;
+    content?: string;
+}
+
+/** The text of a `/detokenize` answer in either shape; undefined when it holds none. */
+export function detokenizedText(data: DetokenizeResponse | null | undefined): string | undefined {
+    if (typeof data?.prompt === "string") return data.prompt;
+    if (typeof data?.content === "string") return data.content;
+    return undefined;
 }
 
 /** vLLM `/pooling`: one entry per input; `data` is per-token rows (STEP/ALL pooling) or one vector. */
@@ -111,11 +141,24 @@ export function topFromMap(map: Record<string, number> | null | undefined, k: nu
         .slice(0, k);
 }
 
+/** Whether completions log-probabilities are in the chat-style shape (llama-server). */
+export function isChatStyle(lp: CompletionChoice["logprobs"] | undefined): lp is ChatStyleLogprobs {
+    return !!lp && typeof lp === "object" && "content" in lp && !("tokens" in lp);
+}
+
+/** How many generated tokens a choice's log-probabilities list (either shape); 0 without them. */
+export function loggedTokenCount(lp: CompletionChoice["logprobs"] | undefined): number {
+    if (isChatStyle(lp)) return Array.isArray(lp.content) ? lp.content.length : 0;
+    return Array.isArray(lp?.tokens) ? lp.tokens.length : 0;
+}
+
 /**
- * Map legacy completions log-probabilities to generated tokens: confidence = exp(token_logprob),
- * `top` sorted most likely first and cut to k. `where` names the URL for errors.
+ * Map completions log-probabilities to generated tokens, in either shape (see the module docs):
+ * confidence = exp(logprob), `top` sorted most likely first and cut to k. `where` names the URL
+ * for errors.
  */
-export function completionTokens(lp: CompletionLogprobs | null, k: number, where: string): GeneratedToken[] {
+export function completionTokens(lp: CompletionChoice["logprobs"], k: number, where: string): GeneratedToken[] {
+    if (isChatStyle(lp)) return chatTokens(lp.content, k, where, "/v1/completions");
     if (!lp || !Array.isArray(lp.tokens) || !Array.isArray(lp.token_logprobs))
         throw new StepwiseError(`${where}: the server returned no token log-probabilities (it must support "logprobs" on /v1/completions)`);
     if (lp.token_logprobs.length !== lp.tokens.length)
@@ -130,20 +173,33 @@ export function completionTokens(lp: CompletionLogprobs | null, k: number, where
     });
 }
 
-/** Map chat-completions log-probabilities to generated tokens. */
-export function chatTokens(content: ChatTokenLogprob[] | null | undefined, k: number, where: string): GeneratedToken[] {
+/** A server-given token id (llama-server's `id`), or the one of a "token_id:N" text. */
+function idOf(t: {token: string; id?: unknown}): number | undefined {
+    return Number.isSafeInteger(t.id) && (t.id as number) >= 0 ? (t.id as number) : tokenIdFromKey(t.token);
+}
+
+/**
+ * Map chat-style log-probabilities (chat completions; llama-server's completions) to generated
+ * tokens. Token ids are filled where the server gives them (llama-server's `id`, or vLLM's
+ * "token_id:N" texts).
+ */
+export function chatTokens(content: ChatTokenLogprob[] | null | undefined, k: number, where: string, route = "/v1/chat/completions"): GeneratedToken[] {
     if (!Array.isArray(content))
-        throw new StepwiseError(`${where}: the server returned no token log-probabilities (it must support "logprobs" on /v1/chat/completions)`);
+        throw new StepwiseError(`${where}: the server returned no token log-probabilities (it must support "logprobs" on ${route})`);
     return content.map((t, j) => {
-        if (typeof t.logprob !== "number") throw new StepwiseError(`${where}: missing logprob for generated token ${j}`);
+        if (!t || typeof t.token !== "string") throw new StepwiseError(`${where}: generated token ${j} has no "token" text`);
+        if (typeof t.logprob !== "number") throw new StepwiseError(`${where}: missing logprob for generated token ${j} (${JSON.stringify(t.token)})`);
         const top = (t.top_logprobs ?? [])
-            .map((a) => alternative(a.token, a.logprob))
+            .filter((a) => a && typeof a.token === "string" && typeof a.logprob === "number")
+            .map((a) => {
+                const id = idOf(a);
+                return id === undefined ? {text: a.token, prob: Math.exp(a.logprob)} : {text: a.token, id, prob: Math.exp(a.logprob)};
+            })
             .sort((a, b) => b.prob - a.prob)
             .slice(0, Math.max(0, k));
-        const token: GeneratedToken = {text: t.token, confidence: Math.exp(t.logprob), top};
-        const id = tokenIdFromKey(t.token);
-        if (id !== undefined) token.id = id;
-        return token;
+        const id = idOf(t);
+        // The key order of the llama engine's tokens, so records of both engines read alike.
+        return id === undefined ? {text: t.token, confidence: Math.exp(t.logprob), top} : {text: t.token, id, confidence: Math.exp(t.logprob), top};
     });
 }
 
@@ -156,6 +212,26 @@ export function finishReason(choice: {finish_reason: string | null; stop_reason?
     if (choice.finish_reason === "length") return "length";
     if ("stop_reason" in choice && choice.stop_reason !== undefined) return typeof choice.stop_reason === "string" ? "stop" : "eos";
     return hadStopStrings ? "stop" : "eos";
+}
+
+/**
+ * The end of a llama-server sample. Its finish_reason "stop" covers both a stop string and the
+ * model's end-of-generation token, it has no stop_reason, and when the EOS token ended the sample
+ * its log-probabilities end with that token (text "", while `text` has none): the llama engine
+ * never records it. So on that dialect a "stop" choice whose last token has the text "" ended at
+ * EOS: that token is dropped and the finish reason is "eos"; any other "stop" is a stop string
+ * when the request had stop strings (llama-server then leaves out the stop string's tokens),
+ * else EOS. "length" stays "length".
+ */
+export function llamaServerEnd(tokens: GeneratedToken[], choice: {finish_reason: string | null}, hadStopStrings: boolean): {tokens: GeneratedToken[]; finishReason: FinishReason} {
+    if (choice.finish_reason === "length") return {tokens, finishReason: "length"};
+    if (tokens.length > 0 && tokens[tokens.length - 1].text === "") return {tokens: tokens.slice(0, -1), finishReason: "eos"};
+    return {tokens, finishReason: hadStopStrings ? "stop" : "eos"};
+}
+
+/** llama-server's 400 for an n above its slot count: "Field 'n': Value must be between 1 <= value <= 2". */
+export function isTooManyChoices(serverMessage: string | undefined): boolean {
+    return /['"]n['"]\s*:?.*\bbetween\b/i.test(serverMessage ?? "");
 }
 
 /**

@@ -19,7 +19,7 @@ import {StepwiseError} from "../../util/errors.ts";
 import {readJsonl} from "../../io/jsonl.ts";
 import {goldProblem, requireGold} from "../../io/dataset.ts";
 import {LabelRecordSchema, parseRecord, StepsInputSchema} from "../../core/schemas.ts";
-import {engineSettings} from "../sample.ts";
+import {engineSettings, sentSettings} from "../sample.ts";
 import {openStage, resolveLazy, type Lazy} from "../../core/stage.ts";
 import {deriveSeed, hashString} from "../../util/rng.ts";
 import type {LabelRecord, StepsInput} from "../../core/records.ts";
@@ -242,6 +242,8 @@ export async function labelFile(o: LabelFileOptions): Promise<LabelSummary> {
             ...(Object.keys(args).length ? {verifier_args: Object.fromEntries(Object.entries(args).map(([k, v]) => [k, declared[k]?.file ? basename(v) : v]))} : {}),
             truth: o.truth !== undefined,
             shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
+            // What the rollouts send (or apply in-process), penalties and seed rule included.
+            sent: sentSettings(o.engineSpec ?? "", o.engine, {temperature: resolved(o).temperature, maxTokens: resolved(o).maxTokens}),
         },
         checkExisting: (r) => (r.method !== method ? `${r.method}, now ${method}` : undefined),
     });

@@ -1,0 +1,292 @@
+/**
+ * `stepwise lab train-rl`: reinforcement learning of the lab policy with group-relative policy
+ * gradients (src/train/grpo.ts): every iteration draws P fresh train-split problems, samples G
+ * solutions of each with the llama engine from a GGUF export of the current weights (what
+ * `stepwise sample` runs), rewards them, and takes `updates` clipped-ratio steps with a KL
+ * penalty to the starting policy on tfjs (its log-probabilities read by llama.cpp from the
+ * starting GGUF).
+ *
+ * Rewards ({@link RlReward}):
+ * - `outcome`: 1 when the final answer is right (the lab's exact grade, checkAnswer), else 0;
+ *   advantages normalised within each problem's group.
+ * - `outcome+prm` with `process: "min"`: outcome + w · (the lowest PRM step score), one number per
+ *   sample; with `process: "steps"`: the outcome advantage plus DeepSeekMath's process
+ *   advantages from w · each step's PRM score (a token gets the normalised rewards of its own
+ *   and every later step). Steps are cut by `stepRule` (src/steps) on the sampled tokens'
+ *   confidences, as `stepwise split` cuts them.
+ * - `tokenRewards` (hook for implicit-PRM token rewards): one reward per response token, added
+ *   as process rewards of one-token steps.
+ *
+ * Resumable: `<dir>/rl-checkpoint.bin` after every iteration (weights, Adam moments, iteration,
+ * settings); a run with other settings is refused, naming them. `<dir>/rl-log.jsonl`: one line
+ * per iteration (reward, accuracy, KL, loss, clip fraction, times). `out` is the GGUF of the
+ * current weights after every iteration.
+ */
+import {existsSync, appendFileSync, mkdirSync} from "node:fs";
+import {join} from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import {checkAnswer, generateProblems, policyPrompt, type LabProblem} from "../../../domains/lab/index.ts";
+import {LlamaEngine} from "../../../engines/llama/engine.ts";
+import type {GeneratedToken} from "../../../engines/types.ts";
+import {readLlamaGguf, writeLlamaGguf} from "../../../gguf/llama.ts";
+import {CharTokenizer} from "../../../model/vocab.ts";
+import type {StepScorer} from "../../../prm/scorer.ts";
+import {splitSteps, type StepRule} from "../../../steps/index.ts";
+import {Adam} from "../../../train/adam.ts";
+import {initTf} from "../../../train/backend.ts";
+import {readCheckpoint, writeCheckpoint} from "../../../train/checkpoint.ts";
+import {groupAdvantages, pgStep, processAdvantages, sequenceLogprobs, type PgSequence} from "../../../train/grpo.ts";
+import {TfLlama} from "../../../train/tfmodel.ts";
+import {StepwiseError} from "../../../util/errors.ts";
+import {deriveSeed} from "../../../util/rng.ts";
+
+/** Implicit-PRM hook: one reward per response token of a sample (same length as `tokens`). */
+export type TokenRewardHook = (problem: LabProblem, sample: {text: string; tokens: readonly GeneratedToken[]}) => Promise<number[]>;
+
+export interface RlReward {
+    kind: "outcome" | "outcome+prm";
+    /** The PRM (outcome+prm). */
+    prm?: StepScorer;
+    /** A name of the PRM for the settings (its spec). */
+    prmName?: string;
+    /** How PRM scores enter: the lowest step score added to the outcome ("min"), or every step's score as a process reward ("steps"). Default "min". */
+    process?: "min" | "steps";
+    /** Weight w of the process term. Default 0.5. */
+    processWeight?: number;
+    /** Where steps end (outcome+prm). Default newline. */
+    stepRule?: StepRule;
+    tokenRewards?: TokenRewardHook;
+}
+
+export interface RlOptions {
+    /** Starting policy GGUF (also the KL reference). */
+    init: string;
+    /** Output GGUF, rewritten after every iteration. */
+    out: string;
+    /** Checkpoint and log folder. */
+    dir: string;
+    /** Iterations in all (a resumed run continues up to this). */
+    iterations: number;
+    /** Problems per iteration P. Default 8. */
+    problems?: number;
+    /** Samples per problem G. Default 8. */
+    group?: number;
+    /** Most tokens per sample. Default 200. */
+    maxTokens?: number;
+    /** Sampling temperature. Default 1. */
+    temperature?: number;
+    /** Learning rate (constant). Default 1e-5 (at 1e-4 one Adam step moved single-token log-probabilities of the lab policy by over 2 nats). */
+    lr?: number;
+    /** Ratio clip ε. Default 0.2. */
+    clip?: number;
+    /** KL coefficient β. Default 0.04 (DeepSeekMath). */
+    klCoef?: number;
+    /** Gradient steps per iteration on its samples. Default 2. */
+    updates?: number;
+    /** Default 0. */
+    seed?: number;
+    /** Lab preset of the problems. Default "policy". */
+    preset?: string;
+    reward: RlReward;
+    /** Continue from `<dir>/rl-checkpoint.bin`. Default true. */
+    resume?: boolean;
+    /** Stop after this many iterations of this call (pausing, tests). */
+    stopAfter?: number;
+    quiet?: boolean;
+    onIteration?: (entry: RlLogEntry) => void;
+}
+
+export interface RlLogEntry {
+    iteration: number;
+    iterations: number;
+    /** Mean reward of the samples (outcome, plus the process term when there is one). */
+    reward: number;
+    /** Share of samples with the right final answer. */
+    accuracy: number;
+    /** Mean lowest PRM step score (outcome+prm). */
+    prm_min?: number;
+    /** Mean k3 KL to the starting policy per response token (last update). */
+    kl: number;
+    /** Loss of the first update. */
+    loss: number;
+    clip_fraction: number;
+    tokens_per_sample: number;
+    sample_seconds: number;
+    train_seconds: number;
+}
+
+const CHECKPOINT = "rl-checkpoint.bin";
+const LOG = "rl-log.jsonl";
+
+/** Run (or resume) the RL training; returns the log entries of this call. */
+export async function trainPolicyRl(o: RlOptions): Promise<RlLogEntry[]> {
+    const P = o.problems ?? 8;
+    const G = o.group ?? 8;
+    const settings = {
+        init: o.init,
+        problems: P,
+        group: G,
+        maxTokens: o.maxTokens ?? 200,
+        temperature: o.temperature ?? 1,
+        lr: o.lr ?? 1e-5,
+        clip: o.clip ?? 0.2,
+        klCoef: o.klCoef ?? 0.04,
+        updates: o.updates ?? 2,
+        seed: o.seed ?? 0,
+        preset: o.preset ?? "policy",
+        reward: {
+            kind: o.reward.kind,
+            prm: o.reward.kind === "outcome+prm" ? (o.reward.prmName ?? "prm") : undefined,
+            process: o.reward.kind === "outcome+prm" ? (o.reward.process ?? "min") : undefined,
+            weight: o.reward.kind === "outcome+prm" ? (o.reward.processWeight ?? 0.5) : undefined,
+            steps: o.reward.kind === "outcome+prm" ? (o.reward.stepRule ?? {kind: "delimiter", text: "\n"}) : undefined,
+            tokenRewards: o.reward.tokenRewards ? true : undefined,
+        },
+    };
+    if (o.reward.kind === "outcome+prm" && !o.reward.prm) throw new StepwiseError("train-rl: reward outcome+prm needs a PRM");
+    await initTf();
+    const start = await readLlamaGguf(o.init);
+    const tokenizer = new CharTokenizer(start.vocab);
+    const config = start.config;
+    mkdirSync(o.dir, {recursive: true});
+    const ckptPath = join(o.dir, CHECKPOINT);
+    const logPath = join(o.dir, LOG);
+    const say = (line: string) => {
+        if (!o.quiet) process.stderr.write(line + "\n");
+    };
+    const model = new TfLlama(config, start.weights);
+    // The reference policy's log-probabilities come from llama.cpp on the starting GGUF (exact F32;
+    // tfjs variables are named globally, so a second TfLlama cannot live beside the trained one).
+    const ref = await LlamaEngine.load(o.init, {sequences: 4, contextSize: 512});
+    const refLogprobs = (seqs: PgSequence[]) =>
+        Promise.all(
+            seqs.map(async (q) => {
+                const lp = await ref.promptLogprobs(q.tokens, {topK: 0});
+                return Float32Array.from(lp.slice(q.start), (e) => Math.log(Math.max(e?.prob ?? 1, 1e-30)));
+            }),
+        );
+    const adam = new Adam(model.vars);
+    let iteration = 0;
+    const saved = o.resume !== false ? readCheckpoint(ckptPath) : null;
+    if (saved) {
+        const h = saved.header as {iteration: number; settings: unknown; adamT: number};
+        const a = JSON.stringify(h.settings);
+        const b = JSON.stringify(settings);
+        if (a !== b) {
+            const was = h.settings as Record<string, unknown>;
+            const diff = Object.keys(settings).filter((k) => JSON.stringify(was[k]) !== JSON.stringify((settings as Record<string, unknown>)[k]));
+            throw new StepwiseError(`${ckptPath}: a training with other settings (${diff.map((k) => `${k}: ${JSON.stringify(was[k])} → ${JSON.stringify((settings as Record<string, unknown>)[k])}`).join("; ")}); use another --checkpoint-dir, or drop --resume`);
+        }
+        for (const [prefix, vars] of [["w:", model.vars], ["m:", adam.m], ["v:", adam.v]] as const)
+            for (const [name, variable] of vars) {
+                const data = saved.tensors.get(prefix + name);
+                if (!data) throw new StepwiseError(`${ckptPath}: missing tensor ${prefix}${name}`);
+                variable.assign(tf.tensor(data, variable.shape));
+            }
+        adam.t = h.adamT;
+        iteration = h.iteration;
+        say(`train-rl: resumed from ${ckptPath} at iteration ${iteration}/${o.iterations}`);
+    } else if (existsSync(logPath)) {
+        const {rmSync} = await import("node:fs");
+        rmSync(logPath); // a fresh start: the log restarts with it
+    }
+    const entries: RlLogEntry[] = [];
+    const exportGguf = (path: string) => writeLlamaGguf(path, {config, weights: model.weights(), vocab: start.vocab, name: "stepwise-lab-policy-rl", kind: "policy", extraMetadata: {"stepwise.prompt_format": "<s>{question}\\n", "stepwise.rl_iterations": iteration}});
+    const samplerPath = join(o.dir, "sampler.gguf");
+    try {
+        let ran = 0;
+        while (iteration < o.iterations && (o.stopAfter === undefined || ran < o.stopAfter)) {
+            const t0 = performance.now();
+            const problems = generateProblems(P, {preset: settings.preset, seed: deriveSeed("train-rl", settings.seed, iteration), split: "train"});
+            exportGguf(samplerPath);
+            const engine = await LlamaEngine.load(samplerPath, {sequences: Math.min(G, 8), contextSize: 512});
+            const samples = [];
+            try {
+                for (let p = 0; p < P; p++) {
+                    const got = await engine.generate({prompt: policyPrompt(problems[p].question), n: G, temperature: settings.temperature, maxTokens: settings.maxTokens, seed: deriveSeed("train-rl-sample", settings.seed, iteration, p)});
+                    samples.push(...got.map((s) => ({problem: problems[p], s})));
+                }
+            } finally {
+                await engine.close();
+            }
+            const t1 = performance.now();
+            // Rewards and advantages, group by group.
+            const outcome = samples.map(({problem, s}) => (checkAnswer(problem, s.text).correct ? 1 : 0));
+            const prmMins: number[] = [];
+            const stepRewards: Array<Array<[number, number]>> = samples.map(() => []);
+            const w = settings.reward.weight ?? 0;
+            if (o.reward.kind === "outcome+prm") {
+                const rule = settings.reward.steps!;
+                for (let i = 0; i < samples.length; i++) {
+                    const {problem, s} = samples[i];
+                    const spans = s.tokens.length ? splitSteps({text: s.text, tokens: s.tokens}, rule) : [];
+                    const scores = spans.length ? await o.reward.prm!.scoreSteps(problem.question, spans.map((x) => x.text)) : [];
+                    prmMins.push(scores.length ? Math.min(...scores) : 0);
+                    if (settings.reward.process === "steps") spans.forEach((x, k) => stepRewards[i].push([x.token_end, w * scores[k]]));
+                }
+            }
+            if (o.reward.tokenRewards)
+                for (let i = 0; i < samples.length; i++) {
+                    const r = await o.reward.tokenRewards(samples[i].problem, samples[i].s);
+                    r.forEach((x, t) => stepRewards[i].push([t + 1, x]));
+                }
+            const rewards = outcome.map((x, i) => x + (o.reward.kind === "outcome+prm" && settings.reward.process === "min" ? w * prmMins[i] : 0));
+            const adv = groupAdvantages(rewards, G);
+            const seqs: PgSequence[] = samples.map(({problem, s}, i) => {
+                const prompt = tokenizer.encode(policyPrompt(problem.question), {addBos: true});
+                const response = s.tokens.map((t) => t.id!);
+                if (s.finishReason === "eos") response.push(start.vocab.eosId);
+                return {tokens: [...prompt, ...response], start: prompt.length, advantages: response.map(() => adv[i])};
+            });
+            if (stepRewards.some((r) => r.length))
+                for (let g = 0; g < samples.length; g += G) {
+                    const pa = processAdvantages(stepRewards.slice(g, g + G), seqs.slice(g, g + G).map((s) => s.tokens.length - s.start));
+                    pa.forEach((a, j) => a.forEach((x, t) => (seqs[g + j].advantages[t] += x)));
+                }
+            const trainable = seqs.filter((s) => s.tokens.length - s.start > 0);
+            const old = sequenceLogprobs(model, trainable);
+            const refLp = await refLogprobs(trainable);
+            let first: {loss: number} | undefined;
+            let last = {loss: 0, kl: 0, clipFraction: 0};
+            for (let u = 0; u < settings.updates && trainable.length; u++) {
+                last = pgStep(model, adam, trainable, old, refLp, {lr: settings.lr, clip: settings.clip, klCoef: settings.klCoef, gradClip: 1});
+                first ??= last;
+                if (!Number.isFinite(last.loss)) throw new StepwiseError(`train-rl: loss became ${last.loss} at iteration ${iteration + 1}; lower --lr`);
+            }
+            iteration++;
+            ran++;
+            const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : 0);
+            const entry: RlLogEntry = {
+                iteration,
+                iterations: o.iterations,
+                reward: mean(rewards),
+                accuracy: mean(outcome),
+                ...(o.reward.kind === "outcome+prm" ? {prm_min: mean(prmMins)} : {}),
+                kl: last.kl,
+                loss: first?.loss ?? 0,
+                clip_fraction: last.clipFraction,
+                tokens_per_sample: mean(seqs.map((s) => s.tokens.length - s.start)),
+                sample_seconds: (t1 - t0) / 1000,
+                train_seconds: (performance.now() - t1) / 1000,
+            };
+            const tensors = [];
+            for (const [prefix, vars] of [["w:", model.vars], ["m:", adam.m], ["v:", adam.v]] as const)
+                for (const [name, variable] of vars) tensors.push({name: prefix + name, data: variable.dataSync() as Float32Array});
+            writeCheckpoint(ckptPath, {version: 1, iteration, settings, adamT: adam.t}, tensors);
+            exportGguf(o.out);
+            appendFileSync(logPath, JSON.stringify(entry) + "\n");
+            entries.push(entry);
+            o.onIteration?.(entry);
+            say(
+                `train-rl: iteration ${iteration}/${o.iterations}: reward ${entry.reward.toFixed(3)}, accuracy ${(100 * entry.accuracy).toFixed(1)}%` +
+                    `${entry.prm_min !== undefined ? `, PRM min ${entry.prm_min.toFixed(3)}` : ""}, KL ${entry.kl.toExponential(2)}, loss ${entry.loss.toFixed(4)}, clipped ${(100 * entry.clip_fraction).toFixed(1)}%` +
+                    ` (sampling ${entry.sample_seconds.toFixed(0)} s, training ${entry.train_seconds.toFixed(0)} s)`,
+            );
+        }
+        return entries;
+    } finally {
+        adam.dispose();
+        model.dispose();
+        await ref.close();
+    }
+}
