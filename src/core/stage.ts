@@ -54,6 +54,7 @@ import {JsonlWriter, readJsonlTolerant} from "../io/jsonl.ts";
 import {prepareOutput, realPathOf} from "../io/output.ts";
 import {checkInputFile} from "../io/text.ts";
 import {ContextOverflowError, StepwiseError, isContextOverflow, locate} from "../util/errors.ts";
+import {plural} from "../util/plural.ts";
 import {diffSettings, fingerprintOf, withoutLaterDerivedKeys, withoutNewModelHashes, type Settings} from "./fingerprint.ts";
 import {AnyRecordSchema, checkRecord} from "./schemas.ts";
 
@@ -332,7 +333,7 @@ export function openStage<R>(o: StageOptions<R>): Stage<R> {
                 const diff = diffSettings(before.settings, legacy.settings);
                 if (diff.length)
                     throw new StepwiseError(
-                        `${flag} ${o.out}: its ${records.length} records were made with other settings (${diff.join("; ")}); resuming would mix them. Re-run with the same settings, or choose another ${flag}`,
+                        `${flag} ${o.out}: its ${plural(records.length, "record")} ${records.length === 1 ? "was" : "were"} made with other settings (${diff.join("; ")}); resuming would mix them. Re-run with the same settings, or choose another ${flag}`,
                     );
                 if (legacy.dropped.length) {
                     log(
@@ -346,12 +347,12 @@ export function openStage<R>(o: StageOptions<R>): Stage<R> {
                 }
             } else {
                 if (!o.checkExisting)
-                    throw new StepwiseError(`${flag} ${o.out}: has ${records.length} records but no ${sPath} saying how they were made; choose another ${flag}`);
+                    throw new StepwiseError(`${flag} ${o.out}: has ${plural(records.length, "record")} but no ${sPath} saying how they were made; choose another ${flag}`);
                 const unprovable = (o.unprovable ?? []).filter((k) => k in o.settings);
                 if (unprovable.length && !o.adopt) {
                     const shown = Object.keys(o.settings).filter((k) => !unprovable.includes(k));
                     throw new StepwiseError(
-                        `${flag} ${o.out}: has ${records.length} records but no ${sPath} saying how they were made, and the records do not show ${unprovable.join(", ")}${shown.length ? ` (they show ${shown.join(", ")})` : ""}; resuming could mix settings. Choose another ${flag}, or, if these records were made with exactly this command's settings, re-run it with ${o.adoptFlag ?? "--adopt"} to keep them and record the settings`,
+                        `${flag} ${o.out}: has ${plural(records.length, "record")} but no ${sPath} saying how they were made, and the records do not show ${unprovable.join(", ")}${shown.length ? ` (they show ${shown.join(", ")})` : ""}; resuming could mix settings. Choose another ${flag}, or, if these records were made with exactly this command's settings, re-run it with ${o.adoptFlag ?? "--adopt"} to keep them and record the settings`,
                     );
                 }
                 records.forEach((r, i) => {

@@ -15,3 +15,11 @@ export function markdownTable(header: string[], rows: string[][]): string {
     const line = (cells: string[]): string => `| ${cells.join(" | ")} |`;
     return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
+
+/**
+ * An interval for Markdown tables: `72.50 (61.03–82.10)` (value and bounds with `digits` decimals,
+ * in the interval's own unit, e.g. percent after `intervalJson(iv, 100, 2)`); "—" for null.
+ */
+export function intervalCell(iv: {value: number; low: number; high: number} | null, digits = 2): string {
+    return iv === null ? "—" : `${iv.value.toFixed(digits)} (${iv.low.toFixed(digits)}–${iv.high.toFixed(digits)})`;
+}

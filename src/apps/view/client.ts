@@ -110,6 +110,8 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
         while (el.firstChild) el.removeChild(el.firstChild);
         return el;
     };
+    // A mirror of src/util/plural.ts (this function is serialised alone): "1 step", "3 steps", "12,000 tokens".
+    const plural = (n: number, word: string, many = `${word}s`) => `${n.toLocaleString("en-US")} ${n === 1 ? word : many}`;
     const fmt = (x: Json, d = 3) => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(d) : "–");
     const visible = (s: string) => s.replace(/\n/g, "↵\n");
     const badge = (text: string, cls: string, title?: string) => h("span", {class: `badge ${cls}`, title}, text);
@@ -157,17 +159,25 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
             return;
         }
         state.total = res.total;
-        $("count").textContent = `${res.total} entr${res.total === 1 ? "y" : "ies"}`;
+        $("count").textContent = plural(res.total, "entry", "entries");
         $("page").textContent = res.total ? `${state.offset + 1}–${Math.min(state.offset + PAGE, res.total)}` : "0";
         for (const s of res.rows) {
             const badges: Child[] = [];
             if (s.correct === true) badges.push(badge("✓", "ok", "final answer right"));
             if (s.correct === false) badges.push(badge("✗", "bad", "final answer wrong"));
+            if (s.correct === undefined && (s.kinds.includes("sample") || s.kinds.includes("decode"))) badges.push(badge("not graded", "neutral", "no `correct` field: the final answer was not graded"));
             if (s.min_score !== undefined) badges.push(badge(`min ${fmt(s.min_score, 2)}`, s.min_score < state.low ? "bad" : "neutral", "lowest PRM step score"));
             if (s.mc_first_negative !== undefined) badges.push(badge(`MC ${s.mc_first_negative}`, "neutral", "MC first negative step (−1 none)"));
             if (s.judge_first_error !== undefined) badges.push(badge(`judge ${s.judge_first_error ?? "?"}`, "neutral", "judge's first wrong step"));
-            if (s.gold_first_error !== undefined) badges.push(badge(`gold ${s.gold_first_error}`, "neutral", "true first wrong step"));
-            if (s.interventions) badges.push(badge(`${s.interventions} intervention${s.interventions === 1 ? "" : "s"}`, "neutral"));
+            if (s.gold_first_error !== undefined)
+                badges.push(
+                    badge(
+                        s.gold_first_error_split ? `gold ${s.gold_first_error_split} ${s.gold_first_error}` : `gold ${s.gold_first_error}`,
+                        "neutral",
+                        `true first wrong step (−1: none)${s.gold_first_error_split ? `, index in the ${s.gold_first_error_split} split` : ", split not known"}`,
+                    ),
+                );
+            if (s.interventions) badges.push(badge(plural(s.interventions, "intervention"), "neutral"));
             const row = h(
                 "li",
                 {class: s.key === state.key ? "row selected" : "row", "data-key": s.key, onclick: () => select(s.key)},
@@ -201,8 +211,9 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
         detail.appendChild(h("h2", {}, e.key));
         if (e.question) detail.appendChild(h("div", {class: "question"}, e.question));
         const facts: Child[] = [];
-        if (e.gold !== undefined) facts.push(h("span", {}, "gold answer ", h("code", {}, String(e.gold))));
+        if (e.gold_view) facts.push(h("span", {}, "gold answer ", h("code", {class: "gold-answer"}, String(e.gold_view.answer))));
         if (e.summary.correct !== undefined) facts.push(e.summary.correct ? badge("answer right", "ok") : badge("answer wrong", "bad"));
+        else if (e.tokens || e.text || e.decodes.length) facts.push(badge("not graded", "neutral", "no `correct` field: the final answer was not graded"));
         if (e.gold_first_error !== undefined) {
             // The index is of one split: name it, and give the other tables' own index where they differ.
             const where = e.gold_first_error_split ? `${e.gold_first_error_split} step ${e.gold_first_error}` : `step ${e.gold_first_error}`;
@@ -212,6 +223,12 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
             facts.push(h("span", {class: "truth-fact"}, e.gold_first_error < 0 ? "no wrong step (exact truth)" : `true first wrong step: ${where}${others.length ? ` (= ${others.join(", ")})` : ""}`));
         }
         if (facts.length) detail.appendChild(h("p", {class: "facts"}, ...facts.flatMap((f) => [f, " "])));
+        if (e.gold_view?.solution) {
+            // GSM8K's calculator annotations (<<16-3-4=9>>) greyed: the worked solution reads as prose.
+            const sol = h("div", {class: "gold-solution", title: "gold solution; greyed: calculator annotations"});
+            for (const part of String(e.gold_view.solution).split(/(<<[^<>]*>>)/)) if (part) sol.appendChild(/^<<[^<>]*>>$/.test(part) ? h("span", {class: "calc"}, part) : document.createTextNode(part));
+            detail.appendChild(h("details", {class: "gold", open: true}, h("summary", {}, "gold solution"), sol));
+        }
         if (e.tokens) detail.appendChild(tokensPanel(e));
         else if (e.text && !e.decodes.length) detail.appendChild(h("pre", {class: "text"}, e.text));
         for (const sp of e.splits) detail.appendChild(stepsTable(e, sp));
@@ -263,7 +280,7 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
                 for (const s of sp?.steps ?? []) if (s.token_end !== undefined) ends.add(s.token_end - 1);
             }
             const n = ends.size + (ends.has(e.tokens.length - 1) ? 0 : 1);
-            stepsCount.textContent = `${n} step${n === 1 ? "" : "s"}`;
+            stepsCount.textContent = plural(n, "step");
             clear(box);
             let step = 0;
             let stepEl = h("span", {class: "step", "data-step": step});
@@ -369,7 +386,7 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
     /** A decode record (src/search): the response, TVD interventions, beam iterations or scored candidates. */
     function decodePanel(d: Json): HTMLElement {
         const panel = h("section", {class: "decode"}, h("h3", {}, `Decoding: ${d.strategy} (${d.file})`));
-        const facts = [`answer ${JSON.stringify(d.answer ?? null)}`, d.correct !== undefined ? (d.correct ? "right" : "wrong") : "", d.tokens !== undefined ? `${d.tokens} policy tokens` : "", d.prm_calls !== undefined ? `${d.prm_calls} PRM calls` : "", d.requests !== undefined ? `${d.requests} requests` : ""].filter(Boolean);
+        const facts = [`answer ${JSON.stringify(d.answer ?? null)}`, typeof d.correct === "boolean" ? (d.correct ? "right" : "wrong") : "not graded", d.tokens !== undefined ? `${d.tokens} policy tokens` : "", d.prm_calls !== undefined ? `${d.prm_calls} PRM calls` : "", d.requests !== undefined ? `${d.requests} requests` : ""].filter(Boolean);
         panel.appendChild(h("p", {}, facts.join(" · ")));
         const tvd = d.trace.filter((t: Json) => t && Array.isArray(t.candidates) && (t.type === "tvd" || t.type === undefined));
         const at = new Map<number, Json>(tvd.map((t: Json) => [t.position, t]));
@@ -387,7 +404,7 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
             panel.appendChild(h("p", {class: "small"}, "Boxed tokens: where the PRM chose among the policy's candidates."));
         } else panel.appendChild(h("pre", {class: "text"}, d.text));
         if (tvd.length) {
-            panel.appendChild(h("h4", {}, `${tvd.length} intervention${tvd.length === 1 ? "" : "s"}: the PRM scored the policy's top candidates where the greedy token's probability was below τ`));
+            panel.appendChild(h("h4", {}, `${plural(tvd.length, "intervention")}: the PRM scored the policy's top candidates where the greedy token's probability was below τ`));
             for (const t of tvd) {
                 const table = h("table", {class: "cands"}, h("tr", {}, h("th", {class: "left"}, "candidate"), h("th", {}, "policy p"), h("th", {}, "PRM score")));
                 t.candidates.forEach((c: Json, ci: number) => {
@@ -402,7 +419,7 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
         }
         const beams = d.trace.filter((t: Json) => t && t.type === "beam");
         if (beams.length) {
-            const det = h("details", {}, h("summary", {}, `${beams.length} search iterations (steps scored, kept ones marked)`));
+            const det = h("details", {}, h("summary", {}, `${plural(beams.length, "search iteration")} (steps scored, kept ones marked)`));
             for (const b of beams) {
                 const table = h("table", {class: "cands"}, h("tr", {}, h("th", {}, "parent"), h("th", {class: "left"}, "step"), h("th", {}, "score"), h("th", {}, "kept")));
                 for (const c of b.candidates) table.appendChild(h("tr", {class: c.kept ? "chosen" : ""}, h("td", {}, c.parent), h("td", {class: "left steptext"}, visible(String(c.step))), h("td", {style: `background:${scoreColor(c.score)}`}, fmt(c.score)), h("td", {}, c.kept ? "✓" : c.done ? "done" : "")));
@@ -414,7 +431,7 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
         if (cands.length) {
             const table = h("table", {class: "cands"}, h("tr", {}, h("th", {}, "#"), h("th", {}, "answer"), h("th", {}, "finished"), h("th", {}, "score"), h("th", {class: "left"}, "step scores")));
             for (const c of cands) table.appendChild(h("tr", {class: c.chosen ? "chosen" : ""}, h("td", {}, c.index), h("td", {}, c.answer ?? "(none)"), h("td", {}, c.finished ? "yes" : "no"), h("td", {style: `background:${scoreColor(c.score)}`}, fmt(c.score)), h("td", {class: "left"}, (c.step_scores ?? []).map((x: number) => fmt(x, 2)).join(" "))));
-            panel.appendChild(h("h4", {}, `${cands.length} candidates (chosen highlighted)`));
+            panel.appendChild(h("h4", {}, `${plural(cands.length, "candidate")} (chosen highlighted)`));
             panel.appendChild(table);
         }
         if (!tvd.length && !beams.length && !cands.length && d.trace.length) panel.appendChild(h("details", {}, h("summary", {}, `trace (${d.trace.length})`), h("pre", {}, JSON.stringify(d.trace, null, 2))));
@@ -436,9 +453,9 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
                 return h("td", {class: picked ? "picked" : "", title: c.scores ? `${a} = ${fmt(c.scores[a], 4)}` : "no step scores"}, c.scores ? `#${rank[a].get(c.key)} ${fmt(c.scores[a], 3)}${picked ? " ★" : ""}` : "–");
             });
             const link = h("a", {href: `#${encodeURIComponent(c.key)}`}, c.key);
-            table.appendChild(h("tr", {class: c.key === current ? "current" : ""}, h("td", {class: "left"}, link), h("td", {}, c.answer ?? "(no answer)"), h("td", {class: c.correct === true ? "pos" : c.correct === false ? "neg" : ""}, c.correct === undefined ? "–" : c.correct ? "✓" : "✗"), ...cells));
+            table.appendChild(h("tr", {class: c.key === current ? "current" : ""}, h("td", {class: "left"}, link), h("td", {}, c.answer ?? "(no answer)"), h("td", {class: c.correct === true ? "pos" : c.correct === false ? "neg" : ""}, typeof c.correct !== "boolean" ? "not graded" : c.correct ? "✓" : "✗"), ...cells));
         }
-        const maj = qv.majority ? `majority vote: ${qv.majority.answer} (${qv.majority.votes} of ${qv.candidates.length})${qv.majority.correct === undefined ? "" : qv.majority.correct ? ", right" : ", wrong"}` : "";
+        const maj = qv.majority ? `majority vote: ${qv.majority.answer} (${qv.majority.votes} of ${qv.candidates.length})${typeof qv.majority.correct !== "boolean" ? ", not graded" : qv.majority.correct ? ", right" : ", wrong"}` : "";
         return h("section", {class: "bon"}, h("h3", {}, `Best-of-${qv.candidates.length} for ${qv.question_id}`), h("p", {class: "small"}, "★ = the candidate each aggregation of step scores picks (candidates without a final answer are never picked). ", maj), table);
     }
 
@@ -448,7 +465,7 @@ export function viewerClient(mode: ViewerMode, cutSpans: typeof CutSpans): void 
         const meta = await source.meta();
         if (Number.isFinite(meta.tau)) defaultTau = meta.tau;
         state.tau = defaultTau;
-        $("files").textContent = meta.files.map((f: Json) => `${f.name} (${f.records} records: ${Object.entries(f.kinds).map(([k, v]) => `${v} ${k}`).join(", ")})`).join(" · ");
+        $("files").textContent = meta.files.map((f: Json) => `${f.name} (${plural(f.records, "record")}; kinds: ${Object.entries(f.kinds).map(([k, v]) => `${k} ${v}`).join(", ")})`).join(" · ");
         const q = $("q") as HTMLInputElement;
         const filter = $("filter") as HTMLSelectElement;
         const low = $("low") as HTMLInputElement;

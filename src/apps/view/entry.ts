@@ -80,11 +80,32 @@ export interface ViewDecode {
     response_tokens?: unknown;
 }
 
+/**
+ * A gold answer as the page shows it: the final answer, and the worked solution it ends, when the
+ * gold is a solution (GSM8K's `… <<16-3-4=9>>9 … #### 18`: answer "18", solution the text before
+ * `####`, calculator marks `<<…>>` left in for the page to grey).
+ */
+export interface ViewGold {
+    answer: string;
+    solution?: string;
+}
+
+/** Split a gold text into its final answer and solution (see {@link ViewGold}); any other gold is the answer as given. */
+export function goldView(gold: string): ViewGold {
+    const x = extractAnswer(gold);
+    if (x?.extractor !== "gsm8k") return {answer: gold};
+    const solution = gold.slice(0, gold.lastIndexOf("####")).trimEnd();
+    return solution ? {answer: x.answer, solution} : {answer: x.answer};
+}
+
 export interface EntryView {
     key: string;
     summary: Omit<ViewSummary, "haystack">;
     question?: string;
+    /** The gold answer field as given (`gold`, else `answer`). */
     gold?: string;
+    /** The same for the page: final answer and solution ({@link goldView}). */
+    gold_view?: ViewGold;
     text?: string;
     tokens?: ViewToken[];
     /** τ recorded by an adaptive split of this entry, if any (the slider's start value). */
@@ -211,6 +232,7 @@ export function entryView(store: ViewStore, key: string): EntryView | undefined 
         view.parts.push({file, kinds, record: shown});
     }
     splitMarkers(view);
+    if (view.gold !== undefined) view.gold_view = goldView(view.gold);
     return view;
 }
 

@@ -24,6 +24,8 @@ aside{border-right:1px solid #ddd;display:flex;flex-direction:column;min-height:
 #detail{overflow:auto;padding:0 1.2em 2em}
 .badge{display:inline-block;font-size:.75em;padding:0 .35em;border-radius:.6em;margin-left:.2em;border:1px solid #ccc;background:#f4f4f4}
 .badge.ok{background:#d9f2dc;border-color:#8ccf95}.badge.bad{background:#fbdcd8;border-color:#e59a91}
+.gold-solution{white-space:pre-wrap;font-size:.9em;background:#fff;border:1px solid #e3e3e3;padding:.4em .5em;border-radius:4px;margin:.3em 0}
+.calc{color:#a0a0a0;font-size:.85em}.gold-answer{font-weight:bold;font-size:1.05em}
 .question{white-space:pre-wrap;background:#fff;border:1px solid #e3e3e3;padding:.5em;border-radius:4px}
 .tokens{font-family:ui-monospace,monospace;white-space:pre-wrap;line-height:1.8;background:#fff;border:1px solid #e3e3e3;padding:.5em;border-radius:4px}
 .tok{border-radius:2px}.tok.decision{outline:2px solid #c0392b;outline-offset:-1px}.tok.intervened{outline:2px solid #1f5fbf;outline-offset:0}

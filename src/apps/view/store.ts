@@ -66,6 +66,8 @@ export interface ViewSummary {
     judge_first_error?: number | null;
     /** The exact / annotated first wrong step (−1: none). */
     gold_first_error?: number;
+    /** The split whose index gold_first_error is in (a labels record's strategy; "annotated" for ProcessBench rows); absent when not known. */
+    gold_first_error_split?: string;
     /** Decode interventions (TVD) recorded in the trace. */
     interventions?: number;
     /** Lower-cased text searched by `q`. */
@@ -291,10 +293,16 @@ export class ViewStore {
         }
         if (kinds.includes("labels") && num(r.first_negative) !== undefined) s.mc_first_negative = num(r.first_negative);
         if (kinds.includes("judge")) s.judge_first_error = num(r.first_error) ?? null;
-        if (kinds.includes("gold")) s.gold_first_error = num(r.label);
+        // The split of the index, named as entryView names it (src/apps/view/entry.ts).
+        const setGold = (index: number | undefined, split: string | undefined) => {
+            s!.gold_first_error = index;
+            if (split === undefined) delete s!.gold_first_error_split;
+            else s!.gold_first_error_split = split;
+        };
+        if (kinds.includes("gold")) setGold(num(r.label), typeof r.strategy === "string" ? r.strategy : "annotated");
         const truth = r.truth as {first_error?: unknown} | undefined;
-        if (truth && num(truth.first_error) !== undefined) s.gold_first_error = num(truth.first_error);
-        if (num(r.first_error_step) !== undefined) s.gold_first_error ??= num(r.first_error_step);
+        if (truth && num(truth.first_error) !== undefined) setGold(num(truth.first_error), typeof r.strategy === "string" ? r.strategy : undefined);
+        if (num(r.first_error_step) !== undefined && s.gold_first_error === undefined) setGold(num(r.first_error_step), undefined);
         if (kinds.includes("decode")) {
             if (Array.isArray(r.trace)) s.interventions = (r.trace as Array<{type?: unknown; candidates?: unknown}>).filter((t) => t && (t.type === "tvd" || (t.type === undefined && Array.isArray(t.candidates)))).length;
             if (!s.question_id && typeof r.id === "string") s.question_id = r.id;

@@ -9,6 +9,7 @@
 import {Command} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
 import {floatOption, intOption} from "../options.ts";
+import {plural} from "../../util/plural.ts";
 
 function generateCommand(): Command {
     return new Command("generate")
@@ -57,7 +58,7 @@ function trainPolicyCommand(): Command {
                 out: o.out, init: o.init, minutes: o.minutes, steps: o.steps, dModel: o.dModel, nLayers: o.layers, nHeads: o.heads, batchSize: o.batch,
                 lr: o.lr, seed: o.seed, checkpointDir: o.checkpointDir, resume: o.resume, checkpointEverySteps: o.checkpointEvery,
             });
-            process.stderr.write(`${r.completed ? "done" : "stopped"}: ${r.steps}/${r.totalSteps} steps, final loss ${r.losses.at(-1)?.toFixed(4) ?? "?"}, model ${o.out}\n`);
+            process.stderr.write(`${r.completed ? "done" : "stopped"}: ${r.steps}/${plural(r.totalSteps, "step")}, final loss ${r.losses.at(-1)?.toFixed(4) ?? "?"}, model ${o.out}\n`);
         });
 }
 
@@ -113,8 +114,8 @@ whole --out file (earlier runs included) with the pass rate; --json prints them 
                     const done = s.skipped ? `; ${s.skipped} already done` : "";
                     process.stderr.write(
                         s.written === 0
-                            ? `code run: nothing to run: all ${s.skipped} candidates are already in ${o.out}\n`
-                            : `code run: verified ${s.written} candidates in ${s.seconds.toFixed(1)} s (${s.per_second.toFixed(2)} candidates/s${done}): ${formatStatusCounts(s.run_counts)}\n`,
+                            ? `code run: nothing to run: ${s.skipped === 1 ? "the only candidate is" : `all ${s.skipped} candidates are`} already in ${o.out}\n`
+                            : `code run: verified ${plural(s.written, "candidate")} in ${s.seconds.toFixed(1)} s (${s.per_second.toFixed(2)} candidates/s${done}): ${formatStatusCounts(s.run_counts)}\n`,
                     );
                     const total = Object.values(s.counts).reduce((a, b) => a + b, 0);
                     const pct = Number.isFinite(s.pass_rate) ? `pass rate ${(100 * s.pass_rate).toFixed(1)}%` : "no verdicts";
@@ -172,7 +173,6 @@ function evalPolicyCommand(): Command {
                 if (o.json) console.log(JSON.stringify({...r, examples: undefined}));
                 else {
                     const {formatInterval} = await import("../../stats/intervals.ts");
-                    const {plural} = await import("../../util/plural.ts");
                     const fam = Object.entries(r.by_family).map(([f, b]) => `${f} ${(100 * b.pass_at_1_greedy).toFixed(0)}% (n=${b.n})`).join(", ");
                     const pk = Object.entries(r.pass_at_k_ci).map(([kk, v]) => `pass@${kk} ${formatInterval(v)}`).join("; ");
                     process.stdout.write(

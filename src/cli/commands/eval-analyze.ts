@@ -5,6 +5,7 @@ import {DEFAULT_THRESHOLD} from "../../eval/defaults.ts";
 import {createStagedProgress} from "../progress.ts";
 import {floatOption, intOption, reportTooLong} from "../options.ts";
 import {AGGREGATIONS} from "../../select/aggregate.ts";
+import {plural} from "../../util/plural.ts";
 
 function randomKOption(value: string): number | "auto" {
     if (value === "auto") return "auto";
@@ -71,12 +72,12 @@ adaptive scores.`,
             }
             if (run.tooLong?.length) {
                 reportTooLong("eval analyze", run.tooLong);
-                console.error(`eval analyze: ${run.tooLong.length} samples left out: longer than the PRM's context`);
+                console.error(`eval analyze: ${plural(run.tooLong.length, "sample")} left out: longer than the PRM's context`);
             }
-            if (run.scoredMissing) console.error(`eval analyze: ${run.scoredMissing} samples had no step scores in ${o.scores}: scored with the PRM`);
+            if (run.scoredMissing) console.error(`eval analyze: ${plural(run.scoredMissing, "sample")} had no step scores in ${o.scores}: scored with the PRM`);
             if (run.missing?.length) {
                 reportTooLong("eval analyze", run.missing);
-                console.error(`eval analyze: ${run.missing.length} samples left out: no step scores in ${o.scores} (give --prm SPEC to score them)`);
+                console.error(`eval analyze: ${plural(run.missing.length, "sample")} left out: no step scores in ${o.scores} (give --prm SPEC to score them)`);
             }
             if (o.out && !o.quiet) console.error(`eval analyze: report in ${o.out}`);
             if (o.json) console.log(JSON.stringify(analyzeJson(run.result, run.inputs)));

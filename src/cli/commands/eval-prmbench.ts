@@ -2,6 +2,7 @@
 import {Command} from "@commander-js/extra-typings";
 import {createStagedProgress} from "../progress.ts";
 import {floatOption, intOption, reportTooLong} from "../options.ts";
+import {plural} from "../../util/plural.ts";
 
 /** Factory of the `eval prmbench` subcommand (registered in src/cli/commands/eval.ts). */
 export function prmBenchCommand(): Command {
@@ -46,12 +47,12 @@ negative F1)/2) over pooled steps of every item except the correct_ ones; per ca
             } finally {
                 progress.stop();
             }
-            if (run.data.duplicates.length) console.error(`eval prmbench: ${run.data.duplicates.length} repeated rows dropped (identical to their first occurrence, e.g. ${run.data.duplicates[0].where})`);
+            if (run.data.duplicates.length) console.error(`eval prmbench: ${plural(run.data.duplicates.length, "repeated row")} dropped (identical to their first occurrence, e.g. ${run.data.duplicates[0].where})`);
             if (run.tooLong?.length) {
                 reportTooLong("eval prmbench", run.tooLong);
-                console.error(`eval prmbench: ${run.tooLong.length} items left out: longer than the PRM's context`);
+                console.error(`eval prmbench: ${plural(run.tooLong.length, "item")} left out: longer than the PRM's context`);
             }
-            if (run.result.nInvalid) console.error(`eval prmbench: ${run.result.nInvalid} items without a prediction, left out`);
+            if (run.result.nInvalid) console.error(`eval prmbench: ${plural(run.result.nInvalid, "item")} without a prediction, left out`);
             if (o.out) console.error(`eval prmbench: report in ${o.out}`);
             if (o.json) console.log(JSON.stringify(prmBenchJson(run.result, run.threshold)));
             else console.log(prmBenchMarkdown(run.result, {threshold: run.threshold}));

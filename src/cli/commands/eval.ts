@@ -152,7 +152,7 @@ erroneous (or no correct) samples has that accuracy and its F1 null, and is left
                 progress.stop();
             }
             const {result} = run;
-            if (result.threshold !== undefined && !o.json) console.error(`eval processbench: threshold ${result.threshold}${result.calibratedOn ? ` (calibrated on ${result.calibratedOn}, ${result.calibrationRows} samples)` : ""}`);
+            if (result.threshold !== undefined && !o.json) console.error(`eval processbench: threshold ${result.threshold}${result.calibratedOn ? ` (calibrated on ${result.calibratedOn}, ${plural(result.calibrationRows ?? 0, "sample")})` : ""}`);
             if (result.calibrationWarning) console.error(`eval processbench: warning: ${result.calibrationWarning}`);
             if (run.tooLong?.length) {
                 reportTooLong("eval processbench", run.tooLong);

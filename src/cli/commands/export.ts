@@ -2,6 +2,7 @@
 import {Option, type Command} from "@commander-js/extra-typings";
 import {EXPORT_FORMATS} from "../../pipeline/export/formats.ts";
 import {refuseEmpty, unescape} from "../options.ts";
+import {plural} from "../../util/plural.ts";
 
 export function register(program: Command): void {
     program
@@ -61,9 +62,9 @@ Training and serving at scale: docs/training-at-scale.md.`,
                 stopAfterNegative: !!o.stopAfterNegative,
             });
             const skipped = Object.entries(s.skipped).filter(([, n]) => n > 0).map(([why, n]) => `${n} ${why}`);
-            refuseEmpty("export", {kept: s.written, out: o.out, allowEmpty: o.allowEmpty, why: `0 of ${s.records} samples in ${o.in}${skipped.length ? `; skipped: ${skipped.join(", ")}` : ""}${o.labels === "soft" ? "; soft labels need `label` without --savers, or steps whose rollouts all ran" : ""}`});
+            refuseEmpty("export", {kept: s.written, out: o.out, allowEmpty: o.allowEmpty, why: `0 of ${plural(s.records, "sample")} in ${o.in}${skipped.length ? `; skipped: ${skipped.join(", ")}` : ""}${o.labels === "soft" ? "; soft labels need `label` without --savers, or steps whose rollouts all ran" : ""}`});
             console.error(
-                `export: ${s.written} of ${s.records} samples written to ${o.out} (${o.format}), ${s.steps} steps: ${s.positive} positive, ${s.negative} negative` +
+                `export: ${s.written} of ${plural(s.records, "sample")} written to ${o.out} (${o.format}), ${plural(s.steps, "step")}: ${s.positive} positive, ${s.negative} negative` +
                     (skipped.length ? `; skipped: ${skipped.join(", ")}` : "") +
                     (o.format === "trl" ? `; train with TRL's PRMConfig(step_separator="") so prompt + completions rebuild the sampled text` : ""),
             );

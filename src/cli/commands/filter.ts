@@ -4,6 +4,7 @@ import {StepwiseError} from "../../util/errors.ts";
 import {collect, refuseEmpty} from "../options.ts";
 import type {TruthAgreement} from "../../pipeline/label/truth.ts";
 import type {LabelRecord} from "../../core/records.ts";
+import {plural} from "../../util/plural.ts";
 
 export function register(program: Command): void {
     program
@@ -76,11 +77,11 @@ Examples:
                 summary = {total, kept, kept_share: total ? kept / total : 0, ...(verdicts ? {disagreements_by_kind: dropped} : {}), ...(truth ? {truth} : {})};
             }
             const dropped = summary.disagreements_by_kind ? `; dropped: ${Object.entries(summary.disagreements_by_kind).map(([k, v]) => `${k} ${v}`).join(", ")}` : "";
-            refuseEmpty("filter", {kept: summary.kept, out: o.out, allowEmpty: o.allowEmpty, why: `0 of ${summary.total} samples${dropped}`});
+            refuseEmpty("filter", {kept: summary.kept, out: o.out, allowEmpty: o.allowEmpty, why: `0 of ${plural(summary.total, "sample")}${dropped}`});
             if (o.json) console.log(JSON.stringify(summary));
             else
                 console.error(
-                    `filter: kept ${summary.kept} of ${summary.total} samples (${(100 * summary.kept_share).toFixed(1)}%)${summary.disagreements_by_kind ? `; dropped: ${Object.entries(summary.disagreements_by_kind).map(([k, v]) => `${k} ${v}`).join(", ")}` : ""} -> ${o.out}`,
+                    `filter: kept ${summary.kept} of ${plural(summary.total, "sample")} (${(100 * summary.kept_share).toFixed(1)}%)${summary.disagreements_by_kind ? `; dropped: ${Object.entries(summary.disagreements_by_kind).map(([k, v]) => `${k} ${v}`).join(", ")}` : ""} -> ${o.out}`,
                 );
         });
 }

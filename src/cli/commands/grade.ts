@@ -11,6 +11,7 @@ import {prepareOutput} from "../../io/output.ts";
 import {checkInputFile} from "../../io/text.ts";
 import type {GradeOptions, Policy} from "../../grade/policy.ts";
 import {floatOption, intOption} from "../options.ts";
+import {plural} from "../../util/plural.ts";
 
 export function register(program: Command): void {
     program
@@ -74,7 +75,7 @@ async function gradeFile(file: string, out: string | undefined, options: GradeOp
         writer?.commit();
         if (json) console.log(JSON.stringify(s));
         const agreement = s.agreement === null ? "" : `, agreement with expected ${s.agree}/${s.with_expected} (${(100 * s.agreement).toFixed(1)}%)`;
-        console.error(`graded ${s.n} records (${s.policy}): ${s.equal} equal, ${s.not_equal} not equal (${s.undecided} undecided)${agreement}`);
+        console.error(`graded ${plural(s.n, "record")} (${s.policy}): ${s.equal} equal, ${s.not_equal} not equal (${s.undecided} undecided)${agreement}`);
     } finally {
         writer?.close();
     }

@@ -4,6 +4,7 @@ import {createEngine} from "../../engines/spec.ts";
 import {JUDGE_TEMPLATES} from "../../core/constants.ts";
 import {createProgress} from "../progress.ts";
 import {floatOption, intOption, reportTooLong, unescape} from "../options.ts";
+import {plural} from "../../util/plural.ts";
 
 export function register(program: Command): void {
     program
@@ -85,8 +86,8 @@ parse_failures, agreement, no_verdict?, generated_tokens, protocol, method}.`,
                 else {
                     const p = s.protocol;
                     console.error(
-                        `judge (template ${p.template}, n ${p.n}, T ${p.temperature}, top-p ${p.top_p}${p.top_k ? `, top-k ${p.top_k}` : ""}): ${s.written} solutions judged (${s.skipped} already done): ${s.verdict_error} with a wrong step, ${s.verdict_correct} all correct, ${s.no_verdict} without a verdict; ${s.unparsable_answers} of ${s.answers} answers unparsable; ${s.prompt_tokens} prompt + ${s.generated_tokens} generated tokens in ${s.requests} requests` +
-                            (s.tooLong.length ? `; ${s.tooLong.length} solutions skipped: prompt longer than the judge's context` : ""),
+                        `judge (template ${p.template}, n ${p.n}, T ${p.temperature}, top-p ${p.top_p}${p.top_k ? `, top-k ${p.top_k}` : ""}): ${plural(s.written, "solution")} judged (${s.skipped} already done): ${s.verdict_error} with a wrong step, ${s.verdict_correct} all correct, ${s.no_verdict} without a verdict; ${s.unparsable_answers} of ${plural(s.answers, "answer")} unparsable; ${s.prompt_tokens} prompt + ${s.generated_tokens} generated tokens in ${plural(s.requests, "request")}` +
+                            (s.tooLong.length ? `; ${plural(s.tooLong.length, "solution")} skipped: prompt longer than the judge's context` : ""),
                     );
                 }
                 reportTooLong("judge", s.tooLong);

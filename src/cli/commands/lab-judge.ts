@@ -9,6 +9,7 @@
 import {Command} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
 import {collect, floatOption, intOption} from "../options.ts";
+import {plural} from "../../util/plural.ts";
 
 export function trainJudgeCommand(): Command {
     return new Command("train-judge")
@@ -46,7 +47,7 @@ export function trainJudgeCommand(): Command {
                 resume: o.resume,
                 checkpointEverySteps: o.checkpointEvery,
             });
-            process.stderr.write(`train-judge: ${r.completed ? "done" : "stopped"} at ${r.steps}/${r.totalSteps} steps on ${r.items} items (${r.erroneous} erroneous), final loss ${r.losses.at(-1)?.toFixed(4) ?? "?"}; model ${o.out}\n`);
+            process.stderr.write(`train-judge: ${r.completed ? "done" : "stopped"} at ${r.steps}/${plural(r.totalSteps, "step")} on ${plural(r.items, "item")} (${r.erroneous} erroneous), final loss ${r.losses.at(-1)?.toFixed(4) ?? "?"}; model ${o.out}\n`);
         });
 }
 
@@ -76,6 +77,6 @@ Example (held-out problems, newline steps):
             // Atomic: `eval processbench` never reads a half-written file.
             writeFileAtomic(o.out, rows.map((r) => JSON.stringify(r)).join("\n") + (rows.length ? "\n" : ""));
             const wrong = rows.filter((r) => r.label >= 0).length;
-            process.stderr.write(`lab processbench: ${rows.length} solutions (${wrong} with a wrong step, ${rows.length - wrong} all correct) -> ${o.out}\n`);
+            process.stderr.write(`lab processbench: ${plural(rows.length, "solution")} (${wrong} with a wrong step, ${rows.length - wrong} all correct) -> ${o.out}\n`);
         });
 }

@@ -11,6 +11,7 @@
 import {Command} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
 import {floatOption, intOption, positiveOption} from "../options.ts";
+import {plural} from "../../util/plural.ts";
 
 /** The `train-policy` subcommand (a factory, for groups that collect subcommands). */
 export function trainPolicyCommand(): Command {
@@ -52,7 +53,7 @@ export function trainPolicyCommand(): Command {
                 resume: o.resume,
                 checkpointEverySteps: o.checkpointEvery,
             });
-            process.stderr.write(`${r.completed ? "done" : "stopped"}: ${r.steps}/${r.totalSteps} steps, final loss ${r.losses.at(-1)?.toFixed(4) ?? "?"}, model ${o.out}\n`);
+            process.stderr.write(`${r.completed ? "done" : "stopped"}: ${r.steps}/${plural(r.totalSteps, "step")}, final loss ${r.losses.at(-1)?.toFixed(4) ?? "?"}, model ${o.out}\n`);
         });
 }
 
@@ -135,7 +136,7 @@ export function trainRlCommand(): Command {
                     resume: o.resume,
                     reward: {kind: o.reward, prm, prmName: o.prm, process: o.process, processWeight: o.processWeight, stepRule},
                 });
-                process.stderr.write(`train-rl: ${entries.length} iterations run; model ${o.out}; log ${o.checkpointDir}/rl-log.jsonl\n`);
+                process.stderr.write(`train-rl: ${plural(entries.length, "iteration")} run; model ${o.out}; log ${o.checkpointDir}/rl-log.jsonl\n`);
             } finally {
                 await prm?.close();
             }

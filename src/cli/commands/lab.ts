@@ -12,6 +12,7 @@ import {Command, Option} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
 import {type ProcessVerdict, DEFAULT_HELDOUT_FRACTION, DEFAULT_PRESET, presetNames, verifyProcess} from "../../domains/lab/index.ts";
 import {floatOption, intOption} from "../options.ts";
+import {plural} from "../../util/plural.ts";
 
 /** Write one line to stdout, waiting when the pipe is full. */
 async function writeStdout(line: string): Promise<void> {
@@ -46,8 +47,8 @@ export function generateCommand(): Command {
             const {generateLabFile} = await import("../../domains/lab/files.ts");
             const {written, byOps} = await generateLabFile({...opts, write: writeStdout});
             if (!opts.quiet) {
-                const parts = [...byOps.entries()].sort((a, b) => a[0] - b[0]).map(([k, s]) => `${k} ops: ${s.count} (solution ${Math.round(s.chars / s.count)} chars)`);
-                console.error(`lab generate: ${written} ${opts.split} problems, preset ${opts.preset}, seed ${opts.seed}${opts.out ? ` -> ${opts.out}` : ""}; ${parts.join(", ")}`);
+                const parts = [...byOps.entries()].sort((a, b) => a[0] - b[0]).map(([k, s]) => `${plural(k, "op")}: ${s.count} (solution ${plural(Math.round(s.chars / s.count), "char")})`);
+                console.error(`lab generate: ${plural(written, `${opts.split} problem`)}, preset ${opts.preset}, seed ${opts.seed}${opts.out ? ` -> ${opts.out}` : ""}; ${parts.join(", ")}`);
             }
         });
 }

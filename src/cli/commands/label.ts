@@ -5,6 +5,7 @@ import {StepwiseError} from "../../util/errors.ts";
 import {DEFAULT_VERIFIER, checkVerifierArgs, getVerifier, parseVerifierArgs, verifierArgsHelp, verifierNames} from "../../pipeline/label/verifiers.ts";
 import {createProgress} from "../progress.ts";
 import {floatOption, intOption, reportTooLong} from "../options.ts";
+import {plural} from "../../util/plural.ts";
 
 export function register(program: Command): void {
     program
@@ -103,7 +104,7 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                 if (o.json) console.log(JSON.stringify(summary));
                 else {
                     console.error(
-                        `label: ${summary.written} samples labelled (${summary.skipped} already done); ${summary.positive_steps} positive, ${summary.negative_steps} negative, ${summary.unlabelled_steps} unlabelled steps; ${summary.rollouts_per_sample.toFixed(1)} rollouts and ${summary.generated_tokens_per_sample.toFixed(0)} tokens per sample`,
+                        `label: ${plural(summary.written, "sample")} labelled (${summary.skipped} already done); ${summary.positive_steps} positive, ${summary.negative_steps} negative, ${plural(summary.unlabelled_steps, "unlabelled step")}; ${summary.rollouts_per_sample.toFixed(1)} rollouts and ${summary.generated_tokens_per_sample.toFixed(0)} tokens per sample`,
                     );
                     const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "–");
                     if (summary.truth)
@@ -113,7 +114,7 @@ first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluati
                 }
                 reportTooLong("label", summary.too_long ?? []);
                 const noGold = summary.no_gold ?? [];
-                if (noGold.length) console.error(`label: ${noGold.length} record${noGold.length === 1 ? "" : "s"} without a gold answer skipped (--skip-no-gold), first ${noGold[0].where} (gold is ${noGold[0].message})`);
+                if (noGold.length) console.error(`label: ${plural(noGold.length, "record")} without a gold answer skipped (--skip-no-gold), first ${noGold[0].where} (gold is ${noGold[0].message})`);
             } finally {
                 progress.stop();
             }

@@ -3,6 +3,7 @@ import type {Command} from "@commander-js/extra-typings";
 import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
 import {createProgress} from "../progress.ts";
 import {collect, floatOption, intOption, reportTooLong, unescape} from "../options.ts";
+import {plural} from "../../util/plural.ts";
 
 export function register(program: Command): void {
     program
@@ -72,8 +73,8 @@ confidence is the raw model probability of the chosen token, before temperature/
                 });
                 progress.stop();
                 console.error(
-                    `sample: ${summary.written} samples written, ${summary.skipped} already in ${o.out}, ${summary.generatedTokens} tokens generated, ${summary.questions} questions` +
-                        (summary.tooLong.length ? `; ${summary.tooLong.length} questions skipped: prompt longer than the context` : ""),
+                    `sample: ${plural(summary.written, "sample")} written, ${summary.skipped} already in ${o.out}, ${plural(summary.generatedTokens, "token")} generated, ${plural(summary.questions, "question")}` +
+                        (summary.tooLong.length ? `; ${plural(summary.tooLong.length, "question")} skipped: prompt longer than the context` : ""),
                 );
                 reportTooLong("sample", summary.tooLong);
             } finally {

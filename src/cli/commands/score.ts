@@ -2,6 +2,7 @@
 import type {Command} from "@commander-js/extra-typings";
 import {createProgress} from "../progress.ts";
 import {intOption, reportTooLong} from "../options.ts";
+import {plural} from "../../util/plural.ts";
 
 export const PRM_SPEC_HELP = `PRM spec: an engine spec with format=stepwise-lab|math-shepherd|asprm|qwen-prm (and tag=, good=, bad= texts whose ids are read in context, or explicit tag_id=, good_id=, bad_id=; positive=, endpoint=pooling|embeddings):
   llama:models/lab-prm.gguf                                   a stepwise lab PRM, in-process
@@ -43,8 +44,8 @@ export function register(program: Command): void {
                 });
                 progress.stop();
                 console.error(
-                    `score: ${r.scored} records scored (${r.steps} steps), ${r.skipped} already in ${o.out}` +
-                        (r.tooLong.length ? `; ${r.tooLong.length} records skipped: longer than the PRM's context` : ""),
+                    `score: ${plural(r.scored, "record")} scored (${plural(r.steps, "step")}), ${r.skipped} already in ${o.out}` +
+                        (r.tooLong.length ? `; ${plural(r.tooLong.length, "record")} skipped: longer than the PRM's context` : ""),
                 );
                 reportTooLong("score", r.tooLong);
             } finally {

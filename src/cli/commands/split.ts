@@ -3,6 +3,7 @@ import type {Command} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
 import {STRATEGY_FORMS} from "../../pipeline/split/forms.ts";
 import {floatOption, intOption} from "../options.ts";
+import {plural} from "../../util/plural.ts";
 
 export function register(program: Command): void {
     program
@@ -43,9 +44,9 @@ question, prompt, text, gold, strategy, tau, steps: [{text, start, end, token_st
             if (strategy.kind !== "adaptive" && tau !== undefined) throw new StepwiseError(`split: --tau/--threshold only apply to the adaptive strategy, not "${o.strategy}"`);
             const s = await splitFile({input: o.samples, out: o.out, strategy, limit: o.limit});
             console.error(
-                `split: ${s.written} samples split into ${s.steps} steps (${s.written ? (s.steps / s.written).toFixed(2) : "0"} per sample, ` +
+                `split: ${plural(s.written, "sample")} split into ${plural(s.steps, "step")} (${s.written ? (s.steps / s.written).toFixed(2) : "0"} per sample, ` +
                     `${s.steps ? (s.tokens / s.steps).toFixed(1) : "0"} tokens per step), ${s.skipped} already in ${o.out}` +
-                    (s.empty ? `, ${s.empty} empty samples with no steps` : ""),
+                    (s.empty ? `, ${plural(s.empty, "empty sample")} with no steps` : ""),
             );
         });
 }

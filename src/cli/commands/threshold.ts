@@ -6,6 +6,7 @@ import {floatOption, intOption} from "../options.ts";
 import {prepareOutput} from "../../io/output.ts";
 import {checkInputFile} from "../../io/text.ts";
 import {fsError} from "../../util/errors.ts";
+import {plural} from "../../util/plural.ts";
 
 export function register(program: Command): void {
     program
@@ -49,8 +50,8 @@ Presets: ${Object.entries(DOMAIN_QUANTILES).map(([d, q]) => `${d} ${q}`).join(",
                 plotted = `, histogram ${svg} and ${png}`;
             }
             console.error(
-                `threshold: τ = ${summary.tau} (quantile ${summary.quantile}): ${summary.below_tau} of ${summary.tokens} tokens below ` +
-                    `(${(100 * summary.share_below_tau).toFixed(3)}%), ${summary.samples} samples, mean confidence ${summary.mean.toFixed(4)}; wrote ${o.out}${plotted}`,
+                `threshold: τ = ${summary.tau} (quantile ${summary.quantile}): ${summary.below_tau} of ${plural(summary.tokens, "token")} below ` +
+                    `(${(100 * summary.share_below_tau).toFixed(3)}%), ${plural(summary.samples, "sample")}, mean confidence ${summary.mean.toFixed(4)}; wrote ${o.out}${plotted}`,
             );
         });
 }

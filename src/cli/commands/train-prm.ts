@@ -4,6 +4,7 @@ import {prepareOutput} from "../../io/output.ts";
 import {checkInputFile} from "../../io/text.ts";
 import {StepwiseError} from "../../util/errors.ts";
 import {collect, floatOption, intOption} from "../options.ts";
+import {plural} from "../../util/plural.ts";
 
 export function register(program: Command): void {
     program
@@ -57,7 +58,7 @@ Writes the model, <out>.train.json (validation ROC-AUC, accuracy, loss log) and 
             });
             const v = r.validation;
             console.error(
-                `train-prm: ${r.out} after ${r.steps} steps on ${r.trainExamples} samples; validation (${v.samples} samples, ${v.steps} steps): ROC-AUC ${v.auc.toFixed(3)}, accuracy ${(100 * v.accuracy).toFixed(1)}%, loss ${v.loss.toFixed(3)}`,
+                `train-prm: ${r.out} after ${plural(r.steps, "step")} on ${plural(r.trainExamples, "sample")}; validation (${plural(v.samples, "sample")}, ${plural(v.steps, "step")}): ROC-AUC ${v.auc.toFixed(3)}, accuracy ${(100 * v.accuracy).toFixed(1)}%, loss ${v.loss.toFixed(3)}`,
             );
         });
 }

@@ -2,6 +2,7 @@
 import type {Command} from "@commander-js/extra-typings";
 import {resolve} from "node:path";
 import {intOption} from "../options.ts";
+import {plural} from "../../util/plural.ts";
 
 export function register(program: Command): void {
     program
@@ -34,8 +35,8 @@ Examples:
             // The export folder is checked before the (possibly long) indexing.
             if (o.export) prepareExport(resolve(o.export), files);
             const tty = process.stderr.isTTY;
-            const store = await ViewStore.open(files, {onProgress: (file, n) => tty && process.stderr.write(`view: indexing ${file}: ${n} records\x1b[K\r`)});
-            process.stderr.write(`view: ${store.size} entries from ${files.length} file${files.length === 1 ? "" : "s"}\n`);
+            const store = await ViewStore.open(files, {onProgress: (file, n) => tty && process.stderr.write(`view: indexing ${file}: ${plural(n, "record")}\x1b[K\r`)});
+            process.stderr.write(`view: ${plural(store.size, "entry", "entries")} from ${plural(files.length, "file")}\n`);
             if (o.export) {
                 const page = exportViewer(store, resolve(o.export), {tau: o.tau});
                 console.log(page);

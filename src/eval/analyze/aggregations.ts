@@ -8,6 +8,7 @@
  * that wins only with `last`) behaves like an outcome model.
  */
 import {AGGREGATIONS, type Aggregation} from "../../select/aggregate.ts";
+import {type Interval, pairedBootstrap} from "../../stats/intervals.ts";
 import {type BonQuestion, type BonResult, evaluateBon} from "../bon/evaluate.ts";
 
 export interface AggregationOptions {
@@ -26,7 +27,28 @@ export interface AggregationRow {
     id: string;
     label: string;
     accuracy: number;
-    ci: [number, number] | null;
+    /** The accuracy's 95% Wilson interval over the questions (n = questions; see evaluateBon). */
+    interval: Interval;
+    /** Per-question fraction correct, in question order (the items of {@link PairedAccuracy}). */
+    perQuestion: Float64Array;
+}
+
+/**
+ * Two methods compared on the same questions: `diff` = accuracy of `b` − accuracy of `a`
+ * (fractions), with a 95% paired percentile bootstrap interval over the questions (per-question
+ * fractions kept in pairs; 2,000 resamples, seed 0).
+ */
+export interface PairedAccuracy {
+    a: string;
+    b: string;
+    /** What is compared, for the sentence: "PRM BoN (min) − PRM BoN (last)". */
+    what: string;
+    diff: Interval;
+}
+
+/** Compare `b` with `a` on the same questions (both per-question fraction arrays in the same question order). Pure. */
+export function pairedAccuracy(a: {id: string; perQuestion: ArrayLike<number>}, b: {id: string; perQuestion: ArrayLike<number>}, what: string): PairedAccuracy {
+    return {a: a.id, b: b.id, what, diff: pairedBootstrap(a.perQuestion, b.perQuestion)};
 }
 
 export interface AggregationComparison {
@@ -37,6 +59,12 @@ export interface AggregationComparison {
     rows: AggregationRow[];
     /** first sample, pass@N and maj@N at the same N. */
     baselines: AggregationRow[];
+    /**
+     * Paired comparisons at N on the same questions: every aggregation against `last` (the Qwen
+     * paper's outcome-model reading; against the first aggregation asked when `last` is not
+     * compared), then every aggregation against maj@N.
+     */
+    paired: PairedAccuracy[];
     /** The full evaluation (every N), for the plot. */
     bon: BonResult;
 }
@@ -50,13 +78,16 @@ export function compareAggregations(questions: readonly BonQuestion[], options: 
     for (let i = 1; i <= last; i++) if (bon.sizes[i] > bon.sizes[at]) at = i;
     const row = (id: string): AggregationRow => {
         const m = bon.methods.find((x) => x.id === id)!;
-        return {id, label: m.label, accuracy: m.points[at].accuracy, ci: m.points[at].ci};
+        const p = m.points[at];
+        return {id, label: m.label, accuracy: p.accuracy, interval: p.interval, perQuestion: p.perQuestion};
     };
-    return {
-        n: bon.sizes[at],
-        questions: bon.questions,
-        rows: aggregations.map((a) => row(`bon-${a}`)),
-        baselines: ["first", "pass", "maj"].map(row),
-        bon,
-    };
+    const rows = aggregations.map((a) => row(`bon-${a}`));
+    const baselines = ["first", "pass", "maj"].map(row);
+    const ref = rows.find((r) => r.id === "bon-last") ?? rows[0];
+    const maj = baselines[2];
+    const paired = [
+        ...rows.filter((r) => r !== ref).map((r) => pairedAccuracy(ref, r, `${r.label} − ${ref.label}`)),
+        ...rows.map((r) => pairedAccuracy(maj, r, `${r.label} − ${maj.label}`)),
+    ];
+    return {n: bon.sizes[at], questions: bon.questions, rows, baselines, paired, bon};
 }

@@ -23,6 +23,8 @@ import type {Aggregation} from "../../select/aggregate.ts";
 import {type BonQuestion, type BonResult, evaluateBon, prepareQuestion} from "../bon/evaluate.ts";
 import {type Candidate, type GradingStats, buildQuestions} from "../bon/load.ts";
 import type {AnswerGrader} from "../../grade/grader.ts";
+import {bootstrapMean, type Interval} from "../../stats/intervals.ts";
+import {type PairedAccuracy, pairedAccuracy} from "./aggregations.ts";
 import {type LowestStepStats, lowestStepStats} from "./lowest-step.ts";
 
 /** The position schemes, in report order. */
@@ -123,10 +125,15 @@ export interface SchemeResult {
     scheme: PositionScheme;
     /** Mean number of steps per candidate. */
     meanSteps: number;
+    /** Its 95% percentile bootstrap interval over the candidates (1,000 resamples, seed 0). */
+    meanStepsInterval: Interval;
     /** Where each candidate's lowest step score falls under this scheme (analysis (b)). */
     lowestStep: LowestStepStats;
-    /** Accuracy (and 95% CI) per aggregation at N. */
-    accuracy: Partial<Record<Aggregation, {accuracy: number; ci: [number, number] | null}>>;
+    /**
+     * Per aggregation at N: accuracy (fraction), its 95% Wilson interval over the questions, and the
+     * per-question fractions (question order shared by every scheme).
+     */
+    accuracy: Partial<Record<Aggregation, {accuracy: number; interval: Interval; perQuestion: Float64Array}>>;
     /** Prepared questions (scores under every aggregation), e.g. for the aggregation comparison. */
     questions: BonQuestion[];
     bon: BonResult;
@@ -139,6 +146,12 @@ export interface PositionComparison {
     candidates: number;
     aggregations: Aggregation[];
     schemes: SchemeResult[];
+    /**
+     * Paired comparisons on the same questions, per aggregation: random − adaptive and newline −
+     * adaptive Best-of-N accuracy (fractions; 95% paired bootstrap over the questions); ids
+     * `scheme/aggregation` (e.g. `random/min`).
+     */
+    paired: PairedAccuracy[];
     /** pass@N and maj@N at the same N (they do not depend on the scheme). */
     baselines: {pass: number; maj: number; first: number};
     grading: GradingStats;
@@ -186,12 +199,19 @@ export function comparePositions(candidates: readonly PositionCandidate[], grade
         const accuracy: SchemeResult["accuracy"] = {};
         for (const a of aggregations) {
             const p = bon.methods.find((m) => m.id === `bon-${a}`)!.points[0];
-            accuracy[a] = {accuracy: p.accuracy, ci: p.ci};
+            accuracy[a] = {accuracy: p.accuracy, interval: p.interval, perQuestion: p.perQuestion};
         }
-        const meanSteps = candidates.reduce((t, c) => t + c.scores[scheme].length, 0) / candidates.length;
+        const meanStepsInterval = bootstrapMean(
+            candidates.map((c) => c.scores[scheme].length),
+            {resamples: 1000},
+        );
         const lowestStep = lowestStepStats(candidates.map((c) => c.scores[scheme]));
-        return {scheme, meanSteps, lowestStep, accuracy, questions, bon};
+        return {scheme, meanSteps: meanStepsInterval.value, meanStepsInterval, lowestStep, accuracy, questions, bon};
+    });
+    const paired = aggregations.flatMap((a) => {
+        const at = (s: SchemeResult) => ({id: `${s.scheme}/${a}`, perQuestion: s.accuracy[a]!.perQuestion});
+        return schemes.slice(1).map((s) => pairedAccuracy(at(schemes[0]), at(s), `BoN (${a}): ${s.scheme} − ${schemes[0].scheme} positions`));
     });
     const ref = (id: string) => schemes[0].bon.methods.find((m) => m.id === id)!.points[0].accuracy;
-    return {n, questions: first.length, candidates: candidates.length, aggregations, schemes, baselines: {pass: ref("pass"), maj: ref("maj"), first: ref("first")}, grading: stats};
+    return {n, questions: first.length, candidates: candidates.length, aggregations, schemes, paired, baselines: {pass: ref("pass"), maj: ref("maj"), first: ref("first")}, grading: stats};
 }

@@ -1,19 +1,46 @@
 /**
  * Reports of `stepwise eval analyze`: a JSON summary (percentages with two decimals), a Markdown
  * report and bar/line charts (SVG + PNG), written into one folder by {@link writeAnalyzeReport}.
+ *
+ * Intervals (src/stats), as `{value, low, high, n, method, level}` objects in JSON (percent for
+ * shares and accuracies): 95% Wilson intervals for shares (flagged, lowest step at the last step)
+ * and Best-of-N accuracies (n = questions); a 95% percentile bootstrap for mean steps per solution;
+ * paired comparisons on the same questions (aggregations against each other and maj@N, rating
+ * positions against adaptive) as a paired bootstrap of the accuracy difference, in points, with a
+ * sentence saying whether it is significant.
  */
 import {mkdirSync} from "node:fs";
 import {writeFileAtomic} from "../../io/atomic.ts";
 import {join} from "node:path";
 import {renderChart, type VegaLiteSpec} from "../../report/plot.ts";
+import {differenceSentence, type Interval, intervalJson, type IntervalJson, wilsonInterval} from "../../stats/intervals.ts";
 import {bonChartSpec, bonSummary} from "../bon/report.ts";
-import {markdownTable, pctCell, percent} from "../format.ts";
+import {intervalCell, markdownTable, pctCell, percent} from "../format.ts";
+import type {PairedAccuracy} from "./aggregations.ts";
 import {FP_GROUPS, FP_GROUP_LABELS, type FalsePositiveStats, type FlagStats} from "./false-positive.ts";
 import type {AnalyzeResult} from "./index.ts";
 import type {LowestStepResult, LowestStepStats} from "./lowest-step.ts";
+import {plural} from "../../util/plural.ts";
+
+/** A share k/n as a percent interval (95% Wilson), null when n = 0. */
+const shareCi = (k: number, n: number): IntervalJson | null => (n === 0 ? null : intervalJson(wilsonInterval(k, n), 100, 2));
+
+/** An accuracy interval (fractions) in percent. */
+const pctCi = (iv: Interval): IntervalJson => intervalJson(iv, 100, 2);
 
 function flagJson(c: FlagStats) {
-    return {n: c.n, flagged: c.flagged, flagged_pct: percent(c.flaggedShare), located: c.located, exact: c.exact, exact_pct: percent(c.exactShare), early: c.early, late: c.late};
+    return {
+        n: c.n,
+        flagged: c.flagged,
+        flagged_pct: percent(c.flaggedShare),
+        flagged_ci: shareCi(c.flagged, c.n),
+        located: c.located,
+        exact: c.exact,
+        exact_pct: percent(c.exactShare),
+        exact_ci: shareCi(c.exact, c.located),
+        early: c.early,
+        late: c.late,
+    };
 }
 
 function fpJson(s: FalsePositiveStats) {
@@ -21,14 +48,15 @@ function fpJson(s: FalsePositiveStats) {
 }
 
 function lowJson(s: LowestStepStats) {
-    return {n: s.n, multi_step: s.multiStep, at_last: s.atLast, tied_last: s.tiedLast, single_step: s.singleStep, empty: s.empty, at_last_pct: percent(s.share)};
+    return {n: s.n, multi_step: s.multiStep, at_last: s.atLast, tied_last: s.tiedLast, single_step: s.singleStep, empty: s.empty, at_last_pct: percent(s.share), at_last_ci: shareCi(s.atLast, s.multiStep)};
 }
 
 function lowResultJson(r: LowestStepResult) {
     return {correctness: r.correctness, all: lowJson(r.all), correct: lowJson(r.correct), incorrect: lowJson(r.incorrect), unknown: r.unknown};
 }
 
-const ci = (c: [number, number] | null) => ({ci_low: c ? percent(c[0]) : null, ci_high: c ? percent(c[1]) : null});
+/** A paired comparison for JSON: ids, the difference in points with its interval, and its sentence. */
+const pairedJson = (p: PairedAccuracy) => ({a: p.a, b: p.b, diff: pctCi(p.diff), sentence: differenceSentence(p.what, p.diff)});
 
 /** The machine-readable summary (percent values, counts as integers). */
 export function analyzeJson(result: AnalyzeResult, inputs: Record<string, unknown> = {}): Record<string, unknown> {
@@ -47,8 +75,9 @@ export function analyzeJson(result: AnalyzeResult, inputs: Record<string, unknow
             source: ag.source,
             n: ag.n,
             questions: ag.questions,
-            rows: ag.rows.map((r) => ({id: r.id, label: r.label, accuracy: percent(r.accuracy), ...ci(r.ci)})),
-            baselines: ag.baselines.map((r) => ({id: r.id, label: r.label, accuracy: percent(r.accuracy), ...ci(r.ci)})),
+            rows: ag.rows.map((r) => ({id: r.id, label: r.label, accuracy: percent(r.accuracy), accuracy_ci: pctCi(r.interval)})),
+            baselines: ag.baselines.map((r) => ({id: r.id, label: r.label, accuracy: percent(r.accuracy), accuracy_ci: pctCi(r.interval)})),
+            paired: ag.paired.map(pairedJson),
             curve: bonSummary(ag.bon).methods,
         };
     const po = result.positions;
@@ -63,11 +92,14 @@ export function analyzeJson(result: AnalyzeResult, inputs: Record<string, unknow
                     s.scheme,
                     {
                         mean_steps: Math.round(s.meanSteps * 100) / 100,
+                        mean_steps_ci: intervalJson(s.meanStepsInterval, 1, 2),
                         lowest_at_last_pct: percent(s.lowestStep.share),
-                        accuracy: Object.fromEntries(po.aggregations.map((a) => [a, {accuracy: percent(s.accuracy[a]!.accuracy), ...ci(s.accuracy[a]!.ci)}])),
+                        lowest_at_last_ci: shareCi(s.lowestStep.atLast, s.lowestStep.multiStep),
+                        accuracy: Object.fromEntries(po.aggregations.map((a) => [a, {accuracy: percent(s.accuracy[a]!.accuracy), accuracy_ci: pctCi(s.accuracy[a]!.interval)}])),
                     },
                 ]),
             ),
+            paired: po.paired.map(pairedJson),
             baselines: {first: percent(po.baselines.first), pass: percent(po.baselines.pass), maj: percent(po.baselines.maj)},
             grading: po.grading,
         };
@@ -75,7 +107,14 @@ export function analyzeJson(result: AnalyzeResult, inputs: Record<string, unknow
     return out;
 }
 
-const share = (k: number, n: number, pct: number | null) => (n === 0 ? "—" : `${pctCell(percent(pct))} (${k}/${n})`);
+/** A share for tables: `75.00 (30.06–95.44; 3/4)`, the percent with its 95% Wilson interval and the counts; "—" when n = 0. */
+function share(k: number, n: number): string {
+    const iv = shareCi(k, n);
+    return iv === null ? "—" : `${iv.value.toFixed(2)} (${iv.low.toFixed(2)}–${iv.high.toFixed(2)}; ${k}/${n})`;
+}
+
+/** The sentences of paired comparisons, as a Markdown list. */
+const pairedLines = (ps: readonly PairedAccuracy[]) => ps.map((p) => `- ${differenceSentence(p.what, p.diff)}`);
 
 function fpSection(result: AnalyzeResult): string[] {
     const fp = result.falsePositive;
@@ -83,18 +122,19 @@ function fpSection(result: AnalyzeResult): string[] {
     const row = (name: string, s: FalsePositiveStats) =>
         FP_GROUPS.map((g) => {
             const c = s.groups[g];
-            return [name, FP_GROUP_LABELS[g], String(c.n), share(c.flagged, c.n, c.flaggedShare), g === "fully-correct" ? "—" : share(c.exact, c.located, c.exactShare), c.located ? `${c.early} / ${c.late}` : "—"];
+            return [name, FP_GROUP_LABELS[g], String(c.n), share(c.flagged, c.n), g === "fully-correct" ? "—" : share(c.exact, c.located), c.located ? `${c.early} / ${c.late}` : "—"];
         });
     const rows = [...fp.splits.flatMap((s) => row(s.name, s)), ...(fp.splits.length > 1 ? row("**all**", fp.overall) : [])];
     return [
         "## (a) Right answer, wrong process: does the PRM flag the error?",
         "",
         `Flagged: some step scores below ${fp.threshold.toPrecision(6)}${fp.calibratedOn ? ` (the threshold maximising ProcessBench F1 on ${fp.calibratedOn})` : ""}. ` +
-            "Exact: the first flagged step is the labelled first error. A PRM that behaves like an outcome model flags few right-answer-wrong-process solutions.",
+            "Exact: the first flagged step is the labelled first error. A PRM that behaves like an outcome model flags few right-answer-wrong-process solutions. " +
+            "Percentages with a 95% Wilson interval (low–high) and the counts in parentheses.",
         "",
         markdownTable(["split", "group", "n", "flagged %", "flagged at the error %", "flagged early / late"], rows),
         "",
-        ...(fp.overall.unknown ? [`${fp.overall.unknown} samples with an error but no \`final_answer_correct\` are in no group.`, ""] : []),
+        ...(fp.overall.unknown ? [`In no group: ${plural(fp.overall.unknown, "sample")} with an error but no \`final_answer_correct\`.`, ""] : []),
     ];
 }
 
@@ -104,7 +144,7 @@ function lowSection(result: AnalyzeResult): string[] {
     const rows: string[][] = [];
     const add = (name: string, r: LowestStepResult) => {
         for (const [what, s] of [["all", r.all], ["correct", r.correct], ["incorrect", r.incorrect]] as const)
-            rows.push([name, what, String(s.n), share(s.atLast, s.multiStep, s.share), String(s.tiedLast), String(s.singleStep)]);
+            rows.push([name, what, String(s.n), share(s.atLast, s.multiStep), String(s.tiedLast), String(s.singleStep)]);
     };
     if (pb) {
         for (const s of pb.splits) add(s.name, s);
@@ -115,7 +155,7 @@ function lowSection(result: AnalyzeResult): string[] {
         "## (b) Where the lowest step score falls",
         "",
         "Share of solutions with ≥ 2 steps whose lowest score is at the last step (strictly lower than every earlier step; ties are counted apart). " +
-            "The Qwen paper finds > 40% for PRMs tuned for Best-of-N.",
+            "The Qwen paper finds > 40% for PRMs tuned for Best-of-N. Percentages with a 95% Wilson interval (low–high) and the counts in parentheses.",
         ...(pb ? [`ProcessBench: correct = ${pb.overall.correctness}.`] : []),
         ...(cand ? [`Candidates: correct = ${cand.correctness}.`] : []),
         "",
@@ -127,14 +167,14 @@ function lowSection(result: AnalyzeResult): string[] {
 function aggSection(result: AnalyzeResult, chart: string | null): string[] {
     const ag = result.aggregations;
     if (!ag) return [];
-    const cell = (r: {accuracy: number; ci: [number, number] | null}) => (r.ci ? `${pctCell(percent(r.accuracy))} ± ${((r.ci[1] - r.ci[0]) * 50).toFixed(2)}` : pctCell(percent(r.accuracy)));
     return [
         "## (c) Best-of-N by step-score aggregation",
         "",
-        `${ag.questions} questions (${ag.source}); accuracy in percent at N = ${ag.n}, ± a 95% interval over questions.`,
+        `${plural(ag.questions, "question")} (${ag.source}); accuracy in percent at N = ${ag.n}, with a 95% Wilson interval over the questions (low–high).`,
         "",
-        markdownTable(["method", `N=${ag.n}`], [...ag.rows, ...ag.baselines].map((r) => [r.label, cell(r)])),
+        markdownTable(["method", `N=${ag.n}`], [...ag.rows, ...ag.baselines].map((r) => [r.label, intervalCell(pctCi(r.interval))])),
         "",
+        ...(ag.paired.length ? [`Paired on the same ${plural(ag.questions, "question")} at N = ${ag.n} (95% paired bootstrap over the questions):`, "", ...pairedLines(ag.paired), ""] : []),
         ...(chart ? [`![Best-of-N by aggregation](${chart}.svg)`, ""] : []),
     ];
 }
@@ -142,16 +182,23 @@ function aggSection(result: AnalyzeResult, chart: string | null): string[] {
 function posSection(result: AnalyzeResult, chart: string | null): string[] {
     const po = result.positions;
     if (!po) return [];
-    const rows = po.schemes.map((s) => [s.scheme, s.meanSteps.toFixed(2), ...po.aggregations.map((a) => pctCell(percent(s.accuracy[a]!.accuracy))), pctCell(percent(s.lowestStep.share))]);
+    const rows = po.schemes.map((s) => [
+        s.scheme,
+        intervalCell(s.meanStepsInterval),
+        ...po.aggregations.map((a) => intervalCell(pctCi(s.accuracy[a]!.interval))),
+        share(s.lowestStep.atLast, s.lowestStep.multiStep),
+    ]);
     return [
         "## (d) Rating position: confidence vs random vs line-break positions",
         "",
-        `The same PRM scores the same ${po.candidates} candidates of ${po.questions} questions cut at decision tokens (adaptive), at random token boundaries ` +
+        `The same PRM scores the same ${plural(po.candidates, "candidate")} of ${plural(po.questions, "question")} cut at decision tokens (adaptive), at random token boundaries ` +
             `(seeded per sample) and after line breaks; Best-of-N at N = ${po.n}. References at that N: pass@N ${pctCell(percent(po.baselines.pass))}, ` +
-            `maj@N ${pctCell(percent(po.baselines.maj))}, a single sample ${pctCell(percent(po.baselines.first))}. AdaptiveStep reports the schemes close (BoN@64 90.45 vs 90.22).`,
+            `maj@N ${pctCell(percent(po.baselines.maj))}, a single sample ${pctCell(percent(po.baselines.first))}. AdaptiveStep reports the schemes close (BoN@64 90.45 vs 90.22). ` +
+            "Steps per solution with a 95% bootstrap interval over the candidates; accuracies with a 95% Wilson interval over the questions; lowest at last with its Wilson interval and counts.",
         "",
         markdownTable(["positions", "steps / solution", ...po.aggregations.map((a) => `BoN (${a}) %`), "lowest at last %"], rows),
         "",
+        ...(po.paired.length ? [`Paired on the same ${plural(po.questions, "question")} (95% paired bootstrap over the questions):`, "", ...pairedLines(po.paired), ""] : []),
         ...(chart ? [`![rating positions](${chart}.svg)`, ""] : []),
     ];
 }

@@ -148,6 +148,11 @@ export interface BonPoint {
     ci: [number, number] | null;
     /** The same as an {@link Interval} (n = questions, method "wilson"). */
     interval: Interval;
+    /**
+     * Per-question fraction correct (0..1), in question order: the items of paired comparisons
+     * between methods, or between evaluations of the same questions (e.g. eval analyze's schemes).
+     */
+    perQuestion: Float64Array;
 }
 
 export interface BonMethodResult {
@@ -316,5 +321,5 @@ function accuracyPoint(n: number, values: Float64Array): BonPoint {
     for (let i = 0; i < values.length; i++) sum += values[i];
     // the clamp guards float sums of fractions that overshoot Q by an ulp
     const w = wilsonInterval(Math.min(sum, values.length), values.length);
-    return {n, accuracy: w.value, ci: [w.low, w.high], interval: w};
+    return {n, accuracy: w.value, ci: [w.low, w.high], interval: w, perQuestion: values};
 }

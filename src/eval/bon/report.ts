@@ -11,6 +11,7 @@ import {markdownTable, pctCell, percent} from "../format.ts";
 import type {BonResult} from "./evaluate.ts";
 import {differenceSentence, intervalJson, type IntervalJson} from "../../stats/intervals.ts";
 import type {GradingStats} from "./load.ts";
+import {plural} from "../../util/plural.ts";
 
 /** The machine-readable summary: per method, accuracy and CI (percent) at each N. */
 export interface BonSummary {
@@ -73,7 +74,7 @@ export function bonMarkdown(summary: BonSummary, chartBase?: string): string {
     return [
         "# Best-of-N evaluation",
         "",
-        `${summary.questions} questions, ${summary.candidates.min === summary.candidates.max ? summary.candidates.min : `${summary.candidates.min}–${summary.candidates.max}`} candidates per question; ` +
+        `${plural(summary.questions, "question")}, ${summary.candidates.min === summary.candidates.max ? plural(summary.candidates.min, "candidate") : `${summary.candidates.min}–${summary.candidates.max} candidates`} per question; ` +
             `each N averages ${summary.subsets} random subsets per question (seed ${summary.seed}).`,
         "",
         "Accuracy in percent, with a 95% Wilson interval over the questions in parentheses (low–high).",
@@ -82,7 +83,7 @@ export function bonMarkdown(summary: BonSummary, chartBase?: string): string {
         "",
         ...(g
             ? [
-                  `Grading: ${g.precomputed} precomputed verdicts, ${g.graded} graded against gold; ${g.noAnswer} candidates without an answer; ` +
+                  `Grading: ${plural(g.precomputed, "precomputed verdict")}, ${g.graded} graded against gold; ${plural(g.noAnswer, "candidate")} without an answer; ` +
                       `${g.unfinished ?? 0} unfinished (no final answer${summary.allow_unfinished ? "; allowed to be picked" : "; never picked by Best-of-N, never voting"}); ` +
                       `${g.meanClasses.toFixed(2)} answer classes per question on average${g.scored ? "" : "; no step scores, so no PRM methods"}.`,
                   "",
@@ -101,7 +102,7 @@ function pairedLines(summary: BonSummary): string[] {
     const top = Math.max(...summary.sizes);
     const at = (summary.paired ?? []).filter((p) => p.size === top);
     if (at.length === 0) return [];
-    return [`Paired against maj@N on the same ${summary.questions} questions (95% paired bootstrap over the questions; every N in summary.json):`, "", ...at.map((p) => `- ${p.sentence}`), ""];
+    return [`Paired against maj@N on the same ${plural(summary.questions, "question")} (95% paired bootstrap over the questions; every N in summary.json):`, "", ...at.map((p) => `- ${p.sentence}`), ""];
 }
 
 /** Methods that use no PRM (drawn dashed, in greys). */

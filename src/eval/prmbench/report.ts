@@ -6,15 +6,20 @@ import {mkdirSync} from "node:fs";
 import {join} from "node:path";
 import {writeFileAtomic} from "../../io/atomic.ts";
 import {renderChart, type VegaLiteSpec} from "../../report/plot.ts";
+import {intervalJson, type IntervalJson} from "../../stats/intervals.ts";
 import {markdownTable} from "../format.ts";
 import {CATEGORY_GROUPS, type PrmBenchMetrics, type PrmBenchResult} from "./metrics.ts";
 import type {PrmBenchFilesResult} from "./run.ts";
 
-/** One row of the `--json` output: fractions (0..1, unrounded), null where the reference reports −1. */
+/**
+ * One row of the `--json` output: fractions (0..1, unrounded), null where the reference reports −1.
+ * Intervals are `{value, low, high, n, method, level}` objects (src/stats intervalJson: fractions
+ * rounded to 4 decimals; n = items), as in every other command's JSON.
+ */
 export interface PrmBenchMetricsJson {
     prmscore: number | null;
-    /** 95% percentile bootstrap over items, [low, high]. */
-    prmscore_ci: [number, number] | null;
+    /** PRMScore's 95% percentile bootstrap interval over items (2,000 resamples, seed 0); null with no PRMScore. */
+    prmscore_ci: IntervalJson | null;
     f1: number | null;
     negative_f1: number | null;
     precision: number | null;
@@ -25,8 +30,8 @@ export interface PrmBenchMetricsJson {
     wrong_step_acc: number | null;
     total_step_acc: number | null;
     first_error_acc: number | null;
-    /** 95% Wilson interval over items, [low, high]. */
-    first_error_acc_ci: [number, number] | null;
+    /** First-error accuracy's 95% Wilson interval over the items that have a first error; null with none. */
+    first_error_acc_ci: IntervalJson | null;
     similarity: number | null;
     items: number;
     steps: number;
@@ -50,7 +55,7 @@ export interface PrmBenchJson {
 export function metricsJson(m: PrmBenchMetrics): PrmBenchMetricsJson {
     return {
         prmscore: m.prmscore,
-        prmscore_ci: m.prmscoreInterval ? [m.prmscoreInterval.low, m.prmscoreInterval.high] : null,
+        prmscore_ci: m.prmscoreInterval ? intervalJson(m.prmscoreInterval) : null,
         f1: m.f1,
         negative_f1: m.negativeF1,
         precision: m.precision,
@@ -61,7 +66,7 @@ export function metricsJson(m: PrmBenchMetrics): PrmBenchMetricsJson {
         wrong_step_acc: m.wrongStepAcc,
         total_step_acc: m.totalStepAcc,
         first_error_acc: m.firstErrorAcc,
-        first_error_acc_ci: m.firstErrorInterval ? [m.firstErrorInterval.low, m.firstErrorInterval.high] : null,
+        first_error_acc_ci: m.firstErrorInterval ? intervalJson(m.firstErrorInterval) : null,
         similarity: m.similarity,
         items: m.items,
         steps: m.steps,

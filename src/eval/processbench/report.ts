@@ -11,6 +11,7 @@ import {markdownTable, pctCell, percent} from "../format.ts";
 import {intervalJson, type Interval, type IntervalJson} from "../../stats/intervals.ts";
 import type {ProcessBenchResult} from "./evaluate.ts";
 import type {ProcessSplit} from "./load.ts";
+import {plural} from "../../util/plural.ts";
 
 /**
  * The `--json` output, in percent (two decimals; null when undefined): `{splits: {NAME: {acc_error,
@@ -73,7 +74,7 @@ export function processBenchMarkdown(result: ProcessBenchResult, charts: string[
     rows.push(["**average**", "", "", "", "", `**${ciCell(j.average_f1, j.average_f1_ci)}**`]);
     const how =
         result.threshold !== undefined
-            ? `Prediction: the first step whose score is below ${result.threshold.toPrecision(6)}${result.calibratedOn ? ` (the threshold maximising F1 on ${result.calibratedOn}, ${result.calibrationRows} samples)` : ""}; −1 when none is.`
+            ? `Prediction: the first step whose score is below ${result.threshold.toPrecision(6)}${result.calibratedOn ? ` (the threshold maximising F1 on ${result.calibratedOn}, ${plural(result.calibrationRows ?? 0, "sample")})` : ""}; −1 when none is.`
             : "Predictions given directly (first-error index or −1).";
     return [
         "# ProcessBench evaluation",

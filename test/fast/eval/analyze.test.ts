@@ -152,3 +152,51 @@ test("(d) rating positions: BoN at N = all per scheme with min / mean / max, as 
     assert.equal(json.positions.schemes.newline.accuracy.max.accuracy, 100);
     assert.match(analyzeMarkdown(all), /\(d\) Rating position/);
 });
+
+test("reports quote intervals from src/stats: Wilson shares and accuracies, bootstrap mean steps, paired differences; no ± half-widths", async () => {
+    const {intervalJson, wilsonInterval} = await import("../../../src/stats/intervals.ts");
+    const pct = (k: number, n: number) => intervalJson(wilsonInterval(k, n), 100, 2);
+    // (a)(b) on the hand-computed samples, one split.
+    const splits = [{name: "s", samples: SAMPLES.map((s, i) => ({...s, id: String(i), where: `t:${i + 1}`}))}];
+    const bon = bonInputFromCandidates(bonCandidates(), defaultGrader(), "synthetic");
+    const r = runAnalyses({processBench: {splits, threshold: 0.5}, bon}, {aggregations: {subsets: 5, seed: 1}});
+    type J = {
+        false_positive: {overall: {groups: Record<string, {flagged_ci: unknown; exact_ci: unknown}>}};
+        lowest_step: {process_bench: {overall: {all: {at_last_ci: unknown}}}};
+        aggregations: {rows: Array<{id: string; accuracy_ci: unknown; ci_low?: unknown}>; paired: Array<{a: string; b: string; diff: {value: number; n: number; method: string}; sentence: string}>};
+    };
+    const j = analyzeJson(r) as J;
+    const g = j.false_positive.overall.groups;
+    assert.deepEqual(g["right-answer-wrong-process"].flagged_ci, pct(3, 4));
+    assert.deepEqual(g["right-answer-wrong-process"].exact_ci, pct(1, 4));
+    assert.equal(g["fully-correct"].exact_ci, null, "no labelled error: no interval");
+    assert.deepEqual(j.lowest_step.process_bench.overall.all.at_last_ci, pct(6, 8));
+    const min = j.aggregations.rows.find((x) => x.id === "bon-min")!;
+    assert.deepEqual(min.accuracy_ci, {value: 33.33, low: pct(1, 3).low, high: pct(1, 3).high, n: 3, method: "wilson", level: 0.95});
+    assert.equal(min.ci_low, undefined, "one representation: the interval object");
+    // mean (1/3 → 3/3) against last (1/3), paired on the same three questions.
+    const meanVsLast = j.aggregations.paired.find((p) => p.a === "bon-last" && p.b === "bon-mean")!;
+    assert.equal(meanVsLast.diff.value, 66.67);
+    assert.equal(meanVsLast.diff.n, 3);
+    assert.equal(meanVsLast.diff.method, "paired-bootstrap-percentile");
+    assert.match(meanVsLast.sentence, /^PRM BoN \(mean\) − PRM BoN \(last\): \+66\.7 points; the difference is (not )?significant at 95%/);
+    assert.ok(j.aggregations.paired.some((p) => p.a === "maj" && p.b === "bon-min"), "every aggregation against maj@N too");
+    const md = analyzeMarkdown(r);
+    assert.doesNotMatch(md, /±/);
+    assert.match(md, /\| 75\.00 \(\d+\.\d\d–\d+\.\d\d; 3\/4\) \|/, "a share with its Wilson interval and counts");
+    assert.match(md, /- PRM BoN \(mean\) − PRM BoN \(last\): \+66\.7 points/);
+
+    // (d): paired schemes per aggregation and a bootstrap interval on the mean steps.
+    const candidates = await scorePositions(POSITION_SAMPLES, fakeScorer, {tau: 0.5, concurrency: 2});
+    const p = runAnalyses({positions: {candidates, grader: defaultGrader()}}, {positions: {subsets: 3}, aggregations: {subsets: 3}});
+    const pj = analyzeJson(p) as {positions: {paired: Array<{a: string; b: string; diff: {value: number}}>; schemes: Record<string, {mean_steps_ci: {value: number; method: string; n: number}}>}};
+    assert.deepEqual(pj.positions.paired.map((x) => `${x.b} − ${x.a}: ${x.diff.value}`), [
+        "random/min − adaptive/min: 0", "newline/min − adaptive/min: 0",
+        "random/mean − adaptive/mean: 0", "newline/mean − adaptive/mean: 0",
+        "random/max − adaptive/max: 0", "newline/max − adaptive/max: 50",
+    ]);
+    assert.deepEqual([pj.positions.schemes.newline.mean_steps_ci.value, pj.positions.schemes.newline.mean_steps_ci.method, pj.positions.schemes.newline.mean_steps_ci.n], [2, "bootstrap-percentile", 4]);
+    const pmd = analyzeMarkdown(p);
+    assert.match(pmd, /- BoN \(max\): newline − adaptive positions: \+50\.0 points; the difference is not significant at 95%/);
+    assert.doesNotMatch(pmd, /±/);
+});

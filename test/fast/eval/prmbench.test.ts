@@ -336,6 +336,12 @@ test("evaluatePrmBenchFiles --predictions: joined by the reference's ids; missin
     assert.equal(typeof json.total.prmscore, "number");
     assert.ok(json.categories.multi_solutions && json.categories.correct);
     assert.equal(json.categories.correct.prmscore, null);
+    // Intervals: the {value, low, high, n, method, level} objects of every command (fractions, 4 decimals).
+    const t = run.result.total;
+    const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
+    assert.deepEqual(json.total.prmscore_ci, {value: r4(t.prmscore!), low: r4(t.prmscoreInterval!.low), high: r4(t.prmscoreInterval!.high), n: t.items, method: "bootstrap-percentile", level: 0.95});
+    assert.deepEqual(json.total.first_error_acc_ci, {value: r4(t.firstErrorAcc!), low: r4(t.firstErrorInterval!.low), high: r4(t.firstErrorInterval!.high), n: t.firstErrorInterval!.n, method: "wilson", level: 0.95});
+    assert.equal(json.categories.correct.prmscore_ci, null);
     const bad = async (p: unknown[], re: RegExp) => {
         writeFileSync(pf, jsonl(p));
         await assert.rejects(evaluatePrmBenchFiles({data: [data], predictions: pf}), re);

@@ -150,5 +150,5 @@ test("a filter or export that keeps 0 rows exits 1 naming why and leaves no empt
     writeFileSync(join(dir, "s.jsonl"), JSON.stringify(savers) + "\n");
     const soft = runCli(["export", "--format", "openrlhf", "--labels", "soft", "--in", join(dir, "s.jsonl"), "--out", join(dir, "e2.jsonl")]);
     assert.equal(soft.status, 1);
-    assert.match(soft.stderr, /0 of 1 samples .*no-labelled-step.*soft labels need `label` without --savers/);
+    assert.match(soft.stderr, /0 of 1 sample .*no-labelled-step.*soft labels need `label` without --savers/);
 });

@@ -25,7 +25,7 @@ test("sample: a question longer than the context is named (file:line, id) or ski
     assert.deepEqual(records(out).map((r) => r.id), ["q0#0", "q0#1"], "the records before the failing question are kept");
     const skip = stepwise([...args, "--skip-too-long"]);
     assert.equal(skip.status, 0, skip.stderr);
-    assert.match(skip.stderr, /1 questions skipped: prompt longer than the context/);
+    assert.match(skip.stderr, /1 question skipped: prompt longer than the context/);
     assert.match(skip.stderr, /sample: skipped .*q\.jsonl:2 id "q1"/);
     assert.deepEqual(records(out).map((r) => r.id), ["q0#0", "q0#1", "q2#0", "q2#1"]);
     // resumes that would mix settings: refused before any model loads, naming the difference
@@ -81,7 +81,7 @@ test("score: a record longer than the PRM's context is named or skipped and coun
     assert.deepEqual(records(out).map((r) => r.id), ["a#0"], "the record before the failing one is kept");
     const skip = stepwise([...args, "--skip-too-long"]);
     assert.equal(skip.status, 0, skip.stderr);
-    assert.match(skip.stderr, /0 records scored .*1 already in .*; 1 records skipped: longer than the PRM's context/);
+    assert.match(skip.stderr, /0 records scored .*1 already in .*; 1 record skipped: longer than the PRM's context/);
     assert.match(skip.stderr, /score: skipped .*steps\.jsonl:2 id "b#0": PRM input is/);
     const [rec] = records(out);
     assert.equal(rec.prm, `llama:${prm}`);

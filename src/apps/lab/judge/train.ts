@@ -17,6 +17,7 @@ import type {LlamaWeights} from "../../../model/weights.ts";
 import {trainLanguageModel, type TrainExample, type TrainLogEntry, type TrainResult} from "../../../train/index.ts";
 import {readJudgeItems, labJudgeExample} from "./data.ts";
 import {LAB_JUDGE_CHAT_TEMPLATE} from "./template.ts";
+import {plural} from "../../../util/plural.ts";
 
 export interface LabJudgeTrainOptions {
     /** Steps files (split/label output) of lab samples. */
@@ -61,7 +62,7 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
     if (wrong.length === 0 || right.length === 0) throw new StepwiseError(`lab judge: needs both erroneous and correct solutions (got ${wrong.length} and ${right.length}) in ${o.data.join(", ")}`);
     const errorShare = o.errorShare ?? 0.5;
     const seqLen = Math.max(...examples.map((e) => e.ex.tokens.length));
-    if (!o.quiet) process.stderr.write(`lab judge: ${examples.length} items (${wrong.length} erroneous, ${right.length} correct; ${tooLong} longer than the context left out), longest ${seqLen} tokens\n`);
+    if (!o.quiet) process.stderr.write(`lab judge: ${plural(examples.length, "item")} (${wrong.length} erroneous, ${right.length} correct; ${tooLong} longer than the context left out), longest ${plural(seqLen, "token")}\n`);
     const seed = o.seed ?? 0;
     const exportGguf = (weights: LlamaWeights, step: number, totalSteps: number, final: boolean): void =>
         writeLlamaGguf(o.out, {
