@@ -30,7 +30,8 @@ test("sample: a question longer than the context is named (file:line, id) or ski
     assert.deepEqual(records(out).map((r) => r.id), ["q0#0", "q0#1", "q2#0", "q2#1"]);
     // resumes that would mix settings: refused before any model loads, naming the difference
     assertOneLineError(stepwise([...args, "--seed", "1"]), /its 4 records were made with other settings \(seed: 0 → 1\)/);
-    assertOneLineError(stepwise([...args, "--max-tokens", "9", "--top-k", "5"]), /\(max_tokens: 8 → 9; top_k: 0 → 5\)/);
+    // every difference named: max_tokens, top_k, and the sampling fields sent (`sent`) that carry them
+    assertOneLineError(stepwise([...args, "--max-tokens", "9", "--top-k", "5"]), /\(max_tokens: 8 → 9; sent: \{.*"max_tokens":8.*"top_k":-1.*\} → \{.*"max_tokens":9.*"top_k":5.*\}; top_k: 0 → 5\)/);
     const other = join(dir, "other-policy.gguf");
     copyFileSync(policy, other);
     assertOneLineError(stepwise(["sample", "--engine", `llama:${other}`, ...args.slice(3)]), /engine: \{"kind":"llama","model":"lab-policy\.gguf".*→ \{"kind":"llama","model":"other-policy\.gguf"/);
