@@ -1,6 +1,6 @@
 /** The CLI's one set of option parsers (commander argParsers): values that name the flag when they are wrong. */
 import {isIP} from "node:net";
-import {InvalidArgumentError} from "@commander-js/extra-typings";
+import {InvalidArgumentError, type Command, type OptionValues} from "@commander-js/extra-typings";
 import {rmSync} from "node:fs";
 import {StepwiseError} from "../util/errors.ts";
 
@@ -69,4 +69,26 @@ export function hostOption(value: string): string {
     if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(v))
         throw new InvalidArgumentError(`expected an IP address or host name, got "${value}"`);
     return v;
+}
+
+/**
+ * The options of a command that reads questions and prompts a model with them (sample, decode):
+ * --template, --chat, --system, --question-field, --id-field, --answer-field and --limit, in that
+ * order; `model` names whose chat template --chat uses, `answerUse` says what the gold answer is
+ * for. Read them back with {@link questionInput}.
+ */
+export function questionOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(command: Command<A, O, G>, model: string, answerUse = "") {
+    return command
+        .option("--template <t>", "prompt template; must contain {question}, where each question goes (\\n escapes allowed)", "{question}\\n")
+        .option("--chat", `wrap the prompt as a user message in the ${model}'s chat template`)
+        .option("--system <text>", "system message (with --chat)")
+        .option("--question-field <f>", "question field (default: question, problem, prompt or query)")
+        .option("--id-field <f>", "id field (default: id, unique_id, task_id or idx; else q-<first 12 hex of the SHA-256 of the question>, the same in every file)")
+        .option("--answer-field <f>", `gold answer field${answerUse} (default: answer, final_answer or gold)`)
+        .option("--limit <n>", "only the first n questions", intOption(1));
+}
+
+/** The library options (sampleDataset, decodeFile) of the parsed {@link questionOptions}. */
+export function questionInput(o: {template: string; chat?: true; system?: string; questionField?: string; idField?: string; answerField?: string; limit?: number}) {
+    return {fields: {question: o.questionField, id: o.idField, answer: o.answerField}, template: unescape(o.template), chat: o.chat, system: o.system, limit: o.limit};
 }

@@ -8,13 +8,14 @@
  * the model is named) are left out so that a run can be resumed with them changed.
  */
 import {createHash} from "node:crypto";
-import {closeSync, existsSync, openSync, readFileSync, readSync, statSync} from "node:fs";
+import {closeSync, existsSync, readFileSync, readSync, statSync} from "node:fs";
 import {homedir} from "node:os";
 import {basename, join} from "node:path";
 import {parseEngineSpec} from "../engines/spec.ts";
 import {checkGgufHeader} from "../gguf/reader.ts";
 import {writeFileAtomic} from "../io/atomic.ts";
 import {ensureFolder, realPathOf} from "../io/output.ts";
+import {openForReading} from "../io/text.ts";
 import {StepwiseError, fsError} from "../util/errors.ts";
 
 /** A settings value: JSON scalars and arrays of them. */
@@ -100,12 +101,7 @@ export function modelSha256(path: string): string {
     if (st.size > 1024 ** 3) process.stderr.write(`[stepwise] ${path}: hashing the model (${(st.size / 1024 ** 3).toFixed(1)} GiB) for the settings fingerprint, once (cached in ${modelHashCachePath()})\n`);
     const hash = createHash("sha256");
     const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
-    let fd: number;
-    try {
-        fd = openSync(path, "r");
-    } catch (e) {
-        throw fsError(e, path);
-    }
+    const fd = openForReading(path);
     try {
         for (;;) {
             const n = readSync(fd, buf, 0, buf.length, null);

@@ -3,9 +3,10 @@
  * infos parsed by node-llama-cpp's `readGgufFileInfo` (loaded on first use), F32 tensor data
  * straight from the file.
  */
-import {openSync, readSync, closeSync, existsSync, fstatSync} from "node:fs";
+import {readSync, closeSync, existsSync, fstatSync} from "node:fs";
 import {resolve} from "node:path";
-import {StepwiseError, fsError} from "../util/errors.ts";
+import {StepwiseError} from "../util/errors.ts";
+import {openForReading} from "../io/text.ts";
 
 /** One tensor of a GGUF file, as its header describes it. */
 export interface GgufTensorInfo {
@@ -86,12 +87,7 @@ export interface GgufHeaderSummary {
  * u64 counts and lengths; version 1: u32).
  */
 export function checkGgufHeader(path: string): GgufHeaderSummary {
-    let fd: number;
-    try {
-        fd = openSync(path, "r");
-    } catch (e) {
-        throw fsError(e, path);
-    }
+    const fd = openForReading(path);
     try {
         const st = fstatSync(fd);
         if (st.isDirectory()) throw new StepwiseError(`${path}: is a folder, not a GGUF file`);
@@ -254,7 +250,7 @@ export async function readGgufInfo(path: string): Promise<GgufInfo> {
 /** Read every F32 tensor of a GGUF file into Float32Arrays, by tensor name. */
 export function readGgufF32Tensors(path: string, info: GgufInfo): Record<string, Float32Array> {
     const out: Record<string, Float32Array> = {};
-    const fd = openSync(path, "r");
+    const fd = openForReading(path);
     try {
         for (const t of info.tensorInfos) {
             if (t.dtype !== 0) throw new StepwiseError(`${path}: tensor ${t.name} is not F32 (ggml type ${t.dtype})`);

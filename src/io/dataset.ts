@@ -132,10 +132,14 @@ function pick(row: Record<string, unknown>, explicit: string | undefined, candid
     return candidates.find((f) => f in row);
 }
 
-/** Stream question rows with ids, questions and answers resolved; errors name file:line and field. */
-export async function* readQuestions(file: string, fields: DatasetFields = {}): AsyncGenerator<QuestionRow> {
+/**
+ * Stream question rows with ids, questions and answers resolved; errors name file:line and field.
+ * With `limit`, only the first `limit` rows: the rows after them are not read (nor checked).
+ */
+export async function* readQuestions(file: string, fields: DatasetFields = {}, limit = Infinity): AsyncGenerator<QuestionRow> {
     const seen = new Set<string>();
     const repeats = new Map<string, number>();
+    if (limit <= 0) return;
     for await (const {row, where} of rawRows(file)) {
         const qField = pick(row, fields.question, QUESTION_FIELDS);
         if (!qField)
@@ -166,5 +170,6 @@ export async function* readQuestions(file: string, fields: DatasetFields = {}): 
         const aField = pick(row, fields.answer, ANSWER_FIELDS);
         const answer = aField && row[aField] != null ? String(row[aField]) : undefined;
         yield {id, question, answer, ...(aField ? {answerField: aField} : {}), row, where};
+        if (seen.size >= limit) return;
     }
 }

@@ -3,7 +3,7 @@
  * and byte, never a silent U+FFFD), a UTF-8 byte order mark at the start accepted and dropped,
  * and inputs that are folders or missing named in one line.
  */
-import {readFileSync, statSync} from "node:fs";
+import {openSync, readFileSync, statSync} from "node:fs";
 import {StepwiseError, fsError} from "../util/errors.ts";
 
 const decoder = new TextDecoder("utf-8", {fatal: true});
@@ -69,6 +69,18 @@ export function checkInputFile(file: string, flag?: string): void {
         throw fsError(e, name);
     }
     if (st.isDirectory()) throw new StepwiseError(`${name}: is a folder, not a file (give a file inside it)`);
+}
+
+/**
+ * Open `file` for reading and return its file descriptor (the caller closes it). A missing or
+ * unreadable file is a one-line StepwiseError naming it ({@link fsError}).
+ */
+export function openForReading(file: string): number {
+    try {
+        return openSync(file, "r");
+    } catch (e) {
+        throw fsError(e, file);
+    }
 }
 
 /** Read a whole input file's bytes; a missing file, a folder or a read error is one line naming the file. */

@@ -94,12 +94,13 @@ export function renderPrompt(template: string, question: string): string {
 }
 
 /**
- * Refuse a prompt template without `{question}` (a StepwiseError naming the flag): every prompt
+ * The prompt template to use: `template`, default "{question}\n" (the lab policy's prompt).
+ * Refuses a template without `{question}` (a StepwiseError naming the flag): every prompt
  * would be the template alone, the same for every question. A template that spells another
  * placeholder (`{problem}`, the data's field) is told that only `{question}` is replaced.
  */
-export function checkTemplate(template: string, flag = "--template"): void {
-    if (template.includes("{question}")) return;
+export function checkTemplate(template = "{question}\n", flag = "--template"): string {
+    if (template.includes("{question}")) return template;
     const other = /\{(\w+)\}/.exec(template)?.[1];
     const spelled = other ? ` ({${other}} is not replaced: {question} stands for the question, whatever the data's field is called; see --question-field)` : "";
     throw new StepwiseError(
@@ -107,10 +108,17 @@ export function checkTemplate(template: string, flag = "--template"): void {
     );
 }
 
+/**
+ * A question's prompt from its rendered template text ({@link renderPrompt}): the text itself, or
+ * with `chat` the text as a user message (after a `system` message when given) in the engine's chat template.
+ */
+export async function questionPrompt(engine: Pick<Engine, "formatChat">, text: string, o: {chat?: boolean; system?: string}): Promise<string> {
+    return o.chat ? engine.formatChat([...(o.system ? [{role: "system" as const, content: o.system}] : []), {role: "user", content: text}]) : text;
+}
+
 export async function sampleDataset(o: SampleOptions): Promise<SampleSummary> {
     const temperature = o.temperature ?? 1;
-    const template = o.template ?? "{question}\n";
-    checkTemplate(template);
+    const template = checkTemplate(o.template);
     const baseSeed = o.seed ?? 0;
     const engineInfo = engineSettings(o.engineSpec, o.engine);
     const stage = openStage({
@@ -152,10 +160,7 @@ export async function sampleDataset(o: SampleOptions): Promise<SampleSummary> {
     let created = false;
     try {
         const rows: QuestionRow[] = [];
-        for await (const row of readQuestions(o.data, o.fields)) {
-            if (o.limit !== undefined && rows.length >= o.limit) break;
-            rows.push(row);
-        }
+        for await (const row of readQuestions(o.data, o.fields, o.limit)) rows.push(row);
         ({value: engine, created} = await resolveLazy(o.engine));
         const eng = engine;
         let skipped = 0;
@@ -172,8 +177,7 @@ export async function sampleDataset(o: SampleOptions): Promise<SampleSummary> {
                 const missing = Array.from({length: o.n}, (_, i) => i).filter((i) => !stage.done.has(sampleId(row.id, i)));
                 // Sample i depends only on (seed, i) on every engine, so only the missing range is drawn.
                 const first = Math.min(...missing);
-                const text = renderPrompt(template, row.question);
-                const prompt = o.chat ? await eng.formatChat([...(o.system ? [{role: "system" as const, content: o.system}] : []), {role: "user", content: text}]) : text;
+                const prompt = await questionPrompt(eng, renderPrompt(template, row.question), o);
                 const seed = deriveSeed(baseSeed, hashString(row.id));
                 const samples = await eng.generate({
                     prompt,

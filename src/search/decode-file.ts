@@ -22,7 +22,7 @@ import {existsSync} from "node:fs";
 import {engineFingerprint, openStage} from "../core/stage.ts";
 import {DecodeRecordSchema, readRecordsAll} from "../core/schemas.ts";
 import {prmSettings} from "../pipeline/score.ts";
-import {checkTemplate, renderPrompt, sentSettings} from "../pipeline/sample.ts";
+import {checkTemplate, questionPrompt, renderPrompt, sentSettings} from "../pipeline/sample.ts";
 import {defaultGrader, type AnswerGrader} from "../grade/grader.ts";
 import type {SearchPrm} from "./prm.ts";
 import {STRATEGY_FUNCTIONS} from "./strategies.ts";
@@ -218,8 +218,7 @@ export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
     const method = methodOf(o.strategy, config);
     const grader = o.grader ?? defaultGrader();
     const t0 = Date.now();
-    const template = o.template ?? "{question}\n";
-    checkTemplate(template);
+    const template = checkTemplate(o.template);
     const stage = openStage({
         schema: DecodeRecordSchema,
         name: "decode",
@@ -240,8 +239,7 @@ export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
     });
     try {
         const problems: Array<SearchProblem & {where: string; text: string}> = [];
-        for await (const row of readQuestions(o.data, o.fields)) {
-            if (o.limit !== undefined && problems.length >= o.limit) break;
+        for await (const row of readQuestions(o.data, o.fields, o.limit)) {
             // An answer field that is present but null or empty is a data fault, not "no gold" (which is the field's absence).
             if (row.answerField !== undefined) requireGold(row.row[row.answerField], row.where, row.answerField);
             problems.push({id: row.id, question: row.question, prompt: "", text: renderPrompt(template, row.question), gold: row.answer, where: row.where});
@@ -253,7 +251,7 @@ export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
             todo,
             async (p) => {
                 const start = Date.now();
-                const prompt = o.chat ? await o.policy.formatChat([...(o.system ? [{role: "system" as const, content: o.system}] : []), {role: "user", content: p.text}]) : p.text;
+                const prompt = await questionPrompt(o.policy, p.text, o);
                 const r = await run({id: p.id, question: p.question, prompt, gold: p.gold}, {policy: o.policy, prm: o.prm, config, grader});
                 const goldAnswer = p.gold !== undefined ? grader.extract(p.gold) : null;
                 return {

@@ -13,31 +13,28 @@ import {headDim, type LlamaConfig} from "../model/config.ts";
 import {llamaTensorDims, type LlamaWeights} from "../model/weights.ts";
 import type {RowGroup} from "./batch.ts";
 
+/**
+ * a @ b with explicit-transpose gradients (dA = dY @ Bᵀ, dB = Aᵀ @ dY), `transpose` swapping
+ * the last two axes of the rank it serves.
+ */
+function matmulWithExplicitGradients<T extends tf.Tensor2D | tf.Tensor3D>(transpose: (t: T) => T): (a: T, b: T) => T {
+    return tf.customGrad((a, b, save) => {
+        (save as tf.GradSaveFunc)([a as T, b as T]);
+        return {
+            value: tf.matMul(a as T, b as T),
+            gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+                const [sa, sb] = saved as T[];
+                return [tf.matMul(dy as T, transpose(sb)), tf.matMul(transpose(sa), dy as T)];
+            },
+        };
+    }) as (a: T, b: T) => T;
+}
+
 /** a @ b (2-D) with explicit-transpose gradients. */
-export const mm = tf.customGrad((a, b, save) => {
-    const [x, w] = [a as tf.Tensor2D, b as tf.Tensor2D];
-    (save as tf.GradSaveFunc)([x, w]);
-    return {
-        value: tf.matMul(x, w),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-            const [sx, sw] = saved as tf.Tensor2D[];
-            return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sw)), tf.matMul(tf.transpose(sx), dy as tf.Tensor2D)];
-        },
-    };
-}) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+export const mm = matmulWithExplicitGradients<tf.Tensor2D>((t) => tf.transpose(t));
 
 /** Batched a @ b (3-D) with explicit-transpose gradients. */
-export const bmm = tf.customGrad((a, b, save) => {
-    const [x, y] = [a as tf.Tensor3D, b as tf.Tensor3D];
-    (save as tf.GradSaveFunc)([x, y]);
-    return {
-        value: tf.matMul(x, y),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-            const [sx, sy] = saved as tf.Tensor3D[];
-            return [tf.matMul(dy as tf.Tensor3D, tf.transpose(sy, [0, 2, 1])), tf.matMul(tf.transpose(sx, [0, 2, 1]), dy as tf.Tensor3D)];
-        },
-    };
-}) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
+export const bmm = matmulWithExplicitGradients<tf.Tensor3D>((t) => tf.transpose(t, [0, 2, 1]));
 
 /** Whether a GGUF tensor is a matrix held transposed in training layout. */
 function isMatrix(name: string): boolean {

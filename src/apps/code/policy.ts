@@ -11,9 +11,8 @@
  */
 import {CharTokenizer} from "../../model/vocab.ts";
 import type {LlamaConfig} from "../../model/config.ts";
-import {startingModel} from "../../train/start.ts";
+import {ggufAtCheckpoints, startingModel, trainRunOptions, type ModelShape, type TrainRunOptions} from "../../train/start.ts";
 import {countParameters} from "../../model/weights.ts";
-import {writeLlamaGguf} from "../../gguf/llama.ts";
 import {trainLanguageModel, type BatchSource, type TrainExample, type TrainResult} from "../../train/index.ts";
 import {generateCodeProblems, type CodeLabOptions, type CodeProblem} from "../../domains/code/lab/tasks.ts";
 
@@ -33,31 +32,17 @@ export function codePolicyBatchSource(tokenizer: CharTokenizer, lab: CodeLabOpti
         Array.from({length: batchSize}, () => codePolicyExample(generateCodeProblems(1, {...lab, seed: rng.nextUint32(), split: "train"})[0], tokenizer));
 }
 
-export interface CodePolicyTrainOptions {
+export interface CodePolicyTrainOptions extends ModelShape, TrainRunOptions {
     /** Output GGUF (written at every checkpoint and at the end). */
     out: string;
     /** A stepwise GGUF to start from (its shape wins over dModel/nLayers/nHeads); default: fresh weights. */
     init?: string;
-    minutes?: number;
-    steps?: number;
-    /** Default 96. */
-    dModel?: number;
-    /** Default 3. */
-    nLayers?: number;
-    /** Default 3. */
-    nHeads?: number;
     /** Default 16. */
     batchSize?: number;
     /** Default 2e-3. */
     lr?: number;
-    /** Default 0. */
-    seed?: number;
-    checkpointDir?: string;
-    /** Default true. */
-    resume?: boolean;
     /** Default 100. */
     checkpointEverySteps?: number;
-    quiet?: boolean;
 }
 
 /** Train a code-lab policy and write it as GGUF. */
@@ -67,37 +52,24 @@ export async function trainCodePolicy(options: CodePolicyTrainOptions): Promise<
     const tokenizer = new CharTokenizer(vocab);
     if (!options.quiet) process.stderr.write(`code policy: d=${config.dModel} layers=${config.nLayers} heads=${config.nHeads} (${countParameters(config).toLocaleString("en-US")} parameters)${options.init ? `, from ${options.init}` : ", fresh weights"}\n`);
     const result = await trainLanguageModel({
+        ...trainRunOptions(options),
         config,
         initWeights: init,
         batchSource: codePolicyBatchSource(tokenizer),
-        steps: options.steps,
-        minutes: options.minutes,
         lr: options.lr ?? 2e-3,
         batchSize: options.batchSize ?? 16,
         seqLen: 300,
         groupSize: 4,
-        seed,
-        checkpointDir: options.checkpointDir,
-        resume: options.resume,
         checkpointEverySteps: options.checkpointEverySteps ?? 100,
-        quiet: options.quiet,
-        onCheckpoint: ({step, totalSteps, weights, final}) =>
-            writeLlamaGguf(options.out, {
-                config,
-                weights,
-                vocab,
-                name: "stepwise-lab-code-policy",
-                kind: "policy",
-                extraMetadata: {
-                    "stepwise.prompt_format": "<s>{question}\\n",
-                    "stepwise.domain": "code",
-                    "stepwise.train_steps": step,
-                    "stepwise.train_total_steps": totalSteps,
-                    "stepwise.train_complete": final,
-                    "stepwise.train_seed": seed,
-                    ...(options.init ? {"stepwise.train_init": options.init} : {}),
-                },
-            }),
+        onCheckpoint: ggufAtCheckpoints(options.out, {
+            config,
+            vocab,
+            name: "stepwise-lab-code-policy",
+            kind: "policy",
+            seed,
+            init: options.init,
+            metadata: {"stepwise.prompt_format": "<s>{question}\\n", "stepwise.domain": "code"},
+        }),
     });
     return {...result, config};
 }

@@ -27,10 +27,11 @@
  * - `gold`     ProcessBench-shaped rows: `steps[]` and an integer `label` (first wrong step, −1)
  * - `record`   anything else with an `id`, shown as JSON
  */
-import {openSync, readSync, closeSync, statSync, fstatSync, readFileSync, createReadStream, type Stats} from "node:fs";
+import {readSync, closeSync, statSync, fstatSync, readFileSync, createReadStream, type Stats} from "node:fs";
 import {readLines, parseJsonlLine} from "../../io/jsonl.ts";
 import {basename} from "node:path";
 import {StepwiseError, fsError} from "../../util/errors.ts";
+import {openForReading} from "../../io/text.ts";
 
 /** Largest pipe (or other unseekable input) read into memory: 512 MiB. */
 export const PIPE_LIMIT_BYTES = 512 * 1024 * 1024;
@@ -398,12 +399,7 @@ export class ViewStore {
         } else if (src.data) {
             record = JSON.parse(src.data.subarray(loc.offset, loc.offset + loc.length).toString("utf8"));
         } else {
-            let fd: number;
-            try {
-                fd = openSync(src.path, "r");
-            } catch (e) {
-                throw fsError(e, src.path);
-            }
+            const fd = openForReading(src.path);
             try {
                 this.checkUnchanged(src, () => fstatSync(fd));
                 const buf = Buffer.alloc(loc.length);

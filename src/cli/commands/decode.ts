@@ -6,7 +6,7 @@ import {AGGREGATIONS, type Aggregation} from "../../select/aggregate.ts";
 import {STRATEGIES, TVD_DOMAIN_TAU, DEFAULT_SEARCH_CONFIG as D, type SearchConfig, type StrategyName} from "../../search/types.ts";
 import {CUTOFFS, type Cutoff} from "../../steps/index.ts";
 import {createProgress} from "../progress.ts";
-import {collect, floatOption, intOption, reportTooLong, unescape} from "../options.ts";
+import {collect, floatOption, intOption, questionInput, questionOptions, reportTooLong, unescape} from "../options.ts";
 import {PRM_SPEC_HELP} from "./score.ts";
 import {formatInterval} from "../../stats/intervals.ts";
 import {plural} from "../../util/plural.ts";
@@ -22,7 +22,7 @@ export function decodeCutoff(o: {cutoff?: Cutoff; exactTau?: boolean; threshold?
 }
 
 export function register(program: Command): void {
-    program
+    const command = program
         .command("decode")
         .description("answer every question with a decoding strategy: greedy, TVD (token-level value-guided), Best-of-N, PRM-weighted vote, step-level beam search or DVTS; resumable")
         .addOption(new Option("--strategy <name>", "decoding strategy").choices([...STRATEGIES]).makeOptionMandatory())
@@ -56,14 +56,8 @@ export function register(program: Command): void {
         .addOption(new Option("--dvts-pool <p>", "DVTS: pick among all M children of each subtree's last expansion (siblings, search-and-learn) or each subtree's kept child (best)").choices(["siblings", "best"]).default(D.dvtsPool))
         .addOption(new Option("--vote-aggregation <a>", "weighted vote: weight of a candidate").choices([...AGGREGATIONS]).default(D.voteAggregation))
         .option("--allow-unfinished", "let Best-of-N / vote / beam / DVTS pick a candidate without a final answer")
-        .option("--seed <s>", "base seed; each question derives its own from it and its id", intOption(0), D.seed)
-        .option("--template <t>", "prompt template; must contain {question}, where each question goes (\\n escapes allowed)", "{question}\\n")
-        .option("--chat", "wrap the prompt as a user message in the policy's chat template")
-        .option("--system <text>", "system message (with --chat)")
-        .option("--question-field <f>", "question field (default: question, problem, prompt or query)")
-        .option("--id-field <f>", "id field (default: id, unique_id, task_id or idx; else q-<first 12 hex of the SHA-256 of the question>, the same in every file)")
-        .option("--answer-field <f>", "gold answer field (default: answer, final_answer or gold)")
-        .option("--limit <n>", "only the first n questions", intOption(1))
+        .option("--seed <s>", "base seed; each question derives its own from it and its id", intOption(0), D.seed);
+    questionOptions(command, "policy")
         .option("--concurrency <c>", "questions in flight at once", intOption(1, 1024), 2)
         .option("--skip-too-long", "skip questions whose prompt alone fills the policy's context (counted and listed; no record, a re-run tries them again) instead of stopping")
         .option("--prm-concurrency <c>", "PRM inputs of one question in flight at once (default 1 in-process, 8 for openai: PRMs)", intOption(1, 1024))
@@ -152,11 +146,7 @@ ${PRM_SPEC_HELP}`,
                     out: o.out,
                     policySpec: o.policy,
                     prmSpec: prm ? o.prm : undefined,
-                    fields: {question: o.questionField, id: o.idField, answer: o.answerField},
-                    template: unescape(o.template),
-                    chat: o.chat,
-                    system: o.system,
-                    limit: o.limit,
+                    ...questionInput(o),
                     pairedWith: o.pairedWith,
                     concurrency: o.concurrency,
                     skipTooLong: !!o.skipTooLong,

@@ -2,11 +2,11 @@
 import type {Command} from "@commander-js/extra-typings";
 import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
 import {createProgress} from "../progress.ts";
-import {collect, floatOption, intOption, reportTooLong, unescape} from "../options.ts";
+import {collect, floatOption, intOption, questionInput, questionOptions, reportTooLong, unescape} from "../options.ts";
 import {plural} from "../../util/plural.ts";
 
 export function register(program: Command): void {
-    program
+    const command = program
         .command("sample")
         .description("sample n solutions per question, recording every token's confidence and top alternatives")
         .requiredOption("--engine <spec>", `model to sample from: ${ENGINE_SPEC_FORMS}`)
@@ -19,14 +19,8 @@ export function register(program: Command): void {
         .option("--max-tokens <m>", "most tokens per sample", intOption(1), 256)
         .option("--stop <s>", "stop string (repeatable; \\n escapes allowed)", collect, [])
         .option("--top-logprobs <k>", "top alternatives recorded per token (0-20; default 0: none — the viewer shows them when present, nothing else reads them from files)", intOption(0, 20), 0)
-        .option("--seed <s>", "base seed; each question derives its own from it and its id", intOption(0), 0)
-        .option("--template <t>", "prompt template; must contain {question}, where each question goes (\\n escapes allowed)", "{question}\\n")
-        .option("--chat", "wrap the prompt as a user message in the model's chat template")
-        .option("--system <text>", "system message (with --chat)")
-        .option("--question-field <f>", "question field (default: question, problem, prompt or query)")
-        .option("--id-field <f>", "id field (default: id, unique_id, task_id or idx; else q-<first 12 hex of the SHA-256 of the question>, the same in every file)")
-        .option("--answer-field <f>", "gold answer field, copied into records (default: answer, final_answer or gold)")
-        .option("--limit <n>", "only the first n questions", intOption(1))
+        .option("--seed <s>", "base seed; each question derives its own from it and its id", intOption(0), 0);
+    questionOptions(command, "model", ", copied into records")
         .option("--concurrency <c>", "questions in flight at once", intOption(1, 1024), 4)
         .option("--skip-too-long", "skip questions whose prompt does not fit the model's context (counted and listed) instead of stopping")
         .option("--adopt", "resume an --out that has no <out>.settings.json (copied or older outputs), vouching that this command's settings made it (its records are checked for engine, temperature, seed and prompt; max tokens, top-p/k and stop cannot be checked)")
@@ -54,10 +48,7 @@ confidence is the raw model probability of the chosen token, before temperature/
                     data: o.data,
                     out: o.out,
                     n: o.n,
-                    fields: {question: o.questionField, id: o.idField, answer: o.answerField},
-                    template: unescape(o.template),
-                    chat: o.chat,
-                    system: o.system,
+                    ...questionInput(o),
                     temperature: o.temperature,
                     topP: o.topP,
                     topK: o.topK,
@@ -65,7 +56,6 @@ confidence is the raw model probability of the chosen token, before temperature/
                     stop: o.stop.map(unescape),
                     topLogprobs: o.topLogprobs,
                     seed: o.seed,
-                    limit: o.limit,
                     concurrency: o.concurrency,
                     skipTooLong: o.skipTooLong,
                     adopt: o.adopt,

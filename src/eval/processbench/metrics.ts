@@ -30,14 +30,18 @@ export function harmonicF1(a: number | null, b: number | null): number | null {
     return a + b === 0 ? 0 : (2 * a * b) / (a + b);
 }
 
-/** Metrics of predictions against labels (same order, same length). */
-export function processMetrics(labels: ArrayLike<number>, predictions: ArrayLike<number>): ProcessMetrics {
-    if (labels.length !== predictions.length) throw new RangeError(`${labels.length} labels but ${predictions.length} predictions`);
+/**
+ * The counts behind {@link processMetrics} over the items `idx` of a split (default: all of them,
+ * in order; a bootstrap resample repeats some): erroneous and correct items, and the hits among each.
+ */
+function processCounts(labels: ArrayLike<number>, predictions: ArrayLike<number>, idx?: ArrayLike<number>): {nError: number; nCorrect: number; accError: number | null; accCorrect: number | null} {
     let nError = 0;
     let nCorrect = 0;
     let hitError = 0;
     let hitCorrect = 0;
-    for (let i = 0; i < labels.length; i++) {
+    const n = idx ? idx.length : labels.length;
+    for (let k = 0; k < n; k++) {
+        const i = idx ? idx[k] : k;
         if (labels[i] === -1) {
             nCorrect++;
             if (predictions[i] === -1) hitCorrect++;
@@ -46,8 +50,13 @@ export function processMetrics(labels: ArrayLike<number>, predictions: ArrayLike
             if (predictions[i] === labels[i]) hitError++;
         }
     }
-    const accError = nError ? hitError / nError : null;
-    const accCorrect = nCorrect ? hitCorrect / nCorrect : null;
+    return {nError, nCorrect, accError: nError ? hitError / nError : null, accCorrect: nCorrect ? hitCorrect / nCorrect : null};
+}
+
+/** Metrics of predictions against labels (same order, same length). */
+export function processMetrics(labels: ArrayLike<number>, predictions: ArrayLike<number>): ProcessMetrics {
+    if (labels.length !== predictions.length) throw new RangeError(`${labels.length} labels but ${predictions.length} predictions`);
+    const {accError, accCorrect, nError, nCorrect} = processCounts(labels, predictions);
     return {accError, accCorrect, f1: harmonicF1(accError, accCorrect), n: labels.length, nError, nCorrect};
 }
 
@@ -66,21 +75,8 @@ export interface ProcessIntervals {
 
 /** F1 of the items `idx` of a split (NaN when undefined in that resample). */
 function f1Of(labels: ArrayLike<number>, predictions: ArrayLike<number>, idx: ArrayLike<number>): number {
-    let nError = 0;
-    let nCorrect = 0;
-    let hitError = 0;
-    let hitCorrect = 0;
-    for (let k = 0; k < idx.length; k++) {
-        const i = idx[k];
-        if (labels[i] === -1) {
-            nCorrect++;
-            if (predictions[i] === -1) hitCorrect++;
-        } else {
-            nError++;
-            if (predictions[i] === labels[i]) hitError++;
-        }
-    }
-    return harmonicF1(nError ? hitError / nError : null, nCorrect ? hitCorrect / nCorrect : null) ?? NaN;
+    const c = processCounts(labels, predictions, idx);
+    return harmonicF1(c.accError, c.accCorrect) ?? NaN;
 }
 
 /** Intervals of {@link processMetrics}' figures (src/stats: Wilson; bootstrap with 2,000 resamples, seed 0). */

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import {existsSync, mkdirSync, mkdtempSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {averageF1, harmonicF1, processMetrics} from "../../../src/eval/processbench/metrics.ts";
+import {averageF1, harmonicF1, processIntervals, processMetrics} from "../../../src/eval/processbench/metrics.ts";
+import {bootstrapInterval} from "../../../src/stats/intervals.ts";
 import {calibrateThreshold, firstBelow} from "../../../src/eval/processbench/threshold.ts";
 import {readProcessSplit, readProcessSplits} from "../../../src/eval/processbench/load.ts";
 import {type SampleInputs, evaluateProcessBench} from "../../../src/eval/processbench/evaluate.ts";
@@ -38,6 +39,17 @@ test("metrics: edge cases (no erroneous samples, no correct samples, both accura
     assert.equal(averageF1([null]), null);
     const empty = processMetrics([], []);
     assert.deepEqual([empty.accError, empty.accCorrect, empty.f1, empty.n], [null, null, null, 0]);
+});
+
+test("intervals: each bootstrap resample's F1 is processMetrics' F1 of the resampled items", () => {
+    // The interval counts a resample's items (repeats included) as processMetrics counts a split.
+    const labels = [0, 2, 1, 3, 0, -1, -1, -1, 1, -1];
+    const preds = [0, 2, -1, 1, 0, -1, 4, -1, 1, 0];
+    const pick = (xs: number[], idx: Int32Array) => Array.from(idx, (i) => xs[i]);
+    const reference = bootstrapInterval(labels.length, (idx) => processMetrics(pick(labels, idx), pick(preds, idx)).f1 ?? NaN, {resamples: 300});
+    const iv = processIntervals(labels, preds, {resamples: 300});
+    assert.deepEqual(iv.f1, reference);
+    assert.equal(iv.f1!.value, processMetrics(labels, preds).f1);
 });
 
 test("threshold: first step below; calibration matches brute force", () => {

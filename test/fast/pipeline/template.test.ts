@@ -11,6 +11,7 @@ import {join} from "node:path";
 import {sampleDataset, checkTemplate} from "../../../src/pipeline/sample.ts";
 import {decodeFile} from "../../../src/search/index.ts";
 import {ScriptedPolicy} from "../../helpers/scripted-policy.ts";
+import type {ChatMessage} from "../../../src/engines/types.ts";
 import {StepwiseError} from "../../../src/util/errors.ts";
 
 const GSM8K = new URL("../../../../shared/data/gsm8k/test.jsonl", import.meta.url).pathname;
@@ -37,4 +38,30 @@ test("sample and decode refuse a --template without {question}, naming the flag;
     const ok = await sampleDataset({engine: policy.engine, engineSpec: "scripted", data, out, n: 1, template: "Question: {question}\nAnswer:"});
     assert.equal(ok.written, 5);
     assert.equal(new Set(policy.prompts).size, 5);
+});
+
+/** A scripted policy with a visible chat template: `<role>content` per message, then `<assistant>`. */
+class ChatPolicy extends ScriptedPolicy {
+    override async formatChat(messages: ChatMessage[]): Promise<string> {
+        return messages.map((m) => `<${m.role}>${m.content}`).join("") + "<assistant>";
+    }
+}
+
+test("sample and decode make prompts alike: default template, chat with a system message, and --limit reads no row after the first n", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-prompts-"));
+    const data = join(dir, "q.jsonl");
+    // The third row has no question: with a limit of 2 it is never read.
+    writeFileSync(data, '{"id": "a", "question": "Compute 1 + 2."}\n{"id": "b", "question": "Compute 3 + 4."}\n{"id": "c", "text": "no question"}\n');
+    assert.equal(checkTemplate(undefined), "{question}\n");
+    for (const chat of [false, true]) {
+        const sampler = new ChatPolicy(() => [["", 1]]);
+        const s = await sampleDataset({engine: sampler, engineSpec: "scripted", data, out: join(dir, `s-${chat}.jsonl`), n: 1, limit: 2, chat, system: "Be brief."});
+        const decoder = new ChatPolicy(() => [["", 1]]);
+        const d = await decodeFile({strategy: "greedy", policy: decoder, data, out: join(dir, `d-${chat}.jsonl`), limit: 2, chat, system: "Be brief."});
+        assert.deepEqual([s.questions, d.n], [2, 2]);
+        const want = chat ? ["<system>Be brief.<user>Compute 1 + 2.\n<assistant>", "<system>Be brief.<user>Compute 3 + 4.\n<assistant>"] : ["Compute 1 + 2.\n", "Compute 3 + 4.\n"];
+        assert.deepEqual(sampler.prompts, want);
+        assert.deepEqual(decoder.prompts, want);
+    }
+    await assert.rejects(sampleDataset({engine: new ChatPolicy(() => [["", 1]]), engineSpec: "scripted", data, out: join(dir, "all.jsonl"), n: 1}), /q\.jsonl:3: missing field "question"/);
 });

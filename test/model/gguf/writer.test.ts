@@ -4,7 +4,8 @@ import {mkdtempSync, rmSync, statSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {writeLlamaGguf, readLlamaGguf} from "../../../src/gguf/llama.ts";
-import {readGgufInfo} from "../../../src/gguf/reader.ts";
+import {checkGgufHeader, readGgufF32Tensors, readGgufInfo} from "../../../src/gguf/reader.ts";
+import {StepwiseError} from "../../../src/util/errors.ts";
 import {writeGguf, gv} from "../../../src/gguf/writer.ts";
 import {randomLlamaWeights, llamaTensorDims} from "../../../src/model/weights.ts";
 import {makeLlamaConfig} from "../../../src/model/config.ts";
@@ -83,6 +84,13 @@ test("readGgufInfo: full metadata keys (also keys that prefix each other), and t
     assert.deepEqual([m["general.architecture"], m["a"], m["a.b"], m["a.b.c"], m["z.u64"]], ["none", 1, "x", -2, 5n]);
     assert.deepEqual(info.tensorInfos, [{name: "t", shape: [2], dtype: 0, offset: 0}]);
     await assert.rejects(readGgufInfo(join(dir, "missing.gguf")), /missing\.gguf: no such file/);
+});
+
+test("a GGUF that cannot be opened is a one-line StepwiseError naming it (header check and tensor read)", async () => {
+    const missing = join(dir, "gone.gguf");
+    assert.throws(() => checkGgufHeader(missing), (e) => e instanceof StepwiseError && /gone\.gguf: no such file/.test(e.message) && !e.message.includes("\n"));
+    const info = await readGgufInfo(modelPath);
+    assert.throws(() => readGgufF32Tensors(missing, info), (e) => e instanceof StepwiseError && /gone\.gguf: no such file/.test(e.message));
 });
 
 test("node-llama-cpp loads the model, tokenizes like the JS tokenizer and gives a distribution", async () => {

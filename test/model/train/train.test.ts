@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import {mkdtempSync, rmSync, readFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {trainLanguageModel, packBatch, learningRate, type TrainExample} from "../../../src/train/index.ts";
+import {trainLanguageModel, packBatch, learningRate, initTf, type TrainExample} from "../../../src/train/index.ts";
+import {mm, bmm} from "../../../src/train/tfmodel.ts";
+import type {Tensor, Tensor2D, Tensor3D} from "@tensorflow/tfjs-core";
 import {readCheckpoint, writeCheckpoint} from "../../../src/train/checkpoint.ts";
 import {makeLlamaConfig} from "../../../src/model/config.ts";
 import {buildCharVocab, CharTokenizer} from "../../../src/model/vocab.ts";
@@ -32,6 +34,27 @@ test("learning-rate schedule: linear warmup then cosine to the floor", () => {
     assert.equal(learningRate(9, 100, 1, 10, 0.1), 1);
     assert.ok(Math.abs(learningRate(100, 100, 1, 10, 0.1) - 0.1) < 1e-12);
     assert.ok(learningRate(50, 100, 1, 10, 0.1) < 1 && learningRate(50, 100, 1, 10, 0.1) > 0.1);
+});
+
+test("mm and bmm: values and gradients equal tf.matMul's (2-D and batched 3-D)", async () => {
+    const tf = await initTf();
+    const rng = new Rng(3);
+    const rand = (shape: number[]) => tf.tensor(Array.from({length: shape.reduce((a, b) => a * b, 1)}, () => rng.next() - 0.5), shape);
+    /** Gradients of sum(f(a, b) ⊙ w) with respect to a and b (w random, so they are not all ones). */
+    const check = (f: (a: Tensor, b: Tensor) => Tensor, sa: number[], sb: number[]) => {
+        const [a, b] = [rand(sa), rand(sb)];
+        const w = rand([...sa.slice(0, -1), sb[sb.length - 1]]);
+        const gradsOf = (g: (a: Tensor, b: Tensor) => Tensor) => tf.grads((x: Tensor, y: Tensor) => tf.sum(tf.mul(g(x, y), w)))([a, b]);
+        const [ours, theirs] = [gradsOf(f), gradsOf((x, y) => tf.matMul(x, y))];
+        assert.deepEqual(Array.from(f(a, b).dataSync()), Array.from(tf.matMul(a, b).dataSync()));
+        for (let i = 0; i < 2; i++) {
+            assert.deepEqual(ours[i].shape, theirs[i].shape);
+            const [x, y] = [ours[i].dataSync(), theirs[i].dataSync()];
+            for (let k = 0; k < x.length; k++) assert.ok(Math.abs(x[k] - y[k]) < 1e-5, `${sa.length}-D gradient ${i}[${k}]: ${x[k]} vs ${y[k]}`);
+        }
+    };
+    check((a, b) => mm(a as Tensor2D, b as Tensor2D), [3, 4], [4, 5]);
+    check((a, b) => bmm(a as Tensor3D, b as Tensor3D), [2, 3, 4], [2, 4, 5]);
 });
 
 test("packBatch: length groups, loss positions, restricted-softmax targets", () => {
