@@ -25,7 +25,7 @@ function labelled(n: number) {
             return s;
         });
         const hard = steps.map((_, j) => (wrong && j >= 1 ? (j === 1 ? 0 : null) : 1)) as Array<0 | 1 | null>;
-        return {id: p.id, question_id: p.id, sample_index: 0, question: p.question, prompt: p.question + "\n", text: lines.join("\n"), strategy: "newline", steps, hard, soft: hard.map((h) => h), rollouts: [], first_negative: wrong ? 1 : -1, cost: {rollouts: 0, generated_tokens: 0, prefix_evaluations: 0}, method: "test"};
+        return {id: p.id, question_id: p.id, sample_index: 0, question: p.question, prompt: p.question + "\n", text: lines.join("\n"), strategy: "newline", steps, hard, soft: hard.map((h) => h), rollouts: hard.map((h) => ({n: 8, correct: h ? 8 : 0})), first_negative: wrong ? 1 : -1, cost: {rollouts: 0, generated_tokens: 0, prefix_evaluations: 0}, method: "test"};
     });
 }
 
