@@ -38,7 +38,9 @@ Examples:
         .action(async (positional: string | undefined, o) => {
             const file = o.prm ?? o.model ?? positional;
             if (!file) throw new StepwiseError("serve: name a GGUF model (stepwise serve MODEL.gguf, --model or --prm)");
-            checkGgufHeader(file);
+            const header = checkGgufHeader(file);
+            if (o.prm && header.strings["stepwise.prm.objective"] === "implicit")
+                throw new StepwiseError(`serve --prm ${file}: an implicit PRM has no step tag to pool; serve it as a plain model (stepwise serve ${file}) next to its reference and score with --prm "openai:URL?model=NAME&format=implicit&beta=…&ref=…"`);
             await checkCanListen(o.host, o.port);
             const {startServer} = await import("../../apps/serve/server.ts");
             const params = new URLSearchParams({sequences: String(o.sequences), threads: String(o.threads), gpu: String(o.gpu)});
