@@ -18,6 +18,7 @@ import {readLlamaGguf} from "../../src/gguf/llama.ts";
 import {createScorer, ImplicitPrmScorer} from "../../src/prm/index.ts";
 import {StepwiseError} from "../../src/util/errors.ts";
 import {tinyModel} from "../helpers/tiny-model.ts";
+import {runCli} from "../helpers/cli.ts";
 
 const ref = tinyModel(5, 4);
 const tok = new CharTokenizer(ref.vocab);
@@ -85,6 +86,11 @@ test("train-prm --objective implicit: outcome loss falls; the GGUF names its obj
     } finally {
         await scorer.close();
     }
+
+    // Served, an implicit PRM is a plain model: `serve --prm` (STEP pooling at tags) refuses it, naming the file.
+    const served = runCli(["serve", "--prm", out, "--port", "0"]);
+    assert.equal(served.status, 1);
+    assert.ok(served.stderr.includes(`serve --prm ${out}: an implicit PRM has no step tag to pool`), served.stderr);
 
     // The reference travels with the PRM: moved without it, the spec names what is missing.
     const lonely = join(mkdtempSync(join(tmpdir(), "stepwise-implicit-")), "implicit.gguf");
