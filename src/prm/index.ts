@@ -18,6 +18,7 @@
  */
 import {createEngine, parseEngineSpec} from "../engines/spec.ts";
 import {checkGgufHeader} from "../gguf/reader.ts";
+import {shortestFloat32} from "../gguf/llama.ts";
 import {StepwiseError} from "../util/errors.ts";
 import {resolveFormat} from "./formats.ts";
 import {PoolingPrmScorer, TagPrmScorer, type StepScorer} from "./scorer.ts";
@@ -73,7 +74,7 @@ export function checkPrmFile(engineSpec: string): {maxInputTokens?: number; impl
     const objective = h.strings[IMPLICIT_META.objective];
     if (objective === undefined || objective === "tag") return {maxInputTokens};
     if (objective !== "implicit") throw new StepwiseError(`${p.path}: unknown PRM objective (GGUF metadata ${IMPLICIT_META.objective} = "${objective}"; known: tag, implicit)`);
-    const beta = h.numbers[IMPLICIT_META.beta];
+    const beta = h.numbers[IMPLICIT_META.beta] === undefined ? undefined : shortestFloat32(h.numbers[IMPLICIT_META.beta]); // stored as float32
     const ref = h.strings[IMPLICIT_META.reference];
     if (!(typeof beta === "number" && beta > 0)) throw new StepwiseError(`${p.path}: implicit PRM without a positive ${IMPLICIT_META.beta} in its GGUF metadata`);
     if (!ref) throw new StepwiseError(`${p.path}: implicit PRM without ${IMPLICIT_META.reference} (its reference model) in its GGUF metadata`);
