@@ -10,8 +10,16 @@
  *
  * Also reported: the same through serve with --min-prob 0.01 (candidates below p = 0.01 unscored).
  *
- * Flags: --problems=N (default 30).
+ * 3. The same two measures with the implicit PRM (models/lab-implicit-prm.gguf, when present; or
+ *    --implicit=FILE): every candidate of a decision read from one pass of the PRM and one of its
+ *    reference (the policy). Targets: TVD ≤ 1.5× greedy's wall time in-process; ≤ 0.1 requests
+ *    per generated token through `stepwise serve` (policy server = reference server, PRM server
+ *    answering prompt_logprobs).
+ *
+ * Flags: --problems=N (default 30), --implicit=FILE, --only-implicit (skip 1 and 2).
  */
+import {existsSync} from "node:fs";
+import {createScorer, ImplicitPrmScorer} from "../src/prm/index.ts";
 import {LlamaEngine} from "../src/engines/llama/engine.ts";
 import {OpenAIEngine} from "../src/engines/openai/engine.ts";
 import {startServer} from "../src/apps/serve/server.ts";
@@ -28,6 +36,9 @@ export default async function run(flags: string[]): Promise<void> {
     const problems: SearchProblem[] = generateProblems(n, {seed: 5000, split: "heldout"}).map((p) => ({id: p.id, question: p.question, prompt: labPrompt(p), gold: p.answer}));
     const config = {maxTokens: LAB_MAX_TOKENS};
     const format = resolveFormat("stepwise-lab");
+    const implicitPath = flags.find((f) => f.startsWith("--implicit="))?.split("=")[1] ?? new URL("../models/lab-implicit-prm.gguf", import.meta.url).pathname;
+    if (existsSync(implicitPath)) await implicitRun(problems, policyPath, implicitPath);
+    if (flags.includes("--only-implicit")) return;
 
     // 1. llama engine, in-process
     const policy = await LlamaEngine.load(policyPath, {sequences: 4});
@@ -111,6 +122,69 @@ export default async function run(flags: string[]): Promise<void> {
             serve_min_prob_001_requests_per_generated_token: r(lean / leanTokens, 4),
             released_code_requests_per_solution: r((responseTokens + candidates) / n, 1),
             serve_same_text_as_llama: `${sameAsLlama}/${n}`,
+        }),
+    );
+}
+
+/** Section 3: TVD with the implicit PRM, in-process and through `stepwise serve`. */
+async function implicitRun(problems: SearchProblem[], policyPath: string, prmPath: string): Promise<void> {
+    const n = problems.length;
+    const config = {maxTokens: LAB_MAX_TOKENS};
+    const policy = await LlamaEngine.load(policyPath, {sequences: 4});
+    const scorer = (await createScorer(`llama:${prmPath}`)) as ImplicitPrmScorer;
+    const prm = new SearchPrm(scorer);
+    await greedy(problems[0], {policy, config}); // warm-up
+    await tvd(problems[0], {policy, prm, config});
+    let greedyMs = 0;
+    let tvdMs = 0;
+    let interventions = 0;
+    for (const p of problems) {
+        let t0 = performance.now();
+        await greedy(p, {policy, config});
+        greedyMs += performance.now() - t0;
+        t0 = performance.now();
+        const t = await tvd(p, {policy, prm, config});
+        tvdMs += performance.now() - t0;
+        interventions += t.trace.filter((x) => x.type === "tvd").length;
+    }
+    // Through serve: the policy's server is also the reference's; the PRM's answers prompt_logprobs.
+    const policyServer = await startServer({engine: policy, port: 0, modelName: "policy"});
+    const prmServer = await startServer({engine: scorer.model, port: 0, modelName: "prm"});
+    const policyClient = await OpenAIEngine.connect({baseUrls: [policyServer.url + "/v1"], model: "policy"});
+    const refClient = await OpenAIEngine.connect({baseUrls: [policyServer.url + "/v1"], model: "policy"});
+    const prmClient = await OpenAIEngine.connect({baseUrls: [prmServer.url + "/v1"], model: "prm"});
+    const remote = new SearchPrm(new ImplicitPrmScorer(prmClient, refClient, {beta: scorer.beta, template: scorer.template}), {concurrency: 8});
+    let responseTokens = 0;
+    let same = 0;
+    for (const p of problems) {
+        const t = await tvd(p, {policy: policyClient, prm: remote, config});
+        responseTokens += t.response_tokens?.length ?? 0;
+        if ((await tvd(p, {policy, prm, config})).text === t.text) same++;
+    }
+    const policyRequests = policyClient.stats().requests;
+    const prmRequests = prmClient.stats().requests + refClient.stats().requests;
+    for (const c of [policyClient, refClient, prmClient]) await c.close();
+    await policyServer.close();
+    await prmServer.close();
+    await prm.close();
+    await policy.close();
+    const r = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+    console.log(
+        JSON.stringify({
+            name: "decode-implicit",
+            prm: prmPath.split("/").pop(),
+            problems: n,
+            llama_greedy_s_per_problem: r(greedyMs / 1000 / n),
+            llama_tvd_s_per_problem: r(tvdMs / 1000 / n),
+            llama_tvd_over_greedy_wall: r(tvdMs / greedyMs),
+            wall_ratio_target: 1.5,
+            tvd_interventions_per_problem: r(interventions / n, 2),
+            serve_response_tokens_per_solution: r(responseTokens / n, 1),
+            serve_policy_requests_per_solution: r(policyRequests / n, 2),
+            serve_prm_and_reference_requests_per_solution: r(prmRequests / n, 2),
+            serve_requests_per_generated_token: r((policyRequests + prmRequests) / responseTokens, 4),
+            requests_ratio_target: 0.1,
+            serve_same_text_as_llama: `${same}/${n}`,
         }),
     );
 }

@@ -5,6 +5,10 @@
  * difference to greedy.
  *
  *   node --import tsx scripts/decode-lab-eval.ts [--n 200] [--dir .stepwise-cache/decode-eval] [--only "greedy|tvd|TVD, k 3|..." (strategies or row names)]
+ *       [--prm models/lab-prm.gguf] [--seed 3000 (problems: held-out lab problems of this seed; tune on another)]
+ *       [--offset 0 (skip the first problems of the seed)] [--concurrency 2]
+ *
+ * The rows named "TVD, prior weight …" are for implicit PRMs (logit(score) + w·log p; w = β ranks by πθ).
  *
  * Prints the markdown table on stdout; progress on stderr.
  */
@@ -18,12 +22,24 @@ import {readJsonlAll} from "../src/io/jsonl.ts";
 import {decodeFile, pairedDifference, SearchPrm, summarizeDecode, type DecodeRecord, type SearchConfig, type StrategyName} from "../src/search/index.ts";
 import {LAB_MAX_TOKENS} from "../src/apps/lab/eval/policy.ts";
 
-const {values} = parseArgs({options: {n: {type: "string", default: "200"}, dir: {type: "string", default: ".stepwise-cache/decode-eval"}, only: {type: "string"}}});
+const {values} = parseArgs({
+    options: {
+        n: {type: "string", default: "200"},
+        dir: {type: "string", default: ".stepwise-cache/decode-eval"},
+        only: {type: "string"},
+        prm: {type: "string", default: "models/lab-prm.gguf"},
+        seed: {type: "string", default: "3000"},
+        offset: {type: "string", default: "0"},
+        concurrency: {type: "string", default: "2"},
+    },
+});
 const n = Number(values.n);
+const seed = Number(values.seed);
+const offset = Number(values.offset);
 const dir = values.dir!;
 mkdirSync(dir, {recursive: true});
-const data = join(dir, `problems-${n}.jsonl`);
-if (!existsSync(data)) writeFileSync(data, generateProblems(n, {seed: 3000, split: "heldout"}).map((p) => JSON.stringify(p)).join("\n") + "\n");
+const data = join(dir, `problems-${seed}-${offset}-${n}.jsonl`);
+if (!existsSync(data)) writeFileSync(data, generateProblems(offset + n, {seed, split: "heldout"}).slice(offset).map((p) => JSON.stringify(p)).join("\n") + "\n");
 
 /** The rows of the table: name, strategy, settings (oracle: the rollout-value scorer below instead of the PRM). */
 const RUNS: Array<{name: string; strategy: StrategyName; config: Partial<SearchConfig>; oracle?: boolean}> = [
@@ -33,6 +49,10 @@ const RUNS: Array<{name: string; strategy: StrategyName; config: Partial<SearchC
     {name: "TVD, τ 0.30", strategy: "tvd", config: {tau: 0.3}},
     {name: "TVD, margin 0.02", strategy: "tvd", config: {scoreMargin: 0.02}},
     {name: "TVD, min-prob 0.05", strategy: "tvd", config: {minCandidateProb: 0.05}},
+    {name: "TVD, min-prob 0.01", strategy: "tvd", config: {minCandidateProb: 0.01}},
+    {name: "TVD, prior weight 0.05", strategy: "tvd", config: {priorWeight: 0.05}},
+    {name: "TVD, prior weight 0.025", strategy: "tvd", config: {priorWeight: 0.025}},
+    {name: "TVD, prior weight 0.1", strategy: "tvd", config: {priorWeight: 0.1}},
     {name: "TVD with a rollout-value oracle instead of the PRM (min-prob 0.01)", strategy: "tvd", config: {minCandidateProb: 0.01}, oracle: true},
     {name: "Best-of-8 (mean)", strategy: "best-of-n", config: {n: 8}},
     {name: "PRM-weighted vote, 8 (product)", strategy: "weighted-vote", config: {n: 8}},
@@ -43,7 +63,7 @@ const only = values.only?.split("|");
 const runs = RUNS.filter((r) => !only || only.includes(r.strategy) || only.includes(r.name));
 
 const policy = await LlamaEngine.load("models/lab-policy.gguf", {sequences: 4});
-const prm = new SearchPrm(await createScorer("llama:models/lab-prm.gguf"));
+const prm = new SearchPrm(await createScorer(`llama:${values.prm}`));
 
 /**
  * What an ideal value PRM would say: 1 when the policy's greedy completion of "question + steps"
@@ -67,7 +87,10 @@ class RolloutValueScorer implements StepScorer {
     async close() {}
 }
 const oracle = new SearchPrm(new RolloutValueScorer());
-const files = RUNS.map((r, i) => join(dir, `${i}-${r.strategy}.jsonl`));
+// One file per row; rows that use the PRM are per PRM file, so several PRMs share one greedy run.
+const prmBase = values.prm!.split("/").pop()!.replace(/\.gguf$/, "");
+const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9.]+/g, "-").replace(/^-|-$/g, "");
+const files = RUNS.map((r) => join(dir, `${slug(r.name)}${r.strategy === "greedy" || r.oracle ? "" : `-${prmBase}`}.jsonl`));
 for (const r of runs) {
     const i = RUNS.indexOf(r);
     const t0 = Date.now();
@@ -79,7 +102,7 @@ for (const r of runs) {
         config: {maxTokens: LAB_MAX_TOKENS, ...r.config},
         data,
         out: files[i],
-        concurrency: 2,
+        concurrency: Number(values.concurrency),
         onProgress: (d, t) => {
             if (d === t || Date.now() - last > 30_000) {
                 last = Date.now();

@@ -6,7 +6,7 @@
  * decisions, digit decisions, how often greedy's token / the PRM's pick / any candidate leads to the
  * right answer, and the same for the "mixed" decisions.
  *
- *   node --import tsx scripts/tvd-decision-diagnostic.ts [N=60]
+ *   node --import tsx scripts/tvd-decision-diagnostic.ts [N=60] [PRM=models/lab-prm.gguf]
  */
 import {LlamaEngine} from "../src/engines/llama/engine.ts";
 import {createScorer} from "../src/prm/index.ts";
@@ -16,7 +16,7 @@ import {LAB_MAX_TOKENS} from "../src/apps/lab/eval/policy.ts";
 
 const N = Number(process.argv[2] ?? 60);
 const policy = await LlamaEngine.load("models/lab-policy.gguf", {sequences: 4});
-const prm = new SearchPrm(await createScorer("llama:models/lab-prm.gguf"));
+const prm = new SearchPrm(await createScorer(`llama:${process.argv[3] ?? "models/lab-prm.gguf"}`));
 const cutoff = decisionCutoff(DEFAULT_SEARCH_CONFIG);
 const st = {decisions: 0, digit: 0, greedyOk: 0, prmOk: 0, anyOk: 0, mixed: 0, mixedGreedyOk: 0, mixedPrmOk: 0};
 for (const p of generateProblems(N, {seed: 4000, split: "heldout"})) {

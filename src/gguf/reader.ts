@@ -72,7 +72,7 @@ export interface GgufHeaderSummary {
     fileBytes: number;
     /** String metadata values (e.g. general.architecture, stepwise.kind), arrays left out. */
     strings: Record<string, string>;
-    /** Integer metadata values (e.g. llama.context_length), arrays left out. */
+    /** Numeric metadata values (integers, e.g. llama.context_length, and floats), arrays left out. */
     numbers: Record<string, number>;
 }
 
@@ -158,8 +158,10 @@ export function checkGgufHeader(path: string): GgufHeaderSummary {
             3: (b, at) => b.readInt16LE(at),
             4: (b, at) => b.readUInt32LE(at),
             5: (b, at) => b.readInt32LE(at),
+            6: (b, at) => b.readFloatLE(at),
             10: (b, at) => Number(b.readBigUInt64LE(at)),
             11: (b, at) => Number(b.readBigInt64LE(at)),
+            12: (b, at) => b.readDoubleLE(at),
         };
         const value = (type: number, what: string, key?: string) => {
             if (type === 8) {

@@ -8,12 +8,22 @@
  * fraction). Steps after a sample's last labelled step are dropped (the Qwen recipe drops the
  * steps after the first negative). Questions are split into train and validation by a hash of
  * the question id, so no question is on both sides.
+ *
+ * `objective: "implicit"` trains an implicit PRM instead (Yuan et al., "Free Process Rewards
+ * without Process Labels", arXiv 2412.01981; PRIME, arXiv 2502.01456) on policy samples with
+ * outcome labels only (`stepwise sample` records, graded by a verifier; no rollouts): input =
+ * BOS + the sample's prompt + its generated tokens, reward r(y) = β·Σₜ log πθ(yₜ|y<ₜ)/πref(yₜ|y<ₜ),
+ * loss = binary cross-entropy of σ(r) against the outcome. πref is the model the samples were
+ * drawn from, and the samples' recorded confidences ARE πref(yₜ|y<ₜ) (raw softmax probability at
+ * temperature 1, src/engines/types.ts), so training runs no reference forward pass. The GGUF says
+ * what it is (`stepwise.prm.objective` = "implicit", `.beta`, `.reference`: the reference model's
+ * path relative to the file, `.template`: the prompt layout), so `llama:FILE` scores with it.
  */
 import {mkdirSync} from "node:fs";
 import {writeFileAtomic} from "../io/atomic.ts";
 import {dirname, join} from "node:path";
 import {StepwiseError} from "../util/errors.ts";
-import {LabelRecordSchema, readRecordsAll} from "../core/schemas.ts";
+import {LabelRecordSchema, readRecordsAll, SampleRecordSchema} from "../core/schemas.ts";
 import {writeLlamaGguf} from "../gguf/llama.ts";
 import {startingModel} from "../train/start.ts";
 import type {LlamaConfig} from "../model/config.ts";
@@ -26,8 +36,15 @@ import type {LabelRecord} from "../core/records.ts";
 import {renderChart} from "../report/plot.ts";
 import {PRM_FORMATS} from "../prm/formats.ts";
 import {rocAuc} from "../prm/metrics.ts";
+import {IMPLICIT_META, implicitPrompt} from "../prm/implicit.ts";
+import type {SampleRecord} from "../core/records.ts";
+import {parseEngineSpec} from "../engines/spec.ts";
+import {makeVerifier} from "./label/verifiers.ts";
+import {relative, resolve} from "node:path";
 
 export type LabelKind = "hard" | "soft";
+/** What the PRM learns: `tag` (good/bad at step tags from step labels) or `implicit` (outcome labels, β·log πθ/πref). */
+export type PrmObjective = "tag" | "implicit";
 
 export interface PrmExample {
     id: string;
@@ -58,10 +75,16 @@ export function isValidation(questionId: string, fraction: number): boolean {
 }
 
 export interface TrainPrmOptions {
-    /** LabelRecord JSONL files (`stepwise label`). */
+    /** LabelRecord JSONL files (`stepwise label`); SampleRecord files (`stepwise sample`) with objective "implicit". */
     data: string[];
     out: string;
     labels?: LabelKind;
+    /** Default "tag". "implicit" needs `init` (the reference policy, which drew the samples). */
+    objective?: PrmObjective;
+    /** Implicit PRM: β of r = β·log πθ/πref. Default 0.05 (Yuan et al.). */
+    beta?: number;
+    /** Implicit PRM: verifier of the samples' final answers (`lab`, `math`, …: src/pipeline/label/verifiers.ts). Default "math". */
+    verifier?: string;
     /** GGUF to start from (e.g. the lab policy); default a fresh model of the given size. */
     init?: string;
     dModel?: number;
@@ -127,7 +150,159 @@ export function validate(config: LlamaConfig, weights: LlamaWeights, vocab: Char
     return {steps: scores.length, samples: examples.length, auc: rocAuc(scores, labels), accuracy: scores.length ? correct / scores.length : NaN, loss: scores.length ? loss / scores.length : NaN};
 }
 
+/** One implicit-PRM training sample: its tokens, the scored span, Σ log πref over it and the outcome. */
+export interface ImplicitExample {
+    id: string;
+    questionId: string;
+    tokens: number[];
+    from: number;
+    refLogprob: number;
+    label: number;
+}
+
+/** Smallest probability taken from a record (a recorded 0 would make log πref infinite). */
+const MIN_PROB = 1e-12;
+
+/**
+ * The implicit-PRM example of one sample: BOS + prompt (tokenized) + the generated token ids as
+ * recorded, scored from the first generated token; refLogprob = Σ log(confidence).
+ * @throws StepwiseError naming `where` (file:line) when a token lacks its id or confidence, or the
+ *   ids do not spell the text.
+ */
+export function implicitExample(record: Pick<SampleRecord, "id" | "question_id" | "prompt" | "text" | "tokens">, tokenizer: CharTokenizer, label: number, where: string): ImplicitExample {
+    if (!Array.isArray(record.tokens) || record.tokens.length === 0) throw new StepwiseError(`${where}: sample has no tokens (needs the \`tokens\` of \`stepwise sample\`)`);
+    const prompt = tokenizer.encode(record.prompt, {addBos: true});
+    const ids: number[] = [];
+    let ref = 0;
+    record.tokens.forEach((t, i) => {
+        if (!Number.isInteger(t.id)) throw new StepwiseError(`${where}: tokens[${i}] has no token id (sample with the llama engine, or an OpenAI server with tokenIds=true)`);
+        if (!(typeof t.confidence === "number" && t.confidence >= 0 && t.confidence <= 1)) throw new StepwiseError(`${where}: tokens[${i}].confidence is ${JSON.stringify(t.confidence)}, expected a probability`);
+        ids.push(t.id!);
+        ref += Math.log(Math.max(MIN_PROB, t.confidence));
+    });
+    if (ids.some((id) => id >= tokenizer.vocab.tokens.length)) throw new StepwiseError(`${where}: a token id is outside the model's vocabulary (${tokenizer.vocab.tokens.length} tokens): sampled with another model?`);
+    return {id: record.id, questionId: record.question_id, tokens: [...prompt, ...ids], from: prompt.length, refLogprob: ref, label};
+}
+
+/** r = β·(Σ log πθ − Σ log πref) of an implicit example under the JS forward pass. */
+export function implicitReward(config: LlamaConfig, weights: LlamaWeights, ex: ImplicitExample, beta: number): number {
+    const probs = nextTokenProbs(config, weights, ex.tokens);
+    let lp = 0;
+    for (let i = ex.from; i < ex.tokens.length; i++) lp += Math.log(Math.max(MIN_PROB, probs[i - 1][ex.tokens[i]]));
+    return beta * (lp - ex.refLogprob);
+}
+
+/** Validation of an implicit PRM: outcome ROC-AUC of r, accuracy of σ(r) ≥ 0.5, BCE. */
+export function validateImplicit(config: LlamaConfig, weights: LlamaWeights, examples: ImplicitExample[], beta: number): PrmValidation {
+    const rs = examples.map((ex) => implicitReward(config, weights, ex, beta));
+    const labels = examples.map((ex) => (ex.label >= 0.5 ? 1 : 0));
+    let loss = 0;
+    rs.forEach((r, i) => {
+        const p = Math.min(1 - 1e-7, Math.max(1e-7, 1 / (1 + Math.exp(-r))));
+        loss -= examples[i].label * Math.log(p) + (1 - examples[i].label) * Math.log(1 - p);
+    });
+    const correct = rs.filter((r, i) => (r >= 0 ? 1 : 0) === labels[i]).length;
+    return {steps: rs.length, samples: examples.length, auc: rocAuc(rs, labels), accuracy: rs.length ? correct / rs.length : NaN, loss: rs.length ? loss / rs.length : NaN};
+}
+
+/** The prompt layout shared by every sample: "{question}" + what follows it, e.g. "{question}\n". */
+function templateOf(record: Pick<SampleRecord, "question" | "prompt">, where: string): string {
+    const at = typeof record.prompt === "string" && typeof record.question === "string" ? record.prompt.indexOf(record.question) : -1;
+    if (at < 0) throw new StepwiseError(`${where}: the prompt does not contain the question; the implicit PRM needs prompts laid out as a template around the question`);
+    return record.prompt.slice(0, at) + "{question}" + record.prompt.slice(at + record.question.length);
+}
+
+async function trainImplicitPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
+    if (!o.init) throw new StepwiseError("train-prm --objective implicit needs --init: the reference policy (the model that drew the samples), which the PRM starts from");
+    const beta = o.beta ?? 0.05;
+    if (!(beta > 0 && Number.isFinite(beta))) throw new StepwiseError(`--beta: expected a positive number, got ${o.beta}`);
+    const {config, init, vocab} = await startingModel({init: o.init});
+    const tokenizer = new CharTokenizer(vocab);
+    const verify = await makeVerifier(o.verifier ?? "math");
+    const reference = resolve(o.init);
+    const examples: ImplicitExample[] = [];
+    let template: string | undefined;
+    let tooLong = 0;
+    for (const file of o.data) {
+        const records: SampleRecord[] = await readRecordsAll(file, SampleRecordSchema);
+        for (const [i, r] of records.entries()) {
+            const where = `${file}:${i + 1}`;
+            if (typeof r.text !== "string" || !Array.isArray(r.tokens)) throw new StepwiseError(`${where}: not a sample record (needs text and tokens; use the output of \`stepwise sample\`)`);
+            const drawn = typeof r.engine === "string" && r.engine.startsWith("llama:") ? parseEngineSpec(r.engine) : undefined;
+            if (drawn?.kind === "llama") {
+                if (resolve(drawn.path) !== reference)
+                    throw new StepwiseError(`${where}: sampled with ${r.engine}, but the reference (--init) is ${o.init}: the recorded confidences are πref only when the reference drew the samples`);
+            }
+            const t = templateOf(r, where);
+            if (template === undefined) template = t;
+            else if (t !== template) throw new StepwiseError(`${where}: prompt layout ${JSON.stringify(t)} differs from the first sample's ${JSON.stringify(template)}`);
+            let ok: boolean;
+            try {
+                ok = r.finish_reason !== "length" && (await verify({question: r.question, gold: r.gold, solution: r.text}));
+            } catch (e) {
+                if (e instanceof StepwiseError) throw new StepwiseError(`${where}: ${e.message}`);
+                throw e;
+            }
+            const ex = implicitExample(r, tokenizer, ok ? 1 : 0, where);
+            if (ex.tokens.length <= config.contextLength) examples.push(ex);
+            else tooLong++;
+        }
+    }
+    const valFraction = o.valFraction ?? 0.1;
+    const train = examples.filter((e) => !isValidation(e.questionId, valFraction));
+    const val = examples.filter((e) => isValidation(e.questionId, valFraction)).slice(0, 400);
+    if (train.length === 0) throw new StepwiseError(`no samples to train on in ${o.data.join(", ")}`);
+    const positives = train.filter((e) => e.label === 1).length;
+    if (positives === 0 || positives === train.length)
+        throw new StepwiseError(`train-prm --objective implicit: all ${train.length} training samples are ${positives ? "right" : "wrong"} by the ${o.verifier ?? "math"} verifier; the outcome loss needs both (wrong --verifier?)`);
+    const seqLen = Math.max(...train.map((e) => e.tokens.length));
+    const toTrain = (ex: ImplicitExample): TrainExample => ({tokens: ex.tokens, sequence: {from: ex.from, to: ex.tokens.length, refLogprob: ex.refLogprob, beta, label: ex.label}});
+    const log: TrainLogEntry[] = [];
+    const result = await trainLanguageModel({
+        config,
+        initWeights: init,
+        batchSource: (rng, n) => Array.from({length: n}, () => toTrain(train[rng.int(train.length)])),
+        steps: o.steps,
+        minutes: o.minutes,
+        lr: o.lr ?? 1e-4,
+        batchSize: o.batchSize ?? 16,
+        groupSize: 4,
+        seqLen,
+        seed: o.seed ?? 0,
+        checkpointDir: o.checkpointDir,
+        quiet: o.quiet,
+        onLog: (e) => {
+            log.push(e);
+            o.onLog?.(e);
+        },
+    });
+    mkdirSync(dirname(o.out) || ".", {recursive: true});
+    writeLlamaGguf(o.out, {
+        config,
+        weights: result.weights,
+        vocab,
+        kind: "prm",
+        name: "stepwise-lab-implicit-prm",
+        extraMetadata: {
+            [IMPLICIT_META.objective]: "implicit",
+            [IMPLICIT_META.beta]: beta,
+            [IMPLICIT_META.reference]: relative(dirname(resolve(o.out)), reference),
+            [IMPLICIT_META.template]: template ?? "{question}\n",
+        },
+    });
+    const validation = validateImplicit(config, result.weights, val, beta);
+    const reportDir = o.reportDir ?? dirname(o.out);
+    const base = join(reportDir, o.out.split("/").pop()!.replace(/\.gguf$/, ""));
+    writeFileAtomic(
+        `${base}.train.json`,
+        JSON.stringify({objective: "implicit", data: o.data, beta, verifier: o.verifier ?? "math", init: o.init, train_examples: train.length, train_positive: positives, val_examples: val.length, too_long: tooLong, steps: result.steps, validation, log}, null, 2) + "\n",
+    );
+    return {out: o.out, trainExamples: train.length, valExamples: val.length, validation, steps: result.steps, losses: result.losses};
+}
+
 export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
+    if ((o.objective ?? "tag") === "implicit") return trainImplicitPrm(o);
+    if (o.objective !== undefined && o.objective !== "tag") throw new StepwiseError(`--objective: expected tag or implicit, got "${o.objective}"`);
     const labels = o.labels ?? "hard";
     const {config, init, vocab} = await startingModel({init: o.init, dModel: o.dModel, nLayers: o.nLayers, nHeads: o.nHeads, seed: o.seed});
     const tokenizer = new CharTokenizer(vocab);

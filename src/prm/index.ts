@@ -8,18 +8,30 @@
  * - `openai:http://127.0.0.1:8001/v1?model=prm&format=math-shepherd` — served with vLLM's STEP pooling
  * - `openai:http://gpu:8000/v1?model=Qwen/Qwen2.5-Math-PRM-7B&format=qwen-prm` — classifier PRM
  * - `llama:math-shepherd.gguf?format=math-shepherd&tag_id=12902&good_id=648&bad_id=387` — explicit ids
+ * - `llama:models/lab-implicit-prm.gguf` — an implicit PRM (GGUF metadata `stepwise.prm.objective` =
+ *   "implicit"): its reference model, β and prompt template are read from the file
+ * - `openai:http://gpu:8001/v1?model=prm&format=implicit&beta=0.05&ref=URL-ENCODED-ENGINE-SPEC` — an
+ *   implicit PRM and its reference over OpenAI-compatible servers with prompt logprobs (vLLM,
+ *   `stepwise serve`); `template=` sets the prompt layout (default "{question}\n")
  * Overrides: `tag=`, `good=`, `bad=` (texts, ids resolved in context), `tag_id=`, `good_id=`,
- * `bad_id=` (token ids, used as given), `positive=` (index), `endpoint=pooling|embeddings`, `task=`.
+ * `bad_id=` (token ids, used as given), `positive=` (index), `endpoint=pooling|embeddings`, `task=`;
+ * implicit PRMs: `beta=`, `ref=`, `template=`.
  */
 import {checkModelKind, createEngine, parseEngineSpec} from "../engines/spec.ts";
+import {checkGgufHeader} from "../gguf/reader.ts";
+import {shortestFloat32} from "../gguf/llama.ts";
 import {StepwiseError} from "../util/errors.ts";
 import {resolveFormat} from "./formats.ts";
 import {PoolingPrmScorer, TagPrmScorer, type StepScorer} from "./scorer.ts";
+import {IMPLICIT_META, ImplicitPrmScorer} from "./implicit.ts";
+import {dirname, resolve as resolvePath} from "node:path";
+import {existsSync} from "node:fs";
 
 export * from "./formats.ts";
 export * from "./scorer.ts";
+export * from "./implicit.ts";
 
-const PRM_KEYS = ["format", "tag", "good", "bad", "tag_id", "good_id", "bad_id", "positive", "endpoint", "task"];
+const PRM_KEYS = ["format", "tag", "good", "bad", "tag_id", "good_id", "bad_id", "positive", "endpoint", "task", "beta", "ref", "template"];
 
 /** A token id from the spec (`tag_id=12902`), or undefined; anything else than a non-negative integer is an error. */
 function idParam(params: Record<string, string>, key: string): number | undefined {
@@ -50,20 +62,64 @@ export function splitPrmSpec(spec: string): {engineSpec: string; params: Record<
  * input it reads whole: its context per sequence, by the llama engine's rule (the spec's
  * contextSize, else the training context capped at 4096, never above the training context).
  */
-export function checkPrmFile(engineSpec: string): {maxInputTokens?: number} {
+export function checkPrmFile(engineSpec: string): {maxInputTokens?: number; implicit?: {beta: number; reference: string; template: string}} {
     const p = parseEngineSpec(engineSpec);
     if (p.kind !== "llama") return {};
     const h = checkModelKind(p.path, "prm");
     const arch = h.strings["general.architecture"];
     const train = arch ? h.numbers[`${arch}.context_length`] : undefined;
-    if (train === undefined) return {};
-    return {maxInputTokens: Math.min(p.options.contextSize ?? Math.min(train, 4096), train)};
+    const maxInputTokens = train === undefined ? undefined : Math.min(p.options.contextSize ?? Math.min(train, 4096), train);
+    const objective = h.strings[IMPLICIT_META.objective];
+    if (objective === undefined || objective === "tag") return {maxInputTokens};
+    if (objective !== "implicit") throw new StepwiseError(`${p.path}: unknown PRM objective (GGUF metadata ${IMPLICIT_META.objective} = "${objective}"; known: tag, implicit)`);
+    const beta = h.numbers[IMPLICIT_META.beta] === undefined ? undefined : shortestFloat32(h.numbers[IMPLICIT_META.beta]); // stored as float32
+    const ref = h.strings[IMPLICIT_META.reference];
+    if (!(typeof beta === "number" && beta > 0)) throw new StepwiseError(`${p.path}: implicit PRM without a positive ${IMPLICIT_META.beta} in its GGUF metadata`);
+    if (!ref) throw new StepwiseError(`${p.path}: implicit PRM without ${IMPLICIT_META.reference} (its reference model) in its GGUF metadata`);
+    const reference = resolvePath(dirname(p.path), ref);
+    if (!existsSync(reference)) throw new StepwiseError(`${p.path}: its reference model ${ref} (GGUF metadata ${IMPLICIT_META.reference}, relative to the PRM's folder) is missing: ${reference}`);
+    return {maxInputTokens, implicit: {beta, reference, template: h.strings[IMPLICIT_META.template] ?? "{question}\n"}};
+}
+
+/** A positive β from the spec (`beta=0.05`), or undefined. */
+function betaParam(params: Record<string, string>): number | undefined {
+    if (params.beta === undefined) return undefined;
+    const b = Number(params.beta);
+    if (!(params.beta !== "" && b > 0 && Number.isFinite(b))) throw new StepwiseError(`PRM spec: beta=${params.beta}: expected a positive number`);
+    return b;
+}
+
+/** The implicit scorer of a PRM spec: its reference from the GGUF (or `ref=`), β and template from the GGUF or the spec. */
+async function createImplicitScorer(spec: string, engineSpec: string, params: Record<string, string>, file: ReturnType<typeof checkPrmFile>): Promise<StepScorer> {
+    const beta = betaParam(params) ?? file.implicit?.beta;
+    if (beta === undefined) throw new StepwiseError(`PRM spec ${spec}: an implicit PRM needs beta= (its training β)`);
+    let refSpec = params.ref;
+    if (refSpec === undefined && file.implicit) {
+        const q = engineSpec.indexOf("?");
+        refSpec = `llama:${file.implicit.reference}${q >= 0 ? engineSpec.slice(q) : ""}`;
+    }
+    if (refSpec === undefined) throw new StepwiseError(`PRM spec ${spec}: an implicit PRM needs ref=ENGINE-SPEC (its reference model, URL-encoded)`);
+    const model = await createEngine(engineSpec);
+    let reference;
+    try {
+        reference = await createEngine(refSpec);
+    } catch (e) {
+        await model.close();
+        throw e;
+    }
+    try {
+        return new ImplicitPrmScorer(model, reference, {beta, template: params.template ?? file.implicit?.template, maxInputTokens: file.maxInputTokens});
+    } catch (e) {
+        await Promise.all([model.close(), reference.close()]);
+        throw e;
+    }
 }
 
 export async function createScorer(spec: string): Promise<StepScorer> {
     const {engineSpec, params} = splitPrmSpec(spec);
     const isLlama = parseEngineSpec(engineSpec).kind === "llama"; // llama: and lab: specs
     const file = checkPrmFile(engineSpec);
+    if (file.implicit || params.format === "implicit") return createImplicitScorer(spec, engineSpec, params, file);
     const format = resolveFormat(params.format ?? (isLlama ? "stepwise-lab" : "math-shepherd"), {
         stepTag: params.tag,
         goodToken: params.good,

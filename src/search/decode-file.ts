@@ -42,7 +42,7 @@ export function methodOf(strategy: StrategyName, c: SearchConfig): string {
         case "greedy":
             return `greedy ${common}`;
         case "tvd":
-            return `tvd ${tau} k=${c.topK}${c.minCandidateProb ? ` min_prob=${c.minCandidateProb}` : ""}${c.scoreMargin ? ` margin=${c.scoreMargin}` : ""}${c.codeBlocksOnly ? " code-blocks-only" : ""} ${common}`;
+            return `tvd ${tau} k=${c.topK}${c.minCandidateProb ? ` min_prob=${c.minCandidateProb}` : ""}${c.scoreMargin ? ` margin=${c.scoreMargin}` : ""}${c.priorWeight ? ` prior_weight=${c.priorWeight}` : ""}${c.codeBlocksOnly ? " code-blocks-only" : ""} ${common}`;
         case "best-of-n":
         case "weighted-vote":
             return `${strategy} n=${c.n} T=${c.temperature} top_p=${c.topP} agg=${strategy === "best-of-n" ? c.aggregation : c.voteAggregation} steps=${step} ${tau}${c.allowUnfinished ? " allow-unfinished" : ""} seed=${c.seed} ${common}`;

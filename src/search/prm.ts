@@ -11,10 +11,15 @@
  * for the new part of the prefix once). With a larger `concurrency` (served PRMs: vLLM caches
  * prefixes itself) up to that many inputs are in flight at once. Over HTTP each input is one
  * pooling request: the Engine's pool() takes one input.
+ *
+ * Scorers that read all candidates of a decision from one pass (implicit PRMs, src/prm/implicit.ts:
+ * one forward pass of the PRM and one of its reference) are asked once per decision
+ * ({@link SearchPrm.scoreContinuations}): one PRM input, `requestsPerCall` requests.
  */
 import pLimit from "p-limit";
 import type {StepScorer} from "../prm/scorer.ts";
 import {isContextOverflow} from "../util/errors.ts";
+import {scoresContinuations, type Continuation} from "../prm/implicit.ts";
 
 /** Cost counters of one problem (see DecodeResult). */
 export class Meter {
@@ -86,6 +91,28 @@ export class SearchPrm {
             meter,
         );
         return rows.map((r) => r[r.length - 1]);
+    }
+
+    /** Whether candidates of a decision are read from one pass ({@link scoreContinuations} is one call). */
+    get readsContinuations(): boolean {
+        return scoresContinuations(this.scorer);
+    }
+
+    /**
+     * The score of "response so far + candidate" for each candidate: `steps` are the response's
+     * steps so far, each candidate is appended to the last one (an empty last step when the
+     * response ends at a step end). One call of a continuation scorer (one PRM input); otherwise
+     * one input per candidate, `steps` with the candidate appended, the score read at the last tag.
+     */
+    async scoreContinuations(question: string, steps: string[], candidates: Continuation[], meter: Meter): Promise<number[]> {
+        if (scoresContinuations(this.scorer)) {
+            meter.prmCalls++;
+            meter.requests += this.scorer.requestsPerCall;
+            return this.scorer.scoreContinuations(question, steps, candidates);
+        }
+        const head = steps.slice(0, -1);
+        const last = steps.at(-1) ?? "";
+        return this.scoreLast(question, head, candidates.map((c) => last + c.text), meter);
     }
 
     async close(): Promise<void> {

@@ -51,6 +51,16 @@ export function usableCandidate(text: string): boolean {
 }
 
 /**
+ * What TVD maximises over the candidates: the PRM score alone (w = 0, the released rule), else
+ * logit(score) + w·log p (the policy's probability of the candidate), see SearchConfig.priorWeight.
+ */
+export function rankWith(w: number, scores: readonly number[], candidates: ReadonlyArray<{prob: number}>): number[] {
+    if (w === 0) return [...scores];
+    const clamp = (p: number) => Math.min(1 - 1e-15, Math.max(1e-15, p));
+    return scores.map((s, c) => Math.log(clamp(s)) - Math.log(1 - clamp(s)) + w * Math.log(Math.max(1e-30, candidates[c].prob)));
+}
+
+/**
  * Whether one generate call may run to the token budget: engines stop at a decision token
  * themselves (llama: natively; OpenAI: the engine cuts its chunk). An engine without
  * capabilities.stopBelowConfidence (a third-party Engine implementation) gets chunks of
@@ -123,14 +133,18 @@ export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<D
             if (config.codeBlocksOnly && !insideCode(text, {prompt: problem.prompt})) {
                 trace.push({type: "tvd-skip", position: tokens.length, greedy_prob: t.confidence});
             } else if (candidates.length > 1) {
-                const scores = (await prm.tryScoreMany(problem.question, candidates.map((c) => stepsWith(c.text)), meter)).map((r) => (r ? r[r.length - 1] : null));
+                // A continuation scorer (implicit PRM) reads every candidate from one pass over the
+                // response so far; a tag PRM scores each candidate's input (null: longer than its context).
+                const scores: Array<number | null> = prm.readsContinuations
+                    ? await prm.scoreContinuations(problem.question, stepsWith(""), candidates, meter)
+                    : (await prm.tryScoreMany(problem.question, candidates.map((c) => stepsWith(c.text)), meter)).map((r) => (r ? r[r.length - 1] : null));
                 // No candidate's PRM input fits the PRM's context: the response ends before this token.
                 if (scores.every((x) => x === null)) {
                     contextEnd = "prm";
                     break outer;
                 }
-                const score = (c: number) => scores[c] ?? -Infinity;
-                for (let c = 1; c < candidates.length; c++) if (scores[c] !== null && score(c) > score(chosen) && score(c) > score(0) + config.scoreMargin) chosen = c;
+                const rank = rankWith(config.priorWeight, scores.map((x) => x ?? NaN), candidates).map((r, c) => (scores[c] === null ? -Infinity : r));
+                for (let c = 1; c < candidates.length; c++) if (scores[c] !== null && rank[c] > rank[chosen] && rank[c] > rank[0] + config.scoreMargin) chosen = c;
                 trace.push({
                     type: "tvd",
                     position: tokens.length,

@@ -63,6 +63,13 @@ export interface SearchConfig {
      */
     scoreMargin: number;
     /**
+     * TVD: weight w of the policy's own log-probability in the choice: the candidate with the
+     * highest logit(score) + w·log p(candidate) is kept (ties and the margin as before). Default 0:
+     * the PRM score alone, as the released code. With an implicit PRM (logit(score) =
+     * q + β·log πθ(c)/πref(c)) and its reference as the policy, w = β ranks by πθ itself.
+     */
+    priorWeight: number;
+    /**
      * TVD: only intervene inside code (`insideCode` of src/domains/code/extract.ts: an open ``` or ~~~ fence
      * at a line start, or an answer that reads as raw code), as the released code domain does. Default false.
      */
@@ -123,6 +130,7 @@ export const DEFAULT_SEARCH_CONFIG: Readonly<SearchConfig> = {
     topK: 8,
     minCandidateProb: 0,
     scoreMargin: 0,
+    priorWeight: 0,
     codeBlocksOnly: false,
     chunkTokens: 64,
     n: 8,
@@ -191,6 +199,7 @@ export function resolveConfig(config: Partial<SearchConfig> = {}): SearchConfig 
     int("beamWidth", 1);
     int("maxSteps", 1);
     if (!(c.tau >= 0 && c.tau <= 1)) throw new RangeError(`search config tau must be in [0, 1], got ${c.tau}`);
+    if (!(c.priorWeight >= 0 && Number.isFinite(c.priorWeight))) throw new RangeError(`search config priorWeight must be a finite number ≥ 0, got ${c.priorWeight}`);
     if (!(c.temperature >= 0)) throw new RangeError(`search config temperature must be ≥ 0, got ${c.temperature}`);
     if (c.beamStop !== "all-done" && c.beamStop !== "n-completed") throw new RangeError(`search config beamStop must be "all-done" or "n-completed", got ${JSON.stringify(c.beamStop)}`);
     if (c.dvtsPool !== "siblings" && c.dvtsPool !== "best") throw new RangeError(`search config dvtsPool must be "siblings" or "best", got ${JSON.stringify(c.dvtsPool)}`);

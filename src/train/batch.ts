@@ -8,7 +8,12 @@
  *   `pos`, e.g. a step tag) is trained towards `probs` over the token subset `tokenIds`, with
  *   the softmax restricted to that subset: a PRM's good/bad cross-entropy with hard
  *   (`[1, 0]`) or soft (`[p, 1-p]`) labels.
- * The loss is the mean cross-entropy over all supervised positions of the batch.
+ * - **Sequence targets** (`sequence`): an implicit PRM's outcome loss (Yuan et al., "Free Process
+ *   Rewards without Process Labels", arXiv 2412.01981): the reward of tokens [from, to) is
+ *   r = β·(Σ log πθ(tokenᵢ | <i) − Σ log πref(tokenᵢ | <i)), trained with the binary
+ *   cross-entropy of σ(r) against the outcome label.
+ * The loss is the mean cross-entropy over all supervised positions of the batch, plus the mean
+ * sequence loss over the examples that have a sequence target.
  */
 import {StepwiseError} from "../util/errors.ts";
 import type {Sfc32Rng as Rng} from "../util/rng.ts";
@@ -23,11 +28,29 @@ export interface PositionTarget {
     probs: number[];
 }
 
+/**
+ * An implicit-PRM outcome target over a token span: r = beta·(Σ_{i∈[from,to)} log πθ(tokens[i] |
+ * tokens[<i]) − refLogprob), loss = −label·log σ(r) − (1 − label)·log(1 − σ(r)).
+ */
+export interface SequenceTarget {
+    /** First scored token (≥ 1: token 0 has nothing before it). */
+    from: number;
+    /** One past the last scored token (≤ tokens.length). */
+    to: number;
+    /** Σ log πref of tokens [from, to) under the reference model (natural log). */
+    refLogprob: number;
+    /** β > 0: the reward scale. */
+    beta: number;
+    /** Outcome label in [0, 1] (1: the answer is right). */
+    label: number;
+}
+
 export interface TrainExample {
     tokens: number[];
     /** Which tokens are LM-predicted (token 0 never is: nothing precedes it). */
     lossMask?: boolean[] | {start: number; end: number};
     targets?: PositionTarget[];
+    sequence?: SequenceTarget;
 }
 
 /** Produces a batch of examples; must draw all randomness from `rng` (for exact resumes). */
@@ -55,6 +78,12 @@ export interface PackedBatch {
     count: number;
     /** Number of real (non-padding) input positions. */
     realTokens: number;
+    /**
+     * Sequence targets, or null when no example has one: `select` [N·vocab] one-hot of the token
+     * each scored position predicts, `segment` [S·N] which positions sum into sequence s, and per
+     * sequence its reference log-probability, β and label [S].
+     */
+    sequences: {count: number; select: Float32Array; segment: Float32Array; refLogprob: Float32Array; beta: Float32Array; label: Float32Array} | null;
 }
 
 function lmMask(ex: TrainExample, i: number): boolean {
@@ -67,6 +96,15 @@ function lmMask(ex: TrainExample, i: number): boolean {
 /** Input positions an example occupies: all its tokens if it has targets, else all but the last. */
 function span(ex: TrainExample): number {
     return Math.max(1, ex.tokens.length - (ex.targets?.length ? 0 : 1));
+}
+
+function checkSequence(ex: TrainExample, maxLen: number): void {
+    const q = ex.sequence!;
+    if (!(Number.isInteger(q.from) && Number.isInteger(q.to) && q.from >= 1 && q.to > q.from && q.to <= ex.tokens.length))
+        throw new StepwiseError(`train: sequence target [${q.from}, ${q.to}) outside the example (${ex.tokens.length} tokens; from ≥ 1)`);
+    if (q.to - 1 > maxLen) throw new StepwiseError(`train: sequence target ends at token ${q.to}, past the ${maxLen} positions an example may use (seqLen)`);
+    if (!(q.beta > 0) || !Number.isFinite(q.refLogprob) || !(q.label >= 0 && q.label <= 1))
+        throw new StepwiseError(`train: sequence target needs beta > 0, a finite refLogprob and a label in [0, 1] (got beta ${q.beta}, refLogprob ${q.refLogprob}, label ${q.label})`);
 }
 
 export interface PackOptions {
@@ -103,6 +141,25 @@ export function packBatch(examples: TrainExample[], vocabSize: number, maxLen: n
     const inputs = new Int32Array(n);
     const targets = new Float32Array(n * vocabSize);
     let supportBias: Float32Array | null = null;
+    const withSequence = examples.flatMap((ex, e) => (ex.sequence ? [e] : []));
+    let sequences: PackedBatch["sequences"] = null;
+    if (withSequence.length) {
+        const s = withSequence.length;
+        sequences = {count: s, select: new Float32Array(n * vocabSize), segment: new Float32Array(s * n), refLogprob: new Float32Array(s), beta: new Float32Array(s), label: new Float32Array(s)};
+        withSequence.forEach((e, k) => {
+            const ex = examples[e];
+            checkSequence(ex, lengths[e]);
+            const q = ex.sequence!;
+            for (let i = q.from; i < q.to; i++) {
+                const row = rowStart[e] + i - 1;
+                sequences!.select[row * vocabSize + ex.tokens[i]] = 1;
+                sequences!.segment[k * n + row] = 1;
+            }
+            sequences!.refLogprob[k] = q.refLogprob;
+            sequences!.beta[k] = q.beta;
+            sequences!.label[k] = q.label;
+        });
+    }
     let count = 0;
     let realTokens = 0;
     const checkId = (id: number): void => {
@@ -138,5 +195,5 @@ export function packBatch(examples: TrainExample[], vocabSize: number, maxLen: n
             count++;
         }
     });
-    return {groups, inputs, targets, supportBias, count, realTokens};
+    return {groups, inputs, targets, supportBias, count, realTokens, sequences};
 }

@@ -134,7 +134,16 @@ function trainStep(model: TfLlama, adam: Adam, batch: PackedBatch, lr: number, g
             const z = batch.supportBias ? tf.add(logits, tf.tensor2d(batch.supportBias, [n, v])) : logits;
             const logp = tf.logSoftmax(z);
             const targets = tf.tensor2d(batch.targets, [n, v]);
-            return tf.div(tf.neg(tf.sum(tf.mul(targets, logp))), Math.max(1, batch.count)) as tf.Scalar;
+            const tokenLoss = tf.div(tf.neg(tf.sum(tf.mul(targets, logp))), Math.max(1, batch.count)) as tf.Scalar;
+            const q = batch.sequences;
+            if (!q) return tokenLoss;
+            // Implicit-PRM outcome loss: r = β·(Σ log πθ − Σ log πref), BCE of σ(r) against the label.
+            const tokenLogp = tf.sum(tf.mul(tf.tensor2d(q.select, [n, v]), logp), -1, true) as tf.Tensor2D; // [N, 1]
+            const seqLogp = tf.reshape(tf.matMul(tf.tensor2d(q.segment, [q.count, n]), tokenLogp), [q.count]);
+            const r = tf.mul(tf.tensor1d(q.beta), tf.sub(seqLogp, tf.tensor1d(q.refLogprob)));
+            const label = tf.tensor1d(q.label);
+            const bce = tf.add(tf.mul(label, tf.softplus(tf.neg(r))), tf.mul(tf.sub(1, label), tf.softplus(r)));
+            return tf.add(batch.count > 0 ? tokenLoss : tf.scalar(0), tf.mean(bce)) as tf.Scalar;
         }),
     );
     const normT = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));

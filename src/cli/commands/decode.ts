@@ -42,6 +42,7 @@ export function register(program: Command): void {
         .option("--top-k <k>", "TVD: candidate tokens scored at a decision token (at most 20 on OpenAI servers)", intOption(1, 1000), D.topK)
         .option("--min-prob <p>", "TVD: skip candidates less likely than this (the greedy token is always scored)", floatOption(0, 1), D.minCandidateProb)
         .option("--margin <m>", "TVD: keep the greedy token unless a candidate scores more than this above it", floatOption(0, 1), D.scoreMargin)
+        .option("--prior-weight <w>", "TVD: choose by logit(PRM score) + w·log p(candidate) instead of the score alone (0)", floatOption(0, 1000), D.priorWeight)
         .option("--code-blocks-only", "TVD: intervene only inside code: an open ``` or ~~~ fence at a line start, in the answer or opened by the prompt (a ``` inside a prose line is no fence), or an answer that reads as raw code from its first line (the released code domain)")
         .option("--n <n>", "Best-of-N / weighted vote: samples; beam / DVTS: beams (N)", intOption(1, 4096), D.n)
         .option("--beam-width <m>", "beam search / DVTS: beam width M", intOption(1, 1024), D.beamWidth)
@@ -114,6 +115,7 @@ ${PRM_SPEC_HELP}`,
                 topK: o.topK,
                 minCandidateProb: o.minProb,
                 scoreMargin: o.margin,
+                priorWeight: o.priorWeight,
                 codeBlocksOnly: !!o.codeBlocksOnly,
                 n: o.n,
                 beamWidth: o.beamWidth,

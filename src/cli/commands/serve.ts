@@ -55,8 +55,9 @@ Examples:
             if (!isAggregation(o.aggregation)) throw new StepwiseError(`serve --aggregation: "${o.aggregation}" is not one of ${AGGREGATIONS.join(", ")}`);
             if (o.tau !== undefined && o.threshold !== undefined) throw new StepwiseError("serve: give at most one of --tau and --threshold");
             // --prm: the model-kind check of `score` (a stepwise policy or judge is refused).
-            if (o.prm) checkModelKind(file, "prm");
-            else checkGgufHeader(file);
+            const header = o.prm ? checkModelKind(file, "prm") : checkGgufHeader(file);
+            if (o.prm && header.strings["stepwise.prm.objective"] === "implicit")
+                throw new StepwiseError(`serve --prm ${file}: an implicit PRM has no step tag to pool; serve it as a plain model (stepwise serve ${file}) next to its reference and score with --prm openai:…&format=implicit`);
             await checkCanListen(o.host, o.port);
             const {startServer} = await import("../../apps/serve/server.ts");
             const params = new URLSearchParams({sequences: String(o.sequences), threads: String(o.threads), gpu: String(o.gpu)});

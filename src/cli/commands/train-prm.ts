@@ -9,10 +9,13 @@ import {plural} from "../../util/plural.ts";
 export function register(program: Command): void {
     program
         .command("train-prm")
-        .description("train a tiny tag PRM (cross-entropy over <|good|>/<|bad|> at each step tag) on labels from `stepwise label`, export GGUF")
-        .requiredOption("--data <file>", "labelled JSONL (repeatable)", collect, [])
+        .description("train a tiny PRM, export GGUF: a tag PRM (cross-entropy over <|good|>/<|bad|> at each step tag) on labels from `stepwise label`, or an implicit PRM (--objective implicit) on graded samples")
+        .requiredOption("--data <file>", "labelled JSONL from `stepwise label` (repeatable); with --objective implicit, samples from `stepwise sample`", collect, [])
         .requiredOption("--out <file>", "output GGUF (a stepwise-lab PRM: score it with --prm llama:FILE)")
         .option("--labels <kind>", "hard (1/0) or soft (MC fraction) targets", "hard")
+        .option("--objective <o>", "tag (step labels at step tags) or implicit (outcome labels only: r = β·log πθ/πref; the samples' recorded confidences are πref, so --init must be the model that drew them)", "tag")
+        .option("--beta <b>", "implicit: β of r = β·log πθ/πref", floatOption(1e-6), 0.05)
+        .option("--verifier <name>", "implicit: grades the samples' final answers (math: the answer grader against gold; lab: the lab's exact check)", "math")
         .option("--init <file>", "start from this GGUF (e.g. models/lab-policy.gguf); default a fresh model")
         .option("--d-model <n>", "width of a fresh model", intOption(16), 96)
         .option("--layers <n>", "layers of a fresh model", intOption(1), 3)
@@ -31,10 +34,17 @@ Example:
   stepwise label --engine llama:models/lab-policy.gguf --in steps-adaptive.jsonl --out labels.jsonl --lab-truth
   stepwise train-prm --data labels.jsonl --init models/lab-policy.gguf --out models/lab-prm.gguf --minutes 15 \\
       --checkpoint-dir .stepwise-cache/lab-prm
-Writes the model, <out>.train.json (validation ROC-AUC, accuracy, loss log) and <out>.loss.svg/png.`,
+  stepwise sample --engine llama:models/lab-policy.gguf --data problems.jsonl --n 8 --max-tokens 200 --out samples.jsonl
+  stepwise train-prm --objective implicit --data samples.jsonl --verifier lab --init models/lab-policy.gguf \\
+      --out models/lab-implicit-prm.gguf --minutes 20 --checkpoint-dir .stepwise-cache/implicit
+Writes the model, <out>.train.json (validation ROC-AUC, accuracy, loss log) and <out>.loss.svg/png (tag PRMs).
+An implicit PRM's GGUF names its reference model (path relative to the PRM file), β and prompt
+template, so --prm llama:FILE scores with it (keep the reference next to it).`,
         )
         .action(async (o) => {
             if (o.labels !== "hard" && o.labels !== "soft") throw new StepwiseError(`--labels: expected hard or soft, got "${o.labels}"`);
+            if (o.objective !== "tag" && o.objective !== "implicit") throw new StepwiseError(`--objective: expected tag or implicit, got "${o.objective}"`);
+            if (o.objective === "implicit" && !o.init) throw new StepwiseError("--objective implicit needs --init: the reference policy that drew the samples");
             if (o.steps === undefined && o.minutes === undefined) throw new StepwiseError("give --steps or --minutes");
             // Output locations before any training: a full run must not fail at its last write.
             for (const d of o.data as string[]) checkInputFile(d, "--data");
@@ -44,6 +54,9 @@ Writes the model, <out>.train.json (validation ROC-AUC, accuracy, loss log) and 
                 data: o.data,
                 out: o.out,
                 labels: o.labels,
+                objective: o.objective,
+                beta: o.beta,
+                verifier: o.verifier,
                 init: o.init,
                 dModel: o.dModel,
                 nLayers: o.layers,
@@ -58,7 +71,7 @@ Writes the model, <out>.train.json (validation ROC-AUC, accuracy, loss log) and 
             });
             const v = r.validation;
             console.error(
-                `train-prm: ${r.out} after ${plural(r.steps, "step")} on ${plural(r.trainExamples, "sample")}; validation (${plural(v.samples, "sample")}, ${plural(v.steps, "step")}): ROC-AUC ${v.auc.toFixed(3)}, accuracy ${(100 * v.accuracy).toFixed(1)}%, loss ${v.loss.toFixed(3)}`,
+                `train-prm: ${r.out} after ${plural(r.steps, "step")} on ${plural(r.trainExamples, "sample")}; validation (${plural(v.samples, "sample")}, ${o.objective === "implicit" ? plural(v.steps, "outcome") : plural(v.steps, "step")}): ROC-AUC ${v.auc.toFixed(3)}, accuracy ${(100 * v.accuracy).toFixed(1)}%, loss ${v.loss.toFixed(3)}`,
             );
         });
 }

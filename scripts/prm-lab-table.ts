@@ -1,0 +1,63 @@
+/**
+ * The PRM comparison table of docs/lab-results.md from `stepwise lab eval-prm` outputs on the SAME
+ * candidates (one folder per PRM, each with summary.json and scores.jsonl; candidates.jsonl in the
+ * first): step ROC-AUC, lab-ProcessBench F1, and on the whole set of N candidates per question
+ * Best-of-N (min, product, last), the PRM-weighted vote (product) and maj@N, each with its paired
+ * difference to maj@N (95% paired percentile bootstrap over questions, 2,000 resamples, seed 0;
+ * exact McNemar p). Ties go to the first candidate (the first-seen answer for votes).
+ *
+ *   node --import tsx scripts/prm-lab-table.ts NAME=DIR [NAME=DIR ...]
+ */
+import {readFileSync} from "node:fs";
+import {join} from "node:path";
+import {readJsonlAll} from "../src/io/jsonl.ts";
+import type {SampleRecord} from "../src/core/records.ts";
+import {answerClasses, aggregate, majorityVote, selectBestOfN, weightedMajorityVote, type Aggregation} from "../src/select/index.ts";
+import {mcnemarExact, pairedBootstrap, wilsonInterval} from "../src/stats/intervals.ts";
+import {labGrader} from "../src/apps/lab/eval/prm.ts";
+
+const runs = process.argv.slice(2).map((a) => a.split("=") as [string, string]);
+if (!runs.length) throw new Error("usage: prm-lab-table.ts NAME=DIR ...");
+const candidates = await readJsonlAll<SampleRecord>(join(runs[0][1], "candidates.jsonl"));
+const answers = new Map(candidates.map((c) => [c.id, labGrader.extract(c.text)]));
+const pct = (x: number) => (100 * x).toFixed(1);
+
+type Row = {id: string; question_id: string; correct: boolean; step_scores: number[]};
+const table: string[] = [];
+let n = 0;
+for (const [name, dir] of runs) {
+    const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
+    const rows = await readJsonlAll<Row>(join(dir, "scores.jsonl"));
+    const byQ = new Map<string, Row[]>();
+    for (const r of rows) byQ.set(r.question_id, [...(byQ.get(r.question_id) ?? []), r]);
+    const outcome: Record<string, number[]> = {maj: [], pass: [], vote: [], min: [], product: [], last: []};
+    for (const rs of byQ.values()) {
+        n = rs.length;
+        const cls = answerClasses(rs.map((r) => answers.get(r.id) ?? null), rs.map((r) => r.correct), labGrader.equal);
+        const right = (k: number) => (k >= 0 && cls.classCorrect[k] ? 1 : 0);
+        outcome.maj.push(right(majorityVote(cls.classOf)));
+        outcome.pass.push(rs.some((r) => r.correct) ? 1 : 0);
+        outcome.vote.push(right(weightedMajorityVote(cls.classOf, rs.map((r) => aggregate(r.step_scores, "product")))));
+        for (const agg of ["min", "product", "last"] as Aggregation[]) {
+            const best = selectBestOfN(rs.map((r) => aggregate(r.step_scores, agg)));
+            outcome[agg].push(best >= 0 && rs[best].correct ? 1 : 0);
+        }
+    }
+    const q = outcome.maj.length;
+    const cell = (xs: number[]) => {
+        const acc = xs.reduce((a, b) => a + b, 0) / q;
+        const d = pairedBootstrap(outcome.maj, xs);
+        const m = mcnemarExact(outcome.maj, xs);
+        return `${pct(acc)} (${d.value >= 0 ? "+" : ""}${pct(d.value)}; ${pct(d.low)} to ${pct(d.high)}; p ${m.value.toFixed(3)})`;
+    };
+    const majAcc = outcome.maj.reduce((a, b) => a + b, 0);
+    const w = wilsonInterval(majAcc, q);
+    const pass = outcome.pass.reduce((a, b) => a + b, 0) / q;
+    table.push(
+        `| ${name} | ${summary.step_auc.toFixed(3)} | ${pct(summary.processbench.at_half.f1)} / ${summary.processbench.best ? pct(summary.processbench.best.f1) : "–"} | ${cell(outcome.min)} | ${cell(outcome.product)} | ${cell(outcome.last)} | ${cell(outcome.vote)} | ${pct(majAcc / q)} (${pct(w.low)}–${pct(w.high)}) | ${pct(pass)} | ${summary.greedy_accuracy !== undefined ? pct(summary.greedy_accuracy) : "–"} |`,
+    );
+}
+console.log(`Best-of-${n} cells: accuracy (− maj@${n}, paired 95% CI; McNemar p)\n`);
+console.log(`| PRM | step ROC-AUC | lab-PB F1 @0.5 / best | BoN@${n} min | BoN@${n} product | BoN@${n} last | weighted vote@${n} (product) | maj@${n} (95% CI) | pass@${n} | greedy |`);
+console.log(`|---|---|---|---|---|---|---|---|---|---|`);
+for (const t of table) console.log(t);

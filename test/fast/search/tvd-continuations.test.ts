@@ -1,0 +1,80 @@
+/**
+ * TVD with a scorer that reads every candidate of a decision from one pass (implicit PRMs,
+ * src/prm/implicit.ts): one PRM call per decision with the response so far and the candidates'
+ * ids, and the policy-prior weight of the choice (SearchConfig.priorWeight).
+ */
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {ScriptedPolicy, FunctionScorer, type Script} from "../../helpers/scripted-policy.ts";
+import {rankWith, SearchPrm, tvd, type SearchProblem, type TvdIntervention} from "../../../src/search/index.ts";
+import {resolveFormat} from "../../../src/prm/formats.ts";
+import {type Continuation, type ContinuationScorer} from "../../../src/prm/implicit.ts";
+import type {StepScorer} from "../../../src/prm/scorer.ts";
+
+const problem: SearchProblem = {id: "q1", question: "Compute 2 + 3.", prompt: "Compute 2 + 3.\n", gold: "5"};
+
+/** "So 2 + 3 = " then 6 (p .45, greedy), 5 (p .35) or 7 (p .2), then ".\nThe answer is D." */
+const script: Script = (context) => {
+    const response = context.slice(problem.prompt.length);
+    const head = "So 2 + 3 = ";
+    if (response.length < head.length) return [[head[response.length], 1]];
+    if (response.length === head.length)
+        return [
+            ["6", 0.45],
+            ["5", 0.35],
+            ["7", 0.2],
+        ];
+    const d = response[head.length];
+    const target = `${head}${d}.\nThe answer is ${d}.`;
+    return response.length < target.length ? [[target[response.length], 1]] : [["", 1]];
+};
+
+/** A continuation scorer: 7 scores 0.8, 5 scores 0.7, anything else 0.2; records its calls. */
+class OnePassScorer implements StepScorer, ContinuationScorer {
+    readonly format = resolveFormat("stepwise-lab");
+    readonly requestsPerCall = 2;
+    readonly calls: Array<{steps: string[]; candidates: Continuation[]}> = [];
+    async scoreContinuations(_q: string, steps: string[], candidates: Continuation[]): Promise<number[]> {
+        this.calls.push({steps, candidates});
+        return candidates.map((c) => (c.text === "7" ? 0.8 : c.text === "5" ? 0.7 : 0.2));
+    }
+    async scoreSteps(_q: string, steps: string[]): Promise<number[]> {
+        return steps.map(() => 0.5);
+    }
+    async scoreMany(items: Array<{question: string; steps: string[]}>): Promise<number[][]> {
+        return Promise.all(items.map((it) => this.scoreSteps(it.question, it.steps)));
+    }
+    async close() {}
+}
+
+test("TVD asks a continuation scorer once per decision, with the response so far and every candidate", async () => {
+    const scorer = new OnePassScorer();
+    const r = await tvd(problem, {policy: new ScriptedPolicy(script).engine, prm: new SearchPrm(scorer)});
+    assert.equal(scorer.calls.length, 1);
+    assert.equal(scorer.calls[0].steps.join(""), "So 2 + 3 = ");
+    assert.deepEqual(scorer.calls[0].candidates.map((c) => c.text), ["6", "5", "7"]);
+    assert.equal(r.prm_calls, 1, "one PRM input for the whole decision");
+    assert.equal(r.requests, 1 + 1 + 2, "two policy calls (to the decision, after it) and the scorer's two model requests");
+    const [iv] = r.trace.filter((t): t is TvdIntervention => t.type === "tvd");
+    assert.deepEqual(iv.candidates.map((c) => c.score), [0.2, 0.7, 0.8]);
+    assert.equal(r.text, "So 2 + 3 = 7.\nThe answer is 7.");
+});
+
+test("TVD prior weight: logit(score) + w·log p(candidate) — w 0 keeps the PRM's argmax, a large w falls back to the policy", async () => {
+    const run = (priorWeight: number) => tvd(problem, {policy: new ScriptedPolicy(script).engine, prm: new SearchPrm(new OnePassScorer()), config: {priorWeight}});
+    assert.equal((await run(0)).answer, "7");
+    // logit(.7) + 1·log .35 = -0.20 beats logit(.8) + log .2 = -0.22 and logit(.2) + log .45 = -2.18
+    assert.equal((await run(1)).answer, "5");
+    assert.equal((await run(50)).answer, "6");
+    const ranks = rankWith(1, [0.2, 0.7, 0.8], [{prob: 0.45}, {prob: 0.35}, {prob: 0.2}]);
+    assert.ok(Math.abs(ranks[1] - (Math.log(0.7 / 0.3) + Math.log(0.35))) < 1e-12);
+    assert.deepEqual(rankWith(0, [0.2, 0.7], [{prob: 0.5}, {prob: 0.5}]), [0.2, 0.7]);
+});
+
+test("a tag PRM (no continuation reading) still gets one input per candidate, the candidate ending the last step", async () => {
+    const scorer = new FunctionScorer((s) => (s.endsWith("5") ? 0.9 : 0.3));
+    const r = await tvd(problem, {policy: new ScriptedPolicy(script).engine, prm: new SearchPrm(scorer)});
+    assert.equal(r.prm_calls, 3);
+    assert.deepEqual(scorer.inputs.map((s) => s.at(-1)), ["So 2 + 3 = 6", "So 2 + 3 = 5", "So 2 + 3 = 7"]);
+    assert.equal(r.answer, "5");
+});
