@@ -104,13 +104,14 @@ export interface JudgeSettings {
 export const JUDGE_PROTOCOLS: Record<JudgeTemplate, {n: number; temperature: number; topP: number; topK: number; maxTokens: number; ties: "none" | "first-seen"}> = {
     processbench: {n: 8, temperature: 1, topP: 0.9, topK: 0, maxTokens: 8192, ties: "first-seen"},
     compact: {n: 5, temperature: 1, topP: 1, topK: 0, maxTokens: 1024, ties: "none"},
+    verify: {n: 1, temperature: 0, topP: 1, topK: 0, maxTokens: 1024, ties: "none"},
 };
 
 /**
- * The template a judge gets when none is given: "compact" for a stepwise lab judge, i.e. a
- * `llama:` spec whose GGUF metadata says `stepwise.kind` = "judge" (every GGUF `stepwise lab
- * train-judge` writes, e.g. models/lab-judge.gguf; read from the header without loading the
- * model); "processbench" for everything else (OpenAI-compatible servers, other GGUFs, specs that
+ * The template a judge gets when none is given, for a stepwise lab judge (a `llama:` spec whose
+ * GGUF metadata says `stepwise.kind` = "judge", as every GGUF `stepwise lab train-judge` writes;
+ * read from the header without loading the model): "verify" when its `stepwise.judge_template`
+ * says so (a verifier, e.g. models/lab-judge.gguf), else "compact"; "processbench" for everything else (OpenAI-compatible servers, other GGUFs, specs that
  * are not engine specs). Throws a one-line StepwiseError naming the file when a `llama:` model
  * cannot be read.
  */
@@ -122,7 +123,9 @@ export function defaultJudgeTemplate(engineSpec: string): JudgeTemplate {
         return "processbench"; // not an engine spec (a caller's own engine): the engine's creation reports a bad spec
     }
     if (spec.kind !== "llama") return "processbench";
-    return checkGgufHeader(spec.path).strings["stepwise.kind"] === "judge" ? "compact" : "processbench";
+    const meta = checkGgufHeader(spec.path).strings;
+    if (meta["stepwise.kind"] !== "judge") return "processbench";
+    return meta["stepwise.judge_template"] === "verify" ? "verify" : "compact";
 }
 
 /** Judge settings with every default filled in. */
@@ -190,6 +193,10 @@ async function judgeResolved(engine: Engine, input: JudgeInput, engineSpec: stri
         boxes = pb.map((p) => p.box);
         parsed = pb;
         vote = processBenchVote(boxes, steps);
+    } else if (s.template === "verify") {
+        // A verification has one box, after its step lines: read the last box, vote the indices.
+        parsed = samples.map((x) => parseVerdictProcessBench(x.text, steps));
+        vote = judgeVote(parsed.map((p) => p.first_error), {ties: s.ties});
     } else {
         parsed = samples.map((x) => parseVerdict(x.text, steps));
         vote = judgeVote(parsed.map((p) => p.first_error), {ties: s.ties});

@@ -9,12 +9,15 @@
  *   `</paragraph_i>` block, and the request for a paragraph-by-paragraph critique. The text is the
  *   reference's, so verdicts of real models are comparable with ProcessBench's published ones.
  * - `"compact"`: stepwise's own short wording ("Problem: …", one `Step i: …` line per step,
- *   line breaks folded), the prompt the lab judge (models/lab-judge.gguf) was trained on.
+ *   line breaks folded), the prompt the first lab judge was trained on.
+ * - `"verify"`: the compact layout with a verifier's instruction ({@link VERIFY_INSTRUCTION}):
+ *   the prompt of a lab verifier (src/prm/verifier.ts), which checks each step before the box.
  */
 import type {ChatMessage} from "../engines/types.ts";
+import {VERIFY_INSTRUCTION, numberedSteps, showStep, verifyUserMessage} from "../prm/verifier.ts";
 
 /** The judge's prompt templates; see the module docs. */
-export const JUDGE_TEMPLATES = ["processbench", "compact"] as const;
+export const JUDGE_TEMPLATES = ["processbench", "compact", "verify"] as const;
 export type JudgeTemplate = (typeof JUDGE_TEMPLATES)[number];
 
 /** The instruction line after the numbered steps of the compact template (kept short: tiny lab judges read every character of it). */
@@ -41,10 +44,7 @@ export function pythonStrip(s: string): string {
     return s.replace(/^[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g, "");
 }
 
-/** How one step is shown by the compact template: trimmed, line breaks (with the whitespace around them) folded into one space. */
-export function showStep(text: string): string {
-    return text.trim().replace(/\s*[\r\n]+\s*/g, " ");
-}
+export {showStep};
 
 /**
  * The `<paragraph_i>` layout of ProcessBench (`prepare_input_boxed`): each step verbatim between
@@ -63,13 +63,12 @@ export function processBenchCritiquePrompt(problem: string, steps: readonly stri
 
 /** The compact template's user message: "Problem: …", one "Step i: …" line per step, then {@link JUDGE_INSTRUCTION}. */
 export function compactJudgePrompt(question: string, steps: readonly string[]): string {
-    const numbered = steps.map((s, i) => `Step ${i}: ${showStep(s)}`).join("\n");
-    return `Problem: ${question.trim()}\n\n${numbered}\n\n${JUDGE_INSTRUCTION}`;
+    return `Problem: ${question.trim()}\n\n${numberedSteps(steps)}\n\n${JUDGE_INSTRUCTION}`;
 }
 
 /** The user message for a question and its steps (step texts in order) under `template` (default "compact"). */
 export function judgeUserMessage(question: string, steps: readonly string[], template: JudgeTemplate = "compact"): string {
-    return template === "processbench" ? processBenchCritiquePrompt(question, steps) : compactJudgePrompt(question, steps);
+    return template === "processbench" ? processBenchCritiquePrompt(question, steps) : template === "verify" ? verifyUserMessage(question, steps) : compactJudgePrompt(question, steps);
 }
 
 /**
@@ -82,5 +81,5 @@ export function judgeMessages(question: string, steps: readonly string[], option
 
 /** The fixed text of a template (what a prompt hash covers). */
 export function judgeTemplateText(template: JudgeTemplate): string {
-    return template === "processbench" ? PROCESSBENCH_CRITIQUE_TEMPLATE : JUDGE_INSTRUCTION;
+    return template === "processbench" ? PROCESSBENCH_CRITIQUE_TEMPLATE : template === "verify" ? VERIFY_INSTRUCTION : JUDGE_INSTRUCTION;
 }

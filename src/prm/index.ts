@@ -7,6 +7,7 @@
  * - `openai:http://127.0.0.1:8001/v1?model=prm&format=math-shepherd` — served with vLLM's STEP pooling
  * - `openai:http://gpu:8000/v1?model=Qwen/Qwen2.5-Math-PRM-7B&format=qwen-prm` — classifier PRM
  * - `llama:math-shepherd.gguf?format=math-shepherd&tag_id=12902&good_id=648&bad_id=387` — explicit ids
+ * - `llama:models/lab-judge.gguf?format=verifier` — a generative lab verifier read as a PRM (./verifier.ts)
  * Overrides: `tag=`, `good=`, `bad=` (texts, ids resolved in context), `tag_id=`, `good_id=`,
  * `bad_id=` (token ids, used as given), `positive=` (index), `endpoint=pooling|embeddings`, `task=`.
  */
@@ -15,9 +16,11 @@ import {checkGgufHeader} from "../gguf/reader.ts";
 import {StepwiseError} from "../util/errors.ts";
 import {resolveFormat} from "./formats.ts";
 import {PoolingPrmScorer, TagPrmScorer, type StepScorer} from "./scorer.ts";
+import {createVerifierScorer} from "./verifier.ts";
 
 export * from "./formats.ts";
 export * from "./scorer.ts";
+export * from "./verifier.ts";
 
 const PRM_KEYS = ["format", "tag", "good", "bad", "tag_id", "good_id", "bad_id", "positive", "endpoint", "task"];
 
@@ -65,6 +68,7 @@ export function checkPrmFile(engineSpec: string): {maxInputTokens?: number} {
 
 export async function createScorer(spec: string): Promise<StepScorer> {
     const {engineSpec, params} = splitPrmSpec(spec);
+    if (params.format === "verifier") return createVerifierScorer(engineSpec);
     const isLlama = engineSpec.startsWith("llama:");
     const file = checkPrmFile(engineSpec);
     const format = resolveFormat(params.format ?? (isLlama ? "stepwise-lab" : "math-shepherd"), {

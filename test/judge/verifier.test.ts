@@ -1,0 +1,166 @@
+// @tier fast
+/**
+ * The generative lab verifier: the checks the lab verifier writes (verify.ts `check`), the
+ * verification text made from the exact step truth (one line per step, verdicts equal to
+ * `labTruth` on any split), the `verify` judge template (chosen by GGUF metadata, last box),
+ * and the verifier read as a PRM (`format=verifier`: P(r)/(P(r)+P(w)) after each check,
+ * "right" forced), on a scripted engine.
+ */
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {mkdtempSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {verifyProcess} from "../../src/domains/lab/index.ts";
+import {labTruth} from "../../src/domains/lab/verifier.ts";
+import {labStepChecks, labVerificationText} from "../../src/apps/lab/judge/verification.ts";
+import {judgeItem, labJudgeExample} from "../../src/apps/lab/judge/data.ts";
+import {defaultJudgeTemplate, judgeSolution} from "../../src/judge/judge.ts";
+import {judgeUserMessage} from "../../src/judge/prompt.ts";
+import {createScorer, VerifierScorer, verifyUserMessage, VERIFY_INSTRUCTION} from "../../src/prm/index.ts";
+import {writeLlamaGguf} from "../../src/gguf/index.ts";
+import {CharTokenizer} from "../../src/model/vocab.ts";
+import {tinyModel} from "../helpers/tiny-model.ts";
+import {ScriptedEngineBase} from "../helpers/scripted-engine.ts";
+import type {ChatMessage, ChatRequest, GenerateRequest, Sample, TokenProbeRequest} from "../../src/engines/types.ts";
+
+const Q = "Compute (12 + 7) * 3 - 45 / 5.";
+const lines = (...l: string[]) => l.join("\n");
+const ends = (text: string, cuts: number[]) => [...cuts, text.length];
+
+test("verifyProcess: each judged step's check redoes it exactly (value, remaining expression, or why not)", () => {
+    const v = verifyProcess(Q, lines("First, 12 + 7 = 19, so 19 * 3 - 45 / 5.", "Then 19 * 3 = 58, so 58 - 45 / 5.", "The answer is 13."));
+    assert.deepEqual(v.steps.map((s) => s.check), ["12 + 7 = 19, so 19 * 3 - 45 / 5", "19 * 3 = 57, so 57 - 45 / 5", undefined]);
+    const restate = verifyProcess(Q, "First, 12 + 7 = 19, so 19 * 3 - 45 * 5.");
+    assert.equal(restate.steps[0].reason, "wrong-restatement");
+    assert.equal(restate.steps[0].check, "12 + 7 = 19, so 19 * 3 - 45 / 5");
+    assert.equal(verifyProcess(Q, "First, 7 * 3 = 21, so 12 + 21.").steps[0].check, "7 * 3 is not next");
+    assert.equal(verifyProcess("Compute 2 + 3.", "So 2 + 3 = 6.").steps[0].check, "2 + 3 = 5");
+    assert.equal(verifyProcess("Compute 2 + 3.", "So 2 + 3 = 5.\nThe answer is 6.").steps[1].check, "answer 5");
+    assert.equal(verifyProcess("Compute 2 + 3.", "Hello there.").steps[0].check, "unreadable");
+});
+
+test("verification text from the exact truth: one check line per step up to the first wrong one, then the box; verdicts are labTruth's on any split", () => {
+    const text = lines("First, 12 + 7 = 19, so 19 * 3 - 45 / 5.", "Then 19 * 3 = 58, so 58 - 45 / 5.", "Next, 45 / 5 = 9, so 58 - 9.");
+    // Line breaks: one step per line.
+    const nl = ends(text, [40, 73]);
+    assert.equal(
+        labVerificationText(Q, text, nl),
+        lines("0: 12 + 7 = 19, so 19 * 3 - 45 / 5 | right", "1: 19 * 3 = 57, so 57 - 45 / 5 | wrong", "\\boxed{1}"),
+    );
+    // Cuts inside lines, as adaptive steps fall: step 0 ends before "=" of line 0 (it completes nothing: a
+    // partial check), step 1 completes line 0 and ends inside "58", step 2 holds the "8" where line 1's error is decided.
+    const mid = ends(text, [14, 55]);
+    assert.equal(text.slice(52, 56), "= 58");
+    assert.equal(
+        labVerificationText(Q, text, mid),
+        lines("0: (part) | right", "1: 12 + 7 = 19, so 19 * 3 - 45 / 5 | right", "2: 19 * 3 = 57, so 57 - 45 / 5 | wrong", "\\boxed{2}"),
+    );
+    const cuts = ends(text, [14, 50, 56]);
+    for (const e of [nl, cuts, mid, ends(text, [])]) {
+        const {first_error} = labStepChecks(Q, text, e);
+        const steps = e.map((end, i) => ({text: text.slice(i ? e[i - 1] : 0, end), start: i ? e[i - 1] : 0, end, token_start: 0, token_end: 0}));
+        assert.equal(first_error, labTruth({question: Q, text, steps}).first_error);
+        const v = labVerificationText(Q, text, e).split("\n");
+        assert.equal(v.at(-1), `\\boxed{${first_error}}`);
+        assert.equal(v.length - 1, first_error < 0 ? e.length : first_error + 1);
+    }
+    // Two lines completed in one step: their checks joined.
+    const two = labStepChecks(Q, text, ends(text, [73]));
+    assert.deepEqual(two, {checks: ["12 + 7 = 19, so 19 * 3 - 45 / 5; 19 * 3 = 57, so 57 - 45 / 5", "(part)"], first_error: 0});
+});
+
+test("verifier training example: the verify prompt, loss on the verification and EOS", () => {
+    const text = lines("First, 12 + 7 = 19, so 19 * 3 - 45 / 5.", "Then 19 * 3 = 58, so 58 - 45 / 5.");
+    const e = ends(text, [40]);
+    const record = {id: "a#0", question_id: "a", question: Q, text, steps: e.map((end, i) => ({text: text.slice(i ? e[i - 1] : 0, end), start: i ? e[i - 1] : 0, end, token_start: 0, token_end: 0}))};
+    const item = judgeItem(record);
+    const tok = new CharTokenizer(tinyModel(5).vocab);
+    const ex = labJudgeExample(item, tok, "verify");
+    const decoded = tok.decode(ex.tokens.slice(0, ex.lossMask!.start));
+    assert.ok(decoded.includes(VERIFY_INSTRUCTION) && decoded.endsWith("Verdict:\n"), decoded);
+    assert.equal(tok.decode(ex.tokens.slice(ex.lossMask!.start, -1)), item.verification);
+    assert.equal(item.verification, lines("0: 12 + 7 = 19, so 19 * 3 - 45 / 5 | right", "1: 19 * 3 = 57, so 57 - 45 / 5 | wrong", "\\boxed{1}"));
+});
+
+function gguf(meta: Record<string, string>): string {
+    const m = tinyModel(5);
+    const path = join(mkdtempSync(join(tmpdir(), "stepwise-verifier-")), "v.gguf");
+    writeLlamaGguf(path, {config: m.config, weights: m.weights, vocab: m.vocab, name: "tiny-verifier", extraMetadata: meta});
+    return path;
+}
+
+test("the verify template: chosen by a judge GGUF's metadata, its prompt, the last box read, greedy by default", async () => {
+    assert.equal(defaultJudgeTemplate(`llama:${gguf({"stepwise.kind": "judge", "stepwise.judge_template": "verify"})}`), "verify");
+    assert.equal(defaultJudgeTemplate(`llama:${gguf({"stepwise.kind": "judge"})}`), "compact");
+    assert.equal(judgeUserMessage("Compute 1 + 2.", ["First, 1 +\n2 = 3.", "The answer is 3."], "verify"), `Problem: Compute 1 + 2.\n\nStep 0: First, 1 + 2 = 3.\nStep 1: The answer is 3.\n\n${VERIFY_INSTRUCTION}`);
+    class Verifying extends ScriptedEngineBase {
+        readonly info = {kind: "scripted", model: "v"};
+        readonly capabilities = {tokenIds: false, maxTopLogprobs: 0, promptLogprobs: false, exactProbes: false, pooling: false, chat: true, seeded: true, stopBelowConfidence: "emulated" as const};
+        seen: ChatRequest[] = [];
+        async generate(): Promise<Sample[]> {
+            throw new Error("not used");
+        }
+        async chat(r: ChatRequest): Promise<Sample[]> {
+            this.seen.push(r);
+            return [{index: 0, text: "0: 1 + 2 = 3 | right\n1: answer 3 | wrong\n\\boxed{1}", tokens: [], finishReason: "eos"}];
+        }
+    }
+    const engine = new Verifying();
+    const v = await judgeSolution(engine, {id: "x", question: "Compute 1 + 2.", steps: ["1 + 2 = 3.", "The answer is 4."]}, {engineSpec: "scripted", template: "verify"});
+    assert.equal(v.first_error, 1);
+    assert.deepEqual([v.protocol.n, v.protocol.temperature, engine.seen[0].temperature], [1, 0, 0]);
+    assert.equal(engine.seen[0].messages[0].content, verifyUserMessage("Compute 1 + 2.", ["1 + 2 = 3.", "The answer is 4."]));
+});
+
+/** A verifier that writes scripted checks and gives scripted verdict probabilities; records what it was asked. */
+class ScriptedVerifier extends ScriptedEngineBase {
+    readonly info = {kind: "scripted", model: "v", contextSize: 4096};
+    readonly capabilities = {tokenIds: true, maxTopLogprobs: 0, promptLogprobs: false, exactProbes: true, pooling: false, chat: false, seeded: true, stopBelowConfidence: "emulated" as const};
+    prompts: string[] = [];
+    probes: string[] = [];
+    constructor(
+        private checks: string[],
+        private verdicts: Array<[number, number]>,
+    ) {
+        super();
+    }
+    async formatChat(messages: ChatMessage[]): Promise<string> {
+        return messages.map((m) => m.content + "\n").join("") + "Verdict:\n";
+    }
+    async generate(r: GenerateRequest): Promise<Sample[]> {
+        this.prompts.push(String(r.prompt));
+        assert.deepEqual([r.temperature, r.stop], [0, [" | ", "\n"]]);
+        const text = this.checks[this.prompts.length - 1];
+        this.counters.generatedTokens += text.length;
+        return [{index: 0, text, tokens: [], finishReason: "stop"}];
+    }
+    async probeTokens(r: TokenProbeRequest) {
+        const input = r.input as number[];
+        this.probes.push(String.fromCharCode(...input));
+        assert.deepEqual(r.positions, [input.length - 1]);
+        assert.deepEqual(r.candidates, ["r".charCodeAt(0), "w".charCodeAt(0)]);
+        const [p, q] = this.verdicts[this.probes.length - 1];
+        return {probs: [[p, q]]};
+    }
+}
+
+test("format=verifier: each step's score is P(r)/(P(r)+P(w)) after the verifier's own check, with \"right\" forced before the next line", async () => {
+    const engine = new ScriptedVerifier(["12 + 7 = 19", "19 * 3 = 57"], [[0.6, 0.2], [0.01, 0.03]]);
+    const scorer = new VerifierScorer(engine);
+    const steps = ["First, 12 + 7 = 19, so 19 * 3.", "So 19 * 3 = 58."];
+    const scores = await scorer.scoreSteps("Compute (12 + 7) * 3.", steps);
+    assert.deepEqual(scores.map((s) => +s.toFixed(6)), [0.75, 0.25]);
+    const head = `${verifyUserMessage("Compute (12 + 7) * 3.", steps)}\nVerdict:\n`;
+    assert.deepEqual(engine.prompts, [`${head}0: `, `${head}0: 12 + 7 = 19 | right\n1: `]);
+    assert.deepEqual(engine.probes, [`${head}0: 12 + 7 = 19 | `, `${head}0: 12 + 7 = 19 | right\n1: 19 * 3 = 57 | `]);
+    assert.deepEqual(scorer.cost(), {solutions: 1, steps: 2, prompt_tokens: 0, generated_tokens: 22});
+    assert.deepEqual(await scorer.scoreSteps("Q", []), []);
+});
+
+test("format=verifier refuses a GGUF that is no verifier, naming the file and its metadata", async () => {
+    const compact = gguf({"stepwise.kind": "judge"});
+    await assert.rejects(createScorer(`llama:${compact}?format=verifier`), (e: Error) => e.message.includes(compact) && /stepwise\.judge_template = null/.test(e.message) && !e.message.includes("\n"));
+    await assert.rejects(createScorer(`llama:${tinyModel(5, 8, "prm").path}?format=verifier`), /stepwise\.kind = "prm"/);
+    await assert.rejects(createScorer("openai:http://127.0.0.1:9/v1?model=x&format=verifier"), /format=verifier runs a lab verifier GGUF in-process/);
+});
