@@ -3,7 +3,7 @@
  * counters, and every Engine method a test double does not script throwing "not used".
  * Subclasses give `info`, `capabilities` and `generate` (and override what else they script).
  */
-import {emptyStats, type ChatMessage, type ChatRequest, type Engine, type EngineCapabilities, type EngineInfo, type EngineStats, type GenerateRequest, type Sample} from "../../src/engines/types.ts";
+import {emptyStats, type ChatMessage, type ChatRequest, type Engine, type EngineCapabilities, type EngineInfo, type EngineStats, type GenerateRequest, type Sample, type TokenProbeRequest, type TokenProbeResult} from "../../src/engines/types.ts";
 
 export abstract class ScriptedEngineBase implements Engine {
     abstract readonly info: EngineInfo;
@@ -28,7 +28,7 @@ export abstract class ScriptedEngineBase implements Engine {
     async nextToken(): Promise<never> {
         throw new Error("not used");
     }
-    async probeTokens(): Promise<never> {
+    async probeTokens(_r: TokenProbeRequest): Promise<TokenProbeResult> {
         throw new Error("not used");
     }
     async tokenize(text: string) {

@@ -77,9 +77,9 @@ test("verifier training example: the verify prompt, loss on the verification and
     const item = judgeItem(record);
     const tok = new CharTokenizer(tinyModel(5).vocab);
     const ex = labJudgeExample(item, tok, "verify");
-    const decoded = tok.decode(ex.tokens.slice(0, ex.lossMask!.start));
+    const decoded = tok.decode(ex.tokens.slice(0, (ex.lossMask as {start: number}).start));
     assert.ok(decoded.includes(VERIFY_INSTRUCTION) && decoded.endsWith("Verdict:\n"), decoded);
-    assert.equal(tok.decode(ex.tokens.slice(ex.lossMask!.start, -1)), item.verification);
+    assert.equal(tok.decode(ex.tokens.slice((ex.lossMask as {start: number}).start, -1)), item.verification);
     assert.equal(item.verification, lines("0: 12 + 7 = 19, so 19 * 3 - 45 / 5 | right", "1: 19 * 3 = 57, so 57 - 45 / 5 | wrong", "\\boxed{1}"));
 });
 
@@ -101,7 +101,7 @@ test("the verify template: chosen by a judge GGUF's metadata, its prompt, the la
         async generate(): Promise<Sample[]> {
             throw new Error("not used");
         }
-        async chat(r: ChatRequest): Promise<Sample[]> {
+        override async chat(r: ChatRequest): Promise<Sample[]> {
             this.seen.push(r);
             return [{index: 0, text: "0: 1 + 2 = 3 | right\n1: answer 3 | wrong\n\\boxed{1}", tokens: [], finishReason: "eos"}];
         }
@@ -125,7 +125,7 @@ class ScriptedVerifier extends ScriptedEngineBase {
     ) {
         super();
     }
-    async formatChat(messages: ChatMessage[]): Promise<string> {
+    override async formatChat(messages: ChatMessage[]): Promise<string> {
         return messages.map((m) => m.content + "\n").join("") + "Verdict:\n";
     }
     async generate(r: GenerateRequest): Promise<Sample[]> {
@@ -135,7 +135,7 @@ class ScriptedVerifier extends ScriptedEngineBase {
         this.counters.generatedTokens += text.length;
         return [{index: 0, text, tokens: [], finishReason: "stop"}];
     }
-    async probeTokens(r: TokenProbeRequest) {
+    override async probeTokens(r: TokenProbeRequest) {
         const input = r.input as number[];
         this.probes.push(String.fromCharCode(...input));
         assert.deepEqual(r.positions, [input.length - 1]);
