@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Rebuilds models/lab-judge.gguf from the shipped lab policy with the stepwise CLI alone:
+# Rebuilds models/lab-judge.gguf (the lab verifier) from the shipped lab policy with the stepwise CLI alone:
 # lab generate (train split) → sample → threshold → split (newline and adaptive) → lab train-judge
-# (the policy fine-tuned on exact first-error labels to write "0 ok / 1 bad / \boxed{1}").
+# (the policy fine-tuned on the lab's exact step truth to write, per step, the step redone exactly
+# then "right" or "wrong", up to the first wrong step, then \boxed{index}: `--critique verify`).
 # Every stage resumes: a killed run continues when started again (training from its checkpoint).
-#   scripts/make-lab-judge.sh [WORKDIR] [STEPS=400] [OUT=models/lab-judge.gguf]
+#   scripts/make-lab-judge.sh [WORKDIR] [STEPS=138] [OUT=models/lab-judge.gguf]
 # Environment: PROBLEMS (659), SAMPLES per problem (4), POLICY (models/lab-policy.gguf),
-# BATCH (8), SEED (0). The shipped model is this script's defaults run once from scratch
-# (2,636 samples, 400 steps of 8 items, ~50 min on a shared 2-core machine; models/lab-judge.train.json).
+# BATCH (8), SEED (0), CRITIQUE (verify; compact = the first lab judge's "0 ok / 1 bad" critique),
+# CONTEXT (640 tokens: the longest verification example is 621).
+# The shipped model is this script's defaults run once (2,636 samples, 5,272 items; 138 steps of
+# 8 items, the schedule `--minutes 42` sized on a shared, heavily loaded 2-core machine;
+# models/lab-judge.train.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-.stepwise-cache/lab-judge}
-steps=${2:-400}
+steps=${2:-138}
 out=${3:-models/lab-judge.gguf}
 problems=${PROBLEMS:-659}
 n=${SAMPLES:-4}
@@ -21,9 +25,10 @@ mkdir -p "$work"
 [ -s "$work/problems.jsonl" ] || $sw lab generate --n "$problems" --split train --seed 21 --out "$work/problems.jsonl"
 $sw sample --engine llama:$policy --data "$work/problems.jsonl" --n "$n" --max-tokens 200 --top-logprobs 0 --seed 21 --out "$work/samples.jsonl"
 [ -s "$work/threshold.json" ] || $sw threshold --samples "$work/samples.jsonl" --out "$work/threshold.json"
-$sw split --samples "$work/samples.jsonl" --strategy newline --out "$work/steps-newline.jsonl"
-$sw split --samples "$work/samples.jsonl" --strategy adaptive --threshold "$work/threshold.json" --out "$work/steps-adaptive.jsonl"
+[ -s "$work/steps-newline.jsonl" ] || $sw split --samples "$work/samples.jsonl" --strategy newline --out "$work/steps-newline.jsonl"
+[ -s "$work/steps-adaptive.jsonl" ] || $sw split --samples "$work/samples.jsonl" --strategy adaptive --threshold "$work/threshold.json" --out "$work/steps-adaptive.jsonl"
 resume=()
 [ -s "$work/train/checkpoint.bin" ] && resume=(--resume)
 $sw lab train-judge --data "$work/steps-newline.jsonl" --data "$work/steps-adaptive.jsonl" --init "$policy" --out "$out" \
-    --steps "$steps" --batch "${BATCH:-8}" --seed "${SEED:-0}" --checkpoint-every 25 --checkpoint-dir "$work/train" "${resume[@]}"
+    --critique "${CRITIQUE:-verify}" --context "${CONTEXT:-640}" \
+    --steps "$steps" --batch "${BATCH:-8}" --seed "${SEED:-0}" --checkpoint-every 10 --checkpoint-dir "$work/train" "${resume[@]}"
