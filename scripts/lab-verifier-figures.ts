@@ -1,7 +1,9 @@
 // The figures of docs/judge.md's verifier section, with intervals, from files the CLI writes.
 //
 //   npx tsx scripts/lab-verifier-figures.ts pb  NAME=DIR ...   # `eval processbench --out DIR` folders (predictions.jsonl)
-//   npx tsx scripts/lab-verifier-figures.ts bon NAME=DIR ...   # `lab eval-prm --out DIR` folders on the same candidates
+//   npx tsx scripts/lab-verifier-figures.ts bon DIR NAME=SCORES ...
+//       DIR: a `lab eval-prm --out DIR` folder (candidates.jsonl, summary.json with τ); SCORES: its
+//       scores.jsonl, or `stepwise score` output on the candidates' adaptive steps at the same τ
 //
 // pb: per critic acc_error and acc_correct with 95% Wilson intervals, F1, and F1 − F1(first critic)
 //     with a paired percentile bootstrap over solutions (2,000 resamples, seed 0).
@@ -14,6 +16,8 @@ import {join} from "node:path";
 import {bootstrapInterval, pairedBootstrap, wilsonInterval} from "../src/stats/intervals.ts";
 import {splitSample} from "../src/pipeline/split/index.ts";
 import {labTruth} from "../src/domains/lab/verifier.ts";
+import {checkAnswer} from "../src/domains/lab/index.ts";
+import {rocAuc} from "../src/prm/metrics.ts";
 
 const [mode, ...args] = process.argv.slice(2);
 const runs = args.map((a) => {
@@ -70,29 +74,39 @@ if (mode === "pb") {
     for (const r of named) if (r.rows.map((x) => x.id).join() !== ids) throw new Error(`${r.name}: not the same solutions as ${named[0].name}`);
     table(named);
 } else if (mode === "bon") {
-    const first = runs[0].dir;
+    const first = args[0];
     const summary = JSON.parse(readFileSync(join(first, "summary.json"), "utf8"));
     const cands = jsonl(join(first, "candidates.jsonl"));
+    const truthsOf = new Map(cands.map((s) => [s.id, labTruth({question: s.question, text: s.text, steps: splitSample(s, {kind: "adaptive", tau: summary.tau})}).correct]));
     const truthOf = new Map(cands.map((s) => [s.id, labTruth({question: s.question, text: s.text, steps: splitSample(s, {kind: "adaptive", tau: summary.tau})}).first_error]));
+    const correctOf = new Map(cands.map((s) => [s.id, checkAnswer(s.question, s.text).correct]));
+    const stepsOf = new Map(cands.map((s) => [s.id, splitSample(s, {kind: "adaptive", tau: summary.tau}).length]));
     const questions = [...new Set(cands.map((s) => s.question_id as string))];
-    const named = runs.map(({name, dir}) => {
-        const s = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
-        if (s.tau !== summary.tau || s.samples !== summary.samples) throw new Error(`${name}: other candidates than ${runs[0].name} (τ or sample count differ)`);
-        const scores = jsonl(join(dir, "scores.jsonl"));
+    const named = runs.slice(1).map(({name, dir: file}) => {
+        const scores = jsonl(file);
+        if (scores.length !== cands.length) throw new Error(`${file}: ${scores.length} records for ${cands.length} candidates`);
+        for (const x of scores) if (x.step_scores.length !== stepsOf.get(x.id)) throw new Error(`${file}: ${x.id} has ${x.step_scores.length} scores for ${stepsOf.get(x.id)} adaptive steps at τ ${summary.tau}`);
         const byQ = new Map<string, typeof scores>();
         for (const x of scores) byQ.set(x.question_id, [...(byQ.get(x.question_id) ?? []), x]);
         const bon = questions.map((q) => {
             let best = null as null | {score: number; correct: boolean};
             for (const x of byQ.get(q) ?? []) {
                 const score = x.step_scores.length ? Math.min(...x.step_scores) : 0;
-                if (!best || score > best.score) best = {score, correct: x.correct};
+                if (!best || score > best.score) best = {score, correct: correctOf.get(x.id)!};
             }
             return best?.correct ? 1 : 0;
         });
         const rows = scores.map((x) => ({label: truthOf.get(x.id)!, prediction: x.step_scores.findIndex((v: number) => v < 0.5)}));
         const index = new Map(scores.map((x, i) => [x.id, i]));
         const groups = questions.map((q) => (byQ.get(q) ?? []).map((x) => index.get(x.id)!));
-        return {name, rows, groups, bon, auc: s.step_auc as number, k: s.k as number};
+        const t: number[] = [], sc: number[] = [];
+        for (const x of scores)
+            truthsOf.get(x.id)!.forEach((c, i) => {
+                if (c === null) return;
+                t.push(c ? 1 : 0);
+                sc.push(x.step_scores[i]);
+            });
+        return {name, rows, groups, bon, k: summary.k as number, auc: rocAuc(sc, t)};
     });
     table(named);
     console.log(`\n| PRM | step ROC-AUC | BoN@${named[0].k} (min) | − ${named[0].name} (paired bootstrap over ${questions.length} problems) |`);

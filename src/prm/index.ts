@@ -16,7 +16,7 @@ import {checkGgufHeader} from "../gguf/reader.ts";
 import {StepwiseError} from "../util/errors.ts";
 import {resolveFormat} from "./formats.ts";
 import {PoolingPrmScorer, TagPrmScorer, type StepScorer} from "./scorer.ts";
-import {createVerifierScorer} from "./verifier.ts";
+import {checkVerifierFile, createVerifierScorer} from "./verifier.ts";
 
 export * from "./formats.ts";
 export * from "./scorer.ts";
@@ -52,8 +52,10 @@ export function splitPrmSpec(spec: string): {engineSpec: string; params: Record<
  * stepwise policy (metadata `stepwise.kind` = "policy") given as a PRM, and returns the longest
  * input it reads whole: its context per sequence, by the llama engine's rule (the spec's
  * contextSize, else the training context capped at 4096, never above the training context).
+ * With `format` "verifier": a lab verifier GGUF instead ({@link checkVerifierFile}).
  */
-export function checkPrmFile(engineSpec: string): {maxInputTokens?: number} {
+export function checkPrmFile(engineSpec: string, format?: string): {maxInputTokens?: number} {
+    if (format === "verifier") return checkVerifierFile(engineSpec);
     const p = parseEngineSpec(engineSpec);
     if (p.kind !== "llama") return {};
     const h = checkGgufHeader(p.path);

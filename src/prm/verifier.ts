@@ -175,12 +175,12 @@ export class VerifierScorer implements StepScorer {
 }
 
 /**
- * A verifier scorer from an engine spec (`llama:FILE.gguf`): the GGUF must be a stepwise judge
- * trained to verify (metadata `stepwise.kind` = "judge" and `stepwise.judge_template` =
- * "verify"); anything else is a one-line StepwiseError naming the file. Its context (training
- * context, or the spec's smaller contextSize) bounds the input.
+ * What a verifier GGUF says about itself, read from its header without loading it: it must be a
+ * stepwise judge trained to verify (metadata `stepwise.kind` = "judge" and
+ * `stepwise.judge_template` = "verify"), else a one-line StepwiseError naming the file; returns
+ * the longest input it reads (training context, or the spec's smaller contextSize).
  */
-export async function createVerifierScorer(engineSpec: string): Promise<VerifierScorer> {
+export function checkVerifierFile(engineSpec: string): {maxInputTokens?: number} {
     const p = parseEngineSpec(engineSpec);
     if (p.kind !== "llama") throw new StepwiseError(`PRM spec ${engineSpec}: format=verifier runs a lab verifier GGUF in-process (llama:FILE.gguf)`);
     const h = checkGgufHeader(p.path);
@@ -188,6 +188,11 @@ export async function createVerifierScorer(engineSpec: string): Promise<Verifier
         throw new StepwiseError(`${p.path}: format=verifier needs a verifier GGUF (metadata stepwise.kind = "judge" and stepwise.judge_template = "verify", written by \`stepwise lab train-judge --critique verify\`); this one has stepwise.kind = ${JSON.stringify(h.strings["stepwise.kind"] ?? null)}, stepwise.judge_template = ${JSON.stringify(h.strings["stepwise.judge_template"] ?? null)}`);
     const arch = h.strings["general.architecture"];
     const train = arch ? h.numbers[`${arch}.context_length`] : undefined;
-    const max = train === undefined ? undefined : Math.min(p.options.contextSize ?? train, train);
-    return new VerifierScorer(await createEngine(engineSpec), max);
+    return train === undefined ? {} : {maxInputTokens: Math.min(p.options.contextSize ?? train, train)};
+}
+
+/** A verifier scorer from an engine spec (`llama:FILE.gguf`), checked by {@link checkVerifierFile} before the model is loaded. */
+export async function createVerifierScorer(engineSpec: string): Promise<VerifierScorer> {
+    const {maxInputTokens} = checkVerifierFile(engineSpec);
+    return new VerifierScorer(await createEngine(engineSpec), maxInputTokens);
 }

@@ -17,7 +17,7 @@ import {labStepChecks, labVerificationText} from "../../src/apps/lab/judge/verif
 import {judgeItem, labJudgeExample} from "../../src/apps/lab/judge/data.ts";
 import {defaultJudgeTemplate, judgeSolution} from "../../src/judge/judge.ts";
 import {judgeUserMessage} from "../../src/judge/prompt.ts";
-import {createScorer, VerifierScorer, verifyUserMessage, VERIFY_INSTRUCTION} from "../../src/prm/index.ts";
+import {checkPrmFile, createScorer, VerifierScorer, verifyUserMessage, VERIFY_INSTRUCTION} from "../../src/prm/index.ts";
 import {writeLlamaGguf} from "../../src/gguf/index.ts";
 import {CharTokenizer} from "../../src/model/vocab.ts";
 import {tinyModel} from "../helpers/tiny-model.ts";
@@ -163,4 +163,9 @@ test("format=verifier refuses a GGUF that is no verifier, naming the file and it
     await assert.rejects(createScorer(`llama:${compact}?format=verifier`), (e: Error) => e.message.includes(compact) && /stepwise\.judge_template = null/.test(e.message) && !e.message.includes("\n"));
     await assert.rejects(createScorer(`llama:${tinyModel(5, 8, "prm").path}?format=verifier`), /stepwise\.kind = "prm"/);
     await assert.rejects(createScorer("openai:http://127.0.0.1:9/v1?model=x&format=verifier"), /format=verifier runs a lab verifier GGUF in-process/);
+    // `stepwise score` and `eval processbench --prm` check the file first (checkPrmFile with the spec's format).
+    assert.throws(() => checkPrmFile(`llama:${compact}`, "verifier"), /format=verifier needs a verifier GGUF/);
+    const verifier = gguf({"stepwise.kind": "judge", "stepwise.judge_template": "verify"});
+    assert.deepEqual(checkPrmFile(`llama:${verifier}`, "verifier"), {maxInputTokens: 512});
+    assert.throws(() => checkPrmFile(`llama:${verifier}`), /is a stepwise judge model/);
 });
