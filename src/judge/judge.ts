@@ -30,6 +30,7 @@ import {checkGgufHeader} from "../gguf/reader.ts";
 import {JUDGE_TEMPLATES, judgeMessages, judgeTemplateText, type JudgeTemplate} from "./prompt.ts";
 import {parseVerdict, parseVerdictProcessBench, type ParseFailure} from "./parse.ts";
 import {judgeVote, processBenchVote} from "./vote.ts";
+import {verifierDecode} from "../prm/verifier.ts";
 
 /** One verdict: the voted first wrong step of one solution, with every answer kept. */
 export interface VerdictRecord {
@@ -171,6 +172,22 @@ async function chatSamples(engine: Engine, messages: ChatMessage[], o: {n: numbe
     return engine.generate({prompt, ...sampling});
 }
 
+/**
+ * The `verify` template's answers: the lab verifier run n times (src/prm/verifier.ts
+ * `verifierDecode`, judge mode: steps quoted one at a time, each checked, stop at the first
+ * "wrong", then the verifier's box), sample j seeded `seed + 1000 j`. The answer text is the
+ * verifier's turn (quotes included); its tokens are the generated ones.
+ */
+async function verifySamples(engine: Engine, input: JudgeInput, s: ResolvedJudgeSettings, seed: number): Promise<Array<{text: string; tokens: {length: number}}>> {
+    if (s.system !== undefined) throw new StepwiseError("judge: the verify template takes no system message");
+    const out = [];
+    for (let j = 0; j < s.n; j++) {
+        const d = await verifierDecode(engine, input.question, input.steps, {mode: "judge", temperature: s.temperature, topP: s.topP, topK: s.topK, seed: seed + 1000 * j, maxTokens: s.maxTokens, maxInputTokens: engine.info.contextSize});
+        out.push({text: d.text, tokens: {length: d.generated}});
+    }
+    return out;
+}
+
 /** Judge one solution (settings resolved as {@link resolveJudgeSettings}). */
 export async function judgeSolution(engine: Engine, input: JudgeInput, settings: JudgeSettings & {engineSpec: string}): Promise<VerdictRecord> {
     return judgeResolved(engine, input, settings.engineSpec, resolveJudgeSettings(settings.engineSpec, settings));
@@ -178,14 +195,18 @@ export async function judgeSolution(engine: Engine, input: JudgeInput, settings:
 
 async function judgeResolved(engine: Engine, input: JudgeInput, engineSpec: string, s: ResolvedJudgeSettings): Promise<VerdictRecord> {
     if (input.steps.length === 0) throw new StepwiseError(`judge: ${input.id} has no steps`);
-    const samples = await chatSamples(engine, judgeMessages(input.question, input.steps, {system: s.system, template: s.template}), {
-        n: s.n,
-        temperature: s.temperature,
-        topP: s.topP,
-        topK: s.topK,
-        maxTokens: s.maxTokens,
-        seed: deriveSeed(s.seed, hashString(input.id)),
-    });
+    const seed = deriveSeed(s.seed, hashString(input.id));
+    const samples =
+        s.template === "verify"
+            ? await verifySamples(engine, input, s, seed)
+            : await chatSamples(engine, judgeMessages(input.question, input.steps, {system: s.system, template: s.template}), {
+                  n: s.n,
+                  temperature: s.temperature,
+                  topP: s.topP,
+                  topK: s.topK,
+                  maxTokens: s.maxTokens,
+                  seed,
+              });
     const steps = input.steps.length;
     let parsed, vote, boxes: Array<string | null> | undefined;
     if (s.template === "processbench") {

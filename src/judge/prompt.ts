@@ -10,8 +10,8 @@
  *   reference's, so verdicts of real models are comparable with ProcessBench's published ones.
  * - `"compact"`: stepwise's own short wording ("Problem: …", one `Step i: …` line per step,
  *   line breaks folded), the prompt the first lab judge was trained on.
- * - `"verify"`: the compact layout with a verifier's instruction ({@link VERIFY_INSTRUCTION}):
- *   the prompt of a lab verifier (src/prm/verifier.ts), which checks each step before the box.
+ * - `"verify"`: the lab verifier's (src/prm/verifier.ts): the problem and {@link VERIFY_INSTRUCTION};
+ *   the steps are quoted one at a time in the verifier's turn, each followed by its check.
  */
 import type {ChatMessage} from "../engines/types.ts";
 import {VERIFY_INSTRUCTION, numberedSteps, showStep, verifyUserMessage} from "../prm/verifier.ts";
@@ -68,7 +68,7 @@ export function compactJudgePrompt(question: string, steps: readonly string[]): 
 
 /** The user message for a question and its steps (step texts in order) under `template` (default "compact"). */
 export function judgeUserMessage(question: string, steps: readonly string[], template: JudgeTemplate = "compact"): string {
-    return template === "processbench" ? processBenchCritiquePrompt(question, steps) : template === "verify" ? verifyUserMessage(question, steps) : compactJudgePrompt(question, steps);
+    return template === "processbench" ? processBenchCritiquePrompt(question, steps) : template === "verify" ? verifyUserMessage(question) : compactJudgePrompt(question, steps);
 }
 
 /**

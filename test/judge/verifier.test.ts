@@ -22,7 +22,7 @@ import {writeLlamaGguf} from "../../src/gguf/index.ts";
 import {CharTokenizer} from "../../src/model/vocab.ts";
 import {tinyModel} from "../helpers/tiny-model.ts";
 import {ScriptedEngineBase} from "../helpers/scripted-engine.ts";
-import type {ChatMessage, ChatRequest, GenerateRequest, Sample, TokenProbeRequest} from "../../src/engines/types.ts";
+import type {ChatMessage, GenerateRequest, Sample, TokenProbeRequest} from "../../src/engines/types.ts";
 
 const Q = "Compute (12 + 7) * 3 - 45 / 5.";
 const lines = (...l: string[]) => l.join("\n");
@@ -40,13 +40,16 @@ test("verifyProcess: each judged step's check redoes it exactly (value, remainin
     assert.equal(verifyProcess("Compute 2 + 3.", "Hello there.").steps[0].check, "unreadable");
 });
 
-test("verification text from the exact truth: one check line per step up to the first wrong one, then the box; verdicts are labTruth's on any split", () => {
+/** The verifier's turn for step texts and their check lines (quote, then check line). */
+const turn = (steps: string[], checkLines: string[], box: number) => steps.slice(0, checkLines.length).map((st, i) => `Step ${i}: ${st}\n${checkLines[i]}\n`).join("") + `\\boxed{${box}}`;
+
+test("verification text from the exact truth: each step quoted, then its check and verdict, up to the first wrong one, then the box; verdicts are labTruth's on any split", () => {
     const text = lines("First, 12 + 7 = 19, so 19 * 3 - 45 / 5.", "Then 19 * 3 = 58, so 58 - 45 / 5.", "Next, 45 / 5 = 9, so 58 - 9.");
     // Line breaks: one step per line.
     const nl = ends(text, [40, 73]);
     assert.equal(
         labVerificationText(Q, text, nl),
-        lines("0: 12 + 7 = 19, so 19 * 3 - 45 / 5 | right", "1: 19 * 3 = 57, so 57 - 45 / 5 | wrong", "\\boxed{1}"),
+        turn(["First, 12 + 7 = 19, so 19 * 3 - 45 / 5.", "Then 19 * 3 = 58, so 58 - 45 / 5."], ["12 + 7 = 19, so 19 * 3 - 45 / 5 | right", "19 * 3 = 57, so 57 - 45 / 5 | wrong"], 1),
     );
     // Cuts inside lines, as adaptive steps fall: step 0 ends before "=" of line 0 (it completes nothing: a
     // partial check), step 1 completes line 0 and ends inside "58", step 2 holds the "8" where line 1's error is decided.
@@ -54,7 +57,7 @@ test("verification text from the exact truth: one check line per step up to the 
     assert.equal(text.slice(52, 56), "= 58");
     assert.equal(
         labVerificationText(Q, text, mid),
-        lines("0: (part) | right", "1: 12 + 7 = 19, so 19 * 3 - 45 / 5 | right", "2: 19 * 3 = 57, so 57 - 45 / 5 | wrong", "\\boxed{2}"),
+        turn(["First, 12 + 7", "= 19, so 19 * 3 - 45 / 5. Then 19 * 3 = 5", "8, so 58 - 45 / 5. Next, 45 / 5 = 9, so 58 - 9."], ["(part) | right", "12 + 7 = 19, so 19 * 3 - 45 / 5 | right", "19 * 3 = 57, so 57 - 45 / 5 | wrong"], 2),
     );
     const cuts = ends(text, [14, 50, 56]);
     for (const e of [nl, cuts, mid, ends(text, [])]) {
@@ -63,24 +66,29 @@ test("verification text from the exact truth: one check line per step up to the 
         assert.equal(first_error, labTruth({question: Q, text, steps}).first_error);
         const v = labVerificationText(Q, text, e).split("\n");
         assert.equal(v.at(-1), `\\boxed{${first_error}}`);
-        assert.equal(v.length - 1, first_error < 0 ? e.length : first_error + 1);
+        assert.equal((v.length - 1) / 2, first_error < 0 ? e.length : first_error + 1);
     }
     // Two lines completed in one step: their checks joined.
     const two = labStepChecks(Q, text, ends(text, [73]));
     assert.deepEqual(two, {checks: ["12 + 7 = 19, so 19 * 3 - 45 / 5; 19 * 3 = 57, so 57 - 45 / 5", "(part)"], first_error: 0});
 });
 
-test("verifier training example: the verify prompt, loss on the verification and EOS", () => {
+test("verifier training example: the verify prompt, loss on the checks, verdicts, box and EOS, not on the quoted steps", () => {
     const text = lines("First, 12 + 7 = 19, so 19 * 3 - 45 / 5.", "Then 19 * 3 = 58, so 58 - 45 / 5.");
     const e = ends(text, [40]);
     const record = {id: "a#0", question_id: "a", question: Q, text, steps: e.map((end, i) => ({text: text.slice(i ? e[i - 1] : 0, end), start: i ? e[i - 1] : 0, end, token_start: 0, token_end: 0}))};
     const item = judgeItem(record);
+    assert.deepEqual(item.checks, ["12 + 7 = 19, so 19 * 3 - 45 / 5", "19 * 3 = 57, so 57 - 45 / 5"]);
     const tok = new CharTokenizer(tinyModel(5).vocab);
     const ex = labJudgeExample(item, tok, "verify");
-    const decoded = tok.decode(ex.tokens.slice(0, (ex.lossMask as {start: number}).start));
-    assert.ok(decoded.includes(VERIFY_INSTRUCTION) && decoded.endsWith("Verdict:\n"), decoded);
-    assert.equal(tok.decode(ex.tokens.slice((ex.lossMask as {start: number}).start, -1)), item.verification);
-    assert.equal(item.verification, lines("0: 12 + 7 = 19, so 19 * 3 - 45 / 5 | right", "1: 19 * 3 = 57, so 57 - 45 / 5 | wrong", "\\boxed{1}"));
+    const mask = ex.lossMask as boolean[];
+    assert.equal(mask.length, ex.tokens.length);
+    const first = mask.indexOf(true);
+    const head = tok.decode(ex.tokens.slice(0, first));
+    assert.equal(head, `Problem: ${Q}\n${VERIFY_INSTRUCTION}\nVerdict:\nStep 0: First, 12 + 7 = 19, so 19 * 3 - 45 / 5.\n`);
+    assert.equal(tok.decode(ex.tokens.filter((_, i) => mask[i]).slice(0, -1)), "12 + 7 = 19, so 19 * 3 - 45 / 5 | right\n19 * 3 = 57, so 57 - 45 / 5 | wrong\n\\boxed{1}");
+    assert.equal(ex.tokens.at(-1), tinyModel(5).vocab.eosId);
+    assert.equal(mask.at(-1), true);
 });
 
 function gguf(meta: Record<string, string>): string {
@@ -90,27 +98,20 @@ function gguf(meta: Record<string, string>): string {
     return path;
 }
 
-test("the verify template: chosen by a judge GGUF's metadata, its prompt, the last box read, greedy by default", async () => {
+test("the verify template: chosen by a judge GGUF's metadata, steps quoted one at a time, stop at the first wrong, the verifier's box read (last box), greedy by default", async () => {
     assert.equal(defaultJudgeTemplate(`llama:${gguf({"stepwise.kind": "judge", "stepwise.judge_template": "verify"})}`), "verify");
     assert.equal(defaultJudgeTemplate(`llama:${gguf({"stepwise.kind": "judge"})}`), "compact");
-    assert.equal(judgeUserMessage("Compute 1 + 2.", ["First, 1 +\n2 = 3.", "The answer is 3."], "verify"), `Problem: Compute 1 + 2.\n\nStep 0: First, 1 + 2 = 3.\nStep 1: The answer is 3.\n\n${VERIFY_INSTRUCTION}`);
-    class Verifying extends ScriptedEngineBase {
-        readonly info = {kind: "scripted", model: "v"};
-        readonly capabilities = {tokenIds: false, maxTopLogprobs: 0, promptLogprobs: false, exactProbes: false, pooling: false, chat: true, seeded: true, stopBelowConfidence: "emulated" as const};
-        seen: ChatRequest[] = [];
-        async generate(): Promise<Sample[]> {
-            throw new Error("not used");
-        }
-        override async chat(r: ChatRequest): Promise<Sample[]> {
-            this.seen.push(r);
-            return [{index: 0, text: "0: 1 + 2 = 3 | right\n1: answer 3 | wrong\n\\boxed{1}", tokens: [], finishReason: "eos"}];
-        }
-    }
-    const engine = new Verifying();
-    const v = await judgeSolution(engine, {id: "x", question: "Compute 1 + 2.", steps: ["1 + 2 = 3.", "The answer is 4."]}, {engineSpec: "scripted", template: "verify"});
+    assert.equal(judgeUserMessage("Compute 1 + 2.", ["First, 1 +\n2 = 3.", "The answer is 3."], "verify"), `Problem: Compute 1 + 2.\n${VERIFY_INSTRUCTION}`);
+    // Step 0 right, step 1 wrong: step 2 is never quoted; then the verifier's box.
+    const engine = new ScriptedVerifier(["1 + 2 = 3 | right", "answer 3 | wrong", "\\boxed{1}"], []);
+    const steps = ["1 + 2 = 3.", "The answer is 4.", "The answer is 3."];
+    const v = await judgeSolution(engine, {id: "x", question: "Compute 1 + 2.", steps}, {engineSpec: "scripted", template: "verify"});
     assert.equal(v.first_error, 1);
-    assert.deepEqual([v.protocol.n, v.protocol.temperature, engine.seen[0].temperature], [1, 0, 0]);
-    assert.equal(engine.seen[0].messages[0].content, verifyUserMessage("Compute 1 + 2.", ["1 + 2 = 3.", "The answer is 4."]));
+    assert.deepEqual([v.protocol.n, v.protocol.temperature], [1, 0]);
+    const head = `${verifyUserMessage("Compute 1 + 2.")}\nVerdict:\n`;
+    assert.deepEqual(engine.prompts, [`${head}Step 0: 1 + 2 = 3.\n`, `${head}Step 0: 1 + 2 = 3.\n1 + 2 = 3 | right\nStep 1: The answer is 4.\n`, `${head}Step 0: 1 + 2 = 3.\n1 + 2 = 3 | right\nStep 1: The answer is 4.\nanswer 3 | wrong\n`]);
+    assert.equal(v.raw[0], "Step 0: 1 + 2 = 3.\n1 + 2 = 3 | right\nStep 1: The answer is 4.\nanswer 3 | wrong\n\\boxed{1}");
+    assert.equal(v.generated_tokens, "1 + 2 = 3 | right".length + "answer 3 | wrong".length + "\\boxed{1}".length);
 });
 
 /** A verifier that writes scripted checks and gives scripted verdict probabilities; records what it was asked. */
@@ -118,6 +119,7 @@ class ScriptedVerifier extends ScriptedEngineBase {
     readonly info = {kind: "scripted", model: "v", contextSize: 4096};
     readonly capabilities = {tokenIds: true, maxTopLogprobs: 0, promptLogprobs: false, exactProbes: true, pooling: false, chat: false, seeded: true, stopBelowConfidence: "emulated" as const};
     prompts: string[] = [];
+    stops: string[][] = [];
     probes: string[] = [];
     constructor(
         private checks: string[],
@@ -130,10 +132,11 @@ class ScriptedVerifier extends ScriptedEngineBase {
     }
     async generate(r: GenerateRequest): Promise<Sample[]> {
         this.prompts.push(String(r.prompt));
-        assert.deepEqual([r.temperature, r.stop], [0, [" | ", "\n"]]);
+        assert.equal(r.temperature, 0);
+        this.stops.push(r.stop ?? []);
         const text = this.checks[this.prompts.length - 1];
         this.counters.generatedTokens += text.length;
-        return [{index: 0, text, tokens: [], finishReason: "stop"}];
+        return [{index: 0, text, tokens: [...text].map((c) => ({text: c, confidence: 1, top: []})), finishReason: "stop"}];
     }
     override async probeTokens(r: TokenProbeRequest) {
         const input = r.input as number[];
@@ -145,15 +148,16 @@ class ScriptedVerifier extends ScriptedEngineBase {
     }
 }
 
-test("format=verifier: each step's score is P(r)/(P(r)+P(w)) after the verifier's own check, with \"right\" forced before the next line", async () => {
+test("format=verifier: each step's score is P(r)/(P(r)+P(w)) after the verifier's own check of the quoted step, with \"right\" given before the next quote", async () => {
     const engine = new ScriptedVerifier(["12 + 7 = 19", "19 * 3 = 57"], [[0.6, 0.2], [0.01, 0.03]]);
     const scorer = new VerifierScorer(engine);
     const steps = ["First, 12 + 7 = 19, so 19 * 3.", "So 19 * 3 = 58."];
     const scores = await scorer.scoreSteps("Compute (12 + 7) * 3.", steps);
     assert.deepEqual(scores.map((s) => +s.toFixed(6)), [0.75, 0.25]);
-    const head = `${verifyUserMessage("Compute (12 + 7) * 3.", steps)}\nVerdict:\n`;
-    assert.deepEqual(engine.prompts, [`${head}0: `, `${head}0: 12 + 7 = 19 | right\n1: `]);
-    assert.deepEqual(engine.probes, [`${head}0: 12 + 7 = 19 | `, `${head}0: 12 + 7 = 19 | right\n1: 19 * 3 = 57 | `]);
+    const head = `${verifyUserMessage("Compute (12 + 7) * 3.")}\nVerdict:\nStep 0: First, 12 + 7 = 19, so 19 * 3.\n`;
+    assert.deepEqual(engine.prompts, [head, `${head}12 + 7 = 19 | right\nStep 1: So 19 * 3 = 58.\n`]);
+    assert.deepEqual(engine.stops, [[" | ", "\n"], [" | ", "\n"]]);
+    assert.deepEqual(engine.probes, [`${head}12 + 7 = 19 | `, `${head}12 + 7 = 19 | right\nStep 1: So 19 * 3 = 58.\n19 * 3 = 57 | `]);
     assert.deepEqual(scorer.cost(), {solutions: 1, steps: 2, prompt_tokens: 0, generated_tokens: 22});
     assert.deepEqual(await scorer.scoreSteps("Q", []), []);
 });

@@ -14,7 +14,8 @@ import {labTruth} from "../../../domains/lab/verifier.ts";
 import type {TrainExample} from "../../../train/index.ts";
 import {judgeMessages} from "../../../judge/prompt.ts";
 import {critiqueText, renderLabJudgeChat} from "./template.ts";
-import {labVerificationText} from "./verification.ts";
+import {labStepChecks} from "./verification.ts";
+import {verificationParts} from "../../../prm/verifier.ts";
 
 /** One judged solution: the question, its step texts and the true first wrong step (−1: none). */
 export interface JudgeItem {
@@ -23,8 +24,8 @@ export interface JudgeItem {
     question: string;
     steps: string[];
     first_error: number;
-    /** What the verifier writes for it (critique "verify"; src/apps/lab/judge/verification.ts). */
-    verification?: string;
+    /** Each step's check (critique "verify"; src/apps/lab/judge/verification.ts). */
+    checks?: string[];
 }
 
 /** What the trained judge writes: "compact" (one `i ok` line per step, then the box) or "verify" (each step's check, then its verdict, then the box). */
@@ -35,8 +36,8 @@ export type Critique = (typeof CRITIQUES)[number];
 export function judgeItem(record: Pick<StepsRecord, "id" | "question_id" | "question" | "text" | "steps">): JudgeItem {
     const truth = labTruth(record);
     const ends = record.steps.map((s) => s.end);
-    const verification = labVerificationText(record.question, record.text, ends);
-    return {id: record.id, question_id: record.question_id, question: record.question, steps: record.steps.map((s) => s.text), first_error: truth.first_error, verification};
+    const {checks} = labStepChecks(record.question, record.text, ends);
+    return {id: record.id, question_id: record.question_id, question: record.question, steps: record.steps.map((s) => s.text), first_error: truth.first_error, checks};
 }
 
 /** Read steps files (split or label output) of lab samples into judge items; ids are prefixed with the file index so two splits of one sample stay distinct. */
@@ -60,11 +61,26 @@ export function labJudgePrompt(question: string, steps: readonly string[], criti
     return renderLabJudgeChat(judgeMessages(question, steps, {template: critique === "verify" ? "verify" : "compact"}), {addGenerationPrompt: true});
 }
 
-/** The training example of an item: loss on the critique and EOS. */
+/**
+ * The training example of an item: loss on the critique and EOS. Critique "verify": the
+ * verifier's turn (src/prm/verifier.ts `verificationParts`), loss on the checks, verdicts, box
+ * and EOS, not on the quoted steps (given at inference).
+ */
 export function labJudgeExample(item: JudgeItem, tokenizer: CharTokenizer, critique: Critique = "compact"): TrainExample {
     const prompt = tokenizer.encode(labJudgePrompt(item.question, item.steps, critique), {addBos: true});
-    if (critique === "verify" && item.verification === undefined) throw new StepwiseError(`lab judge: item ${item.id} has no verification text`);
-    const text = critique === "verify" ? item.verification! : critiqueText(item.steps.length, item.first_error);
-    const tokens = [...prompt, ...tokenizer.encode(text), tokenizer.vocab.eosId];
-    return {tokens, lossMask: {start: prompt.length, end: tokens.length}};
+    if (critique === "compact") {
+        const tokens = [...prompt, ...tokenizer.encode(critiqueText(item.steps.length, item.first_error)), tokenizer.vocab.eosId];
+        return {tokens, lossMask: {start: prompt.length, end: tokens.length}};
+    }
+    if (item.checks === undefined) throw new StepwiseError(`lab judge: item ${item.id} has no step checks`);
+    const tokens = [...prompt];
+    const mask: boolean[] = prompt.map(() => false);
+    for (const part of verificationParts(item.steps, item.checks, item.first_error)) {
+        const t = tokenizer.encode(part.text);
+        tokens.push(...t);
+        mask.push(...t.map(() => part.written));
+    }
+    tokens.push(tokenizer.vocab.eosId);
+    mask.push(true);
+    return {tokens, lossMask: mask};
 }

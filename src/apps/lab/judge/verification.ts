@@ -3,7 +3,8 @@
  * truth (src/domains/lab/verify.ts): for each step of a split lab sample, the checks of the
  * lines the step completes (each line's `check`: the operation redone with its exact value and
  * the correct remaining expression, or why it cannot be), then "right" or "wrong"; lines up to
- * the first wrong step, then `\boxed{first wrong step}` (src/prm/verifier.ts lays it out).
+ * the first wrong step, each under the quote of its step, then `\boxed{first wrong step}`
+ * (src/prm/verifier.ts lays it out).
  *
  * Which step a line belongs to: the step holding the line's anchor — its last character for a
  * correct line, the character where its error is decided (`decidedAt`) for the first wrong line,
@@ -32,8 +33,8 @@ export function labStepChecks(question: string, text: string, stepEnds: readonly
     return {checks: checks.map((c) => (c.length ? c.join("; ") : PARTIAL_CHECK)), first_error: seg.firstErrorSegment};
 }
 
-/** The verification text of a split lab sample (see the module docs). */
+/** The verifier's turn for a split lab sample (see the module docs): quotes, checks, box. */
 export function labVerificationText(question: string, text: string, stepEnds: readonly number[]): string {
     const {checks, first_error} = labStepChecks(question, text, stepEnds);
-    return verificationText(checks, first_error);
+    return verificationText(stepEnds.map((e, i) => text.slice(i ? stepEnds[i - 1] : 0, e)), checks, first_error);
 }
