@@ -66,12 +66,11 @@ function table(named: Array<{name: string; rows: Array<{label: number; predictio
 }
 
 if (mode === "pb") {
-    const named = runs.map(({name, dir}) => {
-        const rows = jsonl(join(dir, "predictions.jsonl")).sort((a, b) => String(a.id).localeCompare(String(b.id)));
-        return {name, rows};
-    });
-    const ids = named[0].rows.map((r) => r.id).join();
-    for (const r of named) if (r.rows.map((x) => x.id).join() !== ids) throw new Error(`${r.name}: not the same solutions as ${named[0].name}`);
+    // Solutions every critic predicted (a scorer run with --skip-too-long leaves some out), in one order.
+    const all = runs.map(({name, dir}) => ({name, rows: jsonl(join(dir, "predictions.jsonl"))}));
+    const common = all.map((r) => new Set(r.rows.map((x) => String(x.id)))).reduce((a, b) => new Set([...a].filter((id) => b.has(id))));
+    const named = all.map(({name, rows}) => ({name, rows: rows.filter((x) => common.has(String(x.id))).sort((a, b) => String(a.id).localeCompare(String(b.id)))}));
+    for (const r of all) if (r.rows.length !== common.size) console.log(`${r.name}: ${r.rows.length - common.size} of its ${r.rows.length} solutions left out (not predicted by every critic)`);
     table(named);
 } else if (mode === "bon") {
     const first = args[0];

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Rebuilds models/lab-judge.gguf (the lab verifier) from the shipped lab policy with the stepwise CLI alone:
+# Rebuilds models/lab-verifier.gguf (the lab verifier) from the shipped lab policy with the stepwise CLI alone:
 # lab generate (train split) → sample → threshold → split (newline and adaptive) → lab train-judge
 # (the policy fine-tuned on the lab's exact step truth to write, under each quoted step, the step
 # redone exactly then "right" or "wrong", up to the first wrong step, then \boxed{index}:
 # `--critique verify`), in two runs: STEPS at lr 1e-3 from the policy, then STEPS2 at lr 5e-4
 # from the first run's model (another batch seed).
 # Every stage resumes: a killed run continues when started again (training from its checkpoint).
-#   scripts/make-lab-judge.sh [WORKDIR] [STEPS=115] [OUT=models/lab-judge.gguf] [STEPS2=72]
+#   scripts/make-lab-judge.sh [WORKDIR] [STEPS=115] [OUT=models/lab-verifier.gguf] [STEPS2=72]
 # Environment: PROBLEMS (659), SAMPLES per problem (4), POLICY (models/lab-policy.gguf),
 # BATCH (8), SEED (0), CRITIQUE (verify; compact = the first lab judge's "0 ok / 1 bad" critique),
-# CONTEXT (640 tokens: the longest verification example is 621).
+# CONTEXT (640 tokens: the longest verification example is 592). models/lab-judge.gguf, the compact
+# judge, was made by this script's earlier version (git history): one run of 400 steps, compact critique.
 # The shipped model is these commands with these defaults (2,636 samples, 5,272 items; 115 + 72
 # steps of 8 items, the schedules of `--minutes 35` and `--minutes 18` as sized on a shared,
 # heavily loaded 2-core machine; models/lab-judge.train.json).
@@ -17,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-.stepwise-cache/lab-judge}
 steps=${2:-115}
-out=${3:-models/lab-judge.gguf}
+out=${3:-models/lab-verifier.gguf}
 steps2=${4:-72}
 problems=${PROBLEMS:-659}
 n=${SAMPLES:-4}

@@ -112,7 +112,7 @@ export const JUDGE_PROTOCOLS: Record<JudgeTemplate, {n: number; temperature: num
  * The template a judge gets when none is given, for a stepwise lab judge (a `llama:` spec whose
  * GGUF metadata says `stepwise.kind` = "judge", as every GGUF `stepwise lab train-judge` writes;
  * read from the header without loading the model): "verify" when its `stepwise.judge_template`
- * says so (a verifier, e.g. models/lab-judge.gguf), else "compact"; "processbench" for everything else (OpenAI-compatible servers, other GGUFs, specs that
+ * says so (a verifier, e.g. models/lab-verifier.gguf), else "compact"; "processbench" for everything else (OpenAI-compatible servers, other GGUFs, specs that
  * are not engine specs). Throws a one-line StepwiseError naming the file when a `llama:` model
  * cannot be read.
  */

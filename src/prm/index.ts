@@ -7,7 +7,7 @@
  * - `openai:http://127.0.0.1:8001/v1?model=prm&format=math-shepherd` — served with vLLM's STEP pooling
  * - `openai:http://gpu:8000/v1?model=Qwen/Qwen2.5-Math-PRM-7B&format=qwen-prm` — classifier PRM
  * - `llama:math-shepherd.gguf?format=math-shepherd&tag_id=12902&good_id=648&bad_id=387` — explicit ids
- * - `llama:models/lab-judge.gguf?format=verifier` — a generative lab verifier read as a PRM (./verifier.ts)
+ * - `llama:models/lab-verifier.gguf?format=verifier` — a generative lab verifier read as a PRM (./verifier.ts)
  * Overrides: `tag=`, `good=`, `bad=` (texts, ids resolved in context), `tag_id=`, `good_id=`,
  * `bad_id=` (token ids, used as given), `positive=` (index), `endpoint=pooling|embeddings`, `task=`.
  */

@@ -1,7 +1,7 @@
 /**
  * The lab verifier: a generative verifier that checks a solution step by step, as a judge
  * (`stepwise judge`, template `verify`) and as a step scorer (PRM spec
- * `llama:models/lab-judge.gguf?format=verifier`).
+ * `llama:models/lab-verifier.gguf?format=verifier`).
  *
  * Layout ({@link verifyUserMessage}, then the GGUF's chat template): the user message holds the
  * problem and {@link VERIFY_INSTRUCTION}; in the verifier's turn each step is quoted

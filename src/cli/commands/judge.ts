@@ -44,13 +44,13 @@ Templates (--template):
                 non-integer or an index out of range: unparsable, does not vote); a tie gives no
                 verdict (never guessed). Defaults: n 5, temperature 1, no top-p, 1024 tokens.
   verify        the lab verifier's (a GGUF from \`lab train-judge --critique verify\`, e.g.
-                models/lab-judge.gguf; llama engine): the problem, then each step quoted in
+                models/lab-verifier.gguf; llama engine): the problem, then each step quoted in
                 the verifier's turn and checked on the next line ("<check> | right/wrong"),
                 stopping at the first "wrong"; the verifier then writes \\boxed{index}, read
                 from the last box; votes as compact. Defaults: n 1, temperature 0, 1024 tokens.
 Default template: verify or compact when --engine is llama:FILE.gguf and the GGUF's metadata says
 stepwise.kind = "judge" (every GGUF \`stepwise lab train-judge\` writes): verify when its
-stepwise.judge_template is "verify" (e.g. models/lab-judge.gguf), else compact; processbench for
+stepwise.judge_template is "verify" (e.g. models/lab-verifier.gguf), else compact; processbench for
 every other engine (OpenAI-compatible servers, other GGUFs).
 Unparsable answers are kept with their raw text and reason. The template, n, temperature, top-p,
 top-k and max tokens are recorded in <out>.settings.json and in each record's "protocol".
