@@ -25,7 +25,7 @@ export function trainJudgeCommand(): Command {
         .option("--checkpoint-dir <dir>", "checkpoints and train.log", ".stepwise-cache/lab-judge/train")
         .option("--checkpoint-every <n>", "checkpoint (and GGUF export) every n steps", intOption(1), 100)
         .option("--resume", "continue from the checkpoint in --checkpoint-dir (default: start fresh)", false)
-        .addOption(new Option("--critique <kind>", "what the judge writes: verify (each step's check, then right/wrong, then the box; a verifier) or compact (`i ok` lines, then the box)").choices(["verify", "compact"]).default("verify"))
+        .addOption(new Option("--critique <kind>", "what the judge writes: compact (`i ok` lines, then the box; models/lab-judge.gguf) or verify (under each quoted step its check, then right/wrong, then the box: a verifier, models/lab-verifier.gguf)").choices(["compact", "verify"]).default("compact"))
         .option("--context <n>", "context length in tokens (default: the starting model's; RoPE, no new weights)", intOption(64))
         .action(async (o) => {
             if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");

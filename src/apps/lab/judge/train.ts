@@ -35,7 +35,7 @@ export interface LabJudgeTrainOptions {
     checkpointDir?: string;
     resume?: boolean;
     checkpointEverySteps?: number;
-    /** What the judge writes: "verify" (default; each step's check, then its verdict, then the box) or "compact" (`i ok` lines, then the box). */
+    /** What the judge writes: "compact" (default; `i ok` lines, then the box) or "verify" (under each quoted step its check and verdict, then the box: a verifier). */
     critique?: Critique;
     /** Context length in tokens (default: the starting model's, 512 for the lab models); raising it lets longer solutions and verifications in (RoPE: no new weights). */
     contextLength?: number;
@@ -52,7 +52,7 @@ export interface LabJudgeTrainResult extends TrainResult {
 export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTrainResult> {
     const start = await startingModel({init: o.init, seed: o.seed});
     const {init, vocab} = start;
-    const critique = o.critique ?? "verify";
+    const critique = o.critique ?? "compact";
     if (!(CRITIQUES as readonly string[]).includes(critique)) throw new StepwiseError(`lab judge: unknown critique "${critique}" (known: ${CRITIQUES.join(", ")})`);
     if (o.contextLength !== undefined && !(Number.isInteger(o.contextLength) && o.contextLength >= 64)) throw new StepwiseError(`lab judge: context length must be an integer ≥ 64, got ${o.contextLength}`);
     const config = o.contextLength !== undefined ? {...start.config, contextLength: o.contextLength} : start.config;
