@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Rebuilds models/lab-judge.gguf from the shipped lab policy with the stepwise CLI alone:
+# Rebuilds models/lab-verifier.gguf (the lab verifier) from the shipped lab policy with the stepwise CLI alone:
 # lab generate (train split) → sample → threshold → split (newline and adaptive) → lab train-judge
-# (the policy fine-tuned on exact first-error labels to write "0 ok / 1 bad / \boxed{1}").
+# (the policy fine-tuned on the lab's exact step truth to write, under each quoted step, the step
+# redone exactly then "right" or "wrong", up to the first wrong step, then \boxed{index}:
+# `--critique verify`), in two runs: STEPS at lr 1e-3 from the policy, then STEPS2 at lr 5e-4
+# from the first run's model (another batch seed).
 # Every stage resumes: a killed run continues when started again (training from its checkpoint).
-#   scripts/make-lab-judge.sh [WORKDIR] [STEPS=400] [OUT=models/lab-judge.gguf]
+#   scripts/make-lab-judge.sh [WORKDIR] [STEPS=115] [OUT=models/lab-verifier.gguf] [STEPS2=72]
 # Environment: PROBLEMS (659), SAMPLES per problem (4), POLICY (models/lab-policy.gguf),
-# BATCH (8), SEED (0). The shipped model is this script's defaults run once from scratch
-# (2,636 samples, 400 steps of 8 items, ~50 min on a shared 2-core machine; models/lab-judge.train.json).
+# BATCH (8), SEED (0), CRITIQUE (verify; compact = the first lab judge's "0 ok / 1 bad" critique),
+# CONTEXT (640 tokens: the longest verification example is 592). models/lab-judge.gguf, the compact
+# judge, was made by this script's earlier version (git history): one run of 400 steps, compact critique.
+# The shipped model is these commands with these defaults (2,636 samples, 5,272 items; 115 + 72
+# steps of 8 items, the schedules of `--minutes 35` and `--minutes 18` as sized on a shared,
+# heavily loaded 2-core machine; models/lab-judge.train.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-.stepwise-cache/lab-judge}
-steps=${2:-400}
-out=${3:-models/lab-judge.gguf}
+steps=${2:-115}
+out=${3:-models/lab-verifier.gguf}
+steps2=${4:-72}
 problems=${PROBLEMS:-659}
 n=${SAMPLES:-4}
 policy=${POLICY:-models/lab-policy.gguf}
@@ -21,9 +29,14 @@ mkdir -p "$work"
 [ -s "$work/problems.jsonl" ] || $sw lab generate --n "$problems" --split train --seed 21 --out "$work/problems.jsonl"
 $sw sample --engine llama:$policy --data "$work/problems.jsonl" --n "$n" --max-tokens 200 --top-logprobs 0 --seed 21 --out "$work/samples.jsonl"
 [ -s "$work/threshold.json" ] || $sw threshold --samples "$work/samples.jsonl" --out "$work/threshold.json"
-$sw split --samples "$work/samples.jsonl" --strategy newline --out "$work/steps-newline.jsonl"
-$sw split --samples "$work/samples.jsonl" --strategy adaptive --threshold "$work/threshold.json" --out "$work/steps-adaptive.jsonl"
-resume=()
-[ -s "$work/train/checkpoint.bin" ] && resume=(--resume)
-$sw lab train-judge --data "$work/steps-newline.jsonl" --data "$work/steps-adaptive.jsonl" --init "$policy" --out "$out" \
-    --steps "$steps" --batch "${BATCH:-8}" --seed "${SEED:-0}" --checkpoint-every 25 --checkpoint-dir "$work/train" "${resume[@]}"
+[ -s "$work/steps-newline.jsonl" ] || $sw split --samples "$work/samples.jsonl" --strategy newline --out "$work/steps-newline.jsonl"
+[ -s "$work/steps-adaptive.jsonl" ] || $sw split --samples "$work/samples.jsonl" --strategy adaptive --threshold "$work/threshold.json" --out "$work/steps-adaptive.jsonl"
+train() { # train DIR INIT OUT STEPS LR SEED
+    local resume=()
+    [ -s "$1/checkpoint.bin" ] && resume=(--resume)
+    $sw lab train-judge --data "$work/steps-newline.jsonl" --data "$work/steps-adaptive.jsonl" --init "$2" --out "$3" \
+        --critique "${CRITIQUE:-verify}" --context "${CONTEXT:-640}" \
+        --steps "$4" --lr "$5" --batch "${BATCH:-8}" --seed "$6" --checkpoint-every 10 --checkpoint-dir "$1" "${resume[@]}"
+}
+[ -e "$work/stage1.done" ] || { train "$work/train" "$policy" "$work/stage1.gguf" "$steps" 1e-3 "${SEED:-0}"; touch "$work/stage1.done"; }
+train "$work/train2" "$work/stage1.gguf" "$out" "$steps2" 5e-4 "$(( ${SEED:-0} + 1 ))"

@@ -6,7 +6,8 @@
 # Every stage resumes, so a killed run continues when started again.
 #   scripts/qwen-experiment.sh [WORKDIR] [STAGE=all|data|judge|train|eval]
 # Environment: PROBLEMS (100 train problems), SAMPLES per problem (4), K rollouts per step (8),
-# JUDGE (llama:models/lab-judge.gguf), VOTES (5), PRM_STEPS (optimizer steps per PRM, 150),
+# JUDGE (llama:models/lab-judge.gguf), VOTES (answers per solution; default the judge template's:
+# 1 greedy for the lab verifier, 5 at T = 1 for a compact lab judge), PRM_STEPS (optimizer steps per PRM, 150),
 # EVAL_PROBLEMS (held-out problems, 100), EVAL_K (candidates per problem, 16),
 # POLICY (models/lab-policy.gguf), RUNS (the PRMs to train/evaluate, default all six: mc-hard
 # mc-soft consensus-hard consensus-soft judge-only gold; the judge-free ones can train while the
@@ -19,7 +20,8 @@ problems=${PROBLEMS:-100}
 n=${SAMPLES:-4}
 k=${K:-8}
 judge=${JUDGE:-llama:models/lab-judge.gguf}
-votes=${VOTES:-5}
+votes=()
+[ -n "${VOTES:-}" ] && votes=(--n "$VOTES")
 prm_steps=${PRM_STEPS:-150}
 eval_problems=${EVAL_PROBLEMS:-100}
 eval_k=${EVAL_K:-16}
@@ -39,7 +41,7 @@ if [[ $stage == all || $stage == data ]]; then
 fi
 
 if [[ $stage == all || $stage == judge ]]; then
-    $sw judge --engine "$judge" --in "$work/labels.jsonl" --out "$work/verdicts.jsonl" --n "$votes"
+    $sw judge --engine "$judge" --in "$work/labels.jsonl" --out "$work/verdicts.jsonl" "${votes[@]}"
     $sw filter --consensus --labels "$work/labels.jsonl" --verdicts "$work/verdicts.jsonl" --out "$work/consensus.jsonl" --json > "$work/consensus.json"
     $sw filter --judge-only --labels "$work/labels.jsonl" --verdicts "$work/verdicts.jsonl" --out "$work/judge-labels.jsonl" --json > "$work/judge-labels.json"
 fi

@@ -5,4 +5,4 @@
  */
 
 /** The judge's prompt templates (judge/prompt.ts describes them; verdict records name one). */
-export const JUDGE_TEMPLATES = ["processbench", "compact"] as const;
+export const JUDGE_TEMPLATES = ["processbench", "compact", "verify"] as const;

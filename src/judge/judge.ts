@@ -32,6 +32,7 @@ import {checkGgufHeader} from "../gguf/reader.ts";
 import {JUDGE_TEMPLATES, judgeMessages, judgeTemplateText, type JudgeTemplate} from "./prompt.ts";
 import {parseVerdict, parseVerdictProcessBench, type ParseFailure} from "./parse.ts";
 import {judgeVote, processBenchVote} from "./vote.ts";
+import {verifierDecode} from "../prm/verifier.ts";
 
 /** One verdict: the voted first wrong step of one solution, with every answer kept (schema: core/schemas.ts {@link VerdictRecordSchema}). */
 export type VerdictRecord = z.output<typeof VerdictRecordSchema>;
@@ -69,13 +70,14 @@ export interface JudgeSettings {
 export const JUDGE_PROTOCOLS: Record<JudgeTemplate, {n: number; temperature: number; topP: number; topK: number; maxTokens: number; ties: "none" | "first-seen"}> = {
     processbench: {n: 8, temperature: 1, topP: 0.9, topK: 0, maxTokens: 8192, ties: "first-seen"},
     compact: {n: 5, temperature: 1, topP: 1, topK: 0, maxTokens: 1024, ties: "none"},
+    verify: {n: 1, temperature: 0, topP: 1, topK: 0, maxTokens: 1024, ties: "none"},
 };
 
 /**
- * The template a judge gets when none is given: "compact" for a stepwise lab judge, i.e. a
- * `llama:` spec whose GGUF metadata says `stepwise.kind` = "judge" (every GGUF `stepwise lab
- * train-judge` writes, e.g. models/lab-judge.gguf; read from the header without loading the
- * model); "processbench" for everything else (OpenAI-compatible servers, other GGUFs, specs that
+ * The template a judge gets when none is given, for a stepwise lab judge (a `llama:` spec whose
+ * GGUF metadata says `stepwise.kind` = "judge", as every GGUF `stepwise lab train-judge` writes;
+ * read from the header without loading the model): "verify" when its `stepwise.judge_template`
+ * says so (a verifier, e.g. models/lab-verifier.gguf), else "compact"; "processbench" for everything else (OpenAI-compatible servers, other GGUFs, specs that
  * are not engine specs). Throws a one-line StepwiseError naming the file when a `llama:` model
  * cannot be read.
  */
@@ -87,7 +89,9 @@ export function defaultJudgeTemplate(engineSpec: string): JudgeTemplate {
         return "processbench"; // not an engine spec (a caller's own engine): the engine's creation reports a bad spec
     }
     if (spec.kind !== "llama") return "processbench";
-    return checkGgufHeader(spec.path).strings["stepwise.kind"] === "judge" ? "compact" : "processbench";
+    const meta = checkGgufHeader(spec.path).strings;
+    if (meta["stepwise.kind"] !== "judge") return "processbench";
+    return meta["stepwise.judge_template"] === "verify" ? "verify" : "compact";
 }
 
 /** Judge settings with every default filled in. */
@@ -133,6 +137,22 @@ async function chatSamples(engine: Engine, messages: ChatMessage[], o: {n: numbe
     return engine.generate({prompt, ...sampling});
 }
 
+/**
+ * The `verify` template's answers: the lab verifier run n times (src/prm/verifier.ts
+ * `verifierDecode`, judge mode: steps quoted one at a time, each checked, stop at the first
+ * "wrong", then the verifier's box), sample j seeded `seed + 1000 j`. The answer text is the
+ * verifier's turn (quotes included); its tokens are the generated ones.
+ */
+async function verifySamples(engine: Engine, input: JudgeInput, s: ResolvedJudgeSettings, seed: number): Promise<Array<{text: string; tokens: {length: number}}>> {
+    if (s.system !== undefined) throw new StepwiseError("judge: the verify template takes no system message");
+    const out = [];
+    for (let j = 0; j < s.n; j++) {
+        const d = await verifierDecode(engine, input.question, input.steps, {mode: "judge", temperature: s.temperature, topP: s.topP, topK: s.topK, seed: seed + 1000 * j, maxTokens: s.maxTokens, maxInputTokens: engine.info.contextSize});
+        out.push({text: d.text, tokens: {length: d.generated}});
+    }
+    return out;
+}
+
 /** Judge one solution (settings resolved as {@link resolveJudgeSettings}). */
 export async function judgeSolution(engine: Engine, input: JudgeInput, settings: JudgeSettings & {engineSpec: string}): Promise<VerdictRecord> {
     return judgeResolved(engine, input, settings.engineSpec, resolveJudgeSettings(settings.engineSpec, settings));
@@ -140,14 +160,18 @@ export async function judgeSolution(engine: Engine, input: JudgeInput, settings:
 
 async function judgeResolved(engine: Engine, input: JudgeInput, engineSpec: string, s: ResolvedJudgeSettings): Promise<VerdictRecord> {
     if (input.steps.length === 0) throw new StepwiseError(`judge: ${input.id} has no steps`);
-    const samples = await chatSamples(engine, judgeMessages(input.question, input.steps, {system: s.system, template: s.template}), {
-        n: s.n,
-        temperature: s.temperature,
-        topP: s.topP,
-        topK: s.topK,
-        maxTokens: s.maxTokens,
-        seed: deriveSeed(s.seed, hashString(input.id)),
-    });
+    const seed = deriveSeed(s.seed, hashString(input.id));
+    const samples =
+        s.template === "verify"
+            ? await verifySamples(engine, input, s, seed)
+            : await chatSamples(engine, judgeMessages(input.question, input.steps, {system: s.system, template: s.template}), {
+                  n: s.n,
+                  temperature: s.temperature,
+                  topP: s.topP,
+                  topK: s.topK,
+                  maxTokens: s.maxTokens,
+                  seed,
+              });
     const steps = input.steps.length;
     let parsed, vote, boxes: Array<string | null> | undefined;
     if (s.template === "processbench") {
@@ -155,6 +179,10 @@ async function judgeResolved(engine: Engine, input: JudgeInput, engineSpec: stri
         boxes = pb.map((p) => p.box);
         parsed = pb;
         vote = processBenchVote(boxes, steps);
+    } else if (s.template === "verify") {
+        // A verification has one box, after its step lines: read the last box, vote the indices.
+        parsed = samples.map((x) => parseVerdictProcessBench(x.text, steps));
+        vote = judgeVote(parsed.map((p) => p.first_error), {ties: s.ties});
     } else {
         parsed = samples.map((x) => parseVerdict(x.text, steps));
         vote = judgeVote(parsed.map((p) => p.first_error), {ties: s.ties});

@@ -9,9 +9,12 @@
  *   `</paragraph_i>` block, and the request for a paragraph-by-paragraph critique. The text is the
  *   reference's, so verdicts of real models are comparable with ProcessBench's published ones.
  * - `"compact"`: stepwise's own short wording ("Problem: …", one `Step i: …` line per step,
- *   line breaks folded), the prompt the lab judge (models/lab-judge.gguf) was trained on.
+ *   line breaks folded), the prompt the first lab judge was trained on.
+ * - `"verify"`: the lab verifier's (src/prm/verifier.ts): the problem and {@link VERIFY_INSTRUCTION};
+ *   the steps are quoted one at a time in the verifier's turn, each followed by its check.
  */
 import type {ChatMessage} from "../engines/types.ts";
+import {VERIFY_INSTRUCTION, numberedSteps, showStep, verifyUserMessage} from "../prm/verifier.ts";
 
 import {JUDGE_TEMPLATES} from "../core/constants.ts";
 
@@ -43,10 +46,7 @@ export function pythonStrip(s: string): string {
     return s.replace(/^[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g, "");
 }
 
-/** How one step is shown by the compact template: trimmed, line breaks (with the whitespace around them) folded into one space. */
-export function showStep(text: string): string {
-    return text.trim().replace(/\s*[\r\n]+\s*/g, " ");
-}
+export {showStep};
 
 /**
  * The `<paragraph_i>` layout of ProcessBench (`prepare_input_boxed`): each step verbatim between
@@ -65,13 +65,12 @@ export function processBenchCritiquePrompt(problem: string, steps: readonly stri
 
 /** The compact template's user message: "Problem: …", one "Step i: …" line per step, then {@link JUDGE_INSTRUCTION}. */
 export function compactJudgePrompt(question: string, steps: readonly string[]): string {
-    const numbered = steps.map((s, i) => `Step ${i}: ${showStep(s)}`).join("\n");
-    return `Problem: ${question.trim()}\n\n${numbered}\n\n${JUDGE_INSTRUCTION}`;
+    return `Problem: ${question.trim()}\n\n${numberedSteps(steps)}\n\n${JUDGE_INSTRUCTION}`;
 }
 
 /** The user message for a question and its steps (step texts in order) under `template` (default "compact"). */
 export function judgeUserMessage(question: string, steps: readonly string[], template: JudgeTemplate = "compact"): string {
-    return template === "processbench" ? processBenchCritiquePrompt(question, steps) : compactJudgePrompt(question, steps);
+    return template === "processbench" ? processBenchCritiquePrompt(question, steps) : template === "verify" ? verifyUserMessage(question) : compactJudgePrompt(question, steps);
 }
 
 /**
@@ -84,5 +83,5 @@ export function judgeMessages(question: string, steps: readonly string[], option
 
 /** The fixed text of a template (what a prompt hash covers). */
 export function judgeTemplateText(template: JudgeTemplate): string {
-    return template === "processbench" ? PROCESSBENCH_CRITIQUE_TEMPLATE : JUDGE_INSTRUCTION;
+    return template === "processbench" ? PROCESSBENCH_CRITIQUE_TEMPLATE : template === "verify" ? VERIFY_INSTRUCTION : JUDGE_INSTRUCTION;
 }

@@ -39,7 +39,7 @@ export function stepTexts(value: unknown, where: string, field: string): string[
 /** Settings of a PRM spec for a fingerprint: its engine's identity plus the PRM parameters. */
 export function prmSettings(spec: string): Settings {
     const {engineSpec, params} = splitPrmSpec(spec);
-    if (engineSpec.startsWith("llama:") || engineSpec.startsWith("lab:")) checkPrmFile(engineSpec); // a policy given as a PRM fails here, before any work
+    if (engineSpec.startsWith("llama:") || engineSpec.startsWith("lab:")) checkPrmFile(engineSpec, params.format); // a policy given as a PRM fails here, before any work
     let engine: Settings;
     try {
         engine = engineFingerprint(engineSpec);

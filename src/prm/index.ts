@@ -13,6 +13,7 @@
  * - `openai:http://gpu:8001/v1?model=prm&format=implicit&beta=0.05&ref=URL-ENCODED-ENGINE-SPEC` — an
  *   implicit PRM and its reference over OpenAI-compatible servers with prompt logprobs (vLLM,
  *   `stepwise serve`); `template=` sets the prompt layout (default "{question}\n")
+ * - `llama:models/lab-verifier.gguf?format=verifier` — a generative lab verifier read as a PRM (./verifier.ts)
  * Overrides: `tag=`, `good=`, `bad=` (texts, ids resolved in context), `tag_id=`, `good_id=`,
  * `bad_id=` (token ids, used as given), `positive=` (index), `endpoint=pooling|embeddings`, `task=`;
  * implicit PRMs: `beta=`, `ref=`, `template=`.
@@ -24,12 +25,14 @@ import {StepwiseError} from "../util/errors.ts";
 import {resolveFormat} from "./formats.ts";
 import {PoolingPrmScorer, TagPrmScorer, type StepScorer} from "./scorer.ts";
 import {IMPLICIT_META, ImplicitPrmScorer} from "./implicit.ts";
+import {checkVerifierFile, createVerifierScorer} from "./verifier.ts";
 import {dirname, resolve as resolvePath} from "node:path";
 import {existsSync} from "node:fs";
 
 export * from "./formats.ts";
 export * from "./scorer.ts";
 export * from "./implicit.ts";
+export * from "./verifier.ts";
 
 const PRM_KEYS = ["format", "tag", "good", "bad", "tag_id", "good_id", "bad_id", "positive", "endpoint", "task", "beta", "ref", "template"];
 
@@ -61,8 +64,10 @@ export function splitPrmSpec(spec: string): {engineSpec: string; params: Record<
  * stepwise policy (metadata `stepwise.kind` = "policy") given as a PRM, and returns the longest
  * input it reads whole: its context per sequence, by the llama engine's rule (the spec's
  * contextSize, else the training context capped at 4096, never above the training context).
+ * With `format` "verifier": a lab verifier GGUF instead ({@link checkVerifierFile}).
  */
-export function checkPrmFile(engineSpec: string): {maxInputTokens?: number; implicit?: {beta: number; reference: string; template: string}} {
+export function checkPrmFile(engineSpec: string, format?: string): {maxInputTokens?: number; implicit?: {beta: number; reference: string; template: string}} {
+    if (format === "verifier") return checkVerifierFile(engineSpec);
     const p = parseEngineSpec(engineSpec);
     if (p.kind !== "llama") return {};
     const h = checkModelKind(p.path, "prm");
@@ -117,6 +122,7 @@ async function createImplicitScorer(spec: string, engineSpec: string, params: Re
 
 export async function createScorer(spec: string): Promise<StepScorer> {
     const {engineSpec, params} = splitPrmSpec(spec);
+    if (params.format === "verifier") return createVerifierScorer(engineSpec);
     const isLlama = parseEngineSpec(engineSpec).kind === "llama"; // llama: and lab: specs
     const file = checkPrmFile(engineSpec);
     if (file.implicit || params.format === "implicit") return createImplicitScorer(spec, engineSpec, params, file);

@@ -5,7 +5,7 @@
  * No facet (chat, probeTokens, promptLogprobs, pool): a subclass that scripts one adds it, and
  * code under test sees an engine without the others, as it would a real one.
  */
-import {emptyStats, type ChatMessage, type Engine, type EngineCapabilities, type EngineInfo, type EngineStats, type GenerateRequest, type Sample} from "../../src/engines/types.ts";
+import {emptyStats, type ChatMessage, type ChatRequest, type Engine, type EngineCapabilities, type EngineInfo, type EngineStats, type GenerateRequest, type Sample, type TokenProbeRequest, type TokenProbeResult} from "../../src/engines/types.ts";
 
 export abstract class ScriptedEngineBase implements Engine {
     abstract readonly info: EngineInfo;

@@ -116,7 +116,7 @@ export function processBenchCommand(): Command {
         .option("--scores <file>", "PRM step scores JSONL {id, step_scores: number[]} (e.g. a --scores-out file); the prediction is the first step below the threshold. Samples it lacks are left out and listed, or scored with --prm SPEC")
         .option("--predictions <file>", "predictions JSONL {id, prediction}: a first-error step index, or -1 for none")
         .option("--judge <spec>", "ask this judge (a chat engine spec, as for `stepwise judge`) for each sample's first wrong step; no verdict counts as wrong")
-        .addOption(new Option("--judge-template <name>", "with --judge: prompt, parser and vote, as `stepwise judge --template` (default: compact for a stepwise lab judge GGUF, else processbench)").choices([...JUDGE_TEMPLATES]))
+        .addOption(new Option("--judge-template <name>", "with --judge: prompt, parser and vote, as `stepwise judge --template` (default: verify for a lab verifier GGUF, compact for another stepwise lab judge GGUF, else processbench)").choices([...JUDGE_TEMPLATES]))
         .option("--judge-n <n>", "with --judge: answers per sample (majority vote); default the template's: 8 (processbench) or 5 (compact)", intOption(1, 64))
         .option("--judge-temperature <t>", "with --judge: sampling temperature; default 1", floatOption(0, 10))
         .option("--judge-top-p <p>", "with --judge: nucleus sampling mass in (0, 1]; default the template's: 0.9 (processbench) or 1 (compact)", floatOption(0, 1))

@@ -13,9 +13,9 @@ export function register(program: Command): void {
         .requiredOption("--engine <spec>", "the judge: a chat model (openai:URL?model=NAME for vLLM / stepwise serve, or llama:FILE.gguf with a chat template, e.g. llama:models/lab-judge.gguf)")
         .requiredOption("--in <file>", "solutions cut into steps: the output of `stepwise split` or `label` (question, steps[].text), or ProcessBench rows (problem, steps[])")
         .requiredOption("--out <file>", "verdicts JSONL; re-running the same command resumes it (other settings are refused: see <out>.settings.json)")
-        .addOption(new Option("--template <name>", "prompt, parser and vote (see below); default: compact for a stepwise lab judge GGUF, else processbench").choices([...JUDGE_TEMPLATES]))
-        .option("--n <n>", "answers per solution (majority vote); default 8 (processbench) or 5 (compact)", intOption(1, 64))
-        .option("--temperature <t>", "sampling temperature of the answers; default 1", floatOption(0, 10))
+        .addOption(new Option("--template <name>", "prompt, parser and vote (see below); default: verify for a lab verifier GGUF, compact for another stepwise lab judge GGUF, else processbench").choices([...JUDGE_TEMPLATES]))
+        .option("--n <n>", "answers per solution (majority vote); default 8 (processbench), 5 (compact) or 1 (verify)", intOption(1, 64))
+        .option("--temperature <t>", "sampling temperature of the answers; default 1 (0 for verify)", floatOption(0, 10))
         .option("--top-p <p>", "nucleus sampling mass in (0, 1], 1 = off; default 0.9 (processbench) or 1 (compact)", floatOption(0, 1))
         .option("--top-k <k>", "keep the k most likely tokens, 0 = off; default 0", intOption(0))
         .option("--max-tokens <n>", "most tokens per answer; default 8192 (processbench) or 1024 (compact)", intOption(1))
@@ -39,13 +39,19 @@ Templates (--template):
                 ties going to the text given first; a winner that is no index in −1…steps−1
                 gives no verdict. Defaults: n 8, temperature 1, top-p 0.9, 8192 tokens.
   compact       stepwise's short prompt ("Problem: …", "Step 0: …" lines, line breaks folded),
-                the one the lab judge was trained on; an answer needs exactly one clear integer
+                the one the first lab judge was trained on; an answer needs exactly one clear integer
                 in −1…steps−1 in \\boxed{} (no box, differing boxes, an unclosed box, a
                 non-integer or an index out of range: unparsable, does not vote); a tie gives no
                 verdict (never guessed). Defaults: n 5, temperature 1, no top-p, 1024 tokens.
-Default template: compact when --engine is llama:FILE.gguf and the GGUF's metadata says
-stepwise.kind = "judge" (every GGUF \`stepwise lab train-judge\` writes, e.g. models/lab-judge.gguf);
-processbench for every other engine (OpenAI-compatible servers, other GGUFs).
+  verify        the lab verifier's (a GGUF from \`lab train-judge --critique verify\`, e.g.
+                models/lab-verifier.gguf; llama engine): the problem, then each step quoted in
+                the verifier's turn and checked on the next line ("<check> | right/wrong"),
+                stopping at the first "wrong"; the verifier then writes \\boxed{index}, read
+                from the last box; votes as compact. Defaults: n 1, temperature 0, 1024 tokens.
+Default template: verify or compact when --engine is llama:FILE.gguf and the GGUF's metadata says
+stepwise.kind = "judge" (every GGUF \`stepwise lab train-judge\` writes): verify when its
+stepwise.judge_template is "verify" (e.g. models/lab-verifier.gguf), else compact; processbench for
+every other engine (OpenAI-compatible servers, other GGUFs).
 Unparsable answers are kept with their raw text and reason. The template, n, temperature, top-p,
 top-k and max tokens are recorded in <out>.settings.json and in each record's "protocol".
 

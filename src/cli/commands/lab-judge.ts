@@ -6,7 +6,7 @@
  *       --init models/lab-policy.gguf --out models/lab-judge.gguf --minutes 25 \
  *       --checkpoint-dir .stepwise-cache/lab-judge/train [--resume]
  */
-import {Command} from "@commander-js/extra-typings";
+import {Command, Option} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
 import {collect, floatOption, intOption} from "../options.ts";
 import {plural} from "../../util/plural.ts";
@@ -26,6 +26,8 @@ export function trainJudgeCommand(): Command {
         .option("--checkpoint-dir <dir>", "checkpoints and train.log", ".stepwise-cache/lab-judge/train")
         .option("--checkpoint-every <n>", "checkpoint (and GGUF export) every n steps", intOption(1), 100)
         .option("--resume", "continue from the checkpoint in --checkpoint-dir (default: start fresh)", false)
+        .addOption(new Option("--critique <kind>", "what the judge writes: compact (`i ok` lines, then the box; models/lab-judge.gguf) or verify (under each quoted step its check, then right/wrong, then the box: a verifier, models/lab-verifier.gguf)").choices(["compact", "verify"]).default("compact"))
+        .option("--context <n>", "context length in tokens (default: the starting model's; RoPE, no new weights)", intOption(64))
         .action(async (o) => {
             if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
             if (!o.resume) {
@@ -46,6 +48,8 @@ export function trainJudgeCommand(): Command {
                 checkpointDir: o.checkpointDir,
                 resume: o.resume,
                 checkpointEverySteps: o.checkpointEvery,
+                critique: o.critique,
+                contextLength: o.context,
             });
             process.stderr.write(`train-judge: ${r.completed ? "done" : "stopped"} at ${r.steps}/${plural(r.totalSteps, "step")} on ${plural(r.items, "item")} (${r.erroneous} erroneous), final loss ${r.losses.at(-1)?.toFixed(4) ?? "?"}; model ${o.out}\n`);
         });

@@ -55,7 +55,7 @@
  */
 import {StepwiseError} from "../../util/errors.ts";
 import {
-    type Expr, type Op, type Token, applyOp, evaluate, exprEquals, formatExpr, isCommutative, isReducible,
+    type Expr, type Op, type Token, applyOp, evaluate, exprEquals, formatExpr, formatNumber, isCommutative, isReducible,
     nodeAt, parseTokens, reduceAt, reduciblePaths, tokenNumber, tokenOp, tokenize,
 } from "./expr.ts";
 
@@ -94,6 +94,15 @@ export interface StepVerdict {
     detail?: string;
     /** For wrong steps: offset of the character at which the error is decided (see module docs). */
     decidedAt?: number;
+    /**
+     * The step as an exact checker redoes it (judged steps only): for an equation whose left side
+     * is one operation on two numbers, `a op b = v` with the exact value v (`?` when the value is
+     * no lab integer) and, when the step restates, `, so <the remaining expression>` (the correct
+     * one); ` is not next` instead when the operation is no valid next reduction; `answer <v>` (the
+     * exact answer) for an answer line; `after the answer` and `unreadable` for those reasons.
+     * What a generative verifier is taught to write (src/apps/lab/judge/verification.ts).
+     */
+    check?: string;
 }
 
 /** Result of {@link verifyProcess}. */
@@ -263,12 +272,12 @@ function validReductions(states: readonly Expr[]): string {
     return seen.size ? [...seen].join(", ") : "none (the expression is fully reduced)";
 }
 
-type StepJudgement = Pick<StepVerdict, "kind" | "correct" | "reason" | "detail" | "decidedAt">;
+type StepJudgement = Pick<StepVerdict, "kind" | "correct" | "reason" | "detail" | "decidedAt" | "check">;
 
 /** Judge one equation line against the current states; returns the new states when correct. */
 function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonly Expr[]): {verdict: StepJudgement; next?: Expr[]} {
     const last = span.end - 1;
-    const malformed = (detail: string): {verdict: StepJudgement} => ({verdict: {kind: "other", correct: false, reason: "malformed", detail, decidedAt: last}});
+    const malformed = (detail: string): {verdict: StepJudgement} => ({verdict: {kind: "other", correct: false, reason: "malformed", detail, decidedAt: last, check: "unreadable"}});
     let i = 0;
     while (i < tokens.length && (tokens[i].kind === "word" || tokens[i].kind === "punct")) i++;
     const eq = tokens.findIndex((t, k) => k >= i && t.kind === "eq");
@@ -278,7 +287,7 @@ function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonl
     if (!lhs) return malformed("unreadable left side");
     const lhsEnd = tokens[eq - 1].end - 1;
     if (!isReducible(lhs))
-        return {verdict: {kind: "equation", correct: false, reason: "invalid-reduction", detail: "the left side must be one operation on two numbers", decidedAt: lhsEnd}};
+        return {verdict: {kind: "equation", correct: false, reason: "invalid-reduction", detail: "the left side must be one operation on two numbers", decidedAt: lhsEnd, check: `${formatExpr(lhs)} is not next`}};
     const result = readSigned(tokens, eq + 1);
     if (!result) return malformed("no result number after `=`");
     let restTokens = tokens.slice(result.next);
@@ -303,8 +312,15 @@ function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonl
         }
     const eqText = formatExpr(lhs);
     if (matches.length === 0)
-        return {verdict: {kind: "equation", correct: false, reason: "invalid-reduction", detail: `${eqText} is not a valid next operation (valid: ${validReductions(states)})`, decidedAt: lhsEnd}};
+        return {verdict: {kind: "equation", correct: false, reason: "invalid-reduction", detail: `${eqText} is not a valid next operation (valid: ${validReductions(states)})`, decidedAt: lhsEnd, check: `${eqText} is not next`}};
     const exact = applyOp(op, x, y);
+    const nextByKey = new Map<string, Expr>();
+    for (const m of matches) {
+        const r = reduceAt(m.state, m.path);
+        if (r) nextByKey.set(key(r.expr), r.expr);
+    }
+    let next = [...nextByKey.values()];
+    const checkOf = (rest: Expr | undefined): string => `${eqText} = ${exact === null ? "?" : formatNumber(exact, true)}${restatement.length > 0 && rest ? `, so ${formatExpr(rest)}` : ""}`;
     if (exact === null || result.value !== exact) {
         const numStart = tokens[result.first].start;
         const written = span.text.slice(numStart - span.start, tokens[result.last].end - span.start).replace(/[\s()]/g, "");
@@ -313,15 +329,10 @@ function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonl
                 kind: "equation", correct: false, reason: "wrong-arithmetic",
                 detail: `${eqText} = ${exact ?? "(no integer value)"}, not ${written}`,
                 decidedAt: divergence(span, numStart, tokens[result.last].end, String(exact ?? "")),
+                check: checkOf(next[0]),
             },
         };
     }
-    const nextByKey = new Map<string, Expr>();
-    for (const m of matches) {
-        const r = reduceAt(m.state, m.path);
-        if (r) nextByKey.set(key(r.expr), r.expr);
-    }
-    let next = [...nextByKey.values()];
     if (restatement.length > 0) {
         const said = parseTokens(restatement);
         const kept = said ? next.filter((s) => exprEquals(s, said)) : [];
@@ -331,12 +342,13 @@ function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonl
                     kind: "equation", correct: false, reason: "wrong-restatement",
                     detail: `${said ? "the remaining expression is" : "unreadable restatement; the remaining expression is"} ${next.map((s) => formatExpr(s)).join(" or ")}`,
                     decidedAt: restatementDivergence(restatement, next, span),
+                    check: checkOf(next[0]),
                 },
             };
         }
         next = kept;
     }
-    return {verdict: {kind: "equation", correct: true, reason: "ok"}, next};
+    return {verdict: {kind: "equation", correct: true, reason: "ok", check: checkOf(next[0])}, next};
 }
 
 /** Where a wrong restatement departs from every correct one (see module docs). */
@@ -383,13 +395,14 @@ export function verifyProcess(problem: LabProblemLike | string, text: string): P
         if (firstErrorStep >= 0) {
             v = {kind: answerLine ? "answer" : tokens.some((t) => t.kind === "eq") ? "equation" : "other", correct: null, reason: "unchecked"};
         } else if (answered) {
-            v = {kind: answerLine ? "answer" : "other", correct: false, reason: "after-answer", detail: "text after the answer line", decidedAt: span.start};
+            v = {kind: answerLine ? "answer" : "other", correct: false, reason: "after-answer", detail: "text after the answer line", decidedAt: span.start, check: "after the answer"};
         } else if (answerLine) {
             answered = true;
             const r = readAnswer(tokens);
-            if (!r.ok) v = {kind: "answer", correct: false, reason: "malformed", detail: "unreadable answer line (`The answer is <integer>.`)", decidedAt: span.end - 1};
-            else if (r.value === expectedValue) v = {kind: "answer", correct: true, reason: "ok"};
-            else v = {kind: "answer", correct: false, reason: "wrong-answer", detail: `the answer is ${expected}, not ${r.value}`, decidedAt: divergence(span, r.numStart, r.numEnd, expected)};
+            const check = `answer ${expected}`;
+            if (!r.ok) v = {kind: "answer", correct: false, reason: "malformed", detail: "unreadable answer line (`The answer is <integer>.`)", decidedAt: span.end - 1, check};
+            else if (r.value === expectedValue) v = {kind: "answer", correct: true, reason: "ok", check};
+            else v = {kind: "answer", correct: false, reason: "wrong-answer", detail: `the answer is ${expected}, not ${r.value}`, decidedAt: divergence(span, r.numStart, r.numEnd, expected), check};
         } else {
             const j = judgeEquation(tokens, span, states);
             v = j.verdict;

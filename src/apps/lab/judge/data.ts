@@ -6,6 +6,7 @@
  * One example = BOS + the judge chat (src/judge/prompt.ts rendered by the lab judge's template)
  * + the critique ({@link critiqueText}) + EOS; the loss covers the critique and EOS only.
  */
+import {StepwiseError} from "../../../util/errors.ts";
 import {readRecords, StepTextsSchema} from "../../../core/schemas.ts";
 import type {CharTokenizer} from "../../../model/vocab.ts";
 import type {StepsRecord} from "../../../core/records.ts";
@@ -13,6 +14,8 @@ import {labTruth} from "../../../domains/lab/verifier.ts";
 import type {TrainExample} from "../../../train/index.ts";
 import {judgeMessages} from "../../../judge/prompt.ts";
 import {critiqueText, renderLabJudgeChat} from "./template.ts";
+import {labStepChecks} from "./verification.ts";
+import {verificationParts} from "../../../prm/verifier.ts";
 
 /** One judged solution: the question, its step texts and the true first wrong step (−1: none). */
 export interface JudgeItem {
@@ -21,12 +24,20 @@ export interface JudgeItem {
     question: string;
     steps: string[];
     first_error: number;
+    /** Each step's check (critique "verify"; src/apps/lab/judge/verification.ts). */
+    checks?: string[];
 }
 
-/** The exact first-error item of one split lab sample. */
+/** What the trained judge writes: "compact" (one `i ok` line per step, then the box) or "verify" (each step's check, then its verdict, then the box). */
+export const CRITIQUES = ["verify", "compact"] as const;
+export type Critique = (typeof CRITIQUES)[number];
+
+/** The exact first-error item of one split lab sample, with its verification text. */
 export function judgeItem(record: Pick<StepsRecord, "id" | "question_id" | "question" | "text" | "steps">): JudgeItem {
     const truth = labTruth(record);
-    return {id: record.id, question_id: record.question_id, question: record.question, steps: record.steps.map((s) => s.text), first_error: truth.first_error};
+    const ends = record.steps.map((s) => s.end);
+    const {checks} = labStepChecks(record.question, record.text, ends);
+    return {id: record.id, question_id: record.question_id, question: record.question, steps: record.steps.map((s) => s.text), first_error: truth.first_error, checks};
 }
 
 /** Read steps files (split or label output) of lab samples into judge items; ids are prefixed with the file index so two splits of one sample stay distinct. */
@@ -42,14 +53,31 @@ export async function readJudgeItems(files: readonly string[]): Promise<JudgeIte
     return items;
 }
 
-/** The prompt text the lab judge reads for an item (without BOS). */
-export function labJudgePrompt(question: string, steps: readonly string[]): string {
-    return renderLabJudgeChat(judgeMessages(question, steps), {addGenerationPrompt: true});
+/** The prompt text the lab judge reads for an item (without BOS): the compact template's, or the verify template's. */
+export function labJudgePrompt(question: string, steps: readonly string[], critique: Critique = "compact"): string {
+    return renderLabJudgeChat(judgeMessages(question, steps, {template: critique === "verify" ? "verify" : "compact"}), {addGenerationPrompt: true});
 }
 
-/** The training example of an item: loss on the critique and EOS. */
-export function labJudgeExample(item: JudgeItem, tokenizer: CharTokenizer): TrainExample {
-    const prompt = tokenizer.encode(labJudgePrompt(item.question, item.steps), {addBos: true});
-    const tokens = [...prompt, ...tokenizer.encode(critiqueText(item.steps.length, item.first_error)), tokenizer.vocab.eosId];
-    return {tokens, lossMask: {start: prompt.length, end: tokens.length}};
+/**
+ * The training example of an item: loss on the critique and EOS. Critique "verify": the
+ * verifier's turn (src/prm/verifier.ts `verificationParts`), loss on the checks, verdicts, box
+ * and EOS, not on the quoted steps (given at inference).
+ */
+export function labJudgeExample(item: JudgeItem, tokenizer: CharTokenizer, critique: Critique = "compact"): TrainExample {
+    const prompt = tokenizer.encode(labJudgePrompt(item.question, item.steps, critique), {addBos: true});
+    if (critique === "compact") {
+        const tokens = [...prompt, ...tokenizer.encode(critiqueText(item.steps.length, item.first_error)), tokenizer.vocab.eosId];
+        return {tokens, lossMask: {start: prompt.length, end: tokens.length}};
+    }
+    if (item.checks === undefined) throw new StepwiseError(`lab judge: item ${item.id} has no step checks`);
+    const tokens = [...prompt];
+    const mask: boolean[] = prompt.map(() => false);
+    for (const part of verificationParts(item.steps, item.checks, item.first_error)) {
+        const t = tokenizer.encode(part.text);
+        tokens.push(...t);
+        mask.push(...t.map(() => part.written));
+    }
+    tokens.push(tokenizer.vocab.eosId);
+    mask.push(true);
+    return {tokens, lossMask: mask};
 }

@@ -15,7 +15,7 @@ import {startingModel} from "../../../train/start.ts";
 import {CharTokenizer} from "../../../model/vocab.ts";
 import type {LlamaWeights} from "../../../model/weights.ts";
 import {trainLanguageModel, type TrainExample, type TrainLogEntry, type TrainResult} from "../../../train/index.ts";
-import {readJudgeItems, labJudgeExample} from "./data.ts";
+import {CRITIQUES, readJudgeItems, labJudgeExample, type Critique} from "./data.ts";
 import {LAB_JUDGE_CHAT_TEMPLATE} from "./template.ts";
 import {plural} from "../../../util/plural.ts";
 
@@ -36,6 +36,10 @@ export interface LabJudgeTrainOptions {
     checkpointDir?: string;
     resume?: boolean;
     checkpointEverySteps?: number;
+    /** What the judge writes: "compact" (default; `i ok` lines, then the box) or "verify" (under each quoted step its check and verdict, then the box: a verifier). */
+    critique?: Critique;
+    /** Context length in tokens (default: the starting model's, 512 for the lab models); raising it lets longer solutions and verifications in (RoPE: no new weights). */
+    contextLength?: number;
     quiet?: boolean;
     onLog?: (e: TrainLogEntry) => void;
 }
@@ -47,13 +51,18 @@ export interface LabJudgeTrainResult extends TrainResult {
 }
 
 export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTrainResult> {
-    const {config, init, vocab} = await startingModel({init: o.init, seed: o.seed});
+    const start = await startingModel({init: o.init, seed: o.seed});
+    const {init, vocab} = start;
+    const critique = o.critique ?? "compact";
+    if (!(CRITIQUES as readonly string[]).includes(critique)) throw new StepwiseError(`lab judge: unknown critique "${critique}" (known: ${CRITIQUES.join(", ")})`);
+    if (o.contextLength !== undefined && !(Number.isInteger(o.contextLength) && o.contextLength >= 64)) throw new StepwiseError(`lab judge: context length must be an integer ≥ 64, got ${o.contextLength}`);
+    const config = o.contextLength !== undefined ? {...start.config, contextLength: o.contextLength} : start.config;
     const tokenizer = new CharTokenizer(vocab);
     const items = await readJudgeItems(o.data);
     const examples: Array<{ex: TrainExample; error: boolean}> = [];
     let tooLong = 0;
     for (const item of items) {
-        const ex = labJudgeExample(item, tokenizer);
+        const ex = labJudgeExample(item, tokenizer, critique);
         if (ex.tokens.length > config.contextLength) tooLong++;
         else examples.push({ex, error: item.first_error >= 0});
     }
@@ -72,8 +81,12 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
             name: "stepwise-lab-judge",
             extraMetadata: {
                 "stepwise.kind": "judge",
+                "stepwise.judge_template": critique,
                 "tokenizer.chat_template": LAB_JUDGE_CHAT_TEMPLATE,
-                "stepwise.prompt_format": "chat template (tokenizer.chat_template) over the judge prompt of src/judge/prompt.ts; writes one line per step then \\boxed{index}",
+                "stepwise.prompt_format":
+                    critique === "verify"
+                        ? "chat template (tokenizer.chat_template) over the verify judge prompt of src/judge/prompt.ts; writes `i: <check> | right|wrong` per step up to the first wrong one, then \\boxed{index} (src/prm/verifier.ts)"
+                        : "chat template (tokenizer.chat_template) over the compact judge prompt of src/judge/prompt.ts; writes one line per step then \\boxed{index}",
                 "stepwise.train_steps": step,
                 "stepwise.train_total_steps": totalSteps,
                 "stepwise.train_complete": final,

@@ -1,0 +1,40 @@
+/**
+ * The verification text the lab verifier is trained to write, made from the lab's exact step
+ * truth (src/domains/lab/verify.ts): for each step of a split lab sample, the checks of the
+ * lines the step completes (each line's `check`: the operation redone with its exact value and
+ * the correct remaining expression, or why it cannot be), then "right" or "wrong"; lines up to
+ * the first wrong step, each under the quote of its step, then `\boxed{first wrong step}`
+ * (src/prm/verifier.ts lays it out).
+ *
+ * Which step a line belongs to: the step holding the line's anchor — its last character for a
+ * correct line, the character where its error is decided (`decidedAt`) for the first wrong line,
+ * the same anchor {@link labelSegments} uses for the step truth, so the verdicts here are
+ * exactly `labTruth`'s. A step that holds no anchor (an adaptive step that ends inside a line)
+ * gets the check {@link PARTIAL_CHECK}; several anchors, the checks joined by "; ".
+ */
+import {StepwiseError} from "../../../util/errors.ts";
+import {labelSegments, verifyProcess} from "../../../domains/lab/index.ts";
+import {PARTIAL_CHECK, verificationText} from "../../../prm/verifier.ts";
+
+/** Step checks and first wrong step of a split lab sample (`stepEnds`: each step's end offset in `text`). */
+export function labStepChecks(question: string, text: string, stepEnds: readonly number[]): {checks: string[]; first_error: number} {
+    const verdict = verifyProcess(question, text);
+    const seg = labelSegments(verdict, stepEnds);
+    const checks: string[][] = stepEnds.map(() => []);
+    for (const s of verdict.steps) {
+        if (s.correct === null) break;
+        const anchor = s.correct ? s.end - 1 : s.decidedAt ?? s.end - 1;
+        const at = stepEnds.findIndex((e) => anchor < e);
+        if (at < 0) break;
+        if (s.check === undefined) throw new StepwiseError(`lab verification: step ${s.index} of "${question}" has no check`);
+        checks[at].push(s.check);
+        if (!s.correct) break;
+    }
+    return {checks: checks.map((c) => (c.length ? c.join("; ") : PARTIAL_CHECK)), first_error: seg.firstErrorSegment};
+}
+
+/** The verifier's turn for a split lab sample (see the module docs): quotes, checks, box. */
+export function labVerificationText(question: string, text: string, stepEnds: readonly number[]): string {
+    const {checks, first_error} = labStepChecks(question, text, stepEnds);
+    return verificationText(stepEnds.map((e, i) => text.slice(i ? stepEnds[i - 1] : 0, e)), checks, first_error);
+}
