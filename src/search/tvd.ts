@@ -23,9 +23,19 @@
  * the response before it is inside code by {@link insideCode} (src/domains/code/extract.ts: an open
  * CommonMark fence, ``` or ~~~ at a line start; a prompt that ends inside an open block; or an
  * answer that reads as raw code from its first line). The decision tokens outside are still step
- * ends and are traced as "tvd-skip". End-of-sequence, special tokens and
- * partial-character (byte) tokens are never candidates ({@link usableCandidate}); the greedy token
- * always is.
+ * ends and are traced as "tvd-skip". Partial-character (byte) tokens and special tokens other
+ * than end-of-sequence are never candidates ({@link usableCandidate}); the greedy token always is.
+ *
+ * End-of-sequence (released code: EOS is one of the top-k): when it is the greedy token the response
+ * ends there (the engine stops); with `eosCandidate` (default) a top-k entry with empty text, the
+ * first one, is scored as "response so far + step tag" and, if the PRM picks it, the response ends
+ * there, finished (trace: the candidate's text ""). Continuation scorers (implicit PRMs) get no EOS
+ * candidate.
+ *
+ * Released settings per domain ({@link TVD_DOMAIN_DEFAULTS}, `stepwise decode --domain`): the
+ * request's prompt plus response is bounded by `maxTotalTokens` (1,024 math, 2,048 code; the prompt
+ * counted with the policy's tokenizer); the code domain intervenes inside code only and gives the
+ * PRM the whole prompt (`prmContext: "prompt"`) in place of the question.
  *
  * Context ends: when the prompt plus the response so far fills the policy's context, the
  * response ends there, unfinished (`context_end: "policy"`); candidates whose PRM input is longer
@@ -39,7 +49,7 @@ import {isFinishedSolution, requirePrm, result} from "./common.ts";
 import {isContextOverflow} from "../util/errors.ts";
 import {Meter} from "./prm.ts";
 import {blankRule, cutSpans, firstDecision} from "../steps/index.ts";
-import {decisionCutoff, resolveConfig, stepRuleOf, type DecodeResult, type SearchContext, type SearchProblem, type TraceEvent} from "./types.ts";
+import {decisionCutoff, resolveConfig, type TVD_DOMAIN_DEFAULTS, stepRuleOf, type DecodeResult, type SearchContext, type SearchProblem, type TraceEvent} from "./types.ts";
 
 /**
  * Whether a candidate token can be appended as text: not end-of-sequence or another special token
@@ -92,8 +102,11 @@ export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<D
     };
     const nativeStop = stopsBelowConfidence(ctx);
     let contextEnd: "policy" | "prm" | undefined;
-    outer: while (!final && tokens.length < config.maxTokens) {
-        const budget = config.maxTokens - tokens.length;
+    // The response's token bound: maxTokens, and maxTotalTokens less the prompt's tokens.
+    const cap = config.maxTotalTokens > 0 ? Math.min(config.maxTokens, config.maxTotalTokens - (await ctx.policy.tokenize(problem.prompt)).length) : config.maxTokens;
+    const prmQuestion = config.prmContext === "prompt" ? problem.prompt : problem.question;
+    outer: while (!final && tokens.length < cap) {
+        const budget = cap - tokens.length;
         const request: GenerateRequest = {
             prompt: problem.prompt + text,
             n: 1,
@@ -127,7 +140,11 @@ export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<D
             const j = pos + rel;
             for (const t of s.tokens.slice(pos, j)) push(t);
             const t = s.tokens[j];
-            const candidates = t.top.slice(0, config.topK).filter((c, k) => k === 0 || (usableCandidate(c.text) && c.prob >= config.minCandidateProb));
+            // End-of-sequence (empty text) is a candidate once (eosCandidate; not for continuation scorers).
+            const eosOk = config.eosCandidate && !prm.readsContinuations;
+            const candidates = t.top
+                .slice(0, config.topK)
+                .filter((c, k, all) => k === 0 || ((usableCandidate(c.text) || (eosOk && c.text === "" && all.findIndex((a) => a.text === "") === k)) && c.prob >= config.minCandidateProb));
             let chosen = 0;
             let chosenToken: Pick<GeneratedToken, "text" | "confidence"> = {text: t.text, confidence: t.confidence};
             if (config.codeBlocksOnly && !insideCode(text, {prompt: problem.prompt})) {
@@ -136,8 +153,8 @@ export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<D
                 // A continuation scorer (implicit PRM) reads every candidate from one pass over the
                 // response so far; a tag PRM scores each candidate's input (null: longer than its context).
                 const scores: Array<number | null> = prm.readsContinuations
-                    ? await prm.scoreContinuations(problem.question, stepsWith(""), candidates, meter)
-                    : (await prm.tryScoreMany(problem.question, candidates.map((c) => stepsWith(c.text)), meter)).map((r) => (r ? r[r.length - 1] : null));
+                    ? await prm.scoreContinuations(prmQuestion, stepsWith(""), candidates, meter)
+                    : (await prm.tryScoreMany(prmQuestion, candidates.map((c) => stepsWith(c.text)), meter)).map((r) => (r ? r[r.length - 1] : null));
                 // No candidate's PRM input fits the PRM's context: the response ends before this token.
                 if (scores.every((x) => x === null)) {
                     contextEnd = "prm";
@@ -153,6 +170,11 @@ export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<D
                     candidates: candidates.map((c, k) => ({text: c.text, prob: c.prob, score: scores[k] ?? NaN})),
                     chosen,
                 });
+                // The PRM picked end-of-sequence: the response ends here, finished.
+                if (candidates[chosen].text === "") {
+                    final = true;
+                    break outer;
+                }
                 chosenToken = {text: candidates[chosen].text, confidence: candidates[chosen].prob};
                 // A greedy token missing from the top list (ties) is replaced by the best candidate.
                 if (candidates[chosen].text !== t.text) chosen = -1;

@@ -74,6 +74,27 @@ export interface SearchConfig {
      * at a line start, or an answer that reads as raw code), as the released code domain does. Default false.
      */
     codeBlocksOnly: boolean;
+    /**
+     * TVD: most tokens of prompt plus response (the released code stops a request at 1,024 for
+     * math, 2,048 for code: {@link TVD_DOMAIN_DEFAULTS}); the prompt is counted with the policy's
+     * tokenizer and the response gets at most maxTotalTokens − prompt tokens (and maxTokens).
+     * Default 0: no total bound, only maxTokens.
+     */
+    maxTotalTokens: number;
+    /**
+     * TVD: end-of-sequence among the top-k is a candidate, as in the released code: a top-k entry
+     * with empty text (how engines report EOS; another special token reads the same) is scored as
+     * the response so far, ending, and if the PRM picks it the response ends there, finished.
+     * Default true. False: only text tokens are candidates (EOS can still end the response as the
+     * greedy token).
+     */
+    eosCandidate: boolean;
+    /**
+     * TVD: what the PRM input starts with: the problem's question (`"question"`, default, the
+     * released math layout) or the whole policy prompt, template included (`"prompt"`, the
+     * released code layout). The PRM format lays the rest out (src/prm/formats.ts).
+     */
+    prmContext: "question" | "prompt";
     /** TVD with an engine without native `stopBelowConfidence`: tokens per generate call. Default 64. */
     chunkTokens: number;
     /** Samples (Best-of-N, weighted vote) or beams/expansions budget (beam search, DVTS). Default 8. */
@@ -132,6 +153,9 @@ export const DEFAULT_SEARCH_CONFIG: Readonly<SearchConfig> = {
     scoreMargin: 0,
     priorWeight: 0,
     codeBlocksOnly: false,
+    maxTotalTokens: 0,
+    eosCandidate: true,
+    prmContext: "question",
     chunkTokens: 64,
     n: 8,
     beamWidth: 4,
@@ -151,6 +175,17 @@ export const DEFAULT_SEARCH_CONFIG: Readonly<SearchConfig> = {
 
 /** The released TVD thresholds per domain (AdaptiveStep code: 55 for math, 28 for code, in percent). */
 export const TVD_DOMAIN_TAU: Readonly<Record<"math" | "code", number>> = {math: 0.55, code: 0.28};
+
+/**
+ * The released TVD settings per domain (Lux0926/ASPRM evaluation/{math,code}/TVD): τ, the total
+ * token bound of a request (prompt + response), whether only code is intervened at, and what the
+ * PRM input starts with (math: the question; code: the whole prompt, code template included).
+ * What `stepwise decode --domain` sets; explicit flags override each.
+ */
+export const TVD_DOMAIN_DEFAULTS: Readonly<Record<"math" | "code", Pick<SearchConfig, "tau" | "maxTotalTokens" | "codeBlocksOnly" | "prmContext">>> = {
+    math: {tau: TVD_DOMAIN_TAU.math, maxTotalTokens: 1024, codeBlocksOnly: false, prmContext: "question"},
+    code: {tau: TVD_DOMAIN_TAU.code, maxTotalTokens: 2048, codeBlocksOnly: true, prmContext: "prompt"},
+};
 
 /** What a strategy needs besides the problem. */
 export interface SearchContext {
@@ -195,6 +230,8 @@ export function resolveConfig(config: Partial<SearchConfig> = {}): SearchConfig 
     int("maxTokens", 1);
     int("topK", 1);
     int("chunkTokens", 1);
+    int("maxTotalTokens", 0);
+    if (c.prmContext !== "question" && c.prmContext !== "prompt") throw new RangeError(`search config prmContext must be "question" or "prompt", got ${JSON.stringify(c.prmContext)}`);
     int("n", 1);
     int("beamWidth", 1);
     int("maxSteps", 1);

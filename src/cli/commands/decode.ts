@@ -3,7 +3,7 @@ import {Option, type Command} from "@commander-js/extra-typings";
 import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
 import {StepwiseError} from "../../util/errors.ts";
 import {AGGREGATIONS, type Aggregation} from "../../select/aggregate.ts";
-import {STRATEGIES, TVD_DOMAIN_TAU, DEFAULT_SEARCH_CONFIG as D, type SearchConfig, type StrategyName} from "../../search/types.ts";
+import {STRATEGIES, TVD_DOMAIN_DEFAULTS, TVD_DOMAIN_TAU, DEFAULT_SEARCH_CONFIG as D, type SearchConfig, type StrategyName} from "../../search/types.ts";
 import {CUTOFFS, type Cutoff} from "../../steps/index.ts";
 import {createProgress} from "../progress.ts";
 import {collect, floatOption, intOption, questionInput, questionOptions, reportTooLong, unescape} from "../options.ts";
@@ -32,18 +32,22 @@ export function register(program: Command): void {
         .requiredOption("--out <file>", "output JSONL, one record per question; re-running the same command resumes it")
         .option("--json", "print one summary object on stdout when done")
         .option("--paired-with <file>", "another decode output on the same questions (e.g. greedy's): print this run − that one, paired by question, with its 95% interval")
-        .option("--max-tokens <n>", "most policy tokens per solution", intOption(1), D.maxTokens)
+        .option("--max-tokens <n>", `most policy tokens per solution (default ${D.maxTokens}; with --domain, the domain's total bound)`, intOption(1))
+        .option("--max-total-tokens <n>", "TVD: most tokens of prompt plus response, the prompt counted with the policy's tokenizer (default none; --domain math 1024, code 2048 as the released code)", intOption(1))
         .option("--stop <s>", "stop string ending a solution (repeatable; \\n escapes allowed)", collect, [])
         .option("--tau <p>", `decision threshold τ on a token's probability (default ${D.tau}, the released TVD math value)`, floatOption(0, 1))
         .option("--threshold <file>", "read τ from a `stepwise threshold` output file")
-        .addOption(new Option("--domain <d>", `released TVD thresholds: math ${TVD_DOMAIN_TAU.math}, code ${TVD_DOMAIN_TAU.code}`).choices(["math", "code"]))
+        .addOption(new Option("--domain <d>", `released TVD settings: math τ ${TVD_DOMAIN_TAU.math}, --max-total-tokens 1024; code τ ${TVD_DOMAIN_TAU.code}, --max-total-tokens 2048, --code-blocks-only, --prm-context prompt (each flag given overrides)`).choices(["math", "code"]))
         .addOption(new Option("--cutoff <how>", 'how p is compared with τ: "percent2" np.round(100·p, 2) < 100·τ as the released TVD code (default with --tau, --domain or the default τ), "raw" p < τ as `stepwise split` (default with --threshold)').choices([...CUTOFFS]))
         .option("--exact-tau", "same as --cutoff raw")
         .option("--top-k <k>", "TVD: candidate tokens scored at a decision token (at most 20 on OpenAI servers)", intOption(1, 1000), D.topK)
         .option("--min-prob <p>", "TVD: skip candidates less likely than this (the greedy token is always scored)", floatOption(0, 1), D.minCandidateProb)
         .option("--margin <m>", "TVD: keep the greedy token unless a candidate scores more than this above it", floatOption(0, 1), D.scoreMargin)
         .option("--prior-weight <w>", "TVD: choose by logit(PRM score) + w·log p(candidate) instead of the score alone (0)", floatOption(0, 1000), D.priorWeight)
-        .option("--code-blocks-only", "TVD: intervene only inside code: an open ``` or ~~~ fence at a line start, in the answer or opened by the prompt (a ``` inside a prose line is no fence), or an answer that reads as raw code from its first line (the released code domain)")
+        .option("--code-blocks-only", "TVD: intervene only inside code: an open ``` or ~~~ fence at a line start, in the answer or opened by the prompt (a ``` inside a prose line is no fence), or an answer that reads as raw code from its first line (the released code domain; default with --domain code)")
+        .option("--no-code-blocks-only", "TVD: intervene at every decision token, also with --domain code")
+        .addOption(new Option("--prm-context <what>", 'TVD: what the PRM input starts with: "question" (default; released math) or "prompt", the whole policy prompt with its template (default with --domain code, as the released code)').choices(["question", "prompt"]))
+        .option("--no-eos-candidate", "TVD: end-of-sequence is not a candidate at decision tokens (default: it is, as in the released code; if the PRM picks it the response ends)")
         .option("--n <n>", "Best-of-N / weighted vote: samples; beam / DVTS: beams (N)", intOption(1, 4096), D.n)
         .option("--beam-width <m>", "beam search / DVTS: beam width M", intOption(1, 1024), D.beamWidth)
         .option("--max-steps <n>", "beam search / DVTS: most step iterations", intOption(1, 10_000), D.maxSteps)
@@ -106,9 +110,13 @@ ${PRM_SPEC_HELP}`,
             const {readThresholdFile} = await import("../../pipeline/threshold.ts");
             const tau: number = o.tau ?? (o.threshold ? readThresholdFile(o.threshold) : o.domain ? TVD_DOMAIN_TAU[o.domain as "math" | "code"] : D.tau);
             const cutoff = decodeCutoff(o);
+            const domain = o.domain ? TVD_DOMAIN_DEFAULTS[o.domain as "math" | "code"] : undefined;
             const step = unescape(o.step);
             const config: Partial<SearchConfig> = {
-                maxTokens: o.maxTokens,
+                maxTokens: o.maxTokens ?? domain?.maxTotalTokens ?? D.maxTokens,
+                maxTotalTokens: o.maxTotalTokens ?? domain?.maxTotalTokens ?? D.maxTotalTokens,
+                eosCandidate: o.eosCandidate !== false,
+                prmContext: (o.prmContext ?? domain?.prmContext ?? D.prmContext) as SearchConfig["prmContext"],
                 stop: (o.stop as string[]).map(unescape),
                 tau,
                 cutoff,
@@ -116,7 +124,7 @@ ${PRM_SPEC_HELP}`,
                 minCandidateProb: o.minProb,
                 scoreMargin: o.margin,
                 priorWeight: o.priorWeight,
-                codeBlocksOnly: !!o.codeBlocksOnly,
+                codeBlocksOnly: o.codeBlocksOnly ?? domain?.codeBlocksOnly ?? D.codeBlocksOnly,
                 n: o.n,
                 beamWidth: o.beamWidth,
                 maxSteps: o.maxSteps,
