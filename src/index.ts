@@ -44,7 +44,7 @@ export {readQuestions, type QuestionRow} from "./io/dataset.ts";
 export {resolveTagIds, chatmlInput, labelledTag, plainInput, taggedSteps} from "./prm/index.ts";
 export {recoverText, EXPORT_FORMATS, type ExportOptions, type ExportFormat} from "./pipeline/export/index.ts";
 export {classifyTokens, registerCategoryScheme, categoryScheme, MATH_SCHEME, CODE_SCHEME, type CategoryScheme, type CategorySpan} from "./pipeline/stats/index.ts";
-export {greedy, tvd, bestOfNDecode, weightedVoteDecode, beamSearch, dvts, decodeFile, SearchPrm, STRATEGIES, STRATEGY_FUNCTIONS, DEFAULT_SEARCH_CONFIG, TVD_DOMAIN_TAU, pairedDifference, summarizeDecode, type PairedDifference, type DecodeResult, type DecodeRecord, type DecodeSummary, type SearchConfig, type SearchContext, type SearchProblem, type TraceEvent, type StrategyName} from "./search/index.ts";
+export {greedy, tvd, bestOfNDecode, weightedVoteDecode, beamSearch, dvts, decodeFile, SearchPrm, STRATEGIES, STRATEGY_FUNCTIONS, DEFAULT_SEARCH_CONFIG, TVD_DOMAIN_TAU, TVD_DOMAIN_DEFAULTS, pairedDifference, summarizeDecode, type PairedDifference, type DecodeResult, type DecodeRecord, type DecodeSummary, type SearchConfig, type SearchContext, type SearchProblem, type TraceEvent, type StrategyName} from "./search/index.ts";
 export * from "./apps/code/index.ts";
 
 // Everything else the CLI runs (item 4 of issue 11: the library equals the CLI).
