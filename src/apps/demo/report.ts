@@ -337,7 +337,7 @@ export function demoMarkdown(report: DemoReport, f: DemoFigures): string {
             L.push(`- consensus filtering of the adaptive MC labels: ${c.kept} of ${plural(c.total, "sample")} kept (${share(c.kept_share, c.total)}; the Qwen paper kept about 40%); disagreements: ${Object.entries(c.disagreements_by_kind).filter(([, v]) => v > 0).map(([k, v]) => `${k.replace(/_/g, " ")} ${v}`).join(", ") || "none"}`);
             if (c.truth)
                 L.push(
-                    `- MC first negative = true first error: ${share(c.truth.all.first_negative_match, c.truth.all.samples)} of all samples, ${share(c.truth.kept.first_negative_match, c.truth.kept.samples)} of the kept ones; truly wrong steps labelled positive: ${pct(c.truth.all.false_positive_rate)} → ${pct(c.truth.kept.false_positive_rate)}`,
+                    `- MC first negative = true first error: ${share(c.truth.all.first_negative_match, c.truth.all.samples)} of all samples, ${share(c.truth.kept.first_negative_match, c.truth.kept.samples)} of the kept ones; truly wrong steps labelled positive: ${pct(c.truth.all.false_positive_rate)} of all, ${Number.isFinite(c.truth.kept.false_positive_rate) ? `${pct(c.truth.kept.false_positive_rate)} of the kept` : "none among the kept (they hold no truly wrong labelled step)"}`,
                 );
         }
         L.push("");
@@ -395,7 +395,7 @@ export function demoHtml(markdown: string, title: string): string {
 <style>
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#1d1d1f;line-height:1.45}
 table{border-collapse:collapse;margin:.6em 0;font-size:.92em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}td:first-child,th:first-child{text-align:left}
-img{max-width:100%;border:1px solid #eee;margin:.4em 0}code{background:#f4f4f4;padding:0 .2em}pre{background:#f7f7f7;padding:.6em;white-space:pre-wrap}
+img{max-width:100%;border:1px solid #eee;margin:.4em 0}code{background:#f4f4f4;padding:0 .2em}pre{background:#f7f7f7;padding:.6em;white-space:pre-wrap}pre code{background:none;padding:0}
 nav{position:sticky;top:0;background:#fff;padding:.4em 0;border-bottom:1px solid #eee}
 </style></head><body>
 <nav>${fileLinkHtml("viewer/index.html", "Open the viewer")} · ${fileLinkHtml("report.md")} · ${fileLinkHtml("report.json")}</nav>
