@@ -75,7 +75,7 @@ function fixture(): {report: DemoReport; figures: DemoFigures} {
                 bon: {questions: 3, candidates: {min: 4, max: 4}, sizes: [1, 2, 4], subsets: 10, seed: 0, ci: "wilson-95", ties: "random", allow_unfinished: false, methods: [], paired: []},
             },
         },
-        analyzeMarkdown: "# PRM analysis\n\n## (a) Does the PRM flag an error?\n\n![falsePositive](false-positive.svg)\n",
+        analyzeMarkdown: "# PRM analysis\n\n## (a) Does the PRM flag an error?\n\n![falsePositive](false-positive.svg)\n\n## (c) Best-of-N by step-score aggregation\n\n![Best-of-N by aggregation](bon-aggregations.svg)\n\n## (d) Rating position\n\ntext\n",
     } as unknown as DemoFigures;
     return {report, figures};
 }
@@ -123,6 +123,9 @@ test("demo report: headline figures with interval and n, paired sentences, one c
     assert.match(html, /<h4>\(a\) Does the PRM flag an error\?<\/h4>/);
     assert.ok(html.includes(`<img src="analyze/false-positive.svg" alt="falsePositive">`));
     assert.ok(!html.includes('href="analyze/report.md"'), "not a link to the raw markdown");
+    // Its Best-of-N section is the report's own Best-of-N section: shown once.
+    assert.ok(html.includes("<h4>(d) Rating position</h4>") && !html.includes("bon-aggregations.svg"), "analyses (c) left out, (d) kept");
+    assert.match(html, /\(c\) Best-of-N by step-score aggregation: the Best-of-N section above\./);
     assert.ok(html.includes(`<img src="threshold.svg" alt="token confidences and τ">`));
     assert.ok(html.includes(`<a href="viewer/index.html">Open the viewer</a>`));
     // Every paired sentence is in the page.

@@ -297,7 +297,7 @@ export function demoMarkdown(report: DemoReport, f: DemoFigures): string {
         }
         L.push("", `### Best-of-N`, "", bonMarkdown(e.bon, "bon/accuracy-vs-n").replace(/^# .*\n+/, ""), "");
         L.push("### The Qwen paper's analyses and AdaptiveStep's rating-position test", "");
-        if (f.analyzeMarkdown) L.push(embedMarkdown(f.analyzeMarkdown.replace(/^# .*\n+/, ""), "analyze", 2), "");
+        if (f.analyzeMarkdown) L.push(embedMarkdown(withoutBonSection(f.analyzeMarkdown.replace(/^# .*\n+/, "")), "analyze", 2), "");
         else L.push("Not written (analyze/report.md is missing).", "");
     }
     if (f.decode) {
@@ -334,7 +334,7 @@ export function demoMarkdown(report: DemoReport, f: DemoFigures): string {
         }
         if (j.consensus) {
             const c = j.consensus;
-            L.push(`- consensus filtering of the adaptive MC labels: ${c.kept} of ${plural(c.total, "sample")} kept (${share(c.kept_share, c.total)}; the Qwen paper kept about 40%); disagreements: ${Object.entries(c.disagreements_by_kind).filter(([, v]) => v > 0).map(([k, v]) => `${k.replace(/_/g, " ")} ${v}`).join(", ") || "none"}`);
+            L.push(`- consensus filtering of the adaptive MC labels: ${c.kept} of ${plural(c.total, "sample")} kept, ${share(c.kept_share, c.total)} (the Qwen paper kept about 40%); disagreements: ${Object.entries(c.disagreements_by_kind).filter(([, v]) => v > 0).map(([k, v]) => `${k.replace(/_/g, " ")} ${v}`).join(", ") || "none"}`);
             if (c.truth)
                 L.push(
                     `- MC first negative = true first error: ${share(c.truth.all.first_negative_match, c.truth.all.samples)} of all samples, ${share(c.truth.kept.first_negative_match, c.truth.kept.samples)} of the kept ones; truly wrong steps labelled positive: ${pct(c.truth.all.false_positive_rate)} of all, ${Number.isFinite(c.truth.kept.false_positive_rate) ? `${pct(c.truth.kept.false_positive_rate)} of the kept` : "none among the kept (they hold no truly wrong labelled step)"}`,
@@ -369,6 +369,16 @@ export function demoMarkdown(report: DemoReport, f: DemoFigures): string {
         "",
     );
     return L.join("\n");
+}
+
+/**
+ * The analyses without their section "(c) Best-of-N by step-score aggregation": the report's own
+ * Best-of-N section above shows the same table and chart (with the paired comparisons).
+ */
+function withoutBonSection(md: string): string {
+    const sections = md.split(/(?=^## )/m);
+    const kept = sections.filter((s) => !/^## \(c\) Best-of-N/.test(s));
+    return kept.length === sections.length ? md : kept.join("") + "\n(c) Best-of-N by step-score aggregation: the Best-of-N section above.\n";
 }
 
 /** True for a relative reference to a file of the report folder (no scheme, not absolute, not an anchor). */
