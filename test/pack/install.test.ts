@@ -79,5 +79,5 @@ console.log(JSON.stringify(out));`,
     run(bin, ["demo", "--problems", "1", "--k", "2", "--skip", "label,prm,decode,judge,code", "--out", demoOut], {cwd: app, timeout: 600_000});
     const report = JSON.parse(readFileSync(join(demoOut, "report.json"), "utf8")) as Record<string, unknown>;
     assert.equal(typeof report.greedy_accuracy, "number");
-    for (const f of ["report.md", "report.html", "samples.jsonl", "confidence-histogram.png", "viewer/index.html"]) assert.ok(existsSync(join(demoOut, f)), f);
+    for (const f of ["report.md", "report.html", "samples.jsonl", "threshold.png", "viewer/index.html"]) assert.ok(existsSync(join(demoOut, f)), f);
 });

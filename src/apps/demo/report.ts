@@ -1,23 +1,49 @@
 /**
  * The demo's reports: `report.json` (the figures, machine-readable), `report.md` (every section),
- * and `report.html` (the same Markdown rendered by `marked`, with every raw HTML fragment escaped:
- * model outputs are untrusted text) with the plots inline and a link to the static viewer.
+ * `report.html` (the same Markdown rendered by `marked`, with every raw HTML fragment escaped:
+ * model outputs are untrusted text; images and file links through src/report/html.ts) with the
+ * plots and the Qwen analyses inline, and the stdout summary ({@link demoSummary}).
+ *
+ * Every quoted figure carries its 95% interval and n (src/stats): Wilson for shares of problems,
+ * solutions or tasks, percentile bootstrap over the items for F1 and ROC-AUC; comparisons are
+ * paired on the same items, each with the sentence of {@link differenceSentence}.
  */
 import {writeFileAtomic} from "../../io/atomic.ts";
+import {existsSync, readFileSync} from "node:fs";
 import {join} from "node:path";
 import {Marked} from "marked";
-import {escapeHtml} from "../../report/html.ts";
+import {escapeHtml, fileLinkHtml, imgHtml} from "../../report/html.ts";
+import {embedMarkdown, mdCode} from "../../report/markdown.ts";
 import {statsMarkdown, type StatsReport} from "../../pipeline/stats/index.ts";
-import {bonMarkdown} from "../../eval/bon/report.ts";
+import {bonMarkdown, type BonSummary} from "../../eval/bon/report.ts";
+import {calibrationWarning} from "../../eval/processbench/evaluate.ts";
+import {differenceSentence, formatInterval, intervalJson, mcnemarExact, pairedBootstrap, wilsonInterval, type FormatOptions, type IntervalJson} from "../../stats/intervals.ts";
+import {plural} from "../../util/plural.ts";
 import type {LabelSummary} from "../../pipeline/label/index.ts";
-import type {LabPrmEval} from "../lab/eval/prm.ts";
+import type {LabPrmEval, LabProcessBench} from "../lab/eval/prm.ts";
 import type {PolicyEval} from "../lab/eval/policy.ts";
 import type {ThresholdSummary} from "../../pipeline/threshold.ts";
 import type {DecodeRecord, DecodeSummary, PairedDifference, TvdIntervention} from "../../search/index.ts";
 
+/** A paired comparison of two methods on the same items (`report.json` `comparisons`). */
+export interface DemoComparison {
+    /** Baseline A and method B; `diff` is B − A. */
+    a: string;
+    b: string;
+    /** What the paired items are, with their count ("40 problems"). */
+    items: string;
+    /** B − A as a fraction (accuracy points / 100), its 95% paired percentile bootstrap interval over the items. */
+    diff: IntervalJson;
+    /** "B − A: +2.5 points; the difference is not significant at 95%: interval −7.5 to +12.5 points, n 40". */
+    sentence: string;
+    /** Exact two-sided McNemar p-value, where the outcomes are 0/1 per item. */
+    mcnemar_p?: number;
+}
+
 /**
- * `report.json`. Accuracies and F1 are fractions (0..1); null when the stage did not run, with the
- * reason in `skipped`.
+ * `report.json`. Accuracies, shares and F1 are fractions (0..1); null when the stage did not run,
+ * with the reason in `skipped`. Each headline figure `X` has its interval as `X_ci`
+ * `{value, low, high, n, method, level}` (same unit as `X`; n = the items it is computed over).
  */
 export interface DemoReport {
     out: string;
@@ -28,26 +54,49 @@ export interface DemoReport {
     /** Stages or figures that did not run, and why. */
     skipped: Record<string, string>;
     seconds?: number;
-    /** Greedy accuracy of the lab policy on the held-out problems. */
+    /** Greedy accuracy of the lab policy on the held-out problems (Wilson over the problems). */
     greedy_accuracy: number | null;
-    /** Majority vote over 16 samples (answer equivalence classes). */
+    greedy_accuracy_ci: IntervalJson | null;
+    /** Majority vote over 16 samples (answer equivalence classes; Wilson over the problems). */
     maj_at_16: number | null;
+    maj_at_16_ci: IntervalJson | null;
     /** PRM Best-of-16 per aggregation of step scores (min, max, mean, product, last). */
     bon_at_16: Record<string, number> | null;
+    bon_at_16_ci: Record<string, IntervalJson> | null;
+    /** Decoding accuracies on the first --decode-problems problems (Wilson). */
     tvd_accuracy: number | null;
+    tvd_accuracy_ci: IntervalJson | null;
     beam_accuracy: number | null;
-    /** lab-ProcessBench F1 of the PRM at threshold 0.5. */
+    beam_accuracy_ci: IntervalJson | null;
+    /** Step-level ROC-AUC of the PRM against the exact truth (bootstrap over samples; n = samples). */
+    step_auc: number | null;
+    step_auc_ci: IntervalJson | null;
+    /** lab-ProcessBench F1 of the PRM at threshold 0.5 (bootstrap over the samples). */
     lab_processbench_f1: number | null;
-    /** lab-ProcessBench F1 of the lab judge. */
+    lab_processbench_f1_ci: IntervalJson | null;
+    /** lab-ProcessBench F1 of the lab judge (bootstrap over the solutions it read). */
     judge_f1: number | null;
-    /** Share of MC-labelled samples kept by consensus filtering (MC first negative = judge's first error). */
+    judge_f1_ci: IntervalJson | null;
+    /** Share of MC-labelled samples kept by consensus filtering (MC first negative = judge's first error; Wilson). */
     consensus_kept_share: number | null;
+    consensus_kept_share_ci: IntervalJson | null;
     /** Policy tokens generated by MC labelling per sample, per split strategy. */
     label_tokens_per_sample: Record<string, number> | null;
     /** τ, the decision-token threshold. */
     threshold: number | null;
-    /** Code lab: share of code-policy samples that pass their unit tests in the sandbox. */
+    /** Code lab: share of code-policy samples that pass their unit tests in the sandbox (unbiased pass@1; Wilson over the tasks). */
     code_pass_at_1: number | null;
+    code_pass_at_1_ci: IntervalJson | null;
+    /** Paired comparisons the report makes: TVD vs greedy, each PRM Best-of-N vs maj@N, PRM vs judge. */
+    comparisons: DemoComparison[];
+}
+
+/** The judge's and the PRM's first-error predictions on the same solutions ({@link firstErrorPairing}). */
+export interface FirstErrorPairing {
+    /** Share of the solutions whose first wrong step (or its absence) each names exactly (Wilson). */
+    prm: IntervalJson;
+    judge: IntervalJson;
+    comparison: DemoComparison;
 }
 
 /** What the stages computed, for the Markdown and HTML reports. */
@@ -58,11 +107,134 @@ export interface DemoFigures {
     labels?: Record<string, LabelSummary>;
     prm?: {path: string; eval: LabPrmEval};
     decode?: {summaries: Record<string, DecodeSummary>; records: Record<string, DecodeRecord[]>; tvdVsGreedy: PairedDifference};
-    judge?: {path: string; solutions: number; metrics: {accError: number | null; accCorrect: number | null; f1: number | null}; no_verdict: number; consensus?: {total: number; kept: number; kept_share: number; disagreements_by_kind: Record<string, number>; truth?: {all: {first_negative_match: number; false_positive_rate: number; false_negative_rate: number}; kept: {first_negative_match: number; false_positive_rate: number; false_negative_rate: number}}}};
-    code?: {n: number; k: number; pass_at_1_greedy: number; sample_pass_rate: number; pass_at_k: Record<string, number>; statuses: Record<string, number>; by_family: Record<string, {n: number; pass_at_1_greedy: number}>; examples: Array<{task_id: string; question: string; greedy: string; verdict: {status: string}}>};
+    judge?: {
+        path: string;
+        solutions: number;
+        metrics: {accError: number | null; accCorrect: number | null; f1: number | null};
+        /** 95% intervals of `metrics` (fractions): Wilson accuracies, bootstrap F1 over the solutions. */
+        intervals: {acc_error: IntervalJson | null; acc_correct: IntervalJson | null; f1: IntervalJson | null};
+        no_verdict: number;
+        consensus?: {total: number; kept: number; kept_share: number; disagreements_by_kind: Record<string, number>; truth?: {all: TruthShares; kept: TruthShares}};
+        /** The PRM (threshold 0.5) and the judge on the same solutions. */
+        vsPrm?: FirstErrorPairing;
+    };
+    code?: {
+        n: number;
+        k: number;
+        pass_at_1_greedy: number;
+        pass_at_1_greedy_ci: IntervalJson;
+        sample_pass_rate: number;
+        pass_at_k: Record<string, number>;
+        pass_at_k_ci: Record<string, IntervalJson>;
+        statuses: Record<string, number>;
+        by_family: Record<string, {n: number; pass_at_1_greedy: number}>;
+        examples: Array<{task_id: string; question: string; greedy: string; verdict: {status: string}}>;
+    };
+    /** analyze/report.md (the Qwen analyses), rendered in the page. */
+    analyzeMarkdown?: string;
 }
 
+type TruthShares = {samples: number; first_negative_match: number; false_positive_rate: number; false_negative_rate: number};
+
+/**
+ * PRM vs judge on the same solutions: per solution, 1 when a predictor's first wrong step (−1:
+ * none) is the true one. Returns each share with its Wilson interval and the paired difference
+ * PRM − judge (paired percentile bootstrap over the solutions, exact McNemar).
+ * @throws RangeError when the arrays differ in length or are empty.
+ */
+export function firstErrorPairing(truth: readonly number[], prm: readonly number[], judge: readonly number[]): FirstErrorPairing {
+    if (truth.length !== prm.length || truth.length !== judge.length) throw new RangeError(`firstErrorPairing: ${truth.length} truths, ${prm.length} PRM and ${judge.length} judge predictions`);
+    const p = truth.map((t, i) => (prm[i] === t ? 1 : 0));
+    const j = truth.map((t, i) => (judge[i] === t ? 1 : 0));
+    const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
+    const d = pairedBootstrap(j, p);
+    return {
+        prm: intervalJson(wilsonInterval(sum(p), p.length)),
+        judge: intervalJson(wilsonInterval(sum(j), j.length)),
+        comparison: {
+            a: "judge",
+            b: "PRM",
+            items: plural(truth.length, "solution"),
+            diff: intervalJson(d),
+            sentence: differenceSentence("PRM − judge, first error named exactly", d),
+            mcnemar_p: mcnemarExact(j, p).value,
+        },
+    };
+}
+
+/** A Best-of-N interval (percent) as a fraction, like every other figure of report.json. */
+export function bonFraction(iv: IntervalJson): IntervalJson {
+    const f = (x: number) => Math.round(x * 100) / 10000;
+    return {...iv, value: f(iv.value), low: f(iv.low), high: f(iv.high)};
+}
+
+/** The PRM Best-of-N methods paired against maj@N at the largest N, as comparisons (fractions). */
+export function bonComparisons(bon: BonSummary): DemoComparison[] {
+    const top = Math.max(...bon.sizes);
+    const label = (id: string) => bon.methods.find((m) => m.id === id)?.label ?? id;
+    return (bon.paired ?? [])
+        .filter((p) => p.size === top && p.b.startsWith("bon-"))
+        .map((p) => ({a: label(p.a), b: label(p.b), items: plural(bon.questions, "question"), diff: bonFraction(p.diff), sentence: p.sentence}));
+}
+
+/** TVD vs greedy decoding, from {@link PairedDifference}. */
+export function decodeComparison(d: PairedDifference, a: string, b: string): DemoComparison {
+    return {a, b, items: plural(d.n, "problem"), diff: d.interval, sentence: d.sentence, mcnemar_p: d.mcnemar_p};
+}
+
+/** One headline figure: its label, its interval (null when not run), and how to print it. */
+interface Headline {
+    label: string;
+    iv: IntervalJson | null | undefined;
+    /** What n counts ("problems"). */
+    over: string;
+    format?: FormatOptions;
+}
+
+const AUC: FormatOptions = {scale: 1, digits: 3, unit: ""};
+
+/** The headline figures of the report and the stdout summary, in order. */
+function headlines(report: DemoReport, f: DemoFigures = {}): Headline[] {
+    const ev = f.policy;
+    const rows: Headline[] = [{label: "greedy accuracy", iv: report.greedy_accuracy_ci, over: "problems"}];
+    if (ev) {
+        rows.push({label: "sample accuracy (T=1)", iv: ev.sample_accuracy_ci, over: "problems"});
+        for (const [kk, v] of Object.entries(ev.pass_at_k_ci)) rows.push({label: `pass@${kk} (T=1)`, iv: v, over: "problems"});
+    }
+    rows.push({label: "maj@16", iv: report.maj_at_16_ci, over: "problems"});
+    for (const [a, v] of Object.entries(report.bon_at_16_ci ?? {})) rows.push({label: `PRM Best-of-16 (${a})`, iv: v, over: "problems"});
+    rows.push({label: "TVD accuracy", iv: report.tvd_accuracy_ci, over: "problems"}, {label: "beam search accuracy", iv: report.beam_accuracy_ci, over: "problems"});
+    rows.push({label: "PRM step ROC-AUC", iv: report.step_auc_ci, over: "samples", format: AUC});
+    rows.push({label: "PRM lab-ProcessBench F1 (threshold 0.5)", iv: report.lab_processbench_f1_ci, over: "samples"}, {label: "judge lab-ProcessBench F1", iv: report.judge_f1_ci, over: "solutions"});
+    rows.push({label: "consensus filtering: samples kept", iv: report.consensus_kept_share_ci, over: "samples"});
+    rows.push({label: "code lab pass@1 (T=1)", iv: report.code_pass_at_1_ci, over: "tasks"});
+    return rows;
+}
+
+const METHOD: Record<IntervalJson["method"], string> = {wilson: "Wilson", "bootstrap-percentile": "bootstrap", "paired-bootstrap-percentile": "paired bootstrap"};
+
+const fmt = (iv: IntervalJson | null | undefined, o?: FormatOptions): string => (iv ? formatInterval(iv, o) : "–");
+/** A figure without an interval: "–" when missing. */
 const pct = (x: number | null | undefined, d = 1) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : `${(100 * x).toFixed(d)}%`);
+/** A share of `n` items with its Wilson interval. */
+const share = (x: number | null | undefined, n: number) => (x === null || x === undefined || !Number.isFinite(x) || n < 1 ? "–" : formatInterval(wilsonInterval(Math.round(x * n), n)));
+const pb = (x: LabProcessBench) => `acc on erroneous ${fmt(x.acc_error_ci)}, acc on correct ${fmt(x.acc_correct_ci)}, F1 ${fmt(x.f1_ci)} (threshold ${x.threshold.toFixed(3)})`;
+
+/**
+ * The stdout summary of `stepwise demo`: one line per headline figure with its 95% interval and n
+ * ("greedy accuracy: 67.5% (95% CI 52.0–79.9, n 40)"), τ, one sentence per paired comparison,
+ * the stages not run, and where the report is.
+ */
+export function demoSummary(report: DemoReport): string[] {
+    const L = headlines(report)
+        .filter((h) => h.iv)
+        .map((h) => `${h.label}: ${fmt(h.iv, h.format)}`);
+    if (report.threshold !== null) L.push(`τ: ${report.threshold.toFixed(4)}`);
+    for (const c of report.comparisons) L.push(c.sentence);
+    for (const [stage, why] of Object.entries(report.skipped)) L.push(`not run: ${stage}: ${why}`);
+    L.push(`report: ${report.out}/report.html (also report.md, report.json, viewer/index.html)`);
+    return L;
+}
 
 /** The whole report as Markdown. */
 export function demoMarkdown(report: DemoReport, f: DemoFigures): string {
@@ -71,73 +243,81 @@ export function demoMarkdown(report: DemoReport, f: DemoFigures): string {
     L.push(`# stepwise demo: the lab pipeline`, "");
     L.push(
         `The lab is a synthetic arithmetic domain where every step of every solution can be checked exactly. ` +
-            `Policy \`${report.policy.split("/").pop()}\`, ${report.settings.problems} held-out problems, ${report.settings.k} samples each at temperature 1; ` +
+            `Policy ${mdCode(report.policy.split("/").pop()!)}, ${plural(report.settings.problems, "held-out problem")}, ${plural(report.settings.k, "sample")} each at temperature 1; ` +
             `${report.seconds ?? "?"} s in all (${report.stages.map((s) => `${s.name} ${s.seconds} s`).join(", ")}).`,
         "",
     );
-    L.push("## Headline figures", "", "| figure | value |", "|---|---|");
-    L.push(`| greedy accuracy | ${pct(report.greedy_accuracy)} |`);
-    if (ev) {
-        L.push(`| sample accuracy (T=1) | ${pct(ev.sample_accuracy)} |`);
-        for (const [kk, v] of Object.entries(ev.pass_at_k)) L.push(`| pass@${kk} | ${pct(v)} |`);
+    L.push("## Headline figures", "");
+    const g = report.greedy_accuracy_ci;
+    L.push(
+        "Each figure with its 95% confidence interval and n, the number of items it is computed over: Wilson intervals for shares, percentile bootstrap over the items for F1 and ROC-AUC." +
+            (g ? ` With ${plural(g.n, "problem")}, the greedy accuracy's interval spans ${(100 * (g.high - g.low)).toFixed(1)} points: compare methods through the paired comparisons below, not by reading differences off this table.` : ""),
+        "",
+    );
+    L.push("| figure | estimate (95% CI, n) | n counts | interval |", "|---|---|---|---|");
+    for (const h of headlines(report, f)) L.push(`| ${h.label} | ${fmt(h.iv, h.format)} | ${h.iv ? h.over : "–"} | ${h.iv ? METHOD[h.iv.method] : "–"} |`);
+    if (report.label_tokens_per_sample) for (const [s, v] of Object.entries(report.label_tokens_per_sample)) L.push(`| MC labelling: policy tokens per sample (${s} steps) | ${v.toFixed(0)} | ${f.labels?.[s] ? plural(f.labels[s].samples, "sample") : "–"} | – |`);
+    L.push(`| τ (${(report.settings.quantile * 100).toFixed(0)}% quantile of token confidences) | ${report.threshold === null ? "–" : report.threshold.toFixed(4)} | ${f.threshold ? plural(f.threshold.tokens, "token") : "–"} | – |`, "");
+    if (report.comparisons.length) {
+        L.push("### Paired comparisons", "", "Each on the same items, B − A with a 95% paired percentile bootstrap interval over them; not significant when the interval includes 0, that is, these data do not tell the two apart.", "");
+        for (const c of report.comparisons) L.push(`- ${c.sentence} (the same ${c.items}${c.mcnemar_p !== undefined ? `; exact McNemar p = ${c.mcnemar_p.toPrecision(2)}` : ""})`);
+        L.push("");
     }
-    L.push(`| maj@16 | ${pct(report.maj_at_16)} |`);
-    if (report.bon_at_16) for (const [a, v] of Object.entries(report.bon_at_16)) L.push(`| PRM Best-of-16 (${a}) | ${pct(v)} |`);
-    L.push(`| TVD accuracy | ${pct(report.tvd_accuracy)} |`, `| beam search accuracy | ${pct(report.beam_accuracy)} |`);
-    L.push(`| PRM lab-ProcessBench F1 (threshold 0.5) | ${pct(report.lab_processbench_f1)} |`, `| judge lab-ProcessBench F1 | ${pct(report.judge_f1)} |`);
-    L.push(`| consensus filtering: samples kept | ${pct(report.consensus_kept_share)} |`);
-    if (report.label_tokens_per_sample) for (const [s, v] of Object.entries(report.label_tokens_per_sample)) L.push(`| MC labelling: policy tokens per sample (${s} steps) | ${v.toFixed(0)} |`);
-    L.push(`| τ (${(report.settings.quantile * 100).toFixed(0)}% quantile of token confidences) | ${report.threshold === null ? "–" : report.threshold.toFixed(4)} |`);
-    L.push(`| code lab pass@1 | ${pct(report.code_pass_at_1)} |`, "");
     const skipped = Object.entries(report.skipped);
     if (skipped.length) L.push("Not run: " + skipped.map(([k, v]) => `${k} (${v})`).join("; ") + ".", "");
-    L.push("Open `viewer/index.html` to look at every sample: tokens coloured by confidence, a τ slider, steps with labels and PRM scores, Best-of-N rankings and TVD interventions.", "");
+    L.push("Open [viewer/index.html](viewer/index.html) to look at every sample: tokens coloured by confidence, a τ slider, steps with labels and PRM scores, Best-of-N rankings and TVD interventions.", "");
 
     if (ev) {
-        L.push("## The policy", "", `| operations | problems | greedy | pass@${report.settings.k} |`, "|---|---|---|---|");
-        for (const [ops, v] of Object.entries(ev.accuracy_by_ops)) L.push(`| ${ops} | ${v.n} | ${pct(v.greedy_accuracy)} | ${pct(v.pass_at_k)} |`);
+        L.push("## The policy", "", `| operations | problems | greedy (95% CI, n) | pass@${report.settings.k} |`, "|---|---|---|---|");
+        for (const [ops, v] of Object.entries(ev.accuracy_by_ops)) L.push(`| ${ops} | ${v.n} | ${fmt(v.greedy_accuracy_ci)} | ${pct(v.pass_at_k)} |`);
         L.push("", `Right answer reached through a wrong step: ${pct(ev.right_answer_wrong_process)} of the correct samples (the Qwen paper's reason Best-of-N alone cannot judge a PRM).`, "");
     }
     if (f.threshold) {
-        L.push("## Token confidences and τ", "", "![confidence histogram](confidence-histogram.svg)", "");
-        L.push(`τ = ${f.threshold.tau.toPrecision(4)}: ${(report.settings.quantile * 100).toFixed(0)}% of the ${f.threshold.tokens} sampled tokens have a lower confidence; each of them ends an adaptive step (AdaptiveStep §3).`, "", "![threshold](threshold.svg)", "");
+        L.push("## Token confidences and τ", "");
+        L.push(`τ = ${f.threshold.tau.toPrecision(4)}: ${(report.settings.quantile * 100).toFixed(0)}% of the ${plural(f.threshold.tokens, "sampled token")} have a lower confidence; each of them ends an adaptive step (AdaptiveStep §3).`, "", "![token confidences and τ](threshold.svg)", "");
     }
     if (f.stats) L.push(statsMarkdown(f.stats).replace(/^# Step statistics/, "## Steps: adaptive vs newline"), "", "![steps per sample](steps-per-sample.svg)", "");
     if (f.labels) {
         L.push(`## Monte-Carlo labels against the exact step truth`, "");
-        L.push(`${report.settings.rollouts} rollouts per step, all savers (hybrid search + early stop), one sample per problem.`, "");
-        L.push("| steps | samples | rollouts / sample | policy tokens / sample | first negative = true first error | false negatives | false positives |", "|---|---|---|---|---|---|---|");
+        L.push(`${plural(report.settings.rollouts, "rollout")} per step, all savers (hybrid search + early stop), one sample per problem.`, "");
+        L.push("| steps | samples | rollouts / sample | policy tokens / sample | first negative = true first error (95% CI, n) | false negatives | false positives |", "|---|---|---|---|---|---|---|");
         for (const [name, c] of Object.entries(f.labels))
-            L.push(`| ${name} | ${c.samples} | ${c.rollouts_per_sample.toFixed(1)} | ${c.generated_tokens_per_sample.toFixed(0)} | ${pct(c.truth?.first_negative_match)} | ${pct(c.truth?.false_negative_rate)} | ${pct(c.truth?.false_positive_rate)} |`);
-        L.push("", "False positives are truly wrong steps labelled positive: MC labels estimate the chance of still reaching the right answer, not the step's correctness (the Qwen paper's lesson).", "");
+            L.push(`| ${name} | ${c.samples} | ${c.rollouts_per_sample.toFixed(1)} | ${c.generated_tokens_per_sample.toFixed(0)} | ${share(c.truth?.first_negative_match, c.truth?.samples ?? 0)} | ${pct(c.truth?.false_negative_rate)} | ${pct(c.truth?.false_positive_rate)} |`);
+        L.push("", "False negatives are truly correct steps labelled negative; false positives are truly wrong steps labelled positive: MC labels estimate the chance of still reaching the right answer, not the step's correctness (the Qwen paper's lesson).", "");
     }
     if (f.prm) {
         const e = f.prm.eval;
-        const m = (x: {accError: number | null; accCorrect: number | null; f1: number | null; threshold: number}) =>
-            `acc on erroneous ${pct(x.accError)}, acc on correct ${pct(x.accCorrect)}, F1 ${pct(x.f1)} (threshold ${x.threshold.toFixed(3)})`;
-        L.push(`## The PRM (\`${f.prm.path.split("/").pop()}\`)`, "");
-        L.push(`- step-level ROC-AUC against the exact truth: ${e.step_auc.toFixed(3)} over ${e.steps} adaptive steps`);
-        L.push(`- lab-ProcessBench at 0.5: ${m(e.processbench.at_half)}`);
-        if (e.processbench.best) L.push(`- lab-ProcessBench at the F1-best threshold: ${m(e.processbench.best)}`);
-        L.push("", `### Best-of-N`, "", bonMarkdown(e.bon, "bon/accuracy-vs-n").replace(/^# .*\n+/, ""), "", "The Qwen paper's analyses and AdaptiveStep's rating-position test: [analyze/report.md](analyze/report.md).", "");
+        L.push(`## The PRM (${mdCode(f.prm.path.split("/").pop()!)})`, "");
+        L.push(`- step-level ROC-AUC against the exact truth: ${fmt(e.step_auc_ci, AUC)} over ${plural(e.steps, "adaptive step")} (n counts samples: a sample's steps are resampled together)`);
+        L.push(`- lab-ProcessBench at 0.5: ${pb(e.processbench.at_half)}`);
+        if (e.processbench.best) {
+            const warning = calibrationWarning(e.samples, "lab-ProcessBench");
+            L.push(`- lab-ProcessBench at the F1-best threshold, chosen on the same ${plural(e.samples, "sample")} (in-sample: optimistic): ${pb(e.processbench.best)}`);
+            if (warning) L.push(`- **Warning:** ${warning}.`);
+        }
+        L.push("", `### Best-of-N`, "", bonMarkdown(e.bon, "bon/accuracy-vs-n").replace(/^# .*\n+/, ""), "");
+        L.push("### The Qwen paper's analyses and AdaptiveStep's rating-position test", "");
+        if (f.analyzeMarkdown) L.push(embedMarkdown(withoutBonSection(f.analyzeMarkdown.replace(/^# .*\n+/, "")), "analyze", 2), "");
+        else L.push("Not written (analyze/report.md is missing).", "");
     }
     if (f.decode) {
         const d = f.decode;
         L.push(`## Decoding with the PRM`, "");
-        L.push(`The first ${Object.values(d.summaries)[0]?.n ?? 0} problems, each decoded by every strategy. Policy tokens per question is the budget each spends. TVD runs at τ = 0.30: at the released τ = 0.55 the lab PRM, whose scores barely separate candidate tokens, derails it (docs/decoding.md has the 200-problem figures and a rollout-value oracle that shows the decoder itself gains 12 points).`, "");
-        L.push("| strategy | accuracy | 95% interval | policy tokens / question | PRM calls / question | requests / question |", "|---|---|---|---|---|---|");
+        L.push(`The first ${plural(Object.values(d.summaries)[0]?.n ?? 0, "problem")}, each decoded by every strategy. Policy tokens per question is the budget each spends. TVD runs at τ = 0.30: at the released τ = 0.55 the lab PRM, whose scores barely separate candidate tokens, derails it (docs/decoding.md has the 200-problem figures and a rollout-value oracle that shows the decoder itself gains 12 points).`, "");
+        L.push("| strategy | accuracy (95% CI, n) | policy tokens / question | PRM calls / question | requests / question |", "|---|---|---|---|---|");
         for (const [name, s] of Object.entries(d.summaries))
-            L.push(`| ${name} | ${pct(s.accuracy)} | ${s.ci95 ? `${pct(s.ci95[0])}–${pct(s.ci95[1])}` : "–"} | ${s.policy_tokens_per_question.toFixed(0)} | ${s.prm_calls_per_question.toFixed(1)} | ${s.requests_per_question.toFixed(1)} |`);
+            L.push(`| ${name} | ${fmt(s.accuracy_ci)} | ${s.policy_tokens_per_question.toFixed(0)} | ${s.prm_calls_per_question.toFixed(1)} | ${s.requests_per_question.toFixed(1)} |`);
         const t = d.tvdVsGreedy;
-        L.push("", `TVD − greedy, paired over ${t.n} problems: ${(100 * t.diff).toFixed(1)} points (95% paired bootstrap interval ${(100 * t.ci95[0]).toFixed(1)} to ${(100 * t.ci95[1]).toFixed(1)}); TVD alone right on ${t.b_only}, greedy alone on ${t.a_only} (exact McNemar p = ${t.mcnemar_p.toPrecision(2)}).`, "");
+        L.push("", `${t.sentence}. Paired over the same ${plural(t.n, "problem")}: TVD alone right on ${t.b_only}, greedy alone on ${t.a_only} (exact McNemar p = ${t.mcnemar_p.toPrecision(2)}).`, "");
         const traces = (d.records.tvd ?? []).filter((r) => r.trace.some((x) => x.type === "tvd")).slice(0, 3);
         if (traces.length) {
-            L.push("### TVD interventions", "", "Where the greedy token's probability fell below τ, the PRM scored the policy's top candidates (each followed by the step tag) and the best one was kept.", "");
+            L.push("### TVD interventions", "", "Where the greedy token's probability fell below τ, the PRM scored the policy's top candidates (each followed by the step tag) and the best one (bold) was kept.", "");
             for (const r of traces) {
-                L.push(`**${r.question}** (${r.correct === undefined ? "" : r.correct ? "right" : "wrong"}, answer ${r.answer ?? "none"})`, "");
-                for (const iv of r.trace.filter((x): x is TvdIntervention => x.type === "tvd").slice(0, 3)) {
+                const ivs = r.trace.filter((x): x is TvdIntervention => x.type === "tvd");
+                L.push(`${mdCode(r.question)} (${r.correct === undefined ? "" : r.correct ? "right, " : "wrong, "}answer ${r.answer === null || r.answer === undefined ? "none" : mdCode(String(r.answer))}; ${plural(ivs.length, "intervention")}${ivs.length > 3 ? ", the first 3 shown" : ""})`, "");
+                for (const iv of ivs.slice(0, 3)) {
                     const before = r.text.slice(Math.max(0, iv.offset - 30), iv.offset);
-                    L.push(`- after \`…${before.replace(/`/g, "'").replace(/\n/g, "↵")}\`: ` + iv.candidates.map((c, i) => `${i === iv.chosen ? "**" : ""}\`${JSON.stringify(c.text)}\` p=${c.prob.toFixed(2)} PRM ${c.score === null ? "n/a" : c.score.toFixed(2)}${i === iv.chosen ? "**" : ""}`).join(", "));
+                    L.push(`- after ${mdCode(`…${before.replace(/\n/g, "↵")}`)}: ` + iv.candidates.map((c, i) => `${i === iv.chosen ? "**" : ""}${mdCode(JSON.stringify(c.text))} p=${c.prob.toFixed(2)} PRM ${c.score === null ? "n/a" : c.score.toFixed(2)}${i === iv.chosen ? "**" : ""}`).join(", "));
                 }
                 L.push("");
             }
@@ -145,50 +325,99 @@ export function demoMarkdown(report: DemoReport, f: DemoFigures): string {
     }
     if (f.judge) {
         const j = f.judge;
-        L.push(`## LLM-as-a-judge and consensus filtering (\`${j.path.split("/").pop()}\`)`, "");
-        L.push(`The lab judge read ${j.solutions} numbered solutions and named the first wrong step (or none), majority of its answers; ${j.no_verdict} got no verdict.`, "");
-        L.push(`- lab-ProcessBench of the judge against the exact first error: acc on erroneous ${pct(j.metrics.accError)}, acc on correct ${pct(j.metrics.accCorrect)}, F1 ${pct(j.metrics.f1)}`);
+        L.push(`## LLM-as-a-judge and consensus filtering (${mdCode(j.path.split("/").pop()!)})`, "");
+        L.push(`The lab judge read ${plural(j.solutions, "numbered solution")} and named the first wrong step (or none), majority of its answers; ${plural(j.no_verdict, "solution")} got no verdict.`, "");
+        L.push(`- lab-ProcessBench of the judge against the exact first error: acc on erroneous ${fmt(j.intervals.acc_error)}, acc on correct ${fmt(j.intervals.acc_correct)}, F1 ${fmt(j.intervals.f1)}`);
+        if (j.vsPrm) {
+            const v = j.vsPrm;
+            L.push(`- on the same ${v.comparison.items}, the first wrong step (or "none") named exactly: PRM at threshold 0.5 ${fmt(v.prm)}, judge ${fmt(v.judge)}. ${v.comparison.sentence}.`);
+        }
         if (j.consensus) {
             const c = j.consensus;
-            L.push(`- consensus filtering of the adaptive MC labels: ${c.kept} of ${c.total} samples kept (${pct(c.kept_share)}; the Qwen paper kept about 40%); disagreements: ${Object.entries(c.disagreements_by_kind).filter(([, v]) => v > 0).map(([k, v]) => `${k.replace(/_/g, " ")} ${v}`).join(", ") || "none"}`);
-            if (c.truth) L.push(`- MC first negative = true first error: ${pct(c.truth.all.first_negative_match)} of all samples, ${pct(c.truth.kept.first_negative_match)} of the kept ones; truly wrong steps labelled positive: ${pct(c.truth.all.false_positive_rate)} → ${pct(c.truth.kept.false_positive_rate)}`);
+            L.push(`- consensus filtering of the adaptive MC labels: ${c.kept} of ${plural(c.total, "sample")} kept, ${share(c.kept_share, c.total)} (the Qwen paper kept about 40%); disagreements: ${Object.entries(c.disagreements_by_kind).filter(([, v]) => v > 0).map(([k, v]) => `${k.replace(/_/g, " ")} ${v}`).join(", ") || "none"}`);
+            if (c.truth)
+                L.push(
+                    `- MC first negative = true first error: ${share(c.truth.all.first_negative_match, c.truth.all.samples)} of all samples, ${share(c.truth.kept.first_negative_match, c.truth.kept.samples)} of the kept ones; truly wrong steps labelled positive: ${pct(c.truth.all.false_positive_rate)} of all, ${Number.isFinite(c.truth.kept.false_positive_rate) ? `${pct(c.truth.kept.false_positive_rate)} of the kept` : "none among the kept (they hold no truly wrong labelled step)"}`,
+                );
         }
         L.push("");
     }
     if (f.code) {
         const c = f.code;
         L.push(`## The code lab`, "");
-        L.push(`A tiny code policy wrote Python functions for ${c.n} held-out code-lab tasks (greedy and ${c.k} samples at T=1); each program ran against the task's unit tests in the bubblewrap sandbox (no network, read-only host, time, memory and process limits).`, "");
-        L.push("| figure | value |", "|---|---|", `| greedy pass@1 | ${pct(c.pass_at_1_greedy)} |`, ...Object.entries(c.pass_at_k).map(([k, v]) => `| pass@${k} (T=1) | ${pct(v)} |`), `| verdicts | ${Object.entries(c.statuses).map(([k, v]) => `${k} ${v}`).join(", ")} |`, "");
+        L.push(`A tiny code policy wrote Python functions for ${plural(c.n, "held-out code-lab task")} (greedy and ${plural(c.k, "sample")} at T=1); each program ran against the task's unit tests in the bubblewrap sandbox (no network, read-only host, time, memory and process limits).`, "");
+        L.push(
+            "| figure | estimate (95% CI, n tasks) |",
+            "|---|---|",
+            `| greedy pass@1 | ${fmt(c.pass_at_1_greedy_ci)} |`,
+            ...Object.entries(c.pass_at_k_ci).map(([k, v]) => `| pass@${k} (T=1) | ${fmt(v)} |`),
+            `| verdicts | ${Object.entries(c.statuses).map(([k, v]) => `${k} ${v}`).join(", ")} |`,
+            "",
+        );
         const ex = c.examples[0];
-        if (ex) L.push(`Example (${ex.verdict.status}): ${ex.question.split("\n")[0]}`, "", "```python", ex.greedy, "```", "");
+        if (ex) L.push(`Example (${ex.verdict.status}): ${mdCode(ex.question.split("\n")[0])}`, "", "````python", ex.greedy, "````", "");
     }
-    L.push("## Files", "", "Each JSONL file (with its `.settings.json`) is what the stage's command writes: problems.jsonl, greedy.jsonl and samples.jsonl (`stepwise sample`, every token with its confidence), truth.jsonl (the lab's exact verdict of each sample), threshold.json, steps-*.jsonl (`stepwise split`), label-input-*.jsonl and labels-*.jsonl (`stepwise label`), scored-adaptive.jsonl (`stepwise score`), decode-*.jsonl (`stepwise decode`), judge-input.jsonl and verdicts.jsonl (`stepwise judge`), consensus-adaptive.jsonl (`stepwise filter --consensus`); stats.json, report.json, plots (.svg/.png), bon/ and analyze/ reports, viewer/ (open viewer/index.html).", "");
+    const files = (names: string[]) => names.map(mdCode).join(", ");
+    L.push(
+        "## Files",
+        "",
+        `Each JSONL file (with its ${mdCode(".settings.json")}) is what the stage's command writes: ${files(["problems.jsonl", "greedy.jsonl", "samples.jsonl"])} (${mdCode("stepwise sample")}, every token with its confidence), ` +
+            `${files(["truth.jsonl"])} (the lab's exact verdict of each sample), ${files(["threshold.json"])} (${mdCode("stepwise threshold")}), ${files(["steps-*.jsonl"])} (${mdCode("stepwise split")}), ` +
+            `${files(["label-input-*.jsonl", "labels-*.jsonl"])} (${mdCode("stepwise label")}), ${files(["scored-adaptive.jsonl"])} (${mdCode("stepwise score")}), ${files(["decode-*.jsonl"])} (${mdCode("stepwise decode")}), ` +
+            `${files(["judge-input.jsonl", "verdicts.jsonl"])} (${mdCode("stepwise judge")}), ${files(["consensus-adaptive.jsonl"])} (${mdCode("stepwise filter --consensus")}); ` +
+            `${files(["stats.json", "report.json"])}, plots (.svg/.png), the ${mdCode("bon/")} and ${mdCode("analyze/")} reports, ${mdCode("viewer/")} (open [viewer/index.html](viewer/index.html)).`,
+        "",
+    );
     return L.join("\n");
 }
 
-/** Markdown → HTML with raw HTML escaped (model text never becomes markup); images inline as their SVG files. */
+/**
+ * The analyses without their section "(c) Best-of-N by step-score aggregation": the report's own
+ * Best-of-N section above shows the same table and chart (with the paired comparisons).
+ */
+function withoutBonSection(md: string): string {
+    const sections = md.split(/(?=^## )/m);
+    const kept = sections.filter((s) => !/^## \(c\) Best-of-N/.test(s));
+    return kept.length === sections.length ? md : kept.join("") + "\n(c) Best-of-N by step-score aggregation: the Best-of-N section above.\n";
+}
+
+/** True for a relative reference to a file of the report folder (no scheme, not absolute, not an anchor). */
+const isRelativeFile = (href: string) => !/^[a-z][a-z0-9+.-]*:|^\/|^#/i.test(href);
+
+/**
+ * Markdown → HTML with raw HTML escaped (model text never becomes markup); images inline as their
+ * SVG files and links to the report's own files through {@link imgHtml} / {@link fileLinkHtml}
+ * (file names percent-encoded and escaped).
+ */
 export function demoHtml(markdown: string, title: string): string {
     const marked = new Marked({gfm: true});
-    marked.use({renderer: {html: (token) => escapeHtml(token.text)}});
+    marked.use({
+        renderer: {
+            html: (token) => escapeHtml(token.text),
+            image: (token) => (isRelativeFile(token.href) ? imgHtml(token.href, token.text) : false),
+            // Plain link text only (the report's own links); other links keep marked's rendering.
+            link: (token) => (isRelativeFile(token.href) && token.tokens.every((t) => t.type === "text") ? fileLinkHtml(token.href, token.text) : false),
+        },
+    });
     const body = marked.parse(markdown, {async: false}) as string;
     return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title>
 <style>
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#1d1d1f;line-height:1.45}
 table{border-collapse:collapse;margin:.6em 0;font-size:.92em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}td:first-child,th:first-child{text-align:left}
-img{max-width:100%;border:1px solid #eee;margin:.4em 0}code{background:#f4f4f4;padding:0 .2em}pre{background:#f7f7f7;padding:.6em;white-space:pre-wrap}
+img{max-width:100%;border:1px solid #eee;margin:.4em 0}code{background:#f4f4f4;padding:0 .2em}pre{background:#f7f7f7;padding:.6em;white-space:pre-wrap}pre code{background:none;padding:0}
 nav{position:sticky;top:0;background:#fff;padding:.4em 0;border-bottom:1px solid #eee}
 </style></head><body>
-<nav><a href="viewer/index.html">Open the viewer</a> · <a href="report.md">report.md</a> · <a href="report.json">report.json</a></nav>
+<nav>${fileLinkHtml("viewer/index.html", "Open the viewer")} · ${fileLinkHtml("report.md")} · ${fileLinkHtml("report.json")}</nav>
 ${body}
 </body></html>
 `;
 }
 
-/** Write report.md and report.html (report.json is written by the demo itself once the report stage is timed). */
+/** Write report.md and report.html (report.json is written by the demo itself once the report stage is timed); the Qwen analyses are read from analyze/report.md. */
 export async function writeDemoReports(out: string, report: DemoReport, figures: DemoFigures): Promise<void> {
-    const md = demoMarkdown(report, figures);
+    const analyze = join(out, "analyze", "report.md");
+    const md = demoMarkdown(report, {...figures, ...(figures.analyzeMarkdown === undefined && existsSync(analyze) ? {analyzeMarkdown: readFileSync(analyze, "utf8")} : {})});
     writeFileAtomic(join(out, "report.md"), md);
     writeFileAtomic(join(out, "report.html"), demoHtml(md, "stepwise demo"));
 }

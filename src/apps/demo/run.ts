@@ -28,7 +28,6 @@ import {evaluatePolicyRecords, LAB_MAX_TOKENS, type PolicyEval} from "../lab/eva
 import {JsonlWriter} from "../../io/jsonl.ts";
 import {settingsPath} from "../../core/stage.ts";
 import {DecodeRecordSchema, readRecords, readRecordsAll, SampleRecordSchema, StepsRecordSchema, VerdictRecordSchema} from "../../core/schemas.ts";
-import {renderChart, histogramSpec} from "../../report/plot.ts";
 import {sampleId, type StepsRecord} from "../../core/records.ts";
 import {sampleDataset} from "../../pipeline/sample.ts";
 import {plotThreshold, thresholdFromFile, type ThresholdSummary} from "../../pipeline/threshold.ts";
@@ -43,9 +42,12 @@ import {createScorer, type StepScorer} from "../../prm/index.ts";
 import {defaultPolicyPath, defaultPrmPath, reportLabPrm} from "../lab/eval/run.ts";
 import {decodeFile, pairedDifference, SearchPrm, type DecodeRecord, type DecodeSummary, type StrategyName} from "../../search/index.ts";
 import {ViewStore, exportViewer} from "../view/index.ts";
-import {writeDemoReports, type DemoReport, type DemoFigures} from "./report.ts";
+import {bonComparisons, bonFraction, decodeComparison, firstErrorPairing, writeDemoReports, type DemoReport, type DemoFigures} from "./report.ts";
+import {intervalJson, wilsonInterval} from "../../stats/intervals.ts";
+import {firstBelow} from "../../eval/processbench/threshold.ts";
 
-export type {DemoReport} from "./report.ts";
+export type {DemoReport, DemoComparison} from "./report.ts";
+export {demoSummary} from "./report.ts";
 
 export interface DemoOptions {
     /** Output folder. Default `stepwise-out/demo-<timestamp>`. */
@@ -133,16 +135,28 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
         stages: [],
         skipped: {},
         greedy_accuracy: null,
+        greedy_accuracy_ci: null,
         maj_at_16: null,
+        maj_at_16_ci: null,
         bon_at_16: null,
+        bon_at_16_ci: null,
         tvd_accuracy: null,
+        tvd_accuracy_ci: null,
         beam_accuracy: null,
+        beam_accuracy_ci: null,
+        step_auc: null,
+        step_auc_ci: null,
         lab_processbench_f1: null,
+        lab_processbench_f1_ci: null,
         judge_f1: null,
+        judge_f1_ci: null,
         consensus_kept_share: null,
+        consensus_kept_share_ci: null,
         label_tokens_per_sample: null,
         threshold: null,
         code_pass_at_1: null,
+        code_pass_at_1_ci: null,
+        comparisons: [],
     };
     const t0 = Date.now();
     let index = 0;
@@ -193,21 +207,14 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
         });
         figures.policy = ev;
         report.greedy_accuracy = ev.greedy_accuracy;
+        report.greedy_accuracy_ci = ev.greedy_accuracy_ci;
 
         // τ from the confidences (one computation for the whole report).
         const th = await stage("threshold", `τ at the ${(q * 100).toFixed(0)}% quantile of the confidences`, async () => {
             const th = await thresholdFromFile(samplesPath, {quantile: q});
             writeFileAtomic(join(out, "threshold.json"), JSON.stringify(th, null, 2) + "\n");
+            // One confidence histogram, with τ: the plot `stepwise threshold` writes.
             await plotThreshold(th, join(out, "threshold"));
-            await renderChart(
-                histogramSpec(ev.confidence.histogram, {
-                    title: `Token confidences of the lab policy (${th.tokens} tokens)`,
-                    xTitle: "confidence p(token | prefix)",
-                    rules: [{x: th.tau, label: `τ = ${th.tau.toFixed(3)} (${(q * 100).toFixed(0)}% quantile)`}],
-                    logY: true,
-                }),
-                join(out, "confidence-histogram"),
-            );
             return th;
         });
         figures.threshold = th;
@@ -275,13 +282,23 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
                 return {path: prmPath, eval: prmEval};
             });
             const bon = figures.prm.eval.bon;
-            const at = (id: string) => bon.methods.find((m) => m.id === id)?.points.find((p) => p.n === 16)?.accuracy;
+            const at = (id: string) => bon.methods.find((m) => m.id === id)?.points.find((p) => p.n === 16);
             const maj = at("maj");
-            report.maj_at_16 = maj === undefined ? null : maj / 100;
+            report.maj_at_16 = maj === undefined ? null : maj.accuracy / 100;
+            report.maj_at_16_ci = maj?.accuracy_ci ? bonFraction(maj.accuracy_ci) : null;
             const aggs = ["min", "max", "mean", "product", "last"];
-            report.bon_at_16 = maj === undefined ? null : Object.fromEntries(aggs.map((a) => [a, (at(`bon-${a}`) ?? NaN) / 100]));
+            report.bon_at_16 = maj === undefined ? null : Object.fromEntries(aggs.map((a) => [a, (at(`bon-${a}`)?.accuracy ?? NaN) / 100]));
+            report.bon_at_16_ci = maj === undefined ? null : Object.fromEntries(aggs.flatMap((a) => {
+                const iv = at(`bon-${a}`)?.accuracy_ci;
+                return iv ? [[a, bonFraction(iv)]] : [];
+            }));
             if (maj === undefined) report.skipped.bon_at_16 = `Best-of-N is reported at N = ${k} (run with --k 16 for maj@16 and BoN@16)`;
-            report.lab_processbench_f1 = figures.prm.eval.processbench.at_half.f1;
+            report.comparisons.push(...bonComparisons(bon));
+            const e = figures.prm.eval;
+            report.step_auc = Number.isFinite(e.step_auc) ? e.step_auc : null;
+            report.step_auc_ci = e.step_auc_ci;
+            report.lab_processbench_f1 = e.processbench.at_half.f1;
+            report.lab_processbench_f1_ci = e.processbench.at_half.f1_ci;
         }
 
         // Decoding with the PRM on the first problems: greedy, TVD, Best-of-N, beam search.
@@ -317,11 +334,14 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
                     });
                     records[r.strategy] = await readRecordsAll(file, DecodeRecordSchema);
                 }
-                const tvdVsGreedy = pairedDifference(records.greedy, records.tvd);
+                const tvdVsGreedy = pairedDifference(records.greedy, records.tvd, ["greedy", "TVD"]);
                 return {summaries, records, tvdVsGreedy};
             });
             report.tvd_accuracy = figures.decode.summaries.tvd.accuracy;
+            report.tvd_accuracy_ci = figures.decode.summaries.tvd.accuracy_ci;
             report.beam_accuracy = figures.decode.summaries.beam.accuracy;
+            report.beam_accuracy_ci = figures.decode.summaries.beam.accuracy_ci;
+            report.comparisons.unshift(decodeComparison(figures.decode.tvdVsGreedy, "greedy", "TVD"));
         }
         // LLM-as-a-judge with the lab judge, and consensus filtering of the MC labels (Qwen).
         const judgePath = o.judge ?? defaultJudgePath();
@@ -334,7 +354,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
                 const {createEngine} = await import("../../engines/spec.ts");
                 const {judgeFile} = await import("../../judge/index.ts");
                 const {consensusFilter} = await import("../../filter/index.ts");
-                const {processMetrics} = await import("../../eval/processbench/metrics.ts");
+                const {processIntervals, processMetrics} = await import("../../eval/processbench/metrics.ts");
                 // `stepwise judge` on the first samples of each problem (and the labelled ones, for consensus filtering).
                 const input = join(out, "judge-input.jsonl");
                 const rows = await selectRecords(stepFiles.adaptive, input, (r) => r.sample_index < perProblem || (figures.labels !== undefined && r.sample_index === 0), Math.max(nJudge, nProblems));
@@ -353,12 +373,26 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
                 const truth = rows.map((r) => labTruth(r).first_error);
                 const predictions = rows.map((r) => verdicts.get(r.id) ?? -2);
                 const metrics = processMetrics(truth, predictions);
+                const iv = processIntervals(truth, predictions);
+                const j = (x: typeof iv.f1) => (x ? intervalJson(x) : null);
                 const consensus = figures.labels ? await consensusFilter({labels: [join(out, "labels-adaptive.jsonl")], verdicts: [verdictsPath], out: join(out, "consensus-adaptive.jsonl")}) : undefined;
-                return {path: judgePath, solutions: verdicts.size, metrics, no_verdict: [...verdicts.values()].filter((v) => v === null).length, consensus};
+                // The PRM on the same solutions (its first step below 0.5), paired with the judge.
+                const prmScores = new Map((figures.prm?.eval.sample_scores ?? []).map((s) => [s.id, s.step_scores]));
+                const paired = rows.flatMap((r, i) => {
+                    const sc = prmScores.get(r.id);
+                    return sc ? [{truth: truth[i], prm: firstBelow(sc, 0.5), judge: predictions[i]}] : [];
+                });
+                const vsPrm = paired.length ? firstErrorPairing(paired.map((p) => p.truth), paired.map((p) => p.prm), paired.map((p) => p.judge)) : undefined;
+                return {path: judgePath, solutions: verdicts.size, metrics, intervals: {acc_error: j(iv.accError), acc_correct: j(iv.accCorrect), f1: j(iv.f1)}, no_verdict: [...verdicts.values()].filter((v) => v === null).length, consensus, vsPrm};
             });
             report.judge_f1 = figures.judge.metrics.f1;
-            if (figures.judge.consensus) report.consensus_kept_share = figures.judge.consensus.kept_share;
-            else report.skipped.consensus = "needs the label stage";
+            report.judge_f1_ci = figures.judge.intervals.f1;
+            if (figures.judge.vsPrm) report.comparisons.push(figures.judge.vsPrm.comparison);
+            const consensus = figures.judge.consensus;
+            if (consensus) {
+                report.consensus_kept_share = consensus.kept_share;
+                report.consensus_kept_share_ci = consensus.total ? intervalJson(wilsonInterval(consensus.kept, consensus.total)) : null;
+            } else report.skipped.consensus = "needs the label stage";
         }
 
         // The code lab: a tiny code policy's programs run against their unit tests in the sandbox.
@@ -382,6 +416,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
             else {
                 figures.code = code.eval;
                 report.code_pass_at_1 = code.eval.pass_at_k["1"] ?? code.eval.sample_pass_rate;
+                report.code_pass_at_1_ci = code.eval.pass_at_k_ci["1"] ?? code.eval.sample_pass_rate_ci;
             }
         }
 

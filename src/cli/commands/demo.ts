@@ -37,10 +37,12 @@ Each stage runs what its command runs (stepwise sample, split, label, score, dec
 filter --consensus, code eval), with each model loaded once and shared by its stages.
 
 Writes into --out: report.md, report.html, report.json (greedy_accuracy, maj_at_16, bon_at_16,
-tvd_accuracy, beam_accuracy, lab_processbench_f1, judge_f1, consensus_kept_share,
-label_tokens_per_sample, threshold, code_pass_at_1), the
-plots (.svg/.png), every intermediate JSONL file (each with the .settings.json its stage writes),
-and viewer/index.html (opens with no server).
+tvd_accuracy, beam_accuracy, step_auc, lab_processbench_f1, judge_f1, consensus_kept_share,
+code_pass_at_1 as fractions, each with its 95% interval as <key>_ci {value, low, high, n, method,
+level}; comparisons: TVD vs greedy, Best-of-N vs maj@N, PRM vs judge, paired on the same items;
+label_tokens_per_sample, threshold), the plots (.svg/.png), every intermediate JSONL file (each
+with the .settings.json its stage writes), and viewer/index.html (opens with no server).
+Prints each headline figure with its 95% interval and n, and each paired comparison.
 
 Examples:
   stepwise demo
@@ -48,9 +50,9 @@ Examples:
   stepwise demo --train-prm 5          # train the PRM here instead of using the shipped one`,
         )
         .action(async (o) => {
-            const {runDemo} = await import("../../apps/demo/run.ts");
+            const {runDemo, demoSummary} = await import("../../apps/demo/run.ts");
             const progress = createStagedProgress("demo");
-            const {out, report} = await runDemo({
+            const {report} = await runDemo({
                 out: o.out,
                 policy: o.policy,
                 problems: o.problems,
@@ -75,12 +77,6 @@ Examples:
                 },
             });
             progress.stop();
-            const pct = (x: number | null) => (x === null ? "–" : `${(100 * x).toFixed(1)}%`);
-            const bon = report.bon_at_16 ? Object.entries(report.bon_at_16).map(([a, v]) => `${a} ${pct(v)}`).join(", ") : "–";
-            console.log(`greedy ${pct(report.greedy_accuracy)}, maj@16 ${pct(report.maj_at_16)}, PRM Best-of-16 ${bon}`);
-            console.log(`TVD ${pct(report.tvd_accuracy)}, beam ${pct(report.beam_accuracy)}, PRM lab-ProcessBench F1 ${pct(report.lab_processbench_f1)}, τ ${report.threshold?.toFixed(4) ?? "–"}`);
-            console.log(`judge F1 ${pct(report.judge_f1)}, consensus kept ${pct(report.consensus_kept_share)}, code lab pass@1 ${pct(report.code_pass_at_1)}`);
-            for (const [stage, why] of Object.entries(report.skipped)) console.log(`not run: ${stage}: ${why}`);
-            console.log(`report: ${out}/report.html (also report.md, report.json, viewer/index.html)`);
+            for (const line of demoSummary(report)) console.log(line);
         });
 }

@@ -96,6 +96,16 @@ export interface ProcessBenchResult {
 /** Fewer calibration samples than this get a warning (stdout, report and `calibration_warning` in --json). */
 export const MIN_CALIBRATION_ROWS = 50;
 
+/**
+ * The warning of a threshold calibrated on `rows` samples of `split`: "threshold calibrated on only
+ * 12 samples of gsm8k (fewer than 50): it is mostly noise, and the figures on gsm8k itself are
+ * in-sample". Undefined from {@link MIN_CALIBRATION_ROWS} rows on.
+ */
+export function calibrationWarning(rows: number, split: string): string | undefined {
+    if (rows >= MIN_CALIBRATION_ROWS) return undefined;
+    return `threshold calibrated on only ${plural(rows, "sample")} of ${split} (fewer than ${MIN_CALIBRATION_ROWS}): it is mostly noise, and the figures on ${split} itself are in-sample`;
+}
+
 /** The result's splits with intervals, and the average F1's interval. */
 function finish(splits: ReadonlyArray<Omit<SplitResult, "intervals">>, labels: ReadonlyArray<ArrayLike<number>>): {splits: SplitResult[]; averageF1: number | null; averageF1Interval: Interval | null} {
     const withIntervals = splits.map((s, i) => ({...s, intervals: processIntervals(labels[i], s.predictions)}));
@@ -148,7 +158,7 @@ export function evaluateProcessBench(splits: readonly ProcessSplit[], source: Pr
         calibration = {
             calibratedOn: source.calibrate,
             calibrationRows: rows,
-            ...(rows < MIN_CALIBRATION_ROWS ? {calibrationWarning: `threshold calibrated on only ${plural(rows, "sample")} of ${source.calibrate} (fewer than ${MIN_CALIBRATION_ROWS}): it is mostly noise, and the figures on ${source.calibrate} itself are in-sample`} : {}),
+            ...(rows < MIN_CALIBRATION_ROWS ? {calibrationWarning: calibrationWarning(rows, source.calibrate)} : {}),
         };
     }
     const results = scored.map(({split, samples}) => {

@@ -6,7 +6,11 @@
 import {renderChart, type VegaLiteSpec} from "../../report/plot.ts";
 import type {StatsReport, StatsSeries} from "./index.ts";
 
-/** Integer histogram shares per series; values above the largest p99 fall into the last bin. */
+/**
+ * Integer histogram shares per series; values above the largest p99 fall into the last bin. With
+ * one value per bin (width 1) each bar is centred on its integer and the axis ticks at integers
+ * only, so a tick sits under the bar of its count (not at the edge between two counts).
+ */
 export function overlaidHistogramSpec(series: Array<{label: string; values: number[]}>, options: {title: string; xTitle: string; yTitle: string}): VegaLiteSpec {
     const p99 = (v: number[]): number => {
         if (v.length === 0) return 0;
@@ -16,11 +20,12 @@ export function overlaidHistogramSpec(series: Array<{label: string; values: numb
     const cap = Math.max(1, ...series.map((s) => p99(s.values)));
     const width = Math.max(1, Math.ceil((cap + 1) / 40));
     const bins = Math.floor(cap / width) + 1;
+    const shift = width === 1 ? 0.5 : 0;
     const values: Array<{strategy: string; start: number; end: number; share: number}> = [];
     for (const s of series) {
         const counts = new Array<number>(bins).fill(0);
         for (const v of s.values) counts[Math.min(bins - 1, Math.floor(v / width))]++;
-        counts.forEach((c, i) => values.push({strategy: s.label, start: i * width, end: (i + 1) * width, share: s.values.length ? c / s.values.length : 0}));
+        counts.forEach((c, i) => values.push({strategy: s.label, start: i * width - shift, end: (i + 1) * width - shift, share: s.values.length ? c / s.values.length : 0}));
     }
     return {
         title: options.title,
@@ -29,7 +34,13 @@ export function overlaidHistogramSpec(series: Array<{label: string; values: numb
         data: {values},
         mark: {type: "bar", opacity: 0.55, binSpacing: 0},
         encoding: {
-            x: {field: "start", type: "quantitative", bin: {binned: true, step: width}, title: options.xTitle},
+            x: {
+                field: "start",
+                type: "quantitative",
+                bin: {binned: true, step: width},
+                title: options.xTitle,
+                ...(width === 1 ? {axis: {values: Array.from({length: bins}, (_, i) => i).filter((i) => bins <= 25 || i % 5 === 0), format: "d"}} : {}),
+            },
             x2: {field: "end"},
             y: {field: "share", type: "quantitative", stack: null, title: options.yTitle, axis: {format: "%"}},
             color: {field: "strategy", type: "nominal", title: "strategy"},
