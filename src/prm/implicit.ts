@@ -21,6 +21,7 @@
  * Input: the prompt template (`{question}` replaced; the lab policy's is "{question}\n") followed
  * by the steps as they are, no tags.
  */
+import {BaseScorer} from "./scorer.ts";
 import {StepwiseError, ContextOverflowError} from "../util/errors.ts";
 import {requireFacet, type Engine, type PromptTokenLogprob} from "../engines/types.ts";
 import type {PrmFormat} from "./formats.ts";
@@ -88,7 +89,7 @@ interface Reading {
     candidates: Array<number | null>;
 }
 
-export class ImplicitPrmScorer implements ContinuationScorer {
+export class ImplicitPrmScorer extends BaseScorer implements ContinuationScorer {
     readonly format: PrmFormat = IMPLICIT_FORMAT;
     readonly requestsPerCall = 2;
     readonly beta: number;
@@ -100,6 +101,7 @@ export class ImplicitPrmScorer implements ContinuationScorer {
         readonly reference: Engine,
         readonly options: ImplicitPrmOptions,
     ) {
+        super();
         if (!(options.beta > 0 && Number.isFinite(options.beta))) throw new StepwiseError(`implicit PRM: beta must be a positive number, got ${options.beta}`);
         this.beta = options.beta;
         this.template = options.template ?? "{question}\n";
@@ -112,21 +114,6 @@ export class ImplicitPrmScorer implements ContinuationScorer {
         if (steps.length === 0) return [];
         const {values} = await this.read(question, steps, []);
         return values.map(sigmoid);
-    }
-
-    async scoreMany(items: Array<{question: string; steps: string[]}>, options: {concurrency?: number; onProgress?: (done: number, total: number) => void} = {}): Promise<number[][]> {
-        const {default: pLimit} = await import("p-limit");
-        const limit = pLimit(options.concurrency ?? 4);
-        let done = 0;
-        return Promise.all(
-            items.map((it) =>
-                limit(async () => {
-                    const s = await this.scoreSteps(it.question, it.steps);
-                    options.onProgress?.(++done, items.length);
-                    return s;
-                }),
-            ),
-        );
     }
 
     async scoreContinuations(question: string, steps: string[], continuations: Continuation[]): Promise<number[]> {

@@ -24,7 +24,8 @@ export interface StepScorer {
     close(): Promise<void>;
 }
 
-abstract class BaseScorer implements StepScorer {
+/** The shared part of step scorers: {@link StepScorer.scoreMany} over `scoreSteps`, `concurrency` at a time (default 4). */
+export abstract class BaseScorer implements StepScorer {
     abstract readonly format: PrmFormat;
     abstract scoreSteps(question: string, steps: string[]): Promise<number[]>;
     abstract close(): Promise<void>;

@@ -34,7 +34,7 @@ import {createEngine, parseEngineSpec} from "../engines/spec.ts";
 import {checkGgufHeader} from "../gguf/reader.ts";
 import {ContextOverflowError, StepwiseError} from "../util/errors.ts";
 import type {PrmFormat} from "./formats.ts";
-import type {StepScorer} from "./scorer.ts";
+import {BaseScorer, type StepScorer} from "./scorer.ts";
 
 /** The instruction of the `verify` judge template (short: a tiny lab verifier reads every character). */
 export const VERIFY_INSTRUCTION = "Check each step, then box the first wrong one (-1: none).";
@@ -195,7 +195,7 @@ export async function verifierDecode(engine: Engine, question: string, steps: re
     return {text: turn, scores, generated};
 }
 
-export class VerifierScorer implements StepScorer {
+export class VerifierScorer extends BaseScorer {
     readonly format = VERIFIER_FORMAT;
     private counts = {solutions: 0, steps: 0};
     private readonly start;
@@ -205,6 +205,7 @@ export class VerifierScorer implements StepScorer {
         /** Longest input (prompt + verification) the verifier reads: its context. */
         readonly maxInputTokens?: number,
     ) {
+        super();
         const s = engine.stats();
         this.start = {prompt: s.promptTokens, generated: s.generatedTokens};
     }
@@ -217,20 +218,6 @@ export class VerifierScorer implements StepScorer {
         return scores;
     }
 
-    async scoreMany(items: Array<{question: string; steps: string[]}>, options: {concurrency?: number; onProgress?: (done: number, total: number) => void} = {}): Promise<number[][]> {
-        const {default: pLimit} = await import("p-limit");
-        const limit = pLimit(options.concurrency ?? 4);
-        let done = 0;
-        return Promise.all(
-            items.map((it) =>
-                limit(async () => {
-                    const s = await this.scoreSteps(it.question, it.steps);
-                    options.onProgress?.(++done, items.length);
-                    return s;
-                }),
-            ),
-        );
-    }
 
     /** Tokens spent so far (see {@link VerifierCost}). */
     cost(): VerifierCost {
