@@ -1,6 +1,6 @@
 /**
  * Runs `stepwise eval ...` in a child process without going through src/cli/commands/index.ts:
- * `node --import tsx test/eval/cli-driver.ts eval processbench ...`. Used by the CLI tests.
+ * `node --import tsx test/helpers/cli-driver.ts eval processbench ...`. Used by the CLI tests.
  */
 import {Command} from "@commander-js/extra-typings";
 import {register} from "../../src/cli/commands/eval.ts";

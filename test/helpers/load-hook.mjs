@@ -1,5 +1,5 @@
 // A module-resolution hook that appends every npm package a process loads to $STEPWISE_LOAD_LOG
-// (one name a line). Used by test/cli/help.test.ts to check that `stepwise --help` loads no heavy package.
+// (one name a line). Used by test/model/cli/help.test.ts to check that `stepwise --help` loads no heavy package.
 import {appendFileSync} from "node:fs";
 import {register} from "node:module";
 

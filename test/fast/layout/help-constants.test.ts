@@ -1,6 +1,6 @@
 /**
  * The constants that the CLI's option help lists live in modules that import nothing, so
- * `stepwise <command> --help` never loads zod or a stage (test/cli/help.test.ts checks the loaded
+ * `stepwise <command> --help` never loads zod or a stage (test/model/cli/help.test.ts checks the loaded
  * packages); their old homes re-export the same values, so there is one definition of each.
  */
 import {test} from "node:test";

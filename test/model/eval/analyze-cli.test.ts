@@ -12,7 +12,7 @@ import {tinyModel} from "../../helpers/tiny-model.ts";
 import {generateProblems} from "../../../src/domains/lab/index.ts";
 
 const root = new URL("../../..", import.meta.url).pathname;
-const driver = join(root, "test/eval/cli-driver.ts");
+const driver = join(root, "test/helpers/cli-driver.ts");
 
 function record(questionId: string, index: number, question: string, gold: string, text: string) {
     // Decision tokens: every "=" (confidence 0.1); everything else is confident.

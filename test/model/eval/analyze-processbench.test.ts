@@ -15,7 +15,7 @@ import {attachProcessScores, runAnalyses} from "../../../src/eval/analyze/index.
 
 const root = new URL("../../..", import.meta.url).pathname;
 const dataDir = join(root, "../shared/data/processbench");
-const driver = join(root, "test/eval/cli-driver.ts");
+const driver = join(root, "test/helpers/cli-driver.ts");
 const skip = existsSync(dataDir) ? false : `no ProcessBench data at ${dataDir}`;
 if (skip) console.log(`skipping the real-data analyze tests: ${skip}`);
 

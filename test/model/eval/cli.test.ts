@@ -6,7 +6,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 
 const root = new URL("../../..", import.meta.url).pathname;
-const driver = join(root, "test/eval/cli-driver.ts");
+const driver = join(root, "test/helpers/cli-driver.ts");
 
 function stepwise(...args: string[]): {status: number | null; stdout: string; stderr: string} {
     const r = spawnSync(process.execPath, ["--import", "tsx", driver, ...args], {cwd: root, encoding: "utf8"});

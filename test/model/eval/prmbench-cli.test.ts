@@ -6,7 +6,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 
 const root = new URL("../../..", import.meta.url).pathname;
-const driver = join(root, "test/eval/cli-driver.ts");
+const driver = join(root, "test/helpers/cli-driver.ts");
 const SUBSET = new URL("../../../../shared/data/prmbench/subset400.jsonl", import.meta.url).pathname;
 
 function stepwise(...args: string[]): {status: number | null; stdout: string; stderr: string} {
