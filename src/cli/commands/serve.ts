@@ -109,8 +109,10 @@ async function prmFile(spec: string): Promise<string> {
  * /get_reward's configuration from the flags: the scorer (createScorer on the --prm spec; a bare
  * file becomes llama:FILE with the served engine's sequences, threads, context and GPU settings,
  * so the model is loaded a second time for scoring), the step rule (--steps, else the format's
- * own; adaptive needs --policy and --tau or --threshold) and the prompt and question rules.
- * Engines opened here are closed by `closers`.
+ * own; adaptive needs --policy and --tau or --threshold) and the prompt and question rules;
+ * undefined (the route off, said on stderr) when the format cuts adaptively and no --policy or
+ * --steps is given, so a plain pooling server starts as before. Engines opened here are closed
+ * by `closers`.
  */
 async function rewardConfig(
     prmSpec: string,
@@ -118,7 +120,7 @@ async function rewardConfig(
     params: URLSearchParams,
     o: {aggregation: string; steps?: string; policy?: string; tau?: number; threshold?: string; promptEnd?: string; question?: string; eos?: string[]},
     closers: Array<() => Promise<void>>,
-): Promise<RewardConfig> {
+): Promise<RewardConfig | undefined> {
     const {createScorer} = await import("../../prm/index.ts");
     const {FORMAT_STEPS} = await import("../../apps/serve/reward.ts");
     let question: RegExp | undefined;
@@ -137,7 +139,14 @@ async function rewardConfig(
     if (rule === undefined) throw new StepwiseError(`serve --prm: format ${format} has no step rule of its own; give --steps`);
     let steps: RewardSteps;
     if (rule === "adaptive") {
-        if (!o.policy) throw new StepwiseError(`serve --prm: ${o.steps ? "--steps adaptive" : `format ${format} cuts steps adaptively`}: give --policy SPEC (its token probabilities cut the steps) and --tau or --threshold, or --steps newline`);
+        if (!o.policy) {
+            // Pooling (/pooling, /v1/embeddings) needs no step rule: serve it, and say how to turn /get_reward on.
+            if (!o.steps) {
+                console.error(`stepwise serve: /get_reward is off: format ${format} cuts steps adaptively; give --policy SPEC and --tau or --threshold (or --steps newline) to turn it on`);
+                return undefined;
+            }
+            throw new StepwiseError(`serve --prm: --steps adaptive: give --policy SPEC (its token probabilities cut the steps) and --tau or --threshold, or --steps newline`);
+        }
         const tau = o.tau ?? (o.threshold !== undefined ? (await import("../../pipeline/threshold.ts")).readThresholdFile(o.threshold) : undefined);
         if (tau === undefined) throw new StepwiseError("serve --steps adaptive: give --tau or --threshold (τ of the policy's token probabilities)");
         const policy = await createEngine(o.policy, {role: "policy"});

@@ -80,10 +80,11 @@ test("100 concurrent OpenRLHF requests on loopback: 0 failures, each answer equa
     console.log(`# 100 concurrent /get_reward requests: 0 failures in ${seconds.toFixed(1)} s`);
 });
 
-test("stepwise serve --prm FILE --policy SPEC --tau: /get_reward answers; adaptive without --policy is a one-line error", async () => {
-    const refused = runCli(["serve", "--prm", prm.path, "--port", "0"]);
+test("stepwise serve --prm FILE --policy SPEC --tau: /get_reward answers; --steps adaptive without --policy is a one-line error", async () => {
+    // (without --steps, a format that cuts adaptively serves pooling with /get_reward off, saying so)
+    const refused = runCli(["serve", "--prm", prm.path, "--steps", "adaptive", "--port", "0"]);
     assert.equal(refused.status, 1);
-    assert.match(refused.stderr, /^stepwise: serve --prm: format stepwise-lab cuts steps adaptively: give --policy SPEC/);
+    assert.match(refused.stderr, /^stepwise: serve --prm: --steps adaptive: give --policy SPEC/);
     assert.equal(refused.stderr.trim().split("\n").length, 1);
 
     const child = spawn(process.execPath, cliArgs("serve", "--prm", prm.path, "--policy", `llama:${policyModel.path}`, "--tau", "0.5", "--aggregation", "min", "--port", "0", "--context-size", "256"), {stdio: ["ignore", "ignore", "pipe"]});
