@@ -57,14 +57,14 @@ test("a 200,000-token sample: interactive within seconds, tokens and steps in ba
     assert.ok(ready < 15_000, `ready after ${ready} ms`);
     assert.equal(await page.locator("#tokens .tok").count(), TOKENS_SHOWN);
     // Counts are over the whole sample, not the drawn part.
-    assert.equal(await page.textContent("#steps-count"), `${N / STEP} steps`);
+    assert.equal(await page.textContent("#steps-count"), `${(N / STEP).toLocaleString("en-US")} steps`);
     assert.match((await page.textContent("#tokens button.more")) ?? "", new RegExp(`show ${TOKENS_SHOWN} more tokens \\(${TOKENS_SHOWN} of ${N} shown\\)`));
     assert.equal(await page.locator("table.steps tr.step-row").count(), ROWS_SHOWN);
     // The page answers: each move of τ re-splits and paints within 2 s (it took ~6.5 s per
     // input event on this machine when all 200,000 tokens were redrawn, and a drag sends dozens).
     const frame = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
     await frame();
-    for (const [tau, steps] of [["0.1", "1 step"], ["0.5", `${N / STEP} steps`]]) {
+    for (const [tau, steps] of [["0.1", "1 step"], ["0.5", `${(N / STEP).toLocaleString("en-US")} steps`]]) {
         const t1 = Date.now();
         await page.locator("#tau").fill(tau);
         await frame();
