@@ -49,8 +49,10 @@ test("TVD on the llama engine: every decision token is traced with the engine's 
         // candidates = the raw top-k after the text so far, as the engine reports it on its own
         const prefix = r.text.slice(0, t.offset);
         const raw = (await policy.nextToken(problem.prompt + prefix, {topK: 20})).top;
-        const top = raw.filter((c, k) => k === 0 || usableCandidate(c.text));
-        assert.equal(t.candidates.length, raw.slice(0, 8).filter((c, k) => k === 0 || usableCandidate(c.text)).length);
+        // usable texts, plus end-of-sequence (empty text) once: the released TVD's candidates (eosCandidate)
+        const candidate = (c: {text: string}, k: number, all: ReadonlyArray<{text: string}>) => k === 0 || usableCandidate(c.text) || (c.text === "" && all.findIndex((a) => a.text === "") === k);
+        const top = raw.filter(candidate);
+        assert.equal(t.candidates.length, raw.slice(0, 8).filter(candidate).length);
         // the likely ones in the same order; the near-zero tail may order differently between batch sizes
         assert.deepEqual(t.candidates.filter((c) => c.prob > 1e-3).map((c) => c.text), top.filter((c) => c.prob > 1e-3).map((c) => c.text));
         for (const c of t.candidates) {
