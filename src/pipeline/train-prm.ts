@@ -258,24 +258,7 @@ async function trainImplicitPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     const seqLen = Math.max(...train.map((e) => e.tokens.length));
     const toTrain = (ex: ImplicitExample): TrainExample => ({tokens: ex.tokens, sequence: {from: ex.from, to: ex.tokens.length, refLogprob: ex.refLogprob, beta, label: ex.label}});
     const log: TrainLogEntry[] = [];
-    const result = await trainLanguageModel({
-        config,
-        initWeights: init,
-        batchSource: (rng, n) => Array.from({length: n}, () => toTrain(train[rng.int(train.length)])),
-        steps: o.steps,
-        minutes: o.minutes,
-        lr: o.lr ?? 1e-4,
-        batchSize: o.batchSize ?? 16,
-        groupSize: 4,
-        seqLen,
-        seed: o.seed ?? 0,
-        checkpointDir: o.checkpointDir,
-        quiet: o.quiet,
-        onLog: (e) => {
-            log.push(e);
-            o.onLog?.(e);
-        },
-    });
+    const result = await trainLanguageModel({config, initWeights: init, ...runOptions(o, train.map(toTrain), seqLen, log, 1e-4), groupSize: 4});
     mkdirSync(dirname(o.out) || ".", {recursive: true});
     writeLlamaGguf(o.out, {
         config,
@@ -325,23 +308,7 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
         targets: ex.tags.map((t) => ({pos: t.pos, tokenIds: [vocab.goodId, vocab.badId], probs: [t.target, 1 - t.target]})),
     });
     const log: TrainLogEntry[] = [];
-    const result = await trainLanguageModel({
-        config,
-        initWeights: init,
-        batchSource: (rng, n) => Array.from({length: n}, () => toTrain(train[rng.int(train.length)])),
-        steps: o.steps,
-        minutes: o.minutes,
-        lr: o.lr ?? 1e-3,
-        batchSize: o.batchSize ?? 16,
-        seqLen,
-        seed: o.seed ?? 0,
-        checkpointDir: o.checkpointDir,
-        quiet: o.quiet,
-        onLog: (e) => {
-            log.push(e);
-            o.onLog?.(e);
-        },
-    });
+    const result = await trainLanguageModel({config, initWeights: init, ...runOptions(o, train.map(toTrain), seqLen, log, 1e-3)});
     mkdirSync(dirname(o.out) || ".", {recursive: true});
     writeLlamaGguf(o.out, {config, weights: result.weights, vocab, kind: "prm", name: "stepwise-lab-prm"});
     const validation = validate(config, result.weights, vocab, val);
@@ -361,4 +328,33 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
             `${base}.loss`,
         );
     return {out: o.out, trainExamples: train.length, valExamples: val.length, validation, steps: result.steps, losses: result.losses};
+}
+
+/**
+ * The training-call options both objectives share: batches drawn uniformly from `examples`, the
+ * run settings of `o` (steps, minutes, lr default `lr`, batch 16, seed 0, checkpoints, quiet) and a
+ * log that collects every entry into `log` and forwards it to `o.onLog`.
+ */
+function runOptions(
+    o: Pick<TrainPrmOptions, "steps" | "minutes" | "lr" | "batchSize" | "seed" | "checkpointDir" | "quiet" | "onLog">,
+    examples: readonly TrainExample[],
+    seqLen: number,
+    log: TrainLogEntry[],
+    lr: number,
+) {
+    return {
+        batchSource: (rng: {int(n: number): number}, n: number) => Array.from({length: n}, () => examples[rng.int(examples.length)]),
+        steps: o.steps,
+        minutes: o.minutes,
+        lr: o.lr ?? lr,
+        batchSize: o.batchSize ?? 16,
+        seqLen,
+        seed: o.seed ?? 0,
+        checkpointDir: o.checkpointDir,
+        quiet: o.quiet,
+        onLog: (e: TrainLogEntry) => {
+            log.push(e);
+            o.onLog?.(e);
+        },
+    };
 }
