@@ -9,6 +9,7 @@ import type {GeneratedToken} from "../engines/types.ts";
 import type {
     FilteredLabelRecordSchema,
     LabelRecordSchema,
+    BranchLabelRecordSchema,
     RecordedTokenSchema,
     SampleInputSchema,
     SampleRecordSchema,
@@ -57,6 +58,9 @@ export type StepsInput = z.output<typeof StepsInputSchema>;
 
 /** Monte-Carlo labels of the steps of one sample (`stepwise label`). Same id as its StepsRecord. Schema: {@link LabelRecordSchema}. */
 export type LabelRecord = z.output<typeof LabelRecordSchema>;
+
+/** Monte-Carlo labels of the top-k candidates at a sample's decision tokens (`stepwise label-branches`). Schema: {@link BranchLabelRecordSchema}. */
+export type BranchLabelRecord = z.output<typeof BranchLabelRecordSchema>;
 
 /** A label record kept by consensus filtering (`stepwise filter --consensus`). Schema: {@link FilteredLabelRecordSchema}. */
 export type FilteredLabelRecord = z.output<typeof FilteredLabelRecordSchema>;

@@ -330,6 +330,50 @@ export const LabelRecordSchema = LabelRecordBase.superRefine(labelsPerStep);
 /** A label record kept by `stepwise filter --consensus`: unchanged, plus the judge's first wrong step. */
 export const FilteredLabelRecordSchema = LabelRecordBase.extend({judge_first_error: z.number({error: "expected a step index or -1"}).int().min(-1)}).superRefine(labelsPerStep);
 
+// ── branch labels (`stepwise label-branches`) ─────────────────────────────────────────────────
+
+/** One candidate token at a decision: its text and policy probability, the PRM input it makes, and its rollouts. */
+export const BranchCandidateSchema = z.object({
+    text: z.string({error: "expected a string"}),
+    prob: finite("a probability"),
+    /** The step texts a tag PRM reads for this candidate at this decision (TVD's "response so far + candidate", cut as TVD cuts it). */
+    steps: z.array(z.string({error: "expected a string"}), {error: "expected an array of step texts"}),
+    /** Rollouts from "prompt + response so far + candidate" that count, and how many reached the gold answer. */
+    n: count("a count"),
+    correct: count("a count"),
+    /** Rollouts that hit the token limit before an answer (counted as failed). */
+    truncated: count("a count"),
+});
+
+/** One decision token of a sample and its candidates' rollout labels (candidate 0 is the sample's own token). */
+export const BranchDecisionSchema = z.object({
+    /** Token index of the decision in the sample's tokens. */
+    position: count("a token index"),
+    /** Character offset of the decision token in the sample's text. */
+    offset: count("a character offset"),
+    /** Probability of the most likely token there (what τ is compared with). */
+    top_prob: finite("a probability"),
+    candidates: z.array(BranchCandidateSchema, {error: "expected an array of candidates"}),
+});
+
+/**
+ * Monte-Carlo labels of the top-k alternatives at a sample's decision tokens (`stepwise
+ * label-branches`): the values TVD needs to rank candidates. Same id as its SampleRecord.
+ */
+export const BranchLabelRecordSchema = z.looseObject({
+    id: z.string({error: "expected a string id (is this a file from `stepwise label-branches`?)"}).min(1, "expected a non-empty id"),
+    question_id: z.string({error: "expected a string"}),
+    question: Text,
+    prompt: Text,
+    gold: z.string({error: "expected a string"}).optional(),
+    tau: finite(),
+    cutoff: z.enum(["raw", "percent2"], {error: 'expected "raw" or "percent2"'}),
+    decisions: z.array(BranchDecisionSchema, {error: "expected an array of decisions (is this a file from `stepwise label-branches`?)"}),
+    cost: z.object({rollouts: count("a count"), generated_tokens: count("a count"), prefix_evaluations: count("a count")}),
+    method: z.string({error: "expected a string"}),
+    rollout_engine: z.string({error: "expected a string"}).optional(),
+});
+
 // ── scores (`stepwise score`) ──────────────────────────────────────────────────────────────────
 
 /** A record of `stepwise score`: its input record (any fields) plus the PRM's step scores and spec. */

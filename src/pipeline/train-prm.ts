@@ -9,6 +9,14 @@
  * steps after the first negative). Questions are split into train and validation by a hash of
  * the question id, so no question is on both sides.
  *
+ * Branch labels (`branches`: files of `stepwise label-branches`) add one example per candidate at
+ * each decision token: the step texts TVD sends the PRM for that candidate, tags after every step,
+ * and a target at the last tag only (the candidate's rollout outcome: hard = any rollout right,
+ * soft = the fraction). They teach the PRM the values of the tokens TVD chooses between, which
+ * sampled solutions almost never contain. The validation then also reports, over held-out
+ * decisions whose candidates lead to different outcomes, how often the PRM's pick is a right one
+ * (and the sample's own token, for comparison).
+ *
  * `objective: "implicit"` trains an implicit PRM instead (Yuan et al., "Free Process Rewards
  * without Process Labels", arXiv 2412.01981; PRIME, arXiv 2502.01456) on policy samples with
  * outcome labels only (`stepwise sample` records, graded by a verifier; no rollouts): input =
@@ -23,7 +31,7 @@ import {mkdirSync} from "node:fs";
 import {writeFileAtomic} from "../io/atomic.ts";
 import {dirname, join} from "node:path";
 import {StepwiseError} from "../util/errors.ts";
-import {LabelRecordSchema, readRecordsAll, SampleRecordSchema} from "../core/schemas.ts";
+import {BranchLabelRecordSchema, LabelRecordSchema, readRecordsAll, SampleRecordSchema} from "../core/schemas.ts";
 import {writeLlamaGguf} from "../gguf/llama.ts";
 import {startingModel} from "../train/start.ts";
 import type {LlamaConfig} from "../model/config.ts";
@@ -32,7 +40,7 @@ import type {LlamaWeights} from "../model/weights.ts";
 import {nextTokenProbs} from "../model/forward.ts";
 import {trainLanguageModel, type TrainExample, type TrainLogEntry} from "../train/index.ts";
 import {hashString} from "../util/rng.ts";
-import type {LabelRecord} from "../core/records.ts";
+import type {BranchLabelRecord, LabelRecord} from "../core/records.ts";
 import {renderChart} from "../report/plot.ts";
 import {PRM_FORMATS} from "../prm/formats.ts";
 import {rocAuc} from "../prm/metrics.ts";
@@ -70,13 +78,74 @@ export function prmExample(record: Pick<LabelRecord, "id" | "question_id" | "que
     return {id: record.id, questionId: record.question_id ?? record.id.split("#")[0], tokens, tags};
 }
 
+/**
+ * The PRM examples of a branch-label record: one per candidate of each decision with rollouts
+ * (n > 0), tagged after every step as the PRM reads it, with a target at the last tag only.
+ * `decision` numbers the record's decisions (for the decision-level validation).
+ */
+export function branchExamples(record: Pick<BranchLabelRecord, "id" | "question_id" | "question" | "decisions">, tokenizer: CharTokenizer, labels: LabelKind): Array<PrmExample & {decision: number; candidate: number}> {
+    const v = tokenizer.vocab;
+    const out: Array<PrmExample & {decision: number; candidate: number}> = [];
+    const head = tokenizer.encode(record.question + PRM_FORMATS["stepwise-lab"].questionSeparator, {addBos: true});
+    record.decisions.forEach((d, di) =>
+        d.candidates.forEach((c, ci) => {
+            if (c.n === 0 || c.steps.length === 0) return;
+            const tokens = [...head];
+            for (const step of c.steps) {
+                tokens.push(...tokenizer.encode(step));
+                tokens.push(v.stepTagId);
+            }
+            const target = labels === "hard" ? (c.correct > 0 ? 1 : 0) : c.correct / c.n;
+            out.push({id: `${record.id}@${d.position}:${ci}`, questionId: record.question_id, tokens, tags: [{pos: tokens.length - 1, target}], decision: di, candidate: ci});
+        }),
+    );
+    return out;
+}
+
+/** How a PRM picks at held-out decisions whose candidates lead to different outcomes (right and wrong). */
+export interface DecisionValidation {
+    /** Decisions with at least one right and one wrong candidate. */
+    mixed: number;
+    /** …where the PRM's highest-scored candidate is a right one (TVD's pick at the released rule). */
+    prmRight: number;
+    /** …where the sample's own token (candidate 0; the greedy token for greedy samples) is right. */
+    ownRight: number;
+}
+
+export function validateDecisions(config: LlamaConfig, weights: LlamaWeights, vocab: CharVocab, examples: ReadonlyArray<PrmExample & {decision: number; candidate: number}>): DecisionValidation {
+    const groups = new Map<string, Array<{candidate: number; target: number; score: number}>>();
+    for (const ex of examples) {
+        const key = `${ex.id.split("@")[0]}@${ex.decision}`;
+        const g = groups.get(key) ?? [];
+        g.push({candidate: ex.candidate, target: ex.tags[0].target, score: NaN});
+        groups.set(key, g);
+    }
+    const out: DecisionValidation = {mixed: 0, prmRight: 0, ownRight: 0};
+    const mixedKeys = new Set([...groups].filter(([, g]) => g.some((x) => x.target >= 0.5) && g.some((x) => x.target < 0.5)).map(([k]) => k));
+    for (const ex of examples) {
+        const key = `${ex.id.split("@")[0]}@${ex.decision}`;
+        if (!mixedKeys.has(key)) continue;
+        groups.get(key)!.find((x) => x.candidate === ex.candidate)!.score = prmScores(config, weights, vocab, ex)[0];
+    }
+    for (const key of mixedKeys) {
+        const g = groups.get(key)!;
+        out.mixed++;
+        const best = g.reduce((a, b) => (b.score > a.score ? b : a));
+        if (best.target >= 0.5) out.prmRight++;
+        if ((g.find((x) => x.candidate === 0)?.target ?? 0) >= 0.5) out.ownRight++;
+    }
+    return out;
+}
+
 export function isValidation(questionId: string, fraction: number): boolean {
     return hashString(`prm-val:${questionId}`) / 0x100000000 < fraction;
 }
 
 export interface TrainPrmOptions {
-    /** LabelRecord JSONL files (`stepwise label`); SampleRecord files (`stepwise sample`) with objective "implicit". */
+    /** LabelRecord JSONL files (`stepwise label`); SampleRecord files (`stepwise sample`) with objective "implicit". May be empty when `branches` are given. */
     data: string[];
+    /** Tag objective: branch-label files (`stepwise label-branches`), one example per labelled candidate (see the module docs). */
+    branches?: string[];
     out: string;
     labels?: LabelKind;
     /** Default "tag". "implicit" needs `init` (the reference policy, which drew the samples). */
@@ -112,6 +181,8 @@ export interface PrmValidation {
     accuracy: number;
     /** Mean binary cross-entropy against the targets. */
     loss: number;
+    /** With branch labels: the held-out decisions (see {@link DecisionValidation}). */
+    decisions?: DecisionValidation;
 }
 
 export interface TrainPrmResult {
@@ -298,9 +369,16 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
         });
     }
     const valFraction = o.valFraction ?? 0.1;
+    const branch: Array<PrmExample & {decision: number; candidate: number}> = [];
+    for (const file of o.branches ?? []) {
+        const records = await readRecordsAll(file, BranchLabelRecordSchema);
+        for (const r of records) for (const ex of branchExamples(r, tokenizer, labels)) if (ex.tokens.length <= config.contextLength) branch.push(ex);
+    }
+    const branchVal = branch.filter((e) => isValidation(e.questionId, valFraction));
+    examples.push(...branch.filter((e) => !isValidation(e.questionId, valFraction)));
     const train = examples.filter((e) => !isValidation(e.questionId, valFraction));
     const val = examples.filter((e) => isValidation(e.questionId, valFraction));
-    if (train.length === 0) throw new StepwiseError(`no labelled steps to train on in ${o.data.join(", ")}`);
+    if (train.length === 0) throw new StepwiseError(`no labelled steps to train on in ${[...o.data, ...(o.branches ?? [])].join(", ")}`);
     const seqLen = Math.max(...train.map((e) => e.tokens.length));
     const toTrain = (ex: PrmExample): TrainExample => ({
         tokens: ex.tokens,
@@ -312,9 +390,10 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     mkdirSync(dirname(o.out) || ".", {recursive: true});
     writeLlamaGguf(o.out, {config, weights: result.weights, vocab, kind: "prm", name: "stepwise-lab-prm"});
     const validation = validate(config, result.weights, vocab, val);
+    if (branchVal.length) validation.decisions = validateDecisions(config, result.weights, vocab, branchVal);
     const reportDir = o.reportDir ?? dirname(o.out);
     const base = join(reportDir, o.out.split("/").pop()!.replace(/\.gguf$/, ""));
-    writeFileAtomic(`${base}.train.json`, JSON.stringify({data: o.data, labels, init: o.init ?? null, train_examples: train.length, val_examples: val.length, steps: result.steps, validation, log}, null, 2) + "\n");
+    writeFileAtomic(`${base}.train.json`, JSON.stringify({data: o.data, ...(o.branches?.length ? {branches: o.branches, branch_train_examples: branch.length - branchVal.length} : {}), labels, init: o.init ?? null, train_examples: train.length, val_examples: val.length, steps: result.steps, validation, log}, null, 2) + "\n");
     if (log.length > 1)
         await renderChart(
             {

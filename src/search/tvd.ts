@@ -48,17 +48,10 @@ import {insideCode} from "../domains/code/extract.ts";
 import {isFinishedSolution, requirePrm, result} from "./common.ts";
 import {isContextOverflow} from "../util/errors.ts";
 import {Meter} from "./prm.ts";
-import {blankRule, cutSpans, firstDecision} from "../steps/index.ts";
-import {decisionCutoff, resolveConfig, type TVD_DOMAIN_DEFAULTS, stepRuleOf, type DecodeResult, type SearchContext, type SearchProblem, type TraceEvent} from "./types.ts";
+import {blankRule, cutSpans, firstDecision, usableCandidate} from "../steps/index.ts";
 
-/**
- * Whether a candidate token can be appended as text: not end-of-sequence or another special token
- * (empty text) and not a piece of a multi-byte character (U+FFFD: byte-fallback tokens decode to
- * it alone, and a text prompt cannot carry the byte).
- */
-export function usableCandidate(text: string): boolean {
-    return text !== "" && !text.includes("\uFFFD");
-}
+export {usableCandidate};
+import {decisionCutoff, resolveConfig, type TVD_DOMAIN_DEFAULTS, stepRuleOf, type DecodeResult, type SearchContext, type SearchProblem, type TraceEvent} from "./types.ts";
 
 /**
  * What TVD maximises over the candidates: the PRM score alone (w = 0, the released rule), else

@@ -22,6 +22,7 @@ import {decisionCuts, delimiterCuts, fixedCuts, randomCuts} from "./cuts.ts";
 import type {Cutoff} from "./cutoff.ts";
 import {stepsFromCuts, tokenOffsets, type BlankSteps, type StepSpan} from "./spans.ts";
 
+export {usableCandidate} from "./candidates.ts";
 export {CUTOFFS, decisionBound, isDecision, type Cutoff} from "./cutoff.ts";
 export {decisionCuts, delimiterCuts, firstDecision, fixedCuts, randomCuts} from "./cuts.ts";
 export {cutSpans, stepsFromCuts, tokenOffsets, type BlankSteps, type StepSpan} from "./spans.ts";

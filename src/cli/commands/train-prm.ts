@@ -10,7 +10,8 @@ export function register(program: Command): void {
     program
         .command("train-prm")
         .description("train a tiny PRM, export GGUF: a tag PRM (cross-entropy over <|good|>/<|bad|> at each step tag) on labels from `stepwise label`, or an implicit PRM (--objective implicit) on graded samples")
-        .requiredOption("--data <file>", "labelled JSONL from `stepwise label` (repeatable); with --objective implicit, samples from `stepwise sample`", collect, [])
+        .option("--data <file>", "labelled JSONL from `stepwise label` (repeatable); with --objective implicit, samples from `stepwise sample`", collect, [])
+        .option("--branches <file>", "tag objective: branch labels from `stepwise label-branches` (repeatable): one example per candidate token at each decision, so the PRM learns the values TVD ranks", collect, [])
         .requiredOption("--out <file>", "output GGUF (a stepwise-lab PRM: score it with --prm llama:FILE)")
         .option("--labels <kind>", "hard (1/0) or soft (MC fraction) targets", "hard")
         .option("--objective <o>", "tag (step labels at step tags) or implicit (outcome labels only: r = β·log πθ/πref; the samples' recorded confidences are πref, so --init must be the model that drew them)", "tag")
@@ -37,6 +38,7 @@ Example:
   stepwise sample --engine llama:models/lab-policy.gguf --data problems.jsonl --n 8 --max-tokens 200 --out samples.jsonl
   stepwise train-prm --objective implicit --data samples.jsonl --verifier lab --init models/lab-policy.gguf \\
       --out models/lab-implicit-prm.gguf --minutes 20 --checkpoint-dir .stepwise-cache/implicit
+  stepwise train-prm --data labels.jsonl --branches branches.jsonl --init models/lab-prm.gguf --out branch-prm.gguf --minutes 10
 Writes the model, <out>.train.json (validation ROC-AUC, accuracy, loss log) and <out>.loss.svg/png (tag PRMs).
 An implicit PRM's GGUF names its reference model (path relative to the PRM file), β and prompt
 template, so --prm llama:FILE scores with it (keep the reference next to it).`,
@@ -46,12 +48,16 @@ template, so --prm llama:FILE scores with it (keep the reference next to it).`,
             if (o.objective !== "tag" && o.objective !== "implicit") throw new StepwiseError(`--objective: expected tag or implicit, got "${o.objective}"`);
             if (o.objective === "implicit" && !o.init) throw new StepwiseError("--objective implicit needs --init: the reference policy that drew the samples");
             if (o.steps === undefined && o.minutes === undefined) throw new StepwiseError("give --steps or --minutes");
+            if ((o.data as string[]).length === 0 && (o.branches as string[]).length === 0) throw new StepwiseError("give --data (labels, or samples with --objective implicit) or --branches");
+            if (o.objective === "implicit" && (o.branches as string[]).length) throw new StepwiseError("--branches trains a tag PRM: drop --objective implicit");
+            for (const d of o.branches as string[]) checkInputFile(d, "--branches");
             // Output locations before any training: a full run must not fail at its last write.
             for (const d of o.data as string[]) checkInputFile(d, "--data");
-            prepareOutput(o.out, {inputs: [...(o.data as string[]), o.init]});
+            prepareOutput(o.out, {inputs: [...(o.data as string[]), ...(o.branches as string[]), o.init]});
             const {trainPrm} = await import("../../pipeline/train-prm.ts");
             const r = await trainPrm({
                 data: o.data,
+                branches: o.branches,
                 out: o.out,
                 labels: o.labels,
                 objective: o.objective,
@@ -70,6 +76,12 @@ template, so --prm llama:FILE scores with it (keep the reference next to it).`,
                 checkpointDir: o.checkpointDir,
             });
             const v = r.validation;
+            if (v.decisions)
+                console.error(
+                    `train-prm: held-out decisions with right and wrong candidates: ${v.decisions.mixed}; the PRM's pick is right in ${v.decisions.prmRight} (${((100 * v.decisions.prmRight) / Math.max(1, v.decisions.mixed)).toFixed(1)}%), the sample's own token in ${v.decisions.ownRight} (${((100 * v.decisions.ownRight) / Math.max(1, v.decisions.mixed)).toFixed(1)}%)`,
+                );
+            if (v.steps === 0) console.error(`train-prm: ${r.out} after ${plural(r.steps, "step")} on ${plural(r.trainExamples, "example")}; no held-out labelled steps (--data) to validate on`);
+            else
             console.error(
                 `train-prm: ${r.out} after ${plural(r.steps, "step")} on ${plural(r.trainExamples, "sample")}; validation (${plural(v.samples, "sample")}, ${o.objective === "implicit" ? plural(v.steps, "outcome") : plural(v.steps, "step")}): ROC-AUC ${v.auc.toFixed(3)}, accuracy ${(100 * v.accuracy).toFixed(1)}%, loss ${v.loss.toFixed(3)}`,
             );

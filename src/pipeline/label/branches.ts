@@ -1,0 +1,262 @@
+/**
+ * `stepwise label-branches`: Monte-Carlo labels of the **alternatives** at decision tokens (branch
+ * rollouts), the quantity Token-level Value-guided Decoding needs a PRM to know.
+ *
+ * TVD (AdaptiveStep §3.3; src/search/tvd.ts) stops at every decision token (the most likely
+ * token's probability p below τ, compared as the released code does), scores the top-k candidate
+ * tokens as "response so far + candidate + step tag" and keeps the best. A PRM trained only on the
+ * tokens the policy sampled has never seen most of those candidates, and ranks them no better than
+ * chance (docs/decoding.md). This stage labels them: for every decision of a sample (recorded with
+ * `stepwise sample --top-logprobs K`), each of the top-k usable candidates is rolled out from
+ * "prompt + response so far + candidate" and checked against the gold answer, as `stepwise label`
+ * checks a step. `train-prm --branches FILE` then trains the tag PRM at those candidates.
+ *
+ * - Decisions are TVD's: p = the top alternative's probability (the sampled token's confidence
+ *   when the sample was greedy), `isDecision(p, τ, cutoff)` (src/steps/cutoff.ts); defaults
+ *   τ 0.55 and `percent2`, the released math settings. Candidates: `top.slice(0, k)`, usable as
+ *   text (src/steps/candidates.ts), with p ≥ `minProb`; the sampled token always, first.
+ * - Each candidate's `steps` are the step texts TVD sends the PRM for it: the response so far cut
+ *   after each earlier decision token (src/steps cutSpans, the adaptive whitespace rule) with the
+ *   candidate ending the last step.
+ * - Rollouts: `rollouts` per candidate (default 1) at `temperature` (default 0: the policy's greedy
+ *   continuation, what TVD's decode follows), `maxTokens` each. Rollouts that hit the limit count
+ *   as failed. For a greedy sample labelled greedily with one rollout, the sampled token's
+ *   continuation IS the rest of the sample: it is graded without a rollout.
+ * - Resumable and deterministic (seeds from (seed, sample id, decision, candidate)); records in
+ *   input order (src/core/stage.ts).
+ *
+ * Cost per sample is recorded (`cost`), as `stepwise label` records it.
+ */
+import {basename} from "node:path";
+import {type Engine} from "../../engines/types.ts";
+import {StepwiseError} from "../../util/errors.ts";
+import {readJsonl} from "../../io/jsonl.ts";
+import {BranchLabelRecordSchema, parseRecord, SampleRecordSchema} from "../../core/schemas.ts";
+import type {BranchLabelRecord, SampleRecord} from "../../core/records.ts";
+import {openStage, resolveLazy, type Lazy} from "../../core/stage.ts";
+import {blankRule, cutSpans, isDecision, usableCandidate, type Cutoff} from "../../steps/index.ts";
+import {deriveSeed, hashString} from "../../util/rng.ts";
+import {engineSettings, sentSettings} from "../sample.ts";
+import {estimateStep} from "./estimate.ts";
+import {makeVerifier, type Verifier, type VerifierName} from "./verifiers.ts";
+
+export interface BranchSettings {
+    /** Decision threshold τ on the top token's probability. Default 0.55 (AdaptiveStep, math). */
+    tau?: number;
+    /** How p is compared with τ (src/steps/cutoff.ts). Default "percent2" (the released TVD code). */
+    cutoff?: Cutoff;
+    /** Candidates per decision: the top k. Default 8 (TVD's k). */
+    k?: number;
+    /** Leave out candidates the policy gave less than this. Default 0 (all of the top k, as TVD). */
+    minProb?: number;
+    /** Rollouts per candidate. Default 1. */
+    rollouts?: number;
+    /** Rollout temperature. Default 0 (the greedy continuation TVD follows). */
+    temperature?: number;
+    /** Most tokens per rollout. Default 256. */
+    maxTokens?: number;
+    /** Most decisions labelled per sample (the first ones). Default all. */
+    maxDecisions?: number;
+    seed?: number;
+}
+
+function resolved(s: BranchSettings): Required<BranchSettings> {
+    return {
+        tau: s.tau ?? 0.55,
+        cutoff: s.cutoff ?? "percent2",
+        k: s.k ?? 8,
+        minProb: s.minProb ?? 0,
+        rollouts: s.rollouts ?? 1,
+        temperature: s.temperature ?? 0,
+        maxTokens: s.maxTokens ?? 256,
+        maxDecisions: s.maxDecisions ?? Infinity,
+        seed: s.seed ?? 0,
+    };
+}
+
+/** The settings that change branch labels, stored in each record (a resume must match them). */
+export function branchMethodString(s: BranchSettings): string {
+    const r = resolved(s);
+    return [`tau=${r.tau}/${r.cutoff}`, `k=${r.k}`, `min-prob=${r.minProb}`, `rollouts=${r.rollouts}`, `T=${r.temperature}`, `max=${r.maxTokens}`, `decisions=${r.maxDecisions}`, `seed=${r.seed}`].join(",");
+}
+
+/**
+ * Label the decisions of one sample. The sample's tokens must carry `top` (its alternatives).
+ * @throws StepwiseError naming `where` when a token lacks `top`.
+ */
+export async function labelBranches(
+    sample: Pick<SampleRecord, "id" | "question_id" | "question" | "prompt" | "text" | "tokens" | "gold" | "temperature" | "finish_reason">,
+    o: BranchSettings & {engine: Engine; verify: Verifier; where?: string; signal?: AbortSignal},
+): Promise<BranchLabelRecord> {
+    const s = resolved(o);
+    const where = o.where ?? `sample ${JSON.stringify(sample.id)}`;
+    const blank = blankRule({kind: "adaptive", tau: s.tau, cutoff: s.cutoff});
+    const texts = sample.tokens.map((t) => t.text);
+    const cost = {rollouts: 0, generated_tokens: 0, prefix_evaluations: 0};
+    const base = deriveSeed(s.seed, hashString(sample.id));
+    const ownGraded = s.rollouts === 1 && s.temperature === 0 && sample.temperature === 0;
+    let ownCorrect: boolean | undefined;
+    const decisions: BranchLabelRecord["decisions"] = [];
+    const cuts: number[] = [];
+    let offset = 0;
+    for (let j = 0; j < sample.tokens.length; offset += texts[j].length, j++) {
+        const t = sample.tokens[j];
+        if (!t.top || t.top.length === 0) throw new StepwiseError(`${where}: tokens[${j}] has no "top" alternatives (sample with --top-logprobs ${s.k})`);
+        const p = t.top[0].prob;
+        if (!isDecision(p, s.tau, s.cutoff)) continue;
+        if (decisions.length < s.maxDecisions) {
+            const seen = new Set<string>([t.text]);
+            const alts = t.top.slice(0, s.k).filter((c) => usableCandidate(c.text) && c.prob >= s.minProb && !seen.has(c.text) && seen.add(c.text));
+            const candidates = [{text: t.text, prob: t.confidence}, ...alts.map((c) => ({text: c.text, prob: c.prob}))];
+            const labelled: BranchLabelRecord["decisions"][number]["candidates"] = [];
+            for (let c = 0; c < candidates.length; c++) {
+                const cand = candidates[c];
+                const withCand = [...texts.slice(0, j), cand.text];
+                const steps = cutSpans(withCand, cuts, blank).map(([a, b]) => withCand.slice(a, b).join(""));
+                if (c === 0 && ownGraded) {
+                    ownCorrect ??= sample.finish_reason !== "length" && (await o.verify({question: sample.question, gold: sample.gold, solution: sample.text}));
+                    labelled.push({text: cand.text, prob: cand.prob, steps, n: 1, correct: ownCorrect ? 1 : 0, truncated: sample.finish_reason === "length" ? 1 : 0});
+                    continue;
+                }
+                const e = await estimateStep(
+                    o.engine,
+                    o.verify,
+                    {prompt: sample.prompt, prefix: sample.text.slice(0, offset) + cand.text, question: sample.question, gold: sample.gold, seed: deriveSeed(base, j * 64 + c), signal: o.signal},
+                    {k: s.rollouts, minCorrect: 1, earlyStop: false, temperature: s.temperature, maxTokens: s.maxTokens},
+                );
+                cost.rollouts += e.drawn;
+                cost.generated_tokens += e.generatedTokens;
+                cost.prefix_evaluations += e.requests;
+                labelled.push({text: cand.text, prob: cand.prob, steps, n: e.n, correct: e.correct, truncated: e.truncated});
+            }
+            decisions.push({position: j, offset, top_prob: p, candidates: labelled});
+        }
+        cuts.push(j + 1);
+    }
+    return {
+        id: sample.id,
+        question_id: sample.question_id,
+        question: sample.question,
+        prompt: sample.prompt,
+        ...(sample.gold !== undefined ? {gold: sample.gold} : {}),
+        tau: s.tau,
+        cutoff: s.cutoff,
+        decisions,
+        cost,
+        method: branchMethodString(o),
+    };
+}
+
+export interface BranchFileOptions extends BranchSettings {
+    /** The policy that drew the samples, or a function that loads it (closed at the end). */
+    engine: Lazy<Engine>;
+    /** Engine spec, for the settings fingerprint. */
+    engineSpec?: string;
+    /** A registered verifier's name (src/pipeline/label/verifiers.ts) or a verifier function. */
+    verifier: VerifierName | Verifier;
+    /** SampleRecord JSONL (`stepwise sample --top-logprobs K`). */
+    input: string;
+    out: string;
+    /** Samples labelled at once. Default 2. */
+    concurrency?: number;
+    limit?: number;
+    /** Label only the records whose index i has i % count === index. */
+    shard?: {index: number; count: number};
+    onProgress?: (done: number, total: number) => void;
+}
+
+export interface BranchSummary {
+    samples: number;
+    written: number;
+    skipped: number;
+    decisions: number;
+    candidates: number;
+    /** Decisions whose candidates lead to different outcomes (some right, some wrong). */
+    mixed_decisions: number;
+    /** Of the mixed decisions, how often the sample's own token was a right one. */
+    mixed_own_right: number;
+    rollouts: number;
+    generated_tokens: number;
+    generated_tokens_per_sample: number;
+}
+
+export function summarizeBranches(records: readonly BranchLabelRecord[], written = records.length, skipped = 0): BranchSummary {
+    let decisions = 0;
+    let candidates = 0;
+    let mixed = 0;
+    let ownRight = 0;
+    let rollouts = 0;
+    let tokens = 0;
+    for (const r of records) {
+        rollouts += r.cost.rollouts;
+        tokens += r.cost.generated_tokens;
+        for (const d of r.decisions) {
+            decisions++;
+            candidates += d.candidates.length;
+            const right = d.candidates.map((c) => c.correct > 0);
+            if (right.some(Boolean) && !right.every(Boolean)) {
+                mixed++;
+                if (right[0]) ownRight++;
+            }
+        }
+    }
+    return {samples: records.length, written, skipped, decisions, candidates, mixed_decisions: mixed, mixed_own_right: ownRight, rollouts, generated_tokens: tokens, generated_tokens_per_sample: records.length ? tokens / records.length : 0};
+}
+
+/** Label the decisions of every sample of a SampleRecord JSONL file into `out`, resuming what is there. */
+export async function labelBranchesFile(o: BranchFileOptions): Promise<BranchSummary> {
+    const method = branchMethodString(o);
+    const verifierName = typeof o.verifier === "function" ? o.verifier.name || "custom" : o.verifier;
+    const r = resolved(o);
+    const stage = openStage({
+        schema: BranchLabelRecordSchema,
+        name: "label-branches",
+        out: o.out,
+        inputs: [o.input],
+        settings: {
+            engine: engineSettings(o.engineSpec ?? "", o.engine),
+            in: basename(o.input),
+            method,
+            verifier: verifierName,
+            shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
+            sent: sentSettings(o.engineSpec ?? "", o.engine, {temperature: r.temperature, maxTokens: r.maxTokens}),
+        },
+        checkExisting: (x) => (x.method !== method ? `${x.method}, now ${method}` : undefined),
+    });
+    let engine: Engine | undefined;
+    let created = false;
+    try {
+        const verify = typeof o.verifier === "function" ? o.verifier : await makeVerifier(o.verifier);
+        const inputs: Array<{record: SampleRecord; line: number}> = [];
+        let index = -1;
+        for await (const {record, line} of readJsonl(o.input)) {
+            index++;
+            if (o.shard && index % o.shard.count !== o.shard.index) continue;
+            if (o.limit !== undefined && inputs.length >= o.limit) break;
+            const parsed = parseRecord(SampleRecordSchema, record, `${o.input}:${line}`);
+            if (parsed.tokens.length > 0 && !parsed.tokens.some((t) => t.top && t.top.length > 0))
+                throw new StepwiseError(`${o.input}:${line}: field "tokens": no token has "top" alternatives (sample with --top-logprobs ${r.k})`);
+            inputs.push({record: parsed, line});
+        }
+        const todo = inputs.filter((x) => !stage.done.has(x.record.id));
+        ({value: engine, created} = await resolveLazy(o.engine));
+        const eng = engine;
+        const fresh: BranchLabelRecord[] = [];
+        const before = inputs.length - todo.length;
+        const rolloutEngine = o.engineSpec ?? `${eng.info.kind}:${eng.info.model}`;
+        await stage.runOrdered(
+            todo,
+            async (x, _i, signal) => ({...(await labelBranches(x.record, {...o, engine: eng, verify, signal, where: `${o.input}:${x.line}`})), rollout_engine: rolloutEngine}),
+            {
+                concurrency: o.concurrency ?? 2,
+                where: (x) => `${o.input}:${x.line} id ${JSON.stringify(x.record.id)}`,
+                onWritten: (x) => fresh.push(x as BranchLabelRecord),
+                onProgress: (d) => o.onProgress?.(before + d, inputs.length),
+            },
+        );
+        return summarizeBranches([...stage.existing, ...fresh], fresh.length, stage.existing.length);
+    } finally {
+        stage.close();
+        if (created) await engine?.close();
+    }
+}

@@ -1,0 +1,91 @@
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {mkdtempSync, writeFileSync, readFileSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {ScriptedPolicy, scriptFrom} from "../../helpers/scripted-policy.ts";
+import {labelBranches, labelBranchesFile, summarizeBranches} from "../../../src/pipeline/label/branches.ts";
+import {StepwiseError} from "../../../src/util/errors.ts";
+import type {BranchLabelRecord} from "../../../src/core/records.ts";
+
+// A policy that writes "x = 1, y = 4." with two decisions: the digit after "x = " (1: 0.5, 2: 0.3,
+// 7: 0.2) and after "y = " (4: 0.45, 5: 0.4, 6: 0.15). The answer is right when x is 1 and y is 4.
+const full = "x = 1, y = 4.";
+const policy = () =>
+    new ScriptedPolicy(
+        scriptFrom(
+            (ctx) => {
+                const r = ctx.slice(ctx.indexOf("\n") + 1);
+                // After a replaced digit the policy carries on as if it had written the right one.
+                const at = r.length;
+                return at < full.length ? full[at] : null;
+            },
+            {"x = ": [["1", 0.5], ["2", 0.3], ["7", 0.2]], "y = ": [["4", 0.45], ["5", 0.4], ["6", 0.15]]},
+        ),
+    );
+const verify = async ({solution}: {solution: string}) => /x = 1, y = 4\.$/.test(solution);
+
+async function greedySample() {
+    const p = policy();
+    const [s] = await p.generate({prompt: "Q\n", temperature: 0, topLogprobs: 8, maxTokens: 50});
+    return {id: "q#0", question_id: "q", question: "Q", prompt: "Q\n", text: s.text, tokens: s.tokens, temperature: 0, finish_reason: s.finishReason, gold: "x"};
+}
+
+test("branch labels: every decision's top-k candidates rolled out, candidate 0 graded from the greedy sample itself", async () => {
+    const sample = await greedySample();
+    assert.equal(sample.text, full);
+    const p = policy();
+    const r = await labelBranches(sample, {engine: p, verify, tau: 0.55, cutoff: "raw"});
+    assert.deepEqual(
+        r.decisions.map((d) => [d.position, d.offset, d.top_prob, d.candidates.map((c) => [c.text, c.prob, c.correct, c.n])]),
+        [
+            [4, 4, 0.5, [["1", 0.5, 1, 1], ["2", 0.3, 0, 1], ["7", 0.2, 0, 1]]],
+            [11, 11, 0.45, [["4", 0.45, 1, 1], ["5", 0.4, 0, 1], ["6", 0.15, 0, 1]]],
+        ],
+    );
+    // The PRM input of a candidate: steps cut after each earlier decision token, the candidate ending the last.
+    assert.deepEqual(r.decisions[1].candidates[1].steps, ["x = 1", ", y = 5"]);
+    assert.deepEqual(r.decisions[0].candidates[2].steps, ["x = 7"]);
+    // 4 rollouts (2 alternatives × 2 decisions), none for the sample's own tokens.
+    assert.equal(r.cost.rollouts, 4);
+    assert.equal(p.prompts.length, 4);
+    assert.ok(p.prompts.includes("Q\nx = 1, y = 6"));
+    const s = summarizeBranches([r as BranchLabelRecord]);
+    assert.equal(s.mixed_decisions, 2);
+    assert.equal(s.mixed_own_right, 2);
+});
+
+test("branch labels: τ and k choose the decisions and candidates; min-prob drops unlikely ones", async () => {
+    const sample = await greedySample();
+    const r = await labelBranches(sample, {engine: policy(), verify, tau: 0.48, cutoff: "raw", k: 2});
+    assert.deepEqual(r.decisions.map((d) => d.candidates.map((c) => c.text)), [["4", "5"]]);
+    const m = await labelBranches(sample, {engine: policy(), verify, tau: 0.55, cutoff: "raw", minProb: 0.25});
+    assert.deepEqual(m.decisions.map((d) => d.candidates.map((c) => c.text)), [["1", "2"], ["4", "5"]]);
+    assert.match(m.method, /min-prob=0.25/);
+});
+
+test("branch labels: a sample without alternatives is refused naming the file, line and field", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "branches-"));
+    const sample = await greedySample();
+    const line = {...sample, sample_index: 0, engine: "scripted", seed: 0, tokens: sample.tokens.map(({text, confidence}) => ({text, confidence}))};
+    writeFileSync(join(dir, "s.jsonl"), JSON.stringify(line) + "\n");
+    await assert.rejects(
+        labelBranchesFile({engine: policy(), verifier: verify, input: join(dir, "s.jsonl"), out: join(dir, "b.jsonl")}),
+        (e: unknown) => e instanceof StepwiseError && /s\.jsonl:1: field "tokens": no token has "top"/.test(e.message) && /--top-logprobs 8/.test(e.message),
+    );
+    await assert.rejects(labelBranches({...line}, {engine: policy(), verify, where: "x.jsonl:3"}), /x\.jsonl:3: tokens\[0\] has no "top"/);
+});
+
+test("branch labels file: resumes, same records as one uninterrupted run", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "branches-"));
+    const sample = await greedySample();
+    const rows = [0, 1, 2].map((i) => JSON.stringify({...sample, id: `q${i}#0`, question_id: `q${i}`, sample_index: 0, engine: "scripted", seed: 0}));
+    writeFileSync(join(dir, "s.jsonl"), rows.join("\n") + "\n");
+    const a = await labelBranchesFile({engine: policy(), verifier: verify, input: join(dir, "s.jsonl"), out: join(dir, "a.jsonl"), tau: 0.55, cutoff: "raw"});
+    assert.equal(a.written, 3);
+    await labelBranchesFile({engine: policy(), verifier: verify, input: join(dir, "s.jsonl"), out: join(dir, "b.jsonl"), tau: 0.55, cutoff: "raw", limit: 1});
+    const b = await labelBranchesFile({engine: policy(), verifier: verify, input: join(dir, "s.jsonl"), out: join(dir, "b.jsonl"), tau: 0.55, cutoff: "raw"});
+    assert.equal(b.written, 2);
+    assert.equal(b.skipped, 1);
+    assert.equal(readFileSync(join(dir, "b.jsonl"), "utf8"), readFileSync(join(dir, "a.jsonl"), "utf8"));
+});
