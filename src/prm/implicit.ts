@@ -15,8 +15,9 @@
  * (engines with exact probes, the llama engine) both read the probabilities of the response's
  * tokens and of the candidates in one `probeTokens` call each, reusing the KV cache of the prefix.
  * On OpenAI-compatible servers (vLLM `prompt_logprobs`, `stepwise serve`) each model gets one
- * `promptLogprobs` request (plus a `/tokenize` call) over the input; candidates are read from the
- * top-k alternatives at the last position (those outside πθ's or πref's top-k get score 0).
+ * `promptLogprobs` request over the input text (no `/tokenize` call: the OpenAI engine reads the
+ * prompt's token ids from the echo); candidates are read from the top-k alternatives at the last
+ * position (those outside πθ's or πref's top-k get score 0).
  *
  * Input: the prompt template (`{question}` replaced; the lab policy's is "{question}\n") followed
  * by the steps as they are, no tags.

@@ -11,7 +11,7 @@
  * | (connect) | `GET /v1/models` | the model name and the context length (`max_model_len`), see {@link OpenAIEngine.connect} |
  * | formatChat | `POST /tokenize` with `messages`, then `/detokenize` | vLLM renders its chat template |
  * | chat | `POST /v1/chat/completions` | `logprobs: true`, `top_logprobs: k` |
- * | promptLogprobs | `POST /v1/completions` | token-id prompt, `prompt_logprobs: k` (vLLM: rank and decoded_token); dialect vllm only |
+ * | promptLogprobs | `POST /v1/completions` | `prompt_logprobs: k` (vLLM: rank and decoded_token); a text prompt's ids from `echo` + `return_tokens_as_token_ids`, no `/tokenize`; dialect vllm only |
  * | pool | `POST /pooling` or `POST /v1/embeddings` | vLLM pooling models (step-reward PRMs); dialect vllm only |
  *
  * On the dialects llama.cpp and openai the engine has no `promptLogprobs` and no `pool` (the
@@ -370,6 +370,37 @@ function checkTopK(value: number, name: string): number {
     if (!Number.isInteger(value) || value < 0 || value > MAX_LOGPROBS)
         throw new StepwiseError(`${name} must be an integer in 0..${MAX_LOGPROBS} on OpenAI-compatible servers, got ${value}`);
     return value;
+}
+
+/**
+ * A text prompt's token ids from a completion choice with `echo` and `return_tokens_as_token_ids`:
+ * the first `prompt_logprobs.length` echoed tokens, each "token_id:N". Undefined when the choice
+ * has no prompt_logprobs or its echo does not carry ids (a server that ignores the flag).
+ */
+function echoedPromptIds(choice: CompletionChoice): number[] | undefined {
+    const n = Array.isArray(choice.prompt_logprobs) ? choice.prompt_logprobs.length : 0;
+    const lp = choice.logprobs;
+    if (n === 0 || isChatStyle(lp) || !Array.isArray(lp?.tokens) || lp.tokens.length < n) return undefined;
+    const ids = lp.tokens.slice(0, n).map((t) => (typeof t === "string" ? tokenIdFromKey(t) : undefined));
+    return ids.every((id) => id !== undefined) ? (ids as number[]) : undefined;
+}
+
+/** vLLM's prompt_logprobs entries for the prompt `ids` as {@link PromptTokenLogprob}s (null first), the top cut to rank ≤ k. */
+function promptEntries(ids: number[], entries: CompletionChoice["prompt_logprobs"], k: number, where: string): Array<PromptTokenLogprob | null> {
+    if (!Array.isArray(entries) || entries.length !== ids.length)
+        throw new StepwiseError(`${where}: expected prompt_logprobs for ${ids.length} tokens, got ${Array.isArray(entries) ? entries.length : "none"}`);
+    return ids.map((id, i) => {
+        const entry = entries[i];
+        if (i === 0 || !entry) return null;
+        const own = entry[String(id)];
+        if (own === undefined || typeof own === "number") throw new StepwiseError(`${where}: prompt_logprobs entry ${i} lacks token ${id} with its rank`);
+        const top = Object.entries(entry)
+            .flatMap(([key, v]) => (typeof v === "number" ? [] : [{id: Number(key), text: v.decoded_token ?? "", prob: Math.exp(v.logprob), rank: v.rank ?? Infinity}]))
+            .filter((a) => a.rank <= k)
+            .sort((a, b) => a.rank - b.rank)
+            .map(({id, text, prob}) => ({id, text, prob}));
+        return {id, text: own.decoded_token ?? "", prob: Math.exp(own.logprob), rank: own.rank ?? NaN, top};
+    });
 }
 
 /**
@@ -1072,12 +1103,31 @@ export class OpenAIEngine implements Engine {
     // ---------------------------------------------------------------- pooling
 
     /**
-     * vLLM `prompt_logprobs` for the input's tokens (a text input is tokenized with `/tokenize`
-     * first): per token its probability, true vocabulary rank and decoded text, and the top-k.
-     * The engine's `promptLogprobs` on dialect vllm (other dialects have no prompt_logprobs).
+     * vLLM `prompt_logprobs` for the input's tokens: per token its probability, true vocabulary
+     * rank and decoded text, and the top-k (`topK`, 0..20, default 5); entry 0 is null. The
+     * engine's `promptLogprobs` on dialect vllm (other dialects have no prompt_logprobs).
+     *
+     * One request (`POST /v1/completions`, max_tokens 1): a token-id input is sent as is; a text
+     * input (`addBos` unset or true) is sent as text with `echo` + `logprobs: 0` +
+     * `return_tokens_as_token_ids`, and its token ids are read from the echoed "token_id:N"
+     * tokens, so no `/tokenize` round trip is needed. A server whose echo does not carry ids is
+     * asked again the old way (`/tokenize`, then the ids), and from then on always that way.
+     * With `addBos: false` the text is tokenized with `/tokenize` first (`stepwise serve` ignores
+     * add_special_tokens on completions). Errors: a StepwiseError naming the URL when the answer
+     * lacks prompt_logprobs for every token, or an entry lacks the prompt token with its rank.
      */
     private async vllmPromptLogprobs(input: string | number[], options: {topK?: number; addBos?: boolean; signal?: AbortSignal} = {}): Promise<Array<PromptTokenLogprob | null>> {
         const k = checkTopK(options.topK ?? 5, "topK");
+        if (typeof input === "string" && input !== "" && options.addBos !== false && this.echoIds) {
+            const body = {model: this.model, prompt: input, max_tokens: 1, temperature: 0, n: 1, prompt_logprobs: k, echo: true, logprobs: 0, return_tokens_as_token_ids: true};
+            const {data, url} = await this.http.postJson<CompletionResponse>("/v1/completions", body, {signal: options.signal});
+            const where = `POST ${url}`;
+            const [choice] = orderedChoices<CompletionChoice>(data.choices, 1, where);
+            this.account(data.usage, [1]);
+            const ids = echoedPromptIds(choice);
+            if (ids) return promptEntries(ids, choice.prompt_logprobs, k, where);
+            this.echoIds = false;
+        }
         const ids = typeof input === "string" ? await this.tokenize(input, {addBos: options.addBos}) : input;
         if (ids.length === 0) return [];
         const body = {model: this.model, prompt: ids, max_tokens: 1, temperature: 0, n: 1, prompt_logprobs: k};
@@ -1085,22 +1135,10 @@ export class OpenAIEngine implements Engine {
         const where = `POST ${url}`;
         const [choice] = orderedChoices<CompletionChoice>(data.choices, 1, where);
         this.account(data.usage, [1]);
-        const entries = choice.prompt_logprobs;
-        if (!Array.isArray(entries) || entries.length !== ids.length)
-            throw new StepwiseError(`${where}: expected prompt_logprobs for ${ids.length} tokens, got ${Array.isArray(entries) ? entries.length : "none"}`);
-        return ids.map((id, i) => {
-            const entry = entries[i];
-            if (i === 0 || !entry) return null;
-            const own = entry[String(id)];
-            if (own === undefined || typeof own === "number") throw new StepwiseError(`${where}: prompt_logprobs entry ${i} lacks token ${id} with its rank`);
-            const top = Object.entries(entry)
-                .flatMap(([key, v]) => (typeof v === "number" ? [] : [{id: Number(key), text: v.decoded_token ?? "", prob: Math.exp(v.logprob), rank: v.rank ?? Infinity}]))
-                .filter((a) => a.rank <= k)
-                .sort((a, b) => a.rank - b.rank)
-                .map(({id, text, prob}) => ({id, text, prob}));
-            return {id, text: own.decoded_token ?? "", prob: Math.exp(own.logprob), rank: own.rank ?? NaN, top};
-        });
+        return promptEntries(ids, choice.prompt_logprobs, k, where);
     }
+    /** Whether a text prompt's ids can be read from its echo (false once a server's echo lacked "token_id:N" tokens). */
+    private echoIds = true;
 
     /**
      * Step rewards from a pooling model (a PRM served with `vllm serve ... --runner pooling`).

@@ -516,6 +516,54 @@ describe("engine over scripted responses", () => {
         }
     });
 
+    test("promptLogprobs of a text: one request, the prompt's ids read from the echo (no /tokenize); a server whose echo has no ids is asked the old way, from then on", async () => {
+        // The server tokenizes "abc" as [1, 10, 11, 12]; entry j ≥ 1: the prompt token with p = 0.5, token 99 with p = 0.25 (rank 1 when the prompt token ranks 2).
+        const ids = [1, 10, 11, 12];
+        const withIds = {value: true};
+        const s = await scripted((hit, res) => {
+            if (hit.path === "/tokenize") return json(res, 200, {tokens: ids});
+            const prompt = typeof hit.body.prompt === "string" ? ids : (hit.body.prompt as number[]);
+            const prompt_logprobs = prompt.map((id, j) =>
+                j === 0 ? null : {[id]: {logprob: Math.log(0.5), rank: 1, decoded_token: `c${id}`}, 99: {logprob: Math.log(0.25), rank: 2, decoded_token: "z"}},
+            );
+            const choice: Record<string, unknown> = {index: 0, text: "", finish_reason: "length", prompt_logprobs};
+            if (hit.body.echo) {
+                const shown = (id: number) => (withIds.value && hit.body.return_tokens_as_token_ids ? `token_id:${id}` : `c${id}`);
+                choice.logprobs = {tokens: [...prompt, 99].map(shown), token_logprobs: [null, ...prompt.map(() => -1)], top_logprobs: [null, ...prompt.map(() => ({}))]};
+            }
+            json(res, 200, {choices: [choice], usage: {prompt_tokens: prompt.length, completion_tokens: 1}});
+        });
+        try {
+            const engine = new OpenAIEngine({baseUrls: [s.url], model: "m", ...fast});
+            const want = [null, ...ids.slice(1).map((id) => ({id, text: `c${id}`, prob: 0.5, rank: 1, top: [{id, text: `c${id}`, prob: 0.5}]}))];
+            assert.deepEqual(await engine.promptLogprobs!("abc", {topK: 1}), want);
+            assert.deepEqual(s.hits.map((h) => h.path), ["/v1/completions"], "one request, no /tokenize");
+            const body = s.hits[0].body;
+            assert.equal(body.prompt, "abc");
+            assert.equal(body.prompt_logprobs, 1);
+            assert.deepEqual([body.echo, body.logprobs, body.return_tokens_as_token_ids, body.max_tokens], [true, 0, true, 1]);
+            // The same entries as the token-id path.
+            assert.deepEqual(await engine.promptLogprobs!(ids, {topK: 1}), want);
+            // addBos false: the server's completions may not honour add_special_tokens, so the text is tokenized first.
+            s.hits.length = 0;
+            await engine.promptLogprobs!("abc", {topK: 1, addBos: false});
+            assert.deepEqual(s.hits.map((h) => h.path), ["/tokenize", "/v1/completions"]);
+            assert.equal(s.hits[0].body.add_special_tokens, false);
+
+            withIds.value = false;
+            const old = new OpenAIEngine({baseUrls: [s.url], model: "m", ...fast});
+            s.hits.length = 0;
+            assert.deepEqual(await old.promptLogprobs!("abc", {topK: 1}), want);
+            assert.deepEqual(s.hits.map((h) => h.path), ["/v1/completions", "/tokenize", "/v1/completions"], "echo without ids: asked again the old way");
+            assert.deepEqual(s.hits[2].body.prompt, ids);
+            s.hits.length = 0;
+            assert.deepEqual(await old.promptLogprobs!("abc", {topK: 1}), want);
+            assert.deepEqual(s.hits.map((h) => h.path), ["/tokenize", "/v1/completions"], "and the old way from then on");
+        } finally {
+            await s.close();
+        }
+    });
+
     test("pool reads /pooling rows and cuts flat /v1/embeddings vectors", async () => {
         const s = await scripted((hit, res) => {
             if (hit.path === "/pooling") return json(res, 200, {data: [{index: 0, object: "pooling", data: [[0.8, 0.2], [0.3, 0.7]]}]});
