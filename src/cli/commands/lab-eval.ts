@@ -34,8 +34,8 @@ Each policy's greedy solutions and samples are cached as JSONL (stepwise sample 
 named after the model and its SHA-256: a killed run continues where it stopped, and a baseline
 decoded once is reused by every later comparison with the same settings.
 
-Example (the RL policy against the policy it started from, 200 problems):
-  stepwise lab eval-policy --policy rl.gguf --baseline models/lab-policy.gguf --n 200 --samples 16
+Example (a \`lab train-rl\` policy against the policy it started from):
+  stepwise lab eval-policy --policy rl.gguf --baseline models/lab-policy.gguf --n 20 --samples 4
 `,
         )
         .action(async (o) => {

@@ -95,7 +95,7 @@ test("comparePolicies: A − B per problem, paired bootstrap and exact McNemar; 
     assert.equal(d.greedy_accuracy.difference.value, 0.3333);
     assert.equal(d.greedy_accuracy.difference.method, "paired-bootstrap-percentile");
     assert.deepEqual([d.greedy_accuracy.mcnemar.a_only, d.greedy_accuracy.mcnemar.b_only, d.greedy_accuracy.mcnemar.value], [1, 0, 1]);
-    assert.match(d.greedy_accuracy.sentence, /^rl\.gguf − start\.gguf greedy accuracy: \+33\.3 points; the difference is not significant at 95%: interval 0\.0 to \+100\.0 points, n 3; McNemar exact p = 1\.000 \(1 problems only rl\.gguf got right, 0 only start\.gguf\)$/);
+    assert.match(d.greedy_accuracy.sentence, /^rl\.gguf − start\.gguf greedy accuracy: \+33\.3 points; the difference is not significant at 95%: interval 0\.0 to \+100\.0 points, n 3; McNemar exact p = 1\.000 \(1 problem only rl\.gguf got right, 0 only start\.gguf\)$/);
     // maj@4: A's problem 0 ties 8 (first) vs 9 → right; B's votes 9 → wrong
     assert.equal(d.maj_at_k!.difference.value, 0.3333);
     // pass@4: both have a right sample everywhere

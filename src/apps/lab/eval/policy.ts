@@ -8,6 +8,7 @@ import pLimit from "p-limit";
 import type {Engine, FinishReason, Sample} from "../../../engines/types.ts";
 import type {SampleRecord} from "../../../core/records.ts";
 import {StepwiseError} from "../../../util/errors.ts";
+import {plural} from "../../../util/plural.ts";
 import {checkAnswer, extractAnswer, policyPrompt, verifyProcess, type LabProblem} from "../../../domains/lab/index.ts";
 import {labTruth} from "../../../domains/lab/verifier.ts";
 import {splitSample} from "../../../pipeline/split/index.ts";
@@ -315,7 +316,7 @@ export function comparePolicies(a: Pick<PolicyEval, "k" | "results">, b: Pick<Po
         const difference = intervalJson(pairedBootstrap(y, x));
         const mcnemar = mcnemarExact(x, y);
         const p = mcnemar.value < 0.001 ? mcnemar.value.toExponential(1) : mcnemar.value.toFixed(3);
-        return {difference, mcnemar, sentence: `${differenceSentence(`${names.a} − ${names.b} ${what}`, difference)}; McNemar exact p = ${p} (${mcnemar.a_only} problems only ${names.a} got right, ${mcnemar.b_only} only ${names.b})`};
+        return {difference, mcnemar, sentence: `${differenceSentence(`${names.a} − ${names.b} ${what}`, difference)}; McNemar exact p = ${p} (${plural(mcnemar.a_only, "problem")} only ${names.a} got right, ${mcnemar.b_only} only ${names.b})`};
     };
     const k = a.k;
     return {
