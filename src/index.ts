@@ -40,6 +40,7 @@ export {grade, answersEqual, extractAnswer} from "./grade/index.ts";
 export {hasFinalAnswer, isCutOff, isFinished, type FinishableCandidate} from "./grade/index.ts";
 export * as evaluation from "./eval/index.ts";
 export {evaluatePolicy} from "./apps/lab/eval/policy.ts";
+export {evalLabPolicy, type EvalLabPolicyOptions, type LabPolicyComparison} from "./apps/lab/eval/run.ts";
 export {readQuestions, type QuestionRow} from "./io/dataset.ts";
 export {resolveTagIds, chatmlInput, labelledTag, plainInput, taggedSteps} from "./prm/index.ts";
 export {recoverText, EXPORT_FORMATS, type ExportOptions, type ExportFormat} from "./pipeline/export/index.ts";

@@ -1,43 +1,82 @@
-/** `stepwise lab eval-policy`: is a policy useful for PRM work? */
+/** `stepwise lab eval-policy` (a policy, or two paired, on held-out problems) and `stepwise lab eval-prm`. */
 import {Command, Option} from "@commander-js/extra-typings";
-import {createProgress, createStagedProgress} from "../progress.ts";
+import {createStagedProgress} from "../progress.ts";
+import {StepwiseError} from "../../util/errors.ts";
 import {floatOption, intOption} from "../options.ts";
 import {formatInterval} from "../../stats/intervals.ts";
 import {plural} from "../../util/plural.ts";
 
+/**
+ * The `eval-policy` subcommand: a lab policy (and optionally a baseline, paired) on held-out
+ * problems through src/apps/lab/eval/run.ts `evalLabPolicy`. `--model` and `--k` are the older
+ * spellings of `--policy` and `--samples` (hidden, still accepted).
+ */
 export function evalPolicyCommand(): Command {
     return new Command("eval-policy")
-        .description("measure a lab policy on held-out problems: greedy accuracy, pass@k at T=1, accuracy by operations, confidence spread")
-        .option("--model <file>", "policy GGUF (default: models/lab-policy.gguf)")
+        .description(
+            "measure a lab policy on held-out problems: greedy accuracy, maj@N and pass@N over N samples at T=1, accuracy by operations, the share of right answers reached through a wrong step (exact lab truth), confidence spread; with --baseline, paired differences; resumable",
+        )
+        .option("--policy <file>", "policy GGUF, A (default: models/lab-policy.gguf)")
+        .addOption(new Option("--model <file>", "older name of --policy").hideHelp())
+        .option("--baseline <file>", "baseline GGUF, B: decoded on the same problems; prints the paired differences A − B")
         .option("--n <n>", "held-out problems", intOption(1), 500)
-        .option("--k <k>", "samples per problem at temperature 1 (pass@k)", intOption(0, 256), 16)
-        .option("--seed <s>", "problem and sampling seed", intOption(0), 0)
+        .option("--samples <k>", "samples per problem at temperature 1 (maj@N, pass@N; 0: greedy only) [default: 16]", intOption(0, 256))
+        .addOption(new Option("--k <k>", "older name of --samples").argParser(intOption(0, 256)).hideHelp())
+        .option("--seed <s>", "problem and sampling seed (the problems are the held-out stream of seed 2000 + s)", intOption(0), 0)
         .option("--preset <name>", "lab preset of the problems", "policy")
-        .option("--json", "print one JSON object (greedy_accuracy, pass_at_16, accuracy_by_ops, n, ...; greedy_accuracy_ci, sample_accuracy_ci, pass_at_k_ci: {value, low, high, n, method, level})")
-        .option("--out <dir>", "also write summary.json and the confidence histogram (SVG and PNG) here")
+        .option("--max-tokens <n>", "most tokens per solution", intOption(1), 200)
+        .option("--json", "print one JSON object {policy, baseline?, paired?}: per policy greedy_accuracy, maj_at_k, pass_at_k, right_answer_wrong_step {greedy, samples}, ... with *_ci intervals {value, low, high, n, method, level}; paired: {greedy_accuracy, maj_at_k, pass_at_k} each {difference, mcnemar, sentence}")
+        .option("--out <dir>", "write summary.json and the confidence histograms (SVG and PNG) here and keep the decoded outputs in <dir>/decoded (default: .stepwise-cache/eval-policy)")
+        .addHelpText(
+            "after",
+            `
+Each policy's greedy solutions and samples are cached as JSONL (stepwise sample records) in a folder
+named after the model and its SHA-256: a killed run continues where it stopped, and a baseline
+decoded once is reused by every later comparison with the same settings.
+
+Example (a \`lab train-rl\` policy against the policy it started from):
+  stepwise lab eval-policy --policy rl.gguf --baseline models/lab-policy.gguf --n 20 --samples 4
+`,
+        )
         .action(async (o) => {
-            const {runPolicyEval} = await import("../../apps/lab/eval/run.ts");
-            const progress = createProgress("eval-policy");
+            const pick = <T>(a: T | undefined, b: T | undefined, names: string): T | undefined => {
+                if (a !== undefined && b !== undefined && a !== b) throw new StepwiseError(`eval-policy: ${names} name the same setting; give one`);
+                return a ?? b;
+            };
+            const policy = pick(o.policy, o.model, "--policy and --model");
+            const samples = pick(o.samples, o.k, "--samples and --k") ?? 16;
+            const {evalLabPolicy, comparisonJson} = await import("../../apps/lab/eval/run.ts");
+            const progress = createStagedProgress("eval-policy");
             let run;
             try {
-                run = await runPolicyEval({...o, onProgress: (d, t) => progress.update(d, t)});
+                run = await evalLabPolicy({policy, baseline: o.baseline, n: o.n, samples, seed: o.seed, preset: o.preset, maxTokens: o.maxTokens, out: o.out, onProgress: (stage, d, t) => progress.update(stage, d, t)});
             } finally {
                 progress.stop();
             }
-            const {model, eval: ev} = run;
-            const {results, ...figures} = ev;
-            void results;
-            if (o.json) console.log(JSON.stringify({model, ...figures}));
-            else {
-                const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-                console.log(`${model} on ${plural(ev.n, "held-out problem")}`);
+            if (o.json) {
+                console.log(JSON.stringify(comparisonJson(run)));
+                return;
+            }
+            const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+            const measured: Array<[string, typeof run.policy]> = [["policy", run.policy], ...(run.baseline ? [["baseline", run.baseline] as [string, typeof run.policy]] : [])];
+            for (const [role, m] of measured) {
+                const ev = m.eval;
+                if (run.baseline) console.log(`${role}:`);
+                console.log(`${m.model} on ${plural(ev.n, "held-out problem")}`);
                 console.log(`greedy accuracy ${formatInterval(ev.greedy_accuracy_ci)}`);
                 if (ev.sample_accuracy_ci) console.log(`sample accuracy ${formatInterval(ev.sample_accuracy_ci)}`);
+                if (ev.maj_at_k_ci) console.log(`maj@${ev.k} ${formatInterval(ev.maj_at_k_ci)}`);
                 for (const [k, v] of Object.entries(ev.pass_at_k_ci)) console.log(`pass@${k} ${formatInterval(v)}`);
-                for (const [ops, v] of Object.entries(ev.accuracy_by_ops)) console.log(`  ${plural(Number(ops), "op")}: greedy ${formatInterval(v.greedy_accuracy_ci)}; pass@${ev.k} ${pct(v.pass_at_k)}`);
+                for (const [what, w] of [["greedy solutions", ev.right_answer_wrong_step.greedy], ["samples", ev.right_answer_wrong_step.samples]] as const)
+                    if (w.share_ci) console.log(`right answers through a wrong step (${what}): ${w.wrong_step} of ${w.right}, ${formatInterval(w.share_ci)}`);
+                for (const [ops, v] of Object.entries(ev.accuracy_by_ops)) console.log(`  ${plural(Number(ops), "op")}: greedy ${formatInterval(v.greedy_accuracy_ci)}${ev.k > 0 ? `; pass@${ev.k} ${pct(v.pass_at_k)}` : ""}`);
                 console.log(`confidence quantiles: ${Object.entries(ev.confidence.quantiles).map(([q, v]) => `${q}:${v.toFixed(3)}`).join(" ")}`);
                 const max = Math.max(...ev.confidence.histogram.map((b) => b.count));
                 for (const b of ev.confidence.histogram) console.log(`  ${b.start.toFixed(2)}-${b.end.toFixed(2)} ${"#".repeat(Math.round((50 * b.count) / max))} ${b.count}`);
+            }
+            if (run.paired) {
+                console.log(`paired over ${plural(run.paired.n, "problem")} (95% paired-bootstrap intervals):`);
+                for (const f of [run.paired.greedy_accuracy, run.paired.maj_at_k, run.paired.pass_at_k]) if (f) console.log(`  ${f.sentence}`);
             }
         });
 }

@@ -4,6 +4,9 @@
  */
 import {test} from "node:test";
 import assert from "node:assert/strict";
+import {mkdtempSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
 import {runCli} from "../../helpers/cli.ts";
 import {policyIntervals} from "../../../src/apps/lab/eval/policy.ts";
 
@@ -27,15 +30,16 @@ test("policyIntervals: Wilson over problems, means of per-problem fractions as m
 });
 
 test("lab eval-policy --json: greedy, sample and pass@k intervals over the problems", () => {
-    const r = runCli(["lab", "eval-policy", "--n", "5", "--k", "2", "--json"]);
+    const out = mkdtempSync(join(tmpdir(), "stepwise-eval-policy-"));
+    const r = runCli(["lab", "eval-policy", "--n", "5", "--k", "2", "--json", "--out", out]);
     assert.equal(r.status, 0, r.stderr);
-    const j = JSON.parse(r.stdout);
+    const j = JSON.parse(r.stdout).policy;
     isInterval(j.greedy_accuracy_ci, 5, "greedy");
     assert.equal(j.greedy_accuracy_ci.value, j.greedy_accuracy);
     isInterval(j.sample_accuracy_ci, 5, "sample");
     isInterval(j.pass_at_k_ci["2"], 5, "pass@2");
     for (const v of Object.values(j.accuracy_by_ops) as Array<{n: number; greedy_accuracy_ci: never}>) isInterval(v.greedy_accuracy_ci, v.n, "by ops");
-    const text = runCli(["lab", "eval-policy", "--n", "5", "--k", "2"]);
+    const text = runCli(["lab", "eval-policy", "--n", "5", "--k", "2", "--out", out]);
     assert.match(text.stdout, /on 5 held-out problems\ngreedy accuracy [\d.]+% \(95% CI [\d.]+–[\d.]+, n 5\)\nsample accuracy /);
 });
 

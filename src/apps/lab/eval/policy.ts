@@ -8,9 +8,13 @@ import pLimit from "p-limit";
 import type {Engine, FinishReason, Sample} from "../../../engines/types.ts";
 import type {SampleRecord} from "../../../core/records.ts";
 import {StepwiseError} from "../../../util/errors.ts";
-import {checkAnswer, policyPrompt, verifyProcess, type LabProblem} from "../../../domains/lab/index.ts";
+import {plural} from "../../../util/plural.ts";
+import {checkAnswer, extractAnswer, policyPrompt, verifyProcess, type LabProblem} from "../../../domains/lab/index.ts";
+import {labTruth} from "../../../domains/lab/verifier.ts";
+import {splitSample} from "../../../pipeline/split/index.ts";
 import {histogram, type HistogramBin} from "../../../report/plot.ts";
-import {intervalJson, type IntervalJson, wilsonInterval} from "../../../stats/intervals.ts";
+import {answerClasses, majorityVote} from "../../../select/index.ts";
+import {differenceSentence, intervalJson, type IntervalJson, mcnemarExact, type McNemarResult, pairedBootstrap, wilsonInterval} from "../../../stats/intervals.ts";
 
 /** Prompt of a lab problem for a stepwise lab policy (the format it was trained on). */
 export function labPrompt(problem: Pick<LabProblem, "question">): string {
@@ -38,6 +42,20 @@ export interface ProblemResult {
     sampleCorrect: boolean[];
     /** Index of the first wrong step of each sample (−1: none), from the process verifier. */
     sampleFirstError: number[];
+    /** Whether the greedy solution has a wrong step ({@link hasWrongStep}). */
+    greedyWrongStep: boolean;
+    /** Whether each sample has a wrong step ({@link hasWrongStep}). */
+    sampleWrongStep: boolean[];
+    /** Whether the majority answer of the samples is right ({@link majorityCorrect}; false without samples). */
+    majCorrect: boolean;
+}
+
+/** Right answers and how many of them were reached through a wrong step, with the share's 95% Wilson interval over the right answers (null when none is right). */
+export interface WrongStepShare {
+    right: number;
+    wrong_step: number;
+    share: number | null;
+    share_ci: IntervalJson | null;
 }
 
 export interface PolicyEval {
@@ -57,8 +75,22 @@ export interface PolicyEval {
     pass_at_k_ci: Record<string, IntervalJson>;
     /** Greedy accuracy by number of operations (with its Wilson interval over that group's problems). */
     accuracy_by_ops: Record<string, {n: number; greedy_accuracy: number; greedy_accuracy_ci: IntervalJson; pass_at_k: number}>;
-    /** Share of correct-answer samples whose process has a wrong step. */
+    /** Share of correct-answer samples whose process has a wrong step (0 when none is right; the same count as `right_answer_wrong_step.samples`). */
     right_answer_wrong_process: number;
+    /**
+     * maj@k: the share of problems whose majority answer over the k samples is right (one vote per
+     * sample with an answer, ties to the answer seen first), with its 95% Wilson interval over the
+     * problems; null without samples.
+     */
+    maj_at_k: number | null;
+    maj_at_k_ci: IntervalJson | null;
+    /**
+     * Right answers reached through a wrong step, by the lab's exact truth on newline steps
+     * ({@link hasWrongStep}): among the right greedy solutions (interval over them), and among all
+     * right samples (interval over the right samples, treated as independent although samples of
+     * one problem are not).
+     */
+    right_answer_wrong_step: {greedy: WrongStepShare; samples: WrongStepShare};
     confidence: {tokens: number; mean: number; quantiles: Record<string, number>; histogram: HistogramBin[]};
     results: ProblemResult[];
 }
@@ -119,17 +151,51 @@ export async function evaluatePolicy(o: PolicyEvalOptions): Promise<PolicyEval> 
     return summarize(results, k);
 }
 
+/**
+ * Whether a lab solution has a wrong step by the lab's exact truth, read as `stepwise label
+ * --lab-truth` reads it on `stepwise split --strategy newline` steps: the steps cut at line breaks
+ * (src/pipeline/split `splitSample`), then the lab verifier's truth ({@link labTruth}) on them.
+ * A text after its answer line counts as a wrong step, as in the truth. The sample's token texts
+ * must concatenate to its text (a StepwiseError naming the sample otherwise); no tokens, no steps.
+ */
+export function hasWrongStep(question: string, sample: {id?: string; text: string; tokens: ReadonlyArray<{text: string; confidence: number}>}): boolean {
+    const steps = splitSample({id: sample.id ?? "", text: sample.text, tokens: sample.tokens.map((t) => ({text: t.text, confidence: t.confidence}))}, {kind: "newline"});
+    return labTruth({question, text: sample.text, steps}).first_error >= 0;
+}
+
+/**
+ * Whether the majority answer of a problem's samples is right: one vote per sample that has an
+ * answer (extractAnswer), identical answers in one class, ties to the answer seen first
+ * (src/select `majorityVote`, as `eval bon`'s maj@N); false when no sample has an answer.
+ */
+export function majorityCorrect(texts: readonly string[], correct: readonly boolean[]): boolean {
+    const classes = answerClasses(texts.map(extractAnswer), correct, (a, b) => a === b);
+    const win = majorityVote(classes.classOf, {ties: "first-seen"});
+    return win >= 0 && classes.classCorrect[win] === 1;
+}
+
 /** A problem's greedy solution and samples, checked by the lab's exact verifier. */
 function problemResult(problem: LabProblem, greedy: Sample, samples: Sample[]): ProblemResult {
     const verdicts = samples.map((s) => verifyProcess(problem, s.text));
+    const sampleCorrect = verdicts.map((v) => v.finalAnswerCorrect);
     return {
         problem,
         greedy,
         greedyCorrect: checkAnswer(problem, greedy.text).correct,
         samples,
-        sampleCorrect: verdicts.map((v) => v.finalAnswerCorrect),
+        sampleCorrect,
         sampleFirstError: verdicts.map((v) => v.firstErrorStep),
+        greedyWrongStep: hasWrongStep(problem.question, greedy),
+        sampleWrongStep: samples.map((s) => hasWrongStep(problem.question, s)),
+        majCorrect: samples.length > 0 && majorityCorrect(samples.map((s) => s.text), sampleCorrect),
     };
+}
+
+/** Right answers among `outcomes` and those with a wrong step, with the share's Wilson interval ({@link WrongStepShare}). */
+export function wrongStepShare(outcomes: ReadonlyArray<{correct: boolean; wrongStep: boolean}>): WrongStepShare {
+    const right = outcomes.filter((o) => o.correct);
+    const wrong = right.filter((o) => o.wrongStep).length;
+    return {right: right.length, wrong_step: wrong, share: right.length ? wrong / right.length : null, share_ci: right.length ? intervalJson(wilsonInterval(wrong, right.length)) : null};
 }
 
 /** A recorded sample (`stepwise sample` output) as an engine {@link Sample}. */
@@ -178,14 +244,9 @@ export function summarize(results: ProblemResult[], k: number): PolicyEval {
     const confidences: number[] = [];
     for (const r of results) for (const s of r.samples.length ? r.samples : [r.greedy]) for (const t of s.tokens) confidences.push(t.confidence);
     const sorted = Float64Array.from(confidences).sort();
-    let rightWrong = 0;
-    let right = 0;
-    for (const r of results)
-        r.sampleCorrect.forEach((c, j) => {
-            if (!c) return;
-            right++;
-            if (r.sampleFirstError[j] !== -1) rightWrong++;
-        });
+    const greedyShare = wrongStepShare(results.map((r) => ({correct: r.greedyCorrect, wrongStep: r.greedyWrongStep})));
+    const sampleShare = wrongStepShare(results.flatMap((r) => r.sampleCorrect.map((c, j) => ({correct: c, wrongStep: r.sampleWrongStep[j]}))));
+    const majRight = results.filter((r) => r.majCorrect).length;
     const sampleTotal = results.reduce((a, r) => a + r.samples.length, 0);
     const cis = policyIntervals(results.map((r) => ({greedy: r.greedyCorrect, samples: r.samples.length, right: r.sampleCorrect.filter(Boolean).length})), ks);
     return {
@@ -199,7 +260,10 @@ export function summarize(results: ProblemResult[], k: number): PolicyEval {
         pass_at_k_ci: cis.passAtK,
         ...(k >= 16 ? {pass_at_16: passAt["16"]} : {}),
         accuracy_by_ops: byOps,
-        right_answer_wrong_process: right ? rightWrong / right : 0,
+        right_answer_wrong_process: sampleShare.share ?? 0,
+        maj_at_k: k > 0 ? majRight / n : null,
+        maj_at_k_ci: k > 0 ? intervalJson(wilsonInterval(majRight, n)) : null,
+        right_answer_wrong_step: {greedy: greedyShare, samples: sampleShare},
         confidence: {
             tokens: sorted.length,
             mean: confidences.reduce((a, b) => a + b, 0) / Math.max(1, confidences.length),
@@ -207,5 +271,59 @@ export function summarize(results: ProblemResult[], k: number): PolicyEval {
             histogram: histogram(confidences, 20),
         },
         results,
+    };
+}
+
+/** One paired figure of two policies on the same problems ({@link comparePolicies}). */
+export interface PairedFigure {
+    /** A − B as a fraction, with its 95% paired-bootstrap interval over the problems (2,000 resamples, seed 0). */
+    difference: IntervalJson;
+    /** Exact McNemar test of the per-problem 0/1 outcomes (`a_only`: problems only A got right). */
+    mcnemar: McNemarResult;
+    /** The plain sentence ({@link differenceSentence}, in points) and the McNemar p-value. */
+    sentence: string;
+}
+
+/** Paired differences A − B of two policy evaluations on the same problems ({@link comparePolicies}). */
+export interface PolicyPairing {
+    /** Problems paired. */
+    n: number;
+    /** Samples per problem (maj@k and pass@k are at this k). */
+    k: number;
+    greedy_accuracy: PairedFigure;
+    /** Null without samples. */
+    maj_at_k: PairedFigure | null;
+    /** pass@k with k = all samples of a problem: 1 when any sample is right. Null without samples. */
+    pass_at_k: PairedFigure | null;
+}
+
+/**
+ * Paired differences A − B of greedy accuracy, maj@k and pass@k (k = all samples) of two policies
+ * evaluated on the same problems: per problem a 0/1 outcome for each policy, the paired bootstrap
+ * of the difference of means (src/stats `pairedBootstrap`) and the exact McNemar test.
+ * `names` name A and B in the sentences (default "A", "B").
+ * @throws StepwiseError when the evaluations are not on the same problems in the same order, or differ in k.
+ */
+export function comparePolicies(a: Pick<PolicyEval, "k" | "results">, b: Pick<PolicyEval, "k" | "results">, names: {a: string; b: string} = {a: "A", b: "B"}): PolicyPairing {
+    if (a.results.length !== b.results.length) throw new StepwiseError(`compare policies: ${names.a} was measured on ${a.results.length} problems but ${names.b} on ${b.results.length}`);
+    a.results.forEach((r, i) => {
+        if (r.problem.id !== b.results[i].problem.id) throw new StepwiseError(`compare policies: problem ${i + 1} is ${JSON.stringify(r.problem.id)} for ${names.a} but ${JSON.stringify(b.results[i].problem.id)} for ${names.b}`);
+    });
+    if (a.k !== b.k) throw new StepwiseError(`compare policies: ${names.a} has ${a.k} samples per problem but ${names.b} ${b.k}`);
+    const figure = (what: string, outcome: (r: ProblemResult) => boolean): PairedFigure => {
+        const x = a.results.map((r) => (outcome(r) ? 1 : 0));
+        const y = b.results.map((r) => (outcome(r) ? 1 : 0));
+        const difference = intervalJson(pairedBootstrap(y, x));
+        const mcnemar = mcnemarExact(x, y);
+        const p = mcnemar.value < 0.001 ? mcnemar.value.toExponential(1) : mcnemar.value.toFixed(3);
+        return {difference, mcnemar, sentence: `${differenceSentence(`${names.a} − ${names.b} ${what}`, difference)}; McNemar exact p = ${p} (${plural(mcnemar.a_only, "problem")} only ${names.a} got right, ${mcnemar.b_only} only ${names.b})`};
+    };
+    const k = a.k;
+    return {
+        n: a.results.length,
+        k,
+        greedy_accuracy: figure("greedy accuracy", (r) => r.greedyCorrect),
+        maj_at_k: k > 0 ? figure(`maj@${k}`, (r) => r.majCorrect) : null,
+        pass_at_k: k > 0 ? figure(`pass@${k}`, (r) => r.sampleCorrect.some(Boolean)) : null,
     };
 }
