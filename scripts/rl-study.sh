@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # The lab RL study (issue "Reinforcement learning with process rewards", item 3): GRPO on the lab
 # policy with outcome rewards vs outcome + PRM rewards (min and per-step), then held-out accuracy
-# of each policy. CPU hours: NOT run yet. Each arm: ITER iterations of P problems × G samples.
-# Usage: bash scripts/rl-study.sh [OUT_DIR]   (env: ITER=200 P=8 G=8 SEEDS="0 1 2" EVAL_N=500)
+# of each policy against the starting one (`lab eval-policy --baseline`: greedy, maj@16, pass@16,
+# right answers through a wrong step, paired intervals). Each arm: ITER iterations of P problems ×
+# G samples at learning rate LR.
+# Usage: bash scripts/rl-study.sh [OUT_DIR]   (env: ITER=150 P=8 G=8 LR=3e-5 SEEDS="0 1" EVAL_N=200
+#   ARMS="outcome prm-min prm-steps"; held-out problems: the stream of seed 2000 + EVAL_SEED, default 1000)
 set -euo pipefail
 OUT=${1:-stepwise-out/rl-study}
-ITER=${ITER:-200}
+ITER=${ITER:-150}
+LR=${LR:-3e-5}
+ARMS=${ARMS:-"outcome prm-min prm-steps"}
+EVAL_SEED=${EVAL_SEED:-1000}
 P=${P:-8}
 G=${G:-8}
-SEEDS=${SEEDS:-"0 1 2"}
-EVAL_N=${EVAL_N:-500}
+SEEDS=${SEEDS:-"0 1"}
+EVAL_N=${EVAL_N:-200}
 stepwise() { npm run --silent stepwise -- "$@"; }
 mkdir -p "$OUT"
-stepwise lab generate --n "$EVAL_N" --split heldout --seed 3000 --out "$OUT/heldout.jsonl"
 for seed in $SEEDS; do
-  for arm in outcome prm-min prm-steps; do
+  for arm in $ARMS; do
     case $arm in
       outcome) reward=(--reward outcome) ;;
       prm-min) reward=(--reward outcome+prm --process min) ;;
@@ -23,11 +28,9 @@ for seed in $SEEDS; do
     dir="$OUT/$arm-seed$seed"
     # --resume: a killed study continues where it stopped.
     stepwise lab train-rl --out "$dir/policy.gguf" --checkpoint-dir "$dir" --iterations "$ITER" \
-      --problems "$P" --group "$G" --seed "$seed" "${reward[@]}" --resume
-    stepwise decode --strategy greedy --policy "llama:$dir/policy.gguf" --data "$OUT/heldout.jsonl" \
-      --out "$dir/greedy.jsonl" --json > "$dir/greedy.json"
+      --problems "$P" --group "$G" --lr "$LR" --seed "$seed" "${reward[@]}" --resume
+    stepwise lab eval-policy --policy "$dir/policy.gguf" --baseline models/lab-policy.gguf --n "$EVAL_N" \
+      --seed "$EVAL_SEED" --samples 16 --out "$dir/eval" --json > "$dir/eval.json"
   done
 done
-stepwise decode --strategy greedy --policy llama:models/lab-policy.gguf --data "$OUT/heldout.jsonl" \
-  --out "$OUT/start-greedy.jsonl" --json > "$OUT/start-greedy.json"
-echo "rl-study: per-iteration logs in $OUT/*/rl-log.jsonl; held-out greedy accuracy in $OUT/*/greedy.json"
+echo "rl-study: per-iteration logs in $OUT/*/rl-log.jsonl; held-out figures and paired differences in $OUT/*/eval.json"
