@@ -25,6 +25,7 @@ export {parseStrategy, splitSample, splitFile, toStepsRecord, type SplitStrategy
 export {splitSteps, splitStepTexts, isDecision, decisionBound, CUTOFFS, type StepRule, type StepSpan, type Cutoff, type BlankSteps} from "./steps/index.ts";
 export {computeStats, statsMarkdown} from "./pipeline/stats/index.ts";
 export {labelFile, labelSample, summarizeLabels, compareWithTruth, methodString, TRUNCATED_WARN_SHARE, type LabelSettings} from "./pipeline/label/index.ts";
+export {labelBranches, labelBranchesFile, summarizeBranches, branchMethodString, type BranchSettings, type BranchFileOptions, type BranchSummary} from "./pipeline/label/branches.ts";
 export {DEFAULT_VERIFIER, checkVerifierArgs, getVerifier, makeVerifier, parseVerifierArgs, registerVerifier, verifierArgsHelp, verifierNames, type StepTruthFn, type Verifier, type VerifierArgs, type VerifierArgument, type VerifierDefinition, type VerifierInput, type VerifierName} from "./pipeline/label/verifiers.ts";
 export {labTruth, labVerifier} from "./domains/lab/verifier.ts";
 export {exportFile, exportRecord} from "./pipeline/export/index.ts";
@@ -57,7 +58,7 @@ export {prepareOutput, type OutputCheck} from "./io/output.ts";
 export {writeFileAtomic} from "./io/atomic.ts";
 export {checkInputFile} from "./io/text.ts";
 export {checkCanListen} from "./io/listen.ts";
-export {readRecords, readRecordsAll, checkRecord, parseRecord, SampleRecordSchema, SampleInputSchema, StepsRecordSchema, LabelRecordSchema, FilteredLabelRecordSchema, ScoredRecordSchema, DecodeRecordSchema, VerdictRecordSchema, CodeVerdictSchema, CodeGradedRecordSchema} from "./core/schemas.ts";
+export {readRecords, readRecordsAll, checkRecord, parseRecord, SampleRecordSchema, SampleInputSchema, StepsRecordSchema, LabelRecordSchema, BranchLabelRecordSchema, FilteredLabelRecordSchema, ScoredRecordSchema, DecodeRecordSchema, VerdictRecordSchema, CodeVerdictSchema, CodeGradedRecordSchema} from "./core/schemas.ts";
 export {gradeJsonlFile, type GradedRecord} from "./grade/file.ts";
 export {readThresholdFile, DOMAIN_QUANTILES} from "./pipeline/threshold.ts";
 export {STRATEGY_FORMS} from "./pipeline/split/index.ts";
