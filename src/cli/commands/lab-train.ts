@@ -29,6 +29,7 @@ export function trainPolicyCommand(): Command {
         .option("--preset <name>", "lab preset", "policy")
         .option("--checkpoint-dir <dir>", "checkpoints and train.log", ".stepwise-cache/lab-policy")
         .option("--checkpoint-every <n>", "checkpoint (and GGUF export) every n steps", intOption(1), 100)
+        .option("--snapshot-every <n>", "also keep <checkpoint-dir>/policy-<iteration>.gguf every n iterations (for curves of held-out figures with `lab eval-policy`)", intOption(1))
         .option("--resume", "continue from the checkpoint in --checkpoint-dir (default: start fresh)", false)
         .action(async (o) => {
             if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
@@ -92,7 +93,7 @@ export function trainRlCommand(): Command {
         .option("--group <g>", "samples per problem (the group)", intOption(2), 8)
         .option("--max-tokens <n>", "most tokens per sample", intOption(1), 200)
         .option("--temperature <t>", "sampling temperature", positiveOption(), 1)
-        .option("--lr <x>", "learning rate (constant)", positiveOption(), 1e-5)
+        .option("--lr <x>", "learning rate (constant; docs/rl.md: 3e-5 for 150 iterations of 8 × 8 samples raised maj@16 by 7 points)", positiveOption(), 3e-5)
         .option("--clip <eps>", "ratio clip ε", positiveOption(), 0.2)
         .option("--kl <beta>", "KL coefficient β (0 = none)", floatOption(0), 0.04)
         .option("--updates <n>", "gradient steps per iteration on its samples", intOption(1), 2)
@@ -103,6 +104,7 @@ export function trainRlCommand(): Command {
         .option("--steps <rule>", "outcome+prm: where steps end: newline, or adaptive (with --tau)", "newline")
         .option("--tau <p>", "τ for --steps adaptive", floatOption(0, 1))
         .option("--seed <n>", "seed of the problems and the sampling", intOption(0), 0)
+        .option("--snapshot-every <n>", "also keep <checkpoint-dir>/policy-<iteration>.gguf every n iterations (for curves of held-out figures with `lab eval-policy`)", intOption(1))
         .option("--resume", "continue from the checkpoint in --checkpoint-dir (default: start fresh)", false)
         .addHelpText("after", "\nExample (a smoke run):\n  stepwise lab train-rl --out rl.gguf --iterations 3 --problems 8 --group 4 --reward outcome+prm --checkpoint-dir /tmp/rl\n")
         .action(async (o) => {
@@ -134,6 +136,7 @@ export function trainRlCommand(): Command {
                     updates: o.updates,
                     seed: o.seed,
                     resume: o.resume,
+                    snapshotEvery: o.snapshotEvery,
                     reward: {kind: o.reward, prm, prmName: o.prm, process: o.process, processWeight: o.processWeight, stepRule},
                 });
                 process.stderr.write(`train-rl: ${plural(entries.length, "iteration")} run; model ${o.out}; log ${o.checkpointDir}/rl-log.jsonl\n`);

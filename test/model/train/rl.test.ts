@@ -5,7 +5,7 @@
  */
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {mkdtempSync, readFileSync} from "node:fs";
+import {existsSync, mkdtempSync, readFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {tinyModel} from "../../helpers/tiny-model.ts";
@@ -29,7 +29,7 @@ test("train-rl: pause after iteration 1 + resume = an uninterrupted run (log and
     });
     const strip = (e: RlLogEntry[]) => e.map(({sample_seconds: _a, train_seconds: _b, ...rest}) => rest);
     const a = mkdtempSync(join(tmpdir(), "rl-a-"));
-    const straight = await trainPolicyRl(options(a));
+    const straight = await trainPolicyRl({...options(a), snapshotEvery: 1});
     const b = mkdtempSync(join(tmpdir(), "rl-b-"));
     const first = await trainPolicyRl({...options(b), stopAfter: 1});
     const rest = await trainPolicyRl(options(b));
@@ -40,5 +40,11 @@ test("train-rl: pause after iteration 1 + resume = an uninterrupted run (log and
     assert.ok(straight[1].kl > 0, "the weights moved away from the starting policy");
     assert.ok(readFileSync(join(a, "rl.gguf")).equals(readFileSync(join(b, "rl.gguf"))), "same GGUF bytes");
     assert.equal(readFileSync(join(b, "rl-log.jsonl"), "utf8").trim().split("\n").length, 2);
+    // Snapshots every iteration (not part of the settings): the last one is the output model.
+    assert.ok(readFileSync(join(a, "policy-2.gguf")).equals(readFileSync(join(a, "rl.gguf"))), "policy-2.gguf is the model after iteration 2");
+    assert.ok(!readFileSync(join(a, "policy-1.gguf")).equals(readFileSync(join(a, "rl.gguf"))), "policy-1.gguf is the model after iteration 1");
+    assert.ok(!existsSync(join(b, "policy-1.gguf")), "no snapshots unless asked");
+    // The share of right samples reached through a wrong step: null when no sample is right (a random model).
+    for (const e of straight) assert.ok(e.right_wrong_step === null || (e.right_wrong_step >= 0 && e.right_wrong_step <= 1));
     await assert.rejects(trainPolicyRl({...options(b), iterations: 3, lr: 2e-3}), /rl-checkpoint\.bin: a training with other settings \(lr: 0\.001 → 0\.002\)/);
 });

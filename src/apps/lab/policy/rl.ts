@@ -27,6 +27,7 @@ import {join} from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import {checkAnswer, generateProblems, policyPrompt, type LabProblem} from "../../../domains/lab/index.ts";
 import {LlamaEngine} from "../../../engines/llama/engine.ts";
+import {hasWrongStep} from "../eval/policy.ts";
 import type {GeneratedToken} from "../../../engines/types.ts";
 import {readLlamaGguf, writeLlamaGguf} from "../../../gguf/llama.ts";
 import {CharTokenizer} from "../../../model/vocab.ts";
@@ -75,7 +76,7 @@ export interface RlOptions {
     maxTokens?: number;
     /** Sampling temperature. Default 1. */
     temperature?: number;
-    /** Learning rate (constant). Default 1e-5 (at 1e-4 one Adam step moved single-token log-probabilities of the lab policy by over 2 nats). */
+    /** Learning rate (constant). Default 3e-5, the lab study's (docs/rl.md); at 1e-4 one Adam step moved single-token log-probabilities of the lab policy by over 2 nats. */
     lr?: number;
     /** Ratio clip ε. Default 0.2. */
     clip?: number;
@@ -92,6 +93,8 @@ export interface RlOptions {
     resume?: boolean;
     /** Stop after this many iterations of this call (pausing, tests). */
     stopAfter?: number;
+    /** Also keep `<dir>/policy-<iteration>.gguf` every this many iterations (for curves of held-out figures). Default 0: none. */
+    snapshotEvery?: number;
     quiet?: boolean;
     onIteration?: (entry: RlLogEntry) => void;
 }
@@ -105,6 +108,8 @@ export interface RlLogEntry {
     accuracy: number;
     /** Mean lowest PRM step score (outcome+prm). */
     prm_min?: number;
+    /** Of the samples with the right answer, the share with a wrong step (exact lab truth on line-break steps; what a process reward may teach); null when none is right. */
+    right_wrong_step: number | null;
     /** Mean k3 KL to the starting policy per response token (last update). */
     kl: number;
     /** Loss of the first update. */
@@ -128,7 +133,7 @@ export async function trainPolicyRl(o: RlOptions): Promise<RlLogEntry[]> {
         group: G,
         maxTokens: o.maxTokens ?? 200,
         temperature: o.temperature ?? 1,
-        lr: o.lr ?? 1e-5,
+        lr: o.lr ?? 3e-5,
         clip: o.clip ?? 0.2,
         klCoef: o.klCoef ?? 0.04,
         updates: o.updates ?? 2,
@@ -261,6 +266,7 @@ export async function trainPolicyRl(o: RlOptions): Promise<RlLogEntry[]> {
                 iterations: o.iterations,
                 reward: mean(rewards),
                 accuracy: mean(outcome),
+                right_wrong_step: outcome.some((x) => x === 1) ? mean(samples.filter((_, i) => outcome[i] === 1).map(({problem, s}) => (hasWrongStep(problem.question, s) ? 1 : 0))) : null,
                 ...(o.reward.kind === "outcome+prm" ? {prm_min: mean(prmMins)} : {}),
                 kl: last.kl,
                 loss: first?.loss ?? 0,
@@ -274,12 +280,13 @@ export async function trainPolicyRl(o: RlOptions): Promise<RlLogEntry[]> {
                 for (const [name, variable] of vars) tensors.push({name: prefix + name, data: variable.dataSync() as Float32Array});
             writeCheckpoint(ckptPath, {version: 1, iteration, settings, adamT: adam.t}, tensors);
             exportGguf(o.out);
+            if (o.snapshotEvery && iteration % o.snapshotEvery === 0) exportGguf(join(o.dir, `policy-${iteration}.gguf`));
             appendFileSync(logPath, JSON.stringify(entry) + "\n");
             entries.push(entry);
             o.onIteration?.(entry);
             say(
                 `train-rl: iteration ${iteration}/${o.iterations}: reward ${entry.reward.toFixed(3)}, accuracy ${(100 * entry.accuracy).toFixed(1)}%` +
-                    `${entry.prm_min !== undefined ? `, PRM min ${entry.prm_min.toFixed(3)}` : ""}, KL ${entry.kl.toExponential(2)}, loss ${entry.loss.toFixed(4)}, clipped ${(100 * entry.clip_fraction).toFixed(1)}%` +
+                    `${entry.right_wrong_step !== null ? `, right via a wrong step ${(100 * entry.right_wrong_step).toFixed(1)}%` : ""}${entry.prm_min !== undefined ? `, PRM min ${entry.prm_min.toFixed(3)}` : ""}, KL ${entry.kl.toExponential(2)}, loss ${entry.loss.toFixed(4)}, clipped ${(100 * entry.clip_fraction).toFixed(1)}%` +
                     ` (sampling ${entry.sample_seconds.toFixed(0)} s, training ${entry.train_seconds.toFixed(0)} s)`,
             );
         }
