@@ -5,14 +5,15 @@
 # greedy samples of train problems with their top-8 alternatives → label-branches (each candidate
 # completed greedily and checked: the value TVD's decode follows) → train-prm --branches.
 # Every stage resumes, so a killed run continues when started again.
-#   scripts/make-lab-branch-prm.sh [WORKDIR] [MINUTES=12] [OUT=models/lab-branch-prm.gguf]
+#   scripts/make-lab-branch-prm.sh [WORKDIR] [MINUTES=25] [OUT=WORKDIR/branch-prm.gguf]
+# (docs/decoding.md's branch PRM: these defaults; it is not shipped, so it is written to WORKDIR.)
 # Environment: PROBLEMS (2400), INIT (models/lab-prm.gguf), POLICY (models/lab-policy.gguf),
 # SHARDS (1: labelling processes side by side), LR (3e-4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-.stepwise-cache/lab-branch-prm}
-minutes=${2:-12}
-out=${3:-models/lab-branch-prm.gguf}
+minutes=${2:-25}
+out=${3:-$work/branch-prm.gguf}
 problems=${PROBLEMS:-2400}
 policy=${POLICY:-models/lab-policy.gguf}
 init=${INIT:-models/lab-prm.gguf}

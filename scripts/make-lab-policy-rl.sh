@@ -15,6 +15,9 @@ mkdir -p "$work"
 $sw lab train-rl --init models/lab-policy.gguf --out "$work/policy.gguf" --checkpoint-dir "$work" --iterations 150 \
     --problems 8 --group 8 --lr 3e-5 --kl 0.04 --updates 2 --seed 0 --reward outcome --resume
 cp "$work/policy.gguf" "$out"
+# <out>.train.json: the settings and the run's rl-log.jsonl (one object per iteration).
+node -e 'const fs=require("fs");const [log,out]=process.argv.slice(1);fs.writeFileSync(out,JSON.stringify({recipe:"scripts/make-lab-policy-rl.sh",init:"models/lab-policy.gguf",reward:"outcome",iterations:150,problems:8,group:8,lr:3e-5,kl:0.04,updates:2,seed:0,samples:9600,log:fs.readFileSync(log,"utf8").trim().split("\n").map(JSON.parse)},null,1))' \
+    "$work/rl-log.jsonl" "${out%.gguf}.train.json"
 for s in 1000 1001; do # held-out streams 3000 and 3001
     $sw lab eval-policy --policy "$out" --baseline models/lab-policy.gguf --n 200 --seed $s --samples 16 \
         --out "$work/eval-$s" --json > "$work/eval-$s.json"

@@ -5,13 +5,14 @@
 # right answers through a wrong step, paired intervals). Each arm: ITER iterations of P problems ×
 # G samples at learning rate LR.
 # Usage: bash scripts/rl-study.sh [OUT_DIR]   (env: ITER=150 P=8 G=8 LR=3e-5 SEEDS="0 1" EVAL_N=200
-#   ARMS="outcome prm-min prm-steps"; held-out problems: the stream of seed 2000 + EVAL_SEED, default 1000)
+#   ARMS="outcome prm-min prm-steps"; held-out problems: the streams of seed 2000 + each of EVAL_SEEDS, default "1000 1001")
 set -euo pipefail
-OUT=${1:-stepwise-out/rl-study}
+OUT=$(realpath -m "${1:-stepwise-out/rl-study}")
+cd "$(dirname "$0")/.."
 ITER=${ITER:-150}
 LR=${LR:-3e-5}
 ARMS=${ARMS:-"outcome prm-min prm-steps"}
-EVAL_SEED=${EVAL_SEED:-1000}
+EVAL_SEEDS=${EVAL_SEEDS:-"1000 1001"}
 P=${P:-8}
 G=${G:-8}
 SEEDS=${SEEDS:-"0 1"}
@@ -29,8 +30,10 @@ for seed in $SEEDS; do
     # --resume: a killed study continues where it stopped.
     stepwise lab train-rl --out "$dir/policy.gguf" --checkpoint-dir "$dir" --iterations "$ITER" \
       --problems "$P" --group "$G" --lr "$LR" --seed "$seed" "${reward[@]}" --resume
-    stepwise lab eval-policy --policy "$dir/policy.gguf" --baseline models/lab-policy.gguf --n "$EVAL_N" \
-      --seed "$EVAL_SEED" --samples 16 --out "$dir/eval" --json > "$dir/eval.json"
+    for es in $EVAL_SEEDS; do
+      stepwise lab eval-policy --policy "$dir/policy.gguf" --baseline models/lab-policy.gguf --n "$EVAL_N" \
+        --seed "$es" --samples 16 --out "$dir/eval-$es" --json > "$dir/eval-$es.json"
+    done
   done
 done
-echo "rl-study: per-iteration logs in $OUT/*/rl-log.jsonl; held-out figures and paired differences in $OUT/*/eval.json"
+echo "rl-study: per-iteration logs in $OUT/*/rl-log.jsonl; held-out figures and paired differences in $OUT/*/eval-*.json"

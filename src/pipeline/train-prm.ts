@@ -83,9 +83,11 @@ export function prmExample(record: Pick<LabelRecord, "id" | "question_id" | "que
  * (n > 0), tagged after every step as the PRM reads it, with a target at the last tag only.
  * `decision` numbers the record's decisions (for the decision-level validation).
  */
-export function branchExamples(record: Pick<BranchLabelRecord, "id" | "question_id" | "question" | "decisions">, tokenizer: CharTokenizer, labels: LabelKind): Array<PrmExample & {decision: number; candidate: number}> {
+export type BranchExample = PrmExample & {record: string; decision: number; candidate: number};
+
+export function branchExamples(record: Pick<BranchLabelRecord, "id" | "question_id" | "question" | "decisions">, tokenizer: CharTokenizer, labels: LabelKind): BranchExample[] {
     const v = tokenizer.vocab;
-    const out: Array<PrmExample & {decision: number; candidate: number}> = [];
+    const out: BranchExample[] = [];
     const head = tokenizer.encode(record.question + PRM_FORMATS["stepwise-lab"].questionSeparator, {addBos: true});
     record.decisions.forEach((d, di) =>
         d.candidates.forEach((c, ci) => {
@@ -96,13 +98,13 @@ export function branchExamples(record: Pick<BranchLabelRecord, "id" | "question_
                 tokens.push(v.stepTagId);
             }
             const target = labels === "hard" ? (c.correct > 0 ? 1 : 0) : c.correct / c.n;
-            out.push({id: `${record.id}@${d.position}:${ci}`, questionId: record.question_id, tokens, tags: [{pos: tokens.length - 1, target}], decision: di, candidate: ci});
+            out.push({id: `${record.id}@${d.position}:${ci}`, questionId: record.question_id, tokens, tags: [{pos: tokens.length - 1, target}], record: record.id, decision: di, candidate: ci});
         }),
     );
     return out;
 }
 
-/** How a PRM picks at held-out decisions whose candidates lead to different outcomes (right and wrong). */
+/** How a PRM picks at held-out decisions whose candidates lead to different outcomes (targets ≥ 0.5 and < 0.5; with hard labels, some rollout right and none right). */
 export interface DecisionValidation {
     /** Decisions with at least one right and one wrong candidate. */
     mixed: number;
@@ -112,10 +114,10 @@ export interface DecisionValidation {
     ownRight: number;
 }
 
-export function validateDecisions(config: LlamaConfig, weights: LlamaWeights, vocab: CharVocab, examples: ReadonlyArray<PrmExample & {decision: number; candidate: number}>): DecisionValidation {
+export function validateDecisions(config: LlamaConfig, weights: LlamaWeights, vocab: CharVocab, examples: readonly BranchExample[]): DecisionValidation {
     const groups = new Map<string, Array<{candidate: number; target: number; score: number}>>();
     for (const ex of examples) {
-        const key = `${ex.id.split("@")[0]}@${ex.decision}`;
+        const key = JSON.stringify([ex.record, ex.decision]);
         const g = groups.get(key) ?? [];
         g.push({candidate: ex.candidate, target: ex.tags[0].target, score: NaN});
         groups.set(key, g);
@@ -123,7 +125,7 @@ export function validateDecisions(config: LlamaConfig, weights: LlamaWeights, vo
     const out: DecisionValidation = {mixed: 0, prmRight: 0, ownRight: 0};
     const mixedKeys = new Set([...groups].filter(([, g]) => g.some((x) => x.target >= 0.5) && g.some((x) => x.target < 0.5)).map(([k]) => k));
     for (const ex of examples) {
-        const key = `${ex.id.split("@")[0]}@${ex.decision}`;
+        const key = JSON.stringify([ex.record, ex.decision]);
         if (!mixedKeys.has(key)) continue;
         groups.get(key)!.find((x) => x.candidate === ex.candidate)!.score = prmScores(config, weights, vocab, ex)[0];
     }
@@ -369,7 +371,7 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
         });
     }
     const valFraction = o.valFraction ?? 0.1;
-    const branch: Array<PrmExample & {decision: number; candidate: number}> = [];
+    const branch: BranchExample[] = [];
     for (const file of o.branches ?? []) {
         const records = await readRecordsAll(file, BranchLabelRecordSchema);
         for (const r of records) for (const ex of branchExamples(r, tokenizer, labels)) if (ex.tokens.length <= config.contextLength) branch.push(ex);

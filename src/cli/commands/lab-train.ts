@@ -93,7 +93,7 @@ export function trainRlCommand(): Command {
         .option("--group <g>", "samples per problem (the group)", intOption(2), 8)
         .option("--max-tokens <n>", "most tokens per sample", intOption(1), 200)
         .option("--temperature <t>", "sampling temperature", positiveOption(), 1)
-        .option("--lr <x>", "learning rate (constant; docs/rl.md: 3e-5 for 150 iterations of 8 × 8 samples raised maj@16 by 7 points)", positiveOption(), 3e-5)
+        .option("--lr <x>", "learning rate (constant; docs/rl.md: 3e-5 for 150 iterations of 8 × 8 samples raised held-out greedy accuracy by 5.75 points)", positiveOption(), 3e-5)
         .option("--clip <eps>", "ratio clip ε", positiveOption(), 0.2)
         .option("--kl <beta>", "KL coefficient β (0 = none)", floatOption(0), 0.04)
         .option("--updates <n>", "gradient steps per iteration on its samples", intOption(1), 2)

@@ -34,7 +34,7 @@ export function register(program: Command): void {
 Example (the lab; scripts/make-lab-branch-prm.sh runs the whole recipe):
   stepwise sample --engine llama:models/lab-policy.gguf --data problems.jsonl --n 1 --temperature 0 --top-logprobs 8 --out greedy.jsonl
   stepwise label-branches --engine llama:models/lab-policy.gguf --verifier lab --samples greedy.jsonl --out branches.jsonl
-  stepwise train-prm --data labels.jsonl --branches branches.jsonl --init models/lab-prm.gguf --out branch-prm.gguf
+  stepwise train-prm --branches branches.jsonl --init models/lab-prm.gguf --out branch-prm.gguf --minutes 25 --lr 3e-4
 
 Each record: the sample's id, question, prompt, gold, tau, cutoff, method, cost {rollouts, generated_tokens,
 prefix_evaluations}, and decisions [{position, offset, top_prob, candidates [{text, prob, steps, n, correct,
@@ -47,6 +47,7 @@ truncated}]}]; candidate 0 is the sample's own token, steps are the texts a tag 
                 if (!m || Number(m[1]) >= Number(m[2])) throw new StepwiseError(`--shard: expected I/N with 0 ≤ I < N, got "${o.shard}"`);
                 shard = {index: Number(m[1]), count: Number(m[2])};
             }
+            if (o.rollouts > 1 && o.temperature === 0) throw new StepwiseError(`--rollouts ${o.rollouts} at --temperature 0 would repeat one greedy completion: give --temperature (e.g. 1) for Monte-Carlo estimates`);
             const verifier = getVerifier(o.verifier);
             const {labelBranchesFile} = await import("../../pipeline/label/branches.ts");
             const progress = createProgress("label-branches");

@@ -38,7 +38,7 @@ Example:
   stepwise sample --engine llama:models/lab-policy.gguf --data problems.jsonl --n 8 --max-tokens 200 --out samples.jsonl
   stepwise train-prm --objective implicit --data samples.jsonl --verifier lab --init models/lab-policy.gguf \\
       --out models/lab-implicit-prm.gguf --minutes 20 --checkpoint-dir .stepwise-cache/implicit
-  stepwise train-prm --data labels.jsonl --branches branches.jsonl --init models/lab-prm.gguf --out branch-prm.gguf --minutes 10
+  stepwise train-prm --branches branches.jsonl --init models/lab-prm.gguf --out branch-prm.gguf --minutes 25 --lr 3e-4
 Writes the model, <out>.train.json (validation ROC-AUC, accuracy, loss log) and <out>.loss.svg/png (tag PRMs).
 An implicit PRM's GGUF names its reference model (path relative to the PRM file), β and prompt
 template, so --prm llama:FILE scores with it (keep the reference next to it).`,

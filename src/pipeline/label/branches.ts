@@ -19,9 +19,12 @@
  *   after each earlier decision token (src/steps cutSpans, the adaptive whitespace rule) with the
  *   candidate ending the last step.
  * - Rollouts: `rollouts` per candidate (default 1) at `temperature` (default 0: the policy's greedy
- *   continuation, what TVD's decode follows), `maxTokens` each. Rollouts that hit the limit count
- *   as failed. For a greedy sample labelled greedily with one rollout, the sampled token's
- *   continuation IS the rest of the sample: it is graded without a rollout.
+ *   continuation, what TVD's decode follows), `maxTokens` each (a budget per rollout, as
+ *   `stepwise label`'s; TVD's own budget is the whole response). Rollouts that hit the limit count
+ *   as failed. For a greedy sample that ended within its budget, labelled greedily with one
+ *   rollout, the sampled token's continuation IS the rest of the sample: it is graded without a
+ *   rollout (a truncated sample's own token is rolled out like the alternatives).
+ * - A decision is "mixed" when some candidate's hard label is 1 (a rollout right) and another's 0.
  * - Resumable and deterministic (seeds from (seed, sample id, decision, candidate)); records in
  *   input order (src/core/stage.ts).
  *
@@ -94,7 +97,8 @@ export async function labelBranches(
     const texts = sample.tokens.map((t) => t.text);
     const cost = {rollouts: 0, generated_tokens: 0, prefix_evaluations: 0};
     const base = deriveSeed(s.seed, hashString(sample.id));
-    const ownGraded = s.rollouts === 1 && s.temperature === 0 && sample.temperature === 0;
+    // A greedy sample that ended within its budget is its own token's greedy completion; a truncated one is rolled out like the others.
+    const ownGraded = s.rollouts === 1 && s.temperature === 0 && sample.temperature === 0 && sample.finish_reason !== "length";
     let ownCorrect: boolean | undefined;
     const decisions: BranchLabelRecord["decisions"] = [];
     const cuts: number[] = [];
@@ -114,14 +118,14 @@ export async function labelBranches(
                 const withCand = [...texts.slice(0, j), cand.text];
                 const steps = cutSpans(withCand, cuts, blank).map(([a, b]) => withCand.slice(a, b).join(""));
                 if (c === 0 && ownGraded) {
-                    ownCorrect ??= sample.finish_reason !== "length" && (await o.verify({question: sample.question, gold: sample.gold, solution: sample.text}));
-                    labelled.push({text: cand.text, prob: cand.prob, steps, n: 1, correct: ownCorrect ? 1 : 0, truncated: sample.finish_reason === "length" ? 1 : 0});
+                    ownCorrect ??= await o.verify({question: sample.question, gold: sample.gold, solution: sample.text});
+                    labelled.push({text: cand.text, prob: cand.prob, steps, n: 1, correct: ownCorrect ? 1 : 0, truncated: 0});
                     continue;
                 }
                 const e = await estimateStep(
                     o.engine,
                     o.verify,
-                    {prompt: sample.prompt, prefix: sample.text.slice(0, offset) + cand.text, question: sample.question, gold: sample.gold, seed: deriveSeed(base, j * 64 + c), signal: o.signal},
+                    {prompt: sample.prompt, prefix: sample.text.slice(0, offset) + cand.text, question: sample.question, gold: sample.gold, seed: deriveSeed(base, j, c), signal: o.signal},
                     {k: s.rollouts, minCorrect: 1, earlyStop: false, temperature: s.temperature, maxTokens: s.maxTokens},
                 );
                 cost.rollouts += e.drawn;
