@@ -82,8 +82,11 @@ if (mode === "pb") {
     const stepsOf = new Map(cands.map((s) => [s.id, splitSample(s, {kind: "adaptive", tau: summary.tau}).length]));
     const questions = [...new Set(cands.map((s) => s.question_id as string))];
     const named = runs.slice(1).map(({name, dir: file}) => {
-        const scores = jsonl(file);
-        if (scores.length !== cands.length) throw new Error(`${file}: ${scores.length} records for ${cands.length} candidates`);
+        // Candidates a scorer left out (`score --skip-too-long`) count as score 0: never picked.
+        const got = new Map(jsonl(file).map((x) => [x.id, x]));
+        const missing = cands.filter((c) => !got.has(c.id));
+        if (missing.length) console.log(`${name}: ${missing.length} of ${cands.length} candidates not scored (too long), counted as score 0`);
+        const scores = cands.map((c) => got.get(c.id) ?? {id: c.id, question_id: c.question_id, step_scores: new Array(stepsOf.get(c.id)).fill(0)});
         for (const x of scores) if (x.step_scores.length !== stepsOf.get(x.id)) throw new Error(`${file}: ${x.id} has ${x.step_scores.length} scores for ${stepsOf.get(x.id)} adaptive steps at τ ${summary.tau}`);
         const byQ = new Map<string, typeof scores>();
         for (const x of scores) byQ.set(x.question_id, [...(byQ.get(x.question_id) ?? []), x]);
