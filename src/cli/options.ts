@@ -21,6 +21,14 @@ export function floatOption(min = -Infinity, max = Infinity) {
 }
 
 /** Repeatable string option (`--stop a --stop b`). */
+/** `--shard I/N` (0 ≤ I < N): records i with i % N === I; undefined when not given. @throws StepwiseError naming the option. */
+export function parseShard(value: string | undefined): {index: number; count: number} | undefined {
+    if (value === undefined) return undefined;
+    const m = /^(\d+)\/(\d+)$/.exec(value);
+    if (!m || Number(m[1]) >= Number(m[2])) throw new StepwiseError(`--shard: expected I/N with 0 ≤ I < N, got "${value}"`);
+    return {index: Number(m[1]), count: Number(m[2])};
+}
+
 export function collect(value: string, previous: string[] = []): string[] {
     return [...previous, value];
 }

@@ -4,7 +4,7 @@ import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
 import {StepwiseError} from "../../util/errors.ts";
 import {getVerifier, verifierNames} from "../../pipeline/label/verifiers.ts";
 import {createProgress} from "../progress.ts";
-import {floatOption, intOption} from "../options.ts";
+import {floatOption, intOption, parseShard} from "../options.ts";
 import {plural} from "../../util/plural.ts";
 
 export function register(program: Command): void {
@@ -41,12 +41,7 @@ prefix_evaluations}, and decisions [{position, offset, top_prob, candidates [{te
 truncated}]}]; candidate 0 is the sample's own token, steps are the texts a tag PRM reads for the candidate.`,
         )
         .action(async (o) => {
-            let shard: {index: number; count: number} | undefined;
-            if (o.shard !== undefined) {
-                const m = /^(\d+)\/(\d+)$/.exec(o.shard);
-                if (!m || Number(m[1]) >= Number(m[2])) throw new StepwiseError(`--shard: expected I/N with 0 ≤ I < N, got "${o.shard}"`);
-                shard = {index: Number(m[1]), count: Number(m[2])};
-            }
+            const shard = parseShard(o.shard);
             if (o.rollouts > 1 && o.temperature === 0) throw new StepwiseError(`--rollouts ${o.rollouts} at --temperature 0 would repeat one greedy completion: give --temperature (e.g. 1) for Monte-Carlo estimates`);
             const verifier = getVerifier(o.verifier);
             const {labelBranchesFile} = await import("../../pipeline/label/branches.ts");

@@ -4,7 +4,7 @@ import {createEngine, ENGINE_SPEC_FORMS} from "../../engines/spec.ts";
 import {StepwiseError} from "../../util/errors.ts";
 import {DEFAULT_VERIFIER, checkVerifierArgs, getVerifier, parseVerifierArgs, verifierArgsHelp, verifierNames} from "../../pipeline/label/verifiers.ts";
 import {createProgress} from "../progress.ts";
-import {floatOption, intOption, reportTooLong} from "../options.ts";
+import {floatOption, intOption, parseShard, reportTooLong} from "../options.ts";
 import {plural} from "../../util/plural.ts";
 
 export function register(program: Command): void {
@@ -52,12 +52,7 @@ Each record adds: hard (1/0/null per step), soft (fraction correct or null), rol
 first_negative (−1 if none), cost {rollouts, generated_tokens, prefix_evaluations}, method.`,
         )
         .action(async (o) => {
-            let shard: {index: number; count: number} | undefined;
-            if (o.shard !== undefined) {
-                const m = /^(\d+)\/(\d+)$/.exec(o.shard);
-                if (!m || Number(m[1]) >= Number(m[2])) throw new StepwiseError(`--shard: expected I/N with 0 ≤ I < N, got "${o.shard}"`);
-                shard = {index: Number(m[1]), count: Number(m[2])};
-            }
+            const shard = parseShard(o.shard);
             if (o.truncated !== "fail" && o.truncated !== "skip") throw new StepwiseError(`--truncated: expected fail or skip, got "${o.truncated}"`);
             if (o.minCorrect > o.k) throw new StepwiseError(`--min-correct (${o.minCorrect}) cannot exceed --k (${o.k})`);
             if (o.labTruth) {
