@@ -63,19 +63,31 @@ export interface PrmExample {
 }
 
 /** Build the PRM example of one labelled sample (null when no step is labelled). */
+/**
+ * The stepwise-lab PRM input of a question and its step texts: BOS + question + separator, then
+ * each step followed by the step tag; `tags` are the tag positions (where the score is read).
+ */
+export function tagLayout(tokenizer: CharTokenizer, question: string, steps: readonly string[]): {tokens: number[]; tags: number[]} {
+    const tokens = tokenizer.encode(question + PRM_FORMATS["stepwise-lab"].questionSeparator, {addBos: true});
+    const tags: number[] = [];
+    for (const step of steps) {
+        tokens.push(...tokenizer.encode(step));
+        tags.push(tokens.length);
+        tokens.push(tokenizer.vocab.stepTagId);
+    }
+    return {tokens, tags};
+}
+
 export function prmExample(record: Pick<LabelRecord, "id" | "question_id" | "question" | "steps" | "hard" | "soft">, tokenizer: CharTokenizer, labels: LabelKind): PrmExample | null {
-    const v = tokenizer.vocab;
-    const tokens = tokenizer.encode(record.question + PRM_FORMATS["stepwise-lab"].questionSeparator, {addBos: true});
-    const tags: PrmExample["tags"] = [];
+    const targets: number[] = [];
     for (let i = 0; i < record.steps.length; i++) {
         const target = labels === "hard" ? record.hard[i] : (record.soft[i] ?? record.hard[i]);
         if (target === null || target === undefined) break;
-        tokens.push(...tokenizer.encode(record.steps[i].text));
-        tags.push({pos: tokens.length, target: Number(target)});
-        tokens.push(v.stepTagId);
+        targets.push(Number(target));
     }
-    if (tags.length === 0) return null;
-    return {id: record.id, questionId: record.question_id ?? record.id.split("#")[0], tokens, tags};
+    if (targets.length === 0) return null;
+    const {tokens, tags} = tagLayout(tokenizer, record.question, record.steps.slice(0, targets.length).map((x) => x.text));
+    return {id: record.id, questionId: record.question_id ?? record.id.split("#")[0], tokens, tags: tags.map((pos, i) => ({pos, target: targets[i]}))};
 }
 
 /**
@@ -86,19 +98,13 @@ export function prmExample(record: Pick<LabelRecord, "id" | "question_id" | "que
 export type BranchExample = PrmExample & {record: string; decision: number; candidate: number};
 
 export function branchExamples(record: Pick<BranchLabelRecord, "id" | "question_id" | "question" | "decisions">, tokenizer: CharTokenizer, labels: LabelKind): BranchExample[] {
-    const v = tokenizer.vocab;
     const out: BranchExample[] = [];
-    const head = tokenizer.encode(record.question + PRM_FORMATS["stepwise-lab"].questionSeparator, {addBos: true});
     record.decisions.forEach((d, di) =>
         d.candidates.forEach((c, ci) => {
             if (c.n === 0 || c.steps.length === 0) return;
-            const tokens = [...head];
-            for (const step of c.steps) {
-                tokens.push(...tokenizer.encode(step));
-                tokens.push(v.stepTagId);
-            }
+            const {tokens, tags} = tagLayout(tokenizer, record.question, c.steps);
             const target = labels === "hard" ? (c.correct > 0 ? 1 : 0) : c.correct / c.n;
-            out.push({id: `${record.id}@${d.position}:${ci}`, questionId: record.question_id, tokens, tags: [{pos: tokens.length - 1, target}], record: record.id, decision: di, candidate: ci});
+            out.push({id: `${record.id}@${d.position}:${ci}`, questionId: record.question_id, tokens, tags: [{pos: tags[tags.length - 1], target}], record: record.id, decision: di, candidate: ci});
         }),
     );
     return out;
@@ -115,26 +121,19 @@ export interface DecisionValidation {
 }
 
 export function validateDecisions(config: LlamaConfig, weights: LlamaWeights, vocab: CharVocab, examples: readonly BranchExample[]): DecisionValidation {
-    const groups = new Map<string, Array<{candidate: number; target: number; score: number}>>();
+    const groups = new Map<string, BranchExample[]>();
     for (const ex of examples) {
         const key = JSON.stringify([ex.record, ex.decision]);
-        const g = groups.get(key) ?? [];
-        g.push({candidate: ex.candidate, target: ex.tags[0].target, score: NaN});
-        groups.set(key, g);
+        groups.set(key, [...(groups.get(key) ?? []), ex]);
     }
     const out: DecisionValidation = {mixed: 0, prmRight: 0, ownRight: 0};
-    const mixedKeys = new Set([...groups].filter(([, g]) => g.some((x) => x.target >= 0.5) && g.some((x) => x.target < 0.5)).map(([k]) => k));
-    for (const ex of examples) {
-        const key = JSON.stringify([ex.record, ex.decision]);
-        if (!mixedKeys.has(key)) continue;
-        groups.get(key)!.find((x) => x.candidate === ex.candidate)!.score = prmScores(config, weights, vocab, ex)[0];
-    }
-    for (const key of mixedKeys) {
-        const g = groups.get(key)!;
+    const right = (ex: BranchExample) => ex.tags[0].target >= 0.5;
+    for (const g of groups.values()) {
+        if (!g.some(right) || g.every(right)) continue;
         out.mixed++;
-        const best = g.reduce((a, b) => (b.score > a.score ? b : a));
-        if (best.target >= 0.5) out.prmRight++;
-        if ((g.find((x) => x.candidate === 0)?.target ?? 0) >= 0.5) out.ownRight++;
+        const scores = g.map((ex) => prmScores(config, weights, vocab, ex)[0]);
+        if (right(g[scores.indexOf(Math.max(...scores))])) out.prmRight++;
+        if (g.some((ex) => ex.candidate === 0 && right(ex))) out.ownRight++;
     }
     return out;
 }

@@ -89,3 +89,24 @@ test("branch labels file: resumes, same records as one uninterrupted run", async
     assert.equal(b.skipped, 1);
     assert.equal(readFileSync(join(dir, "b.jsonl"), "utf8"), readFileSync(join(dir, "a.jsonl"), "utf8"));
 });
+
+test("train-prm branch examples: the tag PRM's input layout, one target at the last tag per labelled candidate", async () => {
+    const {branchExamples, prmExample} = await import("../../../src/pipeline/train-prm.ts");
+    const {CharTokenizer, buildCharVocab} = await import("../../../src/model/vocab.ts");
+    const tok = new CharTokenizer(buildCharVocab());
+    const r = await labelBranches(await greedySample(), {engine: policy(), verify, tau: 0.55, cutoff: "raw"});
+    const hard = branchExamples(r, tok, "hard");
+    assert.equal(hard.length, 6);
+    assert.deepEqual(hard.map((e) => e.tags.map((t) => t.target)), [[1], [0], [0], [1], [0], [0]]);
+    // Same tokens as a labelled sample with those steps (prmExample), tag positions included.
+    const ex = hard[4]; // decision 2, candidate "5": steps ["x = 1", ", y = 5"]
+    const steps = ["x = 1", ", y = 5"];
+    let at = 0;
+    const same = prmExample({id: "s", question_id: "q", question: "Q", steps: steps.map((text) => ({text, start: at, end: (at += text.length)})), hard: [1, 0], soft: [null, null]}, tok, "hard")!;
+    assert.deepEqual(ex.tokens, same.tokens);
+    assert.deepEqual(ex.tags, [same.tags[1]]);
+    assert.deepEqual([ex.record, ex.decision, ex.candidate], ["q#0", 1, 1]);
+    // Soft targets: the fraction of rollouts right; candidates without rollouts give no example.
+    const soft = branchExamples({...r, decisions: [{...r.decisions[0], candidates: [{...r.decisions[0].candidates[0], n: 4, correct: 3}, {...r.decisions[0].candidates[1], n: 0, correct: 0}]}]}, tok, "soft");
+    assert.deepEqual(soft.map((e) => e.tags[0].target), [0.75]);
+});
