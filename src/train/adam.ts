@@ -40,7 +40,8 @@ export class Adam {
         const stepSize = (lr * Math.sqrt(1 - Math.pow(b2, this.t))) / (1 - Math.pow(b1, this.t));
         tf.tidy(() => {
             for (const [name, variable] of this.vars) {
-                const g0 = grads[name];
+                // tf.variableGrads keys gradients by the tfjs variable name (which may carry a prefix, see TfLlama).
+                const g0 = grads[variable.name];
                 if (!g0) continue;
                 const g = gradScale === 1 ? g0 : tf.mul(g0, gradScale);
                 const m = this.m.get(name)!;

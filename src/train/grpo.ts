@@ -9,6 +9,9 @@
  * - {@link processAdvantages}: process supervision (DeepSeekMath §4.1.3): every step reward of a
  *   group is normalised over all the group's step rewards, and a token's advantage is the sum of
  *   the normalised rewards of its own step and every later step.
+ * - {@link primeAdvantages}: PRIME's estimator (Cui et al., arXiv 2502.01456, §3; the reference
+ *   recipe's `compute_rloo_advantage_return`): leave-one-out baselines for the implicit PRM's token
+ *   rewards and for the outcome, summed, returns with γ = 1, whitened over the batch.
  * - {@link pgStep}: one optimisation step on a batch of sequences with per-token advantages; the
  *   loss is the mean over all response tokens of the batch (token-level mean) of
  *   −min(ρA, clip(ρ, 1−ε, 1+ε)A) + β·KL.
@@ -58,6 +61,54 @@ export function processAdvantages(steps: ReadonlyArray<ReadonlyArray<readonly [n
         }
         return adv;
     });
+}
+
+/**
+ * PRIME's advantages (arXiv 2502.01456 Eq. 5; shape as the reference recipe
+ * `recipe/prime/prime_core_algos.py` computes them). Samples come in consecutive groups of `groupSize`
+ * (G ≥ 2) answers to one problem.
+ * - Token rewards rₜ (the implicit PRM's β·log πφ/πref of each response token): with mⱼ the mean
+ *   token reward of sample j of the group, rₜ ← rₜ·G/(G−1) − Σⱼ mⱼ/(G−1).
+ * - Outcome o (1 right, 0 wrong) at the last token: o ← o·G/(G−1) − Σⱼ oⱼ/(G−1) = o − mean of the
+ *   others (RLOO).
+ * - Each token's return: `processCoef`·(sum of the baselined token rewards from t on) +
+ *   `outcomeCoef`·(the baselined outcome); then whitened (mean 0, std 1) over every response token
+ *   of the batch. Only the ratio of the coefficients matters after whitening (the reference
+ *   default is 5 : 5).
+ * Returns one advantage per response token of each sample (`tokenRewards[i].length` of them).
+ * Throws when a group is incomplete or G < 2.
+ */
+export function primeAdvantages(tokenRewards: ReadonlyArray<ArrayLike<number>>, outcome: readonly number[], groupSize: number, processCoef = 1, outcomeCoef = 1): number[][] {
+    const G = groupSize;
+    if (!(G >= 2) || tokenRewards.length % G !== 0 || outcome.length !== tokenRewards.length)
+        throw new Error(`primeAdvantages: ${tokenRewards.length} samples (${outcome.length} outcomes) are not whole groups of ${G} ≥ 2`);
+    const returns: number[][] = [];
+    for (let g = 0; g < tokenRewards.length; g += G) {
+        const means = Array.from({length: G}, (_, j) => {
+            const r = tokenRewards[g + j];
+            let s = 0;
+            for (let t = 0; t < r.length; t++) s += r[t];
+            return r.length ? s / r.length : 0;
+        });
+        const tokenBase = means.reduce((a, b) => a + b, 0) / (G - 1);
+        const outs = outcome.slice(g, g + G);
+        const outBase = outs.reduce((a, b) => a + b, 0) / (G - 1);
+        for (let j = 0; j < G; j++) {
+            const r = tokenRewards[g + j];
+            const o = outcomeCoef * ((outs[j] * G) / (G - 1) - outBase);
+            const ret = new Array<number>(r.length);
+            let acc = 0;
+            for (let t = r.length - 1; t >= 0; t--) {
+                acc += processCoef * ((r[t] * G) / (G - 1) - tokenBase);
+                ret[t] = acc + o; // the outcome sits on the last token, so every token's return includes it
+            }
+            returns.push(ret);
+        }
+    }
+    const all = returns.flat();
+    const mean = all.length ? all.reduce((a, b) => a + b, 0) / all.length : 0;
+    const std = all.length > 1 ? Math.sqrt(all.reduce((a, b) => a + (b - mean) ** 2, 0) / (all.length - 1)) : 0;
+    return returns.map((r) => r.map((x) => (x - mean) / Math.sqrt(std * std + 1e-8)));
 }
 
 /** Dense arrays of a batch: sequences in groups of up to `rowsPerGroup` rows padded to the group's longest. */

@@ -124,8 +124,12 @@ function formatDuration(s: number): string {
     return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s` : `${s.toFixed(0)}s`;
 }
 
-/** One optimization step: returns the loss and the gradient norm. */
-function trainStep(model: TfLlama, adam: Adam, batch: PackedBatch, lr: number, gradClip: number): {loss: number; gradNorm: number} {
+/**
+ * One optimization step on a packed batch (LM loss, target distributions and implicit-PRM sequence
+ * targets, see batch.ts): returns the loss and the gradient norm. Used by {@link trainLanguageModel}
+ * and by PRIME's online implicit-PRM update in `lab train-rl`.
+ */
+export function trainStep(model: TfLlama, adam: Adam, batch: PackedBatch, lr: number, gradClip: number): {loss: number; gradNorm: number} {
     const {value, grads} = tf.variableGrads(() =>
         tf.tidy(() => {
             const logits = model.logits(batch.inputs, batch.groups);

@@ -67,14 +67,19 @@ export class TfLlama {
     private ropeCos = new Float32Array(0);
     private ropeSin = new Float32Array(0);
 
-    constructor(readonly config: LlamaConfig, weights: LlamaWeights) {
+    /**
+     * `namePrefix` is put before each tfjs variable name (tfjs names variables globally, so a second
+     * model beside another, e.g. PRIME's implicit PRM beside the policy, needs its own prefix); the
+     * keys of {@link vars} stay the GGUF tensor names. Default "".
+     */
+    constructor(readonly config: LlamaConfig, weights: LlamaWeights, namePrefix = "") {
         for (const {name, dims} of llamaTensorDims(config)) {
             const w = weights[name];
             // GGUF dims [in, out] = row-major W[out][in]; training layout is [in, out].
             const value = isMatrix(name)
                 ? tf.tensor2d(transpose(w, dims[1], dims[0]), [dims[0], dims[1]])
                 : dims.length === 2 ? tf.tensor2d(w, [dims[1], dims[0]]) : tf.tensor1d(w);
-            this.vars.set(name, tf.variable(value, true, name));
+            this.vars.set(name, tf.variable(value, true, namePrefix + name));
             value.dispose();
         }
         // x @ rot turns each adjacent pair (a, b) into (-b, a): RoPE = x·cos + (x @ rot)·sin.

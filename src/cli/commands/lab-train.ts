@@ -84,7 +84,7 @@ export function checkPolicyCommand(): Command {
 /** The `train-rl` subcommand: GRPO on the lab policy with outcome or outcome + PRM rewards (src/apps/lab/policy/rl.ts). */
 export function trainRlCommand(): Command {
     return new Command("train-rl")
-        .description("reinforcement learning of the lab policy: GRPO (G samples per problem, group-normalised advantages, clipped ratio, KL to the starting policy) with outcome or outcome + PRM step rewards; resumable; GGUF out")
+        .description("reinforcement learning of the lab policy: GRPO (G samples per problem, group-normalised advantages, clipped ratio, KL to the starting policy) with outcome, outcome + PRM step rewards, or PRIME's implicit-PRM token rewards with the PRM updated online; resumable; GGUF out")
         .option("--init <gguf>", "starting policy (also the KL reference)", "models/lab-policy.gguf")
         .requiredOption("--out <gguf>", "output GGUF, rewritten after every iteration")
         .option("--checkpoint-dir <dir>", "rl-checkpoint.bin, rl-log.jsonl (one line per iteration) and the sampler's GGUF", ".stepwise-cache/lab-rl")
@@ -97,18 +97,20 @@ export function trainRlCommand(): Command {
         .option("--clip <eps>", "ratio clip ε", positiveOption(), 0.2)
         .option("--kl <beta>", "KL coefficient β (0 = none)", floatOption(0), 0.04)
         .option("--updates <n>", "gradient steps per iteration on its samples", intOption(1), 2)
-        .option("--reward <kind>", "outcome (exact grade) or outcome+prm", "outcome")
+        .option("--reward <kind>", "outcome (exact grade), outcome+prm (a PRM's step scores), or outcome+implicit (PRIME: an implicit PRM's token rewards β·log πφ/πref, the PRM updated online on the outcomes; PRIME's accuracy filter and advantages)", "outcome")
         .option("--prm <spec>", "the PRM for --reward outcome+prm", "llama:models/lab-prm.gguf")
         .option("--process <how>", "outcome+prm: min (the lowest step score added to the outcome) or steps (every step's score as a process reward)", "min")
-        .option("--process-weight <w>", "weight of the process term", floatOption(0), 0.5)
+        .option("--process-weight <w>", "weight of the process term (default 0.5 with outcome+prm; 1 with outcome+implicit, PRIME's 5 : 5)", floatOption(0))
+        .option("--implicit-prm <gguf>", "outcome+implicit: the implicit PRM to start from (its reference must be --init)", "models/lab-implicit-prm.gguf")
+        .option("--implicit-lr <x>", "outcome+implicit: learning rate of the PRM's online update (default 2 × --lr, PRIME's ratio)", positiveOption())
         .option("--steps <rule>", "outcome+prm: where steps end: newline, or adaptive (with --tau)", "newline")
         .option("--tau <p>", "τ for --steps adaptive", floatOption(0, 1))
         .option("--seed <n>", "seed of the problems and the sampling", intOption(0), 0)
         .option("--snapshot-every <n>", "also keep <checkpoint-dir>/policy-<iteration>.gguf every n iterations (for curves of held-out figures with `lab eval-policy`)", intOption(1))
         .option("--resume", "continue from the checkpoint in --checkpoint-dir (default: start fresh)", false)
-        .addHelpText("after", "\nExample (a smoke run):\n  stepwise lab train-rl --out rl.gguf --iterations 3 --problems 8 --group 4 --reward outcome+prm --checkpoint-dir /tmp/rl\n")
+        .addHelpText("after", "\nExamples:\n  stepwise lab train-rl --out rl.gguf --iterations 3 --problems 8 --group 4 --reward outcome+prm --checkpoint-dir /tmp/rl   # a smoke run\n  stepwise lab train-rl --out prime.gguf --iterations 150 --reward outcome+implicit --checkpoint-dir runs/prime   # PRIME; the updated PRM: runs/prime/implicit-prm.gguf\n")
         .action(async (o) => {
-            if (o.reward !== "outcome" && o.reward !== "outcome+prm") throw new StepwiseError(`train-rl --reward: "${o.reward}" is not outcome or outcome+prm`);
+            if (o.reward !== "outcome" && o.reward !== "outcome+prm" && o.reward !== "outcome+implicit") throw new StepwiseError(`train-rl --reward: "${o.reward}" is not outcome, outcome+prm or outcome+implicit`);
             if (o.process !== "min" && o.process !== "steps") throw new StepwiseError(`train-rl --process: "${o.process}" is not min or steps`);
             if (o.steps !== "newline" && o.steps !== "adaptive") throw new StepwiseError(`train-rl --steps: "${o.steps}" is not newline or adaptive`);
             const tau = o.tau;
@@ -137,7 +139,10 @@ export function trainRlCommand(): Command {
                     seed: o.seed,
                     resume: o.resume,
                     snapshotEvery: o.snapshotEvery,
-                    reward: {kind: o.reward, prm, prmName: o.prm, process: o.process, processWeight: o.processWeight, stepRule},
+                    reward:
+                        o.reward === "outcome+implicit"
+                            ? {kind: o.reward, implicitPrm: o.implicitPrm, implicitLr: o.implicitLr, processWeight: o.processWeight}
+                            : {kind: o.reward, prm, prmName: o.prm, process: o.process, processWeight: o.processWeight, stepRule},
                 });
                 process.stderr.write(`train-rl: ${plural(entries.length, "iteration")} run; model ${o.out}; log ${o.checkpointDir}/rl-log.jsonl\n`);
             } finally {

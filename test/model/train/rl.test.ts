@@ -7,7 +7,7 @@ import {test} from "node:test";
 import assert from "node:assert/strict";
 import {existsSync, mkdtempSync, readFileSync} from "node:fs";
 import {tmpdir} from "node:os";
-import {join} from "node:path";
+import {join, resolve} from "node:path";
 import {tinyModel} from "../../helpers/tiny-model.ts";
 import {trainPolicyRl, type RlLogEntry, type RlOptions} from "../../../src/apps/lab/policy/rl.ts";
 
@@ -47,4 +47,39 @@ test("train-rl: pause after iteration 1 + resume = an uninterrupted run (log and
     // The share of right samples reached through a wrong step: null when no sample is right (a random model).
     for (const e of straight) assert.ok(e.right_wrong_step === null || (e.right_wrong_step >= 0 && e.right_wrong_step <= 1));
     await assert.rejects(trainPolicyRl({...options(b), iterations: 3, lr: 2e-3}), /rl-checkpoint\.bin: a training with other settings \(lr: 0\.001 → 0\.002\)/);
+});
+
+test("train-rl outcome+implicit (PRIME) on the lab models: the implicit PRM is updated online and exported; pause + resume = one run; wrong PRMs refused", async () => {
+    const {readLlamaGguf} = await import("../../../src/gguf/llama.ts");
+    const {checkPrmFile} = await import("../../../src/prm/index.ts");
+    const options = (dir: string): RlOptions => ({
+        init: "models/lab-policy.gguf",
+        out: join(dir, "rl.gguf"),
+        dir,
+        iterations: 2,
+        problems: 6,
+        group: 4,
+        seed: 3, // both iterations have groups PRIME keeps and groups it leaves out (measured)
+        quiet: true,
+        reward: {kind: "outcome+implicit", implicitPrm: "models/lab-implicit-prm.gguf"},
+    });
+    const strip = (e: RlLogEntry[]) => e.map(({sample_seconds: _a, train_seconds: _b, ...rest}) => rest);
+    const a = mkdtempSync(join(tmpdir(), "prime-a-"));
+    const straight = await trainPolicyRl(options(a));
+    for (const e of straight) {
+        assert.ok(e.kept_groups! > 0 && e.kept_groups! < 1, `PRIME's accuracy filter keeps some groups, not all (${e.kept_groups})`);
+        assert.ok(e.implicit_loss! > 0 && e.implicit_accuracy! >= 0 && e.implicit_accuracy! <= 1);
+    }
+    const b = mkdtempSync(join(tmpdir(), "prime-b-"));
+    const first = await trainPolicyRl({...options(b), stopAfter: 1});
+    const rest = await trainPolicyRl(options(b));
+    assert.deepEqual(strip([...first, ...rest]), strip(straight));
+    for (const f of ["rl.gguf", "implicit-prm.gguf"]) assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), `same ${f} bytes after a resume`);
+    // The exported PRM moved, and names the starting policy as its reference (a PRM spec of the file alone scores with it).
+    const [start, online] = await Promise.all([readLlamaGguf("models/lab-implicit-prm.gguf"), readLlamaGguf(join(a, "implicit-prm.gguf"))]);
+    assert.ok(Object.keys(start.weights).some((k) => start.weights[k].some((x, i) => x !== online.weights[k][i])), "the implicit PRM's weights changed");
+    assert.equal(checkPrmFile(`llama:${join(a, "implicit-prm.gguf")}`).implicit?.reference, resolve("models/lab-policy.gguf"));
+    // Refusals: a tag PRM, and an implicit PRM whose reference is not the starting policy.
+    await assert.rejects(trainPolicyRl({...options(mkdtempSync(join(tmpdir(), "prime-c-"))), reward: {kind: "outcome+implicit", implicitPrm: "models/lab-prm.gguf"}}), /lab-prm\.gguf: not an implicit PRM/);
+    await assert.rejects(trainPolicyRl({...options(mkdtempSync(join(tmpdir(), "prime-d-"))), init: "models/lab-policy-rl.gguf"}), /its reference model .*lab-policy\.gguf is not the starting policy models\/lab-policy-rl\.gguf/);
 });

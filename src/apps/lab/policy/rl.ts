@@ -14,6 +14,16 @@
  *   advantages from w · each step's PRM score (a token gets the normalised rewards of its own
  *   and every later step). Steps are cut by `stepRule` (src/steps) on the sampled tokens'
  *   confidences, as `stepwise split` cuts them.
+ * - `outcome+implicit` (PRIME, Cui et al., arXiv 2502.01456): an implicit PRM (a language model
+ *   whose token reward is β·log πφ(yₜ|y<ₜ)/πref(yₜ|y<ₜ), `stepwise train-prm --objective implicit`)
+ *   gives every response token a reward and is itself updated online, one cross-entropy step per
+ *   iteration on that iteration's samples and their outcome labels (σ(β·Σₜ log πφ/πref) against
+ *   right/wrong). As PRIME: groups whose accuracy is outside [0.2, 0.8] are left out of both
+ *   updates (they carry no outcome signal); the token rewards come from the PRM before its update
+ *   (single forward); advantages are PRIME's ({@link primeAdvantages}: leave-one-out baselines,
+ *   returns, whitening), not GRPO's. The PRM's reference must be the starting policy (its
+ *   log-probabilities are the KL reference's, read once). `<dir>/implicit-prm.gguf` is the updated
+ *   PRM after every iteration.
  * - `tokenRewards` (hook for implicit-PRM token rewards): one reward per response token, added
  *   as process rewards of one-token steps.
  *
@@ -22,8 +32,8 @@
  * per iteration (reward, accuracy, KL, loss, clip fraction, times). `out` is the GGUF of the
  * current weights after every iteration.
  */
-import {existsSync, appendFileSync, mkdirSync} from "node:fs";
-import {join} from "node:path";
+import {existsSync, appendFileSync, mkdirSync, readFileSync} from "node:fs";
+import {join, relative, resolve} from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import {checkAnswer, generateProblems, policyPrompt, type LabProblem} from "../../../domains/lab/index.ts";
 import {LlamaEngine} from "../../../engines/llama/engine.ts";
@@ -36,7 +46,11 @@ import {splitSteps, type StepRule} from "../../../steps/index.ts";
 import {Adam} from "../../../train/adam.ts";
 import {initTf} from "../../../train/backend.ts";
 import {readCheckpoint, writeCheckpoint} from "../../../train/checkpoint.ts";
-import {groupAdvantages, pgStep, processAdvantages, sequenceLogprobs, type PgSequence} from "../../../train/grpo.ts";
+import {groupAdvantages, pgStep, primeAdvantages, processAdvantages, sequenceLogprobs, type PgSequence} from "../../../train/grpo.ts";
+import {packBatch} from "../../../train/batch.ts";
+import {trainStep} from "../../../train/index.ts";
+import {IMPLICIT_META} from "../../../prm/implicit.ts";
+import {checkPrmFile} from "../../../prm/index.ts";
 import {TfLlama} from "../../../train/tfmodel.ts";
 import {StepwiseError} from "../../../util/errors.ts";
 import {deriveSeed} from "../../../util/rng.ts";
@@ -45,17 +59,21 @@ import {deriveSeed} from "../../../util/rng.ts";
 export type TokenRewardHook = (problem: LabProblem, sample: {text: string; tokens: readonly GeneratedToken[]}) => Promise<number[]>;
 
 export interface RlReward {
-    kind: "outcome" | "outcome+prm";
+    kind: "outcome" | "outcome+prm" | "outcome+implicit";
     /** The PRM (outcome+prm). */
     prm?: StepScorer;
     /** A name of the PRM for the settings (its spec). */
     prmName?: string;
     /** How PRM scores enter: the lowest step score added to the outcome ("min"), or every step's score as a process reward ("steps"). Default "min". */
     process?: "min" | "steps";
-    /** Weight w of the process term. Default 0.5. */
+    /** Weight w of the process term. Default 0.5 (outcome+prm); 1 (outcome+implicit: the ratio of PRIME's process and outcome coefficients, 5 : 5 in the reference). */
     processWeight?: number;
     /** Where steps end (outcome+prm). Default newline. */
     stepRule?: StepRule;
+    /** outcome+implicit: the implicit PRM's GGUF (its metadata names β and its reference, which must be the starting policy). */
+    implicitPrm?: string;
+    /** outcome+implicit: learning rate of the PRM's online update. Default 2 × the policy's (PRIME's 1e-6 against 5e-7). */
+    implicitLr?: number;
     tokenRewards?: TokenRewardHook;
 }
 
@@ -108,6 +126,12 @@ export interface RlLogEntry {
     accuracy: number;
     /** Mean lowest PRM step score (outcome+prm). */
     prm_min?: number;
+    /** outcome+implicit: share of groups kept by PRIME's accuracy filter [0.2, 0.8]. */
+    kept_groups?: number;
+    /** outcome+implicit: share of kept samples whose implicit reward β·Σ log πφ/πref has the outcome's sign (before the PRM's update). */
+    implicit_accuracy?: number;
+    /** outcome+implicit: the PRM's cross-entropy on the kept samples (its update's loss). */
+    implicit_loss?: number;
     /** Of the samples with the right answer, the share with a wrong step (exact lab truth on line-break steps; what a process reward may teach); null when none is right. */
     right_wrong_step: number | null;
     /** Mean k3 KL to the starting policy per response token (last update). */
@@ -145,12 +169,14 @@ export async function trainPolicyRl(o: RlOptions): Promise<RlLogEntry[]> {
             process: o.reward.kind === "outcome+prm" ? (o.reward.process ?? "min") : undefined,
             weight: o.reward.kind === "outcome+prm" ? (o.reward.processWeight ?? 0.5) : undefined,
             steps: o.reward.kind === "outcome+prm" ? (o.reward.stepRule ?? {kind: "delimiter", text: "\n"}) : undefined,
+            implicit: o.reward.kind === "outcome+implicit" ? {prm: o.reward.implicitPrm, weight: o.reward.processWeight ?? 1, lr: o.reward.implicitLr ?? 2 * (o.lr ?? 3e-5)} : undefined,
             tokenRewards: o.reward.tokenRewards ? true : undefined,
         },
     };
     if (o.reward.kind === "outcome+prm" && !o.reward.prm) throw new StepwiseError("train-rl: reward outcome+prm needs a PRM");
     await initTf();
     const start = await readLlamaGguf(o.init);
+    const implicitFile = settings.reward.implicit ? await implicitPrmFile(settings.reward.implicit.prm, o.init, start.vocab.tokens) : undefined;
     const tokenizer = new CharTokenizer(start.vocab);
     const config = start.config;
     mkdirSync(o.dir, {recursive: true});
@@ -159,46 +185,70 @@ export async function trainPolicyRl(o: RlOptions): Promise<RlLogEntry[]> {
     const say = (line: string) => {
         if (!o.quiet) process.stderr.write(line + "\n");
     };
-    const model = new TfLlama(config, start.weights);
-    // The reference policy's log-probabilities come from llama.cpp on the starting GGUF (exact F32;
-    // tfjs variables are named globally, so a second TfLlama cannot live beside the trained one).
-    const ref = await LlamaEngine.load(o.init, {sequences: 4, contextSize: 512});
-    const refLogprobs = (seqs: PgSequence[]) =>
-        Promise.all(
-            seqs.map(async (q) => {
-                const lp = await ref.promptLogprobs(q.tokens, {topK: 0});
-                return Float32Array.from(lp.slice(q.start), (e) => Math.log(Math.max(e?.prob ?? 1, 1e-30)));
-            }),
-        );
-    const adam = new Adam(model.vars);
-    let iteration = 0;
-    const saved = o.resume !== false ? readCheckpoint(ckptPath) : null;
-    if (saved) {
-        const h = saved.header as {iteration: number; settings: unknown; adamT: number};
-        const a = JSON.stringify(h.settings);
-        const b = JSON.stringify(settings);
-        if (a !== b) {
-            const was = h.settings as Record<string, unknown>;
-            const diff = Object.keys(settings).filter((k) => JSON.stringify(was[k]) !== JSON.stringify((settings as Record<string, unknown>)[k]));
-            throw new StepwiseError(`${ckptPath}: a training with other settings (${diff.map((k) => `${k}: ${JSON.stringify(was[k])} → ${JSON.stringify((settings as Record<string, unknown>)[k])}`).join("; ")}); use another --checkpoint-dir, or drop --resume`);
-        }
-        for (const [prefix, vars] of [["w:", model.vars], ["m:", adam.m], ["v:", adam.v]] as const)
-            for (const [name, variable] of vars) {
-                const data = saved.tensors.get(prefix + name);
-                if (!data) throw new StepwiseError(`${ckptPath}: missing tensor ${prefix}${name}`);
-                variable.assign(tf.tensor(data, variable.shape));
-            }
-        adam.t = h.adamT;
-        iteration = h.iteration;
-        say(`train-rl: resumed from ${ckptPath} at iteration ${iteration}/${o.iterations}`);
-    } else if (existsSync(logPath)) {
-        const {rmSync} = await import("node:fs");
-        rmSync(logPath); // a fresh start: the log restarts with it
-    }
-    const entries: RlLogEntry[] = [];
-    const exportGguf = (path: string) => writeLlamaGguf(path, {config, weights: model.weights(), vocab: start.vocab, name: "stepwise-lab-policy-rl", kind: "policy", extraMetadata: {"stepwise.prompt_format": "<s>{question}\\n", "stepwise.rl_iterations": iteration}});
-    const samplerPath = join(o.dir, "sampler.gguf");
+    // Everything that holds tfjs variables or an engine is released however the run ends (a refused resume included).
+    const cleanup: Array<() => unknown> = [];
     try {
+        const model = new TfLlama(config, start.weights);
+        cleanup.push(() => model.dispose());
+        // The reference policy's log-probabilities come from llama.cpp on the starting GGUF (exact F32,
+        // read without a frozen second copy of the weights in tfjs).
+        const ref = await LlamaEngine.load(o.init, {sequences: 4, contextSize: 512});
+        cleanup.push(() => ref.close());
+        const refLogprobs = (seqs: PgSequence[]) =>
+            Promise.all(
+                seqs.map(async (q) => {
+                    const lp = await ref.promptLogprobs(q.tokens, {topK: 0});
+                    return Float32Array.from(lp.slice(q.start), (e) => Math.log(Math.max(e?.prob ?? 1, 1e-30)));
+                }),
+            );
+        const adam = new Adam(model.vars);
+        cleanup.push(() => adam.dispose());
+        // PRIME: the implicit PRM, trained beside the policy (its own tfjs variable names).
+        const prm = implicitFile ? new TfLlama(implicitFile.config, implicitFile.weights, "implicit-prm/") : undefined;
+        const prmAdam = prm ? new Adam(prm.vars) : undefined;
+        cleanup.push(() => prm?.dispose(), () => prmAdam?.dispose());
+        type Store = readonly [string, Map<string, tf.Variable>];
+        const stores: Store[] = [["w:", model.vars], ["m:", adam.m], ["v:", adam.v]];
+        if (prm && prmAdam) stores.push(["pw:", prm.vars], ["pm:", prmAdam.m], ["pv:", prmAdam.v]);
+        let iteration = 0;
+        const saved = o.resume !== false ? readCheckpoint(ckptPath) : null;
+        if (saved) {
+            const h = saved.header as {iteration: number; settings: unknown; adamT: number; prmAdamT?: number};
+            const a = JSON.stringify(h.settings);
+            const b = JSON.stringify(settings);
+            if (a !== b) {
+                const was = h.settings as Record<string, unknown>;
+                const diff = Object.keys(settings).filter((k) => JSON.stringify(was[k]) !== JSON.stringify((settings as Record<string, unknown>)[k]));
+                throw new StepwiseError(`${ckptPath}: a training with other settings (${diff.map((k) => `${k}: ${JSON.stringify(was[k])} → ${JSON.stringify((settings as Record<string, unknown>)[k])}`).join("; ")}); use another --checkpoint-dir, or drop --resume`);
+            }
+            for (const [prefix, vars] of stores)
+                for (const [name, variable] of vars) {
+                    const data = saved.tensors.get(prefix + name);
+                    if (!data) throw new StepwiseError(`${ckptPath}: missing tensor ${prefix}${name}`);
+                    variable.assign(tf.tensor(data, variable.shape));
+                }
+            adam.t = h.adamT;
+            if (prmAdam) prmAdam.t = h.prmAdamT ?? 0;
+            iteration = h.iteration;
+            say(`train-rl: resumed from ${ckptPath} at iteration ${iteration}/${o.iterations}`);
+        } else if (existsSync(logPath)) {
+            const {rmSync} = await import("node:fs");
+            rmSync(logPath); // a fresh start: the log restarts with it
+        }
+        const entries: RlLogEntry[] = [];
+        const exportGguf = (path: string) => writeLlamaGguf(path, {config, weights: model.weights(), vocab: start.vocab, name: "stepwise-lab-policy-rl", kind: "policy", extraMetadata: {"stepwise.prompt_format": "<s>{question}\\n", "stepwise.rl_iterations": iteration}});
+        const samplerPath = join(o.dir, "sampler.gguf");
+        const exportPrm = () => {
+            if (!prm || !implicitFile) return;
+            writeLlamaGguf(join(o.dir, "implicit-prm.gguf"), {
+                config: implicitFile.config,
+                weights: prm.weights(),
+                vocab: implicitFile.vocab,
+                kind: "prm",
+                name: "stepwise-lab-implicit-prm-online",
+                extraMetadata: {[IMPLICIT_META.objective]: "implicit", [IMPLICIT_META.beta]: implicitFile.beta, [IMPLICIT_META.reference]: relative(resolve(o.dir), resolve(o.init)), [IMPLICIT_META.template]: implicitFile.template, "stepwise.rl_iterations": iteration},
+            });
+        };
         let ran = 0;
         while (iteration < o.iterations && (o.stopAfter === undefined || ran < o.stopAfter)) {
             const t0 = performance.now();
@@ -248,9 +298,36 @@ export async function trainPolicyRl(o: RlOptions): Promise<RlLogEntry[]> {
                     const pa = processAdvantages(stepRewards.slice(g, g + G), seqs.slice(g, g + G).map((s) => s.tokens.length - s.start));
                     pa.forEach((a, j) => a.forEach((x, t) => (seqs[g + j].advantages[t] += x)));
                 }
-            const trainable = seqs.filter((s) => s.tokens.length - s.start > 0);
+            let trainable = seqs.filter((s) => s.tokens.length - s.start > 0);
+            let implicitStats: Pick<RlLogEntry, "kept_groups" | "implicit_accuracy" | "implicit_loss"> = {};
+            let refLp: Float32Array[];
+            if (prm && prmAdam && implicitFile && settings.reward.implicit) {
+                // PRIME: accuracy filter; token rewards from the PRM as it is (single forward); then its outcome-loss step.
+                const kept: number[] = [];
+                for (let g = 0; g < samples.length; g += G) {
+                    const acc = outcome.slice(g, g + G).reduce<number>((a, b) => a + b, 0) / G;
+                    if (acc >= 0.2 && acc <= 0.8) for (let j = 0; j < G; j++) kept.push(g + j);
+                }
+                const keptSeqs = kept.map((i) => seqs[i]);
+                const keptOutcome = kept.map((i) => outcome[i]);
+                const keptRef = await refLogprobs(keptSeqs);
+                const beta = implicitFile.beta;
+                const prmLp = sequenceLogprobs(prm, keptSeqs);
+                const tokenRewards = keptSeqs.map((_, k) => Float32Array.from(prmLp[k], (x, t) => beta * (x - keptRef[k][t])));
+                let implicitLoss = 0;
+                if (keptSeqs.length) {
+                    const adv = primeAdvantages(tokenRewards, keptOutcome, G, settings.reward.implicit.weight, 1);
+                    keptSeqs.forEach((q, k) => (q.advantages = adv[k]));
+                    const examples = keptSeqs.flatMap((q, k) => (q.tokens.length > q.start ? [{tokens: q.tokens, sequence: {from: q.start, to: q.tokens.length, refLogprob: keptRef[k].reduce((a, b) => a + b, 0), beta, label: keptOutcome[k]}}] : []));
+                    if (examples.length) implicitLoss = trainStep(prm, prmAdam, packBatch(examples, implicitFile.config.vocabSize, implicitFile.config.contextLength, {groupSize: 8}), settings.reward.implicit.lr, 1).loss;
+                }
+                const signRight = tokenRewards.map((r, k) => (r.reduce((a, b) => a + b, 0) > 0 ? 1 : 0) === keptOutcome[k]);
+                implicitStats = {kept_groups: kept.length / samples.length, implicit_accuracy: signRight.length ? signRight.filter(Boolean).length / signRight.length : 0, implicit_loss: implicitLoss};
+                const pairs = keptSeqs.map((q, k) => [q, keptRef[k]] as const).filter(([q]) => q.tokens.length - q.start > 0);
+                trainable = pairs.map(([q]) => q);
+                refLp = pairs.map(([, r]) => r);
+            } else refLp = await refLogprobs(trainable);
             const old = sequenceLogprobs(model, trainable);
-            const refLp = await refLogprobs(trainable);
             let first: {loss: number} | undefined;
             let last = {loss: 0, kl: 0, clipFraction: 0};
             for (let u = 0; u < settings.updates && trainable.length; u++) {
@@ -268,6 +345,7 @@ export async function trainPolicyRl(o: RlOptions): Promise<RlLogEntry[]> {
                 accuracy: mean(outcome),
                 right_wrong_step: outcome.some((x) => x === 1) ? mean(samples.filter((_, i) => outcome[i] === 1).map(({problem, s}) => (hasWrongStep(problem.question, s) ? 1 : 0))) : null,
                 ...(o.reward.kind === "outcome+prm" ? {prm_min: mean(prmMins)} : {}),
+                ...implicitStats,
                 kl: last.kl,
                 loss: first?.loss ?? 0,
                 clip_fraction: last.clipFraction,
@@ -276,24 +354,40 @@ export async function trainPolicyRl(o: RlOptions): Promise<RlLogEntry[]> {
                 train_seconds: (performance.now() - t1) / 1000,
             };
             const tensors = [];
-            for (const [prefix, vars] of [["w:", model.vars], ["m:", adam.m], ["v:", adam.v]] as const)
+            for (const [prefix, vars] of stores)
                 for (const [name, variable] of vars) tensors.push({name: prefix + name, data: variable.dataSync() as Float32Array});
-            writeCheckpoint(ckptPath, {version: 1, iteration, settings, adamT: adam.t}, tensors);
+            writeCheckpoint(ckptPath, {version: 1, iteration, settings, adamT: adam.t, ...(prmAdam ? {prmAdamT: prmAdam.t} : {})}, tensors);
             exportGguf(o.out);
+            exportPrm();
             if (o.snapshotEvery && iteration % o.snapshotEvery === 0) exportGguf(join(o.dir, `policy-${iteration}.gguf`));
             appendFileSync(logPath, JSON.stringify(entry) + "\n");
             entries.push(entry);
             o.onIteration?.(entry);
             say(
                 `train-rl: iteration ${iteration}/${o.iterations}: reward ${entry.reward.toFixed(3)}, accuracy ${(100 * entry.accuracy).toFixed(1)}%` +
-                    `${entry.right_wrong_step !== null ? `, right via a wrong step ${(100 * entry.right_wrong_step).toFixed(1)}%` : ""}${entry.prm_min !== undefined ? `, PRM min ${entry.prm_min.toFixed(3)}` : ""}, KL ${entry.kl.toExponential(2)}, loss ${entry.loss.toFixed(4)}, clipped ${(100 * entry.clip_fraction).toFixed(1)}%` +
+                    `${entry.right_wrong_step !== null ? `, right via a wrong step ${(100 * entry.right_wrong_step).toFixed(1)}%` : ""}${entry.prm_min !== undefined ? `, PRM min ${entry.prm_min.toFixed(3)}` : ""}${entry.implicit_accuracy !== undefined ? `, kept ${(100 * entry.kept_groups!).toFixed(0)}% of groups, implicit PRM sign right ${(100 * entry.implicit_accuracy).toFixed(1)}% (loss ${entry.implicit_loss!.toFixed(3)})` : ""}, KL ${entry.kl.toExponential(2)}, loss ${entry.loss.toFixed(4)}, clipped ${(100 * entry.clip_fraction).toFixed(1)}%` +
                     ` (sampling ${entry.sample_seconds.toFixed(0)} s, training ${entry.train_seconds.toFixed(0)} s)`,
             );
         }
         return entries;
     } finally {
-        adam.dispose();
-        model.dispose();
-        await ref.close();
+        for (const release of cleanup.reverse()) await release();
     }
+}
+
+/**
+ * The implicit PRM of a PRIME run: its weights, vocabulary, β and template from the GGUF. Refused
+ * (StepwiseError naming the file) unless it is an implicit PRM whose reference is the starting
+ * policy `init` (the same file or the same bytes), with the policy's vocabulary and prompt layout.
+ */
+async function implicitPrmFile(path: string | undefined, init: string, policyTokens: readonly string[]) {
+    if (!path) throw new StepwiseError("train-rl: reward outcome+implicit needs an implicit PRM (--implicit-prm)");
+    const info = checkPrmFile(`llama:${path}`).implicit;
+    if (!info) throw new StepwiseError(`${path}: not an implicit PRM (GGUF metadata ${IMPLICIT_META.objective} is not "implicit"); train one with \`stepwise train-prm --objective implicit\``);
+    if (resolve(info.reference) !== resolve(init) && !readFileSync(info.reference).equals(readFileSync(init)))
+        throw new StepwiseError(`${path}: its reference model ${info.reference} is not the starting policy ${init}; PRIME reads the token rewards against the starting policy (give --init ${info.reference}, or a PRM trained against ${init})`);
+    const file = await readLlamaGguf(path);
+    if (JSON.stringify(file.vocab.tokens) !== JSON.stringify(policyTokens)) throw new StepwiseError(`${path}: its vocabulary differs from the policy's (${init}); an implicit PRM reads the policy's tokens`);
+    if (info.template !== "{question}\n") throw new StepwiseError(`${path}: prompt template ${JSON.stringify(info.template)} is not the lab policy's ("{question}\\n"); the PRM must read the samples as the policy wrote them`);
+    return {...file, beta: info.beta, template: info.template};
 }
