@@ -4,6 +4,7 @@
  *   stepwise lab generate --n 1000 --seed 1 --preset policy [knobs] [--split heldout] [--out FILE]
  *   stepwise lab verify --data problems.jsonl --samples samples.jsonl [--out verdicts.jsonl]
  *   stepwise lab verify --question "Compute 2 + 3 * 4." --text "3 * 4 = 12, so 2 + 12.\n..."
+ *   stepwise lab prmbench --out lab-prmbench.jsonl [--per-category 48] [--seed 0]
  *
  * The group is built by {@link labCommand} from {@link LAB_SUBCOMMANDS}: to add a subcommand
  * (e.g. `train-policy`), write a factory returning a commander `Command` and append it there.
@@ -90,7 +91,35 @@ export function verifyCommand(): Command {
 }
 
 /** Factories of the `lab` subcommands, in `--help` order. Append new ones here. */
-export const LAB_SUBCOMMANDS: Array<() => Command> = [generateCommand, verifyCommand];
+/** `lab prmbench`: PRMBench's kinds of error made from exact truth, in PRMBench's file layout. */
+export function prmbenchCommand(): Command {
+    return new Command("prmbench")
+        .description(
+            "Write a lab PRMBench: canonical solutions of held-out lab problems perturbed by each of PRMBench's kinds of error (redundancy, circular logic, counterfactual, step contradiction, domain inconsistency, confidence, missing condition, deception) plus other valid solutions (multiple solutions), with the wrong steps known exactly; rows in the layout of PRMBench's classified subset, for `stepwise eval prmbench`",
+        )
+        .requiredOption("--out <file>", "output JSONL")
+        .option("--per-category <n>", "rows per category (PRMBench's subset: 48)", intOption(1), 48)
+        .option("--seed <int>", "seed of the problems and the perturbations", intOption(0), 0)
+        .addOption(new Option("--preset <name>", "difficulty preset of the problems").choices(presetNames()).default(DEFAULT_PRESET))
+        .addHelpText(
+            "after",
+            `
+What each category is in the lab: src/domains/lab/prmbench.ts (module docs); the metric is the
+reference's (docs/judge.md, "PRMBench"). Then, e.g.:
+  stepwise lab prmbench --out lab-prmbench.jsonl
+  stepwise eval prmbench --data lab-prmbench.jsonl --prm llama:models/lab-prm.gguf --json`,
+        )
+        .action(async (opts) => {
+            const {labPrmBenchRows, LAB_PRMBENCH_CATEGORIES} = await import("../../domains/lab/index.ts");
+            const {writeFileAtomic} = await import("../../io/atomic.ts");
+            const rows = labPrmBenchRows({perCategory: opts.perCategory, seed: opts.seed, preset: opts.preset});
+            writeFileAtomic(opts.out, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+            const problems = new Set(rows.map((r) => r.idx)).size;
+            console.error(`lab prmbench: ${plural(rows.length, "row")} (${opts.perCategory} of each of ${LAB_PRMBENCH_CATEGORIES.length} categories) from ${plural(problems, "held-out problem")} -> ${opts.out}`);
+        });
+}
+
+export const LAB_SUBCOMMANDS: Array<() => Command> = [generateCommand, verifyCommand, prmbenchCommand];
 
 /** The `lab` command group. */
 export function labCommand(): Command {

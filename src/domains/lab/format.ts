@@ -108,14 +108,26 @@ export function solve(expr: Expr, rng: Rng, options: FormatOptions = {}): Soluti
     }
     if (cur.kind !== "num") throw new RangeError("solve: expression did not reduce to a number");
     steps.forEach((s, i) => {
-        const last = i === steps.length - 1;
-        const connective = i === 0 && !last ? rng.pick(FIRST_CONNECTIVES) : last ? rng.pick(LAST_CONNECTIVES) : rng.pick(MIDDLE_CONNECTIVES);
-        const eq = equationText(s.op, s.left, s.right, s.value, style);
-        s.line = last ? `${connective} ${eq}.` : `${connective} ${eq}${RESTATE_SEPARATOR}${formatExpr(s.after, style)}.`;
+        s.line = stepLine(s, stepConnective(i, steps.length, rng), style);
     });
     const lines = steps.map((s) => s.line);
     lines.push(answerLine(cur.value));
     return {steps, answer: cur.value, lines};
+}
+
+/** The connective of step i of n: `First,` opens a solution of two or more steps, `So`/`Finally,` ends it, the others go between (drawn from `rng`). */
+export function stepConnective(i: number, n: number, rng: Rng): string {
+    const last = i === n - 1;
+    return i === 0 && !last ? rng.pick(FIRST_CONNECTIVES) : last ? rng.pick(LAST_CONNECTIVES) : rng.pick(MIDDLE_CONNECTIVES);
+}
+
+/**
+ * The text of one step: `<connective> a op b = v, so <the remaining expression>.`, or without the
+ * restatement when the step leaves a number (the last step).
+ */
+export function stepLine(step: Pick<SolutionStep, "op" | "left" | "right" | "value" | "after">, connective: string, style: ExprStyle = "spaced"): string {
+    const eq = equationText(step.op, step.left, step.right, step.value, style);
+    return step.after.kind === "num" ? `${connective} ${eq}.` : `${connective} ${eq}${RESTATE_SEPARATOR}${formatExpr(step.after, style)}.`;
 }
 
 /** Text after which the lab policy writes its solution (BOS is added as a token, not as text). */

@@ -7,9 +7,12 @@
  *   `The answer is N.`).
  * - Exact verifiers: {@link checkAnswer} and the process verifier {@link verifyProcess}, with
  *   {@link labelSegments} to map its verdict to other step boundaries (./verify.ts).
+ * - A lab PRMBench: PRMBench's kinds of error made from exact truth ({@link labPrmBenchRows},
+ *   ./prmbench.ts).
  */
 export * from "./expr.ts";
 export * from "./format.ts";
 export * from "./presets.ts";
 export * from "./generate.ts";
 export * from "./verify.ts";
+export * from "./prmbench.ts";
