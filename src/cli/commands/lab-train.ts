@@ -103,7 +103,7 @@ export function trainRlCommand(): Command {
         .option("--process-weight <w>", "weight of the process term (default 0.5 with outcome+prm; 1 with outcome+implicit, PRIME's 5 : 5)", floatOption(0))
         .option("--implicit-prm <gguf>", "outcome+implicit: the implicit PRM to start from (its reference must be --init)", "models/lab-implicit-prm.gguf")
         .option("--implicit-lr <x>", "outcome+implicit: learning rate of the PRM's online update (default 2 × --lr, PRIME's ratio)", positiveOption())
-        .option("--steps <rule>", "outcome+prm: where steps end: newline, or adaptive (with --tau)", "newline")
+        .option("--steps <rule>", "outcome+prm: where steps end: newline, or adaptive (with --tau). Read a PRM at the boundaries it was trained on: the lab PRM's are adaptive, τ 0.52 (at line breaks its scores are mostly an artifact of where the tag sits; docs/judge.md, lab PRMBench)", "newline")
         .option("--tau <p>", "τ for --steps adaptive", floatOption(0, 1))
         .option("--seed <n>", "seed of the problems and the sampling", intOption(0), 0)
         .option("--snapshot-every <n>", "also keep <checkpoint-dir>/policy-<iteration>.gguf every n iterations (for curves of held-out figures with `lab eval-policy`)", intOption(1))
