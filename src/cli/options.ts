@@ -1,7 +1,7 @@
 /** The CLI's one set of option parsers (commander argParsers): values that name the flag when they are wrong. */
 import {isIP} from "node:net";
 import {InvalidArgumentError, type Command, type OptionValues} from "@commander-js/extra-typings";
-import {rmSync} from "node:fs";
+import {existsSync, rmSync} from "node:fs";
 import {StepwiseError} from "../util/errors.ts";
 
 export function intOption(min = 0, max = Number.MAX_SAFE_INTEGER) {
@@ -99,4 +99,19 @@ export function questionOptions<A extends unknown[], O extends OptionValues, G e
 /** The library options (sampleDataset, decodeFile) of the parsed {@link questionOptions}. */
 export function questionInput(o: {template: string; chat?: true; system?: string; questionField?: string; idField?: string; answerField?: string; limit?: number}) {
     return {fields: {question: o.questionField, id: o.idField, answer: o.answerField}, template: unescape(o.template), chat: o.chat, system: o.system, limit: o.limit};
+}
+
+/**
+ * Whether a training resumes, by `--resume` / `--fresh` over `checkpoint` (a file): a checkpoint of
+ * an earlier run is never thrown away by default. Returns true to resume; false to start fresh (no
+ * checkpoint, or `--fresh`, which deletes it first). StepwiseError when both
+ * flags are given, or when the checkpoint exists and neither is (naming the file and both choices).
+ */
+export function resumeOrFresh(command: string, checkpoint: string, o: {resume?: boolean; fresh?: boolean}): boolean {
+    if (o.resume && o.fresh) throw new StepwiseError(`${command}: --resume and --fresh exclude each other`);
+    if (o.resume) return true;
+    if (!existsSync(checkpoint)) return false;
+    if (!o.fresh) throw new StepwiseError(`${command}: ${checkpoint} holds an earlier run's checkpoint; --resume continues it, --fresh starts over (and deletes it), or give another --checkpoint-dir`);
+    rmSync(checkpoint, {force: true});
+    return false;
 }

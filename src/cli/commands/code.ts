@@ -8,7 +8,8 @@
  */
 import {Command} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
-import {floatOption, intOption} from "../options.ts";
+import {floatOption, intOption, resumeOrFresh} from "../options.ts";
+import {join} from "node:path";
 import {plural} from "../../util/plural.ts";
 
 function generateCommand(): Command {
@@ -48,11 +49,12 @@ function trainPolicyCommand(): Command {
         .option("--seed <n>", "seed of the initialization and of the task stream", intOption(0), 0)
         .option("--checkpoint-dir <dir>", "checkpoints and train.log", ".stepwise-cache/lab-code-policy")
         .option("--checkpoint-every <n>", "checkpoint (and GGUF export) every n steps", intOption(1), 100)
-        .option("--resume", "continue from the checkpoint in --checkpoint-dir (default: start fresh)", false)
+        .option("--resume", "continue from the checkpoint in --checkpoint-dir", false)
+        .option("--fresh", "start over when --checkpoint-dir holds a checkpoint (deleting it); without --resume or --fresh an existing checkpoint is refused", false)
         .action(async (o) => {
             if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
             if (o.dModel % o.heads !== 0) throw new StepwiseError(`--d-model ${o.dModel} must be divisible by --heads ${o.heads}`);
-            if (!o.resume) (await import("node:fs")).rmSync(`${o.checkpointDir}/checkpoint.bin`, {force: true});
+            o.resume = resumeOrFresh("code train-policy", join(o.checkpointDir, "checkpoint.bin"), o);
             const {trainCodePolicy} = await import("../../apps/code/policy.ts");
             const r = await trainCodePolicy({
                 out: o.out, init: o.init, minutes: o.minutes, steps: o.steps, dModel: o.dModel, nLayers: o.layers, nHeads: o.heads, batchSize: o.batch,

@@ -8,7 +8,8 @@
  */
 import {Command, Option} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
-import {collect, floatOption, intOption} from "../options.ts";
+import {collect, floatOption, intOption, resumeOrFresh} from "../options.ts";
+import {join} from "node:path";
 import {plural} from "../../util/plural.ts";
 
 export function trainJudgeCommand(): Command {
@@ -25,15 +26,13 @@ export function trainJudgeCommand(): Command {
         .option("--seed <s>", "seed of the initialization and the batches", intOption(0), 0)
         .option("--checkpoint-dir <dir>", "checkpoints and train.log", ".stepwise-cache/lab-judge/train")
         .option("--checkpoint-every <n>", "checkpoint (and GGUF export) every n steps", intOption(1), 100)
-        .option("--resume", "continue from the checkpoint in --checkpoint-dir (default: start fresh)", false)
+        .option("--resume", "continue from the checkpoint in --checkpoint-dir", false)
+        .option("--fresh", "start over when --checkpoint-dir holds a checkpoint (deleting it); without --resume or --fresh an existing checkpoint is refused", false)
         .addOption(new Option("--critique <kind>", "what the judge writes: compact (`i ok` lines, then the box; models/lab-judge.gguf) or verify (under each quoted step its check, then right/wrong, then the box: a verifier, models/lab-verifier.gguf)").choices(["compact", "verify"]).default("compact"))
         .option("--context <n>", "context length in tokens (default: the starting model's; RoPE, no new weights)", intOption(64))
         .action(async (o) => {
             if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
-            if (!o.resume) {
-                const {rmSync} = await import("node:fs");
-                rmSync(`${o.checkpointDir}/checkpoint.bin`, {force: true});
-            }
+            o.resume = resumeOrFresh("train-judge", join(o.checkpointDir, "checkpoint.bin"), o);
             const {trainLabJudge} = await import("../../apps/lab/judge/train.ts");
             const r = await trainLabJudge({
                 data: o.data,

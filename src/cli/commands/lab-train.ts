@@ -10,7 +10,8 @@
  */
 import {Command} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
-import {floatOption, intOption, positiveOption} from "../options.ts";
+import {join} from "node:path";
+import {floatOption, intOption, positiveOption, resumeOrFresh} from "../options.ts";
 import {plural} from "../../util/plural.ts";
 
 /** The `train-policy` subcommand (a factory, for groups that collect subcommands). */
@@ -30,14 +31,12 @@ export function trainPolicyCommand(): Command {
         .option("--checkpoint-dir <dir>", "checkpoints and train.log", ".stepwise-cache/lab-policy")
         .option("--checkpoint-every <n>", "checkpoint (and GGUF export) every n steps", intOption(1), 100)
         .option("--snapshot-every <n>", "also keep <checkpoint-dir>/policy-<iteration>.gguf every n iterations (for curves of held-out figures with `lab eval-policy`)", intOption(1))
-        .option("--resume", "continue from the checkpoint in --checkpoint-dir (default: start fresh)", false)
+        .option("--resume", "continue from the checkpoint in --checkpoint-dir", false)
+        .option("--fresh", "start over when --checkpoint-dir holds a checkpoint (deleting it); without --resume or --fresh an existing checkpoint is refused", false)
         .action(async (o) => {
             if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
             if (o.dModel % o.heads !== 0) throw new StepwiseError(`--d-model ${o.dModel} must be divisible by --heads ${o.heads}`);
-            if (!o.resume) {
-                const {rmSync} = await import("node:fs");
-                rmSync(`${o.checkpointDir}/checkpoint.bin`, {force: true});
-            }
+            o.resume = resumeOrFresh("train-policy", join(o.checkpointDir, "checkpoint.bin"), o);
             const {trainPolicy} = await import("../../apps/lab/policy/train.ts");
             const r = await trainPolicy({
                 out: o.out,
@@ -107,19 +106,29 @@ export function trainRlCommand(): Command {
         .option("--tau <p>", "τ for --steps adaptive", floatOption(0, 1))
         .option("--seed <n>", "seed of the problems and the sampling", intOption(0), 0)
         .option("--snapshot-every <n>", "also keep <checkpoint-dir>/policy-<iteration>.gguf every n iterations (for curves of held-out figures with `lab eval-policy`)", intOption(1))
-        .option("--resume", "continue from the checkpoint in --checkpoint-dir (default: start fresh)", false)
+        .option("--resume", "continue from the checkpoint in --checkpoint-dir", false)
+        .option("--fresh", "start over when --checkpoint-dir holds a checkpoint (deleting it); without --resume or --fresh an existing checkpoint is refused", false)
         .addHelpText("after", "\nExamples:\n  stepwise lab train-rl --out rl.gguf --iterations 3 --problems 8 --group 4 --reward outcome+prm --checkpoint-dir /tmp/rl   # a smoke run\n  stepwise lab train-rl --out prime.gguf --iterations 150 --reward outcome+implicit --checkpoint-dir runs/prime   # PRIME; the updated PRM: runs/prime/implicit-prm.gguf\n")
-        .action(async (o) => {
+        .action(async (o, cmd) => {
             if (o.reward !== "outcome" && o.reward !== "outcome+prm" && o.reward !== "outcome+implicit") throw new StepwiseError(`train-rl --reward: "${o.reward}" is not outcome, outcome+prm or outcome+implicit`);
             if (o.process !== "min" && o.process !== "steps") throw new StepwiseError(`train-rl --process: "${o.process}" is not min or steps`);
             if (o.steps !== "newline" && o.steps !== "adaptive") throw new StepwiseError(`train-rl --steps: "${o.steps}" is not newline or adaptive`);
             const tau = o.tau;
             if (o.steps === "adaptive" && tau === undefined) throw new StepwiseError("train-rl --steps adaptive: give --tau");
             const stepRule = o.steps === "adaptive" && tau !== undefined ? {kind: "adaptive" as const, tau} : {kind: "delimiter" as const, text: "\n"};
-            if (!o.resume) {
-                const {rmSync} = await import("node:fs");
-                rmSync(`${o.checkpointDir}/rl-checkpoint.bin`, {force: true});
-            }
+            // Options of another reward are refused rather than ignored (a default is not "given").
+            const given = (name: string) => cmd.getOptionValueSource(name) === "cli";
+            const only: Array<[string, string, string]> = [
+                ["prm", "--prm", "outcome+prm"],
+                ["process", "--process", "outcome+prm"],
+                ["steps", "--steps", "outcome+prm"],
+                ["tau", "--tau", "outcome+prm"],
+                ["implicitPrm", "--implicit-prm", "outcome+implicit"],
+                ["implicitLr", "--implicit-lr", "outcome+implicit"],
+            ];
+            for (const [key, flag, reward] of only) if (given(key) && o.reward !== reward) throw new StepwiseError(`train-rl ${flag} is for --reward ${reward}, not ${o.reward}`);
+            if (given("processWeight") && o.reward === "outcome") throw new StepwiseError("train-rl --process-weight is for --reward outcome+prm or outcome+implicit, not outcome");
+            o.resume = resumeOrFresh("train-rl", join(o.checkpointDir, "rl-checkpoint.bin"), o);
             const prm = o.reward === "outcome+prm" ? await (await import("../../prm/index.ts")).createScorer(o.prm) : undefined;
             try {
                 const {trainPolicyRl} = await import("../../apps/lab/policy/rl.ts");

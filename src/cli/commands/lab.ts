@@ -95,7 +95,7 @@ export function verifyCommand(): Command {
 export function prmbenchCommand(): Command {
     return new Command("prmbench")
         .description(
-            "Write a lab PRMBench: canonical solutions of held-out lab problems perturbed by each of PRMBench's kinds of error (redundancy, circular logic, counterfactual, step contradiction, domain inconsistency, confidence, missing condition, deception) plus other valid solutions (multiple solutions), with the wrong steps known exactly; rows in the layout of PRMBench's classified subset, for `stepwise eval prmbench`",
+            "Write a lab PRMBench: canonical solutions of held-out lab problems perturbed by each of PRMBench's eight kinds of error (redundancy, circular logic, counterfactual, step contradiction, domain inconsistency, confidence, missing condition, deception) plus other valid solutions (multiple solutions), with the wrong steps known exactly; rows in the layout of PRMBench's classified subset, for `stepwise eval prmbench`",
         )
         .requiredOption("--out <file>", "output JSONL")
         .option("--per-category <n>", "rows per category (PRMBench's subset: 48)", intOption(1), 48)

@@ -42,6 +42,7 @@ test("eval prmbench --predictions --json prints exactly one object with the tota
     const out = join(dir, "report");
     const r = stepwise("eval", "prmbench", "--data", data, "--predictions", preds, "--json", "--out", out);
     assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /past their last step|none of PRMBench's/);
     const lines = r.stdout.trim().split("\n");
     assert.equal(lines.length, 1);
     const j = JSON.parse(lines[0]);
@@ -105,4 +106,17 @@ test("eval prmbench --prm on the shared subset (--limit 2 --skip-too-long) finis
     assert.match(r.stderr, /items left out: longer than the PRM's context/);
     assert.ok(j.n_items > 0 && j.n_items <= 20, String(j.n_items));
     assert.equal(typeof j.total.prmscore, "number");
+});
+
+test("eval prmbench says what the reference accepts silently: wrong steps past the last step, an unknown classification", () => {
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-cli-prmbench-"));
+    const data = join(dir, "odd.jsonl");
+    const [redundant, counterfactual, multi] = rows() as Array<Record<string, unknown>>;
+    writeFileSync(data, jsonl([redundant, {...counterfactual, error_steps: [1, 99]}, {...multi, classification: "circularr"}]));
+    const preds = join(dir, "preds.jsonl");
+    writeFileSync(preds, jsonl([{idx: "correct_p0", step_scores: [0.9, 0.8]}, {idx: "redundency_p0", step_scores: [0.9, 0.2, 0.7]}, {idx: "counterfactual_p0", step_scores: [0.6, 0.1]}, {idx: "circularr_p1", step_scores: [0.5]}]));
+    const r = stepwise("eval", "prmbench", "--data", data, "--predictions", preds, "--json");
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /1 item name wrong steps past their last step, e\.g\. .*odd\.jsonl:2 \(counterfactual_p0: error step 99 of 2\); the reference's metric counts those steps nowhere/);
+    assert.match(r.stderr, /classification "circularr" \(e\.g\. .*odd\.jsonl:3\) is none of PRMBench's/);
 });

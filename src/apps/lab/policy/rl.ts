@@ -32,7 +32,7 @@
  * per iteration (reward, accuracy, KL, loss, clip fraction, times). `out` is the GGUF of the
  * current weights after every iteration.
  */
-import {existsSync, appendFileSync, mkdirSync, readFileSync} from "node:fs";
+import {appendFileSync, mkdirSync, readFileSync, rmSync} from "node:fs";
 import {join, relative, resolve} from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import {checkAnswer, generateProblems, policyPrompt, type LabProblem} from "../../../domains/lab/index.ts";
@@ -231,9 +231,11 @@ export async function trainPolicyRl(o: RlOptions): Promise<RlLogEntry[]> {
             if (prmAdam) prmAdam.t = h.prmAdamT ?? 0;
             iteration = h.iteration;
             say(`train-rl: resumed from ${ckptPath} at iteration ${iteration}/${o.iterations}`);
-        } else if (existsSync(logPath)) {
-            const {rmSync} = await import("node:fs");
-            rmSync(logPath); // a fresh start: the log restarts with it
+        } else {
+            // A fresh start (everything above checked): an earlier run's log and checkpoint go, so a
+            // later --resume can never continue the old run under the new log.
+            rmSync(logPath, {force: true});
+            rmSync(ckptPath, {force: true});
         }
         const entries: RlLogEntry[] = [];
         const exportGguf = (path: string) => writeLlamaGguf(path, {config, weights: model.weights(), vocab: start.vocab, name: "stepwise-lab-policy-rl", kind: "policy", extraMetadata: {"stepwise.prompt_format": "<s>{question}\\n", "stepwise.rl_iterations": iteration}});
