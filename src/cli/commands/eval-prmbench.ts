@@ -35,7 +35,11 @@ Items, as the reference builds them: "<classification>_<idx>" judges modified_pr
 1-based, are wrong) and every "redundency" row also gives "correct_<idx>" (original_process, no wrong
 steps). Per step: valid predicted valid = TP, invalid predicted invalid = TN. PRMScore = max(0, (F1 +
 negative F1)/2) over pooled steps of every item except the correct_ ones; per category likewise
-(multi_solutions: F1 alone). Values are the reference's; where it divides by zero (its -1) they are null.`,
+(multi_solutions: F1 alone). Values are the reference's; where it divides by zero (its -1) they are null.
+A category where no step was called wrong has negative F1 null and PRMScore clipped to 0 (not a
+measured 0). validity_rate is the reference's: valid non-correct_ items over ALL items (correct_ ones
+included), so it is below 1 with no item invalid.
+Lab rows with exactly known wrong steps: stepwise lab prmbench --out lab-prmbench.jsonl`,
         )
         .action(async (o) => {
             const {evaluatePrmBenchFiles} = await import("../../eval/prmbench/run.ts");
