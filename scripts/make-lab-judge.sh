@@ -9,8 +9,12 @@
 #   scripts/make-lab-judge.sh [WORKDIR] [STEPS=115] [OUT=models/lab-verifier.gguf] [STEPS2=72]
 # Environment: PROBLEMS (659), SAMPLES per problem (4), POLICY (models/lab-policy.gguf),
 # BATCH (8), SEED (0), CRITIQUE (verify; compact = the first lab judge's "0 ok / 1 bad" critique),
-# CONTEXT (640 tokens: the longest verification example is 592). models/lab-judge.gguf, the compact
-# judge, was made by this script's earlier version (git history): one run of 400 steps, compact critique.
+# CONTEXT (verify: 640 tokens, the longest verification example is 592; compact: the policy's own).
+# STEPS2=0 makes one run only (STEPS from the policy at lr 1e-3, written to OUT).
+# models/lab-judge.gguf, the compact judge, is one run of 400 steps with the compact critique, made by
+# this script's earlier version (git abbcfe3: the same stages and one run, checkpointing every 25
+# steps, which does not change the weights). Not rerun since; the command that repeats it:
+#   CRITIQUE=compact scripts/make-lab-judge.sh .stepwise-cache/lab-judge 400 models/lab-judge.gguf 0
 # The shipped model is these commands with these defaults (2,636 samples, 5,272 items; 115 + 72
 # steps of 8 items, the schedules of `--minutes 35` and `--minutes 18` as sized on a shared,
 # heavily loaded 2-core machine; models/lab-judge.train.json).
@@ -24,6 +28,8 @@ problems=${PROBLEMS:-659}
 n=${SAMPLES:-4}
 policy=${POLICY:-models/lab-policy.gguf}
 sw="node bin/stepwise.mjs"
+context=()
+if [ -n "${CONTEXT:-}" ]; then context=(--context "$CONTEXT"); elif [ "${CRITIQUE:-verify}" = verify ]; then context=(--context 640); fi
 mkdir -p "$work"
 
 [ -s "$work/problems.jsonl" ] || $sw lab generate --n "$problems" --split train --seed 21 --out "$work/problems.jsonl"
@@ -35,8 +41,12 @@ train() { # train DIR INIT OUT STEPS LR SEED
     local resume=()
     [ -s "$1/checkpoint.bin" ] && resume=(--resume)
     $sw lab train-judge --data "$work/steps-newline.jsonl" --data "$work/steps-adaptive.jsonl" --init "$2" --out "$3" \
-        --critique "${CRITIQUE:-verify}" --context "${CONTEXT:-640}" \
+        --critique "${CRITIQUE:-verify}" "${context[@]}" \
         --steps "$4" --lr "$5" --batch "${BATCH:-8}" --seed "$6" --checkpoint-every 10 --checkpoint-dir "$1" "${resume[@]}"
 }
+if [ "$steps2" = 0 ]; then # one run
+    train "$work/train" "$policy" "$out" "$steps" 1e-3 "${SEED:-0}"
+    exit 0
+fi
 [ -e "$work/stage1.done" ] || { train "$work/train" "$policy" "$work/stage1.gguf" "$steps" 1e-3 "${SEED:-0}"; touch "$work/stage1.done"; }
 train "$work/train2" "$work/stage1.gguf" "$out" "$steps2" 5e-4 "$(( ${SEED:-0} + 1 ))"
