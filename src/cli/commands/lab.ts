@@ -104,8 +104,8 @@ export function prmbenchCommand(): Command {
         .addHelpText(
             "after",
             `
-What each category is in the lab: src/domains/lab/prmbench.ts (module docs); the metric is the
-reference's (docs/judge.md, "PRMBench"). Then, e.g.:
+What each category is in the lab, and the figures of the shipped scorers: docs/judge.md, "The lab
+PRMBench"; the metric is the reference's (docs/real-models.md, "PRMBench"). Then, e.g.:
   stepwise lab prmbench --out lab-prmbench.jsonl
   stepwise eval prmbench --data lab-prmbench.jsonl --prm llama:models/lab-prm.gguf --json`,
         )
