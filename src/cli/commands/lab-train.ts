@@ -96,7 +96,7 @@ export function trainRlCommand(): Command {
         .option("--clip <eps>", "ratio clip ε", positiveOption(), 0.2)
         .option("--kl <beta>", "KL coefficient β (0 = none)", floatOption(0), 0.04)
         .option("--updates <n>", "gradient steps per iteration on its samples", intOption(1), 2)
-        .option("--reward <kind>", "outcome (exact grade), outcome+prm (a PRM's step scores), or outcome+implicit (PRIME: an implicit PRM's token rewards β·log πφ/πref, the PRM updated online on the outcomes; PRIME's accuracy filter and advantages)", "outcome")
+        .option("--reward <kind>", "outcome (exact grade), outcome+prm (a PRM's step scores), or outcome+implicit (PRIME: an implicit PRM's token rewards β·log πφ/πref, the PRM updated online on the outcomes; PRIME's accuracy filter and advantages). docs/rl.md: on the lab no process reward beat the outcome reward", "outcome")
         .option("--prm <spec>", "the PRM for --reward outcome+prm", "llama:models/lab-prm.gguf")
         .option("--process <how>", "outcome+prm: min (the lowest step score added to the outcome) or steps (every step's score as a process reward)", "min")
         .option("--process-weight <w>", "weight of the process term (default 0.5 with outcome+prm; 1 with outcome+implicit, PRIME's 5 : 5)", floatOption(0))
