@@ -100,8 +100,7 @@ function canonicalSteps(expr: Expr): Step[] | null {
 /** Lines of a solution: the steps with connectives drawn from `rng`, then the answer line. */
 function render(steps: readonly Step[], rng: Rng, connectives: ReadonlyMap<number, string> = new Map()): string[] {
     const lines = steps.map((s, i) => stepLine(s, connectives.get(i) ?? stepConnective(i, steps.length, rng)));
-    const last = steps.at(-1)?.after;
-    lines.push(answerLine(last && last.kind === "num" ? last.value : "?"));
+    lines.push(answerLine(finalValue(steps) ?? "?"));
     return lines;
 }
 
