@@ -288,19 +288,14 @@ export async function trainPolicyRl(o: RlOptions): Promise<RlLogEntry[]> {
                     r.forEach((x, t) => stepRewards[i].push([t + 1, x]));
                 }
             const rewards = outcome.map((x, i) => x + (o.reward.kind === "outcome+prm" && settings.reward.process === "min" ? w * prmMins[i] : 0));
-            const adv = groupAdvantages(rewards, G);
-            const seqs: PgSequence[] = samples.map(({problem, s}, i) => {
+            // One advantage estimator per run, chosen here: PRIME's for the implicit reward, GRPO's (plus process advantages) otherwise.
+            const seqs: PgSequence[] = samples.map(({problem, s}) => {
                 const prompt = tokenizer.encode(policyPrompt(problem.question), {addBos: true});
                 const response = s.tokens.map((t) => t.id!);
                 if (s.finishReason === "eos") response.push(start.vocab.eosId);
-                return {tokens: [...prompt, ...response], start: prompt.length, advantages: response.map(() => adv[i])};
+                return {tokens: [...prompt, ...response], start: prompt.length, advantages: []};
             });
-            if (stepRewards.some((r) => r.length))
-                for (let g = 0; g < samples.length; g += G) {
-                    const pa = processAdvantages(stepRewards.slice(g, g + G), seqs.slice(g, g + G).map((s) => s.tokens.length - s.start));
-                    pa.forEach((a, j) => a.forEach((x, t) => (seqs[g + j].advantages[t] += x)));
-                }
-            let trainable = seqs.filter((s) => s.tokens.length - s.start > 0);
+            let trainable: PgSequence[];
             let implicitStats: Pick<RlLogEntry, "kept_groups" | "implicit_accuracy" | "implicit_loss"> = {};
             let refLp: Float32Array[];
             if (prm && prmAdam && implicitFile && settings.reward.implicit) {
@@ -328,7 +323,17 @@ export async function trainPolicyRl(o: RlOptions): Promise<RlLogEntry[]> {
                 const pairs = keptSeqs.map((q, k) => [q, keptRef[k]] as const).filter(([q]) => q.tokens.length - q.start > 0);
                 trainable = pairs.map(([q]) => q);
                 refLp = pairs.map(([, r]) => r);
-            } else refLp = await refLogprobs(trainable);
+            } else {
+                const adv = groupAdvantages(rewards, G);
+                seqs.forEach((q, i) => (q.advantages = Array.from({length: q.tokens.length - q.start}, () => adv[i])));
+                if (stepRewards.some((r) => r.length))
+                    for (let g = 0; g < samples.length; g += G) {
+                        const pa = processAdvantages(stepRewards.slice(g, g + G), seqs.slice(g, g + G).map((s) => s.tokens.length - s.start));
+                        pa.forEach((a, j) => a.forEach((x, t) => (seqs[g + j].advantages[t] += x)));
+                    }
+                trainable = seqs.filter((s) => s.tokens.length - s.start > 0);
+                refLp = await refLogprobs(trainable);
+            }
             const old = sequenceLogprobs(model, trainable);
             let first: {loss: number} | undefined;
             let last = {loss: 0, kl: 0, clipFraction: 0};
