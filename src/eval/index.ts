@@ -27,9 +27,9 @@ export {type ProcessBenchFilesOptions, type ProcessBenchFilesResult, evaluatePro
 export {type AnalyzeFilesOptions, type AnalyzeFilesResult, analyzeFiles} from "./analyze/run.ts";
 export {analyzeJson, analyzeMarkdown, writeAnalyzeReport} from "./analyze/report.ts";
 export * as analyze from "./analyze/index.ts";
-export {type PrmBenchData, type PrmBenchItem, CORRECT, CORRECT_SOURCE, limitPerClassification, readPrmBench} from "./prmbench/load.ts";
+export {type PrmBenchData, type PrmBenchItem, CATEGORY_GROUPS, CORRECT, CORRECT_SOURCE, limitPerClassification, readPrmBench} from "./prmbench/load.ts";
 export {
-    CATEGORY_GROUPS, type ItemOutcome, type PrmBenchMetrics, type PrmBenchResult,
+    type ItemOutcome, type PrmBenchMetrics, type PrmBenchResult,
     aggregatePrmBench, evaluateItem, prmScoreOf, validFromFirstError, validFromScores,
 } from "./prmbench/metrics.ts";
 export {type PrmBenchJson, prmBenchChartSpec, prmBenchJson, prmBenchMarkdown, writePrmBenchReport} from "./prmbench/report.ts";

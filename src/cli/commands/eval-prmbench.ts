@@ -43,6 +43,7 @@ Lab rows with exactly known wrong steps: stepwise lab prmbench --out lab-prmbenc
         )
         .action(async (o) => {
             const {evaluatePrmBenchFiles} = await import("../../eval/prmbench/run.ts");
+            const {CATEGORY_GROUPS} = await import("../../eval/prmbench/load.ts");
             const {prmBenchJson, prmBenchMarkdown} = await import("../../eval/prmbench/report.ts");
             const progress = createStagedProgress("eval prmbench", {quiet: o.json});
             let run;
@@ -51,17 +52,12 @@ Lab rows with exactly known wrong steps: stepwise lab prmbench --out lab-prmbenc
             } finally {
                 progress.stop();
             }
-            // What the reference accepts silently, said aloud: wrong steps past the last step count nowhere; an unknown classification is its own category.
-            const pastEnd = run.data.items.filter((i) => i.errorSteps.some((k) => k > i.steps.length));
-            if (pastEnd.length)
-                console.error(`eval prmbench: ${plural(pastEnd.length, "item")} name wrong steps past their last step, e.g. ${pastEnd[0].where} (${pastEnd[0].id}: error step ${Math.max(...pastEnd[0].errorSteps)} of ${pastEnd[0].steps.length}); the reference's metric counts those steps nowhere`);
-            const {CATEGORY_GROUPS} = await import("../../eval/prmbench/metrics.ts");
-            const {CORRECT} = await import("../../eval/prmbench/load.ts");
-            const known = new Set([CORRECT, ...CATEGORY_GROUPS.flatMap((g) => g.categories)]);
-            for (const name of new Set(run.data.items.map((i) => i.classification).filter((c) => !known.has(c)))) {
-                const first = run.data.items.find((i) => i.classification === name)!;
-                console.error(`eval prmbench: classification "${name}" (e.g. ${first.where}) is none of PRMBench's (${[...known].join(", ")}); scored as a category of its own`);
-            }
+            // What the reference accepts silently, said aloud (the loader lists both).
+            const {pastLastStep, unknownClassifications} = run.data;
+            if (pastLastStep.length)
+                console.error(`eval prmbench: ${plural(pastLastStep.length, "item")} name wrong steps past their last step, e.g. ${pastLastStep[0].where} (${pastLastStep[0].id}: error step ${pastLastStep[0].errorStep} of ${pastLastStep[0].steps}); the reference's metric counts those steps nowhere`);
+            for (const u of unknownClassifications)
+                console.error(`eval prmbench: classification "${u.name}" (e.g. ${u.where}) is none of PRMBench's (correct, ${CATEGORY_GROUPS.flatMap((g) => g.categories).join(", ")}); scored as a category of its own`);
             if (run.data.duplicates.length) console.error(`eval prmbench: ${plural(run.data.duplicates.length, "repeated row")} dropped (identical to their first occurrence, e.g. ${run.data.duplicates[0].where})`);
             if (run.tooLong?.length) {
                 reportTooLong("eval prmbench", run.tooLong);

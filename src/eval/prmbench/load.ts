@@ -29,6 +29,17 @@ export const CORRECT = "correct";
 /** The classification whose rows also give a `correct_<idx>` item (the reference's spelling). */
 export const CORRECT_SOURCE = "redundency";
 
+/**
+ * PRMBench's nine categories in the paper's three groups (arXiv 2501.03124, Table 1; the reference's
+ * spellings, "redundency" included). Any other classification is scored as a category of its own and
+ * listed in {@link PrmBenchData.unknownClassifications}.
+ */
+export const CATEGORY_GROUPS: ReadonlyArray<{group: string; categories: readonly string[]}> = [
+    {group: "simplicity", categories: ["redundency", "circular"]},
+    {group: "soundness", categories: ["counterfactual", "step_contradiction", "domain_inconsistency", "confidence"]},
+    {group: "sensitivity", categories: ["missing_condition", "deception", "multi_solutions"]},
+];
+
 /** One item a PRM judges. */
 export interface PrmBenchItem {
     /** `<classification>_<idx>` or `correct_<idx>`: the reference's ids, which predictions are keyed by. */
@@ -55,6 +66,13 @@ export interface PrmBenchData {
     rows: number;
     /** Repeated ids, identical to their first occurrence, that were dropped. */
     duplicates: Array<{id: string; where: string; first: string}>;
+    /**
+     * Items naming wrong steps past their last step (kept: the reference's metric counts those steps
+     * nowhere), with the largest such step and the item's step count.
+     */
+    pastLastStep: Array<{id: string; where: string; errorStep: number; steps: number}>;
+    /** Classifications that are none of {@link CATEGORY_GROUPS}' (nor `correct`), each with its first row. */
+    unknownClassifications: Array<{name: string; where: string}>;
 }
 
 function stringField(r: Record<string, unknown>, names: string[], where: string): string {
@@ -158,7 +176,10 @@ export function readPrmBench(paths: readonly string[]): PrmBenchData {
             });
     }
     if (rows === 0) throw new StepwiseError(`${files.join(", ")}: no PRMBench rows`);
-    return {items, files, rows, duplicates};
+    const pastLastStep = items.filter((i) => i.errorSteps.some((k) => k > i.steps.length)).map((i) => ({id: i.id, where: i.where, errorStep: Math.max(...i.errorSteps), steps: i.steps.length}));
+    const known = new Set([CORRECT, ...CATEGORY_GROUPS.flatMap((g) => g.categories)]);
+    const unknownClassifications = [...new Set(items.map((i) => i.classification).filter((c) => !known.has(c)))].map((name) => ({name, where: items.find((i) => i.classification === name)!.where}));
+    return {items, files, rows, duplicates, pastLastStep, unknownClassifications};
 }
 
 /**

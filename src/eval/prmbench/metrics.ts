@@ -35,14 +35,9 @@
  * null. PRMScore uses the raw values before that (so a −1 pulls it down, then it is clamped).
  */
 import {bootstrapInterval, type BootstrapOptions, type Interval, wilsonInterval} from "../../stats/intervals.ts";
-import {CORRECT, type PrmBenchItem} from "./load.ts";
+import {CATEGORY_GROUPS, CORRECT, type PrmBenchItem} from "./load.ts";
 
 /** The paper's category groups (Table 2), with the reference's classification names. */
-export const CATEGORY_GROUPS: ReadonlyArray<{group: string; categories: readonly string[]}> = [
-    {group: "simplicity", categories: ["redundency", "circular"]},
-    {group: "soundness", categories: ["counterfactual", "step_contradiction", "domain_inconsistency", "confidence"]},
-    {group: "sensitivity", categories: ["missing_condition", "deception", "multi_solutions"]},
-];
 
 /** The category whose PRMScore is F1 alone (it has no wrong steps). */
 export const F1_ONLY_CATEGORY = "multi_solutions";

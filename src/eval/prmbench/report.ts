@@ -8,7 +8,8 @@ import {writeFileAtomic} from "../../io/atomic.ts";
 import {renderChart, type VegaLiteSpec} from "../../report/plot.ts";
 import {intervalJson, type IntervalJson} from "../../stats/intervals.ts";
 import {markdownTable} from "../format.ts";
-import {CATEGORY_GROUPS, type PrmBenchMetrics, type PrmBenchResult} from "./metrics.ts";
+import {CATEGORY_GROUPS} from "./load.ts";
+import {type PrmBenchMetrics, type PrmBenchResult} from "./metrics.ts";
 import type {PrmBenchFilesResult} from "./run.ts";
 
 /**

@@ -244,6 +244,12 @@ test("loader: items expanded as the reference does (correct_<idx> from redundenc
         ["correct_b", `${file}:6`, `${file}:5`],
         ["redundency_b", `${file}:6`, `${file}:5`],
     ]);
+    // What the reference accepts silently is listed: wrong steps past the last step, classifications outside the paper's nine.
+    assert.deepEqual(data.pastLastStep, [
+        {id: "confidence_a", where: `${file}:3`, errorStep: 5, steps: 3},
+        {id: "confidence_b", where: `${file}:4`, errorStep: 4, steps: 2},
+    ]);
+    assert.deepEqual(data.unknownClassifications, [{name: "not_in_the_paper", where: `${file}:9`}]);
     // Without modified_question/original_question, `question` is used.
     writeFileSync(file, jsonl([{idx: 1, classification: "redundency", question: "Q", original_process: ["a"], modified_process: ["a", "b"], error_steps: [2]}]));
     assert.deepEqual(readPrmBench([file]).items.map((i) => [i.id, i.question]), [["correct_1", "Q"], ["redundency_1", "Q"]]);
