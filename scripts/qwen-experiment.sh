@@ -11,13 +11,19 @@
 # EVAL_PROBLEMS (held-out problems, 100), EVAL_K (candidates per problem, 16),
 # POLICY (models/lab-policy.gguf), RUNS (the PRMs to train/evaluate, default all six: mc-hard
 # mc-soft consensus-hard consensus-soft judge-only gold; the judge-free ones can train while the
-# judge is still being trained).
+# judge is still being trained), SEED (31: the training problems, the policy samples, the MC
+# rollouts, the judge's votes and each PRM's batch order; a second seed repeats the whole
+# experiment on other data; the held-out candidates stay the same. The rollouts, votes and batch
+# orders take SEED − 31 as their seed, so the default run is the documented one, made with their
+# default 0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-.stepwise-cache/qwen-experiment}
 stage=${2:-all}
 problems=${PROBLEMS:-100}
 n=${SAMPLES:-4}
+seed=${SEED:-31}
+sub=$((seed - 31))
 k=${K:-8}
 judge=${JUDGE:-llama:models/lab-judge.gguf}
 votes=()
@@ -32,16 +38,16 @@ mkdir -p "$work"
 if [[ $stage == all || $stage == data ]]; then
     # Policy samples of train problems (another seed than the lab judge's training data), adaptive
     # steps, MC labels with K rollouts per step and no early stop (soft labels need all K).
-    [ -s "$work/problems.jsonl" ] || $sw lab generate --n "$problems" --split train --seed 31 --out "$work/problems.jsonl"
-    $sw sample --engine llama:$policy --data "$work/problems.jsonl" --n "$n" --max-tokens 200 --top-logprobs 0 --seed 31 --out "$work/samples.jsonl"
+    [ -s "$work/problems.jsonl" ] || $sw lab generate --n "$problems" --split train --seed "$seed" --out "$work/problems.jsonl"
+    $sw sample --engine llama:$policy --data "$work/problems.jsonl" --n "$n" --max-tokens 200 --top-logprobs 0 --seed "$seed" --out "$work/samples.jsonl"
     [ -s "$work/threshold.json" ] || $sw threshold --samples "$work/samples.jsonl" --out "$work/threshold.json"
     $sw split --samples "$work/samples.jsonl" --strategy adaptive --threshold "$work/threshold.json" --out "$work/steps.jsonl"
-    $sw label --engine llama:$policy --in "$work/steps.jsonl" --out "$work/labels.jsonl" --k "$k" --max-tokens 200 --lab-truth --concurrency 2
+    $sw label --engine llama:$policy --in "$work/steps.jsonl" --out "$work/labels.jsonl" --k "$k" --max-tokens 200 --lab-truth --concurrency 2 --seed "$sub"
     $sw filter --lab-truth --labels "$work/labels.jsonl" --out "$work/gold-labels.jsonl" --json > "$work/gold-labels.json"
 fi
 
 if [[ $stage == all || $stage == judge ]]; then
-    $sw judge --engine "$judge" --in "$work/labels.jsonl" --out "$work/verdicts.jsonl" "${votes[@]}"
+    $sw judge --engine "$judge" --in "$work/labels.jsonl" --out "$work/verdicts.jsonl" --seed "$sub" "${votes[@]}"
     $sw filter --consensus --labels "$work/labels.jsonl" --verdicts "$work/verdicts.jsonl" --out "$work/consensus.jsonl" --json > "$work/consensus.json"
     $sw filter --judge-only --labels "$work/labels.jsonl" --verdicts "$work/verdicts.jsonl" --out "$work/judge-labels.jsonl" --json > "$work/judge-labels.json"
 fi
@@ -62,7 +68,7 @@ if [[ $stage == all || $stage == train ]]; then
         [[ $wanted == *" $name "* ]] || continue
         [ -s "$work/prm-$name.gguf" ] && continue
         $sw train-prm --data "$work/$data" --labels "$kind" --init "$policy" --out "$work/prm-$name.gguf" \
-            --steps "$prm_steps" --checkpoint-dir "$work/train-$name"
+            --steps "$prm_steps" --seed "$sub" --checkpoint-dir "$work/train-$name"
     done
 fi
 
