@@ -12,9 +12,11 @@
  *
  * 3. The same two measures with the implicit PRM (models/lab-implicit-prm.gguf, when present; or
  *    --implicit=FILE): every candidate of a decision read from one pass of the PRM and one of its
- *    reference (the policy). Targets: TVD ≤ 1.5× greedy's wall time in-process; ≤ 0.1 requests
- *    per generated token through `stepwise serve` (policy server = reference server, PRM server
- *    answering prompt_logprobs).
+ *    reference (the policy) — or, as `stepwise decode` does when `--policy` is the PRM's
+ *    reference, from the PRM's pass alone with the policy's own probabilities as πref
+ *    (src/prm/implicit.ts). Both measured, interleaved per problem. Targets: TVD ≤ 1.5× greedy's
+ *    wall time in-process; ≤ 0.1 requests per generated token through `stepwise serve` (policy
+ *    server = reference server, PRM server answering prompt_logprobs).
  *
  * Flags: --problems=N (default 30), --implicit=FILE, --only-implicit (skip 1 and 2).
  */
@@ -133,11 +135,17 @@ async function implicitRun(problems: SearchProblem[], policyPath: string, prmPat
     const policy = await LlamaEngine.load(policyPath, {sequences: 4});
     const scorer = (await createScorer(`llama:${prmPath}`)) as ImplicitPrmScorer;
     const prm = new SearchPrm(scorer);
+    const reusing = (await createScorer(`llama:${prmPath}`, {policySpec: `llama:${policyPath}`})) as ImplicitPrmScorer;
+    if (!reusing.policyIsReference) throw new Error(`${prmPath}: its reference is not ${policyPath}`);
+    const prmReusing = new SearchPrm(reusing);
     await greedy(problems[0], {policy, config}); // warm-up
     await tvd(problems[0], {policy, prm, config});
+    await tvd(problems[0], {policy, prm: prmReusing, config});
     let greedyMs = 0;
     let tvdMs = 0;
+    let tvdReusingMs = 0;
     let interventions = 0;
+    let sameReusing = 0;
     for (const p of problems) {
         let t0 = performance.now();
         await greedy(p, {policy, config});
@@ -145,8 +153,13 @@ async function implicitRun(problems: SearchProblem[], policyPath: string, prmPat
         t0 = performance.now();
         const t = await tvd(p, {policy, prm, config});
         tvdMs += performance.now() - t0;
+        t0 = performance.now();
+        const u = await tvd(p, {policy, prm: prmReusing, config});
+        tvdReusingMs += performance.now() - t0;
+        if (u.text === t.text) sameReusing++;
         interventions += t.trace.filter((x) => x.type === "tvd").length;
     }
+    await prmReusing.close();
     // Through serve: the policy's server is also the reference's; the PRM's answers prompt_logprobs.
     const policyServer = await startServer({engine: policy, port: 0, modelName: "policy"});
     const prmServer = await startServer({engine: scorer.model, port: 0, modelName: "prm"});
@@ -163,6 +176,17 @@ async function implicitRun(problems: SearchProblem[], policyPath: string, prmPat
     }
     const policyRequests = policyClient.stats().requests;
     const prmRequests = prmClient.stats().requests + refClient.stats().requests;
+    // The same with the policy's reading as πref: the reference is not asked at decisions.
+    const before = {policy: policyClient.stats().requests, prm: prmClient.stats().requests, ref: refClient.stats().requests};
+    const remoteReusing = new SearchPrm(new ImplicitPrmScorer(prmClient, refClient, {beta: scorer.beta, template: scorer.template, policyIsReference: true}), {concurrency: 8});
+    let responseTokensReusing = 0;
+    let sameReusingServe = 0;
+    for (const p of problems) {
+        const t = await tvd(p, {policy: policyClient, prm: remoteReusing, config});
+        responseTokensReusing += t.response_tokens?.length ?? 0;
+        if ((await tvd(p, {policy, prm, config})).text === t.text) sameReusingServe++;
+    }
+    const reusingRequests = policyClient.stats().requests - before.policy + prmClient.stats().requests - before.prm + refClient.stats().requests - before.ref;
     for (const c of [policyClient, refClient, prmClient]) await c.close();
     await policyServer.close();
     await prmServer.close();
@@ -177,12 +201,17 @@ async function implicitRun(problems: SearchProblem[], policyPath: string, prmPat
             llama_greedy_s_per_problem: r(greedyMs / 1000 / n),
             llama_tvd_s_per_problem: r(tvdMs / 1000 / n),
             llama_tvd_over_greedy_wall: r(tvdMs / greedyMs),
+            llama_tvd_policy_as_reference_s_per_problem: r(tvdReusingMs / 1000 / n),
+            llama_tvd_policy_as_reference_over_greedy_wall: r(tvdReusingMs / greedyMs),
+            llama_policy_as_reference_same_text: `${sameReusing}/${n}`,
             wall_ratio_target: 1.5,
             tvd_interventions_per_problem: r(interventions / n, 2),
             serve_response_tokens_per_solution: r(responseTokens / n, 1),
             serve_policy_requests_per_solution: r(policyRequests / n, 2),
             serve_prm_and_reference_requests_per_solution: r(prmRequests / n, 2),
             serve_requests_per_generated_token: r((policyRequests + prmRequests) / responseTokens, 4),
+            serve_policy_as_reference_requests_per_generated_token: r(reusingRequests / responseTokensReusing, 4),
+            serve_policy_as_reference_same_text_as_llama: `${sameReusingServe}/${n}`,
             requests_ratio_target: 0.1,
             serve_same_text_as_llama: `${same}/${n}`,
         }),

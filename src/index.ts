@@ -14,7 +14,7 @@
  */
 import "./apps/domains.ts";
 export * from "./engines/types.ts";
-export {createEngine, parseEngineSpec, checkModelKind, ENGINE_SPEC_FORMS} from "./engines/spec.ts";
+export {createEngine, parseEngineSpec, sameModelSpec, checkModelKind, ENGINE_SPEC_FORMS} from "./engines/spec.ts";
 export {LlamaEngine, type LlamaEngineOptions} from "./engines/llama/engine.ts";
 export {OpenAIEngine, type OpenAIEngineOptions, type ServerContext} from "./engines/openai/engine.ts";
 
@@ -31,7 +31,7 @@ export {labTruth, labVerifier} from "./domains/lab/verifier.ts";
 export {exportFile, exportRecord} from "./pipeline/export/index.ts";
 export {scoreFile} from "./pipeline/score.ts";
 
-export {createScorer, TagPrmScorer, PoolingPrmScorer, resolveFormat, PRM_FORMATS, type StepScorer, type PrmFormat} from "./prm/index.ts";
+export {createScorer, type CreateScorerOptions, TagPrmScorer, PoolingPrmScorer, resolveFormat, PRM_FORMATS, type StepScorer, type PrmFormat} from "./prm/index.ts";
 export {rocAuc} from "./prm/metrics.ts";
 // One selector, one vote of each kind, one statistics module (used by eval bon, the decoders and the judge).
 export * from "./select/index.ts";

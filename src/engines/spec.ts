@@ -44,6 +44,7 @@
  * The llama engine module is imported only for `llama:` specs, so OpenAI-only use never loads
  * node-llama-cpp.
  */
+import {realpathSync} from "node:fs";
 import {resolve} from "node:path";
 import {fileURLToPath} from "node:url";
 import {StepwiseError, type Engine, type SamplingOptions} from "./types.ts";
@@ -154,6 +155,30 @@ function splitQuery(spec: string, rest: string, known: readonly string[]): {body
         }
     }
     return {body, params};
+}
+
+/**
+ * Whether two engine specs name the same model read the same way (probabilities equal): llama
+ * specs with the same file (after resolving links) and KV cache type; any other specs when the
+ * strings are equal. Unparsable specs are not the same.
+ */
+export function sameModelSpec(a: string, b: string): boolean {
+    if (a === b) return true;
+    let x: EngineSpec, y: EngineSpec;
+    try {
+        [x, y] = [parseEngineSpec(a), parseEngineSpec(b)];
+    } catch {
+        return false;
+    }
+    if (x.kind !== "llama" || y.kind !== "llama") return false;
+    const real = (p: string): string => {
+        try {
+            return realpathSync(p);
+        } catch {
+            return resolve(p);
+        }
+    };
+    return real(x.path) === real(y.path) && x.options.kvCacheType === y.options.kvCacheType;
 }
 
 /** Parse an engine spec (see the module docs); throws a StepwiseError listing the valid forms. */

@@ -21,6 +21,14 @@
  *
  * Input: the prompt template (`{question}` replaced; the lab policy's is "{question}\n") followed
  * by the steps as they are, no tags.
+ *
+ * The policy as the reference ({@link ImplicitPrmOptions.policyIsReference}): an implicit PRM is
+ * trained from the policy it then guides, so at a TVD decision the policy has already given πref
+ * of every response token (its recorded raw probabilities) and of every candidate (its top-k).
+ * TVD hands them over ({@link ReferenceReading}) and only πθ is run: one forward pass (one
+ * request) per decision instead of two. They are used only when they line up with the PRM's own
+ * reading — the same prompt text, the same response tokens (text by text) and a probability for
+ * every candidate; otherwise the reference model is run as usual.
  */
 import {BaseScorer} from "./scorer.ts";
 import {StepwiseError, ContextOverflowError} from "../util/errors.ts";
@@ -47,6 +55,25 @@ export function implicitPrompt(template: string, question: string): string {
 /** The format entry of implicit PRMs (no tags, no label tokens: scores come from log-ratios). */
 export const IMPLICIT_FORMAT: PrmFormat = {name: "implicit", stepTag: "", goodToken: "", badToken: "", questionSeparator: "\n", stepSeparator: "", stepText: "intact"};
 
+/**
+ * πref already read by the policy that decodes (see the module docs): the prompt it was given,
+ * the response's tokens as it generated them with its raw probability of each, and its
+ * probability of each continuation at the end (same order as the continuations).
+ */
+export interface ReferenceReading {
+    prompt: string;
+    tokens: ReadonlyArray<{text: string; prob: number}>;
+    candidates: readonly number[];
+}
+
+/** Optional inputs and outputs of {@link ContinuationScorer.scoreContinuations}. */
+export interface ContinuationOptions {
+    /** The decoding policy's own reading, used as πref when it lines up (scorers whose reference is the policy). */
+    reference?: ReferenceReading;
+    /** Model requests the call sent are added here (1 when the reference reading was used, else 2). */
+    usage?: {requests: number};
+}
+
 /** A candidate continuation at a decision point: its text and, when known, its token id. */
 export interface Continuation {
     text: string;
@@ -59,9 +86,11 @@ export interface Continuation {
  * appended to it (the response so far + the candidate), as scoreSteps would give it.
  */
 export interface ContinuationScorer {
-    scoreContinuations(question: string, steps: string[], continuations: Continuation[]): Promise<number[]>;
-    /** Model requests one scoreContinuations or scoreSteps call sends (one per model: 2). */
+    scoreContinuations(question: string, steps: string[], continuations: Continuation[], options?: ContinuationOptions): Promise<number[]>;
+    /** Model requests one scoreContinuations or scoreSteps call sends at most (one per model: 2). */
     readonly requestsPerCall: number;
+    /** Whether the decoding policy is this scorer's reference, so TVD should pass {@link ContinuationOptions.reference}. */
+    readonly policyIsReference?: boolean;
 }
 
 /** Whether a scorer reads continuations from one pass ({@link ContinuationScorer}). */
@@ -80,6 +109,12 @@ export interface ImplicitPrmOptions {
     template?: string;
     /** Longest input the models read whole; longer inputs are a ContextOverflowError. */
     maxInputTokens?: number;
+    /**
+     * The policy that decodes with this PRM is its reference (the same model; `createScorer` sets it
+     * when `--policy` names the reference's file or spec). TVD then passes the policy's probabilities
+     * as πref (module docs). Default false.
+     */
+    policyIsReference?: boolean;
 }
 
 /** Per-model log-probabilities of the response tokens and of the candidates at the end. */
@@ -93,6 +128,9 @@ interface Reading {
 export class ImplicitPrmScorer extends BaseScorer implements ContinuationScorer {
     readonly format: PrmFormat = IMPLICIT_FORMAT;
     readonly requestsPerCall = 2;
+    readonly policyIsReference: boolean;
+    /** Continuation calls that used the policy's reading as πref / that ran the reference model. */
+    readonly referenceReadings = {reused: 0, run: 0};
     readonly beta: number;
     readonly template: string;
     constructor(
@@ -106,6 +144,7 @@ export class ImplicitPrmScorer extends BaseScorer implements ContinuationScorer 
         if (!(options.beta > 0 && Number.isFinite(options.beta))) throw new StepwiseError(`implicit PRM: beta must be a positive number, got ${options.beta}`);
         this.beta = options.beta;
         this.template = options.template ?? "{question}\n";
+        this.policyIsReference = options.policyIsReference ?? false;
         for (const [what, e] of [["PRM", model], ["reference", reference]] as const)
             if (!e.capabilities.exactProbes && !e.promptLogprobs)
                 throw new StepwiseError(`implicit PRM: the ${what} engine (${e.info.model}) reads neither exact token probabilities nor prompt logprobs (in-process llama engine, or vLLM / stepwise serve with dialect=vllm)`);
@@ -117,9 +156,10 @@ export class ImplicitPrmScorer extends BaseScorer implements ContinuationScorer 
         return values.map(sigmoid);
     }
 
-    async scoreContinuations(question: string, steps: string[], continuations: Continuation[]): Promise<number[]> {
+    async scoreContinuations(question: string, steps: string[], continuations: Continuation[], options: ContinuationOptions = {}): Promise<number[]> {
         if (continuations.length === 0) return [];
-        const {total, candidates} = await this.read(question, steps, continuations);
+        const {total, candidates, requests} = await this.read(question, steps, continuations, options.reference);
+        if (options.usage) options.usage.requests += requests;
         return candidates.map((lr) => (lr === null ? 0 : sigmoid(total + this.beta * lr)));
     }
 
@@ -127,7 +167,7 @@ export class ImplicitPrmScorer extends BaseScorer implements ContinuationScorer 
      * Values q at every step end (β·Σ log-ratio up to the step's last token), the total q of the
      * response, and β-free log-ratios of the continuations at its end (null: unreadable).
      */
-    private async read(question: string, steps: string[], continuations: Continuation[]): Promise<{values: number[]; total: number; candidates: Array<number | null>}> {
+    private async read(question: string, steps: string[], continuations: Continuation[], reference?: ReferenceReading): Promise<{values: number[]; total: number; candidates: Array<number | null>; requests: number}> {
         const prompt = implicitPrompt(this.template, question);
         const text = prompt + steps.join("");
         // Character offset where each step ends.
@@ -135,7 +175,8 @@ export class ImplicitPrmScorer extends BaseScorer implements ContinuationScorer 
         let at = prompt.length;
         for (const s of steps) ends.push((at += s.length));
         const exact = this.model.capabilities.exactProbes && this.reference.capabilities.exactProbes;
-        const {tokenEnds, from, readings} = exact ? await this.readExact(prompt, text, continuations) : await this.readLogprobs(prompt.length, text, continuations);
+        const given = reference && reference.prompt === prompt && reference.candidates.length === continuations.length ? reference : undefined;
+        const {tokenEnds, from, readings, reused} = exact ? await this.readExact(prompt, text, continuations, given) : await this.readLogprobs(prompt.length, text, continuations, given);
         const lr = (j: number): number => readings[0].tokens.get(j)! - readings[1].tokens.get(j)!;
         const values: number[] = [];
         let q = 0;
@@ -151,7 +192,20 @@ export class ImplicitPrmScorer extends BaseScorer implements ContinuationScorer 
             const b = readings[1].candidates[c];
             return a === null || b === null ? null : a - b;
         });
-        return {values, total: q, candidates};
+        if (continuations.length) reused ? this.referenceReadings.reused++ : this.referenceReadings.run++;
+        return {values, total: q, candidates, requests: reused ? 1 : 2};
+    }
+
+    /**
+     * πref from the policy's reading when its tokens are the response's tokens from `from` on
+     * (`tokenText(j)`: the text of token j as the PRM tokenized it), else undefined.
+     */
+    private referenceFrom(given: ReferenceReading | undefined, from: number, n: number, tokenText: (j: number) => string): Reading | undefined {
+        if (!given || given.tokens.length !== n - from) return undefined;
+        for (let j = from; j < n; j++) if (given.tokens[j - from].text !== tokenText(j)) return undefined;
+        const tokens = new Map<number, number>();
+        for (let j = from; j < n; j++) tokens.set(j, log(given.tokens[j - from].prob));
+        return {tokens, candidates: given.candidates.map(log)};
     }
 
     private checkLength(n: number): void {
@@ -168,7 +222,7 @@ export class ImplicitPrmScorer extends BaseScorer implements ContinuationScorer 
      * token prefix (TVD's successive decisions extend one response: each call evaluates only the
      * new tokens and reads the candidates at the end).
      */
-    private async readExact(prompt: string, text: string, continuations: Continuation[]): Promise<{tokenEnds: number[]; from: number; readings: Reading[]}> {
+    private async readExact(prompt: string, text: string, continuations: Continuation[], given?: ReferenceReading): Promise<{tokenEnds: number[]; from: number; readings: Reading[]; reused: boolean}> {
         const engine = this.model;
         const tokens = await engine.tokenize(text);
         this.checkLength(tokens.length + (continuations.length ? 1 : 0));
@@ -201,8 +255,11 @@ export class ImplicitPrmScorer extends BaseScorer implements ContinuationScorer 
         for (let p = Math.max(0, reuse - 1); p < tokens.length; p++) positions.push(p);
         const candidateIds = [...new Set([...tokens.slice(reuse), ...ids.filter((x): x is number => x !== null)])];
         const lp: [number[], number[]] = [new Array<number>(tokens.length).fill(NaN), new Array<number>(tokens.length).fill(NaN)];
+        // The prompt must be tokenized alone as in the full text (no token straddles its end).
+        const policyReading = from === promptTokens.length ? this.referenceFrom(given, from, tokens.length, (j) => text.slice(j === from ? prompt.length : tokenEnds[j - 1], tokenEnds[j])) : undefined;
+        if (policyReading) for (const [j, x] of policyReading.tokens) lp[1][j] = x;
         const readings = await Promise.all(
-            [this.model, this.reference].map(async (e, m): Promise<Reading> => {
+            (policyReading ? [this.model] : [this.model, this.reference]).map(async (e, m): Promise<Reading> => {
                 const {probs} = candidateIds.length ? await requireFacet(e, "probeTokens", "implicit PRM scoring").probeTokens({input: tokens, positions, candidates: candidateIds}) : {probs: positions.map(() => [])};
                 const byPos = new Map(positions.map((p, k) => [p, probs[k]]));
                 const col = new Map(candidateIds.map((id, k) => [id, k]));
@@ -215,21 +272,32 @@ export class ImplicitPrmScorer extends BaseScorer implements ContinuationScorer 
                 return {tokens: own, candidates: ids.map((id) => (id === null || !last ? null : log(last[col.get(id)!])))};
             }),
         );
+        if (policyReading) readings.push(policyReading);
         const entry = {tokens, ends: tokenEnds, lp};
         if (best && common === best.tokens.length) this.cache[this.cache.indexOf(best)] = entry;
         else {
             this.cache.push(entry);
             if (this.cache.length > 8) this.cache.shift();
         }
-        return {tokenEnds, from, readings};
+        return {tokenEnds, from, readings, reused: policyReading !== undefined};
     }
 
     /** Over a server: one promptLogprobs request per model over the text (+ the first candidate, whose position lists the top-k). */
-    private async readLogprobs(promptChars: number, text: string, continuations: Continuation[]): Promise<{tokenEnds: number[]; from: number; readings: Reading[]}> {
+    private async readLogprobs(promptChars: number, text: string, continuations: Continuation[], given?: ReferenceReading): Promise<{tokenEnds: number[]; from: number; readings: Reading[]; reused: boolean}> {
         const input = continuations.length ? text + continuations[0].text : text;
         const topK = continuations.length ? Math.min(this.model.capabilities.maxTopLogprobs, this.reference.capabilities.maxTopLogprobs, 20) : 0;
-        const [a, b] = await Promise.all([this.model, this.reference].map((e) => requireFacet(e, "promptLogprobs", "implicit PRM scoring over a server").promptLogprobs(input, {topK})));
-        if (a.length !== b.length) throw new StepwiseError(`implicit PRM: the PRM and its reference tokenize the input differently (${a.length} vs ${b.length} tokens); they must share a tokenizer`);
+        const read = (e: Engine) => requireFacet(e, "promptLogprobs", "implicit PRM scoring over a server").promptLogprobs(input, {topK});
+        const sameTokens = (x: unknown[], y: unknown[]): void => {
+            if (x.length !== y.length) throw new StepwiseError(`implicit PRM: the PRM and its reference tokenize the input differently (${x.length} vs ${y.length} tokens); they must share a tokenizer`);
+        };
+        // With the policy's reading at hand, πθ is read first and πref only if the tokens do not line up.
+        let a: Array<PromptTokenLogprob | null>;
+        let b: Array<PromptTokenLogprob | null> | undefined;
+        if (given) a = await read(this.model);
+        else {
+            [a, b] = await Promise.all([read(this.model), read(this.reference)]);
+            sameTokens(a, b);
+        }
         this.checkLength(a.length);
         // Character ends from the token texts, aligned at the end of the input (a BOS has no text).
         const n = continuations.length ? a.length - 1 : a.length;
@@ -253,7 +321,14 @@ export class ImplicitPrmScorer extends BaseScorer implements ContinuationScorer 
             });
             return {tokens, candidates};
         };
-        return {tokenEnds, from, readings: [reading(a), reading(b)]};
+        // A token must end exactly at the prompt's end (none straddles it).
+        const policyReading = from > 0 && tokenEnds[from - 1] === promptChars ? this.referenceFrom(given, from, n, (j) => a[j]?.text ?? "") : undefined;
+        if (policyReading) return {tokenEnds, from, readings: [reading(a), policyReading], reused: true};
+        if (!b) {
+            b = await read(this.reference);
+            sameTokens(a, b);
+        }
+        return {tokenEnds, from, readings: [reading(a), reading(b)], reused: false};
     }
 
     async close(): Promise<void> {

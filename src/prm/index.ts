@@ -18,7 +18,7 @@
  * `bad_id=` (token ids, used as given), `positive=` (index), `endpoint=pooling|embeddings`, `task=`;
  * implicit PRMs: `beta=`, `ref=`, `template=`.
  */
-import {checkModelKind, createEngine, parseEngineSpec} from "../engines/spec.ts";
+import {checkModelKind, createEngine, parseEngineSpec, sameModelSpec} from "../engines/spec.ts";
 import {checkGgufHeader} from "../gguf/reader.ts";
 import {shortestFloat32} from "../gguf/llama.ts";
 import {StepwiseError} from "../util/errors.ts";
@@ -95,7 +95,7 @@ function betaParam(params: Record<string, string>): number | undefined {
 }
 
 /** The implicit scorer of a PRM spec: its reference from the GGUF (or `ref=`), β and template from the GGUF or the spec. */
-async function createImplicitScorer(spec: string, engineSpec: string, params: Record<string, string>, file: ReturnType<typeof checkPrmFile>): Promise<StepScorer> {
+async function createImplicitScorer(spec: string, engineSpec: string, params: Record<string, string>, file: ReturnType<typeof checkPrmFile>, options: CreateScorerOptions): Promise<StepScorer> {
     const beta = betaParam(params) ?? file.implicit?.beta;
     if (beta === undefined) throw new StepwiseError(`PRM spec ${spec}: an implicit PRM needs beta= (its training β)`);
     let refSpec = params.ref;
@@ -113,19 +113,35 @@ async function createImplicitScorer(spec: string, engineSpec: string, params: Re
         throw e;
     }
     try {
-        return new ImplicitPrmScorer(model, reference, {beta, template: params.template ?? file.implicit?.template, maxInputTokens: file.maxInputTokens});
+        const policyIsReference = options.policySpec !== undefined && sameModelSpec(options.policySpec, refSpec);
+        return new ImplicitPrmScorer(model, reference, {beta, template: params.template ?? file.implicit?.template, maxInputTokens: file.maxInputTokens, policyIsReference});
     } catch (e) {
         await Promise.all([model.close(), reference.close()]);
         throw e;
     }
 }
 
-export async function createScorer(spec: string): Promise<StepScorer> {
+/** Options of {@link createScorer}. */
+export interface CreateScorerOptions {
+    /**
+     * The engine spec of the policy that will decode with this PRM. When an implicit PRM's reference
+     * is that same model ({@link sameModelSpec}), TVD uses the policy's own probabilities as πref
+     * (ImplicitPrmOptions.policyIsReference). Default: none.
+     */
+    policySpec?: string;
+}
+
+/**
+ * The step scorer of a PRM spec (`ENGINE-SPEC[?format=…&…]`, README "PRM specs"): a tag PRM (in-process
+ * probes, or a served pooling model), an implicit PRM (GGUF metadata or `format=implicit`), or the
+ * lab verifier (`format=verifier`). Errors: StepwiseError for a bad spec or file.
+ */
+export async function createScorer(spec: string, options: CreateScorerOptions = {}): Promise<StepScorer> {
     const {engineSpec, params} = splitPrmSpec(spec);
     if (params.format === "verifier") return createVerifierScorer(engineSpec);
     const isLlama = parseEngineSpec(engineSpec).kind === "llama"; // llama: and lab: specs
     const file = checkPrmFile(engineSpec);
-    if (file.implicit || params.format === "implicit") return createImplicitScorer(spec, engineSpec, params, file);
+    if (file.implicit || params.format === "implicit") return createImplicitScorer(spec, engineSpec, params, file, options);
     const format = resolveFormat(params.format ?? (isLlama ? "stepwise-lab" : "math-shepherd"), {
         stepTag: params.tag,
         goodToken: params.good,

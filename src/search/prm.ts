@@ -14,12 +14,13 @@
  *
  * Scorers that read all candidates of a decision from one pass (implicit PRMs, src/prm/implicit.ts:
  * one forward pass of the PRM and one of its reference) are asked once per decision
- * ({@link SearchPrm.scoreContinuations}): one PRM input, `requestsPerCall` requests.
+ * ({@link SearchPrm.scoreContinuations}): one PRM input, `requestsPerCall` requests, or one
+ * when the policy's own reading stands in for the reference (src/prm/implicit.ts).
  */
 import pLimit from "p-limit";
 import type {StepScorer} from "../prm/scorer.ts";
 import {isContextOverflow} from "../util/errors.ts";
-import {scoresContinuations, type Continuation} from "../prm/implicit.ts";
+import {scoresContinuations, type Continuation, type ReferenceReading} from "../prm/implicit.ts";
 
 /** Cost counters of one problem (see DecodeResult). */
 export class Meter {
@@ -93,6 +94,11 @@ export class SearchPrm {
         return rows.map((r) => r[r.length - 1]);
     }
 
+    /** Whether the decoding policy is the scorer's reference: TVD then passes its own reading ({@link ReferenceReading}). */
+    get policyIsReference(): boolean {
+        return scoresContinuations(this.scorer) && this.scorer.policyIsReference === true;
+    }
+
     /** Whether candidates of a decision are read from one pass ({@link scoreContinuations} is one call). */
     get readsContinuations(): boolean {
         return scoresContinuations(this.scorer);
@@ -104,11 +110,13 @@ export class SearchPrm {
      * response ends at a step end). One call of a continuation scorer (one PRM input); otherwise
      * one input per candidate, `steps` with the candidate appended, the score read at the last tag.
      */
-    async scoreContinuations(question: string, steps: string[], candidates: Continuation[], meter: Meter): Promise<number[]> {
+    async scoreContinuations(question: string, steps: string[], candidates: Continuation[], meter: Meter, reference?: ReferenceReading): Promise<number[]> {
         if (scoresContinuations(this.scorer)) {
             meter.prmCalls++;
-            meter.requests += this.scorer.requestsPerCall;
-            return this.scorer.scoreContinuations(question, steps, candidates);
+            const usage = {requests: 0};
+            const scores = await this.scorer.scoreContinuations(question, steps, candidates, {reference, usage});
+            meter.requests += usage.requests || this.scorer.requestsPerCall;
+            return scores;
         }
         const head = steps.slice(0, -1);
         const last = steps.at(-1) ?? "";

@@ -144,9 +144,10 @@ export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<D
                 trace.push({type: "tvd-skip", position: tokens.length, greedy_prob: t.confidence});
             } else if (candidates.length > 1) {
                 // A continuation scorer (implicit PRM) reads every candidate from one pass over the
-                // response so far; a tag PRM scores each candidate's input (null: longer than its context).
+                // response so far (given the policy's own probabilities when the policy is its
+                // reference); a tag PRM scores each candidate's input (null: longer than its context).
                 const scores: Array<number | null> = prm.readsContinuations
-                    ? await prm.scoreContinuations(prmQuestion, stepsWith(""), candidates, meter)
+                    ? await prm.scoreContinuations(prmQuestion, stepsWith(""), candidates, meter, prm.policyIsReference ? {prompt: problem.prompt, tokens: tokens.map((x) => ({text: x.text, prob: x.confidence})), candidates: candidates.map((c) => c.prob)} : undefined)
                     : (await prm.tryScoreMany(prmQuestion, candidates.map((c) => stepsWith(c.text)), meter)).map((r) => (r ? r[r.length - 1] : null));
                 // No candidate's PRM input fits the PRM's context: the response ends before this token.
                 if (scores.every((x) => x === null)) {

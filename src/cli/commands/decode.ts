@@ -144,7 +144,7 @@ ${PRM_SPEC_HELP}`,
             const {decodeFile, SearchPrm} = await import("../../search/index.ts");
             const policy = await createEngine(o.policy, {role: "policy"});
             // In-process PRMs score shared-prefix inputs one after the other (KV reuse); servers get them in parallel.
-            const prm = o.prm && strategy !== "greedy" ? new SearchPrm(await createScorer(o.prm), {concurrency: o.prmConcurrency ?? (String(o.prm).startsWith("openai:") ? 8 : 1)}) : undefined;
+            const prm = o.prm && strategy !== "greedy" ? new SearchPrm(await createScorer(o.prm, {policySpec: o.policy}), {concurrency: o.prmConcurrency ?? (String(o.prm).startsWith("openai:") ? 8 : 1)}) : undefined;
             const progress = createProgress(`decode ${strategy}`, {quiet: o.quiet});
             try {
                 const summary = await decodeFile({

@@ -55,3 +55,33 @@ test("implicit PRM: models that tokenize differently, or a bad beta, are errors"
     await assert.rejects(s.scoreSteps("Q", ["1"]), (e: Error) => e instanceof StepwiseError && /tokenize the input differently/.test(e.message));
     assert.throws(() => new ImplicitPrmScorer(logprobEngine(prm, "a"), logprobEngine(ref, "b"), {beta: 0}), /beta must be a positive number/);
 });
+
+test("implicit PRM with the policy as its reference: the policy's reading replaces the reference request only when it lines up", async () => {
+    const calls: string[] = [];
+    const refCalls: string[] = [];
+    const s = new ImplicitPrmScorer(logprobEngine(prm, "prm", calls), logprobEngine(ref, "ref", refCalls), {beta: 0.5, policyIsReference: true});
+    assert.equal(s.policyIsReference, true);
+    const question = "Q 5";
+    const steps = ["2 + 3 = "];
+    const cands = [{text: "5"}, {text: "6"}, {text: "x"}];
+    const want = await s.scoreContinuations(question, steps, cands);
+    const reading = {prompt: "Q 5\n", tokens: [..."2 + 3 = "].map((c) => ({text: c, prob: ref("", c)})), candidates: cands.map((c) => ref("", c.text))};
+    const cases: Array<[string, typeof reading, number]> = [
+        ["lined up", reading, 1],
+        ["another prompt", {...reading, prompt: "Q 5\n\n"}, 2],
+        ["a token more", {...reading, tokens: [...reading.tokens, {text: "5", prob: 0.4}]}, 2],
+        ["other token boundaries", {...reading, tokens: [{text: "2 ", prob: 0.05}, ...reading.tokens.slice(2)]}, 2],
+        ["another token text", {...reading, tokens: [{text: "3", prob: 0.05}, ...reading.tokens.slice(1)]}, 2],
+        ["a candidate missing", {...reading, candidates: reading.candidates.slice(1)}, 2],
+    ];
+    for (const [what, r, requests] of cases) {
+        calls.length = refCalls.length = 0;
+        const usage = {requests: 0};
+        const got = await s.scoreContinuations(question, steps, cands, {reference: r, usage});
+        assert.equal(usage.requests, requests, what);
+        assert.equal(calls.length, 1, `${what}: the PRM is read once`);
+        assert.equal(refCalls.length, requests - 1, `${what}: the reference model is run only when the reading does not line up`);
+        got.forEach((x, i) => assert.ok(Math.abs(x - want[i]) < 1e-12, `${what}, candidate ${i}: ${x} vs ${want[i]}`));
+    }
+    assert.deepEqual(s.referenceReadings, {reused: 1, run: 6});
+});
