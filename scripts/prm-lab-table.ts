@@ -6,7 +6,10 @@
  * difference to maj@N (95% paired percentile bootstrap over questions, 2,000 resamples, seed 0;
  * exact McNemar p). Ties go to the first candidate (the first-seen answer for votes).
  *
- *   node --import tsx scripts/prm-lab-table.ts NAME=DIR [NAME=DIR ...]
+ * With `--against NAME`, a second table: each other PRM's Best-of-N and weighted vote minus NAME's,
+ * paired over the same questions (same bootstrap, McNemar).
+ *
+ *   node --import tsx scripts/prm-lab-table.ts [--against NAME] NAME=DIR [NAME=DIR ...]
  */
 import {readFileSync} from "node:fs";
 import {join} from "node:path";
@@ -16,8 +19,13 @@ import {answerClasses, aggregate, majorityVote, selectBestOfN, weightedMajorityV
 import {mcnemarExact, pairedBootstrap, wilsonInterval} from "../src/stats/intervals.ts";
 import {labGrader} from "../src/apps/lab/eval/prm.ts";
 
-const runs = process.argv.slice(2).map((a) => a.split("=") as [string, string]);
-if (!runs.length) throw new Error("usage: prm-lab-table.ts NAME=DIR ...");
+const args = process.argv.slice(2);
+const at = args.indexOf("--against");
+const against = at >= 0 ? args.splice(at, 2)[1] : undefined;
+const runs = args.map((a) => a.split("=") as [string, string]);
+if (!runs.length) throw new Error("usage: prm-lab-table.ts [--against NAME] NAME=DIR ...");
+if (against !== undefined && !runs.some(([name]) => name === against)) throw new Error(`--against ${against}: no run of that name`);
+const outcomes = new Map<string, Record<string, number[]>>();
 const candidates = await readJsonlAll<SampleRecord>(join(runs[0][1], "candidates.jsonl"));
 const answers = new Map(candidates.map((c) => [c.id, labGrader.extract(c.text)]));
 const pct = (x: number) => (100 * x).toFixed(1);
@@ -43,6 +51,7 @@ for (const [name, dir] of runs) {
             outcome[agg].push(best >= 0 && rs[best].correct ? 1 : 0);
         }
     }
+    outcomes.set(name, outcome);
     const q = outcome.maj.length;
     const cell = (xs: number[]) => {
         const acc = xs.reduce((a, b) => a + b, 0) / q;
@@ -61,3 +70,19 @@ console.log(`Best-of-${n} cells: accuracy (− maj@${n}, paired 95% CI; McNemar 
 console.log(`| PRM | step ROC-AUC | lab-PB F1 @0.5 / best | BoN@${n} min | BoN@${n} product | BoN@${n} last | weighted vote@${n} (product) | maj@${n} (95% CI) | pass@${n} | greedy |`);
 console.log(`|---|---|---|---|---|---|---|---|---|---|`);
 for (const t of table) console.log(t);
+if (against !== undefined) {
+    const base = outcomes.get(against)!;
+    const diff = (a: number[], b: number[]) => {
+        const d = pairedBootstrap(b, a);
+        const m = mcnemarExact(b, a);
+        return `${d.value >= 0 ? "+" : ""}${pct(d.value)} (${pct(d.low)} to ${pct(d.high)}; p ${m.value.toFixed(3)})`;
+    };
+    console.log(`\nPaired against ${against} (same questions; 95% CI; McNemar p)\n`);
+    console.log(`| PRM − ${against} | BoN@${n} min | BoN@${n} product | BoN@${n} last | weighted vote@${n} |`);
+    console.log(`|---|---|---|---|---|`);
+    for (const [name] of runs) {
+        if (name === against) continue;
+        const o = outcomes.get(name)!;
+        console.log(`| ${name} | ${diff(o.min, base.min)} | ${diff(o.product, base.product)} | ${diff(o.last, base.last)} | ${diff(o.vote, base.vote)} |`);
+    }
+}
