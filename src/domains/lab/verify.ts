@@ -103,6 +103,15 @@ export interface StepVerdict {
      * What a generative verifier is taught to write (src/apps/lab/judge/verification.ts).
      */
     check?: string;
+    /**
+     * The check stating the disagreement, for wrong steps whose value or expression differs from
+     * the exact one: `19 * 3 = 57, not 58` (wrong-arithmetic: the exact value against the written
+     * one, nothing after it), `12 + 7 = 19, so 19 * 3 - 45 / 5, not 19 * 3 - 45 * 5`
+     * (wrong-restatement: the written expression normalised when it parses, else as written),
+     * `answer 5, not 6` (wrong-answer); absent otherwise. What a verifier trained with
+     * `lab train-judge --contrast` writes.
+     */
+    contrast?: string;
 }
 
 /** Result of {@link verifyProcess}. */
@@ -272,7 +281,7 @@ function validReductions(states: readonly Expr[]): string {
     return seen.size ? [...seen].join(", ") : "none (the expression is fully reduced)";
 }
 
-type StepJudgement = Pick<StepVerdict, "kind" | "correct" | "reason" | "detail" | "decidedAt" | "check">;
+type StepJudgement = Pick<StepVerdict, "kind" | "correct" | "reason" | "detail" | "decidedAt" | "check" | "contrast">;
 
 /** Judge one equation line against the current states; returns the new states when correct. */
 function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonly Expr[]): {verdict: StepJudgement; next?: Expr[]} {
@@ -330,6 +339,7 @@ function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonl
                 detail: `${eqText} = ${exact ?? "(no integer value)"}, not ${written}`,
                 decidedAt: divergence(span, numStart, tokens[result.last].end, String(exact ?? "")),
                 check: checkOf(next[0]),
+                contrast: `${eqText} = ${exact === null ? "?" : formatNumber(exact, true)}, not ${written}`,
             },
         };
     }
@@ -343,6 +353,7 @@ function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonl
                     detail: `${said ? "the remaining expression is" : "unreadable restatement; the remaining expression is"} ${next.map((s) => formatExpr(s)).join(" or ")}`,
                     decidedAt: restatementDivergence(restatement, next, span),
                     check: checkOf(next[0]),
+                    contrast: `${checkOf(next[0])}, not ${said ? formatExpr(said) : restatement.map((t) => t.text).join(" ")}`,
                 },
             };
         }
@@ -402,7 +413,7 @@ export function verifyProcess(problem: LabProblemLike | string, text: string): P
             const check = `answer ${expected}`;
             if (!r.ok) v = {kind: "answer", correct: false, reason: "malformed", detail: "unreadable answer line (`The answer is <integer>.`)", decidedAt: span.end - 1, check};
             else if (r.value === expectedValue) v = {kind: "answer", correct: true, reason: "ok", check};
-            else v = {kind: "answer", correct: false, reason: "wrong-answer", detail: `the answer is ${expected}, not ${r.value}`, decidedAt: divergence(span, r.numStart, r.numEnd, expected), check};
+            else v = {kind: "answer", correct: false, reason: "wrong-answer", detail: `the answer is ${expected}, not ${r.value}`, decidedAt: divergence(span, r.numStart, r.numEnd, expected), check, contrast: `${check}, not ${r.value}`};
         } else {
             const j = judgeEquation(tokens, span, states);
             v = j.verdict;

@@ -37,6 +37,13 @@ test("verifyProcess: each judged step's check redoes it exactly (value, remainin
     assert.equal(verifyProcess("Compute 2 + 3.", "So 2 + 3 = 6.").steps[0].check, "2 + 3 = 5");
     assert.equal(verifyProcess("Compute 2 + 3.", "So 2 + 3 = 5.\nThe answer is 6.").steps[1].check, "answer 5");
     assert.equal(verifyProcess("Compute 2 + 3.", "Hello there.").steps[0].check, "unreadable");
+    // The check stating the disagreement (lab train-judge --contrast): wrong steps with a written value or expression only.
+    assert.deepEqual(v.steps.map((s) => s.contrast), [undefined, "19 * 3 = 57, not 58", undefined]);
+    assert.equal(restate.steps[0].contrast, "12 + 7 = 19, so 19 * 3 - 45 / 5, not 19 * 3 - 45 * 5");
+    assert.equal(verifyProcess("Compute 2 + 3.", "So 2 + 3 = 5.\nThe answer is 6.").steps[1].contrast, "answer 5, not 6");
+    assert.equal(verifyProcess("Compute 2 + 3.", "So 2 + 3 = (-6).").steps[0].contrast, "2 + 3 = 5, not -6");
+    assert.equal(verifyProcess(Q, "First, 7 * 3 = 21, so 12 + 21.").steps[0].contrast, undefined);
+    assert.equal(verifyProcess("Compute 2 + 3.", "Hello there.").steps[0].contrast, undefined);
 });
 
 /** The verifier's turn for step texts and their check lines (quote, then check line). */
@@ -67,6 +74,12 @@ test("verification text from the exact truth: each step quoted, then its check a
         assert.equal(v.at(-1), `\\boxed{${first_error}}`);
         assert.equal((v.length - 1) / 2, first_error < 0 ? e.length : first_error + 1);
     }
+    // --contrast: only the wrong line's check changes, on any split.
+    assert.equal(
+        labVerificationText(Q, text, nl, {contrast: true}),
+        turn(["First, 12 + 7 = 19, so 19 * 3 - 45 / 5.", "Then 19 * 3 = 58, so 58 - 45 / 5."], ["12 + 7 = 19, so 19 * 3 - 45 / 5 | right", "19 * 3 = 57, not 58 | wrong"], 1),
+    );
+    assert.deepEqual(labStepChecks(Q, text, mid, {contrast: true}).checks, ["(part)", "12 + 7 = 19, so 19 * 3 - 45 / 5", "19 * 3 = 57, not 58"]);
     // Two lines completed in one step: their checks joined.
     const two = labStepChecks(Q, text, ends(text, [73]));
     assert.deepEqual(two, {checks: ["12 + 7 = 19, so 19 * 3 - 45 / 5; 19 * 3 = 57, so 57 - 45 / 5", "(part)"], first_error: 0});

@@ -72,7 +72,14 @@ test("train-judge runs, checkpoints a GGUF with the chat template, and `stepwise
     const good = {...record, id: "lab-2#0", question_id: "lab-2", text: "First, 2 * 14 = 28, so 28 + 11.\nThen 28 + 11 = 39.\nThe answer is 39."};
     good.steps = [{text: good.text, start: 0, end: good.text.length, token_start: 0, token_end: 0}];
     writeFileSync(steps, [record, good].map((r) => JSON.stringify(r)).join("\n") + "\n");
-    assert.deepEqual((await readJudgeItems([steps])).map((i) => i.first_error), [0, -1]);
+    const plain = await readJudgeItems([steps]);
+    assert.deepEqual(plain.map((i) => i.first_error), [0, -1]);
+    // --contrast changes the wrong solution's wrong check only, and needs the verify critique.
+    const contrasted = await readJudgeItems([steps], {contrast: true});
+    assert.notDeepEqual(contrasted[0].checks, plain[0].checks);
+    assert.match(contrasted[0].checks![0], /, not /);
+    assert.deepEqual(contrasted[1].checks, plain[1].checks);
+    await assert.rejects(trainLabJudge({data: [steps], out: join(dir, "c.gguf"), steps: 1, quiet: true, contrast: true, checkpointDir: join(dir, "ckpt-c")}), /--contrast needs --critique verify/);
     const out = join(dir, "judge.gguf");
     const r = await trainLabJudge({data: [steps], out, init: tinyJudge(dir), steps: 2, batchSize: 2, quiet: true, checkpointDir: join(dir, "ckpt")});
     assert.equal(r.steps, 2);

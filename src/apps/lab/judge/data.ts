@@ -14,7 +14,7 @@ import {labTruth} from "../../../domains/lab/verifier.ts";
 import type {TrainExample} from "../../../train/index.ts";
 import {judgeMessages} from "../../../judge/prompt.ts";
 import {critiqueText, renderLabJudgeChat} from "./template.ts";
-import {labStepChecks} from "./verification.ts";
+import {labStepChecks, type LabCheckOptions} from "./verification.ts";
 import {verificationParts} from "../../../prm/verifier.ts";
 
 /** One judged solution: the question, its step texts and the true first wrong step (−1: none). */
@@ -32,21 +32,21 @@ export interface JudgeItem {
 export const CRITIQUES = ["verify", "compact"] as const;
 export type Critique = (typeof CRITIQUES)[number];
 
-/** The exact first-error item of one split lab sample, with its verification text. */
-export function judgeItem(record: Pick<StepsRecord, "id" | "question_id" | "question" | "text" | "steps">): JudgeItem {
+/** The exact first-error item of one split lab sample, with its verification text (`options.contrast`: see labStepChecks). */
+export function judgeItem(record: Pick<StepsRecord, "id" | "question_id" | "question" | "text" | "steps">, options: LabCheckOptions = {}): JudgeItem {
     const truth = labTruth(record);
     const ends = record.steps.map((s) => s.end);
-    const {checks} = labStepChecks(record.question, record.text, ends);
+    const {checks} = labStepChecks(record.question, record.text, ends, options);
     return {id: record.id, question_id: record.question_id, question: record.question, steps: record.steps.map((s) => s.text), first_error: truth.first_error, checks};
 }
 
 /** Read steps files (split or label output) of lab samples into judge items; ids are prefixed with the file index so two splits of one sample stay distinct. */
-export async function readJudgeItems(files: readonly string[]): Promise<JudgeItem[]> {
+export async function readJudgeItems(files: readonly string[], options: LabCheckOptions = {}): Promise<JudgeItem[]> {
     const items: JudgeItem[] = [];
     for (const [k, file] of files.entries()) {
         for await (const {record: r} of readRecords(file, StepTextsSchema)) {
             if (r.steps.length === 0) continue;
-            const item = judgeItem({...r, question_id: r.question_id ?? r.id});
+            const item = judgeItem({...r, question_id: r.question_id ?? r.id}, options);
             items.push({...item, id: files.length > 1 ? `${k}:${item.id}` : item.id});
         }
     }

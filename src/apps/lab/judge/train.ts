@@ -38,6 +38,8 @@ export interface LabJudgeTrainOptions {
     checkpointEverySteps?: number;
     /** What the judge writes: "compact" (default; `i ok` lines, then the box) or "verify" (under each quoted step its check and verdict, then the box: a verifier). */
     critique?: Critique;
+    /** Critique "verify" only: the wrong line's check states the comparison (`19 * 3 = 57, not 58`; src/apps/lab/judge/verification.ts). Default false. */
+    contrast?: boolean;
     /** Context length in tokens (default: the starting model's, 512 for the lab models); raising it lets longer solutions and verifications in (RoPE: no new weights). */
     contextLength?: number;
     quiet?: boolean;
@@ -58,7 +60,8 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
     if (o.contextLength !== undefined && !(Number.isInteger(o.contextLength) && o.contextLength >= 64)) throw new StepwiseError(`lab judge: context length must be an integer ≥ 64, got ${o.contextLength}`);
     const config = o.contextLength !== undefined ? {...start.config, contextLength: o.contextLength} : start.config;
     const tokenizer = new CharTokenizer(vocab);
-    const items = await readJudgeItems(o.data);
+    if (o.contrast && critique !== "verify") throw new StepwiseError(`lab judge: --contrast needs --critique verify (the compact critique has no checks)`);
+    const items = await readJudgeItems(o.data, {contrast: o.contrast});
     const examples: Array<{ex: TrainExample; error: boolean}> = [];
     let tooLong = 0;
     for (const item of items) {
@@ -82,6 +85,7 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
             extraMetadata: {
                 "stepwise.kind": "judge",
                 "stepwise.judge_template": critique,
+                ...(o.contrast ? {"stepwise.judge_contrast": true} : {}),
                 "tokenizer.chat_template": LAB_JUDGE_CHAT_TEMPLATE,
                 "stepwise.prompt_format":
                     critique === "verify"

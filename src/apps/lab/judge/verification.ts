@@ -11,13 +11,24 @@
  * the same anchor {@link labelSegments} uses for the step truth, so the verdicts here are
  * exactly `labTruth`'s. A step that holds no anchor (an adaptive step that ends inside a line)
  * gets the check {@link PARTIAL_CHECK}; several anchors, the checks joined by "; ".
+ *
+ * With `contrast` the first wrong line's check states the disagreement (StepVerdict.contrast:
+ * `19 * 3 = 57, not 58`), so the verdict follows a comparison the verifier has just written,
+ * right after the value it computed; lines without one (an operation that is not next, an
+ * unreadable line) keep their check.
  */
 import {StepwiseError} from "../../../util/errors.ts";
 import {labelSegments, verifyProcess} from "../../../domains/lab/index.ts";
 import {PARTIAL_CHECK, verificationText} from "../../../prm/verifier.ts";
 
+/** Options of {@link labStepChecks}. */
+export interface LabCheckOptions {
+    /** The wrong line's check states the disagreement (`19 * 3 = 57, not 58`; module docs). Default false. */
+    contrast?: boolean;
+}
+
 /** Step checks and first wrong step of a split lab sample (`stepEnds`: each step's end offset in `text`). */
-export function labStepChecks(question: string, text: string, stepEnds: readonly number[]): {checks: string[]; first_error: number} {
+export function labStepChecks(question: string, text: string, stepEnds: readonly number[], options: LabCheckOptions = {}): {checks: string[]; first_error: number} {
     const verdict = verifyProcess(question, text);
     const seg = labelSegments(verdict, stepEnds);
     const checks: string[][] = stepEnds.map(() => []);
@@ -27,14 +38,14 @@ export function labStepChecks(question: string, text: string, stepEnds: readonly
         const at = stepEnds.findIndex((e) => anchor < e);
         if (at < 0) break;
         if (s.check === undefined) throw new StepwiseError(`lab verification: step ${s.index} of "${question}" has no check`);
-        checks[at].push(s.check);
+        checks[at].push(options.contrast && !s.correct && s.contrast !== undefined ? s.contrast : s.check);
         if (!s.correct) break;
     }
     return {checks: checks.map((c) => (c.length ? c.join("; ") : PARTIAL_CHECK)), first_error: seg.firstErrorSegment};
 }
 
 /** The verifier's turn for a split lab sample (see the module docs): quotes, checks, box. */
-export function labVerificationText(question: string, text: string, stepEnds: readonly number[]): string {
-    const {checks, first_error} = labStepChecks(question, text, stepEnds);
+export function labVerificationText(question: string, text: string, stepEnds: readonly number[], options: LabCheckOptions = {}): string {
+    const {checks, first_error} = labStepChecks(question, text, stepEnds, options);
     return verificationText(stepEnds.map((e, i) => text.slice(i ? stepEnds[i - 1] : 0, e)), checks, first_error);
 }
