@@ -4,8 +4,11 @@ import {createProgress} from "../progress.ts";
 import {intOption, reportTooLong} from "../options.ts";
 import {plural} from "../../util/plural.ts";
 
-export const PRM_SPEC_HELP = `PRM spec: an engine spec with format=stepwise-lab|math-shepherd|asprm|qwen-prm|verifier (and tag=, good=, bad= texts whose ids are read in context, or explicit tag_id=, good_id=, bad_id=; positive=, endpoint=pooling|embeddings):
+export const PRM_SPEC_HELP = `PRM spec: an engine spec with format=stepwise-lab|math-shepherd|asprm|qwen-prm|verifier|implicit (and tag=, good=, bad= texts whose ids are read in context, or explicit tag_id=, good_id=, bad_id=; positive=, endpoint=pooling|embeddings; implicit: beta=, ref=, template=):
   llama:models/lab-prm.gguf                                   a stepwise lab PRM, in-process
+  llama:models/lab-implicit-prm.gguf                          an implicit PRM (train-prm --objective implicit): its GGUF names β and its reference;
+                                                              with decode, a --policy that is that reference gives TVD πref from its own logprobs
+  openai:http://127.0.0.1:8002/v1?model=prm&format=implicit&beta=0.05&ref=ENC   an implicit PRM served as a plain model; ENC = its reference's engine spec, URL-encoded
   llama:models/lab-verifier.gguf?format=verifier              the lab verifier read as a PRM: P(right) after its check of each step
   llama:ms.gguf?format=math-shepherd                          a tag PRM GGUF, in-process
   openai:http://127.0.0.1:8001/v1?model=prm&format=stepwise-lab      stepwise serve --prm, or vLLM STEP pooling
