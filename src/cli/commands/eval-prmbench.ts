@@ -10,15 +10,15 @@ export function prmBenchCommand(): Command {
         .description("PRMBench: per-category step accuracies, F1, negative F1 and PRMScore, computed as the reference evaluator (ssmisya/PRMBench)")
         .requiredOption("--data <paths...>", "PRMBench JSONL files (e.g. ../shared/data/prmbench/subset400.jsonl) or folders of them")
         .option("--prm <spec>", "score the steps with this PRM (see `stepwise score --help` for PRM specs)")
-        .option("--scores-out <file>", "with --prm: keep the scores in this JSONL (resumes an interrupted run)")
+        .option("--scores-out <file>", "with --prm: keep the scores in this JSONL (resumes an interrupted run); default with --out: OUT/scores.jsonl")
         .option("--concurrency <n>", "with --prm or --judge: items scored or judged at once", intOption(1, 1024), 4)
-        .option("--skip-too-long", "with --prm: leave out items longer than the PRM's context (counted and listed) instead of stopping")
+        .option("--skip-too-long", "with --prm or --judge: leave out items longer than the PRM's / judge's context (counted and listed) instead of stopping")
         .option("--predictions <file>", 'step scores JSONL {idx, step_scores: number[]} keyed by the reference\'s item ids ("<classification>_<idx>", "correct_<idx>"); {idx, validity: false} = no prediction')
         .option("--judge <spec>", "ask this judge (a chat engine spec, as for `stepwise judge`) for each item's first wrong step; steps before it count as valid, the rest invalid")
         .option("--judge-n <n>", "with --judge: answers per item (majority vote)", intOption(1, 64), 5)
         .option("--judge-temperature <t>", "with --judge: sampling temperature", floatOption(0, 10), 1)
         .option("--judge-max-tokens <n>", "with --judge: most tokens per answer", intOption(1), 1024)
-        .option("--verdicts-out <file>", "with --judge: keep the verdicts in this JSONL (resumes an interrupted run)")
+        .option("--verdicts-out <file>", "with --judge: keep the verdicts in this JSONL (resumes an interrupted run); default with --out: OUT/verdicts.jsonl")
         .option("--threshold <t>", "with --prm or --predictions: a step is valid when its score is > t (default 0.5, as the reference's PRMs)", floatOption())
         .option("--limit <n>", "only the first N items of each category (a quick run)", intOption(1))
         .option("--out <dir>", "write summary.json, report.md, items.jsonl and prmbench-categories.svg/.png into this folder")
@@ -59,9 +59,10 @@ Lab rows with exactly known wrong steps: stepwise lab prmbench --out lab-prmbenc
             for (const u of unknownClassifications)
                 console.error(`eval prmbench: classification "${u.name}" (e.g. ${u.where}) is none of PRMBench's (correct, ${CATEGORY_GROUPS.flatMap((g) => g.categories).join(", ")}); scored as a category of its own`);
             if (run.data.duplicates.length) console.error(`eval prmbench: ${plural(run.data.duplicates.length, "repeated row")} dropped (identical to their first occurrence, e.g. ${run.data.duplicates[0].where})`);
+            if (run.resumed) console.error(`eval prmbench: ${plural(run.resumed.samples, "item")}' ${o.judge ? "verdicts" : "step scores"} read from ${run.resumed.file} (an earlier run's; resumed)`);
             if (run.tooLong?.length) {
                 reportTooLong("eval prmbench", run.tooLong);
-                console.error(`eval prmbench: ${plural(run.tooLong.length, "item")} left out: longer than the PRM's context`);
+                console.error(`eval prmbench: ${plural(run.tooLong.length, "item")} left out: longer than the ${o.judge ? "judge's" : "PRM's"} context`);
             }
             if (run.result.nInvalid) console.error(`eval prmbench: ${plural(run.result.nInvalid, "item")} without a prediction, left out`);
             if (o.out) console.error(`eval prmbench: report in ${o.out}`);

@@ -110,7 +110,7 @@ export function processBenchCommand(): Command {
         .description("ProcessBench: acc on erroneous samples, acc on correct samples and their F1 per split, and the average F1")
         .requiredOption("--data <paths...>", "split files (ProcessBench JSON arrays or JSONL of the same shape) or folders of them; split name = file stem")
         .option("--prm <spec>", "score the steps with this PRM (see `stepwise score --help` for PRM specs)")
-        .option("--scores-out <file>", "with --prm: keep the scores in this JSONL (resumes an interrupted run; reuse with --scores)")
+        .option("--scores-out <file>", "with --prm: keep the scores in this JSONL (resumes an interrupted run; reuse with --scores); default with --out: OUT/scores.jsonl")
         .option("--concurrency <n>", "with --prm or --judge: samples scored or judged at once", intOption(1, 1024), 4)
         .option("--skip-too-long", "with --prm or --judge: leave out samples longer than the PRM's or the judge's context (counted and listed) instead of stopping")
         .option("--scores <file>", "PRM step scores JSONL {id, step_scores: number[]} (e.g. a --scores-out file); the prediction is the first step below the threshold. Samples it lacks are left out and listed, or scored with --prm SPEC")
@@ -121,7 +121,7 @@ export function processBenchCommand(): Command {
         .option("--judge-temperature <t>", "with --judge: sampling temperature; default 1", floatOption(0, 10))
         .option("--judge-top-p <p>", "with --judge: nucleus sampling mass in (0, 1]; default the template's: 0.9 (processbench) or 1 (compact)", floatOption(0, 1))
         .option("--judge-max-tokens <n>", "with --judge: most tokens per answer; default the template's: 8192 (processbench) or 1024 (compact)", intOption(1))
-        .option("--verdicts-out <file>", "with --judge: keep the verdicts in this JSONL (resumes an interrupted run)")
+        .option("--verdicts-out <file>", "with --judge: keep the verdicts in this JSONL (resumes an interrupted run); default with --out: OUT/verdicts.jsonl")
         .option("--threshold <t>", "step-score threshold (with --scores)", floatOption(), DEFAULT_THRESHOLD)
         .option("--calibrate <split>", "use the threshold that maximises F1 on this split (e.g. gsm8k) for every split (with --scores)")
         .option("--out <dir>", "write summary.json, report.md, predictions.jsonl and charts (SVG + PNG) into this folder")
@@ -154,6 +154,7 @@ erroneous (or no correct) samples has that accuracy and its F1 null, and is left
             const {result} = run;
             if (result.threshold !== undefined && !o.json) console.error(`eval processbench: threshold ${result.threshold}${result.calibratedOn ? ` (calibrated on ${result.calibratedOn}, ${plural(result.calibrationRows ?? 0, "sample")})` : ""}`);
             if (result.calibrationWarning) console.error(`eval processbench: warning: ${result.calibrationWarning}`);
+            if (run.resumed) console.error(`eval processbench: ${plural(run.resumed.samples, "sample")}' ${o.judge ? "verdicts" : "step scores"} read from ${run.resumed.file} (an earlier run's; resumed)`);
             if (run.tooLong?.length) {
                 reportTooLong("eval processbench", run.tooLong);
                 console.error(`eval processbench: ${plural(run.tooLong.length, "sample")} left out: longer than the ${o.judge ? "judge's" : "PRM's"} context`);

@@ -13,7 +13,7 @@
  * Errors: StepwiseError for conflicting sources, bad records, missing, unknown or repeated ids and
  * step-count mismatches, each naming the file and line.
  */
-import {basename, extname} from "node:path";
+import {basename, extname, join} from "node:path";
 import {type Engine} from "../../engines/types.ts";
 import {StepwiseError} from "../../util/errors.ts";
 import type {Lazy} from "../../core/stage.ts";
@@ -33,11 +33,11 @@ export interface PrmBenchFilesOptions {
     data: string[];
     /** Score the steps with this PRM spec (see createScorer). */
     prm?: string;
-    /** With `prm`: keep the scores in this JSONL (resumes an interrupted run). */
+    /** With `prm`: keep the scores in this JSONL (resumes an interrupted run). Default with `out`: `<out>/scores.jsonl`. */
     scoresOut?: string;
     /** With `prm` or `judge`: items scored or judged at once. Default 4. */
     concurrency?: number;
-    /** With `prm`: leave out (and list in `tooLong`) items longer than the PRM's context instead of stopping. */
+    /** With `prm` or `judge`: leave out (and list in `tooLong`) items longer than the PRM's / judge's context instead of stopping. */
     skipTooLong?: boolean;
     /** Predictions JSONL `{idx, step_scores}` (or `{idx, validity: false}`). */
     predictions?: string;
@@ -48,7 +48,7 @@ export interface PrmBenchFilesOptions {
     judgeN?: number;
     judgeTemperature?: number;
     judgeMaxTokens?: number;
-    /** With `judge`: keep the verdicts in this JSONL (resumes an interrupted run). */
+    /** With `judge`: keep the verdicts in this JSONL (resumes an interrupted run). Default with `out`: `<out>/verdicts.jsonl`. */
     verdictsOut?: string;
     /** A step is valid when its score is > threshold. Default {@link DEFAULT_PRMBENCH_THRESHOLD}. */
     threshold?: number;
@@ -66,8 +66,10 @@ export interface PrmBenchFilesResult {
     data: PrmBenchData;
     /** The threshold used (PRM scores and predictions). */
     threshold?: number;
-    /** With `prm` and `skipTooLong`: items left out because they are longer than the PRM's context. */
+    /** With `prm` or `judge` and `skipTooLong`: items left out because they are longer than the PRM's / judge's context. */
     tooLong?: Array<{where: string; message: string}>;
+    /** With `prm` or `judge`: items whose scores or verdicts were read from the cache file of an earlier, interrupted run. */
+    resumed?: {file: string; samples: number};
 }
 
 /** The split name of a data file in the shared scoring and judging paths (and their caches): its stem, as ProcessBench's. */
@@ -133,21 +135,29 @@ export async function evaluatePrmBenchFiles(o: PrmBenchFilesOptions): Promise<Pr
     let items = o.limit !== undefined ? limitPerClassification(data.items, o.limit) : data.items;
     let valid: Array<boolean[] | null>;
     let tooLong: PrmBenchFilesResult["tooLong"];
+    let resumed: PrmBenchFilesResult["resumed"];
     if (o.predictions) {
         valid = joinPredictions(items, data.items, await readPrmBenchPredictions(o.predictions), o.predictions, threshold);
     } else if (o.judge) {
         const {judgeProcessSplits, NO_VERDICT} = await import("../processbench/judge.ts");
         const {createEngine} = await import("../../engines/spec.ts");
         const judge = o.judge;
-        const {predictions} = await judgeProcessSplits(asSplits(items, data.files), o.judgeEngine ?? (() => createEngine(judge)), {
+        const cacheFile = o.verdictsOut ?? (o.out ? join(o.out, "verdicts.jsonl") : undefined);
+        const {predictions, summary} = await judgeProcessSplits(asSplits(items, data.files), o.judgeEngine ?? (() => createEngine(judge)), {
             engineSpec: judge,
             n: o.judgeN,
             temperature: o.judgeTemperature,
             maxTokens: o.judgeMaxTokens,
-            cacheFile: o.verdictsOut,
+            cacheFile,
             concurrency: o.concurrency ?? 4,
+            skipTooLong: o.skipTooLong,
             onProgress: (d, t) => o.onProgress?.("judging", d, t),
         });
+        if (cacheFile && summary.skipped) resumed = {file: cacheFile, samples: summary.skipped};
+        if (summary.tooLong.length) {
+            tooLong = summary.tooLong;
+            items = items.filter((it) => predictions.has(sampleKey(splitName(it.file), it.id)));
+        }
         valid = items.map((it) => {
             const p = predictions.get(sampleKey(splitName(it.file), it.id))!.value;
             return p === NO_VERDICT ? null : validFromFirstError(p, it.steps.length);
@@ -156,13 +166,15 @@ export async function evaluatePrmBenchFiles(o: PrmBenchFilesOptions): Promise<Pr
         const {createScorer} = await import("../../prm/index.ts");
         const {scoreProcessSplits} = await import("../processbench/score.ts");
         const prm = o.prm!;
+        const cacheFile = o.scoresOut ?? (o.out ? join(o.out, "scores.jsonl") : undefined);
         const scores = await scoreProcessSplits(asSplits(items, data.files), () => createScorer(prm), {
-            cacheFile: o.scoresOut,
+            cacheFile,
             prmSpec: prm,
             concurrency: o.concurrency ?? 4,
             skipTooLong: o.skipTooLong,
             onProgress: (d, t) => o.onProgress?.("scoring", d, t),
         });
+        if (cacheFile && scores.resumed) resumed = {file: cacheFile, samples: scores.resumed};
         if (scores.tooLong?.length) {
             tooLong = scores.tooLong;
             items = items.filter((it) => scores.has(sampleKey(splitName(it.file), it.id)));
@@ -174,7 +186,7 @@ export async function evaluatePrmBenchFiles(o: PrmBenchFilesOptions): Promise<Pr
         });
     }
     const result = aggregatePrmBench(items, valid);
-    const run: PrmBenchFilesResult = {result, items, data, ...(o.judge ? {} : {threshold}), ...(tooLong ? {tooLong} : {})};
+    const run: PrmBenchFilesResult = {result, items, data, ...(o.judge ? {} : {threshold}), ...(tooLong ? {tooLong} : {}), ...(resumed ? {resumed} : {})};
     if (o.out) {
         const {writePrmBenchReport} = await import("./report.ts");
         await writePrmBenchReport(run, o.out, {data: o.data, ...(o.judge ? {judge: o.judge} : o.prm ? {prm: o.prm} : {predictions: o.predictions}), ...(o.limit !== undefined ? {limit: o.limit} : {})});

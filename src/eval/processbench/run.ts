@@ -6,9 +6,12 @@
  * on one split; with `prm` too, the PRM scores only the samples the file lacks), a judge
  * (`judge`), or predictions (`predictions`). Samples a partial `scores` file lacks (without
  * `prm`), and with `skipTooLong` samples too long for the PRM or the judge, are left out and listed. With `out`, writes summary.json, report.md,
- * predictions.jsonl and charts. Metrics: ProcessBench (Zheng et al. 2024) acc_error, acc_correct, F1.
+ * predictions.jsonl and charts, and keeps the PRM's scores or the judge's verdicts there as they come
+ * (`scores.jsonl`, `verdicts.jsonl`, unless `scoresOut` / `verdictsOut` name other files), so a run
+ * stopped by an error or a kill resumes with the same command. Metrics: ProcessBench (Zheng et al. 2024) acc_error, acc_correct, F1.
  * Errors: StepwiseError for conflicting sources and bad records.
  */
+import {join} from "node:path";
 import {StepwiseError} from "../../util/errors.ts";
 import type {JudgeTemplate} from "../../judge/prompt.ts";
 import {createScorer} from "../../prm/index.ts";
@@ -23,7 +26,7 @@ export interface ProcessBenchFilesOptions {
     data: string[];
     /** Score the steps with this PRM spec (see createScorer). */
     prm?: string;
-    /** With `prm`: keep the scores in this JSONL (resumes an interrupted run). */
+    /** With `prm`: keep the scores in this JSONL (resumes an interrupted run). Default with `out`: `<out>/scores.jsonl`. */
     scoresOut?: string;
     /** With `prm`: samples scored at once. Default 4. */
     concurrency?: number;
@@ -41,7 +44,7 @@ export interface ProcessBenchFilesOptions {
     judgeTemperature?: number;
     judgeTopP?: number;
     judgeMaxTokens?: number;
-    /** With `judge`: keep the verdicts in this JSONL (resumes an interrupted run). */
+    /** With `judge`: keep the verdicts in this JSONL (resumes an interrupted run). Default with `out`: `<out>/verdicts.jsonl`. */
     verdictsOut?: string;
     /** Step-score threshold (with scores or prm). Default {@link DEFAULT_THRESHOLD}. */
     threshold?: number;
@@ -62,6 +65,8 @@ export interface ProcessBenchFilesResult {
     missing?: Array<{where: string; message: string}>;
     /** With `scores` and `prm`: samples the file lacked that the PRM scored. */
     scoredMissing?: number;
+    /** With `prm` or `judge`: samples whose scores or verdicts were read from the cache file of an earlier, interrupted run. */
+    resumed?: {file: string; samples: number};
 }
 
 export async function evaluateProcessBenchFiles(o: ProcessBenchFilesOptions): Promise<ProcessBenchFilesResult> {
@@ -76,12 +81,15 @@ export async function evaluateProcessBenchFiles(o: ProcessBenchFilesOptions): Pr
     let tooLong: ProcessBenchFilesResult["tooLong"];
     let missing: ProcessBenchFilesResult["missing"];
     let scoredMissing: number | undefined;
+    let resumed: ProcessBenchFilesResult["resumed"];
     if (o.judge) {
         const {judgeProcessSplits} = await import("./judge.ts");
         const {createEngine} = await import("../../engines/spec.ts");
         // The judge loads only after the verdicts cache's checks (stage helper), in judgeSolutions.
         const judge = o.judge;
-        const {predictions, summary} = await judgeProcessSplits(splits, () => createEngine(judge), {engineSpec: judge, template: o.judgeTemplate, n: o.judgeN, temperature: o.judgeTemperature, topP: o.judgeTopP, maxTokens: o.judgeMaxTokens, cacheFile: o.verdictsOut, concurrency: o.concurrency ?? 4, skipTooLong: o.skipTooLong, onProgress: (d, t) => o.onProgress?.("judging", d, t)});
+        const cacheFile = o.verdictsOut ?? (o.out ? join(o.out, "verdicts.jsonl") : undefined);
+        const {predictions, summary} = await judgeProcessSplits(splits, () => createEngine(judge), {engineSpec: judge, template: o.judgeTemplate, n: o.judgeN, temperature: o.judgeTemperature, topP: o.judgeTopP, maxTokens: o.judgeMaxTokens, cacheFile, concurrency: o.concurrency ?? 4, skipTooLong: o.skipTooLong, onProgress: (d, t) => o.onProgress?.("judging", d, t)});
+        if (cacheFile && summary.skipped) resumed = {file: cacheFile, samples: summary.skipped};
         if (summary.tooLong.length) {
             tooLong = summary.tooLong;
             splits = splits.map((s) => ({...s, samples: s.samples.filter((x) => predictions.has(`${s.name}\u0000${x.id}`))}));
@@ -89,11 +97,12 @@ export async function evaluateProcessBenchFiles(o: ProcessBenchFilesOptions): Pr
         source = {kind: "predictions", predictions};
     } else if (o.prm || o.scores) {
         // The PRM loads only after the cache's checks (stage helper), in scoreProcessSplits, and only when some sample lacks scores.
+        const cacheFile = o.scoresOut ?? (o.out && o.prm ? join(o.out, "scores.jsonl") : undefined);
         const done = await completeScores(splits, {
             scores: o.scores ? await readScoresFile(o.scores) : undefined,
             scoresFile: o.scores,
             prm: o.prm ? () => createScorer(o.prm!) : undefined,
-            cacheFile: o.scoresOut,
+            cacheFile,
             prmSpec: o.prm,
             concurrency: o.concurrency ?? 4,
             skipTooLong: o.skipTooLong,
@@ -103,9 +112,10 @@ export async function evaluateProcessBenchFiles(o: ProcessBenchFilesOptions): Pr
         if (done.tooLong.length) tooLong = done.tooLong;
         if (done.missing.length) missing = done.missing;
         if (o.scores && o.prm) scoredMissing = done.scored;
+        if (cacheFile && done.resumed) resumed = {file: cacheFile, samples: done.resumed};
         source = {kind: "scores", scores: done.scores, threshold, calibrate: o.calibrate};
     } else source = {kind: "predictions", predictions: await readPredictionsFile(o.predictions!)};
     const result = evaluateProcessBench(splits, source, {curves: o.out !== undefined});
     if (o.out) await writeProcessBenchReport(result, splits, o.out, {data: o.data, ...(o.judge ? {judge: o.judge} : o.prm ? {prm: o.prm} : o.scores ? {scores: o.scores} : {predictions: o.predictions})});
-    return {result, splits, ...(tooLong ? {tooLong} : {}), ...(missing ? {missing} : {}), ...(scoredMissing !== undefined ? {scoredMissing} : {})};
+    return {result, splits, ...(tooLong ? {tooLong} : {}), ...(missing ? {missing} : {}), ...(scoredMissing !== undefined ? {scoredMissing} : {}), ...(resumed ? {resumed} : {})};
 }

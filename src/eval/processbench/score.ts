@@ -32,14 +32,15 @@ const key = (split: string, id: string) => `${split}\u0000${id}`;
 /**
  * Step scores for every sample, keyed as `evaluateProcessBench` expects (split-qualified ids).
  * `scorer` may be a function that loads the PRM: it is called after the cache checks.
- * Samples skipped as too long are listed in `tooLong` and have no entry.
+ * Samples skipped as too long are listed in `tooLong` and have no entry; `resumed` counts the
+ * samples whose scores were read from `cacheFile`.
  */
 export async function scoreProcessSplits(
     splits: readonly ProcessSplit[],
     scorer: Lazy<StepScorer>,
     o: ScoreSplitsOptions = {},
-): Promise<SampleInputs<number[]> & {tooLong?: Array<{where: string; message: string}>}> {
-    const out: SampleInputs<number[]> & {tooLong?: Array<{where: string; message: string}>} = new Map();
+): Promise<SampleInputs<number[]> & {tooLong?: Array<{where: string; message: string}>; resumed?: number}> {
+    const out: SampleInputs<number[]> & {tooLong?: Array<{where: string; message: string}>; resumed?: number} = new Map();
     const prm = o.prmSpec ?? "unknown";
     const stage = o.cacheFile
         ? openStage({
@@ -60,6 +61,7 @@ export async function scoreProcessSplits(
         const todo = splits.flatMap((split) => split.samples.filter((s) => !out.has(key(split.name, s.id))).map((s) => ({split: split.name, s})));
         const total = splits.reduce((a, s) => a + s.samples.length, 0);
         const before = total - todo.length;
+        if (before > 0) out.resumed = before;
         ({value: sc, created} = await resolveLazy(scorer));
         const prmScorer = sc;
         const score = async ({split, s}: (typeof todo)[number]): Promise<CacheRecord> => {
@@ -101,6 +103,8 @@ export interface CompletedScores {
     tooLong: Array<{where: string; message: string}>;
     /** Without a PRM: samples left out because `scores` has none for them. */
     missing: Array<{where: string; message: string}>;
+    /** Of `scored`: samples whose scores were read from `cacheFile` (a resumed run). */
+    resumed: number;
 }
 
 /**
@@ -114,6 +118,7 @@ export async function completeScores(splits: readonly ProcessSplit[], o: Complet
     const has = (split: ProcessSplit, id: string) => lookup(scores, split.name, id) !== undefined;
     let scored = 0;
     let tooLong: CompletedScores["tooLong"] = [];
+    let resumed = 0;
     if (o.prm) {
         // Every split stays (the cache's settings name them all); only samples without scores are scored.
         const todo = splits.map((split) => ({...split, samples: split.samples.filter((s) => !has(split, s.id))}));
@@ -122,6 +127,7 @@ export async function completeScores(splits: readonly ProcessSplit[], o: Complet
             const fresh = await scoreProcessSplits(todo, o.prm, o);
             for (const [k, v] of fresh) scores.set(k, v);
             tooLong = fresh.tooLong ?? [];
+            resumed = fresh.resumed ?? 0;
             scored = n - tooLong.length;
         }
     }
@@ -136,5 +142,5 @@ export async function completeScores(splits: readonly ProcessSplit[], o: Complet
     }));
     if (kept.every((s) => s.samples.length === 0))
         throw new StepwiseError(o.prm ? `no sample of ${splits.map((s) => s.file).join(", ")} could be scored (all longer than the PRM's context)` : `${o.scoresFile ?? "--scores"}: has step scores for none of the samples of ${splits.map((s) => s.file).join(", ")} (ids must match; give --prm SPEC to score them)`);
-    return {scores, splits: kept, scored, tooLong, missing};
+    return {scores, splits: kept, scored, tooLong, missing, resumed};
 }

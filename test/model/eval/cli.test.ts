@@ -91,3 +91,37 @@ test("eval bon --json and --out on a small candidates file", () => {
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /subset size 8 is not in 1\.\.4/);
 });
+
+test("eval processbench --judge --out keeps the verdicts as they come: a run stopped by a too-long solution resumes without judging again", () => {
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-cli-pb-"));
+    const rows = [
+        {id: "a", problem: "Compute 2 + 3.", steps: ["So 2 + 3 = 5.", "The answer is 5."], label: -1},
+        {id: "b", problem: "Compute 2 * 4.", steps: ["So 2 * 4 = 9.", "The answer is 9."], label: 0},
+        {id: "long", problem: "Compute 1 + 1.", steps: Array(200).fill("So 1 + 1 = 2."), label: -1}, // longer than the judge's 512-token context
+        {id: "c", problem: "Compute 6 - 1.", steps: ["So 6 - 1 = 5.", "The answer is 5."], label: -1},
+    ];
+    writeFileSync(join(dir, "pb.jsonl"), jsonl(rows));
+    const out = join(dir, "report");
+    const args = ["eval", "processbench", "--data", join(dir, "pb.jsonl"), "--judge", `llama:${root}models/lab-judge.gguf?sequences=2`, "--judge-n", "1", "--judge-max-tokens", "12", "--concurrency", "1", "--out", out];
+    const first = stepwise(...args);
+    assert.equal(first.status, 1);
+    assert.match(first.stderr, /pb\.jsonl:3.*context/);
+    const kept = readFileSync(join(out, "verdicts.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).id);
+    assert.deepEqual(kept, ["pb/a", "pb/b"], "the verdicts before the failure are kept");
+    const again = stepwise(...args, "--skip-too-long", "--json");
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /2 samples' verdicts read from \S*report\/verdicts\.jsonl \(an earlier run's; resumed\)/);
+    assert.equal(JSON.parse(again.stdout).splits.pb.n, 3);
+    assert.deepEqual(readFileSync(join(out, "verdicts.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).id).sort(), ["pb/a", "pb/b", "pb/c"]);
+
+    // The same with a PRM: its step scores are kept in OUT/scores.jsonl.
+    const prmOut = join(dir, "prm-report");
+    const prmArgs = ["eval", "processbench", "--data", join(dir, "pb.jsonl"), "--prm", `llama:${root}models/lab-prm.gguf`, "--concurrency", "1", "--out", prmOut];
+    const prmFirst = stepwise(...prmArgs);
+    assert.equal(prmFirst.status, 1);
+    assert.deepEqual(readFileSync(join(prmOut, "scores.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).id), ["a", "b"]);
+    const prmAgain = stepwise(...prmArgs, "--skip-too-long", "--json");
+    assert.equal(prmAgain.status, 0, prmAgain.stderr);
+    assert.match(prmAgain.stderr, /2 samples' step scores read from \S*prm-report\/scores\.jsonl/);
+    assert.equal(JSON.parse(prmAgain.stdout).splits.pb.n, 3);
+});

@@ -120,3 +120,20 @@ test("eval prmbench says what the reference accepts silently: wrong steps past t
     assert.match(r.stderr, /1 item name wrong steps past their last step, e\.g\. .*odd\.jsonl:2 \(counterfactual_p0: error step 99 of 2\); the reference's metric counts those steps nowhere/);
     assert.match(r.stderr, /classification "circularr" \(e\.g\. .*odd\.jsonl:3\) is none of PRMBench's/);
 });
+
+test("eval prmbench --judge --out keeps the verdicts as they come: a run stopped by a too-long item resumes with --skip-too-long", () => {
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-cli-prmbench-"));
+    const data = join(dir, "mini.jsonl");
+    const long = {idx: "p2", classification: "confidence", question: "1 + 1 = ?", modified_process: Array(200).fill("1 + 1 = 2 for sure"), error_steps: [2]};
+    writeFileSync(data, jsonl([...rows(), long]));
+    const out = join(dir, "report");
+    const args = ["eval", "prmbench", "--data", data, "--judge", `llama:${root}models/lab-judge.gguf?sequences=2`, "--judge-n", "1", "--judge-max-tokens", "12", "--concurrency", "1", "--out", out];
+    const first = stepwise(...args);
+    assert.equal(first.status, 1);
+    assert.match(first.stderr, /mini\.jsonl:4.*context/);
+    assert.equal(readFileSync(join(out, "verdicts.jsonl"), "utf8").trim().split("\n").length, 4, "the four short items' verdicts are kept");
+    const again = stepwise(...args, "--skip-too-long", "--json");
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /4 items' verdicts read from \S*report\/verdicts\.jsonl \(an earlier run's; resumed\)/);
+    assert.match(again.stderr, /1 item left out: longer than the judge's context/);
+});
