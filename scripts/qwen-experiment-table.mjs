@@ -16,7 +16,13 @@ if (consensus) {
     console.log(`## Labels against exact truth\n`);
     console.log(`| labels | samples | first error = truth | truly wrong steps labelled positive | truly correct steps labelled negative |`);
     console.log(`|---|---|---|---|---|`);
-    const row = (name, t) => t && console.log(`| ${name} | ${t.samples} | ${pct(t.first_negative_match)} | ${pct(t.false_positive_rate)} | ${pct(t.false_negative_rate)} |`);
+    // Rates with their 95% Wilson interval and counts when the filter wrote them (stepwise after 2026-12).
+    const rate = (x, ci, k, n) => `${pct(x)}${ci ? ` (${pct(ci.low)}–${pct(ci.high)}; ${k} of ${n})` : ""}`;
+    const row = (name, t) =>
+        t &&
+        console.log(
+            `| ${name} | ${t.samples} | ${rate(t.first_negative_match, t.first_negative_match_ci, t.counts?.first_negative_match, t.samples)} | ${rate(t.false_positive_rate, t.false_positive_rate_ci, t.counts?.false_positives, t.counts?.truly_wrong)} | ${rate(t.false_negative_rate, t.false_negative_rate_ci, t.counts?.false_negatives, t.counts?.truly_correct)} |`,
+        );
     row("MC (all samples)", consensus.truth?.all);
     row("MC, consensus-kept", consensus.truth?.kept);
     row("judge only", judge?.truth);

@@ -4,6 +4,7 @@
  * positive / false negative rates (the Qwen paper's "MC labels are noisy", measured exactly).
  */
 import type {LabelRecord} from "../../core/records.ts";
+import {wilsonInterval, type Interval} from "../../stats/intervals.ts";
 
 export type {StepTruth} from "../../domains/verifier.ts";
 import type {StepTruth} from "../../domains/verifier.ts";
@@ -20,6 +21,12 @@ export interface TruthAgreement {
     soft_mean_correct: number;
     soft_mean_wrong: number;
     steps_compared: number;
+    /** Counts behind the rates: samples whose first negative matched, truly correct steps labelled negative of all truly correct ones, truly wrong steps labelled positive of all truly wrong ones. */
+    counts: {first_negative_match: number; false_negatives: number; truly_correct: number; false_positives: number; truly_wrong: number};
+    /** 95% Wilson intervals of the three rates (fractions; absent when their denominator is 0). */
+    first_negative_match_ci?: Interval;
+    false_negative_rate_ci?: Interval;
+    false_positive_rate_ci?: Interval;
 }
 
 export function compareWithTruth(records: Array<LabelRecord & {truth?: StepTruth}>): TruthAgreement {
@@ -67,5 +74,9 @@ export function compareWithTruth(records: Array<LabelRecord & {truth?: StepTruth
         soft_mean_correct: softCn ? softC / softCn : NaN,
         soft_mean_wrong: softWn ? softW / softWn : NaN,
         steps_compared: trulyCorrect + trulyWrong,
+        counts: {first_negative_match: match, false_negatives: fn, truly_correct: trulyCorrect, false_positives: fp, truly_wrong: trulyWrong},
+        ...(n ? {first_negative_match_ci: wilsonInterval(match, n)} : {}),
+        ...(trulyCorrect ? {false_negative_rate_ci: wilsonInterval(fn, trulyCorrect)} : {}),
+        ...(trulyWrong ? {false_positive_rate_ci: wilsonInterval(fp, trulyWrong)} : {}),
     };
 }
