@@ -80,14 +80,15 @@ if [[ $stage == all || $stage == eval ]]; then
         [ -s "$out/summary.json" ] && continue
         mkdir -p "$out"
         # the same held-out candidates for every PRM
-        [ -s "$work/eval-candidates/candidates.jsonl" ] && cp -n "$work/eval-candidates/candidates.jsonl" "$work/eval-candidates/problems.jsonl" "$out/" 2> /dev/null || true
+        # (with the candidates' settings file: `lab eval-prm` refuses candidates it cannot tell were made its way)
+        [ -s "$work/eval-candidates/candidates.jsonl" ] && cp -n "$work/eval-candidates/"{candidates.jsonl,candidates.jsonl.settings.json,problems.jsonl} "$out/" 2> /dev/null || true
         $sw lab eval-prm --prm "llama:$work/prm-$name.gguf" --policy "$policy" --problems "$eval_problems" --k "$eval_k" --out "$out" --json > "$out/summary.line.json"
-        [ -s "$work/eval-candidates/candidates.jsonl" ] || { mkdir -p "$work/eval-candidates"; cp "$out/candidates.jsonl" "$out/problems.jsonl" "$work/eval-candidates/"; }
+        [ -s "$work/eval-candidates/candidates.jsonl" ] || { mkdir -p "$work/eval-candidates"; cp "$out/"{candidates.jsonl,candidates.jsonl.settings.json,problems.jsonl} "$work/eval-candidates/"; }
     done
     # For reference: the shipped lab PRM on the same candidates.
     if [ ! -s "$work/eval-shipped/summary.json" ] && [ -s "$work/eval-candidates/candidates.jsonl" ]; then
         mkdir -p "$work/eval-shipped"
-        cp -n "$work/eval-candidates/candidates.jsonl" "$work/eval-candidates/problems.jsonl" "$work/eval-shipped/" 2> /dev/null || true
+        cp -n "$work/eval-candidates/"{candidates.jsonl,candidates.jsonl.settings.json,problems.jsonl} "$work/eval-shipped/" 2> /dev/null || true
         $sw lab eval-prm --prm "llama:models/lab-prm.gguf" --policy "$policy" --problems "$eval_problems" --k "$eval_k" --out "$work/eval-shipped" --json > "$work/eval-shipped/summary.line.json"
     fi
     node scripts/qwen-experiment-table.mjs "$work"
