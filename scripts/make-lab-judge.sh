@@ -3,27 +3,32 @@
 # lab generate (train split) → sample → threshold → split (newline and adaptive) → lab train-judge
 # (the policy fine-tuned on the lab's exact step truth to write, under each quoted step, the step
 # redone exactly then "right" or "wrong", up to the first wrong step, then \boxed{index}:
-# `--critique verify`), in two runs: STEPS at lr 1e-3 from the policy, then STEPS2 at lr 5e-4
-# from the first run's model (another batch seed).
+# `--critique verify`), in three runs: STEPS at lr 1e-3 from the policy, then STEPS2 at lr 5e-4
+# from the first run's model (another batch seed), then STEPS3 at lr 5e-4 with `--contrast` (the
+# first wrong step's check states the disagreement, `19 * 3 = 57, not 58 | wrong`) from the second
+# run's model (batch seed SEED + 3).
 # Every stage resumes: a killed run continues when started again (training from its checkpoint).
-#   scripts/make-lab-judge.sh [WORKDIR] [STEPS=115] [OUT=models/lab-verifier.gguf] [STEPS2=72]
+#   scripts/make-lab-judge.sh [WORKDIR] [STEPS=115] [OUT=models/lab-verifier.gguf] [STEPS2=72] [STEPS3=250]
 # Environment: PROBLEMS (659), SAMPLES per problem (4), POLICY (models/lab-policy.gguf),
 # BATCH (8), SEED (0), CRITIQUE (verify; compact = the first lab judge's "0 ok / 1 bad" critique),
 # CONTEXT (verify: 640 tokens, the longest verification example is 592; compact: the policy's own).
-# STEPS2=0 makes one run only (STEPS from the policy at lr 1e-3, written to OUT).
+# STEPS2=0 makes one run only (STEPS from the policy at lr 1e-3, written to OUT); STEPS3=0 stops after
+# the second run (the verifier shipped before the contrast run, written to OUT).
 # models/lab-judge.gguf, the compact judge, is one run of 400 steps with the compact critique, made by
 # this script's earlier version (git abbcfe3: the same stages and one run, checkpointing every 25
 # steps, which does not change the weights). Not rerun since; the command that repeats it:
 #   CRITIQUE=compact scripts/make-lab-judge.sh .stepwise-cache/lab-judge 400 models/lab-judge.gguf 0
 # The shipped model is these commands with these defaults (2,636 samples, 5,272 items; 115 + 72
 # steps of 8 items, the schedules of `--minutes 35` and `--minutes 18` as sized on a shared,
-# heavily loaded 2-core machine; models/lab-judge.train.json).
+# heavily loaded 2-core machine; models/lab-judge.train.json; then 250 contrast steps, 32 minutes,
+# run from the second run's shipped model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-.stepwise-cache/lab-judge}
 steps=${2:-115}
 out=${3:-models/lab-verifier.gguf}
 steps2=${4:-72}
+steps3=${5:-250}
 problems=${PROBLEMS:-659}
 n=${SAMPLES:-4}
 policy=${POLICY:-models/lab-policy.gguf}
@@ -41,7 +46,7 @@ train() { # train DIR INIT OUT STEPS LR SEED
     local resume=()
     [ -s "$1/checkpoint.bin" ] && resume=(--resume)
     $sw lab train-judge --data "$work/steps-newline.jsonl" --data "$work/steps-adaptive.jsonl" --init "$2" --out "$3" \
-        --critique "${CRITIQUE:-verify}" "${context[@]}" \
+        --critique "${CRITIQUE:-verify}" "${context[@]}" ${stage_contrast:+--contrast} \
         --steps "$4" --lr "$5" --batch "${BATCH:-8}" --seed "$6" --checkpoint-every 10 --checkpoint-dir "$1" "${resume[@]}"
 }
 if [ "$steps2" = 0 ]; then # one run
@@ -49,4 +54,9 @@ if [ "$steps2" = 0 ]; then # one run
     exit 0
 fi
 [ -e "$work/stage1.done" ] || { train "$work/train" "$policy" "$work/stage1.gguf" "$steps" 1e-3 "${SEED:-0}"; touch "$work/stage1.done"; }
-train "$work/train2" "$work/stage1.gguf" "$out" "$steps2" 5e-4 "$(( ${SEED:-0} + 1 ))"
+if [ "$steps3" = 0 ]; then
+    train "$work/train2" "$work/stage1.gguf" "$out" "$steps2" 5e-4 "$(( ${SEED:-0} + 1 ))"
+    exit 0
+fi
+[ -e "$work/stage2.done" ] || { train "$work/train2" "$work/stage1.gguf" "$work/stage2.gguf" "$steps2" 5e-4 "$(( ${SEED:-0} + 1 ))"; touch "$work/stage2.done"; }
+stage_contrast=1 train "$work/train3" "$work/stage2.gguf" "$out" "$steps3" 5e-4 "$(( ${SEED:-0} + 3 ))"
