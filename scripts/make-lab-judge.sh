@@ -29,6 +29,7 @@ steps=${2:-115}
 out=${3:-models/lab-verifier.gguf}
 steps2=${4:-72}
 steps3=${5:-250}
+[ "${CRITIQUE:-verify}" = verify ] || steps3=0 # the contrast run is for the verify critique only
 problems=${PROBLEMS:-659}
 n=${SAMPLES:-4}
 policy=${POLICY:-models/lab-policy.gguf}
@@ -59,4 +60,6 @@ if [ "$steps3" = 0 ]; then
     exit 0
 fi
 [ -e "$work/stage2.done" ] || { train "$work/train2" "$work/stage1.gguf" "$work/stage2.gguf" "$steps2" 5e-4 "$(( ${SEED:-0} + 1 ))"; touch "$work/stage2.done"; }
-stage_contrast=1 train "$work/train3" "$work/stage2.gguf" "$out" "$steps3" 5e-4 "$(( ${SEED:-0} + 3 ))"
+# Written next to the checkpoints (exported every 10 steps), copied to OUT when complete: a killed run never leaves a half-trained OUT.
+stage_contrast=1 train "$work/train3" "$work/stage2.gguf" "$work/stage3.gguf" "$steps3" 5e-4 "$(( ${SEED:-0} + 3 ))"
+cp "$work/stage3.gguf" "$out"

@@ -23,6 +23,7 @@ stage=${2:-all}
 problems=${PROBLEMS:-100}
 n=${SAMPLES:-4}
 seed=${SEED:-31}
+(( seed >= 31 )) || { echo "qwen-experiment: SEED must be 31 or more (the rollouts, votes and batch orders take SEED − 31)" >&2; exit 2; }
 sub=$((seed - 31))
 k=${K:-8}
 judge=${JUDGE:-llama:models/lab-judge.gguf}

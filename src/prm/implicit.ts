@@ -159,7 +159,7 @@ export class ImplicitPrmScorer extends BaseScorer implements ContinuationScorer 
     async scoreContinuations(question: string, steps: string[], continuations: Continuation[], options: ContinuationOptions = {}): Promise<number[]> {
         if (continuations.length === 0) return [];
         const {total, candidates, requests} = await this.read(question, steps, continuations, options.reference);
-        if (options.usage) options.usage.requests += requests;
+        if (options.usage) options.usage.requests = (Number.isNaN(options.usage.requests) ? 0 : options.usage.requests) + requests;
         return candidates.map((lr) => (lr === null ? 0 : sigmoid(total + this.beta * lr)));
     }
 
@@ -215,7 +215,7 @@ export class ImplicitPrmScorer extends BaseScorer implements ContinuationScorer 
     }
 
     /** Recent in-process readings (tokens, token ends, log p per model), so a longer prefix probes only its new tokens. */
-    private cache: Array<{tokens: number[]; ends: number[]; lp: [number[], number[]]}> = [];
+    private cache: Array<{tokens: number[]; ends: number[]; lp: [number[], number[]]; refFrom: number}> = [];
 
     /**
      * In-process: one probeTokens call per model, over the positions not read before for the same
@@ -251,21 +251,26 @@ export class ImplicitPrmScorer extends BaseScorer implements ContinuationScorer 
             const t = await engine.tokenize(text + c.text);
             ids.push(t.length === tokens.length + 1 && tokens.every((x, i) => t[i] === x) ? t[tokens.length] : null);
         }
-        const positions: number[] = [];
-        for (let p = Math.max(0, reuse - 1); p < tokens.length; p++) positions.push(p);
-        const candidateIds = [...new Set([...tokens.slice(reuse), ...ids.filter((x): x is number => x !== null)])];
         const lp: [number[], number[]] = [new Array<number>(tokens.length).fill(NaN), new Array<number>(tokens.length).fill(NaN)];
         // The prompt must be tokenized alone as in the full text (no token straddles its end).
         const policyReading = from === promptTokens.length ? this.referenceFrom(given, from, tokens.length, (j) => text.slice(j === from ? prompt.length : tokenEnds[j - 1], tokenEnds[j])) : undefined;
         if (policyReading) for (const [j, x] of policyReading.tokens) lp[1][j] = x;
+        // A cache entry's reference log-probs from position `refFrom` on came from the policy's reading;
+        // when the reference model runs, only those before it are reused (the rest it reads itself).
+        const reuseOf = (m: number): number => (m === 1 && best ? Math.min(reuse, Math.max(from, best.refFrom)) : reuse);
+        const refFrom = policyReading ? from : tokens.length;
         const readings = await Promise.all(
             (policyReading ? [this.model] : [this.model, this.reference]).map(async (e, m): Promise<Reading> => {
+                const r = reuseOf(m);
+                const positions: number[] = [];
+                for (let p = Math.max(0, r - 1); p < tokens.length; p++) positions.push(p);
+                const candidateIds = [...new Set([...tokens.slice(r), ...ids.filter((x): x is number => x !== null)])];
                 const {probs} = candidateIds.length ? await requireFacet(e, "probeTokens", "implicit PRM scoring").probeTokens({input: tokens, positions, candidates: candidateIds}) : {probs: positions.map(() => [])};
                 const byPos = new Map(positions.map((p, k) => [p, probs[k]]));
                 const col = new Map(candidateIds.map((id, k) => [id, k]));
                 const own = new Map<number, number>();
                 for (let j = from; j < tokens.length; j++) {
-                    lp[m][j] = j < reuse ? best!.lp[m][j] : log(byPos.get(j - 1)![col.get(tokens[j])!]);
+                    lp[m][j] = j < r ? best!.lp[m][j] : log(byPos.get(j - 1)![col.get(tokens[j])!]);
                     own.set(j, lp[m][j]);
                 }
                 const last = byPos.get(tokens.length - 1);
@@ -273,7 +278,7 @@ export class ImplicitPrmScorer extends BaseScorer implements ContinuationScorer 
             }),
         );
         if (policyReading) readings.push(policyReading);
-        const entry = {tokens, ends: tokenEnds, lp};
+        const entry = {tokens, ends: tokenEnds, lp, refFrom};
         if (best && common === best.tokens.length) this.cache[this.cache.indexOf(best)] = entry;
         else {
             this.cache.push(entry);

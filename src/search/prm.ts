@@ -109,13 +109,16 @@ export class SearchPrm {
      * steps so far, each candidate is appended to the last one (an empty last step when the
      * response ends at a step end). One call of a continuation scorer (one PRM input); otherwise
      * one input per candidate, `steps` with the candidate appended, the score read at the last tag.
+     * `reference`: the decoding policy's own reading, passed to a continuation scorer whose
+     * reference is the policy (src/prm/implicit.ts); the meter counts the requests it reports.
      */
     async scoreContinuations(question: string, steps: string[], candidates: Continuation[], meter: Meter, reference?: ReferenceReading): Promise<number[]> {
         if (scoresContinuations(this.scorer)) {
             meter.prmCalls++;
-            const usage = {requests: 0};
+            const usage = {requests: Number.NaN};
             const scores = await this.scorer.scoreContinuations(question, steps, candidates, {reference, usage});
-            meter.requests += usage.requests || this.scorer.requestsPerCall;
+            // Scorers that count their requests say so; others are charged requestsPerCall.
+            meter.requests += Number.isNaN(usage.requests) ? this.scorer.requestsPerCall : usage.requests;
             return scores;
         }
         const head = steps.slice(0, -1);

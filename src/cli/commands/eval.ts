@@ -154,7 +154,7 @@ erroneous (or no correct) samples has that accuracy and its F1 null, and is left
             const {result} = run;
             if (result.threshold !== undefined && !o.json) console.error(`eval processbench: threshold ${result.threshold}${result.calibratedOn ? ` (calibrated on ${result.calibratedOn}, ${plural(result.calibrationRows ?? 0, "sample")})` : ""}`);
             if (result.calibrationWarning) console.error(`eval processbench: warning: ${result.calibrationWarning}`);
-            if (run.resumed) console.error(`eval processbench: ${plural(run.resumed.samples, "sample")}' ${o.judge ? "verdicts" : "step scores"} read from ${run.resumed.file} (an earlier run's; resumed)`);
+            if (run.resumed) console.error(`eval processbench: ${plural(run.resumed.samples, "sample")}${run.resumed.samples === 1 ? "'s" : "'"} ${o.judge ? "verdicts" : "step scores"} read from ${run.resumed.file} (an earlier run's; resumed)`);
             if (run.tooLong?.length) {
                 reportTooLong("eval processbench", run.tooLong);
                 console.error(`eval processbench: ${plural(run.tooLong.length, "sample")} left out: longer than the ${o.judge ? "judge's" : "PRM's"} context`);

@@ -169,6 +169,7 @@ export async function evaluatePrmBenchFiles(o: PrmBenchFilesOptions): Promise<Pr
         const cacheFile = o.scoresOut ?? (o.out ? join(o.out, "scores.jsonl") : undefined);
         const scores = await scoreProcessSplits(asSplits(items, data.files), () => createScorer(prm), {
             cacheFile,
+            cacheFlag: o.scoresOut ? "--scores-out" : "--out",
             prmSpec: prm,
             concurrency: o.concurrency ?? 4,
             skipTooLong: o.skipTooLong,

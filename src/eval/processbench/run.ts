@@ -103,6 +103,7 @@ export async function evaluateProcessBenchFiles(o: ProcessBenchFilesOptions): Pr
             scoresFile: o.scores,
             prm: o.prm ? () => createScorer(o.prm!) : undefined,
             cacheFile,
+            cacheFlag: o.scoresOut ? "--scores-out" : "--out",
             prmSpec: o.prm,
             concurrency: o.concurrency ?? 4,
             skipTooLong: o.skipTooLong,

@@ -17,6 +17,8 @@ import type {ProcessSplit} from "./load.ts";
 export interface ScoreSplitsOptions {
     /** JSONL cache of scores; appended to and resumed from. */
     cacheFile?: string;
+    /** The flag that named `cacheFile`, for messages. Default "--scores-out" ("--out" when it is the report folder's default cache). */
+    cacheFlag?: string;
     /** PRM spec, for the cache's settings fingerprint and records. */
     prmSpec?: string;
     concurrency?: number;
@@ -47,7 +49,7 @@ export async function scoreProcessSplits(
               schema: ScoreCacheRecordSchema,
               name: "processbench-score",
               out: o.cacheFile,
-              outFlag: "--scores-out",
+              outFlag: o.cacheFlag ?? "--scores-out",
               inputs: splits.map((s) => s.file),
               idOf: (r) => key(r.split, String(r.id)),
               settings: {prm: o.prmSpec ? prmSettings(o.prmSpec) : prm, splits: splits.map((s) => basename(s.file))},
