@@ -191,8 +191,10 @@ export async function trainPolicyRl(o: RlOptions): Promise<RlLogEntry[]> {
         const model = new TfLlama(config, start.weights);
         cleanup.push(() => model.dispose());
         // The reference policy's log-probabilities come from llama.cpp on the starting GGUF (exact F32,
-        // read without a frozen second copy of the weights in tfjs).
-        const ref = await LlamaEngine.load(o.init, {sequences: 4, contextSize: 512});
+        // read without a frozen second copy of the weights in tfjs). One sequence: parallel sequences
+        // are batched by timing and differ in the last digits (src/engines/llama/engine.ts), which made
+        // two runs of the same command drift apart from the second iteration.
+        const ref = await LlamaEngine.load(o.init, {sequences: 1, contextSize: 512});
         cleanup.push(() => ref.close());
         const refLogprobs = (seqs: PgSequence[]) =>
             Promise.all(
