@@ -3,6 +3,7 @@ import {isIP} from "node:net";
 import {InvalidArgumentError, type Command, type OptionValues} from "@commander-js/extra-typings";
 import {existsSync, rmSync} from "node:fs";
 import {StepwiseError} from "../util/errors.ts";
+import {plural} from "../util/plural.ts";
 
 export function intOption(min = 0, max = Number.MAX_SAFE_INTEGER) {
     return (value: string): number => {
@@ -59,6 +60,11 @@ export function refuseEmpty(command: string, o: {kept: number; out: string; allo
 }
 
 /** List records skipped by `--skip-too-long` (at most 10 lines, then a count). */
+/** The notice of a run that read part of its work from an earlier run's cache (`resumed` of the evaluations' results). */
+export function reportResumed(stage: string, resumed: {file: string; samples: number} | undefined, noun: string, what: string): void {
+    if (resumed) console.error(`${stage}: ${plural(resumed.samples, noun)}${resumed.samples === 1 ? "'s" : "'"} ${what} read from ${resumed.file} (an earlier run's; resumed)`);
+}
+
 export function reportTooLong(stage: string, tooLong: ReadonlyArray<{where: string; message: string}>): void {
     for (const t of tooLong.slice(0, 10)) console.error(`${stage}: skipped ${t.message.startsWith(t.where) ? t.message : `${t.where}: ${t.message}`}`);
     if (tooLong.length > 10) console.error(`${stage}: … and ${tooLong.length - 10} more skipped`);

@@ -91,6 +91,8 @@ export interface ContinuationScorer {
     readonly requestsPerCall: number;
     /** Whether the decoding policy is this scorer's reference, so TVD should pass {@link ContinuationOptions.reference}. */
     readonly policyIsReference?: boolean;
+    /** Continuation calls that used the policy's reading as πref / that ran the reference model. */
+    readonly referenceReadings?: {reused: number; run: number};
 }
 
 /** Whether a scorer reads continuations from one pass ({@link ContinuationScorer}). */

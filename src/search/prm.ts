@@ -99,6 +99,12 @@ export class SearchPrm {
         return scoresContinuations(this.scorer) && this.scorer.policyIsReference === true;
     }
 
+    /** With {@link policyIsReference}: decisions where the policy's reading stood in for πref / where the reference model ran. */
+    get referenceReadings(): {reused: number; run: number} | undefined {
+        const s = this.scorer;
+        return scoresContinuations(s) && s.policyIsReference === true ? s.referenceReadings : undefined;
+    }
+
     /** Whether candidates of a decision are read from one pass ({@link scoreContinuations} is one call). */
     get readsContinuations(): boolean {
         return scoresContinuations(this.scorer);

@@ -9,7 +9,6 @@ import {createProgress} from "../progress.ts";
 import {collect, floatOption, intOption, questionInput, questionOptions, reportTooLong, unescape} from "../options.ts";
 import {PRM_SPEC_HELP} from "./score.ts";
 import {formatInterval} from "../../stats/intervals.ts";
-import type {ImplicitPrmScorer} from "../../prm/implicit.ts";
 import {plural} from "../../util/plural.ts";
 
 /**
@@ -173,9 +172,9 @@ ${PRM_SPEC_HELP}`,
                 );
                 if (summary.paired) console.error(`decode ${strategy}: paired with ${summary.paired.against}: ${summary.paired.sentence}`);
                 // An implicit PRM whose reference is the policy: say how often the policy's own probabilities stood in for it.
-                const sc = prm?.scorer as Partial<ImplicitPrmScorer> | undefined;
-                if (sc?.policyIsReference && sc.referenceReadings) {
-                    const {reused, run} = sc.referenceReadings;
+                const readings = prm?.referenceReadings;
+                if (readings) {
+                    const {reused, run} = readings;
                     if (reused + run) console.error(`decode ${strategy}: πref from the policy's own probabilities at ${reused} of ${plural(reused + run, "decision")}${run ? ` (the reference model ran at the other ${run}: their tokens did not line up)` : ""}`);
                 }
                 if (o.json) console.log(JSON.stringify(summary));

@@ -1,7 +1,7 @@
 /** `stepwise eval prmbench`: the CLI over {@link evaluatePrmBenchFiles} (src/eval/prmbench/run.ts). */
 import {Command} from "@commander-js/extra-typings";
 import {createStagedProgress} from "../progress.ts";
-import {floatOption, intOption, reportTooLong} from "../options.ts";
+import {floatOption, intOption, reportResumed, reportTooLong} from "../options.ts";
 import {plural} from "../../util/plural.ts";
 
 /** Factory of the `eval prmbench` subcommand (registered in src/cli/commands/eval.ts). */
@@ -59,7 +59,7 @@ Lab rows with exactly known wrong steps: stepwise lab prmbench --out lab-prmbenc
             for (const u of unknownClassifications)
                 console.error(`eval prmbench: classification "${u.name}" (e.g. ${u.where}) is none of PRMBench's (correct, ${CATEGORY_GROUPS.flatMap((g) => g.categories).join(", ")}); scored as a category of its own`);
             if (run.data.duplicates.length) console.error(`eval prmbench: ${plural(run.data.duplicates.length, "repeated row")} dropped (identical to their first occurrence, e.g. ${run.data.duplicates[0].where})`);
-            if (run.resumed) console.error(`eval prmbench: ${plural(run.resumed.samples, "item")}${run.resumed.samples === 1 ? "'s" : "'"} ${o.judge ? "verdicts" : "step scores"} read from ${run.resumed.file} (an earlier run's; resumed)`);
+            reportResumed("eval prmbench", run.resumed, "item", o.judge ? "verdicts" : "step scores");
             if (run.tooLong?.length) {
                 reportTooLong("eval prmbench", run.tooLong);
                 console.error(`eval prmbench: ${plural(run.tooLong.length, "item")} left out: longer than the ${o.judge ? "judge's" : "PRM's"} context`);

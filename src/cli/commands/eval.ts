@@ -15,7 +15,7 @@ import {JUDGE_TEMPLATES} from "../../core/constants.ts";
 import {analyzeCommand} from "./eval-analyze.ts";
 import {prmBenchCommand} from "./eval-prmbench.ts";
 import {createStagedProgress} from "../progress.ts";
-import {floatOption, intOption, reportTooLong} from "../options.ts";
+import {floatOption, intOption, reportResumed, reportTooLong} from "../options.ts";
 import {plural} from "../../util/plural.ts";
 
 /** Parse a comma-separated list of aggregations. */
@@ -154,7 +154,7 @@ erroneous (or no correct) samples has that accuracy and its F1 null, and is left
             const {result} = run;
             if (result.threshold !== undefined && !o.json) console.error(`eval processbench: threshold ${result.threshold}${result.calibratedOn ? ` (calibrated on ${result.calibratedOn}, ${plural(result.calibrationRows ?? 0, "sample")})` : ""}`);
             if (result.calibrationWarning) console.error(`eval processbench: warning: ${result.calibrationWarning}`);
-            if (run.resumed) console.error(`eval processbench: ${plural(run.resumed.samples, "sample")}${run.resumed.samples === 1 ? "'s" : "'"} ${o.judge ? "verdicts" : "step scores"} read from ${run.resumed.file} (an earlier run's; resumed)`);
+            reportResumed("eval processbench", run.resumed, "sample", o.judge ? "verdicts" : "step scores");
             if (run.tooLong?.length) {
                 reportTooLong("eval processbench", run.tooLong);
                 console.error(`eval processbench: ${plural(run.tooLong.length, "sample")} left out: longer than the ${o.judge ? "judge's" : "PRM's"} context`);

@@ -30,7 +30,7 @@ export const CORRECT = "correct";
 export const CORRECT_SOURCE = "redundency";
 
 /**
- * PRMBench's nine categories in the paper's three groups (arXiv 2501.03124, Table 1; the reference's
+ * PRMBench's nine categories in the paper's three groups (arXiv 2501.03124, Table 2; the reference's
  * spellings, "redundency" included). Any other classification is scored as a category of its own and
  * listed in {@link PrmBenchData.unknownClassifications}.
  */

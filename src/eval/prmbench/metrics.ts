@@ -37,8 +37,6 @@
 import {bootstrapInterval, type BootstrapOptions, type Interval, wilsonInterval} from "../../stats/intervals.ts";
 import {CATEGORY_GROUPS, CORRECT, type PrmBenchItem} from "./load.ts";
 
-/** The paper's category groups (Table 2), with the reference's classification names. */
-
 /** The category whose PRMScore is F1 alone (it has no wrong steps). */
 export const F1_ONLY_CATEGORY = "multi_solutions";
 

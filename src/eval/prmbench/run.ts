@@ -13,7 +13,7 @@
  * Errors: StepwiseError for conflicting sources, bad records, missing, unknown or repeated ids and
  * step-count mismatches, each naming the file and line.
  */
-import {basename, extname, join} from "node:path";
+import {basename, extname} from "node:path";
 import {type Engine} from "../../engines/types.ts";
 import {StepwiseError} from "../../util/errors.ts";
 import type {Lazy} from "../../core/stage.ts";
@@ -142,7 +142,8 @@ export async function evaluatePrmBenchFiles(o: PrmBenchFilesOptions): Promise<Pr
         const {judgeProcessSplits, NO_VERDICT} = await import("../processbench/judge.ts");
         const {createEngine} = await import("../../engines/spec.ts");
         const judge = o.judge;
-        const cacheFile = o.verdictsOut ?? (o.out ? join(o.out, "verdicts.jsonl") : undefined);
+        const {reportCache} = await import("../processbench/score.ts");
+        const {file: cacheFile} = reportCache(o.verdictsOut, "--verdicts-out", o.out, "verdicts.jsonl");
         const {predictions, summary} = await judgeProcessSplits(asSplits(items, data.files), o.judgeEngine ?? (() => createEngine(judge)), {
             engineSpec: judge,
             n: o.judgeN,
@@ -164,12 +165,12 @@ export async function evaluatePrmBenchFiles(o: PrmBenchFilesOptions): Promise<Pr
         });
     } else {
         const {createScorer} = await import("../../prm/index.ts");
-        const {scoreProcessSplits} = await import("../processbench/score.ts");
+        const {scoreProcessSplits, reportCache} = await import("../processbench/score.ts");
         const prm = o.prm!;
-        const cacheFile = o.scoresOut ?? (o.out ? join(o.out, "scores.jsonl") : undefined);
+        const {file: cacheFile, flag: cacheFlag} = reportCache(o.scoresOut, "--scores-out", o.out, "scores.jsonl");
         const scores = await scoreProcessSplits(asSplits(items, data.files), () => createScorer(prm), {
             cacheFile,
-            cacheFlag: o.scoresOut ? "--scores-out" : "--out",
+            cacheFlag,
             prmSpec: prm,
             concurrency: o.concurrency ?? 4,
             skipTooLong: o.skipTooLong,

@@ -11,7 +11,6 @@
  * stopped by an error or a kill resumes with the same command. Metrics: ProcessBench (Zheng et al. 2024) acc_error, acc_correct, F1.
  * Errors: StepwiseError for conflicting sources and bad records.
  */
-import {join} from "node:path";
 import {StepwiseError} from "../../util/errors.ts";
 import type {JudgeTemplate} from "../../judge/prompt.ts";
 import {createScorer} from "../../prm/index.ts";
@@ -19,7 +18,7 @@ import {prepareOutput} from "../../io/output.ts";
 import {DEFAULT_THRESHOLD, type ProcessBenchResult, type ProcessBenchSource, evaluateProcessBench, readPredictionsFile, readScoresFile} from "./evaluate.ts";
 import {type ProcessSplit, readProcessSplits} from "./load.ts";
 import {writeProcessBenchReport} from "./report.ts";
-import {completeScores} from "./score.ts";
+import {completeScores, reportCache} from "./score.ts";
 
 export interface ProcessBenchFilesOptions {
     /** Split files (ProcessBench JSON arrays or JSONL of the same shape) or folders; split name = file stem. */
@@ -87,7 +86,7 @@ export async function evaluateProcessBenchFiles(o: ProcessBenchFilesOptions): Pr
         const {createEngine} = await import("../../engines/spec.ts");
         // The judge loads only after the verdicts cache's checks (stage helper), in judgeSolutions.
         const judge = o.judge;
-        const cacheFile = o.verdictsOut ?? (o.out ? join(o.out, "verdicts.jsonl") : undefined);
+        const {file: cacheFile} = reportCache(o.verdictsOut, "--verdicts-out", o.out, "verdicts.jsonl");
         const {predictions, summary} = await judgeProcessSplits(splits, () => createEngine(judge), {engineSpec: judge, template: o.judgeTemplate, n: o.judgeN, temperature: o.judgeTemperature, topP: o.judgeTopP, maxTokens: o.judgeMaxTokens, cacheFile, concurrency: o.concurrency ?? 4, skipTooLong: o.skipTooLong, onProgress: (d, t) => o.onProgress?.("judging", d, t)});
         if (cacheFile && summary.skipped) resumed = {file: cacheFile, samples: summary.skipped};
         if (summary.tooLong.length) {
@@ -97,13 +96,13 @@ export async function evaluateProcessBenchFiles(o: ProcessBenchFilesOptions): Pr
         source = {kind: "predictions", predictions};
     } else if (o.prm || o.scores) {
         // The PRM loads only after the cache's checks (stage helper), in scoreProcessSplits, and only when some sample lacks scores.
-        const cacheFile = o.scoresOut ?? (o.out && o.prm ? join(o.out, "scores.jsonl") : undefined);
+        const {file: cacheFile, flag: cacheFlag} = reportCache(o.scoresOut, "--scores-out", o.prm ? o.out : undefined, "scores.jsonl");
         const done = await completeScores(splits, {
             scores: o.scores ? await readScoresFile(o.scores) : undefined,
             scoresFile: o.scores,
             prm: o.prm ? () => createScorer(o.prm!) : undefined,
             cacheFile,
-            cacheFlag: o.scoresOut ? "--scores-out" : "--out",
+            cacheFlag,
             prmSpec: o.prm,
             concurrency: o.concurrency ?? 4,
             skipTooLong: o.skipTooLong,

@@ -4,7 +4,7 @@
  * lets the scores be reused with other thresholds. The cache goes through the stage helper
  * (pipeline/stage.ts): output checks, lock, settings fingerprint (the PRM), ordered writes.
  */
-import {basename} from "node:path";
+import {basename, join} from "node:path";
 import type {StepScorer} from "../../prm/scorer.ts";
 import {prmSettings} from "../../pipeline/score.ts";
 import type {z} from "zod";
@@ -28,6 +28,15 @@ export interface ScoreSplitsOptions {
 }
 
 type CacheRecord = z.output<typeof ScoreCacheRecordSchema>;
+
+/**
+ * The cache a report run keeps its scores or verdicts in as they come: the file given with its
+ * flag (`--scores-out`, `--verdicts-out`), else `<out>/<name>` named by `--out`, else none.
+ */
+export function reportCache(given: string | undefined, givenFlag: string, out: string | undefined, name: string): {file?: string; flag: string} {
+    if (given !== undefined) return {file: given, flag: givenFlag};
+    return {file: out !== undefined ? join(out, name) : undefined, flag: "--out"};
+}
 
 const key = (split: string, id: string) => `${split}\u0000${id}`;
 
