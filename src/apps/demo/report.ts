@@ -109,7 +109,16 @@ export interface DemoFigures {
     decode?: {summaries: Record<string, DecodeSummary>; records: Record<string, DecodeRecord[]>; tvdVsGreedy: PairedDifference};
     judge?: {
         path: string;
+        /** The judge template used (from the GGUF: "verify" for the lab verifier, "compact" for the lab judge). */
+        template: string;
+        /** Answers per solution (majority-voted when > 1). */
+        n: number;
+        /** Solutions with a verdict record (the ones lab-ProcessBench is computed on). */
         solutions: number;
+        /** Solutions left out: their prompt is longer than the judge's context. */
+        too_long: number;
+        /** Judge tokens generated per solution (this run). */
+        generated_tokens_per_solution: number;
         metrics: {accError: number | null; accCorrect: number | null; f1: number | null};
         /** 95% intervals of `metrics` (fractions): Wilson accuracies, bootstrap F1 over the solutions. */
         intervals: {acc_error: IntervalJson | null; acc_correct: IntervalJson | null; f1: IntervalJson | null};
@@ -326,7 +335,9 @@ export function demoMarkdown(report: DemoReport, f: DemoFigures): string {
     if (f.judge) {
         const j = f.judge;
         L.push(`## LLM-as-a-judge and consensus filtering (${mdCode(j.path.split("/").pop()!)})`, "");
-        L.push(`The lab judge read ${plural(j.solutions, "numbered solution")} and named the first wrong step (or none), majority of its answers; ${plural(j.no_verdict, "solution")} got no verdict.`, "");
+        const how = j.template === "verify" ? "checked each step of" : "read";
+        const answers = j.n > 1 ? `majority of ${j.n} answers at T 1` : "one greedy answer";
+        L.push(`The lab ${j.template === "verify" ? "verifier" : "judge"} ${how} ${plural(j.solutions, "numbered solution")} and named the first wrong step (or none), ${answers} (${j.generated_tokens_per_solution.toFixed(0)} tokens written per solution); ${plural(j.no_verdict, "solution")} got no verdict${j.too_long ? `; ${plural(j.too_long, "solution")} left out, longer than its context` : ""}.`, "");
         L.push(`- lab-ProcessBench of the judge against the exact first error: acc on erroneous ${fmt(j.intervals.acc_error)}, acc on correct ${fmt(j.intervals.acc_correct)}, F1 ${fmt(j.intervals.f1)}`);
         if (j.vsPrm) {
             const v = j.vsPrm;

@@ -19,10 +19,11 @@
  */
 import {mkdirSync, existsSync, rmSync} from "node:fs";
 import {writeFileAtomic} from "../../io/atomic.ts";
-import {join, resolve} from "node:path";
+import {basename, join, resolve} from "node:path";
 import "../domains.ts"; // registers the lab verifier that the label stage names
 import {LlamaEngine} from "../../engines/llama/engine.ts";
 import {StepwiseError} from "../../util/errors.ts";
+import {plural} from "../../util/plural.ts";
 import {generateProblems} from "../../domains/lab/index.ts";
 import {evaluatePolicyRecords, LAB_MAX_TOKENS, type PolicyEval} from "../lab/eval/policy.ts";
 import {JsonlWriter} from "../../io/jsonl.ts";
@@ -73,11 +74,20 @@ export interface DemoOptions {
     decodeProblems?: number;
     /** Candidates of the Best-of-N and beam decoders. Default 4. */
     decodeN?: number;
-    /** Lab judge GGUF. Default models/lab-judge.gguf (the judge stage is skipped, with the reason, when absent). */
+    /**
+     * Lab judge GGUF. Default models/lab-verifier.gguf, the lab verifier (it checks each quoted step, then
+     * names the first wrong one; lab-ProcessBench F1 49.4 greedy vs the compact models/lab-judge.gguf's 33.0
+     * with 5 votes, docs/judge.md). Its template comes from the GGUF (defaultJudgeTemplate). The judge
+     * stage is skipped, with the reason, when the file is absent.
+     */
     judge?: string;
     /** Solutions the judge reads for its lab-ProcessBench F1 (the first samples of each problem). Default 160. */
     judgeSamples?: number;
-    /** Answers per solution, sampled at T=1 and majority-voted (1 = one greedy answer). Default 5: the lab judge's lab-ProcessBench F1 is 33% with 5 votes vs 20% greedy (docs/judge.md). */
+    /**
+     * Answers per solution, sampled at T=1 and majority-voted (1 = one greedy answer). Default: the
+     * judge's template protocol (JUDGE_PROTOCOLS): 1 for the verifier (greedy), 5 for the compact lab
+     * judge (its F1 is 33% with 5 votes vs 20% greedy, docs/judge.md).
+     */
     judgeN?: number;
     /** Code-lab policy GGUF. Default models/lab-code-policy.gguf (the code stage is skipped, with the reason, when absent). */
     codePolicy?: string;
@@ -103,9 +113,9 @@ export {defaultPolicyPath, defaultPrmPath} from "../lab/eval/run.ts";
 /** The demo's stages, in order (the names progress lines and `report.stages` use). */
 export const DEMO_STAGES = ["problems", "sample", "threshold", "split", "label", "prm", "decode", "judge", "code", "report"] as const;
 
-/** The shipped lab judge (models/lab-judge.gguf). */
+/** The demo's judge: the shipped lab verifier (models/lab-verifier.gguf). */
 export function defaultJudgePath(): string {
-    return resolve(new URL("../../../models/lab-judge.gguf", import.meta.url).pathname);
+    return resolve(new URL("../../../models/lab-verifier.gguf", import.meta.url).pathname);
 }
 
 /** The shipped code-lab policy (models/lab-code-policy.gguf). */
@@ -350,40 +360,59 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
         else {
             const nJudge = o.judgeSamples ?? 160;
             const perProblem = Math.max(1, Math.ceil(nJudge / nProblems));
-            figures.judge = await stage("judge", `the lab judge names the first wrong step of ${nJudge} solutions; consensus filtering of the MC labels`, async () => {
+            const {judgeFile, resolveJudgeSettings} = await import("../../judge/index.ts");
+            const spec = `llama:${judgePath}`;
+            // The template and its protocol come from the GGUF, as `stepwise judge` picks them; --judge-n overrides n (T 1 when it votes).
+            const settings = resolveJudgeSettings(spec, {n: o.judgeN, temperature: o.judgeN === undefined ? undefined : o.judgeN > 1 ? 1 : 0});
+            const what = settings.template === "verify" ? `checks each step of ${nJudge} solutions and names the first wrong one` : `names the first wrong step of ${nJudge} solutions`;
+            figures.judge = await stage("judge", `the lab judge (${basename(judgePath)}) ${what}; consensus filtering of the MC labels`, async () => {
                 const {createEngine} = await import("../../engines/spec.ts");
-                const {judgeFile} = await import("../../judge/index.ts");
                 const {consensusFilter} = await import("../../filter/index.ts");
                 const {processIntervals, processMetrics} = await import("../../eval/processbench/metrics.ts");
                 // `stepwise judge` on the first samples of each problem (and the labelled ones, for consensus filtering).
                 const input = join(out, "judge-input.jsonl");
                 const rows = await selectRecords(stepFiles.adaptive, input, (r) => r.sample_index < perProblem || (figures.labels !== undefined && r.sample_index === 0), Math.max(nJudge, nProblems));
-                const spec = `llama:${judgePath}`;
                 const verdictsPath = join(out, "verdicts.jsonl");
+                // The compact judge's answers are short (80 tokens); a verifier writes a check per step (its protocol's budget, bounded by its context).
+                const maxTokens = settings.template === "compact" ? 80 : settings.maxTokens;
                 const judge = await createEngine(spec);
+                let summary;
                 try {
-                    // The lab judge's compact template: its answers are short, so 80 tokens each.
-                    await judgeFile({engine: judge, engineSpec: spec, template: "compact", n: o.judgeN ?? 5, temperature: (o.judgeN ?? 5) > 1 ? 1 : 0, maxTokens: 80, seed, input, out: fresh(verdictsPath), onProgress: progress("judge")});
+                    summary = await judgeFile({engine: judge, engineSpec: spec, template: settings.template, n: settings.n, temperature: settings.temperature, maxTokens, seed, input, out: fresh(verdictsPath), skipTooLong: true, onProgress: progress("judge")});
                 } finally {
                     await judge.close();
                 }
+                if (summary.tooLong.length) log(`judge: ${plural(summary.tooLong.length, "solution")} left out, longer than the judge's context (first: ${summary.tooLong[0].where})`);
                 const verdicts = new Map((await readRecordsAll(verdictsPath, VerdictRecordSchema)).map((v) => [v.id, v.first_error]));
-                if (verdicts.size !== rows.length) throw new StepwiseError(`${verdictsPath}: ${verdicts.size} verdicts for ${rows.length} solutions in ${input}`);
-                // lab-ProcessBench for the judge: its first wrong step vs the exact one; no verdict counts as a wrong prediction.
-                const truth = rows.map((r) => labTruth(r).first_error);
-                const predictions = rows.map((r) => verdicts.get(r.id) ?? -2);
+                // lab-ProcessBench for the judge on the solutions it read (as `eval processbench --skip-too-long`): its first wrong step vs the exact one; no verdict counts as a wrong prediction.
+                const read = rows.filter((r) => verdicts.has(r.id));
+                if (read.length + summary.tooLong.length !== rows.length) throw new StepwiseError(`${verdictsPath}: ${verdicts.size} verdicts and ${summary.tooLong.length} left out for ${rows.length} solutions in ${input}`);
+                const truth = read.map((r) => labTruth(r).first_error);
+                const predictions = read.map((r) => verdicts.get(r.id) ?? -2);
                 const metrics = processMetrics(truth, predictions);
                 const iv = processIntervals(truth, predictions);
                 const j = (x: typeof iv.f1) => (x ? intervalJson(x) : null);
                 const consensus = figures.labels ? await consensusFilter({labels: [join(out, "labels-adaptive.jsonl")], verdicts: [verdictsPath], out: join(out, "consensus-adaptive.jsonl")}) : undefined;
                 // The PRM on the same solutions (its first step below 0.5), paired with the judge.
                 const prmScores = new Map((figures.prm?.eval.sample_scores ?? []).map((s) => [s.id, s.step_scores]));
-                const paired = rows.flatMap((r, i) => {
+                const paired = read.flatMap((r, i) => {
                     const sc = prmScores.get(r.id);
                     return sc ? [{truth: truth[i], prm: firstBelow(sc, 0.5), judge: predictions[i]}] : [];
                 });
                 const vsPrm = paired.length ? firstErrorPairing(paired.map((p) => p.truth), paired.map((p) => p.prm), paired.map((p) => p.judge)) : undefined;
-                return {path: judgePath, solutions: verdicts.size, metrics, intervals: {acc_error: j(iv.accError), acc_correct: j(iv.accCorrect), f1: j(iv.f1)}, no_verdict: [...verdicts.values()].filter((v) => v === null).length, consensus, vsPrm};
+                return {
+                    path: judgePath,
+                    template: settings.template,
+                    n: settings.n,
+                    solutions: verdicts.size,
+                    too_long: summary.tooLong.length,
+                    generated_tokens_per_solution: summary.written ? summary.generated_tokens / summary.written : 0,
+                    metrics,
+                    intervals: {acc_error: j(iv.accError), acc_correct: j(iv.accCorrect), f1: j(iv.f1)},
+                    no_verdict: [...verdicts.values()].filter((v) => v === null).length,
+                    consensus,
+                    vsPrm,
+                };
             });
             report.judge_f1 = figures.judge.metrics.f1;
             report.judge_f1_ci = figures.judge.intervals.f1;

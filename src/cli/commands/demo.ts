@@ -18,7 +18,8 @@ export function register(program: Command): void {
         .option("--train-prm <minutes>", "train a PRM on the demo's own adaptive labels for this long instead of using the shipped one", floatOption(0.1))
         .option("--decode-problems <n>", "problems decoded by each strategy (greedy, TVD, Best-of-N, beam); 0 skips decoding", intOption(0), 40)
         .option("--decode-n <n>", "candidates of the Best-of-N and beam decoders", intOption(1, 64), 4)
-        .option("--judge <file>", "lab judge GGUF (default: models/lab-judge.gguf)")
+        .option("--judge <file>", "lab judge GGUF; its template and protocol come from the file (default: models/lab-verifier.gguf, the lab verifier: one greedy check of each step; models/lab-judge.gguf is the compact judge, 5 votes)")
+        .option("--judge-n <n>", "answers per solution, majority-voted at T 1 (default: the judge's protocol, 1 for the verifier, 5 for the compact judge)", intOption(1))
         .option("--judge-samples <n>", "solutions the judge reads (its lab-ProcessBench F1; the labelled ones feed consensus filtering)", intOption(1), 160)
         .option("--code-policy <file>", "code-lab policy GGUF (default: models/lab-code-policy.gguf)")
         .option("--code-tasks <n>", "held-out code-lab tasks", intOption(1), 20)
@@ -31,8 +32,9 @@ Stages (each named in the progress output):
   problems → sample (greedy + k samples, every token's confidence) → threshold (τ) → split
   (adaptive and newline steps, statistics) → label (MC rollouts vs the exact truth) → prm (step
   AUC, lab-ProcessBench, Best-of-N, analyses) → decode (greedy, TVD, Best-of-N, beam) → judge
-  (the lab judge's first wrong step, consensus filtering of the MC labels) → code (the code lab:
-  programs run against unit tests in the bubblewrap sandbox) → report
+  (the lab verifier checks each step and names the first wrong one; consensus filtering of the
+  MC labels) → code (the code lab: programs run against unit tests in the bubblewrap sandbox)
+  → report
 Each stage runs what its command runs (stepwise sample, split, label, score, decode, judge,
 filter --consensus, code eval), with each model loaded once and shared by its stages.
 
@@ -66,6 +68,7 @@ Examples:
                 decodeN: o.decodeN,
                 judge: o.judge,
                 judgeSamples: o.judgeSamples,
+                judgeN: o.judgeN,
                 codePolicy: o.codePolicy,
                 codeTasks: o.codeTasks,
                 skip: o.skip,

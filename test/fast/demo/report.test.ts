@@ -62,7 +62,7 @@ function fixture(): {report: DemoReport; figures: DemoFigures} {
             records: {tvd: [{question: "2 * 3 + 4 = ?", text: "2 * 3 = 6\n6 + 4 = 10", correct: true, answer: "10", trace: [intervention]}]},
             tvdVsGreedy,
         },
-        judge: {path: "/m/lab-judge.gguf", solutions: 1, metrics: {accError: null, accCorrect: 1, f1: null}, intervals: {acc_error: null, acc_correct: w(1, 1), f1: null}, no_verdict: 1, vsPrm: pairing},
+        judge: {path: "/m/lab-verifier.gguf", template: "verify", n: 1, solutions: 1, too_long: 0, generated_tokens_per_solution: 90, metrics: {accError: null, accCorrect: 1, f1: null}, intervals: {acc_error: null, acc_correct: w(1, 1), f1: null}, no_verdict: 1, vsPrm: pairing},
         prm: {
             path: "/m/lab-prm.gguf",
             eval: {
@@ -109,7 +109,10 @@ test("demo report: headline figures with interval and n, paired sentences, one c
     assert.match(md, /of the 12,000 sampled tokens/);
     assert.match(md, /1 rollout per step/);
     assert.match(md, /; 1 intervention\)/);
-    assert.match(md, /read 1 numbered solution and .*; 1 solution got no verdict/);
+    assert.match(md, /The lab verifier checked each step of 1 numbered solution and named the first wrong step \(or none\), one greedy answer \(90 tokens written per solution\); 1 solution got no verdict\./);
+    // The compact judge votes; solutions longer than the judge's context are left out and said so.
+    const compact = demoMarkdown(report, {...figures, judge: {...figures.judge!, path: "/m/lab-judge.gguf", template: "compact", n: 5, solutions: 3, too_long: 2}});
+    assert.match(compact, /The lab judge read 3 numbered solutions and named the first wrong step \(or none\), majority of 5 answers at T 1 \(90 tokens written per solution\); 1 solution got no verdict; 2 solutions left out, longer than its context\./);
     assert.ok(!/\b1 (steps|samples|interventions|solutions|rollouts)\b/.test(md), "no plural after 1");
 
     const html = demoHtml(md, "stepwise demo");

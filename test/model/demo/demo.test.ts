@@ -106,10 +106,10 @@ test("demo: stages named in progress, each file written by its pipeline stage, r
         assert.equal(scored.length, problems * k, "every adaptive sample scored");
         for (const s of scored) assert.ok(s.step_scores.length === s.steps.length && /lab-prm\.gguf$/.test(s.prm), s.id);
         for (const strategy of ["greedy", "tvd", "best-of-n", "beam"]) assert.equal(lines(join(out, `decode-${strategy}.jsonl`)).length, decodeProblems, strategy);
-        // --judge-samples 160 > 3 problems × 4 samples: the judge reads every adaptive sample, with the compact template.
+        // --judge-samples 160 > 3 problems × 4 samples: the judge (the lab verifier) reads every adaptive sample, with the verify template its GGUF names, one greedy answer.
         const verdicts = lines(join(out, "verdicts.jsonl")) as Array<{id: string; method: string}>;
         assert.equal(verdicts.length, problems * k);
-        assert.ok(verdicts.every((v) => /,template=compact,/.test(v.method)), verdicts[0]?.method);
+        assert.ok(verdicts.every((v) => /lab-verifier\.gguf,template=verify,n=1,T=0,/.test(v.method)), verdicts[0]?.method);
 
         const html = readFileSync(join(out, "report.html"), "utf8");
         for (const section of ["Headline figures", "Token confidences", "Steps: adaptive vs newline", "Monte-Carlo labels", "The PRM", "Decoding with the PRM", "LLM-as-a-judge"]) assert.ok(html.includes(section), section);
