@@ -112,6 +112,15 @@ export interface StepVerdict {
      * `lab train-judge --contrast` writes.
      */
     contrast?: string;
+    /**
+     * The check with the step's own value copied beside the exact one, for equation and answer
+     * lines whose value can be read: `19 * 3 = 57 (step: 58)` (wrong-arithmetic, nothing after
+     * it), `12 + 7 = 19 (step: 19), so 19 * 3 - 45 / 5` (right), `12 + 7 = 19 (step: 19), so
+     * 19 * 3 - 45 / 5, not 19 * 3 - 45 * 5` (wrong-restatement, the disagreement stated as in
+     * `contrast`), `answer 5 (step: 6)`; absent otherwise. The verdict then compares two numbers
+     * written next to each other. What a verifier trained with `lab train-judge --claim` writes.
+     */
+    claim?: string;
 }
 
 /** Result of {@link verifyProcess}. */
@@ -281,7 +290,7 @@ function validReductions(states: readonly Expr[]): string {
     return seen.size ? [...seen].join(", ") : "none (the expression is fully reduced)";
 }
 
-type StepJudgement = Pick<StepVerdict, "kind" | "correct" | "reason" | "detail" | "decidedAt" | "check" | "contrast">;
+type StepJudgement = Pick<StepVerdict, "kind" | "correct" | "reason" | "detail" | "decidedAt" | "check" | "contrast" | "claim">;
 
 /** Judge one equation line against the current states; returns the new states when correct. */
 function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonly Expr[]): {verdict: StepJudgement; next?: Expr[]} {
@@ -329,17 +338,21 @@ function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonl
         if (r) nextByKey.set(key(r.expr), r.expr);
     }
     let next = [...nextByKey.values()];
-    const checkOf = (rest: Expr | undefined): string => `${eqText} = ${exact === null ? "?" : formatNumber(exact, true)}${restatement.length > 0 && rest ? `, so ${formatExpr(rest)}` : ""}`;
+    const exactText = exact === null ? "?" : formatNumber(exact, true);
+    const checkOf = (rest: Expr | undefined): string => `${eqText} = ${exactText}${restatement.length > 0 && rest ? `, so ${formatExpr(rest)}` : ""}`;
+    const numStart = tokens[result.first].start;
+    const written = span.text.slice(numStart - span.start, tokens[result.last].end - span.start).replace(/[\s()]/g, "");
+    const claimed = `${eqText} = ${exactText} (step: ${written})`;
+    const claimOf = (rest: Expr | undefined): string => `${claimed}${restatement.length > 0 && rest ? `, so ${formatExpr(rest)}` : ""}`;
     if (exact === null || result.value !== exact) {
-        const numStart = tokens[result.first].start;
-        const written = span.text.slice(numStart - span.start, tokens[result.last].end - span.start).replace(/[\s()]/g, "");
         return {
             verdict: {
                 kind: "equation", correct: false, reason: "wrong-arithmetic",
                 detail: `${eqText} = ${exact ?? "(no integer value)"}, not ${written}`,
                 decidedAt: divergence(span, numStart, tokens[result.last].end, String(exact ?? "")),
                 check: checkOf(next[0]),
-                contrast: `${eqText} = ${exact === null ? "?" : formatNumber(exact, true)}, not ${written}`,
+                contrast: `${eqText} = ${exactText}, not ${written}`,
+                claim: claimed,
             },
         };
     }
@@ -354,12 +367,13 @@ function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonl
                     decidedAt: restatementDivergence(restatement, next, span),
                     check: checkOf(next[0]),
                     contrast: `${checkOf(next[0])}, not ${said ? formatExpr(said) : restatement.map((t) => t.text).join(" ")}`,
+                    claim: `${claimOf(next[0])}, not ${said ? formatExpr(said) : restatement.map((t) => t.text).join(" ")}`,
                 },
             };
         }
         next = kept;
     }
-    return {verdict: {kind: "equation", correct: true, reason: "ok", check: checkOf(next[0])}, next};
+    return {verdict: {kind: "equation", correct: true, reason: "ok", check: checkOf(next[0]), claim: claimOf(next[0])}, next};
 }
 
 /** Where a wrong restatement departs from every correct one (see module docs). */
@@ -412,8 +426,8 @@ export function verifyProcess(problem: LabProblemLike | string, text: string): P
             const r = readAnswer(tokens);
             const check = `answer ${expected}`;
             if (!r.ok) v = {kind: "answer", correct: false, reason: "malformed", detail: "unreadable answer line (`The answer is <integer>.`)", decidedAt: span.end - 1, check};
-            else if (r.value === expectedValue) v = {kind: "answer", correct: true, reason: "ok", check};
-            else v = {kind: "answer", correct: false, reason: "wrong-answer", detail: `the answer is ${expected}, not ${r.value}`, decidedAt: divergence(span, r.numStart, r.numEnd, expected), check, contrast: `${check}, not ${r.value}`};
+            else if (r.value === expectedValue) v = {kind: "answer", correct: true, reason: "ok", check, claim: `${check} (step: ${r.value})`};
+            else v = {kind: "answer", correct: false, reason: "wrong-answer", detail: `the answer is ${expected}, not ${r.value}`, decidedAt: divergence(span, r.numStart, r.numEnd, expected), check, contrast: `${check}, not ${r.value}`, claim: `${check} (step: ${r.value})`};
         } else {
             const j = judgeEquation(tokens, span, states);
             v = j.verdict;

@@ -44,6 +44,13 @@ test("verifyProcess: each judged step's check redoes it exactly (value, remainin
     assert.equal(verifyProcess("Compute 2 + 3.", "So 2 + 3 = (-6).").steps[0].contrast, "2 + 3 = 5, not -6");
     assert.equal(verifyProcess(Q, "First, 7 * 3 = 21, so 12 + 21.").steps[0].contrast, undefined);
     assert.equal(verifyProcess("Compute 2 + 3.", "Hello there.").steps[0].contrast, undefined);
+    // The check with the step's own value beside the exact one (lab train-judge --claim): right and wrong lines alike.
+    assert.deepEqual(v.steps.map((s) => s.claim), ["12 + 7 = 19 (step: 19), so 19 * 3 - 45 / 5", "19 * 3 = 57 (step: 58)", undefined]);
+    assert.equal(restate.steps[0].claim, "12 + 7 = 19 (step: 19), so 19 * 3 - 45 / 5, not 19 * 3 - 45 * 5");
+    assert.deepEqual(verifyProcess("Compute 2 + 3.", "So 2 + 3 = 5.\nThe answer is 6.").steps.map((s) => s.claim), ["2 + 3 = 5 (step: 5)", "answer 5 (step: 6)"]);
+    assert.equal(verifyProcess("Compute 2 + 3.", "So 2 + 3 = (-6).").steps[0].claim, "2 + 3 = 5 (step: -6)");
+    assert.equal(verifyProcess(Q, "First, 7 * 3 = 21, so 12 + 21.").steps[0].claim, undefined);
+    assert.equal(verifyProcess("Compute 2 + 3.", "Hello there.").steps[0].claim, undefined);
 });
 
 /** The verifier's turn for step texts and their check lines (quote, then check line). */
@@ -80,6 +87,9 @@ test("verification text from the exact truth: each step quoted, then its check a
         turn(["First, 12 + 7 = 19, so 19 * 3 - 45 / 5.", "Then 19 * 3 = 58, so 58 - 45 / 5."], ["12 + 7 = 19, so 19 * 3 - 45 / 5 | right", "19 * 3 = 57, not 58 | wrong"], 1),
     );
     assert.deepEqual(labStepChecks(Q, text, mid, {contrast: true}).checks, ["(part)", "12 + 7 = 19, so 19 * 3 - 45 / 5", "19 * 3 = 57, not 58"]);
+    // --claim: every line's check copies the step's value; lines without one keep their check.
+    assert.deepEqual(labStepChecks(Q, text, mid, {claim: true}).checks, ["(part)", "12 + 7 = 19 (step: 19), so 19 * 3 - 45 / 5", "19 * 3 = 57 (step: 58)"]);
+    assert.deepEqual(labStepChecks(Q, "First, 7 * 3 = 21, so 12 + 21.", [30], {claim: true}).checks, ["7 * 3 is not next"]);
     // Two lines completed in one step: their checks joined.
     const two = labStepChecks(Q, text, ends(text, [73]));
     assert.deepEqual(two, {checks: ["12 + 7 = 19, so 19 * 3 - 45 / 5; 19 * 3 = 57, so 57 - 45 / 5", "(part)"], first_error: 0});
@@ -110,20 +120,26 @@ function gguf(meta: Record<string, string>): string {
     return path;
 }
 
-test("the verify template: chosen by a judge GGUF's metadata, steps quoted one at a time, stop at the first wrong, the verifier's box read (last box), greedy by default", async () => {
+test("the verify template: chosen by a judge GGUF's metadata, steps quoted one at a time, stop at the first wrong, the box given from the step verdicts (not generated), greedy by default", async () => {
     assert.equal(defaultJudgeTemplate(`llama:${gguf({"stepwise.kind": "judge", "stepwise.judge_template": "verify"})}`), "verify");
     assert.equal(defaultJudgeTemplate(`llama:${gguf({"stepwise.kind": "judge"})}`), "compact");
     assert.equal(judgeUserMessage("Compute 1 + 2.", ["First, 1 +\n2 = 3.", "The answer is 3."], "verify"), `Problem: Compute 1 + 2.\n${VERIFY_INSTRUCTION}`);
-    // Step 0 right, step 1 wrong: step 2 is never quoted; then the verifier's box.
-    const engine = new ScriptedVerifier(["1 + 2 = 3 | right", "answer 3 | wrong", "\\boxed{1}"], []);
+    // Step 0 right, step 1 wrong: step 2 is never quoted, and the box names step 1 without asking the verifier (a box it wrote might name another step).
+    const engine = new ScriptedVerifier(["1 + 2 = 3 | right", "answer 3 | wrong", "\\boxed{0}"], []);
     const steps = ["1 + 2 = 3.", "The answer is 4.", "The answer is 3."];
     const v = await judgeSolution(engine, {id: "x", question: "Compute 1 + 2.", steps}, {engineSpec: "scripted", template: "verify"});
     assert.equal(v.first_error, 1);
     assert.deepEqual([v.protocol?.n, v.protocol?.temperature], [1, 0]);
     const head = `${verifyUserMessage("Compute 1 + 2.")}\nVerdict:\n`;
-    assert.deepEqual(engine.prompts, [`${head}Step 0: 1 + 2 = 3.\n`, `${head}Step 0: 1 + 2 = 3.\n1 + 2 = 3 | right\nStep 1: The answer is 4.\n`, `${head}Step 0: 1 + 2 = 3.\n1 + 2 = 3 | right\nStep 1: The answer is 4.\nanswer 3 | wrong\n`]);
+    assert.deepEqual(engine.prompts, [`${head}Step 0: 1 + 2 = 3.\n`, `${head}Step 0: 1 + 2 = 3.\n1 + 2 = 3 | right\nStep 1: The answer is 4.\n`]);
     assert.equal(v.raw[0], "Step 0: 1 + 2 = 3.\n1 + 2 = 3 | right\nStep 1: The answer is 4.\nanswer 3 | wrong\n\\boxed{1}");
-    assert.equal(v.generated_tokens, "1 + 2 = 3 | right".length + "answer 3 | wrong".length + "\\boxed{1}".length);
+    assert.equal(v.generated_tokens, "1 + 2 = 3 | right".length + "answer 3 | wrong".length);
+    // Every step marked right: the box is −1, again given.
+    const allRight = new ScriptedVerifier(["1 + 2 = 3 | right", "answer 3 | right", "\\boxed{1}"], []);
+    const w = await judgeSolution(allRight, {id: "y", question: "Compute 1 + 2.", steps: steps.slice(0, 2)}, {engineSpec: "scripted", template: "verify"});
+    assert.equal(w.first_error, -1);
+    assert.equal(allRight.prompts.length, 2);
+    assert.ok(w.raw[0].endsWith("answer 3 | right\n\\boxed{-1}"), w.raw[0]);
 });
 
 /** A verifier that writes scripted checks and gives scripted verdict probabilities; records what it was asked. */

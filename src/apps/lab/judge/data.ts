@@ -32,7 +32,7 @@ export interface JudgeItem {
 export const CRITIQUES = ["verify", "compact"] as const;
 export type Critique = (typeof CRITIQUES)[number];
 
-/** The exact first-error item of one split lab sample, with its verification text (`options.contrast`: see labStepChecks). */
+/** The exact first-error item of one split lab sample, with its verification text (`options.contrast`, `options.claim`: see labStepChecks). */
 export function judgeItem(record: Pick<StepsRecord, "id" | "question_id" | "question" | "text" | "steps">, options: LabCheckOptions = {}): JudgeItem {
     const truth = labTruth(record);
     const ends = record.steps.map((s) => s.end);

@@ -40,6 +40,8 @@ export interface LabJudgeTrainOptions {
     critique?: Critique;
     /** Critique "verify" only: the wrong line's check states the comparison (`19 * 3 = 57, not 58`; src/apps/lab/judge/verification.ts). Default false. */
     contrast?: boolean;
+    /** Critique "verify" only: every line's check copies the step's value beside the exact one (`19 * 3 = 57 (step: 58)`; src/apps/lab/judge/verification.ts). Default false. */
+    claim?: boolean;
     /** Context length in tokens (default: the starting model's, 512 for the lab models); raising it lets longer solutions and verifications in (RoPE: no new weights). */
     contextLength?: number;
     quiet?: boolean;
@@ -61,7 +63,8 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
     const config = o.contextLength !== undefined ? {...start.config, contextLength: o.contextLength} : start.config;
     const tokenizer = new CharTokenizer(vocab);
     if (o.contrast && critique !== "verify") throw new StepwiseError(`lab judge: --contrast needs --critique verify (the compact critique has no checks)`);
-    const items = await readJudgeItems(o.data, {contrast: o.contrast});
+    if (o.claim && critique !== "verify") throw new StepwiseError(`lab judge: --claim needs --critique verify (the compact critique has no checks)`);
+    const items = await readJudgeItems(o.data, {contrast: o.contrast, claim: o.claim});
     const examples: Array<{ex: TrainExample; error: boolean}> = [];
     let tooLong = 0;
     for (const item of items) {
@@ -86,6 +89,7 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
                 "stepwise.kind": "judge",
                 "stepwise.judge_template": critique,
                 ...(o.contrast ? {"stepwise.judge_contrast": true} : {}),
+                ...(o.claim ? {"stepwise.judge_claim": true} : {}),
                 "tokenizer.chat_template": LAB_JUDGE_CHAT_TEMPLATE,
                 "stepwise.prompt_format":
                     critique === "verify"

@@ -16,6 +16,12 @@
  * `19 * 3 = 57, not 58`), so the verdict follows a comparison the verifier has just written,
  * right after the value it computed; lines without one (an operation that is not next, an
  * unreadable line) keep their check.
+ *
+ * With `claim` each line's check copies the step's own value next to the exact one
+ * (StepVerdict.claim: `19 * 3 = 57 (step: 58)`, `12 + 7 = 19 (step: 19), so 19 * 3 - 45 / 5`), so
+ * the verdict compares two numbers written side by side in the verifier's own line, right or
+ * wrong, instead of a number it computed against one a line up; lines without a readable value
+ * keep their check (or, with `contrast` too, their contrast).
  */
 import {StepwiseError} from "../../../util/errors.ts";
 import {labelSegments, verifyProcess} from "../../../domains/lab/index.ts";
@@ -25,6 +31,12 @@ import {PARTIAL_CHECK, verificationText} from "../../../prm/verifier.ts";
 export interface LabCheckOptions {
     /** The wrong line's check states the disagreement (`19 * 3 = 57, not 58`; module docs). Default false. */
     contrast?: boolean;
+    /**
+     * Every line's check copies the step's own value beside the exact one (`19 * 3 = 57 (step: 58)`,
+     * StepVerdict.claim; module docs); a wrong restatement states the disagreement as with
+     * `contrast`. Default false.
+     */
+    claim?: boolean;
 }
 
 /** Step checks and first wrong step of a split lab sample (`stepEnds`: each step's end offset in `text`). */
@@ -38,7 +50,7 @@ export function labStepChecks(question: string, text: string, stepEnds: readonly
         const at = stepEnds.findIndex((e) => anchor < e);
         if (at < 0) break;
         if (s.check === undefined) throw new StepwiseError(`lab verification: step ${s.index} of "${question}" has no check`);
-        checks[at].push(options.contrast && !s.correct && s.contrast !== undefined ? s.contrast : s.check);
+        checks[at].push(options.claim && s.claim !== undefined ? s.claim : options.contrast && !s.correct && s.contrast !== undefined ? s.contrast : s.check);
         if (!s.correct) break;
     }
     return {checks: checks.map((c) => (c.length ? c.join("; ") : PARTIAL_CHECK)), first_error: seg.firstErrorSegment};
