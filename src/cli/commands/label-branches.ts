@@ -22,6 +22,7 @@ export function register(program: Command): void {
         .option("--rollouts <n>", "rollouts per candidate", intOption(1, 1024), 1)
         .option("--temperature <t>", "rollout temperature (0: the greedy continuation TVD follows)", floatOption(0, 10), 0)
         .option("--max-tokens <n>", "most tokens per rollout", intOption(1), 256)
+        .addOption(new Option("--labels <how>", "rollouts: each candidate's label is the outcome of its rollouts; truth: the domain's exact step truth (the lab's; --verifier lab) of 'response so far + candidate' once its line is completed greedily: wrong when an error is already decided (a junk token whose line cannot be right), no outcome rollouts").choices(["rollouts", "truth"] as const).default("rollouts" as const))
         .option("--max-decisions <n>", "label only the first n decisions of each sample", intOption(1))
         .option("--seed <s>", "seed of the rollouts (each derives its own from it, the sample, decision and candidate)", intOption(0), 0)
         .option("--concurrency <n>", "samples labelled at once", intOption(1, 1024), 2)
@@ -42,6 +43,7 @@ truncated}]}]; candidate 0 is the sample's own token, steps are the texts a tag 
         )
         .action(async (o) => {
             const shard = parseShard(o.shard);
+            if (o.labels === "truth" && (o.rollouts !== 1 || o.temperature !== 0)) throw new StepwiseError(`--labels truth completes each candidate's line once, greedily: drop --rollouts and --temperature`);
             if (o.rollouts > 1 && o.temperature === 0) throw new StepwiseError(`--rollouts ${o.rollouts} at --temperature 0 would repeat one greedy completion: give --temperature (e.g. 1) for Monte-Carlo estimates`);
             const verifier = getVerifier(o.verifier);
             const {labelBranchesFile} = await import("../../pipeline/label/branches.ts");
@@ -61,6 +63,7 @@ truncated}]}]; candidate 0 is the sample's own token, steps are the texts a tag 
                     temperature: o.temperature,
                     maxTokens: o.maxTokens,
                     maxDecisions: o.maxDecisions,
+                    labels: o.labels,
                     seed: o.seed,
                     concurrency: o.concurrency,
                     limit: o.limit,

@@ -24,6 +24,14 @@
  *   as failed. For a greedy sample that ended within its budget, labelled greedily with one
  *   rollout, the sampled token's continuation IS the rest of the sample: it is graded without a
  *   rollout (a truncated sample's own token is rolled out like the alternatives).
+ * - `labels: "truth"` (domains with exact step truth, the lab): instead of outcome rollouts, each
+ *   candidate's line is completed greedily (up to the next line break, at most `maxTokens`) and
+ *   the domain's step truth (VerifierDefinition.truth) says whether "response so far + candidate"
+ *   is still right: no error decided at or before the candidate's last character (the lab:
+ *   src/domains/lab/verify.ts `decidedAt`). A harmless-once junk token ("N" then ".") is then
+ *   wrong, as its line is, where a greedy rollout that starts the line again calls it right; a
+ *   digit is right when some correct value still begins with the digits so far. One short
+ *   completion per candidate, the sample's own token included.
  * - A decision is "mixed" when some candidate's hard label is 1 (a rollout right) and another's 0.
  * - Resumable and deterministic (seeds from (seed, sample id, decision, candidate)); records in
  *   input order (src/core/stage.ts).
@@ -41,7 +49,7 @@ import {blankRule, cutSpans, isDecision, usableCandidate, type Cutoff} from "../
 import {deriveSeed, hashString} from "../../util/rng.ts";
 import {engineSettings, sentSettings} from "../sample.ts";
 import {estimateStep} from "./estimate.ts";
-import {makeVerifier, type Verifier, type VerifierName} from "./verifiers.ts";
+import {getVerifier, makeVerifier, type StepTruthFn, type Verifier, type VerifierName} from "./verifiers.ts";
 
 export interface BranchSettings {
     /** Decision threshold τ on the top token's probability. Default 0.55 (AdaptiveStep, math). */
@@ -60,6 +68,8 @@ export interface BranchSettings {
     maxTokens?: number;
     /** Most decisions labelled per sample (the first ones). Default all. */
     maxDecisions?: number;
+    /** "rollouts" (default): outcome of rollouts from each candidate; "truth": the domain's exact step truth of the candidate's completed line (module docs). */
+    labels?: "rollouts" | "truth";
     seed?: number;
 }
 
@@ -73,6 +83,7 @@ function resolved(s: BranchSettings): Required<BranchSettings> {
         temperature: s.temperature ?? 0,
         maxTokens: s.maxTokens ?? 256,
         maxDecisions: s.maxDecisions ?? Infinity,
+        labels: s.labels ?? "rollouts",
         seed: s.seed ?? 0,
     };
 }
@@ -80,7 +91,8 @@ function resolved(s: BranchSettings): Required<BranchSettings> {
 /** The settings that change branch labels, stored in each record (a resume must match them). */
 export function branchMethodString(s: BranchSettings): string {
     const r = resolved(s);
-    return [`tau=${r.tau}/${r.cutoff}`, `k=${r.k}`, `min-prob=${r.minProb}`, `rollouts=${r.rollouts}`, `T=${r.temperature}`, `max=${r.maxTokens}`, `decisions=${r.maxDecisions}`, `seed=${r.seed}`].join(",");
+    const labels = r.labels === "truth" ? ["labels=truth"] : [`rollouts=${r.rollouts}`, `T=${r.temperature}`];
+    return [`tau=${r.tau}/${r.cutoff}`, `k=${r.k}`, `min-prob=${r.minProb}`, ...labels, `max=${r.maxTokens}`, `decisions=${r.maxDecisions}`, `seed=${r.seed}`].join(",");
 }
 
 /**
@@ -89,16 +101,17 @@ export function branchMethodString(s: BranchSettings): string {
  */
 export async function labelBranches(
     sample: Pick<SampleRecord, "id" | "question_id" | "question" | "prompt" | "text" | "tokens" | "gold" | "temperature" | "finish_reason">,
-    o: BranchSettings & {engine: Engine; verify: Verifier; where?: string; signal?: AbortSignal},
+    o: BranchSettings & {engine: Engine; verify: Verifier; truth?: StepTruthFn; where?: string; signal?: AbortSignal},
 ): Promise<BranchLabelRecord> {
     const s = resolved(o);
+    if (s.labels === "truth" && !o.truth) throw new StepwiseError(`label-branches: labels "truth" needs a verifier with exact step truth (the lab's)`);
     const where = o.where ?? `sample ${JSON.stringify(sample.id)}`;
     const blank = blankRule({kind: "adaptive", tau: s.tau, cutoff: s.cutoff});
     const texts = sample.tokens.map((t) => t.text);
     const cost = {rollouts: 0, generated_tokens: 0, prefix_evaluations: 0};
     const base = deriveSeed(s.seed, hashString(sample.id));
     // A greedy sample that ended within its budget is its own token's greedy completion; a truncated one is rolled out like the others.
-    const ownGraded = s.rollouts === 1 && s.temperature === 0 && sample.temperature === 0 && sample.finish_reason !== "length";
+    const ownGraded = s.labels === "rollouts" && s.rollouts === 1 && s.temperature === 0 && sample.temperature === 0 && sample.finish_reason !== "length";
     let ownCorrect: boolean | undefined;
     const decisions: BranchLabelRecord["decisions"] = [];
     const cuts: number[] = [];
@@ -120,6 +133,18 @@ export async function labelBranches(
                 if (c === 0 && ownGraded) {
                     ownCorrect ??= await o.verify({question: sample.question, gold: sample.gold, solution: sample.text});
                     labelled.push({text: cand.text, prob: cand.prob, steps, n: 1, correct: ownCorrect ? 1 : 0, truncated: 0});
+                    continue;
+                }
+                if (s.labels === "truth") {
+                    const prefix = sample.text.slice(0, offset) + cand.text;
+                    const [line] = await o.engine.generate({prompt: sample.prompt + prefix, maxTokens: s.maxTokens, temperature: 0, stop: ["\n"], topLogprobs: 0, seed: deriveSeed(base, j, c), signal: o.signal});
+                    cost.rollouts++;
+                    cost.generated_tokens += line.tokens.length;
+                    cost.prefix_evaluations++;
+                    const text = prefix + line.text;
+                    const at = (start: number, end: number) => ({text: text.slice(start, end), start, end, token_start: 0, token_end: 0});
+                    const right = o.truth!({question: sample.question, text, steps: text.length > prefix.length ? [at(0, prefix.length), at(prefix.length, text.length)] : [at(0, prefix.length)]}).correct[0];
+                    labelled.push({text: cand.text, prob: cand.prob, steps, n: 1, correct: right ? 1 : 0, truncated: 0});
                     continue;
                 }
                 const e = await estimateStep(
@@ -210,6 +235,9 @@ export function summarizeBranches(records: readonly BranchLabelRecord[], written
 /** Label the decisions of every sample of a SampleRecord JSONL file into `out`, resuming what is there. */
 export async function labelBranchesFile(o: BranchFileOptions): Promise<BranchSummary> {
     const method = branchMethodString(o);
+    // Before anything is opened: --labels truth needs the domain's step truth.
+    const truth = o.labels === "truth" ? (typeof o.verifier === "string" ? getVerifier(o.verifier).truth : undefined) : undefined;
+    if (o.labels === "truth" && !truth) throw new StepwiseError(`label-branches: --labels truth needs a verifier with exact step truth (${typeof o.verifier === "string" ? `"${o.verifier}" has none` : "a registered one, by name"}; the lab's: --verifier lab)`);
     const verifierName = typeof o.verifier === "function" ? o.verifier.name || "custom" : o.verifier;
     const r = resolved(o);
     const stage = openStage({
@@ -222,6 +250,7 @@ export async function labelBranchesFile(o: BranchFileOptions): Promise<BranchSum
             in: basename(o.input),
             method,
             verifier: verifierName,
+            labels: r.labels,
             shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
             sent: sentSettings(o.engineSpec ?? "", o.engine, {temperature: r.temperature, maxTokens: r.maxTokens}),
         },
@@ -250,7 +279,7 @@ export async function labelBranchesFile(o: BranchFileOptions): Promise<BranchSum
         const rolloutEngine = o.engineSpec ?? `${eng.info.kind}:${eng.info.model}`;
         await stage.runOrdered(
             todo,
-            async (x, _i, signal) => ({...(await labelBranches(x.record, {...o, engine: eng, verify, signal, where: `${o.input}:${x.line}`})), rollout_engine: rolloutEngine}),
+            async (x, _i, signal) => ({...(await labelBranches(x.record, {...o, engine: eng, verify, truth, signal, where: `${o.input}:${x.line}`})), rollout_engine: rolloutEngine}),
             {
                 concurrency: o.concurrency ?? 2,
                 where: (x) => `${o.input}:${x.line} id ${JSON.stringify(x.record.id)}`,

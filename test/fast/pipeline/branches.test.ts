@@ -110,3 +110,49 @@ test("train-prm branch examples: the tag PRM's input layout, one target at the l
     const soft = branchExamples({...r, decisions: [{...r.decisions[0], candidates: [{...r.decisions[0].candidates[0], n: 4, correct: 3}, {...r.decisions[0].candidates[1], n: 0, correct: 0}]}]}, tok, "soft");
     assert.deepEqual(soft.map((e) => e.tags[0].target), [0.75]);
 });
+
+test("branch labels from exact step truth (--labels truth): each candidate's line completed greedily and judged by the lab's step truth; junk a rollout forgives is wrong", async () => {
+    const {labVerifier} = await import("../../../src/domains/lab/verifier.ts");
+    const q = "Compute 12 + 7.";
+    const solution = "So 12 + 7 = 19.\nThe answer is 19.";
+    // One decision, at the first digit of the result: "1" (right), "2" (a wrong digit), a line break (junk that
+    // leaves "So 12 + 7 =" unfinished; the policy writes "19." on the next line and still answers 19).
+    const lab = () =>
+        new ScriptedPolicy(
+            scriptFrom(
+                (ctx) => {
+                    const r = ctx.slice(ctx.indexOf("\n") + 1);
+                    return r.length < solution.length ? solution[r.length] : null;
+                },
+                {"So 12 + 7 = ": [["1", 0.5], ["2", 0.3], ["\n", 0.2]]},
+            ),
+        );
+    const [s] = await lab().generate({prompt: `${q}\n`, temperature: 0, topLogprobs: 8, maxTokens: 80});
+    const sample = {id: "l#0", question_id: "l", question: q, prompt: `${q}\n`, text: s.text, tokens: s.tokens, temperature: 0, finish_reason: s.finishReason, gold: "19"};
+    assert.equal(sample.text, solution);
+    const verify = await labVerifier.create();
+    const p = lab();
+    const truth = await labelBranches(sample, {engine: p, verify, truth: labVerifier.truth, labels: "truth", tau: 0.55, cutoff: "raw"});
+    assert.deepEqual(truth.decisions.map((d) => d.candidates.map((c) => [c.text, c.correct])), [[["1", 1], ["2", 0], ["\n", 0]]]);
+    // One completion per candidate (the sample's own token too), to the end of its line only.
+    assert.deepEqual(p.prompts, ["1", "2", "\n"].map((c) => `${q}\nSo 12 + 7 = ${c}`));
+    assert.match(truth.method, /labels=truth/);
+    assert.equal(truth.cost.rollouts, 3);
+    // Outcome rollouts call the wrong digit and the line break right: this policy writes past both and still answers 19.
+    const rolled = await labelBranches(sample, {engine: lab(), verify, tau: 0.55, cutoff: "raw"});
+    assert.deepEqual(rolled.decisions[0].candidates.map((c) => [c.text, c.correct]), [["1", 1], ["2", 1], ["\n", 1]]);
+    await assert.rejects(labelBranches(sample, {engine: lab(), verify, labels: "truth", tau: 0.55, cutoff: "raw"}), /needs a verifier with exact step truth/);
+});
+
+test("label-branches --labels truth: refuses rollout settings it would ignore, and a verifier without step truth, before loading a model", async () => {
+    const {runCli} = await import("../../helpers/cli.ts");
+    const dir = mkdtempSync(join(tmpdir(), "branches-cli-"));
+    writeFileSync(join(dir, "s.jsonl"), "");
+    const base = ["label-branches", "--engine", "llama:/nonexistent.gguf", "--samples", join(dir, "s.jsonl"), "--out", join(dir, "b.jsonl"), "--labels", "truth"];
+    const r = runCli([...base, "--verifier", "lab", "--rollouts", "4", "--temperature", "1"]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /--labels truth completes each candidate's line once, greedily: drop --rollouts and --temperature/);
+    const m = runCli([...base, "--verifier", "math"]);
+    assert.notEqual(m.status, 0);
+    assert.match(m.stderr, /--labels truth needs a verifier with exact step truth \("math" has none; the lab's: --verifier lab\)/);
+});
