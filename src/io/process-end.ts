@@ -17,9 +17,28 @@ function runAll(): void {
     }
 }
 
+let claims = 0;
+
+/**
+ * A graceful shutdown (`stepwise serve`, `view`) takes over SIGINT/SIGTERM: after the cleanups the
+ * process is not signalled again, and the caller ends it (process.exit) when it has shut down.
+ * Returns the release.
+ */
+export function claimSignals(): () => void {
+    claims++;
+    let released = false;
+    return () => {
+        if (!released) claims--;
+        released = true;
+    };
+}
+
 /**
  * Run `fn` when the process exits, or on SIGINT/SIGTERM; after a signal the process then takes
- * the signal's default action (it terminates) unless some other listener handles that signal.
+ * the signal's default action (it terminates) unless a graceful shutdown claimed the signals
+ * ({@link claimSignals}). Other libraries' listeners do not keep it alive: a listener that
+ * re-sends the signal only when it is alone (npm `signal-exit`, which tsx loads) and this hook,
+ * each deferring to the other, once swallowed SIGTERM, and a killed training ran on.
  * Registering the same function twice runs it once.
  */
 export function onProcessEnd(fn: () => void): void {
@@ -30,7 +49,7 @@ export function onProcessEnd(fn: () => void): void {
     for (const sig of ["SIGINT", "SIGTERM"] as const)
         process.once(sig, () => {
             runAll();
-            if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+            if (claims === 0) process.kill(process.pid, sig);
         });
 }
 

@@ -21,7 +21,7 @@
  * trained to write that box, but when it judges, the box is given: the index of the step it
  * marked wrong (−1 when it marked none). A generated box disagreed with the step verdicts just
  * above it (a tiny model miscounts steps): on 200 held-out lab solutions, the shipped verifier's
- * own box named another step than the one it had marked wrong on 17 of them, and the given box
+ * own box named another step than the one it had marked wrong on 22 of them (no box at all on some), and the given box
  * raised its lab-ProcessBench F1 from 49.4 to 58.3 (docs/judge.md).
  *
  * {@link verifierDecode} runs it: greedy or sampled, as a judge (stops at the first "wrong";

@@ -7,6 +7,7 @@ import {StepwiseError} from "../../util/errors.ts";
 import {collect, floatOption, hostOption, intOption, unescape} from "../options.ts";
 import {AGGREGATIONS, isAggregation} from "../../select/aggregate.ts";
 import {checkCanListen} from "../../io/listen.ts";
+import {claimSignals} from "../../io/process-end.ts";
 import {checkGgufHeader} from "../../gguf/reader.ts";
 
 export function register(program: Command): void {
@@ -88,6 +89,7 @@ Examples:
                 await engine.close();
                 process.exit(0);
             };
+            claimSignals(); // stop() ends the process once the server has shut down
             process.once("SIGINT", stop);
             process.once("SIGTERM", stop);
         });

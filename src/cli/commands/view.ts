@@ -2,6 +2,7 @@
 import type {Command} from "@commander-js/extra-typings";
 import {resolve} from "node:path";
 import {intOption} from "../options.ts";
+import {claimSignals} from "../../io/process-end.ts";
 import {plural} from "../../util/plural.ts";
 
 export function register(program: Command): void {
@@ -49,6 +50,7 @@ Examples:
                 await viewer.close();
                 process.exit(0);
             };
+            claimSignals(); // stop() ends the process once the server has shut down
             process.once("SIGINT", stop);
             process.once("SIGTERM", stop);
         });
