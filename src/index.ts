@@ -58,6 +58,8 @@ export {prepareOutput, type OutputCheck} from "./io/output.ts";
 export {writeFileAtomic} from "./io/atomic.ts";
 export {checkInputFile} from "./io/text.ts";
 export {checkCanListen} from "./io/listen.ts";
+// A graceful shutdown (serve, view) takes over SIGINT/SIGTERM from the cleanup hook.
+export {claimSignals} from "./io/process-end.ts";
 export {readRecords, readRecordsAll, checkRecord, parseRecord, SampleRecordSchema, SampleInputSchema, StepsRecordSchema, LabelRecordSchema, BranchLabelRecordSchema, FilteredLabelRecordSchema, ScoredRecordSchema, DecodeRecordSchema, VerdictRecordSchema, CodeVerdictSchema, CodeGradedRecordSchema} from "./core/schemas.ts";
 export {gradeJsonlFile, type GradedRecord} from "./grade/file.ts";
 export {readThresholdFile, DOMAIN_QUANTILES} from "./pipeline/threshold.ts";
