@@ -22,7 +22,7 @@ export function register(program: Command): void {
         .option("--rollouts <n>", "rollouts per candidate", intOption(1, 1024), 1)
         .option("--temperature <t>", "rollout temperature (0: the greedy continuation TVD follows)", floatOption(0, 10), 0)
         .option("--max-tokens <n>", "most tokens per rollout", intOption(1), 256)
-        .addOption(new Option("--labels <how>", "rollouts: each candidate's label is the outcome of its rollouts; truth: the domain's exact step truth (the lab's; --verifier lab) of 'response so far + candidate' once its line is completed greedily: wrong when an error is already decided (a junk token whose line cannot be right), no outcome rollouts").choices(["rollouts", "truth"] as const).default("rollouts" as const))
+        .addOption(new Option("--labels <how>", "rollouts: each candidate's label is the outcome of its rollouts; truth: the domain's exact step truth (the lab's; --verifier lab) of 'response so far + candidate' once its line is completed greedily: wrong when an error is already decided at the candidate, no outcome rollouts (the lab decides a malformed line at its end, so junk inside a line counts as right; with these labels TVD did worse, docs/decoding.md)").choices(["rollouts", "truth"] as const).default("rollouts" as const))
         .option("--max-decisions <n>", "label only the first n decisions of each sample", intOption(1))
         .option("--seed <s>", "seed of the rollouts (each derives its own from it, the sample, decision and candidate)", intOption(0), 0)
         .option("--concurrency <n>", "samples labelled at once", intOption(1, 1024), 2)
