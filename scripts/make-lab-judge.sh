@@ -24,7 +24,8 @@
 # The shipped model is these commands with these defaults (2,636 samples, 5,272 items; 115 + 72
 # steps of 8 items, the schedules of `--minutes 35` and `--minutes 18` as sized on a shared,
 # heavily loaded 2-core machine; models/lab-judge.train.json; then 250 contrast steps, 32 minutes,
-# run from the second run's shipped model).
+# run from the second run's shipped model; then runs 4 and 5, 400 + 600 steps, 23 + 52 minutes on
+# the shared machine: models/lab-verifier.train.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-.stepwise-cache/lab-judge}

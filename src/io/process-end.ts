@@ -22,7 +22,9 @@ let claims = 0;
 /**
  * A graceful shutdown (`stepwise serve`, `view`) takes over SIGINT/SIGTERM: after the cleanups the
  * process is not signalled again, and the caller ends it (process.exit) when it has shut down.
- * Returns the release.
+ * A program that uses the library and has its own SIGINT/SIGTERM handler (to save its state)
+ * calls this too; otherwise the first SIGINT/SIGTERM after a stepwise lock or atomic write ends
+ * the process once the cleanups have run. Returns the release.
  */
 export function claimSignals(): () => void {
     claims++;

@@ -19,7 +19,7 @@ export function register(program: Command): void {
         .option("--decode-problems <n>", "problems decoded by each strategy (greedy, TVD, Best-of-N, beam); 0 skips decoding", intOption(0), 40)
         .option("--decode-n <n>", "candidates of the Best-of-N and beam decoders", intOption(1, 64), 4)
         .option("--judge <file>", "lab judge GGUF; its template and protocol come from the file (default: models/lab-verifier.gguf, the lab verifier: one greedy check of each step; models/lab-judge.gguf is the compact judge, 5 votes)")
-        .option("--judge-n <n>", "answers per solution, majority-voted at T 1 (default: the judge's protocol, 1 for the verifier, 5 for the compact judge)", intOption(1))
+        .option("--judge-n <n>", "answers per solution: 1 is one greedy answer, more are majority-voted at T 1 (default: the judge's protocol, 1 for the verifier, 5 for the compact judge; the verifier was measured greedy only)", intOption(1))
         .option("--judge-samples <n>", "solutions the judge reads (its lab-ProcessBench F1; the labelled ones feed consensus filtering)", intOption(1), 160)
         .option("--code-policy <file>", "code-lab policy GGUF (default: models/lab-code-policy.gguf)")
         .option("--code-tasks <n>", "held-out code-lab tasks", intOption(1), 20)

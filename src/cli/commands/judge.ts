@@ -46,8 +46,9 @@ Templates (--template):
   verify        the lab verifier's (a GGUF from \`lab train-judge --critique verify\`, e.g.
                 models/lab-verifier.gguf; llama engine): the problem, then each step quoted in
                 the verifier's turn and checked on the next line ("<check> | right/wrong"),
-                stopping at the first "wrong"; the verifier then writes \\boxed{index}, read
-                from the last box; votes as compact. Defaults: n 1, temperature 0, 1024 tokens.
+                stopping at the first "wrong"; stepwise then gives the box (the step marked
+                wrong, or -1), read like every answer; votes as compact. Defaults: n 1,
+                temperature 0, 1024 tokens.
 Default template: verify or compact when --engine is llama:FILE.gguf and the GGUF's metadata says
 stepwise.kind = "judge" (every GGUF \`stepwise lab train-judge\` writes): verify when its
 stepwise.judge_template is "verify" (e.g. models/lab-verifier.gguf), else compact; processbench for

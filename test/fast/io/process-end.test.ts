@@ -6,7 +6,7 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {spawn} from "node:child_process";
-import {mkdtempSync, writeFileSync} from "node:fs";
+import {existsSync, mkdtempSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {cliArgs} from "../../helpers/cli.ts";
@@ -14,7 +14,7 @@ import {cliArgs} from "../../helpers/cli.ts";
 const moduleUrl = new URL("../../../src/io/process-end.ts", import.meta.url).href;
 
 /** Run `body` in a child (tsx, as the CLI runs from a clone), send it SIGTERM once it says "ready"; resolves with how it ended. */
-function runAndTerm(body: string): Promise<{code: number | null; signal: NodeJS.Signals | null; out: string}> {
+function runAndTerm(body: string): Promise<{code: number | null; signal: NodeJS.Signals | null; out: string; dir: string}> {
     const dir = mkdtempSync(join(tmpdir(), "process-end-"));
     const file = join(dir, "child.mts");
     writeFileSync(file, body.replaceAll("MODULE", moduleUrl).replaceAll("DIR", dir));
@@ -32,7 +32,7 @@ function runAndTerm(body: string): Promise<{code: number | null; signal: NodeJS.
         });
         child.on("exit", (code, signal) => {
             clearTimeout(timer);
-            resolve({code, signal, out});
+            resolve({code, signal, out, dir});
         });
     });
 }
@@ -52,6 +52,7 @@ setInterval(() => {}, 1000); // busy like a training: nothing else ends it
 console.log("ready");
 `);
     assert.equal(r.signal, "SIGTERM", JSON.stringify(r));
+    assert.ok(existsSync(join(r.dir, "cleaned")), "the cleanup ran");
 });
 
 test("SIGTERM with a graceful shutdown claiming the signals: the cleanups run and the shutdown ends the process", async () => {
