@@ -69,3 +69,20 @@ console.log("ready");
     assert.deepEqual([r.code, r.signal], [0, null], JSON.stringify(r));
     assert.match(r.out, /shut down, cleaned true/);
 });
+
+// The real npm signal-exit (a dependency of node-llama-cpp's), not our imitation of its rule.
+const signalExit = new URL("../../../node_modules/signal-exit/index.js", import.meta.url);
+test("SIGTERM beside the real npm signal-exit: cleanups run and the process ends", {skip: existsSync(signalExit) ? false : "node_modules/signal-exit is not installed"}, async () => {
+    const r = await runAndTerm(`
+import {onProcessEnd} from "MODULE";
+import {createRequire} from "node:module";
+import {writeFileSync} from "node:fs";
+const onExit = createRequire(import.meta.url)(${JSON.stringify(signalExit.pathname)});
+(onExit.onExit ?? onExit)(() => {});
+onProcessEnd(() => writeFileSync("DIR/cleaned", "1"));
+setInterval(() => {}, 1000);
+console.log("ready");
+`);
+    assert.equal(r.signal, "SIGTERM", JSON.stringify(r));
+    assert.ok(existsSync(join(r.dir, "cleaned")), "the cleanup ran");
+});
