@@ -339,11 +339,13 @@ function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonl
     }
     let next = [...nextByKey.values()];
     const exactText = exact === null ? "?" : formatNumber(exact, true);
-    const checkOf = (rest: Expr | undefined): string => `${eqText} = ${exactText}${restatement.length > 0 && rest ? `, so ${formatExpr(rest)}` : ""}`;
+    // ", so <remaining expression>" when the step restates it; shared by the check and the claim.
+    const so = (rest: Expr | undefined): string => (restatement.length > 0 && rest ? `, so ${formatExpr(rest)}` : "");
+    const checkOf = (rest: Expr | undefined): string => `${eqText} = ${exactText}${so(rest)}`;
     const numStart = tokens[result.first].start;
     const written = span.text.slice(numStart - span.start, tokens[result.last].end - span.start).replace(/[\s()]/g, "");
     const claimed = `${eqText} = ${exactText} (step: ${written})`;
-    const claimOf = (rest: Expr | undefined): string => `${claimed}${restatement.length > 0 && rest ? `, so ${formatExpr(rest)}` : ""}`;
+    const claimOf = (rest: Expr | undefined): string => `${claimed}${so(rest)}`;
     if (exact === null || result.value !== exact) {
         return {
             verdict: {
