@@ -47,7 +47,11 @@
  * - `invalid-reduction`: the last character of the left side;
  * - `wrong-restatement`: the first character of the first token that departs from every correct
  *   restatement (within a number, as above); the line's last character if it stops short;
- * - `after-answer`: the line's first character; `malformed`: the line's last character.
+ * - `after-answer`: the line's first character;
+ * - `malformed` (an equation line of the wrong shape): the first character of the first token
+ *   no text could follow it with to make an equation step (`N+ 20 = 3`: the `+`; `So 57 minus 9`:
+ *   `minus`), else the line's last character (`N.`, a line cut short, extra text after the
+ *   result); a malformed answer line: its last character.
  * {@link labelSegments} maps the verdict to arbitrary segments with that anchor (or the end of the
  * first wrong line).
  *
@@ -292,10 +296,78 @@ function validReductions(states: readonly Expr[]): string {
 
 type StepJudgement = Pick<StepVerdict, "kind" | "correct" | "reason" | "detail" | "decidedAt" | "check" | "contrast" | "claim">;
 
+/**
+ * Where a malformed equation line became impossible: the start offset of the first token after
+ * which no text could complete the line into the shape of an equation step (`[words] a op b = v
+ * ...`, module docs), or null when every prefix up to the line's end could still be completed
+ * (the line is then decided by its end, e.g. `N.` or a line cut after `=`). Only the shape up to
+ * the result number is checked; text after it is decided at the line's end as before.
+ *
+ * Examples: `N+ 20 = 3` → the `+` (an operator cannot follow the connective); `So 57 minus 9`
+ * → `minus`; `First, 12 + 7 = so` → `so`. A trailing `.` right after a number may still be a
+ * decimal point, so it does not decide. Used so that a junk token in the middle of a line is
+ * wrong where it was written, not only at the line's end (label-branches --labels truth).
+ */
+function malformedAt(tokens: readonly Token[]): number | null {
+    type State = "conn" | "operand" | "sign" | "after" | "result" | "rsign" | "rparen" | "rpsign" | "rpnum" | "done";
+    let state: State = "conn";
+    let depth = 0;
+    for (let k = 0; k < tokens.length && state !== "done"; k++) {
+        const t = tokens[k];
+        const minus = t.kind === "op" && tokenOp(t) === "-";
+        let next: State | null = null;
+        switch (state) {
+            case "conn":
+                if (t.kind === "word" || t.kind === "punct") next = "conn";
+                else if (t.kind === "num") next = "after";
+                else if (t.kind === "lparen") next = "operand";
+                else if (minus) next = "sign";
+                break;
+            case "operand":
+                if (t.kind === "num") next = "after";
+                else if (t.kind === "lparen") next = "operand";
+                else if (minus) next = "sign";
+                break;
+            case "sign":
+                if (t.kind === "num") next = "after";
+                break;
+            case "after":
+                if (t.kind === "op") next = "operand";
+                else if (t.kind === "rparen" && depth > 0) next = "after";
+                else if (t.kind === "eq" && depth === 0) next = "result";
+                else if (t.kind === "punct" && t.text === "." && k === tokens.length - 1 && tokens[k - 1]?.kind === "num" && tokens[k - 1].end === t.start) next = "after";
+                break;
+            case "result":
+                if (t.kind === "num") next = "done";
+                else if (minus) next = "rsign";
+                else if (t.kind === "lparen") next = "rparen";
+                break;
+            case "rsign":
+                if (t.kind === "num") next = "done";
+                break;
+            case "rparen":
+                if (t.kind === "num") next = "rpnum";
+                else if (minus) next = "rpsign";
+                break;
+            case "rpsign":
+                if (t.kind === "num") next = "rpnum";
+                break;
+            case "rpnum":
+                if (t.kind === "rparen") next = "done";
+                break;
+        }
+        if (next === null) return t.start;
+        if (state !== "result" && t.kind === "lparen") depth++;
+        if (t.kind === "rparen" && state === "after") depth--;
+        state = next;
+    }
+    return null;
+}
+
 /** Judge one equation line against the current states; returns the new states when correct. */
 function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonly Expr[]): {verdict: StepJudgement; next?: Expr[]} {
     const last = span.end - 1;
-    const malformed = (detail: string): {verdict: StepJudgement} => ({verdict: {kind: "other", correct: false, reason: "malformed", detail, decidedAt: last, check: "unreadable"}});
+    const malformed = (detail: string): {verdict: StepJudgement} => ({verdict: {kind: "other", correct: false, reason: "malformed", detail, decidedAt: malformedAt(tokens) ?? last, check: "unreadable"}});
     let i = 0;
     while (i < tokens.length && (tokens[i].kind === "word" || tokens[i].kind === "punct")) i++;
     const eq = tokens.findIndex((t, k) => k >= i && t.kind === "eq");

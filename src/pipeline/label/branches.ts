@@ -30,10 +30,11 @@
  *   is still right: no error decided at or before the candidate's last character (the lab:
  *   src/domains/lab/verify.ts `decidedAt`). A junk token that ends its line ("N" then ".") is
  *   then wrong, where a greedy rollout that starts the line again calls it right; a digit is right
- *   when some correct value still begins with the digits so far. But the lab decides a malformed
- *   line's error at the line's end, so junk inside a line counts as right: TVD with these labels
- *   did worse than with rollout labels (docs/decoding.md, "Branch labels"). One short completion
- *   per candidate, the sample's own token included.
+ *   when some correct value still begins with the digits so far; junk inside a line is wrong at
+ *   the first token no equation step can continue with (`N` then `+`). Until 2026-12-06 the lab
+ *   decided a malformed line only at its end, so such junk counted as right and TVD with these
+ *   labels did worse than with rollout labels (docs/decoding.md, "Branch labels"). One short
+ *   completion per candidate, the sample's own token included.
  * - A decision is "mixed" when some candidate's hard label is 1 (a rollout right) and another's 0.
  * - Resumable and deterministic (seeds from (seed, sample id, decision, candidate)); records in
  *   input order (src/core/stage.ts).

@@ -268,6 +268,38 @@ test("segments: first wrong segment holds the character where the error is decid
     assert.equal(verifyProcess(Q, rs2).steps[0].decidedAt, rs2.indexOf("4 /") + 1);
 });
 
+test("segments: a malformed line is decided at the first token no equation step can continue with", () => {
+    // [text, the decided text from decidedAt on]: junk in the middle of a line is wrong where it was written.
+    const cases: Array<[string, string]> = [
+        ["N+ 20 = 3, so 20 + 3.", "+ 20 = 3, so 20 + 3."], // an operator right after the connective (TVD's junk pick)
+        ["So 57 minus 9 is 48.", "minus 9 is 48."],
+        ["First, 12 + 7 = so 19", "so 19"], // no result number
+        ["First, 12 + 7) = 19", ") = 19"], // unbalanced parenthesis
+        ["First, 12 + 7 == 19", "= 19"],
+        ["Then, 12 + + 7 = 19", "+ 7 = 19"], // only "-" may sign an operand
+        ["First, 12 * (7 $ 3) = 19", "$ 3) = 19"],
+        ["First, 12 + 7 = (19 = 19", "= 19"], // "(19" must close before anything else
+        // Still completable up to the line's end: decided by its last character, as before.
+        ["N.", "."],
+        ["First, 12 + 7 =", "="],
+        ["First, 12.", "."], // "12." may still become a decimal
+        ["First, 12 + 7 = 19 19", "9"], // text after the result is decided at the line's end
+    ];
+    for (const [text, from] of cases) {
+        const s = verifyProcess(Q, text).steps[0];
+        assert.equal(s.reason, "malformed", text);
+        assert.equal(text.slice(s.decidedAt), from, text);
+    }
+    // Valid shapes with signs and parentheses are not malformed.
+    assert.equal(verifyProcess(Q, "First, (12 + 7) = 19.").steps[0].reason, "ok");
+    assert.equal(verifyProcess(Q, "First, 12 + 7 = (-19)").steps[0].reason, "wrong-arithmetic");
+    // On a later line the offset is the text's, not the line's; segments cut before the junk stay correct.
+    const text = `${GOOD[0]}\nN+ 20 = 3, so 20 + 3.`;
+    const v = verifyProcess(Q, text);
+    assert.equal(v.steps[1].decidedAt, GOOD[0].length + 2);
+    assert.deepEqual(labelSegments(v, [GOOD[0].length + 2, GOOD[0].length + 3, text.length]).labels, [true, false, null]);
+});
+
 test("answer check and step splitting", () => {
     assert.deepEqual(checkAnswer(Q, GOOD.join("\n")), {correct: true, predicted: "48", expected: "48"});
     assert.equal(checkAnswer(Q, "The answer is 47.\nThe answer is 48.").correct, false);
