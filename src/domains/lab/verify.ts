@@ -44,7 +44,9 @@
  * - `wrong-arithmetic`, `wrong-answer`: the first character of the written number that differs
  *   from the exact one; if the written digits are a strict prefix of the exact ones (`5` for
  *   `57`), the character that ends the number (the line's last character if the line ends there);
- * - `invalid-reduction`: the last character of the left side;
+ * - `invalid-reduction`: the first character where the left side departs from every valid next
+ *   operation (`a op b` of a reducible node, `b op a` for `+` and `*`; within a number where its
+ *   digits depart), at the latest the last character of the left side;
  * - `wrong-restatement`: the first character of the first token that departs from every correct
  *   restatement (within a number, as above); the line's last character if it stops short;
  * - `after-answer`: the line's first character;
@@ -377,7 +379,7 @@ function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonl
     if (!lhs) return malformed("unreadable left side");
     const lhsEnd = tokens[eq - 1].end - 1;
     if (!isReducible(lhs))
-        return {verdict: {kind: "equation", correct: false, reason: "invalid-reduction", detail: "the left side must be one operation on two numbers", decidedAt: lhsEnd, check: `${formatExpr(lhs)} is not next`}};
+        return {verdict: {kind: "equation", correct: false, reason: "invalid-reduction", detail: "the left side must be one operation on two numbers", decidedAt: Math.min(lhsEnd, reductionDivergence(tokens.slice(i, eq), states, span)), check: `${formatExpr(lhs)} is not next`}};
     const result = readSigned(tokens, eq + 1);
     if (!result) return malformed("no result number after `=`");
     let restTokens = tokens.slice(result.next);
@@ -402,7 +404,7 @@ function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonl
         }
     const eqText = formatExpr(lhs);
     if (matches.length === 0)
-        return {verdict: {kind: "equation", correct: false, reason: "invalid-reduction", detail: `${eqText} is not a valid next operation (valid: ${validReductions(states)})`, decidedAt: lhsEnd, check: `${eqText} is not next`}};
+        return {verdict: {kind: "equation", correct: false, reason: "invalid-reduction", detail: `${eqText} is not a valid next operation (valid: ${validReductions(states)})`, decidedAt: Math.min(lhsEnd, reductionDivergence(tokens.slice(i, eq), states, span)), check: `${eqText} is not next`}};
     const exact = applyOp(op, x, y);
     const nextByKey = new Map<string, Expr>();
     for (const m of matches) {
@@ -452,23 +454,44 @@ function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonl
 
 /** Where a wrong restatement departs from every correct one (see module docs). */
 function restatementDivergence(said: readonly Token[], correct: readonly Expr[], span: StepSpan): number {
+    return tokenDivergence(said, correct.map((c) => tokenize(formatExpr(c, "spaced"))), span);
+}
+
+/**
+ * Where the left side of an invalid reduction departs from every valid next operation (module
+ * docs): each reducible node `a op b` of every state, also `b op a` for `+` and `*`, with a
+ * negative operand written `-2` or `(-2)`.
+ */
+function reductionDivergence(said: readonly Token[], states: readonly Expr[], span: StepSpan): number {
+    const numForms = (v: number): string[] => (v < 0 ? [String(v), `(${v})`] : [String(v)]);
+    const cands: Token[][] = [];
+    for (const state of states)
+        for (const path of reduciblePaths(state)) {
+            const n = nodeAt(state, path);
+            if (!n || !isReducible(n)) continue;
+            const pairs = isCommutative(n.op) ? [[n.left.value, n.right.value], [n.right.value, n.left.value]] : [[n.left.value, n.right.value]];
+            for (const [a, b] of pairs) for (const x of numForms(a)) for (const y of numForms(b)) cands.push(tokenize(`${x} ${n.op} ${y}`));
+        }
+    return tokenDivergence(said, cands, span);
+}
+
+/**
+ * Where written tokens depart from every candidate token list: the first character of the first
+ * token no candidate has at that place (within a number, where its digits depart, as
+ * {@link divergence}); the line's last character if the written tokens match a candidate's start.
+ */
+function tokenDivergence(said: readonly Token[], cands: readonly Token[][], span: StepSpan): number {
     const norm = (t: Token): string => (t.kind === "op" ? tokenOp(t) : t.text);
-    let best = -1;
-    let bestCand: Token[] = [];
-    for (const c of correct) {
-        const cand = tokenize(formatExpr(c, "spaced"));
+    let latest = -1;
+    for (const cand of cands) {
         let k = 0;
         while (k < said.length && k < cand.length && norm(said[k]) === norm(cand[k])) k++;
-        if (k > best) {
-            best = k;
-            bestCand = cand;
-        }
+        if (k >= said.length) return span.end - 1; // stops short (or equal text, which cannot happen here)
+        const t = said[k];
+        const other = cand[k];
+        latest = Math.max(latest, t.kind === "num" && other?.kind === "num" ? divergence(span, t.start, t.end, other.text) : t.start);
     }
-    if (best >= said.length) return span.end - 1; // stops short (or equal text, which cannot happen here)
-    const t = said[best];
-    const other = bestCand[best];
-    if (t.kind === "num" && other?.kind === "num") return divergence(span, t.start, t.end, other.text);
-    return t.start;
+    return latest < 0 ? span.end - 1 : latest;
 }
 
 /**

@@ -251,8 +251,9 @@ test("segments: first wrong segment holds the character where the error is decid
     assert.deepEqual(labelSegments(ok, segmentEndsFromTexts(["First, 12 + 7 = 1", "9, so 19 * 3 - 45 / 5.\nThen"])).labels, [true, true]);
     assert.throws(() => labelSegments(v, [5, 3]), /non-decreasing/);
     // Other anchors: invalid reduction → end of left side; restatement → first departing token.
+    // "7" may still start "7 + 12"; the "*" departs from every valid next operation.
     const inv = verifyProcess(Q, "First, 7 * 3 = 21.");
-    assert.equal(inv.steps[0].decidedAt, "First, 7 * 3".length - 1);
+    assert.equal(inv.steps[0].decidedAt, "First, 7 ".length);
     const rs = verifyProcess(Q, "First, 12 + 7 = 19, so 19 * 3 - 45 / 6.");
     assert.equal(rs.steps[0].decidedAt, "First, 12 + 7 = 19, so 19 * 3 - 45 / ".length);
     const wa = verifyProcess(Q, "The answer is 49.");
@@ -289,6 +290,28 @@ test("segments: a malformed line is decided at the first token no equation step 
         const s = verifyProcess(Q, text).steps[0];
         assert.equal(s.reason, "malformed", text);
         assert.equal(text.slice(s.decidedAt), from, text);
+    }
+    // An invalid reduction is decided where its left side departs from every valid next operation
+    // (12 + 7, 7 + 12, 45 / 5 here), within a number where its digits depart.
+    const reductions: Array<[string, string]> = [
+        ["N9 / 3 = 3", "9 / 3 = 3"], // no valid operation starts with 9
+        ["First, 7 + 13 = 20", "3 = 20"], // "1" may still be 12
+        ["First, 45 / 6 = 7", "6 = 7"],
+        ["First, 45 * 5 = 225", "* 5 = 225"], // "/" is not commutative: only 45 / 5
+        ["First, 1 + 7 = 8", " + 7 = 8"], // "1" is a strict prefix of 12: decided where the number ends
+        ["First, 12 + 7 * 3 = 21", "* 3 = 21"], // not one operation on two numbers: decided where it goes past one
+    ];
+    for (const [text, from] of reductions) {
+        const s = verifyProcess(Q, text).steps[0];
+        assert.equal(s.reason, "invalid-reduction", text);
+        assert.equal(text.slice(s.decidedAt), from, text);
+    }
+    const neg = {question: "Compute 3 - 5 - -2 * 4.", answer: "6"};
+    assert.equal(verifyProcess(neg, "First, -2 * 4 = -8, so 3 - 5 - -8.").steps[0].reason, "ok");
+    for (const text of ["First, 4 * (-2) = -8", "First, 4 * -3 = -12"]) {
+        const s = verifyProcess(neg, text).steps[0];
+        if (s.reason === "invalid-reduction") assert.ok(text.slice(s.decidedAt).startsWith("3"), text); // a negative operand in either form
+        else assert.equal(s.reason, "ok", text);
     }
     // Valid shapes with signs and parentheses are not malformed.
     assert.equal(verifyProcess(Q, "First, (12 + 7) = 19.").steps[0].reason, "ok");
