@@ -13,7 +13,7 @@
 #     exact step truth, a quarter of the policy tokens),
 #   MC_PROBLEMS (0; N: also Monte-Carlo hard labels of N more train problems x 4 samples at T 1,
 #     seed 11, adaptive steps at the 2% quantile, `label --k 8 --early-stop --search binary`, so
-#     the PRM keeps judging sampled steps), MC_REPEAT (how many times the MC labels are given),
+#     the PRM keeps judging sampled steps), MC_REPEAT (3: how many times the MC labels are given),
 #   STEPS (train this many steps instead of MINUTES).
 # docs/decoding.md's best TVD PRM (the truth-branch mix, 2,400 greedy samples):
 #   LABELS=truth MC_PROBLEMS=400 MC_REPEAT=12 STEPS=900 scripts/make-lab-branch-prm.sh WORKDIR
