@@ -51,7 +51,7 @@
  *   restatement (within a number, as above); the line's last character if it stops short;
  * - `after-answer`: the line's first character;
  * - `malformed` (an equation line of the wrong shape): the first character of the first token
- *   no text could follow it with to make an equation step (`N+ 20 = 3`: the `+`; `So 57 minus 9`:
+ *   after which no continuation can make the line an equation step (`N+ 20 = 3`: the `+`; `So 57 minus 9`:
  *   `minus`), else the line's last character (`N.`, a line cut short, extra text after the
  *   result); a malformed answer line: its last character.
  * {@link labelSegments} maps the verdict to arbitrary segments with that anchor (or the end of the
