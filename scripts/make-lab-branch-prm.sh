@@ -28,6 +28,10 @@ out=${3:-$work/branch-prm.gguf}
 problems=${PROBLEMS:-2400}
 policy=${POLICY:-models/lab-policy.gguf}
 init=${INIT:-models/lab-prm.gguf}
+mc_problems=${MC_PROBLEMS:-0}
+for v in "$mc_problems" "${MC_REPEAT:-3}" "${STEPS:-1}"; do
+    [[ "$v" =~ ^[0-9]+$ ]] || { echo "make-lab-branch-prm.sh: MC_PROBLEMS, MC_REPEAT and STEPS must be whole numbers (got \"$v\")" >&2; exit 2; }
+done
 node scripts/ensure-deps.mjs
 sw="node bin/stepwise.mjs"
 mkdir -p "$work"
@@ -47,7 +51,6 @@ for ((i = 0; i < shards; i++)); do
     data+=(--branches "$work/$name.jsonl")
 done
 for pid in "${pids[@]}"; do wait "$pid"; done # a failed shard stops the script (set -e)
-mc_problems=${MC_PROBLEMS:-0}
 if [ "$mc_problems" -gt 0 ]; then
     mc=$work/mc
     mkdir -p "$mc"

@@ -320,22 +320,23 @@ function malformedAt(tokens: readonly Token[]): number | null {
         let next: State | null = null;
         switch (state) {
             case "conn":
-                if (t.kind === "word" || t.kind === "punct") next = "conn";
-                else if (t.kind === "num") next = "after";
-                else if (t.kind === "lparen") next = "operand";
-                else if (minus) next = "sign";
-                break;
             case "operand":
-                if (t.kind === "num") next = "after";
-                else if (t.kind === "lparen") next = "operand";
-                else if (minus) next = "sign";
+                if (state === "conn" && (t.kind === "word" || t.kind === "punct")) next = "conn";
+                else if (t.kind === "num") next = "after";
+                else if (t.kind === "lparen") {
+                    depth++;
+                    next = "operand";
+                } else if (minus) next = "sign";
                 break;
             case "sign":
                 if (t.kind === "num") next = "after";
                 break;
             case "after":
                 if (t.kind === "op") next = "operand";
-                else if (t.kind === "rparen" && depth > 0) next = "after";
+                else if (t.kind === "rparen" && depth > 0) {
+                    depth--;
+                    next = "after";
+                }
                 else if (t.kind === "eq" && depth === 0) next = "result";
                 else if (t.kind === "punct" && t.text === "." && k === tokens.length - 1 && tokens[k - 1]?.kind === "num" && tokens[k - 1].end === t.start) next = "after";
                 break;
@@ -359,8 +360,6 @@ function malformedAt(tokens: readonly Token[]): number | null {
                 break;
         }
         if (next === null) return t.start;
-        if (state !== "result" && t.kind === "lparen") depth++;
-        if (t.kind === "rparen" && state === "after") depth--;
         state = next;
     }
     return null;
