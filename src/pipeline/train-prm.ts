@@ -277,6 +277,78 @@ export function validateImplicit(config: LlamaConfig, weights: LlamaWeights, exa
     return {steps: rs.length, samples: examples.length, auc: rocAuc(rs, labels), accuracy: rs.length ? correct / rs.length : NaN, loss: rs.length ? loss / rs.length : NaN};
 }
 
+/**
+ * One decision of a branch-label record as an implicit-PRM example: BOS + prompt + the response so
+ * far (tokenized), the candidates' token ids at its last position, their πref (the policy's
+ * recorded probabilities) and hard labels. `own` is the sample's own token's index (0).
+ */
+export interface ImplicitDecision {
+    id: string;
+    questionId: string;
+    tokens: number[];
+    ids: number[];
+    refLogprobs: number[];
+    labels: number[];
+}
+
+/**
+ * The implicit-PRM decision examples of one branch-label record (`stepwise label-branches`): for
+ * every decision, the candidates that are one token after the response so far (others, and repeats
+ * of an id, are left out), labelled 1 when a rollout (or the exact truth) found them right.
+ * Decisions whose candidates are all wrong carry nothing for a contrast and are left out.
+ * @throws StepwiseError naming `where` when a decision's candidates do not share the response so far.
+ */
+export function implicitDecisions(record: Pick<BranchLabelRecord, "id" | "question_id" | "prompt" | "decisions">, tokenizer: CharTokenizer, where: string): ImplicitDecision[] {
+    const out: ImplicitDecision[] = [];
+    const prompt = tokenizer.encode(record.prompt, {addBos: true});
+    record.decisions.forEach((d) => {
+        const first = d.candidates[0];
+        if (!first) return;
+        const prefix = first.steps.join("").slice(0, first.steps.join("").length - first.text.length);
+        const context = tokenizer.encode(prefix);
+        const ids: number[] = [];
+        const refLogprobs: number[] = [];
+        const labels: number[] = [];
+        for (const [ci, c] of d.candidates.entries()) {
+            const joined = c.steps.join("");
+            if (joined !== prefix + c.text) throw new StepwiseError(`${where}: decision at token ${d.position}, candidate ${ci} (${JSON.stringify(c.text)}): its steps do not continue the response so far of candidate 0`);
+            const t = tokenizer.encode(prefix + c.text);
+            if (c.n === 0 || t.length !== context.length + 1 || !context.every((x, i) => t[i] === x) || ids.includes(t[context.length])) continue;
+            ids.push(t[context.length]);
+            refLogprobs.push(Math.log(Math.max(MIN_PROB, c.prob)));
+            labels.push(c.correct > 0 ? 1 : 0);
+        }
+        if (ids.length < 2 || !labels.includes(1)) return;
+        out.push({id: `${record.id}@${d.position}`, questionId: record.question_id, tokens: [...prompt, ...context], ids, refLogprobs, labels});
+    });
+    return out;
+}
+
+/** r_c = log πθ(c) − log πref(c) (β 1) of each candidate of a decision under the JS forward pass. */
+export function decisionRewards(config: LlamaConfig, weights: LlamaWeights, d: ImplicitDecision): number[] {
+    const probs = nextTokenProbs(config, weights, d.tokens);
+    const last = probs[d.tokens.length - 1];
+    return d.ids.map((id, c) => Math.log(Math.max(MIN_PROB, last[id])) - d.refLogprobs[c]);
+}
+
+/**
+ * TVD's pick at held-out mixed decisions under an implicit PRM (the highest reward, ties to the
+ * sample's own token as src/search/tvd.ts breaks them) against the sample's own token.
+ */
+export function validateImplicitDecisions(config: LlamaConfig, weights: LlamaWeights, decisions: readonly ImplicitDecision[]): DecisionValidation {
+    const out: DecisionValidation = {mixed: 0, prmRight: 0, ownRight: 0};
+    for (const d of decisions) {
+        if (d.labels.every((l) => l === 1)) continue;
+        out.mixed++;
+        const r = decisionRewards(config, weights, d);
+        let chosen = 0;
+        for (let c = 1; c < r.length; c++) if (r[c] > r[chosen]) chosen = c;
+        out.prmRight += d.labels[chosen];
+        out.ownRight += d.labels[0];
+    }
+    return out;
+}
+
 /** The prompt layout shared by every sample: "{question}" + what follows it, e.g. "{question}\n". */
 function templateOf(record: Pick<SampleRecord, "question" | "prompt">, where: string): string {
     const at = typeof record.prompt === "string" && typeof record.question === "string" ? record.prompt.indexOf(record.question) : -1;
@@ -286,28 +358,36 @@ function templateOf(record: Pick<SampleRecord, "question" | "prompt">, where: st
 
 async function trainImplicitPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     if (!o.init) throw new StepwiseError("train-prm --objective implicit needs --init: the reference policy (the model that drew the samples), which the PRM starts from");
-    const beta = o.beta ?? 0.05;
+    const branchFiles = o.branches ?? [];
+    const beta = o.beta ?? (branchFiles.length ? 1 : 0.05);
     if (!(beta > 0 && Number.isFinite(beta))) throw new StepwiseError(`--beta: expected a positive number, got ${o.beta}`);
+    if (branchFiles.length && beta !== 1)
+        throw new StepwiseError(`--beta ${beta} with --branches: the branch objective contrasts candidates' log πθ/πref at β 1 (a softmax over them), so β must be 1 (leave --beta out)`);
+    if (o.data.length === 0 && branchFiles.length === 0) throw new StepwiseError("train-prm --objective implicit needs --data (graded samples) or --branches (branch labels)");
     const {config, init, vocab} = await startingModel({init: o.init});
     const tokenizer = new CharTokenizer(vocab);
     const verify = await makeVerifier(o.verifier ?? "math");
     const reference = resolve(o.init);
+    const drawnBy = (engine: unknown, where: string, what: string): void => {
+        const drawn = typeof engine === "string" && engine.startsWith("llama:") ? parseEngineSpec(engine) : undefined;
+        if (drawn?.kind === "llama" && resolve(drawn.path) !== reference)
+            throw new StepwiseError(`${where}: ${what} ${engine}, but the reference (--init) is ${o.init}: the recorded probabilities are πref only when the reference drew them`);
+    };
     const examples: ImplicitExample[] = [];
     let template: string | undefined;
+    const sameTemplate = (r: Pick<SampleRecord, "question" | "prompt">, where: string): void => {
+        const t = templateOf(r, where);
+        if (template === undefined) template = t;
+        else if (t !== template) throw new StepwiseError(`${where}: prompt layout ${JSON.stringify(t)} differs from the first record's ${JSON.stringify(template)}`);
+    };
     let tooLong = 0;
     for (const file of o.data) {
         const records: SampleRecord[] = await readRecordsAll(file, SampleRecordSchema);
         for (const [i, r] of records.entries()) {
             const where = `${file}:${i + 1}`;
             if (typeof r.text !== "string" || !Array.isArray(r.tokens)) throw new StepwiseError(`${where}: not a sample record (needs text and tokens; use the output of \`stepwise sample\`)`);
-            const drawn = typeof r.engine === "string" && r.engine.startsWith("llama:") ? parseEngineSpec(r.engine) : undefined;
-            if (drawn?.kind === "llama") {
-                if (resolve(drawn.path) !== reference)
-                    throw new StepwiseError(`${where}: sampled with ${r.engine}, but the reference (--init) is ${o.init}: the recorded confidences are πref only when the reference drew the samples`);
-            }
-            const t = templateOf(r, where);
-            if (template === undefined) template = t;
-            else if (t !== template) throw new StepwiseError(`${where}: prompt layout ${JSON.stringify(t)} differs from the first sample's ${JSON.stringify(template)}`);
+            drawnBy(r.engine, where, "sampled with");
+            sameTemplate(r, where);
             let ok: boolean;
             try {
                 ok = r.finish_reason !== "length" && (await verify({question: r.question, gold: r.gold, solution: r.text}));
@@ -320,17 +400,35 @@ async function trainImplicitPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
             else tooLong++;
         }
     }
+    const decisions: ImplicitDecision[] = [];
+    for (const file of branchFiles) {
+        const records = await readRecordsAll(file, BranchLabelRecordSchema);
+        for (const [i, r] of records.entries()) {
+            const where = `${file}:${i + 1}`;
+            drawnBy(r.rollout_engine, where, "labelled with");
+            if (r.decisions.length) sameTemplate(r, where);
+            for (const d of implicitDecisions(r, tokenizer, where)) if (d.tokens.length <= config.contextLength) decisions.push(d);
+            else tooLong++;
+        }
+    }
     const valFraction = o.valFraction ?? 0.1;
     const train = examples.filter((e) => !isValidation(e.questionId, valFraction));
     const val = examples.filter((e) => isValidation(e.questionId, valFraction)).slice(0, 400);
-    if (train.length === 0) throw new StepwiseError(`no samples to train on in ${o.data.join(", ")}`);
+    const decisionTrain = decisions.filter((d) => !isValidation(d.questionId, valFraction));
+    const decisionVal = decisions.filter((d) => isValidation(d.questionId, valFraction));
+    if (train.length === 0 && decisionTrain.length === 0) throw new StepwiseError(`nothing to train on in ${[...o.data, ...branchFiles].join(", ")} (branch decisions need a right candidate and another candidate)`);
     const positives = train.filter((e) => e.label === 1).length;
-    if (positives === 0 || positives === train.length)
+    if (train.length && (positives === 0 || positives === train.length))
         throw new StepwiseError(`train-prm --objective implicit: all ${train.length} training samples are ${positives ? "right" : "wrong"} by the ${o.verifier ?? "math"} verifier; the outcome loss needs both (wrong --verifier?)`);
-    const seqLen = Math.max(...train.map((e) => e.tokens.length));
+    const seqLen = Math.max(...train.map((e) => e.tokens.length), ...decisionTrain.map((d) => d.tokens.length));
     const toTrain = (ex: ImplicitExample): TrainExample => ({tokens: ex.tokens, sequence: {from: ex.from, to: ex.tokens.length, refLogprob: ex.refLogprob, beta, label: ex.label}});
+    // The listwise contrast of a decision: softmax over the candidates' log πθ/πref towards the right ones, uniformly.
+    const decisionTarget = (d: ImplicitDecision): TrainExample => {
+        const right = d.labels.reduce((a, b) => a + b, 0);
+        return {tokens: d.tokens, targets: [{pos: d.tokens.length - 1, tokenIds: d.ids, probs: d.labels.map((l) => l / right), bias: d.refLogprobs.map((x) => -x)}]};
+    };
     const log: TrainLogEntry[] = [];
-    const result = await trainLanguageModel({config, initWeights: init, ...runOptions(o, train.map(toTrain), seqLen, log, 1e-4), groupSize: 4});
+    const result = await trainLanguageModel({config, initWeights: init, ...runOptions(o, [...train.map(toTrain), ...decisionTrain.map(decisionTarget)], seqLen, log, 1e-4), groupSize: 4});
     mkdirSync(dirname(o.out) || ".", {recursive: true});
     writeLlamaGguf(o.out, {
         config,
@@ -345,14 +443,33 @@ async function trainImplicitPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
             [IMPLICIT_META.template]: template ?? "{question}\n",
         },
     });
-    const validation = validateImplicit(config, result.weights, val, beta);
+    const validation: PrmValidation = val.length ? validateImplicit(config, result.weights, val, beta) : {steps: 0, samples: 0, auc: NaN, accuracy: NaN, loss: NaN};
+    if (decisionVal.length) validation.decisions = validateImplicitDecisions(config, result.weights, decisionVal);
     const reportDir = o.reportDir ?? dirname(o.out);
     const base = join(reportDir, o.out.split("/").pop()!.replace(/\.gguf$/, ""));
     writeFileAtomic(
         `${base}.train.json`,
-        JSON.stringify({objective: "implicit", data: o.data, beta, verifier: o.verifier ?? "math", init: o.init, train_examples: train.length, train_positive: positives, val_examples: val.length, too_long: tooLong, steps: result.steps, validation, log}, null, 2) + "\n",
+        JSON.stringify(
+            {
+                objective: "implicit",
+                data: o.data,
+                ...(branchFiles.length ? {branches: branchFiles, branch_train_decisions: decisionTrain.length, branch_val_decisions: decisionVal.length} : {}),
+                beta,
+                verifier: o.verifier ?? "math",
+                init: o.init,
+                train_examples: train.length + decisionTrain.length,
+                train_positive: positives,
+                val_examples: val.length,
+                too_long: tooLong,
+                steps: result.steps,
+                validation,
+                log,
+            },
+            null,
+            2,
+        ) + "\n",
     );
-    return {out: o.out, trainExamples: train.length, valExamples: val.length, validation, steps: result.steps, losses: result.losses};
+    return {out: o.out, trainExamples: train.length + decisionTrain.length, valExamples: val.length + decisionVal.length, validation, steps: result.steps, losses: result.losses};
 }
 
 export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {

@@ -7,7 +7,8 @@
  * - **Target distributions** (`targets`): the output at position `pos` (the input token at
  *   `pos`, e.g. a step tag) is trained towards `probs` over the token subset `tokenIds`, with
  *   the softmax restricted to that subset: a PRM's good/bad cross-entropy with hard
- *   (`[1, 0]`) or soft (`[p, 1-p]`) labels.
+ *   (`[1, 0]`) or soft (`[p, 1-p]`) labels; with per-token `bias` = −log πref, the softmax over
+ *   alternative tokens' implicit rewards log πθ/πref (an implicit PRM's branch objective).
  * - **Sequence targets** (`sequence`): an implicit PRM's outcome loss (Yuan et al., "Free Process
  *   Rewards without Process Labels", arXiv 2412.01981): the reward of tokens [from, to) is
  *   r = β·(Σ log πθ(tokenᵢ | <i) − Σ log πref(tokenᵢ | <i)), trained with the binary
@@ -26,6 +27,12 @@ export interface PositionTarget {
     tokenIds: number[];
     /** Target probabilities, same length as tokenIds, summing to 1. */
     probs: number[];
+    /**
+     * Additive offsets of the subset's logits before the restricted softmax, same length as
+     * tokenIds; default 0. With bias = −log πref(token) the softmax is over the implicit rewards
+     * log πθ(token)/πref(token) (β 1): a listwise contrast of alternative tokens at one position.
+     */
+    bias?: number[];
 }
 
 /**
@@ -183,12 +190,14 @@ export function packBatch(examples: TrainExample[], vocabSize: number, maxLen: n
             if (tg.pos >= len) continue;
             if (supervised.has(tg.pos)) throw new StepwiseError(`train: position ${tg.pos} has both an LM target and a target distribution`);
             if (tg.tokenIds.length !== tg.probs.length || tg.tokenIds.length === 0) throw new StepwiseError("train: target tokenIds and probs must be non-empty and of the same length");
+            if (tg.bias && (tg.bias.length !== tg.tokenIds.length || !tg.bias.every(Number.isFinite))) throw new StepwiseError("train: target bias must be finite numbers, one per token id");
+            if (new Set(tg.tokenIds).size !== tg.tokenIds.length) throw new StepwiseError(`train: target position ${tg.pos} lists a token id twice`);
             const row = (base + tg.pos) * vocabSize;
             supportBias ??= new Float32Array(n * vocabSize);
             supportBias.fill(-1e9, row, row + vocabSize);
             tg.tokenIds.forEach((id, j) => {
                 checkId(id);
-                supportBias![row + id] = 0;
+                supportBias![row + id] = tg.bias?.[j] ?? 0;
                 targets[row + id] = tg.probs[j];
             });
             supervised.add(tg.pos);

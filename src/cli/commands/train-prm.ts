@@ -11,11 +11,11 @@ export function register(program: Command): void {
         .command("train-prm")
         .description("train a tiny PRM, export GGUF: a tag PRM (cross-entropy over <|good|>/<|bad|> at each step tag) on labels from `stepwise label`, or an implicit PRM (--objective implicit) on graded samples")
         .option("--data <file>", "labelled JSONL from `stepwise label` (repeatable); with --objective implicit, samples from `stepwise sample`", collect, [])
-        .option("--branches <file>", "tag objective: branch labels from `stepwise label-branches` (repeatable): one example per candidate token at each decision, so the PRM learns the values TVD ranks", collect, [])
+        .option("--branches <file>", "branch labels from `stepwise label-branches` (repeatable), so the PRM learns the values TVD ranks. Tag objective: one example per candidate token at each decision, its label at the last tag. Implicit objective: one example per decision, a softmax over the candidates' rewards log πθ(c)/πref(c) (β 1; πref = the probabilities recorded with the sample) trained towards the right candidates", collect, [])
         .requiredOption("--out <file>", "output GGUF (a stepwise-lab PRM: score it with --prm llama:FILE)")
         .option("--labels <kind>", "hard (1/0) or soft (MC fraction) targets", "hard")
         .option("--objective <o>", "tag (step labels at step tags) or implicit (outcome labels only: r = β·log πθ/πref; the samples' recorded confidences are πref, so --init must be the model that drew them)", "tag")
-        .option("--beta <b>", "implicit: β of r = β·log πθ/πref", floatOption(1e-6), 0.05)
+        .option("--beta <b>", "implicit: β of r = β·log πθ/πref (default 0.05; 1 with --branches, the only value the branch objective takes)", floatOption(1e-6))
         .option("--verifier <name>", "implicit: grades the samples' final answers (math: the answer grader against gold; lab: the lab's exact check)", "math")
         .option("--init <file>", "start from this GGUF (e.g. models/lab-policy.gguf); default a fresh model")
         .option("--d-model <n>", "width of a fresh model", intOption(16), 96)
@@ -39,6 +39,8 @@ Example:
   stepwise train-prm --objective implicit --data samples.jsonl --verifier lab --init models/lab-policy.gguf \\
       --out models/lab-implicit-prm.gguf --minutes 20 --checkpoint-dir .stepwise-cache/implicit
   stepwise train-prm --branches branches.jsonl --init models/lab-prm.gguf --out branch-prm.gguf --minutes 25 --lr 3e-4
+  stepwise train-prm --objective implicit --branches branches.jsonl --init models/lab-policy.gguf \\
+      --out branch-implicit-prm.gguf --steps 600 --lr 1e-4
 Writes the model, <out>.train.json (validation ROC-AUC, accuracy, loss log) and <out>.loss.svg/png (tag PRMs).
 An implicit PRM's GGUF names its reference model (path relative to the PRM file), β and prompt
 template, so --prm llama:FILE scores with it (keep the reference next to it).`,
@@ -49,7 +51,6 @@ template, so --prm llama:FILE scores with it (keep the reference next to it).`,
             if (o.objective === "implicit" && !o.init) throw new StepwiseError("--objective implicit needs --init: the reference policy that drew the samples");
             if (o.steps === undefined && o.minutes === undefined) throw new StepwiseError("give --steps or --minutes");
             if ((o.data as string[]).length === 0 && (o.branches as string[]).length === 0) throw new StepwiseError("give --data (labels, or samples with --objective implicit) or --branches");
-            if (o.objective === "implicit" && (o.branches as string[]).length) throw new StepwiseError("--branches trains a tag PRM: drop --objective implicit");
             for (const d of o.branches as string[]) checkInputFile(d, "--branches");
             // Output locations before any training: a full run must not fail at its last write.
             for (const d of o.data as string[]) checkInputFile(d, "--data");
@@ -80,7 +81,7 @@ template, so --prm llama:FILE scores with it (keep the reference next to it).`,
                 console.error(
                     `train-prm: held-out decisions with right and wrong candidates: ${v.decisions.mixed}; the PRM's pick is right in ${v.decisions.prmRight} (${((100 * v.decisions.prmRight) / Math.max(1, v.decisions.mixed)).toFixed(1)}%), the sample's own token in ${v.decisions.ownRight} (${((100 * v.decisions.ownRight) / Math.max(1, v.decisions.mixed)).toFixed(1)}%)`,
                 );
-            if (v.steps === 0) console.error(`train-prm: ${r.out} after ${plural(r.steps, "step")} on ${plural(r.trainExamples, "example")}; no held-out labelled steps (--data) to validate on`);
+            if (v.steps === 0) console.error(`train-prm: ${r.out} after ${plural(r.steps, "step")} on ${plural(r.trainExamples, "example")}; no held-out ${o.objective === "implicit" ? "graded samples" : "labelled steps"} (--data) to validate on`);
             else
             console.error(
                 `train-prm: ${r.out} after ${plural(r.steps, "step")} on ${plural(r.trainExamples, "sample")}; validation (${plural(v.samples, "sample")}, ${o.objective === "implicit" ? plural(v.steps, "outcome") : plural(v.steps, "step")}): ROC-AUC ${v.auc.toFixed(3)}, accuracy ${(100 * v.accuracy).toFixed(1)}%, loss ${v.loss.toFixed(3)}`,

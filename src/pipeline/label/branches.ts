@@ -35,6 +35,12 @@
  *   decided a malformed line only at its end, so such junk counted as right and TVD with these
  *   labels did worse than with rollout labels (docs/decoding.md, "Branch labels"). One short
  *   completion per candidate, the sample's own token included.
+ * - `labels: "truth+rollouts"`: right only when both say so: the exact truth finds no error decided
+ *   at the candidate (as "truth"), and then its rollouts reach the right answer (as "rollouts"; a
+ *   candidate the truth already calls wrong is not rolled out). The truth alone judges one line: a
+ *   `T` for the `F` of "Finally" starts a right line ("Then 57 - 9 = 48.") after which the policy
+ *   writes another step or a wrong answer; the rollout sees that, and the truth catches the junk a
+ *   rollout forgives ("N" then "." restarts the line and still reaches the answer).
  * - A decision is "mixed" when some candidate's hard label is 1 (a rollout right) and another's 0.
  * - Resumable and deterministic (seeds from (seed, sample id, decision, candidate)); records in
  *   input order (src/core/stage.ts).
@@ -54,6 +60,9 @@ import {engineSettings, sentSettings} from "../sample.ts";
 import {estimateStep} from "./estimate.ts";
 import {getVerifier, makeVerifier, type StepTruthFn, type Verifier, type VerifierName} from "./verifiers.ts";
 
+/** Where a candidate's label comes from (module docs). */
+export type BranchLabelSource = "rollouts" | "truth" | "truth+rollouts";
+
 export interface BranchSettings {
     /** Decision threshold τ on the top token's probability. Default 0.55 (AdaptiveStep, math). */
     tau?: number;
@@ -71,8 +80,8 @@ export interface BranchSettings {
     maxTokens?: number;
     /** Most decisions labelled per sample (the first ones). Default all. */
     maxDecisions?: number;
-    /** "rollouts" (default): outcome of rollouts from each candidate; "truth": the domain's exact step truth of the candidate's completed line (module docs). */
-    labels?: "rollouts" | "truth";
+    /** "rollouts" (default): outcome of rollouts from each candidate; "truth": the domain's exact step truth of the candidate's completed line; "truth+rollouts": right when both are (module docs). */
+    labels?: BranchLabelSource;
     seed?: number;
 }
 
@@ -94,7 +103,8 @@ function resolved(s: BranchSettings): Required<BranchSettings> {
 /** The settings that change branch labels, stored in each record (a resume must match them). */
 export function branchMethodString(s: BranchSettings): string {
     const r = resolved(s);
-    const labels = r.labels === "truth" ? ["labels=truth"] : [`rollouts=${r.rollouts}`, `T=${r.temperature}`];
+    const rolls = [`rollouts=${r.rollouts}`, `T=${r.temperature}`];
+    const labels = r.labels === "truth" ? ["labels=truth"] : r.labels === "truth+rollouts" ? ["labels=truth+rollouts", ...rolls] : rolls;
     return [`tau=${r.tau}/${r.cutoff}`, `k=${r.k}`, `min-prob=${r.minProb}`, ...labels, `max=${r.maxTokens}`, `decisions=${r.maxDecisions}`, `seed=${r.seed}`].join(",");
 }
 
@@ -107,14 +117,15 @@ export async function labelBranches(
     o: BranchSettings & {engine: Engine; verify: Verifier; truth?: StepTruthFn; where?: string; signal?: AbortSignal},
 ): Promise<BranchLabelRecord> {
     const s = resolved(o);
-    if (s.labels === "truth" && !o.truth) throw new StepwiseError(`label-branches: labels "truth" needs a verifier with exact step truth (the lab's)`);
+    const byTruth = s.labels === "truth" || s.labels === "truth+rollouts";
+    if (byTruth && !o.truth) throw new StepwiseError(`label-branches: labels "${s.labels}" needs a verifier with exact step truth (the lab's)`);
     const where = o.where ?? `sample ${JSON.stringify(sample.id)}`;
     const blank = blankRule({kind: "adaptive", tau: s.tau, cutoff: s.cutoff});
     const texts = sample.tokens.map((t) => t.text);
     const cost = {rollouts: 0, generated_tokens: 0, prefix_evaluations: 0};
     const base = deriveSeed(s.seed, hashString(sample.id));
     // A greedy sample that ended within its budget is its own token's greedy completion; a truncated one is rolled out like the others.
-    const ownGraded = s.labels === "rollouts" && s.rollouts === 1 && s.temperature === 0 && sample.temperature === 0 && sample.finish_reason !== "length";
+    const ownGraded = s.labels !== "truth" && s.rollouts === 1 && s.temperature === 0 && sample.temperature === 0 && sample.finish_reason !== "length";
     let ownCorrect: boolean | undefined;
     const decisions: BranchLabelRecord["decisions"] = [];
     const cuts: number[] = [];
@@ -133,12 +144,7 @@ export async function labelBranches(
                 const cand = candidates[c];
                 const withCand = [...texts.slice(0, j), cand.text];
                 const steps = cutSpans(withCand, cuts, blank).map(([a, b]) => withCand.slice(a, b).join(""));
-                if (c === 0 && ownGraded) {
-                    ownCorrect ??= await o.verify({question: sample.question, gold: sample.gold, solution: sample.text});
-                    labelled.push({text: cand.text, prob: cand.prob, steps, n: 1, correct: ownCorrect ? 1 : 0, truncated: 0});
-                    continue;
-                }
-                if (s.labels === "truth") {
+                if (byTruth) {
                     const prefix = sample.text.slice(0, offset) + cand.text;
                     const [line] = await o.engine.generate({prompt: sample.prompt + prefix, maxTokens: s.maxTokens, temperature: 0, stop: ["\n"], topLogprobs: 0, seed: deriveSeed(base, j, c), signal: o.signal});
                     cost.rollouts++;
@@ -147,7 +153,14 @@ export async function labelBranches(
                     const text = prefix + line.text;
                     const at = (start: number, end: number) => ({text: text.slice(start, end), start, end, token_start: 0, token_end: 0});
                     const right = o.truth!({question: sample.question, text, steps: text.length > prefix.length ? [at(0, prefix.length), at(prefix.length, text.length)] : [at(0, prefix.length)]}).correct[0];
-                    labelled.push({text: cand.text, prob: cand.prob, steps, n: 1, correct: right ? 1 : 0, truncated: 0});
+                    if (s.labels === "truth" || !right) {
+                        labelled.push({text: cand.text, prob: cand.prob, steps, n: 1, correct: right ? 1 : 0, truncated: 0});
+                        continue;
+                    }
+                }
+                if (c === 0 && ownGraded) {
+                    ownCorrect ??= await o.verify({question: sample.question, gold: sample.gold, solution: sample.text});
+                    labelled.push({text: cand.text, prob: cand.prob, steps, n: 1, correct: ownCorrect ? 1 : 0, truncated: 0});
                     continue;
                 }
                 const e = await estimateStep(
@@ -238,9 +251,10 @@ export function summarizeBranches(records: readonly BranchLabelRecord[], written
 /** Label the decisions of every sample of a SampleRecord JSONL file into `out`, resuming what is there. */
 export async function labelBranchesFile(o: BranchFileOptions): Promise<BranchSummary> {
     const method = branchMethodString(o);
-    // Before anything is opened: --labels truth needs the domain's step truth.
-    const truth = o.labels === "truth" ? (typeof o.verifier === "string" ? getVerifier(o.verifier).truth : undefined) : undefined;
-    if (o.labels === "truth" && !truth) throw new StepwiseError(`label-branches: --labels truth needs a verifier with exact step truth (${typeof o.verifier === "string" ? `"${o.verifier}" has none` : "a registered one, by name"}; the lab's: --verifier lab)`);
+    // Before anything is opened: --labels truth (and truth+rollouts) needs the domain's step truth.
+    const byTruth = o.labels === "truth" || o.labels === "truth+rollouts";
+    const truth = byTruth ? (typeof o.verifier === "string" ? getVerifier(o.verifier).truth : undefined) : undefined;
+    if (byTruth && !truth) throw new StepwiseError(`label-branches: --labels ${o.labels} needs a verifier with exact step truth (${typeof o.verifier === "string" ? `"${o.verifier}" has none` : "a registered one, by name"}; the lab's: --verifier lab)`);
     const verifierName = typeof o.verifier === "function" ? o.verifier.name || "custom" : o.verifier;
     const r = resolved(o);
     const stage = openStage({

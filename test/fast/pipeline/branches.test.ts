@@ -144,6 +144,46 @@ test("branch labels from exact step truth (--labels truth): each candidate's lin
     await assert.rejects(labelBranches(sample, {engine: lab(), verify, labels: "truth", tau: 0.55, cutoff: "raw"}), /needs a verifier with exact step truth/);
 });
 
+test("branch labels from truth and rollouts (--labels truth+rollouts): right only when the line is right AND the rollout answers right; candidates the truth calls wrong are not rolled out", async () => {
+    const {labVerifier} = await import("../../../src/domains/lab/verifier.ts");
+    const q = "Compute 12 + 7.";
+    const solution = "So 12 + 7 = 19.\nThe answer is 19.";
+    // Two decisions. At the start: "S" (the sample's own) or "T", which starts a right line ("Then 12 + 7 = 19.")
+    // after which this policy answers 91: one line judged alone is right, its cost comes after the line.
+    // At the result's first digit: "1", a wrong digit, and a line break the policy writes past (a rollout forgives both).
+    const lab = () =>
+        new ScriptedPolicy(
+            scriptFrom(
+                (ctx) => {
+                    const r = ctx.slice(ctx.indexOf("\n") + 1);
+                    const target = r.startsWith("T") ? "Then 12 + 7 = 19.\nThe answer is 91." : solution;
+                    return r.length < target.length ? target[r.length] : null;
+                },
+                {"Compute 12 + 7.\n": [["S", 0.5], ["T", 0.4]], "So 12 + 7 = ": [["1", 0.5], ["2", 0.3], ["\n", 0.2]]},
+            ),
+        );
+    const [s] = await lab().generate({prompt: `${q}\n`, temperature: 0, topLogprobs: 8, maxTokens: 80});
+    const sample = {id: "l#0", question_id: "l", question: q, prompt: `${q}\n`, text: s.text, tokens: s.tokens, temperature: 0, finish_reason: s.finishReason, gold: "19"};
+    assert.equal(sample.text, solution);
+    const verify = await labVerifier.create();
+    const labels = async (how: "rollouts" | "truth" | "truth+rollouts") => {
+        const p = lab();
+        const r = await labelBranches(sample, {engine: p, verify, truth: labVerifier.truth, labels: how, tau: 0.55, cutoff: "raw"});
+        return {r, p, got: r.decisions.map((d) => d.candidates.map((c) => `${c.text}:${c.correct}`).join(" "))};
+    };
+    const truth = await labels("truth");
+    assert.deepEqual(truth.got, ["S:1 T:1", "1:1 2:0 \n:0"]);
+    const rolled = await labels("rollouts");
+    assert.deepEqual(rolled.got, ["S:1 T:0", "1:1 2:1 \n:1"]);
+    const both = await labels("truth+rollouts");
+    assert.deepEqual(both.got, ["S:1 T:0", "1:1 2:0 \n:0"]);
+    // Five line completions and one rollout, of "T" after its line (the own tokens are graded from the sample; "2" and the break are wrong already).
+    assert.deepEqual(both.p.prompts, [...["S", "T", "T"].map((c) => `${q}\n${c}`), ...["1", "2", "\n"].map((c) => `${q}\nSo 12 + 7 = ${c}`)]);
+    assert.equal(both.r.cost.rollouts, 6);
+    assert.match(both.r.method, /labels=truth\+rollouts,rollouts=1,T=0/);
+    await assert.rejects(labelBranches(sample, {engine: lab(), verify, labels: "truth+rollouts", tau: 0.55, cutoff: "raw"}), /labels "truth\+rollouts" needs a verifier with exact step truth/);
+});
+
 test("label-branches --labels truth: refuses rollout settings it would ignore, and a verifier without step truth, before loading a model", async () => {
     const {runCli} = await import("../../helpers/cli.ts");
     const dir = mkdtempSync(join(tmpdir(), "branches-cli-"));

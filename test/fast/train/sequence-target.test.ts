@@ -43,3 +43,17 @@ test("packBatch: a sequence span outside the example, or with a bad beta or labe
     assert.throws(bad({from: 1, to: 3, refLogprob: 0, beta: 1, label: 2}), /label in \[0, 1\]/);
     assert.throws(() => packBatch([{tokens: [1, 2, 3, 4], sequence: {from: 1, to: 4, refLogprob: 0, beta: 1, label: 1}}], 6, 2), /past the 2 positions/);
 });
+
+test("packBatch: a target's bias offsets its subset's logits (−log πref: a softmax over log πθ/πref); bad biases and repeated ids are refused", () => {
+    const v = 5;
+    const b = packBatch([{tokens: [1, 2, 3], targets: [{pos: 2, tokenIds: [4, 1, 2], probs: [0.5, 0.5, 0], bias: [2.5, -0.25, 7]}]}], v, 8);
+    const row = Array.from(b.supportBias!.subarray(2 * v, 3 * v));
+    assert.deepEqual(row, [-1e9, -0.25, 7, -1e9, 2.5].map((x) => Math.fround(x)));
+    assert.deepEqual(Array.from(b.targets.subarray(2 * v, 3 * v)), [0, 0.5, 0, 0, 0.5]);
+    // Without a bias the subset is unbiased, as a tag PRM's good/bad target has always been.
+    const plain = packBatch([{tokens: [1, 2, 3], targets: [{pos: 1, tokenIds: [3, 4], probs: [1, 0]}]}], v, 8);
+    assert.deepEqual(Array.from(plain.supportBias!.subarray(v, 2 * v)), [-1e9, -1e9, -1e9, 0, 0].map((x) => Math.fround(x)));
+    assert.throws(() => packBatch([{tokens: [1, 2], targets: [{pos: 1, tokenIds: [3, 4], probs: [1, 0], bias: [0]}]}], v, 8), /bias must be finite numbers, one per token id/);
+    assert.throws(() => packBatch([{tokens: [1, 2], targets: [{pos: 1, tokenIds: [3, 4], probs: [1, 0], bias: [0, Infinity]}]}], v, 8), /bias must be finite/);
+    assert.throws(() => packBatch([{tokens: [1, 2], targets: [{pos: 1, tokenIds: [3, 3], probs: [1, 0]}]}], v, 8), /position 1 lists a token id twice/);
+});
