@@ -118,6 +118,9 @@ export interface DecisionValidation {
     prmRight: number;
     /** …where the sample's own token (candidate 0; the greedy token for greedy samples) is right. */
     ownRight: number;
+    /** …where the own token is wrong and the PRM's pick right (what TVD can win), and the reverse (what it can lose): prmRight − ownRight = fixes − breaks. */
+    fixes: number;
+    breaks: number;
 }
 
 export function validateDecisions(config: LlamaConfig, weights: LlamaWeights, vocab: CharVocab, examples: readonly BranchExample[]): DecisionValidation {
@@ -126,14 +129,18 @@ export function validateDecisions(config: LlamaConfig, weights: LlamaWeights, vo
         const key = JSON.stringify([ex.record, ex.decision]);
         groups.set(key, [...(groups.get(key) ?? []), ex]);
     }
-    const out: DecisionValidation = {mixed: 0, prmRight: 0, ownRight: 0};
+    const out: DecisionValidation = {mixed: 0, prmRight: 0, ownRight: 0, fixes: 0, breaks: 0};
     const right = (ex: BranchExample) => ex.tags[0].target >= 0.5;
     for (const g of groups.values()) {
         if (!g.some(right) || g.every(right)) continue;
         out.mixed++;
         const scores = g.map((ex) => prmScores(config, weights, vocab, ex)[0]);
-        if (right(g[scores.indexOf(Math.max(...scores))])) out.prmRight++;
-        if (g.some((ex) => ex.candidate === 0 && right(ex))) out.ownRight++;
+        const pick = right(g[scores.indexOf(Math.max(...scores))]);
+        const own = g.some((ex) => ex.candidate === 0 && right(ex));
+        out.prmRight += +pick;
+        out.ownRight += +own;
+        out.fixes += +(pick && !own);
+        out.breaks += +(own && !pick);
     }
     return out;
 }
@@ -336,7 +343,7 @@ export function decisionRewards(config: LlamaConfig, weights: LlamaWeights, d: I
  * sample's own token as src/search/tvd.ts breaks them) against the sample's own token.
  */
 export function validateImplicitDecisions(config: LlamaConfig, weights: LlamaWeights, decisions: readonly ImplicitDecision[]): DecisionValidation {
-    const out: DecisionValidation = {mixed: 0, prmRight: 0, ownRight: 0};
+    const out: DecisionValidation = {mixed: 0, prmRight: 0, ownRight: 0, fixes: 0, breaks: 0};
     for (const d of decisions) {
         if (d.labels.every((l) => l === 1)) continue;
         out.mixed++;
@@ -345,6 +352,8 @@ export function validateImplicitDecisions(config: LlamaConfig, weights: LlamaWei
         for (let c = 1; c < r.length; c++) if (r[c] > r[chosen]) chosen = c;
         out.prmRight += d.labels[chosen];
         out.ownRight += d.labels[0];
+        out.fixes += +(d.labels[chosen] === 1 && d.labels[0] === 0);
+        out.breaks += +(d.labels[chosen] === 0 && d.labels[0] === 1);
     }
     return out;
 }

@@ -79,7 +79,7 @@ template, so --prm llama:FILE scores with it (keep the reference next to it).`,
             const v = r.validation;
             if (v.decisions)
                 console.error(
-                    `train-prm: held-out decisions with right and wrong candidates: ${v.decisions.mixed}; the PRM's pick is right in ${v.decisions.prmRight} (${((100 * v.decisions.prmRight) / Math.max(1, v.decisions.mixed)).toFixed(1)}%), the sample's own token in ${v.decisions.ownRight} (${((100 * v.decisions.ownRight) / Math.max(1, v.decisions.mixed)).toFixed(1)}%)`,
+                    `train-prm: held-out decisions with right and wrong candidates: ${v.decisions.mixed}; the PRM's pick is right in ${v.decisions.prmRight} (${((100 * v.decisions.prmRight) / Math.max(1, v.decisions.mixed)).toFixed(1)}%), the sample's own token in ${v.decisions.ownRight} (${((100 * v.decisions.ownRight) / Math.max(1, v.decisions.mixed)).toFixed(1)}%): the PRM fixes ${v.decisions.fixes} where the own token is wrong and breaks ${v.decisions.breaks} where it is right`,
                 );
             if (v.steps === 0) console.error(`train-prm: ${r.out} after ${plural(r.steps, "step")} on ${plural(r.trainExamples, "example")}; no held-out ${o.objective === "implicit" ? "graded samples" : "labelled steps"} (--data) to validate on`);
             else

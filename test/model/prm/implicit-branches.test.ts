@@ -66,6 +66,7 @@ test("train-prm --objective implicit --branches: rewards start at 0, the right c
     const before = validateImplicitDecisions(ref.config, ref.weights, decisions);
     assert.equal(before.mixed, 12);
     assert.equal(before.ownRight, 12);
+    assert.equal(before.fixes, 0);
 
     const out = join(dir, "prm.gguf");
     const res = await trainPrm({objective: "implicit", data: [], branches: [file], out, init: ref.path, steps: 40, lr: 3e-3, batchSize: 6, valFraction: 0, quiet: true});
@@ -84,6 +85,12 @@ test("train-prm --objective implicit --branches: rewards start at 0, the right c
         if (r.slice(1).every((x) => x < r[0])) outranked++;
     }
     assert.ok(outranked >= 11, `right candidate first at ${outranked} of 12 trained decisions`);
+    // The own token (the right one here) made wrong: what the trained PRM picks instead are fixes.
+    const flipped = decisions.map((d) => ({...d, labels: d.labels.map((l) => 1 - l)}));
+    const v = validateImplicitDecisions(m.config, m.weights, flipped);
+    assert.deepEqual([v.mixed, v.ownRight, v.breaks], [12, 0, 0]);
+    assert.equal(v.fixes, v.prmRight);
+    assert.ok(v.fixes <= 1, `picks another candidate than the one it learned at ${v.fixes}`);
 });
 
 test("train-prm --objective implicit --branches refuses another β, branches labelled by another model, and candidates off the response so far", async () => {
