@@ -51,8 +51,8 @@ import {makeVerifier} from "./label/verifiers.ts";
 import {relative, resolve} from "node:path";
 
 export type LabelKind = "hard" | "soft";
-/** What the PRM learns: `tag` (good/bad at step tags from step labels) or `implicit` (outcome labels, β·log πθ/πref). */
-export type PrmObjective = "tag" | "implicit";
+/** What the PRM learns: `tag` (good/bad at step tags from step labels), `implicit` (outcome labels or branch decisions, β·log πθ/πref) or `tag+implicit` (both in one model: step labels at tags, branch decisions as token values). */
+export type PrmObjective = "tag" | "implicit" | "tag+implicit";
 
 export interface PrmExample {
     id: string;
@@ -365,6 +365,58 @@ function templateOf(record: Pick<SampleRecord, "question" | "prompt">, where: st
     return record.prompt.slice(0, at) + "{question}" + record.prompt.slice(at + record.question.length);
 }
 
+/** The implicit decision examples of branch-label files, each record checked by `drawnBy` (its labelling engine) and `sameTemplate` (its prompt layout). */
+async function readDecisions(
+    files: readonly string[],
+    tokenizer: CharTokenizer,
+    contextLength: number,
+    drawnBy: (engine: unknown, where: string, what: string) => void,
+    sameTemplate: (r: Pick<SampleRecord, "question" | "prompt">, where: string) => void,
+): Promise<{decisions: ImplicitDecision[]; tooLong: number}> {
+    const decisions: ImplicitDecision[] = [];
+    let tooLong = 0;
+    for (const file of files) {
+        const records = await readRecordsAll(file, BranchLabelRecordSchema);
+        for (const [i, r] of records.entries()) {
+            const where = `${file}:${i + 1}`;
+            drawnBy(r.rollout_engine, where, "labelled with");
+            if (r.decisions.length) sameTemplate(r, where);
+            for (const d of implicitDecisions(r, tokenizer, where)) if (d.tokens.length <= contextLength) decisions.push(d);
+            else tooLong++;
+        }
+    }
+    return {decisions, tooLong};
+}
+
+/** The listwise contrast of a decision: softmax over the candidates' log πθ/πref (bias −log πref) towards the right ones, uniformly. */
+function decisionTarget(d: ImplicitDecision): TrainExample {
+    const right = d.labels.reduce((a, b) => a + b, 0);
+    return {tokens: d.tokens, targets: [{pos: d.tokens.length - 1, tokenIds: d.ids, probs: d.labels.map((l) => l / right), bias: d.refLogprobs.map((x) => -x)}]};
+}
+
+/** Checks that a record was drawn (or labelled) by the reference model, naming `where`. */
+function referenceCheck(init: string): (engine: unknown, where: string, what: string) => void {
+    const reference = resolve(init);
+    return (engine, where, what) => {
+        const drawn = typeof engine === "string" && engine.startsWith("llama:") ? parseEngineSpec(engine) : undefined;
+        if (drawn?.kind === "llama" && resolve(drawn.path) !== reference)
+            throw new StepwiseError(`${where}: ${what} ${engine}, but the reference (--init) is ${init}: the recorded probabilities are πref only when the reference drew them`);
+    };
+}
+
+/** Keeps the prompt layout of the first record and refuses records laid out otherwise. */
+function templateKeeper(): {check: (r: Pick<SampleRecord, "question" | "prompt">, where: string) => void; get: () => string | undefined} {
+    let template: string | undefined;
+    return {
+        check: (r, where) => {
+            const t = templateOf(r, where);
+            if (template === undefined) template = t;
+            else if (t !== template) throw new StepwiseError(`${where}: prompt layout ${JSON.stringify(t)} differs from the first record's ${JSON.stringify(template)}`);
+        },
+        get: () => template,
+    };
+}
+
 async function trainImplicitPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     if (!o.init) throw new StepwiseError("train-prm --objective implicit needs --init: the reference policy (the model that drew the samples), which the PRM starts from");
     const branchFiles = o.branches ?? [];
@@ -377,18 +429,10 @@ async function trainImplicitPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     const tokenizer = new CharTokenizer(vocab);
     const verify = await makeVerifier(o.verifier ?? "math");
     const reference = resolve(o.init);
-    const drawnBy = (engine: unknown, where: string, what: string): void => {
-        const drawn = typeof engine === "string" && engine.startsWith("llama:") ? parseEngineSpec(engine) : undefined;
-        if (drawn?.kind === "llama" && resolve(drawn.path) !== reference)
-            throw new StepwiseError(`${where}: ${what} ${engine}, but the reference (--init) is ${o.init}: the recorded probabilities are πref only when the reference drew them`);
-    };
+    const drawnBy = referenceCheck(o.init);
     const examples: ImplicitExample[] = [];
-    let template: string | undefined;
-    const sameTemplate = (r: Pick<SampleRecord, "question" | "prompt">, where: string): void => {
-        const t = templateOf(r, where);
-        if (template === undefined) template = t;
-        else if (t !== template) throw new StepwiseError(`${where}: prompt layout ${JSON.stringify(t)} differs from the first record's ${JSON.stringify(template)}`);
-    };
+    const layout = templateKeeper();
+    const sameTemplate = layout.check;
     let tooLong = 0;
     for (const file of o.data) {
         const records: SampleRecord[] = await readRecordsAll(file, SampleRecordSchema);
@@ -409,17 +453,9 @@ async function trainImplicitPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
             else tooLong++;
         }
     }
-    const decisions: ImplicitDecision[] = [];
-    for (const file of branchFiles) {
-        const records = await readRecordsAll(file, BranchLabelRecordSchema);
-        for (const [i, r] of records.entries()) {
-            const where = `${file}:${i + 1}`;
-            drawnBy(r.rollout_engine, where, "labelled with");
-            if (r.decisions.length) sameTemplate(r, where);
-            for (const d of implicitDecisions(r, tokenizer, where)) if (d.tokens.length <= config.contextLength) decisions.push(d);
-            else tooLong++;
-        }
-    }
+    const read = await readDecisions(branchFiles, tokenizer, config.contextLength, drawnBy, sameTemplate);
+    const decisions = read.decisions;
+    tooLong += read.tooLong;
     const valFraction = o.valFraction ?? 0.1;
     const train = examples.filter((e) => !isValidation(e.questionId, valFraction));
     const val = examples.filter((e) => isValidation(e.questionId, valFraction)).slice(0, 400);
@@ -431,11 +467,6 @@ async function trainImplicitPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
         throw new StepwiseError(`train-prm --objective implicit: all ${train.length} training samples are ${positives ? "right" : "wrong"} by the ${o.verifier ?? "math"} verifier; the outcome loss needs both (wrong --verifier?)`);
     const seqLen = Math.max(...train.map((e) => e.tokens.length), ...decisionTrain.map((d) => d.tokens.length));
     const toTrain = (ex: ImplicitExample): TrainExample => ({tokens: ex.tokens, sequence: {from: ex.from, to: ex.tokens.length, refLogprob: ex.refLogprob, beta, label: ex.label}});
-    // The listwise contrast of a decision: softmax over the candidates' log πθ/πref towards the right ones, uniformly.
-    const decisionTarget = (d: ImplicitDecision): TrainExample => {
-        const right = d.labels.reduce((a, b) => a + b, 0);
-        return {tokens: d.tokens, targets: [{pos: d.tokens.length - 1, tokenIds: d.ids, probs: d.labels.map((l) => l / right), bias: d.refLogprobs.map((x) => -x)}]};
-    };
     const log: TrainLogEntry[] = [];
     const result = await trainLanguageModel({config, initWeights: init, ...runOptions(o, [...train.map(toTrain), ...decisionTrain.map(decisionTarget)], seqLen, log, 1e-4), groupSize: 4});
     mkdirSync(dirname(o.out) || ".", {recursive: true});
@@ -449,7 +480,7 @@ async function trainImplicitPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
             [IMPLICIT_META.objective]: "implicit",
             [IMPLICIT_META.beta]: beta,
             [IMPLICIT_META.reference]: relative(dirname(resolve(o.out)), reference),
-            [IMPLICIT_META.template]: template ?? "{question}\n",
+            [IMPLICIT_META.template]: layout.get() ?? "{question}\n",
         },
     });
     const validation: PrmValidation = val.length ? validateImplicit(config, result.weights, val, beta) : {steps: 0, samples: 0, auc: NaN, accuracy: NaN, loss: NaN};
@@ -483,7 +514,11 @@ async function trainImplicitPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
 
 export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     if ((o.objective ?? "tag") === "implicit") return trainImplicitPrm(o);
-    if (o.objective !== undefined && o.objective !== "tag") throw new StepwiseError(`--objective: expected tag or implicit, got "${o.objective}"`);
+    if (o.objective !== undefined && o.objective !== "tag" && o.objective !== "tag+implicit") throw new StepwiseError(`--objective: expected tag, implicit or tag+implicit, got "${o.objective}"`);
+    const hybrid = o.objective === "tag+implicit";
+    if (hybrid && !o.init) throw new StepwiseError("train-prm --objective tag+implicit needs --init: the reference policy (the model that drew the branch samples), which the PRM starts from");
+    if (hybrid && o.beta !== undefined && o.beta !== 1) throw new StepwiseError(`--beta ${o.beta} with --objective tag+implicit: its token values contrast candidates' log πθ/πref at β 1, so β must be 1 (leave --beta out)`);
+    if (hybrid && !(o.branches ?? []).length) throw new StepwiseError("train-prm --objective tag+implicit needs --branches (the decisions its token values learn from) besides --data (step labels)");
     const labels = o.labels ?? "hard";
     const {config, init, vocab} = await startingModel({init: o.init, dModel: o.dModel, nLayers: o.nLayers, nHeads: o.nHeads, seed: o.seed});
     const tokenizer = new CharTokenizer(vocab);
@@ -497,7 +532,12 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     }
     const valFraction = o.valFraction ?? 0.1;
     const branch: BranchExample[] = [];
-    for (const file of o.branches ?? []) {
+    // tag+implicit: the branch files teach token values (decision contrasts), not tag examples.
+    const layout = templateKeeper();
+    const decisions = hybrid ? await readDecisions(o.branches ?? [], tokenizer, config.contextLength, referenceCheck(o.init!), layout.check) : {decisions: [], tooLong: 0};
+    const decisionTrain = decisions.decisions.filter((d) => !isValidation(d.questionId, o.valFraction ?? 0.1));
+    const decisionVal = decisions.decisions.filter((d) => isValidation(d.questionId, o.valFraction ?? 0.1));
+    for (const file of hybrid ? [] : (o.branches ?? [])) {
         const records = await readRecordsAll(file, BranchLabelRecordSchema);
         for (const r of records) for (const ex of branchExamples(r, tokenizer, labels)) if (ex.tokens.length <= config.contextLength) branch.push(ex);
     }
@@ -505,7 +545,7 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     examples.push(...branch.filter((e) => !isValidation(e.questionId, valFraction)));
     const train = examples.filter((e) => !isValidation(e.questionId, valFraction));
     const val = examples.filter((e) => isValidation(e.questionId, valFraction));
-    if (train.length === 0) throw new StepwiseError(`no labelled steps to train on in ${[...o.data, ...(o.branches ?? [])].join(", ")}`);
+    if (train.length === 0 && decisionTrain.length === 0) throw new StepwiseError(`no labelled steps to train on in ${[...o.data, ...(o.branches ?? [])].join(", ")}`);
     const seqLen = Math.max(...train.map((e) => e.tokens.length));
     const toTrain = (ex: PrmExample): TrainExample => ({
         tokens: ex.tokens,
@@ -513,14 +553,32 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
         targets: ex.tags.map((t) => ({pos: t.pos, tokenIds: [vocab.goodId, vocab.badId], probs: [t.target, 1 - t.target]})),
     });
     const log: TrainLogEntry[] = [];
-    const result = await trainLanguageModel({config, initWeights: init, ...runOptions(o, train.map(toTrain), seqLen, log, 1e-3)});
+    const all = [...train.map(toTrain), ...decisionTrain.map(decisionTarget)];
+    const result = await trainLanguageModel({config, initWeights: init, ...runOptions(o, all, Math.max(seqLen, ...decisionTrain.map((d) => d.tokens.length)), log, 1e-3)});
     mkdirSync(dirname(o.out) || ".", {recursive: true});
-    writeLlamaGguf(o.out, {config, weights: result.weights, vocab, kind: "prm", name: "stepwise-lab-prm"});
+    writeLlamaGguf(o.out, {
+        config,
+        weights: result.weights,
+        vocab,
+        kind: "prm",
+        name: "stepwise-lab-prm",
+        ...(hybrid
+            ? {
+                  extraMetadata: {
+                      [IMPLICIT_META.objective]: "tag+implicit",
+                      [IMPLICIT_META.beta]: 1,
+                      [IMPLICIT_META.reference]: relative(dirname(resolve(o.out)), resolve(o.init!)),
+                      [IMPLICIT_META.template]: layout.get() ?? "{question}\n",
+                  },
+              }
+            : {}),
+    });
     const validation = validate(config, result.weights, vocab, val);
     if (branchVal.length) validation.decisions = validateDecisions(config, result.weights, vocab, branchVal);
+    if (decisionVal.length) validation.decisions = validateImplicitDecisions(config, result.weights, decisionVal);
     const reportDir = o.reportDir ?? dirname(o.out);
     const base = join(reportDir, o.out.split("/").pop()!.replace(/\.gguf$/, ""));
-    writeFileAtomic(`${base}.train.json`, JSON.stringify({data: o.data, ...(o.branches?.length ? {branches: o.branches, branch_train_examples: branch.length - branchVal.length} : {}), labels, init: o.init ?? null, train_examples: train.length, val_examples: val.length, steps: result.steps, validation, log}, null, 2) + "\n");
+    writeFileAtomic(`${base}.train.json`, JSON.stringify({objective: hybrid ? "tag+implicit" : "tag", data: o.data, ...(o.branches?.length ? {branches: o.branches, ...(hybrid ? {branch_train_decisions: decisionTrain.length, branch_val_decisions: decisionVal.length} : {branch_train_examples: branch.length - branchVal.length})} : {}), labels, init: o.init ?? null, train_examples: train.length + decisionTrain.length, val_examples: val.length + decisionVal.length, steps: result.steps, validation, log}, null, 2) + "\n");
     if (log.length > 1)
         await renderChart(
             {
@@ -533,7 +591,7 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
             },
             `${base}.loss`,
         );
-    return {out: o.out, trainExamples: train.length, valExamples: val.length, validation, steps: result.steps, losses: result.losses};
+    return {out: o.out, trainExamples: train.length + decisionTrain.length, valExamples: val.length + decisionVal.length, validation, steps: result.steps, losses: result.losses};
 }
 
 /**

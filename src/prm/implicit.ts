@@ -37,7 +37,10 @@ import type {PrmFormat} from "./formats.ts";
 
 /** GGUF metadata keys of an implicit PRM (written by `stepwise train-prm --objective implicit`). */
 export const IMPLICIT_META = {
-    /** "implicit" (absent: a tag PRM). */
+    /**
+     * "implicit"; "tag+implicit": one model read two ways, step scores at step tags as a tag PRM
+     * and token values log πθ/πref for TVD's candidates ({@link HybridPrmScorer}); absent or "tag": a tag PRM.
+     */
     objective: "stepwise.prm.objective",
     /** β (float). */
     beta: "stepwise.prm.beta",
@@ -340,5 +343,42 @@ export class ImplicitPrmScorer extends BaseScorer implements ContinuationScorer 
 
     async close(): Promise<void> {
         await Promise.all([this.model.close(), this.reference === this.model ? Promise.resolve() : this.reference.close()]);
+    }
+}
+
+/**
+ * A PRM trained on both objectives (`train-prm --objective tag+implicit`): one model, read as a tag
+ * PRM for step scores (`scoreSteps`: P(good) at step tags, what Best-of-N, beam search and
+ * ProcessBench use) and as an implicit PRM for TVD's candidates (`scoreContinuations`: σ(q +
+ * β·log πθ(c)/πref(c)) from one pass, the policy's own reading as πref when it is the reference).
+ * A tag reading barely separates the tokens that end a step (docs/decoding.md); the log-ratio does.
+ */
+export class HybridPrmScorer extends BaseScorer implements ContinuationScorer {
+    readonly format: PrmFormat;
+    readonly requestsPerCall: number;
+    readonly policyIsReference: boolean;
+    constructor(
+        /** Step scores: the model as a tag PRM. */
+        readonly tag: BaseScorer,
+        /** Token values: the same model against its reference. */
+        readonly implicit: ImplicitPrmScorer,
+    ) {
+        super();
+        this.format = tag.format;
+        this.requestsPerCall = implicit.requestsPerCall;
+        this.policyIsReference = implicit.policyIsReference;
+    }
+    get referenceReadings(): {reused: number; run: number} {
+        return this.implicit.referenceReadings;
+    }
+    scoreSteps(question: string, steps: string[]): Promise<number[]> {
+        return this.tag.scoreSteps(question, steps);
+    }
+    scoreContinuations(question: string, steps: string[], continuations: Continuation[], options?: ContinuationOptions): Promise<number[]> {
+        return this.implicit.scoreContinuations(question, steps, continuations, options);
+    }
+    /** Closes the implicit reading's engines (the tag reading shares the PRM's engine). */
+    async close(): Promise<void> {
+        await this.implicit.close();
     }
 }

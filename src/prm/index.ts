@@ -9,7 +9,8 @@
  * - `openai:http://gpu:8000/v1?model=Qwen/Qwen2.5-Math-PRM-7B&format=qwen-prm` — classifier PRM
  * - `llama:math-shepherd.gguf?format=math-shepherd&tag_id=12902&good_id=648&bad_id=387` — explicit ids
  * - `llama:models/lab-implicit-prm.gguf` — an implicit PRM (GGUF metadata `stepwise.prm.objective` =
- *   "implicit"): its reference model, β and prompt template are read from the file
+ *   "implicit"): its reference model, β and prompt template are read from the file; "tag+implicit":
+ *   step scores from its tags, TVD's candidate values from its log-ratios (HybridPrmScorer)
  * - `openai:http://gpu:8001/v1?model=prm&format=implicit&beta=0.05&ref=URL-ENCODED-ENGINE-SPEC` — an
  *   implicit PRM and its reference over OpenAI-compatible servers with prompt logprobs (vLLM,
  *   `stepwise serve`); `template=` sets the prompt layout (default "{question}\n")
@@ -24,7 +25,7 @@ import {shortestFloat32} from "../gguf/llama.ts";
 import {StepwiseError} from "../util/errors.ts";
 import {resolveFormat} from "./formats.ts";
 import {PoolingPrmScorer, TagPrmScorer, type StepScorer} from "./scorer.ts";
-import {IMPLICIT_META, ImplicitPrmScorer} from "./implicit.ts";
+import {HybridPrmScorer, IMPLICIT_META, ImplicitPrmScorer} from "./implicit.ts";
 import {checkVerifierFile, createVerifierScorer} from "./verifier.ts";
 import {dirname, resolve as resolvePath} from "node:path";
 import {existsSync} from "node:fs";
@@ -66,7 +67,7 @@ export function splitPrmSpec(spec: string): {engineSpec: string; params: Record<
  * contextSize, else the training context capped at 4096, never above the training context).
  * With `format` "verifier": a lab verifier GGUF instead ({@link checkVerifierFile}).
  */
-export function checkPrmFile(engineSpec: string, format?: string): {maxInputTokens?: number; implicit?: {beta: number; reference: string; template: string}} {
+export function checkPrmFile(engineSpec: string, format?: string): {maxInputTokens?: number; implicit?: {beta: number; reference: string; template: string}; tag?: boolean} {
     if (format === "verifier") return checkVerifierFile(engineSpec);
     const p = parseEngineSpec(engineSpec);
     if (p.kind !== "llama") return {};
@@ -76,14 +77,14 @@ export function checkPrmFile(engineSpec: string, format?: string): {maxInputToke
     const maxInputTokens = train === undefined ? undefined : Math.min(p.options.contextSize ?? Math.min(train, 4096), train);
     const objective = h.strings[IMPLICIT_META.objective];
     if (objective === undefined || objective === "tag") return {maxInputTokens};
-    if (objective !== "implicit") throw new StepwiseError(`${p.path}: unknown PRM objective (GGUF metadata ${IMPLICIT_META.objective} = "${objective}"; known: tag, implicit)`);
+    if (objective !== "implicit" && objective !== "tag+implicit") throw new StepwiseError(`${p.path}: unknown PRM objective (GGUF metadata ${IMPLICIT_META.objective} = "${objective}"; known: tag, implicit, tag+implicit)`);
     const beta = h.numbers[IMPLICIT_META.beta] === undefined ? undefined : shortestFloat32(h.numbers[IMPLICIT_META.beta]); // stored as float32
     const ref = h.strings[IMPLICIT_META.reference];
     if (!(typeof beta === "number" && beta > 0)) throw new StepwiseError(`${p.path}: implicit PRM without a positive ${IMPLICIT_META.beta} in its GGUF metadata`);
     if (!ref) throw new StepwiseError(`${p.path}: implicit PRM without ${IMPLICIT_META.reference} (its reference model) in its GGUF metadata`);
     const reference = resolvePath(dirname(p.path), ref);
     if (!existsSync(reference)) throw new StepwiseError(`${p.path}: its reference model ${ref} (GGUF metadata ${IMPLICIT_META.reference}, relative to the PRM's folder) is missing: ${reference}`);
-    return {maxInputTokens, implicit: {beta, reference, template: h.strings[IMPLICIT_META.template] ?? "{question}\n"}};
+    return {maxInputTokens, implicit: {beta, reference, template: h.strings[IMPLICIT_META.template] ?? "{question}\n"}, ...(objective === "tag+implicit" ? {tag: true} : {})};
 }
 
 /** A positive β from the spec (`beta=0.05`), or undefined. */
@@ -95,7 +96,7 @@ function betaParam(params: Record<string, string>): number | undefined {
 }
 
 /** The implicit scorer of a PRM spec: its reference from the GGUF (or `ref=`), β and template from the GGUF or the spec. */
-async function createImplicitScorer(spec: string, engineSpec: string, params: Record<string, string>, file: ReturnType<typeof checkPrmFile>, options: CreateScorerOptions): Promise<StepScorer> {
+async function createImplicitScorer(spec: string, engineSpec: string, params: Record<string, string>, file: ReturnType<typeof checkPrmFile>, options: CreateScorerOptions): Promise<ImplicitPrmScorer> {
     const beta = betaParam(params) ?? file.implicit?.beta;
     if (beta === undefined) throw new StepwiseError(`PRM spec ${spec}: an implicit PRM needs beta= (its training β)`);
     let refSpec = params.ref;
@@ -141,7 +142,12 @@ export async function createScorer(spec: string, options: CreateScorerOptions = 
     if (params.format === "verifier") return createVerifierScorer(engineSpec);
     const isLlama = parseEngineSpec(engineSpec).kind === "llama"; // llama: and lab: specs
     const file = checkPrmFile(engineSpec);
-    if (file.implicit || params.format === "implicit") return createImplicitScorer(spec, engineSpec, params, file, options);
+    // A tag+implicit file is read both ways; `format=implicit` reads only its token values, another format only its tags.
+    if (file.implicit && file.tag && params.format === undefined) {
+        const implicit = await createImplicitScorer(spec, engineSpec, params, file, options);
+        return new HybridPrmScorer(new TagPrmScorer(implicit.model, resolveFormat("stepwise-lab", {}), file.maxInputTokens), implicit);
+    }
+    if (params.format === "implicit" || (file.implicit && !file.tag)) return createImplicitScorer(spec, engineSpec, params, file, options);
     const format = resolveFormat(params.format ?? (isLlama ? "stepwise-lab" : "math-shepherd"), {
         stepTag: params.tag,
         goodToken: params.good,

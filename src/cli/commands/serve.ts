@@ -57,7 +57,7 @@ Examples:
             if (o.tau !== undefined && o.threshold !== undefined) throw new StepwiseError("serve: give at most one of --tau and --threshold");
             // --prm: the model-kind check of `score` (a stepwise policy or judge is refused).
             const header = o.prm ? checkModelKind(file, "prm") : checkGgufHeader(file);
-            if (o.prm && header.strings["stepwise.prm.objective"] === "implicit")
+            if (o.prm && header.strings["stepwise.prm.objective"] === "implicit") // a "tag+implicit" PRM has tags: served for its step scores
                 throw new StepwiseError(`serve --prm ${file}: an implicit PRM has no step tag to pool; serve it as a plain model (stepwise serve ${file}) next to its reference and score with --prm openai:…&format=implicit`);
             await checkCanListen(o.host, o.port);
             const {startServer} = await import("../../apps/serve/server.ts");

@@ -9,12 +9,12 @@ import {plural} from "../../util/plural.ts";
 export function register(program: Command): void {
     program
         .command("train-prm")
-        .description("train a tiny PRM, export GGUF: a tag PRM (cross-entropy over <|good|>/<|bad|> at each step tag) on labels from `stepwise label`, or an implicit PRM (--objective implicit) on graded samples")
+        .description("train a tiny PRM, export GGUF: a tag PRM (cross-entropy over <|good|>/<|bad|> at each step tag) on labels from `stepwise label`, an implicit PRM (--objective implicit) on graded samples or branch labels, or both in one model (--objective tag+implicit)")
         .option("--data <file>", "labelled JSONL from `stepwise label` (repeatable); with --objective implicit, samples from `stepwise sample`", collect, [])
-        .option("--branches <file>", "branch labels from `stepwise label-branches` (repeatable), so the PRM learns the values TVD ranks. Tag objective: one example per candidate token at each decision, its label at the last tag. Implicit objective: one example per decision, a softmax over the candidates' rewards log πθ(c)/πref(c) (β 1; πref = the probabilities recorded with the sample) trained towards the right candidates", collect, [])
+        .option("--branches <file>", "branch labels from `stepwise label-branches` (repeatable), so the PRM learns the values TVD ranks. Tag objective: one example per candidate token at each decision, its label at the last tag. Implicit and tag+implicit objectives: one example per decision, a softmax over the candidates' rewards log πθ(c)/πref(c) (β 1; πref = the probabilities recorded with the sample) trained towards the right candidates", collect, [])
         .requiredOption("--out <file>", "output GGUF (a stepwise-lab PRM: score it with --prm llama:FILE)")
         .option("--labels <kind>", "hard (1/0) or soft (MC fraction) targets", "hard")
-        .option("--objective <o>", "tag (step labels at step tags) or implicit (outcome labels only: r = β·log πθ/πref; the samples' recorded confidences are πref, so --init must be the model that drew them)", "tag")
+        .option("--objective <o>", "tag (step labels at step tags), implicit (r = β·log πθ/πref from outcome labels of --data samples or the decisions of --branches; the recorded probabilities are πref, so --init must be the model that drew them) or tag+implicit (one model: step labels of --data at its tags for step scores, the decisions of --branches as token values for TVD; --init the policy)", "tag")
         .option("--beta <b>", "implicit: β of r = β·log πθ/πref (default 0.05; 1 with --branches, the only value the branch objective takes)", floatOption(1e-6))
         .option("--verifier <name>", "implicit: grades the samples' final answers (math: the answer grader against gold; lab: the lab's exact check)", "math")
         .option("--init <file>", "start from this GGUF (e.g. models/lab-policy.gguf); default a fresh model")
@@ -41,14 +41,16 @@ Example:
   stepwise train-prm --branches branches.jsonl --init models/lab-prm.gguf --out branch-prm.gguf --minutes 25 --lr 3e-4
   stepwise train-prm --objective implicit --branches branches.jsonl --init models/lab-policy.gguf \\
       --out branch-implicit-prm.gguf --steps 600 --lr 1e-4
+  stepwise train-prm --objective tag+implicit --data labels.jsonl --branches branches.jsonl --init models/lab-policy.gguf \\
+      --out hybrid-prm.gguf --steps 1500 --lr 3e-4
 Writes the model, <out>.train.json (validation ROC-AUC, accuracy, loss log) and <out>.loss.svg/png (tag PRMs).
 An implicit PRM's GGUF names its reference model (path relative to the PRM file), β and prompt
 template, so --prm llama:FILE scores with it (keep the reference next to it).`,
         )
         .action(async (o) => {
             if (o.labels !== "hard" && o.labels !== "soft") throw new StepwiseError(`--labels: expected hard or soft, got "${o.labels}"`);
-            if (o.objective !== "tag" && o.objective !== "implicit") throw new StepwiseError(`--objective: expected tag or implicit, got "${o.objective}"`);
-            if (o.objective === "implicit" && !o.init) throw new StepwiseError("--objective implicit needs --init: the reference policy that drew the samples");
+            if (o.objective !== "tag" && o.objective !== "implicit" && o.objective !== "tag+implicit") throw new StepwiseError(`--objective: expected tag, implicit or tag+implicit, got "${o.objective}"`);
+            if (o.objective !== "tag" && !o.init) throw new StepwiseError(`--objective ${o.objective} needs --init: the reference policy that drew the samples`);
             if (o.steps === undefined && o.minutes === undefined) throw new StepwiseError("give --steps or --minutes");
             if ((o.data as string[]).length === 0 && (o.branches as string[]).length === 0) throw new StepwiseError("give --data (labels, or samples with --objective implicit) or --branches");
             for (const d of o.branches as string[]) checkInputFile(d, "--branches");

@@ -114,3 +114,52 @@ test("train-prm --objective implicit --branches refuses another β, branches lab
     assert.equal(implicitDecisions(two as never, tok, "x")[0].ids.length, 3);
     await assert.rejects(trainPrm({objective: "implicit", data: [], branches: [], out: join(dir, "c.gguf"), init: ref.path, steps: 1, quiet: true}), /needs --data \(graded samples\) or --branches/);
 });
+
+test("train-prm --objective tag+implicit: one model with step labels at its tags and branch decisions as token values; llama:FILE reads steps as the tag PRM and TVD's candidates as the implicit PRM", async () => {
+    const {labelled} = await import("../../helpers/lab-labels.ts");
+    const {createScorer, HybridPrmScorer, TagPrmScorer, ImplicitPrmScorer} = await import("../../../src/prm/index.ts");
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-hybrid-"));
+    const labels = join(dir, "labels.jsonl");
+    writeFileSync(labels, labelled(24).map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const branches = join(dir, "branches.jsonl");
+    const recs = records(12);
+    writeFileSync(branches, recs.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const out = join(dir, "hybrid.gguf");
+    const res = await trainPrm({objective: "tag+implicit", data: [labels], branches: [branches], out, init: ref.path, steps: 80, lr: 3e-3, batchSize: 6, valFraction: 0, quiet: true});
+    assert.equal(res.trainExamples, 24 + 12);
+    const m = await readLlamaGguf(out);
+    const meta = m.metadata as Record<string, unknown>;
+    assert.equal(meta["stepwise.prm.objective"], "tag+implicit");
+    assert.equal(meta["stepwise.prm.beta"], 1);
+    assert.equal(meta["stepwise.kind"], "prm");
+    // Token values learnt: the right candidate first at (nearly) every trained decision.
+    const decisions = recs.flatMap((r, i) => implicitDecisions(r as never, tok, `${branches}:${i + 1}`));
+    const first = decisions.filter((d) => {
+        const r = decisionRewards(m.config, m.weights, d);
+        return r.slice(1).every((x) => x < r[0]);
+    }).length;
+    assert.ok(first >= 11, `right candidate first at ${first} of 12`);
+
+    const both = await createScorer(`llama:${out}`);
+    const tagOnly = await createScorer(`llama:${out}?format=stepwise-lab`);
+    const implicitOnly = await createScorer(`llama:${out}?format=implicit`);
+    try {
+        assert.ok(both instanceof HybridPrmScorer && tagOnly instanceof TagPrmScorer && implicitOnly instanceof ImplicitPrmScorer);
+        const [rec] = labelled(1);
+        const steps = rec.steps.map((s) => s.text);
+        // Steps: the tag reading (P(good) at the tags), not σ(Σ log-ratio).
+        const close = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => Math.abs(x - b[i]) < 1e-6);
+        const s = await both.scoreSteps(rec.question, steps);
+        assert.ok(close(s, await tagOnly.scoreSteps(rec.question, steps)), `${s}`);
+        assert.ok(!close(s, await implicitOnly.scoreSteps(rec.question, steps)));
+        // Candidates: the implicit reading.
+        const cands = [{text: "1"}, {text: "2"}, {text: "+"}];
+        const c = await (both as InstanceType<typeof HybridPrmScorer>).scoreContinuations(rec.question, steps.slice(0, 1), cands);
+        assert.ok(close(c, await (implicitOnly as InstanceType<typeof ImplicitPrmScorer>).scoreContinuations(rec.question, steps.slice(0, 1), cands)), `${c}`);
+        assert.equal((both as InstanceType<typeof HybridPrmScorer>).requestsPerCall, 2);
+    } finally {
+        await Promise.all([both.close(), tagOnly.close(), implicitOnly.close()]);
+    }
+    await assert.rejects(trainPrm({objective: "tag+implicit", data: [labels], out: join(dir, "x.gguf"), init: ref.path, steps: 1, quiet: true}), /needs --branches/);
+    await assert.rejects(trainPrm({objective: "tag+implicit", data: [labels], branches: [branches], out: join(dir, "y.gguf"), steps: 1, quiet: true}), /needs --init/);
+});
