@@ -26,6 +26,23 @@
  * temperature 1, src/engines/types.ts), so training runs no reference forward pass. The GGUF says
  * what it is (`stepwise.prm.objective` = "implicit", `.beta`, `.reference`: the reference model's
  * path relative to the file, `.template`: the prompt layout), so `llama:FILE` scores with it.
+ *
+ * With `branches`, the implicit objective learns from decisions instead of outcomes: one example per
+ * decision of a branch-label record (input = BOS + prompt + the response so far), a softmax over
+ * its candidates' rewards log πθ(c)/πref(c) (β 1; πref = the candidate's recorded probability,
+ * given to the trainer as a −log πref logit offset, src/train/batch.ts `PositionTarget.bias`) and a
+ * target spread evenly over the right candidates (a listwise contrast of the implicit rewards, the
+ * DPO form r = β·log πθ/πref over k alternatives instead of a pair). Before training every
+ * reward is 0, so TVD, which keeps the policy's token unless another scores strictly higher,
+ * starts out as greedy decoding; training moves the rewards only where decisions taught it to.
+ * Decisions without a right candidate teach nothing and are left out; decisions whose
+ * candidates are all right pull their rewards together.
+ *
+ * `objective: "tag+implicit"` trains one model on both: the tag objective on `data` (step labels
+ * at step tags) and the branch objective on `branches`, from the reference policy (`init`). Its GGUF
+ * (`stepwise.prm.objective` = "tag+implicit") is read both ways by `llama:FILE`
+ * (src/prm/implicit.ts `HybridPrmScorer`): step scores from its tags, TVD's candidates from its
+ * log-ratios.
  */
 import {mkdirSync} from "node:fs";
 import {writeFileAtomic} from "../io/atomic.ts";
