@@ -548,6 +548,7 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     if (o.objective !== undefined && o.objective !== "tag" && o.objective !== "tag+implicit") throw new StepwiseError(`--objective: expected tag, implicit or tag+implicit, got "${o.objective}"`);
     const hybrid = o.objective === "tag+implicit";
     if (hybrid && !o.init) throw new StepwiseError("train-prm --objective tag+implicit needs --init: the reference policy (the model that drew the branch samples), which the PRM starts from");
+    if (!hybrid && o.beta !== undefined) throw new StepwiseError(`--beta ${o.beta} with --objective tag: a tag PRM has no β (it is for --objective implicit or tag+implicit)`);
     if (hybrid && o.beta !== undefined && o.beta !== 1) throw new StepwiseError(`--beta ${o.beta} with --objective tag+implicit: its token values contrast candidates' log πθ/πref at β 1, so β must be 1 (leave --beta out)`);
     if (hybrid && !(o.branches ?? []).length) throw new StepwiseError("train-prm --objective tag+implicit needs --branches (the decisions its token values learn from) besides --data (step labels)");
     if (hybrid && o.data.length === 0) throw new StepwiseError("train-prm --objective tag+implicit needs --data (the step labels its tags learn from) besides --branches");
@@ -567,8 +568,8 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     // tag+implicit: the branch files teach token values (decision contrasts), not tag examples.
     const layout = templateKeeper();
     const decisions = hybrid ? await readDecisions(o.branches ?? [], tokenizer, config.contextLength, referenceCheck(o.init!), layout.check) : {decisions: [], tooLong: 0};
-    const decisionTrain = decisions.decisions.filter((d) => !isValidation(d.questionId, o.valFraction ?? 0.1));
-    const decisionVal = decisions.decisions.filter((d) => isValidation(d.questionId, o.valFraction ?? 0.1));
+    const decisionTrain = decisions.decisions.filter((d) => !isValidation(d.questionId, valFraction));
+    const decisionVal = decisions.decisions.filter((d) => isValidation(d.questionId, valFraction));
     for (const file of hybrid ? [] : (o.branches ?? [])) {
         const records = await readRecordsAll(file, BranchLabelRecordSchema);
         for (const r of records) for (const ex of branchExamples(r, tokenizer, labels)) if (ex.tokens.length <= config.contextLength) branch.push(ex);

@@ -193,4 +193,7 @@ test("train-prm --objective tag+implicit: one model with step labels at its tags
     writeFileSync(wrong, recs.map((r) => JSON.stringify({...r, decisions: r.decisions.map((d) => ({...d, candidates: d.candidates.map((c) => ({...c, correct: 0}))}))})).join("\n") + "\n");
     await assert.rejects(trainPrm({objective: "tag+implicit", data: [labels], branches: [wrong], out: join(dir, "w.gguf"), init: ref.path, steps: 1, quiet: true}), new RegExp(`no branch decisions to train its token values on in .*wrong\\.jsonl`));
     assert.ok(!existsSync(join(dir, "w.gguf")) && !existsSync(join(dir, "z.gguf")));
+    // A tag PRM has no β: --beta is refused there, not ignored (as 1 is the only β of tag+implicit).
+    await assert.rejects(trainPrm({data: [labels], beta: 0.1, out: join(dir, "t.gguf"), steps: 1, quiet: true}), /--beta 0\.1 with --objective tag: a tag PRM has no β/);
+    await assert.rejects(trainPrm({objective: "tag+implicit", data: [labels], branches: [branches], beta: 0.05, out: join(dir, "u.gguf"), init: ref.path, steps: 1, quiet: true}), /β must be 1/);
 });
