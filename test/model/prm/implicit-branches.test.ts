@@ -7,7 +7,9 @@
  */
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {existsSync, mkdtempSync, writeFileSync} from "node:fs";
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync} from "node:fs";
+import {spawn} from "node:child_process";
+import {cliArgs} from "../../helpers/cli.ts";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {generateProblems} from "../../../src/domains/lab/index.ts";
@@ -184,6 +186,41 @@ test("train-prm --objective tag+implicit: one model with step labels at its tags
         assert.equal((both as InstanceType<typeof HybridPrmScorer>).requestsPerCall, 2);
     } finally {
         await Promise.all([both.close(), tagOnly.close(), implicitOnly.close()]);
+    }
+    // Moved away from its reference: the tag reading needs none (format=stepwise-lab, and `serve --prm`
+    // for /get_reward's step scores); the implicit reading names the missing reference.
+    const movedDir = join(mkdtempSync(join(tmpdir(), "stepwise-hybrid-moved-")), "deeper");
+    mkdirSync(movedDir);
+    const moved = join(movedDir, "hybrid.gguf"); // its reference path, relative to the folder, leads nowhere here
+    copyFileSync(out, moved);
+    await assert.rejects(createScorer(`llama:${moved}`), /hybrid\.gguf: its reference model .* is missing/);
+    const movedTag = await createScorer(`llama:${moved}?format=stepwise-lab`);
+    try {
+        assert.ok(movedTag instanceof TagPrmScorer);
+    } finally {
+        await movedTag.close();
+    }
+    const child = spawn(process.execPath, cliArgs("serve", "--prm", moved, "--steps", "newline", "--port", "0", "--context-size", "256"), {stdio: ["ignore", "ignore", "pipe"]});
+    try {
+        let err = "";
+        const started = await new Promise<string>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 60_000);
+            child.stderr.on("data", (d: Buffer) => {
+                err += d.toString();
+                if (/get_reward: /.test(err)) {
+                    clearTimeout(timer);
+                    resolve(err);
+                }
+            });
+            child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+        });
+        assert.match(started, /get_reward: stepwise-lab PRM, steps end at "\\n"/);
+    } finally {
+        if (child.exitCode === null && child.signalCode === null) {
+            const exited = new Promise((r) => child.once("exit", r));
+            child.kill("SIGTERM");
+            await exited;
+        }
     }
     await assert.rejects(trainPrm({objective: "tag+implicit", data: [labels], out: join(dir, "x.gguf"), init: ref.path, steps: 1, quiet: true}), /needs --branches/);
     await assert.rejects(trainPrm({objective: "tag+implicit", data: [labels], branches: [branches], out: join(dir, "y.gguf"), steps: 1, quiet: true}), /needs --init/);
