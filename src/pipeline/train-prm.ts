@@ -169,13 +169,17 @@ export function isValidation(questionId: string, fraction: number): boolean {
 export interface TrainPrmOptions {
     /** LabelRecord JSONL files (`stepwise label`); SampleRecord files (`stepwise sample`) with objective "implicit". May be empty when `branches` are given. */
     data: string[];
-    /** Tag objective: branch-label files (`stepwise label-branches`), one example per labelled candidate (see the module docs). */
+    /**
+     * Branch-label files (`stepwise label-branches`). Tag objective: one example per labelled candidate;
+     * implicit and tag+implicit: one example per decision, its candidates contrasted (module docs).
+     */
     branches?: string[];
     out: string;
+    /** Default "hard". Soft targets apply to step labels at tags only; the implicit objective refuses "soft". */
     labels?: LabelKind;
-    /** Default "tag". "implicit" needs `init` (the reference policy, which drew the samples). */
+    /** Default "tag". "implicit" and "tag+implicit" need `init` (the reference policy, which drew the samples). */
     objective?: PrmObjective;
-    /** Implicit PRM: β of r = β·log πθ/πref. Default 0.05 (Yuan et al.). */
+    /** Implicit PRM: β of r = β·log πθ/πref. Default 0.05 (Yuan et al.); with `branches` 1, the only value taken there. */
     beta?: number;
     /** Implicit PRM: verifier of the samples' final answers (`lab`, `math`, …: src/pipeline/label/verifiers.ts). Default "math". */
     verifier?: string;
@@ -319,7 +323,8 @@ export interface ImplicitDecision {
  * The implicit-PRM decision examples of one branch-label record (`stepwise label-branches`): for
  * every decision, the candidates that are one token after the response so far (others, and repeats
  * of an id, are left out), labelled 1 when a rollout (or the exact truth) found them right.
- * Decisions whose candidates are all wrong carry nothing for a contrast and are left out.
+ * Decisions whose candidates are all wrong carry nothing for a contrast and are left out, and so
+ * are decisions whose own token (candidate 0) is left out: index 0 is always the own token.
  * @throws StepwiseError naming `where` when a decision's candidates do not share the response so far.
  */
 export function implicitDecisions(record: Pick<BranchLabelRecord, "id" | "question_id" | "prompt" | "decisions">, tokenizer: CharTokenizer, where: string): ImplicitDecision[] {
@@ -337,7 +342,10 @@ export function implicitDecisions(record: Pick<BranchLabelRecord, "id" | "questi
             const joined = c.steps.join("");
             if (joined !== prefix + c.text) throw new StepwiseError(`${where}: decision at token ${d.position}, candidate ${ci} (${JSON.stringify(c.text)}): its steps do not continue the response so far of candidate 0`);
             const t = tokenizer.encode(prefix + c.text);
-            if (c.n === 0 || t.length !== context.length + 1 || !context.every((x, i) => t[i] === x) || ids.includes(t[context.length])) continue;
+            if (c.n === 0 || t.length !== context.length + 1 || !context.every((x, i) => t[i] === x) || ids.includes(t[context.length])) {
+                if (ci === 0) break; // TVD keeps the own token unless another beats it: without it the decision is not TVD's
+                continue;
+            }
             ids.push(t[context.length]);
             refLogprobs.push(Math.log(Math.max(MIN_PROB, c.prob)));
             labels.push(c.correct > 0 ? 1 : 0);
@@ -415,7 +423,12 @@ function decisionTarget(d: ImplicitDecision): TrainExample {
 function referenceCheck(init: string): (engine: unknown, where: string, what: string) => void {
     const reference = resolve(init);
     return (engine, where, what) => {
-        const drawn = typeof engine === "string" && engine.startsWith("llama:") ? parseEngineSpec(engine) : undefined;
+        let drawn: ReturnType<typeof parseEngineSpec> | undefined;
+        try {
+            drawn = typeof engine === "string" && /^(llama|lab):/.test(engine) ? parseEngineSpec(engine) : undefined; // lab:NAME is the llama: spec of a shipped model
+        } catch (e) {
+            throw new StepwiseError(`${where}: ${(e as Error).message}`);
+        }
         if (drawn?.kind === "llama" && resolve(drawn.path) !== reference)
             throw new StepwiseError(`${where}: ${what} ${engine}, but the reference (--init) is ${init}: the recorded probabilities are πref only when the reference drew them`);
     };
@@ -442,6 +455,7 @@ async function trainImplicitPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     if (branchFiles.length && beta !== 1)
         throw new StepwiseError(`--beta ${beta} with --branches: the branch objective contrasts candidates' log πθ/πref at β 1 (a softmax over them), so β must be 1 (leave --beta out)`);
     if (o.data.length === 0 && branchFiles.length === 0) throw new StepwiseError("train-prm --objective implicit needs --data (graded samples) or --branches (branch labels)");
+    if (o.labels === "soft") throw new StepwiseError("--labels soft with --objective implicit: its outcome and decision labels are hard (right or wrong); drop --labels");
     const {config, init, vocab} = await startingModel({init: o.init});
     const tokenizer = new CharTokenizer(vocab);
     const verify = await makeVerifier(o.verifier ?? "math");
@@ -534,8 +548,10 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     if (o.objective !== undefined && o.objective !== "tag" && o.objective !== "tag+implicit") throw new StepwiseError(`--objective: expected tag, implicit or tag+implicit, got "${o.objective}"`);
     const hybrid = o.objective === "tag+implicit";
     if (hybrid && !o.init) throw new StepwiseError("train-prm --objective tag+implicit needs --init: the reference policy (the model that drew the branch samples), which the PRM starts from");
+    if (!hybrid && o.beta !== undefined) throw new StepwiseError(`--beta ${o.beta} with --objective tag: a tag PRM has no β (it is for --objective implicit or tag+implicit)`);
     if (hybrid && o.beta !== undefined && o.beta !== 1) throw new StepwiseError(`--beta ${o.beta} with --objective tag+implicit: its token values contrast candidates' log πθ/πref at β 1, so β must be 1 (leave --beta out)`);
     if (hybrid && !(o.branches ?? []).length) throw new StepwiseError("train-prm --objective tag+implicit needs --branches (the decisions its token values learn from) besides --data (step labels)");
+    if (hybrid && o.data.length === 0) throw new StepwiseError("train-prm --objective tag+implicit needs --data (the step labels its tags learn from) besides --branches");
     const labels = o.labels ?? "hard";
     const {config, init, vocab} = await startingModel({init: o.init, dModel: o.dModel, nLayers: o.nLayers, nHeads: o.nHeads, seed: o.seed});
     const tokenizer = new CharTokenizer(vocab);
@@ -552,8 +568,8 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     // tag+implicit: the branch files teach token values (decision contrasts), not tag examples.
     const layout = templateKeeper();
     const decisions = hybrid ? await readDecisions(o.branches ?? [], tokenizer, config.contextLength, referenceCheck(o.init!), layout.check) : {decisions: [], tooLong: 0};
-    const decisionTrain = decisions.decisions.filter((d) => !isValidation(d.questionId, o.valFraction ?? 0.1));
-    const decisionVal = decisions.decisions.filter((d) => isValidation(d.questionId, o.valFraction ?? 0.1));
+    const decisionTrain = decisions.decisions.filter((d) => !isValidation(d.questionId, valFraction));
+    const decisionVal = decisions.decisions.filter((d) => isValidation(d.questionId, valFraction));
     for (const file of hybrid ? [] : (o.branches ?? [])) {
         const records = await readRecordsAll(file, BranchLabelRecordSchema);
         for (const r of records) for (const ex of branchExamples(r, tokenizer, labels)) if (ex.tokens.length <= config.contextLength) branch.push(ex);
@@ -563,6 +579,10 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     const train = examples.filter((e) => !isValidation(e.questionId, valFraction));
     const val = examples.filter((e) => isValidation(e.questionId, valFraction));
     if (train.length === 0 && decisionTrain.length === 0) throw new StepwiseError(`no labelled steps to train on in ${[...o.data, ...(o.branches ?? [])].join(", ")}`);
+    // Both readings of a tag+implicit file must be trained: an untrained one would be read as if it were.
+    if (hybrid && train.length === 0) throw new StepwiseError(`train-prm --objective tag+implicit: no labelled steps to train its tags on in ${o.data.join(", ")}`);
+    if (hybrid && decisionTrain.length === 0)
+        throw new StepwiseError(`train-prm --objective tag+implicit: no branch decisions to train its token values on in ${(o.branches ?? []).join(", ")} (a decision needs a right candidate, another candidate and the own token, each one token after the response so far)`);
     const seqLen = Math.max(...train.map((e) => e.tokens.length));
     const toTrain = (ex: PrmExample): TrainExample => ({
         tokens: ex.tokens,

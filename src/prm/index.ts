@@ -65,7 +65,10 @@ export function splitPrmSpec(spec: string): {engineSpec: string; params: Record<
  * stepwise policy (metadata `stepwise.kind` = "policy") given as a PRM, and returns the longest
  * input it reads whole: its context per sequence, by the llama engine's rule (the spec's
  * contextSize, else the training context capped at 4096, never above the training context).
- * With `format` "verifier": a lab verifier GGUF instead ({@link checkVerifierFile}).
+ * With `format` "verifier": a lab verifier GGUF instead ({@link checkVerifierFile}). An implicit
+ * PRM's β, reference (which must exist) and template come back as `implicit`; a "tag+implicit" file
+ * also says `tag`, except with a `format` other than "implicit": then it is read as a tag PRM
+ * only, which needs no reference.
  */
 export function checkPrmFile(engineSpec: string, format?: string): {maxInputTokens?: number; implicit?: {beta: number; reference: string; template: string}; tag?: boolean} {
     if (format === "verifier") return checkVerifierFile(engineSpec);
@@ -78,6 +81,7 @@ export function checkPrmFile(engineSpec: string, format?: string): {maxInputToke
     const objective = h.strings[IMPLICIT_META.objective];
     if (objective === undefined || objective === "tag") return {maxInputTokens};
     if (objective !== "implicit" && objective !== "tag+implicit") throw new StepwiseError(`${p.path}: unknown PRM objective (GGUF metadata ${IMPLICIT_META.objective} = "${objective}"; known: tag, implicit, tag+implicit)`);
+    if (objective === "tag+implicit" && format !== undefined && format !== "implicit") return {maxInputTokens};
     const beta = h.numbers[IMPLICIT_META.beta] === undefined ? undefined : shortestFloat32(h.numbers[IMPLICIT_META.beta]); // stored as float32
     const ref = h.strings[IMPLICIT_META.reference];
     if (!(typeof beta === "number" && beta > 0)) throw new StepwiseError(`${p.path}: implicit PRM without a positive ${IMPLICIT_META.beta} in its GGUF metadata`);
@@ -141,7 +145,7 @@ export async function createScorer(spec: string, options: CreateScorerOptions = 
     const {engineSpec, params} = splitPrmSpec(spec);
     if (params.format === "verifier") return createVerifierScorer(engineSpec);
     const isLlama = parseEngineSpec(engineSpec).kind === "llama"; // llama: and lab: specs
-    const file = checkPrmFile(engineSpec);
+    const file = checkPrmFile(engineSpec, params.format);
     // A tag+implicit file is read both ways; `format=implicit` reads only its token values, another format only its tags.
     if (file.implicit && file.tag && params.format === undefined) {
         const implicit = await createImplicitScorer(spec, engineSpec, params, file, options);

@@ -57,7 +57,7 @@ Examples:
             if (o.tau !== undefined && o.threshold !== undefined) throw new StepwiseError("serve: give at most one of --tau and --threshold");
             // --prm: the model-kind check of `score` (a stepwise policy or judge is refused).
             const header = o.prm ? checkModelKind(file, "prm") : checkGgufHeader(file);
-            if (o.prm && header.strings["stepwise.prm.objective"] === "implicit") // a "tag+implicit" PRM has tags: served for its step scores
+            if (o.prm && header.strings["stepwise.prm.objective"] === "implicit")
                 throw new StepwiseError(`serve --prm ${file}: an implicit PRM has no step tag to pool; serve it as a plain model (stepwise serve ${file}) next to its reference and score with --prm openai:…&format=implicit`);
             await checkCanListen(o.host, o.port);
             const {startServer} = await import("../../apps/serve/server.ts");
@@ -69,7 +69,8 @@ Examples:
             const closers: Array<() => Promise<void>> = [];
             if (prmSpec !== undefined) {
                 pooling = await resolvePooling(engine, file, o.stepTag, o.returnedTokens);
-                reward = await rewardConfig(prmSpec, file, params, o, closers);
+                // A "tag+implicit" PRM is served for its step scores: read as the tag PRM, its reference not needed.
+                reward = await rewardConfig(prmSpec, file, params, o, closers, header.strings["stepwise.prm.objective"] === "tag+implicit");
             }
             const server = await startServer({
                 engine,
@@ -114,7 +115,8 @@ async function prmFile(spec: string): Promise<string> {
  * own; adaptive needs --policy and --tau or --threshold) and the prompt and question rules;
  * undefined (the route off, said on stderr) when the format cuts adaptively and no --policy or
  * --steps is given, so a plain pooling server starts as before. Engines opened here are closed
- * by `closers`.
+ * by `closers`. `tagReading`: a spec without `format` reads the file as the stepwise-lab tag PRM
+ * (a "tag+implicit" PRM, whose token values /get_reward does not use).
  */
 async function rewardConfig(
     prmSpec: string,
@@ -122,8 +124,9 @@ async function rewardConfig(
     params: URLSearchParams,
     o: {aggregation: string; steps?: string; policy?: string; tau?: number; threshold?: string; promptEnd?: string; question?: string; eos?: string[]},
     closers: Array<() => Promise<void>>,
+    tagReading = false,
 ): Promise<RewardConfig | undefined> {
-    const {createScorer} = await import("../../prm/index.ts");
+    const {createScorer, splitPrmSpec} = await import("../../prm/index.ts");
     const {FORMAT_STEPS} = await import("../../apps/serve/reward.ts");
     let question: RegExp | undefined;
     if (o.question !== undefined) {
@@ -133,7 +136,8 @@ async function rewardConfig(
             throw new StepwiseError(`serve --question: not a regular expression (${(e as Error).message})`);
         }
     }
-    const scorer = await createScorer(prmSpec.startsWith("llama:") ? prmSpec : `llama:${file}?${params}`);
+    const spec = prmSpec.startsWith("llama:") ? prmSpec : `llama:${file}?${params}`;
+    const scorer = await createScorer(tagReading && splitPrmSpec(spec).params.format === undefined ? `${spec}${spec.includes("?") ? "&" : "?"}format=stepwise-lab` : spec);
     closers.push(() => scorer.close());
     const format = scorer.format.name;
     const own = FORMAT_STEPS[format];

@@ -8,7 +8,9 @@ import {test} from "node:test";
 import assert from "node:assert/strict";
 import {existsSync, mkdtempSync, readFileSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
-import {join} from "node:path";
+import {join, relative, resolve} from "node:path";
+import {writeLlamaGguf} from "../../../src/gguf/index.ts";
+import {tinyModel} from "../../helpers/tiny-model.ts";
 import {trainPolicyCommand, trainRlCommand} from "../../../src/cli/commands/lab-train.ts";
 import {resumeOrFresh} from "../../../src/cli/options.ts";
 
@@ -22,6 +24,11 @@ test("lab train-rl / train-policy: an existing checkpoint is refused without --r
     await assert.rejects(run(trainRlCommand, base), /rl-checkpoint\.bin holds an earlier run's checkpoint; --resume continues it, --fresh starts over/);
     // Refusals of other options come first too, and leave it (here: a tag PRM as PRIME's implicit PRM, with --resume).
     await assert.rejects(run(trainRlCommand, [...base, "--resume", "--reward", "outcome+implicit", "--implicit-prm", "models/lab-prm.gguf"]), /lab-prm\.gguf: not an implicit PRM/);
+    // A tag+implicit PRM (train-prm --objective tag+implicit) is refused too: PRIME would export it as "implicit", its tag reading lost.
+    const tiny = tinyModel(5, 4, "prm");
+    const hybrid = join(dir, "hybrid.gguf");
+    writeLlamaGguf(hybrid, {...tiny, name: "tiny-hybrid", kind: "prm", extraMetadata: {"stepwise.prm.objective": "tag+implicit", "stepwise.prm.beta": 1, "stepwise.prm.reference": relative(dir, resolve("models/lab-policy.gguf")), "stepwise.prm.template": "{question}\n"}});
+    await assert.rejects(run(trainRlCommand, [...base, "--resume", "--reward", "outcome+implicit", "--implicit-prm", hybrid]), /hybrid\.gguf: a tag\+implicit PRM \(GGUF metadata stepwise\.prm\.objective = "tag\+implicit"\); PRIME trains and exports an implicit PRM only/);
     await assert.rejects(run(trainRlCommand, [...base, "--reward", "outcome", "--prm", "llama:models/lab-prm.gguf"]), /--prm is for --reward outcome\+prm, not outcome/);
     await assert.rejects(run(trainRlCommand, [...base, "--reward", "outcome+prm", "--implicit-lr", "1e-5"]), /--implicit-lr is for --reward outcome\+implicit, not outcome\+prm/);
     await assert.rejects(run(trainRlCommand, [...base, "--reward", "outcome", "--process-weight", "1"]), /--process-weight is for --reward outcome\+prm or outcome\+implicit/);

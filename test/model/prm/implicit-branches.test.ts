@@ -7,7 +7,9 @@
  */
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {mkdtempSync, writeFileSync} from "node:fs";
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync} from "node:fs";
+import {spawn} from "node:child_process";
+import {cliArgs} from "../../helpers/cli.ts";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {generateProblems} from "../../../src/domains/lab/index.ts";
@@ -115,6 +117,31 @@ test("train-prm --objective implicit --branches refuses another β, branches lab
     await assert.rejects(trainPrm({objective: "implicit", data: [], branches: [], out: join(dir, "c.gguf"), init: ref.path, steps: 1, quiet: true}), /needs --data \(graded samples\) or --branches/);
 });
 
+test("train-prm --branches (implicit): a decision without its own token is left out; lab: engines are checked against the reference; --labels soft is refused", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-implicit-branches-"));
+    const [r] = records(1);
+    // The own token (candidate 0) two tokens long, another candidate right: TVD would rank the own token
+    // against the others, so without it this is not TVD's decision (index 0 would be read as the own token).
+    const noOwn = structuredClone(r);
+    const c = noOwn.decisions[0].candidates;
+    const prefix = c[0].steps[0].slice(0, -c[0].text.length);
+    c[0] = {...c[0], text: "12", steps: [prefix + "12"]};
+    c[1].correct = 1;
+    assert.deepEqual(implicitDecisions(noOwn as never, tok, "x"), []);
+    // lab:NAME is the llama: spec of a shipped model: another model than --init is refused, an unknown name named.
+    for (const [engine, message] of [
+        ["lab:code-policy", /^.*b\.jsonl:1: labelled with lab:code-policy, but the reference \(--init\) is /],
+        ["lab:nope", /^.*b\.jsonl:1: engine spec "lab:nope": lab model "nope": unknown/],
+    ] as const) {
+        const file = join(dir, "b.jsonl");
+        writeFileSync(file, records(2, engine).map((x) => JSON.stringify(x)).join("\n") + "\n");
+        await assert.rejects(trainPrm({objective: "implicit", data: [], branches: [file], out: join(dir, "a.gguf"), init: ref.path, steps: 1, quiet: true}), (e: Error) => e instanceof StepwiseError && message.test(e.message));
+    }
+    const file = join(dir, "ok.jsonl");
+    writeFileSync(file, records(2).map((x) => JSON.stringify(x)).join("\n") + "\n");
+    await assert.rejects(trainPrm({objective: "implicit", labels: "soft", data: [], branches: [file], out: join(dir, "s.gguf"), init: ref.path, steps: 1, quiet: true}), /--labels soft with --objective implicit: .* hard/);
+});
+
 test("train-prm --objective tag+implicit: one model with step labels at its tags and branch decisions as token values; llama:FILE reads steps as the tag PRM and TVD's candidates as the implicit PRM", async () => {
     const {labelled} = await import("../../helpers/lab-labels.ts");
     const {createScorer, HybridPrmScorer, TagPrmScorer, ImplicitPrmScorer} = await import("../../../src/prm/index.ts");
@@ -160,6 +187,50 @@ test("train-prm --objective tag+implicit: one model with step labels at its tags
     } finally {
         await Promise.all([both.close(), tagOnly.close(), implicitOnly.close()]);
     }
+    // Moved away from its reference: the tag reading needs none (format=stepwise-lab, and `serve --prm`
+    // for /get_reward's step scores); the implicit reading names the missing reference.
+    const movedDir = join(mkdtempSync(join(tmpdir(), "stepwise-hybrid-moved-")), "deeper");
+    mkdirSync(movedDir);
+    const moved = join(movedDir, "hybrid.gguf"); // its reference path, relative to the folder, leads nowhere here
+    copyFileSync(out, moved);
+    await assert.rejects(createScorer(`llama:${moved}`), /hybrid\.gguf: its reference model .* is missing/);
+    const movedTag = await createScorer(`llama:${moved}?format=stepwise-lab`);
+    try {
+        assert.ok(movedTag instanceof TagPrmScorer);
+    } finally {
+        await movedTag.close();
+    }
+    const child = spawn(process.execPath, cliArgs("serve", "--prm", moved, "--steps", "newline", "--port", "0", "--context-size", "256"), {stdio: ["ignore", "ignore", "pipe"]});
+    try {
+        let err = "";
+        const started = await new Promise<string>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 60_000);
+            child.stderr.on("data", (d: Buffer) => {
+                err += d.toString();
+                if (/get_reward: /.test(err)) {
+                    clearTimeout(timer);
+                    resolve(err);
+                }
+            });
+            child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+        });
+        assert.match(started, /get_reward: stepwise-lab PRM, steps end at "\\n"/);
+    } finally {
+        if (child.exitCode === null && child.signalCode === null) {
+            const exited = new Promise((r) => child.once("exit", r));
+            child.kill("SIGTERM");
+            await exited;
+        }
+    }
     await assert.rejects(trainPrm({objective: "tag+implicit", data: [labels], out: join(dir, "x.gguf"), init: ref.path, steps: 1, quiet: true}), /needs --branches/);
     await assert.rejects(trainPrm({objective: "tag+implicit", data: [labels], branches: [branches], out: join(dir, "y.gguf"), steps: 1, quiet: true}), /needs --init/);
+    // Both readings must be trained: no step labels, or no usable decisions (here every candidate wrong), is refused, nothing written.
+    await assert.rejects(trainPrm({objective: "tag+implicit", data: [], branches: [branches], out: join(dir, "z.gguf"), init: ref.path, steps: 1, quiet: true}), /needs --data \(the step labels/);
+    const wrong = join(dir, "wrong.jsonl");
+    writeFileSync(wrong, recs.map((r) => JSON.stringify({...r, decisions: r.decisions.map((d) => ({...d, candidates: d.candidates.map((c) => ({...c, correct: 0}))}))})).join("\n") + "\n");
+    await assert.rejects(trainPrm({objective: "tag+implicit", data: [labels], branches: [wrong], out: join(dir, "w.gguf"), init: ref.path, steps: 1, quiet: true}), new RegExp(`no branch decisions to train its token values on in .*wrong\\.jsonl`));
+    assert.ok(!existsSync(join(dir, "w.gguf")) && !existsSync(join(dir, "z.gguf")));
+    // A tag PRM has no β: --beta is refused there, not ignored (as 1 is the only β of tag+implicit).
+    await assert.rejects(trainPrm({data: [labels], beta: 0.1, out: join(dir, "t.gguf"), steps: 1, quiet: true}), /--beta 0\.1 with --objective tag: a tag PRM has no β/);
+    await assert.rejects(trainPrm({objective: "tag+implicit", data: [labels], branches: [branches], beta: 0.05, out: join(dir, "u.gguf"), init: ref.path, steps: 1, quiet: true}), /β must be 1/);
 });
