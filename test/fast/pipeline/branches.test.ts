@@ -111,26 +111,32 @@ test("train-prm branch examples: the tag PRM's input layout, one target at the l
     assert.deepEqual(soft.map((e) => e.tags[0].target), [0.75]);
 });
 
-test("branch labels from exact step truth (--labels truth): each candidate's line completed greedily and judged by the lab's step truth; junk a rollout forgives is wrong", async () => {
+/**
+ * "Compute 12 + 7." written by a scripted lab policy: `target(response so far)` is the text it
+ * follows from there, `branches` its distributions at decision points; the greedy sample of it.
+ */
+async function labCase(target: (response: string) => string, branches: Record<string, Array<[string, number]>>) {
     const {labVerifier} = await import("../../../src/domains/lab/verifier.ts");
     const q = "Compute 12 + 7.";
-    const solution = "So 12 + 7 = 19.\nThe answer is 19.";
-    // One decision, at the first digit of the result: "1" (right), "2" (a wrong digit), a line break (junk that
-    // leaves "So 12 + 7 =" unfinished; the policy writes "19." on the next line and still answers 19).
     const lab = () =>
         new ScriptedPolicy(
-            scriptFrom(
-                (ctx) => {
-                    const r = ctx.slice(ctx.indexOf("\n") + 1);
-                    return r.length < solution.length ? solution[r.length] : null;
-                },
-                {"So 12 + 7 = ": [["1", 0.5], ["2", 0.3], ["\n", 0.2]]},
-            ),
+            scriptFrom((ctx) => {
+                const r = ctx.slice(ctx.indexOf("\n") + 1);
+                const t = target(r);
+                return r.length < t.length ? t[r.length] : null;
+            }, branches),
         );
     const [s] = await lab().generate({prompt: `${q}\n`, temperature: 0, topLogprobs: 8, maxTokens: 80});
     const sample = {id: "l#0", question_id: "l", question: q, prompt: `${q}\n`, text: s.text, tokens: s.tokens, temperature: 0, finish_reason: s.finishReason, gold: "19"};
+    return {q, lab, sample, labVerifier, verify: await labVerifier.create()};
+}
+
+test("branch labels from exact step truth (--labels truth): each candidate's line completed greedily and judged by the lab's step truth; junk a rollout forgives is wrong", async () => {
+    const solution = "So 12 + 7 = 19.\nThe answer is 19.";
+    // One decision, at the first digit of the result: "1" (right), "2" (a wrong digit), a line break (junk that
+    // leaves "So 12 + 7 =" unfinished; the policy writes "19." on the next line and still answers 19).
+    const {q, lab, sample, labVerifier, verify} = await labCase(() => solution, {"So 12 + 7 = ": [["1", 0.5], ["2", 0.3], ["\n", 0.2]]});
     assert.equal(sample.text, solution);
-    const verify = await labVerifier.create();
     const p = lab();
     const truth = await labelBranches(sample, {engine: p, verify, truth: labVerifier.truth, labels: "truth", tau: 0.55, cutoff: "raw"});
     assert.deepEqual(truth.decisions.map((d) => d.candidates.map((c) => [c.text, c.correct])), [[["1", 1], ["2", 0], ["\n", 0]]]);
@@ -145,27 +151,15 @@ test("branch labels from exact step truth (--labels truth): each candidate's lin
 });
 
 test("branch labels from truth and rollouts (--labels truth+rollouts): right only when the line is right AND the rollout answers right; candidates the truth calls wrong are not rolled out", async () => {
-    const {labVerifier} = await import("../../../src/domains/lab/verifier.ts");
-    const q = "Compute 12 + 7.";
     const solution = "So 12 + 7 = 19.\nThe answer is 19.";
     // Two decisions. At the start: "S" (the sample's own) or "T", which starts a right line ("Then 12 + 7 = 19.")
     // after which this policy answers 91: one line judged alone is right, its cost comes after the line.
     // At the result's first digit: "1", a wrong digit, and a line break the policy writes past (a rollout forgives both).
-    const lab = () =>
-        new ScriptedPolicy(
-            scriptFrom(
-                (ctx) => {
-                    const r = ctx.slice(ctx.indexOf("\n") + 1);
-                    const target = r.startsWith("T") ? "Then 12 + 7 = 19.\nThe answer is 91." : solution;
-                    return r.length < target.length ? target[r.length] : null;
-                },
-                {"Compute 12 + 7.\n": [["S", 0.5], ["T", 0.4]], "So 12 + 7 = ": [["1", 0.5], ["2", 0.3], ["\n", 0.2]]},
-            ),
-        );
-    const [s] = await lab().generate({prompt: `${q}\n`, temperature: 0, topLogprobs: 8, maxTokens: 80});
-    const sample = {id: "l#0", question_id: "l", question: q, prompt: `${q}\n`, text: s.text, tokens: s.tokens, temperature: 0, finish_reason: s.finishReason, gold: "19"};
+    const {q, lab, sample, labVerifier, verify} = await labCase((r) => (r.startsWith("T") ? "Then 12 + 7 = 19.\nThe answer is 91." : solution), {
+        "Compute 12 + 7.\n": [["S", 0.5], ["T", 0.4]],
+        "So 12 + 7 = ": [["1", 0.5], ["2", 0.3], ["\n", 0.2]],
+    });
     assert.equal(sample.text, solution);
-    const verify = await labVerifier.create();
     const labels = async (how: "rollouts" | "truth" | "truth+rollouts") => {
         const p = lab();
         const r = await labelBranches(sample, {engine: p, verify, truth: labVerifier.truth, labels: how, tau: 0.55, cutoff: "raw"});
