@@ -162,6 +162,14 @@ export function validateDecisions(config: LlamaConfig, weights: LlamaWeights, vo
     return out;
 }
 
+/** Items split by question into [train, validation] ({@link isValidation}). */
+export function splitByQuestion<T extends {questionId: string}>(items: readonly T[], fraction: number): [T[], T[]] {
+    const train: T[] = [];
+    const val: T[] = [];
+    for (const x of items) (isValidation(x.questionId, fraction) ? val : train).push(x);
+    return [train, val];
+}
+
 export function isValidation(questionId: string, fraction: number): boolean {
     return hashString(`prm-val:${questionId}`) / 0x100000000 < fraction;
 }
@@ -488,10 +496,9 @@ async function trainImplicitPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     const decisions = read.decisions;
     tooLong += read.tooLong;
     const valFraction = o.valFraction ?? 0.1;
-    const train = examples.filter((e) => !isValidation(e.questionId, valFraction));
-    const val = examples.filter((e) => isValidation(e.questionId, valFraction)).slice(0, 400);
-    const decisionTrain = decisions.filter((d) => !isValidation(d.questionId, valFraction));
-    const decisionVal = decisions.filter((d) => isValidation(d.questionId, valFraction));
+    const [train, allVal] = splitByQuestion(examples, valFraction);
+    const val = allVal.slice(0, 400);
+    const [decisionTrain, decisionVal] = splitByQuestion(decisions, valFraction);
     if (train.length === 0 && decisionTrain.length === 0) throw new StepwiseError(`nothing to train on in ${[...o.data, ...branchFiles].join(", ")} (branch decisions need a right candidate and another candidate)`);
     const positives = train.filter((e) => e.label === 1).length;
     if (train.length && (positives === 0 || positives === train.length))
@@ -568,16 +575,14 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     // tag+implicit: the branch files teach token values (decision contrasts), not tag examples.
     const layout = templateKeeper();
     const decisions = hybrid ? await readDecisions(o.branches ?? [], tokenizer, config.contextLength, referenceCheck(o.init!), layout.check) : {decisions: [], tooLong: 0};
-    const decisionTrain = decisions.decisions.filter((d) => !isValidation(d.questionId, valFraction));
-    const decisionVal = decisions.decisions.filter((d) => isValidation(d.questionId, valFraction));
+    const [decisionTrain, decisionVal] = splitByQuestion(decisions.decisions, valFraction);
     for (const file of hybrid ? [] : (o.branches ?? [])) {
         const records = await readRecordsAll(file, BranchLabelRecordSchema);
         for (const r of records) for (const ex of branchExamples(r, tokenizer, labels)) if (ex.tokens.length <= config.contextLength) branch.push(ex);
     }
-    const branchVal = branch.filter((e) => isValidation(e.questionId, valFraction));
-    examples.push(...branch.filter((e) => !isValidation(e.questionId, valFraction)));
-    const train = examples.filter((e) => !isValidation(e.questionId, valFraction));
-    const val = examples.filter((e) => isValidation(e.questionId, valFraction));
+    const [branchTrain, branchVal] = splitByQuestion(branch, valFraction);
+    examples.push(...branchTrain);
+    const [train, val] = splitByQuestion(examples, valFraction);
     if (train.length === 0 && decisionTrain.length === 0) throw new StepwiseError(`no labelled steps to train on in ${[...o.data, ...(o.branches ?? [])].join(", ")}`);
     // Both readings of a tag+implicit file must be trained: an untrained one would be read as if it were.
     if (hybrid && train.length === 0) throw new StepwiseError(`train-prm --objective tag+implicit: no labelled steps to train its tags on in ${o.data.join(", ")}`);
