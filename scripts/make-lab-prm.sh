@@ -1,41 +1,58 @@
 #!/usr/bin/env bash
-# Rebuilds models/lab-prm.gguf from the shipped lab policy with the stepwise CLI alone:
-# sample → threshold → split (adaptive) → label (MC hard labels; early stop + binary search, as the
-# shipped model's labels were made) → train-prm.
+# Rebuilds models/lab-prm.gguf, the shipped lab PRM: an implicit PRM trained on branch decisions
+# (its token values rank TVD's candidates) paired with the tag PRM (its step scores: Best-of-N,
+# beam search, ProcessBench) by `stepwise pair-prm` (docs/decoding.md, "Token values learnt from
+# branch decisions"). With the stepwise CLI alone:
+#   1. the tag PRM, models/lab-tag-prm.gguf (scripts/make-lab-tag-prm.sh; kept when present);
+#   2. for each problem set SEED:N of SETS: N train problems → greedy samples with their top-8
+#      alternatives → label-branches --labels truth+rollouts (a candidate is right when the lab's
+#      exact truth finds no error at it and its greedy rollout answers right), SHARDS processes;
+#   3. train-prm --objective implicit on every set's decisions, from the policy (its reference);
+#   4. pair-prm: the implicit PRM's weights, naming the tag PRM and the policy beside OUT.
 # Every stage resumes, so a killed run continues when started again.
-#   scripts/make-lab-prm.sh [WORKDIR] [SPLIT=adaptive] [LABELS=hard] [MINUTES=15] [OUT=models/lab-prm.gguf]
-# Environment: PROBLEMS (1200), SAMPLES per problem (4), POLICY (models/lab-policy.gguf),
-# SHARDS (2: labelling processes side by side, one per core).
+#   scripts/make-lab-prm.sh [WORKDIR=.stepwise-cache/lab-prm-branches] [OUT=models/lab-prm.gguf]
+# Environment: POLICY (models/lab-policy.gguf), TAG (models/lab-tag-prm.gguf),
+#   SETS ("21:2400 22:7200 23:9600": 19,200 greedy samples), SHARDS (2), STEPS (2400), LR (1e-4),
+#   SEED (0: train-prm's seed).
+# The shipped file came from these stages run one set at a time (about 20 minutes of labelling per
+# 4,800 samples on the 2-core machine, 30 minutes of training); label-branches writes records in
+# the order they finish, so a rerun trains on another example order and its figures can move
+# (docs/decoding.md gives the measured spread).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-work=${1:-.stepwise-cache/lab-prm}
-split=${2:-adaptive}
-labels=${3:-hard}
-minutes=${4:-15}
-out=${5:-models/lab-prm.gguf}
-problems=${PROBLEMS:-1200}
-n=${SAMPLES:-4}
+work=${1:-.stepwise-cache/lab-prm-branches}
+out=${2:-models/lab-prm.gguf}
 policy=${POLICY:-models/lab-policy.gguf}
+tag=${TAG:-models/lab-tag-prm.gguf}
+shards=${SHARDS:-2}
+for v in "$shards" "${STEPS:-2400}" "${SEED:-0}"; do
+    [[ "$v" =~ ^[0-9]+$ ]] || { echo "make-lab-prm.sh: SHARDS, STEPS and SEED must be whole numbers (got \"$v\")" >&2; exit 2; }
+done
+sets=${SETS:-21:2400 22:7200 23:9600}
+for s in $sets; do
+    [[ "$s" =~ ^[0-9]+:[0-9]+$ ]] || { echo "make-lab-prm.sh: SETS must be SEED:N pairs separated by spaces (got \"$s\")" >&2; exit 2; }
+done
 node scripts/ensure-deps.mjs
 sw="node bin/stepwise.mjs"
 mkdir -p "$work"
 
-[ -s "$work/problems.jsonl" ] || $sw lab generate --n "$problems" --split train --seed 11 --out "$work/problems.jsonl"
-$sw sample --engine llama:$policy --data "$work/problems.jsonl" --n "$n" --max-tokens 200 \
-    --top-logprobs 0 --seed 11 --out "$work/samples.jsonl"
-[ -s "$work/threshold.json" ] || $sw threshold --samples "$work/samples.jsonl" --out "$work/threshold.json"
-tau=()
-[ "$split" = adaptive ] && tau=(--threshold "$work/threshold.json")
-$sw split --samples "$work/samples.jsonl" --strategy "$split" "${tau[@]}" --out "$work/steps-$split.jsonl"
-shards=${SHARDS:-2}
-data=()
-pids=()
-for ((i = 0; i < shards; i++)); do
-    $sw label --engine llama:$policy --in "$work/steps-$split.jsonl" --out "$work/labels-$split-$i.jsonl" \
-        --k 8 --early-stop --search binary --max-tokens 200 --lab-truth --concurrency 4 --shard "$i/$shards" &
-    pids+=($!)
-    data+=(--data "$work/labels-$split-$i.jsonl")
+[ -s "$tag" ] || scripts/make-lab-tag-prm.sh .stepwise-cache/lab-prm adaptive hard 15 "$tag"
+branches=()
+for s in $sets; do
+    seed=${s%%:*}; n=${s##*:}; d=$work/set-$seed
+    mkdir -p "$d"
+    [ -s "$d/problems.jsonl" ] || $sw lab generate --n "$n" --split train --seed "$seed" --out "$d/problems.jsonl"
+    $sw sample --engine llama:$policy --data "$d/problems.jsonl" --n 1 --temperature 0 --top-logprobs 8 \
+        --max-tokens 200 --out "$d/greedy.jsonl"
+    pids=()
+    for ((i = 0; i < shards; i++)); do
+        $sw label-branches --engine llama:$policy --verifier lab --labels truth+rollouts --samples "$d/greedy.jsonl" \
+            --max-tokens 200 --concurrency 2 --shard "$i/$shards" --out "$d/branches-$i.jsonl" &
+        pids+=($!)
+        branches+=(--branches "$d/branches-$i.jsonl")
+    done
+    for pid in "${pids[@]}"; do wait "$pid"; done # a failed shard stops the script (set -e)
 done
-for pid in "${pids[@]}"; do wait "$pid"; done # a failed shard stops the script (set -e)
-$sw train-prm "${data[@]}" --labels "$labels" --init "$policy" --out "$out" \
-    --minutes "$minutes" --checkpoint-dir "$work/train-$split-$labels"
+[ -s "$work/implicit.gguf" ] || $sw train-prm --objective implicit "${branches[@]}" --init "$policy" --out "$work/implicit.gguf" \
+    --steps "${STEPS:-2400}" --lr "${LR:-1e-4}" --seed "${SEED:-0}" --checkpoint-dir "$work/train"
+$sw pair-prm --implicit "$work/implicit.gguf" --tag "$tag" --out "$out"

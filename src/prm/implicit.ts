@@ -38,8 +38,9 @@ import type {PrmFormat} from "./formats.ts";
 /** GGUF metadata keys of an implicit PRM (written by `stepwise train-prm --objective implicit`). */
 export const IMPLICIT_META = {
     /**
-     * "implicit"; "tag+implicit": one model read two ways, step scores at step tags as a tag PRM
-     * and token values log πθ/πref for TVD's candidates ({@link HybridPrmScorer}); absent or "tag": a tag PRM.
+     * "implicit"; "tag+implicit": read two ways, step scores at step tags as a tag PRM (this model's
+     * own tags, or those of the tag PRM named by `tagModel`) and token values log πθ/πref for TVD's
+     * candidates ({@link HybridPrmScorer}); absent or "tag": a tag PRM.
      */
     objective: "stepwise.prm.objective",
     /** β (float). */
@@ -48,6 +49,11 @@ export const IMPLICIT_META = {
     reference: "stepwise.prm.reference",
     /** Prompt layout around the question, e.g. "{question}\n". */
     template: "stepwise.prm.template",
+    /**
+     * "tag+implicit" only: the tag PRM whose step scores this file's tag reading is, relative to
+     * this file's folder (`stepwise pair-prm`). Absent: the file's own step tags.
+     */
+    tagModel: "stepwise.prm.tag_model",
 } as const;
 
 /** The prompt an implicit PRM reads a solution after: its template with `{question}` replaced. */
@@ -347,8 +353,8 @@ export class ImplicitPrmScorer extends BaseScorer implements ContinuationScorer 
 }
 
 /**
- * A PRM trained on both objectives (`train-prm --objective tag+implicit`): one model, read as a tag
- * PRM for step scores (`scoreSteps`: P(good) at step tags, what Best-of-N, beam search and
+ * A PRM read two ways: a model trained on both objectives (`train-prm --objective tag+implicit`),
+ * or an implicit PRM paired with a tag PRM (`stepwise pair-prm`); read as a tag PRM for step scores (`scoreSteps`: P(good) at step tags, what Best-of-N, beam search and
  * ProcessBench use) and as an implicit PRM for TVD's candidates (`scoreContinuations`: σ(q +
  * β·log πθ(c)/πref(c)) from one pass, the policy's own reading as πref when it is the reference).
  * A tag reading barely separates the tokens that end a step (docs/decoding.md); the log-ratio does.
@@ -360,8 +366,10 @@ export class HybridPrmScorer extends BaseScorer implements ContinuationScorer {
     constructor(
         /** Step scores: the model as a tag PRM. */
         readonly tag: BaseScorer,
-        /** Token values: the same model against its reference. */
+        /** Token values: the implicit model against its reference. */
         readonly implicit: ImplicitPrmScorer,
+        /** Whether the tag reading has an engine of its own (a paired tag PRM), closed with this scorer. Default false: it shares the implicit model's. */
+        readonly ownsTag = false,
     ) {
         super();
         this.format = tag.format;
@@ -377,8 +385,8 @@ export class HybridPrmScorer extends BaseScorer implements ContinuationScorer {
     scoreContinuations(question: string, steps: string[], continuations: Continuation[], options?: ContinuationOptions): Promise<number[]> {
         return this.implicit.scoreContinuations(question, steps, continuations, options);
     }
-    /** Closes the implicit reading's engines (the tag reading shares the PRM's engine). */
+    /** Closes the implicit reading's engines, and the tag reading's when it has its own. */
     async close(): Promise<void> {
-        await this.implicit.close();
+        await Promise.all([this.implicit.close(), this.ownsTag ? this.tag.close() : Promise.resolve()]);
     }
 }

@@ -34,6 +34,7 @@ export * from "./formats.ts";
 export * from "./scorer.ts";
 export * from "./implicit.ts";
 export * from "./verifier.ts";
+export * from "./pair.ts";
 
 const PRM_KEYS = ["format", "tag", "good", "bad", "tag_id", "good_id", "bad_id", "positive", "endpoint", "task", "beta", "ref", "template"];
 
@@ -68,27 +69,56 @@ export function splitPrmSpec(spec: string): {engineSpec: string; params: Record<
  * With `format` "verifier": a lab verifier GGUF instead ({@link checkVerifierFile}). An implicit
  * PRM's β, reference (which must exist) and template come back as `implicit`; a "tag+implicit" file
  * also says `tag`, except with a `format` other than "implicit": then it is read as a tag PRM
- * only, which needs no reference.
+ * only, which needs no reference. A "tag+implicit" file whose step scores are another file's
+ * (GGUF metadata `stepwise.prm.tag_model`, written by `stepwise pair-prm`) names that tag PRM as
+ * `tagFile` (absolute; it must exist and be a tag PRM), and `maxInputTokens` is then the tag PRM's
+ * when only its tags are read.
  */
-export function checkPrmFile(engineSpec: string, format?: string): {maxInputTokens?: number; implicit?: {beta: number; reference: string; template: string}; tag?: boolean} {
+export function checkPrmFile(engineSpec: string, format?: string): {maxInputTokens?: number; implicit?: {beta: number; reference: string; template: string}; tag?: boolean; tagFile?: string} {
     if (format === "verifier") return checkVerifierFile(engineSpec);
     const p = parseEngineSpec(engineSpec);
     if (p.kind !== "llama") return {};
+    const contextOf = (h: ReturnType<typeof checkModelKind>): number | undefined => {
+        const arch = h.strings["general.architecture"];
+        const train = arch ? h.numbers[`${arch}.context_length`] : undefined;
+        return train === undefined ? undefined : Math.min(p.options.contextSize ?? Math.min(train, 4096), train);
+    };
     const h = checkModelKind(p.path, "prm");
-    const arch = h.strings["general.architecture"];
-    const train = arch ? h.numbers[`${arch}.context_length`] : undefined;
-    const maxInputTokens = train === undefined ? undefined : Math.min(p.options.contextSize ?? Math.min(train, 4096), train);
+    const maxInputTokens = contextOf(h);
     const objective = h.strings[IMPLICIT_META.objective];
     if (objective === undefined || objective === "tag") return {maxInputTokens};
     if (objective !== "implicit" && objective !== "tag+implicit") throw new StepwiseError(`${p.path}: unknown PRM objective (GGUF metadata ${IMPLICIT_META.objective} = "${objective}"; known: tag, implicit, tag+implicit)`);
-    if (objective === "tag+implicit" && format !== undefined && format !== "implicit") return {maxInputTokens};
+    const tagRel = objective === "tag+implicit" ? h.strings[IMPLICIT_META.tagModel] : undefined;
+    let tagFile: string | undefined;
+    let tagInputTokens: number | undefined;
+    if (tagRel !== undefined) {
+        tagFile = resolvePath(dirname(p.path), tagRel);
+        if (!existsSync(tagFile)) throw new StepwiseError(`${p.path}: its tag PRM ${tagRel} (GGUF metadata ${IMPLICIT_META.tagModel}, relative to the PRM's folder) is missing: ${tagFile}`);
+        const t = checkModelKind(tagFile, "prm");
+        const tagObjective = t.strings[IMPLICIT_META.objective];
+        if (tagObjective !== undefined && tagObjective !== "tag")
+            throw new StepwiseError(`${p.path}: its tag PRM ${tagRel} (GGUF metadata ${IMPLICIT_META.tagModel}) is not a tag PRM (its ${IMPLICIT_META.objective} is "${tagObjective}")`);
+        tagInputTokens = contextOf(t);
+    }
+    if (objective === "tag+implicit" && format !== undefined && format !== "implicit") return tagFile ? {maxInputTokens: tagInputTokens, tagFile} : {maxInputTokens};
     const beta = h.numbers[IMPLICIT_META.beta] === undefined ? undefined : shortestFloat32(h.numbers[IMPLICIT_META.beta]); // stored as float32
     const ref = h.strings[IMPLICIT_META.reference];
     if (!(typeof beta === "number" && beta > 0)) throw new StepwiseError(`${p.path}: implicit PRM without a positive ${IMPLICIT_META.beta} in its GGUF metadata`);
     if (!ref) throw new StepwiseError(`${p.path}: implicit PRM without ${IMPLICIT_META.reference} (its reference model) in its GGUF metadata`);
     const reference = resolvePath(dirname(p.path), ref);
     if (!existsSync(reference)) throw new StepwiseError(`${p.path}: its reference model ${ref} (GGUF metadata ${IMPLICIT_META.reference}, relative to the PRM's folder) is missing: ${reference}`);
-    return {maxInputTokens, implicit: {beta, reference, template: h.strings[IMPLICIT_META.template] ?? "{question}\n"}, ...(objective === "tag+implicit" ? {tag: true} : {})};
+    return {
+        maxInputTokens: tagFile && format === undefined ? Math.min(maxInputTokens ?? Infinity, tagInputTokens ?? Infinity) : maxInputTokens,
+        implicit: {beta, reference, template: h.strings[IMPLICIT_META.template] ?? "{question}\n"},
+        ...(objective === "tag+implicit" ? {tag: true} : {}),
+        ...(tagFile && format === undefined ? {tagFile} : {}),
+    };
+}
+
+/** `engineSpec` with its model file replaced by `file` (its query string kept): `lab:prm?x=1` → `llama:FILE?x=1`. */
+function withModelFile(engineSpec: string, file: string): string {
+    const q = engineSpec.indexOf("?");
+    return `llama:${file}${q >= 0 ? engineSpec.slice(q) : ""}`;
 }
 
 /** A positive β from the spec (`beta=0.05`), or undefined. */
@@ -104,10 +134,7 @@ async function createImplicitScorer(spec: string, engineSpec: string, params: Re
     const beta = betaParam(params) ?? file.implicit?.beta;
     if (beta === undefined) throw new StepwiseError(`PRM spec ${spec}: an implicit PRM needs beta= (its training β)`);
     let refSpec = params.ref;
-    if (refSpec === undefined && file.implicit) {
-        const q = engineSpec.indexOf("?");
-        refSpec = `llama:${file.implicit.reference}${q >= 0 ? engineSpec.slice(q) : ""}`;
-    }
+    if (refSpec === undefined && file.implicit) refSpec = withModelFile(engineSpec, file.implicit.reference);
     if (refSpec === undefined) throw new StepwiseError(`PRM spec ${spec}: an implicit PRM needs ref=ENGINE-SPEC (its reference model, URL-encoded)`);
     const model = await createEngine(engineSpec);
     let reference;
@@ -147,9 +174,17 @@ export async function createScorer(spec: string, options: CreateScorerOptions = 
     const isLlama = parseEngineSpec(engineSpec).kind === "llama"; // llama: and lab: specs
     const file = checkPrmFile(engineSpec, params.format);
     // A tag+implicit file is read both ways; `format=implicit` reads only its token values, another format only its tags.
+    // A paired file (`stepwise pair-prm`) takes its step scores from its tag PRM's own engine.
     if (file.implicit && file.tag && params.format === undefined) {
         const implicit = await createImplicitScorer(spec, engineSpec, params, file, options);
-        return new HybridPrmScorer(new TagPrmScorer(implicit.model, resolveFormat("stepwise-lab", {}), file.maxInputTokens), implicit);
+        let tagEngine;
+        try {
+            tagEngine = file.tagFile ? await createEngine(withModelFile(engineSpec, file.tagFile)) : implicit.model;
+            return new HybridPrmScorer(new TagPrmScorer(tagEngine, resolveFormat("stepwise-lab", {}), file.maxInputTokens), implicit, file.tagFile !== undefined);
+        } catch (e) {
+            await Promise.all([implicit.close(), tagEngine && tagEngine !== implicit.model ? tagEngine.close() : Promise.resolve()]);
+            throw e;
+        }
     }
     if (params.format === "implicit" || (file.implicit && !file.tag)) return createImplicitScorer(spec, engineSpec, params, file, options);
     const format = resolveFormat(params.format ?? (isLlama ? "stepwise-lab" : "math-shepherd"), {
@@ -160,7 +195,7 @@ export async function createScorer(spec: string, options: CreateScorerOptions = 
     });
     const ids = {tag: idParam(params, "tag_id"), good: idParam(params, "good_id"), bad: idParam(params, "bad_id")};
     if (Object.values(ids).some((v) => v !== undefined)) format.ids = {...format.ids, ...ids};
-    const engine = await createEngine(engineSpec);
+    const engine = await createEngine(file.tagFile ? withModelFile(engineSpec, file.tagFile) : engineSpec);
     // Exact probes (in-process) read the label tokens at the tags; otherwise the server pools.
     if (!engine.capabilities.exactProbes && engine.pool)
         return new PoolingPrmScorer(engine, format, {endpoint: params.endpoint as "pooling" | "embeddings" | undefined, task: params.task});

@@ -5,7 +5,10 @@ import {spawn, spawnSync, type SpawnSyncOptions} from "node:child_process";
 export const bin = new URL("../../bin/stepwise.mjs", import.meta.url).pathname;
 export const root = new URL("../../", import.meta.url).pathname;
 export const policy = new URL("../../models/lab-policy.gguf", import.meta.url).pathname;
+/** The shipped PRM: an implicit PRM paired with the tag PRM (`stepwise pair-prm`). */
 export const prm = new URL("../../models/lab-prm.gguf", import.meta.url).pathname;
+/** The shipped tag PRM: the pair's step scores. */
+export const tagPrm = new URL("../../models/lab-tag-prm.gguf", import.meta.url).pathname;
 
 export interface Run {
     status: number | null;

@@ -6,6 +6,7 @@ import {register as serve} from "./serve.ts";
 import {register as label} from "./label.ts";
 import {register as score} from "./score.ts";
 import {register as trainPrm} from "./train-prm.ts";
+import {register as pairPrm} from "./pair-prm.ts";
 import {register as labelBranches} from "./label-branches.ts";
 import {register as grade} from "./grade.ts";
 import {register as evalCmd} from "./eval.ts";
@@ -31,7 +32,7 @@ function lab(program: Command): void {
     program.addCommand(group);
 }
 
-export const commands: Array<(program: Command) => void> = [demo, sample, threshold, split, stats, label, labelBranches, exportCmd, trainPrm, score, evalCmd, grade, serve, view, lab];
+export const commands: Array<(program: Command) => void> = [demo, sample, threshold, split, stats, label, labelBranches, exportCmd, trainPrm, pairPrm, score, evalCmd, grade, serve, view, lab];
 import {register as decode} from "./decode.ts";
 commands.push(decode);
 import {register as code} from "./code.ts";

@@ -51,7 +51,7 @@ Examples:
         )
         .action(async (positional, o) => {
             const prmSpec: string | undefined = o.prm;
-            const file = (prmSpec !== undefined ? await prmFile(prmSpec) : undefined) ?? o.model ?? positional;
+            let file = (prmSpec !== undefined ? await prmFile(prmSpec) : undefined) ?? o.model ?? positional;
             if (!file) throw new StepwiseError("serve: name a GGUF model (stepwise serve MODEL.gguf, --model or --prm)");
             if (!isAggregation(o.aggregation)) throw new StepwiseError(`serve --aggregation: "${o.aggregation}" is not one of ${AGGREGATIONS.join(", ")}`);
             if (o.tau !== undefined && o.threshold !== undefined) throw new StepwiseError("serve: give at most one of --tau and --threshold");
@@ -59,6 +59,16 @@ Examples:
             const header = o.prm ? checkModelKind(file, "prm") : checkGgufHeader(file);
             if (o.prm && header.strings["stepwise.prm.objective"] === "implicit")
                 throw new StepwiseError(`serve --prm ${file}: an implicit PRM has no step tag to pool; serve it as a plain model (stepwise serve ${file}) next to its reference and score with --prm openai:…&format=implicit`);
+            const tagReading = header.strings["stepwise.prm.objective"] === "tag+implicit";
+            if (o.prm && tagReading) {
+                // A pair (`stepwise pair-prm`) is served as its tag PRM: pooling and /get_reward read that file.
+                const {checkPrmFile} = await import("../../prm/index.ts");
+                const {tagFile} = checkPrmFile(`llama:${file}`, "stepwise-lab");
+                if (tagFile) {
+                    console.error(`stepwise serve: ${file} pairs token values with the tag PRM ${tagFile}; serving the tag PRM's step scores`);
+                    file = tagFile;
+                }
+            }
             await checkCanListen(o.host, o.port);
             const {startServer} = await import("../../apps/serve/server.ts");
             const params = new URLSearchParams({sequences: String(o.sequences), threads: String(o.threads), gpu: String(o.gpu)});
@@ -70,7 +80,7 @@ Examples:
             if (prmSpec !== undefined) {
                 pooling = await resolvePooling(engine, file, o.stepTag, o.returnedTokens);
                 // A "tag+implicit" PRM is served for its step scores: read as the tag PRM, its reference not needed.
-                reward = await rewardConfig(prmSpec, file, params, o, closers, header.strings["stepwise.prm.objective"] === "tag+implicit");
+                reward = await rewardConfig(prmSpec, file, params, o, closers, tagReading);
             }
             const server = await startServer({
                 engine,

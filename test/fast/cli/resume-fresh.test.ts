@@ -23,7 +23,9 @@ test("lab train-rl / train-policy: an existing checkpoint is refused without --r
     const base = ["--out", join(dir, "x.gguf"), "--iterations", "1", "--checkpoint-dir", dir];
     await assert.rejects(run(trainRlCommand, base), /rl-checkpoint\.bin holds an earlier run's checkpoint; --resume continues it, --fresh starts over/);
     // Refusals of other options come first too, and leave it (here: a tag PRM as PRIME's implicit PRM, with --resume).
-    await assert.rejects(run(trainRlCommand, [...base, "--resume", "--reward", "outcome+implicit", "--implicit-prm", "models/lab-prm.gguf"]), /lab-prm\.gguf: not an implicit PRM/);
+    await assert.rejects(run(trainRlCommand, [...base, "--resume", "--reward", "outcome+implicit", "--implicit-prm", "models/lab-tag-prm.gguf"]), /lab-tag-prm\.gguf: not an implicit PRM/);
+    // The shipped pair (stepwise pair-prm) likewise: its step scores are another file's.
+    await assert.rejects(run(trainRlCommand, [...base, "--resume", "--reward", "outcome+implicit", "--implicit-prm", "models/lab-prm.gguf"]), /lab-prm\.gguf: a tag\+implicit PRM \(GGUF metadata stepwise\.prm\.objective = "tag\+implicit", paired with the tag PRM .*models\/lab-tag-prm\.gguf by `stepwise pair-prm`\); PRIME trains/);
     // A tag+implicit PRM (train-prm --objective tag+implicit) is refused too: PRIME would export it as "implicit", its tag reading lost.
     const tiny = tinyModel(5, 4, "prm");
     const hybrid = join(dir, "hybrid.gguf");

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import {copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {assertOneLineError, policy, prm, stepwise, stepwiseAsync} from "../../helpers/cli-run.ts";
+import {assertOneLineError, policy, prm, stepwise, stepwiseAsync, tagPrm} from "../../helpers/cli-run.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "stepwise-cli-stages-"));
 test.after(() => rmSync(dir, {recursive: true, force: true}));
@@ -88,7 +88,7 @@ test("score: a record longer than the PRM's context is named or skipped and coun
     assert.equal(rec.prm, `llama:${prm}`);
     assert.equal(rec.step_scores.length, 2);
     const other = join(dir, "other-prm.gguf");
-    copyFileSync(prm, other);
+    copyFileSync(tagPrm, other); // another PRM (the pair's tag PRM: a copied pair would lose the tag PRM it names)
     assertOneLineError(stepwise(["score", "--prm", `llama:${other}`, ...args.slice(3)]), /other settings \(prm: .*lab-prm\.gguf.*→ .*other-prm\.gguf/);
 });
 

@@ -80,6 +80,6 @@ test("train-rl outcome+implicit (PRIME) on the lab models: the implicit PRM is u
     assert.ok(Object.keys(start.weights).some((k) => start.weights[k].some((x, i) => x !== online.weights[k][i])), "the implicit PRM's weights changed");
     assert.equal(checkPrmFile(`llama:${join(a, "implicit-prm.gguf")}`).implicit?.reference, resolve("models/lab-policy.gguf"));
     // Refusals: a tag PRM, and an implicit PRM whose reference is not the starting policy.
-    await assert.rejects(trainPolicyRl({...options(mkdtempSync(join(tmpdir(), "prime-c-"))), reward: {kind: "outcome+implicit", implicitPrm: "models/lab-prm.gguf"}}), /lab-prm\.gguf: not an implicit PRM/);
+    await assert.rejects(trainPolicyRl({...options(mkdtempSync(join(tmpdir(), "prime-c-"))), reward: {kind: "outcome+implicit", implicitPrm: "models/lab-tag-prm.gguf"}}), /lab-tag-prm\.gguf: not an implicit PRM/);
     await assert.rejects(trainPolicyRl({...options(mkdtempSync(join(tmpdir(), "prime-d-"))), init: "models/lab-policy-rl.gguf"}), /its reference model .*lab-policy\.gguf is not the starting policy models\/lab-policy-rl\.gguf/);
 });

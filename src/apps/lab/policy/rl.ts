@@ -400,7 +400,9 @@ async function implicitPrmFile(path: string | undefined, init: string, policyTok
     if (!info) throw new StepwiseError(`${path}: not an implicit PRM (GGUF metadata ${IMPLICIT_META.objective} is not "implicit"); train one with \`stepwise train-prm --objective implicit\``);
     // A tag+implicit PRM's step scores live at its tags: PRIME's updates would move them untrained and its export (objective "implicit") would drop them.
     if (checked.tag)
-        throw new StepwiseError(`${path}: a tag+implicit PRM (GGUF metadata ${IMPLICIT_META.objective} = "tag+implicit"); PRIME trains and exports an implicit PRM only: give one from \`stepwise train-prm --objective implicit\``);
+        throw new StepwiseError(
+            `${path}: a tag+implicit PRM (GGUF metadata ${IMPLICIT_META.objective} = "tag+implicit"${checked.tagFile ? `, paired with the tag PRM ${checked.tagFile} by \`stepwise pair-prm\`` : ""}); PRIME trains and exports an implicit PRM only: give one from \`stepwise train-prm --objective implicit\``,
+        );
     if (resolve(info.reference) !== resolve(init) && !readFileSync(info.reference).equals(readFileSync(init)))
         throw new StepwiseError(`${path}: its reference model ${info.reference} is not the starting policy ${init}; PRIME reads the token rewards against the starting policy (give --init ${info.reference}, or a PRM trained against ${init})`);
     const file = await readLlamaGguf(path);

@@ -1,0 +1,141 @@
+/**
+ * `stepwise pair-prm` (src/prm/pair.ts): an implicit PRM and a tag PRM as one file. `llama:PAIR`
+ * scores steps exactly as the tag PRM and TVD's candidates exactly as the implicit PRM;
+ * `?format=stepwise-lab` / `?format=implicit` read one of them; `serve --prm PAIR` serves the tag
+ * PRM; inputs of the wrong kind, a pair over an input, and a pair moved away from its tag PRM are
+ * errors naming the file and the metadata key.
+ */
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync} from "node:fs";
+import {spawn, spawnSync} from "node:child_process";
+import {tmpdir} from "node:os";
+import {join, relative} from "node:path";
+import {writeLlamaGguf, readLlamaGguf} from "../../../src/gguf/llama.ts";
+import {gv} from "../../../src/gguf/writer.ts";
+import {randomLlamaWeights} from "../../../src/model/weights.ts";
+import {createScorer, HybridPrmScorer, ImplicitPrmScorer, TagPrmScorer, pairPrm} from "../../../src/prm/index.ts";
+import {StepwiseError} from "../../../src/util/errors.ts";
+import {tinyModel} from "../../helpers/tiny-model.ts";
+import {cliArgs} from "../../helpers/cli.ts";
+
+const ref = tinyModel(5, 4);
+const tag = tinyModel(7, 4, "prm");
+
+/** An implicit PRM over `ref` (random weights of another seed, so its log-ratios are not 0), β 0.5. */
+function implicitPrm(dir: string): string {
+    const path = join(dir, "implicit.gguf");
+    const weights = randomLlamaWeights(ref.config, 11);
+    writeLlamaGguf(path, {
+        config: ref.config,
+        weights,
+        vocab: ref.vocab,
+        kind: "prm",
+        name: "implicit-test",
+        extraMetadata: {"stepwise.prm.objective": "implicit", "stepwise.prm.beta": gv.f32(0.5), "stepwise.prm.reference": relative(dir, ref.path), "stepwise.prm.template": "{question}\n"},
+    });
+    return path;
+}
+
+const close = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => Math.abs(x - b[i]) < 1e-6);
+
+test("pair-prm: llama:PAIR reads steps as the tag PRM and TVD's candidates as the implicit PRM; each format reads one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-pair-"));
+    const imp = implicitPrm(dir);
+    const out = join(dir, "models", "pair.gguf");
+    mkdirSync(join(dir, "models"));
+    const r = await pairPrm({implicit: imp, tag: tag.path, out});
+    assert.equal(r.beta, 0.5);
+    assert.equal(r.tagModel, relative(join(dir, "models"), tag.path));
+    const m = await readLlamaGguf(out);
+    assert.equal(m.metadata["stepwise.prm.objective"], "tag+implicit");
+    assert.equal(m.metadata["stepwise.prm.tag_model"], r.tagModel);
+    assert.equal(m.metadata["stepwise.prm.reference"], relative(join(dir, "models"), ref.path));
+    assert.equal(m.metadata["stepwise.kind"], "prm");
+    const original = await readLlamaGguf(imp);
+    for (const [name, w] of Object.entries(original.weights)) assert.deepEqual(m.weights[name as keyof typeof m.weights], w, name);
+
+    const pair = await createScorer(`llama:${out}`);
+    const tagOnly = await createScorer(`llama:${out}?format=stepwise-lab`);
+    const impOnly = await createScorer(`llama:${out}?format=implicit`);
+    const tagRef = await createScorer(`llama:${tag.path}`);
+    const impRef = await createScorer(`llama:${imp}`);
+    try {
+        assert.ok(pair instanceof HybridPrmScorer && tagOnly instanceof TagPrmScorer && impOnly instanceof ImplicitPrmScorer && impRef instanceof ImplicitPrmScorer);
+        assert.ok(pair.ownsTag);
+        const question = "Compute 3 + 4 * 2.";
+        const steps = ["First, 4 * 2 = 8.\n", "Then 3 + 8 = 11.\n", "The answer is 11."];
+        const s = await pair.scoreSteps(question, steps);
+        assert.ok(close(s, await tagRef.scoreSteps(question, steps)), `pair ${s}`);
+        assert.ok(close(s, await tagOnly.scoreSteps(question, steps)));
+        assert.ok(!close(s, await impRef.scoreSteps(question, steps)), "steps are not the implicit reading");
+        const cands = [{text: "1"}, {text: "2"}, {text: "+"}];
+        const c = await pair.scoreContinuations(question, steps.slice(0, 1), cands);
+        assert.ok(close(c, await impRef.scoreContinuations(question, steps.slice(0, 1), cands)), `pair ${c}`);
+        assert.ok(close(c, await impOnly.scoreContinuations(question, steps.slice(0, 1), cands)));
+        assert.equal(new Set(c.map((x) => x.toFixed(6))).size, 3, "random implicit weights separate the candidates");
+    } finally {
+        await Promise.all([pair.close(), tagOnly.close(), impOnly.close(), tagRef.close(), impRef.close()]);
+    }
+});
+
+test("pair-prm refuses inputs of the wrong kind and a pair over an input; a pair moved away from its tag PRM names the missing file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-pair-"));
+    const imp = implicitPrm(dir);
+    const out = join(dir, "pair.gguf");
+    await assert.rejects(pairPrm({implicit: tag.path, tag: tag.path, out}), (e: Error) => e instanceof StepwiseError && /--implicit .*tiny-7\.gguf: not an implicit PRM \(GGUF metadata stepwise\.prm\.objective is absent: a tag PRM\)/.test(e.message));
+    await assert.rejects(pairPrm({implicit: imp, tag: imp, out}), /--tag .*implicit\.gguf: not a tag PRM \(GGUF metadata stepwise\.prm\.objective is "implicit"\)/);
+    await assert.rejects(pairPrm({implicit: imp, tag: ref.path, out}), /policy/);
+    await assert.rejects(pairPrm({implicit: imp, tag: tag.path, out: imp}), /--out .* is the --implicit file/);
+    assert.ok(!existsSync(out));
+    // A pair of pairs is refused: the implicit input must be implicit only.
+    await pairPrm({implicit: imp, tag: tag.path, out});
+    await assert.rejects(pairPrm({implicit: out, tag: tag.path, out: join(dir, "p2.gguf")}), /not an implicit PRM \(GGUF metadata stepwise\.prm\.objective is "tag\+implicit"\)/);
+    await assert.rejects(pairPrm({implicit: imp, tag: out, out: join(dir, "p3.gguf")}), /not a tag PRM/);
+    // Moved without its tag PRM: every reading that needs it names it; the implicit reading does not need it.
+    const movedDir = join(mkdtempSync(join(tmpdir(), "stepwise-pair-moved-")), "a", "b");
+    mkdirSync(movedDir, {recursive: true});
+    const moved = join(movedDir, "pair.gguf");
+    copyFileSync(out, moved);
+    for (const spec of [`llama:${moved}`, `llama:${moved}?format=stepwise-lab`, `llama:${moved}?format=implicit`])
+        await assert.rejects(createScorer(spec), (e: Error) => e instanceof StepwiseError && /pair\.gguf: its (tag PRM|reference model) .* is missing/.test(e.message), spec);
+});
+
+test("stepwise pair-prm (CLI) writes the pair; serve --prm PAIR serves the tag PRM's step scores", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-pair-cli-"));
+    const imp = implicitPrm(dir);
+    const out = join(dir, "pair.gguf");
+    const r = spawnSync(process.execPath, cliArgs("pair-prm", "--implicit", imp, "--tag", tag.path, "--out", out, "--json"), {encoding: "utf8"});
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(Object.keys(JSON.parse(r.stdout)).sort(), ["beta", "out", "reference", "tagModel"]);
+    assert.match(r.stderr, /pair-prm: .*pair\.gguf: token values from .*implicit\.gguf \(β 0\.5, reference .*\), step scores from /);
+    const bad = spawnSync(process.execPath, cliArgs("pair-prm", "--implicit", tag.path, "--tag", tag.path, "--out", join(dir, "x.gguf")), {encoding: "utf8"});
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /not an implicit PRM/);
+    assert.ok(readFileSync(out).length > 0 && !existsSync(join(dir, "x.gguf")));
+
+    const child = spawn(process.execPath, cliArgs("serve", "--prm", out, "--steps", "newline", "--port", "0", "--context-size", "256"), {stdio: ["ignore", "ignore", "pipe"]});
+    try {
+        let err = "";
+        const started = await new Promise<string>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 60_000);
+            child.stderr.on("data", (d: Buffer) => {
+                err += d.toString();
+                if (/get_reward: /.test(err)) {
+                    clearTimeout(timer);
+                    resolve(err);
+                }
+            });
+            child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+        });
+        assert.match(started, /pairs token values with the tag PRM .*tiny-7\.gguf; serving the tag PRM's step scores/);
+        assert.match(started, /serve: .*tiny-7\.gguf at http/);
+        assert.match(started, /get_reward: stepwise-lab PRM, steps end at "\\n"/);
+    } finally {
+        if (child.exitCode === null && child.signalCode === null) {
+            const exited = new Promise((r) => child.once("exit", r));
+            child.kill("SIGTERM");
+            await exited;
+        }
+    }
+});
