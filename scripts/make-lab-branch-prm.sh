@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the branch-trained lab PRM: the tag PRM (scripts/make-lab-prm.sh) fine-tuned on
+# Builds the branch-trained lab PRM: the tag PRM (scripts/make-lab-tag-prm.sh) fine-tuned on
 # Monte-Carlo labels of the top-k alternatives at TVD's decision tokens, so that it ranks the
 # candidate tokens TVD chooses between (docs/decoding.md, "Branch labels").
 # greedy samples of train problems with their top-8 alternatives → label-branches (each candidate
@@ -7,7 +7,7 @@
 # Every stage resumes, so a killed run continues when started again.
 #   scripts/make-lab-branch-prm.sh [WORKDIR] [MINUTES=25] [OUT=WORKDIR/branch-prm.gguf]
 # (docs/decoding.md's branch PRM: these defaults; it is not shipped, so it is written to WORKDIR.)
-# Environment: PROBLEMS (2400), INIT (models/lab-prm.gguf), POLICY (models/lab-policy.gguf),
+# Environment: PROBLEMS (2400), INIT (models/lab-tag-prm.gguf), POLICY (models/lab-policy.gguf),
 # SHARDS (1: labelling processes side by side), LR (3e-4),
 #   LABELS (rollouts; truth: each candidate's line completed greedily and judged by the lab's
 #     exact step truth, a quarter of the policy tokens),
@@ -27,7 +27,7 @@ minutes=${2:-25}
 out=${3:-$work/branch-prm.gguf}
 problems=${PROBLEMS:-2400}
 policy=${POLICY:-models/lab-policy.gguf}
-init=${INIT:-models/lab-prm.gguf}
+init=${INIT:-models/lab-tag-prm.gguf}
 mc_problems=${MC_PROBLEMS:-0}
 for v in "$mc_problems" "${MC_REPEAT:-3}" "${STEPS:-1}"; do
     [[ "$v" =~ ^[0-9]+$ ]] || { echo "make-lab-branch-prm.sh: MC_PROBLEMS, MC_REPEAT and STEPS must be whole numbers (got \"$v\")" >&2; exit 2; }

@@ -2,7 +2,7 @@
 # Rebuilds models/lab-implicit-prm.gguf from the shipped lab policy with the stepwise CLI alone:
 # sample (8 per problem, the policy's own confidences recorded) → train-prm --objective implicit
 # (outcome labels from the lab's exact answer check; no rollouts, no step labels).
-# The samples are the first problems of scripts/make-lab-prm.sh's problem file (same seed), so the
+# The samples are the first problems of scripts/make-lab-tag-prm.sh's problem file (same seed), so the
 # two recipes can share a work folder. Every stage resumes, so a killed run continues when started again.
 #   scripts/make-lab-implicit-prm.sh [WORKDIR] [MINUTES=20] [OUT=models/lab-implicit-prm.gguf]
 # Environment: LIMIT (627 problems sampled), SAMPLES per problem (8), POLICY (models/lab-policy.gguf),

@@ -86,11 +86,11 @@ if [[ $stage == all || $stage == eval ]]; then
         $sw lab eval-prm --prm "llama:$work/prm-$name.gguf" --policy "$policy" --problems "$eval_problems" --k "$eval_k" --out "$out" --json > "$out/summary.line.json"
         [ -s "$work/eval-candidates/candidates.jsonl" ] || { mkdir -p "$work/eval-candidates"; cp "$out/"{candidates.jsonl,candidates.jsonl.settings.json,problems.jsonl} "$work/eval-candidates/"; }
     done
-    # For reference: the shipped lab PRM on the same candidates.
+    # For reference: the shipped lab PRM's step scores (models/lab-tag-prm.gguf) on the same candidates.
     if [ ! -s "$work/eval-shipped/summary.json" ] && [ -s "$work/eval-candidates/candidates.jsonl" ]; then
         mkdir -p "$work/eval-shipped"
         cp -n "$work/eval-candidates/"{candidates.jsonl,candidates.jsonl.settings.json,problems.jsonl} "$work/eval-shipped/" 2> /dev/null || true
-        $sw lab eval-prm --prm "llama:models/lab-prm.gguf" --policy "$policy" --problems "$eval_problems" --k "$eval_k" --out "$work/eval-shipped" --json > "$work/eval-shipped/summary.line.json"
+        $sw lab eval-prm --prm "llama:models/lab-tag-prm.gguf" --policy "$policy" --problems "$eval_problems" --k "$eval_k" --out "$work/eval-shipped" --json > "$work/eval-shipped/summary.line.json"
     fi
     node scripts/qwen-experiment-table.mjs "$work"
 fi

@@ -44,12 +44,13 @@
  * (src/prm/implicit.ts `HybridPrmScorer`): step scores from its tags, TVD's candidates from its
  * log-ratios.
  */
-import {mkdirSync} from "node:fs";
+import {existsSync, mkdirSync} from "node:fs";
 import {writeFileAtomic} from "../io/atomic.ts";
 import {dirname, join} from "node:path";
 import {StepwiseError} from "../util/errors.ts";
 import {BranchLabelRecordSchema, LabelRecordSchema, readRecordsAll, SampleRecordSchema} from "../core/schemas.ts";
 import {writeLlamaGguf} from "../gguf/llama.ts";
+import {checkGgufHeader} from "../gguf/reader.ts";
 import {startingModel} from "../train/start.ts";
 import type {LlamaConfig} from "../model/config.ts";
 import {CharTokenizer, type CharVocab} from "../model/vocab.ts";
@@ -559,6 +560,10 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     if (hybrid && o.beta !== undefined && o.beta !== 1) throw new StepwiseError(`--beta ${o.beta} with --objective tag+implicit: its token values contrast candidates' log πθ/πref at β 1, so β must be 1 (leave --beta out)`);
     if (hybrid && !(o.branches ?? []).length) throw new StepwiseError("train-prm --objective tag+implicit needs --branches (the decisions its token values learn from) besides --data (step labels)");
     if (hybrid && o.data.length === 0) throw new StepwiseError("train-prm --objective tag+implicit needs --data (the step labels its tags learn from) besides --branches");
+    // A pair (`stepwise pair-prm`, e.g. models/lab-prm.gguf) holds an implicit PRM's weights; its step scores are another file's.
+    const pairedTag = o.init && existsSync(o.init) ? checkGgufHeader(o.init).strings[IMPLICIT_META.tagModel] : undefined;
+    if (pairedTag !== undefined)
+        throw new StepwiseError(`--init ${o.init}: a pair of PRMs (stepwise pair-prm) holding an implicit PRM's weights, whose step scores are ${pairedTag} (GGUF metadata ${IMPLICIT_META.tagModel}, beside it); to fine-tune the tag PRM give --init with that file`);
     const labels = o.labels ?? "hard";
     const {config, init, vocab} = await startingModel({init: o.init, dModel: o.dModel, nLayers: o.nLayers, nHeads: o.nHeads, seed: o.seed});
     const tokenizer = new CharTokenizer(vocab);

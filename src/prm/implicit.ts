@@ -30,7 +30,7 @@
  * reading — the same prompt text, the same response tokens (text by text) and a probability for
  * every candidate; otherwise the reference model is run as usual.
  */
-import {BaseScorer} from "./scorer.ts";
+import {BaseScorer, type StepScorer} from "./scorer.ts";
 import {StepwiseError, ContextOverflowError} from "../util/errors.ts";
 import {requireFacet, type Engine, type PromptTokenLogprob} from "../engines/types.ts";
 import type {PrmFormat} from "./formats.ts";
@@ -364,8 +364,8 @@ export class HybridPrmScorer extends BaseScorer implements ContinuationScorer {
     readonly requestsPerCall: number;
     readonly policyIsReference: boolean;
     constructor(
-        /** Step scores: the model as a tag PRM. */
-        readonly tag: BaseScorer,
+        /** Step scores: the model as a tag PRM, a paired tag PRM, or any PRM (`step_prm=`). */
+        readonly tag: StepScorer,
         /** Token values: the implicit model against its reference. */
         readonly implicit: ImplicitPrmScorer,
         /** Whether the tag reading has an engine of its own (a paired tag PRM), closed with this scorer. Default false: it shares the implicit model's. */

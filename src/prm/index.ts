@@ -15,9 +15,13 @@
  *   implicit PRM and its reference over OpenAI-compatible servers with prompt logprobs (vLLM,
  *   `stepwise serve`); `template=` sets the prompt layout (default "{question}\n")
  * - `llama:models/lab-verifier.gguf?format=verifier` — a generative lab verifier read as a PRM (./verifier.ts)
+ * - `openai:http://gpu:8002/v1?model=prm&format=implicit&beta=0.05&ref=ENC&step_prm=ENC2` — an implicit
+ *   PRM's token values for TVD with the step scores of another PRM spec (ENC2, URL-encoded: a tag,
+ *   classifier or verifier PRM, served or in-process), read as one (HybridPrmScorer): what
+ *   `stepwise pair-prm` stores in one file, for any engines
  * Overrides: `tag=`, `good=`, `bad=` (texts, ids resolved in context), `tag_id=`, `good_id=`,
  * `bad_id=` (token ids, used as given), `positive=` (index), `endpoint=pooling|embeddings`, `task=`;
- * implicit PRMs: `beta=`, `ref=`, `template=`.
+ * implicit PRMs: `beta=`, `ref=`, `template=`, `step_prm=`.
  */
 import {checkModelKind, createEngine, parseEngineSpec, sameModelSpec} from "../engines/spec.ts";
 import {checkGgufHeader} from "../gguf/reader.ts";
@@ -36,7 +40,7 @@ export * from "./implicit.ts";
 export * from "./verifier.ts";
 export * from "./pair.ts";
 
-const PRM_KEYS = ["format", "tag", "good", "bad", "tag_id", "good_id", "bad_id", "positive", "endpoint", "task", "beta", "ref", "template"];
+const PRM_KEYS = ["format", "tag", "good", "bad", "tag_id", "good_id", "bad_id", "positive", "endpoint", "task", "beta", "ref", "template", "step_prm"];
 
 /** A token id from the spec (`tag_id=12902`), or undefined; anything else than a non-negative integer is an error. */
 function idParam(params: Record<string, string>, key: string): number | undefined {
@@ -174,6 +178,22 @@ export async function createScorer(spec: string, options: CreateScorerOptions = 
     const isLlama = parseEngineSpec(engineSpec).kind === "llama"; // llama: and lab: specs
     const file = checkPrmFile(engineSpec, params.format);
     // A tag+implicit file is read both ways; `format=implicit` reads only its token values, another format only its tags.
+    // step_prm=SPEC: any PRM's step scores beside an implicit PRM's token values (the pair of `stepwise pair-prm`, for any engines).
+    if (params.step_prm !== undefined) {
+        if (!file.implicit && params.format !== "implicit")
+            throw new StepwiseError(`PRM spec ${spec}: step_prm= gives step scores beside an implicit PRM's token values; add format=implicit (a served implicit PRM) or name an implicit PRM file`);
+        if (file.tag && params.format === undefined)
+            throw new StepwiseError(`PRM spec ${spec}: this file has step scores of its own (GGUF metadata ${IMPLICIT_META.objective} = "tag+implicit"); add format=implicit to take them from step_prm= instead`);
+        const implicit = await createImplicitScorer(spec, engineSpec, params, file, options);
+        let steps;
+        try {
+            steps = await createScorer(params.step_prm);
+            return new HybridPrmScorer(steps, implicit, true);
+        } catch (e) {
+            await Promise.all([implicit.close(), steps?.close()]);
+            throw e instanceof StepwiseError && !e.message.includes("step_prm") ? new StepwiseError(`PRM spec ${spec}: step_prm=${params.step_prm}: ${e.message}`) : e;
+        }
+    }
     // A paired file (`stepwise pair-prm`) takes its step scores from its tag PRM's own engine.
     if (file.implicit && file.tag && params.format === undefined) {
         const implicit = await createImplicitScorer(spec, engineSpec, params, file, options);

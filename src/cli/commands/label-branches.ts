@@ -10,7 +10,7 @@ import {plural} from "../../util/plural.ts";
 export function register(program: Command): void {
     program
         .command("label-branches")
-        .description("label the top-k alternatives at every decision token by rollouts from 'response so far + candidate' (what TVD ranks); train a tag PRM on them with `train-prm --branches`; resumable")
+        .description("label the top-k alternatives at every decision token by rollouts from 'response so far + candidate' (what TVD ranks); train a PRM on them with `train-prm --branches` (a tag PRM, or an implicit PRM with --objective implicit); resumable")
         .requiredOption("--engine <spec>", `the policy that drew the samples and writes the rollouts: ${ENGINE_SPEC_FORMS}`)
         .requiredOption("--samples <file>", "samples with alternatives (`stepwise sample --top-logprobs 8`; greedy samples, --temperature 0, match TVD's path)")
         .requiredOption("--out <file>", "branch-label JSONL; re-running the same command resumes it")
@@ -35,7 +35,7 @@ export function register(program: Command): void {
 Example (the lab; scripts/make-lab-branch-prm.sh runs the whole recipe):
   stepwise sample --engine llama:models/lab-policy.gguf --data problems.jsonl --n 1 --temperature 0 --top-logprobs 8 --out greedy.jsonl
   stepwise label-branches --engine llama:models/lab-policy.gguf --verifier lab --samples greedy.jsonl --out branches.jsonl
-  stepwise train-prm --branches branches.jsonl --init models/lab-prm.gguf --out branch-prm.gguf --minutes 25 --lr 3e-4
+  stepwise train-prm --branches branches.jsonl --init models/lab-tag-prm.gguf --out branch-prm.gguf --minutes 25 --lr 3e-4
 
 Each record: the sample's id, question, prompt, gold, tau, cutoff, method, cost {rollouts, generated_tokens,
 prefix_evaluations}, and decisions [{position, offset, top_prob, candidates [{text, prob, steps, n, correct,

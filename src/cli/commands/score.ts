@@ -4,11 +4,14 @@ import {createProgress} from "../progress.ts";
 import {intOption, reportTooLong} from "../options.ts";
 import {plural} from "../../util/plural.ts";
 
-export const PRM_SPEC_HELP = `PRM spec: an engine spec with format=stepwise-lab|math-shepherd|asprm|qwen-prm|verifier|implicit (and tag=, good=, bad= texts whose ids are read in context, or explicit tag_id=, good_id=, bad_id=; positive=, endpoint=pooling|embeddings; implicit: beta=, ref=, template=):
-  llama:models/lab-prm.gguf                                   a stepwise lab PRM, in-process
+export const PRM_SPEC_HELP = `PRM spec: an engine spec with format=stepwise-lab|math-shepherd|asprm|qwen-prm|verifier|implicit (and tag=, good=, bad= texts whose ids are read in context, or explicit tag_id=, good_id=, bad_id=; positive=, endpoint=pooling|embeddings; implicit: beta=, ref=, template=, step_prm=):
+  llama:models/lab-prm.gguf                                   the shipped lab PRM, in-process: step scores from lab-tag-prm.gguf, TVD's token values
+                                                              from an implicit PRM (stepwise pair-prm); ?format=stepwise-lab or ?format=implicit reads one
   llama:models/lab-implicit-prm.gguf                          an implicit PRM (train-prm --objective implicit): its GGUF names β and its reference;
                                                               with decode, a --policy that is that reference gives TVD πref from its own logprobs
   openai:http://127.0.0.1:8002/v1?model=prm&format=implicit&beta=0.05&ref=ENC   an implicit PRM served as a plain model; ENC = its reference's engine spec, URL-encoded
+  …&format=implicit&beta=0.05&ref=ENC&step_prm=ENC2          the same with the step scores of another PRM spec (ENC2, URL-encoded): TVD reads the
+                                                              implicit PRM, Best-of-N / beam search / ProcessBench the other (what pair-prm writes in one file)
   llama:models/lab-verifier.gguf?format=verifier              the lab verifier read as a PRM: P(right) after its check of each step
   llama:ms.gguf?format=math-shepherd                          a tag PRM GGUF, in-process
   openai:http://127.0.0.1:8001/v1?model=prm&format=stepwise-lab      stepwise serve --prm, or vLLM STEP pooling

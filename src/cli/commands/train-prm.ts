@@ -38,7 +38,7 @@ Example:
   stepwise sample --engine llama:models/lab-policy.gguf --data problems.jsonl --n 8 --max-tokens 200 --out samples.jsonl
   stepwise train-prm --objective implicit --data samples.jsonl --verifier lab --init models/lab-policy.gguf \\
       --out models/lab-implicit-prm.gguf --minutes 20 --checkpoint-dir .stepwise-cache/implicit
-  stepwise train-prm --branches branches.jsonl --init models/lab-prm.gguf --out branch-prm.gguf --minutes 25 --lr 3e-4
+  stepwise train-prm --branches branches.jsonl --init models/lab-tag-prm.gguf --out branch-prm.gguf --minutes 25 --lr 3e-4
   stepwise train-prm --objective implicit --branches branches.jsonl --init models/lab-policy.gguf \\
       --out branch-implicit-prm.gguf --steps 600 --lr 1e-4
   stepwise train-prm --objective tag+implicit --data labels.jsonl --branches branches.jsonl --init models/lab-policy.gguf \\

@@ -90,3 +90,44 @@ test("implicit-PRM TVD over stepwise serve: 2 decisions cost 2 prompt_logprobs r
         await Promise.all([prmRec.close(), refRec.close()]);
     }
 });
+
+test("step_prm=: a served implicit PRM's token values and a served tag PRM's step scores read as one spec (the pair of `stepwise pair-prm`, over servers)", async () => {
+    const {HybridPrmScorer} = await import("../../../src/prm/index.ts");
+    const {createEngine} = await import("../../../src/engines/spec.ts");
+    const {checkGgufHeader} = await import("../../../src/gguf/reader.ts");
+    const tagPath = new URL("../../../models/lab-tag-prm.gguf", import.meta.url).pathname;
+    const h = checkGgufHeader(tagPath);
+    const tagEngine = await createEngine(`llama:${tagPath}`);
+    const tagServer = await startServer({engine: tagEngine, port: 0, modelName: "tag", pooling: {stepTagId: h.numbers["stepwise.step_tag_id"], returnedTokenIds: [h.numbers["stepwise.good_token_id"], h.numbers["stepwise.bad_token_id"]]}});
+    const ref = encodeURIComponent(`openai:${servers[1].url}/v1?model=policy`);
+    const steps = encodeURIComponent(`openai:${tagServer.url}/v1?model=tag&format=stepwise-lab`);
+    const base = `openai:${servers[0].url}/v1?model=prm&format=implicit&beta=${local.beta}&ref=${ref}`;
+    const pair = await createScorer(`${base}&step_prm=${steps}`);
+    const tagLocal = await createScorer(`llama:${tagPath}`);
+    const implicitOnly = (await createScorer(base)) as ImplicitPrmScorer;
+    try {
+        assert.ok(pair instanceof HybridPrmScorer && pair.ownsTag);
+        const question = "Compute 12 + 7 * 3.";
+        const solution = ["First, 7 * 3 = 21, so 12 + 21.", "So 12 + 21 = 33.", "The answer is 33."].map((s, i, a) => (i < a.length - 1 ? s + "\n" : s));
+        const got = await pair.scoreSteps(question, solution);
+        const want = await tagLocal.scoreSteps(question, solution);
+        assert.equal(got.length, 3);
+        got.forEach((x, i) => assert.ok(Math.abs(x - want[i]) < 1e-4, `step ${i}: ${x} served pair vs ${want[i]} tag PRM in-process`));
+        // Candidates: the served implicit PRM's values (a candidate outside either server's top 20 scores 0 there).
+        const cands = [{text: "S"}, {text: "N"}, {text: "T"}, {text: "4"}];
+        const c = await pair.scoreContinuations(question, solution.slice(0, 1), cands);
+        assert.deepEqual(c, await implicitOnly.scoreContinuations(question, solution.slice(0, 1), cands));
+        assert.ok(c.filter((x) => x > 0).length >= 2, `${c}`);
+    } finally {
+        await Promise.all([pair.close(), tagLocal.close(), implicitOnly.close()]);
+        await tagServer.close();
+        await tagEngine.close();
+    }
+    // step_prm= needs an implicit reading; a bad step_prm spec is named, and nothing stays open.
+    await assert.rejects(createScorer(`llama:${tagPath}?step_prm=${steps}`), /step_prm= gives step scores beside an implicit PRM's token values; add format=implicit/);
+    await assert.rejects(
+        createScorer(`llama:models/lab-prm.gguf?step_prm=${steps}`),
+        /this file has step scores of its own \(GGUF metadata stepwise\.prm\.objective = "tag\+implicit"\); add format=implicit/,
+    );
+    await assert.rejects(createScorer(`${base}&step_prm=${encodeURIComponent("llama:/nowhere/prm.gguf")}`), /step_prm=llama:\/nowhere\/prm\.gguf: .*nowhere\/prm\.gguf/);
+});

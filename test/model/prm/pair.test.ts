@@ -139,3 +139,19 @@ test("stepwise pair-prm (CLI) writes the pair; serve --prm PAIR serves the tag P
         }
     }
 });
+
+test("train-prm --init PAIR (tag objective) is refused, naming the tag PRM to start from instead", async () => {
+    const {trainPrm} = await import("../../../src/pipeline/train-prm.ts");
+    const {labelled} = await import("../../helpers/lab-labels.ts");
+    const {writeFileSync} = await import("node:fs");
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-pair-init-"));
+    const out = join(dir, "pair.gguf");
+    await pairPrm({implicit: implicitPrm(dir), tag: tag.path, out});
+    const labels = join(dir, "labels.jsonl");
+    writeFileSync(labels, labelled(4).map((r) => JSON.stringify(r)).join("\n") + "\n");
+    await assert.rejects(
+        trainPrm({data: [labels], init: out, out: join(dir, "t.gguf"), steps: 1, quiet: true}),
+        (e: Error) => e instanceof StepwiseError && /--init .*pair\.gguf: a pair of PRMs \(stepwise pair-prm\) .* whose step scores are .*tiny-7\.gguf \(GGUF metadata stepwise\.prm\.tag_model, beside it\)/.test(e.message),
+    );
+    assert.ok(!existsSync(join(dir, "t.gguf")));
+});
