@@ -2,7 +2,8 @@
  * `npm run bench -- decode`: the cost of Token-level Value-guided Decoding.
  *
  * 1. Wall time of TVD relative to greedy decoding on the same held-out lab problems, through the
- *    llama engine (shipped policy and PRM), problems interleaved (greedy then TVD on each) so
+ *    llama engine (shipped policy and tag PRM, models/lab-tag-prm.gguf: the step scores of the
+ *    shipped pair models/lab-prm.gguf, read raw as a tag PRM here), problems interleaved (greedy then TVD on each) so
  *    both see the same machine load. Target ≤ 2×.
  * 2. HTTP requests per solution when the policy and the PRM are served by `stepwise serve`
  *    (OpenAI engine + STEP pooling), relative to one request per generated token (the released
@@ -34,7 +35,7 @@ import {greedy, tvd, SearchPrm, type SearchProblem, type TvdIntervention} from "
 export default async function run(flags: string[]): Promise<void> {
     const n = Number(flags.find((f) => f.startsWith("--problems="))?.split("=")[1] ?? 30);
     const policyPath = new URL("../models/lab-policy.gguf", import.meta.url).pathname;
-    const prmPath = new URL("../models/lab-prm.gguf", import.meta.url).pathname;
+    const prmPath = new URL("../models/lab-tag-prm.gguf", import.meta.url).pathname; // the pair lab-prm.gguf holds implicit weights: its own tags are untrained
     const problems: SearchProblem[] = generateProblems(n, {seed: 5000, split: "heldout"}).map((p) => ({id: p.id, question: p.question, prompt: labPrompt(p), gold: p.answer}));
     const config = {maxTokens: LAB_MAX_TOKENS};
     const format = resolveFormat("stepwise-lab");

@@ -4,7 +4,8 @@
  * per step, as a PRM without multi-tag reading would), on 8-step lab solutions, through the
  * llama engine and through `stepwise serve` + the OpenAI engine (STEP pooling).
  *
- * PRM: models/lab-prm.gguf when present, else a random-weight model of the same shape.
+ * PRM: models/lab-tag-prm.gguf (the tag PRM; the shipped pair lab-prm.gguf takes its step scores
+ * from it) when present, else a random-weight model of the same shape.
  * Flags: --solutions=N (default 40).
  */
 import {existsSync, mkdtempSync} from "node:fs";
@@ -21,7 +22,7 @@ import {makeLlamaConfig} from "../src/model/config.ts";
 import {buildCharVocab} from "../src/model/vocab.ts";
 
 function prmModel(): string {
-    const shipped = new URL("../models/lab-prm.gguf", import.meta.url).pathname;
+    const shipped = new URL("../models/lab-tag-prm.gguf", import.meta.url).pathname;
     if (existsSync(shipped)) return shipped;
     const vocab = buildCharVocab();
     const config = makeLlamaConfig({vocabSize: vocab.tokens.length, dModel: 96, nLayers: 3, nHeads: 3, contextLength: 512});

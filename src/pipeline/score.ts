@@ -7,7 +7,7 @@
 import {basename} from "node:path";
 import {z} from "zod";
 import {readJsonl} from "../io/jsonl.ts";
-import {checkPrmFile, splitPrmSpec, type StepScorer} from "../prm/index.ts";
+import {checkPrmFile, splitPrmSpec, withModelFile, type StepScorer} from "../prm/index.ts";
 import {parseRecord, RecordId, ScoredRecordSchema, ScoreStepsSchema, Text} from "../core/schemas.ts";
 import {engineFingerprint, openStage, resolveLazy, type Lazy, type Settings} from "../core/stage.ts";
 import {StepwiseError} from "../util/errors.ts";
@@ -36,10 +36,15 @@ export function stepTexts(value: unknown, where: string, field: string): string[
     return parsed.map((s) => (typeof s === "string" ? s : s.text));
 }
 
-/** Settings of a PRM spec for a fingerprint: its engine's identity plus the PRM parameters. */
+/**
+ * Settings of a PRM spec for a fingerprint: its engine's identity plus the PRM parameters. A pair
+ * (`stepwise pair-prm`) read for its step scores adds `tag_model`, the identity of the tag PRM it
+ * names (so a changed tag PRM beside an unchanged pair is other settings), and `step_prm=` is
+ * replaced by the settings of the spec it names (its model's bytes, not only its text).
+ */
 export function prmSettings(spec: string): Settings {
     const {engineSpec, params} = splitPrmSpec(spec);
-    if (engineSpec.startsWith("llama:") || engineSpec.startsWith("lab:")) checkPrmFile(engineSpec, params.format); // a policy given as a PRM fails here, before any work
+    const file: ReturnType<typeof checkPrmFile> = engineSpec.startsWith("llama:") || engineSpec.startsWith("lab:") ? checkPrmFile(engineSpec, params.format) : {}; // a policy given as a PRM fails here, before any work
     let engine: Settings;
     try {
         engine = engineFingerprint(engineSpec);
@@ -47,7 +52,12 @@ export function prmSettings(spec: string): Settings {
         if (e instanceof StepwiseError && /model file not found|is a folder|not a valid GGUF/.test(e.message)) throw e;
         engine = {spec: engineSpec};
     }
-    return {...engine, ...params};
+    return {
+        ...engine,
+        ...params,
+        ...(file.tagFile ? {tag_model: engineFingerprint(withModelFile(engineSpec, file.tagFile))} : {}),
+        ...(params.step_prm !== undefined ? {step_prm: prmSettings(params.step_prm)} : {}),
+    };
 }
 
 export interface ScoreSummary {

@@ -75,10 +75,15 @@ export function splitPrmSpec(spec: string): {engineSpec: string; params: Record<
  * also says `tag`, except with a `format` other than "implicit": then it is read as a tag PRM
  * only, which needs no reference. A "tag+implicit" file whose step scores are another file's
  * (GGUF metadata `stepwise.prm.tag_model`, written by `stepwise pair-prm`) names that tag PRM as
- * `tagFile` (absolute; it must exist and be a tag PRM), and `maxInputTokens` is then the tag PRM's
- * when only its tags are read.
+ * `tagFile` (absolute; it must exist and be a tag PRM) unless `format` is "implicit" (then the tag
+ * PRM is not read and need not be there). Read only as a tag PRM (a `format` other than
+ * "implicit"), `maxInputTokens` is the tag PRM's; read both ways (no `format`), `maxInputTokens`
+ * is the implicit model's (TVD's token values) and `tagMaxInputTokens` the tag PRM's (step scores).
  */
-export function checkPrmFile(engineSpec: string, format?: string): {maxInputTokens?: number; implicit?: {beta: number; reference: string; template: string}; tag?: boolean; tagFile?: string} {
+export function checkPrmFile(
+    engineSpec: string,
+    format?: string,
+): {maxInputTokens?: number; implicit?: {beta: number; reference: string; template: string}; tag?: boolean; tagFile?: string; tagMaxInputTokens?: number} {
     if (format === "verifier") return checkVerifierFile(engineSpec);
     const p = parseEngineSpec(engineSpec);
     if (p.kind !== "llama") return {};
@@ -92,7 +97,8 @@ export function checkPrmFile(engineSpec: string, format?: string): {maxInputToke
     const objective = h.strings[IMPLICIT_META.objective];
     if (objective === undefined || objective === "tag") return {maxInputTokens};
     if (objective !== "implicit" && objective !== "tag+implicit") throw new StepwiseError(`${p.path}: unknown PRM objective (GGUF metadata ${IMPLICIT_META.objective} = "${objective}"; known: tag, implicit, tag+implicit)`);
-    const tagRel = objective === "tag+implicit" ? h.strings[IMPLICIT_META.tagModel] : undefined;
+    // The paired tag PRM is read (and so must exist) unless only the token values are (`format=implicit`).
+    const tagRel = objective === "tag+implicit" && format !== "implicit" ? h.strings[IMPLICIT_META.tagModel] : undefined;
     let tagFile: string | undefined;
     let tagInputTokens: number | undefined;
     if (tagRel !== undefined) {
@@ -112,15 +118,15 @@ export function checkPrmFile(engineSpec: string, format?: string): {maxInputToke
     const reference = resolvePath(dirname(p.path), ref);
     if (!existsSync(reference)) throw new StepwiseError(`${p.path}: its reference model ${ref} (GGUF metadata ${IMPLICIT_META.reference}, relative to the PRM's folder) is missing: ${reference}`);
     return {
-        maxInputTokens: tagFile && format === undefined ? Math.min(maxInputTokens ?? Infinity, tagInputTokens ?? Infinity) : maxInputTokens,
+        maxInputTokens,
         implicit: {beta, reference, template: h.strings[IMPLICIT_META.template] ?? "{question}\n"},
         ...(objective === "tag+implicit" ? {tag: true} : {}),
-        ...(tagFile && format === undefined ? {tagFile} : {}),
+        ...(tagFile ? {tagFile, tagMaxInputTokens: tagInputTokens} : {}),
     };
 }
 
 /** `engineSpec` with its model file replaced by `file` (its query string kept): `lab:prm?x=1` → `llama:FILE?x=1`. */
-function withModelFile(engineSpec: string, file: string): string {
+export function withModelFile(engineSpec: string, file: string): string {
     const q = engineSpec.indexOf("?");
     return `llama:${file}${q >= 0 ? engineSpec.slice(q) : ""}`;
 }
@@ -174,6 +180,13 @@ export interface CreateScorerOptions {
  */
 export async function createScorer(spec: string, options: CreateScorerOptions = {}): Promise<StepScorer> {
     const {engineSpec, params} = splitPrmSpec(spec);
+    if (params.step_prm !== undefined) {
+        // Before any file is read or engine opened: step_prm= pairs token values (format=implicit, or an implicit PRM file) with step scores.
+        if (params.format !== undefined && params.format !== "implicit")
+            throw new StepwiseError(`PRM spec ${spec}: step_prm= gives step scores beside an implicit PRM's token values; format=${params.format} is not an implicit reading (use format=implicit, or leave step_prm= out)`);
+        if (splitPrmSpec(params.step_prm).params.step_prm !== undefined)
+            throw new StepwiseError(`PRM spec ${spec}: step_prm=${params.step_prm} has a step_prm= of its own, whose step scores it would pass on; give that innermost PRM spec as step_prm= directly`);
+    }
     if (params.format === "verifier") return createVerifierScorer(engineSpec);
     const isLlama = parseEngineSpec(engineSpec).kind === "llama"; // llama: and lab: specs
     const file = checkPrmFile(engineSpec, params.format);
@@ -200,7 +213,7 @@ export async function createScorer(spec: string, options: CreateScorerOptions = 
         let tagEngine;
         try {
             tagEngine = file.tagFile ? await createEngine(withModelFile(engineSpec, file.tagFile)) : implicit.model;
-            return new HybridPrmScorer(new TagPrmScorer(tagEngine, resolveFormat("stepwise-lab", {}), file.maxInputTokens), implicit, file.tagFile !== undefined);
+            return new HybridPrmScorer(new TagPrmScorer(tagEngine, resolveFormat("stepwise-lab", {}), file.tagFile ? file.tagMaxInputTokens : file.maxInputTokens), implicit, file.tagFile !== undefined);
         } catch (e) {
             await Promise.all([implicit.close(), tagEngine && tagEngine !== implicit.model ? tagEngine.close() : Promise.resolve()]);
             throw e;

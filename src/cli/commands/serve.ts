@@ -9,6 +9,7 @@ import {AGGREGATIONS, isAggregation} from "../../select/aggregate.ts";
 import {checkCanListen} from "../../io/listen.ts";
 import {claimSignals} from "../../io/process-end.ts";
 import {checkGgufHeader} from "../../gguf/reader.ts";
+import {basename} from "node:path";
 
 export function register(program: Command): void {
     program
@@ -60,12 +61,15 @@ Examples:
             if (o.prm && header.strings["stepwise.prm.objective"] === "implicit")
                 throw new StepwiseError(`serve --prm ${file}: an implicit PRM has no step tag to pool; serve it as a plain model (stepwise serve ${file}) next to its reference and score with --prm openai:…&format=implicit`);
             const tagReading = header.strings["stepwise.prm.objective"] === "tag+implicit";
+            // Served under the name the user gave (the pair's file name, not its tag PRM's), unless --name says otherwise.
+            let modelName = o.name;
             if (o.prm && tagReading) {
                 // A pair (`stepwise pair-prm`) is served as its tag PRM: pooling and /get_reward read that file.
                 const {checkPrmFile} = await import("../../prm/index.ts");
                 const {tagFile} = checkPrmFile(`llama:${file}`, "stepwise-lab");
                 if (tagFile) {
                     console.error(`stepwise serve: ${file} pairs token values with the tag PRM ${tagFile}; serving the tag PRM's step scores`);
+                    modelName ??= basename(file).replace(/\.gguf$/, "");
                     file = tagFile;
                 }
             }
@@ -86,7 +90,7 @@ Examples:
                 engine,
                 host: o.host,
                 port: o.port,
-                modelName: o.name,
+                modelName,
                 pooling,
                 reward,
                 samplingDefaults: o.defaultSampling ? parseDefaults(o.defaultSampling) : undefined,

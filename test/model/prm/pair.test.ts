@@ -7,15 +7,16 @@
  */
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync} from "node:fs";
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {spawn, spawnSync} from "node:child_process";
 import {tmpdir} from "node:os";
 import {join, relative} from "node:path";
 import {writeLlamaGguf, readLlamaGguf} from "../../../src/gguf/llama.ts";
 import {gv} from "../../../src/gguf/writer.ts";
 import {randomLlamaWeights} from "../../../src/model/weights.ts";
+import {makeLlamaConfig} from "../../../src/model/config.ts";
 import {createScorer, HybridPrmScorer, ImplicitPrmScorer, TagPrmScorer, pairPrm} from "../../../src/prm/index.ts";
-import {StepwiseError} from "../../../src/util/errors.ts";
+import {ContextOverflowError, StepwiseError} from "../../../src/util/errors.ts";
 import {tinyModel} from "../../helpers/tiny-model.ts";
 import {cliArgs} from "../../helpers/cli.ts";
 
@@ -131,6 +132,10 @@ test("stepwise pair-prm (CLI) writes the pair; serve --prm PAIR serves the tag P
         assert.match(started, /pairs token values with the tag PRM .*tiny-7\.gguf; serving the tag PRM's step scores/);
         assert.match(started, /serve: .*tiny-7\.gguf at http/);
         assert.match(started, /get_reward: stepwise-lab PRM, steps end at "\\n"/);
+        // Served under the pair's name (what the user named), not the tag PRM's file name.
+        const url = /serve: .* at (http:\S+)\/v1/.exec(started)![1];
+        const models = (await (await fetch(`${url}/v1/models`)).json()) as {data: Array<{id: string}>};
+        assert.deepEqual(models.data.map((m) => m.id), ["pair"]);
     } finally {
         if (child.exitCode === null && child.signalCode === null) {
             const exited = new Promise((r) => child.once("exit", r));
@@ -143,7 +148,6 @@ test("stepwise pair-prm (CLI) writes the pair; serve --prm PAIR serves the tag P
 test("train-prm --init PAIR (tag objective) is refused, naming the tag PRM to start from instead", async () => {
     const {trainPrm} = await import("../../../src/pipeline/train-prm.ts");
     const {labelled} = await import("../../helpers/lab-labels.ts");
-    const {writeFileSync} = await import("node:fs");
     const dir = mkdtempSync(join(tmpdir(), "stepwise-pair-init-"));
     const out = join(dir, "pair.gguf");
     await pairPrm({implicit: implicitPrm(dir), tag: tag.path, out});
@@ -154,4 +158,80 @@ test("train-prm --init PAIR (tag objective) is refused, naming the tag PRM to st
         (e: Error) => e instanceof StepwiseError && /--init .*pair\.gguf: a pair of PRMs \(stepwise pair-prm\) .* whose step scores are .*tiny-7\.gguf \(GGUF metadata stepwise\.prm\.tag_model, beside it\)/.test(e.message),
     );
     assert.ok(!existsSync(join(dir, "t.gguf")));
+});
+
+/** A tag PRM like `tag` whose training context is `contextLength` tokens. */
+function tagPrmWithContext(dir: string, contextLength: number): string {
+    const config = makeLlamaConfig({vocabSize: tag.vocab.tokens.length, dModel: 32, nLayers: 2, nHeads: 2, contextLength});
+    const path = join(dir, `tag-${contextLength}.gguf`);
+    writeLlamaGguf(path, {config, weights: randomLlamaWeights(config, 7), vocab: tag.vocab, kind: "prm", name: "tag-context-test"});
+    return path;
+}
+
+test("a pair's step scores read the tag PRM's context, its token values the implicit PRM's; format=implicit needs no tag PRM", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-pair-ctx-"));
+    const out = join(dir, "pair.gguf");
+    const tagPath = tagPrmWithContext(dir, 1024); // the implicit PRM's context is 512
+    await pairPrm({implicit: implicitPrm(dir), tag: tagPath, out});
+    const question = "Compute 3 + 4.";
+    const steps = Array.from({length: 6}, (_, i) => `Step ${i}: ${"3 + 4 = 7, ".repeat(9)}\n`); // about 600 tokens
+    const pair = (await createScorer(`llama:${out}`)) as HybridPrmScorer;
+    const tagOnly = await createScorer(`llama:${out}?format=stepwise-lab`);
+    try {
+        assert.equal((await pair.scoreSteps(question, steps)).length, 6, "the tag PRM reads 600 tokens whole");
+        assert.equal((await tagOnly.scoreSteps(question, steps)).length, 6);
+        await assert.rejects(pair.scoreContinuations(question, steps, [{text: "1"}]), (e: Error) => e instanceof ContextOverflowError && /implicit PRM's context \(512 tokens\)/.test(e.message));
+    } finally {
+        await Promise.all([pair.close(), tagOnly.close()]);
+    }
+    // Without its tag PRM, the token values still read (they need only the reference); the step scores name the missing file.
+    rmSync(tagPath);
+    const implicitOnly = await createScorer(`llama:${out}?format=implicit`);
+    try {
+        assert.ok(implicitOnly instanceof ImplicitPrmScorer);
+        assert.equal((await implicitOnly.scoreContinuations(question, steps.slice(0, 1), [{text: "1"}, {text: "2"}])).length, 2);
+    } finally {
+        await implicitOnly.close();
+    }
+    await assert.rejects(createScorer(`llama:${out}`), /pair\.gguf: its tag PRM tag-1024\.gguf \(GGUF metadata stepwise\.prm\.tag_model, relative to the PRM's folder\) is missing/);
+});
+
+test("a changed tag PRM beside an unchanged pair is other settings: score refuses to resume into the old output", async () => {
+    const {scoreFile, prmSettings} = await import("../../../src/pipeline/score.ts");
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-pair-fp-"));
+    const tagPath = join(dir, "tag.gguf");
+    copyFileSync(tag.path, tagPath);
+    const out = join(dir, "pair.gguf");
+    await pairPrm({implicit: implicitPrm(dir), tag: tagPath, out});
+    const input = join(dir, "steps.jsonl");
+    writeFileSync(input, [0, 1].map((i) => JSON.stringify({id: `r${i}`, question: "Compute 3 + 4.", steps: ["3 + 4 = 7.\n", "The answer is 7."]})).join("\n") + "\n");
+    const spec = `llama:${out}`;
+    const scored = join(dir, "scored.jsonl");
+    await scoreFile({scorer: () => createScorer(spec), prmSpec: spec, input, out: scored, limit: 1});
+    const before = prmSettings(spec);
+    const stepSpec = `llama:${join(dir, "implicit.gguf")}?step_prm=${encodeURIComponent(`llama:${tagPath}`)}`;
+    const stepBefore = prmSettings(stepSpec);
+    copyFileSync(tinyModel(8, 4, "prm").path, tagPath); // another tag PRM of the same name and size; the pair's bytes unchanged
+    assert.notDeepEqual(prmSettings(spec), before);
+    assert.notDeepEqual(prmSettings(stepSpec), stepBefore, "step_prm= fingerprints the model it names, not only its text");
+    await assert.rejects(scoreFile({scorer: () => createScorer(spec), prmSpec: spec, input, out: scored}), /made with other settings \(prm: .*"tag_model":\{.*"model":"tag\.gguf".*→ /);
+    // format=implicit does not read the tag PRM: its settings do not name it.
+    assert.equal(prmSettings(`${spec}?format=implicit`).tag_model, undefined);
+});
+
+test("step_prm= is refused beside a reading that is not implicit (format=verifier) and inside another step_prm=, before any model loads", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-pair-step-prm-"));
+    const implicit = implicitPrm(dir);
+    const steps = encodeURIComponent(`llama:${tag.path}`);
+    await assert.rejects(createScorer(`llama:${implicit}?format=verifier&step_prm=${steps}`), (e: Error) => e instanceof StepwiseError && /step_prm= gives step scores beside an implicit PRM's token values; format=verifier is not an implicit reading/.test(e.message));
+    const nested = encodeURIComponent(`llama:${implicit}?step_prm=${steps}`);
+    await assert.rejects(createScorer(`llama:${implicit}?step_prm=${nested}`), /step_prm=llama:.*implicit\.gguf\?step_prm=.* has a step_prm= of its own/);
+    // One level reads: step scores from the tag PRM, token values from the implicit PRM.
+    const ok = (await createScorer(`llama:${implicit}?step_prm=${steps}`)) as HybridPrmScorer;
+    const tagRef = await createScorer(`llama:${tag.path}`);
+    try {
+        assert.ok(close(await ok.scoreSteps("Compute 3 + 4.", ["3 + 4 = 7.\n", "7"]), await tagRef.scoreSteps("Compute 3 + 4.", ["3 + 4 = 7.\n", "7"])));
+    } finally {
+        await Promise.all([ok.close(), tagRef.close()]);
+    }
 });
