@@ -321,8 +321,9 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
                 const prm = new SearchPrm(prmScorer);
                 const runs: Array<{strategy: StrategyName; config: Record<string, unknown>}> = [
                     {strategy: "greedy", config: {}},
-                    // τ 0.30: at the released 0.55 the lab PRM, which barely separates candidate tokens, derails
-                    // TVD (−41 points on 200 problems); 0.30 is its best measured setting (docs/decoding.md).
+                    // τ 0.30: at the released 0.55 the tag PRM (then lab-prm.gguf, now lab-tag-prm.gguf), which barely
+                    // separates candidate tokens, derails TVD (−41 points on 200 problems); 0.30 is its best measured
+                    // setting (docs/decoding.md). The shipped pair's token values were measured at 0.55, not at 0.30.
                     {strategy: "tvd", config: {tau: 0.3}},
                     {strategy: "best-of-n", config: {n: report.settings.decode_n, temperature: 1}},
                     {strategy: "beam", config: {n: report.settings.decode_n, beamWidth: 2, temperature: 1, tau: th.tau}},

@@ -6,7 +6,7 @@ export function register(program: Command): void {
         .command("pair-prm")
         .description("write one PRM file read two ways: step scores from a tag PRM (Best-of-N, beam search, ProcessBench), TVD's token values from an implicit PRM")
         .requiredOption("--implicit <file>", "implicit PRM GGUF (train-prm --objective implicit); its weights, β and reference go into the pair")
-        .requiredOption("--tag <file>", "tag PRM GGUF (train-prm): the pair's step scores; named relative to --out's folder, so keep the files side by side")
+        .requiredOption("--tag <file>", "tag PRM GGUF (train-prm): the pair's step scores; named relative to --out's folder, so move the files together (a pair copied without it fails, naming it)")
         .requiredOption("--out <file>", "the paired GGUF (written atomically; not one of the inputs)")
         .option("--json", "print what was written as JSON on stdout")
         .addHelpText(
@@ -17,10 +17,11 @@ The pair holds the implicit PRM's weights; its GGUF metadata says stepwise.prm.o
 (stepwise.prm.reference), both relative to the pair's folder. A spec naming the pair alone
 (llama:PAIR.gguf) then scores steps with the tag PRM and TVD's candidates with the implicit PRM;
 ?format=implicit reads only the token values, ?format=stepwise-lab only the tag PRM.
-stepwise serve --prm PAIR.gguf serves the tag PRM.
+stepwise serve --prm PAIR.gguf serves the tag PRM (under the pair's name). Settings
+fingerprints of resumable outputs (score, decode, eval processbench) include the tag PRM's bytes.
 
 Example (how models/lab-prm.gguf is made: scripts/make-lab-prm.sh):
-  stepwise pair-prm --implicit .stepwise-cache/lab-prm/implicit.gguf --tag models/lab-tag-prm.gguf --out models/lab-prm.gguf`,
+  stepwise pair-prm --implicit .stepwise-cache/lab-prm-branches/implicit.gguf --tag models/lab-tag-prm.gguf --out models/lab-prm.gguf`,
         )
         .action(async (o) => {
             const {pairPrm} = await import("../../prm/pair.ts");

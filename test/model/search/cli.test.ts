@@ -90,7 +90,7 @@ after(async () => {
 
 test("decode GSM8K rows through stepwise serve (OpenAI engine): gold read from '#### N', every strategy runs", {skip: existsSync(GSM8K) ? false : `no GSM8K file at ${GSM8K}`}, async () => {
     const policy = await LlamaEngine.load(POLICY, {sequences: 4});
-    const prm = await LlamaEngine.load(PRM, {sequences: 4});
+    const prm = await LlamaEngine.load(join(root, "models/lab-tag-prm.gguf"), {sequences: 4}); // served raw as a tag PRM: the tag PRM, not the pair
     engines = [policy, prm];
     const vocab = buildCharVocab();
     policyServer = await startServer({engine: policy, port: 0, modelName: "policy"});

@@ -23,7 +23,7 @@ const config = {maxTokens: 200};
 before(async () => {
     const vocab = buildCharVocab();
     policy = await LlamaEngine.load(new URL("../../../models/lab-policy.gguf", import.meta.url).pathname, {sequences: 4, contextSize: 512});
-    prmEngine = await LlamaEngine.load(new URL("../../../models/lab-prm.gguf", import.meta.url).pathname, {sequences: 4, contextSize: 512});
+    prmEngine = await LlamaEngine.load(new URL("../../../models/lab-tag-prm.gguf", import.meta.url).pathname, {sequences: 4, contextSize: 512}); // the tag PRM, read raw (lab-prm.gguf is a pair holding implicit weights)
     policyServer = await startServer({engine: policy, port: 0, modelName: "policy"});
     prmServer = await startServer({engine: prmEngine, port: 0, modelName: "prm", pooling: {stepTagId: vocab.stepTagId, returnedTokenIds: [vocab.goodId, vocab.badId]}});
 });
