@@ -7,7 +7,7 @@
 import {basename} from "node:path";
 import {z} from "zod";
 import {readJsonl} from "../io/jsonl.ts";
-import {checkPrmFile, splitPrmSpec, withModelFile, type StepScorer} from "../prm/index.ts";
+import {checkPrmFile, splitPrmSpec, stepScoresSpec, withModelFile, type StepScorer} from "../prm/index.ts";
 import {parseRecord, RecordId, ScoredRecordSchema, ScoreStepsSchema, Text} from "../core/schemas.ts";
 import {engineFingerprint, openStage, resolveLazy, type Lazy, type Settings} from "../core/stage.ts";
 import {StepwiseError} from "../util/errors.ts";
@@ -56,7 +56,7 @@ export function prmSettings(spec: string): Settings {
         ...engine,
         ...params,
         ...(file.tagFile ? {tag_model: engineFingerprint(withModelFile(engineSpec, file.tagFile))} : {}),
-        ...(params.step_prm !== undefined ? {step_prm: prmSettings(params.step_prm)} : {}),
+        ...(params.step_prm !== undefined ? {step_prm: prmSettings(stepScoresSpec(params.step_prm))} : {}),
     };
 }
 

@@ -18,7 +18,9 @@
  * - `openai:http://gpu:8002/v1?model=prm&format=implicit&beta=0.05&ref=ENC&step_prm=ENC2` — an implicit
  *   PRM's token values for TVD with the step scores of another PRM spec (ENC2, URL-encoded: a tag,
  *   classifier or verifier PRM, served or in-process), read as one (HybridPrmScorer): what
- *   `stepwise pair-prm` stores in one file, for any engines
+ *   `stepwise pair-prm` stores in one file, for any engines. Only beside an implicit reading (no
+ *   `format`, or `format=implicit`), not nested; a "tag+implicit" file named there without `format`
+ *   is read for its step scores only ({@link stepScoresSpec})
  * Overrides: `tag=`, `good=`, `bad=` (texts, ids resolved in context), `tag_id=`, `good_id=`,
  * `bad_id=` (token ids, used as given), `positive=` (index), `endpoint=pooling|embeddings`, `task=`;
  * implicit PRMs: `beta=`, `ref=`, `template=`, `step_prm=`.
@@ -131,6 +133,20 @@ export function withModelFile(engineSpec: string, file: string): string {
     return `llama:${file}${q >= 0 ? engineSpec.slice(q) : ""}`;
 }
 
+/**
+ * A PRM spec read for its step scores only: a spec naming a "tag+implicit" file (a pair of
+ * `stepwise pair-prm`, or a model trained on both objectives) without `format` gets
+ * `format=stepwise-lab`, so its tags (or its paired tag PRM) are read, with the same step scores
+ * and without loading the implicit model and its reference; any other spec is returned as given.
+ * Errors: {@link checkModelKind}'s (a missing file, a policy).
+ */
+export function stepScoresSpec(spec: string): string {
+    const {engineSpec, params} = splitPrmSpec(spec);
+    const p = parseEngineSpec(engineSpec);
+    if (params.format !== undefined || p.kind !== "llama" || checkModelKind(p.path, "prm").strings[IMPLICIT_META.objective] !== "tag+implicit") return spec;
+    return `${spec}${spec.includes("?") ? "&" : "?"}format=stepwise-lab`;
+}
+
 /** A positive β from the spec (`beta=0.05`), or undefined. */
 function betaParam(params: Record<string, string>): number | undefined {
     if (params.beta === undefined) return undefined;
@@ -200,7 +216,7 @@ export async function createScorer(spec: string, options: CreateScorerOptions = 
         const implicit = await createImplicitScorer(spec, engineSpec, params, file, options);
         let steps;
         try {
-            steps = await createScorer(params.step_prm);
+            steps = await createScorer(stepScoresSpec(params.step_prm));
             return new HybridPrmScorer(steps, implicit, true);
         } catch (e) {
             await Promise.all([implicit.close(), steps?.close()]);

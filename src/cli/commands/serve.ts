@@ -140,7 +140,7 @@ async function rewardConfig(
     closers: Array<() => Promise<void>>,
     tagReading = false,
 ): Promise<RewardConfig | undefined> {
-    const {createScorer, splitPrmSpec} = await import("../../prm/index.ts");
+    const {createScorer, stepScoresSpec} = await import("../../prm/index.ts");
     const {FORMAT_STEPS} = await import("../../apps/serve/reward.ts");
     let question: RegExp | undefined;
     if (o.question !== undefined) {
@@ -151,7 +151,7 @@ async function rewardConfig(
         }
     }
     const spec = prmSpec.startsWith("llama:") ? prmSpec : `llama:${file}?${params}`;
-    const scorer = await createScorer(tagReading && splitPrmSpec(spec).params.format === undefined ? `${spec}${spec.includes("?") ? "&" : "?"}format=stepwise-lab` : spec);
+    const scorer = await createScorer(tagReading ? stepScoresSpec(spec) : spec);
     closers.push(() => scorer.close());
     const format = scorer.format.name;
     const own = FORMAT_STEPS[format];

@@ -93,6 +93,16 @@ test("pair-prm refuses inputs of the wrong kind and a pair over an input; a pair
     await pairPrm({implicit: imp, tag: tag.path, out});
     await assert.rejects(pairPrm({implicit: out, tag: tag.path, out: join(dir, "p2.gguf")}), /not an implicit PRM \(GGUF metadata stepwise\.prm\.objective is "tag\+implicit"\)/);
     await assert.rejects(pairPrm({implicit: imp, tag: out, out: join(dir, "p3.gguf")}), /not a tag PRM/);
+    // A hand-made pair whose tag_model names itself (a cycle) is refused: a tag PRM must be a tag PRM.
+    const self = join(dir, "self.gguf");
+    writeLlamaGguf(self, {
+        config: ref.config,
+        weights: ref.weights,
+        vocab: ref.vocab,
+        kind: "prm",
+        extraMetadata: {"stepwise.prm.objective": "tag+implicit", "stepwise.prm.beta": gv.f32(1), "stepwise.prm.reference": relative(dir, ref.path), "stepwise.prm.tag_model": "self.gguf"},
+    });
+    await assert.rejects(createScorer(`llama:${self}`), /self\.gguf: its tag PRM self\.gguf \(GGUF metadata stepwise\.prm\.tag_model\) is not a tag PRM \(its stepwise\.prm\.objective is "tag\+implicit"\)/);
     // Moved without its tag PRM: every reading that needs it names it; the implicit reading does not need it.
     const movedDir = join(mkdtempSync(join(tmpdir(), "stepwise-pair-moved-")), "a", "b");
     mkdirSync(movedDir, {recursive: true});
@@ -219,7 +229,7 @@ test("a changed tag PRM beside an unchanged pair is other settings: score refuse
     assert.equal(prmSettings(`${spec}?format=implicit`).tag_model, undefined);
 });
 
-test("step_prm= is refused beside a reading that is not implicit (format=verifier) and inside another step_prm=, before any model loads", async () => {
+test("step_prm= is refused beside a reading that is not implicit (format=verifier) and inside another step_prm=, before any model loads; a pair as step_prm= is read as its tag PRM", async () => {
     const dir = mkdtempSync(join(tmpdir(), "stepwise-pair-step-prm-"));
     const implicit = implicitPrm(dir);
     const steps = encodeURIComponent(`llama:${tag.path}`);
@@ -233,5 +243,28 @@ test("step_prm= is refused beside a reading that is not implicit (format=verifie
         assert.ok(close(await ok.scoreSteps("Compute 3 + 4.", ["3 + 4 = 7.\n", "7"]), await tagRef.scoreSteps("Compute 3 + 4.", ["3 + 4 = 7.\n", "7"])));
     } finally {
         await Promise.all([ok.close(), tagRef.close()]);
+    }
+    // A pair as step_prm= is read for its tag PRM only: its implicit model and reference are not loaded (here the reference is not even there).
+    const far = join(mkdtempSync(join(tmpdir(), "stepwise-pair-far-")), "x", "y", "z");
+    mkdirSync(far, {recursive: true});
+    copyFileSync(tag.path, join(far, "tag.gguf"));
+    await pairPrm({implicit, tag: join(far, "tag.gguf"), out: join(far, "pair.gguf")});
+    // Pair and tag PRM moved together two folders deeper: the tag PRM is found, the reference not.
+    const lonely = join(far, "lonely");
+    mkdirSync(join(lonely, "deeper"), {recursive: true});
+    copyFileSync(join(far, "pair.gguf"), join(lonely, "deeper", "pair.gguf"));
+    copyFileSync(tag.path, join(lonely, "deeper", "tag.gguf"));
+    const lonelyPair = `llama:${join(lonely, "deeper", "pair.gguf")}`;
+    await assert.rejects(createScorer(lonelyPair), /its reference model .* is missing/);
+    const viaPairSpec = `llama:${implicit}?step_prm=${encodeURIComponent(lonelyPair)}`;
+    const {prmSettings} = await import("../../../src/pipeline/score.ts");
+    assert.equal((prmSettings(viaPairSpec).step_prm as {format?: string}).format, "stepwise-lab", "settings fingerprint what is read");
+    const viaPair = (await createScorer(viaPairSpec)) as HybridPrmScorer;
+    const tagAgain = await createScorer(`llama:${tag.path}`);
+    try {
+        assert.ok(viaPair.tag instanceof TagPrmScorer);
+        assert.ok(close(await viaPair.scoreSteps("Compute 3 + 4.", ["3 + 4 = 7.\n", "7"]), await tagAgain.scoreSteps("Compute 3 + 4.", ["3 + 4 = 7.\n", "7"])));
+    } finally {
+        await Promise.all([viaPair.close(), tagAgain.close()]);
     }
 });
