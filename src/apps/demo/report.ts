@@ -106,7 +106,8 @@ export interface DemoFigures {
     stats?: StatsReport;
     labels?: Record<string, LabelSummary>;
     prm?: {path: string; eval: LabPrmEval};
-    decode?: {summaries: Record<string, DecodeSummary>; records: Record<string, DecodeRecord[]>; tvdVsGreedy: PairedDifference};
+    /** `tvdTau`: the τ TVD ran at; `tokenValues`: whether the PRM scored TVD's candidates by token values (an implicit reading) rather than at step tags. */
+    decode?: {summaries: Record<string, DecodeSummary>; records: Record<string, DecodeRecord[]>; tvdVsGreedy: PairedDifference; tvdTau: number; tokenValues: boolean};
     judge?: {
         path: string;
         /** The judge template used (from the GGUF: "verify" for the lab verifier, "compact" for the lab judge). */
@@ -312,7 +313,11 @@ export function demoMarkdown(report: DemoReport, f: DemoFigures): string {
     if (f.decode) {
         const d = f.decode;
         L.push(`## Decoding with the PRM`, "");
-        L.push(`The first ${plural(Object.values(d.summaries)[0]?.n ?? 0, "problem")}, each decoded by every strategy. Policy tokens per question is the budget each spends. TVD runs at τ = 0.30: at the released τ = 0.55 the lab PRM, whose scores barely separate candidate tokens, derails it (docs/decoding.md has the 200-problem figures and a rollout-value oracle that shows the decoder itself gains 12 points).`, "");
+        L.push(`The first ${plural(Object.values(d.summaries)[0]?.n ?? 0, "problem")}, each decoded by every strategy. Policy tokens per question is the budget each spends. ${
+            d.tokenValues
+                ? `TVD runs at the released settings (τ = ${d.tvdTau}, k 8), its candidates scored by the PRM's token values (an implicit PRM: β·log πθ/πref); with the shipped pair it beat greedy by 5.0 points (+0.5 to +9.0) on 200 held-out problems and by 2.0 (−1.5 to +5.5) on 200 others (docs/decoding.md).`
+                : `TVD runs at τ = ${d.tvdTau}: at the released τ = 0.55 a tag PRM, whose scores barely separate candidate tokens, derails it (docs/decoding.md has the 200-problem figures and a rollout-value oracle that shows the decoder itself gains 12 points).`
+        }`, "");
         L.push("| strategy | accuracy (95% CI, n) | policy tokens / question | PRM calls / question | requests / question |", "|---|---|---|---|---|");
         for (const [name, s] of Object.entries(d.summaries))
             L.push(`| ${name} | ${fmt(s.accuracy_ci)} | ${s.policy_tokens_per_question.toFixed(0)} | ${s.prm_calls_per_question.toFixed(1)} | ${s.requests_per_question.toFixed(1)} |`);
@@ -320,7 +325,7 @@ export function demoMarkdown(report: DemoReport, f: DemoFigures): string {
         L.push("", `${t.sentence}. Paired over the same ${plural(t.n, "problem")}: TVD alone right on ${t.b_only}, greedy alone on ${t.a_only} (exact McNemar p = ${t.mcnemar_p.toPrecision(2)}).`, "");
         const traces = (d.records.tvd ?? []).filter((r) => r.trace.some((x) => x.type === "tvd")).slice(0, 3);
         if (traces.length) {
-            L.push("### TVD interventions", "", "Where the greedy token's probability fell below τ, the PRM scored the policy's top candidates (each followed by the step tag) and the best one (bold) was kept.", "");
+            L.push("### TVD interventions", "", `Where the greedy token's probability fell below τ, the PRM scored the policy's top candidates (${d.tokenValues ? "by its token values" : "each followed by the step tag"}) and the best one (bold) was kept.`, "");
             for (const r of traces) {
                 const ivs = r.trace.filter((x): x is TvdIntervention => x.type === "tvd");
                 L.push(`${mdCode(r.question)} (${r.correct === undefined ? "" : r.correct ? "right, " : "wrong, "}answer ${r.answer === null || r.answer === undefined ? "none" : mdCode(String(r.answer))}; ${plural(ivs.length, "intervention")}${ivs.length > 3 ? ", the first 3 shown" : ""})`, "");

@@ -39,7 +39,7 @@ import {labelFile, type LabelSummary} from "../../pipeline/label/index.ts";
 import {labTruth} from "../../domains/lab/verifier.ts";
 import {scoreFile} from "../../pipeline/score.ts";
 import {trainPrm} from "../../pipeline/train-prm.ts";
-import {createScorer, type StepScorer} from "../../prm/index.ts";
+import {createScorer, scoresContinuations, type StepScorer} from "../../prm/index.ts";
 import {defaultPolicyPath, defaultPrmPath, reportLabPrm} from "../lab/eval/run.ts";
 import {decodeFile, pairedDifference, SearchPrm, type DecodeRecord, type DecodeSummary, type StrategyName} from "../../search/index.ts";
 import {ViewStore, exportViewer} from "../view/index.ts";
@@ -284,7 +284,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
                     await trainPrm({data: [join(out, "labels-adaptive.jsonl")], out: prmPath, init: policy, minutes: o.trainPrmMinutes, quiet: true});
                 }
                 const prmSpec = `llama:${prmPath}`;
-                scorer = await createScorer(prmSpec);
+                // The policy is named so that an implicit reading whose reference is this policy (the shipped pair) takes πref from the policy's own probabilities in TVD.
+                scorer = await createScorer(prmSpec, {policySpec: `llama:${policy}`});
                 // `stepwise score` of the adaptive steps, then the lab evaluation against the exact truth.
                 await scoreFile({scorer, prmSpec, input: stepFiles.adaptive, out: fresh(join(out, "scored-adaptive.jsonl")), onProgress: progress("score")});
                 const samples = await readRecordsAll(samplesPath, SampleRecordSchema);
@@ -317,14 +318,17 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
         else if (!figures.prm) skipStage("decode", "needs the PRM stage");
         else {
             const prmScorer = scorer!;
+            const tokenValues = scoresContinuations(prmScorer);
+            const tvdTau = tokenValues ? 0.55 : 0.3;
             figures.decode = await stage("decode", `greedy, TVD, Best-of-${report.settings.decode_n} and beam search on ${nDecode} problems with the PRM`, async () => {
                 const prm = new SearchPrm(prmScorer);
                 const runs: Array<{strategy: StrategyName; config: Record<string, unknown>}> = [
                     {strategy: "greedy", config: {}},
-                    // τ 0.30: at the released 0.55 the tag PRM (then lab-prm.gguf, now lab-tag-prm.gguf), which barely
-                    // separates candidate tokens, derails TVD (−41 points on 200 problems); 0.30 is its best measured
-                    // setting (docs/decoding.md). The shipped pair's token values were measured at 0.55, not at 0.30.
-                    {strategy: "tvd", config: {tau: 0.3}},
+                    // A PRM with token values (the shipped pair, an implicit PRM): TVD at the released settings (τ 0.55,
+                    // k 8), where the shipped pair was measured (docs/decoding.md). A tag PRM alone (a --prm of the user's,
+                    // --train-prm) barely separates candidate tokens and derails TVD at 0.55 (−41 points on 200 problems):
+                    // τ 0.30, its best measured setting.
+                    {strategy: "tvd", config: {tau: tvdTau}},
                     {strategy: "best-of-n", config: {n: report.settings.decode_n, temperature: 1}},
                     {strategy: "beam", config: {n: report.settings.decode_n, beamWidth: 2, temperature: 1, tau: th.tau}},
                 ];
@@ -346,7 +350,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
                     records[r.strategy] = await readRecordsAll(file, DecodeRecordSchema);
                 }
                 const tvdVsGreedy = pairedDifference(records.greedy, records.tvd, ["greedy", "TVD"]);
-                return {summaries, records, tvdVsGreedy};
+                return {summaries, records, tvdVsGreedy, tvdTau, tokenValues};
             });
             report.tvd_accuracy = figures.decode.summaries.tvd.accuracy;
             report.tvd_accuracy_ci = figures.decode.summaries.tvd.accuracy_ci;

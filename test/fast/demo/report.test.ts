@@ -61,6 +61,8 @@ function fixture(): {report: DemoReport; figures: DemoFigures} {
             summaries: {greedy: {n: 40, accuracy_ci: w(27, 40), policy_tokens_per_question: 50, prm_calls_per_question: 0, requests_per_question: 1}, tvd: {n: 40, accuracy_ci: w(28, 40), policy_tokens_per_question: 60, prm_calls_per_question: 2, requests_per_question: 3}},
             records: {tvd: [{question: "2 * 3 + 4 = ?", text: "2 * 3 = 6\n6 + 4 = 10", correct: true, answer: "10", trace: [intervention]}]},
             tvdVsGreedy,
+            tvdTau: 0.55,
+            tokenValues: true,
         },
         judge: {path: "/m/lab-verifier.gguf", template: "verify", n: 1, solutions: 1, too_long: 0, generated_tokens_per_solution: 90, metrics: {accError: null, accCorrect: 1, f1: null}, intervals: {acc_error: null, acc_correct: w(1, 1), f1: null}, no_verdict: 1, vsPrm: pairing},
         prm: {
@@ -92,6 +94,12 @@ test("firstErrorPairing: each predictor's exact first-error share (Wilson) and P
 test("demo report: headline figures with interval and n, paired sentences, one confidence plot, analyses inline, plurals, escaped file names", () => {
     const {report, figures} = fixture();
     const md = demoMarkdown(report, figures);
+    // TVD's τ and how it read the candidates come from the run: token values at the released settings, or a tag PRM at 0.30.
+    assert.match(md, /TVD runs at the released settings \(τ = 0\.55, k 8\), its candidates scored by the PRM's token values/);
+    assert.match(md, /the PRM scored the policy's top candidates \(by its token values\)/);
+    const tagMd = demoMarkdown(report, {...figures, decode: {...figures.decode, tvdTau: 0.3, tokenValues: false}});
+    assert.match(tagMd, /TVD runs at τ = 0\.3: at the released τ = 0\.55 a tag PRM/);
+    assert.match(tagMd, /\(each followed by the step tag\)/);
     assert.match(md, /\| greedy accuracy \| 67\.5% \(95% CI 52\.0–79\.9, n 40\) \| problems \| Wilson \|/);
     assert.match(md, /\| PRM Best-of-16 \(product\) \| 77\.5% \(95% CI 62\.5–87\.7, n 40\) \|/);
     assert.match(md, /\| PRM step ROC-AUC \| 0\.812 \(95% CI 0\.770–0\.850, n 640\) \| samples \| bootstrap \|/);
