@@ -11,8 +11,9 @@
  *
  * Also reported: the same through serve with --min-prob 0.01 (candidates below p = 0.01 unscored).
  *
- * 3. The same two measures with the implicit PRM (models/lab-implicit-prm.gguf, when present; or
- *    --implicit=FILE): every candidate of a decision read from one pass of the PRM and one of its
+ * 3. The same two measures with each implicit PRM: the shipped pair's token values
+ *    (models/lab-prm.gguf) and the outcome-trained models/lab-implicit-prm.gguf, when present (or
+ *    --implicit=FILE only), one `decode-implicit` line each: every candidate of a decision read from one pass of the PRM and one of its
  *    reference (the policy) — or, as `stepwise decode` does when `--policy` is the PRM's
  *    reference, from the PRM's pass alone with the policy's own probabilities as πref
  *    (src/prm/implicit.ts). Both measured, interleaved per problem. Targets: TVD ≤ 1.5× greedy's
@@ -39,8 +40,9 @@ export default async function run(flags: string[]): Promise<void> {
     const problems: SearchProblem[] = generateProblems(n, {seed: 5000, split: "heldout"}).map((p) => ({id: p.id, question: p.question, prompt: labPrompt(p), gold: p.answer}));
     const config = {maxTokens: LAB_MAX_TOKENS};
     const format = resolveFormat("stepwise-lab");
-    const implicitPath = flags.find((f) => f.startsWith("--implicit="))?.split("=")[1] ?? new URL("../models/lab-implicit-prm.gguf", import.meta.url).pathname;
-    if (existsSync(implicitPath)) await implicitRun(problems, policyPath, implicitPath);
+    const given = flags.find((f) => f.startsWith("--implicit="))?.split("=")[1];
+    const implicitPaths = given ? [given] : ["../models/lab-prm.gguf", "../models/lab-implicit-prm.gguf"].map((f) => new URL(f, import.meta.url).pathname);
+    for (const implicitPath of implicitPaths) if (existsSync(implicitPath)) await implicitRun(problems, policyPath, implicitPath);
     if (flags.includes("--only-implicit")) return;
 
     // 1. llama engine, in-process
@@ -134,9 +136,10 @@ async function implicitRun(problems: SearchProblem[], policyPath: string, prmPat
     const n = problems.length;
     const config = {maxTokens: LAB_MAX_TOKENS};
     const policy = await LlamaEngine.load(policyPath, {sequences: 4});
-    const scorer = (await createScorer(`llama:${prmPath}`)) as ImplicitPrmScorer;
+    // `format=implicit`: the token values alone (a pair's tag PRM is not TVD's and is not loaded).
+    const scorer = (await createScorer(`llama:${prmPath}?format=implicit`)) as ImplicitPrmScorer;
     const prm = new SearchPrm(scorer);
-    const reusing = (await createScorer(`llama:${prmPath}`, {policySpec: `llama:${policyPath}`})) as ImplicitPrmScorer;
+    const reusing = (await createScorer(`llama:${prmPath}?format=implicit`, {policySpec: `llama:${policyPath}`})) as ImplicitPrmScorer;
     if (!reusing.policyIsReference) throw new Error(`${prmPath}: its reference is not ${policyPath}`);
     const prmReusing = new SearchPrm(reusing);
     await greedy(problems[0], {policy, config}); // warm-up

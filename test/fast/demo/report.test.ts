@@ -97,7 +97,7 @@ test("demo report: headline figures with interval and n, paired sentences, one c
     // TVD's τ and how it read the candidates come from the run: token values at the released settings, or a tag PRM at 0.30.
     assert.match(md, /TVD runs at the released settings \(τ = 0\.55, k 8\), its candidates scored by the PRM's token values/);
     assert.match(md, /the PRM scored the policy's top candidates \(by its token values\)/);
-    const tagMd = demoMarkdown(report, {...figures, decode: {...figures.decode, tvdTau: 0.3, tokenValues: false}});
+    const tagMd = demoMarkdown(report, {...figures, decode: {...figures.decode!, tvdTau: 0.3, tokenValues: false}});
     assert.match(tagMd, /TVD runs at τ = 0\.3: at the released τ = 0\.55 a tag PRM/);
     assert.match(tagMd, /\(each followed by the step tag\)/);
     assert.match(md, /\| greedy accuracy \| 67\.5% \(95% CI 52\.0–79\.9, n 40\) \| problems \| Wilson \|/);
