@@ -230,6 +230,8 @@ export interface TrainPrmResult {
     validation: PrmValidation;
     steps: number;
     losses: number[];
+    /** Records (step labels, branch examples or branch decisions) left out because they are longer than the model's context. */
+    tooLong: number;
 }
 
 /** Score the tag positions of examples with the JS forward pass. */
@@ -548,7 +550,7 @@ async function trainImplicitPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
             2,
         ) + "\n",
     );
-    return {out: o.out, trainExamples: train.length + decisionTrain.length, valExamples: val.length + decisionVal.length, validation, steps: result.steps, losses: result.losses};
+    return {out: o.out, trainExamples: train.length + decisionTrain.length, valExamples: val.length + decisionVal.length, validation, steps: result.steps, losses: result.losses, tooLong};
 }
 
 export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
@@ -568,11 +570,13 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     const {config, init, vocab} = await startingModel({init: o.init, dModel: o.dModel, nLayers: o.nLayers, nHeads: o.nHeads, seed: o.seed});
     const tokenizer = new CharTokenizer(vocab);
     const examples: PrmExample[] = [];
+    let tooLong = 0; // records longer than the context: left out and counted (train.json too_long, the CLI's summary)
     for (const file of o.data) {
         const records = await readRecordsAll(file, LabelRecordSchema);
         records.forEach((r) => {
             const ex = prmExample(r, tokenizer, labels);
             if (ex && ex.tokens.length <= config.contextLength) examples.push(ex);
+            else if (ex) tooLong++;
         });
     }
     const valFraction = o.valFraction ?? 0.1;
@@ -583,8 +587,13 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     const [decisionTrain, decisionVal] = splitByQuestion(decisions.decisions, valFraction);
     for (const file of hybrid ? [] : (o.branches ?? [])) {
         const records = await readRecordsAll(file, BranchLabelRecordSchema);
-        for (const r of records) for (const ex of branchExamples(r, tokenizer, labels)) if (ex.tokens.length <= config.contextLength) branch.push(ex);
+        for (const r of records)
+            for (const ex of branchExamples(r, tokenizer, labels)) {
+                if (ex.tokens.length <= config.contextLength) branch.push(ex);
+                else tooLong++;
+            }
     }
+    tooLong += decisions.tooLong;
     const [branchTrain, branchVal] = splitByQuestion(branch, valFraction);
     examples.push(...branchTrain);
     const [train, val] = splitByQuestion(examples, valFraction);
@@ -625,7 +634,7 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
     if (decisionVal.length) validation.decisions = validateImplicitDecisions(config, result.weights, decisionVal);
     const reportDir = o.reportDir ?? dirname(o.out);
     const base = join(reportDir, o.out.split("/").pop()!.replace(/\.gguf$/, ""));
-    writeFileAtomic(`${base}.train.json`, JSON.stringify({objective: hybrid ? "tag+implicit" : "tag", data: o.data, ...(o.branches?.length ? {branches: o.branches, ...(hybrid ? {branch_train_decisions: decisionTrain.length, branch_val_decisions: decisionVal.length} : {branch_train_examples: branch.length - branchVal.length})} : {}), labels, init: o.init ?? null, train_examples: train.length + decisionTrain.length, val_examples: val.length + decisionVal.length, steps: result.steps, validation, log}, null, 2) + "\n");
+    writeFileAtomic(`${base}.train.json`, JSON.stringify({objective: hybrid ? "tag+implicit" : "tag", data: o.data, ...(o.branches?.length ? {branches: o.branches, ...(hybrid ? {branch_train_decisions: decisionTrain.length, branch_val_decisions: decisionVal.length} : {branch_train_examples: branch.length - branchVal.length})} : {}), labels, init: o.init ?? null, train_examples: train.length + decisionTrain.length, val_examples: val.length + decisionVal.length, too_long: tooLong, steps: result.steps, validation, log}, null, 2) + "\n");
     if (log.length > 1)
         await renderChart(
             {
@@ -638,7 +647,7 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
             },
             `${base}.loss`,
         );
-    return {out: o.out, trainExamples: train.length + decisionTrain.length, valExamples: val.length + decisionVal.length, validation, steps: result.steps, losses: result.losses};
+    return {out: o.out, trainExamples: train.length + decisionTrain.length, valExamples: val.length + decisionVal.length, validation, steps: result.steps, losses: result.losses, tooLong};
 }
 
 /**

@@ -88,5 +88,6 @@ template, so --prm llama:FILE scores with it (keep the reference next to it).`,
             console.error(
                 `train-prm: ${r.out} after ${plural(r.steps, "step")} on ${plural(r.trainExamples, "sample")}; validation (${plural(v.samples, "sample")}, ${o.objective === "implicit" ? plural(v.steps, "outcome") : plural(v.steps, "step")}): ROC-AUC ${v.auc.toFixed(3)}, accuracy ${(100 * v.accuracy).toFixed(1)}%, loss ${v.loss.toFixed(3)}`,
             );
+            if (r.tooLong) console.error(`train-prm: ${plural(r.tooLong, "record")} left out: longer than the model's context (too_long in the .train.json)`);
         });
 }

@@ -50,3 +50,20 @@ test("train-prm: learns a separable signal, exports a PRM GGUF that the llama en
         await engine.close();
     }
 });
+
+test("train-prm (tag): a labelled record longer than the model's context is left out and counted (result and train.json too_long), not silently dropped", async () => {
+    const {readFileSync} = await import("node:fs");
+    const {tinyModel} = await import("../../helpers/tiny-model.ts");
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-prm-toolong-"));
+    const recs = labelled(8);
+    const long = structuredClone(recs[0]);
+    long.id = "long#0";
+    long.question = "Compute " + "1 + ".repeat(200) + "1."; // ~800 characters: past the tiny model's 512 tokens
+    const file = join(dir, "labels.jsonl");
+    writeFileSync(file, [...recs, long].map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const out = join(dir, "prm.gguf");
+    const r = await trainPrm({data: [file], out, init: tinyModel(5, 4).path, steps: 1, valFraction: 0, quiet: true});
+    assert.equal(r.tooLong, 1);
+    assert.equal(r.trainExamples, 8);
+    assert.equal(JSON.parse(readFileSync(join(dir, "prm.train.json"), "utf8")).too_long, 1);
+});
