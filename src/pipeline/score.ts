@@ -40,7 +40,9 @@ export function stepTexts(value: unknown, where: string, field: string): string[
  * Settings of a PRM spec for a fingerprint: its engine's identity plus the PRM parameters. A pair
  * (`stepwise pair-prm`) read for its step scores adds `tag_model`, the identity of the tag PRM it
  * names (so a changed tag PRM beside an unchanged pair is other settings), and `step_prm=` is
- * replaced by the settings of the spec it names (its model's bytes, not only its text).
+ * replaced by the settings of the spec it names (its model's bytes, not only its text). An
+ * implicit reading adds `reference`, the identity of the reference model its GGUF names (a changed
+ * reference changes every token value).
  */
 export function prmSettings(spec: string): Settings {
     const {engineSpec, params} = splitPrmSpec(spec);
@@ -56,6 +58,8 @@ export function prmSettings(spec: string): Settings {
         ...engine,
         ...params,
         ...(file.tagFile ? {tag_model: engineFingerprint(withModelFile(engineSpec, file.tagFile))} : {}),
+        // An implicit reading's reference (read from the GGUF) changes its scores as much as the PRM does.
+        ...(file.implicit && params.ref === undefined ? {reference: engineFingerprint(withModelFile(engineSpec, file.implicit.reference))} : {}),
         ...(params.step_prm !== undefined ? {step_prm: prmSettings(stepScoresSpec(params.step_prm))} : {}),
     };
 }

@@ -61,8 +61,16 @@ export function splitPrmSpec(spec: string): {engineSpec: string; params: Record<
     const rest: string[] = [];
     for (const part of spec.slice(q + 1).split("&")) {
         const [k, v = ""] = part.split("=");
-        if (PRM_KEYS.includes(k)) params[k] = decodeURIComponent(v);
-        else if (part) rest.push(part);
+        if (PRM_KEYS.includes(k)) {
+            // A value holding "=" (or a spec cut at its "&"): an unencoded spec or text. Say so rather than read a fragment.
+            if (part.indexOf("=") !== part.lastIndexOf("=") || k in params)
+                throw new StepwiseError(`PRM spec: ${k}=: ${k in params ? "given twice" : `"${part.slice(k.length + 1)}" holds "="`}; a value that is itself a spec or holds ?, & or = must be URL-encoded (encodeURIComponent), e.g. step_prm=${encodeURIComponent("llama:prm.gguf?format=stepwise-lab")}`);
+            try {
+                params[k] = decodeURIComponent(v);
+            } catch {
+                throw new StepwiseError(`PRM spec: ${k}=${v}: not valid URL-encoding (a % must start %XX)`);
+            }
+        } else if (part) rest.push(part);
     }
     return {engineSpec: spec.slice(0, q) + (rest.length ? "?" + rest.join("&") : ""), params};
 }
@@ -105,7 +113,15 @@ export function checkPrmFile(
     let tagInputTokens: number | undefined;
     if (tagRel !== undefined) {
         tagFile = resolvePath(dirname(p.path), tagRel);
-        if (!existsSync(tagFile)) throw new StepwiseError(`${p.path}: its tag PRM ${tagRel} (GGUF metadata ${IMPLICIT_META.tagModel}, relative to the PRM's folder) is missing: ${tagFile}`);
+        if (!existsSync(tagFile)) {
+            // Name every file the reading needs that is missing, so a copied pair is mended in one go.
+            const ref = format === undefined ? h.strings[IMPLICIT_META.reference] : undefined;
+            const refMissing = ref !== undefined && !existsSync(resolvePath(dirname(p.path), ref));
+            throw new StepwiseError(
+                `${p.path}: its tag PRM ${tagRel} (GGUF metadata ${IMPLICIT_META.tagModel}, relative to the PRM's folder) is missing: ${tagFile}` +
+                    (refMissing ? `; so is its reference model ${ref} (${IMPLICIT_META.reference}): ${resolvePath(dirname(p.path), ref)}. A pair moves with both files beside it` : ""),
+            );
+        }
         const t = checkModelKind(tagFile, "prm");
         const tagObjective = t.strings[IMPLICIT_META.objective];
         if (tagObjective !== undefined && tagObjective !== "tag")

@@ -11,6 +11,7 @@
  * `?format=stepwise-lab` read one of them). The shipped `models/lab-prm.gguf` is such a pair
  * (scripts/make-lab-prm.sh).
  */
+import {realpathSync} from "node:fs";
 import {dirname, relative, resolve} from "node:path";
 import {checkModelKind} from "../engines/spec.ts";
 import {readLlamaGguf, writeLlamaGguf} from "../gguf/llama.ts";
@@ -21,7 +22,7 @@ import {checkPrmFile} from "./index.ts";
 
 /** Options of {@link pairPrm}. */
 export interface PairPrmOptions {
-    /** An implicit PRM GGUF (metadata `stepwise.prm.objective` = "implicit"; its reference must exist). */
+    /** An implicit PRM GGUF (metadata `stepwise.prm.objective` = "implicit"; its reference must exist), or a pair, whose implicit weights are re-paired. */
     implicit: string;
     /** A tag PRM GGUF (no `stepwise.prm.objective`, or "tag"). */
     tag: string;
@@ -39,20 +40,40 @@ export interface PairPrmResult {
 
 /**
  * Writes `out`: the implicit PRM's weights, vocabulary and β, its reference and the tag PRM named
- * relative to `out`'s folder. Errors (StepwiseError, nothing written): an input missing or not a
- * PRM, `implicit` not an implicit PRM or `tag` not a tag PRM, `out` equal to an input.
+ * relative to `out`'s folder. Errors (StepwiseError naming the flag, nothing written): an input
+ * missing or not a PRM, `implicit` neither an implicit PRM nor a pair (whose implicit weights are
+ * re-paired), `tag` not a tag PRM, `out` an input (also through a symlink).
  */
 export async function pairPrm(o: PairPrmOptions): Promise<PairPrmResult> {
     const out = resolve(o.out);
+    // The same file under another name (a symlink) counts as the same: writing the pair would replace an input.
+    const real = (f: string): string => {
+        try {
+            return realpathSync(f);
+        } catch {
+            return resolve(f);
+        }
+    };
     for (const [flag, file] of [["--implicit", o.implicit], ["--tag", o.tag]] as const)
-        if (resolve(file) === out) throw new StepwiseError(`pair-prm: --out ${o.out} is the ${flag} file; write the pair to a new file`);
-    const imp = checkModelKind(o.implicit, "prm");
+        if (resolve(file) === out || real(file) === real(o.out)) throw new StepwiseError(`pair-prm: --out ${o.out} is the ${flag} file${resolve(file) === out ? "" : ` (${file} leads to it)`}; write the pair to a new file`);
+    const kind = (flag: string, file: string) => {
+        try {
+            return checkModelKind(file, "prm");
+        } catch (e) {
+            throw e instanceof StepwiseError ? new StepwiseError(`pair-prm ${flag}: ${e.message.replace(/ \(e\.g\. models\/lab-prm\.gguf\)/, "")}`) : e;
+        }
+    };
+    const imp = kind("--implicit", o.implicit);
     const objective = imp.strings[IMPLICIT_META.objective];
-    if (objective !== "implicit")
-        throw new StepwiseError(`pair-prm --implicit ${o.implicit}: not an implicit PRM (GGUF metadata ${IMPLICIT_META.objective} is ${objective === undefined ? "absent: a tag PRM" : `"${objective}"`}); train one with train-prm --objective implicit`);
-    const {implicit} = checkPrmFile(`llama:${o.implicit}`);
-    if (!implicit) throw new StepwiseError(`pair-prm --implicit ${o.implicit}: no implicit reading`); // unreachable: objective is "implicit"
-    const tag = checkModelKind(o.tag, "prm");
+    // A pair's weights are an implicit PRM's: it can be re-paired with another tag PRM.
+    const isPair = objective === "tag+implicit" && imp.strings[IMPLICIT_META.tagModel] !== undefined;
+    if (objective !== "implicit" && !isPair)
+        throw new StepwiseError(
+            `pair-prm --implicit ${o.implicit}: not an implicit PRM (GGUF metadata ${IMPLICIT_META.objective} is ${objective === undefined ? "absent: a tag PRM" : `"${objective}" without ${IMPLICIT_META.tagModel}: one model trained on both objectives, whose own tags would be lost`}); train one with train-prm --objective implicit`,
+        );
+    const {implicit} = checkPrmFile(`llama:${o.implicit}`, "implicit");
+    if (!implicit) throw new StepwiseError(`pair-prm --implicit ${o.implicit}: no implicit reading`); // unreachable: the objective has one
+    const tag = kind("--tag", o.tag);
     const tagObjective = tag.strings[IMPLICIT_META.objective];
     if (tagObjective !== undefined && tagObjective !== "tag")
         throw new StepwiseError(`pair-prm --tag ${o.tag}: not a tag PRM (GGUF metadata ${IMPLICIT_META.objective} is "${tagObjective}")`);

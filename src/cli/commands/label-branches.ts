@@ -32,7 +32,9 @@ export function register(program: Command): void {
         .addHelpText(
             "after",
             `
-Example (the lab; scripts/make-lab-branch-prm.sh runs the whole recipe):
+The shipped PRM's token values (scripts/make-lab-prm.sh: --labels truth+rollouts, then
+train-prm --objective implicit --branches and pair-prm; TVD above greedy in the lab, docs/decoding.md).
+Example (a tag PRM on rollout labels, scripts/make-lab-branch-prm.sh; below greedy in the lab):
   stepwise sample --engine llama:models/lab-policy.gguf --data problems.jsonl --n 1 --temperature 0 --top-logprobs 8 --out greedy.jsonl
   stepwise label-branches --engine llama:models/lab-policy.gguf --verifier lab --samples greedy.jsonl --out branches.jsonl
   stepwise train-prm --branches branches.jsonl --init models/lab-tag-prm.gguf --out branch-prm.gguf --minutes 25 --lr 3e-4

@@ -1,6 +1,6 @@
 /** `stepwise serve`: an OpenAI/vLLM-compatible HTTP server over a GGUF model. */
 import type {Command} from "@commander-js/extra-typings";
-import {checkModelKind, createEngine, parseEngineSpec} from "../../engines/spec.ts";
+import {checkModelKind, createEngine, labModelPath, parseEngineSpec} from "../../engines/spec.ts";
 import type {RewardConfig, RewardSteps} from "../../apps/serve/reward.ts";
 import {type Engine} from "../../engines/types.ts";
 import {StepwiseError} from "../../util/errors.ts";
@@ -15,9 +15,9 @@ export function register(program: Command): void {
     program
         .command("serve")
         .description("serve a GGUF model over the OpenAI-compatible API (vLLM dialect: logprobs, n, seed, echo, prompt_logprobs, token-by-token streaming, /tokenize, STEP pooling)")
-        .argument("[model]", "GGUF file (or use --model / --prm)")
+        .argument("[model]", "GGUF file or lab:NAME, a model shipped with stepwise (or use --model / --prm)")
         .option("--model <file>", "GGUF model to serve")
-        .option("--prm <spec>", "serve a tag PRM (a GGUF file, or a llama: PRM spec such as llama:prm.gguf?format=math-shepherd): enables /pooling, /v1/embeddings (STEP pooling) and /get_reward (OpenRLHF's remote reward model)")
+        .option("--prm <spec>", "serve a tag PRM (a GGUF file, lab:prm / lab:tag-prm, or a llama: PRM spec such as llama:prm.gguf?format=math-shepherd; a pair from pair-prm serves its tag PRM): enables /pooling, /v1/embeddings (STEP pooling) and /get_reward (OpenRLHF's remote reward model)")
         .option("--step-tag <text>", "step tag text for --prm (default: the file's stepwise.step_tag)")
         .option("--returned-tokens <a,b>", "label tokens returned at each tag, positive first (default: the file's stepwise good/bad tokens)")
         .option("--host <host>", "address to bind (only loopback unless you say otherwise)", hostOption, "127.0.0.1")
@@ -52,7 +52,9 @@ Examples:
         )
         .action(async (positional, o) => {
             const prmSpec: string | undefined = o.prm;
-            let file = (prmSpec !== undefined ? await prmFile(prmSpec) : undefined) ?? o.model ?? positional;
+            const given = o.model ?? positional;
+            // lab:NAME (a model shipped with stepwise) is the file it names, from any folder.
+            let file = (prmSpec !== undefined ? await prmFile(prmSpec) : undefined) ?? (given?.startsWith("lab:") ? labPath(given) : given);
             if (!file) throw new StepwiseError("serve: name a GGUF model (stepwise serve MODEL.gguf, --model or --prm)");
             if (!isAggregation(o.aggregation)) throw new StepwiseError(`serve --aggregation: "${o.aggregation}" is not one of ${AGGREGATIONS.join(", ")}`);
             if (o.tau !== undefined && o.threshold !== undefined) throw new StepwiseError("serve: give at most one of --tau and --threshold");
@@ -61,6 +63,8 @@ Examples:
             if (o.prm && header.strings["stepwise.prm.objective"] === "implicit")
                 throw new StepwiseError(`serve --prm ${file}: an implicit PRM has no step tag to pool; serve it as a plain model (stepwise serve ${file}) next to its reference and score with --prm openai:…&format=implicit`);
             const tagReading = header.strings["stepwise.prm.objective"] === "tag+implicit";
+            if (prmSpec !== undefined && /[?&]format=implicit(&|$)/.test(prmSpec))
+                throw new StepwiseError(`serve --prm ${prmSpec}: format=implicit reads token values, which /pooling and /get_reward do not serve; serve the implicit PRM as a plain model (stepwise serve ${file}) next to its reference and score with --prm openai:…&format=implicit`);
             // Served under the name the user gave (the pair's file name, not its tag PRM's), unless --name says otherwise.
             let modelName = o.name;
             if (o.prm && tagReading) {
@@ -110,15 +114,24 @@ Examples:
         });
 }
 
-/** The GGUF file of a --prm value: a file, or the path of a llama: PRM spec (openai: PRMs cannot be served here). */
+/** The file of `lab:NAME` (a shipped model); StepwiseError naming the known names otherwise. */
+function labPath(spec: string): string {
+    try {
+        return labModelPath(spec.slice(4).split("?")[0]);
+    } catch (e) {
+        throw e instanceof StepwiseError ? new StepwiseError(`serve ${spec}: ${e.message}`) : e;
+    }
+}
+
+/** The GGUF file of a --prm value: a file, or the path of a llama: or lab: PRM spec (openai: PRMs cannot be served here). */
 async function prmFile(spec: string): Promise<string> {
-    if (spec.startsWith("llama:")) {
+    if (spec.startsWith("llama:") || spec.startsWith("lab:")) {
         const {splitPrmSpec} = await import("../../prm/index.ts");
         const parsed = parseEngineSpec(splitPrmSpec(spec).engineSpec);
         if (parsed.kind === "llama") return parsed.path;
     }
     if (/^[a-z]+:\/\//i.test(spec) || spec.startsWith("openai:"))
-        throw new StepwiseError(`serve --prm ${spec}: serve needs a local GGUF (a file or a llama: spec); a PRM behind a server is scored there`);
+        throw new StepwiseError(`serve --prm ${spec}: serve needs a local GGUF (a file, a llama: spec or lab:NAME); a PRM behind a server is scored there`);
     return spec;
 }
 

@@ -33,14 +33,15 @@ export function register(program: Command): void {
             `
 Example:
   stepwise label --engine llama:models/lab-policy.gguf --in steps-adaptive.jsonl --out labels.jsonl --lab-truth
-  stepwise train-prm --data labels.jsonl --init models/lab-policy.gguf --out models/lab-prm.gguf --minutes 15 \\
-      --checkpoint-dir .stepwise-cache/lab-prm
+  stepwise train-prm --data labels.jsonl --init models/lab-policy.gguf --out models/lab-tag-prm.gguf --minutes 15 \\
+      --checkpoint-dir .stepwise-cache/lab-prm                          # the shipped tag PRM (scripts/make-lab-tag-prm.sh)
   stepwise sample --engine llama:models/lab-policy.gguf --data problems.jsonl --n 8 --max-tokens 200 --out samples.jsonl
   stepwise train-prm --objective implicit --data samples.jsonl --verifier lab --init models/lab-policy.gguf \\
       --out models/lab-implicit-prm.gguf --minutes 20 --checkpoint-dir .stepwise-cache/implicit
   stepwise train-prm --branches branches.jsonl --init models/lab-tag-prm.gguf --out branch-prm.gguf --minutes 25 --lr 3e-4
   stepwise train-prm --objective implicit --branches branches.jsonl --init models/lab-policy.gguf \\
-      --out branch-implicit-prm.gguf --steps 600 --lr 1e-4
+      --out branch-implicit-prm.gguf --steps 2400 --lr 1e-4             # the shipped pair's token values (scripts/make-lab-prm.sh)
+  stepwise pair-prm --implicit branch-implicit-prm.gguf --tag models/lab-tag-prm.gguf --out my-prm.gguf
   stepwise train-prm --objective tag+implicit --data labels.jsonl --branches branches.jsonl --init models/lab-policy.gguf \\
       --out hybrid-prm.gguf --steps 1500 --lr 3e-4
 Writes the model, <out>.train.json (validation ROC-AUC, accuracy, loss log) and <out>.loss.svg/png (tag PRMs).

@@ -7,7 +7,7 @@
  */
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from "node:fs";
 import {spawn, spawnSync} from "node:child_process";
 import {tmpdir} from "node:os";
 import {join, relative} from "node:path";
@@ -86,12 +86,29 @@ test("pair-prm refuses inputs of the wrong kind and a pair over an input; a pair
     const out = join(dir, "pair.gguf");
     await assert.rejects(pairPrm({implicit: tag.path, tag: tag.path, out}), (e: Error) => e instanceof StepwiseError && /--implicit .*tiny-7\.gguf: not an implicit PRM \(GGUF metadata stepwise\.prm\.objective is absent: a tag PRM\)/.test(e.message));
     await assert.rejects(pairPrm({implicit: imp, tag: imp, out}), /--tag .*implicit\.gguf: not a tag PRM \(GGUF metadata stepwise\.prm\.objective is "implicit"\)/);
-    await assert.rejects(pairPrm({implicit: imp, tag: ref.path, out}), /policy/);
+    // A policy given for either flag: the message names the flag.
+    await assert.rejects(pairPrm({implicit: imp, tag: ref.path, out}), /^StepwiseError: pair-prm --tag: .*policy/);
+    await assert.rejects(pairPrm({implicit: ref.path, tag: tag.path, out}), /^StepwiseError: pair-prm --implicit: .*policy/);
     await assert.rejects(pairPrm({implicit: imp, tag: tag.path, out: imp}), /--out .* is the --implicit file/);
+    // The same file through a symlink is an input too: writing the pair would replace the tag PRM.
+    const tagCopy = join(dir, "tag-copy.gguf");
+    copyFileSync(tag.path, tagCopy);
+    const link = join(dir, "link.gguf");
+    symlinkSync(tagCopy, link);
+    await assert.rejects(pairPrm({implicit: imp, tag: link, out: tagCopy}), /--out .*tag-copy\.gguf is the --tag file \(.*link\.gguf leads to it\)/);
+    assert.deepEqual(readFileSync(tagCopy), readFileSync(tag.path), "the tag PRM is untouched");
     assert.ok(!existsSync(out));
-    // A pair of pairs is refused: the implicit input must be implicit only.
+    // A pair's weights are an implicit PRM's: it can be re-paired with another tag PRM (the same weights out).
     await pairPrm({implicit: imp, tag: tag.path, out});
-    await assert.rejects(pairPrm({implicit: out, tag: tag.path, out: join(dir, "p2.gguf")}), /not an implicit PRM \(GGUF metadata stepwise\.prm\.objective is "tag\+implicit"\)/);
+    const again = join(dir, "p2.gguf");
+    await pairPrm({implicit: out, tag: tagCopy, out: again});
+    const [w1, w2] = await Promise.all([readLlamaGguf(imp), readLlamaGguf(again)]);
+    for (const [name, w] of Object.entries(w1.weights)) assert.deepEqual(w2.weights[name as keyof typeof w2.weights], w, name);
+    assert.equal(w2.metadata["stepwise.prm.tag_model"], "tag-copy.gguf");
+    // One model trained on both objectives (no tag_model) is not: its own tags would be lost.
+    const both = join(dir, "both.gguf");
+    writeLlamaGguf(both, {config: ref.config, weights: ref.weights, vocab: ref.vocab, kind: "prm", extraMetadata: {"stepwise.prm.objective": "tag+implicit", "stepwise.prm.beta": 1, "stepwise.prm.reference": relative(dir, ref.path), "stepwise.prm.template": "{question}\n"}});
+    await assert.rejects(pairPrm({implicit: both, tag: tag.path, out: join(dir, "p4.gguf")}), /not an implicit PRM \(GGUF metadata stepwise\.prm\.objective is "tag\+implicit" without stepwise\.prm\.tag_model: one model trained on both objectives, whose own tags would be lost\)/);
     await assert.rejects(pairPrm({implicit: imp, tag: out, out: join(dir, "p3.gguf")}), /not a tag PRM/);
     // A hand-made pair whose tag_model names itself (a cycle) is refused: a tag PRM must be a tag PRM.
     const self = join(dir, "self.gguf");
@@ -108,6 +125,8 @@ test("pair-prm refuses inputs of the wrong kind and a pair over an input; a pair
     mkdirSync(movedDir, {recursive: true});
     const moved = join(movedDir, "pair.gguf");
     copyFileSync(out, moved);
+    // The default reading needs both: one message names both, so a copied pair is mended in one go.
+    await assert.rejects(createScorer(`llama:${moved}`), /pair\.gguf: its tag PRM .* is missing: .*; so is its reference model .*\. A pair moves with both files beside it/);
     for (const spec of [`llama:${moved}`, `llama:${moved}?format=stepwise-lab`, `llama:${moved}?format=implicit`])
         await assert.rejects(createScorer(spec), (e: Error) => e instanceof StepwiseError && /pair\.gguf: its (tag PRM|reference model) .* is missing/.test(e.message), spec);
 });
@@ -125,6 +144,13 @@ test("stepwise pair-prm (CLI) writes the pair; serve --prm PAIR serves the tag P
     assert.match(bad.stderr, /not an implicit PRM/);
     assert.ok(readFileSync(out).length > 0 && !existsSync(join(dir, "x.gguf")));
 
+    // format=implicit is token values, which serve's routes do not give: refused before any model loads.
+    const implicitServe = spawnSync(process.execPath, cliArgs("serve", "--prm", `llama:${out}?format=implicit`, "--port", "0"), {encoding: "utf8"});
+    assert.equal(implicitServe.status, 1);
+    assert.match(implicitServe.stderr, /serve --prm llama:.*pair\.gguf\?format=implicit: format=implicit reads token values, which \/pooling and \/get_reward do not serve/);
+    assert.doesNotMatch(implicitServe.stderr, /serving the tag PRM/);
+    const unknown = spawnSync(process.execPath, cliArgs("serve", "lab:nope", "--port", "0"), {encoding: "utf8"});
+    assert.match(unknown.stderr, /serve lab:nope: lab model "nope": unknown \(known: lab:policy, lab:prm, lab:tag-prm/);
     const child = spawn(process.execPath, cliArgs("serve", "--prm", out, "--steps", "newline", "--port", "0", "--context-size", "256"), {stdio: ["ignore", "ignore", "pipe"]});
     try {
         let err = "";
@@ -267,4 +293,31 @@ test("step_prm= is refused beside a reading that is not implicit (format=verifie
     } finally {
         await Promise.all([viaPair.close(), tagAgain.close()]);
     }
+});
+
+test("a changed reference beside an unchanged implicit PRM is other settings (the token values change with it)", async () => {
+    const {prmSettings} = await import("../../../src/pipeline/score.ts");
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-ref-fp-"));
+    const refPath = join(dir, "ref.gguf");
+    copyFileSync(ref.path, refPath);
+    const imp = join(dir, "imp.gguf");
+    writeLlamaGguf(imp, {config: ref.config, weights: randomLlamaWeights(ref.config, 12), vocab: ref.vocab, kind: "prm", extraMetadata: {"stepwise.prm.objective": "implicit", "stepwise.prm.beta": gv.f32(0.5), "stepwise.prm.reference": "ref.gguf", "stepwise.prm.template": "{question}\n"}});
+    const before = prmSettings(`llama:${imp}`);
+    assert.equal((before.reference as {model: string}).model, "ref.gguf");
+    copyFileSync(tinyModel(9, 4).path, refPath); // another policy under the reference's name
+    assert.notDeepEqual(prmSettings(`llama:${imp}`), before);
+    // A served reference (ref=) is named by its spec, as before: nothing to hash here.
+    assert.equal(prmSettings(`llama:${imp}?ref=${encodeURIComponent("openai:http://127.0.0.1:9/v1")}`).reference, undefined);
+});
+
+test("PRM spec values that are not URL-encoded are named, not read as fragments: a value holding =, a key given twice, a bad %", async () => {
+    const {splitPrmSpec} = await import("../../../src/prm/index.ts");
+    const base = "llama:models/lab-prm.gguf?format=implicit";
+    assert.throws(() => splitPrmSpec(`${base}&step_prm=llama:models/lab-tag-prm.gguf?format=stepwise-lab`), /^StepwiseError: PRM spec: step_prm=: "llama:models\/lab-tag-prm\.gguf\?format=stepwise-lab" holds "="; a value that is itself a spec .* must be URL-encoded \(encodeURIComponent\), e\.g\. step_prm=llama%3Aprm\.gguf%3Fformat%3Dstepwise-lab$/);
+    // Unencoded, a served spec's own &format= would replace the outer format: caught as a second format.
+    assert.throws(() => splitPrmSpec(`${base}&step_prm=openai:http://127.0.0.1:8001/v1?model=prm&format=stepwise-lab`), /step_prm=: "openai:http:\/\/127\.0\.0\.1:8001\/v1\?model=prm" holds "="/);
+    assert.throws(() => splitPrmSpec(`${base}&format=stepwise-lab`), /PRM spec: format=: given twice/);
+    assert.throws(() => splitPrmSpec(`${base}&step_prm=%ZZ`), /^StepwiseError: PRM spec: step_prm=%ZZ: not valid URL-encoding/);
+    // Encoded, it reads back whole.
+    assert.equal(splitPrmSpec(`${base}&step_prm=${encodeURIComponent("llama:t.gguf?format=stepwise-lab&threads=1")}`).params.step_prm, "llama:t.gguf?format=stepwise-lab&threads=1");
 });
