@@ -30,6 +30,7 @@ export function trainJudgeCommand(): Command {
         .option("--fresh", "start over when --checkpoint-dir holds a checkpoint (deleting it); without --resume or --fresh an existing checkpoint is refused", false)
         .addOption(new Option("--critique <kind>", "what the judge writes: compact (`i ok` lines, then the box; models/lab-judge.gguf) or verify (under each quoted step its check, then right/wrong, then the box: a verifier, models/lab-verifier.gguf)").choices(["compact", "verify"]).default("compact"))
         .option("--contrast", "with --critique verify: the first wrong step's check states the disagreement (`19 * 3 = 57, not 58 | wrong`)", false)
+        .option("--rebuild", "with --critique verify: every equation check starts from the expression before the step and edits it (`from 19 * 3 - 45 / 5: 19 * 3 = 57, so 57 - 45 / 5 | right`), so the remaining expression is not copied from the step; a wrong line states the disagreement as with --contrast; takes precedence over --claim. Built and unit-tested; the first trained model is in docs/judge.md", false)
         .option("--claim", "with --critique verify: every check copies the step's own value beside the exact one (`19 * 3 = 57 (step: 58) | wrong`, `12 + 7 = 19 (step: 19), so 19 * 3 | right`), so the verdict compares two numbers side by side; takes precedence over --contrast on lines with a value. Built and unit-tested; no trained model measured yet (docs/judge.md)", false)
         .option("--context <n>", "context length in tokens (default: the starting model's; RoPE, no new weights)", intOption(64))
         .action(async (o) => {
@@ -51,6 +52,7 @@ export function trainJudgeCommand(): Command {
                 checkpointEverySteps: o.checkpointEvery,
                 critique: o.critique,
                 contrast: o.contrast,
+                rebuild: o.rebuild,
                 claim: o.claim,
                 contextLength: o.context,
             });

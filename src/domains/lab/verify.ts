@@ -127,6 +127,16 @@ export interface StepVerdict {
      * written next to each other. What a verifier trained with `lab train-judge --claim` writes.
      */
     claim?: string;
+    /**
+     * The check rebuilt from the expression before the step, for equation lines whose operation is
+     * a valid next reduction: `from (12 + 7) * 3 - 45 / 5: 12 + 7 = 19, so 19 * 3 - 45 / 5` (right),
+     * `from 19 * 3 - 45 / 5: 19 * 3 = 57, not 58` (wrong-arithmetic), `from (12 + 7) * 3 - 45 / 5:
+     * 12 + 7 = 19, so 19 * 3 - 45 / 5, not 19 * 3 - 45 * 5` (wrong-restatement, as in `contrast`).
+     * The remaining expression is then an edit of the expression the verifier has just written (the
+     * previous line's remaining expression, or the question's), not a copy of the step's own
+     * restatement. Absent otherwise. What a verifier trained with `lab train-judge --rebuild` writes.
+     */
+    rebuild?: string;
 }
 
 /** Result of {@link verifyProcess}. */
@@ -296,7 +306,7 @@ function validReductions(states: readonly Expr[]): string {
     return seen.size ? [...seen].join(", ") : "none (the expression is fully reduced)";
 }
 
-type StepJudgement = Pick<StepVerdict, "kind" | "correct" | "reason" | "detail" | "decidedAt" | "check" | "contrast" | "claim">;
+type StepJudgement = Pick<StepVerdict, "kind" | "correct" | "reason" | "detail" | "decidedAt" | "check" | "contrast" | "claim" | "rebuild">;
 
 /**
  * Where a malformed equation line became impossible: the start offset of the first token after
@@ -406,11 +416,19 @@ function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonl
         return {verdict: {kind: "equation", correct: false, reason: "invalid-reduction", detail: `${eqText} is not a valid next operation (valid: ${validReductions(states)})`, decidedAt: Math.min(lhsEnd, reductionDivergence(tokens.slice(i, eq), states, span)), check: `${eqText} is not next`}};
     const exact = applyOp(op, x, y);
     const nextByKey = new Map<string, Expr>();
+    const prevByKey = new Map<string, Expr>(); // the expression each next one is reduced from (for `rebuild`)
     for (const m of matches) {
         const r = reduceAt(m.state, m.path);
-        if (r) nextByKey.set(key(r.expr), r.expr);
+        if (r && !nextByKey.has(key(r.expr))) {
+            nextByKey.set(key(r.expr), r.expr);
+            prevByKey.set(key(r.expr), m.state);
+        }
     }
     let next = [...nextByKey.values()];
+    const from = (rest: Expr | undefined): string => {
+        const prev = rest ? prevByKey.get(key(rest)) : undefined;
+        return prev ? `from ${formatExpr(prev)}: ` : "";
+    };
     const exactText = exact === null ? "?" : formatNumber(exact, true);
     // ", so <remaining expression>" when the step restates it; shared by the check and the claim.
     const so = (rest: Expr | undefined): string => (restatement.length > 0 && rest ? `, so ${formatExpr(rest)}` : "");
@@ -428,6 +446,7 @@ function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonl
                 check: checkOf(next[0]),
                 contrast: `${eqText} = ${exactText}, not ${written}`,
                 claim: claimed,
+                rebuild: `${from(next[0])}${eqText} = ${exactText}, not ${written}`,
             },
         };
     }
@@ -443,12 +462,13 @@ function judgeEquation(tokens: readonly Token[], span: StepSpan, states: readonl
                     check: checkOf(next[0]),
                     contrast: `${checkOf(next[0])}, not ${said ? formatExpr(said) : restatement.map((t) => t.text).join(" ")}`,
                     claim: `${claimOf(next[0])}, not ${said ? formatExpr(said) : restatement.map((t) => t.text).join(" ")}`,
+                    rebuild: `${from(next[0])}${checkOf(next[0])}, not ${said ? formatExpr(said) : restatement.map((t) => t.text).join(" ")}`,
                 },
             };
         }
         next = kept;
     }
-    return {verdict: {kind: "equation", correct: true, reason: "ok", check: checkOf(next[0]), claim: claimOf(next[0])}, next};
+    return {verdict: {kind: "equation", correct: true, reason: "ok", check: checkOf(next[0]), claim: claimOf(next[0]), rebuild: `${from(next[0])}${checkOf(next[0])}`}, next};
 }
 
 /** Where a wrong restatement departs from every correct one (see module docs). */

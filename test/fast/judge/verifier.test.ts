@@ -51,6 +51,13 @@ test("verifyProcess: each judged step's check redoes it exactly (value, remainin
     assert.equal(verifyProcess("Compute 2 + 3.", "So 2 + 3 = (-6).").steps[0].claim, "2 + 3 = 5 (step: -6)");
     assert.equal(verifyProcess(Q, "First, 7 * 3 = 21, so 12 + 21.").steps[0].claim, undefined);
     assert.equal(verifyProcess("Compute 2 + 3.", "Hello there.").steps[0].claim, undefined);
+    // The check rebuilt from the expression before the step (lab train-judge --rebuild): equation lines with a valid operation only.
+    assert.deepEqual(v.steps.map((s) => s.rebuild), ["from (12 + 7) * 3 - 45 / 5: 12 + 7 = 19, so 19 * 3 - 45 / 5", "from 19 * 3 - 45 / 5: 19 * 3 = 57, not 58", undefined]);
+    assert.equal(restate.steps[0].rebuild, "from (12 + 7) * 3 - 45 / 5: 12 + 7 = 19, so 19 * 3 - 45 / 5, not 19 * 3 - 45 * 5");
+    const right = verifyProcess(Q, lines("First, 12 + 7 = 19, so 19 * 3 - 45 / 5.", "Then 19 * 3 = 57, so 57 - 45 / 5.", "Next, 45 / 5 = 9, so 57 - 9.", "So 57 - 9 = 48.", "The answer is 48."));
+    assert.deepEqual(right.steps.map((s) => s.rebuild), ["from (12 + 7) * 3 - 45 / 5: 12 + 7 = 19, so 19 * 3 - 45 / 5", "from 19 * 3 - 45 / 5: 19 * 3 = 57, so 57 - 45 / 5", "from 57 - 45 / 5: 45 / 5 = 9, so 57 - 9", "from 57 - 9: 57 - 9 = 48", undefined]);
+    assert.equal(verifyProcess(Q, "First, 7 * 3 = 21, so 12 + 21.").steps[0].rebuild, undefined);
+    assert.equal(verifyProcess("Compute 2 + 3.", "Hello there.").steps[0].rebuild, undefined);
 });
 
 /** The verifier's turn for step texts and their check lines (quote, then check line). */
@@ -90,6 +97,10 @@ test("verification text from the exact truth: each step quoted, then its check a
     // --claim: every line's check copies the step's value; lines without one keep their check.
     assert.deepEqual(labStepChecks(Q, text, mid, {claim: true}).checks, ["(part)", "12 + 7 = 19 (step: 19), so 19 * 3 - 45 / 5", "19 * 3 = 57 (step: 58)"]);
     assert.deepEqual(labStepChecks(Q, "First, 7 * 3 = 21, so 12 + 21.", [30], {claim: true}).checks, ["7 * 3 is not next"]);
+    // --rebuild: equation checks from the expression before; over --claim; other lines keep the contrast or check.
+    assert.deepEqual(labStepChecks(Q, text, mid, {rebuild: true, claim: true, contrast: true}).checks, ["(part)", "from (12 + 7) * 3 - 45 / 5: 12 + 7 = 19, so 19 * 3 - 45 / 5", "from 19 * 3 - 45 / 5: 19 * 3 = 57, not 58"]);
+    assert.deepEqual(labStepChecks(Q, "First, 7 * 3 = 21, so 12 + 21.", [30], {rebuild: true}).checks, ["7 * 3 is not next"]);
+    assert.deepEqual(labStepChecks("Compute 2 + 3.", "So 2 + 3 = 5.\nThe answer is 6.", [14, 31], {rebuild: true, contrast: true}).checks, ["from 2 + 3: 2 + 3 = 5", "answer 5, not 6"]);
     // Two lines completed in one step: their checks joined.
     const two = labStepChecks(Q, text, ends(text, [73]));
     assert.deepEqual(two, {checks: ["12 + 7 = 19, so 19 * 3 - 45 / 5; 19 * 3 = 57, so 57 - 45 / 5", "(part)"], first_error: 0});

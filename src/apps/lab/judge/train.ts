@@ -42,6 +42,8 @@ export interface LabJudgeTrainOptions {
     contrast?: boolean;
     /** Critique "verify" only: every line's check copies the step's value beside the exact one (`19 * 3 = 57 (step: 58)`; src/apps/lab/judge/verification.ts). Default false. */
     claim?: boolean;
+    /** Equation checks rebuilt from the expression before each step (LabCheckOptions.rebuild). Default false. */
+    rebuild?: boolean;
     /** Context length in tokens (default: the starting model's, 512 for the lab models); raising it lets longer solutions and verifications in (RoPE: no new weights). */
     contextLength?: number;
     quiet?: boolean;
@@ -64,7 +66,8 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
     const tokenizer = new CharTokenizer(vocab);
     if (o.contrast && critique !== "verify") throw new StepwiseError(`lab judge: --contrast needs --critique verify (the compact critique has no checks)`);
     if (o.claim && critique !== "verify") throw new StepwiseError(`lab judge: --claim needs --critique verify (the compact critique has no checks)`);
-    const items = await readJudgeItems(o.data, {contrast: o.contrast, claim: o.claim});
+    if (o.rebuild && critique !== "verify") throw new StepwiseError(`lab judge: --rebuild needs --critique verify (the compact critique has no checks)`);
+    const items = await readJudgeItems(o.data, {contrast: o.contrast, claim: o.claim, rebuild: o.rebuild});
     const examples: Array<{ex: TrainExample; error: boolean}> = [];
     let tooLong = 0;
     for (const item of items) {
@@ -90,6 +93,7 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
                 "stepwise.judge_template": critique,
                 ...(o.contrast ? {"stepwise.judge_contrast": true} : {}),
                 ...(o.claim ? {"stepwise.judge_claim": true} : {}),
+                ...(o.rebuild ? {"stepwise.judge_rebuild": true} : {}),
                 "tokenizer.chat_template": LAB_JUDGE_CHAT_TEMPLATE,
                 "stepwise.prompt_format":
                     critique === "verify"

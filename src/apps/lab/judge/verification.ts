@@ -22,6 +22,12 @@
  * the verdict compares two numbers written side by side in the verifier's own line, right or
  * wrong, instead of a number it computed against one a line up; lines without a readable value
  * keep their check (or, with `contrast` too, their contrast).
+ *
+ * With `rebuild` each equation line's check starts from the expression before the step
+ * (StepVerdict.rebuild: `from 19 * 3 - 45 / 5: 19 * 3 = 57, so 57 - 45 / 5`), so the remaining
+ * expression the verifier writes is an edit of one it has just written, not a copy of the step's
+ * own restatement, which is how the contrast-trained verifier misses wrong restatements
+ * (docs/judge.md: 3 of 36 caught on pb3); a wrong line states the disagreement as with `contrast`.
  */
 import {StepwiseError} from "../../../util/errors.ts";
 import {labelSegments, verifyProcess} from "../../../domains/lab/index.ts";
@@ -37,6 +43,13 @@ export interface LabCheckOptions {
      * `contrast`. Default false.
      */
     claim?: boolean;
+    /**
+     * Every equation line's check is rebuilt from the expression before it (`from 19 * 3 - 45 / 5:
+     * 19 * 3 = 57, so 57 - 45 / 5`, StepVerdict.rebuild; module docs), a wrong line's with the
+     * disagreement stated as with `contrast`; other lines keep their check (or, with `contrast`,
+     * their contrast). Takes precedence over `claim`. Default false.
+     */
+    rebuild?: boolean;
 }
 
 /** Step checks and first wrong step of a split lab sample (`stepEnds`: each step's end offset in `text`). */
@@ -50,7 +63,9 @@ export function labStepChecks(question: string, text: string, stepEnds: readonly
         const at = stepEnds.findIndex((e) => anchor < e);
         if (at < 0) break;
         if (s.check === undefined) throw new StepwiseError(`lab verification: step ${s.index} of "${question}" has no check`);
-        checks[at].push(options.claim && s.claim !== undefined ? s.claim : options.contrast && !s.correct && s.contrast !== undefined ? s.contrast : s.check);
+        checks[at].push(
+            options.rebuild && s.rebuild !== undefined ? s.rebuild : options.claim && s.claim !== undefined ? s.claim : options.contrast && !s.correct && s.contrast !== undefined ? s.contrast : s.check,
+        );
         if (!s.correct) break;
     }
     return {checks: checks.map((c) => (c.length ? c.join("; ") : PARTIAL_CHECK)), first_error: seg.firstErrorSegment};
