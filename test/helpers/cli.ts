@@ -2,7 +2,7 @@
  * The stepwise CLI as tests run it: the TypeScript sources through tsx (`src/cli/main.ts`), so a
  * test never runs a stale dist/. The built bin is tested by test/pack/install.test.ts.
  */
-import {spawnSync, type SpawnSyncOptions} from "node:child_process";
+import {spawn, spawnSync, type SpawnSyncOptions} from "node:child_process";
 
 const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 
@@ -15,4 +15,37 @@ export function cliArgs(...args: string[]): string[] {
 export function runCli(args: string[], options: SpawnSyncOptions = {}): {status: number | null; stdout: string; stderr: string} {
     const r = spawnSync(process.execPath, cliArgs(...args), {encoding: "utf8", ...options});
     return {status: r.status, stdout: String(r.stdout), stderr: String(r.stderr)};
+}
+
+/**
+ * `stepwise serve ARGS…` from source in a child process, resolved once its stderr matches `ready`
+ * (rejected if it exits first or after `timeoutMs`, default 60 s, with what it printed). `stderr`
+ * is what it printed up to then; `stop()` sends SIGTERM and waits for the exit.
+ */
+export async function serveCli(args: string[], ready: RegExp, timeoutMs = 60_000): Promise<{stderr: string; stop: () => Promise<void>}> {
+    const child = spawn(process.execPath, cliArgs("serve", ...args), {stdio: ["ignore", "ignore", "pipe"]});
+    const stop = async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await exited;
+    };
+    let err = "";
+    try {
+        const stderr = await new Promise<string>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), timeoutMs);
+            child.stderr!.on("data", (d: Buffer) => {
+                err += d.toString();
+                if (ready.test(err)) {
+                    clearTimeout(timer);
+                    resolve(err);
+                }
+            });
+            child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+        });
+        return {stderr, stop};
+    } catch (e) {
+        await stop();
+        throw e;
+    }
 }

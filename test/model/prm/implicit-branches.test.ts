@@ -9,7 +9,7 @@ import {test} from "node:test";
 import assert from "node:assert/strict";
 import {copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync} from "node:fs";
 import {spawn} from "node:child_process";
-import {cliArgs} from "../../helpers/cli.ts";
+import {cliArgs, serveCli} from "../../helpers/cli.ts";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {generateProblems} from "../../../src/domains/lab/index.ts";
@@ -200,27 +200,12 @@ test("train-prm --objective tag+implicit: one model with step labels at its tags
     } finally {
         await movedTag.close();
     }
-    const child = spawn(process.execPath, cliArgs("serve", "--prm", moved, "--steps", "newline", "--port", "0", "--context-size", "256"), {stdio: ["ignore", "ignore", "pipe"]});
+    const served = await serveCli(["--prm", moved, "--steps", "newline", "--port", "0", "--context-size", "256"], /get_reward: /);
     try {
-        let err = "";
-        const started = await new Promise<string>((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 60_000);
-            child.stderr.on("data", (d: Buffer) => {
-                err += d.toString();
-                if (/get_reward: /.test(err)) {
-                    clearTimeout(timer);
-                    resolve(err);
-                }
-            });
-            child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-        });
+        const started = served.stderr;
         assert.match(started, /get_reward: stepwise-lab PRM, steps end at "\\n"/);
     } finally {
-        if (child.exitCode === null && child.signalCode === null) {
-            const exited = new Promise((r) => child.once("exit", r));
-            child.kill("SIGTERM");
-            await exited;
-        }
+        await served.stop();
     }
     await assert.rejects(trainPrm({objective: "tag+implicit", data: [labels], out: join(dir, "x.gguf"), init: ref.path, steps: 1, quiet: true}), /needs --branches/);
     await assert.rejects(trainPrm({objective: "tag+implicit", data: [labels], branches: [branches], out: join(dir, "y.gguf"), steps: 1, quiet: true}), /needs --init/);

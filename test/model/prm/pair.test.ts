@@ -18,7 +18,7 @@ import {makeLlamaConfig} from "../../../src/model/config.ts";
 import {createScorer, HybridPrmScorer, ImplicitPrmScorer, TagPrmScorer, pairPrm} from "../../../src/prm/index.ts";
 import {ContextOverflowError, StepwiseError} from "../../../src/util/errors.ts";
 import {tinyModel} from "../../helpers/tiny-model.ts";
-import {cliArgs} from "../../helpers/cli.ts";
+import {cliArgs, serveCli} from "../../helpers/cli.ts";
 
 const ref = tinyModel(5, 4);
 const tag = tinyModel(7, 4, "prm");
@@ -151,20 +151,9 @@ test("stepwise pair-prm (CLI) writes the pair; serve --prm PAIR serves the tag P
     assert.doesNotMatch(implicitServe.stderr, /serving the tag PRM/);
     const unknown = spawnSync(process.execPath, cliArgs("serve", "lab:nope", "--port", "0"), {encoding: "utf8"});
     assert.match(unknown.stderr, /serve lab:nope: lab model "nope": unknown \(known: lab:policy, lab:prm, lab:tag-prm/);
-    const child = spawn(process.execPath, cliArgs("serve", "--prm", out, "--steps", "newline", "--port", "0", "--context-size", "256"), {stdio: ["ignore", "ignore", "pipe"]});
+    const served = await serveCli(["--prm", out, "--steps", "newline", "--port", "0", "--context-size", "256"], /get_reward: /);
     try {
-        let err = "";
-        const started = await new Promise<string>((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 60_000);
-            child.stderr.on("data", (d: Buffer) => {
-                err += d.toString();
-                if (/get_reward: /.test(err)) {
-                    clearTimeout(timer);
-                    resolve(err);
-                }
-            });
-            child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-        });
+        const started = served.stderr;
         assert.match(started, /pairs token values with the tag PRM .*tiny-7\.gguf; serving the tag PRM's step scores/);
         assert.match(started, /serve: .*tiny-7\.gguf at http/);
         assert.match(started, /get_reward: stepwise-lab PRM, steps end at "\\n"/);
@@ -173,11 +162,7 @@ test("stepwise pair-prm (CLI) writes the pair; serve --prm PAIR serves the tag P
         const models = (await (await fetch(`${url}/v1/models`)).json()) as {data: Array<{id: string}>};
         assert.deepEqual(models.data.map((m) => m.id), ["pair"]);
     } finally {
-        if (child.exitCode === null && child.signalCode === null) {
-            const exited = new Promise((r) => child.once("exit", r));
-            child.kill("SIGTERM");
-            await exited;
-        }
+        await served.stop();
     }
 });
 
