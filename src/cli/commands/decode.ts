@@ -140,11 +140,19 @@ ${PRM_SPEC_HELP}`,
                 allowUnfinished: !!o.allowUnfinished,
                 seed: o.seed,
             };
-            const {createScorer} = await import("../../prm/index.ts");
+            const {createScorer, HybridPrmScorer, checkPrmFile, splitPrmSpec} = await import("../../prm/index.ts");
             const {decodeFile, SearchPrm} = await import("../../search/index.ts");
             const policy = await createEngine(o.policy, {role: "policy"});
+            const scorer = o.prm && strategy !== "greedy" ? await createScorer(o.prm, {policySpec: o.policy}) : undefined;
+            // A PRM read two ways (a pair, step_prm=, tag+implicit): say which reading this strategy uses.
+            if (scorer instanceof HybridPrmScorer && !o.quiet) {
+                const {engineSpec, params} = splitPrmSpec(o.prm!);
+                const tagFile = params.step_prm === undefined && /^(llama|lab):/.test(engineSpec) ? checkPrmFile(engineSpec).tagFile : undefined;
+                const tagName = params.step_prm !== undefined ? `step_prm=${params.step_prm}` : tagFile ? `the tag PRM ${tagFile.split("/").pop()}` : "its own tags";
+                console.error(`decode ${strategy}: ${strategy === "tvd" ? `TVD's candidates scored by the PRM's token values (implicit reading, β ${scorer.implicit.beta}); its step scores (${tagName}) are not used by TVD` : `step scores from ${tagName}; the PRM's token values are for TVD only`}`);
+            }
             // In-process PRMs score shared-prefix inputs one after the other (KV reuse); servers get them in parallel.
-            const prm = o.prm && strategy !== "greedy" ? new SearchPrm(await createScorer(o.prm, {policySpec: o.policy}), {concurrency: o.prmConcurrency ?? (String(o.prm).startsWith("openai:") ? 8 : 1)}) : undefined;
+            const prm = scorer ? new SearchPrm(scorer, {concurrency: o.prmConcurrency ?? (String(o.prm).startsWith("openai:") ? 8 : 1)}) : undefined;
             const progress = createProgress(`decode ${strategy}`, {quiet: o.quiet});
             try {
                 const summary = await decodeFile({

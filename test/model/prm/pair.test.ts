@@ -144,6 +144,14 @@ test("stepwise pair-prm (CLI) writes the pair; serve --prm PAIR serves the tag P
     assert.match(bad.stderr, /not an implicit PRM/);
     assert.ok(readFileSync(out).length > 0 && !existsSync(join(dir, "x.gguf")));
 
+    // decode says which reading a strategy uses.
+    const q = join(dir, "q.jsonl");
+    writeFileSync(q, JSON.stringify({id: "q1", question: "Compute 2 + 3.", answer: "5"}) + "\n");
+    for (const [strategy, said] of [["tvd", /decode tvd: TVD's candidates scored by the PRM's token values \(implicit reading, β 0\.5\); its step scores \(the tag PRM tiny-7\.gguf\) are not used by TVD/], ["best-of-n", /decode best-of-n: step scores from the tag PRM tiny-7\.gguf; the PRM's token values are for TVD only/]] as const) {
+        const d = spawnSync(process.execPath, cliArgs("decode", "--strategy", strategy, "--n", "2", "--policy", `llama:${ref.path}`, "--prm", `llama:${out}`, "--data", q, "--max-tokens", "12", "--tau", "0.99", "--out", join(dir, `${strategy}.jsonl`)), {encoding: "utf8"});
+        assert.equal(d.status, 0, d.stderr);
+        assert.match(d.stderr, said);
+    }
     // format=implicit is token values, which serve's routes do not give: refused before any model loads.
     const implicitServe = spawnSync(process.execPath, cliArgs("serve", "--prm", `llama:${out}?format=implicit`, "--port", "0"), {encoding: "utf8"});
     assert.equal(implicitServe.status, 1);
