@@ -14,7 +14,7 @@
  */
 import "./apps/domains.ts";
 export * from "./engines/types.ts";
-export {createEngine, parseEngineSpec, sameModelSpec, checkModelKind, ENGINE_SPEC_FORMS} from "./engines/spec.ts";
+export {createEngine, parseEngineSpec, sameModelSpec, checkModelKind, labModelPath, LAB_MODELS, ENGINE_SPEC_FORMS} from "./engines/spec.ts";
 export {LlamaEngine, type LlamaEngineOptions} from "./engines/llama/engine.ts";
 export {OpenAIEngine, type OpenAIEngineOptions, type ServerContext} from "./engines/openai/engine.ts";
 
