@@ -3,7 +3,7 @@
  *
  * ```text
  * llama:PATH[?threads=N&contextSize=N&sequences=N&batchSize=N&kv=F32|F16&gpu=false|auto|cuda|vulkan|metal]
- * lab:policy|prm|tag-prm|judge|code-policy[?the llama parameters]
+ * lab:policy|prm|tag-prm|verifier|judge|implicit-prm|policy-rl|code-policy[?the llama parameters]
  * openai:URL[,URL...][?model=NAME&concurrency=N&timeout=SECONDS&retries=N&key=KEY&balance=least-in-flight|round-robin&maxN=N&probeMissing=error|bound&dialect=vllm|llama.cpp|openai&tokenIds=true&maxModelLen=N]
  * ```
  *
@@ -15,9 +15,10 @@
  *   confidences differ in the last digits, see LlamaEngine). Integers are range-checked
  *   ({@link SPEC_RANGES}: sequences 1–256, threads 1–1024, contextSize 16–1048576, batchSize 1–65536).
  * - `lab:policy` — a model shipped in this package's models/ folder (`lab:policy`, `lab:prm`,
- *   `lab:tag-prm`, `lab:judge`, `lab:code-policy` = models/lab-policy.gguf, lab-prm.gguf (an implicit
- *   PRM paired with the tag PRM: `stepwise pair-prm`), lab-tag-prm.gguf, lab-judge.gguf,
- *   lab-code-policy.gguf), found from the installed package wherever the command runs (a relative
+ *   `lab:tag-prm`, `lab:verifier`, `lab:judge`, `lab:implicit-prm`, `lab:policy-rl`, `lab:code-policy`
+ *   = models/lab-policy.gguf, lab-prm.gguf (an implicit PRM paired with the tag PRM: `stepwise
+ *   pair-prm`), lab-tag-prm.gguf, lab-verifier.gguf, lab-judge.gguf, lab-implicit-prm.gguf,
+ *   lab-policy-rl.gguf, lab-code-policy.gguf), found from the installed package wherever the command runs (a relative
  *   `llama:models/…` path is relative to the current folder, so it works only in a checkout of
  *   stepwise). Parsed as the `llama:` spec of that file ({@link labModelPath}); same parameters.
  * - `openai:http://127.0.0.1:8000/v1?model=Qwen/Qwen2.5-Math-7B-Instruct` — an OpenAI-compatible
@@ -55,7 +56,16 @@ import type {LlamaEngineOptions} from "./llama/engine.ts";
 import {checkGgufHeader, type GgufHeaderSummary} from "../gguf/reader.ts";
 
 /** The models this package ships in models/, by their `lab:` name. */
-export const LAB_MODELS = {policy: "lab-policy.gguf", prm: "lab-prm.gguf", "tag-prm": "lab-tag-prm.gguf", judge: "lab-judge.gguf", "code-policy": "lab-code-policy.gguf"} as const;
+export const LAB_MODELS = {
+    policy: "lab-policy.gguf",
+    prm: "lab-prm.gguf",
+    "tag-prm": "lab-tag-prm.gguf",
+    verifier: "lab-verifier.gguf",
+    judge: "lab-judge.gguf",
+    "implicit-prm": "lab-implicit-prm.gguf",
+    "policy-rl": "lab-policy-rl.gguf",
+    "code-policy": "lab-code-policy.gguf",
+} as const;
 export type LabModel = keyof typeof LAB_MODELS;
 
 /**
@@ -70,7 +80,7 @@ export function labModelPath(name: string): string {
 }
 
 /** The valid forms, for error messages. */
-export const ENGINE_SPEC_FORMS = "llama:PATH[?threads=N&contextSize=N&sequences=N&kv=F32|F16&gpu=false|auto|cuda|vulkan|metal], lab:policy|prm|tag-prm|judge|code-policy[?same parameters] (the models shipped with stepwise) or openai:URL[,URL...][?model=NAME&concurrency=N&timeout=S&retries=N&key=KEY&maxN=N&dialect=vllm|llama.cpp|openai&tokenIds=true&maxModelLen=N]";
+export const ENGINE_SPEC_FORMS = "llama:PATH[?threads=N&contextSize=N&sequences=N&kv=F32|F16&gpu=false|auto|cuda|vulkan|metal], lab:policy|prm|tag-prm|verifier|judge|implicit-prm|policy-rl|code-policy[?same parameters] (the models shipped with stepwise) or openai:URL[,URL...][?model=NAME&concurrency=N&timeout=S&retries=N&key=KEY&maxN=N&dialect=vllm|llama.cpp|openai&tokenIds=true&maxModelLen=N]";
 
 export type EngineSpec =
     | {kind: "llama"; path: string; options: Pick<LlamaEngineOptions, "threads" | "contextSize" | "sequences" | "batchSize" | "kvCacheType" | "gpu">}

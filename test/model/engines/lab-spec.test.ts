@@ -24,7 +24,7 @@ test("lab:NAME parses as the llama spec of the shipped file, with the llama para
     }
     assert.deepEqual(parseEngineSpec("lab:prm?contextSize=256&sequences=2"), {kind: "llama", path: join(root, "models/lab-prm.gguf"), options: {contextSize: 256, sequences: 2}});
     assert.equal(splitPrmSpec("lab:prm?format=stepwise-lab").engineSpec, "lab:prm");
-    assert.throws(() => parseEngineSpec("lab:critic"), /^StepwiseError: engine spec "lab:critic": lab model "critic": unknown \(known: lab:policy, lab:prm, lab:tag-prm, lab:judge, lab:code-policy\)$/);
+    assert.throws(() => parseEngineSpec("lab:critic"), /^StepwiseError: engine spec "lab:critic": lab model "critic": unknown \(known: lab:policy, lab:prm, lab:tag-prm, lab:verifier, lab:judge, lab:implicit-prm, lab:policy-rl, lab:code-policy\)$/);
     assert.throws(() => parseEngineSpec("lab:"), /engine spec "lab:": no model name/);
 });
 
