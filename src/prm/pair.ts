@@ -11,11 +11,11 @@
  * `?format=stepwise-lab` read one of them). The shipped `models/lab-prm.gguf` is such a pair
  * (scripts/make-lab-prm.sh).
  */
-import {realpathSync} from "node:fs";
 import {dirname, relative, resolve} from "node:path";
 import {checkModelKind} from "../engines/spec.ts";
 import {readLlamaGguf, writeLlamaGguf} from "../gguf/llama.ts";
 import {gv} from "../gguf/writer.ts";
+import {sameFile} from "../io/output.ts";
 import {StepwiseError} from "../util/errors.ts";
 import {IMPLICIT_META} from "./implicit.ts";
 import {checkPrmFile} from "./index.ts";
@@ -46,16 +46,9 @@ export interface PairPrmResult {
  */
 export async function pairPrm(o: PairPrmOptions): Promise<PairPrmResult> {
     const out = resolve(o.out);
-    // The same file under another name (a symlink) counts as the same: writing the pair would replace an input.
-    const real = (f: string): string => {
-        try {
-            return realpathSync(f);
-        } catch {
-            return resolve(f);
-        }
-    };
+    // The same file under another name (a symbolic or hard link) counts as the same: writing the pair would replace an input.
     for (const [flag, file] of [["--implicit", o.implicit], ["--tag", o.tag]] as const)
-        if (resolve(file) === out || real(file) === real(o.out)) throw new StepwiseError(`pair-prm: --out ${o.out} is the ${flag} file${resolve(file) === out ? "" : ` (${file} leads to it)`}; write the pair to a new file`);
+        if (sameFile(file, o.out)) throw new StepwiseError(`pair-prm: --out ${o.out} is the ${flag} file${resolve(file) === out ? "" : ` (${file} leads to it)`}; write the pair to a new file`);
     const kind = (flag: string, file: string) => {
         try {
             return checkModelKind(file, "prm");

@@ -147,7 +147,7 @@ ${PRM_SPEC_HELP}`,
             // A PRM read two ways (a pair, step_prm=, tag+implicit): say which reading this strategy uses.
             if (scorer instanceof HybridPrmScorer && !o.quiet) {
                 const {engineSpec, params} = splitPrmSpec(o.prm!);
-                const tagFile = params.step_prm === undefined && /^(llama|lab):/.test(engineSpec) ? checkPrmFile(engineSpec).tagFile : undefined;
+                const tagFile = params.step_prm === undefined ? checkPrmFile(engineSpec).tagFile : undefined; // {} for a served PRM
                 const tagName = params.step_prm !== undefined ? `step_prm=${params.step_prm}` : tagFile ? `the tag PRM ${tagFile.split("/").pop()}` : "its own tags";
                 console.error(`decode ${strategy}: ${strategy === "tvd" ? `TVD's candidates scored by the PRM's token values (implicit reading, β ${scorer.implicit.beta}); its step scores (${tagName}) are not used by TVD` : `step scores from ${tagName}; the PRM's token values are for TVD only`}`);
             }

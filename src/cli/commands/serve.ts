@@ -63,7 +63,7 @@ Examples:
             if (o.prm && header.strings["stepwise.prm.objective"] === "implicit")
                 throw new StepwiseError(`serve --prm ${file}: an implicit PRM has no step tag to pool; serve it as a plain model (stepwise serve ${file}) next to its reference and score with --prm openai:…&format=implicit`);
             const tagReading = header.strings["stepwise.prm.objective"] === "tag+implicit";
-            if (prmSpec !== undefined && /[?&]format=implicit(&|$)/.test(prmSpec))
+            if (prmSpec !== undefined && (await import("../../prm/index.ts")).splitPrmSpec(prmSpec).params.format === "implicit")
                 throw new StepwiseError(`serve --prm ${prmSpec}: format=implicit reads token values, which /pooling and /get_reward do not serve; serve the implicit PRM as a plain model (stepwise serve ${file}) next to its reference and score with --prm openai:…&format=implicit`);
             // Served under the name the user gave (the pair's file name, not its tag PRM's), unless --name says otherwise.
             let modelName = o.name;
