@@ -32,6 +32,7 @@ export function trainJudgeCommand(): Command {
         .option("--contrast", "with --critique verify: the first wrong step's check states the disagreement (`19 * 3 = 57, not 58 | wrong`)", false)
         .option("--rebuild", "with --critique verify: every equation check starts from the expression before the step and edits it (`from 19 * 3 - 45 / 5: 19 * 3 = 57, so 57 - 45 / 5 | right`), so the remaining expression is not copied from the step; a wrong line states the disagreement as with --contrast; takes precedence over --claim. One run trained (run 7): worse than the shipped verifier, F1 57.9 against 71.4 (docs/judge.md)", false)
         .option("--claim", "with --critique verify: every check copies the step's own value beside the exact one (`19 * 3 = 57 (step: 58) | wrong`, `12 + 7 = 19 (step: 19), so 19 * 3 | right`), so the verdict compares two numbers side by side; takes precedence over --contrast on lines with a value. Built and unit-tested; no trained model measured yet (docs/judge.md)", false)
+        .option("--synthetic-restatements <share>", "with --critique verify: for this share of the samples (0–1), one more item in which one correct line's restatement is made wrong (a digit changed, doubled or dropped, an operator swapped, parentheses dropped; kept only when the exact verifier then calls that line the first wrong one), so copying the step's restatement into the check stops paying; drawn with --seed", floatOption(0, 1), 0)
         .option("--context <n>", "context length in tokens (default: the starting model's; RoPE, no new weights)", intOption(64))
         .action(async (o) => {
             if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
@@ -54,9 +55,10 @@ export function trainJudgeCommand(): Command {
                 contrast: o.contrast,
                 rebuild: o.rebuild,
                 claim: o.claim,
+                syntheticRestatements: o.syntheticRestatements,
                 contextLength: o.context,
             });
-            process.stderr.write(`train-judge: ${r.completed ? "done" : "stopped"} at ${r.steps}/${plural(r.totalSteps, "step")} on ${plural(r.items, "item")} (${r.erroneous} erroneous), final loss ${r.losses.at(-1)?.toFixed(4) ?? "?"}; model ${o.out}\n`);
+            process.stderr.write(`train-judge: ${r.completed ? "done" : "stopped"} at ${r.steps}/${plural(r.totalSteps, "step")} on ${plural(r.items, "item")} (${r.erroneous} erroneous${r.synthetic ? `, ${r.synthetic} synthetic` : ""}), final loss ${r.losses.at(-1)?.toFixed(4) ?? "?"}; model ${o.out}\n`);
         });
 }
 

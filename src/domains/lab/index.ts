@@ -9,6 +9,8 @@
  *   {@link labelSegments} to map its verdict to other step boundaries (./verify.ts).
  * - A lab PRMBench: PRMBench's kinds of error made from exact truth ({@link labPrmBenchRows},
  *   ./prmbench.ts).
+ * - Synthetic wrong restatements of a solution for critic training data ({@link perturbRestatement},
+ *   ./perturb.ts).
  */
 export * from "./expr.ts";
 export * from "./format.ts";
@@ -16,3 +18,4 @@ export * from "./presets.ts";
 export * from "./generate.ts";
 export * from "./verify.ts";
 export * from "./prmbench.ts";
+export * from "./perturb.ts";

@@ -11,6 +11,8 @@ import {readRecords, StepTextsSchema} from "../../../core/schemas.ts";
 import type {CharTokenizer} from "../../../model/vocab.ts";
 import type {StepsRecord} from "../../../core/records.ts";
 import {labTruth} from "../../../domains/lab/verifier.ts";
+import {perturbRestatement, shiftOffset} from "../../../domains/lab/index.ts";
+import {Rng} from "../../../util/rng.ts";
 import type {TrainExample} from "../../../train/index.ts";
 import {judgeMessages} from "../../../judge/prompt.ts";
 import {critiqueText, renderLabJudgeChat} from "./template.ts";
@@ -40,14 +42,63 @@ export function judgeItem(record: Pick<StepsRecord, "id" | "question_id" | "ques
     return {id: record.id, question_id: record.question_id, question: record.question, steps: record.steps.map((s) => s.text), first_error: truth.first_error, checks};
 }
 
-/** Read steps files (split or label output) of lab samples into judge items; ids are prefixed with the file index so two splits of one sample stay distinct. */
-export async function readJudgeItems(files: readonly string[], options: LabCheckOptions = {}): Promise<JudgeItem[]> {
+/**
+ * The same split sample with one wrong restatement (src/domains/lab/perturb.ts), its step
+ * boundaries carried over the edit; null when the sample has no correct restated line, every
+ * drawn edit failed, or the edit would cut through a step boundary.
+ */
+export function syntheticRestatementRecord<R extends Pick<StepsRecord, "question" | "text" | "steps">>(record: R, rng: Rng): R | null {
+    const p = perturbRestatement(record.question, record.text, rng);
+    if (p === null) return null;
+    const steps: R["steps"] = [];
+    for (const s of record.steps) {
+        const start = shiftOffset(s.start, p.edit);
+        const end = shiftOffset(s.end, p.edit);
+        if (start === null || end === null) return null;
+        const {token_start: _ts, token_end: _te, ...rest} = s; // token spans of the sampled text no longer hold
+        steps.push({...rest, start, end, text: p.text.slice(start, end)});
+    }
+    return {...record, text: p.text, steps};
+}
+
+/** The id suffix of a synthetic wrong-restatement item. */
+export const SYNTHETIC_RESTATEMENT_SUFFIX = "~restate";
+
+/** Options of {@link readJudgeItems}: the checks' form, and synthetic wrong restatements. */
+export interface ReadJudgeItemsOptions extends LabCheckOptions {
+    /**
+     * For this share of the samples (each drawn with this probability, 0–1), one more item: the
+     * sample with one correct line's restatement made wrong ({@link syntheticRestatementRecord}),
+     * id `<id>~restate`. Default 0 (none).
+     */
+    syntheticRestatements?: number;
+    /** Seed of those draws. Default 0. */
+    seed?: number;
+}
+
+/**
+ * Read steps files (split or label output) of lab samples into judge items; ids are prefixed with
+ * the file index so two splits of one sample stay distinct. With `syntheticRestatements`, a
+ * synthetic item follows its sample's item (id ending in {@link SYNTHETIC_RESTATEMENT_SUFFIX}).
+ */
+export async function readJudgeItems(files: readonly string[], options: ReadJudgeItemsOptions = {}): Promise<JudgeItem[]> {
+    const share = options.syntheticRestatements ?? 0;
+    if (!(share >= 0 && share <= 1)) throw new StepwiseError(`lab judge: the share of synthetic restatement errors must be in 0..1, got ${share}`);
+    const rng = new Rng(`synthetic-restatements:${options.seed ?? 0}`);
     const items: JudgeItem[] = [];
     for (const [k, file] of files.entries()) {
         for await (const {record: r} of readRecords(file, StepTextsSchema)) {
             if (r.steps.length === 0) continue;
-            const item = judgeItem({...r, question_id: r.question_id ?? r.id}, options);
-            items.push({...item, id: files.length > 1 ? `${k}:${item.id}` : item.id});
+            const record = {...r, question_id: r.question_id ?? r.id};
+            const prefix = files.length > 1 ? `${k}:` : "";
+            const item = judgeItem(record, options);
+            items.push({...item, id: prefix + item.id});
+            if (share > 0 && rng.bool(share)) {
+                const wrong = syntheticRestatementRecord(record, rng);
+                if (wrong === null) continue;
+                const made = judgeItem(wrong, options);
+                items.push({...made, id: prefix + made.id + SYNTHETIC_RESTATEMENT_SUFFIX});
+            }
         }
     }
     return items;

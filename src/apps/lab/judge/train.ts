@@ -15,7 +15,7 @@ import {startingModel} from "../../../train/start.ts";
 import {CharTokenizer} from "../../../model/vocab.ts";
 import type {LlamaWeights} from "../../../model/weights.ts";
 import {trainLanguageModel, type TrainExample, type TrainLogEntry, type TrainResult} from "../../../train/index.ts";
-import {CRITIQUES, readJudgeItems, labJudgeExample, type Critique} from "./data.ts";
+import {CRITIQUES, readJudgeItems, labJudgeExample, SYNTHETIC_RESTATEMENT_SUFFIX, type Critique} from "./data.ts";
 import {LAB_JUDGE_CHAT_TEMPLATE} from "./template.ts";
 import {plural} from "../../../util/plural.ts";
 
@@ -44,6 +44,12 @@ export interface LabJudgeTrainOptions {
     claim?: boolean;
     /** Equation checks rebuilt from the expression before each step (LabCheckOptions.rebuild). Default false. */
     rebuild?: boolean;
+    /**
+     * Critique "verify" only: for this share (0–1) of the samples, one more item with one correct
+     * line's restatement made wrong (src/domains/lab/perturb.ts; drawn with the batch seed), so the
+     * verifier cannot pass by copying the step's restatement. Default 0.
+     */
+    syntheticRestatements?: number;
     /** Context length in tokens (default: the starting model's, 512 for the lab models); raising it lets longer solutions and verifications in (RoPE: no new weights). */
     contextLength?: number;
     quiet?: boolean;
@@ -53,6 +59,8 @@ export interface LabJudgeTrainOptions {
 export interface LabJudgeTrainResult extends TrainResult {
     items: number;
     erroneous: number;
+    /** Synthetic wrong-restatement items among the erroneous ones (LabJudgeTrainOptions.syntheticRestatements). */
+    synthetic: number;
     tooLong: number;
 }
 
@@ -67,7 +75,9 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
     if (o.contrast && critique !== "verify") throw new StepwiseError(`lab judge: --contrast needs --critique verify (the compact critique has no checks)`);
     if (o.claim && critique !== "verify") throw new StepwiseError(`lab judge: --claim needs --critique verify (the compact critique has no checks)`);
     if (o.rebuild && critique !== "verify") throw new StepwiseError(`lab judge: --rebuild needs --critique verify (the compact critique has no checks)`);
-    const items = await readJudgeItems(o.data, {contrast: o.contrast, claim: o.claim, rebuild: o.rebuild});
+    if (o.syntheticRestatements && critique !== "verify") throw new StepwiseError(`lab judge: --synthetic-restatements needs --critique verify (the compact critique has no checks)`);
+    const items = await readJudgeItems(o.data, {contrast: o.contrast, claim: o.claim, rebuild: o.rebuild, syntheticRestatements: o.syntheticRestatements, seed: o.seed});
+    const synthetic = items.filter((i) => i.id.endsWith(SYNTHETIC_RESTATEMENT_SUFFIX)).length;
     const examples: Array<{ex: TrainExample; error: boolean}> = [];
     let tooLong = 0;
     for (const item of items) {
@@ -80,7 +90,7 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
     if (wrong.length === 0 || right.length === 0) throw new StepwiseError(`lab judge: needs both erroneous and correct solutions (got ${wrong.length} and ${right.length}) in ${o.data.join(", ")}`);
     const errorShare = o.errorShare ?? 0.5;
     const seqLen = Math.max(...examples.map((e) => e.ex.tokens.length));
-    if (!o.quiet) process.stderr.write(`lab judge: ${plural(examples.length, "item")} (${wrong.length} erroneous, ${right.length} correct; ${tooLong} longer than the context left out), longest ${plural(seqLen, "token")}\n`);
+    if (!o.quiet) process.stderr.write(`lab judge: ${plural(examples.length, "item")} (${wrong.length} erroneous${synthetic ? `, ${synthetic} of them synthetic wrong restatements` : ""}, ${right.length} correct; ${tooLong} longer than the context left out), longest ${plural(seqLen, "token")}\n`);
     const seed = o.seed ?? 0;
     const exportGguf = (weights: LlamaWeights, step: number, totalSteps: number, final: boolean): void =>
         writeLlamaGguf(o.out, {
@@ -94,6 +104,7 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
                 ...(o.contrast ? {"stepwise.judge_contrast": true} : {}),
                 ...(o.claim ? {"stepwise.judge_claim": true} : {}),
                 ...(o.rebuild ? {"stepwise.judge_rebuild": true} : {}),
+                ...(o.syntheticRestatements ? {"stepwise.judge_synthetic_restatements": o.syntheticRestatements} : {}),
                 "tokenizer.chat_template": LAB_JUDGE_CHAT_TEMPLATE,
                 "stepwise.prompt_format":
                     critique === "verify"
@@ -123,5 +134,5 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
         onLog: o.onLog,
         onCheckpoint: ({step, totalSteps, weights, final}) => exportGguf(weights, step, totalSteps, final),
     });
-    return {...result, items: examples.length, erroneous: wrong.length, tooLong};
+    return {...result, items: examples.length, erroneous: wrong.length, synthetic, tooLong};
 }
