@@ -40,7 +40,11 @@
  *   candidate the truth already calls wrong is not rolled out). The truth alone judges one line: a
  *   `T` for the `F` of "Finally" starts a right line ("Then 57 - 9 = 48.") after which the policy
  *   writes another step or a wrong answer; the rollout sees that, and the truth catches the junk a
- *   rollout forgives ("N" then "." restarts the line and still reaches the answer).
+ *   rollout forgives ("N" then "." restarts the line and still reaches the answer). With one
+ *   greedy rollout (the defaults) the rollout goes on from the end of the line the truth completed,
+ *   which a greedy rollout from the candidate would write again first: it is not written twice
+ *   (the rollout's budget is `maxTokens` less the line's tokens; a line that ended the response is
+ *   graded as it is).
  * - A decision is "mixed" when some candidate's hard label is 1 (a rollout right) and another's 0.
  * - Resumable and deterministic (seeds from (seed, sample id, decision, candidate)); records in
  *   input order (src/core/stage.ts).
@@ -156,6 +160,30 @@ export async function labelBranches(
                     if (s.labels === "truth" || !right) {
                         labelled.push({text: cand.text, prob: cand.prob, steps, n: 1, correct: right ? 1 : 0, truncated: 0});
                         continue;
+                    }
+                    // One greedy rollout from the prefix would write this same line first: go on from its end
+                    // instead of writing it again (at the rest of the one rollout's budget).
+                    // (The sample's own token of a greedy sample is graded from the sample, below.)
+                    if (s.rollouts === 1 && s.temperature === 0 && line.finishReason !== "length" && !(c === 0 && ownGraded)) {
+                        if (line.finishReason === "eos") {
+                            const ok = await o.verify({question: sample.question, gold: sample.gold, solution: text});
+                            labelled.push({text: cand.text, prob: cand.prob, steps, n: 1, correct: ok ? 1 : 0, truncated: 0});
+                            continue;
+                        }
+                        const left = s.maxTokens - line.tokens.length - 1; // the line break is the line's last token
+                        if (line.finishReason === "stop" && (line.stopString ?? "\n") === "\n" && left > 0) {
+                            const e = await estimateStep(
+                                o.engine,
+                                o.verify,
+                                {prompt: sample.prompt, prefix: text + "\n", question: sample.question, gold: sample.gold, seed: deriveSeed(base, j, c), signal: o.signal},
+                                {k: 1, minCorrect: 1, earlyStop: false, temperature: 0, maxTokens: left},
+                            );
+                            cost.rollouts += e.drawn;
+                            cost.generated_tokens += e.generatedTokens;
+                            cost.prefix_evaluations += e.requests;
+                            labelled.push({text: cand.text, prob: cand.prob, steps, n: e.n, correct: e.correct, truncated: e.truncated});
+                            continue;
+                        }
                     }
                 }
                 if (c === 0 && ownGraded) {

@@ -171,9 +171,13 @@ test("branch labels from truth and rollouts (--labels truth+rollouts): right onl
     assert.deepEqual(rolled.got, ["S:1 T:0", "1:1 2:1 \n:1"]);
     const both = await labels("truth+rollouts");
     assert.deepEqual(both.got, ["S:1 T:0", "1:1 2:0 \n:0"]);
-    // Five line completions and one rollout, of "T" after its line (the own tokens are graded from the sample; "2" and the break are wrong already).
-    assert.deepEqual(both.p.prompts, [...["S", "T", "T"].map((c) => `${q}\n${c}`), ...["1", "2", "\n"].map((c) => `${q}\nSo 12 + 7 = ${c}`)]);
+    // Five line completions and one rollout, of "T", which goes on after the line its completion wrote (not
+    // written twice); the own tokens are graded from the sample; "2" and the break are wrong already.
+    assert.deepEqual(both.p.prompts, [...["S", "T"].map((c) => `${q}\n${c}`), `${q}\nThen 12 + 7 = 19.\n`, ...["1", "2", "\n"].map((c) => `${q}\nSo 12 + 7 = ${c}`)]);
     assert.equal(both.r.cost.rollouts, 6);
+    // Line completions "o 12 + 7 = 19.", "hen 12 + 7 = 19.", "9." × 3, then T's rollout "The answer is 91." only
+    // (a rollout from "T" would write "hen 12 + 7 = 19.\n" again first: 17 more tokens).
+    assert.equal(both.r.cost.generated_tokens, 14 + 16 + 2 * 3 + 17);
     assert.match(both.r.method, /labels=truth\+rollouts,rollouts=1,T=0/);
     await assert.rejects(labelBranches(sample, {engine: lab(), verify, labels: "truth+rollouts", tau: 0.55, cutoff: "raw"}), /labels "truth\+rollouts" needs a verifier with exact step truth/);
 });
