@@ -42,9 +42,12 @@ export function stepTexts(value: unknown, where: string, field: string): string[
  * names (so a changed tag PRM beside an unchanged pair is other settings), and `step_prm=` is
  * replaced by the settings of the spec it names (its model's bytes, not only its text). An
  * implicit reading adds `reference`, the identity of the reference model its GGUF names (a changed
- * reference changes every token value).
+ * reference changes every token value). `stepsOnly` (a caller that reads step scores only,
+ * CreateScorerOptions.stepsOnly): the settings of `stepScoresSpec(spec)`, the model the step
+ * scores come from, without an implicit reading's model and reference.
  */
-export function prmSettings(spec: string): Settings {
+export function prmSettings(spec: string, options: {stepsOnly?: boolean} = {}): Settings {
+    if (options.stepsOnly) spec = stepScoresSpec(spec);
     const {engineSpec, params} = splitPrmSpec(spec);
     const file: ReturnType<typeof checkPrmFile> = engineSpec.startsWith("llama:") || engineSpec.startsWith("lab:") ? checkPrmFile(engineSpec, params.format) : {}; // a policy given as a PRM fails here, before any work
     let engine: Settings;
@@ -83,7 +86,7 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
         idOf: (r) => String(r[idField]),
         inputs: [o.input],
         settings: {
-            prm: o.prmSpec ? prmSettings(o.prmSpec) : {format: prm},
+            prm: o.prmSpec ? prmSettings(o.prmSpec, {stepsOnly: true}) : {format: prm},
             in: basename(o.input),
             fields: {id: idField, question: o.questionField ?? null, steps: stepsField},
         },

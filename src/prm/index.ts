@@ -150,14 +150,18 @@ export function withModelFile(engineSpec: string, file: string): string {
 }
 
 /**
- * A PRM spec read for its step scores only: a spec naming a "tag+implicit" file (a pair of
- * `stepwise pair-prm`, or a model trained on both objectives) without `format` gets
- * `format=stepwise-lab`, so its tags (or its paired tag PRM) are read, with the same step scores
- * and without loading the implicit model and its reference; any other spec is returned as given.
- * Errors: {@link checkModelKind}'s (a missing file, a policy).
+ * A PRM spec read for its step scores only: the spec that gives the same step scores while opening
+ * only the model they come from. A spec naming a "tag+implicit" file (a pair of `stepwise
+ * pair-prm`, or a model trained on both objectives) without `format` gets `format=stepwise-lab`,
+ * so its tags (or its paired tag PRM) are read, without loading the implicit model and its
+ * reference (which then need not exist); a spec with `step_prm=SPEC` is that SPEC (read the same
+ * way); any other spec is returned as given. Errors: {@link checkModelKind}'s (a missing file, a
+ * policy), {@link splitPrmSpec}'s.
  */
 export function stepScoresSpec(spec: string): string {
     const {engineSpec, params} = splitPrmSpec(spec);
+    if (params.step_prm !== undefined) return stepScoresSpec(params.step_prm);
+    if (params.format !== undefined || !/^(llama|lab):/.test(engineSpec)) return spec; // only a GGUF can be a pair
     const p = parseEngineSpec(engineSpec);
     if (params.format !== undefined || p.kind !== "llama" || checkModelKind(p.path, "prm").strings[IMPLICIT_META.objective] !== "tag+implicit") return spec;
     return `${spec}${spec.includes("?") ? "&" : "?"}format=stepwise-lab`;
@@ -203,6 +207,14 @@ export interface CreateScorerOptions {
      * (ImplicitPrmOptions.policyIsReference). Default: none.
      */
     policySpec?: string;
+    /**
+     * The caller reads step scores only (`scoreSteps`: score, eval processbench / prmbench / bon,
+     * lab eval-prm, the step-level decoders; not TVD). A spec that pairs token values with step
+     * scores (a pair file, `step_prm=`) then opens only the step scores' model
+     * ({@link stepScoresSpec}): the same step scores, and an implicit PRM's reference need not
+     * exist. Default false.
+     */
+    stepsOnly?: boolean;
 }
 
 /**
@@ -218,6 +230,10 @@ export async function createScorer(spec: string, options: CreateScorerOptions = 
             throw new StepwiseError(`PRM spec ${spec}: step_prm= gives step scores beside an implicit PRM's token values; format=${params.format} is not an implicit reading (use format=implicit, or leave step_prm= out)`);
         if (splitPrmSpec(params.step_prm).params.step_prm !== undefined)
             throw new StepwiseError(`PRM spec ${spec}: step_prm=${params.step_prm} has a step_prm= of its own, whose step scores it would pass on; give that innermost PRM spec as step_prm= directly`);
+    }
+    if (options.stepsOnly) {
+        const steps = stepScoresSpec(spec);
+        if (steps !== spec) return createScorer(steps);
     }
     if (params.format === "verifier") return createVerifierScorer(engineSpec);
     const isLlama = parseEngineSpec(engineSpec).kind === "llama"; // llama: and lab: specs

@@ -227,7 +227,7 @@ export async function decodeFile(o: DecodeFileOptions): Promise<DecodeSummary> {
         settings: {
             method,
             policy: o.policySpec ? engineFingerprint(o.policySpec) : null,
-            prm: o.strategy !== "greedy" && o.prmSpec ? prmSettings(o.prmSpec) : null,
+            prm: o.strategy !== "greedy" && o.prmSpec ? prmSettings(o.prmSpec, {stepsOnly: o.strategy !== "tvd"}) : null,
             in: basename(o.data),
             template,
             chat: o.chat ? (o.system ?? "") : null,

@@ -140,16 +140,17 @@ ${PRM_SPEC_HELP}`,
                 allowUnfinished: !!o.allowUnfinished,
                 seed: o.seed,
             };
-            const {createScorer, HybridPrmScorer, checkPrmFile, splitPrmSpec} = await import("../../prm/index.ts");
+            const {createScorer, HybridPrmScorer, checkPrmFile, splitPrmSpec, stepScoresSpec} = await import("../../prm/index.ts");
             const {decodeFile, SearchPrm} = await import("../../search/index.ts");
             const policy = await createEngine(o.policy, {role: "policy"});
-            const scorer = o.prm && strategy !== "greedy" ? await createScorer(o.prm, {policySpec: o.policy}) : undefined;
-            // A PRM read two ways (a pair, step_prm=, tag+implicit): say which reading this strategy uses.
-            if (scorer instanceof HybridPrmScorer && !o.quiet) {
+            const scorer = o.prm && strategy !== "greedy" ? await createScorer(o.prm, {policySpec: o.policy, stepsOnly: strategy !== "tvd"}) : undefined;
+            // A PRM read two ways (a pair, step_prm=, tag+implicit): say which reading this strategy uses
+            // (the other strategies open only the step scores' model: stepsOnly).
+            if (o.prm && strategy !== "greedy" && stepScoresSpec(o.prm) !== o.prm && !o.quiet) {
                 const {engineSpec, params} = splitPrmSpec(o.prm!);
-                const tagFile = params.step_prm === undefined ? checkPrmFile(engineSpec).tagFile : undefined; // {} for a served PRM
+                const tagFile = params.step_prm === undefined ? checkPrmFile(engineSpec, "stepwise-lab").tagFile : undefined; // the tag reading only (needs no reference); {} for a served PRM
                 const tagName = params.step_prm !== undefined ? `step_prm=${params.step_prm}` : tagFile ? `the tag PRM ${tagFile.split("/").pop()}` : "its own tags";
-                console.error(`decode ${strategy}: ${strategy === "tvd" ? `TVD's candidates scored by the PRM's token values (implicit reading, β ${scorer.implicit.beta}); its step scores (${tagName}) are not used by TVD` : `step scores from ${tagName}; the PRM's token values are for TVD only`}`);
+                console.error(`decode ${strategy}: ${strategy === "tvd" ? `TVD's candidates scored by the PRM's token values (implicit reading${scorer instanceof HybridPrmScorer ? `, β ${scorer.implicit.beta}` : ""}); its step scores (${tagName}) are not used by TVD` : `step scores from ${tagName}; the PRM's token values are for TVD only (not loaded)`}`);
             }
             // In-process PRMs score shared-prefix inputs one after the other (KV reuse); servers get them in parallel.
             const prm = scorer ? new SearchPrm(scorer, {concurrency: o.prmConcurrency ?? (String(o.prm).startsWith("openai:") ? 8 : 1)}) : undefined;

@@ -129,7 +129,7 @@ export function trainRlCommand(): Command {
             for (const [key, flag, reward] of only) if (given(key) && o.reward !== reward) throw new StepwiseError(`train-rl ${flag} is for --reward ${reward}, not ${o.reward}`);
             if (given("processWeight") && o.reward === "outcome") throw new StepwiseError("train-rl --process-weight is for --reward outcome+prm or outcome+implicit, not outcome");
             o.resume = resumeOrFresh("train-rl", join(o.checkpointDir, "rl-checkpoint.bin"), o);
-            const prm = o.reward === "outcome+prm" ? await (await import("../../prm/index.ts")).createScorer(o.prm) : undefined;
+            const prm = o.reward === "outcome+prm" ? await (await import("../../prm/index.ts")).createScorer(o.prm, {stepsOnly: true}) : undefined;
             try {
                 const {trainPolicyRl} = await import("../../apps/lab/policy/rl.ts");
                 const entries = await trainPolicyRl({

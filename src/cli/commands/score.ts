@@ -37,7 +37,7 @@ export function register(program: Command): void {
             const progress = createProgress("score");
             try {
                 const r = await scoreFile({
-                    scorer: () => createScorer(o.prm),
+                    scorer: () => createScorer(o.prm, {stepsOnly: true}),
                     prmSpec: o.prm,
                     input: o.in,
                     out: o.out,

@@ -112,7 +112,7 @@ export async function analyzeFiles(o: AnalyzeFilesOptions): Promise<AnalyzeFiles
                 scoresFile: o.scores,
                 prm: o.prm
                     ? async () => {
-                          scorer ??= await createScorer(o.prm!);
+                          scorer ??= await createScorer(o.prm!, {stepsOnly: true});
                           // Kept open for --candidates; closed once at the end.
                           return Object.assign(Object.create(scorer) as StepScorer, {close: async () => {}});
                       }
@@ -147,7 +147,7 @@ export async function analyzeFiles(o: AnalyzeFilesOptions): Promise<AnalyzeFiles
                 samples.push(record);
             }
             if (samples.length === 0) throw new StepwiseError(`${o.candidates}: no samples`);
-            scorer ??= await createScorer(o.prm!);
+            scorer ??= await createScorer(o.prm!, {stepsOnly: true});
             const candidates = await scorePositions(samples, scorer, {tau: o.tau!, randomK: o.randomK, seed: o.randomSeed ?? 0, concurrency, onProgress: (d, t) => o.onProgress?.("scoring positions", d, t), ...(o.skipTooLong ? {tooLong} : {})});
             if (candidates.length === 0) throw new StepwiseError(`${o.candidates}: every sample is longer than the PRM's context`);
             input.positions = {candidates, grader};

@@ -168,7 +168,7 @@ export async function evaluatePrmBenchFiles(o: PrmBenchFilesOptions): Promise<Pr
         const {scoreProcessSplits, reportCache} = await import("../processbench/score.ts");
         const prm = o.prm!;
         const {file: cacheFile, flag: cacheFlag} = reportCache(o.scoresOut, "--scores-out", o.out, "scores.jsonl");
-        const scores = await scoreProcessSplits(asSplits(items, data.files), () => createScorer(prm), {
+        const scores = await scoreProcessSplits(asSplits(items, data.files), () => createScorer(prm, {stepsOnly: true}), {
             cacheFile,
             cacheFlag,
             prmSpec: prm,

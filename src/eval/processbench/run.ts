@@ -100,7 +100,7 @@ export async function evaluateProcessBenchFiles(o: ProcessBenchFilesOptions): Pr
         const done = await completeScores(splits, {
             scores: o.scores ? await readScoresFile(o.scores) : undefined,
             scoresFile: o.scores,
-            prm: o.prm ? () => createScorer(o.prm!) : undefined,
+            prm: o.prm ? () => createScorer(o.prm!, {stepsOnly: true}) : undefined,
             cacheFile,
             cacheFlag,
             prmSpec: o.prm,

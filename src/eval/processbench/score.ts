@@ -61,7 +61,7 @@ export async function scoreProcessSplits(
               outFlag: o.cacheFlag ?? "--scores-out",
               inputs: splits.map((s) => s.file),
               idOf: (r) => key(r.split, String(r.id)),
-              settings: {prm: o.prmSpec ? prmSettings(o.prmSpec) : prm, splits: splits.map((s) => basename(s.file))},
+              settings: {prm: o.prmSpec ? prmSettings(o.prmSpec, {stepsOnly: true}) : prm, splits: splits.map((s) => basename(s.file))},
               checkExisting: (r) => (r.prm !== undefined && r.prm !== prm ? `PRM ${r.prm}, now ${prm}` : undefined),
           })
         : undefined;

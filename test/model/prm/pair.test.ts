@@ -225,6 +225,53 @@ test("a pair's step scores read the tag PRM's context, its token values the impl
     await assert.rejects(createScorer(`llama:${out}`), /pair\.gguf: its tag PRM tag-1024\.gguf \(GGUF metadata stepwise\.prm\.tag_model, relative to the PRM's folder\) is missing/);
 });
 
+test("a caller that reads step scores only (stepsOnly: score, processbench, the step-level decoders) opens only the tag PRM: same scores, and the reference need not exist; TVD still names it", async () => {
+    const {prmSettings} = await import("../../../src/pipeline/score.ts");
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-pair-steps-"));
+    const refCopy = join(dir, "ref.gguf");
+    copyFileSync(ref.path, refCopy);
+    const imp = join(dir, "implicit.gguf");
+    writeLlamaGguf(imp, {
+        config: ref.config,
+        weights: randomLlamaWeights(ref.config, 11),
+        vocab: ref.vocab,
+        kind: "prm",
+        name: "implicit-test",
+        extraMetadata: {"stepwise.prm.objective": "implicit", "stepwise.prm.beta": gv.f32(0.5), "stepwise.prm.reference": "ref.gguf", "stepwise.prm.template": "{question}\n"},
+    });
+    const out = join(dir, "pair.gguf");
+    await pairPrm({implicit: imp, tag: tag.path, out});
+    const question = "Compute 3 + 4.";
+    const steps = ["3 + 4 = 7.\n", "The answer is 7."];
+    const both = (await createScorer(`llama:${out}`)) as HybridPrmScorer;
+    const expected = await both.scoreSteps(question, steps);
+    await both.close();
+    const fingerprint = prmSettings(`llama:${out}`, {stepsOnly: true});
+    assert.equal(fingerprint.reference, undefined, "step scores do not depend on the reference");
+    rmSync(refCopy);
+    for (const spec of [`llama:${out}`, `llama:${imp}?step_prm=${encodeURIComponent(`llama:${out}`)}`]) {
+        const s = await createScorer(spec, {stepsOnly: true});
+        try {
+            assert.ok(s instanceof TagPrmScorer, spec);
+            assert.ok(close(await s.scoreSteps(question, steps), expected), spec);
+        } finally {
+            await s.close();
+        }
+    }
+    assert.deepEqual(prmSettings(`llama:${out}`, {stepsOnly: true}), fingerprint);
+    await assert.rejects(createScorer(`llama:${out}`), /pair\.gguf: its reference model ref\.gguf .* is missing/);
+    // decode: best-of-n runs without the reference; tvd names it.
+    const q = join(dir, "q.jsonl");
+    writeFileSync(q, JSON.stringify({id: "q1", question: "Compute 2 + 3.", answer: "5"}) + "\n");
+    const run = (strategy: string) => spawnSync(process.execPath, cliArgs("decode", "--strategy", strategy, "--n", "2", "--policy", `llama:${ref.path}`, "--prm", `llama:${out}`, "--data", q, "--max-tokens", "12", "--tau", "0.99", "--out", join(dir, `${strategy}.jsonl`)), {encoding: "utf8"});
+    const bon = run("best-of-n");
+    assert.equal(bon.status, 0, bon.stderr);
+    assert.match(bon.stderr, /step scores from the tag PRM tiny-7\.gguf; the PRM's token values are for TVD only \(not loaded\)/);
+    const tvd = run("tvd");
+    assert.equal(tvd.status, 1);
+    assert.match(tvd.stderr, /its reference model ref\.gguf .* is missing/);
+});
+
 test("a changed tag PRM beside an unchanged pair is other settings: score refuses to resume into the old output", async () => {
     const {scoreFile, prmSettings} = await import("../../../src/pipeline/score.ts");
     const dir = mkdtempSync(join(tmpdir(), "stepwise-pair-fp-"));

@@ -215,7 +215,7 @@ export function bonAtMaxN(ev: LabPrmEval): Record<string, unknown> {
  * the Best-of-N and analysis reports under `out`. Shared by `lab eval-prm` and the demo.
  */
 export async function reportLabPrm(o: LabPrmReportOptions): Promise<LabPrmEval> {
-    const {value: scorer, created} = await resolveLazy<StepScorer>(o.scorer ?? (() => createScorer(o.prm)));
+    const {value: scorer, created} = await resolveLazy<StepScorer>(o.scorer ?? (() => createScorer(o.prm, {stepsOnly: true})));
     let ev: LabPrmEval;
     try {
         ev = await evaluateLabPrm({samples: o.samples, scorer, tau: o.tau, scheme: o.scheme, greedyAccuracy: o.greedyAccuracy, seed: o.seed ?? 0, onProgress: o.onProgress});
