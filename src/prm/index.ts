@@ -154,16 +154,24 @@ export function withModelFile(engineSpec: string, file: string): string {
  * only the model they come from. A spec naming a "tag+implicit" file (a pair of `stepwise
  * pair-prm`, or a model trained on both objectives) without `format` gets `format=stepwise-lab`,
  * so its tags (or its paired tag PRM) are read, without loading the implicit model and its
- * reference (which then need not exist); a spec with `step_prm=SPEC` is that SPEC (read the same
- * way); any other spec is returned as given. Errors: {@link checkModelKind}'s (a missing file, a
- * policy), {@link splitPrmSpec}'s.
+ * reference (which then need not exist); a spec with `step_prm=SPEC` beside an implicit reading
+ * (`format=implicit`, or an implicit PRM file) is that SPEC (read the same way); any other spec,
+ * including a `step_prm=` that {@link createScorer} refuses (beside a reading that is not
+ * implicit, or nested), is returned as given, so it is refused there. Errors:
+ * {@link checkModelKind}'s (a missing file, a policy), {@link splitPrmSpec}'s.
  */
 export function stepScoresSpec(spec: string): string {
     const {engineSpec, params} = splitPrmSpec(spec);
-    if (params.step_prm !== undefined) return stepScoresSpec(params.step_prm);
-    if (params.format !== undefined || !/^(llama|lab):/.test(engineSpec)) return spec; // only a GGUF can be a pair
-    const p = parseEngineSpec(engineSpec);
-    if (params.format !== undefined || p.kind !== "llama" || checkModelKind(p.path, "prm").strings[IMPLICIT_META.objective] !== "tag+implicit") return spec;
+    const objective = (): string | undefined => {
+        if (!/^(llama|lab):/.test(engineSpec)) return undefined; // only a GGUF says what it is
+        const p = parseEngineSpec(engineSpec);
+        return p.kind === "llama" ? checkModelKind(p.path, "prm").strings[IMPLICIT_META.objective] : undefined;
+    };
+    if (params.step_prm !== undefined) {
+        const implicitReading = params.format === "implicit" || (params.format === undefined && objective() === "implicit");
+        return implicitReading && splitPrmSpec(params.step_prm).params.step_prm === undefined ? stepScoresSpec(params.step_prm) : spec;
+    }
+    if (params.format !== undefined || objective() !== "tag+implicit") return spec;
     return `${spec}${spec.includes("?") ? "&" : "?"}format=stepwise-lab`;
 }
 

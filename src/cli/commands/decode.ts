@@ -153,7 +153,7 @@ ${PRM_SPEC_HELP}`,
                 console.error(`decode ${strategy}: ${strategy === "tvd" ? `TVD's candidates scored by the PRM's token values (implicit reading${scorer instanceof HybridPrmScorer ? `, β ${scorer.implicit.beta}` : ""}); its step scores (${tagName}) are not used by TVD` : `step scores from ${tagName}; the PRM's token values are for TVD only (not loaded)`}`);
             }
             // In-process PRMs score shared-prefix inputs one after the other (KV reuse); servers get them in parallel.
-            const prm = scorer ? new SearchPrm(scorer, {concurrency: o.prmConcurrency ?? (String(o.prm).startsWith("openai:") ? 8 : 1)}) : undefined;
+            const prm = scorer ? new SearchPrm(scorer, {concurrency: o.prmConcurrency ?? ((strategy === "tvd" ? String(o.prm) : stepScoresSpec(o.prm!)).startsWith("openai:") ? 8 : 1)}) : undefined;
             const progress = createProgress(`decode ${strategy}`, {quiet: o.quiet});
             try {
                 const summary = await decodeFile({

@@ -44,7 +44,10 @@
  *   greedy rollout (the defaults) the rollout goes on from the end of the line the truth completed,
  *   which a greedy rollout from the candidate would write again first: it is not written twice
  *   (the rollout's budget is `maxTokens` less the line's tokens; a line that ended the response is
- *   graded as it is).
+ *   graded as it is). Only when the engine says the line ended at the line break (the llama
+ *   engine's `stopString`; a server that does not say falls back to the full rollout), and the
+ *   same as a full greedy rollout when "\n" is one token and the text re-tokenizes to the tokens
+ *   written (the lab's character vocabulary; a BPE policy may merge across the break).
  * - A decision is "mixed" when some candidate's hard label is 1 (a rollout right) and another's 0.
  * - Resumable and deterministic (seeds from (seed, sample id, decision, candidate)); records in
  *   input order (src/core/stage.ts).
@@ -171,7 +174,7 @@ export async function labelBranches(
                             continue;
                         }
                         const left = s.maxTokens - line.tokens.length - 1; // the line break is the line's last token
-                        if (line.finishReason === "stop" && (line.stopString ?? "\n") === "\n" && left > 0) {
+                        if (line.finishReason === "stop" && line.stopString === "\n" && left > 0) {
                             const e = await estimateStep(
                                 o.engine,
                                 o.verify,

@@ -85,6 +85,14 @@ test("synthetic items: steps carried over the edit (texts are the new text's sli
         assert.ok(labTruth(r).first_error >= 0);
     }
     assert.ok(made > 80, `most draws give a record (${made} of 100)`);
+    // A one-character step inside the restatement ("9" of "so 19"): an edit that would empty it gives no record.
+    const cuts1 = [24, 25, RIGHT.length];
+    const one = {...record, steps: cuts1.map((end, i) => ({text: RIGHT.slice(i ? cuts1[i - 1] : 0, end), start: i ? cuts1[i - 1] : 0, end}))};
+    assert.equal(one.steps[1].text, "9");
+    for (let i = 0; i < 300; i++) {
+        const r = syntheticRestatementRecord(one, rng);
+        if (r) assert.ok(r.steps.every((s) => s.text.length > 0), JSON.stringify(r.steps.map((s) => s.text)));
+    }
 
     const dir = mkdtempSync(join(tmpdir(), "stepwise-synth-"));
     const file = join(dir, "steps.jsonl");

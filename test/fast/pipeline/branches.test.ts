@@ -178,6 +178,14 @@ test("branch labels from truth and rollouts (--labels truth+rollouts): right onl
     // Line completions "o 12 + 7 = 19.", "hen 12 + 7 = 19.", "9." × 3, then T's rollout "The answer is 91." only
     // (a rollout from "T" would write "hen 12 + 7 = 19.\n" again first: 17 more tokens).
     assert.equal(both.r.cost.generated_tokens, 14 + 16 + 2 * 3 + 17);
+    // An engine that does not say which stop string ended the line (a server without stop_reason) gets the full rollout.
+    const silent = lab();
+    const generate = silent.generate.bind(silent);
+    silent.generate = async (req) => (await generate(req)).map(({stopString: _s, ...rest}) => rest);
+    const full = await labelBranches(sample, {engine: silent, verify, truth: labVerifier.truth, labels: "truth+rollouts", tau: 0.55, cutoff: "raw"});
+    assert.deepEqual(full.decisions, both.r.decisions);
+    assert.equal(silent.prompts[2], `${q}\nT`);
+    assert.equal(full.cost.generated_tokens, 14 + 16 + 2 * 3 + 17 + "hen 12 + 7 = 19.\n".length);
     assert.match(both.r.method, /labels=truth\+rollouts,rollouts=1,T=0/);
     await assert.rejects(labelBranches(sample, {engine: lab(), verify, labels: "truth+rollouts", tau: 0.55, cutoff: "raw"}), /labels "truth\+rollouts" needs a verifier with exact step truth/);
 });

@@ -248,6 +248,12 @@ test("a caller that reads step scores only (stepsOnly: score, processbench, the 
     await both.close();
     const fingerprint = prmSettings(`llama:${out}`, {stepsOnly: true});
     assert.equal(fingerprint.reference, undefined, "step scores do not depend on the reference");
+    // step_prm= beside a reading that is not implicit is refused with or without stepsOnly (never read quietly).
+    const enc = encodeURIComponent(`llama:${tag.path}`);
+    for (const stepsOnly of [false, true]) {
+        await assert.rejects(createScorer(`llama:${tag.path}?step_prm=${enc}`, {stepsOnly}), /step_prm= gives step scores beside an implicit PRM's token values/);
+        await assert.rejects(createScorer(`llama:${out}?step_prm=${enc}`, {stepsOnly}), /has step scores of its own/);
+    }
     rmSync(refCopy);
     for (const spec of [`llama:${out}`, `llama:${imp}?step_prm=${encodeURIComponent(`llama:${out}`)}`]) {
         const s = await createScorer(spec, {stepsOnly: true});

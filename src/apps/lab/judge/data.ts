@@ -45,7 +45,7 @@ export function judgeItem(record: Pick<StepsRecord, "id" | "question_id" | "ques
 /**
  * The same split sample with one wrong restatement (src/domains/lab/perturb.ts), its step
  * boundaries carried over the edit; null when the sample has no correct restated line, every
- * drawn edit failed, or the edit would cut through a step boundary.
+ * drawn edit failed, or the edit would cut through a step boundary or empty a step.
  */
 export function syntheticRestatementRecord<R extends Pick<StepsRecord, "question" | "text" | "steps">>(record: R, rng: Rng): R | null {
     const p = perturbRestatement(record.question, record.text, rng);
@@ -54,7 +54,7 @@ export function syntheticRestatementRecord<R extends Pick<StepsRecord, "question
     for (const s of record.steps) {
         const start = shiftOffset(s.start, p.edit);
         const end = shiftOffset(s.end, p.edit);
-        if (start === null || end === null) return null;
+        if (start === null || end === null || (end === start && s.end > s.start)) return null; // a step cut through, or emptied
         const {token_start: _ts, token_end: _te, ...rest} = s; // token spans of the sampled text no longer hold
         steps.push({...rest, start, end, text: p.text.slice(start, end)});
     }

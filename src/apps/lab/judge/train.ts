@@ -45,7 +45,7 @@ export interface LabJudgeTrainOptions {
     /** Equation checks rebuilt from the expression before each step (LabCheckOptions.rebuild). Default false. */
     rebuild?: boolean;
     /**
-     * Critique "verify" only: for this share (0–1) of the samples, one more item with one correct
+     * Critique "verify" only: for this share (0–1) of the samples, up to one more item with one correct
      * line's restatement made wrong (src/domains/lab/perturb.ts; drawn with the batch seed), so the
      * verifier cannot pass by copying the step's restatement. Default 0.
      */
@@ -77,13 +77,16 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
     if (o.rebuild && critique !== "verify") throw new StepwiseError(`lab judge: --rebuild needs --critique verify (the compact critique has no checks)`);
     if (o.syntheticRestatements && critique !== "verify") throw new StepwiseError(`lab judge: --synthetic-restatements needs --critique verify (the compact critique has no checks)`);
     const items = await readJudgeItems(o.data, {contrast: o.contrast, claim: o.claim, rebuild: o.rebuild, syntheticRestatements: o.syntheticRestatements, seed: o.seed});
-    const synthetic = items.filter((i) => i.id.endsWith(SYNTHETIC_RESTATEMENT_SUFFIX)).length;
     const examples: Array<{ex: TrainExample; error: boolean}> = [];
     let tooLong = 0;
+    let synthetic = 0; // synthetic items trained on (those that fit the context)
     for (const item of items) {
         const ex = labJudgeExample(item, tokenizer, critique);
         if (ex.tokens.length > config.contextLength) tooLong++;
-        else examples.push({ex, error: item.first_error >= 0});
+        else {
+            examples.push({ex, error: item.first_error >= 0});
+            if (item.id.endsWith(SYNTHETIC_RESTATEMENT_SUFFIX)) synthetic++;
+        }
     }
     const wrong = examples.filter((e) => e.error).map((e) => e.ex);
     const right = examples.filter((e) => !e.error).map((e) => e.ex);
