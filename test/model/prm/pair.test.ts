@@ -23,8 +23,8 @@ import {cliArgs, serveCli} from "../../helpers/cli.ts";
 const ref = tinyModel(5, 4);
 const tag = tinyModel(7, 4, "prm");
 
-/** An implicit PRM over `ref` (random weights of another seed, so its log-ratios are not 0), β 0.5. */
-function implicitPrm(dir: string): string {
+/** An implicit PRM over `ref` (random weights of another seed, so its log-ratios are not 0), β 0.5; `reference`: the metadata's path to it (default the real one). */
+function implicitPrm(dir: string, reference = relative(dir, ref.path)): string {
     const path = join(dir, "implicit.gguf");
     const weights = randomLlamaWeights(ref.config, 11);
     writeLlamaGguf(path, {
@@ -33,7 +33,7 @@ function implicitPrm(dir: string): string {
         vocab: ref.vocab,
         kind: "prm",
         name: "implicit-test",
-        extraMetadata: {"stepwise.prm.objective": "implicit", "stepwise.prm.beta": gv.f32(0.5), "stepwise.prm.reference": relative(dir, ref.path), "stepwise.prm.template": "{question}\n"},
+        extraMetadata: {"stepwise.prm.objective": "implicit", "stepwise.prm.beta": gv.f32(0.5), "stepwise.prm.reference": reference, "stepwise.prm.template": "{question}\n"},
     });
     return path;
 }
@@ -230,15 +230,7 @@ test("a caller that reads step scores only (stepsOnly: score, processbench, the 
     const dir = mkdtempSync(join(tmpdir(), "stepwise-pair-steps-"));
     const refCopy = join(dir, "ref.gguf");
     copyFileSync(ref.path, refCopy);
-    const imp = join(dir, "implicit.gguf");
-    writeLlamaGguf(imp, {
-        config: ref.config,
-        weights: randomLlamaWeights(ref.config, 11),
-        vocab: ref.vocab,
-        kind: "prm",
-        name: "implicit-test",
-        extraMetadata: {"stepwise.prm.objective": "implicit", "stepwise.prm.beta": gv.f32(0.5), "stepwise.prm.reference": "ref.gguf", "stepwise.prm.template": "{question}\n"},
-    });
+    const imp = implicitPrm(dir, "ref.gguf");
     const out = join(dir, "pair.gguf");
     await pairPrm({implicit: imp, tag: tag.path, out});
     const question = "Compute 3 + 4.";
