@@ -153,7 +153,7 @@ async function rewardConfig(
     closers: Array<() => Promise<void>>,
     tagReading = false,
 ): Promise<RewardConfig | undefined> {
-    const {createScorer, stepScoresSpec} = await import("../../prm/index.ts");
+    const {createScorer} = await import("../../prm/index.ts");
     const {FORMAT_STEPS} = await import("../../apps/serve/reward.ts");
     let question: RegExp | undefined;
     if (o.question !== undefined) {
@@ -164,7 +164,7 @@ async function rewardConfig(
         }
     }
     const spec = prmSpec.startsWith("llama:") ? prmSpec : `llama:${file}?${params}`;
-    const scorer = await createScorer(tagReading ? stepScoresSpec(spec) : spec);
+    const scorer = await createScorer(spec, {stepsOnly: tagReading});
     closers.push(() => scorer.close());
     const format = scorer.format.name;
     const own = FORMAT_STEPS[format];
