@@ -144,16 +144,18 @@ ${PRM_SPEC_HELP}`,
             const {decodeFile, SearchPrm} = await import("../../search/index.ts");
             const policy = await createEngine(o.policy, {role: "policy"});
             const scorer = o.prm && strategy !== "greedy" ? await createScorer(o.prm, {policySpec: o.policy, stepsOnly: strategy !== "tvd"}) : undefined;
+            // The spec the step scores come from (read once): o.prm itself unless it is read two ways.
+            const stepsSpec = scorer ? stepScoresSpec(o.prm!) : undefined;
             // A PRM read two ways (a pair, step_prm=, tag+implicit): say which reading this strategy uses
             // (the other strategies open only the step scores' model: stepsOnly).
-            if (o.prm && strategy !== "greedy" && stepScoresSpec(o.prm) !== o.prm && !o.quiet) {
+            if (stepsSpec !== undefined && stepsSpec !== o.prm && !o.quiet) {
                 const {engineSpec, params} = splitPrmSpec(o.prm!);
                 const tagFile = params.step_prm === undefined ? checkPrmFile(engineSpec, "stepwise-lab").tagFile : undefined; // the tag reading only (needs no reference); {} for a served PRM
                 const tagName = params.step_prm !== undefined ? `step_prm=${params.step_prm}` : tagFile ? `the tag PRM ${tagFile.split("/").pop()}` : "its own tags";
                 console.error(`decode ${strategy}: ${strategy === "tvd" ? `TVD's candidates scored by the PRM's token values (implicit reading${scorer instanceof HybridPrmScorer ? `, β ${scorer.implicit.beta}` : ""}); its step scores (${tagName}) are not used by TVD` : `step scores from ${tagName}; the PRM's token values are for TVD only (not loaded)`}`);
             }
             // In-process PRMs score shared-prefix inputs one after the other (KV reuse); servers get them in parallel.
-            const prm = scorer ? new SearchPrm(scorer, {concurrency: o.prmConcurrency ?? ((strategy === "tvd" ? String(o.prm) : stepScoresSpec(o.prm!)).startsWith("openai:") ? 8 : 1)}) : undefined;
+            const prm = scorer ? new SearchPrm(scorer, {concurrency: o.prmConcurrency ?? ((strategy === "tvd" ? o.prm! : stepsSpec!).startsWith("openai:") ? 8 : 1)}) : undefined;
             const progress = createProgress(`decode ${strategy}`, {quiet: o.quiet});
             try {
                 const summary = await decodeFile({
