@@ -67,7 +67,7 @@ export const SYNTHETIC_RESTATEMENT_SUFFIX = "~restate";
 /** Options of {@link readJudgeItems}: the checks' form, and synthetic wrong restatements. */
 export interface ReadJudgeItemsOptions extends LabCheckOptions {
     /**
-     * For this share of the samples (each drawn with this probability, 0–1), one more item: the
+     * For this share of the samples (each drawn with this probability, 0–1), up to one more item: the
      * sample with one correct line's restatement made wrong ({@link syntheticRestatementRecord}),
      * id `<id>~restate`. Default 0 (none).
      */

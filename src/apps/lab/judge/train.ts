@@ -72,10 +72,9 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
     if (o.contextLength !== undefined && !(Number.isInteger(o.contextLength) && o.contextLength >= 64)) throw new StepwiseError(`lab judge: context length must be an integer ≥ 64, got ${o.contextLength}`);
     const config = o.contextLength !== undefined ? {...start.config, contextLength: o.contextLength} : start.config;
     const tokenizer = new CharTokenizer(vocab);
-    if (o.contrast && critique !== "verify") throw new StepwiseError(`lab judge: --contrast needs --critique verify (the compact critique has no checks)`);
-    if (o.claim && critique !== "verify") throw new StepwiseError(`lab judge: --claim needs --critique verify (the compact critique has no checks)`);
-    if (o.rebuild && critique !== "verify") throw new StepwiseError(`lab judge: --rebuild needs --critique verify (the compact critique has no checks)`);
-    if (o.syntheticRestatements && critique !== "verify") throw new StepwiseError(`lab judge: --synthetic-restatements needs --critique verify (the compact critique has no checks)`);
+    // Options of the verify critique's checks: the compact critique has none.
+    for (const [flag, on] of [["--contrast", o.contrast], ["--claim", o.claim], ["--rebuild", o.rebuild], ["--synthetic-restatements", o.syntheticRestatements]] as const)
+        if (on && critique !== "verify") throw new StepwiseError(`lab judge: ${flag} needs --critique verify (the compact critique has no checks)`);
     const items = await readJudgeItems(o.data, {contrast: o.contrast, claim: o.claim, rebuild: o.rebuild, syntheticRestatements: o.syntheticRestatements, seed: o.seed});
     const examples: Array<{ex: TrainExample; error: boolean}> = [];
     let tooLong = 0;
