@@ -81,6 +81,13 @@ export interface ContinuationOptions {
     reference?: ReferenceReading;
     /** Model requests the call sent are added here (1 when the reference reading was used, else 2). */
     usage?: {requests: number};
+    /**
+     * When given, filled with each continuation's value q = logit of its score (same order; −Infinity
+     * for an unreadable one, whose score is 0). Scores are σ(q) and round to exactly 1 above q ≈ 36.7
+     * (exactly 0 below q ≈ −745), so candidates that differ only there tie as scores; TVD ranks such
+     * ties by these values.
+     */
+    values?: number[];
 }
 
 /** A candidate continuation at a decision point: its text and, when known, its token id. */
@@ -171,7 +178,9 @@ export class ImplicitPrmScorer extends BaseScorer implements ContinuationScorer 
         if (continuations.length === 0) return [];
         const {total, candidates, requests} = await this.read(question, steps, continuations, options.reference);
         if (options.usage) options.usage.requests = (Number.isNaN(options.usage.requests) ? 0 : options.usage.requests) + requests;
-        return candidates.map((lr) => (lr === null ? 0 : sigmoid(total + this.beta * lr)));
+        const qs = candidates.map((lr) => (lr === null ? -Infinity : total + this.beta * lr));
+        if (options.values) options.values.splice(0, options.values.length, ...qs);
+        return qs.map(sigmoid);
     }
 
     /**

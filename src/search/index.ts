@@ -16,7 +16,7 @@ export * from "./prm.ts";
 export * from "./step.ts";
 export * from "./common.ts";
 export {greedy} from "./greedy.ts";
-export {tvd, usableCandidate, rankWith} from "./tvd.ts";
+export {tvd, usableCandidate, rankWith, chooseCandidate} from "./tvd.ts";
 export {bestOfNDecode, sampleAndScore, eligible, type ScoredCandidate} from "./best-of-n.ts";
 export {weightedVoteWinner, weightedVoteDecode} from "./weighted-vote.ts";
 export {beamSearch, extend, expandAndScore, pickFinal, lastScore, beamScore, refill, emptyBeam, type Beam} from "./beam.ts";

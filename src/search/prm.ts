@@ -20,7 +20,7 @@
 import pLimit from "p-limit";
 import type {StepScorer} from "../prm/scorer.ts";
 import {isContextOverflow} from "../util/errors.ts";
-import {scoresContinuations, type Continuation, type ReferenceReading} from "../prm/implicit.ts";
+import {scoresContinuations, type Continuation, type ReferenceReading, type ContinuationOptions} from "../prm/implicit.ts";
 
 /** Cost counters of one problem (see DecodeResult). */
 export class Meter {
@@ -117,12 +117,14 @@ export class SearchPrm {
      * one input per candidate, `steps` with the candidate appended, the score read at the last tag.
      * `reference`: the decoding policy's own reading, passed to a continuation scorer whose
      * reference is the policy (src/prm/implicit.ts); the meter counts the requests it reports.
+     * `values`: filled by a continuation scorer that reports them with each candidate's value (the
+     * logit of its score, which does not saturate; {@link ContinuationOptions.values}); left empty otherwise.
      */
-    async scoreContinuations(question: string, steps: string[], candidates: Continuation[], meter: Meter, reference?: ReferenceReading): Promise<number[]> {
+    async scoreContinuations(question: string, steps: string[], candidates: Continuation[], meter: Meter, reference?: ReferenceReading, values?: number[]): Promise<number[]> {
         if (scoresContinuations(this.scorer)) {
             meter.prmCalls++;
             const usage = {requests: Number.NaN};
-            const scores = await this.scorer.scoreContinuations(question, steps, candidates, {reference, usage});
+            const scores = await this.scorer.scoreContinuations(question, steps, candidates, {reference, usage, values});
             // Scorers that count their requests say so; others are charged requestsPerCall.
             meter.requests += Number.isNaN(usage.requests) ? this.scorer.requestsPerCall : usage.requests;
             return scores;

@@ -19,6 +19,10 @@
  * PRM keeps the greedy token, the rest of an engine's chunk is the greedy continuation and is used
  * as is. The k candidates of a decision are scored concurrently (see ./prm.ts).
  *
+ * The choice ({@link chooseCandidate}): the highest score, the greedy token on ties. An implicit
+ * PRM's scores are σ(q) and round to exactly 1 for q above ≈ 36.7 (a long response, a large β);
+ * its values q (the logits) then break the tie, and stand in for logit(score) under a prior weight.
+ *
  * `codeBlocksOnly` restricts interventions to code: a decision token is intervened at only when
  * the response before it is inside code by {@link insideCode} (src/domains/code/extract.ts: an open
  * CommonMark fence, ``` or ~~~ at a line start; a prompt that ends inside an open block; or an
@@ -56,11 +60,32 @@ import {decisionCutoff, resolveConfig, type TVD_DOMAIN_DEFAULTS, stepRuleOf, typ
 /**
  * What TVD maximises over the candidates: the PRM score alone (w = 0, the released rule), else
  * logit(score) + w·log p (the policy's probability of the candidate), see SearchConfig.priorWeight.
+ * `values`: the scores' logits when the scorer reports them (implicit PRMs,
+ * ContinuationOptions.values); they stand in for logit(score) with w > 0, which saturates once a
+ * score rounds to 1.
  */
-export function rankWith(w: number, scores: readonly number[], candidates: ReadonlyArray<{prob: number}>): number[] {
+export function rankWith(w: number, scores: readonly number[], candidates: ReadonlyArray<{prob: number}>, values?: readonly number[]): number[] {
     if (w === 0) return [...scores];
     const clamp = (p: number) => Math.min(1 - 1e-15, Math.max(1e-15, p));
-    return scores.map((s, c) => Math.log(clamp(s)) - Math.log(1 - clamp(s)) + w * Math.log(Math.max(1e-30, candidates[c].prob)));
+    const logit = (c: number) => (values && values.length === scores.length && !Number.isNaN(values[c]) ? values[c] : Math.log(clamp(scores[c])) - Math.log(1 - clamp(scores[c])));
+    return scores.map((_, c) => logit(c) + w * Math.log(Math.max(1e-30, candidates[c].prob)));
+}
+
+/**
+ * The candidate TVD keeps: the greedy one (index 0) unless another's rank beats it by more than
+ * `margin`; the highest rank among those, the first of equals. Ranks that are exactly equal
+ * (scores σ(q) that rounded to 1 or 0) are ordered by `values` (their logits) when given, so a
+ * saturated scorer still separates its candidates; −Infinity ranks are never kept over the greedy one.
+ */
+export function chooseCandidate(rank: readonly number[], margin: number, values?: readonly number[]): number {
+    const tie = values && values.length === rank.length ? (a: number, b: number) => rank[a] === rank[b] && values[a] > values[b] : () => false;
+    let chosen = 0;
+    for (let c = 1; c < rank.length; c++) {
+        if (rank[c] === -Infinity) continue;
+        const beatsGreedy = rank[c] > rank[0] + margin || (margin === 0 && tie(c, 0));
+        if (beatsGreedy && (rank[c] > rank[chosen] || tie(c, chosen))) chosen = c;
+    }
+    return chosen;
 }
 
 /**
@@ -146,16 +171,17 @@ export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<D
                 // A continuation scorer (implicit PRM) reads every candidate from one pass over the
                 // response so far (given the policy's own probabilities when the policy is its
                 // reference); a tag PRM scores each candidate's input (null: longer than its context).
+                const values: number[] = [];
                 const scores: Array<number | null> = prm.readsContinuations
-                    ? await prm.scoreContinuations(prmQuestion, stepsWith(""), candidates, meter, prm.policyIsReference ? {prompt: problem.prompt, tokens: tokens.map((x) => ({text: x.text, prob: x.confidence})), candidates: candidates.map((c) => c.prob)} : undefined)
+                    ? await prm.scoreContinuations(prmQuestion, stepsWith(""), candidates, meter, prm.policyIsReference ? {prompt: problem.prompt, tokens: tokens.map((x) => ({text: x.text, prob: x.confidence})), candidates: candidates.map((c) => c.prob)} : undefined, values)
                     : (await prm.tryScoreMany(prmQuestion, candidates.map((c) => stepsWith(c.text)), meter)).map((r) => (r ? r[r.length - 1] : null));
                 // No candidate's PRM input fits the PRM's context: the response ends before this token.
                 if (scores.every((x) => x === null)) {
                     contextEnd = "prm";
                     break outer;
                 }
-                const rank = rankWith(config.priorWeight, scores.map((x) => x ?? NaN), candidates).map((r, c) => (scores[c] === null ? -Infinity : r));
-                for (let c = 1; c < candidates.length; c++) if (scores[c] !== null && rank[c] > rank[chosen] && rank[c] > rank[0] + config.scoreMargin) chosen = c;
+                const rank = rankWith(config.priorWeight, scores.map((x) => x ?? NaN), candidates, values).map((r, c) => (scores[c] === null ? -Infinity : r));
+                chosen = chooseCandidate(rank, config.scoreMargin, values);
                 trace.push({
                     type: "tvd",
                     position: tokens.length,

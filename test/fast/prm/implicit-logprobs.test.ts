@@ -85,3 +85,20 @@ test("implicit PRM with the policy as its reference: the policy's reading replac
     }
     assert.deepEqual(s.referenceReadings, {reused: 1, run: 6});
 });
+
+test("implicit PRM continuations: values are the scores' logits, and they keep candidates apart where σ rounds to 1 or 0", async () => {
+    const s = new ImplicitPrmScorer(logprobEngine(prm, "prm"), logprobEngine(ref, "ref"), {beta: 0.5});
+    const cands = [{text: "5"}, {text: "6"}, {text: "x"}];
+    const values: number[] = [99]; // overwritten, not appended to
+    const scores = await s.scoreContinuations("Q 5", ["2 + 3 = "], cands, {values});
+    assert.equal(values.length, 3);
+    assert.ok(Math.abs(values[0] - 0.5 * Math.log(2)) < 1e-12 && Math.abs(values[1]) < 1e-12);
+    assert.equal(values[2], -Infinity, "unreadable: −∞, its score 0");
+    values.forEach((q, i) => assert.ok(Math.abs(1 / (1 + Math.exp(-q)) - scores[i]) < 1e-12));
+    // β 80: log-ratios log 2 and log 8 give q 55 and 166, both σ = 1 exactly; the values still differ.
+    const big = new ImplicitPrmScorer(logprobEngine((t, c) => (c === "5" ? 0.8 : c === "6" ? 0.4 : 0.05), "prm"), logprobEngine((t, c) => (c === "5" ? 0.1 : c === "6" ? 0.2 : 0.05), "ref"), {beta: 80});
+    const bv: number[] = [];
+    const bs = await big.scoreContinuations("Q", ["1"], [{text: "6"}, {text: "5"}], {values: bv});
+    assert.deepEqual(bs, [1, 1], "both scores round to 1");
+    assert.ok(bv[1] - bv[0] > 100, `values apart: ${bv}`);
+});

@@ -6,9 +6,9 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {ScriptedPolicy, FunctionScorer, type Script} from "../../helpers/scripted-policy.ts";
-import {rankWith, SearchPrm, tvd, type SearchProblem, type TvdIntervention} from "../../../src/search/index.ts";
+import {chooseCandidate, rankWith, SearchPrm, tvd, type SearchProblem, type TvdIntervention} from "../../../src/search/index.ts";
 import {resolveFormat} from "../../../src/prm/formats.ts";
-import {type Continuation, type ContinuationScorer} from "../../../src/prm/implicit.ts";
+import {type Continuation, type ContinuationOptions, type ContinuationScorer} from "../../../src/prm/implicit.ts";
 import type {StepScorer} from "../../../src/prm/scorer.ts";
 
 const problem: SearchProblem = {id: "q1", question: "Compute 2 + 3.", prompt: "Compute 2 + 3.\n", gold: "5"};
@@ -77,4 +77,38 @@ test("a tag PRM (no continuation reading) still gets one input per candidate, th
     assert.equal(r.prm_calls, 3);
     assert.deepEqual(scorer.inputs.map((s) => s.at(-1)), ["So 2 + 3 = 6", "So 2 + 3 = 5", "So 2 + 3 = 7"]);
     assert.equal(r.answer, "5");
+});
+
+/** A continuation scorer whose scores all round to 1 (σ(q), q > 37): only its values tell the candidates apart. */
+class SaturatedScorer extends OnePassScorer {
+    constructor(readonly reportValues: boolean) {
+        super();
+    }
+    override async scoreContinuations(_q: string, _steps: string[], candidates: Continuation[], options: ContinuationOptions = {}): Promise<number[]> {
+        const qs = candidates.map((c) => (c.text === "5" ? 60 : c.text === "7" ? 50 : 40));
+        if (this.reportValues && options.values) options.values.splice(0, options.values.length, ...qs);
+        return qs.map((q) => 1 / (1 + Math.exp(-q)));
+    }
+}
+
+test("TVD with scores that round to 1: the scorer's values (logits) decide, with or without a prior weight; without values the greedy token is kept", async () => {
+    assert.equal(1 / (1 + Math.exp(-40)), 1, "σ(40) is exactly 1 in float64");
+    const run = (reportValues: boolean, priorWeight = 0) => tvd(problem, {policy: new ScriptedPolicy(script).engine, prm: new SearchPrm(new SaturatedScorer(reportValues)), config: {priorWeight}});
+    assert.equal((await run(true)).answer, "5");
+    assert.equal((await run(false)).answer, "6", "a tie keeps the greedy token");
+    // w 1: 60 + log .35 beats 50 + log .2 and 40 + log .45; logit(clamped 1) would tie them all at 34.5 + w·log p.
+    assert.equal((await run(true, 1)).answer, "5");
+    assert.equal((await run(false, 1)).answer, "6", "clamped logits: the policy prior alone decides");
+});
+
+test("chooseCandidate: the greedy token unless beaten by more than the margin; exact ties broken by values only", () => {
+    assert.equal(chooseCandidate([0.5, 0.7, 0.9], 0), 2);
+    assert.equal(chooseCandidate([0.5, 0.7, 0.9], 0.5), 0, "margin not cleared");
+    assert.equal(chooseCandidate([0.5, 0.7, 0.7], 0), 1, "the first of equals");
+    assert.equal(chooseCandidate([1, 1, 1], 0), 0);
+    assert.equal(chooseCandidate([1, 1, 1], 0, [40, 45, 50]), 2);
+    assert.equal(chooseCandidate([1, 1, 1], 0, [40, 45, 45]), 1);
+    assert.equal(chooseCandidate([1, 1, 1], 0.1, [40, 45, 50]), 0, "a margin is in rank units: a tie never clears it");
+    assert.equal(chooseCandidate([0.2, -Infinity, 0.1], 0, [1, 5, 0]), 0, "an unscored candidate is never kept");
+    assert.equal(chooseCandidate([-Infinity, 0.1, 0.3], 0), 2, "an unscored greedy token is replaced");
 });
