@@ -100,26 +100,27 @@ export interface CreateEngineOptions {
 /** What a model is used as; `stepwise.kind` values of stepwise's own GGUF files. */
 export type ModelRole = "policy" | "prm" | "judge";
 
-const ROLE_USE: Record<ModelRole, string> = {
-    policy: "its samples would mean nothing. Give a policy GGUF (e.g. models/lab-policy.gguf)",
-    prm: "its scores would mean nothing. Give a PRM GGUF (e.g. models/lab-prm.gguf)",
-    judge: "its verdicts would mean nothing. Give a judge GGUF (e.g. models/lab-judge.gguf)",
+const ROLE_USE: Record<ModelRole, {use: string; example: string}> = {
+    policy: {use: "its samples would mean nothing. Give a policy GGUF", example: "models/lab-policy.gguf"},
+    prm: {use: "its scores would mean nothing. Give a PRM GGUF", example: "models/lab-prm.gguf"},
+    judge: {use: "its verdicts would mean nothing. Give a judge GGUF", example: "models/lab-judge.gguf"},
 };
 
 /**
  * The one model-kind check: a GGUF file whose `stepwise.kind` metadata (written by stepwise's
  * trainers) names another kind than `role` is refused with a one-line StepwiseError naming the
- * file and its kind. Files without the key (any GGUF from elsewhere) pass. Reads the header only
- * (src/gguf/reader.ts `checkGgufHeader`, which also refuses a file that is not a valid GGUF) and
- * returns that summary.
+ * file and its kind, and a shipped model of the right kind as an example unless `example` is false
+ * (callers that want a particular kind of PRM say so themselves). Files without the key (any GGUF
+ * from elsewhere) pass. Reads the header only (src/gguf/reader.ts `checkGgufHeader`, which also
+ * refuses a file that is not a valid GGUF) and returns that summary.
  */
-export function checkModelKind(path: string, role: ModelRole): GgufHeaderSummary {
+export function checkModelKind(path: string, role: ModelRole, options: {example?: boolean} = {}): GgufHeaderSummary {
     const h = checkGgufHeader(path);
     const kind = h.strings["stepwise.kind"];
-    if (kind !== undefined && kind !== role)
-        throw new StepwiseError(
-            `${path}: is a stepwise ${kind} model (GGUF metadata stepwise.kind = "${kind}"), not a ${role === "prm" ? "PRM" : role}; ${ROLE_USE[role]}`,
-        );
+    if (kind !== undefined && kind !== role) {
+        const {use, example} = ROLE_USE[role];
+        throw new StepwiseError(`${path}: is a stepwise ${kind} model (GGUF metadata stepwise.kind = "${kind}"), not a ${role === "prm" ? "PRM" : role}; ${use}${options.example === false ? "" : ` (e.g. ${example})`}`);
+    }
     return h;
 }
 

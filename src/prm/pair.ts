@@ -51,9 +51,9 @@ export async function pairPrm(o: PairPrmOptions): Promise<PairPrmResult> {
         if (sameFile(file, o.out)) throw new StepwiseError(`pair-prm: --out ${o.out} is the ${flag} file${resolve(file) === out ? "" : ` (${file} leads to it)`}; write the pair to a new file`);
     const kind = (flag: string, file: string) => {
         try {
-            return checkModelKind(file, "prm");
+            return checkModelKind(file, "prm", {example: false});
         } catch (e) {
-            throw e instanceof StepwiseError ? new StepwiseError(`pair-prm ${flag}: ${e.message.replace(/ \(e\.g\. models\/lab-prm\.gguf\)/, "")}`) : e;
+            throw e instanceof StepwiseError ? new StepwiseError(`pair-prm ${flag}: ${e.message}`) : e;
         }
     };
     const imp = kind("--implicit", o.implicit);

@@ -43,7 +43,8 @@ test("engine spec integers outside their range name the parameter and the allowe
 });
 
 test("one model-kind check: sample refuses a PRM as its policy, serve --prm refuses a policy, as score does", () => {
-    assert.throws(() => checkModelKind(prm, "policy"), /lab-prm\.gguf: is a stepwise prm model \(GGUF metadata stepwise\.kind = "prm"\), not a policy/);
+    assert.throws(() => checkModelKind(prm, "policy"), /lab-prm\.gguf: is a stepwise prm model \(GGUF metadata stepwise\.kind = "prm"\), not a policy; .*Give a policy GGUF \(e\.g\. models\/lab-policy\.gguf\)$/);
+    assert.throws(() => checkModelKind(prm, "policy", {example: false}), /Give a policy GGUF$/);
     assert.equal(checkModelKind(policy, "policy").strings["stepwise.kind"], "policy");
     const out = join(dir, "s-prm.jsonl");
     assertOneLineError(

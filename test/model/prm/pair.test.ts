@@ -87,8 +87,9 @@ test("pair-prm refuses inputs of the wrong kind and a pair over an input; a pair
     await assert.rejects(pairPrm({implicit: tag.path, tag: tag.path, out}), (e: Error) => e instanceof StepwiseError && /--implicit .*tiny-7\.gguf: not an implicit PRM \(GGUF metadata stepwise\.prm\.objective is absent: a tag PRM\)/.test(e.message));
     await assert.rejects(pairPrm({implicit: imp, tag: imp, out}), /--tag .*implicit\.gguf: not a tag PRM \(GGUF metadata stepwise\.prm\.objective is "implicit"\)/);
     // A policy given for either flag: the message names the flag.
-    await assert.rejects(pairPrm({implicit: imp, tag: ref.path, out}), /^StepwiseError: pair-prm --tag: .*policy/);
-    await assert.rejects(pairPrm({implicit: ref.path, tag: tag.path, out}), /^StepwiseError: pair-prm --implicit: .*policy/);
+    // The message suggests no example PRM (lab-prm.gguf is a pair, not what either flag wants).
+    await assert.rejects(pairPrm({implicit: imp, tag: ref.path, out}), (e: Error) => /^pair-prm --tag: .*policy.*Give a PRM GGUF$/.test(e.message) && !/e\.g\./.test(e.message));
+    await assert.rejects(pairPrm({implicit: ref.path, tag: tag.path, out}), (e: Error) => /^pair-prm --implicit: .*policy.*Give a PRM GGUF$/.test(e.message) && !/e\.g\./.test(e.message));
     await assert.rejects(pairPrm({implicit: imp, tag: tag.path, out: imp}), /--out .* is the --implicit file/);
     // The same file through a symlink is an input too: writing the pair would replace the tag PRM.
     const tagCopy = join(dir, "tag-copy.gguf");
