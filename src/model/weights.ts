@@ -69,3 +69,25 @@ export function randomLlamaWeights(c: LlamaConfig, seed: number): LlamaWeights {
     }
     return weights;
 }
+
+/**
+ * A deeper copy of a model that computes exactly the same function: `extra` blocks appended after
+ * the last one, each with norms 1, attention q/k/v and feed-forward gate/up drawn as in
+ * {@link randomLlamaWeights} (seeded), and zero residual-branch outputs (attn_output, ffn_down), so
+ * each new block adds 0 to the residual stream until training moves those outputs (the
+ * function-preserving deepening of Net2Net's Net2DeeperNet, Chen et al., arXiv 1511.05641, with
+ * zero-initialised residual branches in place of identity matrices). The old tensors are shared,
+ * not copied. Used by `lab train-judge --grow-layers`.
+ * @throws StepwiseError when `extra` is not a positive integer or `weights` does not fit `c`.
+ */
+export function growLlamaLayers(c: LlamaConfig, weights: LlamaWeights, extra: number, seed: number): {config: LlamaConfig; weights: LlamaWeights} {
+    if (!(Number.isInteger(extra) && extra > 0)) throw new StepwiseError(`grow layers: the number of new layers must be a positive integer, got ${extra}`);
+    checkLlamaWeights(c, weights);
+    const config: LlamaConfig = {...c, nLayers: c.nLayers + extra};
+    const fresh = randomLlamaWeights(config, seed);
+    const out: LlamaWeights = {...weights};
+    for (let l = c.nLayers; l < config.nLayers; l++)
+        for (const {name} of llamaTensorDims(config).filter((t) => t.name.startsWith(`blk.${l}.`)))
+            out[name] = name.endsWith("attn_output.weight") || name.endsWith("ffn_down.weight") ? new Float32Array(fresh[name].length) : fresh[name];
+    return {config, weights: out};
+}

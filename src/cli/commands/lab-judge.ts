@@ -34,6 +34,7 @@ export function trainJudgeCommand(): Command {
         .option("--claim", "with --critique verify: every check copies the step's own value beside the exact one (`19 * 3 = 57 (step: 58) | wrong`, `12 + 7 = 19 (step: 19), so 19 * 3 | right`), so the verdict compares two numbers side by side; takes precedence over --contrast on lines with a value. Built and unit-tested; no trained model measured yet (docs/judge.md)", false)
         .option("--synthetic-restatements <share>", "with --critique verify: for this share of the samples (0–1), up to one more item in which one correct line's restatement is made wrong (a digit changed, doubled or dropped, an operator swapped, parentheses dropped; kept only when the exact verifier then calls that line the first wrong one and no step is cut through), so copying the step's restatement into the check stops paying; drawn with --seed. Two runs trained (share 0.25 and 1.0): they learnt to rebuild the restatement instead of copying it, but not to compare it with the step's, and caught no more; F1 67.6 and 63.0 against 71.4 (docs/judge.md)", floatOption(0, 1), 0)
         .option("--context <n>", "context length in tokens (default: the starting model's; RoPE, no new weights)", intOption(64))
+        .option("--grow-layers <n>", "add n transformer blocks on top of --init before training, each starting as a no-op (zero residual outputs), so the deeper verifier starts from what --init knows; seeded by --seed; resuming grows the same way", intOption(1))
         .action(async (o) => {
             if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
             o.resume = resumeOrFresh("train-judge", join(o.checkpointDir, "checkpoint.bin"), o);
@@ -57,6 +58,7 @@ export function trainJudgeCommand(): Command {
                 claim: o.claim,
                 syntheticRestatements: o.syntheticRestatements,
                 contextLength: o.context,
+                growLayers: o.growLayers,
             });
             process.stderr.write(`train-judge: ${r.completed ? "done" : "stopped"} at ${r.steps}/${plural(r.totalSteps, "step")} on ${plural(r.items, "item")} (${r.erroneous} erroneous${r.synthetic ? `, ${r.synthetic} synthetic` : ""}), final loss ${r.losses.at(-1)?.toFixed(4) ?? "?"}; model ${o.out}\n`);
         });

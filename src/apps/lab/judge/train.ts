@@ -13,7 +13,7 @@ import {StepwiseError} from "../../../util/errors.ts";
 import {writeLlamaGguf} from "../../../gguf/llama.ts";
 import {startingModel} from "../../../train/start.ts";
 import {CharTokenizer} from "../../../model/vocab.ts";
-import type {LlamaWeights} from "../../../model/weights.ts";
+import {growLlamaLayers, type LlamaWeights} from "../../../model/weights.ts";
 import {trainLanguageModel, type TrainExample, type TrainLogEntry, type TrainResult} from "../../../train/index.ts";
 import {CRITIQUES, readJudgeItems, labJudgeExample, SYNTHETIC_RESTATEMENT_SUFFIX, type Critique} from "./data.ts";
 import {LAB_JUDGE_CHAT_TEMPLATE} from "./template.ts";
@@ -52,6 +52,12 @@ export interface LabJudgeTrainOptions {
     syntheticRestatements?: number;
     /** Context length in tokens (default: the starting model's, 512 for the lab models); raising it lets longer solutions and verifications in (RoPE: no new weights). */
     contextLength?: number;
+    /**
+     * Blocks added on top of the starting model before training, each starting as a no-op
+     * (src/model/weights.ts `growLlamaLayers`, seeded by `seed`): a deeper verifier that starts
+     * from what `init` knows. Default 0. A resumed run grows the same way, then loads its checkpoint.
+     */
+    growLayers?: number;
     quiet?: boolean;
     onLog?: (e: TrainLogEntry) => void;
 }
@@ -70,7 +76,8 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
     const critique = o.critique ?? "compact";
     if (!(CRITIQUES as readonly string[]).includes(critique)) throw new StepwiseError(`lab judge: unknown critique "${critique}" (known: ${CRITIQUES.join(", ")})`);
     if (o.contextLength !== undefined && !(Number.isInteger(o.contextLength) && o.contextLength >= 64)) throw new StepwiseError(`lab judge: context length must be an integer ≥ 64, got ${o.contextLength}`);
-    const config = o.contextLength !== undefined ? {...start.config, contextLength: o.contextLength} : start.config;
+    const grown = o.growLayers ? growLlamaLayers(start.config, init, o.growLayers, o.seed ?? 0) : {config: start.config, weights: init};
+    const config = o.contextLength !== undefined ? {...grown.config, contextLength: o.contextLength} : grown.config;
     const tokenizer = new CharTokenizer(vocab);
     // Options of the verify critique's checks: the compact critique has none.
     for (const [flag, on] of [["--contrast", o.contrast], ["--claim", o.claim], ["--rebuild", o.rebuild], ["--synthetic-restatements", o.syntheticRestatements]] as const)
@@ -107,6 +114,7 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
                 ...(o.claim ? {"stepwise.judge_claim": true} : {}),
                 ...(o.rebuild ? {"stepwise.judge_rebuild": true} : {}),
                 ...(o.syntheticRestatements ? {"stepwise.judge_synthetic_restatements": o.syntheticRestatements} : {}),
+                ...(o.growLayers ? {"stepwise.judge_grown_layers": o.growLayers} : {}),
                 "tokenizer.chat_template": LAB_JUDGE_CHAT_TEMPLATE,
                 "stepwise.prompt_format":
                     critique === "verify"
@@ -120,7 +128,7 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
         });
     const result = await trainLanguageModel({
         config,
-        initWeights: init,
+        initWeights: grown.weights,
         batchSource: (rng, n) => Array.from({length: n}, () => (rng.next() < errorShare ? wrong[rng.int(wrong.length)] : right[rng.int(right.length)])),
         steps: o.steps,
         minutes: o.minutes,
