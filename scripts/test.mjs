@@ -1,17 +1,23 @@
 // Finds test/**/*.test.ts and runs them with node's test runner through tsx.
 //
-// Usage: node scripts/test.mjs [--tier fast|model|pack] [--list] [substring ...]
+// Usage: node scripts/test.mjs [--tier fast|model|pack] [--jobs N] [--list] [substring ...]
 //   substrings: only files whose path contains one of them;
 //   --tier fast:  test/fast/<area>/: pure functions, small files, scripted engines (under a minute in all);
 //   --tier model: test/model/<area>/: tests that load or train models, spawn the CLI, serve HTTP,
 //                 run the sandbox or a browser;
 //   --tier pack:  test/pack/: the npm pack + install smoke test;
-//   no --tier: every tier (what `npm test` and CI run).
+//   no --tier: every tier (what `npm test` and CI run);
+//   --jobs N: test files run N at a time (node --test-concurrency); default: the machine's cores
+//             (os.availableParallelism), or STEPWISE_TEST_JOBS. Each file's tests run in order; files
+//             share nothing but TMPDIR's parent and the model-hash cache (written atomically), and
+//             servers listen on port 0. --jobs 1 for one file at a time. A file that looks at the
+//             whole machine (the process table, shared temporary folders) says so with a line
+//             `// stepwise-test: alone` and runs after the others, by itself.
 // A file's tier is its folder: test/<tier>/… . A test file anywhere else is an error (so none is
 // silently left out); <area> mirrors the src/ folder under test.
 // Tests run with TMPDIR set to a fresh folder that is removed afterwards, so no temporary file outlives the run.
-import {mkdtempSync, readdirSync, rmSync, statSync} from "node:fs";
-import {tmpdir} from "node:os";
+import {mkdtempSync, readFileSync, readdirSync, rmSync, statSync} from "node:fs";
+import {availableParallelism, tmpdir} from "node:os";
 import {join, relative} from "node:path";
 import {spawnSync} from "node:child_process";
 import {vendorGradients} from "./vendor-gradients.mjs";
@@ -22,12 +28,19 @@ const root = new URL("..", import.meta.url).pathname;
 const args = process.argv.slice(2);
 let tier;
 let list = false;
+let jobs = process.env.STEPWISE_TEST_JOBS ?? String(availableParallelism());
 const filters = [];
 for (let i = 0; i < args.length; i++) {
     if (args[i] === "--tier") tier = args[++i];
     else if (args[i].startsWith("--tier=")) tier = args[i].slice(7);
     else if (args[i] === "--list") list = true;
+    else if (args[i] === "--jobs") jobs = args[++i];
+    else if (args[i].startsWith("--jobs=")) jobs = args[i].slice(7);
     else filters.push(args[i]);
+}
+if (!/^[1-9][0-9]*$/.test(jobs ?? "")) {
+    console.error(`--jobs (or STEPWISE_TEST_JOBS): expected a whole number ≥ 1, got "${jobs}"`);
+    process.exit(1);
 }
 if (tier !== undefined && !TIERS.includes(tier)) {
     console.error(`--tier: expected one of ${TIERS.join(", ")}, got "${tier}"`);
@@ -69,10 +82,16 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"])
         rmSync(tmp, {recursive: true, force: true});
         process.exit(130);
     });
-let status = 1;
+// Files marked `// stepwise-test: alone` run after the others, one at a time (see the header).
+const alone = chosen.filter((f) => /^\/\/ stepwise-test: alone\b/m.test(readFileSync(join(root, f), "utf8")));
+const together = chosen.filter((f) => !alone.includes(f));
+let status = 0;
 try {
-    const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...chosen], {stdio: "inherit", cwd: root, env: {...process.env, TMPDIR: tmp, STEPWISE_CACHE_DIR: join(tmp, "cache")}});
-    status = r.status ?? 1;
+    for (const [files, concurrency] of [[together, jobs], [alone, "1"]]) {
+        if (files.length === 0) continue;
+        const r = spawnSync(process.execPath, ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, ...files], {stdio: "inherit", cwd: root, env: {...process.env, TMPDIR: tmp, STEPWISE_CACHE_DIR: join(tmp, "cache")}});
+        if (r.status !== 0) status = r.status ?? 1;
+    }
 } finally {
     rmSync(tmp, {recursive: true, force: true});
 }

@@ -1,14 +1,32 @@
 /**
- * The stepwise CLI as tests run it: the TypeScript sources through tsx (`src/cli/main.ts`), so a
- * test never runs a stale dist/. The built bin is tested by test/pack/install.test.ts.
+ * The stepwise CLI as tests run it: the built dist/ when it holds a build of the current sources
+ * (`npm test` builds it first, through scripts/ensure-deps.mjs), else the TypeScript sources through
+ * tsx (`src/cli/main.ts`), so a test never runs a stale dist/: the same rule as bin/stepwise.mjs.
+ * dist/ starts in about a quarter of tsx's time (each spawned CLI recompiles nothing). The built
+ * bin as users install it is tested by test/pack/install.test.ts.
  */
 import {spawn, spawnSync, type SpawnSyncOptions} from "node:child_process";
+import {existsSync, readdirSync, statSync} from "node:fs";
 
-const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+const root = new URL("../../", import.meta.url);
+const main = new URL("src/cli/main.ts", root).pathname;
+const built = new URL("dist/cli/main.js", root).pathname;
 
-/** Arguments for `process.execPath` that run `stepwise ARGS…` from source. */
+/** Whether dist/ was built after every file under src/ last changed (bin/stepwise.mjs's check). */
+function distFresh(): boolean {
+    const stamp = new URL("dist/.build-stamp", root);
+    if (!existsSync(stamp) || !existsSync(built)) return false;
+    const at = statSync(stamp).mtimeMs;
+    const src = new URL("src/", root);
+    return readdirSync(src, {recursive: true}).every((f) => statSync(new URL(String(f), src)).mtimeMs <= at);
+}
+
+/** Decided once per test file: a build that goes stale during the run (an edit) is not noticed. */
+const useDist = process.env.STEPWISE_TEST_CLI === "src" ? false : distFresh();
+
+/** Arguments for `process.execPath` that run `stepwise ARGS…` (dist/ when fresh, else the sources; STEPWISE_TEST_CLI=src forces the sources). */
 export function cliArgs(...args: string[]): string[] {
-    return ["--import", "tsx", main, ...args];
+    return useDist ? [built, ...args] : ["--import", "tsx", main, ...args];
 }
 
 /** Run `stepwise ARGS…` to completion; stdout/stderr as text. */

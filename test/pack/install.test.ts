@@ -10,6 +10,7 @@
  * for `gpu=` users) would triple the install time and are not exercised on a CPU-only machine. Slow (about a minute of CPU: pack, install, a one-problem demo),
  * so it is its own tier: `node scripts/test.mjs --tier pack`; `npm test` runs it.
  */
+// stepwise-test: alone (npm pack rebuilds dist/, which the other files' CLI runs use; scripts/test.mjs)
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {spawnSync, type SpawnSyncOptions} from "node:child_process";

@@ -1,5 +1,6 @@
 // Security tests of the code sandbox: hostile candidates are contained, reported with the right
 // status, and leave the machine as it was (no files touched, no process left behind).
+// stepwise-test: alone (it looks for sandbox processes machine-wide, so no other file may run sandboxes meanwhile; scripts/test.mjs)
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {spawn} from "node:child_process";
