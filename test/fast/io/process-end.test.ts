@@ -9,7 +9,6 @@ import {spawn} from "node:child_process";
 import {existsSync, mkdtempSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {cliArgs} from "../../helpers/cli.ts";
 
 const moduleUrl = new URL("../../../src/io/process-end.ts", import.meta.url).href;
 
@@ -18,7 +17,7 @@ function runAndTerm(body: string): Promise<{code: number | null; signal: NodeJS.
     const dir = mkdtempSync(join(tmpdir(), "process-end-"));
     const file = join(dir, "child.mts");
     writeFileSync(file, body.replaceAll("MODULE", moduleUrl).replaceAll("DIR", dir));
-    const [node, ...args] = [process.execPath, ...cliArgs().slice(0, -1), file];
+    const [node, ...args] = [process.execPath, "--import", "tsx", file];
     return new Promise((resolve, reject) => {
         const child = spawn(node, args, {stdio: ["ignore", "pipe", "inherit"]});
         let out = "";
