@@ -9,8 +9,8 @@
 //   no --tier: every tier (what `npm test` and CI run);
 //   --jobs N: test files run N at a time (node --test-concurrency); default: the machine's cores
 //             (os.availableParallelism), or STEPWISE_TEST_JOBS. Each file's tests run in order; files
-//             share nothing but TMPDIR's parent and the model-hash cache (written atomically), and
-//             servers listen on port 0. --jobs 1 for one file at a time. A file that looks at the
+//             share nothing but TMPDIR's parent, the model-hash cache and .cache/test-gguf/ (both
+//             written atomically), and servers listen on port 0. --jobs 1 for one file at a time. A file that looks at the
 //             whole machine (the process table, shared temporary folders) says so with a line
 //             `// stepwise-test: alone` and runs after the others, by itself.
 // A file's tier is its folder: test/<tier>/… . A test file anywhere else is an error (so none is

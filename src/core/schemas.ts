@@ -465,8 +465,11 @@ export const TvdInterventionSchema = z.object({
     offset: z.number().int(),
     /** Probability of the greedy (top-1) token. */
     greedy_prob: z.number(),
-    /** `score` NaN in memory, null in JSON: this candidate's PRM input was longer than the PRM's context (never chosen). */
-    candidates: z.array(z.object({text: z.string(), prob: z.number(), score: NanScore})),
+    /**
+     * `score` NaN in memory, null in JSON: this candidate's PRM input was longer than the PRM's context (never chosen).
+     * `value`: the score's logit q, recorded when the PRM reports it (implicit PRMs); it decides between scores that rounded to 1 (src/search/tvd.ts chooseCandidate); −∞ in memory, null in JSON, for an unreadable candidate.
+     */
+    candidates: z.array(z.object({text: z.string(), prob: z.number(), score: NanScore, value: NanScore.optional()})),
     /** Index into candidates of the chosen one (0 = the greedy token). */
     chosen: z.number().int(),
 });

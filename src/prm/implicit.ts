@@ -84,7 +84,7 @@ export interface ContinuationOptions {
     /**
      * When given, filled with each continuation's value q = logit of its score (same order; −Infinity
      * for an unreadable one, whose score is 0). Scores are σ(q) and round to exactly 1 above q ≈ 36.7
-     * (exactly 0 below q ≈ −745), so candidates that differ only there tie as scores; TVD ranks such
+     * (exactly 0 below q ≈ −709.8), so candidates that differ only there tie as scores; TVD ranks such
      * ties by these values.
      */
     values?: number[];

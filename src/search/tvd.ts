@@ -187,7 +187,7 @@ export async function tvd(problem: SearchProblem, ctx: SearchContext): Promise<D
                     position: tokens.length,
                     offset: text.length,
                     greedy_prob: t.confidence,
-                    candidates: candidates.map((c, k) => ({text: c.text, prob: c.prob, score: scores[k] ?? NaN})),
+                    candidates: candidates.map((c, k) => ({text: c.text, prob: c.prob, score: scores[k] ?? NaN, ...(values.length === candidates.length ? {value: values[k]} : {})})),
                     chosen,
                 });
                 // The PRM picked end-of-sequence: the response ends here, finished.

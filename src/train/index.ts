@@ -193,7 +193,12 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
     let adam: Adam;
     if (saved) {
         const h = saved.header as {step: number; totalSteps: number; rng: RngState; elapsedSeconds: number; adamT: number; config: LlamaConfig};
-        if (JSON.stringify(h.config) !== JSON.stringify(config)) throw new StepwiseError(`${ckptPath}: checkpoint is for another model config; use a new checkpoint directory or resume=false`);
+        if (JSON.stringify(h.config) !== JSON.stringify(config)) {
+            // Name the fields that differ (e.g. nLayers after `lab train-judge --grow-layers`, contextLength after `--context`).
+            const keys = [...new Set([...Object.keys(h.config ?? {}), ...Object.keys(config)])] as Array<keyof LlamaConfig>;
+            const diff = keys.filter((k) => h.config?.[k] !== config[k]).map((k) => `${k} ${h.config?.[k]} in the checkpoint, ${config[k]} in this run`);
+            throw new StepwiseError(`${ckptPath}: checkpoint is for another model shape (${diff.join("; ")}); give the options it was started with, or start over (a new checkpoint directory, --fresh, resume: false)`);
+        }
         step = h.step;
         totalSteps = options.steps ?? h.totalSteps;
         rng = new Rng(h.rng);

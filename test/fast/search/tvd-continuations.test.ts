@@ -94,7 +94,10 @@ class SaturatedScorer extends OnePassScorer {
 test("TVD with scores that round to 1: the scorer's values (logits) decide, with or without a prior weight; without values the greedy token is kept", async () => {
     assert.equal(1 / (1 + Math.exp(-40)), 1, "σ(40) is exactly 1 in float64");
     const run = (reportValues: boolean, priorWeight = 0) => tvd(problem, {policy: new ScriptedPolicy(script).engine, prm: new SearchPrm(new SaturatedScorer(reportValues)), config: {priorWeight}});
-    assert.equal((await run(true)).answer, "5");
+    const picked = await run(true);
+    assert.equal(picked.answer, "5");
+    const [iv] = picked.trace.filter((t): t is TvdIntervention => t.type === "tvd");
+    assert.deepEqual(iv.candidates.map((c) => [c.score, c.value]), [[1, 40], [1, 60], [1, 50]], "the trace keeps each candidate's value");
     assert.equal((await run(false)).answer, "6", "a tie keeps the greedy token");
     // w 1: 60 + log .35 beats 50 + log .2 and 40 + log .45; logit(clamped 1) would tie them all at 34.5 + w·log p.
     assert.equal((await run(true, 1)).answer, "5");
@@ -111,4 +114,5 @@ test("chooseCandidate: the greedy token unless beaten by more than the margin; e
     assert.equal(chooseCandidate([1, 1, 1], 0.1, [40, 45, 50]), 0, "a margin is in rank units: a tie never clears it");
     assert.equal(chooseCandidate([0.2, -Infinity, 0.1], 0, [1, 5, 0]), 0, "an unscored candidate is never kept");
     assert.equal(chooseCandidate([-Infinity, 0.1, 0.3], 0), 2, "an unscored greedy token is replaced");
+    assert.equal(chooseCandidate([-Infinity, -Infinity], 0, [0, 5]), 0, "nothing scored: the greedy token stays, whatever the values");
 });

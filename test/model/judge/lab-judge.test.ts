@@ -5,6 +5,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {runCli} from "../../helpers/cli.ts";
 import {writeLlamaGguf} from "../../../src/gguf/index.ts";
+import {readLlamaGguf} from "../../../src/gguf/llama.ts";
 import {LlamaEngine} from "../../../src/engines/llama/engine.ts";
 import {judgeMessages} from "../../../src/judge/prompt.ts";
 import {LAB_JUDGE_CHAT_TEMPLATE, critiqueText, renderLabJudgeChat} from "../../../src/apps/lab/judge/template.ts";
@@ -91,6 +92,29 @@ test("train-judge runs, checkpoints a GGUF with the chat template, and `stepwise
     assert.equal(summary.answers, 4);
     const verdicts = readFileSync(join(dir, "v.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     assert.deepEqual(verdicts.map((v) => [v.id, v.steps, v.raw.length]), [["lab-1#0", 4, 2], ["lab-2#0", 1, 2]]);
+});
+
+test("train-judge --grow-layers: the GGUF has the grown blocks and says so; a resume needs the same growth, and names the field when it differs", async () => {
+    const dir = tmp();
+    const steps = join(dir, "steps.jsonl");
+    const good = {...record, id: "lab-2#0", question_id: "lab-2", text: "First, 2 * 14 = 28, so 28 + 11.\nThen 28 + 11 = 39.\nThe answer is 39."};
+    good.steps = [{text: good.text, start: 0, end: good.text.length, token_start: 0, token_end: 0}];
+    writeFileSync(steps, [record, good].map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const init = tinyJudge(dir);
+    const layers = (await readLlamaGguf(init)).config.nLayers;
+    const out = join(dir, "grown.gguf");
+    const ck = join(dir, "ckpt-grown");
+    const o = {data: [steps], out, init, critique: "verify" as const, growLayers: 2, batchSize: 2, quiet: true, checkpointDir: ck, checkpointEverySteps: 1};
+    await trainLabJudge({...o, steps: 1});
+    const grown = await readLlamaGguf(out);
+    assert.equal(grown.config.nLayers, layers + 2);
+    assert.equal(grown.metadata["stepwise.judge_grown_layers"], 2);
+    assert.ok(grown.weights[`blk.${layers + 1}.ffn_down.weight`].some((x) => x !== 0), "one step moved the new block's output");
+    // Resumed with the same growth: goes on from step 1.
+    const more = await trainLabJudge({...o, steps: 2, resume: true});
+    assert.equal(more.resumedFrom, 1);
+    // Resumed without it: refused, naming the field.
+    await assert.rejects(trainLabJudge({...o, growLayers: undefined, steps: 3, resume: true}), new RegExp(`another model shape \\(nLayers ${layers + 2} in the checkpoint, ${layers} in this run\\)`));
 });
 
 test("`stepwise judge --skip-too-long` on a lab judge GGUF: compact template by default, a prompt longer than the context skipped and listed", () => {

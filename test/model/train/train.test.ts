@@ -115,7 +115,7 @@ test("training reduces the loss; a resumed run ends with the same weights as an 
     assert.match(readFileSync(join(ck, "train.log"), "utf8"), /resumed from .* at step 8/);
 
     // A checkpoint of another shape is refused.
-    await assert.rejects(trainLanguageModel({...base, config: {...config, dFF: 96}, checkpointDir: ck}), /another model config/);
+    await assert.rejects(trainLanguageModel({...base, config: {...config, dFF: 96}, checkpointDir: ck}), /another model shape \(dFF 64 in the checkpoint, 96 in this run\)/);
 });
 
 test("target distributions over a token subset train a PRM-style head", async () => {
