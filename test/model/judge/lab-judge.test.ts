@@ -67,12 +67,18 @@ test("lab judge data: exact first error from the lab verifier, critique with one
     assert.equal(right.first_error, -1);
 });
 
-test("train-judge runs, checkpoints a GGUF with the chat template, and `stepwise judge --engine llama:` reads steps files with it", async () => {
-    const dir = tmp();
+/** A steps file in `dir` with `record` (first error at step 0) and a right solution of another problem. */
+function twoSolutions(dir: string): string {
     const steps = join(dir, "steps.jsonl");
     const good = {...record, id: "lab-2#0", question_id: "lab-2", text: "First, 2 * 14 = 28, so 28 + 11.\nThen 28 + 11 = 39.\nThe answer is 39."};
     good.steps = [{text: good.text, start: 0, end: good.text.length, token_start: 0, token_end: 0}];
     writeFileSync(steps, [record, good].map((r) => JSON.stringify(r)).join("\n") + "\n");
+    return steps;
+}
+
+test("train-judge runs, checkpoints a GGUF with the chat template, and `stepwise judge --engine llama:` reads steps files with it", async () => {
+    const dir = tmp();
+    const steps = twoSolutions(dir);
     const plain = await readJudgeItems([steps]);
     assert.deepEqual(plain.map((i) => i.first_error), [0, -1]);
     // --contrast changes the wrong solution's wrong check only, and needs the verify critique.
@@ -96,10 +102,7 @@ test("train-judge runs, checkpoints a GGUF with the chat template, and `stepwise
 
 test("train-judge --grow-layers: the GGUF has the grown blocks and says so; a resume needs the same growth, and names the field when it differs", async () => {
     const dir = tmp();
-    const steps = join(dir, "steps.jsonl");
-    const good = {...record, id: "lab-2#0", question_id: "lab-2", text: "First, 2 * 14 = 28, so 28 + 11.\nThen 28 + 11 = 39.\nThe answer is 39."};
-    good.steps = [{text: good.text, start: 0, end: good.text.length, token_start: 0, token_end: 0}];
-    writeFileSync(steps, [record, good].map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const steps = twoSolutions(dir);
     const init = tinyJudge(dir);
     const layers = (await readLlamaGguf(init)).config.nLayers;
     const out = join(dir, "grown.gguf");
