@@ -3,23 +3,12 @@
 // `npm install`, `npm run build`, `npm run demo` and `npm test` build it).
 // In a clone whose dist/ is missing or older than a file under src/, it runs the sources through
 // tsx (a dev dependency) instead, so a developer never runs stale code.
-import {existsSync, readdirSync, statSync} from "node:fs";
+import {distStale} from "./dist-stale.mjs";
 
 const root = new URL("..", import.meta.url);
 const main = new URL("dist/cli/main.js", root);
-const src = new URL("src/", root);
 
-/** True when dist/ lacks a build of the current sources (only in a clone: the package has no src/). */
-function stale() {
-    if (!existsSync(src)) return false;
-    const stamp = new URL("dist/.build-stamp", root);
-    if (!existsSync(stamp)) return true;
-    const built = statSync(stamp).mtimeMs;
-    for (const f of readdirSync(src, {recursive: true})) if (statSync(new URL(f, src)).mtimeMs > built) return true;
-    return false;
-}
-
-if (stale()) {
+if (distStale(root)) {
     let register;
     try {
         ({register} = await import("tsx/esm/api"));

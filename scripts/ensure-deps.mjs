@@ -5,7 +5,7 @@
 // 2. builds dist/ (the bin runs built JavaScript) when it is missing or older than any file
 //    under src/ or tsconfig.json;
 // 3. system packages the tests use (scripts/ensure-browser.mjs: installed only when missing).
-import {existsSync, readFileSync, readdirSync, statSync} from "node:fs";
+import {existsSync, readFileSync} from "node:fs";
 import {join} from "node:path";
 import {execSync, spawnSync} from "node:child_process";
 
@@ -17,22 +17,12 @@ if (missing.length) {
     execSync("npm install --no-audit --no-fund", {stdio: "inherit", cwd: root});
 }
 
-/** Newest modification time (ms) of the files under `dir`. */
-function newest(dir) {
-    let t = 0;
-    for (const e of readdirSync(dir, {withFileTypes: true})) {
-        const p = join(dir, e.name);
-        t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-    }
-    return t;
-}
-
 const {vendorGradients} = await import("./vendor-gradients.mjs");
 await vendorGradients();
-const stamp = join(root, "dist/.build-stamp");
-const built = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
-if (built < Math.max(newest(join(root, "src")), statSync(join(root, "tsconfig.json")).mtimeMs)) {
-    console.error(`[stepwise] ${built ? "src/ changed since dist/ was built" : "dist/ is not built"}: building ...`);
+const {distStale} = await import("../bin/dist-stale.mjs");
+const stale = distStale(new URL("..", import.meta.url));
+if (stale) {
+    console.error(`[stepwise] ${stale}: building ...`);
     const r = spawnSync(process.execPath, [join(root, "scripts/build.mjs")], {stdio: "inherit", cwd: root});
     if (r.status !== 0) process.exit(r.status ?? 1);
 }

@@ -6,23 +6,14 @@
  * bin as users install it is tested by test/pack/install.test.ts.
  */
 import {spawn, spawnSync, type SpawnSyncOptions} from "node:child_process";
-import {existsSync, readdirSync, statSync} from "node:fs";
+import {distStale} from "../../bin/dist-stale.mjs";
 
 const root = new URL("../../", import.meta.url);
 const main = new URL("src/cli/main.ts", root).pathname;
 const built = new URL("dist/cli/main.js", root).pathname;
 
-/** Whether dist/ was built after every file under src/ last changed (bin/stepwise.mjs's check). */
-function distFresh(): boolean {
-    const stamp = new URL("dist/.build-stamp", root);
-    if (!existsSync(stamp) || !existsSync(built)) return false;
-    const at = statSync(stamp).mtimeMs;
-    const src = new URL("src/", root);
-    return readdirSync(src, {recursive: true}).every((f) => statSync(new URL(String(f), src)).mtimeMs <= at);
-}
-
-/** Decided once per test file: a build that goes stale during the run (an edit) is not noticed. */
-const useDist = process.env.STEPWISE_TEST_CLI === "src" ? false : distFresh();
+/** Decided once per test file (bin/dist-stale.mjs's rule): a build that goes stale during the run (an edit) is not noticed. */
+const useDist = process.env.STEPWISE_TEST_CLI === "src" ? false : !distStale(root);
 
 /** Arguments for `process.execPath` that run `stepwise ARGS…` (dist/ when fresh, else the sources; STEPWISE_TEST_CLI=src forces the sources). */
 export function cliArgs(...args: string[]): string[] {
