@@ -61,6 +61,21 @@ test("tfjs, JS forward pass and llama.cpp agree on next-token probabilities of a
     assert.ok(maxAbsDiff(nextTokenProbs(back.config, back.weights, ids)[ids.length - 1], js[ids.length - 1]) === 0);
 });
 
+test("a model grown by growLlamaLayers gives llama.cpp the same next-token probabilities as the model it grew from", async () => {
+    const {randomLlamaWeights, growLlamaLayers} = await import("../../../src/model/weights.ts");
+    const weights = randomLlamaWeights(config, 11);
+    const grown = growLlamaLayers(config, weights, 2, 4);
+    const [a, b] = [join(dir, "base.gguf"), join(dir, "grown.gguf")];
+    writeLlamaGguf(a, {config, weights, vocab});
+    writeLlamaGguf(b, {config: grown.config, weights: grown.weights, vocab});
+    assert.equal((await readLlamaGguf(b)).config.nLayers, config.nLayers + 2);
+    const ids = tok.encode(text, {addBos: true});
+    const positions = [0, 9, ids.length - 1];
+    const [pa, pb] = [await llamaCppNextTokenProbs(a, ids, positions, config.vocabSize), await llamaCppNextTokenProbs(b, ids, positions, config.vocabSize)];
+    const worst = Math.max(...positions.map((_, i) => maxAbsDiff(pa[i], pb[i])));
+    assert.ok(worst <= 1e-6, `llama.cpp, base vs grown: ${worst}`);
+});
+
 test("LlamaRunner: incremental feeding equals a fresh run; truncate branches from a prefix", async () => {
     const {weights} = await import("../../../src/model/weights.ts").then((m) => ({weights: m.randomLlamaWeights(config, 5)}));
     const ids = tok.encode("12 + 7 = 19", {addBos: true});
