@@ -3,21 +3,25 @@
 //   npx tsx scripts/lab-verifier-figures.ts pb  NAME=DIR ...   # `eval processbench --out DIR` folders (predictions.jsonl)
 //   npx tsx scripts/lab-verifier-figures.ts bon DIR NAME=SCORES ...
 //       DIR: a `lab eval-prm --out DIR` folder (candidates.jsonl, summary.json with τ); SCORES: its
-//       scores.jsonl, or `stepwise score` output on the candidates' adaptive steps at the same τ
+//       scores.jsonl, or `stepwise score` output on the candidates' adaptive steps at the same τ;
+//       SCORES may be `A*B`: two such files multiplied step by step (two critics' P(step right) as one score)
 //
 // pb: per critic acc_error and acc_correct with 95% Wilson intervals, F1, and F1 − F1(first critic)
 //     with a paired percentile bootstrap over solutions (2,000 resamples, seed 0).
 // bon: per PRM lab-ProcessBench on the candidates (first adaptive step scored < 0.5 vs the exact
 //     first wrong step; acc with Wilson intervals, F1) and Best-of-N at the largest N with the min
 //     aggregation (highest min step score, first on ties, among all candidates of a question),
-//     each minus the first PRM's with a paired bootstrap over problems (F1) or pairedBootstrap (BoN).
+//     each minus the first PRM's with a paired bootstrap over problems (F1) or pairedBootstrap (BoN);
+//     then Best-of-N (product) and the weighted vote (product) against maj@N (pairedBootstrap, McNemar).
 import {readFileSync} from "node:fs";
 import {join} from "node:path";
-import {bootstrapInterval, pairedBootstrap, wilsonInterval} from "../src/stats/intervals.ts";
+import {bootstrapInterval, mcnemarExact, pairedBootstrap, wilsonInterval} from "../src/stats/intervals.ts";
 import {splitSample} from "../src/pipeline/split/index.ts";
 import {labTruth} from "../src/domains/lab/verifier.ts";
 import {checkAnswer} from "../src/domains/lab/index.ts";
 import {rocAuc} from "../src/prm/metrics.ts";
+import {aggregate, answerClasses, majorityVote, selectBestOfN, weightedMajorityVote} from "../src/select/index.ts";
+import {labGrader} from "../src/apps/lab/eval/prm.ts";
 
 const [mode, ...args] = process.argv.slice(2);
 const runs = args.map((a) => {
@@ -79,11 +83,20 @@ if (mode === "pb") {
     const truthsOf = new Map(cands.map((s) => [s.id, labTruth({question: s.question, text: s.text, steps: splitSample(s, {kind: "adaptive", tau: summary.tau})}).correct]));
     const truthOf = new Map(cands.map((s) => [s.id, labTruth({question: s.question, text: s.text, steps: splitSample(s, {kind: "adaptive", tau: summary.tau})}).first_error]));
     const correctOf = new Map(cands.map((s) => [s.id, checkAnswer(s.question, s.text).correct]));
+    const textOf = new Map(cands.map((s) => [s.id, s.text as string]));
     const stepsOf = new Map(cands.map((s) => [s.id, splitSample(s, {kind: "adaptive", tau: summary.tau}).length]));
     const questions = [...new Set(cands.map((s) => s.question_id as string))];
     const named = runs.slice(1).map(({name, dir: file}) => {
         // Candidates a scorer left out (`score --skip-too-long`) count as score 0: never picked.
-        const got = new Map(jsonl(file).map((x) => [x.id, x]));
+        // `A*B`: a candidate both files scored gets the step-by-step product; one either left out is missing.
+        const files = file.split("*").map((f) => new Map(jsonl(f).map((x) => [x.id, x])));
+        const got = new Map(
+            [...files[0]].filter(([id]) => files.every((m) => m.has(id))).map(([id, x]) => {
+                const parts = files.map((m) => m.get(id).step_scores as number[]);
+                if (parts.some((p) => p.length !== parts[0].length)) throw new Error(`${file}: ${id} has ${parts.map((p) => p.length).join(" and ")} step scores`);
+                return [id, {...x, step_scores: parts[0].map((_, i) => parts.reduce((a, p) => a * p[i], 1))}];
+            }),
+        );
         const missing = cands.filter((c) => !got.has(c.id));
         if (missing.length) console.log(`${name}: ${missing.length} of ${cands.length} candidates not scored (too long), counted as score 0`);
         const scores = cands.map((c) => got.get(c.id) ?? {id: c.id, question_id: c.question_id, step_scores: new Array(stepsOf.get(c.id)).fill(0)});
@@ -98,6 +111,17 @@ if (mode === "pb") {
             }
             return best?.correct ? 1 : 0;
         });
+        const sel = {maj: [] as number[], product: [] as number[], vote: [] as number[]};
+        for (const q of questions) {
+            const rs = byQ.get(q) ?? [];
+            const cls = answerClasses(rs.map((x) => labGrader.extract(textOf.get(x.id)!)), rs.map((x) => correctOf.get(x.id)!), labGrader.equal);
+            const right = (k: number) => (k >= 0 && cls.classCorrect[k] ? 1 : 0);
+            const weights = rs.map((x) => aggregate(x.step_scores, "product"));
+            sel.maj.push(right(majorityVote(cls.classOf)));
+            sel.vote.push(right(weightedMajorityVote(cls.classOf, weights)));
+            const best = selectBestOfN(weights);
+            sel.product.push(best >= 0 && correctOf.get(rs[best].id) ? 1 : 0);
+        }
         const rows = scores.map((x) => ({label: truthOf.get(x.id)!, prediction: x.step_scores.findIndex((v: number) => v < 0.5)}));
         const index = new Map(scores.map((x, i) => [x.id, i]));
         const groups = questions.map((q) => (byQ.get(q) ?? []).map((x) => index.get(x.id)!));
@@ -108,7 +132,7 @@ if (mode === "pb") {
                 t.push(c ? 1 : 0);
                 sc.push(x.step_scores[i]);
             });
-        return {name, rows, groups, bon, k: summary.k as number, auc: rocAuc(sc, t)};
+        return {name, rows, groups, bon, sel, k: summary.k as number, auc: rocAuc(sc, t)};
     });
     table(named);
     console.log(`\n| PRM | step ROC-AUC | BoN@${named[0].k} (min) | − ${named[0].name} (paired bootstrap over ${questions.length} problems) |`);
@@ -117,6 +141,14 @@ if (mode === "pb") {
         const acc = r.bon.reduce((a, b) => a + b, 0) / r.bon.length;
         console.log(`| ${r.name} | ${r.auc.toFixed(3)} | ${pct(acc)} | ${r === named[0] ? "–" : iv(pairedBootstrap(named[0].bon, r.bon, {resamples: 2000, seed: 0}))} |`);
     }
+    const k = named[0].k;
+    const cell = (maj: number[], xs: number[]) => {
+        const d = pairedBootstrap(maj, xs, {resamples: 2000, seed: 0});
+        return `${pct(xs.reduce((a, b) => a + b, 0) / xs.length)} (${d.value >= 0 ? "+" : ""}${pct(d.value)}; ${pct(d.low)} to ${pct(d.high)}; p ${mcnemarExact(maj, xs).value.toFixed(3)})`;
+    };
+    console.log(`\n| PRM | maj@${k} | BoN@${k} (product) − maj@${k} | weighted vote@${k} (product) − maj@${k} |`);
+    console.log(`|---|---|---|---|`);
+    for (const r of named) console.log(`| ${r.name} | ${pct(r.sel.maj.reduce((a, b) => a + b, 0) / questions.length)} | ${cell(r.sel.maj, r.sel.product)} | ${cell(r.sel.maj, r.sel.vote)} |`);
 } else {
     console.error("usage: lab-verifier-figures.ts pb|bon NAME=DIR ...");
     process.exit(2);

@@ -1,6 +1,6 @@
 /** `stepwise serve`: an OpenAI/vLLM-compatible HTTP server over a GGUF model. */
 import type {Command} from "@commander-js/extra-typings";
-import {checkModelKind, createEngine, labModelPath, parseEngineSpec} from "../../engines/spec.ts";
+import {checkModelKind, createEngine, parseEngineSpec} from "../../engines/spec.ts";
 import type {RewardConfig, RewardSteps} from "../../apps/serve/reward.ts";
 import {type Engine} from "../../engines/types.ts";
 import {StepwiseError} from "../../util/errors.ts";
@@ -54,7 +54,7 @@ Examples:
             const prmSpec: string | undefined = o.prm;
             const given = o.model ?? positional;
             // lab:NAME (a model shipped with stepwise) is the file it names, from any folder.
-            let file = (prmSpec !== undefined ? await prmFile(prmSpec) : undefined) ?? (given?.startsWith("lab:") ? labPath(given) : given);
+            let file = prmSpec !== undefined ? await localModelFile(prmSpec, "--prm") : given !== undefined ? await localModelFile(given, "") : undefined;
             if (!file) throw new StepwiseError("serve: name a GGUF model (stepwise serve MODEL.gguf, --model or --prm)");
             if (!isAggregation(o.aggregation)) throw new StepwiseError(`serve --aggregation: "${o.aggregation}" is not one of ${AGGREGATIONS.join(", ")}`);
             if (o.tau !== undefined && o.threshold !== undefined) throw new StepwiseError("serve: give at most one of --tau and --threshold");
@@ -114,25 +114,19 @@ Examples:
         });
 }
 
-/** The file of `lab:NAME` (a shipped model); StepwiseError naming the known names otherwise. */
-function labPath(spec: string): string {
-    try {
-        return labModelPath(spec.slice(4).split("?")[0]);
-    } catch (e) {
-        throw e instanceof StepwiseError ? new StepwiseError(`serve ${spec}: ${e.message}`) : e;
-    }
-}
-
-/** The GGUF file of a --prm value: a file, or the path of a llama: or lab: PRM spec (openai: PRMs cannot be served here). */
-async function prmFile(spec: string): Promise<string> {
-    if (spec.startsWith("llama:") || spec.startsWith("lab:")) {
-        const {splitPrmSpec} = await import("../../prm/index.ts");
-        const parsed = parseEngineSpec(splitPrmSpec(spec).engineSpec);
-        if (parsed.kind === "llama") return parsed.path;
-    }
+/**
+ * The GGUF file a served model names: a file, or the path of a llama: or lab:NAME spec (the spec
+ * parser resolves lab: names and says which exist); a model behind a server (openai:, a URL) is
+ * refused, since serve runs a local GGUF. `flag` names the option in the message ("" for the model).
+ */
+async function localModelFile(spec: string, flag: string): Promise<string> {
+    const what = flag ? `serve ${flag} ${spec}` : `serve ${spec}`;
     if (/^[a-z]+:\/\//i.test(spec) || spec.startsWith("openai:"))
-        throw new StepwiseError(`serve --prm ${spec}: serve needs a local GGUF (a file, a llama: spec or lab:NAME); a PRM behind a server is scored there`);
-    return spec;
+        throw new StepwiseError(`${what}: serve needs a local GGUF (a file, a llama: spec or lab:NAME); a model behind a server is used there`);
+    if (!spec.startsWith("llama:") && !spec.startsWith("lab:")) return spec;
+    const {splitPrmSpec} = await import("../../prm/index.ts");
+    const parsed = parseEngineSpec(flag === "--prm" ? splitPrmSpec(spec).engineSpec : spec); // names the spec in its errors
+    return parsed.kind === "llama" ? parsed.path : spec;
 }
 
 /**

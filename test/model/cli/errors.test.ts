@@ -183,6 +183,18 @@ test("a GGUF header claiming 2^40 tensors is rejected from its counts before any
     assertOneLineError(stepwise(["score", "--prm", `llama:${bad}`, "--in", file("st.jsonl", jsonl([stepsRecord("a#0")])), "--out", join(dir, "sy.jsonl")]), pattern);
 });
 
+test("serve: the model and --prm are a file, a llama: spec or lab:NAME; an unknown lab name and a remote model are one line naming the value", () => {
+    assertOneLineError(stepwise(["serve", "lab:nosuch", "--port", "0"]), /engine spec "lab:nosuch": lab model "nosuch": unknown \(known: lab:policy, /);
+    assertOneLineError(stepwise(["serve", "--prm", "lab:nosuch", "--port", "0"]), /engine spec "lab:nosuch": lab model "nosuch": unknown/);
+    assertOneLineError(stepwise(["serve", "openai:http://127.0.0.1:9/v1", "--port", "0"]), /serve openai:http:\/\/127\.0\.0\.1:9\/v1: serve needs a local GGUF/);
+    assertOneLineError(stepwise(["serve", "--prm", "http://127.0.0.1:9/v1", "--port", "0"]), /serve --prm http:\/\/127\.0\.0\.1:9\/v1: serve needs a local GGUF/);
+    // A llama: spec is its file (the spec's parameters are the flags' business): the header check then names the file.
+    const bytes = readFileSync(policy);
+    bytes.writeBigUInt64LE(2n ** 40n, 8);
+    const bad = file("corrupt-serve.gguf", bytes);
+    assertOneLineError(stepwise(["serve", `llama:${bad}?threads=1`, "--port", "0"]), /corrupt-serve\.gguf: not a valid GGUF file/);
+});
+
 test("serve: a port in use and a bad --host are one line naming the address, before the model loads", async () => {
     const server = createServer();
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
