@@ -3,7 +3,8 @@
  *
  * Two kinds of supervision, freely mixed:
  * - **LM loss** (`lossMask`): token i is predicted from the output at position i-1; `lossMask`
- *   says which tokens count (a boolean per token, or the half-open range [start, end)).
+ *   says which tokens count (a boolean per token, a weight ≥ 0 per token, or the half-open range
+ *   [start, end)). A weight w scales that token's cross-entropy and counts w times in the mean.
  * - **Target distributions** (`targets`): the output at position `pos` (the input token at
  *   `pos`, e.g. a step tag) is trained towards `probs` over the token subset `tokenIds`, with
  *   the softmax restricted to that subset: a PRM's good/bad cross-entropy with hard
@@ -54,8 +55,12 @@ export interface SequenceTarget {
 
 export interface TrainExample {
     tokens: number[];
-    /** Which tokens are LM-predicted (token 0 never is: nothing precedes it). */
-    lossMask?: boolean[] | {start: number; end: number};
+    /**
+     * Which tokens are LM-predicted (token 0 never is: nothing precedes it): a boolean per token, a
+     * weight per token (0: not predicted; w > 0: its cross-entropy counts w times in the batch mean),
+     * or the range [start, end) with weight 1.
+     */
+    lossMask?: boolean[] | number[] | {start: number; end: number};
     targets?: PositionTarget[];
     sequence?: SequenceTarget;
 }
@@ -81,7 +86,7 @@ export interface PackedBatch {
     targets: Float32Array;
     /** Positions with a restricted softmax: additive bias [N·vocab] (0 in the subset, -1e9 outside), or null when every position is LM. */
     supportBias: Float32Array | null;
-    /** Number of supervised positions. */
+    /** Number of supervised positions, each LM position counted by its weight (TrainExample.lossMask). */
     count: number;
     /** Number of real (non-padding) input positions. */
     realTokens: number;
@@ -93,11 +98,19 @@ export interface PackedBatch {
     sequences: {count: number; select: Float32Array; segment: Float32Array; refLogprob: Float32Array; beta: Float32Array; label: Float32Array} | null;
 }
 
-function lmMask(ex: TrainExample, i: number): boolean {
+/** The LM weight of token i (0: not predicted). */
+function lmWeight(ex: TrainExample, i: number): number {
     const m = ex.lossMask;
-    if (!m) return false;
-    if (Array.isArray(m)) return m[i] === true;
-    return i >= m.start && i < m.end;
+    if (!m) return 0;
+    if (Array.isArray(m)) {
+        const w = m[i];
+        if (typeof w === "number") {
+            if (!(w >= 0 && Number.isFinite(w))) throw new StepwiseError(`train: loss weight ${w} of token ${i}: expected a finite number ≥ 0`);
+            return w;
+        }
+        return w === true ? 1 : 0;
+    }
+    return i >= m.start && i < m.end ? 1 : 0;
 }
 
 /** Input positions an example occupies: all its tokens if it has targets, else all but the last. */
@@ -180,10 +193,11 @@ export function packBatch(examples: TrainExample[], vocabSize: number, maxLen: n
         realTokens += len;
         const supervised = new Set<number>();
         for (let i = 1; i < ex.tokens.length && i - 1 < len; i++) {
-            if (!lmMask(ex, i)) continue;
-            targets[(base + i - 1) * vocabSize + ex.tokens[i]] = 1;
+            const w = lmWeight(ex, i);
+            if (w === 0) continue;
+            targets[(base + i - 1) * vocabSize + ex.tokens[i]] = w;
             supervised.add(i - 1);
-            count++;
+            count += w;
         }
         for (const tg of ex.targets ?? []) {
             if (tg.pos < 0 || tg.pos >= ex.tokens.length) throw new StepwiseError(`train: target position ${tg.pos} outside the example (${ex.tokens.length} tokens)`);

@@ -114,14 +114,23 @@ test("verifier training example: the verify prompt, loss on the checks, verdicts
     assert.deepEqual(item.checks, ["12 + 7 = 19, so 19 * 3 - 45 / 5", "19 * 3 = 57, so 57 - 45 / 5"]);
     const tok = new CharTokenizer(tinyModel(5).vocab);
     const ex = labJudgeExample(item, tok, "verify");
-    const mask = ex.lossMask as boolean[];
+    const mask = ex.lossMask as number[];
     assert.equal(mask.length, ex.tokens.length);
-    const first = mask.indexOf(true);
+    assert.ok(mask.every((w) => w === 0 || w === 1), "weight 1 on written tokens by default");
+    const first = mask.indexOf(1);
     const head = tok.decode(ex.tokens.slice(0, first));
     assert.equal(head, `Problem: ${Q}\n${VERIFY_INSTRUCTION}\nVerdict:\nStep 0: First, 12 + 7 = 19, so 19 * 3 - 45 / 5.\n`);
-    assert.equal(tok.decode(ex.tokens.filter((_, i) => mask[i]).slice(0, -1)), "12 + 7 = 19, so 19 * 3 - 45 / 5 | right\n19 * 3 = 57, so 57 - 45 / 5 | wrong\n\\boxed{1}");
+    const written = "12 + 7 = 19, so 19 * 3 - 45 / 5 | right\n19 * 3 = 57, so 57 - 45 / 5 | wrong\n\\boxed{1}";
+    assert.equal(tok.decode(ex.tokens.filter((_, i) => mask[i] > 0).slice(0, -1)), written);
     assert.equal(ex.tokens.at(-1), tinyModel(5).vocab.eosId);
-    assert.equal(mask.at(-1), true);
+    assert.equal(mask.at(-1), 1);
+    // --verdict-weight: the same tokens, and only each verdict's first letter (r of right, w of wrong) weighs more.
+    const weighted = labJudgeExample(item, tok, "verify", 8);
+    assert.deepEqual(weighted.tokens, ex.tokens);
+    const heavy = (weighted.lossMask as number[]).flatMap((w, i) => (w === 8 ? [i] : []));
+    assert.deepEqual(heavy.map((i) => tok.decode(ex.tokens.slice(i - 3, i + 1))), [" | r", " | w"]);
+    assert.deepEqual((weighted.lossMask as number[]).map((w) => (w === 8 ? 1 : w)), mask);
+    assert.throws(() => labJudgeExample(item, tok, "verify", 0), /verdict weight 0: expected a positive number/);
 });
 
 function gguf(meta: Record<string, string>): string {

@@ -57,3 +57,16 @@ test("packBatch: a target's bias offsets its subset's logits (−log πref: a so
     assert.throws(() => packBatch([{tokens: [1, 2], targets: [{pos: 1, tokenIds: [3, 4], probs: [1, 0], bias: [0, Infinity]}]}], v, 8), /bias must be finite/);
     assert.throws(() => packBatch([{tokens: [1, 2], targets: [{pos: 1, tokenIds: [3, 3], probs: [1, 0]}]}], v, 8), /position 1 lists a token id twice/);
 });
+
+test("packBatch: a per-token loss weight scales that token's target row and counts as many positions; 0 leaves it out; a bad weight is refused", () => {
+    const plain = packBatch([{tokens: [1, 2, 3, 4], lossMask: [false, true, true, true]}], 6, 8);
+    const weighted = packBatch([{tokens: [1, 2, 3, 4], lossMask: [0, 1, 0, 5]}], 6, 8);
+    assert.equal(plain.count, 3);
+    assert.equal(weighted.count, 6);
+    // Position 0 predicts token 2 (weight 1), position 1 predicts token 3 (weight 0: nothing), position 2 predicts token 4 (weight 5).
+    assert.deepEqual(Array.from(weighted.targets.slice(0, 6)), [0, 0, 1, 0, 0, 0]);
+    assert.deepEqual(Array.from(weighted.targets.slice(6, 12)), [0, 0, 0, 0, 0, 0]);
+    assert.deepEqual(Array.from(weighted.targets.slice(12, 18)), [0, 0, 0, 0, 5, 0]);
+    assert.throws(() => packBatch([{tokens: [1, 2], lossMask: [0, -1]}], 6, 8), /loss weight -1 of token 1: expected a finite number ≥ 0/);
+    assert.throws(() => packBatch([{tokens: [1, 2], lossMask: [0, Number.NaN]}], 6, 8), /loss weight NaN of token 1/);
+});

@@ -17,7 +17,7 @@ import type {TrainExample} from "../../../train/index.ts";
 import {judgeMessages} from "../../../judge/prompt.ts";
 import {critiqueText, renderLabJudgeChat} from "./template.ts";
 import {labStepChecks, type LabCheckOptions} from "./verification.ts";
-import {verificationParts} from "../../../prm/verifier.ts";
+import {VERIFY_SEPARATOR, verificationParts} from "../../../prm/verifier.ts";
 
 /** One judged solution: the question, its step texts and the true first wrong step (−1: none). */
 export interface JudgeItem {
@@ -112,9 +112,12 @@ export function labJudgePrompt(question: string, steps: readonly string[], criti
 /**
  * The training example of an item: loss on the critique and EOS. Critique "verify": the
  * verifier's turn (src/prm/verifier.ts `verificationParts`), loss on the checks, verdicts, box
- * and EOS, not on the quoted steps (given at inference).
+ * and EOS, not on the quoted steps (given at inference). `verdictWeight` (critique "verify";
+ * default 1): the loss weight of each verdict's first token (the one after ` | ` that decides
+ * `right` or `wrong`), every other written token weighing 1 (TrainExample.lossMask weights).
  */
-export function labJudgeExample(item: JudgeItem, tokenizer: CharTokenizer, critique: Critique = "compact"): TrainExample {
+export function labJudgeExample(item: JudgeItem, tokenizer: CharTokenizer, critique: Critique = "compact", verdictWeight = 1): TrainExample {
+    if (!(verdictWeight > 0 && Number.isFinite(verdictWeight))) throw new StepwiseError(`lab judge: verdict weight ${verdictWeight}: expected a positive number`);
     const prompt = tokenizer.encode(labJudgePrompt(item.question, item.steps, critique), {addBos: true});
     if (critique === "compact") {
         const tokens = [...prompt, ...tokenizer.encode(critiqueText(item.steps.length, item.first_error)), tokenizer.vocab.eosId];
@@ -122,13 +125,18 @@ export function labJudgeExample(item: JudgeItem, tokenizer: CharTokenizer, criti
     }
     if (item.checks === undefined) throw new StepwiseError(`lab judge: item ${item.id} has no step checks`);
     const tokens = [...prompt];
-    const mask: boolean[] = prompt.map(() => false);
+    const weights: number[] = prompt.map(() => 0);
     for (const part of verificationParts(item.steps, item.checks, item.first_error)) {
-        const t = tokenizer.encode(part.text);
-        tokens.push(...t);
-        mask.push(...t.map(() => part.written));
+        // A written check line ends `<check> | right\n` or `… | wrong\n`: encoded in two pieces, so the verdict's first token is known.
+        const cut = part.written ? part.text.lastIndexOf(VERIFY_SEPARATOR) : -1;
+        const pieces = cut >= 0 ? [part.text.slice(0, cut + VERIFY_SEPARATOR.length), part.text.slice(cut + VERIFY_SEPARATOR.length)] : [part.text];
+        pieces.forEach((text, k) => {
+            const t = tokenizer.encode(text);
+            tokens.push(...t);
+            weights.push(...t.map((_, j) => (!part.written ? 0 : k === 1 && j === 0 ? verdictWeight : 1)));
+        });
     }
     tokens.push(tokenizer.vocab.eosId);
-    mask.push(true);
-    return {tokens, lossMask: mask};
+    weights.push(1);
+    return {tokens, lossMask: weights};
 }

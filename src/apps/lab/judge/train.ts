@@ -42,6 +42,12 @@ export interface LabJudgeTrainOptions {
     contrast?: boolean;
     /** Critique "verify" only: every line's check copies the step's value beside the exact one (`19 * 3 = 57 (step: 58)`; src/apps/lab/judge/verification.ts). Default false. */
     claim?: boolean;
+    /**
+     * Critique "verify" only: loss weight of each verdict's deciding token (the first after ` | `),
+     * every other written token weighing 1: pushes training toward the comparison the verdict makes
+     * rather than the checks it copies or recomputes. Default 1.
+     */
+    verdictWeight?: number;
     /** Equation checks rebuilt from the expression before each step (LabCheckOptions.rebuild). Default false. */
     rebuild?: boolean;
     /**
@@ -80,14 +86,14 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
     const config = o.contextLength !== undefined ? {...grown.config, contextLength: o.contextLength} : grown.config;
     const tokenizer = new CharTokenizer(vocab);
     // Options of the verify critique's checks: the compact critique has none.
-    for (const [flag, on] of [["--contrast", o.contrast], ["--claim", o.claim], ["--rebuild", o.rebuild], ["--synthetic-restatements", o.syntheticRestatements]] as const)
+    for (const [flag, on] of [["--contrast", o.contrast], ["--claim", o.claim], ["--rebuild", o.rebuild], ["--synthetic-restatements", o.syntheticRestatements], ["--verdict-weight", o.verdictWeight !== undefined && o.verdictWeight !== 1]] as const)
         if (on && critique !== "verify") throw new StepwiseError(`lab judge: ${flag} needs --critique verify (the compact critique has no checks)`);
     const items = await readJudgeItems(o.data, {contrast: o.contrast, claim: o.claim, rebuild: o.rebuild, syntheticRestatements: o.syntheticRestatements, seed: o.seed});
     const examples: Array<{ex: TrainExample; error: boolean}> = [];
     let tooLong = 0;
     let synthetic = 0; // synthetic items trained on (those that fit the context)
     for (const item of items) {
-        const ex = labJudgeExample(item, tokenizer, critique);
+        const ex = labJudgeExample(item, tokenizer, critique, o.verdictWeight);
         if (ex.tokens.length > config.contextLength) tooLong++;
         else {
             examples.push({ex, error: item.first_error >= 0});
@@ -115,6 +121,7 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
                 ...(o.rebuild ? {"stepwise.judge_rebuild": true} : {}),
                 ...(o.syntheticRestatements ? {"stepwise.judge_synthetic_restatements": o.syntheticRestatements} : {}),
                 ...(o.growLayers ? {"stepwise.judge_grown_layers": o.growLayers} : {}),
+                ...(o.verdictWeight !== undefined && o.verdictWeight !== 1 ? {"stepwise.judge_verdict_weight": o.verdictWeight} : {}),
                 "tokenizer.chat_template": LAB_JUDGE_CHAT_TEMPLATE,
                 "stepwise.prompt_format":
                     critique === "verify"
