@@ -12,7 +12,9 @@
 //             share nothing but TMPDIR's parent, the model-hash cache and .cache/test-gguf/ (both
 //             written atomically), and servers listen on port 0. --jobs 1 for one file at a time. A file that looks at the
 //             whole machine (the process table, shared temporary folders) says so with a line
-//             `// stepwise-test: alone` and runs after the others, by itself.
+//             `// stepwise-test: alone` and runs after the others, by itself. A file that takes half a
+//             minute or more says so with `// stepwise-test: long` and starts first, so that no long
+//             file is left running alone at the end while the other jobs sit idle.
 // A file's tier is its folder: test/<tier>/… . A test file anywhere else is an error (so none is
 // silently left out); <area> mirrors the src/ folder under test.
 // Tests run with TMPDIR set to a fresh folder that is removed afterwards, so no temporary file outlives the run.
@@ -83,8 +85,11 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"])
         process.exit(130);
     });
 // Files marked `// stepwise-test: alone` run after the others, one at a time (see the header).
-const alone = chosen.filter((f) => /^\/\/ stepwise-test: alone\b/m.test(readFileSync(join(root, f), "utf8")));
-const together = chosen.filter((f) => !alone.includes(f));
+const marked = (f, mark) => new RegExp(`^// stepwise-test: ${mark}\\b`, "m").test(readFileSync(join(root, f), "utf8"));
+const alone = chosen.filter((f) => marked(f, "alone"));
+const rest = chosen.filter((f) => !alone.includes(f));
+const long = rest.filter((f) => marked(f, "long"));
+const together = [...long, ...rest.filter((f) => !long.includes(f))];
 let status = 0;
 try {
     for (const [files, concurrency] of [[together, jobs], [alone, "1"]]) {

@@ -1,3 +1,4 @@
+// stepwise-test: long (starts first: scripts/test.mjs)
 /**
  * Issue 17 at the command line, the cases a user meets before any model runs: every failure is one
  * `stepwise: …` line naming the file, line, field or address, exit code 1, no stack trace, and no

@@ -1,3 +1,4 @@
+// stepwise-test: long (starts first: scripts/test.mjs)
 /**
  * Issue 17 at the command line, model tier (the lab's tiny GGUFs): resumes that would mix
  * settings are refused naming the difference, a second writer is refused, inputs longer than a

@@ -1,3 +1,4 @@
+// stepwise-test: long (starts first: scripts/test.mjs)
 // Real data: LeetCodeDataset v0.3.1 test split (228 problems with reference solutions). Every
 // reference completion passes in the sandbox; mutated versions (an off-by-one, a flipped
 // comparison) do not. Skips with a printed reason when ../shared/data is absent.

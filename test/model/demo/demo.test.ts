@@ -1,3 +1,4 @@
+// stepwise-test: long (starts first: scripts/test.mjs)
 /**
  * `stepwise demo` end to end on the shipped models, at a tiny size: every stage named, every
  * report file written, and each intermediate file made by the library stage its command runs

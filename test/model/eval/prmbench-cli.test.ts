@@ -1,3 +1,4 @@
+// stepwise-test: long (starts first: scripts/test.mjs)
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {spawnSync} from "node:child_process";

@@ -1,3 +1,4 @@
+// stepwise-test: long (starts first: scripts/test.mjs)
 /**
  * `stepwise decode` end to end in a child process (bin/stepwise.mjs): lab problems from
  * `stepwise lab generate` with the shipped models in-process, and GSM8K rows (skipped without

@@ -1,3 +1,4 @@
+// stepwise-test: long (starts first: scripts/test.mjs)
 /**
  * `stepwise lab train-rl` (src/apps/lab/policy/rl.ts) on a tiny model: a run paused after one
  * iteration and resumed gives the same log and the same GGUF bytes as an uninterrupted run; the
