@@ -9,6 +9,11 @@
  * With `--against NAME`, a second table: each other PRM's Best-of-N and weighted vote minus NAME's,
  * paired over the same questions (same bootstrap, McNemar).
  *
+ * Then, per PRM, why its vote does or does not beat maj@N: the mean within-question ROC-AUC of the
+ * product weight (right against wrong candidates of the same question, over the questions that
+ * have both), and of the questions where maj@N is wrong but a candidate is right, how many the
+ * weighted vote (product) gets right, against the questions maj@N gets right that the vote loses.
+ *
  * With `--votes AGG,AGG…` (aggregations of src/select `aggregate`: min, mean, last, product, …), a
  * table of the weighted vote@N with each of them as the candidate's weight, each against maj@N.
  *
@@ -21,6 +26,7 @@ import type {SampleRecord} from "../src/core/records.ts";
 import {AGGREGATIONS, answerClasses, aggregate, isAggregation, majorityVote, selectBestOfN, weightedMajorityVote, type Aggregation} from "../src/select/index.ts";
 import {mcnemarExact, pairedBootstrap, wilsonInterval} from "../src/stats/intervals.ts";
 import {labGrader} from "../src/apps/lab/eval/prm.ts";
+import {rocAuc} from "../src/prm/metrics.ts";
 
 const args = process.argv.slice(2);
 const at = args.indexOf("--against");
@@ -44,14 +50,16 @@ for (const [name, dir] of runs) {
     const rows = await readJsonlAll<Row>(join(dir, "scores.jsonl"));
     const byQ = new Map<string, Row[]>();
     for (const r of rows) byQ.set(r.question_id, [...(byQ.get(r.question_id) ?? []), r]);
-    const outcome: Record<string, number[]> = {maj: [], pass: [], vote: [], min: [], product: [], last: []};
+    const outcome: Record<string, number[]> = {maj: [], pass: [], vote: [], min: [], product: [], last: [], auc: []};
     for (const rs of byQ.values()) {
         n = rs.length;
         const cls = answerClasses(rs.map((r) => answers.get(r.id) ?? null), rs.map((r) => r.correct), labGrader.equal);
         const right = (k: number) => (k >= 0 && cls.classCorrect[k] ? 1 : 0);
         outcome.maj.push(right(majorityVote(cls.classOf)));
         outcome.pass.push(rs.some((r) => r.correct) ? 1 : 0);
-        outcome.vote.push(right(weightedMajorityVote(cls.classOf, rs.map((r) => aggregate(r.step_scores, "product")))));
+        const weights = rs.map((r) => aggregate(r.step_scores, "product"));
+        outcome.vote.push(right(weightedMajorityVote(cls.classOf, weights)));
+        if (rs.some((r) => r.correct) && rs.some((r) => !r.correct)) outcome.auc.push(rocAuc(weights, rs.map((r) => (r.correct ? 1 : 0))));
         for (const agg of votes as Aggregation[]) (outcome[`vote_${agg}`] ??= []).push(right(weightedMajorityVote(cls.classOf, rs.map((r) => aggregate(r.step_scores, agg)))));
         for (const agg of ["min", "product", "last"] as Aggregation[]) {
             const best = selectBestOfN(rs.map((r) => aggregate(r.step_scores, agg)));
@@ -77,6 +85,15 @@ console.log(`Best-of-${n} cells: accuracy (− maj@${n}, paired 95% CI; McNemar 
 console.log(`| PRM | step ROC-AUC | lab-PB F1 @0.5 / best | BoN@${n} min | BoN@${n} product | BoN@${n} last | weighted vote@${n} (product) | maj@${n} (95% CI) | pass@${n} | greedy |`);
 console.log(`|---|---|---|---|---|---|---|---|---|---|`);
 for (const t of table) console.log(t);
+console.log(`\n| PRM | within-question ROC-AUC (product weight; questions) | maj@${n} wrong, pass@${n} right: won by the vote | maj@${n} right: lost by the vote |`);
+console.log(`|---|---|---|---|`);
+for (const [name] of runs) {
+    const o = outcomes.get(name)!;
+    const room = o.maj.flatMap((m, i) => (m === 0 && o.pass[i] === 1 ? [i] : []));
+    const held = o.maj.flatMap((m, i) => (m === 1 ? [i] : []));
+    const mean = o.auc.reduce((a, b) => a + b, 0) / o.auc.length;
+    console.log(`| ${name} | ${mean.toFixed(3)} (${o.auc.length}) | ${room.filter((i) => o.vote[i] === 1).length} of ${room.length} | ${held.filter((i) => o.vote[i] === 0).length} of ${held.length} |`);
+}
 if (against !== undefined) {
     const base = outcomes.get(against)!;
     const diff = (a: number[], b: number[]) => {
