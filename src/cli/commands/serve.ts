@@ -15,7 +15,7 @@ export function register(program: Command): void {
     program
         .command("serve")
         .description("serve a GGUF model over the OpenAI-compatible API (vLLM dialect: logprobs, n, seed, echo, prompt_logprobs, token-by-token streaming, /tokenize, STEP pooling)")
-        .argument("[model]", "GGUF file or lab:NAME, a model shipped with stepwise (or use --model / --prm)")
+        .argument("[model]", "GGUF file, llama:FILE, or lab:NAME, a model shipped with stepwise (or use --model / --prm); the engine's settings come from the flags below")
         .option("--model <file>", "GGUF model to serve")
         .option("--prm <spec>", "serve a tag PRM (a GGUF file, lab:prm / lab:tag-prm, or a llama: PRM spec such as llama:prm.gguf?format=math-shepherd; a pair from pair-prm serves its tag PRM): enables /pooling, /v1/embeddings (STEP pooling) and /get_reward (OpenRLHF's remote reward model)")
         .option("--step-tag <text>", "step tag text for --prm (default: the file's stepwise.step_tag)")
@@ -117,7 +117,9 @@ Examples:
 /**
  * The GGUF file a served model names: a file, or the path of a llama: or lab:NAME spec (the spec
  * parser resolves lab: names and says which exist); a model behind a server (openai:, a URL) is
- * refused, since serve runs a local GGUF. `flag` names the option in the message ("" for the model).
+ * refused, since serve runs a local GGUF, and so is a model spec with parameters (serve's flags set
+ * the engine). `flag` names the option in the message ("" for the model; "--prm" keeps the PRM
+ * spec's parameters for /get_reward's scorer).
  */
 async function localModelFile(spec: string, flag: string): Promise<string> {
     const what = flag ? `serve ${flag} ${spec}` : `serve ${spec}`;
@@ -126,6 +128,9 @@ async function localModelFile(spec: string, flag: string): Promise<string> {
     if (!spec.startsWith("llama:") && !spec.startsWith("lab:")) return spec;
     const {splitPrmSpec} = await import("../../prm/index.ts");
     const parsed = parseEngineSpec(flag === "--prm" ? splitPrmSpec(spec).engineSpec : spec); // names the spec in its errors
+    // The served engine's settings come from serve's flags; parameters on the model's spec would be dropped unseen.
+    if (flag === "" && spec.includes("?"))
+        throw new StepwiseError(`${what}: serve takes the engine's settings from its flags (--threads, --context-size, --sequences, --gpu), not from the spec; give the model as ${spec.slice(0, spec.indexOf("?"))}`);
     return parsed.kind === "llama" ? parsed.path : spec;
 }
 

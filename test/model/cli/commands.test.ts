@@ -93,7 +93,8 @@ test("stepwise train-prm: a few steps on labels write a PRM GGUF and its trainin
 });
 
 test("stepwise serve: the OpenAI client talks to it; SIGTERM stops it cleanly", async () => {
-    const child = spawn(process.execPath, cliArgs("serve", policy, "--port", "0", "--sequences", "2"), {stdio: ["ignore", "ignore", "pipe"]});
+    // lab:policy: the shipped model by name, resolved to the package's models/ folder.
+    const child = spawn(process.execPath, cliArgs("serve", "lab:policy", "--port", "0", "--sequences", "2"), {stdio: ["ignore", "ignore", "pipe"]});
     let stderr = "";
     const url = await new Promise<string>((resolve, reject) => {
         child.stderr!.on("data", (d: Buffer) => {
@@ -107,6 +108,7 @@ test("stepwise serve: the OpenAI client talks to it; SIGTERM stops it cleanly", 
         const client = new OpenAI({baseURL: url, apiKey: "none"});
         const models = await client.models.list();
         assert.equal(models.data.length, 1);
+        assert.match(stderr, /stepwise serve: \/.*models\/lab-policy\.gguf at http/);
         const c = await client.completions.create({model: models.data[0].id, prompt: "Compute 2 + 3.\n", max_tokens: 40, temperature: 0, logprobs: 2});
         assert.equal(c.choices.length, 1);
         assert.match(c.choices[0].text, /5/);

@@ -189,11 +189,13 @@ test("serve: the model and --prm are a file, a llama: spec or lab:NAME; an unkno
     assertOneLineError(stepwise(["serve", "--prm", "lab:nosuch", "--port", "0"]), /engine spec "lab:nosuch": lab model "nosuch": unknown/);
     assertOneLineError(stepwise(["serve", "openai:http://127.0.0.1:9/v1", "--port", "0"]), /serve openai:http:\/\/127\.0\.0\.1:9\/v1: serve needs a local GGUF/);
     assertOneLineError(stepwise(["serve", "--prm", "http://127.0.0.1:9/v1", "--port", "0"]), /serve --prm http:\/\/127\.0\.0\.1:9\/v1: serve needs a local GGUF/);
-    // A llama: spec is its file (the spec's parameters are the flags' business): the header check then names the file.
+    // A llama: spec is its file: the header check then names the file.
     const bytes = readFileSync(policy);
     bytes.writeBigUInt64LE(2n ** 40n, 8);
     const bad = file("corrupt-serve.gguf", bytes);
-    assertOneLineError(stepwise(["serve", `llama:${bad}?threads=1`, "--port", "0"]), /corrupt-serve\.gguf: not a valid GGUF file/);
+    assertOneLineError(stepwise(["serve", `llama:${bad}`, "--port", "0"]), /corrupt-serve\.gguf: not a valid GGUF file/);
+    // Parameters on the model's spec would be dropped unseen: serve's flags set the engine.
+    assertOneLineError(stepwise(["serve", `llama:${policy}?threads=2`, "--port", "0"]), /serve llama:.*lab-policy\.gguf\?threads=2: serve takes the engine's settings from its flags \(--threads, --context-size, --sequences, --gpu\), not from the spec; give the model as llama:.*lab-policy\.gguf$/);
 });
 
 test("serve: a port in use and a bad --host are one line naming the address, before the model loads", async () => {
