@@ -80,11 +80,18 @@ if (mode === "pb") {
     const first = args[0];
     const summary = JSON.parse(readFileSync(join(first, "summary.json"), "utf8"));
     const cands = jsonl(join(first, "candidates.jsonl"));
-    const truthsOf = new Map(cands.map((s) => [s.id, labTruth({question: s.question, text: s.text, steps: splitSample(s, {kind: "adaptive", tau: summary.tau})}).correct]));
-    const truthOf = new Map(cands.map((s) => [s.id, labTruth({question: s.question, text: s.text, steps: splitSample(s, {kind: "adaptive", tau: summary.tau})}).first_error]));
+    // Each candidate split and judged once: its adaptive steps' count, step truth and first wrong step.
+    const judged = new Map(
+        cands.map((s) => {
+            const steps = splitSample(s, {kind: "adaptive", tau: summary.tau});
+            return [s.id, {steps: steps.length, ...labTruth({question: s.question, text: s.text, steps})}];
+        }),
+    );
+    const truthsOf = new Map([...judged].map(([id, j]) => [id, j.correct]));
+    const truthOf = new Map([...judged].map(([id, j]) => [id, j.first_error]));
     const correctOf = new Map(cands.map((s) => [s.id, checkAnswer(s.question, s.text).correct]));
     const textOf = new Map(cands.map((s) => [s.id, s.text as string]));
-    const stepsOf = new Map(cands.map((s) => [s.id, splitSample(s, {kind: "adaptive", tau: summary.tau}).length]));
+    const stepsOf = new Map([...judged].map(([id, j]) => [id, j.steps]));
     const questions = [...new Set(cands.map((s) => s.question_id as string))];
     const named = runs.slice(1).map(({name, dir: file}) => {
         // Candidates a scorer left out (`score --skip-too-long`) count as score 0: never picked.

@@ -14,16 +14,16 @@
  * have both), and of the questions where maj@N is wrong but a candidate is right, how many the
  * weighted vote (product) gets right, against the questions maj@N gets right that the vote loses.
  *
- * With `--votes AGG,AGG…` (aggregations of src/select `aggregate`: min, mean, last, product, …), a
- * table of the weighted vote@N with each of them as the candidate's weight, each against maj@N.
+ * (The weighted vote with other aggregations as the weight, against maj@N with paired intervals:
+ * `stepwise eval bon --data DIR/candidates.jsonl --scores DIR/scores.jsonl --vote-agg min,mean,last,product`.)
  *
- *   node --import tsx scripts/prm-lab-table.ts [--against NAME] [--votes min,mean,last,product] NAME=DIR [NAME=DIR ...]
+ *   node --import tsx scripts/prm-lab-table.ts [--against NAME] NAME=DIR [NAME=DIR ...]
  */
 import {readFileSync} from "node:fs";
 import {join} from "node:path";
 import {readJsonlAll} from "../src/io/jsonl.ts";
 import type {SampleRecord} from "../src/core/records.ts";
-import {AGGREGATIONS, answerClasses, aggregate, isAggregation, majorityVote, selectBestOfN, weightedMajorityVote, type Aggregation} from "../src/select/index.ts";
+import {answerClasses, aggregate, majorityVote, selectBestOfN, weightedMajorityVote, type Aggregation} from "../src/select/index.ts";
 import {mcnemarExact, pairedBootstrap, wilsonInterval} from "../src/stats/intervals.ts";
 import {labGrader} from "../src/apps/lab/eval/prm.ts";
 import {rocAuc} from "../src/prm/metrics.ts";
@@ -31,9 +31,6 @@ import {rocAuc} from "../src/prm/metrics.ts";
 const args = process.argv.slice(2);
 const at = args.indexOf("--against");
 const against = at >= 0 ? args.splice(at, 2)[1] : undefined;
-const vt = args.indexOf("--votes");
-const votes = vt >= 0 ? args.splice(vt, 2)[1].split(",").filter(Boolean) : [];
-for (const v of votes) if (!isAggregation(v)) throw new Error(`--votes: "${v}" is not one of ${AGGREGATIONS.join(", ")}`);
 const runs = args.map((a) => a.split("=") as [string, string]);
 if (!runs.length) throw new Error("usage: prm-lab-table.ts [--against NAME] NAME=DIR ...");
 if (against !== undefined && !runs.some(([name]) => name === against)) throw new Error(`--against ${against}: no run of that name`);
@@ -60,7 +57,6 @@ for (const [name, dir] of runs) {
         const weights = rs.map((r) => aggregate(r.step_scores, "product"));
         outcome.vote.push(right(weightedMajorityVote(cls.classOf, weights)));
         if (rs.some((r) => r.correct) && rs.some((r) => !r.correct)) outcome.auc.push(rocAuc(weights, rs.map((r) => (r.correct ? 1 : 0))));
-        for (const agg of votes as Aggregation[]) (outcome[`vote_${agg}`] ??= []).push(right(weightedMajorityVote(cls.classOf, rs.map((r) => aggregate(r.step_scores, agg)))));
         for (const agg of ["min", "product", "last"] as Aggregation[]) {
             const best = selectBestOfN(rs.map((r) => aggregate(r.step_scores, agg)));
             outcome[agg].push(best >= 0 && rs[best].correct ? 1 : 0);
@@ -108,19 +104,5 @@ if (against !== undefined) {
         if (name === against) continue;
         const o = outcomes.get(name)!;
         console.log(`| ${name} | ${diff(o.min, base.min)} | ${diff(o.product, base.product)} | ${diff(o.last, base.last)} | ${diff(o.vote, base.vote)} |`);
-    }
-}
-if (votes.length) {
-    console.log(`\nWeighted vote@${n} by the aggregation that weights each candidate (− maj@${n}, paired 95% CI; McNemar p)\n`);
-    console.log(`| PRM | maj@${n} | ${votes.map((a) => `vote (${a})`).join(" | ")} |`);
-    console.log(`|---|---|${votes.map(() => "---|").join("")}`);
-    for (const [name] of runs) {
-        const o = outcomes.get(name)!;
-        const cells = (votes as Aggregation[]).map((a) => {
-            const xs = o[`vote_${a}`];
-            const d = pairedBootstrap(o.maj, xs);
-            return `${pct(xs.reduce((x, y) => x + y, 0) / xs.length)} (${d.value >= 0 ? "+" : ""}${pct(d.value)}; ${pct(d.low)} to ${pct(d.high)}; p ${mcnemarExact(o.maj, xs).value.toFixed(3)})`;
-        });
-        console.log(`| ${name} | ${pct(o.maj.reduce((x, y) => x + y, 0) / o.maj.length)} | ${cells.join(" | ")} |`);
     }
 }

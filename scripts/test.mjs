@@ -84,8 +84,9 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"])
         rmSync(tmp, {recursive: true, force: true});
         process.exit(130);
     });
-// Files marked `// stepwise-test: alone` run after the others, one at a time (see the header).
-const marked = (f, mark) => new RegExp(`^// stepwise-test: ${mark}\\b`, "m").test(readFileSync(join(root, f), "utf8"));
+// Files marked `// stepwise-test: alone` run after the others, one at a time; `long` ones start first (see the header).
+const marks = new Map(chosen.map((f) => [f, [...readFileSync(join(root, f), "utf8").matchAll(/^\/\/ stepwise-test: (\w+)\b/gm)].map((m) => m[1])]));
+const marked = (f, mark) => marks.get(f).includes(mark);
 const alone = chosen.filter((f) => marked(f, "alone"));
 const rest = chosen.filter((f) => !alone.includes(f));
 const long = rest.filter((f) => marked(f, "long"));

@@ -77,16 +77,31 @@ export function checkLine(check: string, right: boolean): string {
     return `${check}${VERIFY_SEPARATOR}${right ? VERDICT_RIGHT : VERDICT_WRONG}`;
 }
 
+/** One part of {@link verificationParts}: given text (a quote) or written text (a check, a verdict, the box). */
+export interface VerificationPart {
+    text: string;
+    written: boolean;
+    /** The verdict after a check (`right\n` or `wrong\n`): its first token decides it. */
+    verdict?: true;
+}
+
 /**
- * The verifier's whole turn for a solution, as parts: each step's quote (`given`) and its check
- * line (`written`) up to the first wrong one (`firstError`, −1: none), then `\boxed{firstError}`
- * (`written`). `checks[i]` is step i's check. Training puts the loss on the written parts.
+ * The verifier's whole turn for a solution, as parts: each step's quote (`given`), its check up to
+ * and with the separator (`written`) and its verdict with the line break (`written`, `verdict`),
+ * up to the first wrong step (`firstError`, −1: none), then `\boxed{firstError}` (`written`).
+ * `checks[i]` is step i's check; a check and its verdict joined are {@link checkLine}. Training puts
+ * the loss on the written parts.
  */
-export function verificationParts(steps: readonly string[], checks: readonly string[], firstError: number): Array<{text: string; written: boolean}> {
+export function verificationParts(steps: readonly string[], checks: readonly string[], firstError: number): VerificationPart[] {
     if (checks.length !== steps.length) throw new StepwiseError(`verification: ${checks.length} checks for ${steps.length} steps`);
     const last = firstError < 0 ? steps.length - 1 : firstError;
-    const parts: Array<{text: string; written: boolean}> = [];
-    for (let i = 0; i <= last; i++) parts.push({text: stepQuote(i, steps[i]), written: false}, {text: `${checkLine(checks[i], i !== firstError)}\n`, written: true});
+    const parts: VerificationPart[] = [];
+    for (let i = 0; i <= last; i++)
+        parts.push(
+            {text: stepQuote(i, steps[i]), written: false},
+            {text: `${checks[i]}${VERIFY_SEPARATOR}`, written: true},
+            {text: `${i !== firstError ? VERDICT_RIGHT : VERDICT_WRONG}\n`, written: true, verdict: true},
+        );
     parts.push({text: boxOf(firstError), written: true});
     return parts;
 }

@@ -17,6 +17,7 @@ import {judgeItem, labJudgeExample} from "../../../src/apps/lab/judge/data.ts";
 import {defaultJudgeTemplate, judgeSolution} from "../../../src/judge/judge.ts";
 import {judgeUserMessage} from "../../../src/judge/prompt.ts";
 import {checkPrmFile, createScorer, VerifierScorer, verifyUserMessage, VERIFY_INSTRUCTION} from "../../../src/prm/index.ts";
+import {verificationText} from "../../../src/prm/verifier.ts";
 import {writeLlamaGguf} from "../../../src/gguf/index.ts";
 import {CharTokenizer} from "../../../src/model/vocab.ts";
 import {tinyModel} from "../../helpers/tiny-model.ts";
@@ -122,6 +123,8 @@ test("verifier training example: the verify prompt, loss on the checks, verdicts
     assert.equal(head, `Problem: ${Q}\n${VERIFY_INSTRUCTION}\nVerdict:\nStep 0: First, 12 + 7 = 19, so 19 * 3 - 45 / 5.\n`);
     const written = "12 + 7 = 19, so 19 * 3 - 45 / 5 | right\n19 * 3 = 57, so 57 - 45 / 5 | wrong\n\\boxed{1}";
     assert.equal(tok.decode(ex.tokens.filter((_, i) => mask[i] > 0).slice(0, -1)), written);
+    // The parts encoded one by one are the whole turn encoded at once (no token spans a part boundary).
+    assert.deepEqual(ex.tokens.slice(first - tok.encode(head.slice(head.indexOf("Step 0"))).length, -1), tok.encode(verificationText(item.steps, item.checks!, item.first_error)));
     assert.equal(ex.tokens.at(-1), tinyModel(5).vocab.eosId);
     assert.equal(mask.at(-1), 1);
     // --verdict-weight: the same tokens, and only each verdict's first letter (r of right, w of wrong) weighs more.

@@ -17,7 +17,7 @@ import type {TrainExample} from "../../../train/index.ts";
 import {judgeMessages} from "../../../judge/prompt.ts";
 import {critiqueText, renderLabJudgeChat} from "./template.ts";
 import {labStepChecks, type LabCheckOptions} from "./verification.ts";
-import {VERIFY_SEPARATOR, verificationParts} from "../../../prm/verifier.ts";
+import {verificationParts} from "../../../prm/verifier.ts";
 
 /** One judged solution: the question, its step texts and the true first wrong step (−1: none). */
 export interface JudgeItem {
@@ -127,14 +127,9 @@ export function labJudgeExample(item: JudgeItem, tokenizer: CharTokenizer, criti
     const tokens = [...prompt];
     const weights: number[] = prompt.map(() => 0);
     for (const part of verificationParts(item.steps, item.checks, item.first_error)) {
-        // A written check line ends `<check> | right\n` or `… | wrong\n`: encoded in two pieces, so the verdict's first token is known.
-        const cut = part.written ? part.text.lastIndexOf(VERIFY_SEPARATOR) : -1;
-        const pieces = cut >= 0 ? [part.text.slice(0, cut + VERIFY_SEPARATOR.length), part.text.slice(cut + VERIFY_SEPARATOR.length)] : [part.text];
-        pieces.forEach((text, k) => {
-            const t = tokenizer.encode(text);
-            tokens.push(...t);
-            weights.push(...t.map((_, j) => (!part.written ? 0 : k === 1 && j === 0 ? verdictWeight : 1)));
-        });
+        const t = tokenizer.encode(part.text);
+        tokens.push(...t);
+        weights.push(...t.map((_, j) => (!part.written ? 0 : part.verdict && j === 0 ? verdictWeight : 1)));
     }
     tokens.push(tokenizer.vocab.eosId);
     weights.push(1);

@@ -86,14 +86,15 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
     const config = o.contextLength !== undefined ? {...grown.config, contextLength: o.contextLength} : grown.config;
     const tokenizer = new CharTokenizer(vocab);
     // Options of the verify critique's checks: the compact critique has none.
-    for (const [flag, on] of [["--contrast", o.contrast], ["--claim", o.claim], ["--rebuild", o.rebuild], ["--synthetic-restatements", o.syntheticRestatements], ["--verdict-weight", o.verdictWeight !== undefined && o.verdictWeight !== 1]] as const)
+    const verdictWeight = o.verdictWeight ?? 1;
+    for (const [flag, on] of [["--contrast", o.contrast], ["--claim", o.claim], ["--rebuild", o.rebuild], ["--synthetic-restatements", o.syntheticRestatements], ["--verdict-weight", verdictWeight !== 1]] as const)
         if (on && critique !== "verify") throw new StepwiseError(`lab judge: ${flag} needs --critique verify (the compact critique has no checks)`);
     const items = await readJudgeItems(o.data, {contrast: o.contrast, claim: o.claim, rebuild: o.rebuild, syntheticRestatements: o.syntheticRestatements, seed: o.seed});
     const examples: Array<{ex: TrainExample; error: boolean}> = [];
     let tooLong = 0;
     let synthetic = 0; // synthetic items trained on (those that fit the context)
     for (const item of items) {
-        const ex = labJudgeExample(item, tokenizer, critique, o.verdictWeight);
+        const ex = labJudgeExample(item, tokenizer, critique, verdictWeight);
         if (ex.tokens.length > config.contextLength) tooLong++;
         else {
             examples.push({ex, error: item.first_error >= 0});
@@ -121,7 +122,7 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
                 ...(o.rebuild ? {"stepwise.judge_rebuild": true} : {}),
                 ...(o.syntheticRestatements ? {"stepwise.judge_synthetic_restatements": o.syntheticRestatements} : {}),
                 ...(o.growLayers ? {"stepwise.judge_grown_layers": o.growLayers} : {}),
-                ...(o.verdictWeight !== undefined && o.verdictWeight !== 1 ? {"stepwise.judge_verdict_weight": o.verdictWeight} : {}),
+                ...(verdictWeight !== 1 ? {"stepwise.judge_verdict_weight": verdictWeight} : {}),
                 "tokenizer.chat_template": LAB_JUDGE_CHAT_TEMPLATE,
                 "stepwise.prompt_format":
                     critique === "verify"
