@@ -80,6 +80,12 @@ export interface TrainOptions {
     checkpointDir?: string;
     /** Resume from the checkpoint in checkpointDir if there is one. Default true. */
     resume?: boolean;
+    /**
+     * What the examples are made of, as the caller names it (data files, loss options such as a
+     * verdict weight): stored in the checkpoint; a resume whose settings differ is refused, naming
+     * each key that differs (a checkpoint written without settings is not checked). Default none.
+     */
+    settings?: Record<string, string | number | boolean | null>;
     /** Checkpoint every N steps. Default 200. */
     checkpointEverySteps?: number;
     /** ... and at least every M minutes. Default 5. */
@@ -199,6 +205,13 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
             const diff = keys.filter((k) => h.config?.[k] !== config[k]).map((k) => `${k} ${h.config?.[k]} in the checkpoint, ${config[k]} in this run`);
             throw new StepwiseError(`${ckptPath}: checkpoint is for another model shape (${diff.join("; ")}); give the options it was started with, or start over (a new checkpoint directory, --fresh, resume: false)`);
         }
+        const was = (saved.header.settings ?? undefined) as TrainOptions["settings"];
+        if (was !== undefined) {
+            const now = options.settings ?? {};
+            const keys = [...new Set([...Object.keys(was), ...Object.keys(now)])];
+            const diff = keys.filter((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k])).map((k) => `${k} ${JSON.stringify(was[k])} in the checkpoint, ${JSON.stringify(now[k])} in this run`);
+            if (diff.length) throw new StepwiseError(`${ckptPath}: checkpoint was trained with other settings (${diff.join("; ")}); give the options it was started with, or start over (a new checkpoint directory, --fresh, resume: false)`);
+        }
         step = h.step;
         totalSteps = options.steps ?? h.totalSteps;
         rng = new Rng(h.rng);
@@ -231,7 +244,7 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
             const tensors = [];
             for (const [prefix, vars] of [["w:", model.vars], ["m:", adam.m], ["v:", adam.v]] as const)
                 for (const [name, variable] of vars) tensors.push({name: prefix + name, data: variable.dataSync() as Float32Array});
-            writeCheckpoint(ckptPath, {version: 1, step, totalSteps, rng: rng.state(), elapsedSeconds: elapsed(), adamT: adam.t, config, seed, lr, batchSize, seqLen: options.seqLen, groupSize: options.groupSize ?? batchSize}, tensors);
+            writeCheckpoint(ckptPath, {version: 1, step, totalSteps, rng: rng.state(), elapsedSeconds: elapsed(), adamT: adam.t, config, seed, lr, batchSize, seqLen: options.seqLen, groupSize: options.groupSize ?? batchSize, ...(options.settings ? {settings: options.settings} : {})}, tensors);
         }
         options.onCheckpoint?.({step, totalSteps, weights: model.weights(), final});
     };

@@ -118,6 +118,8 @@ test("train-judge --grow-layers: the GGUF has the grown blocks and says so; a re
     assert.equal(more.resumedFrom, 1);
     // Resumed without it: refused, naming the field.
     await assert.rejects(trainLabJudge({...o, growLayers: undefined, steps: 3, resume: true}), new RegExp(`another model shape \\(nLayers ${layers + 2} in the checkpoint, ${layers} in this run\\)`));
+    // Resumed with other training items (a verdict weight, --claim): refused, naming each.
+    await assert.rejects(trainLabJudge({...o, verdictWeight: 8, claim: true, steps: 3, resume: true}), /checkpoint was trained with other settings \(claim false in the checkpoint, true in this run; verdictWeight 1 in the checkpoint, 8 in this run\)/);
 });
 
 test("`stepwise judge --skip-too-long` on a lab judge GGUF: compact template by default, a prompt longer than the context skipped and listed", () => {

@@ -114,6 +114,13 @@ test("training reduces the loss; a resumed run ends with the same weights as an 
     assert.deepEqual([...part.losses, ...rest.losses], full.losses);
     assert.match(readFileSync(join(ck, "train.log"), "utf8"), /resumed from .* at step 8/);
 
+    // A checkpoint trained with other settings is refused, naming them; the same settings resume.
+    const st = join(dir, "settings");
+    await trainLanguageModel({...base, checkpointDir: st, stopAtStep: 5, settings: {data: "a.jsonl", weight: 8}});
+    await assert.rejects(trainLanguageModel({...base, checkpointDir: st, settings: {data: "a.jsonl", weight: 1}}), /checkpoint was trained with other settings \(weight 8 in the checkpoint, 1 in this run\)/);
+    await assert.rejects(trainLanguageModel({...base, checkpointDir: st}), /data "a\.jsonl" in the checkpoint, undefined in this run; weight 8 in the checkpoint, undefined in this run/);
+    assert.equal((await trainLanguageModel({...base, checkpointDir: st, settings: {weight: 8, data: "a.jsonl"}})).resumedFrom, 5);
+
     // A checkpoint of another shape is refused.
     await assert.rejects(trainLanguageModel({...base, config: {...config, dFF: 96}, checkpointDir: ck}), /another model shape \(dFF 64 in the checkpoint, 96 in this run\)/);
 });

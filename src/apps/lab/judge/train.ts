@@ -9,6 +9,7 @@
  * 0.5), so the judge sees both verdicts equally often whatever the policy's accuracy. Items whose
  * example exceeds the model's context are left out (counted in the result).
  */
+import {resolve} from "node:path";
 import {StepwiseError} from "../../../util/errors.ts";
 import {writeLlamaGguf} from "../../../gguf/llama.ts";
 import {startingModel} from "../../../train/start.ts";
@@ -147,6 +148,17 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
         seed,
         checkpointDir: o.checkpointDir,
         resume: o.resume,
+        // What the items are made of: a resume with other checks, verdict weight or data is refused, naming them.
+        settings: {
+            data: o.data.map((f) => resolve(f)).join(","),
+            critique,
+            contrast: o.contrast ?? false,
+            claim: o.claim ?? false,
+            rebuild: o.rebuild ?? false,
+            syntheticRestatements: o.syntheticRestatements ?? 0,
+            verdictWeight,
+            errorShare,
+        },
         checkpointEverySteps: o.checkpointEverySteps ?? 100,
         quiet: o.quiet,
         onLog: o.onLog,
