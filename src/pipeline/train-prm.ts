@@ -656,7 +656,7 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
  * log that collects every entry into `log` and forwards it to `o.onLog`.
  */
 function runOptions(
-    o: Pick<TrainPrmOptions, "steps" | "minutes" | "lr" | "batchSize" | "seed" | "checkpointDir" | "quiet" | "onLog">,
+    o: Pick<TrainPrmOptions, "data" | "branches" | "labels" | "objective" | "beta" | "verifier" | "init" | "valFraction" | "steps" | "minutes" | "lr" | "batchSize" | "seed" | "checkpointDir" | "quiet" | "onLog">,
     examples: readonly TrainExample[],
     seqLen: number,
     log: TrainLogEntry[],
@@ -671,6 +671,17 @@ function runOptions(
         seqLen,
         seed: o.seed ?? 0,
         checkpointDir: o.checkpointDir,
+        // What the examples are made of: a resume with other data, labels or objective is refused, naming them.
+        settings: {
+            data: o.data.map((f) => resolve(f)).join(","),
+            branches: (o.branches ?? []).map((f) => resolve(f)).join(","),
+            labels: o.labels ?? "hard",
+            objective: o.objective ?? "tag",
+            beta: o.beta ?? null,
+            verifier: o.verifier ?? null,
+            init: o.init ? resolve(o.init) : null,
+            valFraction: o.valFraction ?? 0.1,
+        },
         quiet: o.quiet,
         onLog: (e: TrainLogEntry) => {
             log.push(e);

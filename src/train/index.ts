@@ -124,6 +124,10 @@ export function learningRate(step: number, totalSteps: number, lr: number, warmu
     return lr * (minLrRatio + (1 - minLrRatio) * 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
 
+function pick(o: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+    return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+}
+
 function formatDuration(s: number): string {
     if (!Number.isFinite(s)) return "?";
     const m = Math.floor(s / 60);
@@ -183,6 +187,9 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
     const gradClip = options.gradClip ?? 1;
     const warmupSteps = options.warmupSteps ?? (options.steps !== undefined ? Math.min(50, Math.ceil(options.steps / 10)) : 50);
     const ckptPath = options.checkpointDir ? join(options.checkpointDir, "checkpoint.bin") : undefined;
+    // What a resume must share with the run it continues (the warmup is left out: its default follows
+    // `steps`, which a resume may extend).
+    const schedule = {seed, lr, minLrRatio, batchSize, seqLen: options.seqLen, groupSize: options.groupSize ?? batchSize, gradClip, weightDecay: options.weightDecay ?? 0};
     const logFile = options.logFile ?? (options.checkpointDir ? join(options.checkpointDir, "train.log") : undefined);
     if (logFile) mkdirSync(dirname(logFile), {recursive: true});
     const log = (line: string): void => {
@@ -199,12 +206,14 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
     let adam: Adam;
     if (saved) {
         const h = saved.header as {step: number; totalSteps: number; rng: RngState; elapsedSeconds: number; adamT: number; config: LlamaConfig};
-        if (JSON.stringify(h.config) !== JSON.stringify(config)) {
-            // Name the fields that differ (e.g. nLayers after `lab train-judge --grow-layers`, contextLength after `--context`).
-            const keys = [...new Set([...Object.keys(h.config ?? {}), ...Object.keys(config)])] as Array<keyof LlamaConfig>;
-            const diff = keys.filter((k) => h.config?.[k] !== config[k]).map((k) => `${k} ${h.config?.[k]} in the checkpoint, ${config[k]} in this run`);
+        // Name the fields that differ (e.g. nLayers after `lab train-judge --grow-layers`, contextLength after `--context`);
+        // compared key by key, so the same shape read from a GGUF (other key order) resumes.
+        const keys = [...new Set([...Object.keys(h.config ?? {}), ...Object.keys(config)])] as Array<keyof LlamaConfig>;
+        const diff = keys.filter((k) => JSON.stringify(h.config?.[k]) !== JSON.stringify(config[k])).map((k) => `${k} ${h.config?.[k]} in the checkpoint, ${config[k]} in this run`);
+        if (diff.length) {
             throw new StepwiseError(`${ckptPath}: checkpoint is for another model shape (${diff.join("; ")}); give the options it was started with, or start over (a new checkpoint directory, --fresh, resume: false)`);
         }
+        // The caller's settings first: they name the cause (other data also gives another seqLen).
         const was = (saved.header.settings ?? undefined) as TrainOptions["settings"];
         if (was !== undefined) {
             const now = options.settings ?? {};
@@ -212,6 +221,14 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
             const diff = keys.filter((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k])).map((k) => `${k} ${JSON.stringify(was[k])} in the checkpoint, ${JSON.stringify(now[k])} in this run`);
             if (diff.length) throw new StepwiseError(`${ckptPath}: checkpoint was trained with other settings (${diff.join("; ")}); give the options it was started with, or start over (a new checkpoint directory, --fresh, resume: false)`);
         }
+        // The schedule: a resume with another seed, learning rate, batch, sequence length, group size,
+        // clipping or decay would no longer give an uninterrupted run's weights. Checkpoints written
+        // before `schedule` was stored carry seed, lr, batchSize, seqLen and groupSize only.
+        const wasSchedule = (saved.header.schedule as Record<string, unknown> | undefined) ?? pick(saved.header, ["seed", "lr", "batchSize", "seqLen", "groupSize"]);
+        const scheduleDiff = Object.keys(wasSchedule)
+            .filter((k) => JSON.stringify(wasSchedule[k]) !== JSON.stringify(schedule[k as keyof typeof schedule]))
+            .map((k) => `${k} ${JSON.stringify(wasSchedule[k])} in the checkpoint, ${JSON.stringify(schedule[k as keyof typeof schedule])} in this run`);
+        if (scheduleDiff.length) throw new StepwiseError(`${ckptPath}: checkpoint was trained with another schedule (${scheduleDiff.join("; ")}); give the options it was started with, or start over (a new checkpoint directory, --fresh, resume: false)`);
         step = h.step;
         totalSteps = options.steps ?? h.totalSteps;
         rng = new Rng(h.rng);
@@ -244,7 +261,7 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
             const tensors = [];
             for (const [prefix, vars] of [["w:", model.vars], ["m:", adam.m], ["v:", adam.v]] as const)
                 for (const [name, variable] of vars) tensors.push({name: prefix + name, data: variable.dataSync() as Float32Array});
-            writeCheckpoint(ckptPath, {version: 1, step, totalSteps, rng: rng.state(), elapsedSeconds: elapsed(), adamT: adam.t, config, seed, lr, batchSize, seqLen: options.seqLen, groupSize: options.groupSize ?? batchSize, ...(options.settings ? {settings: options.settings} : {})}, tensors);
+            writeCheckpoint(ckptPath, {version: 1, step, totalSteps, rng: rng.state(), elapsedSeconds: elapsed(), adamT: adam.t, config, seed, lr, batchSize, seqLen: options.seqLen, groupSize: options.groupSize ?? batchSize, schedule, ...(options.settings ? {settings: options.settings} : {})}, tensors);
         }
         options.onCheckpoint?.({step, totalSteps, weights: model.weights(), final});
     };

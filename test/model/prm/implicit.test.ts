@@ -109,3 +109,17 @@ test("train-prm --objective implicit refuses samples drawn by another model, tok
     await assert.rejects(trainPrm({objective: "implicit", data: [right], out: join(dir, "b.gguf"), init: ref.path, steps: 1, quiet: true, valFraction: 0}), /all 4 training samples are right/);
     await assert.rejects(trainPrm({objective: "implicit", data: [right], out: join(dir, "c.gguf"), steps: 1, quiet: true}), /needs --init/);
 });
+
+test("train-prm: a resume with other data, β or objective is refused, naming them; the same options resume", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-implicit-"));
+    const a = join(dir, "a.jsonl");
+    const b = join(dir, "b.jsonl");
+    writeFileSync(a, samples(8).map((r) => JSON.stringify(r)).join("\n") + "\n");
+    writeFileSync(b, samples(8).map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const base = {objective: "implicit" as const, out: join(dir, "p.gguf"), init: ref.path, steps: 2, batchSize: 2, valFraction: 0, quiet: true, checkpointDir: join(dir, "ck")};
+    await trainPrm({...base, data: [a], beta: 0.5});
+    await assert.rejects(trainPrm({...base, data: [b], beta: 0.5}), (e: Error) => e instanceof StepwiseError && e.message.includes(`other settings (data "${a}" in the checkpoint, "${b}" in this run)`));
+    await assert.rejects(trainPrm({...base, data: [a], beta: 0.25}), /other settings \(beta 0\.5 in the checkpoint, 0\.25 in this run\)/);
+    await assert.rejects(trainPrm({...base, data: [a], beta: 0.5, lr: 1e-3}), /another schedule \(lr 0\.0001 in the checkpoint, 0\.001 in this run\)/);
+    assert.equal((await trainPrm({...base, data: [a], beta: 0.5, steps: 3})).steps, 3);
+});

@@ -52,3 +52,16 @@ test("lab policy and code-lab policy GGUFs: their metadata, then the training's 
     ]);
     assert.ok(logs.length >= 1 && logs.at(-1)!.step === 1, "onLog reaches the code-lab policy's trainer");
 });
+
+test("lab policy and code-lab policy: a resume with another preset, knobs or starting model is refused, naming it", async () => {
+    const ck = join(dir, "resume-policy");
+    const base = {out: join(dir, "p2.gguf"), steps: 1, dModel: 16, nLayers: 1, nHeads: 1, batchSize: 2, seed: 4, quiet: true, checkpointDir: ck};
+    await assert.rejects(trainPolicy({...base, preset: "prm"}), /unknown lab preset "prm" \(known: policy, easy/);
+    await trainPolicy(base);
+    await assert.rejects(trainPolicy({...base, preset: "easy"}), /other settings \(preset "policy" in the checkpoint, "easy" in this run\)/);
+    await assert.rejects(trainPolicy({...base, knobs: {maxOps: 3}}), /knobs "\{\}" in the checkpoint, "\{\\"maxOps\\":3\}" in this run/);
+    const policy = join(dir, "policy.gguf");
+    const cck = join(dir, "resume-code");
+    await trainCodePolicy({out: join(dir, "c2.gguf"), init: policy, steps: 1, batchSize: 2, seed: 5, quiet: true, checkpointDir: cck});
+    await assert.rejects(trainCodePolicy({out: join(dir, "c2.gguf"), steps: 1, batchSize: 2, seed: 5, quiet: true, checkpointDir: cck, dModel: 16, nLayers: 1, nHeads: 1}), /other settings \(init ".*policy\.gguf" in the checkpoint, null in this run\)/);
+});

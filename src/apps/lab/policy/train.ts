@@ -12,7 +12,7 @@ import type {LlamaConfig} from "../../../model/config.ts";
 import {countParameters} from "../../../model/weights.ts";
 import {trainLanguageModel, type BatchSource, type TrainExample, type TrainResult} from "../../../train/index.ts";
 import {freshModelConfig, ggufAtCheckpoints, trainRunOptions, type ModelShape, type TrainRunOptions} from "../../../train/start.ts";
-import type {LabKnobs} from "../../../domains/lab/presets.ts";
+import {resolveKnobs, type LabKnobs} from "../../../domains/lab/presets.ts";
 
 export {policyPrompt} from "../../../domains/lab/format.ts";
 
@@ -61,11 +61,14 @@ export async function trainPolicy(options: PolicyTrainOptions): Promise<TrainRes
     const config = policyConfig(options, vocab);
     const preset = options.preset ?? "policy";
     const seed = options.seed ?? 0;
+    resolveKnobs(preset, options.knobs); // an unknown preset or impossible knobs fail here, not at the first batch
     if (!options.quiet) process.stderr.write(`lab policy: d=${config.dModel} layers=${config.nLayers} heads=${config.nHeads} ff=${config.dFF} (${countParameters(config).toLocaleString("en-US")} parameters), preset ${preset}\n`);
     const result = await trainLanguageModel({
         ...trainRunOptions(options),
         config,
         batchSource: policyBatchSource({preset, knobs: options.knobs, tokenizer}),
+        // What the problems are drawn from: a resume with another preset or knobs is refused, naming them.
+        settings: {preset, knobs: JSON.stringify(options.knobs ?? {})},
         lr: options.lr ?? 2e-3,
         batchSize: options.batchSize ?? 32,
         seqLen: 256,
