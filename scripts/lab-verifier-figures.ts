@@ -20,7 +20,8 @@ import {splitSample} from "../src/pipeline/split/index.ts";
 import {labTruth} from "../src/domains/lab/verifier.ts";
 import {checkAnswer} from "../src/domains/lab/index.ts";
 import {rocAuc} from "../src/prm/metrics.ts";
-import {aggregate, answerClasses, majorityVote, selectBestOfN, weightedMajorityVote} from "../src/select/index.ts";
+import {answerClasses} from "../src/select/index.ts";
+import {evaluateBon, prepareQuestion} from "../src/eval/index.ts";
 import {labGrader} from "../src/apps/lab/eval/prm.ts";
 
 const [mode, ...args] = process.argv.slice(2);
@@ -110,25 +111,16 @@ if (mode === "pb") {
         for (const x of scores) if (x.step_scores.length !== stepsOf.get(x.id)) throw new Error(`${file}: ${x.id} has ${x.step_scores.length} scores for ${stepsOf.get(x.id)} adaptive steps at τ ${summary.tau}`);
         const byQ = new Map<string, typeof scores>();
         for (const x of scores) byQ.set(x.question_id, [...(byQ.get(x.question_id) ?? []), x]);
-        const bon = questions.map((q) => {
-            let best = null as null | {score: number; correct: boolean};
-            for (const x of byQ.get(q) ?? []) {
-                const score = x.step_scores.length ? Math.min(...x.step_scores) : 0;
-                if (!best || score > best.score) best = {score, correct: correctOf.get(x.id)!};
-            }
-            return best?.correct ? 1 : 0;
-        });
-        const sel = {maj: [] as number[], product: [] as number[], vote: [] as number[]};
-        for (const q of questions) {
+        // Whole set, ties to the first candidate: the library's Best-of-N evaluation with one subset of all N.
+        const prepared = questions.map((q) => {
             const rs = byQ.get(q) ?? [];
-            const cls = answerClasses(rs.map((x) => labGrader.extract(textOf.get(x.id)!)), rs.map((x) => correctOf.get(x.id)!), labGrader.equal);
-            const right = (k: number) => (k >= 0 && cls.classCorrect[k] ? 1 : 0);
-            const weights = rs.map((x) => aggregate(x.step_scores, "product"));
-            sel.maj.push(right(majorityVote(cls.classOf)));
-            sel.vote.push(right(weightedMajorityVote(cls.classOf, weights)));
-            const best = selectBestOfN(weights);
-            sel.product.push(best >= 0 && correctOf.get(rs[best].id) ? 1 : 0);
-        }
+            const correct = rs.map((x) => correctOf.get(x.id)!);
+            return prepareQuestion({id: q, correct, classes: answerClasses(rs.map((x) => labGrader.extract(textOf.get(x.id)!)), correct, labGrader.equal), stepScores: rs.map((x) => x.step_scores), aggregations: ["min", "product"]});
+        });
+        const result = evaluateBon(prepared, {sizes: [Math.min(...prepared.map((q) => q.n))], subsets: 1, ties: "first", bonAggregations: ["min", "product"], voteAggregations: ["product"]});
+        const per = (id: string) => Array.from(result.methods.find((m) => m.id === id)!.points[0].perQuestion);
+        const bon = per("bon-min");
+        const sel = {maj: per("maj"), product: per("bon-product"), vote: per("vote-product")};
         const rows = scores.map((x) => ({label: truthOf.get(x.id)!, prediction: x.step_scores.findIndex((v: number) => v < 0.5)}));
         const index = new Map(scores.map((x, i) => [x.id, i]));
         const groups = questions.map((q) => (byQ.get(q) ?? []).map((x) => index.get(x.id)!));

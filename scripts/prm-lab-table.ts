@@ -23,7 +23,8 @@ import {readFileSync} from "node:fs";
 import {join} from "node:path";
 import {readJsonlAll} from "../src/io/jsonl.ts";
 import type {SampleRecord} from "../src/core/records.ts";
-import {answerClasses, aggregate, majorityVote, selectBestOfN, weightedMajorityVote, type Aggregation} from "../src/select/index.ts";
+import {answerClasses, type Aggregation} from "../src/select/index.ts";
+import {evaluateBon, prepareQuestion} from "../src/eval/index.ts";
 import {mcnemarExact, pairedBootstrap, wilsonInterval} from "../src/stats/intervals.ts";
 import {labGrader} from "../src/apps/lab/eval/prm.ts";
 import {rocAuc} from "../src/prm/metrics.ts";
@@ -47,20 +48,19 @@ for (const [name, dir] of runs) {
     const rows = await readJsonlAll<Row>(join(dir, "scores.jsonl"));
     const byQ = new Map<string, Row[]>();
     for (const r of rows) byQ.set(r.question_id, [...(byQ.get(r.question_id) ?? []), r]);
-    const outcome: Record<string, number[]> = {maj: [], pass: [], vote: [], min: [], product: [], last: [], auc: []};
-    for (const rs of byQ.values()) {
-        n = rs.length;
-        const cls = answerClasses(rs.map((r) => answers.get(r.id) ?? null), rs.map((r) => r.correct), labGrader.equal);
-        const right = (k: number) => (k >= 0 && cls.classCorrect[k] ? 1 : 0);
-        outcome.maj.push(right(majorityVote(cls.classOf)));
-        outcome.pass.push(rs.some((r) => r.correct) ? 1 : 0);
-        const weights = rs.map((r) => aggregate(r.step_scores, "product"));
-        outcome.vote.push(right(weightedMajorityVote(cls.classOf, weights)));
-        if (rs.some((r) => r.correct) && rs.some((r) => !r.correct)) outcome.auc.push(rocAuc(weights, rs.map((r) => (r.correct ? 1 : 0))));
-        for (const agg of ["min", "product", "last"] as Aggregation[]) {
-            const best = selectBestOfN(rs.map((r) => aggregate(r.step_scores, agg)));
-            outcome[agg].push(best >= 0 && rs[best].correct ? 1 : 0);
-        }
+    // Whole set, ties to the first candidate: the library's Best-of-N evaluation with one subset of all N.
+    const groups = [...byQ.entries()];
+    n = Math.min(...groups.map(([, rs]) => rs.length));
+    const aggs: Aggregation[] = ["min", "product", "last"];
+    const questions = groups.map(([qid, rs]) =>
+        prepareQuestion({id: qid, correct: rs.map((r) => r.correct), classes: answerClasses(rs.map((r) => answers.get(r.id) ?? null), rs.map((r) => r.correct), labGrader.equal), stepScores: rs.map((r) => r.step_scores), aggregations: aggs}),
+    );
+    const bon = evaluateBon(questions, {sizes: [n], subsets: 1, ties: "first", bonAggregations: aggs, voteAggregations: ["product"]});
+    const per = (id: string) => Array.from(bon.methods.find((m) => m.id === id)!.points[0].perQuestion);
+    const outcome: Record<string, number[]> = {maj: per("maj"), pass: per("pass"), vote: per("vote-product"), min: per("bon-min"), product: per("bon-product"), last: per("bon-last"), auc: []};
+    for (const q of questions) {
+        const weights = q.scores.product!;
+        if (q.correct.includes(1) && q.correct.includes(0)) outcome.auc.push(rocAuc(Array.from(weights), Array.from(q.correct)));
     }
     outcomes.set(name, outcome);
     const q = outcome.maj.length;
