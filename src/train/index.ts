@@ -278,6 +278,10 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
     const ckptEveryMs = (options.checkpointEveryMinutes ?? 5) * 60_000;
     try {
         while ((totalSteps === 0 || step < totalSteps) && elapsed() < budget && (options.stopAtStep === undefined || step < options.stopAtStep)) {
+            // Each step yields to the event loop: a step is synchronous work, and without this a
+            // SIGINT/SIGTERM handler (installed by the first checkpoint's atomic write) never ran, so
+            // a stopped training trained on to its last step.
+            await new Promise<void>((done) => setImmediate(done));
             const examples = options.batchSource(rng, batchSize);
             const batch = packBatch(examples, config.vocabSize, options.seqLen, {groupSize: options.groupSize});
             // Before the step count is known (minutes budget), the schedule is computed as if it were long.
