@@ -17,33 +17,13 @@ import {writeFileAtomic} from "../io/atomic.ts";
 import {ensureFolder, realPathOf} from "../io/output.ts";
 import {openForReading} from "../io/text.ts";
 import {StepwiseError, fsError} from "../util/errors.ts";
+import {canonicalJson, diffSettings, type SettingValue, type Settings} from "../util/settings.ts";
 
-/** A settings value: JSON scalars and arrays of them. */
-export type SettingValue = string | number | boolean | null | SettingValue[] | {[k: string]: SettingValue};
-export type Settings = Record<string, SettingValue>;
-
-/** Stable JSON (sorted keys) of a settings object. */
-export function canonicalJson(v: unknown): string {
-    if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-    if (v && typeof v === "object")
-        return `{${Object.keys(v)
-            .sort()
-            .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-            .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
-            .join(",")}}`;
-    return JSON.stringify(v ?? null);
-}
+export {canonicalJson, diffSettings, type SettingValue, type Settings};
 
 /** Short hash of settings (first 16 hex digits of SHA-256 of their canonical JSON). */
 export function fingerprintOf(settings: Settings): string {
     return createHash("sha256").update(canonicalJson(settings)).digest("hex").slice(0, 16);
-}
-
-/** The settings that differ between `before` and `now`, as "key: before → now" strings. */
-export function diffSettings(before: Settings, now: Settings): string[] {
-    const keys = [...new Set([...Object.keys(before), ...Object.keys(now)])].sort();
-    const show = (v: SettingValue | undefined) => (v === undefined ? "(not set)" : typeof v === "string" ? JSON.stringify(v) : canonicalJson(v));
-    return keys.filter((k) => canonicalJson(before[k]) !== canonicalJson(now[k])).map((k) => `${k}: ${show(before[k])} → ${show(now[k])}`);
 }
 
 /**
@@ -124,6 +104,15 @@ export function modelSha256(path: string): string {
         /* no cache: hashed again next time */
     }
     return sha256;
+}
+
+/**
+ * Input files as a training checkpoint's setting: each file's name and the first 16 hex digits of
+ * the SHA-256 of its bytes ({@link modelSha256}, cached), joined by ", ". A file changed in place
+ * is another input; a copy elsewhere under the same name is the same one.
+ */
+export function inputFilesSetting(files: readonly string[]): string {
+    return files.map((f) => `${basename(f)} sha256:${modelSha256(f).slice(0, 16)}`).join(", ");
 }
 
 /**

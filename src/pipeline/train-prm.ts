@@ -67,6 +67,7 @@ import type {SampleRecord} from "../core/records.ts";
 import {parseEngineSpec} from "../engines/spec.ts";
 import {makeVerifier} from "./label/verifiers.ts";
 import {relative, resolve} from "node:path";
+import {inputFilesSetting} from "../core/fingerprint.ts";
 
 export type LabelKind = "hard" | "soft";
 /** What the PRM learns: `tag` (good/bad at step tags from step labels), `implicit` (outcome labels or branch decisions, β·log πθ/πref) or `tag+implicit` (both in one model: step labels at tags, branch decisions as token values). */
@@ -673,13 +674,14 @@ function runOptions(
         checkpointDir: o.checkpointDir,
         // What the examples are made of: a resume with other data, labels or objective is refused, naming them.
         settings: {
-            data: o.data.map((f) => resolve(f)).join(","),
-            branches: (o.branches ?? []).map((f) => resolve(f)).join(","),
+            data: inputFilesSetting(o.data),
+            branches: inputFilesSetting(o.branches ?? []),
             labels: o.labels ?? "hard",
             objective: o.objective ?? "tag",
-            beta: o.beta ?? null,
-            verifier: o.verifier ?? null,
-            init: o.init ? resolve(o.init) : null,
+            // As resolved: a default given explicitly is the same run; a setting the objective does not use is null.
+            beta: (o.objective ?? "tag") === "tag" ? null : (o.beta ?? ((o.branches ?? []).length ? 1 : 0.05)),
+            verifier: o.objective === "implicit" && o.data.length ? (o.verifier ?? "math") : null,
+            init: o.init ? inputFilesSetting([o.init]) : null,
             valFraction: o.valFraction ?? 0.1,
         },
         quiet: o.quiet,

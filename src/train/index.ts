@@ -27,6 +27,7 @@ import {readCheckpoint, writeCheckpoint} from "./checkpoint.ts";
 import {Sfc32Rng as Rng, type RngState} from "../util/rng.ts";
 import {validateLlamaConfig, type LlamaConfig} from "../model/config.ts";
 import {randomLlamaWeights, type LlamaWeights} from "../model/weights.ts";
+import {diffSettings, type Settings} from "../util/settings.ts";
 import {StepwiseError} from "../util/errors.ts";
 
 export {packBatch, type BatchSource, type TrainExample, type PositionTarget, type PackedBatch, type PackOptions, type RowGroup} from "./batch.ts";
@@ -206,29 +207,24 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
     let adam: Adam;
     if (saved) {
         const h = saved.header as {step: number; totalSteps: number; rng: RngState; elapsedSeconds: number; adamT: number; config: LlamaConfig};
-        // Name the fields that differ (e.g. nLayers after `lab train-judge --grow-layers`, contextLength after `--context`);
-        // compared key by key, so the same shape read from a GGUF (other key order) resumes.
-        const keys = [...new Set([...Object.keys(h.config ?? {}), ...Object.keys(config)])] as Array<keyof LlamaConfig>;
-        const diff = keys.filter((k) => JSON.stringify(h.config?.[k]) !== JSON.stringify(config[k])).map((k) => `${k} ${h.config?.[k]} in the checkpoint, ${config[k]} in this run`);
-        if (diff.length) {
-            throw new StepwiseError(`${ckptPath}: checkpoint is for another model shape (${diff.join("; ")}); give the options it was started with, or start over (a new checkpoint directory, --fresh, resume: false)`);
-        }
-        // The caller's settings first: they name the cause (other data also gives another seqLen).
-        const was = (saved.header.settings ?? undefined) as TrainOptions["settings"];
-        if (was !== undefined) {
-            const now = options.settings ?? {};
-            const keys = [...new Set([...Object.keys(was), ...Object.keys(now)])];
-            const diff = keys.filter((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k])).map((k) => `${k} ${JSON.stringify(was[k])} in the checkpoint, ${JSON.stringify(now[k])} in this run`);
-            if (diff.length) throw new StepwiseError(`${ckptPath}: checkpoint was trained with other settings (${diff.join("; ")}); give the options it was started with, or start over (a new checkpoint directory, --fresh, resume: false)`);
-        }
-        // The schedule: a resume with another seed, learning rate, batch, sequence length, group size,
-        // clipping or decay would no longer give an uninterrupted run's weights. Checkpoints written
-        // before `schedule` was stored carry seed, lr, batchSize, seqLen and groupSize only.
-        const wasSchedule = (saved.header.schedule as Record<string, unknown> | undefined) ?? pick(saved.header, ["seed", "lr", "batchSize", "seqLen", "groupSize"]);
-        const scheduleDiff = Object.keys(wasSchedule)
-            .filter((k) => JSON.stringify(wasSchedule[k]) !== JSON.stringify(schedule[k as keyof typeof schedule]))
-            .map((k) => `${k} ${JSON.stringify(wasSchedule[k])} in the checkpoint, ${JSON.stringify(schedule[k as keyof typeof schedule])} in this run`);
-        if (scheduleDiff.length) throw new StepwiseError(`${ckptPath}: checkpoint was trained with another schedule (${scheduleDiff.join("; ")}); give the options it was started with, or start over (a new checkpoint directory, --fresh, resume: false)`);
+        // Everything a resume must share with the run it continues, named field by field in one
+        // message (src/util/settings.ts, as a stage's refused resume): the model shape (e.g. nLayers
+        // after `lab train-judge --grow-layers`), the caller's settings (what the examples are made
+        // of; checkpoints written before settings were stored carry none and are not checked), and the
+        // schedule (another seed, learning rate, batch, sequence length, group size, clipping or decay
+        // would no longer give an uninterrupted run's weights; checkpoints written before `schedule`
+        // was stored carry seed, lr, batchSize, seqLen and groupSize only).
+        const was = saved.header.settings as Settings | undefined;
+        const wasSchedule = (saved.header.schedule as Settings | undefined) ?? (pick(saved.header, ["seed", "lr", "batchSize", "seqLen", "groupSize"]) as Settings);
+        const nowSchedule = pick(schedule, Object.keys(wasSchedule)) as Settings;
+        const parts = [
+            ["shape", diffSettings((h.config ?? {}) as unknown as Settings, config as unknown as Settings)],
+            ["settings", was === undefined ? [] : diffSettings(was, options.settings ?? {})],
+            ["schedule", diffSettings(wasSchedule, nowSchedule)],
+        ] as const;
+        const differ = parts.flatMap(([what, d]) => d.map((x) => `${what}.${x}`));
+        if (differ.length)
+            throw new StepwiseError(`${ckptPath}: checkpoint of another run (${differ.join("; ")}); give the options it was started with, or start over (another checkpoint directory, or --fresh where the command has it; resume: false in the library)`);
         step = h.step;
         totalSteps = options.steps ?? h.totalSteps;
         rng = new Rng(h.rng);
@@ -247,9 +243,13 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
         restore("m:", adam.m);
         restore("v:", adam.v);
         log(`resumed from ${ckptPath} at step ${step}${totalSteps ? `/${totalSteps}` : ""}`);
+        if (h.totalSteps && totalSteps !== h.totalSteps)
+            log(`schedule: ${h.totalSteps} → ${totalSteps} steps; the learning rate decays over the new length from step ${step} on (not the same weights as one run of ${totalSteps} steps)`);
     } else {
         model = new TfLlama(config, options.initWeights ?? randomLlamaWeights(config, seed));
         adam = new Adam(model.vars, {weightDecay: options.weightDecay});
+        // Said in the log too, so a folder's train.log shows where each run began (after --fresh, or a resume that found nothing).
+        if (ckptPath) log(`started at step 0 (${options.resume === false ? "a fresh run" : `no checkpoint at ${ckptPath} to resume`})`);
     }
     const resumedFrom = step;
     const t0 = Date.now();

@@ -9,7 +9,7 @@
  * Prompt format (every consumer must use it): BOS + question + "\n"; the model writes the program
  * (`def f(...):` and its commented steps, no markdown fence) and EOS. The loss covers the program and EOS.
  */
-import {resolve} from "node:path";
+import {inputFilesSetting} from "../../core/fingerprint.ts";
 import {CharTokenizer} from "../../model/vocab.ts";
 import type {LlamaConfig} from "../../model/config.ts";
 import {ggufAtCheckpoints, startingModel, trainRunOptions, type ModelShape, type TrainRunOptions} from "../../train/start.ts";
@@ -58,7 +58,7 @@ export async function trainCodePolicy(options: CodePolicyTrainOptions): Promise<
         initWeights: init,
         batchSource: codePolicyBatchSource(tokenizer),
         // A resume from another starting model is refused (its weights would be ignored unseen).
-        settings: {init: options.init ? resolve(options.init) : null},
+        settings: {init: options.init ? inputFilesSetting([options.init]) : null},
         lr: options.lr ?? 2e-3,
         batchSize: options.batchSize ?? 16,
         seqLen: 300,

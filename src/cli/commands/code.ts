@@ -60,7 +60,7 @@ function trainPolicyCommand(): Command {
                 out: o.out, init: o.init, minutes: o.minutes, steps: o.steps, dModel: o.dModel, nLayers: o.layers, nHeads: o.heads, batchSize: o.batch,
                 lr: o.lr, seed: o.seed, checkpointDir: o.checkpointDir, resume: o.resume, checkpointEverySteps: o.checkpointEvery,
             });
-            process.stderr.write(`${r.completed ? "done" : "stopped"}: ${r.steps}/${plural(r.totalSteps, "step")}, final loss ${r.losses.at(-1)?.toFixed(4) ?? "?"}, model ${o.out}\n`);
+            process.stderr.write(`${r.completed ? "done" : "stopped"}: ${r.steps.toLocaleString("en-US")}/${plural(r.totalSteps, "step")}, ${r.losses.length ? `final loss ${r.losses.at(-1)!.toFixed(4)}` : "no step left to run"}, model ${o.out}\n`);
         });
 }
 

@@ -62,7 +62,7 @@ export function trainJudgeCommand(): Command {
                 contextLength: o.context,
                 growLayers: o.growLayers,
             });
-            process.stderr.write(`train-judge: ${r.completed ? "done" : "stopped"} at ${r.steps}/${plural(r.totalSteps, "step")} on ${plural(r.items, "item")} (${r.erroneous} erroneous${r.synthetic ? `, ${r.synthetic} synthetic` : ""}), final loss ${r.losses.at(-1)?.toFixed(4) ?? "?"}; model ${o.out}\n`);
+            process.stderr.write(`train-judge: ${r.completed ? "done" : "stopped"} at ${r.steps.toLocaleString("en-US")}/${plural(r.totalSteps, "step")} on ${plural(r.items, "item")} (${r.erroneous} erroneous${r.synthetic ? `, ${r.synthetic} synthetic` : ""}), ${r.losses.length ? `final loss ${r.losses.at(-1)!.toFixed(4)}` : "no step left to run"}; model ${o.out}\n`);
         });
 }
 

@@ -30,7 +30,6 @@ export function trainPolicyCommand(): Command {
         .option("--preset <name>", "lab preset", "policy")
         .option("--checkpoint-dir <dir>", "checkpoints and train.log", ".stepwise-cache/lab-policy")
         .option("--checkpoint-every <n>", "checkpoint (and GGUF export) every n steps", intOption(1), 100)
-        .option("--snapshot-every <n>", "also keep <checkpoint-dir>/policy-<iteration>.gguf every n iterations (for curves of held-out figures with `lab eval-policy`)", intOption(1))
         .option("--resume", "continue from the checkpoint in --checkpoint-dir", false)
         .option("--fresh", "start over when --checkpoint-dir holds a checkpoint (deleting it); without --resume or --fresh an existing checkpoint is refused", false)
         .action(async (o) => {
@@ -53,7 +52,7 @@ export function trainPolicyCommand(): Command {
                 resume: o.resume,
                 checkpointEverySteps: o.checkpointEvery,
             });
-            process.stderr.write(`${r.completed ? "done" : "stopped"}: ${r.steps}/${plural(r.totalSteps, "step")}, final loss ${r.losses.at(-1)?.toFixed(4) ?? "?"}, model ${o.out}\n`);
+            process.stderr.write(`${r.completed ? "done" : "stopped"}: ${r.steps.toLocaleString("en-US")}/${plural(r.totalSteps, "step")}, ${r.losses.length ? `final loss ${r.losses.at(-1)!.toFixed(4)}` : "no step left to run"}, model ${o.out}\n`);
         });
 }
 

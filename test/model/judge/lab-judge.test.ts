@@ -1,8 +1,8 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {mkdtempSync, readFileSync, writeFileSync} from "node:fs";
+import {copyFileSync, mkdtempSync, readFileSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
-import {join} from "node:path";
+import {dirname, join} from "node:path";
 import {runCli} from "../../helpers/cli.ts";
 import {writeLlamaGguf} from "../../../src/gguf/index.ts";
 import {readLlamaGguf} from "../../../src/gguf/llama.ts";
@@ -117,9 +117,13 @@ test("train-judge --grow-layers: the GGUF has the grown blocks and says so; a re
     const more = await trainLabJudge({...o, steps: 2, resume: true});
     assert.equal(more.resumedFrom, 1);
     // Resumed without it: refused, naming the field.
-    await assert.rejects(trainLabJudge({...o, growLayers: undefined, steps: 3, resume: true}), new RegExp(`another model shape \\(nLayers ${layers + 2} in the checkpoint, ${layers} in this run\\)`));
+    await assert.rejects(trainLabJudge({...o, growLayers: undefined, steps: 3, resume: true}), new RegExp(`another run \\(shape\\.nLayers: ${layers + 2} → ${layers}\\)`));
     // Resumed with other training items (a verdict weight, --claim): refused, naming each.
-    await assert.rejects(trainLabJudge({...o, verdictWeight: 8, claim: true, steps: 3, resume: true}), /checkpoint was trained with other settings \(claim false in the checkpoint, true in this run; verdictWeight 1 in the checkpoint, 8 in this run\)/);
+    await assert.rejects(trainLabJudge({...o, verdictWeight: 8, claim: true, steps: 3, resume: true}), /checkpoint of another run \(settings\.claim: false → true; settings\.verdictWeight: 1 → 8(; schedule\.seqLen: \d+ → \d+)?\)/);
+    // Resumed from another starting model of the same shape: refused, naming it.
+    const otherInit = join(dirname(init), "other-init.gguf");
+    copyFileSync(init, otherInit);
+    await assert.rejects(trainLabJudge({...o, init: otherInit, steps: 3, resume: true}), /another run \(settings\.init: "[^"]+ sha256:([0-9a-f]{16})" → "other-init\.gguf sha256:\1"\)/);
 });
 
 test("`stepwise judge --skip-too-long` on a lab judge GGUF: compact template by default, a prompt longer than the context skipped and listed", () => {

@@ -6,9 +6,9 @@
  */
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {copyFileSync, mkdtempSync, writeFileSync} from "node:fs";
+import {copyFileSync, mkdirSync, mkdtempSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
-import {join} from "node:path";
+import {dirname, join} from "node:path";
 import {generateProblems} from "../../../src/domains/lab/index.ts";
 import {trainPrm, implicitExample} from "../../../src/pipeline/train-prm.ts";
 import {CharTokenizer} from "../../../src/model/vocab.ts";
@@ -110,16 +110,19 @@ test("train-prm --objective implicit refuses samples drawn by another model, tok
     await assert.rejects(trainPrm({objective: "implicit", data: [right], out: join(dir, "c.gguf"), steps: 1, quiet: true}), /needs --init/);
 });
 
-test("train-prm: a resume with other data, β or objective is refused, naming them; the same options resume", async () => {
+test("train-prm: a resume with other data (by content), β or schedule is refused, naming them; the same options resume", async () => {
     const dir = mkdtempSync(join(tmpdir(), "stepwise-implicit-"));
     const a = join(dir, "a.jsonl");
-    const b = join(dir, "b.jsonl");
     writeFileSync(a, samples(8).map((r) => JSON.stringify(r)).join("\n") + "\n");
-    writeFileSync(b, samples(8).map((r) => JSON.stringify(r)).join("\n") + "\n");
     const base = {objective: "implicit" as const, out: join(dir, "p.gguf"), init: ref.path, steps: 2, batchSize: 2, valFraction: 0, quiet: true, checkpointDir: join(dir, "ck")};
-    await trainPrm({...base, data: [a], beta: 0.5});
-    await assert.rejects(trainPrm({...base, data: [b], beta: 0.5}), (e: Error) => e instanceof StepwiseError && e.message.includes(`other settings (data "${a}" in the checkpoint, "${b}" in this run)`));
-    await assert.rejects(trainPrm({...base, data: [a], beta: 0.25}), /other settings \(beta 0\.5 in the checkpoint, 0\.25 in this run\)/);
-    await assert.rejects(trainPrm({...base, data: [a], beta: 0.5, lr: 1e-3}), /another schedule \(lr 0\.0001 in the checkpoint, 0\.001 in this run\)/);
-    assert.equal((await trainPrm({...base, data: [a], beta: 0.5, steps: 3})).steps, 3);
+    await trainPrm({...base, data: [a]});
+    await assert.rejects(trainPrm({...base, data: [a], beta: 0.25}), /another run \(settings\.beta: 0\.05 → 0\.25\)/);
+    await assert.rejects(trainPrm({...base, data: [a], lr: 1e-3}), /another run \(schedule\.lr: 0\.0001 → 0\.001\)/);
+    // The same file changed in place is other data; a copy of it elsewhere is the same data; β 0.05 given is the default.
+    const copy = join(dir, "copy", "a.jsonl");
+    mkdirSync(dirname(copy));
+    copyFileSync(a, copy);
+    writeFileSync(a, samples(6).map((r) => JSON.stringify(r)).join("\n") + "\n");
+    await assert.rejects(trainPrm({...base, data: [a]}), /another run \(settings\.data: "a\.jsonl sha256:[0-9a-f]{16}" → "a\.jsonl sha256:[0-9a-f]{16}"\)/);
+    assert.equal((await trainPrm({...base, data: [copy], beta: 0.05, steps: 3})).steps, 3);
 });

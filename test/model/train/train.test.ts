@@ -117,21 +117,21 @@ test("training reduces the loss; a resumed run ends with the same weights as an 
     // A checkpoint trained with other settings is refused, naming them; the same settings resume.
     const st = join(dir, "settings");
     await trainLanguageModel({...base, checkpointDir: st, stopAtStep: 5, settings: {data: "a.jsonl", weight: 8}});
-    await assert.rejects(trainLanguageModel({...base, checkpointDir: st, settings: {data: "a.jsonl", weight: 1}}), /checkpoint was trained with other settings \(weight 8 in the checkpoint, 1 in this run\)/);
-    await assert.rejects(trainLanguageModel({...base, checkpointDir: st}), /data "a\.jsonl" in the checkpoint, undefined in this run; weight 8 in the checkpoint, undefined in this run/);
+    await assert.rejects(trainLanguageModel({...base, checkpointDir: st, settings: {data: "a.jsonl", weight: 1}}), /checkpoint of another run \(settings\.weight: 8 → 1\)/);
+    await assert.rejects(trainLanguageModel({...base, checkpointDir: st}), /\(settings\.data: "a\.jsonl" → \(not set\); settings\.weight: 8 → \(not set\)\)/);
     assert.equal((await trainLanguageModel({...base, checkpointDir: st, settings: {weight: 8, data: "a.jsonl"}})).resumedFrom, 5);
 
     // A checkpoint trained on another schedule (learning rate, batch, seed, clipping, decay) is refused,
     // naming each field; a longer --steps is not a schedule change and resumes.
     const sch = join(dir, "schedule");
     await trainLanguageModel({...base, checkpointDir: sch, stopAtStep: 5});
-    await assert.rejects(trainLanguageModel({...base, lr: 5e-3, checkpointDir: sch}), /another schedule \(lr 0\.01 in the checkpoint, 0\.005 in this run\)/);
-    await assert.rejects(trainLanguageModel({...base, batchSize: 4, seed: 12, checkpointDir: sch}), /seed 11 in the checkpoint, 12 in this run; batchSize 8 in the checkpoint, 4 in this run/);
-    await assert.rejects(trainLanguageModel({...base, gradClip: 0, weightDecay: 0.1, checkpointDir: sch}), /gradClip 1 in the checkpoint, 0 in this run; weightDecay 0 in the checkpoint, 0\.1 in this run/);
+    await assert.rejects(trainLanguageModel({...base, lr: 5e-3, checkpointDir: sch}), /checkpoint of another run \(schedule\.lr: 0\.01 → 0\.005\); give the options it was started with/);
+    await assert.rejects(trainLanguageModel({...base, batchSize: 4, seed: 12, checkpointDir: sch}), /\(schedule\.batchSize: 8 → 4; schedule\.seed: 11 → 12\)/);
+    await assert.rejects(trainLanguageModel({...base, gradClip: 0, weightDecay: 0.1, checkpointDir: sch}), /\(schedule\.gradClip: 1 → 0; schedule\.weightDecay: 0 → 0\.1\)/);
     assert.equal((await trainLanguageModel({...base, steps: 25, checkpointDir: sch})).resumedFrom, 5);
 
     // A checkpoint of another shape is refused.
-    await assert.rejects(trainLanguageModel({...base, config: {...config, dFF: 96}, checkpointDir: ck}), /another model shape \(dFF 64 in the checkpoint, 96 in this run\)/);
+    await assert.rejects(trainLanguageModel({...base, config: {...config, dFF: 96}, checkpointDir: ck}), /checkpoint of another run \(shape\.dFF: 64 → 96\)/);
 });
 
 test("target distributions over a token subset train a PRM-style head", async () => {

@@ -9,7 +9,7 @@
  * 0.5), so the judge sees both verdicts equally often whatever the policy's accuracy. Items whose
  * example exceeds the model's context are left out (counted in the result).
  */
-import {resolve} from "node:path";
+import {inputFilesSetting} from "../../../core/fingerprint.ts";
 import {StepwiseError} from "../../../util/errors.ts";
 import {writeLlamaGguf} from "../../../gguf/llama.ts";
 import {startingModel} from "../../../train/start.ts";
@@ -150,7 +150,8 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
         resume: o.resume,
         // What the items are made of: a resume with other checks, verdict weight or data is refused, naming them.
         settings: {
-            data: o.data.map((f) => resolve(f)).join(","),
+            data: inputFilesSetting(o.data),
+            init: o.init ? inputFilesSetting([o.init]) : null,
             critique,
             contrast: o.contrast ?? false,
             claim: o.claim ?? false,
