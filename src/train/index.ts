@@ -218,7 +218,7 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
         const wasSchedule = (saved.header.schedule as Settings | undefined) ?? (pick(saved.header, ["seed", "lr", "batchSize", "seqLen", "groupSize"]) as Settings);
         const nowSchedule = pick(schedule, Object.keys(wasSchedule)) as Settings;
         const parts = [
-            ["shape", diffSettings((h.config ?? {}) as unknown as Settings, config as unknown as Settings)],
+            ["shape", diffSettings(Object.fromEntries(Object.entries(h.config ?? {})), Object.fromEntries(Object.entries(config)))],
             ["settings", was === undefined ? [] : diffSettings(was, options.settings ?? {})],
             ["schedule", diffSettings(wasSchedule, nowSchedule)],
         ] as const;
