@@ -9,6 +9,8 @@
  * Prompt format (every consumer must use it): BOS + question + "\n"; the model writes the program
  * (`def f(...):` and its commented steps, no markdown fence) and EOS. The loss covers the program and EOS.
  */
+import {existsSync} from "node:fs";
+import {join} from "node:path";
 import {inputFilesSetting} from "../../core/fingerprint.ts";
 import {CharTokenizer} from "../../model/vocab.ts";
 import type {LlamaConfig} from "../../model/config.ts";
@@ -51,7 +53,8 @@ export async function trainCodePolicy(options: CodePolicyTrainOptions): Promise<
     const seed = options.seed ?? 0;
     const {config, init, vocab} = await startingModel({init: options.init, dModel: options.dModel, nLayers: options.nLayers, nHeads: options.nHeads, seed});
     const tokenizer = new CharTokenizer(vocab);
-    if (!options.quiet) process.stderr.write(`code policy: d=${config.dModel} layers=${config.nLayers} heads=${config.nHeads} (${countParameters(config).toLocaleString("en-US")} parameters)${options.init ? `, from ${options.init}` : ", fresh weights"}\n`);
+    const resuming = options.checkpointDir !== undefined && options.resume !== false && existsSync(join(options.checkpointDir, "checkpoint.bin"));
+    if (!options.quiet) process.stderr.write(`code policy: d=${config.dModel} layers=${config.nLayers} heads=${config.nHeads} (${countParameters(config).toLocaleString("en-US")} parameters)${options.init ? `, from ${options.init}` : ", fresh weights"}${resuming ? " (resuming its checkpoint)" : ""}\n`);
     const result = await trainLanguageModel({
         ...trainRunOptions(options),
         config,

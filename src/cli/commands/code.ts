@@ -53,7 +53,8 @@ function trainPolicyCommand(): Command {
         .option("--fresh", "start over when --checkpoint-dir holds a checkpoint (deleting it); without --resume or --fresh an existing checkpoint is refused", false)
         .action(async (o) => {
             if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
-            if (o.dModel % o.heads !== 0) throw new StepwiseError(`--d-model ${o.dModel} must be divisible by --heads ${o.heads}`);
+            // With --init the GGUF's shape wins over --d-model/--layers/--heads (their defaults included).
+            if (!o.init && o.dModel % o.heads !== 0) throw new StepwiseError(`--d-model ${o.dModel} must be divisible by --heads ${o.heads}`);
             o.resume = resumeOrFresh("code train-policy", join(o.checkpointDir, "checkpoint.bin"), o);
             const {trainCodePolicy} = await import("../../apps/code/policy.ts");
             const r = await trainCodePolicy({

@@ -123,6 +123,8 @@ test("train-judge --grow-layers: the GGUF has the grown blocks and says so; a re
     // Resumed from another starting model of the same shape: refused, naming it.
     const otherInit = join(dirname(init), "other-init.gguf");
     copyFileSync(init, otherInit);
+    // A context too short for every item: the refusal says they were left out for length, and how to change it.
+    await assert.rejects(trainLabJudge({...o, growLayers: undefined, contextLength: 64, checkpointDir: join(dir, "ck-short"), steps: 1}), /needs both erroneous and correct solutions \(got \d+ and \d+; \d+ of \d+ items longer than the 64-token context left out \(--context\)\)/);
     await assert.rejects(trainLabJudge({...o, init: otherInit, steps: 3, resume: true}), /another run \(settings\.init: "[^"]+ sha256:([0-9a-f]{16})" → "other-init\.gguf sha256:\1"\)/);
 });
 

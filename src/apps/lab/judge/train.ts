@@ -104,7 +104,7 @@ export async function trainLabJudge(o: LabJudgeTrainOptions): Promise<LabJudgeTr
     }
     const wrong = examples.filter((e) => e.error).map((e) => e.ex);
     const right = examples.filter((e) => !e.error).map((e) => e.ex);
-    if (wrong.length === 0 || right.length === 0) throw new StepwiseError(`lab judge: needs both erroneous and correct solutions (got ${wrong.length} and ${right.length}) in ${o.data.join(", ")}`);
+    if (wrong.length === 0 || right.length === 0) throw new StepwiseError(`lab judge: needs both erroneous and correct solutions (got ${wrong.length} and ${right.length}${tooLong ? `; ${tooLong} of ${items.length} items longer than the ${config.contextLength}-token context left out (--context)` : ""}) in ${o.data.join(", ")}`);
     const errorShare = o.errorShare ?? 0.5;
     const seqLen = Math.max(...examples.map((e) => e.ex.tokens.length));
     if (!o.quiet) process.stderr.write(`lab judge: ${plural(examples.length, "item")} (${wrong.length} erroneous${synthetic ? `, ${synthetic} of them synthetic wrong restatements` : ""}, ${right.length} correct; ${tooLong} longer than the context left out), longest ${plural(seqLen, "token")}\n`);
