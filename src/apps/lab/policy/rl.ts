@@ -32,6 +32,7 @@
  * per iteration (reward, accuracy, KL, loss, clip fraction, times). `out` is the GGUF of the
  * current weights after every iteration.
  */
+import {diffSettings, type Settings} from "../../../util/settings.ts";
 import {appendFileSync, mkdirSync, readFileSync, rmSync} from "node:fs";
 import {join, relative, resolve} from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
@@ -216,13 +217,9 @@ export async function trainPolicyRl(o: RlOptions): Promise<RlLogEntry[]> {
         const saved = o.resume !== false ? readCheckpoint(ckptPath) : null;
         if (saved) {
             const h = saved.header as {iteration: number; settings: unknown; adamT: number; prmAdamT?: number};
-            const a = JSON.stringify(h.settings);
-            const b = JSON.stringify(settings);
-            if (a !== b) {
-                const was = h.settings as Record<string, unknown>;
-                const diff = Object.keys(settings).filter((k) => JSON.stringify(was[k]) !== JSON.stringify((settings as Record<string, unknown>)[k]));
-                throw new StepwiseError(`${ckptPath}: a training with other settings (${diff.map((k) => `${k}: ${JSON.stringify(was[k])} → ${JSON.stringify((settings as Record<string, unknown>)[k])}`).join("; ")}); use another --checkpoint-dir, or drop --resume`);
-            }
+            // Compared key by key (src/util/settings.ts, as every refused resume): another key order is the same run.
+            const diff = diffSettings((h.settings ?? {}) as Settings, JSON.parse(JSON.stringify(settings)) as Settings); // as stored: JSON, unset keys dropped
+            if (diff.length) throw new StepwiseError(`${ckptPath}: a training with other settings (${diff.join("; ")}); use another --checkpoint-dir, or drop --resume`);
             for (const [prefix, vars] of stores)
                 for (const [name, variable] of vars) {
                     const data = saved.tensors.get(prefix + name);
