@@ -22,6 +22,10 @@ function generateCommand(): Command {
         .option("--max-ops <n>", "expression tasks: most operations", intOption(1), 4)
         .option("--loop-share <p>", "share of loop tasks", floatOption(0, 1), 0.4)
         .option("--out <file>", "output JSONL (default: stdout)")
+        .addHelpText("after", `
+Examples:
+  stepwise code generate --n 100 --seed 1 --out train-tasks.jsonl
+  stepwise code generate --n 40 --seed 2 --split heldout --out test-tasks.jsonl`)
         .action(async (o) => {
             if (o.split !== "train" && o.split !== "heldout") throw new StepwiseError(`--split must be train or heldout, got "${o.split}"`);
             if (o.out) (await import("../../io/output.ts")).prepareOutput(o.out, {allowDevice: true});
@@ -51,6 +55,10 @@ function trainPolicyCommand(): Command {
         .option("--checkpoint-every <n>", "checkpoint (and GGUF export) every n steps", intOption(1), 100)
         .option("--resume", "continue from the checkpoint in --checkpoint-dir", false)
         .option("--fresh", "start over when --checkpoint-dir holds a checkpoint (deleting it); without --resume or --fresh an existing checkpoint is refused", false)
+        .addHelpText("after", `
+Examples:
+  stepwise code train-policy --init models/lab-policy.gguf --steps 600 --batch 16 --lr 1e-3 --out models/lab-code-policy.gguf \\
+      --checkpoint-dir .stepwise-cache/lab-code-policy                  # the shipped code policy (docs/code.md)`)
         .action(async (o) => {
             if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
             // With --init the GGUF's shape wins over --d-model/--layers/--heads (their defaults included).
@@ -143,6 +151,9 @@ function gradeCommand(): Command {
         .option("--timeout <s>", "wall-clock limit per program, seconds", floatOption(0.1), 10)
         .option("--unsafe", "run WITHOUT a sandbox when bubblewrap is unavailable (only for code you trust)")
         .addHelpText("after", `
+Examples:
+  stepwise code grade --data scored.jsonl --out graded.jsonl                     # code-lab samples
+  stepwise code grade --data samples.jsonl --problems LeetCodeDataset-v0.3.1-test.jsonl.gz --out graded.jsonl --timeout 30
 Then Best-of-N by the tests' verdicts:
   stepwise eval bon --data graded.jsonl --out bon/      (the \`correct\` field is the verdict)`)
         .action(async (o) => {
@@ -162,6 +173,9 @@ function evalPolicyCommand(): Command {
         .option("--concurrency <n>", "tasks in flight", intOption(1, 64), 2)
         .option("--show <k>", "print the first k greedy programs and verdicts", intOption(0, 10), 0)
         .option("--json", "print the summary as one JSON object (pass_at_1_greedy, sample_pass_rate, pass_at_k, each with *_ci {value, low, high, n, method, level}, statuses, by_family)")
+        .addHelpText("after", `
+Examples:
+  stepwise code eval-policy --engine llama:models/lab-code-policy.gguf --n 40 --k 8 --json`)
         .action(async (o) => {
             const {createEngine} = await import("../../engines/spec.ts");
             const {evaluateCodePolicy} = await import("../../apps/code/eval.ts");

@@ -76,7 +76,7 @@ Examples:
   stepwise decode --strategy tvd --policy llama:models/lab-policy.gguf --prm llama:models/lab-prm.gguf \\
       --data problems.jsonl --out tvd.jsonl --paired-with greedy.jsonl --json
   stepwise decode --strategy beam --n 8 --beam-width 4 --policy "openai:http://127.0.0.1:8000/v1" \\
-      --prm "openai:http://127.0.0.1:8001/v1?model=prm&format=stepwise-lab" --data problems.jsonl --out beam.jsonl
+      --prm "openai:http://127.0.0.1:8001/v1?model=lab-prm&format=stepwise-lab" --data problems.jsonl --out beam.jsonl
 
 Strategies (docs/decoding.md):
   greedy          temperature 0, no PRM (the baseline)

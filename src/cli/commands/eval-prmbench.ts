@@ -28,7 +28,7 @@ export function prmBenchCommand(): Command {
             `
 Examples:
   stepwise eval prmbench --data ../shared/data/prmbench/subset400.jsonl --predictions preds.jsonl --json
-  stepwise eval prmbench --data ../shared/data/prmbench/subset400.jsonl --prm llama:models/lab-prm.gguf --limit 2 --scores-out pb-scores.jsonl
+  stepwise eval prmbench --data ../shared/data/prmbench/subset400.jsonl --prm llama:models/lab-prm.gguf --limit 2 --skip-too-long --scores-out pb-scores.jsonl
   stepwise eval prmbench --data ../shared/data/prmbench/subset400.jsonl --predictions critic.jsonl --threshold 0 --out prmbench/
 
 Items, as the reference builds them: "<classification>_<idx>" judges modified_process (its error_steps,

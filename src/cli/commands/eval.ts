@@ -123,7 +123,7 @@ export function processBenchCommand(): Command {
         .option("--judge-max-tokens <n>", "with --judge: most tokens per answer; default the template's: 8192 (processbench) or 1024 (compact)", intOption(1))
         .option("--verdicts-out <file>", "with --judge: keep the verdicts in this JSONL (resumes an interrupted run); default with --out: OUT/verdicts.jsonl")
         .option("--threshold <t>", "step-score threshold (with --scores)", floatOption(), DEFAULT_THRESHOLD)
-        .option("--calibrate <split>", "use the threshold that maximises F1 on this split (e.g. gsm8k) for every split (with --scores)")
+        .option("--calibrate <split>", "use the threshold that maximises F1 on this split (e.g. gsm8k) for every split (with --scores or --prm)")
         .option("--out <dir>", "write summary.json, report.md, predictions.jsonl and charts (SVG + PNG) into this folder")
         .option("--json", "print exactly one JSON object: {splits: {NAME: {acc_error, acc_correct, f1, n, acc_error_ci, acc_correct_ci, f1_ci}}, average_f1, average_f1_ci} (percent; each *_ci {value, low, high, n, method, level}; with --calibrate also threshold, calibrated_on, calibration_rows, calibration_warning)")
         .addHelpText(

@@ -93,6 +93,11 @@ export function evalPrmCommand(): Command {
         .option("--seed <s>", "seed", intOption(0), 0)
         .option("--out <dir>", "report folder; candidates.jsonl there is reused by later runs with the same settings", "stepwise-out/lab-eval-prm")
         .option("--json", "print the summary as one JSON object (step_auc with step_auc_ci, processbench with *_ci, bon_at_max_n with accuracy_ci and paired; intervals {value, low, high, n, method, level})")
+        .addHelpText("after", `
+Examples:
+  stepwise lab eval-prm --prm llama:models/lab-prm.gguf --out E --json            # 200 held-out problems × 16 candidates
+  stepwise lab eval-prm --prm llama:models/lab-prm.gguf --problems 100 --k 16 --temperature 0.7 --out E07
+  stepwise lab eval-prm --prm "llama:models/lab-verifier.gguf?format=verifier" --out E   # reuses E/candidates.jsonl`)
         .action(async (o) => {
             const {runPrmEval} = await import("../../apps/lab/eval/run.ts");
             const progress = createStagedProgress("eval-prm");

@@ -36,6 +36,13 @@ export function trainJudgeCommand(): Command {
         .option("--synthetic-restatements <share>", "with --critique verify: for this share of the samples (0–1), up to one more item in which one correct line's restatement is made wrong (a digit changed, doubled or dropped, an operator swapped, parentheses dropped; kept only when the exact verifier then calls that line the first wrong one and no step is cut through), so copying the step's restatement into the check stops paying; drawn with --seed. Two runs trained (share 0.25 and 1.0): they learnt to rebuild the restatement instead of copying it, but not to compare it with the step's, and caught no more; F1 67.6 and 63.0 against 71.4 (docs/judge.md)", floatOption(0, 1), 0)
         .option("--context <n>", "context length in tokens (default: the starting model's; RoPE, no new weights)", intOption(64))
         .option("--grow-layers <n>", "add n transformer blocks on top of --init before training, each starting as a no-op (zero residual outputs), so the deeper verifier starts from what --init knows; seeded by --seed; resuming grows the same way. One run trained (run 10: the shipped verifier + 2 blocks, 700 steps): F1 68.7 against 71.4, not better (docs/judge.md)", intOption(1))
+        .addHelpText("after", `
+Examples:
+  stepwise lab train-judge --data steps-newline.jsonl --data steps-adaptive.jsonl --init models/lab-policy.gguf \\
+      --out my-verifier.gguf --critique verify --contrast --context 640 --steps 400 --lr 1e-3 --batch 8 \\
+      --checkpoint-every 10 --checkpoint-dir .stepwise-cache/lab-judge/train        # a verifier (scripts/make-lab-judge.sh)
+  stepwise lab train-judge ... --resume                                             # the same options, after a stop
+  stepwise eval processbench --data lab-pb.jsonl --judge llama:my-verifier.gguf     # then measure it (see lab processbench)`)
         .action(async (o) => {
             if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
             o.resume = resumeOrFresh("train-judge", join(o.checkpointDir, "checkpoint.bin"), o);

@@ -32,6 +32,11 @@ export function trainPolicyCommand(): Command {
         .option("--checkpoint-every <n>", "checkpoint (and GGUF export) every n steps", intOption(1), 100)
         .option("--resume", "continue from the checkpoint in --checkpoint-dir", false)
         .option("--fresh", "start over when --checkpoint-dir holds a checkpoint (deleting it); without --resume or --fresh an existing checkpoint is refused", false)
+        .addHelpText("after", `
+Examples:
+  stepwise lab train-policy --out models/lab-policy.gguf --minutes 56 --checkpoint-dir .stepwise-cache/lab-policy
+  stepwise lab train-policy --out models/lab-policy.gguf --minutes 56 --checkpoint-dir .stepwise-cache/lab-policy --resume   # after a stop
+  stepwise lab train-policy --out tiny.gguf --steps 200 --d-model 32 --layers 2 --heads 2 --batch 8 --checkpoint-dir /tmp/tiny`)
         .action(async (o) => {
             if (o.minutes === undefined && o.steps === undefined) throw new StepwiseError("give --minutes and/or --steps");
             if (o.dModel % o.heads !== 0) throw new StepwiseError(`--d-model ${o.dModel} must be divisible by --heads ${o.heads}`);
@@ -68,6 +73,9 @@ export function checkPolicyCommand(): Command {
         .option("--seed <n>", "held-out stream seed", intOption(0), 12345)
         .option("--preset <name>", "lab preset", "policy")
         .option("--show <k>", "print the first k outputs", intOption(0), 0)
+        .addHelpText("after", `
+Examples:
+  stepwise lab check-policy --model models/lab-policy.gguf --n 100 --show 3`)
         .action(async (o) => {
             const {readLlamaGguf} = await import("../../gguf/llama.ts");
             const {quickGreedyEval} = await import("../../apps/lab/policy/eval.ts");

@@ -44,6 +44,11 @@ export function generateCommand(): Command {
         .option("--no-meta", "leave out the meta field")
         .option("--out <file>", "output JSONL file (default: stdout)")
         .option("--quiet", "no summary on stderr")
+        .addHelpText("after", `
+Examples:
+  stepwise lab generate --n 200 --split heldout --seed 3000 --out problems.jsonl     # held-out problems (docs/decoding.md)
+  stepwise lab generate --n 1000 --split train --seed 11 --preset policy --unique --out train.jsonl
+  stepwise lab generate --n 5 --preset easy --style compact                        # to stdout`)
         .action(async (opts) => {
             const {generateLabFile} = await import("../../domains/lab/files.ts");
             const {written, byOps} = await generateLabFile({...opts, write: writeStdout});
@@ -73,6 +78,10 @@ export function verifyCommand(): Command {
         .option("--steps", "include per-step verdicts in the JSONL output")
         .option("--question <text>", "single-text mode: the problem question")
         .option("--text <text>", 'single-text mode: the solution (a literal "\\n" is read as a line break)')
+        .addHelpText("after", `
+Examples:
+  stepwise lab verify --question "3 + 4 * 2" --text "4 * 2 = 8, so 3 + 8.\n3 + 8 = 12.\nThe answer is 12."   # first error: step 1
+  stepwise lab verify --data problems.jsonl --samples samples.jsonl --steps --out verdicts.jsonl`)
         .action(async (opts) => {
             if (opts.question !== undefined || opts.text !== undefined) {
                 if (opts.question === undefined || opts.text === undefined) throw new StepwiseError("single-text mode needs both --question and --text");
@@ -105,7 +114,9 @@ export function prmbenchCommand(): Command {
             "after",
             `
 What each category is in the lab, and the figures of the shipped scorers: docs/judge.md, "The lab
-PRMBench"; the metric is the reference's (docs/real-models.md, "PRMBench"). Then, e.g.:
+PRMBench"; the metric is the reference's (docs/real-models.md, "PRMBench").
+
+Examples:
   stepwise lab prmbench --out lab-prmbench.jsonl
   stepwise eval prmbench --data lab-prmbench.jsonl --prm llama:models/lab-prm.gguf --json`,
         )

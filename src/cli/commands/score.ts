@@ -14,8 +14,15 @@ export const PRM_SPEC_HELP = `PRM spec: an engine spec with format=stepwise-lab|
                                                               implicit PRM, Best-of-N / beam search / ProcessBench the other (what pair-prm writes in one file)
   llama:models/lab-verifier.gguf?format=verifier              the lab verifier read as a PRM: P(right) after its check of each step
   llama:ms.gguf?format=math-shepherd                          a tag PRM GGUF, in-process
-  openai:http://127.0.0.1:8001/v1?model=prm&format=stepwise-lab      stepwise serve --prm, or vLLM STEP pooling
-  openai:http://gpu:8000/v1?model=Qwen/Qwen2.5-Math-PRM-7B&format=qwen-prm  a classifier PRM served by vLLM`;
+  openai:http://127.0.0.1:8001/v1?model=lab-prm&format=stepwise-lab  stepwise serve --prm models/lab-prm.gguf (it serves the file's name, or --name), or vLLM STEP pooling
+  openai:http://gpu:8000/v1?model=Qwen/Qwen2.5-Math-PRM-7B&format=qwen-prm  a classifier PRM served by vLLM
+model= is the name the server serves (vLLM: the model path, or --served-model-name; stepwise serve: the file name, or --name);
+a wrong name is the server's 404 naming the model it serves.
+
+Examples:
+  stepwise split --samples samples.jsonl --strategy adaptive --threshold threshold.json --out steps.jsonl
+  stepwise score --prm llama:models/lab-prm.gguf --in steps.jsonl --out scores.jsonl
+  stepwise score --prm "openai:http://127.0.0.1:8001/v1?model=lab-prm&format=stepwise-lab" --in steps.jsonl --out scores.jsonl --skip-too-long`;
 
 export function register(program: Command): void {
     program
