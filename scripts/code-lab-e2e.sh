@@ -35,7 +35,7 @@ $S stats --steps "$OUT/steps.jsonl" --samples "$OUT/samples.jsonl" --domain code
 say "5/10 label: $K rollouts per step, judged by the unit tests in the sandbox"
 $S label --engine "llama:$POLICY" --verifier code --in "$OUT/steps.jsonl" --out "$OUT/labels.jsonl" --k "$K" --savers --max-tokens 320
 say "6/10 train a PRM on the labels ($PRM_STEPS steps)"
-[ -f "$OUT/prm.gguf" ] || $S train-prm --data "$OUT/labels.jsonl" --init "$POLICY" --out "$OUT/prm.gguf" --steps "$PRM_STEPS" --checkpoint-dir "$OUT/prm-ckpt"
+[ -f "$OUT/prm.gguf" ] || $S train-prm --data "$OUT/labels.jsonl" --init "$POLICY" --out "$OUT/prm.gguf" --steps "$PRM_STEPS" --checkpoint-dir "$OUT/prm-ckpt" --resume
 say "7/10 sample $N programs per held-out task"
 $S sample --engine "llama:$POLICY" --data "$OUT/test-tasks.jsonl" --n "$N" --max-tokens 320 --seed 5 --out "$OUT/test-samples.jsonl" --quiet
 $S split --samples "$OUT/test-samples.jsonl" --threshold "$OUT/threshold.json" --out "$OUT/test-steps.jsonl"

@@ -65,4 +65,4 @@ fi
 budget=(--minutes "$minutes")
 [ -n "${STEPS:-}" ] && budget=(--steps "$STEPS")
 $sw train-prm "${data[@]}" --init "$init" --out "$out" "${budget[@]}" --lr "${LR:-3e-4}" \
-    --checkpoint-dir "$work/train"
+    --checkpoint-dir "$work/train" --resume

@@ -54,5 +54,5 @@ for s in $sets; do
     for pid in "${pids[@]}"; do wait "$pid"; done # a failed shard stops the script (set -e)
 done
 [ -s "$work/implicit.gguf" ] || $sw train-prm --objective implicit "${branches[@]}" --init "$policy" --out "$work/implicit.gguf" \
-    --steps "${STEPS:-2400}" --lr "${LR:-1e-4}" --seed "${SEED:-0}" --checkpoint-dir "$work/train"
+    --steps "${STEPS:-2400}" --lr "${LR:-1e-4}" --seed "${SEED:-0}" --checkpoint-dir "$work/train" --resume
 $sw pair-prm --implicit "$work/implicit.gguf" --tag "$tag" --out "$out"

@@ -39,4 +39,4 @@ for ((i = 0; i < shards; i++)); do
 done
 for pid in "${pids[@]}"; do wait "$pid"; done # a failed shard stops the script (set -e)
 $sw train-prm "${data[@]}" --labels "$labels" --init "$policy" --out "$out" \
-    --minutes "$minutes" --checkpoint-dir "$work/train-$split-$labels"
+    --minutes "$minutes" --checkpoint-dir "$work/train-$split-$labels" --resume

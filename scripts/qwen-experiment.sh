@@ -69,7 +69,7 @@ if [[ $stage == all || $stage == train ]]; then
         [[ $wanted == *" $name "* ]] || continue
         [ -s "$work/prm-$name.gguf" ] && continue
         $sw train-prm --data "$work/$data" --labels "$kind" --init "$policy" --out "$work/prm-$name.gguf" \
-            --steps "$prm_steps" --seed "$sub" --checkpoint-dir "$work/train-$name"
+            --steps "$prm_steps" --seed "$sub" --checkpoint-dir "$work/train-$name" --resume
     done
 fi
 

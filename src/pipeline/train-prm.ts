@@ -205,6 +205,8 @@ export interface TrainPrmOptions {
     seed?: number;
     valFraction?: number;
     checkpointDir?: string;
+    /** Continue from the checkpoint in checkpointDir if there is one (a resume with other options is refused). Default true. */
+    resume?: boolean;
     /** Where the loss curve and metrics go. Default: next to the output model. */
     reportDir?: string;
     quiet?: boolean;
@@ -657,7 +659,7 @@ export async function trainPrm(o: TrainPrmOptions): Promise<TrainPrmResult> {
  * log that collects every entry into `log` and forwards it to `o.onLog`.
  */
 function runOptions(
-    o: Pick<TrainPrmOptions, "data" | "branches" | "labels" | "objective" | "beta" | "verifier" | "init" | "valFraction" | "steps" | "minutes" | "lr" | "batchSize" | "seed" | "checkpointDir" | "quiet" | "onLog">,
+    o: Pick<TrainPrmOptions, "data" | "branches" | "labels" | "objective" | "beta" | "verifier" | "init" | "valFraction" | "steps" | "minutes" | "lr" | "batchSize" | "seed" | "checkpointDir" | "resume" | "quiet" | "onLog">,
     examples: readonly TrainExample[],
     seqLen: number,
     log: TrainLogEntry[],
@@ -672,6 +674,7 @@ function runOptions(
         seqLen,
         seed: o.seed ?? 0,
         checkpointDir: o.checkpointDir,
+        resume: o.resume,
         // What the examples are made of: a resume with other data, labels or objective is refused, naming them.
         settings: {
             data: inputFilesSetting(o.data),

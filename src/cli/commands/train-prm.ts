@@ -3,7 +3,8 @@ import type {Command} from "@commander-js/extra-typings";
 import {prepareOutput} from "../../io/output.ts";
 import {checkInputFile} from "../../io/text.ts";
 import {StepwiseError} from "../../util/errors.ts";
-import {collect, floatOption, intOption} from "../options.ts";
+import {join} from "node:path";
+import {collect, floatOption, intOption, resumeOrFresh} from "../options.ts";
 import {plural} from "../../util/plural.ts";
 
 export function register(program: Command): void {
@@ -27,7 +28,9 @@ export function register(program: Command): void {
         .option("--batch <n>", "examples per step", intOption(1), 16)
         .option("--seed <s>", "seed", intOption(0), 0)
         .option("--val-fraction <f>", "share of questions held out for validation", floatOption(0, 0.9), 0.1)
-        .option("--checkpoint-dir <dir>", "checkpoints and train.log; a killed run resumes from here")
+        .option("--checkpoint-dir <dir>", "checkpoints and train.log, so a stopped run can continue (--resume)")
+        .option("--resume", "continue from the checkpoint in --checkpoint-dir (with the options it was started with; others are refused, naming them)", false)
+        .option("--fresh", "start over when --checkpoint-dir holds a checkpoint (deleting it); without --resume or --fresh an existing checkpoint is refused", false)
         .addHelpText(
             "after",
             `
@@ -58,6 +61,7 @@ template, so --prm llama:FILE scores with it (keep the reference next to it).`,
             // Output locations before any training: a full run must not fail at its last write.
             for (const d of o.data as string[]) checkInputFile(d, "--data");
             prepareOutput(o.out, {inputs: [...(o.data as string[]), ...(o.branches as string[]), o.init]});
+            const resume = o.checkpointDir !== undefined ? resumeOrFresh("train-prm", join(o.checkpointDir, "checkpoint.bin"), o) : undefined;
             const {trainPrm} = await import("../../pipeline/train-prm.ts");
             const r = await trainPrm({
                 data: o.data,
@@ -78,6 +82,7 @@ template, so --prm llama:FILE scores with it (keep the reference next to it).`,
                 seed: o.seed,
                 valFraction: o.valFraction,
                 checkpointDir: o.checkpointDir,
+                resume,
             });
             const v = r.validation;
             if (v.decisions)

@@ -90,6 +90,21 @@ test("stepwise train-prm: a few steps on labels write a PRM GGUF and its trainin
     const bad = runCli(["train-prm", "--data", labels, "--out", out, "--labels", "fuzzy", "--steps", "1"]);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /--labels: expected hard or soft, got "fuzzy"/);
+
+    // With --checkpoint-dir: an earlier run's checkpoint is never continued or dropped unasked, as in the other trainers.
+    const ck = join(dir, "tiny-prm-ck");
+    const args = ["train-prm", "--data", labels, "--out", out, "--steps", "2", "--d-model", "16", "--layers", "1", "--heads", "1", "--batch", "2", "--val-fraction", "0.3", "--checkpoint-dir", ck];
+    assert.equal(runCli(args).status, 0);
+    const again = runCli(args);
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /^stepwise: train-prm: \S*checkpoint\.bin holds an earlier run's checkpoint; --resume continues it, --fresh starts over/m);
+    const resumed = runCli([...args.map((a, i) => (args[i - 1] === "--steps" ? "3" : a)), "--resume"]);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(readFileSync(join(ck, "train.log"), "utf8"), /resumed from .* at step 2\/3/);
+    const other = runCli([...args, "--resume", "--lr", "0.01"]);
+    assert.match(other.stderr, /checkpoint of another run \(schedule\.lr: 0\.001 → 0\.01\)/);
+    assert.equal(runCli([...args, "--fresh"]).status, 0);
+    assert.match(readFileSync(join(ck, "train.log"), "utf8"), /started at step 0 \(a fresh run\)\n(.*\n)*$/);
 });
 
 test("stepwise serve: the OpenAI client talks to it; SIGTERM stops it cleanly", async () => {
