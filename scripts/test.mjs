@@ -1,12 +1,15 @@
 // Finds test/**/*.test.ts and runs them with node's test runner through tsx.
 //
-// Usage: node scripts/test.mjs [--tier fast|model|pack] [--jobs N] [--list] [substring ...]
+// Usage: node scripts/test.mjs [--tier fast|model|pack] [--jobs N] [--typecheck] [--list] [substring ...]
 //   substrings: only files whose path contains one of them;
 //   --tier fast:  test/fast/<area>/: pure functions, small files, scripted engines (under a minute in all);
 //   --tier model: test/model/<area>/: tests that load or train models, spawn the CLI, serve HTTP,
 //                 run the sandbox or a browser;
 //   --tier pack:  test/pack/: the npm pack + install smoke test;
 //   no --tier: every tier (what `npm test` and CI run);
+//   --typecheck: also typecheck (tsc -p tsconfig.check.json), in a child process that starts when the
+//             files that run alone start (one core is idle then) or, without such files, after the
+//             others; its errors are printed at the end and fail the run (what `npm test` does);
 //   --jobs N: test files run N at a time (node --test-concurrency); default: the machine's cores
 //             (os.availableParallelism), or STEPWISE_TEST_JOBS. Each file's tests run in order; files
 //             share nothing but TMPDIR's parent, the model-hash cache and .cache/test-gguf/ (both
@@ -21,7 +24,7 @@
 import {mkdtempSync, readFileSync, readdirSync, rmSync, statSync} from "node:fs";
 import {availableParallelism, tmpdir} from "node:os";
 import {join, relative} from "node:path";
-import {spawnSync} from "node:child_process";
+import {spawn} from "node:child_process";
 import {vendorGradients} from "./vendor-gradients.mjs";
 
 const TIERS = ["fast", "model", "pack"];
@@ -30,12 +33,14 @@ const root = new URL("..", import.meta.url).pathname;
 const args = process.argv.slice(2);
 let tier;
 let list = false;
+let typecheck = false;
 let jobs = process.env.STEPWISE_TEST_JOBS ?? String(availableParallelism());
 const filters = [];
 for (let i = 0; i < args.length; i++) {
     if (args[i] === "--tier") tier = args[++i];
     else if (args[i].startsWith("--tier=")) tier = args[i].slice(7);
     else if (args[i] === "--list") list = true;
+    else if (args[i] === "--typecheck") typecheck = true;
     else if (args[i] === "--jobs") jobs = args[++i];
     else if (args[i].startsWith("--jobs=")) jobs = args[i].slice(7);
     else filters.push(args[i]);
@@ -92,11 +97,37 @@ const rest = chosen.filter((f) => !alone.includes(f));
 const long = rest.filter((f) => marked(f, "long"));
 const together = [...long, ...rest.filter((f) => !long.includes(f))];
 let status = 0;
+/** The typecheck child (--typecheck): started once, awaited at the end. */
+let checking;
+const startTypecheck = () => {
+    if (!typecheck || checking) return;
+    checking = new Promise((done) => {
+        const child = spawn(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.check.json")], {cwd: root, stdio: ["ignore", "pipe", "pipe"]});
+        let out = "";
+        child.stdout.on("data", (d) => (out += d));
+        child.stderr.on("data", (d) => (out += d));
+        child.on("close", (code) => done({code, out}));
+    });
+};
+const runFiles = (files, concurrency) =>
+    new Promise((done) => {
+        const child = spawn(process.execPath, ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, ...files], {stdio: "inherit", cwd: root, env: {...process.env, TMPDIR: tmp, STEPWISE_CACHE_DIR: join(tmp, "cache")}});
+        child.on("close", (code) => done(code));
+    });
 try {
     for (const [files, concurrency] of [[together, jobs], [alone, "1"]]) {
         if (files.length === 0) continue;
-        const r = spawnSync(process.execPath, ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, ...files], {stdio: "inherit", cwd: root, env: {...process.env, TMPDIR: tmp, STEPWISE_CACHE_DIR: join(tmp, "cache")}});
-        if (r.status !== 0) status = r.status ?? 1;
+        if (concurrency === "1") startTypecheck(); // the files that run alone leave a core idle
+        const code = await runFiles(files, concurrency);
+        if (code !== 0) status = code ?? 1;
+    }
+    startTypecheck();
+    if (checking) {
+        const {code, out} = await checking;
+        if (code !== 0) {
+            console.error(`typecheck (tsc -p tsconfig.check.json) failed:\n${out}`);
+            status = status || code || 1;
+        } else console.error("typecheck (tsc -p tsconfig.check.json): no errors");
     }
 } finally {
     rmSync(tmp, {recursive: true, force: true});

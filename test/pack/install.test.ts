@@ -1,5 +1,6 @@
 /**
- * The npm package as a user gets it: `npm pack` (which builds dist/ through `prepare`), then the
+ * The npm package as a user gets it: `npm pack` (which builds dist/ through `prepare`, unless dist/
+ * already holds a build of the current sources), then the
  * tarball installed into an empty folder (dependencies from the npm cache, else the registry),
  * then `stepwise --help`, `stepwise --version`, a short `stepwise demo` (its model-free stages
  * left out: the whole demo is test/demo's) and `import("stepwise")` plus every subpath export,
@@ -11,6 +12,7 @@
  * so it is its own tier: `node scripts/test.mjs --tier pack`; `npm test` runs it.
  */
 // stepwise-test: alone (npm pack rebuilds dist/, which the other files' CLI runs use; scripts/test.mjs)
+import {distStale} from "../../bin/dist-stale.mjs";
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {spawnSync, type SpawnSyncOptions} from "node:child_process";
@@ -39,7 +41,10 @@ function run(cmd: string, args: string[], options: SpawnSyncOptions = {}) {
 test("npm pack → install in an empty folder → stepwise --help, demo and import('stepwise') with every subpath", {timeout: 900_000, skip: existsSync(binaryPkg) ? false : `no ${binary} in node_modules (needed for the demo)`}, () => {
     const dir = mkdtempSync(join(tmpdir(), "stepwise-pack-"));
     const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-    const packed = run(npm, ["pack", "--pack-destination", dir, "--json"], {cwd: root});
+    // `prepare` builds dist/; when dist/ already holds a build of the current sources (npm test's
+    // pretest builds it), packing it as it is saves a second identical build (about 20 s).
+    const fresh = distStale(new URL("../../", import.meta.url)) === undefined;
+    const packed = run(npm, ["pack", "--pack-destination", dir, "--json", ...(fresh ? ["--ignore-scripts"] : [])], {cwd: root});
     const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf("["))) as Array<{filename: string; files: Array<{path: string}>}>;
     const files = info[0].files.map((f) => f.path);
     assert.ok(files.includes("dist/cli/main.js") && files.includes("dist/index.d.ts") && files.includes("vendor/tfjs-gradients.js"), "built JS, types and the gradient bundle are packed");
