@@ -19,6 +19,8 @@ TEST_TASKS=${TEST_TASKS:-40}
 N=${N:-8}
 PRM_STEPS=${PRM_STEPS:-150}
 S=${STEPWISE:-node bin/stepwise.mjs}
+# --resume only when a checkpoint is there (a stopped run continues; --resume without one is refused)
+resume() { [ -s "$1" ] && echo --resume || true; }
 mkdir -p "$OUT"
 say() { echo "== code-lab-e2e: $*" >&2; }
 
@@ -35,7 +37,7 @@ $S stats --steps "$OUT/steps.jsonl" --samples "$OUT/samples.jsonl" --domain code
 say "5/10 label: $K rollouts per step, judged by the unit tests in the sandbox"
 $S label --engine "llama:$POLICY" --verifier code --in "$OUT/steps.jsonl" --out "$OUT/labels.jsonl" --k "$K" --savers --max-tokens 320
 say "6/10 train a PRM on the labels ($PRM_STEPS steps)"
-[ -f "$OUT/prm.gguf" ] || $S train-prm --data "$OUT/labels.jsonl" --init "$POLICY" --out "$OUT/prm.gguf" --steps "$PRM_STEPS" --checkpoint-dir "$OUT/prm-ckpt" --resume
+[ -f "$OUT/prm.gguf" ] || $S train-prm --data "$OUT/labels.jsonl" --init "$POLICY" --out "$OUT/prm.gguf" --steps "$PRM_STEPS" --checkpoint-dir "$OUT/prm-ckpt" $(resume "$OUT/prm-ckpt/checkpoint.bin")
 say "7/10 sample $N programs per held-out task"
 $S sample --engine "llama:$POLICY" --data "$OUT/test-tasks.jsonl" --n "$N" --max-tokens 320 --seed 5 --out "$OUT/test-samples.jsonl" --quiet
 $S split --samples "$OUT/test-samples.jsonl" --threshold "$OUT/threshold.json" --out "$OUT/test-steps.jsonl"

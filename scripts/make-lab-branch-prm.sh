@@ -34,6 +34,8 @@ for v in "$mc_problems" "${MC_REPEAT:-3}" "${STEPS:-1}"; do
 done
 node scripts/ensure-deps.mjs
 sw="node bin/stepwise.mjs"
+# --resume only when a checkpoint is there (a stopped run continues; --resume without one is refused)
+resume() { [ -s "$1" ] && echo --resume || true; }
 mkdir -p "$work"
 
 [ -s "$work/problems.jsonl" ] || $sw lab generate --n "$problems" --split train --seed 21 --out "$work/problems.jsonl"
@@ -65,4 +67,4 @@ fi
 budget=(--minutes "$minutes")
 [ -n "${STEPS:-}" ] && budget=(--steps "$STEPS")
 $sw train-prm "${data[@]}" --init "$init" --out "$out" "${budget[@]}" --lr "${LR:-3e-4}" \
-    --checkpoint-dir "$work/train" --resume
+    --checkpoint-dir "$work/train" $(resume "$work/train/checkpoint.bin")

@@ -26,6 +26,8 @@ mkdir -p "$work"
 $sw sample --engine llama:$policy --data "$work/problems.jsonl" --limit "$limit" --n "$n" --max-tokens 200 \
     --top-logprobs 0 --seed 11 --out "$work/samples$n.jsonl"
 args=(--objective implicit --data "$work/samples$n.jsonl" --verifier lab --init "$policy" --beta "${BETA:-0.05}" --lr "${LR:-3e-4}"
-    --out "$out" --checkpoint-dir "$work/train-implicit" --resume)
-$sw train-prm "${args[@]}" --minutes "$minutes"
-$sw train-prm "${args[@]}" --steps "${STEPS:-400}" --minutes $((minutes * 2))
+    --out "$out" --checkpoint-dir "$work/train-implicit")
+# --resume only when a checkpoint is there (a stopped run continues; --resume without one is refused)
+resume() { [ -s "$1" ] && echo --resume || true; }
+$sw train-prm "${args[@]}" --minutes "$minutes" $(resume "$work/train-implicit/checkpoint.bin")
+$sw train-prm "${args[@]}" --steps "${STEPS:-400}" --minutes $((minutes * 2)) --resume

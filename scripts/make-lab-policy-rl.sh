@@ -11,9 +11,11 @@ work=${1:-.stepwise-cache/lab-policy-rl}
 out=${2:-models/lab-policy-rl.gguf}
 node scripts/ensure-deps.mjs
 sw="node bin/stepwise.mjs"
+# --resume only when a checkpoint is there (a stopped run continues; --resume without one is refused)
+resume() { [ -s "$1" ] && echo --resume || true; }
 mkdir -p "$work"
 $sw lab train-rl --init models/lab-policy.gguf --out "$work/policy.gguf" --checkpoint-dir "$work" --iterations 150 \
-    --problems 8 --group 8 --lr 3e-5 --kl 0.04 --updates 2 --seed 0 --reward outcome --resume
+    --problems 8 --group 8 --lr 3e-5 --kl 0.04 --updates 2 --seed 0 --reward outcome $(resume "$work/rl-checkpoint.bin")
 cp "$work/policy.gguf" "$out"
 # <out>.train.json: the settings and the run's rl-log.jsonl (one object per iteration).
 node -e 'const fs=require("fs");const [log,out]=process.argv.slice(1);fs.writeFileSync(out,JSON.stringify({recipe:"scripts/make-lab-policy-rl.sh",init:"models/lab-policy.gguf",reward:"outcome",iterations:150,problems:8,group:8,lr:3e-5,kl:0.04,updates:2,seed:0,samples:9600,log:fs.readFileSync(log,"utf8").trim().split("\n").map(JSON.parse)},null,1))' \

@@ -34,6 +34,8 @@ for s in $sets; do
 done
 node scripts/ensure-deps.mjs
 sw="node bin/stepwise.mjs"
+# --resume only when a checkpoint is there (a stopped run continues; --resume without one is refused)
+resume() { [ -s "$1" ] && echo --resume || true; }
 mkdir -p "$work"
 
 [ -s "$tag" ] || scripts/make-lab-tag-prm.sh .stepwise-cache/lab-prm adaptive hard 15 "$tag"
@@ -54,5 +56,5 @@ for s in $sets; do
     for pid in "${pids[@]}"; do wait "$pid"; done # a failed shard stops the script (set -e)
 done
 [ -s "$work/implicit.gguf" ] || $sw train-prm --objective implicit "${branches[@]}" --init "$policy" --out "$work/implicit.gguf" \
-    --steps "${STEPS:-2400}" --lr "${LR:-1e-4}" --seed "${SEED:-0}" --checkpoint-dir "$work/train" --resume
+    --steps "${STEPS:-2400}" --lr "${LR:-1e-4}" --seed "${SEED:-0}" --checkpoint-dir "$work/train" $(resume "$work/train/checkpoint.bin")
 $sw pair-prm --implicit "$work/implicit.gguf" --tag "$tag" --out "$out"

@@ -19,6 +19,8 @@ n=${SAMPLES:-4}
 policy=${POLICY:-models/lab-policy.gguf}
 node scripts/ensure-deps.mjs
 sw="node bin/stepwise.mjs"
+# --resume only when a checkpoint is there (a stopped run continues; --resume without one is refused)
+resume() { [ -s "$1" ] && echo --resume || true; }
 mkdir -p "$work"
 
 [ -s "$work/problems.jsonl" ] || $sw lab generate --n "$problems" --split train --seed 11 --out "$work/problems.jsonl"
@@ -39,4 +41,4 @@ for ((i = 0; i < shards; i++)); do
 done
 for pid in "${pids[@]}"; do wait "$pid"; done # a failed shard stops the script (set -e)
 $sw train-prm "${data[@]}" --labels "$labels" --init "$policy" --out "$out" \
-    --minutes "$minutes" --checkpoint-dir "$work/train-$split-$labels" --resume
+    --minutes "$minutes" --checkpoint-dir "$work/train-$split-$labels" $(resume "$work/train-$split-$labels/checkpoint.bin")

@@ -34,6 +34,8 @@ eval_problems=${EVAL_PROBLEMS:-100}
 eval_k=${EVAL_K:-16}
 policy=${POLICY:-models/lab-policy.gguf}
 sw="node bin/stepwise.mjs"
+# --resume only when a checkpoint is there (a stopped run continues; --resume without one is refused)
+resume() { [ -s "$1" ] && echo --resume || true; }
 mkdir -p "$work"
 
 if [[ $stage == all || $stage == data ]]; then
@@ -69,7 +71,7 @@ if [[ $stage == all || $stage == train ]]; then
         [[ $wanted == *" $name "* ]] || continue
         [ -s "$work/prm-$name.gguf" ] && continue
         $sw train-prm --data "$work/$data" --labels "$kind" --init "$policy" --out "$work/prm-$name.gguf" \
-            --steps "$prm_steps" --seed "$sub" --checkpoint-dir "$work/train-$name" --resume
+            --steps "$prm_steps" --seed "$sub" --checkpoint-dir "$work/train-$name" $(resume "$work/train-$name/checkpoint.bin")
     done
 fi
 

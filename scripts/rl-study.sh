@@ -22,6 +22,8 @@ G=${G:-8}
 SEEDS=${SEEDS:-"0 1"}
 EVAL_N=${EVAL_N:-200}
 stepwise() { npm run --silent stepwise -- "$@"; }
+# --resume only when a checkpoint is there (a stopped run continues; --resume without one is refused)
+resume() { [ -s "$1" ] && echo --resume || true; }
 mkdir -p "$OUT"
 for seed in $SEEDS; do
   for arm in $ARMS; do
@@ -35,7 +37,7 @@ for seed in $SEEDS; do
     dir="$OUT/$arm-seed$seed"
     # --resume: a killed study continues where it stopped.
     stepwise lab train-rl --out "$dir/policy.gguf" --checkpoint-dir "$dir" --iterations "$ITER" --snapshot-every 25 \
-      --problems "$P" --group "$G" --lr "$LR" --seed "$seed" "${reward[@]}" --resume
+      --problems "$P" --group "$G" --lr "$LR" --seed "$seed" "${reward[@]}" $(resume "$dir/rl-checkpoint.bin")
     for es in $EVAL_SEEDS; do
       stepwise lab eval-policy --policy "$dir/policy.gguf" --baseline models/lab-policy.gguf --n "$EVAL_N" \
         --seed "$es" --samples 16 --out "$dir/eval-$es" --json > "$dir/eval-$es.json"

@@ -109,13 +109,18 @@ export function questionInput(o: {template: string; chat?: true; system?: string
 
 /**
  * Whether a training resumes, by `--resume` / `--fresh` over `checkpoint` (a file): a checkpoint of
- * an earlier run is never thrown away by default. Returns true to resume; false to start fresh (no
- * checkpoint, or `--fresh`, which deletes it first). StepwiseError when both
- * flags are given, or when the checkpoint exists and neither is (naming the file and both choices).
+ * an earlier run is never thrown away by default, and a run is never started anew under `--resume`
+ * (a mistyped --checkpoint-dir would otherwise train from scratch and overwrite --out). Returns true to
+ * resume; false to start fresh (no checkpoint, or `--fresh`, which deletes it first). StepwiseError
+ * when both flags are given, when the checkpoint exists and neither is (naming the file and both
+ * choices), or with `--resume` and no checkpoint.
  */
 export function resumeOrFresh(command: string, checkpoint: string, o: {resume?: boolean; fresh?: boolean}): boolean {
     if (o.resume && o.fresh) throw new StepwiseError(`${command}: --resume and --fresh exclude each other`);
-    if (o.resume) return true;
+    if (o.resume) {
+        if (!existsSync(checkpoint)) throw new StepwiseError(`${command}: --resume: no checkpoint at ${checkpoint} to continue; leave out --resume to start a new run there (or check --checkpoint-dir)`);
+        return true;
+    }
     if (!existsSync(checkpoint)) return false;
     if (!o.fresh) throw new StepwiseError(`${command}: ${checkpoint} holds an earlier run's checkpoint; --resume continues it, --fresh starts over (and deletes it), or give another --checkpoint-dir`);
     rmSync(checkpoint, {force: true});

@@ -41,10 +41,12 @@ test("lab train-rl / train-policy: an existing checkpoint is refused without --r
     assert.equal(readFileSync(join(dir, "checkpoint.bin"), "utf8"), "a policy");
 });
 
-test("resumeOrFresh: --resume keeps, --fresh deletes, nothing there starts fresh", () => {
+test("resumeOrFresh: --resume keeps, --fresh deletes, nothing there starts fresh; --resume with nothing there is refused", () => {
     const dir = mkdtempSync(join(tmpdir(), "fresh-"));
     const c = join(dir, "checkpoint.bin");
     assert.equal(resumeOrFresh("t", c, {}), false);
+    // A mistyped --checkpoint-dir with --resume used to train from scratch and overwrite --out (a new-user trial).
+    assert.throws(() => resumeOrFresh("t", c, {resume: true}), /^StepwiseError: t: --resume: no checkpoint at \S*checkpoint\.bin to continue; leave out --resume to start a new run there/);
     writeFileSync(c, "x");
     assert.equal(resumeOrFresh("t", c, {resume: true}), true);
     assert.ok(existsSync(c));

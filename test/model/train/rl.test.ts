@@ -48,6 +48,10 @@ test("train-rl: pause after iteration 1 + resume = an uninterrupted run (log and
     // The share of right samples reached through a wrong step: null when no sample is right (a random model).
     for (const e of straight) assert.ok(e.right_wrong_step === null || (e.right_wrong_step >= 0 && e.right_wrong_step <= 1));
     await assert.rejects(trainPolicyRl({...options(b), iterations: 3, lr: 2e-3}), /rl-checkpoint\.bin: a training with other settings \(lr: 0\.001 → 0\.002\)/);
+    // Resumed when already done: nothing to run, and --out is still written (it used to be named and never written).
+    const again = join(b, "again.gguf");
+    assert.deepEqual(await trainPolicyRl({...options(b), out: again}), []);
+    assert.ok(readFileSync(again).equals(readFileSync(join(b, "rl.gguf"))), "the checkpoint's model, at its last iteration");
 });
 
 test("train-rl outcome+implicit (PRIME) on the lab models: the implicit PRM is updated online and exported; pause + resume = one run; wrong PRMs refused", async () => {

@@ -379,6 +379,13 @@ export async function trainPolicyRl(o: RlOptions): Promise<RlLogEntry[]> {
                     ` (sampling ${entry.sample_seconds.toFixed(0)} s, training ${entry.train_seconds.toFixed(0)} s)`,
             );
         }
+        if (ran === 0 && iteration >= o.iterations) {
+            // A resumed run already at (or past) its iterations: nothing to train, but --out is still
+            // the model asked for (it was reported and never written).
+            exportGguf(o.out);
+            exportPrm();
+            say(`train-rl: the checkpoint is at iteration ${iteration}, --iterations ${o.iterations}: nothing to run; its model written to ${o.out}`);
+        }
         return entries;
     } finally {
         for (const release of cleanup.reverse()) await release();
