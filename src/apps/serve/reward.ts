@@ -22,7 +22,8 @@
  * score per query (as serve_rm.py, both the same number), `extra_logs` per-query numbers only
  * (OpenRLHF turns every value into a tensor per sample and averages it in its logs: `prm_steps`
  * the number of steps, `prm_min_step` the lowest step score, `prompt_truncated` 1 when the prompt
- * was found cut from the left), and `step_scores` every step's score (a field OpenRLHF ignores).
+ * was found cut from the left, `prm_too_long` 1 for a query longer than the PRM's context, scored
+ * {@link RewardConfig.tooLongReward}; without that option such a query is a 400 naming it), and `step_scores` every step's score (a field OpenRLHF ignores).
  *
  * Errors are the server's OpenAI error objects; a query at fault names itself (`query.3: …`).
  */
@@ -32,7 +33,7 @@ import {requireFacet, type Engine} from "../../engines/types.ts";
 import type {StepScorer} from "../../prm/scorer.ts";
 import {aggregate, type Aggregation} from "../../select/aggregate.ts";
 import {splitStepTexts, type Cutoff} from "../../steps/index.ts";
-import {StepwiseError} from "../../util/errors.ts";
+import {StepwiseError, isContextOverflow} from "../../util/errors.ts";
 import {HttpError, type RequestLimits} from "./requests.ts";
 
 /** End-of-sequence texts stripped from the end of a response by default (a decode with special tokens keeps them). */
@@ -71,6 +72,12 @@ export interface RewardConfig {
     eos?: readonly string[];
     /** Queries of one request scored at once. Default 4. */
     concurrency?: number;
+    /**
+     * The reward of a query longer than the PRM's context (`extra_logs.prm_too_long` 1, no step
+     * scores). Default none: the whole request is a 400 naming the query (an RL trainer that gets
+     * it retries, then stops).
+     */
+    tooLongReward?: number;
 }
 
 /** The per-query result of {@link scoreQuery}. */
@@ -79,10 +86,12 @@ export interface QueryReward {
     stepScores: number[];
     steps: string[];
     promptTruncated: boolean;
+    /** Longer than the PRM's context, scored {@link RewardConfig.tooLongReward}. */
+    tooLong?: boolean;
 }
 
 const rewardSchema = z.object({
-    query: z.union([z.string(), z.array(z.string())]).transform((q) => (typeof q === "string" ? [q] : q)),
+    query: z.union([z.string(), z.array(z.string())], {error: "expected a string or a list of strings (the decoded prompt + response of each sample)"}).transform((q) => (typeof q === "string" ? [q] : q)),
     prompts: z
         .union([z.string(), z.array(z.string())])
         .nullish()
@@ -228,15 +237,30 @@ export async function answerRewardRequest(
     req: {queries: string[]; prompts?: string[]},
     options: {checkLength?: (text: string, param: string) => void; signal?: AbortSignal} = {},
 ) {
-    req.queries.forEach((q, i) => options.checkLength?.(q, `query.${i}`));
+    const tooLong = config.tooLongReward;
+    const tooLongResult = (): QueryReward => ({reward: tooLong!, stepScores: [], steps: [], promptTruncated: false, tooLong: true});
+    const hint = tooLong === undefined ? " (--too-long-reward R gives such a query the reward R instead of failing the request)" : "";
+    // The cheap length check first (a multi-megabyte query is refused before it is tokenized).
+    const certainlyLong = req.queries.map((q, i) => {
+        try {
+            options.checkLength?.(q, `query.${i}`);
+            return false;
+        } catch (e) {
+            if (!(e instanceof HttpError)) throw e;
+            if (tooLong === undefined) throw new HttpError(e.status, `${e.message}: the PRM's context${hint}`, e.param);
+            return true;
+        }
+    });
     const limit = pLimit(Math.max(1, config.concurrency ?? 4));
     const results = await Promise.all(
         req.queries.map((q, i) =>
             limit(async () => {
+                if (certainlyLong[i]) return tooLongResult();
                 try {
                     return await scoreQuery(config, q, req.prompts?.[i], i, options.signal);
                 } catch (e) {
-                    if (e instanceof StepwiseError && (e.name === "StepwiseError" || e.name === "ContextOverflowError")) throw new HttpError(400, `query.${i}: ${e.message}`, `query.${i}`);
+                    if (tooLong !== undefined && isContextOverflow(e)) return tooLongResult();
+                    if (e instanceof StepwiseError && (e.name === "StepwiseError" || e.name === "ContextOverflowError")) throw new HttpError(400, `query.${i}: ${e.message}${isContextOverflow(e) ? hint : ""}`, `query.${i}`);
                     throw e;
                 }
             }),
@@ -250,6 +274,7 @@ export async function answerRewardRequest(
             prm_steps: results.map((r) => r.steps.length),
             prm_min_step: results.map((r) => aggregate(r.stepScores, "min")),
             prompt_truncated: results.map((r) => (r.promptTruncated ? 1 : 0)),
+            prm_too_long: results.map((r) => (r.tooLong ? 1 : 0)),
         },
         step_scores: results.map((r) => r.stepScores),
     };

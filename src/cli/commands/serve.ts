@@ -36,6 +36,7 @@ export function register(program: Command): void {
         .option("--threshold <file>", "/get_reward with adaptive steps: τ from `stepwise threshold`'s JSON")
         .option("--prompt-end <text>", "/get_reward: for queries sent without prompts, the prompt ends after the first occurrence of this text (\\n escapes); default \\n for stepwise-lab PRMs, else none")
         .option("--question <regex>", "/get_reward: the question the PRM reads is this pattern's first group on the prompt (default: the prompt, trimmed)")
+        .option("--too-long-reward <r>", "/get_reward: the reward of a query longer than the PRM's context (extra_logs.prm_too_long 1); default: the whole request fails with a 400 naming the query, and an RL trainer retries, then stops", floatOption(-1e9))
         .option("--eos <text>", "/get_reward: an end-of-sequence text stripped from the end of responses (repeatable; default </s>, <|im_end|>, <|endoftext|>, <|eot_id|>, <|end_of_text|>, <|end|>)", collect)
         .addHelpText(
             "after",
@@ -148,7 +149,7 @@ async function rewardConfig(
     prmSpec: string,
     file: string,
     params: URLSearchParams,
-    o: {aggregation: string; steps?: string; policy?: string; tau?: number; threshold?: string; promptEnd?: string; question?: string; eos?: string[]},
+    o: {aggregation: string; steps?: string; policy?: string; tau?: number; threshold?: string; promptEnd?: string; question?: string; eos?: string[]; tooLongReward?: number},
     closers: Array<() => Promise<void>>,
     tagReading = false,
 ): Promise<RewardConfig | undefined> {
@@ -197,6 +198,7 @@ async function rewardConfig(
         promptEnd: o.promptEnd !== undefined ? unescape(o.promptEnd) : format === "stepwise-lab" ? "\n" : undefined,
         question,
         eos: o.eos,
+        tooLongReward: o.tooLongReward,
     };
 }
 

@@ -53,7 +53,7 @@ test("OpenRLHF's per-sample request: rewards = scores = the min of the step scor
     assert.deepEqual(json, {
         rewards: [0.2],
         scores: [0.2],
-        extra_logs: {prm_steps: [3], prm_min_step: [0.2], prompt_truncated: [0]},
+        extra_logs: {prm_steps: [3], prm_min_step: [0.2], prompt_truncated: [0], prm_too_long: [0]},
         step_scores: [[0.9, 0.2, 0.9]],
     });
     assert.deepEqual(scorer.calls, [{question: "Compute 3 + 4 * 2.", steps: ["First, 4 * 2 = 8, so 3 + 8.\n", "So 3 + 8 = 12 wrong.\n", "The answer is 11."]}]);
@@ -77,7 +77,7 @@ test("sharded over two servers, the second gets empty lists: an empty answer, no
     const {app: a} = app();
     const {status, json} = await post(a, {query: [], prompts: [], labels: []});
     assert.equal(status, 200);
-    assert.deepEqual(json, {rewards: [], scores: [], extra_logs: {prm_steps: [], prm_min_step: [], prompt_truncated: []}, step_scores: []});
+    assert.deepEqual(json, {rewards: [], scores: [], extra_logs: {prm_steps: [], prm_min_step: [], prompt_truncated: [], prm_too_long: []}, step_scores: []});
 });
 
 test("queries without prompts (serve_rm.py's shape): the prompt ends at --prompt-end; without one it is a 400 naming prompts", async () => {
@@ -113,10 +113,11 @@ test("bad bodies: OpenAI error objects naming the field (the server's limits and
     const {app: a} = app();
     for (const [body, param, pattern] of [
         [{query: [prompt + response], prompts: [prompt, prompt]}, "prompts", /^prompts: 2 prompts for 1 queries/],
-        [{query: [1, 2]}, "query", /^query: /],
-        [{prompts: [prompt]}, "query", /^query: /],
+        [{query: [1, 2]}, "query", /^query: expected a string or a list of strings/],
+        [{prompts: [prompt]}, "query", /^query: expected a string or a list of strings/],
+        [{query: {}}, "query", /^query: expected a string or a list of strings/],
         [{query: Array(9).fill(prompt), prompts: Array(9).fill(prompt)}, "query", /^query: at most 8 queries per request, got 9/],
-        [{query: [prompt + "fine\nthis one is too long"], prompts: [prompt]}, "query.0", /^query\.0: PRM input is 9000 tokens/],
+        [{query: [prompt + "fine\nthis one is too long"], prompts: [prompt]}, "query.0", /^query\.0: PRM input is 9000 tokens.*\(--too-long-reward R gives such a query the reward R instead of failing the request\)$/],
     ] as const) {
         const {status, json} = await post(a, body);
         assert.equal(status, 400, JSON.stringify(body));
@@ -127,6 +128,25 @@ test("bad bodies: OpenAI error objects naming the field (the server's limits and
     const plain = await post(createApp({engine}), {query: [prompt + response], prompts: [prompt]});
     assert.equal(plain.status, 400);
     assert.match(plain.json.error.message, /not started as a PRM/);
+});
+
+test("--too-long-reward: a query longer than the PRM's context gets that reward and prm_too_long 1; the rest of the batch is scored", async () => {
+    const {app: a} = app({tooLongReward: -1});
+    const {status, json} = await post(a, {query: [prompt + response, prompt + "fine\nthis one is too long", prompt + response], prompts: [prompt, prompt, prompt]});
+    assert.equal(status, 200, JSON.stringify(json));
+    assert.deepEqual(json.rewards, [0.9, -1, 0.9]);
+    assert.deepEqual(json.extra_logs.prm_too_long, [0, 1, 0]);
+    assert.deepEqual(json.extra_logs.prm_steps, [3, 0, 3]);
+    assert.deepEqual(json.step_scores[1], []);
+    // The server's cheap check (a query certainly longer than the context, before tokenizing) counts the same way.
+    const checked = createApp({engine: {...engine, tokenLowerBound: (t: string) => ({tokens: t.length, bytes: t.length})} as unknown as Engine, reward: {scorer: new ScriptedScorer(), aggregation: "min", steps: {kind: "delimiter", text: "\n"}, tooLongReward: 0}, limits: {maxPrompts: 8}});
+    const long = await post(checked, {query: [prompt + response, prompt + "x".repeat(5000)], prompts: [prompt, prompt]});
+    assert.equal(long.status, 200, JSON.stringify(long.json));
+    assert.deepEqual(long.json.extra_logs.prm_too_long, [0, 1]);
+    const strict = createApp({engine: {...engine, tokenLowerBound: (t: string) => ({tokens: t.length, bytes: t.length})} as unknown as Engine, reward: {scorer: new ScriptedScorer(), aggregation: "min", steps: {kind: "delimiter", text: "\n"}}, limits: {maxPrompts: 8}});
+    const refused = await post(strict, {query: [prompt + "x".repeat(5000)], prompts: [prompt]});
+    assert.equal(refused.status, 400);
+    assert.match(refused.json.error.message, /^query\.0: this model's maximum context length is 4096 tokens, but the input has at least \d+ tokens .*: the PRM's context \(--too-long-reward R/);
 });
 
 test("adaptive steps: a step ends after every response token the policy gave probability below τ (prompt and response tokenized apart)", async () => {
