@@ -105,7 +105,12 @@ export interface ServerOptions {
 
 export interface RunningServer {
     url: string;
-    close(): Promise<void>;
+    /**
+     * Stop accepting connections, let the requests in flight finish (idle keep-alive sockets are
+     * closed at once), and after `graceMs` (default 30,000) drop whatever is still open. Resolves
+     * once every connection is closed.
+     */
+    close(graceMs?: number): Promise<void>;
 }
 
 const toLogprob = (p: number) => (p > 0 ? Math.log(p) : -9999);
@@ -585,10 +590,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
             const shownHost = info.address.includes(":") ? `[${info.address}]` : info.address;
             resolve({
                 url: `http://${shownHost}:${info.port}`,
-                close: () =>
+                close: (graceMs = 30_000) =>
                     new Promise<void>((res) => {
-                        server.close(() => res());
-                        if ("closeAllConnections" in server) server.closeAllConnections(); // an http.Server (not HTTP/2): drop keep-alive sockets
+                        // A request in flight (a reward batch an RL trainer waits for) gets its answer; it
+                        // used to be dropped at once with its socket.
+                        const hard = setTimeout(() => {
+                            if ("closeAllConnections" in server) server.closeAllConnections();
+                        }, graceMs);
+                        server.close(() => {
+                            clearTimeout(hard);
+                            res();
+                        });
+                        if ("closeIdleConnections" in server) server.closeIdleConnections(); // an http.Server (not HTTP/2): idle keep-alive sockets
                     }),
             });
         });

@@ -104,6 +104,9 @@ Examples:
             console.error(`stepwise serve: ${file} at ${server.url}/v1 (Ctrl-C to stop)`);
             if (reward) console.error(`stepwise serve: POST ${server.url}/get_reward: ${reward.scorer.format.name} PRM, ${reward.steps.kind === "adaptive" ? `adaptive steps (τ = ${reward.steps.tau})` : `steps end at ${JSON.stringify(reward.steps.text)}`}, ${reward.aggregation} of the step scores`);
             const stop = async () => {
+                console.error("stepwise serve: stopping: requests in flight finish first (up to 30 s; a second Ctrl-C ends at once)");
+                process.once("SIGINT", () => process.exit(130));
+                process.once("SIGTERM", () => process.exit(143));
                 await server.close();
                 for (const close of closers) await close();
                 await engine.close();

@@ -107,7 +107,7 @@ test("stepwise train-prm: a few steps on labels write a PRM GGUF and its trainin
     assert.match(readFileSync(join(ck, "train.log"), "utf8"), /started at step 0 \(a fresh run\)\n(.*\n)*$/);
 });
 
-test("stepwise serve: the OpenAI client talks to it; SIGTERM stops it cleanly", async () => {
+test("stepwise serve: the OpenAI client talks to it; SIGTERM stops it cleanly, a request in flight answered first", async () => {
     // lab:policy: the shipped model by name, resolved to the package's models/ folder.
     const child = spawn(process.execPath, cliArgs("serve", "lab:policy", "--port", "0", "--sequences", "2"), {stdio: ["ignore", "ignore", "pipe"]});
     let stderr = "";
@@ -128,9 +128,20 @@ test("stepwise serve: the OpenAI client talks to it; SIGTERM stops it cleanly", 
         assert.equal(c.choices.length, 1);
         assert.match(c.choices[0].text, /5/);
         assert.equal(c.choices[0].logprobs?.tokens?.length, c.usage?.completion_tokens);
-    } finally {
+        // SIGTERM while a request is in flight: it is answered, then the server exits (it used to be dropped with its socket).
+        const inFlight = client.completions.create({model: models.data[0].id, prompt: "Compute 2 + 3.\n", max_tokens: 200, n: 6, temperature: 1, seed: 1});
+        await new Promise((r) => setTimeout(r, 150));
         const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
         child.kill("SIGTERM");
+        const answered = await inFlight;
+        assert.equal(answered.choices.length, 6);
         assert.equal(await exited, 0, stderr);
+        assert.match(stderr, /stopping: requests in flight finish first/);
+    } finally {
+        if (child.exitCode === null && child.signalCode === null) {
+            const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+            child.kill("SIGTERM");
+            assert.equal(await exited, 0, stderr);
+        }
     }
 });
