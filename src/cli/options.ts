@@ -126,3 +126,22 @@ export function resumeOrFresh(command: string, checkpoint: string, o: {resume?: 
     rmSync(checkpoint, {force: true});
     return false;
 }
+
+/**
+ * The GGUF file a model option names: a file path as given, or the path of a `llama:` or
+ * `lab:NAME` spec (the spec parser resolves lab: names from the package's models/ folder, from
+ * any working directory, and names the spec in its errors). A model behind a server (openai:, a
+ * URL) is refused (`why` says why a file is needed), and so is a spec with parameters when
+ * `noParams` (its text says where the settings come from). `prmSpec`: a PRM spec, whose PRM
+ * parameters (format=, …) are not the engine's. `what` starts each message (e.g. "serve --prm X").
+ */
+export async function localModelFile(spec: string, what: string, o: {prmSpec?: boolean; noParams?: string; why?: string} = {}): Promise<string> {
+    if (/^[a-z]+:\/\//i.test(spec) || spec.startsWith("openai:"))
+        throw new StepwiseError(`${what}: needs a local GGUF (a file, a llama: spec or lab:NAME)${o.why ? `: ${o.why}` : ""}; a model behind a server cannot be used here`);
+    if (!spec.startsWith("llama:") && !spec.startsWith("lab:")) return spec;
+    const {parseEngineSpec} = await import("../engines/spec.ts");
+    const {splitPrmSpec} = o.prmSpec ? await import("../prm/index.ts") : {splitPrmSpec: undefined};
+    const parsed = parseEngineSpec(splitPrmSpec ? splitPrmSpec(spec).engineSpec : spec); // names the spec in its errors
+    if (o.noParams && spec.includes("?")) throw new StepwiseError(`${what}: ${o.noParams}; give the model as ${spec.slice(0, spec.indexOf("?"))}`);
+    return parsed.kind === "llama" ? parsed.path : spec;
+}

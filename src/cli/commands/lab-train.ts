@@ -11,7 +11,7 @@
 import {Command} from "@commander-js/extra-typings";
 import {StepwiseError} from "../../util/errors.ts";
 import {join} from "node:path";
-import {floatOption, intOption, positiveOption, resumeOrFresh} from "../options.ts";
+import {floatOption, intOption, localModelFile, positiveOption, resumeOrFresh} from "../options.ts";
 import {plural} from "../../util/plural.ts";
 
 /** The `train-policy` subcommand (a factory, for groups that collect subcommands). */
@@ -91,7 +91,7 @@ Examples:
 export function trainRlCommand(): Command {
     return new Command("train-rl")
         .description("reinforcement learning of the lab policy: GRPO (G samples per problem, group-normalised advantages, clipped ratio, KL to the starting policy) with outcome, outcome + PRM step rewards, or PRIME's implicit-PRM token rewards with the PRM updated online; resumable; GGUF out")
-        .option("--init <gguf>", "starting policy (also the KL reference)", "models/lab-policy.gguf")
+        .option("--init <model>", "starting policy (also the KL reference): a GGUF file, llama:FILE or lab:NAME", "lab:policy")
         .requiredOption("--out <gguf>", "output GGUF, rewritten after every iteration")
         .option("--checkpoint-dir <dir>", "rl-checkpoint.bin, rl-log.jsonl (one line per iteration) and the sampler's GGUF", ".stepwise-cache/lab-rl")
         .requiredOption("--iterations <n>", "iterations in all (a resumed run continues up to this)", intOption(1))
@@ -104,10 +104,10 @@ export function trainRlCommand(): Command {
         .option("--kl <beta>", "KL coefficient β (0 = none)", floatOption(0), 0.04)
         .option("--updates <n>", "gradient steps per iteration on its samples", intOption(1), 2)
         .option("--reward <kind>", "outcome (exact grade), outcome+prm (a PRM's step scores), or outcome+implicit (PRIME: an implicit PRM's token rewards β·log πφ/πref, the PRM updated online on the outcomes; PRIME's accuracy filter and advantages). docs/rl.md: on the lab no process reward beat the outcome reward", "outcome")
-        .option("--prm <spec>", "the PRM for --reward outcome+prm", "llama:models/lab-prm.gguf")
+        .option("--prm <spec>", "the PRM for --reward outcome+prm (a PRM spec: see stepwise score --help)", "lab:prm")
         .option("--process <how>", "outcome+prm: min (the lowest step score added to the outcome) or steps (every step's score as a process reward)", "min")
         .option("--process-weight <w>", "weight of the process term (default 0.5 with outcome+prm; 1 with outcome+implicit, PRIME's 5 : 5)", floatOption(0))
-        .option("--implicit-prm <gguf>", "outcome+implicit: the implicit PRM to start from (its reference must be --init)", "models/lab-implicit-prm.gguf")
+        .option("--implicit-prm <model>", "outcome+implicit: the implicit PRM to start from (its reference must be --init): a GGUF file, llama:FILE or lab:NAME", "lab:implicit-prm")
         .option("--implicit-lr <x>", "outcome+implicit: learning rate of the PRM's online update (default 2 × --lr, PRIME's ratio)", positiveOption())
         .option("--steps <rule>", "outcome+prm: where steps end: newline, or adaptive (with --tau). Read a PRM at the boundaries it was trained on: the lab PRM's are adaptive, τ 0.52 (at line breaks its scores are mostly an artifact of where the tag sits; docs/judge.md, lab PRMBench)", "newline")
         .option("--tau <p>", "τ for --steps adaptive", floatOption(0, 1))
@@ -135,6 +135,9 @@ export function trainRlCommand(): Command {
             ];
             for (const [key, flag, reward] of only) if (given(key) && o.reward !== reward) throw new StepwiseError(`train-rl ${flag} is for --reward ${reward}, not ${o.reward}`);
             if (given("processWeight") && o.reward === "outcome") throw new StepwiseError("train-rl --process-weight is for --reward outcome+prm or outcome+implicit, not outcome");
+            // Model options resolve as engine specs do (lab:NAME from the package's models/ folder, from any working directory).
+            o.init = await localModelFile(o.init, `train-rl --init ${o.init}`, {why: "train-rl trains its weights"});
+            o.implicitPrm = await localModelFile(o.implicitPrm, `train-rl --implicit-prm ${o.implicitPrm}`, {why: "PRIME updates its weights"});
             o.resume = resumeOrFresh("train-rl", join(o.checkpointDir, "rl-checkpoint.bin"), o);
             const prm = o.reward === "outcome+prm" ? await (await import("../../prm/index.ts")).createScorer(o.prm, {stepsOnly: true}) : undefined;
             try {

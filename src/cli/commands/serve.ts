@@ -4,7 +4,7 @@ import {checkModelKind, createEngine, parseEngineSpec} from "../../engines/spec.
 import type {RewardConfig, RewardSteps} from "../../apps/serve/reward.ts";
 import {type Engine} from "../../engines/types.ts";
 import {StepwiseError} from "../../util/errors.ts";
-import {collect, floatOption, hostOption, intOption, unescape} from "../options.ts";
+import {collect, floatOption, hostOption, intOption, localModelFile, unescape} from "../options.ts";
 import {AGGREGATIONS, isAggregation} from "../../select/aggregate.ts";
 import {checkCanListen} from "../../io/listen.ts";
 import {claimSignals} from "../../io/process-end.ts";
@@ -55,7 +55,7 @@ Examples:
             const prmSpec: string | undefined = o.prm;
             const given = o.model ?? positional;
             // lab:NAME (a model shipped with stepwise) is the file it names, from any folder.
-            let file = prmSpec !== undefined ? await localModelFile(prmSpec, "--prm") : given !== undefined ? await localModelFile(given, "") : undefined;
+            let file = prmSpec !== undefined ? await localModelFile(prmSpec, `serve --prm ${prmSpec}`, {prmSpec: true, why: "serve runs a local GGUF"}) : given !== undefined ? await localModelFile(given, `serve ${given}`, {noParams: "serve takes the engine's settings from its flags (--threads, --context-size, --sequences, --gpu), not from the spec", why: "serve runs a local GGUF"}) : undefined;
             if (!file) throw new StepwiseError("serve: name a GGUF model (stepwise serve MODEL.gguf, --model or --prm)");
             if (!isAggregation(o.aggregation)) throw new StepwiseError(`serve --aggregation: "${o.aggregation}" is not one of ${AGGREGATIONS.join(", ")}`);
             if (o.tau !== undefined && o.threshold !== undefined) throw new StepwiseError("serve: give at most one of --tau and --threshold");
@@ -116,26 +116,6 @@ Examples:
             process.once("SIGINT", stop);
             process.once("SIGTERM", stop);
         });
-}
-
-/**
- * The GGUF file a served model names: a file, or the path of a llama: or lab:NAME spec (the spec
- * parser resolves lab: names and says which exist); a model behind a server (openai:, a URL) is
- * refused, since serve runs a local GGUF, and so is a model spec with parameters (serve's flags set
- * the engine). `flag` names the option in the message ("" for the model; "--prm" keeps the PRM
- * spec's parameters for /get_reward's scorer).
- */
-async function localModelFile(spec: string, flag: string): Promise<string> {
-    const what = flag ? `serve ${flag} ${spec}` : `serve ${spec}`;
-    if (/^[a-z]+:\/\//i.test(spec) || spec.startsWith("openai:"))
-        throw new StepwiseError(`${what}: serve needs a local GGUF (a file, a llama: spec or lab:NAME); a model behind a server is used there`);
-    if (!spec.startsWith("llama:") && !spec.startsWith("lab:")) return spec;
-    const {splitPrmSpec} = await import("../../prm/index.ts");
-    const parsed = parseEngineSpec(flag === "--prm" ? splitPrmSpec(spec).engineSpec : spec); // names the spec in its errors
-    // The served engine's settings come from serve's flags; parameters on the model's spec would be dropped unseen.
-    if (flag === "" && spec.includes("?"))
-        throw new StepwiseError(`${what}: serve takes the engine's settings from its flags (--threads, --context-size, --sequences, --gpu), not from the spec; give the model as ${spec.slice(0, spec.indexOf("?"))}`);
-    return parsed.kind === "llama" ? parsed.path : spec;
 }
 
 /**

@@ -187,8 +187,8 @@ test("a GGUF header claiming 2^40 tensors is rejected from its counts before any
 test("serve: the model and --prm are a file, a llama: spec or lab:NAME; an unknown lab name and a remote model are one line naming the value", () => {
     assertOneLineError(stepwise(["serve", "lab:nosuch", "--port", "0"]), /engine spec "lab:nosuch": lab model "nosuch": unknown \(known: lab:policy, /);
     assertOneLineError(stepwise(["serve", "--prm", "lab:nosuch", "--port", "0"]), /engine spec "lab:nosuch": lab model "nosuch": unknown/);
-    assertOneLineError(stepwise(["serve", "openai:http://127.0.0.1:9/v1", "--port", "0"]), /serve openai:http:\/\/127\.0\.0\.1:9\/v1: serve needs a local GGUF/);
-    assertOneLineError(stepwise(["serve", "--prm", "http://127.0.0.1:9/v1", "--port", "0"]), /serve --prm http:\/\/127\.0\.0\.1:9\/v1: serve needs a local GGUF/);
+    assertOneLineError(stepwise(["serve", "openai:http://127.0.0.1:9/v1", "--port", "0"]), /serve openai:http:\/\/127\.0\.0\.1:9\/v1: needs a local GGUF \(a file, a llama: spec or lab:NAME\): serve runs a local GGUF/);
+    assertOneLineError(stepwise(["serve", "--prm", "http://127.0.0.1:9/v1", "--port", "0"]), /serve --prm http:\/\/127\.0\.0\.1:9\/v1: needs a local GGUF/);
     // A llama: spec is its file: the header check then names the file.
     const bytes = readFileSync(policy);
     bytes.writeBigUInt64LE(2n ** 40n, 8);

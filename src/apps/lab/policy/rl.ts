@@ -375,7 +375,7 @@ export async function trainPolicyRl(o: RlOptions): Promise<RlLogEntry[]> {
             o.onIteration?.(entry);
             say(
                 `train-rl: iteration ${iteration}/${o.iterations}: reward ${entry.reward.toFixed(3)}, accuracy ${(100 * entry.accuracy).toFixed(1)}%` +
-                    `${entry.right_wrong_step !== null ? `, right via a wrong step ${(100 * entry.right_wrong_step).toFixed(1)}%` : ""}${entry.prm_min !== undefined ? `, PRM min ${entry.prm_min.toFixed(3)}` : ""}${entry.implicit_accuracy !== undefined ? `, kept ${(100 * entry.kept_groups!).toFixed(0)}% of groups, implicit PRM sign right ${(100 * entry.implicit_accuracy).toFixed(1)}% (loss ${entry.implicit_loss!.toFixed(3)})` : ""}, KL ${entry.kl.toExponential(2)}, loss ${entry.loss.toFixed(4)}, clipped ${(100 * entry.clip_fraction).toFixed(1)}%` +
+                    `${entry.right_wrong_step !== null ? `, right via a wrong step ${(100 * entry.right_wrong_step).toFixed(1)}%` : ""}${entry.prm_min !== undefined ? `, PRM min ${entry.prm_min.toFixed(3)}` : ""}${entry.implicit_accuracy !== undefined ? (entry.kept_groups === 0 ? ", no group kept (accuracy outside PRIME's [0.2, 0.8] in every group): the implicit PRM not updated" : `, kept ${(100 * entry.kept_groups!).toFixed(0)}% of groups, implicit PRM sign right ${(100 * entry.implicit_accuracy).toFixed(1)}% (loss ${entry.implicit_loss!.toFixed(3)})`) : ""}, KL ${entry.kl.toExponential(2)}, loss ${entry.loss.toFixed(4)}, clipped ${(100 * entry.clip_fraction).toFixed(1)}%` +
                     ` (sampling ${entry.sample_seconds.toFixed(0)} s, training ${entry.train_seconds.toFixed(0)} s)`,
             );
         }
