@@ -74,7 +74,7 @@ test("lab eval-policy --baseline itself: paired differences exactly 0; maj@N, pa
     assert.match(text.stdout, /\n {2}.* maj@2: 0\.0 points;.*\n {2}.* pass@2: 0\.0 points;/);
 });
 
-test("lab eval-policy: a missing baseline fails in one line before anything is decoded; --policy and --model disagreeing is refused", () => {
+test("lab eval-policy: a missing baseline fails in one line before anything is decoded; --policy and --model disagreeing is refused; a PRM as the policy is refused", () => {
     const where = join(tmp, "missing");
     const r = runCli(["lab", "eval-policy", "--baseline", join(tmp, "nope.gguf"), "--n", "2", "--samples", "1", "--out", where]);
     assert.equal(r.status, 1);
@@ -84,6 +84,11 @@ test("lab eval-policy: a missing baseline fails in one line before anything is d
     const both = runCli(["lab", "eval-policy", "--policy", "a.gguf", "--model", "b.gguf", "--n", "2"]);
     assert.equal(both.status, 1);
     assert.match(both.stderr, /eval-policy: --policy and --model name the same setting; give one/);
+    // A PRM as the policy (a new-user trial got "greedy accuracy 0.0%" from its garbage): refused, naming the kind.
+    const prm = runCli(["lab", "eval-policy", "--policy", "models/lab-tag-prm.gguf", "--n", "2", "--samples", "1", "--out", join(tmp, "prm")]);
+    assert.equal(prm.status, 1);
+    assert.match(prm.stderr, /lab-tag-prm\.gguf: is a stepwise prm model \(GGUF metadata stepwise\.kind = "prm"\), not a policy/);
+    assert.equal(existsSync(join(tmp, "prm", "decoded")), false);
 });
 
 test("decodedFolder: named after the model, keyed by its bytes and the settings (a retrained file at the same path gets a new folder)", () => {

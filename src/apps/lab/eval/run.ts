@@ -7,6 +7,7 @@ import {existsSync, mkdirSync, readFileSync} from "node:fs";
 import {writeFileAtomic} from "../../../io/atomic.ts";
 import {basename, join, resolve} from "node:path";
 import {StepwiseError} from "../../../util/errors.ts";
+import {checkModelKind} from "../../../engines/spec.ts";
 import type {SampleRecord} from "../../../core/records.ts";
 import {computeThreshold} from "../../../pipeline/threshold.ts";
 import {createScorer, type StepScorer} from "../../../prm/index.ts";
@@ -129,6 +130,8 @@ export async function evalLabPolicy(o: EvalLabPolicyOptions = {}): Promise<LabPo
     const samples = o.samples ?? 16;
     const root = o.out ? join(o.out, "decoded") : join(".stepwise-cache", "eval-policy");
     const models = [o.policy ?? defaultPolicyPath(), ...(o.baseline !== undefined ? [o.baseline] : [])];
+    // A stepwise GGUF of another kind (a PRM, a judge) would decode garbage and report 0 %: refused, naming it.
+    for (const m of models) if (existsSync(m)) checkModelKind(m, "policy");
     // Both files checked (and hashed) before any decoding, so a bad baseline path fails at once.
     const dirs = models.map((m) => decodedFolder(root, m, settings));
     const problems = generateProblems(o.n ?? 500, {seed: 2000 + settings.seed, split: "heldout", preset: settings.preset});
