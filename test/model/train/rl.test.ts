@@ -47,7 +47,9 @@ test("train-rl: pause after iteration 1 + resume = an uninterrupted run (log and
     assert.ok(!existsSync(join(b, "policy-1.gguf")), "no snapshots unless asked");
     // The share of right samples reached through a wrong step: null when no sample is right (a random model).
     for (const e of straight) assert.ok(e.right_wrong_step === null || (e.right_wrong_step >= 0 && e.right_wrong_step <= 1));
-    await assert.rejects(trainPolicyRl({...options(b), iterations: 3, lr: 2e-3}), /rl-checkpoint\.bin: a training with other settings \(lr: 0\.001 → 0\.002\)/);
+    await assert.rejects(trainPolicyRl({...options(b), iterations: 3, lr: 2e-3}), /rl-checkpoint\.bin: a training with other settings \(--lr: 0\.001 → 0\.002\)/);
+    // Named by the flag the user typed (the stored keys are klCoef, maxTokens).
+    await assert.rejects(trainPolicyRl({...options(b), iterations: 3, klCoef: 0, maxTokens: 12}), /other settings \(--kl: 0\.04 → 0; --max-tokens: 16 → 12\)/);
     // Resumed when already done: nothing to run, and --out is still written (it used to be named and never written).
     const again = join(b, "again.gguf");
     assert.deepEqual(await trainPolicyRl({...options(b), out: again}), []);
