@@ -28,6 +28,7 @@ import {Sfc32Rng as Rng, type RngState} from "../util/rng.ts";
 import {validateLlamaConfig, type LlamaConfig} from "../model/config.ts";
 import {randomLlamaWeights, type LlamaWeights} from "../model/weights.ts";
 import {diffSettings, type Settings} from "../util/settings.ts";
+import {onProcessEnd} from "../io/process-end.ts";
 import {StepwiseError} from "../util/errors.ts";
 
 export {packBatch, type BatchSource, type TrainExample, type PositionTarget, type PackedBatch, type PackOptions, type RowGroup} from "./batch.ts";
@@ -256,12 +257,28 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
     const elapsed = (): number => elapsedBefore + (Date.now() - t0) / 1000;
     const budget = options.minutes !== undefined ? options.minutes * 60 : Infinity;
 
+    // Stopped by a signal mid-run (the process-end hook runs this, then the process ends): say where
+    // a resume would continue from. A run that returned or threw has `running` false: nothing said.
+    let running = true;
+    let checkpointed: number | undefined = saved ? resumedFrom : undefined;
+    if (ckptPath)
+        onProcessEnd(() => {
+            if (!running) return;
+            running = false;
+            const line =
+                checkpointed === undefined
+                    ? `stopped at step ${step}, before its first checkpoint (every ${ckptEverySteps} steps): nothing to resume`
+                    : `stopped at step ${step}; the checkpoint at step ${checkpointed} in ${ckptPath} is kept (--resume continues from it)`;
+            if (!options.quiet) process.stderr.write(`train: ${line}\n`);
+            if (logFile) appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
+        });
     const checkpoint = (final: boolean): void => {
         if (ckptPath) {
             const tensors = [];
             for (const [prefix, vars] of [["w:", model.vars], ["m:", adam.m], ["v:", adam.v]] as const)
                 for (const [name, variable] of vars) tensors.push({name: prefix + name, data: variable.dataSync() as Float32Array});
             writeCheckpoint(ckptPath, {version: 1, step, totalSteps, rng: rng.state(), elapsedSeconds: elapsed(), adamT: adam.t, config, seed, lr, batchSize, seqLen: options.seqLen, groupSize: options.groupSize ?? batchSize, schedule, ...(options.settings ? {settings: options.settings} : {})}, tensors);
+            checkpointed = step;
         }
         options.onCheckpoint?.({step, totalSteps, weights: model.weights(), final});
     };
@@ -331,6 +348,7 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
         log(`${completed ? "finished" : "stopped"} at step ${step}/${totalSteps || "?"} after ${formatDuration(elapsed())}`);
         return {weights: model.weights(), steps: step, totalSteps, completed, losses, resumedFrom, elapsedSeconds: elapsed()};
     } finally {
+        running = false;
         adam.dispose();
         model.dispose();
     }

@@ -7,7 +7,7 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {spawn} from "node:child_process";
-import {existsSync, mkdtempSync, statSync} from "node:fs";
+import {existsSync, mkdtempSync, readFileSync, statSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {cliArgs, runCli} from "../../helpers/cli.ts";
@@ -32,6 +32,9 @@ async function stopAfterFirstCheckpoint(signal: "SIGINT" | "SIGTERM"): Promise<v
     assert.ok(Date.now() - sent < 10_000, `${signal}: the training took ${Date.now() - sent} ms to stop`);
     assert.ok(end.signal === signal || end.code === 128 + (signal === "SIGINT" ? 2 : 15), `${signal}: ended with ${JSON.stringify(end)}\n${stderr}`);
     assert.doesNotMatch(stderr, /finished at step 100000/);
+    // It says where a resume continues from, on stderr and in train.log.
+    assert.match(stderr, /train: stopped at step \d+; the checkpoint at step \d+ in \S*checkpoint\.bin is kept \(--resume continues from it\)/);
+    assert.match(readFileSync(join(ck, "train.log"), "utf8"), /stopped at step \d+; the checkpoint at step \d+/);
     assert.ok(statSync(checkpoint).size > 0, "the checkpoint stays");
     const again = runCli([...args.map((a) => (a === "100000" ? "12" : a)), "--resume"]);
     assert.equal(again.status, 0, again.stderr);
