@@ -41,11 +41,13 @@ export function claimSignals(): () => void {
  * ({@link claimSignals}). Other libraries' listeners do not keep it alive: a listener that
  * re-sends the signal only when it is alone (npm `signal-exit`, which tsx loads) and this hook,
  * each deferring to the other, once swallowed SIGTERM, and a killed training ran on.
- * Registering the same function twice runs it once.
+ * Registering the same function twice runs it once. Returns the unregistration (for a callback
+ * whose work is over before the process ends, so it is not kept alive).
  */
-export function onProcessEnd(fn: () => void): void {
+export function onProcessEnd(fn: () => void): () => void {
     callbacks.add(fn);
-    if (hooked) return;
+    const off = () => void callbacks.delete(fn);
+    if (hooked) return off;
     hooked = true;
     process.once("exit", runAll);
     for (const sig of ["SIGINT", "SIGTERM"] as const)
@@ -53,6 +55,7 @@ export function onProcessEnd(fn: () => void): void {
             runAll();
             if (claims === 0) process.kill(process.pid, sig);
         });
+    return off;
 }
 
 /** Whether a process with this id exists (a process of another user counts as existing). */

@@ -261,8 +261,9 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
     // a resume would continue from. A run that returned or threw has `running` false: nothing said.
     let running = true;
     let checkpointed: number | undefined = saved ? resumedFrom : undefined;
-    if (ckptPath)
-        onProcessEnd(() => {
+    const offProcessEnd = !ckptPath
+        ? undefined
+        : onProcessEnd(() => {
             if (!running) return;
             running = false;
             const line =
@@ -277,7 +278,7 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
             const tensors = [];
             for (const [prefix, vars] of [["w:", model.vars], ["m:", adam.m], ["v:", adam.v]] as const)
                 for (const [name, variable] of vars) tensors.push({name: prefix + name, data: variable.dataSync() as Float32Array});
-            writeCheckpoint(ckptPath, {version: 1, step, totalSteps, rng: rng.state(), elapsedSeconds: elapsed(), adamT: adam.t, config, seed, lr, batchSize, seqLen: options.seqLen, groupSize: options.groupSize ?? batchSize, schedule, ...(options.settings ? {settings: options.settings} : {})}, tensors);
+            writeCheckpoint(ckptPath, {version: 1, step, totalSteps, rng: rng.state(), elapsedSeconds: elapsed(), adamT: adam.t, config, schedule, ...(options.settings ? {settings: options.settings} : {})}, tensors);
             checkpointed = step;
         }
         options.onCheckpoint?.({step, totalSteps, weights: model.weights(), final});
@@ -295,9 +296,9 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
     const ckptEveryMs = (options.checkpointEveryMinutes ?? 5) * 60_000;
     try {
         while ((totalSteps === 0 || step < totalSteps) && elapsed() < budget && (options.stopAtStep === undefined || step < options.stopAtStep)) {
-            // Each step yields to the event loop: a step is synchronous work, and without this a
-            // SIGINT/SIGTERM handler (installed by the first checkpoint's atomic write) never ran, so
-            // a stopped training trained on to its last step.
+            // Each step yields to the event loop: a step is synchronous work, and without this the
+            // SIGINT/SIGTERM hook (src/io/process-end.ts) never ran, so a stopped training trained on
+            // to its last step.
             await new Promise<void>((done) => setImmediate(done));
             const examples = options.batchSource(rng, batchSize);
             const batch = packBatch(examples, config.vocabSize, options.seqLen, {groupSize: options.groupSize});
@@ -349,6 +350,7 @@ export async function trainLanguageModel(options: TrainOptions): Promise<TrainRe
         return {weights: model.weights(), steps: step, totalSteps, completed, losses, resumedFrom, elapsedSeconds: elapsed()};
     } finally {
         running = false;
+        offProcessEnd?.(); // the callback holds this run's options (its data, its starting weights)
         adam.dispose();
         model.dispose();
     }

@@ -149,10 +149,7 @@ const CHECKPOINT = "rl-checkpoint.bin";
 
 /** `lab train-rl`'s flag of each stored setting, so a refused resume names what the user typed. */
 const SETTING_FLAGS: Record<string, string> = {init: "--init", problems: "--problems", group: "--group", maxTokens: "--max-tokens", temperature: "--temperature", lr: "--lr", clip: "--clip", klCoef: "--kl", updates: "--updates", seed: "--seed", reward: "--reward (with its options)"};
-const asFlag = (d: string): string => {
-    const key = d.slice(0, d.indexOf(":"));
-    return SETTING_FLAGS[key] ? `${SETTING_FLAGS[key]}${d.slice(key.length)}` : d;
-};
+const byFlag = (s: Settings): Settings => Object.fromEntries(Object.entries(s).map(([k, v]) => [SETTING_FLAGS[k] ?? k, v]));
 const LOG = "rl-log.jsonl";
 
 /** Run (or resume) the RL training; returns the log entries of this call. */
@@ -225,8 +222,8 @@ export async function trainPolicyRl(o: RlOptions): Promise<RlLogEntry[]> {
         if (saved) {
             const h = saved.header as {iteration: number; settings: unknown; adamT: number; prmAdamT?: number};
             // Compared key by key (src/util/settings.ts, as every refused resume): another key order is the same run.
-            const diff = diffSettings((h.settings ?? {}) as Settings, JSON.parse(JSON.stringify(settings)) as Settings); // as stored: JSON, unset keys dropped
-            if (diff.length) throw new StepwiseError(`${ckptPath}: a training with other settings (${diff.map(asFlag).join("; ")}); use another --checkpoint-dir, or drop --resume`);
+            const diff = diffSettings(byFlag((h.settings ?? {}) as Settings), byFlag(JSON.parse(JSON.stringify(settings)) as Settings)); // as stored: JSON, unset keys dropped
+            if (diff.length) throw new StepwiseError(`${ckptPath}: a training with other settings (${diff.join("; ")}); use another --checkpoint-dir, or drop --resume`);
             for (const [prefix, vars] of stores)
                 for (const [name, variable] of vars) {
                     const data = saved.tensors.get(prefix + name);
